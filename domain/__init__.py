@@ -1,0 +1,1 @@
+"""The domain model: aggregates, their events and invariants. No I/O, no clock, no wire spellings."""

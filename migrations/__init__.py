@@ -1,0 +1,1 @@
+"""Numbered SQL migrations for the read-model and bookkeeping schemas (applied by stratus.migrate)."""

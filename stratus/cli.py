@@ -1,0 +1,64 @@
+"""The `stratus` command: serve, migrate, projections status|rebuild."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from stratus.settings import ConfigurationError, Settings
+
+log = logging.getLogger("stratus")
+
+ROLES = ("all", "api", "projections", "relay")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="stratus", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the server (embedded default: everything)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8080, help="port to listen on")
+    serve.add_argument("--role", choices=ROLES, default="all", help="which part to run")
+
+    commands.add_parser("migrate", help="apply missing schema migrations and exit")
+
+    projections = commands.add_parser("projections", help="inspect or rebuild read models")
+    verbs = projections.add_subparsers(dest="verb", required=True)
+    verbs.add_parser("status", help="position and lag of every read model")
+    rebuild = verbs.add_parser("rebuild", help="rebuild one read model from event zero")
+    rebuild.add_argument("name")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        settings = Settings.from_env()
+        return _run(args, settings)
+    except ConfigurationError as error:
+        print(f"stratus: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    from stratus import server, tools
+
+    if args.command == "serve":
+        return server.serve(settings, host=args.host, port=args.port, role=args.role)
+    if args.command == "migrate":
+        return tools.migrate_command(settings)
+    if args.verb == "status":
+        return tools.status_command(settings)
+    return tools.rebuild_command(settings, args.name)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,195 @@
+"""The read-model database: the same SQLite file or PostgreSQL schema that holds the events.
+
+Projections write through `transaction()`, queries read through `read()`. SQL is written once with
+`%s` placeholders and ``ON CONFLICT`` upserts, which both dialects understand.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import Any, Protocol
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+
+from stratus.settings import ConfigurationError, Settings
+
+
+class Cursor(Protocol):
+    """The cursor handed to projections and queries; rows come back as dicts."""
+
+    dialect: str
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor: ...
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
+    def fetchone(self) -> dict[str, Any] | None: ...
+    def fetchall(self) -> list[dict[str, Any]]: ...
+    @property
+    def rowcount(self) -> int: ...
+
+
+class Database(Protocol):
+    dialect: str
+
+    def transaction(self) -> Any: ...
+    def read(self) -> Any: ...
+    def close(self) -> None: ...
+
+
+@lru_cache(maxsize=4096)
+def _qmark(sql: str) -> str:
+    return sql.replace("%s", "?")
+
+
+def _dict_factory(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> dict[str, Any]:
+    return {column[0]: value for column, value in zip(cursor.description, row, strict=True)}
+
+
+class _SQLiteCursor:
+    dialect = "sqlite"
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._cursor = connection.cursor()
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> _SQLiteCursor:
+        self._cursor.execute(_qmark(sql), tuple(params))
+        return self
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._cursor.executemany(_qmark(sql), [tuple(r) for r in rows])
+
+    def fetchone(self) -> dict[str, Any] | None:
+        return self._cursor.fetchone()
+
+    def fetchall(self) -> list[dict[str, Any]]:
+        return self._cursor.fetchall()
+
+    @property
+    def rowcount(self) -> int:
+        return self._cursor.rowcount
+
+
+class SQLiteDatabase:
+    """One connection per thread to the store's SQLite file, in WAL mode."""
+
+    dialect = "sqlite"
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    def _connection(self) -> sqlite3.Connection:
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False, timeout=30
+            )
+            connection.row_factory = _dict_factory
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA busy_timeout=30000")
+            self._local.connection = connection
+            with self._lock:
+                self._all.append(connection)
+        return connection
+
+    @contextmanager
+    def transaction(self) -> Iterator[_SQLiteCursor]:
+        connection = self._connection()
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield _SQLiteCursor(connection)
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
+
+    @contextmanager
+    def read(self) -> Iterator[_SQLiteCursor]:
+        connection = self._connection()
+        connection.execute("BEGIN")
+        try:
+            yield _SQLiteCursor(connection)
+        finally:
+            connection.execute("ROLLBACK")
+
+    def close(self) -> None:
+        with self._lock:
+            for connection in self._all:
+                connection.close()
+            self._all.clear()
+        self._local = threading.local()
+
+
+class _PostgresCursor:
+    dialect = "postgres"
+
+    def __init__(self, cursor: psycopg.Cursor[dict[str, Any]]) -> None:
+        self._cursor = cursor
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> _PostgresCursor:
+        self._cursor.execute(sql, tuple(params))  # type: ignore[arg-type]
+        return self
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._cursor.executemany(sql, [tuple(r) for r in rows])  # type: ignore[arg-type]
+
+    def fetchone(self) -> dict[str, Any] | None:
+        return self._cursor.fetchone()
+
+    def fetchall(self) -> list[dict[str, Any]]:
+        return self._cursor.fetchall()
+
+    @property
+    def rowcount(self) -> int:
+        return self._cursor.rowcount
+
+
+class PostgresDatabase:
+    """A small connection pool on the store's schema."""
+
+    dialect = "postgres"
+
+    def __init__(self, conninfo: str, schema: str, max_size: int = 10) -> None:
+        self.schema = schema
+        self._pool: ConnectionPool[psycopg.Connection[dict[str, Any]]] = ConnectionPool(
+            conninfo,
+            min_size=1,
+            max_size=max_size,
+            kwargs={"row_factory": dict_row, "options": f"-c search_path={schema}"},
+            open=False,
+        )
+        try:
+            self._pool.open(wait=True, timeout=10)
+        except Exception as error:
+            self._pool.close()
+            raise ConfigurationError(f"cannot connect to PostgreSQL: {error}") from None
+
+    @contextmanager
+    def transaction(self) -> Iterator[_PostgresCursor]:
+        with self._pool.connection() as connection, connection.cursor() as cursor:
+            yield _PostgresCursor(cursor)
+
+    @contextmanager
+    def read(self) -> Iterator[_PostgresCursor]:
+        with self._pool.connection() as connection:
+            with connection.cursor() as cursor:
+                yield _PostgresCursor(cursor)
+            connection.rollback()
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+def open_database(settings: Settings) -> SQLiteDatabase | PostgresDatabase:
+    if settings.postgres is None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        return SQLiteDatabase(str(settings.sqlite_path))
+    pg = settings.postgres
+    return PostgresDatabase(pg.conninfo, pg.schema)

@@ -1,0 +1,81 @@
+"""Messages exchanged with hypervisor adapters over the bus: the only code adapters share with us.
+
+Work goes out on `stratus.work.<hypervisor>.<action>`, results come back on
+`stratus.results.<hypervisor>`, heartbeats on `stratus.heartbeats.<hypervisor>`. Payloads are
+orjson-encoded dicts; credentials travel sealed with the cloud's secret key, never in clear text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import orjson
+
+WORK = "stratus.work"
+RESULTS = "stratus.results"
+HEARTBEATS = "stratus.heartbeats"
+
+
+@dataclass(frozen=True)
+class WorkRequest:
+    """Ask an adapter to do one action; `request_id` makes redelivery harmless."""
+
+    request_id: str
+    hypervisor: str
+    action: str
+    target_id: str
+    params: dict[str, Any] = field(default_factory=dict)
+    sealed_credentials: str | None = None
+
+    @property
+    def subject(self) -> str:
+        return f"{WORK}.{self.hypervisor.lower()}.{self.action}"
+
+
+@dataclass(frozen=True)
+class WorkResult:
+    """What an adapter reports back about one request."""
+
+    request_id: str
+    hypervisor: str
+    action: str
+    target_id: str
+    ok: bool
+    data: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+    @property
+    def subject(self) -> str:
+        return f"{RESULTS}.{self.hypervisor.lower()}"
+
+
+@dataclass(frozen=True)
+class Heartbeat:
+    """An adapter saying that the hosts it manages are alive."""
+
+    worker: str
+    hypervisor: str
+    host_ids: tuple[str, ...] = ()
+
+    @property
+    def subject(self) -> str:
+        return f"{HEARTBEATS}.{self.hypervisor.lower()}"
+
+
+def encode(message: WorkRequest | WorkResult | Heartbeat) -> bytes:
+    return orjson.dumps(asdict(message))
+
+
+def decode_request(payload: bytes) -> WorkRequest:
+    return WorkRequest(**orjson.loads(payload))
+
+
+def decode_result(payload: bytes) -> WorkResult:
+    return WorkResult(**orjson.loads(payload))
+
+
+def decode_heartbeat(payload: bytes) -> Heartbeat:
+    data = orjson.loads(payload)
+    data["host_ids"] = tuple(data.get("host_ids", ()))
+    return Heartbeat(**data)

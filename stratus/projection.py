@@ -1,0 +1,271 @@
+"""Projections: read models that follow the notification log, and the runner that drives them.
+
+A projection owns some tables (created by migrations) and handles some event classes. The runner
+reads the log after the projection's position and applies a batch of events and the new position
+in ONE transaction, so a projection stopped anywhere resumes exactly where its last commit left it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from eventsourcing.persistence import Notification
+from eventsourcing.utils import get_topic
+
+from stratus.db import Cursor, Database
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Any, Any, Cursor, "Tables"], None]
+
+
+def on(*event_classes: type) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Mark a projection method as the handler of these event classes."""
+
+    def mark(method: Callable[..., None]) -> Callable[..., None]:
+        method.__handles__ = event_classes  # type: ignore[attr-defined]
+        return method
+
+    return mark
+
+
+class Tables:
+    """Physical names of a projection's tables: the live ones, or the shadows of a rebuild."""
+
+    def __init__(self, names: Iterable[str], suffix: str = "") -> None:
+        self._names = {name: name + suffix for name in names}
+
+    def __getattr__(self, name: str) -> str:
+        try:
+            return self._names[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def items(self) -> Iterable[tuple[str, str]]:
+        return self._names.items()
+
+
+class Projection:
+    """Base of every read model. Subclasses set `name` and `tables` and mark handlers with @on."""
+
+    name: ClassVar[str]
+    tables: ClassVar[tuple[str, ...]] = ()
+    _handlers: ClassVar[dict[str, str]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        handlers: dict[str, str] = {}
+        for klass in reversed(cls.__mro__):
+            for attribute, member in vars(klass).items():
+                for event_class in getattr(member, "__handles__", ()):
+                    handlers[get_topic(event_class)] = attribute
+        cls._handlers = handlers
+
+    @property
+    def topics(self) -> frozenset[str]:
+        return frozenset(self._handlers)
+
+    def apply(self, event: Any, topic: str, cursor: Cursor, tables: Tables) -> None:
+        getattr(self, self._handlers[topic])(event, cursor, tables)
+
+    def reset(self, cursor: Cursor, tables: Tables) -> None:
+        """Hook for projections that keep state outside their tables (none by default)."""
+
+
+@dataclass(frozen=True)
+class Status:
+    name: str
+    position: int
+    head: int
+    generation: int
+
+    @property
+    def lag(self) -> int:
+        return max(self.head - self.position, 0)
+
+
+class EventSource:
+    """What a runner needs from the event store: read notifications, decode, know the head."""
+
+    def __init__(self, store: Any) -> None:
+        self._store = store
+
+    def read(self, after: int, limit: int) -> Sequence[Notification]:
+        return self._store.recorder.select_notifications(
+            after, limit, inclusive_of_start=False
+        )
+
+    def decode(self, notification: Notification) -> Any:
+        return self._store.mapper.to_domain_event(notification)
+
+    def head(self) -> int:
+        return self._store.recorder.max_notification_id() or 0
+
+
+def now_text() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def read_position(cursor: Cursor, name: str, *, lock: bool = False) -> tuple[int, int]:
+    """(position, generation) of a projection, creating its row on first use."""
+    cursor.execute(
+        "INSERT INTO projection_positions (name, position, generation, updated_at) "
+        "VALUES (%s, 0, 1, %s) ON CONFLICT (name) DO NOTHING",
+        (name, now_text()),
+    )
+    suffix = " FOR UPDATE" if lock and cursor.dialect == "postgres" else ""
+    row = cursor.execute(
+        "SELECT position, generation FROM projection_positions WHERE name = %s" + suffix,
+        (name,),
+    ).fetchone()
+    assert row is not None
+    return int(row["position"]), int(row["generation"])
+
+
+def write_position(cursor: Cursor, name: str, position: int) -> None:
+    cursor.execute(
+        "UPDATE projection_positions SET position = %s, updated_at = %s WHERE name = %s",
+        (position, now_text(), name),
+    )
+
+
+def apply_notifications(
+    projection: Projection,
+    source: EventSource,
+    notifications: Sequence[Notification],
+    cursor: Cursor,
+    tables: Tables,
+) -> None:
+    """Apply a batch inside the caller's transaction; events nobody handles are not decoded."""
+    topics = projection.topics
+    for notification in notifications:
+        if notification.topic in topics:
+            event = source.decode(notification)
+            projection.apply(event, notification.topic, cursor, tables)
+
+
+class ProjectionRunner:
+    """Drives projections forward: one batch, one transaction, rows and position together."""
+
+    def __init__(
+        self,
+        source: EventSource,
+        db: Database,
+        projections: Sequence[Projection],
+        *,
+        batch_size: int = 500,
+        poll_interval: float = 0.05,
+    ) -> None:
+        self.source = source
+        self.db = db
+        self.projections = {p.name: p for p in projections}
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self._advanced = threading.Condition()
+        self._wakeup = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.failures: dict[str, str] = {}
+
+    def step(self, name: str) -> int:
+        """Apply the next batch to one projection; returns how many notifications it consumed."""
+        projection = self.projections[name]
+        tables = Tables(projection.tables)
+        with self.db.transaction() as cursor:
+            position, _ = read_position(cursor, name, lock=True)
+            notifications = self.source.read(position, self.batch_size)
+            if not notifications:
+                return 0
+            apply_notifications(projection, self.source, notifications, cursor, tables)
+            write_position(cursor, name, notifications[-1].id)
+        with self._advanced:
+            self._advanced.notify_all()
+        return len(notifications)
+
+    def catch_up(self, names: Iterable[str] | None = None) -> None:
+        """Run every projection (or the named ones) until it has read the whole log."""
+        for name in list(names or self.projections):
+            while self.step(name):
+                pass
+
+    def positions(self) -> dict[str, int]:
+        with self.db.read() as cursor:
+            rows = cursor.execute("SELECT name, position FROM projection_positions").fetchall()
+        return {row["name"]: int(row["position"]) for row in rows}
+
+    def wait_for(self, position: int, timeout: float, names: Iterable[str] | None = None) -> bool:
+        """Block until the projections have applied the log up to `position` (bounded)."""
+        wanted = list(names or self.projections)
+        deadline = threading.Event()
+        timer = threading.Timer(timeout, deadline.set)
+        timer.start()
+        try:
+            while True:
+                current = self.positions()
+                if all(current.get(n, 0) >= position for n in wanted):
+                    return True
+                if deadline.is_set():
+                    return False
+                self._wakeup.set()
+                with self._advanced:
+                    self._advanced.wait(min(self.poll_interval, timeout))
+        finally:
+            timer.cancel()
+
+    def wake(self) -> None:
+        """Tell the runner there is something new (in-process writers call this after a save)."""
+        self._wakeup.set()
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="projections", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wakeup.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            busy = False
+            for name in self.projections:
+                busy = self._guarded_step(name) or busy
+            if not busy:
+                self._wakeup.wait(self.poll_interval)
+                self._wakeup.clear()
+
+    def _guarded_step(self, name: str) -> bool:
+        try:
+            consumed = self.step(name)
+        except Exception as error:  # a process boundary: log, keep the others going, retry later
+            if self.failures.get(name) != repr(error):
+                log.exception("projection %s failed; it will be retried", name)
+            self.failures[name] = repr(error)
+            return False
+        self.failures.pop(name, None)
+        return consumed > 0
+
+    def status(self) -> list[Status]:
+        head = self.source.head()
+        with self.db.read() as cursor:
+            rows = cursor.execute(
+                "SELECT name, position, generation FROM projection_positions"
+            ).fetchall()
+        known = {row["name"]: row for row in rows}
+        return [
+            Status(
+                name,
+                int(known[name]["position"]) if name in known else 0,
+                head,
+                int(known[name]["generation"]) if name in known else 1,
+            )
+            for name in self.projections
+        ]

@@ -1,0 +1,87 @@
+"""Opening a Stratus installation: settings → database → migrations → event store → read models."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import psycopg
+
+from stratus.db import Database, open_database
+from stratus.migrate import migrate
+from stratus.projection import EventSource, Projection, ProjectionRunner
+from stratus.settings import ConfigurationError, Settings
+from stratus.store.application import EventStore
+
+log = logging.getLogger(__name__)
+
+
+def all_projections() -> list[Projection]:
+    """Every read model of the product, fresh instances."""
+    from projections import registry
+
+    return [cls() for cls in registry.ALL]
+
+
+@dataclass
+class Runtime:
+    """The opened parts of one installation, shared by every role a process plays."""
+
+    settings: Settings
+    db: Database
+    store: EventStore
+    runner: ProjectionRunner
+    extras: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def source(self) -> EventSource:
+        return self.runner.source
+
+    def close(self) -> None:
+        self.runner.stop()
+        self.store.close()
+        self.db.close()
+
+
+def open_runtime(
+    settings: Settings, *, projections: Sequence[Projection] | None = None, migrate_now: bool = True
+) -> Runtime:
+    """Open everything, turning the expected failures into one-line configuration errors."""
+    db = _open_db(settings)
+    try:
+        if migrate_now:
+            migrate(db, settings.postgres.schema if settings.postgres else None)
+        store = _open_store(settings)
+    except BaseException:
+        db.close()
+        raise
+    chosen = list(projections) if projections is not None else all_projections()
+    runner = ProjectionRunner(EventSource(store), db, chosen)
+    return Runtime(settings, db, store, runner)
+
+
+def _open_db(settings: Settings) -> Database:
+    try:
+        return open_database(settings)
+    except psycopg.Error as error:
+        raise ConfigurationError(f"cannot connect to PostgreSQL: {_first_line(error)}") from None
+
+
+def _open_store(settings: Settings) -> EventStore:
+    try:
+        return EventStore(settings)
+    except ConfigurationError:
+        raise
+    except (psycopg.Error, OSError) as error:
+        where = settings.postgres.host if settings.postgres else settings.sqlite_path
+        raise ConfigurationError(f"cannot open the event store at {where}: {_first_line(error)}")
+    except Exception as error:
+        if type(error).__module__.startswith("eventsourcing"):
+            raise ConfigurationError(f"cannot open the event store: {_first_line(error)}") from None
+        raise
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip() or type(error).__name__
+    return text.splitlines()[0]

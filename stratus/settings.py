@@ -1,0 +1,163 @@
+"""Process settings: read from the environment once at start, then passed down, never re-read."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+
+class ConfigurationError(Exception):
+    """A setting is missing or wrong; the message names it and is shown to the operator as is."""
+
+
+@dataclass(frozen=True)
+class PostgresSettings:
+    """Where the PostgreSQL event store and read models live."""
+
+    host: str
+    port: int
+    dbname: str
+    user: str
+    password: str = field(repr=False, default="")
+    schema: str = "public"
+
+    @property
+    def conninfo(self) -> str:
+        parts = {
+            "host": self.host,
+            "port": str(self.port),
+            "dbname": self.dbname,
+            "user": self.user,
+        }
+        if self.password:
+            parts["password"] = self.password
+        return " ".join(f"{k}='{_escape_conninfo(v)}'" for k, v in parts.items())
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a Stratus process needs to know about its surroundings."""
+
+    data_dir: Path
+    postgres: PostgresSettings | None = None
+    nats_url: str | None = None
+    secret_key: str | None = field(repr=False, default=None)
+    host: str = "127.0.0.1"
+    port: int = 8080
+    command_retries: int = 5
+    read_your_writes_timeout: float = 5.0
+    group_commit: bool = True
+
+    @property
+    def embedded(self) -> bool:
+        return self.postgres is None
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "stratus.db"
+
+    @property
+    def key_file(self) -> Path:
+        return self.data_dir / "secret.key"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        data_dir = Path(env.get("STRATUS_DATA") or "./stratus-data")
+        return cls(
+            data_dir=data_dir,
+            postgres=_postgres_from_env(env),
+            nats_url=_nats_from_env(env),
+            secret_key=env.get("STRATUS_SECRET_KEY") or None,
+            command_retries=_int(env, "STRATUS_COMMAND_RETRIES", 5, minimum=1),
+            read_your_writes_timeout=_float(env, "STRATUS_READ_YOUR_WRITES_TIMEOUT", 5.0),
+            group_commit=env.get("STRATUS_GROUP_COMMIT", "on").lower() not in ("off", "0", "no"),
+        )
+
+
+def _escape_conninfo(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("'", "\\'")
+
+
+def _postgres_from_env(env: Mapping[str, str]) -> PostgresSettings | None:
+    url = env.get("STRATUS_DATABASE_URL")
+    if url:
+        return parse_database_url(url)
+    if env.get("POSTGRES_DBNAME") or env.get("POSTGRES_HOST"):
+        for name in ("POSTGRES_DBNAME", "POSTGRES_HOST", "POSTGRES_USER"):
+            if not env.get(name):
+                raise ConfigurationError(f"{name} is required when PostgreSQL is configured")
+        return PostgresSettings(
+            host=env["POSTGRES_HOST"],
+            port=_int(env, "POSTGRES_PORT", 5432, minimum=1),
+            dbname=env["POSTGRES_DBNAME"],
+            user=env["POSTGRES_USER"],
+            password=env.get("POSTGRES_PASSWORD", ""),
+            schema=env.get("POSTGRES_SCHEMA", "public"),
+        )
+    return None
+
+
+def parse_database_url(url: str) -> PostgresSettings:
+    """Parse postgresql://user:password@host:port/dbname?schema=S into settings."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port or 5432
+    except ValueError as error:
+        raise ConfigurationError(f"STRATUS_DATABASE_URL is not a valid URL: {error}") from None
+    if parts.scheme not in ("postgresql", "postgres"):
+        raise ConfigurationError(
+            "STRATUS_DATABASE_URL must start with postgresql:// "
+            f"(got scheme {parts.scheme or 'none'!r})"
+        )
+    dbname = unquote(parts.path.lstrip("/"))
+    if not parts.hostname or not dbname:
+        raise ConfigurationError("STRATUS_DATABASE_URL must name a host and a database")
+    schema = "public"
+    for pair in parts.query.split("&"):
+        key, _, value = pair.partition("=")
+        if key == "schema" and value:
+            schema = unquote(value)
+    return PostgresSettings(
+        host=parts.hostname,
+        port=port,
+        dbname=dbname,
+        user=unquote(parts.username or "postgres"),
+        password=unquote(parts.password or ""),
+        schema=schema,
+    )
+
+
+def _nats_from_env(env: Mapping[str, str]) -> str | None:
+    url = env.get("STRATUS_NATS_URL")
+    if not url:
+        return None
+    if not url.startswith(("nats://", "tls://")):
+        raise ConfigurationError(f"STRATUS_NATS_URL must start with nats:// (got {url!r})")
+    return url
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be an integer (got {raw!r})") from None
+    if value < minimum:
+        raise ConfigurationError(f"{name} must be at least {minimum} (got {value})")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a number (got {raw!r})") from None

@@ -1,0 +1,1 @@
+"""The event store: the only source of truth, on SQLite (embedded) or PostgreSQL."""
