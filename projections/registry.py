@@ -1,7 +1,21 @@
-"""The list of every read model the product keeps, in the order the runner visits them."""
+"""Every read model the product keeps, built with what they need from the store."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from projections.configuration import ConfigurationProjection
+from projections.events import EventsProjection
+from projections.identity import IdentityProjection
+from projections.jobs import JobsProjection
 from stratus.projection import Projection
 
-ALL: list[type[Projection]] = []
+
+def build(seal: Callable[[str], str]) -> list[Projection]:
+    """Fresh instances of every read model, in the order the runner visits them."""
+    return [
+        IdentityProjection(seal),
+        JobsProjection(),
+        EventsProjection(),
+        ConfigurationProjection(),
+    ]

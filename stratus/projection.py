@@ -96,9 +96,7 @@ class EventSource:
         self._store = store
 
     def read(self, after: int, limit: int) -> Sequence[Notification]:
-        return self._store.recorder.select_notifications(
-            after, limit, inclusive_of_start=False
-        )
+        return self._store.recorder.select_notifications(after, limit, inclusive_of_start=False)
 
     def decode(self, notification: Notification) -> Any:
         return self._store.mapper.to_domain_event(notification)

@@ -35,9 +35,7 @@ def _clone_sqlite(cursor: Cursor, table: str, shadow: str, generation: int) -> N
     for row in sorted(rows, key=lambda r: r["type"] != "table"):
         sql = row["sql"]
         if row["type"] == "table":
-            sql = re.sub(
-                rf'^CREATE TABLE\s+"?{re.escape(table)}"?', f"CREATE TABLE {shadow}", sql
-            )
+            sql = re.sub(rf'^CREATE TABLE\s+"?{re.escape(table)}"?', f"CREATE TABLE {shadow}", sql)
         else:
             index = _GENERATION_SUFFIX.sub("", row["name"]) + f"__g{generation}"
             sql = re.sub(

@@ -17,11 +17,11 @@ from stratus.store.application import EventStore
 log = logging.getLogger(__name__)
 
 
-def all_projections() -> list[Projection]:
-    """Every read model of the product, fresh instances."""
+def all_projections(store: EventStore) -> list[Projection]:
+    """Every read model of the product, fresh instances wired to the store's cipher."""
     from projections import registry
 
-    return [cls() for cls in registry.ALL]
+    return registry.build(store.box.seal)
 
 
 @dataclass
@@ -56,7 +56,7 @@ def open_runtime(
     except BaseException:
         db.close()
         raise
-    chosen = list(projections) if projections is not None else all_projections()
+    chosen = list(projections) if projections is not None else all_projections(store)
     runner = ProjectionRunner(EventSource(store), db, chosen)
     return Runtime(settings, db, store, runner)
 

@@ -28,22 +28,18 @@ def status_command(settings: Settings) -> int:
         runtime.close()
     print(f"{'projection':<24} {'position':>10} {'head':>10} {'lag':>8} {'generation':>10}")
     for row in rows:
-        print(
-            f"{row.name:<24} {row.position:>10} {row.head:>10} {row.lag:>8} {row.generation:>10}"
-        )
+        print(f"{row.name:<24} {row.position:>10} {row.head:>10} {row.lag:>8} {row.generation:>10}")
     return 0
 
 
 def rebuild_command(settings: Settings, name: str) -> int:
-    projections = {p.name: p for p in all_projections()}
-    if name not in projections:
-        known = ", ".join(sorted(projections)) or "none"
-        raise ConfigurationError(f"no read model named {name!r} (known: {known})")
     runtime = open_runtime(settings)
     try:
-        position = rebuild(
-            projections[name], runtime.source, runtime.db, progress=_progress(name)
-        )
+        projections = {p.name: p for p in all_projections(runtime.store)}
+        if name not in projections:
+            known = ", ".join(sorted(projections)) or "none"
+            raise ConfigurationError(f"no read model named {name!r} (known: {known})")
+        position = rebuild(projections[name], runtime.source, runtime.db, progress=_progress(name))
     finally:
         runtime.close()
     print(f"\n{name}: rebuilt and swapped in at position {position}")

@@ -37,9 +37,7 @@ def test_read_model_follows_the_log_in_order(settings: Settings) -> None:
         made = _make_history(runtime.store)
         runtime.runner.catch_up()
         rows = snapshot(runtime.db)
-        assert sorted((r[1], r[2]) for r in rows) == sorted(
-            (c.name, c.value) for c in made
-        )
+        assert sorted((r[1], r[2]) for r in rows) == sorted((c.name, c.value) for c in made)
         status = {s.name: s for s in runtime.runner.status()}["counters"]
         assert status.position == runtime.store.head() and status.lag == 0
     finally:
@@ -58,7 +56,9 @@ def test_a_crash_mid_batch_applies_nothing_and_a_restart_applies_everything_once
         assert snapshot(runtime.db) == []
         assert runtime.runner.positions().get("counters", 0) == 0
 
-        restarted = ProjectionRunner(runtime.source, runtime.db, [CountersProjection()], batch_size=7)
+        restarted = ProjectionRunner(
+            runtime.source, runtime.db, [CountersProjection()], batch_size=7
+        )
         restarted.catch_up()
         after_restart = snapshot(runtime.db)
         rebuild(CountersProjection(), runtime.source, runtime.db)

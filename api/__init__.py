@@ -1,0 +1,1 @@
+"""The CloudStack HTTP API: wire format, authentication and the command tables."""

@@ -1,0 +1,203 @@
+"""The HTTP edge: `/client/api` on Starlette, where requests are authenticated and dispatched.
+
+Every answer is a CloudStack envelope. Errors are translated here, once, through api.errors;
+anything unexpected is logged with its request id and answered 530 without internals.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from api.access import Caller
+from api.auth import COOKIE, Authenticator
+from api.cloudstack import tables
+from api.dispatch import ApiCommand, Call, Dispatcher
+from api.envelope import render, response_key
+from api.errors import AuthenticationFailed, error_body
+from api.params import BadRequestParameter, first_values
+from stratus.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+JSON = "application/json; charset=UTF-8"
+MAX_BODY = 1 << 20
+
+
+def _answer(
+    status: int, body: Mapping[str, Any], headers: dict[str, str] | None = None
+) -> Response:
+    return Response(render(body), status_code=status, media_type=JSON, headers=headers)
+
+
+def _error(command: str | None, error: BaseException) -> Response:
+    status, body = error_body(command, error)
+    return _answer(status, body)
+
+
+class Gateway:
+    """Holds what every request needs; one per process."""
+
+    def __init__(self, runtime: Runtime, *, integration: bool = False) -> None:
+        self.runtime = runtime
+        self.dispatcher = Dispatcher(tables())
+        self.auth: Authenticator = runtime.extras.get("authenticator") or Authenticator(
+            runtime.db, runtime.store.box
+        )
+        runtime.extras["authenticator"] = self.auth
+        runtime.extras["dispatcher"] = self.dispatcher
+        self.integration = integration
+
+    async def handle(self, request: Request) -> Response:
+        try:
+            raw = await self._params(request)
+        except BadRequestParameter as error:
+            return _error(None, error)
+        name = raw.get("command")
+        if raw.get("response", "json").lower() == "xml":
+            return _error(
+                name,
+                BadRequestParameter(
+                    "response=xml is not supported by this server; use response=json"
+                ),
+            )
+        try:
+            if name == "login":
+                return await run_in_threadpool(self._login, request, raw)
+            caller, session_key = await self._authenticate(request, raw)
+            command = self.dispatcher.find(name)
+        except Exception as error:
+            return _error(None if not isinstance(error, AuthenticationFailed) else name, error)
+        if command.name == "logout":
+            self.auth.sessions.close(request.cookies.get(COOKIE))
+            return _answer(200, {"logoutresponse": {"description": "success"}})
+        return await self._dispatch(request, raw, caller, command, session_key)
+
+    async def _dispatch(
+        self,
+        request: Request,
+        raw: dict[str, str],
+        caller: Caller,
+        command: ApiCommand,
+        session_key: str | None,
+    ) -> Response:
+        call = Call(
+            self.runtime,
+            caller,
+            command,
+            raw,
+            _remote(request),
+            request.headers.get("x-request-id") or uuid.uuid4().hex,
+            session_key,
+        )
+        try:
+            body = await run_in_threadpool(self.dispatcher.run, call)
+        except Exception as error:
+            status, _ = error_body(command.name, error)
+            if status >= 530 and not _is_domain_error(error):
+                log.exception("request %s (%s) failed", call.request_id, command.name)
+            return _error(command.response_name or command.name, error)
+        return _answer(200, body)
+
+    async def _params(self, request: Request) -> dict[str, str]:
+        items = list(request.query_params.multi_items())
+        if request.method == "POST":
+            body = await request.body()
+            if len(body) > MAX_BODY:
+                raise BadRequestParameter("The request body is too large")
+            form = await request.form()
+            items += [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
+        return first_values(items)
+
+    async def _authenticate(
+        self, request: Request, raw: dict[str, str]
+    ) -> tuple[Caller, str | None]:
+        if self.integration:
+            return await run_in_threadpool(self._system_caller), None
+        if "sessionkey" in raw or (
+            COOKIE in request.cookies and "apikey" not in {k.lower() for k in raw}
+        ):
+            return self.auth.by_session(request.cookies.get(COOKIE), raw.get("sessionkey"))
+        now = datetime.now(UTC)
+        caller = await run_in_threadpool(self.auth.by_signature, raw, now, _remote(request))
+        return caller, None
+
+    def _system_caller(self) -> Caller:
+        with self.runtime.db.read() as cursor:
+            row = cursor.execute(
+                "SELECT u.* FROM users AS u WHERE u.username = 'admin' AND u.domain_path = '/' "
+                "AND u.removed = 0"
+            ).fetchone()
+        if row is None:
+            raise AuthenticationFailed("no system user")
+        return Caller.from_row(row)
+
+    def _login(self, request: Request, raw: dict[str, str]) -> Response:
+        try:
+            if request.method != "POST":
+                raise BadRequestParameter("login must be sent as POST")
+            username, password = raw.get("username"), raw.get("password")
+            if not username or not password:
+                raise BadRequestParameter(
+                    "Unable to execute API command login due to missing parameter "
+                    + ("username" if not username else "password")
+                )
+            session_id, session, row = self.auth.login(
+                username,
+                password,
+                raw.get("domain"),
+                raw.get("domainid") or raw.get("domainId"),
+                _remote(request),
+            )
+        except Exception as error:
+            return _error("login", error)
+        response = _answer(200, {response_key("login"): _login_body(row, session.key)})
+        response.set_cookie(COOKIE, session_id, path="/client", httponly=True, samesite="lax")
+        return response
+
+
+def _login_body(row: dict[str, Any], session_key: str) -> dict[str, str]:
+    return {
+        "timeout": "1800",
+        "username": row["username"],
+        "userid": row["id"],
+        "firstname": row["firstname"],
+        "lastname": row["lastname"],
+        "account": row["account_name"],
+        "domainid": row["domain_id"],
+        "type": str(row["account_type"]),
+        "timezone": row["timezone"] or "",
+        "timezoneoffset": "0.0",
+        "registered": "false",
+        "sessionkey": session_key,
+    }
+
+
+def _remote(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def _is_domain_error(error: BaseException) -> bool:
+    from domain.errors import DomainError
+
+    return isinstance(error, DomainError)
+
+
+def create_app(runtime: Runtime, *, integration: bool = False) -> Starlette:
+    gateway = Gateway(runtime, integration=integration)
+    route = Route("/client/api", gateway.handle, methods=["GET", "POST"])
+    paths = [route, Route("/client/api/", gateway.handle, methods=["GET", "POST"])]
+    if integration:
+        paths.append(Route("/{path:path}", gateway.handle, methods=["GET", "POST"]))
+    app = Starlette(routes=paths)
+    app.state.gateway = gateway
+    return app

@@ -1,0 +1,190 @@
+"""Authentication: API-key signatures, login sessions, and a brake on repeated failures."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+import time
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from api.access import Caller
+from api.errors import AuthenticationFailed, RateLimited
+from api.signing import SignaturePolicy, api_key, verify
+from commands.passwords import verify_password
+from domain.errors import PermissionDenied
+from stratus.db import Database
+from stratus.store.secrets import SecretBox
+
+log = logging.getLogger(__name__)
+
+SESSION_TIMEOUT = 1800
+COOKIE = "JSESSIONID"
+
+_USER_COLUMNS = (
+    "u.id, u.username, u.account_id, u.account_name, u.account_type, u.domain_id, "
+    "u.domain_path, u.state AS user_state, a.state AS account_state, u.password_hash, "
+    "u.sealed_secret_key, u.firstname, u.lastname, u.timezone, u.removed"
+)
+
+
+class FailureBrake:
+    """Refuses a key (or address) for a while after too many failed attempts in a window."""
+
+    def __init__(self, limit: int = 10, window: float = 60.0, clock: Any = time.monotonic) -> None:
+        self.limit, self.window, self.clock = limit, window, clock
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def check(self, key: str) -> None:
+        with self._lock:
+            recent = self._recent(key)
+            if len(recent) >= self.limit:
+                raise RateLimited(key)
+
+    def failed(self, key: str) -> None:
+        with self._lock:
+            self._recent(key).append(self.clock())
+
+    def _recent(self, key: str) -> deque[float]:
+        recent = self._failures.setdefault(key, deque())
+        while recent and recent[0] < self.clock() - self.window:
+            recent.popleft()
+        return recent
+
+
+@dataclass
+class Session:
+    caller: Caller
+    key: str
+    expires: float
+
+
+class Sessions:
+    """Login sessions held by this API process (signed requests work on any process)."""
+
+    def __init__(self) -> None:
+        self._by_id: dict[str, Session] = {}
+        self._lock = threading.Lock()
+
+    def open(self, caller: Caller) -> tuple[str, Session]:
+        session_id = secrets.token_urlsafe(24)
+        session = Session(caller, secrets.token_urlsafe(24), time.monotonic() + SESSION_TIMEOUT)
+        with self._lock:
+            self._by_id[session_id] = session
+        return session_id, session
+
+    def find(self, session_id: str | None, key: str | None) -> Session | None:
+        if not session_id or not key:
+            return None
+        with self._lock:
+            session = self._by_id.get(session_id)
+            if session is None or session.expires < time.monotonic():
+                self._by_id.pop(session_id, None)
+                return None
+            if not secrets.compare_digest(session.key, key):
+                self._by_id.pop(session_id, None)  # a wrong key ends the session, as in CloudStack
+                return None
+            session.expires = time.monotonic() + SESSION_TIMEOUT
+            return session
+
+    def close(self, session_id: str | None) -> None:
+        with self._lock:
+            self._by_id.pop(session_id or "", None)
+
+
+class Authenticator:
+    """Turns a request's credentials into a Caller, or refuses it with a 401."""
+
+    def __init__(self, db: Database, box: SecretBox, policy: SignaturePolicy | None = None) -> None:
+        self.db, self.box = db, box
+        self.policy = policy or SignaturePolicy()
+        self.sessions = Sessions()
+        self.brake = FailureBrake()
+
+    def by_signature(self, params: Mapping[str, str], now: datetime, remote: str) -> Caller:
+        key = api_key(params)
+        brake_key = f"key:{key}" if key else f"addr:{remote}"
+        self.brake.check(brake_key)
+        try:
+            row = self._user_by_key(key) if key else None
+            if row is None or not row["sealed_secret_key"]:
+                raise AuthenticationFailed("unknown api key")
+            verify(params, self.box.open(row["sealed_secret_key"]), now=now, policy=self.policy)
+            self._check_enabled(row)
+        except AuthenticationFailed as error:
+            self.brake.failed(brake_key)
+            log.info("refused a signed request from %s: %s", remote, error)
+            raise
+        return Caller.from_row(row)
+
+    def by_session(self, session_id: str | None, key: str | None) -> tuple[Caller, str]:
+        session = self.sessions.find(session_id, key)
+        if session is None:
+            raise AuthenticationFailed("no valid session")
+        return session.caller, session.key
+
+    def login(
+        self,
+        username: str,
+        password: str,
+        domain_path: str | None,
+        domain_id: str | None,
+        remote: str,
+    ) -> tuple[str, Session, dict[str, Any]]:
+        brake_key = f"login:{username}"
+        self.brake.check(brake_key)
+        row = self._user_by_name(username, domain_path, domain_id)
+        if row is None or not verify_password(password, row["password_hash"]):
+            self.brake.failed(brake_key)
+            log.info("failed login for %r from %s", username, remote)
+            raise PermissionDenied(
+                "failed to authenticate user, check if username/password are correct"
+            )
+        try:
+            self._check_enabled(row)
+        except AuthenticationFailed:
+            raise PermissionDenied(
+                "failed to authenticate user, check if username/password are correct"
+            ) from None
+        session_id, session = self.sessions.open(Caller.from_row(row))
+        return session_id, session, row
+
+    def _check_enabled(self, row: dict[str, Any]) -> None:
+        if row["removed"] or row["user_state"] != "enabled" or row["account_state"] != "enabled":
+            raise AuthenticationFailed("user or account is disabled")
+
+    def _user_by_key(self, key: str) -> dict[str, Any] | None:
+        with self.db.read() as cursor:
+            return cursor.execute(
+                f"SELECT {_USER_COLUMNS} FROM users AS u JOIN accounts AS a "
+                "ON a.id = u.account_id WHERE u.api_key = %s AND u.removed = 0",
+                (key,),
+            ).fetchone()
+
+    def _user_by_name(
+        self, username: str, domain_path: str | None, domain_id: str | None
+    ) -> dict[str, Any] | None:
+        column, value = (
+            ("u.domain_id", domain_id)
+            if domain_id
+            else ("u.domain_path", _normalise_path(domain_path))
+        )
+        with self.db.read() as cursor:
+            return cursor.execute(
+                f"SELECT {_USER_COLUMNS} FROM users AS u JOIN accounts AS a "
+                f"ON a.id = u.account_id WHERE u.username = %s AND {column} = %s "
+                "AND u.removed = 0",
+                (username, value),
+            ).fetchone()
+
+
+def _normalise_path(path: str | None) -> str:
+    """`child` or `/child` or `/child/` → `/child/`; nothing → `/` (ROOT)."""
+    if not path or path == "/":
+        return "/"
+    return "/" + path.strip("/") + "/"

@@ -1,0 +1,9 @@
+"""The command tables, one module per API group; `tables()` hands them to the dispatcher."""
+
+from __future__ import annotations
+
+
+def tables() -> list[tuple]:  # type: ignore[type-arg]
+    from api.cloudstack import configuration, identity, jobs, system
+
+    return [identity.COMMANDS, jobs.COMMANDS, configuration.COMMANDS, system.COMMANDS]

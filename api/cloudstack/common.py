@@ -1,0 +1,80 @@
+"""Pieces the command tables share: owner filters of list commands and SQL paging."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.access import Role, check_reach
+from api.dispatch import Call
+from api.params import Paging, Param, ParamType
+from domain.errors import InvalidParameter, NotFound, PermissionDenied
+
+OWNER_PARAMS = (
+    Param("account", ParamType.STRING),
+    Param("domainid", ParamType.UUID),
+    Param("isrecursive", ParamType.BOOLEAN, default=False),
+    Param("listall", ParamType.BOOLEAN, default=False),
+)
+
+
+def limit_sql(paging: Paging) -> str:
+    """LIMIT/OFFSET for a page; the numbers were validated as integers by the parser."""
+    if paging.limit is None:
+        return f" OFFSET {int(paging.offset)}" if paging.offset else ""
+    return f" LIMIT {int(paging.limit)} OFFSET {int(paging.offset)}"
+
+
+def domain_row(call: Call, domain_id: str, name: str = "domainid") -> dict[str, Any]:
+    with call.read() as cursor:
+        row = cursor.execute(
+            "SELECT * FROM domains WHERE id = %s AND removed = 0", (domain_id,)
+        ).fetchone()
+    if row is None:
+        raise NotFound(f"Unable to find domain by id {domain_id}", resource_ids=(domain_id,))
+    return row
+
+
+def account_row(call: Call, name: str, domain_id: str) -> dict[str, Any]:
+    with call.read() as cursor:
+        row = cursor.execute(
+            "SELECT * FROM accounts WHERE name = %s AND domain_id = %s AND removed = 0",
+            (name, domain_id),
+        ).fetchone()
+    if row is None:
+        raise NotFound(f"Unable to find account {name} in domain {domain_id}")
+    return row
+
+
+def resolve_owner_filters(call: Call, args: dict[str, Any]) -> dict[str, Any]:
+    """`domainid`, `account`, `isrecursive`, `listall` checked against the caller's reach."""
+    caller = call.caller
+    filters: dict[str, Any] = {
+        "recursive": bool(args.get("isrecursive")),
+        "list_all": bool(args.get("listall")),
+    }
+    if args.get("account") and not args.get("domainid"):
+        if caller.role == Role.USER and args["account"] == caller.account_name:
+            filters["account_id"] = caller.account_id
+            return filters
+        raise InvalidParameter("Account must be specified with domainId parameter")
+    if args.get("domainid"):
+        domain = domain_row(call, args["domainid"])
+        if caller.role == Role.USER and domain["id"] != caller.domain_id:
+            raise PermissionDenied("Caller does not have permission to access that domain")
+        check_reach(
+            caller,
+            account_id=None if caller.role != Role.USER else caller.account_id,
+            domain_path=domain["path"],
+            what="that domain",
+        )
+        filters["domain_path"] = domain["path"]
+        if args.get("account"):
+            account = account_row(call, args["account"], domain["id"])
+            check_reach(
+                caller,
+                account_id=account["id"],
+                domain_path=account["domain_path"],
+                what="that account",
+            )
+            filters["account_id"] = account["id"]
+    return filters

@@ -1,0 +1,175 @@
+"""Async jobs: running management-side jobs, queryAsyncJobResult and listAsyncJobs."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import orjson
+
+import domain.errors as domain_errors
+from api.access import check_reach, list_scope
+from api.cloudstack.common import OWNER_PARAMS, limit_sql, resolve_owner_filters
+from api.dispatch import ApiCommand, Call, Listing, Submitted
+from api.envelope import format_date
+from api.errors import error_code
+from api.params import Param, ParamType
+from commands.jobs import SubmitJob, fail_job, finish_job, start_job, submit_job
+from projections.jobs import get_job
+
+log = logging.getLogger(__name__)
+
+# How a finished job's result names its object: kind → renderer(call, id) -> (item key, item).
+RENDERERS: dict[str, Callable[[Call, str], tuple[str, dict[str, Any]]]] = {}
+
+
+def executor(call: Call) -> ThreadPoolExecutor:
+    pool = call.runtime.extras.get("job_executor")
+    if pool is None:
+        pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="job")
+        call.runtime.extras["job_executor"] = pool
+    return pool  # type: ignore[return-value]
+
+
+def run_async(
+    call: Call,
+    *,
+    instance_type: str,
+    instance_id: UUID | None,
+    event_type: str,
+    description: str,
+    work: Callable[[], dict[str, Any]],
+) -> Submitted:
+    """Submit a job, answer at once, and do `work` in the background as the same caller."""
+    with call.acting():
+        outcome = submit_job(
+            call.store,
+            SubmitJob(
+                call.command.java_class or call.command.name,
+                UUID(call.caller.account_id),
+                UUID(call.caller.user_id),
+                instance_type,
+                instance_id,
+                event_type,
+                description,
+            ),
+        )
+    job_id = outcome.id
+    assert job_id is not None
+    call.settle(outcome.position)
+    executor(call).submit(_execute, call, job_id, work)
+    return Submitted(str(job_id), str(instance_id) if instance_id else None)
+
+
+def _execute(call: Call, job_id: UUID, work: Callable[[], dict[str, Any]]) -> None:
+    with call.acting(job_id=str(job_id)):
+        try:
+            start_job(call.store, job_id)
+            result = work()
+            finish_job(call.store, job_id, result)
+        except Exception as error:  # the job's boundary: every failure ends up in its result
+            if not isinstance(error, domain_errors.DomainError):
+                log.exception("job %s failed", job_id)
+            fail_job(call.store, job_id, error)
+    call.runtime.runner.wake()
+
+
+def _job_result(call: Call, row: dict[str, Any]) -> dict[str, Any]:
+    result = row["result"]
+    if row["status"] == 0 or result is None:
+        return {}
+    if row["status"] == 2:
+        error_class = getattr(domain_errors, result.get("error", ""), domain_errors.DomainError)
+        if not (isinstance(error_class, type) and issubclass(error_class, Exception)):
+            error_class = domain_errors.DomainError
+        code = error_code(error_class(result.get("message", "")))
+        return {
+            "jobresultcode": 530,
+            "jobresulttype": "object",
+            "jobresult": {"errorcode": code.status, "errortext": result.get("message", "")},
+        }
+    if "object" in result and result["object"] in RENDERERS:
+        key, item = RENDERERS[result["object"]](call, result["id"])
+        return {"jobresultcode": 0, "jobresulttype": "object", "jobresult": {key: item}}
+    return {"jobresultcode": 0, "jobresulttype": "object", "jobresult": {"success": True}}
+
+
+def render_job(call: Call, row: dict[str, Any]) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "accountid": row["account_id"],
+        "userid": row["user_id"],
+        "cmd": row["command"],
+        "jobstatus": int(row["status"]),
+        "jobprocstatus": 0,
+        "jobresultcode": 0,
+    }
+    body.update(_job_result(call, row))
+    if row["instance_type"]:
+        body["jobinstancetype"] = row["instance_type"]
+    if row["instance_id"]:
+        body["jobinstanceid"] = row["instance_id"]
+    body["created"] = format_date(datetime.fromisoformat(row["created"]))
+    body["jobid"] = row["id"]
+    return body
+
+
+def query_async_job_result(call: Call, args: dict[str, Any]) -> dict[str, Any]:
+    with call.read() as cursor:
+        row = get_job(cursor, args["jobid"])
+    if row is None:
+        raise domain_errors.NotFound(f"Unable to find job by id {args['jobid']}")
+    check_reach(
+        call.caller,
+        account_id=row["account_id"],
+        domain_path=row["domain_path_of_owner"] or "/",
+        what="the job",
+    )
+    return render_job(call, row)
+
+
+def list_async_jobs(call: Call, args: dict[str, Any]) -> Listing:
+    owner = resolve_owner_filters(call, args)
+    scope = list_scope(call.caller, prefix="a.", **owner)
+    where, params = [scope.clause], list(scope.params)
+    if args.get("startdate"):
+        where.append("j.created >= %s")
+        params.append(args["startdate"].isoformat())
+    sql = " FROM jobs AS j JOIN accounts AS a ON a.id = j.account_id WHERE " + " AND ".join(where)
+    paging = args["paging"]
+    with call.read() as cursor:
+        count = cursor.execute("SELECT count(*) AS n" + sql, params).fetchone()["n"]
+        rows = cursor.execute(
+            "SELECT j.*, a.domain_path AS domain_path_of_owner"
+            + sql
+            + " ORDER BY j.created, j.id"
+            + limit_sql(paging),
+            params,
+        ).fetchall()
+    return Listing([render_job(call, dict(r, result=_loads(r["result"]))) for r in rows], count)
+
+
+def _loads(text: str | None) -> Any:
+    return orjson.loads(text) if text else None
+
+
+COMMANDS = (
+    ApiCommand(
+        "queryAsyncJobResult",
+        query_async_job_result,
+        (Param("jobid", ParamType.UUID, required=True),),
+        shape="flat",
+        description="Retrieves the current status of an asynchronous job",
+    ),
+    ApiCommand(
+        "listAsyncJobs",
+        list_async_jobs,
+        (*OWNER_PARAMS, Param("startdate", ParamType.TZDATE)),
+        shape="list",
+        item_key="asyncjobs",
+        description="Lists all pending asynchronous jobs for the account",
+    ),
+)

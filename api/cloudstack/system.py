@@ -1,0 +1,168 @@
+"""What the server is and offers: listCapabilities, listApis, listEvents, listZones."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from api.access import list_scope
+from api.cloudstack.common import OWNER_PARAMS, limit_sql, resolve_owner_filters
+from api.dispatch import ApiCommand, Call, Listing
+from api.envelope import format_date
+from api.params import Param, ParamType
+
+P = ParamType
+CLOUDSTACK_VERSION = "4.3.0"
+
+
+def list_capabilities(call: Call, args: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "securitygroupsenabled": False,
+        "dynamicrolesenabled": False,
+        "cloudstackversion": CLOUDSTACK_VERSION,
+        "userpublictemplateenabled": True,
+        "supportELB": "false",
+        "projectinviterequired": False,
+        "allowusercreateprojects": True,
+        "customdiskofferingmaxsize": 1024,
+        "regionsecondaryenabled": False,
+        "apilimitinterval": 1,
+        "apilimitmax": 0,
+        "kvmsnapshotenabled": False,
+        "allowuserviewdestroyedvm": False,
+    }
+
+
+def list_apis(call: Call, args: dict[str, Any]) -> Listing:
+    dispatcher = call.runtime.extras["dispatcher"]
+    items = []
+    for command in sorted(dispatcher.commands.values(), key=lambda c: c.name):
+        if call.caller.role < command.role:
+            continue
+        if args["name"] and args["name"] != command.name:
+            continue
+        items.append(_describe(command))
+    return Listing(items, len(items))
+
+
+def _describe(command: ApiCommand) -> dict[str, Any]:
+    return {
+        "name": command.name,
+        "description": command.description,
+        "isasync": command.is_async,
+        "since": "4.3.0",
+        "related": "",
+        "response": [],
+        "params": [
+            {
+                "name": p.name,
+                "type": p.type.value,
+                "required": p.required,
+                "description": p.name,
+                "length": p.max_length or 0,
+            }
+            for p in command.params
+        ],
+    }
+
+
+def list_events(call: Call, args: dict[str, Any]) -> Listing:
+    owner = resolve_owner_filters(call, args)
+    scope = list_scope(call.caller, prefix="a.", **owner)
+    where, params = ["e.archived = 0", "e.hidden = 0", scope.clause], list(scope.params)
+    filters = (
+        ("e.type = %s", args["type"]),
+        ("e.level = %s", args["level"]),
+        ("e.id = %s", args["id"]),
+        ("e.parent_id = %s", args["parentid"]),
+    )
+    for clause, value in filters:
+        if value is not None:
+            where.append(clause)
+            params.append(value)
+    if args["startdate"] is not None:
+        where.append("e.created >= %s")
+        params.append(args["startdate"].isoformat())
+    if args["enddate"] is not None:
+        where.append("e.created <= %s")
+        end = args["enddate"]
+        params.append(end.isoformat() if isinstance(end, datetime) else f"{end}T23:59:59.999999")
+    if args.get("keyword"):
+        where.append("(e.description LIKE %s OR e.type LIKE %s)")
+        params += [f"%{args['keyword']}%"] * 2
+    sql = " FROM events AS e JOIN accounts AS a ON a.id = e.account_id WHERE " + " AND ".join(where)
+    with call.read() as cursor:
+        count = cursor.execute("SELECT count(*) AS n" + sql, params).fetchone()["n"]
+        rows = cursor.execute(
+            "SELECT e.*, a.name AS account_name, a.domain_id AS owner_domain_id"
+            + sql
+            + " ORDER BY e.created DESC, e.id"
+            + limit_sql(args["paging"]),
+            params,
+        ).fetchall()
+    return Listing([_render_event(r) for r in rows], int(count))
+
+
+def _render_event(row: dict[str, Any]) -> dict[str, Any]:
+    body = {
+        "id": row["id"],
+        "username": row["user_id"] or "",
+        "type": row["type"],
+        "level": row["level"],
+        "description": row["description"],
+        "account": row["account_name"],
+        "domainid": row["owner_domain_id"],
+        "created": format_date(datetime.fromisoformat(row["created"])),
+        "state": row["state"],
+    }
+    if row["parent_id"]:
+        body["parentid"] = row["parent_id"]
+    return body
+
+
+def list_zones(call: Call, args: dict[str, Any]) -> Listing:
+    # Zones arrive with the infrastructure; until one exists the answer is CloudStack's `{}`.
+    return Listing([], 0)
+
+
+COMMANDS = (
+    ApiCommand(
+        "listCapabilities",
+        list_capabilities,
+        item_key="capability",
+        description="Lists capabilities of the cloud",
+    ),
+    ApiCommand(
+        "listApis",
+        list_apis,
+        (Param("name", P.STRING),),
+        shape="list",
+        item_key="api",
+        description="Lists the API commands available to the caller",
+    ),
+    ApiCommand(
+        "listEvents",
+        list_events,
+        (
+            *OWNER_PARAMS,
+            Param("id", P.UUID),
+            Param("type", P.STRING),
+            Param("level", P.STRING),
+            Param("startdate", P.DATE, allow_time=True),
+            Param("enddate", P.DATE, allow_time=True),
+            Param("parentid", P.UUID),
+        ),
+        shape="list",
+        item_key="event",
+        description="Lists audit events",
+    ),
+    ApiCommand(
+        "listZones",
+        list_zones,
+        (Param("id", P.UUID), Param("available", P.BOOLEAN), Param("name", P.STRING)),
+        shape="list",
+        item_key="zone",
+        description="Lists zones",
+    ),
+    ApiCommand("logout", lambda call, args: None, shape="success", description="Logs out the user"),
+)

@@ -1,0 +1,173 @@
+"""The command tables' entry type and the one dispatcher that reads them.
+
+Each API group module in `api/cloudstack/` exports `COMMANDS`, a tuple of `ApiCommand`. The
+dispatcher validates parameters, checks the caller's role, runs the handler in a worker thread
+and shapes the answer as CloudStack does.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from api.access import Caller, Role, require_role
+from api.envelope import (
+    async_response,
+    list_response,
+    object_response,
+    response_key,
+    success_response,
+)
+from api.errors import UnknownCommand
+from api.params import Paging, Param, ParamType, paging, parse
+from commands import Outcome
+from domain.errors import ResourceUnavailable
+from stratus.runtime import Runtime
+from stratus.store.audit import acting
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A page of items and the total number of matches."""
+
+    items: list[dict[str, Any]]
+    count: int
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """An async command's answer: its job, and for creates the id of what it creates."""
+
+    job_id: str
+    resource_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ApiCommand:
+    """One CloudStack command: its parameters, who may call it, what runs and how it answers."""
+
+    name: str
+    handler: Callable[[Call, dict[str, Any]], Any]
+    params: tuple[Param, ...] = ()
+    role: Role = Role.USER
+    shape: str = "object"  # "list", "object", "success", "async", "raw"
+    item_key: str = ""
+    is_async: bool = False
+    description: str = ""
+    java_class: str = ""
+    response_name: str = ""  # when CloudStack names the envelope after another command
+
+    @property
+    def is_list(self) -> bool:
+        return self.shape == "list"
+
+
+@dataclass
+class Call:
+    """Everything a handler may use: the caller, the installation and the request's identity."""
+
+    runtime: Runtime
+    caller: Caller
+    command: ApiCommand
+    raw: dict[str, str]
+    remote_address: str = ""
+    request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    session_key: str | None = None
+
+    @property
+    def store(self) -> Any:
+        return self.runtime.store
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    @contextmanager
+    def read(self) -> Iterator[Any]:
+        with self.runtime.db.read() as cursor:
+            yield cursor
+
+    def acting(self, job_id: str | None = None) -> Any:
+        return acting(
+            user_id=self.caller.user_id,
+            account_id=self.caller.account_id,
+            domain_id=self.caller.domain_id,
+            command=self.command.name,
+            job_id=job_id,
+            remote_address=self.remote_address,
+            request_id=self.request_id,
+        )
+
+    def write(self, handler: Callable[[Any, Any], Outcome], command: Any) -> Outcome:
+        """Run a command as this caller, then wait until the read models show its effect."""
+        with self.acting():
+            outcome = handler(self.store, command)
+        self.settle(outcome.position)
+        return outcome
+
+    def settle(self, position: int) -> None:
+        """Read your writes: wait (bounded) until the read models include `position`."""
+        if position and not self.runtime.runner.wait_for(
+            position, self.runtime.settings.read_your_writes_timeout
+        ):
+            raise ResourceUnavailable(
+                "The change was saved but is not visible yet; query again in a moment"
+            )
+
+    def paging(self) -> Paging:
+        return paging(self.raw, default_page_size=self.page_size(), command=self.command.name)
+
+    def page_size(self) -> int:
+        from api.cloudstack.configuration import current_value
+
+        return int(current_value(self, "default.page.size"))
+
+
+LIST_BASE = (
+    Param("keyword", ParamType.STRING),
+    Param("page", ParamType.INTEGER),
+    Param("pagesize", ParamType.INTEGER),
+)
+
+
+class Dispatcher:
+    """Finds a command in the tables and runs it for a caller."""
+
+    def __init__(self, tables: list[tuple[ApiCommand, ...]]) -> None:
+        self.commands: dict[str, ApiCommand] = {}
+        for table in tables:
+            for command in table:
+                self.commands[command.name.lower()] = command
+
+    def find(self, name: str | None) -> ApiCommand:
+        command = self.commands.get((name or "").lower())
+        if command is None:
+            raise UnknownCommand(name or "")
+        return command
+
+    def run(self, call: Call) -> dict[str, Any]:
+        command = call.command
+        require_role(call.caller, command.role)
+        specs = command.params + (LIST_BASE if command.is_list else ())
+        args = parse(specs, call.raw, command=command.name)
+        if command.is_list:
+            args["paging"] = call.paging()
+        result = command.handler(call, args)
+        return self.shape(command, result)
+
+    def shape(self, command: ApiCommand, result: Any) -> dict[str, Any]:
+        name = command.response_name or command.name
+        if command.shape == "list":
+            return list_response(name, command.item_key, result.items, result.count)
+        if command.shape == "success":
+            return success_response(name)
+        if command.shape == "async":
+            return async_response(name, result.job_id, result.resource_id)
+        if command.shape == "raw":
+            return result
+        if command.shape == "flat":
+            return {response_key(name): result}
+        return object_response(name, command.item_key, result)

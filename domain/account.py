@@ -1,0 +1,94 @@
+"""Account: who owns resources; its type makes it a user, a domain admin or a root admin."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.errors import InvalidParameter, InvalidState
+
+
+class AccountType(IntEnum):
+    USER = 0
+    ROOT_ADMIN = 1
+    DOMAIN_ADMIN = 2
+
+
+class AccountState:
+    ENABLED = "enabled"
+    DISABLED = "disabled"
+    LOCKED = "locked"
+
+
+class Account(Aggregate):
+    """A tenant account inside a domain."""
+
+    @event("Created")
+    def __init__(self, name: str, domain_id: UUID, account_type: int, network_domain: str) -> None:
+        if not name:
+            raise InvalidParameter("Account name must not be empty")
+        if account_type not in tuple(AccountType):
+            raise InvalidParameter(f"Invalid account type {account_type}")
+        self.name = name
+        self.domain_id = domain_id
+        self.account_type = int(account_type)
+        self.network_domain = network_domain
+        self.state = AccountState.ENABLED
+        self.removed = False
+        self.user_ids: list[UUID] = []
+
+    @property
+    def is_root_admin(self) -> bool:
+        return self.account_type == AccountType.ROOT_ADMIN
+
+    def _check_live(self) -> None:
+        if self.removed:
+            raise InvalidState(f"Account {self.name} has been removed")
+
+    def rename(self, name: str) -> None:
+        self._check_live()
+        if not name:
+            raise InvalidParameter("Account name must not be empty")
+        self._renamed(name=name)
+
+    @event("Renamed")
+    def _renamed(self, name: str) -> None:
+        self.name = name
+
+    @event("NetworkDomainChanged")
+    def change_network_domain(self, network_domain: str) -> None:
+        self.network_domain = network_domain
+
+    def disable(self, lock: bool) -> None:
+        self._check_live()
+        self._disabled(state=AccountState.LOCKED if lock else AccountState.DISABLED)
+
+    @event("Disabled")
+    def _disabled(self, state: str) -> None:
+        self.state = state
+
+    def enable(self) -> None:
+        self._check_live()
+        self._enabled()
+
+    @event("Enabled")
+    def _enabled(self) -> None:
+        self.state = AccountState.ENABLED
+
+    @event("UserAttached")
+    def attach_user(self, user_id: UUID) -> None:
+        self.user_ids.append(user_id)
+
+    @event("UserDetached")
+    def detach_user(self, user_id: UUID) -> None:
+        self.user_ids.remove(user_id)
+
+    def remove(self) -> None:
+        self._check_live()
+        self._removed()
+
+    @event("Removed")
+    def _removed(self) -> None:
+        self.removed = True

@@ -1,0 +1,160 @@
+"""Configuration: typed, validated settings with a global value and per-scope overrides."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID, uuid5
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.errors import InvalidParameter
+
+_NAMESPACE = UUID("8d1b1c9e-2f0a-4c55-8e3b-0b6f5f7d9a21")
+
+GLOBAL = "global"
+SCOPES = (GLOBAL, "zone", "cluster", "account")
+
+
+@dataclass(frozen=True)
+class Definition:
+    """What a setting is: its type, default, limits and where it may be overridden."""
+
+    name: str
+    kind: str  # "int", "bool", "string", "timezone"
+    default: str
+    category: str
+    description: str
+    scopes: tuple[str, ...] = (GLOBAL,)
+    minimum: int | None = None
+    maximum: int | None = None
+
+    def validate(self, value: str) -> str:
+        """The value in its canonical text form, or InvalidParameter naming the setting."""
+        if self.kind == "int":
+            return self._validate_int(value)
+        if self.kind == "bool":
+            if value.lower() not in ("true", "false"):
+                raise InvalidParameter(f"Configuration {self.name} must be true or false")
+            return value.lower()
+        if self.kind == "timezone":
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise InvalidParameter(f"{value!r} is not a known time zone") from None
+        return value
+
+    def _validate_int(self, value: str) -> str:
+        try:
+            number = int(value)
+        except ValueError:
+            raise InvalidParameter(f"Configuration {self.name} must be an integer") from None
+        if self.minimum is not None and number < self.minimum:
+            raise InvalidParameter(f"Configuration {self.name} must be at least {self.minimum}")
+        if self.maximum is not None and number > self.maximum:
+            raise InvalidParameter(f"Configuration {self.name} must be at most {self.maximum}")
+        return str(number)
+
+
+def _template(hypervisor: str, label: str) -> Definition:
+    return Definition(
+        f"router.template.{hypervisor}",
+        "string",
+        f"SystemVM Template ({label})",
+        "Advanced",
+        f"Name of the default router template on {label}",
+        (GLOBAL, "zone"),
+    )
+
+
+DEFINITIONS: dict[str, Definition] = {
+    d.name: d
+    for d in (
+        Definition(
+            "default.page.size",
+            "int",
+            "500",
+            "Advanced",
+            "Default and largest page size of list commands",
+            minimum=1,
+            maximum=100000,
+        ),
+        _template("xen", "XenServer"),
+        _template("kvm", "KVM"),
+        _template("vmware", "vSphere"),
+        _template("hyperv", "HyperV"),
+        Definition(
+            "router.version.check",
+            "bool",
+            "true",
+            "Advanced",
+            "Refuse to program routers older than the minimum version",
+            (GLOBAL, "zone"),
+        ),
+        Definition(
+            "usage.stats.job.aggregation.range",
+            "int",
+            "1440",
+            "Usage",
+            "Minutes in one usage aggregation period",
+            minimum=1,
+        ),
+        Definition(
+            "usage.aggregation.timezone",
+            "timezone",
+            "GMT",
+            "Usage",
+            "Time zone in which usage periods are aligned",
+        ),
+        Definition(
+            "integration.api.port",
+            "int",
+            "0",
+            "Advanced",
+            "Port of the unauthenticated integration API on 127.0.0.1 (0 = off)",
+            minimum=0,
+            maximum=65535,
+        ),
+        Definition(
+            "router.upgrade.parallelism",
+            "int",
+            "10",
+            "Advanced",
+            "How many routers are upgraded at the same time",
+            minimum=1,
+            maximum=1000,
+        ),
+    )
+}
+
+
+def definition(name: str) -> Definition:
+    try:
+        return DEFINITIONS[name]
+    except KeyError:
+        raise InvalidParameter(f"Configuration {name} does not exist") from None
+
+
+class Configuration(Aggregate):
+    """One setting's values: the global one and overrides per zone, cluster or account."""
+
+    @staticmethod
+    def create_id(name: str) -> UUID:
+        return uuid5(_NAMESPACE, name)
+
+    @event("Created")
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.values: dict[str, str] = {}
+
+    def set(self, value: str, scope: str = GLOBAL, scope_id: UUID | None = None) -> None:
+        spec = definition(self.name)
+        if scope not in spec.scopes:
+            raise InvalidParameter(f"Configuration {self.name} cannot be set for a {scope}")
+        if (scope == GLOBAL) != (scope_id is None):
+            raise InvalidParameter("A scope other than global needs the id of what it applies to")
+        self._set(name=self.name, value=spec.validate(value), scope=scope, scope_id=scope_id)
+
+    @event("ValueSet")
+    def _set(self, name: str, value: str, scope: str, scope_id: UUID | None) -> None:
+        self.values[f"{scope}:{scope_id or ''}"] = value

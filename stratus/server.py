@@ -1,0 +1,139 @@
+"""`stratus serve`: one process playing every role (embedded) or one role (distributed).
+
+Roles: `api` (HTTP on /client/api), `projections` (read models), `relay` (outbox to the bus).
+`all` plays them all in one process, which is the embedded default on SQLite and the in-process
+bus. Start-up does, in order: migrate, bootstrap on first start, catch the read models up, fail
+management jobs that a previous process left unfinished, then serve.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+import signal
+from pathlib import Path
+from uuid import UUID
+
+import orjson
+import uvicorn
+
+from commands.identity import Bootstrap, bootstrap
+from commands.jobs import fail_interrupted
+from projections.jobs import pending_job_ids
+from stratus.bus import BusError
+from stratus.bus.factory import make_bus
+from stratus.outbox import OutboxRelay
+from stratus.runtime import Runtime, open_runtime
+from stratus.settings import ConfigurationError, Settings
+from stratus.store.audit import acting, set_process_name
+
+log = logging.getLogger(__name__)
+
+
+def serve(settings: Settings, *, host: str, port: int, role: str) -> int:
+    set_process_name(f"stratus-{role}")
+    if role in ("api", "relay") and settings.embedded and role != "all":
+        log.warning("role %s on the embedded store: other roles must run in this process", role)
+    runtime = open_runtime(settings)
+    try:
+        if role in ("all", "api"):
+            prepare(runtime, public_url=f"http://{host}:{port}/client/api")
+        return asyncio.run(_run(runtime, host, port, role))
+    finally:
+        runtime.close()
+
+
+def prepare(runtime: Runtime, *, public_url: str) -> None:
+    """First-start bootstrap, read models caught up, unfinished management jobs failed."""
+    admin_file = runtime.settings.data_dir / "admin.json"
+    password = secrets.token_urlsafe(18)
+    with acting(command="bootstrap"):
+        result = bootstrap(runtime.store, Bootstrap(admin_password=password))
+    runtime.runner.catch_up()
+    if result.created:
+        _write_admin_file(runtime, admin_file, public_url, result.admin_user_id, password)
+    with runtime.db.read() as cursor:
+        pending = [UUID(i) for i in pending_job_ids(cursor)]
+    with acting(command="recover-jobs"):
+        failed = fail_interrupted(runtime.store, pending)
+    if failed:
+        log.info("failed %d job(s) interrupted by the previous shutdown", failed)
+        runtime.runner.catch_up()
+
+
+def _write_admin_file(
+    runtime: Runtime, path: Path, url: str, user_id: UUID | None, password: str
+) -> None:
+    """The admin's credentials, readable by the operator only; the log names the file only."""
+    from commands.identity import root_domain_id
+
+    with runtime.db.read() as cursor:
+        row = cursor.execute("SELECT * FROM users WHERE id = %s", (str(user_id),)).fetchone()
+    assert row is not None and root_domain_id(runtime.store) is not None
+    body = {
+        "apikey": row["api_key"],
+        "secretkey": runtime.store.box.open(row["sealed_secret_key"]),
+        "username": "admin",
+        "password": password,
+        "url": url,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(orjson.dumps(body, option=orjson.OPT_INDENT_2))
+    os.chmod(path, 0o600)
+    log.info("first start: the admin's credentials are in %s", path)
+
+
+async def _run(runtime: Runtime, host: str, port: int, role: str) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    tasks: list[asyncio.Task[None]] = []
+    bus = None
+    if role in ("all", "projections"):
+        runtime.runner.start()
+    if role in ("all", "relay"):
+        bus = make_bus(runtime.settings.nats_url)
+        try:
+            await bus.start()
+        except BusError as error:
+            raise ConfigurationError(str(error)) from None
+        relay = OutboxRelay(runtime.source, runtime.db, bus, routes={})
+        tasks.append(asyncio.create_task(relay.run(stop)))
+    if role in ("all", "api"):
+        tasks.append(asyncio.create_task(_http(runtime, host, port, stop)))
+    await stop.wait()
+    outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+    if bus is not None:
+        await bus.close()
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
+    return 0
+
+
+async def _http(runtime: Runtime, host: str, port: int, stop: asyncio.Event) -> None:
+    from api.app import create_app
+
+    config = uvicorn.Config(
+        create_app(runtime),
+        host=host,
+        port=port,
+        log_level="info",
+        lifespan="off",
+        access_log=False,
+    )
+    server = uvicorn.Server(config)
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    serving = asyncio.create_task(server.serve())
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    server.should_exit = True
+    stop.set()
+    await serving
+    if not server.started:
+        raise ConfigurationError(f"cannot listen on {host}:{port}")
