@@ -58,6 +58,14 @@ class Gateway:
         self.integration = integration
 
     async def handle(self, request: Request) -> Response:
+        """The process boundary for requests: nothing escapes without a CloudStack envelope."""
+        try:
+            return await self._handle(request)
+        except Exception as error:
+            log.exception("request failed before reaching a command")
+            return _error(None, error)
+
+    async def _handle(self, request: Request) -> Response:
         try:
             raw = await self._params(request)
         except BadRequestParameter as error:

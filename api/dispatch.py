@@ -155,8 +155,13 @@ class Dispatcher:
         args = parse(specs, call.raw, command=command.name)
         if command.is_list:
             args["paging"] = call.paging()
+        self.runtime_consistent(call)
         result = command.handler(call, args)
         return self.shape(command, result)
+
+    def runtime_consistent(self, call: Call) -> None:
+        if not call.runtime.runner.consistent(call.runtime.settings.read_your_writes_timeout):
+            raise ResourceUnavailable("The read models are catching up; query again in a moment")
 
     def shape(self, command: ApiCommand, result: Any) -> dict[str, Any]:
         name = command.response_name or command.name

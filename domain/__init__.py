@@ -1,1 +1,4 @@
-"""The domain model: aggregates, their events and invariants. No I/O, no clock, no wire spellings."""
+"""The domain model: aggregates, their events and invariants.
+
+No I/O, no clock reads, no CloudStack spellings.
+"""

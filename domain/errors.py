@@ -1,4 +1,4 @@
-"""The one hierarchy of errors the domain raises; api/ maps each class to a CloudStack error once."""
+"""The one hierarchy of errors the domain raises; api/ maps each class to the wire, once."""
 
 from __future__ import annotations
 

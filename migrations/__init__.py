@@ -1,1 +1,1 @@
-"""Numbered SQL migrations for the read-model and bookkeeping schemas (applied by stratus.migrate)."""
+"""Numbered SQL migrations for the read-model and bookkeeping schemas (see stratus.migrate)."""

@@ -79,3 +79,13 @@ def decode_heartbeat(payload: bytes) -> Heartbeat:
     data = orjson.loads(payload)
     data["host_ids"] = tuple(data.get("host_ids", ()))
     return Heartbeat(**data)
+
+
+def seal_credentials(box: Any, url: str, username: str, password: str) -> str:
+    """Credentials for an adapter, sealed with the cloud's key (`box` is a SecretBox)."""
+    return box.seal(orjson.dumps({"url": url, "username": username, "password": password}).decode())
+
+
+def open_credentials(box: Any, sealed: str) -> dict[str, str]:
+    """The adapter side: url, username and password, in memory only."""
+    return orjson.loads(box.open(sealed))

@@ -9,6 +9,7 @@ drops as duplicates and adapters ignore by request id: nothing is lost and nothi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -90,7 +91,5 @@ class OutboxRelay:
                 await asyncio.sleep(1.0)
             if not busy:
                 self.wakeup.clear()
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.wakeup.wait(), self.poll_interval)
-                except TimeoutError:
-                    pass

@@ -215,6 +215,16 @@ class ProjectionRunner:
         finally:
             timer.cancel()
 
+    def consistent(self, timeout: float) -> bool:
+        """Wait until every read model has reached what the most advanced one shows.
+
+        Read models advance independently; a client that saw a job finish in one must not
+        then read an older state from another.
+        """
+        current = self.positions()
+        wanted = [current.get(name, 0) for name in self.projections]
+        return self.wait_for(max(wanted, default=0), timeout)
+
     def wake(self) -> None:
         """Tell the runner there is something new (in-process writers call this after a save)."""
         self._wakeup.set()

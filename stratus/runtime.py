@@ -75,7 +75,9 @@ def _open_store(settings: Settings) -> EventStore:
         raise
     except (psycopg.Error, OSError) as error:
         where = settings.postgres.host if settings.postgres else settings.sqlite_path
-        raise ConfigurationError(f"cannot open the event store at {where}: {_first_line(error)}")
+        raise ConfigurationError(
+            f"cannot open the event store at {where}: {_first_line(error)}"
+        ) from None
     except Exception as error:
         if type(error).__module__.startswith("eventsourcing"):
             raise ConfigurationError(f"cannot open the event store: {_first_line(error)}") from None

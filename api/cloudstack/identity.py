@@ -235,9 +235,9 @@ def _visible_owner(call: Call, args: dict[str, Any]) -> dict[str, Any]:
     """Identity lists show everything the caller can reach unless told to narrow it."""
     filters = resolve_owner_filters(call, args)
     filters["list_all"] = True
-    if "domain_path" not in filters and "account_id" not in filters:
-        if call.caller.role != Role.USER:
-            filters["domain_path"], filters["recursive"] = call.caller.domain_path, True
+    narrowed = "domain_path" in filters or "account_id" in filters
+    if not narrowed and call.caller.role != Role.USER:
+        filters["domain_path"], filters["recursive"] = call.caller.domain_path, True
     return filters
 
 

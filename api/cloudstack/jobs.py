@@ -43,8 +43,12 @@ def run_async(
     event_type: str,
     description: str,
     work: Callable[[], dict[str, Any]],
+    creates: bool = False,
 ) -> Submitted:
-    """Submit a job, answer at once, and do `work` in the background as the same caller."""
+    """Submit a job, answer at once, and do `work` in the background as the same caller.
+
+    Create-style commands (`creates`) also answer with the id of what they create.
+    """
     with call.acting():
         outcome = submit_job(
             call.store,
@@ -62,7 +66,7 @@ def run_async(
     assert job_id is not None
     call.settle(outcome.position)
     executor(call).submit(_execute, call, job_id, work)
-    return Submitted(str(job_id), str(instance_id) if instance_id else None)
+    return Submitted(str(job_id), str(instance_id) if creates and instance_id else None)
 
 
 def _execute(call: Call, job_id: UUID, work: Callable[[], dict[str, Any]]) -> None:
@@ -133,7 +137,7 @@ def query_async_job_result(call: Call, args: dict[str, Any]) -> dict[str, Any]:
 
 def list_async_jobs(call: Call, args: dict[str, Any]) -> Listing:
     owner = resolve_owner_filters(call, args)
-    scope = list_scope(call.caller, prefix="a.", **owner)
+    scope = list_scope(call.caller, prefix="a.", account_column="id", **owner)
     where, params = [scope.clause], list(scope.params)
     if args.get("startdate"):
         where.append("j.created >= %s")

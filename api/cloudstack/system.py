@@ -68,7 +68,7 @@ def _describe(command: ApiCommand) -> dict[str, Any]:
 
 def list_events(call: Call, args: dict[str, Any]) -> Listing:
     owner = resolve_owner_filters(call, args)
-    scope = list_scope(call.caller, prefix="a.", **owner)
+    scope = list_scope(call.caller, prefix="a.", account_column="id", **owner)
     where, params = ["e.archived = 0", "e.hidden = 0", scope.clause], list(scope.params)
     filters = (
         ("e.type = %s", args["type"]),

@@ -1,4 +1,4 @@
-"""orjson encoding of event state that round-trips UUIDs, datetimes, decimals, tuples and secrets."""
+"""orjson encoding of event state; round-trips UUIDs, datetimes, decimals, tuples, secrets."""
 
 from __future__ import annotations
 

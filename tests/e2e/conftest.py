@@ -1,0 +1,111 @@
+"""A real Stratus server in a subprocess, on SQLite and on PostgreSQL, for real clients."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+import psycopg
+import pytest
+from cs import CloudStack
+
+from stratus.settings import parse_database_url
+from tests.conftest import TEST_KEY, postgres_url
+
+
+@dataclass
+class Server:
+    url: str
+    data_dir: Path
+    admin: dict[str, str]
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def client(self, key: str | None = None, secret: str | None = None, **options) -> CloudStack:
+        return CloudStack(
+            endpoint=self.url,
+            key=key or self.admin["apikey"],
+            secret=secret or self.admin["secretkey"],
+            poll_interval=0.05,
+            job_timeout=30,
+            **options,
+        )
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(data_dir: Path, env_extra: dict[str, str]) -> Server:
+    port = free_port()
+    env = dict(os.environ, STRATUS_DATA=str(data_dir), STRATUS_SECRET_KEY=TEST_KEY, **env_extra)
+    log = data_dir.parent / f"server-{port}.log"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "stratus.cli", "serve", "--port", str(port)],
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    admin_file = data_dir / "admin.json"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {log.read_text()}")
+        if admin_file.exists() and _listening(port):
+            admin = orjson.loads(admin_file.read_bytes())
+            return Server(f"http://127.0.0.1:{port}/client/api", data_dir, admin, process, log)
+        time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"server did not start: {log.read_text()}")
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def stop_server(server: Server) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+        server.process.wait()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
+    """A fresh server on a fresh store."""
+    env: dict[str, str] = {}
+    schema = None
+    if request.param == "postgres":
+        url = postgres_url()
+        if not url:
+            pytest.skip("STRATUS_TEST_POSTGRES_URL is not set")
+        schema = f"e2e_{uuid.uuid4().hex[:12]}"
+        env["STRATUS_DATABASE_URL"] = f"{url}?schema={schema}"
+    running = start_server(tmp_path / "data", env)
+    try:
+        yield running
+    finally:
+        stop_server(running)
+        if schema:
+            with psycopg.connect(
+                parse_database_url(postgres_url() or "").conninfo, autocommit=True
+            ) as connection:
+                connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')

@@ -1,0 +1,45 @@
+"""Small factories for e2e tests: accounts with their own API keys."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from cs import CloudStack
+
+
+@dataclass
+class Tenant:
+    account_id: str
+    user_id: str
+    username: str
+    password: str
+    client: CloudStack
+    domain_id: str
+
+
+def make_tenant(
+    server,
+    admin: CloudStack,
+    *,
+    account_type: int = 0,
+    domain_id: str | None = None,
+    name: str | None = None,
+) -> Tenant:
+    name = name or f"user-{uuid.uuid4().hex[:8]}"
+    password = uuid.uuid4().hex
+    params = dict(
+        accounttype=account_type,
+        username=name,
+        password=password,
+        email=f"{name}@example.org",
+        firstname="Test",
+        lastname="User",
+    )
+    if domain_id:
+        params["domainid"] = domain_id
+    account = admin.createAccount(**params)["account"]
+    user_id = account["user"][0]["id"]
+    keys = admin.registerUserKeys(id=user_id)["userkeys"]
+    client = server.client(keys["apikey"], keys["secretkey"])
+    return Tenant(account["id"], user_id, name, password, client, account["domainid"])
