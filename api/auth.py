@@ -13,10 +13,9 @@ from datetime import datetime
 from typing import Any
 
 from api.access import Caller
-from api.errors import AuthenticationFailed, RateLimited
+from api.errors import AuthenticationFailed, LoginFailed, RateLimited
 from api.signing import SignaturePolicy, api_key, verify
 from commands.passwords import verify_password
-from domain.errors import PermissionDenied
 from stratus.db import Database
 from stratus.store.secrets import SecretBox
 
@@ -142,15 +141,11 @@ class Authenticator:
         if row is None or not verify_password(password, row["password_hash"]):
             self.brake.failed(brake_key)
             log.info("failed login for %r from %s", username, remote)
-            raise PermissionDenied(
-                "failed to authenticate user, check if username/password are correct"
-            )
+            raise LoginFailed(username)
         try:
             self._check_enabled(row)
         except AuthenticationFailed:
-            raise PermissionDenied(
-                "failed to authenticate user, check if username/password are correct"
-            ) from None
+            raise LoginFailed(username) from None
         session_id, session = self.sessions.open(Caller.from_row(row))
         return session_id, session, row
 

@@ -42,6 +42,13 @@ class AuthenticationFailed(ApiError):
     """
 
 
+class LoginFailed(AuthenticationFailed):
+    """A login with an unknown user, a wrong password or a disabled account."""
+
+
+LOGIN_FAILED_TEXT = "failed to authenticate user, check if username/password are correct"
+
+
 class UnknownCommand(ApiError):
     """The `command` parameter names no command this server offers."""
 
@@ -95,6 +102,7 @@ UNEXPECTED = ErrorCode(530, 9999)
 
 # Errors whose wire text is fixed whatever message they were raised with.
 _FIXED_TEXTS: dict[type[BaseException], str] = {
+    LoginFailed: LOGIN_FAILED_TEXT,
     AuthenticationFailed: AUTHENTICATION_FAILED_TEXT,
     UnknownCommand: UNKNOWN_COMMAND_TEXT,
     RateLimited: RATE_LIMITED_TEXT,

@@ -73,12 +73,27 @@ def render_user(row: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
+def render_accounts(call: Call, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Accounts with their users, the users of the whole page fetched in one query."""
+    users: dict[str, list[dict[str, Any]]] = {row["id"]: [] for row in rows}
+    if rows:
+        marks = ", ".join(["%s"] * len(rows))
+        with call.read() as cursor:
+            found = cursor.execute(
+                f"SELECT * FROM users WHERE account_id IN ({marks}) AND removed = 0 "
+                "ORDER BY created, id",
+                [row["id"] for row in rows],
+            ).fetchall()
+        for user in found:
+            users[user["account_id"]].append(render_user(user))
+    return [_account_body(row, users[row["id"]]) for row in rows]
+
+
 def render_account(call: Call, row: dict[str, Any]) -> dict[str, Any]:
-    with call.read() as cursor:
-        users = cursor.execute(
-            "SELECT * FROM users WHERE account_id = %s AND removed = 0 ORDER BY created, id",
-            (row["id"],),
-        ).fetchall()
+    return render_accounts(call, [row])[0]
+
+
+def _account_body(row: dict[str, Any], users: list[dict[str, Any]]) -> dict[str, Any]:
     body = {
         "id": row["id"],
         "name": row["name"],
@@ -87,7 +102,7 @@ def render_account(call: Call, row: dict[str, Any]) -> dict[str, Any]:
         "domain": row["domain_name"],
         "state": row["state"],
         "isdefault": row["name"] == "admin" and row["domain_path"] == "/",
-        "user": [render_user(u) for u in users],
+        "user": users,
     }
     if row["network_domain"]:
         body["networkdomain"] = row["network_domain"]
@@ -155,14 +170,18 @@ def _select(
     order: str,
     args: dict[str, Any],
     render: Any,
+    *,
+    whole_page: bool = False,
 ) -> Listing:
+    """One page of rows and the total; `render` takes a row, or the page when `whole_page`."""
     sql = f" FROM {table} WHERE " + " AND ".join(where)
     with call.read() as cursor:
         count = cursor.execute("SELECT count(*) AS n" + sql, params).fetchone()["n"]
         rows = cursor.execute(
             f"SELECT *{sql} ORDER BY {order}" + limit_sql(args["paging"]), params
         ).fetchall()
-    return Listing([render(r) for r in rows], int(count))
+    items = render(rows) if whole_page else [render(r) for r in rows]
+    return Listing(items, int(count))
 
 
 def create_domain(call: Call, args: dict[str, Any]) -> dict[str, Any]:
@@ -227,7 +246,14 @@ def list_accounts(call: Call, args: dict[str, Any]) -> Listing:
         where.append("name LIKE %s")
         params.append(f"%{args['keyword']}%")
     return _select(
-        call, "accounts", where, params, "created, id", args, lambda r: render_account(call, r)
+        call,
+        "accounts",
+        where,
+        params,
+        "created, id",
+        args,
+        lambda rows: render_accounts(call, rows),
+        whole_page=True,
     )
 
 

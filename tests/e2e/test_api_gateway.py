@@ -89,12 +89,12 @@ def test_login_session_and_logout(server) -> None:
         assert after.status_code == 401
 
 
-def test_a_wrong_password_is_refused_with_531(server) -> None:
+def test_a_wrong_password_is_refused_with_401(server) -> None:
     answer = httpx.post(
         server.url,
         data={"command": "login", "username": "admin", "password": "wrong", "response": "json"},
     )
-    assert answer.status_code == 531
+    assert answer.status_code == 401
     assert "failed to authenticate" in answer.json()["loginresponse"]["errortext"]
 
 
