@@ -7,6 +7,7 @@ from collections.abc import Callable
 from projections.configuration import ConfigurationProjection
 from projections.events import EventsProjection
 from projections.identity import IdentityProjection
+from projections.infrastructure import AlertsProjection, InfrastructureProjection
 from projections.jobs import JobsProjection
 from stratus.projection import Projection
 
@@ -18,4 +19,6 @@ def build(seal: Callable[[str], str]) -> list[Projection]:
         JobsProjection(),
         EventsProjection(),
         ConfigurationProjection(),
+        InfrastructureProjection(),
+        AlertsProjection(),
     ]

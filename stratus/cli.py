@@ -25,6 +25,9 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("migrate", help="apply missing schema migrations and exit")
 
+    adapter = commands.add_parser("adapter", help="run a hypervisor adapter worker")
+    adapter.add_argument("kind", choices=("kvm", "vmware", "xenserver", "hyperv", "simulator"))
+
     projections = commands.add_parser("projections", help="inspect or rebuild read models")
     verbs = projections.add_subparsers(dest="verb", required=True)
     verbs.add_parser("status", help="position and lag of every read model")
@@ -53,6 +56,11 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.command == "serve":
         return server.serve(settings, host=args.host, port=args.port, role=args.role)
+    if args.command == "adapter":
+        from adapters.cli import run_worker
+
+        run_worker(args.kind, settings)
+        return 0
     if args.command == "migrate":
         return tools.migrate_command(settings)
     if args.verb == "status":

@@ -14,6 +14,7 @@ import os
 import secrets
 import signal
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 import orjson
@@ -25,6 +26,7 @@ from projections.jobs import pending_job_ids
 from stratus.bus import BusError
 from stratus.bus.factory import make_bus
 from stratus.outbox import OutboxRelay
+from stratus.results import HeartbeatMonitor, ResultConsumer
 from stratus.runtime import Runtime, open_runtime
 from stratus.settings import ConfigurationError, Settings
 from stratus.store.audit import acting, set_process_name
@@ -102,8 +104,7 @@ async def _run(runtime: Runtime, host: str, port: int, role: str) -> int:
             await bus.start()
         except BusError as error:
             raise ConfigurationError(str(error)) from None
-        relay = OutboxRelay(runtime.source, runtime.db, bus, routes={})
-        tasks.append(asyncio.create_task(relay.run(stop)))
+        tasks += await _adapters_side(runtime, bus, stop)
     if role in ("all", "api"):
         tasks.append(asyncio.create_task(_http(runtime, host, port, stop)))
     await stop.wait()
@@ -114,6 +115,76 @@ async def _run(runtime: Runtime, host: str, port: int, role: str) -> int:
         if isinstance(outcome, BaseException):
             raise outcome
     return 0
+
+
+async def _adapters_side(runtime: Runtime, bus: Any, stop: asyncio.Event) -> list[Any]:
+    """The relay, the result consumer and the heartbeat monitor; in the embedded mode also the
+    adapter workers, on the in-process bus."""
+    from commands import hosts
+    from commands.outbox import routes
+    from projections.infrastructure import watched_hosts
+
+    settings = runtime.settings
+    relay = OutboxRelay(runtime.source, runtime.db, bus, routes(runtime.store.box))
+    results = ResultConsumer(runtime.store, bus, hosts.RESULT_HANDLERS, runtime.runner.wake)
+    await results.start()
+
+    def watched() -> list[tuple[str, str]]:
+        with runtime.db.read() as cursor:
+            return watched_hosts(cursor)
+
+    monitor = HeartbeatMonitor(
+        runtime.store,
+        bus,
+        watched,
+        hosts,
+        disconnect_after=settings.heartbeat_timeout,
+        down_after=settings.host_down_timeout,
+        wake=runtime.runner.wake,
+    )
+    await monitor.start()
+    runtime.extras["relay"] = relay
+    parts = [relay.run(stop), monitor.run(stop)]
+    if settings.nats_url is None:
+        parts.append(_embedded_workers(runtime, bus, stop))
+    return [asyncio.create_task(_supervised(part, stop)) for part in parts]
+
+
+async def _supervised(part: Any, stop: asyncio.Event) -> None:
+    """A part of the server that dies takes the process down loudly, not silently."""
+    try:
+        await part
+    except Exception:
+        log.exception("a server task failed; stopping")
+        stop.set()
+        raise
+
+
+async def _embedded_workers(runtime: Runtime, bus: Any, stop: asyncio.Event) -> None:
+    """Every hypervisor kind whose driver loads, served in this process."""
+    from adapters.cli import DRIVERS, driver_factory
+    from adapters.worker import Worker
+
+    workers = []
+    for kind in DRIVERS:
+        try:
+            factory = driver_factory(kind)
+        except ConfigurationError as error:
+            log.info("embedded mode: no %s adapter (%s)", kind, error)
+            continue
+        worker = Worker(
+            bus,
+            kind,
+            factory,
+            runtime.store.box,
+            worker_name=f"embedded-{kind}",
+            heartbeat_interval=runtime.settings.heartbeat_interval,
+        )
+        await worker.start()
+        workers.append(worker)
+    await stop.wait()
+    for worker in workers:
+        await worker.stop(drain_timeout=5)
 
 
 async def _http(runtime: Runtime, host: str, port: int, stop: asyncio.Event) -> None:

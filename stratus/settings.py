@@ -50,6 +50,9 @@ class Settings:
     command_retries: int = 5
     read_your_writes_timeout: float = 5.0
     group_commit: bool = True
+    heartbeat_interval: float = 10.0
+    heartbeat_timeout: float = 35.0
+    host_down_timeout: float = 90.0
 
     @property
     def embedded(self) -> bool:
@@ -75,6 +78,9 @@ class Settings:
             command_retries=_int(env, "STRATUS_COMMAND_RETRIES", 5, minimum=1),
             read_your_writes_timeout=_float(env, "STRATUS_READ_YOUR_WRITES_TIMEOUT", 5.0),
             group_commit=env.get("STRATUS_GROUP_COMMIT", "on").lower() not in ("off", "0", "no"),
+            heartbeat_interval=_float(env, "STRATUS_HEARTBEAT_INTERVAL", 10.0),
+            heartbeat_timeout=_float(env, "STRATUS_HEARTBEAT_TIMEOUT", 35.0),
+            host_down_timeout=_float(env, "STRATUS_HOST_DOWN_TIMEOUT", 90.0),
         )
 
 

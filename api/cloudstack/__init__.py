@@ -4,6 +4,13 @@ from __future__ import annotations
 
 
 def tables() -> list[tuple]:  # type: ignore[type-arg]
-    from api.cloudstack import configuration, identity, jobs, system
+    from api.cloudstack import configuration, hosts, identity, infrastructure, jobs, system
 
-    return [identity.COMMANDS, jobs.COMMANDS, configuration.COMMANDS, system.COMMANDS]
+    return [
+        identity.COMMANDS,
+        jobs.COMMANDS,
+        configuration.COMMANDS,
+        system.COMMANDS,
+        infrastructure.COMMANDS,
+        hosts.COMMANDS,
+    ]

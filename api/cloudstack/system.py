@@ -1,4 +1,4 @@
-"""What the server is and offers: listCapabilities, listApis, listEvents, listZones."""
+"""What the server is and offers: listCapabilities, listApis, listEvents."""
 
 from __future__ import annotations
 
@@ -120,11 +120,6 @@ def _render_event(row: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-def list_zones(call: Call, args: dict[str, Any]) -> Listing:
-    # Zones arrive with the infrastructure; until one exists the answer is CloudStack's `{}`.
-    return Listing([], 0)
-
-
 COMMANDS = (
     ApiCommand(
         "listCapabilities",
@@ -155,14 +150,6 @@ COMMANDS = (
         shape="list",
         item_key="event",
         description="Lists audit events",
-    ),
-    ApiCommand(
-        "listZones",
-        list_zones,
-        (Param("id", P.UUID), Param("available", P.BOOLEAN), Param("name", P.STRING)),
-        shape="list",
-        item_key="zone",
-        description="Lists zones",
     ),
     ApiCommand("logout", lambda call, args: None, shape="success", description="Logs out the user"),
 )

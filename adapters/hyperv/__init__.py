@@ -1,0 +1,1 @@
+"""Hyper-V adapter: a `Hypervisor` driver running PowerShell over WinRM."""

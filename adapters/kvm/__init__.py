@@ -1,0 +1,1 @@
+"""The KVM adapter: libvirt-python driver (optional dependency, extra `kvm`)."""

@@ -1,0 +1,331 @@
+"""KvmDriver: the `Hypervisor` protocol over libvirt (KVM; libvirt's test driver in tests).
+
+URLs are libvirt URIs: ``qemu+ssh://root@host/system`` (or ``qemu+tls``/``qemu+libssh2``) in
+production, ``test:///default`` or ``test:///<abs path>.xml`` in tests. The username and password
+are answered to libvirt's authentication callback, so transports that ask for them (SASL, libssh2,
+the test driver's ``<auth>`` element) use them; ssh key transports ignore them.
+
+Host inventory: sockets are NUMA nodes x sockets per node as libvirt reports them, cores are
+physical cores in all sockets (threads are not counted), local storage is the capacity of the
+active storage pools. A root disk, when asked for, is a qcow2 volume ``<vm>-root.qcow2`` in the
+first active pool, backed by the template volume of that pool when one is named.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import libvirt
+
+from adapters import (
+    AuthenticationError,
+    Credentials,
+    HostInventory,
+    HypervisorError,
+    NotFoundOnHost,
+    Unreachable,
+    VmSpec,
+    VmStatus,
+)
+
+_AUTH_ERRORS = {libvirt.VIR_ERR_AUTH_FAILED, libvirt.VIR_ERR_AUTH_CANCELLED}
+# Codes meaning "the connection to the host is gone", as opposed to "the host said no".
+_LINK_ERRORS = {
+    libvirt.VIR_ERR_SYSTEM_ERROR,
+    libvirt.VIR_ERR_RPC,
+    libvirt.VIR_ERR_NO_CONNECT,
+    libvirt.VIR_ERR_INVALID_CONN,
+}
+_STATES = {
+    libvirt.VIR_DOMAIN_RUNNING: "Running",
+    libvirt.VIR_DOMAIN_BLOCKED: "Running",
+    libvirt.VIR_DOMAIN_SHUTDOWN: "Running",  # still shutting down
+    libvirt.VIR_DOMAIN_PAUSED: "Paused",
+    libvirt.VIR_DOMAIN_PMSUSPENDED: "Paused",
+}
+_CONFIG = libvirt.VIR_DOMAIN_AFFECT_CONFIG
+_LIVE = libvirt.VIR_DOMAIN_AFFECT_LIVE
+
+
+def _silence(_context: Any, _error: Any) -> None:
+    """libvirt prints every error to stderr by default; we raise them instead."""
+
+
+class KvmDriver:
+    """KVM hosts through libvirt; one driver holds one connection to one host."""
+
+    kind = "KVM"
+
+    def __init__(self, *, stop_timeout: float = 60.0, poll_interval: float = 0.5) -> None:
+        self.stop_timeout = stop_timeout  # graceful shutdown, then destroy (as CloudStack does)
+        self.poll_interval = poll_interval
+        self._conn: libvirt.virConnect | None = None
+        libvirt.registerErrorHandler(_silence, None)
+
+    def connect(self, credentials: Credentials) -> HostInventory:
+        where = safe_url(credentials.url)
+        auth = [
+            [libvirt.VIR_CRED_AUTHNAME, libvirt.VIR_CRED_PASSPHRASE],
+            _answer(credentials),
+            None,
+        ]
+        try:
+            conn = libvirt.openAuth(credentials.url, auth, 0)
+        except libvirt.libvirtError as exc:
+            if exc.get_error_code() in _AUTH_ERRORS:
+                refused = f"{where} refused the login of {credentials.username!r}"
+                raise AuthenticationError(refused) from None
+            raise Unreachable(f"cannot connect to {where}: {exc.get_error_message()}") from None
+        self.close()
+        self._conn = conn
+        with self._translated(f"reading the inventory of {where}"):
+            return self._inventory(conn)
+
+    def ping(self) -> bool:
+        if self._conn is None:
+            return False
+        try:
+            return bool(self._conn.isAlive()) and self._conn.getInfo() is not None
+        except libvirt.libvirtError:
+            return False
+
+    def start_vm(self, spec: VmSpec) -> VmStatus:
+        conn = self._require()
+        with self._translated(f"starting {spec.name}"):
+            domain = self._find(spec.name, missing_ok=True)
+            if domain is None:
+                domain = conn.defineXML(self._domain_xml(conn, spec))
+            state = domain.state()[0]
+            if state in (libvirt.VIR_DOMAIN_PAUSED, libvirt.VIR_DOMAIN_PMSUSPENDED):
+                domain.resume()
+            elif not domain.isActive():
+                domain.create()
+            return _status(domain)
+
+    def stop_vm(self, name: str, *, forced: bool = False) -> VmStatus:
+        with self._translated(f"stopping {name}"):
+            domain = self._find(name)
+            if domain.isActive():
+                if not forced:
+                    domain.shutdown()
+                    self._wait_inactive(domain)
+                if domain.isActive():
+                    domain.destroy()
+            return _status(domain)
+
+    def reboot_vm(self, name: str) -> VmStatus:
+        with self._translated(f"rebooting {name}"):
+            domain = self._find(name)
+            if not domain.isActive():
+                raise HypervisorError(f"cannot reboot {name}: it is not running")
+            domain.reboot(0)
+            return _status(domain)
+
+    def destroy_vm(self, name: str) -> None:
+        with self._translated(f"destroying {name}"):
+            domain = self._find(name, missing_ok=True)
+            if domain is None:
+                return
+            if domain.isActive():
+                domain.destroy()
+            domain.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE)
+            self._delete_root_disk(name)
+
+    def scale_vm(self, name: str, cpu_number: int, memory_mb: int) -> VmStatus:
+        with self._translated(f"scaling {name}"):
+            domain = self._find(name)
+            kib = memory_mb * 1024
+            # Configuration first, so the new size survives the next start.
+            if cpu_number > domain.vcpusFlags(_CONFIG | libvirt.VIR_DOMAIN_VCPU_MAXIMUM):
+                domain.setVcpusFlags(cpu_number, _CONFIG | libvirt.VIR_DOMAIN_VCPU_MAXIMUM)
+            domain.setVcpusFlags(cpu_number, _CONFIG)
+            if kib > _config_max_memory_kib(domain):
+                domain.setMemoryFlags(kib, _CONFIG | libvirt.VIR_DOMAIN_MEM_MAXIMUM)
+            domain.setMemoryFlags(kib, _CONFIG)
+            if domain.isActive():
+                # Live changes stay within the maximum the VM was started with.
+                domain.setVcpusFlags(cpu_number, _LIVE)
+                domain.setMemoryFlags(kib, _LIVE)
+            return _status(domain)
+
+    def vm_status(self, name: str) -> VmStatus:
+        with self._translated(f"reading the status of {name}"):
+            return _status(self._find(name))
+
+    def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(libvirt.libvirtError):
+                conn.close()
+
+    # Helpers -----------------------------------------------------------------------------
+
+    def _require(self) -> libvirt.virConnect:
+        if self._conn is None:
+            raise HypervisorError("the KVM driver is not connected")
+        return self._conn
+
+    def _find(self, name: str, *, missing_ok: bool = False) -> Any:
+        try:
+            return self._require().lookupByName(name)
+        except libvirt.libvirtError as exc:
+            if exc.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:
+                raise
+        if missing_ok:
+            return None
+        raise NotFoundOnHost(f"no VM named {name} on this KVM host")
+
+    @contextlib.contextmanager
+    def _translated(self, what: str) -> Iterator[None]:
+        """libvirt errors become protocol errors, with libvirt's message kept for the operator."""
+        try:
+            yield
+        except libvirt.libvirtError as exc:
+            message = f"{what} failed: {exc.get_error_message()}"
+            if exc.get_error_code() in _LINK_ERRORS:
+                raise Unreachable(message) from None
+            raise HypervisorError(message) from None
+
+    def _wait_inactive(self, domain: Any) -> None:
+        deadline = time.monotonic() + self.stop_timeout
+        while domain.isActive() and time.monotonic() < deadline:
+            time.sleep(self.poll_interval)
+
+    def _inventory(self, conn: libvirt.virConnect) -> HostInventory:
+        _model, memory_mib, _cpus, mhz, nodes, sockets, cores, _threads = conn.getInfo()
+        pools = conn.listAllStoragePools(libvirt.VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE)
+        return HostInventory(
+            name=conn.getHostname(),
+            hypervisor=self.kind,
+            hypervisor_version=_version(conn.getVersion()),
+            cpu_sockets=nodes * sockets,
+            cpu_cores=nodes * sockets * cores,
+            cpu_speed_mhz=mhz,
+            memory_bytes=memory_mib * 1024 * 1024,
+            local_storage_bytes=sum(pool.info()[1] for pool in pools),
+            capabilities=_guest_capabilities(conn.getCapabilities()),
+        )
+
+    def _domain_xml(self, conn: libvirt.virConnect, spec: VmSpec) -> str:
+        domain_type = "test" if conn.getType() == "TEST" else "kvm"
+        root = ET.Element("domain", type=domain_type)
+        ET.SubElement(root, "name").text = spec.name
+        for tag in ("memory", "currentMemory"):
+            ET.SubElement(root, tag, unit="MiB").text = str(spec.memory_mb)
+        ET.SubElement(root, "vcpu", placement="static").text = str(spec.cpu_number)
+        # CloudStack weighs CPU time by offered speed: shares = vCPUs x MHz.
+        tune = ET.SubElement(root, "cputune")
+        ET.SubElement(tune, "shares").text = str(spec.cpu_number * spec.cpu_speed_mhz)
+        os_element = ET.SubElement(root, "os")
+        ET.SubElement(os_element, "type").text = "hvm"
+        ET.SubElement(os_element, "boot", dev="hd")
+        devices = ET.SubElement(root, "devices")
+        if spec.root_disk_gb > 0:
+            _attach(devices, self._root_disk(conn, spec))
+        return ET.tostring(root, encoding="unicode")
+
+    def _root_disk(self, conn: libvirt.virConnect, spec: VmSpec) -> str:
+        pool = _local_pool(conn)
+        volume_name = f"{spec.name}-root.qcow2"
+        with contextlib.suppress(libvirt.libvirtError):
+            return pool.storageVolLookupByName(volume_name).path()
+        return pool.createXML(_volume_xml(pool, volume_name, spec), 0).path()
+
+    def _delete_root_disk(self, name: str) -> None:
+        pools = self._require().listAllStoragePools(libvirt.VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE)
+        for pool in pools:
+            with contextlib.suppress(libvirt.libvirtError):
+                pool.storageVolLookupByName(f"{name}-root.qcow2").delete(0)
+
+
+def safe_url(url: str) -> str:
+    """The URL without a password, fit for a message."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.hostname or ""
+    if parts.username:
+        netloc = f"{parts.username}@{netloc}"
+    if parts.port:
+        netloc = f"{netloc}:{parts.port}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _answer(credentials: Credentials) -> Any:
+    def callback(requested: list[list[Any]], _data: Any) -> int:
+        for item in requested:
+            if item[0] == libvirt.VIR_CRED_AUTHNAME:
+                item[4] = credentials.username
+            elif item[0] == libvirt.VIR_CRED_PASSPHRASE:
+                item[4] = credentials.password
+        return 0
+
+    return callback
+
+
+def _status(domain: Any) -> VmStatus:
+    state, _max_kib, memory_kib, vcpus, _cpu_time = domain.info()
+    return VmStatus(domain.name(), _STATES.get(state, "Stopped"), vcpus, memory_kib // 1024)
+
+
+def _config_max_memory_kib(domain: Any) -> int:
+    inactive = ET.fromstring(domain.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+    element = inactive.find("memory")
+    return _kib(element) if element is not None else 0
+
+
+def _kib(element: ET.Element) -> int:
+    factors = {"b": 1 / 1024, "bytes": 1 / 1024, "kib": 1, "k": 1, "mib": 1024, "m": 1024}
+    factors |= {"gib": 1024**2, "g": 1024**2}
+    return int(int(element.text or 0) * factors.get(element.get("unit", "KiB").lower(), 1))
+
+
+def _version(number: int) -> str:
+    return f"{number // 1_000_000}.{number // 1000 % 1000}.{number % 1000}"
+
+
+def _guest_capabilities(capabilities_xml: str) -> tuple[str, ...]:
+    found = set()
+    for guest in ET.fromstring(capabilities_xml).iter("guest"):
+        os_type = guest.findtext("os_type", "")
+        arch = guest.find("arch")
+        found.add(f"{os_type}:{arch.get('name', '') if arch is not None else ''}")
+    return tuple(sorted(found))
+
+
+def _local_pool(conn: libvirt.virConnect) -> Any:
+    pools = conn.listAllStoragePools(libvirt.VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE)
+    if not pools:
+        raise HypervisorError("no active storage pool on this KVM host for a root disk")
+    return pools[0]
+
+
+def _volume_xml(pool: Any, volume_name: str, spec: VmSpec) -> str:
+    volume = ET.Element("volume")
+    ET.SubElement(volume, "name").text = volume_name
+    ET.SubElement(volume, "capacity", unit="GiB").text = str(spec.root_disk_gb)
+    target = ET.SubElement(volume, "target")
+    ET.SubElement(target, "format", type="qcow2")
+    if spec.template:
+        try:
+            template_path = pool.storageVolLookupByName(spec.template).path()
+        except libvirt.libvirtError:
+            raise HypervisorError(
+                f"template {spec.template} is not in pool {pool.name()}"
+            ) from None
+        backing = ET.SubElement(volume, "backingStore")
+        ET.SubElement(backing, "path").text = template_path
+        ET.SubElement(backing, "format", type="qcow2")
+    return ET.tostring(volume, encoding="unicode")
+
+
+def _attach(devices: ET.Element, path: str) -> None:
+    disk = ET.SubElement(devices, "disk", type="file", device="disk")
+    ET.SubElement(disk, "driver", name="qemu", type="qcow2")
+    ET.SubElement(disk, "source", file=path)
+    ET.SubElement(disk, "target", dev="vda", bus="virtio")

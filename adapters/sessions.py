@@ -1,0 +1,184 @@
+"""Connected drivers, one per host id, and what each WorkRequest action does with them.
+
+Everything here is synchronous and runs in worker threads. A host's session runs one action at
+a time (its lock is a thread lock, so a cancelled handler cannot let a second action in while its
+thread still runs) and keeps the credentials it was opened with, in memory only, so that the
+heartbeat can reconnect a host whose connection dropped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import asdict, fields
+from typing import Any
+
+from adapters import (
+    AuthenticationError,
+    Credentials,
+    Hypervisor,
+    HypervisorError,
+    Unreachable,
+    VmSpec,
+)
+
+log = logging.getLogger("adapters.worker")
+
+DriverFactory = Callable[[], Hypervisor]
+
+
+class BadRequest(HypervisorError):
+    """The request itself is wrong (unknown action, missing parameter): retrying cannot help."""
+
+
+class HostSession:
+    """One host's driver, the credentials it was connected with, and its one-at-a-time lock."""
+
+    def __init__(self, host_id: str, factory: DriverFactory) -> None:
+        self.host_id = host_id
+        self.lock = threading.Lock()
+        self._factory = factory
+        self.driver: Hypervisor | None = None
+        self.credentials: Credentials | None = None
+
+    def connect(self, credentials: Credentials) -> dict[str, Any]:
+        """A fresh connection (the caller holds the lock); the old one is closed after."""
+        driver = self._factory()
+        try:
+            inventory = driver.connect(credentials)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                driver.close()
+            raise
+        self.drop()
+        self.driver, self.credentials = driver, credentials
+        return asdict(inventory)
+
+    def driver_for(self, credentials: Credentials) -> tuple[Hypervisor, bool]:
+        """The connected driver, connecting first if needed; True when it was already open."""
+        if self.driver is not None and self.credentials == credentials:
+            return self.driver, True
+        self.connect(credentials)
+        assert self.driver is not None
+        return self.driver, False
+
+    def drop(self) -> None:
+        driver, self.driver = self.driver, None
+        if driver is not None:
+            with contextlib.suppress(Exception):
+                driver.close()
+
+    def forget(self) -> None:
+        """The host left this cloud: close its driver and stop pinging it."""
+        self.drop()
+        self.credentials = None
+
+    @property
+    def forgotten(self) -> bool:
+        return self.driver is None and self.credentials is None
+
+    def alive(self) -> bool:
+        """For the heartbeat: ping, reconnecting once if needed; a busy host counts as alive."""
+        if not self.lock.acquire(blocking=False):
+            return True
+        try:
+            if self.driver is not None and self.driver.ping():
+                return True
+            self.drop()
+            if self.credentials is None:
+                return False
+            self.connect(self.credentials)
+            return True
+        except AuthenticationError:
+            self.credentials = None  # stale: only a new request brings valid ones
+            return False
+        except Exception as exc:  # any failure of a ping means "not alive"
+            log.debug("host %s does not answer: %r", self.host_id, exc)
+            return False
+        finally:
+            self.lock.release()
+
+
+def perform(session: HostSession, action: str, params: dict[str, Any], creds: Credentials) -> dict:
+    """Run one action on the session's host and return the result data."""
+    with session.lock:
+        if action == "connect_host":
+            return session.connect(creds)
+        if action == "ping_host":
+            return _ping(session, creds)
+        if action == "disconnect_host":
+            session.forget()
+            return {"disconnected": True}
+        run = VM_ACTIONS.get(action)
+        if run is None:
+            raise BadRequest(f"unknown action {action!r}")
+        driver, reused = session.driver_for(creds)
+        try:
+            return run(driver, params)
+        except Unreachable:
+            if not reused:
+                raise
+        # A connection opened earlier may have died while the host lives: one fresh try.
+        session.drop()
+        driver, _ = session.driver_for(creds)
+        return run(driver, params)
+
+
+def _ping(session: HostSession, creds: Credentials) -> dict[str, Any]:
+    try:
+        driver, _ = session.driver_for(creds)
+        if driver.ping():
+            return {"alive": True}
+        session.drop()
+        session.driver_for(creds)
+        return {"alive": True}
+    except Unreachable as exc:
+        # "It does not answer" is the answer to a ping, not a failure of the ping.
+        return {"alive": False, "reason": str(exc)}
+
+
+def _name(params: dict[str, Any]) -> str:
+    return str(_param(params, "name"))
+
+
+def _param(params: dict[str, Any], key: str) -> Any:
+    try:
+        return params[key]
+    except KeyError:
+        raise BadRequest(f"parameter {key!r} is missing") from None
+
+
+def _count(params: dict[str, Any], key: str) -> int:
+    try:
+        return int(_param(params, key))
+    except (TypeError, ValueError):
+        raise BadRequest(f"parameter {key!r} must be a whole number") from None
+
+
+def _spec(params: dict[str, Any]) -> VmSpec:
+    known = {field.name for field in fields(VmSpec)}
+    try:
+        return VmSpec(**{key: value for key, value in params.items() if key in known})
+    except TypeError as exc:
+        raise BadRequest(f"cannot start a VM from these parameters: {exc}") from None
+
+
+def _destroy(driver: Hypervisor, params: dict[str, Any]) -> dict[str, Any]:
+    driver.destroy_vm(_name(params))
+    return {"name": _name(params), "state": "Destroyed"}
+
+
+VM_ACTIONS: dict[str, Callable[[Hypervisor, dict[str, Any]], dict[str, Any]]] = {
+    "start_vm": lambda driver, params: asdict(driver.start_vm(_spec(params))),
+    "stop_vm": lambda driver, params: asdict(
+        driver.stop_vm(_name(params), forced=bool(params.get("forced", False)))
+    ),
+    "reboot_vm": lambda driver, params: asdict(driver.reboot_vm(_name(params))),
+    "destroy_vm": _destroy,
+    "scale_vm": lambda driver, params: asdict(
+        driver.scale_vm(_name(params), _count(params, "cpu_number"), _count(params, "memory_mb"))
+    ),
+    "vm_status": lambda driver, params: asdict(driver.vm_status(_name(params))),
+}

@@ -1,0 +1,1 @@
+"""The simulator adapter: an in-memory hypervisor for the embedded mode and for tests."""

@@ -1,0 +1,304 @@
+"""SimulatorDriver: a whole `Hypervisor` in memory, with knobs a test turns to make it misbehave.
+
+A `SimulatedWorld` holds every simulated host of a process (by URL host name) and the knobs; each
+driver instance talks to one host of a world, so many drivers (one per worker, say) can share
+one world the way many clients share one real hypervisor. Host shape comes from the URL query:
+``simulator://host1?sockets=2&cores=16&mhz=2400&memory_gb=64&storage_gb=500`` (``cores`` counts
+all sockets together, as `HostInventory.cpu_cores` does).
+
+Each host runs one action at a time (a real hypervisor serialises jobs per VM as well), and a
+configured delay is served inside that turn: a second worker asking for the same thing waits,
+then finds it done. `acted` counts the actions that changed something; `calls` every call.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from urllib.parse import parse_qs, urlsplit
+
+from adapters import (
+    AuthenticationError,
+    Credentials,
+    HostInventory,
+    HypervisorError,
+    NotFoundOnHost,
+    Unreachable,
+    VmSpec,
+    VmStatus,
+)
+
+_GIB = 1024**3
+SIMULATOR_VERSION = "4.3.0-sim"
+
+
+@dataclass(frozen=True)
+class HostShape:
+    """What a simulated host is made of."""
+
+    sockets: int = 2
+    cores: int = 16
+    mhz: int = 2400
+    memory_gb: int = 64
+    storage_gb: int = 500
+
+    @classmethod
+    def from_query(cls, query: str) -> HostShape:
+        values = {key: items[-1] for key, items in parse_qs(query).items()}
+        try:
+            numbers = {name: int(values[name]) for name in cls.__annotations__ if name in values}
+        except ValueError as exc:
+            raise HypervisorError(f"simulator host shape must be whole numbers: {exc}") from None
+        return replace(cls(), **numbers)
+
+
+@dataclass
+class _Vm:
+    spec: VmSpec
+    state: str = "Stopped"
+    boots: int = 0  # how many times it was started or rebooted: a run's identity
+
+
+@dataclass
+class SimulatedHost:
+    """One simulated hypervisor host: its shape and its VMs."""
+
+    name: str
+    shape: HostShape
+    vms: dict[str, _Vm] = field(default_factory=dict)
+    turn: threading.RLock = field(default_factory=threading.RLock)
+
+    def boots(self, vm_name: str) -> int:
+        """How many times `vm_name` was (re)started; tests use it to see "acted once"."""
+        return self.vms[vm_name].boots
+
+
+class SimulatedWorld:
+    """Every simulated host of a process, plus the knobs and counters tests use."""
+
+    def __init__(self) -> None:
+        self.hosts: dict[str, SimulatedHost] = {}
+        self.acted: Counter[str] = Counter()
+        self.calls: Counter[str] = Counter()
+        self._lock = threading.Lock()
+        self._fail_next: dict[str, tuple[int, type[HypervisorError]]] = {}
+        self._fail_always: dict[str, type[HypervisorError]] = {}
+        self._delays: dict[str, float] = {}
+        self._unreachable: set[str] = set()
+        self._refuse_all = False
+        self._accepted: tuple[str, str] | None = None
+
+    # Knobs -------------------------------------------------------------------------------
+
+    def fail_next(
+        self, action: str, times: int = 1, error: type[HypervisorError] = HypervisorError
+    ) -> None:
+        """The next `times` calls of `action` raise `error` before acting."""
+        with self._lock:
+            self._fail_next[action] = (times, error)
+
+    def fail_always(self, action: str, error: type[HypervisorError] = HypervisorError) -> None:
+        with self._lock:
+            self._fail_always[action] = error
+
+    def heal(self) -> None:
+        """Forget every injected failure, delay and unreachable host."""
+        with self._lock:
+            self._fail_next.clear()
+            self._fail_always.clear()
+            self._delays.clear()
+            self._unreachable.clear()
+
+    def delay(self, action: str, seconds: float) -> None:
+        with self._lock:
+            self._delays[action] = seconds
+
+    def mark_unreachable(self, host_name: str, unreachable: bool = True) -> None:
+        with self._lock:
+            (self._unreachable.add if unreachable else self._unreachable.discard)(host_name)
+
+    def refuse_credentials(self, refuse: bool = True) -> None:
+        """Refuse every login, whatever the credentials."""
+        self._refuse_all = refuse
+
+    def accept_only(self, username: str, password: str) -> None:
+        """Refuse logins with any other username or password."""
+        self._accepted = (username, password)
+
+    # Used by the driver ------------------------------------------------------------------
+
+    def host(self, name: str, shape: HostShape) -> SimulatedHost:
+        with self._lock:
+            host = self.hosts.get(name)
+            if host is None:
+                host = self.hosts[name] = SimulatedHost(name, shape)
+            host.shape = shape
+            return host
+
+    def check_login(self, credentials: Credentials) -> None:
+        wanted = self._accepted
+        if self._refuse_all or (
+            wanted is not None and wanted != (credentials.username, credentials.password)
+        ):
+            # Name the user, never the password.
+            raise AuthenticationError(
+                f"the simulator refused the login of {credentials.username!r}"
+            )
+
+    def gate(self, action: str, host_name: str) -> None:
+        """Count the call, serve its delay, then raise whatever failure a test asked for."""
+        with self._lock:
+            self.calls[action] += 1
+            delay = self._delays.get(action, 0.0)
+        if delay:
+            time.sleep(delay)
+        with self._lock:
+            if host_name in self._unreachable:
+                raise Unreachable(f"simulated host {host_name} does not answer")
+            error = self._fail_always.get(action) or self._take_failure(action)
+        if error is not None:
+            raise error(f"simulated failure of {action} on {host_name}")
+
+    def _take_failure(self, action: str) -> type[HypervisorError] | None:
+        times, error = self._fail_next.get(action, (0, HypervisorError))
+        if times <= 0:
+            return None
+        self._fail_next[action] = (times - 1, error)
+        return error
+
+    def record(self, action: str) -> None:
+        with self._lock:
+            self.acted[action] += 1
+
+
+DEFAULT_WORLD = SimulatedWorld()
+
+
+class SimulatorDriver:
+    """The `Hypervisor` protocol in memory; `kind` lets it stand in for any hypervisor."""
+
+    def __init__(self, world: SimulatedWorld | None = None, *, kind: str = "Simulator") -> None:
+        self.kind = kind
+        self.world = world if world is not None else DEFAULT_WORLD
+        self._host: SimulatedHost | None = None
+
+    def connect(self, credentials: Credentials) -> HostInventory:
+        parts = urlsplit(credentials.url)
+        if not parts.hostname:
+            raise Unreachable(f"no host name in simulator URL {parts.scheme}://{parts.netloc}")
+        shape = HostShape.from_query(parts.query)
+        self.world.gate("connect", parts.hostname)
+        self.world.check_login(credentials)
+        host = self.world.host(parts.hostname, shape)
+        self.world.record("connect")
+        self._host = host
+        return self._inventory(host)
+
+    def ping(self) -> bool:
+        host = self._host
+        if host is None:
+            return False
+        try:
+            self.world.gate("ping", host.name)
+        except HypervisorError:
+            return False
+        return True
+
+    def start_vm(self, spec: VmSpec) -> VmStatus:
+        with self._turn("start_vm") as host:
+            vm = host.vms.get(spec.name)
+            if vm is None:
+                vm = host.vms[spec.name] = _Vm(spec)
+            if vm.state != "Running":
+                vm.state, vm.boots = "Running", vm.boots + 1
+                self.world.record("start_vm")
+            return _status(vm)
+
+    def stop_vm(self, name: str, *, forced: bool = False) -> VmStatus:
+        with self._turn("stop_vm") as host:
+            vm = _find(host, name)
+            if vm.state != "Stopped":
+                vm.state = "Stopped"
+                self.world.record("stop_vm")
+            return _status(vm)
+
+    def reboot_vm(self, name: str) -> VmStatus:
+        with self._turn("reboot_vm") as host:
+            vm = _find(host, name)
+            if vm.state != "Running":
+                raise HypervisorError(f"cannot reboot {name}: it is {vm.state.lower()}")
+            vm.boots += 1
+            self.world.record("reboot_vm")
+            return _status(vm)
+
+    def destroy_vm(self, name: str) -> None:
+        with self._turn("destroy_vm") as host:
+            if host.vms.pop(name, None) is not None:
+                self.world.record("destroy_vm")
+
+    def scale_vm(self, name: str, cpu_number: int, memory_mb: int) -> VmStatus:
+        with self._turn("scale_vm") as host:
+            vm = _find(host, name)
+            wanted = replace(vm.spec, cpu_number=cpu_number, memory_mb=memory_mb)
+            if wanted != vm.spec:
+                vm.spec = wanted
+                self.world.record("scale_vm")
+            return _status(vm)
+
+    def vm_status(self, name: str) -> VmStatus:
+        with self._turn("vm_status") as host:
+            return _status(_find(host, name))
+
+    def close(self) -> None:
+        self._host = None
+
+    def _turn(self, action: str) -> _Turn:
+        if self._host is None:
+            raise HypervisorError("the simulator driver is not connected")
+        return _Turn(self.world, self._host, action)
+
+    def _inventory(self, host: SimulatedHost) -> HostInventory:
+        shape = host.shape
+        return HostInventory(
+            name=host.name,
+            hypervisor=self.kind,
+            hypervisor_version=SIMULATOR_VERSION,
+            cpu_sockets=shape.sockets,
+            cpu_cores=shape.cores,
+            cpu_speed_mhz=shape.mhz,
+            memory_bytes=shape.memory_gb * _GIB,
+            local_storage_bytes=shape.storage_gb * _GIB,
+            capabilities=("hvm",),
+        )
+
+
+class _Turn:
+    """A host's one-action-at-a-time turn, with the action's knobs applied inside it."""
+
+    def __init__(self, world: SimulatedWorld, host: SimulatedHost, action: str) -> None:
+        self._world, self._host, self._action = world, host, action
+
+    def __enter__(self) -> SimulatedHost:
+        self._host.turn.acquire()
+        try:
+            self._world.gate(self._action, self._host.name)
+        except BaseException:
+            self._host.turn.release()
+            raise
+        return self._host
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._host.turn.release()
+
+
+def _find(host: SimulatedHost, name: str) -> _Vm:
+    vm = host.vms.get(name)
+    if vm is None:
+        raise NotFoundOnHost(f"no VM named {name} on simulated host {host.name}")
+    return vm
+
+
+def _status(vm: _Vm) -> VmStatus:
+    return VmStatus(vm.spec.name, vm.state, vm.spec.cpu_number, vm.spec.memory_mb)

@@ -1,0 +1,1 @@
+"""VMware vSphere adapter: a `Hypervisor` driver speaking the vSphere API through pyvmomi."""

@@ -1,0 +1,1 @@
+"""XenServer adapter: a `Hypervisor` driver speaking XAPI over XML-RPC."""

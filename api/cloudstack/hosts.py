@@ -1,0 +1,506 @@
+"""Hosts (listHosts and the host lifecycle), capacity, the infrastructure summary and alerts."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from api.access import Role
+from api.cloudstack import infrastructure as places
+from api.cloudstack.jobs import RENDERERS, run_async
+from api.dispatch import ApiCommand, Call, Listing, Submitted
+from api.envelope import format_date
+from api.params import Param, ParamType
+from commands import hosts as cmd
+from commands.jobs import SubmitJob, submit_job
+from domain.errors import InvalidParameter, ResourceUnavailable
+from domain.infrastructure import check_hypervisor
+from projections.jobs import get_job
+
+P = ParamType
+RA = Role.ROOT_ADMIN
+ADMIN_PKG = "org.apache.cloudstack.api.command.admin"
+ADD_HOST_WAIT = 30.0
+
+
+def render_host(call: Call, row: dict[str, Any], names: dict[str, dict[str, str]]) -> dict:
+    speed, cores = int(row["cpu_speed"]), int(row["cpu_number"])
+    body = {
+        "id": row["id"],
+        "name": row["name"],
+        "state": row["state"],
+        "type": "Routing",
+        "ipaddress": places_address(row["url"]),
+        "zoneid": row["zone_id"],
+        "zonename": names["zones"].get(row["zone_id"], ""),
+        "podid": row["pod_id"],
+        "podname": names["pods"].get(row["pod_id"], ""),
+        "clusterid": row["cluster_id"],
+        "clustername": names["clusters"].get(row["cluster_id"], ""),
+        "clustertype": "CloudManaged",
+        "hypervisor": row["hypervisor"],
+        "hypervisorversion": row["hypervisor_version"],
+        "version": "4.3.0",
+        "cpusockets": int(row["cpu_sockets"]),
+        "cpunumber": cores,
+        "cpuspeed": speed,
+        "cpuallocated": "0%",
+        "cpuused": "0%",
+        "cpuwithoverprovisioning": f"{float(cores * speed):.1f}",
+        "memorytotal": int(row["memory_total"]),
+        "memoryallocated": 0,
+        "memoryused": 0,
+        "disksizetotal": int(row["local_storage_total"]),
+        "disksizeallocated": 0,
+        "islocalstorageactive": int(row["local_storage_total"]) > 0,
+        "capabilities": row["capabilities"],
+        "hosttags": row["host_tags"] or None,
+        "resourcestate": row["resource_state"],
+        "hahost": False,
+        "events": _events(row),
+        "created": format_date(datetime.fromisoformat(row["created"])),
+    }
+    if row["disconnected"]:
+        body["disconnected"] = format_date(datetime.fromisoformat(row["disconnected"]))
+    if row["state_reason"]:
+        body["details"] = {"reason": row["state_reason"]}
+    return {k: v for k, v in body.items() if v is not None}
+
+
+def places_address(url: str) -> str:
+    return cmd.host_name(url).rsplit(":", 1)[0] if "://" in url else url
+
+
+def _events(row: dict[str, Any]) -> str:
+    return {
+        "Up": "ShutdownRequested; AgentDisconnected; Ping; PingTimeout; Remove",
+        "Connecting": "Ready; AgentDisconnected; Remove",
+    }.get(row["state"], "Remove")
+
+
+def _render_hosts(call: Call, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    names = {
+        table: places._names(call, table, {r[column] for r in rows})
+        for table, column in (("zones", "zone_id"), ("pods", "pod_id"), ("clusters", "cluster_id"))
+    }
+    return [render_host(call, row, names) for row in rows]
+
+
+def _host(call: Call, host_id: str) -> dict[str, Any]:
+    row = places._row(call, "hosts", host_id, "host")
+    return _render_hosts(call, [row])[0]
+
+
+RENDERERS["host"] = lambda call, i: ("host", _host(call, i))
+
+
+def list_hosts(call: Call, args: dict[str, Any]) -> Listing:
+    if args["hypervisor"]:
+        args["hypervisor"] = check_hypervisor(args["hypervisor"])
+    if args["type"] not in (None, "Routing", "routing"):
+        return Listing([], 0)
+    where, params = places._filters(
+        args,
+        {
+            "id": "id",
+            "name": "name",
+            "zoneid": "zone_id",
+            "podid": "pod_id",
+            "clusterid": "cluster_id",
+            "state": "state",
+            "resourcestate": "resource_state",
+            "hypervisor": "hypervisor",
+        },
+    )
+    rows, count = places._page(call, "hosts", where, params, args)
+    return Listing(_render_hosts(call, rows), count)
+
+
+def add_host(call: Call, args: dict[str, Any]) -> Listing:
+    """Record the host, let its adapter connect, and answer once it did (or could not)."""
+    cluster_id = args["clusterid"] or _cluster_by_name(call, args)
+    with call.acting():
+        job = submit_job(
+            call.store,
+            SubmitJob(
+                f"{ADMIN_PKG}.host.AddHostCmd",
+                UUID(call.caller.account_id),
+                UUID(call.caller.user_id),
+                "Host",
+                None,
+                "HOST.ADD",
+                f"Adding host {cmd.host_name(args['url'])}",
+                executor="hypervisor",
+            ),
+        )
+    outcome = call.write(
+        cmd.add_host,
+        cmd.AddHost(
+            UUID(args["zoneid"]),
+            UUID(args["podid"]),
+            UUID(cluster_id),
+            check_hypervisor(args["hypervisor"]),
+            args["url"],
+            args["username"],
+            args["password"],
+            allocation_state=args["allocationstate"] or "Enabled",
+            host_tags=tuple(args["hosttags"] or ()),
+            job_id=job.id,
+        ),
+    )
+    row = places._row(call, "hosts", str(outcome.id), "host")
+    if row["hypervisor"] != "BareMetal":
+        _await_job(call, str(job.id))
+    return Listing([_host(call, str(outcome.id))], 1)
+
+
+def _cluster_by_name(call: Call, args: dict[str, Any]) -> str:
+    if not args["clustername"]:
+        raise InvalidParameter("Either clusterid or clustername must be specified")
+    with call.read() as cursor:
+        row = cursor.execute(
+            "SELECT id FROM clusters WHERE name = %s AND pod_id = %s AND removed = 0",
+            (args["clustername"], args["podid"]),
+        ).fetchone()
+    if row is None:
+        raise InvalidParameter(f"Unable to find cluster {args['clustername']} in the pod")
+    return row["id"]
+
+
+def _await_job(call: Call, job_id: str) -> None:
+    deadline = time.monotonic() + ADD_HOST_WAIT
+    while time.monotonic() < deadline:
+        call.runtime.runner.wake()
+        with call.read() as cursor:
+            job = get_job(cursor, job_id)
+        if job and job["status"] == 2:
+            call.settle(call.store.head())
+            raise ResourceUnavailable(job["result"]["message"])
+        if job and job["status"] == 1:
+            call.settle(call.store.head())
+            return
+        time.sleep(0.02)
+
+
+def update_host(call: Call, args: dict[str, Any]) -> dict[str, Any]:
+    places._row(call, "hosts", args["id"], "host")
+    changes: dict[str, Any] = {}
+    if args["allocationstate"]:
+        state = {"enable": "Enabled", "disable": "Disabled"}.get(args["allocationstate"].lower())
+        if state is None:
+            raise InvalidParameter("Invalid allocation state: use Enable or Disable")
+        changes["resource_state"] = state
+    if args["hosttags"] is not None:
+        changes["host_tags"] = tuple(args["hosttags"])
+    if args["name"]:
+        changes["name"] = args["name"]
+    call.write(cmd.update_host, cmd.UpdateHost(UUID(args["id"]), changes))
+    return _host(call, args["id"])
+
+
+def _vm_count(call: Call, host_id: str) -> int:
+    return 0  # virtual machines arrive with the compute capability
+
+
+def prepare_for_maintenance(call: Call, args: dict[str, Any]) -> Submitted:
+    row = places._row(call, "hosts", args["id"], "host")
+    host_id = UUID(row["id"])
+    count = _vm_count(call, row["id"])
+    return run_async(
+        call,
+        instance_type="Host",
+        instance_id=host_id,
+        event_type="MAINT.PREPARE",
+        description=f"Preparing host {row['name']}",
+        work=lambda: _host_result(cmd.prepare_for_maintenance(call.store, host_id, count)),
+    )
+
+
+def _host_result(outcome: Any) -> dict[str, Any]:
+    return {"object": "host", "id": str(outcome.id)}
+
+
+def cancel_maintenance(call: Call, args: dict[str, Any]) -> Submitted:
+    row = places._row(call, "hosts", args["id"], "host")
+    host_id = UUID(row["id"])
+    return run_async(
+        call,
+        instance_type="Host",
+        instance_id=host_id,
+        event_type="MAINT.CANCEL",
+        description=f"Enabling host {row['name']}",
+        work=lambda: _host_result(cmd.cancel_maintenance(call.store, host_id)),
+    )
+
+
+def reconnect_host(call: Call, args: dict[str, Any]) -> Submitted:
+    row = places._row(call, "hosts", args["id"], "host")
+    if row["hypervisor"] == "BareMetal":
+        raise InvalidParameter("Bare-metal hosts have no hypervisor to reconnect to")
+    with call.acting():
+        job = submit_job(
+            call.store,
+            SubmitJob(
+                f"{ADMIN_PKG}.host.ReconnectHostCmd",
+                UUID(call.caller.account_id),
+                UUID(call.caller.user_id),
+                "Host",
+                UUID(row["id"]),
+                "HOST.RECONNECT",
+                f"Reconnecting host {row['name']}",
+                executor="hypervisor",
+            ),
+        )
+    assert job.id is not None
+    call.write(lambda store, _: cmd.reconnect_host(store, UUID(row["id"]), job.id), None)
+    return Submitted(str(job.id))
+
+
+def delete_host(call: Call, args: dict[str, Any]) -> None:
+    row = places._row(call, "hosts", args["id"], "host")
+    call.write(
+        lambda store, _: cmd.delete_host(
+            store, UUID(row["id"]), forced=bool(args["forced"]), vm_count=_vm_count(call, row["id"])
+        ),
+        None,
+    )
+
+
+# ---- capacity, summary, alerts -----------------------------------------------------
+
+
+def list_capacity(call: Call, args: dict[str, Any]) -> Listing:
+    where, params = ["removed = 0", "state = 'Up'"], []
+    for key, column in (("zoneid", "zone_id"), ("podid", "pod_id"), ("clusterid", "cluster_id")):
+        if args[key]:
+            where.append(f"{column} = %s")
+            params.append(args[key])
+    with call.read() as cursor:
+        rows = cursor.execute(
+            "SELECT zone_id, sum(memory_total) AS memory, sum(cpu_number * cpu_speed) AS cpu, "
+            "sum(local_storage_total) AS storage FROM hosts WHERE "
+            + " AND ".join(where)
+            + " GROUP BY zone_id ORDER BY zone_id",
+            params,
+        ).fetchall()
+    zones = places._names(call, "zones", {r["zone_id"] for r in rows})
+    items = [
+        _capacity(kind, int(row[column] or 0), row["zone_id"], zones)
+        for row in rows
+        for kind, column in ((0, "memory"), (1, "cpu"), (9, "storage"))
+        if args["type"] is None or args["type"] == kind
+    ]
+    return Listing(items, len(items))
+
+
+def _capacity(kind: int, total: int, zone_id: str, zones: dict[str, str]) -> dict[str, Any]:
+    return {
+        "type": kind,
+        "zoneid": zone_id,
+        "zonename": zones.get(zone_id, ""),
+        "capacityused": 0,
+        "capacitytotal": total,
+        "percentused": "0",
+    }
+
+
+def list_infrastructure(call: Call, args: dict[str, Any]) -> dict[str, Any]:
+    counts: dict[str, Any] = {}
+    with call.read() as cursor:
+        for key, table in (
+            ("zones", "zones"),
+            ("pods", "pods"),
+            ("clusters", "clusters"),
+            ("hosts", "hosts"),
+        ):
+            counts[key] = cursor.execute(
+                f"SELECT count(*) AS n FROM {table} WHERE removed = 0"
+            ).fetchone()["n"]
+        counts["alerts"] = cursor.execute(
+            "SELECT count(*) AS n FROM alerts WHERE archived = 0 AND deleted = 0"
+        ).fetchone()["n"]
+        sockets = cursor.execute(
+            "SELECT hypervisor, count(*) AS hosts, sum(cpu_sockets) AS sockets FROM hosts "
+            "WHERE removed = 0 GROUP BY hypervisor ORDER BY hypervisor"
+        ).fetchall()
+    counts.update(
+        {
+            "storagepools": 0,
+            "imagestores": 0,
+            "routers": 0,
+            "systemvms": 0,
+            "cpusockets": sum(int(r["sockets"] or 0) for r in sockets),
+            "sockets": [
+                {
+                    "hypervisor": r["hypervisor"],
+                    "hosts": int(r["hosts"]),
+                    "cpusockets": int(r["sockets"] or 0),
+                }
+                for r in sockets
+            ],
+        }
+    )
+    return counts
+
+
+def list_alerts(call: Call, args: dict[str, Any]) -> Listing:
+    where, params = ["archived = 0", "deleted = 0"], []
+    for key, column in (("id", "id"), ("type", "type"), ("name", "name")):
+        if args[key] is not None:
+            where.append(f"{column} = %s")
+            params.append(int(args[key]) if key == "type" else args[key])
+    if args.get("keyword"):
+        where.append("description LIKE %s")
+        params.append(f"%{args['keyword']}%")
+    sql = " FROM alerts WHERE " + " AND ".join(where)
+    with call.read() as cursor:
+        count = cursor.execute("SELECT count(*) AS n" + sql, params).fetchone()["n"]
+        rows = cursor.execute(
+            "SELECT *" + sql + " ORDER BY sent DESC, id" + places.limit_sql(args["paging"]), params
+        ).fetchall()
+    return Listing(
+        [
+            {
+                "id": r["id"],
+                "type": int(r["type"]),
+                "name": r["name"],
+                "description": r["description"],
+                "sent": format_date(datetime.fromisoformat(r["sent"])),
+            }
+            for r in rows
+        ],
+        int(count),
+    )
+
+
+HOST_FILTERS = (
+    Param("id", P.UUID),
+    Param("name", P.STRING),
+    Param("zoneid", P.UUID),
+    Param("podid", P.UUID),
+    Param("clusterid", P.UUID),
+    Param("state", P.STRING),
+    Param("type", P.STRING),
+    Param("resourcestate", P.STRING),
+    Param("hypervisor", P.STRING),
+    Param("details", P.LIST, element=P.STRING),
+    Param("hahost", P.BOOLEAN),
+)
+ID = (Param("id", P.UUID, required=True),)
+
+COMMANDS = (
+    ApiCommand(
+        "listHosts",
+        list_hosts,
+        HOST_FILTERS,
+        role=RA,
+        shape="list",
+        item_key="host",
+        description="Lists hosts",
+    ),
+    ApiCommand(
+        "addHost",
+        add_host,
+        (
+            Param("zoneid", P.UUID, required=True),
+            Param("podid", P.UUID, required=True),
+            Param("url", P.STRING, required=True, max_length=2048),
+            Param("username", P.STRING, required=True),
+            Param("password", P.STRING, required=True),
+            Param("hypervisor", P.STRING, required=True),
+            Param("clusterid", P.UUID),
+            Param("clustername", P.STRING),
+            Param("allocationstate", P.STRING),
+            Param("hosttags", P.LIST, element=P.STRING),
+        ),
+        role=RA,
+        shape="list",
+        item_key="host",
+        description="Adds a new host",
+    ),
+    ApiCommand(
+        "updateHost",
+        update_host,
+        (
+            *ID,
+            Param("allocationstate", P.STRING),
+            Param("hosttags", P.LIST, element=P.STRING),
+            Param("name", P.STRING),
+        ),
+        role=RA,
+        item_key="host",
+        description="Updates a host",
+    ),
+    ApiCommand(
+        "prepareHostForMaintenance",
+        prepare_for_maintenance,
+        ID,
+        role=RA,
+        shape="async",
+        is_async=True,
+        java_class=f"{ADMIN_PKG}.host.PrepareForMaintenanceCmd",
+        description="Prepares a host for maintenance",
+    ),
+    ApiCommand(
+        "cancelHostMaintenance",
+        cancel_maintenance,
+        ID,
+        role=RA,
+        shape="async",
+        is_async=True,
+        java_class=f"{ADMIN_PKG}.host.CancelMaintenanceCmd",
+        description="Cancels host maintenance",
+    ),
+    ApiCommand(
+        "reconnectHost",
+        reconnect_host,
+        ID,
+        role=RA,
+        shape="async",
+        is_async=True,
+        java_class=f"{ADMIN_PKG}.host.ReconnectHostCmd",
+        description="Reconnects a host",
+    ),
+    ApiCommand(
+        "deleteHost",
+        delete_host,
+        (*ID, Param("forced", P.BOOLEAN), Param("forcedestroylocalstorage", P.BOOLEAN)),
+        role=RA,
+        shape="success",
+        description="Deletes a host",
+    ),
+    ApiCommand(
+        "listCapacity",
+        list_capacity,
+        (
+            Param("zoneid", P.UUID),
+            Param("podid", P.UUID),
+            Param("clusterid", P.UUID),
+            Param("type", P.INTEGER),
+            Param("fetchlatest", P.BOOLEAN),
+            Param("sortby", P.STRING),
+        ),
+        role=RA,
+        shape="list",
+        item_key="capacity",
+        description="Lists capacity",
+    ),
+    ApiCommand(
+        "listInfrastructure",
+        list_infrastructure,
+        role=RA,
+        item_key="infrastructure",
+        description="Counts the infrastructure and its CPU sockets per hypervisor",
+    ),
+    ApiCommand(
+        "listAlerts",
+        list_alerts,
+        (Param("id", P.UUID), Param("type", P.STRING), Param("name", P.STRING)),
+        role=RA,
+        shape="list",
+        item_key="alert",
+        description="Lists alerts",
+    ),
+)

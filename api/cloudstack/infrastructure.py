@@ -1,0 +1,450 @@
+"""Zones, pods, clusters, hosts, capacity, the infrastructure summary and alerts (admin only)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from api.access import Role
+from api.cloudstack.common import limit_sql
+from api.dispatch import ApiCommand, Call, Listing
+from api.params import Param, ParamType
+from commands import infrastructure as cmd
+from domain.errors import NotFound
+from domain.infrastructure import Cluster, Pod, Zone, check_hypervisor
+
+P = ParamType
+RA = Role.ROOT_ADMIN
+ADMIN_PKG = "org.apache.cloudstack.api.command.admin"
+
+
+def _row(call: Call, table: str, row_id: str, what: str) -> dict[str, Any]:
+    with call.read() as cursor:
+        row = cursor.execute(
+            f"SELECT * FROM {table} WHERE id = %s AND removed = 0", (row_id,)
+        ).fetchone()
+    if row is None:
+        raise NotFound(f"Unable to find {what} with id {row_id}", resource_ids=(row_id,))
+    return row
+
+
+def _names(call: Call, table: str, ids: set[str]) -> dict[str, str]:
+    if not ids:
+        return {}
+    marks = ", ".join(["%s"] * len(ids))
+    with call.read() as cursor:
+        rows = cursor.execute(
+            f"SELECT id, name FROM {table} WHERE id IN ({marks})", list(ids)
+        ).fetchall()
+    return {r["id"]: r["name"] for r in rows}
+
+
+def _page(
+    call: Call,
+    table: str,
+    where: list[str],
+    params: list[Any],
+    args: dict[str, Any],
+    order: str = "created, id",
+) -> tuple[list[dict[str, Any]], int]:
+    sql = f" FROM {table} WHERE " + " AND ".join(["removed = 0", *where])
+    with call.read() as cursor:
+        count = cursor.execute("SELECT count(*) AS n" + sql, params).fetchone()["n"]
+        rows = cursor.execute(
+            f"SELECT *{sql} ORDER BY {order}" + limit_sql(args["paging"]), params
+        ).fetchall()
+    return rows, int(count)
+
+
+def _filters(args: dict[str, Any], columns: dict[str, str]) -> tuple[list[str], list[Any]]:
+    where, params = [], []
+    for key, column in columns.items():
+        if args.get(key) is not None:
+            where.append(f"{column} = %s")
+            params.append(args[key])
+    if args.get("keyword"):
+        where.append("name LIKE %s")
+        params.append(f"%{args['keyword']}%")
+    return where, params
+
+
+# ---- zones, pods, clusters ----------------------------------------------------------
+
+
+def render_zone(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "name": row["name"],
+        "networktype": row["network_type"],
+        "dns1": row["dns1"],
+        "dns2": row["dns2"] or None,
+        "internaldns1": row["internal_dns1"],
+        "internaldns2": row["internal_dns2"] or None,
+        "guestcidraddress": row["guest_cidr"],
+        "domainid": row["domain_id"],
+        "allocationstate": row["allocation_state"],
+        "securitygroupsenabled": False,
+        "localstorageenabled": bool(row["local_storage"]),
+        "zonetoken": row["id"],
+        "dhcpprovider": "VirtualRouter",
+    }
+
+
+def list_zones(call: Call, args: dict[str, Any]) -> Listing:
+    where, params = _filters(args, {"id": "id", "name": "name"})
+    rows, count = _page(call, "zones", where, params, args)
+    return Listing([_strip(render_zone(r)) for r in rows], count)
+
+
+def _strip(body: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in body.items() if v is not None}
+
+
+def create_zone(call: Call, args: dict[str, Any]) -> dict[str, Any]:
+    dns = {
+        k: args[p] or ""
+        for k, p in (
+            ("dns1", "dns1"),
+            ("dns2", "dns2"),
+            ("internal_dns1", "internaldns1"),
+            ("internal_dns2", "internaldns2"),
+        )
+    }
+    outcome = call.write(
+        cmd.create_zone,
+        cmd.CreateZone(
+            args["name"],
+            args["networktype"],
+            dns,
+            args["guestcidraddress"] or "",
+            UUID(args["domainid"]) if args["domainid"] else None,
+            args["allocationstate"] or "Enabled",
+            bool(args["localstorageenabled"]),
+        ),
+    )
+    return _strip(render_zone(_row(call, "zones", str(outcome.id), "zone")))
+
+
+def _update(
+    call: Call, kind: type, table: str, what: str, row_id: str, changes: dict[str, Any]
+) -> dict[str, Any]:
+    _row(call, table, row_id, what)
+    changes = {k: v for k, v in changes.items() if v is not None}
+    call.write(cmd.update_container, cmd.UpdateContainer(kind, UUID(row_id), changes))
+    return _row(call, table, row_id, what)
+
+
+def update_zone(call: Call, args: dict[str, Any]) -> dict[str, Any]:
+    row = _update(
+        call,
+        Zone,
+        "zones",
+        "zone",
+        args["id"],
+        {
+            "name": args["name"],
+            "allocation_state": args["allocationstate"],
+            "guest_cidr": args["guestcidraddress"],
+        },
+    )
+    return _strip(render_zone(row))
+
+
+def _delete(call: Call, kind: type, table: str, what: str, row_id: str) -> None:
+    _row(call, table, row_id, what)
+    call.write(cmd.delete_container, cmd.DeleteContainer(kind, UUID(row_id)))
+
+
+def render_pod(call: Call, row: dict[str, Any]) -> dict[str, Any]:
+    zones = _names(call, "zones", {row["zone_id"]})
+    return {
+        "id": row["id"],
+        "name": row["name"],
+        "zoneid": row["zone_id"],
+        "zonename": zones.get(row["zone_id"], ""),
+        "gateway": row["gateway"],
+        "netmask": row["netmask"],
+        "startip": row["start_ip"],
+        "endip": row["end_ip"],
+        "allocationstate": row["allocation_state"],
+    }
+
+
+def list_pods(call: Call, args: dict[str, Any]) -> Listing:
+    where, params = _filters(
+        args,
+        {"id": "id", "name": "name", "zoneid": "zone_id", "allocationstate": "allocation_state"},
+    )
+    rows, count = _page(call, "pods", where, params, args)
+    return Listing([render_pod(call, r) for r in rows], count)
+
+
+def create_pod(call: Call, args: dict[str, Any]) -> dict[str, Any]:
+    _row(call, "zones", args["zoneid"], "zone")
+    outcome = call.write(
+        cmd.create_pod,
+        cmd.CreatePod(
+            UUID(args["zoneid"]),
+            args["name"],
+            args["gateway"],
+            args["netmask"],
+            args["startip"],
+            args["endip"] or "",
+            args["allocationstate"] or "Enabled",
+        ),
+    )
+    return render_pod(call, _row(call, "pods", str(outcome.id), "pod"))
+
+
+def update_pod(call: Call, args: dict[str, Any]) -> dict[str, Any]:
+    row = _update(
+        call,
+        Pod,
+        "pods",
+        "pod",
+        args["id"],
+        {
+            "name": args["name"],
+            "allocation_state": args["allocationstate"],
+            "gateway": args["gateway"],
+            "netmask": args["netmask"],
+            "start_ip": args["startip"],
+            "end_ip": args["endip"],
+        },
+    )
+    return render_pod(call, row)
+
+
+def render_cluster(call: Call, row: dict[str, Any]) -> dict[str, Any]:
+    zones = _names(call, "zones", {row["zone_id"]})
+    pods = _names(call, "pods", {row["pod_id"]})
+    return {
+        "id": row["id"],
+        "name": row["name"],
+        "podid": row["pod_id"],
+        "podname": pods.get(row["pod_id"], ""),
+        "zoneid": row["zone_id"],
+        "zonename": zones.get(row["zone_id"], ""),
+        "hypervisortype": row["hypervisor"],
+        "clustertype": row["cluster_type"],
+        "allocationstate": row["allocation_state"],
+        "managedstate": row["managed_state"],
+        "cpuovercommitratio": "1.0",
+        "memoryovercommitratio": "1.0",
+    }
+
+
+def list_clusters(call: Call, args: dict[str, Any]) -> Listing:
+    where, params = _filters(
+        args,
+        {
+            "id": "id",
+            "name": "name",
+            "zoneid": "zone_id",
+            "podid": "pod_id",
+            "hypervisor": "hypervisor",
+            "clustertype": "cluster_type",
+            "allocationstate": "allocation_state",
+        },
+    )
+    rows, count = _page(call, "clusters", where, params, args)
+    return Listing([render_cluster(call, r) for r in rows], count)
+
+
+def add_cluster(call: Call, args: dict[str, Any]) -> Listing:
+    outcome = call.write(
+        cmd.add_cluster,
+        cmd.AddCluster(
+            UUID(args["zoneid"]),
+            UUID(args["podid"]),
+            args["clustername"],
+            check_hypervisor(args["hypervisor"]),
+            args["clustertype"],
+            args["allocationstate"] or "Enabled",
+        ),
+    )
+    row = _row(call, "clusters", str(outcome.id), "cluster")
+    return Listing([render_cluster(call, row)], 1)
+
+
+def update_cluster(call: Call, args: dict[str, Any]) -> dict[str, Any]:
+    row = _update(
+        call,
+        Cluster,
+        "clusters",
+        "cluster",
+        args["id"],
+        {
+            "name": args["clustername"],
+            "allocation_state": args["allocationstate"],
+            "managed_state": args["managedstate"],
+        },
+    )
+    return render_cluster(call, row)
+
+
+ZONE_ID = Param("zoneid", P.UUID, required=True)
+ID = Param("id", P.UUID, required=True)
+ALLOCATION = Param("allocationstate", P.STRING)
+LIST_FILTERS = (Param("id", P.UUID), Param("name", P.STRING))
+
+COMMANDS = (
+    ApiCommand(
+        "listZones",
+        list_zones,
+        (
+            *LIST_FILTERS,
+            Param("available", P.BOOLEAN),
+            Param("domainid", P.UUID),
+            Param("networktype", P.STRING),
+            Param("showcapacities", P.BOOLEAN),
+        ),
+        shape="list",
+        item_key="zone",
+        description="Lists zones",
+    ),
+    ApiCommand(
+        "createZone",
+        create_zone,
+        (
+            Param("name", P.STRING, required=True),
+            Param("networktype", P.STRING, required=True),
+            Param("dns1", P.STRING, required=True),
+            Param("internaldns1", P.STRING, required=True),
+            Param("dns2", P.STRING),
+            Param("internaldns2", P.STRING),
+            Param("guestcidraddress", P.STRING),
+            Param("domainid", P.UUID),
+            ALLOCATION,
+            Param("localstorageenabled", P.BOOLEAN),
+            Param("securitygroupenabled", P.BOOLEAN),
+        ),
+        role=RA,
+        item_key="zone",
+        description="Creates a zone",
+    ),
+    ApiCommand(
+        "updateZone",
+        update_zone,
+        (ID, Param("name", P.STRING), ALLOCATION, Param("guestcidraddress", P.STRING)),
+        role=RA,
+        item_key="zone",
+        description="Updates a zone",
+    ),
+    ApiCommand(
+        "deleteZone",
+        lambda c, a: _delete(c, Zone, "zones", "zone", a["id"]),
+        (ID,),
+        role=RA,
+        shape="success",
+        description="Deletes a zone",
+    ),
+    ApiCommand(
+        "listPods",
+        list_pods,
+        (*LIST_FILTERS, Param("zoneid", P.UUID), ALLOCATION),
+        role=RA,
+        shape="list",
+        item_key="pod",
+        description="Lists pods",
+    ),
+    ApiCommand(
+        "createPod",
+        create_pod,
+        (
+            Param("name", P.STRING, required=True),
+            ZONE_ID,
+            Param("gateway", P.STRING, required=True),
+            Param("netmask", P.STRING, required=True),
+            Param("startip", P.STRING, required=True),
+            Param("endip", P.STRING),
+            ALLOCATION,
+        ),
+        role=RA,
+        item_key="pod",
+        description="Creates a pod",
+    ),
+    ApiCommand(
+        "updatePod",
+        update_pod,
+        (
+            ID,
+            Param("name", P.STRING),
+            ALLOCATION,
+            Param("gateway", P.STRING),
+            Param("netmask", P.STRING),
+            Param("startip", P.STRING),
+            Param("endip", P.STRING),
+        ),
+        role=RA,
+        item_key="pod",
+        description="Updates a pod",
+    ),
+    ApiCommand(
+        "deletePod",
+        lambda c, a: _delete(c, Pod, "pods", "pod", a["id"]),
+        (ID,),
+        role=RA,
+        shape="success",
+        description="Deletes a pod",
+    ),
+    ApiCommand(
+        "listClusters",
+        list_clusters,
+        (
+            *LIST_FILTERS,
+            Param("zoneid", P.UUID),
+            Param("podid", P.UUID),
+            Param("hypervisor", P.STRING),
+            Param("clustertype", P.STRING),
+            ALLOCATION,
+            Param("managedstate", P.STRING),
+        ),
+        role=RA,
+        shape="list",
+        item_key="cluster",
+        description="Lists clusters",
+    ),
+    ApiCommand(
+        "addCluster",
+        add_cluster,
+        (
+            Param("clustername", P.STRING, required=True),
+            Param("podid", P.UUID, required=True),
+            ZONE_ID,
+            Param("hypervisor", P.STRING, required=True),
+            Param("clustertype", P.STRING, required=True),
+            ALLOCATION,
+            Param("url", P.STRING),
+            Param("username", P.STRING),
+            Param("password", P.STRING),
+        ),
+        role=RA,
+        shape="list",
+        item_key="cluster",
+        description="Adds a cluster",
+    ),
+    ApiCommand(
+        "updateCluster",
+        update_cluster,
+        (
+            ID,
+            Param("clustername", P.STRING),
+            ALLOCATION,
+            Param("managedstate", P.STRING),
+            Param("clustertype", P.STRING),
+            Param("hypervisor", P.STRING),
+        ),
+        role=RA,
+        item_key="cluster",
+        description="Updates a cluster",
+    ),
+    ApiCommand(
+        "deleteCluster",
+        lambda c, a: _delete(c, Cluster, "clusters", "cluster", a["id"]),
+        (ID,),
+        role=RA,
+        shape="success",
+        description="Deletes a cluster",
+    ),
+)

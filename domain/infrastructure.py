@@ -1,0 +1,154 @@
+"""Zone, Pod and Cluster: the places hosts live in, each refusing removal while it has children."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.errors import InvalidParameter, ResourceInUse
+
+ALLOCATION_STATES = ("Enabled", "Disabled")
+
+
+def _check_allocation(state: str) -> str:
+    if state not in ALLOCATION_STATES:
+        raise InvalidParameter(f"Invalid allocation state {state}: use Enabled or Disabled")
+    return state
+
+
+class Container(Aggregate):
+    """What zones, pods and clusters share: a name, an allocation state and children.
+
+    Subclasses set `name`, `allocation_state`, `child_ids` and `removed` when created. (No class
+    annotations here: the library would take them for fields of every subclass's events.)
+    """
+
+    def _check_live(self) -> None:
+        if self.removed:
+            raise InvalidParameter(f"{type(self).__name__} {self.name} has been removed")
+
+    @event("ChildAttached")
+    def attach(self, child_id: UUID) -> None:
+        self.child_ids.append(child_id)
+
+    @event("ChildDetached")
+    def detach(self, child_id: UUID) -> None:
+        if child_id in self.child_ids:
+            self.child_ids.remove(child_id)
+
+    def update(self, changes: dict[str, Any]) -> None:
+        self._check_live()
+        if "allocation_state" in changes:
+            _check_allocation(changes["allocation_state"])
+        if changes:
+            self._updated(kind=type(self).__name__, changes=dict(changes))
+
+    # The shared events carry `kind`: their class is the same for zones, pods and clusters.
+    @event("Updated")
+    def _updated(self, kind: str, changes: dict[str, Any]) -> None:
+        for key, value in changes.items():
+            setattr(self, key, value)
+
+    def remove(self, what_children: str) -> None:
+        self._check_live()
+        if self.child_ids:
+            raise ResourceInUse(
+                f"The {type(self).__name__.lower()} {self.name} still has {what_children}; "
+                "remove them first",
+                resource_ids=tuple(str(i) for i in self.child_ids),
+            )
+        self._removed(kind=type(self).__name__)
+
+    @event("Removed")
+    def _removed(self, kind: str) -> None:
+        self.removed = True
+
+
+class Zone(Container):
+    """An availability zone: its DNS servers, network type and pods."""
+
+    @event("Created")
+    def __init__(
+        self,
+        name: str,
+        network_type: str,
+        dns: dict[str, str],
+        guest_cidr: str,
+        domain_id: UUID | None,
+        allocation_state: str,
+        local_storage: bool,
+    ) -> None:
+        if network_type not in ("Basic", "Advanced"):
+            raise InvalidParameter("Invalid network type: use Basic or Advanced")
+        self.name = name
+        self.network_type = network_type
+        self.dns = dict(dns)
+        self.guest_cidr = guest_cidr
+        self.domain_id = domain_id
+        self.allocation_state = _check_allocation(allocation_state)
+        self.local_storage = local_storage
+        self.child_ids = []
+        self.removed = False
+
+
+class Pod(Container):
+    """A rack: its management IP range and clusters."""
+
+    @event("Created")
+    def __init__(
+        self,
+        name: str,
+        zone_id: UUID,
+        gateway: str,
+        netmask: str,
+        start_ip: str,
+        end_ip: str,
+        allocation_state: str,
+    ) -> None:
+        self.name = name
+        self.zone_id = zone_id
+        self.gateway = gateway
+        self.netmask = netmask
+        self.start_ip = start_ip
+        self.end_ip = end_ip
+        self.allocation_state = _check_allocation(allocation_state)
+        self.child_ids = []
+        self.removed = False
+
+
+HYPERVISORS = ("XenServer", "KVM", "VMware", "Hyperv", "BareMetal", "Simulator")
+
+
+def check_hypervisor(name: str) -> str:
+    for known in HYPERVISORS:
+        if known.lower() == name.lower():
+            return known
+    raise InvalidParameter(f"Unable to resolve hypervisor type {name}")
+
+
+class Cluster(Container):
+    """Hosts of one hypervisor type that share storage."""
+
+    @event("Created")
+    def __init__(
+        self,
+        name: str,
+        zone_id: UUID,
+        pod_id: UUID,
+        hypervisor: str,
+        cluster_type: str,
+        allocation_state: str,
+    ) -> None:
+        if cluster_type not in ("CloudManaged", "ExternalManaged"):
+            raise InvalidParameter("Invalid cluster type: use CloudManaged or ExternalManaged")
+        self.name = name
+        self.zone_id = zone_id
+        self.pod_id = pod_id
+        self.hypervisor = check_hypervisor(hypervisor)
+        self.cluster_type = cluster_type
+        self.allocation_state = _check_allocation(allocation_state)
+        self.managed_state = "Managed"
+        self.child_ids = []
+        self.removed = False
