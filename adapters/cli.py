@@ -22,7 +22,7 @@ from adapters import Hypervisor
 from adapters.sessions import DriverFactory
 from adapters.worker import Worker
 from stratus.bus.factory import make_bus
-from stratus.settings import ConfigurationError, Settings
+from stratus.settings import ConfigurationError, Settings, make_bus_options
 from stratus.store.secrets import SecretBox, load_or_create_key
 
 log = logging.getLogger("adapters.cli")
@@ -75,10 +75,17 @@ async def serve(
     box = SecretBox(_shared_key(settings))
     stop = stop or asyncio.Event()
     _stop_on_signals(stop)
-    bus = make_bus(settings.nats_url)
+    bus = make_bus(settings.nats_url, **make_bus_options(settings))
     await bus.start()
     name = worker_name or f"{kind}-{socket.gethostname()}-{os.getpid()}"
-    worker = Worker(bus, kind, factory, box, worker_name=name)
+    worker = Worker(
+        bus,
+        kind,
+        factory,
+        box,
+        worker_name=name,
+        heartbeat_interval=settings.heartbeat_interval,
+    )
     try:
         await worker.start()
         await stop.wait()

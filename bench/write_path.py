@@ -9,19 +9,29 @@ thread made before, held in memory as an aggregate cache would hold it. Every co
 the server has it, so an event counts only once its commit has been flushed. The in-memory
 path runs the same application, mapper and threads with no database: no recorder can beat it.
 
-Measured on the 2-core VM (PostgreSQL 15, fsync on, 8 s runs, machine shared and noisy), 32
-writers, events/s: library 0.9k-2.0k; group commit 4.9k (1 event per command), 7.7k-9.2k (2),
-9.1k (3); in-memory ceiling 11k-18k. One writer: group commit 1.8k-2.6k against the library's
-1.5k-1.8k (2-3 events per command), so a lone caller is faster, not slower.
+Measured on the 2-core VM (PostgreSQL 15, fsync on, 5-6 s runs, machine shared with other test
+runs, load 1.5-2.7), 32 writers, events/s at 1 / 2 / 3 events per command:
+  library            0.86-0.89k / 1.7-1.8k / 1.9-2.4k
+  group commit       8.3k / 9.3k-11.5k / 16.2k-17.5k   (before the leaner path: 6.0k-6.7k /
+                     8.7k-10.8k / 11.4k-14.2k)
+  in-memory ceiling  11.7k-15.1k / 15.0k-17.9k / 14.0k-20.0k
 
-Why not 20k: the in-memory ceiling is below 20k. Each event costs ~55-65 us of Python CPU
-before it reaches any recorder (aggregate and event construction, the library's save path,
-the mapper's orjson encoding and cipher), all on one core under the GIL; PostgreSQL has the
-other core. Group commit reaches about half to two thirds of that ceiling. The rest is the
-price of waiting for durability with threads: each command's thread blocks and is woken
-(two context switches and a GIL re-acquisition), and the leader spends ~0.4 ms of CPU per
-batch of ~18 commands, a third of it in psycopg turning the five arrays into binary
-parameters. Beyond this, more throughput needs less Python per event or more processes.
+What made the difference: waking a batch's followers one after another (each wakes the next as
+it resumes) instead of all at once, so one thread at a time queues for the GIL: +20-40% at 3
+events per command in alternating A/B runs; ``EventStore.save`` collecting library aggregates
+without the runtime-protocol ``isinstance`` checks (~8 us per command); the transcoder
+dispatching by exact type and letting orjson write UUIDs and UTC datetimes; the mapper reusing
+one acting context per block. Single-threaded, the in-memory path went from ~36 to ~28 us of
+CPU per event (2 events per command).
+
+Why not 20k: with 32 threads the process spends ~75-100 us of CPU per event against ~28 us for
+one thread doing the same work: a quarter to a third of it is system time (futex wake-ups and
+GIL hand-offs, two per command), and the rest is the library's event construction and save
+path, which this code does not own. The process uses 0.8-1.0 of a core while PostgreSQL and
+the other tenants of the machine share the second, so the in-memory ceiling itself stays at
+15-20k. Group commit now reaches most of that ceiling at 3 events per command; beyond it, the
+way on is fewer threads per event (an async front end, or commands that save more events)
+or more processes writing to the same log.
 """
 
 from __future__ import annotations

@@ -7,11 +7,11 @@ from typing import Any
 from eventsourcing.utils import get_topic
 
 from domain.host import Host
-from stratus.messages import WorkRequest, encode, seal_credentials
+from stratus.messages import DEFAULT_PREFIX, WorkRequest, encode, seal_credentials
 from stratus.outbox import Outgoing, Route
 
 
-def routes(box: Any) -> dict[str, Route]:
+def routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
     """Routes keyed by event topic; `box` seals credentials for the adapter."""
 
     def connect(e: Any) -> Outgoing:
@@ -24,6 +24,6 @@ def routes(box: Any) -> dict[str, Route]:
             params={"host_id": host_id},
             sealed_credentials=seal_credentials(box, e.url, e.username, e.password.reveal()),
         )
-        return Outgoing(request.subject, encode(request))
+        return Outgoing(request.subject(prefix), encode(request))
 
     return {get_topic(Host.ConnectRequested): connect}

@@ -1,7 +1,8 @@
 """Messages exchanged with hypervisor adapters over the bus: the only code adapters share with us.
 
-Work goes out on `stratus.work.<hypervisor>.<action>`, results come back on
-`stratus.results.<hypervisor>`, heartbeats on `stratus.heartbeats.<hypervisor>`. Payloads are
+Work goes out on `<prefix>.work.<hypervisor>.<action>`, results come back on
+`<prefix>.results.<hypervisor>`, heartbeats on `<prefix>.heartbeats.<hypervisor>`; the prefix
+is `stratus` unless STRATUS_BUS_PREFIX says otherwise. Payloads are
 orjson-encoded dicts; credentials travel sealed with the cloud's secret key, never in clear text.
 """
 
@@ -12,9 +13,10 @@ from typing import Any
 
 import orjson
 
-WORK = "stratus.work"
-RESULTS = "stratus.results"
-HEARTBEATS = "stratus.heartbeats"
+DEFAULT_PREFIX = "stratus"
+WORK = "work"
+RESULTS = "results"
+HEARTBEATS = "heartbeats"
 
 
 @dataclass(frozen=True)
@@ -28,9 +30,8 @@ class WorkRequest:
     params: dict[str, Any] = field(default_factory=dict)
     sealed_credentials: str | None = None
 
-    @property
-    def subject(self) -> str:
-        return f"{WORK}.{self.hypervisor.lower()}.{self.action}"
+    def subject(self, prefix: str = DEFAULT_PREFIX) -> str:
+        return f"{prefix}.{WORK}.{self.hypervisor.lower()}.{self.action}"
 
 
 @dataclass(frozen=True)
@@ -45,9 +46,8 @@ class WorkResult:
     data: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
 
-    @property
-    def subject(self) -> str:
-        return f"{RESULTS}.{self.hypervisor.lower()}"
+    def subject(self, prefix: str = DEFAULT_PREFIX) -> str:
+        return f"{prefix}.{RESULTS}.{self.hypervisor.lower()}"
 
 
 @dataclass(frozen=True)
@@ -58,9 +58,8 @@ class Heartbeat:
     hypervisor: str
     host_ids: tuple[str, ...] = ()
 
-    @property
-    def subject(self) -> str:
-        return f"{HEARTBEATS}.{self.hypervisor.lower()}"
+    def subject(self, prefix: str = DEFAULT_PREFIX) -> str:
+        return f"{prefix}.{HEARTBEATS}.{self.hypervisor.lower()}"
 
 
 def encode(message: WorkRequest | WorkResult | Heartbeat) -> bytes:

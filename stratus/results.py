@@ -16,7 +16,13 @@ from typing import Any
 from uuid import UUID
 
 from stratus.bus import Definitive, Delivery
-from stratus.messages import HEARTBEATS, RESULTS, decode_heartbeat, decode_result
+from stratus.messages import (
+    DEFAULT_PREFIX,
+    HEARTBEATS,
+    RESULTS,
+    decode_heartbeat,
+    decode_result,
+)
 from stratus.store.audit import acting
 
 log = logging.getLogger(__name__)
@@ -31,13 +37,15 @@ class ResultConsumer:
         bus: Any,
         handlers: Mapping[str, Callable[..., Any]],
         wake: Callable[[], None],
+        prefix: str = DEFAULT_PREFIX,
     ) -> None:
         self.store, self.bus, self.handlers, self.wake = store, bus, dict(handlers), wake
+        self.prefix = prefix
         self.subscription: Any = None
 
     async def start(self) -> None:
         self.subscription = await self.bus.subscribe(
-            f"{RESULTS}.>", "stratus-results", self._handle
+            f"{self.prefix}.{RESULTS}.>", "stratus-results", self._handle
         )
 
     async def _handle(self, delivery: Delivery) -> None:
@@ -68,14 +76,16 @@ class HeartbeatMonitor:
         self,
         store: Any,
         bus: Any,
-        up_hosts: Callable[[], list[str]],
+        up_hosts: Callable[[], list[tuple[str, str]]],
         commands: Any,
         *,
         disconnect_after: float,
         down_after: float,
         wake: Callable[[], None],
         clock: Callable[[], float] = time.monotonic,
+        prefix: str = DEFAULT_PREFIX,
     ) -> None:
+        self.prefix = prefix
         self.store, self.bus, self.up_hosts, self.commands = store, bus, up_hosts, commands
         self.disconnect_after, self.down_after = disconnect_after, down_after
         self.wake, self.clock = wake, clock
@@ -85,7 +95,7 @@ class HeartbeatMonitor:
 
     async def start(self) -> None:
         self.subscription = await self.bus.subscribe(
-            f"{HEARTBEATS}.>", f"stratus-heartbeats-{id(self)}", self._beat
+            f"{self.prefix}.{HEARTBEATS}.>", f"stratus-heartbeats-{id(self)}", self._beat
         )
 
     async def _beat(self, delivery: Delivery) -> None:

@@ -28,7 +28,7 @@ from stratus.bus.factory import make_bus
 from stratus.outbox import OutboxRelay
 from stratus.results import HeartbeatMonitor, ResultConsumer
 from stratus.runtime import Runtime, open_runtime
-from stratus.settings import ConfigurationError, Settings
+from stratus.settings import ConfigurationError, Settings, make_bus_options
 from stratus.store.audit import acting, set_process_name
 
 log = logging.getLogger(__name__)
@@ -99,7 +99,7 @@ async def _run(runtime: Runtime, host: str, port: int, role: str) -> int:
     if role in ("all", "projections"):
         runtime.runner.start()
     if role in ("all", "relay"):
-        bus = make_bus(runtime.settings.nats_url)
+        bus = make_bus(runtime.settings.nats_url, **make_bus_options(runtime.settings))
         try:
             await bus.start()
         except BusError as error:
@@ -125,8 +125,12 @@ async def _adapters_side(runtime: Runtime, bus: Any, stop: asyncio.Event) -> lis
     from projections.infrastructure import watched_hosts
 
     settings = runtime.settings
-    relay = OutboxRelay(runtime.source, runtime.db, bus, routes(runtime.store.box))
-    results = ResultConsumer(runtime.store, bus, hosts.RESULT_HANDLERS, runtime.runner.wake)
+    relay = OutboxRelay(
+        runtime.source, runtime.db, bus, routes(runtime.store.box, settings.bus_prefix)
+    )
+    results = ResultConsumer(
+        runtime.store, bus, hosts.RESULT_HANDLERS, runtime.runner.wake, settings.bus_prefix
+    )
     await results.start()
 
     def watched() -> list[tuple[str, str]]:
@@ -141,6 +145,7 @@ async def _adapters_side(runtime: Runtime, bus: Any, stop: asyncio.Event) -> lis
         disconnect_after=settings.heartbeat_timeout,
         down_after=settings.host_down_timeout,
         wake=runtime.runner.wake,
+        prefix=settings.bus_prefix,
     )
     await monitor.start()
     runtime.extras["relay"] = relay

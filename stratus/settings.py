@@ -50,6 +50,8 @@ class Settings:
     command_retries: int = 5
     read_your_writes_timeout: float = 5.0
     group_commit: bool = True
+    bus_prefix: str = "stratus"
+    nats_stream: str = "STRATUS"
     heartbeat_interval: float = 10.0
     heartbeat_timeout: float = 35.0
     host_down_timeout: float = 90.0
@@ -78,6 +80,8 @@ class Settings:
             command_retries=_int(env, "STRATUS_COMMAND_RETRIES", 5, minimum=1),
             read_your_writes_timeout=_float(env, "STRATUS_READ_YOUR_WRITES_TIMEOUT", 5.0),
             group_commit=env.get("STRATUS_GROUP_COMMIT", "on").lower() not in ("off", "0", "no"),
+            bus_prefix=_token(env, "STRATUS_BUS_PREFIX", "stratus"),
+            nats_stream=_token(env, "STRATUS_NATS_STREAM", "STRATUS"),
             heartbeat_interval=_float(env, "STRATUS_HEARTBEAT_INTERVAL", 10.0),
             heartbeat_timeout=_float(env, "STRATUS_HEARTBEAT_TIMEOUT", 35.0),
             host_down_timeout=_float(env, "STRATUS_HOST_DOWN_TIMEOUT", 90.0),
@@ -144,6 +148,21 @@ def _nats_from_env(env: Mapping[str, str]) -> str | None:
     if not url.startswith(("nats://", "tls://")):
         raise ConfigurationError(f"STRATUS_NATS_URL must start with nats:// (got {url!r})")
     return url
+
+
+def _token(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name) or default
+    if not value.replace("_", "").replace("-", "").isalnum():
+        raise ConfigurationError(f"{name} may hold only letters, digits, '-' and '_'")
+    return value
+
+
+def make_bus_options(settings: Settings) -> dict[str, str]:
+    """What the bus factory needs from the settings (the stream only exists on NATS)."""
+    options = {"prefix": settings.bus_prefix}
+    if settings.nats_url:
+        options["stream"] = settings.nats_stream
+    return options
 
 
 def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:

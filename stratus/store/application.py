@@ -7,8 +7,9 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import Mapper, RecordConflictError, Transcoder
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.domain import BaseAggregate
+from eventsourcing.persistence import Mapper, RecordConflictError, Recording, Transcoder
 from eventsourcing.utils import Environment, get_topic
 
 from domain.errors import ConcurrencyConflict, NotFound
@@ -75,6 +76,27 @@ class EventStore(Application):
 
     def construct_mapper(self) -> Mapper:
         return AuditingMapper(transcoder=self.construct_transcoder())
+
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
+        """Record the pending events of the given aggregates (or events) in one transaction.
+
+        As the library's ``save``, but aggregates of the library's own classes are collected
+        directly: its generic path checks each object against runtime protocols, which costs
+        more per command (~8 us) than the mapper spends on an event.
+        """
+        processing_event: ProcessingEvent[UUID] = ProcessingEvent()
+        for obj in objs:
+            if isinstance(obj, BaseAggregate):
+                processing_event.events.extend(obj.collect_events())
+                processing_event.aggregates[obj.id] = obj
+            else:
+                processing_event.collect_events(obj)
+        processing_event.saved_kwargs.update(kwargs)
+        recordings = self._record(processing_event)
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
+        self.notify(processing_event.events)
+        return recordings
 
     @property
     def dialect(self) -> str:

@@ -12,6 +12,9 @@ from eventsourcing.utils import get_topic
 
 _acting: ContextVar[Mapping[str, Any] | None] = ContextVar("stratus_acting", default=None)
 _process_name = {"name": "stratus"}
+# The context last stored, keyed by the acting block's own dict and the process name: every
+# event saved in one block shares it, instead of copying the context once per event.
+_last_meta: tuple[Mapping[str, Any] | None, str, dict[str, Any]] = (None, "", {})
 
 META_KEY = "_meta_"
 
@@ -34,23 +37,36 @@ def acting(**context: Any) -> Iterator[None]:
 
 
 def current_context() -> dict[str, Any]:
-    context = dict(_acting.get() or {})
-    context.setdefault("process", _process_name["name"])
-    return context
+    """The acting context events saved now are stored with (a copy the caller may change)."""
+    return dict(_stored_context())
+
+
+def _stored_context() -> dict[str, Any]:
+    # Read-only by contract: the mapper only encodes it. A block's dict is never changed after
+    # ``acting`` sets it, so the identity of the dict stands for its content.
+    global _last_meta
+    block, process = _acting.get(), _process_name["name"]
+    cached_block, cached_process, meta = _last_meta
+    if block is cached_block and process == cached_process:
+        return meta
+    meta = dict(block or {})
+    meta.setdefault("process", process)
+    _last_meta = (block, process, meta)
+    return meta
 
 
 class AuditingMapper(Mapper):
     """A mapper that stores the acting context beside each event's own state."""
 
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
-        state = dict(vars(domain_event))
+        state = domain_event.__dict__.copy()
         originator_id = state.pop("originator_id")
         originator_version = state.pop("originator_version")
         class_version = getattr(type(domain_event), "class_version", 1)
         if class_version > 1:
             state["class_version"] = class_version
         if META_KEY not in state:
-            state[META_KEY] = current_context()
+            state[META_KEY] = _stored_context()
         payload = self.transcoder.encode(state)
         if self.compressor:
             payload = self.compressor.compress(payload)

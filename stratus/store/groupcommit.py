@@ -8,10 +8,11 @@ Who commits: the callers themselves (leader/follower), not a dedicated thread. A
 finds nobody committing commits its own command at once on its own thread, so a lone writer
 pays no thread hand-off and no linger. While a leader commits, later callers queue; when the
 leader's batch is done it promotes the oldest queued caller to lead the next batch, wakes its
-followers and returns. Each caller waits for at most the batch in flight plus its own, and no
-thread outlives the callers, so there is nothing to start, stop or supervise. A dedicated
-committer would add two thread switches to every lone command and buy nothing: under the GIL
-the committer thread competes for the interpreter like any caller.
+first follower (each follower wakes the next as it resumes) and returns. Each caller waits for
+at most the batch in flight plus its own, and no thread outlives the callers, so there is
+nothing to start, stop or supervise. A dedicated committer would add two thread switches to
+every lone command and buy nothing: under the GIL the committer thread competes for the
+interpreter like any caller.
 
 A batch is one call of a PL/pgSQL function (created beside the table) in one transaction:
 lock the table EXCLUSIVE (once per batch), find which commands claim an (originator_id,
@@ -32,6 +33,7 @@ like the table itself, so a deployment with CREATE_TABLE=no must create it too.
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections import deque
 from collections.abc import Sequence
@@ -107,13 +109,15 @@ $body$
 class _Command:
     """One ``insert_events`` call waiting in the queue, and what became of it."""
 
-    __slots__ = ("_wakeup", "error", "events", "ids", "leads")
+    __slots__ = ("_wakeup", "error", "events", "ids", "leads", "relay")
 
     def __init__(self, events: Sequence[StoredEvent]) -> None:
         self.events = events
         self.ids: list[int] | None = None
         self.error: BaseException | None = None
         self.leads = False
+        # The next follower of the same batch, which this one wakes once it is awake itself.
+        self.relay: _Command | None = None
         # A bare lock, held from birth, is the cheapest one-shot wake-up a thread can block on.
         self._wakeup = threading.Lock()
         self._wakeup.acquire()
@@ -127,6 +131,11 @@ class _Command:
 
     def wake(self) -> None:
         self._wakeup.release()
+
+    def pass_on(self) -> None:
+        """Wake the next follower of this batch: one thread at a time queues for the GIL."""
+        if self.relay is not None:
+            self.relay.wake()
 
     def outcome(self) -> list[int]:
         if self.error is not None:
@@ -195,6 +204,7 @@ class GroupCommitRecorder(PostgresApplicationRecorder):
             self._leading = True
         if not command.leads:
             command.wait()
+            command.pass_on()
         if not command.settled:
             # Woken without an outcome: the previous leader handed this caller the next batch.
             self._lead(command)
@@ -216,9 +226,7 @@ class GroupCommitRecorder(PostgresApplicationRecorder):
             try:
                 self._hand_over()
             finally:
-                for command in batch:
-                    if command is not own:
-                        command.wake()
+                _wake_in_turn([command for command in batch if command is not own])
 
     def _take_batch(self) -> list[_Command]:
         batch: list[_Command] = []
@@ -309,6 +317,18 @@ class GroupCommitRecorder(PostgresApplicationRecorder):
         here rolls the whole batch back and every caller in it receives the error. Without
         the flag a batch is a single autocommit statement, one round trip cheaper.
         """
+
+
+def _wake_in_turn(followers: list[_Command]) -> None:
+    """Wake the first follower; each wakes the next as it resumes (see ``_Command.pass_on``).
+
+    Waking a whole batch at once sets ~18 threads fighting for the GIL, and the losers' futile
+    wake-ups cost more CPU than the commands themselves (measured in ``bench/write_path.py``).
+    """
+    for command, successor in itertools.pairwise(followers):
+        command.relay = successor
+    if followers:
+        followers[0].wake()
 
 
 def _appended(curs: Cursor[Any]) -> tuple[int, set[int]]:

@@ -101,6 +101,18 @@ def test_events_remember_who_acted(settings: Settings) -> None:
     store.close()
 
 
+def test_save_takes_aggregates_and_bare_events_alike(settings: Settings) -> None:
+    store = _store(settings)
+    first = Hypervisor("a", 1, Secret("s"), Decimal(0), datetime.now(UTC), (), uuid4())
+    second = Hypervisor("b", 2, Secret("s"), Decimal(0), datetime.now(UTC), (), uuid4())
+    (created,) = second.collect_events()
+    recordings = store.save(first, None, created)
+    assert [r.notification.id for r in recordings] == [1, 2]
+    assert store.repository.get(second.id).host == "b"
+    assert store.save(first) == []
+    store.close()
+
+
 def test_version_one_events_are_upcast_when_read_and_never_rewritten(settings: Settings) -> None:
     store = _store(settings)
     aggregate_id = uuid4()
