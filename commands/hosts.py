@@ -120,6 +120,9 @@ def on_heartbeat_lost(store: Any, host_id: UUID, *, down: bool) -> Outcome:
         changed = host.mark_down() if down else host.lose_heartbeat()
         if not changed:
             return Outcome(0, host.id)
+        if not down:
+            # Any live adapter may take the host over: the first to connect brings it back.
+            host.request_connect(uuid.uuid4().hex, None, probe=True)
         text = "is down" if down else "stopped sending heartbeats and is disconnected"
         alert = host_alert(f"Host {host.name} {text}", host.zone_id, host.pod_id, host.id)
         return Outcome(store.last_position(store.save(host, alert)), host.id)

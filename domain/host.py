@@ -66,7 +66,9 @@ class Host(Aggregate):
         """Whether an adapter drives this host (bare-metal hosts are records only)."""
         return self.hypervisor != "BareMetal"
 
-    def request_connect(self, request_id: str, job_id: UUID | None) -> None:
+    def request_connect(self, request_id: str, job_id: UUID | None, *, probe: bool = False) -> None:
+        """Ask an adapter to connect. A probe (sent after lost heartbeats) keeps the host's
+        state until an adapter answers, so a host that nobody can reach still goes Down."""
         self._check_live()
         if not self.managed:
             raise InvalidParameter("Bare-metal hosts have no hypervisor to connect to")
@@ -77,6 +79,7 @@ class Host(Aggregate):
             username=self.username,
             password=self.password,
             hypervisor=self.hypervisor,
+            probe=probe,
         )
 
     @event("ConnectRequested")
@@ -88,9 +91,11 @@ class Host(Aggregate):
         username: str,
         password: Secret,
         hypervisor: str,
+        probe: bool,
     ) -> None:
         self.request_id, self.job_id = request_id, job_id
-        self.state = HostState.CONNECTING
+        if not probe:
+            self.state = HostState.CONNECTING
 
     def is_current(self, request_id: str) -> bool:
         """Results of an older or already answered request must change nothing."""

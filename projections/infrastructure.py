@@ -152,7 +152,8 @@ class InfrastructureProjection(Projection):
 
     @on(Host.ConnectRequested)
     def host_connecting(self, e: Any, c: Cursor, t: Tables) -> None:
-        self._state(c, t, e, "Connecting")
+        if not e.probe:
+            self._state(c, t, e, "Connecting")
 
     @on(Host.Connected)
     def host_connected(self, e: Any, c: Cursor, t: Tables) -> None:
