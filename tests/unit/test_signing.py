@@ -21,7 +21,8 @@ from api.errors import AuthenticationFailed
 from api.params import first_values, parse_tz_datetime
 from api.signing import SignaturePolicy, api_key, canonical_string, sign, verify
 
-VECTORS_FILE = Path("/work/shared/reference/signature-vectors.json")
+# CloudStack request-signing vectors: parameters, canonical string and signature.
+VECTORS_FILE = Path(__file__).parent / "data" / "signature_vectors.json"
 VECTORS = json.loads(VECTORS_FILE.read_text())
 SECRET = VECTORS["secretkey"]
 KEY = "plgWJfZK4gyS3mOMTVmjUVg-X-jlWlnfaUJ9GAbBbf9EdM-kAYMmAiLqzzq1ElZLYq_u38zCm0bewzGUdP66mg"
@@ -43,22 +44,22 @@ def in_minutes(minutes: float, fmt: str = "%Y-%m-%dT%H:%M:%S%z") -> str:
 # --- the reference vectors -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("vector", VECTORS["vectors"], ids=lambda v: v["case"])
+@pytest.mark.parametrize("vector", VECTORS["vectors"], ids=lambda v: v["name"])
 def test_canonical_string_matches_the_reference_vector(vector):
     assert canonical_string(vector["params"]) == vector["canonical"]
 
 
-@pytest.mark.parametrize("vector", VECTORS["vectors"], ids=lambda v: v["case"])
+@pytest.mark.parametrize("vector", VECTORS["vectors"], ids=lambda v: v["name"])
 def test_signature_matches_the_reference_vector(vector):
     assert sign(vector["params"], SECRET) == vector["signature"]
 
 
-@pytest.mark.parametrize("vector", VECTORS["vectors"], ids=lambda v: v["case"])
+@pytest.mark.parametrize("vector", VECTORS["vectors"], ids=lambda v: v["name"])
 def test_reference_request_verifies(vector):
     verify({**vector["params"], "signature": vector["signature"]}, SECRET, now=NOW)
 
 
-@pytest.mark.parametrize("vector", VECTORS["vectors"], ids=lambda v: v["case"])
+@pytest.mark.parametrize("vector", VECTORS["vectors"], ids=lambda v: v["name"])
 def test_reference_request_with_another_secret_is_refused(vector):
     request = {**vector["params"], "signature": vector["signature"]}
     with pytest.raises(AuthenticationFailed):
