@@ -1,0 +1,90 @@
+"""The outbox relay publishes work from the log once, in order, and harmlessly again after a crash."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+
+import pytest
+from eventsourcing.utils import get_topic
+
+from stratus.bus.factory import make_bus
+from stratus.outbox import RELAY_NAME, OutboxRelay, Outgoing
+from stratus.projection import write_position
+from stratus.runtime import open_runtime
+from stratus.settings import Settings
+from tests.support.counters import Counter
+
+BUSES = ["memory", pytest.param("nats", marks=pytest.mark.nats)]
+
+
+def _bus(kind: str):
+    if kind == "memory":
+        return make_bus(None, prefix="t" + uuid.uuid4().hex[:8])
+    url = os.environ.get("STRATUS_TEST_NATS_URL")
+    if not url:
+        pytest.skip("STRATUS_TEST_NATS_URL is not set")
+    tag = uuid.uuid4().hex[:8]
+    return make_bus(url, prefix=f"t{tag}", stream=f"T{tag}")
+
+
+async def _drop_stream(stream: str) -> None:
+    import nats
+
+    client = await nats.connect(os.environ["STRATUS_TEST_NATS_URL"])
+    try:
+        await client.jetstream().delete_stream(stream)
+    finally:
+        await client.close()
+
+
+def _route(prefix: str):
+    def route(event) -> Outgoing:
+        return Outgoing(f"{prefix}.work.simulator.count", event.name.encode())
+
+    return {get_topic(Counter.Created): route}
+
+
+async def _collect(bus, prefix: str, seen: list[bytes]) -> None:
+    async def handler(delivery) -> None:
+        seen.append(delivery.payload)
+
+    await bus.subscribe(f"{prefix}.work.>", "collector", handler)
+
+
+@pytest.mark.parametrize("kind", BUSES)
+def test_routed_events_are_published_once_even_when_the_relay_repeats_itself(
+    sqlite_settings: Settings, kind: str
+) -> None:
+    runtime = open_runtime(sqlite_settings, projections=[])
+    bus = _bus(kind)
+    prefix = bus.options.prefix
+
+    async def scenario() -> list[bytes]:
+        await bus.start()
+        seen: list[bytes] = []
+        await _collect(bus, prefix, seen)
+        relay = OutboxRelay(runtime.source, runtime.db, bus, _route(prefix))
+        for index in range(5):
+            counter = Counter(name=f"c{index}")
+            counter.increment()
+            runtime.store.save(counter)
+        while await relay.step():
+            pass
+        # A relay that died after publishing but before recording its position starts over.
+        with runtime.db.transaction() as cursor:
+            write_position(cursor, RELAY_NAME, 0)
+        while await relay.step():
+            pass
+        await asyncio.sleep(0.5)
+        await bus.close()
+        if kind == "nats":
+            await _drop_stream(bus.stream)
+        return seen
+
+    try:
+        seen = asyncio.run(asyncio.wait_for(scenario(), 30))
+    finally:
+        runtime.close()
+    assert seen == [f"c{i}".encode() for i in range(5)]
