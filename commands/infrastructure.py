@@ -118,8 +118,11 @@ def update_container(store: Any, command: UpdateContainer) -> Outcome:
     return store.run(attempt)
 
 
-PARENTS = {Pod: (Zone, "zone_id", "pods"), Cluster: (Pod, "pod_id", "clusters")}
-CHILDREN = {Zone: "pods", Pod: "clusters", Cluster: "hosts"}
+PARENTS: dict[type, tuple[type, str, str]] = {
+    Pod: (Zone, "zone_id", "pods"),
+    Cluster: (Pod, "pod_id", "clusters"),
+}
+CHILDREN: dict[type, str] = {Zone: "pods", Pod: "clusters", Cluster: "hosts"}
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -24,6 +24,12 @@ class Container(Aggregate):
     Subclasses set `name`, `allocation_state`, `child_ids` and `removed` when created. (No class
     annotations here: the library would take them for fields of every subclass's events.)
     """
+
+    if TYPE_CHECKING:  # declared for type checkers only: at run time they would be event fields
+        name: str
+        allocation_state: str
+        child_ids: list[UUID]
+        removed: bool
 
     def _check_live(self) -> None:
         if self.removed:

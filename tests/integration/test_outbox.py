@@ -1,4 +1,4 @@
-"""The outbox relay publishes work from the log once, in order, and harmlessly again after a crash."""
+"""The outbox relay publishes work from the log once, in order, and again harmlessly on restart."""
 
 from __future__ import annotations
 
