@@ -30,3 +30,12 @@ def overrides(cursor: Cursor) -> dict[tuple[str, str, str], str]:
         "SELECT name, scope, scope_id, value FROM configuration_values"
     ).fetchall()
     return {(r["name"], r["scope"], r["scope_id"]): r["value"] for r in rows}
+
+
+def global_value(cursor: Cursor, name: str, default: str) -> str:
+    row = cursor.execute(
+        "SELECT value FROM configuration_values WHERE name = %s AND scope = 'global' "
+        "AND scope_id = ''",
+        (name,),
+    ).fetchone()
+    return row["value"] if row else default

@@ -107,6 +107,14 @@ async def _run(runtime: Runtime, host: str, port: int, role: str) -> int:
         tasks += await _adapters_side(runtime, bus, stop)
     if role in ("all", "api"):
         tasks.append(asyncio.create_task(_http(runtime, host, port, stop)))
+        integration_port = _integration_port(runtime)
+        if integration_port:
+            # Unauthenticated: it answers as the system administrator, so loopback only.
+            tasks.append(
+                asyncio.create_task(
+                    _http(runtime, "127.0.0.1", integration_port, stop, integration=True)
+                )
+            )
     await stop.wait()
     outcomes = await asyncio.gather(*tasks, return_exceptions=True)
     if bus is not None:
@@ -192,11 +200,25 @@ async def _embedded_workers(runtime: Runtime, bus: Any, stop: asyncio.Event) -> 
         await worker.stop(drain_timeout=5)
 
 
-async def _http(runtime: Runtime, host: str, port: int, stop: asyncio.Event) -> None:
+def _integration_port(runtime: Runtime) -> int:
+    """The integration API port as configured (0: off, the default); read at start-up."""
+    from domain.configuration import DEFINITIONS
+    from projections.configuration import global_value
+
+    name = "integration.api.port"
+    with runtime.db.read() as cursor:
+        return int(global_value(cursor, name, DEFINITIONS[name].default))
+
+
+async def _http(
+    runtime: Runtime, host: str, port: int, stop: asyncio.Event, *, integration: bool = False
+) -> None:
     from api.app import create_app
 
+    if integration:
+        log.info("integration API (unauthenticated) listening on %s:%d", host, port)
     config = uvicorn.Config(
-        create_app(runtime),
+        create_app(runtime, integration=integration),
         host=host,
         port=port,
         log_level="info",

@@ -6,6 +6,7 @@ import asyncio
 import os
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -302,3 +303,36 @@ def test_events_record_who_did_what(server) -> None:
     _wait_for_job(admin, job["jobid"])
     states = [e["state"] for e in admin.listEvents(type="ACCOUNT.DISABLE")["event"]]
     assert sorted(states) == ["Completed", "Scheduled", "Started"]
+
+
+def test_the_integration_port_is_off_until_configured_and_then_on_loopback_only(
+    server, tmp_path
+) -> None:
+    from tests.e2e.conftest import free_port, start_server, stop_server
+
+    admin = server.client()
+    listed = admin.listConfigurations(name="integration.api.port")["configuration"]
+    assert listed[0]["value"] == "0"
+    port = free_port()
+    admin.updateConfiguration(name="integration.api.port", value=str(port))
+    stop_server(server)
+    restarted = start_server(server.data_dir, {})
+    try:
+        for _ in range(100):
+            try:
+                answer = httpx.get(
+                    f"http://127.0.0.1:{port}/client/api",
+                    params={"command": "listAccounts", "response": "json"},
+                )
+                break
+            except httpx.ConnectError:
+                time.sleep(0.05)
+        assert answer.status_code == 200
+        assert answer.json()["listaccountsresponse"]["count"] == 1
+        unknown = httpx.get(
+            f"http://127.0.0.1:{port}/client/api", params={"command": "nope", "response": "json"}
+        )
+        assert unknown.status_code == 432
+        assert f"listening on 127.0.0.1:{port}" in restarted.output()
+    finally:
+        stop_server(restarted)
