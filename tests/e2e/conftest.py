@@ -49,14 +49,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(data_dir: Path, env_extra: dict[str, str]) -> Server:
+def start_server(data_dir: Path, env_extra: dict[str, str], role: str = "all") -> Server:
     port = free_port()
-    env = dict(os.environ, STRATUS_DATA=str(data_dir), STRATUS_SECRET_KEY=TEST_KEY, **env_extra)
+    env = dict(os.environ, STRATUS_DATA=str(data_dir), STRATUS_SECRET_KEY=TEST_KEY)
+    env.update(env_extra)
     log = data_dir.parent / f"server-{port}.log"
     data_dir.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as sink:
         process = subprocess.Popen(
-            [sys.executable, "-m", "stratus.cli", "serve", "--port", str(port)],
+            [sys.executable, "-m", "stratus.cli", "serve", "--port", str(port), "--role", role],
             env=env,
             stdout=sink,
             stderr=subprocess.STDOUT,
