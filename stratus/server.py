@@ -13,6 +13,7 @@ import logging
 import os
 import secrets
 import signal
+import socket
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -96,6 +97,7 @@ async def _run(runtime: Runtime, host: str, port: int, role: str) -> int:
         loop.add_signal_handler(sig, stop.set)
     tasks: list[asyncio.Task[None]] = []
     bus = None
+    listeners = _listeners(runtime, host, port) if role in ("all", "api") else []
     if role in ("all", "projections"):
         runtime.runner.start()
     if role in ("all", "relay"):
@@ -105,16 +107,9 @@ async def _run(runtime: Runtime, host: str, port: int, role: str) -> int:
         except BusError as error:
             raise ConfigurationError(str(error)) from None
         tasks += await _adapters_side(runtime, bus, stop)
-    if role in ("all", "api"):
-        tasks.append(asyncio.create_task(_http(runtime, host, port, stop)))
-        integration_port = _integration_port(runtime)
-        if integration_port:
-            # Unauthenticated: it answers as the system administrator, so loopback only.
-            tasks.append(
-                asyncio.create_task(
-                    _http(runtime, "127.0.0.1", integration_port, stop, integration=True)
-                )
-            )
+    for listener, integration in listeners:
+        http = _http(runtime, listener, stop, integration=integration)
+        tasks.append(asyncio.create_task(_supervised(http, stop)))
     await stop.wait()
     outcomes = await asyncio.gather(*tasks, return_exceptions=True)
     if bus is not None:
@@ -167,6 +162,9 @@ async def _supervised(part: Any, stop: asyncio.Event) -> None:
     """A part of the server that dies takes the process down loudly, not silently."""
     try:
         await part
+    except ConfigurationError:
+        stop.set()
+        raise
     except Exception:
         log.exception("a server task failed; stopping")
         stop.set()
@@ -210,28 +208,54 @@ def _integration_port(runtime: Runtime) -> int:
         return int(global_value(cursor, name, DEFINITIONS[name].default))
 
 
+def _listeners(runtime: Runtime, host: str, port: int) -> list[tuple[socket.socket, bool]]:
+    """Bind before anything starts: the API, and the integration port when it is configured."""
+    listeners = [(_listen(host, port), False)]
+    integration_port = _integration_port(runtime)
+    if integration_port:
+        # Unauthenticated: it answers as the system administrator, so loopback only.
+        listeners.append((_listen("127.0.0.1", integration_port), True))
+    return listeners
+
+
 async def _http(
-    runtime: Runtime, host: str, port: int, stop: asyncio.Event, *, integration: bool = False
+    runtime: Runtime, listener: socket.socket, stop: asyncio.Event, *, integration: bool = False
 ) -> None:
     from api.app import create_app
 
+    host, bound = listener.getsockname()[:2]
     if integration:
-        log.info("integration API (unauthenticated) listening on %s:%d", host, port)
+        log.info("integration API (unauthenticated) listening on %s:%d", host, bound)
+    else:
+        log.info("API listening on http://%s:%d/client/api", host, bound)
     config = uvicorn.Config(
         create_app(runtime, integration=integration),
         host=host,
-        port=port,
+        port=bound,
         log_level="info",
         lifespan="off",
         access_log=False,
     )
     server = uvicorn.Server(config)
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
-    serving = asyncio.create_task(server.serve())
+    serving = asyncio.create_task(server.serve(sockets=[listener]))
     stopping = asyncio.create_task(stop.wait())
     await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
     server.should_exit = True
     stop.set()
     await serving
-    if not server.started:
-        raise ConfigurationError(f"cannot listen on {host}:{port}")
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """Bind here, so a taken port is one clear line instead of a web server's traceback."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((host, port))
+    except OSError as error:
+        listener.close()
+        raise ConfigurationError(f"cannot listen on {host}:{port}: {error.strerror}") from None
+    listener.listen(2048)
+    listener.setblocking(False)
+    return listener

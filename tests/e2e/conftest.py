@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -28,6 +29,7 @@ class Server:
     admin: dict[str, str]
     process: subprocess.Popen[bytes]
     log: Path
+    env: dict[str, str]
 
     def client(self, key: str | None = None, secret: str | None = None, **options) -> CloudStack:
         return CloudStack(
@@ -50,14 +52,14 @@ def free_port() -> int:
 
 
 def start_server(data_dir: Path, env_extra: dict[str, str], role: str = "all") -> Server:
-    port = free_port()
+    """Start `stratus serve` on a port the system picks, and learn it from the server's log."""
     env = dict(os.environ, STRATUS_DATA=str(data_dir), STRATUS_SECRET_KEY=TEST_KEY)
     env.update(env_extra)
-    log = data_dir.parent / f"server-{port}.log"
+    log = data_dir.parent / f"server-{uuid.uuid4().hex[:8]}.log"
     data_dir.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as sink:
         process = subprocess.Popen(
-            [sys.executable, "-m", "stratus.cli", "serve", "--port", str(port), "--role", role],
+            [sys.executable, "-m", "stratus.cli", "serve", "--port", "0", "--role", role],
             env=env,
             stdout=sink,
             stderr=subprocess.STDOUT,
@@ -67,17 +69,21 @@ def start_server(data_dir: Path, env_extra: dict[str, str], role: str = "all") -
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited: {log.read_text()}")
-        if admin_file.exists() and _listening(port):
+        port = _bound_port(log)
+        if port and admin_file.exists():
             admin = orjson.loads(admin_file.read_bytes())
-            return Server(f"http://127.0.0.1:{port}/client/api", data_dir, admin, process, log)
+            url = f"http://127.0.0.1:{port}/client/api"
+            return Server(url, data_dir, admin, process, log, dict(env_extra))
         time.sleep(0.1)
     process.kill()
     raise RuntimeError(f"server did not start: {log.read_text()}")
 
 
-def _listening(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
+def _bound_port(log: Path) -> int | None:
+    found = re.search(
+        r"API listening on http://127\.0\.0\.1:(\d+)", log.read_text(errors="replace")
+    )
+    return int(found.group(1)) if found else None
 
 
 def stop_server(server: Server) -> None:

@@ -316,7 +316,7 @@ def test_the_integration_port_is_off_until_configured_and_then_on_loopback_only(
     port = free_port()
     admin.updateConfiguration(name="integration.api.port", value=str(port))
     stop_server(server)
-    restarted = start_server(server.data_dir, {})
+    restarted = start_server(server.data_dir, server.env)
     try:
         for _ in range(100):
             try:

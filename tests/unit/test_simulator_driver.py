@@ -1,0 +1,38 @@
+"""The simulator driver's URL knobs: a host URL can make connecting slow, or be refused."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from adapters import Credentials, HypervisorError
+from adapters.simulator.driver import SimulatedWorld, SimulatorDriver
+
+
+def connect(url: str) -> float:
+    started = time.monotonic()
+    SimulatorDriver(SimulatedWorld()).connect(Credentials(url, "admin", "secret"))
+    return time.monotonic() - started
+
+
+def test_connect_waits_for_the_delay_named_in_the_url() -> None:
+    assert connect("simulator://slow-host?sockets=2&connect_delay=0.3") >= 0.3
+
+
+def test_connect_is_prompt_without_a_delay() -> None:
+    assert connect("simulator://quick-host?sockets=2") < 0.3
+
+
+@pytest.mark.parametrize("delay", ["soon", "-1", "nan", "601"])
+def test_a_delay_that_is_not_a_sane_number_of_seconds_is_refused(delay: str) -> None:
+    with pytest.raises(HypervisorError, match="connect_delay"):
+        connect(f"simulator://odd-host?connect_delay={delay}")
+
+
+def test_a_delayed_connect_still_reports_the_host_shape_from_the_url() -> None:
+    driver = SimulatorDriver(SimulatedWorld())
+    inventory = driver.connect(
+        Credentials("simulator://shaped?sockets=3&connect_delay=0.01", "admin", "secret")
+    )
+    assert inventory.cpu_sockets == 3
