@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import multiprocessing
 import os
 import random
 import statistics
@@ -184,6 +185,58 @@ def check_gap_free(store: EventStore, expected: int) -> str:
     return f"NOT gap-free ({len(ids)} ids, max {max(ids, default=0)}, expected {expected})"
 
 
+def _child(
+    settings: Settings, args: argparse.Namespace, writers: int, barrier: Any, results: Any
+) -> None:
+    """One API-like process of several writing the same log: its writers, its group commit."""
+    store = EventStore(settings)
+    try:
+        barrier.wait(timeout=60)
+        result = measure(store, "group commit", args, writers)
+        results.put((result.events, result.commands, result.seconds, store_latencies(result)))
+    finally:
+        store.close()
+
+
+def store_latencies(result: Result) -> tuple[float, float]:
+    return result.p50_ms, result.p99_ms
+
+
+def run_processes(
+    url: str, args: argparse.Namespace, writers: int, processes: int
+) -> tuple[Result, str]:
+    """`writers` threads spread over `processes` processes sharing one event log."""
+    context = multiprocessing.get_context("spawn")
+
+    def body(store: EventStore) -> tuple[Result, str]:
+        barrier, results = context.Barrier(processes), context.Queue()
+        children = [
+            context.Process(
+                target=_child, args=(store.settings, args, writers // processes, barrier, results)
+            )
+            for _ in range(processes)
+        ]
+        for child in children:
+            child.start()
+        parts = [results.get(timeout=args.seconds + 120) for _ in children]
+        for child in children:
+            child.join()
+        events = sum(p[0] for p in parts)
+        result = Result(
+            path=f"group commit x{processes}",
+            writers=writers,
+            events=events,
+            commands=sum(p[1] for p in parts),
+            seconds=max(p[2] for p in parts),
+            p50_ms=max(p[3][0] for p in parts),
+            p99_ms=max(p[3][1] for p in parts),
+            batch=f"{processes} processes",
+        )
+        return result, check_gap_free(store, events)
+
+    return with_fresh_store(url, True, body)
+
+
 class InMemoryStore(EventStore):
     """The same application, mapper and encryption, storing in memory: the Python-side ceiling."""
 
@@ -202,6 +255,8 @@ def run_in_memory(args: argparse.Namespace, writers: int) -> tuple[Result, str]:
 def run_path(url: str, path: str, args: argparse.Namespace, writers: int) -> tuple[Result, str]:
     if path == "in-memory":
         return run_in_memory(args, writers)
+    if path.startswith("group commit x"):
+        return run_processes(url, args, writers, int(path.rpartition("x")[2]))
 
     def body(store: EventStore) -> tuple[Result, str]:
         result = measure(store, path, args, writers)
@@ -228,11 +283,17 @@ def parse_args() -> argparse.Namespace:
         "--writers", default="32", help="concurrent writer threads; a comma list runs each"
     )
     parser.add_argument("--seconds", type=float, default=10.0, help="duration of each run")
-    parser.add_argument("--events-per-command", type=int, default=2, choices=(1, 2, 3))
+    parser.add_argument(
+        "--events-per-command",
+        default="1,3,6",
+        help="events each command records; a comma list runs each (Stratus' own commands record "
+        "1 to 6: addHost 3, createDomain 3, createAccount 6)",
+    )
     parser.add_argument(
         "--paths",
-        default="library,group commit,in-memory",
-        help="paths to run, comma separated: library, group commit, in-memory (no database)",
+        default="library,group commit,group commit x2,in-memory",
+        help="paths to run, comma separated: library, group commit, group commit xN (the "
+        "writers spread over N processes on one log), in-memory (no database)",
     )
     return parser.parse_args()
 
@@ -241,21 +302,24 @@ def main() -> None:
     args = parse_args()
     print(f"PostgreSQL: {server_settings(args.url)}")
     print(
-        f"{args.events_per_command} events per command, {args.seconds:g} s per run, "
-        f"{int(CREATE_SHARE * 100)}% of commands create a router, the rest update one"
+        f"{args.seconds:g} s per run, {int(CREATE_SHARE * 100)}% of commands create a router, "
+        "the rest update one; target: 20,000 durable events/s with 32 writers"
     )
-    header = f"{'path':<14}{'writers':>8}{'events/s':>10}{'commands/s':>12}"
+    header = f"{'events/cmd':>10}  {'path':<14}{'writers':>8}{'events/s':>10}{'commands/s':>12}"
     header += f"{'p50 ms':>8}{'p99 ms':>8}  {'mean batch':<18}log"
     print(header)
-    for writers in (int(w) for w in args.writers.split(",")):
-        for path in (p.strip() for p in args.paths.split(",")):
-            result, log = run_path(args.url, path, args, writers)
-            print(
-                f"{result.path:<14}{result.writers:>8}{result.events / result.seconds:>10.0f}"
-                f"{result.commands / result.seconds:>12.0f}{result.p50_ms:>8.2f}"
-                f"{result.p99_ms:>8.2f}  {result.batch:<18}{log}",
-                flush=True,
-            )
+    for size in (int(n) for n in str(args.events_per_command).split(",")):
+        args.events_per_command = size
+        for writers in (int(w) for w in args.writers.split(",")):
+            for path in (p.strip() for p in args.paths.split(",")):
+                result, log = run_path(args.url, path, args, writers)
+                print(
+                    f"{size:>10}  {result.path:<14}{result.writers:>8}"
+                    f"{result.events / result.seconds:>10.0f}"
+                    f"{result.commands / result.seconds:>12.0f}{result.p50_ms:>8.2f}"
+                    f"{result.p99_ms:>8.2f}  {result.batch:<18}{log}",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":
