@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 
@@ -12,3 +14,17 @@ class Outcome:
 
     position: int
     id: UUID | None = None
+
+
+def change(
+    store: Any, kind: type, aggregate_id: UUID, mutate: Callable[[Any], Any], *, what: str = ""
+) -> Outcome:
+    """The commonest command: load one aggregate, call one domain method, save (with retries)."""
+
+    def attempt() -> Outcome:
+        aggregate = store.get(kind, aggregate_id, what=what or kind.__name__.lower())
+        mutate(aggregate)
+        return Outcome(store.last_position(store.save(aggregate)), aggregate.id)
+
+    result: Outcome = store.run(attempt)
+    return result

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from commands import Outcome
+from commands import Outcome, change
 from domain.alert import host_alert
 from domain.errors import InvalidParameter
 from domain.host import Host
@@ -71,12 +71,7 @@ def add_host(store: Any, command: AddHost) -> Outcome:
 
 
 def reconnect_host(store: Any, host_id: UUID, job_id: UUID | None) -> Outcome:
-    def attempt() -> Outcome:
-        host = store.get(Host, host_id, what="host")
-        host.request_connect(uuid.uuid4().hex, job_id)
-        return Outcome(store.last_position(store.save(host)), host.id)
-
-    return store.run(attempt)
+    return change(store, Host, host_id, lambda host: host.request_connect(uuid.uuid4().hex, job_id))
 
 
 def on_connect_result(store: Any, result: WorkResult) -> Outcome:
@@ -132,14 +127,7 @@ def on_heartbeat_lost(store: Any, host_id: UUID, *, down: bool) -> Outcome:
 
 def on_heartbeat(store: Any, host_id: UUID) -> Outcome:
     """A heartbeat from a Disconnected or Down host brings it back Up."""
-
-    def attempt() -> Outcome:
-        host = store.get(Host, host_id, what="host")
-        if not host.heartbeat_returned():
-            return Outcome(0, host.id)
-        return Outcome(store.last_position(store.save(host)), host.id)
-
-    return store.run(attempt)
+    return change(store, Host, host_id, Host.heartbeat_returned)
 
 
 @dataclass(frozen=True)
@@ -149,30 +137,15 @@ class UpdateHost:
 
 
 def update_host(store: Any, command: UpdateHost) -> Outcome:
-    def attempt() -> Outcome:
-        host = store.get(Host, command.host_id, what="host")
-        host.update(command.changes)
-        return Outcome(store.last_position(store.save(host)), host.id)
-
-    return store.run(attempt)
+    return change(store, Host, command.host_id, lambda host: host.update(command.changes))
 
 
 def prepare_for_maintenance(store: Any, host_id: UUID, vm_count: int) -> Outcome:
-    def attempt() -> Outcome:
-        host = store.get(Host, host_id, what="host")
-        host.prepare_for_maintenance(vm_count)
-        return Outcome(store.last_position(store.save(host)), host.id)
-
-    return store.run(attempt)
+    return change(store, Host, host_id, lambda host: host.prepare_for_maintenance(vm_count))
 
 
 def cancel_maintenance(store: Any, host_id: UUID) -> Outcome:
-    def attempt() -> Outcome:
-        host = store.get(Host, host_id, what="host")
-        host.cancel_maintenance()
-        return Outcome(store.last_position(store.save(host)), host.id)
-
-    return store.run(attempt)
+    return change(store, Host, host_id, Host.cancel_maintenance)
 
 
 def delete_host(store: Any, host_id: UUID, *, forced: bool, vm_count: int) -> Outcome:

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
-from commands import Outcome
+from commands import Outcome, change
 from commands.passwords import hash_password
 from domain.account import Account, AccountType
 from domain.domains import ROOT_PATH, Domain, child_path
@@ -229,15 +229,10 @@ class SetAccountState:
 
 
 def set_account_state(store: Any, command: SetAccountState) -> Outcome:
-    def attempt() -> Outcome:
-        account = store.get(Account, command.account_id, what="account")
-        if command.enabled:
-            account.enable()
-        else:
-            account.disable(command.lock)
-        return Outcome(store.last_position(store.save(account)), account.id)
+    def apply(account: Account) -> None:
+        account.enable() if command.enabled else account.disable(command.lock)
 
-    return store.run(attempt)
+    return change(store, Account, command.account_id, apply, what="account")
 
 
 @dataclass(frozen=True)
@@ -343,12 +338,9 @@ class SetUserState:
 
 
 def set_user_state(store: Any, command: SetUserState) -> Outcome:
-    def attempt() -> Outcome:
-        user = store.get(User, command.user_id, what="user")
-        user.enable() if command.enabled else user.disable()
-        return Outcome(store.last_position(store.save(user)), user.id)
-
-    return store.run(attempt)
+    return change(
+        store, User, command.user_id, User.enable if command.enabled else User.disable, what="user"
+    )
 
 
 @dataclass(frozen=True)
@@ -381,13 +373,13 @@ def new_key() -> str:
 
 def register_user_keys(store: Any, command: RegisterUserKeys) -> Outcome:
     api_key, secret_key = new_key(), new_key()
-
-    def attempt() -> Outcome:
-        user = store.get(User, command.user_id, what="user")
-        user.register_keys(api_key, Secret(secret_key))
-        return Outcome(store.last_position(store.save(user)), user.id)
-
-    return store.run(attempt)
+    return change(
+        store,
+        User,
+        command.user_id,
+        lambda user: user.register_keys(api_key, Secret(secret_key)),
+        what="user",
+    )
 
 
 @dataclass(frozen=True)

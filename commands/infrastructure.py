@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from commands import Outcome
+from commands import Outcome, change
 from domain.errors import InvalidParameter
 from domain.infrastructure import Cluster, Pod, Zone
 
@@ -108,14 +108,12 @@ class UpdateContainer:
 
 
 def update_container(store: Any, command: UpdateContainer) -> Outcome:
-    def attempt() -> Outcome:
-        container = store.get(
-            command.kind, command.container_id, what=command.kind.__name__.lower()
-        )
-        container.update(command.changes)
-        return Outcome(store.last_position(store.save(container)), container.id)
-
-    return store.run(attempt)
+    return change(
+        store,
+        command.kind,
+        command.container_id,
+        lambda container: container.update(command.changes),
+    )
 
 
 PARENTS: dict[type, tuple[type, str, str]] = {

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from commands import Outcome
+from commands import Outcome, change
 from domain.errors import DomainError
 from domain.job import Job, JobStatus
 
@@ -40,21 +40,11 @@ def submit_job(store: Any, command: SubmitJob) -> Outcome:
 
 
 def start_job(store: Any, job_id: UUID) -> Outcome:
-    def attempt() -> Outcome:
-        job = store.get(Job, job_id, what="job")
-        job.start()
-        return Outcome(store.last_position(store.save(job)), job.id)
-
-    return store.run(attempt)
+    return change(store, Job, job_id, Job.start, what="job")
 
 
 def finish_job(store: Any, job_id: UUID, result: dict[str, Any]) -> Outcome:
-    def attempt() -> Outcome:
-        job = store.get(Job, job_id, what="job")
-        job.succeed(result)
-        return Outcome(store.last_position(store.save(job)), job.id)
-
-    return store.run(attempt)
+    return change(store, Job, job_id, lambda job: job.succeed(result), what="job")
 
 
 def fail_job(store: Any, job_id: UUID, error: BaseException) -> Outcome:
