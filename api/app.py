@@ -131,9 +131,9 @@ class Gateway:
     ) -> tuple[Caller, str | None]:
         if self.integration:
             return await run_in_threadpool(self._system_caller), None
-        if "sessionkey" in raw or (
-            COOKIE in request.cookies and "apikey" not in {k.lower() for k in raw}
-        ):
+        signed = any(name.lower() == "apikey" for name in raw)
+        if "sessionkey" in raw or (COOKIE in request.cookies and not signed):
+            # A session needs both the cookie and the key; missing either is a 401.
             return self.auth.by_session(request.cookies.get(COOKIE), raw.get("sessionkey"))
         now = datetime.now(UTC)
         caller = await run_in_threadpool(self.auth.by_signature, raw, now, _remote(request))
