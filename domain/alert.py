@@ -69,12 +69,20 @@ class Alert(Aggregate):
         self.archived = False
         self.deleted = False
 
-    @event("Archived")
     def archive(self) -> None:
+        if not self.archived and not self.deleted:
+            self._archived()
+
+    @event("Archived")
+    def _archived(self) -> None:
         self.archived = True
 
-    @event("Deleted")
     def delete(self) -> None:
+        if not self.deleted:
+            self._deleted()
+
+    @event("Deleted")
+    def _deleted(self) -> None:
         self.deleted = True
 
 

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 
 def tables() -> list[tuple]:  # type: ignore[type-arg]
-    from api.cloudstack import configuration, hosts, identity, infrastructure, jobs, system
+    from api.cloudstack import (
+        alerts,
+        configuration,
+        hosts,
+        identity,
+        infrastructure,
+        jobs,
+        system,
+    )
 
     return [
         identity.COMMANDS,
@@ -13,4 +21,5 @@ def tables() -> list[tuple]:  # type: ignore[type-arg]
         system.COMMANDS,
         infrastructure.COMMANDS,
         hosts.COMMANDS,
+        alerts.COMMANDS,
     ]

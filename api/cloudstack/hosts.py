@@ -1,4 +1,4 @@
-"""Hosts (listHosts and the host lifecycle), capacity, the infrastructure summary and alerts."""
+"""Hosts (listHosts and the host lifecycle), capacity and the infrastructure summary."""
 
 from __future__ import annotations
 
@@ -345,36 +345,6 @@ def list_infrastructure(call: Call, args: dict[str, Any]) -> dict[str, Any]:
     return counts
 
 
-def list_alerts(call: Call, args: dict[str, Any]) -> Listing:
-    where, params = ["archived = 0", "deleted = 0"], []
-    for key, column in (("id", "id"), ("type", "type"), ("name", "name")):
-        if args[key] is not None:
-            where.append(f"{column} = %s")
-            params.append(int(args[key]) if key == "type" else args[key])
-    if args.get("keyword"):
-        where.append("description LIKE %s")
-        params.append(f"%{args['keyword']}%")
-    sql = " FROM alerts WHERE " + " AND ".join(where)
-    with call.read() as cursor:
-        count = cursor.execute("SELECT count(*) AS n" + sql, params).fetchone()["n"]
-        rows = cursor.execute(
-            "SELECT *" + sql + " ORDER BY sent DESC, id" + places.limit_sql(args["paging"]), params
-        ).fetchall()
-    return Listing(
-        [
-            {
-                "id": r["id"],
-                "type": int(r["type"]),
-                "name": r["name"],
-                "description": r["description"],
-                "sent": format_date(datetime.fromisoformat(r["sent"])),
-            }
-            for r in rows
-        ],
-        int(count),
-    )
-
-
 HOST_FILTERS = (
     Param("id", P.UUID),
     Param("name", P.STRING),
@@ -493,14 +463,5 @@ COMMANDS = (
         role=RA,
         item_key="infrastructure",
         description="Counts the infrastructure and its CPU sockets per hypervisor",
-    ),
-    ApiCommand(
-        "listAlerts",
-        list_alerts,
-        (Param("id", P.UUID), Param("type", P.STRING), Param("name", P.STRING)),
-        role=RA,
-        shape="list",
-        item_key="alert",
-        description="Lists alerts",
     ),
 )
