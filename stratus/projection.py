@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -164,6 +165,7 @@ class ProjectionRunner:
         self.projections = {p.name: p for p in projections}
         self.batch_size = batch_size
         self.poll_interval = poll_interval
+        self.wait_poll_interval = 0.002
         self._advanced = threading.Condition()
         self._wakeup = threading.Event()
         self._stop = threading.Event()
@@ -199,21 +201,18 @@ class ProjectionRunner:
     def wait_for(self, position: int, timeout: float, names: Iterable[str] | None = None) -> bool:
         """Block until the projections have applied the log up to `position` (bounded)."""
         wanted = list(names or self.projections)
-        deadline = threading.Event()
-        timer = threading.Timer(timeout, deadline.set)
-        timer.start()
-        try:
-            while True:
-                current = self.positions()
-                if all(current.get(n, 0) >= position for n in wanted):
-                    return True
-                if deadline.is_set():
-                    return False
-                self._wakeup.set()
-                with self._advanced:
-                    self._advanced.wait(min(self.poll_interval, timeout))
-        finally:
-            timer.cancel()
+        deadline = time.monotonic() + timeout
+        while True:
+            current = self.positions()
+            if all(current.get(name, 0) >= position for name in wanted):
+                return True
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            self._wakeup.set()
+            with self._advanced:
+                # Another process may be the one applying: look again soon.
+                self._advanced.wait(min(self.wait_poll_interval, left))
 
     def consistent(self, timeout: float) -> bool:
         """Wait until every read model has reached what the most advanced one shows.

@@ -31,6 +31,7 @@ from stratus.results import HeartbeatMonitor, ResultConsumer
 from stratus.runtime import Runtime, open_runtime
 from stratus.settings import ConfigurationError, Settings, make_bus_options
 from stratus.store.audit import acting, set_process_name
+from stratus.wakeup import CommitListener
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +101,7 @@ async def _run(runtime: Runtime, host: str, port: int, role: str) -> int:
     listeners = _listeners(runtime, host, port) if role in ("all", "api") else []
     if role in ("all", "projections"):
         runtime.runner.start()
+    listener = _commit_listener(runtime)
     if role in ("all", "relay"):
         bus = make_bus(runtime.settings.nats_url, **make_bus_options(runtime.settings))
         try:
@@ -111,6 +113,8 @@ async def _run(runtime: Runtime, host: str, port: int, role: str) -> int:
         http = _http(runtime, listener, stop, integration=integration)
         tasks.append(asyncio.create_task(_supervised(http, stop)))
     await stop.wait()
+    if listener is not None:
+        listener.stop()
     outcomes = await asyncio.gather(*tasks, return_exceptions=True)
     if bus is not None:
         await bus.close()
@@ -118,6 +122,21 @@ async def _run(runtime: Runtime, host: str, port: int, role: str) -> int:
         if isinstance(outcome, BaseException):
             raise outcome
     return 0
+
+
+def _commit_listener(runtime: Runtime) -> CommitListener | None:
+    """On PostgreSQL, commits of other processes wake this one's runner and relay at once."""
+    if runtime.settings.postgres is None:
+        return None
+
+    def wake() -> None:
+        for listener in list(runtime.store.commit_listeners):
+            listener()
+
+    channel = f"{runtime.store.name.lower()}_events"
+    listener = CommitListener(runtime.settings.postgres, channel, wake)
+    listener.start()
+    return listener
 
 
 async def _adapters_side(runtime: Runtime, bus: Any, stop: asyncio.Event) -> list[Any]:
@@ -152,6 +171,8 @@ async def _adapters_side(runtime: Runtime, bus: Any, stop: asyncio.Event) -> lis
     )
     await monitor.start()
     runtime.extras["relay"] = relay
+    loop = asyncio.get_running_loop()
+    runtime.store.commit_listeners.append(lambda: loop.call_soon_threadsafe(relay.wakeup.set))
     parts = [relay.run(stop), monitor.run(stop)]
     if settings.nats_url is None:
         parts.append(_embedded_workers(runtime, bus, stop))

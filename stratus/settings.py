@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 
@@ -52,6 +53,7 @@ class Settings:
     group_commit: bool = True
     bus_prefix: str = "stratus"
     nats_stream: str = "STRATUS"
+    bus_ack_wait: float = 30.0
     heartbeat_interval: float = 10.0
     heartbeat_timeout: float = 35.0
     host_down_timeout: float = 90.0
@@ -82,6 +84,7 @@ class Settings:
             group_commit=env.get("STRATUS_GROUP_COMMIT", "on").lower() not in ("off", "0", "no"),
             bus_prefix=_token(env, "STRATUS_BUS_PREFIX", "stratus"),
             nats_stream=_token(env, "STRATUS_NATS_STREAM", "STRATUS"),
+            bus_ack_wait=_float(env, "STRATUS_BUS_ACK_WAIT", 30.0),
             heartbeat_interval=_float(env, "STRATUS_HEARTBEAT_INTERVAL", 10.0),
             heartbeat_timeout=_float(env, "STRATUS_HEARTBEAT_TIMEOUT", 35.0),
             host_down_timeout=_float(env, "STRATUS_HOST_DOWN_TIMEOUT", 90.0),
@@ -157,9 +160,9 @@ def _token(env: Mapping[str, str], name: str, default: str) -> str:
     return value
 
 
-def make_bus_options(settings: Settings) -> dict[str, str]:
+def make_bus_options(settings: Settings) -> dict[str, Any]:
     """What the bus factory needs from the settings (the stream only exists on NATS)."""
-    options = {"prefix": settings.bus_prefix}
+    options: dict[str, Any] = {"prefix": settings.bus_prefix, "ack_wait": settings.bus_ack_wait}
     if settings.nats_url:
         options["stream"] = settings.nats_stream
     return options

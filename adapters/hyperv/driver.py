@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import requests
 import winrm
@@ -40,6 +40,17 @@ def quote(value: str) -> str:
     """`value` as a PowerShell single-quoted literal, which expands nothing."""
     escaped = "".join(char * 2 if char in _QUOTES else char for char in value)
     return f"'{escaped}'"
+
+
+TRANSPORTS = ("ntlm", "kerberos", "credssp", "basic", "certificate")
+
+
+def transport_of(url: str, default: str) -> str:
+    """The WinRM transport a host URL asks for (`?transport=basic`), else the driver's own."""
+    chosen = parse_qs(urlsplit(url).query).get("transport", [default])[-1].lower()
+    if chosen not in TRANSPORTS:
+        raise HypervisorError(f"unknown WinRM transport {chosen!r} (use one of {TRANSPORTS})")
+    return chosen
 
 
 def endpoint(url: str) -> str:
@@ -79,7 +90,7 @@ class HypervDriver:
         self._session = winrm.Session(
             self._where,
             auth=(credentials.username, credentials.password),
-            transport=self._transport,
+            transport=transport_of(credentials.url, self._transport),
             server_cert_validation="validate" if self._verify_tls else "ignore",
             # Explicit, so the CA bundle never comes silently from the environment.
             ca_trust_path=self._ca_bundle,

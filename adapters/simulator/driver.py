@@ -4,7 +4,8 @@ A `SimulatedWorld` holds every simulated host of a process (by URL host name) an
 driver instance talks to one host of a world, so many drivers (one per worker, say) can share
 one world the way many clients share one real hypervisor. Host shape comes from the URL query:
 ``simulator://host1?sockets=2&cores=16&mhz=2400&memory_gb=64&storage_gb=500`` (``cores`` counts
-all sockets together, as `HostInventory.cpu_cores` does).
+all sockets together, as `HostInventory.cpu_cores` does). ``connect_delay=2`` (seconds) makes each
+connect to that host slow: the knob a test reaches from outside the worker's process.
 
 Each host runs one action at a time (a real hypervisor serialises jobs per VM as well), and a
 configured delay is served inside that turn: a second worker asking for the same thing waits,
@@ -52,6 +53,19 @@ class HostShape:
         except ValueError as exc:
             raise HypervisorError(f"simulator host shape must be whole numbers: {exc}") from None
         return replace(cls(), **numbers)
+
+
+def connect_delay(query: str) -> float:
+    """The ``connect_delay`` of a host URL's query, in seconds (0 when absent)."""
+    raw = parse_qs(query).get("connect_delay", ["0"])[-1]
+    try:
+        seconds = float(raw)
+    except ValueError:
+        message = f"simulator connect_delay must be a number of seconds: {raw!r}"
+        raise HypervisorError(message) from None
+    if not 0 <= seconds <= 600:
+        raise HypervisorError(f"simulator connect_delay must be 0 to 600 seconds: {raw!r}")
+    return seconds
 
 
 @dataclass
@@ -190,6 +204,8 @@ class SimulatorDriver:
             raise Unreachable(f"no host name in simulator URL {parts.scheme}://{parts.netloc}")
         shape = HostShape.from_query(parts.query)
         self.world.gate("connect", parts.hostname)
+        # Served before acting, so a worker killed during the delay has changed nothing.
+        time.sleep(connect_delay(parts.query))
         self.world.check_login(credentials)
         host = self.world.host(parts.hostname, shape)
         self.world.record("connect")

@@ -64,6 +64,9 @@ class EventStore(Application):
     def __init__(self, settings: Settings, box: SecretBox | None = None) -> None:
         self.settings = settings
         self.box = box or SecretBox(load_or_create_key(settings))
+        # Called after every commit made by this process: wakes the runner and the relay at
+        # once instead of at their next poll. Other processes learn of commits by NOTIFY.
+        self.commit_listeners: list[Callable[[], None]] = []
         super().__init__(env=library_env(settings))
 
     def construct_env(self, name: str, env: Any = None) -> Environment:
@@ -96,6 +99,9 @@ class EventStore(Application):
         self._take_snapshots(processing_event)
         self._notify(recordings)
         self.notify(processing_event.events)
+        if recordings:
+            for listener in self.commit_listeners:
+                listener()
         return recordings
 
     @property

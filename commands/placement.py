@@ -1,0 +1,89 @@
+"""Placing a VM: reserve room on the first candidate host that has it, or answer 533.
+
+api/ offers the candidates (Up, Enabled, matching hypervisor and tags, most free room first,
+read from the hosts read model); the reservation on the host's capacity aggregate decides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+
+from commands import Outcome
+from domain.capacity import HostCapacity, capacity_id
+from domain.errors import ConcurrencyConflict, InsufficientCapacity
+
+RESERVATION_ATTEMPTS = 50  # many deployments may race for one host: keep reloading
+
+
+@dataclass(frozen=True)
+class Candidate:
+    host_id: UUID
+    cpu_mhz: int  # the host's total CPU (cores x MHz)
+    memory_mb: int
+
+
+@dataclass(frozen=True)
+class Reserve:
+    reservation_id: str
+    cpu_mhz: int
+    memory_mb: int
+    candidates: Sequence[Candidate]
+    what: str = "VM"
+
+
+@dataclass(frozen=True)
+class Placed:
+    position: int
+    host_id: UUID
+
+
+def _capacity(store: Any, candidate: Candidate) -> HostCapacity:
+    try:
+        capacity = store.repository.get(capacity_id(candidate.host_id))
+    except AggregateNotFoundError:
+        return HostCapacity(candidate.host_id, candidate.cpu_mhz, candidate.memory_mb)
+    if (capacity.cpu_mhz, capacity.memory_mb) != (candidate.cpu_mhz, candidate.memory_mb):
+        capacity.resize(candidate.cpu_mhz, candidate.memory_mb)
+    return capacity
+
+
+def reserve(store: Any, command: Reserve) -> Placed:
+    """Hold room on the first candidate that fits; 533 when none does."""
+    for candidate in command.candidates:
+
+        def attempt(candidate: Candidate = candidate) -> Placed | None:
+            capacity = _capacity(store, candidate)
+            if not capacity.fits(command.cpu_mhz, command.memory_mb) and (
+                command.reservation_id not in capacity.reservations
+            ):
+                return None
+            capacity.reserve(command.reservation_id, command.cpu_mhz, command.memory_mb)
+            return Placed(store.last_position(store.save(capacity)), candidate.host_id)
+
+        try:
+            placed = store.run(attempt, attempts=RESERVATION_ATTEMPTS)
+        except ConcurrencyConflict:
+            continue
+        if placed is not None:
+            return placed
+    raise InsufficientCapacity(f"Unable to create a deployment for {command.what}")
+
+
+def release(store: Any, host_id: UUID, reservation_id: str) -> Outcome:
+    """Give a failed or removed VM's room back (harmless when nothing is held)."""
+
+    def attempt() -> Outcome:
+        try:
+            capacity = store.repository.get(capacity_id(host_id))
+        except AggregateNotFoundError:
+            return Outcome(0)
+        capacity.release(reservation_id)
+        return Outcome(store.last_position(store.save(capacity)), capacity.id)
+
+    result: Outcome = store.run(attempt, attempts=RESERVATION_ATTEMPTS)
+    return result
