@@ -162,7 +162,12 @@ class PostgresDatabase:
             conninfo,
             min_size=1,
             max_size=max_size,
-            kwargs={"row_factory": dict_row, "options": f"-c search_path={schema}"},
+            # Autocommit, so a read is one round trip; writes open their transaction explicitly.
+            kwargs={
+                "row_factory": dict_row,
+                "options": f"-c search_path={schema}",
+                "autocommit": True,
+            },
             open=False,
         )
         try:
@@ -173,15 +178,17 @@ class PostgresDatabase:
 
     @contextmanager
     def transaction(self) -> Iterator[_PostgresCursor]:
-        with self._pool.connection() as connection, connection.cursor() as cursor:
+        with (
+            self._pool.connection() as connection,
+            connection.transaction(),
+            connection.cursor() as cursor,
+        ):
             yield _PostgresCursor(cursor)
 
     @contextmanager
     def read(self) -> Iterator[_PostgresCursor]:
-        with self._pool.connection() as connection:
-            with connection.cursor() as cursor:
-                yield _PostgresCursor(cursor)
-            connection.rollback()
+        with self._pool.connection() as connection, connection.cursor() as cursor:
+            yield _PostgresCursor(cursor)
 
     def close(self) -> None:
         self._pool.close()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -11,7 +11,7 @@ from api.access import Role
 from api.cloudstack import infrastructure as places
 from api.cloudstack.jobs import RENDERERS, run_async
 from api.dispatch import ApiCommand, Call, Listing, Submitted
-from api.envelope import format_date
+from api.envelope import format_stored_date
 from api.params import Param, ParamType
 from commands import hosts as cmd
 from commands.jobs import SubmitJob, submit_job
@@ -56,28 +56,31 @@ def render_host(call: Call, row: dict[str, Any], names: dict[str, dict[str, str]
         "disksizeallocated": 0,
         "islocalstorageactive": int(row["local_storage_total"]) > 0,
         "capabilities": row["capabilities"],
-        "hosttags": row["host_tags"] or None,
+        "hosttags": row["host_tags"],
         "resourcestate": row["resource_state"],
         "hahost": False,
-        "events": _events(row),
-        "created": format_date(datetime.fromisoformat(row["created"])),
+        "events": _EVENTS.get(row["state"], "Remove"),
+        "created": format_stored_date(row["created"]),
     }
+    if not body["hosttags"]:
+        del body["hosttags"]
     if row["disconnected"]:
-        body["disconnected"] = format_date(datetime.fromisoformat(row["disconnected"]))
+        body["disconnected"] = format_stored_date(row["disconnected"])
     if row["state_reason"]:
         body["details"] = {"reason": row["state_reason"]}
-    return {k: v for k, v in body.items() if v is not None}
+    return body
 
 
+@lru_cache(maxsize=65536)
 def places_address(url: str) -> str:
     return cmd.host_name(url).rsplit(":", 1)[0] if "://" in url else url
 
 
-def _events(row: dict[str, Any]) -> str:
-    return {
-        "Up": "ShutdownRequested; AgentDisconnected; Ping; PingTimeout; Remove",
-        "Connecting": "Ready; AgentDisconnected; Remove",
-    }.get(row["state"], "Remove")
+# The host state machine's next events, as CloudStack lists them per state.
+_EVENTS = {
+    "Up": "ShutdownRequested; AgentDisconnected; Ping; PingTimeout; Remove",
+    "Connecting": "Ready; AgentDisconnected; Remove",
+}
 
 
 def _render_hosts(call: Call, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

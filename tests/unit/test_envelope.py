@@ -137,3 +137,11 @@ def test_render_refuses_values_it_cannot_print_faithfully():
         render({"x": {"created": datetime(2014, 3, 5)}})
     with pytest.raises(TypeError):
         render({"x": {1, 2}})
+
+
+def test_stored_dates_print_as_cloudstack_prints_them() -> None:
+    from api.envelope import format_stored_date
+
+    assert format_stored_date("2026-11-25T20:59:26.123456+00:00") == "2026-11-25T20:59:26+0000"
+    assert format_stored_date("2026-11-25T20:59:26+00:00") == "2026-11-25T20:59:26+0000"
+    assert format_stored_date("2026-11-25T22:59:26+02:00") == "2026-11-25T22:59:26+0200"
