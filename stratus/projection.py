@@ -110,13 +110,16 @@ def now_text() -> str:
     return datetime.now(UTC).isoformat()
 
 
-def read_position(cursor: Cursor, name: str, *, lock: bool = False) -> tuple[int, int]:
-    """(position, generation) of a projection, creating its row on first use."""
-    cursor.execute(
-        "INSERT INTO projection_positions (name, position, generation, updated_at) "
-        "VALUES (%s, 0, 1, %s) ON CONFLICT (name) DO NOTHING",
-        (name, now_text()),
-    )
+def read_position(
+    cursor: Cursor, name: str, *, lock: bool = False, ensure: bool = True
+) -> tuple[int, int]:
+    """(position, generation) of a projection, creating its row on first use (`ensure`)."""
+    if ensure:
+        cursor.execute(
+            "INSERT INTO projection_positions (name, position, generation, updated_at) "
+            "VALUES (%s, 0, 1, %s) ON CONFLICT (name) DO NOTHING",
+            (name, now_text()),
+        )
     suffix = " FOR UPDATE" if lock and cursor.dialect == "postgres" else ""
     row = cursor.execute(
         "SELECT position, generation FROM projection_positions WHERE name = %s" + suffix,
@@ -148,6 +151,18 @@ def apply_notifications(
             projection.apply(event, notification.topic, cursor, tables)
 
 
+class _Moved(Exception):
+    """A projection's position changed under a joint step (another process advanced it)."""
+
+
+@dataclass(frozen=True)
+class Prefetch:
+    """Notifications after `after`, read once for every projection at that position."""
+
+    after: int
+    notifications: Sequence[Notification]
+
+
 class ProjectionRunner:
     """Drives projections forward: one batch, one transaction, rows and position together."""
 
@@ -171,20 +186,28 @@ class ProjectionRunner:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.failures: dict[str, str] = {}
+        self._known: dict[str, int] = {}  # positions this runner last saw, to skip idle work
 
-    def step(self, name: str) -> int:
-        """Apply the next batch to one projection; returns how many notifications it consumed."""
+    def step(self, name: str, prefetched: Prefetch | None = None) -> int:
+        """Apply the next batch to one projection; returns how many notifications it consumed.
+
+        `prefetched` is a batch another projection at the same position already read.
+        """
         projection = self.projections[name]
         tables = Tables(projection.tables)
         with self.db.transaction() as cursor:
-            position, _ = read_position(cursor, name, lock=True)
-            notifications = self.source.read(position, self.batch_size)
-            if not notifications:
-                return 0
-            apply_notifications(projection, self.source, notifications, cursor, tables)
-            write_position(cursor, name, notifications[-1].id)
-        with self._advanced:
-            self._advanced.notify_all()
+            position, _ = read_position(cursor, name, lock=True, ensure=name not in self._known)
+            if prefetched is not None and prefetched.after == position:
+                notifications = prefetched.notifications
+            else:
+                notifications = self.source.read(position, self.batch_size)
+            if notifications:
+                apply_notifications(projection, self.source, notifications, cursor, tables)
+                write_position(cursor, name, notifications[-1].id)
+        self._known[name] = notifications[-1].id if notifications else position
+        if notifications:
+            with self._advanced:
+                self._advanced.notify_all()
         return len(notifications)
 
     def catch_up(self, names: Iterable[str] | None = None) -> None:
@@ -242,16 +265,65 @@ class ProjectionRunner:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
-            busy = False
-            for name in self.projections:
-                busy = self._guarded_step(name) or busy
+            self._wakeup.clear()
+            busy = self._round()
             if not busy:
                 self._wakeup.wait(self.poll_interval)
-                self._wakeup.clear()
 
-    def _guarded_step(self, name: str) -> bool:
+    def _round(self) -> bool:
+        """Step every projection that is behind; projections at one position share a read."""
         try:
-            consumed = self.step(name)
+            head = self.source.head()
+        except Exception:  # a process boundary: the database may be briefly unreachable
+            log.exception("cannot read the head of the log; retrying")
+            return False
+        behind = [n for n in self.projections if self._known.get(n, -1) < head]
+        groups: dict[int, list[str]] = {}
+        for name in behind:
+            groups.setdefault(self._known.get(name, -1), []).append(name)
+        busy = False
+        for after, names in groups.items():
+            if after >= 0 and len(names) > 1 and self._joint_step(after, names):
+                busy = True
+                continue
+            prefetched = (
+                Prefetch(after, self.source.read(after, self.batch_size)) if (after >= 0) else None
+            )
+            for name in names:
+                busy = self._guarded_step(name, prefetched) or busy
+        return busy
+
+    def _joint_step(self, after: int, names: list[str]) -> bool:
+        """Apply one batch to several projections at one position in a single transaction.
+
+        The common case after a write: one commit instead of one per read model. Any surprise
+        (a position moved, a handler failed) rolls it all back and the caller steps them one by
+        one, so a broken read model never holds the others back.
+        """
+        notifications = self.source.read(after, self.batch_size)
+        if not notifications:
+            return False
+        try:
+            with self.db.transaction() as cursor:
+                for name in names:
+                    position, _ = read_position(cursor, name, lock=True, ensure=False)
+                    if position != after:
+                        raise _Moved(name)
+                    projection = self.projections[name]
+                    tables = Tables(projection.tables)
+                    apply_notifications(projection, self.source, notifications, cursor, tables)
+                    write_position(cursor, name, notifications[-1].id)
+        except Exception:  # fall back to stepping each read model on its own
+            return False
+        for name in names:
+            self._known[name] = notifications[-1].id
+        with self._advanced:
+            self._advanced.notify_all()
+        return True
+
+    def _guarded_step(self, name: str, prefetched: Prefetch | None = None) -> bool:
+        try:
+            consumed = self.step(name, prefetched)
         except Exception as error:  # a process boundary: log, keep the others going, retry later
             if self.failures.get(name) != repr(error):
                 log.exception("projection %s failed; it will be retried", name)
