@@ -11,6 +11,7 @@ from typing import Any
 from uuid import UUID, uuid5
 
 from domain.account import Account
+from domain.audit_trail import AuditTrail
 from domain.configuration import Configuration
 from domain.domains import Domain
 from domain.job import Job
@@ -143,6 +144,20 @@ class EventsProjection(Projection):
                 "user_id": parent["user_id"],
                 "parent_id": parent_id,
             },
+        )
+
+    @on(AuditTrail.EntriesArchived)
+    def entries_archived(self, e: Any, c: Cursor, t: Tables) -> None:
+        self._mark(c, t, "archived", e.entry_ids)
+
+    @on(AuditTrail.EntriesDeleted)
+    def entries_deleted(self, e: Any, c: Cursor, t: Tables) -> None:
+        self._mark(c, t, "hidden", e.entry_ids)
+
+    def _mark(self, c: Cursor, t: Tables, column: str, entry_ids: tuple[str, ...]) -> None:
+        # Only the view changes: the entries' events stay in the log.
+        c.executemany(
+            f"UPDATE {t.events} SET {column} = 1 WHERE id = %s", [(i,) for i in entry_ids]
         )
 
     @property

@@ -1,4 +1,4 @@
-"""The `stratus` command: serve, migrate, projections status|rebuild."""
+"""The `stratus` command: serve, migrate, projections status|rebuild, audit."""
 
 from __future__ import annotations
 
@@ -33,6 +33,10 @@ def _parser() -> argparse.ArgumentParser:
     verbs.add_parser("status", help="position and lag of every read model")
     rebuild = verbs.add_parser("rebuild", help="rebuild one read model from event zero")
     rebuild.add_argument("name")
+
+    from stratus.auditing.cli import add_parser as add_audit_parser
+
+    add_audit_parser(commands)
     return parser
 
 
@@ -63,6 +67,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if args.command == "migrate":
         return tools.migrate_command(settings)
+    if args.command == "audit":
+        from stratus.auditing.cli import run as run_audit
+
+        return run_audit(args, settings)
     if args.verb == "status":
         return tools.status_command(settings)
     return tools.rebuild_command(settings, args.name)

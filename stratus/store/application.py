@@ -28,12 +28,17 @@ STORE_NAME = "stratus"
 
 def library_env(settings: Settings) -> dict[str, str]:
     """The eventsourcing library's own settings, derived from ours (and nothing else)."""
+    # Every recorder extends the tamper-evident hash chain (stratus/store/chain.py) in the
+    # transaction that inserts the events.
+    from stratus.store import chain
+
     if settings.postgres is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         return {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": str(settings.sqlite_path),
             "SQLITE_LOCK_TIMEOUT": "30",
+            "APPLICATION_RECORDER_TOPIC": get_topic(chain.ChainedSQLiteRecorder),
         }
     pg = settings.postgres
     env = {
@@ -49,10 +54,8 @@ def library_env(settings: Settings) -> dict[str, str]:
         "POSTGRES_MAX_OVERFLOW": "40",
         "POSTGRES_PRE_PING": "y",
     }
-    if settings.group_commit:
-        from stratus.store.groupcommit import GroupCommitRecorder
-
-        env["APPLICATION_RECORDER_TOPIC"] = get_topic(GroupCommitRecorder)
+    recorder = chain.ChainedGroupCommitRecorder if settings.group_commit else None
+    env["APPLICATION_RECORDER_TOPIC"] = get_topic(recorder or chain.ChainedPostgresRecorder)
     return env
 
 

@@ -1,0 +1,1 @@
+"""Audit tooling over the event log: read it directly, rebuild past states, verify, export."""
