@@ -33,6 +33,10 @@ class BadRequest(HypervisorError):
     """The request itself is wrong (unknown action, missing parameter): retrying cannot help."""
 
 
+class Unsupported(HypervisorError):
+    """This adapter cannot do the action (yet): retrying cannot help."""
+
+
 class HostSession:
     """One host's driver, the credentials it was connected with, and its one-at-a-time lock."""
 
@@ -182,3 +186,29 @@ VM_ACTIONS: dict[str, Callable[[Hypervisor, dict[str, Any]], dict[str, Any]]] = 
     ),
     "vm_status": lambda driver, params: asdict(driver.vm_status(_name(params))),
 }
+
+
+# Actions bound to no host: a fresh driver does them, without host credentials.
+UNBOUND_ACTIONS = frozenset({"download_template"})
+
+
+def perform_unbound(
+    factory: DriverFactory, kind: str, action: str, params: dict[str, Any]
+) -> dict[str, Any]:
+    """Download a template into a zone's image store with a driver that has the capability."""
+    driver = factory()
+    try:
+        download = getattr(driver, "download_template", None)
+        if action != "download_template" or download is None:
+            raise Unsupported(f"{action} is not supported yet by the {kind} adapter")
+        return dict(
+            download(
+                url=str(_param(params, "url")),
+                image_format=str(_param(params, "format")),
+                checksum=str(params.get("checksum") or ""),
+                zone_id=str(_param(params, "zone_id")),
+            )
+        )
+    finally:
+        with contextlib.suppress(Exception):
+            driver.close()

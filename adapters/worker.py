@@ -37,7 +37,15 @@ from adapters import (
     Unreachable,
 )
 from adapters.ledger import Ledger, MemoryLedger, shared_ledger_for
-from adapters.sessions import BadRequest, DriverFactory, HostSession, perform
+from adapters.sessions import (
+    UNBOUND_ACTIONS,
+    BadRequest,
+    DriverFactory,
+    HostSession,
+    Unsupported,
+    perform,
+    perform_unbound,
+)
 from stratus.bus import Bus, BusError, BusOptions, Definitive, Delivery, Subscription
 from stratus.bus import subjects as bus_subjects
 from stratus.messages import Heartbeat, WorkRequest, WorkResult, decode_request, encode
@@ -55,6 +63,7 @@ _LABELS = {
     "hypervisor": "the hypervisor refused",
     "unreachable": "host unreachable",
     "internal": "internal error",
+    "unsupported": "not supported",
 }
 
 
@@ -187,12 +196,17 @@ class Worker:
         )
         password = None
         try:
-            credentials = self._credentials(request)
-            password = credentials.password
-            session = self._session(request)
-            data = await asyncio.to_thread(
-                perform, session, request.action, dict(request.params), credentials
-            )
+            if request.action in UNBOUND_ACTIONS:
+                data = await asyncio.to_thread(
+                    perform_unbound, self._factory, self.kind, request.action, request.params
+                )
+            else:
+                credentials = self._credentials(request)
+                password = credentials.password
+                session = self._session(request)
+                data = await asyncio.to_thread(
+                    perform, session, request.action, dict(request.params), credentials
+                )
             result = _result(request, ok=True, data=data)
         except Unreachable as exc:
             result = self._transient(request, attempt, "unreachable", _scrub(exc, password))
@@ -294,6 +308,8 @@ def _error_kind(exc: HypervisorError) -> str:
         return "not_found"
     if isinstance(exc, BadRequest):
         return "bad_request"
+    if isinstance(exc, Unsupported):
+        return "unsupported"
     return "hypervisor"
 
 

@@ -1,0 +1,131 @@
+"""Commands on templates, the routes that ask adapters to download them into each zone, and the
+handler that records the adapters' answers."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.utils import get_topic
+
+from commands import Outcome, change
+from domain.account import Account
+from domain.domains import Domain
+from domain.errors import InvalidParameter, NotFound
+from domain.infrastructure import Zone
+from domain.template import Owner, Template, TemplateSpec, check_format
+from stratus.messages import DEFAULT_PREFIX, WorkRequest, WorkResult, encode
+from stratus.outbox import Outgoing, Route
+
+DOWNLOAD = "download_template"
+
+
+@dataclass(frozen=True)
+class RegisterTemplate:
+    spec: TemplateSpec
+    account_id: UUID
+    zone_ids: Sequence[UUID]  # every zone for a cross-zone template
+    template_id: UUID = field(default_factory=uuid.uuid4)
+
+
+def _owner(store: Any, account_id: UUID) -> Owner:
+    account = store.get(Account, account_id, what="account")
+    domain = store.get(Domain, account.domain_id, what="domain")
+    return Owner(account.id, domain.id, domain.path)
+
+
+def _live_zones(store: Any, zone_ids: Sequence[UUID]) -> list[UUID]:
+    for zone_id in zone_ids:
+        if store.get(Zone, zone_id, what="zone").removed:
+            raise NotFound(f"Unable to find zone with id {zone_id}", resource_ids=(str(zone_id),))
+    return list(zone_ids)
+
+
+def register_template(store: Any, command: RegisterTemplate) -> Outcome:
+    """Record the template and ask for its download into each zone."""
+    hypervisor, image_format = check_format(command.spec.hypervisor, command.spec.format)
+    spec = asdict(command.spec) | {"hypervisor": hypervisor, "format": image_format}
+    owner = asdict(_owner(store, command.account_id))
+    zones = _live_zones(store, command.zone_ids)
+    template = Template(spec, owner, id=command.template_id)
+    for zone_id in zones:
+        template.request_download(zone_id, uuid.uuid4().hex)
+    return Outcome(store.last_position(store.save(template)), template.id)
+
+
+@dataclass(frozen=True)
+class UpdateTemplate:
+    template_id: UUID
+    changes: dict[str, Any] = field(default_factory=dict)
+
+
+def update_template(store: Any, command: UpdateTemplate) -> Outcome:
+    return change(
+        store, Template, command.template_id, lambda t: t.update(command.changes), what="template"
+    )
+
+
+def delete_template(store: Any, template_id: UUID, zone_id: UUID | None = None) -> Outcome:
+    return change(store, Template, template_id, lambda t: t.delete(zone_id), what="template")
+
+
+def on_download_result(store: Any, result: WorkResult) -> Outcome:
+    """An adapter's answer: the zone's copy is complete (with its sizes) or failed (why)."""
+
+    def attempt() -> Outcome:
+        template = store.get(Template, UUID(result.target_id), what="template")
+        zone_id = template.zone_of(result.request_id)
+        if zone_id is None:
+            return Outcome(0, template.id)  # a stale or repeated result changes nothing
+        if result.ok:
+            size, physical = _sizes(result.data)
+            template.download_completed(
+                zone_id=zone_id, request_id=result.request_id, size=size, physical=physical
+            )
+        else:
+            reason = result.error or "the image store did not answer"
+            template.download_failed(zone_id=zone_id, request_id=result.request_id, reason=reason)
+        return Outcome(store.last_position(store.save(template)), template.id)
+
+    result_outcome: Outcome = store.run(attempt)
+    return result_outcome
+
+
+def _sizes(data: dict[str, Any]) -> tuple[int, int]:
+    try:
+        size = int(data.get("size", 0))
+        return size, int(data.get("physical_size", size))
+    except (TypeError, ValueError):
+        raise InvalidParameter("the adapter reported sizes that are not numbers") from None
+
+
+RESULT_HANDLERS = {DOWNLOAD: on_download_result}
+
+
+def template_routes(prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
+    """A requested download becomes a `download_template` request to the template's kind.
+
+    No host credentials travel: the adapter fetches the image from its URL into the zone's store.
+    """
+
+    def download(e: Any) -> Outgoing:
+        request = WorkRequest(
+            request_id=e.request_id,
+            hypervisor=e.hypervisor.lower(),
+            action=DOWNLOAD,
+            target_id=str(e.originator_id),
+            params={
+                "template_id": str(e.originator_id),
+                "zone_id": str(e.zone_id),
+                "url": e.url,
+                "format": e.image_format,
+                "checksum": e.checksum,
+            },
+        )
+        return Outgoing(request.subject(prefix), encode(request))
+
+    # The library creates Template.DownloadRequested from the decorated method.
+    return {get_topic(Template.DownloadRequested): download}  # type: ignore[attr-defined]

@@ -1,0 +1,312 @@
+"""Template: a disk image VMs boot from, its owner, and its copy in each zone's image store.
+
+An image is downloaded into each zone by an adapter of the template's hypervisor kind: the
+template records the request per zone, and only the result of the request in flight counts.
+Also the fixed catalogue of guest OS types and their categories.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.errors import InvalidParameter, InvalidState
+from domain.infrastructure import check_hypervisor
+
+# Which image formats each hypervisor boots. The simulator stands in for any of them.
+FORMATS = {
+    "KVM": ("QCOW2", "RAW"),
+    "XenServer": ("VHD",),
+    "VMware": ("OVA",),
+    "Hyperv": ("VHDX", "VHD"),
+    "Simulator": ("VHD", "QCOW2", "RAW", "OVA", "VHDX"),
+    "BareMetal": ("BAREMETAL",),
+}
+KNOWN_FORMATS = ("QCOW2", "RAW", "VHD", "VHDX", "OVA", "BAREMETAL")
+_SUFFIXES = {
+    "QCOW2": (".qcow2",),
+    "RAW": (".raw", ".img"),
+    "VHD": (".vhd",),
+    "VHDX": (".vhdx",),
+    "OVA": (".ova",),
+}
+_COMPRESSED = ("", ".zip", ".bz2", ".gz")
+URL_SCHEMES = ("http", "https")
+TEMPLATE_TYPES = ("USER", "SYSTEM", "BUILTIN")
+UPDATABLE = frozenset({"name", "display_text", "os_type_id", "password_enabled", "sort_key"})
+
+
+class CopyState:
+    """Where a template's copy in one zone stands."""
+
+    DOWNLOADING = "Downloading"
+    READY = "Ready"
+    FAILED = "Failed"
+
+
+def check_format(hypervisor: str, image_format: str) -> tuple[str, str]:
+    """The hypervisor and format, normalised; InvalidParameter when they do not go together."""
+    kind = check_hypervisor(hypervisor)
+    shape = image_format.upper()
+    if shape == "ISO":
+        raise InvalidParameter("ISO images are registered with registerIso, not as templates")
+    if shape not in KNOWN_FORMATS:
+        raise InvalidParameter(
+            f"Image format is incorrect {image_format}. Supported formats are "
+            + ", ".join(KNOWN_FORMATS)
+        )
+    allowed = FORMATS[kind]
+    if shape not in allowed:
+        raise InvalidParameter(
+            f"Format {shape} is not supported by hypervisor {kind}: use " + " or ".join(allowed)
+        )
+    return kind, shape
+
+
+def check_url(url: str, image_format: str) -> None:
+    """The image URL must be fetchable over HTTP(S) and name a file of the format."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in URL_SCHEMES or not parts.hostname:
+        raise InvalidParameter(f"Unsupported scheme for url: {url}; use http or https")
+    suffixes = _SUFFIXES.get(image_format)
+    if suffixes is None:
+        return
+    path = parts.path.lower()
+    if not any(path.endswith(s + z) for s in suffixes for z in _COMPRESSED):
+        raise InvalidParameter(
+            f"The URL does not name a {image_format} image: its file must end in "
+            + " or ".join(suffixes)
+            + " (optionally .zip, .bz2 or .gz)"
+        )
+
+
+@dataclass(frozen=True)
+class TemplateSpec:
+    """What registering a template says about the image."""
+
+    name: str
+    display_text: str
+    url: str
+    hypervisor: str
+    format: str
+    os_type_id: UUID
+    is_featured: bool = False
+    is_public: bool = False
+    is_extractable: bool = False
+    password_enabled: bool = False
+    requires_hvm: bool = True
+    bits: int = 64
+    checksum: str = ""
+    template_tag: str = ""
+    cross_zones: bool = False
+    template_type: str = "USER"
+    details: dict[str, str] = field(default_factory=dict)
+    sort_key: int = 0
+
+
+@dataclass(frozen=True)
+class Owner:
+    """The account a template belongs to, and where that account sits in the domain tree."""
+
+    account_id: UUID
+    domain_id: UUID
+    domain_path: str
+
+
+def check_spec(spec: TemplateSpec) -> None:
+    if not spec.name.strip():
+        raise InvalidParameter("A template needs a name")
+    check_format(spec.hypervisor, spec.format)
+    check_url(spec.url, spec.format)
+    if spec.template_type not in TEMPLATE_TYPES:
+        raise InvalidParameter(f"Invalid template type {spec.template_type}: use USER or SYSTEM")
+    if spec.bits not in (32, 64):
+        raise InvalidParameter("Invalid bits value: use 32 or 64")
+    if os_type(spec.os_type_id) is None:
+        raise InvalidParameter(f"Unable to find an OS type with id {spec.os_type_id}")
+
+
+class Template(Aggregate):
+    """A registered image and its copies per zone (zone id text → copy facts)."""
+
+    if TYPE_CHECKING:  # set from the spec when created
+        name: str
+        url: str
+        hypervisor: str
+        format: str
+        checksum: str
+        template_type: str
+
+    @event("Registered")
+    def __init__(self, spec: dict[str, Any], owner: dict[str, Any], id: UUID) -> None:
+        check_spec(TemplateSpec(**spec))
+        for key, value in spec.items():
+            setattr(self, key, value)
+        self.hypervisor, self.format = check_format(spec["hypervisor"], spec["format"])
+        self.account_id: UUID = owner["account_id"]
+        self.domain_id: UUID = owner["domain_id"]
+        self.domain_path: str = owner["domain_path"]
+        self.zones: dict[str, dict[str, Any]] = {}
+        self.removed = False
+
+    def _check_live(self) -> None:
+        if self.removed:
+            raise InvalidState(f"Template {self.name} has been deleted")
+
+    @property
+    def downloads(self) -> bool:
+        """Whether an adapter fetches the image (bare-metal images are records only)."""
+        return self.hypervisor != "BareMetal"
+
+    def request_download(self, zone_id: UUID, request_id: str) -> None:
+        self._check_live()
+        copy = self.zones.get(str(zone_id))
+        if copy is not None and copy["state"] == CopyState.READY:
+            raise InvalidState(f"Template {self.name} is already in zone {zone_id}")
+        if not self.downloads:
+            self.download_completed(zone_id=zone_id, request_id=request_id, size=0, physical=0)
+            return
+        self._download_requested(
+            zone_id=zone_id,
+            request_id=request_id,
+            url=self.url,
+            hypervisor=self.hypervisor,
+            image_format=self.format,
+            checksum=self.checksum,
+        )
+
+    @event("DownloadRequested")
+    def _download_requested(
+        self,
+        zone_id: UUID,
+        request_id: str,
+        url: str,
+        hypervisor: str,
+        image_format: str,
+        checksum: str,
+    ) -> None:
+        self.zones[str(zone_id)] = {"state": CopyState.DOWNLOADING, "request_id": request_id}
+
+    def zone_of(self, request_id: str) -> UUID | None:
+        """The zone whose download in flight is `request_id`; None for stale or repeated ones."""
+        if self.removed:
+            return None
+        for zone, copy in self.zones.items():
+            if copy["state"] == CopyState.DOWNLOADING and copy["request_id"] == request_id:
+                return UUID(zone)
+        return None
+
+    @event("DownloadCompleted")
+    def download_completed(self, zone_id: UUID, request_id: str, size: int, physical: int) -> None:
+        self.zones[str(zone_id)] = {
+            "state": CopyState.READY,
+            "request_id": request_id,
+            "size": size,
+            "physical_size": physical,
+        }
+
+    @event("DownloadFailed")
+    def download_failed(self, zone_id: UUID, request_id: str, reason: str) -> None:
+        self.zones[str(zone_id)] = {
+            "state": CopyState.FAILED,
+            "request_id": request_id,
+            "reason": reason,
+        }
+
+    def ready_in(self, zone_id: UUID) -> bool:
+        copy = self.zones.get(str(zone_id))
+        return not self.removed and copy is not None and copy["state"] == CopyState.READY
+
+    def update(self, changes: dict[str, Any]) -> None:
+        self._check_live()
+        unknown = set(changes) - UPDATABLE
+        if unknown:
+            raise InvalidParameter(f"Cannot change {', '.join(sorted(unknown))} of a template")
+        if "os_type_id" in changes and os_type(changes["os_type_id"]) is None:
+            raise InvalidParameter(f"Unable to find an OS type with id {changes['os_type_id']}")
+        if changes:
+            self._updated(changes=dict(changes))
+
+    @event("Updated")
+    def _updated(self, changes: dict[str, Any]) -> None:
+        for key, value in changes.items():
+            setattr(self, key, value)
+
+    def delete(self, zone_id: UUID | None) -> None:
+        """Remove the copy in one zone, or the whole template (also when no copy is left)."""
+        self._check_live()
+        if zone_id is not None and str(zone_id) not in self.zones:
+            raise InvalidParameter(f"Template {self.name} is not in zone {zone_id}")
+        if zone_id is not None and len(self.zones) > 1:
+            self._zone_copy_deleted(zone_id=zone_id)
+        else:
+            self._deleted()
+
+    @event("ZoneCopyDeleted")
+    def _zone_copy_deleted(self, zone_id: UUID) -> None:
+        self.zones.pop(str(zone_id), None)
+
+    @event("Deleted")
+    def _deleted(self) -> None:
+        self.removed = True
+
+
+# ---- guest OS types -------------------------------------------------------------------
+
+_OS_NAMESPACE = UUID("9a1e7c3e-5d2b-4f61-8c0a-7b6f1e2d3c4b")
+
+_CATALOGUE = {
+    "CentOS": ("CentOS 5.5 (64-bit)", "CentOS 6.4 (64-bit)", "CentOS 6.5 (64-bit)"),
+    "Debian": ("Debian GNU/Linux 6 (64-bit)", "Debian GNU/Linux 7 (64-bit)"),
+    "Oracle": ("Oracle Enterprise Linux 6.4 (64-bit)",),
+    "RedHat": (
+        "Red Hat Enterprise Linux 6.4 (64-bit)",
+        "Red Hat Enterprise Linux 6.5 (64-bit)",
+    ),
+    "SUSE": ("SUSE Linux Enterprise Server 11 SP3 (64-bit)",),
+    "Ubuntu": ("Ubuntu 12.04 (64-bit)", "Ubuntu 14.04 (64-bit)"),
+    "Windows": (
+        "Windows 7 (64-bit)",
+        "Windows 8 (64-bit)",
+        "Windows Server 2008 R2 (64-bit)",
+        "Windows Server 2012 (64-bit)",
+        "Windows Server 2012 R2 (64-bit)",
+    ),
+    "Unix": ("FreeBSD 10 (64-bit)",),
+    "Other": ("Other Linux (64-bit)", "Other PV (64-bit)", "Other (64-bit)"),
+}
+
+
+@dataclass(frozen=True)
+class OsType:
+    """A guest OS that templates declare; ids are stable (uuid5 of the description)."""
+
+    id: UUID
+    description: str
+    category_id: UUID
+    category: str
+
+
+def category_id(name: str) -> UUID:
+    return uuid5(_OS_NAMESPACE, f"os-category:{name}")
+
+
+def os_type_id(description: str) -> UUID:
+    return uuid5(_OS_NAMESPACE, f"os-type:{description}")
+
+
+OS_TYPES: tuple[OsType, ...] = tuple(
+    OsType(os_type_id(description), description, category_id(category), category)
+    for category, descriptions in _CATALOGUE.items()
+    for description in descriptions
+)
+_BY_ID = {t.id: t for t in OS_TYPES}
+OS_CATEGORIES: tuple[tuple[UUID, str], ...] = tuple((category_id(c), c) for c in _CATALOGUE)
+
+
+def os_type(type_id: UUID) -> OsType | None:
+    return _BY_ID.get(type_id)

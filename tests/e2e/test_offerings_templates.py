@@ -1,0 +1,202 @@
+"""Offerings and templates through `cs` against a real server (in-process bus and adapters)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from cs import CloudStackApiException
+
+from domain.template import os_type_id
+from tests.e2e.factories import make_tenant
+
+UBUNTU = str(os_type_id("Ubuntu 14.04 (64-bit)"))
+
+
+def _refused(call: Any, status: int, **params: Any) -> str:
+    with pytest.raises(CloudStackApiException) as refused:
+        call(**params)
+    error = refused.value.error
+    assert refused.value.error["errorcode"] == status, error
+    assert set(error) >= {"errorcode", "cserrorcode", "errortext"}
+    return str(error["errortext"])
+
+
+def _zone(admin, name: str = "z1") -> str:
+    return admin.createZone(
+        name=name, networktype="Advanced", dns1="8.8.8.8", internaldns1="10.0.0.1"
+    )["zone"]["id"]
+
+
+def _by_name(listing: dict[str, Any], key: str) -> dict[str, dict[str, Any]]:
+    return {item["name"]: item for item in listing.get(key, [])}
+
+
+def test_offerings_fixed_custom_system_and_disk_and_who_may_manage_them(server) -> None:
+    admin = server.client()
+    seeded = _by_name(admin.listServiceOfferings(), "serviceoffering")
+    assert {"Small Instance", "Medium Instance", "Custom"} <= set(seeded)
+    small = seeded["Small Instance"]
+    assert (small["cpunumber"], small["cpuspeed"], small["memory"]) == (1, 500, 512)
+    assert seeded["Custom"]["iscustomized"] is True and "cpunumber" not in seeded["Custom"]
+    system = _by_name(admin.listServiceOfferings(issystem=True), "serviceoffering")
+    assert {o["systemvmtype"] for o in system.values()} == {
+        "domainrouter",
+        "consoleproxy",
+        "secondarystoragevm",
+    }
+
+    fixed = admin.createServiceOffering(
+        name="big", displaytext="Big", cpunumber=4, cpuspeed=2000, memory=8192, offerha=True
+    )["serviceoffering"]
+    assert (fixed["cpunumber"], fixed["iscustomized"], fixed["offerha"]) == (4, False, True)
+    custom = admin.createServiceOffering(name="dyn", displaytext="Dynamic")["serviceoffering"]
+    assert custom["iscustomized"] is True
+    text = _refused(admin.createServiceOffering, 431, name="half", displaytext="x", cpunumber=2)
+    assert (
+        text
+        == "For creating a custom compute offering cpu, cpu speed and memory all should be null"
+    )
+    _refused(
+        admin.createServiceOffering, 431, name="m", displaytext="x", cpunumber=1, cpuspeed=1,
+        memory=16,
+    )  # fmt: skip
+    renamed = admin.updateServiceOffering(id=fixed["id"], name="bigger", sortkey=1)
+    assert renamed["serviceoffering"]["name"] == "bigger"
+
+    disks = _by_name(admin.listDiskOfferings(), "diskoffering")
+    assert disks["Small"]["disksize"] == 5 and disks["Custom"]["iscustomized"] is True
+    disk = admin.createDiskOffering(name="d50", displaytext="50 GB", disksize=50)["diskoffering"]
+    assert disk["disksize"] == 50 and disk["storagetype"] == "shared"
+    _refused(admin.createDiskOffering, 431, name="none", displaytext="no size")
+
+    user = make_tenant(server, admin)
+    _refused(user.client.createServiceOffering, 531, name="u", displaytext="u")
+    _refused(user.client.deleteServiceOffering, 531, id=fixed["id"])
+    _refused(user.client.listServiceOfferings, 531, issystem=True)
+    assert "bigger" in _by_name(user.client.listServiceOfferings(), "serviceoffering")
+    assert admin.deleteServiceOffering(id=fixed["id"]) == {"success": True}
+    assert admin.deleteDiskOffering(id=disk["id"]) == {"success": True}
+    assert "bigger" not in _by_name(admin.listServiceOfferings(), "serviceoffering")
+
+
+def test_domain_admins_create_offerings_for_their_domain_that_only_it_sees(server) -> None:
+    admin = server.client()
+    sales = admin.createDomain(name="sales")["domain"]["id"]
+    other = admin.createDomain(name="other")["domain"]["id"]
+    boss = make_tenant(server, admin, account_type=2, domain_id=sales)
+    clerk = make_tenant(server, admin, domain_id=sales)
+    outsider = make_tenant(server, admin, domain_id=other)
+    _refused(boss.client.createServiceOffering, 531, name="p", displaytext="p")
+    _refused(boss.client.createServiceOffering, 531, name="o", displaytext="o", domainid=other)
+    made = boss.client.createServiceOffering(
+        name="sales-small", displaytext="s", cpunumber=1, cpuspeed=500, memory=256, domainid=sales
+    )["serviceoffering"]
+    assert made["domainid"] == sales and made["domain"] == "sales"
+    assert "sales-small" in _by_name(clerk.client.listServiceOfferings(), "serviceoffering")
+    assert "sales-small" not in _by_name(outsider.client.listServiceOfferings(), "serviceoffering")
+    public = _by_name(boss.client.listServiceOfferings(), "serviceoffering")["Small Instance"]
+    _refused(boss.client.updateServiceOffering, 531, id=public["id"], name="mine")
+
+
+def _wait_template(client, template_id: str, *, ready: bool, timeout: float = 10.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        item = client.listTemplates(templatefilter="all", id=template_id)["template"][0]
+        if item["isready"] == ready and item["status"] != "Downloading":
+            return item
+        if time.monotonic() > deadline:
+            raise AssertionError(f"template stayed {item['status']}")
+        time.sleep(0.05)
+
+
+def test_templates_download_per_hypervisor_and_filters_depend_on_the_caller(server) -> None:
+    admin = server.client()
+    zone = _zone(admin)
+    register = dict(zoneid=zone, ostypeid=UBUNTU, displaytext="t")
+    sim = admin.registerTemplate(
+        name="sim", hypervisor="Simulator", format="QCOW2", ispublic=True, isfeatured=True,
+        url="http://images.example.org/sim.qcow2?size_gb=3", **register,
+    )["template"][0]  # fmt: skip
+    assert (sim["isready"], sim["templatetype"], sim["zoneid"]) == (False, "USER", zone)
+    done = _wait_template(admin, sim["id"], ready=True)
+    assert done["status"] == "Download Complete" and done["size"] == 3 * 1024**3
+    assert done["ostypename"] == "Ubuntu 14.04 (64-bit)" and done["account"] == "admin"
+
+    failed = admin.registerTemplate(
+        name="broken", hypervisor="Simulator", format="VHD",
+        url="http://images.example.org/x.vhd?fail=checksum+mismatch", **register,
+    )["template"][0]  # fmt: skip
+    assert "checksum mismatch" in _wait_template(admin, failed["id"], ready=False)["status"]
+    kvm = admin.registerTemplate(
+        name="kvm", hypervisor="KVM", format="QCOW2", url="http://i.example.org/k.qcow2", **register
+    )["template"][0]
+    assert "not supported yet" in _wait_template(admin, kvm["id"], ready=False)["status"]
+    for hypervisor, image_format, url in (
+        ("XenServer", "VHD", "http://i.example.org/x.vhd.bz2"),
+        ("VMware", "OVA", "http://i.example.org/v.ova"),
+        ("Hyperv", "VHDX", "http://i.example.org/h.vhdx"),
+    ):
+        item = admin.registerTemplate(
+            name=hypervisor, hypervisor=hypervisor, format=image_format, url=url, **register
+        )["template"][0]
+        assert item["hypervisor"] == hypervisor and item["format"] == image_format
+    text = _refused(
+        admin.registerTemplate, 431, name="bad", hypervisor="XenServer", format="QCOW2",
+        url="http://i.example.org/b.qcow2", **register,
+    )  # fmt: skip
+    assert "not supported by hypervisor XenServer" in text
+
+    user = make_tenant(server, admin)
+    mine = user.client.registerTemplate(
+        name="mine", hypervisor="Simulator", format="VHD", url="http://i.example.org/m.vhd",
+        **register,
+    )["template"][0]  # fmt: skip
+    _wait_template(admin, mine["id"], ready=True)
+    _refused(
+        user.client.registerTemplate, 531, name="sys", hypervisor="KVM", format="QCOW2",
+        url="http://i.example.org/s.qcow2", templatetype="SYSTEM", **register,
+    )  # fmt: skip
+    admin.registerTemplate(
+        name="systemvm-kvm", hypervisor="KVM", format="QCOW2", templatetype="SYSTEM",
+        url="http://i.example.org/systemvm.qcow2", **register,
+    )  # fmt: skip
+
+    def names(client, which: str) -> set[str]:
+        return set(_by_name(client.listTemplates(templatefilter=which), "template"))
+
+    assert names(user.client, "featured") == {"sim"}
+    assert names(user.client, "self") == {"mine"}
+    assert names(user.client, "selfexecutable") == {"mine"}
+    assert names(user.client, "executable") == {"sim", "mine"}
+    assert names(user.client, "community") == set()
+    assert names(user.client, "sharedexecutable") == set()
+    _refused(user.client.listTemplates, 431, templatefilter="all")
+    assert "systemvm-kvm" in names(admin, "all") and "mine" in names(admin, "all")
+    assert names(admin, "selfexecutable") == {"sim", "mine"}
+    assert names(admin, "featured") == {"sim"}
+    _refused(user.client.updateTemplate, 531, id=sim["id"], name="taken")
+    _refused(user.client.deleteTemplate, 531, id=sim["id"])
+    os_types = user.client.listOsTypes(keyword="ubuntu")["ostype"]
+    assert UBUNTU in {t["id"] for t in os_types}
+    assert user.client.listOsCategories(name="Ubuntu")["count"] == 1
+
+
+def test_a_user_updates_and_deletes_their_own_template(server) -> None:
+    admin = server.client()
+    zone = _zone(admin)
+    user = make_tenant(server, admin)
+    item = user.client.registerTemplate(
+        name="own", displaytext="own", hypervisor="Simulator", format="VHD", zoneid=zone,
+        ostypeid=UBUNTU, url="http://i.example.org/own.vhd",
+    )["template"][0]  # fmt: skip
+    updated = user.client.updateTemplate(id=item["id"], name="renamed")["template"]
+    assert updated["name"] == "renamed"
+    job = user.client.deleteTemplate(id=item["id"])["jobid"]
+    deadline = time.monotonic() + 10
+    while user.client.queryAsyncJobResult(jobid=job)["jobstatus"] == 0:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert user.client.queryAsyncJobResult(jobid=job)["jobresult"] == {"success": True}
+    assert user.client.listTemplates(templatefilter="self") == {}

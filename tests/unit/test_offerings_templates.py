@@ -1,0 +1,213 @@
+"""Offering and Template aggregates: their invariants, and the template's per-zone downloads."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, replace
+from typing import Any
+from uuid import uuid4
+
+import pytest
+from eventsourcing.utils import get_topic
+
+from commands.templates import template_routes
+from domain.errors import InvalidParameter, InvalidState
+from domain.offering import (
+    PARTIAL_CUSTOM,
+    ComputeTerms,
+    DiskOffering,
+    DiskTerms,
+    ServiceOffering,
+)
+from domain.template import (
+    OS_TYPES,
+    CopyState,
+    Template,
+    TemplateSpec,
+    check_format,
+    os_type_id,
+)
+from stratus.messages import decode_request
+
+FIXED = ComputeTerms("small", "Small", 1, 500, 512)
+
+
+def offering(terms: ComputeTerms = FIXED, **changes: Any) -> ServiceOffering:
+    return ServiceOffering(asdict(replace(terms, **changes)), None, "", id=uuid4())
+
+
+def test_an_offering_without_cpu_speed_and_memory_is_custom() -> None:
+    custom = offering(ComputeTerms("dyn", "Dynamic"))
+    assert custom.custom and (custom.cpu_number, custom.cpu_speed, custom.memory) == (None,) * 3
+    assert not offering().custom
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        {"cpu_number": 2},
+        {"cpu_number": 2, "cpu_speed": 1000},
+        {"memory": 1024},
+        {"cpu_speed": 1000, "memory": 1024},
+    ],
+)
+def test_a_partly_custom_offering_is_refused_with_cloudstacks_message(given: dict) -> None:
+    with pytest.raises(InvalidParameter) as refused:
+        offering(ComputeTerms("half", "Half", **given))
+    assert refused.value.message == PARTIAL_CUSTOM
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("cpu_number", 0), ("cpu_speed", 0), ("memory", 31), ("memory", 2**31)]
+)
+def test_compute_values_out_of_range_are_refused(field: str, value: int) -> None:
+    with pytest.raises(InvalidParameter):
+        offering(**{field: value})
+
+
+def test_system_offerings_need_a_known_vm_type_and_fixed_sizes() -> None:
+    assert offering(system_vm_type="domainrouter").is_system
+    with pytest.raises(InvalidParameter):
+        offering(system_vm_type="webserver")
+    with pytest.raises(InvalidParameter):
+        offering(ComputeTerms("sys", "sys", system_vm_type="consoleproxy"))
+
+
+def test_storage_type_is_local_or_shared() -> None:
+    with pytest.raises(InvalidParameter):
+        offering(storage_type="nvme")
+
+
+def test_default_system_offerings_cannot_be_deleted_and_deleted_ones_cannot_change() -> None:
+    with pytest.raises(InvalidParameter):
+        offering(system_vm_type="domainrouter", default_use=True).delete()
+    gone = offering()
+    gone.delete()
+    with pytest.raises(InvalidState):
+        gone.update({"name": "again"})
+
+
+def test_only_name_text_and_sort_key_of_an_offering_change() -> None:
+    small = offering()
+    small.update({"name": "tiny", "sort_key": 3})
+    assert (small.name, small.sort_key) == ("tiny", 3)
+    with pytest.raises(InvalidParameter):
+        small.update({"memory": 4096})
+
+
+def test_a_disk_offering_has_a_size_or_is_custom_but_not_both() -> None:
+    def disk(**values: Any) -> DiskOffering:
+        return DiskOffering(asdict(DiskTerms("d", "d", **values)), None, "", id=uuid4())
+
+    assert disk(disk_size=5).disk_size == 5
+    assert disk(customized=True).customized
+    for wrong in ({}, {"disk_size": 0}, {"disk_size": 5, "customized": True}):
+        with pytest.raises(InvalidParameter):
+            disk(**wrong)
+
+
+# ---- templates -------------------------------------------------------------------------
+
+UBUNTU = os_type_id("Ubuntu 14.04 (64-bit)")
+OWNER = {"account_id": uuid4(), "domain_id": uuid4(), "domain_path": "/"}
+
+
+def spec(**changes: Any) -> TemplateSpec:
+    base = TemplateSpec("t", "t", "http://images.example.org/t.qcow2", "KVM", "QCOW2", UBUNTU)
+    return replace(base, **changes)
+
+
+def template(**changes: Any) -> Template:
+    return Template(asdict(spec(**changes)), OWNER, id=uuid4())
+
+
+@pytest.mark.parametrize(
+    ("hypervisor", "image_format"),
+    [
+        ("KVM", "QCOW2"),
+        ("kvm", "raw"),
+        ("XenServer", "VHD"),
+        ("VMware", "OVA"),
+        ("Hyperv", "VHDX"),
+        ("Hyperv", "VHD"),
+        ("Simulator", "VHD"),
+    ],
+)
+def test_formats_each_hypervisor_boots_are_accepted(hypervisor: str, image_format: str) -> None:
+    kind, shape = check_format(hypervisor, image_format)
+    assert shape == image_format.upper() and kind.lower() == hypervisor.lower()
+
+
+@pytest.mark.parametrize(
+    ("hypervisor", "image_format"),
+    [("KVM", "VHD"), ("XenServer", "QCOW2"), ("VMware", "VHD"), ("Hyperv", "OVA"), ("KVM", "ISO")],
+)
+def test_a_format_the_hypervisor_cannot_boot_is_refused(hypervisor: str, image_format: str) -> None:
+    with pytest.raises(InvalidParameter):
+        check_format(hypervisor, image_format)
+
+
+def test_the_url_must_be_http_and_name_an_image_of_the_format() -> None:
+    assert template(url="http://x.example.org/t.qcow2.bz2?token=1").format == "QCOW2"
+    for url in ("ftp://x.example.org/t.qcow2", "http://x.example.org/t.vhd", "t.qcow2"):
+        with pytest.raises(InvalidParameter):
+            template(url=url)
+
+
+def test_an_unknown_os_type_is_refused() -> None:
+    with pytest.raises(InvalidParameter):
+        template(os_type_id=uuid4())
+
+
+def test_only_the_result_of_the_download_in_flight_counts() -> None:
+    image = template()
+    zone, other = uuid4(), uuid4()
+    image.request_download(zone, "r1")
+    image.request_download(other, "r2")
+    assert image.zone_of("r1") == zone and image.zone_of("nope") is None
+    image.download_completed(zone_id=zone, request_id="r1", size=10, physical=4)
+    assert image.ready_in(zone) and image.zone_of("r1") is None  # a repeat changes nothing
+    image.download_failed(zone_id=other, request_id="r2", reason="404")
+    assert image.zones[str(other)] == {
+        "state": CopyState.FAILED,
+        "request_id": "r2",
+        "reason": "404",
+    }
+    with pytest.raises(InvalidState):
+        image.request_download(zone, "r3")  # already there
+
+
+def test_bare_metal_images_are_ready_without_a_download() -> None:
+    image = template(hypervisor="BareMetal", format="BAREMETAL")
+    zone = uuid4()
+    image.request_download(zone, "r1")
+    names = [type(e).__name__ for e in image.collect_events()]
+    assert names == ["Registered", "DownloadCompleted"] and image.ready_in(zone)
+
+
+def test_deleting_the_last_zone_copy_deletes_the_template() -> None:
+    image = template()
+    zones = [uuid4(), uuid4()]
+    for number, zone in enumerate(zones):
+        image.request_download(zone, f"r{number}")
+    image.delete(zones[0])
+    assert not image.removed and list(image.zones) == [str(zones[1])]
+    image.delete(zones[1])
+    assert image.removed
+
+
+def test_os_type_ids_are_stable_and_unique() -> None:
+    assert os_type_id("Ubuntu 14.04 (64-bit)") == UBUNTU
+    assert len({t.id for t in OS_TYPES}) == len(OS_TYPES)
+
+
+def test_a_requested_download_becomes_a_work_request_to_the_templates_kind() -> None:
+    image = template()
+    zone = uuid4()
+    image.request_download(zone, "r1")
+    requested = list(image.collect_events())[-1]
+    route = template_routes("stratus")[get_topic(type(requested))]
+    outgoing = route(requested)
+    assert outgoing is not None and outgoing.subject == "stratus.work.kvm.download_template"
+    request = decode_request(outgoing.payload)
+    assert (request.request_id, request.target_id) == ("r1", str(image.id))
+    assert request.params["zone_id"] == str(zone) and request.sealed_credentials is None
