@@ -6,6 +6,10 @@ one world the way many clients share one real hypervisor. Host shape comes from 
 ``simulator://host1?sockets=2&cores=16&mhz=2400&memory_gb=64&storage_gb=500`` (``cores`` counts
 all sockets together, as `HostInventory.cpu_cores` does). ``connect_delay=2`` (seconds) makes each
 connect to that host slow: the knob a test reaches from outside the worker's process.
+``fail=start_vm`` (repeatable, or comma-separated) makes every such action on that host fail.
+
+Template downloads (`download_template`) need no host: they succeed at once with the size the
+image URL's query gives (``size_gb=N``) or one derived from the URL, or fail with ``fail=<reason>``.
 
 Each host runs one action at a time (a real hypervisor serialises jobs per VM as well), and a
 configured delay is served inside that turn: a second worker asking for the same thing waits,
@@ -16,6 +20,7 @@ from __future__ import annotations
 
 import threading
 import time
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from urllib.parse import parse_qs, urlsplit
@@ -68,6 +73,12 @@ def connect_delay(query: str) -> float:
     return seconds
 
 
+def failing_actions(query: str) -> frozenset[str]:
+    """The VM actions a host URL's ``fail`` knob makes fail on that host."""
+    named = (item.strip() for raw in parse_qs(query).get("fail", []) for item in raw.split(","))
+    return frozenset(name for name in named if name)
+
+
 @dataclass
 class _Vm:
     spec: VmSpec
@@ -83,6 +94,7 @@ class SimulatedHost:
     shape: HostShape
     vms: dict[str, _Vm] = field(default_factory=dict)
     turn: threading.RLock = field(default_factory=threading.RLock)
+    failing: frozenset[str] = frozenset()
 
     def boots(self, vm_name: str) -> int:
         """How many times `vm_name` was (re)started; tests use it to see "acted once"."""
@@ -208,6 +220,7 @@ class SimulatorDriver:
         time.sleep(connect_delay(parts.query))
         self.world.check_login(credentials)
         host = self.world.host(parts.hostname, shape)
+        host.failing = failing_actions(parts.query)
         self.world.record("connect")
         self._host = host
         return self._inventory(host)
@@ -267,6 +280,20 @@ class SimulatorDriver:
         with self._turn("vm_status") as host:
             return _status(_find(host, name))
 
+    def download_template(
+        self, *, url: str, image_format: str, checksum: str, zone_id: str
+    ) -> dict[str, int]:
+        """Fetch an image into a zone's store, at once. The URL's query shapes the outcome:
+        ``size_gb=N`` (else a size derived from the URL) and ``fail=<reason>``."""
+        parts = urlsplit(url)
+        self.world.gate("download_template", parts.hostname or "")
+        query = {key: items[-1] for key, items in parse_qs(parts.query).items()}
+        if "fail" in query:
+            raise HypervisorError(f"download of {url} failed: {query['fail']}")
+        size = _image_size(url, query.get("size_gb"))
+        self.world.record("download_template")
+        return {"size": size, "physical_size": size // 3}
+
     def close(self) -> None:
         self._host = None
 
@@ -300,6 +327,10 @@ class _Turn:
         self._host.turn.acquire()
         try:
             self._world.gate(self._action, self._host.name)
+            if self._action in self._host.failing:
+                raise HypervisorError(
+                    f"{self._action} fails on {self._host.name} (its URL says so)"
+                )
         except BaseException:
             self._host.turn.release()
             raise
@@ -307,6 +338,18 @@ class _Turn:
 
     def __exit__(self, *exc_info: object) -> None:
         self._host.turn.release()
+
+
+def _image_size(url: str, size_gb: str | None) -> int:
+    """Bytes of a simulated image: as asked, or 1 to 2 GiB, the same for the same URL."""
+    if size_gb is not None:
+        try:
+            return int(size_gb) * _GIB
+        except ValueError:
+            raise HypervisorError(
+                f"simulator size_gb must be a whole number: {size_gb!r}"
+            ) from None
+    return _GIB + (zlib.crc32(url.encode()) % 1024) * 1024**2
 
 
 def _find(host: SimulatedHost, name: str) -> _Vm:

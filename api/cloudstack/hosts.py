@@ -18,6 +18,7 @@ from commands.jobs import SubmitJob, submit_job
 from domain.errors import InvalidParameter, ResourceUnavailable
 from domain.infrastructure import check_hypervisor
 from projections.jobs import get_job
+from projections.vms import allocated, vm_count_on_host
 
 P = ParamType
 RA = Role.ROOT_ADMIN
@@ -25,7 +26,12 @@ ADMIN_PKG = "org.apache.cloudstack.api.command.admin"
 ADD_HOST_WAIT = 30.0
 
 
-def render_host(call: Call, row: dict[str, Any], names: dict[str, dict[str, str]]) -> dict:
+def render_host(
+    call: Call,
+    row: dict[str, Any],
+    names: dict[str, dict[str, str]],
+    held: tuple[int, int] = (0, 0),
+) -> dict:
     speed, cores = int(row["cpu_speed"]), int(row["cpu_number"])
     body = {
         "id": row["id"],
@@ -46,11 +52,11 @@ def render_host(call: Call, row: dict[str, Any], names: dict[str, dict[str, str]
         "cpusockets": int(row["cpu_sockets"]),
         "cpunumber": cores,
         "cpuspeed": speed,
-        "cpuallocated": "0%",
+        "cpuallocated": _percent(held[0], cores * speed),
         "cpuused": "0%",
         "cpuwithoverprovisioning": f"{float(cores * speed):.1f}",
         "memorytotal": int(row["memory_total"]),
-        "memoryallocated": 0,
+        "memoryallocated": held[1] * 1024 * 1024,
         "memoryused": 0,
         "disksizetotal": int(row["local_storage_total"]),
         "disksizeallocated": 0,
@@ -71,6 +77,10 @@ def render_host(call: Call, row: dict[str, Any], names: dict[str, dict[str, str]
     return body
 
 
+def _percent(part: int, whole: int) -> str:
+    return f"{100.0 * part / whole:.2f}%" if whole and part else "0%"
+
+
 @lru_cache(maxsize=65536)
 def places_address(url: str) -> str:
     return cmd.host_name(url).rsplit(":", 1)[0] if "://" in url else url
@@ -88,7 +98,9 @@ def _render_hosts(call: Call, rows: list[dict[str, Any]]) -> list[dict[str, Any]
         table: places._names(call, table, {r[column] for r in rows})
         for table, column in (("zones", "zone_id"), ("pods", "pod_id"), ("clusters", "cluster_id"))
     }
-    return [render_host(call, row, names) for row in rows]
+    with call.read() as cursor:
+        held = allocated(cursor, [r["id"] for r in rows])
+    return [render_host(call, row, names, held.get(row["id"], (0, 0))) for row in rows]
 
 
 def _host(call: Call, host_id: str) -> dict[str, Any]:
@@ -204,7 +216,8 @@ def update_host(call: Call, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _vm_count(call: Call, host_id: str) -> int:
-    return 0  # virtual machines arrive with the compute capability
+    with call.read() as cursor:
+        return vm_count_on_host(cursor, host_id)
 
 
 def prepare_for_maintenance(call: Call, args: dict[str, Any]) -> Submitted:

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from adapters import Credentials, HypervisorError
+from adapters import Credentials, HypervisorError, VmSpec
 from adapters.simulator.driver import SimulatedWorld, SimulatorDriver
 
 
@@ -36,3 +36,16 @@ def test_a_delayed_connect_still_reports_the_host_shape_from_the_url() -> None:
         Credentials("simulator://shaped?sockets=3&connect_delay=0.01", "admin", "secret")
     )
     assert inventory.cpu_sockets == 3
+
+
+def test_a_host_url_can_make_one_vm_action_fail_on_that_host_only() -> None:
+    world = SimulatedWorld()
+    spec = VmSpec("vm-1", cpu_number=1, cpu_speed_mhz=500, memory_mb=512)
+    failing = SimulatorDriver(world)
+    failing.connect(Credentials("simulator://bad?fail=start_vm,reboot_vm", "admin", "secret"))
+    healthy = SimulatorDriver(world)
+    healthy.connect(Credentials("simulator://good", "admin", "secret"))
+    with pytest.raises(HypervisorError, match="start_vm fails on bad"):
+        failing.start_vm(spec)
+    assert "vm-1" not in world.hosts["bad"].vms
+    assert healthy.start_vm(spec).state == "Running"

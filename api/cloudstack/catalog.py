@@ -1,0 +1,111 @@
+"""What deploying a VM reads about service offerings and templates, in one place.
+
+The offerings and templates read models belong to their own API group; VMs need only a compute
+shape, a hypervisor, a disk size and names, and read them through these few functions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from api.dispatch import Call
+from api.params import not_found
+from domain.errors import InvalidParameter, PermissionDenied
+from domain.vm import OfferingShape
+
+GIB = 1024**3
+
+
+@dataclass(frozen=True)
+class Offering:
+    id: str
+    name: str
+    shape: OfferingShape
+
+
+@dataclass(frozen=True)
+class Template:
+    id: str
+    name: str
+    hypervisor: str
+    disk_gb: int
+    guest_os_id: str
+
+
+def _one(call: Call, sql: str, key: str | tuple[str, ...], param: str) -> dict[str, Any]:
+    values = key if isinstance(key, tuple) else (key,)
+    with call.read() as cursor:
+        row = cursor.execute(sql, values).fetchone()
+    if row is None:
+        raise not_found(param, values[-1])
+    return dict(row)
+
+
+def offering(call: Call, offering_id: str, domain_path: str) -> Offering:
+    """A tenant compute offering usable in `domain_path` (public, or limited to an ancestor)."""
+    row = _one(
+        call,
+        "SELECT * FROM service_offerings WHERE id = %s AND removed = 0 AND is_system = 0",
+        offering_id,
+        "serviceofferingid",
+    )
+    if not domain_path.startswith(row["domain_path"] or ""):
+        raise PermissionDenied(f"Service offering {row['name']} is not available in this domain")
+    shape = OfferingShape(
+        UUID(row["id"]),
+        _number(row["cpu_number"]),
+        _number(row["cpu_speed"]),
+        _number(row["memory"]),
+    )
+    return Offering(row["id"], row["name"], shape)
+
+
+def template(call: Call, template_id: str, zone_id: str, account_id: str) -> Template:
+    """A template the owner may use, ready in the zone; its disk size in whole GiB."""
+    row = _one(
+        call,
+        "SELECT t.*, z.state AS zone_state, z.size AS zone_size FROM templates AS t "
+        "LEFT JOIN template_zones AS z ON z.template_id = t.id AND z.zone_id = %s "
+        "WHERE t.id = %s AND t.removed = 0",
+        (zone_id, template_id),
+        "templateid",
+    )
+    if not row["is_public"] and row["account_id"] != account_id:
+        raise PermissionDenied(f"Template {row['name']} is not available to this account")
+    if row["zone_state"] != "Ready":
+        raise InvalidParameter(
+            f"Template {row['name']} has not been completely downloaded to zone {zone_id}"
+        )
+    size = int(row["zone_size"] or row["size"] or 0)
+    return Template(
+        row["id"],
+        row["name"],
+        row["hypervisor"],
+        -(-size // GIB),  # whole GiB, rounded up
+        str(row["os_type_id"] or ""),
+    )
+
+
+def _number(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _names(call: Call, table: str, ids: set[str]) -> dict[str, str]:
+    if not ids:
+        return {}
+    marks = ", ".join(["%s"] * len(ids))
+    with call.read() as cursor:
+        rows = cursor.execute(
+            f"SELECT id, name FROM {table} WHERE id IN ({marks})", list(ids)
+        ).fetchall()
+    return {r["id"]: r["name"] for r in rows}
+
+
+def offering_names(call: Call, ids: set[str]) -> dict[str, str]:
+    return _names(call, "service_offerings", ids)
+
+
+def template_names(call: Call, ids: set[str]) -> dict[str, str]:
+    return _names(call, "templates", ids)

@@ -1,0 +1,620 @@
+"""Virtual machines: deploy, the lifecycle as async jobs, scaling, and listVirtualMachines.
+
+Work on a hypervisor is a job with executor "hypervisor": the command records the request and
+the adapter's result finishes the job. Errors found before the job exists (parameters, access)
+answer at once; errors of the command itself (wrong state, no room) fail the job, as in
+CloudStack, where they surface from the async job.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+from uuid import UUID, uuid4
+
+from api.access import Role, check_reach, list_scope
+from api.cloudstack import catalog
+from api.cloudstack import infrastructure as places
+from api.cloudstack.common import (
+    OWNER_PARAMS,
+    account_row,
+    domain_row,
+    limit_sql,
+    resolve_owner_filters,
+)
+from api.cloudstack.jobs import RENDERERS
+from api.dispatch import ApiCommand, Call, Listing, Submitted
+from api.envelope import format_stored_date
+from api.params import Param, ParamType, not_found
+from commands import Outcome
+from commands import vms as cmd
+from commands.jobs import SubmitJob, fail_job, submit_job
+from commands.placement import Candidate
+from domain.errors import DomainError, InvalidParameter, PermissionDenied
+from domain.vm import Compute, resolve_compute
+
+P = ParamType
+USER_PKG = "org.apache.cloudstack.api.command.user.vm"
+ADMIN_PKG = "org.apache.cloudstack.api.command.admin.vm"
+MIB = 1024 * 1024
+
+# CloudStack's detail keys (UsageEventVO.DynamicParameters) → the domain's words.
+DETAIL_KEYS = {
+    "cpuNumber": "cpu_number",
+    "cpuSpeed": "cpu_speed",
+    "memory": "memory",
+    "rootdisksize": "root_disk_size",
+}
+_HOSTNAME = re.compile(r"[A-Za-z]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+HOSTNAME_RULES = (
+    "Invalid name. Vm name can contain ASCII letters 'a' through 'z', the digits '0' through "
+    "'9', and the hyphen ('-'), must be between 1 and 63 characters long, and can't start or "
+    'end with "-" and can\'t start with digit'
+)
+LIST_DETAILS = {"all", "group", "nics", "stats", "secgrp", "tmpl", "servoff", "iso", "volume"}
+LIST_DETAILS |= {"min", "affgrp"}
+
+
+# ---- reading VMs -------------------------------------------------------------------------
+
+_SELECT = (
+    "SELECT v.*, a.name AS account_name, a.domain_name AS domain_name, "
+    "a.domain_path AS domain_path FROM virtual_machines AS v "
+    "JOIN accounts AS a ON a.id = v.account_id"
+)
+
+
+def vm_row(call: Call, vm_id: str, *, removed: bool = False) -> dict[str, Any]:
+    """A VM the caller may act on: 431 when there is none, 531 when it is someone else's."""
+    gone = "" if removed else " AND v.removed = 0"
+    with call.read() as cursor:
+        row = cursor.execute(_SELECT + " WHERE v.id = %s" + gone, (vm_id,)).fetchone()
+    if row is None:
+        raise not_found("id", vm_id)
+    check_reach(
+        call.caller,
+        account_id=row["account_id"],
+        domain_path=row["domain_path"],
+        what="the virtual machine",
+    )
+    return dict(row)
+
+
+def render_vm(call: Call, row: dict[str, Any], names: dict[str, dict[str, str]]) -> dict:
+    admin = call.caller.role == Role.ROOT_ADMIN
+    body: dict[str, Any] = {
+        "id": row["id"],
+        "name": row["name"],
+        "displayname": row["display_name"],
+        "account": row["account_name"],
+        "domainid": row["domain_id"],
+        "domain": row["domain_name"],
+        "created": format_stored_date(row["created"]),
+        "state": row["state"],
+        "haenable": bool(row["ha_enable"]),
+        "zoneid": row["zone_id"],
+        "zonename": names["zones"].get(row["zone_id"], ""),
+        "templateid": row["template_id"],
+        "templatename": names["templates"].get(row["template_id"], ""),
+        "templatedisplaytext": names["templates"].get(row["template_id"], ""),
+        "passwordenabled": False,
+        "serviceofferingid": row["service_offering_id"],
+        "serviceofferingname": names["offerings"].get(row["service_offering_id"], ""),
+        "cpunumber": int(row["cpu_number"]),
+        "cpuspeed": int(row["cpu_speed"]),
+        "memory": int(row["memory"]),
+        "guestosid": row["guest_os_id"],
+        "rootdeviceid": 0,
+        "rootdevicetype": "ROOT",
+        "hypervisor": row["hypervisor"],
+        "isdynamicallyscalable": False,
+        "displayvm": True,
+        "securitygroup": [],
+        "nic": [],
+        "tags": [],
+        "affinitygroup": [],
+    }
+    _optional_fields(body, row, names, admin)
+    return body
+
+
+def _optional_fields(
+    body: dict[str, Any], row: dict[str, Any], names: dict[str, dict[str, str]], admin: bool
+) -> None:
+    if row["host_id"] and admin:
+        body["hostid"] = row["host_id"]
+        body["hostname"] = names["hosts"].get(row["host_id"], "")
+    if admin:
+        body["instancename"] = row["instance_name"]
+    if row["vm_group"]:
+        body["group"] = row["vm_group"]
+    if row["custom"]:
+        body["details"] = {
+            "cpuNumber": str(row["cpu_number"]),
+            "cpuSpeed": str(row["cpu_speed"]),
+            "memory": str(row["memory"]),
+        }
+    if row["pending_job_id"]:
+        body["jobid"], body["jobstatus"] = row["pending_job_id"], 0
+
+
+MINIMAL = ("id", "name", "displayname", "state", "zoneid", "zonename", "account", "domainid")
+MINIMAL += ("domain", "created", "hypervisor", "cpunumber", "cpuspeed", "memory")
+
+
+def render_vms(call: Call, rows: list[dict[str, Any]], minimal: bool = False) -> list[dict]:
+    names = {
+        "zones": places._names(call, "zones", {r["zone_id"] for r in rows}),
+        "hosts": places._names(call, "hosts", {r["host_id"] for r in rows if r["host_id"]}),
+        "templates": catalog.template_names(call, {r["template_id"] for r in rows}),
+        "offerings": catalog.offering_names(call, {r["service_offering_id"] for r in rows}),
+    }
+    items = [render_vm(call, row, names) for row in rows]
+    if minimal:
+        items = [{k: v for k, v in item.items() if k in MINIMAL} for item in items]
+    return items
+
+
+def _vm(call: Call, vm_id: str) -> dict[str, Any]:
+    return render_vms(call, [vm_row(call, vm_id, removed=True)])[0]
+
+
+RENDERERS["virtualmachine"] = lambda call, i: ("virtualmachine", _vm(call, i))
+
+
+def list_vms(call: Call, args: dict[str, Any]) -> Listing:
+    scope = list_scope(
+        call.caller, prefix="a.", account_column="id", **resolve_owner_filters(call, args)
+    )
+    where, params = ["v.removed = 0", scope.clause], list(scope.params)
+    for key, column in (("id", "id"), ("state", "state"), ("zoneid", "zone_id")):
+        if args[key]:
+            where.append(f"v.{column} = %s")
+            params.append(args[key])
+    if args["hostid"]:
+        if call.caller.role != Role.ROOT_ADMIN:
+            raise PermissionDenied("Only root administrators may list VMs by host")
+        where.append("v.host_id = %s")
+        params.append(args["hostid"])
+    for key, column in (("name", "name"), ("keyword", "name")):
+        if args.get(key):
+            where.append(f"(v.{column} LIKE %s OR v.display_name LIKE %s)")
+            params += [f"%{args[key]}%"] * 2
+    rows, count = _page(call, " WHERE " + " AND ".join(where), params, args)
+    return Listing(render_vms(call, rows, minimal=_minimal(args["details"])), count)
+
+
+def _minimal(details: list[str] | None) -> bool:
+    wanted = {d.lower() for d in details or ()}
+    unknown = wanted - LIST_DETAILS
+    if unknown:
+        raise InvalidParameter(
+            "The details parameter contains a non permitted value. The allowed values are "
+            + str(sorted(LIST_DETAILS))
+        )
+    return "min" in wanted and "all" not in wanted
+
+
+def _page(
+    call: Call, where: str, params: list[Any], args: dict[str, Any]
+) -> tuple[list[dict[str, Any]], int]:
+    sql = _SELECT + where
+    with call.read() as cursor:
+        count = cursor.execute(f"SELECT count(*) AS n FROM ({sql}) AS q", params).fetchone()["n"]
+        rows = cursor.execute(
+            sql + " ORDER BY v.created, v.id" + limit_sql(args["paging"]), params
+        ).fetchall()
+    return [dict(r) for r in rows], int(count)
+
+
+# ---- jobs ---------------------------------------------------------------------------------
+
+
+def hypervisor_job(
+    call: Call,
+    vm_id: str,
+    event_type: str,
+    description: str,
+    work: Callable[[UUID], Outcome],
+    *,
+    creates: bool = False,
+) -> Submitted:
+    """Submit the VM's job, then run `work` in it; its domain errors fail the job."""
+    with call.acting():
+        job = submit_job(
+            call.store,
+            SubmitJob(
+                call.command.java_class,
+                UUID(call.caller.account_id),
+                UUID(call.caller.user_id),
+                "VirtualMachine",
+                UUID(vm_id),
+                event_type,
+                description,
+                executor="hypervisor",
+            ),
+        )
+    assert job.id is not None
+    position = job.position
+    with call.acting(job_id=str(job.id)):
+        try:
+            position = max(position, work(job.id).position)
+        except DomainError as error:
+            position = max(position, fail_job(call.store, job.id, error).position)
+    call.settle(position)
+    return Submitted(str(job.id), vm_id if creates else None)
+
+
+# ---- deploy -------------------------------------------------------------------------------
+
+
+def custom_values(details: list[dict[str, str]] | None) -> dict[str, str]:
+    """All `details[i].key=value` groups merged into one map, in the domain's words."""
+    merged: dict[str, str] = {}
+    for group in details or ():
+        merged.update(group)
+    return {DETAIL_KEYS[key]: value for key, value in merged.items() if key in DETAIL_KEYS}
+
+
+def _owner(call: Call, args: dict[str, Any]) -> tuple[str, str, str]:
+    """(account id, domain id, domain path) of the new VM: the caller's, or one an admin names."""
+    caller = call.caller
+    if not (args["account"] and args["domainid"]):
+        return caller.account_id, caller.domain_id, caller.domain_path
+    domain = domain_row(call, args["domainid"])
+    account = account_row(call, args["account"], domain["id"])
+    check_reach(
+        call.caller,
+        account_id=account["id"],
+        domain_path=account["domain_path"],
+        what="that account",
+    )
+    return account["id"], domain["id"], domain["path"]
+
+
+def _name(args: dict[str, Any], vm_id: UUID) -> str:
+    name = args["name"] or f"VM-{vm_id}"
+    if args["name"] and not _HOSTNAME.fullmatch(name):
+        raise InvalidParameter(HOSTNAME_RULES)
+    return name
+
+
+def deploy(call: Call, args: dict[str, Any]) -> Submitted:
+    zone = places._row(call, "zones", args["zoneid"], "zone")
+    account_id, domain_id, domain_path = _owner(call, args)
+    offering = catalog.offering(call, args["serviceofferingid"], domain_path)
+    template = catalog.template(call, args["templateid"], zone["id"], account_id)
+    compute = resolve_compute(
+        offering.shape,
+        custom_values(args["details"]),
+        template_id=UUID(template.id),
+        hypervisor=template.hypervisor,
+        template_disk_gb=template.disk_gb,
+    )
+    if args["hostid"] and call.caller.role != Role.ROOT_ADMIN:
+        raise PermissionDenied("Parameter hostid can only be specified by a Root Admin")
+    vm_id = uuid4()
+    name = _name(args, vm_id)
+    command = cmd.DeployVirtualMachine(
+        vm_id,
+        name,
+        args["displayname"] or name,
+        f"i-{vm_id.hex[:12]}-VM",
+        UUID(account_id),
+        UUID(domain_id),
+        UUID(zone["id"]),
+        template.guest_os_id,
+        compute,
+        candidates=candidates(call, zone["id"], compute, args["hostid"]),
+        start=args["startvm"],
+    )
+    return hypervisor_job(
+        call,
+        str(vm_id),
+        "VM.CREATE",
+        f"Deploying VM {name}",
+        lambda job_id: cmd.deploy_vm(call.store, _with_job(command, job_id)),
+        creates=True,
+    )
+
+
+def _with_job(command: cmd.DeployVirtualMachine, job_id: UUID) -> cmd.DeployVirtualMachine:
+    return replace(command, job_id=job_id)
+
+
+def candidates(
+    call: Call,
+    zone_id: str,
+    compute: Compute,
+    host_id: str | None,
+    prefer: str | None = None,
+) -> list[Candidate]:
+    """Up, Enabled hosts of the VM's hypervisor in the zone, most free room first."""
+    where = ["h.removed = 0", "h.zone_id = %s", "h.state = 'Up'", "h.resource_state = 'Enabled'"]
+    params: list[Any] = [zone_id]
+    where.append("lower(h.hypervisor) = lower(%s)")
+    params.append(compute.hypervisor)
+    if host_id:
+        where.append("h.id = %s")
+        params.append(host_id)
+    sql = (
+        "SELECT h.id, h.cpu_number * h.cpu_speed AS cpu, h.memory_total AS memory, "
+        "COALESCE(sum(r.cpu_mhz), 0) AS cpu_held, COALESCE(sum(r.memory_mb), 0) AS memory_held "
+        "FROM hosts AS h LEFT JOIN host_reservations AS r ON r.host_id = h.id WHERE "
+        + " AND ".join(where)
+        + " GROUP BY h.id, h.cpu_number, h.cpu_speed, h.memory_total"
+    )
+    with call.read() as cursor:
+        rows = cursor.execute(sql, params).fetchall()
+    rows.sort(key=lambda r: _free_room(r, prefer), reverse=True)
+    return [Candidate(UUID(r["id"]), int(r["cpu"]), int(r["memory"]) // MIB) for r in rows]
+
+
+def _free_room(row: dict[str, Any], prefer: str | None) -> tuple[bool, int, int]:
+    memory = int(row["memory"]) // MIB - int(row["memory_held"])
+    return row["id"] == prefer, memory, int(row["cpu"]) - int(row["cpu_held"])
+
+
+# ---- lifecycle ----------------------------------------------------------------------------
+
+
+def start(call: Call, args: dict[str, Any]) -> Submitted:
+    row = vm_row(call, args["id"])
+    if args["hostid"] and call.caller.role != Role.ROOT_ADMIN:
+        raise PermissionDenied("Parameter hostid can only be specified by a Root Admin")
+    shape = _compute_of(row)
+    hosts = candidates(call, row["zone_id"], shape, args["hostid"], prefer=row["last_host_id"])
+    return hypervisor_job(
+        call,
+        row["id"],
+        "VM.START",
+        f"Starting VM {row['name']}",
+        lambda job_id: cmd.start_vm(
+            call.store, cmd.StartVirtualMachine(UUID(row["id"]), hosts, job_id)
+        ),
+    )
+
+
+def _compute_of(row: dict[str, Any]) -> Compute:
+    return Compute(
+        UUID(row["service_offering_id"]),
+        int(row["cpu_number"]),
+        int(row["cpu_speed"]),
+        int(row["memory"]),
+        bool(row["custom"]),
+        UUID(row["template_id"]),
+        row["hypervisor"],
+        int(row["root_disk_size"]),
+    )
+
+
+def stop(call: Call, args: dict[str, Any]) -> Submitted:
+    row = vm_row(call, args["id"])
+    forced = bool(args["forced"])
+    return hypervisor_job(
+        call,
+        row["id"],
+        "VM.STOP",
+        f"Stopping VM {row['name']}",
+        lambda job_id: cmd.stop_vm(call.store, UUID(row["id"]), job_id, forced=forced),
+    )
+
+
+def reboot(call: Call, args: dict[str, Any]) -> Submitted:
+    row = vm_row(call, args["id"])
+    return hypervisor_job(
+        call,
+        row["id"],
+        "VM.REBOOT",
+        f"Rebooting VM {row['name']}",
+        lambda job_id: cmd.reboot_vm(call.store, UUID(row["id"]), job_id),
+    )
+
+
+def destroy(call: Call, args: dict[str, Any]) -> Submitted:
+    row = vm_row(call, args["id"])
+    expunge = bool(args["expunge"])
+    if expunge and call.caller.role == Role.USER:
+        raise PermissionDenied("Parameter expunge can be passed by Admin only")
+    return hypervisor_job(
+        call,
+        row["id"],
+        "VM.DESTROY",
+        f"Destroying VM {row['name']}",
+        lambda job_id: cmd.destroy_vm(call.store, UUID(row["id"]), job_id, expunge=expunge),
+    )
+
+
+def expunge(call: Call, args: dict[str, Any]) -> Submitted:
+    row = vm_row(call, args["id"])
+    return hypervisor_job(
+        call,
+        row["id"],
+        "VM.EXPUNGE",
+        f"Expunging VM {row['name']}",
+        lambda job_id: cmd.expunge_vm(call.store, UUID(row["id"]), job_id),
+    )
+
+
+def recover(call: Call, args: dict[str, Any]) -> dict[str, Any]:
+    row = vm_row(call, args["id"])
+    call.write(lambda store, _: cmd.recover_vm(store, UUID(row["id"])), None)
+    return _vm(call, row["id"])
+
+
+def update(call: Call, args: dict[str, Any]) -> dict[str, Any]:
+    row = vm_row(call, args["id"])
+    changes: dict[str, Any] = {}
+    for key, field in (("displayname", "display_name"), ("group", "group")):
+        if args[key] is not None:
+            changes[field] = args[key]
+    if args["haenable"] is not None:
+        changes["ha_enabled"] = bool(args["haenable"])
+    if args["ostypeid"]:
+        changes["guest_os_id"] = args["ostypeid"]
+    call.write(cmd.update_vm, cmd.UpdateVirtualMachine(UUID(row["id"]), changes))
+    return _vm(call, row["id"])
+
+
+def _new_compute(call: Call, row: dict[str, Any], args: dict[str, Any]) -> Compute:
+    offering = catalog.offering(call, args["serviceofferingid"], row["domain_path"])
+    return resolve_compute(
+        offering.shape,
+        custom_values(args["details"]),
+        template_id=UUID(row["template_id"]),
+        hypervisor=row["hypervisor"],
+        template_disk_gb=int(row["root_disk_size"]),
+    )
+
+
+def scale(call: Call, args: dict[str, Any]) -> Submitted:
+    row = vm_row(call, args["id"])
+    compute = _new_compute(call, row, args)
+    return hypervisor_job(
+        call,
+        row["id"],
+        "VM.UPGRADE",
+        f"Scaling VM {row['name']}",
+        lambda job_id: cmd.scale_vm(call.store, UUID(row["id"]), compute, job_id),
+    )
+
+
+def change_service(call: Call, args: dict[str, Any]) -> dict[str, Any]:
+    row = vm_row(call, args["id"])
+    compute = _new_compute(call, row, args)
+    call.write(lambda store, _: cmd.change_service(store, UUID(row["id"]), compute), None)
+    return _vm(call, row["id"])
+
+
+# ---- the table ----------------------------------------------------------------------------
+
+ID = (Param("id", P.UUID, required=True),)
+DETAILS = Param("details", P.MAP)
+
+
+def _async(name: str, handler: Any, params: tuple, java: str, text: str) -> ApiCommand:
+    return ApiCommand(
+        name,
+        handler,
+        params,
+        shape="async",
+        is_async=True,
+        java_class=java,
+        description=text,
+    )
+
+
+COMMANDS = (
+    _async(
+        "deployVirtualMachine",
+        deploy,
+        (
+            Param("zoneid", P.UUID, required=True),
+            Param("serviceofferingid", P.UUID, required=True),
+            Param("templateid", P.UUID, required=True),
+            Param("name", P.STRING),
+            Param("displayname", P.STRING),
+            Param("account", P.STRING),
+            Param("domainid", P.UUID),
+            Param("hostid", P.UUID),
+            Param("startvm", P.BOOLEAN, default=True),
+            Param("group", P.STRING),
+            Param("hypervisor", P.STRING),
+            DETAILS,
+        ),
+        f"{USER_PKG}.DeployVMCmd",
+        "Creates and automatically starts a virtual machine",
+    ),
+    _async(
+        "startVirtualMachine",
+        start,
+        (*ID, Param("hostid", P.UUID)),
+        f"{USER_PKG}.StartVMCmd",
+        "Starts a virtual machine",
+    ),
+    _async(
+        "stopVirtualMachine",
+        stop,
+        (*ID, Param("forced", P.BOOLEAN)),
+        f"{USER_PKG}.StopVMCmd",
+        "Stops a virtual machine",
+    ),
+    _async(
+        "rebootVirtualMachine",
+        reboot,
+        ID,
+        f"{USER_PKG}.RebootVMCmd",
+        "Reboots a virtual machine",
+    ),
+    _async(
+        "destroyVirtualMachine",
+        destroy,
+        (*ID, Param("expunge", P.BOOLEAN)),
+        f"{USER_PKG}.DestroyVMCmd",
+        "Destroys a virtual machine",
+    ),
+    _async(
+        "expungeVirtualMachine",
+        expunge,
+        ID,
+        f"{ADMIN_PKG}.ExpungeVMCmd",
+        "Expunges a virtual machine",
+    ),
+    _async(
+        "scaleVirtualMachine",
+        scale,
+        (*ID, Param("serviceofferingid", P.UUID, required=True), DETAILS),
+        f"{USER_PKG}.ScaleVMCmd",
+        "Scales the virtual machine to a new service offering",
+    ),
+    ApiCommand(
+        "recoverVirtualMachine",
+        recover,
+        ID,
+        role=Role.DOMAIN_ADMIN,
+        item_key="virtualmachine",
+        java_class=f"{USER_PKG}.RecoverVMCmd",
+        description="Recovers a virtual machine",
+    ),
+    ApiCommand(
+        "updateVirtualMachine",
+        update,
+        (
+            *ID,
+            Param("displayname", P.STRING),
+            Param("group", P.STRING),
+            Param("haenable", P.BOOLEAN),
+            Param("ostypeid", P.UUID),
+        ),
+        item_key="virtualmachine",
+        java_class=f"{USER_PKG}.UpdateVMCmd",
+        description="Updates properties of a virtual machine",
+    ),
+    ApiCommand(
+        "changeServiceForVirtualMachine",
+        change_service,
+        (*ID, Param("serviceofferingid", P.UUID, required=True), DETAILS),
+        item_key="virtualmachine",
+        java_class=f"{USER_PKG}.UpgradeVMCmd",
+        description="Changes the service offering of a stopped virtual machine",
+    ),
+    ApiCommand(
+        "listVirtualMachines",
+        list_vms,
+        (
+            *OWNER_PARAMS,
+            Param("id", P.UUID),
+            Param("name", P.STRING),
+            Param("state", P.STRING),
+            Param("zoneid", P.UUID),
+            Param("hostid", P.UUID),
+            Param("details", P.LIST, element=P.STRING),
+        ),
+        shape="list",
+        item_key="virtualmachine",
+        java_class=f"{USER_PKG}.ListVMsCmd",
+        description="Lists virtual machines",
+    ),
+)

@@ -1,0 +1,567 @@
+"""VirtualMachine: a guest's lifecycle, the compute shape it was given, and the host work in flight.
+
+Every change a hypervisor must make is first *requested* (an event naming the request, the host,
+its sealed credentials and the job), then confirmed or failed by the adapter's result. Only the
+result of the request in flight counts. The compute shape (offering, CPUs, speed, memory, template,
+hypervisor, root disk) rides on every lifecycle event: usage is computed from these facts alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.errors import InvalidParameter, InvalidState
+from domain.values import Secret
+
+MAX_INT = 2**31 - 1
+MIN_MEMORY_MB = 32
+CUSTOM_FIELDS = ("cpu_number", "cpu_speed", "memory")
+ROOT_DISK_SIZE = "root_disk_size"
+UPDATABLE = frozenset({"display_name", "ha_enabled", "guest_os_id", "group"})
+
+
+class VmState:
+    STOPPED = "Stopped"
+    STARTING = "Starting"
+    RUNNING = "Running"
+    STOPPING = "Stopping"
+    DESTROYED = "Destroyed"
+    EXPUNGING = "Expunging"
+    ERROR = "Error"
+
+
+@dataclass(frozen=True)
+class OfferingShape:
+    """What a compute offering fixes; None leaves that value to whoever deploys."""
+
+    offering_id: UUID
+    cpu_number: int | None
+    cpu_speed: int | None
+    memory: int | None
+
+    @property
+    def custom(self) -> bool:
+        return self.cpu_number is None or self.cpu_speed is None or self.memory is None
+
+
+@dataclass(frozen=True)
+class Compute:
+    """The resolved shape of a VM: what usage bills and what the hypervisor is asked for."""
+
+    offering_id: UUID
+    cpu_number: int
+    cpu_speed: int  # MHz per CPU
+    memory: int  # MiB
+    custom: bool
+    template_id: UUID
+    hypervisor: str
+    root_disk_size: int  # GiB
+
+    @property
+    def cpu_mhz(self) -> int:
+        return self.cpu_number * self.cpu_speed
+
+    def facts(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_facts(cls, facts: Mapping[str, Any]) -> Compute:
+        return cls(**facts)
+
+
+_LABELS = {"cpu_number": "cpu cores", "cpu_speed": "cpu speed", "memory": "memory"}
+_INVALID = {
+    "cpu_number": f"Invalid cpu cores value, specify a value between 1 and {MAX_INT}",
+    "cpu_speed": f"Invalid cpu speed value, specify a value between 1 and {MAX_INT}",
+    "memory": f"Invalid memory value, specify a value between {MIN_MEMORY_MB} and {MAX_INT} MB",
+}
+NEED_CUSTOM_VALUES = (
+    "Need to specify custom parameter values cpu, cpu speed and memory when using custom offering"
+)
+
+
+def _whole(text: str | None, low: int) -> int | None:
+    """A whole number in low..MAX_INT, or None when it is missing or out of range."""
+    try:
+        number = int(str(text))
+    except ValueError:
+        return None
+    return number if low <= number <= MAX_INT else None
+
+
+def resolve_compute(
+    offering: OfferingShape,
+    values: Mapping[str, str],
+    *,
+    template_id: UUID,
+    hypervisor: str,
+    template_disk_gb: int,
+) -> Compute:
+    """The shape a deploy or scale asks for: the offering's fixed values plus custom ones.
+
+    A custom offering needs every value it leaves open; a fixed value may not be overridden.
+    """
+    if offering.custom and not values:
+        raise InvalidParameter(NEED_CUSTOM_VALUES)
+    chosen: dict[str, int] = {}
+    for name in CUSTOM_FIELDS:
+        fixed = getattr(offering, name)
+        if fixed is not None:
+            if name in values:
+                raise InvalidParameter(
+                    f"The {_LABELS[name]} of this offering id:{offering.offering_id} is not "
+                    "customizable. This is predefined in the template."
+                )
+            chosen[name] = fixed
+            continue
+        number = _whole(values.get(name), MIN_MEMORY_MB if name == "memory" else 1)
+        if number is None:
+            raise InvalidParameter(_INVALID[name])
+        chosen[name] = number
+    return Compute(
+        offering.offering_id,
+        chosen["cpu_number"],
+        chosen["cpu_speed"],
+        chosen["memory"],
+        offering.custom,
+        template_id,
+        hypervisor,
+        _root_disk(values, template_disk_gb),
+    )
+
+
+def _root_disk(values: Mapping[str, str], template_disk_gb: int) -> int:
+    if ROOT_DISK_SIZE not in values:
+        return template_disk_gb
+    size = _whole(values[ROOT_DISK_SIZE], 1)
+    if size is None:
+        raise InvalidParameter("Root disk size must be a whole number of GB, at least 1")
+    if size < template_disk_gb:
+        raise InvalidParameter(
+            f"Root disk size {size} GB is smaller than the template's {template_disk_gb} GB"
+        )
+    return size
+
+
+@dataclass(frozen=True)
+class HostAccess:
+    """Where a request goes: the host, how to log in to it (sealed at rest) and its kind."""
+
+    host_id: UUID
+    url: str
+    username: str
+    password: Secret = field(repr=False)
+    hypervisor: str
+
+
+class VirtualMachine(Aggregate):
+    """A guest VM; at most one hypervisor request is in flight, and only its result counts."""
+
+    @event("Deployed")
+    def __init__(
+        self,
+        id: UUID,  # chosen by the caller, so its job can name the VM before it exists
+        name: str,
+        display_name: str,
+        instance_name: str,
+        owner_account_id: UUID,
+        owner_domain_id: UUID,
+        zone_id: UUID,
+        guest_os_id: str,
+        compute: dict[str, Any],
+    ) -> None:
+        if not name:
+            raise InvalidParameter("A virtual machine needs a name")
+        self.name, self.display_name, self.instance_name = name, display_name, instance_name
+        self.account_id, self.domain_id = owner_account_id, owner_domain_id
+        self.zone_id, self.guest_os_id = zone_id, guest_os_id
+        self.compute = Compute.from_facts(compute)
+        self.state = VmState.STOPPED
+        self.host_id: UUID | None = None
+        self.last_host_id: UUID | None = None
+        self.ever_started = False
+        self.ha_enabled = False
+        self.group = ""
+        self.removed = False
+        self.reservation: str | None = None  # room held on host_id while placed there
+        self.pending: str | None = None
+        self.request_id: str | None = None
+        self.job_id: UUID | None = None
+        self.state_before = VmState.STOPPED
+        self.pending_compute: Compute | None = None
+        self.scale_reservation: str | None = None
+
+    # Checks -------------------------------------------------------------------------------
+
+    def _check_idle(self, what: str) -> None:
+        if self.removed:
+            raise InvalidState(f"Virtual machine {self.name} has been expunged")
+        if self.pending is not None:
+            raise InvalidState(
+                f"Virtual machine {self.name} is busy ({self.pending} in progress); try {what} "
+                "again when it is done"
+            )
+
+    def _check_state(self, what: str, *allowed: str) -> None:
+        self._check_idle(what)
+        if self.state not in allowed:
+            raise InvalidState(
+                f"Unable to {what} virtual machine {self.name} in state {self.state}"
+            )
+
+    def is_current(self, request_id: str) -> bool:
+        """Results of an older or already answered request must change nothing."""
+        return not self.removed and request_id == self.request_id
+
+    @property
+    def placed_host(self) -> UUID | None:
+        """The host a new start should prefer: where the VM runs or last ran."""
+        return self.host_id or self.last_host_id
+
+    # Start --------------------------------------------------------------------------------
+
+    def check_startable(self) -> None:
+        self._check_state("start", VmState.STOPPED)
+
+    def request_start(
+        self, request_id: str, job_id: UUID | None, access: HostAccess, reservation: str
+    ) -> None:
+        """Ask `access`'s host to run the VM; `reservation` holds its room there meanwhile."""
+        self.check_startable()
+        self._start_requested(
+            **_request(request_id, job_id, access, self.instance_name),
+            reservation=reservation,
+            compute=self.compute.facts(),
+        )
+
+    @event("StartRequested")
+    def _start_requested(
+        self,
+        request_id: str,
+        job_id: UUID | None,
+        host_id: UUID,
+        url: str,
+        username: str,
+        password: Secret,
+        hypervisor: str,
+        instance_name: str,
+        reservation: str,
+        compute: dict[str, Any],
+    ) -> None:
+        self._pend("start", request_id, job_id, VmState.STARTING)
+        self.host_id, self.reservation = host_id, reservation
+
+    def placement_failed(self, reason: str) -> None:
+        """No host had room: a VM that never ran is left in Error, one that ran stays put."""
+        self._placement_failed(
+            reason=reason, state=self.state if self.ever_started else VmState.ERROR
+        )
+
+    @event("PlacementFailed")
+    def _placement_failed(self, reason: str, state: str) -> None:
+        self.state = state
+
+    # Stop, reboot -------------------------------------------------------------------------
+
+    def request_stop(
+        self, request_id: str, job_id: UUID | None, access: HostAccess, forced: bool
+    ) -> None:
+        self._check_state("stop", VmState.RUNNING)
+        self._stop_requested(
+            **_request(request_id, job_id, access, self.instance_name),
+            forced=forced,
+            compute=self.compute.facts(),
+        )
+
+    @event("StopRequested")
+    def _stop_requested(
+        self,
+        request_id: str,
+        job_id: UUID | None,
+        host_id: UUID,
+        url: str,
+        username: str,
+        password: Secret,
+        hypervisor: str,
+        instance_name: str,
+        forced: bool,
+        compute: dict[str, Any],
+    ) -> None:
+        self._pend("stop", request_id, job_id, VmState.STOPPING)
+
+    def request_reboot(self, request_id: str, job_id: UUID | None, access: HostAccess) -> None:
+        self._check_state("reboot", VmState.RUNNING)
+        self._reboot_requested(
+            **_request(request_id, job_id, access, self.instance_name),
+            compute=self.compute.facts(),
+        )
+
+    @event("RebootRequested")
+    def _reboot_requested(
+        self,
+        request_id: str,
+        job_id: UUID | None,
+        host_id: UUID,
+        url: str,
+        username: str,
+        password: Secret,
+        hypervisor: str,
+        instance_name: str,
+        compute: dict[str, Any],
+    ) -> None:
+        self._pend("reboot", request_id, job_id, VmState.RUNNING)
+
+    # Destroy, expunge, recover ------------------------------------------------------------
+
+    def destroy_target(self, expunge: bool) -> UUID | None:
+        """The host that must act for a destroy, or None when the record alone changes."""
+        if self.state == VmState.RUNNING:
+            return self.host_id
+        if expunge:
+            return self.last_host_id
+        return None
+
+    def destroy(
+        self, request_id: str, job_id: UUID | None, expunge: bool, access: HostAccess | None
+    ) -> bool:
+        """Destroy (and with `expunge` remove) the VM; True when a host must act first."""
+        if self.state == VmState.DESTROYED and expunge:
+            return self.expunge(request_id, job_id, access)
+        self._check_state("destroy", VmState.RUNNING, VmState.STOPPED, VmState.ERROR)
+        if access is None:
+            self._destroyed(request_id=None, compute=self.compute.facts())
+            if expunge:
+                self._expunged(request_id=None, compute=self.compute.facts())
+            return False
+        self._destroy_requested(
+            **_request(request_id, job_id, access, self.instance_name),
+            expunge=expunge,
+            compute=self.compute.facts(),
+        )
+        return True
+
+    @event("DestroyRequested")
+    def _destroy_requested(
+        self,
+        request_id: str,
+        job_id: UUID | None,
+        host_id: UUID,
+        url: str,
+        username: str,
+        password: Secret,
+        hypervisor: str,
+        instance_name: str,
+        expunge: bool,
+        compute: dict[str, Any],
+    ) -> None:
+        # A running VM is stopped on its way out; an expunge shows Expunging until removed.
+        busy = VmState.EXPUNGING if expunge else VmState.STOPPING
+        self._pend("expunge" if expunge else "destroy", request_id, job_id, busy)
+
+    @event("Destroyed")
+    def _destroyed(self, request_id: str | None, compute: dict[str, Any]) -> None:
+        self._settle(VmState.DESTROYED)
+        self._leave_host()
+
+    def check_expungeable(self) -> None:
+        self._check_state("expunge", VmState.DESTROYED)
+
+    def expunge(self, request_id: str, job_id: UUID | None, access: HostAccess | None) -> bool:
+        """Remove a destroyed VM for good; True when its last host must remove it first."""
+        self.check_expungeable()
+        if access is None:
+            self._expunged(request_id=None, compute=self.compute.facts())
+            return False
+        self._destroy_requested(
+            **_request(request_id, job_id, access, self.instance_name),
+            expunge=True,
+            compute=self.compute.facts(),
+        )
+        return True
+
+    @event("Expunged")
+    def _expunged(self, request_id: str | None, compute: dict[str, Any]) -> None:
+        self._settle(VmState.EXPUNGING)
+        self._leave_host()
+        self.last_host_id = None
+        self.removed = True
+
+    def recover(self) -> None:
+        self._check_state("recover", VmState.DESTROYED)
+        self._recovered(compute=self.compute.facts())
+
+    @event("Recovered")
+    def _recovered(self, compute: dict[str, Any]) -> None:
+        self.state = VmState.STOPPED
+
+    # Scale --------------------------------------------------------------------------------
+
+    def check_scalable(self, compute: Compute, *, running_allowed: bool) -> None:
+        allowed = (VmState.STOPPED, VmState.RUNNING) if running_allowed else (VmState.STOPPED,)
+        self._check_idle("scale")
+        if self.state not in allowed:
+            raise InvalidState(
+                f"Unable to upgrade virtual machine {self.name} in state {self.state}; make sure "
+                "the virtual machine is stopped"
+            )
+        if compute == self.compute:
+            raise InvalidParameter(
+                "Not upgrading vm: it already has the requested service offering and values"
+            )
+
+    def change_compute(self, compute: Compute) -> None:
+        """A stopped VM takes a new shape at once; it applies from its next start."""
+        self.check_scalable(compute, running_allowed=False)
+        self._scaled(request_id=None, compute=compute.facts())
+
+    def request_scale(
+        self,
+        request_id: str,
+        job_id: UUID | None,
+        access: HostAccess,
+        compute: Compute,
+        reservation: str,
+    ) -> None:
+        """Ask the host to resize a running VM; `reservation` holds any extra room meanwhile."""
+        self.check_scalable(compute, running_allowed=True)
+        if self.state != VmState.RUNNING:
+            raise InvalidState(f"Virtual machine {self.name} is not running")
+        self._scale_requested(
+            **_request(request_id, job_id, access, self.instance_name),
+            compute=compute.facts(),
+            previous=self.compute.facts(),
+            scale_reservation=reservation,
+        )
+
+    @event("ScaleRequested")
+    def _scale_requested(
+        self,
+        request_id: str,
+        job_id: UUID | None,
+        host_id: UUID,
+        url: str,
+        username: str,
+        password: Secret,
+        hypervisor: str,
+        instance_name: str,
+        compute: dict[str, Any],
+        previous: dict[str, Any],
+        scale_reservation: str,
+    ) -> None:
+        self._pend("scale", request_id, job_id, VmState.RUNNING)
+        self.pending_compute = Compute.from_facts(compute)
+        self.scale_reservation = scale_reservation
+
+    @event("Scaled")
+    def _scaled(self, request_id: str | None, compute: dict[str, Any]) -> None:
+        self.compute = Compute.from_facts(compute)
+        if request_id is not None:
+            self._settle(VmState.RUNNING)
+
+    # Results ------------------------------------------------------------------------------
+
+    def confirm(self, request_id: str) -> None:
+        """The adapter did what the request in flight asked."""
+        facts = self.compute.facts()
+        if self.pending == "start":
+            self._started(request_id=request_id, host_id=self.host_id, compute=facts)
+        elif self.pending == "stop":
+            self._stopped(request_id=request_id, compute=facts)
+        elif self.pending == "reboot":
+            self._rebooted(request_id=request_id, compute=facts)
+        elif self.pending == "destroy":
+            self._destroyed(request_id=request_id, compute=facts)
+        elif self.pending == "expunge":
+            if self.state_before != VmState.DESTROYED:
+                self._destroyed(request_id=request_id, compute=facts)
+            self._expunged(request_id=request_id, compute=facts)
+        elif self.pending == "scale" and self.pending_compute is not None:
+            self._scaled(request_id=request_id, compute=self.pending_compute.facts())
+
+    @event("Started")
+    def _started(self, request_id: str, host_id: UUID | None, compute: dict[str, Any]) -> None:
+        self._settle(VmState.RUNNING)
+        self.ever_started = True
+
+    @event("Stopped")
+    def _stopped(self, request_id: str, compute: dict[str, Any]) -> None:
+        self._settle(VmState.STOPPED)
+        self._leave_host()
+
+    @event("Rebooted")
+    def _rebooted(self, request_id: str, compute: dict[str, Any]) -> None:
+        self._settle(VmState.RUNNING)
+
+    def fail(self, request_id: str, reason: str) -> None:
+        """The adapter could not do it: a first start ends in Error, anything else goes back."""
+        if self.pending == "start":
+            after = VmState.STOPPED if self.ever_started else VmState.ERROR
+            self._start_failed(request_id=request_id, reason=reason, state=after)
+        elif self.pending is not None:
+            self._request_failed(
+                request_id=request_id, action=self.pending, reason=reason, state=self.state_before
+            )
+
+    @event("StartFailed")
+    def _start_failed(self, request_id: str, reason: str, state: str) -> None:
+        self._settle(state)
+        self._leave_host()
+
+    @event("RequestFailed")
+    def _request_failed(self, request_id: str, action: str, reason: str, state: str) -> None:
+        self._settle(state)
+
+    # Other changes ------------------------------------------------------------------------
+
+    def update(self, changes: dict[str, Any]) -> None:
+        if self.removed:
+            raise InvalidState(f"Virtual machine {self.name} has been expunged")
+        if self.state == VmState.DESTROYED:
+            raise InvalidState(f"Unable to update virtual machine {self.name} in state Destroyed")
+        unknown = set(changes) - UPDATABLE
+        if unknown:
+            raise InvalidParameter(f"Cannot update {', '.join(sorted(unknown))} of a VM")
+        if changes:
+            self._updated(changes=dict(changes))
+
+    @event("Updated")
+    def _updated(self, changes: dict[str, Any]) -> None:
+        for key, value in changes.items():
+            setattr(self, key, value)
+
+    # State helpers (run when events are applied) ------------------------------------------
+
+    def _pend(self, action: str, request_id: str, job_id: UUID | None, state: str) -> None:
+        self.pending, self.request_id, self.job_id = action, request_id, job_id
+        self.state_before, self.state = self.state, state
+
+    def _settle(self, state: str) -> None:
+        self.state = state
+        self.pending, self.request_id = None, None
+        self.pending_compute, self.scale_reservation = None, None
+
+    def _leave_host(self) -> None:
+        if self.host_id is not None:
+            self.last_host_id = self.host_id
+        self.host_id, self.reservation = None, None
+
+
+def _request(
+    request_id: str, job_id: UUID | None, access: HostAccess, instance_name: str
+) -> dict[str, Any]:
+    """The fields every hypervisor request records: which request, for which job, where."""
+    return {
+        "request_id": request_id,
+        "job_id": job_id,
+        "host_id": access.host_id,
+        "url": access.url,
+        "username": access.username,
+        "password": access.password,
+        "hypervisor": access.hypervisor,
+        "instance_name": instance_name,
+    }

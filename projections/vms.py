@@ -1,0 +1,207 @@
+"""The virtual machines read model (listVirtualMachines) and the room VMs hold on hosts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.capacity import HostCapacity
+from domain.vm import VirtualMachine, VmState
+from stratus.db import Cursor
+from stratus.projection import Projection, Tables, on
+
+_UPDATED_COLUMNS = {
+    "display_name": "display_name",
+    "ha_enabled": "ha_enable",
+    "guest_os_id": "guest_os_id",
+    "group": "vm_group",
+}
+
+VM: Any = VirtualMachine  # events made by the library's decorator: type checkers cannot see them
+CAPACITY: Any = HostCapacity
+
+
+def _id(e: Any) -> str:
+    return str(e.originator_id)
+
+
+class VirtualMachinesProjection(Projection):
+    """Keeps `virtual_machines`, and `host_capacities` with `host_reservations`."""
+
+    name = "virtual_machines"
+    tables = ("virtual_machines", "host_capacities", "host_reservations")
+
+    @on(VM.Deployed)
+    def deployed(self, e: Any, c: Cursor, t: Tables) -> None:
+        compute = e.compute
+        c.execute(
+            f"INSERT INTO {t.virtual_machines} (id, name, display_name, instance_name, "
+            "account_id, domain_id, zone_id, state, template_id, service_offering_id, "
+            "hypervisor, guest_os_id, cpu_number, cpu_speed, memory, custom, root_disk_size, "
+            "created) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
+            "%s, %s)",
+            (
+                _id(e),
+                e.name,
+                e.display_name,
+                e.instance_name,
+                str(e.owner_account_id),
+                str(e.owner_domain_id),
+                str(e.zone_id),
+                VmState.STOPPED,
+                str(compute["template_id"]),
+                str(compute["offering_id"]),
+                compute["hypervisor"],
+                e.guest_os_id,
+                compute["cpu_number"],
+                compute["cpu_speed"],
+                compute["memory"],
+                int(compute["custom"]),
+                compute["root_disk_size"],
+                e.timestamp.isoformat(),
+            ),
+        )
+
+    def _set(self, c: Cursor, t: Tables, e: Any, **columns: Any) -> None:
+        assignments = ", ".join(f"{name} = %s" for name in columns)
+        c.execute(
+            f"UPDATE {t.virtual_machines} SET {assignments} WHERE id = %s",
+            (*columns.values(), _id(e)),
+        )
+
+    @on(VM.StartRequested)
+    def start_requested(self, e: Any, c: Cursor, t: Tables) -> None:
+        self._set(c, t, e, state=VmState.STARTING, host_id=str(e.host_id), pending_job_id=_job(e))
+
+    @on(VM.StopRequested)
+    def stop_requested(self, e: Any, c: Cursor, t: Tables) -> None:
+        self._set(c, t, e, state=VmState.STOPPING, pending_job_id=_job(e))
+
+    @on(VM.RebootRequested, VM.ScaleRequested)
+    def busy(self, e: Any, c: Cursor, t: Tables) -> None:
+        self._set(c, t, e, pending_job_id=_job(e))
+
+    @on(VM.DestroyRequested)
+    def destroy_requested(self, e: Any, c: Cursor, t: Tables) -> None:
+        state = VmState.EXPUNGING if e.expunge else VmState.STOPPING
+        self._set(c, t, e, state=state, pending_job_id=_job(e))
+
+    @on(VM.Started, VM.Rebooted)
+    def running(self, e: Any, c: Cursor, t: Tables) -> None:
+        self._set(c, t, e, state=VmState.RUNNING, pending_job_id=None, state_reason="")
+
+    @on(VM.Stopped)
+    def stopped(self, e: Any, c: Cursor, t: Tables) -> None:
+        self._off_host(c, t, e, VmState.STOPPED)
+
+    @on(VM.Destroyed)
+    def destroyed(self, e: Any, c: Cursor, t: Tables) -> None:
+        self._off_host(c, t, e, VmState.DESTROYED)
+
+    def _off_host(self, c: Cursor, t: Tables, e: Any, state: str, reason: str = "") -> None:
+        c.execute(
+            f"UPDATE {t.virtual_machines} SET state = %s, state_reason = %s, pending_job_id = "
+            "NULL, last_host_id = COALESCE(host_id, last_host_id), host_id = NULL WHERE id = %s",
+            (state, reason, _id(e)),
+        )
+
+    @on(VM.Expunged)
+    def expunged(self, e: Any, c: Cursor, t: Tables) -> None:
+        c.execute(
+            f"UPDATE {t.virtual_machines} SET state = %s, removed = 1, pending_job_id = NULL, "
+            "host_id = NULL, last_host_id = NULL WHERE id = %s",
+            (VmState.EXPUNGING, _id(e)),
+        )
+
+    @on(VM.Recovered)
+    def recovered(self, e: Any, c: Cursor, t: Tables) -> None:
+        self._set(c, t, e, state=VmState.STOPPED)
+
+    @on(VM.StartFailed)
+    def start_failed(self, e: Any, c: Cursor, t: Tables) -> None:
+        self._off_host(c, t, e, e.state, e.reason)
+
+    @on(VM.RequestFailed)
+    def request_failed(self, e: Any, c: Cursor, t: Tables) -> None:
+        self._set(c, t, e, state=e.state, pending_job_id=None, state_reason=e.reason)
+
+    @on(VM.PlacementFailed)
+    def placement_failed(self, e: Any, c: Cursor, t: Tables) -> None:
+        self._set(c, t, e, state=e.state, state_reason=e.reason)
+
+    @on(VM.Scaled)
+    def scaled(self, e: Any, c: Cursor, t: Tables) -> None:
+        compute = e.compute
+        self._set(
+            c,
+            t,
+            e,
+            service_offering_id=str(compute["offering_id"]),
+            cpu_number=compute["cpu_number"],
+            cpu_speed=compute["cpu_speed"],
+            memory=compute["memory"],
+            custom=int(compute["custom"]),
+            root_disk_size=compute["root_disk_size"],
+            pending_job_id=None,
+        )
+
+    @on(VM.Updated)
+    def updated(self, e: Any, c: Cursor, t: Tables) -> None:
+        columns = {
+            _UPDATED_COLUMNS[key]: int(value) if isinstance(value, bool) else value
+            for key, value in e.changes.items()
+            if key in _UPDATED_COLUMNS
+        }
+        if columns:
+            self._set(c, t, e, **columns)
+
+    # Room held on hosts --------------------------------------------------------------------
+
+    @on(CAPACITY.Opened)
+    def capacity_opened(self, e: Any, c: Cursor, t: Tables) -> None:
+        c.execute(
+            f"INSERT INTO {t.host_capacities} (id, host_id) VALUES (%s, %s) "
+            "ON CONFLICT (id) DO NOTHING",
+            (_id(e), str(e.host_id)),
+        )
+
+    @on(CAPACITY.Reserved)
+    def reserved(self, e: Any, c: Cursor, t: Tables) -> None:
+        c.execute(
+            f"INSERT INTO {t.host_reservations} (host_id, reservation_id, cpu_mhz, memory_mb) "
+            f"SELECT host_id, %s, %s, %s FROM {t.host_capacities} WHERE id = %s",
+            (e.reservation_id, e.cpu_mhz, e.memory_mb, _id(e)),
+        )
+
+    @on(CAPACITY.Released)
+    def released(self, e: Any, c: Cursor, t: Tables) -> None:
+        c.execute(
+            f"DELETE FROM {t.host_reservations} WHERE reservation_id = %s AND host_id = "
+            f"(SELECT host_id FROM {t.host_capacities} WHERE id = %s)",
+            (e.reservation_id, _id(e)),
+        )
+
+
+def _job(e: Any) -> str | None:
+    return str(e.job_id) if e.job_id else None
+
+
+def vm_count_on_host(cursor: Cursor, host_id: str) -> int:
+    """VMs placed on a host (starting, running or stopping there)."""
+    row = cursor.execute(
+        "SELECT count(*) AS n FROM virtual_machines WHERE host_id = %s AND removed = 0",
+        (host_id,),
+    ).fetchone()
+    return int(row["n"]) if row else 0
+
+
+def allocated(cursor: Cursor, host_ids: list[str]) -> dict[str, tuple[int, int]]:
+    """(MHz, MiB) held on each of these hosts by reservations."""
+    if not host_ids:
+        return {}
+    marks = ", ".join(["%s"] * len(host_ids))
+    rows = cursor.execute(
+        "SELECT host_id, sum(cpu_mhz) AS cpu, sum(memory_mb) AS memory FROM host_reservations "
+        f"WHERE host_id IN ({marks}) GROUP BY host_id",
+        host_ids,
+    ).fetchall()
+    return {r["host_id"]: (int(r["cpu"] or 0), int(r["memory"] or 0)) for r in rows}

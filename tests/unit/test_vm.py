@@ -1,0 +1,242 @@
+"""The VirtualMachine aggregate: given its events, when a command or a result arrives, then what."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+
+from domain.errors import InvalidParameter, InvalidState
+from domain.values import Secret
+from domain.vm import (
+    NEED_CUSTOM_VALUES,
+    Compute,
+    HostAccess,
+    OfferingShape,
+    VirtualMachine,
+    VmState,
+    resolve_compute,
+)
+
+TEMPLATE = uuid4()
+FIXED = OfferingShape(uuid4(), 1, 500, 512)
+CUSTOM = OfferingShape(uuid4(), None, None, None)
+
+
+def shape(offering: OfferingShape = FIXED, **values: str) -> Compute:
+    return resolve_compute(
+        offering, values, template_id=TEMPLATE, hypervisor="Simulator", template_disk_gb=10
+    )
+
+
+def access(host_id: UUID | None = None) -> HostAccess:
+    return HostAccess(host_id or uuid4(), "simulator://h1", "root", Secret("pw"), "Simulator")
+
+
+def vm(compute: Compute | None = None) -> VirtualMachine:
+    return VirtualMachine(
+        uuid4(),
+        "web-1",
+        "Web 1",
+        "i-1-web-VM",
+        uuid4(),
+        uuid4(),
+        uuid4(),
+        "",
+        (compute or shape()).facts(),
+    )
+
+
+def running() -> VirtualMachine:
+    machine = vm()
+    machine.request_start("r1", None, access(), "hold-1")
+    machine.confirm("r1")
+    return machine
+
+
+def events(machine: VirtualMachine) -> list[Any]:
+    return list(machine.collect_events())
+
+
+def test_a_custom_offering_takes_every_value_from_the_details() -> None:
+    compute = shape(CUSTOM, cpu_number="2", cpu_speed="1000", memory="1024")
+    assert (compute.cpu_number, compute.cpu_speed, compute.memory, compute.custom) == (
+        2,
+        1000,
+        1024,
+        True,
+    )
+    assert compute.cpu_mhz == 2000 and compute.root_disk_size == 10
+
+
+def test_a_custom_offering_without_details_is_refused_with_cloudstacks_text() -> None:
+    with pytest.raises(InvalidParameter) as refused:
+        shape(CUSTOM)
+    assert refused.value.message == NEED_CUSTOM_VALUES
+
+
+@pytest.mark.parametrize(
+    ("values", "text"),
+    [
+        ({"cpu_speed": "1000", "memory": "1024"}, "Invalid cpu cores value"),
+        ({"cpu_number": "2", "memory": "1024"}, "Invalid cpu speed value"),
+        ({"cpu_number": "2", "cpu_speed": "1000", "memory": "31"}, "Invalid memory value"),
+        ({"cpu_number": "0", "cpu_speed": "1000", "memory": "64"}, "Invalid cpu cores value"),
+        ({"cpu_number": "two", "cpu_speed": "1000", "memory": "64"}, "Invalid cpu cores value"),
+    ],
+)
+def test_missing_or_out_of_range_custom_values_are_refused(values: dict, text: str) -> None:
+    with pytest.raises(InvalidParameter, match=text):
+        shape(CUSTOM, **values)
+
+
+def test_a_fixed_value_cannot_be_overridden() -> None:
+    with pytest.raises(InvalidParameter) as refused:
+        shape(FIXED, cpu_number="4")
+    assert refused.value.message == (
+        f"The cpu cores of this offering id:{FIXED.offering_id} is not customizable. "
+        "This is predefined in the template."
+    )
+
+
+def test_a_root_disk_size_overrides_the_templates_but_never_shrinks_it() -> None:
+    assert shape(FIXED, root_disk_size="20").root_disk_size == 20
+    with pytest.raises(InvalidParameter):
+        shape(FIXED, root_disk_size="5")
+
+
+def test_a_start_is_requested_with_the_host_then_confirmed_by_its_result() -> None:
+    machine = vm()
+    host = access()
+    machine.request_start("r1", None, host, "hold-1")
+    assert (machine.state, machine.host_id, machine.reservation) == (
+        VmState.STARTING,
+        host.host_id,
+        "hold-1",
+    )
+    machine.confirm("r1")
+    assert machine.state == VmState.RUNNING
+    requested, started = events(machine)[1:]
+    assert requested.password == Secret("pw") and requested.compute["cpu_number"] == 1
+    assert started.compute == machine.compute.facts()
+
+
+def test_a_failed_first_start_leaves_the_vm_in_error_and_off_its_host() -> None:
+    machine = vm()
+    machine.request_start("r1", None, access(), "hold-1")
+    machine.fail("r1", "boom")
+    assert (machine.state, machine.host_id, machine.reservation) == (VmState.ERROR, None, None)
+
+
+def test_a_failed_later_start_leaves_the_vm_stopped() -> None:
+    machine = running()
+    machine.request_stop("r2", None, access(machine.host_id), forced=False)
+    machine.confirm("r2")
+    machine.request_start("r3", None, access(), "hold-2")
+    machine.fail("r3", "boom")
+    assert machine.state == VmState.STOPPED
+
+
+def test_a_failed_stop_leaves_the_vm_running_on_its_host() -> None:
+    machine = running()
+    host = machine.host_id
+    machine.request_stop("r2", None, access(host), forced=True)
+    assert machine.state == VmState.STOPPING
+    machine.fail("r2", "refused")
+    assert (machine.state, machine.host_id) == (VmState.RUNNING, host)
+
+
+def test_only_the_result_of_the_request_in_flight_counts() -> None:
+    machine = vm()
+    machine.request_start("r1", None, access(), "hold-1")
+    assert not machine.is_current("old") and machine.is_current("r1")
+    machine.confirm("r1")
+    assert not machine.is_current("r1")
+
+
+def test_a_second_request_is_refused_while_one_is_in_flight() -> None:
+    machine = running()
+    machine.request_reboot("r2", None, access(machine.host_id))
+    with pytest.raises(InvalidState, match="busy"):
+        machine.request_stop("r3", None, access(machine.host_id), forced=False)
+
+
+def test_start_is_refused_when_the_vm_is_destroyed() -> None:
+    machine = vm()
+    machine.destroy("r1", None, False, None)
+    assert machine.state == VmState.DESTROYED
+    with pytest.raises(InvalidState):
+        machine.request_start("r2", None, access(), "hold")
+
+
+def test_a_destroyed_vm_can_be_recovered_then_expunged_after_another_destroy() -> None:
+    machine = vm()
+    machine.destroy("r1", None, False, None)
+    machine.recover()
+    assert machine.state == VmState.STOPPED
+    machine.destroy("r2", None, True, None)
+    assert machine.removed
+    kinds = [type(e).__name__ for e in events(machine)]
+    assert kinds == ["Deployed", "Destroyed", "Recovered", "Destroyed", "Expunged"]
+
+
+def test_destroying_a_running_vm_with_expunge_asks_its_host_then_removes_it() -> None:
+    machine = running()
+    assert machine.destroy("r2", None, True, access(machine.host_id))
+    assert machine.state == VmState.EXPUNGING
+    machine.confirm("r2")
+    assert machine.removed and machine.host_id is None
+    assert [type(e).__name__ for e in events(machine)][-2:] == ["Destroyed", "Expunged"]
+
+
+def test_changing_the_offering_is_allowed_only_when_stopped() -> None:
+    machine = running()
+    with pytest.raises(InvalidState, match="make sure the virtual machine is stopped"):
+        machine.change_compute(shape(CUSTOM, cpu_number="2", cpu_speed="800", memory="1024"))
+
+
+def test_a_stopped_vm_takes_a_new_shape_at_once() -> None:
+    machine = vm()
+    bigger = shape(CUSTOM, cpu_number="2", cpu_speed="800", memory="1024")
+    machine.change_compute(bigger)
+    assert machine.compute == bigger
+    assert events(machine)[-1].compute["memory"] == 1024
+
+
+def test_a_running_vm_keeps_its_shape_until_the_scale_is_confirmed() -> None:
+    machine = running()
+    bigger = shape(CUSTOM, cpu_number="2", cpu_speed="800", memory="1024")
+    machine.request_scale("r2", None, access(machine.host_id), bigger, "extra")
+    assert machine.compute != bigger and machine.scale_reservation == "extra"
+    machine.confirm("r2")
+    assert machine.compute == bigger and machine.scale_reservation is None
+
+
+def test_a_failed_scale_keeps_the_old_shape() -> None:
+    machine = running()
+    old = machine.compute
+    bigger = shape(CUSTOM, cpu_number="2", cpu_speed="800", memory="1024")
+    machine.request_scale("r2", None, access(machine.host_id), bigger, "extra")
+    machine.fail("r2", "no hot-plug")
+    assert (machine.compute, machine.state) == (old, VmState.RUNNING)
+
+
+def test_a_scale_to_the_same_shape_is_refused() -> None:
+    machine = vm()
+    with pytest.raises(InvalidParameter):
+        machine.change_compute(machine.compute)
+
+
+def test_no_room_on_deploy_leaves_a_never_started_vm_in_error() -> None:
+    machine = vm()
+    machine.placement_failed("Unable to create a deployment")
+    assert machine.state == VmState.ERROR
+
+
+def test_only_some_fields_can_be_updated() -> None:
+    machine = vm()
+    machine.update({"display_name": "Web one"})
+    assert machine.display_name == "Web one"
+    with pytest.raises(InvalidParameter):
+        machine.update({"state": "Running"})
