@@ -6,7 +6,9 @@ from typing import Any
 
 from eventsourcing.utils import get_topic
 
+from commands.templates import template_routes
 from domain.host import Host
+from domain.vm import VirtualMachine
 from stratus.messages import DEFAULT_PREFIX, WorkRequest, encode, seal_credentials
 from stratus.outbox import Outgoing, Route
 
@@ -27,4 +29,55 @@ def routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
         return Outgoing(request.subject(prefix), encode(request))
 
     # The library creates Host.ConnectRequested from the decorated method: mypy cannot see it.
-    return {get_topic(Host.ConnectRequested): connect}  # type: ignore[attr-defined]
+    return {
+        get_topic(Host.ConnectRequested): connect,  # type: ignore[attr-defined]
+        **vm_routes(box, prefix),
+        **template_routes(prefix),
+    }
+
+
+def vm_routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
+    """VM requests: each names the VM by its instance name on the host that must act."""
+
+    def outgoing(e: Any, action: str, params: dict[str, Any]) -> Outgoing:
+        request = WorkRequest(
+            request_id=e.request_id,
+            hypervisor=e.hypervisor.lower(),
+            action=action,
+            target_id=str(e.originator_id),
+            params={"host_id": str(e.host_id), "name": e.instance_name, **params},
+            sealed_credentials=seal_credentials(box, e.url, e.username, e.password.reveal()),
+        )
+        return Outgoing(request.subject(prefix), encode(request))
+
+    def start(e: Any) -> Outgoing:
+        compute = e.compute
+        return outgoing(
+            e,
+            "start_vm",
+            {
+                "cpu_number": compute["cpu_number"],
+                "cpu_speed_mhz": compute["cpu_speed"],
+                "memory_mb": compute["memory"],
+                "root_disk_gb": compute["root_disk_size"],
+            },
+        )
+
+    def destroy(e: Any) -> Outgoing:
+        # Without expunge a running VM is only stopped: its disk stays until it is expunged.
+        if e.expunge:
+            return outgoing(e, "destroy_vm", {})
+        return outgoing(e, "stop_vm", {"forced": True})
+
+    def scale(e: Any) -> Outgoing:
+        sizes = {"cpu_number": e.compute["cpu_number"], "memory_mb": e.compute["memory"]}
+        return outgoing(e, "scale_vm", sizes)
+
+    vm: Any = VirtualMachine  # events made by the library's decorator: mypy cannot see them
+    return {
+        get_topic(vm.StartRequested): start,
+        get_topic(vm.StopRequested): lambda e: outgoing(e, "stop_vm", {"forced": e.forced}),
+        get_topic(vm.RebootRequested): lambda e: outgoing(e, "reboot_vm", {}),
+        get_topic(vm.DestroyRequested): destroy,
+        get_topic(vm.ScaleRequested): scale,
+    }

@@ -9,6 +9,9 @@ from projections.events import EventsProjection
 from projections.identity import IdentityProjection
 from projections.infrastructure import AlertsProjection, InfrastructureProjection
 from projections.jobs import JobsProjection
+from projections.offerings import OfferingsProjection
+from projections.templates import TemplatesProjection
+from projections.vms import VirtualMachinesProjection
 from stratus.projection import Projection
 
 
@@ -21,4 +24,7 @@ def build(seal: Callable[[str], str]) -> list[Projection]:
         ConfigurationProjection(),
         InfrastructureProjection(),
         AlertsProjection(),
+        VirtualMachinesProjection(),
+        OfferingsProjection(),
+        TemplatesProjection(),
     ]

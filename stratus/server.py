@@ -23,6 +23,7 @@ import uvicorn
 
 from commands.identity import Bootstrap, bootstrap
 from commands.jobs import fail_interrupted
+from commands.offerings import seed_offerings
 from projections.jobs import pending_job_ids
 from stratus.bus import BusError
 from stratus.bus.factory import make_bus
@@ -55,6 +56,8 @@ def prepare(runtime: Runtime, *, public_url: str) -> None:
     password = secrets.token_urlsafe(18)
     with acting(command="bootstrap"):
         result = bootstrap(runtime.store, Bootstrap(admin_password=password))
+    with acting(command="seed-offerings"):
+        seed_offerings(runtime.store)  # idempotent: defaults that exist (or were deleted) stay
     runtime.runner.catch_up()
     if result.created:
         _write_admin_file(runtime, admin_file, public_url, result.admin_user_id, password)
@@ -144,6 +147,7 @@ async def _adapters_side(runtime: Runtime, bus: Any, stop: asyncio.Event) -> lis
     adapter workers, on the in-process bus."""
     from commands import hosts
     from commands.outbox import routes
+    from commands.results import result_handlers
     from projections.infrastructure import watched_hosts
 
     settings = runtime.settings
@@ -151,7 +155,7 @@ async def _adapters_side(runtime: Runtime, bus: Any, stop: asyncio.Event) -> lis
         runtime.source, runtime.db, bus, routes(runtime.store.box, settings.bus_prefix)
     )
     results = ResultConsumer(
-        runtime.store, bus, hosts.RESULT_HANDLERS, runtime.runner.wake, settings.bus_prefix
+        runtime.store, bus, result_handlers(), runtime.runner.wake, settings.bus_prefix
     )
     await results.start()
 

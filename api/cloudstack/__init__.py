@@ -6,12 +6,16 @@ from __future__ import annotations
 def tables() -> list[tuple]:  # type: ignore[type-arg]
     from api.cloudstack import (
         alerts,
+        audit,
         configuration,
         hosts,
         identity,
         infrastructure,
         jobs,
+        offerings,
         system,
+        templates,
+        vms,
     )
 
     return [
@@ -22,4 +26,8 @@ def tables() -> list[tuple]:  # type: ignore[type-arg]
         infrastructure.COMMANDS,
         hosts.COMMANDS,
         alerts.COMMANDS,
+        audit.COMMANDS,
+        vms.COMMANDS,
+        offerings.COMMANDS,
+        templates.COMMANDS,
     ]
