@@ -15,6 +15,7 @@ from uuid import UUID
 
 from commands import Outcome, change
 from commands.placement import Candidate, Reserve, release, reserve
+from commands.volumes import follow_vm, root_volume
 from domain.capacity import HostCapacity, capacity_id
 from domain.errors import InsufficientCapacity, InvalidState, NotFound
 from domain.host import Host, HostState
@@ -97,20 +98,21 @@ def deploy_vm(store: Any, command: DeployVirtualMachine) -> Outcome:
         command.guest_os_id,
         command.compute.facts(),
     )
+    root = root_volume(vm)  # saved with the VM in whichever outcome follows
     job = _job(store, command.job_id)
     if not command.start:
         if job is not None:
             job.succeed(vm_result(vm.id))
-        return _saved(store, vm, job)
+        return _saved(store, vm, job, root)
     try:
         placed, request = _place(store, vm, command.candidates)
     except InsufficientCapacity as error:
         vm.placement_failed(error.message)
         if job is not None:
             job.fail("InsufficientCapacity", error.message)
-        return _saved(store, vm, job)
+        return _saved(store, vm, job, root)
     try:
-        return _request_start(store, vm, placed, request, command.job_id)
+        return _request_start(store, vm, placed, request, command.job_id, root)
     except BaseException:
         release(store, placed, _reservation(vm.id, request))  # the room held for it comes back
         raise
@@ -133,15 +135,16 @@ def _place(store: Any, vm: VirtualMachine, candidates: Sequence[Candidate]) -> t
 
 
 def _request_start(
-    store: Any, vm: VirtualMachine, host_id: UUID, request: str, job_id: UUID | None
+    store: Any, vm: VirtualMachine, host_id: UUID, request: str, job_id: UUID | None, *also: Any
 ) -> Outcome:
     reservation = _reservation(vm.id, request)
     vm.request_start(request, job_id, host_access(store, host_id), reservation)
-    return _saved(store, vm)
+    return _saved(store, vm, *also)
 
 
 def _saved(store: Any, *aggregates: Any) -> Outcome:
     present = [a for a in aggregates if a is not None]
+    present += follow_vm(store, present)  # an expunged VM takes its ROOT volume with it
     return Outcome(store.last_position(store.save(*present)), present[0].id)
 
 

@@ -12,6 +12,7 @@ from projections.jobs import JobsProjection
 from projections.offerings import OfferingsProjection
 from projections.templates import TemplatesProjection
 from projections.vms import VirtualMachinesProjection
+from projections.volumes import VolumesProjection
 from stratus.projection import Projection
 
 
@@ -27,4 +28,5 @@ def build(seal: Callable[[str], str]) -> list[Projection]:
         VirtualMachinesProjection(),
         OfferingsProjection(),
         TemplatesProjection(),
+        VolumesProjection(),
     ]

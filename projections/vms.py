@@ -25,10 +25,11 @@ def _id(e: Any) -> str:
 
 
 class VirtualMachinesProjection(Projection):
-    """Keeps `virtual_machines`, and `host_capacities` with `host_reservations`."""
+    """Keeps `virtual_machines` with `vm_counts`, and `host_capacities` with
+    `host_reservations`."""
 
     name = "virtual_machines"
-    tables = ("virtual_machines", "host_capacities", "host_reservations")
+    tables = ("virtual_machines", "host_capacities", "host_reservations", "vm_counts")
 
     @on(VM.Deployed)
     def deployed(self, e: Any, c: Cursor, t: Tables) -> None:
@@ -37,8 +38,8 @@ class VirtualMachinesProjection(Projection):
             f"INSERT INTO {t.virtual_machines} (id, name, display_name, instance_name, "
             "account_id, domain_id, zone_id, state, template_id, service_offering_id, "
             "hypervisor, guest_os_id, cpu_number, cpu_speed, memory, custom, root_disk_size, "
-            "created) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
-            "%s, %s)",
+            "created, seq) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
+            f"%s, %s, %s, (SELECT COALESCE(max(seq), 0) + 1 FROM {t.virtual_machines}))",
             (
                 _id(e),
                 e.name,
@@ -59,6 +60,16 @@ class VirtualMachinesProjection(Projection):
                 compute["root_disk_size"],
                 e.timestamp.isoformat(),
             ),
+        )
+
+        self._count(c, t, str(e.owner_account_id), 1)
+
+    def _count(self, c: Cursor, t: Tables, account_id: str, step: int) -> None:
+        table = t.vm_counts
+        c.execute(
+            f"INSERT INTO {table} (account_id, n) VALUES (%s, %s) "
+            f"ON CONFLICT (account_id) DO UPDATE SET n = {table}.n + %s",
+            (account_id, step, step),
         )
 
     def _set(self, c: Cursor, t: Tables, e: Any, **columns: Any) -> None:
@@ -111,6 +122,11 @@ class VirtualMachinesProjection(Projection):
             "host_id = NULL, last_host_id = NULL WHERE id = %s",
             (VmState.EXPUNGING, _id(e)),
         )
+        owner = c.execute(
+            f"SELECT account_id FROM {t.virtual_machines} WHERE id = %s", (_id(e),)
+        ).fetchone()
+        if owner is not None:
+            self._count(c, t, owner["account_id"], -1)
 
     @on(VM.Recovered)
     def recovered(self, e: Any, c: Cursor, t: Tables) -> None:
@@ -190,6 +206,16 @@ def vm_count_on_host(cursor: Cursor, host_id: str) -> int:
     row = cursor.execute(
         "SELECT count(*) AS n FROM virtual_machines WHERE host_id = %s AND removed = 0",
         (host_id,),
+    ).fetchone()
+    return int(row["n"]) if row else 0
+
+
+def vm_count(cursor: Cursor, scope: str, params: list[Any]) -> int:
+    """VMs not expunged of the accounts `scope` (SQL on `a`, the accounts) selects."""
+    row = cursor.execute(
+        "SELECT COALESCE(sum(c.n), 0) AS n FROM vm_counts AS c "
+        f"JOIN accounts AS a ON a.id = c.account_id WHERE {scope}",
+        params,
     ).fetchone()
     return int(row["n"]) if row else 0
 

@@ -37,6 +37,10 @@ def _parser() -> argparse.ArgumentParser:
     from stratus.auditing.cli import add_parser as add_audit_parser
 
     add_audit_parser(commands)
+
+    from stratus.usage.cli import add_parser as add_usage_parser
+
+    add_usage_parser(commands)
     return parser
 
 
@@ -71,6 +75,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         from stratus.auditing.cli import run as run_audit
 
         return run_audit(args, settings)
+    if args.command == "usage":
+        from stratus.usage.cli import run as run_usage
+
+        return run_usage(args, settings)
     if args.verb == "status":
         return tools.status_command(settings)
     return tools.rebuild_command(settings, args.name)

@@ -32,6 +32,7 @@ from stratus.results import HeartbeatMonitor, ResultConsumer
 from stratus.runtime import Runtime, open_runtime
 from stratus.settings import ConfigurationError, Settings, make_bus_options
 from stratus.store.audit import acting, set_process_name
+from stratus.sweeper import make_sweeper
 from stratus.wakeup import CommitListener
 
 log = logging.getLogger(__name__)
@@ -143,8 +144,8 @@ def _commit_listener(runtime: Runtime) -> CommitListener | None:
 
 
 async def _adapters_side(runtime: Runtime, bus: Any, stop: asyncio.Event) -> list[Any]:
-    """The relay, the result consumer and the heartbeat monitor; in the embedded mode also the
-    adapter workers, on the in-process bus."""
+    """The relay, the result consumer, the heartbeat monitor and the stuck-job sweeper; in the
+    embedded mode also the adapter workers, on the in-process bus."""
     from commands import hosts
     from commands.outbox import routes
     from commands.results import result_handlers
@@ -177,7 +178,7 @@ async def _adapters_side(runtime: Runtime, bus: Any, stop: asyncio.Event) -> lis
     runtime.extras["relay"] = relay
     loop = asyncio.get_running_loop()
     runtime.store.commit_listeners.append(lambda: loop.call_soon_threadsafe(relay.wakeup.set))
-    parts = [relay.run(stop), monitor.run(stop)]
+    parts = [relay.run(stop), monitor.run(stop), make_sweeper(runtime).run(stop)]
     if settings.nats_url is None:
         parts.append(_embedded_workers(runtime, bus, stop))
     return [asyncio.create_task(_supervised(part, stop)) for part in parts]

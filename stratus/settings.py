@@ -57,6 +57,7 @@ class Settings:
     heartbeat_interval: float = 10.0
     heartbeat_timeout: float = 35.0
     host_down_timeout: float = 90.0
+    hypervisor_job_timeout: float = 600.0  # a hypervisor job no adapter answered then fails
 
     @property
     def embedded(self) -> bool:
@@ -88,6 +89,7 @@ class Settings:
             heartbeat_interval=_float(env, "STRATUS_HEARTBEAT_INTERVAL", 10.0),
             heartbeat_timeout=_float(env, "STRATUS_HEARTBEAT_TIMEOUT", 35.0),
             host_down_timeout=_float(env, "STRATUS_HOST_DOWN_TIMEOUT", 90.0),
+            hypervisor_job_timeout=_float(env, "STRATUS_HYPERVISOR_JOB_TIMEOUT", 600.0),
         )
 
 

@@ -9,16 +9,25 @@ Host inventory: sockets are NUMA nodes x sockets per node as libvirt reports the
 physical cores in all sockets (threads are not counted), local storage is the capacity of the
 active storage pools. A root disk, when asked for, is a qcow2 volume ``<vm>-root.qcow2`` in the
 first active pool, backed by the template volume of that pool when one is named.
+
+Templates: `download_template` records the image as a volume in the first active pool of the
+image store, a libvirt URI given to the driver (``STRATUS_KVM_IMAGE_STORE``; unbound work carries
+no host). Limitation: the driver does not fetch the URL yet. The URL's ``size_gb`` query states
+the image's virtual size and the volume is created at that size, which is all libvirt's test
+driver can hold; a real deployment needs the fetch (and the checksum check) added here. A test
+driver store keeps its state for one connection only, and hosts do not read the store yet (a
+`start_vm` names no template, so root disks start empty).
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import libvirt
 
@@ -61,9 +70,17 @@ class KvmDriver:
 
     kind = "KVM"
 
-    def __init__(self, *, stop_timeout: float = 60.0, poll_interval: float = 0.5) -> None:
+    def __init__(
+        self,
+        *,
+        stop_timeout: float = 60.0,
+        poll_interval: float = 0.5,
+        image_store: str | None = None,
+    ) -> None:
         self.stop_timeout = stop_timeout  # graceful shutdown, then destroy (as CloudStack does)
         self.poll_interval = poll_interval
+        # The adapter process builds drivers without arguments: its environment names the store.
+        self.image_store = image_store or os.environ.get("STRATUS_KVM_IMAGE_STORE") or None
         self._conn: libvirt.virConnect | None = None
         libvirt.registerErrorHandler(_silence, None)
 
@@ -141,12 +158,7 @@ class KvmDriver:
             domain = self._find(name)
             kib = memory_mb * 1024
             # Configuration first, so the new size survives the next start.
-            if cpu_number > domain.vcpusFlags(_CONFIG | libvirt.VIR_DOMAIN_VCPU_MAXIMUM):
-                domain.setVcpusFlags(cpu_number, _CONFIG | libvirt.VIR_DOMAIN_VCPU_MAXIMUM)
-            domain.setVcpusFlags(cpu_number, _CONFIG)
-            if kib > _config_max_memory_kib(domain):
-                domain.setMemoryFlags(kib, _CONFIG | libvirt.VIR_DOMAIN_MEM_MAXIMUM)
-            domain.setMemoryFlags(kib, _CONFIG)
+            _resize_config(domain, cpu_number, kib)
             if domain.isActive():
                 # Live changes stay within the maximum the VM was started with.
                 domain.setVcpusFlags(cpu_number, _LIVE)
@@ -156,6 +168,35 @@ class KvmDriver:
     def vm_status(self, name: str) -> VmStatus:
         with self._translated(f"reading the status of {name}"):
             return _status(self._find(name))
+
+    def download_template(
+        self, *, url: str, image_format: str, checksum: str, zone_id: str
+    ) -> dict[str, int]:
+        """Record a template as a volume of the image store's pool (see the module docstring)."""
+        if not self.image_store:
+            raise HypervisorError(
+                "KVM templates need an image store: set STRATUS_KVM_IMAGE_STORE to a libvirt URI"
+            )
+        size_gb = _stated_size_gb(url)
+        try:
+            conn = libvirt.open(self.image_store)
+        except libvirt.libvirtError as exc:
+            where = safe_url(self.image_store)
+            raise Unreachable(
+                f"cannot open the image store {where}: {exc.get_error_message()}"
+            ) from None
+        try:
+            with self._translated(f"storing the template {safe_url(url)}"):
+                pool = _local_pool(conn)
+                name = _template_volume_name(url, zone_id)
+                volume = _existing_volume(pool, name) or pool.createXML(
+                    _template_xml(name, size_gb, image_format), 0
+                )
+                _type, capacity, allocation = volume.info()
+                return {"size": capacity, "physical_size": allocation}
+        finally:
+            with contextlib.suppress(libvirt.libvirtError):
+                conn.close()
 
     def close(self) -> None:
         conn, self._conn = self._conn, None
@@ -273,6 +314,16 @@ def _status(domain: Any) -> VmStatus:
     return VmStatus(domain.name(), _STATES.get(state, "Stopped"), vcpus, memory_kib // 1024)
 
 
+def _resize_config(domain: Any, cpu_number: int, kib: int) -> None:
+    """The persistent definition takes the size, its maxima raised first when needed."""
+    if cpu_number > domain.vcpusFlags(_CONFIG | libvirt.VIR_DOMAIN_VCPU_MAXIMUM):
+        domain.setVcpusFlags(cpu_number, _CONFIG | libvirt.VIR_DOMAIN_VCPU_MAXIMUM)
+    domain.setVcpusFlags(cpu_number, _CONFIG)
+    if kib > _config_max_memory_kib(domain):
+        domain.setMemoryFlags(kib, _CONFIG | libvirt.VIR_DOMAIN_MEM_MAXIMUM)
+    domain.setMemoryFlags(kib, _CONFIG)
+
+
 def _config_max_memory_kib(domain: Any) -> int:
     inactive = ET.fromstring(domain.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
     element = inactive.find("memory")
@@ -329,3 +380,39 @@ def _attach(devices: ET.Element, path: str) -> None:
     ET.SubElement(disk, "driver", name="qemu", type="qcow2")
     ET.SubElement(disk, "source", file=path)
     ET.SubElement(disk, "target", dev="vda", bus="virtio")
+
+
+def _stated_size_gb(url: str) -> int:
+    """The image size the URL states (``size_gb``); the driver does not fetch to learn it."""
+    values = parse_qs(urlsplit(url).query).get("size_gb")
+    try:
+        size = int(values[-1]) if values else 0
+    except ValueError:
+        size = 0
+    if size <= 0:
+        raise HypervisorError(
+            f"cannot store {safe_url(url)}: the KVM driver does not download images yet, "
+            "so the URL must state the image size as size_gb=N"
+        )
+    return size
+
+
+def _template_volume_name(url: str, zone_id: str) -> str:
+    file_name = urlsplit(url).path.rsplit("/", 1)[-1] or "template"
+    return f"template-{zone_id}-{file_name}"
+
+
+def _existing_volume(pool: Any, name: str) -> Any:
+    try:
+        return pool.storageVolLookupByName(name)
+    except libvirt.libvirtError:
+        return None
+
+
+def _template_xml(name: str, size_gb: int, image_format: str) -> str:
+    volume = ET.Element("volume")
+    ET.SubElement(volume, "name").text = name
+    ET.SubElement(volume, "capacity", unit="GiB").text = str(size_gb)
+    target = ET.SubElement(volume, "target")
+    ET.SubElement(target, "format", type=image_format.lower())
+    return ET.tostring(volume, encoding="unicode")

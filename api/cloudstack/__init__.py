@@ -15,7 +15,9 @@ def tables() -> list[tuple]:  # type: ignore[type-arg]
         offerings,
         system,
         templates,
+        usage,
         vms,
+        volumes,
     )
 
     return [
@@ -30,4 +32,6 @@ def tables() -> list[tuple]:  # type: ignore[type-arg]
         vms.COMMANDS,
         offerings.COMMANDS,
         templates.COMMANDS,
+        volumes.COMMANDS,
+        usage.COMMANDS,
     ]

@@ -34,6 +34,7 @@ from commands.jobs import SubmitJob, fail_job, submit_job
 from commands.placement import Candidate
 from domain.errors import DomainError, InvalidParameter, PermissionDenied
 from domain.vm import Compute, resolve_compute
+from projections.vms import vm_count
 
 P = ParamType
 USER_PKG = "org.apache.cloudstack.api.command.user.vm"
@@ -182,7 +183,8 @@ def list_vms(call: Call, args: dict[str, Any]) -> Listing:
         if args.get(key):
             where.append(f"(v.{column} LIKE %s OR v.display_name LIKE %s)")
             params += [f"%{args[key]}%"] * 2
-    rows, count = _page(call, " WHERE " + " AND ".join(where), params, args)
+    only_scope = scope if len(where) == 2 else None  # then the per-account counters answer
+    rows, count = _page(call, " WHERE " + " AND ".join(where), params, args, only_scope)
     return Listing(render_vms(call, rows, minimal=_minimal(args["details"])), count)
 
 
@@ -197,15 +199,25 @@ def _minimal(details: list[str] | None) -> bool:
     return "min" in wanted and "all" not in wanted
 
 
+_NEEDS_ACCOUNTS = re.compile(r"\ba\.")
+
+
 def _page(
-    call: Call, where: str, params: list[Any], args: dict[str, Any]
+    call: Call, where: str, params: list[Any], args: dict[str, Any], only_scope: Any = None
 ) -> tuple[list[dict[str, Any]], int]:
-    sql = _SELECT + where
+    """Count and page on the narrow (removed, seq) index alone, then read only the page's rows:
+    with a deep OFFSET, reading whole rows (and accounts) for every skipped VM dominated."""
+    source = " FROM virtual_machines AS v"
+    if _NEEDS_ACCOUNTS.search(where):
+        source += " JOIN accounts AS a ON a.id = v.account_id"
+    keys = f"SELECT v.seq{source}{where} ORDER BY v.seq"
+    page = f"{_SELECT} JOIN ({keys}{limit_sql(args['paging'])}) AS p ON p.seq = v.seq"
     with call.read() as cursor:
-        count = cursor.execute(f"SELECT count(*) AS n FROM ({sql}) AS q", params).fetchone()["n"]
-        rows = cursor.execute(
-            sql + " ORDER BY v.created, v.id" + limit_sql(args["paging"]), params
-        ).fetchall()
+        if only_scope is not None:
+            count = vm_count(cursor, only_scope.clause, list(only_scope.params))
+        else:
+            count = cursor.execute(f"SELECT count(*) AS n{source}{where}", params).fetchone()["n"]
+        rows = cursor.execute(page + " ORDER BY p.seq", params).fetchall()
     return [dict(r) for r in rows], int(count)
 
 

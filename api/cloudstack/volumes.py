@@ -1,0 +1,352 @@
+"""Volumes: createVolume, attach/detach/resize as management-side jobs, deleteVolume, listVolumes.
+
+Attaching and detaching are recorded on the management side only; no hypervisor is asked yet.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID, uuid4
+
+from api.access import check_reach, list_scope
+from api.cloudstack import infrastructure as places
+from api.cloudstack.common import OWNER_PARAMS, limit_sql, resolve_owner_filters
+from api.cloudstack.jobs import RENDERERS, run_async
+from api.cloudstack.vms import _owner, vm_row
+from api.dispatch import ApiCommand, Call, Listing, Submitted
+from api.envelope import format_stored_date
+from api.params import Param, ParamType, not_found
+from commands import volumes as cmd
+from domain.errors import InvalidParameter, PermissionDenied
+from projections.volumes import device_ids_on_vm
+
+P = ParamType
+PKG = "org.apache.cloudstack.api.command.user.volume"
+GIB = 1024**3
+
+_SELECT = (
+    "SELECT v.*, a.name AS account_name, a.domain_name AS domain_name, "
+    "a.domain_path AS domain_path, m.name AS vm_name, m.display_name AS vm_display_name, "
+    "m.state AS vm_state FROM volumes AS v JOIN accounts AS a ON a.id = v.account_id "
+    "LEFT JOIN virtual_machines AS m ON m.id = v.vm_id"
+)
+
+
+# ---- reading ---------------------------------------------------------------------------
+
+
+def volume_row(call: Call, volume_id: str, *, removed: bool = False) -> dict[str, Any]:
+    """A volume the caller may act on: 431 when there is none, 531 when it is someone else's."""
+    gone = "" if removed else " AND v.removed = 0"
+    with call.read() as cursor:
+        row = cursor.execute(_SELECT + " WHERE v.id = %s" + gone, (volume_id,)).fetchone()
+    if row is None:
+        raise not_found("id", volume_id)
+    check_reach(
+        call.caller,
+        account_id=row["account_id"],
+        domain_path=row["domain_path"],
+        what="the volume",
+    )
+    return dict(row)
+
+
+def _offering_names(call: Call, ids: set[str]) -> dict[str, tuple[str, str, str]]:
+    """(name, display text, storage type) of disk offerings, and of the compute offerings
+    that ROOT volumes name."""
+    if not ids:
+        return {}
+    marks = ", ".join(["%s"] * len(ids))
+    found: dict[str, tuple[str, str, str]] = {}
+    with call.read() as cursor:
+        for table in ("service_offerings", "disk_offerings"):
+            rows = cursor.execute(
+                f"SELECT id, name, display_text, storage_type FROM {table} WHERE id IN ({marks})",
+                list(ids),
+            ).fetchall()
+            found.update({r["id"]: (r["name"], r["display_text"], r["storage_type"]) for r in rows})
+    return found
+
+
+def render_volumes(call: Call, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    zones = places._names(call, "zones", {r["zone_id"] for r in rows})
+    offerings = _offering_names(
+        call, {r["disk_offering_id"] for r in rows if r["disk_offering_id"]}
+    )
+    return [_render(row, zones, offerings) for row in rows]
+
+
+def _render(
+    row: dict[str, Any], zones: dict[str, str], offerings: dict[str, tuple[str, str, str]]
+) -> dict[str, Any]:
+    offering = offerings.get(row["disk_offering_id"] or "", ("", "", "shared"))
+    body: dict[str, Any] = {
+        "id": row["id"],
+        "name": row["name"],
+        "zoneid": row["zone_id"],
+        "zonename": zones.get(row["zone_id"], ""),
+        "type": row["kind"],
+        "size": int(row["size_gb"]) * GIB,
+        "created": format_stored_date(row["created"]),
+        "state": row["state"],
+        "account": row["account_name"],
+        "domainid": row["domain_id"],
+        "domain": row["domain_name"],
+        "storagetype": offering[2],
+        "destroyed": bool(row["removed"]),
+        "isextractable": row["kind"] == "DATADISK",
+        "displayvolume": True,
+        "tags": [],
+    }
+    if row["disk_offering_id"]:
+        body.update(
+            diskofferingid=row["disk_offering_id"],
+            diskofferingname=offering[0],
+            diskofferingdisplaytext=offering[1],
+        )
+    if row["template_id"]:
+        body["templateid"] = row["template_id"]
+    if row["vm_id"]:
+        body.update(
+            virtualmachineid=row["vm_id"],
+            vmname=row["vm_name"] or "",
+            vmdisplayname=row["vm_display_name"] or "",
+            vmstate=row["vm_state"] or "",
+            deviceid=int(row["device_id"]),
+            attached=format_stored_date(row["attached"]),
+        )
+    return body
+
+
+def _volume(call: Call, volume_id: str) -> dict[str, Any]:
+    return render_volumes(call, [volume_row(call, volume_id, removed=True)])[0]
+
+
+RENDERERS["volume"] = lambda call, i: ("volume", _volume(call, i))
+
+
+def _result(volume_id: str) -> dict[str, Any]:
+    return {"object": "volume", "id": volume_id}
+
+
+_FILTERS = (
+    ("id", "v.id"),
+    ("virtualmachineid", "v.vm_id"),
+    ("type", "v.kind"),
+    ("zoneid", "v.zone_id"),
+)
+
+
+def list_volumes(call: Call, args: dict[str, Any]) -> Listing:
+    scope = list_scope(
+        call.caller, prefix="a.", account_column="id", **resolve_owner_filters(call, args)
+    )
+    where, params = ["v.removed = 0", scope.clause], list(scope.params)
+    for key, column in _FILTERS:
+        if args[key]:
+            where.append(f"{column} = %s")
+            params.append(args[key].upper() if key == "type" else args[key])
+    for key in ("name", "keyword"):
+        if args.get(key):
+            where.append("v.name LIKE %s")
+            params.append(f"%{args[key]}%")
+    sql = _SELECT + " WHERE " + " AND ".join(where)
+    with call.read() as cursor:
+        count = cursor.execute(f"SELECT count(*) AS n FROM ({sql}) AS q", params).fetchone()["n"]
+        rows = cursor.execute(
+            sql + " ORDER BY v.created, v.id" + limit_sql(args["paging"]), params
+        ).fetchall()
+    return Listing(render_volumes(call, [dict(r) for r in rows]), int(count))
+
+
+# ---- commands ----------------------------------------------------------------------------
+
+
+def _disk_offering(call: Call, offering_id: str, domain_path: str) -> dict[str, Any]:
+    with call.read() as cursor:
+        row = cursor.execute(
+            "SELECT * FROM disk_offerings WHERE id = %s AND removed = 0", (offering_id,)
+        ).fetchone()
+    if row is None:
+        raise not_found("diskofferingid", offering_id)
+    if not domain_path.startswith(row["domain_path"] or ""):
+        raise PermissionDenied(f"Disk offering {row['name']} is not available in this domain")
+    return dict(row)
+
+
+def _size(offering: dict[str, Any], size: int | None) -> int:
+    """A custom offering takes the size asked for; a fixed one its own."""
+    if not offering["customized"]:
+        return int(offering["disk_size"])
+    if size is None:
+        raise InvalidParameter(
+            f"Disk offering {offering['name']} is customized: specify the size in GB"
+        )
+    return size
+
+
+def create(call: Call, args: dict[str, Any]) -> Submitted:
+    zone = places._row(call, "zones", args["zoneid"], "zone")
+    account_id, domain_id, domain_path = _owner(call, args)
+    offering = _disk_offering(call, args["diskofferingid"], domain_path)
+    volume_id = uuid4()
+    command = cmd.CreateVolume(
+        volume_id,
+        args["name"] or f"DATA-{volume_id.hex[:12]}",
+        UUID(account_id),
+        UUID(domain_id),
+        UUID(zone["id"]),
+        _size(offering, args["size"]),
+        UUID(offering["id"]),
+    )
+
+    def work() -> dict[str, Any]:
+        cmd.create_volume(call.store, command)
+        return _result(str(volume_id))
+
+    return _job(call, volume_id, "VOLUME.CREATE", f"Creating volume {command.name}", work, True)
+
+
+def _job(
+    call: Call, volume_id: UUID, event: str, text: str, work: Any, creates: bool = False
+) -> Submitted:
+    return run_async(
+        call,
+        instance_type="Volume",
+        instance_id=volume_id,
+        event_type=event,
+        description=text,
+        work=work,
+        creates=creates,
+    )
+
+
+def attach(call: Call, args: dict[str, Any]) -> Submitted:
+    row = volume_row(call, args["id"])
+    vm = vm_row(call, args["virtualmachineid"])
+
+    def work() -> dict[str, Any]:
+        with call.read() as cursor:
+            used = device_ids_on_vm(cursor, vm["id"])
+        attach = cmd.AttachVolume(UUID(row["id"]), UUID(vm["id"]), used, args["deviceid"])
+        cmd.attach_volume(call.store, attach)
+        return _result(row["id"])
+
+    return _job(call, UUID(row["id"]), "VOLUME.ATTACH", f"Attaching volume {row['name']}", work)
+
+
+def detach(call: Call, args: dict[str, Any]) -> Submitted:
+    row = volume_row(call, args["id"])
+
+    def work() -> dict[str, Any]:
+        cmd.detach_volume(call.store, UUID(row["id"]))
+        return _result(row["id"])
+
+    return _job(call, UUID(row["id"]), "VOLUME.DETACH", f"Detaching volume {row['name']}", work)
+
+
+def resize(call: Call, args: dict[str, Any]) -> Submitted:
+    row = volume_row(call, args["id"])
+    offering_id = args["diskofferingid"] or row["disk_offering_id"]
+    if offering_id is None:
+        raise InvalidParameter("Specify a disk offering or a size to resize to")
+    offering = _disk_offering(call, offering_id, row["domain_path"])
+    size = _size(offering, args["size"])
+    command = cmd.ResizeVolume(UUID(row["id"]), size, UUID(offering["id"]), bool(args["shrinkok"]))
+
+    def work() -> dict[str, Any]:
+        cmd.resize_volume(call.store, command)
+        return _result(row["id"])
+
+    return _job(call, UUID(row["id"]), "VOLUME.RESIZE", f"Resizing volume {row['name']}", work)
+
+
+def delete(call: Call, args: dict[str, Any]) -> None:
+    row = volume_row(call, args["id"])
+    call.write(cmd.delete_volume, UUID(row["id"]))
+
+
+# ---- the table ---------------------------------------------------------------------------
+
+ID = Param("id", P.UUID, required=True)
+
+
+def _async(name: str, handler: Any, params: tuple, java: str, text: str) -> ApiCommand:
+    return ApiCommand(
+        name,
+        handler,
+        params,
+        shape="async",
+        is_async=True,
+        item_key="volume",
+        java_class=f"{PKG}.{java}",
+        description=text,
+    )
+
+
+COMMANDS = (
+    _async(
+        "createVolume",
+        create,
+        (
+            Param("name", P.STRING),
+            Param("zoneid", P.UUID, required=True),
+            Param("diskofferingid", P.UUID, required=True),
+            Param("size", P.LONG),
+            Param("account", P.STRING),
+            Param("domainid", P.UUID),
+        ),
+        "CreateVolumeCmd",
+        "Creates a disk volume from a disk offering",
+    ),
+    _async(
+        "attachVolume",
+        attach,
+        (ID, Param("virtualmachineid", P.UUID, required=True), Param("deviceid", P.LONG)),
+        "AttachVolumeCmd",
+        "Attaches a disk volume to a virtual machine",
+    ),
+    _async(
+        "detachVolume",
+        detach,
+        (ID,),
+        "DetachVolumeCmd",
+        "Detaches a disk volume from a virtual machine",
+    ),
+    _async(
+        "resizeVolume",
+        resize,
+        (
+            ID,
+            Param("diskofferingid", P.UUID),
+            Param("size", P.LONG),
+            Param("shrinkok", P.BOOLEAN, default=False),
+        ),
+        "ResizeVolumeCmd",
+        "Resizes a volume",
+    ),
+    ApiCommand(
+        "deleteVolume",
+        delete,
+        (ID,),
+        shape="success",
+        java_class=f"{PKG}.DeleteVolumeCmd",
+        description="Deletes a detached disk volume",
+    ),
+    ApiCommand(
+        "listVolumes",
+        list_volumes,
+        (
+            *OWNER_PARAMS,
+            Param("id", P.UUID),
+            Param("name", P.STRING),
+            Param("virtualmachineid", P.UUID),
+            Param("type", P.STRING),
+            Param("zoneid", P.UUID),
+        ),
+        shape="list",
+        item_key="volume",
+        java_class=f"{PKG}.ListVolumesCmd",
+        description="Lists all volumes",
+    ),
+)

@@ -1,0 +1,137 @@
+"""Commands on volumes, and the ROOT volume that is made and removed with its VM."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from commands import Outcome, change
+from domain.errors import InvalidParameter, NotFound
+from domain.vm import VirtualMachine
+from domain.volume import (
+    RESERVED_DEVICE_ID,
+    Volume,
+    VolumeType,
+    next_device_id,
+    root_volume_id,
+)
+
+
+def root_volume(vm: VirtualMachine) -> Volume:
+    """The ROOT disk a newly deployed VM gets: its template's size, or the size asked for."""
+    compute = vm.compute
+    return Volume(
+        root_volume_id(vm.id),
+        f"ROOT-{vm.instance_name}",
+        VolumeType.ROOT,
+        vm.account_id,
+        vm.domain_id,
+        vm.zone_id,
+        compute.root_disk_size,
+        compute.offering_id,
+        compute.template_id,
+        vm.id,
+    )
+
+
+def follow_vm(store: Any, aggregates: Sequence[Any]) -> list[Volume]:
+    """The ROOT volume to save beside an expunged VM (VMs older than volumes have none)."""
+    vm = aggregates[0] if aggregates else None
+    if not isinstance(vm, VirtualMachine) or not vm.removed:
+        return []
+    try:
+        root: Volume = store.get(Volume, root_volume_id(vm.id), what="volume")
+    except NotFound:
+        return []
+    if root.removed:
+        return []
+    root.destroy_with_vm()
+    return [root]
+
+
+@dataclass(frozen=True)
+class CreateVolume:
+    volume_id: UUID
+    name: str
+    account_id: UUID
+    domain_id: UUID
+    zone_id: UUID
+    size_gb: int
+    disk_offering_id: UUID
+
+
+def create_volume(store: Any, command: CreateVolume) -> Outcome:
+    volume = Volume(
+        command.volume_id,
+        command.name,
+        VolumeType.DATADISK,
+        command.account_id,
+        command.domain_id,
+        command.zone_id,
+        command.size_gb,
+        command.disk_offering_id,
+        None,
+        None,
+    )
+    return Outcome(store.last_position(store.save(volume)), volume.id)
+
+
+@dataclass(frozen=True)
+class AttachVolume:
+    volume_id: UUID
+    vm_id: UUID
+    used_device_ids: frozenset[int] = frozenset()
+    device_id: int | None = None  # a slot the caller chose; the next free one otherwise
+
+
+def attach_volume(store: Any, command: AttachVolume) -> Outcome:
+    """Attach to a Running or Stopped VM of the same zone and account, in the next free slot."""
+
+    def attempt() -> Outcome:
+        vm = store.get(VirtualMachine, command.vm_id, what="virtual machine")
+        volume = store.get(Volume, command.volume_id, what="volume")
+        facts = {"zone_id": vm.zone_id, "account_id": vm.account_id, "state": vm.state}
+        if vm.removed:
+            facts["state"] = "Expunged"
+        volume.attach(vm.id, facts, _slot(command))
+        return Outcome(store.last_position(store.save(volume)), volume.id)
+
+    result: Outcome = store.run(attempt)
+    return result
+
+
+def _slot(command: AttachVolume) -> int:
+    chosen = command.device_id
+    if chosen is None:
+        return next_device_id(set(command.used_device_ids))
+    if chosen in command.used_device_ids or chosen in (0, RESERVED_DEVICE_ID) or chosen < 0:
+        raise InvalidParameter(f"Device id {chosen} is taken or reserved on this VM")
+    return chosen
+
+
+def detach_volume(store: Any, volume_id: UUID) -> Outcome:
+    return change(store, Volume, volume_id, Volume.detach, what="volume")
+
+
+@dataclass(frozen=True)
+class ResizeVolume:
+    volume_id: UUID
+    size_gb: int
+    disk_offering_id: UUID | None
+    shrink_ok: bool = False
+
+
+def resize_volume(store: Any, command: ResizeVolume) -> Outcome:
+    return change(
+        store,
+        Volume,
+        command.volume_id,
+        lambda v: v.resize(command.size_gb, command.disk_offering_id, shrink_ok=command.shrink_ok),
+        what="volume",
+    )
+
+
+def delete_volume(store: Any, volume_id: UUID) -> Outcome:
+    return change(store, Volume, volume_id, Volume.delete, what="volume")

@@ -1,0 +1,89 @@
+"""The volumes read model (listVolumes) and the device slots data disks take on their VMs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.volume import Volume
+from stratus.db import Cursor
+from stratus.projection import Projection, Tables, on
+
+VOLUME: Any = Volume  # events made by the library's decorator: type checkers cannot see them
+
+
+def _id(e: Any) -> str:
+    return str(e.originator_id)
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+class VolumesProjection(Projection):
+    """Keeps `volumes`."""
+
+    name = "volumes"
+    tables = ("volumes",)
+
+    @on(VOLUME.Created)
+    def created(self, e: Any, c: Cursor, t: Tables) -> None:
+        attached = e.vm_id is not None
+        c.execute(
+            f"INSERT INTO {t.volumes} (id, name, kind, account_id, domain_id, zone_id, vm_id, "
+            "device_id, size_gb, disk_offering_id, template_id, state, created, attached) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (
+                _id(e),
+                e.name,
+                e.kind,
+                str(e.owner_account_id),
+                str(e.owner_domain_id),
+                str(e.zone_id),
+                _text(e.vm_id),
+                0 if attached else None,
+                e.size_gb,
+                _text(e.disk_offering_id),
+                _text(e.template_id),
+                "Ready" if attached else "Allocated",
+                e.timestamp.isoformat(),
+                e.timestamp.isoformat() if attached else None,
+            ),
+        )
+
+    def _set(self, c: Cursor, t: Tables, e: Any, **columns: Any) -> None:
+        assignments = ", ".join(f"{name} = %s" for name in columns)
+        c.execute(
+            f"UPDATE {t.volumes} SET {assignments} WHERE id = %s", (*columns.values(), _id(e))
+        )
+
+    @on(VOLUME.Attached)
+    def attached(self, e: Any, c: Cursor, t: Tables) -> None:
+        self._set(
+            c,
+            t,
+            e,
+            vm_id=str(e.vm_id),
+            device_id=e.device_id,
+            state="Ready",
+            attached=e.timestamp.isoformat(),
+        )
+
+    @on(VOLUME.Detached)
+    def detached(self, e: Any, c: Cursor, t: Tables) -> None:
+        self._set(c, t, e, vm_id=None, device_id=None, attached=None)
+
+    @on(VOLUME.Resized)
+    def resized(self, e: Any, c: Cursor, t: Tables) -> None:
+        self._set(c, t, e, size_gb=e.size_gb, disk_offering_id=_text(e.disk_offering_id))
+
+    @on(VOLUME.Destroyed)
+    def destroyed(self, e: Any, c: Cursor, t: Tables) -> None:
+        self._set(c, t, e, removed=1, vm_id=None, device_id=None)
+
+
+def device_ids_on_vm(cursor: Cursor, vm_id: str) -> frozenset[int]:
+    """Device slots the volumes attached to a VM occupy."""
+    rows = cursor.execute(
+        "SELECT device_id FROM volumes WHERE vm_id = %s AND removed = 0", (vm_id,)
+    ).fetchall()
+    return frozenset(int(r["device_id"]) for r in rows if r["device_id"] is not None)

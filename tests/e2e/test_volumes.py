@@ -1,0 +1,113 @@
+"""Volumes through the `cs` client: the ROOT disk made with a VM, data disks made, attached,
+resized, detached and deleted."""
+
+from __future__ import annotations
+
+import pytest
+from cs import CloudStack, CloudStackApiException
+
+from tests.e2e.factories import make_tenant
+from tests.e2e.test_vms import _deploy, _host, _place
+
+GIB = 1024**3
+
+
+def _disk_offering(admin: CloudStack, name: str) -> dict:
+    offerings = admin.listDiskOfferings()["diskoffering"]
+    return next(o for o in offerings if o["name"] == name)
+
+
+def _volumes(client: CloudStack, **filters) -> list[dict]:
+    return client.listVolumes(**filters).get("volume", [])
+
+
+def test_a_deployed_vm_has_a_root_volume_that_goes_when_it_is_expunged(server) -> None:
+    admin = server.client()
+    place = _place(admin)
+    _host(admin, place, "h1")
+    vm = _deploy(admin, place, place.small, **{"details[0].rootdisksize": "8"})
+    (root,) = _volumes(admin, virtualmachineid=vm["id"])
+    assert (root["type"], root["size"], root["state"], root["deviceid"]) == (
+        "ROOT",
+        8 * GIB,
+        "Ready",
+        0,
+    )
+    assert (root["vmname"], root["vmstate"], root["zoneid"]) == (
+        vm["name"],
+        "Running",
+        place.zone,
+    )
+    assert root["diskofferingid"] == place.small["id"]
+    assert root["templateid"] == place.template
+    other = _deploy(admin, place, place.small)
+    admin.destroyVirtualMachine(id=vm["id"], expunge="true", fetch_result=True)
+    assert _volumes(admin, id=root["id"]) == []
+    listed = admin.listVirtualMachines()
+    assert (listed["count"], listed["virtualmachine"][0]["id"]) == (1, other["id"])
+
+
+def test_a_data_disk_is_created_attached_resized_detached_and_deleted(server) -> None:
+    admin = server.client()
+    place = _place(admin)
+    _host(admin, place, "h1")
+    vm = _deploy(admin, place, place.small)
+    custom = _disk_offering(admin, "Custom")
+    made = admin.createVolume(
+        name="data-1", zoneid=place.zone, diskofferingid=custom["id"], size=10, fetch_result=True
+    )["volume"]
+    assert (made["type"], made["size"], made["state"]) == ("DATADISK", 10 * GIB, "Allocated")
+    assert "virtualmachineid" not in made
+    attached = admin.attachVolume(id=made["id"], virtualmachineid=vm["id"], fetch_result=True)
+    assert attached["volume"]["virtualmachineid"] == vm["id"]
+    assert (attached["volume"]["deviceid"], attached["volume"]["state"]) == (1, "Ready")
+    with pytest.raises(CloudStackApiException) as in_use:
+        admin.deleteVolume(id=made["id"])
+    assert "not attached" in in_use.value.error["errortext"]
+    with pytest.raises(CloudStackApiException) as shrink:
+        admin.resizeVolume(id=made["id"], size=5, fetch_result=True)
+    assert "shrinkok" in shrink.value.error["errortext"]
+    grown = admin.resizeVolume(id=made["id"], size=20, fetch_result=True)["volume"]
+    assert grown["size"] == 20 * GIB
+    admin.detachVolume(id=made["id"], fetch_result=True)
+    assert "virtualmachineid" not in _volumes(admin, id=made["id"])[0]
+    admin.deleteVolume(id=made["id"])
+    assert _volumes(admin, type="DATADISK") == []
+
+
+def test_a_volume_is_attached_to_one_vm_at_a_time_and_only_in_its_zone(server) -> None:
+    admin = server.client()
+    place = _place(admin)
+    _host(admin, place, "h1")
+    first, second = _deploy(admin, place, place.small), _deploy(admin, place, place.small)
+    small = _disk_offering(admin, "Small")
+    disk = admin.createVolume(
+        name="d", zoneid=place.zone, diskofferingid=small["id"], fetch_result=True
+    )["volume"]
+    assert disk["size"] == 5 * GIB and disk["diskofferingname"] == "Small"
+    admin.attachVolume(id=disk["id"], virtualmachineid=first["id"], fetch_result=True)
+    with pytest.raises(CloudStackApiException) as refused:
+        admin.attachVolume(id=disk["id"], virtualmachineid=second["id"], fetch_result=True)
+    assert "already attached" in refused.value.error["errortext"]
+    root = _volumes(admin, virtualmachineid=first["id"], type="ROOT")[0]
+    with pytest.raises(CloudStackApiException):
+        admin.detachVolume(id=root["id"], fetch_result=True)
+
+
+def test_a_custom_offering_needs_a_size_and_users_see_only_their_volumes(server) -> None:
+    admin = server.client()
+    place = _place(admin)
+    custom = _disk_offering(admin, "Custom")
+    with pytest.raises(CloudStackApiException) as refused:
+        admin.createVolume(name="x", zoneid=place.zone, diskofferingid=custom["id"])
+    assert refused.value.error["errorcode"] == 431
+    alice, bob = make_tenant(server, admin), make_tenant(server, admin)
+    mine = alice.client.createVolume(
+        name="mine", zoneid=place.zone, diskofferingid=custom["id"], size=1, fetch_result=True
+    )["volume"]
+    assert mine["account"] == alice.username
+    assert [v["id"] for v in _volumes(alice.client, keyword="min")] == [mine["id"]]
+    assert _volumes(bob.client) == []
+    with pytest.raises(CloudStackApiException) as denied:
+        bob.client.deleteVolume(id=mine["id"])
+    assert denied.value.error["errorcode"] == 531

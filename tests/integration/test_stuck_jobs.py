@@ -1,0 +1,141 @@
+"""The stuck-job sweeper: hypervisor jobs no adapter answered fail through the result handlers,
+so the VM or host goes back to a defined state and the room held for the request comes back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from uuid import UUID, uuid4
+
+import pytest
+
+from commands import hosts, vms
+from commands.jobs import SubmitJob, submit_job
+from commands.placement import Candidate
+from domain.host import Host
+from domain.job import Job, JobStatus
+from domain.vm import VmState, resolve_compute
+from stratus.runtime import open_runtime
+from stratus.settings import Settings
+from stratus.sweeper import StuckJobSweeper, make_sweeper
+from tests.integration.test_vm_lifecycle import SMALL, Cloud
+
+TIMEOUT = 5.0
+
+
+@pytest.fixture
+def stuck_cloud(settings: Settings) -> Iterator[Cloud]:
+    runtime = open_runtime(replace(settings, hypervisor_job_timeout=TIMEOUT), projections=[])
+    try:
+        yield Cloud(runtime)
+    finally:
+        runtime.close()
+
+
+def _sweeper(cloud: Cloud, jobs: list[UUID], *, later: float) -> StuckJobSweeper:
+    """The server's sweeper, its clock `later` seconds ahead, over the given pending jobs."""
+    sweeper = make_sweeper(cloud.runtime)
+    sweeper.pending = lambda: list(jobs)
+    sweeper.now = lambda: datetime.now(UTC) + timedelta(seconds=later)
+    return sweeper
+
+
+def _deploy_unanswered(cloud: Cloud, host: Candidate) -> tuple[UUID, UUID]:
+    vm_id = uuid4()
+    compute = resolve_compute(
+        SMALL, {}, template_id=uuid4(), hypervisor="Simulator", template_disk_gb=1
+    )
+    job_id = cloud.job(vm_id)
+    command = vms.DeployVirtualMachine(
+        vm_id, "web", "web", f"i-{vm_id.hex[:8]}-VM", uuid4(), uuid4(), uuid4(), "", compute,
+        [host], job_id=job_id,
+    )  # fmt: skip
+    vms.deploy_vm(cloud.store, command)
+    return vm_id, job_id
+
+
+def _failure(cloud: Cloud, job_id: UUID) -> str:
+    job = cloud.store.get(Job, job_id)
+    assert job.status == JobStatus.FAILED
+    return str(job.result["message"])
+
+
+def test_an_unanswered_deploy_fails_its_job_leaves_error_and_frees_the_room(
+    stuck_cloud: Cloud,
+) -> None:
+    host = stuck_cloud.host("h1")
+    vm_id, job_id = _deploy_unanswered(stuck_cloud, host)
+    assert stuck_cloud.held(host) == (500, 512)
+    assert _sweeper(stuck_cloud, [job_id], later=TIMEOUT * 2).sweep() == 1
+    assert stuck_cloud.vm(vm_id).state == VmState.ERROR
+    message = _failure(stuck_cloud, job_id)
+    assert message.startswith("Unable to start virtual machine web")
+    assert "no hypervisor adapter answered within 5 seconds" in message
+    assert stuck_cloud.held(host) == (0, 0)
+
+
+def test_an_unanswered_stop_puts_the_vm_back_running_with_its_room(stuck_cloud: Cloud) -> None:
+    host = stuck_cloud.host("h1")
+    vm_id, _ = stuck_cloud.deploy([host])
+    job_id = stuck_cloud.job(vm_id)
+    vms.stop_vm(stuck_cloud.store, vm_id, job_id, forced=False)
+    assert stuck_cloud.vm(vm_id).state == VmState.STOPPING
+    _sweeper(stuck_cloud, [job_id], later=TIMEOUT * 2).sweep()
+    assert stuck_cloud.vm(vm_id).state == VmState.RUNNING
+    assert _failure(stuck_cloud, job_id).startswith("Unable to stop virtual machine web")
+    assert stuck_cloud.held(host) == (500, 512)
+    # The late answer of the adapter, if it ever comes, is stale and changes nothing.
+    stuck_cloud.pump()
+    assert stuck_cloud.vm(vm_id).state == VmState.RUNNING
+
+
+def test_jobs_younger_than_the_timeout_are_left_waiting(stuck_cloud: Cloud) -> None:
+    host = stuck_cloud.host("h1")
+    vm_id, job_id = _deploy_unanswered(stuck_cloud, host)
+    assert _sweeper(stuck_cloud, [job_id], later=TIMEOUT / 2).sweep() == 0
+    assert stuck_cloud.store.get(Job, job_id).status == JobStatus.PENDING
+    assert stuck_cloud.vm(vm_id).state == VmState.STARTING
+
+
+def test_management_jobs_are_not_the_sweepers_business(stuck_cloud: Cloud) -> None:
+    outcome = submit_job(
+        stuck_cloud.store, SubmitJob("cmd", uuid4(), uuid4(), "None", None, "X", "")
+    )
+    assert outcome.id is not None
+    assert _sweeper(stuck_cloud, [outcome.id], later=TIMEOUT * 10).sweep() == 0
+    assert stuck_cloud.store.get(Job, outcome.id).status == JobStatus.PENDING
+
+
+def test_an_unanswered_host_connect_leaves_the_host_in_alert(stuck_cloud: Cloud) -> None:
+    host_id = _add_host_unanswered(stuck_cloud)
+    job = submit_job(
+        stuck_cloud.store,
+        SubmitJob("add", uuid4(), uuid4(), "Host", host_id, "HOST.ADD", "", "hypervisor"),
+    )
+    assert job.id is not None
+    hosts.reconnect_host(stuck_cloud.store, host_id, job.id)
+    _sweeper(stuck_cloud, [job.id], later=TIMEOUT * 2).sweep()
+    assert stuck_cloud.store.get(Host, host_id).state == "Alert"
+    assert "no hypervisor adapter answered" in _failure(stuck_cloud, job.id)
+
+
+def _add_host_unanswered(cloud: Cloud) -> UUID:
+    from domain.infrastructure import Cluster, Pod, Zone
+
+    zone = Zone("z", "Advanced", {}, "", None, "Enabled", False)
+    pod = Pod("p", zone.id, "10.0.0.1", "255.255.255.0", "10.0.0.2", "10.0.0.9", "Enabled")
+    cluster = Cluster("c", zone.id, pod.id, "Simulator", "CloudManaged", "Enabled")
+    cloud.store.save(zone, pod, cluster)
+    command = hosts.AddHost(
+        zone.id, pod.id, cluster.id, "Simulator", "simulator://h9", "root", "pw"
+    )
+    outcome = hosts.add_host(cloud.store, command)
+    assert outcome.id is not None
+    return outcome.id
+
+
+def test_the_timeout_is_read_from_the_environment() -> None:
+    env = {"STRATUS_HYPERVISOR_JOB_TIMEOUT": "12.5"}
+    assert Settings.from_env(env).hypervisor_job_timeout == 12.5
+    assert Settings.from_env({}).hypervisor_job_timeout == 600.0
