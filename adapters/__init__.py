@@ -86,7 +86,8 @@ class Hypervisor(Protocol):
         ...
 
     def start_vm(self, spec: VmSpec) -> VmStatus:
-        """Create the VM if it does not exist, then make sure it runs."""
+        """Create the VM if it does not exist, then make sure it runs. A stopped VM is started
+        at the spec's CPU count and memory: the spec is what Stratus last recorded for it."""
         ...
 
     def stop_vm(self, name: str, *, forced: bool = False) -> VmStatus: ...

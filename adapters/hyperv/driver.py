@@ -158,6 +158,9 @@ class HypervDriver:
         state = _status(found).state
         if state == "Running":
             return _status(found)
+        if state == "Stopped":
+            # A VM that is off starts at the size Stratus asks for now (it may have been scaled).
+            self.scale_vm(spec.name, spec.cpu_number, spec.memory_mb)
         # A paused VM resumes; an off or saved one starts (a saved one from its saved memory).
         return self._act(spec.name, "Resume-VM" if found["State"] in (9, "Paused") else "Start-VM")
 

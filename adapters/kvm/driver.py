@@ -117,6 +117,10 @@ class KvmDriver:
             domain = self._find(spec.name, missing_ok=True)
             if domain is None:
                 domain = conn.defineXML(self._domain_xml(conn, spec))
+            elif not domain.isActive():
+                # A shut-off domain starts at the size Stratus asks for now (it may have been
+                # scaled while stopped).
+                _resize_config(domain, spec.cpu_number, spec.memory_mb * 1024)
             state = domain.state()[0]
             if state in (libvirt.VIR_DOMAIN_PAUSED, libvirt.VIR_DOMAIN_PMSUSPENDED):
                 domain.resume()

@@ -240,6 +240,9 @@ class SimulatorDriver:
             vm = host.vms.get(spec.name)
             if vm is None:
                 vm = host.vms[spec.name] = _Vm(spec)
+            elif vm.state == "Stopped":
+                # A stopped VM starts at the size Stratus asks for now (it may have been scaled).
+                vm.spec = replace(vm.spec, cpu_number=spec.cpu_number, memory_mb=spec.memory_mb)
             if vm.state != "Running":
                 vm.state, vm.boots = "Running", vm.boots + 1
                 self.world.record("start_vm")

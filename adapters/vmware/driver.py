@@ -147,6 +147,9 @@ class VmwareDriver:
     def start_vm(self, spec: VmSpec) -> VmStatus:
         with self._acting("start", spec.name):
             vm = self._find_or_none(spec.name) or self._create(spec)
+            if vm.runtime.powerState == "poweredOff":
+                # A powered-off VM starts at the size Stratus asks for now.
+                self._reconfigure(vm, spec.cpu_number, spec.memory_mb)
             if vm.runtime.powerState != "poweredOn":
                 WaitForTask(vm.PowerOnVM_Task(host=self._host))
             return _status(vm)
@@ -180,10 +183,14 @@ class VmwareDriver:
     def scale_vm(self, name: str, cpu_number: int, memory_mb: int) -> VmStatus:
         with self._acting("scale", name):
             vm = self._find(name)
-            if (vm.config.hardware.numCPU, vm.config.hardware.memoryMB) != (cpu_number, memory_mb):
-                spec = vim.vm.ConfigSpec(numCPUs=cpu_number, memoryMB=memory_mb)
-                WaitForTask(vm.ReconfigVM_Task(spec=spec))
+            self._reconfigure(vm, cpu_number, memory_mb)
             return _status(vm)
+
+    @staticmethod
+    def _reconfigure(vm: Any, cpu_number: int, memory_mb: int) -> None:
+        if (vm.config.hardware.numCPU, vm.config.hardware.memoryMB) != (cpu_number, memory_mb):
+            spec = vim.vm.ConfigSpec(numCPUs=cpu_number, memoryMB=memory_mb)
+            WaitForTask(vm.ReconfigVM_Task(spec=spec))
 
     # -- helpers ------------------------------------------------------------------------------
 

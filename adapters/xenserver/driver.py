@@ -175,6 +175,8 @@ class XenServerDriver:
             api = self._session.xenapi
             state = api.VM.get_power_state(ref)
             if state == "Halted":
+                # A halted VM starts at the size Stratus asks for now.
+                self._scale_halted(ref, spec.cpu_number, spec.memory_mb * MIB)
                 api.VM.start_on(ref, self._host_ref, False, False)
             elif state == "Suspended":
                 api.VM.resume_on(ref, self._host_ref, False, False)

@@ -8,9 +8,8 @@ libvirt travels in its results instead: `start_vm` and `scale_vm` answer the dom
 stream, as the server received them, and checks them against what was deployed or scaled. The API's
 own answers (listVirtualMachines) are checked separately.
 
-A VM scaled while stopped starts at its old size on the host (a known bug, kept visible by the
-strict xfail below): the server records the new size and sends it with the next `start_vm`, but
-drivers keep the size of a VM already defined on the host, as the hypervisor contract asks.
+A VM scaled while stopped has its new size recorded by the server, which sends it with the next
+`start_vm`; the driver applies it to the shut-off domain before starting it.
 
 The template comes from the KVM driver's `download_template`, with libvirt's default test
 connection as the image store; the driver does not fetch the URL (its ``size_gb`` states the size).
@@ -145,12 +144,6 @@ def test_vms_on_a_kvm_host_live_through_their_lifecycle_at_the_size_asked(
     ]  # fmt: skip
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug: scaling a stopped VM only records the size; the next start_vm carries it, "
-    "but every driver starts an already defined VM at its defined size (the hypervisor contract "
-    "test_scaling_a_stopped_vm_takes_effect_when_it_starts), so the host runs the old size",
-)
 def test_a_vm_scaled_while_stopped_runs_at_the_new_size_on_the_kvm_host(
     kvm_cloud: Cloud,
 ) -> None:

@@ -134,10 +134,22 @@ def test_scaling_a_stopped_vm_takes_effect_when_it_starts(driver_under_test: Hyp
     driver_under_test.stop_vm("vm-1")
 
     scaled = driver_under_test.scale_vm("vm-1", cpu_number=4, memory_mb=1024)
-    started = driver_under_test.start_vm(spec(cpu_number=1, memory_mb=256))
+    started = driver_under_test.start_vm(spec(cpu_number=4, memory_mb=1024))
 
     assert (scaled.state, scaled.cpu_number, scaled.memory_mb) == ("Stopped", 4, 1024)
     assert (started.state, started.cpu_number, started.memory_mb) == ("Running", 4, 1024)
+
+
+def test_starting_a_stopped_vm_applies_the_size_it_is_started_with(
+    driver_under_test: Hypervisor,
+) -> None:
+    driver_under_test.start_vm(spec(cpu_number=1, memory_mb=256))
+    driver_under_test.stop_vm("vm-1")
+
+    started = driver_under_test.start_vm(spec(cpu_number=2, memory_mb=768))
+
+    assert (started.state, started.cpu_number, started.memory_mb) == ("Running", 2, 768)
+    assert driver_under_test.vm_status("vm-1").memory_mb == 768
 
 
 def test_destroy_removes_the_vm_and_destroying_again_succeeds(
