@@ -8,6 +8,7 @@ def tables() -> list[tuple]:  # type: ignore[type-arg]
         alerts,
         audit,
         configuration,
+        domains,
         hosts,
         identity,
         infrastructure,
@@ -16,12 +17,15 @@ def tables() -> list[tuple]:  # type: ignore[type-arg]
         system,
         templates,
         usage,
+        users,
         vms,
         volumes,
     )
 
     return [
+        domains.COMMANDS,
         identity.COMMANDS,
+        users.COMMANDS,
         jobs.COMMANDS,
         configuration.COMMANDS,
         system.COMMANDS,

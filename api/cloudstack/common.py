@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from api.access import Role, check_reach
-from api.dispatch import Call
+from api.dispatch import Call, Listing
 from api.params import Paging, Param, ParamType
 from domain.errors import InvalidParameter, NotFound, PermissionDenied
 
@@ -78,3 +78,25 @@ def resolve_owner_filters(call: Call, args: dict[str, Any]) -> dict[str, Any]:
             )
             filters["account_id"] = account["id"]
     return filters
+
+
+def select_page(
+    call: Call,
+    table: str,
+    where: list[str],
+    params: list[Any],
+    order: str,
+    args: dict[str, Any],
+    render: Any,
+    *,
+    whole_page: bool = False,
+) -> Listing:
+    """One page of rows and the total; `render` takes a row, or the page when `whole_page`."""
+    sql = f" FROM {table} WHERE " + " AND ".join(where)
+    with call.read() as cursor:
+        count = cursor.execute("SELECT count(*) AS n" + sql, params).fetchone()["n"]
+        rows = cursor.execute(
+            f"SELECT *{sql} ORDER BY {order}" + limit_sql(args["paging"]), params
+        ).fetchall()
+    items = render(rows) if whole_page else [render(r) for r in rows]
+    return Listing(items, int(count))

@@ -1,0 +1,255 @@
+"""Users: the CloudStack commands, their parameters and responses."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from api.access import Role, check_reach, list_scope
+from api.cloudstack.common import OWNER_PARAMS, account_row, resolve_owner_filters, select_page
+from api.cloudstack.jobs import RENDERERS, run_async
+from api.dispatch import ApiCommand, Call, Listing, Submitted
+from api.envelope import format_date
+from api.params import Param, ParamType
+from commands import identity as cmd
+from domain.errors import NotFound, PermissionDenied
+
+P = ParamType
+ADMIN_PKG = "org.apache.cloudstack.api.command.admin"
+DA = Role.DOMAIN_ADMIN
+
+
+def render_user(row: dict[str, Any]) -> dict[str, Any]:
+    body = {
+        "id": row["id"],
+        "username": row["username"],
+        "firstname": row["firstname"],
+        "lastname": row["lastname"],
+        "email": row["email"],
+        "created": format_date(datetime.fromisoformat(row["created"])),
+        "state": row["state"],
+        "account": row["account_name"],
+        "accounttype": int(row["account_type"]),
+        "accountid": row["account_id"],
+        "domainid": row["domain_id"],
+        "domain": row["domain_name"],
+        "iscallerchilddomain": False,
+        "isdefault": False,
+    }
+    if row["timezone"]:
+        body["timezone"] = row["timezone"]
+    if row["api_key"]:
+        body["apikey"] = row["api_key"]  # the secret key is shown once, by registerUserKeys
+    return body
+
+
+def user_by_id(call: Call, user_id: str) -> dict[str, Any]:
+    with call.read() as cursor:
+        row = cursor.execute(
+            "SELECT * FROM users WHERE id = %s AND removed = 0", (user_id,)
+        ).fetchone()
+    if row is None:
+        raise NotFound(f"Unable to find user by id {user_id}", resource_ids=(user_id,))
+    check_reach(
+        call.caller, account_id=row["account_id"], domain_path=row["domain_path"], what="the user"
+    )
+    return row
+
+
+def visible_owner(call: Call, args: dict[str, Any]) -> dict[str, Any]:
+    """Identity lists show everything the caller can reach unless told to narrow it."""
+    filters = resolve_owner_filters(call, args)
+    filters["list_all"] = True
+    narrowed = "domain_path" in filters or "account_id" in filters
+    if not narrowed and call.caller.role != Role.USER:
+        filters["domain_path"], filters["recursive"] = call.caller.domain_path, True
+    return filters
+
+
+def profile(args: dict[str, Any]) -> cmd.UserProfile:
+    return cmd.UserProfile(
+        username=args["username"],
+        password=args["password"],
+        email=args["email"] or "",
+        firstname=args["firstname"] or "",
+        lastname=args["lastname"] or "",
+        timezone=args["timezone"] or "",
+    )
+
+
+def object_result(outcome: Any, kind: str) -> dict[str, Any]:
+    return {"object": kind, "id": str(outcome.id)}
+
+
+RENDERERS["user"] = lambda call, i: ("user", render_user(user_by_id(call, i)))
+
+
+def list_users(call: Call, args: dict[str, Any]) -> Listing:
+    scope = list_scope(call.caller, **visible_owner(call, args))
+    where, params = ["removed = 0", scope.clause], list(scope.params)
+    for column, key in (
+        ("id", "id"),
+        ("username", "username"),
+        ("state", "state"),
+        ("account_type", "accounttype"),
+    ):
+        if args.get(key) is not None:
+            where.append(f"{column} = %s")
+            params.append(args[key])
+    if args.get("keyword"):
+        where.append("(username LIKE %s OR firstname LIKE %s OR lastname LIKE %s)")
+        params += [f"%{args['keyword']}%"] * 3
+    return select_page(call, "users", where, params, "created, id", args, render_user)
+
+
+def create_user(call: Call, args: dict[str, Any]) -> dict[str, Any]:
+    account = account_row(call, args["account"], args["domainid"])
+    check_reach(
+        call.caller,
+        account_id=account["id"],
+        domain_path=account["domain_path"],
+        what="the account",
+    )
+    if call.caller.role == Role.USER:
+        raise PermissionDenied("Only administrators can create users")
+    outcome = call.write(cmd.create_user, cmd.CreateUser(UUID(account["id"]), profile(args)))
+    return render_user(user_by_id(call, str(outcome.id)))
+
+
+def update_user(call: Call, args: dict[str, Any]) -> dict[str, Any]:
+    row = user_by_id(call, args["id"])
+    profile = {
+        k: args[k] for k in ("email", "firstname", "lastname", "timezone") if args[k] is not None
+    }
+    call.write(
+        cmd.update_user,
+        cmd.UpdateUser(UUID(row["id"]), args["username"], args["password"], profile),
+    )
+    return render_user(user_by_id(call, row["id"]))
+
+
+def disable_user(call: Call, args: dict[str, Any]) -> Submitted:
+    row = _admin_target_user(call, args["id"])
+    command = cmd.SetUserState(UUID(row["id"]), enabled=False)
+    return run_async(
+        call,
+        instance_type="User",
+        instance_id=UUID(row["id"]),
+        event_type="USER.DISABLE",
+        description=f"Disabling user {row['username']}",
+        work=lambda: object_result(cmd.set_user_state(call.store, command), "user"),
+    )
+
+
+def _admin_target_user(call: Call, user_id: str) -> dict[str, Any]:
+    row = user_by_id(call, user_id)
+    if row["id"] == call.caller.user_id:
+        raise PermissionDenied("The caller cannot disable or delete itself")
+    return row
+
+
+def enable_user(call: Call, args: dict[str, Any]) -> dict[str, Any]:
+    row = user_by_id(call, args["id"])
+    call.write(cmd.set_user_state, cmd.SetUserState(UUID(row["id"]), enabled=True))
+    return render_user(user_by_id(call, row["id"]))
+
+
+def delete_user(call: Call, args: dict[str, Any]) -> None:
+    row = _admin_target_user(call, args["id"])
+    call.write(cmd.delete_user, cmd.DeleteUser(UUID(row["id"])))
+
+
+def register_user_keys(call: Call, args: dict[str, Any]) -> dict[str, Any]:
+    row = user_by_id(call, args["id"])
+    if call.caller.role == Role.USER and row["id"] != call.caller.user_id:
+        raise PermissionDenied("A user can register keys only for itself")
+    call.write(cmd.register_user_keys, cmd.RegisterUserKeys(UUID(row["id"])))
+    fresh = user_by_id(call, row["id"])
+    return {
+        "apikey": fresh["api_key"],
+        "secretkey": call.store.box.open(fresh["sealed_secret_key"]),
+    }
+
+
+PROFILE = (
+    Param("email", P.STRING),
+    Param("firstname", P.STRING),
+    Param("lastname", P.STRING),
+    Param("timezone", P.STRING),
+)
+PASSWORD = Param("password", P.STRING, max_length=255)
+
+COMMANDS = (
+    ApiCommand(
+        "listUsers",
+        list_users,
+        (
+            *OWNER_PARAMS,
+            Param("id", P.UUID),
+            Param("username", P.STRING),
+            Param("state", P.STRING),
+            Param("accounttype", P.INTEGER),
+        ),
+        shape="list",
+        item_key="user",
+        description="Lists users",
+    ),
+    ApiCommand(
+        "createUser",
+        create_user,
+        (
+            Param("account", P.STRING, required=True),
+            Param("domainid", P.UUID, required=True),
+            Param("username", P.STRING, required=True),
+            Param("password", P.STRING, required=True),
+            Param("email", P.STRING, required=True),
+            Param("firstname", P.STRING, required=True),
+            Param("lastname", P.STRING, required=True),
+            Param("timezone", P.STRING),
+        ),
+        role=DA,
+        item_key="user",
+        description="Creates a user for an account",
+    ),
+    ApiCommand(
+        "updateUser",
+        update_user,
+        (Param("id", P.UUID, required=True), Param("username", P.STRING), PASSWORD, *PROFILE),
+        item_key="user",
+        description="Updates a user",
+    ),
+    ApiCommand(
+        "disableUser",
+        disable_user,
+        (Param("id", P.UUID, required=True),),
+        role=DA,
+        shape="async",
+        is_async=True,
+        java_class=f"{ADMIN_PKG}.user.DisableUserCmd",
+        description="Disables a user",
+    ),
+    ApiCommand(
+        "enableUser",
+        enable_user,
+        (Param("id", P.UUID, required=True),),
+        role=DA,
+        item_key="user",
+        description="Enables a user",
+    ),
+    ApiCommand(
+        "deleteUser",
+        delete_user,
+        (Param("id", P.UUID, required=True),),
+        role=DA,
+        shape="success",
+        description="Deletes a user",
+    ),
+    ApiCommand(
+        "registerUserKeys",
+        register_user_keys,
+        (Param("id", P.UUID, required=True),),
+        item_key="userkeys",
+        description="Generates API and secret keys for a user",
+    ),
+)
