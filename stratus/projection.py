@@ -136,6 +136,26 @@ def write_position(cursor: Cursor, name: str, position: int) -> None:
     )
 
 
+def lock_positions(cursor: Cursor, names: Sequence[str]) -> dict[str, int]:
+    """The positions of several projections in one statement, their rows locked (PostgreSQL)
+    in name order, the order every joint step takes them in."""
+    marks = ", ".join(["%s"] * len(names))
+    suffix = " ORDER BY name FOR UPDATE" if cursor.dialect == "postgres" else ""
+    rows = cursor.execute(
+        f"SELECT name, position FROM projection_positions WHERE name IN ({marks}){suffix}",
+        list(names),
+    ).fetchall()
+    return {row["name"]: int(row["position"]) for row in rows}
+
+
+def write_positions(cursor: Cursor, names: Sequence[str], position: int) -> None:
+    marks = ", ".join(["%s"] * len(names))
+    cursor.execute(
+        f"UPDATE projection_positions SET position = %s, updated_at = %s WHERE name IN ({marks})",
+        [position, now_text(), *names],
+    )
+
+
 def apply_notifications(
     projection: Projection,
     source: EventSource,
@@ -305,14 +325,14 @@ class ProjectionRunner:
             return False
         try:
             with self.db.transaction() as cursor:
+                positions = lock_positions(cursor, names)
                 for name in names:
-                    position, _ = read_position(cursor, name, lock=True, ensure=False)
-                    if position != after:
+                    if positions.get(name) != after:
                         raise _Moved(name)
                     projection = self.projections[name]
                     tables = Tables(projection.tables)
                     apply_notifications(projection, self.source, notifications, cursor, tables)
-                    write_position(cursor, name, notifications[-1].id)
+                write_positions(cursor, names, notifications[-1].id)
         except Exception:  # fall back to stepping each read model on its own
             return False
         for name in names:
