@@ -58,6 +58,7 @@ class Settings:
     heartbeat_timeout: float = 35.0
     host_down_timeout: float = 90.0
     hypervisor_job_timeout: float = 600.0  # a hypervisor job no adapter answered then fails
+    aggregate_cache: int = 10_000  # aggregates kept in memory per process; 0 turns it off
 
     @property
     def embedded(self) -> bool:
@@ -90,6 +91,7 @@ class Settings:
             heartbeat_timeout=_float(env, "STRATUS_HEARTBEAT_TIMEOUT", 35.0),
             host_down_timeout=_float(env, "STRATUS_HOST_DOWN_TIMEOUT", 90.0),
             hypervisor_job_timeout=_float(env, "STRATUS_HYPERVISOR_JOB_TIMEOUT", 600.0),
+            aggregate_cache=_int(env, "STRATUS_AGGREGATE_CACHE", 10_000, minimum=0),
         )
 
 

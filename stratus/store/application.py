@@ -32,9 +32,19 @@ def library_env(settings: Settings) -> dict[str, str]:
     # transaction that inserts the events.
     from stratus.store import chain
 
+    # Aggregates stay in memory between commands; every load still reads the events saved
+    # since (by any process) and hands the command a deep copy, so the cache is never stale
+    # and a failed command cannot corrupt it. Long-lived aggregates (hosts, VMs, settings)
+    # then cost one small query instead of a replay of their whole history.
+    cache = (
+        {"AGGREGATE_CACHE_MAXSIZE": str(settings.aggregate_cache)}
+        if settings.aggregate_cache
+        else {}
+    )
     if settings.postgres is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         return {
+            **cache,
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": str(settings.sqlite_path),
             "SQLITE_LOCK_TIMEOUT": "30",
@@ -42,6 +52,7 @@ def library_env(settings: Settings) -> dict[str, str]:
         }
     pg = settings.postgres
     env = {
+        **cache,
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
         "POSTGRES_DBNAME": pg.dbname,
         "POSTGRES_HOST": pg.host,
