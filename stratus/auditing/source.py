@@ -16,7 +16,7 @@ from uuid import UUID
 import psycopg
 from psycopg.rows import dict_row
 
-from stratus.db import Cursor, _dict_factory, _PostgresCursor, _SQLiteCursor
+from stratus.db import Cursor, _PostgresCursor, _SQLiteCursor
 from stratus.settings import ConfigurationError, Settings
 from stratus.store.chain import EVENTS_TABLE, chain_table, checkpoint_table
 
@@ -136,7 +136,6 @@ def open_readonly(settings: Settings) -> Iterator[LogSource]:
         if not path.exists():
             raise ConfigurationError(f"no event store at {path} (set STRATUS_DATA)")
         sqlite = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
-        sqlite.row_factory = _dict_factory
         try:
             yield LogSource("sqlite", _fixed(lambda: _SQLiteCursor(sqlite)))
         finally:
