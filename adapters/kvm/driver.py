@@ -10,13 +10,14 @@ physical cores in all sockets (threads are not counted), local storage is the ca
 active storage pools. A root disk, when asked for, is a qcow2 volume ``<vm>-root.qcow2`` in the
 first active pool, backed by the template volume of that pool when one is named.
 
-Templates: `download_template` records the image as a volume in the first active pool of the
-image store, a libvirt URI given to the driver (``STRATUS_KVM_IMAGE_STORE``; unbound work carries
-no host). Limitation: the driver does not fetch the URL yet. The URL's ``size_gb`` query states
-the image's virtual size and the volume is created at that size, which is all libvirt's test
-driver can hold; a real deployment needs the fetch (and the checksum check) added here. A test
-driver store keeps its state for one connection only, and hosts do not read the store yet (a
-`start_vm` names no template, so root disks start empty).
+Templates: `download_template` fetches the image over HTTP(S) into the image directory
+(``STRATUS_KVM_IMAGE_DIR``, default ``$STRATUS_DATA/kvm-images``), checks its checksum and format
+and reads its virtual size (`adapters.kvm.images`), then makes it a volume of the first active
+pool of the image store, a libvirt URI (``STRATUS_KVM_IMAGE_STORE``; unbound work carries no
+host). When that pool is a directory pool on the image directory, libvirt simply lists the file;
+otherwise the bytes are uploaded into a new volume. libvirt's test driver takes no uploads: its
+volume records the size while the image stays in the directory. Hosts do not read the store yet
+(a `start_vm` names no template, so root disks start empty).
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ import os
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import libvirt
 
@@ -41,6 +43,7 @@ from adapters import (
     VmSpec,
     VmStatus,
 )
+from adapters.kvm import images
 
 _AUTH_ERRORS = {libvirt.VIR_ERR_AUTH_FAILED, libvirt.VIR_ERR_AUTH_CANCELLED}
 # Codes meaning "the connection to the host is gone", as opposed to "the host said no".
@@ -76,11 +79,13 @@ class KvmDriver:
         stop_timeout: float = 60.0,
         poll_interval: float = 0.5,
         image_store: str | None = None,
+        image_dir: Path | None = None,
     ) -> None:
         self.stop_timeout = stop_timeout  # graceful shutdown, then destroy (as CloudStack does)
         self.poll_interval = poll_interval
         # The adapter process builds drivers without arguments: its environment names the store.
         self.image_store = image_store or os.environ.get("STRATUS_KVM_IMAGE_STORE") or None
+        self.image_dir = image_dir or _image_dir_from_env()
         self._conn: libvirt.virConnect | None = None
         libvirt.registerErrorHandler(_silence, None)
 
@@ -176,12 +181,13 @@ class KvmDriver:
     def download_template(
         self, *, url: str, image_format: str, checksum: str, zone_id: str
     ) -> dict[str, int]:
-        """Record a template as a volume of the image store's pool (see the module docstring)."""
+        """Fetch a template into the image store (see the module docstring)."""
         if not self.image_store:
             raise HypervisorError(
                 "KVM templates need an image store: set STRATUS_KVM_IMAGE_STORE to a libvirt URI"
             )
-        size_gb = _stated_size_gb(url)
+        name = _template_volume_name(url, zone_id)
+        image = images.fetch(url, self.image_dir, name, image_format, checksum)
         try:
             conn = libvirt.open(self.image_store)
         except libvirt.libvirtError as exc:
@@ -191,13 +197,9 @@ class KvmDriver:
             ) from None
         try:
             with self._translated(f"storing the template {safe_url(url)}"):
-                pool = _local_pool(conn)
-                name = _template_volume_name(url, zone_id)
-                volume = _existing_volume(pool, name) or pool.createXML(
-                    _template_xml(name, size_gb, image_format), 0
-                )
-                _type, capacity, allocation = volume.info()
-                return {"size": capacity, "physical_size": allocation}
+                volume = _store_volume(conn, _local_pool(conn), name, image, image_format)
+                _type, capacity, _allocation = volume.info()
+                return {"size": capacity, "physical_size": image.physical_size}
         finally:
             with contextlib.suppress(libvirt.libvirtError):
                 conn.close()
@@ -386,19 +388,53 @@ def _attach(devices: ET.Element, path: str) -> None:
     ET.SubElement(disk, "target", dev="vda", bus="virtio")
 
 
-def _stated_size_gb(url: str) -> int:
-    """The image size the URL states (``size_gb``); the driver does not fetch to learn it."""
-    values = parse_qs(urlsplit(url).query).get("size_gb")
+def _image_dir_from_env() -> Path:
+    configured = os.environ.get("STRATUS_KVM_IMAGE_DIR")
+    if configured:
+        return Path(configured)
+    return Path(os.environ.get("STRATUS_DATA") or "./stratus-data") / "kvm-images"
+
+
+def _store_volume(
+    conn: libvirt.virConnect, pool: Any, name: str, image: images.Image, image_format: str
+) -> Any:
+    """The pool's volume for a fetched image.
+
+    A directory pool whose path is the image directory already holds the file: a refresh makes
+    libvirt list it. Any other pool gets a volume of the image's virtual size and the bytes
+    uploaded into it; a pool that cannot take uploads (libvirt's test driver) keeps the volume
+    at that size while the image stays in the image directory.
+    """
+    if _pool_path(pool) == image.path.parent.resolve():
+        pool.refresh(0)
+        found = _existing_volume(pool, name)
+        if found is not None:
+            return found
+    volume = _existing_volume(pool, name)
+    if volume is not None:
+        return volume
+    volume = pool.createXML(_template_xml(name, image.virtual_size, image_format), 0)
+    _upload(conn, volume, image)
+    return volume
+
+
+def _pool_path(pool: Any) -> Path | None:
+    path = ET.fromstring(pool.XMLDesc(0)).findtext("target/path")
+    return Path(path).resolve() if path else None
+
+
+def _upload(conn: libvirt.virConnect, volume: Any, image: images.Image) -> None:
+    stream = conn.newStream(0)
     try:
-        size = int(values[-1]) if values else 0
-    except ValueError:
-        size = 0
-    if size <= 0:
-        raise HypervisorError(
-            f"cannot store {safe_url(url)}: the KVM driver does not download images yet, "
-            "so the URL must state the image size as size_gb=N"
-        )
-    return size
+        volume.upload(stream, 0, image.physical_size, 0)
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() == libvirt.VIR_ERR_NO_SUPPORT:
+            return
+        raise
+    with image.path.open("rb") as source:
+        while block := source.read(images.CHUNK):
+            stream.send(block)
+    stream.finish()
 
 
 def _template_volume_name(url: str, zone_id: str) -> str:
@@ -413,10 +449,10 @@ def _existing_volume(pool: Any, name: str) -> Any:
         return None
 
 
-def _template_xml(name: str, size_gb: int, image_format: str) -> str:
+def _template_xml(name: str, size_bytes: int, image_format: str) -> str:
     volume = ET.Element("volume")
     ET.SubElement(volume, "name").text = name
-    ET.SubElement(volume, "capacity", unit="GiB").text = str(size_gb)
+    ET.SubElement(volume, "capacity", unit="bytes").text = str(size_bytes)
     target = ET.SubElement(volume, "target")
     ET.SubElement(target, "format", type=image_format.lower())
     return ET.tostring(volume, encoding="unicode")

@@ -11,8 +11,8 @@ own answers (listVirtualMachines) are checked separately.
 A VM scaled while stopped has its new size recorded by the server, which sends it with the next
 `start_vm`; the driver applies it to the shut-off domain before starting it.
 
-The template comes from the KVM driver's `download_template`, with libvirt's default test
-connection as the image store; the driver does not fetch the URL (its ``size_gb`` states the size).
+The template comes from the KVM driver's `download_template`: the adapter fetches a QCOW2 image
+from an HTTP server the test runs, and libvirt's default test connection is the image store.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from tests.e2e.test_hosts_distributed import (
     make_place,
     wait_for,
 )
+from tests.peers.images import GIB, qcow2_image, serve_images
 
 pytestmark = [pytest.mark.postgres, pytest.mark.nats]
 
@@ -63,6 +64,16 @@ def kvm_host_file(tmp_path: Path) -> str:
 
 
 @pytest.fixture
+def images(tmp_path: Path) -> Iterator[str]:
+    """The base URL of an HTTP server holding one QCOW2 image, tiny.qcow2 (2 GiB virtual)."""
+    served = tmp_path / "images"
+    served.mkdir()
+    (served / "tiny.qcow2").write_bytes(qcow2_image(2 * GIB))
+    with serve_images(served) as base:
+        yield base
+
+
+@pytest.fixture
 def kvm_cloud(tmp_path: Path) -> Iterator[Cloud]:
     pytest.importorskip("libvirt", reason="libvirt-python is not installed (extra `kvm`)")
     with distributed_cloud(tmp_path, STRATUS_KVM_IMAGE_STORE="test:///default") as cloud:
@@ -70,11 +81,11 @@ def kvm_cloud(tmp_path: Path) -> Iterator[Cloud]:
         yield cloud
 
 
-def _ready_template(admin: CloudStack, zone_id: str) -> str:
+def _ready_template(admin: CloudStack, zone_id: str, images: str) -> str:
     os_type = admin.listOsTypes()["ostype"][0]["id"]
     template = admin.registerTemplate(
         name="kvm-tiny", displaytext="kvm-tiny", hypervisor="KVM", format="QCOW2",
-        url="http://images.example.org/tiny.qcow2?size_gb=2", ostypeid=os_type,
+        url=f"{images}/tiny.qcow2", ostypeid=os_type,
         zoneid=zone_id, ispublic="true",
     )["template"][0]  # fmt: skip
 
@@ -106,20 +117,20 @@ def _offerings(admin: CloudStack) -> tuple[str, str]:
     return small["id"], custom["id"]
 
 
-def _kvm_host(cloud: Cloud) -> tuple[Place, dict[str, Any], str]:
+def _kvm_host(cloud: Cloud, images: str) -> tuple[Place, dict[str, Any], str]:
     """A zone with one KVM host Up and a template Ready there."""
     admin = cloud.admin
     place = make_place(admin, "KVM")
     host = add_host(admin, place, "KVM", kvm_host_file(cloud.workdir), "admin", "kvm-password")
     assert host["state"] == "Up"
-    return place, host, _ready_template(admin, place.zone_id)
+    return place, host, _ready_template(admin, place.zone_id, images)
 
 
 def test_vms_on_a_kvm_host_live_through_their_lifecycle_at_the_size_asked(
-    kvm_cloud: Cloud,
+    kvm_cloud: Cloud, images: str
 ) -> None:
     admin = kvm_cloud.admin
-    place, host, template = _kvm_host(kvm_cloud)
+    place, host, template = _kvm_host(kvm_cloud, images)
     small, custom = _offerings(admin)
     fixed = _deploy(admin, place, template, small, name="kvm-small")
     assert _shape(admin, fixed["id"]) == ("Running", 1, 500, 512)
@@ -145,10 +156,10 @@ def test_vms_on_a_kvm_host_live_through_their_lifecycle_at_the_size_asked(
 
 
 def test_a_vm_scaled_while_stopped_runs_at_the_new_size_on_the_kvm_host(
-    kvm_cloud: Cloud,
+    kvm_cloud: Cloud, images: str
 ) -> None:
     admin = kvm_cloud.admin
-    place, _host, template = _kvm_host(kvm_cloud)
+    place, _host, template = _kvm_host(kvm_cloud, images)
     _small, custom = _offerings(admin)
     vm = _deploy(admin, place, template, custom, name="kvm-scaled", **CUSTOM)
     admin.stopVirtualMachine(id=vm["id"], fetch_result=True)
@@ -203,13 +214,15 @@ async def _kvm_results(cloud: Cloud) -> list[dict[str, Any]]:
         await client.close()
 
 
-def test_a_kvm_template_whose_url_states_no_size_fails_with_the_reason(kvm_cloud: Cloud) -> None:
+def test_a_kvm_template_whose_image_is_missing_fails_with_the_reason(
+    kvm_cloud: Cloud, images: str
+) -> None:
     admin = kvm_cloud.admin
     place = make_place(admin, "KVM")
     os_type = admin.listOsTypes()["ostype"][0]["id"]
     template = admin.registerTemplate(
-        name=f"kvm-{uuid.uuid4().hex[:6]}", displaytext="no size", hypervisor="KVM",
-        format="QCOW2", url="http://images.example.org/big.qcow2", ostypeid=os_type,
+        name=f"kvm-{uuid.uuid4().hex[:6]}", displaytext="missing", hypervisor="KVM",
+        format="QCOW2", url=f"{images}/big.qcow2", ostypeid=os_type,
         zoneid=place.zone_id,
     )["template"][0]  # fmt: skip
 
@@ -217,4 +230,4 @@ def test_a_kvm_template_whose_url_states_no_size_fails_with_the_reason(kvm_cloud
         listed = admin.listTemplates(templatefilter="all", id=template["id"])["template"]
         return str(listed[0].get("status", ""))
 
-    assert wait_for(lambda: "size_gb" in status(), 30, interval=0.2), status()
+    assert wait_for(lambda: "answered 404" in status(), 30, interval=0.2), status()

@@ -1,0 +1,122 @@
+"""Template images for the KVM image store: fetched over HTTP(S), checked, and measured.
+
+An image is streamed to a ``.part`` file beside its final name, hashed on the way, and renamed
+only once it is complete and its checksum and format check out, so a store never holds half an
+image under a real name. The checksum is the one given at registration: plain hex is MD5 (as
+CloudStack 4.3 sends it), ``{SHA-256}hex`` (or ``{SHA-1}``, ``{SHA-512}``, ``{MD5}``) names its
+algorithm. The virtual size comes from the image itself: a QCOW2 header states it, a RAW image
+is as large as its file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import struct
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from adapters import HypervisorError
+
+QCOW2_MAGIC = b"QFI\xfb"
+_QCOW2_SIZE = struct.Struct(">Q")  # the virtual size, at byte 24 of the header
+_ALGORITHMS = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-512": "sha512"}
+_TAGGED = re.compile(r"^\{([A-Za-z0-9-]+)\}([0-9a-fA-F]+)$")
+CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Image:
+    path: Path
+    physical_size: int  # bytes in the file
+    virtual_size: int  # bytes the guest sees
+
+
+def fetch(
+    url: str, directory: Path, name: str, image_format: str, checksum: str, *, timeout: float = 60
+) -> Image:
+    """Download `url` into `directory/name`, verify it, and measure it; HypervisorError (with
+    the reason an operator needs) when the download, the checksum or the format is wrong."""
+    digest = _digest(checksum)
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / name
+    partial = directory / f"{name}.part"
+    try:
+        head = _download(url, partial, digest, timeout)
+        if digest is not None:
+            _verify(digest, checksum)
+        virtual_size = _virtual_size(head, partial.stat().st_size, image_format)
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+    return Image(target, target.stat().st_size, virtual_size)
+
+
+def _download(url: str, sink_path: Path, digest: hashlib._Hash | None, timeout: float) -> bytes:
+    """Stream the body to `sink_path`; returns its first bytes (for the format check)."""
+    request = urllib.request.Request(url, headers={"User-Agent": "stratus-kvm-adapter"})
+    head = b""
+    try:
+        with (
+            urllib.request.urlopen(request, timeout=timeout) as response,
+            sink_path.open("wb") as sink,
+        ):
+            while block := response.read(CHUNK):
+                if len(head) < 512:
+                    head += block[: 512 - len(head)]
+                sink.write(block)
+                if digest is not None:
+                    digest.update(block)
+    except urllib.error.HTTPError as error:
+        raise HypervisorError(
+            f"cannot download {url}: the server answered {error.code} {error.reason}"
+        ) from None
+    except (urllib.error.URLError, OSError) as error:
+        reason = getattr(error, "reason", None) or error
+        raise HypervisorError(f"cannot download {url}: {reason}") from None
+    return head
+
+
+def _digest(checksum: str) -> hashlib._Hash | None:
+    checksum = checksum.strip()
+    if not checksum:
+        return None
+    tagged = _TAGGED.match(checksum)
+    if tagged is None:
+        if not re.fullmatch(r"[0-9a-fA-F]{32}", checksum):
+            raise HypervisorError(
+                f"the checksum is neither MD5 hex nor {{ALGORITHM}}hex ({', '.join(_ALGORITHMS)})"
+            )
+        return hashlib.md5(usedforsecurity=False)
+    algorithm = _ALGORITHMS.get(tagged.group(1).upper())
+    if algorithm is None:
+        raise HypervisorError(
+            f"unknown checksum algorithm {tagged.group(1)!r} (use one of {', '.join(_ALGORITHMS)})"
+        )
+    return hashlib.new(algorithm)
+
+
+def _verify(digest: hashlib._Hash, checksum: str) -> None:
+    expected = checksum.strip().rsplit("}", 1)[-1].lower()
+    found = digest.hexdigest()
+    if found != expected:
+        raise HypervisorError(f"checksum mismatch: expected {expected}, the image has {found}")
+
+
+def _virtual_size(head: bytes, physical_size: int, image_format: str) -> int:
+    is_qcow2 = head[:4] == QCOW2_MAGIC
+    if image_format.upper() == "QCOW2":
+        if not is_qcow2 or len(head) < 32:
+            raise HypervisorError("the image is not in QCOW2 format (no QCOW2 header)")
+        (size,) = _QCOW2_SIZE.unpack_from(head, 24)
+        if size <= 0:
+            raise HypervisorError("the QCOW2 header states no virtual size")
+        return int(size)
+    if is_qcow2:
+        raise HypervisorError(f"the image is QCOW2, not {image_format.upper()}")
+    if physical_size == 0:
+        raise HypervisorError("the image is empty")
+    return physical_size
