@@ -23,6 +23,7 @@ MIN_MEMORY_MB = 32
 CUSTOM_FIELDS = ("cpu_number", "cpu_speed", "memory")
 ROOT_DISK_SIZE = "root_disk_size"
 UPDATABLE = frozenset({"display_name", "ha_enabled", "guest_os_id", "group"})
+LIVE_SCALING_HYPERVISORS = frozenset({"XenServer", "VMware", "Simulator"})
 
 
 class VmState:
@@ -431,6 +432,9 @@ class VirtualMachine(Aggregate):
         self.check_scalable(compute, running_allowed=True)
         if self.state != VmState.RUNNING:
             raise InvalidState(f"Virtual machine {self.name} is not running")
+        if self.compute.hypervisor not in LIVE_SCALING_HYPERVISORS:
+            # As 4.3: only XenServer and VMware (and the simulator) resize a running guest.
+            raise InvalidParameter("This operation not permitted for this hypervisor of the vm")
         self._scale_requested(
             **_request(request_id, job_id, access, self.instance_name),
             compute=compute.facts(),

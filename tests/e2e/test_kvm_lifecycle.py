@@ -27,7 +27,7 @@ import nats
 import nats.errors
 import orjson
 import pytest
-from cs import CloudStack
+from cs import CloudStack, CloudStackApiException
 
 from tests.e2e.test_hosts_distributed import (
     NATS_URL,
@@ -136,6 +136,12 @@ def test_vms_on_a_kvm_host_live_through_their_lifecycle_at_the_size_asked(
     assert _shape(admin, fixed["id"]) == ("Running", 1, 500, 512)
     vm = _deploy(admin, place, template, custom, name="kvm-custom", **CUSTOM)
     assert vm["hostid"] == host["id"]
+    assert _shape(admin, vm["id"]) == ("Running", 2, 1000, 1024)
+    with pytest.raises(CloudStackApiException) as refused:  # KVM guests are not resized live
+        admin.scaleVirtualMachine(
+            id=vm["id"], serviceofferingid=custom, fetch_result=True, **SCALED
+        )
+    assert refused.value.error["errorcode"] == 431
     assert _shape(admin, vm["id"]) == ("Running", 2, 1000, 1024)
     admin.stopVirtualMachine(id=vm["id"], fetch_result=True)
     assert _shape(admin, vm["id"])[0] == "Stopped"

@@ -222,6 +222,27 @@ def test_a_failed_scale_keeps_the_old_shape() -> None:
     assert (machine.compute, machine.state) == (old, VmState.RUNNING)
 
 
+def test_a_running_kvm_vm_is_not_scaled_live_but_a_stopped_one_is() -> None:
+    def on_kvm(**values: str) -> Compute:
+        return resolve_compute(
+            CUSTOM, values, template_id=TEMPLATE, hypervisor="KVM", template_disk_gb=10
+        )
+
+    machine = vm(on_kvm(cpu_number="1", cpu_speed="500", memory="512"))
+    machine.request_start("r1", None, access(), "hold-1")
+    machine.confirm("r1")
+    bigger = on_kvm(cpu_number="2", cpu_speed="500", memory="1024")
+
+    with pytest.raises(InvalidParameter, match="not permitted for this hypervisor"):
+        machine.request_scale("r2", None, access(machine.host_id), bigger, "extra")
+    assert machine.state == VmState.RUNNING and machine.compute != bigger
+
+    machine.request_stop("r3", None, access(machine.host_id), forced=False)
+    machine.confirm("r3")
+    machine.change_compute(bigger)
+    assert machine.compute == bigger
+
+
 def test_a_scale_to_the_same_shape_is_refused() -> None:
     machine = vm()
     with pytest.raises(InvalidParameter):
