@@ -8,15 +8,9 @@ from typing import Any
 from uuid import UUID
 
 from commands import Outcome, change
-from domain.errors import InvalidParameter, NotFound
+from domain.errors import NotFound
 from domain.vm import VirtualMachine
-from domain.volume import (
-    RESERVED_DEVICE_ID,
-    Volume,
-    VolumeType,
-    next_device_id,
-    root_volume_id,
-)
+from domain.volume import DeviceSlots, Volume, VolumeType, device_slots_id, root_volume_id
 
 
 def root_volume(vm: VirtualMachine) -> Volume:
@@ -95,24 +89,39 @@ def attach_volume(store: Any, command: AttachVolume) -> Outcome:
         facts = {"zone_id": vm.zone_id, "account_id": vm.account_id, "state": vm.state}
         if vm.removed:
             facts["state"] = "Expunged"
-        volume.attach(vm.id, facts, _slot(command))
-        return Outcome(store.last_position(store.save(volume)), volume.id)
+        slots = _device_slots(store, vm.id)
+        device = slots.take(volume.id, command.device_id, set(command.used_device_ids))
+        volume.attach(vm.id, facts, device)
+        return Outcome(store.last_position(store.save(volume, slots)), volume.id)
 
     result: Outcome = store.run(attempt)
     return result
 
 
-def _slot(command: AttachVolume) -> int:
-    chosen = command.device_id
-    if chosen is None:
-        return next_device_id(set(command.used_device_ids))
-    if chosen in command.used_device_ids or chosen in (0, RESERVED_DEVICE_ID) or chosen < 0:
-        raise InvalidParameter(f"Device id {chosen} is taken or reserved on this VM")
-    return chosen
+def _device_slots(store: Any, vm_id: UUID) -> DeviceSlots:
+    try:
+        slots: DeviceSlots = store.get(DeviceSlots, device_slots_id(vm_id), what="device slots")
+    except NotFound:
+        slots = DeviceSlots(vm_id)
+    return slots
 
 
 def detach_volume(store: Any, volume_id: UUID) -> Outcome:
-    return change(store, Volume, volume_id, Volume.detach, what="volume")
+    """Detach a data disk and free its slot on the VM."""
+
+    def attempt() -> Outcome:
+        volume = store.get(Volume, volume_id, what="volume")
+        vm_id = volume.vm_id
+        volume.detach()
+        changed: list[Any] = [volume]
+        if vm_id is not None:
+            slots = _device_slots(store, vm_id)
+            slots.release(volume.id)
+            changed.append(slots)
+        return Outcome(store.last_position(store.save(*changed)), volume.id)
+
+    result: Outcome = store.run(attempt)
+    return result
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 Sizes are whole GiB. Every event that changes what usage bills (creation, resize, destruction)
 carries the size, the disk offering and the template, so usage needs no read model.
-Attachment is bookkeeping on the management side: no hypervisor is asked for now.
+Attachment is bookkeeping on the management side: no hypervisor is asked for now. A VM's
+device slots are settled by its `DeviceSlots` aggregate, saved with every attach and detach.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from domain.errors import InvalidParameter, InvalidState, ResourceInUse
 
 MAX_INT = 2**31 - 1
 ROOT_NAMESPACE = UUID("6a0f3c56-2f8e-4c55-9a38-0b1f4a4f0c3e")
+SLOTS_NAMESPACE = UUID("0d1e5f2a-7c4b-4f7e-9b8a-3c2d1e0f9a8b")
 ATTACHABLE_VM_STATES = ("Running", "Stopped")
 RESERVED_DEVICE_ID = 3  # CloudStack keeps device 3 for the CD-ROM
 
@@ -167,3 +169,47 @@ class Volume(Aggregate):
     @event("Destroyed")
     def _destroyed(self, facts: dict[str, Any]) -> None:
         self.vm_id, self.device_id, self.removed = None, None, True
+
+
+def device_slots_id(vm_id: UUID) -> UUID:
+    return uuid5(SLOTS_NAMESPACE, str(vm_id))
+
+
+class DeviceSlots(Aggregate):
+    """The data-disk slots of one VM. Every attach and detach saves it beside the volume, so two
+    attaches racing for one VM write the same version of it and only one keeps its slot: the
+    other is retried and takes the next free one."""
+
+    @event("Created")
+    def __init__(self, vm_id: UUID) -> None:
+        self.vm_id = vm_id
+        self.slots: dict[int, UUID] = {}
+
+    @classmethod
+    def create_id(cls, vm_id: UUID) -> UUID:
+        return device_slots_id(vm_id)
+
+    def take(self, volume_id: UUID, wanted: int | None, known_used: set[int]) -> int:
+        """The slot `volume_id` gets: `wanted`, or the lowest free one. `known_used` adds the
+        slots of attachments older than this record."""
+        used = set(self.slots) | known_used
+        if wanted is None:
+            device = next_device_id(used)
+        elif wanted in used or wanted in (0, RESERVED_DEVICE_ID) or wanted < 0:
+            raise InvalidParameter(f"Device id {wanted} is taken or reserved on this VM")
+        else:
+            device = wanted
+        self._taken(device_id=device, volume_id=volume_id)
+        return device
+
+    @event("Taken")
+    def _taken(self, device_id: int, volume_id: UUID) -> None:
+        self.slots[device_id] = volume_id
+
+    def release(self, volume_id: UUID) -> None:
+        if volume_id in self.slots.values():
+            self._released(volume_id=volume_id)
+
+    @event("Released")
+    def _released(self, volume_id: UUID) -> None:
+        self.slots = {d: v for d, v in self.slots.items() if v != volume_id}
