@@ -54,6 +54,7 @@ class Settings:
     bus_prefix: str = "stratus"
     nats_stream: str = "STRATUS"
     bus_ack_wait: float = 30.0
+    nats_max_age: float = 7 * 24 * 3600.0  # seconds a message stays in the stream (0: forever)
     heartbeat_interval: float = 10.0
     heartbeat_timeout: float = 35.0
     host_down_timeout: float = 90.0
@@ -87,6 +88,7 @@ class Settings:
             bus_prefix=_token(env, "STRATUS_BUS_PREFIX", "stratus"),
             nats_stream=_token(env, "STRATUS_NATS_STREAM", "STRATUS"),
             bus_ack_wait=_float(env, "STRATUS_BUS_ACK_WAIT", 30.0),
+            nats_max_age=_float(env, "STRATUS_NATS_MAX_AGE", 7 * 24 * 3600.0),
             heartbeat_interval=_float(env, "STRATUS_HEARTBEAT_INTERVAL", 10.0),
             heartbeat_timeout=_float(env, "STRATUS_HEARTBEAT_TIMEOUT", 35.0),
             host_down_timeout=_float(env, "STRATUS_HOST_DOWN_TIMEOUT", 90.0),
@@ -169,6 +171,7 @@ def make_bus_options(settings: Settings) -> dict[str, Any]:
     options: dict[str, Any] = {"prefix": settings.bus_prefix, "ack_wait": settings.bus_ack_wait}
     if settings.nats_url:
         options["stream"] = settings.nats_stream
+        options["max_age"] = settings.nats_max_age
     return options
 
 

@@ -1,9 +1,10 @@
 """JetStreamBus: the distributed-mode bus, on NATS JetStream (server 2.9 or later).
 
 It owns one file-storage stream holding ``<prefix>.>`` with a duplicate window (publishes carry
-``Nats-Msg-Id``), and one durable pull consumer per (group, subject pattern) with explicit acks,
-``ack_wait`` and ``max_deliver``. Each subscription runs a fetch loop that pulls a message only
-when it has a free handler slot, so a busy member leaves work to its peers.
+``Nats-Msg-Id``) and a maximum message age (`max_age`, a week by default), and one durable pull
+consumer per (group, subject pattern) with explicit acks, ``ack_wait`` and ``max_deliver``. Each
+subscription runs a fetch loop that pulls a message only when it has a free handler slot, so a
+busy member leaves work to its peers.
 
 Only 2.9 features are used: no per-message TTL, no batch publish, no consumer "action" field.
 A JetStream ack on 2.9 means "stored", not "fsynced".
@@ -81,6 +82,7 @@ class JetStreamBus:
         *,
         timeout: float = 5.0,
         replicas: int = 1,
+        max_age: float = 7 * 24 * 3600.0,
         **overrides: object,
     ) -> None:
         self.url = url
@@ -88,6 +90,9 @@ class JetStreamBus:
         self.options = replace(options or BusOptions(), **overrides)
         self.timeout = timeout  # connect, stream/consumer set-up and each publish ack
         self.replicas = replicas  # used only when the stream is created
+        # Messages older than this leave the stream (0: kept forever). Work is stale long
+        # before (hypervisor jobs time out in minutes); heartbeats would otherwise pile up.
+        self.max_age = max_age
         self._nc: Client | None = None
         self._js: JetStreamContext | None = None
         self._members: set[_PullMember] = set()
@@ -199,12 +204,16 @@ class JetStreamBus:
                         storage=StorageType.FILE,
                         duplicate_window=window,
                         num_replicas=self.replicas,
+                        max_age=self.max_age,
                     )
                 )
                 return
-            if current.subjects != subjects or current.duplicate_window != window:
+            wanted = {"subjects": subjects, "duplicate_window": window}
+            if not current.max_age and self.max_age:  # an unbounded stream of an older release
+                wanted["max_age"] = self.max_age
+            if any(getattr(current, key) != value for key, value in wanted.items()):
                 # Evolve the existing config so that operator settings (replicas, limits) survive.
-                await js.update_stream(current.evolve(subjects=subjects, duplicate_window=window))
+                await js.update_stream(current.evolve(**wanted))
 
     async def _ensure_consumer(self, name: str, pattern: str) -> None:
         js = self._require()
