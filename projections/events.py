@@ -14,7 +14,10 @@ from domain.account import Account
 from domain.audit_trail import AuditTrail
 from domain.configuration import Configuration
 from domain.domains import Domain
+from domain.infrastructure import Container, Pod, Zone
 from domain.job import Job
+from domain.offering import DiskOffering, Offering, ServiceOffering
+from domain.template import Template
 from domain.user import User
 from stratus.db import Cursor
 from stratus.projection import Projection, Tables, on
@@ -45,7 +48,48 @@ DIRECT: dict[type, tuple[str, str]] = {
     User.Enabled: ("USER.ENABLE", "Enabling user"),
     User.Removed: ("USER.DELETE", "Deleting user"),
     Configuration.ValueSet: ("CONFIGURATION.VALUE.EDIT", "Setting {name} ({scope})"),
+    Zone.Created: ("ZONE.CREATE", "Creating zone {name}"),
+    Pod.Created: ("POD.CREATE", "Creating pod {name}"),
+    ServiceOffering.Created: ("SERVICE.OFFERING.CREATE", "Creating service offering {name}"),
+    DiskOffering.Created: ("DISK.OFFERING.CREATE", "Creating disk offering {name}"),
+    Template.Registered: ("TEMPLATE.CREATE", "Registering template {name}"),
+    Template.Updated: ("TEMPLATE.UPDATE", "Updating template"),
+    Template.Deleted: ("TEMPLATE.DELETE", "Deleting template"),
 }
+
+# Events shared by several aggregate classes name their class in `kind`; classes CloudStack
+# reports no event for (clusters) are left out.
+KINDED: dict[type, dict[str, tuple[str, str]]] = {
+    Container.Updated: {
+        "Zone": ("ZONE.EDIT", "Updating zone"),
+        "Pod": ("POD.EDIT", "Updating pod"),
+    },
+    Container.Removed: {
+        "Zone": ("ZONE.DELETE", "Deleting zone"),
+        "Pod": ("POD.DELETE", "Deleting pod"),
+    },
+    Offering.Updated: {
+        "ServiceOffering": ("SERVICE.OFFERING.EDIT", "Updating service offering"),
+        "DiskOffering": ("DISK.OFFERING.EDIT", "Updating disk offering"),
+    },
+    Offering.Deleted: {
+        "ServiceOffering": ("SERVICE.OFFERING.DELETE", "Deleting service offering"),
+        "DiskOffering": ("DISK.OFFERING.DELETE", "Deleting disk offering"),
+    },
+}
+
+
+def direct_entry(event: Any) -> tuple[str, str] | None:
+    """(event type, description template) of a change recorded as one Completed entry."""
+    found = DIRECT.get(type(event))
+    if found is None and type(event) in KINDED:
+        found = KINDED[type(event)].get(getattr(event, "kind", ""))
+    return found
+
+
+def direct_event_types() -> set[str]:
+    kinded = {entry[0] for entries in KINDED.values() for entry in entries.values()}
+    return {kind for kind, _ in DIRECT.values()} | kinded
 
 
 class EventsProjection(Projection):
@@ -76,10 +120,11 @@ class EventsProjection(Projection):
         )
 
     def apply(self, event: Any, topic: str, cursor: Cursor, tables: Tables) -> None:
-        if type(event) in DIRECT:
+        entry = direct_entry(event)
+        if entry is not None:
             if meta_of(event).get("job_id"):
                 return  # reported by the job's own Scheduled/Started/Completed entries
-            kind, text = DIRECT[type(event)]
+            kind, text = entry
             self._insert(
                 cursor,
                 tables,
@@ -92,6 +137,8 @@ class EventsProjection(Projection):
                 },
             )
             return
+        if type(event) in KINDED:
+            return  # a kind CloudStack reports no event for
         super().apply(event, topic, cursor, tables)
 
     @on(Job.Submitted)
@@ -164,7 +211,7 @@ class EventsProjection(Projection):
     def topics(self) -> frozenset[str]:
         from eventsourcing.utils import get_topic
 
-        return super().topics | frozenset(get_topic(cls) for cls in DIRECT)
+        return super().topics | frozenset(get_topic(cls) for cls in (*DIRECT, *KINDED))
 
 
 class _Fields(dict):  # type: ignore[type-arg]
@@ -174,4 +221,8 @@ class _Fields(dict):  # type: ignore[type-arg]
         super().__init__(vars(event))
 
     def __missing__(self, key: str) -> str:
+        # Creation events may carry their fields in one dict (an offering's `terms`).
+        for value in self.values():
+            if isinstance(value, dict) and key in value:
+                return str(value[key])
         return ""

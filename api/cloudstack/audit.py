@@ -16,7 +16,7 @@ from api.dispatch import ApiCommand, Call, Listing
 from api.params import Param, ParamType
 from commands.audit_trail import HideEntries, hide_entries
 from domain.errors import InvalidParameter, NotFound
-from projections.events import DIRECT
+from projections.events import direct_event_types
 from stratus.auditing.render import Decoder
 from stratus.auditing.source import from_database
 from stratus.auditing.timetravel import resource_at, zone_at
@@ -75,7 +75,7 @@ def delete_events(call: Call, args: dict[str, Any]) -> None:
 def list_event_types(call: Call, args: dict[str, Any]) -> Listing:
     with call.read() as cursor:
         seen = {r["type"] for r in cursor.execute("SELECT DISTINCT type FROM events").fetchall()}
-    names = sorted(seen | {kind for kind, _ in DIRECT.values()} | set(JOB_EVENT_TYPES))
+    names = sorted(seen | direct_event_types() | set(JOB_EVENT_TYPES))
     return Listing([{"name": name} for name in names], len(names))
 
 

@@ -133,3 +133,29 @@ def test_audit_views_are_scoped_and_never_show_secrets(server, tmp_path: Path) -
     for text in outputs:
         for secret in secrets:
             assert secret not in text
+
+
+def test_infrastructure_and_catalogue_changes_are_listed_as_events(server) -> None:
+    admin = server.client()
+    zone_id, _host_id = _host(admin, "sim-password")
+    admin.updateZone(id=zone_id, name="z1-renamed")
+    offering = admin.createServiceOffering(
+        name="audited", displaytext="audited", cpunumber=1, cpuspeed=500, memory=256
+    )["serviceoffering"]
+    admin.updateServiceOffering(id=offering["id"], displaytext="still audited")
+    admin.deleteServiceOffering(id=offering["id"])
+
+    listed = {(e["type"], e["description"]) for e in _events(admin)}
+
+    assert {
+        ("ZONE.CREATE", "Creating zone z1"),
+        ("POD.CREATE", "Creating pod p1"),
+        ("ZONE.EDIT", "Updating zone"),
+        ("SERVICE.OFFERING.CREATE", "Creating service offering audited"),
+        ("SERVICE.OFFERING.EDIT", "Updating service offering"),
+        ("SERVICE.OFFERING.DELETE", "Deleting service offering"),
+    } <= listed
+    tenant = make_tenant(server, admin, name="auditee")
+    assert not {e["type"] for e in _events(tenant.client)} & {"ZONE.CREATE", "POD.CREATE"}
+    types = {t["name"] for t in admin.listEventTypes()["eventtype"]}
+    assert {"ZONE.DELETE", "DISK.OFFERING.CREATE", "TEMPLATE.DELETE"} <= types
