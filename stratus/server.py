@@ -44,11 +44,17 @@ def serve(settings: Settings, *, host: str, port: int, role: str) -> int:
         log.warning("role %s on the embedded store: other roles must run in this process", role)
     runtime = open_runtime(settings)
     try:
-        if role in ("all", "api"):
-            prepare(runtime, public_url=f"http://{host}:{port}/client/api")
-        return asyncio.run(_run(runtime, host, port, role))
+        api = _listen(host, port) if role in ("all", "api") else None
+        if api is not None:
+            bound = api.getsockname()[1]  # the port the system chose when asked for port 0
+            prepare(runtime, public_url=f"http://{_url_host(host)}:{bound}/client/api")
+        return asyncio.run(_run(runtime, api, role))
     finally:
         runtime.close()
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
 
 
 def prepare(runtime: Runtime, *, public_url: str) -> None:
@@ -95,14 +101,14 @@ def _write_admin_file(
     log.info("first start: the admin's credentials are in %s", path)
 
 
-async def _run(runtime: Runtime, host: str, port: int, role: str) -> int:
+async def _run(runtime: Runtime, api: socket.socket | None, role: str) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     tasks: list[asyncio.Task[None]] = []
     bus = None
-    listeners = _listeners(runtime, host, port) if role in ("all", "api") else []
+    listeners = _listeners(runtime, api) if api is not None else []
     if role in ("all", "projections"):
         runtime.runner.start()
     listener = _commit_listener(runtime)
@@ -234,9 +240,9 @@ def _integration_port(runtime: Runtime) -> int:
         return int(global_value(cursor, name, DEFINITIONS[name].default))
 
 
-def _listeners(runtime: Runtime, host: str, port: int) -> list[tuple[socket.socket, bool]]:
-    """Bind before anything starts: the API, and the integration port when it is configured."""
-    listeners = [(_listen(host, port), False)]
+def _listeners(runtime: Runtime, api: socket.socket) -> list[tuple[socket.socket, bool]]:
+    """The API's socket, bound first thing, and the integration port when it is configured."""
+    listeners = [(api, False)]
     integration_port = _integration_port(runtime)
     if integration_port:
         # Unauthenticated: it answers as the system administrator, so loopback only.

@@ -31,6 +31,7 @@ def test_an_empty_list_is_an_empty_object(server) -> None:
 
 def test_first_start_writes_credentials_readable_by_the_operator_only(server) -> None:
     assert (server.data_dir / "admin.json").stat().st_mode & 0o777 == 0o600
+    assert server.admin["url"] == server.url  # the port the system chose, not the 0 asked for
     log = server.output()
     assert "admin.json" in log
     for secret in (server.admin["secretkey"], server.admin["password"], server.admin["apikey"]):
