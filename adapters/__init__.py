@@ -104,4 +104,16 @@ class Hypervisor(Protocol):
         """NotFoundOnHost when there is no such VM."""
         ...
 
+    def appliance_version(self, name: str) -> str | None:
+        """The release a system VM (router) reports about itself; None when it tells none."""
+        ...
+
+    def check_services(
+        self, name: str, services: tuple[str, ...], restart: tuple[str, ...]
+    ) -> dict[str, str]:
+        """The state of a system VM's daemons: "running", "restarted" (found stopped, brought
+        back) or "failed" (stopped, and not brought back). Only `restart` ones are restarted;
+        another one found stopped is "failed"."""
+        ...
+
     def close(self) -> None: ...

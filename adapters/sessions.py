@@ -187,6 +187,11 @@ VM_ACTIONS: dict[str, Callable[[Hypervisor, dict[str, Any]], dict[str, Any]]] = 
     "vm_status": lambda driver, params: asdict(driver.vm_status(_name(params))),
 }
 
+# System VMs' actions (routers and the rest) are VM actions too; they live in their own module.
+from adapters.appliances import APPLIANCE_ACTIONS  # noqa: E402  (it uses the helpers above)
+
+VM_ACTIONS.update(APPLIANCE_ACTIONS)
+
 
 # Actions bound to no host: a fresh driver does them, without host credentials.
 UNBOUND_ACTIONS = frozenset({"download_template"})

@@ -6,6 +6,7 @@ from typing import Any
 
 from eventsourcing.utils import get_topic
 
+from commands.system_vms import system_vm_routes
 from commands.templates import template_routes
 from domain.host import Host
 from domain.vm import VirtualMachine
@@ -33,6 +34,7 @@ def routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
         get_topic(Host.ConnectRequested): connect,  # type: ignore[attr-defined]
         **vm_routes(box, prefix),
         **template_routes(prefix),
+        **system_vm_routes(box, prefix),
     }
 
 

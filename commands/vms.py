@@ -14,6 +14,13 @@ from typing import Any
 from uuid import UUID
 
 from commands import Outcome, change
+from commands.networks import (
+    NicRequest,
+    PrepareGuestNics,
+    follow_vm_nics,
+    prepare_guest_nics,
+    release_guest_nics,
+)
 from commands.placement import Candidate, Reserve, release, reserve
 from commands.volumes import follow_vm, root_volume
 from domain.capacity import HostCapacity, capacity_id
@@ -83,6 +90,7 @@ class DeployVirtualMachine:
     candidates: Sequence[Candidate] = ()
     start: bool = True
     job_id: UUID | None = None
+    networks: Sequence[NicRequest] = ()  # the first is the default NIC
 
 
 def deploy_vm(store: Any, command: DeployVirtualMachine) -> Outcome:
@@ -99,6 +107,11 @@ def deploy_vm(store: Any, command: DeployVirtualMachine) -> Outcome:
         command.compute.facts(),
     )
     root = root_volume(vm)  # saved with the VM in whichever outcome follows
+    nics = prepare_guest_nics(
+        store, PrepareGuestNics(vm.id, vm.account_id, vm.zone_id, command.networks)
+    )  # guest IPs are held for the VM from here; given back below if it is not saved
+    for nic in nics:
+        vm.plug_nic(nic.facts())
     job = _job(store, command.job_id)
     if not command.start:
         if job is not None:
@@ -115,6 +128,7 @@ def deploy_vm(store: Any, command: DeployVirtualMachine) -> Outcome:
         return _request_start(store, vm, placed, request, command.job_id, root)
     except BaseException:
         release(store, placed, _reservation(vm.id, request))  # the room held for it comes back
+        release_guest_nics(store, vm.id, nics)
         raise
 
 
@@ -145,6 +159,7 @@ def _request_start(
 def _saved(store: Any, *aggregates: Any) -> Outcome:
     present = [a for a in aggregates if a is not None]
     present += follow_vm(store, present)  # an expunged VM takes its ROOT volume with it
+    present += follow_vm_nics(store, present)  # ... and gives back its guest IPs
     return Outcome(store.last_position(store.save(*present)), present[0].id)
 
 

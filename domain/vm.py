@@ -538,6 +538,16 @@ class VirtualMachine(Aggregate):
         for key, value in changes.items():
             setattr(self, key, value)
 
+    # Guest NICs ---------------------------------------------------------------------------
+
+    def plug_nic(self, nic: dict[str, Any]) -> None:
+        """Record a guest NIC (network, IP, MAC, gateway, netmask, default, network offering)."""
+        self._nic_plugged(nic=dict(nic))
+
+    @event("NicPlugged")
+    def _nic_plugged(self, nic: dict[str, Any]) -> None:
+        self.nics = [*getattr(self, "nics", ()), nic]
+
     # State helpers (run when events are applied) ------------------------------------------
 
     def _pend(self, action: str, request_id: str, job_id: UUID | None, state: str) -> None:

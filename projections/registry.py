@@ -9,7 +9,9 @@ from projections.events import EventsProjection
 from projections.identity import IdentityProjection
 from projections.infrastructure import AlertsProjection, InfrastructureProjection
 from projections.jobs import JobsProjection
+from projections.networks import NetworksProjection, PublicIpsProjection
 from projections.offerings import OfferingsProjection
+from projections.routers import SystemVmsProjection
 from projections.templates import TemplatesProjection
 from projections.vms import VirtualMachinesProjection
 from projections.volumes import VolumesProjection
@@ -29,4 +31,7 @@ def build(seal: Callable[[str], str]) -> list[Projection]:
         OfferingsProjection(),
         TemplatesProjection(),
         VolumesProjection(),
+        SystemVmsProjection(),
+        NetworksProjection(),
+        PublicIpsProjection(),
     ]

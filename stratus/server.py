@@ -23,6 +23,7 @@ import uvicorn
 
 from commands.identity import Bootstrap, bootstrap
 from commands.jobs import fail_interrupted
+from commands.network_offerings import seed_network_offerings
 from commands.offerings import seed_offerings
 from projections.jobs import pending_job_ids
 from stratus.bus import BusError
@@ -65,6 +66,7 @@ def prepare(runtime: Runtime, *, public_url: str) -> None:
         result = bootstrap(runtime.store, Bootstrap(admin_password=password))
     with acting(command="seed-offerings"):
         seed_offerings(runtime.store)  # idempotent: defaults that exist (or were deleted) stay
+        seed_network_offerings(runtime.store)
     runtime.runner.catch_up()
     if result.created:
         _write_admin_file(runtime, admin_file, public_url, result.admin_user_id, password)
@@ -111,6 +113,7 @@ async def _run(runtime: Runtime, api: socket.socket | None, role: str) -> int:
     listeners = _listeners(runtime, api) if api is not None else []
     if role in ("all", "projections"):
         runtime.runner.start()
+        _start_billing(runtime)
     listener = _commit_listener(runtime)
     if role in ("all", "relay"):
         bus = make_bus(runtime.settings.nats_url, **make_bus_options(runtime.settings))
@@ -123,6 +126,8 @@ async def _run(runtime: Runtime, api: socket.socket | None, role: str) -> int:
         http = _http(runtime, listener, stop, integration=integration)
         tasks.append(asyncio.create_task(_supervised(http, stop)))
     await stop.wait()
+    if "billing" in runtime.extras:
+        runtime.extras["billing"].stop()  # type: ignore[attr-defined]
     if listener is not None:
         listener.stop()
     outcomes = await asyncio.gather(*tasks, return_exceptions=True)
@@ -132,6 +137,15 @@ async def _run(runtime: Runtime, api: socket.socket | None, role: str) -> int:
         if isinstance(outcome, BaseException):
             raise outcome
     return 0
+
+
+def _start_billing(runtime: Runtime) -> None:
+    """Usage billing follows the log and closes periods as they end (stratus/usage/billing.py)."""
+    from stratus.usage.billing import BillingRun, store_alert
+
+    billing = BillingRun(runtime.db, alert=store_alert(runtime.store))
+    runtime.extras["billing"] = billing
+    billing.start()
 
 
 def _commit_listener(runtime: Runtime) -> CommitListener | None:
@@ -185,9 +199,40 @@ async def _adapters_side(runtime: Runtime, bus: Any, stop: asyncio.Event) -> lis
     loop = asyncio.get_running_loop()
     runtime.store.commit_listeners.append(lambda: loop.call_soon_threadsafe(relay.wakeup.set))
     parts = [relay.run(stop), monitor.run(stop), make_sweeper(runtime).run(stop)]
+    parts.append(_router_monitor(runtime, bus).run(stop))
     if settings.nats_url is None:
         parts.append(_embedded_workers(runtime, bus, stop))
     return [asyncio.create_task(_supervised(part, stop)) for part in parts]
+
+
+def _router_monitor(runtime: Runtime, bus: Any) -> Any:
+    """Router service checks, every `router.alerts.check.interval` seconds (read each time)."""
+    from commands.router_checks import CheckTarget, RouterMonitor
+    from domain.configuration import DEFINITIONS
+    from projections.configuration import global_value
+    from projections.routers import abandoned as abandoned_requests
+    from projections.routers import check_targets
+
+    def targets() -> list[CheckTarget]:
+        with runtime.db.read() as cursor:
+            rows = check_targets(cursor)
+        return [
+            CheckTarget(r["id"], r["instance_name"], r["host_id"], r["services"], r["restart"])
+            for r in rows
+        ]
+
+    def interval() -> float:
+        name = "router.alerts.check.interval"
+        with runtime.db.read() as cursor:
+            return float(global_value(cursor, name, DEFINITIONS[name].default))
+
+    def abandoned() -> list[str]:
+        with runtime.db.read() as cursor:
+            return abandoned_requests(cursor)
+
+    return RouterMonitor(
+        runtime.store, bus, targets, interval, runtime.settings.bus_prefix, abandoned
+    )
 
 
 async def _supervised(part: Any, stop: asyncio.Event) -> None:

@@ -25,6 +25,7 @@ from adapters import (
     VmSpec,
     VmStatus,
 )
+from adapters.sessions import Unsupported
 
 MIB = 1024 * 1024
 # ConvertTo-Json writes Hyper-V's VMState enum as its number; newer hosts may send the name.
@@ -146,6 +147,19 @@ class HypervDriver:
 
     def vm_status(self, name: str) -> VmStatus:
         return self._status(name)
+
+    def appliance_version(self, name: str) -> str | None:
+        """System VM images are not driven on Hyper-V yet: a definitive "not supported"."""
+        raise Unsupported(
+            f"reading the release of system VM {name} is not supported yet on Hyper-V"
+        )
+
+    def check_services(
+        self, name: str, services: tuple[str, ...], restart: tuple[str, ...]
+    ) -> dict[str, str]:
+        raise Unsupported(
+            f"checking the services of system VM {name} is not supported yet on Hyper-V"
+        )
 
     def start_vm(self, spec: VmSpec) -> VmStatus:
         found = self._lookup(spec.name)

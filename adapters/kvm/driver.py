@@ -178,6 +178,34 @@ class KvmDriver:
         with self._translated(f"reading the status of {name}"):
             return _status(self._find(name))
 
+    def appliance_version(self, name: str) -> str | None:
+        """The release the appliance recorded in its domain metadata (`APPLIANCE_URI`)."""
+        with self._translated(f"reading the release of {name}"):
+            element = _appliance_metadata(self._find(name))
+            return element.get("release") if element is not None else None
+
+    def check_services(
+        self, name: str, services: tuple[str, ...], restart: tuple[str, ...]
+    ) -> dict[str, str]:
+        """Daemon states as the appliance's metadata records them ("stopped", "broken");
+        a stopped one that may be restarted is marked running again."""
+        with self._translated(f"checking the services of {name}"):
+            domain = self._find(name)
+            if not domain.isActive():
+                raise HypervisorError(f"cannot check the services of {name}: it is not running")
+            element = _appliance_metadata(domain)
+            element = element if element is not None else ET.Element("appliance")
+            found = _service_states(element, services, restart)
+            if "restarted" in found.values():
+                domain.setMetadata(
+                    libvirt.VIR_DOMAIN_METADATA_ELEMENT,
+                    ET.tostring(element, encoding="unicode"),
+                    "stratus",
+                    APPLIANCE_URI,
+                    _LIVE,
+                )
+            return found
+
     def download_template(
         self, *, url: str, image_format: str, checksum: str, zone_id: str
     ) -> dict[str, int]:
@@ -288,6 +316,38 @@ class KvmDriver:
         for pool in pools:
             with contextlib.suppress(libvirt.libvirtError):
                 pool.storageVolLookupByName(f"{name}-root.qcow2").delete(0)
+
+
+APPLIANCE_URI = "http://stratus.example/xmlns/appliance/1"
+
+
+def _appliance_metadata(domain: Any) -> ET.Element | None:
+    """``<appliance release="4.3.0"><service name="dnsmasq" state="stopped"/></appliance>``"""
+    try:
+        text = domain.metadata(libvirt.VIR_DOMAIN_METADATA_ELEMENT, APPLIANCE_URI, _LIVE)
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN_METADATA:
+            return None
+        raise
+    return ET.fromstring(text)
+
+
+def _service_states(
+    element: ET.Element, services: tuple[str, ...], restart: tuple[str, ...]
+) -> dict[str, str]:
+    recorded = {s.get("name", ""): s for s in element.iter("service")}
+    found = {}
+    for service in services:
+        entry = recorded.get(service)
+        state = entry.get("state", "running") if entry is not None else "running"
+        if state == "running":
+            found[service] = "running"
+        elif state == "stopped" and service in restart and entry is not None:
+            entry.set("state", "running")
+            found[service] = "restarted"
+        else:
+            found[service] = "failed"
+    return found
 
 
 def safe_url(url: str) -> str:

@@ -35,6 +35,7 @@ from adapters import (
     VmSpec,
     VmStatus,
 )
+from adapters.simulator.appliances import ApplianceKnobs
 
 _GIB = 1024**3
 SIMULATOR_VERSION = "4.3.0-sim"
@@ -115,6 +116,7 @@ class SimulatedWorld:
         self._unreachable: set[str] = set()
         self._refuse_all = False
         self._accepted: tuple[str, str] | None = None
+        self.appliances = ApplianceKnobs()
 
     # Knobs -------------------------------------------------------------------------------
 
@@ -178,6 +180,7 @@ class SimulatedWorld:
         with self._lock:
             self.calls[action] += 1
             delay = self._delays.get(action, 0.0)
+        delay = delay or self.appliances.delay(action)
         if delay:
             time.sleep(delay)
         with self._lock:
@@ -282,6 +285,23 @@ class SimulatorDriver:
     def vm_status(self, name: str) -> VmStatus:
         with self._turn("vm_status") as host:
             return _status(_find(host, name))
+
+    def appliance_version(self, name: str) -> str | None:
+        """The release in the image the appliance booted (see `ApplianceKnobs`)."""
+        with self._turn("appliance_version") as host:
+            return self.world.appliances.release(_find(host, name).spec.template)
+
+    def check_services(
+        self, name: str, services: tuple[str, ...], restart: tuple[str, ...]
+    ) -> dict[str, str]:
+        with self._turn("check_services") as host:
+            vm = _find(host, name)
+            if vm.state != "Running":
+                raise HypervisorError(f"cannot check the services of {name}: it is not running")
+            found = self.world.appliances.check(name, services, restart)
+            if "restarted" in found.values():
+                self.world.record("restart_service")
+            return found
 
     def download_template(
         self, *, url: str, image_format: str, checksum: str, zone_id: str

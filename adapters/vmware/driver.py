@@ -28,6 +28,7 @@ from adapters import (
     VmSpec,
     VmStatus,
 )
+from adapters.sessions import Unsupported
 
 _STATES = {"poweredOn": "Running", "poweredOff": "Stopped", "suspended": "Paused"}
 _NETWORK_ERRORS = (OSError, http.client.HTTPException)
@@ -143,6 +144,17 @@ class VmwareDriver:
     def vm_status(self, name: str) -> VmStatus:
         with self._acting("read", name):
             return _status(self._find(name))
+
+    def appliance_version(self, name: str) -> str | None:
+        """System VM images are not driven on VMware yet: a definitive "not supported"."""
+        raise Unsupported(f"reading the release of system VM {name} is not supported yet on VMware")
+
+    def check_services(
+        self, name: str, services: tuple[str, ...], restart: tuple[str, ...]
+    ) -> dict[str, str]:
+        raise Unsupported(
+            f"checking the services of system VM {name} is not supported yet on VMware"
+        )
 
     def start_vm(self, spec: VmSpec) -> VmStatus:
         with self._acting("start", spec.name):

@@ -28,6 +28,7 @@ from adapters import (
     VmSpec,
     VmStatus,
 )
+from adapters.sessions import Unsupported
 
 MIB = 1024 * 1024
 _STATES = {"Running": "Running", "Paused": "Paused", "Halted": "Stopped", "Suspended": "Paused"}
@@ -168,6 +169,19 @@ class XenServerDriver:
     def vm_status(self, name: str) -> VmStatus:
         with self._acting("read", name):
             return _status(self._record(self._find(name)))
+
+    def appliance_version(self, name: str) -> str | None:
+        """System VM images are not driven on XenServer yet: a definitive "not supported"."""
+        raise Unsupported(
+            f"reading the release of system VM {name} is not supported yet on XenServer"
+        )
+
+    def check_services(
+        self, name: str, services: tuple[str, ...], restart: tuple[str, ...]
+    ) -> dict[str, str]:
+        raise Unsupported(
+            f"checking the services of system VM {name} is not supported yet on XenServer"
+        )
 
     def start_vm(self, spec: VmSpec) -> VmStatus:
         with self._acting("start", spec.name):

@@ -1,25 +1,33 @@
-"""Usage: listUsageRecords (replayed from the event log on each call) and listUsageTypes.
+"""Usage: listUsageRecords (the stored records), generateUsageRecords, removeRawUsageRecords,
+listUsageTypes.
 
-Records are computed, not stored: every call replays the log's VM events for the days asked,
-so an answer always agrees with `stratus usage replay` over the same log. Only periods that
-have ended are charged, as the usage server writes a period after it is over.
+Records are made by the billing run (stratus/usage/billing.py) as periods end and stored in
+`usage_records`; listing reads that table. generateUsageRecords runs billing now, up to the
+end of the day given (never past the clock): records already made are never made again.
 """
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from api.access import Role, check_reach
 from api.cloudstack.common import account_row, domain_row
 from api.dispatch import ApiCommand, Call, Listing
 from api.params import Param, ParamType
+from domain.configuration import DEFINITIONS
 from domain.errors import InvalidParameter
-from domain.usage import USAGE_TYPES, UsageRecord
-from stratus.auditing.source import from_database
-from stratus.usage.replay import LogFacts, domain_path, read_log, records_between, render
+from domain.usage import USAGE_TYPES
+from domain.usage_periods import to_ms
+from domain.usage_settings import TIMEZONE
+from projections.configuration import global_value
+from projections.usage import RecordQuery, attrs_from, find_records
+from stratus.usage.billing import BillingRun, store_alert
+from stratus.usage.render import record_fields
 
 P = ParamType
-DA = Role.DOMAIN_ADMIN
+DA, RA = Role.DOMAIN_ADMIN, Role.ROOT_ADMIN
 
 
 def _owner_filter(call: Call, args: dict[str, Any]) -> tuple[str | None, str | None, bool]:
@@ -50,48 +58,84 @@ def _account_by_id(call: Call, account_id: str) -> str:
     return str(row["id"])
 
 
-def _wanted(facts: LogFacts, args: dict[str, Any], owner: tuple[Any, ...]) -> Any:
-    account_id, path, subtree = owner
-
-    def wanted(record: UsageRecord) -> bool:
-        if args["type"] is not None and record.usage_type != args["type"]:
-            return False
-        if account_id is not None and str(record.vm.account_id) != account_id:
-            return False
-        if path is None:
-            return True
-        owner_path = domain_path(facts, record.vm.domain_id)
-        return owner_path.startswith(path) if subtree else owner_path == path
-
-    return wanted
+def _zone(call: Call) -> ZoneInfo:
+    with call.read() as cursor:
+        return ZoneInfo(global_value(cursor, TIMEZONE, DEFINITIONS[TIMEZONE].default))
 
 
-def list_usage_records(call: Call, args: dict[str, Any]) -> Listing:
+def _days(call: Call, args: dict[str, Any]) -> tuple[int, int]:
+    """The dates widened to whole days in the usage zone: [first 00:00, last 23:59:59.999]."""
     first, last = args["startdate"], args["enddate"]
     if first > last:
         raise InvalidParameter(
             f"Incorrect Date Range. Start date: {first} is after end date: {last}"
         )
-    owner = _owner_filter(call, args)
-    facts = read_log(from_database(call.runtime.db))
-    wanted = _wanted(facts, args, owner)
-    records = [r for r in records_between(facts, first, last, call.now()) if wanted(r)]
-    records.sort(key=lambda r: r.period.start, reverse=True)  # stable: ties keep their order
-    items = [render(record, facts) for record in records]
-    if args["keyword"]:
-        items = [item for item in items if args["keyword"] in item["description"]]
-    return Listing(_page(items, args["paging"]), len(items))
+    zone = _zone(call)
+    return _midnight(first, zone), _midnight(last + timedelta(days=1), zone) - 1
 
 
-def _page(items: list[dict[str, Any]], paging: Any) -> list[dict[str, Any]]:
-    stop = None if paging.limit is None else paging.offset + paging.limit
-    return items[paging.offset : stop]
+def _midnight(day: date, zone: ZoneInfo) -> int:
+    return to_ms(datetime.combine(day, time(), tzinfo=zone))
+
+
+def list_usage_records(call: Call, args: dict[str, Any]) -> Listing:
+    first, last = _days(call, args)
+    account_id, path, subtree = _owner_filter(call, args)
+    paging = args["paging"]
+    query = RecordQuery(
+        first, last, args["type"], account_id, path, subtree, paging.offset, paging.limit
+    )
+    with call.read() as cursor:
+        rows, total = find_records(cursor, query)
+    return Listing([_item(row) for row in rows], total)
+
+
+def _item(row: dict[str, Any]) -> dict[str, Any]:
+    head = (
+        int(row["usage_type"]),
+        row["usage_id"],
+        row["sub"],
+        row["account_id"],
+        row["domain_id"],
+        row["zone_id"],
+        row["name"],
+        attrs_from(row["attrs"]),
+    )
+    labels = {
+        row["account_id"]: (row["account_name"] or "", ""),
+        row["domain_id"]: (row["domain_name"] or "", ""),
+    }
+    period = (int(row["start_ms"]), int(row["end_ms"]), row["timezone"])
+    return record_fields(period, head, int(row["quantity"]), labels)
+
+
+def billing(call: Call) -> BillingRun:
+    """The billing run this process drives, or one made for this call."""
+    run = call.runtime.extras.get("billing")
+    if isinstance(run, BillingRun):
+        return run
+    return BillingRun(call.runtime.db, alert=store_alert(call.store))
+
+
+def generate_usage_records(call: Call, args: dict[str, Any]) -> None:
+    _, last = _days(call, args)
+    if args["domainid"] is not None:
+        domain_row(call, str(args["domainid"]))
+    billing(call).run_once(until=datetime.fromtimestamp((last + 1) / 1000, ZoneInfo("UTC")))
+
+
+def remove_raw_usage_records(call: Call, args: dict[str, Any]) -> None:
+    if args["interval"] <= 0:
+        raise InvalidParameter("Interval should be greater than 0")
+    billing(call).remove_raw(args["interval"])
 
 
 def list_usage_types(call: Call, args: dict[str, Any]) -> Listing:
     items = [{"usagetypeid": kind, "description": text} for kind, text in USAGE_TYPES]
     return Listing(items, len(items))
 
+
+ADMIN_USAGE = "org.apache.cloudstack.api.command.admin.usage"
 
 COMMANDS = (
     ApiCommand(
@@ -110,7 +154,29 @@ COMMANDS = (
         shape="list",
         item_key="usagerecord",
         description="Lists usage records for accounts",
-        java_class="org.apache.cloudstack.api.command.admin.usage.GetUsageRecordsCmd",
+        java_class=f"{ADMIN_USAGE}.GetUsageRecordsCmd",
+    ),
+    ApiCommand(
+        "generateUsageRecords",
+        generate_usage_records,
+        (
+            Param("startdate", P.DATE, required=True),
+            Param("enddate", P.DATE, required=True),
+            Param("domainid", P.UUID),
+        ),
+        role=RA,
+        shape="success",
+        description="Closes every usage period that has ended, up to the end of enddate",
+        java_class=f"{ADMIN_USAGE}.GenerateUsageRecordsCmd",
+    ),
+    ApiCommand(
+        "removeRawUsageRecords",
+        remove_raw_usage_records,
+        (Param("interval", P.INTEGER, required=True),),
+        role=RA,
+        shape="success",
+        description="Prunes raw usage older than interval days that no open period needs",
+        java_class=f"{ADMIN_USAGE}.RemoveRawUsageRecordsCmd",
     ),
     ApiCommand(
         "listUsageTypes",
@@ -119,6 +185,6 @@ COMMANDS = (
         shape="list",
         item_key="usagetype",
         description="List Usage Types",
-        java_class="org.apache.cloudstack.api.command.admin.usage.ListUsageTypesCmd",
+        java_class=f"{ADMIN_USAGE}.ListUsageTypesCmd",
     ),
 )

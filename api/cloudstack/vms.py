@@ -25,6 +25,7 @@ from api.cloudstack.common import (
     resolve_owner_filters,
 )
 from api.cloudstack.jobs import RENDERERS
+from api.cloudstack.network_nics import guest_nic_requests, prepare_network_services, vm_nics
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_stored_date
 from api.params import Param, ParamType, not_found
@@ -153,6 +154,9 @@ def render_vms(call: Call, rows: list[dict[str, Any]], minimal: bool = False) ->
         "offerings": catalog.offering_names(call, {r["service_offering_id"] for r in rows}),
     }
     items = [render_vm(call, row, names) for row in rows]
+    nics = vm_nics(call, [row["id"] for row in rows])
+    for item in items:
+        item["nic"] = nics.get(item["id"], [])
     if minimal:
         items = [{k: v for k, v in item.items() if k in MINIMAL} for item in items]
     return items
@@ -309,6 +313,8 @@ def deploy(call: Call, args: dict[str, Any]) -> Submitted:
         raise PermissionDenied("Parameter hostid can only be specified by a Root Admin")
     vm_id = uuid4()
     name = _name(args, vm_id)
+    networks = guest_nic_requests(call, args, zone["id"], account_id)
+    prepare_network_services(call, networks, compute.hypervisor, f"deploy VM {name}")
     command = cmd.DeployVirtualMachine(
         vm_id,
         name,
@@ -321,6 +327,7 @@ def deploy(call: Call, args: dict[str, Any]) -> Submitted:
         compute,
         candidates=candidates(call, zone["id"], compute, args["hostid"]),
         start=args["startvm"],
+        networks=networks,
     )
     return hypervisor_job(
         call,
@@ -535,6 +542,8 @@ COMMANDS = (
             Param("group", P.STRING),
             Param("hypervisor", P.STRING),
             DETAILS,
+            Param("networkids", P.LIST, element=P.UUID),
+            Param("ipaddress", P.STRING),
         ),
         f"{USER_PKG}.DeployVMCmd",
         "Creates and automatically starts a virtual machine",

@@ -16,6 +16,7 @@ from uuid import UUID
 from eventsourcing.utils import get_topic
 
 from domain.host import Host
+from domain.system_vm import SystemVm
 from stratus.auditing.render import Decoder, plain
 from stratus.auditing.source import LogSource
 
@@ -31,7 +32,10 @@ class ZoneMember:
     zone_field: str = "zone_id"
 
 
-ZONE_MEMBERS: list[ZoneMember] = [ZoneMember("hosts", (Host.Added,))]
+ZONE_MEMBERS: list[ZoneMember] = [
+    ZoneMember("hosts", (Host.Added,)),
+    ZoneMember("system_vms", (SystemVm.Created,)),  # routers and the zone's system VMs
+]
 
 
 def register_zone_member(member: ZoneMember) -> None:

@@ -1,1 +1,1 @@
-"""Usage records rebuilt from the event log: the replay, its wire form and the `usage` CLI."""
+"""Usage from the event log: fast fact reading, the billing run, replay, verify and their CLI."""

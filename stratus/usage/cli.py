@@ -1,7 +1,9 @@
-"""`stratus usage replay`: rebuild usage records from the event log (read-only) to a file.
+"""`stratus usage replay|verify`: usage records rebuilt from the event log (read-only).
 
-Output is sorted and carries no time of its own, so two replays of one log, over the same
-dates, write identical bytes.
+Replay output is sorted and carries no time of its own, so two replays of one log over the
+same dates write identical bytes. A file is written beside its name and renamed into place
+when complete: a replay killed midway leaves no partial file, and running it again writes
+the same bytes.
 """
 
 from __future__ import annotations
@@ -9,17 +11,25 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import os
 import sys
 from collections import Counter
-from datetime import UTC, date, datetime
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import IO, Any
+from zoneinfo import ZoneInfo
 
 import orjson
 
+from domain.usage_periods import to_ms
 from stratus.auditing.source import open_readonly
+from stratus.db import Cursor
 from stratus.settings import Settings
-from stratus.usage.replay import LogFacts, read_log, records_between, rendered
+from stratus.usage.render import record_fields
+from stratus.usage.replay import Replay, replay
+from stratus.usage.verify import verify
 
 COLUMNS = (
     "startdate",
@@ -39,6 +49,12 @@ COLUMNS = (
     "cpunumber",
     "cpuspeed",
     "memory",
+    "size",
+    "virtualsize",
+    "issourcenat",
+    "issystem",
+    "networkid",
+    "isdefault",
     "rawusage",
     "usage",
     "description",
@@ -46,13 +62,14 @@ COLUMNS = (
 
 
 def add_parser(commands: Any) -> None:
-    usage = commands.add_parser("usage", help="usage records from the event log (read-only)")
+    usage = commands.add_parser("usage", help="usage records from the event log")
     verbs = usage.add_subparsers(dest="verb", required=True)
-    replay = verbs.add_parser("replay", help="rebuild usage records from the event log")
-    replay.add_argument("--from", dest="first", type=date.fromisoformat, help="first day")
-    replay.add_argument("--to", dest="last", type=date.fromisoformat, help="last day")
-    replay.add_argument("--out", type=Path, help="file to write (default: stdout)")
-    replay.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
+    again = verbs.add_parser("replay", help="rebuild usage records from the event log")
+    again.add_argument("--from", dest="first", type=date.fromisoformat, help="first day")
+    again.add_argument("--to", dest="last", type=date.fromisoformat, help="last day")
+    again.add_argument("--out", type=Path, help="file to write (default: stdout)")
+    again.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
+    verbs.add_parser("verify", help="compare the stored usage records with a fresh replay")
 
 
 def run(
@@ -61,25 +78,47 @@ def run(
     out: IO[str] | None = None,
     now: datetime | None = None,
 ) -> int:
-    """Replay the log and write the records; progress and the summary go to stderr."""
-    with open_readonly(settings) as source:
-        facts = read_log(source, lambda n: print(f"read {n} events…", file=sys.stderr))
-    items = _items(facts, args, now or datetime.now(UTC))
+    """Run `usage replay` or `usage verify`; progress and the summary go to stderr."""
+    with _readonly(settings) as (dialect, reader):
+        if args.verb == "verify":
+            report = verify(reader, dialect, progress=_progress_bar())
+            print(report.text(), file=out or sys.stdout)
+            return 0 if report.equal else 1
+        clock = now or datetime.now(UTC)
+        result = replay(reader, dialect, to_ms(clock), progress=_progress_bar())
+    items = _items(result, args)
     text = to_csv(items) if args.format == "csv" else to_jsonl(items)
     if args.out is not None:
-        args.out.write_bytes(text.encode())
+        _write_whole(args.out, text.encode())
     else:
         (out or sys.stdout).write(text)
-    print(summary(facts, items), file=sys.stderr)
+    print(summary(result, items), file=sys.stderr)
     return 0
 
 
-def _items(facts: LogFacts, args: argparse.Namespace, now: datetime) -> list[dict[str, Any]]:
-    first = args.first or facts.first_day()
-    if first is None:
-        return []
-    last = args.last or now.astimezone(facts.zone).date()
-    return rendered(records_between(facts, first, last, now), facts)
+@contextmanager
+def _readonly(
+    settings: Settings,
+) -> Iterator[tuple[str, Callable[[], AbstractContextManager[Cursor]]]]:
+    with open_readonly(settings) as source:
+        yield source.dialect, source._reader  # the read-only connection the audit tools use
+
+
+def _items(result: Replay, args: argparse.Namespace) -> list[dict[str, Any]]:
+    zone = ZoneInfo(result.calendar.settings_at(result.now)[1])
+    first = last = None
+    if args.first is not None:
+        first = to_ms(datetime.combine(args.first, time(), tzinfo=zone))
+    if args.last is not None:
+        last = to_ms(datetime.combine(args.last + timedelta(days=1), time(), tzinfo=zone))
+    labels = result.ledger.labels
+    return [record_fields(p, head, used, labels) for p, head, used in result.records(first, last)]
+
+
+def _write_whole(path: Path, data: bytes) -> None:
+    partial = path.with_name(path.name + ".partial")
+    partial.write_bytes(data)
+    os.replace(partial, path)
 
 
 def to_jsonl(items: list[dict[str, Any]]) -> str:
@@ -95,11 +134,26 @@ def to_csv(items: list[dict[str, Any]]) -> str:
     return buffer.getvalue()
 
 
-def summary(facts: LogFacts, items: list[dict[str, Any]]) -> str:
+def summary(result: Replay, items: list[dict[str, Any]]) -> str:
     kinds = Counter(item["usagetype"] for item in items)
     per_type = ", ".join(f"type {kind}: {kinds[kind]}" for kind in sorted(kinds)) or "none"
+    minutes, zone = result.calendar.settings_at(result.now)
     return (
-        f"{facts.events_read} events read, {len(facts.vm_events)} VM events; "
-        f"{len(items)} records ({per_type}); range {facts.range_minutes} min, "
-        f"zone {facts.zone.key}"
+        f"{result.events_read} usage events read; {len(items)} records ({per_type}); "
+        f"range {minutes} min, zone {zone}"
     )
+
+
+def _progress_bar(stream: IO[str] | None = None) -> Callable[[int, int, int], None]:
+    """A one-line bar on stderr: how far through the log, and how many events so far."""
+    out = stream or sys.stderr
+
+    def show(position: int, head: int, read: int) -> None:
+        share = position / head if head else 1.0
+        filled = int(share * 30)
+        bar = "#" * filled + "." * (30 - filled)
+        end = "\n" if position >= head else ""
+        out.write(f"\r[{bar}] {share:6.1%} {read:,} usage events{end}")
+        out.flush()
+
+    return show

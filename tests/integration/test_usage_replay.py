@@ -1,143 +1,75 @@
-"""Usage rebuilt from a real event log: `stratus usage replay` and listUsageRecords agree."""
+"""`stratus usage replay` over a real event log: identical bytes, hand-computed hours, no
+partial output from a replay killed midway."""
 
 from __future__ import annotations
 
 import io
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
-from uuid import UUID
 
 import orjson
+import pytest
 
-from api.envelope import format_usage_date
-from api.signing import sign
-from domain.configuration import Configuration
 from stratus.cli import _parser
 from stratus.settings import Settings
-from stratus.usage.cli import run
+from stratus.usage import cli
 from tests.support.app import App, running_app
-from tests.support.usage_scenario import BERLIN, EXPECTED, berlin, scenario
+from tests.support.usage_scenario import berlin, expected_hours, observed_hours, scenario
+
+NOW = berlin("2026-01-13 00:30")
 
 
-def _write_scenario(store: Any) -> None:
-    """The scripted VM events, with their own timestamps, and the Berlin usage zone."""
-    store.recorder.insert_events([store.mapper.to_stored_event(e) for e in scenario()])
-    setting = Configuration(name="usage.aggregation.timezone")
-    setting.set("Europe/Berlin")
-    store.save(setting)
+def write_scenario(app: App, events: list[Any] | None = None) -> None:
+    """The scripted events, with their own timestamps (the Berlin zone set before them);
+    the read models (the usage zone among them) are caught up before the test goes on."""
+    chosen = scenario() if events is None else events
+    store = app.runtime.store
+    store.recorder.insert_events([store.mapper.to_stored_event(e) for e in chosen])
+    app.runtime.runner.catch_up()
 
 
-def _replay(settings: Settings, *argv: str) -> str:
+def replay(settings: Settings, *argv: str) -> str:
     out = io.StringIO()
-    assert run(_parser().parse_args(["usage", "replay", *argv]), settings, out) == 0
+    args = _parser().parse_args(["usage", "replay", *argv])
+    assert cli.run(args, settings, out, now=NOW) == 0
     return out.getvalue()
-
-
-def _hours(items: list[dict[str, Any]]) -> dict[tuple[Any, ...], str]:
-    days = ("2026-01-10", "2026-01-11", "2026-01-12")
-    day = {format_usage_date(berlin(f"{d} 00:00"), BERLIN): d for d in days}
-    return {
-        (day[i["startdate"]], i["usagetype"], i["name"], i["offeringid"], i.get("cpunumber")): i[
-            "rawusage"
-        ]
-        for i in items
-    }
-
-
-def _expected() -> dict[tuple[Any, ...], str]:
-    # Records of fixed offerings carry no cpu number; the scenario's fixed VM is "db".
-    return {
-        (d, t, n, str(o), None if n == "db" else c): v for (d, t, n, o, c), v in EXPECTED.items()
-    }
-
-
-def _api(app: App, **params: str) -> dict[str, Any]:
-    answer = app.http.get(
-        "/client/api", params=app.signed({"command": "listUsageRecords", **params})
-    )
-    return dict(status=answer.status_code, **orjson.loads(answer.content))
 
 
 def test_replay_twice_gives_the_same_bytes_and_the_hand_computed_hours(
     settings: Settings, tmp_path: Path
 ) -> None:
     with running_app(settings) as app:
-        _write_scenario(app.runtime.store)
+        write_scenario(app)
         first, second = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
-        _replay(settings, "--from", "2026-01-09", "--to", "2026-01-13", "--out", str(first))
-        _replay(settings, "--from", "2026-01-09", "--to", "2026-01-13", "--out", str(second))
-        csv_text = _replay(
-            settings, "--from", "2026-01-09", "--to", "2026-01-13", "--format", "csv"
-        )
-        listed = _api(app, startdate="2026-01-10", enddate="2026-01-12", pagesize="100", page="1")
+        replay(settings, "--from", "2026-01-09", "--to", "2026-01-13", "--out", str(first))
+        replay(settings, "--from", "2026-01-09", "--to", "2026-01-13", "--out", str(second))
+        csv_text = replay(settings, "--format", "csv")
+        only_11th = replay(settings, "--from", "2026-01-11", "--to", "2026-01-11")
     assert first.read_bytes() == second.read_bytes()
     items = [orjson.loads(line) for line in first.read_bytes().splitlines()]
-    assert _hours(items) == _expected()
+    assert observed_hours(items) == expected_hours()
+    assert {i["usagetype"] for i in items} == {1, 2, 6, 7}
     assert csv_text.splitlines()[0].startswith("startdate,enddate,usagetype")
     assert len(csv_text.splitlines()) == len(items) + 1
-    records = listed["listusagerecordsresponse"]["usagerecord"]
-    assert listed["listusagerecordsresponse"]["count"] == len(EXPECTED)
-    assert _hours(records) == _expected()
-    assert records[0]["startdate"] == "2026-01-12'T'00:00:00+01:00"  # newest period first
+    days = {orjson.loads(line)["startdate"][:10] for line in only_11th.splitlines()}
+    assert days == {"2026-01-11"}
 
 
-def test_list_usage_records_filters_by_type_and_checks_the_date_range(settings: Settings) -> None:
+def test_a_replay_killed_midway_leaves_no_file_and_the_next_one_writes_the_same_bytes(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "usage.csv"
     with running_app(settings) as app:
-        _write_scenario(app.runtime.store)
-        running = _api(app, startdate="2026-01-11", enddate="2026-01-11", type="1")
-        reversed_range = _api(app, startdate="2026-01-12", enddate="2026-01-11")
-        missing = _api(app, startdate="2026-01-12")
-        types = app.http.get("/client/api", params=app.signed({"command": "listUsageTypes"}))
-    assert {r["rawusage"] for r in running["listusagerecordsresponse"]["usagerecord"]} == {
-        "2.5",
-        "18",
-        "12",
-        "3.75",
-    }
-    assert reversed_range["status"] == 431
-    assert missing["status"] == 431
-    listed = orjson.loads(types.content)["listusagetypesresponse"]
-    assert listed["count"] == 19
-    assert {"usagetypeid": 2, "description": "Allocated Vm Usage"} in listed["usagetype"]
+        write_scenario(app)
+        whole = replay(settings, "--format", "csv")
 
+        def killed(*args: Any) -> None:
+            raise KeyboardInterrupt
 
-def _call(app: App, keys: dict[str, str], **params: str) -> dict[str, Any]:
-    signed = dict(params, apiKey=keys["apikey"], response="json")
-    signed["signature"] = sign(signed, keys["secretkey"])
-    return orjson.loads(app.http.get("/client/api", params=signed).content)
-
-
-def test_a_domain_admin_sees_the_usage_of_their_subtree_only(settings: Settings) -> None:
-    with running_app(settings) as app:
-        child = _call(app, app.admin, command="createDomain", name="child")
-        domain_id = child["createdomainresponse"]["domain"]["id"]
-        account = _call(
-            app,
-            app.admin,
-            command="createAccount",
-            accounttype="2",
-            username="boss",
-            password="pw-boss-1",
-            email="boss@example.org",
-            firstname="B",
-            lastname="Oss",
-            domainid=domain_id,
-        )["createaccountresponse"]["account"]
-        keys = _call(app, app.admin, command="registerUserKeys", id=account["user"][0]["id"])
-        ours = [e for e in scenario() if e.originator_id == scenario()[0].originator_id]
-        moved = [replace(e, owner_domain_id=UUID(domain_id)) if e is ours[0] else e for e in ours]
-        store = app.runtime.store
-        store.recorder.insert_events([store.mapper.to_stored_event(e) for e in moved])
-        others = [e for e in scenario() if e.originator_id != ours[0].originator_id]
-        store.recorder.insert_events([store.mapper.to_stored_event(e) for e in others])
-        boss = keys["registeruserkeysresponse"]["userkeys"]
-        january = {"startdate": "2026-01-01", "enddate": "2026-01-31"}
-        seen = _call(app, boss, command="listUsageRecords", **january)
-        everything = _call(app, app.admin, command="listUsageRecords", **january)
-    names = {r["name"] for r in seen["listusagerecordsresponse"]["usagerecord"]}
-    assert names == {ours[0].name}
-    assert {r["domainid"] for r in seen["listusagerecordsresponse"]["usagerecord"]} == {domain_id}
-    assert (
-        everything["listusagerecordsresponse"]["count"] > seen["listusagerecordsresponse"]["count"]
-    )
+        with monkeypatch.context() as patch:
+            patch.setattr(cli.os, "replace", killed)
+            with pytest.raises(KeyboardInterrupt):
+                replay(settings, "--format", "csv", "--out", str(target))
+        assert not target.exists()
+        replay(settings, "--format", "csv", "--out", str(target))
+    assert target.read_text() == whole

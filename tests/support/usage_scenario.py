@@ -6,19 +6,25 @@ aggregation zone differ from UTC ones. `EXPECTED` was worked out by hand from th
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid5
 from zoneinfo import ZoneInfo
 
+from domain.configuration import Configuration
+from domain.template import Template, TemplateSpec, os_type_id
 from domain.vm import Compute, VirtualMachine
+from domain.volume import Volume, root_volume_id
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NS = UUID("6f1c0d1e-7a43-4b8e-9a51-2f3e4d5c6b7a")
 ACCOUNT, DOMAIN, ZONE = uuid5(NS, "account"), uuid5(NS, "domain"), uuid5(NS, "zone")
 CUSTOM, SMALL, LARGE = uuid5(NS, "custom"), uuid5(NS, "small"), uuid5(NS, "large")
 TEMPLATE = uuid5(NS, "template")
+DISK_SMALL, DISK_LARGE = uuid5(NS, "disk-small"), uuid5(NS, "disk-large")
+DATA_DISK, IMAGE = uuid5(NS, "data-disk"), uuid5(NS, "image")
+GIB = 1024**3
 
 
 def berlin(text: str) -> datetime:
@@ -75,8 +81,83 @@ class VmScript:
         return self
 
 
-def scenario() -> list[Any]:
-    """Every event of the scenario, in the order a log would hold them."""
+def timed(events: list[Any], *times: str) -> list[Any]:
+    """An aggregate's collected events, each given its instant (Berlin wall-clock time)."""
+    assert len(events) == len(times)
+    return [replace(e, timestamp=berlin(at)) for e, at in zip(events, times, strict=True)]
+
+
+def settings_events(zone: str = "Europe/Berlin", at: str = "2026-01-01 00:00") -> list[Any]:
+    """The usage time zone, set before any usage (settings apply from their instant)."""
+    setting = Configuration(name="usage.aggregation.timezone")
+    setting.set(zone)
+    return timed(setting.collect_events(), at, at)
+
+
+def volume_events() -> list[Any]:
+    """ROOT disks of both VMs (web's outlives the scenario) and a data disk that grows."""
+    web_root = Volume(
+        root_volume_id(uuid5(NS, "web")),
+        "ROOT-web",
+        "ROOT",
+        ACCOUNT,
+        DOMAIN,
+        ZONE,
+        20,
+        SMALL,
+        TEMPLATE,
+        uuid5(NS, "web"),
+    )
+    db_root = Volume(
+        root_volume_id(uuid5(NS, "db")),
+        "ROOT-db",
+        "ROOT",
+        ACCOUNT,
+        DOMAIN,
+        ZONE,
+        20,
+        SMALL,
+        TEMPLATE,
+        uuid5(NS, "db"),
+    )
+    db_root.destroy_with_vm()
+    data = Volume(DATA_DISK, "data", "DATADISK", ACCOUNT, DOMAIN, ZONE, 10, DISK_SMALL, None, None)
+    data.resize(20, DISK_LARGE, shrink_ok=False)
+    data.delete()
+    return (
+        timed(web_root.collect_events(), "2026-01-10 22:00")
+        + timed(db_root.collect_events(), "2026-01-11 08:00", "2026-01-12 06:30")
+        + timed(data.collect_events(), "2026-01-11 12:00", "2026-01-12 00:30", "2026-01-12 06:30")
+    )
+
+
+def template_events() -> list[Any]:
+    """An image downloaded to the zone on the evening of the 10th, removed on the 12th."""
+    spec = TemplateSpec(
+        "img",
+        "img",
+        "http://images.example.org/img.qcow2",
+        "KVM",
+        "QCOW2",
+        os_type_id("Ubuntu 14.04 (64-bit)"),
+    )
+    image = Template(
+        asdict(spec), {"account_id": ACCOUNT, "domain_id": DOMAIN, "domain_path": "/"}, id=IMAGE
+    )
+    image.request_download(ZONE, "dl-1")
+    image.download_completed(zone_id=ZONE, request_id="dl-1", size=8 * GIB, physical=3 * GIB)
+    image.delete(ZONE)
+    return timed(
+        image.collect_events(),
+        "2026-01-10 19:00",
+        "2026-01-10 19:01",
+        "2026-01-10 20:00",
+        "2026-01-12 18:00",
+    )
+
+
+def vm_events() -> list[Any]:
+    """Every VM event of the scenario, in time order."""
     web = (
         VmScript("web")
         .deploy("2026-01-10 22:00", WEB_A)
@@ -98,6 +179,12 @@ def scenario() -> list[Any]:
     return sorted(web.events + db.events, key=lambda e: e.timestamp)
 
 
+def scenario() -> list[Any]:
+    """Every event of the scenario (settings, VMs, volumes, image), in time order."""
+    events = settings_events() + vm_events() + volume_events() + template_events()
+    return sorted(events, key=lambda e: e.timestamp)
+
+
 # (day, usage type, vm name, offering, cpu number): raw usage, as CloudStack prints it.
 EXPECTED = {
     ("2026-01-10", 2, "web", CUSTOM, 2): "2",
@@ -115,3 +202,43 @@ EXPECTED = {
     ("2026-01-12", 2, "db", LARGE, 2): "6",
     ("2026-01-12", 1, "db", LARGE, 2): "1",
 }
+
+# (day, usage type, resource name, size in GiB): hours, for volumes and the image.
+STORAGE_EXPECTED = {
+    ("2026-01-10", 6, "ROOT-web", 20): "2",
+    ("2026-01-11", 6, "ROOT-web", 20): "24",
+    ("2026-01-12", 6, "ROOT-web", 20): "24",
+    ("2026-01-11", 6, "ROOT-db", 20): "16",
+    ("2026-01-12", 6, "ROOT-db", 20): "6.5",
+    ("2026-01-11", 6, "data", 10): "12",
+    ("2026-01-12", 6, "data", 10): ".5",
+    ("2026-01-12", 6, "data", 20): "6",
+    ("2026-01-10", 7, "img", 3): "4",
+    ("2026-01-11", 7, "img", 3): "24",
+    ("2026-01-12", 7, "img", 3): "18",
+}
+
+
+def expected_hours() -> dict[tuple[Any, ...], str]:
+    """Every hand-computed record: VMs by offering and custom CPUs, storage by size in GiB."""
+    custom = {"web"}
+    vms = {
+        (day, kind, name, str(offering), cpus if name in custom else None): hours
+        for (day, kind, name, offering, cpus), hours in EXPECTED.items()
+    }
+    return {**vms, **STORAGE_EXPECTED}
+
+
+def observed_hours(items: list[dict[str, Any]]) -> dict[tuple[Any, ...], str]:
+    """The same keys, read from records as CloudStack prints them."""
+    found = {}
+    for item in items:
+        day, kind = item["startdate"][:10], item["usagetype"]
+        if kind in (1, 2):
+            key = (day, kind, item["name"], item["offeringid"], item.get("cpunumber"))
+        else:
+            name = item.get("name") or {str(IMAGE): "img"}[item["usageid"]]
+            key = (day, kind, name, item["size"] // GIB)
+        assert key not in found, f"two records for {key}"
+        found[key] = item["rawusage"]
+    return found

@@ -1,75 +1,92 @@
-"""VM usage from lifecycle events: running and allocated hours per aggregation period."""
+"""Usage from events alone: records per period equal hours worked out by hand."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
+from uuid import uuid5
 from zoneinfo import ZoneInfo
 
+from eventsourcing.utils import get_topic
+
+from domain.network_public_ip import PublicIp
 from domain.usage import (
     ALLOCATED_VM,
+    IP_ADDRESS,
+    NETWORK_OFFERING,
     RUNNING_VM,
+    VOLUME,
     hours_text,
-    periods,
-    usage_records,
-    vm_intervals,
+    load_extractors,
 )
+from domain.usage_periods import Calendar, to_ms
+from domain.usage_settings import RANGE, TIMEZONE
 from domain.vm import VirtualMachine
-from stratus.usage.replay import LogFacts, records_between, render
+from stratus.store.secrets import SecretBox
+from stratus.store.transcoder import OrjsonTranscoder
+from stratus.usage.decode import plain, plain_state
+from stratus.usage.render import record_fields
+from stratus.usage.replay import Replay
 from tests.support.usage_scenario import (
+    ACCOUNT,
     BERLIN,
     CUSTOM,
     DB_SMALL,
-    EXPECTED,
+    DOMAIN,
+    NS,
     WEB_A,
+    ZONE,
     VmScript,
+    berlin,
+    expected_hours,
+    observed_hours,
     scenario,
+    settings_events,
+    timed,
 )
 
-LATER = datetime(2026, 2, 1, tzinfo=UTC)
+LATER = berlin("2026-01-13 00:00")
 
 
-def _facts(events: list, zone: str = "Europe/Berlin", minutes: int = 1440) -> LogFacts:
-    facts = LogFacts(vm_events=events)
-    facts.settings.update(
-        {"usage.aggregation.timezone": zone, "usage.stats.job.aggregation.range": str(minutes)}
-    )
-    return facts
+def records(
+    events: list[Any], now: datetime = LATER, minutes: int | None = None
+) -> list[dict[str, Any]]:
+    """Fold the events as a replay does and print every record of the periods ended by `now`."""
+    extractors = load_extractors()
+    facts = [(get_topic(type(e)), plain(e)) for e in events]
+    settings = [(f["at"], f["name"], f["value"]) for t, f in facts if t.endswith(".ValueSet")]
+    if minutes is not None:
+        settings.append((0, RANGE, str(minutes)))
+    result = Replay(Calendar(settings), to_ms(now))
+    for topic, fields in facts:
+        if topic in extractors:  # a replay reads only these topics
+            extractors[topic](result.ledger, fields)
+    result.finish()
+    labels = result.ledger.labels
+    return [record_fields(p, head, used, labels) for p, head, used in result.records()]
 
 
 def test_daily_records_equal_the_hand_computed_hours_in_the_usage_zone() -> None:
-    records = records_between(_facts(scenario()), date(2026, 1, 9), date(2026, 1, 13), LATER)
-    got = {
-        (
-            r.period.start.astimezone(BERLIN).date().isoformat(),
-            r.usage_type,
-            r.vm.name,
-            r.compute.offering_id,
-            r.compute.cpu_number,
-        ): hours_text(r.hours)
-        for r in records
-    }
-    assert got == EXPECTED
+    assert observed_hours(records(scenario())) == expected_hours()
 
 
 def test_a_record_prints_as_cloudstack_with_custom_values_only_for_custom_offerings() -> None:
-    facts = _facts(scenario())
-    facts.accounts[scenario()[0].owner_account_id] = "acme"
-    items = [
-        render(r, facts) for r in records_between(facts, date(2026, 1, 11), LATER.date(), LATER)
-    ]
-    web = next(i for i in items if i["name"] == "web" and i["rawusage"] == "2.5")
+    items = records(scenario())
+    web = next(i for i in items if i.get("name") == "web" and i["rawusage"] == "2.5")
     assert web["usagetype"] == RUNNING_VM
     assert web["usage"] == "2.5 Hrs"
-    assert web["account"] == "acme"
     assert web["startdate"] == "2026-01-11'T'00:00:00+01:00"
     assert web["enddate"] == "2026-01-11'T'23:59:59+01:00"
     assert (web["cpunumber"], web["cpuspeed"], web["memory"]) == (2, 1000, 2048)
     assert web["offeringid"] == str(CUSTOM) and web["type"] == "KVM"
     assert web["description"].startswith("web running time (ServiceOffering: ")
-    db = next(i for i in items if i["name"] == "db" and i["usagetype"] == ALLOCATED_VM)
+    db = next(i for i in items if i.get("name") == "db" and i["usagetype"] == ALLOCATED_VM)
     assert "cpunumber" not in db
     assert db["description"].startswith("db allocated (ServiceOffering: ")
+    disk = next(i for i in items if i.get("name") == "data" and i["rawusage"] == "6")
+    assert disk["usagetype"] == VOLUME and disk["size"] == 20 * 1024**3
+    assert disk["description"].startswith(f"Volume Id: {disk['usageid']} usage time")
 
 
 def test_hourly_periods_charge_only_the_overlap() -> None:
@@ -79,21 +96,16 @@ def test_hourly_periods_charge_only_the_overlap() -> None:
         .then(VirtualMachine.Started, "2026-01-15 10:20", WEB_A, host_id=None)
         .then(VirtualMachine.Stopped, "2026-01-15 11:10", WEB_A)
     )
-    chosen = periods(date(2026, 1, 15), date(2026, 1, 15), 60, BERLIN)
-    running = [
-        (r.period.start.astimezone(BERLIN).hour, hours_text(r.hours))
-        for r in usage_records(vm_intervals(vm.events), chosen, LATER)
-        if r.usage_type == RUNNING_VM
-    ]
-    assert len(chosen) == 24
-    assert running == [(10, ".666667"), (11, ".166667")]
+    now = berlin("2026-01-15 12:00")
+    items = records(settings_events() + vm.events, now, minutes=60)
+    running = [(i["startdate"][13:15], i["rawusage"]) for i in items if i["usagetype"] == 1]
+    assert running == [("10", ".666667"), ("11", ".166667")]
 
 
 def test_a_daily_period_on_a_dst_night_is_as_long_as_the_day() -> None:
     vm = VmScript("dst").deploy("2026-03-28 12:00", DB_SMALL)
-    chosen = periods(date(2026, 3, 29), date(2026, 3, 29), 1440, BERLIN)
-    records = usage_records(vm_intervals(vm.events), chosen, LATER.replace(month=5))
-    assert [hours_text(r.hours) for r in records] == ["23"]
+    items = records(settings_events() + vm.events, berlin("2026-03-30 00:00"))
+    assert [i["rawusage"] for i in items] == ["12", "23"]
 
 
 def test_a_still_running_vm_is_charged_only_for_periods_that_have_ended() -> None:
@@ -102,9 +114,8 @@ def test_a_still_running_vm_is_charged_only_for_periods_that_have_ended() -> Non
         .deploy("2026-01-15 00:00", DB_SMALL)
         .then(VirtualMachine.Started, "2026-01-15 06:00", DB_SMALL, host_id=None)
     )
-    now = datetime(2026, 1, 16, 12, 0, tzinfo=BERLIN)
-    records = records_between(_facts(vm.events), date(2026, 1, 15), date(2026, 1, 16), now)
-    assert {(r.usage_type, hours_text(r.hours)) for r in records} == {
+    items = records(settings_events() + vm.events, berlin("2026-01-16 12:00"))
+    assert {(i["usagetype"], i["rawusage"]) for i in items} == {
         (ALLOCATED_VM, "24"),
         (RUNNING_VM, "18"),
     }
@@ -117,9 +128,19 @@ def test_a_recovered_vm_is_allocated_again_from_its_recovery() -> None:
         .then(VirtualMachine.Destroyed, "2026-01-15 06:00", DB_SMALL)
         .then(VirtualMachine.Recovered, "2026-01-15 18:00", DB_SMALL)
     )
-    chosen = periods(date(2026, 1, 15), date(2026, 1, 15), 1440, BERLIN)
-    records = usage_records(vm_intervals(vm.events), chosen, LATER)
-    assert [(r.usage_type, hours_text(r.hours)) for r in records] == [(ALLOCATED_VM, "12")]
+    items = records(settings_events() + vm.events, berlin("2026-01-16 00:00"))
+    assert [(i["usagetype"], i["rawusage"]) for i in items] == [(ALLOCATED_VM, "12")]
+
+
+def test_a_new_range_applies_from_the_next_period() -> None:
+    vm = VmScript("range").deploy("2026-01-15 00:00", DB_SMALL)
+    hourly = [(to_ms(berlin("2026-01-15 12:00")), RANGE, "60")]
+    calendar = Calendar([*hourly, (0, TIMEZONE, "Europe/Berlin")])
+    first, last = berlin("2026-01-15 00:00"), berlin("2026-01-16 03:00")
+    periods = calendar.periods(to_ms(first), to_ms(last))
+    lengths = [(end - start) // 3_600_000 for start, end, _ in periods]
+    assert lengths == [24, 1, 1, 1]
+    assert records(settings_events() + vm.events, berlin("2026-01-15 23:00")) == []
 
 
 def test_hours_print_as_javas_decimal_format() -> None:
@@ -131,6 +152,57 @@ def test_hours_print_as_javas_decimal_format() -> None:
 
 
 def test_periods_are_aligned_to_midnight_in_the_zone() -> None:
-    tokyo = ZoneInfo("Asia/Tokyo")
-    (period,) = periods(date(2026, 1, 1), date(2026, 1, 1), 1440, tokyo)
-    assert period.start.astimezone(UTC) == datetime(2025, 12, 31, 15, 0, tzinfo=UTC)
+    tokyo = Calendar([(0, TIMEZONE, "Asia/Tokyo")])
+    start = tokyo.day_start(to_ms(datetime(2026, 1, 1, 3, 0, tzinfo=ZoneInfo("Asia/Tokyo"))))
+    assert start == to_ms(datetime(2025, 12, 31, 15, 0, tzinfo=UTC))
+    assert tokyo.period_from(start)[1] - start == 24 * 3_600_000
+    assert BERLIN.key == "Europe/Berlin"
+
+
+def test_an_address_and_a_nics_offering_are_charged_while_held_and_while_running() -> None:
+    network, offering = uuid5(NS, "net"), uuid5(NS, "net-offering")
+    address = PublicIp(ZONE, "203.0.113.7", uuid5(NS, "range"))
+    address.associate(ACCOUNT, DOMAIN, network, source_nat=True)
+    address.disassociate(with_network=True)
+    nic = {
+        "network_id": network,
+        "ip_address": "10.1.1.5",
+        "mac_address": "02:00:00:00:00:01",
+        "gateway": "10.1.1.1",
+        "netmask": "255.255.255.0",
+        "is_default": True,
+        "broadcast_uri": "vlan://100",
+        "network_offering_id": offering,
+    }
+    vm = VmScript("net").deploy("2026-01-15 00:00", DB_SMALL)
+    vm.events.append(
+        VirtualMachine.NicPlugged(
+            originator_id=vm.vm_id,
+            originator_version=2,
+            timestamp=berlin("2026-01-15 00:00"),
+            nic=nic,
+        )
+    )
+    vm.then(VirtualMachine.Started, "2026-01-15 08:00", DB_SMALL, host_id=None)
+    vm.then(VirtualMachine.Stopped, "2026-01-15 20:00", DB_SMALL)
+    held = timed(
+        address.collect_events(), "2026-01-15 05:00", "2026-01-15 06:00", "2026-01-15 18:00"
+    )
+    items = records(settings_events() + held + vm.events, berlin("2026-01-16 00:00"))
+    ip = next(i for i in items if i["usagetype"] == IP_ADDRESS)
+    nics = next(i for i in items if i["usagetype"] == NETWORK_OFFERING)
+    assert (ip["rawusage"], ip["issourcenat"], ip["issystem"]) == ("12", True, False)
+    assert ip["description"] == "IPAddress: 203.0.113.7"
+    assert (nics["rawusage"], nics["offeringid"], nics["isdefault"]) == ("12", str(offering), True)
+
+
+def test_the_fast_decoding_of_stored_states_equals_the_decoded_events() -> None:
+    transcoder = OrjsonTranscoder(SecretBox(b"k" * 32))
+    for event in scenario():
+        fields = plain(event)
+        state = {
+            k: v for k, v in vars(event).items() if k not in ("originator_id", "originator_version")
+        }
+        stored = plain_state(fields["originator_id"], transcoder.encode(state))
+        del fields["originator_version"]
+        assert stored == fields, type(event).__qualname__

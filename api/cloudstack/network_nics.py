@@ -1,0 +1,121 @@
+"""What deploying a VM needs from guest networks (its NIC requests, with the free addresses to
+try first) and what listing VMs shows of them (each VM's `nic` list)."""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Address
+from typing import Any
+from uuid import UUID, uuid5
+
+from api.cloudstack.networks import HINTS, network_row, public_pool
+from api.cloudstack.routers import ensure_router
+from api.dispatch import Call
+from commands import networks as cmd
+from commands.network_public_ips import PublicPool
+from commands.routers import refuse_if_upgrading
+from domain.errors import InvalidParameter, PermissionDenied
+from domain.network_addressing import address
+from domain.network_claims import ClaimKind
+from projections.networks import held_values, nics_of_vms
+
+# ---- NIC requests of a deploy ---------------------------------------------------------------
+
+
+def prepare_network_services(
+    call: Call, requests: list[cmd.NicRequest], hypervisor: str, what: str
+) -> None:
+    """Before a VM joins networks: refused while a router of one of them is upgrading, and
+    every isolated network gets its virtual router (created and started under its own job
+    when it has none; the VM's deploy does not wait for it)."""
+    network_ids = [request.network_id for request in requests]
+    refuse_if_upgrading(call.store, network_ids, what)
+    for network_id in network_ids:
+        row = network_row(call, str(network_id), "networkids")
+        if row["guest_type"] == "Isolated":
+            owner = (row["account_id"], row["domain_id"])
+            ensure_router(call, row["id"], row["zone_id"], owner, hypervisor, _services(row))
+
+
+def _services(row: dict[str, Any]) -> tuple[str, ...]:
+    services = row["services"]
+    return tuple(services) if services else ()
+
+
+def guest_nic_requests(
+    call: Call, args: dict[str, Any], zone_id: str, account_id: str
+) -> list[cmd.NicRequest]:
+    """The NICs a deploy asks for: `networkids` (the first is the default NIC, which gets
+    `ipaddress`), or the account's only isolated network in the zone, or none."""
+    ids = list(dict.fromkeys(args.get("networkids") or ()))
+    if not ids:
+        ids = _only_isolated_network(call, zone_id, account_id)
+    rows = [network_row(call, i, "networkids") for i in ids]
+    for row in rows:
+        if row["zone_id"] != zone_id:
+            raise InvalidParameter(f"Network {row['name']} is not in the zone of the VM")
+        if row["guest_type"] == "Isolated" and row["account_id"] != account_id:
+            raise PermissionDenied(f"Network {row['name']} belongs to another account")
+    if args.get("ipaddress") and not rows:
+        raise InvalidParameter("An ip address can be asked for only with a network")
+    return [
+        _nic_request(call, row, args.get("ipaddress") if i == 0 else None)
+        for i, row in enumerate(rows)
+    ]
+
+
+def _only_isolated_network(call: Call, zone_id: str, account_id: str) -> list[str]:
+    with call.read() as cursor:
+        rows = cursor.execute(
+            "SELECT id FROM networks WHERE zone_id = %s AND account_id = %s AND "
+            "guest_type = 'Isolated' AND removed = 0 LIMIT 2",
+            (zone_id, account_id),
+        ).fetchall()
+    return [rows[0]["id"]] if len(rows) == 1 else []
+
+
+def _nic_request(call: Call, row: dict[str, Any], ip: str | None) -> cmd.NicRequest:
+    if ip:
+        address(ip)
+    public = PublicPool()
+    if row["state"] == "Allocated" and "SourceNat" in row["services"]:
+        public = public_pool(call, row["zone_id"])
+    return cmd.NicRequest(UUID(row["id"]), ip, _free_guest_ips(call, row), public)
+
+
+def _free_guest_ips(call: Call, row: dict[str, Any]) -> tuple[str, ...]:
+    with call.read() as cursor:
+        held = held_values(cursor, ClaimKind.GUEST_IP, row["id"])
+    held.add(row["gateway"])
+    first, last = int(IPv4Address(row["start_ip"])), int(IPv4Address(row["end_ip"]))
+    free: list[str] = []
+    for number in range(first, last + 1):
+        text = str(IPv4Address(number))
+        if text not in held:
+            free.append(text)
+            if len(free) == HINTS:
+                break
+    return tuple(free)
+
+
+def vm_nics(call: Call, vm_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """The `nic` list of each VM, as CloudStack's NicResponse."""
+    with call.read() as cursor:
+        found = nics_of_vms(cursor, vm_ids)
+    return {vm: [_render_nic(n) for n in nics] for vm, nics in found.items()}
+
+
+def _render_nic(nic: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": str(uuid5(UUID(nic["vm_id"]), nic["network_id"])),
+        "networkid": nic["network_id"],
+        "networkname": nic["network_name"] or "",
+        "netmask": nic["netmask"],
+        "gateway": nic["gateway"],
+        "ipaddress": nic["ip_address"],
+        "isolationuri": nic["broadcast_uri"],
+        "broadcasturi": nic["broadcast_uri"],
+        "traffictype": "Guest",
+        "type": "Isolated" if nic["broadcast_uri"] else "Shared",
+        "isdefault": bool(nic["is_default"]),
+        "macaddress": nic["mac_address"],
+    }

@@ -1,0 +1,380 @@
+"""Physical networks (root admins only) and network offerings (managed by root admins, listed by
+everyone): create, update, delete and list."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import orjson
+
+from api.access import Role
+from api.cloudstack import infrastructure as places
+from api.cloudstack.common import limit_sql
+from api.dispatch import ApiCommand, Call, Listing
+from api.envelope import format_stored_date
+from api.params import Param, ParamType, not_found
+from commands import network_offerings as offers
+from commands import networks as cmd
+from domain.errors import InvalidParameter
+from domain.network_addressing import VnetRanges
+from domain.network_claims import ClaimKind
+from domain.network_offering import OfferingTerms
+from projections.networks import held_values
+
+P = ParamType
+RA = Role.ROOT_ADMIN
+ADMIN_PKG = "org.apache.cloudstack.api.command.admin"
+USER_PKG = "org.apache.cloudstack.api.command.user"
+
+
+def _row(call: Call, table: str, row_id: str, name: str = "id") -> dict[str, Any]:
+    with call.read() as cursor:
+        row = cursor.execute(
+            f"SELECT * FROM {table} WHERE id = %s AND removed = 0", (row_id,)
+        ).fetchone()
+    if row is None:
+        raise not_found(name, row_id)
+    return dict(row)
+
+
+def _count(call: Call, sql: str, params: tuple[Any, ...]) -> int:
+    with call.read() as cursor:
+        return int(cursor.execute(sql, params).fetchone()["n"])
+
+
+def _listed(
+    call: Call, table: str, where: list[str], params: list[Any], args: dict[str, Any]
+) -> tuple[list[dict[str, Any]], int]:
+    if args.get("keyword"):
+        where.append("name LIKE %s")
+        params.append(f"%{args['keyword']}%")
+    sql = f" FROM {table} WHERE " + " AND ".join(["removed = 0", *where])
+    with call.read() as cursor:
+        count = cursor.execute("SELECT count(*) AS n" + sql, params).fetchone()["n"]
+        rows = cursor.execute(
+            f"SELECT *{sql} ORDER BY created, id" + limit_sql(args["paging"]), params
+        ).fetchall()
+    return [dict(r) for r in rows], int(count)
+
+
+# ---- physical networks -----------------------------------------------------------------------
+
+
+def render_physical_network(row: dict[str, Any]) -> dict[str, Any]:
+    body = {
+        "id": row["id"],
+        "name": row["name"],
+        "zoneid": row["zone_id"],
+        "state": row["state"],
+        "isolationmethods": row["isolation"],
+        "broadcastdomainrange": "ZONE",
+        "networkspeed": row["speed"],
+    }
+    if row["vlan"]:
+        body["vlan"] = row["vlan"]
+    if row["tags"]:
+        body["tags"] = row["tags"]
+    return body
+
+
+def _physical(call: Call, physical_id: str) -> dict[str, Any]:
+    return render_physical_network(_row(call, "physical_networks", physical_id))
+
+
+def create_physical_network(call: Call, args: dict[str, Any]) -> dict[str, Any]:
+    zone = places._row(call, "zones", args["zoneid"], "zone")
+    methods = [m for m in (args["isolationmethods"] or ["VLAN"]) if m]
+    if len(methods) != 1:
+        raise InvalidParameter("Specify exactly one isolation method: VLAN or VXLAN")
+    command = cmd.CreatePhysicalNetwork(UUID(zone["id"]), args["name"], methods[0], args["vlan"])
+    outcome = call.write(cmd.create_physical_network, command)
+    return _physical(call, str(outcome.id))
+
+
+def update_physical_network(call: Call, args: dict[str, Any]) -> dict[str, Any]:
+    row = _row(call, "physical_networks", args["id"])
+    in_use: frozenset[int] = frozenset()
+    if args["vlan"] is not None:
+        with call.read() as cursor:
+            held = held_values(cursor, ClaimKind.GUEST_VNET, row["id"])
+        in_use = frozenset(int(v) for v in held if v.isdigit())
+    command = cmd.UpdatePhysicalNetwork(UUID(row["id"]), args["vlan"], args["state"], in_use)
+    call.write(cmd.update_physical_network, command)
+    return _physical(call, row["id"])
+
+
+def delete_physical_network(call: Call, args: dict[str, Any]) -> None:
+    row = _row(call, "physical_networks", args["id"])
+    using = _count(
+        call,
+        "SELECT count(*) AS n FROM networks WHERE physical_network_id = %s AND removed = 0",
+        (row["id"],),
+    )
+    call.write(lambda store, _: cmd.delete_physical_network(store, UUID(row["id"]), using), None)
+
+
+def list_physical_networks(call: Call, args: dict[str, Any]) -> Listing:
+    where, params = [], []
+    for key, column in (("id", "id"), ("zoneid", "zone_id"), ("name", "name")):
+        if args[key]:
+            where.append(f"{column} = %s")
+            params.append(args[key])
+    rows, count = _listed(call, "physical_networks", where, params, args)
+    return Listing([render_physical_network(r) for r in rows], count)
+
+
+def lowest_free_vnets(call: Call, physical: dict[str, Any], limit: int = 8) -> tuple[int, ...]:
+    """Guest ids the read model shows free, lowest first: where an allocation looks first."""
+    if not physical["vlan"]:
+        return ()
+    with call.read() as cursor:
+        held = held_values(cursor, ClaimKind.GUEST_VNET, physical["id"])
+    pool = VnetRanges.parse(physical["vlan"], physical["isolation"])
+    free: list[int] = []
+    for vnet in pool.probe(0):
+        if str(vnet) not in held:
+            free.append(vnet)
+            if len(free) == limit:
+                break
+    return tuple(free)
+
+
+# ---- network offerings -----------------------------------------------------------------------
+
+
+def render_network_offering(row: dict[str, Any]) -> dict[str, Any]:
+    services = orjson.loads(row["services"] or "{}")
+    body: dict[str, Any] = {
+        "id": row["id"],
+        "name": row["name"],
+        "displaytext": row["display_text"],
+        "traffictype": "Guest",
+        "isdefault": bool(row["is_default"]),
+        "specifyvlan": bool(row["specify_vlan"]),
+        "conservemode": bool(row["conserve_mode"]),
+        "specifyipranges": bool(row["specify_ip_ranges"]),
+        "availability": row["availability"],
+        "state": row["state"],
+        "guestiptype": row["guest_type"],
+        "forvpc": False,
+        "ispersistent": False,
+        "egressdefaultpolicy": False,
+        "created": format_stored_date(row["created"]),
+        "service": render_services(services),
+    }
+    if row["network_rate"] is not None:
+        body["networkrate"] = row["network_rate"]
+    if row["tags"]:
+        body["tags"] = row["tags"]
+    return body
+
+
+def render_services(services: dict[str, list[str]]) -> list[dict[str, Any]]:
+    return [
+        {"name": name, "provider": [{"name": p} for p in providers], "capability": []}
+        for name, providers in sorted(services.items())
+    ]
+
+
+def _offering(call: Call, offering_id: str) -> dict[str, Any]:
+    return render_network_offering(_row(call, "network_offerings", offering_id))
+
+
+def _services(args: dict[str, Any]) -> dict[str, list[str]]:
+    """`supportedservices`, with providers from `serviceProviderList` (VirtualRouter default)."""
+    providers: dict[str, list[str]] = {}
+    for group in args["serviceProviderList"] or ():
+        if "service" in group and "provider" in group:
+            providers.setdefault(group["service"].lower(), []).append(group["provider"])
+    return {s: providers.get(s.lower(), []) for s in args["supportedservices"] or ()}
+
+
+def create_network_offering(call: Call, args: dict[str, Any]) -> dict[str, Any]:
+    if (args["traffictype"] or "Guest").lower() != "guest":
+        raise InvalidParameter("Only network offerings for Guest traffic are supported")
+    terms = OfferingTerms(
+        args["name"],
+        args["displaytext"],
+        args["guestiptype"],
+        _services(args),
+        specify_vlan=bool(args["specifyvlan"]),
+        specify_ip_ranges=bool(args["specifyipranges"]),
+        conserve_mode=args["conservemode"] is not False,
+        availability=args["availability"] or "Optional",
+        network_rate=args["networkrate"],
+        tags=args["tags"] or "",
+    )
+    outcome = call.write(offers.create_network_offering, offers.CreateNetworkOffering(terms))
+    return _offering(call, str(outcome.id))
+
+
+def update_network_offering(call: Call, args: dict[str, Any]) -> dict[str, Any]:
+    row = _row(call, "network_offerings", args["id"])
+    changes = {
+        field: args[key]
+        for key, field in (
+            ("name", "name"),
+            ("displaytext", "display_text"),
+            ("state", "state"),
+            ("availability", "availability"),
+        )
+        if args[key] is not None
+    }
+    call.write(
+        lambda store, _: offers.update_network_offering(store, UUID(row["id"]), changes), None
+    )
+    return _offering(call, row["id"])
+
+
+def delete_network_offering(call: Call, args: dict[str, Any]) -> None:
+    row = _row(call, "network_offerings", args["id"])
+    using = _count(
+        call,
+        "SELECT count(*) AS n FROM networks WHERE offering_id = %s AND removed = 0",
+        (row["id"],),
+    )
+    call.write(lambda store, _: offers.delete_network_offering(store, UUID(row["id"]), using), None)
+
+
+def list_network_offerings(call: Call, args: dict[str, Any]) -> Listing:
+    where, params = [], []
+    filters = (("id", "id"), ("name", "name"), ("state", "state"), ("guestiptype", "guest_type"))
+    for key, column in filters:
+        if args[key]:
+            where.append(f"lower({column}) = lower(%s)")
+            params.append(args[key])
+    if args["isdefault"] is not None:
+        where.append("is_default = %s")
+        params.append(int(args["isdefault"]))
+    rows, count = _listed(call, "network_offerings", where, params, args)
+    wanted = {s.lower() for s in args["supportedservices"] or ()}
+    items = [render_network_offering(r) for r in rows]
+    if wanted:
+        items = [i for i in items if wanted <= {s["name"].lower() for s in i["service"]}]
+        count = len(items)
+    return Listing(items, count)
+
+
+# ---- the table -------------------------------------------------------------------------------
+
+ID = Param("id", P.UUID, required=True)
+SERVICES = Param("supportedservices", P.LIST, element=P.STRING)
+
+COMMANDS = (
+    ApiCommand(
+        "createPhysicalNetwork",
+        create_physical_network,
+        (
+            Param("zoneid", P.UUID, required=True),
+            Param("name", P.STRING, required=True),
+            Param("isolationmethods", P.LIST, element=P.STRING),
+            Param("vlan", P.STRING, max_length=4096),
+            Param("broadcastdomainrange", P.STRING),
+            Param("networkspeed", P.STRING),
+            Param("tags", P.LIST, element=P.STRING),
+            Param("domainid", P.UUID),
+        ),
+        role=RA,
+        item_key="physicalnetwork",
+        java_class=f"{ADMIN_PKG}.network.CreatePhysicalNetworkCmd",
+        description="Creates a physical network",
+    ),
+    ApiCommand(
+        "updatePhysicalNetwork",
+        update_physical_network,
+        (
+            ID,
+            Param("vlan", P.STRING, max_length=4096),
+            Param("state", P.STRING),
+            Param("networkspeed", P.STRING),
+            Param("tags", P.LIST, element=P.STRING),
+        ),
+        role=RA,
+        item_key="physicalnetwork",
+        java_class=f"{ADMIN_PKG}.network.UpdatePhysicalNetworkCmd",
+        description="Updates a physical network",
+    ),
+    ApiCommand(
+        "deletePhysicalNetwork",
+        delete_physical_network,
+        (ID,),
+        role=RA,
+        shape="success",
+        java_class=f"{ADMIN_PKG}.network.DeletePhysicalNetworkCmd",
+        description="Deletes a physical network",
+    ),
+    ApiCommand(
+        "listPhysicalNetworks",
+        list_physical_networks,
+        (Param("id", P.UUID), Param("zoneid", P.UUID), Param("name", P.STRING)),
+        role=RA,
+        shape="list",
+        item_key="physicalnetwork",
+        java_class=f"{ADMIN_PKG}.network.ListPhysicalNetworksCmd",
+        description="Lists physical networks",
+    ),
+    ApiCommand(
+        "createNetworkOffering",
+        create_network_offering,
+        (
+            Param("name", P.STRING, required=True),
+            Param("displaytext", P.STRING, required=True),
+            Param("guestiptype", P.STRING, required=True),
+            Param("traffictype", P.STRING, required=True),
+            SERVICES,
+            Param("serviceProviderList", P.MAP),
+            Param("specifyvlan", P.BOOLEAN),
+            Param("specifyipranges", P.BOOLEAN),
+            Param("conservemode", P.BOOLEAN),
+            Param("availability", P.STRING),
+            Param("networkrate", P.INTEGER, min_value=0),
+            Param("tags", P.STRING),
+        ),
+        role=RA,
+        item_key="networkoffering",
+        java_class=f"{ADMIN_PKG}.network.CreateNetworkOfferingCmd",
+        description="Creates a network offering",
+    ),
+    ApiCommand(
+        "updateNetworkOffering",
+        update_network_offering,
+        (
+            ID,
+            Param("name", P.STRING),
+            Param("displaytext", P.STRING),
+            Param("state", P.STRING),
+            Param("availability", P.STRING),
+        ),
+        role=RA,
+        item_key="networkoffering",
+        java_class=f"{ADMIN_PKG}.network.UpdateNetworkOfferingCmd",
+        description="Updates a network offering",
+    ),
+    ApiCommand(
+        "deleteNetworkOffering",
+        delete_network_offering,
+        (ID,),
+        role=RA,
+        shape="success",
+        java_class=f"{ADMIN_PKG}.network.DeleteNetworkOfferingCmd",
+        description="Deletes a network offering",
+    ),
+    ApiCommand(
+        "listNetworkOfferings",
+        list_network_offerings,
+        (
+            Param("id", P.UUID),
+            Param("name", P.STRING),
+            Param("state", P.STRING),
+            Param("guestiptype", P.STRING),
+            Param("isdefault", P.BOOLEAN),
+            Param("zoneid", P.UUID),
+            SERVICES,
+        ),
+        shape="list",
+        item_key="networkoffering",
+        java_class=f"{USER_PKG}.network.ListNetworkOfferingsCmd",
+        description="Lists all available network offerings",
+    ),
+)

@@ -1,0 +1,407 @@
+"""Guest networks: createNetwork, listNetworks, updateNetwork, restartNetwork, deleteNetwork.
+
+Isolated networks belong to one account; shared networks (root admins make them) are used by
+every account of their domain's subtree.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from uuid import UUID
+
+import orjson
+
+from api.access import Role, can_reach, list_scope
+from api.cloudstack import infrastructure as places
+from api.cloudstack.common import (
+    OWNER_PARAMS,
+    account_row,
+    domain_row,
+    limit_sql,
+    resolve_owner_filters,
+)
+from api.cloudstack.jobs import run_async
+from api.cloudstack.network_offerings import lowest_free_vnets, render_services
+from api.dispatch import ApiCommand, Call, Listing, Submitted
+from api.params import Param, ParamType, not_found
+from commands import networks as cmd
+from commands.network_public_ips import PublicPool, RangeRef
+from commands.routers import current_router, refuse_if_upgrading
+from commands.system_vms import destroy_system_vm
+from domain.errors import DomainError, InvalidParameter, PermissionDenied
+from domain.network_addressing import subnet
+from projections.networks import NETWORK_SELECT, network_by_id, vms_on_network
+
+log = logging.getLogger(__name__)
+
+P = ParamType
+PKG = "org.apache.cloudstack.api.command.user.network"
+HINTS = 8  # free values read from the read models to try first
+
+
+# ---- reading ---------------------------------------------------------------------------------
+
+
+def visible(call: Call, row: dict[str, Any]) -> bool:
+    """Isolated networks to those who reach their account; shared ones also to their subtree."""
+    caller = call.caller
+    if can_reach(caller, account_id=row["account_id"], domain_path=row["domain_path"]):
+        return True
+    return row["guest_type"] == "Shared" and caller.domain_path.startswith(row["domain_path"])
+
+
+def network_row(call: Call, network_id: str, name: str = "id") -> dict[str, Any]:
+    """A network the caller may use: 431 when there is none, 531 when it is out of reach."""
+    with call.read() as cursor:
+        row = network_by_id(cursor, network_id)
+    if row is None:
+        raise not_found(name, network_id)
+    if not visible(call, row):
+        raise PermissionDenied("Caller does not have permission to operate on the network")
+    return row
+
+
+def render_network(row: dict[str, Any], zones: dict[str, str]) -> dict[str, Any]:
+    uri = row["broadcast_uri"] or ""
+    scheme = uri.split("://", 1)[0] if "://" in uri else ""
+    body: dict[str, Any] = {
+        "id": row["id"],
+        "name": row["name"],
+        "displaytext": row["display_text"],
+        "broadcastdomaintype": {"vxlan": "Vxlan", "vlan": "Vlan"}.get(scheme, "Native"),
+        "traffictype": "Guest",
+        "gateway": row["gateway"],
+        "netmask": row["netmask"],
+        "cidr": row["cidr"],
+        "zoneid": row["zone_id"],
+        "zonename": zones.get(row["zone_id"], ""),
+        "networkofferingid": row["offering_id"],
+        "networkofferingname": row["offering_name"] or "",
+        "networkofferingdisplaytext": row["offering_display_text"] or "",
+        "networkofferingavailability": row["offering_availability"] or "",
+        "issystem": False,
+        "state": row["state"],
+        "related": row["id"],
+        "type": row["guest_type"],
+        "acltype": "Account" if row["guest_type"] == "Isolated" else "Domain",
+        "account": row["account_name"],
+        "domainid": row["domain_id"],
+        "domain": row["domain_name"],
+        "service": render_services(row["services"]),
+        "restartrequired": False,
+        "specifyipranges": row["guest_type"] == "Shared",
+        "canusefordeploy": True,
+        "ispersistent": False,
+        "displaynetwork": True,
+        "tags": [],
+    }
+    if uri:
+        body["broadcasturi"] = uri
+        body["vlan"] = row["vnet"]
+    if row["physical_network_id"]:
+        body["physicalnetworkid"] = row["physical_network_id"]
+    return body
+
+
+def _render_all(call: Call, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    zones = places._names(call, "zones", {r["zone_id"] for r in rows})
+    for row in rows:
+        if isinstance(row["services"], str | None):
+            row["services"] = orjson.loads(row["services"] or "{}")
+    return [render_network(r, zones) for r in rows]
+
+
+def _network(call: Call, network_id: str) -> dict[str, Any]:
+    return _render_all(call, [network_row(call, network_id)])[0]
+
+
+_FILTERS = (("id", "n.id"), ("zoneid", "n.zone_id"), ("physicalnetworkid", "n.physical_network_id"))
+
+
+def list_networks(call: Call, args: dict[str, Any]) -> Listing:
+    owner = resolve_owner_filters(call, args)
+    scope = list_scope(call.caller, prefix="a.", account_column="id", **owner)
+    visibility, params = f"({scope.clause})", list(scope.params)
+    if not ({"account_id", "domain_path"} & owner.keys()):
+        shared = "n.guest_type = 'Shared' AND substr(%s, 1, length(d.path)) = d.path"
+        visibility = f"({visibility} OR ({shared}))"
+        params.append(call.caller.domain_path)
+    where = ["n.removed = 0", visibility]
+    for key, column in _FILTERS:
+        if args[key]:
+            where.append(f"{column} = %s")
+            params.append(args[key])
+    if args["type"]:
+        where.append("lower(n.guest_type) = lower(%s)")
+        params.append(args["type"])
+    if args.get("keyword"):
+        where.append("(n.name LIKE %s OR n.display_text LIKE %s)")
+        params += [f"%{args['keyword']}%"] * 2
+    sql = NETWORK_SELECT + " WHERE " + " AND ".join(where)
+    with call.read() as cursor:
+        count = cursor.execute(f"SELECT count(*) AS n FROM ({sql}) AS q", params).fetchone()["n"]
+        rows = cursor.execute(sql + " ORDER BY n.seq" + limit_sql(args["paging"]), params)
+        found = [dict(r) for r in rows.fetchall()]
+    return Listing(_render_all(call, found), int(count))
+
+
+# ---- creating and changing -------------------------------------------------------------------
+
+
+def _owner(call: Call, args: dict[str, Any], *, shared: bool) -> tuple[str, str]:
+    """(account id, domain id) of a new network: the caller's, or an account an admin names.
+
+    A shared network is offered to a domain's subtree (`domainid`, the caller's by default).
+    """
+    caller = call.caller
+    if shared:
+        domain = domain_row(call, args["domainid"] or caller.domain_id)
+        if not domain["path"].startswith(caller.domain_path):
+            raise PermissionDenied("Caller does not have permission to operate on that domain")
+        return caller.account_id, domain["id"]
+    if not (args["account"] or args["domainid"]):
+        return caller.account_id, caller.domain_id
+    if not (args["account"] and args["domainid"]):
+        raise InvalidParameter("Account must be specified with domainId parameter")
+    domain = domain_row(call, args["domainid"])
+    account = account_row(call, args["account"], domain["id"])
+    if not can_reach(caller, account_id=account["id"], domain_path=account["domain_path"]):
+        raise PermissionDenied("Caller does not have permission to operate on that account")
+    return account["id"], domain["id"]
+
+
+def _offering(call: Call, offering_id: str) -> dict[str, Any]:
+    with call.read() as cursor:
+        row = cursor.execute(
+            "SELECT * FROM network_offerings WHERE id = %s AND removed = 0", (offering_id,)
+        ).fetchone()
+    if row is None:
+        raise not_found("networkofferingid", offering_id)
+    return dict(row)
+
+
+def _physical(
+    call: Call, zone_id: str, physical_id: str | None, *, shared: bool
+) -> dict[str, Any] | None:
+    """The physical network named, or the zone's first one (with guest ranges, for isolated
+    networks, which take their VLAN/VNI from them)."""
+    where, params = "zone_id = %s AND removed = 0", [zone_id]
+    if physical_id:
+        where, params = where + " AND id = %s", [*params, physical_id]
+    elif not shared:
+        where += " AND vlan <> ''"
+    with call.read() as cursor:
+        row = cursor.execute(
+            f"SELECT * FROM physical_networks WHERE {where} ORDER BY created, id", params
+        ).fetchone()
+    if row is None and physical_id:
+        raise not_found("physicalnetworkid", physical_id)
+    return dict(row) if row else None
+
+
+def create_network(call: Call, args: dict[str, Any]) -> dict[str, Any]:
+    zone = places._row(call, "zones", args["zoneid"], "zone")
+    offering = _offering(call, args["networkofferingid"])
+    shared = offering["guest_type"] == "Shared"
+    if shared and call.caller.role != Role.ROOT_ADMIN:
+        raise PermissionDenied("Only root administrators may create shared networks")
+    account_id, domain_id = _owner(call, args, shared=shared)
+    physical = _physical(call, zone["id"], args["physicalnetworkid"], shared=shared)
+    cidr = None
+    if args["gateway"] and args["netmask"] and not shared:
+        cidr = str(subnet(args["gateway"], args["netmask"]))
+    command = cmd.CreateNetwork(
+        args["name"],
+        args["displaytext"] or args["name"],
+        UUID(zone["id"]),
+        UUID(offering["id"]),
+        UUID(account_id),
+        UUID(domain_id),
+        UUID(physical["id"]) if physical else None,
+        cidr=cidr,
+        gateway=args["gateway"],
+        netmask=args["netmask"],
+        start_ip=args["startip"],
+        end_ip=args["endip"],
+        vlan=args["vlan"],
+        preferred_vnets=lowest_free_vnets(call, physical) if physical and not shared else (),
+    )
+    outcome = call.write(cmd.create_network, command)
+    return _network(call, str(outcome.id))
+
+
+def _manage(call: Call, network_id: str) -> dict[str, Any]:
+    """A network the caller may change: its owner's reach; shared ones are root admins'."""
+    row = network_row(call, network_id)
+    if not can_reach(call.caller, account_id=row["account_id"], domain_path=row["domain_path"]):
+        raise PermissionDenied("Caller does not have permission to operate on the network")
+    return row
+
+
+def update_network(call: Call, args: dict[str, Any]) -> dict[str, Any]:
+    row = _manage(call, args["id"])
+    refuse_if_upgrading(call.store, [UUID(row["id"])], f"update network {row['name']}")
+    changes = {
+        field: args[key]
+        for key, field in (("name", "name"), ("displaytext", "display_text"))
+        if args[key] is not None
+    }
+    offering = args["networkofferingid"]
+    if offering:
+        _offering(call, offering)
+    command = cmd.UpdateNetwork(UUID(row["id"]), changes, UUID(offering) if offering else None)
+    call.write(cmd.update_network, command)
+    return _network(call, row["id"])
+
+
+def public_pool(call: Call, zone_id: str) -> PublicPool:
+    """Where a public address of the zone may come from: free ones first, then every range."""
+    with call.read() as cursor:
+        free = cursor.execute(
+            "SELECT p.vlan_range_id, p.address FROM public_ips AS p JOIN vlan_ip_ranges AS r "
+            "ON r.id = p.vlan_range_id WHERE p.zone_id = %s AND p.state = 'Free' AND "
+            f"r.removed = 0 AND r.for_virtual_network = 1 ORDER BY p.ordinal LIMIT {HINTS}",
+            (zone_id,),
+        ).fetchall()
+        ranges = cursor.execute(
+            "SELECT id, start_ip, end_ip FROM vlan_ip_ranges WHERE zone_id = %s AND removed = 0 "
+            "AND for_virtual_network = 1 ORDER BY created, id",
+            (zone_id,),
+        ).fetchall()
+    return PublicPool(
+        tuple((UUID(r["vlan_range_id"]), r["address"]) for r in free),
+        tuple(RangeRef(UUID(r["id"]), r["start_ip"], r["end_ip"]) for r in ranges),
+    )
+
+
+def _job(call: Call, row: dict[str, Any], event: str, text: str, work: Any) -> Submitted:
+    return run_async(
+        call,
+        instance_type="Network",
+        instance_id=UUID(row["id"]),
+        event_type=event,
+        description=text,
+        work=work,
+    )
+
+
+def restart_network(call: Call, args: dict[str, Any]) -> Submitted:
+    row = _manage(call, args["id"])
+    refuse_if_upgrading(call.store, [UUID(row["id"])], f"restart network {row['name']}")
+    command = cmd.RestartNetwork(
+        UUID(row["id"]), bool(args["cleanup"]), public_pool(call, row["zone_id"])
+    )
+
+    def work() -> dict[str, Any]:
+        cmd.restart_network(call.store, command)
+        return {}
+
+    return _job(call, row, "NETWORK.RESTART", f"Restarting network {row['name']}", work)
+
+
+def delete_network(call: Call, args: dict[str, Any]) -> Submitted:
+    row = _manage(call, args["id"])
+
+    def work() -> dict[str, Any]:
+        with call.read() as cursor:
+            using = vms_on_network(cursor, row["id"])
+            addresses = cursor.execute(
+                "SELECT id FROM public_ips WHERE network_id = %s AND state = 'Allocated'",
+                (row["id"],),
+            ).fetchall()
+        ips = tuple(UUID(r["id"]) for r in addresses)
+        cmd.delete_network(call.store, cmd.DeleteNetwork(UUID(row["id"]), using, ips))
+        _destroy_router(call, UUID(row["id"]))
+        return {}
+
+    return _job(call, row, "NETWORK.DELETE", f"Deleting network {row['name']}", work)
+
+
+def _destroy_router(call: Call, network_id: UUID) -> None:
+    """A deleted network's virtual router goes with it (its host is asked to remove it)."""
+    router = current_router(call.store, network_id)
+    if router is None:
+        return
+    try:
+        destroy_system_vm(call.store, router.id, None)
+    except DomainError as error:  # e.g. it is starting: the operator destroys it later
+        log.warning("the router %s of deleted network %s stays: %s", router.id, network_id, error)
+
+
+# ---- the table -------------------------------------------------------------------------------
+
+ID = Param("id", P.UUID, required=True)
+
+COMMANDS = (
+    ApiCommand(
+        "createNetwork",
+        create_network,
+        (
+            Param("name", P.STRING, required=True),
+            Param("displaytext", P.STRING, required=True),
+            Param("networkofferingid", P.UUID, required=True),
+            Param("zoneid", P.UUID, required=True),
+            Param("physicalnetworkid", P.UUID),
+            Param("gateway", P.STRING),
+            Param("netmask", P.STRING),
+            Param("startip", P.STRING),
+            Param("endip", P.STRING),
+            Param("vlan", P.STRING),
+            Param("account", P.STRING),
+            Param("domainid", P.UUID),
+            Param("acltype", P.STRING),
+            Param("networkdomain", P.STRING),
+        ),
+        item_key="network",
+        java_class=f"{PKG}.CreateNetworkCmd",
+        description="Creates a network",
+    ),
+    ApiCommand(
+        "listNetworks",
+        list_networks,
+        (
+            *OWNER_PARAMS,
+            Param("id", P.UUID),
+            Param("zoneid", P.UUID),
+            Param("type", P.STRING),
+            Param("physicalnetworkid", P.UUID),
+            Param("traffictype", P.STRING),
+        ),
+        shape="list",
+        item_key="network",
+        java_class=f"{PKG}.ListNetworksCmd",
+        description="Lists all available networks",
+    ),
+    ApiCommand(
+        "updateNetwork",
+        update_network,
+        (
+            ID,
+            Param("name", P.STRING),
+            Param("displaytext", P.STRING),
+            Param("networkofferingid", P.UUID),
+        ),
+        item_key="network",
+        java_class=f"{PKG}.UpdateNetworkCmd",
+        description="Updates a network",
+    ),
+    ApiCommand(
+        "restartNetwork",
+        restart_network,
+        (ID, Param("cleanup", P.BOOLEAN, default=False)),
+        shape="async",
+        is_async=True,
+        java_class=f"{PKG}.RestartNetworkCmd",
+        description="Restarts the network; implements it if no VM has used it yet",
+    ),
+    ApiCommand(
+        "deleteNetwork",
+        delete_network,
+        (ID,),
+        shape="async",
+        is_async=True,
+        java_class=f"{PKG}.DeleteNetworkCmd",
+        description="Deletes a network",
+    ),
+)

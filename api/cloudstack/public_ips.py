@@ -1,0 +1,390 @@
+"""Public addresses: zone ranges (createVlanIpRange, listVlanIpRanges, deleteVlanIpRange; root
+admins only) and addresses of accounts (associateIpAddress, disassociateIpAddress,
+listPublicIpAddresses)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from api.access import Role, check_reach, list_scope
+from api.cloudstack import infrastructure as places
+from api.cloudstack.common import (
+    OWNER_PARAMS,
+    account_row,
+    domain_row,
+    limit_sql,
+    resolve_owner_filters,
+)
+from api.cloudstack.jobs import RENDERERS, run_async
+from api.cloudstack.networks import network_row, public_pool
+from api.dispatch import ApiCommand, Call, Listing, Submitted
+from api.envelope import format_stored_date
+from api.params import Param, ParamType, not_found
+from commands import network_public_ips as cmd
+from commands.routers import refuse_if_upgrading
+from domain.errors import InvalidParameter
+
+P = ParamType
+RA = Role.ROOT_ADMIN
+ADMIN_PKG = "org.apache.cloudstack.api.command.admin.vlan"
+USER_PKG = "org.apache.cloudstack.api.command.user.address"
+
+
+# ---- ranges ----------------------------------------------------------------------------------
+
+
+def _range_row(call: Call, range_id: str) -> dict[str, Any]:
+    with call.read() as cursor:
+        row = cursor.execute(
+            "SELECT * FROM vlan_ip_ranges WHERE id = %s AND removed = 0", (range_id,)
+        ).fetchone()
+    if row is None:
+        raise not_found("id", range_id)
+    return dict(row)
+
+
+def render_range(row: dict[str, Any]) -> dict[str, Any]:
+    body = {
+        "id": row["id"],
+        "forvirtualnetwork": bool(row["for_virtual_network"]),
+        "zoneid": row["zone_id"],
+        "vlan": row["vlan"] if row["vlan"] == "untagged" else f"vlan://{row['vlan']}",
+        "gateway": row["gateway"],
+        "netmask": row["netmask"],
+        "startip": row["start_ip"],
+        "endip": row["end_ip"],
+    }
+    if row["physical_network_id"]:
+        body["physicalnetworkid"] = row["physical_network_id"]
+    return body
+
+
+def _zone_ranges(call: Call, zone_id: str) -> tuple[cmd.RangeRef, ...]:
+    with call.read() as cursor:
+        rows = cursor.execute(
+            "SELECT id, start_ip, end_ip FROM vlan_ip_ranges WHERE zone_id = %s AND removed = 0",
+            (zone_id,),
+        ).fetchall()
+    return tuple(cmd.RangeRef(UUID(r["id"]), r["start_ip"], r["end_ip"]) for r in rows)
+
+
+def create_vlan_ip_range(call: Call, args: dict[str, Any]) -> dict[str, Any]:
+    zone = places._row(call, "zones", args["zoneid"], "zone")
+    if not (args["gateway"] and args["netmask"] and args["startip"]):
+        raise InvalidParameter("Please specify gateway, netmask and startip of the range")
+    command = cmd.CreateVlanIpRange(
+        UUID(zone["id"]),
+        args["vlan"],
+        args["gateway"],
+        args["netmask"],
+        args["startip"],
+        args["endip"] or args["startip"],
+        args["forvirtualnetwork"] is not False,
+        UUID(args["physicalnetworkid"]) if args["physicalnetworkid"] else None,
+        existing=_zone_ranges(call, zone["id"]),
+    )
+    outcome = call.write(cmd.create_vlan_ip_range, command)
+    return render_range(_range_row(call, str(outcome.id)))
+
+
+def delete_vlan_ip_range(call: Call, args: dict[str, Any]) -> None:
+    row = _range_row(call, args["id"])
+    with call.read() as cursor:
+        allocated = cursor.execute(
+            "SELECT count(*) AS n FROM public_ips WHERE vlan_range_id = %s AND state = 'Allocated'",
+            (row["id"],),
+        ).fetchone()["n"]
+    call.write(
+        lambda store, _: cmd.delete_vlan_ip_range(store, UUID(row["id"]), int(allocated)), None
+    )
+
+
+def list_vlan_ip_ranges(call: Call, args: dict[str, Any]) -> Listing:
+    where, params = ["removed = 0"], []
+    for key, column in (
+        ("id", "id"),
+        ("zoneid", "zone_id"),
+        ("physicalnetworkid", "physical_network_id"),
+    ):
+        if args[key]:
+            where.append(f"{column} = %s")
+            params.append(args[key])
+    if args["forvirtualnetwork"] is not None:
+        where.append("for_virtual_network = %s")
+        params.append(int(args["forvirtualnetwork"]))
+    sql = " FROM vlan_ip_ranges WHERE " + " AND ".join(where)
+    with call.read() as cursor:
+        count = cursor.execute("SELECT count(*) AS n" + sql, params).fetchone()["n"]
+        rows = cursor.execute(
+            "SELECT *" + sql + " ORDER BY created, id" + limit_sql(args["paging"]), params
+        ).fetchall()
+    return Listing([render_range(dict(r)) for r in rows], int(count))
+
+
+# ---- addresses -------------------------------------------------------------------------------
+
+_SELECT = (
+    "SELECT p.*, a.name AS account_name, a.domain_path AS domain_path, d.name AS domain_name, "
+    "n.name AS network_name, r.vlan AS vlan, r.physical_network_id AS physical_network_id, "
+    "r.for_virtual_network AS for_virtual_network FROM public_ips AS p "
+    "LEFT JOIN accounts AS a ON a.id = p.account_id LEFT JOIN domains AS d ON d.id = p.domain_id "
+    "LEFT JOIN networks AS n ON n.id = p.network_id "
+    "LEFT JOIN vlan_ip_ranges AS r ON r.id = p.vlan_range_id"
+)
+
+
+def render_public_ip(row: dict[str, Any], zones: dict[str, str]) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": row["id"],
+        "ipaddress": row["address"],
+        "zoneid": row["zone_id"],
+        "zonename": zones.get(row["zone_id"], ""),
+        "issourcenat": bool(row["source_nat"]),
+        "isstaticnat": False,
+        "issystem": bool(row["is_system"]),
+        "forvirtualnetwork": bool(row["for_virtual_network"] in (None, 1)),
+        "vlanid": row["vlan_range_id"],
+        "vlanname": row["vlan"] or "",
+        "state": row["state"],
+        "isportable": False,
+        "tags": [],
+    }
+    if row["physical_network_id"]:
+        body["physicalnetworkid"] = row["physical_network_id"]
+    if row["account_id"]:
+        body.update(
+            account=row["account_name"],
+            domainid=row["domain_id"],
+            domain=row["domain_name"],
+            allocated=format_stored_date(row["allocated"]),
+        )
+    if row["network_id"]:
+        body.update(
+            associatednetworkid=row["network_id"], associatednetworkname=row["network_name"]
+        )
+    return body
+
+
+def _public_row(call: Call, public_id: str) -> dict[str, Any]:
+    with call.read() as cursor:
+        row = cursor.execute(_SELECT + " WHERE p.id = %s", (public_id,)).fetchone()
+    if row is None:
+        raise not_found("id", public_id)
+    return dict(row)
+
+
+def _rendered(call: Call, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    zones = places._names(call, "zones", {r["zone_id"] for r in rows})
+    return [render_public_ip(r, zones) for r in rows]
+
+
+RENDERERS["ipaddress"] = lambda call, i: ("ipaddress", _rendered(call, [_public_row(call, i)])[0])
+
+
+def _associate_owner(call: Call, args: dict[str, Any]) -> tuple[str, str, str | None, str]:
+    """(account, domain, network, zone) of a new association: the network's, or the caller's
+    (or the account an admin names) in `zoneid`."""
+    if args["networkid"]:
+        network = network_row(call, args["networkid"], "networkid")
+        if network["guest_type"] != "Isolated":
+            raise InvalidParameter("Public ip addresses are associated with isolated networks")
+        return network["account_id"], network["domain_id"], network["id"], network["zone_id"]
+    if not args["zoneid"]:
+        raise InvalidParameter("Please specify networkid or zoneid")
+    zone = places._row(call, "zones", args["zoneid"], "zone")
+    if args["account"] and args["domainid"]:
+        account = account_row(call, args["account"], domain_row(call, args["domainid"])["id"])
+        check_reach(
+            call.caller,
+            account_id=account["id"],
+            domain_path=account["domain_path"],
+            what="that account",
+        )
+        return account["id"], account["domain_id"], None, zone["id"]
+    return call.caller.account_id, call.caller.domain_id, None, zone["id"]
+
+
+def associate_ip_address(call: Call, args: dict[str, Any]) -> Submitted:
+    account_id, domain_id, network_id, zone_id = _associate_owner(call, args)
+    if network_id:
+        refuse_if_upgrading(call.store, [UUID(network_id)], "associate an ip address")
+    request = cmd.Acquire(
+        UUID(zone_id),
+        UUID(account_id),
+        UUID(domain_id),
+        UUID(network_id) if network_id else None,
+        public_pool(call, zone_id),
+    )
+
+    def work() -> dict[str, Any]:
+        outcome = cmd.associate_ip_address(call.store, request)
+        return {"object": "ipaddress", "id": str(outcome.id)}
+
+    return run_async(
+        call,
+        instance_type="IpAddress",
+        instance_id=None,
+        event_type="NET.IPASSIGN",
+        description="Associating a public ip address",
+        work=work,
+    )
+
+
+def disassociate_ip_address(call: Call, args: dict[str, Any]) -> Submitted:
+    row = _public_row(call, args["id"])
+    if row["state"] != "Allocated":
+        raise InvalidParameter(f"Ip address {row['address']} is not allocated")
+    check_reach(
+        call.caller,
+        account_id=row["account_id"],
+        domain_path=row["domain_path"] or "",
+        what="the ip address",
+    )
+
+    def work() -> dict[str, Any]:
+        cmd.disassociate_ip_address(call.store, UUID(row["id"]))
+        return {}
+
+    return run_async(
+        call,
+        instance_type="IpAddress",
+        instance_id=UUID(row["id"]),
+        event_type="NET.IPRELEASE",
+        description=f"Releasing ip address {row['address']}",
+        work=work,
+    )
+
+
+_FILTERS = (
+    ("id", "p.id"),
+    ("zoneid", "p.zone_id"),
+    ("associatednetworkid", "p.network_id"),
+    ("vlanid", "p.vlan_range_id"),
+    ("ipaddress", "p.address"),
+    ("state", "p.state"),
+)
+
+
+def list_public_ip_addresses(call: Call, args: dict[str, Any]) -> Listing:
+    owner = resolve_owner_filters(call, args)
+    where, params = [], []
+    if args["allocatedonly"] is not False or call.caller.role != Role.ROOT_ADMIN:
+        scope = list_scope(call.caller, prefix="a.", account_column="id", **owner)
+        where, params = ["p.state = 'Allocated'", scope.clause], list(scope.params)
+    for key, column in _FILTERS:
+        if args[key]:
+            where.append(f"{column} = %s")
+            params.append(args[key])
+    for key, column in (("issourcenat", "p.source_nat"), ("isstaticnat", "0")):
+        if args[key] is not None:
+            where.append(f"{column} = %s")
+            params.append(int(args[key]))
+    if args.get("keyword"):
+        where.append("p.address LIKE %s")
+        params.append(f"%{args['keyword']}%")
+    sql = _SELECT + (" WHERE " + " AND ".join(where) if where else "")
+    with call.read() as cursor:
+        count = cursor.execute(f"SELECT count(*) AS n FROM ({sql}) AS q", params).fetchone()["n"]
+        rows = cursor.execute(
+            sql + " ORDER BY p.zone_id, p.ordinal" + limit_sql(args["paging"]), params
+        ).fetchall()
+    return Listing(_rendered(call, [dict(r) for r in rows]), int(count))
+
+
+# ---- the table -------------------------------------------------------------------------------
+
+ID = Param("id", P.UUID, required=True)
+
+COMMANDS = (
+    ApiCommand(
+        "createVlanIpRange",
+        create_vlan_ip_range,
+        (
+            Param("zoneid", P.UUID, required=True),
+            Param("vlan", P.STRING),
+            Param("gateway", P.STRING),
+            Param("netmask", P.STRING),
+            Param("startip", P.STRING),
+            Param("endip", P.STRING),
+            Param("forvirtualnetwork", P.BOOLEAN),
+            Param("physicalnetworkid", P.UUID),
+            Param("podid", P.UUID),
+            Param("networkid", P.UUID),
+            Param("account", P.STRING),
+            Param("domainid", P.UUID),
+        ),
+        role=RA,
+        item_key="vlan",
+        java_class=f"{ADMIN_PKG}.CreateVlanIpRangeCmd",
+        description="Creates a VLAN IP range",
+    ),
+    ApiCommand(
+        "deleteVlanIpRange",
+        delete_vlan_ip_range,
+        (ID,),
+        role=RA,
+        shape="success",
+        java_class=f"{ADMIN_PKG}.DeleteVlanIpRangeCmd",
+        description="Deletes a VLAN IP range",
+    ),
+    ApiCommand(
+        "listVlanIpRanges",
+        list_vlan_ip_ranges,
+        (
+            Param("id", P.UUID),
+            Param("zoneid", P.UUID),
+            Param("physicalnetworkid", P.UUID),
+            Param("forvirtualnetwork", P.BOOLEAN),
+        ),
+        role=RA,
+        shape="list",
+        item_key="vlaniprange",
+        java_class=f"{ADMIN_PKG}.ListVlanIpRangesCmd",
+        description="Lists all VLAN IP ranges",
+    ),
+    ApiCommand(
+        "associateIpAddress",
+        associate_ip_address,
+        (
+            Param("networkid", P.UUID),
+            Param("zoneid", P.UUID),
+            Param("account", P.STRING),
+            Param("domainid", P.UUID),
+        ),
+        shape="async",
+        is_async=True,
+        java_class=f"{USER_PKG}.AssociateIPAddrCmd",
+        description="Acquires and associates a public IP to an account",
+    ),
+    ApiCommand(
+        "disassociateIpAddress",
+        disassociate_ip_address,
+        (ID,),
+        shape="async",
+        is_async=True,
+        java_class=f"{USER_PKG}.DisassociateIPAddrCmd",
+        description="Disassociates an ip address from the account",
+    ),
+    ApiCommand(
+        "listPublicIpAddresses",
+        list_public_ip_addresses,
+        (
+            *OWNER_PARAMS,
+            Param("id", P.UUID),
+            Param("zoneid", P.UUID),
+            Param("associatednetworkid", P.UUID),
+            Param("vlanid", P.UUID),
+            Param("ipaddress", P.STRING),
+            Param("issourcenat", P.BOOLEAN),
+            Param("isstaticnat", P.BOOLEAN),
+            Param("allocatedonly", P.BOOLEAN, default=True),
+            Param("state", P.STRING),
+            Param("forvirtualnetwork", P.BOOLEAN),
+        ),
+        shape="list",
+        item_key="publicipaddress",
+        java_class=f"{USER_PKG}.ListPublicIpAddressesCmd",
+        description="Lists all public ip addresses",
+    ),
+)

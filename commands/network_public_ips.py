@@ -1,0 +1,160 @@
+"""Commands on public addresses: zone ranges, associating and releasing addresses, source NAT."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+
+from commands import Outcome, change
+from commands.network_claims import ALLOCATION_ATTEMPTS, PROBE_LIMIT
+from domain.errors import InsufficientCapacity, InvalidParameter, InvalidState
+from domain.infrastructure import Zone
+from domain.network_addressing import AddressRange, address
+from domain.network_public_ip import PublicIp, VlanIpRange, public_ip_id, public_range
+
+
+@dataclass(frozen=True)
+class RangeRef:
+    """A live public range of a zone, as the caller read it."""
+
+    range_id: UUID
+    start_ip: str
+    end_ip: str
+
+
+@dataclass(frozen=True)
+class PublicPool:
+    """Where to look for a free public address: hints (range id, address) first, then ranges."""
+
+    preferred: tuple[tuple[UUID, str], ...] = ()
+    ranges: tuple[RangeRef, ...] = ()
+
+    def candidates(self, seed: UUID) -> Iterator[tuple[UUID, str]]:
+        yield from self.preferred
+        for ref in self.ranges:
+            span = AddressRange(address(ref.start_ip), address(ref.end_ip))
+            for point in span.probe(seed.int):
+                yield ref.range_id, str(point)
+
+
+# Ranges -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CreateVlanIpRange:
+    zone_id: UUID
+    vlan: str | None
+    gateway: str
+    netmask: str
+    start_ip: str
+    end_ip: str
+    for_virtual_network: bool = True
+    physical_network_id: UUID | None = None
+    existing: Sequence[RangeRef] = ()  # the zone's live ranges, which the new one must not overlap
+    range_id: UUID = field(default_factory=uuid.uuid4)
+
+
+def create_vlan_ip_range(store: Any, command: CreateVlanIpRange) -> Outcome:
+    zone = store.get(Zone, command.zone_id, what="zone")
+    if zone.removed:
+        raise InvalidState(f"Zone {zone.name} has been removed")
+    span = public_range(command.gateway, command.netmask, command.start_ip, command.end_ip)
+    for ref in command.existing:
+        if span.overlaps(AddressRange(address(ref.start_ip), address(ref.end_ip))):
+            raise InvalidParameter(
+                f"The ip range {span.first}-{span.last} overlaps the range "
+                f"{ref.start_ip}-{ref.end_ip} of the zone"
+            )
+    ip_range = VlanIpRange(
+        command.zone_id,
+        command.physical_network_id,
+        command.vlan or "untagged",
+        command.gateway,
+        command.netmask,
+        str(span.first),
+        str(span.last),
+        command.for_virtual_network,
+        id=command.range_id,
+    )
+    return Outcome(store.last_position(store.save(ip_range)), ip_range.id)
+
+
+def delete_vlan_ip_range(store: Any, range_id: UUID, allocated: int) -> Outcome:
+    return change(store, VlanIpRange, range_id, lambda r: r.delete(allocated), what="ip range")
+
+
+# Addresses ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Acquire:
+    """Who gets a public address of a zone, for which network, and where to look for one."""
+
+    zone_id: UUID
+    account_id: UUID
+    domain_id: UUID
+    network_id: UUID | None
+    pool: PublicPool
+    source_nat: bool = False
+    is_system: bool = False
+
+
+def acquire_public_ip(store: Any, request: Acquire) -> PublicIp:
+    """The first free address of the pool, associated (not yet saved); 533 when none is free."""
+    seed = request.network_id or request.account_id
+    for range_id, ip in islice(request.pool.candidates(seed), PROBE_LIMIT):
+        public = _load(store, request.zone_id, ip)
+        if public is None:
+            public = PublicIp(request.zone_id, ip, range_id)
+        elif public.allocated:
+            continue
+        public.associate(
+            request.account_id,
+            request.domain_id,
+            request.network_id,
+            vlan_range_id=range_id,
+            source_nat=request.source_nat,
+            is_system=request.is_system,
+        )
+        return public
+    raise InsufficientCapacity(
+        "Insufficient address capacity: no free public ip address in the zone"
+    )
+
+
+def _load(store: Any, zone_id: UUID, ip: str) -> PublicIp | None:
+    try:
+        public: PublicIp = store.repository.get(public_ip_id(zone_id, ip))
+    except AggregateNotFoundError:
+        return None
+    return public
+
+
+def associate_ip_address(store: Any, request: Acquire) -> Outcome:
+    def attempt() -> Outcome:
+        public = acquire_public_ip(store, request)
+        return Outcome(store.last_position(store.save(public)), public.id)
+
+    result: Outcome = store.run(attempt, attempts=ALLOCATION_ATTEMPTS)
+    return result
+
+
+def disassociate_ip_address(store: Any, public_ip: UUID) -> Outcome:
+    return change(store, PublicIp, public_ip, PublicIp.disassociate, what="public ip address")
+
+
+def released_with_network(store: Any, public_ips: Sequence[UUID]) -> list[PublicIp]:
+    """The addresses of a network being deleted, source NAT included, their release pending."""
+    found: list[PublicIp] = []
+    for public_id in public_ips:
+        public = store.get(PublicIp, public_id, what="public ip address")
+        if public.allocated:
+            public.disassociate(with_network=True)
+            found.append(public)
+    return found

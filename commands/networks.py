@@ -1,0 +1,405 @@
+"""Commands on physical and guest networks, and the guest NICs a VM gets when it is deployed.
+
+Guest VLANs/VNIs and guest IPs are allocated through claims (commands.network_claims): one
+small aggregate per value, saved in the same transaction as what holds it, so no value is handed
+out twice whatever runs at the same time, and deleting the holder gives the value back.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from itertools import chain
+from typing import Any
+from uuid import UUID, uuid5
+
+from commands import Outcome, change
+from commands.network_claims import (
+    ALLOCATION_ATTEMPTS,
+    claim_exact,
+    claim_first_free,
+    released,
+)
+from commands.network_public_ips import (
+    Acquire,
+    PublicPool,
+    acquire_public_ip,
+    released_with_network,
+)
+from domain.errors import InvalidParameter, InvalidState
+from domain.infrastructure import Zone
+from domain.network import Addressing, Network, NetworkState, Nic
+from domain.network_addressing import address
+from domain.network_claims import Claim, ClaimKind
+from domain.network_offering import SOURCE_NAT, NetworkOffering
+from domain.network_physical import PhysicalNetwork
+from domain.network_public_ip import PublicIp, public_ip_id, vlan_tag
+from domain.vm import VirtualMachine
+
+_MAC_NAMESPACE = UUID("7e3a1c5f-2b9d-4e80-a6f1-0d4c8b2e9a73")
+
+# Physical networks ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CreatePhysicalNetwork:
+    zone_id: UUID
+    name: str
+    isolation: str = "VLAN"
+    vlan: str | None = None  # guest ranges, "500-1000,2000-2100"
+    physical_network_id: UUID = field(default_factory=uuid.uuid4)
+
+
+def create_physical_network(store: Any, command: CreatePhysicalNetwork) -> Outcome:
+    zone = store.get(Zone, command.zone_id, what="zone")
+    if zone.removed:
+        raise InvalidState(f"Zone {zone.name} has been removed")
+    physical = PhysicalNetwork.create(
+        command.physical_network_id, zone.id, command.name, command.isolation, command.vlan
+    )
+    return Outcome(store.last_position(store.save(physical)), physical.id)
+
+
+@dataclass(frozen=True)
+class UpdatePhysicalNetwork:
+    physical_network_id: UUID
+    vlan: str | None = None
+    state: str | None = None
+    in_use: frozenset[int] = frozenset()  # guest ids networks hold, read by the caller
+
+
+def update_physical_network(store: Any, command: UpdatePhysicalNetwork) -> Outcome:
+    return change(
+        store,
+        PhysicalNetwork,
+        command.physical_network_id,
+        lambda p: p.update(command.vlan, command.state, command.in_use),
+        what="physical network",
+    )
+
+
+def delete_physical_network(store: Any, physical_network_id: UUID, networks_using: int) -> Outcome:
+    return change(
+        store,
+        PhysicalNetwork,
+        physical_network_id,
+        lambda p: p.delete(networks_using),
+        what="physical network",
+    )
+
+
+# Guest networks ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CreateNetwork:
+    """A guest network; isolated ones take a VLAN/VNI of `physical_network_id`."""
+
+    name: str
+    display_text: str
+    zone_id: UUID
+    offering_id: UUID
+    account_id: UUID
+    domain_id: UUID
+    physical_network_id: UUID | None
+    cidr: str | None = None
+    gateway: str | None = None
+    netmask: str | None = None
+    start_ip: str | None = None
+    end_ip: str | None = None
+    vlan: str | None = None  # a shared network's VLAN, named by the administrator
+    preferred_vnets: tuple[int, ...] = ()  # ids the caller read as free, lowest first
+    network_id: UUID = field(default_factory=uuid.uuid4)
+
+
+def create_network(store: Any, command: CreateNetwork) -> Outcome:
+    """Record the network with the claim on its VLAN/VNI, in one save (retried on a race)."""
+
+    def attempt() -> Outcome:
+        offering = store.get(NetworkOffering, command.offering_id, what="network offering")
+        offering.check_usable()
+        if offering.guest_type == "Isolated":
+            network, claim = _isolated(store, command)
+        else:
+            network, claim = _shared(store, command)
+        return Outcome(store.last_position(store.save(network, claim)), network.id)
+
+    result: Outcome = store.run(attempt, attempts=ALLOCATION_ATTEMPTS)
+    return result
+
+
+def _isolated(store: Any, command: CreateNetwork) -> tuple[Network, Claim]:
+    if command.physical_network_id is None:
+        raise InvalidParameter("The zone has no physical network with a guest vlan range")
+    physical = store.get(PhysicalNetwork, command.physical_network_id, what="physical network")
+    physical.check_allocatable()
+    pool = physical.vnets
+    hints = (v for v in command.preferred_vnets if v in pool)
+    candidates = (str(v) for v in chain(hints, pool.probe(command.network_id.int)))
+    claim = claim_first_free(
+        store, ClaimKind.GUEST_VNET, physical.id, candidates, command.network_id, "a guest vlan"
+    )
+    addressing = Addressing.isolated(command.cidr, command.gateway)
+    uri = physical.broadcast_uri(int(claim.value))
+    network = _network(command, "Isolated", physical.id, addressing, uri)
+    return network, claim
+
+
+def _shared(store: Any, command: CreateNetwork) -> tuple[Network, Claim]:
+    if not (command.vlan and command.gateway and command.netmask and command.start_ip):
+        raise InvalidParameter("A shared network needs vlan, gateway, netmask and startip")
+    if command.physical_network_id is None:
+        raise InvalidParameter("The zone has no physical network to carry the shared network")
+    physical = store.get(PhysicalNetwork, command.physical_network_id, what="physical network")
+    tag = vlan_tag(command.vlan)
+    claim = claim_exact(  # on the fabric, so no isolated network is ever given this VLAN too
+        store, ClaimKind.GUEST_VNET, physical.id, tag, command.network_id, "vlan"
+    )
+    addressing = Addressing.shared(
+        command.gateway, command.netmask, command.start_ip, command.end_ip
+    )
+    uri = f"vlan://{tag}"
+    network = _network(command, "Shared", physical.id, addressing, uri)
+    return network, claim
+
+
+def _network(
+    command: CreateNetwork,
+    guest_type: str,
+    physical_network_id: UUID | None,
+    addressing: Addressing,
+    broadcast_uri: str,
+) -> Network:
+    """Isolated networks wait for their first VM to be implemented; shared ones are ready."""
+    state = NetworkState.ALLOCATED if guest_type == "Isolated" else NetworkState.SETUP
+    return Network(
+        command.name,
+        command.display_text or command.name,
+        command.zone_id,
+        physical_network_id,
+        command.offering_id,
+        guest_type,
+        command.account_id,
+        command.domain_id,
+        addressing.facts(),
+        broadcast_uri,
+        state,
+        id=command.network_id,
+    )
+
+
+@dataclass(frozen=True)
+class UpdateNetwork:
+    network_id: UUID
+    changes: dict[str, Any] = field(default_factory=dict)
+    offering_id: UUID | None = None
+
+
+def update_network(store: Any, command: UpdateNetwork) -> Outcome:
+    def attempt() -> Outcome:
+        network = store.get(Network, command.network_id, what="network")
+        network.update(command.changes)
+        if command.offering_id is not None:
+            offering = store.get(NetworkOffering, command.offering_id, what="network offering")
+            offering.check_usable()
+            network.change_offering(offering.id, offering.guest_type)
+        return Outcome(store.last_position(store.save(network)), network.id)
+
+    result: Outcome = store.run(attempt)
+    return result
+
+
+def _implemented(store: Any, network: Network, public: PublicPool) -> list[PublicIp]:
+    """Implement the network if no VM has used it yet: with SourceNat it takes a public IP."""
+    if not network.needs_implementing:
+        return []
+    offering = store.get(NetworkOffering, network.offering_id, what="network offering")
+    if not offering.offers(SOURCE_NAT):
+        network.implement(None)
+        return []
+    request = Acquire(
+        network.zone_id, network.account_id, network.domain_id, network.id, public, True
+    )
+    source_nat = acquire_public_ip(store, request)
+    network.implement(source_nat.address)
+    return [source_nat]
+
+
+@dataclass(frozen=True)
+class RestartNetwork:
+    network_id: UUID
+    cleanup: bool = False
+    public: PublicPool = field(default_factory=PublicPool)
+
+
+def restart_network(store: Any, command: RestartNetwork) -> Outcome:
+    """Restart (implementing a network never used, so it gets its source NAT address)."""
+
+    def attempt() -> Outcome:
+        network = store.get(Network, command.network_id, what="network")
+        addresses = _implemented(store, network, command.public)
+        network.restart(command.cleanup)
+        return Outcome(store.last_position(store.save(network, *addresses)), network.id)
+
+    result: Outcome = store.run(attempt, attempts=ALLOCATION_ATTEMPTS)
+    return result
+
+
+@dataclass(frozen=True)
+class DeleteNetwork:
+    network_id: UUID
+    vms_using: int = 0  # VMs with a NIC on the network, read by the caller
+    public_ips: Sequence[UUID] = ()  # addresses associated with the network, besides source NAT
+
+
+def delete_network(store: Any, command: DeleteNetwork) -> Outcome:
+    """Delete the network, giving back its VLAN/VNI and its public addresses in the same save."""
+
+    def attempt() -> Outcome:
+        network = store.get(Network, command.network_id, what="network")
+        network.delete(command.vms_using)
+        others: list[Any] = released_with_network(store, _addresses_of(network, command))
+        vnet = _vnet_released(store, network)
+        if vnet is not None:
+            others.append(vnet)
+        return Outcome(store.last_position(store.save(network, *others)), network.id)
+
+    result: Outcome = store.run(attempt)
+    return result
+
+
+def _addresses_of(network: Network, command: DeleteNetwork) -> list[UUID]:
+    found = list(dict.fromkeys(command.public_ips))
+    if network.source_nat_ip:
+        source = public_ip_id(network.zone_id, network.source_nat_ip)
+        if source not in found:
+            found.append(source)
+    return found
+
+
+def _vnet_released(store: Any, network: Network) -> Claim | None:
+    uri = network.broadcast_uri or ""
+    if "://" not in uri or network.physical_network_id is None:
+        return None
+    vnet = uri.split("://", 1)[1]
+    return released(store, ClaimKind.GUEST_VNET, network.physical_network_id, vnet, network.id)
+
+
+# Guest NICs of VMs ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NicRequest:
+    """A NIC a new VM asks for on a guest network."""
+
+    network_id: UUID
+    ip_address: str | None = None  # the address asked for; else the first free one
+    preferred: tuple[str, ...] = ()  # addresses the caller read as free, lowest first
+    public: PublicPool = field(default_factory=PublicPool)  # where a source NAT may come from
+
+
+@dataclass(frozen=True)
+class PrepareGuestNics:
+    vm_id: UUID
+    account_id: UUID
+    zone_id: UUID
+    requests: Sequence[NicRequest] = ()
+
+
+def prepare_guest_nics(store: Any, command: PrepareGuestNics) -> list[Nic]:
+    """The network side of deploying a VM: its NICs, the first one its default.
+
+    Each network is implemented if no VM used it before (an isolated network with SourceNat
+    takes its source NAT address then), and the VM's guest IP is claimed, both saved at once.
+    The claims are held for the VM before the VM itself is saved, as placement holds room on a
+    host: a deploy that fails afterwards gives them back with `release_guest_nics`.
+
+    This is where the network's virtual router will be ensured (started on the first VM's
+    deploy) once routers exist: the implemented network and the NIC facts are what it needs.
+    """
+    nics: list[Nic] = []
+    try:
+        for index, request in enumerate(command.requests):
+            nics.append(_nic(store, command, request, is_default=index == 0))
+    except BaseException:
+        release_guest_nics(store, command.vm_id, nics)
+        raise
+    return nics
+
+
+def _nic(store: Any, command: PrepareGuestNics, request: NicRequest, *, is_default: bool) -> Nic:
+    def attempt() -> Nic:
+        network = store.get(Network, request.network_id, what="network")
+        network.check_usable_by(command.account_id)
+        if network.zone_id != command.zone_id:
+            raise InvalidParameter(f"Network {network.name} is not in the VM's zone")
+        addresses = _implemented(store, network, request.public)
+        claim = _guest_ip(store, network, request, command.vm_id)
+        store.save(network, claim, *addresses)
+        return Nic(
+            network.id,
+            claim.value,
+            mac_address(command.vm_id, network.id),
+            network.addressing.gateway,
+            network.addressing.netmask,
+            is_default,
+            network.broadcast_uri or "",
+            network.offering_id,
+        )
+
+    result: Nic = store.run(attempt, attempts=ALLOCATION_ATTEMPTS)
+    return result
+
+
+def _guest_ip(store: Any, network: Network, request: NicRequest, vm_id: UUID) -> Claim:
+    pool = network.addressing.pool()
+    if request.ip_address:
+        wanted = request.ip_address.strip()
+        if address(wanted) not in pool or wanted == network.addressing.gateway:
+            raise InvalidParameter(
+                f"Ip address {wanted} is not in the range of network {network.name}"
+            )
+        return claim_exact(store, ClaimKind.GUEST_IP, network.id, wanted, vm_id, "ip address")
+    hints = (ip for ip in request.preferred if ip != network.addressing.gateway)
+    candidates = chain(hints, (str(ip) for ip in pool.probe(vm_id.int)))
+    return claim_first_free(
+        store,
+        ClaimKind.GUEST_IP,
+        network.id,
+        candidates,
+        vm_id,
+        f"an ip address in network {network.name}",
+    )
+
+
+def mac_address(vm_id: UUID, network_id: UUID) -> str:
+    """A locally administered MAC (02:00:…) fixed by the VM and the network."""
+    tail = uuid5(_MAC_NAMESPACE, f"{vm_id}:{network_id}").bytes[:4]
+    return "02:00:" + ":".join(f"{byte:02x}" for byte in tail)
+
+
+def release_guest_nics(store: Any, vm_id: UUID, nics: Iterable[Nic]) -> None:
+    """Give back the guest IPs claimed for a VM that was never saved."""
+    for nic in nics:
+
+        def attempt(nic: Nic = nic) -> None:
+            claim = released(store, ClaimKind.GUEST_IP, nic.network_id, nic.ip_address, vm_id)
+            if claim is not None:
+                store.save(claim)
+
+        store.run(attempt)
+
+
+def follow_vm_nics(store: Any, aggregates: Sequence[Any]) -> list[Claim]:
+    """The guest IP claims to release beside an expunged VM (saved in the same transaction)."""
+    vm = aggregates[0] if aggregates else None
+    if not isinstance(vm, VirtualMachine) or not vm.removed:
+        return []
+    claims = []
+    for nic in getattr(vm, "nics", ()):
+        network_id, ip = UUID(str(nic["network_id"])), str(nic["ip_address"])
+        claim = released(store, ClaimKind.GUEST_IP, network_id, ip, vm.id)
+        if claim is not None:
+            claims.append(claim)
+    return claims

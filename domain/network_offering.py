@@ -1,0 +1,143 @@
+"""NetworkOffering: what kind of guest network tenants may create and which services it offers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.errors import InvalidParameter, InvalidState, ResourceInUse
+
+GUEST_TYPES = ("Isolated", "Shared")
+OFFERING_STATES = ("Enabled", "Disabled")
+# The services a guest network may offer, spelled as CloudStack's Network.Service names.
+SERVICES = (
+    "Dhcp",
+    "Dns",
+    "SourceNat",
+    "StaticNat",
+    "PortForwarding",
+    "Firewall",
+    "Lb",
+    "UserData",
+    "Vpn",
+)
+PROVIDERS = ("VirtualRouter",)
+SOURCE_NAT = "SourceNat"
+UPDATABLE = frozenset({"name", "display_text", "state", "availability"})
+
+
+def canonical(value: str, known: Iterable[str], what: str) -> str:
+    """`value` in its canonical spelling (matched without regard to case)."""
+    for name in known:
+        if name.lower() == value.strip().lower():
+            return name
+    raise InvalidParameter(f"Invalid {what} {value}: use one of {', '.join(known)}")
+
+
+@dataclass(frozen=True)
+class OfferingTerms:
+    """What a network offering promises; `services` maps each service to its providers."""
+
+    name: str
+    display_text: str
+    guest_type: str
+    services: Mapping[str, list[str]] = field(default_factory=dict)
+    specify_vlan: bool = False
+    specify_ip_ranges: bool = False
+    conserve_mode: bool = True
+    availability: str = "Optional"
+    network_rate: int | None = None
+    tags: str = ""
+
+    def checked(self) -> dict[str, Any]:
+        """The terms as event data, validated and in canonical spellings."""
+        if not self.name:
+            raise InvalidParameter("A network offering needs a name")
+        guest_type = canonical(self.guest_type, GUEST_TYPES, "guest ip type")
+        services = {
+            canonical(name, SERVICES, "service"): sorted(
+                {canonical(p, PROVIDERS, "service provider") for p in providers or PROVIDERS}
+            )
+            for name, providers in self.services.items()
+        }
+        if guest_type == "Shared" and SOURCE_NAT in services:
+            raise InvalidParameter("SourceNat service is not supported by Shared networks")
+        return {
+            "name": self.name,
+            "display_text": self.display_text or self.name,
+            "guest_type": guest_type,
+            "services": services,
+            "specify_vlan": self.specify_vlan or guest_type == "Shared",
+            "specify_ip_ranges": self.specify_ip_ranges or guest_type == "Shared",
+            "conserve_mode": self.conserve_mode,
+            "availability": canonical(self.availability, ("Optional", "Required"), "availability"),
+            "network_rate": self.network_rate,
+            "tags": self.tags,
+        }
+
+
+class NetworkOffering(Aggregate):
+    """A network offering; a disabled one can no longer be used for new networks."""
+
+    @event("Created")
+    def __init__(self, terms: dict[str, Any], state: str, is_default: bool, id: UUID) -> None:
+        self.terms = dict(terms)
+        self.state = canonical(state, OFFERING_STATES, "state")
+        self.is_default = is_default
+        self.removed = False
+
+    @property
+    def name(self) -> str:
+        return str(self.terms["name"])
+
+    @property
+    def guest_type(self) -> str:
+        return str(self.terms["guest_type"])
+
+    @property
+    def services(self) -> dict[str, list[str]]:
+        return dict(self.terms["services"])
+
+    def offers(self, service: str) -> bool:
+        return service in self.terms["services"]
+
+    def check_usable(self) -> None:
+        if self.removed:
+            raise InvalidState(f"Network offering {self.name} has been deleted")
+        if self.state != "Enabled":
+            raise InvalidState(f"Network offering {self.name} is not enabled")
+
+    def update(self, changes: dict[str, Any]) -> None:
+        if self.removed:
+            raise InvalidState(f"Network offering {self.name} has been deleted")
+        unknown = set(changes) - UPDATABLE
+        if unknown:
+            raise InvalidParameter(f"Cannot update {', '.join(sorted(unknown))} of an offering")
+        if "state" in changes:
+            changes = {**changes, "state": canonical(changes["state"], OFFERING_STATES, "state")}
+        if changes:
+            self._updated(changes=dict(changes))
+
+    @event("Updated")
+    def _updated(self, changes: dict[str, Any]) -> None:
+        self.state = changes.get("state", self.state)
+        self.terms = {**self.terms, **{k: v for k, v in changes.items() if k != "state"}}
+
+    def delete(self, networks_using: int) -> None:
+        if self.removed:
+            raise InvalidState(f"Network offering {self.name} has already been deleted")
+        if self.is_default:
+            raise InvalidParameter("Default network offering can't be deleted")
+        if networks_using:
+            raise ResourceInUse(
+                f"Network offering {self.name} is used by {networks_using} network(s)"
+            )
+        self._deleted()
+
+    @event("Deleted")
+    def _deleted(self) -> None:
+        self.removed = True

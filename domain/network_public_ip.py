@@ -1,0 +1,188 @@
+"""Public addresses: the ranges an administrator gives a zone, and each address's owner.
+
+A `PublicIp`'s id derives from its zone and address, so it is its own claim: two commands
+associating one address write the same aggregate version and only one succeeds. Its events
+carry what usage bills for IP addresses (account, domain, zone, address, source NAT or not,
+system or not); the event times are the usage times.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.errors import InsufficientCapacity, InvalidParameter, InvalidState, ResourceInUse
+from domain.network_addressing import MAX_RANGE_ADDRESSES, AddressRange, address, subnet
+
+_NAMESPACE = UUID("9c2d7e1a-4b3f-4f8e-8a61-5d0e9b7c2f35")
+UNTAGGED = "untagged"
+
+
+def public_ip_id(zone_id: UUID, ip: str) -> UUID:
+    return uuid5(_NAMESPACE, f"{zone_id}\x00{ip}")
+
+
+def vlan_tag(text: str | None) -> str:
+    """`untagged`, or a VLAN id 1-4094 (also written `vlan://N`)."""
+    tag = (text or UNTAGGED).strip().lower().removeprefix("vlan://")
+    if tag == UNTAGGED:
+        return UNTAGGED
+    if not tag.isdigit() or not 1 <= int(tag) <= 4094:
+        raise InvalidParameter(f"Invalid vlan {text}: use untagged or an id from 1 to 4094")
+    return str(int(tag))
+
+
+class VlanIpRange(Aggregate):
+    """A zone's range of public addresses on one VLAN, handed out one by one."""
+
+    @event("Created")
+    def __init__(
+        self,
+        zone_id: UUID,
+        physical_network_id: UUID | None,
+        vlan: str,
+        gateway: str,
+        netmask: str,
+        start_ip: str,
+        end_ip: str,
+        for_virtual_network: bool,
+        id: UUID,
+    ) -> None:
+        span = public_range(gateway, netmask, start_ip, end_ip)
+        self.zone_id, self.physical_network_id = zone_id, physical_network_id
+        self.vlan = vlan_tag(vlan)
+        self.gateway, self.netmask = gateway, netmask
+        self.start_ip, self.end_ip = str(span.first), str(span.last)
+        self.for_virtual_network = for_virtual_network
+        self.removed = False
+
+    def addresses(self) -> AddressRange:
+        return AddressRange(address(self.start_ip), address(self.end_ip))
+
+    def delete(self, allocated: int) -> None:
+        if self.removed:
+            raise InvalidState("The ip range has already been deleted")
+        if allocated:
+            raise ResourceInUse(
+                f"The ip range has {allocated} allocated ip address(es); release them first"
+            )
+        self._deleted(zone_id=self.zone_id)
+
+    @event("Deleted")
+    def _deleted(self, zone_id: UUID) -> None:
+        self.removed = True
+
+
+def public_range(gateway: str, netmask: str, start_ip: str, end_ip: str) -> AddressRange:
+    """A valid public range: inside the gateway's subnet, gateway excluded, at most a /16."""
+    net = subnet(gateway, netmask)
+    gate = address(gateway, "gateway")
+    span = AddressRange.within(net, start_ip, end_ip or start_ip, frozenset())
+    if gate in span:
+        raise InvalidParameter(f"The gateway {gate} must not be inside the ip range")
+    if span.size > MAX_RANGE_ADDRESSES:
+        raise InvalidParameter(f"An ip range holds at most {MAX_RANGE_ADDRESSES} addresses")
+    return span
+
+
+class PublicIp(Aggregate):
+    """One public address of a zone: free, or associated with an account (and a network)."""
+
+    @staticmethod
+    def create_id(zone_id: UUID, address: str, vlan_range_id: UUID) -> UUID:
+        return public_ip_id(zone_id, address)
+
+    @event("Opened")
+    def __init__(self, zone_id: UUID, address: str, vlan_range_id: UUID) -> None:
+        self.zone_id, self.address, self.vlan_range_id = zone_id, address, vlan_range_id
+        self.account_id: UUID | None = None
+        self.domain_id: UUID | None = None
+        self.network_id: UUID | None = None
+        self.source_nat = False
+        self.is_system = False
+
+    @property
+    def allocated(self) -> bool:
+        return self.account_id is not None
+
+    def facts(self) -> dict[str, Any]:
+        """What usage bills an association for (usage type 3)."""
+        return {
+            "account_id": self.account_id,
+            "domain_id": self.domain_id,
+            "zone_id": self.zone_id,
+            "address": self.address,
+            "network_id": self.network_id,
+            "source_nat": self.source_nat,
+            "is_system": self.is_system,
+            "vlan_range_id": self.vlan_range_id,
+        }
+
+    def associate(
+        self,
+        account_id: UUID,
+        domain_id: UUID,
+        network_id: UUID | None,
+        *,
+        vlan_range_id: UUID | None = None,
+        source_nat: bool = False,
+        is_system: bool = False,
+    ) -> None:
+        """Allocate to an account; `vlan_range_id` names the range it is handed out from now
+        (an address outlives a range that was deleted and made again)."""
+        if self.allocated:
+            raise InsufficientCapacity(f"Public ip address {self.address} is already allocated")
+        self._associated(
+            account_id=account_id,
+            domain_id=domain_id,
+            zone_id=self.zone_id,
+            address=self.address,
+            network_id=network_id,
+            source_nat=source_nat,
+            is_system=is_system,
+            vlan_range_id=vlan_range_id or self.vlan_range_id,
+        )
+
+    @event("Associated")
+    def _associated(
+        self,
+        account_id: UUID,
+        domain_id: UUID,
+        zone_id: UUID,
+        address: str,
+        network_id: UUID | None,
+        source_nat: bool,
+        is_system: bool,
+        vlan_range_id: UUID,
+    ) -> None:
+        self.account_id, self.domain_id, self.network_id = account_id, domain_id, network_id
+        self.source_nat, self.is_system = source_nat, is_system
+        self.vlan_range_id = vlan_range_id
+
+    def disassociate(self, *, with_network: bool = False) -> None:
+        """Give the address back; its network's source-NAT address goes only with the network."""
+        if not self.allocated:
+            raise InvalidState(f"Public ip address {self.address} is not allocated")
+        if self.source_nat and not with_network:
+            raise InvalidParameter(
+                f"Ip address {self.address} is the source nat ip of its network; it is released "
+                "when the network is deleted"
+            )
+        self._disassociated(**self.facts())
+
+    @event("Disassociated")
+    def _disassociated(
+        self,
+        account_id: UUID,
+        domain_id: UUID,
+        zone_id: UUID,
+        address: str,
+        network_id: UUID | None,
+        source_nat: bool,
+        is_system: bool,
+        vlan_range_id: UUID,
+    ) -> None:
+        self.account_id = self.domain_id = self.network_id = None
+        self.source_nat = self.is_system = False

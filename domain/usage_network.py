@@ -1,0 +1,77 @@
+"""IP address (3) and network offering (13) usage, from public IP and VM NIC events.
+
+An address is charged to its account from association to release, naming whether it is the
+network's source-NAT address and whether it is a system address. A VM's NIC is charged to the
+NIC's network offering while the VM runs (CloudStack assigns the offering at start and removes
+it at stop); the record's usage id is the VM and the network tells NICs apart. Network bytes
+(4, 5) need router statistics events, which do not exist yet: not produced.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from domain.network_public_ip import PublicIp
+from domain.usage import IP_ADDRESS, NETWORK_OFFERING, RUNNING_VM, facts_of
+from domain.usage_ledger import Ledger, attrs_of
+from domain.vm import VirtualMachine
+
+_Ip: Any = PublicIp
+_Vm: Any = VirtualMachine
+
+
+@facts_of(_Ip.Associated, produces=(IP_ADDRESS,))
+def ip_associated(ledger: Ledger, e: Mapping[str, Any]) -> None:
+    ip_id = e["originator_id"]
+    ledger.remember(
+        ip_id,
+        name=e["address"],
+        account_id=e["account_id"],
+        domain_id=e["domain_id"],
+        zone_id=e["zone_id"],
+    )
+    terms = {"address": e["address"], "source_nat": e["source_nat"], "system": e["is_system"]}
+    ledger.begin(IP_ADDRESS, ip_id, e["at"], attrs_of(terms))
+
+
+@facts_of(_Ip.Disassociated)
+def ip_released(ledger: Ledger, e: Mapping[str, Any]) -> None:
+    ledger.end(IP_ADDRESS, e["originator_id"], e["at"])
+
+
+def _nics(ledger: Ledger, vm_id: str) -> list[dict[str, Any]]:
+    who = ledger.identity(vm_id)
+    return list(who.get("nics", ())) if who is not None else []
+
+
+def _begin(ledger: Ledger, vm_id: str, nic: Mapping[str, Any], at: int) -> None:
+    terms = {"offering_id": nic["offering_id"], "is_default": nic["is_default"]}
+    ledger.begin(NETWORK_OFFERING, vm_id, at, attrs_of(terms), sub=nic["network_id"])
+
+
+@facts_of(_Vm.NicPlugged, produces=(NETWORK_OFFERING,))
+def nic_plugged(ledger: Ledger, e: Mapping[str, Any]) -> None:
+    vm_id, nic = e["originator_id"], e["nic"]
+    if ledger.identity(vm_id) is None:
+        return
+    plugged = {
+        "network_id": nic["network_id"],
+        "offering_id": nic["network_offering_id"],
+        "is_default": bool(nic["is_default"]),
+    }
+    ledger.remember(vm_id, nics=[*_nics(ledger, vm_id), plugged])
+    if RUNNING_VM in ledger.open_types(vm_id):
+        _begin(ledger, vm_id, plugged, e["at"])
+
+
+@facts_of(_Vm.Started)
+def nics_up(ledger: Ledger, e: Mapping[str, Any]) -> None:
+    for nic in _nics(ledger, e["originator_id"]):
+        _begin(ledger, e["originator_id"], nic, e["at"])
+
+
+@facts_of(_Vm.Stopped, _Vm.Destroyed, _Vm.Expunged)
+def nics_down(ledger: Ledger, e: Mapping[str, Any]) -> None:
+    for nic in _nics(ledger, e["originator_id"]):
+        ledger.end(NETWORK_OFFERING, e["originator_id"], e["at"], nic["network_id"])

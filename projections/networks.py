@@ -1,0 +1,371 @@
+"""Networking read models: physical networks, network offerings, guest networks, claims, VMs'
+NICs, public ranges and addresses; and the query helpers other families use."""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Address
+from typing import Any
+
+import orjson
+
+from domain.network import Network
+from domain.network_claims import Claim
+from domain.network_offering import NetworkOffering
+from domain.network_physical import PhysicalNetwork
+from domain.network_public_ip import PublicIp, VlanIpRange, public_ip_id
+from domain.vm import VirtualMachine
+from stratus.db import Cursor
+from stratus.projection import Projection, Tables, on
+
+# Events made by the library's decorator: type checkers cannot see them.
+PHYSICAL: Any = PhysicalNetwork
+OFFERING: Any = NetworkOffering
+NETWORK: Any = Network
+CLAIM: Any = Claim
+VM: Any = VirtualMachine
+RANGE: Any = VlanIpRange
+PUBLIC: Any = PublicIp
+
+
+def _id(e: Any) -> str:
+    return str(e.originator_id)
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _set(c: Cursor, table: str, e: Any, **columns: Any) -> None:
+    assignments = ", ".join(f"{name} = %s" for name in columns)
+    c.execute(f"UPDATE {table} SET {assignments} WHERE id = %s", (*columns.values(), _id(e)))
+
+
+def _ranges_text(pairs: list[list[int]]) -> str:
+    return ",".join(f"{a}-{b}" if a != b else str(a) for a, b in pairs)
+
+
+class NetworksProjection(Projection):
+    """Keeps `physical_networks`, `network_offerings`, `networks`, `network_claims`, `vm_nics`."""
+
+    name = "networks"
+    tables = ("physical_networks", "network_offerings", "networks", "network_claims", "vm_nics")
+
+    @on(PHYSICAL.Created)
+    def physical_created(self, e: Any, c: Cursor, t: Tables) -> None:
+        c.execute(
+            f"INSERT INTO {t.physical_networks} (id, zone_id, name, isolation, vlan, state, "
+            "speed, tags, created) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (
+                _id(e),
+                str(e.zone_id),
+                e.name,
+                e.isolation,
+                _ranges_text(e.vnet_ranges),
+                "Disabled",
+                e.speed,
+                e.tags,
+                e.timestamp.isoformat(),
+            ),
+        )
+
+    @on(PHYSICAL.Updated)
+    def physical_updated(self, e: Any, c: Cursor, t: Tables) -> None:
+        columns: dict[str, Any] = {}
+        if "vnet_ranges" in e.changes:
+            columns["vlan"] = _ranges_text(e.changes["vnet_ranges"])
+        if "state" in e.changes:
+            columns["state"] = e.changes["state"]
+        if columns:
+            _set(c, t.physical_networks, e, **columns)
+
+    @on(PHYSICAL.Deleted)
+    def physical_deleted(self, e: Any, c: Cursor, t: Tables) -> None:
+        _set(c, t.physical_networks, e, removed=1)
+
+    # Offerings ------------------------------------------------------------------------------
+
+    @on(OFFERING.Created)
+    def offering_created(self, e: Any, c: Cursor, t: Tables) -> None:
+        terms = e.terms
+        c.execute(
+            f"INSERT INTO {t.network_offerings} (id, name, display_text, guest_type, services, "
+            "specify_vlan, specify_ip_ranges, conserve_mode, availability, network_rate, tags, "
+            "state, is_default, created) VALUES "
+            "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (
+                _id(e),
+                terms["name"],
+                terms["display_text"],
+                terms["guest_type"],
+                orjson.dumps(terms["services"]).decode(),
+                int(terms["specify_vlan"]),
+                int(terms["specify_ip_ranges"]),
+                int(terms["conserve_mode"]),
+                terms["availability"],
+                terms["network_rate"],
+                terms["tags"],
+                e.state,
+                int(e.is_default),
+                e.timestamp.isoformat(),
+            ),
+        )
+
+    @on(OFFERING.Updated)
+    def offering_updated(self, e: Any, c: Cursor, t: Tables) -> None:
+        names = {"name": "name", "display_text": "display_text", "state": "state"}
+        names["availability"] = "availability"
+        columns = {names[k]: v for k, v in e.changes.items() if k in names}
+        if columns:
+            _set(c, t.network_offerings, e, **columns)
+
+    @on(OFFERING.Deleted)
+    def offering_deleted(self, e: Any, c: Cursor, t: Tables) -> None:
+        _set(c, t.network_offerings, e, removed=1)
+
+    # Guest networks -------------------------------------------------------------------------
+
+    @on(NETWORK.Created)
+    def network_created(self, e: Any, c: Cursor, t: Tables) -> None:
+        plan = e.addressing
+        uri = e.broadcast_uri
+        c.execute(
+            f"INSERT INTO {t.networks} (id, name, display_text, zone_id, physical_network_id, "
+            "offering_id, guest_type, account_id, domain_id, cidr, gateway, netmask, start_ip, "
+            "end_ip, broadcast_uri, vnet, state, created, seq) VALUES (%s, %s, %s, %s, %s, %s, "
+            "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
+            f"(SELECT COALESCE(max(seq), 0) + 1 FROM {t.networks}))",
+            (
+                _id(e),
+                e.name,
+                e.display_text,
+                str(e.zone_id),
+                _text(e.physical_network_id),
+                str(e.offering_id),
+                e.guest_type,
+                str(e.owner_account_id),
+                str(e.owner_domain_id),
+                plan["cidr"],
+                plan["gateway"],
+                plan["netmask"],
+                plan["start_ip"],
+                plan["end_ip"],
+                uri,
+                uri.split("://", 1)[1] if uri and "://" in uri else None,
+                e.state,
+                e.timestamp.isoformat(),
+            ),
+        )
+
+    @on(NETWORK.Updated)
+    def network_updated(self, e: Any, c: Cursor, t: Tables) -> None:
+        names = {"name": "name", "display_text": "display_text"}
+        columns = {names[k]: v for k, v in e.changes.items() if k in names}
+        if columns:
+            _set(c, t.networks, e, **columns)
+
+    @on(NETWORK.OfferingChanged)
+    def network_offering_changed(self, e: Any, c: Cursor, t: Tables) -> None:
+        _set(c, t.networks, e, offering_id=str(e.offering_id))
+
+    @on(NETWORK.Implemented)
+    def network_implemented(self, e: Any, c: Cursor, t: Tables) -> None:
+        _set(c, t.networks, e, state="Implemented", source_nat_ip=e.source_nat_ip)
+
+    @on(NETWORK.Restarted)
+    def network_restarted(self, e: Any, c: Cursor, t: Tables) -> None:
+        _set(c, t.networks, e, restarted=e.timestamp.isoformat())
+
+    @on(NETWORK.Deleted)
+    def network_deleted(self, e: Any, c: Cursor, t: Tables) -> None:
+        _set(c, t.networks, e, removed=1, state="Destroy")
+
+    # Claims and NICs --------------------------------------------------------------------------
+
+    @on(CLAIM.Claimed)
+    def claimed(self, e: Any, c: Cursor, t: Tables) -> None:
+        c.execute(
+            f"INSERT INTO {t.network_claims} (id, kind, scope, value, holder_id) "
+            "VALUES (%s, %s, %s, %s, %s)",
+            (_id(e), e.kind, str(e.scope), e.value, str(e.holder_id)),
+        )
+
+    @on(CLAIM.Taken, CLAIM.Released)
+    def claim_changed(self, e: Any, c: Cursor, t: Tables) -> None:
+        held = type(e).__name__ == "Taken"
+        _set(c, t.network_claims, e, holder_id=str(e.holder_id) if held else None)
+
+    @on(VM.NicPlugged)
+    def nic_plugged(self, e: Any, c: Cursor, t: Tables) -> None:
+        nic = e.nic
+        c.execute(
+            f"INSERT INTO {t.vm_nics} (vm_id, network_id, ip_address, mac_address, gateway, "
+            "netmask, is_default, broadcast_uri, network_offering_id) VALUES "
+            "(%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (vm_id, network_id) DO NOTHING",
+            (
+                _id(e),
+                str(nic["network_id"]),
+                nic["ip_address"],
+                nic["mac_address"],
+                nic["gateway"],
+                nic["netmask"],
+                int(nic["is_default"]),
+                nic["broadcast_uri"],
+                str(nic["network_offering_id"]),
+            ),
+        )
+
+    @on(VM.Expunged)
+    def vm_expunged(self, e: Any, c: Cursor, t: Tables) -> None:
+        c.execute(f"UPDATE {t.vm_nics} SET removed = 1 WHERE vm_id = %s", (_id(e),))
+
+
+class PublicIpsProjection(Projection):
+    """Keeps `vlan_ip_ranges` and `public_ips` (a row per address of every live range)."""
+
+    name = "public_ips"
+    tables = ("vlan_ip_ranges", "public_ips")
+
+    @on(RANGE.Created)
+    def range_created(self, e: Any, c: Cursor, t: Tables) -> None:
+        c.execute(
+            f"INSERT INTO {t.vlan_ip_ranges} (id, zone_id, physical_network_id, vlan, gateway, "
+            "netmask, start_ip, end_ip, for_virtual_network, created) VALUES "
+            "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (
+                _id(e),
+                str(e.zone_id),
+                _text(e.physical_network_id),
+                e.vlan,
+                e.gateway,
+                e.netmask,
+                e.start_ip,
+                e.end_ip,
+                int(e.for_virtual_network),
+                e.timestamp.isoformat(),
+            ),
+        )
+        first, last = int(IPv4Address(e.start_ip)), int(IPv4Address(e.end_ip))
+        rows = [
+            (
+                str(public_ip_id(e.zone_id, str(IPv4Address(n)))),
+                str(e.zone_id),
+                str(IPv4Address(n)),
+                n,
+                _id(e),
+            )
+            for n in range(first, last + 1)
+        ]
+        c.executemany(
+            f"INSERT INTO {t.public_ips} (id, zone_id, address, ordinal, vlan_range_id, state) "
+            "VALUES (%s, %s, %s, %s, %s, 'Free') "
+            "ON CONFLICT (id) DO UPDATE SET vlan_range_id = excluded.vlan_range_id",
+            rows,
+        )
+
+    @on(RANGE.Deleted)
+    def range_deleted(self, e: Any, c: Cursor, t: Tables) -> None:
+        _set(c, t.vlan_ip_ranges, e, removed=1)
+        c.execute(
+            f"DELETE FROM {t.public_ips} WHERE vlan_range_id = %s AND state = 'Free'", (_id(e),)
+        )
+
+    @on(PUBLIC.Associated)
+    def associated(self, e: Any, c: Cursor, t: Tables) -> None:
+        c.execute(
+            f"INSERT INTO {t.public_ips} (id, zone_id, address, ordinal, vlan_range_id, state, "
+            "account_id, domain_id, network_id, source_nat, is_system, allocated) VALUES "
+            "(%s, %s, %s, %s, %s, 'Allocated', %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO "
+            "UPDATE SET state = 'Allocated', vlan_range_id = excluded.vlan_range_id, "
+            "account_id = excluded.account_id, domain_id = excluded.domain_id, "
+            "network_id = excluded.network_id, source_nat = excluded.source_nat, "
+            "is_system = excluded.is_system, allocated = excluded.allocated",
+            (
+                _id(e),
+                str(e.zone_id),
+                e.address,
+                int(IPv4Address(e.address)),
+                str(e.vlan_range_id),
+                str(e.account_id),
+                str(e.domain_id),
+                _text(e.network_id),
+                int(e.source_nat),
+                int(e.is_system),
+                e.timestamp.isoformat(),
+            ),
+        )
+
+    @on(PUBLIC.Disassociated)
+    def disassociated(self, e: Any, c: Cursor, t: Tables) -> None:
+        _set(
+            c,
+            t.public_ips,
+            e,
+            state="Free",
+            account_id=None,
+            domain_id=None,
+            network_id=None,
+            source_nat=0,
+            is_system=0,
+            allocated=None,
+        )
+
+
+# Queries other families use ---------------------------------------------------------------------
+
+NETWORK_SELECT = (  # a network with its owner's names, domain path and offering
+    "SELECT n.*, a.name AS account_name, d.name AS domain_name, d.path AS domain_path, "
+    "o.name AS offering_name, o.display_text AS offering_display_text, "
+    "o.availability AS offering_availability, o.services AS services "
+    "FROM networks AS n JOIN accounts AS a ON a.id = n.account_id "
+    "JOIN domains AS d ON d.id = n.domain_id "
+    "LEFT JOIN network_offerings AS o ON o.id = n.offering_id"
+)
+
+
+def network_by_id(cursor: Cursor, network_id: str) -> dict[str, Any] | None:
+    """A live guest network: zone, account, domain (and its path), offering (with `services`
+    decoded to {service: [providers]}), type, broadcast URI and `vnet` (VLAN id or VNI), CIDR,
+    gateway, state, source NAT address."""
+    row = cursor.execute(
+        NETWORK_SELECT + " WHERE n.id = %s AND n.removed = 0", (network_id,)
+    ).fetchone()
+    if row is None:
+        return None
+    found = dict(row)
+    found["services"] = orjson.loads(found["services"] or "{}")
+    return found
+
+
+def held_values(cursor: Cursor, kind: str, scope: str) -> set[str]:
+    """Values of a pool the read model shows held (guest VNIs of a physical network, IPs of a
+    network): what a new allocation should skip first."""
+    rows = cursor.execute(
+        "SELECT value FROM network_claims WHERE kind = %s AND scope = %s AND holder_id IS NOT NULL",
+        (kind, scope),
+    ).fetchall()
+    return {r["value"] for r in rows}
+
+
+def nics_of_vms(cursor: Cursor, vm_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """The NICs of these VMs (with their network's name), default first."""
+    if not vm_ids:
+        return {}
+    marks = ", ".join(["%s"] * len(vm_ids))
+    rows = cursor.execute(
+        "SELECT v.*, n.name AS network_name FROM vm_nics AS v "
+        f"LEFT JOIN networks AS n ON n.id = v.network_id WHERE v.vm_id IN ({marks}) "
+        "ORDER BY v.is_default DESC, v.network_id",
+        vm_ids,
+    ).fetchall()
+    found: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        found.setdefault(row["vm_id"], []).append(dict(row))
+    return found
+
+
+def vms_on_network(cursor: Cursor, network_id: str) -> int:
+    """VMs (not expunged) with a NIC on the network."""
+    row = cursor.execute(
+        "SELECT count(*) AS n FROM vm_nics WHERE network_id = %s AND removed = 0", (network_id,)
+    ).fetchone()
+    return int(row["n"]) if row else 0

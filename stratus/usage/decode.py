@@ -1,0 +1,195 @@
+"""Reading usage facts from the stored log fast: topic-filtered pages, plain-value decoding.
+
+Usage needs a few fields of a few topics, so it reads only those topics (filtered in SQL, in
+big pages) and turns each stored state straight into plain values (UUIDs as text, datetimes
+as epoch milliseconds) without building domain event objects. A topic whose class has been
+upcast (`class_version` > 1) goes through the library's mapper instead, so upcasters apply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import orjson
+from eventsourcing.utils import resolve_topic
+
+from domain.usage import load_extractors
+from domain.usage_periods import to_ms
+from stratus.db import Cursor
+from stratus.store.chain import EVENTS_TABLE
+
+_CONTAINERS = (dict, list)
+
+
+def _untag(tag: str, data: Any) -> Any:
+    if tag == "uuid":
+        return data if len(data) == 36 else str(UUID(hex=data))
+    if tag == "datetime":
+        return data  # ISO text, as the fast path leaves it; `at` is the one in milliseconds
+    if tag == "decimal":
+        return Decimal(data)
+    if tag == "tuple":
+        return [_plain(value) for value in data]
+    if tag == "secret":
+        return None  # usage never needs a secret, and never opens one
+    return data
+
+
+def _plain(value: Any) -> Any:
+    kind = type(value)
+    if kind is dict:
+        tag = value.get("_type_")
+        if tag is not None and len(value) == 2 and "_data_" in value:
+            return _untag(tag, value["_data_"])
+        for key, item in value.items():
+            if type(item) in _CONTAINERS:
+                value[key] = _plain(item)
+        return value
+    if kind is list:
+        return [_plain(item) if type(item) in _CONTAINERS else item for item in value]
+    return value
+
+
+# The transcoder writes a UUID as {"_type_":"uuid","_data_":"<36 chars>"} and a datetime as
+# {"_type_":"datetime","_data_":"<ISO text>"}. Splitting the bytes at the tag and keeping the
+# quoted text drops those wrappers with a few C calls per tag; any other tag (hex UUIDs of old
+# events, decimals, tuples) makes the state take the slow walk instead.
+_OPEN = b'{"_type_":"'
+_UUID_TAG, _DATETIME_TAG = b'uuid","_data_":"', b'datetime","_data_":"'
+
+
+def _flatten(data: bytes) -> bytes | None:
+    parts = data.split(_OPEN)
+    if len(parts) == 1:
+        return data
+    out = [parts[0]]
+    for part in parts[1:]:
+        if part.startswith(_UUID_TAG):
+            start = len(_UUID_TAG) - 1
+        elif part.startswith(_DATETIME_TAG):
+            start = len(_DATETIME_TAG) - 1
+        else:
+            return None
+        end = part.find(b'"}', start + 1)
+        if end < 0 or (start == len(_UUID_TAG) - 1 and end - start != 37):
+            return None
+        out.append(part[start : end + 1])
+        out.append(part[end + 2 :])
+    return b"".join(out)
+
+
+def plain_state(originator_id: str, state: bytes | str) -> dict[str, Any]:
+    """The stored state as plain fields, with `originator_id` and `at` added."""
+    data = state.encode() if isinstance(state, str) else state
+    flat = _flatten(data)
+    fields: dict[str, Any] = _plain(orjson.loads(data)) if flat is None else orjson.loads(flat)
+    fields["originator_id"] = originator_id
+    fields["at"] = to_ms(datetime.fromisoformat(fields["timestamp"]))
+    return fields
+
+
+def plain(value: Any) -> Any:
+    """A decoded domain event (or any value) as the same plain fields."""
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(item) for item in value]
+    if hasattr(value, "__dict__") and hasattr(value, "originator_id"):
+        fields = {k: plain(v) for k, v in vars(value).items() if not k.startswith("_")}
+        fields["at"] = to_ms(value.timestamp)
+        return fields
+    return value
+
+
+def usage_topics() -> list[str]:
+    return sorted(load_extractors())
+
+
+def _upcast_topics(topics: Sequence[str]) -> frozenset[str]:
+    chosen = set()
+    for topic in topics:
+        try:
+            if getattr(resolve_topic(topic), "class_version", 1) > 1:
+                chosen.add(topic)
+        except Exception:  # a class that no longer exists: decode its stored fields as they are
+            continue
+    return frozenset(chosen)
+
+
+def _position(row: Mapping[str, Any]) -> int:
+    return int(row["id"])
+
+
+class FactReader:
+    """Pages of usage facts after a log position, on the store's own database."""
+
+    def __init__(self, dialect: str, topics: Sequence[str] | None = None, page: int = 20000):
+        self.dialect = dialect
+        self.topics = list(topics if topics is not None else usage_topics())
+        self.page = page
+        self._upcast = _upcast_topics(self.topics)
+        self._decoder: Any = None
+        events = EVENTS_TABLE[dialect]
+        position = "rowid" if dialect == "sqlite" else "notification_id"
+        originator = "originator_id" if dialect == "sqlite" else "originator_id::text"
+        state = "state" if dialect == "sqlite" else "convert_from(state, 'UTF8') AS state"
+        # A page is a window of `page` positions, not a LIMIT, and is put in order here: with
+        # ORDER BY ... LIMIT the planner may sort the whole tail of the log (on disk) per page.
+        cast = "%s" if dialect == "sqlite" else "%s::bigint"
+        marks = ", ".join(["%s"] * len(self.topics))
+        self._sql = (
+            f"SELECT {position} AS id, {originator} AS originator_id, topic, {state} "
+            f"FROM {events} WHERE {position} > {cast} AND {position} <= {cast} "
+            f"AND topic IN ({marks})"
+        )
+        self._head = f"SELECT max({position}) AS head FROM {events}"
+
+    def head(self, cursor: Cursor) -> int:
+        row = cursor.execute(self._head).fetchone()
+        return int(row["head"] or 0) if row else 0
+
+    def page_after(
+        self, cursor: Cursor, after: int, until: int
+    ) -> tuple[list[tuple[str, dict[str, Any]]], int]:
+        """(topic, fields) of the next window of positions, and the position it reaches."""
+        reached = min(after + self.page, until)
+        rows = cursor.execute(self._sql, [after, reached, *self.topics]).fetchall()
+        rows.sort(key=_position)  # nearly in order already: a linear pass
+        return [(row["topic"], self._fields(row)) for row in rows], reached
+
+    def facts(self, cursor: Cursor, after: int, until: int) -> Iterator[tuple[str, dict[str, Any]]]:
+        while after < until:
+            page, after = self.page_after(cursor, after, until)
+            yield from page
+
+    def _fields(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        originator = str(row["originator_id"])
+        if len(originator) == 32:
+            originator = str(UUID(hex=originator))
+        if row["topic"] in self._upcast:
+            return self._upcast_fields(row, originator)
+        state = row["state"]
+        return plain_state(originator, state if isinstance(state, str) else bytes(state))
+
+    def _upcast_fields(self, row: Mapping[str, Any], originator: str) -> dict[str, Any]:
+        from stratus.auditing.render import Decoder
+        from stratus.auditing.source import RawEvent
+
+        if self._decoder is None:
+            self._decoder = Decoder()
+        state = row["state"]
+        data = state.encode() if isinstance(state, str) else bytes(state)
+        raw = RawEvent(0, UUID(originator), 0, row["topic"], data)
+        fields: dict[str, Any] = plain(self._decoder.event(raw))
+        fields["originator_id"] = originator
+        return fields
