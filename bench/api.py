@@ -30,6 +30,15 @@ from stratus.settings import parse_database_url
 from tests.e2e.conftest import start_server, stop_server
 
 
+def settle(runtime) -> None:
+    """Bring every read model and the billing run up to the log after a bulk load, so a
+    measurement sees the steady state rather than a server still catching up."""
+    from stratus.usage.billing import BillingRun
+
+    runtime.runner.catch_up()
+    BillingRun(runtime.db).run_once()
+
+
 def signed(server, params: dict[str, str]) -> dict[str, str]:
     expires = (datetime.now(UTC) + timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M:%S+0000")
     params = dict(

@@ -30,7 +30,7 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.api import signed
+from bench.api import settle, signed
 from commands import infrastructure as places
 from commands.offerings import seed_id
 from domain.vm import Compute, VirtualMachine
@@ -101,7 +101,7 @@ def populate(settings: Settings, owner: dict[str, str], vms: int) -> float:
                 for number in range(first, min(first + BATCH, vms))
             ]
             runtime.store.save(*batch)
-        runtime.runner.catch_up()
+        settle(runtime)
     finally:
         runtime.close()
     _vacuum(settings)

@@ -25,7 +25,7 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.api import signed
+from bench.api import settle, signed
 from commands import infrastructure as places
 from domain.host import Host
 from domain.infrastructure import Cluster
@@ -54,7 +54,7 @@ def populate(settings: Settings, hosts: int) -> float:
         for number in range(CLUSTERS):
             count = min(per_cluster, hosts - number * per_cluster)
             _cluster_of_hosts(runtime.store, zone, pod, number, count)
-        runtime.runner.catch_up()
+        settle(runtime)
     finally:
         runtime.close()
     if settings.postgres:

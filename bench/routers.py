@@ -34,7 +34,7 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.api import signed
+from bench.api import settle, signed
 from commands import infrastructure as places
 from domain.host import Host
 from domain.system_vm import Placement, Role, SystemVm
@@ -78,7 +78,7 @@ def populate(settings: Settings, routers: int) -> float:
                 batch = []
         if batch:
             runtime.store.save(*batch)
-        runtime.runner.catch_up()
+        settle(runtime)
     finally:
         runtime.close()
     if settings.postgres:
