@@ -127,6 +127,12 @@ def test_a_deploy_into_a_network_whose_router_upgrades_is_refused_then_accepted(
         tenant = make_tenant(cloud.server, admin)
         network = _isolated_network(admin, tenant, zone)
         guest = register_template(admin, "guest-image")
+
+        def ready() -> bool:
+            listed = admin.listTemplates(templatefilter="all", id=guest)["template"]
+            return all(copy.get("isready") for copy in listed)
+
+        assert wait_for(ready, 30)  # the adapter has downloaded it into the zone
         small = admin.listServiceOfferings(name="Small Instance")["serviceoffering"][0]["id"]
 
         def deploy() -> dict:
