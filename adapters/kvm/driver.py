@@ -44,6 +44,7 @@ from adapters import (
     VmStatus,
 )
 from adapters.kvm import images
+from adapters.kvm.appliance import APPLIANCE_URI, appliance_metadata, service_states
 
 _AUTH_ERRORS = {libvirt.VIR_ERR_AUTH_FAILED, libvirt.VIR_ERR_AUTH_CANCELLED}
 # Codes meaning "the connection to the host is gone", as opposed to "the host said no".
@@ -181,7 +182,7 @@ class KvmDriver:
     def appliance_version(self, name: str) -> str | None:
         """The release the appliance recorded in its domain metadata (`APPLIANCE_URI`)."""
         with self._translated(f"reading the release of {name}"):
-            element = _appliance_metadata(self._find(name))
+            element = appliance_metadata(self._find(name))
             return element.get("release") if element is not None else None
 
     def check_services(
@@ -193,9 +194,9 @@ class KvmDriver:
             domain = self._find(name)
             if not domain.isActive():
                 raise HypervisorError(f"cannot check the services of {name}: it is not running")
-            element = _appliance_metadata(domain)
+            element = appliance_metadata(domain)
             element = element if element is not None else ET.Element("appliance")
-            found = _service_states(element, services, restart)
+            found = service_states(element, services, restart)
             if "restarted" in found.values():
                 domain.setMetadata(
                     libvirt.VIR_DOMAIN_METADATA_ELEMENT,
@@ -316,38 +317,6 @@ class KvmDriver:
         for pool in pools:
             with contextlib.suppress(libvirt.libvirtError):
                 pool.storageVolLookupByName(f"{name}-root.qcow2").delete(0)
-
-
-APPLIANCE_URI = "http://stratus.example/xmlns/appliance/1"
-
-
-def _appliance_metadata(domain: Any) -> ET.Element | None:
-    """``<appliance release="4.3.0"><service name="dnsmasq" state="stopped"/></appliance>``"""
-    try:
-        text = domain.metadata(libvirt.VIR_DOMAIN_METADATA_ELEMENT, APPLIANCE_URI, _LIVE)
-    except libvirt.libvirtError as exc:
-        if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN_METADATA:
-            return None
-        raise
-    return ET.fromstring(text)
-
-
-def _service_states(
-    element: ET.Element, services: tuple[str, ...], restart: tuple[str, ...]
-) -> dict[str, str]:
-    recorded = {s.get("name", ""): s for s in element.iter("service")}
-    found = {}
-    for service in services:
-        entry = recorded.get(service)
-        state = entry.get("state", "running") if entry is not None else "running"
-        if state == "running":
-            found[service] = "running"
-        elif state == "stopped" and service in restart and entry is not None:
-            entry.set("state", "running")
-            found[service] = "restarted"
-        else:
-            found[service] = "failed"
-    return found
 
 
 def safe_url(url: str) -> str:

@@ -14,33 +14,28 @@ from dataclasses import replace
 from typing import Any
 from uuid import UUID, uuid4
 
-from api.access import Role, check_reach, list_scope
+from api.access import Role, check_reach
 from api.cloudstack import catalog
 from api.cloudstack import infrastructure as places
 from api.cloudstack.common import (
     OWNER_PARAMS,
     account_row,
     domain_row,
-    limit_sql,
-    resolve_owner_filters,
 )
-from api.cloudstack.jobs import RENDERERS
-from api.cloudstack.network_nics import guest_nic_requests, prepare_network_services, vm_nics
-from api.dispatch import ApiCommand, Call, Listing, Submitted
-from api.envelope import format_stored_date
-from api.params import Param, ParamType, not_found
+from api.cloudstack.network_nics import guest_nic_requests, prepare_network_services
+from api.cloudstack.vm_listing import LIST_DETAILS, MIB, list_vms, vm_row, vm_view
+from api.dispatch import ApiCommand, Call, Submitted
+from api.params import Param, ParamType
 from commands import Outcome
 from commands import vms as cmd
 from commands.jobs import SubmitJob, fail_job, submit_job
 from commands.placement import Candidate
 from domain.errors import DomainError, InvalidParameter, PermissionDenied
 from domain.vm import Compute, resolve_compute
-from projections.vms import vm_count
 
 P = ParamType
 USER_PKG = "org.apache.cloudstack.api.command.user.vm"
 ADMIN_PKG = "org.apache.cloudstack.api.command.admin.vm"
-MIB = 1024 * 1024
 
 # CloudStack's detail keys (UsageEventVO.DynamicParameters) → the domain's words.
 DETAIL_KEYS = {
@@ -55,174 +50,7 @@ HOSTNAME_RULES = (
     "'9', and the hyphen ('-'), must be between 1 and 63 characters long, and can't start or "
     'end with "-" and can\'t start with digit'
 )
-LIST_DETAILS = {"all", "group", "nics", "stats", "secgrp", "tmpl", "servoff", "iso", "volume"}
 LIST_DETAILS |= {"min", "affgrp"}
-
-
-# ---- reading VMs -------------------------------------------------------------------------
-
-_SELECT = (
-    "SELECT v.*, a.name AS account_name, a.domain_name AS domain_name, "
-    "a.domain_path AS domain_path FROM virtual_machines AS v "
-    "JOIN accounts AS a ON a.id = v.account_id"
-)
-
-
-def vm_row(call: Call, vm_id: str, *, removed: bool = False) -> dict[str, Any]:
-    """A VM the caller may act on: 431 when there is none, 531 when it is someone else's."""
-    gone = "" if removed else " AND v.removed = 0"
-    with call.read() as cursor:
-        row = cursor.execute(_SELECT + " WHERE v.id = %s" + gone, (vm_id,)).fetchone()
-    if row is None:
-        raise not_found("id", vm_id)
-    check_reach(
-        call.caller,
-        account_id=row["account_id"],
-        domain_path=row["domain_path"],
-        what="the virtual machine",
-    )
-    return dict(row)
-
-
-def render_vm(call: Call, row: dict[str, Any], names: dict[str, dict[str, str]]) -> dict:
-    admin = call.caller.role == Role.ROOT_ADMIN
-    body: dict[str, Any] = {
-        "id": row["id"],
-        "name": row["name"],
-        "displayname": row["display_name"],
-        "account": row["account_name"],
-        "domainid": row["domain_id"],
-        "domain": row["domain_name"],
-        "created": format_stored_date(row["created"]),
-        "state": row["state"],
-        "haenable": bool(row["ha_enable"]),
-        "zoneid": row["zone_id"],
-        "zonename": names["zones"].get(row["zone_id"], ""),
-        "templateid": row["template_id"],
-        "templatename": names["templates"].get(row["template_id"], ""),
-        "templatedisplaytext": names["templates"].get(row["template_id"], ""),
-        "passwordenabled": False,
-        "serviceofferingid": row["service_offering_id"],
-        "serviceofferingname": names["offerings"].get(row["service_offering_id"], ""),
-        "cpunumber": int(row["cpu_number"]),
-        "cpuspeed": int(row["cpu_speed"]),
-        "memory": int(row["memory"]),
-        "guestosid": row["guest_os_id"],
-        "rootdeviceid": 0,
-        "rootdevicetype": "ROOT",
-        "hypervisor": row["hypervisor"],
-        "isdynamicallyscalable": False,
-        "displayvm": True,
-        "securitygroup": [],
-        "nic": [],
-        "tags": [],
-        "affinitygroup": [],
-    }
-    _optional_fields(body, row, names, admin)
-    return body
-
-
-def _optional_fields(
-    body: dict[str, Any], row: dict[str, Any], names: dict[str, dict[str, str]], admin: bool
-) -> None:
-    if row["host_id"] and admin:
-        body["hostid"] = row["host_id"]
-        body["hostname"] = names["hosts"].get(row["host_id"], "")
-    if admin:
-        body["instancename"] = row["instance_name"]
-    if row["vm_group"]:
-        body["group"] = row["vm_group"]
-    if row["custom"]:
-        body["details"] = {
-            "cpuNumber": str(row["cpu_number"]),
-            "cpuSpeed": str(row["cpu_speed"]),
-            "memory": str(row["memory"]),
-        }
-    if row["pending_job_id"]:
-        body["jobid"], body["jobstatus"] = row["pending_job_id"], 0
-
-
-MINIMAL = ("id", "name", "displayname", "state", "zoneid", "zonename", "account", "domainid")
-MINIMAL += ("domain", "created", "hypervisor", "cpunumber", "cpuspeed", "memory")
-
-
-def render_vms(call: Call, rows: list[dict[str, Any]], minimal: bool = False) -> list[dict]:
-    names = {
-        "zones": places._names(call, "zones", {r["zone_id"] for r in rows}),
-        "hosts": places._names(call, "hosts", {r["host_id"] for r in rows if r["host_id"]}),
-        "templates": catalog.template_names(call, {r["template_id"] for r in rows}),
-        "offerings": catalog.offering_names(call, {r["service_offering_id"] for r in rows}),
-    }
-    items = [render_vm(call, row, names) for row in rows]
-    nics = vm_nics(call, [row["id"] for row in rows])
-    for item in items:
-        item["nic"] = nics.get(item["id"], [])
-    if minimal:
-        items = [{k: v for k, v in item.items() if k in MINIMAL} for item in items]
-    return items
-
-
-def _vm(call: Call, vm_id: str) -> dict[str, Any]:
-    return render_vms(call, [vm_row(call, vm_id, removed=True)])[0]
-
-
-RENDERERS["virtualmachine"] = lambda call, i: ("virtualmachine", _vm(call, i))
-
-
-def list_vms(call: Call, args: dict[str, Any]) -> Listing:
-    scope = list_scope(
-        call.caller, prefix="a.", account_column="id", **resolve_owner_filters(call, args)
-    )
-    where, params = ["v.removed = 0", scope.clause], list(scope.params)
-    for key, column in (("id", "id"), ("state", "state"), ("zoneid", "zone_id")):
-        if args[key]:
-            where.append(f"v.{column} = %s")
-            params.append(args[key])
-    if args["hostid"]:
-        if call.caller.role != Role.ROOT_ADMIN:
-            raise PermissionDenied("Only root administrators may list VMs by host")
-        where.append("v.host_id = %s")
-        params.append(args["hostid"])
-    for key, column in (("name", "name"), ("keyword", "name")):
-        if args.get(key):
-            where.append(f"(v.{column} LIKE %s OR v.display_name LIKE %s)")
-            params += [f"%{args[key]}%"] * 2
-    only_scope = scope if len(where) == 2 else None  # then the per-account counters answer
-    rows, count = _page(call, " WHERE " + " AND ".join(where), params, args, only_scope)
-    return Listing(render_vms(call, rows, minimal=_minimal(args["details"])), count)
-
-
-def _minimal(details: list[str] | None) -> bool:
-    wanted = {d.lower() for d in details or ()}
-    unknown = wanted - LIST_DETAILS
-    if unknown:
-        raise InvalidParameter(
-            "The details parameter contains a non permitted value. The allowed values are "
-            + str(sorted(LIST_DETAILS))
-        )
-    return "min" in wanted and "all" not in wanted
-
-
-_NEEDS_ACCOUNTS = re.compile(r"\ba\.")
-
-
-def _page(
-    call: Call, where: str, params: list[Any], args: dict[str, Any], only_scope: Any = None
-) -> tuple[list[dict[str, Any]], int]:
-    """Count and page on the narrow (removed, seq) index alone, then read only the page's rows:
-    with a deep OFFSET, reading whole rows (and accounts) for every skipped VM dominated."""
-    source = " FROM virtual_machines AS v"
-    if _NEEDS_ACCOUNTS.search(where):
-        source += " JOIN accounts AS a ON a.id = v.account_id"
-    keys = f"SELECT v.seq{source}{where} ORDER BY v.seq"
-    page = f"{_SELECT} JOIN ({keys}{limit_sql(args['paging'])}) AS p ON p.seq = v.seq"
-    with call.read() as cursor:
-        if only_scope is not None:
-            count = vm_count(cursor, only_scope.clause, list(only_scope.params))
-        else:
-            count = cursor.execute(f"SELECT count(*) AS n{source}{where}", params).fetchone()["n"]
-        rows = cursor.execute(page + " ORDER BY p.seq", params).fetchall()
-    return [dict(r) for r in rows], int(count)
 
 
 # ---- jobs ---------------------------------------------------------------------------------
@@ -460,7 +288,7 @@ def expunge(call: Call, args: dict[str, Any]) -> Submitted:
 def recover(call: Call, args: dict[str, Any]) -> dict[str, Any]:
     row = vm_row(call, args["id"])
     call.write(lambda store, _: cmd.recover_vm(store, UUID(row["id"])), None)
-    return _vm(call, row["id"])
+    return vm_view(call, row["id"])
 
 
 def update(call: Call, args: dict[str, Any]) -> dict[str, Any]:
@@ -474,7 +302,7 @@ def update(call: Call, args: dict[str, Any]) -> dict[str, Any]:
     if args["ostypeid"]:
         changes["guest_os_id"] = args["ostypeid"]
     call.write(cmd.update_vm, cmd.UpdateVirtualMachine(UUID(row["id"]), changes))
-    return _vm(call, row["id"])
+    return vm_view(call, row["id"])
 
 
 def _new_compute(call: Call, row: dict[str, Any], args: dict[str, Any]) -> Compute:
@@ -504,7 +332,7 @@ def change_service(call: Call, args: dict[str, Any]) -> dict[str, Any]:
     row = vm_row(call, args["id"])
     compute = _new_compute(call, row, args)
     call.write(lambda store, _: cmd.change_service(store, UUID(row["id"]), compute), None)
-    return _vm(call, row["id"])
+    return vm_view(call, row["id"])
 
 
 # ---- the table ----------------------------------------------------------------------------
