@@ -38,6 +38,7 @@ class Database(Protocol):
 
     def transaction(self) -> Any: ...
     def read(self) -> Any: ...
+    def statement(self) -> Any: ...
     def close(self) -> None: ...
 
 
@@ -115,6 +116,10 @@ class SQLiteDatabase:
             connection.execute("ROLLBACK")
             raise
         connection.execute("COMMIT")
+
+    def statement(self) -> Any:
+        """A cursor for one writing statement, committed on its own."""
+        return self.transaction()
 
     @contextmanager
     def read(self) -> Iterator[_SQLiteCursor]:
@@ -195,6 +200,11 @@ class PostgresDatabase:
     def read(self) -> Iterator[_PostgresCursor]:
         with self._pool.connection() as connection, connection.cursor() as cursor:
             yield _PostgresCursor(cursor)
+
+    def statement(self) -> Any:
+        """A cursor for one writing statement, committed on its own: on an autocommit
+        connection that is one round trip instead of three (BEGIN, statement, COMMIT)."""
+        return self.read()
 
     def close(self) -> None:
         self._pool.close()

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from stratus.db import Database
-from stratus.projection import EventSource, read_position, write_position
+from stratus.projection import EventSource, advance_position, read_position
 
 log = logging.getLogger(__name__)
 
@@ -53,15 +53,19 @@ class OutboxRelay:
         self.poll_interval = poll_interval
         self.wakeup = asyncio.Event()
         self.published = 0
+        self._at: int | None = None
 
     def _position(self) -> int:
-        with self.db.transaction() as cursor:
-            return read_position(cursor, RELAY_NAME)[0]
+        """Where to publish from: read once, then kept here as this relay moves it."""
+        if self._at is None:
+            with self.db.transaction() as cursor:
+                self._at = read_position(cursor, RELAY_NAME)[0]
+        return self._at
 
     def _record(self, position: int) -> None:
-        with self.db.transaction() as cursor:
-            read_position(cursor, RELAY_NAME)
-            write_position(cursor, RELAY_NAME, position)
+        with self.db.statement() as cursor:
+            advance_position(cursor, RELAY_NAME, position)
+        self._at = position
 
     async def step(self) -> int:
         """Publish the next batch; returns how many notifications were read."""
@@ -87,6 +91,7 @@ class OutboxRelay:
                 busy = await self.step()
             except Exception:  # a process boundary: keep relaying after a bus or database fault
                 log.exception("outbox relay step failed; retrying")
+                self._at = None  # read the recorded position again
                 busy = 0
                 await asyncio.sleep(1.0)
             if not busy:

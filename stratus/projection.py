@@ -136,6 +136,15 @@ def write_position(cursor: Cursor, name: str, position: int) -> None:
     )
 
 
+def advance_position(cursor: Cursor, name: str, position: int) -> None:
+    """Move a position forward in one statement; a position already further stays."""
+    cursor.execute(
+        "UPDATE projection_positions SET position = %s, updated_at = %s "
+        "WHERE name = %s AND position < %s",
+        (position, now_text(), name, position),
+    )
+
+
 def lock_positions(cursor: Cursor, names: Sequence[str]) -> dict[str, int]:
     """The positions of several projections in one statement, their rows locked (PostgreSQL)
     in name order, the order every joint step takes them in."""
@@ -242,20 +251,41 @@ class ProjectionRunner:
         return {row["name"]: int(row["position"]) for row in rows}
 
     def wait_for(self, position: int, timeout: float, names: Iterable[str] | None = None) -> bool:
-        """Block until the projections have applied the log up to `position` (bounded)."""
+        """Block until the projections have applied the log up to `position` (bounded).
+
+        While this process runs the runner, what it committed is known here: the wait ends on
+        its signal without asking the database. The positions table is still read at every
+        poll interval, for the case where another process is the one applying.
+        """
         wanted = list(names or self.projections)
         deadline = time.monotonic() + timeout
+        polled = time.monotonic() if self.running else None
         while True:
-            current = self.positions()
-            if all(current.get(name, 0) >= position for name in wanted):
+            if self._applied(wanted, position):
                 return True
+            if polled is None or time.monotonic() - polled >= self.wait_poll_interval:
+                current = self.positions()
+                if all(current.get(name, 0) >= position for name in wanted):
+                    return True
+                polled = time.monotonic() if self.running else None
             left = deadline - time.monotonic()
             if left <= 0:
                 return False
             self._wakeup.set()
             with self._advanced:
-                # Another process may be the one applying: look again soon.
+                # Checked under the lock the runner notifies under: no signal is missed.
+                if self._applied(wanted, position):
+                    return True
                 self._advanced.wait(min(self.wait_poll_interval, left))
+
+    def _applied(self, names: list[str], position: int) -> bool:
+        known = self._known
+        return all(known.get(name, -1) >= position for name in names)
+
+    @property
+    def running(self) -> bool:
+        """Whether this process's runner thread is applying the log."""
+        return self._thread is not None and self._thread.is_alive()
 
     def consistent(self, timeout: float) -> bool:
         """Wait until every read model has reached what the most advanced one shows.
@@ -291,36 +321,64 @@ class ProjectionRunner:
                 self._wakeup.wait(self.poll_interval)
 
     def _round(self) -> bool:
-        """Step every projection that is behind; projections at one position share a read."""
+        """Step every projection that is behind; projections at one position share a read.
+
+        The batch after the lowest known position is read first: when it is empty every
+        projection is at the head and the round costs that one query; when it is short its
+        last id is the head, which says who is behind, and the projections at that position
+        apply it without reading it again.
+        """
+        known = self._known
+        lowest = min((known.get(name, -1) for name in self.projections), default=-1)
         try:
-            head = self.source.head()
+            first = self.source.read(lowest, self.batch_size) if lowest >= 0 else None
         except Exception:  # a process boundary: the database may be briefly unreachable
-            log.exception("cannot read the head of the log; retrying")
+            log.exception("cannot read the log; retrying")
             return False
-        behind = [n for n in self.projections if self._known.get(n, -1) < head]
+        if first is not None and not first:
+            return False
+        head = self._head_after(first)
         groups: dict[int, list[str]] = {}
-        for name in behind:
-            groups.setdefault(self._known.get(name, -1), []).append(name)
+        for name in self.projections:
+            at = known.get(name, -1)
+            if head is None or at < head:
+                groups.setdefault(at, []).append(name)
         busy = False
         for after, names in groups.items():
-            if after >= 0 and len(names) > 1 and self._joint_step(after, names):
+            prefetched = Prefetch(after, first) if after == lowest and first else None
+            if prefetched is None and after >= 0:
+                prefetched = self._prefetch(after)
+            if prefetched is not None and len(names) > 1 and self._joint_step(prefetched, names):
                 busy = True
                 continue
-            prefetched = (
-                Prefetch(after, self.source.read(after, self.batch_size)) if (after >= 0) else None
-            )
             for name in names:
                 busy = self._guarded_step(name, prefetched) or busy
         return busy
 
-    def _joint_step(self, after: int, names: list[str]) -> bool:
+    def _prefetch(self, after: int) -> Prefetch | None:
+        try:
+            return Prefetch(after, self.source.read(after, self.batch_size))
+        except Exception:  # each step then reads for itself, and fails on its own
+            return None
+
+    def _head_after(self, first: Sequence[Notification] | None) -> int | None:
+        """The head of the log: a batch shorter than asked for ends at it; otherwise ask."""
+        if first and len(first) < self.batch_size:
+            return first[-1].id
+        try:
+            return self.source.head()
+        except Exception:  # stepping every projection reads its own position instead
+            log.exception("cannot read the head of the log; retrying")
+            return None
+
+    def _joint_step(self, prefetched: Prefetch, names: list[str]) -> bool:
         """Apply one batch to several projections at one position in a single transaction.
 
         The common case after a write: one commit instead of one per read model. Any surprise
         (a position moved, a handler failed) rolls it all back and the caller steps them one by
         one, so a broken read model never holds the others back.
         """
-        notifications = self.source.read(after, self.batch_size)
+        after, notifications = prefetched.after, prefetched.notifications
         if not notifications:
             return False
         try:

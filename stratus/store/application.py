@@ -63,7 +63,7 @@ def library_env(settings: Settings) -> dict[str, str]:
         "POSTGRES_CONNECT_TIMEOUT": "5",
         "POSTGRES_POOL_SIZE": "4",
         "POSTGRES_MAX_OVERFLOW": "40",
-        "POSTGRES_PRE_PING": "y",
+        "POSTGRES_PRE_PING": "n",
     }
     recorder = chain.ChainedGroupCommitRecorder if settings.group_commit else None
     env["APPLICATION_RECORDER_TOPIC"] = get_topic(recorder or chain.ChainedPostgresRecorder)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from uuid import UUID, uuid4
 
+import psycopg
 import pytest
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import StoredEvent
@@ -160,6 +161,36 @@ def test_concurrent_updates_of_one_aggregate_are_retried_until_they_all_land(
     for thread in threads:
         thread.join()
     assert store.repository.get(hv.id).version == 9
+    store.close()
+
+
+@pytest.mark.postgres
+def test_connections_the_server_dropped_are_replaced_without_failing_a_command(
+    postgres_settings: Settings,
+) -> None:
+    """Connections are not pinged before each use: one the server closed fails its first
+    statement, and the store retries on a new connection."""
+    settings = postgres_settings
+    store = _store(settings)
+    first = Hypervisor("h", 1, Secret("s"), Decimal(0), datetime.now(UTC), (), uuid4())
+    store.save(first)
+    assert settings.postgres is not None
+    schema = settings.postgres.schema
+    with psycopg.connect(settings.postgres.conninfo, autocommit=True) as admin:
+        dropped = admin.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE pid <> pg_backend_pid() AND query LIKE %s",
+            (f"%{schema}%",),
+        ).fetchone()
+    assert dropped is not None and dropped[0] >= 1
+    second = Hypervisor("h2", 2, Secret("t"), Decimal(1), datetime.now(UTC), (), uuid4())
+    store.save(second)
+    first.move("elsewhere")
+    store.save(first)
+    fresh = _store(settings)
+    assert fresh.repository.get(second.id).host == "h2"
+    assert fresh.repository.get(first.id).host == "elsewhere"
+    fresh.close()
     store.close()
 
 
