@@ -8,7 +8,7 @@ Drivers are synchronous (every client library here is); workers run them in thre
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class HypervisorError(Exception):
@@ -52,6 +52,26 @@ class HostInventory:
 
 
 @dataclass(frozen=True)
+class DiskSpec:
+    """A data disk as Stratus asks for it: `disk_id` (the volume's id) names it on the host,
+    `device_id` is its slot on the VM (1, 2, 4, ...: 0 is the root disk, 3 the CD-ROM)."""
+
+    disk_id: str
+    device_id: int
+    size_gb: int
+
+
+@dataclass(frozen=True)
+class DiskStatus:
+    """A data disk as the hypervisor has it; `location` is where it keeps it (a path, a VDI)."""
+
+    disk_id: str
+    device_id: int
+    size_gb: int
+    location: str = ""
+
+
+@dataclass(frozen=True)
 class VmSpec:
     """A VM as Stratus asks for it; `name` is unique on the host and is how actions find it."""
 
@@ -61,6 +81,7 @@ class VmSpec:
     memory_mb: int
     root_disk_gb: int = 0
     template: str = ""
+    data_disks: tuple[DiskSpec, ...] = ()  # attached data disks the VM must start with
 
 
 @dataclass(frozen=True)
@@ -69,6 +90,61 @@ class VmStatus:
     state: str  # "Running", "Stopped", "Paused"
     cpu_number: int
     memory_mb: int
+
+
+@dataclass(frozen=True)
+class SnapshotSpec:
+    """A snapshot of a VM as Stratus asks for it; `name` is unique among the VM's snapshots."""
+
+    name: str
+    description: str = ""
+    memory: bool = False  # the guest's memory too (only a running VM has any to keep)
+
+
+@dataclass(frozen=True)
+class SnapshotInfo:
+    """A snapshot as the hypervisor holds it."""
+
+    name: str
+    memory: bool
+
+
+@dataclass(frozen=True)
+class NetworkCounters:
+    """A router's byte counters of its guest network: what the network's guests sent out
+    through the router and what they received through it. Counters only grow within one
+    `epoch`, a short text that changes whenever they start again from zero (a boot, or a
+    driver that keeps running totals starting afresh)."""
+
+    bytes_sent: int
+    bytes_received: int
+    epoch: str
+
+
+@dataclass(frozen=True)
+class DiskCounters:
+    """One disk's counters within `epoch` (as for `NetworkCounters`); `device_id` is its
+    slot (0: the root disk)."""
+
+    device_id: int
+    io_read: int
+    io_write: int
+    bytes_read: int
+    bytes_write: int
+    epoch: str
+
+
+@dataclass(frozen=True)
+class VpnConfig:
+    """What a router's remote access VPN serves; the key and passwords exist in clear only in
+    the worker's memory (they travel sealed with the host's credentials)."""
+
+    public_ip: str
+    local_ip: str
+    ip_range: str
+    preshared_key: str = field(repr=False)
+    users: tuple[tuple[str, str], ...] = field(default=(), repr=False)  # (username, password)
+    removing: bool = False
 
 
 class Hypervisor(Protocol):
@@ -114,6 +190,76 @@ class Hypervisor(Protocol):
         """The state of a system VM's daemons: "running", "restarted" (found stopped, brought
         back) or "failed" (stopped, and not brought back). Only `restart` ones are restarted;
         another one found stopped is "failed"."""
+        ...
+
+    def attach_volume(self, name: str, disk: DiskSpec) -> DiskStatus:
+        """Make the data disk (empty, at its size) if the host has none by its id, and plug it
+        into the VM in its slot; a running VM gets it at once. Attaching an attached disk
+        succeeds without acting again. NotFoundOnHost when there is no such VM."""
+        ...
+
+    def detach_volume(self, name: str, disk_id: str) -> None:
+        """Unplug the data disk from the VM; the disk itself is kept. Detaching a disk that is
+        not attached succeeds."""
+        ...
+
+    def resize_volume(
+        self, name: str, disk_id: str, size_gb: int, *, shrink_ok: bool = False
+    ) -> DiskStatus:
+        """Grow (or, with `shrink_ok`, shrink) an attached data disk to `size_gb`; a disk
+        already of that size is left alone. HypervisorError when it would shrink otherwise."""
+        ...
+
+    def vm_disks(self, name: str) -> tuple[DiskStatus, ...]:
+        """The data disks attached to the VM, by slot; NotFoundOnHost when there is no such VM."""
+        ...
+
+    def create_snapshot(self, vm_name: str, snapshot: SnapshotSpec) -> SnapshotInfo:
+        """Snapshot the VM's disks (and its memory when asked and it runs); a snapshot of that
+        name that exists already is answered as it is, not taken again."""
+        ...
+
+    def revert_snapshot(self, vm_name: str, snapshot_name: str) -> VmStatus:
+        """Put the VM's disks (and memory, for a memory snapshot) back as the snapshot holds
+        them. The VM keeps its power state: a stopped VM stays stopped. NotFoundOnHost when
+        the VM or the snapshot is missing."""
+        ...
+
+    def delete_snapshot(self, vm_name: str, snapshot_name: str) -> None:
+        """Remove one snapshot, keeping the VM as it is; removing one that is gone succeeds."""
+        ...
+
+    def list_snapshots(self, vm_name: str) -> tuple[str, ...]:
+        """The names of the VM's snapshots, sorted; NotFoundOnHost when there is no such VM."""
+        ...
+
+    def network_stats(self, name: str) -> NetworkCounters:
+        """A running router's byte counters; NotFoundOnHost when there is no such VM."""
+        ...
+
+    def disk_stats(self, name: str) -> tuple[DiskCounters, ...]:
+        """A running VM's disk counters, one per disk by slot; NotFoundOnHost when there is
+        no such VM."""
+        ...
+
+    def apply_network_rules(
+        self, name: str, generation: int, rules: tuple[dict[str, Any], ...]
+    ) -> int:
+        """Make the running router hold exactly `rules` (its network's whole set: port
+        forwarding, firewall, load balancing, static NAT) as `generation`. A set older than
+        the one it holds is not applied, so requests answered out of order do no harm.
+        Returns the generation the router holds afterwards."""
+        ...
+
+    def apply_security_rules(self, name: str, rules: tuple[dict[str, Any], ...]) -> int:
+        """Make the VM's guest traffic obey exactly `rules` (its security groups' whole set:
+        direction, protocol, start, end, cidr; ingress is denied unless allowed, egress is
+        allowed unless egress rules exist). Returns how many rules the host now holds."""
+        ...
+
+    def configure_vpn(self, name: str, vpn: VpnConfig) -> dict[str, Any]:
+        """Make the running router serve the remote access VPN as `vpn` says (or, `removing`,
+        stop serving it); answers its state ("Running" or "Removed") and how many users."""
         ...
 
     def close(self) -> None: ...

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import asdict, replace
 from typing import Any
 
-from adapters import Hypervisor, HypervisorError, VmSpec
+from adapters import Hypervisor, HypervisorError, VmSpec, VpnConfig
 
 # adapters.sessions merges these actions into its table when it loads, so this module takes
 # its request helpers from there only when an action runs (no import cycle either way round).
@@ -54,6 +54,13 @@ def _destroy(driver: Hypervisor, params: dict[str, Any]) -> dict[str, Any]:
     return {"name": _name(params), "state": "Destroyed"}
 
 
+def _scale(driver: Hypervisor, params: dict[str, Any]) -> dict[str, Any]:
+    """Resize the running appliance exactly as a guest is resized (the driver may refuse)."""
+    from adapters.sessions import VM_ACTIONS
+
+    return VM_ACTIONS["scale_vm"](driver, params)
+
+
 def _upgrade(driver: Hypervisor, params: dict[str, Any]) -> dict[str, Any]:
     """Reboot onto the new template; on failure come back up on the old one, then report."""
     spec = _spec(params)
@@ -87,11 +94,35 @@ def _check(driver: Hypervisor, params: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _configure_vpn(driver: Hypervisor, params: dict[str, Any]) -> dict[str, Any]:
+    """The router's remote access VPN; its key and users come from the sealed secrets."""
+    from adapters.sessions import BadRequest, _param
+
+    secrets = params.get("secrets")
+    if not isinstance(secrets, dict) or "preshared_key" not in secrets:
+        raise BadRequest("the request carries no sealed VPN secrets")
+    try:
+        users = tuple((str(u["username"]), str(u["password"])) for u in secrets.get("users", ()))
+    except (KeyError, TypeError):
+        raise BadRequest("malformed VPN users in the sealed secrets") from None
+    vpn = VpnConfig(
+        public_ip=str(_param(params, "public_ip")),
+        local_ip=str(_param(params, "local_ip")),
+        ip_range=str(_param(params, "ip_range")),
+        preshared_key=str(secrets["preshared_key"]),
+        users=users,
+        removing=bool(params.get("removing", False)),
+    )
+    return dict(driver.configure_vpn(_name(params), vpn))
+
+
 APPLIANCE_ACTIONS: dict[str, Callable[[Hypervisor, dict[str, Any]], dict[str, Any]]] = {
     "start_system_vm": _start,
     "stop_system_vm": _stop,
     "reboot_system_vm": _reboot,
     "destroy_system_vm": _destroy,
+    "scale_system_vm": _scale,
     "upgrade_router": _upgrade,
     "check_router": _check,
+    "configure_remote_access_vpn": _configure_vpn,
 }

@@ -163,8 +163,10 @@ def _count(params: dict[str, Any], key: str) -> int:
 
 def _spec(params: dict[str, Any]) -> VmSpec:
     known = {field.name for field in fields(VmSpec)}
+    chosen = {key: value for key, value in params.items() if key in known}
+    chosen["data_disks"] = data_disks(params.get("data_disks"))
     try:
-        return VmSpec(**{key: value for key, value in params.items() if key in known})
+        return VmSpec(**chosen)
     except TypeError as exc:
         raise BadRequest(f"cannot start a VM from these parameters: {exc}") from None
 
@@ -191,6 +193,30 @@ VM_ACTIONS: dict[str, Callable[[Hypervisor, dict[str, Any]], dict[str, Any]]] = 
 from adapters.appliances import APPLIANCE_ACTIONS  # noqa: E402  (it uses the helpers above)
 
 VM_ACTIONS.update(APPLIANCE_ACTIONS)
+
+# Data disks (attach, detach, resize) are VM actions too.
+from adapters.disks import DISK_ACTIONS, data_disks  # noqa: E402
+
+VM_ACTIONS.update(DISK_ACTIONS)
+
+from adapters.statistics import STATISTICS_ACTIONS  # noqa: E402  (it uses the helpers above)
+
+VM_ACTIONS.update(STATISTICS_ACTIONS)
+
+# Snapshot actions compose the snapshot methods of the protocol, in their own module too.
+from adapters.snapshots import SNAPSHOT_ACTIONS  # noqa: E402  (it uses the helpers above)
+
+VM_ACTIONS.update(SNAPSHOT_ACTIONS)
+
+# A network's rules go to its router as one set (adapters.network_rules).
+from adapters.network_rules import RULE_ACTIONS  # noqa: E402  (it uses the helpers above)
+
+VM_ACTIONS.update(RULE_ACTIONS)
+
+# A VM's security group rules go to its host as one set (adapters.security).
+from adapters.security import SECURITY_ACTIONS  # noqa: E402  (it uses the helpers above)
+
+VM_ACTIONS.update(SECURITY_ACTIONS)
 
 
 # Actions bound to no host: a fresh driver does them, without host credentials.

@@ -201,11 +201,12 @@ class Worker:
                     perform_unbound, self._factory, self.kind, request.action, request.params
                 )
             else:
-                credentials = self._credentials(request)
+                credentials, secrets = self._credentials(request)
                 password = credentials.password
                 session = self._session(request)
+                params = dict(request.params, **({"secrets": secrets} if secrets else {}))
                 data = await asyncio.to_thread(
-                    perform, session, request.action, dict(request.params), credentials
+                    perform, session, request.action, params, credentials
                 )
             result = _result(request, ok=True, data=data)
         except Unreachable as exc:
@@ -235,12 +236,14 @@ class Worker:
         if self._shared is not None:
             await self._shared.put(result)
 
-    def _credentials(self, request: WorkRequest) -> Credentials:
+    def _credentials(self, request: WorkRequest) -> tuple[Credentials, dict[str, Any] | None]:
+        """The host's credentials and the secrets sealed with them for the action itself."""
         if not request.sealed_credentials:
             raise BadRequest("the request carries no credentials")
         try:
             opened = open_sealed(self._box, request.sealed_credentials)
-            return Credentials(opened["url"], opened["username"], opened["password"])
+            credentials = Credentials(opened["url"], opened["username"], opened["password"])
+            return credentials, opened.get("secrets")
         except (ValueError, TypeError, KeyError, ConfigurationError) as exc:
             # Never show what was opened; name the likely cause instead.
             raise BadRequest(
@@ -326,6 +329,8 @@ def _result(request: WorkRequest, *, ok: bool, data: dict[str, Any]) -> WorkResu
         target_id=request.target_id,
         ok=ok,
         data=data,
+        job_id=request.job_id,  # handed back unchanged: the server's audit trail follows them
+        origin_request_id=request.origin_request_id,
     )
 
 

@@ -33,7 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.api import settle, signed
 from commands import infrastructure as places
 from commands.offerings import seed_id
-from domain.vm import Compute, VirtualMachine
+from domain.compute import Compute
+from domain.vm import VirtualMachine
 from stratus.runtime import open_runtime
 from stratus.settings import Settings, parse_database_url
 from tests.conftest import TEST_KEY

@@ -36,10 +36,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.api import settle, signed
 from commands import infrastructure as places
+from domain.compute import Compute
 from domain.host import Host
 from domain.system_vm import Placement, Role, SystemVm
 from domain.values import Secret
-from domain.vm import Compute, HostAccess
+from domain.vm import HostAccess
 from stratus.runtime import open_runtime
 from stratus.server import prepare
 from stratus.settings import Settings, parse_database_url

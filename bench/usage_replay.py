@@ -31,8 +31,9 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from domain.compute import Compute
 from domain.usage_periods import to_ms
-from domain.vm import Compute, VirtualMachine
+from domain.vm import VirtualMachine
 from domain.volume import Volume, root_volume_id
 from stratus.runtime import open_runtime
 from stratus.settings import Settings, parse_database_url

@@ -27,6 +27,7 @@ from commands.network_public_ips import (
     acquire_public_ip,
     released_with_network,
 )
+from commands.network_rules import dropped_with_network
 from domain.errors import InvalidParameter, InvalidState
 from domain.infrastructure import Zone
 from domain.network import Addressing, Network, NetworkState, Nic
@@ -260,6 +261,7 @@ def delete_network(store: Any, command: DeleteNetwork) -> Outcome:
         network = store.get(Network, command.network_id, what="network")
         network.delete(command.vms_using)
         others: list[Any] = released_with_network(store, _addresses_of(network, command))
+        others.extend(dropped_with_network(store, network.id))
         vnet = _vnet_released(store, network)
         if vnet is not None:
             others.append(vnet)

@@ -6,12 +6,18 @@ from typing import Any
 
 from eventsourcing.utils import get_topic
 
+from commands.network_rules import rule_routes
+from commands.security_groups import security_group_routes
+from commands.snapshots import snapshot_routes
 from commands.system_vms import system_vm_routes
 from commands.templates import template_routes
+from commands.vm_snapshots import vm_snapshot_routes
+from commands.volume_work import volume_routes
+from commands.vpn import vpn_routes
 from domain.host import Host
 from domain.vm import VirtualMachine
 from stratus.messages import DEFAULT_PREFIX, WorkRequest, encode, seal_credentials
-from stratus.outbox import Outgoing, Route
+from stratus.outbox import Outgoing, Route, origin
 
 
 def routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
@@ -26,6 +32,7 @@ def routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
             target_id=host_id,
             params={"host_id": host_id},
             sealed_credentials=seal_credentials(box, e.url, e.username, e.password.reveal()),
+            **origin(e),
         )
         return Outgoing(request.subject(prefix), encode(request))
 
@@ -35,6 +42,12 @@ def routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
         **vm_routes(box, prefix),
         **template_routes(prefix),
         **system_vm_routes(box, prefix),
+        **rule_routes(box, prefix),
+        **security_group_routes(box, prefix),
+        **vpn_routes(box, prefix),
+        **volume_routes(box, prefix),
+        **snapshot_routes(box, prefix),
+        **vm_snapshot_routes(box, prefix),
     }
 
 
@@ -49,6 +62,7 @@ def vm_routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
             target_id=str(e.originator_id),
             params={"host_id": str(e.host_id), "name": e.instance_name, **params},
             sealed_credentials=seal_credentials(box, e.url, e.username, e.password.reveal()),
+            **origin(e),
         )
         return Outgoing(request.subject(prefix), encode(request))
 
@@ -62,6 +76,7 @@ def vm_routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
                 "cpu_speed_mhz": compute["cpu_speed"],
                 "memory_mb": compute["memory"],
                 "root_disk_gb": compute["root_disk_size"],
+                "data_disks": e.data_disks,
             },
         )
 

@@ -5,7 +5,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from commands import hosts, routers, system_vms, templates, vms
+from commands import (
+    hosts,
+    network_rules,
+    routers,
+    security_groups,
+    snapshots,
+    statistics,
+    system_vms,
+    templates,
+    vm_snapshots,
+    vms,
+    volume_work,
+    vpn,
+)
 
 
 def result_handlers() -> dict[str, Callable[[Any, Any], Any]]:
@@ -17,9 +30,32 @@ def result_handlers() -> dict[str, Callable[[Any, Any], Any]]:
         templates.RESULT_HANDLERS,
         system_vms.RESULT_HANDLERS,
         routers.RESULT_HANDLERS,
+        network_rules.RESULT_HANDLERS,
+        security_groups.RESULT_HANDLERS,
+        vpn.RESULT_HANDLERS,
+        statistics.RESULT_HANDLERS,
+        volume_work.RESULT_HANDLERS,
+        snapshots.RESULT_HANDLERS,
+        vm_snapshots.RESULT_HANDLERS,
     ):
         for action, handler in table.items():
             if action in merged:
                 raise RuntimeError(f"two handlers claim {action} results")
             merged[action] = handler
+    for action, follow_up in network_rules.FOLLOW_UPS.items():
+        merged[action] = _followed(merged[action], follow_up)
     return merged
+
+
+def _followed(
+    handler: Callable[[Any, Any], Any], follow_up: Callable[[Any, Any], None]
+) -> Callable[[Any, Any], Any]:
+    """`handler`, then work reacting to what it recorded (a router that booted gets its
+    networks' rules again)."""
+
+    def handle(store: Any, result: Any) -> Any:
+        outcome = handler(store, result)
+        follow_up(store, result)
+        return outcome
+
+    return handle

@@ -27,6 +27,7 @@ from commands.system_vms import (
     request_id,
 )
 from domain.alert import DEFAULT_TYPES, Alert
+from domain.compute import Compute
 from domain.errors import DomainError, NotFound, ResourceUnavailable
 from domain.job import Job, JobStatus
 from domain.offering import ServiceOffering
@@ -38,7 +39,6 @@ from domain.router import (
     trim_version,
 )
 from domain.system_vm import Role, State, SystemVm
-from domain.vm import Compute
 from stratus.messages import WorkResult
 from stratus.store.audit import acting
 
@@ -355,6 +355,7 @@ _ACTION_OF = {
     "reboot": "reboot_system_vm",
     "destroy": "destroy_system_vm",
     "upgrade": "upgrade_router",
+    "scale": "scale_system_vm",
 }
 
 

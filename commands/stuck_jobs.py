@@ -11,10 +11,18 @@ from uuid import UUID
 
 from commands import Outcome
 from commands.jobs import fail_job
+from commands.snapshots import ACTION as SNAPSHOT_ACTION
+from commands.vm_snapshots import ACTIONS as VM_SNAPSHOT_ACTIONS
+from commands.volume_work import ACTIONS as VOLUME_ACTIONS
+from commands.vpn import APPLY_ACTION as VPN_ACTION
 from domain.errors import NotFound, ResourceUnavailable
 from domain.host import Host
 from domain.job import Job, JobStatus
+from domain.snapshot import Snapshot
 from domain.vm import VirtualMachine
+from domain.vm_snapshot import VMSnapshot
+from domain.volume import Volume
+from domain.vpn import RemoteAccessVpn
 from stratus.messages import WorkResult
 
 Handlers = Mapping[str, Callable[[Any, WorkResult], Any]]
@@ -77,6 +85,18 @@ def _in_flight(store: Any, job: Job, reason: str) -> WorkResult | None:
         elif job.instance_type == "Host":
             target = store.get(Host, job.instance_id, what="host")
             action = "connect_host"
+        elif job.instance_type == "Volume":
+            target = store.get(Volume, job.instance_id, what="volume")
+            action = VOLUME_ACTIONS.get(target.pending or "")
+        elif job.instance_type == "Snapshot":
+            target = store.get(Snapshot, job.instance_id, what="snapshot")
+            action = SNAPSHOT_ACTION
+        elif job.instance_type == "VMSnapshot":
+            target = store.get(VMSnapshot, job.instance_id, what="vm snapshot")
+            action = VM_SNAPSHOT_ACTIONS.get(target.pending or "")
+        elif job.instance_type == "RemoteAccessVpn":
+            target = store.get(RemoteAccessVpn, job.instance_id, what="remote access VPN")
+            action = VPN_ACTION
     except NotFound:
         return None
     if target is None or action is None or target.job_id != job.id or not target.request_id:

@@ -18,13 +18,14 @@ from uuid import UUID
 
 from commands import Outcome
 from commands.placement import Candidate, Reserve, release, reserve
-from domain.capacity import HostCapacity, capacity_id
+from commands.scaling import Held, give_back, hold_growth
+from domain.compute import Compute
 from domain.errors import InsufficientCapacity, InvalidState, NotFound
 from domain.host import Host, HostState
 from domain.job import Job, JobStatus
 from domain.router import trim_version
-from domain.system_vm import Placement, Role, SystemVm
-from domain.vm import Compute, HostAccess
+from domain.system_vm import Placement, Role, State, SystemVm
+from domain.vm import HostAccess
 from stratus.messages import WorkResult
 
 # Extra work saved with a result (the upgrade queue's next turn, an alert): given the store,
@@ -187,13 +188,18 @@ def destroy_system_vm(store: Any, vm_id: UUID, job_id: UUID | None) -> Outcome:
         access = _live_access(store, vm.host_id)
         if vm.destroy(request_id(), job_id, access):
             return _saved(store, vm)
-        job = _job(store, job_id)
-        if job is not None and job.status == JobStatus.PENDING:
-            job.succeed(appliance_result(vm))
-        return _saved(store, vm, job)
+        return _saved(store, vm, _succeeded(store, job_id, vm))
 
     result: Outcome = store.run(attempt)
     return result
+
+
+def _succeeded(store: Any, job_id: UUID | None, vm: SystemVm) -> Job | None:
+    """The job of work that needed no host is done at once."""
+    job = _job(store, job_id)
+    if job is not None and job.status == JobStatus.PENDING:
+        job.succeed(appliance_result(vm))
+    return job
 
 
 def _live_access(store: Any, host_id: UUID | None) -> HostAccess | None:
@@ -218,6 +224,26 @@ def change_compute(store: Any, vm_id: UUID, compute: Compute) -> Outcome:
     return result
 
 
+def scale_system_vm(store: Any, vm_id: UUID, compute: Compute, job_id: UUID | None) -> Outcome:
+    """A stopped appliance changes at once; a running one holds any extra room on its host and
+    asks the host to resize it (only where the hypervisor resizes running guests)."""
+
+    def attempt() -> Outcome:
+        vm = store.get(SystemVm, vm_id, what="system vm")
+        if vm.state != State.RUNNING or vm.host_id is None:
+            vm.change_compute(compute)
+            return _saved(store, vm, _succeeded(store, job_id, vm))
+        request = request_id()
+        extra = _reservation(vm.id, request)
+        access = host_access(store, vm.host_id)[0]
+        vm.request_scale(request, job_id, access, compute, extra)
+        capacity = hold_growth(store, vm.host_id, extra, vm.compute, compute)
+        return _saved(store, vm, capacity)
+
+    result: Outcome = store.run(attempt)
+    return result
+
+
 # Results -------------------------------------------------------------------------------------
 
 
@@ -230,16 +256,16 @@ def on_system_vm_result(
         vm = store.get(SystemVm, UUID(result.target_id), what="system vm")
         if not vm.is_current(result.request_id):
             return Outcome(0, vm.id)
-        host_id, reservation, action = vm.host_id, vm.reservation, vm.pending
+        before = Held.of(vm)
         job = _job(store, vm.job_id)
         reason = result.error or "the hypervisor did not answer"
         if result.ok:
             vm.confirm(result.request_id, _version(result.data))
         else:
             vm.fail(result.request_id, reason)
-        capacity = _give_back(store, host_id, reservation, vm)
-        _finish_job(job, vm, action, None if result.ok else reason)
-        extra = after(store, vm, action, result.ok, reason) if after is not None else []
+        capacity = give_back(store, before, vm, ok=result.ok)
+        _finish_job(job, vm, before.action, None if result.ok else reason)
+        extra = after(store, vm, before.action, result.ok, reason) if after is not None else []
         return _saved(store, vm, capacity, job, *extra)
 
     outcome: Outcome = store.run(attempt)
@@ -252,25 +278,13 @@ def _version(data: dict[str, Any]) -> str | None:
     return trim_version(str(version)) if version else None
 
 
-def _give_back(
-    store: Any, host_id: UUID | None, reservation: str | None, vm: SystemVm
-) -> HostCapacity | None:
-    if host_id is None or reservation is None or vm.reservation is not None:
-        return None
-    try:
-        capacity: HostCapacity = store.get(HostCapacity, capacity_id(host_id), what="capacity")
-    except NotFound:
-        return None
-    capacity.release(reservation)
-    return capacity
-
-
 _FAILED = {
     "start": "Unable to start",
     "stop": "Unable to stop",
     "reboot": "Unable to reboot",
     "destroy": "Unable to destroy",
     "upgrade": "Unable to upgrade",
+    "scale": "Unable to scale",
 }
 
 
@@ -291,6 +305,7 @@ RESULT_HANDLERS = {
         "stop_system_vm",
         "reboot_system_vm",
         "destroy_system_vm",
+        "scale_system_vm",
     )
 }
 
@@ -303,7 +318,7 @@ def system_vm_routes(box: Any, prefix: str) -> dict[str, Any]:
     from eventsourcing.utils import get_topic
 
     from stratus.messages import WorkRequest, encode, seal_credentials
-    from stratus.outbox import Outgoing
+    from stratus.outbox import Outgoing, origin
 
     def outgoing(e: Any, action: str, params: dict[str, Any]) -> Outgoing:
         request = WorkRequest(
@@ -313,6 +328,7 @@ def system_vm_routes(box: Any, prefix: str) -> dict[str, Any]:
             target_id=str(e.originator_id),
             params={"host_id": str(e.host_id), "name": e.instance_name, **params},
             sealed_credentials=seal_credentials(box, e.url, e.username, e.password.reveal()),
+            **origin(e),
         )
         return Outgoing(request.subject(prefix), encode(request))
 
@@ -325,6 +341,10 @@ def system_vm_routes(box: Any, prefix: str) -> dict[str, Any]:
             "template": str(compute["template_id"]),
         }
 
+    def scale(e: Any) -> Outgoing:
+        sizes = {"cpu_number": e.compute["cpu_number"], "memory_mb": e.compute["memory"]}
+        return outgoing(e, "scale_system_vm", sizes)
+
     def upgrade(e: Any) -> Outgoing:
         params = {**shape(e.compute), "old_template": str(e.previous_template_id)}
         return outgoing(e, "upgrade_router", params)
@@ -336,4 +356,5 @@ def system_vm_routes(box: Any, prefix: str) -> dict[str, Any]:
         get_topic(vm.RebootRequested): lambda e: outgoing(e, "reboot_system_vm", {}),
         get_topic(vm.DestroyRequested): lambda e: outgoing(e, "destroy_system_vm", {}),
         get_topic(vm.UpgradeRequested): upgrade,
+        get_topic(vm.ScaleRequested): scale,
     }

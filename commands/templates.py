@@ -18,7 +18,7 @@ from domain.errors import InvalidParameter, NotFound
 from domain.infrastructure import Zone
 from domain.template import Owner, Template, TemplateSpec, check_format
 from stratus.messages import DEFAULT_PREFIX, WorkRequest, WorkResult, encode
-from stratus.outbox import Outgoing, Route
+from stratus.outbox import Outgoing, Route, origin
 
 DOWNLOAD = "download_template"
 
@@ -124,6 +124,7 @@ def template_routes(prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
                 "format": e.image_format,
                 "checksum": e.checksum,
             },
+            **origin(e),
         )
         return Outgoing(request.subject(prefix), encode(request))
 

@@ -22,12 +22,15 @@ from commands.networks import (
     release_guest_nics,
 )
 from commands.placement import Candidate, Reserve, release, reserve
-from commands.volumes import follow_vm, root_volume
-from domain.capacity import HostCapacity, capacity_id
+from commands.scaling import Held, give_back, hold_growth
+from commands.security_groups import follow_vm_groups
+from commands.snapshot_chains import follow_vm_snapshots
+from commands.volumes import attached_disks, follow_vm, root_volume
+from domain.compute import Compute
 from domain.errors import InsufficientCapacity, InvalidState, NotFound
 from domain.host import Host, HostState
 from domain.job import Job, JobStatus
-from domain.vm import Compute, HostAccess, VirtualMachine
+from domain.vm import HostAccess, VirtualMachine
 from stratus.messages import WorkResult
 
 Mutation = Callable[[VirtualMachine, str, HostAccess], Any]
@@ -149,10 +152,16 @@ def _place(store: Any, vm: VirtualMachine, candidates: Sequence[Candidate]) -> t
 
 
 def _request_start(
-    store: Any, vm: VirtualMachine, host_id: UUID, request: str, job_id: UUID | None, *also: Any
+    store: Any,
+    vm: VirtualMachine,
+    host_id: UUID,
+    request: str,
+    job_id: UUID | None,
+    *also: Any,
+    data_disks: tuple[dict[str, Any], ...] = (),
 ) -> Outcome:
     reservation = _reservation(vm.id, request)
-    vm.request_start(request, job_id, host_access(store, host_id), reservation)
+    vm.request_start(request, job_id, host_access(store, host_id), reservation, data_disks)
     return _saved(store, vm, *also)
 
 
@@ -160,6 +169,8 @@ def _saved(store: Any, *aggregates: Any) -> Outcome:
     present = [a for a in aggregates if a is not None]
     present += follow_vm(store, present)  # an expunged VM takes its ROOT volume with it
     present += follow_vm_nics(store, present)  # ... and gives back its guest IPs
+    present += follow_vm_groups(store, present)  # ... and leaves its groups; rules go to hosts
+    present += follow_vm_snapshots(store, present)  # ... and its VM snapshots go with it
     return Outcome(store.last_position(store.save(*present)), present[0].id)
 
 
@@ -178,7 +189,8 @@ def start_vm(store: Any, command: StartVirtualMachine) -> Outcome:
 
     def attempt() -> Outcome:
         fresh = store.get(VirtualMachine, command.vm_id)
-        return _request_start(store, fresh, host_id, request, command.job_id)
+        disks = attached_disks(store, fresh.id)  # the hypervisor gets the VM's data disks too
+        return _request_start(store, fresh, host_id, request, command.job_id, data_disks=disks)
 
     try:
         result: Outcome = store.run(attempt)
@@ -294,23 +306,13 @@ def scale_vm(store: Any, vm_id: UUID, compute: Compute, job_id: UUID | None) -> 
         vm.check_scalable(compute, running_allowed=True)
         assert vm.host_id is not None
         request = request_id()
-        capacity = _capacity(store, vm.host_id)
         extra = _reservation(vm.id, request)
-        capacity.reserve(
-            extra,
-            max(compute.cpu_mhz - vm.compute.cpu_mhz, 0),
-            max(compute.memory - vm.compute.memory, 0),
-        )
+        capacity = hold_growth(store, vm.host_id, extra, vm.compute, compute)
         vm.request_scale(request, job_id, host_access(store, vm.host_id), compute, extra)
         return _saved(store, vm, capacity)
 
     result: Outcome = store.run(attempt)
     return result
-
-
-def _capacity(store: Any, host_id: UUID) -> HostCapacity:
-    capacity: HostCapacity = store.get(HostCapacity, capacity_id(host_id), what="host capacity")
-    return capacity
 
 
 # Results -------------------------------------------------------------------------------------
@@ -323,47 +325,19 @@ def on_vm_result(store: Any, result: WorkResult) -> Outcome:
         vm = store.get(VirtualMachine, UUID(result.target_id), what="virtual machine")
         if not vm.is_current(result.request_id):
             return Outcome(0, vm.id)
-        before = _Held(vm.host_id, vm.reservation, vm.scale_reservation, vm.pending)
+        before = Held.of(vm)
         job = _job(store, vm.job_id)
         reason = result.error or "the hypervisor did not answer"
         if result.ok:
             vm.confirm(result.request_id)
         else:
             vm.fail(result.request_id, reason)
-        capacity = _give_back(store, before, vm, ok=result.ok)
+        capacity = give_back(store, before, vm, ok=result.ok)
         _finish_job(job, vm, before.action, reason if not result.ok else None)
         return _saved(store, vm, capacity, job)
 
     outcome: Outcome = store.run(attempt)
     return outcome
-
-
-@dataclass(frozen=True)
-class _Held:
-    """What a VM held before a result: its host, its room there, extra room, and the action."""
-
-    host_id: UUID | None
-    reservation: str | None
-    scale_reservation: str | None
-    action: str | None
-
-
-def _give_back(store: Any, before: _Held, vm: VirtualMachine, *, ok: bool) -> Any:
-    """Release what the result freed; a confirmed scale re-sizes the VM's own reservation."""
-    if before.host_id is None:
-        return None
-    try:
-        capacity = _capacity(store, before.host_id)
-    except NotFound:
-        return None
-    if before.scale_reservation:
-        capacity.release(before.scale_reservation)
-        if ok and before.reservation and vm.reservation:
-            capacity.release(before.reservation)
-            capacity.reserve(vm.reservation, vm.compute.cpu_mhz, vm.compute.memory)
-    if before.reservation and vm.reservation is None:
-        capacity.release(before.reservation)
-    return capacity
 
 
 _FAILED = {

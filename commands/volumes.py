@@ -8,7 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from commands import Outcome, change
-from domain.errors import NotFound
+from domain.errors import InvalidState, NotFound
 from domain.vm import VirtualMachine
 from domain.volume import DeviceSlots, Volume, VolumeType, device_slots_id, root_volume_id
 
@@ -144,3 +144,24 @@ def resize_volume(store: Any, command: ResizeVolume) -> Outcome:
 
 def delete_volume(store: Any, volume_id: UUID) -> Outcome:
     return change(store, Volume, volume_id, Volume.delete, what="volume")
+
+
+def attached_disks(store: Any, vm_id: UUID) -> tuple[dict[str, Any], ...]:
+    """The data disks attached to the VM (disk id, device id, size), by slot; a disk still
+    waiting on a host's answer makes the VM busy."""
+    try:
+        slots = store.get(DeviceSlots, device_slots_id(vm_id), what="device slots")
+    except NotFound:
+        return ()
+    disks = []
+    for device_id, volume_id in sorted(slots.slots.items()):
+        volume = store.get(Volume, volume_id, what="volume")
+        if volume.pending is not None:
+            raise InvalidState(
+                f"Volume {volume.name} of this virtual machine is busy ({volume.pending} in "
+                "progress); try again when it is done"
+            )
+        if volume.vm_id == vm_id:
+            disk = {"disk_id": str(volume.id), "device_id": device_id, "size_gb": volume.size_gb}
+            disks.append(disk)
+    return tuple(disks)

@@ -102,6 +102,7 @@ class PublicIp(Aggregate):
         self.network_id: UUID | None = None
         self.source_nat = False
         self.is_system = False
+        self.rule_count = 0  # network rules on the address (domain/network_rules.py)
 
     @property
     def allocated(self) -> bool:
@@ -170,7 +171,21 @@ class PublicIp(Aggregate):
                 f"Ip address {self.address} is the source nat ip of its network; it is released "
                 "when the network is deleted"
             )
+        if self.rule_count and not with_network:
+            raise ResourceInUse(
+                f"Ip address {self.address} has {self.rule_count} network rule(s); delete them "
+                "(and disable static nat) first"
+            )
         self._disassociated(**self.facts())
+
+    def rules_changed(self, count: int) -> None:
+        """Saved with every change of the address's rules, so a release racing a new rule
+        writes the same version and one of them is checked again."""
+        self._rules_changed(count=count)
+
+    @event("RulesChanged")
+    def _rules_changed(self, count: int) -> None:
+        self.rule_count = count
 
     @event("Disassociated")
     def _disassociated(
@@ -186,3 +201,4 @@ class PublicIp(Aggregate):
     ) -> None:
         self.account_id = self.domain_id = self.network_id = None
         self.source_nat = self.is_system = False
+        self.rule_count = 0  # a network's rules go with it

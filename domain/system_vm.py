@@ -15,10 +15,11 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.compute import Compute, check_live_scaling
 from domain.errors import InvalidParameter, InvalidState
 from domain.router import UpgradeTurn
 from domain.values import Secret
-from domain.vm import Compute, HostAccess
+from domain.vm import HostAccess
 
 
 class Role:
@@ -89,6 +90,7 @@ class SystemVm(Aggregate):
         self.upgrade_template: tuple[UUID, str] | None = None
         self.next_in_lane: UUID | None = None  # the router whose turn follows this one's
         self.pending_compute: Compute | None = None
+        self.scale_reservation: str | None = None  # extra room held while a scale is in flight
 
     # Checks -------------------------------------------------------------------------------
 
@@ -246,15 +248,61 @@ class SystemVm(Aggregate):
     def change_compute(self, compute: Compute) -> None:
         """A stopped appliance takes a new system offering (or custom size) at once."""
         self._check_state("change the service offering of", State.STOPPED)
+        self._check_new_compute(compute)
+        self._compute_changed(compute=compute.facts())
+
+    def _check_new_compute(self, compute: Compute) -> None:
         if compute == self.compute:
             raise InvalidParameter(
                 f"The {self.label} {self.name} already has the requested service offering"
             )
-        self._compute_changed(compute=compute.facts())
 
     @event("ComputeChanged")
     def _compute_changed(self, compute: dict[str, Any]) -> None:
         self.compute = Compute.from_facts(compute)
+
+    def request_scale(
+        self,
+        request_id: str,
+        job_id: UUID | None,
+        access: HostAccess,
+        compute: Compute,
+        reservation: str,
+    ) -> None:
+        """Ask the host to resize the running appliance; `reservation` holds any extra room."""
+        self._check_state("scale", State.RUNNING)
+        self._check_new_compute(compute)
+        check_live_scaling(self.compute.hypervisor)
+        self._scale_requested(
+            **_request(request_id, job_id, access, self.instance_name),
+            compute=compute.facts(),
+            previous=self.compute.facts(),
+            scale_reservation=reservation,
+        )
+
+    @event("ScaleRequested")
+    def _scale_requested(
+        self,
+        request_id: str,
+        job_id: UUID | None,
+        host_id: UUID,
+        url: str,
+        username: str,
+        password: Secret,
+        hypervisor: str,
+        instance_name: str,
+        compute: dict[str, Any],
+        previous: dict[str, Any],
+        scale_reservation: str,
+    ) -> None:
+        self._pend("scale", request_id, job_id, State.RUNNING)
+        self.pending_compute = Compute.from_facts(compute)
+        self.scale_reservation = scale_reservation
+
+    @event("Scaled")
+    def _scaled(self, request_id: str, compute: dict[str, Any]) -> None:
+        self.compute = Compute.from_facts(compute)
+        self._settle(State.RUNNING)
 
     # Template upgrade (routers) -----------------------------------------------------------
 
@@ -343,6 +391,8 @@ class SystemVm(Aggregate):
             self._upgraded(
                 request_id=request_id, compute=self.pending_compute.facts(), release=release
             )
+        elif self.pending == "scale" and self.pending_compute is not None:
+            self._scaled(request_id=request_id, compute=self.pending_compute.facts())
 
     @event("Started")
     def _started(self, request_id: str, host_id: UUID | None, release: str | None) -> None:
@@ -438,6 +488,7 @@ class SystemVm(Aggregate):
     def _settle(self, state: str) -> None:
         self.state = state
         self.pending, self.request_id, self.pending_compute = None, None, None
+        self.scale_reservation = None
 
     def _leave_host(self) -> None:
         if self.host_id is not None:

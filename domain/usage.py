@@ -94,6 +94,10 @@ EXTRACTOR_MODULES = (
     "domain.usage_vm",
     "domain.usage_storage",
     "domain.usage_network",
+    "domain.usage_rules",
+    "domain.usage_snapshots",
+    "domain.usage_access",
+    "domain.usage_statistics",
 )
 
 

@@ -3,8 +3,8 @@
 A volume is charged from creation to destruction at its size (bytes), disk offering and
 template; a resize splits the span. A template or ISO is charged per zone copy, from the
 completed download to the copy's (or the whole image's) deletion, with its physical size as
-`size` and its virtual size as `virtualsize`. Snapshots (9) and VM snapshots (25) are not
-produced: Stratus has no snapshot aggregates yet.
+`size` and its virtual size as `virtualsize`. Snapshots (9) and VM snapshots (25) are in
+domain/usage_snapshots.py.
 """
 
 from __future__ import annotations

@@ -8,22 +8,17 @@ hypervisor, root disk) rides on every lifecycle event: usage is computed from th
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.compute import Compute, check_live_scaling
 from domain.errors import InvalidParameter, InvalidState
 from domain.values import Secret
 
-MAX_INT = 2**31 - 1
-MIN_MEMORY_MB = 32
-CUSTOM_FIELDS = ("cpu_number", "cpu_speed", "memory")
-ROOT_DISK_SIZE = "root_disk_size"
 UPDATABLE = frozenset({"display_name", "ha_enabled", "guest_os_id", "group"})
-LIVE_SCALING_HYPERVISORS = frozenset({"XenServer", "VMware", "Simulator"})
 
 
 class VmState:
@@ -34,119 +29,6 @@ class VmState:
     DESTROYED = "Destroyed"
     EXPUNGING = "Expunging"
     ERROR = "Error"
-
-
-@dataclass(frozen=True)
-class OfferingShape:
-    """What a compute offering fixes; None leaves that value to whoever deploys."""
-
-    offering_id: UUID
-    cpu_number: int | None
-    cpu_speed: int | None
-    memory: int | None
-
-    @property
-    def custom(self) -> bool:
-        return self.cpu_number is None or self.cpu_speed is None or self.memory is None
-
-
-@dataclass(frozen=True)
-class Compute:
-    """The resolved shape of a VM: what usage bills and what the hypervisor is asked for."""
-
-    offering_id: UUID
-    cpu_number: int
-    cpu_speed: int  # MHz per CPU
-    memory: int  # MiB
-    custom: bool
-    template_id: UUID
-    hypervisor: str
-    root_disk_size: int  # GiB
-
-    @property
-    def cpu_mhz(self) -> int:
-        return self.cpu_number * self.cpu_speed
-
-    def facts(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_facts(cls, facts: Mapping[str, Any]) -> Compute:
-        return cls(**facts)
-
-
-_LABELS = {"cpu_number": "cpu cores", "cpu_speed": "cpu speed", "memory": "memory"}
-_INVALID = {
-    "cpu_number": f"Invalid cpu cores value, specify a value between 1 and {MAX_INT}",
-    "cpu_speed": f"Invalid cpu speed value, specify a value between 1 and {MAX_INT}",
-    "memory": f"Invalid memory value, specify a value between {MIN_MEMORY_MB} and {MAX_INT} MB",
-}
-NEED_CUSTOM_VALUES = (
-    "Need to specify custom parameter values cpu, cpu speed and memory when using custom offering"
-)
-
-
-def _whole(text: str | None, low: int) -> int | None:
-    """A whole number in low..MAX_INT, or None when it is missing or out of range."""
-    try:
-        number = int(str(text))
-    except ValueError:
-        return None
-    return number if low <= number <= MAX_INT else None
-
-
-def resolve_compute(
-    offering: OfferingShape,
-    values: Mapping[str, str],
-    *,
-    template_id: UUID,
-    hypervisor: str,
-    template_disk_gb: int,
-) -> Compute:
-    """The shape a deploy or scale asks for: the offering's fixed values plus custom ones.
-
-    A custom offering needs every value it leaves open; a fixed value may not be overridden.
-    """
-    if offering.custom and not values:
-        raise InvalidParameter(NEED_CUSTOM_VALUES)
-    chosen: dict[str, int] = {}
-    for name in CUSTOM_FIELDS:
-        fixed = getattr(offering, name)
-        if fixed is not None:
-            if name in values:
-                raise InvalidParameter(
-                    f"The {_LABELS[name]} of this offering id:{offering.offering_id} is not "
-                    "customizable. This is predefined in the template."
-                )
-            chosen[name] = fixed
-            continue
-        number = _whole(values.get(name), MIN_MEMORY_MB if name == "memory" else 1)
-        if number is None:
-            raise InvalidParameter(_INVALID[name])
-        chosen[name] = number
-    return Compute(
-        offering.offering_id,
-        chosen["cpu_number"],
-        chosen["cpu_speed"],
-        chosen["memory"],
-        offering.custom,
-        template_id,
-        hypervisor,
-        _root_disk(values, template_disk_gb),
-    )
-
-
-def _root_disk(values: Mapping[str, str], template_disk_gb: int) -> int:
-    if ROOT_DISK_SIZE not in values:
-        return template_disk_gb
-    size = _whole(values[ROOT_DISK_SIZE], 1)
-    if size is None:
-        raise InvalidParameter("Root disk size must be a whole number of GB, at least 1")
-    if size < template_disk_gb:
-        raise InvalidParameter(
-            f"Root disk size {size} GB is smaller than the template's {template_disk_gb} GB"
-        )
-    return size
 
 
 @dataclass(frozen=True)
@@ -230,17 +112,44 @@ class VirtualMachine(Aggregate):
         self._check_state("start", VmState.STOPPED)
 
     def request_start(
-        self, request_id: str, job_id: UUID | None, access: HostAccess, reservation: str
+        self,
+        request_id: str,
+        job_id: UUID | None,
+        access: HostAccess,
+        reservation: str,
+        data_disks: tuple[dict[str, Any], ...] = (),
     ) -> None:
-        """Ask `access`'s host to run the VM; `reservation` holds its room there meanwhile."""
+        """Ask `access`'s host to run the VM; `reservation` holds its room there meanwhile.
+        `data_disks` (disk id, device id, size) are the data disks attached to it."""
         self.check_startable()
         self._start_requested(
             **_request(request_id, job_id, access, self.instance_name),
             reservation=reservation,
             compute=self.compute.facts(),
+            data_disks=[dict(disk) for disk in data_disks],
         )
 
-    @event("StartRequested")
+    class StartRequested(Aggregate.Event):
+        """Version 2 adds the attached data disks the start must give the guest."""
+
+        class_version = 2
+        request_id: str
+        job_id: UUID | None
+        host_id: UUID
+        url: str
+        username: str
+        password: Secret
+        hypervisor: str
+        instance_name: str
+        reservation: str
+        compute: dict[str, Any]
+        data_disks: list[dict[str, Any]]
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["data_disks"] = []
+
+    @event(StartRequested)
     def _start_requested(
         self,
         request_id: str,
@@ -253,6 +162,7 @@ class VirtualMachine(Aggregate):
         instance_name: str,
         reservation: str,
         compute: dict[str, Any],
+        data_disks: list[dict[str, Any]],
     ) -> None:
         self._pend("start", request_id, job_id, VmState.STARTING)
         self.host_id, self.reservation = host_id, reservation
@@ -432,9 +342,7 @@ class VirtualMachine(Aggregate):
         self.check_scalable(compute, running_allowed=True)
         if self.state != VmState.RUNNING:
             raise InvalidState(f"Virtual machine {self.name} is not running")
-        if self.compute.hypervisor not in LIVE_SCALING_HYPERVISORS:
-            # As 4.3: only XenServer and VMware (and the simulator) resize a running guest.
-            raise InvalidParameter("This operation not permitted for this hypervisor of the vm")
+        check_live_scaling(self.compute.hypervisor)
         self._scale_requested(
             **_request(request_id, job_id, access, self.instance_name),
             compute=compute.facts(),

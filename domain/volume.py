@@ -2,18 +2,23 @@
 
 Sizes are whole GiB. Every event that changes what usage bills (creation, resize, destruction)
 carries the size, the disk offering and the template, so usage needs no read model.
-Attachment is bookkeeping on the management side: no hypervisor is asked for now. A VM's
+Attaching, detaching and resizing a disk of a VM that has a host are *requested* (an event
+naming the request, the job, the host and its sealed credentials) and become facts only when
+the host's adapter confirms them; a VM that has no host yet changes on the record alone. A VM's
 device slots are settled by its `DeviceSlots` aggregate, saved with every attach and detach.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidParameter, InvalidState, ResourceInUse
+from domain.values import Secret
+from domain.vm import HostAccess
 
 MAX_INT = 2**31 - 1
 ROOT_NAMESPACE = UUID("6a0f3c56-2f8e-4c55-9a38-0b1f4a4f0c3e")
@@ -43,6 +48,29 @@ def next_device_id(used: set[int]) -> int:
     while device in used or device == RESERVED_DEVICE_ID:
         device += 1
     return device
+
+
+@dataclass(frozen=True)
+class HostWork:
+    """A request for a VM's host: which request, for which job, where, and the VM's name there."""
+
+    request_id: str
+    job_id: UUID | None
+    access: HostAccess
+    instance_name: str
+
+    def fields(self) -> dict[str, Any]:
+        access = self.access
+        return {
+            "request_id": self.request_id,
+            "job_id": self.job_id,
+            "host_id": access.host_id,
+            "url": access.url,
+            "username": access.username,
+            "password": access.password,
+            "hypervisor": access.hypervisor,
+            "instance_name": self.instance_name,
+        }
 
 
 def check_size(size_gb: int | None) -> int:
@@ -78,10 +106,21 @@ class Volume(Aggregate):
         self.device_id: int | None = 0 if vm_id is not None else None
         self.state = VolumeState.READY if vm_id is not None else VolumeState.ALLOCATED
         self.removed = False
+        self.pending: str | None = None  # "attach", "detach" or "resize" while a host works
+        self.request_id: str | None = None
+        self.job_id: UUID | None = None
+        self.pending_vm_id: UUID | None = None
+        self.pending_device_id: int | None = None
+        self.pending_size: tuple[int, UUID | None] | None = None
 
     def _check_present(self) -> None:
         if self.removed:
             raise InvalidState(f"Volume {self.name} has been deleted")
+        if self.pending is not None:
+            raise InvalidState(
+                f"Volume {self.name} is busy ({self.pending} in progress); try again when it is "
+                "done"
+            )
 
     def _check_data(self, what: str) -> None:
         self._check_present()
@@ -102,6 +141,11 @@ class Volume(Aggregate):
 
     def attach(self, vm_id: UUID, vm: dict[str, Any], device_id: int) -> None:
         """Attach to a VM (its `zone_id`, `state` and `account_id` given) in slot `device_id`."""
+        self.check_attachable(vm)
+        self._attached(vm_id=vm_id, device_id=device_id)
+
+    def check_attachable(self, vm: dict[str, Any]) -> None:
+        """Refused unless the disk is a free data disk and the VM may take it."""
         self._check_data("attach")
         if self.vm_id is not None:
             raise InvalidState(f"Volume {self.name} is already attached to a VM; detach it first")
@@ -113,26 +157,38 @@ class Volume(Aggregate):
             raise InvalidState(
                 f"Please specify a VM that is either running or stopped (it is {vm['state']})"
             )
-        self._attached(vm_id=vm_id, device_id=device_id)
 
     @event("Attached")
     def _attached(self, vm_id: UUID, device_id: int) -> None:
         self.vm_id, self.device_id, self.state = vm_id, device_id, VolumeState.READY
+        self._settle()
 
     def detach(self) -> None:
+        self._detached(vm_id=self._check_detachable())
+
+    def _check_detachable(self) -> UUID:
+        """The VM the disk is attached to; refused when there is none."""
         self._check_data("detach")
         if self.vm_id is None:
             raise InvalidState(f"Volume {self.name} is not attached to any VM")
-        self._detached(vm_id=self.vm_id)
+        return self.vm_id
 
     @event("Detached")
     def _detached(self, vm_id: UUID) -> None:
         self.vm_id, self.device_id = None, None
+        self._settle()
 
     # Resize -------------------------------------------------------------------------------
 
     def resize(self, size_gb: int, disk_offering_id: UUID | None, *, shrink_ok: bool) -> None:
         """Grow (or, signed off with `shrink_ok`, shrink) to `size_gb` under an offering."""
+        self.check_resizable(size_gb, disk_offering_id, shrink_ok=shrink_ok)
+        self._resized(size_gb=size_gb, disk_offering_id=disk_offering_id, previous=self.facts())
+
+    def check_resizable(
+        self, size_gb: int, disk_offering_id: UUID | None, *, shrink_ok: bool
+    ) -> None:
+        """Refused for a ROOT disk, a bad size, the same size, or a shrink not signed off."""
         self._check_data("resize")
         check_size(size_gb)
         if size_gb < self.size_gb and not shrink_ok:
@@ -142,13 +198,128 @@ class Volume(Aggregate):
             )
         if size_gb == self.size_gb and disk_offering_id == self.disk_offering_id:
             raise InvalidParameter(f"Volume {self.name} already has that size and offering")
-        self._resized(size_gb=size_gb, disk_offering_id=disk_offering_id, previous=self.facts())
 
     @event("Resized")
     def _resized(
         self, size_gb: int, disk_offering_id: UUID | None, previous: dict[str, Any]
     ) -> None:
         self.size_gb, self.disk_offering_id = size_gb, disk_offering_id
+        self._settle()
+
+    # Work on the VM's host -----------------------------------------------------------------
+
+    def request_attach(
+        self, vm_id: UUID, vm: dict[str, Any], device_id: int, work: HostWork
+    ) -> None:
+        """Ask the VM's host to plug the disk in slot `device_id`; attached once it confirms."""
+        self.check_attachable(vm)
+        self._attach_requested(
+            **work.fields(), vm_id=vm_id, device_id=device_id, size_gb=self.size_gb
+        )
+
+    @event("AttachRequested")
+    def _attach_requested(
+        self,
+        request_id: str,
+        job_id: UUID | None,
+        host_id: UUID,
+        url: str,
+        username: str,
+        password: Secret,
+        hypervisor: str,
+        instance_name: str,
+        vm_id: UUID,
+        device_id: int,
+        size_gb: int,
+    ) -> None:
+        self._pend("attach", request_id, job_id)
+        self.pending_vm_id, self.pending_device_id = vm_id, device_id
+
+    def request_detach(self, work: HostWork) -> None:
+        """Ask the VM's host to unplug the disk; detached once it confirms."""
+        vm_id = self._check_detachable()
+        self._detach_requested(**work.fields(), vm_id=vm_id, device_id=self.device_id)
+
+    @event("DetachRequested")
+    def _detach_requested(
+        self,
+        request_id: str,
+        job_id: UUID | None,
+        host_id: UUID,
+        url: str,
+        username: str,
+        password: Secret,
+        hypervisor: str,
+        instance_name: str,
+        vm_id: UUID,
+        device_id: int | None,
+    ) -> None:
+        self._pend("detach", request_id, job_id)
+
+    def request_resize(
+        self, size_gb: int, disk_offering_id: UUID | None, shrink_ok: bool, work: HostWork
+    ) -> None:
+        """Ask the host of the VM the disk is attached to for the new size; resized once it
+        confirms."""
+        self.check_resizable(size_gb, disk_offering_id, shrink_ok=shrink_ok)
+        if self.vm_id is None:
+            raise InvalidState(f"Volume {self.name} is not attached: resize it on the record")
+        self._resize_requested(
+            **work.fields(),
+            vm_id=self.vm_id,
+            size_gb=size_gb,
+            disk_offering_id=disk_offering_id,
+            shrink_ok=shrink_ok,
+        )
+
+    @event("ResizeRequested")
+    def _resize_requested(
+        self,
+        request_id: str,
+        job_id: UUID | None,
+        host_id: UUID,
+        url: str,
+        username: str,
+        password: Secret,
+        hypervisor: str,
+        instance_name: str,
+        vm_id: UUID,
+        size_gb: int,
+        disk_offering_id: UUID | None,
+        shrink_ok: bool,
+    ) -> None:
+        self._pend("resize", request_id, job_id)
+        self.pending_size = (size_gb, disk_offering_id)
+
+    def is_current(self, request_id: str) -> bool:
+        """Results of an older or already answered request must change nothing."""
+        return not self.removed and self.pending is not None and request_id == self.request_id
+
+    def confirm(self, request_id: str) -> None:
+        """The host did what the request in flight asked: it becomes a fact."""
+        if self.pending == "attach" and self.pending_vm_id and self.pending_device_id:
+            self._attached(vm_id=self.pending_vm_id, device_id=self.pending_device_id)
+        elif self.pending == "detach" and self.vm_id is not None:
+            self._detached(vm_id=self.vm_id)
+        elif self.pending == "resize" and self.pending_size is not None:
+            size_gb, offering_id = self.pending_size
+            self._resized(size_gb=size_gb, disk_offering_id=offering_id, previous=self.facts())
+
+    def fail(self, request_id: str, reason: str) -> None:
+        """The host could not do it: the volume stays as it was before the request."""
+        if self.pending is not None:
+            self._request_failed(request_id=request_id, action=self.pending, reason=reason)
+
+    @event("RequestFailed")
+    def _request_failed(self, request_id: str, action: str, reason: str) -> None:
+        self._settle()
+
+    def _pend(self, action: str, request_id: str, job_id: UUID | None) -> None:
+        self.pending, self.request_id, self.job_id = action, request_id, job_id
+
+    def _settle(self) -> None:
+        self.pending, self.request_id = None, None
+        self.pending_vm_id, self.pending_device_id, self.pending_size = None, None, None
 
     # Delete -------------------------------------------------------------------------------
 

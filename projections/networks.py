@@ -14,7 +14,7 @@ from domain.network_offering import NetworkOffering
 from domain.network_physical import PhysicalNetwork
 from domain.network_public_ip import PublicIp, VlanIpRange, public_ip_id
 from domain.vm import VirtualMachine
-from stratus.db import Cursor
+from stratus.db import Cursor, in_list
 from stratus.projection import Projection, Tables, on
 
 # Events made by the library's decorator: type checkers cannot see them.
@@ -350,12 +350,12 @@ def nics_of_vms(cursor: Cursor, vm_ids: list[str]) -> dict[str, list[dict[str, A
     """The NICs of these VMs (with their network's name), default first."""
     if not vm_ids:
         return {}
-    marks = ", ".join(["%s"] * len(vm_ids))
+    among, params = in_list(cursor, "v.vm_id", vm_ids)
     rows = cursor.execute(
         "SELECT v.*, n.name AS network_name FROM vm_nics AS v "
-        f"LEFT JOIN networks AS n ON n.id = v.network_id WHERE v.vm_id IN ({marks}) "
+        f"LEFT JOIN networks AS n ON n.id = v.network_id WHERE {among} "
         "ORDER BY v.is_default DESC, v.network_id",
-        vm_ids,
+        params,
     ).fetchall()
     found: dict[str, list[dict[str, Any]]] = {}
     for row in rows:

@@ -9,12 +9,16 @@ from projections.events import EventsProjection
 from projections.identity import IdentityProjection
 from projections.infrastructure import AlertsProjection, InfrastructureProjection
 from projections.jobs import JobsProjection
+from projections.network_rules import NetworkRulesProjection
 from projections.networks import NetworksProjection, PublicIpsProjection
 from projections.offerings import OfferingsProjection
 from projections.routers import SystemVmsProjection
+from projections.security_groups import SecurityGroupsProjection
+from projections.snapshots import SnapshotsProjection
 from projections.templates import TemplatesProjection
 from projections.vms import VirtualMachinesProjection
 from projections.volumes import VolumesProjection
+from projections.vpn import RemoteAccessVpnsProjection
 from stratus.projection import Projection
 
 
@@ -34,4 +38,8 @@ def build(seal: Callable[[str], str]) -> list[Projection]:
         SystemVmsProjection(),
         NetworksProjection(),
         PublicIpsProjection(),
+        NetworkRulesProjection(),
+        SecurityGroupsProjection(),
+        RemoteAccessVpnsProjection(),
+        SnapshotsProjection(),
     ]

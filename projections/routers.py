@@ -103,7 +103,7 @@ class SystemVmsProjection(Projection):
     def stopping(self, e: Any, c: Cursor, t: Tables) -> None:
         self._set(c, t, e, state=State.STOPPING, pending_job_id=_job(e))
 
-    @on(VM.RebootRequested, VM.UpgradeRequested)
+    @on(VM.RebootRequested, VM.UpgradeRequested, VM.ScaleRequested)
     def busy(self, e: Any, c: Cursor, t: Tables) -> None:
         self._set(c, t, e, pending_job_id=_job(e))
 
@@ -180,6 +180,11 @@ class SystemVmsProjection(Projection):
             cpu_speed=compute["cpu_speed"],
             memory=compute["memory"],
         )
+
+    @on(VM.Scaled)
+    def scaled(self, e: Any, c: Cursor, t: Tables) -> None:
+        self.compute_changed(e, c, t)
+        self._set(c, t, e, state=State.RUNNING, pending_job_id=None, state_reason="")
 
     @on(VM.UpgradeScheduled)
     def upgrade_scheduled(self, e: Any, c: Cursor, t: Tables) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from domain.capacity import HostCapacity
 from domain.vm import VirtualMachine, VmState
-from stratus.db import Cursor
+from stratus.db import Cursor, in_list
 from stratus.projection import Projection, Tables, on
 
 _UPDATED_COLUMNS = {
@@ -224,10 +224,10 @@ def allocated(cursor: Cursor, host_ids: list[str]) -> dict[str, tuple[int, int]]
     """(MHz, MiB) held on each of these hosts by reservations."""
     if not host_ids:
         return {}
-    marks = ", ".join(["%s"] * len(host_ids))
+    among, params = in_list(cursor, "host_id", host_ids)
     rows = cursor.execute(
         "SELECT host_id, sum(cpu_mhz) AS cpu, sum(memory_mb) AS memory FROM host_reservations "
-        f"WHERE host_id IN ({marks}) GROUP BY host_id",
-        host_ids,
+        f"WHERE {among} GROUP BY host_id",
+        params,
     ).fetchall()
     return {r["host_id"]: (int(r["cpu"] or 0), int(r["memory"] or 0)) for r in rows}

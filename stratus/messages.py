@@ -8,7 +8,7 @@ orjson-encoded dicts; credentials travel sealed with the cloud's secret key, nev
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import orjson
@@ -21,7 +21,11 @@ HEARTBEATS = "heartbeats"
 
 @dataclass(frozen=True)
 class WorkRequest:
-    """Ask an adapter to do one action; `request_id` makes redelivery harmless."""
+    """Ask an adapter to do one action; `request_id` makes redelivery harmless.
+
+    `job_id` and `origin_request_id` name the job and the API request the work was asked for;
+    the adapter hands them back unchanged in its result, so the audit trail can follow them.
+    """
 
     request_id: str
     hypervisor: str
@@ -29,6 +33,8 @@ class WorkRequest:
     target_id: str
     params: dict[str, Any] = field(default_factory=dict)
     sealed_credentials: str | None = None
+    job_id: str | None = None
+    origin_request_id: str | None = None
 
     def subject(self, prefix: str = DEFAULT_PREFIX) -> str:
         return f"{prefix}.{WORK}.{self.hypervisor.lower()}.{self.action}"
@@ -45,6 +51,8 @@ class WorkResult:
     ok: bool
     data: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    job_id: str | None = None
+    origin_request_id: str | None = None
 
     def subject(self, prefix: str = DEFAULT_PREFIX) -> str:
         return f"{prefix}.{RESULTS}.{self.hypervisor.lower()}"
@@ -67,11 +75,20 @@ def encode(message: WorkRequest | WorkResult | Heartbeat) -> bytes:
 
 
 def decode_request(payload: bytes) -> WorkRequest:
-    return WorkRequest(**orjson.loads(payload))
+    return WorkRequest(**_known(WorkRequest, orjson.loads(payload)))
 
 
 def decode_result(payload: bytes) -> WorkResult:
-    return WorkResult(**orjson.loads(payload))
+    return WorkResult(**_known(WorkResult, orjson.loads(payload)))
+
+
+def _known(kind: type, data: dict[str, Any]) -> dict[str, Any]:
+    """The fields this version knows: a message from an older or newer version still decodes
+    (fields it lacks take their defaults, fields added later are left out)."""
+    if not isinstance(data, dict):
+        raise TypeError(f"a {kind.__name__} is an object, not {type(data).__name__}")
+    names = {f.name for f in fields(kind)}
+    return {key: value for key, value in data.items() if key in names}
 
 
 def decode_heartbeat(payload: bytes) -> Heartbeat:
@@ -80,11 +97,17 @@ def decode_heartbeat(payload: bytes) -> Heartbeat:
     return Heartbeat(**data)
 
 
-def seal_credentials(box: Any, url: str, username: str, password: str) -> str:
-    """Credentials for an adapter, sealed with the cloud's key (`box` is a SecretBox)."""
-    return box.seal(orjson.dumps({"url": url, "username": username, "password": password}).decode())
+def seal_credentials(
+    box: Any, url: str, username: str, password: str, *, secrets: dict[str, Any] | None = None
+) -> str:
+    """Credentials for an adapter, sealed with the cloud's key (`box` is a SecretBox). Secrets
+    the action itself needs (a VPN's pre-shared key and users) travel in the same seal."""
+    opened: dict[str, Any] = {"url": url, "username": username, "password": password}
+    if secrets:
+        opened["secrets"] = secrets
+    return box.seal(orjson.dumps(opened).decode())
 
 
-def open_credentials(box: Any, sealed: str) -> dict[str, str]:
-    """The adapter side: url, username and password, in memory only."""
+def open_credentials(box: Any, sealed: str) -> dict[str, Any]:
+    """The adapter side: url, username, password (and any secrets), in memory only."""
     return orjson.loads(box.open(sealed))

@@ -17,6 +17,7 @@ from typing import Any
 
 from stratus.db import Database
 from stratus.projection import EventSource, advance_position, read_position
+from stratus.store.audit import meta_of
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,20 @@ class Outgoing:
 Route = Callable[[Any], Outgoing | None]
 
 
+def origin(event: Any) -> dict[str, str | None]:
+    """The job and the API request an event asking for work was recorded for, as the work
+    request carries them (`job_id`, `origin_request_id`): the adapter hands them back with its
+    result, whose events then name them. A job the event names itself wins over its context's.
+    """
+    meta = meta_of(event)
+    job_id = getattr(event, "job_id", None) or meta.get("job_id")
+    request_id = meta.get("request_id")
+    return {
+        "job_id": str(job_id) if job_id else None,
+        "origin_request_id": str(request_id) if request_id else None,
+    }
+
+
 class OutboxRelay:
     """Follows the log and publishes routed events; one active relay per store."""
 
@@ -43,7 +58,7 @@ class OutboxRelay:
         routes: Mapping[str, Route],
         *,
         batch_size: int = 200,
-        poll_interval: float = 0.02,
+        poll_interval: float = 0.1,
     ) -> None:
         self.source = source
         self.db = db

@@ -1,8 +1,12 @@
 """Rebuilding one read model from event zero while the old one keeps serving, then swapping.
 
-The rebuild fills shadow tables (`<table>__rebuild`) in batches. The swap takes the live
-projection's position row lock (the live runner takes it for every batch), catches the shadow up
-to the head, replaces the live tables by the shadows and moves the position, all in one transaction.
+The rebuild fills shadow tables (`<table>__rebuild`) in batches, up to the head of the log as it
+was when the rebuild began, then closes in on the live read model's position without any lock.
+The swap takes the live projection's position row lock (the live runner takes it for every
+batch), catches the shadow up to the live position it finds there, replaces the live tables by
+the shadows and moves the position, all in one transaction. The swap only has to reach the live
+position, not the head: under a steady stream of writes the head moves on while the lock is
+held, and chasing it could keep the live read model (and every request waiting for it) blocked.
 """
 
 from __future__ import annotations
@@ -22,6 +26,9 @@ from stratus.projection import (
 )
 
 log = logging.getLogger(__name__)
+
+# Batches the rebuild may apply, lock-free, to close in on the live read model before the swap.
+CLOSING_ROUNDS = 100
 
 SHADOW = "__rebuild"
 _GENERATION_SUFFIX = re.compile(r"__g\d+$")
@@ -86,7 +93,21 @@ def rebuild(
             progress(position, head)
         if not consumed or position >= head:
             break
+    for _ in range(CLOSING_ROUNDS):  # bounded: the swap itself reaches the live position
+        if position >= _live_position(db, projection.name) - batch_size:
+            break
+        position, consumed = _shadow_step(projection, source, db, shadow_name, batch_size)
+        if not consumed:
+            break
     return _swap_in(projection, source, db, shadow_name, batch_size, generation + 1)
+
+
+def _live_position(db: Database, name: str) -> int:
+    with db.read() as cursor:
+        row = cursor.execute(
+            "SELECT position FROM projection_positions WHERE name = %s", (name,)
+        ).fetchone()
+    return int(row["position"]) if row else 0
 
 
 def _shadow_step(
@@ -112,10 +133,10 @@ def _swap_in(
     generation: int,
 ) -> int:
     with db.transaction() as cursor:
-        read_position(cursor, projection.name, lock=True)
+        live, _ = read_position(cursor, projection.name, lock=True)
         position, _ = read_position(cursor, shadow_name)
         tables = Tables(projection.tables, SHADOW)
-        while notifications := source.read(position, batch_size):
+        while position < live and (notifications := source.read(position, batch_size)):
             apply_notifications(projection, source, notifications, cursor, tables)
             position = notifications[-1].id
         _swap(cursor, projection)

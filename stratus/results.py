@@ -61,7 +61,13 @@ class ResultConsumer:
         self.wake()
 
     def _apply(self, handler: Callable[..., Any], result: Any) -> None:
-        with acting(command=f"result:{result.action}", request_id=result.request_id):
+        # The result's events name the job and the API request that asked for the work (when
+        # the request carried them; an older one did not), besides this process.
+        with acting(
+            command=f"result:{result.action}",
+            job_id=result.job_id,
+            request_id=result.origin_request_id or result.request_id,
+        ):
             handler(self.store, result)
 
     async def stop(self) -> None:

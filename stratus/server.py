@@ -33,6 +33,7 @@ from stratus.outbox import OutboxRelay
 from stratus.results import HeartbeatMonitor, ResultConsumer
 from stratus.runtime import Runtime, open_runtime
 from stratus.settings import ConfigurationError, Settings, make_bus_options
+from stratus.statistics import make_collector
 from stratus.store.audit import acting, set_process_name
 from stratus.sweeper import make_sweeper
 from stratus.wakeup import CommitListener
@@ -132,7 +133,7 @@ async def _run(runtime: Runtime, api: socket.socket | None, role: str) -> int:
     if role in ("all", "projections"):
         runtime.runner.start()
         _start_billing(runtime)
-    listener = _commit_listener(runtime)
+    commit_listener = _commit_listener(runtime)
     if role in ("all", "relay"):
         bus = make_bus(runtime.settings.nats_url, **make_bus_options(runtime.settings))
         try:
@@ -146,8 +147,8 @@ async def _run(runtime: Runtime, api: socket.socket | None, role: str) -> int:
     await stop.wait()
     if "billing" in runtime.extras:
         runtime.extras["billing"].stop()  # type: ignore[attr-defined]
-    if listener is not None:
-        listener.stop()
+    if commit_listener is not None:
+        commit_listener.stop()
     outcomes = await asyncio.gather(*tasks, return_exceptions=True)
     if bus is not None:
         await bus.close()
@@ -218,6 +219,7 @@ async def _adapters_side(runtime: Runtime, bus: Any, stop: asyncio.Event) -> lis
     runtime.store.commit_listeners.append(lambda: loop.call_soon_threadsafe(relay.wakeup.set))
     parts = [relay.run(stop), monitor.run(stop), make_sweeper(runtime).run(stop)]
     parts.append(_router_monitor(runtime, bus).run(stop))
+    parts.append(make_collector(runtime, bus).run(stop))
     if settings.nats_url is None:
         parts.append(_embedded_workers(runtime, bus, stop))
     return [asyncio.create_task(_supervised(part, stop)) for part in parts]

@@ -41,7 +41,7 @@ class StuckJobSweeper:
         cutoff = self.now() - timedelta(seconds=self.timeout)
         failed = 0
         for job_id in self.stuck(self.pending(), cutoff):
-            with acting(command="stuck-job-sweeper"):
+            with acting(command="stuck-job-sweeper", job_id=str(job_id)):
                 position = self.fail(job_id)
             if position:
                 failed += 1

@@ -18,13 +18,21 @@ from winrm.exceptions import InvalidCredentialsError, WinRMError, WinRMTransport
 from adapters import (
     AuthenticationError,
     Credentials,
+    DiskCounters,
+    DiskSpec,
+    DiskStatus,
     HostInventory,
     HypervisorError,
+    NetworkCounters,
     NotFoundOnHost,
     Unreachable,
     VmSpec,
     VmStatus,
+    VpnConfig,
 )
+from adapters.hyperv import disks
+from adapters.hyperv.metering import Metered, metering_script, parse_metering
+from adapters.hyperv.snapshots import HypervSnapshots
 from adapters.sessions import Unsupported
 
 MIB = 1024 * 1024
@@ -64,7 +72,7 @@ def endpoint(url: str) -> str:
     return f"{scheme}://{parts.hostname}:{port}{parts.path.rstrip('/') or '/wsman'}"
 
 
-class HypervDriver:
+class HypervDriver(HypervSnapshots):
     """Drives the VMs of one Hyper-V host."""
 
     kind = "Hyperv"
@@ -161,6 +169,54 @@ class HypervDriver:
             f"checking the services of system VM {name} is not supported yet on Hyper-V"
         )
 
+    def apply_network_rules(
+        self, name: str, generation: int, rules: tuple[dict[str, Any], ...]
+    ) -> int:
+        raise Unsupported(
+            f"applying network rules on router {name} is not supported yet on Hyper-V"
+        )
+
+    def apply_security_rules(self, name: str, rules: tuple[dict[str, Any], ...]) -> int:
+        """The VM's extended port ACLs are replaced by one Allow per rule over a Deny of the
+        rest of the inbound traffic (and of the outbound, once egress rules exist). Hyper-V's
+        ACLs know no ICMP type or code: an ICMP rule allows all of ICMPv4."""
+        if self._lookup(name) is None:
+            raise NotFoundOnHost(f"VM {name!r} is not on the Hyper-V host")
+        vm = quote(name)
+        lines = [
+            f"Get-VMNetworkAdapterExtendedAcl -VMName {vm} | Remove-VMNetworkAdapterExtendedAcl"
+        ]
+        lines += [_deny(vm, "Inbound")]
+        if any(rule["direction"] == "egress" for rule in rules):
+            lines.append(_deny(vm, "Outbound"))
+        lines += [_allow(vm, rule, 100 + index) for index, rule in enumerate(rules)]
+        lines.append(
+            f"Get-VMNetworkAdapterExtendedAcl -VMName {vm} | Where-Object Action -ceq 'Allow' "
+            "| Select-Object Action | ConvertTo-Json -Compress"
+        )
+        found = self._run("\n".join(lines))
+        return sum(len(_objects(line)) for line in found)
+
+    def configure_vpn(self, name: str, vpn: VpnConfig) -> dict[str, Any]:
+        raise Unsupported(
+            f"configuring the VPN of system VM {name} is not supported yet on Hyper-V"
+        )
+
+    def network_stats(self, name: str) -> NetworkCounters:
+        """What the router's adapters sent and received, as resource metering counts it."""
+        found = self._metered(name)
+        return NetworkCounters(found.outbound, found.inbound, found.epoch)
+
+    def disk_stats(self, name: str) -> tuple[DiskCounters, ...]:
+        """The VM's disks together, as the root disk's slot (see adapters.hyperv.metering)."""
+        found = self._metered(name)
+        return (DiskCounters(0, 0, 0, found.disk_read, found.disk_written, found.epoch),)
+
+    def _metered(self, name: str) -> Metered:
+        if self._status(name).state != "Running":
+            raise HypervisorError(f"cannot read the counters of {name}: it is not running")
+        return parse_metering(self._run(metering_script(quote(name))))
+
     def start_vm(self, spec: VmSpec) -> VmStatus:
         found = self._lookup(spec.name)
         if found is None:
@@ -173,8 +229,11 @@ class HypervDriver:
         if state == "Running":
             return _status(found)
         if state == "Stopped":
-            # A VM that is off starts at the size Stratus asks for now (it may have been scaled).
+            # A VM that is off starts at the size Stratus asks for now (it may have been scaled),
+            # with the data disks attached to it meanwhile.
             self.scale_vm(spec.name, spec.cpu_number, spec.memory_mb)
+            for disk in spec.data_disks:
+                disks.plug(self._run, spec.name, disk)
         # A paused VM resumes; an off or saved one starts (a saved one from its saved memory).
         return self._act(spec.name, "Resume-VM" if found["State"] in (9, "Paused") else "Start-VM")
 
@@ -206,6 +265,25 @@ class HypervDriver:
             f"{_select(name)} | Set-VMMemory -StartupBytes {int(memory_mb) * MIB}"
         )
         return self._status(name)
+
+    def attach_volume(self, name: str, disk: DiskSpec) -> DiskStatus:
+        """A VHDX on the VM's SCSI controller (see `adapters.hyperv.disks`)."""
+        self._status(name)
+        return disks.plug(self._run, name, disk)
+
+    def detach_volume(self, name: str, disk_id: str) -> None:
+        self._status(name)
+        disks.unplug(self._run, name, disk_id)
+
+    def resize_volume(
+        self, name: str, disk_id: str, size_gb: int, *, shrink_ok: bool = False
+    ) -> DiskStatus:
+        self._status(name)
+        return disks.resize(self._run, name, disk_id, size_gb, shrink_ok=shrink_ok)
+
+    def vm_disks(self, name: str) -> tuple[DiskStatus, ...]:
+        self._status(name)
+        return disks.disks_of(self._run, name)
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -250,6 +328,32 @@ class HypervDriver:
 
 def _select(name: str) -> str:
     return f"Get-VM | Where-Object Name -ceq {quote(name)}"
+
+
+_PROTOCOLS = {"tcp": "TCP", "udp": "UDP", "icmp": "ICMPv4"}
+
+
+def _deny(vm: str, direction: str) -> str:
+    return (
+        f"Add-VMNetworkAdapterExtendedAcl -VMName {vm} -Action 'Deny' -Direction '{direction}' "
+        "-Weight 1"
+    )
+
+
+def _allow(vm: str, rule: dict[str, Any], weight: int) -> str:
+    inbound = rule["direction"] == "ingress"
+    line = (
+        f"Add-VMNetworkAdapterExtendedAcl -VMName {vm} -Action 'Allow' "
+        f"-Direction '{'Inbound' if inbound else 'Outbound'}' "
+        f"-RemoteIPAddress {quote(str(rule['cidr']))} -Weight {int(weight)}"
+    )
+    protocol = _PROTOCOLS.get(rule["protocol"])
+    if protocol:
+        line += f" -Protocol '{protocol}'"
+    if rule["protocol"] in ("tcp", "udp"):
+        port = f"{int(rule['start'])}-{int(rule['end'])}"
+        line += f" -{'LocalPort' if inbound else 'RemotePort'} '{port}'"
+    return line
 
 
 def _objects(line: str) -> list[dict[str, Any]]:

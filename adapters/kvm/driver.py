@@ -36,15 +36,24 @@ import libvirt
 from adapters import (
     AuthenticationError,
     Credentials,
+    DiskCounters,
+    DiskSpec,
+    DiskStatus,
     HostInventory,
     HypervisorError,
+    NetworkCounters,
     NotFoundOnHost,
     Unreachable,
     VmSpec,
     VmStatus,
+    VpnConfig,
 )
-from adapters.kvm import images
+from adapters.kvm import disks, images
 from adapters.kvm.appliance import APPLIANCE_URI, appliance_metadata, service_states
+from adapters.kvm.rules import hold_rules
+from adapters.kvm.security import define_filter, record_rules, record_vpn, recorded_rules
+from adapters.kvm.snapshots import KvmSnapshots
+from adapters.kvm.statistics import disk_counters, network_counters
 
 _AUTH_ERRORS = {libvirt.VIR_ERR_AUTH_FAILED, libvirt.VIR_ERR_AUTH_CANCELLED}
 # Codes meaning "the connection to the host is gone", as opposed to "the host said no".
@@ -69,7 +78,7 @@ def _silence(_context: Any, _error: Any) -> None:
     """libvirt prints every error to stderr by default; we raise them instead."""
 
 
-class KvmDriver:
+class KvmDriver(KvmSnapshots):
     """KVM hosts through libvirt; one driver holds one connection to one host."""
 
     kind = "KVM"
@@ -125,8 +134,11 @@ class KvmDriver:
                 domain = conn.defineXML(self._domain_xml(conn, spec))
             elif not domain.isActive():
                 # A shut-off domain starts at the size Stratus asks for now (it may have been
-                # scaled while stopped).
+                # scaled while stopped), with the data disks attached to it meanwhile.
                 _resize_config(domain, spec.cpu_number, spec.memory_mb * 1024)
+                for disk in spec.data_disks:
+                    disks.plug(conn, _local_pool(conn), domain, disk)
+                domain = self._find(spec.name)
             state = domain.state()[0]
             if state in (libvirt.VIR_DOMAIN_PAUSED, libvirt.VIR_DOMAIN_PMSUSPENDED):
                 domain.resume()
@@ -160,7 +172,11 @@ class KvmDriver:
                 return
             if domain.isActive():
                 domain.destroy()
-            domain.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE)
+            # Its snapshots go with it (libvirt refuses to undefine a domain that has some).
+            domain.undefineFlags(
+                libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
+                | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
+            )
             self._delete_root_disk(name)
 
     def scale_vm(self, name: str, cpu_number: int, memory_mb: int) -> VmStatus:
@@ -178,6 +194,27 @@ class KvmDriver:
     def vm_status(self, name: str) -> VmStatus:
         with self._translated(f"reading the status of {name}"):
             return _status(self._find(name))
+
+    def attach_volume(self, name: str, disk: DiskSpec) -> DiskStatus:
+        """Plug the disk (see `adapters.kvm.disks`, also for what the test driver lacks)."""
+        conn = self._require()
+        with self._translated(f"attaching disk {disk.disk_id} to {name}"):
+            return disks.plug(conn, _local_pool(conn), self._find(name), disk).status
+
+    def detach_volume(self, name: str, disk_id: str) -> None:
+        with self._translated(f"detaching disk {disk_id} from {name}"):
+            disks.unplug(self._require(), self._find(name), disk_id)
+
+    def resize_volume(
+        self, name: str, disk_id: str, size_gb: int, *, shrink_ok: bool = False
+    ) -> DiskStatus:
+        with self._translated(f"resizing disk {disk_id} of {name}"):
+            domain = self._find(name)
+            return disks.resize(self._require(), domain, disk_id, size_gb, shrink_ok=shrink_ok)
+
+    def vm_disks(self, name: str) -> tuple[DiskStatus, ...]:
+        with self._translated(f"reading the disks of {name}"):
+            return disks.disks_of(self._require(), self._find(name))
 
     def appliance_version(self, name: str) -> str | None:
         """The release the appliance recorded in its domain metadata (`APPLIANCE_URI`)."""
@@ -206,6 +243,41 @@ class KvmDriver:
                     _LIVE,
                 )
             return found
+
+    def network_stats(self, name: str) -> NetworkCounters:
+        with self._translated(f"reading the network counters of {name}"):
+            return network_counters(self._running(name))
+
+    def disk_stats(self, name: str) -> tuple[DiskCounters, ...]:
+        with self._translated(f"reading the disk counters of {name}"):
+            return disk_counters(self._running(name))
+
+    def apply_network_rules(
+        self, name: str, generation: int, rules: tuple[dict[str, Any], ...]
+    ) -> int:
+        """Hand the running router its network's rule set through its domain metadata."""
+        with self._translated(f"applying the network rules of {name}"):
+            domain = self._find(name)
+            if not domain.isActive():
+                raise HypervisorError(f"cannot apply network rules on {name}: it is not running")
+            return hold_rules(domain, generation, rules)
+
+    def apply_security_rules(self, name: str, rules: tuple[dict[str, Any], ...]) -> int:
+        """Define the VM's nwfilter (where the connection has nwfilters) and record the set in
+        its metadata (see `adapters.kvm.security`)."""
+        with self._translated(f"applying the security group rules of {name}"):
+            domain = self._find(name)
+            define_filter(self._require(), name, rules)
+            record_rules(domain, name, rules)
+            return len(recorded_rules(domain))
+
+    def configure_vpn(self, name: str, vpn: VpnConfig) -> dict[str, Any]:
+        """Hand the running router its VPN through its domain metadata (no secret written)."""
+        with self._translated(f"configuring the VPN of {name}"):
+            domain = self._find(name)
+            if not domain.isActive():
+                raise HypervisorError(f"cannot configure the VPN of {name}: it is not running")
+            return record_vpn(domain, vpn)
 
     def download_template(
         self, *, url: str, image_format: str, checksum: str, zone_id: str
@@ -256,6 +328,12 @@ class KvmDriver:
             return None
         raise NotFoundOnHost(f"no VM named {name} on this KVM host")
 
+    def _running(self, name: str) -> Any:
+        domain = self._find(name)
+        if not domain.isActive():
+            raise HypervisorError(f"cannot read the counters of {name}: it is not running")
+        return domain
+
     @contextlib.contextmanager
     def _translated(self, what: str) -> Iterator[None]:
         """libvirt errors become protocol errors, with libvirt's message kept for the operator."""
@@ -303,6 +381,8 @@ class KvmDriver:
         devices = ET.SubElement(root, "devices")
         if spec.root_disk_gb > 0:
             _attach(devices, self._root_disk(conn, spec))
+        for disk in spec.data_disks:
+            disks.add_to_definition(devices, _local_pool(conn), disk)
         return ET.tostring(root, encoding="unicode")
 
     def _root_disk(self, conn: libvirt.virConnect, spec: VmSpec) -> str:

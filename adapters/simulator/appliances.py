@@ -11,10 +11,12 @@ changes::
     {"releases": {"<template>": "4.2.0" | null},
      "broken": {"<instance name>": ["dnsmasq"]},
      "kills": {"<instance name>": {"dnsmasq": 1}},
-     "delays": {"<action>": 2.5}}
+     "delays": {"<action>": 2.5},
+     "failures": {"<action>": 1}}
 
 A delay holds every such action (``stop_vm``, ``start_vm``, ...) for that many seconds, so a
-test in another process can look at the cloud while the action is in flight.
+test in another process can look at the cloud while the action is in flight. A failure count
+makes that many more of the next such actions fail (``attach_volume``, say), once per new number.
 
 A kill is applied once per new number, so rewriting the file does not kill again.
 """
@@ -41,6 +43,8 @@ class ApplianceKnobs:
         self._broken: dict[str, set[str]] = {}
         self._kills_seen: dict[tuple[str, str], int] = {}
         self._delays: dict[str, float] = {}
+        self._failures: dict[str, int] = {}  # the next so many calls of an action fail
+        self._failures_seen: dict[str, int] = {}
         self._control = control_file
         self._control_stamp: float | None = None
 
@@ -72,6 +76,15 @@ class ApplianceKnobs:
         self._read_control()
         with self._lock:
             return self._delays.get(action, 0.0)
+
+    def take_failure(self, action: str) -> bool:
+        """Whether this call of `action` is one the control file asked to fail."""
+        self._read_control()
+        with self._lock:
+            left = self._failures.get(action, 0)
+            if left > 0:
+                self._failures[action] = left - 1
+            return left > 0
 
     def release(self, template: str) -> str | None:
         self._read_control()
@@ -119,6 +132,12 @@ class ApplianceKnobs:
         delays = {str(a): float(s) for a, s in dict(control.get("delays", {})).items()}
         with self._lock:
             self._delays = {action: seconds for action, seconds in delays.items() if seconds > 0}
+            for action, number in dict(control.get("failures", {})).items():
+                name, wanted = str(action), int(number)
+                seen = self._failures_seen.get(name, 0)
+                if wanted > seen:
+                    self._failures_seen[name] = wanted
+                    self._failures[name] = self._failures.get(name, 0) + wanted - seen
         for template, release in dict(control.get("releases", {})).items():
             self.set_release(str(template), None if release is None else str(release))
         for name, services in dict(control.get("broken", {})).items():

@@ -6,7 +6,11 @@ one world the way many clients share one real hypervisor. Host shape comes from 
 ``simulator://host1?sockets=2&cores=16&mhz=2400&memory_gb=64&storage_gb=500`` (``cores`` counts
 all sockets together, as `HostInventory.cpu_cores` does). ``connect_delay=2`` (seconds) makes each
 connect to that host slow: the knob a test reaches from outside the worker's process.
-``fail=start_vm`` (repeatable, or comma-separated) makes every such action on that host fail.
+``fail=start_vm`` (repeatable, or comma-separated) makes every such action on that host fail
+(``fail=attach_volume`` for a disk action, say).
+
+Data disks live in a host's storage by disk id (their size survives a detach) and are plugged
+into a VM's slots; `start_vm` plugs in the data disks its spec lists.
 
 Template downloads (`download_template`) need no host: they succeed at once with the size the
 image URL's query gives (``size_gb=N``) or one derived from the URL, or fail with ``fail=<reason>``.
@@ -23,19 +27,29 @@ import time
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field, replace
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from adapters import (
     AuthenticationError,
     Credentials,
+    DiskCounters,
+    DiskSpec,
+    DiskStatus,
     HostInventory,
     HypervisorError,
+    NetworkCounters,
     NotFoundOnHost,
     Unreachable,
     VmSpec,
     VmStatus,
+    VpnConfig,
 )
 from adapters.simulator.appliances import ApplianceKnobs
+from adapters.simulator.rules import RuleSets
+from adapters.simulator.security import GuestFirewalls
+from adapters.simulator.snapshots import SimulatedSnapshots
+from adapters.simulator.statistics import StatisticsKnobs
 
 _GIB = 1024**3
 SIMULATOR_VERSION = "4.3.0-sim"
@@ -85,6 +99,8 @@ class _Vm:
     spec: VmSpec
     state: str = "Stopped"
     boots: int = 0  # how many times it was started or rebooted: a run's identity
+    disks: dict[str, DiskStatus] = field(default_factory=dict)  # data disks plugged in, by id
+    snapshots: dict[str, Any] = field(default_factory=dict)  # name → adapters.simulator.snapshots
 
 
 @dataclass
@@ -94,6 +110,7 @@ class SimulatedHost:
     name: str
     shape: HostShape
     vms: dict[str, _Vm] = field(default_factory=dict)
+    volumes: dict[str, int] = field(default_factory=dict)  # data disks on its storage: GiB
     turn: threading.RLock = field(default_factory=threading.RLock)
     failing: frozenset[str] = frozenset()
 
@@ -117,6 +134,9 @@ class SimulatedWorld:
         self._refuse_all = False
         self._accepted: tuple[str, str] | None = None
         self.appliances = ApplianceKnobs()
+        self.rule_sets = RuleSets()
+        self.firewalls = GuestFirewalls()
+        self.statistics = StatisticsKnobs()
 
     # Knobs -------------------------------------------------------------------------------
 
@@ -187,6 +207,8 @@ class SimulatedWorld:
             if host_name in self._unreachable:
                 raise Unreachable(f"simulated host {host_name} does not answer")
             error = self._fail_always.get(action) or self._take_failure(action)
+        if error is None and self.appliances.take_failure(action):
+            error = HypervisorError
         if error is not None:
             raise error(f"simulated failure of {action} on {host_name}")
 
@@ -205,7 +227,7 @@ class SimulatedWorld:
 DEFAULT_WORLD = SimulatedWorld()
 
 
-class SimulatorDriver:
+class SimulatorDriver(SimulatedSnapshots):
     """The `Hypervisor` protocol in memory; `kind` lets it stand in for any hypervisor."""
 
     def __init__(self, world: SimulatedWorld | None = None, *, kind: str = "Simulator") -> None:
@@ -246,6 +268,9 @@ class SimulatorDriver:
             elif vm.state == "Stopped":
                 # A stopped VM starts at the size Stratus asks for now (it may have been scaled).
                 vm.spec = replace(vm.spec, cpu_number=spec.cpu_number, memory_mb=spec.memory_mb)
+            for disk in spec.data_disks:
+                if disk.disk_id not in vm.disks:
+                    _plug(host, vm, disk)
             if vm.state != "Running":
                 vm.state, vm.boots = "Running", vm.boots + 1
                 self.world.record("start_vm")
@@ -271,6 +296,7 @@ class SimulatorDriver:
     def destroy_vm(self, name: str) -> None:
         with self._turn("destroy_vm") as host:
             if host.vms.pop(name, None) is not None:
+                self.world.firewalls.forget(name)
                 self.world.record("destroy_vm")
 
     def scale_vm(self, name: str, cpu_number: int, memory_mb: int) -> VmStatus:
@@ -285,6 +311,40 @@ class SimulatorDriver:
     def vm_status(self, name: str) -> VmStatus:
         with self._turn("vm_status") as host:
             return _status(_find(host, name))
+
+    def attach_volume(self, name: str, disk: DiskSpec) -> DiskStatus:
+        with self._turn("attach_volume") as host:
+            vm = _find(host, name)
+            if disk.disk_id not in vm.disks:
+                _plug(host, vm, disk)
+                self.world.record("attach_volume")
+            return vm.disks[disk.disk_id]
+
+    def detach_volume(self, name: str, disk_id: str) -> None:
+        with self._turn("detach_volume") as host:
+            if _find(host, name).disks.pop(disk_id, None) is not None:
+                self.world.record("detach_volume")
+
+    def resize_volume(
+        self, name: str, disk_id: str, size_gb: int, *, shrink_ok: bool = False
+    ) -> DiskStatus:
+        with self._turn("resize_volume") as host:
+            vm = _find(host, name)
+            disk = vm.disks.get(disk_id)
+            if disk is None:
+                raise NotFoundOnHost(f"no disk {disk_id} is attached to {name} on {host.name}")
+            if size_gb < disk.size_gb and not shrink_ok:
+                raise HypervisorError(f"disk {disk_id} of {name} would shrink: not allowed")
+            if size_gb != disk.size_gb:
+                vm.disks[disk_id] = replace(disk, size_gb=size_gb)
+                host.volumes[disk_id] = size_gb
+                self.world.record("resize_volume")
+            return vm.disks[disk_id]
+
+    def vm_disks(self, name: str) -> tuple[DiskStatus, ...]:
+        with self._turn("vm_disks") as host:
+            disks = _find(host, name).disks.values()
+            return tuple(sorted(disks, key=lambda disk: disk.device_id))
 
     def appliance_version(self, name: str) -> str | None:
         """The release in the image the appliance booted (see `ApplianceKnobs`)."""
@@ -302,6 +362,48 @@ class SimulatorDriver:
             if "restarted" in found.values():
                 self.world.record("restart_service")
             return found
+
+    def network_stats(self, name: str) -> NetworkCounters:
+        """The router's counters of its current boot (see `StatisticsKnobs`)."""
+        with self._turn("network_stats") as host:
+            vm = _running(host, name)
+            sent, received = self.world.statistics.network(name, vm.boots)
+            return NetworkCounters(sent, received, _epoch(host, vm))
+
+    def disk_stats(self, name: str) -> tuple[DiskCounters, ...]:
+        """The root disk's counters (slot 0): the simulator keeps no counters of data disks."""
+        with self._turn("disk_stats") as host:
+            vm = _running(host, name)
+            reads, writes, read, written = self.world.statistics.disks(name, vm.boots, (0,))[0]
+            return (DiskCounters(0, reads, writes, read, written, _epoch(host, vm)),)
+
+    def apply_network_rules(
+        self, name: str, generation: int, rules: tuple[dict[str, Any], ...]
+    ) -> int:
+        """The running router holds the set (see `RuleSets`); an older generation is ignored."""
+        with self._turn("apply_network_rules") as host:
+            vm = _find(host, name)
+            if vm.state != "Running":
+                raise HypervisorError(f"cannot apply network rules on {name}: it is not running")
+            if self.world.rule_sets.apply(name, generation, rules):
+                self.world.record("apply_network_rules")
+            return self.world.rule_sets.generation(name)
+
+    def apply_security_rules(self, name: str, rules: tuple[dict[str, Any], ...]) -> int:
+        """The VM's guest firewall holds the set (see `GuestFirewalls`)."""
+        with self._turn("apply_security_rules") as host:
+            _find(host, name)
+            if self.world.firewalls.apply(name, rules):
+                self.world.record("apply_security_rules")
+            return len(self.world.firewalls.rules(name))
+
+    def configure_vpn(self, name: str, vpn: VpnConfig) -> dict[str, Any]:
+        """The running router serves the VPN (or stops serving it)."""
+        with self._turn("configure_vpn") as host:
+            if _find(host, name).state != "Running":
+                raise HypervisorError(f"cannot configure the VPN of {name}: it is not running")
+            self.world.record("configure_vpn")
+            return self.world.firewalls.configure_vpn(name, vpn)
 
     def download_template(
         self, *, url: str, image_format: str, checksum: str, zone_id: str
@@ -380,6 +482,27 @@ def _find(host: SimulatedHost, name: str) -> _Vm:
     if vm is None:
         raise NotFoundOnHost(f"no VM named {name} on simulated host {host.name}")
     return vm
+
+
+def _running(host: SimulatedHost, name: str) -> _Vm:
+    vm = _find(host, name)
+    if vm.state != "Running":
+        raise HypervisorError(f"cannot read the counters of {name}: it is not running")
+    return vm
+
+
+def _plug(host: SimulatedHost, vm: _Vm, disk: DiskSpec) -> None:
+    """Plug a data disk (made at its size if the host has none by its id) into its slot."""
+    if any(plugged.device_id == disk.device_id for plugged in vm.disks.values()):
+        raise HypervisorError(f"slot {disk.device_id} of {vm.spec.name} is taken")
+    size = host.volumes.setdefault(disk.disk_id, disk.size_gb)
+    location = f"simulator://{host.name}/volumes/{disk.disk_id}"
+    vm.disks[disk.disk_id] = DiskStatus(disk.disk_id, disk.device_id, size, location)
+
+
+def _epoch(host: SimulatedHost, vm: _Vm) -> str:
+    """A simulated VM's counters start from zero at each boot on a host."""
+    return f"{host.name}/{vm.boots}"
 
 
 def _status(vm: _Vm) -> VmStatus:

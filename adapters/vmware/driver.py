@@ -21,14 +21,23 @@ from pyVmomi import vim, vmodl
 from adapters import (
     AuthenticationError,
     Credentials,
+    DiskCounters,
+    DiskSpec,
+    DiskStatus,
     HostInventory,
     HypervisorError,
+    NetworkCounters,
     NotFoundOnHost,
     Unreachable,
     VmSpec,
     VmStatus,
+    VpnConfig,
 )
+from adapters.rates import RateTotals
 from adapters.sessions import Unsupported
+from adapters.vmware import disks
+from adapters.vmware.performance import disk_counters, network_counters
+from adapters.vmware.snapshots import VmwareSnapshots
 
 _STATES = {"poweredOn": "Running", "poweredOff": "Stopped", "suspended": "Paused"}
 _NETWORK_ERRORS = (OSError, http.client.HTTPException)
@@ -46,7 +55,7 @@ def parse_url(url: str) -> tuple[str, str, int, str | None]:
     return protocol, parts.hostname, port, wanted
 
 
-class VmwareDriver:
+class VmwareDriver(VmwareSnapshots):
     """Drives the VMs of one HostSystem."""
 
     kind = "VMware"
@@ -59,6 +68,7 @@ class VmwareDriver:
         self._shutdown_timeout = shutdown_timeout
         self._si: Any = None
         self._host: Any = None
+        self.rate_totals = RateTotals()  # traffic and disk I/O, from vSphere's rates
 
     # -- connection ---------------------------------------------------------------------------
 
@@ -145,6 +155,24 @@ class VmwareDriver:
         with self._acting("read", name):
             return _status(self._find(name))
 
+    def network_stats(self, name: str) -> NetworkCounters:
+        with self._acting("read the traffic of", name):
+            vm = self._running(name)
+            perf = self._si.RetrieveContent().perfManager
+            return network_counters(perf, vm, name, self.rate_totals)
+
+    def disk_stats(self, name: str) -> tuple[DiskCounters, ...]:
+        with self._acting("read the disk I/O of", name):
+            vm = self._running(name)
+            perf = self._si.RetrieveContent().perfManager
+            return disk_counters(perf, vm, name, self.rate_totals)
+
+    def _running(self, name: str) -> Any:
+        vm = self._find(name)
+        if vm.runtime.powerState != "poweredOn":
+            raise HypervisorError(f"cannot read the counters of {name}: it is not running")
+        return vm
+
     def appliance_version(self, name: str) -> str | None:
         """System VM images are not driven on VMware yet: a definitive "not supported"."""
         raise Unsupported(f"reading the release of system VM {name} is not supported yet on VMware")
@@ -156,12 +184,29 @@ class VmwareDriver:
             f"checking the services of system VM {name} is not supported yet on VMware"
         )
 
+    def apply_network_rules(
+        self, name: str, generation: int, rules: tuple[dict[str, Any], ...]
+    ) -> int:
+        raise Unsupported(f"applying network rules on router {name} is not supported yet on VMware")
+
+    def apply_security_rules(self, name: str, rules: tuple[dict[str, Any], ...]) -> int:
+        """CloudStack 4.3 offers security groups on KVM and XenServer hosts only; a VMware VM
+        in a security group zone is refused definitively rather than left unfiltered."""
+        raise Unsupported(
+            f"security group rules for VM {name} are not supported on VMware (as in CloudStack)"
+        )
+
+    def configure_vpn(self, name: str, vpn: VpnConfig) -> dict[str, Any]:
+        raise Unsupported(f"configuring the VPN of system VM {name} is not supported yet on VMware")
+
     def start_vm(self, spec: VmSpec) -> VmStatus:
         with self._acting("start", spec.name):
             vm = self._find_or_none(spec.name) or self._create(spec)
             if vm.runtime.powerState == "poweredOff":
-                # A powered-off VM starts at the size Stratus asks for now.
+                # A powered-off VM starts at the size Stratus asks for now, with its data disks.
                 self._reconfigure(vm, spec.cpu_number, spec.memory_mb)
+                for disk in spec.data_disks:
+                    disks.plug(vm, disk)
             if vm.runtime.powerState != "poweredOn":
                 WaitForTask(vm.PowerOnVM_Task(host=self._host))
             return _status(vm)
@@ -197,6 +242,25 @@ class VmwareDriver:
             vm = self._find(name)
             self._reconfigure(vm, cpu_number, memory_mb)
             return _status(vm)
+
+    def attach_volume(self, name: str, disk: DiskSpec) -> DiskStatus:
+        """Add the disk's VMDK (see `adapters.vmware.disks`)."""
+        with self._acting(f"attach disk {disk.disk_id} to", name):
+            return disks.plug(self._find(name), disk)
+
+    def detach_volume(self, name: str, disk_id: str) -> None:
+        with self._acting(f"detach disk {disk_id} from", name):
+            disks.unplug(self._find(name), disk_id)
+
+    def resize_volume(
+        self, name: str, disk_id: str, size_gb: int, *, shrink_ok: bool = False
+    ) -> DiskStatus:
+        with self._acting(f"resize disk {disk_id} of", name):
+            return disks.resize(self._find(name), disk_id, size_gb, shrink_ok=shrink_ok)
+
+    def vm_disks(self, name: str) -> tuple[DiskStatus, ...]:
+        with self._acting("read the disks of", name):
+            return disks.disks_of(self._find(name))
 
     @staticmethod
     def _reconfigure(vm: Any, cpu_number: int, memory_mb: int) -> None:

@@ -8,6 +8,7 @@ Only VMs that are neither templates nor control domains are ever touched.
 
 from __future__ import annotations
 
+import hashlib
 import http.client
 import ssl
 import xmlrpc.client
@@ -21,14 +22,23 @@ import XenAPI
 from adapters import (
     AuthenticationError,
     Credentials,
+    DiskCounters,
+    DiskSpec,
+    DiskStatus,
     HostInventory,
     HypervisorError,
+    NetworkCounters,
     NotFoundOnHost,
     Unreachable,
     VmSpec,
     VmStatus,
+    VpnConfig,
 )
+from adapters.rates import RateTotals
 from adapters.sessions import Unsupported
+from adapters.xenserver import disks
+from adapters.xenserver.metrics import disk_counters, network_counters
+from adapters.xenserver.snapshots import XenServerSnapshots
 
 MIB = 1024 * 1024
 _STATES = {"Running": "Running", "Paused": "Paused", "Halted": "Stopped", "Suspended": "Paused"}
@@ -72,7 +82,7 @@ def parse_url(url: str) -> tuple[str, bool, str | None]:
     return f"{scheme}://{netloc}/", scheme == "https", host
 
 
-class XenServerDriver:
+class XenServerDriver(XenServerSnapshots):
     """Drives the VMs of one XenServer host through its pool master."""
 
     kind = "XenServer"
@@ -82,6 +92,7 @@ class XenServerDriver:
         self._timeout = timeout
         self._session: Any = None
         self._host_ref = ""
+        self.rate_totals = RateTotals()  # traffic and disk I/O, from XenServer's rates
 
     # -- connection ---------------------------------------------------------------------------
 
@@ -183,14 +194,62 @@ class XenServerDriver:
             f"checking the services of system VM {name} is not supported yet on XenServer"
         )
 
+    def apply_network_rules(
+        self, name: str, generation: int, rules: tuple[dict[str, Any], ...]
+    ) -> int:
+        raise Unsupported(
+            f"applying network rules on router {name} is not supported yet on XenServer"
+        )
+
+    def apply_security_rules(self, name: str, rules: tuple[dict[str, Any], ...]) -> int:
+        """As CloudStack does: the host's ``vmops`` plugin, function ``network_rules``, takes
+        the VM's whole rule set (one ``I|E:proto:start:end:cidr`` entry per rule)."""
+        with self._acting("apply the security group rules of", name):
+            ref = self._find(name)
+            args = {
+                "vmName": name,
+                "vmID": str(self._record(ref)["uuid"]),
+                "rules": security_rules_text(rules),
+                "signature": hashlib.sha256(security_rules_text(rules).encode()).hexdigest(),
+            }
+            answer = self._session.xenapi.host.call_plugin(
+                self._host_ref, "vmops", "network_rules", args
+            )
+            if answer != "true":
+                raise HypervisorError(f"the vmops plugin did not take the rules of {name}")
+            return len(rules)
+
+    def configure_vpn(self, name: str, vpn: VpnConfig) -> dict[str, Any]:
+        raise Unsupported(
+            f"configuring the VPN of system VM {name} is not supported yet on XenServer"
+        )
+
+    def network_stats(self, name: str) -> NetworkCounters:
+        with self._acting("read the traffic of", name):
+            ref = self._running(name)
+            return network_counters(self._session.xenapi, ref, name, self.rate_totals)
+
+    def disk_stats(self, name: str) -> tuple[DiskCounters, ...]:
+        with self._acting("read the disk I/O of", name):
+            ref = self._running(name)
+            return disk_counters(self._session.xenapi, ref, name, self.rate_totals)
+
+    def _running(self, name: str) -> str:
+        ref = self._find(name)
+        if self._record(ref)["power_state"] != "Running":
+            raise HypervisorError(f"cannot read the counters of {name}: it is not running")
+        return ref
+
     def start_vm(self, spec: VmSpec) -> VmStatus:
         with self._acting("start", spec.name):
             ref = self._find_or_none(spec.name) or self._create(spec)
             api = self._session.xenapi
             state = api.VM.get_power_state(ref)
             if state == "Halted":
-                # A halted VM starts at the size Stratus asks for now.
+                # A halted VM starts at the size Stratus asks for now, with its data disks.
                 self._scale_halted(ref, spec.cpu_number, spec.memory_mb * MIB)
+                for disk in spec.data_disks:
+                    disks.plug(api, self._host_ref, ref, disk)
                 api.VM.start_on(ref, self._host_ref, False, False)
             elif state == "Suspended":
                 api.VM.resume_on(ref, self._host_ref, False, False)
@@ -221,6 +280,7 @@ class XenServerDriver:
                 return
             if self._session.xenapi.VM.get_power_state(ref) != "Halted":
                 self._shut_down(ref, forced=True)
+            self._destroy_snapshots(ref)
             self._session.xenapi.VM.destroy(ref)
 
     def scale_vm(self, name: str, cpu_number: int, memory_mb: int) -> VmStatus:
@@ -231,6 +291,27 @@ class XenServerDriver:
             else:
                 self._scale_live(ref, cpu_number, memory_mb * MIB)
             return _status(self._record(ref))
+
+    def attach_volume(self, name: str, disk: DiskSpec) -> DiskStatus:
+        """A VDI and its VBD (see `adapters.xenserver.disks`)."""
+        with self._acting(f"attach disk {disk.disk_id} to", name):
+            api = self._session.xenapi
+            return disks.plug(api, self._host_ref, self._find(name), disk)
+
+    def detach_volume(self, name: str, disk_id: str) -> None:
+        with self._acting(f"detach disk {disk_id} from", name):
+            disks.unplug(self._session.xenapi, self._find(name), disk_id)
+
+    def resize_volume(
+        self, name: str, disk_id: str, size_gb: int, *, shrink_ok: bool = False
+    ) -> DiskStatus:
+        with self._acting(f"resize disk {disk_id} of", name):
+            api, ref = self._session.xenapi, self._find(name)
+            return disks.resize(api, ref, disk_id, size_gb, shrink_ok=shrink_ok)
+
+    def vm_disks(self, name: str) -> tuple[DiskStatus, ...]:
+        with self._acting("read the disks of", name):
+            return disks.disks_of(self._session.xenapi, self._find(name))
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -370,3 +451,13 @@ def _translated(action: str, where: str) -> Iterator[None]:
         raise HypervisorError(f"XenServer could not {action}: {fault.faultString}") from None
     except (OSError, http.client.HTTPException) as error:
         raise Unreachable(f"cannot reach {where}: {type(error).__name__}") from None
+
+
+def security_rules_text(rules: tuple[dict[str, Any], ...]) -> str:
+    """The rule set as the vmops plugin takes it: ``I:tcp:22:22:0.0.0.0/0`` entries (``E`` for
+    egress) separated by ``;``."""
+    return ";".join(
+        f"{'I' if r['direction'] == 'ingress' else 'E'}:{r['protocol']}:{r['start']}:{r['end']}:"
+        f"{r['cidr']}"
+        for r in rules
+    )

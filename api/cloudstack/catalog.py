@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from api.cloudstack.common import names_by_id
 from api.dispatch import Call
 from api.params import not_found
+from domain.compute import OfferingShape
 from domain.errors import InvalidParameter, PermissionDenied
-from domain.vm import OfferingShape
 
 GIB = 1024**3
 
@@ -92,20 +93,9 @@ def _number(value: Any) -> int | None:
     return None if value is None else int(value)
 
 
-def _names(call: Call, table: str, ids: set[str]) -> dict[str, str]:
-    if not ids:
-        return {}
-    marks = ", ".join(["%s"] * len(ids))
-    with call.read() as cursor:
-        rows = cursor.execute(
-            f"SELECT id, name FROM {table} WHERE id IN ({marks})", list(ids)
-        ).fetchall()
-    return {r["id"]: r["name"] for r in rows}
-
-
 def offering_names(call: Call, ids: set[str]) -> dict[str, str]:
-    return _names(call, "service_offerings", ids)
+    return names_by_id(call, "service_offerings", ids)
 
 
 def template_names(call: Call, ids: set[str]) -> dict[str, str]:
-    return _names(call, "templates", ids)
+    return names_by_id(call, "templates", ids)

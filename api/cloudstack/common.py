@@ -8,6 +8,7 @@ from api.access import Role, check_reach
 from api.dispatch import Call, Listing
 from api.params import Paging, Param, ParamType
 from domain.errors import InvalidParameter, NotFound, PermissionDenied
+from stratus.db import in_list
 
 OWNER_PARAMS = (
     Param("account", ParamType.STRING),
@@ -100,3 +101,13 @@ def select_page(
         ).fetchall()
     items = render(rows) if whole_page else [render(r) for r in rows]
     return Listing(items, int(count))
+
+
+def names_by_id(call: Call, table: str, ids: set[str]) -> dict[str, str]:
+    """The `name` of each of these rows of a read-model table, by id."""
+    if not ids:
+        return {}
+    with call.read() as cursor:
+        among, params = in_list(cursor, "id", sorted(ids))
+        rows = cursor.execute(f"SELECT id, name FROM {table} WHERE {among}", params).fetchall()
+    return {r["id"]: r["name"] for r in rows}

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from api.access import Role
 from api.cloudstack import infrastructure as places
+from api.cloudstack.common import names_by_id
 from api.cloudstack.jobs import RENDERERS, run_async
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_stored_date
@@ -95,7 +96,7 @@ _EVENTS = {
 
 def _render_hosts(call: Call, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     names = {
-        table: places._names(call, table, {r[column] for r in rows})
+        table: names_by_id(call, table, {r[column] for r in rows})
         for table, column in (("zones", "zone_id"), ("pods", "pod_id"), ("clusters", "cluster_id"))
     }
     with call.read() as cursor:
@@ -301,7 +302,7 @@ def list_capacity(call: Call, args: dict[str, Any]) -> Listing:
             + " GROUP BY zone_id ORDER BY zone_id",
             params,
         ).fetchall()
-    zones = places._names(call, "zones", {r["zone_id"] for r in rows})
+    zones = names_by_id(call, "zones", {r["zone_id"] for r in rows})
     items = [
         _capacity(kind, int(row[column] or 0), row["zone_id"], zones)
         for row in rows

@@ -6,7 +6,7 @@ from typing import Any
 from uuid import UUID
 
 from api.access import Role
-from api.cloudstack.common import limit_sql
+from api.cloudstack.common import limit_sql, names_by_id
 from api.dispatch import ApiCommand, Call, Listing
 from api.params import Param, ParamType
 from commands import infrastructure as cmd
@@ -26,17 +26,6 @@ def _row(call: Call, table: str, row_id: str, what: str) -> dict[str, Any]:
     if row is None:
         raise NotFound(f"Unable to find {what} with id {row_id}", resource_ids=(row_id,))
     return row
-
-
-def _names(call: Call, table: str, ids: set[str]) -> dict[str, str]:
-    if not ids:
-        return {}
-    marks = ", ".join(["%s"] * len(ids))
-    with call.read() as cursor:
-        rows = cursor.execute(
-            f"SELECT id, name FROM {table} WHERE id IN ({marks})", list(ids)
-        ).fetchall()
-    return {r["id"]: r["name"] for r in rows}
 
 
 def _page(
@@ -95,7 +84,7 @@ def render_zone(row: dict[str, Any]) -> dict[str, Any]:
         "guestcidraddress": row["guest_cidr"],
         "domainid": row["domain_id"],
         "allocationstate": row["allocation_state"],
-        "securitygroupsenabled": False,
+        "securitygroupsenabled": row["network_type"] == "Basic",  # as basic networking offers
         "localstorageenabled": bool(row["local_storage"]),
         "zonetoken": row["id"],
         "dhcpprovider": "VirtualRouter",
@@ -168,7 +157,7 @@ def _delete(call: Call, kind: type, table: str, what: str, row_id: str) -> None:
 
 
 def render_pod(call: Call, row: dict[str, Any]) -> dict[str, Any]:
-    zones = _names(call, "zones", {row["zone_id"]})
+    zones = names_by_id(call, "zones", {row["zone_id"]})
     return {
         "id": row["id"],
         "name": row["name"],
@@ -228,8 +217,8 @@ def update_pod(call: Call, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def render_cluster(call: Call, row: dict[str, Any]) -> dict[str, Any]:
-    zones = _names(call, "zones", {row["zone_id"]})
-    pods = _names(call, "pods", {row["pod_id"]})
+    zones = names_by_id(call, "zones", {row["zone_id"]})
+    pods = names_by_id(call, "pods", {row["pod_id"]})
     return {
         "id": row["id"],
         "name": row["name"],

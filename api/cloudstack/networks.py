@@ -19,6 +19,7 @@ from api.cloudstack.common import (
     account_row,
     domain_row,
     limit_sql,
+    names_by_id,
     resolve_owner_filters,
 )
 from api.cloudstack.jobs import run_async
@@ -105,7 +106,7 @@ def render_network(row: dict[str, Any], zones: dict[str, str]) -> dict[str, Any]
 
 
 def _render_all(call: Call, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    zones = places._names(call, "zones", {r["zone_id"] for r in rows})
+    zones = names_by_id(call, "zones", {r["zone_id"] for r in rows})
     for row in rows:
         if isinstance(row["services"], str | None):
             row["services"] = orjson.loads(row["services"] or "{}")

@@ -14,6 +14,7 @@ from api.cloudstack.common import (
     account_row,
     domain_row,
     limit_sql,
+    names_by_id,
     resolve_owner_filters,
 )
 from api.cloudstack.jobs import RENDERERS, run_async
@@ -24,6 +25,7 @@ from api.params import Param, ParamType, not_found
 from commands import network_public_ips as cmd
 from commands.routers import refuse_if_upgrading
 from domain.errors import InvalidParameter
+from projections.network_rules import static_nat_of
 
 P = ParamType
 RA = Role.ROOT_ADMIN
@@ -175,8 +177,17 @@ def _public_row(call: Call, public_id: str) -> dict[str, Any]:
 
 
 def _rendered(call: Call, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    zones = places._names(call, "zones", {r["zone_id"] for r in rows})
-    return [render_public_ip(r, zones) for r in rows]
+    zones = names_by_id(call, "zones", {r["zone_id"] for r in rows})
+    with call.read() as cursor:
+        nats = static_nat_of(cursor, [r["id"] for r in rows])
+    return [with_static_nat(render_public_ip(r, zones), nats.get(r["id"])) for r in rows]
+
+
+def with_static_nat(body: dict[str, Any], nat: dict[str, Any] | None) -> dict[str, Any]:
+    """`isstaticnat` and the VM it sends to (domain/network_rules.py keeps the mapping)."""
+    if nat is not None:
+        body.update(isstaticnat=True, virtualmachineid=nat["vm_id"], vmipaddress=nat["vm_ip"])
+    return body
 
 
 RENDERERS["ipaddress"] = lambda call, i: ("ipaddress", _rendered(call, [_public_row(call, i)])[0])
@@ -276,7 +287,11 @@ def list_public_ip_addresses(call: Call, args: dict[str, Any]) -> Listing:
         if args[key]:
             where.append(f"{column} = %s")
             params.append(args[key])
-    for key, column in (("issourcenat", "p.source_nat"), ("isstaticnat", "0")):
+    static_nat = (
+        "(CASE WHEN EXISTS (SELECT 1 FROM network_rules AS nat WHERE nat.public_ip_id = p.id "
+        "AND nat.kind = 'StaticNat') THEN 1 ELSE 0 END)"
+    )
+    for key, column in (("issourcenat", "p.source_nat"), ("isstaticnat", static_nat)):
         if args[key] is not None:
             where.append(f"{column} = %s")
             params.append(int(args[key]))

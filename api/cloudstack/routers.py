@@ -35,11 +35,11 @@ from api.envelope import format_stored_date
 from api.params import Param, ParamType, not_found
 from commands import routers as cmd
 from commands import system_vms as lifecycle
+from domain.compute import Compute
 from domain.configuration import DEFINITIONS
 from domain.errors import InvalidParameter, ResourceUnavailable
 from domain.router import DEFAULT_NETWORK_SERVICES, UNKNOWN, version_key
 from domain.system_vm import Role as VmRole
-from domain.vm import Compute
 from projections.configuration import overrides
 
 P = ParamType

@@ -12,7 +12,7 @@ from uuid import UUID, uuid5
 
 from api.access import Role
 from api.cloudstack import infrastructure as places
-from api.cloudstack.common import limit_sql
+from api.cloudstack.common import limit_sql, names_by_id
 from api.cloudstack.jobs import RENDERERS
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_stored_date
@@ -21,10 +21,10 @@ from commands import Outcome
 from commands import system_vms as lifecycle
 from commands.jobs import SubmitJob, fail_job, submit_job
 from commands.placement import Candidate
+from domain.compute import Compute, OfferingShape, resolve_compute
 from domain.errors import DomainError, InvalidParameter
 from domain.system_vm import OFFERING_TYPE, SYSTEM_VM_ROLES
 from domain.system_vm import Role as VmRole
-from domain.vm import Compute, OfferingShape, resolve_compute
 
 P = ParamType
 ADMIN_PKG = "org.apache.cloudstack.api.command.admin.systemvm"
@@ -35,11 +35,16 @@ SELECT = (
 )
 
 
-def appliance_row(call: Call, vm_id: str, role: str | None = None) -> dict[str, Any]:
-    """A router (or, with `role` None, any system VM) that exists; 431 otherwise."""
+def appliance_row(
+    call: Call, vm_id: str, role: str | None = None, *, any_role: bool = False
+) -> dict[str, Any]:
+    """A router (or, with `role` None, any system VM; with `any_role`, either) that exists;
+    431 otherwise."""
     with call.read() as cursor:
         row = cursor.execute(SELECT + " WHERE r.id = %s AND r.removed = 0", (vm_id,)).fetchone()
-    if row is None or (role == VmRole.ROUTER) != (row["role"] == VmRole.ROUTER):
+    if row is None:
+        raise not_found("id", vm_id)
+    if not any_role and (role == VmRole.ROUTER) != (row["role"] == VmRole.ROUTER):
         raise not_found("id", vm_id)
     return dict(row)
 
@@ -216,8 +221,8 @@ _SYSTEM_FILTERS = (
 
 
 def render_system_vms(call: Call, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    zones = places._names(call, "zones", {r["zone_id"] for r in rows})
-    hosts = places._names(call, "hosts", {r["host_id"] for r in rows if r["host_id"]})
+    zones = names_by_id(call, "zones", {r["zone_id"] for r in rows})
+    hosts = names_by_id(call, "hosts", {r["host_id"] for r in rows if r["host_id"]})
     items = []
     for row in rows:
         body: dict[str, Any] = {
@@ -286,19 +291,18 @@ def change_service(call: Call, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def scale(call: Call, args: dict[str, Any]) -> Submitted:
-    """scaleSystemVm: as changeServiceForSystemVm, as a job (the system VM must be stopped:
-    resizing a running appliance is not offered yet)."""
-    row = appliance_row(call, args["id"])
+    """scaleSystemVm: a stopped system VM takes the offering at once; a running one is resized
+    live by its host's adapter where the hypervisor allows it (XenServer, VMware, Simulator).
+    As in 4.3 it takes any appliance's id, a router's too."""
+    row = appliance_row(call, args["id"], any_role=True)
     compute = new_compute(call, row, args, row["role"])
-
-    def work(job_id: UUID) -> Outcome:
-        outcome = lifecycle.change_compute(call.store, UUID(row["id"]), compute)
-        from commands.jobs import finish_job
-
-        finished = finish_job(call.store, job_id, {"object": "systemvm", "id": row["id"]})
-        return Outcome(max(outcome.position, finished.position), outcome.id)
-
-    return appliance_job(call, row, f"{EVENT_PREFIX[row['role']]}.SCALE", "Scaling", work)
+    return appliance_job(
+        call,
+        row,
+        f"{EVENT_PREFIX[row['role']]}.SCALE",
+        f"Scaling {row['name']}",
+        lambda job_id: lifecycle.scale_system_vm(call.store, UUID(row["id"]), compute, job_id),
+    )
 
 
 _NAMESPACE = UUID("c0b9e6a4-3f2d-4d71-8a5e-6b1f0e9c2d47")
@@ -408,7 +412,7 @@ COMMANDS = (
         shape="async",
         is_async=True,
         java_class=f"{ADMIN_PKG}.ScaleSystemVMCmd",
-        description="Scales a stopped system VM to another system offering",
+        description="Scales a system VM to another system offering (live where supported)",
         response_name="changeServiceForSystemVm",
     ),
     ApiCommand(

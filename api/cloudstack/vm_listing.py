@@ -7,13 +7,14 @@ from typing import Any
 
 from api.access import Role, check_reach, list_scope
 from api.cloudstack import catalog
-from api.cloudstack import infrastructure as places
 from api.cloudstack.common import (
     limit_sql,
+    names_by_id,
     resolve_owner_filters,
 )
 from api.cloudstack.jobs import RENDERERS
 from api.cloudstack.network_nics import vm_nics
+from api.cloudstack.security_groups import vm_groups
 from api.dispatch import Call, Listing
 from api.envelope import format_stored_date
 from api.params import not_found
@@ -49,8 +50,7 @@ def vm_row(call: Call, vm_id: str, *, removed: bool = False) -> dict[str, Any]:
     return dict(row)
 
 
-def render_vm(call: Call, row: dict[str, Any], names: dict[str, dict[str, str]]) -> dict:
-    admin = call.caller.role == Role.ROOT_ADMIN
+def render_vm(row: dict[str, Any], names: dict[str, dict[str, str]], admin: bool) -> dict:
     body: dict[str, Any] = {
         "id": row["id"],
         "name": row["name"],
@@ -113,15 +113,18 @@ MINIMAL += ("domain", "created", "hypervisor", "cpunumber", "cpuspeed", "memory"
 
 def render_vms(call: Call, rows: list[dict[str, Any]], minimal: bool = False) -> list[dict]:
     names = {
-        "zones": places._names(call, "zones", {r["zone_id"] for r in rows}),
-        "hosts": places._names(call, "hosts", {r["host_id"] for r in rows if r["host_id"]}),
+        "zones": names_by_id(call, "zones", {r["zone_id"] for r in rows}),
+        "hosts": names_by_id(call, "hosts", {r["host_id"] for r in rows if r["host_id"]}),
         "templates": catalog.template_names(call, {r["template_id"] for r in rows}),
         "offerings": catalog.offering_names(call, {r["service_offering_id"] for r in rows}),
     }
-    items = [render_vm(call, row, names) for row in rows]
+    admin = call.caller.role == Role.ROOT_ADMIN
+    items = [render_vm(row, names, admin) for row in rows]
     nics = vm_nics(call, [row["id"] for row in rows])
+    groups = vm_groups(call, [row["id"] for row in rows])
     for item in items:
         item["nic"] = nics.get(item["id"], [])
+        item["securitygroup"] = groups.get(item["id"], [])
     if minimal:
         items = [{k: v for k, v in item.items() if k in MINIMAL} for item in items]
     return items
@@ -187,4 +190,4 @@ def _page(
         else:
             count = cursor.execute(f"SELECT count(*) AS n{source}{where}", params).fetchone()["n"]
         rows = cursor.execute(page + " ORDER BY p.seq", params).fetchall()
-    return [dict(r) for r in rows], int(count)
+    return rows, int(count)

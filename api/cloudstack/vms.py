@@ -23,6 +23,7 @@ from api.cloudstack.common import (
     domain_row,
 )
 from api.cloudstack.network_nics import guest_nic_requests, prepare_network_services
+from api.cloudstack.security_groups import deploy_groups
 from api.cloudstack.vm_listing import LIST_DETAILS, MIB, list_vms, vm_row, vm_view
 from api.dispatch import ApiCommand, Call, Submitted
 from api.params import Param, ParamType
@@ -30,8 +31,9 @@ from commands import Outcome
 from commands import vms as cmd
 from commands.jobs import SubmitJob, fail_job, submit_job
 from commands.placement import Candidate
+from commands.security_groups import JoinGroups, in_groups
+from domain.compute import Compute, resolve_compute
 from domain.errors import DomainError, InvalidParameter, PermissionDenied
-from domain.vm import Compute, resolve_compute
 
 P = ParamType
 USER_PKG = "org.apache.cloudstack.api.command.user.vm"
@@ -64,8 +66,10 @@ def hypervisor_job(
     work: Callable[[UUID], Outcome],
     *,
     creates: bool = False,
+    instance_type: str = "VirtualMachine",
 ) -> Submitted:
-    """Submit the VM's job, then run `work` in it; its domain errors fail the job."""
+    """Submit the VM's (or volume's) job, then run `work` in it; its domain errors fail the
+    job."""
     with call.acting():
         job = submit_job(
             call.store,
@@ -73,7 +77,7 @@ def hypervisor_job(
                 call.command.java_class,
                 UUID(call.caller.account_id),
                 UUID(call.caller.user_id),
-                "VirtualMachine",
+                instance_type,
                 UUID(vm_id),
                 event_type,
                 description,
@@ -142,6 +146,7 @@ def deploy(call: Call, args: dict[str, Any]) -> Submitted:
     vm_id = uuid4()
     name = _name(args, vm_id)
     networks = guest_nic_requests(call, args, zone["id"], account_id)
+    groups = deploy_groups(call, args, zone, (account_id, domain_id))
     prepare_network_services(call, networks, compute.hypervisor, f"deploy VM {name}")
     command = cmd.DeployVirtualMachine(
         vm_id,
@@ -162,7 +167,11 @@ def deploy(call: Call, args: dict[str, Any]) -> Submitted:
         str(vm_id),
         "VM.CREATE",
         f"Deploying VM {name}",
-        lambda job_id: cmd.deploy_vm(call.store, _with_job(command, job_id)),
+        lambda job_id: in_groups(
+            call.store,
+            JoinGroups(vm_id, name, UUID(zone["id"]), UUID(account_id), UUID(domain_id), groups),
+            lambda: cmd.deploy_vm(call.store, _with_job(command, job_id)),
+        ),
         creates=True,
     )
 
@@ -372,6 +381,8 @@ COMMANDS = (
             DETAILS,
             Param("networkids", P.LIST, element=P.UUID),
             Param("ipaddress", P.STRING),
+            Param("securitygroupids", P.LIST, element=P.UUID),
+            Param("securitygroupnames", P.LIST, element=P.STRING),
         ),
         f"{USER_PKG}.DeployVMCmd",
         "Creates and automatically starts a virtual machine",

@@ -1,6 +1,8 @@
-"""Volumes: createVolume, attach/detach/resize as management-side jobs, deleteVolume, listVolumes.
+"""Volumes: createVolume, attach/detach/resize as jobs, deleteVolume, listVolumes.
 
-Attaching and detaching are recorded on the management side only; no hypervisor is asked yet.
+Attach, detach and resize of a disk whose VM has a host are hypervisor jobs: the adapter of the
+VM's host does the work and its result finishes the job (`commands.volume_work`). Otherwise they
+change the record alone and the job is done at once.
 """
 
 from __future__ import annotations
@@ -10,12 +12,13 @@ from uuid import UUID, uuid4
 
 from api.access import check_reach, list_scope
 from api.cloudstack import infrastructure as places
-from api.cloudstack.common import OWNER_PARAMS, limit_sql, resolve_owner_filters
+from api.cloudstack.common import OWNER_PARAMS, limit_sql, names_by_id, resolve_owner_filters
 from api.cloudstack.jobs import RENDERERS, run_async
-from api.cloudstack.vms import _owner, vm_row
+from api.cloudstack.vms import _owner, hypervisor_job, vm_row
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_stored_date
 from api.params import Param, ParamType, not_found
+from commands import volume_work
 from commands import volumes as cmd
 from domain.errors import InvalidParameter, PermissionDenied
 from projections.volumes import device_ids_on_vm
@@ -69,7 +72,7 @@ def _offering_names(call: Call, ids: set[str]) -> dict[str, tuple[str, str, str]
 
 
 def render_volumes(call: Call, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    zones = places._names(call, "zones", {r["zone_id"] for r in rows})
+    zones = names_by_id(call, "zones", {r["zone_id"] for r in rows})
     offerings = _offering_names(
         call, {r["disk_offering_id"] for r in rows if r["disk_offering_id"]}
     )
@@ -221,28 +224,35 @@ def _job(
     )
 
 
+def _host_job(call: Call, row: dict[str, Any], event: str, text: str, work: Any) -> Submitted:
+    """A job the adapter of the VM's host may finish (see the module docstring)."""
+    return hypervisor_job(call, row["id"], event, text, work, instance_type="Volume")
+
+
 def attach(call: Call, args: dict[str, Any]) -> Submitted:
     row = volume_row(call, args["id"])
     vm = vm_row(call, args["virtualmachineid"])
-
-    def work() -> dict[str, Any]:
-        with call.read() as cursor:
-            used = device_ids_on_vm(cursor, vm["id"])
-        attach = cmd.AttachVolume(UUID(row["id"]), UUID(vm["id"]), used, args["deviceid"])
-        cmd.attach_volume(call.store, attach)
-        return _result(row["id"])
-
-    return _job(call, UUID(row["id"]), "VOLUME.ATTACH", f"Attaching volume {row['name']}", work)
+    with call.read() as cursor:
+        used = device_ids_on_vm(cursor, vm["id"])
+    attach = cmd.AttachVolume(UUID(row["id"]), UUID(vm["id"]), used, args["deviceid"])
+    return _host_job(
+        call,
+        row,
+        "VOLUME.ATTACH",
+        f"Attaching volume {row['name']}",
+        lambda job_id: volume_work.attach_volume(call.store, attach, job_id),
+    )
 
 
 def detach(call: Call, args: dict[str, Any]) -> Submitted:
     row = volume_row(call, args["id"])
-
-    def work() -> dict[str, Any]:
-        cmd.detach_volume(call.store, UUID(row["id"]))
-        return _result(row["id"])
-
-    return _job(call, UUID(row["id"]), "VOLUME.DETACH", f"Detaching volume {row['name']}", work)
+    return _host_job(
+        call,
+        row,
+        "VOLUME.DETACH",
+        f"Detaching volume {row['name']}",
+        lambda job_id: volume_work.detach_volume(call.store, UUID(row["id"]), job_id),
+    )
 
 
 def resize(call: Call, args: dict[str, Any]) -> Submitted:
@@ -252,13 +262,19 @@ def resize(call: Call, args: dict[str, Any]) -> Submitted:
         raise InvalidParameter("Specify a disk offering or a size to resize to")
     offering = _disk_offering(call, offering_id, row["domain_path"])
     size = _size(offering, args["size"])
-    command = cmd.ResizeVolume(UUID(row["id"]), size, UUID(offering["id"]), bool(args["shrinkok"]))
-
-    def work() -> dict[str, Any]:
-        cmd.resize_volume(call.store, command)
-        return _result(row["id"])
-
-    return _job(call, UUID(row["id"]), "VOLUME.RESIZE", f"Resizing volume {row['name']}", work)
+    shrink_ok = bool(args["shrinkok"])
+    return _host_job(
+        call,
+        row,
+        "VOLUME.RESIZE",
+        f"Resizing volume {row['name']}",
+        lambda job_id: volume_work.resize_volume(
+            call.store,
+            volume_work.ResizeAttached(
+                UUID(row["id"]), size, UUID(offering["id"]), shrink_ok, job_id
+            ),
+        ),
+    )
 
 
 def delete(call: Call, args: dict[str, Any]) -> None:

@@ -12,10 +12,16 @@ from domain.usage import (
     BYTE_TYPES,
     IP_ADDRESS,
     ISO,
+    LOAD_BALANCER_POLICY,
     NETWORK_OFFERING,
+    PORT_FORWARDING_RULE,
     RUNNING_VM,
+    SECURITY_GROUP,
+    SNAPSHOT,
     TEMPLATE,
+    VM_SNAPSHOT,
     VOLUME,
+    VPN_USERS,
     raw_usage,
 )
 from domain.usage_ledger import Head
@@ -72,6 +78,12 @@ def _specific(usage_type: int, usage_id: str, name: str, terms: dict[str, Any]) 
         )
     if usage_type in (TEMPLATE, ISO):
         return {"templateid": usage_id, "size": terms["size"], "virtualsize": terms["virtual_size"]}
+    if usage_type == SNAPSHOT:
+        return {"size": terms["size"]}
+    if usage_type == VM_SNAPSHOT:
+        return _present(
+            virtualmachineid=usage_id, size=terms["size"], offeringid=terms.get("offering_id")
+        )
     if usage_type == IP_ADDRESS:
         return {"issourcenat": terms.get("source_nat"), "issystem": terms.get("system")}
     if usage_type == NETWORK_OFFERING:
@@ -81,8 +93,15 @@ def _specific(usage_type: int, usage_id: str, name: str, terms: dict[str, Any]) 
             offeringid=terms.get("offering_id"),
             isdefault=terms.get("is_default"),
         )
+    if usage_type == SECURITY_GROUP:
+        return {"virtualmachineid": terms["vm_id"]}
+    if usage_type == VPN_USERS:
+        return {"name": name}
     return _present(
-        name=name or None, networkid=terms.get("network_id"), type=terms.get("resource_type")
+        name=name or None,
+        networkid=terms.get("network_id"),
+        type=terms.get("resource_type"),
+        virtualmachineid=terms.get("vm_id"),
     )
 
 
@@ -107,8 +126,24 @@ def _description(usage_type: int, usage_id: str, name: str, terms: dict[str, Any
     if usage_type in (TEMPLATE, ISO):
         kind = "Template" if usage_type == TEMPLATE else "ISO"
         return f"{kind} Id: {usage_id} Size: {terms['size']}"
+    if usage_type == SNAPSHOT:
+        return f"Snapshot Id: {usage_id} Size: {terms['size']}"
+    if usage_type == VM_SNAPSHOT:
+        offering = f" DiskOffering: {terms['offering_id']}" if terms.get("offering_id") else ""
+        return (
+            f"VMSnapshot Usage: VM Id: {usage_id} Volume Id: {terms['volume_id']}{offering} "
+            f"Size: {terms['size']}"
+        )
     if usage_type == IP_ADDRESS:
         return f"IPAddress: {terms.get('address', name)}"
+    if usage_type == LOAD_BALANCER_POLICY:
+        return f"Load Balancing Policy: {usage_id} usage time"
+    if usage_type == PORT_FORWARDING_RULE:
+        return f"Port Forwarding Rule: {usage_id} usage time"
     if usage_type == NETWORK_OFFERING:
         return f"Network offering {terms.get('offering_id')} usage for VM {name}"
+    if usage_type == SECURITY_GROUP:
+        return f"Security Group: {usage_id} for Vm : {terms['vm_id']} usage time"
+    if usage_type == VPN_USERS:
+        return f"VPN User: {name}, Id: {usage_id} usage time"
     return f"{name or usage_id} usage"

@@ -200,12 +200,12 @@ def _sizes(results: list[dict[str, Any]], action: str) -> list[tuple[int, int]]:
     ]
 
 
-async def _kvm_results(cloud: Cloud) -> list[dict[str, Any]]:
-    """Every result the KVM adapter published, read back from the cloud's stream."""
+async def _kvm_results(cloud: Cloud, kind: str = "kvm") -> list[dict[str, Any]]:
+    """Every result the KVM (or `kind`) adapter published, read back from the cloud's stream."""
     assert NATS_URL
     client = await nats.connect(NATS_URL)
     try:
-        subject = f"{cloud.env['STRATUS_BUS_PREFIX']}.results.kvm"
+        subject = f"{cloud.env['STRATUS_BUS_PREFIX']}.results.{kind}"
         subscription = await client.jetstream().subscribe(
             subject, stream=cloud.env["STRATUS_NATS_STREAM"], ordered_consumer=True
         )

@@ -95,6 +95,20 @@ def _monitoring(admin, knobs: Path, router: dict) -> None:
 
 def _kvm_router(admin, layout, workdir: Path, tenant) -> None:
     zone = layout.zones[0]
+    router = start_kvm_router(admin, layout, tenant)
+    assert (router["version"], router["requiresupgrade"]) == ("UNKNOWN", True)
+    assert router["podid"] == layout.pods[zone][-1]
+    stopped = admin.stopRouter(id=router["id"], forced="true", fetch_result=True)["router"]
+    assert stopped["state"] == "Stopped"
+    assert admin.startRouter(id=router["id"], fetch_result=True)["router"]["state"] == "Running"
+    assert admin.rebootRouter(id=router["id"], fetch_result=True)["router"]["state"] == "Running"
+    admin.destroyRouter(id=router["id"], fetch_result=True)
+    assert routers(admin, id=router["id"]) == []
+
+
+def start_kvm_router(admin, layout, tenant) -> dict:
+    """A KVM pod in the first zone, the KVM system template, and a running KVM router there."""
+    zone = layout.zones[0]
     add_pod(admin, layout, zone, "kvm-pod", "KVM", "test:///default", ("admin", "kvm"))
     register_template(
         admin,
@@ -104,14 +118,7 @@ def _kvm_router(admin, layout, workdir: Path, tenant) -> None:
     )
     router = ensure_router(admin, zone, tenant, hypervisor="KVM")
     assert (router["state"], router["hypervisor"]) == ("Running", "KVM")
-    assert (router["version"], router["requiresupgrade"]) == ("UNKNOWN", True)
-    assert router["podid"] == layout.pods[zone][-1]
-    stopped = admin.stopRouter(id=router["id"], forced="true", fetch_result=True)["router"]
-    assert stopped["state"] == "Stopped"
-    assert admin.startRouter(id=router["id"], fetch_result=True)["router"]["state"] == "Running"
-    assert admin.rebootRouter(id=router["id"], fetch_result=True)["router"]["state"] == "Running"
-    admin.destroyRouter(id=router["id"], fetch_result=True)
-    assert routers(admin, id=router["id"]) == []
+    return router
 
 
 def test_a_deploy_into_a_network_whose_router_upgrades_is_refused_then_accepted(

@@ -7,11 +7,21 @@ what each VM action leaves behind, and that actions are idempotent by desired st
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from adapters import AuthenticationError, Hypervisor, NotFoundOnHost, Unreachable, VmSpec
+from adapters import (
+    AuthenticationError,
+    DiskSpec,
+    Hypervisor,
+    HypervisorError,
+    NotFoundOnHost,
+    SnapshotSpec,
+    Unreachable,
+    VmSpec,
+)
 from tests.integration.hypervisor_peers import PEERS, Peer
 
 
@@ -191,3 +201,212 @@ def test_destroying_one_vm_leaves_the_others_alone(driver_under_test: Hypervisor
     assert driver_under_test.vm_status("vm-b").state == "Running"
     with pytest.raises(NotFoundOnHost):
         driver_under_test.vm_status("vm-a")
+
+
+# Data disks ---------------------------------------------------------------------------------
+
+
+def disk(disk_id: str = "disk-a", device_id: int = 1, size_gb: int = 2) -> DiskSpec:
+    return DiskSpec(disk_id=disk_id, device_id=device_id, size_gb=size_gb)
+
+
+def test_attaching_a_disk_plugs_it_into_its_slot_and_attaching_again_acts_once(
+    driver_under_test: Hypervisor,
+) -> None:
+    driver_under_test.start_vm(spec())
+
+    attached = driver_under_test.attach_volume("vm-1", disk())
+    again = driver_under_test.attach_volume("vm-1", disk())
+
+    assert (attached.disk_id, attached.device_id, attached.size_gb) == ("disk-a", 1, 2)
+    assert again == attached
+    assert driver_under_test.vm_disks("vm-1") == (attached,)
+
+
+def test_a_disk_attached_to_a_stopped_vm_is_there_when_it_starts(
+    driver_under_test: Hypervisor,
+) -> None:
+    driver_under_test.start_vm(spec())
+    driver_under_test.stop_vm("vm-1")
+
+    driver_under_test.attach_volume("vm-1", disk())
+    started = driver_under_test.start_vm(spec())
+
+    assert started.state == "Running"
+    assert [d.disk_id for d in driver_under_test.vm_disks("vm-1")] == ["disk-a"]
+
+
+def test_a_vm_started_with_data_disks_has_them_in_their_slots(
+    driver_under_test: Hypervisor,
+) -> None:
+    wanted = (disk("disk-a", 1, 2), disk("disk-b", 2, 3))
+
+    driver_under_test.start_vm(replace(spec(), data_disks=wanted))
+
+    found = driver_under_test.vm_disks("vm-1")
+    assert [(d.disk_id, d.device_id, d.size_gb) for d in found] == [
+        ("disk-a", 1, 2),
+        ("disk-b", 2, 3),
+    ]
+
+
+def test_detaching_unplugs_the_disk_and_detaching_again_succeeds(
+    driver_under_test: Hypervisor,
+) -> None:
+    driver_under_test.start_vm(spec())
+    driver_under_test.attach_volume("vm-1", disk("disk-a", 1))
+    driver_under_test.attach_volume("vm-1", disk("disk-b", 2))
+
+    driver_under_test.detach_volume("vm-1", "disk-a")
+    driver_under_test.detach_volume("vm-1", "disk-a")
+
+    assert [d.disk_id for d in driver_under_test.vm_disks("vm-1")] == ["disk-b"]
+
+
+def test_a_detached_disk_attached_again_keeps_its_size(driver_under_test: Hypervisor) -> None:
+    driver_under_test.start_vm(spec())
+    driver_under_test.attach_volume("vm-1", disk(size_gb=2))
+    driver_under_test.detach_volume("vm-1", "disk-a")
+
+    again = driver_under_test.attach_volume("vm-1", disk(device_id=2, size_gb=2))
+
+    assert (again.device_id, again.size_gb) == (2, 2)
+
+
+def test_resizing_grows_an_attached_disk_and_resizing_again_acts_once(
+    peer: Peer, driver_under_test: Hypervisor
+) -> None:
+    skip_unless(peer, "resize_disk", True)
+    driver_under_test.start_vm(spec())
+    driver_under_test.attach_volume("vm-1", disk(size_gb=2))
+
+    grown = driver_under_test.resize_volume("vm-1", "disk-a", 4)
+    again = driver_under_test.resize_volume("vm-1", "disk-a", 4)
+
+    assert (grown.size_gb, again.size_gb) == (4, 4)
+    assert driver_under_test.vm_disks("vm-1")[0].size_gb == 4
+
+
+def test_resizing_refuses_to_shrink_a_disk_unless_told_it_may(
+    driver_under_test: Hypervisor,
+) -> None:
+    driver_under_test.start_vm(spec())
+    driver_under_test.attach_volume("vm-1", disk(size_gb=4))
+
+    with pytest.raises(HypervisorError):
+        driver_under_test.resize_volume("vm-1", "disk-a", 2)
+
+    assert driver_under_test.vm_disks("vm-1")[0].size_gb == 4
+
+
+def test_a_taken_slot_is_refused(driver_under_test: Hypervisor) -> None:
+    driver_under_test.start_vm(spec())
+    driver_under_test.attach_volume("vm-1", disk("disk-a", 1))
+
+    with pytest.raises(HypervisorError):
+        driver_under_test.attach_volume("vm-1", disk("disk-b", 1))
+
+    assert [d.disk_id for d in driver_under_test.vm_disks("vm-1")] == ["disk-a"]
+
+
+def test_disk_actions_on_a_missing_vm_raise_not_found(driver_under_test: Hypervisor) -> None:
+    with pytest.raises(NotFoundOnHost):
+        driver_under_test.attach_volume("no-such-vm", disk())
+    with pytest.raises(NotFoundOnHost):
+        driver_under_test.detach_volume("no-such-vm", "disk-a")
+
+
+# Snapshots ---------------------------------------------------------------------------------
+
+
+def snap(name: str = "s1", *, memory: bool = False) -> SnapshotSpec:
+    return SnapshotSpec(name=name, description="taken by the contract", memory=memory)
+
+
+def test_a_snapshot_is_taken_once_by_name(driver_under_test: Hypervisor) -> None:
+    driver_under_test.start_vm(spec())
+
+    first = driver_under_test.create_snapshot("vm-1", snap())
+    again = driver_under_test.create_snapshot("vm-1", snap())
+
+    assert first.name == again.name == "s1"
+    assert driver_under_test.list_snapshots("vm-1") == ("s1",)
+
+
+def test_only_a_running_vm_has_its_memory_kept(driver_under_test: Hypervisor) -> None:
+    driver_under_test.start_vm(spec())
+    running = driver_under_test.create_snapshot("vm-1", snap("while-running", memory=True))
+    driver_under_test.stop_vm("vm-1")
+
+    stopped = driver_under_test.create_snapshot("vm-1", snap("while-stopped", memory=True))
+
+    assert (running.memory, stopped.memory) == (True, False)
+    assert driver_under_test.list_snapshots("vm-1") == ("while-running", "while-stopped")
+
+
+def test_reverting_a_stopped_vm_restores_its_shape_and_leaves_it_stopped(
+    peer: Peer, driver_under_test: Hypervisor
+) -> None:
+    skip_unless(peer, "revert_restores_shape", True)
+    driver_under_test.start_vm(spec(cpu_number=1, memory_mb=256))
+    driver_under_test.stop_vm("vm-1")
+    driver_under_test.create_snapshot("vm-1", snap())
+    driver_under_test.scale_vm("vm-1", cpu_number=2, memory_mb=512)
+
+    reverted = driver_under_test.revert_snapshot("vm-1", "s1")
+
+    assert (reverted.state, reverted.cpu_number, reverted.memory_mb) == ("Stopped", 1, 256)
+    assert driver_under_test.vm_status("vm-1").state == "Stopped"
+
+
+def test_reverting_a_running_vm_to_a_memory_snapshot_leaves_it_running(
+    driver_under_test: Hypervisor,
+) -> None:
+    driver_under_test.start_vm(spec())
+    driver_under_test.create_snapshot("vm-1", snap(memory=True))
+
+    reverted = driver_under_test.revert_snapshot("vm-1", "s1")
+    again = driver_under_test.revert_snapshot("vm-1", "s1")
+
+    assert reverted.state == again.state == "Running"
+    assert driver_under_test.vm_status("vm-1").state == "Running"
+
+
+def test_deleting_a_snapshot_keeps_the_vm_and_deleting_again_succeeds(
+    driver_under_test: Hypervisor,
+) -> None:
+    driver_under_test.start_vm(spec())
+    driver_under_test.create_snapshot("vm-1", snap("s1"))
+    driver_under_test.create_snapshot("vm-1", snap("s2"))
+
+    driver_under_test.delete_snapshot("vm-1", "s1")
+    driver_under_test.delete_snapshot("vm-1", "s1")
+
+    assert driver_under_test.list_snapshots("vm-1") == ("s2",)
+    assert driver_under_test.vm_status("vm-1").state == "Running"
+
+
+def test_reverting_to_a_missing_snapshot_raises_not_found(driver_under_test: Hypervisor) -> None:
+    driver_under_test.start_vm(spec())
+
+    with pytest.raises(NotFoundOnHost):
+        driver_under_test.revert_snapshot("vm-1", "no-such-snapshot")
+
+
+def test_snapshots_of_a_missing_vm(driver_under_test: Hypervisor) -> None:
+    driver_under_test.delete_snapshot("no-such-vm", "s1")  # nothing to remove: done
+
+    with pytest.raises(NotFoundOnHost):
+        driver_under_test.create_snapshot("no-such-vm", snap())
+    with pytest.raises(NotFoundOnHost):
+        driver_under_test.list_snapshots("no-such-vm")
+
+
+def test_destroying_a_vm_removes_its_snapshots(driver_under_test: Hypervisor) -> None:
+    driver_under_test.start_vm(spec())
+    driver_under_test.create_snapshot("vm-1", snap())
+
+    driver_under_test.destroy_vm("vm-1")
+    driver_under_test.start_vm(spec())
+
+    assert driver_under_test.list_snapshots("vm-1") == ()

@@ -13,9 +13,10 @@ import pytest
 from commands import hosts, vms
 from commands.jobs import SubmitJob, submit_job
 from commands.placement import Candidate
+from domain.compute import resolve_compute
 from domain.host import Host
 from domain.job import Job, JobStatus
-from domain.vm import VmState, resolve_compute
+from domain.vm import VmState
 from stratus.runtime import open_runtime
 from stratus.settings import Settings
 from stratus.sweeper import StuckJobSweeper, make_sweeper

@@ -21,14 +21,21 @@ from stratus.usage.billing import BillingRun, store_alert
 from tests.integration.test_usage_replay import write_scenario
 from tests.support.app import App, running_app
 from tests.support.usage_scenario import (
+    ACCESS_EXPECTED,
     ACCOUNT,
+    CAROL,
     DOMAIN,
+    GROUP,
     NS,
+    RULE_EXPECTED,
     ZONE,
+    access_events,
     berlin,
     expected_hours,
     observed_hours,
+    rule_events,
     scenario,
+    settings_events,
     timed,
 )
 
@@ -243,3 +250,45 @@ def test_the_running_loop_closes_periods_on_its_own(settings: Settings) -> None:
         finally:
             run.stop()
     assert observed_hours(items) == expected_hours()
+
+
+def test_load_balancer_and_port_forwarding_rules_are_billed_from_creation_to_removal(
+    settings: Settings,
+) -> None:
+    with running_app(settings) as app:
+        write_scenario(app, settings_events() + rule_events())
+        billing(app, Clock(berlin("2026-01-13 00:30"))).run_once()
+        items = listed(app, **JANUARY)
+        only_lb = listed(app, type="11", **JANUARY)
+        code, report = verified(settings)
+    found = {(i["startdate"][:10], i["usagetype"], i["usageid"]): i["rawusage"] for i in items}
+    assert found == RULE_EXPECTED
+    assert {i["usagetype"] for i in only_lb} == {11}
+    descriptions = {i["usagetype"]: i["description"] for i in items}
+    assert descriptions[11].startswith("Load Balancing Policy: ")
+    assert descriptions[12].startswith("Port Forwarding Rule: ")
+    assert all(i["usage"] == f"{i['rawusage']} Hrs" for i in items)
+    assert code == 0, report
+
+
+def test_security_group_memberships_and_vpn_users_are_billed_by_the_hour(
+    settings: Settings,
+) -> None:
+    with running_app(settings) as app:
+        write_scenario(app, settings_events() + access_events())
+        billing(app, Clock(berlin("2026-01-13 00:30"))).run_once()
+        items = listed(app, **JANUARY)
+        code, report = verified(settings)
+    found = {}
+    for item in items:
+        who = item.get("virtualmachineid") or item["name"]
+        found[(item["startdate"][:10], item["usagetype"], who)] = item["rawusage"]
+    assert found == ACCESS_EXPECTED
+    groups = [i for i in items if i["usagetype"] == 10]
+    assert {i["usageid"] for i in groups} == {str(GROUP)}
+    assert groups[0]["description"].startswith(f"Security Group: {GROUP} for Vm : ")
+    carol = next(i for i in items if i["usagetype"] == 14 and i["name"] == "carol")
+    assert carol["usageid"] == str(CAROL) and carol["zoneid"] is None
+    assert carol["description"] == f"VPN User: carol, Id: {CAROL} usage time"
+    assert not any("pw" in orjson.dumps(i).decode() for i in items)
+    assert code == 0, report

@@ -20,10 +20,11 @@ from commands.outbox import routes
 from commands.placement import Candidate
 from commands.results import result_handlers
 from domain.capacity import capacity_id
+from domain.compute import OfferingShape, resolve_compute
 from domain.errors import InvalidState
 from domain.infrastructure import Cluster, Pod, Zone
 from domain.job import Job, JobStatus
-from domain.vm import OfferingShape, VirtualMachine, VmState, resolve_compute
+from domain.vm import VirtualMachine, VmState
 from stratus.messages import WorkResult, decode_request, open_credentials
 from stratus.runtime import Runtime, open_runtime
 from stratus.settings import Settings

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 GIB = 1024**3
 
@@ -28,6 +29,7 @@ class PeerVm:
     memory_bytes: int
     state: str = "Stopped"  # "Running", "Stopped", "Paused", "Suspended"
     boots: int = 0  # how many times the guest was started or restarted
+    snapshots: list[dict[str, Any]] = field(default_factory=list)  # Hyper-V checkpoints
 
 
 @dataclass
@@ -37,6 +39,8 @@ class PeerHost:
     shape: HostShape
     vms: dict[str, PeerVm] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
+    # Guest firewalls by VM name, as each peer's hypervisor keeps them (security group rules).
+    security_rules: dict[str, Any] = field(default_factory=dict)
 
     def named(self, name: str) -> list[PeerVm]:
         with self.lock:

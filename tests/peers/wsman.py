@@ -22,6 +22,9 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from tests.peers.model import HostShape, PeerHost, PeerVm
+from tests.peers.wsman_disks import VHD_DIRECTORY, VhdCmdlets
+from tests.peers.wsman_metering import MeteringCmdlets
+from tests.peers.wsman_snapshots import CheckpointCmdlets
 
 NS = {
     "s": "http://www.w3.org/2003/05/soap-envelope",
@@ -99,15 +102,21 @@ def _stage(tokens: list[tuple[str, str]]) -> tuple[str, dict[str, Any], list[str
     rest = iter(tokens[1:])
     for kind, text in rest:
         if kind == "word" and text.startswith("-") and not text[1:].isdigit():
-            name = text[1:]
-            named[name] = True if name in _SWITCHES else next(rest, ("word", ""))[1]
+            name, colon, value = text[1:].partition(":")  # -Confirm:$false gives its value
+            if colon:
+                named[name] = value
+            else:
+                named[name] = True if name in _SWITCHES else next(rest, ("word", ""))[1]
         else:
             positional.append(text)
     return tokens[0][1], named, positional
 
 
-class Interpreter:
-    """Runs scripts against the host: each line is a pipeline of objects (dicts)."""
+class Interpreter(VhdCmdlets, MeteringCmdlets, CheckpointCmdlets):
+    """Runs scripts against the host: each line is a pipeline of objects (dicts); the disk
+    cmdlets are in `VhdCmdlets`."""
+
+    _ps_error = PsError
 
     def __init__(self, host: PeerHost) -> None:
         self.host = host
@@ -137,7 +146,13 @@ class Interpreter:
 
     def _get_vmhost(self, _input: Any, named: dict[str, Any], _pos: list[str]) -> list[Any]:
         shape = self.host.shape
-        return [{"ComputerName": shape.name, "MemoryCapacity": shape.memory_bytes}]
+        return [
+            {
+                "ComputerName": shape.name,
+                "MemoryCapacity": shape.memory_bytes,
+                "VirtualHardDiskPath": VHD_DIRECTORY,
+            }
+        ]
 
     def _get_ciminstance(self, _input: Any, named: dict[str, Any], _pos: list[str]) -> list[Any]:
         shape = self.host.shape
@@ -216,6 +231,42 @@ class Interpreter:
         doomed = {id(vm) for vm in _vms(items, "Stopped")}
         for key in [key for key, vm in self.host.vms.items() if id(vm) in doomed]:
             del self.host.vms[key]
+        return []
+
+    # Extended port ACLs (security group rules), kept per VM name -------------------------------
+
+    def _acls(self, named: dict[str, Any]) -> list[dict[str, Any]]:
+        name = str(named.get("VMName", ""))
+        if not self.host.named(name):
+            raise PsError(f"Hyper-V was unable to find a virtual machine with name '{name}'.")
+        acls: list[dict[str, Any]] = self.host.security_rules.setdefault(name, [])
+        return acls
+
+    def _get_vmnetworkadapterextendedacl(
+        self, _input: Any, named: dict[str, Any], _pos: list[str]
+    ) -> list[Any]:
+        return [dict(acl, __acls=self._acls(named)) for acl in self._acls(named)]
+
+    def _remove_vmnetworkadapterextendedacl(
+        self, items: Any, _named: dict[str, Any], _pos: list[str]
+    ) -> list[Any]:
+        for item in items or ():
+            acls = item["__acls"]
+            key = (item["Weight"], item["Direction"])
+            acls[:] = [acl for acl in acls if (acl["Weight"], acl["Direction"]) != key]
+        return []
+
+    def _add_vmnetworkadapterextendedacl(
+        self, _input: Any, named: dict[str, Any], _pos: list[str]
+    ) -> list[Any]:
+        acls = self._acls(named)
+        fields = ("Action", "Direction", "RemoteIPAddress", "Protocol", "LocalPort", "RemotePort")
+        acl: dict[str, Any] = {key: named[key] for key in fields if key in named}
+        acl["Weight"] = int(named["Weight"])
+        key = (acl["Weight"], acl.get("Direction"))
+        if any((old["Weight"], old.get("Direction")) == key for old in acls):
+            raise PsError(f"An ACL with weight {acl['Weight']} exists already in that direction.")
+        acls.append(acl)
         return []
 
     def _set_vmprocessor(self, items: Any, named: dict[str, Any], _pos: list[str]) -> list[Any]:

@@ -16,6 +16,9 @@ from typing import Any
 from xmlrpc.server import SimpleXMLRPCRequestHandler, SimpleXMLRPCServer
 
 from tests.peers.model import GIB, HostShape, PeerHost, PeerVm
+from tests.peers.xapi_metrics import XapiMetrics
+from tests.peers.xapi_snapshots import XapiSnapshots
+from tests.peers.xapi_storage import XapiStorage
 
 HOST = "OpaqueRef:host-0"
 _XAPI_STATE = {"Stopped": "Halted", "Running": "Running", "Paused": "Paused"}
@@ -36,8 +39,8 @@ class _Handler(SimpleXMLRPCRequestHandler):
         pass  # keep test output clean
 
 
-class XapiPeer:
-    """The host's XAPI, answering XenAPI.Session requests."""
+class XapiPeer(XapiStorage, XapiMetrics, XapiSnapshots):
+    """The host's XAPI, answering XenAPI.Session requests (disks: `XapiStorage`)."""
 
     def __init__(self, shape: HostShape, username: str, password: str) -> None:
         self.host = PeerHost(shape)
@@ -47,6 +50,8 @@ class XapiPeer:
         self._refs = itertools.count(1)
         self.calls: list[str] = []
         self._static = _static_records(shape)
+        self._init_storage(XapiFailure, self._static["SR"])
+        self._init_snapshots(XapiFailure)
 
     # -- dispatch -----------------------------------------------------------------------------
 
@@ -97,7 +102,10 @@ class XapiPeer:
 
     def _records(self, cls: str) -> dict[str, dict[str, Any]] | None:
         if cls == "VM":
-            return {**self._static["VM"], **{ref: self._vm_record(ref) for ref in self.host.vms}}
+            live = {ref: self._vm_record(ref) for ref in self.host.vms}
+            return {**self._static["VM"], **live, **self.snapshot_records()}
+        if cls in ("VDI", "VBD"):
+            return self._storage_records(cls)
         return self._static.get(cls)
 
     @staticmethod
@@ -126,6 +134,9 @@ class XapiPeer:
             "memory_dynamic_max": memory,
             "memory_dynamic_min": memory,
             "other_config": limits["other_config"],
+            "VBDs": self.vbds_of(ref),
+            "is_a_snapshot": False,
+            "snapshots": self.snapshots_of(ref),
         }
 
     def _vm(self, ref: str, *expected: str) -> PeerVm:
@@ -136,6 +147,17 @@ class XapiPeer:
             wanted = _XAPI_STATE[expected[0]].lower()
             raise XapiFailure("VM_BAD_POWER_STATE", ref, wanted, _XAPI_STATE[vm.state].lower())
         return vm
+
+    def _host_call_plugin(self, host: str, plugin: str, function: str, args: dict) -> str:
+        """Only the plugin call CloudStack makes for security groups: vmops network_rules."""
+        if host != HOST:
+            raise XapiFailure("HANDLE_INVALID", "host", host)
+        if (plugin, function) != ("vmops", "network_rules"):
+            raise XapiFailure("XENAPI_MISSING_PLUGIN", plugin)
+        if not self.host.named(str(args.get("vmName", ""))):
+            return "false"
+        self.host.security_rules[str(args["vmName"])] = dict(args)
+        return "true"
 
     def _VM_create(self, record: dict[str, Any]) -> str:
         if int(record["VCPUs_at_startup"]) > int(record["VCPUs_max"]):
@@ -153,6 +175,8 @@ class XapiPeer:
         return ref
 
     def _VM_get_power_state(self, ref: str) -> str:
+        if ref in self._snapshots:
+            return str(self._snapshots[ref]["power_state"])
         return _XAPI_STATE[self._vm(ref).state]
 
     def _VM_start_on(self, ref: str, host: str, start_paused: bool, force: bool) -> str:
@@ -160,6 +184,7 @@ class XapiPeer:
             raise XapiFailure("HANDLE_INVALID", "host", host)
         vm = self._vm(ref, "Stopped")
         vm.state, vm.boots = ("Paused" if start_paused else "Running"), vm.boots + 1
+        self.vm_started(ref)
         return ""
 
     def _VM_start(self, ref: str, start_paused: bool, force: bool) -> str:
@@ -175,10 +200,12 @@ class XapiPeer:
 
     def _VM_clean_shutdown(self, ref: str) -> str:
         self._vm(ref, "Running").state = "Stopped"
+        self.vm_halted(ref)
         return ""
 
     def _VM_hard_shutdown(self, ref: str) -> str:
         self._vm(ref, "Running", "Paused", "Suspended").state = "Stopped"
+        self.vm_halted(ref)
         return ""
 
     def _VM_clean_reboot(self, ref: str) -> str:
@@ -189,7 +216,10 @@ class XapiPeer:
         return self._VM_clean_reboot(ref)
 
     def _VM_destroy(self, ref: str) -> str:
+        if self.destroy_snapshot(ref):
+            return ""
         self._vm(ref, "Stopped")
+        self.vm_destroyed(ref)
         del self.host.vms[ref], self._vm_limits[ref]
         return ""
 

@@ -12,9 +12,13 @@ from typing import Any
 from uuid import UUID, uuid5
 from zoneinfo import ZoneInfo
 
+from domain.compute import Compute
 from domain.configuration import Configuration
+from domain.network_rule_checks import Rule, RuleKind
+from domain.network_rules import ApplyTarget, NetworkRules
 from domain.template import Template, TemplateSpec, os_type_id
-from domain.vm import Compute, VirtualMachine
+from domain.values import Secret
+from domain.vm import HostAccess, VirtualMachine
 from domain.volume import Volume, root_volume_id
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -242,3 +246,104 @@ def observed_hours(items: list[dict[str, Any]]) -> dict[tuple[Any, ...], str]:
         assert key not in found, f"two records for {key}"
         found[key] = item["rawusage"]
     return found
+
+
+# Network rules: load balancer (11) and port forwarding (12) ------------------------------------
+
+PF_RULE, LB_RULE, FAILED_RULE = uuid5(NS, "pf-ssh"), uuid5(NS, "lb-www"), uuid5(NS, "pf-failed")
+
+
+def _rule(rule_id: UUID, kind: str, port: int, **values: Any) -> Rule:
+    base = Rule(rule_id, kind, uuid5(NS, "ip"), "203.0.113.5", ACCOUNT, DOMAIN, ZONE, "tcp")
+    return replace(base, start_port=port, end_port=port, private_start=port, **values)
+
+
+def rule_events() -> list[Any]:
+    """An ssh forwarding rule from the evening of the 10th to the morning of the 12th, a load
+    balancer from the morning of the 11th that outlives the scenario, and a forwarding rule
+    on the 12th whose apply failed half an hour after it was created."""
+    access = HostAccess(uuid5(NS, "host"), "simulator://h1", "root", Secret("pw"), "Simulator")
+    target = ApplyTarget(uuid5(NS, "router"), "r-7-VM", access)
+    rules = NetworkRules(uuid5(NS, "network"), ZONE, ACCOUNT, DOMAIN)
+    ssh = rules.add(_rule(PF_RULE, RuleKind.PORT_FORWARDING, 22, private_end=22))
+    rules.request_apply("a", None, target, ((ssh,), ()), {})
+    rules.applied("a")
+    www = rules.add(_rule(LB_RULE, RuleKind.LOAD_BALANCING, 80, name="www", algorithm="source"))
+    rules.request_apply("b", None, target, ((www,), ()), {})
+    rules.applied("b")
+    rules.request_apply(
+        "c", None, target, ((), tuple(rules.revoke(PF_RULE, RuleKind.PORT_FORWARDING))), {}
+    )
+    rules.applied("c")
+    failed = rules.add(_rule(FAILED_RULE, RuleKind.PORT_FORWARDING, 443, private_end=443))
+    rules.request_apply("d", None, target, ((failed,), ()), {})
+    rules.apply_failed("d", "the router is down")
+    return timed(
+        rules.collect_events(),
+        "2026-01-10 21:00",  # opened
+        *("2026-01-10 21:30", "2026-01-10 21:30", "2026-01-10 21:31", "2026-01-10 21:31"),
+        *("2026-01-11 06:00", "2026-01-11 06:00", "2026-01-11 06:01", "2026-01-11 06:01"),
+        *("2026-01-12 09:00", "2026-01-12 09:00", "2026-01-12 09:45", "2026-01-12 09:45"),
+        *("2026-01-12 12:00", "2026-01-12 12:00", "2026-01-12 12:30", "2026-01-12 12:30"),
+    )
+
+
+# (day, usage type, rule): hours, worked out by hand from `rule_events` (Berlin days).
+RULE_EXPECTED = {
+    ("2026-01-10", 12, str(PF_RULE)): "2.5",
+    ("2026-01-11", 12, str(PF_RULE)): "24",
+    ("2026-01-12", 12, str(PF_RULE)): "9.75",
+    ("2026-01-11", 11, str(LB_RULE)): "18",
+    ("2026-01-12", 11, str(LB_RULE)): "24",
+    ("2026-01-12", 12, str(FAILED_RULE)): ".5",
+}
+
+
+# Security groups (10) and VPN users (14) -------------------------------------------------------
+
+GROUP, WEB_VM, DB_VM = uuid5(NS, "group-web"), uuid5(NS, "vm-web"), uuid5(NS, "vm-db")
+CAROL, DAVE = uuid5(NS, "vpn-carol"), uuid5(NS, "vpn-dave")
+
+
+def access_events() -> list[Any]:
+    """A group that the web VM is in from the evening of the 10th until it is expunged on the
+    morning of the 12th, and the db VM from the morning of the 11th on; VPN user carol for two
+    and a half hours around midnight of the 10th, and again from the evening of the 12th; dave
+    from noon of the 11th on."""
+    from domain.security_group import SecurityGroup
+    from domain.vpn import VpnUser
+
+    group = SecurityGroup(GROUP, "web", "", ACCOUNT, DOMAIN)
+    group.join(WEB_VM, "web", ZONE)
+    group.join(DB_VM, "db", ZONE)
+    group.leave(WEB_VM)
+    carol = VpnUser(CAROL, "carol", Secret("carol-pw"), ACCOUNT, DOMAIN)
+    carol.revoke()
+    carol.drop()
+    carol.add_again(Secret("carol-pw2"))
+    dave = VpnUser(DAVE, "dave", Secret("dave-pw"), ACCOUNT, DOMAIN)
+    events = timed(
+        group.collect_events(),
+        *("2026-01-10 20:00", "2026-01-10 21:00", "2026-01-11 10:00", "2026-01-12 06:30"),
+    )
+    events += timed(
+        carol.collect_events(),
+        *("2026-01-10 23:15", "2026-01-11 01:45", "2026-01-11 01:45", "2026-01-12 18:00"),
+    )
+    events += timed(dave.collect_events(), "2026-01-11 12:00")
+    return sorted(events, key=lambda e: e.timestamp)
+
+
+# (day, usage type, VM of the membership or VPN user name): hours, by hand (Berlin days).
+ACCESS_EXPECTED = {
+    ("2026-01-10", 10, str(WEB_VM)): "3",
+    ("2026-01-11", 10, str(WEB_VM)): "24",
+    ("2026-01-12", 10, str(WEB_VM)): "6.5",
+    ("2026-01-11", 10, str(DB_VM)): "14",
+    ("2026-01-12", 10, str(DB_VM)): "24",
+    ("2026-01-10", 14, "carol"): ".75",
+    ("2026-01-11", 14, "carol"): "1.75",
+    ("2026-01-12", 14, "carol"): "6",
+    ("2026-01-11", 14, "dave"): "12",
+    ("2026-01-12", 14, "dave"): "24",
+}

@@ -7,6 +7,7 @@ from uuid import uuid4
 
 import pytest
 
+from domain.compute import Compute
 from domain.errors import InvalidParameter, InvalidState
 from domain.router import (
     RouterUpgrade,
@@ -19,7 +20,7 @@ from domain.router import (
 )
 from domain.system_vm import Placement, Role, State, SystemVm
 from domain.values import Secret
-from domain.vm import Compute, HostAccess
+from domain.vm import HostAccess
 
 TEMPLATE = uuid4()
 

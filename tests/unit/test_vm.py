@@ -7,17 +7,10 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from domain.compute import NEED_CUSTOM_VALUES, Compute, OfferingShape, resolve_compute
 from domain.errors import InvalidParameter, InvalidState
 from domain.values import Secret
-from domain.vm import (
-    NEED_CUSTOM_VALUES,
-    Compute,
-    HostAccess,
-    OfferingShape,
-    VirtualMachine,
-    VmState,
-    resolve_compute,
-)
+from domain.vm import HostAccess, VirtualMachine, VmState
 
 TEMPLATE = uuid4()
 FIXED = OfferingShape(uuid4(), 1, 500, 512)

@@ -1,0 +1,42 @@
+"""The rule set a KVM router holds, kept in its libvirt domain metadata under Stratus's own
+namespace, where the router's agent reads it: ``<rules generation="N">[…JSON…]</rules>``."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from typing import Any
+
+import libvirt
+
+RULES_URI = "http://stratus.example/xmlns/rules/1"
+_LIVE = libvirt.VIR_DOMAIN_AFFECT_LIVE
+
+
+def held_rules(domain: Any) -> tuple[int, list[dict[str, Any]]]:
+    """The generation and rules the router holds ((0, []) when it was given none)."""
+    try:
+        text = domain.metadata(libvirt.VIR_DOMAIN_METADATA_ELEMENT, RULES_URI, _LIVE)
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN_METADATA:
+            return 0, []
+        raise
+    element = ET.fromstring(text)
+    return int(element.get("generation", "0")), json.loads(element.text or "[]")
+
+
+def hold_rules(domain: Any, generation: int, rules: tuple[dict[str, Any], ...]) -> int:
+    """Record the set unless the router holds a newer one; returns the generation it holds."""
+    held, _ = held_rules(domain)
+    if held >= generation:
+        return held
+    element = ET.Element("rules", generation=str(generation))
+    element.text = json.dumps(list(rules), sort_keys=True)
+    domain.setMetadata(
+        libvirt.VIR_DOMAIN_METADATA_ELEMENT,
+        ET.tostring(element, encoding="unicode"),
+        "stratusrules",
+        RULES_URI,
+        _LIVE,
+    )
+    return generation

@@ -1,0 +1,29 @@
+"""What adapters do for a network's rules: hand the router its network's whole rule set.
+
+The request carries every rule of the network (port forwarding, firewall, load balancing,
+static NAT) and a generation; applying it again, or applying an older generation after a
+newer one, changes nothing. The result names the generation the router holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from adapters import Hypervisor
+
+
+def _apply(driver: Hypervisor, params: dict[str, Any]) -> dict[str, Any]:
+    from adapters.sessions import BadRequest, _count, _name
+
+    name, generation = _name(params), _count(params, "generation")
+    rules = params.get("rules")
+    if not isinstance(rules, list | tuple) or not all(isinstance(r, dict) for r in rules):
+        raise BadRequest("parameter 'rules' must be a list of rules")
+    held = driver.apply_network_rules(name, generation, tuple(rules))
+    return {"generation": held, "rules": len(rules)}
+
+
+RULE_ACTIONS: dict[str, Callable[[Hypervisor, dict[str, Any]], dict[str, Any]]] = {
+    "apply_network_rules": _apply,
+}

@@ -1,0 +1,69 @@
+"""What adapters do for snapshots: VM snapshots kept on the host, and volume snapshots.
+
+A VM snapshot is the driver's own snapshot of the VM, kept on the host beside it: created,
+reverted to and deleted by name. A volume snapshot is a point-in-time copy that outlives the
+VM: the host takes a disk-only snapshot of the VM that holds the volume, the copy is made from
+it, and the snapshot on the host is removed again, so nothing of it stays beside the VM (as
+CloudStack backs a volume snapshot up to secondary storage and drops it from primary storage).
+The copy itself is bookkeeping: Stratus models no secondary storage yet.
+
+Every action is idempotent by name and desired state: a snapshot that exists is not taken
+again, one that is gone is deleted without error, and a revert lands where it landed before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict
+from typing import Any
+
+from adapters import Hypervisor, SnapshotSpec
+
+# adapters.sessions merges these actions into its table when it loads, so this module takes
+# its request helpers from there only when an action runs (no import cycle either way round).
+
+
+def _name(params: dict[str, Any]) -> str:
+    from adapters.sessions import _name as name_of
+
+    return name_of(params)
+
+
+def _snapshot_name(params: dict[str, Any]) -> str:
+    from adapters.sessions import _param
+
+    return str(_param(params, "snapshot_name"))
+
+
+def _create(driver: Hypervisor, params: dict[str, Any]) -> dict[str, Any]:
+    spec = SnapshotSpec(
+        _snapshot_name(params),
+        str(params.get("description") or ""),
+        bool(params.get("memory", False)),
+    )
+    return asdict(driver.create_snapshot(_name(params), spec))
+
+
+def _revert(driver: Hypervisor, params: dict[str, Any]) -> dict[str, Any]:
+    return asdict(driver.revert_snapshot(_name(params), _snapshot_name(params)))
+
+
+def _delete(driver: Hypervisor, params: dict[str, Any]) -> dict[str, Any]:
+    driver.delete_snapshot(_name(params), _snapshot_name(params))
+    return {"name": _name(params), "snapshot_name": _snapshot_name(params), "deleted": True}
+
+
+def _volume_snapshot(driver: Hypervisor, params: dict[str, Any]) -> dict[str, Any]:
+    """A disk-only snapshot of the VM holding the volume, copied, then dropped from the host."""
+    name, snapshot_name = _name(params), _snapshot_name(params)
+    driver.create_snapshot(name, SnapshotSpec(snapshot_name, "volume snapshot", memory=False))
+    driver.delete_snapshot(name, snapshot_name)
+    return {"name": name, "snapshot_name": snapshot_name, "backed_up": True}
+
+
+SNAPSHOT_ACTIONS: dict[str, Callable[[Hypervisor, dict[str, Any]], dict[str, Any]]] = {
+    "create_vm_snapshot": _create,
+    "revert_vm_snapshot": _revert,
+    "delete_vm_snapshot": _delete,
+    "snapshot_volume": _volume_snapshot,
+}

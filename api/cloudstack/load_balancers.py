@@ -1,0 +1,248 @@
+"""Load balancer rules on public addresses: createLoadBalancerRule, deleteLoadBalancerRule,
+listLoadBalancerRules, assignToLoadBalancerRule, removeFromLoadBalancerRule and
+listLoadBalancerRuleInstances. Checked at once, applied by the network's router under a job
+(see api/cloudstack/network_rules.py)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+from uuid import UUID
+
+from api.cloudstack.common import OWNER_PARAMS
+from api.cloudstack.jobs import RENDERERS
+from api.cloudstack.network_rules import (
+    SELECT,
+    address_for,
+    delete_rule,
+    job_spec,
+    listed,
+    rule_base,
+    rule_for,
+    submitted,
+    write,
+)
+from api.dispatch import ApiCommand, Call, Listing, Submitted
+from api.params import Param, ParamType, not_found
+from commands import network_rules as cmd
+from domain.errors import InvalidParameter
+from domain.network_rule_checks import RuleKind, algorithm, port, protocol
+from projections.network_rules import members_of
+
+P = ParamType
+PKG = "org.apache.cloudstack.api.command.user.loadbalancer"
+LB = RuleKind.LOAD_BALANCING
+
+
+def render_balancer(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "name": row["name"],
+        "description": row["name"],
+        "publicipid": row["public_ip_id"],
+        "publicip": row["address"],
+        "publicport": str(row["start_port"]),
+        "privateport": str(row["private_start"]),
+        "algorithm": row["algorithm"],
+        "protocol": row["protocol"],
+        "networkid": row["network_id"],
+        "zoneid": row["zone_id"],
+        "account": row["account_name"],
+        "domainid": row["domain_id"],
+        "domain": row["domain_name"],
+        "state": row["state"],
+        "cidrlist": "",
+        "tags": [],
+    }
+
+
+def _one(call: Call, rule_id: str) -> dict[str, Any]:
+    with call.read() as cursor:
+        row = cursor.execute(SELECT + " WHERE r.id = %s", (rule_id,)).fetchone()
+    if row is None:
+        raise not_found("id", rule_id)
+    return render_balancer(dict(row))
+
+
+RENDERERS["loadbalancer"] = lambda call, i: ("loadbalancer", _one(call, i))
+
+
+def create_load_balancer_rule(call: Call, args: dict[str, Any]) -> Submitted:
+    if not args["publicipid"]:
+        raise InvalidParameter("Please specify publicipid of the load balancer rule")
+    row = address_for(call, args["publicipid"], LB, "publicipid")
+    if not (args["name"] or "").strip():
+        raise InvalidParameter("A load balancer rule needs a name")
+    public = port(args["publicport"], "publicport")
+    private = port(args["privateport"], "privateport")
+    rule = replace(
+        rule_base(row, LB, protocol(LB, args["protocol"])),
+        name=args["name"].strip(),
+        algorithm=algorithm(args["algorithm"]),
+        start_port=public,
+        end_port=public,
+        private_start=private,
+        private_end=private,
+    )
+    spec = job_spec(
+        call, call.command.java_class, "LB.CREATE", f"Creating load balancer rule {rule.name}"
+    )
+    return submitted(call, write(call, cmd.add_rule, cmd.AddRule(rule, spec)), creates=True)
+
+
+def _vm_ids(args: dict[str, Any]) -> tuple[UUID, ...]:
+    found = []
+    for text in args["virtualmachineids"] or ():
+        try:
+            found.append(UUID(str(text)))
+        except ValueError:
+            raise not_found("virtualmachineids", str(text)) from None
+    if not found:
+        raise InvalidParameter("Please specify the virtual machines (virtualmachineids)")
+    return tuple(dict.fromkeys(found))
+
+
+def _members(call: Call, args: dict[str, Any], assign: bool) -> Submitted:
+    row = rule_for(call, args["id"], LB)
+    event_type = "LB.ASSIGN.TO.RULE" if assign else "LB.REMOVE.FROM.RULE"
+    verb = "Assigning virtual machines to" if assign else "Removing virtual machines from"
+    spec = job_spec(call, call.command.java_class, event_type, f"{verb} {row['name']}")
+    command = cmd.ChangeMembers(
+        UUID(row["network_id"]), UUID(row["id"]), _vm_ids(args), assign, spec
+    )
+    return submitted(call, write(call, cmd.change_members, command), creates=False)
+
+
+def list_load_balancer_rules(call: Call, args: dict[str, Any]) -> Listing:
+    filters = (
+        ("id", "r.id"),
+        ("publicipid", "r.public_ip_id"),
+        ("zoneid", "r.zone_id"),
+        ("name", "r.name"),
+    )
+    rows, count = listed(call, args, LB, filters)
+    if args["virtualmachineid"]:
+        with call.read() as cursor:
+            members = members_of(cursor, [r["id"] for r in rows])
+        wanted = args["virtualmachineid"]
+        rows = [r for r in rows if any(m["vm_id"] == wanted for m in members[r["id"]])]
+        count = len(rows)
+    return Listing([render_balancer(r) for r in rows], count)
+
+
+def list_instances(call: Call, args: dict[str, Any]) -> Listing:
+    """The VMs behind the rule: applied ones (default), or those not yet or no longer."""
+    row = rule_for(call, args["id"], LB)
+    with call.read() as cursor:
+        members = members_of(cursor, [row["id"]])[row["id"]]
+        names = {
+            r["id"]: dict(r)
+            for r in cursor.execute(
+                "SELECT id, name, display_name, state, zone_id FROM virtual_machines "
+                "WHERE id IN (SELECT vm_id FROM load_balancer_members WHERE rule_id = %s)",
+                (row["id"],),
+            ).fetchall()
+        }
+    applied = args["applied"] is not False
+    items = []
+    for member in members:
+        if (member["state"] == "Active") != applied:
+            continue
+        vm = names.get(member["vm_id"], {})
+        items.append(
+            {
+                "id": member["vm_id"],
+                "name": vm.get("name", ""),
+                "displayname": vm.get("display_name", ""),
+                "state": vm.get("state", ""),
+                "zoneid": vm.get("zone_id", ""),
+                "ipaddress": member["vm_ip"],
+                "account": row["account_name"],
+                "domainid": row["domain_id"],
+                "domain": row["domain_name"],
+            }
+        )
+    return Listing(items, len(items))
+
+
+ID = Param("id", P.UUID, required=True)
+MEMBERS = (ID, Param("virtualmachineids", P.LIST, required=True, element=P.UUID))
+
+COMMANDS = (
+    ApiCommand(
+        "createLoadBalancerRule",
+        create_load_balancer_rule,
+        (
+            Param("algorithm", P.STRING, required=True),
+            Param("name", P.STRING, required=True),
+            Param("privateport", P.INTEGER, required=True),
+            Param("publicport", P.INTEGER, required=True),
+            Param("publicipid", P.UUID),
+            Param("description", P.STRING, max_length=4096),
+            Param("networkid", P.UUID),
+            Param("zoneid", P.UUID),
+            Param("cidrlist", P.LIST, element=P.STRING),
+            Param("openfirewall", P.BOOLEAN),
+            Param("protocol", P.STRING),
+            Param("account", P.STRING),
+            Param("domainid", P.UUID),
+        ),
+        shape="async",
+        is_async=True,
+        java_class=f"{PKG}.CreateLoadBalancerRuleCmd",
+        description="Creates a load balancer rule",
+    ),
+    ApiCommand(
+        "deleteLoadBalancerRule",
+        lambda call, args: delete_rule(call, args, LB, "LB.DELETE"),
+        (ID,),
+        shape="async",
+        is_async=True,
+        java_class=f"{PKG}.DeleteLoadBalancerRuleCmd",
+        description="Deletes a load balancer rule",
+    ),
+    ApiCommand(
+        "assignToLoadBalancerRule",
+        lambda call, args: _members(call, args, True),
+        MEMBERS,
+        shape="async",
+        is_async=True,
+        java_class=f"{PKG}.AssignToLoadBalancerRuleCmd",
+        description="Assigns virtual machine or a list of virtual machines to a load balancer rule",
+    ),
+    ApiCommand(
+        "removeFromLoadBalancerRule",
+        lambda call, args: _members(call, args, False),
+        MEMBERS,
+        shape="async",
+        is_async=True,
+        java_class=f"{PKG}.RemoveFromLoadBalancerRuleCmd",
+        description="Removes a virtual machine or a list of virtual machines from a load "
+        "balancer rule",
+    ),
+    ApiCommand(
+        "listLoadBalancerRules",
+        list_load_balancer_rules,
+        (
+            *OWNER_PARAMS,
+            Param("id", P.UUID),
+            Param("name", P.STRING),
+            Param("publicipid", P.UUID),
+            Param("virtualmachineid", P.UUID),
+            Param("zoneid", P.UUID),
+        ),
+        shape="list",
+        item_key="loadbalancerrule",
+        java_class=f"{PKG}.ListLoadBalancerRulesCmd",
+        description="Lists load balancer rules",
+    ),
+    ApiCommand(
+        "listLoadBalancerRuleInstances",
+        list_instances,
+        (ID, Param("applied", P.BOOLEAN)),
+        shape="list",
+        item_key="loadbalancerruleinstance",
+        java_class=f"{PKG}.ListLoadBalancerRuleInstancesCmd",
+        description="List all virtual machine instances that are assigned to a load balancer rule",
+    ),
+)

@@ -1,0 +1,449 @@
+"""Rules on public addresses: port forwarding (create/delete/listPortForwardingRules), firewall
+(create/delete/listFirewallRules) and static NAT (enableStaticNat, disableStaticNat); the
+helpers the load balancer commands (api/cloudstack/load_balancers.py) share.
+
+A change is checked at once (bad values, conflicts, someone else's address answer before any
+job exists, as CloudStack's create step does); it is then applied by the network's router
+under an async job, which the router's answer finishes.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import replace
+from typing import Any
+from uuid import UUID
+
+from api.access import check_reach, list_scope
+from api.cloudstack.common import OWNER_PARAMS, limit_sql, resolve_owner_filters
+from api.cloudstack.jobs import RENDERERS
+from api.cloudstack.networks import network_row
+from api.cloudstack.public_ips import _public_row
+from api.dispatch import ApiCommand, Call, Listing, Submitted
+from api.params import Param, ParamType, not_found
+from commands import network_rules as cmd
+from domain.errors import InvalidParameter, ResourceUnavailable
+from domain.network_rule_checks import (
+    Rule,
+    RuleKind,
+    cidr_list,
+    icmp_values,
+    port_range,
+    protocol,
+)
+from domain.network_rules import static_nat_rule_id
+from projections.jobs import get_job
+from projections.network_rules import rule_row
+
+P = ParamType
+FIREWALL_PKG = "org.apache.cloudstack.api.command.user.firewall"
+NAT_PKG = "org.apache.cloudstack.api.command.user.nat"
+SERVICES = {
+    RuleKind.PORT_FORWARDING: "PortForwarding",
+    RuleKind.FIREWALL: "Firewall",
+    RuleKind.LOAD_BALANCING: "Lb",
+    RuleKind.STATIC_NAT: "StaticNat",
+}
+STATIC_NAT_WAIT = 30.0  # seconds enableStaticNat waits for the router (it answers at once)
+
+SELECT = (
+    "SELECT r.*, a.name AS account_name, a.domain_path AS domain_path, "
+    "a.domain_name AS domain_name, v.name AS vm_name, v.display_name AS vm_display_name "
+    "FROM network_rules AS r JOIN accounts AS a ON a.id = r.account_id "
+    "LEFT JOIN virtual_machines AS v ON v.id = r.vm_id"
+)
+
+
+# Shared with the load balancer commands ---------------------------------------------------------
+
+
+def address_for(call: Call, public_id: str, kind: str, name: str) -> dict[str, Any]:
+    """An allocated address the caller may act on, whose network offers the rule's service."""
+    row = _public_row(call, public_id)
+    if row["state"] != "Allocated":
+        raise not_found(name, public_id)
+    check_reach(
+        call.caller,
+        account_id=row["account_id"],
+        domain_path=row["domain_path"] or "",
+        what="the ip address",
+    )
+    if not row["network_id"]:
+        raise InvalidParameter(
+            f"Ip address {row['address']} is not associated with any network; associate it "
+            "with a network first"
+        )
+    network = network_row(call, row["network_id"], "networkid")
+    if SERVICES[kind] not in network["services"]:
+        raise InvalidParameter(
+            f"The network {network['name']} does not offer the {SERVICES[kind]} service"
+        )
+    return row
+
+
+def rule_for(call: Call, rule_id: str, kind: str, name: str = "id") -> dict[str, Any]:
+    """A rule of that kind the caller may act on."""
+    with call.read() as cursor:
+        row = rule_row(cursor, rule_id, kind)
+    if row is None:
+        raise not_found(name, rule_id)
+    check_reach(
+        call.caller, account_id=row["account_id"], domain_path=row["domain_path"], what="the rule"
+    )
+    return row
+
+
+def job_spec(call: Call, java_class: str, event_type: str, description: str) -> cmd.JobSpec:
+    return cmd.JobSpec(
+        java_class,
+        UUID(call.caller.account_id),
+        UUID(call.caller.user_id),
+        "FirewallRule",
+        event_type,
+        description,
+    )
+
+
+def submitted(call: Call, applying: cmd.Applying, *, creates: bool) -> Submitted:
+    call.settle(applying.position)
+    call.runtime.runner.wake()
+    return Submitted(str(applying.job_id), str(applying.rule_id) if creates else None)
+
+
+def write(call: Call, handler: Any, command: Any) -> cmd.Applying:
+    with call.acting():
+        applying: cmd.Applying = handler(call.store, command)
+    return applying
+
+
+def rule_base(row: dict[str, Any], kind: str, proto: str) -> Rule:
+    """A rule on the address `row`; the command fills in owner and zone from the address."""
+    return Rule(
+        id=uuid.uuid4(),
+        kind=kind,
+        public_ip_id=UUID(row["id"]),
+        address=row["address"],
+        account_id=UUID(row["account_id"]),
+        domain_id=UUID(row["domain_id"]),
+        zone_id=UUID(row["zone_id"]),
+        protocol=proto,
+    )
+
+
+def delete_rule(call: Call, args: dict[str, Any], kind: str, event_type: str) -> Submitted:
+    row = rule_for(call, args["id"], kind)
+    spec = job_spec(call, call.command.java_class, event_type, f"Deleting rule {row['id']}")
+    command = cmd.RevokeRule(UUID(row["network_id"]), UUID(row["id"]), kind, spec)
+    return submitted(call, write(call, cmd.revoke_rule, command), creates=False)
+
+
+def listed(
+    call: Call, args: dict[str, Any], kind: str, filters: tuple[tuple[str, str], ...]
+) -> tuple[list[dict[str, Any]], int]:
+    """Rules of one kind within the caller's scope, oldest first."""
+    owner = resolve_owner_filters(call, args)
+    scope = list_scope(call.caller, prefix="a.", account_column="id", **owner)
+    where, params = ["r.kind = %s", scope.clause], [kind, *scope.params]
+    for key, column in filters:
+        if args.get(key):
+            where.append(f"{column} = %s")
+            params.append(args[key])
+    sql = SELECT + " WHERE " + " AND ".join(where)
+    with call.read() as cursor:
+        count = cursor.execute(f"SELECT count(*) AS n FROM ({sql}) AS q", params).fetchone()["n"]
+        rows = cursor.execute(
+            sql + " ORDER BY r.created, r.id" + limit_sql(args["paging"]), params
+        ).fetchall()
+    return [dict(r) for r in rows], int(count)
+
+
+def _owner(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "account": row["account_name"],
+        "domainid": row["domain_id"],
+        "domain": row["domain_name"],
+    }
+
+
+def _one(call: Call, rule_id: str) -> dict[str, Any]:
+    with call.read() as cursor:
+        row = cursor.execute(SELECT + " WHERE r.id = %s", (rule_id,)).fetchone()
+    if row is None:
+        raise not_found("id", rule_id)
+    return dict(row)
+
+
+# Port forwarding ---------------------------------------------------------------------------------
+
+
+def render_forwarding(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "privateport": str(row["private_start"]),
+        "privateendport": str(row["private_end"]),
+        "protocol": row["protocol"],
+        "publicport": str(row["start_port"]),
+        "publicendport": str(row["end_port"]),
+        "virtualmachineid": row["vm_id"],
+        "virtualmachinename": row["vm_name"] or "",
+        "virtualmachinedisplayname": row["vm_display_name"] or "",
+        "vmguestip": row["vm_ip"],
+        "ipaddressid": row["public_ip_id"],
+        "ipaddress": row["address"],
+        "networkid": row["network_id"],
+        "state": row["state"],
+        "cidrlist": "",
+        "tags": [],
+    }
+
+
+def create_port_forwarding_rule(call: Call, args: dict[str, Any]) -> Submitted:
+    row = address_for(call, args["ipaddressid"], RuleKind.PORT_FORWARDING, "ipaddressid")
+    public = port_range(args["publicport"], args["publicendport"], "public")
+    private = port_range(args["privateport"], args["privateendport"], "private")
+    if public[1] - public[0] != private[1] - private[0]:
+        raise InvalidParameter("Private port range and public port range must be of equal size")
+    proto = protocol(RuleKind.PORT_FORWARDING, args["protocol"])
+    rule = replace(
+        rule_base(row, RuleKind.PORT_FORWARDING, proto),
+        start_port=public[0],
+        end_port=public[1],
+        private_start=private[0],
+        private_end=private[1],
+    )
+    opened = cidr_list(args["cidrlist"]) if args["openfirewall"] is not False else None
+    spec = job_spec(
+        call,
+        call.command.java_class,
+        "NET.RULEADD",
+        f"Applying port forwarding rule for ip {row['address']}",
+    )
+    command = cmd.AddRule(rule, spec, UUID(args["virtualmachineid"]), opened)
+    return submitted(call, write(call, cmd.add_rule, command), creates=True)
+
+
+def list_port_forwarding_rules(call: Call, args: dict[str, Any]) -> Listing:
+    rows, count = listed(
+        call, args, RuleKind.PORT_FORWARDING, (("id", "r.id"), ("ipaddressid", "r.public_ip_id"))
+    )
+    return Listing([render_forwarding(r) for r in rows], count)
+
+
+RENDERERS["portforwardingrule"] = lambda call, i: (
+    "portforwardingrule",
+    render_forwarding(_one(call, i)),
+)
+
+
+# Firewall ----------------------------------------------------------------------------------------
+
+
+def render_firewall(row: dict[str, Any]) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": row["id"],
+        "protocol": row["protocol"],
+        "ipaddressid": row["public_ip_id"],
+        "ipaddress": row["address"],
+        "networkid": row["network_id"],
+        "state": row["state"],
+        "cidrlist": row["cidrs"],
+        "tags": [],
+    }
+    if row["protocol"] == "icmp":
+        body.update(icmptype=row["icmp_type"], icmpcode=row["icmp_code"])
+    elif row["start_port"] is not None:
+        body.update(startport=str(row["start_port"]), endport=str(row["end_port"]))
+    return body
+
+
+def create_firewall_rule(call: Call, args: dict[str, Any]) -> Submitted:
+    row = address_for(call, args["ipaddressid"], RuleKind.FIREWALL, "ipaddressid")
+    proto = protocol(RuleKind.FIREWALL, args["protocol"])
+    kind, code = icmp_values(proto, args["icmptype"], args["icmpcode"])
+    ports: tuple[int | None, int | None] = (None, None)
+    if proto == "icmp":
+        if args["startport"] is not None or args["endport"] is not None:
+            raise InvalidParameter("Can't specify start/end port when protocol is ICMP")
+    elif args["startport"] is not None:
+        ports = port_range(args["startport"], args["endport"], "")
+    elif args["endport"] is not None:
+        raise InvalidParameter("Specify startport with endport")
+    rule = replace(
+        rule_base(row, RuleKind.FIREWALL, proto),
+        start_port=ports[0],
+        end_port=ports[1],
+        cidrs=cidr_list(args["cidrlist"]),
+        icmp_type=kind,
+        icmp_code=code,
+    )
+    spec = job_spec(
+        call, call.command.java_class, "NET.FIREWALLOPEN", f"Creating firewall rule {rule.id}"
+    )
+    return submitted(call, write(call, cmd.add_rule, cmd.AddRule(rule, spec)), creates=True)
+
+
+def list_firewall_rules(call: Call, args: dict[str, Any]) -> Listing:
+    rows, count = listed(
+        call,
+        args,
+        RuleKind.FIREWALL,
+        (("id", "r.id"), ("ipaddressid", "r.public_ip_id"), ("networkid", "r.network_id")),
+    )
+    return Listing([render_firewall(r) for r in rows], count)
+
+
+RENDERERS["firewallrule"] = lambda call, i: ("firewallrule", render_firewall(_one(call, i)))
+
+
+# Static NAT --------------------------------------------------------------------------------------
+
+
+def enable_static_nat(call: Call, args: dict[str, Any]) -> None:
+    """Synchronous, as in CloudStack: answers once the router applied it (or could not)."""
+    row = address_for(call, args["ipaddressid"], RuleKind.STATIC_NAT, "ipaddressid")
+    base = rule_base(row, RuleKind.STATIC_NAT, "all")
+    rule = replace(base, id=static_nat_rule_id(base.public_ip_id))
+    spec = job_spec(
+        call, f"{NAT_PKG}.EnableStaticNatCmd", "STATICNAT.ENABLE", f"Enabling static nat {rule.id}"
+    )
+    command = cmd.AddRule(rule, spec, UUID(args["virtualmachineid"]))
+    applying = write(call, cmd.add_rule, command)
+    call.settle(applying.position)
+    _await(call, str(applying.job_id))
+
+
+def _await(call: Call, job_id: str) -> None:
+    deadline = time.monotonic() + STATIC_NAT_WAIT
+    while time.monotonic() < deadline:
+        call.runtime.runner.wake()
+        with call.read() as cursor:
+            job = get_job(cursor, job_id)
+        if job and job["status"] == 2:
+            call.settle(call.store.head())
+            raise ResourceUnavailable(job["result"]["message"])
+        if job and job["status"] == 1:
+            call.settle(call.store.head())
+            return
+        time.sleep(0.02)
+    raise ResourceUnavailable("The virtual router did not answer in time; check the ip address")
+
+
+def disable_static_nat(call: Call, args: dict[str, Any]) -> Submitted:
+    row = address_for(call, args["ipaddressid"], RuleKind.STATIC_NAT, "ipaddressid")
+    rule_id = static_nat_rule_id(UUID(row["id"]))
+    with call.read() as cursor:
+        found = rule_row(cursor, str(rule_id), RuleKind.STATIC_NAT)
+    if found is None:
+        raise InvalidParameter(f"Static nat is not enabled for ip address {row['address']}")
+    spec = job_spec(
+        call, call.command.java_class, "STATICNAT.DISABLE", f"Disabling static nat {rule_id}"
+    )
+    command = cmd.RevokeRule(UUID(row["network_id"]), rule_id, RuleKind.STATIC_NAT, spec)
+    return submitted(call, write(call, cmd.revoke_rule, command), creates=False)
+
+
+# The table ---------------------------------------------------------------------------------------
+
+ID = Param("id", P.UUID, required=True)
+LIST_OWNER = (*OWNER_PARAMS, Param("id", P.UUID), Param("ipaddressid", P.UUID))
+
+COMMANDS = (
+    ApiCommand(
+        "createPortForwardingRule",
+        create_port_forwarding_rule,
+        (
+            Param("ipaddressid", P.UUID, required=True),
+            Param("privateport", P.INTEGER, required=True),
+            Param("publicport", P.INTEGER, required=True),
+            Param("protocol", P.STRING, required=True),
+            Param("virtualmachineid", P.UUID, required=True),
+            Param("privateendport", P.INTEGER),
+            Param("publicendport", P.INTEGER),
+            Param("cidrlist", P.LIST, element=P.STRING),
+            Param("openfirewall", P.BOOLEAN),
+            Param("vmguestip", P.STRING),
+            Param("networkid", P.UUID),
+        ),
+        shape="async",
+        is_async=True,
+        java_class=f"{FIREWALL_PKG}.CreatePortForwardingRuleCmd",
+        description="Creates a port forwarding rule",
+    ),
+    ApiCommand(
+        "deletePortForwardingRule",
+        lambda call, args: delete_rule(call, args, RuleKind.PORT_FORWARDING, "NET.RULEDELETE"),
+        (ID,),
+        shape="async",
+        is_async=True,
+        java_class=f"{FIREWALL_PKG}.DeletePortForwardingRuleCmd",
+        description="Deletes a port forwarding rule",
+    ),
+    ApiCommand(
+        "listPortForwardingRules",
+        list_port_forwarding_rules,
+        LIST_OWNER,
+        shape="list",
+        item_key="portforwardingrule",
+        java_class=f"{FIREWALL_PKG}.ListPortForwardingRulesCmd",
+        description="Lists all port forwarding rules for an IP address",
+    ),
+    ApiCommand(
+        "createFirewallRule",
+        create_firewall_rule,
+        (
+            Param("ipaddressid", P.UUID, required=True),
+            Param("protocol", P.STRING, required=True),
+            Param("startport", P.INTEGER),
+            Param("endport", P.INTEGER),
+            Param("cidrlist", P.LIST, element=P.STRING),
+            Param("icmptype", P.INTEGER),
+            Param("icmpcode", P.INTEGER),
+            Param("type", P.STRING),
+        ),
+        shape="async",
+        is_async=True,
+        java_class=f"{FIREWALL_PKG}.CreateFirewallRuleCmd",
+        description="Creates a firewall rule for a given ip address",
+    ),
+    ApiCommand(
+        "deleteFirewallRule",
+        lambda call, args: delete_rule(call, args, RuleKind.FIREWALL, "NET.FIREWALLCLOSE"),
+        (ID,),
+        shape="async",
+        is_async=True,
+        java_class=f"{FIREWALL_PKG}.DeleteFirewallRuleCmd",
+        description="Deletes a firewall rule",
+    ),
+    ApiCommand(
+        "listFirewallRules",
+        list_firewall_rules,
+        (*LIST_OWNER, Param("networkid", P.UUID)),
+        shape="list",
+        item_key="firewallrule",
+        java_class=f"{FIREWALL_PKG}.ListFirewallRulesCmd",
+        description="Lists all firewall rules for an IP address",
+    ),
+    ApiCommand(
+        "enableStaticNat",
+        enable_static_nat,
+        (
+            Param("ipaddressid", P.UUID, required=True),
+            Param("virtualmachineid", P.UUID, required=True),
+            Param("networkid", P.UUID),
+            Param("vmguestip", P.STRING),
+        ),
+        shape="success",
+        java_class=f"{NAT_PKG}.EnableStaticNatCmd",
+        description="Enables static nat for given ip address",
+    ),
+    ApiCommand(
+        "disableStaticNat",
+        disable_static_nat,
+        (Param("ipaddressid", P.UUID, required=True),),
+        shape="async",
+        is_async=True,
+        java_class=f"{NAT_PKG}.DisableStaticNatCmd",
+        description="Disables static rule for given ip address",
+    ),
+)

@@ -1,0 +1,238 @@
+"""Volume snapshots: createSnapshot (a hypervisor job when a host holds the volume),
+deleteSnapshot and listSnapshots. Only manual snapshots exist: there are no snapshot policies."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID, uuid4
+
+from api.access import check_reach, list_scope
+from api.cloudstack.common import OWNER_PARAMS, limit_sql, resolve_owner_filters
+from api.cloudstack.jobs import RENDERERS, run_async
+from api.cloudstack.volumes import volume_row
+from api.dispatch import ApiCommand, Call, Listing, Submitted
+from api.envelope import format_stored_date
+from api.params import Param, ParamType, not_found
+from commands import Outcome
+from commands import snapshots as cmd
+from commands.jobs import SubmitJob, fail_job, submit_job
+from domain.errors import DomainError, InvalidParameter
+from domain.snapshot import MANUAL
+
+P = ParamType
+PKG = "org.apache.cloudstack.api.command.user.snapshot"
+# CloudStack's Snapshot.Type values a filter may name, and its recurring interval types.
+SNAPSHOT_TYPES = ("MANUAL", "RECURRING", "TEMPLATE", "HOURLY", "DAILY", "WEEKLY", "MONTHLY")
+INTERVAL_TYPES = ("HOURLY", "DAILY", "WEEKLY", "MONTHLY")
+
+_SELECT = (
+    "SELECT s.*, a.name AS account_name, a.domain_name AS domain_name, "
+    "a.domain_path AS domain_path FROM snapshots AS s JOIN accounts AS a ON a.id = s.account_id"
+)
+
+
+def snapshot_row(call: Call, snapshot_id: str, *, removed: bool = False) -> dict[str, Any]:
+    """A snapshot the caller may act on: 431 when there is none, 531 when it is someone else's."""
+    gone = "" if removed else " AND s.removed = 0"
+    with call.read() as cursor:
+        row = cursor.execute(_SELECT + " WHERE s.id = %s" + gone, (snapshot_id,)).fetchone()
+    if row is None:
+        raise not_found("id", snapshot_id)
+    check_reach(
+        call.caller,
+        account_id=row["account_id"],
+        domain_path=row["domain_path"],
+        what="the snapshot",
+    )
+    return dict(row)
+
+
+def render_snapshot(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "account": row["account_name"],
+        "domainid": row["domain_id"],
+        "domain": row["domain_name"],
+        "snapshottype": MANUAL,
+        "volumeid": row["volume_id"],
+        "volumename": row["volume_name"],
+        "volumetype": row["volume_type"],
+        "created": format_stored_date(row["created"]),
+        "name": row["name"],
+        "intervaltype": MANUAL,
+        "state": row["state"],
+        "zoneid": row["zone_id"],
+        "physicalsize": int(row["size_bytes"]),
+        "revertable": False,
+        "tags": [],
+    }
+
+
+RENDERERS["snapshot"] = lambda call, i: (
+    "snapshot",
+    render_snapshot(snapshot_row(call, i, removed=True)),
+)
+
+
+def _type_filter(args: dict[str, Any]) -> bool:
+    """Whether the type filters leave manual snapshots in; 431 for a type CloudStack lacks."""
+    keep = True
+    if args["snapshottype"]:
+        wanted = args["snapshottype"].upper()
+        if wanted not in SNAPSHOT_TYPES:
+            raise InvalidParameter(f"Unsupported snapshot type {args['snapshottype']}")
+        keep = wanted == MANUAL
+    if args["intervaltype"]:
+        if args["intervaltype"].upper() not in INTERVAL_TYPES:
+            raise InvalidParameter(f"Unsupported snapshot interval type {args['intervaltype']}")
+        keep = False  # a manual snapshot has no recurring interval
+    return keep
+
+
+def list_snapshots(call: Call, args: dict[str, Any]) -> Listing:
+    scope = list_scope(
+        call.caller, prefix="a.", account_column="id", **resolve_owner_filters(call, args)
+    )
+    if not _type_filter(args):
+        return Listing([], 0)
+    where, params = ["s.removed = 0", scope.clause], list(scope.params)
+    for key, column in (("id", "s.id"), ("volumeid", "s.volume_id"), ("zoneid", "s.zone_id")):
+        if args[key]:
+            where.append(f"{column} = %s")
+            params.append(args[key])
+    for key in ("name", "keyword"):
+        if args.get(key):
+            where.append("s.name LIKE %s")
+            params.append(f"%{args[key]}%")
+    if args["state"]:
+        where.append("s.state = %s")
+        params.append(args["state"])
+    sql = _SELECT + " WHERE " + " AND ".join(where)
+    with call.read() as cursor:
+        count = cursor.execute(f"SELECT count(*) AS n FROM ({sql}) AS q", params).fetchone()["n"]
+        rows = cursor.execute(
+            sql + " ORDER BY s.created DESC, s.id" + limit_sql(args["paging"]), params
+        ).fetchall()
+    return Listing([render_snapshot(dict(r)) for r in rows], int(count))
+
+
+def snapshot_job(
+    call: Call,
+    instance_type: str,
+    instance_id: UUID,
+    event_type: str,
+    description: str,
+    work: Callable[[UUID], Outcome],
+) -> str:
+    """Submit a job that a hypervisor's result finishes, then run `work` in it; its domain
+    errors fail the job (as CloudStack reports errors of the command itself)."""
+    with call.acting():
+        job = submit_job(
+            call.store,
+            SubmitJob(
+                call.command.java_class,
+                UUID(call.caller.account_id),
+                UUID(call.caller.user_id),
+                instance_type,
+                instance_id,
+                event_type,
+                description,
+                executor="hypervisor",
+            ),
+        )
+    assert job.id is not None
+    position = job.position
+    with call.acting(job_id=str(job.id)):
+        try:
+            position = max(position, work(job.id).position)
+        except DomainError as error:
+            position = max(position, fail_job(call.store, job.id, error).position)
+    call.settle(position)
+    return str(job.id)
+
+
+def _default_name(call: Call, volume: dict[str, Any]) -> str:
+    """As CloudStack names it: [<VM display name>_]<volume name>_<yyyyMMddHHmmss> (UTC)."""
+    stamp = call.now().strftime("%Y%m%d%H%M%S")
+    owner = volume.get("vm_display_name") or volume.get("vm_name")
+    return f"{owner}_{volume['name']}_{stamp}" if owner else f"{volume['name']}_{stamp}"
+
+
+def create(call: Call, args: dict[str, Any]) -> Submitted:
+    volume = volume_row(call, args["volumeid"])
+    if args["policyid"]:
+        raise not_found("policyid", args["policyid"])  # there are no snapshot policies
+    snapshot_id = uuid4()
+    name = args["name"] or _default_name(call, volume)
+
+    def work(job_id: UUID) -> Outcome:
+        command = cmd.CreateSnapshot(snapshot_id, UUID(volume["id"]), name, job_id)
+        return cmd.create_snapshot(call.store, command)
+
+    job_id = snapshot_job(
+        call, "Snapshot", snapshot_id, "SNAPSHOT.CREATE", f"creating snapshot {name}", work
+    )
+    return Submitted(job_id, str(snapshot_id))
+
+
+def delete(call: Call, args: dict[str, Any]) -> Submitted:
+    row = snapshot_row(call, args["id"])
+
+    def work() -> dict[str, Any]:
+        cmd.delete_snapshot(call.store, UUID(row["id"]))
+        return {"success": True}
+
+    return run_async(
+        call,
+        instance_type="Snapshot",
+        instance_id=UUID(row["id"]),
+        event_type="SNAPSHOT.DELETE",
+        description=f"deleting snapshot {row['name']}",
+        work=work,
+    )
+
+
+COMMANDS = (
+    ApiCommand(
+        "createSnapshot",
+        create,
+        (
+            Param("volumeid", P.UUID, required=True),
+            Param("name", P.STRING),
+            Param("policyid", P.UUID),
+        ),
+        shape="async",
+        is_async=True,
+        item_key="snapshot",
+        java_class=f"{PKG}.CreateSnapshotCmd",
+        description="Creates an instant snapshot of a volume.",
+    ),
+    ApiCommand(
+        "deleteSnapshot",
+        delete,
+        (Param("id", P.UUID, required=True),),
+        shape="async",
+        is_async=True,
+        java_class=f"{PKG}.DeleteSnapshotCmd",
+        description="Deletes a snapshot of a disk volume.",
+    ),
+    ApiCommand(
+        "listSnapshots",
+        list_snapshots,
+        (
+            *OWNER_PARAMS,
+            Param("id", P.UUID),
+            Param("volumeid", P.UUID),
+            Param("name", P.STRING),
+            Param("snapshottype", P.STRING),
+            Param("intervaltype", P.STRING),
+            Param("state", P.STRING),
+            Param("zoneid", P.UUID),
+        ),
+        shape="list",
+        item_key="snapshot",
+        java_class=f"{PKG}.ListSnapshotsCmd",
+        description="Lists all available snapshots for the account.",
+    ),
+)

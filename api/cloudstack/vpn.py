@@ -1,0 +1,461 @@
+"""Remote access VPN and VPN users: createRemoteAccessVpn, deleteRemoteAccessVpn,
+listRemoteAccessVpns, addVpnUser, removeVpnUser, listVpnUsers.
+
+The pre-shared key is generated here and shown once, to its owner, in the result of the job
+that created the VPN; no list shows it. A VPN user's password is never shown at all.
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+from dataclasses import replace
+from typing import Any
+from uuid import UUID, uuid4
+
+from api.access import check_reach, list_scope
+from api.cloudstack.common import (
+    OWNER_PARAMS,
+    account_row,
+    domain_row,
+    limit_sql,
+    resolve_owner_filters,
+)
+from api.cloudstack.jobs import RENDERERS, run_async
+from api.cloudstack.networks import network_row
+from api.dispatch import ApiCommand, Call, Listing, Submitted
+from api.params import Param, ParamType, not_found
+from commands import vpn as cmd
+from commands.jobs import SubmitJob, fail_job, submit_job
+from domain.errors import DomainError, InvalidParameter, NotFound
+from domain.values import Secret
+from domain.vpn import DEFAULT_IP_RANGE, RemoteAccessVpn, check_credentials, vpn_user_id
+from projections.vpn import live_vpns_of_account, vpn_users_of_account
+
+P = ParamType
+PKG = "org.apache.cloudstack.api.command.user.vpn"
+PSK_LENGTH = 24  # remote.access.vpn.psk.length's default
+USER_LIMIT = 8  # remote.access.vpn.user.limit's default
+_KEY_ALPHABET = string.ascii_letters + string.digits
+
+_VPN_SELECT = (
+    "SELECT v.*, a.name AS account_name, a.domain_name AS domain_name, "
+    "a.domain_path AS domain_path FROM remote_access_vpns AS v "
+    "JOIN accounts AS a ON a.id = v.account_id"
+)
+_USER_SELECT = (
+    "SELECT u.*, a.name AS account_name, a.domain_name AS domain_name, "
+    "a.domain_path AS domain_path FROM vpn_users AS u JOIN accounts AS a ON a.id = u.account_id"
+)
+
+
+def _owner(call: Call, args: dict[str, Any]) -> dict[str, Any]:
+    """The account meant: the caller's, or one an admin names with `account` and `domainid`."""
+    if not (args.get("account") and args.get("domainid")):
+        caller = call.caller
+        return {
+            "id": caller.account_id,
+            "domain_id": caller.domain_id,
+            "name": caller.account_name,
+        }
+    account = account_row(call, args["account"], domain_row(call, args["domainid"])["id"])
+    check_reach(
+        call.caller,
+        account_id=account["id"],
+        domain_path=account["domain_path"],
+        what="that account",
+    )
+    return dict(account)
+
+
+def _router_of(call: Call, network_id: str) -> UUID | None:
+    with call.read() as cursor:
+        row = cursor.execute(
+            "SELECT r.id FROM router_networks AS n JOIN system_vms AS r ON r.id = n.router_id "
+            "WHERE n.network_id = %s AND r.removed = 0 ORDER BY r.created DESC LIMIT 1",
+            (network_id,),
+        ).fetchone()
+    return UUID(row["id"]) if row else None
+
+
+def _refresh(call: Call, account_id: str) -> None:
+    """Every live VPN of the account is sent its users again."""
+    with call.read() as cursor:
+        vpns = live_vpns_of_account(cursor, account_id)
+        users = [UUID(u) for u in vpn_users_of_account(cursor, account_id)]
+    pairs = [(UUID(v["id"]), _router_of(call, v["network_id"])) for v in vpns]
+    cmd.refresh_vpns(call.store, pairs, users)
+
+
+# ---- remote access VPNs --------------------------------------------------------------------
+
+
+def vpn_row(call: Call, *, vpn_id: str | None = None, public_ip_id: str | None = None) -> dict:
+    column, value = ("v.id", vpn_id) if vpn_id else ("v.public_ip_id", public_ip_id)
+    with call.read() as cursor:
+        row = cursor.execute(
+            _VPN_SELECT + f" WHERE {column} = %s AND v.state <> 'Removed'", (value,)
+        ).fetchone()
+    if row is None:
+        raise NotFound(f"Unable to find a remote access VPN for {value}")
+    check_reach(
+        call.caller,
+        account_id=row["account_id"],
+        domain_path=row["domain_path"],
+        what="the remote access VPN",
+    )
+    return dict(row)
+
+
+def render_vpn(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "publicipid": row["public_ip_id"],
+        "publicip": row["public_ip"],
+        "iprange": row["ip_range"],
+        "account": row["account_name"],
+        "domainid": row["domain_id"],
+        "domain": row["domain_name"],
+        "state": row["state"],
+    }
+
+
+def _created_vpn(call: Call, vpn_id: str) -> tuple[str, dict[str, Any]]:
+    """The created VPN, with its pre-shared key for its owner (and nobody else)."""
+    with call.read() as cursor:
+        row = cursor.execute(_VPN_SELECT + " WHERE v.id = %s", (vpn_id,)).fetchone()
+    if row is None:
+        raise not_found("id", vpn_id)
+    body = render_vpn(dict(row))
+    if call.caller.account_id == row["account_id"]:
+        vpn: RemoteAccessVpn = call.store.get(RemoteAccessVpn, UUID(vpn_id))
+        body["presharedkey"] = vpn.preshared_key.reveal()
+    return "remoteaccessvpn", body
+
+
+RENDERERS["remoteaccessvpn"] = _created_vpn
+
+
+def _public_ip(call: Call, public_ip_id: str) -> dict[str, Any]:
+    with call.read() as cursor:
+        row = cursor.execute(
+            "SELECT p.*, a.domain_path AS domain_path FROM public_ips AS p "
+            "LEFT JOIN accounts AS a ON a.id = p.account_id WHERE p.id = %s",
+            (public_ip_id,),
+        ).fetchone()
+    if row is None or row["account_id"] is None:
+        raise not_found("publicipid", public_ip_id)
+    check_reach(
+        call.caller,
+        account_id=row["account_id"],
+        domain_path=row["domain_path"],
+        what="the public ip address",
+    )
+    if not row["network_id"]:
+        raise InvalidParameter(
+            f"The ip address {row['address']} is not associated with any network"
+        )
+    return dict(row)
+
+
+def create_vpn(call: Call, args: dict[str, Any]) -> Submitted:
+    ip = _public_ip(call, args["publicipid"])
+    network = network_row(call, ip["network_id"], "publicipid")
+    if network["guest_type"] != "Isolated" or "Vpn" not in (network["services"] or ()):
+        raise InvalidParameter(f"Vpn service is not supported in network id={network['id']}")
+    with call.read() as cursor:
+        taken = cursor.execute(
+            "SELECT id FROM remote_access_vpns WHERE public_ip_id = %s AND state <> 'Removed'",
+            (ip["id"],),
+        ).fetchone()
+        users = tuple(UUID(u) for u in vpn_users_of_account(cursor, ip["account_id"]))
+    if taken is not None:
+        raise InvalidParameter("A Remote Access VPN already exists for this public Ip address")
+    key = "".join(secrets.choice(_KEY_ALPHABET) for _ in range(PSK_LENGTH))
+    vpn_id = uuid4()
+    command = cmd.CreateRemoteAccessVpn(
+        vpn_id,
+        UUID(ip["id"]),
+        ip["address"],
+        UUID(network["id"]),
+        UUID(ip["account_id"]),
+        UUID(ip["domain_id"]),
+        UUID(ip["zone_id"]),
+        args["iprange"] or DEFAULT_IP_RANGE,
+        Secret(key),
+        _router_of(call, network["id"]),
+        users,
+    )
+    return _router_job(
+        call,
+        vpn_id,
+        "VPN.REMOTE.ACCESS.CREATE",
+        f"Create Remote Access VPN for account {ip['account_id']} using public ip {ip['address']}",
+        lambda job_id: cmd.create_vpn(call.store, _with_job(command, job_id)),
+        creates=True,
+    )
+
+
+def _with_job(command: cmd.CreateRemoteAccessVpn, job_id: UUID) -> cmd.CreateRemoteAccessVpn:
+    return replace(command, job_id=job_id)
+
+
+def _router_job(
+    call: Call, vpn_id: UUID, event: str, text: str, work: Any, *, creates: bool = False
+) -> Submitted:
+    """A job the router's answer finishes; errors before the request fail it at once."""
+    with call.acting():
+        job = submit_job(
+            call.store,
+            SubmitJob(
+                call.command.java_class,
+                UUID(call.caller.account_id),
+                UUID(call.caller.user_id),
+                "RemoteAccessVpn",
+                vpn_id,
+                event,
+                text,
+                executor="hypervisor",
+            ),
+        )
+    assert job.id is not None
+    position = job.position
+    with call.acting(job_id=str(job.id)):
+        try:
+            position = max(position, work(job.id).position)
+        except DomainError as error:
+            position = max(position, fail_job(call.store, job.id, error).position)
+    call.settle(position)
+    return Submitted(str(job.id), str(vpn_id) if creates else None)
+
+
+def delete_vpn(call: Call, args: dict[str, Any]) -> Submitted:
+    row = vpn_row(call, public_ip_id=args["publicipid"])
+    router = _router_of(call, row["network_id"])
+    return _router_job(
+        call,
+        UUID(row["id"]),
+        "VPN.REMOTE.ACCESS.DESTROY",
+        f"Delete Remote Access VPN for account {row['account_id']} in public ip {row['public_ip']}",
+        lambda job_id: cmd.delete_vpn(call.store, UUID(row["id"]), router, job_id),
+    )
+
+
+def list_vpns(call: Call, args: dict[str, Any]) -> Listing:
+    scope = list_scope(
+        call.caller, prefix="a.", account_column="id", **resolve_owner_filters(call, args)
+    )
+    where, params = ["v.state <> 'Removed'", scope.clause], list(scope.params)
+    for key, column in (
+        ("id", "v.id"),
+        ("publicipid", "v.public_ip_id"),
+        ("networkid", "v.network_id"),
+    ):
+        if args[key]:
+            where.append(f"{column} = %s")
+            params.append(args[key])
+    sql = _VPN_SELECT + " WHERE " + " AND ".join(where)
+    with call.read() as cursor:
+        count = cursor.execute(f"SELECT count(*) AS n FROM ({sql}) AS q", params).fetchone()["n"]
+        rows = cursor.execute(
+            sql + " ORDER BY v.created, v.id" + limit_sql(args["paging"]), params
+        ).fetchall()
+    return Listing([render_vpn(dict(r)) for r in rows], int(count))
+
+
+# ---- VPN users -----------------------------------------------------------------------------
+
+
+def render_user(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "username": row["username"],
+        "account": row["account_name"],
+        "domainid": row["domain_id"],
+        "domain": row["domain_name"],
+        "state": row["state"],
+    }
+
+
+def _user(call: Call, user_id: str) -> tuple[str, dict[str, Any]]:
+    with call.read() as cursor:
+        row = cursor.execute(_USER_SELECT + " WHERE u.id = %s", (user_id,)).fetchone()
+    if row is None:
+        raise not_found("id", user_id)
+    return "vpnuser", render_user(dict(row))
+
+
+RENDERERS["vpnuser"] = _user
+
+
+def add_user(call: Call, args: dict[str, Any]) -> Submitted:
+    account = _owner(call, args)
+    check_credentials(args["username"], args["password"])
+    with call.read() as cursor:
+        present = vpn_users_of_account(cursor, account["id"])
+    user_id = vpn_user_id(UUID(account["id"]), args["username"])
+    if str(user_id) in present:
+        raise InvalidParameter(
+            f"VPN User with name {args['username']} is already added for account {account['name']}"
+        )
+    if len(present) >= USER_LIMIT:
+        raise InvalidParameter(
+            f"Cannot add more than {USER_LIMIT} remote access vpn users to account "
+            f"{account['name']}"
+        )
+    command = cmd.AddVpnUser(
+        args["username"], Secret(args["password"]), UUID(account["id"]), UUID(account["domain_id"])
+    )
+
+    def work() -> dict[str, Any]:
+        cmd.add_user(call.store, command)
+        _refresh(call, account["id"])
+        return {"object": "vpnuser", "id": str(user_id)}
+
+    return _user_job(
+        call, user_id, "VPN.USER.ADD", f"Add Remote Access VPN user {args['username']}", work, True
+    )
+
+
+def remove_user(call: Call, args: dict[str, Any]) -> Submitted:
+    account = _owner(call, args)
+    with call.read() as cursor:
+        row = cursor.execute(
+            "SELECT id FROM vpn_users WHERE account_id = %s AND username = %s AND removed = 0",
+            (account["id"], args["username"]),
+        ).fetchone()
+    if row is None:
+        raise InvalidParameter(
+            f"Could not find vpn user {args['username']} for account {account['name']}"
+        )
+    user_id = UUID(row["id"])
+
+    def work() -> dict[str, Any]:
+        cmd.remove_user(call.store, user_id)
+        _refresh(call, account["id"])
+        return {"success": True}
+
+    return _user_job(
+        call, user_id, "VPN.USER.REMOVE", f"Remove Remote Access VPN user {args['username']}", work
+    )
+
+
+def _user_job(
+    call: Call, user_id: UUID, event: str, text: str, work: Any, creates: bool = False
+) -> Submitted:
+    return run_async(
+        call,
+        instance_type="VpnUser",
+        instance_id=user_id,
+        event_type=event,
+        description=text,
+        work=work,
+        creates=creates,
+    )
+
+
+def list_users(call: Call, args: dict[str, Any]) -> Listing:
+    scope = list_scope(
+        call.caller, prefix="a.", account_column="id", **resolve_owner_filters(call, args)
+    )
+    where, params = ["u.removed = 0", scope.clause], list(scope.params)
+    for key, column in (("id", "u.id"), ("username", "u.username")):
+        if args[key]:
+            where.append(f"{column} = %s")
+            params.append(args[key])
+    if args["keyword"]:
+        where.append("u.username LIKE %s")
+        params.append(f"%{args['keyword']}%")
+    sql = _USER_SELECT + " WHERE " + " AND ".join(where)
+    with call.read() as cursor:
+        count = cursor.execute(f"SELECT count(*) AS n FROM ({sql}) AS q", params).fetchone()["n"]
+        rows = cursor.execute(
+            sql + " ORDER BY u.created, u.id" + limit_sql(args["paging"]), params
+        ).fetchall()
+    return Listing([render_user(dict(r)) for r in rows], int(count))
+
+
+# ---- the table -----------------------------------------------------------------------------
+
+OWNER = (Param("account", P.STRING), Param("domainid", P.UUID))
+
+
+def _async(name: str, handler: Any, params: tuple, java: str, text: str, key: str) -> ApiCommand:
+    return ApiCommand(
+        name,
+        handler,
+        params,
+        shape="async",
+        is_async=True,
+        item_key=key,
+        java_class=f"{PKG}.{java}",
+        description=text,
+    )
+
+
+COMMANDS = (
+    _async(
+        "createRemoteAccessVpn",
+        create_vpn,
+        (
+            Param("publicipid", P.UUID, required=True),
+            Param("iprange", P.STRING),
+            Param("openfirewall", P.BOOLEAN, default=True),
+            *OWNER,
+        ),
+        "CreateRemoteAccessVpnCmd",
+        "Creates a l2tp/ipsec remote access vpn",
+        "remoteaccessvpn",
+    ),
+    _async(
+        "deleteRemoteAccessVpn",
+        delete_vpn,
+        (Param("publicipid", P.UUID, required=True),),
+        "DeleteRemoteAccessVpnCmd",
+        "Destroys a l2tp/ipsec remote access vpn",
+        "",
+    ),
+    ApiCommand(
+        "listRemoteAccessVpns",
+        list_vpns,
+        (
+            *OWNER_PARAMS,
+            Param("id", P.UUID),
+            Param("publicipid", P.UUID),
+            Param("networkid", P.UUID),
+        ),
+        shape="list",
+        item_key="remoteaccessvpn",
+        java_class=f"{PKG}.ListRemoteAccessVpnsCmd",
+        description="Lists remote access vpns",
+    ),
+    _async(
+        "addVpnUser",
+        add_user,
+        (
+            Param("username", P.STRING, required=True),
+            Param("password", P.STRING, required=True),
+            *OWNER,
+        ),
+        "AddVpnUserCmd",
+        "Adds vpn users",
+        "vpnuser",
+    ),
+    _async(
+        "removeVpnUser",
+        remove_user,
+        (Param("username", P.STRING, required=True), *OWNER),
+        "RemoveVpnUserCmd",
+        "Removes vpn user",
+        "",
+    ),
+    ApiCommand(
+        "listVpnUsers",
+        list_users,
+        (*OWNER_PARAMS, Param("id", P.UUID), Param("username", P.STRING)),
+        shape="list",
+        item_key="vpnuser",
+        java_class=f"{PKG}.ListVpnUsersCmd",
+        description="Lists vpn users",
+    ),
+)

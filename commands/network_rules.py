@@ -1,0 +1,422 @@
+"""Commands on the rules of public addresses (port forwarding, firewall, load balancing, static
+NAT) and the handler of the router's answers.
+
+A change loads the address, the network's rule set (domain/network_rules.py) and, for rules
+that send traffic to VMs, the VMs; checks them; records the change with a request to apply the
+network's whole set on its running router and the job that waits for it, in one save. The
+address is saved too (its count of rules), so releasing it cannot slip past a new rule. The
+router's answer settles the rules, finishes the job and updates the addresses' counts.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+
+from commands.routers import current_router
+from commands.system_vms import host_access, request_id
+from domain.errors import (
+    InvalidParameter,
+    InvalidState,
+    NotFound,
+    PermissionDenied,
+    ResourceUnavailable,
+)
+from domain.job import Job, JobStatus
+from domain.network import Network
+from domain.network_public_ip import PublicIp
+from domain.network_rule_checks import Member, Rule, RuleKind
+from domain.network_rules import ApplyTarget, NetworkRules, rule_set_id
+from domain.system_vm import Role, State, SystemVm
+from domain.vm import VirtualMachine, VmState
+from stratus.messages import WorkResult
+
+APPLY_FAILED = "Failed to apply network rules on the virtual router"
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """The job a rule change runs as (CloudStack's command class, who, what it says)."""
+
+    command: str
+    account_id: UUID
+    user_id: UUID
+    instance_type: str
+    event_type: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Applying:
+    """What a change leaves: the log position, the rule it is about, the job applying it."""
+
+    position: int
+    rule_id: UUID
+    job_id: UUID
+
+
+@dataclass(frozen=True)
+class AddRule:
+    """A new rule on `rule.public_ip_id`; owner, zone and address are taken from the address.
+    `vm_id`: the VM of a port forwarding or static NAT rule. `open_firewall`: CIDRs a firewall
+    rule opened for the public ports of a port forwarding rule admits (None: no such rule)."""
+
+    rule: Rule
+    job: JobSpec
+    vm_id: UUID | None = None
+    open_firewall: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class RevokeRule:
+    network_id: UUID
+    rule_id: UUID
+    kind: str
+    job: JobSpec
+
+
+@dataclass(frozen=True)
+class ChangeMembers:
+    """VMs put behind (`assign`) or taken from a load balancer rule."""
+
+    network_id: UUID
+    rule_id: UUID
+    vm_ids: tuple[UUID, ...]
+    assign: bool
+    job: JobSpec
+
+
+# Loading and checking -----------------------------------------------------------------------
+
+
+def _new_job(spec: JobSpec, instance_id: UUID) -> Job:
+    return Job(
+        spec.command,
+        spec.account_id,
+        spec.user_id,
+        spec.instance_type,
+        instance_id,
+        spec.event_type,
+        spec.description,
+        "hypervisor",
+    )
+
+
+def _address(store: Any, public_ip_id: UUID) -> tuple[PublicIp, Network]:
+    """An allocated address of a live isolated network."""
+    public: PublicIp = store.get(PublicIp, public_ip_id, what="public ip address")
+    if not public.allocated:
+        raise InvalidParameter(f"Ip address {public.address} is not allocated")
+    if public.network_id is None:
+        raise InvalidParameter(
+            f"Ip address {public.address} is not associated with any network; associate it "
+            "with a network first"
+        )
+    network: Network = store.get(Network, public.network_id, what="network")
+    if network.removed:
+        raise InvalidState(f"Network {network.name} has been deleted")
+    return public, network
+
+
+def _rule_set(store: Any, network: Network) -> NetworkRules:
+    try:
+        found: NetworkRules = store.repository.get(rule_set_id(network.id))
+    except AggregateNotFoundError:
+        return NetworkRules(network.id, network.zone_id, network.account_id, network.domain_id)
+    return found
+
+
+def _target(store: Any, network_id: UUID) -> ApplyTarget:
+    """The network's running router; rules cannot be applied without one."""
+    router = current_router(store, network_id)
+    if router is None or router.state != State.RUNNING or router.host_id is None:
+        raise ResourceUnavailable(
+            "The virtual router of the network is not running: start a virtual machine in the "
+            "network (or restart the network) before changing its rules"
+        )
+    access = host_access(store, router.host_id)[0]
+    return ApplyTarget(router.id, router.instance_name, access)
+
+
+def guest_address(store: Any, vm_id: UUID, public: PublicIp) -> str:
+    """The VM's address on the network of `public`, refused unless the VM lives, has a NIC on
+    that network and belongs to the address's account."""
+    vm: VirtualMachine = store.get(VirtualMachine, vm_id, what="virtual machine")
+    if vm.removed or vm.state in (VmState.DESTROYED, VmState.EXPUNGING):
+        raise InvalidParameter(f"Invalid virtual machine id {vm_id}: it is destroyed")
+    if vm.account_id != public.account_id:
+        raise PermissionDenied(
+            f"Virtual machine {vm.name} and ip address {public.address} belong to different "
+            "accounts"
+        )
+    for nic in getattr(vm, "nics", ()):
+        if UUID(str(nic["network_id"])) == public.network_id:
+            return str(nic["ip_address"])
+    raise InvalidParameter(
+        f"Virtual machine {vm.name} doesn't belong to the network associated with ip address "
+        f"{public.address}"
+    )
+
+
+def _counted(store: Any, rules: NetworkRules, addresses: Sequence[UUID], *more: Any) -> list[Any]:
+    """The addresses whose count of rules changed, recounted (loaded unless given)."""
+    given = {a.id: a for a in more if isinstance(a, PublicIp)}
+    changed = []
+    for public_id in dict.fromkeys(addresses):
+        public = given.get(public_id) or store.get(PublicIp, public_id, what="public ip address")
+        count = rules.count_on(public_id)
+        if public.allocated and public.rule_count != count:
+            public.rules_changed(count)
+            changed.append(public)
+    return changed
+
+
+def _give_up_abandoned(store: Any, rules: NetworkRules) -> list[UUID]:
+    """Requests whose job ended unanswered (the stuck-job sweeper failed it) fail as if the
+    router had said so, so their rules do not wait for ever; returns the addresses touched."""
+    touched: list[UUID] = []
+    for request, pending in list(rules.pending.items()):
+        if pending.job_id is None:
+            continue
+        job = store.get(Job, pending.job_id, what="job")
+        if job.status != JobStatus.PENDING:
+            touched += _addresses_of(rules, (*pending.adds, *pending.revokes))
+            rules.apply_failed(request, "the router did not answer before the job ended")
+    return touched
+
+
+def _saved(store: Any, rules: NetworkRules, job: Job, rule_id: UUID, *others: Any) -> Applying:
+    recordings = store.save(rules, job, *others)
+    return Applying(store.last_position(recordings), rule_id, job.id)
+
+
+# Changes ------------------------------------------------------------------------------------
+
+
+def add_rule(store: Any, command: AddRule) -> Applying:
+    """Record a rule (and the firewall rule it opens) and ask the router to apply the set."""
+
+    def attempt() -> Applying:
+        public, network = _address(store, command.rule.public_ip_id)
+        rule = replace(
+            command.rule,
+            address=public.address,
+            account_id=network.account_id,
+            domain_id=network.domain_id,
+            zone_id=network.zone_id,
+        )
+        if command.vm_id is not None:
+            rule = replace(
+                rule, vm_id=command.vm_id, vm_ip=guest_address(store, command.vm_id, public)
+            )
+        if rule.kind == RuleKind.STATIC_NAT and public.source_nat:
+            raise InvalidParameter(
+                f"Can't enable static nat for ip address {public.address}: it is the source "
+                "nat ip address of its network"
+            )
+        rules = _rule_set(store, network)
+        abandoned = _give_up_abandoned(store, rules)
+        keys = [rules.add(rule)]
+        if command.open_firewall is not None:
+            keys.append(rules.add(_opened_firewall(rule, command.open_firewall)))
+        job = _new_job(command.job, rule.id)
+        result = {"object": _RESULT_OBJECTS[rule.kind], "id": str(rule.id)}
+        rules.request_apply(
+            request_id(), job.id, _target(store, network.id), (tuple(keys), ()), result
+        )
+        counted = _counted(store, rules, [public.id, *abandoned], public)
+        return _saved(store, rules, job, rule.id, *counted)
+
+    outcome: Applying = store.run(attempt)
+    return outcome
+
+
+def _opened_firewall(rule: Rule, cidrs: tuple[str, ...]) -> Rule:
+    return Rule(
+        id=uuid.uuid4(),
+        kind=RuleKind.FIREWALL,
+        public_ip_id=rule.public_ip_id,
+        address=rule.address,
+        account_id=rule.account_id,
+        domain_id=rule.domain_id,
+        zone_id=rule.zone_id,
+        protocol=rule.protocol,
+        start_port=rule.start_port,
+        end_port=rule.end_port,
+        cidrs=cidrs,
+        icmp_type=-1,
+        icmp_code=-1,
+        related=rule.id,
+    )
+
+
+_RESULT_OBJECTS = {
+    RuleKind.PORT_FORWARDING: "portforwardingrule",
+    RuleKind.FIREWALL: "firewallrule",
+    RuleKind.LOAD_BALANCING: "loadbalancer",
+    RuleKind.STATIC_NAT: "staticnat",
+}
+
+
+def revoke_rule(store: Any, command: RevokeRule) -> Applying:
+    """Mark the rule (and firewall rules opened for it) Revoke; the router's answer removes it."""
+
+    def attempt() -> Applying:
+        network = store.get(Network, command.network_id, what="network")
+        rules = store.get(NetworkRules, rule_set_id(network.id), what="network rules")
+        abandoned = _give_up_abandoned(store, rules)
+        keys = rules.revoke(command.rule_id, command.kind)
+        job = _new_job(command.job, command.rule_id)
+        target = _target(store, network.id)
+        rules.request_apply(request_id(), job.id, target, ((), tuple(keys)), {"success": True})
+        return _saved(store, rules, job, command.rule_id, *_counted(store, rules, abandoned))
+
+    outcome: Applying = store.run(attempt)
+    return outcome
+
+
+def change_members(store: Any, command: ChangeMembers) -> Applying:
+    """Put VMs behind a load balancer rule, or take them away; the router applies the set."""
+
+    def attempt() -> Applying:
+        network = store.get(Network, command.network_id, what="network")
+        rules = store.get(NetworkRules, rule_set_id(network.id), what="network rules")
+        abandoned = _give_up_abandoned(store, rules)
+        rule = rules.rule(command.rule_id, RuleKind.LOAD_BALANCING)
+        if command.assign:
+            public = store.get(PublicIp, rule.public_ip_id, what="public ip address")
+            members = [Member(vm, guest_address(store, vm, public)) for vm in command.vm_ids]
+            keys = (tuple(rules.assign(rule.id, members)), ())
+        else:
+            keys = ((), tuple(rules.unassign(rule.id, list(command.vm_ids))))
+        job = _new_job(command.job, rule.id)
+        rules.request_apply(
+            request_id(), job.id, _target(store, network.id), keys, {"success": True}
+        )
+        return _saved(store, rules, job, rule.id, *_counted(store, rules, abandoned))
+
+    outcome: Applying = store.run(attempt)
+    return outcome
+
+
+def dropped_with_network(store: Any, network_id: UUID) -> list[Any]:
+    """A deleted network's rules go with it (its router goes too): the rule set, changed, to
+    save with the network (nothing when it never had rules). Its addresses are released in
+    the same save, which forgets their counts."""
+    try:
+        rules: NetworkRules = store.repository.get(rule_set_id(network_id))
+    except AggregateNotFoundError:
+        return []
+    if not rules.rules:
+        return []
+    rules.drop_all("the network was deleted")
+    return [rules]
+
+
+# Results ------------------------------------------------------------------------------------
+
+
+def on_rules_result(store: Any, result: WorkResult) -> Any:
+    """The router's answer to an apply request: settle its rules, finish its job."""
+
+    def attempt() -> Any:
+        rules = store.get(NetworkRules, UUID(result.target_id), what="network rules")
+        pending = rules.pending.get(result.request_id)
+        if pending is None:
+            return None  # answered already: a redelivered result changes nothing
+        touched = _addresses_of(rules, (*pending.adds, *pending.revokes))
+        reason = result.error or "the router did not answer"
+        if result.ok:
+            rules.applied(result.request_id)
+        else:
+            rules.apply_failed(result.request_id, reason)
+        job = store.get(Job, pending.job_id, what="job") if pending.job_id else None
+        if job is not None and job.status == JobStatus.PENDING:
+            if result.ok:
+                job.succeed(pending.result)
+            else:
+                job.fail("ResourceUnavailable", f"{APPLY_FAILED}: {reason}")
+        others = [a for a in (job,) if a is not None]
+        return store.save(rules, *others, *_counted(store, rules, touched))
+
+    return store.run(attempt)
+
+
+def _addresses_of(rules: NetworkRules, keys: Sequence[str]) -> list[UUID]:
+    found = []
+    for key in keys:
+        rule = rules.rules.get(UUID(key.partition("/")[0]))
+        if rule is not None:
+            found.append(rule.public_ip_id)
+    return found
+
+
+RESULT_HANDLERS = {"apply_network_rules": on_rules_result}
+
+
+def reapply_after_boot(store: Any, result: WorkResult) -> None:
+    """A router that booted from its image (started, upgraded) may hold no rules: its
+    networks' sets go to it again (an older generation it still holds changes nothing)."""
+    if not result.ok:
+        return
+    try:
+        router = store.get(SystemVm, UUID(result.target_id), what="router")
+    except NotFound:
+        return
+    if router.role != Role.ROUTER or router.state != State.RUNNING or router.host_id is None:
+        return
+    for network_id in router.network_ids:
+
+        def attempt(network_id: UUID = network_id) -> None:
+            try:
+                rules: NetworkRules = store.repository.get(rule_set_id(network_id))
+            except AggregateNotFoundError:
+                return
+            if rules.applied_set():
+                target = ApplyTarget(
+                    router.id, router.instance_name, host_access(store, router.host_id)[0]
+                )
+                rules.request_apply(request_id(), None, target, ((), ()), {})
+                store.save(rules)
+
+        store.run(attempt)
+
+
+# Work that follows another family's result, in its own save (commands/results.py).
+FOLLOW_UPS = {"start_system_vm": reapply_after_boot, "upgrade_router": reapply_after_boot}
+
+
+# Outbox routes ------------------------------------------------------------------------------
+
+
+def rule_routes(box: Any, prefix: str) -> dict[str, Any]:
+    """An apply request names the router by its instance name on its host."""
+    from eventsourcing.utils import get_topic
+
+    from stratus.messages import WorkRequest, encode, seal_credentials
+    from stratus.outbox import Outgoing, origin
+
+    def apply(e: Any) -> Outgoing:
+        request = WorkRequest(
+            request_id=e.request_id,
+            hypervisor=e.hypervisor.lower(),
+            action="apply_network_rules",
+            target_id=str(e.originator_id),
+            params={
+                "host_id": str(e.host_id),
+                "name": e.instance_name,
+                "generation": e.generation,
+                "rules": list(e.rules),
+            },
+            sealed_credentials=seal_credentials(box, e.url, e.username, e.password.reveal()),
+            **origin(e),
+        )
+        return Outgoing(request.subject(prefix), encode(request))
+
+    rule_set: Any = NetworkRules  # events made by the library's decorator: mypy cannot see them
+    return {get_topic(rule_set.ApplyRequested): apply}

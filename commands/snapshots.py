@@ -1,0 +1,155 @@
+"""Commands on volume snapshots, the route that asks a host to take one, and the handler of the
+host's answer.
+
+A volume whose VM runs or ran on a host is copied through that host's adapter
+(`snapshot_volume`); a volume no hypervisor ever held (a data disk never attached to a VM that
+ran, or the ROOT disk of a VM never started) is recorded BackedUp at once, from its size.
+Deleting a snapshot, or the volume it was taken of, touches no host: the copy is not kept there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.utils import get_topic
+
+from commands import Outcome, change
+from commands.vms import host_access, request_id
+from domain.errors import DomainError, InvalidState
+from domain.job import Job, JobStatus
+from domain.snapshot import Snapshot
+from domain.vm import VirtualMachine
+from domain.volume import Volume
+from stratus.messages import DEFAULT_PREFIX, WorkRequest, WorkResult, encode, seal_credentials
+from stratus.outbox import Outgoing, Route, origin
+
+ACTION = "snapshot_volume"
+
+
+def snapshot_result(snapshot_id: UUID) -> dict[str, Any]:
+    return {"object": "snapshot", "id": str(snapshot_id)}
+
+
+@dataclass(frozen=True)
+class CreateSnapshot:
+    snapshot_id: UUID
+    volume_id: UUID
+    name: str
+    job_id: UUID | None = None
+
+
+def _job(store: Any, job_id: UUID | None) -> Job | None:
+    return store.get(Job, job_id, what="job") if job_id else None
+
+
+def _holder(store: Any, volume: Volume) -> VirtualMachine | None:
+    """The VM whose host holds the volume, or None when no hypervisor ever held it."""
+    if volume.vm_id is None:
+        return None
+    vm: VirtualMachine = store.get(VirtualMachine, volume.vm_id, what="virtual machine")
+    return vm if (vm.host_id or vm.last_host_id) is not None else None
+
+
+def create_snapshot(store: Any, command: CreateSnapshot) -> Outcome:
+    """Record the snapshot and have it taken: by the host that holds the volume, or at once."""
+
+    def attempt() -> Outcome:
+        volume = store.get(Volume, command.volume_id, what="volume")
+        if volume.removed:
+            raise InvalidState(f"Volume {volume.name} has been deleted")
+        snapshot = Snapshot(
+            command.snapshot_id,
+            command.name,
+            {
+                "id": str(volume.id),
+                "name": volume.name,
+                "kind": volume.kind,
+                "size_gb": int(volume.size_gb),
+                "vm_id": None if volume.vm_id is None else str(volume.vm_id),
+            },
+            volume.account_id,
+            volume.domain_id,
+            volume.zone_id,
+        )
+        job = _job(store, command.job_id)
+        vm = _holder(store, volume)
+        if vm is None:
+            snapshot.record_backed_up()
+            _finish(job, snapshot, None)
+        else:
+            host_id = vm.host_id or vm.last_host_id
+            assert host_id is not None
+            try:
+                access = host_access(store, host_id)
+            except DomainError as error:
+                snapshot.fail("", error.message)
+                _finish(job, snapshot, error.message)
+            else:
+                snapshot.request_backup(request_id(), command.job_id, access, vm.instance_name)
+        saved = [a for a in (snapshot, job) if a is not None and a.pending_events]
+        return Outcome(store.last_position(store.save(*saved)), snapshot.id)
+
+    result: Outcome = store.run(attempt)
+    return result
+
+
+def delete_snapshot(store: Any, snapshot_id: UUID) -> Outcome:
+    return change(store, Snapshot, snapshot_id, Snapshot.delete, what="snapshot")
+
+
+def on_snapshot_result(store: Any, result: WorkResult) -> Outcome:
+    """The host's answer to the snapshot's request in flight; stale ones change nothing."""
+
+    def attempt() -> Outcome:
+        snapshot = store.get(Snapshot, UUID(result.target_id), what="snapshot")
+        if not snapshot.is_current(result.request_id):
+            return Outcome(0, snapshot.id)
+        job = _job(store, snapshot.job_id)
+        reason = None if result.ok else (result.error or "the hypervisor did not answer")
+        if reason is None:
+            snapshot.confirm(result.request_id)
+        else:
+            snapshot.fail(result.request_id, reason)
+        _finish(job, snapshot, reason)
+        saved = [a for a in (snapshot, job) if a is not None]
+        return Outcome(store.last_position(store.save(*saved)), snapshot.id)
+
+    outcome: Outcome = store.run(attempt)
+    return outcome
+
+
+def _finish(job: Job | None, snapshot: Snapshot, error: str | None) -> None:
+    if job is None or job.status != JobStatus.PENDING:
+        return
+    if error is None:
+        job.succeed(snapshot_result(snapshot.id))
+    else:
+        job.fail("DomainError", f"Failed to create snapshot {snapshot.name}: {error}")
+
+
+RESULT_HANDLERS = {ACTION: on_snapshot_result}
+
+
+def snapshot_routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
+    """A requested backup goes to the host holding the volume, naming the VM there."""
+
+    def backup(e: Any) -> Outgoing:
+        request = WorkRequest(
+            request_id=e.request_id,
+            hypervisor=e.hypervisor.lower(),
+            action=ACTION,
+            target_id=str(e.originator_id),
+            params={
+                "host_id": str(e.host_id),
+                "name": e.instance_name,
+                "snapshot_name": f"stratus-{e.originator_id}",
+            },
+            sealed_credentials=seal_credentials(box, e.url, e.username, e.password.reveal()),
+            **origin(e),
+        )
+        return Outgoing(request.subject(prefix), encode(request))
+
+    # The library creates Snapshot.BackupRequested from the decorated method.
+    return {get_topic(Snapshot.BackupRequested): backup}  # type: ignore[attr-defined]

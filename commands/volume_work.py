@@ -1,0 +1,238 @@
+"""Attaching, detaching and resizing data disks through the adapter of the VM's host.
+
+A VM that has a host (running, or stopped with a last host still in the cloud) gets the change
+as a request to that host's adapter: the volume records the request (the slot of an attach is
+taken at once) and the adapter's result confirms it, or fails it and gives the slot back, and
+finishes the job, in one save. A VM that has never had a host changes on the record alone; its
+disks are handed to the hypervisor with its first start
+(`commands.volumes.attached_disks`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from commands import Outcome
+from commands.vms import host_access, request_id
+from commands.volumes import AttachVolume, _device_slots
+from domain.errors import InvalidState, NotFound
+from domain.host import Host
+from domain.job import Job, JobStatus
+from domain.vm import VirtualMachine
+from domain.volume import HostWork, Volume
+from stratus.messages import WorkResult
+
+# The action each pending request was sent as (the stuck-job sweeper needs it too).
+ACTIONS = {"attach": "attach_volume", "detach": "detach_volume", "resize": "resize_volume"}
+
+
+def volume_result(volume_id: UUID) -> dict[str, Any]:
+    """What a volume job's result names: the API renders the volume from it."""
+    return {"object": "volume", "id": str(volume_id)}
+
+
+def _job(store: Any, job_id: UUID | None) -> Job | None:
+    return store.get(Job, job_id, what="job") if job_id else None
+
+
+def _succeeded(store: Any, job_id: UUID | None, volume: Volume) -> Job | None:
+    job = _job(store, job_id)
+    if job is not None and job.status == JobStatus.PENDING:
+        job.succeed(volume_result(volume.id))
+    return job
+
+
+def _saved(store: Any, *aggregates: Any) -> Outcome:
+    present = [a for a in aggregates if a is not None]
+    return Outcome(store.last_position(store.save(*present)), present[0].id)
+
+
+def _work(store: Any, vm: VirtualMachine, job_id: UUID | None) -> HostWork | None:
+    """The request for the VM's host, or None when no host holds the VM (record only)."""
+    host_id = None if vm.removed else vm.placed_host
+    if host_id is None:
+        return None
+    try:
+        host = store.get(Host, host_id, what="host")
+    except NotFound:
+        return None
+    if host.removed:
+        return None  # a host that left the cloud keeps nothing of the VM
+    if vm.pending is not None:
+        raise InvalidState(
+            f"Virtual machine {vm.name} is busy ({vm.pending} in progress); try again when it "
+            "is done"
+        )
+    return HostWork(request_id(), job_id, host_access(store, host_id), vm.instance_name)
+
+
+def _work_of_disk(store: Any, volume: Volume, job_id: UUID | None) -> HostWork | None:
+    """The request for the host of the VM the disk is attached to, if any (see `_work`)."""
+    if volume.vm_id is None:
+        return None
+    try:
+        vm = store.get(VirtualMachine, volume.vm_id, what="virtual machine")
+    except NotFound:
+        return None
+    return _work(store, vm, job_id)
+
+
+# Attach, detach, resize --------------------------------------------------------------------
+
+
+def attach_volume(store: Any, command: AttachVolume, job_id: UUID | None) -> Outcome:
+    """Take the next free slot and ask the VM's host to plug the disk in (record only when the
+    VM has no host); refused when the volume or the VM cannot take it."""
+
+    def attempt() -> Outcome:
+        vm = store.get(VirtualMachine, command.vm_id, what="virtual machine")
+        volume = store.get(Volume, command.volume_id, what="volume")
+        facts = {"zone_id": vm.zone_id, "account_id": vm.account_id, "state": vm.state}
+        if vm.removed:
+            facts["state"] = "Expunged"
+        volume.check_attachable(facts)  # the volume's and the VM's refusals come first
+        slots = _device_slots(store, vm.id)
+        device = slots.take(volume.id, command.device_id, set(command.used_device_ids))
+        work = _work(store, vm, job_id)
+        if work is None:
+            volume.attach(vm.id, facts, device)
+            return _saved(store, volume, slots, _succeeded(store, job_id, volume))
+        volume.request_attach(vm.id, facts, device, work)
+        return _saved(store, volume, slots)
+
+    result: Outcome = store.run(attempt)
+    return result
+
+
+def detach_volume(store: Any, volume_id: UUID, job_id: UUID | None) -> Outcome:
+    """Ask the host of the disk's VM to unplug it (record only when the VM has no host)."""
+
+    def attempt() -> Outcome:
+        volume = store.get(Volume, volume_id, what="volume")
+        work = _work_of_disk(store, volume, job_id) if volume.pending is None else None
+        if work is not None:
+            volume.request_detach(work)
+            return _saved(store, volume)
+        vm_id = volume.vm_id
+        volume.detach()
+        slots = _device_slots(store, vm_id) if vm_id is not None else None
+        if slots is not None:
+            slots.release(volume.id)
+        return _saved(store, volume, slots, _succeeded(store, job_id, volume))
+
+    result: Outcome = store.run(attempt)
+    return result
+
+
+@dataclass(frozen=True)
+class ResizeAttached:
+    volume_id: UUID
+    size_gb: int
+    disk_offering_id: UUID | None
+    shrink_ok: bool = False
+    job_id: UUID | None = None
+
+
+def resize_volume(store: Any, command: ResizeAttached) -> Outcome:
+    """A disk attached to a VM that has a host is resized by that host; any other disk on the
+    record alone."""
+
+    def attempt() -> Outcome:
+        volume = store.get(Volume, command.volume_id, what="volume")
+        size, offering, shrink_ok = command.size_gb, command.disk_offering_id, command.shrink_ok
+        volume.check_resizable(size, offering, shrink_ok=shrink_ok)
+        work = _work_of_disk(store, volume, command.job_id)
+        if work is not None:
+            volume.request_resize(size, offering, shrink_ok, work)
+            return _saved(store, volume)
+        volume.resize(size, offering, shrink_ok=shrink_ok)
+        return _saved(store, volume, _succeeded(store, command.job_id, volume))
+
+    result: Outcome = store.run(attempt)
+    return result
+
+
+# Results -----------------------------------------------------------------------------------
+
+
+def on_volume_result(store: Any, result: WorkResult) -> Outcome:
+    """An adapter's answer to the volume's request in flight; stale or repeated ones change
+    nothing. A failed attach gives its slot back; a confirmed detach frees it."""
+
+    def attempt() -> Outcome:
+        volume = store.get(Volume, UUID(result.target_id), what="volume")
+        if not volume.is_current(result.request_id):
+            return Outcome(0, volume.id)
+        action, job = volume.pending, _job(store, volume.job_id)
+        slot_vm = volume.pending_vm_id if action == "attach" else volume.vm_id
+        reason = result.error or "the hypervisor did not answer"
+        if result.ok:
+            volume.confirm(result.request_id)
+        else:
+            volume.fail(result.request_id, reason)
+        slots = None
+        frees = (action == "attach" and not result.ok) or (action == "detach" and result.ok)
+        if frees and slot_vm is not None:
+            slots = _device_slots(store, slot_vm)
+            slots.release(volume.id)
+        _finish_job(job, volume, action, None if result.ok else reason)
+        return _saved(store, volume, slots, job)
+
+    outcome: Outcome = store.run(attempt)
+    return outcome
+
+
+def _finish_job(job: Job | None, volume: Volume, action: str | None, error: str | None) -> None:
+    if job is None or job.status != JobStatus.PENDING:
+        return
+    if error is None:
+        job.succeed(volume_result(volume.id))
+    else:
+        verb = action or "act on"
+        job.fail("DomainError", f"Unable to {verb} volume {volume.name}: {error}")
+
+
+RESULT_HANDLERS: dict[str, Callable[[Any, WorkResult], Outcome]] = {
+    action: on_volume_result for action in ACTIONS.values()
+}
+
+
+# Outbox routes -----------------------------------------------------------------------------
+
+
+def volume_routes(box: Any, prefix: str) -> dict[str, Any]:
+    """Disk requests: each names the VM by its instance name and the disk by the volume's id."""
+    from eventsourcing.utils import get_topic
+
+    from stratus.messages import WorkRequest, encode, seal_credentials
+    from stratus.outbox import Outgoing
+
+    def outgoing(e: Any, action: str, params: dict[str, Any]) -> Outgoing:
+        request = WorkRequest(
+            request_id=e.request_id,
+            hypervisor=e.hypervisor.lower(),
+            action=action,
+            target_id=str(e.originator_id),
+            params={
+                "host_id": str(e.host_id),
+                "name": e.instance_name,
+                "disk_id": str(e.originator_id),
+                **params,
+            },
+            sealed_credentials=seal_credentials(box, e.url, e.username, e.password.reveal()),
+        )
+        return Outgoing(request.subject(prefix), encode(request))
+
+    volume: Any = Volume  # events made by the library's decorator: mypy cannot see them
+    return {
+        get_topic(volume.AttachRequested): lambda e: outgoing(
+            e, "attach_volume", {"device_id": e.device_id, "size_gb": e.size_gb}
+        ),
+        get_topic(volume.DetachRequested): lambda e: outgoing(e, "detach_volume", {}),
+        get_topic(volume.ResizeRequested): lambda e: outgoing(
+            e, "resize_volume", {"size_gb": e.size_gb, "shrink_ok": e.shrink_ok}
+        ),
+    }

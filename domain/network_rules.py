@@ -1,0 +1,338 @@
+"""NetworkRules: every rule on the public addresses of one isolated network, and their
+application to the network's virtual router.
+
+One aggregate per network (its id derives from the network's), because the router applies a
+network's rules as one set. A change is checked against every rule of the network and recorded
+with the full set to apply in the same save, so two rules wanting one port cannot both pass
+(they write the same aggregate version; the store lets one through and the other is checked
+again), and no apply request carries a set that misses a rule recorded before it. Each request
+has a generation; a router keeps the newest set it was given, so requests answered out of order
+never bring an older set back.
+
+A rule is `Add` until the router confirms a set holding it, then `Active`; deleting makes it
+`Revoke` until the router confirms a set without it, then it is gone. A failed apply removes the
+rules it was adding (their ports are free again) and puts back those it was revoking. Load
+balancer members follow the same states inside their rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.errors import InvalidParameter, InvalidState, NotFound
+from domain.network_rule_checks import Member, Rule, RuleKind, RuleState, check_conflicts
+from domain.values import Secret
+from domain.vm import HostAccess
+
+_NAMESPACE = UUID("3e8b6c1f-2d47-4a95-8f0e-71c5a9d2b463")
+KIND_NAMES = {
+    RuleKind.PORT_FORWARDING: "port forwarding rule",
+    RuleKind.FIREWALL: "firewall rule",
+    RuleKind.LOAD_BALANCING: "load balancer rule",
+    RuleKind.STATIC_NAT: "static nat rule",
+}
+
+
+def rule_set_id(network_id: UUID) -> UUID:
+    return uuid5(_NAMESPACE, f"rules:{network_id}")
+
+
+def static_nat_rule_id(public_ip_id: UUID) -> UUID:
+    """An address has at most one static NAT: its rule's id derives from the address."""
+    return uuid5(_NAMESPACE, f"static-nat:{public_ip_id}")
+
+
+@dataclass(frozen=True)
+class ApplyTarget:
+    """The router that applies the set, and how to reach its host."""
+
+    router_id: UUID
+    instance_name: str
+    access: HostAccess
+
+
+@dataclass(frozen=True)
+class Pending:
+    """An apply request in flight: its job, what it adds and revokes, what the job returns."""
+
+    job_id: UUID | None
+    adds: tuple[str, ...]
+    revokes: tuple[str, ...]
+    result: dict[str, Any]
+
+
+def member_key(rule_id: UUID, vm_id: UUID) -> str:
+    return f"{rule_id}/{vm_id}"
+
+
+class NetworkRules(Aggregate):
+    """The rule set of one network's public addresses."""
+
+    @staticmethod
+    def create_id(network_id: UUID, zone_id: UUID, account_id: UUID, domain_id: UUID) -> UUID:
+        return rule_set_id(network_id)
+
+    @event("Opened")
+    def __init__(self, network_id: UUID, zone_id: UUID, account_id: UUID, domain_id: UUID) -> None:
+        self.network_id, self.zone_id = network_id, zone_id
+        self.account_id, self.domain_id = account_id, domain_id
+        self.rules: dict[UUID, Rule] = {}
+        self.pending: dict[str, Pending] = {}
+        self.generation = 0
+
+    # Reading ------------------------------------------------------------------------------
+
+    def rule(self, rule_id: UUID, kind: str) -> Rule:
+        found = self.rules.get(rule_id)
+        if found is None or found.kind != kind:
+            raise NotFound(f"Unable to find {KIND_NAMES[kind]} with id {rule_id}")
+        return found
+
+    def count_on(self, public_ip_id: UUID) -> int:
+        """Rules in any state on the address (it cannot be released while any remain)."""
+        return sum(1 for r in self.rules.values() if r.public_ip_id == public_ip_id)
+
+    def applied_set(self) -> tuple[dict[str, Any], ...]:
+        """What the router is to hold: every rule that is not being revoked, in a fixed order."""
+        live = sorted(
+            (r for r in self.rules.values() if r.live),
+            key=lambda r: (r.address, r.kind, r.ports, str(r.id)),
+        )
+        return tuple(r.applied_view() for r in live)
+
+    # Changes ------------------------------------------------------------------------------
+
+    def add(self, rule: Rule) -> str:
+        """Record a new rule (state Add); refused when it conflicts with a rule of its address."""
+        earlier = self.rules.get(rule.id)
+        if earlier is not None:
+            raise InvalidState(
+                f"The {KIND_NAMES[earlier.kind]} {rule.id} is still being removed; try again "
+                "when that is done"
+            )
+        check_conflicts(rule, self.rules.values())
+        if rule.kind == RuleKind.STATIC_NAT:
+            for other in self.rules.values():
+                if other.kind == RuleKind.STATIC_NAT and other.live and other.vm_id == rule.vm_id:
+                    raise InvalidParameter(
+                        f"Virtual machine {rule.vm_id} already has static nat on ip address "
+                        f"{other.address}"
+                    )
+        self._rule_added(network_id=self.network_id, rule=rule.with_state(RuleState.ADD).facts())
+        return str(rule.id)
+
+    @event("RuleAdded")
+    def _rule_added(self, network_id: UUID, rule: dict[str, Any]) -> None:
+        added = Rule.from_facts(rule)
+        self.rules[added.id] = added
+
+    def revoke(self, rule_id: UUID, kind: str) -> list[str]:
+        """Start deleting an active rule (and the firewall rules opened for it); each is gone
+        once the router confirms."""
+        rule = self.rule(rule_id, kind)
+        if rule.state == RuleState.ADD:
+            raise InvalidState(
+                f"The {KIND_NAMES[kind]} {rule_id} is still being applied; try again when that "
+                "is done"
+            )
+        if rule.state == RuleState.REVOKE:
+            raise InvalidState(f"The {KIND_NAMES[kind]} {rule_id} is already being deleted")
+        self._revoke_requested(rule_id=rule_id)
+        keys = [str(rule_id)]
+        for opened in list(self.rules.values()):
+            if opened.related == rule_id and opened.state == RuleState.ACTIVE:
+                self._revoke_requested(rule_id=opened.id)
+                keys.append(str(opened.id))
+        return keys
+
+    @event("RevokeRequested")
+    def _revoke_requested(self, rule_id: UUID) -> None:
+        self.rules[rule_id] = self.rules[rule_id].with_state(RuleState.REVOKE)
+
+    def assign(self, rule_id: UUID, members: list[Member]) -> list[str]:
+        """Put VMs behind a load balancer rule (each in state Add)."""
+        rule = self._balancer(rule_id)
+        present = {m.vm_id for m in rule.members}
+        added = []
+        for member in members:
+            if member.vm_id in present:
+                raise InvalidParameter(
+                    f"VM {member.vm_id} is already assigned to load balancer rule {rule.name}"
+                )
+            present.add(member.vm_id)
+            added.append(replace(member, state=RuleState.ADD))
+        self._set_members(rule, (*rule.members, *added))
+        return [member_key(rule_id, m.vm_id) for m in added]
+
+    def unassign(self, rule_id: UUID, vm_ids: list[UUID]) -> list[str]:
+        """Take active VMs from behind a load balancer rule (each in state Revoke)."""
+        rule = self._balancer(rule_id)
+        states = {m.vm_id: m.state for m in rule.members}
+        for vm_id in vm_ids:
+            if states.get(vm_id) != RuleState.ACTIVE:
+                raise InvalidParameter(
+                    f"VM {vm_id} is not assigned to load balancer rule {rule.name}"
+                )
+        gone = set(vm_ids)
+        members = tuple(
+            replace(m, state=RuleState.REVOKE) if m.vm_id in gone else m for m in rule.members
+        )
+        self._set_members(rule, members)
+        return [member_key(rule_id, vm_id) for vm_id in vm_ids]
+
+    def _balancer(self, rule_id: UUID) -> Rule:
+        rule = self.rule(rule_id, RuleKind.LOAD_BALANCING)
+        if rule.state == RuleState.REVOKE:
+            raise InvalidState(f"Load balancer rule {rule.name} is being deleted")
+        return rule
+
+    def _set_members(self, rule: Rule, members: tuple[Member, ...]) -> None:
+        self._members_changed(rule_id=rule.id, members=tuple(asdict(m) for m in members))
+
+    @event("MembersChanged")
+    def _members_changed(self, rule_id: UUID, members: tuple[dict[str, Any], ...]) -> None:
+        rule = self.rules[rule_id]
+        self.rules[rule_id] = replace(rule, members=tuple(Member(**m) for m in members))
+
+    # Applying -----------------------------------------------------------------------------
+
+    def request_apply(
+        self,
+        request_id: str,
+        job_id: UUID | None,
+        target: ApplyTarget,
+        changes: tuple[tuple[str, ...], tuple[str, ...]],
+        result: dict[str, Any],
+    ) -> None:
+        """Ask the router to hold the whole set now; `changes` are the keys (rule ids, or
+        rule/vm for members) this request adds and revokes."""
+        access = target.access
+        adds, revokes = changes
+        self._apply_requested(
+            request_id=request_id,
+            job_id=job_id,
+            generation=self.generation + 1,
+            router_id=target.router_id,
+            host_id=access.host_id,
+            url=access.url,
+            username=access.username,
+            password=access.password,
+            hypervisor=access.hypervisor,
+            instance_name=target.instance_name,
+            rules=self.applied_set(),
+            adds=tuple(adds),
+            revokes=tuple(revokes),
+            result=dict(result),
+        )
+
+    @event("ApplyRequested")
+    def _apply_requested(
+        self,
+        request_id: str,
+        job_id: UUID | None,
+        generation: int,
+        router_id: UUID,
+        host_id: UUID,
+        url: str,
+        username: str,
+        password: Secret,
+        hypervisor: str,
+        instance_name: str,
+        rules: tuple[dict[str, Any], ...],
+        adds: tuple[str, ...],
+        revokes: tuple[str, ...],
+        result: dict[str, Any],
+    ) -> None:
+        self.generation = generation
+        self.pending[request_id] = Pending(job_id, tuple(adds), tuple(revokes), dict(result))
+
+    def applied(self, request_id: str) -> Pending | None:
+        """The router holds the set of `request_id`: its adds are active, its revokes gone.
+        None for a request that is not in flight (answered already, or never made)."""
+        pending = self.pending.get(request_id)
+        if pending is None:
+            return None
+        for key in pending.adds:
+            self._settle(key, RuleState.ADD, activate=True, reason="")
+        for key in pending.revokes:
+            self._settle(key, RuleState.REVOKE, activate=False, reason="")
+        self._apply_done(request_id=request_id, ok=True, reason="")
+        return pending
+
+    def apply_failed(self, request_id: str, reason: str) -> Pending | None:
+        """The router could not apply the set: rules being added go (their ports are free),
+        rules being revoked stay active."""
+        pending = self.pending.get(request_id)
+        if pending is None:
+            return None
+        for key in pending.adds:
+            self._settle(key, RuleState.ADD, activate=False, reason=reason)
+        for key in pending.revokes:
+            self._settle(key, RuleState.REVOKE, activate=True, reason=reason)
+        self._apply_done(request_id=request_id, ok=False, reason=reason)
+        return pending
+
+    @event("ApplyDone")
+    def _apply_done(self, request_id: str, ok: bool, reason: str) -> None:
+        self.pending.pop(request_id, None)
+
+    def _settle(self, key: str, expected: str, *, activate: bool, reason: str) -> None:
+        rule_text, _, vm_text = key.partition("/")
+        rule = self.rules.get(UUID(rule_text))
+        if rule is None:
+            return
+        if vm_text:
+            self._settle_member(rule, UUID(vm_text), expected, activate)
+        elif rule.state == expected and activate:
+            self._rule_activated(rule_id=rule.id)
+        elif rule.state == expected:
+            self._remove(rule, reason)
+
+    def _settle_member(self, rule: Rule, vm_id: UUID, expected: str, activate: bool) -> None:
+        members = []
+        for member in rule.members:
+            if member.vm_id == vm_id and member.state == expected:
+                if not activate:
+                    continue
+                member = replace(member, state=RuleState.ACTIVE)
+            members.append(member)
+        if tuple(members) != rule.members:
+            self._set_members(rule, tuple(members))
+
+    @event("RuleActivated")
+    def _rule_activated(self, rule_id: UUID) -> None:
+        self.rules[rule_id] = self.rules[rule_id].with_state(RuleState.ACTIVE)
+
+    def _remove(self, rule: Rule, reason: str) -> None:
+        self._rule_removed(
+            rule_id=rule.id,
+            kind=rule.kind,
+            public_ip_id=rule.public_ip_id,
+            account_id=rule.account_id,
+            zone_id=rule.zone_id,
+            reason=reason,
+        )
+
+    @event("RuleRemoved")
+    def _rule_removed(
+        self,
+        rule_id: UUID,
+        kind: str,
+        public_ip_id: UUID,
+        account_id: UUID,
+        zone_id: UUID,
+        reason: str,
+    ) -> None:
+        self.rules.pop(rule_id, None)
+
+    def drop_all(self, reason: str) -> list[UUID]:
+        """The network is deleted with its router: every rule goes, no router asked. Returns
+        the addresses that held rules."""
+        addresses = sorted({r.public_ip_id for r in self.rules.values()}, key=str)
+        for rule in sorted(self.rules.values(), key=lambda r: str(r.id)):
+            self._remove(rule, reason)
+        return addresses

@@ -1,0 +1,264 @@
+"""Rules on public addresses through the `cs` client, on the embedded default (SQLite and
+PostgreSQL): port forwarding, firewall, load balancing and static NAT, each applied by the
+network's simulated router (whose applied set the test reads from the file named by
+STRATUS_SIMULATOR_RULES), conflicts refused, and another account kept out."""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from cs import CloudStack, CloudStackApiException
+
+from stratus.settings import parse_database_url
+from tests.conftest import postgres_url
+from tests.e2e.conftest import Server, start_server, stop_server
+from tests.e2e.factories import Tenant, make_tenant
+from tests.e2e.test_networks import SOURCE_NAT_OFFERING, _fabric, _offering
+from tests.e2e.test_routers import SYSTEM_TEMPLATE, register_template, routers, wait_for
+from tests.e2e.test_vms import _deploy, _host, _place
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
+    """A fresh server whose simulator reports the rule sets its routers hold."""
+    env = {"STRATUS_SIMULATOR_RULES": str(tmp_path / "rules.json")}
+    schema = None
+    if request.param == "postgres":
+        url = postgres_url()
+        if not url:
+            pytest.skip("STRATUS_TEST_POSTGRES_URL is not set")
+        schema = f"e2e_{uuid.uuid4().hex[:12]}"
+        env["STRATUS_DATABASE_URL"] = f"{url}?schema={schema}"
+    running = start_server(tmp_path / "data", env)
+    try:
+        yield running
+    finally:
+        stop_server(running)
+        if schema:
+            conninfo = parse_database_url(postgres_url() or "").conninfo
+            with psycopg.connect(conninfo, autocommit=True) as connection:
+                connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def applied(server: Server, router: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rules the router holds, as the simulator reports them."""
+    path = Path(server.env["STRATUS_SIMULATOR_RULES"])
+    if not path.exists():
+        return []
+    held = json.loads(path.read_text()).get(router["name"], {})
+    return list(held.get("rules", []))
+
+
+def refused(call: Any, code: int, **params: Any) -> str:
+    with pytest.raises(CloudStackApiException) as error:
+        call(**params)
+    assert error.value.error["errorcode"] == code, error.value.error
+    return str(error.value.error["errortext"])
+
+
+def job_refused(call: Any, code: int, **params: Any) -> str:
+    return refused(call, code, fetch_result=True, **params)
+
+
+def tenant_with_network(server: Server) -> tuple[CloudStack, Tenant, Tenant, dict, list[dict]]:
+    admin = server.client()
+    place = _place(admin)
+    _host(admin, place, "h1", cores=8, memory=16)
+    register_template(admin, SYSTEM_TEMPLATE)
+    _fabric(admin, place.zone)
+    alice, bob = make_tenant(server, admin), make_tenant(server, admin)
+    offering = _offering(alice.client, SOURCE_NAT_OFFERING)
+    network = alice.client.createNetwork(
+        name="web", displaytext="web", networkofferingid=offering["id"], zoneid=place.zone
+    )["network"]
+    vms = [_deploy(alice.client, place, place.small) for _ in range(2)]
+
+    def running() -> dict | None:
+        found = routers(admin, networkid=network["id"])
+        return found[0] if found and found[0]["state"] == "Running" else None
+
+    router = wait_for(running, 30)
+    assert router, "the network's router did not come up"
+    return admin, alice, bob, {**network, "router": router}, vms
+
+
+def racing_creates(server: Server, user: CloudStack, ip_id: str) -> list[dict[str, Any]]:
+    """Four clients at once ask for overlapping firewall ranges on one address; the rules
+    that were accepted (the others must be refused with 537)."""
+    gate = threading.Barrier(4)
+
+    def create(start: int) -> dict[str, Any] | None:
+        client = server.client(user.key, user.secret)
+        gate.wait()
+        try:
+            return client.createFirewallRule(
+                ipaddressid=ip_id, protocol="udp", startport=start, endport=start + 100
+            )
+        except CloudStackApiException as error:
+            assert error.error["errorcode"] == 537, error.error
+            return None
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(create, (5000, 5050, 4960, 5040)))  # all hold 5050
+    return [a for a in answers if a is not None]
+
+
+def test_rules_are_applied_by_the_router_refused_on_conflict_and_private(server) -> None:
+    admin, alice, bob, network, (web, db) = tenant_with_network(server)
+    router, user = network["router"], alice.client
+    ip = user.associateIpAddress(networkid=network["id"], fetch_result=True)["ipaddress"]
+
+    # Port forwarding, with the firewall rule it opens
+    forward = user.createPortForwardingRule(
+        ipaddressid=ip["id"],
+        privateport=22,
+        publicport=2222,
+        protocol="tcp",
+        virtualmachineid=web["id"],
+        fetch_result=True,
+    )["portforwardingrule"]
+    assert (forward["state"], forward["publicport"], forward["privateport"]) == (
+        "Active",
+        "2222",
+        "22",
+    )
+    assert forward["vmguestip"] == web["nic"][0]["ipaddress"]
+    (listed,) = user.listPortForwardingRules(ipaddressid=ip["id"])["portforwardingrule"]
+    assert listed["id"] == forward["id"]
+    (opened,) = user.listFirewallRules(ipaddressid=ip["id"])["firewallrule"]
+    assert (opened["startport"], opened["cidrlist"]) == ("2222", "0.0.0.0/0")
+    held = {r["id"]: r for r in applied(server, router)}
+    assert held[forward["id"]]["vm_ip"] == web["nic"][0]["ipaddress"]
+    assert held[forward["id"]]["private_start"] == 22 and opened["id"] in held
+
+    # Conflicts and bad values are refused at once and change nothing
+    text = refused(
+        user.createPortForwardingRule,
+        537,
+        ipaddressid=ip["id"],
+        privateport=2200,
+        privateendport=2300,
+        publicport=2200,
+        publicendport=2300,
+        protocol="tcp",
+        virtualmachineid=db["id"],
+    )
+    assert "conflicts with rule" in text
+    refused(
+        user.createPortForwardingRule,
+        431,
+        ipaddressid=ip["id"],
+        privateport=0,
+        publicport=80,
+        protocol="tcp",
+        virtualmachineid=db["id"],
+    )
+    assert len(user.listPortForwardingRules()["portforwardingrule"]) == 1
+
+    # Firewall: ICMP echo from one network
+    ping = user.createFirewallRule(
+        ipaddressid=ip["id"],
+        protocol="icmp",
+        icmptype=8,
+        icmpcode=0,
+        cidrlist="10.9.0.0/16",
+        fetch_result=True,
+    )["firewallrule"]
+    assert (ping["state"], ping["icmptype"], ping["cidrlist"]) == ("Active", 8, "10.9.0.0/16")
+
+    # Load balancing across both VMs
+    balancer = user.createLoadBalancerRule(
+        publicipid=ip["id"],
+        name="www",
+        algorithm="leastconn",
+        publicport=80,
+        privateport=8080,
+        fetch_result=True,
+    )["loadbalancer"]
+    assert (balancer["state"], balancer["algorithm"]) == ("Active", "leastconn")
+    user.assignToLoadBalancerRule(
+        id=balancer["id"], virtualmachineids=f"{web['id']},{db['id']}", fetch_result=True
+    )
+    behind = user.listLoadBalancerRuleInstances(id=balancer["id"])["loadbalancerruleinstance"]
+    assert {vm["id"] for vm in behind} == {web["id"], db["id"]}
+    members = {r["id"]: r for r in applied(server, router)}[balancer["id"]]["members"]
+    assert len(members) == 2
+    user.removeFromLoadBalancerRule(
+        id=balancer["id"], virtualmachineids=db["id"], fetch_result=True
+    )
+    behind = user.listLoadBalancerRuleInstances(id=balancer["id"])["loadbalancerruleinstance"]
+    assert [vm["id"] for vm in behind] == [web["id"]]
+    refused(
+        user.createLoadBalancerRule,
+        537,
+        publicipid=ip["id"],
+        name="clash",
+        algorithm="roundrobin",
+        publicport=2222,
+        privateport=22,
+    )
+    refused(
+        user.createLoadBalancerRule,
+        431,
+        publicipid=ip["id"],
+        name="bad",
+        algorithm="fastest",
+        publicport=81,
+        privateport=81,
+    )
+
+    # Another account sees none of it and touches nothing
+    assert bob.client.listPortForwardingRules() == {}
+    assert bob.client.listLoadBalancerRules() == {}
+    assert bob.client.listFirewallRules() == {}
+    refused(bob.client.deletePortForwardingRule, 531, id=forward["id"])
+    refused(bob.client.createFirewallRule, 531, ipaddressid=ip["id"], protocol="tcp", startport=1)
+    assert admin.listPortForwardingRules(listall="true")["count"] == 1
+
+    # An address with rules is not released
+    assert "rule" in job_refused(user.disassociateIpAddress, 536, id=ip["id"])
+
+    # Static NAT on a second address; never on the source NAT address
+    nat_ip = user.associateIpAddress(networkid=network["id"], fetch_result=True)["ipaddress"]
+    assert user.enableStaticNat(ipaddressid=nat_ip["id"], virtualmachineid=db["id"])["success"]
+    shown = user.listPublicIpAddresses(id=nat_ip["id"])["publicipaddress"][0]
+    assert (shown["isstaticnat"], shown["virtualmachineid"]) == (True, db["id"])
+    (only,) = user.listPublicIpAddresses(isstaticnat="true")["publicipaddress"]
+    assert only["id"] == nat_ip["id"]
+    assert {r["kind"] for r in applied(server, router)} >= {"StaticNat"}
+    assert "1 to 1 Nat" in refused(
+        user.createPortForwardingRule,
+        537,
+        ipaddressid=nat_ip["id"],
+        privateport=80,
+        publicport=80,
+        protocol="tcp",
+        virtualmachineid=db["id"],
+    )
+    (source_nat,) = user.listPublicIpAddresses(issourcenat="true")["publicipaddress"]
+    refused(user.enableStaticNat, 431, ipaddressid=source_nat["id"], virtualmachineid=web["id"])
+    user.disableStaticNat(ipaddressid=nat_ip["id"], fetch_result=True)
+    shown = user.listPublicIpAddresses(id=nat_ip["id"])["publicipaddress"][0]
+    assert shown["isstaticnat"] is False
+
+    # Creates racing for one port: exactly one gets through
+    assert len(racing_creates(server, user, ip["id"])) == 1
+
+    # Deleting each rule takes it off the router
+    user.deletePortForwardingRule(id=forward["id"], fetch_result=True)
+    user.deleteFirewallRule(id=ping["id"], fetch_result=True)
+    user.deleteLoadBalancerRule(id=balancer["id"], fetch_result=True)
+    assert user.listPortForwardingRules() == {} and user.listLoadBalancerRules() == {}
+    (raced,) = user.listFirewallRules()["firewallrule"]  # the opened one went with its rule
+    assert raced["protocol"] == "udp"
+    user.deleteFirewallRule(id=raced["id"], fetch_result=True)
+    assert applied(server, router) == []
+    user.disassociateIpAddress(id=ip["id"], fetch_result=True)

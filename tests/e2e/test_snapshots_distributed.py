@@ -1,0 +1,66 @@
+"""Snapshots on a KVM host (libvirt's test driver) driven by a separate adapter process, on
+PostgreSQL and NATS: what the adapter did for each request, as its results on the cloud's stream
+say (see `test_kvm_lifecycle.py` for why a test cannot open the test driver's state itself)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tests.e2e.test_hosts_distributed import Cloud, add_host, distributed_cloud, make_place
+from tests.e2e.test_kvm_lifecycle import _ready_template, images, kvm_host_file  # noqa: F401
+from tests.e2e.test_volumes_on_distributed_hosts import _results
+
+pytestmark = [pytest.mark.postgres, pytest.mark.nats]
+
+
+@pytest.fixture
+def kvm_cloud(tmp_path):
+    pytest.importorskip("libvirt", reason="libvirt-python is not installed (extra `kvm`)")
+    with distributed_cloud(tmp_path, STRATUS_KVM_IMAGE_STORE="test:///default") as cloud:
+        cloud.start_adapter("kvm")
+        yield cloud
+
+
+def test_a_kvm_host_takes_reverts_and_deletes_snapshots_through_its_adapter(
+    kvm_cloud: Cloud,
+    images: str,  # noqa: F811
+) -> None:
+    admin = kvm_cloud.admin
+    place = make_place(admin, "KVM")
+    node = kvm_host_file(kvm_cloud.workdir)
+    assert add_host(admin, place, "KVM", node, "admin", "kvm-password")["state"] == "Up"
+    small = next(
+        o for o in admin.listServiceOfferings()["serviceoffering"] if o["name"] == "Small Instance"
+    )
+    vm = admin.deployVirtualMachine(
+        zoneid=place.zone_id,
+        serviceofferingid=small["id"],
+        templateid=_ready_template(admin, place.zone_id, images),
+        fetch_result=True,
+    )["virtualmachine"]
+    whole = admin.createVMSnapshot(
+        virtualmachineid=vm["id"], name="before", snapshotmemory="true", fetch_result=True
+    )["vmsnapshot"]
+    root = admin.listVolumes(virtualmachineid=vm["id"], type="ROOT")["volume"][0]
+    copy = admin.createSnapshot(volumeid=root["id"], fetch_result=True)["snapshot"]
+    reverted = admin.revertToVMSnapshot(vmsnapshotid=whole["id"], fetch_result=True)
+    admin.deleteVMSnapshot(vmsnapshotid=whole["id"], fetch_result=True)
+
+    assert (whole["state"], whole["type"], copy["state"]) == ("Ready", "DiskAndMemory", "BackedUp")
+    assert reverted["virtualmachine"]["state"] == "Running"
+    assert admin.listVMSnapshot().get("vmSnapshot", []) == []
+    done = [
+        (r["action"], r["ok"], r["data"])
+        for r in asyncio.run(_results(kvm_cloud, "kvm"))
+        if r["target_id"] in (whole["id"], copy["id"])
+    ]
+    assert [(action, ok) for action, ok, _ in done] == [
+        ("create_vm_snapshot", True),
+        ("snapshot_volume", True),
+        ("revert_vm_snapshot", True),
+        ("delete_vm_snapshot", True),
+    ]
+    assert done[0][2] == {"name": whole["name"], "memory": True}
+    assert done[2][2]["state"] == "Running"
