@@ -258,11 +258,20 @@ def follow_vm_groups(store: Any, aggregates: Sequence[Any]) -> list[Any]:
     """What to save beside a VM: an expunged VM leaves its groups; a VM that came up on a host
     gets its rule set sent there; a VM that left its host is forgotten there."""
     vm = aggregates[0] if aggregates else None
-    if not isinstance(vm, VirtualMachine):
-        return []
+    if not isinstance(vm, VirtualMachine) or not _placement_changes(vm):
+        return []  # most saves of a VM (requests, updates) change neither its host nor its run
     if vm.removed:
         return _leave(store, vm.id)
     return _apply_if_placed(store, vm, {}, force=False)
+
+
+# The events after which a VM runs on a host, or no longer does (made by @event: Any to mypy).
+_Vm: Any = VirtualMachine
+_PLACEMENT_EVENTS = (_Vm.Started, _Vm.Stopped, _Vm.StartFailed, _Vm.Destroyed, _Vm.Expunged)
+
+
+def _placement_changes(vm: VirtualMachine) -> bool:
+    return any(isinstance(event, _PLACEMENT_EVENTS) for event in vm.pending_events)
 
 
 def _apply_if_placed(

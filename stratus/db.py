@@ -57,6 +57,11 @@ def in_list(cursor: Cursor, column: str, values: Sequence[Any]) -> tuple[str, li
     return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
 
 
+# The advisory lock that serialises schema changes on PostgreSQL: migrations, and the event
+# store's tables and functions, which every process creates (or replaces) when it opens the store.
+SCHEMA_LOCK_KEY = 0x5374726174
+
+
 @lru_cache(maxsize=4096)
 def _qmark(sql: str) -> str:
     return sql.replace("%s", "?")

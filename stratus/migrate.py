@@ -12,12 +12,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 
-from stratus.db import Cursor, Database
+from stratus.db import SCHEMA_LOCK_KEY, Cursor, Database
 
 log = logging.getLogger(__name__)
 
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+?)(?:\.(sqlite|postgres))?\.sql$")
-_LOCK_KEY = 0x5374726174  # an arbitrary constant naming Stratus' migration advisory lock
 
 
 @dataclass(frozen=True)
@@ -69,7 +68,7 @@ def migrate(db: Database, schema: str | None = None) -> list[Migration]:
     for migration in available(db.dialect):
         with db.transaction() as cursor:
             if db.dialect == "postgres":
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK_KEY,))
             _ensure_table(cursor)
             exists = cursor.execute(
                 "SELECT 1 AS one FROM stratus_migrations WHERE version = %s", (migration.version,)

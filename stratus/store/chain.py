@@ -28,7 +28,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLite
 from psycopg import Cursor
 from psycopg.sql import SQL, Composed, Identifier, Literal
 
-from stratus.store.groupcommit import GroupCommitRecorder
+from stratus.store.groupcommit import GroupCommitRecorder, schema_lock
 
 GENESIS = bytes(32)
 CHECKPOINT_EVERY = 1000
@@ -411,7 +411,8 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
         self.sql_create_statements.extend(self.chain.create_statements)
 
     def create_table(self) -> None:
-        super().create_table()
+        with schema_lock(self.datastore):
+            super().create_table()
         self.chain.adopt()
 
     def _fetch_ids_after_insert_events(

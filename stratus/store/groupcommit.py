@@ -36,7 +36,8 @@ from __future__ import annotations
 import itertools
 import threading
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, ClassVar
 
 import psycopg
@@ -47,6 +48,8 @@ from eventsourcing.utils import retry
 from psycopg import Connection, Cursor
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composed, Identifier, Literal
+
+from stratus.db import SCHEMA_LOCK_KEY
 
 # Bounds one transaction; a burst bigger than this is committed in several batches.
 MAX_BATCH_EVENTS = 2000
@@ -147,6 +150,22 @@ class _Command:
         return self.ids
 
 
+@contextmanager
+def schema_lock(datastore: PostgresDatastore) -> Iterator[None]:
+    """Hold the schema lock while the store's tables, types and functions are created.
+
+    Every process creates (or replaces) them when it opens the store. Processes started
+    together would race, and PostgreSQL refuses the losers ("tuple concurrently updated", or a
+    duplicate type); migrations take the same lock.
+    """
+    with datastore.get_connection() as connection:
+        connection.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK_KEY,))
+        try:
+            yield
+        finally:
+            connection.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK_KEY,))
+
+
 class GroupCommitRecorder(PostgresApplicationRecorder):
     """An application recorder that commits concurrent commands together, each all-or-nothing.
 
@@ -176,6 +195,10 @@ class GroupCommitRecorder(PostgresApplicationRecorder):
             Identifier(function),
             SQL(self.datastore.originator_id_type),
         )
+
+    def create_table(self) -> None:
+        with schema_lock(self.datastore):
+            super().create_table()
 
     @property
     def waiting(self) -> int:

@@ -79,6 +79,19 @@ def _cli(env: dict[str, str], data_dir: Path, *args: str) -> str:
     return done.stdout
 
 
+def _caught_up(env: dict[str, str], data_dir: Path, timeout: float = 60.0) -> None:
+    """Wait until the projections process has started and applied the whole log."""
+    deadline = time.monotonic() + timeout
+    while True:
+        rows = _cli(env, data_dir, "projections", "status").splitlines()[1:]
+        lags = [int(row.split()[3]) for row in rows if row.strip()]
+        positions = [int(row.split()[1]) for row in rows if row.strip()]
+        if lags and all(lag == 0 for lag in lags) and all(positions):
+            return
+        assert time.monotonic() < deadline, "the projections process never caught up"
+        time.sleep(0.5)
+
+
 def _accounts(env: dict[str, str]) -> list[tuple]:
     base, _, schema = env["STRATUS_DATABASE_URL"].partition("?schema=")
     with psycopg.connect(parse_database_url(base).conninfo) as connection:
@@ -95,6 +108,7 @@ def test_roles_in_separate_processes_read_their_writes_and_survive_a_killed_proj
     projector = _role("projections", cloud_env, data, tmp_path / "projections.log")
     relay = _role("relay", cloud_env, data, tmp_path / "relay.log")
     try:
+        _caught_up(cloud_env, data)  # a write waits (bounded) for a projector that is running
         admin = api.client()
         made = admin.createAccount(
             accounttype=0,

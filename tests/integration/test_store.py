@@ -194,6 +194,33 @@ def test_connections_the_server_dropped_are_replaced_without_failing_a_command(
     store.close()
 
 
+@pytest.mark.postgres
+def test_processes_opening_a_new_store_together_all_open_it(postgres_settings: Settings) -> None:
+    """Every process creates (or replaces) the store's tables and functions when it opens the
+    store; opened at the same moment, none of them may fail ("tuple concurrently updated")."""
+    failures: list[BaseException] = []
+    stores: list[EventStore] = []
+    assert postgres_settings.postgres is not None
+    with psycopg.connect(postgres_settings.postgres.conninfo, autocommit=True) as admin:
+        admin.execute(f'CREATE SCHEMA "{postgres_settings.postgres.schema}"')
+
+    def open_one() -> None:
+        try:
+            stores.append(EventStore(postgres_settings))
+        except BaseException as error:  # reported below, with the others
+            failures.append(error)
+
+    threads = [threading.Thread(target=open_one) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for store in stores:
+        store.close()
+    assert not failures, failures
+    assert len(stores) == 6
+
+
 def test_a_conflict_that_never_resolves_is_reported(sqlite_settings: Settings) -> None:
     store = _store(sqlite_settings)
     hv = Hypervisor("h", 1, Secret("s"), Decimal(0), datetime.now(UTC), (), uuid4())
