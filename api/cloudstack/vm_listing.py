@@ -34,6 +34,16 @@ _SELECT = (
 )
 
 
+# What a listed VM is rendered from: a page reads and decodes these columns only.
+_LISTED = (
+    "SELECT v.id, v.name, v.display_name, v.instance_name, v.account_id, v.domain_id, "
+    "v.zone_id, v.host_id, v.state, v.template_id, v.service_offering_id, v.hypervisor, "
+    "v.guest_os_id, v.cpu_number, v.cpu_speed, v.memory, v.custom, v.ha_enable, v.vm_group, "
+    "v.pending_job_id, v.created, a.name AS account_name, a.domain_name AS domain_name "
+    "FROM virtual_machines AS v JOIN accounts AS a ON a.id = v.account_id"
+)
+
+
 def vm_row(call: Call, vm_id: str, *, removed: bool = False) -> dict[str, Any]:
     """A VM the caller may act on: 431 when there is none, 531 when it is someone else's."""
     gone = "" if removed else " AND v.removed = 0"
@@ -183,7 +193,7 @@ def _page(
     if _NEEDS_ACCOUNTS.search(where):
         source += " JOIN accounts AS a ON a.id = v.account_id"
     keys = f"SELECT v.seq{source}{where} ORDER BY v.seq"
-    page = f"{_SELECT} JOIN ({keys}{limit_sql(args['paging'])}) AS p ON p.seq = v.seq"
+    page = f"{_LISTED} JOIN ({keys}{limit_sql(args['paging'])}) AS p ON p.seq = v.seq"
     with call.read() as cursor:
         if only_scope is not None:
             count = vm_count(cursor, only_scope.clause, list(only_scope.params))
