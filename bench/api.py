@@ -39,6 +39,28 @@ def settle(runtime) -> None:
     BillingRun(runtime.db).run_once()
 
 
+BILLING = "usage"  # the billing run's state row (projections/usage.py)
+
+
+def billing_warm(conninfo: str, schema: str, since: datetime, timeout: float = 300.0) -> None:
+    """Wait until a server started at `since` has finished its first billing run.
+
+    That run loads the open usage spans into memory (one per VM, volume, address…), a few
+    seconds of the interpreter with 100,000 VMs; a latency figure is the server's steady state,
+    after it.
+    """
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(conninfo, autocommit=True) as connection:
+        while time.monotonic() < deadline:
+            row = connection.execute(
+                f'SELECT updated_at FROM "{schema}".usage_billing WHERE name = %s', (BILLING,)
+            ).fetchone()
+            if row and datetime.fromisoformat(row[0]) >= since:
+                return
+            time.sleep(0.2)
+    raise RuntimeError("the server's first billing run did not finish in time")
+
+
 def signed(server, params: dict[str, str]) -> dict[str, str]:
     expires = (datetime.now(UTC) + timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M:%S+0000")
     params = dict(

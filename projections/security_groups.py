@@ -99,8 +99,8 @@ def rules_of_groups(cursor: Cursor, group_ids: list[str]) -> dict[str, list[dict
 
 
 def groups_of_vms(cursor: Cursor, vm_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
-    """Each VM's groups (id, name, description), by name."""
-    found: dict[str, list[dict[str, Any]]] = {v: [] for v in vm_ids}
+    """The groups (id, name, description) of those of these VMs that are in any, by name."""
+    found: dict[str, list[dict[str, Any]]] = {}
     if not vm_ids:
         return found
     among, params = in_list(cursor, "m.vm_id", vm_ids)
@@ -111,7 +111,7 @@ def groups_of_vms(cursor: Cursor, vm_ids: list[str]) -> dict[str, list[dict[str,
         params,
     ).fetchall()
     for row in rows:
-        found[row["vm_id"]].append(dict(row))
+        found.setdefault(row["vm_id"], []).append(dict(row))
     return found
 
 

@@ -65,7 +65,7 @@ def vm_row(call: Call, vm_id: str, *, removed: bool = False) -> dict[str, Any]:
     return dict(row)
 
 
-def render_vm(row: dict[str, Any], admin: bool) -> dict:
+def render_vm(row: dict[str, Any], admin: bool, nics: list[dict], groups: list[dict]) -> dict:
     body: dict[str, Any] = {
         "id": row["id"],
         "name": row["name"],
@@ -93,8 +93,8 @@ def render_vm(row: dict[str, Any], admin: bool) -> dict:
         "hypervisor": row["hypervisor"],
         "isdynamicallyscalable": False,
         "displayvm": True,
-        "securitygroup": [],
-        "nic": [],
+        "securitygroup": groups,
+        "nic": nics,
         "tags": [],
         "affinitygroup": [],
     }
@@ -126,12 +126,11 @@ MINIMAL += ("domain", "created", "hypervisor", "cpunumber", "cpuspeed", "memory"
 
 def render_vms(call: Call, rows: list[dict[str, Any]], minimal: bool = False) -> list[dict]:
     admin = call.caller.role == Role.ROOT_ADMIN
-    items = [render_vm(row, admin) for row in rows]
-    nics = vm_nics(call, [row["id"] for row in rows])
-    groups = vm_groups(call, [row["id"] for row in rows])
-    for item in items:
-        item["nic"] = nics.get(item["id"], [])
-        item["securitygroup"] = groups.get(item["id"], [])
+    ids = [row["id"] for row in rows]
+    nics, groups = vm_nics(call, ids), vm_groups(call, ids)
+    items = [
+        render_vm(row, admin, nics.get(row["id"], []), groups.get(row["id"], [])) for row in rows
+    ]
     if minimal:
         items = [{k: v for k, v in item.items() if k in MINIMAL} for item in items]
     return items
