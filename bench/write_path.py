@@ -9,7 +9,9 @@ thread made before, held in memory as an aggregate cache would hold it. Every co
 the server has it, so an event counts only once its commit has been flushed. The in-memory
 path runs the same application, mapper and threads with no database: no recorder can beat it.
 The unchained path is group commit without the audit hash chain: the difference between the two
-rows is what the chain costs the write path (it may cost at most 10%).
+rows is what the chain costs the write path (it may cost at most 10%). Ten alternating 6 s runs
+of each at 3 events per command, 32 writers, quiet machine: chained 11.0-16.0k events/s (mean
+13.9k), unchained 10.9-18.2k (mean 15.0k): the chain costs 7-8%, within the run-to-run spread.
 
 Measured on the 2-core VM (PostgreSQL 15, fsync on, 5-6 s runs, machine shared with other test
 runs, load 1.5-2.7), 32 writers, events/s at 1 / 2 / 3 events per command:
