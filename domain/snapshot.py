@@ -16,7 +16,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidParameter, InvalidState
 from domain.values import Secret
-from domain.vm import HostAccess
+from domain.vm import HostAccess, host_request
 
 
 class SnapshotState:
@@ -68,16 +68,7 @@ class Snapshot(Aggregate):
         """Ask the host holding the volume to copy it; `vm_name` names its VM there."""
         if self.state != SnapshotState.ALLOCATED or self.request_id is not None:
             raise InvalidState(f"Snapshot {self.name} is already being taken")
-        self._backup_requested(
-            request_id=request_id,
-            job_id=job_id,
-            host_id=access.host_id,
-            url=access.url,
-            username=access.username,
-            password=access.password,
-            hypervisor=access.hypervisor,
-            instance_name=vm_name,
-        )
+        self._backup_requested(**host_request(request_id, job_id, access, vm_name))
 
     @event("BackupRequested")
     def _backup_requested(

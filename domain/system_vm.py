@@ -19,7 +19,7 @@ from domain.compute import Compute, check_live_scaling
 from domain.errors import InvalidParameter, InvalidState
 from domain.router import UpgradeTurn
 from domain.values import Secret
-from domain.vm import HostAccess
+from domain.vm import HostAccess, Placement, host_request
 
 
 class Role:
@@ -131,7 +131,7 @@ class SystemVm(Aggregate):
         """Ask `place`'s host to run the appliance; `reservation` holds its room there."""
         self.check_startable()
         self._start_requested(
-            **_request(request_id, job_id, place.access, self.instance_name),
+            **host_request(request_id, job_id, place.access, self.instance_name),
             pod_id=place.pod_id,
             cluster_id=place.cluster_id,
             reservation=reservation,
@@ -174,7 +174,7 @@ class SystemVm(Aggregate):
     ) -> None:
         self._check_state("stop", State.RUNNING)
         self._stop_requested(
-            **_request(request_id, job_id, access, self.instance_name), forced=forced
+            **host_request(request_id, job_id, access, self.instance_name), forced=forced
         )
 
     @event("StopRequested")
@@ -195,7 +195,7 @@ class SystemVm(Aggregate):
     def request_reboot(self, request_id: str, job_id: UUID | None, access: HostAccess) -> None:
         self._check_state("reboot", State.RUNNING)
         self._reboot_requested(
-            **_request(request_id, job_id, access, self.instance_name),
+            **host_request(request_id, job_id, access, self.instance_name),
             template_id=self.compute.template_id,
         )
 
@@ -220,7 +220,7 @@ class SystemVm(Aggregate):
         if access is None:
             self._destroyed(request_id=None)
             return False
-        self._destroy_requested(**_request(request_id, job_id, access, self.instance_name))
+        self._destroy_requested(**host_request(request_id, job_id, access, self.instance_name))
         return True
 
     @event("DestroyRequested")
@@ -274,7 +274,7 @@ class SystemVm(Aggregate):
         self._check_new_compute(compute)
         check_live_scaling(self.compute.hypervisor)
         self._scale_requested(
-            **_request(request_id, job_id, access, self.instance_name),
+            **host_request(request_id, job_id, access, self.instance_name),
             compute=compute.facts(),
             previous=self.compute.facts(),
             scale_reservation=reservation,
@@ -340,7 +340,7 @@ class SystemVm(Aggregate):
         template_id, name = self.upgrade_template
         upgraded = Compute.from_facts({**self.compute.facts(), "template_id": template_id})
         self._upgrade_requested(
-            **_request(request_id, self.upgrade_job_id, access, self.instance_name),
+            **host_request(request_id, self.upgrade_job_id, access, self.instance_name),
             template_id=template_id,
             template_name=name,
             previous_template_id=self.compute.template_id,
@@ -494,26 +494,3 @@ class SystemVm(Aggregate):
         if self.host_id is not None:
             self.last_host_id = self.host_id
         self.host_id, self.reservation = None, None
-
-
-class Placement:
-    """Where a start goes: the host to reach and the pod and cluster it stands in."""
-
-    def __init__(self, access: HostAccess, pod_id: UUID | None, cluster_id: UUID | None) -> None:
-        self.access, self.pod_id, self.cluster_id = access, pod_id, cluster_id
-
-
-def _request(
-    request_id: str, job_id: UUID | None, access: HostAccess, instance_name: str
-) -> dict[str, Any]:
-    """The fields every hypervisor request records: which request, for which job, where."""
-    return {
-        "request_id": request_id,
-        "job_id": job_id,
-        "host_id": access.host_id,
-        "url": access.url,
-        "username": access.username,
-        "password": access.password,
-        "hypervisor": access.hypervisor,
-        "instance_name": instance_name,
-    }

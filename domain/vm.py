@@ -42,6 +42,13 @@ class HostAccess:
     hypervisor: str
 
 
+class Placement:
+    """Where a system VM's start goes: the host to reach and the pod and cluster it stands in."""
+
+    def __init__(self, access: HostAccess, pod_id: UUID | None, cluster_id: UUID | None) -> None:
+        self.access, self.pod_id, self.cluster_id = access, pod_id, cluster_id
+
+
 class VirtualMachine(Aggregate):
     """A guest VM; at most one hypervisor request is in flight, and only its result counts."""
 
@@ -123,7 +130,7 @@ class VirtualMachine(Aggregate):
         `data_disks` (disk id, device id, size) are the data disks attached to it."""
         self.check_startable()
         self._start_requested(
-            **_request(request_id, job_id, access, self.instance_name),
+            **host_request(request_id, job_id, access, self.instance_name),
             reservation=reservation,
             compute=self.compute.facts(),
             data_disks=[dict(disk) for disk in data_disks],
@@ -184,7 +191,7 @@ class VirtualMachine(Aggregate):
     ) -> None:
         self._check_state("stop", VmState.RUNNING)
         self._stop_requested(
-            **_request(request_id, job_id, access, self.instance_name),
+            **host_request(request_id, job_id, access, self.instance_name),
             forced=forced,
             compute=self.compute.facts(),
         )
@@ -208,7 +215,7 @@ class VirtualMachine(Aggregate):
     def request_reboot(self, request_id: str, job_id: UUID | None, access: HostAccess) -> None:
         self._check_state("reboot", VmState.RUNNING)
         self._reboot_requested(
-            **_request(request_id, job_id, access, self.instance_name),
+            **host_request(request_id, job_id, access, self.instance_name),
             compute=self.compute.facts(),
         )
 
@@ -250,7 +257,7 @@ class VirtualMachine(Aggregate):
                 self._expunged(request_id=None, compute=self.compute.facts())
             return False
         self._destroy_requested(
-            **_request(request_id, job_id, access, self.instance_name),
+            **host_request(request_id, job_id, access, self.instance_name),
             expunge=expunge,
             compute=self.compute.facts(),
         )
@@ -289,7 +296,7 @@ class VirtualMachine(Aggregate):
             self._expunged(request_id=None, compute=self.compute.facts())
             return False
         self._destroy_requested(
-            **_request(request_id, job_id, access, self.instance_name),
+            **host_request(request_id, job_id, access, self.instance_name),
             expunge=True,
             compute=self.compute.facts(),
         )
@@ -344,7 +351,7 @@ class VirtualMachine(Aggregate):
             raise InvalidState(f"Virtual machine {self.name} is not running")
         check_live_scaling(self.compute.hypervisor)
         self._scale_requested(
-            **_request(request_id, job_id, access, self.instance_name),
+            **host_request(request_id, job_id, access, self.instance_name),
             compute=compute.facts(),
             previous=self.compute.facts(),
             scale_reservation=reservation,
@@ -473,10 +480,11 @@ class VirtualMachine(Aggregate):
         self.host_id, self.reservation = None, None
 
 
-def _request(
+def host_request(
     request_id: str, job_id: UUID | None, access: HostAccess, instance_name: str
 ) -> dict[str, Any]:
-    """The fields every hypervisor request records: which request, for which job, where."""
+    """The fields every hypervisor request records (guest VMs, system VMs, volumes, snapshots):
+    which request, for which job, where, and the machine it is about."""
     return {
         "request_id": request_id,
         "job_id": job_id,

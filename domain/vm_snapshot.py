@@ -16,7 +16,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidParameter, InvalidState
 from domain.values import Secret
-from domain.vm import HostAccess
+from domain.vm import HostAccess, host_request
 
 CHAIN_NAMESPACE = UUID("3b8f2d4e-91a7-4c6b-8e0f-5d2c7a1b9e64")
 MAX_PER_VM = 10  # CloudStack's vmsnapshot.max
@@ -83,17 +83,9 @@ class VMSnapshot(Aggregate):
         }
 
     def _request(self, request_id: str, job_id: UUID | None, access: HostAccess) -> dict[str, Any]:
-        return {
-            "request_id": request_id,
-            "job_id": job_id,
-            "host_id": access.host_id,
-            "url": access.url,
-            "username": access.username,
-            "password": access.password,
-            "hypervisor": access.hypervisor,
-            "instance_name": self.instance_name,
-            "snapshot_name": self.name,
-        }
+        fields = host_request(request_id, job_id, access, self.instance_name)
+        fields["snapshot_name"] = self.name
+        return fields
 
     # Create ------------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidParameter, InvalidState, ResourceInUse
 from domain.values import Secret
-from domain.vm import HostAccess
+from domain.vm import HostAccess, host_request
 
 MAX_INT = 2**31 - 1
 ROOT_NAMESPACE = UUID("6a0f3c56-2f8e-4c55-9a38-0b1f4a4f0c3e")
@@ -60,17 +60,7 @@ class HostWork:
     instance_name: str
 
     def fields(self) -> dict[str, Any]:
-        access = self.access
-        return {
-            "request_id": self.request_id,
-            "job_id": self.job_id,
-            "host_id": access.host_id,
-            "url": access.url,
-            "username": access.username,
-            "password": access.password,
-            "hypervisor": access.hypervisor,
-            "instance_name": self.instance_name,
-        }
+        return host_request(self.request_id, self.job_id, self.access, self.instance_name)
 
 
 def check_size(size_gb: int | None) -> int:

@@ -48,7 +48,7 @@ from adapters import (
     VmStatus,
     VpnConfig,
 )
-from adapters.kvm import disks, images
+from adapters.kvm import disks, images, template_store
 from adapters.kvm.appliance import APPLIANCE_URI, appliance_metadata, service_states
 from adapters.kvm.rules import hold_rules
 from adapters.kvm.security import define_filter, record_rules, record_vpn, recorded_rules
@@ -95,7 +95,7 @@ class KvmDriver(KvmSnapshots):
         self.poll_interval = poll_interval
         # The adapter process builds drivers without arguments: its environment names the store.
         self.image_store = image_store or os.environ.get("STRATUS_KVM_IMAGE_STORE") or None
-        self.image_dir = image_dir or _image_dir_from_env()
+        self.image_dir = image_dir or images.default_dir()
         self._conn: libvirt.virConnect | None = None
         libvirt.registerErrorHandler(_silence, None)
 
@@ -287,7 +287,7 @@ class KvmDriver(KvmSnapshots):
             raise HypervisorError(
                 "KVM templates need an image store: set STRATUS_KVM_IMAGE_STORE to a libvirt URI"
             )
-        name = _template_volume_name(url, zone_id)
+        name = template_store.volume_name(url, zone_id)
         image = images.fetch(url, self.image_dir, name, image_format, checksum)
         try:
             conn = libvirt.open(self.image_store)
@@ -298,7 +298,8 @@ class KvmDriver(KvmSnapshots):
             ) from None
         try:
             with self._translated(f"storing the template {safe_url(url)}"):
-                volume = _store_volume(conn, _local_pool(conn), name, image, image_format)
+                pool = _local_pool(conn)
+                volume = template_store.store_volume(conn, pool, name, image, image_format)
                 _type, capacity, _allocation = volume.info()
                 return {"size": capacity, "physical_size": image.physical_size}
         finally:
@@ -495,73 +496,3 @@ def _attach(devices: ET.Element, path: str) -> None:
     ET.SubElement(disk, "driver", name="qemu", type="qcow2")
     ET.SubElement(disk, "source", file=path)
     ET.SubElement(disk, "target", dev="vda", bus="virtio")
-
-
-def _image_dir_from_env() -> Path:
-    configured = os.environ.get("STRATUS_KVM_IMAGE_DIR")
-    if configured:
-        return Path(configured)
-    return Path(os.environ.get("STRATUS_DATA") or "./stratus-data") / "kvm-images"
-
-
-def _store_volume(
-    conn: libvirt.virConnect, pool: Any, name: str, image: images.Image, image_format: str
-) -> Any:
-    """The pool's volume for a fetched image.
-
-    A directory pool whose path is the image directory already holds the file: a refresh makes
-    libvirt list it. Any other pool gets a volume of the image's virtual size and the bytes
-    uploaded into it; a pool that cannot take uploads (libvirt's test driver) keeps the volume
-    at that size while the image stays in the image directory.
-    """
-    if _pool_path(pool) == image.path.parent.resolve():
-        pool.refresh(0)
-        found = _existing_volume(pool, name)
-        if found is not None:
-            return found
-    volume = _existing_volume(pool, name)
-    if volume is not None:
-        return volume
-    volume = pool.createXML(_template_xml(name, image.virtual_size, image_format), 0)
-    _upload(conn, volume, image)
-    return volume
-
-
-def _pool_path(pool: Any) -> Path | None:
-    path = ET.fromstring(pool.XMLDesc(0)).findtext("target/path")
-    return Path(path).resolve() if path else None
-
-
-def _upload(conn: libvirt.virConnect, volume: Any, image: images.Image) -> None:
-    stream = conn.newStream(0)
-    try:
-        volume.upload(stream, 0, image.physical_size, 0)
-    except libvirt.libvirtError as exc:
-        if exc.get_error_code() == libvirt.VIR_ERR_NO_SUPPORT:
-            return
-        raise
-    with image.path.open("rb") as source:
-        while block := source.read(images.CHUNK):
-            stream.send(block)
-    stream.finish()
-
-
-def _template_volume_name(url: str, zone_id: str) -> str:
-    file_name = urlsplit(url).path.rsplit("/", 1)[-1] or "template"
-    return f"template-{zone_id}-{file_name}"
-
-
-def _existing_volume(pool: Any, name: str) -> Any:
-    try:
-        return pool.storageVolLookupByName(name)
-    except libvirt.libvirtError:
-        return None
-
-
-def _template_xml(name: str, size_bytes: int, image_format: str) -> str:
-    volume = ET.Element("volume")
-    ET.SubElement(volume, "name").text = name
-    ET.SubElement(volume, "capacity", unit="bytes").text = str(size_bytes)
-    target = ET.SubElement(volume, "target")
-    ET.SubElement(target, "format", type=image_format.lower())
-    return ET.tostring(volume, encoding="unicode")

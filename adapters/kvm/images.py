@@ -120,3 +120,11 @@ def _virtual_size(head: bytes, physical_size: int, image_format: str) -> int:
     if physical_size == 0:
         raise HypervisorError("the image is empty")
     return physical_size
+
+
+def default_dir() -> Path:
+    """Where fetched images go: STRATUS_KVM_IMAGE_DIR, else `kvm-images` in the data directory."""
+    configured = os.environ.get("STRATUS_KVM_IMAGE_DIR")
+    if configured:
+        return Path(configured)
+    return Path(os.environ.get("STRATUS_DATA") or "./stratus-data") / "kvm-images"

@@ -26,6 +26,7 @@ from api.cloudstack.common import (
     account_row,
     domain_row,
     limit_sql,
+    names_by_id,
     resolve_owner_filters,
 )
 from api.cloudstack.jobs import run_async
@@ -129,21 +130,12 @@ def list_templates(call: Call, args: dict[str, Any]) -> Listing:
     return Listing(render_templates(call, rows), count)
 
 
-def _names(call: Call, table: str, ids: set[str]) -> dict[str, str]:
-    if not ids:
-        return {}
-    marks = ", ".join(["%s"] * len(ids))
-    with call.read() as cursor:
-        found = cursor.execute(f"SELECT id, name FROM {table} WHERE id IN ({marks})", sorted(ids))
-        return {r["id"]: r["name"] for r in found.fetchall()}
-
-
 def render_templates(call: Call, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Items for joined template and zone rows, the names of a page fetched once each."""
     names = {
-        "accounts": _names(call, "accounts", {r["account_id"] for r in rows}),
-        "domains": _names(call, "domains", {r["domain_id"] for r in rows}),
-        "zones": _names(call, "zones", {r["zone_id"] for r in rows if r["zone_id"]}),
+        "accounts": names_by_id(call, "accounts", {r["account_id"] for r in rows}),
+        "domains": names_by_id(call, "domains", {r["domain_id"] for r in rows}),
+        "zones": names_by_id(call, "zones", {r["zone_id"] for r in rows if r["zone_id"]}),
     }
     return [render_template(row, names) for row in rows]
 

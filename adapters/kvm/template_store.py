@@ -1,0 +1,79 @@
+"""Templates in a KVM image store: the pool volume that holds a fetched image.
+
+A directory pool whose path is the image directory already holds the file; any other pool gets
+a volume of the image's virtual size and the bytes uploaded into it.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import libvirt
+
+from adapters.kvm import images
+
+
+def store_volume(
+    conn: libvirt.virConnect, pool: Any, name: str, image: images.Image, image_format: str
+) -> Any:
+    """The pool's volume for a fetched image.
+
+    A directory pool whose path is the image directory already holds the file: a refresh makes
+    libvirt list it. Any other pool gets a volume of the image's virtual size and the bytes
+    uploaded into it; a pool that cannot take uploads (libvirt's test driver) keeps the volume
+    at that size while the image stays in the image directory.
+    """
+    if _pool_path(pool) == image.path.parent.resolve():
+        pool.refresh(0)
+        found = _existing_volume(pool, name)
+        if found is not None:
+            return found
+    volume = _existing_volume(pool, name)
+    if volume is not None:
+        return volume
+    volume = pool.createXML(_template_xml(name, image.virtual_size, image_format), 0)
+    _upload(conn, volume, image)
+    return volume
+
+
+def _pool_path(pool: Any) -> Path | None:
+    path = ET.fromstring(pool.XMLDesc(0)).findtext("target/path")
+    return Path(path).resolve() if path else None
+
+
+def _upload(conn: libvirt.virConnect, volume: Any, image: images.Image) -> None:
+    stream = conn.newStream(0)
+    try:
+        volume.upload(stream, 0, image.physical_size, 0)
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() == libvirt.VIR_ERR_NO_SUPPORT:
+            return
+        raise
+    with image.path.open("rb") as source:
+        while block := source.read(images.CHUNK):
+            stream.send(block)
+    stream.finish()
+
+
+def volume_name(url: str, zone_id: str) -> str:
+    file_name = urlsplit(url).path.rsplit("/", 1)[-1] or "template"
+    return f"template-{zone_id}-{file_name}"
+
+
+def _existing_volume(pool: Any, name: str) -> Any:
+    try:
+        return pool.storageVolLookupByName(name)
+    except libvirt.libvirtError:
+        return None
+
+
+def _template_xml(name: str, size_bytes: int, image_format: str) -> str:
+    volume = ET.Element("volume")
+    ET.SubElement(volume, "name").text = name
+    ET.SubElement(volume, "capacity", unit="bytes").text = str(size_bytes)
+    target = ET.SubElement(volume, "target")
+    ET.SubElement(target, "format", type=image_format.lower())
+    return ET.tostring(volume, encoding="unicode")

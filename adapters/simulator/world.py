@@ -1,0 +1,223 @@
+"""The simulator's world: every simulated host of a process (by URL host name), their VMs and
+disks, and the knobs and counters tests use. Drivers (`adapters.simulator.driver`) talk to one
+host of a world each; a host runs one action at a time (`Turn`).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from typing import Any
+from urllib.parse import parse_qs
+
+from adapters import (
+    AuthenticationError,
+    Credentials,
+    DiskStatus,
+    HypervisorError,
+    Unreachable,
+    VmSpec,
+)
+from adapters.simulator.appliances import ApplianceKnobs
+from adapters.simulator.rules import RuleSets
+from adapters.simulator.security import GuestFirewalls
+from adapters.simulator.statistics import StatisticsKnobs
+
+_GIB = 1024**3
+
+
+@dataclass(frozen=True)
+class HostShape:
+    """What a simulated host is made of."""
+
+    sockets: int = 2
+    cores: int = 16
+    mhz: int = 2400
+    memory_gb: int = 64
+    storage_gb: int = 500
+
+    @classmethod
+    def from_query(cls, query: str) -> HostShape:
+        values = {key: items[-1] for key, items in parse_qs(query).items()}
+        try:
+            numbers = {name: int(values[name]) for name in cls.__annotations__ if name in values}
+        except ValueError as exc:
+            raise HypervisorError(f"simulator host shape must be whole numbers: {exc}") from None
+        return replace(cls(), **numbers)
+
+
+def connect_delay(query: str) -> float:
+    """The ``connect_delay`` of a host URL's query, in seconds (0 when absent)."""
+    raw = parse_qs(query).get("connect_delay", ["0"])[-1]
+    try:
+        seconds = float(raw)
+    except ValueError:
+        message = f"simulator connect_delay must be a number of seconds: {raw!r}"
+        raise HypervisorError(message) from None
+    if not 0 <= seconds <= 600:
+        raise HypervisorError(f"simulator connect_delay must be 0 to 600 seconds: {raw!r}")
+    return seconds
+
+
+def failing_actions(query: str) -> frozenset[str]:
+    """The VM actions a host URL's ``fail`` knob makes fail on that host."""
+    named = (item.strip() for raw in parse_qs(query).get("fail", []) for item in raw.split(","))
+    return frozenset(name for name in named if name)
+
+
+@dataclass
+class SimulatedVm:
+    spec: VmSpec
+    state: str = "Stopped"
+    boots: int = 0  # how many times it was started or rebooted: a run's identity
+    disks: dict[str, DiskStatus] = field(default_factory=dict)  # data disks plugged in, by id
+    snapshots: dict[str, Any] = field(default_factory=dict)  # name → adapters.simulator.snapshots
+
+
+@dataclass
+class SimulatedHost:
+    """One simulated hypervisor host: its shape and its VMs."""
+
+    name: str
+    shape: HostShape
+    vms: dict[str, SimulatedVm] = field(default_factory=dict)
+    volumes: dict[str, int] = field(default_factory=dict)  # data disks on its storage: GiB
+    turn: threading.RLock = field(default_factory=threading.RLock)
+    failing: frozenset[str] = frozenset()
+
+    def boots(self, vm_name: str) -> int:
+        """How many times `vm_name` was (re)started; tests use it to see "acted once"."""
+        return self.vms[vm_name].boots
+
+
+class SimulatedWorld:
+    """Every simulated host of a process, plus the knobs and counters tests use."""
+
+    def __init__(self) -> None:
+        self.hosts: dict[str, SimulatedHost] = {}
+        self.acted: Counter[str] = Counter()
+        self.calls: Counter[str] = Counter()
+        self._lock = threading.Lock()
+        self._fail_next: dict[str, tuple[int, type[HypervisorError]]] = {}
+        self._fail_always: dict[str, type[HypervisorError]] = {}
+        self._delays: dict[str, float] = {}
+        self._unreachable: set[str] = set()
+        self._refuse_all = False
+        self._accepted: tuple[str, str] | None = None
+        self.appliances = ApplianceKnobs()
+        self.rule_sets = RuleSets()
+        self.firewalls = GuestFirewalls()
+        self.statistics = StatisticsKnobs()
+
+    # Knobs -------------------------------------------------------------------------------
+
+    def fail_next(
+        self, action: str, times: int = 1, error: type[HypervisorError] = HypervisorError
+    ) -> None:
+        """The next `times` calls of `action` raise `error` before acting."""
+        with self._lock:
+            self._fail_next[action] = (times, error)
+
+    def fail_always(self, action: str, error: type[HypervisorError] = HypervisorError) -> None:
+        with self._lock:
+            self._fail_always[action] = error
+
+    def heal(self) -> None:
+        """Forget every injected failure, delay and unreachable host."""
+        with self._lock:
+            self._fail_next.clear()
+            self._fail_always.clear()
+            self._delays.clear()
+            self._unreachable.clear()
+
+    def delay(self, action: str, seconds: float) -> None:
+        with self._lock:
+            self._delays[action] = seconds
+
+    def mark_unreachable(self, host_name: str, unreachable: bool = True) -> None:
+        with self._lock:
+            (self._unreachable.add if unreachable else self._unreachable.discard)(host_name)
+
+    def refuse_credentials(self, refuse: bool = True) -> None:
+        """Refuse every login, whatever the credentials."""
+        self._refuse_all = refuse
+
+    def accept_only(self, username: str, password: str) -> None:
+        """Refuse logins with any other username or password."""
+        self._accepted = (username, password)
+
+    # Used by the driver ------------------------------------------------------------------
+
+    def host(self, name: str, shape: HostShape) -> SimulatedHost:
+        with self._lock:
+            host = self.hosts.get(name)
+            if host is None:
+                host = self.hosts[name] = SimulatedHost(name, shape)
+            host.shape = shape
+            return host
+
+    def check_login(self, credentials: Credentials) -> None:
+        wanted = self._accepted
+        if self._refuse_all or (
+            wanted is not None and wanted != (credentials.username, credentials.password)
+        ):
+            # Name the user, never the password.
+            raise AuthenticationError(
+                f"the simulator refused the login of {credentials.username!r}"
+            )
+
+    def gate(self, action: str, host_name: str) -> None:
+        """Count the call, serve its delay, then raise whatever failure a test asked for."""
+        with self._lock:
+            self.calls[action] += 1
+            delay = self._delays.get(action, 0.0)
+        delay = delay or self.appliances.delay(action)
+        if delay:
+            time.sleep(delay)
+        with self._lock:
+            if host_name in self._unreachable:
+                raise Unreachable(f"simulated host {host_name} does not answer")
+            error = self._fail_always.get(action) or self._take_failure(action)
+        if error is None and self.appliances.take_failure(action):
+            error = HypervisorError
+        if error is not None:
+            raise error(f"simulated failure of {action} on {host_name}")
+
+    def _take_failure(self, action: str) -> type[HypervisorError] | None:
+        times, error = self._fail_next.get(action, (0, HypervisorError))
+        if times <= 0:
+            return None
+        self._fail_next[action] = (times - 1, error)
+        return error
+
+    def record(self, action: str) -> None:
+        with self._lock:
+            self.acted[action] += 1
+
+
+DEFAULT_WORLD = SimulatedWorld()
+
+
+class Turn:
+    """A host's one-action-at-a-time turn, with the action's knobs applied inside it."""
+
+    def __init__(self, world: SimulatedWorld, host: SimulatedHost, action: str) -> None:
+        self._world, self._host, self._action = world, host, action
+
+    def __enter__(self) -> SimulatedHost:
+        self._host.turn.acquire()
+        try:
+            self._world.gate(self._action, self._host.name)
+            if self._action in self._host.failing:
+                raise HypervisorError(
+                    f"{self._action} fails on {self._host.name} (its URL says so)"
+                )
+        except BaseException:
+            self._host.turn.release()
+            raise
+        return self._host
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._host.turn.release()
