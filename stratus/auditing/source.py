@@ -147,7 +147,7 @@ def open_readonly(settings: Settings) -> Iterator[LogSource]:
             pg.conninfo,
             autocommit=True,
             row_factory=dict_row,
-            options=f"-c search_path={pg.schema} -c default_transaction_read_only=on",
+            options=f"-c search_path={pg.schema} -c default_transaction_read_only=on -c jit=off",
         )
     except psycopg.Error as error:
         raise ConfigurationError(f"cannot connect to PostgreSQL: {error}") from None
