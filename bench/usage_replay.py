@@ -1,7 +1,7 @@
 """Usage replay speed on PostgreSQL: a year of a cloud, replayed into usage records.
 
 Run: .venv/bin/python bench/usage_replay.py --url postgresql://postgres@127.0.0.1:5432/test
-         [--vms 10000] [--events 10000000] [--schema NAME] [--keep]
+         [--vms 10000] [--events 10000000] [--schema NAME] [--keep] [--workers N]
 
 Generates (unless --schema names one that already holds a log) a year of VM lifecycles: each
 VM is deployed with its ROOT volume, started and stopped on a steady cycle, scaled every fourth
@@ -9,8 +9,10 @@ cycle while stopped, and one in ten is destroyed and expunged before the year en
 real domain events, encoded by the store's mapper and inserted through its recorder in batches
 of 10,000, day by day in time order. Then, in the same run, it prints:
 - the notification-log read rate: raw rows, and rows decoded to domain events (pages of 10,000);
-- the usage replay rate (events/s): `stratus.usage.replay.replay`, which reads the usage topics
-  in pages of 20,000 and folds them into records; and its share of the decoded read rate.
+- the usage replay rate (events/s) of `stratus usage replay`'s code (`stratus.usage.parallel.
+  replay_log`, pages of 20,000 usage events folded into records) in one process, then split
+  over --workers processes (default: one per CPU), each beside the target and as a share of the
+  decoded read rate.
 """
 
 from __future__ import annotations
@@ -37,13 +39,14 @@ from domain.vm import VirtualMachine
 from domain.volume import Volume, root_volume_id
 from stratus.runtime import open_runtime
 from stratus.settings import Settings, parse_database_url
-from stratus.usage.replay import replay
+from stratus.usage.parallel import ReadOnlyLog, default_workers, replay_log
 
 KEY = base64.b64encode(os.urandom(32)).decode()
 NS = UUID("3c2f7b1e-9d84-4c55-8f0e-2a6b5c4d3e1f")
 START = datetime(2025, 1, 1, tzinfo=UTC)
 DAYS = 365
 BATCH = 10_000
+TARGET = 100_000
 VM: Any = VirtualMachine
 VOLUME: Any = Volume
 
@@ -195,6 +198,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=10_000_000)
     parser.add_argument("--schema", help="reuse (or create and keep) this schema")
     parser.add_argument("--keep", action="store_true", help="keep the generated schema")
+    parser.add_argument("--workers", type=int, help="replay processes (default: one per CPU)")
     args = parser.parse_args()
     schema = args.schema or f"bench_usage_{uuid.uuid4().hex[:8]}"
     settings = Settings(
@@ -230,15 +234,18 @@ def _run(runtime: Any, args: argparse.Namespace) -> None:
         f"decoded read {decoded:,.0f} events/s"
     )
     now = to_ms(START + timedelta(days=DAYS))
-    started = time.perf_counter()
-    result = replay(runtime.db.read, runtime.db.dialect, now)
-    took = time.perf_counter() - started
-    rate = result.events_read / took
-    records = sum(map(len, result.totals.values()))
-    print(
-        f"usage replay: {result.events_read:,} events in {took:,.1f} s = {rate:,.0f} events/s "
-        f"({rate / decoded:.0%} of the decoded read rate); {records:,} records"
-    )
+    for workers in (1, args.workers or default_workers()):
+        started = time.perf_counter()
+        result = replay_log(ReadOnlyLog(runtime.settings), now, workers=workers)
+        took = time.perf_counter() - started
+        rate = result.events_read / took
+        records = sum(map(len, result.totals.values()))
+        print(
+            f"usage replay, {workers} process{'es' if workers > 1 else ''}: "
+            f"{result.events_read:,} events in {took:,.1f} s = {rate:,.0f} events/s "
+            f"({rate / decoded:.0%} of the decoded read rate); {records:,} records "
+            f"(target {TARGET:,} events/s)"
+        )
     started = time.perf_counter()
     ordered = result.records()
     print(

@@ -86,6 +86,14 @@ Extractor = Callable[["Ledger", Mapping[str, Any]], None]
 EXTRACTORS: dict[str, Extractor] = {}
 # The types some registered extractor produces (listUsageTypes lists all of them anyway).
 PRODUCED: set[int] = set()
+# Topics whose every extractor touches only the event's own resource (its originator): the
+# spans it opens or ends are that resource's, and what it looks up in the ledger is too. A
+# replay split into partitions of resources reads such an event in its resource's partition
+# only; every other topic is read by every partition.
+BY_ORIGINATOR: dict[str, bool] = {}
+# Topics whose extractors read only some of the event's fields (`originator_id` and `at` are
+# always there): the rest need not be decoded. A topic missing here needs all of them.
+READS: dict[str, frozenset[str]] = {}
 
 # Modules whose import registers extractors, in the order their facts apply when two of them
 # read one topic. A module whose aggregates do not exist (yet) is skipped.
@@ -102,15 +110,26 @@ EXTRACTOR_MODULES = (
 
 
 def facts_of(
-    *event_classes: type, produces: tuple[int, ...] = ()
+    *event_classes: type,
+    produces: tuple[int, ...] = (),
+    by_originator: bool = False,
+    reads: tuple[str, ...] | None = None,
 ) -> Callable[[Extractor], Extractor]:
-    """Register `extractor` as what these event classes contribute to usage."""
+    """Register `extractor` as what these event classes contribute to usage (`by_originator`:
+    it touches the event's own resource only, see BY_ORIGINATOR; `reads`: the only fields it
+    reads besides `originator_id` and `at`, see READS)."""
 
     def register(extractor: Extractor) -> Extractor:
         for event_class in event_classes:
             topic = get_topic(event_class)
             earlier = EXTRACTORS.get(topic)
             EXTRACTORS[topic] = extractor if earlier is None else _both(earlier, extractor)
+            BY_ORIGINATOR[topic] = by_originator and BY_ORIGINATOR.get(topic, True)
+            # None: an extractor registered earlier reads every field.
+            declared = frozenset() if earlier is None else READS.get(topic)
+            READS.pop(topic, None)
+            if reads is not None and declared is not None:
+                READS[topic] = declared | set(reads)
         PRODUCED.update(produces)
         return extractor
 

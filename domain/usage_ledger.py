@@ -42,10 +42,20 @@ class Ledger:
     """Open spans, resource identities and usage settings, changed by extractors."""
 
     def __init__(
-        self, on_closed: Callable[[Span], None] | None = None, *, track: bool = False
+        self,
+        on_closed: Callable[[Span], None] | None = None,
+        *,
+        track: bool = False,
+        owns: Callable[[str], bool] | None = None,
     ) -> None:
         self.on_closed = on_closed or (lambda span: None)
         self.track = track  # list what changed, for a caller that persists the ledger
+        # Only these resources' usage is kept (a replay split into partitions); identities and
+        # settings are kept for every resource, as a resource's usage may need another's.
+        self.owns = owns
+        # One object per distinct set of terms, shared by every head that has it: heads then
+        # compare by identity there, and a replay's millions of heads stay small and in cache.
+        self._terms: dict[Attrs, Attrs] = {}
         self.resources: dict[str, dict[str, Any]] = {}
         self.open: dict[SpanKey, Span] = {}
         self._by_resource: dict[str, set[SpanKey]] = {}
@@ -81,7 +91,7 @@ class Ledger:
     ) -> None:
         """`resource_id` starts being used under `attrs` (whatever was open for it ends)."""
         who = self.resources.get(resource_id)
-        if who is None:
+        if who is None or (self.owns is not None and not self.owns(resource_id)):
             return
         self.end(usage_type, resource_id, at, sub)
         head = (
@@ -92,27 +102,38 @@ class Ledger:
             who.get("domain_id"),
             zone_id or who.get("zone_id"),
             who.get("name", ""),
-            attrs,
+            self._terms.setdefault(attrs, attrs),
         )
         span = Span(head, at)
-        self.open[span.key] = span
-        self._by_resource.setdefault(resource_id, set()).add(span.key)
+        key = (usage_type, resource_id, sub)
+        self.open[key] = span
+        keys = self._by_resource.get(resource_id)
+        if keys is None:
+            keys = self._by_resource[resource_id] = set()
+        keys.add(key)
         if self.track:
             self.opened.append(span)
-        self._touch(at)
+        # The replay's inner loop: `_touch` and `first` written out.
+        if self.earliest is None or at < self.earliest:
+            self.earliest = at
         if self.first is None or at < self.first:
             self.first = at
 
     def end(self, usage_type: int, resource_id: str, at: int, sub: str = "") -> None:
-        span = self.open.pop((usage_type, resource_id, sub), None)
+        key = (usage_type, resource_id, sub)
+        span = self.open.pop(key, None)
         if span is None:
             return
-        self._by_resource.get(resource_id, set()).discard(span.key)
-        span.end = max(at, span.start)
+        keys = self._by_resource.get(resource_id)
+        if keys is not None:
+            keys.discard(key)
+        start = span.start
+        span.end = at if at > start else start
         if self.track:
             self.closed.append(span)
-        self._touch(at)
-        if span.end > span.start:
+        if self.earliest is None or at < self.earliest:
+            self.earliest = at
+        if at > start:
             self.on_closed(span)
 
     def end_all(self, resource_id: str, at: int, types: tuple[int, ...] = ()) -> None:
@@ -135,7 +156,7 @@ class Ledger:
     ) -> None:
         """A measured amount (bytes) used at `at`."""
         who = self.resources.get(resource_id)
-        if who is None or amount <= 0:
+        if who is None or amount <= 0 or (self.owns is not None and not self.owns(resource_id)):
             return
         head = (
             usage_type,
@@ -145,7 +166,7 @@ class Ledger:
             who.get("domain_id"),
             who.get("zone_id"),
             who.get("name", ""),
-            attrs,
+            self._terms.setdefault(attrs, attrs),
         )
         span = Span(head, at, at, amount)
         if self.track:

@@ -65,13 +65,13 @@ def nic_plugged(ledger: Ledger, e: Mapping[str, Any]) -> None:
         _begin(ledger, vm_id, plugged, e["at"])
 
 
-@facts_of(_Vm.Started)
+@facts_of(_Vm.Started, by_originator=True)
 def nics_up(ledger: Ledger, e: Mapping[str, Any]) -> None:
     for nic in _nics(ledger, e["originator_id"]):
         _begin(ledger, e["originator_id"], nic, e["at"])
 
 
-@facts_of(_Vm.Stopped, _Vm.Destroyed, _Vm.Expunged)
+@facts_of(_Vm.Stopped, _Vm.Destroyed, _Vm.Expunged, by_originator=True, reads=())
 def nics_down(ledger: Ledger, e: Mapping[str, Any]) -> None:
     for nic in _nics(ledger, e["originator_id"]):
         ledger.end(NETWORK_OFFERING, e["originator_id"], e["at"], nic["network_id"])

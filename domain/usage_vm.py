@@ -46,26 +46,26 @@ def deployed(ledger: Ledger, e: Mapping[str, Any]) -> None:
     ledger.begin(ALLOCATED_VM, vm_id, e["at"], vm_attrs(e["compute"]))
 
 
-@facts_of(_Vm.Started)
+@facts_of(_Vm.Started, by_originator=True)
 def started(ledger: Ledger, e: Mapping[str, Any]) -> None:
     ledger.begin(RUNNING_VM, e["originator_id"], e["at"], vm_attrs(e["compute"]))
 
 
-@facts_of(_Vm.Stopped)
+@facts_of(_Vm.Stopped, by_originator=True, reads=())
 def stopped(ledger: Ledger, e: Mapping[str, Any]) -> None:
     ledger.end(RUNNING_VM, e["originator_id"], e["at"])
 
 
-@facts_of(_Vm.Scaled)
+@facts_of(_Vm.Scaled, by_originator=True)
 def scaled(ledger: Ledger, e: Mapping[str, Any]) -> None:
     ledger.reshape(e["originator_id"], e["at"], vm_attrs(e["compute"]))
 
 
-@facts_of(_Vm.Destroyed, _Vm.Expunged)
+@facts_of(_Vm.Destroyed, _Vm.Expunged, by_originator=True, reads=())
 def destroyed(ledger: Ledger, e: Mapping[str, Any]) -> None:
     ledger.end_all(e["originator_id"], e["at"], (RUNNING_VM, ALLOCATED_VM))
 
 
-@facts_of(_Vm.Recovered)
+@facts_of(_Vm.Recovered, by_originator=True)
 def recovered(ledger: Ledger, e: Mapping[str, Any]) -> None:
     ledger.begin(ALLOCATED_VM, e["originator_id"], e["at"], vm_attrs(e["compute"]))

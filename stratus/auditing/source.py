@@ -44,6 +44,10 @@ class LogSource:
         self._id = "rowid" if dialect == "sqlite" else "notification_id"
         self._columns = f"{self._id} AS id, originator_id, originator_version, topic, state"
 
+    def cursor(self) -> AbstractContextManager[Cursor]:
+        """A cursor on the source's connection, for readers of their own (usage replay)."""
+        return self._reader()
+
     def _rows(self, sql: str, params: Sequence[Any]) -> list[dict[str, Any]]:
         with self._reader() as cursor:
             return cursor.execute(sql, params).fetchall()

@@ -14,8 +14,7 @@ import io
 import os
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import IO, Any
@@ -24,11 +23,11 @@ from zoneinfo import ZoneInfo
 import orjson
 
 from domain.usage_periods import to_ms
-from stratus.auditing.source import open_readonly
-from stratus.db import Cursor
 from stratus.settings import Settings
+from stratus.usage.decode import MAX_PARTITIONS
+from stratus.usage.parallel import ReadOnlyLog, replay_log
 from stratus.usage.render import record_fields
-from stratus.usage.replay import Replay, replay
+from stratus.usage.replay import Replay
 from stratus.usage.verify import verify
 
 COLUMNS = (
@@ -69,7 +68,14 @@ def add_parser(commands: Any) -> None:
     again.add_argument("--to", dest="last", type=date.fromisoformat, help="last day")
     again.add_argument("--out", type=Path, help="file to write (default: stdout)")
     again.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
-    verbs.add_parser("verify", help="compare the stored usage records with a fresh replay")
+    check = verbs.add_parser("verify", help="compare the stored usage records with a fresh replay")
+    for verb in (again, check):
+        verb.add_argument(
+            "--workers",
+            type=_workers,
+            help=f"processes to replay on, 1-{MAX_PARTITIONS} (default: one per CPU, "
+            "on a log big enough to repay them)",
+        )
 
 
 def run(
@@ -79,13 +85,13 @@ def run(
     now: datetime | None = None,
 ) -> int:
     """Run `usage replay` or `usage verify`; progress and the summary go to stderr."""
-    with _readonly(settings) as (dialect, reader):
-        if args.verb == "verify":
-            report = verify(reader, dialect, progress=_progress_bar())
-            print(report.text(), file=out or sys.stdout)
-            return 0 if report.equal else 1
-        clock = now or datetime.now(UTC)
-        result = replay(reader, dialect, to_ms(clock), progress=_progress_bar())
+    log = ReadOnlyLog(settings)
+    if args.verb == "verify":
+        report = verify(log, progress=_progress_bar(), workers=args.workers)
+        print(report.text(), file=out or sys.stdout)
+        return 0 if report.equal else 1
+    clock = now or datetime.now(UTC)
+    result = replay_log(log, to_ms(clock), progress=_progress_bar(), workers=args.workers)
     items = _items(result, args)
     text = to_csv(items) if args.format == "csv" else to_jsonl(items)
     if args.out is not None:
@@ -96,12 +102,11 @@ def run(
     return 0
 
 
-@contextmanager
-def _readonly(
-    settings: Settings,
-) -> Iterator[tuple[str, Callable[[], AbstractContextManager[Cursor]]]]:
-    with open_readonly(settings) as source:
-        yield source.dialect, source._reader  # the read-only connection the audit tools use
+def _workers(text: str) -> int:
+    count = int(text)
+    if not 1 <= count <= MAX_PARTITIONS:
+        raise argparse.ArgumentTypeError(f"between 1 and {MAX_PARTITIONS}")
+    return count
 
 
 def _items(result: Replay, args: argparse.Namespace) -> list[dict[str, Any]]:

@@ -8,7 +8,9 @@ upcast (`class_version` > 1) goes through the library's mapper instead, so upcas
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -17,7 +19,7 @@ from uuid import UUID
 import orjson
 from eventsourcing.utils import resolve_topic
 
-from domain.usage import load_extractors
+from domain.usage import BY_ORIGINATOR, READS, load_extractors
 from domain.usage_periods import to_ms
 from stratus.db import Cursor
 from stratus.store.chain import EVENTS_TABLE
@@ -92,6 +94,23 @@ def plain_state(originator_id: str, state: bytes | str) -> dict[str, Any]:
     return fields
 
 
+# How the transcoder starts an event's state: its timestamp comes first.
+_TIMESTAMP = b'{"timestamp":{"_type_":"datetime","_data_":"'
+
+
+def brief_state(originator_id: str, state: bytes) -> dict[str, Any] | None:
+    """Only `originator_id` and `at`, read off the start of the state without decoding the
+    rest (None: the state does not start as expected)."""
+    if not state.startswith(_TIMESTAMP):
+        return None
+    end = state.find(b'"', len(_TIMESTAMP))
+    try:
+        at = to_ms(datetime.fromisoformat(state[len(_TIMESTAMP) : end].decode()))
+    except ValueError:
+        return None
+    return {"originator_id": originator_id, "at": at}
+
+
 def plain(value: Any) -> Any:
     """A decoded domain event (or any value) as the same plain fields."""
     if isinstance(value, UUID):
@@ -126,33 +145,88 @@ def _upcast_topics(topics: Sequence[str]) -> frozenset[str]:
     return frozenset(chosen)
 
 
-def _position(row: Mapping[str, Any]) -> int:
-    return int(row["id"])
+def _position(row: tuple[Any, ...]) -> int:
+    return int(row[0])
+
+
+# A resource's partition is the last hex digit of its id modulo the number of partitions: in
+# SQL the last byte of the originator's UUID (PostgreSQL) or the last character of its text
+# (SQLite). Any other id falls back to a checksum (such a resource is never an originator that
+# SQL has to pick by partition).
+_PARTITION_SQL = {
+    "postgres": "(get_byte(uuid_send(originator_id), 15) & 15) %% {count}",
+    "sqlite": "(instr('0123456789abcdef', lower(substr(originator_id, -1, 1))) - 1) % {count}",
+}
+MAX_PARTITIONS = 16
+
+
+def partition_of(resource_id: str, count: int) -> int:
+    digit = resource_id[-1:].lower()
+    if digit and digit in "0123456789abcdef":
+        return int(digit, 16) % count
+    return zlib.crc32(resource_id.encode()) % count
+
+
+@dataclass(frozen=True)
+class Partition:
+    """One of `count` disjoint sets of resources, and the usage events it reads."""
+
+    index: int
+    count: int
+
+    def owns(self, resource_id: str) -> bool:
+        return partition_of(resource_id, self.count) == self.index
 
 
 class FactReader:
-    """Pages of usage facts after a log position, on the store's own database."""
+    """Pages of usage facts after a log position, on the store's own database (those of one
+    partition of the resources when `partition` is given)."""
 
-    def __init__(self, dialect: str, topics: Sequence[str] | None = None, page: int = 20000):
+    def __init__(
+        self,
+        dialect: str,
+        topics: Sequence[str] | None = None,
+        page: int = 20000,
+        partition: Partition | None = None,
+    ):
         self.dialect = dialect
         self.topics = list(topics if topics is not None else usage_topics())
         self.page = page
         self._upcast = _upcast_topics(self.topics)
+        load_extractors()
+        # Topics whose extractors read nothing but the originator and the time.
+        self._brief = frozenset(t for t in self.topics if READS.get(t) == frozenset())
         self._decoder: Any = None
         events = EVENTS_TABLE[dialect]
         position = "rowid" if dialect == "sqlite" else "notification_id"
         originator = "originator_id" if dialect == "sqlite" else "originator_id::text"
-        state = "state" if dialect == "sqlite" else "convert_from(state, 'UTF8') AS state"
         # A page is a window of `page` positions, not a LIMIT, and is put in order here: with
         # ORDER BY ... LIMIT the planner may sort the whole tail of the log (on disk) per page.
         cast = "%s" if dialect == "sqlite" else "%s::bigint"
-        marks = ", ".join(["%s"] * len(self.topics))
         self._sql = (
-            f"SELECT {position} AS id, {originator} AS originator_id, topic, {state} "
-            f"FROM {events} WHERE {position} > {cast} AND {position} <= {cast} "
-            f"AND topic IN ({marks})"
+            f"SELECT {position}, {originator}, topic, state FROM {events} "
+            f"WHERE {position} > {cast} AND {position} <= {cast} AND "
         )
+        self._params: list[Any] = list(self.topics)
+        self.shared = frozenset(self.topics)  # read by every partition
+        if partition is None:
+            self._sql += f"topic IN ({_marks(self.topics)})"
+        else:
+            self._partitioned(partition)
         self._head = f"SELECT max({position}) AS head FROM {events}"
+
+    def _partitioned(self, partition: Partition) -> None:
+        if not 0 <= partition.index < partition.count <= MAX_PARTITIONS:
+            raise ValueError(f"no partition {partition.index} of {partition.count}")
+        keyed = [t for t in self.topics if BY_ORIGINATOR.get(t)]
+        shared = [t for t in self.topics if not BY_ORIGINATOR.get(t)]
+        chosen = _PARTITION_SQL[self.dialect].format(count=partition.count)
+        clauses = [f"topic IN ({_marks(shared)})"] if shared else []
+        if keyed:
+            clauses.append(f"(topic IN ({_marks(keyed)}) AND {chosen} = %s)")
+        self._sql += "(" + (" OR ".join(clauses) or "false") + ")"
+        self._params = [*shared, *keyed, partition.index] if keyed else shared
+        self.shared = frozenset(shared)
 
     def head(self, cursor: Cursor) -> int:
         row = cursor.execute(self._head).fetchone()
@@ -162,34 +236,49 @@ class FactReader:
         self, cursor: Cursor, after: int, until: int
     ) -> tuple[list[tuple[str, dict[str, Any]]], int]:
         """(topic, fields) of the next window of positions, and the position it reaches."""
+        rows, reached = self.rows_after(cursor, after, until)
+        fields = self.fields
+        return [(row[2], fields(row)) for row in rows], reached
+
+    def rows_after(
+        self, cursor: Cursor, after: int, until: int
+    ) -> tuple[list[tuple[Any, ...]], int]:
+        """The stored rows (position, originator, topic, state) of the next window, in log
+        order, and the position it reaches; `fields` decodes one."""
         reached = min(after + self.page, until)
-        rows = cursor.execute(self._sql, [after, reached, *self.topics]).fetchall()
+        rows = cursor.select_tuples(self._sql, [after, reached, *self._params])
         rows.sort(key=_position)  # nearly in order already: a linear pass
-        return [(row["topic"], self._fields(row)) for row in rows], reached
+        return rows, reached
 
     def facts(self, cursor: Cursor, after: int, until: int) -> Iterator[tuple[str, dict[str, Any]]]:
         while after < until:
             page, after = self.page_after(cursor, after, until)
             yield from page
 
-    def _fields(self, row: Mapping[str, Any]) -> dict[str, Any]:
-        originator = str(row["originator_id"])
+    def fields(self, row: tuple[Any, ...]) -> dict[str, Any]:
+        _, originator, topic, state = row
+        originator = str(originator)
         if len(originator) == 32:
             originator = str(UUID(hex=originator))
-        if row["topic"] in self._upcast:
-            return self._upcast_fields(row, originator)
-        state = row["state"]
-        return plain_state(originator, state if isinstance(state, str) else bytes(state))
+        if topic in self._upcast:
+            return self._upcast_fields(topic, state, originator)
+        data = state.encode() if isinstance(state, str) else bytes(state)
+        if topic in self._brief:
+            return brief_state(originator, data) or plain_state(originator, data)
+        return plain_state(originator, data)
 
-    def _upcast_fields(self, row: Mapping[str, Any], originator: str) -> dict[str, Any]:
+    def _upcast_fields(self, topic: str, state: Any, originator: str) -> dict[str, Any]:
         from stratus.auditing.render import Decoder
         from stratus.auditing.source import RawEvent
 
         if self._decoder is None:
             self._decoder = Decoder()
-        state = row["state"]
         data = state.encode() if isinstance(state, str) else bytes(state)
-        raw = RawEvent(0, UUID(originator), 0, row["topic"], data)
+        raw = RawEvent(0, UUID(originator), 0, topic, data)
         fields: dict[str, Any] = plain(self._decoder.event(raw))
         fields["originator_id"] = originator
         return fields
+
+
+def _marks(values: Sequence[Any]) -> str:
+    return ", ".join(["%s"] * len(values))

@@ -21,7 +21,7 @@ from domain.usage_ledger import Head, Ledger, Span
 from domain.usage_periods import Calendar, Period, PeriodIndex, Totals, flatten
 from domain.usage_settings import setting_changed
 from stratus.db import Cursor
-from stratus.usage.decode import FactReader
+from stratus.usage.decode import FactReader, Partition
 
 _Configuration: Any = Configuration
 SETTINGS_TOPIC = get_topic(_Configuration.ValueSet)
@@ -35,20 +35,24 @@ class Replay:
 
     calendar: Calendar
     now: int
+    owns: Callable[[str], bool] | None = None  # only these resources' usage (one partition)
     ledger: Ledger = field(init=False)
     index: PeriodIndex | None = None
     totals: Totals = field(default_factory=dict)
     events_read: int = 0
 
     def __post_init__(self) -> None:
-        self.ledger = Ledger(on_closed=self.add)
+        self.ledger = Ledger(on_closed=self.add, owns=self.owns)
 
     def add(self, span: Span) -> None:
-        if self.index is None:
-            self.index = PeriodIndex(self.calendar, self.calendar.day_start(span.start), self.now)
-        else:
-            self.index.cover(span.start)
-        self.index.add(span, self.totals)
+        index = self.index
+        if index is None:
+            index = self.index = PeriodIndex(
+                self.calendar, self.calendar.day_start(span.start), self.now
+            )
+        elif span.start < index.origin:
+            index.cover(span.start)
+        index.add(span, self.totals)
 
     def finish(self) -> None:
         """Spans still open count up to the end of the last period that has ended."""
@@ -81,12 +85,41 @@ def replay(
     until: int | None = None,
     progress: Progress | None = None,
     page: int = 20000,
+    partition: Partition | None = None,
 ) -> Replay:
-    """Every usage total of the log up to position `until` (default: its head) by `now`."""
-    facts = FactReader(dialect, page=page)
-    extractors = load_extractors()
-    with no_cycle_collection():
-        return _replay(reader, facts, extractors, now, until, progress, page)
+    """Every usage total of the log up to position `until` (default: its head) by `now` (of
+    the resources of `partition` only, when given: `stratus.usage.parallel`)."""
+    with no_cycle_collection(), reader() as cursor:
+        head = until if until is not None else FactReader(dialect, page=page).head(cursor)
+        result = Replay(
+            usage_calendar(cursor, dialect, head, page), now, partition and partition.owns
+        )
+        facts = FactReader(dialect, page=page, partition=partition)
+        extractors = load_extractors()
+        ledger, after, read, shared = result.ledger, 0, 0, facts.shared
+        fields = facts.fields
+        while after < head:
+            rows, after = facts.rows_after(cursor, after, head)
+            for row in rows:
+                extractors[row[2]](ledger, fields(row))
+            read += (
+                len(rows)
+                if partition is None or partition.index == 0
+                else sum(1 for row in rows if row[2] not in shared)
+            )
+            if progress is not None:
+                progress(after, head, read)
+        result.events_read = read
+        result.finish()
+        return result
+
+
+def usage_calendar(cursor: Cursor, dialect: str, until: int, page: int = 20000) -> Calendar:
+    """The aggregation periods as the usage settings in the log up to `until` make them."""
+    settings = Ledger()
+    for _, fields in FactReader(dialect, [SETTINGS_TOPIC], page).facts(cursor, 0, until):
+        setting_changed(settings, fields)
+    return Calendar(settings.settings)
 
 
 @contextmanager
@@ -100,32 +133,3 @@ def no_cycle_collection() -> Iterator[None]:
     finally:
         if collecting:
             gc.enable()
-
-
-def _replay(
-    reader: Callable[[], AbstractContextManager[Cursor]],
-    facts: FactReader,
-    extractors: dict[str, Any],
-    now: int,
-    until: int | None,
-    progress: Progress | None,
-    page: int,
-) -> Replay:
-    dialect = facts.dialect
-    with reader() as cursor:
-        head = until if until is not None else facts.head(cursor)
-        settings = Ledger()
-        for _, fields in FactReader(dialect, [SETTINGS_TOPIC], page).facts(cursor, 0, head):
-            setting_changed(settings, fields)
-        result = Replay(Calendar(settings.settings), now)
-        ledger, after, read = result.ledger, 0, 0
-        while after < head:
-            batch, after = facts.page_after(cursor, after, head)
-            for topic, fields in batch:
-                extractors[topic](ledger, fields)
-            read += len(batch)
-            if progress is not None:
-                progress(after, head, read)
-    result.events_read = read
-    result.finish()
-    return result

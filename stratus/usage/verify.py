@@ -7,16 +7,14 @@ older than the raw-usage horizon (removeRawUsageRecords) are left out: their spa
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
 from domain.usage_ledger import Head
 from domain.usage_periods import from_ms
 from projections.usage import all_records, read_state
-from stratus.db import Cursor
-from stratus.usage.replay import Progress, replay
+from stratus.usage.parallel import ReadOnlyLog, replay_log
+from stratus.usage.replay import Progress
 
 Key = tuple[int, Head]
 
@@ -59,11 +57,9 @@ def _name(key: Key) -> str:
 
 
 def verify(
-    reader: Callable[[], AbstractContextManager[Cursor]],
-    dialect: str,
-    progress: Progress | None = None,
+    log: ReadOnlyLog, progress: Progress | None = None, workers: int | None = None
 ) -> VerifyReport:
-    with reader() as cursor:
+    with log() as cursor:
         state = read_state(cursor)
         stored_rows = all_records(cursor)
     report = VerifyReport(position=state.position, billed_until=state.billed_until_ms)
@@ -72,7 +68,9 @@ def verify(
         report.extra = [(p[0], head) for p, head, _ in stored_rows]
         return report
     horizon = state.raw_horizon_ms or 0
-    result = replay(reader, dialect, state.billed_until_ms, until=state.position, progress=progress)
+    result = replay_log(
+        log, state.billed_until_ms, until=state.position, progress=progress, workers=workers
+    )
     fresh = {(p[0], head): (p, used) for p, head, used in result.records() if p[0] >= horizon}
     stored = {(p[0], head): (p, used) for p, head, used in stored_rows if p[0] >= horizon}
     report.stored, report.replayed = len(stored), len(fresh)

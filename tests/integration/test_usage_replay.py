@@ -12,7 +12,7 @@ import pytest
 
 from stratus.cli import _parser
 from stratus.settings import Settings
-from stratus.usage import cli
+from stratus.usage import cli, parallel
 from tests.support.app import App, running_app
 from tests.support.usage_scenario import berlin, expected_hours, observed_hours, scenario
 
@@ -73,3 +73,43 @@ def test_a_replay_killed_midway_leaves_no_file_and_the_next_one_writes_the_same_
         assert not target.exists()
         replay(settings, "--format", "csv", "--out", str(target))
     assert target.read_text() == whole
+
+
+def _statistics() -> list[Any]:
+    from tests.support.statistics_scenario import statistics_scenario
+
+    return statistics_scenario()
+
+
+def _snapshots() -> list[Any]:
+    from tests.integration.test_usage_snapshots import scenario as snapshots
+
+    return snapshots()
+
+
+@pytest.mark.parametrize("events", [scenario, _statistics, _snapshots], ids=lambda f: f.__name__)
+def test_a_replay_split_over_worker_processes_writes_the_same_bytes(
+    settings: Settings, events: Any
+) -> None:
+    """Partitions of resources on processes of their own: VMs keyed by originator, and
+    readings, snapshots and volumes that name other resources, all land as one process
+    puts them."""
+    with running_app(settings) as app:
+        write_scenario(app, events())
+        alone = replay(settings, "--workers", "1")
+        split = replay(settings, "--workers", "3")
+    assert alone
+    assert split == alone
+
+
+def test_a_failing_worker_fails_the_replay_with_its_reason(tmp_path: Path) -> None:
+    missing = Settings(data_dir=tmp_path / "nowhere", secret_key="unused")
+    with pytest.raises(parallel.ReplayFailed, match="no event store"):
+        parallel._run(parallel.ReadOnlyLog(missing), 0, 10, 2, None)
+
+
+def test_the_workers_option_is_bounded() -> None:
+    with pytest.raises(SystemExit):
+        _parser().parse_args(["usage", "replay", "--workers", "0"])
+    with pytest.raises(SystemExit):
+        _parser().parse_args(["usage", "verify", "--workers", "17"])

@@ -15,6 +15,7 @@ from domain.usage import (
     ALLOCATED_VM,
     IP_ADDRESS,
     NETWORK_OFFERING,
+    READS,
     RUNNING_VM,
     VOLUME,
     hours_text,
@@ -25,7 +26,7 @@ from domain.usage_settings import RANGE, TIMEZONE
 from domain.vm import VirtualMachine
 from stratus.store.secrets import SecretBox
 from stratus.store.transcoder import OrjsonTranscoder
-from stratus.usage.decode import plain, plain_state
+from stratus.usage.decode import brief_state, plain, plain_state
 from stratus.usage.render import record_fields
 from stratus.usage.replay import Replay
 from tests.support.usage_scenario import (
@@ -54,7 +55,10 @@ def records(
 ) -> list[dict[str, Any]]:
     """Fold the events as a replay does and print every record of the periods ended by `now`."""
     extractors = load_extractors()
-    facts = [(get_topic(type(e)), plain(e)) for e in events]
+    facts = [
+        (e.topic, e.fields) if isinstance(e, _Fields) else (get_topic(type(e)), plain(e))
+        for e in events
+    ]
     settings = [(f["at"], f["name"], f["value"]) for t, f in facts if t.endswith(".ValueSet")]
     if minutes is not None:
         settings.append((0, RANGE, str(minutes)))
@@ -69,6 +73,45 @@ def records(
 
 def test_daily_records_equal_the_hand_computed_hours_in_the_usage_zone() -> None:
     assert observed_hours(records(scenario())) == expected_hours()
+
+
+def test_topics_that_declare_what_they_read_need_nothing_else() -> None:
+    """A replay decodes only `originator_id` and `at` (and any declared field) of such a
+    topic: its extractors, given no more, make the same records."""
+    events = scenario()
+    load_extractors()
+    assert get_topic(VirtualMachine.Stopped) in READS
+    brief = []
+    for event in events:
+        topic = get_topic(type(event))
+        if topic in READS:
+            fields = plain(event)
+            kept = {"originator_id", "at", *READS[topic]}
+            event = _Fields(topic, {k: v for k, v in fields.items() if k in kept})
+        brief.append(event)
+    assert records(brief) == records(events)
+
+
+def test_the_brief_decoding_reads_the_same_time_as_the_whole_state() -> None:
+    transcoder = OrjsonTranscoder(SecretBox(b"k" * 32))
+    for event in scenario():
+        state = transcoder.encode(
+            {
+                k: v
+                for k, v in vars(event).items()
+                if k not in ("originator_id", "originator_version")
+            }
+        )
+        whole = plain_state("id", state)
+        assert brief_state("id", state) == {"originator_id": "id", "at": whole["at"]}
+    assert brief_state("id", b'{"request_id":"r"}') is None
+
+
+class _Fields:
+    """An event already reduced to plain fields (what `records` folds)."""
+
+    def __init__(self, topic: str, fields: dict[str, Any]) -> None:
+        self.topic, self.fields = topic, fields
 
 
 def test_a_record_prints_as_cloudstack_with_custom_values_only_for_custom_offerings() -> None:
