@@ -9,7 +9,7 @@ it at stop); the record's usage id is the VM and the network tells NICs apart. N
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from domain.network_public_ip import PublicIp
@@ -40,9 +40,9 @@ def ip_released(ledger: Ledger, e: Mapping[str, Any]) -> None:
     ledger.end(IP_ADDRESS, e["originator_id"], e["at"])
 
 
-def _nics(ledger: Ledger, vm_id: str) -> list[dict[str, Any]]:
+def _nics(ledger: Ledger, vm_id: str) -> Sequence[dict[str, Any]]:
     who = ledger.identity(vm_id)
-    return list(who.get("nics", ())) if who is not None else []
+    return who.get("nics", ()) if who is not None else ()
 
 
 def _begin(ledger: Ledger, vm_id: str, nic: Mapping[str, Any], at: int) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 from uuid import UUID
 
@@ -25,6 +26,7 @@ from stratus.db import Cursor
 from stratus.store.chain import EVENTS_TABLE
 
 _CONTAINERS = (dict, list)
+_POSITION = itemgetter(0)
 
 
 def _untag(tag: str, data: Any) -> Any:
@@ -145,10 +147,6 @@ def _upcast_topics(topics: Sequence[str]) -> frozenset[str]:
     return frozenset(chosen)
 
 
-def _position(row: tuple[Any, ...]) -> int:
-    return int(row[0])
-
-
 # A resource's partition is the last hex digit of its id modulo the number of partitions: in
 # SQL the last byte of the originator's UUID (PostgreSQL) or the last character of its text
 # (SQLite). Any other id falls back to a checksum (such a resource is never an originator that
@@ -247,7 +245,7 @@ class FactReader:
         order, and the position it reaches; `fields` decodes one."""
         reached = min(after + self.page, until)
         rows = cursor.select_tuples(self._sql, [after, reached, *self._params])
-        rows.sort(key=_position)  # nearly in order already: a linear pass
+        rows.sort(key=_POSITION)  # nearly in order already: a linear pass
         return rows, reached
 
     def facts(self, cursor: Cursor, after: int, until: int) -> Iterator[tuple[str, dict[str, Any]]]:
