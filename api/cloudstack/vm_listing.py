@@ -15,7 +15,7 @@ from api.cloudstack.network_nics import vm_nics
 from api.cloudstack.security_groups import vm_groups
 from api.dispatch import Call, Listing
 from api.envelope import format_stored_date
-from api.params import not_found
+from api.params import Paging, not_found
 from domain.errors import InvalidParameter, PermissionDenied
 from projections.vms import vm_count
 
@@ -188,12 +188,25 @@ def _page(
     source = " FROM virtual_machines AS v"
     if _NEEDS_ACCOUNTS.search(where):
         source += " JOIN accounts AS a ON a.id = v.account_id"
-    keys = f"SELECT v.seq{source}{where} ORDER BY v.seq"
-    page = f"{_LISTED} JOIN ({keys}{limit_sql(args['paging'])}) AS p ON p.seq = v.seq"
     with call.read() as cursor:
         if only_scope is not None:
             count = vm_count(cursor, only_scope.clause, list(only_scope.params))
         else:
             count = cursor.execute(f"SELECT count(*) AS n{source}{where}", params).fetchone()["n"]
+        keys = f"SELECT v.seq{source}{where} ORDER BY v.seq{_window(args['paging'], int(count))}"
+        page = f"{_LISTED} JOIN ({keys}) AS p ON p.seq = v.seq"
         rows = cursor.execute(page + " ORDER BY p.seq", params).fetchall()
     return rows, int(count)
+
+
+def _window(paging: Paging, count: int) -> str:
+    """The page's place in the index order. A page in the back half is counted from the end
+    (the same rows, read in reverse): an OFFSET walks every index entry it skips, so the last
+    page of 100,000 VMs otherwise walks all of them (about 11 ms on PostgreSQL). Like any
+    OFFSET page, it is as of its own statement: a VM added since the count shifts it by one,
+    as a VM removed before a page shifts every page after it."""
+    offset = int(paging.offset or 0)
+    if paging.limit is None or offset <= count // 2 or offset >= count:
+        return limit_sql(paging)
+    size = max(min(int(paging.limit), count - offset), 0)
+    return f" DESC LIMIT {size} OFFSET {count - offset - size}"
