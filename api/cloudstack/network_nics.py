@@ -17,6 +17,7 @@ from domain.errors import InvalidParameter, PermissionDenied
 from domain.network_addressing import address
 from domain.network_claims import ClaimKind
 from projections.networks import held_values, nics_of_vms
+from stratus.db import Cursor
 
 # ---- NIC requests of a deploy ---------------------------------------------------------------
 
@@ -97,10 +98,9 @@ def _free_guest_ips(call: Call, row: dict[str, Any]) -> tuple[str, ...]:
     return tuple(free)
 
 
-def vm_nics(call: Call, vm_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+def vm_nics(cursor: Cursor, vm_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
     """The `nic` list of each VM, as CloudStack's NicResponse."""
-    with call.read() as cursor:
-        found = nics_of_vms(cursor, vm_ids)
+    found = nics_of_vms(cursor, vm_ids)
     return {vm: [_render_nic(n) for n in nics] for vm, nics in found.items()}
 
 

@@ -31,6 +31,7 @@ from domain.security_group import (
     expand_rules,
 )
 from projections.security_groups import groups_of_vms, is_allowed_by_others, rules_of_groups
+from stratus.db import Cursor
 
 P = ParamType
 PKG = "org.apache.cloudstack.api.command.user.securitygroup"
@@ -179,10 +180,9 @@ def list_groups(call: Call, args: dict[str, Any]) -> Listing:
     return Listing(render_groups(call, [dict(r) for r in rows]), int(count))
 
 
-def vm_groups(call: Call, vm_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+def vm_groups(cursor: Cursor, vm_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
     """The `securitygroup` list of each VM (id, name, description)."""
-    with call.read() as cursor:
-        found = groups_of_vms(cursor, vm_ids)
+    found = groups_of_vms(cursor, vm_ids)
     return {
         vm: [{"id": g["id"], "name": g["name"], "description": g["description"]} for g in groups]
         for vm, groups in found.items()

@@ -127,7 +127,8 @@ MINIMAL += ("domain", "created", "hypervisor", "cpunumber", "cpuspeed", "memory"
 def render_vms(call: Call, rows: list[dict[str, Any]], minimal: bool = False) -> list[dict]:
     admin = call.caller.role == Role.ROOT_ADMIN
     ids = [row["id"] for row in rows]
-    nics, groups = vm_nics(call, ids), vm_groups(call, ids)
+    with call.read() as cursor:  # one connection for both
+        nics, groups = vm_nics(cursor, ids), vm_groups(cursor, ids)
     items = [
         render_vm(row, admin, nics.get(row["id"], []), groups.get(row["id"], [])) for row in rows
     ]
