@@ -65,7 +65,7 @@ def nic_plugged(ledger: Ledger, e: Mapping[str, Any]) -> None:
         _begin(ledger, vm_id, plugged, e["at"])
 
 
-@facts_of(_Vm.Started, by_originator=True)
+@facts_of(_Vm.Started, by_originator=True, reads=())
 def nics_up(ledger: Ledger, e: Mapping[str, Any]) -> None:
     for nic in _nics(ledger, e["originator_id"]):
         _begin(ledger, e["originator_id"], nic, e["at"])

@@ -46,7 +46,7 @@ def deployed(ledger: Ledger, e: Mapping[str, Any]) -> None:
     ledger.begin(ALLOCATED_VM, vm_id, e["at"], vm_attrs(e["compute"]))
 
 
-@facts_of(_Vm.Started, by_originator=True)
+@facts_of(_Vm.Started, by_originator=True, reads=("compute",))
 def started(ledger: Ledger, e: Mapping[str, Any]) -> None:
     ledger.begin(RUNNING_VM, e["originator_id"], e["at"], vm_attrs(e["compute"]))
 
@@ -56,7 +56,7 @@ def stopped(ledger: Ledger, e: Mapping[str, Any]) -> None:
     ledger.end(RUNNING_VM, e["originator_id"], e["at"])
 
 
-@facts_of(_Vm.Scaled, by_originator=True)
+@facts_of(_Vm.Scaled, by_originator=True, reads=("compute",))
 def scaled(ledger: Ledger, e: Mapping[str, Any]) -> None:
     ledger.reshape(e["originator_id"], e["at"], vm_attrs(e["compute"]))
 
@@ -66,6 +66,6 @@ def destroyed(ledger: Ledger, e: Mapping[str, Any]) -> None:
     ledger.end_all(e["originator_id"], e["at"], (RUNNING_VM, ALLOCATED_VM))
 
 
-@facts_of(_Vm.Recovered, by_originator=True)
+@facts_of(_Vm.Recovered, by_originator=True, reads=("compute",))
 def recovered(ledger: Ledger, e: Mapping[str, Any]) -> None:
     ledger.begin(ALLOCATED_VM, e["originator_id"], e["at"], vm_attrs(e["compute"]))

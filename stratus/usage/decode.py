@@ -113,6 +113,23 @@ def brief_state(originator_id: str, state: bytes) -> dict[str, Any] | None:
     return {"originator_id": originator_id, "at": at}
 
 
+def declared_state(
+    originator_id: str, state: bytes, reads: frozenset[str]
+) -> dict[str, Any] | None:
+    """Only `originator_id`, `at` and the fields in `reads`, with only those made plain (None:
+    the state has no datetime timestamp)."""
+    raw = orjson.loads(state)
+    stamp = raw.get("timestamp")
+    if type(stamp) is not dict or stamp.get("_type_") != "datetime":
+        return None
+    fields = {"originator_id": originator_id, "at": to_ms(datetime.fromisoformat(stamp["_data_"]))}
+    for name in reads:
+        if name in raw:
+            value = raw[name]
+            fields[name] = _plain(value) if type(value) in _CONTAINERS else value
+    return fields
+
+
 def plain(value: Any) -> Any:
     """A decoded domain event (or any value) as the same plain fields."""
     if isinstance(value, UUID):
@@ -192,8 +209,8 @@ class FactReader:
         self.page = page
         self._upcast = _upcast_topics(self.topics)
         load_extractors()
-        # Topics whose extractors read nothing but the originator and the time.
-        self._brief = frozenset(t for t in self.topics if READS.get(t) == frozenset())
+        # Topics whose extractors read only some fields: only those are decoded.
+        self._reads = {t: READS[t] for t in self.topics if t in READS}
         self._decoder: Any = None
         events = EVENTS_TABLE[dialect]
         position = "rowid" if dialect == "sqlite" else "notification_id"
@@ -261,8 +278,13 @@ class FactReader:
         if topic in self._upcast:
             return self._upcast_fields(topic, state, originator)
         data = state.encode() if isinstance(state, str) else bytes(state)
-        if topic in self._brief:
-            return brief_state(originator, data) or plain_state(originator, data)
+        reads = self._reads.get(topic)
+        if reads is not None:
+            some = (
+                declared_state(originator, data, reads) if reads else brief_state(originator, data)
+            )
+            if some is not None:
+                return some
         return plain_state(originator, data)
 
     def _upcast_fields(self, topic: str, state: Any, originator: str) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from domain.usage_settings import RANGE, TIMEZONE
 from domain.vm import VirtualMachine
 from stratus.store.secrets import SecretBox
 from stratus.store.transcoder import OrjsonTranscoder
-from stratus.usage.decode import brief_state, plain, plain_state
+from stratus.usage.decode import brief_state, declared_state, plain, plain_state
 from stratus.usage.render import record_fields
 from stratus.usage.replay import Replay
 from tests.support.usage_scenario import (
@@ -92,7 +92,7 @@ def test_topics_that_declare_what_they_read_need_nothing_else() -> None:
     assert records(brief) == records(events)
 
 
-def test_the_brief_decoding_reads_the_same_time_as_the_whole_state() -> None:
+def test_the_brief_decodings_read_the_same_values_as_the_whole_state() -> None:
     transcoder = OrjsonTranscoder(SecretBox(b"k" * 32))
     for event in scenario():
         state = transcoder.encode(
@@ -104,7 +104,11 @@ def test_the_brief_decoding_reads_the_same_time_as_the_whole_state() -> None:
         )
         whole = plain_state("id", state)
         assert brief_state("id", state) == {"originator_id": "id", "at": whole["at"]}
+        chosen = frozenset(list(whole)[:3]) - {"timestamp"}
+        kept = {"originator_id", "at", *chosen}
+        assert declared_state("id", state, chosen) == {k: whole[k] for k in kept if k in whole}
     assert brief_state("id", b'{"request_id":"r"}') is None
+    assert declared_state("id", b'{"request_id":"r"}', frozenset({"request_id"})) is None
 
 
 class _Fields:
