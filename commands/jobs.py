@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -25,8 +26,9 @@ class SubmitJob:
     executor: str = "management"
 
 
-def submit_job(store: Any, command: SubmitJob) -> Outcome:
-    job = Job(
+def new_job(command: SubmitJob) -> Job:
+    """The job, not recorded yet: `submit_job` records it alone, `run_job` with its work."""
+    return Job(
         command.command,
         command.account_id,
         command.user_id,
@@ -36,7 +38,32 @@ def submit_job(store: Any, command: SubmitJob) -> Outcome:
         command.description,
         command.executor,
     )
+
+
+def submit_job(store: Any, command: SubmitJob) -> Outcome:
+    job = new_job(command)
     return Outcome(store.last_position(store.save(job)), job.id)
+
+
+def run_job(store: Any, job: Job, work: Callable[[UUID], Outcome]) -> Outcome:
+    """Submit `job` and run the command that asks a hypervisor for its work.
+
+    The job is recorded in the transaction of the work's first save, so the two are one
+    commit. A domain error of the work fails the job; a job whose work saved nothing (or
+    failed before saving) is recorded on its own, with that failure.
+    """
+    assert job.id is not None
+    with store.alongside(job) as rider:
+        try:
+            position = work(job.id).position
+        except DomainError as error:
+            if rider.saved:
+                return fail_job(store, job.id, error)
+            job.fail(*_failure(error))
+            position = 0
+        if not rider.saved:
+            position = max(position, store.last_position(store.save(job)))
+    return Outcome(position, job.id)
 
 
 def start_job(store: Any, job_id: UUID) -> Outcome:
@@ -49,17 +76,21 @@ def finish_job(store: Any, job_id: UUID, result: dict[str, Any]) -> Outcome:
 
 def fail_job(store: Any, job_id: UUID, error: BaseException) -> Outcome:
     """Record a failure; only domain errors keep their message, anything else stays internal."""
-    kind = type(error).__name__ if isinstance(error, DomainError) else "InternalError"
-    message = error.message if isinstance(error, DomainError) else "Internal error executing job"
 
     def attempt() -> Outcome:
         job = store.get(Job, job_id, what="job")
         if job.status != JobStatus.PENDING:
             return Outcome(0, job.id)
-        job.fail(kind, message)
+        job.fail(*_failure(error))
         return Outcome(store.last_position(store.save(job)), job.id)
 
     return store.run(attempt)
+
+
+def _failure(error: BaseException) -> tuple[str, str]:
+    if isinstance(error, DomainError):
+        return type(error).__name__, error.message
+    return "InternalError", "Internal error executing job"
 
 
 def fail_interrupted(store: Any, job_ids: list[UUID]) -> int:

@@ -10,7 +10,7 @@ from uuid import UUID
 from api.access import Role
 from api.cloudstack import infrastructure as places
 from api.cloudstack.common import names_by_id
-from api.cloudstack.jobs import RENDERERS, run_async
+from api.cloudstack.jobs import RENDERERS, hypervisor_job, run_async
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_stored_date
 from api.params import Param, ParamType
@@ -256,23 +256,15 @@ def reconnect_host(call: Call, args: dict[str, Any]) -> Submitted:
     row = places._row(call, "hosts", args["id"], "host")
     if row["hypervisor"] == "BareMetal":
         raise InvalidParameter("Bare-metal hosts have no hypervisor to reconnect to")
-    with call.acting():
-        job = submit_job(
-            call.store,
-            SubmitJob(
-                f"{ADMIN_PKG}.host.ReconnectHostCmd",
-                UUID(call.caller.account_id),
-                UUID(call.caller.user_id),
-                "Host",
-                UUID(row["id"]),
-                "HOST.RECONNECT",
-                f"Reconnecting host {row['name']}",
-                executor="hypervisor",
-            ),
-        )
-    assert job.id is not None
-    call.write(lambda store, _: cmd.reconnect_host(store, UUID(row["id"]), job.id), None)
-    return Submitted(str(job.id))
+    job_id = hypervisor_job(
+        call,
+        "Host",
+        UUID(row["id"]),
+        "HOST.RECONNECT",
+        f"Reconnecting host {row['name']}",
+        lambda job_id: cmd.reconnect_host(call.store, UUID(row["id"]), job_id),
+    )
+    return Submitted(str(job_id))
 
 
 def delete_host(call: Call, args: dict[str, Any]) -> None:

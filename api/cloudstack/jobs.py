@@ -18,7 +18,8 @@ from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_date
 from api.errors import error_code
 from api.params import Param, ParamType
-from commands.jobs import SubmitJob, fail_job, finish_job, start_job, submit_job
+from commands import Outcome
+from commands.jobs import SubmitJob, fail_job, finish_job, new_job, run_job, start_job, submit_job
 from projections.jobs import get_job
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,36 @@ def run_async(
     call.settle(outcome.position)
     executor(call).submit(_execute, call, job_id, work)
     return Submitted(str(job_id), str(instance_id) if creates and instance_id else None)
+
+
+def hypervisor_job(
+    call: Call,
+    instance_type: str,
+    instance_id: UUID | None,
+    event_type: str,
+    description: str,
+    work: Callable[[UUID], Outcome],
+) -> UUID:
+    """Submit a job that an adapter's result finishes, with `work`, the command that asks for
+    it, in the same commit; a domain error of `work` fails the job at once (CloudStack reports
+    errors of the command itself that way). Answers once the read models show both."""
+    job = new_job(
+        SubmitJob(
+            call.command.java_class or call.command.name,
+            UUID(call.caller.account_id),
+            UUID(call.caller.user_id),
+            instance_type,
+            instance_id,
+            event_type,
+            description,
+            executor="hypervisor",
+        )
+    )
+    assert job.id is not None
+    with call.acting(job_id=str(job.id)):
+        outcome = run_job(call.store, job, work)
+    call.settle(outcome.position)
+    return job.id
 
 
 def _execute(call: Call, job_id: UUID, work: Callable[[], dict[str, Any]]) -> None:

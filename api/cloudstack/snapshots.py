@@ -9,15 +9,14 @@ from uuid import UUID, uuid4
 
 from api.access import check_reach, list_scope
 from api.cloudstack.common import OWNER_PARAMS, limit_sql, resolve_owner_filters
-from api.cloudstack.jobs import RENDERERS, run_async
+from api.cloudstack.jobs import RENDERERS, hypervisor_job, run_async
 from api.cloudstack.volumes import volume_row
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_stored_date
 from api.params import Param, ParamType, not_found
 from commands import Outcome
 from commands import snapshots as cmd
-from commands.jobs import SubmitJob, fail_job, submit_job
-from domain.errors import DomainError, InvalidParameter
+from domain.errors import InvalidParameter
 from domain.snapshot import MANUAL
 
 P = ParamType
@@ -125,31 +124,8 @@ def snapshot_job(
     description: str,
     work: Callable[[UUID], Outcome],
 ) -> str:
-    """Submit a job that a hypervisor's result finishes, then run `work` in it; its domain
-    errors fail the job (as CloudStack reports errors of the command itself)."""
-    with call.acting():
-        job = submit_job(
-            call.store,
-            SubmitJob(
-                call.command.java_class,
-                UUID(call.caller.account_id),
-                UUID(call.caller.user_id),
-                instance_type,
-                instance_id,
-                event_type,
-                description,
-                executor="hypervisor",
-            ),
-        )
-    assert job.id is not None
-    position = job.position
-    with call.acting(job_id=str(job.id)):
-        try:
-            position = max(position, work(job.id).position)
-        except DomainError as error:
-            position = max(position, fail_job(call.store, job.id, error).position)
-    call.settle(position)
-    return str(job.id)
+    """A job that a hypervisor's result finishes, with `work`, the command that asks for it."""
+    return str(hypervisor_job(call, instance_type, instance_id, event_type, description, work))
 
 
 def _default_name(call: Call, volume: dict[str, Any]) -> str:

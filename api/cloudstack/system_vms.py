@@ -13,16 +13,15 @@ from uuid import UUID, uuid5
 from api.access import Role
 from api.cloudstack import infrastructure as places
 from api.cloudstack.common import limit_sql, names_by_id
-from api.cloudstack.jobs import RENDERERS
+from api.cloudstack.jobs import RENDERERS, hypervisor_job
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_stored_date
 from api.params import Param, ParamType, not_found
 from commands import Outcome
 from commands import system_vms as lifecycle
-from commands.jobs import SubmitJob, fail_job, submit_job
 from commands.placement import Candidate
 from domain.compute import Compute, OfferingShape, resolve_compute
-from domain.errors import DomainError, InvalidParameter
+from domain.errors import InvalidParameter
 from domain.system_vm import OFFERING_TYPE, SYSTEM_VM_ROLES
 from domain.system_vm import Role as VmRole
 
@@ -58,31 +57,10 @@ def appliance_job(
     *,
     creates: bool = False,
 ) -> Submitted:
-    """Submit the appliance's job, then run `work` in it; its domain errors fail the job."""
+    """The appliance's job, with `work`, the command that asks the hypervisor."""
     kind = "DomainRouter" if row["role"] == VmRole.ROUTER else "SystemVm"
-    with call.acting():
-        job = submit_job(
-            call.store,
-            SubmitJob(
-                call.command.java_class,
-                UUID(call.caller.account_id),
-                UUID(call.caller.user_id),
-                kind,
-                UUID(row["id"]),
-                event_type,
-                text,
-                executor="hypervisor",
-            ),
-        )
-    assert job.id is not None
-    position = job.position
-    with call.acting(job_id=str(job.id)):
-        try:
-            position = max(position, work(job.id).position)
-        except DomainError as error:
-            position = max(position, fail_job(call.store, job.id, error).position)
-    call.settle(position)
-    return Submitted(str(job.id), row["id"] if creates else None)
+    job_id = hypervisor_job(call, kind, UUID(row["id"]), event_type, text, work)
+    return Submitted(str(job_id), row["id"] if creates else None)
 
 
 def appliance_candidates(call: Call, row: dict[str, Any]) -> list[Candidate]:

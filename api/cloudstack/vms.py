@@ -15,7 +15,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from api.access import Role, check_reach
-from api.cloudstack import catalog
+from api.cloudstack import catalog, jobs
 from api.cloudstack import infrastructure as places
 from api.cloudstack.common import (
     OWNER_PARAMS,
@@ -29,11 +29,10 @@ from api.dispatch import ApiCommand, Call, Submitted
 from api.params import Param, ParamType
 from commands import Outcome
 from commands import vms as cmd
-from commands.jobs import SubmitJob, fail_job, submit_job
 from commands.placement import Candidate
 from commands.security_groups import JoinGroups, in_groups
 from domain.compute import Compute, resolve_compute
-from domain.errors import DomainError, InvalidParameter, PermissionDenied
+from domain.errors import InvalidParameter, PermissionDenied
 
 P = ParamType
 USER_PKG = "org.apache.cloudstack.api.command.user.vm"
@@ -68,31 +67,9 @@ def hypervisor_job(
     creates: bool = False,
     instance_type: str = "VirtualMachine",
 ) -> Submitted:
-    """Submit the VM's (or volume's) job, then run `work` in it; its domain errors fail the
-    job."""
-    with call.acting():
-        job = submit_job(
-            call.store,
-            SubmitJob(
-                call.command.java_class,
-                UUID(call.caller.account_id),
-                UUID(call.caller.user_id),
-                instance_type,
-                UUID(vm_id),
-                event_type,
-                description,
-                executor="hypervisor",
-            ),
-        )
-    assert job.id is not None
-    position = job.position
-    with call.acting(job_id=str(job.id)):
-        try:
-            position = max(position, work(job.id).position)
-        except DomainError as error:
-            position = max(position, fail_job(call.store, job.id, error).position)
-    call.settle(position)
-    return Submitted(str(job.id), vm_id if creates else None)
+    """The VM's (or volume's) job, with `work`, the command that asks the hypervisor."""
+    job_id = jobs.hypervisor_job(call, instance_type, UUID(vm_id), event_type, description, work)
+    return Submitted(str(job_id), vm_id if creates else None)
 
 
 # ---- deploy -------------------------------------------------------------------------------

@@ -21,13 +21,12 @@ from api.cloudstack.common import (
     limit_sql,
     resolve_owner_filters,
 )
-from api.cloudstack.jobs import RENDERERS, run_async
+from api.cloudstack.jobs import RENDERERS, hypervisor_job, run_async
 from api.cloudstack.networks import network_row
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType, not_found
 from commands import vpn as cmd
-from commands.jobs import SubmitJob, fail_job, submit_job
-from domain.errors import DomainError, InvalidParameter, NotFound
+from domain.errors import InvalidParameter, NotFound
 from domain.values import Secret
 from domain.vpn import DEFAULT_IP_RANGE, RemoteAccessVpn, check_credentials, vpn_user_id
 from projections.vpn import live_vpns_of_account, vpn_users_of_account
@@ -204,29 +203,8 @@ def _router_job(
     call: Call, vpn_id: UUID, event: str, text: str, work: Any, *, creates: bool = False
 ) -> Submitted:
     """A job the router's answer finishes; errors before the request fail it at once."""
-    with call.acting():
-        job = submit_job(
-            call.store,
-            SubmitJob(
-                call.command.java_class,
-                UUID(call.caller.account_id),
-                UUID(call.caller.user_id),
-                "RemoteAccessVpn",
-                vpn_id,
-                event,
-                text,
-                executor="hypervisor",
-            ),
-        )
-    assert job.id is not None
-    position = job.position
-    with call.acting(job_id=str(job.id)):
-        try:
-            position = max(position, work(job.id).position)
-        except DomainError as error:
-            position = max(position, fail_job(call.store, job.id, error).position)
-    call.settle(position)
-    return Submitted(str(job.id), str(vpn_id) if creates else None)
+    job_id = hypervisor_job(call, "RemoteAccessVpn", vpn_id, event, text, work)
+    return Submitted(str(job_id), str(vpn_id) if creates else None)
 
 
 def delete_vpn(call: Call, args: dict[str, Any]) -> Submitted:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -70,6 +74,15 @@ def library_env(settings: Settings) -> dict[str, str]:
     return env
 
 
+@dataclass
+class Rider:
+    """An aggregate whose pending events go with the next save made in its block."""
+
+    aggregate: Any
+    events: list[Any] = field(default_factory=list)
+    saved: bool = False
+
+
 class EventStore(Application):
     """All aggregates of one cloud, saved into one log whose order every reader follows."""
 
@@ -81,6 +94,7 @@ class EventStore(Application):
         # Called after every commit made by this process: wakes the runner and the relay at
         # once instead of at their next poll. Other processes learn of commits by NOTIFY.
         self.commit_listeners: list[Callable[[], None]] = []
+        self._riders = threading.local()
         super().__init__(env=library_env(settings))
 
     def construct_env(self, name: str, env: Any = None) -> Environment:
@@ -102,6 +116,10 @@ class EventStore(Application):
         more per command (~8 us) than the mapper spends on an event.
         """
         processing_event: ProcessingEvent[UUID] = ProcessingEvent()
+        riders = [r for r in getattr(self._riders, "waiting", ()) if not r.saved]
+        for rider in riders:
+            processing_event.events.extend(rider.events)
+            processing_event.aggregates[rider.aggregate.id] = rider.aggregate
         for obj in objs:
             if isinstance(obj, BaseAggregate):
                 processing_event.events.extend(obj.collect_events())
@@ -110,6 +128,8 @@ class EventStore(Application):
                 processing_event.collect_events(obj)
         processing_event.saved_kwargs.update(kwargs)
         recordings = self._record(processing_event)
+        for rider in riders:
+            rider.saved = True
         self._take_snapshots(processing_event)
         self._notify(recordings)
         self.notify(processing_event.events)
@@ -118,14 +138,41 @@ class EventStore(Application):
                 listener()
         return recordings
 
+    @contextmanager
+    def alongside(self, aggregate: Any) -> Iterator[Rider]:
+        """Record `aggregate`'s pending events in the transaction of the next save this thread
+        makes inside the block, ahead of that save's own events.
+
+        A job and the work it asks for are then one commit: one wait for the read models, one
+        step of the relay. A save that conflicts and is retried takes them again; whether they
+        went is `saved` (the block's owner saves them itself when nothing else did). Until
+        then `get` finds the aggregate as it is here, so the work can load and change it.
+        """
+        rider = Rider(aggregate, list(aggregate.collect_events()))
+        waiting: list[Rider] = self._riders.__dict__.setdefault("waiting", [])
+        waiting.append(rider)
+        try:
+            yield rider
+        finally:
+            waiting.remove(rider)
+
+    def _rider(self, aggregate_id: UUID) -> Any:
+        for rider in getattr(self._riders, "waiting", ()):
+            if not rider.saved and rider.aggregate.id == aggregate_id:
+                return copy.deepcopy(rider.aggregate)
+        return None
+
     @property
     def dialect(self) -> str:
         return "sqlite" if self.settings.postgres is None else "postgres"
 
     def get(self, aggregate_class: type[A], aggregate_id: UUID, *, what: str = "") -> A:
-        """Load an aggregate, or raise NotFound naming what was asked for."""
+        """Load an aggregate, or raise NotFound naming what was asked for.
+
+        An aggregate riding along with this thread's next save is found too (as a copy).
+        """
         try:
-            aggregate = self.repository.get(aggregate_id)
+            aggregate = self._rider(aggregate_id) or self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             raise NotFound(
                 f"Unable to find {what or aggregate_class.__name__} with id {aggregate_id}",
