@@ -1,9 +1,11 @@
 """The outbox relay: publishes work for adapters from the notification log, never from a command.
 
 A command only saves events. The relay follows the log like a projection, turns the events that
-ask for hypervisor work into messages and publishes them, then records its position. A crash
-between publishing and recording republishes the same messages with the same ids, which the bus
-drops as duplicates and adapters ignore by request id: nothing is lost and nothing acts twice.
+ask for hypervisor work into messages and publishes them, and records its position at most once
+every `record_interval` (a second): most commits ask for no work, and recording after each one
+was a commit of its own competing with the commands. A crash before recording republishes the
+messages since, with the same ids, which the bus drops as duplicates (its window is minutes)
+and adapters ignore by request id: nothing is lost and nothing acts twice.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -59,6 +62,7 @@ class OutboxRelay:
         *,
         batch_size: int = 200,
         poll_interval: float = 0.1,
+        record_interval: float = 1.0,
     ) -> None:
         self.source = source
         self.db = db
@@ -66,25 +70,35 @@ class OutboxRelay:
         self.routes = dict(routes)
         self.batch_size = batch_size
         self.poll_interval = poll_interval
+        self.record_interval = record_interval
         self.wakeup = asyncio.Event()
         self.published = 0
-        self._at: int | None = None
+        self._at: int | None = None  # where this relay is; None: read the recorded position
+        self._recorded: int | None = None
+        self._recorded_at = 0.0
 
     def _position(self) -> int:
         """Where to publish from: read once, then kept here as this relay moves it."""
         if self._at is None:
             with self.db.transaction() as cursor:
-                self._at = read_position(cursor, RELAY_NAME)[0]
+                self._at = self._recorded = read_position(cursor, RELAY_NAME)[0]
+            self._recorded_at = time.monotonic()
         return self._at
 
     def _record(self, position: int) -> None:
         with self.db.statement() as cursor:
             advance_position(cursor, RELAY_NAME, position)
-        self._at = position
+        self._recorded, self._recorded_at = position, time.monotonic()
+
+    async def record(self, *, now: bool = False) -> None:
+        """Record where this relay is, if it moved since, and a record is due (or `now`)."""
+        due = now or time.monotonic() - self._recorded_at >= self.record_interval
+        if self._at is not None and self._at != self._recorded and due:
+            await asyncio.to_thread(self._record, self._at)
 
     async def step(self) -> int:
         """Publish the next batch; returns how many notifications were read."""
-        position = await asyncio.to_thread(self._position)
+        position = self._at if self._at is not None else await asyncio.to_thread(self._position)
         notifications = await asyncio.to_thread(self.source.read, position, self.batch_size)
         for notification in notifications:
             route = self.routes.get(notification.topic)
@@ -96,7 +110,8 @@ class OutboxRelay:
                 await self.bus.publish(outgoing.subject, outgoing.payload, msg_id=msg_id)
                 self.published += 1
         if notifications:
-            await asyncio.to_thread(self._record, notifications[-1].id)
+            self._at = notifications[-1].id
+        await self.record()
         return len(notifications)
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -113,3 +128,5 @@ class OutboxRelay:
                 self.wakeup.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.wakeup.wait(), self.poll_interval)
+        with contextlib.suppress(Exception):  # stopping: what is not recorded is republished
+            await self.record(now=True)

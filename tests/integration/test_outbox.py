@@ -11,7 +11,7 @@ from eventsourcing.utils import get_topic
 
 from stratus.bus.factory import make_bus
 from stratus.outbox import RELAY_NAME, OutboxRelay, Outgoing
-from stratus.projection import write_position
+from stratus.projection import read_position, write_position
 from stratus.runtime import open_runtime
 from stratus.settings import Settings
 from tests.support.counters import Counter
@@ -90,3 +90,43 @@ def test_routed_events_are_published_once_even_when_the_relay_repeats_itself(
     finally:
         runtime.close()
     assert seen == [f"c{i}".encode() for i in range(5)]
+
+
+def test_the_relay_records_where_it_is_at_most_once_an_interval_and_when_it_stops(
+    sqlite_settings: Settings,
+) -> None:
+    runtime = open_runtime(sqlite_settings, projections=[])
+    bus = _bus("memory")
+
+    def recorded() -> int:
+        with runtime.db.read() as cursor:
+            return read_position(cursor, RELAY_NAME)[0]
+
+    async def scenario() -> list[int]:
+        await bus.start()
+        relay = OutboxRelay(
+            runtime.source, runtime.db, bus, _route(bus.options.prefix), record_interval=3600
+        )
+        seen = [recorded()]
+        runtime.store.save(Counter(name="first"))
+        await relay.step()  # moved, but the position it started from was read just now
+        seen.append(recorded())
+        relay.record_interval = 0
+        runtime.store.save(Counter(name="second"))
+        await relay.step()  # a record is due
+        seen.append(recorded())
+        relay.record_interval = 3600
+        runtime.store.save(Counter(name="third"))
+        await relay.step()
+        seen.append(recorded())
+        stop = asyncio.Event()
+        stop.set()
+        await relay.run(stop)  # a relay that stops records where it is
+        seen.append(recorded())
+        await bus.close()
+        return seen
+
+    try:
+        assert asyncio.run(asyncio.wait_for(scenario(), 30)) == [0, 0, 2, 2, 3]
+    finally:
+        runtime.close()
