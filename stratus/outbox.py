@@ -77,6 +77,10 @@ class OutboxRelay:
         self._recorded: int | None = None
         self._recorded_at = 0.0
 
+    def publishes_any(self, topics: frozenset[str] | None) -> bool:
+        """Whether events of these topics (None: not known) may be work to publish."""
+        return topics is None or not topics.isdisjoint(self.routes)
+
     def _position(self) -> int:
         """Where to publish from: read once, then kept here as this relay moves it."""
         if self._at is None:

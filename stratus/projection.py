@@ -382,7 +382,7 @@ class ProjectionRunner:
         if not notifications:
             return False
         try:
-            with self.db.transaction() as cursor:
+            with self.db.transaction(pipelined=True) as cursor:
                 positions = lock_positions(cursor, names)
                 for name in names:
                     if positions.get(name) != after:

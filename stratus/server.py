@@ -174,10 +174,11 @@ def _commit_listener(runtime: Runtime) -> CommitListener | None:
 
     def wake() -> None:
         for listener in list(runtime.store.commit_listeners):
-            listener()
+            listener(None)
 
     channel = f"{runtime.store.name.lower()}_events"
-    listener = CommitListener(runtime.settings.postgres, channel, wake)
+    own = getattr(runtime.store.recorder, "writer_pids", ())
+    listener = CommitListener(runtime.settings.postgres, channel, wake, own)
     listener.start()
     return listener
 
@@ -216,7 +217,12 @@ async def _adapters_side(runtime: Runtime, bus: Any, stop: asyncio.Event) -> lis
     await monitor.start()
     runtime.extras["relay"] = relay
     loop = asyncio.get_running_loop()
-    runtime.store.commit_listeners.append(lambda: loop.call_soon_threadsafe(relay.wakeup.set))
+
+    def wake_relay(topics: frozenset[str] | None) -> None:
+        if relay.publishes_any(topics):  # most commits ask for no work: the relay sleeps on
+            loop.call_soon_threadsafe(relay.wakeup.set)
+
+    runtime.store.commit_listeners.append(wake_relay)
     parts = [relay.run(stop), monitor.run(stop), make_sweeper(runtime).run(stop)]
     parts.append(_router_monitor(runtime, bus).run(stop))
     parts.append(make_collector(runtime, bus).run(stop))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 import psycopg
 
@@ -22,8 +22,16 @@ log = logging.getLogger(__name__)
 class CommitListener:
     """A thread that calls `wake` whenever the store's channel is notified."""
 
-    def __init__(self, postgres: PostgresSettings, channel: str, wake: Callable[[], None]) -> None:
-        self.postgres, self.channel, self.wake = postgres, channel, wake
+    def __init__(
+        self,
+        postgres: PostgresSettings,
+        channel: str,
+        wake: Callable[[], None],
+        own: Collection[int] = (),
+    ) -> None:
+        """`own`: the server processes (backend pids) of this process's own commits, whose
+        notifications are skipped: this process woke its readers when it committed."""
+        self.postgres, self.channel, self.wake, self.own = postgres, channel, wake, own
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="commit-listener", daemon=True)
 
@@ -46,5 +54,6 @@ class CommitListener:
         with psycopg.connect(self.postgres.conninfo, autocommit=True) as connection:
             connection.execute(f'LISTEN "{self.channel}"')
             while not self._stop.is_set():
-                for _ in connection.notifies(timeout=0.5, stop_after=1):
-                    self.wake()
+                for notice in connection.notifies(timeout=0.5, stop_after=1):
+                    if notice.pid not in self.own:
+                        self.wake()

@@ -91,9 +91,10 @@ class EventStore(Application):
     def __init__(self, settings: Settings, box: SecretBox | None = None) -> None:
         self.settings = settings
         self.box = box or SecretBox(load_or_create_key(settings))
-        # Called after every commit made by this process: wakes the runner and the relay at
-        # once instead of at their next poll. Other processes learn of commits by NOTIFY.
-        self.commit_listeners: list[Callable[[], None]] = []
+        # Called after every commit made by this process, with the topics it recorded: wakes
+        # the runner, and the relay when there is work to publish, at once instead of at their
+        # next poll. Other processes learn of commits by NOTIFY (topics unknown: None).
+        self.commit_listeners: list[Callable[[frozenset[str] | None], None]] = []
         self._riders = threading.local()
         super().__init__(env=library_env(settings))
 
@@ -134,8 +135,9 @@ class EventStore(Application):
         self._notify(recordings)
         self.notify(processing_event.events)
         if recordings:
+            topics = frozenset(r.notification.topic for r in recordings)
             for listener in self.commit_listeners:
-                listener()
+                listener(topics)
         return recordings
 
     @contextmanager

@@ -184,6 +184,9 @@ class GroupCommitRecorder(PostgresApplicationRecorder):
         self._conn: Connection[Any] | None = None
         self.batches_committed = 0
         self.commands_committed = 0
+        # Server processes that committed for this recorder: their NOTIFYs are this process's
+        # own commits, whose listeners were called already (with the topics).
+        self.writer_pids: set[int] = set()
         function = f"{self.events_table_name}_group_append"
         self.check_identifier_length(function)
         self.sql_create_statements.append(self._append_function_sql(function))
@@ -284,6 +287,7 @@ class GroupCommitRecorder(PostgresApplicationRecorder):
         if not candidates:
             return
         conn = self._connection()
+        self.writer_pids.add(conn.info.backend_pid)
         try:
             first_id, refused = self._write(conn, candidates)
         except BaseException:

@@ -1,0 +1,60 @@
+"""The read-model database's transactions, pipelined or not, on both backends."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from stratus.db import open_database
+from stratus.settings import Settings
+
+
+@pytest.fixture
+def db(settings: Settings) -> Any:
+    if settings.postgres is not None:  # the schema is the store's; make it for this test
+        import psycopg
+
+        with psycopg.connect(settings.postgres.conninfo, autocommit=True) as connection:
+            connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{settings.postgres.schema}"')
+    database = open_database(settings)
+    with database.transaction() as cursor:
+        cursor.execute("CREATE TABLE things (id INTEGER PRIMARY KEY, name TEXT)")
+    yield database
+    database.close()
+
+
+def _names(db: Any) -> list[str]:
+    with db.read() as cursor:
+        return [r["name"] for r in cursor.execute("SELECT name FROM things ORDER BY id").fetchall()]
+
+
+@pytest.mark.parametrize("pipelined", [False, True])
+def test_writes_reads_and_counts_inside_one_transaction(db: Any, pipelined: bool) -> None:
+    with db.transaction(pipelined=pipelined) as cursor:
+        for index in range(3):
+            cursor.execute("INSERT INTO things (id, name) VALUES (%s, %s)", (index, f"t{index}"))
+        cursor.execute("UPDATE things SET name = name || '!' WHERE id >= %s", (1,))
+        assert cursor.rowcount == 2
+        row = cursor.execute("SELECT count(*) AS n FROM things").fetchone()
+        assert row is not None and row["n"] == 3
+    assert _names(db) == ["t0", "t1!", "t2!"]
+
+
+@pytest.mark.parametrize("pipelined", [False, True])
+def test_a_failed_statement_keeps_nothing_and_the_next_transaction_works(
+    db: Any, pipelined: bool
+) -> None:
+    with db.transaction() as cursor:
+        cursor.execute("INSERT INTO things (id, name) VALUES (1, 'kept')")
+    clash = pytest.raises(Exception, match=r"(?i)unique|duplicate")
+    with clash, db.transaction(pipelined=pipelined) as cursor:
+        cursor.execute("INSERT INTO things (id, name) VALUES (2, 'lost')")
+        cursor.execute("INSERT INTO things (id, name) VALUES (1, 'clash')")
+        cursor.execute("INSERT INTO things (id, name) VALUES (3, 'lost too')")
+    with pytest.raises(RuntimeError), db.transaction(pipelined=pipelined) as cursor:
+        cursor.execute("INSERT INTO things (id, name) VALUES (4, 'lost')")
+        raise RuntimeError("the caller changed its mind")
+    with db.transaction(pipelined=pipelined) as cursor:
+        cursor.execute("INSERT INTO things (id, name) VALUES (5, 'after')")
+    assert _names(db) == ["kept", "after"]
