@@ -14,11 +14,14 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from eventsourcing.persistence import Notification
+
 from stratus.db import Database
+from stratus.handoff import Handoff
 from stratus.projection import EventSource, advance_position, read_position
 from stratus.store.audit import meta_of
 
@@ -76,10 +79,17 @@ class OutboxRelay:
         self._at: int | None = None  # where this relay is; None: read the recorded position
         self._recorded: int | None = None
         self._recorded_at = 0.0
+        self.handoff = Handoff()
+        self.caught_up = False
 
-    def publishes_any(self, topics: frozenset[str] | None) -> bool:
-        """Whether events of these topics (None: not known) may be work to publish."""
-        return topics is None or not topics.isdisjoint(self.routes)
+    def committed(self, notifications: Sequence[Notification] | None) -> bool:
+        """Keep what this process committed (None: another process's commit) for the next
+        step; whether it may be work to publish, worth waking the relay for."""
+        if notifications is None:
+            return True
+        self.handoff.offer(notifications)
+        routes = self.routes
+        return any(n.topic in routes for n in notifications)
 
     def _position(self) -> int:
         """Where to publish from: read once, then kept here as this relay moves it."""
@@ -103,7 +113,11 @@ class OutboxRelay:
     async def step(self) -> int:
         """Publish the next batch; returns how many notifications were read."""
         position = self._at if self._at is not None else await asyncio.to_thread(self._position)
-        notifications = await asyncio.to_thread(self.source.read, position, self.batch_size)
+        notifications: Sequence[Notification] = self.handoff.take(position, self.batch_size)
+        # Caught up with what this process committed: newer work comes with a wake-up.
+        self.caught_up = 0 < len(notifications) < self.batch_size
+        if not notifications:
+            notifications = await asyncio.to_thread(self.source.read, position, self.batch_size)
         for notification in notifications:
             route = self.routes.get(notification.topic)
             if route is None:
@@ -121,15 +135,15 @@ class OutboxRelay:
     async def run(self, stop: asyncio.Event) -> None:
         """Relay until `stop` is set; failures are logged and retried, never fatal."""
         while not stop.is_set():
+            self.wakeup.clear()  # before the step: a commit during it wakes the next one
             try:
-                busy = await self.step()
+                busy = await self.step() and not self.caught_up
             except Exception:  # a process boundary: keep relaying after a bus or database fault
                 log.exception("outbox relay step failed; retrying")
                 self._at = None  # read the recorded position again
-                busy = 0
+                busy = False
                 await asyncio.sleep(1.0)
             if not busy:
-                self.wakeup.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.wakeup.wait(), self.poll_interval)
         with contextlib.suppress(Exception):  # stopping: what is not recorded is republished

@@ -19,6 +19,7 @@ from eventsourcing.persistence import Notification
 from eventsourcing.utils import get_topic
 
 from stratus.db import Cursor, Database
+from stratus.handoff import Handoff
 
 log = logging.getLogger(__name__)
 
@@ -216,6 +217,7 @@ class ProjectionRunner:
         self._thread: threading.Thread | None = None
         self.failures: dict[str, str] = {}
         self._known: dict[str, int] = {}  # positions this runner last saw, to skip idle work
+        self.handoff = Handoff()
 
     def step(self, name: str, prefetched: Prefetch | None = None) -> int:
         """Apply the next batch to one projection; returns how many notifications it consumed.
@@ -301,6 +303,12 @@ class ProjectionRunner:
         """Tell the runner there is something new (in-process writers call this after a save)."""
         self._wakeup.set()
 
+    def committed(self, notifications: Sequence[Notification] | None) -> None:
+        """A commit: this process's own (its notifications, handed over) or another's (None)."""
+        if notifications:
+            self.handoff.offer(notifications)
+        self._wakeup.set()
+
     def start(self) -> None:
         self._stop.clear()
         self._thread = threading.Thread(target=self._loop, name="projections", daemon=True)
@@ -323,15 +331,17 @@ class ProjectionRunner:
     def _round(self) -> bool:
         """Step every projection that is behind; projections at one position share a read.
 
-        The batch after the lowest known position is read first: when it is empty every
-        projection is at the head and the round costs that one query; when it is short its
-        last id is the head, which says who is behind, and the projections at that position
-        apply it without reading it again.
+        The batch after the lowest known position is read first (or taken from what this
+        process committed, when that continues it): when it is empty every projection is at
+        the head and the round costs that one query; when it is short its last id is taken for
+        the head, which says who is behind (a projection further on waits for the next round),
+        and the projections at that position apply it without reading it again.
         """
         known = self._known
         lowest = min((known.get(name, -1) for name in self.projections), default=-1)
+        handed = self.handoff.take(lowest, self.batch_size) if lowest >= 0 else []
         try:
-            first = self.source.read(lowest, self.batch_size) if lowest >= 0 else None
+            first = handed or (self.source.read(lowest, self.batch_size) if lowest >= 0 else None)
         except Exception:  # a process boundary: the database may be briefly unreachable
             log.exception("cannot read the log; retrying")
             return False
@@ -353,6 +363,10 @@ class ProjectionRunner:
                 continue
             for name in names:
                 busy = self._guarded_step(name, prefetched) or busy
+        if handed and len(handed) < self.batch_size and head is not None:
+            # Caught up with what this process committed: anything newer comes with a wake-up
+            # (a commit here, or another process's NOTIFY), so no read to find nothing.
+            return busy and any(known.get(name, -1) < head for name in self.projections)
         return busy
 
     def _prefetch(self, after: int) -> Prefetch | None:

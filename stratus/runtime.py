@@ -58,7 +58,7 @@ def open_runtime(
         raise
     chosen = list(projections) if projections is not None else all_projections(store)
     runner = ProjectionRunner(EventSource(store), db, chosen)
-    store.commit_listeners.append(lambda topics: runner.wake())
+    store.commit_listeners.append(runner.committed)
     return Runtime(settings, db, store, runner)
 
 

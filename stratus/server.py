@@ -15,12 +15,14 @@ import os
 import secrets
 import signal
 import socket
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import orjson
 import uvicorn
+from eventsourcing.persistence import Notification
 
 from commands.identity import Bootstrap, bootstrap
 from commands.jobs import fail_interrupted
@@ -218,8 +220,8 @@ async def _adapters_side(runtime: Runtime, bus: Any, stop: asyncio.Event) -> lis
     runtime.extras["relay"] = relay
     loop = asyncio.get_running_loop()
 
-    def wake_relay(topics: frozenset[str] | None) -> None:
-        if relay.publishes_any(topics):  # most commits ask for no work: the relay sleeps on
+    def wake_relay(notifications: Sequence[Notification] | None) -> None:
+        if relay.committed(notifications):  # most commits ask for no work: it sleeps on
             loop.call_soon_threadsafe(relay.wakeup.set)
 
     runtime.store.commit_listeners.append(wake_relay)

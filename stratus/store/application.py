@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -13,7 +13,13 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import BaseAggregate
-from eventsourcing.persistence import Mapper, RecordConflictError, Recording, Transcoder
+from eventsourcing.persistence import (
+    Mapper,
+    Notification,
+    RecordConflictError,
+    Recording,
+    Transcoder,
+)
 from eventsourcing.utils import Environment, get_topic
 
 from domain.errors import ConcurrencyConflict, NotFound
@@ -91,10 +97,11 @@ class EventStore(Application):
     def __init__(self, settings: Settings, box: SecretBox | None = None) -> None:
         self.settings = settings
         self.box = box or SecretBox(load_or_create_key(settings))
-        # Called after every commit made by this process, with the topics it recorded: wakes
-        # the runner, and the relay when there is work to publish, at once instead of at their
-        # next poll. Other processes learn of commits by NOTIFY (topics unknown: None).
-        self.commit_listeners: list[Callable[[frozenset[str] | None], None]] = []
+        # Called after every commit made by this process, with the notifications it recorded:
+        # wakes the runner, and the relay when there is work to publish, at once instead of at
+        # their next poll, and hands them what they would otherwise read back
+        # (stratus/handoff.py). Other processes' commits come by NOTIFY (as None).
+        self.commit_listeners: list[Callable[[Sequence[Notification] | None], None]] = []
         self._riders = threading.local()
         super().__init__(env=library_env(settings))
 
@@ -135,9 +142,9 @@ class EventStore(Application):
         self._notify(recordings)
         self.notify(processing_event.events)
         if recordings:
-            topics = frozenset(r.notification.topic for r in recordings)
+            notifications = [r.notification for r in recordings]
             for listener in self.commit_listeners:
-                listener(topics)
+                listener(notifications)
         return recordings
 
     @contextmanager

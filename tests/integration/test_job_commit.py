@@ -34,7 +34,7 @@ def store(settings: Settings) -> Any:
     runtime.db.close()
     store = runtime.store
     commits: list[int] = []
-    store.commit_listeners.append(lambda topics: commits.append(1))
+    store.commit_listeners.append(lambda notifications: commits.append(1))
     store.commits = commits  # type: ignore[attr-defined]
     yield store
     store.close()

@@ -129,3 +129,29 @@ def test_waiting_for_a_position_returns_once_the_model_has_it(settings: Settings
         assert not runtime.runner.wait_for(position + 1000, timeout=0.1)
     finally:
         runtime.close()
+
+
+def test_the_runner_takes_this_process_commits_as_handed_and_reads_what_it_was_not_given(
+    settings: Settings,
+) -> None:
+    runtime = _runtime(settings, CountersProjection())
+    elsewhere = open_runtime(settings, projections=[])  # another process's store: no hand-off
+    reads: list[int] = []
+    read = runtime.source.read
+    runtime.source.read = lambda after, limit: reads.append(after) or read(after, limit)  # type: ignore[method-assign]
+    runtime.runner.poll_interval = 60  # no idle polling: a commit's wake-up is the only cue
+    try:
+        runtime.runner.start()
+        assert runtime.runner.wait_for(runtime.store.head(), timeout=5)
+        before = len(reads)
+        mine = runtime.store.last_position(runtime.store.save(Counter(name="mine")))
+        assert runtime.runner.wait_for(mine, timeout=5)
+        assert len(reads) == before, "what this process committed is not read back"
+        elsewhere.store.save(Counter(name="theirs"))
+        again = runtime.store.last_position(runtime.store.save(Counter(name="mine again")))
+        assert runtime.runner.wait_for(again, timeout=5)
+        assert len(reads) > before, "the other process's commit, a gap in the hand-off, is read"
+        assert sorted(r[1] for r in snapshot(runtime.db)) == ["mine", "mine again", "theirs"]
+    finally:
+        elsewhere.close()
+        runtime.close()
