@@ -170,27 +170,22 @@ class EventsProjection(Projection):
         self._job_step(c, t, e, "Completed", "ERROR", f"Error: {e.message}")
 
     def _job_step(self, c: Cursor, t: Tables, e: Any, state: str, level: str, text: str) -> None:
-        parent_id = _event_id(e.originator_id, "scheduled")
-        parent = c.execute(
-            f"SELECT type, description, account_id, user_id FROM {t.events} WHERE id = %s",
-            (parent_id,),
-        ).fetchone()
-        if parent is None:
-            return
-        self._insert(
-            c,
-            t,
-            e,
-            {
-                "id": _event_id(e.originator_id, state),
-                "type": parent["type"],
-                "state": state,
-                "level": level,
-                "description": f"{parent['description']}. {text}",
-                "account_id": parent["account_id"],
-                "user_id": parent["user_id"],
-                "parent_id": parent_id,
-            },
+        """An entry under the job's Scheduled one, whose type, text and owner it repeats (none
+        without it). One statement, with nothing to read back: a batch of them is pipelined."""
+        c.execute(
+            f"INSERT INTO {t.events} (id, position, type, level, state, description, "
+            "account_id, domain_id, user_id, parent_id, created) "
+            "SELECT %s, 0, p.type, %s, %s, p.description || %s, p.account_id, %s, p.user_id, "
+            f"p.id, %s FROM {t.events} AS p WHERE p.id = %s ON CONFLICT (id) DO NOTHING",
+            (
+                _event_id(e.originator_id, state),
+                level,
+                state,
+                f". {text}",
+                meta_of(e).get("domain_id"),
+                e.timestamp.isoformat(),
+                _event_id(e.originator_id, "scheduled"),
+            ),
         )
 
     @on(AuditTrail.EntriesArchived)

@@ -105,9 +105,22 @@ def select_page(
 
 def names_by_id(call: Call, table: str, ids: set[str]) -> dict[str, str]:
     """The `name` of each of these rows of a read-model table, by id."""
-    if not ids:
-        return {}
+    return names_of(call, {table: ids})[table]
+
+
+def names_of(call: Call, wanted: dict[str, set[str]]) -> dict[str, dict[str, str]]:
+    """The names of rows of several read-model tables (table → ids), in one query."""
+    found: dict[str, dict[str, str]] = {table: {} for table in wanted}
+    asked = [(table, sorted(ids)) for table, ids in wanted.items() if ids]
+    if not asked:
+        return found
     with call.read() as cursor:
-        among, params = in_list(cursor, "id", sorted(ids))
-        rows = cursor.execute(f"SELECT id, name FROM {table} WHERE {among}", params).fetchall()
-    return {r["id"]: r["name"] for r in rows}
+        parts, params = [], []
+        for table, ids in asked:
+            among, values = in_list(cursor, "id", ids)
+            parts.append(f"SELECT '{table}' AS kind, id, name FROM {table} WHERE {among}")
+            params.extend(values)
+        rows = cursor.execute(" UNION ALL ".join(parts), params).fetchall()
+    for row in rows:
+        found[row["kind"]][row["id"]] = row["name"]
+    return found

@@ -6,7 +6,7 @@ from typing import Any
 from uuid import UUID
 
 from api.access import Role
-from api.cloudstack.common import limit_sql, names_by_id
+from api.cloudstack.common import limit_sql, names_by_id, names_of
 from api.dispatch import ApiCommand, Call, Listing
 from api.params import Param, ParamType
 from commands import infrastructure as cmd
@@ -217,8 +217,8 @@ def update_pod(call: Call, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def render_cluster(call: Call, row: dict[str, Any]) -> dict[str, Any]:
-    zones = names_by_id(call, "zones", {row["zone_id"]})
-    pods = names_by_id(call, "pods", {row["pod_id"]})
+    names = names_of(call, {"zones": {row["zone_id"]}, "pods": {row["pod_id"]}})
+    zones, pods = names["zones"], names["pods"]
     return {
         "id": row["id"],
         "name": row["name"],

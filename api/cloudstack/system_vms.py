@@ -12,7 +12,7 @@ from uuid import UUID, uuid5
 
 from api.access import Role
 from api.cloudstack import infrastructure as places
-from api.cloudstack.common import limit_sql, names_by_id
+from api.cloudstack.common import limit_sql, names_of
 from api.cloudstack.jobs import RENDERERS, hypervisor_job
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_stored_date
@@ -199,8 +199,14 @@ _SYSTEM_FILTERS = (
 
 
 def render_system_vms(call: Call, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    zones = names_by_id(call, "zones", {r["zone_id"] for r in rows})
-    hosts = names_by_id(call, "hosts", {r["host_id"] for r in rows if r["host_id"]})
+    names = names_of(
+        call,
+        {
+            "zones": {r["zone_id"] for r in rows},
+            "hosts": {r["host_id"] for r in rows if r["host_id"]},
+        },
+    )
+    zones, hosts = names["zones"], names["hosts"]
     items = []
     for row in rows:
         body: dict[str, Any] = {

@@ -26,7 +26,7 @@ from api.cloudstack.common import (
     account_row,
     domain_row,
     limit_sql,
-    names_by_id,
+    names_of,
     resolve_owner_filters,
 )
 from api.cloudstack.jobs import run_async
@@ -132,11 +132,14 @@ def list_templates(call: Call, args: dict[str, Any]) -> Listing:
 
 def render_templates(call: Call, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Items for joined template and zone rows, the names of a page fetched once each."""
-    names = {
-        "accounts": names_by_id(call, "accounts", {r["account_id"] for r in rows}),
-        "domains": names_by_id(call, "domains", {r["domain_id"] for r in rows}),
-        "zones": names_by_id(call, "zones", {r["zone_id"] for r in rows if r["zone_id"]}),
-    }
+    names = names_of(
+        call,
+        {
+            "accounts": {r["account_id"] for r in rows},
+            "domains": {r["domain_id"] for r in rows},
+            "zones": {r["zone_id"] for r in rows if r["zone_id"]},
+        },
+    )
     return [render_template(row, names) for row in rows]
 
 

@@ -302,8 +302,13 @@ def test_events_record_who_did_what(server) -> None:
     assert {e["type"] for e in own} == {"USER.UPDATE"}
     job = admin.disableAccount(id=alice.account_id, lock=False)
     _wait_for_job(admin, job["jobid"])
-    states = [e["state"] for e in admin.listEvents(type="ACCOUNT.DISABLE")["event"]]
-    assert sorted(states) == ["Completed", "Scheduled", "Started"]
+    steps = {e["state"]: e for e in admin.listEvents(type="ACCOUNT.DISABLE")["event"]}
+    assert sorted(steps) == ["Completed", "Scheduled", "Started"]
+    scheduled, completed = steps["Scheduled"], steps["Completed"]
+    # A job's later entries repeat its first one's text and owner, and point back at it.
+    assert completed["description"] == scheduled["description"] + ". Successfully completed"
+    assert completed["parentid"] == scheduled["id"] and "parentid" not in scheduled
+    assert completed["account"] == scheduled["account"]
 
 
 def test_the_integration_port_is_off_until_configured_and_then_on_loopback_only(
