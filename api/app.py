@@ -6,14 +6,17 @@ anything unexpected is logged with its request id and answered 530 without inter
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
+import functools
 import logging
 import uuid
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -31,6 +34,8 @@ log = logging.getLogger(__name__)
 
 JSON = "application/json; charset=UTF-8"
 MAX_BODY = 1 << 20
+# Requests served at once; a request's thread may wait (bounded) for the read models.
+REQUEST_THREADS = 40
 
 
 def _answer(
@@ -56,6 +61,7 @@ class Gateway:
         runtime.extras["authenticator"] = self.auth
         runtime.extras["dispatcher"] = self.dispatcher
         self.integration = integration
+        self._threads = ThreadPoolExecutor(max_workers=REQUEST_THREADS, thread_name_prefix="api")
 
     async def handle(self, request: Request) -> Response:
         """The process boundary for requests: nothing escapes without a CloudStack envelope."""
@@ -70,27 +76,34 @@ class Gateway:
             raw = await self._params(request)
         except BadRequestParameter as error:
             return _error(None, error)
-        name = raw.get("command")
         if raw.get("response", "json").lower() == "xml":
             return _error(
-                name,
+                raw.get("command"),
                 BadRequestParameter(
                     "response=xml is not supported by this server; use response=json"
                 ),
             )
+        # The rest blocks (the database, waits for the read models): one hop to a request
+        # thread for all of it, off the event loop that also carries the relay and the bus.
+        loop = asyncio.get_running_loop()
+        work = functools.partial(contextvars.copy_context().run, self._serve, request, raw)
+        return await loop.run_in_executor(self._threads, work)
+
+    def _serve(self, request: Request, raw: dict[str, str]) -> Response:
+        name = raw.get("command")
         try:
             if name == "login":
-                return await run_in_threadpool(self._login, request, raw)
-            caller, session_key = await self._authenticate(request, raw)
+                return self._login(request, raw)
+            caller, session_key = self._authenticate(request, raw)
             command = self.dispatcher.find(name)
         except Exception as error:
             return _error(None if not isinstance(error, AuthenticationFailed) else name, error)
         if command.name == "logout":
             self.auth.sessions.close(request.cookies.get(COOKIE))
             return _answer(200, {"logoutresponse": {"description": "success"}})
-        return await self._dispatch(request, raw, caller, command, session_key)
+        return self._dispatch(request, raw, caller, command, session_key)
 
-    async def _dispatch(
+    def _dispatch(
         self,
         request: Request,
         raw: dict[str, str],
@@ -108,7 +121,7 @@ class Gateway:
             session_key,
         )
         try:
-            body = await run_in_threadpool(self.dispatcher.run, call)
+            body = self.dispatcher.run(call)
         except Exception as error:
             status, _ = error_body(command.name, error)
             if status >= 530 and not _is_domain_error(error):
@@ -126,17 +139,14 @@ class Gateway:
             items += [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
         return first_values(items)
 
-    async def _authenticate(
-        self, request: Request, raw: dict[str, str]
-    ) -> tuple[Caller, str | None]:
+    def _authenticate(self, request: Request, raw: dict[str, str]) -> tuple[Caller, str | None]:
         if self.integration:
-            return await run_in_threadpool(self._system_caller), None
+            return self._system_caller(), None
         signed = any(name.lower() == "apikey" for name in raw)
         if "sessionkey" in raw or (COOKIE in request.cookies and not signed):
             # A session needs both the cookie and the key; missing either is a 401.
             return self.auth.by_session(request.cookies.get(COOKIE), raw.get("sessionkey"))
-        now = datetime.now(UTC)
-        caller = await run_in_threadpool(self.auth.by_signature, raw, now, _remote(request))
+        caller = self.auth.by_signature(raw, datetime.now(UTC), _remote(request))
         return caller, None
 
     def _system_caller(self) -> Caller:
