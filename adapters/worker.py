@@ -155,14 +155,20 @@ class Worker:
     async def _on_delivery(self, delivery: Delivery) -> None:
         request = _decode(delivery)
         result = await self._recorded(request.request_id)
-        if result is None:
-            result = await self._settle_once(request, delivery.attempt)
-        else:
+        if result is not None:
             log.info(
                 "request %s was finished before: answering from the record", request.request_id
             )
+            await self._publish(result)
+            return
+        result = await self._settle_once(request, delivery.attempt)
+        # The shared record and the answer travel together; the delivery is acknowledged
+        # only after both (a redelivery then finds the record, or acts again, idempotently).
+        await asyncio.gather(self._share(result), self._publish(result))
+
+    async def _publish(self, result: WorkResult) -> None:
         await self._bus.publish(
-            self.results_subject, encode(result), msg_id=f"{request.request_id}:result"
+            self.results_subject, encode(result), msg_id=f"{result.request_id}:result"
         )
 
     async def _recorded(self, request_id: str) -> WorkResult | None:
@@ -233,6 +239,8 @@ class Worker:
         else:
             log.warning("request %s failed: %s", result.request_id, result.error)
         await self._local.put(result)
+
+    async def _share(self, result: WorkResult) -> None:
         if self._shared is not None:
             await self._shared.put(result)
 
