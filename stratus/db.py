@@ -37,7 +37,7 @@ class Cursor(Protocol):
 class Database(Protocol):
     dialect: str
 
-    def transaction(self, *, pipelined: bool = False) -> Any: ...
+    def transaction(self, *, pipelined: bool = False, durable: bool = True) -> Any: ...
     def read(self) -> Any: ...
     def statement(self) -> Any: ...
     def close(self) -> None: ...
@@ -132,9 +132,11 @@ class SQLiteDatabase:
         return connection
 
     @contextmanager
-    def transaction(self, *, pipelined: bool = False) -> Iterator[_SQLiteCursor]:
-        """One transaction; `pipelined` matters on PostgreSQL only (a statement here is a call,
-        not a round trip)."""
+    def transaction(
+        self, *, pipelined: bool = False, durable: bool = True
+    ) -> Iterator[_SQLiteCursor]:
+        """One transaction; `pipelined` and `durable` matter on PostgreSQL only (a statement
+        here is a call, not a round trip, and the file's settings are the store's)."""
         connection = self._connection()
         connection.execute("BEGIN IMMEDIATE")
         try:
@@ -233,20 +235,30 @@ class PostgresDatabase:
             raise ConfigurationError(f"cannot connect to PostgreSQL: {error}") from None
 
     @contextmanager
-    def transaction(self, *, pipelined: bool = False) -> Iterator[_PostgresCursor]:
+    def transaction(
+        self, *, pipelined: bool = False, durable: bool = True
+    ) -> Iterator[_PostgresCursor]:
         """One transaction. `pipelined` sends its statements without waiting for each answer
         (libpq's pipeline mode): a run of writes costs one round trip instead of one each.
         Reading a result (a fetch, `rowcount`) waits for the answers sent before it; an error
-        is raised there, or when the block ends, and rolls the whole transaction back."""
+        is raised there, or when the block ends, and rolls the whole transaction back.
+
+        `durable=False` commits without waiting for the write-ahead log to reach the disk,
+        for what can be made again: a crash of the server may lose the last such commits,
+        whole and in order, never part of one."""
         with (
             self._pool.connection() as connection,
             connection.transaction(),
             connection.cursor() as cursor,
         ):
             if not pipelined:
+                if not durable:
+                    cursor.execute("SET LOCAL synchronous_commit TO OFF")
                 yield _PostgresCursor(cursor)
                 return
             with connection.pipeline() as pipeline:
+                if not durable:
+                    cursor.execute("SET LOCAL synchronous_commit TO OFF")
                 yield _PostgresCursor(cursor, pipeline)
 
     @contextmanager

@@ -226,7 +226,7 @@ class ProjectionRunner:
         """
         projection = self.projections[name]
         tables = Tables(projection.tables)
-        with self.db.transaction() as cursor:
+        with self.db.transaction(durable=False) as cursor:
             position, _ = read_position(cursor, name, lock=True, ensure=name not in self._known)
             if prefetched is not None and prefetched.after == position:
                 notifications = prefetched.notifications
@@ -396,7 +396,7 @@ class ProjectionRunner:
         if not notifications:
             return False
         try:
-            with self.db.transaction(pipelined=True) as cursor:
+            with self.db.transaction(pipelined=True, durable=False) as cursor:
                 positions = lock_positions(cursor, names)
                 for name in names:
                     if positions.get(name) != after:

@@ -58,3 +58,22 @@ def test_a_failed_statement_keeps_nothing_and_the_next_transaction_works(
     with db.transaction(pipelined=pipelined) as cursor:
         cursor.execute("INSERT INTO things (id, name) VALUES (5, 'after')")
     assert _names(db) == ["kept", "after"]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("pipelined", [False, True])
+def test_a_transaction_of_what_can_be_made_again_does_not_wait_for_the_disk(
+    postgres_settings: Settings, pipelined: bool
+) -> None:
+    database = open_database(postgres_settings)
+    try:
+
+        def setting(**options: bool) -> str:
+            with database.transaction(**options) as cursor:
+                row = cursor.execute("SELECT current_setting('synchronous_commit') AS s")
+                return str(row.fetchone()["s"])  # type: ignore[index]
+
+        assert setting(pipelined=pipelined, durable=False) == "off"
+        assert setting(pipelined=pipelined) == "on"  # for that transaction only
+    finally:
+        database.close()
