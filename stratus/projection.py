@@ -218,6 +218,7 @@ class ProjectionRunner:
         self.failures: dict[str, str] = {}
         self._known: dict[str, int] = {}  # positions this runner last saw, to skip idle work
         self.handoff = Handoff()
+        self._heard = 0  # the newest position this process committed and woke the runner for
 
     def step(self, name: str, prefetched: Prefetch | None = None) -> int:
         """Apply the next batch to one projection; returns how many notifications it consumed.
@@ -273,7 +274,8 @@ class ProjectionRunner:
             left = deadline - time.monotonic()
             if left <= 0:
                 return False
-            self._wakeup.set()
+            if position > self._heard:  # a commit the runner was not told of: tell it
+                self._wakeup.set()
             with self._advanced:
                 # Checked under the lock the runner notifies under: no signal is missed.
                 if self._applied(wanted, position):
@@ -307,6 +309,7 @@ class ProjectionRunner:
         """A commit: this process's own (its notifications, handed over) or another's (None)."""
         if notifications:
             self.handoff.offer(notifications)
+            self._heard = max(self._heard, notifications[-1].id)
         self._wakeup.set()
 
     def start(self) -> None:

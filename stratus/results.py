@@ -29,17 +29,19 @@ log = logging.getLogger(__name__)
 
 
 class ResultConsumer:
-    """Turns adapter results into commands, in worker threads, attributed to the process."""
+    """Turns adapter results into commands, in worker threads, attributed to the process.
+
+    The commands' commits wake the read models (the store's commit listeners) with what they
+    recorded; a wake-up of its own here would only make the runner read the log once more."""
 
     def __init__(
         self,
         store: Any,
         bus: Any,
         handlers: Mapping[str, Callable[..., Any]],
-        wake: Callable[[], None],
         prefix: str = DEFAULT_PREFIX,
     ) -> None:
-        self.store, self.bus, self.handlers, self.wake = store, bus, dict(handlers), wake
+        self.store, self.bus, self.handlers = store, bus, dict(handlers)
         self.prefix = prefix
         self.subscription: Any = None
 
@@ -58,7 +60,6 @@ class ResultConsumer:
             log.warning("no handler for %s results; dropped", result.action)
             return
         await asyncio.to_thread(self._apply, handler, result)
-        self.wake()
 
     def _apply(self, handler: Callable[..., Any], result: Any) -> None:
         # The result's events name the job and the API request that asked for the work (when

@@ -197,9 +197,7 @@ async def _adapters_side(runtime: Runtime, bus: Any, stop: asyncio.Event) -> lis
     relay = OutboxRelay(
         runtime.source, runtime.db, bus, routes(runtime.store.box, settings.bus_prefix)
     )
-    results = ResultConsumer(
-        runtime.store, bus, result_handlers(), runtime.runner.wake, settings.bus_prefix
-    )
+    results = ResultConsumer(runtime.store, bus, result_handlers(), settings.bus_prefix)
     await results.start()
 
     def watched() -> list[tuple[str, str]]:

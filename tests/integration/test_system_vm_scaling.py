@@ -152,7 +152,7 @@ def _through_the_bus(cloud: Cloud, scenario: Callable[[InProcessBus], Any]) -> N
         await bus.start()
         factory = lambda: SimulatorDriver(cloud.world)  # noqa: E731
         worker = Worker(bus, "Simulator", factory, cloud.store.box, worker_name="w1")
-        consumer = ResultConsumer(cloud.store, bus, result_handlers(), wake=lambda: None)
+        consumer = ResultConsumer(cloud.store, bus, result_handlers())
         await worker.start()
         await consumer.start()
         try:
