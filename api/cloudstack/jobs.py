@@ -52,16 +52,7 @@ def run_async(
     """
     with call.acting():
         outcome = submit_job(
-            call.store,
-            SubmitJob(
-                call.command.java_class or call.command.name,
-                UUID(call.caller.account_id),
-                UUID(call.caller.user_id),
-                instance_type,
-                instance_id,
-                event_type,
-                description,
-            ),
+            call.store, _job_of(call, instance_type, instance_id, event_type, description)
         )
     job_id = outcome.id
     assert job_id is not None
@@ -82,22 +73,34 @@ def hypervisor_job(
     it, in the same commit; a domain error of `work` fails the job at once (CloudStack reports
     errors of the command itself that way). Answers once the read models show both."""
     job = new_job(
-        SubmitJob(
-            call.command.java_class or call.command.name,
-            UUID(call.caller.account_id),
-            UUID(call.caller.user_id),
-            instance_type,
-            instance_id,
-            event_type,
-            description,
-            executor="hypervisor",
-        )
+        _job_of(call, instance_type, instance_id, event_type, description, runner="hypervisor")
     )
     assert job.id is not None
     with call.acting(job_id=str(job.id)):
         outcome = run_job(call.store, job, work)
     call.settle(outcome.position)
     return job.id
+
+
+def _job_of(
+    call: Call,
+    instance_type: str,
+    instance_id: UUID | None,
+    event_type: str,
+    description: str,
+    runner: str = "management",
+) -> SubmitJob:
+    """The job of this call's command, submitted by its caller."""
+    return SubmitJob(
+        call.command.java_class or call.command.name,
+        UUID(call.caller.account_id),
+        UUID(call.caller.user_id),
+        instance_type,
+        instance_id,
+        event_type,
+        description,
+        runner,
+    )
 
 
 def _execute(call: Call, job_id: UUID, work: Callable[[], dict[str, Any]]) -> None:
