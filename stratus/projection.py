@@ -282,6 +282,24 @@ class ProjectionRunner:
                     return True
                 self._advanced.wait(min(self.wait_poll_interval, left))
 
+    def known(self, name: str) -> int:
+        """The position this process's runner last applied read model `name` to (-1: none)."""
+        return self._known.get(name, -1)
+
+    def wait_past(self, name: str, position: int, timeout: float) -> bool:
+        """Block until this process's runner applies read model `name` past `position`
+        (bounded); False at once when the runner does not run in this process."""
+        if not self.running:
+            return False
+        deadline = time.monotonic() + timeout
+        with self._advanced:
+            while self._known.get(name, -1) <= position:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._advanced.wait(left)
+        return True
+
     def _applied(self, names: list[str], position: int) -> bool:
         known = self._known
         return all(known.get(name, -1) >= position for name in names)

@@ -60,6 +60,7 @@ class Settings:
     host_down_timeout: float = 90.0
     hypervisor_job_timeout: float = 600.0  # a hypervisor job no adapter answered then fails
     aggregate_cache: int = 10_000  # aggregates kept in memory per process; 0 turns it off
+    job_query_hold: float = 0.02  # seconds a poll of a pending job waits for it to finish
 
     @property
     def embedded(self) -> bool:
@@ -94,6 +95,7 @@ class Settings:
             host_down_timeout=_float(env, "STRATUS_HOST_DOWN_TIMEOUT", 90.0),
             hypervisor_job_timeout=_float(env, "STRATUS_HYPERVISOR_JOB_TIMEOUT", 600.0),
             aggregate_cache=_int(env, "STRATUS_AGGREGATE_CACHE", 10_000, minimum=0),
+            job_query_hold=_float(env, "STRATUS_JOB_QUERY_HOLD", 0.02),
         )
 
 
