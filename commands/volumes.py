@@ -30,19 +30,38 @@ def root_volume(vm: VirtualMachine) -> Volume:
     )
 
 
-def follow_vm(store: Any, aggregates: Sequence[Any]) -> list[Volume]:
-    """The ROOT volume to save beside an expunged VM (VMs older than volumes have none)."""
+def follow_vm(store: Any, aggregates: Sequence[Any]) -> list[Any]:
+    """The volumes to save beside an expunged VM: its ROOT volume is destroyed with it (VMs
+    older than volumes have none), its data disks are detached and stay, as in CloudStack
+    (the host removes the VM and its ROOT disk only)."""
     vm = aggregates[0] if aggregates else None
     if not isinstance(vm, VirtualMachine) or not vm.removed:
         return []
+    followers = _detached_from(store, vm.id)
     try:
         root: Volume = store.get(Volume, root_volume_id(vm.id), what="volume")
     except NotFound:
+        return followers
+    if not root.removed:
+        root.destroy_with_vm()
+        followers.append(root)
+    return followers
+
+
+def _detached_from(store: Any, vm_id: UUID) -> list[Any]:
+    try:
+        slots: DeviceSlots = store.get(DeviceSlots, device_slots_id(vm_id), what="device slots")
+    except NotFound:
         return []
-    if root.removed:
-        return []
-    root.destroy_with_vm()
-    return [root]
+    held = list(slots.slots.values())
+    detached: list[Any] = []
+    for volume_id in held:
+        volume: Volume = store.get(Volume, volume_id, what="volume")
+        if volume.vm_id == vm_id and not volume.removed:
+            volume.detach()
+            detached.append(volume)
+        slots.release(volume_id)
+    return [*detached, slots] if held else []
 
 
 @dataclass(frozen=True)

@@ -75,6 +75,27 @@ def test_a_data_disk_is_created_attached_resized_detached_and_deleted(server) ->
     assert _volumes(admin, type="DATADISK") == []
 
 
+def test_an_expunged_vm_leaves_its_data_disks_detached_and_usable(server) -> None:
+    admin = server.client()
+    place = _place(admin)
+    _host(admin, place, "h1")
+    vm = _deploy(admin, place, place.small)
+    custom = _disk_offering(admin, "Custom")
+    disk = admin.createVolume(
+        name="data-1", zoneid=place.zone, diskofferingid=custom["id"], size=10, fetch_result=True
+    )["volume"]
+    admin.attachVolume(id=disk["id"], virtualmachineid=vm["id"], fetch_result=True)
+    admin.destroyVirtualMachine(id=vm["id"], expunge="true", fetch_result=True)
+    (kept,) = _volumes(admin, id=disk["id"])
+    assert "virtualmachineid" not in kept and kept["state"] == "Ready"
+    other = _deploy(admin, place, place.small)
+    again = admin.attachVolume(id=disk["id"], virtualmachineid=other["id"], fetch_result=True)
+    assert (again["volume"]["virtualmachineid"], again["volume"]["deviceid"]) == (other["id"], 1)
+    admin.detachVolume(id=disk["id"], fetch_result=True)
+    admin.deleteVolume(id=disk["id"])
+    assert _volumes(admin, type="DATADISK") == []
+
+
 def test_a_volume_is_attached_to_one_vm_at_a_time_and_only_in_its_zone(server) -> None:
     admin = server.client()
     place = _place(admin)
