@@ -3,6 +3,8 @@ resized, detached and deleted."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from cs import CloudStack, CloudStackApiException
 
@@ -47,15 +49,21 @@ def test_a_deployed_vm_has_a_root_volume_that_goes_when_it_is_expunged(server) -
     assert (listed["count"], listed["virtualmachine"][0]["id"]) == (1, other["id"])
 
 
-def test_a_data_disk_is_created_attached_resized_detached_and_deleted(server) -> None:
-    admin = server.client()
+def _vm_and_disk(admin: CloudStack) -> tuple[Any, dict, dict]:
+    """A place with one host, a VM on it and a new 10 GiB data disk (not attached)."""
     place = _place(admin)
     _host(admin, place, "h1")
     vm = _deploy(admin, place, place.small)
     custom = _disk_offering(admin, "Custom")
-    made = admin.createVolume(
+    disk = admin.createVolume(
         name="data-1", zoneid=place.zone, diskofferingid=custom["id"], size=10, fetch_result=True
     )["volume"]
+    return place, vm, disk
+
+
+def test_a_data_disk_is_created_attached_resized_detached_and_deleted(server) -> None:
+    admin = server.client()
+    _, vm, made = _vm_and_disk(admin)
     assert (made["type"], made["size"], made["state"]) == ("DATADISK", 10 * GIB, "Allocated")
     assert "virtualmachineid" not in made
     attached = admin.attachVolume(id=made["id"], virtualmachineid=vm["id"], fetch_result=True)
@@ -77,13 +85,7 @@ def test_a_data_disk_is_created_attached_resized_detached_and_deleted(server) ->
 
 def test_an_expunged_vm_leaves_its_data_disks_detached_and_usable(server) -> None:
     admin = server.client()
-    place = _place(admin)
-    _host(admin, place, "h1")
-    vm = _deploy(admin, place, place.small)
-    custom = _disk_offering(admin, "Custom")
-    disk = admin.createVolume(
-        name="data-1", zoneid=place.zone, diskofferingid=custom["id"], size=10, fetch_result=True
-    )["volume"]
+    place, vm, disk = _vm_and_disk(admin)
     admin.attachVolume(id=disk["id"], virtualmachineid=vm["id"], fetch_result=True)
     admin.destroyVirtualMachine(id=vm["id"], expunge="true", fetch_result=True)
     (kept,) = _volumes(admin, id=disk["id"])
