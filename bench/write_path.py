@@ -19,6 +19,9 @@ runs, load 1.5-2.7), 32 writers, events/s at 1 / 2 / 3 events per command:
   group commit       8.3k / 9.3k-11.5k / 16.2k-17.5k   (before the leaner path: 6.0k-6.7k /
                      8.7k-10.8k / 11.4k-14.2k)
   in-memory ceiling  11.7k-15.1k / 15.0k-17.9k / 14.0k-20.0k
+Later, on a quiet machine (6 s runs): group commit 9.0k / 14.6k-14.8k / 18.7k; the same 32
+writers over two processes ("group commit x2") 8.7k-9.6k / 19.2k-20.7k / 27.8k; in-memory
+ceiling 15.7k / 20.5k / 22.4k.
 
 What made the difference: waking a batch's followers one after another (each wakes the next as
 it resumes) instead of all at once, so one thread at a time queues for the GIL: +20-40% at 3
