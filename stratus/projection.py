@@ -324,8 +324,9 @@ class ProjectionRunner:
         self._wakeup.set()
 
     def committed(self, notifications: Sequence[Notification] | None) -> None:
-        """A commit: this process's own (its notifications, handed over) or another's (None)."""
-        if notifications:
+        """A commit: this process's own (its notifications, handed over) or another's (None).
+        A process whose runner does not run (an API process) keeps nothing for it."""
+        if notifications and self.running:
             self.handoff.offer(notifications)
             self._heard = max(self._heard, notifications[-1].id)
         self._wakeup.set()

@@ -185,7 +185,7 @@ class GroupCommitRecorder(PostgresApplicationRecorder):
         self.batches_committed = 0
         self.commands_committed = 0
         # Server processes that committed for this recorder: their NOTIFYs are this process's
-        # own commits, whose listeners were called already (with the topics).
+        # own commits, whose listeners were called already (with the notifications).
         self.writer_pids: set[int] = set()
         function = f"{self.events_table_name}_group_append"
         self.check_identifier_length(function)
