@@ -61,6 +61,7 @@ import psycopg
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.utils import Environment, get_topic
 
+from stratus.cpus import format_cpus, hold_on, parse_cpus
 from stratus.settings import Settings, parse_database_url
 from stratus.store.application import EventStore
 from stratus.store.groupcommit import GroupCommitRecorder
@@ -203,9 +204,16 @@ def check_gap_free(store: EventStore, expected: int) -> str:
 
 
 def _child(
-    settings: Settings, args: argparse.Namespace, writers: int, barrier: Any, results: Any
+    settings: Settings,
+    args: argparse.Namespace,
+    writers: int,
+    cpu: int | None,
+    barrier: Any,
+    results: Any,
 ) -> None:
     """One API-like process of several writing the same log: its writers, its group commit."""
+    if cpu is not None:
+        hold_on(frozenset({cpu}))
     store = EventStore(settings)
     try:
         barrier.wait(timeout=60)
@@ -222,16 +230,26 @@ def store_latencies(result: Result) -> tuple[float, float]:
 def run_processes(
     url: str, args: argparse.Namespace, writers: int, processes: int
 ) -> tuple[Result, str]:
-    """`writers` threads spread over `processes` processes sharing one event log."""
+    """`writers` threads spread over `processes` processes sharing one event log; with
+    ``--cpus``, each process is held on one CPU of the list, in turn."""
     context = multiprocessing.get_context("spawn")
+    cpus = sorted(args.cpus) if args.cpus else []
 
     def body(store: EventStore) -> tuple[Result, str]:
         barrier, results = context.Barrier(processes), context.Queue()
         children = [
             context.Process(
-                target=_child, args=(store.settings, args, writers // processes, barrier, results)
+                target=_child,
+                args=(
+                    store.settings,
+                    args,
+                    writers // processes,
+                    cpus[number % len(cpus)] if cpus else None,
+                    barrier,
+                    results,
+                ),
             )
-            for _ in range(processes)
+            for number in range(processes)
         ]
         for child in children:
             child.start()
@@ -315,12 +333,23 @@ def parse_args() -> argparse.Namespace:
         "without the audit hash chain), group commit xN (the writers spread over N processes "
         "on one log), in-memory (no database)",
     )
+    parser.add_argument(
+        "--cpus",
+        type=parse_cpus,
+        default=None,
+        help="hold the writers on these CPUs (taskset -c notation), as STRATUS_CPUS holds a "
+        "server process: the one-process paths on all of them, each process of an xN path on "
+        "one of them in turn",
+    )
     return parser.parse_args()
 
 
 def main() -> None:
     args = parse_args()
+    if args.cpus:
+        hold_on(args.cpus)
     print(f"PostgreSQL: {server_settings(args.url)}")
+    print(f"writers on CPU {format_cpus(args.cpus) if args.cpus else 'any (not held)'}")
     print(
         f"{args.seconds:g} s per run, {int(CREATE_SHARE * 100)}% of commands create a router, "
         "the rest update one; target: 20,000 durable events/s with 32 writers"

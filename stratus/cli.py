@@ -62,6 +62,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     from stratus import server, tools
 
+    if args.command in ("serve", "adapter") and settings.cpus is not None:
+        from stratus.cpus import hold_on
+
+        hold_on(settings.cpus)  # before any thread starts: they all inherit it
     if args.command == "serve":
         return server.serve(settings, host=args.host, port=args.port, role=args.role)
     if args.command == "adapter":

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from stratus.cpus import CpuSetError, check_cpus, parse_cpus
+
 
 class ConfigurationError(Exception):
     """A setting is missing or wrong; the message names it and is shown to the operator as is."""
@@ -61,6 +63,7 @@ class Settings:
     hypervisor_job_timeout: float = 600.0  # a hypervisor job no adapter answered then fails
     aggregate_cache: int = 10_000  # aggregates kept in memory per process; 0 turns it off
     job_query_hold: float = 0.02  # seconds a poll of a pending job waits for it to finish
+    cpus: frozenset[int] | None = None  # the CPUs a serving process is held on (stratus/cpus.py)
 
     @property
     def embedded(self) -> bool:
@@ -96,6 +99,7 @@ class Settings:
             hypervisor_job_timeout=_float(env, "STRATUS_HYPERVISOR_JOB_TIMEOUT", 600.0),
             aggregate_cache=_int(env, "STRATUS_AGGREGATE_CACHE", 10_000, minimum=0),
             job_query_hold=_float(env, "STRATUS_JOB_QUERY_HOLD", 0.02),
+            cpus=_cpus(env, "STRATUS_CPUS"),
         )
 
 
@@ -198,3 +202,13 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         return float(raw)
     except ValueError:
         raise ConfigurationError(f"{name} must be a number (got {raw!r})") from None
+
+
+def _cpus(env: Mapping[str, str], name: str) -> frozenset[int] | None:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return None
+    try:
+        return check_cpus(parse_cpus(raw))
+    except CpuSetError as error:
+        raise ConfigurationError(f"{name}: {error}") from None

@@ -50,6 +50,7 @@ from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composed, Identifier, Literal
 
 from stratus.db import SCHEMA_LOCK_KEY
+from stratus.store.arrays import ByteaArray, Int4Array, Int8Array, TextArray, UuidArray
 
 # Bounds one transaction; a burst bigger than this is committed in several batches.
 MAX_BATCH_EVENTS = 2000
@@ -187,6 +188,7 @@ class GroupCommitRecorder(PostgresApplicationRecorder):
         # Server processes that committed for this recorder: their NOTIFYs are this process's
         # own commits, whose listeners were called already (with the notifications).
         self.writer_pids: set[int] = set()
+        self._uuid_ids = self.datastore.originator_id_type.lower() == "uuid"
         function = f"{self.events_table_name}_group_append"
         self.check_identifier_length(function)
         self.sql_create_statements.append(self._append_function_sql(function))
@@ -342,12 +344,13 @@ class GroupCommitRecorder(PostgresApplicationRecorder):
     def _append_params(self, candidates: list[_Command]) -> tuple[Any, ...]:
         """The arrays the append statement takes (a chained subclass adds its own)."""
         events = [event for command in candidates for event in command.events]
+        ids = [e.originator_id for e in events]
         return (
-            [e.originator_id for e in events],
-            [e.originator_version for e in events],
-            [e.topic for e in events],
-            [e.state for e in events],
-            [index for index, command in enumerate(candidates) for _ in command.events],
+            UuidArray(ids) if self._uuid_ids else TextArray([str(i) for i in ids]),
+            Int8Array([e.originator_version for e in events]),
+            TextArray([e.topic for e in events]),
+            ByteaArray([e.state for e in events]),
+            Int4Array([index for index, command in enumerate(candidates) for _ in command.events]),
         )
 
     def _extend_hash_chain(

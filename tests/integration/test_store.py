@@ -250,6 +250,9 @@ def test_a_conflict_that_never_resolves_is_reported(sqlite_settings: Settings) -
         ({"STRATUS_SECRET_KEY": "c2hvcnQ="}, "STRATUS_SECRET_KEY"),
         ({"POSTGRES_HOST": "db"}, "POSTGRES_DBNAME"),
         ({"STRATUS_COMMAND_RETRIES": "many"}, "STRATUS_COMMAND_RETRIES"),
+        ({"STRATUS_CPUS": "first"}, "STRATUS_CPUS"),
+        ({"STRATUS_CPUS": "3-1"}, "STRATUS_CPUS"),
+        ({"STRATUS_CPUS": "100000"}, "STRATUS_CPUS: CPU 100000 is not among"),
     ],
 )
 def test_bad_settings_name_what_is_wrong(tmp_path, environ: dict, named: str) -> None:
