@@ -1,6 +1,6 @@
 """Durable write throughput of the PostgreSQL event store: the library's path against group commit.
 
-Run: .venv/bin/python bench/write_path.py --url postgresql://postgres@127.0.0.1:5432/test
+Run: .venv/bin/python bench/write_path.py --url postgresql://postgres@127.0.0.1:5432/test --cpus 0
 
 Each writer thread runs commands back to back through ``EventStore.save``: a command either
 creates a VirtualRouter (its Created event plus updates) or updates one of the routers the
@@ -9,36 +9,46 @@ thread made before, held in memory as an aggregate cache would hold it. Every co
 the server has it, so an event counts only once its commit has been flushed. The in-memory
 path runs the same application, mapper and threads with no database: no recorder can beat it.
 The unchained path is group commit without the audit hash chain: the difference between the two
-rows is what the chain costs the write path (it may cost at most 10%). Ten alternating 6 s runs
+rows is what the chain costs the write path (it may cost at most 10%). On an earlier build, ten
+alternating 6 s runs
 of each at 3 events per command, 32 writers, quiet machine: chained 11.0-16.0k events/s (mean
 13.9k), unchained 10.9-18.2k (mean 15.0k): the chain costs 7-8%, within the run-to-run spread.
 
-Measured on the 2-core VM (PostgreSQL 15, fsync on, 5-6 s runs, machine shared with other test
-runs, load 1.5-2.7), 32 writers, events/s at 1 / 2 / 3 events per command:
-  library            0.86-0.89k / 1.7-1.8k / 1.9-2.4k
-  group commit       8.3k / 9.3k-11.5k / 16.2k-17.5k   (before the leaner path: 6.0k-6.7k /
-                     8.7k-10.8k / 11.4k-14.2k)
-  in-memory ceiling  11.7k-15.1k / 15.0k-17.9k / 14.0k-20.0k
-Later, on a quiet machine (6 s runs): group commit 9.0k / 14.6k-14.8k / 18.7k; the same 32
-writers over two processes ("group commit x2") 8.7k-9.6k / 19.2k-20.7k / 27.8k; in-memory
-ceiling 15.7k / 20.5k / 22.4k.
+Figures (2-core VM, PostgreSQL 15, fsync on, 6 s runs, 32 writers), events/s at 1 / 2 / 3 / 6
+events per command. Stratus' own commits record about 2 events each: over the 1,503 commits of
+the end-to-end VM, network, volume, infrastructure, rule and snapshot scenarios, 2.05 on
+average, 1 to 7 (a job's start and end is 2, a deploy 3, createAccount 6). So 2 is the
+representative column.
+  --cpus 0 (the writers held on one CPU, as STRATUS_CPUS=0 holds a server):
+    library            956 / 1,704 / 2,506 / 5,099
+    group commit       16,342 / 24,549 / 21,788 / 36,421
+    unchained          19,098 / 25,496 / 29,647 / 38,785
+    in-memory          22,262 / 26,438 / 31,546 / 32,771
+  writers free to run on either CPU, same build:
+    group commit       7,827 / 14,071 / 14,866 / 19,433
+    group commit x2    9,254 / 15,842 / 18,158 / 25,347
+Runs of the same build vary by 10-20% on this machine: at 2 events per command, held, five more
+runs measured 20.9k, 22.2k, 22.5k, 23.9k and 24.5k.
 
-What made the difference: waking a batch's followers one after another (each wakes the next as
-it resumes) instead of all at once, so one thread at a time queues for the GIL: +20-40% at 3
-events per command in alternating A/B runs; ``EventStore.save`` collecting library aggregates
-without the runtime-protocol ``isinstance`` checks (~8 us per command); the transcoder
-dispatching by exact type and letting orjson write UUIDs and UTC datetimes; the mapper reusing
-one acting context per block. Single-threaded, the in-memory path went from ~36 to ~28 us of
-CPU per event (2 events per command).
+What made the difference, in order of size:
+- Holding the writers on one CPU (--cpus, STRATUS_CPUS). Free to roam, the threads woke each
+  other across the two CPUs on every hand-off; on a virtual machine each such wake-up is an exit
+  to the hypervisor, and 30% of the process's CPU was system time. Held, it is 11% and the
+  throughput doubles. Holding both processes of "x2" on a CPU each gains nothing: each then
+  shares its CPU with PostgreSQL.
+- Sending a batch's arrays prebuilt in PostgreSQL's binary format (stratus/store/arrays.py):
+  the leader's CPU per batch went from 391 to 251 us; keeping its cursor (loaders built once)
+  and its composed statement took it to about 175 us, a sixth of the process's CPU.
+- Waking a batch's followers one after another (each wakes the next as it resumes) instead of
+  all at once, so one thread at a time queues for the interpreter lock: 1.6-2x, held or not.
+- ``EventStore.save`` collecting library aggregates without the runtime-protocol ``isinstance``
+  checks (~8 us per command); the transcoder dispatching by exact type and letting orjson write
+  UUIDs and UTC datetimes; the mapper reusing one acting context per block.
 
-Why not 20k: with 32 threads the process spends ~75-100 us of CPU per event against ~28 us for
-one thread doing the same work: a quarter to a third of it is system time (futex wake-ups and
-GIL hand-offs, two per command), and the rest is the library's event construction and save
-path, which this code does not own. The process uses 0.8-1.0 of a core while PostgreSQL and
-the other tenants of the machine share the second, so the in-memory ceiling itself stays at
-15-20k. Group commit now reaches most of that ceiling at 3 events per command; beyond it, the
-way on is fewer threads per event (an async front end, or commands that save more events)
-or more processes writing to the same log.
+Where the rest goes, held on one CPU at 1 event per command: about 64 us of CPU per command, of
+which the leader's share of its batch is ~11 us and the library's event construction and
+mapping most of the rest (the in-memory path, with no database, spends ~45 us). One-event
+commands therefore stay below 20k in one process.
 """
 
 from __future__ import annotations
