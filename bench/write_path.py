@@ -10,9 +10,9 @@ the server has it, so an event counts only once its commit has been flushed. The
 path runs the same application, mapper and threads with no database: no recorder can beat it.
 The unchained path is group commit without the audit hash chain: the difference between the two
 rows is what the chain costs the write path (it may cost at most 10%). On an earlier build, ten
-alternating 6 s runs
-of each at 3 events per command, 32 writers, quiet machine: chained 11.0-16.0k events/s (mean
-13.9k), unchained 10.9-18.2k (mean 15.0k): the chain costs 7-8%, within the run-to-run spread.
+alternating 6 s runs of each at 3 events per command, 32 writers, quiet machine: chained
+11.0-16.0k events/s (mean 13.9k), unchained 10.9-18.2k (mean 15.0k): the chain costs 7-8%,
+within the run-to-run spread.
 
 Figures (2-core VM, PostgreSQL 15, fsync on, 6 s runs, 32 writers), events/s at 1 / 2 / 3 / 6
 events per command. Stratus' own commits record about 2 events each: over the 1,503 commits of
