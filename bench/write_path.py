@@ -1,6 +1,7 @@
 """Durable write throughput of the PostgreSQL event store: the library's path against group commit.
 
-Run: .venv/bin/python bench/write_path.py --url postgresql://postgres@127.0.0.1:5432/test --cpus 0
+Run: .venv/bin/python bench/write_path.py --url postgresql://postgres@127.0.0.1:5432/test
+     [--cpus any]   (by default the writers are held on the first CPU; see --help)
 
 Each writer thread runs commands back to back through ``EventStore.save``: a command either
 creates a VirtualRouter (its Created event plus updates) or updates one of the routers the
@@ -71,7 +72,7 @@ import psycopg
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.utils import Environment, get_topic
 
-from stratus.cpus import format_cpus, hold_on, parse_cpus
+from stratus.cpus import available_cpus, format_cpus, hold_on, parse_cpus
 from stratus.settings import Settings, parse_database_url
 from stratus.store.application import EventStore
 from stratus.store.groupcommit import GroupCommitRecorder
@@ -345,13 +346,23 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument(
         "--cpus",
-        type=parse_cpus,
-        default=None,
+        type=_cpus_option,
+        default=_first_cpu(),
         help="hold the writers on these CPUs (taskset -c notation), as STRATUS_CPUS holds a "
         "server process: the one-process paths on all of them, each process of an xN path on "
-        "one of them in turn",
+        "one of them in turn; 'any' leaves them free (default: this process's first CPU, the "
+        "deployment README.md recommends)",
     )
     return parser.parse_args()
+
+
+def _cpus_option(text: str) -> frozenset[int] | None:
+    return None if text == "any" else parse_cpus(text)
+
+
+def _first_cpu() -> frozenset[int] | None:
+    allowed = available_cpus()
+    return frozenset({min(allowed)}) if allowed else None
 
 
 def main() -> None:
