@@ -185,7 +185,7 @@ class GroupCommitRecorder(PostgresApplicationRecorder):
         self._leading = False
         self._conn: Connection[Any] | None = None
         # One cursor per connection held, kept across batches: a new cursor builds its result
-        # loaders afresh (the array one is costly), which was a sixth of a leader's CPU.
+        # loaders afresh (the array one is costly), ~60 us of the leader's CPU per batch.
         self._curs: Cursor[Any] | None = None
         self._append_query: bytes | None = None
         self.batches_committed = 0
