@@ -333,9 +333,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=10.0, help="duration of each run")
     parser.add_argument(
         "--events-per-command",
-        default="1,3,6",
-        help="events each command records; a comma list runs each (Stratus' own commands record "
-        "1 to 6: addHost 3, createDomain 3, createAccount 6)",
+        default="1,2,3,6",
+        help="events each command records; a comma list runs each (Stratus' own commits record "
+        "1 to 7, 2 on average: a job's start and end 2, a deploy 3, createAccount 6)",
     )
     parser.add_argument(
         "--paths",
