@@ -5,8 +5,8 @@ about one CPU however many it may run on. What it may run on still matters: when
 hand work to each other across CPUs, every hand-off wakes the other CPU (an inter-processor
 interrupt; on a virtual machine, an exit to the hypervisor) and moves the thread's memory to
 that CPU's cache. With 32 API threads committing together that traffic is most of the cost:
-on this project's 2-core machine a process held on one CPU recorded 1.6-2x the events per
-second of the same process left to roam (`bench/write_path.py --cpus`).
+on this project's 2-core machine a process held on one CPU recorded about twice the events per
+second of the same process left to roam (`bench/write_path.py --cpus any` for the latter).
 
 The set uses the notation of `taskset -c`: ``1``, ``0,2``, ``0-3``. It is applied when the
 process starts, before it starts any thread, and every thread inherits it. Several processes on
