@@ -318,6 +318,33 @@ def dropped_with_network(store: Any, network_id: UUID) -> list[Any]:
     return [rules]
 
 
+def follow_vm_rules(store: Any, aggregates: Sequence[Any]) -> list[Any]:
+    """An expunged VM's rules go with it (saved beside the VM): the rule sets of its networks
+    drop what sends traffic to it, and the addresses are recounted. A running router is asked
+    to hold the new set, with no job waiting; a router that is down gets it when it boots."""
+    vm = aggregates[0] if aggregates else None
+    if not isinstance(vm, VirtualMachine) or not vm.removed:
+        return []
+    changed: list[Any] = []
+    networks = dict.fromkeys(UUID(str(nic["network_id"])) for nic in getattr(vm, "nics", ()))
+    for network_id in networks:
+        try:
+            rules: NetworkRules = store.repository.get(rule_set_id(network_id))
+        except AggregateNotFoundError:
+            continue
+        touched = rules.drop_vm(vm.id, "the virtual machine was expunged")
+        if not touched:
+            continue
+        try:
+            target = _target(store, network_id)
+        except ResourceUnavailable:
+            target = None
+        if target is not None:
+            rules.request_apply(request_id(), None, target, ((), ()), {})
+        changed += [rules, *_counted(store, rules, touched)]
+    return changed
+
+
 # Results ------------------------------------------------------------------------------------
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from uuid import UUID
 
 from commands import Outcome, change
+from commands.network_rules import follow_vm_rules
 from commands.networks import (
     NicRequest,
     PrepareGuestNics,
@@ -171,6 +172,7 @@ def _saved(store: Any, *aggregates: Any) -> Outcome:
     present += follow_vm_nics(store, present)  # ... and gives back its guest IPs
     present += follow_vm_groups(store, present)  # ... and leaves its groups; rules go to hosts
     present += follow_vm_snapshots(store, present)  # ... and its VM snapshots go with it
+    present += follow_vm_rules(store, present)  # ... and the address rules that send to it
     return Outcome(store.last_position(store.save(*present)), present[0].id)
 
 

@@ -329,6 +329,22 @@ class NetworkRules(Aggregate):
     ) -> None:
         self.rules.pop(rule_id, None)
 
+    def drop_vm(self, vm_id: UUID, reason: str) -> list[UUID]:
+        """An expunged VM takes the rules that send traffic to it (port forwarding and static
+        NAT, with the firewall rules opened for them) and its places behind load balancers, in
+        whatever state; no router is asked. Returns the addresses whose rules changed."""
+        gone = {r.id for r in self.rules.values() if r.vm_id == vm_id}
+        gone |= {r.id for r in self.rules.values() if r.related in gone}
+        touched = {self.rules[rule_id].public_ip_id for rule_id in gone}
+        for rule_id in sorted(gone, key=str):
+            self._remove(self.rules[rule_id], reason)
+        for rule in sorted(self.rules.values(), key=lambda r: str(r.id)):
+            kept = tuple(m for m in rule.members if m.vm_id != vm_id)
+            if kept != rule.members:
+                self._set_members(rule, kept)
+                touched.add(rule.public_ip_id)
+        return sorted(touched, key=str)
+
     def drop_all(self, reason: str) -> list[UUID]:
         """The network is deleted with its router: every rule goes, no router asked. Returns
         the addresses that held rules."""

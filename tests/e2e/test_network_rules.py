@@ -262,3 +262,43 @@ def test_rules_are_applied_by_the_router_refused_on_conflict_and_private(server)
     user.deleteFirewallRule(id=raced["id"], fetch_result=True)
     assert applied(server, router) == []
     user.disassociateIpAddress(id=ip["id"], fetch_result=True)
+
+
+def test_an_expunged_vm_takes_its_rules_off_the_router(server) -> None:
+    admin, alice, _, network, (web, db) = tenant_with_network(server)
+    router, user = network["router"], alice.client
+    ip = user.associateIpAddress(networkid=network["id"], fetch_result=True)["ipaddress"]
+    forward = user.createPortForwardingRule(
+        ipaddressid=ip["id"], privateport=22, publicport=2222, protocol="tcp",
+        virtualmachineid=web["id"], fetch_result=True,
+    )["portforwardingrule"]  # fmt: skip
+    balancer = user.createLoadBalancerRule(
+        publicipid=ip["id"], name="www", algorithm="roundrobin", publicport=80,
+        privateport=8080, fetch_result=True,
+    )["loadbalancer"]  # fmt: skip
+    user.assignToLoadBalancerRule(
+        id=balancer["id"], virtualmachineids=f"{web['id']},{db['id']}", fetch_result=True
+    )
+    nat_ip = user.associateIpAddress(networkid=network["id"], fetch_result=True)["ipaddress"]
+    user.enableStaticNat(ipaddressid=nat_ip["id"], virtualmachineid=web["id"])
+    web_ip = web["nic"][0]["ipaddress"]
+
+    def sent_to_web() -> list[str]:
+        held = applied(server, router)
+        targets = [r.get("vm_ip") for r in held]
+        targets += [m["vm_ip"] for r in held for m in r.get("members", ())]
+        return [t for t in targets if t == web_ip]
+
+    assert wait_for(lambda: len(sent_to_web()) == 3, 10)
+
+    admin.destroyVirtualMachine(id=web["id"], expunge="true", fetch_result=True)
+    assert user.listPortForwardingRules() == {} and user.listFirewallRules() == {}
+    behind = user.listLoadBalancerRuleInstances(id=balancer["id"])["loadbalancerruleinstance"]
+    assert [vm["id"] for vm in behind] == [db["id"]]
+    shown = user.listPublicIpAddresses(id=nat_ip["id"])["publicipaddress"][0]
+    assert shown["isstaticnat"] is False
+    assert wait_for(lambda: not sent_to_web(), 10), applied(server, router)
+    assert forward["id"] not in {r["id"] for r in applied(server, router)}
+    # The address with no rules left can be released; the one with the balancer cannot.
+    user.disassociateIpAddress(id=nat_ip["id"], fetch_result=True)
+    assert "rule" in job_refused(user.disassociateIpAddress, 536, id=ip["id"])

@@ -224,6 +224,30 @@ def test_load_balancer_members_follow_the_router_too() -> None:
         rules.unassign(balancer.id, [uuid4()])
 
 
+def test_an_expunged_vm_takes_its_rules_and_places_and_leaves_the_others() -> None:
+    rules = rule_set()
+    gone, stays = uuid4(), uuid4()
+    forward = replace(pf(22), vm_id=gone)
+    opened = firewall(22, related=forward.id)
+    other = replace(pf(80), vm_id=stays)
+    nat = rule(
+        RuleKind.STATIC_NAT, OTHER_IP, protocol="all", vm_id=gone, id=static_nat_rule_id(OTHER_IP)
+    )
+    balancer = rule(RuleKind.LOAD_BALANCING, start_port=443, end_port=443, name="web")
+    keys = [rules.add(r) for r in (forward, opened, other, nat, balancer)]
+    rules.request_apply("add", None, TARGET, (tuple(keys), ()), {})
+    rules.applied("add")
+    keys = rules.assign(balancer.id, [Member(gone, "10.1.1.5"), Member(stays, "10.1.1.6")])
+    rules.request_apply("assign", None, TARGET, (tuple(keys), ()), {})  # still in flight
+
+    assert rules.drop_vm(gone, "expunged") == sorted([IP, OTHER_IP], key=str)
+    assert set(rules.rules) == {other.id, balancer.id}
+    assert [m.vm_id for m in rules.rules[balancer.id].members] == [stays]
+    rules.applied("assign")  # the answer for the VM that left finds nothing to settle
+    assert [m.state for m in rules.rules[balancer.id].members] == [RuleState.ACTIVE]
+    assert rules.drop_vm(gone, "expunged") == []  # nothing left of it
+
+
 def test_generations_grow_with_every_request_and_the_set_is_sent_whole() -> None:
     rules = rule_set()
     rules.request_apply("a", None, TARGET, ((rules.add(pf(22)),), ()), {})
