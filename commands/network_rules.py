@@ -337,7 +337,7 @@ def follow_vm_rules(store: Any, aggregates: Sequence[Any]) -> list[Any]:
             continue
         try:
             target = _target(store, network_id)
-        except ResourceUnavailable:
+        except (ResourceUnavailable, NotFound):  # no running router, or its host is gone
             target = None
         if target is not None:
             rules.request_apply(request_id(), None, target, ((), ()), {})
