@@ -135,7 +135,12 @@ def _job_result(call: Call, row: dict[str, Any]) -> dict[str, Any]:
             "jobresult": {"errorcode": code.status, "errortext": result.get("message", "")},
         }
     if "object" in result and result["object"] in RENDERERS:
-        key, item = RENDERERS[result["object"]](call, result["id"])
+        try:
+            key, item = RENDERERS[result["object"]](call, result["id"])
+        except domain_errors.NotFound:
+            # What the job made is gone since (deleted, or gone with an expunged VM): the job
+            # still succeeded, and its answer still names what it made.
+            key, item = result["object"], {"id": result["id"]}
         return {"jobresultcode": 0, "jobresulttype": "object", "jobresult": {key: item}}
     return {"jobresultcode": 0, "jobresulttype": "object", "jobresult": {"success": True}}
 

@@ -268,10 +268,11 @@ def test_an_expunged_vm_takes_its_rules_off_the_router(server) -> None:
     admin, alice, _, network, (web, db) = tenant_with_network(server)
     router, user = network["router"], alice.client
     ip = user.associateIpAddress(networkid=network["id"], fetch_result=True)["ipaddress"]
-    forward = user.createPortForwardingRule(
+    created = user.createPortForwardingRule(
         ipaddressid=ip["id"], privateport=22, publicport=2222, protocol="tcp",
-        virtualmachineid=web["id"], fetch_result=True,
-    )["portforwardingrule"]  # fmt: skip
+        virtualmachineid=web["id"],
+    )  # fmt: skip
+    forward = finished(user, created["jobid"])["jobresult"]["portforwardingrule"]
     balancer = user.createLoadBalancerRule(
         publicipid=ip["id"], name="www", algorithm="roundrobin", publicport=80,
         privateport=8080, fetch_result=True,
@@ -299,6 +300,20 @@ def test_an_expunged_vm_takes_its_rules_off_the_router(server) -> None:
     assert shown["isstaticnat"] is False
     assert wait_for(lambda: not sent_to_web(), 10), applied(server, router)
     assert forward["id"] not in {r["id"] for r in applied(server, router)}
+    # The job that made the rule still answers, naming what it made.
+    answer = finished(user, created["jobid"])
+    assert answer["jobresult"] == {"portforwardingrule": {"id": forward["id"]}}
     # The address with no rules left can be released; the one with the balancer cannot.
     user.disassociateIpAddress(id=nat_ip["id"], fetch_result=True)
     assert "rule" in job_refused(user.disassociateIpAddress, 536, id=ip["id"])
+
+
+def finished(user: CloudStack, job_id: str) -> dict[str, Any]:
+    """A job's answer once it is done."""
+    answer = wait_for(lambda: _done(user.queryAsyncJobResult(jobid=job_id)), 10)
+    assert answer and answer["jobstatus"] == 1, answer
+    return answer
+
+
+def _done(answer: dict[str, Any]) -> dict[str, Any] | None:
+    return answer if answer["jobstatus"] != 0 else None
