@@ -24,6 +24,10 @@ from stratus.projection import Projection, Tables, on
 from stratus.store.audit import meta_of
 
 _NAMESPACE = UUID("0e3b8f6c-51a7-4f0e-9d0c-7f2b1c4a6e90")
+_COLUMNS = (
+    "(id, position, type, level, state, description, account_id, domain_id, user_id, "
+    "parent_id, created)"
+)
 
 
 def _event_id(*parts: object) -> str:
@@ -101,8 +105,7 @@ class EventsProjection(Projection):
     def _insert(self, c: Cursor, t: Tables, e: Any, row: dict[str, Any]) -> None:
         meta = meta_of(e)
         c.execute(
-            f"INSERT INTO {t.events} (id, position, type, level, state, description, "
-            "account_id, domain_id, user_id, parent_id, created) "
+            f"INSERT INTO {t.events} {_COLUMNS} "
             "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING",
             (
                 row["id"],
@@ -173,8 +176,7 @@ class EventsProjection(Projection):
         """An entry under the job's Scheduled one, whose type, text and owner it repeats (none
         without it). One statement, with nothing to read back: a batch of them is pipelined."""
         c.execute(
-            f"INSERT INTO {t.events} (id, position, type, level, state, description, "
-            "account_id, domain_id, user_id, parent_id, created) "
+            f"INSERT INTO {t.events} {_COLUMNS} "
             "SELECT %s, 0, p.type, %s, %s, p.description || %s, p.account_id, %s, p.user_id, "
             f"p.id, %s FROM {t.events} AS p WHERE p.id = %s ON CONFLICT (id) DO NOTHING",
             (

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from functools import lru_cache
 from typing import Any, Protocol
 
@@ -250,16 +250,11 @@ class PostgresDatabase:
             self._pool.connection() as connection,
             connection.transaction(),
             connection.cursor() as cursor,
+            connection.pipeline() if pipelined else nullcontext() as pipeline,
         ):
-            if not pipelined:
-                if not durable:
-                    cursor.execute("SET LOCAL synchronous_commit TO OFF")
-                yield _PostgresCursor(cursor)
-                return
-            with connection.pipeline() as pipeline:
-                if not durable:
-                    cursor.execute("SET LOCAL synchronous_commit TO OFF")
-                yield _PostgresCursor(cursor, pipeline)
+            if not durable:  # pipelined too, when the rest is
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            yield _PostgresCursor(cursor, pipeline)
 
     @contextmanager
     def read(self) -> Iterator[_PostgresCursor]:

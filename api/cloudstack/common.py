@@ -110,17 +110,23 @@ def names_by_id(call: Call, table: str, ids: set[str]) -> dict[str, str]:
 
 def names_of(call: Call, wanted: dict[str, set[str]]) -> dict[str, dict[str, str]]:
     """The names of rows of several read-model tables (table → ids), in one query."""
+    if not any(wanted.values()):
+        return {table: {} for table in wanted}
+    with call.read() as cursor:
+        return names_in(cursor, wanted)
+
+
+def names_in(cursor: Any, wanted: dict[str, set[str]]) -> dict[str, dict[str, str]]:
+    """`names_of` on a connection the caller already holds."""
     found: dict[str, dict[str, str]] = {table: {} for table in wanted}
     asked = [(table, sorted(ids)) for table, ids in wanted.items() if ids]
     if not asked:
         return found
-    with call.read() as cursor:
-        parts, params = [], []
-        for table, ids in asked:
-            among, values = in_list(cursor, "id", ids)
-            parts.append(f"SELECT '{table}' AS kind, id, name FROM {table} WHERE {among}")
-            params.extend(values)
-        rows = cursor.execute(" UNION ALL ".join(parts), params).fetchall()
-    for row in rows:
+    parts, params = [], []
+    for table, ids in asked:
+        among, values = in_list(cursor, "id", ids)
+        parts.append(f"SELECT '{table}' AS kind, id, name FROM {table} WHERE {among}")
+        params.extend(values)
+    for row in cursor.execute(" UNION ALL ".join(parts), params).fetchall():
         found[row["kind"]][row["id"]] = row["name"]
     return found

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from api.access import Role
 from api.cloudstack import infrastructure as places
-from api.cloudstack.common import names_by_id, names_of
+from api.cloudstack.common import names_by_id, names_in
 from api.cloudstack.jobs import RENDERERS, hypervisor_job, run_async
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_stored_date
@@ -95,18 +95,12 @@ _EVENTS = {
 
 
 def _render_hosts(call: Call, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    names = names_of(
-        call,
-        {
-            table: {r[column] for r in rows}
-            for table, column in (
-                ("zones", "zone_id"),
-                ("pods", "pod_id"),
-                ("clusters", "cluster_id"),
-            )
-        },
-    )
-    with call.read() as cursor:
+    wanted = {
+        table: {r[column] for r in rows}
+        for table, column in (("zones", "zone_id"), ("pods", "pod_id"), ("clusters", "cluster_id"))
+    }
+    with call.read() as cursor:  # one connection for both
+        names = names_in(cursor, wanted)
         held = allocated(cursor, [r["id"] for r in rows])
     return [render_host(call, row, names, held.get(row["id"], (0, 0))) for row in rows]
 
