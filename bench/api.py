@@ -33,7 +33,7 @@ from tests.e2e.conftest import start_server, stop_server
 def settle(runtime) -> None:
     """Bring every read model and the billing run up to the log after a bulk load, so a
     measurement sees the steady state rather than a server still catching up."""
-    from stratus.usage.billing import BillingRun
+    from billing.billing import BillingRun
 
     runtime.runner.catch_up()
     BillingRun(runtime.db).run_once()

@@ -24,6 +24,8 @@ from uuid import UUID
 import psycopg
 from eventsourcing.domain import Aggregate, event
 
+from audit.timetravel import resource_at
+from audit.verify import verify
 from commands import hosts
 from commands.infrastructure import (
     AddCluster,
@@ -33,12 +35,10 @@ from commands.infrastructure import (
     create_pod,
     create_zone,
 )
-from stratus.auditing.render import Decoder
-from stratus.auditing.source import open_readonly
-from stratus.auditing.timetravel import resource_at
-from stratus.auditing.verify import verify
 from stratus.settings import Settings, parse_database_url
 from stratus.store.application import EventStore
+from stratus.store.decoding import Decoder
+from stratus.store.readonly import open_readonly
 
 BATCH = 1000
 

@@ -38,7 +38,7 @@ from commands import infrastructure as places
 from commands.offerings import seed_id
 from domain.compute import Compute
 from domain.vm import VirtualMachine
-from stratus.runtime import open_runtime
+from entrypoint.installation import open_runtime
 from stratus.settings import Settings, parse_database_url
 from tests.conftest import TEST_KEY
 from tests.e2e.conftest import start_server, stop_server

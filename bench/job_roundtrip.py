@@ -143,7 +143,7 @@ def run_once(args: argparse.Namespace, hold: str | None) -> None:
 def _start_adapter(data: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
     process_env = dict(os.environ, STRATUS_DATA=str(data), STRATUS_SECRET_KEY=TEST_KEY, **env)
     return subprocess.Popen(
-        [sys.executable, "-m", "stratus.cli", "adapter", "simulator"],
+        [sys.executable, "-m", "entrypoint.cli", "adapter", "simulator"],
         env=process_env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

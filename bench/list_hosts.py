@@ -30,7 +30,7 @@ from commands import infrastructure as places
 from domain.host import Host
 from domain.infrastructure import Cluster
 from domain.values import Secret
-from stratus.runtime import open_runtime
+from entrypoint.installation import open_runtime
 from stratus.settings import Settings, parse_database_url
 from tests.conftest import TEST_KEY
 from tests.e2e.conftest import start_server, stop_server

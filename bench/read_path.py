@@ -25,7 +25,7 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from stratus.runtime import open_runtime
+from entrypoint.installation import open_runtime
 from stratus.settings import Settings, parse_database_url
 from tests.support.counters import Counter, CountersProjection, create_tables
 

@@ -41,8 +41,8 @@ from domain.host import Host
 from domain.system_vm import Placement, Role, SystemVm
 from domain.values import Secret
 from domain.vm import HostAccess
-from stratus.runtime import open_runtime
-from stratus.server import prepare
+from entrypoint.installation import open_runtime
+from entrypoint.server import prepare
 from stratus.settings import Settings, parse_database_url
 from tests.conftest import TEST_KEY
 from tests.e2e.conftest import start_server, stop_server

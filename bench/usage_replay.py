@@ -9,7 +9,7 @@ cycle while stopped, and one in ten is destroyed and expunged before the year en
 real domain events, encoded by the store's mapper and inserted through its recorder in batches
 of 10,000, day by day in time order. Then, in the same run, it prints:
 - the notification-log read rate: raw rows, and rows decoded to domain events (pages of 10,000);
-- the usage replay rate (events/s) of `stratus usage replay`'s code (`stratus.usage.parallel.
+- the usage replay rate (events/s) of `stratus usage replay`'s code (`billing.parallel.
   replay_log`, pages of 20,000 usage events folded into records) in one process, then split
   over --workers processes (default: one per CPU), each beside the target and as a share of the
   decoded read rate.
@@ -33,13 +33,13 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from billing.parallel import ReadOnlyLog, default_workers, replay_log
 from domain.compute import Compute
 from domain.usage_periods import to_ms
 from domain.vm import VirtualMachine
 from domain.volume import Volume, root_volume_id
-from stratus.runtime import open_runtime
+from entrypoint.installation import open_runtime
 from stratus.settings import Settings, parse_database_url
-from stratus.usage.parallel import ReadOnlyLog, default_workers, replay_log
 
 KEY = base64.b64encode(os.urandom(32)).decode()
 NS = UUID("3c2f7b1e-9d84-4c55-8f0e-2a6b5c4d3e1f")

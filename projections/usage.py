@@ -1,6 +1,6 @@
 """The usage read model: the billing run's state, its raw usage (spans) and the usage records.
 
-Written only by the billing run (stratus/usage/billing.py), inside its transactions; read by
+Written only by the billing run (billing/billing.py), inside its transactions; read by
 listUsageRecords and `stratus usage verify`. Records carry owner ids; names and domain paths
 come from the identity read models when listed.
 """

@@ -1,9 +1,13 @@
-"""Opening a Stratus installation: settings → database → migrations → event store → read models."""
+"""The opened parts of an installation: settings → database → migrations → event store → runner.
+
+Which read models the runner keeps is the caller's to say (`entrypoint.installation` gives the
+product's); this layer knows no read model, command or API of its own.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import psycopg
@@ -15,13 +19,6 @@ from stratus.settings import ConfigurationError, Settings
 from stratus.store.application import EventStore
 
 log = logging.getLogger(__name__)
-
-
-def all_projections(store: EventStore) -> list[Projection]:
-    """Every read model of the product, fresh instances wired to the store's cipher."""
-    from projections import registry
-
-    return registry.build(store.box.seal)
 
 
 @dataclass
@@ -44,11 +41,17 @@ class Runtime:
         self.db.close()
 
 
-def open_runtime(
-    settings: Settings, *, projections: Sequence[Projection] | None = None, migrate_now: bool = True
+def open_parts(
+    settings: Settings,
+    projections: Callable[[EventStore], Sequence[Projection]],
+    *,
+    migrate_now: bool = True,
 ) -> Runtime:
-    """Open everything, turning the expected failures into one-line configuration errors."""
-    db = _open_db(settings)
+    """Open everything, turning the expected failures into one-line configuration errors.
+
+    `projections` makes the read models the runner keeps, for the opened store.
+    """
+    db = open_db(settings)
     try:
         if migrate_now:
             migrate(db, settings.postgres.schema if settings.postgres else None)
@@ -56,13 +59,12 @@ def open_runtime(
     except BaseException:
         db.close()
         raise
-    chosen = list(projections) if projections is not None else all_projections(store)
-    runner = ProjectionRunner(EventSource(store), db, chosen)
+    runner = ProjectionRunner(EventSource(store), db, list(projections(store)))
     store.commit_listeners.append(runner.committed)
     return Runtime(settings, db, store, runner)
 
 
-def _open_db(settings: Settings) -> Database:
+def open_db(settings: Settings) -> Database:
     try:
         return open_database(settings)
     except psycopg.Error as error:

@@ -14,12 +14,12 @@ from uuid import UUID
 from api.access import Role, list_scope
 from api.dispatch import ApiCommand, Call, Listing
 from api.params import Param, ParamType
+from audit.timetravel import resource_at, zone_at
 from commands.audit_trail import HideEntries, hide_entries
 from domain.errors import InvalidParameter, NotFound
 from projections.events import direct_event_types
-from stratus.auditing.render import Decoder
-from stratus.auditing.source import from_database
-from stratus.auditing.timetravel import resource_at, zone_at
+from stratus.store.decoding import Decoder
+from stratus.store.readonly import from_database
 
 P = ParamType
 JOB_EVENT_TYPES = ("HOST.ADD", "HOST.RECONNECT", "MAINT.PREPARE", "MAINT.CANCEL")

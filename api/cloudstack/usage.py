@@ -1,7 +1,7 @@
 """Usage: listUsageRecords (the stored records), generateUsageRecords, removeRawUsageRecords,
 listUsageTypes.
 
-Records are made by the billing run (stratus/usage/billing.py) as periods end and stored in
+Records are made by the billing run (billing/billing.py) as periods end and stored in
 `usage_records`; listing reads that table. generateUsageRecords runs billing now, up to the
 end of the day given (never past the clock): records already made are never made again.
 """
@@ -14,8 +14,10 @@ from zoneinfo import ZoneInfo
 
 from api.access import Role, check_reach
 from api.cloudstack.common import account_row, domain_row
+from api.cloudstack.usage_records import record_fields
 from api.dispatch import ApiCommand, Call, Listing
 from api.params import Param, ParamType
+from billing.billing import BillingRun, store_alert
 from domain.configuration import DEFINITIONS
 from domain.errors import InvalidParameter
 from domain.usage import USAGE_TYPES
@@ -23,8 +25,6 @@ from domain.usage_periods import to_ms
 from domain.usage_settings import TIMEZONE
 from projections.configuration import global_value
 from projections.usage import RecordQuery, attrs_from, find_records
-from stratus.usage.billing import BillingRun, store_alert
-from stratus.usage.render import record_fields
 
 P = ParamType
 DA, RA = Role.DOMAIN_ADMIN, Role.ROOT_ADMIN

@@ -10,7 +10,7 @@ verifier (or an auditor holding an export) can start from, or compare against, a
 Each recorder creates its chain tables beside the events table (they belong to the store, not to
 a read model) and, when it finds a log with events but no chain (a store that predates the
 chain), adopts the existing events once. Changing, inserting or removing an event row afterwards
-breaks the link at that id, and ``stratus.auditing.verify`` names it.
+breaks the link at that id, and ``audit.verify`` names it.
 """
 
 from __future__ import annotations

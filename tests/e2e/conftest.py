@@ -59,7 +59,7 @@ def start_server(data_dir: Path, env_extra: dict[str, str], role: str = "all") -
     data_dir.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as sink:
         process = subprocess.Popen(
-            [sys.executable, "-m", "stratus.cli", "serve", "--port", "0", "--role", role],
+            [sys.executable, "-m", "entrypoint.cli", "serve", "--port", "0", "--role", role],
             env=env,
             stdout=sink,
             stderr=subprocess.STDOUT,

@@ -25,7 +25,7 @@ def _stratus(server, *argv: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, STRATUS_DATA=str(server.data_dir), STRATUS_SECRET_KEY=TEST_KEY)
     env.update(server.env)
     return subprocess.run(
-        [sys.executable, "-m", "stratus.cli", "audit", *argv],
+        [sys.executable, "-m", "entrypoint.cli", "audit", *argv],
         env=env,
         capture_output=True,
         text=True,

@@ -60,7 +60,7 @@ def _drop_stream(nats_url: str, stream: str) -> None:
 def _role(role: str, env: dict[str, str], data_dir: Path, log: Path) -> subprocess.Popen[bytes]:
     with log.open("ab") as sink:
         return subprocess.Popen(
-            [sys.executable, "-m", "stratus.cli", "serve", "--role", role],
+            [sys.executable, "-m", "entrypoint.cli", "serve", "--role", role],
             env=dict(os.environ, STRATUS_DATA=str(data_dir), **env),
             stdout=sink,
             stderr=subprocess.STDOUT,
@@ -69,7 +69,7 @@ def _role(role: str, env: dict[str, str], data_dir: Path, log: Path) -> subproce
 
 def _cli(env: dict[str, str], data_dir: Path, *args: str) -> str:
     done = subprocess.run(
-        [sys.executable, "-m", "stratus.cli", *args],
+        [sys.executable, "-m", "entrypoint.cli", *args],
         env=dict(os.environ, STRATUS_DATA=str(data_dir), **env),
         capture_output=True,
         text=True,

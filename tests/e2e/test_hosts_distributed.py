@@ -73,7 +73,7 @@ class Cloud:
         """An adapter worker process with the server's settings; returns once it has joined."""
         name = name or f"{kind}-{uuid.uuid4().hex[:6]}"
         log = self.workdir / f"adapter-{name}.log"
-        argv = [sys.executable, "-m", "stratus.cli", "adapter", kind]
+        argv = [sys.executable, "-m", "entrypoint.cli", "adapter", kind]
         with log.open("wb") as sink:
             process = subprocess.Popen(argv, env=self.env, stdout=sink, stderr=subprocess.STDOUT)
         adapter = Adapter(kind, process, log)

@@ -16,12 +16,12 @@ from uuid import UUID
 
 from eventsourcing.utils import get_topic
 
+from billing.billing import BillingRun
 from domain.statistics import DiskStatistics, NetworkStatistics
 from domain.volume import root_volume_id
 from stratus.db import open_database
 from stratus.settings import Settings
 from stratus.store.chain import EVENTS_TABLE
-from stratus.usage.billing import BillingRun
 from tests.conftest import TEST_KEY
 from tests.e2e import test_routers
 from tests.e2e.conftest import Server

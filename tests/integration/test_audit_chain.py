@@ -13,9 +13,9 @@ import psycopg
 import pytest
 
 from commands.infrastructure import CreateZone, create_zone
-from stratus.auditing.cli import run
-from stratus.cli import _parser
-from stratus.runtime import open_runtime
+from entrypoint.audit_cli import run
+from entrypoint.cli import _parser
+from entrypoint.installation import open_runtime
 from stratus.settings import Settings
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 
+from audit.timetravel import describe
 from commands import hosts
 from commands.infrastructure import (
     AddCluster,
@@ -20,11 +21,10 @@ from commands.infrastructure import (
 )
 from domain.host import Host
 from domain.infrastructure import Zone
-from stratus.auditing.cli import run
-from stratus.auditing.timetravel import describe
-from stratus.cli import _parser
+from entrypoint.audit_cli import run
+from entrypoint.cli import _parser
+from entrypoint.installation import open_runtime
 from stratus.messages import WorkResult
-from stratus.runtime import open_runtime
 from stratus.settings import Settings
 
 

@@ -16,10 +16,10 @@ from commands.infrastructure import (
 )
 from domain.alert import Alert
 from domain.host import Host
+from entrypoint.installation import open_runtime
 from stratus.bus.memory import InProcessBus
 from stratus.messages import Heartbeat, WorkResult, encode
 from stratus.results import HeartbeatMonitor
-from stratus.runtime import open_runtime
 from stratus.settings import Settings
 
 

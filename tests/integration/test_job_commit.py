@@ -13,7 +13,7 @@ from commands import Outcome
 from commands.jobs import SubmitJob, new_job, run_job
 from domain.errors import InvalidParameter
 from domain.job import Job, JobStatus
-from stratus.runtime import open_runtime
+from entrypoint.installation import open_runtime
 from stratus.settings import Settings
 
 

@@ -26,8 +26,8 @@ from domain.network import Addressing, Network
 from domain.network_public_ip import PublicIp
 from domain.network_rule_checks import Rule, RuleKind, RuleState
 from domain.network_rules import NetworkRules, rule_set_id
+from entrypoint.installation import open_runtime
 from stratus.messages import decode_request
-from stratus.runtime import open_runtime
 from stratus.settings import Settings
 from tests.integration.test_routers import Cloud
 

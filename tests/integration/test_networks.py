@@ -27,7 +27,8 @@ from domain.errors import InsufficientCapacity, InvalidParameter, ResourceInUse
 from domain.infrastructure import Zone
 from domain.network import Network
 from domain.network_public_ip import PublicIp, public_ip_id
-from stratus.runtime import Runtime, open_runtime
+from entrypoint.installation import open_runtime
+from stratus.runtime import Runtime
 from stratus.settings import Settings
 
 NETWORK: Any = Network  # events made by the library's decorator: type checkers cannot see them

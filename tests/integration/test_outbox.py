@@ -9,10 +9,10 @@ import uuid
 import pytest
 from eventsourcing.utils import get_topic
 
+from entrypoint.installation import open_runtime
 from stratus.bus.factory import make_bus
 from stratus.outbox import RELAY_NAME, OutboxRelay, Outgoing
 from stratus.projection import read_position, write_position
-from stratus.runtime import open_runtime
 from stratus.settings import Settings
 from tests.support.counters import Counter
 

@@ -11,7 +11,7 @@ import pytest
 from commands.placement import Candidate, Reserve, release, reserve
 from domain.capacity import HostCapacity, capacity_id
 from domain.errors import InsufficientCapacity
-from stratus.runtime import open_runtime
+from entrypoint.installation import open_runtime
 from stratus.settings import Settings
 
 

@@ -6,9 +6,9 @@ import threading
 
 import pytest
 
+from entrypoint.installation import open_runtime
 from stratus.projection import ProjectionRunner
 from stratus.rebuild import rebuild
-from stratus.runtime import open_runtime
 from stratus.settings import Settings
 from tests.support.counters import Counter, CountersProjection, create_tables, snapshot
 

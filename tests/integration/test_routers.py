@@ -24,9 +24,10 @@ from domain.errors import ResourceUnavailable
 from domain.infrastructure import Cluster, Pod, Zone
 from domain.job import Job, JobStatus
 from domain.system_vm import State, SystemVm
+from entrypoint.installation import open_runtime
 from projections.routers import check_targets, upgrading_routers
 from stratus.messages import WorkRequest, WorkResult, decode_request, encode, open_credentials
-from stratus.runtime import Runtime, open_runtime
+from stratus.runtime import Runtime
 from stratus.settings import Settings
 
 OLD, NEW = uuid4(), uuid4()

@@ -10,7 +10,7 @@ from commands.offerings import (
     seed_offerings,
 )
 from domain.offering import ServiceOffering
-from stratus.runtime import open_runtime
+from entrypoint.installation import open_runtime
 from stratus.settings import Settings
 
 

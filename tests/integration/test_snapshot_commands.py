@@ -20,10 +20,10 @@ from domain.job import Job, JobStatus
 from domain.snapshot import Snapshot, SnapshotState
 from domain.vm_snapshot import VMSnapshot, VmSnapshotChain, VmSnapshotState, chain_id
 from domain.volume import root_volume_id
+from entrypoint.installation import open_runtime
+from entrypoint.sweeper import make_sweeper
 from stratus.messages import WorkResult, decode_request
-from stratus.runtime import open_runtime
 from stratus.settings import Settings
-from stratus.sweeper import make_sweeper
 from tests.integration.test_vm_lifecycle import Cloud
 
 TIMEOUT = 5.0

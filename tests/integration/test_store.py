@@ -15,7 +15,7 @@ from eventsourcing.utils import get_topic
 
 from domain.errors import ConcurrencyConflict
 from domain.values import Secret
-from stratus.runtime import open_runtime
+from entrypoint.installation import open_runtime
 from stratus.settings import ConfigurationError, Settings, parse_database_url
 from stratus.store.application import EventStore
 from stratus.store.audit import acting, meta_of

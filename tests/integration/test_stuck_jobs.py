@@ -17,9 +17,9 @@ from domain.compute import resolve_compute
 from domain.host import Host
 from domain.job import Job, JobStatus
 from domain.vm import VmState
-from stratus.runtime import open_runtime
+from entrypoint.installation import open_runtime
+from entrypoint.sweeper import StuckJobSweeper, make_sweeper
 from stratus.settings import Settings
-from stratus.sweeper import StuckJobSweeper, make_sweeper
 from tests.integration.test_vm_lifecycle import SMALL, Cloud
 
 TIMEOUT = 5.0

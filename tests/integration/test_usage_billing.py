@@ -13,11 +13,11 @@ from uuid import UUID, uuid5
 import orjson
 
 from api.signing import sign
+from billing.billing import BillingRun, store_alert
 from domain.volume import Volume
-from stratus.cli import _parser
+from entrypoint import usage_cli as cli
+from entrypoint.cli import _parser
 from stratus.settings import Settings
-from stratus.usage import cli
-from stratus.usage.billing import BillingRun, store_alert
 from tests.integration.test_usage_replay import write_scenario
 from tests.support.app import App, running_app
 from tests.support.usage_scenario import (

@@ -10,9 +10,10 @@ from typing import Any
 import orjson
 import pytest
 
-from stratus.cli import _parser
+from billing import parallel
+from entrypoint import usage_cli as cli
+from entrypoint.cli import _parser
 from stratus.settings import Settings
-from stratus.usage import cli, parallel
 from tests.support.app import App, running_app
 from tests.support.usage_scenario import berlin, expected_hours, observed_hours, scenario
 

@@ -17,10 +17,10 @@ from domain.statistics import NetworkStatistics, statistics_id
 from domain.system_vm import Placement, Role, SystemVm
 from domain.values import Secret
 from domain.vm import HostAccess
-from stratus.cli import _parser
+from entrypoint import usage_cli as cli
+from entrypoint.cli import _parser
 from stratus.messages import WorkResult
 from stratus.settings import Settings
-from stratus.usage import cli
 from tests.integration.test_usage_billing import JANUARY, Clock, billing, listed, verified
 from tests.integration.test_usage_replay import write_scenario
 from tests.support.app import running_app

@@ -25,8 +25,9 @@ from domain.errors import InvalidState
 from domain.infrastructure import Cluster, Pod, Zone
 from domain.job import Job, JobStatus
 from domain.vm import VirtualMachine, VmState
+from entrypoint.installation import open_runtime
 from stratus.messages import WorkResult, decode_request, open_credentials
-from stratus.runtime import Runtime, open_runtime
+from stratus.runtime import Runtime
 from stratus.settings import Settings
 
 SMALL = OfferingShape(uuid4(), 1, 500, 512)

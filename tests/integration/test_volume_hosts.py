@@ -15,7 +15,7 @@ from commands.volumes import AttachVolume, CreateVolume, create_volume
 from domain.compute import resolve_compute
 from domain.job import Job, JobStatus
 from domain.volume import DeviceSlots, Volume, device_slots_id
-from stratus.runtime import open_runtime
+from entrypoint.installation import open_runtime
 from stratus.settings import Settings
 from tests.integration.test_stuck_jobs import TIMEOUT, _sweeper
 from tests.integration.test_vm_lifecycle import SMALL, Cloud

@@ -12,7 +12,7 @@ import pytest
 
 from commands import volumes as cmd
 from domain.volume import Volume
-from stratus.runtime import open_runtime
+from entrypoint.installation import open_runtime
 from stratus.settings import Settings
 from tests.unit.test_vm import vm as new_vm
 

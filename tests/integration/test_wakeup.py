@@ -15,8 +15,8 @@ import pytest
 from eventsourcing.persistence import Notification
 from eventsourcing.utils import get_topic
 
+from entrypoint.installation import open_runtime
 from stratus.outbox import OutboxRelay, Outgoing
-from stratus.runtime import open_runtime
 from stratus.settings import Settings
 from stratus.wakeup import CommitListener
 from tests.support.counters import Counter

@@ -11,8 +11,9 @@ from starlette.testclient import TestClient
 
 from api.app import create_app
 from api.signing import sign
-from stratus.runtime import Runtime, open_runtime
-from stratus.server import prepare
+from entrypoint.installation import open_runtime
+from entrypoint.server import prepare
+from stratus.runtime import Runtime
 from stratus.settings import Settings
 
 

@@ -10,6 +10,9 @@ from zoneinfo import ZoneInfo
 
 from eventsourcing.utils import get_topic
 
+from api.cloudstack.usage_records import record_fields
+from billing.decode import brief_state, declared_state, plain, plain_state
+from billing.replay import Replay
 from domain.network_public_ip import PublicIp
 from domain.usage import (
     ALLOCATED_VM,
@@ -26,9 +29,6 @@ from domain.usage_settings import RANGE, TIMEZONE
 from domain.vm import VirtualMachine
 from stratus.store.secrets import SecretBox
 from stratus.store.transcoder import OrjsonTranscoder
-from stratus.usage.decode import brief_state, declared_state, plain, plain_state
-from stratus.usage.render import record_fields
-from stratus.usage.replay import Replay
 from tests.support.usage_scenario import (
     ACCOUNT,
     BERLIN,

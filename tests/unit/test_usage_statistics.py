@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 from eventsourcing.utils import get_topic
 
+from api.cloudstack.usage_records import record_fields
+from billing.decode import plain
+from billing.replay import Replay
 from domain.errors import InvalidParameter
 from domain.statistics import DiskStatistics, NetworkStatistics, counter_delta, statistics_id
 from domain.usage import NETWORK_BYTES_SENT, PRODUCED, VM_DISK_BYTES_WRITE, load_extractors
 from domain.usage_periods import Calendar, to_ms
-from stratus.usage.decode import plain
-from stratus.usage.render import record_fields
-from stratus.usage.replay import Replay
 from tests.support.statistics_scenario import (
     APP,
     APP_ROOT,

@@ -15,13 +15,13 @@ from typing import Any
 
 from eventsourcing.utils import get_topic
 
+from billing.decode import FactReader, Partition
 from domain.configuration import Configuration
 from domain.usage import load_extractors
 from domain.usage_ledger import Head, Ledger, Span
 from domain.usage_periods import Calendar, Period, PeriodIndex, Totals, flatten
 from domain.usage_settings import setting_changed
 from stratus.db import Cursor
-from stratus.usage.decode import FactReader, Partition
 
 _Configuration: Any = Configuration
 SETTINGS_TOPIC = get_topic(_Configuration.ValueSet)
@@ -88,7 +88,7 @@ def replay(
     partition: Partition | None = None,
 ) -> Replay:
     """Every usage total of the log up to position `until` (default: its head) by `now` (of
-    the resources of `partition` only, when given: `stratus.usage.parallel`)."""
+    the resources of `partition` only, when given: `billing.parallel`)."""
     with no_cycle_collection(), reader() as cursor:
         head = until if until is not None else FactReader(dialect, page=page).head(cursor)
         result = Replay(

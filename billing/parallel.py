@@ -23,11 +23,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from billing.decode import MAX_PARTITIONS, FactReader, Partition
+from billing.replay import Progress, Replay, no_cycle_collection, replay, usage_calendar
 from domain.usage_periods import PeriodIndex
 from stratus.db import Cursor
 from stratus.settings import Settings
-from stratus.usage.decode import MAX_PARTITIONS, FactReader, Partition
-from stratus.usage.replay import Progress, Replay, no_cycle_collection, replay, usage_calendar
 
 # Below this many events a replay stays in one process: starting one costs about a second.
 EVENTS_PER_WORKER = 200_000
@@ -47,7 +47,7 @@ class ReadOnlyLog:
 
     @contextmanager
     def __call__(self) -> Iterator[Cursor]:
-        from stratus.auditing.source import open_readonly
+        from stratus.store.readonly import open_readonly
 
         with open_readonly(self.settings) as source, source.cursor() as cursor:
             yield cursor
@@ -69,7 +69,7 @@ def replay_log(
     progress: Progress | None = None,
     workers: int | None = None,
 ) -> Replay:
-    """`stratus.usage.replay.replay` of the whole log, on up to `workers` processes (None: one
+    """`billing.replay.replay` of the whole log, on up to `workers` processes (None: one
     per CPU, as the log's size repays; a number: exactly that many)."""
     with log() as cursor:
         head = until if until is not None else FactReader(log.dialect).head(cursor)

@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from billing.parallel import ReadOnlyLog, replay_log
+from billing.replay import Progress
 from domain.usage_ledger import Head
 from domain.usage_periods import from_ms
 from projections.usage import all_records, read_state
-from stratus.usage.parallel import ReadOnlyLog, replay_log
-from stratus.usage.replay import Progress
 
 Key = tuple[int, Head]
 

@@ -25,10 +25,10 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from stratus.auditing.render import META_FIELDS, Decoder
-from stratus.auditing.source import LogSource, RawEvent
 from stratus.settings import ConfigurationError, Settings
 from stratus.store.chain import GENESIS, leaf_hash, link_hash
+from stratus.store.decoding import META_FIELDS, Decoder
+from stratus.store.readonly import LogSource, RawEvent
 
 FORMAT = "stratus-audit-export"
 KEY_FILE = "audit-signing.key"

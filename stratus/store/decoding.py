@@ -14,8 +14,8 @@ from uuid import UUID
 from eventsourcing.persistence import Mapper, StoredEvent
 
 from domain.values import Secret
-from stratus.auditing.source import RawEvent
 from stratus.store.audit import META_KEY
+from stratus.store.readonly import RawEvent
 from stratus.store.secrets import SecretBox
 from stratus.store.transcoder import OrjsonTranscoder
 

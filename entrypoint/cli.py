@@ -34,11 +34,11 @@ def _parser() -> argparse.ArgumentParser:
     rebuild = verbs.add_parser("rebuild", help="rebuild one read model from event zero")
     rebuild.add_argument("name")
 
-    from stratus.auditing.cli import add_parser as add_audit_parser
+    from entrypoint.audit_cli import add_parser as add_audit_parser
 
     add_audit_parser(commands)
 
-    from stratus.usage.cli import add_parser as add_usage_parser
+    from entrypoint.usage_cli import add_parser as add_usage_parser
 
     add_usage_parser(commands)
     return parser
@@ -60,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
-    from stratus import server, tools
+    from entrypoint import server, tools
 
     if args.command in ("serve", "adapter") and settings.cpus is not None:
         from stratus.cpus import hold_on
@@ -76,11 +76,11 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "migrate":
         return tools.migrate_command(settings)
     if args.command == "audit":
-        from stratus.auditing.cli import run as run_audit
+        from entrypoint.audit_cli import run as run_audit
 
         return run_audit(args, settings)
     if args.command == "usage":
-        from stratus.usage.cli import run as run_usage
+        from entrypoint.usage_cli import run as run_usage
 
         return run_usage(args, settings)
     if args.verb == "status":

@@ -288,8 +288,8 @@ class FactReader:
         return plain_state(originator, data)
 
     def _upcast_fields(self, topic: str, state: Any, originator: str) -> dict[str, Any]:
-        from stratus.auditing.render import Decoder
-        from stratus.auditing.source import RawEvent
+        from stratus.store.decoding import Decoder
+        from stratus.store.readonly import RawEvent
 
         if self._decoder is None:
             self._decoder = Decoder()

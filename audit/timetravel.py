@@ -17,8 +17,8 @@ from eventsourcing.utils import get_topic
 
 from domain.host import Host
 from domain.system_vm import SystemVm
-from stratus.auditing.render import Decoder, plain
-from stratus.auditing.source import LogSource
+from stratus.store.decoding import Decoder, plain
+from stratus.store.readonly import LogSource
 
 _HIDDEN = ("id", "version", "created_on", "modified_on")
 

@@ -1,6 +1,6 @@
 """Raw, read-only access to the stored events and the hash chain, on either dialect.
 
-The audit tools read the stored rows themselves (not read models): the CLI over its own
+Audit and usage replay read the stored rows themselves (not read models): a command over its own
 read-only connection, the API over the runtime's database, which holds the same tables.
 """
 

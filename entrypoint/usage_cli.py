@@ -22,13 +22,13 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
+from api.cloudstack.usage_records import record_fields
+from billing.decode import MAX_PARTITIONS
+from billing.parallel import ReadOnlyLog, replay_log
+from billing.replay import Replay
+from billing.verify import verify
 from domain.usage_periods import to_ms
 from stratus.settings import Settings
-from stratus.usage.decode import MAX_PARTITIONS
-from stratus.usage.parallel import ReadOnlyLog, replay_log
-from stratus.usage.render import record_fields
-from stratus.usage.replay import Replay
-from stratus.usage.verify import verify
 
 COLUMNS = (
     "startdate",

@@ -13,10 +13,10 @@ from uuid import UUID
 
 import orjson
 
-from stratus.auditing import export, timetravel, verify
-from stratus.auditing.render import Decoder
-from stratus.auditing.source import LogSource, open_readonly
+from audit import export, timetravel, verify
 from stratus.settings import ConfigurationError, Settings
+from stratus.store.decoding import Decoder
+from stratus.store.readonly import LogSource, open_readonly
 
 _TABLE = ("id", "time", "resource_type", "resource_id", "event", "user_id", "command", "job_id")
 

@@ -28,16 +28,17 @@ from commands.identity import Bootstrap, bootstrap
 from commands.jobs import fail_interrupted
 from commands.network_offerings import seed_network_offerings
 from commands.offerings import seed_offerings
+from entrypoint.installation import open_runtime
+from entrypoint.statistics import make_collector
+from entrypoint.sweeper import make_sweeper
 from projections.jobs import pending_job_ids
 from stratus.bus import BusError
 from stratus.bus.factory import make_bus
 from stratus.outbox import OutboxRelay
 from stratus.results import HeartbeatMonitor, ResultConsumer
-from stratus.runtime import Runtime, open_runtime
+from stratus.runtime import Runtime
 from stratus.settings import ConfigurationError, Settings, make_bus_options
-from stratus.statistics import make_collector
 from stratus.store.audit import acting, set_process_name
-from stratus.sweeper import make_sweeper
 from stratus.wakeup import CommitListener
 
 log = logging.getLogger(__name__)
@@ -161,8 +162,8 @@ async def _run(runtime: Runtime, api: socket.socket | None, role: str) -> int:
 
 
 def _start_billing(runtime: Runtime) -> None:
-    """Usage billing follows the log and closes periods as they end (stratus/usage/billing.py)."""
-    from stratus.usage.billing import BillingRun, store_alert
+    """Usage billing follows the log and closes periods as they end (billing/billing.py)."""
+    from billing.billing import BillingRun, store_alert
 
     billing = BillingRun(runtime.db, alert=store_alert(runtime.store))
     runtime.extras["billing"] = billing

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import sys
 
+from entrypoint.installation import all_projections, open_runtime
 from stratus.migrate import migrate
 from stratus.rebuild import rebuild
-from stratus.runtime import _open_db, all_projections, open_runtime
+from stratus.runtime import open_db
 from stratus.settings import ConfigurationError, Settings
 
 
 def migrate_command(settings: Settings) -> int:
-    db = _open_db(settings)
+    db = open_db(settings)
     try:
         done = migrate(db, settings.postgres.schema if settings.postgres else None)
     finally:

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from stratus.auditing.source import LogSource, RawEvent
 from stratus.store.chain import GENESIS, leaf_hash, link_hash
+from stratus.store.readonly import LogSource, RawEvent
 
 
 @dataclass(frozen=True)

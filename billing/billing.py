@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from billing.decode import FactReader
 from domain.usage import load_extractors
 from domain.usage_ledger import Ledger
 from domain.usage_periods import Calendar, PeriodIndex, Totals, flatten, to_ms
@@ -37,7 +38,6 @@ from projections.usage import (
     write_records,
 )
 from stratus.db import Cursor, Database
-from stratus.usage.decode import FactReader
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""The entry point: the `stratus` command, the server roles and the wiring of the product."""
