@@ -20,10 +20,10 @@ def _text(value: Any) -> str | None:
 
 
 class VolumesProjection(Projection):
-    """Keeps `volumes`."""
+    """Keeps `volumes` and how many each account has (`volume_counts`)."""
 
     name = "volumes"
-    tables = ("volumes",)
+    tables = ("volumes", "volume_counts")
 
     @on(VOLUME.Created)
     def created(self, e: Any, c: Cursor, t: Tables) -> None:
@@ -48,6 +48,15 @@ class VolumesProjection(Projection):
                 e.timestamp.isoformat(),
                 e.timestamp.isoformat() if attached else None,
             ),
+        )
+        self._count(c, t, str(e.owner_account_id), 1)
+
+    def _count(self, c: Cursor, t: Tables, account_id: str, step: int) -> None:
+        table = t.volume_counts
+        c.execute(
+            f"INSERT INTO {table} (account_id, n) VALUES (%s, %s) "
+            f"ON CONFLICT (account_id) DO UPDATE SET n = {table}.n + %s",
+            (account_id, step, step),
         )
 
     def _set(self, c: Cursor, t: Tables, e: Any, **columns: Any) -> None:
@@ -79,6 +88,12 @@ class VolumesProjection(Projection):
     @on(VOLUME.Destroyed)
     def destroyed(self, e: Any, c: Cursor, t: Tables) -> None:
         self._set(c, t, e, removed=1, vm_id=None, device_id=None)
+        # The owner is the volume's own; a subquery keeps the handler from reading back.
+        c.execute(
+            f"UPDATE {t.volume_counts} SET n = n - 1 WHERE account_id = "
+            f"(SELECT account_id FROM {t.volumes} WHERE id = %s)",
+            (_id(e),),
+        )
 
 
 def device_ids_on_vm(cursor: Cursor, vm_id: str) -> frozenset[int]:
@@ -87,3 +102,13 @@ def device_ids_on_vm(cursor: Cursor, vm_id: str) -> frozenset[int]:
         "SELECT device_id FROM volumes WHERE vm_id = %s AND removed = 0", (vm_id,)
     ).fetchall()
     return frozenset(int(r["device_id"]) for r in rows if r["device_id"] is not None)
+
+
+def volume_count(cursor: Cursor, scope: str, params: list[Any]) -> int:
+    """Volumes not destroyed of the accounts `scope` (SQL on `a`, the accounts) selects."""
+    row = cursor.execute(
+        "SELECT COALESCE(sum(c.n), 0) AS n FROM volume_counts AS c "
+        f"JOIN accounts AS a ON a.id = c.account_id WHERE {scope}",
+        params,
+    ).fetchone()
+    return int(row["n"]) if row else 0

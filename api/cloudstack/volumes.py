@@ -12,8 +12,9 @@ from uuid import UUID, uuid4
 
 from api.access import check_reach, list_scope
 from api.cloudstack import infrastructure as places
-from api.cloudstack.common import OWNER_PARAMS, limit_sql, names_by_id, resolve_owner_filters
+from api.cloudstack.common import OWNER_PARAMS, resolve_owner_filters
 from api.cloudstack.jobs import RENDERERS, run_async
+from api.cloudstack.pages import needs_accounts, ordered
 from api.cloudstack.vms import _owner, hypervisor_job, vm_row
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_stored_date
@@ -21,18 +22,28 @@ from api.params import Param, ParamType, not_found
 from commands import volume_work
 from commands import volumes as cmd
 from domain.errors import InvalidParameter, PermissionDenied
-from projections.volumes import device_ids_on_vm
+from projections.volumes import device_ids_on_vm, volume_count
 
 P = ParamType
 PKG = "org.apache.cloudstack.api.command.user.volume"
 GIB = 1024**3
 
-_SELECT = (
-    "SELECT v.*, a.name AS account_name, a.domain_name AS domain_name, "
-    "a.domain_path AS domain_path, m.name AS vm_name, m.display_name AS vm_display_name, "
-    "m.state AS vm_state FROM volumes AS v JOIN accounts AS a ON a.id = v.account_id "
-    "LEFT JOIN virtual_machines AS m ON m.id = v.vm_id"
+# What a volume is rendered from: its owner's names, its VM's, its zone's and its offering's
+# (a ROOT volume names its compute offering; a data disk its disk offering), joined in.
+_NAMES = (
+    "a.name AS account_name, a.domain_name AS domain_name, "
+    "m.name AS vm_name, m.display_name AS vm_display_name, m.state AS vm_state, "
+    "z.name AS zone_name, so.id AS so_id, so.name AS so_name, so.display_text AS so_text, "
+    "so.storage_type AS so_storage, d.id AS do_id, d.name AS do_name, "
+    "d.display_text AS do_text, d.storage_type AS do_storage FROM volumes AS v "
+    "JOIN accounts AS a ON a.id = v.account_id "
+    "LEFT JOIN virtual_machines AS m ON m.id = v.vm_id LEFT JOIN zones AS z ON z.id = v.zone_id "
+    "LEFT JOIN service_offerings AS so ON so.id = v.disk_offering_id "
+    "LEFT JOIN disk_offerings AS d ON d.id = v.disk_offering_id"
 )
+_SELECT = "SELECT v.*, a.domain_path AS domain_path, " + _NAMES
+_LISTED = "SELECT v.*, " + _NAMES
+_PAGE_ORDER = ("v.created", "v.id")  # the volumes_page_order index, after `removed`
 
 
 # ---- reading ---------------------------------------------------------------------------
@@ -54,40 +65,29 @@ def volume_row(call: Call, volume_id: str, *, removed: bool = False) -> dict[str
     return dict(row)
 
 
-def _offering_names(call: Call, ids: set[str]) -> dict[str, tuple[str, str, str]]:
-    """(name, display text, storage type) of disk offerings, and of the compute offerings
-    that ROOT volumes name."""
-    if not ids:
-        return {}
-    marks = ", ".join(["%s"] * len(ids))
-    found: dict[str, tuple[str, str, str]] = {}
-    with call.read() as cursor:
-        for table in ("service_offerings", "disk_offerings"):
-            rows = cursor.execute(
-                f"SELECT id, name, display_text, storage_type FROM {table} WHERE id IN ({marks})",
-                list(ids),
-            ).fetchall()
-            found.update({r["id"]: (r["name"], r["display_text"], r["storage_type"]) for r in rows})
-    return found
-
-
 def render_volumes(call: Call, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    zones = names_by_id(call, "zones", {r["zone_id"] for r in rows})
-    offerings = _offering_names(
-        call, {r["disk_offering_id"] for r in rows if r["disk_offering_id"]}
-    )
-    return [_render(row, zones, offerings) for row in rows]
+    return [_render(row) for row in rows]
 
 
-def _render(
-    row: dict[str, Any], zones: dict[str, str], offerings: dict[str, tuple[str, str, str]]
-) -> dict[str, Any]:
-    offering = offerings.get(row["disk_offering_id"] or "", ("", "", "shared"))
+_NO_OFFERING = ("", "", "shared")
+
+
+def _offering(row: dict[str, Any]) -> tuple[str, str, str]:
+    """(name, display text, storage type) of the volume's offering; a disk offering first."""
+    if row["do_id"] is not None:
+        return row["do_name"], row["do_text"], row["do_storage"]
+    if row["so_id"] is not None:
+        return row["so_name"], row["so_text"], row["so_storage"]
+    return _NO_OFFERING
+
+
+def _render(row: dict[str, Any]) -> dict[str, Any]:
+    offering = _offering(row) if row["disk_offering_id"] else _NO_OFFERING
     body: dict[str, Any] = {
         "id": row["id"],
         "name": row["name"],
         "zoneid": row["zone_id"],
-        "zonename": zones.get(row["zone_id"], ""),
+        "zonename": row["zone_name"] or "",
         "type": row["kind"],
         "size": int(row["size_gb"]) * GIB,
         "created": format_stored_date(row["created"]),
@@ -153,13 +153,29 @@ def list_volumes(call: Call, args: dict[str, Any]) -> Listing:
         if args.get(key):
             where.append("v.name LIKE %s")
             params.append(f"%{args[key]}%")
-    sql = _SELECT + " WHERE " + " AND ".join(where)
+    only_scope = scope if len(where) == 2 else None  # then the per-account counters answer
+    rows, count = _page(call, " WHERE " + " AND ".join(where), params, args, only_scope)
+    return Listing(render_volumes(call, rows), count)
+
+
+def _page(
+    call: Call, where: str, params: list[Any], args: dict[str, Any], only_scope: Any = None
+) -> tuple[list[dict[str, Any]], int]:
+    """Count (from the per-account counters when only the owner scope filters) and page on the
+    (removed, created, id) index alone, then read and join only the page's rows: counting and
+    sorting every joined volume for each page cost tens of ms with 100,000 volumes."""
+    source = " FROM volumes AS v"
+    if needs_accounts(where):
+        source += " JOIN accounts AS a ON a.id = v.account_id"
     with call.read() as cursor:
-        count = cursor.execute(f"SELECT count(*) AS n FROM ({sql}) AS q", params).fetchone()["n"]
-        rows = cursor.execute(
-            sql + " ORDER BY v.created, v.id" + limit_sql(args["paging"]), params
-        ).fetchall()
-    return Listing(render_volumes(call, [dict(r) for r in rows]), int(count))
+        if only_scope is not None:
+            count = volume_count(cursor, only_scope.clause, list(only_scope.params))
+        else:
+            count = cursor.execute(f"SELECT count(*) AS n{source}{where}", params).fetchone()["n"]
+        keys = f"SELECT v.id{source}{where}" + ordered(_PAGE_ORDER, args["paging"], int(count))
+        page = f"{_LISTED} JOIN ({keys}) AS p ON p.id = v.id"
+        rows = cursor.execute(page + " ORDER BY v.created, v.id", params).fetchall()
+    return rows, int(count)
 
 
 # ---- commands ----------------------------------------------------------------------------
