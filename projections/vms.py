@@ -24,6 +24,10 @@ def _id(e: Any) -> str:
     return str(e.originator_id)
 
 
+# Every change of a VM's row ends the revision its listed JSON was rendered for.
+_CHANGED = "listed = NULL, revision = revision + 1, "
+
+
 class VirtualMachinesProjection(Projection):
     """Keeps `virtual_machines` with `vm_counts`, and `host_capacities` with
     `host_reservations`."""
@@ -75,7 +79,7 @@ class VirtualMachinesProjection(Projection):
     def _set(self, c: Cursor, t: Tables, e: Any, **columns: Any) -> None:
         assignments = ", ".join(f"{name} = %s" for name in columns)
         c.execute(
-            f"UPDATE {t.virtual_machines} SET {assignments} WHERE id = %s",
+            f"UPDATE {t.virtual_machines} SET {_CHANGED}{assignments} WHERE id = %s",
             (*columns.values(), _id(e)),
         )
 
@@ -110,16 +114,17 @@ class VirtualMachinesProjection(Projection):
 
     def _off_host(self, c: Cursor, t: Tables, e: Any, state: str, reason: str = "") -> None:
         c.execute(
-            f"UPDATE {t.virtual_machines} SET state = %s, state_reason = %s, pending_job_id = "
-            "NULL, last_host_id = COALESCE(host_id, last_host_id), host_id = NULL WHERE id = %s",
+            f"UPDATE {t.virtual_machines} SET {_CHANGED}state = %s, state_reason = %s, "
+            "pending_job_id = NULL, last_host_id = COALESCE(host_id, last_host_id), "
+            "host_id = NULL WHERE id = %s",
             (state, reason, _id(e)),
         )
 
     @on(VM.Expunged)
     def expunged(self, e: Any, c: Cursor, t: Tables) -> None:
         c.execute(
-            f"UPDATE {t.virtual_machines} SET state = %s, removed = 1, pending_job_id = NULL, "
-            "host_id = NULL, last_host_id = NULL WHERE id = %s",
+            f"UPDATE {t.virtual_machines} SET {_CHANGED}state = %s, removed = 1, "
+            "pending_job_id = NULL, host_id = NULL, last_host_id = NULL WHERE id = %s",
             (VmState.EXPUNGING, _id(e)),
         )
         owner = c.execute(
@@ -231,3 +236,11 @@ def allocated(cursor: Cursor, host_ids: list[str]) -> dict[str, tuple[int, int]]
         params,
     ).fetchall()
     return {r["host_id"]: (int(r["cpu"] or 0), int(r["memory"] or 0)) for r in rows}
+
+
+def fill_listed(cursor: Cursor, rendered: list[tuple[str, str, int]]) -> None:
+    """Keep (listed JSON, VM id, revision) for the rows still at the revision it was rendered
+    from; a row changed since keeps none, and is rendered again when next listed."""
+    cursor.executemany(
+        "UPDATE virtual_machines SET listed = %s WHERE id = %s AND revision = %s", rendered
+    )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
 from api.access import Role, check_reach, list_scope
 from api.cloudstack.common import (
     resolve_owner_filters,
@@ -14,9 +16,11 @@ from api.cloudstack.pages import needs_accounts, ordered
 from api.cloudstack.security_groups import vm_groups
 from api.dispatch import Call, Listing
 from api.envelope import format_stored_date
+from api.fragments import dumped, marker, quoted, template
 from api.params import not_found
 from domain.errors import InvalidParameter, PermissionDenied
-from projections.vms import vm_count
+from projections.vms import fill_listed, vm_count
+from stratus.db import in_list
 
 MIB = 1024 * 1024
 LIST_DETAILS = {"all", "group", "nics", "stats", "secgrp", "tmpl", "servoff", "iso", "volume"}
@@ -40,11 +44,18 @@ _SELECT = (
 )
 
 # What a listed VM is rendered from: a page reads and decodes these columns only.
-_LISTED = (
-    "SELECT v.id, v.name, v.display_name, v.instance_name, v.account_id, v.domain_id, "
+_COLUMNS = (
+    "v.id, v.name, v.display_name, v.instance_name, v.account_id, v.domain_id, "
     "v.zone_id, v.host_id, v.state, v.template_id, v.service_offering_id, v.hypervisor, "
     "v.guest_os_id, v.cpu_number, v.cpu_speed, v.memory, v.custom, v.ha_enable, v.vm_group, "
-    "v.pending_job_id, v.created, a.name AS account_name, a.domain_name AS domain_name" + _NAMES
+    "v.pending_job_id, v.created, a.name AS account_name, a.domain_name AS domain_name"
+)
+_LISTED = "SELECT " + _COLUMNS + _NAMES
+_TO_KEEP = "SELECT v.revision, " + _COLUMNS + _NAMES
+# What a page of kept VMs reads: each VM's kept JSON and the values of its slots.
+_SPLICED = (
+    "SELECT v.id, v.listed, v.host_id, v.instance_name, a.name AS account_name, "
+    "a.domain_name AS domain_name" + _NAMES
 )
 
 
@@ -162,8 +173,12 @@ def list_vms(call: Call, args: dict[str, Any]) -> Listing:
             where.append(f"(v.{column} LIKE %s OR v.display_name LIKE %s)")
             params += [f"%{args[key]}%"] * 2
     only_scope = scope if len(where) == 2 else None  # then the per-account counters answer
-    rows, count = _page(call, " WHERE " + " AND ".join(where), params, args, only_scope)
-    return Listing(render_vms(call, rows, minimal=_minimal(args["details"])), count)
+    minimal = _minimal(args["details"])
+    select = _LISTED if minimal else _SPLICED
+    rows, count = _page(call, " WHERE " + " AND ".join(where), params, args, only_scope, select)
+    if minimal:
+        return Listing(render_vms(call, rows, minimal=True), count)
+    return Listing(spliced_vms(call, rows), count)
 
 
 def _minimal(details: list[str] | None) -> bool:
@@ -178,7 +193,12 @@ def _minimal(details: list[str] | None) -> bool:
 
 
 def _page(
-    call: Call, where: str, params: list[Any], args: dict[str, Any], only_scope: Any = None
+    call: Call,
+    where: str,
+    params: list[Any],
+    args: dict[str, Any],
+    only_scope: Any = None,
+    select: str = _LISTED,
 ) -> tuple[list[dict[str, Any]], int]:
     """Count and page on the narrow (removed, seq) index alone, then read only the page's rows:
     with a deep OFFSET, reading whole rows (and accounts) for every skipped VM dominated."""
@@ -191,6 +211,90 @@ def _page(
         else:
             count = cursor.execute(f"SELECT count(*) AS n{source}{where}", params).fetchone()["n"]
         keys = f"SELECT v.seq{source}{where}" + ordered(("v.seq",), args["paging"], int(count))
-        page = f"{_LISTED} JOIN ({keys}) AS p ON p.seq = v.seq"
+        page = f"{select} JOIN ({keys}) AS p ON p.seq = v.seq"
         rows = cursor.execute(page + " ORDER BY p.seq", params).fetchall()
     return rows, int(count)
+
+
+# ---- kept JSON ---------------------------------------------------------------------------
+
+# A kept VM's slots, in the order render_vm writes them; "admin" is the run of fields only a
+# root administrator sees (host, instance name), right after "affinitygroup".
+_NAMED = ("account_name", "domain_name", "zone_name", "template_name", "offering_name")
+_SLOTS = (*_NAMED[:4], "template_name", "offering_name", "groups", "nics", "admin")
+
+
+def spliced_vms(call: Call, rows: list[dict[str, Any]]) -> list[Any]:
+    """A page's VMs from their kept JSON; VMs with none (new, or changed since) are rendered
+    in full and their JSON kept for the revision they were read at."""
+    admin = call.caller.role == Role.ROOT_ADMIN
+    ids = [row["id"] for row in rows]
+    with call.read() as cursor:  # one connection for all three
+        nics, groups = vm_nics(cursor, ids), vm_groups(cursor, ids)
+        missing = [row["id"] for row in rows if row["listed"] is None]
+        full = _full_rows(cursor, missing) if missing else {}
+    kept = _keep(call, full.values()) if full else {}
+    items: list[Any] = []
+    for row in rows:
+        vm_id = row["id"]
+        listed = row["listed"] or kept.get(vm_id)
+        if listed is None:  # nothing to keep (see keepable): rendered as before
+            items.append(render_vm(full[vm_id], admin, nics.get(vm_id, []), groups.get(vm_id, [])))
+            continue
+        values = _values(row, admin, nics.get(vm_id), groups.get(vm_id))
+        items.append(orjson.Fragment(listed % values))
+    return items
+
+
+def _values(row: dict[str, Any], admin: bool, nics: Any, groups: Any) -> tuple[str, ...]:
+    template_name = quoted(row["template_name"] or "")
+    return (
+        quoted(row["account_name"]),
+        quoted(row["domain_name"]),
+        quoted(row["zone_name"] or ""),
+        template_name,
+        template_name,
+        quoted(row["offering_name"] or ""),
+        dumped(groups) if groups else "[]",
+        dumped(nics) if nics else "[]",
+        _admin_fields(row) if admin else "",
+    )
+
+
+def _admin_fields(row: dict[str, Any]) -> str:
+    """What _optional_fields writes for a root administrator, as JSON."""
+    text = f',"instancename":{quoted(row["instance_name"])}'
+    if row["host_id"]:
+        host = f',"hostid":{quoted(row["host_id"])},"hostname":{quoted(row["host_name"] or "")}'
+        return host + text
+    return text
+
+
+def _full_rows(cursor: Any, ids: list[str]) -> dict[str, dict[str, Any]]:
+    among, params = in_list(cursor, "v.id", ids)
+    rows = cursor.execute(f"{_TO_KEEP} WHERE {among}", params).fetchall()
+    return {row["id"]: row for row in rows}
+
+
+def _keep(call: Call, rows: Any) -> dict[str, str]:
+    """The kept JSON of these full rows, stored for the revision each was read at."""
+    kept = {row["id"]: (keepable(row), row["revision"]) for row in rows}
+    rendered = [(text, vm_id, revision) for vm_id, (text, revision) in kept.items() if text]
+    if rendered:
+        with call.runtime.db.transaction(durable=False) as cursor:
+            fill_listed(cursor, rendered)
+    return {vm_id: text for vm_id, (text, _) in kept.items() if text}
+
+
+def keepable(row: dict[str, Any]) -> str | None:
+    """A VM's JSON as render_vm writes it, with slots; None when the slots do not come out in
+    their order (a marker inside a VM's own text), so that VM is always rendered in full."""
+    marked = dict(row, **{name: marker(name) for name in _NAMED})
+    slots: Any = (marker("nics"), marker("groups"))
+    body: dict[str, Any] = {}
+    for key, value in render_vm(marked, False, *slots).items():
+        body[key] = value
+        if key == "affinitygroup":
+            body[marker("admin")] = 0
+    text, names = template(body)
+    return text if names == _SLOTS else None
