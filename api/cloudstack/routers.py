@@ -103,6 +103,8 @@ def render_router(call: Call, row: dict[str, Any], names: dict[str, Any]) -> dic
 
 def render_routers(call: Call, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The page's routers, with every name and setting they show read in one go."""
+    if rows and "zone_found" in rows[0]:  # a page read with _LISTED: the names came with it
+        return _render_listed(call, rows)
     with call.read() as cursor:
         names = {
             "zones": _by_id(cursor, "id, name, dns1, dns2", "zones", {r["zone_id"] for r in rows}),
@@ -114,6 +116,36 @@ def render_routers(call: Call, rows: list[dict[str, Any]]) -> list[dict[str, Any
         }
     names["hosts"] = {i: r["name"] for i, r in names["hosts"].items()}
     names["offerings"] = {i: r["name"] for i, r in names["offerings"].items()}
+    return [render_router(call, row, names) for row in rows]
+
+
+# A page of routers: the columns they are rendered from, and the names they show joined in.
+_LISTED = (
+    "SELECT r.id, r.name, r.zone_id, r.pod_id, r.hypervisor, r.template_id, r.created, "
+    "r.state, r.domain_id, r.service_offering_id, r.version, r.version_key, r.role, "
+    "r.guest_network_id, r.vpc_id, r.host_id, r.pending_job_id, a.name AS account_name, "
+    "a.domain_name AS domain_name, z.id AS zone_found, z.name AS zone_name, z.dns1 AS zone_dns1, "
+    "z.dns2 AS zone_dns2, h.name AS host_name, o.name AS offering_name FROM system_vms AS r "
+    "JOIN accounts AS a ON a.id = r.account_id LEFT JOIN zones AS z ON z.id = r.zone_id "
+    "LEFT JOIN hosts AS h ON h.id = r.host_id "
+    "LEFT JOIN service_offerings AS o ON o.id = r.service_offering_id"
+)
+
+
+def _render_listed(call: Call, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    zones, hosts, offerings = {}, {}, {}
+    for row in rows:
+        if row["zone_found"] is not None:
+            zones[row["zone_id"]] = {
+                "name": row["zone_name"], "dns1": row["zone_dns1"], "dns2": row["zone_dns2"]
+            }  # fmt: skip
+        if row["host_name"] is not None:
+            hosts[row["host_id"]] = row["host_name"]
+        if row["offering_name"] is not None:
+            offerings[row["service_offering_id"]] = row["offering_name"]
+    with call.read() as cursor:
+        minimum = _minimum_keys(cursor, {r["zone_id"] for r in rows})
+    names = {"zones": zones, "hosts": hosts, "offerings": offerings, "minimum": minimum}
     return [render_router(call, row, names) for row in rows]
 
 
@@ -201,7 +233,7 @@ def list_routers(call: Call, args: dict[str, Any]) -> Listing:
     with call.read() as cursor:
         count = cursor.execute(f"SELECT count(*) AS n{source}{clause}", params).fetchone()["n"]
         rows = cursor.execute(
-            f"{SELECT} JOIN ({keys}) AS p ON p.seq = r.seq ORDER BY p.seq", params
+            f"{_LISTED} JOIN ({keys}) AS p ON p.seq = r.seq ORDER BY p.seq", params
         ).fetchall()
     return Listing(render_routers(call, [dict(r) for r in rows]), int(count))
 
