@@ -5,6 +5,7 @@ answer by %-formatting and spliced into the answer as `orjson.Fragment`s."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any
 
@@ -45,3 +46,19 @@ def quoted(value: str | None) -> str:
 def dumped(value: Any) -> str:
     """A nested value as the whole answer's encoding writes it."""
     return render(value).decode()
+
+
+def keep(
+    db: Any,
+    rows: Iterable[dict[str, Any]],
+    keepable: Callable[[dict[str, Any]], str | None],
+    fill: Callable[[Any, list[tuple[str, str, int]]], None],
+) -> dict[str, str]:
+    """The kept JSON of these full rows (by id), stored by `fill` for the revision each row was
+    read at; a row `keepable` cannot keep has none."""
+    kept = {row["id"]: (keepable(row), row["revision"]) for row in rows}
+    rendered = [(text, row_id, revision) for row_id, (text, revision) in kept.items() if text]
+    if rendered:
+        with db.transaction(durable=False) as cursor:
+            fill(cursor, rendered)
+    return {row_id: text for row_id, (text, _) in kept.items() if text}

@@ -15,6 +15,10 @@ def _id(e: Any) -> str:
     return str(e.originator_id)
 
 
+# Every change of a volume's row ends the revision its listed JSON was rendered for.
+_CHANGED = "listed = NULL, revision = revision + 1, "
+
+
 def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
@@ -62,7 +66,8 @@ class VolumesProjection(Projection):
     def _set(self, c: Cursor, t: Tables, e: Any, **columns: Any) -> None:
         assignments = ", ".join(f"{name} = %s" for name in columns)
         c.execute(
-            f"UPDATE {t.volumes} SET {assignments} WHERE id = %s", (*columns.values(), _id(e))
+            f"UPDATE {t.volumes} SET {_CHANGED}{assignments} WHERE id = %s",
+            (*columns.values(), _id(e)),
         )
 
     @on(VOLUME.Attached)
@@ -112,3 +117,9 @@ def volume_count(cursor: Cursor, scope: str, params: list[Any]) -> int:
         params,
     ).fetchone()
     return int(row["n"]) if row else 0
+
+
+def fill_listed(cursor: Cursor, rendered: list[tuple[str, str, int]]) -> None:
+    """Keep (listed JSON, volume id, revision) for the rows still at the revision it was
+    rendered from; a row changed since keeps none, and is rendered again when next listed."""
+    cursor.executemany("UPDATE volumes SET listed = %s WHERE id = %s AND revision = %s", rendered)

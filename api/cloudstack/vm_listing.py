@@ -16,7 +16,7 @@ from api.cloudstack.pages import needs_accounts, ordered
 from api.cloudstack.security_groups import vm_groups
 from api.dispatch import Call, Listing
 from api.envelope import format_stored_date
-from api.fragments import dumped, marker, quoted, template
+from api.fragments import dumped, keep, marker, quoted, template
 from api.params import not_found
 from domain.errors import InvalidParameter, PermissionDenied
 from projections.vms import fill_listed, vm_count
@@ -233,7 +233,7 @@ def spliced_vms(call: Call, rows: list[dict[str, Any]]) -> list[Any]:
         nics, groups = vm_nics(cursor, ids), vm_groups(cursor, ids)
         missing = [row["id"] for row in rows if row["listed"] is None]
         full = _full_rows(cursor, missing) if missing else {}
-    kept = _keep(call, full.values()) if full else {}
+    kept = keep(call.runtime.db, full.values(), keepable, fill_listed) if full else {}
     items: list[Any] = []
     for row in rows:
         vm_id = row["id"]
@@ -274,16 +274,6 @@ def _full_rows(cursor: Any, ids: list[str]) -> dict[str, dict[str, Any]]:
     among, params = in_list(cursor, "v.id", ids)
     rows = cursor.execute(f"{_TO_KEEP} WHERE {among}", params).fetchall()
     return {row["id"]: row for row in rows}
-
-
-def _keep(call: Call, rows: Any) -> dict[str, str]:
-    """The kept JSON of these full rows, stored for the revision each was read at."""
-    kept = {row["id"]: (keepable(row), row["revision"]) for row in rows}
-    rendered = [(text, vm_id, revision) for vm_id, (text, revision) in kept.items() if text]
-    if rendered:
-        with call.runtime.db.transaction(durable=False) as cursor:
-            fill_listed(cursor, rendered)
-    return {vm_id: text for vm_id, (text, _) in kept.items() if text}
 
 
 def keepable(row: dict[str, Any]) -> str | None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID, uuid4
 
+import orjson
+
 from api.access import check_reach, list_scope
 from api.cloudstack import infrastructure as places
 from api.cloudstack.common import OWNER_PARAMS, resolve_owner_filters
@@ -18,11 +20,13 @@ from api.cloudstack.pages import needs_accounts, ordered
 from api.cloudstack.vms import _owner, hypervisor_job, vm_row
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_stored_date
+from api.fragments import keep, marker, quoted, template
 from api.params import Param, ParamType, not_found
 from commands import volume_work
 from commands import volumes as cmd
 from domain.errors import InvalidParameter, PermissionDenied
-from projections.volumes import device_ids_on_vm, volume_count
+from projections.volumes import device_ids_on_vm, fill_listed, volume_count
+from stratus.db import in_list
 
 P = ParamType
 PKG = "org.apache.cloudstack.api.command.user.volume"
@@ -43,6 +47,8 @@ _NAMES = (
 )
 _SELECT = "SELECT v.*, a.domain_path AS domain_path, " + _NAMES
 _LISTED = "SELECT v.*, " + _NAMES
+# What a page of kept volumes reads: each one's kept JSON and the values of its slots.
+_SPLICED = "SELECT v.id, v.listed, v.disk_offering_id, v.vm_id, " + _NAMES
 _PAGE_ORDER = ("v.created", "v.id")  # the volumes_page_order index, after `removed`
 
 
@@ -155,7 +161,7 @@ def list_volumes(call: Call, args: dict[str, Any]) -> Listing:
             params.append(f"%{args[key]}%")
     only_scope = scope if len(where) == 2 else None  # then the per-account counters answer
     rows, count = _page(call, " WHERE " + " AND ".join(where), params, args, only_scope)
-    return Listing(render_volumes(call, rows), count)
+    return Listing(spliced_volumes(call, rows), count)
 
 
 def _page(
@@ -173,9 +179,64 @@ def _page(
         else:
             count = cursor.execute(f"SELECT count(*) AS n{source}{where}", params).fetchone()["n"]
         keys = f"SELECT v.id{source}{where}" + ordered(_PAGE_ORDER, args["paging"], int(count))
-        page = f"{_LISTED} JOIN ({keys}) AS p ON p.id = v.id"
+        page = f"{_SPLICED} JOIN ({keys}) AS p ON p.id = v.id"
         rows = cursor.execute(page + " ORDER BY v.created, v.id", params).fetchall()
     return rows, int(count)
+
+
+# ---- kept JSON ---------------------------------------------------------------------------
+
+
+def spliced_volumes(call: Call, rows: list[dict[str, Any]]) -> list[Any]:
+    """A page's volumes from their kept JSON; volumes with none (new, or changed since) are
+    rendered in full and their JSON kept for the revision they were read at."""
+    missing = [row["id"] for row in rows if row["listed"] is None]
+    full: dict[str, dict[str, Any]] = {}
+    if missing:
+        with call.read() as cursor:
+            among, params = in_list(cursor, "v.id", missing)
+            found = cursor.execute(f"{_LISTED} WHERE {among}", params).fetchall()
+        full = {row["id"]: row for row in found}
+    kept = keep(call.runtime.db, full.values(), keepable, fill_listed) if full else {}
+    items: list[Any] = []
+    for row in rows:
+        listed = row["listed"] or kept.get(row["id"])
+        if listed is None:  # nothing to keep (see keepable): rendered as before
+            items.append(_render(full[row["id"]]))
+        else:
+            items.append(orjson.Fragment(listed % _values(row)))
+    return items
+
+
+def _slots(row: dict[str, Any]) -> tuple[str, ...]:
+    """The slots of a volume's kept JSON, in the order _render writes them."""
+    slots: tuple[str, ...] = ("zone_name", "account_name", "domain_name")
+    if row["disk_offering_id"]:
+        slots += ("storage", "offering_name", "offering_text")
+    if row["vm_id"]:
+        slots += ("vm_name", "vm_display_name", "vm_state")
+    return slots
+
+
+def _values(row: dict[str, Any]) -> tuple[str, ...]:
+    values = [quoted(row["zone_name"] or ""), quoted(row["account_name"])]
+    values.append(quoted(row["domain_name"]))
+    if row["disk_offering_id"]:
+        name, text, storage = _offering(row)
+        values += [quoted(storage), quoted(name), quoted(text)]
+    if row["vm_id"]:
+        values += [quoted(row[key] or "") for key in ("vm_name", "vm_display_name", "vm_state")]
+    return tuple(values)
+
+
+def keepable(row: dict[str, Any]) -> str | None:
+    """A volume's JSON as _render writes it, with slots; None when the slots do not come out
+    in their order (a marker inside a volume's own text): that volume is rendered in full."""
+    marked = dict(row, **{name: marker(name) for name in _slots(row)})
+    marked.update(do_id="", do_name=marked.pop("offering_name", None))
+    marked.update(do_text=marked.pop("offering_text", None), do_storage=marked.pop("storage", None))
+    text, names = template(_render(marked))
+    return text if names == _slots(row) else None
 
 
 # ---- commands ----------------------------------------------------------------------------
