@@ -35,6 +35,10 @@ def _id(e: Any) -> str:
     return str(e.originator_id)
 
 
+# Every change of a system VM's row ends the revision its listed JSON was rendered for.
+_CHANGED = "listed = NULL, revision = revision + 1, "
+
+
 def _job(e: Any) -> str | None:
     return str(e.job_id) if e.job_id else None
 
@@ -83,7 +87,8 @@ class SystemVmsProjection(Projection):
     def _set(self, c: Cursor, t: Tables, e: Any, **columns: Any) -> None:
         assignments = ", ".join(f"{name} = %s" for name in columns)
         c.execute(
-            f"UPDATE {t.system_vms} SET {assignments} WHERE id = %s", (*columns.values(), _id(e))
+            f"UPDATE {t.system_vms} SET {_CHANGED}{assignments} WHERE id = %s",
+            (*columns.values(), _id(e)),
         )
 
     @on(VM.StartRequested)
@@ -153,8 +158,9 @@ class SystemVmsProjection(Projection):
 
     def _off_host(self, c: Cursor, t: Tables, e: Any, state: str, reason: str = "") -> None:
         c.execute(
-            f"UPDATE {t.system_vms} SET state = %s, state_reason = %s, pending_job_id = NULL, "
-            "last_host_id = COALESCE(host_id, last_host_id), host_id = NULL WHERE id = %s",
+            f"UPDATE {t.system_vms} SET {_CHANGED}state = %s, state_reason = %s, "
+            "pending_job_id = NULL, last_host_id = COALESCE(host_id, last_host_id), "
+            "host_id = NULL WHERE id = %s",
             (state, reason, _id(e)),
         )
 
@@ -279,3 +285,11 @@ def abandoned(cursor: Cursor) -> list[str]:
         "WHERE r.pending_job_id IS NOT NULL AND j.status <> 0"
     ).fetchall()
     return [row["id"] for row in rows]
+
+
+def fill_listed(cursor: Cursor, rendered: list[tuple[str, str, int]]) -> None:
+    """Keep (listed JSON, system VM id, revision) for the rows still at the revision it was
+    rendered from; a row changed since keeps none, and is rendered again when next listed."""
+    cursor.executemany(
+        "UPDATE system_vms SET listed = %s WHERE id = %s AND revision = %s", rendered
+    )

@@ -13,6 +13,8 @@ import re
 from typing import Any
 from uuid import UUID
 
+import orjson
+
 from api.access import Role, list_scope
 from api.cloudstack import infrastructure as places
 from api.cloudstack.common import (
@@ -32,6 +34,7 @@ from api.cloudstack.system_vms import (
 )
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_stored_date
+from api.fragments import keep, marker, quoted, template
 from api.params import Param, ParamType, not_found
 from commands import routers as cmd
 from commands import system_vms as lifecycle
@@ -41,6 +44,8 @@ from domain.errors import InvalidParameter, ResourceUnavailable
 from domain.router import DEFAULT_NETWORK_SERVICES, UNKNOWN, version_key
 from domain.system_vm import Role as VmRole
 from projections.configuration import overrides
+from projections.routers import fill_listed
+from stratus.db import in_list
 
 P = ParamType
 ADMIN_PKG = "org.apache.cloudstack.api.command.admin.router"
@@ -103,8 +108,6 @@ def render_router(call: Call, row: dict[str, Any], names: dict[str, Any]) -> dic
 
 def render_routers(call: Call, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The page's routers, with every name and setting they show read in one go."""
-    if rows and "zone_found" in rows[0]:  # a page read with _LISTED: the names came with it
-        return _render_listed(call, rows)
     with call.read() as cursor:
         names = {
             "zones": _by_id(cursor, "id, name, dns1, dns2", "zones", {r["zone_id"] for r in rows}),
@@ -120,19 +123,24 @@ def render_routers(call: Call, rows: list[dict[str, Any]]) -> list[dict[str, Any
 
 
 # A page of routers: the columns they are rendered from, and the names they show joined in.
+_NAMES = (
+    "a.name AS account_name, a.domain_name AS domain_name, z.id AS zone_found, "
+    "z.name AS zone_name, z.dns1 AS zone_dns1, z.dns2 AS zone_dns2, h.name AS host_name, "
+    "o.name AS offering_name FROM system_vms AS r JOIN accounts AS a ON a.id = r.account_id "
+    "LEFT JOIN zones AS z ON z.id = r.zone_id LEFT JOIN hosts AS h ON h.id = r.host_id "
+    "LEFT JOIN service_offerings AS o ON o.id = r.service_offering_id"
+)
 _LISTED = (
     "SELECT r.id, r.name, r.zone_id, r.pod_id, r.hypervisor, r.template_id, r.created, "
     "r.state, r.domain_id, r.service_offering_id, r.version, r.version_key, r.role, "
-    "r.guest_network_id, r.vpc_id, r.host_id, r.pending_job_id, a.name AS account_name, "
-    "a.domain_name AS domain_name, z.id AS zone_found, z.name AS zone_name, z.dns1 AS zone_dns1, "
-    "z.dns2 AS zone_dns2, h.name AS host_name, o.name AS offering_name FROM system_vms AS r "
-    "JOIN accounts AS a ON a.id = r.account_id LEFT JOIN zones AS z ON z.id = r.zone_id "
-    "LEFT JOIN hosts AS h ON h.id = r.host_id "
-    "LEFT JOIN service_offerings AS o ON o.id = r.service_offering_id"
+    "r.guest_network_id, r.vpc_id, r.host_id, r.pending_job_id, r.revision, " + _NAMES
 )
+# What a page of kept routers reads: each one's kept JSON and the values of its slots.
+_SPLICED = "SELECT r.id, r.listed, r.zone_id, r.host_id, r.version_key, " + _NAMES
 
 
-def _render_listed(call: Call, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _joined_names(rows: list[dict[str, Any]], minimum: dict[str, str]) -> dict[str, Any]:
+    """The names render_router looks up, from rows read with them joined."""
     zones, hosts, offerings = {}, {}, {}
     for row in rows:
         if row["zone_found"] is not None:
@@ -143,10 +151,80 @@ def _render_listed(call: Call, rows: list[dict[str, Any]]) -> list[dict[str, Any
             hosts[row["host_id"]] = row["host_name"]
         if row["offering_name"] is not None:
             offerings[row["service_offering_id"]] = row["offering_name"]
+    return {"zones": zones, "hosts": hosts, "offerings": offerings, "minimum": minimum}
+
+
+def spliced_routers(call: Call, rows: list[dict[str, Any]]) -> list[Any]:
+    """A page's routers from their kept JSON; routers with none (new, or changed since) are
+    rendered in full and their JSON kept for the revision they were read at."""
+    missing = [row["id"] for row in rows if row["listed"] is None]
     with call.read() as cursor:
         minimum = _minimum_keys(cursor, {r["zone_id"] for r in rows})
-    names = {"zones": zones, "hosts": hosts, "offerings": offerings, "minimum": minimum}
-    return [render_router(call, row, names) for row in rows]
+        full = _full_rows(cursor, missing) if missing else {}
+    kept = {}
+    if full:
+        kept = keep(call.runtime.db, full.values(), lambda row: keepable(call, row), fill_listed)
+    names = _joined_names(list(full.values()), minimum)
+    items: list[Any] = []
+    for row in rows:
+        listed = row["listed"] or kept.get(row["id"])
+        if listed is None:  # nothing to keep (see keepable): rendered as before
+            items.append(render_router(call, full[row["id"]], names))
+        else:
+            items.append(orjson.Fragment(listed % _values(row, minimum)))
+    return items
+
+
+def _full_rows(cursor: Any, ids: list[str]) -> dict[str, dict[str, Any]]:
+    among, params = in_list(cursor, "r.id", ids)
+    rows = cursor.execute(f"{_LISTED} WHERE {among}", params).fetchall()
+    return {row["id"]: row for row in rows}
+
+
+_SLOTTED = (
+    ("zonename", "zone_name"),
+    ("dns1", "zone_dns1"),
+    ("dns2", "zone_dns2"),
+    ("account", "account_name"),
+    ("domain", "domain_name"),
+    ("serviceofferingname", "offering_name"),
+    ("requiresupgrade", "upgrade"),
+)
+
+
+def _slots(row: dict[str, Any]) -> tuple[str, ...]:
+    """The slots of a router's kept JSON, in the order render_router writes them."""
+    slots = tuple(slot for _, slot in _SLOTTED)
+    return (*slots, "host_name") if row["host_id"] else slots
+
+
+def _values(row: dict[str, Any], minimum: dict[str, str]) -> tuple[str, ...]:
+    zone = row["zone_found"] is not None
+    values = [
+        quoted(row["zone_name"] if zone else ""),
+        quoted(row["zone_dns1"] if zone else ""),
+        quoted(row["zone_dns2"] if zone else ""),
+        quoted(row["account_name"]),
+        quoted(row["domain_name"]),
+        quoted(row["offering_name"] if row["offering_name"] is not None else ""),
+        "true" if row["version_key"] < minimum[row["zone_id"]] else "false",
+    ]
+    if row["host_id"]:
+        values.append(quoted(row["host_name"] if row["host_name"] is not None else ""))
+    return tuple(values)
+
+
+def keepable(call: Call, row: dict[str, Any]) -> str | None:
+    """A router's JSON as render_router writes it, with slots; None when the slots do not come
+    out in their order (a marker inside a router's own text): it is then rendered in full."""
+    names = {"zones": {}, "hosts": {}, "offerings": {}, "minimum": {row["zone_id"]: ""}}
+    body = render_router(call, row, names)
+    for key, slot in _SLOTTED:
+        body[key] = marker(slot)
+    if "hostname" in body:
+        body["hostname"] = marker("host_name")
+    text, slots = template(body)
+    return text if slots == _slots(row) else None
 
 
 def _by_id(cursor: Any, columns: str, table: str, ids: set[str | None]) -> dict[str, Any]:
@@ -233,9 +311,9 @@ def list_routers(call: Call, args: dict[str, Any]) -> Listing:
     with call.read() as cursor:
         count = cursor.execute(f"SELECT count(*) AS n{source}{clause}", params).fetchone()["n"]
         rows = cursor.execute(
-            f"{_LISTED} JOIN ({keys}) AS p ON p.seq = r.seq ORDER BY p.seq", params
+            f"{_SPLICED} JOIN ({keys}) AS p ON p.seq = r.seq ORDER BY p.seq", params
         ).fetchall()
-    return Listing(render_routers(call, [dict(r) for r in rows]), int(count))
+    return Listing(spliced_routers(call, rows), int(count))
 
 
 # ---- changing routers ---------------------------------------------------------------------
