@@ -34,8 +34,9 @@ class VolumesProjection(Projection):
         attached = e.vm_id is not None
         c.execute(
             f"INSERT INTO {t.volumes} (id, name, kind, account_id, domain_id, zone_id, vm_id, "
-            "device_id, size_gb, disk_offering_id, template_id, state, created, attached) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            "device_id, size_gb, disk_offering_id, template_id, state, created, attached, seq) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
+            f"(SELECT COALESCE(max(seq), 0) + 1 FROM {t.volumes}))",
             (
                 _id(e),
                 e.name,

@@ -49,7 +49,6 @@ _SELECT = "SELECT v.*, a.domain_path AS domain_path, " + _NAMES
 _LISTED = "SELECT v.*, " + _NAMES
 # What a page of kept volumes reads: each one's kept JSON and the values of its slots.
 _SPLICED = "SELECT v.id, v.listed, v.disk_offering_id, v.vm_id, " + _NAMES
-_PAGE_ORDER = ("v.created", "v.id")  # the volumes_page_order index, after `removed`
 
 
 # ---- reading ---------------------------------------------------------------------------
@@ -168,8 +167,8 @@ def _page(
     call: Call, where: str, params: list[Any], args: dict[str, Any], only_scope: Any = None
 ) -> tuple[list[dict[str, Any]], int]:
     """Count (from the per-account counters when only the owner scope filters) and page on the
-    (removed, created, id) index alone, then read and join only the page's rows: counting and
-    sorting every joined volume for each page cost tens of ms with 100,000 volumes."""
+    narrow (removed, seq) index alone, then read and join only the page's rows: counting and
+    sorting every joined volume for each page cost over a second with 100,000 volumes."""
     source = " FROM volumes AS v"
     if needs_accounts(where):
         source += " JOIN accounts AS a ON a.id = v.account_id"
@@ -178,9 +177,9 @@ def _page(
             count = volume_count(cursor, only_scope.clause, list(only_scope.params))
         else:
             count = cursor.execute(f"SELECT count(*) AS n{source}{where}", params).fetchone()["n"]
-        keys = f"SELECT v.id{source}{where}" + ordered(_PAGE_ORDER, args["paging"], int(count))
-        page = f"{_SPLICED} JOIN ({keys}) AS p ON p.id = v.id"
-        rows = cursor.execute(page + " ORDER BY v.created, v.id", params).fetchall()
+        keys = f"SELECT v.seq{source}{where}" + ordered(("v.seq",), args["paging"], int(count))
+        page = f"{_SPLICED} JOIN ({keys}) AS p ON p.seq = v.seq"
+        rows = cursor.execute(page + " ORDER BY p.seq", params).fetchall()
     return rows, int(count)
 
 
