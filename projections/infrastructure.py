@@ -144,7 +144,8 @@ class InfrastructureProjection(Projection):
 
     def _state(self, c: Cursor, t: Tables, e: Any, state: str, reason: str = "") -> None:
         c.execute(
-            f"UPDATE {t.hosts} SET state = %s, state_reason = %s, last_state_change = %s, "
+            f"UPDATE {t.hosts} SET {_HOST_CHANGED}state = %s, state_reason = %s, "
+            "last_state_change = %s, "
             "disconnected = CASE WHEN %s IN ('Disconnected', 'Down') THEN %s "
             "ELSE disconnected END WHERE id = %s",
             (state, reason, _iso(e), state, _iso(e), str(e.originator_id)),
@@ -159,9 +160,9 @@ class InfrastructureProjection(Projection):
     def host_connected(self, e: Any, c: Cursor, t: Tables) -> None:
         inv = e.inventory
         c.execute(
-            f"UPDATE {t.hosts} SET hypervisor_version = %s, cpu_sockets = %s, cpu_number = %s, "
-            "cpu_speed = %s, memory_total = %s, local_storage_total = %s, capabilities = %s "
-            "WHERE id = %s",
+            f"UPDATE {t.hosts} SET {_HOST_CHANGED}hypervisor_version = %s, cpu_sockets = %s, "
+            "cpu_number = %s, cpu_speed = %s, memory_total = %s, local_storage_total = %s, "
+            "capabilities = %s WHERE id = %s",
             (
                 inv.get("hypervisor_version", ""),
                 inv.get("cpu_sockets", 0),
@@ -196,18 +197,20 @@ class InfrastructureProjection(Projection):
         for field, value in e.changes.items():
             if field == "host_tags":
                 c.execute(
-                    f"UPDATE {t.hosts} SET host_tags = %s WHERE id = %s",
+                    f"UPDATE {t.hosts} SET {_HOST_CHANGED}host_tags = %s WHERE id = %s",
                     (",".join(value), str(e.originator_id)),
                 )
             elif field in _HOST_COLUMNS:
                 c.execute(
-                    f"UPDATE {t.hosts} SET {_HOST_COLUMNS[field]} = %s WHERE id = %s",
+                    f"UPDATE {t.hosts} SET {_HOST_CHANGED}{_HOST_COLUMNS[field]} = %s "
+                    "WHERE id = %s",
                     (value, str(e.originator_id)),
                 )
 
     def _resource(self, c: Cursor, t: Tables, e: Any, state: str) -> None:
         c.execute(
-            f"UPDATE {t.hosts} SET resource_state = %s WHERE id = %s", (state, str(e.originator_id))
+            f"UPDATE {t.hosts} SET {_HOST_CHANGED}resource_state = %s WHERE id = %s",
+            (state, str(e.originator_id)),
         )
 
     @on(Host.MaintenanceRequested)
@@ -224,7 +227,20 @@ class InfrastructureProjection(Projection):
 
     @on(Host.Removed)
     def host_removed(self, e: Any, c: Cursor, t: Tables) -> None:
-        c.execute(f"UPDATE {t.hosts} SET removed = 1 WHERE id = %s", (str(e.originator_id),))
+        c.execute(
+            f"UPDATE {t.hosts} SET {_HOST_CHANGED}removed = 1 WHERE id = %s",
+            (str(e.originator_id),),
+        )
+
+
+# Every change of a host's row ends the revision its listed JSON was rendered for.
+_HOST_CHANGED = "listed = NULL, revision = revision + 1, "
+
+
+def fill_listed_hosts(cursor: Cursor, rendered: list[tuple[str, str, int]]) -> None:
+    """Keep (listed JSON, host id, revision) for the rows still at the revision it was
+    rendered from; a row changed since keeps none, and is rendered again when next listed."""
+    cursor.executemany("UPDATE hosts SET listed = %s WHERE id = %s AND revision = %s", rendered)
 
 
 def _public_url(url: str) -> str:

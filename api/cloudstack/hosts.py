@@ -7,19 +7,24 @@ from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
+import orjson
+
 from api.access import Role
 from api.cloudstack import infrastructure as places
-from api.cloudstack.common import names_by_id, names_in
+from api.cloudstack.common import limit_sql, names_by_id, names_in
 from api.cloudstack.jobs import RENDERERS, hypervisor_job, run_async
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_stored_date
+from api.fragments import keep, marker, quoted, template
 from api.params import Param, ParamType
 from commands import hosts as cmd
 from commands.jobs import SubmitJob, submit_job
 from domain.errors import InvalidParameter, ResourceUnavailable
 from domain.infrastructure import check_hypervisor
+from projections.infrastructure import fill_listed_hosts as fill
 from projections.jobs import get_job
 from projections.vms import allocated, vm_count_on_host
+from stratus.db import in_list
 
 P = ParamType
 RA = Role.ROOT_ADMIN
@@ -131,8 +136,86 @@ def list_hosts(call: Call, args: dict[str, Any]) -> Listing:
             "hypervisor": "hypervisor",
         },
     )
-    rows, count = places._page(call, "hosts", where, params, args)
-    return Listing(_render_hosts(call, rows), count)
+    rows, count = _page(call, where, params, args)
+    return Listing(spliced_hosts(call, rows), count)
+
+
+# ---- kept JSON ---------------------------------------------------------------------------
+
+# What a page of kept hosts reads: each one's kept JSON and the values of its slots.
+_SPLICED = (
+    "SELECT t.id, t.listed, t.cpu_number, t.cpu_speed, z.name AS zone_name, "
+    "p.name AS pod_name, c.name AS cluster_name FROM ({keys}) AS page "
+    "JOIN hosts AS t ON t.id = page.id LEFT JOIN zones AS z ON z.id = t.zone_id "
+    "LEFT JOIN pods AS p ON p.id = t.pod_id LEFT JOIN clusters AS c ON c.id = t.cluster_id "
+    "ORDER BY t.created, t.id"
+)
+
+
+def _page(
+    call: Call, where: list[str], params: list[Any], args: dict[str, Any]
+) -> tuple[list[dict[str, Any]], int]:
+    """Count, then find the page's ids on the ordering index and read only those hosts, with
+    the names they show joined in."""
+    sql = " FROM hosts WHERE " + " AND ".join(["removed = 0", *where])
+    keys = f"SELECT id{sql} ORDER BY created, id{limit_sql(args['paging'])}"
+    with call.read() as cursor:
+        count = cursor.execute("SELECT count(*) AS n" + sql, params).fetchone()["n"]
+        rows = cursor.execute(_SPLICED.format(keys=keys), params).fetchall()
+    return rows, int(count)
+
+
+def spliced_hosts(call: Call, rows: list[dict[str, Any]]) -> list[Any]:
+    """A page's hosts from their kept JSON; hosts with none (new, or changed since) are
+    rendered in full and their JSON kept for the revision they were read at."""
+    ids = [row["id"] for row in rows]
+    missing = [row["id"] for row in rows if row["listed"] is None]
+    with call.read() as cursor:  # one connection for both
+        held = allocated(cursor, ids)
+        full = _full_rows(cursor, missing) if missing else {}
+    kept = {}
+    if full:
+        kept = keep(call.runtime.db, full.values(), lambda row: keepable(call, row), fill)
+    items: list[Any] = []
+    for row in rows:
+        listed = row["listed"] or kept.get(row["id"])
+        room = held.get(row["id"], (0, 0))
+        if listed is None:  # nothing to keep (see keepable): rendered as before
+            items.append(_render_hosts(call, [full[row["id"]]])[0])
+        else:
+            items.append(orjson.Fragment(listed % _values(row, room)))
+    return items
+
+
+def _full_rows(cursor: Any, ids: list[str]) -> dict[str, dict[str, Any]]:
+    among, params = in_list(cursor, "id", ids)
+    rows = cursor.execute(f"SELECT * FROM hosts WHERE {among}", params).fetchall()
+    return {row["id"]: row for row in rows}
+
+
+_SLOTS = ("zone_name", "pod_name", "cluster_name", "cpu", "memory")
+_SLOTTED = ("zonename", "podname", "clustername", "cpuallocated", "memoryallocated")
+
+
+def _values(row: dict[str, Any], room: tuple[int, int]) -> tuple[str, ...]:
+    whole = int(row["cpu_number"]) * int(row["cpu_speed"])
+    return (
+        quoted(row["zone_name"] or ""),
+        quoted(row["pod_name"] or ""),
+        quoted(row["cluster_name"] or ""),
+        quoted(_percent(room[0], whole)),
+        str(room[1] * 1024 * 1024),
+    )
+
+
+def keepable(call: Call, row: dict[str, Any]) -> str | None:
+    """A host's JSON as render_host writes it, with slots; None when the slots do not come
+    out in their order (a marker inside a host's own text): it is then rendered in full."""
+    body = render_host(call, row, {"zones": {}, "pods": {}, "clusters": {}})
+    for key, slot in zip(_SLOTTED, _SLOTS, strict=True):
+        body[key] = marker(slot)
+    text, slots = template(body)
+    return text if slots == _SLOTS else None
 
 
 def add_host(call: Call, args: dict[str, Any]) -> Listing:
