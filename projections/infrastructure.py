@@ -237,12 +237,6 @@ class InfrastructureProjection(Projection):
 _HOST_CHANGED = "listed = NULL, revision = revision + 1, "
 
 
-def fill_listed_hosts(cursor: Cursor, rendered: list[tuple[str, str, int]]) -> None:
-    """Keep (listed JSON, host id, revision) for the rows still at the revision it was
-    rendered from; a row changed since keeps none, and is rendered again when next listed."""
-    cursor.executemany("UPDATE hosts SET listed = %s WHERE id = %s AND revision = %s", rendered)
-
-
 def _public_url(url: str) -> str:
     """A host URL without any user or password that an operator may have put in it."""
     scheme, sep, rest = url.partition("://")

@@ -285,11 +285,3 @@ def abandoned(cursor: Cursor) -> list[str]:
         "WHERE r.pending_job_id IS NOT NULL AND j.status <> 0"
     ).fetchall()
     return [row["id"] for row in rows]
-
-
-def fill_listed(cursor: Cursor, rendered: list[tuple[str, str, int]]) -> None:
-    """Keep (listed JSON, system VM id, revision) for the rows still at the revision it was
-    rendered from; a row changed since keeps none, and is rendered again when next listed."""
-    cursor.executemany(
-        "UPDATE system_vms SET listed = %s WHERE id = %s AND revision = %s", rendered
-    )

@@ -236,11 +236,3 @@ def allocated(cursor: Cursor, host_ids: list[str]) -> dict[str, tuple[int, int]]
         params,
     ).fetchall()
     return {r["host_id"]: (int(r["cpu"] or 0), int(r["memory"] or 0)) for r in rows}
-
-
-def fill_listed(cursor: Cursor, rendered: list[tuple[str, str, int]]) -> None:
-    """Keep (listed JSON, VM id, revision) for the rows still at the revision it was rendered
-    from; a row changed since keeps none, and is rendered again when next listed."""
-    cursor.executemany(
-        "UPDATE virtual_machines SET listed = %s WHERE id = %s AND revision = %s", rendered
-    )

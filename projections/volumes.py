@@ -118,9 +118,3 @@ def volume_count(cursor: Cursor, scope: str, params: list[Any]) -> int:
         params,
     ).fetchone()
     return int(row["n"]) if row else 0
-
-
-def fill_listed(cursor: Cursor, rendered: list[tuple[str, str, int]]) -> None:
-    """Keep (listed JSON, volume id, revision) for the rows still at the revision it was
-    rendered from; a row changed since keeps none, and is rendered again when next listed."""
-    cursor.executemany("UPDATE volumes SET listed = %s WHERE id = %s AND revision = %s", rendered)

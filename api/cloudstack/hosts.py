@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 from uuid import UUID
 
@@ -21,8 +21,8 @@ from commands import hosts as cmd
 from commands.jobs import SubmitJob, submit_job
 from domain.errors import InvalidParameter, ResourceUnavailable
 from domain.infrastructure import check_hypervisor
-from projections.infrastructure import fill_listed_hosts as fill
 from projections.jobs import get_job
+from projections.listed import fill_listed
 from projections.vms import allocated, vm_count_on_host
 from stratus.db import in_list
 
@@ -165,6 +165,9 @@ def _page(
     return rows, int(count)
 
 
+_FILL = partial(fill_listed, table="hosts")
+
+
 def spliced_hosts(call: Call, rows: list[dict[str, Any]]) -> list[Any]:
     """A page's hosts from their kept JSON; hosts with none (new, or changed since) are
     rendered in full and their JSON kept for the revision they were read at."""
@@ -175,7 +178,7 @@ def spliced_hosts(call: Call, rows: list[dict[str, Any]]) -> list[Any]:
         full = _full_rows(cursor, missing) if missing else {}
     kept = {}
     if full:
-        kept = keep(call.runtime.db, full.values(), lambda row: keepable(call, row), fill)
+        kept = keep(call.runtime.db, full.values(), lambda row: keepable(call, row), _FILL)
     items: list[Any] = []
     for row in rows:
         listed = row["listed"] or kept.get(row["id"])

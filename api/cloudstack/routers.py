@@ -10,6 +10,7 @@ answer lists the jobs, at most `router.upgrade.parallelism` of them run at once.
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -44,7 +45,7 @@ from domain.errors import InvalidParameter, ResourceUnavailable
 from domain.router import DEFAULT_NETWORK_SERVICES, UNKNOWN, version_key
 from domain.system_vm import Role as VmRole
 from projections.configuration import overrides
-from projections.routers import fill_listed
+from projections.listed import fill_listed
 from stratus.db import in_list
 
 P = ParamType
@@ -154,6 +155,9 @@ def _joined_names(rows: list[dict[str, Any]], minimum: dict[str, str]) -> dict[s
     return {"zones": zones, "hosts": hosts, "offerings": offerings, "minimum": minimum}
 
 
+_FILL = partial(fill_listed, table="system_vms")
+
+
 def spliced_routers(call: Call, rows: list[dict[str, Any]]) -> list[Any]:
     """A page's routers from their kept JSON; routers with none (new, or changed since) are
     rendered in full and their JSON kept for the revision they were read at."""
@@ -163,7 +167,7 @@ def spliced_routers(call: Call, rows: list[dict[str, Any]]) -> list[Any]:
         full = _full_rows(cursor, missing) if missing else {}
     kept = {}
     if full:
-        kept = keep(call.runtime.db, full.values(), lambda row: keepable(call, row), fill_listed)
+        kept = keep(call.runtime.db, full.values(), lambda row: keepable(call, row), _FILL)
     names = _joined_names(list(full.values()), minimum)
     items: list[Any] = []
     for row in rows:

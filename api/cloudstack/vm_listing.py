@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import orjson
@@ -19,7 +20,8 @@ from api.envelope import format_stored_date
 from api.fragments import dumped, keep, marker, quoted, template
 from api.params import not_found
 from domain.errors import InvalidParameter, PermissionDenied
-from projections.vms import fill_listed, vm_count
+from projections.listed import fill_listed
+from projections.vms import vm_count
 from stratus.db import in_list
 
 MIB = 1024 * 1024
@@ -224,6 +226,9 @@ _NAMED = ("account_name", "domain_name", "zone_name", "template_name", "offering
 _SLOTS = (*_NAMED[:4], "template_name", "offering_name", "groups", "nics", "admin")
 
 
+_FILL = partial(fill_listed, table="virtual_machines")
+
+
 def spliced_vms(call: Call, rows: list[dict[str, Any]]) -> list[Any]:
     """A page's VMs from their kept JSON; VMs with none (new, or changed since) are rendered
     in full and their JSON kept for the revision they were read at."""
@@ -233,7 +238,7 @@ def spliced_vms(call: Call, rows: list[dict[str, Any]]) -> list[Any]:
         nics, groups = vm_nics(cursor, ids), vm_groups(cursor, ids)
         missing = [row["id"] for row in rows if row["listed"] is None]
         full = _full_rows(cursor, missing) if missing else {}
-    kept = keep(call.runtime.db, full.values(), keepable, fill_listed) if full else {}
+    kept = keep(call.runtime.db, full.values(), keepable, _FILL) if full else {}
     items: list[Any] = []
     for row in rows:
         vm_id = row["id"]

@@ -7,6 +7,7 @@ change the record alone and the job is done at once.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -25,7 +26,8 @@ from api.params import Param, ParamType, not_found
 from commands import volume_work
 from commands import volumes as cmd
 from domain.errors import InvalidParameter, PermissionDenied
-from projections.volumes import device_ids_on_vm, fill_listed, volume_count
+from projections.listed import fill_listed
+from projections.volumes import device_ids_on_vm, volume_count
 from stratus.db import in_list
 
 P = ParamType
@@ -186,6 +188,9 @@ def _page(
 # ---- kept JSON ---------------------------------------------------------------------------
 
 
+_FILL = partial(fill_listed, table="volumes")
+
+
 def spliced_volumes(call: Call, rows: list[dict[str, Any]]) -> list[Any]:
     """A page's volumes from their kept JSON; volumes with none (new, or changed since) are
     rendered in full and their JSON kept for the revision they were read at."""
@@ -196,7 +201,7 @@ def spliced_volumes(call: Call, rows: list[dict[str, Any]]) -> list[Any]:
             among, params = in_list(cursor, "v.id", missing)
             found = cursor.execute(f"{_LISTED} WHERE {among}", params).fetchall()
         full = {row["id"]: row for row in found}
-    kept = keep(call.runtime.db, full.values(), keepable, fill_listed) if full else {}
+    kept = keep(call.runtime.db, full.values(), keepable, _FILL) if full else {}
     items: list[Any] = []
     for row in rows:
         listed = row["listed"] or kept.get(row["id"])
