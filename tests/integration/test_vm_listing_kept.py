@@ -3,6 +3,7 @@ answers, for a root administrator and for a user, and again after VMs and names 
 
 from __future__ import annotations
 
+import threading
 import uuid
 from typing import Any
 
@@ -142,3 +143,45 @@ def test_a_kept_vm_answers_its_change_and_renamed_names(settings: Settings) -> N
         listed = orjson.loads(after)["listvirtualmachinesresponse"]["virtualmachine"]
         assert {vm["zonename"] for vm in listed} == {"zone renamed"}
         assert listed[3]["state"] == "Running"
+
+
+def test_pages_answer_while_their_vms_change(settings: Settings) -> None:
+    """Requests keep and read VMs' JSON while the read models change those VMs: none fails
+    and the last answer is what rendering in full answers."""
+    with running_app(settings) as app:
+        _, vms = _scene(app, _owner(app, "admin"))
+        admin = {"apikey": app.admin["apikey"], "secretkey": app.admin["secretkey"]}
+        gateway = app.http.app.state.gateway  # type: ignore[attr-defined]
+        statuses: list[int] = []
+
+        def lister() -> None:
+            for _ in range(15):
+                raw = _signed(
+                    {
+                        "command": "listVirtualMachines",
+                        "listall": "true",
+                        "apiKey": admin["apikey"],
+                    },
+                    admin["secretkey"],
+                )
+                statuses.append(gateway._serve(_request(), raw).status_code)
+
+        threads = [threading.Thread(target=lister) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for number in range(15):
+            vm = app.runtime.store.get(VirtualMachine, vms[number % 3].id)
+            vm.update({"display_name": f"changed {number}"})
+            app.runtime.store.save(vm)
+        for thread in threads:
+            thread.join()
+        app.runtime.runner.catch_up()
+        assert set(statuses) == {200}
+        assert _answer(app, admin) == _in_full(app, "admin")
+
+
+def _request() -> Any:
+    from starlette.requests import Request
+
+    scope = {"type": "http", "method": "GET", "headers": [], "client": ("127.0.0.1", 1)}
+    return Request(scope | {"query_string": b"", "path": "/client/api"})
