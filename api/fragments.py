@@ -17,7 +17,7 @@ from api.envelope import render
 _MARK = "\x1f"
 # A value's marker ("\u001fname" in JSON), or a key's (",\"\u001fname\":0"): a slot for a
 # whole run of fields, present or not by caller.
-_MARKED = re.compile(r',"\\u001f([a-z_]+)":0|"\\u001f([a-z_]+)"')
+_MARKED = re.compile(r',"\\u001f(\w+)":0|"\\u001f(\w+)"')
 
 
 def marker(name: str) -> str:
