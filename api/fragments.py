@@ -4,9 +4,12 @@ answer by %-formatting and spliced into the answer as `orjson.Fragment`s."""
 
 from __future__ import annotations
 
+import hashlib
 import re
+import sys
 from collections.abc import Callable, Iterable
-from functools import lru_cache
+from functools import cached_property, lru_cache
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -48,17 +51,34 @@ def dumped(value: Any) -> str:
     return render(value).decode()
 
 
-def keep(
-    db: Any,
-    rows: Iterable[dict[str, Any]],
-    keepable: Callable[[dict[str, Any]], str | None],
-    fill: Callable[[Any, list[tuple[str, str, int]]], None],
-) -> dict[str, str]:
-    """The kept JSON of these full rows (by id), stored by `fill` for the revision each row was
-    read at; a row `keepable` cannot keep has none."""
-    kept = {row["id"]: (keepable(row), row["revision"]) for row in rows}
-    rendered = [(text, row_id, revision) for row_id, (text, revision) in kept.items() if text]
-    if rendered:
-        with db.transaction(durable=False) as cursor:
-            fill(cursor, rendered)
-    return {row_id: text for row_id, (text, _) in kept.items() if text}
+class Kept:
+    """How one kind of row keeps its JSON: the fill that stores it, and a stamp of the code that
+    renders it. Kept text carries the stamp; text another release kept (which may render
+    otherwise) is not used, and is kept again by this one."""
+
+    def __init__(self, module: str, fill: Callable[[Any, list[tuple[str, str, int]]], None]):
+        self._module, self._fill = module, fill
+
+    @cached_property
+    def _stamp(self) -> str:
+        digest = hashlib.sha256()
+        for name in (self._module, "api.envelope", __name__):
+            digest.update(Path(str(sys.modules[name].__file__)).read_bytes())
+        return digest.hexdigest()[:12] + ":"
+
+    def text(self, listed: str | None) -> str | None:
+        """The kept text, if this code kept it."""
+        stamp = self._stamp
+        return listed[len(stamp) :] if listed and listed.startswith(stamp) else None
+
+    def keep(
+        self, db: Any, rows: Iterable[dict[str, Any]], keepable: Callable[[dict[str, Any]], Any]
+    ) -> dict[str, str]:
+        """The kept JSON of these full rows (by id), stored for the revision each row was read
+        at; a row `keepable` cannot keep has none."""
+        kept = {row["id"]: (keepable(row), row["revision"]) for row in rows}
+        stored = [(self._stamp + text, key, rev) for key, (text, rev) in kept.items() if text]
+        if stored:
+            with db.transaction(durable=False) as cursor:
+                self._fill(cursor, stored)
+        return {key: text for key, (text, _) in kept.items() if text}

@@ -15,7 +15,7 @@ from api.cloudstack.common import limit_sql, names_by_id, names_in
 from api.cloudstack.jobs import RENDERERS, hypervisor_job, run_async
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_stored_date
-from api.fragments import keep, marker, quoted, template
+from api.fragments import Kept, marker, quoted, template
 from api.params import Param, ParamType
 from commands import hosts as cmd
 from commands.jobs import SubmitJob, submit_job
@@ -165,23 +165,23 @@ def _page(
     return rows, int(count)
 
 
-_FILL = partial(fill_listed, table="hosts")
+_KEPT = Kept(__name__, partial(fill_listed, table="hosts"))
 
 
 def spliced_hosts(call: Call, rows: list[dict[str, Any]]) -> list[Any]:
     """A page's hosts from their kept JSON; hosts with none (new, or changed since) are
     rendered in full and their JSON kept for the revision they were read at."""
     ids = [row["id"] for row in rows]
-    missing = [row["id"] for row in rows if row["listed"] is None]
+    missing = [row["id"] for row in rows if _KEPT.text(row["listed"]) is None]
     with call.read() as cursor:  # one connection for both
         held = allocated(cursor, ids)
         full = _full_rows(cursor, missing) if missing else {}
     kept = {}
     if full:
-        kept = keep(call.runtime.db, full.values(), lambda row: keepable(call, row), _FILL)
+        kept = _KEPT.keep(call.runtime.db, full.values(), lambda row: keepable(call, row))
     items: list[Any] = []
     for row in rows:
-        listed = row["listed"] or kept.get(row["id"])
+        listed = _KEPT.text(row["listed"]) or kept.get(row["id"])
         room = held.get(row["id"], (0, 0))
         if listed is None:  # nothing to keep (see keepable): rendered as before
             items.append(_render_hosts(call, [full[row["id"]]])[0])

@@ -35,7 +35,7 @@ from api.cloudstack.system_vms import (
 )
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_stored_date
-from api.fragments import keep, marker, quoted, template
+from api.fragments import Kept, marker, quoted, template
 from api.params import Param, ParamType, not_found
 from commands import routers as cmd
 from commands import system_vms as lifecycle
@@ -155,23 +155,23 @@ def _joined_names(rows: list[dict[str, Any]], minimum: dict[str, str]) -> dict[s
     return {"zones": zones, "hosts": hosts, "offerings": offerings, "minimum": minimum}
 
 
-_FILL = partial(fill_listed, table="system_vms")
+_KEPT = Kept(__name__, partial(fill_listed, table="system_vms"))
 
 
 def spliced_routers(call: Call, rows: list[dict[str, Any]]) -> list[Any]:
     """A page's routers from their kept JSON; routers with none (new, or changed since) are
     rendered in full and their JSON kept for the revision they were read at."""
-    missing = [row["id"] for row in rows if row["listed"] is None]
+    missing = [row["id"] for row in rows if _KEPT.text(row["listed"]) is None]
     with call.read() as cursor:
         minimum = _minimum_keys(cursor, {r["zone_id"] for r in rows})
         full = _full_rows(cursor, missing) if missing else {}
     kept = {}
     if full:
-        kept = keep(call.runtime.db, full.values(), lambda row: keepable(call, row), _FILL)
+        kept = _KEPT.keep(call.runtime.db, full.values(), lambda row: keepable(call, row))
     names = _joined_names(list(full.values()), minimum)
     items: list[Any] = []
     for row in rows:
-        listed = row["listed"] or kept.get(row["id"])
+        listed = _KEPT.text(row["listed"]) or kept.get(row["id"])
         if listed is None:  # nothing to keep (see keepable): rendered as before
             items.append(render_router(call, full[row["id"]], names))
         else:

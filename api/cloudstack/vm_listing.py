@@ -17,7 +17,7 @@ from api.cloudstack.pages import needs_accounts, ordered
 from api.cloudstack.security_groups import vm_groups
 from api.dispatch import Call, Listing
 from api.envelope import format_stored_date
-from api.fragments import dumped, keep, marker, quoted, template
+from api.fragments import Kept, dumped, marker, quoted, template
 from api.params import not_found
 from domain.errors import InvalidParameter, PermissionDenied
 from projections.listed import fill_listed
@@ -226,7 +226,7 @@ _NAMED = ("account_name", "domain_name", "zone_name", "template_name", "offering
 _SLOTS = (*_NAMED[:4], "template_name", "offering_name", "groups", "nics", "admin")
 
 
-_FILL = partial(fill_listed, table="virtual_machines")
+_KEPT = Kept(__name__, partial(fill_listed, table="virtual_machines"))
 
 
 def spliced_vms(call: Call, rows: list[dict[str, Any]]) -> list[Any]:
@@ -236,13 +236,13 @@ def spliced_vms(call: Call, rows: list[dict[str, Any]]) -> list[Any]:
     ids = [row["id"] for row in rows]
     with call.read() as cursor:  # one connection for all three
         nics, groups = vm_nics(cursor, ids), vm_groups(cursor, ids)
-        missing = [row["id"] for row in rows if row["listed"] is None]
+        missing = [row["id"] for row in rows if _KEPT.text(row["listed"]) is None]
         full = _full_rows(cursor, missing) if missing else {}
-    kept = keep(call.runtime.db, full.values(), keepable, _FILL) if full else {}
+    kept = _KEPT.keep(call.runtime.db, full.values(), keepable) if full else {}
     items: list[Any] = []
     for row in rows:
         vm_id = row["id"]
-        listed = row["listed"] or kept.get(vm_id)
+        listed = _KEPT.text(row["listed"]) or kept.get(vm_id)
         if listed is None:  # nothing to keep (see keepable): rendered as before
             items.append(render_vm(full[vm_id], admin, nics.get(vm_id, []), groups.get(vm_id, [])))
             continue

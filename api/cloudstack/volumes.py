@@ -21,7 +21,7 @@ from api.cloudstack.pages import needs_accounts, ordered
 from api.cloudstack.vms import _owner, hypervisor_job, vm_row
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_stored_date
-from api.fragments import keep, marker, quoted, template
+from api.fragments import Kept, marker, quoted, template
 from api.params import Param, ParamType, not_found
 from commands import volume_work
 from commands import volumes as cmd
@@ -188,23 +188,23 @@ def _page(
 # ---- kept JSON ---------------------------------------------------------------------------
 
 
-_FILL = partial(fill_listed, table="volumes")
+_KEPT = Kept(__name__, partial(fill_listed, table="volumes"))
 
 
 def spliced_volumes(call: Call, rows: list[dict[str, Any]]) -> list[Any]:
     """A page's volumes from their kept JSON; volumes with none (new, or changed since) are
     rendered in full and their JSON kept for the revision they were read at."""
-    missing = [row["id"] for row in rows if row["listed"] is None]
+    missing = [row["id"] for row in rows if _KEPT.text(row["listed"]) is None]
     full: dict[str, dict[str, Any]] = {}
     if missing:
         with call.read() as cursor:
             among, params = in_list(cursor, "v.id", missing)
             found = cursor.execute(f"{_LISTED} WHERE {among}", params).fetchall()
         full = {row["id"]: row for row in found}
-    kept = keep(call.runtime.db, full.values(), keepable, _FILL) if full else {}
+    kept = _KEPT.keep(call.runtime.db, full.values(), keepable) if full else {}
     items: list[Any] = []
     for row in rows:
-        listed = row["listed"] or kept.get(row["id"])
+        listed = _KEPT.text(row["listed"]) or kept.get(row["id"])
         if listed is None:  # nothing to keep (see keepable): rendered as before
             items.append(_render(full[row["id"]]))
         else:

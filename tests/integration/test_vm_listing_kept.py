@@ -185,3 +185,13 @@ def _request() -> Any:
 
     scope = {"type": "http", "method": "GET", "headers": [], "client": ("127.0.0.1", 1)}
     return Request(scope | {"query_string": b"", "path": "/client/api"})
+
+
+def test_json_kept_by_another_release_is_not_answered(settings: Settings) -> None:
+    with running_app(settings) as app:
+        _scene(app, _owner(app, "admin"))
+        admin = {"apikey": app.admin["apikey"], "secretkey": app.admin["secretkey"]}
+        with app.runtime.db.transaction() as cursor:  # as an older release could have kept it
+            cursor.execute("UPDATE virtual_machines SET listed = %s", ('0ld0ld0ld0ld:{"id":1}',))
+        assert _answer(app, admin) == _in_full(app, "admin")
+        assert _answer(app, admin) == _in_full(app, "admin")
