@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from stratus.actions import Capability
+
 
 class HypervisorError(Exception):
     """An action failed on the hypervisor; the message is safe to show an operator."""
@@ -152,6 +154,7 @@ class Hypervisor(Protocol):
     VM or stopping a stopped one succeeds without acting again."""
 
     kind: str
+    capabilities: frozenset[Capability]  # the parts of this protocol it does (stratus.actions)
 
     def connect(self, credentials: Credentials) -> HostInventory:
         """Log in and report the host; AuthenticationError or Unreachable when it cannot."""

@@ -32,8 +32,8 @@ from domain.security_group import (
     vm_rules_id,
 )
 from domain.vm import VirtualMachine
-from stratus.messages import DEFAULT_PREFIX, WorkRequest, WorkResult, encode, seal_credentials
-from stratus.outbox import Outgoing, Route, origin
+from stratus.messages import DEFAULT_PREFIX, WorkRequest, WorkResult, seal_credentials
+from stratus.outbox import Outgoing, Route, origin, work
 
 USERVM_ALERT = 8  # ALERT.USERVM
 CLAIM_KIND = "security-group"
@@ -371,7 +371,7 @@ def security_group_routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, R
             sealed_credentials=seal_credentials(box, e.url, e.username, e.password.reveal()),
             **origin(e),
         )
-        return Outgoing(request.subject(prefix), encode(request))
+        return work(request, prefix)
 
     rules: Any = VmRules  # events made by the library's decorator: mypy cannot see them
     return {get_topic(rules.ApplyRequested): apply}

@@ -317,8 +317,8 @@ def system_vm_routes(box: Any, prefix: str) -> dict[str, Any]:
     """Appliance requests: each names the appliance by its instance name on the host."""
     from eventsourcing.utils import get_topic
 
-    from stratus.messages import WorkRequest, encode, seal_credentials
-    from stratus.outbox import Outgoing, origin
+    from stratus.messages import WorkRequest, seal_credentials
+    from stratus.outbox import Outgoing, origin, work
 
     def outgoing(e: Any, action: str, params: dict[str, Any]) -> Outgoing:
         request = WorkRequest(
@@ -330,7 +330,7 @@ def system_vm_routes(box: Any, prefix: str) -> dict[str, Any]:
             sealed_credentials=seal_credentials(box, e.url, e.username, e.password.reveal()),
             **origin(e),
         )
-        return Outgoing(request.subject(prefix), encode(request))
+        return work(request, prefix)
 
     def shape(compute: dict[str, Any]) -> dict[str, Any]:
         # The appliance boots its template's image: Stratus makes no root volume for it.

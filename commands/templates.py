@@ -17,8 +17,8 @@ from domain.domains import Domain
 from domain.errors import InvalidParameter, NotFound
 from domain.infrastructure import Zone
 from domain.template import Owner, Template, TemplateSpec, check_format
-from stratus.messages import DEFAULT_PREFIX, WorkRequest, WorkResult, encode
-from stratus.outbox import Outgoing, Route, origin
+from stratus.messages import DEFAULT_PREFIX, WorkRequest, WorkResult
+from stratus.outbox import Outgoing, Route, origin, work
 
 DOWNLOAD = "download_template"
 
@@ -126,7 +126,7 @@ def template_routes(prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
             },
             **origin(e),
         )
-        return Outgoing(request.subject(prefix), encode(request))
+        return work(request, prefix)
 
     # The library creates Template.DownloadRequested from the decorated method.
     return {get_topic(Template.DownloadRequested): download}  # type: ignore[attr-defined]

@@ -24,8 +24,8 @@ from domain.names import NameClaim, claim_id
 from domain.system_vm import State, SystemVm
 from domain.values import Secret
 from domain.vpn import RemoteAccessVpn, VpnState, VpnUser, vpn_user_id
-from stratus.messages import DEFAULT_PREFIX, WorkRequest, WorkResult, encode, seal_credentials
-from stratus.outbox import Outgoing, Route, origin
+from stratus.messages import DEFAULT_PREFIX, WorkRequest, WorkResult, seal_credentials
+from stratus.outbox import Outgoing, Route, origin, work
 
 CLAIM_KIND = "remote-access-vpn"
 APPLY_ACTION = "configure_remote_access_vpn"
@@ -258,7 +258,7 @@ def vpn_routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
             ),
             **origin(e),
         )
-        return Outgoing(request.subject(prefix), encode(request))
+        return work(request, prefix)
 
     vpn: Any = RemoteAccessVpn  # events made by the library's decorator: mypy cannot see them
     return {get_topic(vpn.ApplyRequested): apply}

@@ -54,6 +54,7 @@ from adapters.kvm.rules import hold_rules
 from adapters.kvm.security import define_filter, record_rules, record_vpn, recorded_rules
 from adapters.kvm.snapshots import KvmSnapshots
 from adapters.kvm.statistics import disk_counters, network_counters
+from stratus.actions import CAPABILITIES
 
 _AUTH_ERRORS = {libvirt.VIR_ERR_AUTH_FAILED, libvirt.VIR_ERR_AUTH_CANCELLED}
 # Codes meaning "the connection to the host is gone", as opposed to "the host said no".
@@ -82,6 +83,7 @@ class KvmDriver(KvmSnapshots):
     """KVM hosts through libvirt; one driver holds one connection to one host."""
 
     kind = "KVM"
+    capabilities = CAPABILITIES["kvm"]
 
     def __init__(
         self,

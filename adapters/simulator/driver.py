@@ -53,13 +53,20 @@ from adapters.simulator.world import (
     connect_delay,
     failing_actions,
 )
+from stratus.actions import CAPABILITIES
 
 _GIB = 1024**3
 SIMULATOR_VERSION = "4.3.0-sim"
 
 
 class SimulatorDriver(SimulatedSnapshots):
-    """The `Hypervisor` protocol in memory; `kind` lets it stand in for any hypervisor."""
+    """The `Hypervisor` protocol in memory; `kind` lets it stand in for any hypervisor.
+
+    It can do everything, whatever kind it stands in for: a test of what a kind lacks drives
+    that kind's own driver, and the server refuses such work before it reaches any adapter.
+    """
+
+    capabilities = CAPABILITIES["simulator"]
 
     def __init__(self, world: SimulatedWorld | None = None, *, kind: str = "Simulator") -> None:
         self.kind = kind
