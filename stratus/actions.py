@@ -33,12 +33,15 @@ class Action:
     """One kind of work: its name on the bus and what the hypervisor must be able to do.
 
     `host_bound` actions run on a connected host's session; the others on a fresh driver of
-    the kind, with no host credentials.
+    the kind, with no host credentials. `recorded` actions are sent by the server, whose
+    result handler records what they did; the others are asked of an adapter directly (an
+    operator's query, a probe) and change nothing in the cloud.
     """
 
     name: str
     needs: Capability
     host_bound: bool = True
+    recorded: bool = True
 
 
 C = Capability
@@ -46,13 +49,13 @@ ACTIONS: dict[str, Action] = {
     action.name: action
     for action in (
         Action("connect_host", C.HOSTS),
-        Action("ping_host", C.HOSTS),
-        Action("disconnect_host", C.HOSTS),
+        Action("ping_host", C.HOSTS, recorded=False),
+        Action("disconnect_host", C.HOSTS, recorded=False),
         Action("start_vm", C.VM_LIFECYCLE),
         Action("stop_vm", C.VM_LIFECYCLE),
         Action("reboot_vm", C.VM_LIFECYCLE),
         Action("destroy_vm", C.VM_LIFECYCLE),
-        Action("vm_status", C.VM_LIFECYCLE),
+        Action("vm_status", C.VM_LIFECYCLE, recorded=False),
         Action("scale_vm", C.SCALING),
         Action("start_system_vm", C.APPLIANCES),
         Action("reboot_system_vm", C.APPLIANCES),
@@ -64,7 +67,7 @@ ACTIONS: dict[str, Action] = {
         Action("attach_volume", C.VOLUMES),
         Action("detach_volume", C.VOLUMES),
         Action("resize_volume", C.VOLUMES),
-        Action("vm_disks", C.VOLUMES),
+        Action("vm_disks", C.VOLUMES, recorded=False),
         Action("create_vm_snapshot", C.SNAPSHOTS),
         Action("revert_vm_snapshot", C.SNAPSHOTS),
         Action("delete_vm_snapshot", C.SNAPSHOTS),

@@ -8,6 +8,7 @@ import pytest
 
 from adapters.handlers import HANDLERS, SESSION_ACTIONS
 from adapters.sessions import UNBOUND_ACTIONS
+from commands.results import result_handlers
 from stratus.actions import ACTIONS, CAPABILITIES, Capability, UnknownAction, action, lacking
 from stratus.messages import WorkRequest
 from stratus.outbox import work
@@ -19,6 +20,11 @@ def test_every_catalogued_action_has_one_adapter_handler_and_no_handler_is_uncat
     assert {name for name, declared in ACTIONS.items() if not declared.host_bound} == set(
         UNBOUND_ACTIONS
     )
+
+
+def test_the_server_records_the_result_of_every_action_it_sends_and_of_no_other() -> None:
+    recorded = {name for name, declared in ACTIONS.items() if declared.recorded}
+    assert set(result_handlers()) == recorded
 
 
 def test_every_adapter_kind_hosts_and_runs_guest_vms() -> None:
