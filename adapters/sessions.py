@@ -23,6 +23,7 @@ from adapters import (
     Unreachable,
     VmSpec,
 )
+from adapters.fetch import FetchPolicy
 
 log = logging.getLogger("adapters.worker")
 
@@ -226,7 +227,8 @@ UNBOUND_ACTIONS = frozenset({"download_template"})
 def perform_unbound(
     factory: DriverFactory, kind: str, action: str, params: dict[str, Any]
 ) -> dict[str, Any]:
-    """Download a template into a zone's image store with a driver that has the capability."""
+    """Download a template into a zone's image store with a driver that has the capability,
+    under the fetch limits the request carries."""
     driver = factory()
     try:
         download = getattr(driver, "download_template", None)
@@ -238,6 +240,7 @@ def perform_unbound(
                 image_format=str(_param(params, "format")),
                 checksum=str(params.get("checksum") or ""),
                 zone_id=str(_param(params, "zone_id")),
+                policy=FetchPolicy.from_params(params),
             )
         )
     finally:

@@ -109,6 +109,15 @@ class TemplateSpec:
 
 
 @dataclass(frozen=True)
+class FetchLimits:
+    """The operator's limits on fetching an image, as they stood when its download was asked
+    for: `secstorage.allowed.internal.sites` and `max.template.iso.size` (GB)."""
+
+    allowed_internal_sites: str = ""
+    max_size_gb: int = 50
+
+
+@dataclass(frozen=True)
 class Owner:
     """The account a template belongs to, and where that account sits in the domain tree."""
 
@@ -162,8 +171,11 @@ class Template(Aggregate):
         """Whether an adapter fetches the image (bare-metal images are records only)."""
         return self.hypervisor != "BareMetal"
 
-    def request_download(self, zone_id: UUID, request_id: str) -> None:
+    def request_download(
+        self, zone_id: UUID, request_id: str, limits: FetchLimits | None = None
+    ) -> None:
         self._check_live()
+        limits = limits or FetchLimits()
         copy = self.zones.get(str(zone_id))
         if copy is not None and copy["state"] == CopyState.READY:
             raise InvalidState(f"Template {self.name} is already in zone {zone_id}")
@@ -177,9 +189,30 @@ class Template(Aggregate):
             hypervisor=self.hypervisor,
             image_format=self.format,
             checksum=self.checksum,
+            allowed_internal_sites=limits.allowed_internal_sites,
+            max_size_gb=limits.max_size_gb,
         )
 
-    @event("DownloadRequested")
+    class DownloadRequested(Aggregate.Event):
+        """Version 2 adds the fetch limits the adapter applies (`FetchLimits`)."""
+
+        class_version = 2
+        zone_id: UUID
+        request_id: str
+        url: str
+        hypervisor: str
+        image_format: str
+        checksum: str
+        allowed_internal_sites: str
+        max_size_gb: int
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            defaults = FetchLimits()
+            state["allowed_internal_sites"] = defaults.allowed_internal_sites
+            state["max_size_gb"] = defaults.max_size_gb
+
+    @event(DownloadRequested)
     def _download_requested(
         self,
         zone_id: UUID,
@@ -188,6 +221,8 @@ class Template(Aggregate):
         hypervisor: str,
         image_format: str,
         checksum: str,
+        allowed_internal_sites: str,
+        max_size_gb: int,
     ) -> None:
         self.zones[str(zone_id)] = {"state": CopyState.DOWNLOADING, "request_id": request_id}
 
