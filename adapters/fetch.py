@@ -24,7 +24,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -93,7 +93,9 @@ class _Refusal(Exception):
     """Why a fetch stopped, for the log only."""
 
 
-def stream(url: str, policy: FetchPolicy, *, resolve: Resolver | None = None) -> Iterator[bytes]:
+def stream(
+    url: str, policy: FetchPolicy, *, resolve: Resolver | None = None
+) -> Generator[bytes, None, None]:
     """The body of `url`, block by block; FetchRefused (one text for every reason) on failure.
     Close the iterator (`contextlib.closing`) when stopping early. Names are looked up with
     `resolve` (the system's resolver by default), once per host."""
@@ -214,17 +216,17 @@ class _PinnedConnection(http.client.HTTPConnection):
         super().__init__(target.host, target.port, timeout=timeout)
         self.default_port = _PORTS[target.scheme]
         self.target, self.family, self.sockaddr, self.tls = target, family, sockaddr, tls
-        self.deadline = deadline
+        self.wait, self.deadline = timeout, deadline
         self._watchdog: threading.Timer | None = None
 
     def connect(self) -> None:
         sock = socket.socket(self.family, socket.SOCK_STREAM)
         try:
-            sock.settimeout(min(self.timeout, max(self.deadline - time.monotonic(), 0.001)))
+            sock.settimeout(min(self.wait, max(self.deadline - time.monotonic(), 0.001)))
             sock.connect(self.sockaddr)
             if self.tls is not None:
                 sock = self.tls.wrap_socket(sock, server_hostname=self.host)
-            sock.settimeout(self.timeout)
+            sock.settimeout(self.wait)
         except BaseException:
             sock.close()
             raise
