@@ -40,7 +40,12 @@ def check_host(url: str, limits: FetchLimits) -> None:
     """4.3 refuses a URL whose host is a loopback, link-local, unspecified or multicast
     address (an operator's allowed internal site excepted). Only what the URL spells is
     judged: a name is left to the adapter, which checks every address it resolves to."""
-    host = urlsplit(url).hostname or ""
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018  (reading it is the check: a port outside 0-65535 raises)
+    except ValueError:
+        raise InvalidParameter(f"Invalid URL {url}") from None
+    host = parts.hostname or ""
     address = LOOPBACK if is_local_name(host) else literal_address(host)
     if address is None or not is_local(address):
         return

@@ -69,7 +69,10 @@ def check_format(hypervisor: str, image_format: str) -> tuple[str, str]:
 
 def check_url(url: str, image_format: str) -> None:
     """The image URL must be fetchable over HTTP(S) and name a file of the format."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an unbalanced IPv6 bracket, say
+        raise InvalidParameter(f"Invalid URL {url}") from None
     if parts.scheme.lower() not in URL_SCHEMES or not parts.hostname:
         raise InvalidParameter(f"Unsupported scheme for url: {url}; use http or https")
     suffixes = _SUFFIXES.get(image_format)

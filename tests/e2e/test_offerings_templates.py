@@ -227,6 +227,9 @@ def test_a_template_url_naming_a_local_host_is_refused_unless_the_operator_allow
     ):
         text = _refused(user.client.registerTemplate, 431, name="probe", url=url, **register)
         assert text == "Illegal host specified in url"
+    for url in ("http://[::1/x.qcow2", "http://images.example.org:99999/x.qcow2"):
+        text = _refused(user.client.registerTemplate, 431, name="probe", url=url, **register)
+        assert text.startswith("Invalid URL")
     assert user.client.listTemplates(templatefilter="self").get("template", []) == []
 
     sites = "secstorage.allowed.internal.sites"

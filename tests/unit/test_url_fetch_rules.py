@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from commands.templates import check_host
 from domain.configuration import definition
 from domain.errors import InvalidParameter
-from domain.template import FetchLimits
+from domain.template import FetchLimits, check_url
 from stratus.addresses import (
     is_allowed,
     is_internal,
@@ -150,3 +150,16 @@ def test_an_allowed_internal_site_may_be_registered() -> None:
 )
 def test_private_addresses_and_names_are_left_to_the_download(url: str) -> None:
     check_host(url, FetchLimits())
+
+
+@pytest.mark.parametrize(
+    "url", ["http://images.example.org:99999/x.qcow2", "http://h:port/x.qcow2"]
+)
+def test_a_url_with_a_port_that_is_not_one_is_refused_at_registration(url: str) -> None:
+    with pytest.raises(InvalidParameter, match="Invalid URL"):
+        check_host(url, FetchLimits())
+
+
+def test_a_url_with_an_unbalanced_bracket_is_invalid_not_an_internal_error() -> None:
+    with pytest.raises(InvalidParameter, match="Invalid URL"):
+        check_url("http://[::1/x.qcow2", "QCOW2")
