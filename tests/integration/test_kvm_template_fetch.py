@@ -118,6 +118,17 @@ def test_an_open_port_that_is_not_http_and_a_closed_port_fail_alike(driver: KvmD
     assert UNIFORM in spoken and "SSH" not in spoken and "banner" not in spoken
 
 
+def test_a_server_that_falls_silent_mid_image_is_cut_off_at_the_deadline(
+    driver: KvmDriver,
+) -> None:
+    """The server promises an image, sends its start and then nothing, holding the line open:
+    the download's deadline ends it, however long a single read would be let wait."""
+    start = b"HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n" + IMAGE[:1000]
+    patient = allowing("127.0.0.1/32", timeout=3600.0, deadline=0.5)
+    with serve_raw(start, hold=True) as port:
+        assert UNIFORM in refusal(driver, f"http://127.0.0.1:{port}/x.qcow2", patient)
+
+
 def test_an_error_answer_is_not_repeated_to_the_user(driver: KvmDriver) -> None:
     answers = {"/x.qcow2": Answer(500, body=b"internal-admin-console")}
     with serve_answers(answers) as base:

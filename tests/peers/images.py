@@ -86,9 +86,9 @@ def serve_answers(answers: dict[str, Answer], host: str = "127.0.0.1") -> Iterat
 
 
 @contextmanager
-def serve_raw(reply: bytes) -> Iterator[int]:
-    """A TCP server on a free loopback port that is not HTTP: it sends `reply` to whoever
-    connects, then hangs up. Yields its port."""
+def serve_raw(reply: bytes, *, hold: bool = False) -> Iterator[int]:
+    """A TCP server on a free loopback port that sends `reply` to whoever connects, then hangs
+    up (or, with `hold`, keeps the connection open and silent until it stops). Yields its port."""
     listener = socket.create_server(("127.0.0.1", 0))
     listener.settimeout(0.2)
     stop = threading.Event()
@@ -101,6 +101,8 @@ def serve_raw(reply: bytes) -> Iterator[int]:
                 continue
             with peer:
                 peer.sendall(reply)
+                if hold:
+                    stop.wait()
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
