@@ -21,6 +21,7 @@ from adapters import (
     Hypervisor,
     Unreachable,
 )
+from adapters.fetch import FetchPolicy
 from adapters.handlers import HANDLERS
 from adapters.requests import BadRequest, Unsupported, param
 from stratus.actions import ACTIONS
@@ -151,7 +152,8 @@ def refuse_lacking(driver: Hypervisor, action: str) -> None:
 def perform_unbound(
     factory: DriverFactory, kind: str, action: str, params: dict[str, Any]
 ) -> dict[str, Any]:
-    """Download a template into a zone's image store with a driver that has the capability."""
+    """Download a template into a zone's image store with a driver that has the capability,
+    under the fetch limits the request carries."""
     driver = factory()
     try:
         download = getattr(driver, "download_template", None)
@@ -163,6 +165,7 @@ def perform_unbound(
                 image_format=str(param(params, "format")),
                 checksum=str(params.get("checksum") or ""),
                 zone_id=str(param(params, "zone_id")),
+                policy=FetchPolicy.from_params(params),
             )
         )
     finally:

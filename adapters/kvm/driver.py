@@ -10,7 +10,8 @@ physical cores in all sockets (threads are not counted), local storage is the ca
 active storage pools. A root disk, when asked for, is a qcow2 volume ``<vm>-root.qcow2`` in the
 first active pool, backed by the template volume of that pool when one is named.
 
-Templates: `download_template` fetches the image over HTTP(S) into the image directory
+Templates: `download_template` fetches the image over HTTP(S), under the rules of every
+adapter's fetch (`adapters.fetch`), into the image directory
 (``STRATUS_KVM_IMAGE_DIR``, default ``$STRATUS_DATA/kvm-images``), checks its checksum and format
 and reads its virtual size (`adapters.kvm.images`), then makes it a volume of the first active
 pool of the image store, a libvirt URI (``STRATUS_KVM_IMAGE_STORE``; unbound work carries no
@@ -48,6 +49,7 @@ from adapters import (
     VmStatus,
     VpnConfig,
 )
+from adapters.fetch import FetchPolicy
 from adapters.kvm import disks, images, template_store
 from adapters.kvm.appliance import APPLIANCE_URI, appliance_metadata, service_states
 from adapters.kvm.rules import hold_rules
@@ -282,15 +284,23 @@ class KvmDriver(KvmSnapshots):
             return record_vpn(domain, vpn)
 
     def download_template(
-        self, *, url: str, image_format: str, checksum: str, zone_id: str
+        self,
+        *,
+        url: str,
+        image_format: str,
+        checksum: str,
+        zone_id: str,
+        policy: FetchPolicy | None = None,
     ) -> dict[str, int]:
-        """Fetch a template into the image store (see the module docstring)."""
+        """Fetch a template into the image store (see the module docstring), under `policy`
+        (the strict default: no internal site, 50 GB)."""
         if not self.image_store:
             raise HypervisorError(
                 "KVM templates need an image store: set STRATUS_KVM_IMAGE_STORE to a libvirt URI"
             )
         name = template_store.volume_name(url, zone_id)
-        image = images.fetch(url, self.image_dir, name, image_format, checksum)
+        wanted = images.Wanted(url, image_format, checksum)
+        image = images.fetch(wanted, self.image_dir, name, policy)
         try:
             conn = libvirt.open(self.image_store)
         except libvirt.libvirtError as exc:

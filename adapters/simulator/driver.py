@@ -42,6 +42,7 @@ from adapters import (
     VmStatus,
     VpnConfig,
 )
+from adapters.fetch import FetchPolicy, refused
 from adapters.simulator.snapshots import SimulatedSnapshots
 from adapters.simulator.world import (
     DEFAULT_WORLD,
@@ -244,16 +245,25 @@ class SimulatorDriver(SimulatedSnapshots):
             return self.world.firewalls.configure_vpn(name, vpn)
 
     def download_template(
-        self, *, url: str, image_format: str, checksum: str, zone_id: str
+        self,
+        *,
+        url: str,
+        image_format: str,
+        checksum: str,
+        zone_id: str,
+        policy: FetchPolicy | None = None,
     ) -> dict[str, int]:
         """Fetch an image into a zone's store, at once. The URL's query shapes the outcome:
-        ``size_gb=N`` (else a size derived from the URL) and ``fail=<reason>``."""
+        ``size_gb=N`` (else a size derived from the URL) and ``fail=<reason>``; an image larger
+        than the policy allows is refused as a real fetch refuses it (nothing is fetched)."""
         parts = urlsplit(url)
         self.world.gate("download_template", parts.hostname or "")
         query = {key: items[-1] for key, items in parse_qs(parts.query).items()}
         if "fail" in query:
             raise HypervisorError(f"download of {url} failed: {query['fail']}")
         size = _image_size(url, query.get("size_gb"))
+        if size > (policy or FetchPolicy()).max_bytes:
+            raise refused(url)
         self.world.record("download_template")
         return {"size": size, "physical_size": size // 3}
 

@@ -29,15 +29,25 @@ from api.cloudstack.common import (
     names_of,
     resolve_owner_filters,
 )
+from api.cloudstack.configuration import current_value
 from api.cloudstack.jobs import run_async
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_date
 from api.params import Param, ParamType, not_found
 from commands import templates as cmd
 from domain.errors import InvalidParameter, PermissionDenied
-from domain.template import OS_CATEGORIES, OS_TYPES, CopyState, TemplateSpec, os_type
+from domain.template import (
+    OS_CATEGORIES,
+    OS_TYPES,
+    CopyState,
+    FetchLimits,
+    TemplateSpec,
+    os_type,
+)
 
 P = ParamType
+ALLOWED_SITES = "secstorage.allowed.internal.sites"
+MAX_SIZE = "max.template.iso.size"
 FILTERS = (
     "featured",
     "self",
@@ -308,6 +318,14 @@ def _details(groups: list[dict[str, str]] | None) -> dict[str, str]:
     return merged
 
 
+def _fetch_limits(call: Call) -> FetchLimits:
+    """The download limits in force now; they travel with the download request."""
+    return FetchLimits(
+        allowed_internal_sites=current_value(call, ALLOWED_SITES),
+        max_size_gb=int(current_value(call, MAX_SIZE)),
+    )
+
+
 def register_template(call: Call, args: dict[str, Any]) -> Listing:
     kind = _check_rights(call, args)
     account_id = _owner_account(call, args)
@@ -332,7 +350,7 @@ def register_template(call: Call, args: dict[str, Any]) -> Listing:
         details=_details(args["details"]),
         sort_key=args["sortkey"] or 0,
     )
-    command = cmd.RegisterTemplate(spec, UUID(account_id), zone_ids)
+    command = cmd.RegisterTemplate(spec, UUID(account_id), zone_ids, limits=_fetch_limits(call))
     outcome = call.write(cmd.register_template, command)
     return _listed(call, str(outcome.id))
 
