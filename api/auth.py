@@ -1,4 +1,4 @@
-"""Authentication: API-key signatures, login sessions, and a brake on repeated failures."""
+"""Authentication: API-key signatures and login sessions, behind the failure brake."""
 
 from __future__ import annotations
 
@@ -6,14 +6,14 @@ import logging
 import secrets
 import threading
 import time
-from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from api.access import Caller
-from api.errors import AuthenticationFailed, LoginFailed, RateLimited
+from api.brake import FailureBrake
+from api.errors import AuthenticationFailed, LoginFailed
 from api.signing import SignaturePolicy, api_key, verify
 from commands.passwords import verify_password
 from stratus.db import Database
@@ -29,31 +29,6 @@ _USER_COLUMNS = (
     "u.domain_path, u.state AS user_state, a.state AS account_state, u.password_hash, "
     "u.sealed_secret_key, u.firstname, u.lastname, u.timezone, u.removed"
 )
-
-
-class FailureBrake:
-    """Refuses a key (or address) for a while after too many failed attempts in a window."""
-
-    def __init__(self, limit: int = 10, window: float = 60.0, clock: Any = time.monotonic) -> None:
-        self.limit, self.window, self.clock = limit, window, clock
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def check(self, key: str) -> None:
-        with self._lock:
-            recent = self._recent(key)
-            if len(recent) >= self.limit:
-                raise RateLimited(key)
-
-    def failed(self, key: str) -> None:
-        with self._lock:
-            self._recent(key).append(self.clock())
-
-    def _recent(self, key: str) -> deque[float]:
-        recent = self._failures.setdefault(key, deque())
-        while recent and recent[0] < self.clock() - self.window:
-            recent.popleft()
-        return recent
 
 
 @dataclass
@@ -106,17 +81,18 @@ class Authenticator:
         self.brake = FailureBrake()
 
     def by_signature(self, params: Mapping[str, str], now: datetime, remote: str) -> Caller:
-        key = api_key(params)
-        brake_key = f"key:{key}" if key else f"addr:{remote}"
-        self.brake.check(brake_key)
+        claimed = (value for name, value in params.items() if name.lower() == "apikey")
+        principal = "key:" + "\n".join(claimed)
+        self.brake.check(remote, principal)
         try:
+            key = api_key(params)
             row = self._user_by_key(key) if key else None
             if row is None or not row["sealed_secret_key"]:
                 raise AuthenticationFailed("unknown api key")
             verify(params, self.box.open(row["sealed_secret_key"]), now=now, policy=self.policy)
             self._check_enabled(row)
         except AuthenticationFailed as error:
-            self.brake.failed(brake_key)
+            self.brake.failed(remote, principal)
             log.info("refused a signed request from %s: %s", remote, error)
             raise
         return Caller.from_row(row)
@@ -135,11 +111,11 @@ class Authenticator:
         domain_id: str | None,
         remote: str,
     ) -> tuple[str, Session, dict[str, Any]]:
-        brake_key = f"login:{username}"
-        self.brake.check(brake_key)
+        principal = f"login:{domain_id or _normalise_path(domain_path)}:{username}"
+        self.brake.check(remote, principal)
         row = self._user_by_name(username, domain_path, domain_id)
         if row is None or not verify_password(password, row["password_hash"]):
-            self.brake.failed(brake_key)
+            self.brake.failed(remote, principal)
             log.info("failed login for %r from %s", username, remote)
             raise LoginFailed(username)
         try:
