@@ -27,15 +27,19 @@ COOKIE = "JSESSIONID"
 _USER_COLUMNS = (
     "u.id, u.username, u.account_id, u.account_name, u.account_type, u.domain_id, "
     "u.domain_path, u.state AS user_state, a.state AS account_state, u.password_hash, "
-    "u.sealed_secret_key, u.firstname, u.lastname, u.timezone, u.removed"
+    "u.sealed_secret_key, u.firstname, u.lastname, u.timezone, u.removed, "
+    "a.removed AS account_removed, u.session_epoch AS user_epoch, a.session_epoch AS account_epoch"
 )
 
 
 @dataclass
 class Session:
+    """A login, good while its user's and account's session epochs stay as they were."""
+
     caller: Caller
     key: str
     expires: float
+    epochs: tuple[int, int]
 
 
 class Sessions:
@@ -45,9 +49,10 @@ class Sessions:
         self._by_id: dict[str, Session] = {}
         self._lock = threading.Lock()
 
-    def open(self, caller: Caller) -> tuple[str, Session]:
+    def open(self, caller: Caller, epochs: tuple[int, int]) -> tuple[str, Session]:
         session_id = secrets.token_urlsafe(24)
-        session = Session(caller, secrets.token_urlsafe(24), time.monotonic() + SESSION_TIMEOUT)
+        expires = time.monotonic() + SESSION_TIMEOUT
+        session = Session(caller, secrets.token_urlsafe(24), expires, epochs)
         with self._lock:
             self._by_id[session_id] = session
         return session_id, session
@@ -101,7 +106,17 @@ class Authenticator:
         session = self.sessions.find(session_id, key)
         if session is None:
             raise AuthenticationFailed("no valid session")
-        return session.caller, session.key
+        # The state that ends a session lives in the read model, shared by every API process:
+        # disabling, locking, deleting or a new password made anywhere ends it here too.
+        row = self._user_by_id(session.caller.user_id)
+        try:
+            if row is None or _epochs(row) != session.epochs:
+                raise AuthenticationFailed("the session's credentials were taken away")
+            self._check_enabled(row)
+        except AuthenticationFailed:
+            self.sessions.close(session_id)
+            raise
+        return Caller.from_row(row), session.key
 
     def login(
         self,
@@ -122,12 +137,22 @@ class Authenticator:
             self._check_enabled(row)
         except AuthenticationFailed:
             raise LoginFailed(username) from None
-        session_id, session = self.sessions.open(Caller.from_row(row))
+        session_id, session = self.sessions.open(Caller.from_row(row), _epochs(row))
         return session_id, session, row
 
     def _check_enabled(self, row: dict[str, Any]) -> None:
-        if row["removed"] or row["user_state"] != "enabled" or row["account_state"] != "enabled":
+        if row["removed"] or row["account_removed"]:
+            raise AuthenticationFailed("user or account is deleted")
+        if row["user_state"] != "enabled" or row["account_state"] != "enabled":
             raise AuthenticationFailed("user or account is disabled")
+
+    def _user_by_id(self, user_id: str) -> dict[str, Any] | None:
+        with self.db.read() as cursor:
+            return cursor.execute(
+                f"SELECT {_USER_COLUMNS} FROM users AS u JOIN accounts AS a "
+                "ON a.id = u.account_id WHERE u.id = %s",
+                (user_id,),
+            ).fetchone()
 
     def _user_by_key(self, key: str) -> dict[str, Any] | None:
         with self.db.read() as cursor:
@@ -152,6 +177,10 @@ class Authenticator:
                 "AND u.removed = 0",
                 (username, value),
             ).fetchone()
+
+
+def _epochs(row: dict[str, Any]) -> tuple[int, int]:
+    return int(row["user_epoch"]), int(row["account_epoch"])
 
 
 def _normalise_path(path: str | None) -> str:
