@@ -31,6 +31,7 @@ from commands.offerings import seed_offerings
 from projections.jobs import pending_job_ids
 from stratus.bus import BusError
 from stratus.bus.factory import make_bus
+from stratus.datadir import private_directory
 from stratus.outbox import OutboxRelay
 from stratus.results import HeartbeatMonitor, ResultConsumer
 from stratus.runtime import Runtime, open_runtime
@@ -116,7 +117,7 @@ def _write_admin_file(
         "password": password,
         "url": url,
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_directory(path.parent)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as handle:
         handle.write(orjson.dumps(body, option=orjson.OPT_INDENT_2))
