@@ -61,8 +61,13 @@ def _login(app: App) -> Person:
     user = _call(
         app.http,
         app,
-        {"command": "createUser", "account": account["name"], "domainid": account["domainid"],
-         "username": name, **common},
+        {
+            "command": "createUser",
+            "account": account["name"],
+            "domainid": account["domainid"],
+            "username": name,
+            **common,
+        },
     )["user"]
     session = TestClient(app.http.app, raise_server_exceptions=False)
     form = {"command": "login", "username": name, "password": password, "response": "json"}
@@ -129,8 +134,11 @@ def test_api_keys_of_a_user_whose_credentials_were_taken_away_are_refused(
     with running_app(settings) as app:
         person = _login(app)
         keys = _call(app.http, app, {"command": "registerUserKeys", "id": person.user_id})
-        own = {"command": "listVirtualMachines", "response": "json",
-               "apiKey": keys["userkeys"]["apikey"]}
+        own = {
+            "command": "listVirtualMachines",
+            "response": "json",
+            "apiKey": keys["userkeys"]["apikey"],
+        }
         own["signature"] = sign(own, keys["userkeys"]["secretkey"])
         assert app.http.get("/client/api", params=own).status_code == 200
         with another_api(settings) as other:

@@ -1,4 +1,4 @@
-"""The failure brake's rule: who is refused after which failures, for how long, in how much memory."""
+"""The failure brake: who is refused after which failures, for how long, in how much memory."""
 
 from __future__ import annotations
 
