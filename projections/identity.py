@@ -222,6 +222,14 @@ class IdentityProjection(Projection):
             (str(e.originator_id),),
         )
 
+    @on(User.Locked)
+    def user_locked(self, e: Any, c: Cursor, t: Tables) -> None:
+        c.execute(
+            f"UPDATE {t.users} SET state = 'locked', session_epoch = session_epoch + 1 "
+            "WHERE id = %s",
+            (str(e.originator_id),),
+        )
+
     @on(User.Enabled)
     def user_enabled(self, e: Any, c: Cursor, t: Tables) -> None:
         c.execute(f"UPDATE {t.users} SET state = 'enabled' WHERE id = %s", (str(e.originator_id),))

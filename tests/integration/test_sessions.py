@@ -84,6 +84,7 @@ def _session_status(person: Person) -> int:
 
 ENDINGS: dict[str, Callable[[Person], dict[str, str]]] = {
     "disableUser": lambda p: {"command": "disableUser", "id": p.user_id},
+    "lockUser": lambda p: {"command": "lockUser", "id": p.user_id},
     "disableAccount": lambda p: {"command": "disableAccount", "id": p.account_id, "lock": "false"},
     "lockAccount": lambda p: {"command": "disableAccount", "id": p.account_id, "lock": "true"},
     "password": lambda p: {"command": "updateUser", "id": p.user_id, "password": "n3w-Secret"},
@@ -127,7 +128,7 @@ def test_a_session_outlives_changes_that_leave_its_credentials_alone(settings: S
         assert _session_status(person) == 200
 
 
-@pytest.mark.parametrize("ending", ["disableUser", "lockAccount", "deleteAccount"])
+@pytest.mark.parametrize("ending", ["disableUser", "lockUser", "lockAccount", "deleteAccount"])
 def test_api_keys_of_a_user_whose_credentials_were_taken_away_are_refused(
     settings: Settings, ending: str
 ) -> None:
@@ -145,3 +146,18 @@ def test_api_keys_of_a_user_whose_credentials_were_taken_away_are_refused(
             _run(other, app, ENDINGS[ending](person))
         _call(app.http, app, {"command": "listUsers", "listall": "true"})
         assert app.http.get("/client/api", params=own).status_code == 401
+
+
+def test_a_locked_user_cannot_log_in_until_enabled_again(settings: Settings) -> None:
+    with running_app(settings) as app:
+        person = _login(app)
+        locked = _run(app.http, app, {"command": "lockUser", "id": person.user_id})
+        assert locked["user"]["state"] == "locked"
+        form = {"command": "login", "username": person.username, "password": person.password}
+        assert (
+            person.session.post("/client/api", data={**form, "response": "json"}).status_code == 401
+        )
+        _run(app.http, app, {"command": "enableUser", "id": person.user_id})
+        assert (
+            person.session.post("/client/api", data={**form, "response": "json"}).status_code == 200
+        )
