@@ -20,13 +20,14 @@ FILE_MODE = 0o600
 
 
 def private_directory(path: Path) -> None:
-    """Create `path` (0700) if missing, and take group and others off it and what it holds."""
+    """Create `path` (0700) if missing, and take group and others off it and its files."""
     try:
         path.mkdir(mode=DIRECTORY_MODE, parents=True, exist_ok=True)
         _tighten(path, DIRECTORY_MODE)
         for entry in path.iterdir():
-            if not entry.is_symlink() and entry.suffix != ".key":
-                _tighten(entry, DIRECTORY_MODE if entry.is_dir() else FILE_MODE)
+            # Subdirectories (the KVM adapter's images) hold nothing secret and keep their modes.
+            if entry.is_file() and not entry.is_symlink() and entry.suffix != ".key":
+                _tighten(entry, FILE_MODE)
     except OSError as error:
         raise ConfigurationError(f"cannot make {path} private to its owner: {error}") from None
 
