@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 
 import psycopg
 
-from stratus.datadir import private_directory
 from stratus.db import Database, open_database
 from stratus.migrate import migrate
 from stratus.projection import EventSource, Projection, ProjectionRunner
@@ -49,8 +48,6 @@ def open_runtime(
     settings: Settings, *, projections: Sequence[Projection] | None = None, migrate_now: bool = True
 ) -> Runtime:
     """Open everything, turning the expected failures into one-line configuration errors."""
-    if settings.data_dir.exists():
-        private_directory(settings.data_dir)  # one made before the rule is tightened here
     db = _open_db(settings)
     try:
         if migrate_now:

@@ -82,6 +82,7 @@ def _url_host(host: str) -> str:
 
 def prepare(runtime: Runtime, *, public_url: str) -> None:
     """First-start bootstrap, read models caught up, unfinished management jobs failed."""
+    private_directory(runtime.settings.data_dir)  # tightened at every start, whatever made it
     admin_file = runtime.settings.data_dir / "admin.json"
     password = secrets.token_urlsafe(18)
     with acting(command="bootstrap"):

@@ -27,7 +27,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from stratus.auditing.render import META_FIELDS, Decoder
 from stratus.auditing.source import LogSource, RawEvent
-from stratus.datadir import private_directory
 from stratus.settings import ConfigurationError, Settings
 from stratus.store.chain import GENESIS, leaf_hash, link_hash
 
@@ -51,7 +50,7 @@ def signing_key(settings: Settings) -> Ed25519PrivateKey:
     """The export signing key, created 0600 beside the store key on first use."""
     path = settings.data_dir / KEY_FILE
     if not path.exists():
-        private_directory(settings.data_dir)
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
         key = Ed25519PrivateKey.generate()
         pem = key.private_bytes(
             serialization.Encoding.PEM,
