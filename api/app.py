@@ -28,6 +28,7 @@ from api.dispatch import ApiCommand, Call, Dispatcher
 from api.envelope import render, response_key
 from api.errors import AuthenticationFailed, error_body
 from api.params import BadRequestParameter, first_values
+from api.signing import SignaturePolicy
 from stratus.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -55,8 +56,9 @@ class Gateway:
     def __init__(self, runtime: Runtime, *, integration: bool = False) -> None:
         self.runtime = runtime
         self.dispatcher = Dispatcher(tables())
+        policy = SignaturePolicy(require_expiry=runtime.settings.require_signature_expiry)
         self.auth: Authenticator = runtime.extras.get("authenticator") or Authenticator(
-            runtime.db, runtime.store.box
+            runtime.db, runtime.store.box, policy
         )
         runtime.extras["authenticator"] = self.auth
         runtime.extras["dispatcher"] = self.dispatcher

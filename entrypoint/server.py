@@ -34,6 +34,7 @@ from entrypoint.sweeper import make_sweeper
 from projections.jobs import pending_job_ids
 from stratus.bus import BusError
 from stratus.bus.factory import make_bus
+from stratus.datadir import private_directory
 from stratus.outbox import OutboxRelay
 from stratus.results import HeartbeatMonitor, ResultConsumer
 from stratus.runtime import Runtime
@@ -82,6 +83,7 @@ def _url_host(host: str) -> str:
 
 def prepare(runtime: Runtime, *, public_url: str) -> None:
     """First-start bootstrap, read models caught up, unfinished management jobs failed."""
+    private_directory(runtime.settings.data_dir)  # tightened at every start, whatever made it
     admin_file = runtime.settings.data_dir / "admin.json"
     password = secrets.token_urlsafe(18)
     with acting(command="bootstrap"):
@@ -117,7 +119,7 @@ def _write_admin_file(
         "password": password,
         "url": url,
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_directory(path.parent)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as handle:
         handle.write(orjson.dumps(body, option=orjson.OPT_INDENT_2))

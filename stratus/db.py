@@ -17,6 +17,7 @@ import psycopg
 from psycopg.rows import dict_row, tuple_row
 from psycopg_pool import ConnectionPool
 
+from stratus.datadir import private_file
 from stratus.settings import ConfigurationError, Settings
 
 
@@ -272,7 +273,7 @@ class PostgresDatabase:
 
 def open_database(settings: Settings) -> SQLiteDatabase | PostgresDatabase:
     if settings.postgres is None:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        private_file(settings.sqlite_path)
         return SQLiteDatabase(str(settings.sqlite_path))
     pg = settings.postgres
     return PostgresDatabase(pg.conninfo, pg.schema)

@@ -64,6 +64,7 @@ class Settings:
     aggregate_cache: int = 10_000  # aggregates kept in memory per process; 0 turns it off
     job_query_hold: float = 0.02  # seconds a poll of a pending job waits for it to finish
     cpus: frozenset[int] | None = None  # the CPUs a serving process is held on (stratus/cpus.py)
+    require_signature_expiry: bool = False  # signed requests need signatureversion=3 + expires
 
     @property
     def embedded(self) -> bool:
@@ -100,6 +101,7 @@ class Settings:
             aggregate_cache=_int(env, "STRATUS_AGGREGATE_CACHE", 10_000, minimum=0),
             job_query_hold=_float(env, "STRATUS_JOB_QUERY_HOLD", 0.02),
             cpus=_cpus(env, "STRATUS_CPUS"),
+            require_signature_expiry=_flag(env, "STRATUS_REQUIRE_SIGNATURE_EXPIRY", False),
         )
 
 
@@ -192,6 +194,17 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
     if value < minimum:
         raise ConfigurationError(f"{name} must be at least {minimum} (got {value})")
     return value
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("on", "true", "yes", "1"):
+        return True
+    if raw in ("off", "false", "no", "0"):
+        return False
+    raise ConfigurationError(f"{name} must be on or off (got {raw!r})")
 
 
 def _float(env: Mapping[str, str], name: str, default: float) -> float:

@@ -145,8 +145,14 @@ def disable_user(call: Call, args: dict[str, Any]) -> Submitted:
 def _admin_target_user(call: Call, user_id: str) -> dict[str, Any]:
     row = user_by_id(call, user_id)
     if row["id"] == call.caller.user_id:
-        raise PermissionDenied("The caller cannot disable or delete itself")
+        raise PermissionDenied("The caller cannot disable, lock or delete itself")
     return row
+
+
+def lock_user(call: Call, args: dict[str, Any]) -> dict[str, Any]:
+    row = _admin_target_user(call, args["id"])
+    call.write(cmd.lock_user, cmd.LockUser(UUID(row["id"])))
+    return render_user(user_by_id(call, row["id"]))
 
 
 def enable_user(call: Call, args: dict[str, Any]) -> dict[str, Any]:
@@ -228,6 +234,14 @@ COMMANDS = (
         is_async=True,
         java_class=f"{ADMIN_PKG}.user.DisableUserCmd",
         description="Disables a user",
+    ),
+    ApiCommand(
+        "lockUser",
+        lock_user,
+        (Param("id", P.UUID, required=True),),
+        role=DA,
+        item_key="user",
+        description="Locks a user account",
     ),
     ApiCommand(
         "enableUser",

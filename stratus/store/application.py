@@ -23,6 +23,7 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import Environment, get_topic
 
 from domain.errors import ConcurrencyConflict, NotFound
+from stratus.datadir import private_file
 from stratus.settings import Settings
 from stratus.store.audit import AuditingMapper
 from stratus.store.secrets import SecretBox, load_or_create_key
@@ -52,7 +53,7 @@ def library_env(settings: Settings) -> dict[str, str]:
         else {}
     )
     if settings.postgres is None:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        private_file(settings.sqlite_path)
         return {
             **cache,
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",

@@ -32,6 +32,7 @@ class App:
 
 @contextmanager
 def running_app(settings: Settings) -> Iterator[App]:
+    """A whole installation in this process: every read model followed, the API on `http`."""
     runtime = open_runtime(settings)
     try:
         prepare(runtime, public_url="http://testserver/client/api")
@@ -39,5 +40,16 @@ def running_app(settings: Settings) -> Iterator[App]:
         admin = orjson.loads((settings.data_dir / "admin.json").read_bytes())
         with TestClient(create_app(runtime), raise_server_exceptions=False) as http:
             yield App(runtime, http, admin)
+    finally:
+        runtime.close()
+
+
+@contextmanager
+def another_api(settings: Settings) -> Iterator[TestClient]:
+    """A second API process on the same store: its own memory, no read models of its own."""
+    runtime = open_runtime(settings)
+    try:
+        with TestClient(create_app(runtime), raise_server_exceptions=False) as http:
+            yield http
     finally:
         runtime.close()
