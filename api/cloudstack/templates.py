@@ -99,8 +99,9 @@ def _where(call: Call, args: dict[str, Any]) -> tuple[list[str], list[Any]]:
     if args.get("keyword"):
         where.append("t.name LIKE %s")
         params.append(f"%{args['keyword']}%")
-    if args.get("account") or args.get("domainid"):
-        scope = list_scope(call.caller, prefix="t.", **resolve_owner_filters(call, args))
+    owner = resolve_owner_filters(call, args)
+    if {"account_id", "domain_path"} & owner.keys():  # the filter alone rules otherwise
+        scope = list_scope(call.caller, prefix="t.", **owner)
         where.append(scope.clause)
         params += list(scope.params)
     return where, params
