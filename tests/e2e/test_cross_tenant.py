@@ -13,7 +13,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -137,6 +136,15 @@ def _stock(world_admin: CloudStack, place: Place, holder: Holder) -> None:
     ids["vpn"] = client.createRemoteAccessVpn(publicipid=nat["id"], fetch_result=True)[
         "remoteaccessvpn"
     ]["id"]
+    ids["template"] = client.registerTemplate(
+        name=f"tpl-{holder.name}",
+        displaytext="private",
+        url=f"http://images.example.org/{holder.name}.qcow2",
+        hypervisor="Simulator",
+        format="QCOW2",
+        ostypeid=client.listOsTypes()["ostype"][0]["id"],
+        zoneid=place.zone,
+    )["template"][0]["id"]
     ids["vpnuser"] = client.addVpnUser(
         username=f"v{holder.name}", password=f"Pw{uuid.uuid4().hex[:12]}", fetch_result=True
     )["vpnuser"]["id"]
@@ -248,3 +256,251 @@ def test_plain_user_naming_another_account_or_domain_is_refused(world: World) ->
         with pytest.raises(CloudStackApiException) as refused:
             east1.client.listVirtualMachines(**params)
         assert refused.value.error["errorcode"] == 531, params
+
+
+# ---- the generic probe -------------------------------------------------------------------------
+
+# Commands that act on no resource of an account, so there is nothing of a victim to hand them.
+NOT_PROBED = {
+    "listCapabilities": "answers the cloud's capabilities, no account's resource",
+    "logout": "ends the caller's own session",
+    "listInfrastructure": "root administrators only; counts the cloud's infrastructure",
+    "createNetworkOffering": "root administrators only; offerings belong to no account",
+    "removeRawUsageRecords": "root administrators only; usage of every account",
+}
+
+# Which of a victim's resources a parameter names, by the parameter's name.
+PARAM_KINDS = {
+    "virtualmachineid": ("vm",),
+    "virtualmachineids": ("vm",),
+    "volumeid": ("root", "volume"),
+    "networkid": ("network",),
+    "networkids": ("network",),
+    "associatednetworkid": ("network",),
+    "ipaddressid": ("ip", "sourcenat"),
+    "publicipid": ("ip", "sourcenat"),
+    "securitygroupid": ("securitygroup",),
+    "securitygroupids": ("securitygroup",),
+    "vmsnapshotid": ("vmsnapshot",),
+    "jobid": ("job",),
+    "accountid": ("account",),
+    "domainid": ("domain",),
+    "parentdomainid": ("domain",),
+    "templateid": ("template",),
+    "ids": ("event",),
+}
+# What an `id` names, by the word the command's name is built on (longest first).
+NOUN_KINDS = (
+    ("PortForwardingRule", ("portforward",)),
+    ("LoadBalancerRule", ("loadbalancer",)),
+    ("FirewallRule", ("firewall",)),
+    ("SecurityGroup", ("securitygroup",)),
+    ("VirtualMachine", ("vm",)),
+    ("IpAddress", ("ip",)),
+    ("Snapshot", ("snapshot",)),
+    ("Network", ("network",)),
+    ("Template", ("template",)),
+    ("Volume", ("volume", "root")),
+    ("Account", ("account",)),
+    ("Domain", ("domain",)),
+    ("User", ("user",)),
+)
+FILLERS: dict[str, str] = {
+    "protocol": "tcp",
+    "algorithm": "roundrobin",
+    "templatefilter": "self",
+    "accounttype": "0",
+    "email": "probe@example.org",
+    "startdate": "2020-01-01",
+    "enddate": "2030-01-01",
+    "timestamp": "2030-01-01",
+    "url": "http://images.example.org/probe.qcow2",
+    "hypervisor": "Simulator",
+    "format": "QCOW2",
+    "networktype": "Advanced",
+    "clustertype": "CloudManaged",
+    "systemvmtype": "domainrouter",
+    "guestiptype": "Isolated",
+    "traffictype": "Guest",
+    "lock": "false",
+    "interval": "1",
+}
+TYPE_FILLERS = {
+    ParamType.STRING: "probe",
+    ParamType.INTEGER: "2",
+    ParamType.SHORT: "2",
+    ParamType.LONG: "2",
+    ParamType.BOOLEAN: "true",
+    ParamType.DATE: "2030-01-01",
+    ParamType.TZDATE: "2030-01-01T00:00:00+0000",
+    ParamType.LIST: "probe",
+}
+
+
+def _commands() -> list[ApiCommand]:
+    return [command for table in tables() for command in table]
+
+
+def _targets(command: ApiCommand) -> list[str]:
+    """The parameters through which a command could reach an account's resources."""
+    names = [
+        p.name
+        for p in command.params
+        if p.type is ParamType.UUID or (p.type is ParamType.LIST and p.element is ParamType.UUID)
+    ]
+    if any(p.name == "account" for p in command.params):
+        names.append("account")
+    return names
+
+
+def _kinds(command: ApiCommand, param: str) -> tuple[str, ...]:
+    if param in PARAM_KINDS:
+        return PARAM_KINDS[param]
+    for noun, kinds in NOUN_KINDS:
+        if noun in command.name or noun.lower() == command.item_key:
+            return kinds
+    return ()
+
+
+def _victim_ids(world: World, victim: Holder) -> dict[str, list[str]]:
+    """Every kind of the victim's resources, with ids; events and jobs as root sees them."""
+    owner = {"account": victim.tenant.username, "domainid": victim.tenant.domain_id}
+    events = world.admin.listEvents(listall="true", **owner).get("event", [])
+    jobs = world.admin.listAsyncJobs(listall="true", **owner).get("asyncjobs", [])
+    kinds = {kind: [value] for kind, value in victim.ids.items()}
+    kinds.update(
+        account=[victim.tenant.account_id],
+        user=[victim.tenant.user_id],
+        domain=[victim.tenant.domain_id],
+        event=[e["id"] for e in events[:3]],
+        job=[j["jobid"] for j in jobs[:3]],
+    )
+    return kinds
+
+
+def _filled(command: ApiCommand, victim: Holder, world: World) -> dict[str, str]:
+    """Plausible values for the command's required parameters."""
+    values: dict[str, str] = {}
+    for p in command.params:
+        if not p.required:
+            continue
+        if p.type is ParamType.UUID:
+            values[p.name] = world.place.zone if p.name == "zoneid" else str(uuid.uuid4())
+        else:
+            values[p.name] = FILLERS.get(p.name, TYPE_FILLERS.get(p.type, "probe"))
+    values.pop("account", None)
+    return values
+
+
+def _attackers(world: World, victim_side: str) -> list[tuple[str, CloudStack]]:
+    other = "west" if victim_side == "east" else "east"
+    return [
+        ("plain user of the same domain", world.holders[victim_side][1].client),
+        ("plain user of another domain", world.holders[other][0].client),
+        ("administrator of another domain", world.bosses[other].client),
+    ]
+
+
+def _list_probes(command: ApiCommand, world: World, victim: Holder) -> Iterator[dict[str, str]]:
+    base = _filled(command, victim, world)
+    names = {p.name for p in command.params} | {"listall", "isrecursive", "projectid"}
+    for variant in OWNER_VARIANTS:
+        if set(variant) <= names:
+            yield base | _owner_params(variant, victim)
+    ids = _victim_ids(world, victim)
+    for param in _targets(command):
+        if param == "account":
+            continue
+        for kind in _kinds(command, param) or tuple(ids):
+            for value in ids.get(kind, ()):
+                yield base | {param: value}
+
+
+def _leak_report(world: World, side: str, commands: list[ApiCommand], probe: Any) -> list[str]:
+    victim = world.holders[side][0]
+    secrets = _secrets_of(world, victim)
+    found = []
+    for who, client in _attackers(world, side):
+        for command in commands:
+            for params in probe(command, world, victim):
+                answer = _answer(client, command.name, params)
+                if isinstance(answer, int):
+                    continue
+                leaked = _leaks(answer, secrets)
+                if leaked:
+                    found.append(f"{command.name} {params} as {who}: {sorted(leaked)}")
+    return found
+
+
+@pytest.mark.parametrize("side", ["east", "west"])
+def test_no_list_command_shows_another_accounts_resources(world: World, side: str) -> None:
+    lists = [c for c in _commands() if c.is_list and c.name not in NOT_PROBED]
+    assert len(lists) > 30
+    leaks = _leak_report(world, side, lists, _list_probes)
+    assert not leaks, "\n".join(leaks)
+
+
+def _change_probes(command: ApiCommand, world: World, victim: Holder) -> Iterator[dict[str, str]]:
+    base = _filled(command, victim, world)
+    ids = _victim_ids(world, victim)
+    targets = _targets(command)
+    for param in targets:
+        if param == "account":
+            yield base | {"account": victim.tenant.username, "domainid": victim.tenant.domain_id}
+            continue
+        if param == "domainid" and "account" in targets:
+            continue  # alone it names no owner (the caller's own account acts); see above
+        for kind in _kinds(command, param) or tuple(ids):
+            for value in ids.get(kind, ()):
+                yield base | {param: value}
+
+
+def _victims_view(world: World, victim: Holder) -> dict[str, Any]:
+    """What the victim's own list commands answer, to compare before and after the probes."""
+    seen = {}
+    for command in _commands():
+        if command.is_list and command.role.name == "USER":
+            params = _filled(command, victim, world) | {"listall": "true"}
+            seen[command.name] = _answer(victim.client, command.name, params)
+    return seen
+
+
+def _refused_or_failed(client: CloudStack, command: ApiCommand, params: dict[str, str]) -> str:
+    """Empty when the call was refused (or its job failed with a refusal), else what it did."""
+    answer = _answer(client, command.name, params)
+    if isinstance(answer, int):
+        return ""
+    job = answer.get("jobid") if isinstance(answer, dict) else None
+    if job:
+        try:
+            client.queryAsyncJobResult(jobid=job, fetch_result=True)
+        except CloudStackApiException as failed:
+            if int(failed.error.get("errorcode", 0)) in REFUSALS:
+                return ""
+    return f"{command.name} {params}: {str(answer)[:200]}"
+
+
+def test_no_change_command_touches_another_accounts_resources(world: World) -> None:
+    side = "east"
+    victim = world.holders[side][0]
+    changes = [c for c in _commands() if not c.is_list and c.name not in NOT_PROBED]
+    before = _victims_view(world, victim)
+    assert set(victim.ids.values()) <= _leaks(before, set(victim.ids.values()))  # a real view
+    accepted = []
+    for _who, client in _attackers(world, side):
+        for command in changes:
+            for params in _change_probes(command, world, victim):
+                outcome = _refused_or_failed(client, command, params)
+                if outcome:
+                    accepted.append(outcome)
+    assert not accepted, "\n".join(accepted)
+    assert _victims_view(world, victim) == before
+
+
+def test_every_command_is_probed_or_listed_with_a_reason() -> None:
+    names = {c.name for c in _commands()}
+    assert set(NOT_PROBED) <= names, "a listed command no longer exists"
+    unprobed = {c.name for c in _commands() if not c.is_list and not _targets(c)} - set(NOT_PROBED)
+    assert unprobed == set(), "probe these commands or list them in NOT_PROBED with the reason"
+    pointless = {c for c in NOT_PROBED if any(x.name == c and _targets(x) for x in _commands())}
+    assert pointless == set()
