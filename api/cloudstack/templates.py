@@ -36,6 +36,7 @@ from api.params import Param, ParamType, not_found
 from commands import templates as cmd
 from domain.errors import InvalidParameter, PermissionDenied
 from domain.template import OS_CATEGORIES, OS_TYPES, CopyState, TemplateSpec, os_type
+from stratus.db import contains
 
 P = ParamType
 FILTERS = (
@@ -97,8 +98,9 @@ def _where(call: Call, args: dict[str, Any]) -> tuple[list[str], list[Any]]:
         where.append("lower(t.hypervisor) = %s")
         params.append(args["hypervisor"].lower())
     if args.get("keyword"):
-        where.append("t.name LIKE %s")
-        params.append(f"%{args['keyword']}%")
+        clause, values = contains(("t.name",), args["keyword"])
+        where.append(clause)
+        params += values
     owner = resolve_owner_filters(call, args)
     if {"account_id", "domain_path"} & owner.keys():  # the filter alone rules otherwise
         scope = list_scope(call.caller, prefix="t.", **owner)

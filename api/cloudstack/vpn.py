@@ -30,6 +30,7 @@ from domain.errors import InvalidParameter, NotFound
 from domain.values import Secret
 from domain.vpn import DEFAULT_IP_RANGE, RemoteAccessVpn, check_credentials, vpn_user_id
 from projections.vpn import live_vpns_of_account, vpn_users_of_account
+from stratus.db import contains
 
 P = ParamType
 PKG = "org.apache.cloudstack.api.command.user.vpn"
@@ -342,8 +343,9 @@ def list_users(call: Call, args: dict[str, Any]) -> Listing:
             where.append(f"{column} = %s")
             params.append(args[key])
     if args["keyword"]:
-        where.append("u.username LIKE %s")
-        params.append(f"%{args['keyword']}%")
+        clause, values = contains(("u.username",), args["keyword"])
+        where.append(clause)
+        params += values
     sql = _USER_SELECT + " WHERE " + " AND ".join(where)
     with call.read() as cursor:
         count = cursor.execute(f"SELECT count(*) AS n FROM ({sql}) AS q", params).fetchone()["n"]
