@@ -48,6 +48,8 @@ class Holder:
     tenant: Tenant
     name: str
     ids: dict[str, str] = field(default_factory=dict)
+    vpn_job: str = ""
+    vpn_key: str = ""  # as the first answer of its job showed it
 
     @property
     def client(self) -> CloudStack:
@@ -79,6 +81,11 @@ def _fabric(admin: CloudStack, zone: str) -> None:
         endip="203.0.113.60",
         forvirtualnetwork="true",
     )
+
+
+def _finished(client: CloudStack, job_id: str) -> dict | None:
+    answer = client.queryAsyncJobResult(jobid=job_id)
+    return answer if answer["jobstatus"] != 0 else None
 
 
 def _stock(world_admin: CloudStack, place: Place, holder: Holder) -> None:
@@ -133,9 +140,10 @@ def _stock(world_admin: CloudStack, place: Place, holder: Holder) -> None:
     ids["securitygroup"] = client.createSecurityGroup(name=f"sg-{holder.name}")["securitygroup"][
         "id"
     ]
-    ids["vpn"] = client.createRemoteAccessVpn(publicipid=nat["id"], fetch_result=True)[
-        "remoteaccessvpn"
-    ]["id"]
+    holder.vpn_job = client.createRemoteAccessVpn(publicipid=nat["id"])["jobid"]
+    done = wait_for(lambda: _finished(client, holder.vpn_job))
+    ids["vpn"] = done["jobresult"]["remoteaccessvpn"]["id"]
+    holder.vpn_key = done["jobresult"]["remoteaccessvpn"]["presharedkey"]
     ids["template"] = client.registerTemplate(
         name=f"tpl-{holder.name}",
         displaytext="private",
@@ -215,6 +223,7 @@ def _secrets_of(world: World, victim: Holder) -> set[str]:
     """Strings of the victim that no other account may be shown: its ids, its API key."""
     owned = set(victim.ids.values()) | {victim.tenant.account_id, victim.tenant.user_id}
     owned.add(world.api_keys[victim.tenant.user_id])
+    owned.add(victim.vpn_key)
     return owned
 
 
@@ -504,3 +513,23 @@ def test_every_command_is_probed_or_listed_with_a_reason() -> None:
     assert unprobed == set(), "probe these commands or list them in NOT_PROBED with the reason"
     pointless = {c for c in NOT_PROBED if any(x.name == c and _targets(x) for x in _commands())}
     assert pointless == set()
+
+
+def test_the_vpn_key_is_shown_once_in_job_answers_and_to_its_owner_in_its_list(
+    world: World,
+) -> None:
+    owner = world.holders["west"][1]
+    assert len(owner.vpn_key) == 24
+    jobs = [
+        owner.client.queryAsyncJobResult(jobid=owner.vpn_job),
+        owner.client.listAsyncJobs(),
+        owner.client.listAsyncJobs(listall="true"),
+        owner.client.queryAsyncJobResult(jobid=owner.vpn_job),
+    ]
+    assert owner.vpn_key not in orjson.dumps(jobs).decode()
+    assert jobs[0]["jobresult"]["remoteaccessvpn"]["id"] == owner.ids["vpn"]
+    (listed,) = owner.client.listRemoteAccessVpns()["remoteaccessvpn"]
+    assert listed["presharedkey"] == owner.vpn_key
+    for other in (world.bosses["west"].client, world.admin):
+        (seen,) = other.listRemoteAccessVpns(listall="true", id=owner.ids["vpn"])["remoteaccessvpn"]
+        assert "presharedkey" not in seen
