@@ -27,7 +27,7 @@ from api.cloudstack import tables
 from api.dispatch import ApiCommand, Call, Dispatcher
 from api.envelope import render, response_key
 from api.errors import AuthenticationFailed, error_body
-from api.params import BadRequestParameter, first_values
+from api.params import BadRequestParameter, decode_form, first_values
 from api.signing import SignaturePolicy
 from stratus.runtime import Runtime
 
@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 JSON = "application/json; charset=UTF-8"
 MAX_BODY = 1 << 20
+URLENCODED = "application/x-www-form-urlencoded"
 # Requests served at once; a request's thread may wait (bounded) for the read models.
 REQUEST_THREADS = 40
 
@@ -132,13 +133,16 @@ class Gateway:
         return _answer(200, body)
 
     async def _params(self, request: Request) -> dict[str, str]:
-        items = list(request.query_params.multi_items())
+        items = decode_form(request.scope.get("query_string", b""))
         if request.method == "POST":
             body = await request.body()
             if len(body) > MAX_BODY:
                 raise BadRequestParameter("The request body is too large")
-            form = await request.form()
-            items += [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
+            if request.headers.get("content-type", "").startswith(URLENCODED):
+                items += decode_form(body)
+            else:
+                form = await request.form()
+                items += [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
         return first_values(items)
 
     def _authenticate(self, request: Request, raw: dict[str, str]) -> tuple[Caller, str | None]:

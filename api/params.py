@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from enum import Enum
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 from api.errors import BadRequestParameter
 from domain.errors import InvalidParameter, NotFound
@@ -159,14 +160,50 @@ def shown(value: str) -> str:
     return value.encode("utf-8", "replace").decode("utf-8")
 
 
+# Control characters (C0, DEL and C1, ESC among them) are refused in every parameter: stored in
+# a name they rewrite a terminal or a log line when shown. Free text may hold line breaks and
+# tabs, which mean something there; `userdata` is Base64, whose readers skip them.
+FREE_TEXT = frozenset({"description", "displaytext", "userdata"})
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_BUT_LAYOUT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
 def _check_characters(name: str, text: str) -> None:
-    # NUL and lone surrogates pass HTTP parsing but no database or JSON encoder accepts them.
+    # Lone surrogates pass HTTP parsing but no database or JSON encoder accepts them.
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
         raise InvalidParameter(f"Parameter {name} is not valid UTF-8 text") from None
-    if "\x00" in text:
-        raise InvalidParameter(f"Parameter {name} contains a NUL character")
+    found = (_CONTROL_BUT_LAYOUT if name in FREE_TEXT else _CONTROL).search(text)
+    if found is not None:
+        raise BadRequestParameter(
+            f"Invalid parameter {name}: it holds the control character U+{ord(found.group()):04X}"
+        )
+
+
+def decode_form(data: bytes) -> list[tuple[str, str]]:
+    """URL-encoded `name=value&...` as text pairs, refusing bytes that are not UTF-8.
+
+    Decoders commonly put U+FFFD in place of such bytes, which would store a name other than
+    the one sent; the refusal names the parameter instead.
+    """
+    pairs = []
+    for field in data.split(b"&"):
+        if not field:
+            continue
+        name, _, value = field.partition(b"=")
+        name_text = _form_text(name, None)
+        pairs.append((name_text, _form_text(value, name_text)))
+    return pairs
+
+
+def _form_text(part: bytes, name: str | None) -> str:
+    raw = unquote_to_bytes(part.replace(b"+", b" "))
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        shown_name = name if name is not None else shown(raw.decode("utf-8", "replace"))
+        raise BadRequestParameter(f"Parameter {shown_name} is not valid UTF-8 text") from None
 
 
 def _check_length(spec: Param, text: str) -> None:

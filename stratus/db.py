@@ -59,6 +59,18 @@ def in_list(cursor: Cursor, column: str, values: Sequence[Any]) -> tuple[str, li
     return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
 
 
+def contains(columns: Sequence[str], text: str, *, anywhere: bool = True) -> tuple[str, list[Any]]:
+    """Rows where any of `columns` holds `text` (or starts with it, unless `anywhere`).
+
+    `text` matches literally: its `%`, `_` and the escape character itself are escaped, with
+    the escape character named in the SQL, as neither SQLite nor PostgreSQL agree on a default.
+    """
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = f"%{escaped}%" if anywhere else f"{escaped}%"
+    tests = [f"{column} LIKE %s ESCAPE '\\'" for column in columns]
+    return "(" + " OR ".join(tests) + ")", [pattern] * len(columns)
+
+
 # The advisory lock that serialises schema changes on PostgreSQL: migrations, and the event
 # store's tables and functions, which every process creates (or replaces) when it opens the store.
 SCHEMA_LOCK_KEY = 0x5374726174

@@ -12,6 +12,7 @@ from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType
 from commands import identity as cmd
 from domain.errors import PermissionDenied
+from stratus.db import contains
 
 P = ParamType
 ADMIN_PKG = "org.apache.cloudstack.api.command.admin"
@@ -52,8 +53,9 @@ def list_domains(call: Call, args: dict[str, Any]) -> Listing:
             where.append(f"{column} = %s")
             params.append(value)
     if args.get("keyword"):
-        where.append("name LIKE %s")
-        params.append(f"%{args['keyword']}%")
+        clause, values = contains(("name",), args["keyword"])
+        where.append(clause)
+        params += values
     return select_page(call, "domains", where, params, "path, id", args, render_domain)
 
 

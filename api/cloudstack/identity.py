@@ -16,6 +16,7 @@ from api.params import Param, ParamType
 from commands import identity as cmd
 from domain.account import AccountType
 from domain.errors import InvalidParameter, NotFound, PermissionDenied
+from stratus.db import contains
 
 P = ParamType
 ADMIN_PKG = "org.apache.cloudstack.api.command.admin"
@@ -97,8 +98,9 @@ def list_accounts(call: Call, args: dict[str, Any]) -> Listing:
             where.append(f"{column} = %s")
             params.append(args[key])
     if args.get("keyword"):
-        where.append("name LIKE %s")
-        params.append(f"%{args['keyword']}%")
+        clause, values = contains(("name",), args["keyword"])
+        where.append(clause)
+        params += values
     return select_page(
         call,
         "accounts",

@@ -12,6 +12,7 @@ from api.params import Param, ParamType
 from commands import infrastructure as cmd
 from domain.errors import NotFound
 from domain.infrastructure import Cluster, Pod, Zone, check_hypervisor
+from stratus.db import contains
 
 P = ParamType
 RA = Role.ROOT_ADMIN
@@ -64,8 +65,9 @@ def _filters(args: dict[str, Any], columns: dict[str, str]) -> tuple[list[str], 
             where.append(f"{column} = %s")
             params.append(args[key])
     if args.get("keyword"):
-        where.append("name LIKE %s")
-        params.append(f"%{args['keyword']}%")
+        clause, values = contains(("name",), args["keyword"])
+        where.append(clause)
+        params += values
     return where, params
 
 

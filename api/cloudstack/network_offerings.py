@@ -21,6 +21,7 @@ from domain.network_addressing import VnetRanges
 from domain.network_claims import ClaimKind
 from domain.network_offering import OfferingTerms
 from projections.networks import held_values
+from stratus.db import contains
 
 P = ParamType
 RA = Role.ROOT_ADMIN
@@ -47,8 +48,9 @@ def _listed(
     call: Call, table: str, where: list[str], params: list[Any], args: dict[str, Any]
 ) -> tuple[list[dict[str, Any]], int]:
     if args.get("keyword"):
-        where.append("name LIKE %s")
-        params.append(f"%{args['keyword']}%")
+        clause, values = contains(("name",), args["keyword"])
+        where.append(clause)
+        params += values
     sql = f" FROM {table} WHERE " + " AND ".join(["removed = 0", *where])
     with call.read() as cursor:
         count = cursor.execute("SELECT count(*) AS n" + sql, params).fetchone()["n"]

@@ -33,6 +33,7 @@ from commands.system_vms import destroy_system_vm
 from domain.errors import DomainError, InvalidParameter, PermissionDenied
 from domain.network_addressing import subnet
 from projections.networks import NETWORK_SELECT, network_by_id, vms_on_network
+from stratus.db import contains
 
 log = logging.getLogger(__name__)
 
@@ -137,8 +138,9 @@ def list_networks(call: Call, args: dict[str, Any]) -> Listing:
         where.append("lower(n.guest_type) = lower(%s)")
         params.append(args["type"])
     if args.get("keyword"):
-        where.append("(n.name LIKE %s OR n.display_text LIKE %s)")
-        params += [f"%{args['keyword']}%"] * 2
+        clause, values = contains(("n.name", "n.display_text"), args["keyword"])
+        where.append(clause)
+        params += values
     sql = NETWORK_SELECT + " WHERE " + " AND ".join(where)
     with call.read() as cursor:
         count = cursor.execute(f"SELECT count(*) AS n FROM ({sql}) AS q", params).fetchone()["n"]

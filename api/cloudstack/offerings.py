@@ -21,6 +21,7 @@ from api.params import Param, ParamType, not_found
 from commands import offerings as cmd
 from domain.errors import InvalidParameter, PermissionDenied
 from domain.offering import ComputeTerms, DiskOffering, DiskTerms, Offering, ServiceOffering
+from stratus.db import contains
 
 P = ParamType
 DA = Role.DOMAIN_ADMIN
@@ -175,8 +176,9 @@ def _list(
             where.append(f"{key} = %s")
             params.append(args[key])
     if args.get("keyword"):
-        where.append("name LIKE %s")
-        params.append(f"%{args['keyword']}%")
+        clause, values = contains(("name",), args["keyword"])
+        where.append(clause)
+        params += values
     if args.get("domainid"):
         domain = domain_row(call, args["domainid"])
         where.append("domain_id = %s")

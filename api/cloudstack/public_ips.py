@@ -26,6 +26,7 @@ from commands import network_public_ips as cmd
 from commands.routers import refuse_if_upgrading
 from domain.errors import InvalidParameter
 from projections.network_rules import static_nat_of
+from stratus.db import contains
 
 P = ParamType
 RA = Role.ROOT_ADMIN
@@ -296,8 +297,9 @@ def list_public_ip_addresses(call: Call, args: dict[str, Any]) -> Listing:
             where.append(f"{column} = %s")
             params.append(int(args[key]))
     if args.get("keyword"):
-        where.append("p.address LIKE %s")
-        params.append(f"%{args['keyword']}%")
+        clause, values = contains(("p.address",), args["keyword"])
+        where.append(clause)
+        params += values
     sql = _SELECT + (" WHERE " + " AND ".join(where) if where else "")
     with call.read() as cursor:
         count = cursor.execute(f"SELECT count(*) AS n FROM ({sql}) AS q", params).fetchone()["n"]

@@ -41,6 +41,7 @@ from domain.errors import InvalidParameter, ResourceUnavailable
 from domain.router import DEFAULT_NETWORK_SERVICES, UNKNOWN, version_key
 from domain.system_vm import Role as VmRole
 from projections.configuration import overrides
+from stratus.db import contains
 
 P = ParamType
 ADMIN_PKG = "org.apache.cloudstack.api.command.admin.router"
@@ -179,12 +180,14 @@ def router_filters(call: Call, args: dict[str, Any]) -> tuple[list[str], list[An
     if args.get("forvpc") is not None:
         where.append("r.vpc_id IS NOT NULL" if args["forvpc"] else "r.vpc_id IS NULL")
     if args.get("version"):
-        where.append("r.version LIKE %s")
-        params.append(f"{args['version']}%")
+        clause, values = contains(("r.version",), args["version"], anywhere=False)
+        where.append(clause)
+        params += values
     for key in ("name", "keyword"):
         if args.get(key):
-            where.append("(r.name LIKE %s OR r.instance_name LIKE %s OR r.state LIKE %s)")
-            params += [f"%{args[key]}%"] * 3
+            clause, values = contains(("r.name", "r.instance_name", "r.state"), args[key])
+            where.append(clause)
+            params += values
     return where, params
 
 

@@ -31,7 +31,7 @@ from domain.security_group import (
     expand_rules,
 )
 from projections.security_groups import groups_of_vms, is_allowed_by_others, rules_of_groups
-from stratus.db import Cursor
+from stratus.db import Cursor, contains
 
 P = ParamType
 PKG = "org.apache.cloudstack.api.command.user.securitygroup"
@@ -166,8 +166,9 @@ def list_groups(call: Call, args: dict[str, Any]) -> Listing:
         where.append("g.name = %s")
         params.append(args["securitygroupname"])
     if args["keyword"]:
-        where.append("g.name LIKE %s")
-        params.append(f"%{args['keyword']}%")
+        clause, values = contains(("g.name",), args["keyword"])
+        where.append(clause)
+        params += values
     if args["virtualmachineid"]:
         where.append("g.id IN (SELECT group_id FROM security_group_members WHERE vm_id = %s)")
         params.append(args["virtualmachineid"])

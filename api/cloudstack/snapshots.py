@@ -18,6 +18,7 @@ from commands import Outcome
 from commands import snapshots as cmd
 from domain.errors import InvalidParameter
 from domain.snapshot import MANUAL
+from stratus.db import contains
 
 P = ParamType
 PKG = "org.apache.cloudstack.api.command.user.snapshot"
@@ -102,8 +103,9 @@ def list_snapshots(call: Call, args: dict[str, Any]) -> Listing:
             params.append(args[key])
     for key in ("name", "keyword"):
         if args.get(key):
-            where.append("s.name LIKE %s")
-            params.append(f"%{args[key]}%")
+            clause, values = contains(("s.name",), args[key])
+            where.append(clause)
+            params += values
     if args["state"]:
         where.append("s.state = %s")
         params.append(args["state"])

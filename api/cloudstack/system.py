@@ -10,6 +10,7 @@ from api.cloudstack.common import OWNER_PARAMS, limit_sql, resolve_owner_filters
 from api.dispatch import ApiCommand, Call, Listing
 from api.envelope import format_date
 from api.params import Param, ParamType
+from stratus.db import contains
 
 P = ParamType
 CLOUDSTACK_VERSION = "4.3.0"
@@ -88,8 +89,9 @@ def list_events(call: Call, args: dict[str, Any]) -> Listing:
         end = args["enddate"]
         params.append(end.isoformat() if isinstance(end, datetime) else f"{end}T23:59:59.999999")
     if args.get("keyword"):
-        where.append("(e.description LIKE %s OR e.type LIKE %s)")
-        params += [f"%{args['keyword']}%"] * 2
+        clause, values = contains(("e.description", "e.type"), args["keyword"])
+        where.append(clause)
+        params += values
     sql = " FROM events AS e JOIN accounts AS a ON a.id = e.account_id WHERE " + " AND ".join(where)
     with call.read() as cursor:
         count = cursor.execute("SELECT count(*) AS n" + sql, params).fetchone()["n"]

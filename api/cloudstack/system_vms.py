@@ -24,6 +24,7 @@ from domain.compute import Compute, OfferingShape, resolve_compute
 from domain.errors import InvalidParameter
 from domain.system_vm import OFFERING_TYPE, SYSTEM_VM_ROLES
 from domain.system_vm import Role as VmRole
+from stratus.db import contains
 
 P = ParamType
 ADMIN_PKG = "org.apache.cloudstack.api.command.admin.systemvm"
@@ -254,8 +255,9 @@ def list_system_vms(call: Call, args: dict[str, Any]) -> Listing:
             params.append(args[key])
     for key in ("name", "keyword"):
         if args.get(key):
-            where.append("r.name LIKE %s")
-            params.append(f"%{args[key]}%")
+            clause, values = contains(("r.name",), args[key])
+            where.append(clause)
+            params += values
     sql = " FROM system_vms AS r WHERE " + " AND ".join(where)
     with call.read() as cursor:
         count = cursor.execute("SELECT count(*) AS n" + sql, params).fetchone()["n"]

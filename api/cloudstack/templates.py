@@ -44,6 +44,7 @@ from domain.template import (
     TemplateSpec,
     os_type,
 )
+from stratus.db import contains
 
 P = ParamType
 ALLOWED_SITES = "secstorage.allowed.internal.sites"
@@ -107,10 +108,12 @@ def _where(call: Call, args: dict[str, Any]) -> tuple[list[str], list[Any]]:
         where.append("lower(t.hypervisor) = %s")
         params.append(args["hypervisor"].lower())
     if args.get("keyword"):
-        where.append("t.name LIKE %s")
-        params.append(f"%{args['keyword']}%")
-    if args.get("account") or args.get("domainid"):
-        scope = list_scope(call.caller, prefix="t.", **resolve_owner_filters(call, args))
+        clause, values = contains(("t.name",), args["keyword"])
+        where.append(clause)
+        params += values
+    owner = resolve_owner_filters(call, args)
+    if {"account_id", "domain_path"} & owner.keys():  # the filter alone rules otherwise
+        scope = list_scope(call.caller, prefix="t.", **owner)
         where.append(scope.clause)
         params += list(scope.params)
     return where, params

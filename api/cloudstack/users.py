@@ -14,6 +14,7 @@ from api.envelope import format_date
 from api.params import Param, ParamType
 from commands import identity as cmd
 from domain.errors import NotFound, PermissionDenied
+from stratus.db import contains
 
 P = ParamType
 ADMIN_PKG = "org.apache.cloudstack.api.command.admin"
@@ -98,8 +99,9 @@ def list_users(call: Call, args: dict[str, Any]) -> Listing:
             where.append(f"{column} = %s")
             params.append(args[key])
     if args.get("keyword"):
-        where.append("(username LIKE %s OR firstname LIKE %s OR lastname LIKE %s)")
-        params += [f"%{args['keyword']}%"] * 3
+        clause, values = contains(("username", "firstname", "lastname"), args["keyword"])
+        where.append(clause)
+        params += values
     return select_page(call, "users", where, params, "created, id", args, render_user)
 
 

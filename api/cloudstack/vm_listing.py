@@ -18,6 +18,7 @@ from api.envelope import format_stored_date
 from api.params import Paging, not_found
 from domain.errors import InvalidParameter, PermissionDenied
 from projections.vms import vm_count
+from stratus.db import contains
 
 MIB = 1024 * 1024
 LIST_DETAILS = {"all", "group", "nics", "stats", "secgrp", "tmpl", "servoff", "iso", "volume"}
@@ -160,8 +161,9 @@ def list_vms(call: Call, args: dict[str, Any]) -> Listing:
         params.append(args["hostid"])
     for key, column in (("name", "name"), ("keyword", "name")):
         if args.get(key):
-            where.append(f"(v.{column} LIKE %s OR v.display_name LIKE %s)")
-            params += [f"%{args[key]}%"] * 2
+            clause, values = contains((f"v.{column}", "v.display_name"), args[key])
+            where.append(clause)
+            params += values
     only_scope = scope if len(where) == 2 else None  # then the per-account counters answer
     rows, count = _page(call, " WHERE " + " AND ".join(where), params, args, only_scope)
     return Listing(render_vms(call, rows, minimal=_minimal(args["details"])), count)

@@ -23,6 +23,7 @@ from commands import Outcome
 from commands import vm_snapshots as cmd
 from domain.errors import InvalidParameter
 from domain.vm_snapshot import DISK, DISK_AND_MEMORY
+from stratus.db import contains
 
 P = ParamType
 PKG = "org.apache.cloudstack.api.command.user.vmsnapshot"
@@ -95,8 +96,9 @@ def list_vm_snapshots(call: Call, args: dict[str, Any]) -> Listing:
         where.append("s.display_name = %s")
         params.append(args["name"])
     if args.get("keyword"):
-        where.append("(s.display_name LIKE %s OR s.name LIKE %s)")
-        params += [f"%{args['keyword']}%"] * 2
+        clause, values = contains(("s.display_name", "s.name"), args["keyword"])
+        where.append(clause)
+        params += values
     sql = _SELECT + " WHERE " + " AND ".join(where)
     with call.read() as cursor:
         count = cursor.execute(f"SELECT count(*) AS n FROM ({sql}) AS q", params).fetchone()["n"]

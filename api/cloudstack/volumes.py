@@ -22,6 +22,7 @@ from commands import volume_work
 from commands import volumes as cmd
 from domain.errors import InvalidParameter, PermissionDenied
 from projections.volumes import device_ids_on_vm
+from stratus.db import contains
 
 P = ParamType
 PKG = "org.apache.cloudstack.api.command.user.volume"
@@ -151,8 +152,9 @@ def list_volumes(call: Call, args: dict[str, Any]) -> Listing:
             params.append(args[key].upper() if key == "type" else args[key])
     for key in ("name", "keyword"):
         if args.get(key):
-            where.append("v.name LIKE %s")
-            params.append(f"%{args[key]}%")
+            clause, values = contains(("v.name",), args[key])
+            where.append(clause)
+            params += values
     sql = _SELECT + " WHERE " + " AND ".join(where)
     with call.read() as cursor:
         count = cursor.execute(f"SELECT count(*) AS n FROM ({sql}) AS q", params).fetchone()["n"]

@@ -30,6 +30,7 @@ from domain.errors import InvalidParameter, NotFound
 from domain.values import Secret
 from domain.vpn import DEFAULT_IP_RANGE, RemoteAccessVpn, check_credentials, vpn_user_id
 from projections.vpn import live_vpns_of_account, vpn_users_of_account
+from stratus.db import contains
 
 P = ParamType
 PKG = "org.apache.cloudstack.api.command.user.vpn"
@@ -120,16 +121,31 @@ def render_vpn(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _created_vpn(call: Call, vpn_id: str) -> tuple[str, dict[str, Any]]:
-    """The created VPN, with its pre-shared key for its owner (and nobody else)."""
+    """The created VPN; the first of its job's answers to its owner shows the pre-shared key."""
     with call.read() as cursor:
         row = cursor.execute(_VPN_SELECT + " WHERE v.id = %s", (vpn_id,)).fetchone()
     if row is None:
         raise not_found("id", vpn_id)
     body = render_vpn(dict(row))
     if call.caller.account_id == row["account_id"]:
-        vpn: RemoteAccessVpn = call.store.get(RemoteAccessVpn, UUID(vpn_id))
-        body["presharedkey"] = vpn.preshared_key.reveal()
+        with call.acting():
+            first = cmd.disclose_key(call.store, UUID(vpn_id), UUID(call.caller.user_id))
+        if first:
+            body["presharedkey"] = _key_of(call, vpn_id)
     return "remoteaccessvpn", body
+
+
+def _key_of(call: Call, vpn_id: str) -> str:
+    vpn: RemoteAccessVpn = call.store.get(RemoteAccessVpn, UUID(vpn_id))
+    return vpn.preshared_key.reveal()
+
+
+def _with_key(call: Call, row: dict[str, Any]) -> dict[str, Any]:
+    """A listed VPN; its owner sees its pre-shared key, as CloudStack shows it."""
+    body = render_vpn(row)
+    if call.caller.account_id == row["account_id"]:
+        body["presharedkey"] = _key_of(call, row["id"])
+    return body
 
 
 RENDERERS["remoteaccessvpn"] = _created_vpn
@@ -238,7 +254,7 @@ def list_vpns(call: Call, args: dict[str, Any]) -> Listing:
         rows = cursor.execute(
             sql + " ORDER BY v.created, v.id" + limit_sql(args["paging"]), params
         ).fetchall()
-    return Listing([render_vpn(dict(r)) for r in rows], int(count))
+    return Listing([_with_key(call, dict(r)) for r in rows], int(count))
 
 
 # ---- VPN users -----------------------------------------------------------------------------
@@ -342,8 +358,9 @@ def list_users(call: Call, args: dict[str, Any]) -> Listing:
             where.append(f"{column} = %s")
             params.append(args[key])
     if args["keyword"]:
-        where.append("u.username LIKE %s")
-        params.append(f"%{args['keyword']}%")
+        clause, values = contains(("u.username",), args["keyword"])
+        where.append(clause)
+        params += values
     sql = _USER_SELECT + " WHERE " + " AND ".join(where)
     with call.read() as cursor:
         count = cursor.execute(f"SELECT count(*) AS n FROM ({sql}) AS q", params).fetchone()["n"]
