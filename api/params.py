@@ -59,7 +59,9 @@ class Param:
     default: Any = None
     # Departures from the 4.3 reference, each with its reason (checked by the catalogue test):
     extension: str = ""  # why the parameter is not 4.3's, or why its required flag differs
-    unsupported: str = ""  # the feature not built yet: the parameter is refused when given
+    # The feature not built yet: the parameter is refused when given, unless with its default
+    # (which asks for nothing unbuilt, as `fordisplay=true` where everything is displayed).
+    unsupported: str = ""
 
     def __post_init__(self) -> None:
         if (self.type is ParamType.LIST) != (self.element is not None):
@@ -99,10 +101,8 @@ def parse(
     values: dict[str, Any] = {}
     for spec in specs:
         value = _value(spec, raw, cmd)
-        if value is not None and spec.unsupported:
-            raise InvalidParameter(
-                f"Parameter {spec.name} of {cmd} is not supported: {spec.unsupported}"
-            )
+        if spec.unsupported and value is not None and value != spec.default:
+            raise InvalidParameter(f"Parameter {spec.name} is not supported: {spec.unsupported}")
         if value is None:
             if spec.required:
                 raise BadRequestParameter(
@@ -303,15 +303,16 @@ def _map_groups(spec: Param, raw: Mapping[str, str]) -> list[dict[str, str]]:
     """`name[i].key=value` parameters as one dict per index, in index order.
 
     The raw keys of each group are kept (`key`/`value` pairs or `cpuNumber`-style names alike);
-    what they mean is the command's business.
+    what they mean is the command's business. The name itself matches in any case: clients send
+    CloudStack's camel-case spellings (`serviceProviderList`) of the names 4.3 lists in lower case.
     """
-    prefix = spec.name + "["
+    prefix = spec.name.lower() + "["
     shape = re.compile(re.escape(prefix) + r"([0-9]{1,9})\]\.(.+)", re.DOTALL)
     groups: dict[int, dict[str, str]] = {}
     for key, value in raw.items():
-        if not key.startswith(prefix):
+        if not key.lower().startswith(prefix):
             continue
-        match = shape.fullmatch(key)
+        match = shape.fullmatch(prefix + key[len(prefix) :])
         if match is None:
             raise BadRequestParameter(
                 f"Unable to decode parameter {shown(key)}; a map parameter is sent as "

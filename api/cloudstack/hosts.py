@@ -131,6 +131,9 @@ def list_hosts(call: Call, args: dict[str, Any]) -> Listing:
             "hypervisor": "hypervisor",
         },
     )
+    if args["virtualmachineid"]:  # the host the VM runs on
+        where.append("id = (SELECT host_id FROM virtual_machines WHERE id = %s)")
+        params.append(args["virtualmachineid"])
     rows, count = places._page(call, "hosts", where, params, args)
     return Listing(_render_hosts(call, rows), count)
 
@@ -367,6 +370,7 @@ HOST_FILTERS = (
     Param("hypervisor", P.STRING),
     Param("details", P.LIST, element=P.STRING),
     Param("hahost", P.BOOLEAN),
+    Param("virtualmachineid", P.UUID),
 )
 ID = (Param("id", P.UUID, required=True),)
 
@@ -397,6 +401,7 @@ COMMANDS = (
         ),
         role=RA,
         shape="list",
+        paged=False,
         item_key="host",
         description="Adds a new host",
     ),
@@ -407,7 +412,13 @@ COMMANDS = (
             *ID,
             Param("allocationstate", P.STRING),
             Param("hosttags", P.LIST, element=P.STRING),
-            Param("name", P.STRING),
+            Param("name", P.STRING, extension="renames a host, as later CloudStack versions allow"),
+            Param(
+                "oscategoryid",
+                P.UUID,
+                unsupported="preferring hosts for an OS category is not built yet",
+            ),
+            Param("url", P.STRING, unsupported="changing a host's address is not built yet"),
         ),
         role=RA,
         item_key="host",
@@ -471,6 +482,7 @@ COMMANDS = (
         "listInfrastructure",
         list_infrastructure,
         role=RA,
+        extension="the infrastructure summary of later CloudStack versions",
         item_key="infrastructure",
         description="Counts the infrastructure and its CPU sockets per hypervisor",
     ),

@@ -3,6 +3,7 @@ their own modules)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
@@ -10,6 +11,7 @@ from api.access import Role, check_reach, list_scope
 from api.cloudstack.common import OWNER_PARAMS, account_row, select_page
 from api.cloudstack.domains import domain_in_reach
 from api.cloudstack.jobs import RENDERERS, run_async
+from api.cloudstack.unbuilt import ACCOUNT_DETAILS, EXTERNAL_IDS
 from api.cloudstack.users import object_result, profile, render_user, visible_owner
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType
@@ -184,16 +186,28 @@ def delete_account(call: Call, args: dict[str, Any]) -> Submitted:
     )
 
 
+# 4.3's listAccounts takes no `account`; here it filters as on every other owner-scoped list.
+ACCOUNTS_OWNER = tuple(
+    replace(p, extension="the owner filter of every owner-scoped list") if p.name == "account" else p
+    for p in OWNER_PARAMS
+)
+
 COMMANDS = (
     ApiCommand(
         "listAccounts",
         list_accounts,
         (
-            *OWNER_PARAMS,
+            *ACCOUNTS_OWNER,
             Param("id", P.UUID),
             Param("name", P.STRING),
             Param("accounttype", P.INTEGER),
             Param("state", P.STRING),
+            Param(
+                "iscleanuprequired",
+                P.BOOLEAN,
+                default=False,
+                unsupported="accounts awaiting clean-up are not tracked yet",
+            ),
         ),
         shape="list",
         item_key="account",
@@ -213,6 +227,9 @@ COMMANDS = (
             Param("domainid", P.UUID),
             Param("networkdomain", P.STRING),
             Param("timezone", P.STRING),
+            Param("accountdetails", P.MAP, unsupported=ACCOUNT_DETAILS),
+            Param("accountid", P.STRING, unsupported=EXTERNAL_IDS),
+            Param("userid", P.STRING, unsupported=EXTERNAL_IDS),
         ),
         role=DA,
         item_key="account",
@@ -227,6 +244,7 @@ COMMANDS = (
             Param("domainid", P.UUID),
             Param("newname", P.STRING, required=True),
             Param("networkdomain", P.STRING),
+            Param("accountdetails", P.MAP, unsupported=ACCOUNT_DETAILS),
         ),
         role=DA,
         item_key="account",

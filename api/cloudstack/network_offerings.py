@@ -182,9 +182,9 @@ def _offering(call: Call, offering_id: str) -> dict[str, Any]:
 
 
 def _services(args: dict[str, Any]) -> dict[str, list[str]]:
-    """`supportedservices`, with providers from `serviceProviderList` (VirtualRouter default)."""
+    """`supportedservices`, with providers from `serviceproviderlist` (VirtualRouter default)."""
     providers: dict[str, list[str]] = {}
-    for group in args["serviceProviderList"] or ():
+    for group in args["serviceproviderlist"] or ():
         if "service" in group and "provider" in group:
             providers.setdefault(group["service"].lower(), []).append(group["provider"])
     return {s: providers.get(s.lower(), []) for s in args["supportedservices"] or ()}
@@ -322,8 +322,8 @@ COMMANDS = (
             Param("displaytext", P.STRING, required=True),
             Param("guestiptype", P.STRING, required=True),
             Param("traffictype", P.STRING, required=True),
-            SERVICES,
-            Param("serviceProviderList", P.MAP),
+            Param("supportedservices", P.LIST, element=P.STRING, required=True),
+            Param("serviceproviderlist", P.MAP),
             Param("specifyvlan", P.BOOLEAN),
             Param("specifyipranges", P.BOOLEAN),
             Param("conservemode", P.BOOLEAN),

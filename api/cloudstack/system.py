@@ -151,5 +151,11 @@ COMMANDS = (
         item_key="event",
         description="Lists audit events",
     ),
-    ApiCommand("logout", lambda call, args: None, shape="success", description="Logs out the user"),
+    ApiCommand(
+        "logout",
+        lambda call, args: None,
+        shape="success",
+        description="Logs out the user",
+        extension="4.3 serves logout beside its commands, so its command list leaves it out",
+    ),
 )

@@ -85,7 +85,9 @@ def compute_of(row: dict[str, Any], **changes: Any) -> Compute:
     return Compute.from_facts(values)
 
 
-def lifecycle_commands(role: str | None, pkg: str, noun: str) -> tuple[ApiCommand, ...]:
+def lifecycle_commands(
+    role: str | None, pkg: str, noun: str, role_extension: str = ""
+) -> tuple[ApiCommand, ...]:
     """start/stop/reboot/destroy<noun>: the same jobs for routers and system VMs."""
 
     def start(call: Call, args: dict[str, Any]) -> Submitted:
@@ -139,6 +141,7 @@ def lifecycle_commands(role: str | None, pkg: str, noun: str) -> tuple[ApiComman
             handler,
             (Param("id", P.UUID, required=True), *extra),
             role=Role.ROOT_ADMIN,
+            role_extension=role_extension,
             shape="async",
             is_async=True,
             java_class=f"{pkg}.{java}",
@@ -411,6 +414,7 @@ COMMANDS = (
         shape="async",
         is_async=True,
         java_class="stratus.api.CreateSystemVmCmd",
+        extension="starts a zone's system VMs on demand; CloudStack starts them on its own",
         description="Creates and starts a zone's secondary storage VM or console proxy (Stratus)",
     ),
 )

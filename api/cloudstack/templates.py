@@ -30,6 +30,7 @@ from api.cloudstack.common import (
     resolve_owner_filters,
 )
 from api.cloudstack.jobs import run_async
+from api.cloudstack.unbuilt import PROJECT_ID, SSH_KEYS, TAGS_MAP
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_date
 from api.params import Param, ParamType, not_found
@@ -424,16 +425,26 @@ COMMANDS = (
             Param("bits", P.INTEGER),
             Param("checksum", P.STRING),
             Param("templatetag", P.STRING),
-            Param("templatetype", P.STRING),
+            Param(
+                "templatetype",
+                P.STRING,
+                extension="registers system VM templates (SYSTEM), as later versions allow",
+            ),
             Param("account", P.STRING),
             Param("domainid", P.UUID),
             Param("details", P.MAP),
-            Param("sortkey", P.INTEGER),
+            Param(
+                "sortkey",
+                P.INTEGER,
+                extension="sets the sort order at once, as updateTemplate does later",
+            ),
             Param("isdynamicallyscalable", P.BOOLEAN),
             Param("isrouting", P.BOOLEAN),
-            Param("projectid", P.UUID),
+            PROJECT_ID,
+            Param("sshkeyenabled", P.BOOLEAN, default=False, unsupported=SSH_KEYS),
         ),
         shape="list",
+        paged=False,
         item_key="template",
         description="Registers an existing template into the CloudStack cloud.",
     ),
@@ -447,7 +458,8 @@ COMMANDS = (
             Param("zoneid", P.UUID),
             Param("hypervisor", P.STRING),
             Param("showremoved", P.BOOLEAN),
-            Param("projectid", P.UUID),
+            PROJECT_ID,
+            TAGS_MAP,
             *OWNER_PARAMS,
         ),
         shape="list",
@@ -475,7 +487,7 @@ COMMANDS = (
     ApiCommand(
         "deleteTemplate",
         delete_template,
-        (ID, Param("zoneid", P.UUID), Param("forced", P.BOOLEAN)),
+        (ID, Param("zoneid", P.UUID)),
         shape="async",
         is_async=True,
         description="Deletes a template from the system.",

@@ -9,6 +9,7 @@ from uuid import UUID
 from api.access import Role, check_reach, list_scope
 from api.cloudstack.common import OWNER_PARAMS, account_row, resolve_owner_filters, select_page
 from api.cloudstack.jobs import RENDERERS, run_async
+from api.cloudstack.unbuilt import EXTERNAL_IDS
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_date
 from api.params import Param, ParamType
@@ -104,7 +105,8 @@ def list_users(call: Call, args: dict[str, Any]) -> Listing:
 
 
 def create_user(call: Call, args: dict[str, Any]) -> dict[str, Any]:
-    account = account_row(call, args["account"], args["domainid"])
+    # 4.3: without `domainid` the account is looked up in the caller's own domain.
+    account = account_row(call, args["account"], args["domainid"] or call.caller.domain_id)
     check_reach(
         call.caller,
         account_id=account["id"],
@@ -180,6 +182,8 @@ PROFILE = (
 )
 PASSWORD = Param("password", P.STRING, max_length=255)
 
+KEYS_BY_HAND = "keys are generated, never set by hand: use registerUserKeys"
+
 COMMANDS = (
     ApiCommand(
         "listUsers",
@@ -191,6 +195,7 @@ COMMANDS = (
             Param("state", P.STRING),
             Param("accounttype", P.INTEGER),
         ),
+        role_extension="a user lists the users of their own account (the list scope limits it)",
         shape="list",
         item_key="user",
         description="Lists users",
@@ -200,13 +205,14 @@ COMMANDS = (
         create_user,
         (
             Param("account", P.STRING, required=True),
-            Param("domainid", P.UUID, required=True),
+            Param("domainid", P.UUID),
             Param("username", P.STRING, required=True),
             Param("password", P.STRING, required=True),
             Param("email", P.STRING, required=True),
             Param("firstname", P.STRING, required=True),
             Param("lastname", P.STRING, required=True),
             Param("timezone", P.STRING),
+            Param("userid", P.STRING, unsupported=EXTERNAL_IDS),
         ),
         role=DA,
         item_key="user",
@@ -215,7 +221,14 @@ COMMANDS = (
     ApiCommand(
         "updateUser",
         update_user,
-        (Param("id", P.UUID, required=True), Param("username", P.STRING), PASSWORD, *PROFILE),
+        (
+            Param("id", P.UUID, required=True),
+            Param("username", P.STRING),
+            PASSWORD,
+            *PROFILE,
+            Param("userapikey", P.STRING, unsupported=KEYS_BY_HAND),
+            Param("usersecretkey", P.STRING, unsupported=KEYS_BY_HAND),
+        ),
         item_key="user",
         description="Updates a user",
     ),
