@@ -15,6 +15,7 @@ import orjson
 
 from api.access import Caller, Role
 from api.cloudstack.common import domain_row, limit_sql
+from api.cloudstack.unbuilt import IOPS, iops_params
 from api.dispatch import ApiCommand, Call, Listing
 from api.envelope import format_date
 from api.params import Param, ParamType, not_found
@@ -331,6 +332,15 @@ COMMON_CREATE = (
 )
 LIST_PARAMS = (Param("id", P.UUID), Param("name", P.STRING), Param("domainid", P.UUID))
 
+# 4.3 keeps offerings to root admins; here a domain admin also manages offerings limited to
+# their own domain (root admins keep the public and system ones).
+DOMAIN_OFFERINGS = "domain admins manage the offerings of their own domain"
+# 4.3's storage QoS settings of disk offerings, not built yet.
+QOS_NOT_BUILT = (
+    *iops_params(),
+    Param("hypervisorsnapshotreserve", P.INTEGER, unsupported=IOPS),
+)
+
 COMMANDS = (
     ApiCommand(
         "createServiceOffering",
@@ -349,8 +359,10 @@ COMMANDS = (
             Param("networkrate", P.INTEGER),
             Param("deploymentplanner", P.STRING),
             Param("serviceofferingdetails", P.MAP),
+            *QOS_NOT_BUILT,
         ),
         role=DA,
+        role_extension=DOMAIN_OFFERINGS,
         item_key="serviceoffering",
         description="Creates a service offering.",
     ),
@@ -359,6 +371,7 @@ COMMANDS = (
         update_service_offering,
         UPDATE_PARAMS,
         role=DA,
+        role_extension=DOMAIN_OFFERINGS,
         item_key="serviceoffering",
         description="Updates a service offering.",
     ),
@@ -367,6 +380,7 @@ COMMANDS = (
         lambda c, a: _delete(c, a, ServiceOffering, "service_offerings"),
         (ID,),
         role=DA,
+        role_extension=DOMAIN_OFFERINGS,
         shape="success",
         description="Deletes a service offering.",
     ),
@@ -391,16 +405,26 @@ COMMANDS = (
             Param("disksize", P.LONG),
             Param("customized", P.BOOLEAN),
             Param("displayoffering", P.BOOLEAN),
+            *QOS_NOT_BUILT,
         ),
         role=DA,
+        role_extension=DOMAIN_OFFERINGS,
         item_key="diskoffering",
         description="Creates a disk offering.",
     ),
     ApiCommand(
         "updateDiskOffering",
         update_disk_offering,
-        UPDATE_PARAMS,
+        (
+            *UPDATE_PARAMS,
+            Param(
+                "displayoffering",
+                P.BOOLEAN,
+                unsupported="changing whether a disk offering is displayed is not built yet",
+            ),
+        ),
         role=DA,
+        role_extension=DOMAIN_OFFERINGS,
         item_key="diskoffering",
         description="Updates a disk offering.",
     ),
@@ -409,6 +433,7 @@ COMMANDS = (
         lambda c, a: _delete(c, a, DiskOffering, "disk_offerings"),
         (ID,),
         role=DA,
+        role_extension=DOMAIN_OFFERINGS,
         shape="success",
         description="Deletes a disk offering.",
     ),
