@@ -70,6 +70,19 @@ class Param:
             raise ValueError(f"{self.name}: a LIST holds scalar elements")
 
 
+def describe_param(spec: Param) -> str:
+    """What listApis and the command reference say of a parameter beyond its name and type."""
+    if spec.unsupported:
+        return f"Not supported yet: {spec.unsupported}"
+    if spec.extension:
+        return f"Stratus extension: {spec.extension}"
+    if spec.type is ParamType.LIST:
+        return f"a comma-separated list of {spec.element.value if spec.element else 'values'}"
+    if spec.type is ParamType.MAP:
+        return f"a map, sent as {spec.name}[0].key=value"
+    return ""
+
+
 @dataclass(frozen=True)
 class Paging:
     """Which rows of a list to return; `limit` None means all of them."""

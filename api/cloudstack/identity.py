@@ -188,7 +188,9 @@ def delete_account(call: Call, args: dict[str, Any]) -> Submitted:
 
 # 4.3's listAccounts takes no `account`; here it filters as on every other owner-scoped list.
 ACCOUNTS_OWNER = tuple(
-    replace(p, extension="the owner filter of every owner-scoped list") if p.name == "account" else p
+    replace(p, extension="the owner filter of every owner-scoped list")
+    if p.name == "account"
+    else p
     for p in OWNER_PARAMS
 )
 

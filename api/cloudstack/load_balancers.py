@@ -22,6 +22,7 @@ from api.cloudstack.network_rules import (
     submitted,
     write,
 )
+from api.cloudstack.unbuilt import FOR_DISPLAY, PROJECT_AND_TAGS, VM_ID_IP_MAP
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType, not_found
 from commands import network_rules as cmd
@@ -119,6 +120,7 @@ def list_load_balancer_rules(call: Call, args: dict[str, Any]) -> Listing:
         ("publicipid", "r.public_ip_id"),
         ("zoneid", "r.zone_id"),
         ("name", "r.name"),
+        ("networkid", "r.network_id"),
     )
     rows, count = listed(call, args, LB, filters)
     if args["virtualmachineid"]:
@@ -166,7 +168,9 @@ def list_instances(call: Call, args: dict[str, Any]) -> Listing:
 
 
 ID = Param("id", P.UUID, required=True)
-MEMBERS = (ID, Param("virtualmachineids", P.LIST, required=True, element=P.UUID))
+# 4.3 names the members by `virtualmachineids` or by `vmidipmap` (a VM and one of its
+# addresses); without either the request is refused (`_vm_ids`).
+MEMBERS = (ID, Param("virtualmachineids", P.LIST, element=P.UUID), VM_ID_IP_MAP)
 
 COMMANDS = (
     ApiCommand(
@@ -186,6 +190,7 @@ COMMANDS = (
             Param("protocol", P.STRING),
             Param("account", P.STRING),
             Param("domainid", P.UUID),
+            FOR_DISPLAY,
         ),
         shape="async",
         is_async=True,
@@ -230,6 +235,9 @@ COMMANDS = (
             Param("publicipid", P.UUID),
             Param("virtualmachineid", P.UUID),
             Param("zoneid", P.UUID),
+            Param("networkid", P.UUID),
+            FOR_DISPLAY,
+            *PROJECT_AND_TAGS,
         ),
         shape="list",
         item_key="loadbalancerrule",
@@ -239,7 +247,16 @@ COMMANDS = (
     ApiCommand(
         "listLoadBalancerRuleInstances",
         list_instances,
-        (ID, Param("applied", P.BOOLEAN)),
+        (
+            ID,
+            Param("applied", P.BOOLEAN),
+            Param(
+                "lbvmips",
+                P.BOOLEAN,
+                default=False,
+                unsupported="listing the members' addresses is not built yet",
+            ),
+        ),
         shape="list",
         item_key="loadbalancerruleinstance",
         java_class=f"{PKG}.ListLoadBalancerRuleInstancesCmd",

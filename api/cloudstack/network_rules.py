@@ -20,6 +20,7 @@ from api.cloudstack.common import OWNER_PARAMS, limit_sql, resolve_owner_filters
 from api.cloudstack.jobs import RENDERERS
 from api.cloudstack.networks import network_row
 from api.cloudstack.public_ips import _public_row
+from api.cloudstack.unbuilt import FOR_DISPLAY, PROJECT_AND_TAGS
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType, not_found
 from commands import network_rules as cmd
@@ -225,7 +226,10 @@ def create_port_forwarding_rule(call: Call, args: dict[str, Any]) -> Submitted:
 
 def list_port_forwarding_rules(call: Call, args: dict[str, Any]) -> Listing:
     rows, count = listed(
-        call, args, RuleKind.PORT_FORWARDING, (("id", "r.id"), ("ipaddressid", "r.public_ip_id"))
+        call,
+        args,
+        RuleKind.PORT_FORWARDING,
+        (("id", "r.id"), ("ipaddressid", "r.public_ip_id"), ("networkid", "r.network_id")),
     )
     return Listing([render_forwarding(r) for r in rows], count)
 
@@ -346,7 +350,14 @@ def disable_static_nat(call: Call, args: dict[str, Any]) -> Submitted:
 # The table ---------------------------------------------------------------------------------------
 
 ID = Param("id", P.UUID, required=True)
-LIST_OWNER = (*OWNER_PARAMS, Param("id", P.UUID), Param("ipaddressid", P.UUID))
+LIST_OWNER = (
+    *OWNER_PARAMS,
+    Param("id", P.UUID),
+    Param("ipaddressid", P.UUID),
+    Param("networkid", P.UUID),
+    FOR_DISPLAY,
+    *PROJECT_AND_TAGS,
+)
 
 COMMANDS = (
     ApiCommand(
@@ -364,6 +375,7 @@ COMMANDS = (
             Param("openfirewall", P.BOOLEAN),
             Param("vmguestip", P.STRING),
             Param("networkid", P.UUID),
+            FOR_DISPLAY,
         ),
         shape="async",
         is_async=True,
@@ -400,6 +412,7 @@ COMMANDS = (
             Param("icmptype", P.INTEGER),
             Param("icmpcode", P.INTEGER),
             Param("type", P.STRING),
+            FOR_DISPLAY,
         ),
         shape="async",
         is_async=True,
@@ -418,7 +431,7 @@ COMMANDS = (
     ApiCommand(
         "listFirewallRules",
         list_firewall_rules,
-        (*LIST_OWNER, Param("networkid", P.UUID)),
+        LIST_OWNER,
         shape="list",
         item_key="firewallrule",
         java_class=f"{FIREWALL_PKG}.ListFirewallRulesCmd",

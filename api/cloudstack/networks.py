@@ -136,7 +136,10 @@ _FILTERS = (
     ("physicalnetworkid", "n.physical_network_id = %s"),
     ("type", "lower(n.guest_type) = lower(%s)"),
     ("traffictype", "lower(%s) = 'guest'"),  # guest networks are the only ones listed
-    ("acltype", "(CASE WHEN n.guest_type = 'Isolated' THEN 'account' ELSE 'domain' END) = lower(%s)"),
+    (
+        "acltype",
+        "(CASE WHEN n.guest_type = 'Isolated' THEN 'account' ELSE 'domain' END) = lower(%s)",
+    ),
     ("specifyipranges", "(CASE WHEN n.guest_type = 'Shared' THEN 1 ELSE 0 END) = %s"),
     ("issystem", "%s = 0"),  # system networks are never listed
     ("restartrequired", "%s = 0"),  # nothing marks a network for restart
@@ -441,7 +444,9 @@ COMMANDS = (
                 default=False,
                 unsupported="changing a network's CIDR is not built yet",
             ),
-            Param("guestvmcidr", P.STRING, unsupported="changing a network's CIDR is not built yet"),
+            Param(
+                "guestvmcidr", P.STRING, unsupported="changing a network's CIDR is not built yet"
+            ),
             Param(
                 "networkdomain",
                 P.STRING,

@@ -18,6 +18,7 @@ from api.cloudstack.common import (
     resolve_owner_filters,
 )
 from api.cloudstack.jobs import RENDERERS, run_async
+from api.cloudstack.unbuilt import PROJECT_AND_TAGS, PROJECT_ID
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType, not_found
 from commands import security_groups as cmd
@@ -381,6 +382,7 @@ COMMANDS = (
             Param("description", P.STRING),
             Param("account", P.STRING),
             Param("domainid", P.UUID),
+            PROJECT_ID,
         ),
         item_key="securitygroup",
         java_class=f"{PKG}.CreateSecurityGroupCmd",
@@ -394,6 +396,7 @@ COMMANDS = (
             Param("name", P.STRING),
             Param("account", P.STRING),
             Param("domainid", P.UUID),
+            PROJECT_ID,
         ),
         shape="success",
         java_class=f"{PKG}.DeleteSecurityGroupCmd",
@@ -407,6 +410,7 @@ COMMANDS = (
             Param("id", P.UUID),
             Param("securitygroupname", P.STRING),
             Param("virtualmachineid", P.UUID),
+            *PROJECT_AND_TAGS,
         ),
         shape="list",
         item_key="securitygroup",
@@ -416,7 +420,7 @@ COMMANDS = (
     _async(
         "authorizeSecurityGroupIngress",
         _authorize(INGRESS, "authorizeSecurityGroupIngress"),
-        (*GROUP_PARAMS, *RULE_PARAMS),
+        (*GROUP_PARAMS, *RULE_PARAMS, PROJECT_ID),
         "AuthorizeSecurityGroupIngressCmd",
         "Authorizes a particular ingress rule for this security group",
         "securitygroup",
@@ -424,7 +428,7 @@ COMMANDS = (
     _async(
         "authorizeSecurityGroupEgress",
         _authorize(EGRESS, "authorizeSecurityGroupEgress"),
-        (*GROUP_PARAMS, *RULE_PARAMS),
+        (*GROUP_PARAMS, *RULE_PARAMS, PROJECT_ID),
         "AuthorizeSecurityGroupEgressCmd",
         "Authorizes a particular egress rule for this security group",
         "securitygroup",

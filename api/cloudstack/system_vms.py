@@ -14,6 +14,7 @@ from api.access import Role
 from api.cloudstack import infrastructure as places
 from api.cloudstack.common import limit_sql, names_of
 from api.cloudstack.jobs import RENDERERS, hypervisor_job
+from api.cloudstack.unbuilt import STORAGE_ID
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_stored_date
 from api.params import Param, ParamType, not_found
@@ -374,6 +375,7 @@ COMMANDS = (
             Param("hostid", P.UUID),
             Param("state", P.STRING),
             Param("name", P.STRING),
+            STORAGE_ID,
         ),
         role=Role.ROOT_ADMIN,
         shape="list",

@@ -43,7 +43,7 @@ SHOW_CAPACITIES = Param(
     "showcapacities",
     P.BOOLEAN,
     default=False,
-    unsupported="capacity figures in zone, pod and cluster lists are not built yet: use listCapacity",
+    unsupported="capacities in zone, pod and cluster lists are not built yet: use listCapacity",
 )
 
 # Tagged lists in 4.3 (`tags` filter) and owner lists that also take a project.

@@ -15,6 +15,7 @@ from api.access import check_reach, list_scope
 from api.cloudstack.common import OWNER_PARAMS, limit_sql, resolve_owner_filters
 from api.cloudstack.jobs import RENDERERS
 from api.cloudstack.snapshots import snapshot_job
+from api.cloudstack.unbuilt import PROJECT_AND_TAGS, QUIESCE_VM
 from api.cloudstack.vm_listing import vm_row
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_stored_date
@@ -201,6 +202,7 @@ COMMANDS = (
             Param("name", P.STRING),
             Param("description", P.STRING),
             Param("snapshotmemory", P.BOOLEAN, default=False),
+            QUIESCE_VM,
         ),
         shape="async",
         is_async=True,
@@ -233,10 +235,15 @@ COMMANDS = (
         (
             *OWNER_PARAMS,
             Param("vmsnapshotid", P.UUID),
-            Param("id", P.UUID),
+            Param(
+                "id",
+                P.UUID,
+                extension="the common spelling of vmsnapshotid, as later versions accept",
+            ),
             Param("virtualmachineid", P.UUID),
             Param("name", P.STRING),
             Param("state", P.STRING),
+            *PROJECT_AND_TAGS,
         ),
         shape="list",
         item_key="vmSnapshot",

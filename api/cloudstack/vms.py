@@ -24,7 +24,6 @@ from api.cloudstack.common import (
 )
 from api.cloudstack.network_nics import guest_nic_requests, prepare_network_services
 from api.cloudstack.security_groups import deploy_groups
-from api.cloudstack.vm_listing import LIST_DETAILS, MIB, list_vms, vm_row, vm_view
 from api.cloudstack.unbuilt import (
     AFFINITY,
     CUSTOM_ID,
@@ -38,6 +37,7 @@ from api.cloudstack.unbuilt import (
     USER_DATA,
     VPC_ID,
 )
+from api.cloudstack.vm_listing import LIST_DETAILS, MIB, list_vms, vm_row, vm_view
 from api.dispatch import ApiCommand, Call, Submitted
 from api.params import Param, ParamType
 from commands import Outcome

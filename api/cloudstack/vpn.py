@@ -23,6 +23,7 @@ from api.cloudstack.common import (
 )
 from api.cloudstack.jobs import RENDERERS, hypervisor_job, run_async
 from api.cloudstack.networks import network_row
+from api.cloudstack.unbuilt import FOR_DISPLAY, PROJECT_ID
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType, not_found
 from commands import vpn as cmd
@@ -356,6 +357,7 @@ def list_users(call: Call, args: dict[str, Any]) -> Listing:
 # ---- the table -----------------------------------------------------------------------------
 
 OWNER = (Param("account", P.STRING), Param("domainid", P.UUID))
+VPN_USER_OWNER = (*OWNER, PROJECT_ID)
 
 
 def _async(name: str, handler: Any, params: tuple, java: str, text: str, key: str) -> ApiCommand:
@@ -380,6 +382,7 @@ COMMANDS = (
             Param("iprange", P.STRING),
             Param("openfirewall", P.BOOLEAN, default=True),
             *OWNER,
+            FOR_DISPLAY,
         ),
         "CreateRemoteAccessVpnCmd",
         "Creates a l2tp/ipsec remote access vpn",
@@ -401,6 +404,8 @@ COMMANDS = (
             Param("id", P.UUID),
             Param("publicipid", P.UUID),
             Param("networkid", P.UUID),
+            FOR_DISPLAY,
+            PROJECT_ID,
         ),
         shape="list",
         item_key="remoteaccessvpn",
@@ -413,7 +418,7 @@ COMMANDS = (
         (
             Param("username", P.STRING, required=True),
             Param("password", P.STRING, required=True),
-            *OWNER,
+            *VPN_USER_OWNER,
         ),
         "AddVpnUserCmd",
         "Adds vpn users",
@@ -422,7 +427,7 @@ COMMANDS = (
     _async(
         "removeVpnUser",
         remove_user,
-        (Param("username", P.STRING, required=True), *OWNER),
+        (Param("username", P.STRING, required=True), *VPN_USER_OWNER),
         "RemoveVpnUserCmd",
         "Removes vpn user",
         "",
@@ -430,7 +435,7 @@ COMMANDS = (
     ApiCommand(
         "listVpnUsers",
         list_users,
-        (*OWNER_PARAMS, Param("id", P.UUID), Param("username", P.STRING)),
+        (*OWNER_PARAMS, Param("id", P.UUID), Param("username", P.STRING), PROJECT_ID),
         shape="list",
         item_key="vpnuser",
         java_class=f"{PKG}.ListVpnUsersCmd",

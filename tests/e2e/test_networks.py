@@ -23,9 +23,9 @@ def _fabric(admin: CloudStack, zone: str) -> dict:
         zoneid=zone, name="fabric", isolationmethods="VXLAN", vlan="5000-5001", fetch_result=True
     )["physicalnetwork"]
     assert (physical["state"], physical["vlan"]) == ("Disabled", "5000-5001")
-    enabled = admin.updatePhysicalNetwork(
-        id=physical["id"], state="Enabled", fetch_result=True
-    )["physicalnetwork"]
+    enabled = admin.updatePhysicalNetwork(id=physical["id"], state="Enabled", fetch_result=True)[
+        "physicalnetwork"
+    ]
     assert enabled["state"] == "Enabled"
     admin.createVlanIpRange(
         zoneid=zone,
