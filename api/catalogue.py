@@ -8,8 +8,10 @@ API packages do, by the noun they act on.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
 from api.access import Role
 from api.dispatch import ApiCommand
@@ -21,6 +23,17 @@ def declared() -> tuple[ApiCommand, ...]:
     from api.cloudstack import tables
 
     return tuple(sorted((c for table in tables() for c in table), key=lambda c: c.name))
+
+
+@cache
+def renderers() -> dict[str, Callable[[Any, str], dict[str, Any]]]:
+    """How a finished job answers the object it names, by that object's key, from the
+    declarations of the async commands that make or change it."""
+    found: dict[str, Callable[[Any, str], dict[str, Any]]] = {}
+    for command in declared():
+        if command.render is not None:
+            found.setdefault(command.item_key, command.render)
+    return found
 
 
 def role_of_bits(roles: int) -> Role:
@@ -56,6 +69,8 @@ def _command_drift(command: ApiCommand, known: ReferenceCommand) -> Iterator[str
         yield f"async is {command.is_async}, 4.3 says {known.is_async}"
     if command.shape == "async" and not command.is_async:
         yield "answers with a job but is not declared async"
+    if command.render is not None and renderers().get(command.item_key) is not command.render:
+        yield f"renders {command.item_key or 'its job result'} unlike the other commands"
     expected_role = role_of_bits(known.roles)
     if (command.role != expected_role) != bool(command.role_extension):
         state = "undeclared" if not command.role_extension else "declared but no"

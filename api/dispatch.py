@@ -61,6 +61,8 @@ class ApiCommand:
     java_class: str = ""
     response_name: str = ""  # when CloudStack names the envelope after another command
     paged: bool = True  # a list that takes keyword/page/pagesize (a few 4.3 lists do not)
+    # An async command's object by id, as its finished job answers it (under `item_key`).
+    render: Callable[[Call, str], dict[str, Any]] | None = None
     # Departures from the 4.3 reference, each with its reason (checked by the catalogue test):
     extension: str = ""  # why this command, which 4.3 does not have, exists
     role_extension: str = ""  # why the role differs from 4.3's

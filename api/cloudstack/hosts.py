@@ -10,7 +10,7 @@ from uuid import UUID
 from api.access import Role
 from api.cloudstack import infrastructure as places
 from api.cloudstack.common import names_by_id, names_in
-from api.cloudstack.jobs import RENDERERS, hypervisor_job, run_async
+from api.cloudstack.jobs import hypervisor_job, run_async
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_stored_date
 from api.params import Param, ParamType
@@ -108,9 +108,6 @@ def _render_hosts(call: Call, rows: list[dict[str, Any]]) -> list[dict[str, Any]
 def _host(call: Call, host_id: str) -> dict[str, Any]:
     row = places._row(call, "hosts", host_id, "host")
     return _render_hosts(call, [row])[0]
-
-
-RENDERERS["host"] = lambda call, i: ("host", _host(call, i))
 
 
 def list_hosts(call: Call, args: dict[str, Any]) -> Listing:
@@ -431,6 +428,8 @@ COMMANDS = (
         role=RA,
         shape="async",
         is_async=True,
+        item_key="host",
+        render=_host,
         java_class=f"{ADMIN_PKG}.host.PrepareForMaintenanceCmd",
         description="Prepares a host for maintenance",
     ),
@@ -441,6 +440,8 @@ COMMANDS = (
         role=RA,
         shape="async",
         is_async=True,
+        item_key="host",
+        render=_host,
         java_class=f"{ADMIN_PKG}.host.CancelMaintenanceCmd",
         description="Cancels host maintenance",
     ),
@@ -451,6 +452,8 @@ COMMANDS = (
         role=RA,
         shape="async",
         is_async=True,
+        item_key="host",
+        render=_host,
         java_class=f"{ADMIN_PKG}.host.ReconnectHostCmd",
         description="Reconnects a host",
     ),

@@ -10,7 +10,7 @@ from uuid import UUID
 from api.access import Role, check_reach, list_scope
 from api.cloudstack.common import OWNER_PARAMS, account_row, select_page
 from api.cloudstack.domains import domain_in_reach
-from api.cloudstack.jobs import RENDERERS, run_async
+from api.cloudstack.jobs import run_async
 from api.cloudstack.unbuilt import ACCOUNT_DETAILS, EXTERNAL_IDS
 from api.cloudstack.users import object_result, profile, render_user, visible_owner
 from api.dispatch import ApiCommand, Call, Listing, Submitted
@@ -73,7 +73,8 @@ def _account_by_id(call: Call, account_id: str) -> dict[str, Any]:
     return row
 
 
-RENDERERS["account"] = lambda call, i: ("account", render_account(call, _account_by_id(call, i)))
+def _account_object(call: Call, account_id: str) -> dict[str, Any]:
+    return render_account(call, _account_by_id(call, account_id))
 
 
 def _target_account(call: Call, args: dict[str, Any]) -> dict[str, Any]:
@@ -264,6 +265,8 @@ COMMANDS = (
         role=DA,
         shape="async",
         is_async=True,
+        item_key="account",
+        render=_account_object,
         java_class=f"{ADMIN_PKG}.account.DisableAccountCmd",
         description="Disables an account",
     ),

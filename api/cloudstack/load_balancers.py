@@ -10,7 +10,6 @@ from typing import Any
 from uuid import UUID
 
 from api.cloudstack.common import OWNER_PARAMS
-from api.cloudstack.jobs import RENDERERS
 from api.cloudstack.network_rules import (
     SELECT,
     address_for,
@@ -63,9 +62,6 @@ def _one(call: Call, rule_id: str) -> dict[str, Any]:
     if row is None:
         raise not_found("id", rule_id)
     return render_balancer(dict(row))
-
-
-RENDERERS["loadbalancer"] = lambda call, i: ("loadbalancer", _one(call, i))
 
 
 def create_load_balancer_rule(call: Call, args: dict[str, Any]) -> Submitted:
@@ -194,6 +190,8 @@ COMMANDS = (
         ),
         shape="async",
         is_async=True,
+        item_key="loadbalancer",
+        render=_one,
         java_class=f"{PKG}.CreateLoadBalancerRuleCmd",
         description="Creates a load balancer rule",
     ),

@@ -12,7 +12,7 @@ import orjson
 from api.access import Role
 from api.cloudstack import infrastructure as places
 from api.cloudstack.common import limit_sql
-from api.cloudstack.jobs import RENDERERS, run_async
+from api.cloudstack.jobs import run_async
 from api.cloudstack.unbuilt import FOR_VPC, LB_LIMITS
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_stored_date
@@ -83,9 +83,6 @@ def render_physical_network(row: dict[str, Any]) -> dict[str, Any]:
 
 def _physical(call: Call, physical_id: str) -> dict[str, Any]:
     return render_physical_network(_row(call, "physical_networks", physical_id))
-
-
-RENDERERS["physicalnetwork"] = lambda call, i: ("physicalnetwork", _physical(call, i))
 
 
 def _physical_job(
@@ -361,6 +358,7 @@ COMMANDS = (
         shape="async",
         is_async=True,
         item_key="physicalnetwork",
+        render=_physical,
         java_class=f"{ADMIN_PKG}.network.CreatePhysicalNetworkCmd",
         description="Creates a physical network",
     ),
@@ -377,6 +375,7 @@ COMMANDS = (
         shape="async",
         is_async=True,
         item_key="physicalnetwork",
+        render=_physical,
         java_class=f"{ADMIN_PKG}.network.UpdatePhysicalNetworkCmd",
         description="Updates a physical network",
     ),

@@ -17,7 +17,6 @@ from uuid import UUID
 
 from api.access import check_reach, list_scope
 from api.cloudstack.common import OWNER_PARAMS, limit_sql, resolve_owner_filters
-from api.cloudstack.jobs import RENDERERS
 from api.cloudstack.networks import network_row
 from api.cloudstack.public_ips import _public_row
 from api.cloudstack.unbuilt import FOR_DISPLAY, PROJECT_AND_TAGS
@@ -234,10 +233,8 @@ def list_port_forwarding_rules(call: Call, args: dict[str, Any]) -> Listing:
     return Listing([render_forwarding(r) for r in rows], count)
 
 
-RENDERERS["portforwardingrule"] = lambda call, i: (
-    "portforwardingrule",
-    render_forwarding(_one(call, i)),
-)
+def _forwarding_object(call: Call, rule_id: str) -> dict[str, Any]:
+    return render_forwarding(_one(call, rule_id))
 
 
 # Firewall ----------------------------------------------------------------------------------------
@@ -297,7 +294,8 @@ def list_firewall_rules(call: Call, args: dict[str, Any]) -> Listing:
     return Listing([render_firewall(r) for r in rows], count)
 
 
-RENDERERS["firewallrule"] = lambda call, i: ("firewallrule", render_firewall(_one(call, i)))
+def _firewall_object(call: Call, rule_id: str) -> dict[str, Any]:
+    return render_firewall(_one(call, rule_id))
 
 
 # Static NAT --------------------------------------------------------------------------------------
@@ -379,6 +377,8 @@ COMMANDS = (
         ),
         shape="async",
         is_async=True,
+        item_key="portforwardingrule",
+        render=_forwarding_object,
         java_class=f"{FIREWALL_PKG}.CreatePortForwardingRuleCmd",
         description="Creates a port forwarding rule",
     ),
@@ -416,6 +416,8 @@ COMMANDS = (
         ),
         shape="async",
         is_async=True,
+        item_key="firewallrule",
+        render=_firewall_object,
         java_class=f"{FIREWALL_PKG}.CreateFirewallRuleCmd",
         description="Creates a firewall rule for a given ip address",
     ),

@@ -22,7 +22,7 @@ from api.cloudstack.common import (
     names_by_id,
     resolve_owner_filters,
 )
-from api.cloudstack.jobs import RENDERERS, run_async
+from api.cloudstack.jobs import run_async
 from api.cloudstack.network_offerings import lowest_free_vnets, render_services
 from api.cloudstack.unbuilt import (
     CUSTOM_ID,
@@ -113,9 +113,6 @@ def render_network(row: dict[str, Any], zones: dict[str, str]) -> dict[str, Any]
     if row["physical_network_id"]:
         body["physicalnetworkid"] = row["physical_network_id"]
     return body
-
-
-RENDERERS["network"] = lambda call, i: ("network", _network(call, i))
 
 
 def _render_all(call: Call, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -458,6 +455,7 @@ COMMANDS = (
         shape="async",
         is_async=True,
         item_key="network",
+        render=_network,
         java_class=f"{PKG}.UpdateNetworkCmd",
         description="Updates a network",
     ),

@@ -17,7 +17,7 @@ from api.cloudstack.common import (
     names_by_id,
     resolve_owner_filters,
 )
-from api.cloudstack.jobs import RENDERERS, run_async
+from api.cloudstack.jobs import run_async
 from api.cloudstack.networks import network_row, public_pool
 from api.cloudstack.unbuilt import (
     FOR_DISPLAY,
@@ -201,7 +201,8 @@ def with_static_nat(body: dict[str, Any], nat: dict[str, Any] | None) -> dict[st
     return body
 
 
-RENDERERS["ipaddress"] = lambda call, i: ("ipaddress", _rendered(call, [_public_row(call, i)])[0])
+def _address_object(call: Call, address_id: str) -> dict[str, Any]:
+    return _rendered(call, [_public_row(call, address_id)])[0]
 
 
 def _associate_owner(call: Call, args: dict[str, Any]) -> tuple[str, str, str | None, str]:
@@ -404,6 +405,8 @@ COMMANDS = (
         ),
         shape="async",
         is_async=True,
+        item_key="ipaddress",
+        render=_address_object,
         java_class=f"{USER_PKG}.AssociateIPAddrCmd",
         description="Acquires and associates a public IP to an account",
     ),

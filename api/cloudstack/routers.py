@@ -23,7 +23,6 @@ from api.cloudstack.common import (
     resolve_owner_filters,
 )
 from api.cloudstack.configuration import current_value
-from api.cloudstack.jobs import RENDERERS
 from api.cloudstack.system_vms import (
     SELECT,
     appliance_row,
@@ -138,9 +137,6 @@ def _minimum_keys(cursor: Any, zone_ids: set[str]) -> dict[str, str]:
 
 def _router(call: Call, router_id: str) -> dict[str, Any]:
     return render_routers(call, [appliance_row(call, router_id, VmRole.ROUTER)])[0]
-
-
-RENDERERS["router"] = lambda call, i: ("router", _router_any(call, i))
 
 
 def _router_any(call: Call, router_id: str) -> dict[str, Any]:
@@ -320,7 +316,7 @@ COMMANDS = (
         java_class=f"{ADMIN_PKG}.ListRoutersCmd",
         description="Lists routers",
     ),
-    *lifecycle_commands(VmRole.ROUTER, ADMIN_PKG, "Router", ROUTERS_ROOT_ONLY),
+    *lifecycle_commands(VmRole.ROUTER, ADMIN_PKG, "Router", _router_any, ROUTERS_ROOT_ONLY),
     ApiCommand(
         "changeServiceForRouter",
         change_service,

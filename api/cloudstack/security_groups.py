@@ -17,7 +17,7 @@ from api.cloudstack.common import (
     limit_sql,
     resolve_owner_filters,
 )
-from api.cloudstack.jobs import RENDERERS, run_async
+from api.cloudstack.jobs import run_async
 from api.cloudstack.unbuilt import PROJECT_AND_TAGS, PROJECT_ID
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType, not_found
@@ -150,9 +150,6 @@ def render_groups(call: Call, rows: list[dict[str, Any]]) -> list[dict[str, Any]
 
 def _group(call: Call, group_id: str) -> dict[str, Any]:
     return render_groups(call, [group_row(call, group_id)])[0]
-
-
-RENDERERS["securitygroup"] = lambda call, i: ("securitygroup", _group(call, i))
 
 
 def list_groups(call: Call, args: dict[str, Any]) -> Listing:
@@ -368,6 +365,7 @@ def _async(name: str, handler: Any, params: tuple, java: str, text: str, key: st
         shape="async",
         is_async=True,
         item_key=key,
+        render=_group if key else None,
         java_class=f"{PKG}.{java}",
         description=text,
     )

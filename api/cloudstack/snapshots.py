@@ -9,7 +9,7 @@ from uuid import UUID, uuid4
 
 from api.access import check_reach, list_scope
 from api.cloudstack.common import OWNER_PARAMS, limit_sql, resolve_owner_filters
-from api.cloudstack.jobs import RENDERERS, hypervisor_job, run_async
+from api.cloudstack.jobs import hypervisor_job, run_async
 from api.cloudstack.unbuilt import PROJECT_AND_TAGS, QUIESCE_VM
 from api.cloudstack.volumes import volume_row
 from api.dispatch import ApiCommand, Call, Listing, Submitted
@@ -69,10 +69,8 @@ def render_snapshot(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-RENDERERS["snapshot"] = lambda call, i: (
-    "snapshot",
-    render_snapshot(snapshot_row(call, i, removed=True)),
-)
+def _snapshot_object(call: Call, snapshot_id: str) -> dict[str, Any]:
+    return render_snapshot(snapshot_row(call, snapshot_id, removed=True))
 
 
 def _type_filter(args: dict[str, Any]) -> bool:
@@ -192,6 +190,7 @@ COMMANDS = (
         shape="async",
         is_async=True,
         item_key="snapshot",
+        render=_snapshot_object,
         java_class=f"{PKG}.CreateSnapshotCmd",
         description="Creates an instant snapshot of a volume.",
     ),

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from api.access import Role, check_reach, list_scope
 from api.cloudstack.common import OWNER_PARAMS, account_row, resolve_owner_filters, select_page
-from api.cloudstack.jobs import RENDERERS, run_async
+from api.cloudstack.jobs import run_async
 from api.cloudstack.unbuilt import EXTERNAL_IDS
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_date
@@ -83,7 +83,8 @@ def object_result(outcome: Any, kind: str) -> dict[str, Any]:
     return {"object": kind, "id": str(outcome.id)}
 
 
-RENDERERS["user"] = lambda call, i: ("user", render_user(user_by_id(call, i)))
+def _user_object(call: Call, user_id: str) -> dict[str, Any]:
+    return render_user(user_by_id(call, user_id))
 
 
 def list_users(call: Call, args: dict[str, Any]) -> Listing:
@@ -239,6 +240,8 @@ COMMANDS = (
         role=DA,
         shape="async",
         is_async=True,
+        item_key="user",
+        render=_user_object,
         java_class=f"{ADMIN_PKG}.user.DisableUserCmd",
         description="Disables a user",
     ),

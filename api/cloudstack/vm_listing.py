@@ -10,7 +10,6 @@ from api.cloudstack.common import (
     limit_sql,
     resolve_owner_filters,
 )
-from api.cloudstack.jobs import RENDERERS
 from api.cloudstack.network_nics import vm_nics
 from api.cloudstack.security_groups import vm_groups
 from api.dispatch import Call, Listing
@@ -139,9 +138,6 @@ def render_vms(call: Call, rows: list[dict[str, Any]], minimal: bool = False) ->
 
 def vm_view(call: Call, vm_id: str) -> dict[str, Any]:
     return render_vms(call, [vm_row(call, vm_id, removed=True)])[0]
-
-
-RENDERERS["virtualmachine"] = lambda call, i: ("virtualmachine", vm_view(call, i))
 
 
 def list_vms(call: Call, args: dict[str, Any]) -> Listing:

@@ -350,6 +350,8 @@ def _async(
         role=role,
         shape="async",
         is_async=True,
+        item_key="virtualmachine",
+        render=vm_view,
         java_class=java,
         description=text,
     )

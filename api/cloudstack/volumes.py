@@ -13,7 +13,7 @@ from uuid import UUID, uuid4
 from api.access import Role, check_reach, list_scope
 from api.cloudstack import infrastructure as places
 from api.cloudstack.common import OWNER_PARAMS, limit_sql, names_by_id, resolve_owner_filters
-from api.cloudstack.jobs import RENDERERS, run_async
+from api.cloudstack.jobs import run_async
 from api.cloudstack.unbuilt import (
     CUSTOM_ID,
     HIDING,
@@ -131,9 +131,6 @@ def _render(
 
 def _volume(call: Call, volume_id: str) -> dict[str, Any]:
     return render_volumes(call, [volume_row(call, volume_id, removed=True)])[0]
-
-
-RENDERERS["volume"] = lambda call, i: ("volume", _volume(call, i))
 
 
 def _result(volume_id: str) -> dict[str, Any]:
@@ -336,6 +333,7 @@ def _async(name: str, handler: Any, params: tuple, java: str, text: str) -> ApiC
         shape="async",
         is_async=True,
         item_key="volume",
+        render=_volume,
         java_class=f"{PKG}.{java}",
         description=text,
     )

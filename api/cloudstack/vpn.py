@@ -21,7 +21,7 @@ from api.cloudstack.common import (
     limit_sql,
     resolve_owner_filters,
 )
-from api.cloudstack.jobs import RENDERERS, hypervisor_job, run_async
+from api.cloudstack.jobs import hypervisor_job, run_async
 from api.cloudstack.networks import network_row
 from api.cloudstack.unbuilt import FOR_DISPLAY, PROJECT_ID
 from api.dispatch import ApiCommand, Call, Listing, Submitted
@@ -133,7 +133,8 @@ def _created_vpn(call: Call, vpn_id: str) -> tuple[str, dict[str, Any]]:
     return "remoteaccessvpn", body
 
 
-RENDERERS["remoteaccessvpn"] = _created_vpn
+def _vpn_object(call: Call, vpn_id: str) -> dict[str, Any]:
+    return _created_vpn(call, vpn_id)[1]
 
 
 def _public_ip(call: Call, public_ip_id: str) -> dict[str, Any]:
@@ -264,7 +265,8 @@ def _user(call: Call, user_id: str) -> tuple[str, dict[str, Any]]:
     return "vpnuser", render_user(dict(row))
 
 
-RENDERERS["vpnuser"] = _user
+def _vpn_user_object(call: Call, user_id: str) -> dict[str, Any]:
+    return _user(call, user_id)[1]
 
 
 def add_user(call: Call, args: dict[str, Any]) -> Submitted:
@@ -358,6 +360,7 @@ def list_users(call: Call, args: dict[str, Any]) -> Listing:
 
 OWNER = (Param("account", P.STRING), Param("domainid", P.UUID))
 VPN_USER_OWNER = (*OWNER, PROJECT_ID)
+_JOB_OBJECTS = {"remoteaccessvpn": _vpn_object, "vpnuser": _vpn_user_object}
 
 
 def _async(name: str, handler: Any, params: tuple, java: str, text: str, key: str) -> ApiCommand:
@@ -368,6 +371,7 @@ def _async(name: str, handler: Any, params: tuple, java: str, text: str, key: st
         shape="async",
         is_async=True,
         item_key=key,
+        render=_JOB_OBJECTS.get(key),
         java_class=f"{PKG}.{java}",
         description=text,
     )

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from api.access import Role
-from api.catalogue import coverage, coverage_report, declared, drift, family_of, role_of_bits
+from api.catalogue import (
+    coverage,
+    coverage_report,
+    declared,
+    drift,
+    family_of,
+    renderers,
+    role_of_bits,
+)
 from api.dispatch import ApiCommand
 from api.params import Param, ParamType
 from api.reference import reference
@@ -92,3 +100,46 @@ def test_the_coverage_report_names_what_is_missing_per_family() -> None:
 
 def _extensions() -> int:
     return sum(1 for c in declared() if c.extension)
+
+
+def test_every_object_a_finished_job_names_renders_from_a_declaration() -> None:
+    assert set(renderers()) == {
+        "account",
+        "firewallrule",
+        "host",
+        "ipaddress",
+        "loadbalancer",
+        "network",
+        "physicalnetwork",
+        "portforwardingrule",
+        "remoteaccessvpn",
+        "router",
+        "securitygroup",
+        "snapshot",
+        "systemvm",
+        "user",
+        "virtualmachine",
+        "vmsnapshot",
+        "volume",
+        "vpnuser",
+    }
+    commands = {c.name: c for c in declared()}
+    assert renderers()["volume"] is commands["createVolume"].render
+    assert commands["deployVirtualMachine"].render is commands["revertToVMSnapshot"].render
+
+
+def test_a_command_rendering_its_object_unlike_the_others_is_reported() -> None:
+    odd = ApiCommand(
+        "createVolume",
+        _noop,
+        declared_params("createVolume"),
+        shape="async",
+        is_async=True,
+        item_key="volume",
+        render=lambda call, volume_id: {"id": volume_id},
+    )
+    assert drift([odd]) == ["createVolume: renders volume unlike the other commands"]
+
+
+def declared_params(name: str) -> tuple[Param, ...]:
+    return next(c.params for c in declared() if c.name == name)
