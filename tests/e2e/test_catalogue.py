@@ -63,6 +63,41 @@ def test_update_network_answers_a_job_whose_result_is_the_changed_network(server
     assert (result["name"], result["displaytext"]) == ("www", "front")
 
 
+def test_network_and_offering_lists_honour_4_3_filters(server) -> None:
+    admin = server.client()
+    place = _place(admin)
+    physical = admin.createPhysicalNetwork(
+        zoneid=place.zone, name="lan", vlan="300-310", fetch_result=True
+    )["physicalnetwork"]
+    admin.updatePhysicalNetwork(id=physical["id"], state="Enabled", fetch_result=True)
+    isolated = admin.listNetworkOfferings(name="DefaultIsolatedNetworkOffering")
+    network = admin.createNetwork(
+        name="web",
+        displaytext="web",
+        zoneid=place.zone,
+        networkofferingid=isolated["networkoffering"][0]["id"],
+    )["network"]
+
+    def networks(**filters) -> list[str]:
+        return [n["id"] for n in admin.listNetworks(**filters).get("network", [])]
+
+    assert networks(acltype="Account", canusefordeploy="true", issystem="false") == [network["id"]]
+    assert networks(supportedservices="Dhcp,Dns") == [network["id"]]
+    assert networks(supportedservices="SourceNat") == []
+    assert networks(acltype="Domain") == networks(issystem="true") == []
+    assert networks(restartrequired="true") == networks(specifyipranges="true") == []
+
+    def offerings(**filters) -> set[str]:
+        found = admin.listNetworkOfferings(**filters).get("networkoffering", [])
+        return {o["name"] for o in found}
+
+    with_nat = offerings(sourcenatsupported="true")
+    assert "DefaultIsolatedNetworkOfferingWithSourceNatService" in with_nat
+    assert "DefaultIsolatedNetworkOffering" not in with_nat
+    assert offerings(traffictype="Public") == set()
+    assert offerings(traffictype="Guest") == offerings()
+
+
 def test_list_apis_shows_4_3_parameters_and_response_fields(server) -> None:
     admin = server.client()
     (api,) = admin.listApis(name="createVolume")["api"]
@@ -156,6 +191,10 @@ def test_vm_lists_honour_4_3_filters(server) -> None:
     }
     assert ids(serviceofferingid=place.custom["id"]) == set()
     assert ids(podid=place.pod, hypervisor="simulator") == {small["id"], other["id"]}
+    hosts = admin.listHosts(virtualmachineid=small["id"])["host"]
+    assert [h["id"] for h in hosts] == [small["hostid"]]
+    roots = admin.listVolumes(hostid=small["hostid"], podid=place.pod)["volume"]
+    assert {v["virtualmachineid"] for v in roots} == {small["id"], other["id"]}
 
 
 def test_answers_carry_4_3_response_fields_but_those_declared_unbuilt(server) -> None:
