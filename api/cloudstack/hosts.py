@@ -460,7 +460,15 @@ COMMANDS = (
     ApiCommand(
         "deleteHost",
         delete_host,
-        (*ID, Param("forced", P.BOOLEAN), Param("forcedestroylocalstorage", P.BOOLEAN)),
+        (
+            *ID,
+            Param("forced", P.BOOLEAN),
+            Param(
+                "forcedestroylocalstorage",
+                P.BOOLEAN,
+                unsupported="local storage pools are not managed as resources yet",
+            ),
+        ),
         role=RA,
         shape="success",
         description="Deletes a host",

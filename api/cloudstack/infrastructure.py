@@ -291,6 +291,7 @@ ALLOCATION = Param("allocationstate", P.STRING)
 LIST_FILTERS = (Param("id", P.UUID), Param("name", P.STRING))
 
 ZONE_NETWORK_DOMAIN = "a zone's network domain is not built yet"
+VCENTER_CLUSTERS = "adding a vCenter cluster's hosts at once is not built yet: use addHost"
 VMWARE_SWITCHES = "VMware distributed switches and the Nexus 1000v are not built yet"
 # updateZone settings whose change is not carried to the zone yet.
 ZONE_CHANGES_NOT_BUILT = (
@@ -454,9 +455,10 @@ COMMANDS = (
             Param("hypervisor", P.STRING, required=True),
             Param("clustertype", P.STRING, required=True),
             ALLOCATION,
-            Param("url", P.STRING),
-            Param("username", P.STRING),
-            Param("password", P.STRING),
+            *(
+                Param(name, P.STRING, unsupported=VCENTER_CLUSTERS)
+                for name in ("url", "username", "password")
+            ),
             *(
                 Param(name, P.STRING, unsupported=VMWARE_SWITCHES)
                 for name in (

@@ -411,7 +411,12 @@ COMMANDS = (
             Param("cidrlist", P.LIST, element=P.STRING),
             Param("icmptype", P.INTEGER),
             Param("icmpcode", P.INTEGER),
-            Param("type", P.STRING),
+            Param(
+                "type",
+                P.STRING,
+                default="user",
+                unsupported="system firewall rules are not built yet",
+            ),
             FOR_DISPLAY,
         ),
         shape="async",

@@ -227,10 +227,24 @@ def _physical(
     return dict(row) if row else None
 
 
+def _check_acl_type(acl_type: str | None, shared: bool) -> None:
+    """4.3's `acltype`: isolated networks belong to an account, shared ones (here) to a domain."""
+    if acl_type is None or acl_type.lower() == ("domain" if shared else "account"):
+        return
+    if acl_type.lower() not in ("account", "domain"):
+        raise InvalidParameter("Invalid acltype: use Account or Domain")
+    raise InvalidParameter(
+        "Shared networks of one account are not built yet: a shared network is a domain's"
+        if shared
+        else "An isolated network belongs to an account: acltype Domain is not supported"
+    )
+
+
 def create_network(call: Call, args: dict[str, Any]) -> dict[str, Any]:
     zone = places._row(call, "zones", args["zoneid"], "zone")
     offering = _offering(call, args["networkofferingid"])
     shared = offering["guest_type"] == "Shared"
+    _check_acl_type(args["acltype"], shared)
     if shared and call.caller.role != Role.ROOT_ADMIN:
         raise PermissionDenied("Only root administrators may create shared networks")
     account_id, domain_id = _owner(call, args, shared=shared)
@@ -383,7 +397,7 @@ COMMANDS = (
             Param("account", P.STRING),
             Param("domainid", P.UUID),
             Param("acltype", P.STRING),
-            Param("networkdomain", P.STRING),
+            Param("networkdomain", P.STRING, unsupported="a network's own domain is not built yet"),
             *ipv6_range_params(),
             Param("aclid", P.UUID, unsupported=VPCS),
             VPC_ID,

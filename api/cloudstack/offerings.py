@@ -16,6 +16,7 @@ import orjson
 from api.access import Caller, Role
 from api.cloudstack.common import domain_row, limit_sql
 from api.cloudstack.unbuilt import IOPS, iops_params
+from api.cloudstack.vm_listing import vm_row
 from api.dispatch import ApiCommand, Call, Listing
 from api.envelope import format_date
 from api.params import Param, ParamType, not_found
@@ -200,6 +201,10 @@ def list_service_offerings(call: Call, args: dict[str, Any]) -> Listing:
     if args.get("systemvmtype"):
         where.append("system_vm_type = %s")
         params.append(args["systemvmtype"])
+    if args.get("virtualmachineid"):  # 4.3: the offerings the VM may change to
+        vm = vm_row(call, args["virtualmachineid"])
+        where.append("id <> %s")
+        params.append(vm["service_offering_id"])
     return _list(call, "service_offerings", where, params, args, render_service_offering)
 
 

@@ -87,7 +87,7 @@ def filter_clause(call: Call, name: str) -> tuple[str, list[Any]]:
 
 def _where(call: Call, args: dict[str, Any]) -> tuple[list[str], list[Any]]:
     clause, params = filter_clause(call, args["templatefilter"])
-    where = ["t.removed = 0", clause]
+    where = [clause] if args.get("showremoved") else ["t.removed = 0", clause]
     if call.caller.role != Role.ROOT_ADMIN:
         where.append("t.template_type <> 'SYSTEM'")
     for key, column in (("id", "t.id"), ("name", "t.name"), ("zoneid", "z.zone_id")):
@@ -439,7 +439,12 @@ COMMANDS = (
                 extension="sets the sort order at once, as updateTemplate does later",
             ),
             Param("isdynamicallyscalable", P.BOOLEAN),
-            Param("isrouting", P.BOOLEAN),
+            Param(
+                "isrouting",
+                P.BOOLEAN,
+                default=False,
+                unsupported="router templates are registered with templatetype=SYSTEM",
+            ),
             PROJECT_ID,
             Param("sshkeyenabled", P.BOOLEAN, default=False, unsupported=SSH_KEYS),
         ),
@@ -479,7 +484,12 @@ COMMANDS = (
             Param("format", P.STRING),
             Param("bootable", P.BOOLEAN),
             Param("isdynamicallyscalable", P.BOOLEAN),
-            Param("isrouting", P.BOOLEAN),
+            Param(
+                "isrouting",
+                P.BOOLEAN,
+                default=False,
+                unsupported="router templates are registered with templatetype=SYSTEM",
+            ),
         ),
         item_key="template",
         description="Updates attributes of a template.",

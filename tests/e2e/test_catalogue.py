@@ -85,6 +85,16 @@ def test_network_and_offering_lists_honour_4_3_filters(server) -> None:
     assert networks(supportedservices="Dhcp,Dns") == [network["id"]]
     assert networks(supportedservices="SourceNat") == []
     assert networks(acltype="Domain") == networks(issystem="true") == []
+    domain_wide = _refused(
+        admin.createNetwork,
+        431,
+        name="x",
+        displaytext="x",
+        zoneid=place.zone,
+        networkofferingid=isolated["networkoffering"][0]["id"],
+        acltype="Domain",
+    )
+    assert "acltype Domain is not supported" in domain_wide
     assert networks(restartrequired="true") == networks(specifyipranges="true") == []
 
     def offerings(**filters) -> set[str]:
@@ -191,6 +201,8 @@ def test_vm_lists_honour_4_3_filters(server) -> None:
     }
     assert ids(serviceofferingid=place.custom["id"]) == set()
     assert ids(podid=place.pod, hypervisor="simulator") == {small["id"], other["id"]}
+    others = admin.listServiceOfferings(virtualmachineid=small["id"])["serviceoffering"]
+    assert place.small["id"] not in {o["id"] for o in others} and others
     hosts = admin.listHosts(virtualmachineid=small["id"])["host"]
     assert [h["id"] for h in hosts] == [small["hostid"]]
     roots = admin.listVolumes(hostid=small["hostid"], podid=place.pod)["volume"]
@@ -225,3 +237,22 @@ def test_answers_carry_4_3_response_fields_but_those_declared_unbuilt(server) ->
         if missing:
             gaps[command] = missing
     assert gaps == {}
+
+
+def test_removed_templates_are_listed_when_asked_for(server) -> None:
+    admin = server.client()
+    place = _place(admin)
+    made = admin.registerTemplate(
+        name="old",
+        displaytext="old",
+        url="http://images.example.org/old.qcow2?size_gb=1",
+        zoneid=place.zone,
+        hypervisor="Simulator",
+        format="QCOW2",
+        ostypeid=admin.listOsTypes()["ostype"][0]["id"],
+    )["template"][0]
+    admin.deleteTemplate(id=made["id"], fetch_result=True)
+    listed = admin.listTemplates(templatefilter="all", id=made["id"])
+    assert listed.get("template", []) == []
+    removed = admin.listTemplates(templatefilter="all", id=made["id"], showremoved="true")
+    assert [t["id"] for t in removed["template"]] == [made["id"]]
