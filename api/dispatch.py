@@ -60,10 +60,21 @@ class ApiCommand:
     description: str = ""
     java_class: str = ""
     response_name: str = ""  # when CloudStack names the envelope after another command
+    paged: bool = True  # a list that takes keyword/page/pagesize (a few 4.3 lists do not)
+    # An async command's object by id, as its finished job answers it (under `item_key`).
+    render: Callable[[Call, str], dict[str, Any]] | None = None
+    # Departures from the 4.3 reference, each with its reason (checked by the catalogue test):
+    extension: str = ""  # why this command, which 4.3 does not have, exists
+    role_extension: str = ""  # why the role differs from 4.3's
 
     @property
     def is_list(self) -> bool:
         return self.shape == "list"
+
+    @property
+    def specs(self) -> tuple[Param, ...]:
+        """Every parameter the command takes, the list conventions included."""
+        return self.params + (LIST_BASE if self.is_list and self.paged else ())
 
 
 @dataclass
@@ -151,9 +162,8 @@ class Dispatcher:
     def run(self, call: Call) -> dict[str, Any]:
         command = call.command
         require_role(call.caller, command.role)
-        specs = command.params + (LIST_BASE if command.is_list else ())
-        args = parse(specs, call.raw, command=command.name)
-        if command.is_list:
+        args = parse(command.specs, call.raw, command=command.name)
+        if command.is_list and command.paged:
             args["paging"] = call.paging()
         self.runtime_consistent(call)
         result = command.handler(call, args)

@@ -58,12 +58,30 @@ class Param:
     element: ParamType | None = None  # the element type of a LIST
     allow_time: bool = False  # a DATE may also be `yyyy-MM-dd HH:mm:ss` (events, alerts)
     default: Any = None
+    # Departures from the 4.3 reference, each with its reason (checked by the catalogue test):
+    extension: str = ""  # why the parameter is not 4.3's, or why its required flag differs
+    # The feature not built yet: the parameter is refused when given, unless with its default
+    # (which asks for nothing unbuilt, as `fordisplay=true` where everything is displayed).
+    unsupported: str = ""
 
     def __post_init__(self) -> None:
         if (self.type is ParamType.LIST) != (self.element is not None):
             raise ValueError(f"{self.name}: `element` is required for LIST and only for LIST")
         if self.element in (ParamType.LIST, ParamType.MAP):
             raise ValueError(f"{self.name}: a LIST holds scalar elements")
+
+
+def describe_param(spec: Param) -> str:
+    """What listApis and the command reference say of a parameter beyond its name and type."""
+    if spec.unsupported:
+        return f"Not supported yet: {spec.unsupported}"
+    if spec.extension:
+        return f"Stratus extension: {spec.extension}"
+    if spec.type is ParamType.LIST:
+        return f"a comma-separated list of {spec.element.value if spec.element else 'values'}"
+    if spec.type is ParamType.MAP:
+        return f"a map, sent as {spec.name}[0].key=value"
+    return ""
 
 
 @dataclass(frozen=True)
@@ -97,6 +115,8 @@ def parse(
     values: dict[str, Any] = {}
     for spec in specs:
         value = _value(spec, raw, cmd)
+        if spec.unsupported and value is not None and value != spec.default:
+            raise InvalidParameter(f"Parameter {spec.name} is not supported: {spec.unsupported}")
         if value is None:
             if spec.required:
                 raise BadRequestParameter(
@@ -333,15 +353,16 @@ def _map_groups(spec: Param, raw: Mapping[str, str]) -> list[dict[str, str]]:
     """`name[i].key=value` parameters as one dict per index, in index order.
 
     The raw keys of each group are kept (`key`/`value` pairs or `cpuNumber`-style names alike);
-    what they mean is the command's business.
+    what they mean is the command's business. The name itself matches in any case: clients send
+    CloudStack's camel-case spellings (`serviceProviderList`) of the names 4.3 lists in lower case.
     """
-    prefix = spec.name + "["
+    prefix = spec.name.lower() + "["
     shape = re.compile(re.escape(prefix) + r"([0-9]{1,9})\]\.(.+)", re.DOTALL)
     groups: dict[int, dict[str, str]] = {}
     for key, value in raw.items():
-        if not key.startswith(prefix):
+        if not key.lower().startswith(prefix):
             continue
-        match = shape.fullmatch(key)
+        match = shape.fullmatch(prefix + key[len(prefix) :])
         if match is None:
             raise BadRequestParameter(
                 f"Unable to decode parameter {shown(key)}; a map parameter is sent as "

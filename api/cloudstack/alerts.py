@@ -137,6 +137,7 @@ COMMANDS = (
         shape="async",
         is_async=True,
         java_class=f"{ADMIN_PKG}.alert.GenerateAlertCmd",
+        extension="raises an operator alert by hand, as CloudStack 4.4 does",
         description="Generates an alert",
     ),
     ApiCommand(

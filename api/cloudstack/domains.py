@@ -92,6 +92,11 @@ def delete_domain(call: Call, args: dict[str, Any]) -> Submitted:
     )
 
 
+# 4.3 keeps domain changes to root admins; here a domain admin also runs them, below their own
+# domain only (`domain_in_reach`), so a reseller can shape its own subtree.
+SUBDOMAINS = "domain admins manage the domains below their own"
+REGION_IDS = "domains created with an id from another region are not built yet"
+
 COMMANDS = (
     ApiCommand(
         "listDomains",
@@ -114,8 +119,10 @@ COMMANDS = (
             Param("name", P.STRING, required=True),
             Param("parentdomainid", P.UUID),
             Param("networkdomain", P.STRING),
+            Param("domainid", P.UUID, unsupported=REGION_IDS),
         ),
         role=Role.DOMAIN_ADMIN,
+        role_extension=SUBDOMAINS,
         item_key="domain",
         description="Creates a domain",
     ),
@@ -128,6 +135,7 @@ COMMANDS = (
             Param("networkdomain", P.STRING),
         ),
         role=Role.DOMAIN_ADMIN,
+        role_extension=SUBDOMAINS,
         item_key="domain",
         description="Updates a domain",
     ),
@@ -136,6 +144,7 @@ COMMANDS = (
         delete_domain,
         (Param("id", P.UUID, required=True), Param("cleanup", P.BOOLEAN, default=False)),
         role=Role.DOMAIN_ADMIN,
+        role_extension=SUBDOMAINS,
         shape="async",
         is_async=True,
         java_class=f"{ADMIN_PKG}.domain.DeleteDomainCmd",

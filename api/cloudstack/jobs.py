@@ -14,6 +14,7 @@ import orjson
 
 import domain.errors as domain_errors
 from api.access import check_reach, list_scope
+from api.catalogue import renderers
 from api.cloudstack.common import OWNER_PARAMS, limit_sql, resolve_owner_filters
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_date
@@ -27,9 +28,6 @@ from projections.jobs import JobsProjection, get_job
 log = logging.getLogger(__name__)
 
 JOBS = JobsProjection.name
-
-# How a finished job's result names its object: kind → renderer(call, id) -> (item key, item).
-RENDERERS: dict[str, Callable[[Call, str], tuple[str, dict[str, Any]]]] = {}
 
 
 def executor(call: Call) -> ThreadPoolExecutor:
@@ -134,14 +132,19 @@ def _job_result(call: Call, row: dict[str, Any]) -> dict[str, Any]:
             "jobresulttype": "object",
             "jobresult": {"errorcode": code.status, "errortext": result.get("message", "")},
         }
-    if "object" in result and result["object"] in RENDERERS:
+    render = renderers().get(result.get("object", ""))
+    if render is not None:
         try:
-            key, item = RENDERERS[result["object"]](call, result["id"])
+            item = render(call, result["id"])
         except domain_errors.NotFound:
             # What the job made is gone since (deleted, or gone with an expunged VM): the job
             # still succeeded, and its answer still names what it made.
-            key, item = result["object"], {"id": result["id"]}
-        return {"jobresultcode": 0, "jobresulttype": "object", "jobresult": {key: item}}
+            item = {"id": result["id"]}
+        return {
+            "jobresultcode": 0,
+            "jobresulttype": "object",
+            "jobresult": {result["object"]: item},
+        }
     return {"jobresultcode": 0, "jobresulttype": "object", "jobresult": {"success": True}}
 
 

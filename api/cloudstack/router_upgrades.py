@@ -108,6 +108,7 @@ COMMANDS = (
         ),
         role=Role.ROOT_ADMIN,
         shape="list",
+        paged=False,
         item_key="asyncjobs",
         java_class=f"{ADMIN_PKG}.UpgradeRouterTemplateCmd",
         description="Upgrades routers to the current router template",

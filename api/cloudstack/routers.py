@@ -23,13 +23,13 @@ from api.cloudstack.common import (
     resolve_owner_filters,
 )
 from api.cloudstack.configuration import current_value
-from api.cloudstack.jobs import RENDERERS
 from api.cloudstack.system_vms import (
     SELECT,
     appliance_row,
     lifecycle_commands,
     new_compute,
 )
+from api.cloudstack.unbuilt import PROJECT_ID
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_stored_date
 from api.params import Param, ParamType, not_found
@@ -138,9 +138,6 @@ def _minimum_keys(cursor: Any, zone_ids: set[str]) -> dict[str, str]:
 
 def _router(call: Call, router_id: str) -> dict[str, Any]:
     return render_routers(call, [appliance_row(call, router_id, VmRole.ROUTER)])[0]
-
-
-RENDERERS["router"] = lambda call, i: ("router", _router_any(call, i))
 
 
 def _router_any(call: Call, router_id: str) -> dict[str, Any]:
@@ -292,13 +289,17 @@ def ensure_network_router_command(call: Call, args: dict[str, Any]) -> Submitted
     return Submitted(str(ensured.job_id), str(ensured.router_id))
 
 
+# 4.3 lets domain admins manage their domain's routers; here routers stay with root admins
+# until the router actions check the caller's reach over the router's networks.
+ROUTERS_ROOT_ONLY = "virtual routers are managed by root admins only"
+
 COMMANDS = (
     ApiCommand(
         "listRouters",
         list_routers,
         (
             *OWNER_PARAMS,
-            Param("projectid", P.UUID),
+            PROJECT_ID,
             Param("id", P.UUID),
             Param("name", P.STRING),
             Param("state", P.STRING),
@@ -312,17 +313,19 @@ COMMANDS = (
             Param("version", P.STRING),
         ),
         role=Role.ROOT_ADMIN,
+        role_extension=ROUTERS_ROOT_ONLY,
         shape="list",
         item_key="router",
         java_class=f"{ADMIN_PKG}.ListRoutersCmd",
         description="Lists routers",
     ),
-    *lifecycle_commands(VmRole.ROUTER, ADMIN_PKG, "Router"),
+    *lifecycle_commands(VmRole.ROUTER, ADMIN_PKG, "Router", _router_any, ROUTERS_ROOT_ONLY),
     ApiCommand(
         "changeServiceForRouter",
         change_service,
         (Param("id", P.UUID, required=True), Param("serviceofferingid", P.UUID, required=True)),
         role=Role.ROOT_ADMIN,
+        role_extension=ROUTERS_ROOT_ONLY,
         item_key="router",
         java_class=f"{ADMIN_PKG}.UpgradeRouterCmd",
         description="Changes the system offering of a stopped router",
@@ -342,6 +345,7 @@ COMMANDS = (
         shape="async",
         is_async=True,
         java_class="stratus.api.EnsureNetworkRouterCmd",
+        extension="readies a network's router ahead of its first VM, which CloudStack waits for",
         description="Creates and starts the router of a network if it has none (Stratus)",
     ),
 )

@@ -7,9 +7,11 @@ from typing import Any
 
 from api.access import list_scope
 from api.cloudstack.common import OWNER_PARAMS, limit_sql, resolve_owner_filters
+from api.cloudstack.unbuilt import PROJECT_ID
 from api.dispatch import ApiCommand, Call, Listing
 from api.envelope import format_date
-from api.params import Param, ParamType
+from api.params import Param, ParamType, describe_param
+from api.reference import ReferenceCommand, reference
 from stratus.db import contains
 
 P = ParamType
@@ -47,24 +49,40 @@ def list_apis(call: Call, args: dict[str, Any]) -> Listing:
 
 
 def _describe(command: ApiCommand) -> dict[str, Any]:
+    """The command as 4.3's listApis shows it: its parameters and its response's fields."""
+    known = reference().get(command.name)
     return {
         "name": command.name,
         "description": command.description,
         "isasync": command.is_async,
         "since": "4.3.0",
         "related": "",
-        "response": [],
+        "response": _response_fields(known) if known else [],
         "params": [
             {
                 "name": p.name,
                 "type": p.type.value,
                 "required": p.required,
-                "description": p.name,
+                "description": describe_param(p),
                 "length": p.max_length or 0,
             }
-            for p in command.params
+            for p in command.specs
         ],
     }
+
+
+def _response_fields(known: ReferenceCommand) -> list[dict[str, Any]]:
+    fields: list[dict[str, Any]] = []
+    for name in known.response:
+        field: dict[str, Any] = {"name": name, "description": "", "type": "string"}
+        if name in known.objects:
+            field["type"] = "list"
+            field["response"] = [
+                {"name": inner, "description": "", "type": "string"}
+                for inner in known.objects[name]
+            ]
+        fields.append(field)
+    return fields
 
 
 def list_events(call: Call, args: dict[str, Any]) -> Listing:
@@ -122,6 +140,8 @@ def _render_event(row: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
+EVENT_DURATIONS = "finding events left pending too long is not built yet"
+
 COMMANDS = (
     ApiCommand(
         "listCapabilities",
@@ -134,6 +154,7 @@ COMMANDS = (
         list_apis,
         (Param("name", P.STRING),),
         shape="list",
+        paged=False,
         item_key="api",
         description="Lists the API commands available to the caller",
     ),
@@ -147,11 +168,24 @@ COMMANDS = (
             Param("level", P.STRING),
             Param("startdate", P.DATE, allow_time=True),
             Param("enddate", P.DATE, allow_time=True),
-            Param("parentid", P.UUID),
+            Param(
+                "parentid",
+                P.UUID,
+                extension="the events of one job or action, as later CloudStack versions allow",
+            ),
+            Param("duration", P.INTEGER, unsupported=EVENT_DURATIONS),
+            Param("entrytime", P.INTEGER, unsupported=EVENT_DURATIONS),
+            PROJECT_ID,
         ),
         shape="list",
         item_key="event",
         description="Lists audit events",
     ),
-    ApiCommand("logout", lambda call, args: None, shape="success", description="Logs out the user"),
+    ApiCommand(
+        "logout",
+        lambda call, args: None,
+        shape="success",
+        description="Logs out the user",
+        extension="4.3 serves logout beside its commands, so its command list leaves it out",
+    ),
 )

@@ -31,6 +31,7 @@ from api.cloudstack.common import (
 )
 from api.cloudstack.configuration import current_value
 from api.cloudstack.jobs import run_async
+from api.cloudstack.unbuilt import PROJECT_ID, SSH_KEYS, TAGS_MAP
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_date
 from api.params import Param, ParamType, not_found
@@ -97,7 +98,7 @@ def filter_clause(call: Call, name: str) -> tuple[str, list[Any]]:
 
 def _where(call: Call, args: dict[str, Any]) -> tuple[list[str], list[Any]]:
     clause, params = filter_clause(call, args["templatefilter"])
-    where = ["t.removed = 0", clause]
+    where = [clause] if args.get("showremoved") else ["t.removed = 0", clause]
     if call.caller.role != Role.ROOT_ADMIN:
         where.append("t.template_type <> 'SYSTEM'")
     for key, column in (("id", "t.id"), ("name", "t.name"), ("zoneid", "z.zone_id")):
@@ -445,16 +446,31 @@ COMMANDS = (
             Param("bits", P.INTEGER),
             Param("checksum", P.STRING),
             Param("templatetag", P.STRING),
-            Param("templatetype", P.STRING),
+            Param(
+                "templatetype",
+                P.STRING,
+                extension="registers system VM templates (SYSTEM), as later versions allow",
+            ),
             Param("account", P.STRING),
             Param("domainid", P.UUID),
             Param("details", P.MAP),
-            Param("sortkey", P.INTEGER),
+            Param(
+                "sortkey",
+                P.INTEGER,
+                extension="sets the sort order at once, as updateTemplate does later",
+            ),
             Param("isdynamicallyscalable", P.BOOLEAN),
-            Param("isrouting", P.BOOLEAN),
-            Param("projectid", P.UUID),
+            Param(
+                "isrouting",
+                P.BOOLEAN,
+                default=False,
+                unsupported="router templates are registered with templatetype=SYSTEM",
+            ),
+            PROJECT_ID,
+            Param("sshkeyenabled", P.BOOLEAN, default=False, unsupported=SSH_KEYS),
         ),
         shape="list",
+        paged=False,
         item_key="template",
         description="Registers an existing template into the CloudStack cloud.",
     ),
@@ -468,7 +484,8 @@ COMMANDS = (
             Param("zoneid", P.UUID),
             Param("hypervisor", P.STRING),
             Param("showremoved", P.BOOLEAN),
-            Param("projectid", P.UUID),
+            PROJECT_ID,
+            TAGS_MAP,
             *OWNER_PARAMS,
         ),
         shape="list",
@@ -488,7 +505,12 @@ COMMANDS = (
             Param("format", P.STRING),
             Param("bootable", P.BOOLEAN),
             Param("isdynamicallyscalable", P.BOOLEAN),
-            Param("isrouting", P.BOOLEAN),
+            Param(
+                "isrouting",
+                P.BOOLEAN,
+                default=False,
+                unsupported="router templates are registered with templatetype=SYSTEM",
+            ),
         ),
         item_key="template",
         description="Updates attributes of a template.",
@@ -496,7 +518,7 @@ COMMANDS = (
     ApiCommand(
         "deleteTemplate",
         delete_template,
-        (ID, Param("zoneid", P.UUID), Param("forced", P.BOOLEAN)),
+        (ID, Param("zoneid", P.UUID)),
         shape="async",
         is_async=True,
         description="Deletes a template from the system.",

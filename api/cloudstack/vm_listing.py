@@ -10,7 +10,6 @@ from api.cloudstack.common import (
     limit_sql,
     resolve_owner_filters,
 )
-from api.cloudstack.jobs import RENDERERS
 from api.cloudstack.network_nics import vm_nics
 from api.cloudstack.security_groups import vm_groups
 from api.dispatch import Call, Listing
@@ -142,23 +141,20 @@ def vm_view(call: Call, vm_id: str) -> dict[str, Any]:
     return render_vms(call, [vm_row(call, vm_id, removed=True)])[0]
 
 
-RENDERERS["virtualmachine"] = lambda call, i: ("virtualmachine", vm_view(call, i))
-
-
 def list_vms(call: Call, args: dict[str, Any]) -> Listing:
     scope = list_scope(
         call.caller, prefix="a.", account_column="id", **resolve_owner_filters(call, args)
     )
     where, params = ["v.removed = 0", scope.clause], list(scope.params)
-    for key, column in (("id", "id"), ("state", "state"), ("zoneid", "zone_id")):
+    for key, clause in _VM_FILTERS:
         if args[key]:
-            where.append(f"v.{column} = %s")
+            if key in _ADMIN_FILTERS and call.caller.role != Role.ROOT_ADMIN:
+                raise PermissionDenied("Only root administrators may list VMs by host or pod")
+            where.append(clause)
             params.append(args[key])
-    if args["hostid"]:
-        if call.caller.role != Role.ROOT_ADMIN:
-            raise PermissionDenied("Only root administrators may list VMs by host")
-        where.append("v.host_id = %s")
-        params.append(args["hostid"])
+    if args["ids"]:
+        where.append(f"v.id IN ({', '.join(['%s'] * len(args['ids']))})")
+        params += args["ids"]
     for key, column in (("name", "name"), ("keyword", "name")):
         if args.get(key):
             clause, values = contains((f"v.{column}", "v.display_name"), args[key])
@@ -167,6 +163,21 @@ def list_vms(call: Call, args: dict[str, Any]) -> Listing:
     only_scope = scope if len(where) == 2 else None  # then the per-account counters answer
     rows, count = _page(call, " WHERE " + " AND ".join(where), params, args, only_scope)
     return Listing(render_vms(call, rows, minimal=_minimal(args["details"])), count)
+
+
+_VM_FILTERS = (
+    ("id", "v.id = %s"),
+    ("state", "v.state = %s"),
+    ("zoneid", "v.zone_id = %s"),
+    ("templateid", "v.template_id = %s"),
+    ("serviceofferingid", "v.service_offering_id = %s"),
+    ("hypervisor", "lower(v.hypervisor) = lower(%s)"),
+    ("networkid", "v.id IN (SELECT vm_id FROM vm_nics WHERE network_id = %s)"),
+    ("hostid", "v.host_id = %s"),
+    # A stopped VM stays in the pod of the host it last ran on.
+    ("podid", "COALESCE(v.host_id, v.last_host_id) IN (SELECT id FROM hosts WHERE pod_id = %s)"),
+)
+_ADMIN_FILTERS = frozenset({"hostid", "podid"})
 
 
 def _minimal(details: list[str] | None) -> bool:

@@ -24,6 +24,19 @@ from api.cloudstack.common import (
 )
 from api.cloudstack.network_nics import guest_nic_requests, prepare_network_services
 from api.cloudstack.security_groups import deploy_groups
+from api.cloudstack.unbuilt import (
+    AFFINITY,
+    CUSTOM_ID,
+    DEPLOYMENT_PLANNER,
+    HIDING,
+    IPV6,
+    PROJECT_AND_TAGS,
+    PROJECT_ID,
+    SSH_KEYS,
+    STORAGE_ID,
+    USER_DATA,
+    VPC_ID,
+)
 from api.cloudstack.vm_listing import LIST_DETAILS, MIB, list_vms, vm_row, vm_view
 from api.dispatch import ApiCommand, Call, Submitted
 from api.params import Param, ParamType
@@ -327,17 +340,49 @@ ID = (Param("id", P.UUID, required=True),)
 DETAILS = Param("details", P.MAP)
 
 
-def _async(name: str, handler: Any, params: tuple, java: str, text: str) -> ApiCommand:
+def _async(
+    name: str, handler: Any, params: tuple, java: str, text: str, role: Role = Role.USER
+) -> ApiCommand:
     return ApiCommand(
         name,
         handler,
         params,
+        role=role,
         shape="async",
         is_async=True,
+        item_key="virtualmachine",
+        render=vm_view,
         java_class=java,
         description=text,
     )
 
+
+DATA_DISK_AT_DEPLOY = "a data disk at deploy is not built yet: create a volume and attach it"
+# deployVirtualMachine's 4.3 parameters whose feature is not built yet.
+DEPLOY_NOT_BUILT = (
+    Param("affinitygroupids", P.LIST, element=P.UUID, unsupported=AFFINITY),
+    Param("affinitygroupnames", P.LIST, element=P.STRING, unsupported=AFFINITY),
+    CUSTOM_ID,
+    DEPLOYMENT_PLANNER,
+    Param("diskofferingid", P.UUID, unsupported=DATA_DISK_AT_DEPLOY),
+    Param("size", P.LONG, unsupported=DATA_DISK_AT_DEPLOY),
+    Param("displayvm", P.BOOLEAN, default=True, unsupported=HIDING),
+    Param("ip6address", P.STRING, unsupported=IPV6),
+    Param(
+        "iptonetworklist",
+        P.MAP,
+        unsupported="addresses per network are not built yet: use networkids and ipaddress",
+    ),
+    Param("keyboard", P.STRING, unsupported="console keyboard layouts are not built yet"),
+    Param("keypair", P.STRING, unsupported=SSH_KEYS),
+    PROJECT_ID,
+    Param(
+        "rootdisksize",
+        P.LONG,
+        unsupported="a root disk larger than its template's is not built yet",
+    ),
+    Param("userdata", P.STRING, max_length=32768, unsupported=USER_DATA),
+)
 
 COMMANDS = (
     _async(
@@ -360,6 +405,7 @@ COMMANDS = (
             Param("ipaddress", P.STRING),
             Param("securitygroupids", P.LIST, element=P.UUID),
             Param("securitygroupnames", P.LIST, element=P.STRING),
+            *DEPLOY_NOT_BUILT,
         ),
         f"{USER_PKG}.DeployVMCmd",
         "Creates and automatically starts a virtual machine",
@@ -367,7 +413,7 @@ COMMANDS = (
     _async(
         "startVirtualMachine",
         start,
-        (*ID, Param("hostid", P.UUID)),
+        (*ID, Param("hostid", P.UUID), DEPLOYMENT_PLANNER),
         f"{USER_PKG}.StartVMCmd",
         "Starts a virtual machine",
     ),
@@ -398,6 +444,7 @@ COMMANDS = (
         ID,
         f"{ADMIN_PKG}.ExpungeVMCmd",
         "Expunges a virtual machine",
+        role=Role.ROOT_ADMIN,
     ),
     _async(
         "scaleVirtualMachine",
@@ -424,6 +471,15 @@ COMMANDS = (
             Param("group", P.STRING),
             Param("haenable", P.BOOLEAN),
             Param("ostypeid", P.UUID),
+            CUSTOM_ID,
+            Param("displayvm", P.BOOLEAN, default=True, unsupported=HIDING),
+            Param(
+                "isdynamicallyscalable",
+                P.BOOLEAN,
+                unsupported="marking a VM dynamically scalable is not built yet",
+            ),
+            Param("name", P.STRING, unsupported="renaming a VM's host name is not built yet"),
+            Param("userdata", P.STRING, max_length=32768, unsupported=USER_DATA),
         ),
         item_key="virtualmachine",
         java_class=f"{USER_PKG}.UpdateVMCmd",
@@ -448,6 +504,24 @@ COMMANDS = (
             Param("zoneid", P.UUID),
             Param("hostid", P.UUID),
             Param("details", P.LIST, element=P.STRING),
+            Param("ids", P.LIST, element=P.UUID),
+            Param("templateid", P.UUID),
+            Param("serviceofferingid", P.UUID),
+            Param("hypervisor", P.STRING),
+            Param("networkid", P.UUID),
+            Param("podid", P.UUID),
+            Param("affinitygroupid", P.UUID, unsupported=AFFINITY),
+            Param("displayvm", P.BOOLEAN, default=True, unsupported=HIDING),
+            Param(
+                "forvirtualnetwork",
+                P.BOOLEAN,
+                unsupported="listing VMs by network kind is not built yet: use networkid",
+            ),
+            Param("groupid", P.UUID, unsupported="instance groups are not built yet"),
+            Param("isoid", P.UUID, unsupported="ISOs are not built yet"),
+            STORAGE_ID,
+            VPC_ID,
+            *PROJECT_AND_TAGS,
         ),
         shape="list",
         item_key="virtualmachine",

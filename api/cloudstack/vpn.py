@@ -21,8 +21,9 @@ from api.cloudstack.common import (
     limit_sql,
     resolve_owner_filters,
 )
-from api.cloudstack.jobs import RENDERERS, hypervisor_job, run_async
+from api.cloudstack.jobs import hypervisor_job, run_async
 from api.cloudstack.networks import network_row
+from api.cloudstack.unbuilt import FOR_DISPLAY, PROJECT_ID
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType, not_found
 from commands import vpn as cmd
@@ -148,7 +149,8 @@ def _with_key(call: Call, row: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-RENDERERS["remoteaccessvpn"] = _created_vpn
+def _vpn_object(call: Call, vpn_id: str) -> dict[str, Any]:
+    return _created_vpn(call, vpn_id)[1]
 
 
 def _public_ip(call: Call, public_ip_id: str) -> dict[str, Any]:
@@ -279,7 +281,8 @@ def _user(call: Call, user_id: str) -> tuple[str, dict[str, Any]]:
     return "vpnuser", render_user(dict(row))
 
 
-RENDERERS["vpnuser"] = _user
+def _vpn_user_object(call: Call, user_id: str) -> dict[str, Any]:
+    return _user(call, user_id)[1]
 
 
 def add_user(call: Call, args: dict[str, Any]) -> Submitted:
@@ -373,6 +376,8 @@ def list_users(call: Call, args: dict[str, Any]) -> Listing:
 # ---- the table -----------------------------------------------------------------------------
 
 OWNER = (Param("account", P.STRING), Param("domainid", P.UUID))
+VPN_USER_OWNER = (*OWNER, PROJECT_ID)
+_JOB_OBJECTS = {"remoteaccessvpn": _vpn_object, "vpnuser": _vpn_user_object}
 
 
 def _async(name: str, handler: Any, params: tuple, java: str, text: str, key: str) -> ApiCommand:
@@ -383,6 +388,7 @@ def _async(name: str, handler: Any, params: tuple, java: str, text: str, key: st
         shape="async",
         is_async=True,
         item_key=key,
+        render=_JOB_OBJECTS.get(key),
         java_class=f"{PKG}.{java}",
         description=text,
     )
@@ -397,6 +403,7 @@ COMMANDS = (
             Param("iprange", P.STRING),
             Param("openfirewall", P.BOOLEAN, default=True),
             *OWNER,
+            FOR_DISPLAY,
         ),
         "CreateRemoteAccessVpnCmd",
         "Creates a l2tp/ipsec remote access vpn",
@@ -418,6 +425,8 @@ COMMANDS = (
             Param("id", P.UUID),
             Param("publicipid", P.UUID),
             Param("networkid", P.UUID),
+            FOR_DISPLAY,
+            PROJECT_ID,
         ),
         shape="list",
         item_key="remoteaccessvpn",
@@ -430,7 +439,7 @@ COMMANDS = (
         (
             Param("username", P.STRING, required=True),
             Param("password", P.STRING, required=True),
-            *OWNER,
+            *VPN_USER_OWNER,
         ),
         "AddVpnUserCmd",
         "Adds vpn users",
@@ -439,7 +448,7 @@ COMMANDS = (
     _async(
         "removeVpnUser",
         remove_user,
-        (Param("username", P.STRING, required=True), *OWNER),
+        (Param("username", P.STRING, required=True), *VPN_USER_OWNER),
         "RemoveVpnUserCmd",
         "Removes vpn user",
         "",
@@ -447,7 +456,7 @@ COMMANDS = (
     ApiCommand(
         "listVpnUsers",
         list_users,
-        (*OWNER_PARAMS, Param("id", P.UUID), Param("username", P.STRING)),
+        (*OWNER_PARAMS, Param("id", P.UUID), Param("username", P.STRING), PROJECT_ID),
         shape="list",
         item_key="vpnuser",
         java_class=f"{PKG}.ListVpnUsersCmd",
