@@ -69,9 +69,9 @@ class World:
 
 def _fabric(admin: CloudStack, zone: str) -> None:
     physical = admin.createPhysicalNetwork(
-        zoneid=zone, name="fabric", isolationmethods="VXLAN", vlan="6000-6019"
+        zoneid=zone, name="fabric", isolationmethods="VXLAN", vlan="6000-6019", fetch_result=True
     )["physicalnetwork"]
-    admin.updatePhysicalNetwork(id=physical["id"], state="Enabled")
+    admin.updatePhysicalNetwork(id=physical["id"], state="Enabled", fetch_result=True)
     admin.createVlanIpRange(
         zoneid=zone,
         vlan="100",
@@ -274,7 +274,6 @@ NOT_PROBED = {
     "listCapabilities": "answers the cloud's capabilities, no account's resource",
     "logout": "ends the caller's own session",
     "listInfrastructure": "root administrators only; counts the cloud's infrastructure",
-    "createNetworkOffering": "root administrators only; offerings belong to no account",
     "removeRawUsageRecords": "root administrators only; usage of every account",
 }
 
