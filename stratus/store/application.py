@@ -11,7 +11,12 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    ProcessingEvent,
+    Repository,
+)
 from eventsourcing.domain import BaseAggregate
 from eventsourcing.persistence import (
     Mapper,
@@ -25,6 +30,7 @@ from eventsourcing.utils import Environment, get_topic
 from domain.errors import ConcurrencyConflict, NotFound
 from stratus.settings import Settings
 from stratus.store.audit import AuditingMapper
+from stratus.store.repository import SharedCacheRepository
 from stratus.store.secrets import SecretBox, load_or_create_key
 from stratus.store.transcoder import OrjsonTranscoder
 
@@ -115,6 +121,19 @@ class EventStore(Application):
 
     def construct_mapper(self) -> Mapper:
         return AuditingMapper(transcoder=self.construct_transcoder())
+
+    def construct_repository(self) -> Repository[UUID]:
+        # The library's own repository, but copies from its cache are taken under the
+        # aggregate's lock: commands run on many threads (stratus/store/repository.py).
+        library = super().construct_repository()
+        return SharedCacheRepository(
+            event_store=library.event_store,
+            snapshot_store=library.snapshot_store,
+            cache_maxsize=self.settings.aggregate_cache or None,
+            fastforward=library.fastforward,
+            fastforward_skipping=library.fastforward_skipping,
+            deepcopy_from_cache=library.deepcopy_from_cache,
+        )
 
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
         """Record the pending events of the given aggregates (or events) in one transaction.
