@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from eventsourcing.utils import Environment, get_topic
 from domain.errors import ConcurrencyConflict, NotFound
 from stratus.settings import Settings
 from stratus.store.audit import AuditingMapper
+from stratus.store.contention import WriterTurns, pause
 from stratus.store.repository import SharedCacheRepository
 from stratus.store.secrets import SecretBox, load_or_create_key
 from stratus.store.transcoder import OrjsonTranscoder
@@ -109,6 +111,7 @@ class EventStore(Application):
         # (stratus/handoff.py). Other processes' commits come by NOTIFY (as None).
         self.commit_listeners: list[Callable[[Sequence[Notification] | None], None]] = []
         self._riders = threading.local()
+        self._turns = WriterTurns()
         super().__init__(env=library_env(settings))
 
     def construct_env(self, name: str, env: Any = None) -> Environment:
@@ -221,13 +224,17 @@ class EventStore(Application):
         """Run a command attempt, reloading and retrying when another writer got there first.
 
         ``attempt`` must load what it needs afresh each time it is called and save at the end.
+        Once refused, the command's next attempts take turns with this process's other
+        writers (stratus/store/contention.py), so they conflict only with other processes.
         """
         limit = attempts or self.settings.command_retries
         for number in range(1, limit + 1):
             try:
-                return attempt()
+                with self._turns.attempt(number):
+                    return attempt()
             except RecordConflictError:
                 log.debug("conflicting save, attempt %d of %d", number, limit)
+            time.sleep(pause(number))
         raise ConcurrencyConflict(
             "The resource was changed by another request at the same time; try again"
         )

@@ -87,3 +87,42 @@ def _waits_for_copy(store: EventStore, aggregate_id: UUID) -> bool:
     """Whether a second loader of the aggregate is queued behind the one copying it."""
     users = store.repository._fastforward_locks_inuse.get(aggregate_id)
     return users is not None and users[1] > 1
+
+
+class Counter(Aggregate):
+    """A test aggregate every command changes: the hottest spot a cloud can have."""
+
+    @event("Started")
+    def __init__(self) -> None:
+        self.count = 0
+
+    @event("Counted")
+    def count_one(self) -> None:
+        self.count += 1
+
+
+def test_many_threads_changing_one_aggregate_never_see_a_conflict(settings: Settings) -> None:
+    store = _store(settings)
+    counter = Counter()
+    store.save(counter)
+    failures: list[BaseException] = []
+
+    def count_one() -> None:
+        loaded = store.get(Counter, counter.id)
+        loaded.count_one()
+        store.save(loaded)
+
+    def client() -> None:
+        for _ in range(25):
+            try:
+                store.run(count_one)
+            except Exception as error:
+                failures.append(error)
+
+    threads = [threading.Thread(target=client) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert failures == []
+    assert store.get(Counter, counter.id).count == 16 * 25
