@@ -18,6 +18,8 @@ from cs import CloudStackApiException
 from stratus.settings import parse_database_url
 from tests.conftest import postgres_url
 from tests.e2e.conftest import Server, start_server, stop_server
+from tests.e2e.factories import make_tenant
+from tests.e2e.test_routers import wait_for
 from tests.e2e.test_vms import _host, _place, _vm
 
 pytestmark = pytest.mark.postgres
@@ -62,6 +64,7 @@ def test_a_deploy_while_the_read_models_lag_answers_its_job_and_vm(
     admin = server.client()
     place = _place(admin)
     _host(admin, place, "h1")
+    stranger = make_tenant(server, admin).client
     with read_models_held(schema):
         answer = admin.deployVirtualMachine(
             zoneid=place.zone, serviceofferingid=place.small["id"], templateid=place.template
@@ -70,6 +73,9 @@ def test_a_deploy_while_the_read_models_lag_answers_its_job_and_vm(
         polled = admin.queryAsyncJobResult(jobid=answer["jobid"])
         assert (polled["jobstatus"], polled["jobid"]) == (0, answer["jobid"])
         assert polled["jobinstanceid"] == answer["id"]
+        with pytest.raises(CloudStackApiException) as hidden:
+            stranger.queryAsyncJobResult(jobid=answer["jobid"])
+        assert hidden.value.error["errorcode"] == 531
     for _ in range(500):  # each poll is held a moment while the job is pending
         done = admin.queryAsyncJobResult(jobid=answer["jobid"])
         if done["jobstatus"] != 0:
@@ -91,5 +97,7 @@ def test_a_synchronous_create_that_stays_invisible_names_what_it_saved(
     error = refused.value.error
     assert (error["errorcode"], len(error["uuidList"])) == (534, 1)
     saved = error["uuidList"][0]["uuid"]
+    # As its text says: query again in a moment, once the read models caught up.
+    assert wait_for(lambda: admin.listServiceOfferings(id=saved).get("serviceoffering"))
     listed = admin.listServiceOfferings(id=saved)["serviceoffering"]
     assert [o["name"] for o in listed] == ["lagged"]
