@@ -31,7 +31,7 @@ from eventsourcing.utils import Environment, get_topic
 from domain.errors import ConcurrencyConflict, NotFound
 from stratus.settings import Settings
 from stratus.store.audit import AuditingMapper
-from stratus.store.contention import WriterTurns, pause
+from stratus.store.contention import Turns, pause
 from stratus.store.repository import SharedCacheRepository
 from stratus.store.secrets import SecretBox, load_or_create_key
 from stratus.store.transcoder import OrjsonTranscoder
@@ -111,7 +111,7 @@ class EventStore(Application):
         # (stratus/handoff.py). Other processes' commits come by NOTIFY (as None).
         self.commit_listeners: list[Callable[[Sequence[Notification] | None], None]] = []
         self._riders = threading.local()
-        self._turns = WriterTurns()
+        self._turns = Turns()
         super().__init__(env=library_env(settings))
 
     def construct_env(self, name: str, env: Any = None) -> Environment:
@@ -127,9 +127,11 @@ class EventStore(Application):
 
     def construct_repository(self) -> Repository[UUID]:
         # The library's own repository, but copies from its cache are taken under the
-        # aggregate's lock: commands run on many threads (stratus/store/repository.py).
+        # aggregate's lock, and a command loading a contended aggregate takes its turn first:
+        # commands run on many threads (stratus/store/repository.py).
         library = super().construct_repository()
         return SharedCacheRepository(
+            self._turns,
             event_store=library.event_store,
             snapshot_store=library.snapshot_store,
             cache_maxsize=self.settings.aggregate_cache or None,
@@ -157,7 +159,11 @@ class EventStore(Application):
             else:
                 processing_event.collect_events(obj)
         processing_event.saved_kwargs.update(kwargs)
-        recordings = self._record(processing_event)
+        try:
+            recordings = self._record(processing_event)
+        except RecordConflictError:
+            self._turns.contended(processing_event.aggregates)
+            raise
         for rider in riders:
             rider.saved = True
         self._take_snapshots(processing_event)
@@ -224,13 +230,13 @@ class EventStore(Application):
         """Run a command attempt, reloading and retrying when another writer got there first.
 
         ``attempt`` must load what it needs afresh each time it is called and save at the end.
-        Once refused, the command's next attempts take turns with this process's other
-        writers (stratus/store/contention.py), so they conflict only with other processes.
+        An aggregate once refused is contended: from then on the attempts of this process
+        that load it take turns on it (stratus/store/contention.py).
         """
         limit = attempts or self.settings.command_retries
         for number in range(1, limit + 1):
             try:
-                with self._turns.attempt(number):
+                with self._turns.attempt():
                     return attempt()
             except RecordConflictError:
                 log.debug("conflicting save, attempt %d of %d", number, limit)

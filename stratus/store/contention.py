@@ -1,14 +1,17 @@
-"""Turns for conflicting writers: commands run side by side until they collide, then in turn.
+"""Turns on contended aggregates: commands that change the same aggregate queue for it.
 
-A command loads what it changes, decides and saves; a save that finds another command saved
-the same aggregate first is refused, and the command starts again from a fresh load. Left
-alone, the threads of one process that all change one aggregate (a zone's address pool, a
-busy host) keep refusing each other, and a client may be told to try again. So once a command
-of this process has been refused, its next attempts take a turn: one attempt at a time in the
-process, and while anyone waits for a turn, new commands queue for one too instead of racing
-it. A command in its turn can then only lose to attempts already in flight when the queue
-formed (each of which, refused, queues behind it) or to another process; the queue empties as
-soon as nobody conflicts, and commands run side by side again.
+A command loads what it changes, decides and saves; a save that finds another command saved the
+same aggregate first is refused, and the command starts again from a fresh load. Left alone,
+the threads of one process that all change one aggregate (a busy host, a zone's pool) keep
+refusing each other, and a client may be told to try again. So an aggregate whose save was once
+refused becomes contended, and from then on every command attempt of this process that loads it
+takes the aggregate's turn first and holds it until the attempt ends: writers of that aggregate
+go one after another, while commands on other aggregates still run (and commit) side by side.
+Only attempts already in flight when it became contended can still be refused, once each.
+
+An attempt that already holds a turn waits only briefly for another (two attempts taking two
+turns in opposite orders would otherwise wait for each other for ever); when the wait runs out
+it gives its turns back and is retried like a refused one.
 
 Between attempts a command waits a short random time, growing with each refusal, so that
 processes sharing a store (which have no turns in common) fall out of step.
@@ -18,37 +21,72 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Iterator
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from typing import Any
+
+from eventsourcing.persistence import RecordConflictError
 
 # The waits between attempts: at most BASE_WAIT * 2**n after the n-th refusal, never over CAP.
 BASE_WAIT = 0.001
 CAP_WAIT = 0.05
+# How long an attempt holding one turn waits for another before it starts again.
+SECOND_TURN_WAIT = 0.2
+# Contended aggregates remembered per process (the least recently contended are forgotten).
+REMEMBERED = 10_000
 
 
-class WriterTurns:
-    """The turns of one process's writers (shared by every thread of one event store)."""
+class TurnNotTaken(RecordConflictError):
+    """An attempt holding one turn could not have another in time; it is retried."""
+
+
+class Turns:
+    """The turns of one process's writers on the aggregates that saw conflicts."""
 
     def __init__(self) -> None:
-        self._turn = threading.RLock()  # re-entrant: a command may run another inside its turn
-        self._count = threading.Lock()
-        self._waiting = 0
+        self._contended: OrderedDict[Any, threading.Lock] = OrderedDict()
+        self._guard = threading.Lock()
+        self._frames = threading.local()  # per thread: the turns held, one list per attempt
+
+    def contended(self, aggregate_ids: Iterable[Any]) -> None:
+        """Note that saves of these aggregates were refused: writers queue for them from now."""
+        with self._guard:
+            for aggregate_id in aggregate_ids:
+                self._contended.setdefault(aggregate_id, threading.Lock())
+                self._contended.move_to_end(aggregate_id)
+            while len(self._contended) > REMEMBERED:
+                oldest, lock = next(iter(self._contended.items()))
+                if lock.locked():
+                    break  # forgetting a turn someone holds would let a second writer in
+                del self._contended[oldest]
 
     @contextmanager
-    def attempt(self, number: int) -> Iterator[None]:
-        """Hold what attempt `number` of a command needs: a turn once it conflicted, or when
-        others wait for one; nothing otherwise."""
-        if number == 1 and not self._waiting:
-            yield
-            return
-        with self._count:
-            self._waiting += 1
+    def attempt(self) -> Iterator[None]:
+        """One command attempt: the turns it takes are given back when it ends."""
+        frames: list[list[threading.Lock]] = self._frames.__dict__.setdefault("frames", [])
+        taken: list[threading.Lock] = []
+        frames.append(taken)
         try:
-            with self._turn:
-                yield
+            yield
         finally:
-            with self._count:
-                self._waiting -= 1
+            frames.pop()
+            for lock in reversed(taken):
+                lock.release()
+
+    def loading(self, aggregate_id: Any) -> None:
+        """Take the aggregate's turn, if it is contended and an attempt of this thread runs."""
+        frames: list[list[threading.Lock]] = getattr(self._frames, "frames", [])
+        if not frames:
+            return
+        with self._guard:
+            lock = self._contended.get(aggregate_id)
+        if lock is None or any(lock in taken for taken in frames):
+            return
+        holding = any(frames)
+        if not lock.acquire(timeout=SECOND_TURN_WAIT if holding else -1):
+            raise TurnNotTaken(f"the turn on {aggregate_id} is taken; starting again")
+        frames[-1].append(lock)
 
 
 def pause(refusals: int) -> float:

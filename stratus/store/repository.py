@@ -17,10 +17,17 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Repository, project_aggregate
 
+from stratus.store.contention import Turns
+
 
 class SharedCacheRepository(Repository[UUID]):
     """A repository whose cached aggregates are read, moved forward and copied one thread at a
-    time (per aggregate)."""
+    time (per aggregate), and whose loads inside a command attempt take the aggregate's turn
+    when it is contended (stratus/store/contention.py)."""
+
+    def __init__(self, turns: Turns, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.turns = turns
 
     def get(  # type: ignore[override]
         self,
@@ -31,6 +38,8 @@ class SharedCacheRepository(Repository[UUID]):
         fastforward_skipping: bool = False,
         deepcopy_from_cache: bool = True,
     ) -> Any:
+        if version is None:
+            self.turns.loading(aggregate_id)
         copying = deepcopy_from_cache and self.deepcopy_from_cache
         if not self.cache or version is not None or not self.fastforward or not copying:
             return super().get(
