@@ -234,12 +234,14 @@ class EventStore(Application):
         that load it take turns on it (stratus/store/contention.py).
         """
         limit = attempts or self.settings.command_retries
+        needed: set[Any] = set()  # the contended aggregates the command loaded so far
         for number in range(1, limit + 1):
             try:
-                with self._turns.attempt():
+                with self._turns.attempt(needed) as turns:
                     return attempt()
             except RecordConflictError:
                 log.debug("conflicting save, attempt %d of %d", number, limit)
+            needed |= turns.ids
             time.sleep(pause(number))
         raise ConcurrencyConflict(
             "The resource was changed by another request at the same time; try again"

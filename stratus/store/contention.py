@@ -9,9 +9,11 @@ takes the aggregate's turn first and holds it until the attempt ends: writers of
 go one after another, while commands on other aggregates still run (and commit) side by side.
 Only attempts already in flight when it became contended can still be refused, once each.
 
-An attempt that already holds a turn waits only briefly for another (two attempts taking two
-turns in opposite orders would otherwise wait for each other for ever); when the wait runs out
-it gives its turns back and is retried like a refused one.
+An attempt that already holds a turn does not wait for another that is taken (two attempts
+taking two turns in opposite orders would wait for each other for ever): it gives its turns
+back and is retried like a refused one. A retried attempt takes the turns of every contended
+aggregate its command loaded before, up front, waiting for each, in one order all retried
+attempts use, so they queue instead of running into each other again.
 
 Between attempts a command waits a short random time, growing with each refusal, so that
 processes sharing a store (which have no turns in common) fall out of step.
@@ -31,14 +33,22 @@ from eventsourcing.persistence import RecordConflictError
 # The waits between attempts: at most BASE_WAIT * 2**n after the n-th refusal, never over CAP.
 BASE_WAIT = 0.001
 CAP_WAIT = 0.05
-# How long an attempt holding one turn waits for another before it starts again.
-SECOND_TURN_WAIT = 0.2
 # Contended aggregates remembered per process (the least recently contended are forgotten).
 REMEMBERED = 10_000
 
 
 class TurnNotTaken(RecordConflictError):
-    """An attempt holding one turn could not have another in time; it is retried."""
+    """An attempt holding one turn found another taken; it is retried."""
+
+
+class Attempt:
+    """The turns one command attempt holds, and the contended aggregates it loaded."""
+
+    __slots__ = ("ids", "taken")
+
+    def __init__(self) -> None:
+        self.taken: list[threading.Lock] = []
+        self.ids: set[Any] = set()
 
 
 class Turns:
@@ -47,7 +57,7 @@ class Turns:
     def __init__(self) -> None:
         self._contended: OrderedDict[Any, threading.Lock] = OrderedDict()
         self._guard = threading.Lock()
-        self._frames = threading.local()  # per thread: the turns held, one list per attempt
+        self._local = threading.local()  # per thread: its attempts under way, innermost last
 
     def contended(self, aggregate_ids: Iterable[Any]) -> None:
         """Note that saves of these aggregates were refused: writers queue for them from now."""
@@ -62,31 +72,43 @@ class Turns:
                 del self._contended[oldest]
 
     @contextmanager
-    def attempt(self) -> Iterator[None]:
-        """One command attempt: the turns it takes are given back when it ends."""
-        frames: list[list[threading.Lock]] = self._frames.__dict__.setdefault("frames", [])
-        taken: list[threading.Lock] = []
-        frames.append(taken)
+    def attempt(self, needed: Iterable[Any] = ()) -> Iterator[Attempt]:
+        """One command attempt: the turns it takes are given back when it ends.
+
+        `needed` are the contended aggregates an earlier attempt of the same command loaded:
+        their turns are taken up front, in one order every command uses, so two retried
+        commands never wait for each other.
+        """
+        attempts: list[Attempt] = self._local.__dict__.setdefault("attempts", [])
+        current = Attempt()
+        attempts.append(current)
         try:
-            yield
+            for aggregate_id in sorted(needed, key=str):
+                self.loading(aggregate_id, patient=True)
+            yield current
         finally:
-            frames.pop()
-            for lock in reversed(taken):
+            attempts.pop()
+            for lock in reversed(current.taken):
                 lock.release()
 
-    def loading(self, aggregate_id: Any) -> None:
-        """Take the aggregate's turn, if it is contended and an attempt of this thread runs."""
-        frames: list[list[threading.Lock]] = getattr(self._frames, "frames", [])
-        if not frames:
+    def loading(self, aggregate_id: Any, *, patient: bool = False) -> None:
+        """Take the aggregate's turn, if it is contended and an attempt of this thread runs.
+
+        Turns taken in the one order (`patient`) are waited for as long as it takes: whoever
+        holds the turn either takes turns in that order too or gives up at once.
+        """
+        attempts: list[Attempt] = getattr(self._local, "attempts", [])
+        if not attempts:
             return
         with self._guard:
             lock = self._contended.get(aggregate_id)
-        if lock is None or any(lock in taken for taken in frames):
+        if lock is None or any(lock in attempt.taken for attempt in attempts):
             return
-        holding = any(frames)
-        if not lock.acquire(timeout=SECOND_TURN_WAIT if holding else -1):
+        attempts[-1].ids.add(aggregate_id)
+        holding = not patient and any(attempt.taken for attempt in attempts)
+        if not lock.acquire(blocking=not holding):
             raise TurnNotTaken(f"the turn on {aggregate_id} is taken; starting again")
-        frames[-1].append(lock)
+        attempts[-1].taken.append(lock)
 
 
 def pause(refusals: int) -> float:

@@ -126,3 +126,35 @@ def test_many_threads_changing_one_aggregate_never_see_a_conflict(settings: Sett
         thread.join(timeout=120)
     assert failures == []
     assert store.get(Counter, counter.id).count == 16 * 25
+
+
+def test_commands_changing_two_aggregates_in_opposite_orders_all_land(
+    settings: Settings,
+) -> None:
+    store = _store(settings)
+    first, second = Counter(), Counter()
+    store.save(first, second)
+    failures: list[BaseException] = []
+
+    def count_both(order: tuple[Counter, Counter]) -> None:
+        loaded = [store.get(Counter, counter.id) for counter in order]
+        for counter in loaded:
+            counter.count_one()
+        store.save(*loaded)
+
+    def client(order: tuple[Counter, Counter]) -> None:
+        for _ in range(15):
+            try:
+                store.run(lambda: count_both(order))
+            except Exception as error:
+                failures.append(error)
+
+    orders = [(first, second), (second, first)] * 6
+    threads = [threading.Thread(target=client, args=(order,)) for order in orders]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads), "writers wait for each other"
+    assert failures == []
+    assert store.get(Counter, first.id).count == store.get(Counter, second.id).count == 12 * 15
