@@ -80,11 +80,14 @@ class Turns:
         commands never wait for each other.
         """
         attempts: list[Attempt] = self._local.__dict__.setdefault("attempts", [])
+        # Waiting in the one order is safe only with no turn taken out of it: none held by an
+        # attempt this one runs inside.
+        patient = not any(outer.taken for outer in attempts)
         current = Attempt()
         attempts.append(current)
         try:
             for aggregate_id in sorted(needed, key=str):
-                self.loading(aggregate_id, patient=True)
+                self.loading(aggregate_id, patient=patient)
             yield current
         finally:
             attempts.pop()
