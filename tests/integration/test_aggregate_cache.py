@@ -1,4 +1,5 @@
-"""The in-memory aggregate cache shared by the command threads of one process."""
+"""Commands on many threads of one process: the shared aggregate cache, and turns on contended
+aggregates so that conflicting commands all land."""
 
 from __future__ import annotations
 
