@@ -48,7 +48,8 @@ def _answer(
 
 def _error(command: str | None, error: BaseException) -> Response:
     status, body = error_body(command, error)
-    return _answer(status, body)
+    # An outage (503) is worth coming back for; say when, as HTTP clients expect.
+    return _answer(status, body, {"Retry-After": "1"} if status == 503 else None)
 
 
 class Gateway:
@@ -127,7 +128,7 @@ class Gateway:
             body = self.dispatcher.run(call)
         except Exception as error:
             status, _ = error_body(command.name, error)
-            if status >= 530 and not _is_domain_error(error):
+            if status >= 500 and not _is_domain_error(error):
                 log.exception("request %s (%s) failed", call.request_id, command.name)
             return _error(command.response_name or command.name, error)
         return _answer(200, body)

@@ -7,6 +7,7 @@ and shapes the answer as CloudStack does.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,6 +29,8 @@ from commands import Outcome
 from domain.errors import ResourceUnavailable
 from stratus.runtime import Runtime
 from stratus.store.audit import acting
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -113,10 +116,21 @@ class Call:
         )
 
     def write(self, handler: Callable[[Any, Any], Outcome], command: Any) -> Outcome:
-        """Run a command as this caller, then wait until the read models show its effect."""
+        """Run a command as this caller, then wait until the read models show its effect.
+
+        A synchronous command answers with its object as the read models show it, so it waits
+        for them longer than a query would (`STRATUS_WRITE_VISIBLE_TIMEOUT`); if they are still
+        behind then, the error names what was saved, so the client can look for it.
+        """
         with self.acting():
             outcome = handler(self.store, command)
-        self.settle(outcome.position)
+        visible = self.runtime.settings.write_visible_timeout
+        if outcome.position and not self.runtime.runner.wait_for(outcome.position, visible):
+            saved = (str(outcome.id),) if outcome.id else ()
+            raise ResourceUnavailable(
+                "The change was saved but is not visible yet; query again in a moment",
+                resource_ids=saved,
+            )
         return outcome
 
     def settle(self, position: int) -> None:
@@ -127,6 +141,15 @@ class Call:
             raise ResourceUnavailable(
                 "The change was saved but is not visible yet; query again in a moment"
             )
+
+    def accepted(self, position: int) -> None:
+        """Read your writes for an async command: wait (bounded) as `settle` does, but answer
+        anyway. The command is committed and its job id is the client's handle on it; a client
+        that polls the job before the read models show it is told it is pending."""
+        if position and not self.runtime.runner.wait_for(
+            position, self.runtime.settings.read_your_writes_timeout
+        ):
+            log.warning("read models are behind position %d; answering its job anyway", position)
 
     def paging(self) -> Paging:
         return paging(self.raw, default_page_size=self.page_size(), command=self.command.name)

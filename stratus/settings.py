@@ -52,6 +52,7 @@ class Settings:
     port: int = 8080
     command_retries: int = 5
     read_your_writes_timeout: float = 5.0
+    write_visible_timeout: float = 60.0  # a synchronous command's wait for its object
     group_commit: bool = True
     bus_prefix: str = "stratus"
     nats_stream: str = "STRATUS"
@@ -89,6 +90,7 @@ class Settings:
             secret_key=env.get("STRATUS_SECRET_KEY") or None,
             command_retries=_int(env, "STRATUS_COMMAND_RETRIES", 5, minimum=1),
             read_your_writes_timeout=_float(env, "STRATUS_READ_YOUR_WRITES_TIMEOUT", 5.0),
+            write_visible_timeout=_float(env, "STRATUS_WRITE_VISIBLE_TIMEOUT", 60.0),
             group_commit=env.get("STRATUS_GROUP_COMMIT", "on").lower() not in ("off", "0", "no"),
             bus_prefix=_token(env, "STRATUS_BUS_PREFIX", "stratus"),
             nats_stream=_token(env, "STRATUS_NATS_STREAM", "STRATUS"),

@@ -22,8 +22,8 @@ from api.errors import error_code
 from api.params import Param, ParamType
 from commands import Outcome
 from commands.jobs import SubmitJob, fail_job, finish_job, new_job, run_job, start_job, submit_job
-from domain.job import JobStatus
-from projections.jobs import JobsProjection, get_job
+from domain.job import Job, JobStatus
+from projections.jobs import JobsProjection, get_job, owner_domain_path
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ def run_async(
         )
     job_id = outcome.id
     assert job_id is not None
-    call.settle(outcome.position)
+    call.accepted(outcome.position)
     executor(call).submit(_execute, call, job_id, work)
     return Submitted(str(job_id), str(instance_id) if creates and instance_id else None)
 
@@ -80,7 +80,7 @@ def hypervisor_job(
     assert job.id is not None
     with call.acting(job_id=str(job.id)):
         outcome = run_job(call.store, job, work)
-    call.settle(outcome.position)
+    call.accepted(outcome.position)
     return job.id
 
 
@@ -175,7 +175,7 @@ def query_async_job_result(call: Call, args: dict[str, Any]) -> dict[str, Any]:
     deadline = time.monotonic() + call.runtime.settings.job_query_hold
     seen = runner.known(JOBS)
     with call.read() as cursor:
-        row = get_job(cursor, args["jobid"])
+        row = get_job(cursor, args["jobid"]) or _logged_job(call, str(args["jobid"]))
     if row is None:
         raise domain_errors.NotFound(f"Unable to find job by id {args['jobid']}")
     check_reach(
@@ -191,6 +191,32 @@ def query_async_job_result(call: Call, args: dict[str, Any]) -> dict[str, Any]:
         with call.read() as cursor:
             row = get_job(cursor, args["jobid"]) or row
     return render_job(call, row)
+
+
+def _logged_job(call: Call, job_id: str) -> dict[str, Any] | None:
+    """A job the log holds but the jobs read model does not show yet, as a pending job.
+
+    Its command answered with its id before the read models caught up (`Call.accepted`), so
+    the client may poll it first; it is pending to the client until the read model shows it.
+    """
+    try:
+        job = call.store.get(Job, UUID(job_id), what="job")
+    except domain_errors.NotFound:
+        return None
+    with call.read() as cursor:
+        owner = owner_domain_path(cursor, str(job.account_id))
+    return {
+        "id": job_id,
+        "account_id": str(job.account_id),
+        "user_id": str(job.user_id),
+        "command": job.command,
+        "status": JobStatus.PENDING,
+        "result": None,
+        "instance_type": job.instance_type,
+        "instance_id": str(job.instance_id) if job.instance_id else None,
+        "created": job.created_on.isoformat(),
+        "domain_path_of_owner": owner,
+    }
 
 
 def list_async_jobs(call: Call, args: dict[str, Any]) -> Listing:

@@ -106,7 +106,7 @@ def job_spec(call: Call, java_class: str, event_type: str, description: str) -> 
 
 
 def submitted(call: Call, applying: cmd.Applying, *, creates: bool) -> Submitted:
-    call.settle(applying.position)
+    call.accepted(applying.position)
     call.runtime.runner.wake()
     return Submitted(str(applying.job_id), str(applying.rule_id) if creates else None)
 
