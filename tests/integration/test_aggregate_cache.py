@@ -11,7 +11,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from stratus.runtime import open_runtime
+from entrypoint.installation import open_runtime
 from stratus.settings import Settings
 from stratus.store.application import EventStore
 
