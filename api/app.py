@@ -24,11 +24,12 @@ from starlette.routing import Route
 from api.access import Caller
 from api.auth import COOKIE, Authenticator
 from api.cloudstack import tables
-from api.dispatch import ApiCommand, Call, Dispatcher
+from api.dispatch import ApiCommand, Call, Dispatcher, Services
 from api.envelope import render, response_key
 from api.errors import AuthenticationFailed, error_body
 from api.params import BadRequestParameter, decode_form, first_values
 from api.signing import SignaturePolicy
+from billing.billing import BillingRun
 from stratus.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -55,15 +56,11 @@ def _error(command: str | None, error: BaseException) -> Response:
 class Gateway:
     """Holds what every request needs; one per process."""
 
-    def __init__(self, runtime: Runtime, *, integration: bool = False) -> None:
+    def __init__(self, runtime: Runtime, services: Services, *, integration: bool = False) -> None:
         self.runtime = runtime
-        self.dispatcher = Dispatcher(tables())
-        policy = SignaturePolicy(require_expiry=runtime.settings.require_signature_expiry)
-        self.auth: Authenticator = runtime.extras.get("authenticator") or Authenticator(
-            runtime.db, runtime.store.box, policy
-        )
-        runtime.extras["authenticator"] = self.auth
-        runtime.extras["dispatcher"] = self.dispatcher
+        self.services = services
+        self.dispatcher = services.dispatcher
+        self.auth = services.auth
         self.integration = integration
         self._threads = ThreadPoolExecutor(max_workers=REQUEST_THREADS, thread_name_prefix="api")
 
@@ -117,6 +114,7 @@ class Gateway:
     ) -> Response:
         call = Call(
             self.runtime,
+            self.services,
             caller,
             command,
             raw,
@@ -217,8 +215,21 @@ def _is_domain_error(error: BaseException) -> bool:
     return isinstance(error, DomainError)
 
 
-def create_app(runtime: Runtime, *, integration: bool = False) -> Starlette:
-    gateway = Gateway(runtime, integration=integration)
+def api_services(runtime: Runtime, *, billing: BillingRun | None = None) -> Services:
+    """The API's shared parts for one process; every app of the process gets the same."""
+    policy = SignaturePolicy(require_expiry=runtime.settings.require_signature_expiry)
+    return Services(
+        dispatcher=Dispatcher(tables()),
+        auth=Authenticator(runtime.db, runtime.store.box, policy),
+        billing=billing,
+    )
+
+
+def create_app(
+    runtime: Runtime, services: Services | None = None, *, integration: bool = False
+) -> Starlette:
+    """The HTTP app; apps of one process share `services` (sessions, job threads)."""
+    gateway = Gateway(runtime, services or api_services(runtime), integration=integration)
     route = Route("/client/api", gateway.handle, methods=["GET", "POST"])
     paths = [route, Route("/client/api/", gateway.handle, methods=["GET", "POST"])]
     if integration:

@@ -10,10 +10,11 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from api.access import Caller, Role, require_role
 from api.envelope import (
@@ -29,6 +30,10 @@ from commands import Outcome
 from domain.errors import ResourceUnavailable
 from stratus.runtime import Runtime
 from stratus.store.audit import acting
+
+if TYPE_CHECKING:
+    from api.auth import Authenticator
+    from billing.billing import BillingRun
 
 log = logging.getLogger(__name__)
 
@@ -81,10 +86,25 @@ class ApiCommand:
 
 
 @dataclass
+class Services:
+    """What the API's handlers share in one process beyond the installation, made once by the
+    gateway and handed to every call: the command tables, the sign-in state, the management
+    jobs' threads and the billing run this process drives (None: a call makes its own)."""
+
+    dispatcher: Dispatcher
+    auth: Authenticator
+    jobs: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=8, thread_name_prefix="job")
+    )
+    billing: BillingRun | None = None
+
+
+@dataclass
 class Call:
     """Everything a handler may use: the caller, the installation and the request's identity."""
 
     runtime: Runtime
+    services: Services
     caller: Caller
     command: ApiCommand
     raw: dict[str, str]

@@ -24,6 +24,9 @@ import orjson
 import uvicorn
 from eventsourcing.persistence import Notification
 
+from api.app import api_services, create_app
+from api.dispatch import Services
+from billing.billing import BillingRun, store_alert
 from commands.identity import Bootstrap, bootstrap
 from commands.jobs import fail_interrupted
 from commands.network_offerings import seed_network_offerings
@@ -135,9 +138,10 @@ async def _run(runtime: Runtime, api: socket.socket | None, role: str) -> int:
     tasks: list[asyncio.Task[None]] = []
     bus = None
     listeners = _listeners(runtime, api) if api is not None else []
+    billing = None
     if role in ("all", "projections"):
         runtime.runner.start()
-        _start_billing(runtime)
+        billing = _start_billing(runtime)
     commit_listener = _commit_listener(runtime)
     if role in ("all", "relay"):
         bus = make_bus(runtime.settings.nats_url, **make_bus_options(runtime.settings))
@@ -146,12 +150,13 @@ async def _run(runtime: Runtime, api: socket.socket | None, role: str) -> int:
         except BusError as error:
             raise ConfigurationError(str(error)) from None
         tasks += await _adapters_side(runtime, bus, stop)
+    services = api_services(runtime, billing=billing) if listeners else None
     for listener, integration in listeners:
-        http = _http(runtime, listener, stop, integration=integration)
+        http = _http(runtime, services, listener, stop, integration=integration)
         tasks.append(asyncio.create_task(_supervised(http, stop)))
     await stop.wait()
-    if "billing" in runtime.extras:
-        runtime.extras["billing"].stop()  # type: ignore[attr-defined]
+    if billing is not None:
+        billing.stop()
     if commit_listener is not None:
         commit_listener.stop()
     outcomes = await asyncio.gather(*tasks, return_exceptions=True)
@@ -163,13 +168,11 @@ async def _run(runtime: Runtime, api: socket.socket | None, role: str) -> int:
     return 0
 
 
-def _start_billing(runtime: Runtime) -> None:
+def _start_billing(runtime: Runtime) -> BillingRun:
     """Usage billing follows the log and closes periods as they end (billing/billing.py)."""
-    from billing.billing import BillingRun, store_alert
-
     billing = BillingRun(runtime.db, alert=store_alert(runtime.store))
-    runtime.extras["billing"] = billing
     billing.start()
+    return billing
 
 
 def _commit_listener(runtime: Runtime) -> CommitListener | None:
@@ -218,7 +221,6 @@ async def _adapters_side(runtime: Runtime, bus: Any, stop: asyncio.Event) -> lis
         prefix=settings.bus_prefix,
     )
     await monitor.start()
-    runtime.extras["relay"] = relay
     loop = asyncio.get_running_loop()
 
     def wake_relay(notifications: Sequence[Notification] | None) -> None:
@@ -325,17 +327,20 @@ def _listeners(runtime: Runtime, api: socket.socket) -> list[tuple[socket.socket
 
 
 async def _http(
-    runtime: Runtime, listener: socket.socket, stop: asyncio.Event, *, integration: bool = False
+    runtime: Runtime,
+    services: Services | None,
+    listener: socket.socket,
+    stop: asyncio.Event,
+    *,
+    integration: bool = False,
 ) -> None:
-    from api.app import create_app
-
     host, bound = listener.getsockname()[:2]
     if integration:
         log.info("integration API (unauthenticated) listening on %s:%d", host, bound)
     else:
         log.info("API listening on http://%s:%d/client/api", host, bound)
     config = uvicorn.Config(
-        create_app(runtime, integration=integration),
+        create_app(runtime, services, integration=integration),
         host=host,
         port=bound,
         log_level="info",

@@ -31,11 +31,7 @@ JOBS = JobsProjection.name
 
 
 def executor(call: Call) -> ThreadPoolExecutor:
-    pool = call.runtime.extras.get("job_executor")
-    if pool is None:
-        pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="job")
-        call.runtime.extras["job_executor"] = pool
-    return pool  # type: ignore[return-value]
+    return call.services.jobs
 
 
 def run_async(

@@ -37,9 +37,8 @@ def list_capabilities(call: Call, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def list_apis(call: Call, args: dict[str, Any]) -> Listing:
-    dispatcher = call.runtime.extras["dispatcher"]
     items = []
-    for command in sorted(dispatcher.commands.values(), key=lambda c: c.name):
+    for command in sorted(call.services.dispatcher.commands.values(), key=lambda c: c.name):
         if call.caller.role < command.role:
             continue
         if args["name"] and args["name"] != command.name:

@@ -111,9 +111,8 @@ def _item(row: dict[str, Any]) -> dict[str, Any]:
 
 def billing(call: Call) -> BillingRun:
     """The billing run this process drives, or one made for this call."""
-    run = call.runtime.extras.get("billing")
-    if isinstance(run, BillingRun):
-        return run
+    if call.services.billing is not None:
+        return call.services.billing
     return BillingRun(call.runtime.db, alert=store_alert(call.store))
 
 

@@ -10,6 +10,7 @@ import orjson
 from starlette.testclient import TestClient
 
 from api.app import create_app
+from api.dispatch import Services
 from api.signing import sign
 from entrypoint.installation import open_runtime
 from entrypoint.server import prepare
@@ -22,6 +23,11 @@ class App:
     runtime: Runtime
     http: TestClient
     admin: dict[str, str]
+
+    @property
+    def services(self) -> Services:
+        """The API's shared parts (the billing run a test drives, say)."""
+        return self.http.app.state.gateway.services  # type: ignore[attr-defined]
 
     def signed(self, params: dict[str, str]) -> dict[str, str]:
         signed = dict(params, apiKey=self.admin["apikey"])
