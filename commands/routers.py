@@ -16,7 +16,7 @@ from uuid import UUID
 
 from commands import Outcome
 from commands.offerings import seed_id
-from commands.placement import Candidate
+from commands.placement import RESERVATION_ATTEMPTS, Candidate
 from commands.system_vms import RESULT_HANDLERS as SYSTEM_VM_RESULT_HANDLERS
 from commands.system_vms import (
     CreateSystemVm,
@@ -120,7 +120,7 @@ def ensure_network_router(store: Any, command: EnsureNetworkRouter) -> EnsuredRo
         outcome = place_and_start(store, router, command.candidates, job.id, job)
         return EnsuredRouter(outcome.position, router.id, job.id, created)
 
-    result: EnsuredRouter = store.run(attempt)
+    result: EnsuredRouter = store.run(attempt, attempts=RESERVATION_ATTEMPTS)
     return result
 
 
