@@ -27,7 +27,7 @@ from domain.errors import InsufficientCapacity, InvalidState, NotFound
 from domain.host import Host, HostState
 from domain.job import Job, JobStatus
 from domain.vm import HostAccess, VirtualMachine
-from stratus.messages import WorkResult
+from stratus.messages import ABANDONED, WorkResult
 
 Mutation = Callable[[VirtualMachine, str, HostAccess], Any]
 
@@ -317,12 +317,14 @@ def on_vm_result(store: Any, result: WorkResult) -> Outcome:
     def attempt() -> Outcome:
         vm = store.get(VirtualMachine, UUID(result.target_id), what="virtual machine")
         if not vm.is_current(result.request_id):
-            return Outcome(0, vm.id)
+            return _undo_if_stray(store, vm, result)
         before = Held.of(vm)
         job = _job(store, vm.job_id)
         reason = result.error or "the hypervisor did not answer"
         if result.ok:
             vm.confirm(result.request_id)
+        elif result.data.get(ABANDONED):
+            vm.abandon(result.request_id, reason)
         else:
             vm.fail(result.request_id, reason)
         capacity = give_back(store, before, vm, ok=result.ok)
@@ -331,6 +333,22 @@ def on_vm_result(store: Any, result: WorkResult) -> Outcome:
 
     outcome: Outcome = store.run(attempt)
     return outcome
+
+
+def _undo_if_stray(store: Any, vm: VirtualMachine, result: WorkResult) -> Outcome:
+    """A late answer to a start given up on, saying the VM runs on that host after all: the
+    host is asked to stop it (as CloudStack cleans up after a failed start), so the hypervisor
+    agrees with what the cloud and its user were told, and no room is used that nothing holds.
+    Any other late or repeated answer changes nothing."""
+    host_id = vm.stray_host(result.request_id) if result.ok else None
+    if host_id is None:
+        return Outcome(0, vm.id)
+    try:
+        access = host_access(store, host_id)
+    except (NotFound, InvalidState):
+        return Outcome(0, vm.id)  # the host left or is down: it keeps nothing running for us
+    vm.request_stray_stop(request_id(), result.request_id, access)
+    return Outcome(store.last_position(store.save(vm)), vm.id)
 
 
 _FAILED = {

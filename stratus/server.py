@@ -223,7 +223,7 @@ async def _adapters_side(runtime: Runtime, bus: Any, stop: asyncio.Event) -> lis
             loop.call_soon_threadsafe(relay.wakeup.set)
 
     runtime.store.commit_listeners.append(wake_relay)
-    parts = [relay.run(stop), monitor.run(stop), make_sweeper(runtime).run(stop)]
+    parts = [relay.run(stop), monitor.run(stop), make_sweeper(runtime, monitor).run(stop)]
     parts.append(_router_monitor(runtime, bus).run(stop))
     parts.append(make_collector(runtime, bus).run(stop))
     if settings.nats_url is None:

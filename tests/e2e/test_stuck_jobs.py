@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.test_hosts_distributed import (
+    FAST_HEARTBEATS,
     Cloud,
     add_host,
     distributed_cloud,
@@ -22,7 +23,9 @@ pytestmark = [pytest.mark.postgres, pytest.mark.nats]
 
 @pytest.fixture
 def impatient_cloud(tmp_path: Path) -> Iterator[Cloud]:
-    with distributed_cloud(tmp_path, STRATUS_HYPERVISOR_JOB_TIMEOUT="2") as cloud:
+    with distributed_cloud(
+        tmp_path, STRATUS_HYPERVISOR_JOB_TIMEOUT="2", **FAST_HEARTBEATS
+    ) as cloud:
         yield cloud
 
 
