@@ -32,6 +32,7 @@ from projections.jobs import pending_job_ids
 from stratus.bus import BusError
 from stratus.bus.factory import make_bus
 from stratus.outbox import OutboxRelay
+from stratus.redelivery import redeliver_in_flight
 from stratus.results import HeartbeatMonitor, ResultConsumer
 from stratus.runtime import Runtime, open_runtime
 from stratus.settings import ConfigurationError, Settings, make_bus_options
@@ -199,6 +200,8 @@ async def _adapters_side(runtime: Runtime, bus: Any, stop: asyncio.Event) -> lis
     )
     results = ResultConsumer(runtime.store, bus, result_handlers(), settings.bus_prefix)
     await results.start()
+    if settings.nats_url is None:  # the in-process bus lost what was in flight at a crash
+        await redeliver_in_flight(runtime, bus, relay.routes)
 
     def watched() -> list[tuple[str, str]]:
         with runtime.db.read() as cursor:
