@@ -341,14 +341,22 @@ def _undo_if_stray(store: Any, vm: VirtualMachine, result: WorkResult) -> Outcom
     agrees with what the cloud and its user were told, and no room is used that nothing holds.
     Any other late or repeated answer changes nothing."""
     host_id = vm.stray_host(result.request_id) if result.ok else None
-    if host_id is None:
+    host = _host_if_kept(store, host_id) if host_id is not None else None
+    if host is None:
         return Outcome(0, vm.id)
-    try:
-        access = host_access(store, host_id)
-    except (NotFound, InvalidState):
-        return Outcome(0, vm.id)  # the host left or is down: it keeps nothing running for us
+    # Whatever state the cloud gives the host now: an adapter just reached it.
+    access = HostAccess(host.id, host.url, host.username, host.password, host.hypervisor)
     vm.request_stray_stop(request_id(), result.request_id, access)
     return Outcome(store.last_position(store.save(vm)), vm.id)
+
+
+def _host_if_kept(store: Any, host_id: UUID) -> Host | None:
+    """The host, unless it left the cloud (it then keeps nothing running for us)."""
+    try:
+        host: Host = store.get(Host, host_id, what="host")
+    except NotFound:
+        return None
+    return None if host.removed or not host.managed else host
 
 
 _FAILED = {
