@@ -211,3 +211,14 @@ def test_a_requested_download_becomes_a_work_request_to_the_templates_kind() -> 
     request = decode_request(outgoing.payload)
     assert (request.request_id, request.target_id) == ("r1", str(image.id))
     assert request.params["zone_id"] == str(zone) and request.sealed_credentials is None
+
+
+def test_a_download_given_up_on_fails_and_its_late_answer_still_counts() -> None:
+    copy, zone = template(), uuid4()
+    copy.request_download(zone, "d1")
+    assert copy.request_in(zone) == "d1"
+    copy.abandon_download(zone, "d1", "no hypervisor adapter answered")
+    assert copy.zones[str(zone)]["state"] == "Failed" and copy.request_in(zone) is None
+    assert copy.zone_of("d1") == zone  # the adapter may still answer
+    copy.download_completed(zone_id=zone, request_id="d1", size=1, physical=1)
+    assert copy.ready_in(zone) and copy.zone_of("d1") is None
