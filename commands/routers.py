@@ -349,7 +349,7 @@ RESULT_HANDLERS: dict[str, Callable[[Any, WorkResult], Outcome]] = {
 
 # Requests nobody answered -----------------------------------------------------------------
 
-_ACTION_OF = {
+ACTIONS = {  # the action an appliance's pending work was sent as
     "start": "start_system_vm",
     "stop": "stop_system_vm",
     "reboot": "reboot_system_vm",
@@ -370,7 +370,7 @@ def give_up(store: Any, vm_id: UUID) -> Outcome:
     if job.status == JobStatus.PENDING:
         return Outcome(0, vm.id)
     reason = str((job.result or {}).get("message", "the job ended without an answer"))
-    action = _ACTION_OF[vm.pending]
+    action = ACTIONS[vm.pending]
     failed = WorkResult(vm.request_id, "", action, str(vm.id), False, {}, reason)
     handler = RESULT_HANDLERS.get(action) or SYSTEM_VM_RESULT_HANDLERS[action]
     return handler(store, failed)

@@ -17,6 +17,7 @@ from uuid import UUID
 
 from commands import Outcome
 from commands.jobs import fail_job
+from commands.routers import ACTIONS as SYSTEM_VM_ACTIONS
 from commands.snapshots import ACTION as SNAPSHOT_ACTION
 from commands.vm_snapshots import ACTIONS as VM_SNAPSHOT_ACTIONS
 from commands.volume_work import ACTIONS as VOLUME_ACTIONS
@@ -25,6 +26,7 @@ from domain.errors import NotFound, ResourceUnavailable
 from domain.host import Host
 from domain.job import Job, JobStatus
 from domain.snapshot import Snapshot
+from domain.system_vm import SystemVm
 from domain.vm import VirtualMachine
 from domain.vm_snapshot import VMSnapshot
 from domain.volume import Volume
@@ -166,6 +168,9 @@ def _waiting_target(store: Any, job: Job) -> tuple[Any, str] | None:
         elif job.instance_type == "VMSnapshot":
             target = store.get(VMSnapshot, job.instance_id, what="vm snapshot")
             action = VM_SNAPSHOT_ACTIONS.get(target.pending or "")
+        elif job.instance_type in ("SystemVm", "DomainRouter"):
+            target = store.get(SystemVm, job.instance_id, what="system vm")
+            action = SYSTEM_VM_ACTIONS.get(target.pending or "")
         elif job.instance_type == "RemoteAccessVpn":
             target = store.get(RemoteAccessVpn, job.instance_id, what="remote access VPN")
             action = VPN_ACTION
