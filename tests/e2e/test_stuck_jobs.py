@@ -179,3 +179,25 @@ def test_starts_given_up_on_with_their_adapter_dead_leave_no_vm_running_behind_t
         running = _running_in_cloud(admin)
         held = admin.listHosts(id=host["id"])["host"][0]["memoryallocated"]
         assert held == 512 * MIB * len(running)
+
+
+def test_a_template_no_adapter_of_its_kind_downloads_fails_then_is_ready_when_one_comes(
+    impatient_cloud: Cloud,
+) -> None:
+    cloud = impatient_cloud  # no adapter runs yet
+    admin = cloud.admin
+    place = make_place(admin, "Simulator")
+    template = admin.registerTemplate(
+        name="lonely", displaytext="lonely", hypervisor="Simulator", format="QCOW2",
+        url="http://images.example.org/lonely.qcow2",
+        ostypeid=admin.listOsTypes()["ostype"][0]["id"], zoneid=place.zone_id,
+    )["template"][0]  # fmt: skip
+
+    def listed() -> dict:
+        return admin.listTemplates(templatefilter="all", id=template["id"])["template"][0]
+
+    assert wait_for(lambda: "no hypervisor adapter answered" in listed()["status"], 30, 0.25)
+    assert not listed()["isready"]
+    cloud.start_adapter("simulator")  # it takes the download after all
+    assert wait_for(lambda: listed()["isready"], 30, 0.25)
+    assert listed()["status"] == "Download Complete"
