@@ -120,12 +120,67 @@ def test_a_server_killed_during_a_burst_of_deploys_ends_every_accepted_job_on_re
     restartable.append(second)
     admin = second.client(timeout=30)
     _all_ended(admin, [a["jobid"] for a in accepted])
+    _assert_cloud_and_hypervisor_agree(admin, hypervisor, host["id"])
+
+
+def _assert_cloud_and_hypervisor_agree(
+    admin: CloudStack, hypervisor: dict[str, str], host_id: str
+) -> None:
+    """Every job ended and names a VM that exists; the simulated host runs exactly the VMs the
+    cloud says run, each booted once; the room held is exactly theirs."""
+    jobs = admin.listAsyncJobs(listall="true").get("asyncjobs", [])
+    assert all(job["jobstatus"] != 0 for job in jobs), "a job is still pending"
     listed = admin.listVirtualMachines(listall="true").get("virtualmachine", [])
-    vms = {vm["id"]: vm for vm in listed}
-    assert all(a["id"] in vms for a in accepted), "a job was accepted for a VM that is not there"
+    vm_ids = {vm["id"] for vm in listed}
+    orphans = [j for j in jobs if j.get("jobinstancetype") == "VirtualMachine"]
+    assert all(j["jobinstanceid"] in vm_ids for j in orphans), "a job names a VM never made"
     running = {vm["instancename"] for vm in listed if vm["state"] == "Running"}
     guests = _simulated(hypervisor, "h1")
     assert {name for name, g in guests.items() if g["state"] == "Running"} == running
     assert all(guests[name]["boots"] == 1 for name in running), "a VM was started twice"
-    held = admin.listHosts(id=host["id"])["host"][0]["memoryallocated"]
-    assert held == 512 * MIB * len(running)
+    held = admin.listHosts(id=host_id)["host"][0]["memoryallocated"]
+    assert held == 512 * MIB * len(running), "room is held that no running VM takes"
+
+
+def test_a_server_killed_in_the_middle_of_a_burst_leaves_no_orphan_job_nor_held_room(
+    tmp_path: Path, restartable: list[Server], hypervisor: dict[str, str]
+) -> None:
+    first = restartable[0]
+    admin = first.client(timeout=30)
+    place = _place(admin)
+    host = _host(admin, place, "h1", cores=64, memory=64)
+    accepted = _burst_until_killed(first, place)
+    second = start_server(tmp_path / "data", hypervisor)
+    restartable.append(second)
+    admin = second.client(timeout=30)
+    _all_ended(admin, [a["jobid"] for a in accepted])
+    everything = admin.listAsyncJobs(listall="true").get("asyncjobs", [])
+    _all_ended(admin, [job["jobid"] for job in everything])
+    _assert_cloud_and_hypervisor_agree(admin, hypervisor, host["id"])
+
+
+def _burst_until_killed(server: Server, place) -> list[dict]:
+    """Deploys from several clients, SIGKILL while they still send (some requests cut off)."""
+    lock, accepted, killed = threading.Lock(), [], threading.Event()
+
+    def client_loop(_: int) -> None:
+        client = server.client(timeout=30)
+        while not killed.is_set():
+            try:
+                answer = client.deployVirtualMachine(
+                    zoneid=place.zone,
+                    serviceofferingid=place.small["id"],
+                    templateid=place.template,
+                )
+            except Exception:  # cut off by the kill: maybe recorded, maybe not
+                return
+            with lock:
+                accepted.append(answer)
+                if len(accepted) == KILL_AFTER // 2:
+                    server.process.send_signal(signal.SIGKILL)
+                    killed.set()
+
+    with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
+        list(pool.map(client_loop, range(CLIENTS)))
+    server.process.wait(timeout=30)
+    return accepted
