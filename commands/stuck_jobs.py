@@ -27,6 +27,7 @@ from domain.host import Host
 from domain.job import Job, JobStatus
 from domain.snapshot import Snapshot
 from domain.system_vm import SystemVm
+from domain.template import Template
 from domain.vm import VirtualMachine
 from domain.vm_snapshot import VMSnapshot
 from domain.volume import Volume
@@ -137,6 +138,26 @@ def in_flight(store: Any, job: Job) -> InFlight | None:
     if event is None:
         return None
     return InFlight(event, action, target.request_id, target.id)
+
+
+def requests_in_flight(
+    store: Any, pending: list[UUID], downloads: list[tuple[str, str]]
+) -> list[Any]:
+    """The events that asked for the work the pending jobs and the template downloads in flight
+    (template, zone) still wait on, to send again."""
+    events = []
+    for job_id in pending:
+        job = store.get(Job, job_id, what="job")
+        flight = in_flight(store, job) if job.executor == "hypervisor" else None
+        if flight is not None and job.status == JobStatus.PENDING:
+            events.append(flight.event)
+    for template_id, zone_id in downloads:
+        template = store.get(Template, UUID(template_id), what="template")
+        request = template.request_in(UUID(zone_id))
+        event = request_event(store, template.id, request) if request else None
+        if event is not None:
+            events.append(event)
+    return events
 
 
 def request_event(store: Any, aggregate_id: UUID, request_id: str) -> Any:

@@ -16,6 +16,7 @@ import secrets
 import signal
 import socket
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -32,7 +33,7 @@ from projections.jobs import pending_job_ids
 from stratus.bus import BusError
 from stratus.bus.factory import make_bus
 from stratus.outbox import OutboxRelay
-from stratus.redelivery import redeliver_in_flight
+from stratus.redelivery import redeliver
 from stratus.results import HeartbeatMonitor, ResultConsumer
 from stratus.runtime import Runtime, open_runtime
 from stratus.settings import ConfigurationError, Settings, make_bus_options
@@ -201,7 +202,7 @@ async def _adapters_side(runtime: Runtime, bus: Any, stop: asyncio.Event) -> lis
     results = ResultConsumer(runtime.store, bus, result_handlers(), settings.bus_prefix)
     await results.start()
     if settings.nats_url is None:  # the in-process bus lost what was in flight at a crash
-        await redeliver_in_flight(runtime, bus, relay.routes)
+        await redeliver(bus, relay.routes, await asyncio.to_thread(_in_flight, runtime))
 
     def watched() -> list[tuple[str, str]]:
         with runtime.db.read() as cursor:
@@ -232,6 +233,17 @@ async def _adapters_side(runtime: Runtime, bus: Any, stop: asyncio.Event) -> lis
     if settings.nats_url is None:
         parts.append(_embedded_workers(runtime, bus, stop))
     return [asyncio.create_task(_supervised(part, stop)) for part in parts]
+
+
+def _in_flight(runtime: Runtime) -> list[Any]:
+    """The requests pending hypervisor jobs and template downloads wait on (for redelivery)."""
+    from commands.stuck_jobs import requests_in_flight
+    from projections.templates import downloads_in_flight
+
+    with runtime.db.read() as cursor:
+        pending = [UUID(i) for i in pending_job_ids(cursor)]
+        downloads = downloads_in_flight(cursor, datetime.max.replace(tzinfo=UTC))
+    return requests_in_flight(runtime.store, pending, downloads)
 
 
 def _router_monitor(runtime: Runtime, bus: Any) -> Any:
