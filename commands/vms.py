@@ -317,7 +317,7 @@ def on_vm_result(store: Any, result: WorkResult) -> Outcome:
     def attempt() -> Outcome:
         vm = store.get(VirtualMachine, UUID(result.target_id), what="virtual machine")
         if not vm.is_current(result.request_id):
-            return _undo_if_stray(store, vm, result)
+            return _late(store, vm, result)
         before = Held.of(vm)
         job = _job(store, vm.job_id)
         reason = result.error or "the hypervisor did not answer"
@@ -335,12 +335,23 @@ def on_vm_result(store: Any, result: WorkResult) -> Outcome:
     return outcome
 
 
+def _late(store: Any, vm: VirtualMachine, result: WorkResult) -> Outcome:
+    """A late answer to a request given up on that its host did after all is not dropped: a
+    stop is recorded (with its room given back) while the VM is as the sweeper left it, a
+    start is undone. Any other late or repeated answer changes nothing."""
+    if not result.ok:
+        return Outcome(0, vm.id)
+    before = Held.of(vm)
+    if vm.stopped_late(result.request_id):
+        return _saved(store, vm, give_back(store, before, vm, ok=True))
+    return _undo_if_stray(store, vm, result)
+
+
 def _undo_if_stray(store: Any, vm: VirtualMachine, result: WorkResult) -> Outcome:
     """A late answer to a start given up on, saying the VM runs on that host after all: the
     host is asked to stop it (as CloudStack cleans up after a failed start), so the hypervisor
-    agrees with what the cloud and its user were told, and no room is used that nothing holds.
-    Any other late or repeated answer changes nothing."""
-    host_id = vm.stray_host(result.request_id) if result.ok else None
+    agrees with what the cloud and its user were told, and no room is used that nothing holds."""
+    host_id = vm.stray_host(result.request_id)
     host = _host_if_kept(store, host_id) if host_id is not None else None
     if host is None:
         return Outcome(0, vm.id)

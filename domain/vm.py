@@ -456,6 +456,20 @@ class VirtualMachine(Aggregate):
         host_id: UUID = entry["host_id"]
         return None if host_id == self.host_id else host_id
 
+    def stopped_late(self, request_id: str) -> bool:
+        """A stop (or a destroy, which stops) given up on, that its host did after all: when
+        the VM was put back running there and nothing happened to it since, it is recorded
+        stopped, as its host has it. Whether it was."""
+        entry = self._given_up().get(request_id)
+        if entry is None or entry["action"] not in ("stop", "destroy"):
+            return False
+        if self.pending is not None or self.state != VmState.RUNNING:
+            return False
+        if self.host_id is None or self.host_id != entry["host_id"]:
+            return False
+        self._stopped(request_id=request_id, compute=self.compute.facts())
+        return True
+
     def request_stray_stop(self, request_id: str, undoes: str, access: HostAccess) -> None:
         """Ask `access`'s host to stop the copy a start given up on left running there."""
         self._stray_stop_requested(

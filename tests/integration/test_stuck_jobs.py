@@ -89,9 +89,23 @@ def test_an_unanswered_stop_puts_the_vm_back_running_with_its_room(stuck_cloud: 
     assert stuck_cloud.vm(vm_id).state == VmState.RUNNING
     assert _failure(stuck_cloud, job_id).startswith("Unable to stop virtual machine web")
     assert stuck_cloud.held(host) == (500, 512)
-    # The late answer of the adapter, if it ever comes, is stale and changes nothing.
-    stuck_cloud.pump()
+
+
+def test_a_stop_given_up_on_that_its_host_did_after_all_is_recorded_with_its_room_back(
+    stuck_cloud: Cloud,
+) -> None:
+    host = stuck_cloud.host("h1")
+    vm_id, _ = stuck_cloud.deploy([host])
+    job_id = stuck_cloud.job(vm_id)
+    vms.stop_vm(stuck_cloud.store, vm_id, job_id, forced=False)
+    _sweeper(stuck_cloud, [job_id], later=TIMEOUT * 2).sweep()
     assert stuck_cloud.vm(vm_id).state == VmState.RUNNING
+    stuck_cloud.pump()  # the adapter was only slow: it stops the VM and says so
+    guest = stuck_cloud.world.hosts["h1"].vms[stuck_cloud.vm(vm_id).instance_name]
+    assert guest.state == "Stopped"
+    assert stuck_cloud.vm(vm_id).state == VmState.STOPPED
+    assert stuck_cloud.held(host) == (0, 0)
+    assert stuck_cloud.store.get(Job, job_id).status == JobStatus.FAILED
 
 
 def test_jobs_younger_than_the_timeout_are_left_waiting(stuck_cloud: Cloud) -> None:

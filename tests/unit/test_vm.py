@@ -294,3 +294,26 @@ def test_an_answered_request_cannot_be_given_up_on() -> None:
     machine = running()
     machine.abandon("r1", "too late")
     assert machine.state == VmState.RUNNING
+
+
+def test_a_stop_given_up_on_is_recorded_when_its_host_did_it_and_nothing_happened_since() -> None:
+    machine = running()
+    host_id = machine.host_id
+    assert host_id is not None
+    machine.request_stop("r2", None, access(host_id), False)
+    machine.abandon("r2", "no answer")
+    assert machine.state == VmState.RUNNING
+    assert machine.stopped_late("r2") and machine.state == VmState.STOPPED
+    assert machine.host_id is None and machine.reservation is None
+    assert not machine.stopped_late("r2")  # once
+
+
+def test_a_late_stop_changes_nothing_once_the_vm_moved_on() -> None:
+    machine = running()
+    host_id = machine.host_id
+    assert host_id is not None
+    machine.request_stop("r2", None, access(host_id), False)
+    machine.abandon("r2", "no answer")
+    machine.request_reboot("r3", None, access(host_id))
+    assert not machine.stopped_late("r2")
+    assert machine.state == VmState.RUNNING
