@@ -141,7 +141,12 @@ def test_deploys_queued_behind_a_slow_host_all_start_though_it_takes_longer_than
 
         assert wait_for(lambda: 0 not in statuses(), 60, interval=0.25)
         assert statuses() == [1] * 8
-        assert _running_on_simulator(state, "sim-slow") == _running_in_cloud(admin)
+
+        def agreed() -> bool:
+            running = _running_in_cloud(admin)
+            return len(running) == 8 and _running_on_simulator(state, "sim-slow") == running
+
+        assert wait_for(agreed, 30, interval=0.25)
 
 
 def test_starts_given_up_on_with_their_adapter_dead_leave_no_vm_running_behind_the_cloud(
