@@ -97,4 +97,6 @@ def vm_routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
         get_topic(vm.RebootRequested): lambda e: outgoing(e, "reboot_vm", {}),
         get_topic(vm.DestroyRequested): destroy,
         get_topic(vm.ScaleRequested): scale,
+        # The copy a start given up on left running: powered off, its disk left alone.
+        get_topic(vm.StrayStopRequested): lambda e: outgoing(e, "stop_vm", {"forced": True}),
     }

@@ -15,7 +15,7 @@ from eventsourcing.application import AggregateNotFoundError
 
 from commands import Outcome
 from domain.capacity import HostCapacity, capacity_id
-from domain.errors import ConcurrencyConflict, InsufficientCapacity
+from domain.errors import InsufficientCapacity
 
 RESERVATION_ATTEMPTS = 50  # many deployments may race for one host: keep reloading
 
@@ -52,26 +52,32 @@ def _capacity(store: Any, candidate: Candidate) -> HostCapacity:
     return capacity
 
 
-def reserve(store: Any, command: Reserve) -> Placed:
-    """Hold room on the first candidate that fits; 533 when none does."""
+def hold_room(store: Any, command: Reserve) -> HostCapacity:
+    """Room held on the first candidate that fits, not saved; 533 when none does.
+
+    The caller saves the capacity in the commit that records the request needing the room, so
+    room is never held for a request that was not recorded: a save that conflicts (another
+    deploy took the room meanwhile) reruns the caller's attempt, which looks again.
+    """
     for candidate in command.candidates:
-
-        def attempt(candidate: Candidate = candidate) -> Placed | None:
-            capacity = _capacity(store, candidate)
-            if not capacity.fits(command.cpu_mhz, command.memory_mb) and (
-                command.reservation_id not in capacity.reservations
-            ):
-                return None
+        capacity = _capacity(store, candidate)
+        if capacity.fits(command.cpu_mhz, command.memory_mb) or (
+            command.reservation_id in capacity.reservations
+        ):
             capacity.reserve(command.reservation_id, command.cpu_mhz, command.memory_mb)
-            return Placed(store.last_position(store.save(capacity)), candidate.host_id)
-
-        try:
-            placed = store.run(attempt, attempts=RESERVATION_ATTEMPTS)
-        except ConcurrencyConflict:
-            continue
-        if placed is not None:
-            return placed
+            return capacity
     raise InsufficientCapacity(f"Unable to create a deployment for {command.what}")
+
+
+def reserve(store: Any, command: Reserve) -> Placed:
+    """Hold room on the first candidate that fits, in a commit of its own; 533 when none does."""
+
+    def attempt() -> Placed:
+        capacity = hold_room(store, command)
+        return Placed(store.last_position(store.save(capacity)), capacity.host_id)
+
+    placed: Placed = store.run(attempt, attempts=RESERVATION_ATTEMPTS)
+    return placed
 
 
 def release(store: Any, host_id: UUID, reservation_id: str) -> Outcome:

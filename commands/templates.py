@@ -4,7 +4,7 @@ handler that records the adapters' answers."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from ipaddress import IPv4Address
 from typing import Any
@@ -123,6 +123,35 @@ def _sizes(data: dict[str, Any]) -> tuple[int, int]:
         return size, int(data.get("physical_size", size))
     except (TypeError, ValueError):
         raise InvalidParameter("the adapter reported sizes that are not numbers") from None
+
+
+def give_up_downloads(
+    store: Any,
+    waiting: Sequence[tuple[str, str]],
+    quiet: Callable[[UUID | None, str], bool],
+    reason: str,
+) -> int:
+    """Fail the downloads in flight (template, zone) that no adapter of their kind has been
+    alive to take; returns how many. An adapter that answers later is still heard."""
+    failed = 0
+    for template_id, zone_id in waiting:
+        template = store.get(Template, UUID(template_id), what="template")
+        request = template.request_in(UUID(zone_id))
+        if request is None or not quiet(None, template.hypervisor.lower()):
+            continue
+        if _abandon(store, template.id, UUID(zone_id), request, reason).position:
+            failed += 1
+    return failed
+
+
+def _abandon(store: Any, template_id: UUID, zone_id: UUID, request_id: str, reason: str) -> Outcome:
+    return change(
+        store,
+        Template,
+        template_id,
+        lambda t: t.abandon_download(zone_id, request_id, reason),
+        what="template",
+    )
 
 
 RESULT_HANDLERS = {DOWNLOAD: on_download_result}

@@ -230,13 +230,37 @@ class Template(Aggregate):
         self.zones[str(zone_id)] = {"state": CopyState.DOWNLOADING, "request_id": request_id}
 
     def zone_of(self, request_id: str) -> UUID | None:
-        """The zone whose download in flight is `request_id`; None for stale or repeated ones."""
+        """The zone whose download in flight is `request_id` (or was, until it was given up
+        on: a late answer still counts); None for stale or repeated ones."""
         if self.removed:
             return None
         for zone, copy in self.zones.items():
-            if copy["state"] == CopyState.DOWNLOADING and copy["request_id"] == request_id:
+            awaited = copy["state"] == CopyState.DOWNLOADING or copy.get("abandoned", False)
+            if awaited and copy["request_id"] == request_id:
                 return UUID(zone)
         return None
+
+    def request_in(self, zone_id: UUID) -> str | None:
+        """The download in flight into `zone_id`, if one is."""
+        copy = self.zones.get(str(zone_id))
+        if self.removed or copy is None or copy["state"] != CopyState.DOWNLOADING:
+            return None
+        return str(copy["request_id"])
+
+    def abandon_download(self, zone_id: UUID, request_id: str, reason: str) -> None:
+        """No adapter answered the download in flight: the copy fails with `reason`, and an
+        adapter that does it later after all is still heard (`zone_of`)."""
+        if self.request_in(zone_id) == request_id:
+            self._download_abandoned(zone_id=zone_id, request_id=request_id, reason=reason)
+
+    @event("DownloadAbandoned")
+    def _download_abandoned(self, zone_id: UUID, request_id: str, reason: str) -> None:
+        self.zones[str(zone_id)] = {
+            "state": CopyState.FAILED,
+            "request_id": request_id,
+            "reason": reason,
+            "abandoned": True,
+        }
 
     @event("DownloadCompleted")
     def download_completed(self, zone_id: UUID, request_id: str, size: int, physical: int) -> None:

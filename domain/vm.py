@@ -19,6 +19,7 @@ from domain.errors import InvalidParameter, InvalidState
 from domain.values import Secret
 
 UPDATABLE = frozenset({"display_name", "ha_enabled", "guest_os_id", "group"})
+_GIVEN_UP_KEPT = 4  # a VM has one request in flight at a time: a few past ones are plenty
 
 
 class VmState:
@@ -425,6 +426,70 @@ class VirtualMachine(Aggregate):
             self._request_failed(
                 request_id=request_id, action=self.pending, reason=reason, state=self.state_before
             )
+
+    def abandon(self, request_id: str, reason: str) -> None:
+        """No adapter answered the request in flight: it fails as if one had said so, and the
+        VM remembers where it went, so a late answer that it was done after all is not lost."""
+        if self.pending is None or not self.is_current(request_id):
+            return
+        host_id = self.host_id or self.last_host_id
+        self._request_abandoned(request_id=request_id, action=self.pending, host_id=host_id)
+        self.fail(request_id, reason)
+
+    @event("RequestAbandoned")
+    def _request_abandoned(self, request_id: str, action: str, host_id: UUID | None) -> None:
+        kept = list(self._given_up().items())[-(_GIVEN_UP_KEPT - 1) :]
+        self.given_up = {**dict(kept), request_id: {"action": action, "host_id": host_id}}
+
+    def _given_up(self) -> dict[str, dict[str, Any]]:
+        """Requests given up on without an answer (the newest few): their action and host. VMs
+        recorded before this existed have none."""
+        return dict(getattr(self, "given_up", {}))
+
+    def stray_host(self, request_id: str) -> UUID | None:
+        """Where a start given up on ran after all (its late answer said so) and the VM is not
+        meant to be now; None when that host holds the VM by a later request, or for anything
+        but a start given up on."""
+        entry = self._given_up().get(request_id)
+        if entry is None or entry["action"] != "start" or entry["host_id"] is None:
+            return None
+        host_id: UUID = entry["host_id"]
+        return None if host_id == self.host_id else host_id
+
+    def stopped_late(self, request_id: str) -> bool:
+        """A stop (or a destroy, which stops) given up on, that its host did after all: when
+        the VM was put back running there and nothing happened to it since, it is recorded
+        stopped, as its host has it. Whether it was."""
+        entry = self._given_up().get(request_id)
+        if entry is None or entry["action"] not in ("stop", "destroy"):
+            return False
+        if self.pending is not None or self.state != VmState.RUNNING:
+            return False
+        if self.host_id is None or self.host_id != entry["host_id"]:
+            return False
+        self._stopped(request_id=request_id, compute=self.compute.facts())
+        return True
+
+    def request_stray_stop(self, request_id: str, undoes: str, access: HostAccess) -> None:
+        """Ask `access`'s host to stop the copy a start given up on left running there."""
+        self._stray_stop_requested(
+            **host_request(request_id, None, access, self.instance_name), undoes=undoes
+        )
+
+    @event("StrayStopRequested")
+    def _stray_stop_requested(
+        self,
+        request_id: str,
+        job_id: UUID | None,
+        host_id: UUID,
+        url: str,
+        username: str,
+        password: Secret,
+        hypervisor: str,
+        instance_name: str,
+        undoes: str,
+    ) -> None:
+        self.given_up = {key: v for key, v in self._given_up().items() if key != undoes}
 
     @event("StartFailed")
     def _start_failed(self, request_id: str, reason: str, state: str) -> None:

@@ -16,6 +16,7 @@ import secrets
 import signal
 import socket
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -39,6 +40,7 @@ from stratus.bus import BusError
 from stratus.bus.factory import make_bus
 from stratus.datadir import private_directory
 from stratus.outbox import OutboxRelay
+from stratus.redelivery import redeliver
 from stratus.results import HeartbeatMonitor, ResultConsumer
 from stratus.runtime import Runtime
 from stratus.settings import ConfigurationError, Settings, make_bus_options
@@ -205,6 +207,8 @@ async def _adapters_side(runtime: Runtime, bus: Any, stop: asyncio.Event) -> lis
     )
     results = ResultConsumer(runtime.store, bus, result_handlers(), settings.bus_prefix)
     await results.start()
+    if settings.nats_url is None:  # the in-process bus lost what was in flight at a crash
+        await redeliver(bus, relay.routes, await asyncio.to_thread(_in_flight, runtime))
 
     def watched() -> list[tuple[str, str]]:
         with runtime.db.read() as cursor:
@@ -228,12 +232,23 @@ async def _adapters_side(runtime: Runtime, bus: Any, stop: asyncio.Event) -> lis
             loop.call_soon_threadsafe(relay.wakeup.set)
 
     runtime.store.commit_listeners.append(wake_relay)
-    parts = [relay.run(stop), monitor.run(stop), make_sweeper(runtime).run(stop)]
+    parts = [relay.run(stop), monitor.run(stop), make_sweeper(runtime, monitor).run(stop)]
     parts.append(_router_monitor(runtime, bus).run(stop))
     parts.append(make_collector(runtime, bus).run(stop))
     if settings.nats_url is None:
         parts.append(_embedded_workers(runtime, bus, stop))
     return [asyncio.create_task(_supervised(part, stop)) for part in parts]
+
+
+def _in_flight(runtime: Runtime) -> list[Any]:
+    """The requests pending hypervisor jobs and template downloads wait on (for redelivery)."""
+    from commands.stuck_jobs import requests_in_flight
+    from projections.templates import downloads_in_flight
+
+    with runtime.db.read() as cursor:
+        pending = [UUID(i) for i in pending_job_ids(cursor)]
+        downloads = downloads_in_flight(cursor, datetime.max.replace(tzinfo=UTC))
+    return requests_in_flight(runtime.store, pending, downloads)
 
 
 def _router_monitor(runtime: Runtime, bus: Any) -> Any:

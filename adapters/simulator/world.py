@@ -20,6 +20,7 @@ from adapters import (
     Unreachable,
     VmSpec,
 )
+from adapters.simulator import keeping
 from adapters.simulator.appliances import ApplianceKnobs
 from adapters.simulator.rules import RuleSets
 from adapters.simulator.security import GuestFirewalls
@@ -155,6 +156,7 @@ class SimulatedWorld:
             host = self.hosts.get(name)
             if host is None:
                 host = self.hosts[name] = SimulatedHost(name, shape)
+                _restore(host)
             host.shape = shape
             return host
 
@@ -220,4 +222,20 @@ class Turn:
         return self._host
 
     def __exit__(self, *exc_info: object) -> None:
-        self._host.turn.release()
+        try:
+            directory = keeping.state_dir()
+            if directory is not None:
+                host = self._host
+                keeping.save_host(directory, host.name, host.vms, host.volumes)
+        finally:
+            self._host.turn.release()
+
+
+def _restore(host: SimulatedHost) -> None:
+    """A host this process meets for the first time starts as it was left (when kept)."""
+    directory = keeping.state_dir()
+    if directory is None:
+        return
+    vms, volumes = keeping.load_host(directory, host.name)
+    host.vms = {name: SimulatedVm(**fields) for name, fields in vms.items()}
+    host.volumes = volumes

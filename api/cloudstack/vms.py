@@ -43,7 +43,7 @@ from api.params import Param, ParamType
 from commands import Outcome
 from commands import vms as cmd
 from commands.placement import Candidate
-from commands.security_groups import JoinGroups, in_groups
+from commands.security_groups import JoinGroups
 from domain.compute import Compute, resolve_compute
 from domain.errors import InvalidParameter, PermissionDenied
 
@@ -151,17 +151,14 @@ def deploy(call: Call, args: dict[str, Any]) -> Submitted:
         candidates=candidates(call, zone["id"], compute, args["hostid"]),
         start=args["startvm"],
         networks=networks,
+        groups=JoinGroups(vm_id, name, UUID(zone["id"]), UUID(account_id), UUID(domain_id), groups),
     )
     return hypervisor_job(
         call,
         str(vm_id),
         "VM.CREATE",
         f"Deploying VM {name}",
-        lambda job_id: in_groups(
-            call.store,
-            JoinGroups(vm_id, name, UUID(zone["id"]), UUID(account_id), UUID(domain_id), groups),
-            lambda: cmd.deploy_vm(call.store, _with_job(command, job_id)),
-        ),
+        lambda job_id: cmd.deploy_vm(call.store, _with_job(command, job_id)),
         creates=True,
     )
 

@@ -230,3 +230,14 @@ def test_a_download_asked_before_limits_were_recorded_reads_with_the_strict_defa
     requested.upcast_v1_v2(state)
     assert requested.class_version == 2
     assert (state["allowed_internal_sites"], state["max_size_gb"]) == ("", 50)
+
+
+def test_a_download_given_up_on_fails_and_its_late_answer_still_counts() -> None:
+    copy, zone = template(), uuid4()
+    copy.request_download(zone, "d1")
+    assert copy.request_in(zone) == "d1"
+    copy.abandon_download(zone, "d1", "no hypervisor adapter answered")
+    assert copy.zones[str(zone)]["state"] == "Failed" and copy.request_in(zone) is None
+    assert copy.zone_of("d1") == zone  # the adapter may still answer
+    copy.download_completed(zone_id=zone, request_id="d1", size=1, physical=1)
+    assert copy.ready_in(zone) and copy.zone_of("d1") is None

@@ -8,6 +8,7 @@ import pytest
 
 from adapters import Credentials, HypervisorError, VmSpec
 from adapters.simulator.driver import SimulatedWorld, SimulatorDriver
+from adapters.simulator.keeping import STATE_VARIABLE
 
 
 def connect(url: str) -> float:
@@ -49,3 +50,18 @@ def test_a_host_url_can_make_one_vm_action_fail_on_that_host_only() -> None:
         failing.start_vm(spec)
     assert "vm-1" not in world.hosts["bad"].vms
     assert healthy.start_vm(spec).state == "Running"
+
+
+def test_a_kept_simulated_host_outlives_its_process_and_does_not_boot_a_vm_twice(
+    tmp_path, monkeypatch
+) -> None:
+    monkeypatch.setenv(STATE_VARIABLE, str(tmp_path))
+    credentials = Credentials("simulator://kept", "root", "pw")
+    spec = VmSpec("i-1-VM", 1, 500, 512)
+    before = SimulatorDriver(SimulatedWorld())
+    before.connect(credentials)
+    before.start_vm(spec)
+    after = SimulatorDriver(SimulatedWorld())  # another process, the same hypervisor
+    after.connect(credentials)
+    assert after.start_vm(spec).state == "Running"
+    assert after.world.hosts["kept"].boots("i-1-VM") == 1
