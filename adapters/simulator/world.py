@@ -178,7 +178,7 @@ class SimulatedWorld:
         with self._lock:
             self.calls[action] += 1
             delay = self._delays.get(action, 0.0)
-        delay = delay or self.appliances.delay(action)
+        delay = (delay or self.appliances.delay(action)) + self.appliances.host_delay(host_name)
         if delay:
             time.sleep(delay)
         with self._lock:

@@ -8,6 +8,7 @@ from dataclasses import replace
 import pytest
 
 from adapters import Credentials, DiskSpec, HypervisorError, SnapshotSpec, VmSpec
+from adapters.simulator.appliances import ApplianceKnobs
 from adapters.simulator.disk import read_hosts
 from adapters.simulator.driver import SimulatedWorld, SimulatorDriver
 
@@ -92,3 +93,17 @@ def test_a_stopped_vm_keeps_its_data_disk_and_snapshot_across_adapters(tmp_path)
     second = _on_disk(tmp_path, "simulator://h3")
     assert [d.disk_id for d in second.vm_disks("i-2-10-VM")] == ["vol-1"]
     assert second.list_snapshots("i-2-10-VM") == ("s1",)
+
+
+def test_a_control_file_can_slow_every_action_on_one_host(tmp_path) -> None:
+    control = tmp_path / "control.json"
+    control.write_text('{"slow_hosts": {"slow-one": 0.3}}')
+    world = SimulatedWorld()
+    world.appliances = ApplianceKnobs(str(control))
+    slow = SimulatorDriver(world)
+    slow.connect(Credentials("simulator://slow-one", "admin", "secret"))
+    started = time.monotonic()
+    slow.start_vm(VmSpec("vm-s", cpu_number=1, cpu_speed_mhz=500, memory_mb=512))
+    assert time.monotonic() - started >= 0.3
+    assert world.appliances.host_delay("slow-one") == 0.3
+    assert world.appliances.host_delay("other-host") == 0.0
