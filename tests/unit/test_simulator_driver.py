@@ -76,9 +76,10 @@ def test_the_hosts_vms_can_be_read_from_outside_the_adapter(tmp_path) -> None:
     driver.start_vm(VmSpec("i-2-8-VM", cpu_number=1, cpu_speed_mhz=500, memory_mb=512))
     driver.start_vm(VmSpec("i-2-9-VM", cpu_number=1, cpu_speed_mhz=500, memory_mb=512))
     driver.stop_vm("i-2-9-VM")
-    assert {
-        name: vm["state"] for name, vm in read_hosts(tmp_path)["h2"]["vms"].items()
-    } == {"i-2-8-VM": "Running", "i-2-9-VM": "Stopped"}
+    assert {name: vm["state"] for name, vm in read_hosts(tmp_path)["h2"]["vms"].items()} == {
+        "i-2-8-VM": "Running",
+        "i-2-9-VM": "Stopped",
+    }
     driver.destroy_vm("i-2-8-VM")
     assert set(read_hosts(tmp_path)["h2"]["vms"]) == {"i-2-9-VM"}
 

@@ -66,7 +66,19 @@ class Cloud:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         for role in self.roles:
             self.start_role(role)
+        if "projections" in self.roles:
+            wait_for(self.caught_up, 90, "the projections process caught up", interval=0.5)
         return self
+
+    def caught_up(self) -> bool:
+        """Every read model has a position and none lags the log (`stratus projections status`)."""
+        done = self.cli("projections", "status", timeout=60)
+        rows = [row.split() for row in done.stdout.splitlines()[1:] if row.strip()]
+        return (
+            done.returncode == 0
+            and bool(rows)
+            and all(int(row[1]) > 0 and int(row[3]) == 0 for row in rows)
+        )
 
     def start_role(self, role: str) -> None:
         argv = ["adapter", "simulator"] if role == "adapter" else ["serve", "--role", role]

@@ -67,8 +67,16 @@ class Postgres:
 
     def start(self) -> Postgres:
         if not self.data.exists():
-            self._run(str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres",
-                      "--auth=trust", "-E", "UTF8")
+            self._run(
+                str(self.bin / "initdb"),
+                "-D",
+                str(self.data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+            )
         self._ctl("start")
         return self
 
@@ -88,9 +96,23 @@ class Postgres:
             return False
 
     def _ctl(self, verb: str, *extra: str) -> None:
-        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.dir} -c max_connections=300"
-        self._run(str(self.bin / "pg_ctl"), verb, "-D", str(self.data), "-w", "-t", "60",
-                  "-l", str(self.log), "-o", options, *extra)
+        options = (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.dir} -c max_connections=300"
+        )
+        self._run(
+            str(self.bin / "pg_ctl"),
+            verb,
+            "-D",
+            str(self.data),
+            "-w",
+            "-t",
+            "60",
+            "-l",
+            str(self.log),
+            "-o",
+            options,
+            *extra,
+        )
         if verb != "stop":
             wait_for(self.ready, 60, "PostgreSQL accepting connections")
 
@@ -112,8 +134,18 @@ class Nats:
 
     def start(self) -> Nats:
         binary = shutil.which("nats-server") or "/usr/sbin/nats-server"
-        argv = [binary, "-a", "127.0.0.1", "-p", str(self.port), "-js", "-sd", str(self.dir),
-                "-l", str(self.dir / "nats.log")]
+        argv = [
+            binary,
+            "-a",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-js",
+            "-sd",
+            str(self.dir),
+            "-l",
+            str(self.dir / "nats.log"),
+        ]
         self.process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for(self.ready, 30, "NATS accepting connections")
         return self
