@@ -79,8 +79,9 @@ def hold_world(cloud: Cloud, api: Api, deadline: float, quiet: float = 1.0) -> b
     still land on the host after its job ended. False if `deadline` came first."""
     last = None
     while time.monotonic() < deadline:
-        now = (_idle(cloud) and _hypervisor_vms(cloud), _cloud_states(api))
-        if now[0] and now == last:
+        idle = _idle(cloud)
+        now = (_hypervisor_vms(cloud), _cloud_states(api))
+        if idle and now == last:
             return True
         last = now
         time.sleep(quiet)
