@@ -1,7 +1,8 @@
 """The invariants the campaign holds a recovered cloud to, each measured as a figure:
 
 - jobs: every accepted deploy job terminal within the hold (`late`), known to the cloud
-  (`lost`), and no deploy done twice (`duplicated`);
+  (`lost`), and no deploy done twice (`duplicated`: a job id answered twice, two VMs of one
+  requested name, a VM booted twice on its host);
 - ghosts (running on the simulator while the cloud says otherwise) and VMs the cloud runs that
   the simulator does not (`missing`); orphans: deploy jobs without their VM, VMs without their
   deploy job, and VMs left in a passing state (Starting, Stopping) with no job pending;
@@ -118,6 +119,7 @@ def check_world(cloud: Cloud, api: Api, answers: list[Answer], jobs: Jobs) -> Wo
     vms = api.listing("listVirtualMachines", "virtualmachine", listall="true")
     world = World()
     _check_names(vms, answers, jobs, world)
+    _check_boots(cloud, jobs, world)
     _check_hypervisor(cloud, api, vms, world)
     _check_jobs(api, vms, world)
     _check_room(api, vms, world)
@@ -134,6 +136,15 @@ def _check_names(vms: list[dict], answers: list[Answer], jobs: Jobs, world: Worl
     jobs.lost += len(vanished)
     if vanished:
         world.notes.append(f"accepted VMs the cloud does not list: {len(vanished)}")
+
+
+def _check_boots(cloud: Cloud, jobs: Jobs, world: World) -> None:
+    """Nothing in the campaign stops a VM, so a VM booted twice was started twice."""
+    held = read_hosts(cloud.hypervisor_dir) if cloud.hypervisor_dir.exists() else {}
+    twice = sum(1 for h in held.values() for vm in h["vms"].values() if vm["boots"] > 1)
+    jobs.duplicated += twice
+    if twice:
+        world.notes.append(f"VMs booted more than once on their host: {twice}")
 
 
 def _check_hypervisor(cloud: Cloud, api: Api, vms: list[dict], world: World) -> None:
