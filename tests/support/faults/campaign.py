@@ -136,6 +136,7 @@ class Figures:
             "orphans": world.orphans,
             "leaked MiB": world.leaked_mib,
             "other answers": self.answers.get("other", 0),
+            "carried-out deploys answered as errors": jobs.answered_as_errors,
             "read models differing": len(self.read_models_differing),
             "audit verify failed": 0 if self.audit_ok else 1,
             "still changing after the hold": 0 if self.settled else 1,
@@ -282,6 +283,7 @@ COLUMNS = (
     ("orphans", 8),
     ("leakMiB", 8),
     ("unacked", 8),
+    ("as-error", 9),
     ("rm!=rebuild", 12),
     ("audit", 6),
 )
@@ -306,6 +308,7 @@ def table(rows: list[Figures]) -> str:
             f.world.orphans,
             f.world.leaked_mib,
             f.jobs.unacknowledged,
+            f.jobs.answered_as_errors,
             len(f.read_models_differing),
             "ok" if f.audit_ok else "FAIL",
         )

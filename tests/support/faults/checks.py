@@ -1,5 +1,7 @@
 """The invariants the campaign holds a recovered cloud to, each measured as a figure:
 
+- answers: no deploy the cloud carried out was answered with an error (`answered_as_errors`;
+  a connection dropped by the fault is excused, the client could not be told);
 - jobs: every accepted deploy job terminal within the hold (`late`), known to the cloud
   (`lost`), and no deploy done twice (`duplicated`: a job id answered twice, two VMs of one
   requested name, a VM booted twice on its host);
@@ -23,7 +25,7 @@ from typing import Any
 
 from adapters.simulator.disk import read_hosts
 from tests.support.faults.cloud import Cloud
-from tests.support.faults.load import Answer, Api, ApiFailed
+from tests.support.faults.load import Answer, Api, ApiFailed, describe
 
 MIB = 1024**2
 HOLDING = frozenset({"Starting", "Running", "Stopping"})
@@ -37,7 +39,8 @@ class Jobs:
     late: int = 0
     lost: int = 0
     duplicated: int = 0
-    unacknowledged: int = 0  # VMs the cloud made for a deploy whose client was told otherwise
+    unacknowledged: int = 0  # VMs the cloud made for a deploy whose client was not told so
+    answered_as_errors: int = 0  # of those, the ones whose client got an error answer
 
 
 @dataclass
@@ -129,8 +132,14 @@ def check_world(cloud: Cloud, api: Api, answers: list[Answer], jobs: Jobs) -> Wo
 def _check_names(vms: list[dict], answers: list[Answer], jobs: Jobs, world: World) -> None:
     names = Counter(vm["name"] for vm in vms)
     jobs.duplicated += sum(count - 1 for count in names.values() if count > 1)
-    acked = {a.name for a in answers if a.status == 200}
-    jobs.unacknowledged = sum(1 for name in names if name not in acked)
+    told = {a.name: a.status for a in answers}
+    made = {name for name in names if told.get(name, 0) != 200}
+    jobs.unacknowledged = len(made)
+    # A dropped connection cannot tell; an error answer to a write that was made misleads.
+    misled = [a for a in answers if a.name in made and a.status is not None]
+    jobs.answered_as_errors = len(misled)
+    for text in sorted({describe(a) for a in misled})[:3]:
+        world.notes.append(f"a deploy carried out was answered {text}")
     listed = {vm["id"] for vm in vms}
     vanished = [a for a in answers if a.status == 200 and a.vm_id and a.vm_id not in listed]
     jobs.lost += len(vanished)
