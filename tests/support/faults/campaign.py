@@ -122,6 +122,7 @@ class Figures:
     read_models_differing: dict[str, str] = field(default_factory=dict)
     audit_ok: bool = False
     settled: bool = False  # the hosts and the cloud stopped changing within the hold
+    crashed: list[str] = field(default_factory=list)  # roles whose process died on its own
     other_answers: list[str] = field(default_factory=list)
 
     def failures(self) -> list[str]:
@@ -140,6 +141,7 @@ class Figures:
             "read models differing": len(self.read_models_differing),
             "audit verify failed": 0 if self.audit_ok else 1,
             "still changing after the hold": 0 if self.settled else 1,
+            "processes that died": len(self.crashed),
         }
         return [f"{name}: {value}" for name, value in broken.items() if value]
 
@@ -182,6 +184,8 @@ def _drive(
         figures.jobs = checks.hold_jobs(api, load.answers, deadline)
         figures.settled = checks.hold_world(cloud, api, deadline + settings.hold)
         figures.world = checks.check_world(cloud, api, load.answers, figures.jobs)
+        figures.crashed = cloud.exited()
+        figures.world.notes += [f"the {role} process died" for role in figures.crashed]
     finally:
         api.close()
     cloud.stop()

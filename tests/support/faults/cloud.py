@@ -105,6 +105,10 @@ class Cloud:
             return False
         return (self.data_dir / "admin.json").exists()
 
+    def exited(self) -> list[str]:
+        """The roles whose process ended without being told to: each one a crash."""
+        return [role for role, process in self.processes.items() if process.poll() is not None]
+
     def kill(self, role: str) -> None:
         """kill -9: no clean-up of any kind runs in the process."""
         process = self.processes.pop(role)
