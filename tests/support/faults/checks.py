@@ -23,6 +23,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
+
 from adapters.simulator.disk import read_hosts
 from tests.support.faults.cloud import Cloud
 from tests.support.faults.load import Answer, Api, ApiFailed, describe
@@ -62,9 +64,11 @@ def hold_jobs(api: Api, answers: list[Answer], deadline: float) -> Jobs:
         for job_id in sorted(pending):
             try:
                 status = api.call("queryAsyncJobResult", jobid=job_id).get("jobstatus", 0)
+            except httpx.HTTPError:
+                continue  # the cloud is not answering yet: ask again
             except ApiFailed as failure:
                 if failure.status != 431:
-                    continue  # the cloud is not answering well yet: ask again
+                    continue
                 lost.add(job_id)
                 status = -1
             if status != 0:
@@ -112,7 +116,7 @@ def _hypervisor_vms(cloud: Cloud) -> dict[str, str]:
 def _cloud_states(api: Api) -> dict[str, str]:
     try:
         vms = api.listing("listVirtualMachines", "virtualmachine", listall="true")
-    except ApiFailed:
+    except (ApiFailed, httpx.HTTPError):
         return {}
     return {vm["id"]: vm["state"] for vm in vms}
 
