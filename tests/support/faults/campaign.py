@@ -20,7 +20,7 @@ from pathlib import Path
 from tests.support.faults import checks
 from tests.support.faults.cloud import Cloud, distributed_cloud, embedded_cloud
 from tests.support.faults.load import Api, DeployLoad, Target, describe
-from tests.support.faults.servers import Nats, Postgres
+from tests.support.faults.servers import Nats, Postgres, wait_for
 
 HOSTS = 3
 HOST_URL = "simulator://{name}?sockets=2&cores=32&mhz=2000&memory_gb=128"
@@ -69,6 +69,8 @@ def slow_host(seconds: float) -> Callable[[Stage], None]:
         control = Path(stage.cloud.process_env["STRATUS_SIMULATOR_CONTROL"])
         _write(control, {"slow_hosts": {"h0": seconds}})
         stage.during()
+        # Slow until the host is seen acting slowly: deploys alone may not have reached it yet.
+        wait_for(lambda: "h0" in stage.cloud.busy_hosts(), 60, "host h0 acting", interval=0.05)
         _write(control, {})
 
     return inject
@@ -249,8 +251,6 @@ def build_place(api: Api, hosts: int) -> Target:
 
 
 def _template(api: Api, zone_id: str) -> str:
-    from tests.support.faults.servers import wait_for
-
     os_type = api.call("listOsTypes")["ostype"][0]["id"]
     template = api.call(
         "registerTemplate",

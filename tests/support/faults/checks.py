@@ -16,8 +16,6 @@
 
 from __future__ import annotations
 
-import fcntl
-import os
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -87,25 +85,13 @@ def hold_world(cloud: Cloud, api: Api, deadline: float, quiet: float = 1.0) -> b
     still land on the host after its job ended. False if `deadline` came first."""
     last = None
     while time.monotonic() < deadline:
-        idle = _idle(cloud)
+        idle = not cloud.busy_hosts()
         now = (_hypervisor_vms(cloud), _cloud_states(api))
         if idle and now == last:
             return True
         last = now
         time.sleep(quiet)
     return False
-
-
-def _idle(cloud: Cloud) -> bool:
-    for path in cloud.hypervisor_dir.glob("*.lock"):
-        fd = os.open(path, os.O_RDWR)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        finally:
-            os.close(fd)  # closing the descriptor lets the lock go
-    return True
 
 
 def _hypervisor_vms(cloud: Cloud) -> dict[str, str]:

@@ -8,6 +8,7 @@ outlives any Stratus process, as a real one does.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import signal
 import subprocess
@@ -104,6 +105,19 @@ class Cloud:
         except httpx.HTTPError:
             return False
         return (self.data_dir / "admin.json").exists()
+
+    def busy_hosts(self) -> set[str]:
+        """Simulated hosts acting right now: an action holds its host's file lock throughout."""
+        busy = set()
+        for path in self.hypervisor_dir.glob("*.lock"):
+            fd = os.open(path, os.O_RDWR)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                busy.add(path.stem)
+            finally:
+                os.close(fd)  # closing the descriptor lets the lock go
+        return busy
 
     def exited(self) -> list[str]:
         """The roles whose process ended without being told to: each one a crash."""

@@ -25,6 +25,7 @@ import httpx
 import orjson
 
 from api.signing import sign
+from tests.support.faults.servers import wait_for
 
 REFUSALS = frozenset({401, 429, 431, 432, 531, 533, 534, 535, 536, 537})
 RETRYABLE = frozenset({503})
@@ -163,8 +164,6 @@ class DeployLoad:
 
     def wait_for_answers(self, count: int, timeout: float) -> None:
         """Until `count` more answers have arrived (the clients keep going)."""
-        from tests.support.faults.servers import wait_for
-
         wanted = len(self.answers) + count
         wait_for(lambda: len(self.answers) >= wanted, timeout, f"{count} more deploy answers")
 
