@@ -26,6 +26,7 @@ from commands.placement import Candidate, Reserve, release, reserve
 from commands.scaling import Held, give_back, hold_growth
 from commands.security_groups import follow_vm_groups
 from commands.snapshot_chains import follow_vm_snapshots
+from commands.vm_access import GuestAccess, give_access
 from commands.volumes import attached_disks, follow_vm, root_volume
 from domain.compute import Compute
 from domain.errors import InsufficientCapacity, InvalidState, NotFound
@@ -95,6 +96,8 @@ class DeployVirtualMachine:
     start: bool = True
     job_id: UUID | None = None
     networks: Sequence[NicRequest] = ()  # the first is the default NIC
+    key_pair: tuple[str, str] | None = None  # (name, public key) the guest is to let in
+    password_enabled: bool = False  # the template takes a password: one is made for it
 
 
 def deploy_vm(store: Any, command: DeployVirtualMachine) -> Outcome:
@@ -116,6 +119,7 @@ def deploy_vm(store: Any, command: DeployVirtualMachine) -> Outcome:
     )  # guest IPs are held for the VM from here; given back below if it is not saved
     for nic in nics:
         vm.plug_nic(nic.facts())
+    give_access(vm, _access(command))
     job = _job(store, command.job_id)
     if not command.start:
         if job is not None:
@@ -134,6 +138,11 @@ def deploy_vm(store: Any, command: DeployVirtualMachine) -> Outcome:
         release(store, placed, _reservation(vm.id, request))  # the room held for it comes back
         release_guest_nics(store, vm.id, nics)
         raise
+
+
+def _access(command: DeployVirtualMachine) -> GuestAccess:
+    enabled = command.password_enabled
+    return GuestAccess(command.vm_id, command.job_id, command.key_pair, enabled, enabled)
 
 
 def _place(store: Any, vm: VirtualMachine, candidates: Sequence[Candidate]) -> tuple[UUID, str]:

@@ -1,0 +1,34 @@
+"""The password in a VM job's answer: shown once, to the user who submitted the job that set it.
+
+Deploying from a password-enabled template and resetting a password (or, on such a template, an
+SSH key) make a new password. 4.3 puts it in that job's answer; job answers are polled over and
+over and listed wholesale, so here only the first answer of that job to its submitter carries it
+(recorded as a `PasswordDisclosure`, so this holds across API processes). The VM's read model
+knows only which job set the password; the password is read from the VM's sealed record.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from api.dispatch import Call
+from commands.vm_access import disclose_password
+
+
+def with_password(call: Call, job: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
+    """`item`, the VM a finished job answers, with the password that job set if this is the
+    answer that shows it."""
+    if job["user_id"] != call.caller.user_id:
+        return item
+    with call.read() as cursor:
+        row = cursor.execute(
+            "SELECT password_job_id FROM virtual_machines WHERE id = %s", (item.get("id"),)
+        ).fetchone()
+    if row is None or row["password_job_id"] != job["id"]:
+        return item
+    with call.acting():
+        password = disclose_password(
+            call.store, UUID(item["id"]), UUID(job["id"]), UUID(call.caller.user_id)
+        )
+    return item if password is None else {**item, "password": password}
