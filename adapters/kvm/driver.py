@@ -51,8 +51,8 @@ from adapters import (
 )
 from adapters.fetch import FetchPolicy
 from adapters.kvm import disks, images, template_store
-from adapters.kvm.guest_keys import record_ssh_key
 from adapters.kvm.appliance import APPLIANCE_URI, appliance_metadata, service_states
+from adapters.kvm.guest_keys import record_ssh_key
 from adapters.kvm.rules import hold_rules
 from adapters.kvm.security import define_filter, record_rules, record_vpn, recorded_rules
 from adapters.kvm.snapshots import KvmSnapshots

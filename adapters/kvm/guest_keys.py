@@ -31,7 +31,9 @@ def record_ssh_key(domain: Any, public_key: str) -> None:
 
 def recorded_ssh_key(domain: Any) -> str:
     """The key the domain holds ("" when it was given none)."""
-    flags = libvirt.VIR_DOMAIN_AFFECT_LIVE if domain.isActive() else libvirt.VIR_DOMAIN_AFFECT_CONFIG
+    flags = (
+        libvirt.VIR_DOMAIN_AFFECT_LIVE if domain.isActive() else libvirt.VIR_DOMAIN_AFFECT_CONFIG
+    )
     try:
         text = domain.metadata(libvirt.VIR_DOMAIN_METADATA_ELEMENT, SSH_KEY_URI, flags)
     except libvirt.libvirtError as exc:

@@ -83,15 +83,14 @@ COMMANDS = (
             PROJECT_ID,
         ),
         f"{USER_PKG}.ResetVMSSHKeyCmd",
-        "Resets the SSH Key for virtual machine. The virtual machine must be in a \"Stopped\" "
-        "state.",
+        'Resets the SSH Key for virtual machine. The virtual machine must be in a "Stopped" state.',
     ),
     vm_job(
         "resetPasswordForVirtualMachine",
         reset_password,
         (Param("id", P.UUID, required=True),),
         f"{USER_PKG}.ResetVMPasswordCmd",
-        "Resets the password for virtual machine. The virtual machine must be in a \"Stopped\" "
+        'Resets the password for virtual machine. The virtual machine must be in a "Stopped" '
         "state and the template must already support this feature for this command to take "
         "effect.",
     ),

@@ -46,7 +46,8 @@ _LISTED = (
     "SELECT v.id, v.name, v.display_name, v.instance_name, v.account_id, v.domain_id, "
     "v.zone_id, v.host_id, v.state, v.template_id, v.service_offering_id, v.hypervisor, "
     "v.guest_os_id, v.cpu_number, v.cpu_speed, v.memory, v.custom, v.ha_enable, v.vm_group, "
-    "v.pending_job_id, v.keypair, v.created, a.name AS account_name, a.domain_name AS domain_name" + _NAMES
+    "v.pending_job_id, v.keypair, v.created, a.name AS account_name, a.domain_name AS domain_name"
+    + _NAMES
 )
 
 

@@ -15,11 +15,15 @@ from uuid import UUID
 from api.dispatch import Call
 from commands.vm_access import disclose_password
 
+# The jobs that can make a password (by their command's class, as jobs record it): any other
+# job's answer is rendered without looking.
+_MAKERS = ("DeployVMCmd", "ResetVMPasswordCmd", "ResetVMSSHKeyCmd")
+
 
 def with_password(call: Call, job: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
     """`item`, the VM a finished job answers, with the password that job set if this is the
     answer that shows it."""
-    if job["user_id"] != call.caller.user_id:
+    if job["user_id"] != call.caller.user_id or not str(job["command"]).endswith(_MAKERS):
         return item
     with call.read() as cursor:
         row = cursor.execute(

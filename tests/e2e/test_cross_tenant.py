@@ -69,9 +69,9 @@ class World:
 
 def _fabric(admin: CloudStack, zone: str) -> None:
     physical = admin.createPhysicalNetwork(
-        zoneid=zone, name="fabric", isolationmethods="VXLAN", vlan="6000-6019"
+        zoneid=zone, name="fabric", isolationmethods="VXLAN", vlan="6000-6019", fetch_result=True
     )["physicalnetwork"]
-    admin.updatePhysicalNetwork(id=physical["id"], state="Enabled")
+    admin.updatePhysicalNetwork(id=physical["id"], state="Enabled", fetch_result=True)
     admin.createVlanIpRange(
         zoneid=zone,
         vlan="100",

@@ -65,9 +65,11 @@ def _start_keys(server: Server, vm_id: str) -> list[str]:
 
 
 def _finished(client: CloudStack, job_id: str) -> dict:
-    done = wait_for(lambda: (lambda a: a if a["jobstatus"] != 0 else None)(
-        client.queryAsyncJobResult(jobid=job_id)
-    ))
+    done = wait_for(
+        lambda: (lambda a: a if a["jobstatus"] != 0 else None)(
+            client.queryAsyncJobResult(jobid=job_id)
+        )
+    )
     assert done and done["jobstatus"] == 1, done
     return done
 
@@ -85,9 +87,7 @@ def _password_template(admin: CloudStack, zone_id: str) -> str:
         passwordenabled="true",
     )["template"][0]["id"]
     assert wait_for(
-        lambda: admin.listTemplates(templatefilter="all", id=template)["template"][0].get(
-            "isready"
-        )
+        lambda: admin.listTemplates(templatefilter="all", id=template)["template"][0].get("isready")
     )
     return template
 
@@ -156,15 +156,22 @@ def test_a_vms_key_reaches_its_host_at_each_start_and_is_reset_while_stopped(ser
         serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
     ).decode()
 
-    _refused(alice.client.deployVirtualMachine, 431, zoneid=place.zone,
-             serviceofferingid=place.small["id"], templateid=place.template, keypair="nope")
+    _refused(
+        alice.client.deployVirtualMachine,
+        431,
+        zoneid=place.zone,
+        serviceofferingid=place.small["id"],
+        templateid=place.template,
+        keypair="nope",
+    )
     vm = _deploy(alice.client, place, place.small, keypair="desk")
     assert vm["keypair"] == "desk" and vm["passwordenabled"] is False and "password" not in vm
     assert alice.client.listVirtualMachines(id=vm["id"])["virtualmachine"][0]["keypair"] == "desk"
     assert _start_keys(server, vm["id"]) == [desk_key]
 
-    text = _job_refused(alice.client.resetSSHKeyForVirtualMachine, 431, id=vm["id"],
-                        keypair="laptop")
+    text = _job_refused(
+        alice.client.resetSSHKeyForVirtualMachine, 431, id=vm["id"], keypair="laptop"
+    )
     assert "should be stopped" in text
     _refused(bob.client.resetSSHKeyForVirtualMachine, 531, id=vm["id"], keypair="laptop")
     alice.client.stopVirtualMachine(id=vm["id"], fetch_result=True)
@@ -198,7 +205,9 @@ def test_a_password_is_shown_once_in_its_job_and_then_only_encrypted_for_the_key
         return private.decrypt(base64.b64decode(sealed), padding.PKCS1v15()).decode()
 
     submitted = alice.client.deployVirtualMachine(
-        zoneid=place.zone, serviceofferingid=place.small["id"], templateid=template,
+        zoneid=place.zone,
+        serviceofferingid=place.small["id"],
+        templateid=template,
         keypair="laptop",
     )
     first = _finished(alice.client, submitted["jobid"])["jobresult"]["virtualmachine"]

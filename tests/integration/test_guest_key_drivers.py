@@ -16,8 +16,10 @@ BOB = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDEO0HwQ1Wm5yCgzBqp4L6z8z0v9wtAbX+DRS
 
 
 def _start(driver: object, name: str, key: str) -> None:
-    START(driver, {"name": name, "cpu_number": 1, "cpu_speed_mhz": 500, "memory_mb": 256,
-                   "ssh_key": key})
+    START(
+        driver,
+        {"name": name, "cpu_number": 1, "cpu_speed_mhz": 500, "memory_mb": 256, "ssh_key": key},
+    )
 
 
 def test_a_simulated_guest_keeps_the_key_of_its_latest_start() -> None:

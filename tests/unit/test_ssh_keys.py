@@ -22,9 +22,11 @@ from tests.unit.test_vm import access, running, vm
 
 
 def _openssh(key: Any) -> str:
-    return key.public_key().public_bytes(
-        serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
-    ).decode("ascii")
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+        .decode("ascii")
+    )
 
 
 KEYS = {
