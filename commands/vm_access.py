@@ -69,13 +69,15 @@ def change_access(store: Any, change: GuestAccess) -> Outcome:
 
 def disclose_password(store: Any, vm_id: UUID, job_id: UUID, user_id: UUID) -> str | None:
     """The password `job_id` set, for the one answer that records its disclosure; else None."""
-    disclosure_id = PasswordDisclosure.create_id(vm_id, job_id)
     try:
-        store.get(PasswordDisclosure, disclosure_id)
+        store.get(PasswordDisclosure, PasswordDisclosure.create_id(vm_id, job_id))
         return None
     except NotFound:
         pass
-    vm: VirtualMachine = store.get(VirtualMachine, vm_id, what="virtual machine")
+    try:
+        vm: VirtualMachine = store.get(VirtualMachine, vm_id, what="virtual machine")
+    except NotFound:
+        return None
     if vm.password is None or vm.password_job_id != job_id:
         return None
     try:

@@ -1,6 +1,6 @@
--- SSH key pairs (listSSHKeyPairs): the name, public key and fingerprint of each live pair; the
--- key pair a VM was given (listVirtualMachines' `keypair`) and the job that last set its
--- password (so that job's first answer can show it). No private key or password is kept here.
+-- SSH key pairs (listSSHKeyPairs): the name, public key and fingerprint of each live pair, and
+-- the key pair a VM was given (listVirtualMachines' `keypair`). No private key or password is
+-- kept here.
 CREATE TABLE ssh_key_pairs (
     id TEXT PRIMARY KEY,
     name TEXT NOT NULL,
@@ -14,4 +14,3 @@ CREATE TABLE ssh_key_pairs (
 CREATE INDEX ssh_key_pairs_owner ON ssh_key_pairs (removed, account_id, name);
 
 ALTER TABLE virtual_machines ADD COLUMN keypair TEXT;
-ALTER TABLE virtual_machines ADD COLUMN password_job_id TEXT;

@@ -174,11 +174,6 @@ class VirtualMachinesProjection(Projection):
     def key_pair_given(self, e: Any, c: Cursor, t: Tables) -> None:
         self._set(c, t, e, keypair=e.key_pair)
 
-    @on(VM.PasswordSet)
-    def password_set(self, e: Any, c: Cursor, t: Tables) -> None:
-        # Only which job set it: the password itself stays sealed in the event store.
-        self._set(c, t, e, password_job_id=str(e.job_id) if e.job_id else None)
-
     # Room held on hosts --------------------------------------------------------------------
 
     @on(CAPACITY.Opened)

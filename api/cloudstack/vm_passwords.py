@@ -3,8 +3,8 @@
 Deploying from a password-enabled template and resetting a password (or, on such a template, an
 SSH key) make a new password. 4.3 puts it in that job's answer; job answers are polled over and
 over and listed wholesale, so here only the first answer of that job to its submitter carries it
-(recorded as a `PasswordDisclosure`, so this holds across API processes). The VM's read model
-knows only which job set the password; the password is read from the VM's sealed record.
+(recorded as a `PasswordDisclosure`, so this holds across API processes). Whether that job set
+the password, and the password, are read from the VM's own sealed record, never a read model.
 """
 
 from __future__ import annotations
@@ -24,12 +24,6 @@ def with_password(call: Call, job: dict[str, Any], item: dict[str, Any]) -> dict
     """`item`, the VM a finished job answers, with the password that job set if this is the
     answer that shows it."""
     if job["user_id"] != call.caller.user_id or not str(job["command"]).endswith(_MAKERS):
-        return item
-    with call.read() as cursor:
-        row = cursor.execute(
-            "SELECT password_job_id FROM virtual_machines WHERE id = %s", (item.get("id"),)
-        ).fetchone()
-    if row is None or row["password_job_id"] != job["id"]:
         return item
     with call.acting():
         password = disclose_password(
