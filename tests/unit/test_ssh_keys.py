@@ -11,13 +11,18 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, rsa
+from eventsourcing.utils import get_topic
 
+from adapters.requests import vm_spec
+from commands.outbox import vm_routes
 from commands.ssh_keys import generate_key_pair
 from commands.vm_access import GuestAccess, generate_password, give_access
 from domain.errors import InvalidParameter, InvalidState
 from domain.ssh_key_pair import parse_public_key
 from domain.values import Secret
 from domain.vm import VirtualMachine
+from stratus.messages import decode_request
+from stratus.store.secrets import SecretBox
 from tests.unit.test_vm import access, running, vm
 
 
@@ -125,3 +130,15 @@ def test_a_start_request_of_an_older_version_carries_no_key() -> None:
     state: dict[str, Any] = {"data_disks": [{"disk_id": "d"}]}
     VirtualMachine.StartRequested.upcast_v2_v3(state)
     assert state["ssh_key"] == ""
+
+
+def test_a_start_request_hands_the_guests_key_to_the_hypervisor() -> None:
+    key = _openssh(ed25519.Ed25519PrivateKey.generate())
+    machine = vm()
+    machine.give_key_pair("desk", key)
+    machine.request_start("r1", None, access(), "hold-1")
+    requested = list(machine.collect_events())[-1]
+    route = vm_routes(SecretBox(bytes(32)), "stratus")[get_topic(type(requested))]
+    outgoing = route(requested)
+    assert outgoing is not None and outgoing.subject.endswith(".start_vm")
+    assert vm_spec(decode_request(outgoing.payload).params).ssh_key == key
