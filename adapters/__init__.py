@@ -84,6 +84,7 @@ class VmSpec:
     root_disk_gb: int = 0
     template: str = ""
     data_disks: tuple[DiskSpec, ...] = ()  # attached data disks the VM must start with
+    ssh_key: str = ""  # the public key (OpenSSH form) the guest lets in; "" for none
 
 
 @dataclass(frozen=True)

@@ -65,7 +65,8 @@ UNBUILT_FIELDS: dict[str, dict[str, str]] = {
         **_all(JOB, "jobid", "jobstatus"),
         **_all(UNSET, "details", "group", "ostypeid", "publicip", "publicipid"),
         **_all(UNSET, "diskofferingid", "diskofferingname"),  # no data disk at deploy
-        **_all(UNSET, "password", "keypair"),  # no password-enabled template, no key pair
+        # A password is shown only in the answer of the job that made it; a VM may have no key.
+        **_all(UNSET, "password", "keypair"),
         **_all(ISOS, "isodisplaytext", "isoid", "isoname"),
         **_all(PROJECTS, "project", "projectid"),
         "groupid": "instance groups are not built yet",

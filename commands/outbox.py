@@ -77,6 +77,7 @@ def vm_routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
                 "memory_mb": compute["memory"],
                 "root_disk_gb": compute["root_disk_size"],
                 "data_disks": e.data_disks,
+                "ssh_key": e.ssh_key,
             },
         )
 

@@ -20,6 +20,7 @@ from commands.placement import RESERVATION_ATTEMPTS, Candidate, Reserve, hold_ro
 from commands.scaling import Held, give_back, hold_growth
 from commands.security_groups import JoinGroups, follow_vm_groups, joined
 from commands.snapshot_chains import follow_vm_snapshots
+from commands.vm_access import GuestAccess, give_access
 from commands.volumes import attached_disks, follow_vm, root_volume
 from domain.capacity import HostCapacity
 from domain.compute import Compute
@@ -91,6 +92,8 @@ class DeployVirtualMachine:
     job_id: UUID | None = None
     networks: Sequence[NicRequest] = ()  # the first is the default NIC
     groups: JoinGroups | None = None  # security groups to join (zones that have them)
+    key_pair: tuple[str, str] | None = None  # (name, public key) the guest is to let in
+    password_enabled: bool = False  # the template takes a password: one is made for it
 
 
 def deploy_vm(store: Any, command: DeployVirtualMachine) -> Outcome:
@@ -110,6 +113,7 @@ def deploy_vm(store: Any, command: DeployVirtualMachine) -> Outcome:
         )
         for nic in nics:
             vm.plug_nic(nic.facts())
+        give_access(vm, _access(command))
         taken = [root, *claims, *(joined(store, command.groups) if command.groups else ())]
         job = _job(store, command.job_id)
         if not command.start:
@@ -143,6 +147,11 @@ def _new_vm(command: DeployVirtualMachine) -> VirtualMachine:
         command.guest_os_id,
         command.compute.facts(),
     )
+
+
+def _access(command: DeployVirtualMachine) -> GuestAccess:
+    enabled = command.password_enabled
+    return GuestAccess(command.vm_id, command.job_id, command.key_pair, enabled, enabled)
 
 
 def _hold(

@@ -86,6 +86,10 @@ class VirtualMachine(Aggregate):
         self.state_before = VmState.STOPPED
         self.pending_compute: Compute | None = None
         self.scale_reservation: str | None = None
+        self.key_pair: str | None = None  # the name of the key pair whose key it was given
+        self.public_key = ""
+        self.password: Secret | None = None
+        self.password_job_id: UUID | None = None
 
     # Checks -------------------------------------------------------------------------------
 
@@ -135,12 +139,14 @@ class VirtualMachine(Aggregate):
             reservation=reservation,
             compute=self.compute.facts(),
             data_disks=[dict(disk) for disk in data_disks],
+            ssh_key=self.public_key,
         )
 
     class StartRequested(Aggregate.Event):
-        """Version 2 adds the attached data disks the start must give the guest."""
+        """Version 2 adds the attached data disks the start must give the guest; version 3 the
+        public SSH key the guest is to let in ("" for none)."""
 
-        class_version = 2
+        class_version = 3
         request_id: str
         job_id: UUID | None
         host_id: UUID
@@ -152,10 +158,15 @@ class VirtualMachine(Aggregate):
         reservation: str
         compute: dict[str, Any]
         data_disks: list[dict[str, Any]]
+        ssh_key: str
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["data_disks"] = []
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            state["ssh_key"] = ""
 
     @event(StartRequested)
     def _start_requested(
@@ -171,6 +182,7 @@ class VirtualMachine(Aggregate):
         reservation: str,
         compute: dict[str, Any],
         data_disks: list[dict[str, Any]],
+        ssh_key: str,
     ) -> None:
         self._pend("start", request_id, job_id, VmState.STARTING)
         self.host_id, self.reservation = host_id, reservation
@@ -517,6 +529,35 @@ class VirtualMachine(Aggregate):
     def _updated(self, changes: dict[str, Any]) -> None:
         for key, value in changes.items():
             setattr(self, key, value)
+
+    # Access to the guest: SSH key and password ----------------------------------------------
+
+    def give_key_pair(self, name: str, public_key: str) -> None:
+        """The key the guest lets in from its next start on; only a stopped VM takes a new one."""
+        self._check_idle("resetting the SSH key")
+        if self.state != VmState.STOPPED:
+            raise InvalidParameter(f"Vm {self.name} should be stopped to do SSH Key reset")
+        self._key_pair_given(key_pair=name, public_key=public_key)
+
+    @event("KeyPairGiven")
+    def _key_pair_given(self, key_pair: str, public_key: str) -> None:
+        self.key_pair, self.public_key = key_pair, public_key
+
+    def set_password(self, password: Secret, job_id: UUID | None, *, enabled: bool) -> None:
+        """A new password for the guest (its template must take one); only while stopped."""
+        self._check_idle("resetting the password")
+        if not enabled:
+            raise InvalidParameter(
+                "Fail to reset password for the virtual machine, the template is not password "
+                "enabled"
+            )
+        if self.state != VmState.STOPPED:
+            raise InvalidParameter(f"Vm {self.name} should be stopped to do password reset")
+        self._password_set(password=password, job_id=job_id)
+
+    @event("PasswordSet")
+    def _password_set(self, password: Secret, job_id: UUID | None) -> None:
+        self.password, self.password_job_id = password, job_id
 
     # Guest NICs ---------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from projections.offerings import OfferingsProjection
 from projections.routers import SystemVmsProjection
 from projections.security_groups import SecurityGroupsProjection
 from projections.snapshots import SnapshotsProjection
+from projections.ssh_key_pairs import SSHKeyPairsProjection
 from projections.templates import TemplatesProjection
 from projections.vms import VirtualMachinesProjection
 from projections.volumes import VolumesProjection
@@ -42,4 +43,5 @@ def build(seal: Callable[[str], str]) -> list[Projection]:
         SecurityGroupsProjection(),
         RemoteAccessVpnsProjection(),
         SnapshotsProjection(),
+        SSHKeyPairsProjection(),
     ]

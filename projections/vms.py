@@ -170,6 +170,10 @@ class VirtualMachinesProjection(Projection):
         if columns:
             self._set(c, t, e, **columns)
 
+    @on(VM.KeyPairGiven)
+    def key_pair_given(self, e: Any, c: Cursor, t: Tables) -> None:
+        self._set(c, t, e, keypair=e.key_pair)
+
     # Room held on hosts --------------------------------------------------------------------
 
     @on(CAPACITY.Opened)

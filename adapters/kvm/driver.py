@@ -52,6 +52,7 @@ from adapters import (
 from adapters.fetch import FetchPolicy
 from adapters.kvm import disks, images, template_store
 from adapters.kvm.appliance import APPLIANCE_URI, appliance_metadata, service_states
+from adapters.kvm.guest_keys import record_ssh_key
 from adapters.kvm.rules import hold_rules
 from adapters.kvm.security import define_filter, record_rules, record_vpn, recorded_rules
 from adapters.kvm.snapshots import KvmSnapshots
@@ -143,6 +144,8 @@ class KvmDriver(KvmSnapshots):
                 for disk in spec.data_disks:
                     disks.plug(conn, _local_pool(conn), domain, disk)
                 domain = self._find(spec.name)
+            if not domain.isActive():
+                record_ssh_key(domain, spec.ssh_key)
             state = domain.state()[0]
             if state in (libvirt.VIR_DOMAIN_PAUSED, libvirt.VIR_DOMAIN_PMSUSPENDED):
                 domain.resume()

@@ -106,7 +106,12 @@ class SimulatorDriver(SimulatedSnapshots):
                 vm = host.vms[spec.name] = SimulatedVm(spec)
             elif vm.state == "Stopped":
                 # A stopped VM starts at the size Stratus asks for now (it may have been scaled).
-                vm.spec = replace(vm.spec, cpu_number=spec.cpu_number, memory_mb=spec.memory_mb)
+                vm.spec = replace(
+                    vm.spec,
+                    cpu_number=spec.cpu_number,
+                    memory_mb=spec.memory_mb,
+                    ssh_key=spec.ssh_key,
+                )
             for disk in spec.data_disks:
                 if disk.disk_id not in vm.disks:
                     _plug(host, vm, disk)

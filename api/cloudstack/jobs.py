@@ -16,6 +16,7 @@ import domain.errors as domain_errors
 from api.access import check_reach, list_scope
 from api.catalogue import renderers
 from api.cloudstack.common import OWNER_PARAMS, limit_sql, resolve_owner_filters
+from api.cloudstack.vm_passwords import with_password
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_date
 from api.errors import error_code
@@ -136,6 +137,8 @@ def _job_result(call: Call, row: dict[str, Any]) -> dict[str, Any]:
             # What the job made is gone since (deleted, or gone with an expunged VM): the job
             # still succeeded, and its answer still names what it made.
             item = {"id": result["id"]}
+        if result["object"] == "virtualmachine":
+            item = with_password(call, row, item)
         return {
             "jobresultcode": 0,
             "jobresulttype": "object",

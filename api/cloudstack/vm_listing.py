@@ -28,6 +28,7 @@ LIST_DETAILS = {"all", "group", "nics", "stats", "secgrp", "tmpl", "servoff", "i
 # The names a VM is shown with, joined rather than looked up one query per kind afterwards.
 _NAMES = (
     ", z.name AS zone_name, h.name AS host_name, t.name AS template_name, "
+    "t.password_enabled AS password_enabled, "
     "o.name AS offering_name FROM virtual_machines AS v "
     "JOIN accounts AS a ON a.id = v.account_id "
     "LEFT JOIN zones AS z ON z.id = v.zone_id LEFT JOIN hosts AS h ON h.id = v.host_id "
@@ -45,7 +46,8 @@ _LISTED = (
     "SELECT v.id, v.name, v.display_name, v.instance_name, v.account_id, v.domain_id, "
     "v.zone_id, v.host_id, v.state, v.template_id, v.service_offering_id, v.hypervisor, "
     "v.guest_os_id, v.cpu_number, v.cpu_speed, v.memory, v.custom, v.ha_enable, v.vm_group, "
-    "v.pending_job_id, v.created, a.name AS account_name, a.domain_name AS domain_name" + _NAMES
+    "v.pending_job_id, v.keypair, v.created, a.name AS account_name, a.domain_name AS domain_name"
+    + _NAMES
 )
 
 
@@ -81,7 +83,7 @@ def render_vm(row: dict[str, Any], admin: bool, nics: list[dict], groups: list[d
         "templateid": row["template_id"],
         "templatename": row["template_name"] or "",
         "templatedisplaytext": row["template_name"] or "",
-        "passwordenabled": False,
+        "passwordenabled": bool(row["password_enabled"]),
         "serviceofferingid": row["service_offering_id"],
         "serviceofferingname": row["offering_name"] or "",
         "cpunumber": int(row["cpu_number"]),
@@ -110,6 +112,8 @@ def _optional_fields(body: dict[str, Any], row: dict[str, Any], admin: bool) -> 
         body["instancename"] = row["instance_name"]
     if row["vm_group"]:
         body["group"] = row["vm_group"]
+    if row["keypair"]:
+        body["keypair"] = row["keypair"]
     if row["custom"]:
         body["details"] = {
             "cpuNumber": str(row["cpu_number"]),

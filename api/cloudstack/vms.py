@@ -24,6 +24,7 @@ from api.cloudstack.common import (
 )
 from api.cloudstack.network_nics import guest_nic_requests, prepare_network_services
 from api.cloudstack.security_groups import deploy_groups
+from api.cloudstack.ssh_keys import named_key_pair
 from api.cloudstack.unbuilt import (
     AFFINITY,
     CUSTOM_ID,
@@ -32,7 +33,6 @@ from api.cloudstack.unbuilt import (
     IPV6,
     PROJECT_AND_TAGS,
     PROJECT_ID,
-    SSH_KEYS,
     STORAGE_ID,
     USER_DATA,
     VPC_ID,
@@ -152,6 +152,8 @@ def deploy(call: Call, args: dict[str, Any]) -> Submitted:
         start=args["startvm"],
         networks=networks,
         groups=JoinGroups(vm_id, name, UUID(zone["id"]), UUID(account_id), UUID(domain_id), groups),
+        key_pair=_key_pair(call, args["keypair"], account_id),
+        password_enabled=template.password_enabled,
     )
     return hypervisor_job(
         call,
@@ -161,6 +163,14 @@ def deploy(call: Call, args: dict[str, Any]) -> Submitted:
         lambda job_id: cmd.deploy_vm(call.store, _with_job(command, job_id)),
         creates=True,
     )
+
+
+def _key_pair(call: Call, name: str | None, account_id: str) -> tuple[str, str] | None:
+    """The (name, public key) of the owner's key pair a deploy names, if it names one."""
+    if not name:
+        return None
+    row = named_key_pair(call, account_id, name)
+    return row["name"], row["public_key"]
 
 
 def _with_job(command: cmd.DeployVirtualMachine, job_id: UUID) -> cmd.DeployVirtualMachine:
@@ -371,7 +381,6 @@ DEPLOY_NOT_BUILT = (
         unsupported="addresses per network are not built yet: use networkids and ipaddress",
     ),
     Param("keyboard", P.STRING, unsupported="console keyboard layouts are not built yet"),
-    Param("keypair", P.STRING, unsupported=SSH_KEYS),
     PROJECT_ID,
     Param(
         "rootdisksize",
@@ -402,6 +411,7 @@ COMMANDS = (
             Param("ipaddress", P.STRING),
             Param("securitygroupids", P.LIST, element=P.UUID),
             Param("securitygroupnames", P.LIST, element=P.STRING),
+            Param("keypair", P.STRING),
             *DEPLOY_NOT_BUILT,
         ),
         f"{USER_PKG}.DeployVMCmd",

@@ -131,9 +131,9 @@ def test_a_parameter_of_an_unbuilt_feature_is_refused_by_name_and_changes_nothin
         zoneid=NOWHERE,
         serviceofferingid=NOWHERE,
         templateid=NOWHERE,
-        keypair="mine",
+        keyboard="us",
     )
-    assert text == "Parameter keypair is not supported: SSH key pairs are not built yet"
+    assert text == "Parameter keyboard is not supported: console keyboard layouts are not built yet"
     assert admin.listVirtualMachines().get("count", 0) == 0
     assert admin.listVirtualMachines(fordisplay="true", displayvm="true").get("count", 0) == 0
     hidden = _refused(admin.listVirtualMachines, 431, displayvm="false")
@@ -215,6 +215,7 @@ def test_answers_carry_4_3_response_fields_but_those_declared_unbuilt(server) ->
     host = _host(admin, place, "h1")
     tenant = make_tenant(server, admin)
     vm = _deploy(admin, place, place.small)
+    admin.createSSHKeyPair(name="catalogue")
     answers = {
         "listZones": admin.listZones()["zone"],
         "listPods": admin.listPods()["pod"],
@@ -229,6 +230,7 @@ def test_answers_carry_4_3_response_fields_but_those_declared_unbuilt(server) ->
         "listUsers": admin.listUsers(id=tenant.user_id)["user"],
         "listDomains": admin.listDomains()["domain"],
         "listNetworkOfferings": admin.listNetworkOfferings()["networkoffering"],
+        "listSSHKeyPairs": admin.listSSHKeyPairs()["sshkeypair"],
     }
     gaps = {}
     for command, items in answers.items():

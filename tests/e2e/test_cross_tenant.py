@@ -137,6 +137,7 @@ def _stock(world_admin: CloudStack, place: Place, holder: Holder) -> None:
         privateport=8080,
         fetch_result=True,
     )["loadbalancer"]["id"]
+    ids["keypair"] = client.createSSHKeyPair(name=f"kp-{holder.name}")["keypair"]["fingerprint"]
     ids["securitygroup"] = client.createSecurityGroup(name=f"sg-{holder.name}")["securitygroup"][
         "id"
     ]

@@ -195,8 +195,8 @@ def _check_room(api: Api, vms: list[dict], world: World) -> None:
 def read_models_against_rebuild(cloud: Cloud) -> dict[str, str]:
     """With the cloud stopped: each read model caught up to the head, dumped, rebuilt from
     event zero, dumped again; for each one whose rows differ, the first row that does."""
+    from entrypoint.installation import open_runtime
     from stratus.rebuild import rebuild
-    from stratus.runtime import open_runtime
     from stratus.settings import Settings
 
     runtime = open_runtime(Settings.from_env(cloud.process_env))

@@ -87,7 +87,7 @@ class Cloud:
             argv += ["--port", str(self.port)]
         with (self.root / f"{role}.log").open("ab") as sink:
             self.processes[role] = subprocess.Popen(
-                [sys.executable, "-m", "stratus.cli", *argv],
+                [sys.executable, "-m", "entrypoint.cli", *argv],
                 env=self.process_env,
                 stdout=sink,
                 stderr=subprocess.STDOUT,
@@ -142,7 +142,7 @@ class Cloud:
     def cli(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
         """A `stratus` operator command against this cloud (its exit code is the caller's)."""
         return subprocess.run(
-            [sys.executable, "-m", "stratus.cli", *args],
+            [sys.executable, "-m", "entrypoint.cli", *args],
             env=self.process_env,
             capture_output=True,
             text=True,
