@@ -14,6 +14,7 @@ from typing import Any
 from uuid import UUID
 
 from commands import Outcome, change
+from commands.affinity_groups import follow_vm_affinity, has_groups, kept_apart
 from commands.network_rules import follow_vm_rules
 from commands.networks import (
     NicRequest,
@@ -27,6 +28,8 @@ from commands.scaling import Held, give_back, hold_growth
 from commands.security_groups import follow_vm_groups
 from commands.snapshot_chains import follow_vm_snapshots
 from commands.volumes import attached_disks, follow_vm, root_volume
+from domain.affinity_group import admits as affinity_admits
+from domain.capacity import HostCapacity
 from domain.compute import Compute
 from domain.errors import InsufficientCapacity, InvalidState, NotFound
 from domain.host import Host, HostState
@@ -95,6 +98,7 @@ class DeployVirtualMachine:
     start: bool = True
     job_id: UUID | None = None
     networks: Sequence[NicRequest] = ()  # the first is the default NIC
+    in_affinity_groups: bool = False  # placement then keeps it apart from their members
 
 
 def deploy_vm(store: Any, command: DeployVirtualMachine) -> Outcome:
@@ -122,7 +126,7 @@ def deploy_vm(store: Any, command: DeployVirtualMachine) -> Outcome:
             job.succeed(vm_result(vm.id))
         return _saved(store, vm, job, root)
     try:
-        placed, request = _place(store, vm, command.candidates)
+        placed, request = _place(store, vm, command.candidates, command.in_affinity_groups)
     except InsufficientCapacity as error:
         vm.placement_failed(error.message)
         if job is not None:
@@ -136,7 +140,9 @@ def deploy_vm(store: Any, command: DeployVirtualMachine) -> Outcome:
         raise
 
 
-def _place(store: Any, vm: VirtualMachine, candidates: Sequence[Candidate]) -> tuple[UUID, str]:
+def _place(
+    store: Any, vm: VirtualMachine, candidates: Sequence[Candidate], grouped: bool
+) -> tuple[UUID, str]:
     request = request_id()
     compute = vm.compute
     placed = reserve(
@@ -147,9 +153,30 @@ def _place(store: Any, vm: VirtualMachine, candidates: Sequence[Candidate]) -> t
             compute.memory,
             candidates,
             what=f"VM[User|{vm.instance_name}]",
+            admits=_kept_apart(store, vm.id) if grouped else None,
         ),
     )
     return placed.host_id, request
+
+
+def _kept_apart(store: Any, vm_id: UUID) -> Callable[[HostCapacity], bool]:
+    """A host admits the VM when no VM its affinity groups keep it apart from holds room there
+    (read afresh in each reservation attempt, after the host's capacity)."""
+
+    def admits(capacity: HostCapacity) -> bool:
+        return affinity_admits(kept_apart(store, vm_id), _holders(capacity))
+
+    return admits
+
+
+def _holders(capacity: HostCapacity) -> set[UUID]:
+    """The user VMs holding room on a host, from their reservation ids (`_reservation`)."""
+    found: set[UUID] = set()
+    for reservation in capacity.reservations:
+        kind, _, rest = reservation.partition(":")
+        if kind == "vm":
+            found.add(UUID(rest.split(":", 1)[0]))
+    return found
 
 
 def _request_start(
@@ -173,6 +200,7 @@ def _saved(store: Any, *aggregates: Any) -> Outcome:
     present += follow_vm_groups(store, present)  # ... and leaves its groups; rules go to hosts
     present += follow_vm_snapshots(store, present)  # ... and its VM snapshots go with it
     present += follow_vm_rules(store, present)  # ... and the address rules that send to it
+    present += follow_vm_affinity(store, present)  # ... expunged or in Error, leaves its groups
     return Outcome(store.last_position(store.save(*present)), present[0].id)
 
 
@@ -187,7 +215,7 @@ def start_vm(store: Any, command: StartVirtualMachine) -> Outcome:
     """Place a stopped VM (533 when nothing fits) and ask the chosen host to run it."""
     vm = store.get(VirtualMachine, command.vm_id, what="virtual machine")
     vm.check_startable()
-    host_id, request = _place(store, vm, command.candidates)
+    host_id, request = _place(store, vm, command.candidates, has_groups(store, vm.id))
 
     def attempt() -> Outcome:
         fresh = store.get(VirtualMachine, command.vm_id)
