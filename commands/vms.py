@@ -153,13 +153,13 @@ def _place(
             compute.memory,
             candidates,
             what=f"VM[User|{vm.instance_name}]",
-            admits=_kept_apart(store, vm.id) if grouped else None,
+            admits=kept_apart_rule(store, vm.id) if grouped else None,
         ),
     )
     return placed.host_id, request
 
 
-def _kept_apart(store: Any, vm_id: UUID) -> Callable[[HostCapacity], bool]:
+def kept_apart_rule(store: Any, vm_id: UUID) -> Callable[[HostCapacity], bool]:
     """A host admits the VM when no VM its affinity groups keep it apart from holds room there
     (read afresh in each reservation attempt, after the host's capacity)."""
 

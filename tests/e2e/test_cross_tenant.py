@@ -69,9 +69,9 @@ class World:
 
 def _fabric(admin: CloudStack, zone: str) -> None:
     physical = admin.createPhysicalNetwork(
-        zoneid=zone, name="fabric", isolationmethods="VXLAN", vlan="6000-6019"
+        zoneid=zone, name="fabric", isolationmethods="VXLAN", vlan="6000-6019", fetch_result=True
     )["physicalnetwork"]
-    admin.updatePhysicalNetwork(id=physical["id"], state="Enabled")
+    admin.updatePhysicalNetwork(id=physical["id"], state="Enabled", fetch_result=True)
     admin.createVlanIpRange(
         zoneid=zone,
         vlan="100",
@@ -98,7 +98,12 @@ def _stock(world_admin: CloudStack, place: Place, holder: Holder) -> None:
         networkofferingid=offering["id"],
         zoneid=place.zone,
     )["network"]["id"]
-    vm = _deploy(client, place, place.small, name=f"vm-{holder.name}")
+    ids["affinitygroup"] = client.createAffinityGroup(
+        name=f"ag-{holder.name}", type="host anti-affinity", fetch_result=True
+    )["affinitygroup"]["id"]
+    vm = _deploy(
+        client, place, place.small, name=f"vm-{holder.name}", affinitygroupids=ids["affinitygroup"]
+    )
     ids["vm"] = vm["id"]
     assert wait_for(
         lambda: [r["state"] for r in routers(world_admin, networkid=ids["network"])] == ["Running"]
@@ -274,7 +279,6 @@ NOT_PROBED = {
     "listCapabilities": "answers the cloud's capabilities, no account's resource",
     "logout": "ends the caller's own session",
     "listInfrastructure": "root administrators only; counts the cloud's infrastructure",
-    "createNetworkOffering": "root administrators only; offerings belong to no account",
     "removeRawUsageRecords": "root administrators only; usage of every account",
 }
 
@@ -290,6 +294,8 @@ PARAM_KINDS = {
     "publicipid": ("ip", "sourcenat"),
     "securitygroupid": ("securitygroup",),
     "securitygroupids": ("securitygroup",),
+    "affinitygroupid": ("affinitygroup",),
+    "affinitygroupids": ("affinitygroup",),
     "vmsnapshotid": ("vmsnapshot",),
     "jobid": ("job",),
     "accountid": ("account",),
@@ -304,7 +310,8 @@ NOUN_KINDS = (
     ("LoadBalancerRule", ("loadbalancer",)),
     ("FirewallRule", ("firewall",)),
     ("SecurityGroup", ("securitygroup",)),
-    ("VirtualMachine", ("vm",)),
+    ("VirtualMachine", ("vm",)),  # before AffinityGroup: updateVMAffinityGroup's id is a VM
+    ("AffinityGroup", ("affinitygroup",)),
     ("IpAddress", ("ip",)),
     ("Snapshot", ("snapshot",)),
     ("Network", ("network",)),
