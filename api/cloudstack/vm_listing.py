@@ -103,7 +103,7 @@ def render_vm(
         "securitygroup": groups,
         "nic": nics,
         "tags": [],
-        "affinitygroup": affinity or [],
+        "affinitygroup": [{**g, "account": row["account_name"]} for g in affinity or ()],
     }
     _optional_fields(body, row, admin)
     return body

@@ -131,7 +131,13 @@ def test_members_are_placed_on_different_hosts_and_one_more_fails_with_533(serve
     second = _deploy(alice.client, place, place.small, affinitygroupnames=group["name"])
     assert len(set(_hosts_of(admin, [first["id"], second["id"]]))) == 2
     assert first["affinitygroup"] == [
-        {"id": group["id"], "name": group["name"], "description": "", "type": ANTI}
+        {
+            "id": group["id"],
+            "name": group["name"],
+            "description": "",
+            "type": ANTI,
+            "account": alice.username,
+        }
     ]
     held = _allocated(admin, place.zone)
     third = _refusal(_deploy, alice.client, place, place.small, affinitygroupids=group["id"])
