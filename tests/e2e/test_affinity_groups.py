@@ -275,3 +275,33 @@ def test_members_deployed_at_once_never_share_a_host(server) -> None:
     running = alice.client.listVirtualMachines(state="Running")["virtualmachine"]
     assert len({v["id"] for v in running}) == 3
     assert len(set(_hosts_of(admin, [v["id"] for v in running]))) == 3
+
+
+def test_a_vm_leaves_its_groups_when_expunged_or_when_its_first_start_fails(server) -> None:
+    admin = server.client()
+    place = _place(admin, hosts=1)
+    alice = make_tenant(server, admin)
+    group = _group(alice.client)
+    vm = _deploy(alice.client, place, place.small, affinitygroupids=group["id"])
+    admin.destroyVirtualMachine(id=vm["id"], expunge="true", fetch_result=True)
+
+    def members() -> list[str]:
+        listed = alice.client.listAffinityGroups(id=group["id"])["affinitygroup"][0]
+        return listed["virtualmachineIds"]
+
+    assert members() == []
+    (healthy,) = admin.listHosts(zoneid=place.zone)["host"]
+    admin.addHost(
+        zoneid=place.zone,
+        podid=place.pod,
+        clusterid=place.cluster,
+        hypervisor="Simulator",
+        url=SIM.format(name=f"broken-{_suffix()}", cores=2, memory=4, extra="&fail=start_vm"),
+        username="root",
+        password="sim-password",
+    )
+    admin.updateHost(id=healthy["id"], allocationstate="Disable")
+    failed = _refusal(_deploy, alice.client, place, place.small, affinitygroupids=group["id"])
+    assert "start_vm fails" in failed["errortext"]
+    (broken,) = alice.client.listVirtualMachines(state="Error")["virtualmachine"]
+    assert broken["affinitygroup"] == [] and members() == []
