@@ -1,12 +1,15 @@
 """Placing a VM: reserve room on the first candidate host that has it, or answer 533.
 
 api/ offers the candidates (Up, Enabled, matching hypervisor and tags, most free room first,
-read from the hosts read model); the reservation on the host's capacity aggregate decides.
+read from the hosts read model); the reservation on the host's capacity aggregate decides. A rule
+on who may share the host (affinity groups) is asked in the same attempt, after the capacity is
+loaded: a rival placed since then changed that capacity, so the save conflicts and the retry
+sees the rival.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -34,6 +37,7 @@ class Reserve:
     memory_mb: int
     candidates: Sequence[Candidate]
     what: str = "VM"
+    admits: Callable[[HostCapacity], bool] | None = None  # may this host take the VM at all?
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,8 @@ def hold_room(store: Any, command: Reserve) -> HostCapacity:
     """
     for candidate in command.candidates:
         capacity = _capacity(store, candidate)
+        if command.admits is not None and not command.admits(capacity):
+            continue
         if capacity.fits(command.cpu_mhz, command.memory_mb) or (
             command.reservation_id in capacity.reservations
         ):

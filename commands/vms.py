@@ -14,6 +14,7 @@ from typing import Any
 from uuid import UUID
 
 from commands import Outcome, change
+from commands.affinity_groups import follow_vm_affinity, has_groups, kept_apart
 from commands.network_rules import follow_vm_rules
 from commands.networks import NicRequest, PrepareGuestNics, follow_vm_nics, guest_nics
 from commands.placement import RESERVATION_ATTEMPTS, Candidate, Reserve, hold_room
@@ -22,6 +23,7 @@ from commands.security_groups import JoinGroups, follow_vm_groups, joined
 from commands.snapshot_chains import follow_vm_snapshots
 from commands.vm_access import GuestAccess, give_access
 from commands.volumes import attached_disks, follow_vm, root_volume
+from domain.affinity_group import admits as affinity_admits
 from domain.capacity import HostCapacity
 from domain.compute import Compute
 from domain.errors import InsufficientCapacity, InvalidState, NotFound
@@ -94,6 +96,7 @@ class DeployVirtualMachine:
     groups: JoinGroups | None = None  # security groups to join (zones that have them)
     key_pair: tuple[str, str] | None = None  # (name, public key) the guest is to let in
     password_enabled: bool = False  # the template takes a password: one is made for it
+    in_affinity_groups: bool = False  # placement then keeps it apart from their members
 
 
 def deploy_vm(store: Any, command: DeployVirtualMachine) -> Outcome:
@@ -121,7 +124,7 @@ def deploy_vm(store: Any, command: DeployVirtualMachine) -> Outcome:
                 job.succeed(vm_result(vm.id))
             return _saved(store, vm, job, *taken)
         try:
-            capacity, request = _hold(store, vm, command.candidates)
+            capacity, request = _hold(store, vm, command.candidates, command.in_affinity_groups)
         except InsufficientCapacity as error:
             vm.placement_failed(error.message)
             if job is not None:
@@ -155,16 +158,41 @@ def _access(command: DeployVirtualMachine) -> GuestAccess:
 
 
 def _hold(
-    store: Any, vm: VirtualMachine, candidates: Sequence[Candidate]
+    store: Any, vm: VirtualMachine, candidates: Sequence[Candidate], grouped: bool
 ) -> tuple[HostCapacity, str]:
-    """Room for `vm` on the first candidate that fits, under a new request's reservation."""
+    """Room for `vm` on the first candidate that fits (and that its affinity groups admit),
+    under a new request's reservation."""
     request = request_id()
     compute = vm.compute
-    what = f"VM[User|{vm.instance_name}]"
     reservation = Reserve(
-        _reservation(vm.id, request), compute.cpu_mhz, compute.memory, candidates, what=what
+        _reservation(vm.id, request),
+        compute.cpu_mhz,
+        compute.memory,
+        candidates,
+        what=f"VM[User|{vm.instance_name}]",
+        admits=kept_apart_rule(store, vm.id) if grouped else None,
     )
     return hold_room(store, reservation), request
+
+
+def kept_apart_rule(store: Any, vm_id: UUID) -> Callable[[HostCapacity], bool]:
+    """A host admits the VM when no VM its affinity groups keep it apart from holds room there
+    (read afresh in each reservation attempt, after the host's capacity)."""
+
+    def admits(capacity: HostCapacity) -> bool:
+        return affinity_admits(kept_apart(store, vm_id), _holders(capacity))
+
+    return admits
+
+
+def _holders(capacity: HostCapacity) -> set[UUID]:
+    """The user VMs holding room on a host, from their reservation ids (`_reservation`)."""
+    found: set[UUID] = set()
+    for reservation in capacity.reservations:
+        kind, _, rest = reservation.partition(":")
+        if kind == "vm":
+            found.add(UUID(rest.split(":", 1)[0]))
+    return found
 
 
 def _saved(store: Any, *aggregates: Any) -> Outcome:
@@ -174,6 +202,7 @@ def _saved(store: Any, *aggregates: Any) -> Outcome:
     present += follow_vm_groups(store, present)  # ... and leaves its groups; rules go to hosts
     present += follow_vm_snapshots(store, present)  # ... and its VM snapshots go with it
     present += follow_vm_rules(store, present)  # ... and the address rules that send to it
+    present += follow_vm_affinity(store, present)  # ... expunged or in Error, leaves its groups
     return Outcome(store.last_position(store.save(*present)), present[0].id)
 
 
@@ -191,7 +220,7 @@ def start_vm(store: Any, command: StartVirtualMachine) -> Outcome:
     def attempt() -> Outcome:
         vm = store.get(VirtualMachine, command.vm_id, what="virtual machine")
         vm.check_startable()
-        capacity, request = _hold(store, vm, command.candidates)
+        capacity, request = _hold(store, vm, command.candidates, has_groups(store, vm.id))
         disks = attached_disks(store, vm.id)  # the hypervisor gets the VM's data disks too
         access = host_access(store, capacity.host_id)
         reservation = _reservation(vm.id, request)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from projections.affinity_groups import AffinityGroupsProjection
 from projections.configuration import ConfigurationProjection
 from projections.events import EventsProjection
 from projections.identity import IdentityProjection
@@ -41,6 +42,7 @@ def build(seal: Callable[[str], str]) -> list[Projection]:
         PublicIpsProjection(),
         NetworkRulesProjection(),
         SecurityGroupsProjection(),
+        AffinityGroupsProjection(),
         RemoteAccessVpnsProjection(),
         SnapshotsProjection(),
         SSHKeyPairsProjection(),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 def tables() -> list[tuple]:  # type: ignore[type-arg]
     from api.cloudstack import (
+        affinity_groups,
         alerts,
         audit,
         configuration,
@@ -65,5 +66,6 @@ def tables() -> list[tuple]:  # type: ignore[type-arg]
         snapshots.COMMANDS,
         vm_snapshots.COMMANDS,
         security_groups.COMMANDS,
+        affinity_groups.COMMANDS,
         vpn.COMMANDS,
     ]

@@ -16,6 +16,7 @@ from api.dispatch import Call, Listing
 from api.envelope import format_stored_date
 from api.params import Paging, not_found
 from domain.errors import InvalidParameter, PermissionDenied
+from projections.affinity_groups import groups_of_vms as affinity_of_vms
 from projections.vms import vm_count
 from stratus.db import contains
 
@@ -67,7 +68,13 @@ def vm_row(call: Call, vm_id: str, *, removed: bool = False) -> dict[str, Any]:
     return dict(row)
 
 
-def render_vm(row: dict[str, Any], admin: bool, nics: list[dict], groups: list[dict]) -> dict:
+def render_vm(
+    row: dict[str, Any],
+    admin: bool,
+    nics: list[dict],
+    groups: list[dict],
+    affinity: list[dict] | None = None,
+) -> dict:
     body: dict[str, Any] = {
         "id": row["id"],
         "name": row["name"],
@@ -98,7 +105,7 @@ def render_vm(row: dict[str, Any], admin: bool, nics: list[dict], groups: list[d
         "securitygroup": groups,
         "nic": nics,
         "tags": [],
-        "affinitygroup": [],
+        "affinitygroup": [{**g, "account": row["account_name"]} for g in affinity or ()],
     }
     _optional_fields(body, row, admin)
     return body
@@ -131,10 +138,18 @@ MINIMAL += ("domain", "created", "hypervisor", "cpunumber", "cpuspeed", "memory"
 def render_vms(call: Call, rows: list[dict[str, Any]], minimal: bool = False) -> list[dict]:
     admin = call.caller.role == Role.ROOT_ADMIN
     ids = [row["id"] for row in rows]
-    with call.read() as cursor:  # one connection for both
+    with call.read() as cursor:  # one connection for all three
         nics, groups = vm_nics(cursor, ids), vm_groups(cursor, ids)
+        affinity = affinity_of_vms(cursor, ids)
     items = [
-        render_vm(row, admin, nics.get(row["id"], []), groups.get(row["id"], [])) for row in rows
+        render_vm(
+            row,
+            admin,
+            nics.get(row["id"], []),
+            groups.get(row["id"], []),
+            affinity.get(row["id"], []),
+        )
+        for row in rows
     ]
     if minimal:
         items = [{k: v for k, v in item.items() if k in MINIMAL} for item in items]
@@ -180,6 +195,7 @@ _VM_FILTERS = (
     ("hostid", "v.host_id = %s"),
     # A stopped VM stays in the pod of the host it last ran on.
     ("podid", "COALESCE(v.host_id, v.last_host_id) IN (SELECT id FROM hosts WHERE pod_id = %s)"),
+    ("affinitygroupid", "v.id IN (SELECT vm_id FROM affinity_group_members WHERE group_id = %s)"),
 )
 _ADMIN_FILTERS = frozenset({"hostid", "podid"})
 

@@ -17,6 +17,7 @@ from uuid import UUID, uuid4
 from api.access import Role, check_reach
 from api.cloudstack import catalog, jobs
 from api.cloudstack import infrastructure as places
+from api.cloudstack.affinity_groups import chosen_groups
 from api.cloudstack.common import (
     OWNER_PARAMS,
     account_row,
@@ -26,7 +27,6 @@ from api.cloudstack.network_nics import guest_nic_requests, prepare_network_serv
 from api.cloudstack.security_groups import deploy_groups
 from api.cloudstack.ssh_keys import named_key_pair
 from api.cloudstack.unbuilt import (
-    AFFINITY,
     CUSTOM_ID,
     DEPLOYMENT_PLANNER,
     HIDING,
@@ -42,6 +42,7 @@ from api.dispatch import ApiCommand, Call, Submitted
 from api.params import Param, ParamType
 from commands import Outcome
 from commands import vms as cmd
+from commands.affinity_groups import in_affinity_groups
 from commands.placement import Candidate
 from commands.security_groups import JoinGroups
 from domain.compute import Compute, resolve_compute
@@ -137,6 +138,7 @@ def deploy(call: Call, args: dict[str, Any]) -> Submitted:
     name = _name(args, vm_id)
     networks = guest_nic_requests(call, args, zone["id"], account_id)
     groups = deploy_groups(call, args, zone, (account_id, domain_id))
+    affinity = chosen_groups(call, args, account_id)
     prepare_network_services(call, networks, compute.hypervisor, f"deploy VM {name}")
     command = cmd.DeployVirtualMachine(
         vm_id,
@@ -154,13 +156,19 @@ def deploy(call: Call, args: dict[str, Any]) -> Submitted:
         groups=JoinGroups(vm_id, name, UUID(zone["id"]), UUID(account_id), UUID(domain_id), groups),
         key_pair=_key_pair(call, args["keypair"], account_id),
         password_enabled=template.password_enabled,
+        in_affinity_groups=bool(affinity),
     )
     return hypervisor_job(
         call,
         str(vm_id),
         "VM.CREATE",
         f"Deploying VM {name}",
-        lambda job_id: cmd.deploy_vm(call.store, _with_job(command, job_id)),
+        lambda job_id: in_affinity_groups(
+            call.store,
+            vm_id,
+            affinity,
+            lambda: cmd.deploy_vm(call.store, _with_job(command, job_id)),
+        ),
         creates=True,
     )
 
@@ -367,8 +375,6 @@ def _async(
 DATA_DISK_AT_DEPLOY = "a data disk at deploy is not built yet: create a volume and attach it"
 # deployVirtualMachine's 4.3 parameters whose feature is not built yet.
 DEPLOY_NOT_BUILT = (
-    Param("affinitygroupids", P.LIST, element=P.UUID, unsupported=AFFINITY),
-    Param("affinitygroupnames", P.LIST, element=P.STRING, unsupported=AFFINITY),
     CUSTOM_ID,
     DEPLOYMENT_PLANNER,
     Param("diskofferingid", P.UUID, unsupported=DATA_DISK_AT_DEPLOY),
@@ -412,6 +418,8 @@ COMMANDS = (
             Param("securitygroupids", P.LIST, element=P.UUID),
             Param("securitygroupnames", P.LIST, element=P.STRING),
             Param("keypair", P.STRING),
+            Param("affinitygroupids", P.LIST, element=P.UUID),
+            Param("affinitygroupnames", P.LIST, element=P.STRING),
             *DEPLOY_NOT_BUILT,
         ),
         f"{USER_PKG}.DeployVMCmd",
@@ -517,7 +525,7 @@ COMMANDS = (
             Param("hypervisor", P.STRING),
             Param("networkid", P.UUID),
             Param("podid", P.UUID),
-            Param("affinitygroupid", P.UUID, unsupported=AFFINITY),
+            Param("affinitygroupid", P.UUID),
             Param("displayvm", P.BOOLEAN, default=True, unsupported=HIDING),
             Param(
                 "forvirtualnetwork",

@@ -214,9 +214,12 @@ def test_answers_carry_4_3_response_fields_but_those_declared_unbuilt(server) ->
     place = _place(admin)
     host = _host(admin, place, "h1")
     tenant = make_tenant(server, admin)
-    vm = _deploy(admin, place, place.small)
+    group = admin.createAffinityGroup(name="spread", type="host anti-affinity", fetch_result=True)
+    vm = _deploy(admin, place, place.small, affinitygroupids=group["affinitygroup"]["id"])
     admin.createSSHKeyPair(name="catalogue")
     answers = {
+        "listAffinityGroups": admin.listAffinityGroups()["affinitygroup"],
+        "listAffinityGroupTypes": admin.listAffinityGroupTypes()["affinityGroupType"],
         "listZones": admin.listZones()["zone"],
         "listPods": admin.listPods()["pod"],
         "listClusters": admin.listClusters()["cluster"],

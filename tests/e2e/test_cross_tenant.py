@@ -98,7 +98,12 @@ def _stock(world_admin: CloudStack, place: Place, holder: Holder) -> None:
         networkofferingid=offering["id"],
         zoneid=place.zone,
     )["network"]["id"]
-    vm = _deploy(client, place, place.small, name=f"vm-{holder.name}")
+    ids["affinitygroup"] = client.createAffinityGroup(
+        name=f"ag-{holder.name}", type="host anti-affinity", fetch_result=True
+    )["affinitygroup"]["id"]
+    vm = _deploy(
+        client, place, place.small, name=f"vm-{holder.name}", affinitygroupids=ids["affinitygroup"]
+    )
     ids["vm"] = vm["id"]
     assert wait_for(
         lambda: [r["state"] for r in routers(world_admin, networkid=ids["network"])] == ["Running"]
@@ -290,6 +295,8 @@ PARAM_KINDS = {
     "publicipid": ("ip", "sourcenat"),
     "securitygroupid": ("securitygroup",),
     "securitygroupids": ("securitygroup",),
+    "affinitygroupid": ("affinitygroup",),
+    "affinitygroupids": ("affinitygroup",),
     "vmsnapshotid": ("vmsnapshot",),
     "jobid": ("job",),
     "accountid": ("account",),
@@ -304,7 +311,8 @@ NOUN_KINDS = (
     ("LoadBalancerRule", ("loadbalancer",)),
     ("FirewallRule", ("firewall",)),
     ("SecurityGroup", ("securitygroup",)),
-    ("VirtualMachine", ("vm",)),
+    ("VirtualMachine", ("vm",)),  # before AffinityGroup: updateVMAffinityGroup's id is a VM
+    ("AffinityGroup", ("affinitygroup",)),
     ("IpAddress", ("ip",)),
     ("Snapshot", ("snapshot",)),
     ("Network", ("network",)),

@@ -105,6 +105,7 @@ def _extensions() -> int:
 def test_every_object_a_finished_job_names_renders_from_a_declaration() -> None:
     assert set(renderers()) == {
         "account",
+        "affinitygroup",
         "firewallrule",
         "host",
         "ipaddress",
