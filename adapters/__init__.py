@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from stratus.actions import Capability
+
 
 class HypervisorError(Exception):
     """An action failed on the hypervisor; the message is safe to show an operator."""
@@ -82,6 +84,7 @@ class VmSpec:
     root_disk_gb: int = 0
     template: str = ""
     data_disks: tuple[DiskSpec, ...] = ()  # attached data disks the VM must start with
+    ssh_key: str = ""  # the public key (OpenSSH form) the guest lets in; "" for none
 
 
 @dataclass(frozen=True)
@@ -152,6 +155,7 @@ class Hypervisor(Protocol):
     VM or stopping a stopped one succeeds without acting again."""
 
     kind: str
+    capabilities: frozenset[Capability]  # the parts of this protocol it does (stratus.actions)
 
     def connect(self, credentials: Credentials) -> HostInventory:
         """Log in and report the host; AuthenticationError or Unreachable when it cannot."""

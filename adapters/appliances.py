@@ -12,22 +12,11 @@ from collections.abc import Callable
 from dataclasses import asdict, replace
 from typing import Any
 
-from adapters import Hypervisor, HypervisorError, VmSpec, VpnConfig
-
-# adapters.sessions merges these actions into its table when it loads, so this module takes
-# its request helpers from there only when an action runs (no import cycle either way round).
-
-
-def _spec(params: dict[str, Any]) -> VmSpec:
-    from adapters.sessions import _spec as spec_of
-
-    return spec_of(params)
-
-
-def _name(params: dict[str, Any]) -> str:
-    from adapters.sessions import _name as name_of
-
-    return name_of(params)
+from adapters import Hypervisor, HypervisorError, VpnConfig
+from adapters.guests import GUEST_ACTIONS
+from adapters.requests import BadRequest, param
+from adapters.requests import name as _name
+from adapters.requests import vm_spec as _spec
 
 
 def _with_version(driver: Hypervisor, name: str, status: Any) -> dict[str, Any]:
@@ -56,9 +45,7 @@ def _destroy(driver: Hypervisor, params: dict[str, Any]) -> dict[str, Any]:
 
 def _scale(driver: Hypervisor, params: dict[str, Any]) -> dict[str, Any]:
     """Resize the running appliance exactly as a guest is resized (the driver may refuse)."""
-    from adapters.sessions import VM_ACTIONS
-
-    return VM_ACTIONS["scale_vm"](driver, params)
+    return GUEST_ACTIONS["scale_vm"](driver, params)
 
 
 def _upgrade(driver: Hypervisor, params: dict[str, Any]) -> dict[str, Any]:
@@ -66,8 +53,6 @@ def _upgrade(driver: Hypervisor, params: dict[str, Any]) -> dict[str, Any]:
     spec = _spec(params)
     old = params.get("old_template")
     if not old:
-        from adapters.sessions import BadRequest
-
         raise BadRequest("parameter 'old_template' is missing")
     driver.stop_vm(spec.name, forced=True)
     driver.destroy_vm(spec.name)
@@ -96,8 +81,6 @@ def _check(driver: Hypervisor, params: dict[str, Any]) -> dict[str, Any]:
 
 def _configure_vpn(driver: Hypervisor, params: dict[str, Any]) -> dict[str, Any]:
     """The router's remote access VPN; its key and users come from the sealed secrets."""
-    from adapters.sessions import BadRequest, _param
-
     secrets = params.get("secrets")
     if not isinstance(secrets, dict) or "preshared_key" not in secrets:
         raise BadRequest("the request carries no sealed VPN secrets")
@@ -106,9 +89,9 @@ def _configure_vpn(driver: Hypervisor, params: dict[str, Any]) -> dict[str, Any]
     except (KeyError, TypeError):
         raise BadRequest("malformed VPN users in the sealed secrets") from None
     vpn = VpnConfig(
-        public_ip=str(_param(params, "public_ip")),
-        local_ip=str(_param(params, "local_ip")),
-        ip_range=str(_param(params, "ip_range")),
+        public_ip=str(param(params, "public_ip")),
+        local_ip=str(param(params, "local_ip")),
+        ip_range=str(param(params, "ip_range")),
         preshared_key=str(secrets["preshared_key"]),
         users=users,
         removing=bool(params.get("removing", False)),

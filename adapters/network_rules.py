@@ -11,16 +11,15 @@ from collections.abc import Callable
 from typing import Any
 
 from adapters import Hypervisor
+from adapters.requests import BadRequest, count, name
 
 
 def _apply(driver: Hypervisor, params: dict[str, Any]) -> dict[str, Any]:
-    from adapters.sessions import BadRequest, _count, _name
-
-    name, generation = _name(params), _count(params, "generation")
+    vm, generation = name(params), count(params, "generation")
     rules = params.get("rules")
     if not isinstance(rules, list | tuple) or not all(isinstance(r, dict) for r in rules):
         raise BadRequest("parameter 'rules' must be a list of rules")
-    held = driver.apply_network_rules(name, generation, tuple(rules))
+    held = driver.apply_network_rules(vm, generation, tuple(rules))
     return {"generation": held, "rules": len(rules)}
 
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from adapters import Hypervisor
+from adapters.requests import BadRequest, name
 
 DIRECTIONS = ("ingress", "egress")
 PROTOCOLS = ("tcp", "udp", "icmp", "all")
@@ -17,8 +18,6 @@ PROTOCOLS = ("tcp", "udp", "icmp", "all")
 
 def checked_rules(raw: Any) -> tuple[dict[str, Any], ...]:
     """The rules of a request, each with the five fields and sane values."""
-    from adapters.sessions import BadRequest
-
     if not isinstance(raw, list | tuple):
         raise BadRequest("parameter 'rules' must be a list of rules")
     rules = []
@@ -40,10 +39,8 @@ def checked_rules(raw: Any) -> tuple[dict[str, Any], ...]:
 
 
 def _apply(driver: Hypervisor, params: dict[str, Any]) -> dict[str, Any]:
-    from adapters.sessions import _name
-
     rules = checked_rules(params.get("rules"))
-    return {"rule_count": driver.apply_security_rules(_name(params), rules)}
+    return {"rule_count": driver.apply_security_rules(name(params), rules)}
 
 
 SECURITY_ACTIONS: dict[str, Callable[[Hypervisor, dict[str, Any]], dict[str, Any]]] = {

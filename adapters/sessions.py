@@ -12,29 +12,23 @@ import contextlib
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import asdict, fields
+from dataclasses import asdict
 from typing import Any
 
 from adapters import (
     AuthenticationError,
     Credentials,
     Hypervisor,
-    HypervisorError,
     Unreachable,
-    VmSpec,
 )
+from adapters.fetch import FetchPolicy
+from adapters.handlers import HANDLERS
+from adapters.requests import BadRequest, Unsupported, param
+from stratus.actions import ACTIONS
 
 log = logging.getLogger("adapters.worker")
 
 DriverFactory = Callable[[], Hypervisor]
-
-
-class BadRequest(HypervisorError):
-    """The request itself is wrong (unknown action, missing parameter): retrying cannot help."""
-
-
-class Unsupported(HypervisorError):
-    """This adapter cannot do the action (yet): retrying cannot help."""
 
 
 class HostSession:
@@ -115,10 +109,11 @@ def perform(session: HostSession, action: str, params: dict[str, Any], creds: Cr
         if action == "disconnect_host":
             session.forget()
             return {"disconnected": True}
-        run = VM_ACTIONS.get(action)
+        run = HANDLERS.get(action)
         if run is None:
             raise BadRequest(f"unknown action {action!r}")
         driver, reused = session.driver_for(creds)
+        refuse_lacking(driver, action)
         try:
             return run(driver, params)
         except Unreachable:
@@ -143,90 +138,22 @@ def _ping(session: HostSession, creds: Credentials) -> dict[str, Any]:
         return {"alive": False, "reason": str(exc)}
 
 
-def _name(params: dict[str, Any]) -> str:
-    return str(_param(params, "name"))
-
-
-def _param(params: dict[str, Any], key: str) -> Any:
-    try:
-        return params[key]
-    except KeyError:
-        raise BadRequest(f"parameter {key!r} is missing") from None
-
-
-def _count(params: dict[str, Any], key: str) -> int:
-    try:
-        return int(_param(params, key))
-    except (TypeError, ValueError):
-        raise BadRequest(f"parameter {key!r} must be a whole number") from None
-
-
-def _spec(params: dict[str, Any]) -> VmSpec:
-    known = {field.name for field in fields(VmSpec)}
-    chosen = {key: value for key, value in params.items() if key in known}
-    chosen["data_disks"] = data_disks(params.get("data_disks"))
-    try:
-        return VmSpec(**chosen)
-    except TypeError as exc:
-        raise BadRequest(f"cannot start a VM from these parameters: {exc}") from None
-
-
-def _destroy(driver: Hypervisor, params: dict[str, Any]) -> dict[str, Any]:
-    driver.destroy_vm(_name(params))
-    return {"name": _name(params), "state": "Destroyed"}
-
-
-VM_ACTIONS: dict[str, Callable[[Hypervisor, dict[str, Any]], dict[str, Any]]] = {
-    "start_vm": lambda driver, params: asdict(driver.start_vm(_spec(params))),
-    "stop_vm": lambda driver, params: asdict(
-        driver.stop_vm(_name(params), forced=bool(params.get("forced", False)))
-    ),
-    "reboot_vm": lambda driver, params: asdict(driver.reboot_vm(_name(params))),
-    "destroy_vm": _destroy,
-    "scale_vm": lambda driver, params: asdict(
-        driver.scale_vm(_name(params), _count(params, "cpu_number"), _count(params, "memory_mb"))
-    ),
-    "vm_status": lambda driver, params: asdict(driver.vm_status(_name(params))),
-}
-
-# System VMs' actions (routers and the rest) are VM actions too; they live in their own module.
-from adapters.appliances import APPLIANCE_ACTIONS  # noqa: E402  (it uses the helpers above)
-
-VM_ACTIONS.update(APPLIANCE_ACTIONS)
-
-# Data disks (attach, detach, resize) are VM actions too.
-from adapters.disks import DISK_ACTIONS, data_disks  # noqa: E402
-
-VM_ACTIONS.update(DISK_ACTIONS)
-
-from adapters.statistics import STATISTICS_ACTIONS  # noqa: E402  (it uses the helpers above)
-
-VM_ACTIONS.update(STATISTICS_ACTIONS)
-
-# Snapshot actions compose the snapshot methods of the protocol, in their own module too.
-from adapters.snapshots import SNAPSHOT_ACTIONS  # noqa: E402  (it uses the helpers above)
-
-VM_ACTIONS.update(SNAPSHOT_ACTIONS)
-
-# A network's rules go to its router as one set (adapters.network_rules).
-from adapters.network_rules import RULE_ACTIONS  # noqa: E402  (it uses the helpers above)
-
-VM_ACTIONS.update(RULE_ACTIONS)
-
-# A VM's security group rules go to its host as one set (adapters.security).
-from adapters.security import SECURITY_ACTIONS  # noqa: E402  (it uses the helpers above)
-
-VM_ACTIONS.update(SECURITY_ACTIONS)
-
-
 # Actions bound to no host: a fresh driver does them, without host credentials.
-UNBOUND_ACTIONS = frozenset({"download_template"})
+UNBOUND_ACTIONS = frozenset(a.name for a in ACTIONS.values() if not a.host_bound)
+
+
+def refuse_lacking(driver: Hypervisor, action: str) -> None:
+    """Refuse, before anything is done, an action whose capability the driver does not have."""
+    needed = ACTIONS[action].needs
+    if needed not in driver.capabilities:
+        raise Unsupported(f"{action} is not supported by the {driver.kind} adapter")
 
 
 def perform_unbound(
     factory: DriverFactory, kind: str, action: str, params: dict[str, Any]
 ) -> dict[str, Any]:
-    """Download a template into a zone's image store with a driver that has the capability."""
+    """Download a template into a zone's image store with a driver that has the capability,
+    under the fetch limits the request carries."""
     driver = factory()
     try:
         download = getattr(driver, "download_template", None)
@@ -234,10 +161,11 @@ def perform_unbound(
             raise Unsupported(f"{action} is not supported yet by the {kind} adapter")
         return dict(
             download(
-                url=str(_param(params, "url")),
-                image_format=str(_param(params, "format")),
+                url=str(param(params, "url")),
+                image_format=str(param(params, "format")),
                 checksum=str(params.get("checksum") or ""),
-                zone_id=str(_param(params, "zone_id")),
+                zone_id=str(param(params, "zone_id")),
+                policy=FetchPolicy.from_params(params),
             )
         )
     finally:

@@ -18,21 +18,12 @@ from dataclasses import asdict
 from typing import Any
 
 from adapters import Hypervisor, SnapshotSpec
-
-# adapters.sessions merges these actions into its table when it loads, so this module takes
-# its request helpers from there only when an action runs (no import cycle either way round).
-
-
-def _name(params: dict[str, Any]) -> str:
-    from adapters.sessions import _name as name_of
-
-    return name_of(params)
+from adapters.requests import name as _name
+from adapters.requests import param
 
 
 def _snapshot_name(params: dict[str, Any]) -> str:
-    from adapters.sessions import _param
-
-    return str(_param(params, "snapshot_name"))
+    return str(param(params, "snapshot_name"))
 
 
 def _create(driver: Hypervisor, params: dict[str, Any]) -> dict[str, Any]:

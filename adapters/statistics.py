@@ -9,12 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from adapters import Hypervisor
-
-
-def _name(params: dict[str, Any]) -> str:
-    from adapters.sessions import _name as name_of
-
-    return name_of(params)
+from adapters.requests import name as _name
 
 
 def _echo(params: dict[str, Any]) -> dict[str, Any]:

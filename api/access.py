@@ -98,16 +98,33 @@ def list_scope(
     """CloudStack's listall/domainid/account/isrecursive rules, after access was checked.
 
     `domain_path` and `account_id` are the already-resolved `domainid` and `account` filters.
+    Whatever they say, a plain user sees only their own account and a domain administrator
+    nothing outside their subtree: this is the one place every list's owner scope comes from.
     """
     acct, path = f"{prefix}{account_column}", f"{prefix}domain_path"
+    if caller.role == Role.USER:
+        return Scope(f"{acct} = %s", (caller.account_id,))
+    if caller.role == Role.DOMAIN_ADMIN and not (domain_path or caller.domain_path).startswith(
+        caller.domain_path
+    ):
+        raise PermissionDenied("Caller does not have permission to access that domain")
     if account_id is not None:
-        return Scope(f"{acct} = %s", (account_id,))
+        return _within(caller, Scope(f"{acct} = %s", (account_id,)), path)
     if domain_path is not None:
         if recursive or list_all:
             return Scope(f"substr({path}, 1, %s) = %s", (len(domain_path), domain_path))
         return Scope(f"{path} = %s", (domain_path,))
-    if caller.role == Role.USER or not list_all:
+    if not list_all:
         return Scope(f"{acct} = %s", (caller.account_id,))
-    if caller.role == Role.DOMAIN_ADMIN:
-        return Scope(f"substr({path}, 1, %s) = %s", (len(caller.domain_path), caller.domain_path))
-    return Scope("1 = 1", ())
+    return _within(caller, Scope("1 = 1", ()), path)
+
+
+def _within(caller: Caller, scope: Scope, path: str) -> Scope:
+    """A domain administrator's scope, kept inside their subtree."""
+    if caller.role != Role.DOMAIN_ADMIN:
+        return scope
+    subtree = f"substr({path}, 1, %s) = %s"
+    if scope.clause == "1 = 1":
+        return Scope(subtree, (len(caller.domain_path), caller.domain_path))
+    clause = f"{scope.clause} AND {subtree}"
+    return Scope(clause, (*scope.params, len(caller.domain_path), caller.domain_path))

@@ -24,16 +24,19 @@ from starlette.routing import Route
 from api.access import Caller
 from api.auth import COOKIE, Authenticator
 from api.cloudstack import tables
-from api.dispatch import ApiCommand, Call, Dispatcher
+from api.dispatch import ApiCommand, Call, Dispatcher, Services
 from api.envelope import render, response_key
 from api.errors import AuthenticationFailed, error_body
-from api.params import BadRequestParameter, first_values
+from api.params import BadRequestParameter, decode_form, first_values
+from api.signing import SignaturePolicy
+from billing.billing import BillingRun
 from stratus.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 JSON = "application/json; charset=UTF-8"
 MAX_BODY = 1 << 20
+URLENCODED = "application/x-www-form-urlencoded"
 # Requests served at once; a request's thread may wait (bounded) for the read models.
 REQUEST_THREADS = 40
 
@@ -46,20 +49,18 @@ def _answer(
 
 def _error(command: str | None, error: BaseException) -> Response:
     status, body = error_body(command, error)
-    return _answer(status, body)
+    # An outage (503) is worth coming back for; say when, as HTTP clients expect.
+    return _answer(status, body, {"Retry-After": "1"} if status == 503 else None)
 
 
 class Gateway:
     """Holds what every request needs; one per process."""
 
-    def __init__(self, runtime: Runtime, *, integration: bool = False) -> None:
+    def __init__(self, runtime: Runtime, services: Services, *, integration: bool = False) -> None:
         self.runtime = runtime
-        self.dispatcher = Dispatcher(tables())
-        self.auth: Authenticator = runtime.extras.get("authenticator") or Authenticator(
-            runtime.db, runtime.store.box
-        )
-        runtime.extras["authenticator"] = self.auth
-        runtime.extras["dispatcher"] = self.dispatcher
+        self.services = services
+        self.dispatcher = services.dispatcher
+        self.auth = services.auth
         self.integration = integration
         self._threads = ThreadPoolExecutor(max_workers=REQUEST_THREADS, thread_name_prefix="api")
 
@@ -113,6 +114,7 @@ class Gateway:
     ) -> Response:
         call = Call(
             self.runtime,
+            self.services,
             caller,
             command,
             raw,
@@ -124,19 +126,22 @@ class Gateway:
             body = self.dispatcher.run(call)
         except Exception as error:
             status, _ = error_body(command.name, error)
-            if status >= 530 and not _is_domain_error(error):
+            if status >= 500 and not _is_domain_error(error):
                 log.exception("request %s (%s) failed", call.request_id, command.name)
             return _error(command.response_name or command.name, error)
         return _answer(200, body)
 
     async def _params(self, request: Request) -> dict[str, str]:
-        items = list(request.query_params.multi_items())
+        items = decode_form(request.scope.get("query_string", b""))
         if request.method == "POST":
             body = await request.body()
             if len(body) > MAX_BODY:
                 raise BadRequestParameter("The request body is too large")
-            form = await request.form()
-            items += [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
+            if request.headers.get("content-type", "").startswith(URLENCODED):
+                items += decode_form(body)
+            else:
+                form = await request.form()
+                items += [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
         return first_values(items)
 
     def _authenticate(self, request: Request, raw: dict[str, str]) -> tuple[Caller, str | None]:
@@ -210,8 +215,21 @@ def _is_domain_error(error: BaseException) -> bool:
     return isinstance(error, DomainError)
 
 
-def create_app(runtime: Runtime, *, integration: bool = False) -> Starlette:
-    gateway = Gateway(runtime, integration=integration)
+def api_services(runtime: Runtime, *, billing: BillingRun | None = None) -> Services:
+    """The API's shared parts for one process; every app of the process gets the same."""
+    policy = SignaturePolicy(require_expiry=runtime.settings.require_signature_expiry)
+    return Services(
+        dispatcher=Dispatcher(tables()),
+        auth=Authenticator(runtime.db, runtime.store.box, policy),
+        billing=billing,
+    )
+
+
+def create_app(
+    runtime: Runtime, services: Services | None = None, *, integration: bool = False
+) -> Starlette:
+    """The HTTP app; apps of one process share `services` (sessions, job threads)."""
+    gateway = Gateway(runtime, services or api_services(runtime), integration=integration)
     route = Route("/client/api", gateway.handle, methods=["GET", "POST"])
     paths = [route, Route("/client/api/", gateway.handle, methods=["GET", "POST"])]
     if integration:

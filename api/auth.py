@@ -1,4 +1,4 @@
-"""Authentication: API-key signatures, login sessions, and a brake on repeated failures."""
+"""Authentication: API-key signatures and login sessions, behind the failure brake."""
 
 from __future__ import annotations
 
@@ -6,14 +6,14 @@ import logging
 import secrets
 import threading
 import time
-from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from api.access import Caller
-from api.errors import AuthenticationFailed, LoginFailed, RateLimited
+from api.brake import FailureBrake
+from api.errors import AuthenticationFailed, LoginFailed
 from api.signing import SignaturePolicy, api_key, verify
 from commands.passwords import verify_password
 from stratus.db import Database
@@ -27,40 +27,19 @@ COOKIE = "JSESSIONID"
 _USER_COLUMNS = (
     "u.id, u.username, u.account_id, u.account_name, u.account_type, u.domain_id, "
     "u.domain_path, u.state AS user_state, a.state AS account_state, u.password_hash, "
-    "u.sealed_secret_key, u.firstname, u.lastname, u.timezone, u.removed"
+    "u.sealed_secret_key, u.firstname, u.lastname, u.timezone, u.removed, "
+    "a.removed AS account_removed, u.session_epoch AS user_epoch, a.session_epoch AS account_epoch"
 )
-
-
-class FailureBrake:
-    """Refuses a key (or address) for a while after too many failed attempts in a window."""
-
-    def __init__(self, limit: int = 10, window: float = 60.0, clock: Any = time.monotonic) -> None:
-        self.limit, self.window, self.clock = limit, window, clock
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def check(self, key: str) -> None:
-        with self._lock:
-            recent = self._recent(key)
-            if len(recent) >= self.limit:
-                raise RateLimited(key)
-
-    def failed(self, key: str) -> None:
-        with self._lock:
-            self._recent(key).append(self.clock())
-
-    def _recent(self, key: str) -> deque[float]:
-        recent = self._failures.setdefault(key, deque())
-        while recent and recent[0] < self.clock() - self.window:
-            recent.popleft()
-        return recent
 
 
 @dataclass
 class Session:
+    """A login, good while its user's and account's session epochs stay as they were."""
+
     caller: Caller
     key: str
     expires: float
+    epochs: tuple[int, int]
 
 
 class Sessions:
@@ -70,9 +49,10 @@ class Sessions:
         self._by_id: dict[str, Session] = {}
         self._lock = threading.Lock()
 
-    def open(self, caller: Caller) -> tuple[str, Session]:
+    def open(self, caller: Caller, epochs: tuple[int, int]) -> tuple[str, Session]:
         session_id = secrets.token_urlsafe(24)
-        session = Session(caller, secrets.token_urlsafe(24), time.monotonic() + SESSION_TIMEOUT)
+        expires = time.monotonic() + SESSION_TIMEOUT
+        session = Session(caller, secrets.token_urlsafe(24), expires, epochs)
         with self._lock:
             self._by_id[session_id] = session
         return session_id, session
@@ -106,17 +86,18 @@ class Authenticator:
         self.brake = FailureBrake()
 
     def by_signature(self, params: Mapping[str, str], now: datetime, remote: str) -> Caller:
-        key = api_key(params)
-        brake_key = f"key:{key}" if key else f"addr:{remote}"
-        self.brake.check(brake_key)
+        claimed = (value for name, value in params.items() if name.lower() == "apikey")
+        principal = "key:" + "\n".join(claimed)
+        self.brake.check(remote, principal)
         try:
+            key = api_key(params)
             row = self._user_by_key(key) if key else None
             if row is None or not row["sealed_secret_key"]:
                 raise AuthenticationFailed("unknown api key")
             verify(params, self.box.open(row["sealed_secret_key"]), now=now, policy=self.policy)
             self._check_enabled(row)
         except AuthenticationFailed as error:
-            self.brake.failed(brake_key)
+            self.brake.failed(remote, principal)
             log.info("refused a signed request from %s: %s", remote, error)
             raise
         return Caller.from_row(row)
@@ -125,7 +106,17 @@ class Authenticator:
         session = self.sessions.find(session_id, key)
         if session is None:
             raise AuthenticationFailed("no valid session")
-        return session.caller, session.key
+        # The state that ends a session lives in the read model, shared by every API process:
+        # disabling, locking, deleting or a new password made anywhere ends it here too.
+        row = self._user_by_id(session.caller.user_id)
+        try:
+            if row is None or _epochs(row) != session.epochs:
+                raise AuthenticationFailed("the session's credentials were taken away")
+            self._check_enabled(row)
+        except AuthenticationFailed:
+            self.sessions.close(session_id)
+            raise
+        return Caller.from_row(row), session.key
 
     def login(
         self,
@@ -135,23 +126,33 @@ class Authenticator:
         domain_id: str | None,
         remote: str,
     ) -> tuple[str, Session, dict[str, Any]]:
-        brake_key = f"login:{username}"
-        self.brake.check(brake_key)
+        principal = f"login:{domain_id or _normalise_path(domain_path)}:{username}"
+        self.brake.check(remote, principal)
         row = self._user_by_name(username, domain_path, domain_id)
         if row is None or not verify_password(password, row["password_hash"]):
-            self.brake.failed(brake_key)
+            self.brake.failed(remote, principal)
             log.info("failed login for %r from %s", username, remote)
             raise LoginFailed(username)
         try:
             self._check_enabled(row)
         except AuthenticationFailed:
             raise LoginFailed(username) from None
-        session_id, session = self.sessions.open(Caller.from_row(row))
+        session_id, session = self.sessions.open(Caller.from_row(row), _epochs(row))
         return session_id, session, row
 
     def _check_enabled(self, row: dict[str, Any]) -> None:
-        if row["removed"] or row["user_state"] != "enabled" or row["account_state"] != "enabled":
+        if row["removed"] or row["account_removed"]:
+            raise AuthenticationFailed("user or account is deleted")
+        if row["user_state"] != "enabled" or row["account_state"] != "enabled":
             raise AuthenticationFailed("user or account is disabled")
+
+    def _user_by_id(self, user_id: str) -> dict[str, Any] | None:
+        with self.db.read() as cursor:
+            return cursor.execute(
+                f"SELECT {_USER_COLUMNS} FROM users AS u JOIN accounts AS a "
+                "ON a.id = u.account_id WHERE u.id = %s",
+                (user_id,),
+            ).fetchone()
 
     def _user_by_key(self, key: str) -> dict[str, Any] | None:
         with self.db.read() as cursor:
@@ -176,6 +177,10 @@ class Authenticator:
                 "AND u.removed = 0",
                 (username, value),
             ).fetchone()
+
+
+def _epochs(row: dict[str, Any]) -> tuple[int, int]:
+    return int(row["user_epoch"]), int(row["account_epoch"])
 
 
 def _normalise_path(path: str | None) -> str:

@@ -7,12 +7,14 @@ and shapes the answer as CloudStack does.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from api.access import Caller, Role, require_role
 from api.envelope import (
@@ -28,6 +30,12 @@ from commands import Outcome
 from domain.errors import ResourceUnavailable
 from stratus.runtime import Runtime
 from stratus.store.audit import acting
+
+if TYPE_CHECKING:
+    from api.auth import Authenticator
+    from billing.billing import BillingRun
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -60,10 +68,35 @@ class ApiCommand:
     description: str = ""
     java_class: str = ""
     response_name: str = ""  # when CloudStack names the envelope after another command
+    paged: bool = True  # a list that takes keyword/page/pagesize (a few 4.3 lists do not)
+    # An async command's object by id, as its finished job answers it (under `item_key`).
+    render: Callable[[Call, str], dict[str, Any]] | None = None
+    # Departures from the 4.3 reference, each with its reason (checked by the catalogue test):
+    extension: str = ""  # why this command, which 4.3 does not have, exists
+    role_extension: str = ""  # why the role differs from 4.3's
 
     @property
     def is_list(self) -> bool:
         return self.shape == "list"
+
+    @property
+    def specs(self) -> tuple[Param, ...]:
+        """Every parameter the command takes, the list conventions included."""
+        return self.params + (LIST_BASE if self.is_list and self.paged else ())
+
+
+@dataclass
+class Services:
+    """What the API's handlers share in one process beyond the installation, made once by the
+    gateway and handed to every call: the command tables, the sign-in state, the management
+    jobs' threads and the billing run this process drives (None: a call makes its own)."""
+
+    dispatcher: Dispatcher
+    auth: Authenticator
+    jobs: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=8, thread_name_prefix="job")
+    )
+    billing: BillingRun | None = None
 
 
 @dataclass
@@ -71,6 +104,7 @@ class Call:
     """Everything a handler may use: the caller, the installation and the request's identity."""
 
     runtime: Runtime
+    services: Services
     caller: Caller
     command: ApiCommand
     raw: dict[str, str]
@@ -102,10 +136,21 @@ class Call:
         )
 
     def write(self, handler: Callable[[Any, Any], Outcome], command: Any) -> Outcome:
-        """Run a command as this caller, then wait until the read models show its effect."""
+        """Run a command as this caller, then wait until the read models show its effect.
+
+        A synchronous command answers with its object as the read models show it, so it waits
+        for them longer than a query would (`STRATUS_WRITE_VISIBLE_TIMEOUT`); if they are still
+        behind then, the error names what was saved, so the client can look for it.
+        """
         with self.acting():
             outcome = handler(self.store, command)
-        self.settle(outcome.position)
+        visible = self.runtime.settings.write_visible_timeout
+        if outcome.position and not self.runtime.runner.wait_for(outcome.position, visible):
+            saved = (str(outcome.id),) if outcome.id else ()
+            raise ResourceUnavailable(
+                "The change was saved but is not visible yet; query again in a moment",
+                resource_ids=saved,
+            )
         return outcome
 
     def settle(self, position: int) -> None:
@@ -116,6 +161,15 @@ class Call:
             raise ResourceUnavailable(
                 "The change was saved but is not visible yet; query again in a moment"
             )
+
+    def accepted(self, position: int) -> None:
+        """Read your writes for an async command: wait (bounded) as `settle` does, but answer
+        anyway. The command is committed and its job id is the client's handle on it; a client
+        that polls the job before the read models show it is told it is pending."""
+        if position and not self.runtime.runner.wait_for(
+            position, self.runtime.settings.read_your_writes_timeout
+        ):
+            log.warning("read models are behind position %d; answering its job anyway", position)
 
     def paging(self) -> Paging:
         return paging(self.raw, default_page_size=self.page_size(), command=self.command.name)
@@ -151,9 +205,8 @@ class Dispatcher:
     def run(self, call: Call) -> dict[str, Any]:
         command = call.command
         require_role(call.caller, command.role)
-        specs = command.params + (LIST_BASE if command.is_list else ())
-        args = parse(specs, call.raw, command=command.name)
-        if command.is_list:
+        args = parse(command.specs, call.raw, command=command.name)
+        if command.is_list and command.paged:
             args["paging"] = call.paging()
         self.runtime_consistent(call)
         result = command.handler(call, args)

@@ -7,7 +7,11 @@ where N is also the HTTP status.
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
+
+import psycopg
+from eventsourcing import persistence
 
 from api.envelope import response_key
 from domain.errors import (
@@ -28,6 +32,7 @@ AUTHENTICATION_FAILED_TEXT = "unable to verify user credentials and/or request s
 UNKNOWN_COMMAND_TEXT = "The given command does not exist or it is not available for user"
 RATE_LIMITED_TEXT = "There are too many API requests from this account; try again later"
 INTERNAL_ERROR_TEXT = "Internal error executing command, please contact your system administrator"
+UNAVAILABLE_TEXT = "The service is briefly unavailable (its database cannot be reached); try again"
 
 
 class ApiError(Exception):
@@ -73,6 +78,8 @@ class ErrorCode:
     cs_error_code: int | None  # None: CloudStack's servlet writes no cserrorcode (401)
 
 
+OUTAGE = ErrorCode(503, 4380)
+
 # Looked up along the error's MRO, so the most specific class wins; keep subclasses listed
 # (BadRequestParameter, NotFound) even where they repeat their parent, to make the table the
 # single place a reader checks.
@@ -93,6 +100,14 @@ ERROR_CODES: dict[type[BaseException], ErrorCode] = {
     ConcurrencyConflict: ErrorCode(530, 4300),
     # A domain error nobody classified: still our own, safe message (CloudRuntimeException).
     DomainError: ErrorCode(530, 4250),
+    # The database could not be reached, or a lock not had, even after the store's own
+    # retries: nothing was refused, so the client is told to come back (HTTP 503, which
+    # CloudStack never answers otherwise, so a client can tell it from a refusal).
+    persistence.OperationalError: OUTAGE,
+    persistence.InterfaceError: OUTAGE,
+    psycopg.OperationalError: OUTAGE,
+    psycopg.InterfaceError: OUTAGE,
+    sqlite3.OperationalError: OUTAGE,
     AuthenticationFailed: ErrorCode(401, None),
     UnknownCommand: ErrorCode(432, 9999),
     RateLimited: ErrorCode(429, 4545),
@@ -106,6 +121,11 @@ _FIXED_TEXTS: dict[type[BaseException], str] = {
     AuthenticationFailed: AUTHENTICATION_FAILED_TEXT,
     UnknownCommand: UNKNOWN_COMMAND_TEXT,
     RateLimited: RATE_LIMITED_TEXT,
+    persistence.OperationalError: UNAVAILABLE_TEXT,
+    persistence.InterfaceError: UNAVAILABLE_TEXT,
+    psycopg.OperationalError: UNAVAILABLE_TEXT,
+    psycopg.InterfaceError: UNAVAILABLE_TEXT,
+    sqlite3.OperationalError: UNAVAILABLE_TEXT,
 }
 
 

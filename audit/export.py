@@ -25,6 +25,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from stratus.datadir import private_directory
 from stratus.settings import ConfigurationError, Settings
 from stratus.store.chain import GENESIS, leaf_hash, link_hash
 from stratus.store.decoding import META_FIELDS, Decoder
@@ -50,7 +51,7 @@ def signing_key(settings: Settings) -> Ed25519PrivateKey:
     """The export signing key, created 0600 beside the store key on first use."""
     path = settings.data_dir / KEY_FILE
     if not path.exists():
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        private_directory(settings.data_dir)
         key = Ed25519PrivateKey.generate()
         pem = key.private_bytes(
             serialization.Encoding.PEM,

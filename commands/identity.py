@@ -344,6 +344,15 @@ def set_user_state(store: Any, command: SetUserState) -> Outcome:
 
 
 @dataclass(frozen=True)
+class LockUser:
+    user_id: UUID
+
+
+def lock_user(store: Any, command: LockUser) -> Outcome:
+    return change(store, User, command.user_id, User.lock, what="user")
+
+
+@dataclass(frozen=True)
 class DeleteUser:
     user_id: UUID
 

@@ -425,8 +425,8 @@ def rule_routes(box: Any, prefix: str) -> dict[str, Any]:
     """An apply request names the router by its instance name on its host."""
     from eventsourcing.utils import get_topic
 
-    from stratus.messages import WorkRequest, encode, seal_credentials
-    from stratus.outbox import Outgoing, origin
+    from stratus.messages import WorkRequest, seal_credentials
+    from stratus.outbox import Outgoing, origin, work
 
     def apply(e: Any) -> Outgoing:
         request = WorkRequest(
@@ -443,7 +443,7 @@ def rule_routes(box: Any, prefix: str) -> dict[str, Any]:
             sealed_credentials=seal_credentials(box, e.url, e.username, e.password.reveal()),
             **origin(e),
         )
-        return Outgoing(request.subject(prefix), encode(request))
+        return work(request, prefix)
 
     rule_set: Any = NetworkRules  # events made by the library's decorator: mypy cannot see them
     return {get_topic(rule_set.ApplyRequested): apply}

@@ -8,7 +8,7 @@ out twice whatever runs at the same time, and deleting the holder gives the valu
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any
@@ -309,49 +309,56 @@ class PrepareGuestNics:
     requests: Sequence[NicRequest] = ()
 
 
-def prepare_guest_nics(store: Any, command: PrepareGuestNics) -> list[Nic]:
-    """The network side of deploying a VM: its NICs, the first one its default.
+def implement_network(store: Any, network_id: UUID, public: PublicPool) -> Outcome:
+    """Implement a network no VM used yet (with SourceNat it takes its public address): the
+    network's own change, made before a deploy records the VM that joins it."""
 
-    Each network is implemented if no VM used it before (an isolated network with SourceNat
-    takes its source NAT address then), and the VM's guest IP is claimed, both saved at once.
-    The claims are held for the VM before the VM itself is saved, as placement holds room on a
-    host: a deploy that fails afterwards gives them back with `release_guest_nics`.
+    def attempt() -> Outcome:
+        network = store.get(Network, network_id, what="network")
+        addresses = _implemented(store, network, public)
+        if not network.pending_events:
+            return Outcome(0, network.id)
+        return Outcome(store.last_position(store.save(network, *addresses)), network.id)
 
-    This is where the network's virtual router will be ensured (started on the first VM's
-    deploy) once routers exist: the implemented network and the NIC facts are what it needs.
-    """
-    nics: list[Nic] = []
-    try:
-        for index, request in enumerate(command.requests):
-            nics.append(_nic(store, command, request, is_default=index == 0))
-    except BaseException:
-        release_guest_nics(store, command.vm_id, nics)
-        raise
-    return nics
-
-
-def _nic(store: Any, command: PrepareGuestNics, request: NicRequest, *, is_default: bool) -> Nic:
-    def attempt() -> Nic:
-        network = store.get(Network, request.network_id, what="network")
-        network.check_usable_by(command.account_id)
-        if network.zone_id != command.zone_id:
-            raise InvalidParameter(f"Network {network.name} is not in the VM's zone")
-        addresses = _implemented(store, network, request.public)
-        claim = _guest_ip(store, network, request, command.vm_id)
-        store.save(network, claim, *addresses)
-        return Nic(
-            network.id,
-            claim.value,
-            mac_address(command.vm_id, network.id),
-            network.addressing.gateway,
-            network.addressing.netmask,
-            is_default,
-            network.broadcast_uri or "",
-            network.offering_id,
-        )
-
-    result: Nic = store.run(attempt, attempts=ALLOCATION_ATTEMPTS)
+    result: Outcome = store.run(attempt, attempts=ALLOCATION_ATTEMPTS)
     return result
+
+
+def guest_nics(store: Any, command: PrepareGuestNics) -> tuple[list[Nic], list[Any]]:
+    """The network side of deploying a VM: its NICs, the first one its default, and what to
+    save with the VM (each guest IP claimed for it; a network not implemented yet, with its
+    source NAT address). Nothing is saved here: the VM's deploy records all of it in its
+    own commit, so no address is ever held for a VM that was not recorded."""
+    nics: list[Nic] = []
+    changed: list[Any] = []
+    for index, request in enumerate(command.requests):
+        nic, aggregates = _nic(store, command, request, is_default=index == 0)
+        nics.append(nic)
+        changed += aggregates
+    return nics, changed
+
+
+def _nic(
+    store: Any, command: PrepareGuestNics, request: NicRequest, *, is_default: bool
+) -> tuple[Nic, list[Any]]:
+    network = store.get(Network, request.network_id, what="network")
+    network.check_usable_by(command.account_id)
+    if network.zone_id != command.zone_id:
+        raise InvalidParameter(f"Network {network.name} is not in the VM's zone")
+    addresses = _implemented(store, network, request.public)
+    claim = _guest_ip(store, network, request, command.vm_id)
+    nic = Nic(
+        network.id,
+        claim.value,
+        mac_address(command.vm_id, network.id),
+        network.addressing.gateway,
+        network.addressing.netmask,
+        is_default,
+        network.broadcast_uri or "",
+        network.offering_id,
+    )
+    changed = [network] if network.pending_events else []
+    return nic, [*changed, claim, *addresses]
 
 
 def _guest_ip(store: Any, network: Network, request: NicRequest, vm_id: UUID) -> Claim:
@@ -379,18 +386,6 @@ def mac_address(vm_id: UUID, network_id: UUID) -> str:
     """A locally administered MAC (02:00:…) fixed by the VM and the network."""
     tail = uuid5(_MAC_NAMESPACE, f"{vm_id}:{network_id}").bytes[:4]
     return "02:00:" + ":".join(f"{byte:02x}" for byte in tail)
-
-
-def release_guest_nics(store: Any, vm_id: UUID, nics: Iterable[Nic]) -> None:
-    """Give back the guest IPs claimed for a VM that was never saved."""
-    for nic in nics:
-
-        def attempt(nic: Nic = nic) -> None:
-            claim = released(store, ClaimKind.GUEST_IP, nic.network_id, nic.ip_address, vm_id)
-            if claim is not None:
-                store.save(claim)
-
-        store.run(attempt)
 
 
 def follow_vm_nics(store: Any, aggregates: Sequence[Any]) -> list[Claim]:

@@ -16,8 +16,8 @@ from commands.volume_work import volume_routes
 from commands.vpn import vpn_routes
 from domain.host import Host
 from domain.vm import VirtualMachine
-from stratus.messages import DEFAULT_PREFIX, WorkRequest, encode, seal_credentials
-from stratus.outbox import Outgoing, Route, origin
+from stratus.messages import DEFAULT_PREFIX, WorkRequest, seal_credentials
+from stratus.outbox import Outgoing, Route, origin, work
 
 
 def routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
@@ -34,7 +34,7 @@ def routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
             sealed_credentials=seal_credentials(box, e.url, e.username, e.password.reveal()),
             **origin(e),
         )
-        return Outgoing(request.subject(prefix), encode(request))
+        return work(request, prefix)
 
     # The library creates Host.ConnectRequested from the decorated method: mypy cannot see it.
     return {
@@ -64,7 +64,7 @@ def vm_routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
             sealed_credentials=seal_credentials(box, e.url, e.username, e.password.reveal()),
             **origin(e),
         )
-        return Outgoing(request.subject(prefix), encode(request))
+        return work(request, prefix)
 
     def start(e: Any) -> Outgoing:
         compute = e.compute
@@ -77,6 +77,7 @@ def vm_routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
                 "memory_mb": compute["memory"],
                 "root_disk_gb": compute["root_disk_size"],
                 "data_disks": e.data_disks,
+                "ssh_key": e.ssh_key,
             },
         )
 
@@ -97,4 +98,6 @@ def vm_routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
         get_topic(vm.RebootRequested): lambda e: outgoing(e, "reboot_vm", {}),
         get_topic(vm.DestroyRequested): destroy,
         get_topic(vm.ScaleRequested): scale,
+        # The copy a start given up on left running: powered off, its disk left alone.
+        get_topic(vm.StrayStopRequested): lambda e: outgoing(e, "stop_vm", {"forced": True}),
     }

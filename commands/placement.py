@@ -1,12 +1,15 @@
 """Placing a VM: reserve room on the first candidate host that has it, or answer 533.
 
 api/ offers the candidates (Up, Enabled, matching hypervisor and tags, most free room first,
-read from the hosts read model); the reservation on the host's capacity aggregate decides.
+read from the hosts read model); the reservation on the host's capacity aggregate decides. A rule
+on who may share the host (affinity groups) is asked in the same attempt, after the capacity is
+loaded: a rival placed since then changed that capacity, so the save conflicts and the retry
+sees the rival.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -15,7 +18,7 @@ from eventsourcing.application import AggregateNotFoundError
 
 from commands import Outcome
 from domain.capacity import HostCapacity, capacity_id
-from domain.errors import ConcurrencyConflict, InsufficientCapacity
+from domain.errors import InsufficientCapacity
 
 RESERVATION_ATTEMPTS = 50  # many deployments may race for one host: keep reloading
 
@@ -34,6 +37,7 @@ class Reserve:
     memory_mb: int
     candidates: Sequence[Candidate]
     what: str = "VM"
+    admits: Callable[[HostCapacity], bool] | None = None  # may this host take the VM at all?
 
 
 @dataclass(frozen=True)
@@ -52,26 +56,34 @@ def _capacity(store: Any, candidate: Candidate) -> HostCapacity:
     return capacity
 
 
-def reserve(store: Any, command: Reserve) -> Placed:
-    """Hold room on the first candidate that fits; 533 when none does."""
+def hold_room(store: Any, command: Reserve) -> HostCapacity:
+    """Room held on the first candidate that fits, not saved; 533 when none does.
+
+    The caller saves the capacity in the commit that records the request needing the room, so
+    room is never held for a request that was not recorded: a save that conflicts (another
+    deploy took the room meanwhile) reruns the caller's attempt, which looks again.
+    """
     for candidate in command.candidates:
-
-        def attempt(candidate: Candidate = candidate) -> Placed | None:
-            capacity = _capacity(store, candidate)
-            if not capacity.fits(command.cpu_mhz, command.memory_mb) and (
-                command.reservation_id not in capacity.reservations
-            ):
-                return None
-            capacity.reserve(command.reservation_id, command.cpu_mhz, command.memory_mb)
-            return Placed(store.last_position(store.save(capacity)), candidate.host_id)
-
-        try:
-            placed = store.run(attempt, attempts=RESERVATION_ATTEMPTS)
-        except ConcurrencyConflict:
+        capacity = _capacity(store, candidate)
+        if command.admits is not None and not command.admits(capacity):
             continue
-        if placed is not None:
-            return placed
+        if capacity.fits(command.cpu_mhz, command.memory_mb) or (
+            command.reservation_id in capacity.reservations
+        ):
+            capacity.reserve(command.reservation_id, command.cpu_mhz, command.memory_mb)
+            return capacity
     raise InsufficientCapacity(f"Unable to create a deployment for {command.what}")
+
+
+def reserve(store: Any, command: Reserve) -> Placed:
+    """Hold room on the first candidate that fits, in a commit of its own; 533 when none does."""
+
+    def attempt() -> Placed:
+        capacity = hold_room(store, command)
+        return Placed(store.last_position(store.save(capacity)), capacity.host_id)
+
+    placed: Placed = store.run(attempt, attempts=RESERVATION_ATTEMPTS)
+    return placed
 
 
 def release(store: Any, host_id: UUID, reservation_id: str) -> Outcome:

@@ -16,7 +16,7 @@ from uuid import UUID
 
 from commands import Outcome
 from commands.offerings import seed_id
-from commands.placement import Candidate
+from commands.placement import RESERVATION_ATTEMPTS, Candidate
 from commands.system_vms import RESULT_HANDLERS as SYSTEM_VM_RESULT_HANDLERS
 from commands.system_vms import (
     CreateSystemVm,
@@ -120,7 +120,7 @@ def ensure_network_router(store: Any, command: EnsureNetworkRouter) -> EnsuredRo
         outcome = place_and_start(store, router, command.candidates, job.id, job)
         return EnsuredRouter(outcome.position, router.id, job.id, created)
 
-    result: EnsuredRouter = store.run(attempt)
+    result: EnsuredRouter = store.run(attempt, attempts=RESERVATION_ATTEMPTS)
     return result
 
 
@@ -349,7 +349,7 @@ RESULT_HANDLERS: dict[str, Callable[[Any, WorkResult], Outcome]] = {
 
 # Requests nobody answered -----------------------------------------------------------------
 
-_ACTION_OF = {
+ACTIONS = {  # the action an appliance's pending work was sent as
     "start": "start_system_vm",
     "stop": "stop_system_vm",
     "reboot": "reboot_system_vm",
@@ -370,7 +370,7 @@ def give_up(store: Any, vm_id: UUID) -> Outcome:
     if job.status == JobStatus.PENDING:
         return Outcome(0, vm.id)
     reason = str((job.result or {}).get("message", "the job ended without an answer"))
-    action = _ACTION_OF[vm.pending]
+    action = ACTIONS[vm.pending]
     failed = WorkResult(vm.request_id, "", action, str(vm.id), False, {}, reason)
     handler = RESULT_HANDLERS.get(action) or SYSTEM_VM_RESULT_HANDLERS[action]
     return handler(store, failed)

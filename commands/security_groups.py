@@ -10,7 +10,7 @@ raises an ALERT.USERVM alert.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -32,8 +32,8 @@ from domain.security_group import (
     vm_rules_id,
 )
 from domain.vm import VirtualMachine
-from stratus.messages import DEFAULT_PREFIX, WorkRequest, WorkResult, encode, seal_credentials
-from stratus.outbox import Outgoing, Route, origin
+from stratus.messages import DEFAULT_PREFIX, WorkRequest, WorkResult, seal_credentials
+from stratus.outbox import Outgoing, Route, origin, work
 
 USERVM_ALERT = 8  # ALERT.USERVM
 CLAIM_KIND = "security-group"
@@ -186,48 +186,20 @@ class JoinGroups:
     group_ids: tuple[UUID, ...] | None  # None: a zone without security groups
 
 
-def join_groups(store: Any, command: JoinGroups) -> Outcome:
-    """Put a VM being deployed into its groups (held before the VM is saved, like its IPs)."""
-
-    def attempt() -> Outcome:
-        groups: list[SecurityGroup] = []
-        for group_id in command.group_ids or (default_group_id(command.account_id),):
-            if group_id == default_group_id(command.account_id):
-                group = default_group(store, command.account_id, command.domain_id)
-            else:
-                group = store.get(SecurityGroup, group_id, what="security group")
-            group.join(command.vm_id, command.vm_name, command.zone_id)
-            groups.append(group)
-        rules = VmRules(command.vm_id, [g.id for g in groups])
-        return Outcome(store.last_position(store.save(rules, *groups)), rules.id)
-
-    result: Outcome = store.run(attempt)
-    return result
-
-
-def in_groups(store: Any, join: JoinGroups, deploy: Callable[[], Outcome]) -> Outcome:
-    """Deploy a VM in its groups: they are joined first and left again if the deploy fails."""
-    if join.group_ids is None:
-        return deploy()
-    join_groups(store, join)
-    try:
-        return deploy()
-    except BaseException:
-        leave_groups(store, join.vm_id)
-        raise
-
-
-def leave_groups(store: Any, vm_id: UUID) -> Outcome:
-    """Give back what `join_groups` took when the deploy did not happen."""
-
-    def attempt() -> Outcome:
-        changed = _leave(store, vm_id)
-        if not changed:
-            return Outcome(0, vm_id)
-        return Outcome(store.last_position(store.save(*changed)), vm_id)
-
-    result: Outcome = store.run(attempt)
-    return result
+def joined(store: Any, command: JoinGroups) -> list[Any]:
+    """A VM being deployed put into its groups, not saved: its deploy records the groups and
+    the VM's rule set in its own commit (nothing when the zone has no security groups)."""
+    if command.group_ids is None:
+        return []
+    groups: list[SecurityGroup] = []
+    for group_id in command.group_ids or (default_group_id(command.account_id),):
+        if group_id == default_group_id(command.account_id):
+            group = default_group(store, command.account_id, command.domain_id)
+        else:
+            group = store.get(SecurityGroup, group_id, what="security group")
+        group.join(command.vm_id, command.vm_name, command.zone_id)
+        groups.append(group)
+    return [VmRules(command.vm_id, [g.id for g in groups]), *groups]
 
 
 def _vm_rules(store: Any, vm_id: UUID) -> VmRules | None:
@@ -371,7 +343,7 @@ def security_group_routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, R
             sealed_credentials=seal_credentials(box, e.url, e.username, e.password.reveal()),
             **origin(e),
         )
-        return Outgoing(request.subject(prefix), encode(request))
+        return work(request, prefix)
 
     rules: Any = VmRules  # events made by the library's decorator: mypy cannot see them
     return {get_topic(rules.ApplyRequested): apply}

@@ -22,8 +22,8 @@ from domain.job import Job, JobStatus
 from domain.snapshot import Snapshot
 from domain.vm import VirtualMachine
 from domain.volume import Volume
-from stratus.messages import DEFAULT_PREFIX, WorkRequest, WorkResult, encode, seal_credentials
-from stratus.outbox import Outgoing, Route, origin
+from stratus.messages import DEFAULT_PREFIX, WorkRequest, WorkResult, seal_credentials
+from stratus.outbox import Outgoing, Route, origin, work
 
 ACTION = "snapshot_volume"
 
@@ -149,7 +149,7 @@ def snapshot_routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
             sealed_credentials=seal_credentials(box, e.url, e.username, e.password.reveal()),
             **origin(e),
         )
-        return Outgoing(request.subject(prefix), encode(request))
+        return work(request, prefix)
 
     # The library creates Snapshot.BackupRequested from the decorated method.
     return {get_topic(Snapshot.BackupRequested): backup}  # type: ignore[attr-defined]

@@ -17,7 +17,7 @@ from typing import Any
 from uuid import UUID
 
 from commands import Outcome
-from commands.placement import Candidate, Reserve, release, reserve
+from commands.placement import RESERVATION_ATTEMPTS, Candidate, Reserve, hold_room
 from commands.scaling import Held, give_back, hold_growth
 from domain.compute import Compute
 from domain.errors import InsufficientCapacity, InvalidState, NotFound
@@ -100,44 +100,40 @@ def new_system_vm(command: CreateSystemVm) -> SystemVm:
     )
 
 
-def create_system_vm(store: Any, command: CreateSystemVm, *also: Any) -> Outcome:
+def create_system_vm(store: Any, command: CreateSystemVm) -> Outcome:
     """Record the appliance, then place and start it; with no room it stays in Error."""
-    return place_and_start(store, new_system_vm(command), command.candidates, command.job_id, *also)
+
+    def attempt() -> Outcome:
+        return place_and_start(store, new_system_vm(command), command.candidates, command.job_id)
+
+    result: Outcome = store.run(attempt, attempts=RESERVATION_ATTEMPTS)
+    return result
 
 
 def place_and_start(
     store: Any, vm: SystemVm, candidates: Sequence[Candidate], job_id: UUID | None, *also: Any
 ) -> Outcome:
-    """Hold room on the first candidate that fits and ask its host to run `vm`."""
+    """Hold room on the first candidate that fits and ask its host to run `vm`: the room, the
+    request and `also` are one commit (run it in an attempt: a conflict means look again)."""
     vm.check_startable()
     request = request_id()
     reservation = _reservation(vm.id, request)
+    kind = "DomainRouter" if vm.role == Role.ROUTER else "SystemVm"
+    room = Reserve(
+        reservation, vm.compute.cpu_mhz, vm.compute.memory, candidates, f"VM[{kind}|{vm.name}]"
+    )
     try:
-        placed = reserve(
-            store,
-            Reserve(
-                reservation,
-                vm.compute.cpu_mhz,
-                vm.compute.memory,
-                candidates,
-                what=f"VM[{'DomainRouter' if vm.role == Role.ROUTER else 'SystemVm'}|{vm.name}]",
-            ),
-        )
+        capacity = hold_room(store, room)
     except InsufficientCapacity as error:
         vm.placement_failed(error.message)
         job = _job(store, job_id)
         if job is not None:
             job.fail("InsufficientCapacity", error.message)
         return _saved(store, vm, job, *also)
-    try:
-        access, host = host_access(store, placed.host_id)
-        vm.request_start(
-            request, job_id, Placement(access, host.pod_id, host.cluster_id), reservation
-        )
-        return _saved(store, vm, *also)
-    except BaseException:
-        release(store, placed.host_id, reservation)
-        raise
+    access, host = host_access(store, capacity.host_id)
+    placement = Placement(access, host.pod_id, host.cluster_id)
+    vm.request_start(request, job_id, placement, reservation)
+    return _saved(store, vm, capacity, *also)
 
 
 def start_system_vm(
@@ -149,7 +145,7 @@ def start_system_vm(
         vm = store.get(SystemVm, vm_id, what="system vm")
         return place_and_start(store, vm, candidates, job_id)
 
-    result: Outcome = store.run(attempt)
+    result: Outcome = store.run(attempt, attempts=RESERVATION_ATTEMPTS)
     return result
 
 
@@ -317,8 +313,8 @@ def system_vm_routes(box: Any, prefix: str) -> dict[str, Any]:
     """Appliance requests: each names the appliance by its instance name on the host."""
     from eventsourcing.utils import get_topic
 
-    from stratus.messages import WorkRequest, encode, seal_credentials
-    from stratus.outbox import Outgoing, origin
+    from stratus.messages import WorkRequest, seal_credentials
+    from stratus.outbox import Outgoing, origin, work
 
     def outgoing(e: Any, action: str, params: dict[str, Any]) -> Outgoing:
         request = WorkRequest(
@@ -330,7 +326,7 @@ def system_vm_routes(box: Any, prefix: str) -> dict[str, Any]:
             sealed_credentials=seal_credentials(box, e.url, e.username, e.password.reveal()),
             **origin(e),
         )
-        return Outgoing(request.subject(prefix), encode(request))
+        return work(request, prefix)
 
     def shape(compute: dict[str, Any]) -> dict[str, Any]:
         # The appliance boots its template's image: Stratus makes no root volume for it.

@@ -4,9 +4,11 @@ handler that records the adapters' answers."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from ipaddress import IPv4Address
 from typing import Any
+from urllib.parse import urlsplit
 from uuid import UUID
 
 from eventsourcing.utils import get_topic
@@ -16,11 +18,13 @@ from domain.account import Account
 from domain.domains import Domain
 from domain.errors import InvalidParameter, NotFound
 from domain.infrastructure import Zone
-from domain.template import Owner, Template, TemplateSpec, check_format
-from stratus.messages import DEFAULT_PREFIX, WorkRequest, WorkResult, encode
-from stratus.outbox import Outgoing, Route, origin
+from domain.template import FetchLimits, Owner, Template, TemplateSpec, check_format
+from stratus.addresses import is_allowed, is_local, is_local_name, literal_address, parse_sites
+from stratus.messages import DEFAULT_PREFIX, WorkRequest, WorkResult
+from stratus.outbox import Outgoing, Route, origin, work
 
 DOWNLOAD = "download_template"
+LOOPBACK = IPv4Address("127.0.0.1")  # what `localhost` names
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,24 @@ class RegisterTemplate:
     account_id: UUID
     zone_ids: Sequence[UUID]  # every zone for a cross-zone template
     template_id: UUID = field(default_factory=uuid.uuid4)
+    limits: FetchLimits = field(default_factory=FetchLimits)
+
+
+def check_host(url: str, limits: FetchLimits) -> None:
+    """4.3 refuses a URL whose host is a loopback, link-local, unspecified or multicast
+    address (an operator's allowed internal site excepted). Only what the URL spells is
+    judged: a name is left to the adapter, which checks every address it resolves to."""
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018  (reading it is the check: a port outside 0-65535 raises)
+    except ValueError:
+        raise InvalidParameter(f"Invalid URL {url}") from None
+    host = parts.hostname or ""
+    address = LOOPBACK if is_local_name(host) else literal_address(host)
+    if address is None or not is_local(address):
+        return
+    if not is_allowed(address, parse_sites(limits.allowed_internal_sites)):
+        raise InvalidParameter("Illegal host specified in url")
 
 
 def _owner(store: Any, account_id: UUID) -> Owner:
@@ -51,8 +73,9 @@ def register_template(store: Any, command: RegisterTemplate) -> Outcome:
     owner = asdict(_owner(store, command.account_id))
     zones = _live_zones(store, command.zone_ids)
     template = Template(spec, owner, id=command.template_id)
+    check_host(command.spec.url, command.limits)  # once the URL's form is known to be good
     for zone_id in zones:
-        template.request_download(zone_id, uuid.uuid4().hex)
+        template.request_download(zone_id, uuid.uuid4().hex, command.limits)
     return Outcome(store.last_position(store.save(template)), template.id)
 
 
@@ -102,13 +125,43 @@ def _sizes(data: dict[str, Any]) -> tuple[int, int]:
         raise InvalidParameter("the adapter reported sizes that are not numbers") from None
 
 
+def give_up_downloads(
+    store: Any,
+    waiting: Sequence[tuple[str, str]],
+    quiet: Callable[[UUID | None, str], bool],
+    reason: str,
+) -> int:
+    """Fail the downloads in flight (template, zone) that no adapter of their kind has been
+    alive to take; returns how many. An adapter that answers later is still heard."""
+    failed = 0
+    for template_id, zone_id in waiting:
+        template = store.get(Template, UUID(template_id), what="template")
+        request = template.request_in(UUID(zone_id))
+        if request is None or not quiet(None, template.hypervisor.lower()):
+            continue
+        if _abandon(store, template.id, UUID(zone_id), request, reason).position:
+            failed += 1
+    return failed
+
+
+def _abandon(store: Any, template_id: UUID, zone_id: UUID, request_id: str, reason: str) -> Outcome:
+    return change(
+        store,
+        Template,
+        template_id,
+        lambda t: t.abandon_download(zone_id, request_id, reason),
+        what="template",
+    )
+
+
 RESULT_HANDLERS = {DOWNLOAD: on_download_result}
 
 
 def template_routes(prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
     """A requested download becomes a `download_template` request to the template's kind.
 
-    No host credentials travel: the adapter fetches the image from its URL into the zone's store.
+    No host credentials travel: the adapter fetches the image from its URL into the zone's store,
+    under the fetch limits recorded with the request.
     """
 
     def download(e: Any) -> Outgoing:
@@ -123,10 +176,11 @@ def template_routes(prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
                 "url": e.url,
                 "format": e.image_format,
                 "checksum": e.checksum,
+                "allowed_internal_sites": e.allowed_internal_sites,
+                "max_size_gb": e.max_size_gb,
             },
             **origin(e),
         )
-        return Outgoing(request.subject(prefix), encode(request))
+        return work(request, prefix)
 
-    # The library creates Template.DownloadRequested from the decorated method.
-    return {get_topic(Template.DownloadRequested): download}  # type: ignore[attr-defined]
+    return {get_topic(Template.DownloadRequested): download}

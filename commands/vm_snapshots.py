@@ -24,8 +24,8 @@ from domain.job import Job, JobStatus
 from domain.vm import HostAccess, VirtualMachine, VmState
 from domain.vm_snapshot import VMSnapshot
 from domain.volume import Volume, VolumeType
-from stratus.messages import DEFAULT_PREFIX, WorkRequest, WorkResult, encode, seal_credentials
-from stratus.outbox import Outgoing, Route, origin
+from stratus.messages import DEFAULT_PREFIX, WorkRequest, WorkResult, seal_credentials
+from stratus.outbox import Outgoing, Route, origin, work
 
 ACTIONS = {
     "create": "create_vm_snapshot",
@@ -244,7 +244,7 @@ def vm_snapshot_routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Rout
             sealed_credentials=seal_credentials(box, e.url, e.username, e.password.reveal()),
             **origin(e),
         )
-        return Outgoing(request.subject(prefix), encode(request))
+        return work(request, prefix)
 
     snapshot: Any = VMSnapshot  # events made by the library's decorator: mypy cannot see them
     return {

@@ -14,25 +14,23 @@ from typing import Any
 from uuid import UUID
 
 from commands import Outcome, change
+from commands.affinity_groups import follow_vm_affinity, has_groups, kept_apart
 from commands.network_rules import follow_vm_rules
-from commands.networks import (
-    NicRequest,
-    PrepareGuestNics,
-    follow_vm_nics,
-    prepare_guest_nics,
-    release_guest_nics,
-)
-from commands.placement import Candidate, Reserve, release, reserve
+from commands.networks import NicRequest, PrepareGuestNics, follow_vm_nics, guest_nics
+from commands.placement import RESERVATION_ATTEMPTS, Candidate, Reserve, hold_room
 from commands.scaling import Held, give_back, hold_growth
-from commands.security_groups import follow_vm_groups
+from commands.security_groups import JoinGroups, follow_vm_groups, joined
 from commands.snapshot_chains import follow_vm_snapshots
+from commands.vm_access import GuestAccess, give_access
 from commands.volumes import attached_disks, follow_vm, root_volume
+from domain.affinity_group import admits as affinity_admits
+from domain.capacity import HostCapacity
 from domain.compute import Compute
 from domain.errors import InsufficientCapacity, InvalidState, NotFound
 from domain.host import Host, HostState
 from domain.job import Job, JobStatus
 from domain.vm import HostAccess, VirtualMachine
-from stratus.messages import WorkResult
+from stratus.messages import ABANDONED, WorkResult
 
 Mutation = Callable[[VirtualMachine, str, HostAccess], Any]
 
@@ -95,11 +93,53 @@ class DeployVirtualMachine:
     start: bool = True
     job_id: UUID | None = None
     networks: Sequence[NicRequest] = ()  # the first is the default NIC
+    groups: JoinGroups | None = None  # security groups to join (zones that have them)
+    key_pair: tuple[str, str] | None = None  # (name, public key) the guest is to let in
+    password_enabled: bool = False  # the template takes a password: one is made for it
+    in_affinity_groups: bool = False  # placement then keeps it apart from their members
 
 
 def deploy_vm(store: Any, command: DeployVirtualMachine) -> Outcome:
-    """Record the VM, then place and start it; with no room it is kept in Error, job failed."""
-    vm = VirtualMachine(
+    """Record the VM, then place and start it; with no room it is kept in Error, job failed.
+
+    One commit records everything the deploy takes: the VM and its ROOT volume, its guest IPs,
+    its security groups, the room held on its host with the start request, and the job riding
+    along (`commands.jobs.run_job`). A crash or an outage of the database then leaves all of it
+    or none of it, never a pending job or held room for a VM that does not exist.
+    """
+
+    def attempt() -> Outcome:
+        vm = _new_vm(command)
+        root = root_volume(vm)
+        nics, claims = guest_nics(
+            store, PrepareGuestNics(vm.id, vm.account_id, vm.zone_id, command.networks)
+        )
+        for nic in nics:
+            vm.plug_nic(nic.facts())
+        give_access(vm, _access(command))
+        taken = [root, *claims, *(joined(store, command.groups) if command.groups else ())]
+        job = _job(store, command.job_id)
+        if not command.start:
+            if job is not None:
+                job.succeed(vm_result(vm.id))
+            return _saved(store, vm, job, *taken)
+        try:
+            capacity, request = _hold(store, vm, command.candidates, command.in_affinity_groups)
+        except InsufficientCapacity as error:
+            vm.placement_failed(error.message)
+            if job is not None:
+                job.fail("InsufficientCapacity", error.message)
+            return _saved(store, vm, job, *taken)
+        access = host_access(store, capacity.host_id)
+        vm.request_start(request, command.job_id, access, _reservation(vm.id, request))
+        return _saved(store, vm, capacity, *taken)
+
+    outcome: Outcome = store.run(attempt, attempts=RESERVATION_ATTEMPTS)
+    return outcome
+
+
+def _new_vm(command: DeployVirtualMachine) -> VirtualMachine:
+    return VirtualMachine(
         command.vm_id,
         command.name,
         command.display_name,
@@ -110,60 +150,49 @@ def deploy_vm(store: Any, command: DeployVirtualMachine) -> Outcome:
         command.guest_os_id,
         command.compute.facts(),
     )
-    root = root_volume(vm)  # saved with the VM in whichever outcome follows
-    nics = prepare_guest_nics(
-        store, PrepareGuestNics(vm.id, vm.account_id, vm.zone_id, command.networks)
-    )  # guest IPs are held for the VM from here; given back below if it is not saved
-    for nic in nics:
-        vm.plug_nic(nic.facts())
-    job = _job(store, command.job_id)
-    if not command.start:
-        if job is not None:
-            job.succeed(vm_result(vm.id))
-        return _saved(store, vm, job, root)
-    try:
-        placed, request = _place(store, vm, command.candidates)
-    except InsufficientCapacity as error:
-        vm.placement_failed(error.message)
-        if job is not None:
-            job.fail("InsufficientCapacity", error.message)
-        return _saved(store, vm, job, root)
-    try:
-        return _request_start(store, vm, placed, request, command.job_id, root)
-    except BaseException:
-        release(store, placed, _reservation(vm.id, request))  # the room held for it comes back
-        release_guest_nics(store, vm.id, nics)
-        raise
 
 
-def _place(store: Any, vm: VirtualMachine, candidates: Sequence[Candidate]) -> tuple[UUID, str]:
+def _access(command: DeployVirtualMachine) -> GuestAccess:
+    enabled = command.password_enabled
+    return GuestAccess(command.vm_id, command.job_id, command.key_pair, enabled, enabled)
+
+
+def _hold(
+    store: Any, vm: VirtualMachine, candidates: Sequence[Candidate], grouped: bool
+) -> tuple[HostCapacity, str]:
+    """Room for `vm` on the first candidate that fits (and that its affinity groups admit),
+    under a new request's reservation."""
     request = request_id()
     compute = vm.compute
-    placed = reserve(
-        store,
-        Reserve(
-            _reservation(vm.id, request),
-            compute.cpu_mhz,
-            compute.memory,
-            candidates,
-            what=f"VM[User|{vm.instance_name}]",
-        ),
+    reservation = Reserve(
+        _reservation(vm.id, request),
+        compute.cpu_mhz,
+        compute.memory,
+        candidates,
+        what=f"VM[User|{vm.instance_name}]",
+        admits=kept_apart_rule(store, vm.id) if grouped else None,
     )
-    return placed.host_id, request
+    return hold_room(store, reservation), request
 
 
-def _request_start(
-    store: Any,
-    vm: VirtualMachine,
-    host_id: UUID,
-    request: str,
-    job_id: UUID | None,
-    *also: Any,
-    data_disks: tuple[dict[str, Any], ...] = (),
-) -> Outcome:
-    reservation = _reservation(vm.id, request)
-    vm.request_start(request, job_id, host_access(store, host_id), reservation, data_disks)
-    return _saved(store, vm, *also)
+def kept_apart_rule(store: Any, vm_id: UUID) -> Callable[[HostCapacity], bool]:
+    """A host admits the VM when no VM its affinity groups keep it apart from holds room there
+    (read afresh in each reservation attempt, after the host's capacity)."""
+
+    def admits(capacity: HostCapacity) -> bool:
+        return affinity_admits(kept_apart(store, vm_id), _holders(capacity))
+
+    return admits
+
+
+def _holders(capacity: HostCapacity) -> set[UUID]:
+    """The user VMs holding room on a host, from their reservation ids (`_reservation`)."""
+    found: set[UUID] = set()
+    for reservation in capacity.reservations:
+        kind, _, rest = reservation.partition(":")
+        if kind == "vm":
+            found.add(UUID(rest.split(":", 1)[0]))
+    return found
 
 
 def _saved(store: Any, *aggregates: Any) -> Outcome:
@@ -173,6 +202,7 @@ def _saved(store: Any, *aggregates: Any) -> Outcome:
     present += follow_vm_groups(store, present)  # ... and leaves its groups; rules go to hosts
     present += follow_vm_snapshots(store, present)  # ... and its VM snapshots go with it
     present += follow_vm_rules(store, present)  # ... and the address rules that send to it
+    present += follow_vm_affinity(store, present)  # ... expunged or in Error, leaves its groups
     return Outcome(store.last_position(store.save(*present)), present[0].id)
 
 
@@ -184,21 +214,20 @@ class StartVirtualMachine:
 
 
 def start_vm(store: Any, command: StartVirtualMachine) -> Outcome:
-    """Place a stopped VM (533 when nothing fits) and ask the chosen host to run it."""
-    vm = store.get(VirtualMachine, command.vm_id, what="virtual machine")
-    vm.check_startable()
-    host_id, request = _place(store, vm, command.candidates)
+    """Place a stopped VM (533 when nothing fits) and ask the chosen host to run it; the room
+    and the request are one commit."""
 
     def attempt() -> Outcome:
-        fresh = store.get(VirtualMachine, command.vm_id)
-        disks = attached_disks(store, fresh.id)  # the hypervisor gets the VM's data disks too
-        return _request_start(store, fresh, host_id, request, command.job_id, data_disks=disks)
+        vm = store.get(VirtualMachine, command.vm_id, what="virtual machine")
+        vm.check_startable()
+        capacity, request = _hold(store, vm, command.candidates, has_groups(store, vm.id))
+        disks = attached_disks(store, vm.id)  # the hypervisor gets the VM's data disks too
+        access = host_access(store, capacity.host_id)
+        reservation = _reservation(vm.id, request)
+        vm.request_start(request, command.job_id, access, reservation, disks)
+        return _saved(store, vm, capacity)
 
-    try:
-        result: Outcome = store.run(attempt)
-    except BaseException:
-        release(store, host_id, _reservation(vm.id, request))
-        raise
+    result: Outcome = store.run(attempt, attempts=RESERVATION_ATTEMPTS)
     return result
 
 
@@ -326,12 +355,14 @@ def on_vm_result(store: Any, result: WorkResult) -> Outcome:
     def attempt() -> Outcome:
         vm = store.get(VirtualMachine, UUID(result.target_id), what="virtual machine")
         if not vm.is_current(result.request_id):
-            return Outcome(0, vm.id)
+            return _late(store, vm, result)
         before = Held.of(vm)
         job = _job(store, vm.job_id)
         reason = result.error or "the hypervisor did not answer"
         if result.ok:
             vm.confirm(result.request_id)
+        elif result.data.get(ABANDONED):
+            vm.abandon(result.request_id, reason)
         else:
             vm.fail(result.request_id, reason)
         capacity = give_back(store, before, vm, ok=result.ok)
@@ -340,6 +371,41 @@ def on_vm_result(store: Any, result: WorkResult) -> Outcome:
 
     outcome: Outcome = store.run(attempt)
     return outcome
+
+
+def _late(store: Any, vm: VirtualMachine, result: WorkResult) -> Outcome:
+    """A late answer to a request given up on that its host did after all is not dropped: a
+    stop is recorded (with its room given back) while the VM is as the sweeper left it, a
+    start is undone. Any other late or repeated answer changes nothing."""
+    if not result.ok:
+        return Outcome(0, vm.id)
+    before = Held.of(vm)
+    if vm.stopped_late(result.request_id):
+        return _saved(store, vm, give_back(store, before, vm, ok=True))
+    return _undo_if_stray(store, vm, result)
+
+
+def _undo_if_stray(store: Any, vm: VirtualMachine, result: WorkResult) -> Outcome:
+    """A late answer to a start given up on, saying the VM runs on that host after all: the
+    host is asked to stop it (as CloudStack cleans up after a failed start), so the hypervisor
+    agrees with what the cloud and its user were told, and no room is used that nothing holds."""
+    host_id = vm.stray_host(result.request_id)
+    host = _host_if_kept(store, host_id) if host_id is not None else None
+    if host is None:
+        return Outcome(0, vm.id)
+    # Whatever state the cloud gives the host now: an adapter just reached it.
+    access = HostAccess(host.id, host.url, host.username, host.password, host.hypervisor)
+    vm.request_stray_stop(request_id(), result.request_id, access)
+    return Outcome(store.last_position(store.save(vm)), vm.id)
+
+
+def _host_if_kept(store: Any, host_id: UUID) -> Host | None:
+    """The host, unless it left the cloud (it then keeps nothing running for us)."""
+    try:
+        host: Host = store.get(Host, host_id, what="host")
+    except NotFound:
+        return None
+    return None if host.removed or not host.managed else host
 
 
 _FAILED = {

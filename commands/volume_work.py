@@ -207,8 +207,8 @@ def volume_routes(box: Any, prefix: str) -> dict[str, Any]:
     """Disk requests: each names the VM by its instance name and the disk by the volume's id."""
     from eventsourcing.utils import get_topic
 
-    from stratus.messages import WorkRequest, encode, seal_credentials
-    from stratus.outbox import Outgoing
+    from stratus.messages import WorkRequest, seal_credentials
+    from stratus.outbox import Outgoing, work
 
     def outgoing(e: Any, action: str, params: dict[str, Any]) -> Outgoing:
         request = WorkRequest(
@@ -224,7 +224,7 @@ def volume_routes(box: Any, prefix: str) -> dict[str, Any]:
             },
             sealed_credentials=seal_credentials(box, e.url, e.username, e.password.reveal()),
         )
-        return Outgoing(request.subject(prefix), encode(request))
+        return work(request, prefix)
 
     volume: Any = Volume  # events made by the library's decorator: mypy cannot see them
     return {

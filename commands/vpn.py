@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
 
 from commands import Outcome
@@ -23,9 +24,9 @@ from domain.job import Job, JobStatus
 from domain.names import NameClaim, claim_id
 from domain.system_vm import State, SystemVm
 from domain.values import Secret
-from domain.vpn import RemoteAccessVpn, VpnState, VpnUser, vpn_user_id
-from stratus.messages import DEFAULT_PREFIX, WorkRequest, WorkResult, encode, seal_credentials
-from stratus.outbox import Outgoing, Route, origin
+from domain.vpn import KeyDisclosure, RemoteAccessVpn, VpnState, VpnUser, vpn_user_id
+from stratus.messages import DEFAULT_PREFIX, WorkRequest, WorkResult, seal_credentials
+from stratus.outbox import Outgoing, Route, origin, work
 
 CLAIM_KIND = "remote-access-vpn"
 APPLY_ACTION = "configure_remote_access_vpn"
@@ -226,6 +227,23 @@ def remove_user(store: Any, user_id: UUID) -> Outcome:
     return result
 
 
+def disclose_key(store: Any, vpn_id: UUID, user_id: UUID) -> bool:
+    """Whether this answer is the one that shows the VPN's pre-shared key: True once, for the
+    answer that records the disclosure; every other (earlier record, or a concurrent one that
+    lost the race to record it, in this process or another) is False."""
+    disclosure_id = KeyDisclosure.create_id(vpn_id)
+    try:
+        store.get(KeyDisclosure, disclosure_id)
+        return False
+    except NotFound:
+        pass
+    try:
+        store.save(KeyDisclosure(vpn_id=vpn_id, user_id=user_id))
+    except IntegrityError:  # another answer recorded it first
+        return False
+    return True
+
+
 # Messages and results --------------------------------------------------------------------------
 
 
@@ -258,7 +276,7 @@ def vpn_routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
             ),
             **origin(e),
         )
-        return Outgoing(request.subject(prefix), encode(request))
+        return work(request, prefix)
 
     vpn: Any = RemoteAccessVpn  # events made by the library's decorator: mypy cannot see them
     return {get_topic(vpn.ApplyRequested): apply}

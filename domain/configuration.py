@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from uuid import UUID, uuid5
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -21,7 +22,7 @@ class Definition:
     """What a setting is: its type, default, limits and where it may be overridden."""
 
     name: str
-    kind: str  # "int", "bool", "string", "timezone"
+    kind: str  # "int", "bool", "string", "timezone", "cidrs" (a comma-separated CIDR list)
     default: str
     category: str
     description: str
@@ -42,6 +43,8 @@ class Definition:
                 ZoneInfo(value)
             except (ZoneInfoNotFoundError, ValueError):
                 raise InvalidParameter(f"{value!r} is not a known time zone") from None
+        if self.kind == "cidrs":
+            return self._validate_cidrs(value)
         return value
 
     def _validate_int(self, value: str) -> str:
@@ -54,6 +57,22 @@ class Definition:
         if self.maximum is not None and number > self.maximum:
             raise InvalidParameter(f"Configuration {self.name} must be at most {self.maximum}")
         return str(number)
+
+    def _validate_cidrs(self, value: str) -> str:
+        """Canonical CIDRs; none may span every address (4.3: 0.0.0.0 is not a valid site)."""
+        networks = []
+        for entry in filter(None, (part.strip() for part in value.split(","))):
+            try:
+                network = ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise InvalidParameter(
+                    f"Configuration {self.name} must be a comma-separated list of CIDRs: "
+                    f"{entry!r} is not one"
+                ) from None
+            if network.prefixlen == 0:
+                raise InvalidParameter(f"{entry} is not a valid site for {self.name}")
+            networks.append(str(network))
+        return ",".join(networks)
 
 
 def _template(hypervisor: str, label: str) -> Definition:
@@ -167,6 +186,22 @@ DEFINITIONS: dict[str, Definition] = {
             "Interval (in seconds) to report vm disk statistics (0 = off)",
             minimum=0,
             maximum=86400,
+        ),
+        Definition(
+            "secstorage.allowed.internal.sites",
+            "cidrs",
+            "",
+            "Advanced",
+            "Comma separated list of cidrs internal to the datacenter that can host template "
+            "download servers, please note 0.0.0.0 is not a valid site",
+        ),
+        Definition(
+            "max.template.iso.size",
+            "int",
+            "50",
+            "Advanced",
+            "The maximum size for a downloaded template or ISO (in GB).",
+            minimum=1,
         ),
         Definition(
             "router.upgrade.parallelism",

@@ -69,7 +69,10 @@ def check_format(hypervisor: str, image_format: str) -> tuple[str, str]:
 
 def check_url(url: str, image_format: str) -> None:
     """The image URL must be fetchable over HTTP(S) and name a file of the format."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an unbalanced IPv6 bracket, say
+        raise InvalidParameter(f"Invalid URL {url}") from None
     if parts.scheme.lower() not in URL_SCHEMES or not parts.hostname:
         raise InvalidParameter(f"Unsupported scheme for url: {url}; use http or https")
     suffixes = _SUFFIXES.get(image_format)
@@ -106,6 +109,15 @@ class TemplateSpec:
     template_type: str = "USER"
     details: dict[str, str] = field(default_factory=dict)
     sort_key: int = 0
+
+
+@dataclass(frozen=True)
+class FetchLimits:
+    """The operator's limits on fetching an image, as they stood when its download was asked
+    for: `secstorage.allowed.internal.sites` and `max.template.iso.size` (GB)."""
+
+    allowed_internal_sites: str = ""
+    max_size_gb: int = 50
 
 
 @dataclass(frozen=True)
@@ -162,8 +174,11 @@ class Template(Aggregate):
         """Whether an adapter fetches the image (bare-metal images are records only)."""
         return self.hypervisor != "BareMetal"
 
-    def request_download(self, zone_id: UUID, request_id: str) -> None:
+    def request_download(
+        self, zone_id: UUID, request_id: str, limits: FetchLimits | None = None
+    ) -> None:
         self._check_live()
+        limits = limits or FetchLimits()
         copy = self.zones.get(str(zone_id))
         if copy is not None and copy["state"] == CopyState.READY:
             raise InvalidState(f"Template {self.name} is already in zone {zone_id}")
@@ -177,9 +192,30 @@ class Template(Aggregate):
             hypervisor=self.hypervisor,
             image_format=self.format,
             checksum=self.checksum,
+            allowed_internal_sites=limits.allowed_internal_sites,
+            max_size_gb=limits.max_size_gb,
         )
 
-    @event("DownloadRequested")
+    class DownloadRequested(Aggregate.Event):
+        """Version 2 adds the fetch limits the adapter applies (`FetchLimits`)."""
+
+        class_version = 2
+        zone_id: UUID
+        request_id: str
+        url: str
+        hypervisor: str
+        image_format: str
+        checksum: str
+        allowed_internal_sites: str
+        max_size_gb: int
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            defaults = FetchLimits()
+            state["allowed_internal_sites"] = defaults.allowed_internal_sites
+            state["max_size_gb"] = defaults.max_size_gb
+
+    @event(DownloadRequested)
     def _download_requested(
         self,
         zone_id: UUID,
@@ -188,17 +224,43 @@ class Template(Aggregate):
         hypervisor: str,
         image_format: str,
         checksum: str,
+        allowed_internal_sites: str,
+        max_size_gb: int,
     ) -> None:
         self.zones[str(zone_id)] = {"state": CopyState.DOWNLOADING, "request_id": request_id}
 
     def zone_of(self, request_id: str) -> UUID | None:
-        """The zone whose download in flight is `request_id`; None for stale or repeated ones."""
+        """The zone whose download in flight is `request_id` (or was, until it was given up
+        on: a late answer still counts); None for stale or repeated ones."""
         if self.removed:
             return None
         for zone, copy in self.zones.items():
-            if copy["state"] == CopyState.DOWNLOADING and copy["request_id"] == request_id:
+            awaited = copy["state"] == CopyState.DOWNLOADING or copy.get("abandoned", False)
+            if awaited and copy["request_id"] == request_id:
                 return UUID(zone)
         return None
+
+    def request_in(self, zone_id: UUID) -> str | None:
+        """The download in flight into `zone_id`, if one is."""
+        copy = self.zones.get(str(zone_id))
+        if self.removed or copy is None or copy["state"] != CopyState.DOWNLOADING:
+            return None
+        return str(copy["request_id"])
+
+    def abandon_download(self, zone_id: UUID, request_id: str, reason: str) -> None:
+        """No adapter answered the download in flight: the copy fails with `reason`, and an
+        adapter that does it later after all is still heard (`zone_of`)."""
+        if self.request_in(zone_id) == request_id:
+            self._download_abandoned(zone_id=zone_id, request_id=request_id, reason=reason)
+
+    @event("DownloadAbandoned")
+    def _download_abandoned(self, zone_id: UUID, request_id: str, reason: str) -> None:
+        self.zones[str(zone_id)] = {
+            "state": CopyState.FAILED,
+            "request_id": request_id,
+            "reason": reason,
+            "abandoned": True,
+        }
 
     @event("DownloadCompleted")
     def download_completed(self, zone_id: UUID, request_id: str, size: int, physical: int) -> None:

@@ -81,6 +81,14 @@ class User(Aggregate):
     def _disabled(self) -> None:
         self.state = "disabled"
 
+    def lock(self) -> None:
+        self._check_live()
+        self._locked()
+
+    @event("Locked")
+    def _locked(self) -> None:
+        self.state = "locked"
+
     def enable(self) -> None:
         self._check_live()
         self._enabled()

@@ -19,6 +19,7 @@ from domain.errors import InvalidParameter, InvalidState
 from domain.values import Secret
 
 UPDATABLE = frozenset({"display_name", "ha_enabled", "guest_os_id", "group"})
+_GIVEN_UP_KEPT = 4  # a VM has one request in flight at a time: a few past ones are plenty
 
 
 class VmState:
@@ -85,6 +86,10 @@ class VirtualMachine(Aggregate):
         self.state_before = VmState.STOPPED
         self.pending_compute: Compute | None = None
         self.scale_reservation: str | None = None
+        self.key_pair: str | None = None  # the name of the key pair whose key it was given
+        self.public_key = ""
+        self.password: Secret | None = None
+        self.password_job_id: UUID | None = None
 
     # Checks -------------------------------------------------------------------------------
 
@@ -134,12 +139,14 @@ class VirtualMachine(Aggregate):
             reservation=reservation,
             compute=self.compute.facts(),
             data_disks=[dict(disk) for disk in data_disks],
+            ssh_key=self.public_key,
         )
 
     class StartRequested(Aggregate.Event):
-        """Version 2 adds the attached data disks the start must give the guest."""
+        """Version 2 adds the attached data disks the start must give the guest; version 3 the
+        public SSH key the guest is to let in ("" for none)."""
 
-        class_version = 2
+        class_version = 3
         request_id: str
         job_id: UUID | None
         host_id: UUID
@@ -151,10 +158,15 @@ class VirtualMachine(Aggregate):
         reservation: str
         compute: dict[str, Any]
         data_disks: list[dict[str, Any]]
+        ssh_key: str
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["data_disks"] = []
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            state["ssh_key"] = ""
 
     @event(StartRequested)
     def _start_requested(
@@ -170,6 +182,7 @@ class VirtualMachine(Aggregate):
         reservation: str,
         compute: dict[str, Any],
         data_disks: list[dict[str, Any]],
+        ssh_key: str,
     ) -> None:
         self._pend("start", request_id, job_id, VmState.STARTING)
         self.host_id, self.reservation = host_id, reservation
@@ -426,6 +439,70 @@ class VirtualMachine(Aggregate):
                 request_id=request_id, action=self.pending, reason=reason, state=self.state_before
             )
 
+    def abandon(self, request_id: str, reason: str) -> None:
+        """No adapter answered the request in flight: it fails as if one had said so, and the
+        VM remembers where it went, so a late answer that it was done after all is not lost."""
+        if self.pending is None or not self.is_current(request_id):
+            return
+        host_id = self.host_id or self.last_host_id
+        self._request_abandoned(request_id=request_id, action=self.pending, host_id=host_id)
+        self.fail(request_id, reason)
+
+    @event("RequestAbandoned")
+    def _request_abandoned(self, request_id: str, action: str, host_id: UUID | None) -> None:
+        kept = list(self._given_up().items())[-(_GIVEN_UP_KEPT - 1) :]
+        self.given_up = {**dict(kept), request_id: {"action": action, "host_id": host_id}}
+
+    def _given_up(self) -> dict[str, dict[str, Any]]:
+        """Requests given up on without an answer (the newest few): their action and host. VMs
+        recorded before this existed have none."""
+        return dict(getattr(self, "given_up", {}))
+
+    def stray_host(self, request_id: str) -> UUID | None:
+        """Where a start given up on ran after all (its late answer said so) and the VM is not
+        meant to be now; None when that host holds the VM by a later request, or for anything
+        but a start given up on."""
+        entry = self._given_up().get(request_id)
+        if entry is None or entry["action"] != "start" or entry["host_id"] is None:
+            return None
+        host_id: UUID = entry["host_id"]
+        return None if host_id == self.host_id else host_id
+
+    def stopped_late(self, request_id: str) -> bool:
+        """A stop (or a destroy, which stops) given up on, that its host did after all: when
+        the VM was put back running there and nothing happened to it since, it is recorded
+        stopped, as its host has it. Whether it was."""
+        entry = self._given_up().get(request_id)
+        if entry is None or entry["action"] not in ("stop", "destroy"):
+            return False
+        if self.pending is not None or self.state != VmState.RUNNING:
+            return False
+        if self.host_id is None or self.host_id != entry["host_id"]:
+            return False
+        self._stopped(request_id=request_id, compute=self.compute.facts())
+        return True
+
+    def request_stray_stop(self, request_id: str, undoes: str, access: HostAccess) -> None:
+        """Ask `access`'s host to stop the copy a start given up on left running there."""
+        self._stray_stop_requested(
+            **host_request(request_id, None, access, self.instance_name), undoes=undoes
+        )
+
+    @event("StrayStopRequested")
+    def _stray_stop_requested(
+        self,
+        request_id: str,
+        job_id: UUID | None,
+        host_id: UUID,
+        url: str,
+        username: str,
+        password: Secret,
+        hypervisor: str,
+        instance_name: str,
+        undoes: str,
+    ) -> None:
+        self.given_up = {key: v for key, v in self._given_up().items() if key != undoes}
+
     @event("StartFailed")
     def _start_failed(self, request_id: str, reason: str, state: str) -> None:
         self._settle(state)
@@ -452,6 +529,35 @@ class VirtualMachine(Aggregate):
     def _updated(self, changes: dict[str, Any]) -> None:
         for key, value in changes.items():
             setattr(self, key, value)
+
+    # Access to the guest: SSH key and password ----------------------------------------------
+
+    def give_key_pair(self, name: str, public_key: str) -> None:
+        """The key the guest lets in from its next start on; only a stopped VM takes a new one."""
+        self._check_idle("resetting the SSH key")
+        if self.state != VmState.STOPPED:
+            raise InvalidParameter(f"Vm {self.name} should be stopped to do SSH Key reset")
+        self._key_pair_given(key_pair=name, public_key=public_key)
+
+    @event("KeyPairGiven")
+    def _key_pair_given(self, key_pair: str, public_key: str) -> None:
+        self.key_pair, self.public_key = key_pair, public_key
+
+    def set_password(self, password: Secret, job_id: UUID | None, *, enabled: bool) -> None:
+        """A new password for the guest (its template must take one); only while stopped."""
+        self._check_idle("resetting the password")
+        if not enabled:
+            raise InvalidParameter(
+                "Fail to reset password for the virtual machine, the template is not password "
+                "enabled"
+            )
+        if self.state != VmState.STOPPED:
+            raise InvalidParameter(f"Vm {self.name} should be stopped to do password reset")
+        self._password_set(password=password, job_id=job_id)
+
+    @event("PasswordSet")
+    def _password_set(self, password: Secret, job_id: UUID | None) -> None:
+        self.password, self.password_job_id = password, job_id
 
     # Guest NICs ---------------------------------------------------------------------------
 

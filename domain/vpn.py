@@ -237,3 +237,19 @@ class VpnUser(Aggregate):
     @event("Dropped")
     def _dropped(self) -> None:
         self.removed = True
+
+
+class KeyDisclosure(Aggregate):
+    """That a VPN's pre-shared key was shown in its create job's answer.
+
+    It exists at most once per VPN (its id comes from the VPN's), so of all the answers of
+    that job, from however many API processes, exactly one records it and shows the key.
+    """
+
+    @staticmethod
+    def create_id(vpn_id: UUID) -> UUID:
+        return uuid5(vpn_id, "preshared-key-disclosure")
+
+    @event("Recorded")
+    def __init__(self, vpn_id: UUID, user_id: UUID) -> None:
+        self.vpn_id, self.user_id = vpn_id, user_id

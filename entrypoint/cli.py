@@ -1,4 +1,4 @@
-"""The `stratus` command: serve, migrate, projections status|rebuild, audit."""
+"""The `stratus` command: serve, migrate, projections status|rebuild, audit, usage, api."""
 
 from __future__ import annotations
 
@@ -41,11 +41,18 @@ def _parser() -> argparse.ArgumentParser:
     from entrypoint.usage_cli import add_parser as add_usage_parser
 
     add_usage_parser(commands)
+
+    api = commands.add_parser("api", help="the CloudStack command catalogue")
+    api_verbs = api.add_subparsers(dest="verb", required=True)
+    api_verbs.add_parser("coverage", help="implemented/total 4.3 commands per family")
+    api_verbs.add_parser("docs", help="print the command reference (docs/commands.md)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "api":  # reads only the package: no settings, no database
+        return _api(args.verb)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -57,6 +64,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def _api(verb: str) -> int:
+    if verb == "coverage":
+        from api.catalogue import coverage_report
+
+        sys.stdout.write(coverage_report())
+    else:
+        from api.command_docs import command_reference
+
+        sys.stdout.write(command_reference())
+    return 0
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:

@@ -16,6 +16,7 @@ import secrets
 import signal
 import socket
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -24,6 +25,9 @@ import orjson
 import uvicorn
 from eventsourcing.persistence import Notification
 
+from api.app import api_services, create_app
+from api.dispatch import Services
+from billing.billing import BillingRun, store_alert
 from commands.identity import Bootstrap, bootstrap
 from commands.jobs import fail_interrupted
 from commands.network_offerings import seed_network_offerings
@@ -34,7 +38,9 @@ from entrypoint.sweeper import make_sweeper
 from projections.jobs import pending_job_ids
 from stratus.bus import BusError
 from stratus.bus.factory import make_bus
+from stratus.datadir import private_directory
 from stratus.outbox import OutboxRelay
+from stratus.redelivery import redeliver
 from stratus.results import HeartbeatMonitor, ResultConsumer
 from stratus.runtime import Runtime
 from stratus.settings import ConfigurationError, Settings, make_bus_options
@@ -82,6 +88,7 @@ def _url_host(host: str) -> str:
 
 def prepare(runtime: Runtime, *, public_url: str) -> None:
     """First-start bootstrap, read models caught up, unfinished management jobs failed."""
+    private_directory(runtime.settings.data_dir)  # tightened at every start, whatever made it
     admin_file = runtime.settings.data_dir / "admin.json"
     password = secrets.token_urlsafe(18)
     with acting(command="bootstrap"):
@@ -117,7 +124,7 @@ def _write_admin_file(
         "password": password,
         "url": url,
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_directory(path.parent)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as handle:
         handle.write(orjson.dumps(body, option=orjson.OPT_INDENT_2))
@@ -133,9 +140,10 @@ async def _run(runtime: Runtime, api: socket.socket | None, role: str) -> int:
     tasks: list[asyncio.Task[None]] = []
     bus = None
     listeners = _listeners(runtime, api) if api is not None else []
+    billing = None
     if role in ("all", "projections"):
         runtime.runner.start()
-        _start_billing(runtime)
+        billing = _start_billing(runtime)
     commit_listener = _commit_listener(runtime)
     if role in ("all", "relay"):
         bus = make_bus(runtime.settings.nats_url, **make_bus_options(runtime.settings))
@@ -144,12 +152,13 @@ async def _run(runtime: Runtime, api: socket.socket | None, role: str) -> int:
         except BusError as error:
             raise ConfigurationError(str(error)) from None
         tasks += await _adapters_side(runtime, bus, stop)
+    services = api_services(runtime, billing=billing) if listeners else None
     for listener, integration in listeners:
-        http = _http(runtime, listener, stop, integration=integration)
+        http = _http(runtime, services, listener, stop, integration=integration)
         tasks.append(asyncio.create_task(_supervised(http, stop)))
     await stop.wait()
-    if "billing" in runtime.extras:
-        runtime.extras["billing"].stop()  # type: ignore[attr-defined]
+    if billing is not None:
+        billing.stop()
     if commit_listener is not None:
         commit_listener.stop()
     outcomes = await asyncio.gather(*tasks, return_exceptions=True)
@@ -161,13 +170,11 @@ async def _run(runtime: Runtime, api: socket.socket | None, role: str) -> int:
     return 0
 
 
-def _start_billing(runtime: Runtime) -> None:
+def _start_billing(runtime: Runtime) -> BillingRun:
     """Usage billing follows the log and closes periods as they end (billing/billing.py)."""
-    from billing.billing import BillingRun, store_alert
-
     billing = BillingRun(runtime.db, alert=store_alert(runtime.store))
-    runtime.extras["billing"] = billing
     billing.start()
+    return billing
 
 
 def _commit_listener(runtime: Runtime) -> CommitListener | None:
@@ -200,6 +207,8 @@ async def _adapters_side(runtime: Runtime, bus: Any, stop: asyncio.Event) -> lis
     )
     results = ResultConsumer(runtime.store, bus, result_handlers(), settings.bus_prefix)
     await results.start()
+    if settings.nats_url is None:  # the in-process bus lost what was in flight at a crash
+        await redeliver(bus, relay.routes, await asyncio.to_thread(_in_flight, runtime))
 
     def watched() -> list[tuple[str, str]]:
         with runtime.db.read() as cursor:
@@ -216,7 +225,6 @@ async def _adapters_side(runtime: Runtime, bus: Any, stop: asyncio.Event) -> lis
         prefix=settings.bus_prefix,
     )
     await monitor.start()
-    runtime.extras["relay"] = relay
     loop = asyncio.get_running_loop()
 
     def wake_relay(notifications: Sequence[Notification] | None) -> None:
@@ -224,12 +232,23 @@ async def _adapters_side(runtime: Runtime, bus: Any, stop: asyncio.Event) -> lis
             loop.call_soon_threadsafe(relay.wakeup.set)
 
     runtime.store.commit_listeners.append(wake_relay)
-    parts = [relay.run(stop), monitor.run(stop), make_sweeper(runtime).run(stop)]
+    parts = [relay.run(stop), monitor.run(stop), make_sweeper(runtime, monitor).run(stop)]
     parts.append(_router_monitor(runtime, bus).run(stop))
     parts.append(make_collector(runtime, bus).run(stop))
     if settings.nats_url is None:
         parts.append(_embedded_workers(runtime, bus, stop))
     return [asyncio.create_task(_supervised(part, stop)) for part in parts]
+
+
+def _in_flight(runtime: Runtime) -> list[Any]:
+    """The requests pending hypervisor jobs and template downloads wait on (for redelivery)."""
+    from commands.stuck_jobs import requests_in_flight
+    from projections.templates import downloads_in_flight
+
+    with runtime.db.read() as cursor:
+        pending = [UUID(i) for i in pending_job_ids(cursor)]
+        downloads = downloads_in_flight(cursor, datetime.max.replace(tzinfo=UTC))
+    return requests_in_flight(runtime.store, pending, downloads)
 
 
 def _router_monitor(runtime: Runtime, bus: Any) -> Any:
@@ -323,17 +342,20 @@ def _listeners(runtime: Runtime, api: socket.socket) -> list[tuple[socket.socket
 
 
 async def _http(
-    runtime: Runtime, listener: socket.socket, stop: asyncio.Event, *, integration: bool = False
+    runtime: Runtime,
+    services: Services | None,
+    listener: socket.socket,
+    stop: asyncio.Event,
+    *,
+    integration: bool = False,
 ) -> None:
-    from api.app import create_app
-
     host, bound = listener.getsockname()[:2]
     if integration:
         log.info("integration API (unauthenticated) listening on %s:%d", host, bound)
     else:
         log.info("API listening on http://%s:%d/client/api", host, bound)
     config = uvicorn.Config(
-        create_app(runtime, integration=integration),
+        create_app(runtime, services, integration=integration),
         host=host,
         port=bound,
         log_level="info",

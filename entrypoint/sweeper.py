@@ -1,9 +1,13 @@
-"""The stuck-job sweeper (relay role): hypervisor jobs pending past the timeout are failed.
+"""The stuck-job sweeper (relay role): hypervisor work no adapter is answering is given up on.
 
 An adapter that died, or a kind with no adapter running, leaves its requests unanswered and
-their jobs pending forever. Each pass looks at the pending jobs and hands every hypervisor job
-older than the timeout to a command that fails its request in flight the way a failed result
-would, so the resource returns to a defined state and gives back what it held.
+their jobs (or template downloads) pending forever. Each pass hands every hypervisor job older
+than the timeout, whose request went where the adapters have been silent for as long, to a
+command that fails its request in flight the way a failed result would, so the resource returns
+to a defined state and gives back what it held. The silence is measured by the heartbeats: an
+adapter reports the hosts it works for alive, busy ones too, so work queued behind a slow host
+or being done on it is never taken for lost; the clock of a host no adapter reports (its
+adapter died) runs from the last heartbeat that named it, or from this process's start.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from stratus.store.audit import acting
@@ -32,12 +36,14 @@ class StuckJobSweeper:
         timeout: float,
         wake: Callable[[], None],
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        downloads: Callable[[datetime], int] = lambda cutoff: 0,
     ) -> None:
         self.pending, self.stuck, self.fail = pending, stuck, fail
         self.timeout, self.wake, self.now = timeout, wake, now
+        self.downloads = downloads
 
     def sweep(self) -> int:
-        """One pass (blocking); returns how many jobs it failed."""
+        """One pass (blocking); returns how many jobs and downloads it failed."""
         cutoff = self.now() - timedelta(seconds=self.timeout)
         failed = 0
         for job_id in self.stuck(self.pending(), cutoff):
@@ -46,6 +52,8 @@ class StuckJobSweeper:
             if position:
                 failed += 1
                 log.warning("job %s: no adapter answered in %gs; failed", job_id, self.timeout)
+        with acting(command="stuck-job-sweeper"):
+            failed += self.downloads(cutoff)
         if failed:
             self.wake()
         return failed
@@ -67,23 +75,52 @@ class StuckJobSweeper:
                 continue
 
 
-def make_sweeper(runtime: Any) -> StuckJobSweeper:
-    """The sweeper over the runtime's store and jobs read model, with every result handler."""
-    from commands.results import result_handlers
-    from commands.stuck_jobs import fail_stuck_job, stuck_hypervisor_jobs, timed_out
-    from projections.jobs import pending_job_ids
+class Liveness(Protocol):
+    """What the heartbeats tell (`stratus.results.HeartbeatMonitor`)."""
 
-    store, timeout = runtime.store, runtime.settings.hypervisor_job_timeout
+    def silence(self, host_id: str | None, kind: str) -> float: ...
+
+
+def make_sweeper(runtime: Any, liveness: Liveness | None = None) -> StuckJobSweeper:
+    """The sweeper over the runtime's store and read models, with every result handler; with
+    no `liveness` every host counts as silent (the clock runs from a job's submission)."""
+    from commands.results import result_handlers
+    from commands.stuck_jobs import always_quiet, fail_stuck_job, stuck_hypervisor_jobs, timed_out
+    from commands.templates import give_up_downloads
+    from projections.jobs import pending_job_ids
+    from projections.templates import downloads_in_flight
+
+    settings = runtime.settings
+    store, timeout = runtime.store, settings.hypervisor_job_timeout
     handlers = result_handlers()
+    quiet = always_quiet if liveness is None else _quiet(liveness, settings)
 
     def pending() -> list[UUID]:
         with runtime.db.read() as cursor:
             return [UUID(i) for i in pending_job_ids(cursor)]
 
+    def downloads(cutoff: datetime) -> int:
+        with runtime.db.read() as cursor:
+            waiting = downloads_in_flight(cursor, cutoff)
+        return give_up_downloads(store, waiting, quiet, timed_out(timeout))
+
     return StuckJobSweeper(
         pending,
-        lambda job_ids, cutoff: stuck_hypervisor_jobs(store, job_ids, cutoff),
+        lambda job_ids, cutoff: stuck_hypervisor_jobs(store, job_ids, cutoff, quiet),
         lambda job_id: fail_stuck_job(store, job_id, timed_out(timeout), handlers),
         timeout=timeout,
         wake=runtime.runner.wake,
+        downloads=downloads,
     )
+
+
+def _quiet(liveness: Liveness, settings: Any) -> Callable[[UUID | None, str], bool]:
+    """Silent for the timeout, and at least as long as a host takes to count as Disconnected:
+    heartbeats come only every `STRATUS_HEARTBEAT_INTERVAL`, which may be longer than the
+    timeout."""
+    limit = max(settings.hypervisor_job_timeout, settings.heartbeat_timeout)
+
+    def quiet(host_id: UUID | None, kind: str) -> bool:
+        return liveness.silence(str(host_id) if host_id else None, kind) > limit
+
+    return quiet

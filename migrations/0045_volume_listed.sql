@@ -1,5 +1,5 @@
 -- A listed volume's JSON as the API last rendered it, with slots for names, valid for one
--- `revision` of the row (as virtual_machines.listed, migration 0044): cleared by the projection
--- with every change, filled by the first listing after. Existing rows start empty.
+-- `revision` of the row: the projection clears it and bumps `revision` with every change of
+-- the row, and the first listing after fills it again. Existing rows start empty.
 ALTER TABLE volumes ADD COLUMN listed TEXT;
 ALTER TABLE volumes ADD COLUMN revision BIGINT NOT NULL DEFAULT 0;

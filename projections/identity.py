@@ -135,7 +135,8 @@ class IdentityProjection(Projection):
     @on(Account.Disabled)
     def account_disabled(self, e: Any, c: Cursor, t: Tables) -> None:
         c.execute(
-            f"UPDATE {t.accounts} SET state = %s WHERE id = %s", (e.state, str(e.originator_id))
+            f"UPDATE {t.accounts} SET state = %s, session_epoch = session_epoch + 1 WHERE id = %s",
+            (e.state, str(e.originator_id)),
         )
 
     @on(Account.Enabled)
@@ -146,7 +147,10 @@ class IdentityProjection(Projection):
 
     @on(Account.Removed)
     def account_removed(self, e: Any, c: Cursor, t: Tables) -> None:
-        c.execute(f"UPDATE {t.accounts} SET removed = 1 WHERE id = %s", (str(e.originator_id),))
+        c.execute(
+            f"UPDATE {t.accounts} SET removed = 1, session_epoch = session_epoch + 1 WHERE id = %s",
+            (str(e.originator_id),),
+        )
 
     @on(User.Created)
     def user_created(self, e: Any, c: Cursor, t: Tables) -> None:
@@ -198,7 +202,8 @@ class IdentityProjection(Projection):
     @on(User.PasswordChanged)
     def user_password(self, e: Any, c: Cursor, t: Tables) -> None:
         c.execute(
-            f"UPDATE {t.users} SET password_hash = %s WHERE id = %s",
+            f"UPDATE {t.users} SET password_hash = %s, session_epoch = session_epoch + 1 "
+            "WHERE id = %s",
             (e.password_hash, str(e.originator_id)),
         )
 
@@ -211,7 +216,19 @@ class IdentityProjection(Projection):
 
     @on(User.Disabled)
     def user_disabled(self, e: Any, c: Cursor, t: Tables) -> None:
-        c.execute(f"UPDATE {t.users} SET state = 'disabled' WHERE id = %s", (str(e.originator_id),))
+        c.execute(
+            f"UPDATE {t.users} SET state = 'disabled', session_epoch = session_epoch + 1 "
+            "WHERE id = %s",
+            (str(e.originator_id),),
+        )
+
+    @on(User.Locked)
+    def user_locked(self, e: Any, c: Cursor, t: Tables) -> None:
+        c.execute(
+            f"UPDATE {t.users} SET state = 'locked', session_epoch = session_epoch + 1 "
+            "WHERE id = %s",
+            (str(e.originator_id),),
+        )
 
     @on(User.Enabled)
     def user_enabled(self, e: Any, c: Cursor, t: Tables) -> None:
@@ -220,7 +237,8 @@ class IdentityProjection(Projection):
     @on(User.Removed)
     def user_removed(self, e: Any, c: Cursor, t: Tables) -> None:
         c.execute(
-            f"UPDATE {t.users} SET removed = 1, api_key = NULL WHERE id = %s",
+            f"UPDATE {t.users} SET removed = 1, api_key = NULL, session_epoch = session_epoch + 1 "
+            "WHERE id = %s",
             (str(e.originator_id),),
         )
 

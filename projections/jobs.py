@@ -58,6 +58,12 @@ def get_job(cursor: Cursor, job_id: str) -> dict[str, Any] | None:
     return _decoded(row) if row else None
 
 
+def owner_domain_path(cursor: Cursor, account_id: str) -> str | None:
+    """The domain path of a job's owning account (what get_job joins in), None if unknown."""
+    row = cursor.execute("SELECT domain_path FROM accounts WHERE id = %s", (account_id,)).fetchone()
+    return row["domain_path"] if row else None
+
+
 def _decoded(row: dict[str, Any]) -> dict[str, Any]:
     row = dict(row)
     row["result"] = orjson.loads(row["result"]) if row.get("result") else None

@@ -6,7 +6,7 @@ from __future__ import annotations
 from stratus.db import Cursor, in_list
 
 # Tables whose rows keep their listed JSON (each has `listed` and `revision`).
-KEPT = frozenset({"virtual_machines", "volumes", "system_vms", "hosts"})
+KEPT = frozenset({"volumes", "system_vms", "hosts"})
 
 
 def fill_listed(cursor: Cursor, rendered: list[tuple[str, str, int]], *, table: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from projections.affinity_groups import AffinityGroupsProjection
 from projections.configuration import ConfigurationProjection
 from projections.events import EventsProjection
 from projections.identity import IdentityProjection
@@ -15,6 +16,7 @@ from projections.offerings import OfferingsProjection
 from projections.routers import SystemVmsProjection
 from projections.security_groups import SecurityGroupsProjection
 from projections.snapshots import SnapshotsProjection
+from projections.ssh_key_pairs import SSHKeyPairsProjection
 from projections.templates import TemplatesProjection
 from projections.vms import VirtualMachinesProjection
 from projections.volumes import VolumesProjection
@@ -40,6 +42,8 @@ def build(seal: Callable[[str], str]) -> list[Projection]:
         PublicIpsProjection(),
         NetworkRulesProjection(),
         SecurityGroupsProjection(),
+        AffinityGroupsProjection(),
         RemoteAccessVpnsProjection(),
         SnapshotsProjection(),
+        SSHKeyPairsProjection(),
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -101,6 +102,10 @@ class TemplatesProjection(Projection):
     def failed(self, e: Any, c: Cursor, t: Tables) -> None:
         self._copy(c, t, e, CopyState.FAILED, reason=e.reason)
 
+    @on(Template.DownloadAbandoned)
+    def abandoned(self, e: Any, c: Cursor, t: Tables) -> None:
+        self._copy(c, t, e, CopyState.FAILED, reason=e.reason)
+
     @on(Template.Updated)
     def updated(self, e: Any, c: Cursor, t: Tables) -> None:
         for key, value in e.changes.items():
@@ -120,3 +125,16 @@ class TemplatesProjection(Projection):
     @on(Template.Deleted)
     def deleted(self, e: Any, c: Cursor, t: Tables) -> None:
         c.execute(f"UPDATE {t.templates} SET removed = 1 WHERE id = %s", (str(e.originator_id),))
+
+
+def downloads_in_flight(cursor: Cursor, before: datetime) -> list[tuple[str, str]]:
+    """Template copies still downloading, asked for before `before`: (template, zone) ids."""
+    rows = cursor.execute(
+        "SELECT template_id, zone_id, created FROM template_zones WHERE state = %s",
+        (CopyState.DOWNLOADING,),
+    ).fetchall()
+    return [
+        (row["template_id"], row["zone_id"])
+        for row in rows
+        if datetime.fromisoformat(str(row["created"])) < before
+    ]

@@ -24,10 +24,6 @@ def _id(e: Any) -> str:
     return str(e.originator_id)
 
 
-# Every change of a VM's row ends the revision its listed JSON was rendered for.
-_CHANGED = "listed = NULL, revision = revision + 1, "
-
-
 class VirtualMachinesProjection(Projection):
     """Keeps `virtual_machines` with `vm_counts`, and `host_capacities` with
     `host_reservations`."""
@@ -79,7 +75,7 @@ class VirtualMachinesProjection(Projection):
     def _set(self, c: Cursor, t: Tables, e: Any, **columns: Any) -> None:
         assignments = ", ".join(f"{name} = %s" for name in columns)
         c.execute(
-            f"UPDATE {t.virtual_machines} SET {_CHANGED}{assignments} WHERE id = %s",
+            f"UPDATE {t.virtual_machines} SET {assignments} WHERE id = %s",
             (*columns.values(), _id(e)),
         )
 
@@ -114,17 +110,16 @@ class VirtualMachinesProjection(Projection):
 
     def _off_host(self, c: Cursor, t: Tables, e: Any, state: str, reason: str = "") -> None:
         c.execute(
-            f"UPDATE {t.virtual_machines} SET {_CHANGED}state = %s, state_reason = %s, "
-            "pending_job_id = NULL, last_host_id = COALESCE(host_id, last_host_id), "
-            "host_id = NULL WHERE id = %s",
+            f"UPDATE {t.virtual_machines} SET state = %s, state_reason = %s, pending_job_id = "
+            "NULL, last_host_id = COALESCE(host_id, last_host_id), host_id = NULL WHERE id = %s",
             (state, reason, _id(e)),
         )
 
     @on(VM.Expunged)
     def expunged(self, e: Any, c: Cursor, t: Tables) -> None:
         c.execute(
-            f"UPDATE {t.virtual_machines} SET {_CHANGED}state = %s, removed = 1, "
-            "pending_job_id = NULL, host_id = NULL, last_host_id = NULL WHERE id = %s",
+            f"UPDATE {t.virtual_machines} SET state = %s, removed = 1, pending_job_id = NULL, "
+            "host_id = NULL, last_host_id = NULL WHERE id = %s",
             (VmState.EXPUNGING, _id(e)),
         )
         owner = c.execute(
@@ -174,6 +169,10 @@ class VirtualMachinesProjection(Projection):
         }
         if columns:
             self._set(c, t, e, **columns)
+
+    @on(VM.KeyPairGiven)
+    def key_pair_given(self, e: Any, c: Cursor, t: Tables) -> None:
+        self._set(c, t, e, keypair=e.key_pair)
 
     # Room held on hosts --------------------------------------------------------------------
 

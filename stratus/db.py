@@ -17,6 +17,7 @@ import psycopg
 from psycopg.rows import dict_row, tuple_row
 from psycopg_pool import ConnectionPool
 
+from stratus.datadir import private_file
 from stratus.settings import ConfigurationError, Settings
 
 
@@ -56,6 +57,18 @@ def in_list(cursor: Cursor, column: str, values: Sequence[Any]) -> tuple[str, li
             return f"{column} = ANY(string_to_array(%s, ','))", [",".join(values)]
         return f"{column} = ANY(%s)", [list(values)]
     return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
+
+
+def contains(columns: Sequence[str], text: str, *, anywhere: bool = True) -> tuple[str, list[Any]]:
+    """Rows where any of `columns` holds `text` (or starts with it, unless `anywhere`).
+
+    `text` matches literally: its `%`, `_` and the escape character itself are escaped, with
+    the escape character named in the SQL, as neither SQLite nor PostgreSQL agree on a default.
+    """
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = f"%{escaped}%" if anywhere else f"{escaped}%"
+    tests = [f"{column} LIKE %s ESCAPE '\\'" for column in columns]
+    return "(" + " OR ".join(tests) + ")", [pattern] * len(columns)
 
 
 # The advisory lock that serialises schema changes on PostgreSQL: migrations, and the event
@@ -272,7 +285,7 @@ class PostgresDatabase:
 
 def open_database(settings: Settings) -> SQLiteDatabase | PostgresDatabase:
     if settings.postgres is None:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        private_file(settings.sqlite_path)
         return SQLiteDatabase(str(settings.sqlite_path))
     pg = settings.postgres
     return PostgresDatabase(pg.conninfo, pg.schema)

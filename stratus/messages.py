@@ -40,6 +40,11 @@ class WorkRequest:
         return f"{prefix}.{WORK}.{self.hypervisor.lower()}.{self.action}"
 
 
+# Set in a failed result's `data` when no adapter answered and the server gave up on the
+# request (the stuck-job sweeper): an adapter may still do the work later.
+ABANDONED = "abandoned"
+
+
 @dataclass(frozen=True)
 class WorkResult:
     """What an adapter reports back about one request."""

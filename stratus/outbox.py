@@ -20,8 +20,10 @@ from typing import Any
 
 from eventsourcing.persistence import Notification
 
+from stratus.actions import lacking
 from stratus.db import Database
 from stratus.handoff import Handoff
+from stratus.messages import DEFAULT_PREFIX, WorkRequest, WorkResult, encode
 from stratus.projection import EventSource, advance_position, read_position
 from stratus.store.audit import meta_of
 
@@ -37,6 +39,26 @@ class Outgoing:
 
 
 Route = Callable[[Any], Outgoing | None]
+
+
+def work(request: WorkRequest, prefix: str = DEFAULT_PREFIX) -> Outgoing:
+    """The message for a work request; for a hypervisor that lacks the action's capability,
+    its failure instead, on the results subject, so no adapter is asked to begin what it
+    cannot finish (a router powered on that never reports its release, say)."""
+    reason = lacking(request.hypervisor, request.action)
+    if reason is None:
+        return Outgoing(request.subject(prefix), encode(request))
+    failed = WorkResult(
+        request_id=request.request_id,
+        hypervisor=request.hypervisor,
+        action=request.action,
+        target_id=request.target_id,
+        ok=False,
+        error=reason,
+        job_id=request.job_id,
+        origin_request_id=request.origin_request_id,
+    )
+    return Outgoing(failed.subject(prefix), encode(failed))
 
 
 def origin(event: Any) -> dict[str, str | None]:

@@ -97,6 +97,7 @@ class HeartbeatMonitor:
         self.disconnect_after, self.down_after = disconnect_after, down_after
         self.wake, self.clock = wake, clock
         self.last_seen: dict[str, float] = {}
+        self.kinds_seen: dict[str, float] = {}  # hypervisor kind (lower case) -> last beat
         self.started = clock()
         self.subscription: Any = None
 
@@ -108,6 +109,7 @@ class HeartbeatMonitor:
     async def _beat(self, delivery: Delivery) -> None:
         beat = decode_heartbeat(delivery.payload)
         now = self.clock()
+        self.kinds_seen[beat.hypervisor.lower()] = now
         for host_id in beat.host_ids:
             previous = self.last_seen.get(host_id)
             self.last_seen[host_id] = now
@@ -119,6 +121,13 @@ class HeartbeatMonitor:
             outcome = command(self.store, UUID(host_id), **options)
         if outcome.position:
             self.wake()
+
+    def silence(self, host_id: str | None, kind: str) -> float:
+        """Seconds since an adapter last reported `host_id` alive (busy counts as alive); for
+        work bound to no host, since an adapter of `kind` last beat. Counted from this
+        monitor's start when never: a restarted server gives every host a fresh grace period."""
+        seen = self.last_seen.get(host_id) if host_id else self.kinds_seen.get(kind.lower())
+        return self.clock() - (self.started if seen is None else seen)
 
     async def check(self) -> None:
         """Record hosts whose heartbeats stopped; one pass."""

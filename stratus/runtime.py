@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import psycopg
 
@@ -29,7 +29,6 @@ class Runtime:
     db: Database
     store: EventStore
     runner: ProjectionRunner
-    extras: dict[str, object] = field(default_factory=dict)
 
     @property
     def source(self) -> EventSource:

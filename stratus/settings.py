@@ -52,6 +52,7 @@ class Settings:
     port: int = 8080
     command_retries: int = 5
     read_your_writes_timeout: float = 5.0
+    write_visible_timeout: float = 60.0  # a synchronous command's wait for its object
     group_commit: bool = True
     bus_prefix: str = "stratus"
     nats_stream: str = "STRATUS"
@@ -64,6 +65,7 @@ class Settings:
     aggregate_cache: int = 10_000  # aggregates kept in memory per process; 0 turns it off
     job_query_hold: float = 0.02  # seconds a poll of a pending job waits for it to finish
     cpus: frozenset[int] | None = None  # the CPUs a serving process is held on (stratus/cpus.py)
+    require_signature_expiry: bool = False  # signed requests need signatureversion=3 + expires
 
     @property
     def embedded(self) -> bool:
@@ -88,6 +90,7 @@ class Settings:
             secret_key=env.get("STRATUS_SECRET_KEY") or None,
             command_retries=_int(env, "STRATUS_COMMAND_RETRIES", 5, minimum=1),
             read_your_writes_timeout=_float(env, "STRATUS_READ_YOUR_WRITES_TIMEOUT", 5.0),
+            write_visible_timeout=_float(env, "STRATUS_WRITE_VISIBLE_TIMEOUT", 60.0),
             group_commit=env.get("STRATUS_GROUP_COMMIT", "on").lower() not in ("off", "0", "no"),
             bus_prefix=_token(env, "STRATUS_BUS_PREFIX", "stratus"),
             nats_stream=_token(env, "STRATUS_NATS_STREAM", "STRATUS"),
@@ -100,6 +103,7 @@ class Settings:
             aggregate_cache=_int(env, "STRATUS_AGGREGATE_CACHE", 10_000, minimum=0),
             job_query_hold=_float(env, "STRATUS_JOB_QUERY_HOLD", 0.02),
             cpus=_cpus(env, "STRATUS_CPUS"),
+            require_signature_expiry=_flag(env, "STRATUS_REQUIRE_SIGNATURE_EXPIRY", False),
         )
 
 
@@ -192,6 +196,17 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
     if value < minimum:
         raise ConfigurationError(f"{name} must be at least {minimum} (got {value})")
     return value
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("on", "true", "yes", "1"):
+        return True
+    if raw in ("off", "false", "no", "0"):
+        return False
+    raise ConfigurationError(f"{name} must be on or off (got {raw!r})")
 
 
 def _float(env: Mapping[str, str], name: str, default: float) -> float:

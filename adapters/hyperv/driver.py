@@ -33,7 +33,8 @@ from adapters import (
 from adapters.hyperv import disks
 from adapters.hyperv.metering import Metered, metering_script, parse_metering
 from adapters.hyperv.snapshots import HypervSnapshots
-from adapters.sessions import Unsupported
+from adapters.requests import Unsupported
+from stratus.actions import CAPABILITIES
 
 MIB = 1024 * 1024
 # ConvertTo-Json writes Hyper-V's VMState enum as its number; newer hosts may send the name.
@@ -76,6 +77,7 @@ class HypervDriver(HypervSnapshots):
     """Drives the VMs of one Hyper-V host."""
 
     kind = "Hyperv"
+    capabilities = CAPABILITIES["hyperv"]
 
     def __init__(
         self,

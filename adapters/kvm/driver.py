@@ -10,7 +10,8 @@ physical cores in all sockets (threads are not counted), local storage is the ca
 active storage pools. A root disk, when asked for, is a qcow2 volume ``<vm>-root.qcow2`` in the
 first active pool, backed by the template volume of that pool when one is named.
 
-Templates: `download_template` fetches the image over HTTP(S) into the image directory
+Templates: `download_template` fetches the image over HTTP(S), under the rules of every
+adapter's fetch (`adapters.fetch`), into the image directory
 (``STRATUS_KVM_IMAGE_DIR``, default ``$STRATUS_DATA/kvm-images``), checks its checksum and format
 and reads its virtual size (`adapters.kvm.images`), then makes it a volume of the first active
 pool of the image store, a libvirt URI (``STRATUS_KVM_IMAGE_STORE``; unbound work carries no
@@ -48,12 +49,15 @@ from adapters import (
     VmStatus,
     VpnConfig,
 )
+from adapters.fetch import FetchPolicy
 from adapters.kvm import disks, images, template_store
 from adapters.kvm.appliance import APPLIANCE_URI, appliance_metadata, service_states
+from adapters.kvm.guest_keys import record_ssh_key
 from adapters.kvm.rules import hold_rules
 from adapters.kvm.security import define_filter, record_rules, record_vpn, recorded_rules
 from adapters.kvm.snapshots import KvmSnapshots
 from adapters.kvm.statistics import disk_counters, network_counters
+from stratus.actions import CAPABILITIES
 
 _AUTH_ERRORS = {libvirt.VIR_ERR_AUTH_FAILED, libvirt.VIR_ERR_AUTH_CANCELLED}
 # Codes meaning "the connection to the host is gone", as opposed to "the host said no".
@@ -82,6 +86,7 @@ class KvmDriver(KvmSnapshots):
     """KVM hosts through libvirt; one driver holds one connection to one host."""
 
     kind = "KVM"
+    capabilities = CAPABILITIES["kvm"]
 
     def __init__(
         self,
@@ -139,6 +144,8 @@ class KvmDriver(KvmSnapshots):
                 for disk in spec.data_disks:
                     disks.plug(conn, _local_pool(conn), domain, disk)
                 domain = self._find(spec.name)
+            if not domain.isActive():
+                record_ssh_key(domain, spec.ssh_key)
             state = domain.state()[0]
             if state in (libvirt.VIR_DOMAIN_PAUSED, libvirt.VIR_DOMAIN_PMSUSPENDED):
                 domain.resume()
@@ -280,15 +287,23 @@ class KvmDriver(KvmSnapshots):
             return record_vpn(domain, vpn)
 
     def download_template(
-        self, *, url: str, image_format: str, checksum: str, zone_id: str
+        self,
+        *,
+        url: str,
+        image_format: str,
+        checksum: str,
+        zone_id: str,
+        policy: FetchPolicy | None = None,
     ) -> dict[str, int]:
-        """Fetch a template into the image store (see the module docstring)."""
+        """Fetch a template into the image store (see the module docstring), under `policy`
+        (the strict default: no internal site, 50 GB)."""
         if not self.image_store:
             raise HypervisorError(
                 "KVM templates need an image store: set STRATUS_KVM_IMAGE_STORE to a libvirt URI"
             )
         name = template_store.volume_name(url, zone_id)
-        image = images.fetch(url, self.image_dir, name, image_format, checksum)
+        wanted = images.Wanted(url, image_format, checksum)
+        image = images.fetch(wanted, self.image_dir, name, policy)
         try:
             conn = libvirt.open(self.image_store)
         except libvirt.libvirtError as exc:

@@ -1,5 +1,8 @@
 """Template images for the KVM image store: fetched over HTTP(S), checked, and measured.
 
+The download goes through `adapters.fetch`, under the rules on addresses, redirects, size and
+time that every adapter's fetch obeys.
+
 An image is streamed to a ``.part`` file beside its final name, hashed on the way, and renamed
 only once it is complete and its checksum and format check out, so a store never holds half an
 image under a real name. The checksum is the one given at registration: plain hex is MD5 (as
@@ -10,22 +13,22 @@ is as large as its file.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
 import struct
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 from adapters import HypervisorError
+from adapters import fetch as fetching
 
 QCOW2_MAGIC = b"QFI\xfb"
 _QCOW2_SIZE = struct.Struct(">Q")  # the virtual size, at byte 24 of the header
 _ALGORITHMS = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-512": "sha512"}
 _TAGGED = re.compile(r"^\{([A-Za-z0-9-]+)\}([0-9a-fA-F]+)$")
-CHUNK = 1 << 20
+CHUNK = fetching.CHUNK
 
 
 @dataclass(frozen=True)
@@ -35,17 +38,27 @@ class Image:
     virtual_size: int  # bytes the guest sees
 
 
+@dataclass(frozen=True)
+class Wanted:
+    """The image a download asks for: where from, in which format, with which checksum."""
+
+    url: str
+    image_format: str
+    checksum: str = ""
+
+
 def fetch(
-    url: str, directory: Path, name: str, image_format: str, checksum: str, *, timeout: float = 60
+    wanted: Wanted, directory: Path, name: str, policy: fetching.FetchPolicy | None = None
 ) -> Image:
-    """Download `url` into `directory/name`, verify it, and measure it; HypervisorError (with
-    the reason an operator needs) when the download, the checksum or the format is wrong."""
+    """Download the image into `directory/name`, verify it, and measure it; HypervisorError
+    when the checksum or the format is wrong, `fetch.FetchRefused` when the download is."""
+    url, image_format, checksum = wanted.url, wanted.image_format, wanted.checksum
     digest = _digest(checksum)
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / name
     partial = directory / f"{name}.part"
     try:
-        head = _download(url, partial, digest, timeout)
+        head = _download(url, partial, digest, policy or fetching.FetchPolicy())
         if digest is not None:
             _verify(digest, checksum)
         virtual_size = _virtual_size(head, partial.stat().st_size, image_format)
@@ -55,28 +68,24 @@ def fetch(
     return Image(target, target.stat().st_size, virtual_size)
 
 
-def _download(url: str, sink_path: Path, digest: hashlib._Hash | None, timeout: float) -> bytes:
+def _download(
+    url: str, sink_path: Path, digest: hashlib._Hash | None, policy: fetching.FetchPolicy
+) -> bytes:
     """Stream the body to `sink_path`; returns its first bytes (for the format check)."""
-    request = urllib.request.Request(url, headers={"User-Agent": "stratus-kvm-adapter"})
     head = b""
     try:
         with (
-            urllib.request.urlopen(request, timeout=timeout) as response,
+            contextlib.closing(fetching.stream(url, policy)) as blocks,
             sink_path.open("wb") as sink,
         ):
-            while block := response.read(CHUNK):
+            for block in blocks:
                 if len(head) < 512:
                     head += block[: 512 - len(head)]
                 sink.write(block)
                 if digest is not None:
                     digest.update(block)
-    except urllib.error.HTTPError as error:
-        raise HypervisorError(
-            f"cannot download {url}: the server answered {error.code} {error.reason}"
-        ) from None
-    except (urllib.error.URLError, OSError) as error:
-        reason = getattr(error, "reason", None) or error
-        raise HypervisorError(f"cannot download {url}: {reason}") from None
+    except OSError as error:  # the image directory's, not the remote's: the operator's to fix
+        raise HypervisorError(f"cannot write the image to {sink_path.parent}: {error}") from None
     return head
 
 

@@ -12,10 +12,12 @@ changes::
      "broken": {"<instance name>": ["dnsmasq"]},
      "kills": {"<instance name>": {"dnsmasq": 1}},
      "delays": {"<action>": 2.5},
+     "slow_hosts": {"<host name>": 4.0},
      "failures": {"<action>": 1}}
 
 A delay holds every such action (``stop_vm``, ``start_vm``, ...) for that many seconds, so a
-test in another process can look at the cloud while the action is in flight. A failure count
+test in another process can look at the cloud while the action is in flight; a slow host holds
+every action on that host (added to the action's own delay). A failure count
 makes that many more of the next such actions fail (``attach_volume``, say), once per new number.
 
 A kill is applied once per new number, so rewriting the file does not kill again.
@@ -43,6 +45,7 @@ class ApplianceKnobs:
         self._broken: dict[str, set[str]] = {}
         self._kills_seen: dict[tuple[str, str], int] = {}
         self._delays: dict[str, float] = {}
+        self._slow_hosts: dict[str, float] = {}
         self._failures: dict[str, int] = {}  # the next so many calls of an action fail
         self._failures_seen: dict[str, int] = {}
         self._control = control_file
@@ -76,6 +79,12 @@ class ApplianceKnobs:
         self._read_control()
         with self._lock:
             return self._delays.get(action, 0.0)
+
+    def host_delay(self, host_name: str) -> float:
+        """Seconds the control file asks every action on `host_name` to take longer."""
+        self._read_control()
+        with self._lock:
+            return self._slow_hosts.get(host_name, 0.0)
 
     def take_failure(self, action: str) -> bool:
         """Whether this call of `action` is one the control file asked to fail."""
@@ -130,8 +139,10 @@ class ApplianceKnobs:
 
     def _apply(self, control: Mapping[str, Any]) -> None:
         delays = {str(a): float(s) for a, s in dict(control.get("delays", {})).items()}
+        slow = {str(h): float(s) for h, s in dict(control.get("slow_hosts", {})).items()}
         with self._lock:
             self._delays = {action: seconds for action, seconds in delays.items() if seconds > 0}
+            self._slow_hosts = {host: seconds for host, seconds in slow.items() if seconds > 0}
             for action, number in dict(control.get("failures", {})).items():
                 name, wanted = str(action), int(number)
                 seen = self._failures_seen.get(name, 0)

@@ -42,6 +42,7 @@ from adapters import (
     VmStatus,
     VpnConfig,
 )
+from adapters.fetch import FetchPolicy, refused
 from adapters.simulator.snapshots import SimulatedSnapshots
 from adapters.simulator.world import (
     DEFAULT_WORLD,
@@ -53,13 +54,20 @@ from adapters.simulator.world import (
     connect_delay,
     failing_actions,
 )
+from stratus.actions import CAPABILITIES
 
 _GIB = 1024**3
 SIMULATOR_VERSION = "4.3.0-sim"
 
 
 class SimulatorDriver(SimulatedSnapshots):
-    """The `Hypervisor` protocol in memory; `kind` lets it stand in for any hypervisor."""
+    """The `Hypervisor` protocol in memory; `kind` lets it stand in for any hypervisor.
+
+    It can do everything, whatever kind it stands in for: a test of what a kind lacks drives
+    that kind's own driver, and the server refuses such work before it reaches any adapter.
+    """
+
+    capabilities = CAPABILITIES["simulator"]
 
     def __init__(self, world: SimulatedWorld | None = None, *, kind: str = "Simulator") -> None:
         self.kind = kind
@@ -98,7 +106,12 @@ class SimulatorDriver(SimulatedSnapshots):
                 vm = host.vms[spec.name] = SimulatedVm(spec)
             elif vm.state == "Stopped":
                 # A stopped VM starts at the size Stratus asks for now (it may have been scaled).
-                vm.spec = replace(vm.spec, cpu_number=spec.cpu_number, memory_mb=spec.memory_mb)
+                vm.spec = replace(
+                    vm.spec,
+                    cpu_number=spec.cpu_number,
+                    memory_mb=spec.memory_mb,
+                    ssh_key=spec.ssh_key,
+                )
             for disk in spec.data_disks:
                 if disk.disk_id not in vm.disks:
                     _plug(host, vm, disk)
@@ -237,16 +250,25 @@ class SimulatorDriver(SimulatedSnapshots):
             return self.world.firewalls.configure_vpn(name, vpn)
 
     def download_template(
-        self, *, url: str, image_format: str, checksum: str, zone_id: str
+        self,
+        *,
+        url: str,
+        image_format: str,
+        checksum: str,
+        zone_id: str,
+        policy: FetchPolicy | None = None,
     ) -> dict[str, int]:
         """Fetch an image into a zone's store, at once. The URL's query shapes the outcome:
-        ``size_gb=N`` (else a size derived from the URL) and ``fail=<reason>``."""
+        ``size_gb=N`` (else a size derived from the URL) and ``fail=<reason>``; an image larger
+        than the policy allows is refused as a real fetch refuses it (nothing is fetched)."""
         parts = urlsplit(url)
         self.world.gate("download_template", parts.hostname or "")
         query = {key: items[-1] for key, items in parse_qs(parts.query).items()}
         if "fail" in query:
             raise HypervisorError(f"download of {url} failed: {query['fail']}")
         size = _image_size(url, query.get("size_gb"))
+        if size > (policy or FetchPolicy()).max_bytes:
+            raise refused(url)
         self.world.record("download_template")
         return {"size": size, "physical_size": size // 3}
 

@@ -21,6 +21,7 @@ from adapters import (
     VmSpec,
 )
 from adapters.simulator.appliances import ApplianceKnobs
+from adapters.simulator.disk import HostDisk, state_directory
 from adapters.simulator.rules import RuleSets
 from adapters.simulator.security import GuestFirewalls
 from adapters.simulator.statistics import StatisticsKnobs
@@ -86,6 +87,7 @@ class SimulatedHost:
     volumes: dict[str, int] = field(default_factory=dict)  # data disks on its storage: GiB
     turn: threading.RLock = field(default_factory=threading.RLock)
     failing: frozenset[str] = frozenset()
+    disk: HostDisk | None = None  # where the host keeps its VMs, if not in memory only
 
     def boots(self, vm_name: str) -> int:
         """How many times `vm_name` was (re)started; tests use it to see "acted once"."""
@@ -95,8 +97,9 @@ class SimulatedHost:
 class SimulatedWorld:
     """Every simulated host of a process, plus the knobs and counters tests use."""
 
-    def __init__(self) -> None:
+    def __init__(self, state_dir: str | None = None) -> None:
         self.hosts: dict[str, SimulatedHost] = {}
+        self._state_dir = state_dir
         self.acted: Counter[str] = Counter()
         self.calls: Counter[str] = Counter()
         self._lock = threading.Lock()
@@ -155,6 +158,8 @@ class SimulatedWorld:
             host = self.hosts.get(name)
             if host is None:
                 host = self.hosts[name] = SimulatedHost(name, shape)
+                directory = state_directory(self._state_dir)
+                host.disk = HostDisk(directory, name) if directory else None
             host.shape = shape
             return host
 
@@ -173,7 +178,7 @@ class SimulatedWorld:
         with self._lock:
             self.calls[action] += 1
             delay = self._delays.get(action, 0.0)
-        delay = delay or self.appliances.delay(action)
+        delay = (delay or self.appliances.delay(action)) + self.appliances.host_delay(host_name)
         if delay:
             time.sleep(delay)
         with self._lock:
@@ -208,16 +213,23 @@ class Turn:
 
     def __enter__(self) -> SimulatedHost:
         self._host.turn.acquire()
+        disk = self._host.disk
         try:
+            if disk is not None:
+                disk.enter(self._host)
             self._world.gate(self._action, self._host.name)
             if self._action in self._host.failing:
                 raise HypervisorError(
                     f"{self._action} fails on {self._host.name} (its URL says so)"
                 )
         except BaseException:
-            self._host.turn.release()
+            self.__exit__()
             raise
         return self._host
 
     def __exit__(self, *exc_info: object) -> None:
-        self._host.turn.release()
+        try:
+            if self._host.disk is not None:
+                self._host.disk.leave(self._host)
+        finally:
+            self._host.turn.release()

@@ -34,10 +34,11 @@ from adapters import (
     VpnConfig,
 )
 from adapters.rates import RateTotals
-from adapters.sessions import Unsupported
+from adapters.requests import Unsupported
 from adapters.vmware import disks
 from adapters.vmware.performance import disk_counters, network_counters
 from adapters.vmware.snapshots import VmwareSnapshots
+from stratus.actions import CAPABILITIES
 
 _STATES = {"poweredOn": "Running", "poweredOff": "Stopped", "suspended": "Paused"}
 _NETWORK_ERRORS = (OSError, http.client.HTTPException)
@@ -59,6 +60,7 @@ class VmwareDriver(VmwareSnapshots):
     """Drives the VMs of one HostSystem."""
 
     kind = "VMware"
+    capabilities = CAPABILITIES["vmware"]
 
     def __init__(
         self, *, verify_tls: bool = True, timeout: float = 30.0, shutdown_timeout: float = 120.0

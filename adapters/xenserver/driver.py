@@ -35,10 +35,11 @@ from adapters import (
     VpnConfig,
 )
 from adapters.rates import RateTotals
-from adapters.sessions import Unsupported
+from adapters.requests import Unsupported
 from adapters.xenserver import disks
 from adapters.xenserver.metrics import disk_counters, network_counters
 from adapters.xenserver.snapshots import XenServerSnapshots
+from stratus.actions import CAPABILITIES
 
 MIB = 1024 * 1024
 _STATES = {"Running": "Running", "Paused": "Paused", "Halted": "Stopped", "Suspended": "Paused"}
@@ -86,6 +87,7 @@ class XenServerDriver(XenServerSnapshots):
     """Drives the VMs of one XenServer host through its pool master."""
 
     kind = "XenServer"
+    capabilities = CAPABILITIES["xenserver"]
 
     def __init__(self, *, verify_tls: bool = True, timeout: float = 30.0) -> None:
         self._verify_tls = verify_tls

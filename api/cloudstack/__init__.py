@@ -5,6 +5,7 @@ from __future__ import annotations
 
 def tables() -> list[tuple]:  # type: ignore[type-arg]
     from api.cloudstack import (
+        affinity_groups,
         alerts,
         audit,
         configuration,
@@ -23,11 +24,13 @@ def tables() -> list[tuple]:  # type: ignore[type-arg]
         routers,
         security_groups,
         snapshots,
+        ssh_keys,
         system,
         system_vms,
         templates,
         usage,
         users,
+        vm_access,
         vm_snapshots,
         vms,
         volumes,
@@ -46,6 +49,8 @@ def tables() -> list[tuple]:  # type: ignore[type-arg]
         alerts.COMMANDS,
         audit.COMMANDS,
         vms.COMMANDS,
+        ssh_keys.COMMANDS,
+        vm_access.COMMANDS,
         offerings.COMMANDS,
         templates.COMMANDS,
         volumes.COMMANDS,
@@ -61,5 +66,6 @@ def tables() -> list[tuple]:  # type: ignore[type-arg]
         snapshots.COMMANDS,
         vm_snapshots.COMMANDS,
         security_groups.COMMANDS,
+        affinity_groups.COMMANDS,
         vpn.COMMANDS,
     ]

@@ -15,6 +15,7 @@ from api.params import Param, ParamType
 from commands.alerts import RaiseAlert, archive_alerts, delete_alerts, raise_alert
 from domain.alert import check_type
 from domain.errors import InvalidParameter
+from stratus.db import contains
 
 P = ParamType
 RA = Role.ROOT_ADMIN
@@ -38,8 +39,9 @@ def _where(args: dict[str, Any]) -> tuple[list[str], list[Any]]:
             where.append(f"{column} = %s")
             params.append(args[key])
     if args.get("keyword"):
-        where.append("description LIKE %s")
-        params.append(f"%{args['keyword']}%")
+        clause, values = contains(("description",), args["keyword"])
+        where.append(clause)
+        params += values
     return where, params
 
 
@@ -135,6 +137,7 @@ COMMANDS = (
         shape="async",
         is_async=True,
         java_class=f"{ADMIN_PKG}.alert.GenerateAlertCmd",
+        extension="raises an operator alert by hand, as CloudStack 4.4 does",
         description="Generates an alert",
     ),
     ApiCommand(

@@ -117,7 +117,12 @@ _HIDE_PARAMS = (
     Param("type", P.STRING),
     Param("startdate", P.DATE, allow_time=True),
     Param("enddate", P.DATE, allow_time=True),
-    Param("olderthan", P.DATE, allow_time=True),
+    Param(
+        "olderthan",
+        P.DATE,
+        allow_time=True,
+        extension="selects events older than a date, as later CloudStack versions allow",
+    ),
 )
 
 COMMANDS = (
@@ -139,6 +144,7 @@ COMMANDS = (
         "listEventTypes",
         list_event_types,
         shape="list",
+        paged=False,
         item_key="eventtype",
         description="Lists the event types",
     ),
@@ -151,6 +157,7 @@ COMMANDS = (
             Param("zoneid", P.UUID),
         ),
         role=Role.ROOT_ADMIN,
+        extension="audit: what the cloud looked like at a past moment, from the event log",
         shape="list",
         item_key="resourcestate",
         description="Stratus extension: a resource, or a zone's hosts, VMs and routers, as it "

@@ -33,6 +33,7 @@ class Template:
     hypervisor: str
     disk_gb: int
     guest_os_id: str
+    password_enabled: bool = False
 
 
 def _one(call: Call, sql: str, key: str | tuple[str, ...], param: str) -> dict[str, Any]:
@@ -86,6 +87,7 @@ def template(call: Call, template_id: str, zone_id: str, account_id: str) -> Tem
         row["hypervisor"],
         -(-size // GIB),  # whole GiB, rounded up
         str(row["os_type_id"] or ""),
+        bool(row["password_enabled"]),
     )
 
 

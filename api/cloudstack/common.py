@@ -47,38 +47,38 @@ def account_row(call: Call, name: str, domain_id: str) -> dict[str, Any]:
 
 
 def resolve_owner_filters(call: Call, args: dict[str, Any]) -> dict[str, Any]:
-    """`domainid`, `account`, `isrecursive`, `listall` checked against the caller's reach."""
-    caller = call.caller
+    """`domainid`, `account`, `isrecursive`, `listall` checked against the caller's reach.
+
+    A plain user may name only their own domain and account, and naming them narrows nothing:
+    `list_scope` keeps a plain user to their own account whatever the filters say.
+    """
     filters: dict[str, Any] = {
         "recursive": bool(args.get("isrecursive")),
         "list_all": bool(args.get("listall")),
     }
+    if call.caller.role == Role.USER:
+        _check_own_owner(call, args)
+        return filters
     if args.get("account") and not args.get("domainid"):
-        if caller.role == Role.USER and args["account"] == caller.account_name:
-            filters["account_id"] = caller.account_id
-            return filters
         raise InvalidParameter("Account must be specified with domainId parameter")
     if args.get("domainid"):
         domain = domain_row(call, args["domainid"])
-        if caller.role == Role.USER and domain["id"] != caller.domain_id:
-            raise PermissionDenied("Caller does not have permission to access that domain")
-        check_reach(
-            caller,
-            account_id=None if caller.role != Role.USER else caller.account_id,
-            domain_path=domain["path"],
-            what="that domain",
-        )
+        check_reach(call.caller, account_id=None, domain_path=domain["path"], what="that domain")
         filters["domain_path"] = domain["path"]
         if args.get("account"):
             account = account_row(call, args["account"], domain["id"])
-            check_reach(
-                caller,
-                account_id=account["id"],
-                domain_path=account["domain_path"],
-                what="that account",
-            )
             filters["account_id"] = account["id"]
     return filters
+
+
+def _check_own_owner(call: Call, args: dict[str, Any]) -> None:
+    """A plain user's `domainid` and `account` must be their own."""
+    caller = call.caller
+    if args.get("domainid") and str(args["domainid"]) != caller.domain_id:
+        domain_row(call, args["domainid"])  # an unknown domain is not found, as for anyone
+        raise PermissionDenied("Caller does not have permission to access that domain")
+    if args.get("account") and args["account"] != caller.account_name:
+        raise PermissionDenied("Caller does not have permission to access that account")
 
 
 def select_page(

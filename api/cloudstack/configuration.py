@@ -6,6 +6,7 @@ from typing import Any
 from uuid import UUID
 
 from api.access import Role
+from api.cloudstack.unbuilt import STORAGE_ID
 from api.dispatch import ApiCommand, Call, Listing
 from api.params import Param, ParamType
 from commands.configuration import UpdateConfiguration, update_configuration
@@ -86,6 +87,7 @@ COMMANDS = (
             Param("zoneid", P.UUID),
             Param("clusterid", P.UUID),
             Param("accountid", P.UUID),
+            STORAGE_ID,
         ),
         role=Role.ROOT_ADMIN,
         shape="list",
@@ -101,6 +103,7 @@ COMMANDS = (
             Param("zoneid", P.UUID),
             Param("clusterid", P.UUID),
             Param("accountid", P.UUID),
+            STORAGE_ID,
         ),
         role=Role.ROOT_ADMIN,
         item_key="configuration",

@@ -12,6 +12,7 @@ from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType
 from commands import identity as cmd
 from domain.errors import PermissionDenied
+from stratus.db import contains
 
 P = ParamType
 ADMIN_PKG = "org.apache.cloudstack.api.command.admin"
@@ -52,8 +53,9 @@ def list_domains(call: Call, args: dict[str, Any]) -> Listing:
             where.append(f"{column} = %s")
             params.append(value)
     if args.get("keyword"):
-        where.append("name LIKE %s")
-        params.append(f"%{args['keyword']}%")
+        clause, values = contains(("name",), args["keyword"])
+        where.append(clause)
+        params += values
     return select_page(call, "domains", where, params, "path, id", args, render_domain)
 
 
@@ -90,6 +92,11 @@ def delete_domain(call: Call, args: dict[str, Any]) -> Submitted:
     )
 
 
+# 4.3 keeps domain changes to root admins; here a domain admin also runs them, below their own
+# domain only (`domain_in_reach`), so a reseller can shape its own subtree.
+SUBDOMAINS = "domain admins manage the domains below their own"
+REGION_IDS = "domains created with an id from another region are not built yet"
+
 COMMANDS = (
     ApiCommand(
         "listDomains",
@@ -112,8 +119,10 @@ COMMANDS = (
             Param("name", P.STRING, required=True),
             Param("parentdomainid", P.UUID),
             Param("networkdomain", P.STRING),
+            Param("domainid", P.UUID, unsupported=REGION_IDS),
         ),
         role=Role.DOMAIN_ADMIN,
+        role_extension=SUBDOMAINS,
         item_key="domain",
         description="Creates a domain",
     ),
@@ -126,6 +135,7 @@ COMMANDS = (
             Param("networkdomain", P.STRING),
         ),
         role=Role.DOMAIN_ADMIN,
+        role_extension=SUBDOMAINS,
         item_key="domain",
         description="Updates a domain",
     ),
@@ -134,6 +144,7 @@ COMMANDS = (
         delete_domain,
         (Param("id", P.UUID, required=True), Param("cleanup", P.BOOLEAN, default=False)),
         role=Role.DOMAIN_ADMIN,
+        role_extension=SUBDOMAINS,
         shape="async",
         is_async=True,
         java_class=f"{ADMIN_PKG}.domain.DeleteDomainCmd",

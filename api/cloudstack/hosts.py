@@ -12,7 +12,7 @@ import orjson
 from api.access import Role
 from api.cloudstack import infrastructure as places
 from api.cloudstack.common import limit_sql, names_by_id, names_in
-from api.cloudstack.jobs import RENDERERS, hypervisor_job, run_async
+from api.cloudstack.jobs import hypervisor_job, run_async
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_stored_date
 from api.fragments import Kept, marker, quoted, template
@@ -115,9 +115,6 @@ def _host(call: Call, host_id: str) -> dict[str, Any]:
     return _render_hosts(call, [row])[0]
 
 
-RENDERERS["host"] = lambda call, i: ("host", _host(call, i))
-
-
 def list_hosts(call: Call, args: dict[str, Any]) -> Listing:
     if args["hypervisor"]:
         args["hypervisor"] = check_hypervisor(args["hypervisor"])
@@ -136,6 +133,9 @@ def list_hosts(call: Call, args: dict[str, Any]) -> Listing:
             "hypervisor": "hypervisor",
         },
     )
+    if args["virtualmachineid"]:  # the host the VM runs on
+        where.append("id = (SELECT host_id FROM virtual_machines WHERE id = %s)")
+        params.append(args["virtualmachineid"])
     rows, count = _page(call, where, params, args)
     return Listing(spliced_hosts(call, rows), count)
 
@@ -453,6 +453,7 @@ HOST_FILTERS = (
     Param("hypervisor", P.STRING),
     Param("details", P.LIST, element=P.STRING),
     Param("hahost", P.BOOLEAN),
+    Param("virtualmachineid", P.UUID),
 )
 ID = (Param("id", P.UUID, required=True),)
 
@@ -483,6 +484,7 @@ COMMANDS = (
         ),
         role=RA,
         shape="list",
+        paged=False,
         item_key="host",
         description="Adds a new host",
     ),
@@ -493,7 +495,13 @@ COMMANDS = (
             *ID,
             Param("allocationstate", P.STRING),
             Param("hosttags", P.LIST, element=P.STRING),
-            Param("name", P.STRING),
+            Param("name", P.STRING, extension="renames a host, as later CloudStack versions allow"),
+            Param(
+                "oscategoryid",
+                P.UUID,
+                unsupported="preferring hosts for an OS category is not built yet",
+            ),
+            Param("url", P.STRING, unsupported="changing a host's address is not built yet"),
         ),
         role=RA,
         item_key="host",
@@ -506,6 +514,8 @@ COMMANDS = (
         role=RA,
         shape="async",
         is_async=True,
+        item_key="host",
+        render=_host,
         java_class=f"{ADMIN_PKG}.host.PrepareForMaintenanceCmd",
         description="Prepares a host for maintenance",
     ),
@@ -516,6 +526,8 @@ COMMANDS = (
         role=RA,
         shape="async",
         is_async=True,
+        item_key="host",
+        render=_host,
         java_class=f"{ADMIN_PKG}.host.CancelMaintenanceCmd",
         description="Cancels host maintenance",
     ),
@@ -526,13 +538,23 @@ COMMANDS = (
         role=RA,
         shape="async",
         is_async=True,
+        item_key="host",
+        render=_host,
         java_class=f"{ADMIN_PKG}.host.ReconnectHostCmd",
         description="Reconnects a host",
     ),
     ApiCommand(
         "deleteHost",
         delete_host,
-        (*ID, Param("forced", P.BOOLEAN), Param("forcedestroylocalstorage", P.BOOLEAN)),
+        (
+            *ID,
+            Param("forced", P.BOOLEAN),
+            Param(
+                "forcedestroylocalstorage",
+                P.BOOLEAN,
+                unsupported="local storage pools are not managed as resources yet",
+            ),
+        ),
         role=RA,
         shape="success",
         description="Deletes a host",
@@ -557,6 +579,7 @@ COMMANDS = (
         "listInfrastructure",
         list_infrastructure,
         role=RA,
+        extension="the infrastructure summary of later CloudStack versions",
         item_key="infrastructure",
         description="Counts the infrastructure and its CPU sockets per hypervisor",
     ),

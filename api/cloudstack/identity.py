@@ -3,19 +3,22 @@ their own modules)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
 from api.access import Role, check_reach, list_scope
 from api.cloudstack.common import OWNER_PARAMS, account_row, select_page
 from api.cloudstack.domains import domain_in_reach
-from api.cloudstack.jobs import RENDERERS, run_async
+from api.cloudstack.jobs import run_async
+from api.cloudstack.unbuilt import ACCOUNT_DETAILS, EXTERNAL_IDS
 from api.cloudstack.users import object_result, profile, render_user, visible_owner
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType
 from commands import identity as cmd
 from domain.account import AccountType
 from domain.errors import InvalidParameter, NotFound, PermissionDenied
+from stratus.db import contains
 
 P = ParamType
 ADMIN_PKG = "org.apache.cloudstack.api.command.admin"
@@ -71,7 +74,8 @@ def _account_by_id(call: Call, account_id: str) -> dict[str, Any]:
     return row
 
 
-RENDERERS["account"] = lambda call, i: ("account", render_account(call, _account_by_id(call, i)))
+def _account_object(call: Call, account_id: str) -> dict[str, Any]:
+    return render_account(call, _account_by_id(call, account_id))
 
 
 def _target_account(call: Call, args: dict[str, Any]) -> dict[str, Any]:
@@ -97,8 +101,9 @@ def list_accounts(call: Call, args: dict[str, Any]) -> Listing:
             where.append(f"{column} = %s")
             params.append(args[key])
     if args.get("keyword"):
-        where.append("name LIKE %s")
-        params.append(f"%{args['keyword']}%")
+        clause, values = contains(("name",), args["keyword"])
+        where.append(clause)
+        params += values
     return select_page(
         call,
         "accounts",
@@ -184,16 +189,30 @@ def delete_account(call: Call, args: dict[str, Any]) -> Submitted:
     )
 
 
+# 4.3's listAccounts takes no `account`; here it filters as on every other owner-scoped list.
+ACCOUNTS_OWNER = tuple(
+    replace(p, extension="the owner filter of every owner-scoped list")
+    if p.name == "account"
+    else p
+    for p in OWNER_PARAMS
+)
+
 COMMANDS = (
     ApiCommand(
         "listAccounts",
         list_accounts,
         (
-            *OWNER_PARAMS,
+            *ACCOUNTS_OWNER,
             Param("id", P.UUID),
             Param("name", P.STRING),
             Param("accounttype", P.INTEGER),
             Param("state", P.STRING),
+            Param(
+                "iscleanuprequired",
+                P.BOOLEAN,
+                default=False,
+                unsupported="accounts awaiting clean-up are not tracked yet",
+            ),
         ),
         shape="list",
         item_key="account",
@@ -213,6 +232,9 @@ COMMANDS = (
             Param("domainid", P.UUID),
             Param("networkdomain", P.STRING),
             Param("timezone", P.STRING),
+            Param("accountdetails", P.MAP, unsupported=ACCOUNT_DETAILS),
+            Param("accountid", P.STRING, unsupported=EXTERNAL_IDS),
+            Param("userid", P.STRING, unsupported=EXTERNAL_IDS),
         ),
         role=DA,
         item_key="account",
@@ -227,6 +249,7 @@ COMMANDS = (
             Param("domainid", P.UUID),
             Param("newname", P.STRING, required=True),
             Param("networkdomain", P.STRING),
+            Param("accountdetails", P.MAP, unsupported=ACCOUNT_DETAILS),
         ),
         role=DA,
         item_key="account",
@@ -244,6 +267,8 @@ COMMANDS = (
         role=DA,
         shape="async",
         is_async=True,
+        item_key="account",
+        render=_account_object,
         java_class=f"{ADMIN_PKG}.account.DisableAccountCmd",
         description="Disables an account",
     ),

@@ -7,11 +7,13 @@ from uuid import UUID
 
 from api.access import Role
 from api.cloudstack.common import limit_sql, names_by_id, names_of
+from api.cloudstack.unbuilt import IPV6, SHOW_CAPACITIES, TAGS_MAP
 from api.dispatch import ApiCommand, Call, Listing
 from api.params import Param, ParamType
 from commands import infrastructure as cmd
 from domain.errors import NotFound
 from domain.infrastructure import Cluster, Pod, Zone, check_hypervisor
+from stratus.db import contains
 
 P = ParamType
 RA = Role.ROOT_ADMIN
@@ -64,8 +66,9 @@ def _filters(args: dict[str, Any], columns: dict[str, str]) -> tuple[list[str], 
             where.append(f"{column} = %s")
             params.append(args[key])
     if args.get("keyword"):
-        where.append("name LIKE %s")
-        params.append(f"%{args['keyword']}%")
+        clause, values = contains(("name",), args["keyword"])
+        where.append(clause)
+        params += values
     return where, params
 
 
@@ -289,6 +292,33 @@ ID = Param("id", P.UUID, required=True)
 ALLOCATION = Param("allocationstate", P.STRING)
 LIST_FILTERS = (Param("id", P.UUID), Param("name", P.STRING))
 
+ZONE_NETWORK_DOMAIN = "a zone's network domain is not built yet"
+VCENTER_CLUSTERS = "adding a vCenter cluster's hosts at once is not built yet: use addHost"
+VMWARE_SWITCHES = "VMware distributed switches and the Nexus 1000v are not built yet"
+# updateZone settings whose change is not carried to the zone yet.
+ZONE_CHANGES_NOT_BUILT = (
+    *(
+        Param(name, P.STRING, unsupported="changing a zone's DNS servers is not built yet")
+        for name in ("dns1", "dns2", "internaldns1", "internaldns2")
+    ),
+    Param("ip6dns1", P.STRING, unsupported=IPV6),
+    Param("ip6dns2", P.STRING, unsupported=IPV6),
+    Param("domain", P.STRING, unsupported=ZONE_NETWORK_DOMAIN),
+    Param("dnssearchorder", P.LIST, element=P.STRING, unsupported=ZONE_NETWORK_DOMAIN),
+    Param("dhcpprovider", P.STRING, unsupported="choosing a zone's DHCP provider is not built yet"),
+    Param("details", P.MAP, unsupported="zone details are not built yet"),
+    Param(
+        "ispublic",
+        P.BOOLEAN,
+        unsupported="changing whether a zone is public is not built yet: set domainid at creation",
+    ),
+    Param(
+        "localstorageenabled",
+        P.BOOLEAN,
+        unsupported="changing a zone's local storage after creation is not built yet",
+    ),
+)
+
 COMMANDS = (
     ApiCommand(
         "listZones",
@@ -298,7 +328,8 @@ COMMANDS = (
             Param("available", P.BOOLEAN),
             Param("domainid", P.UUID),
             Param("networktype", P.STRING),
-            Param("showcapacities", P.BOOLEAN),
+            SHOW_CAPACITIES,
+            TAGS_MAP,
         ),
         shape="list",
         item_key="zone",
@@ -319,6 +350,9 @@ COMMANDS = (
             ALLOCATION,
             Param("localstorageenabled", P.BOOLEAN),
             Param("securitygroupenabled", P.BOOLEAN),
+            Param("domain", P.STRING, unsupported=ZONE_NETWORK_DOMAIN),
+            Param("ip6dns1", P.STRING, unsupported=IPV6),
+            Param("ip6dns2", P.STRING, unsupported=IPV6),
         ),
         role=RA,
         item_key="zone",
@@ -327,7 +361,13 @@ COMMANDS = (
     ApiCommand(
         "updateZone",
         update_zone,
-        (ID, Param("name", P.STRING), ALLOCATION, Param("guestcidraddress", P.STRING)),
+        (
+            ID,
+            Param("name", P.STRING),
+            ALLOCATION,
+            Param("guestcidraddress", P.STRING),
+            *ZONE_CHANGES_NOT_BUILT,
+        ),
         role=RA,
         item_key="zone",
         description="Updates a zone",
@@ -343,7 +383,7 @@ COMMANDS = (
     ApiCommand(
         "listPods",
         list_pods,
-        (*LIST_FILTERS, Param("zoneid", P.UUID), ALLOCATION),
+        (*LIST_FILTERS, Param("zoneid", P.UUID), ALLOCATION, SHOW_CAPACITIES),
         role=RA,
         shape="list",
         item_key="pod",
@@ -400,6 +440,7 @@ COMMANDS = (
             Param("clustertype", P.STRING),
             ALLOCATION,
             Param("managedstate", P.STRING),
+            SHOW_CAPACITIES,
         ),
         role=RA,
         shape="list",
@@ -416,12 +457,26 @@ COMMANDS = (
             Param("hypervisor", P.STRING, required=True),
             Param("clustertype", P.STRING, required=True),
             ALLOCATION,
-            Param("url", P.STRING),
-            Param("username", P.STRING),
-            Param("password", P.STRING),
+            *(
+                Param(name, P.STRING, unsupported=VCENTER_CLUSTERS)
+                for name in ("url", "username", "password")
+            ),
+            *(
+                Param(name, P.STRING, unsupported=VMWARE_SWITCHES)
+                for name in (
+                    "guestvswitchname",
+                    "guestvswitchtype",
+                    "publicvswitchname",
+                    "publicvswitchtype",
+                    "vsmipaddress",
+                    "vsmpassword",
+                    "vsmusername",
+                )
+            ),
         ),
         role=RA,
         shape="list",
+        paged=False,
         item_key="cluster",
         description="Adds a cluster",
     ),

@@ -14,30 +14,25 @@ import orjson
 
 import domain.errors as domain_errors
 from api.access import check_reach, list_scope
+from api.catalogue import renderers
 from api.cloudstack.common import OWNER_PARAMS, limit_sql, resolve_owner_filters
+from api.cloudstack.vm_passwords import with_password
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_date
 from api.errors import error_code
 from api.params import Param, ParamType
 from commands import Outcome
 from commands.jobs import SubmitJob, fail_job, finish_job, new_job, run_job, start_job, submit_job
-from domain.job import JobStatus
-from projections.jobs import JobsProjection, get_job
+from domain.job import Job, JobStatus
+from projections.jobs import JobsProjection, get_job, owner_domain_path
 
 log = logging.getLogger(__name__)
 
 JOBS = JobsProjection.name
 
-# How a finished job's result names its object: kind → renderer(call, id) -> (item key, item).
-RENDERERS: dict[str, Callable[[Call, str], tuple[str, dict[str, Any]]]] = {}
-
 
 def executor(call: Call) -> ThreadPoolExecutor:
-    pool = call.runtime.extras.get("job_executor")
-    if pool is None:
-        pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="job")
-        call.runtime.extras["job_executor"] = pool
-    return pool  # type: ignore[return-value]
+    return call.services.jobs
 
 
 def run_async(
@@ -60,7 +55,7 @@ def run_async(
         )
     job_id = outcome.id
     assert job_id is not None
-    call.settle(outcome.position)
+    call.accepted(outcome.position)
     executor(call).submit(_execute, call, job_id, work)
     return Submitted(str(job_id), str(instance_id) if creates and instance_id else None)
 
@@ -82,7 +77,7 @@ def hypervisor_job(
     assert job.id is not None
     with call.acting(job_id=str(job.id)):
         outcome = run_job(call.store, job, work)
-    call.settle(outcome.position)
+    call.accepted(outcome.position)
     return job.id
 
 
@@ -134,14 +129,21 @@ def _job_result(call: Call, row: dict[str, Any]) -> dict[str, Any]:
             "jobresulttype": "object",
             "jobresult": {"errorcode": code.status, "errortext": result.get("message", "")},
         }
-    if "object" in result and result["object"] in RENDERERS:
+    render = renderers().get(result.get("object", ""))
+    if render is not None:
         try:
-            key, item = RENDERERS[result["object"]](call, result["id"])
+            item = render(call, result["id"])
         except domain_errors.NotFound:
             # What the job made is gone since (deleted, or gone with an expunged VM): the job
             # still succeeded, and its answer still names what it made.
-            key, item = result["object"], {"id": result["id"]}
-        return {"jobresultcode": 0, "jobresulttype": "object", "jobresult": {key: item}}
+            item = {"id": result["id"]}
+        if result["object"] == "virtualmachine":
+            item = with_password(call, row, item)
+        return {
+            "jobresultcode": 0,
+            "jobresulttype": "object",
+            "jobresult": {result["object"]: item},
+        }
     return {"jobresultcode": 0, "jobresulttype": "object", "jobresult": {"success": True}}
 
 
@@ -172,7 +174,7 @@ def query_async_job_result(call: Call, args: dict[str, Any]) -> dict[str, Any]:
     deadline = time.monotonic() + call.runtime.settings.job_query_hold
     seen = runner.known(JOBS)
     with call.read() as cursor:
-        row = get_job(cursor, args["jobid"])
+        row = get_job(cursor, args["jobid"]) or _logged_job(call, str(args["jobid"]))
     if row is None:
         raise domain_errors.NotFound(f"Unable to find job by id {args['jobid']}")
     check_reach(
@@ -188,6 +190,32 @@ def query_async_job_result(call: Call, args: dict[str, Any]) -> dict[str, Any]:
         with call.read() as cursor:
             row = get_job(cursor, args["jobid"]) or row
     return render_job(call, row)
+
+
+def _logged_job(call: Call, job_id: str) -> dict[str, Any] | None:
+    """A job the log holds but the jobs read model does not show yet, as a pending job.
+
+    Its command answered with its id before the read models caught up (`Call.accepted`), so
+    the client may poll it first; it is pending to the client until the read model shows it.
+    """
+    try:
+        job = call.store.get(Job, UUID(job_id), what="job")
+    except domain_errors.NotFound:
+        return None
+    with call.read() as cursor:
+        owner = owner_domain_path(cursor, str(job.account_id))
+    return {
+        "id": job_id,
+        "account_id": str(job.account_id),
+        "user_id": str(job.user_id),
+        "command": job.command,
+        "status": JobStatus.PENDING,
+        "result": None,
+        "instance_type": job.instance_type,
+        "instance_id": str(job.instance_id) if job.instance_id else None,
+        "created": job.created_on.isoformat(),
+        "domain_path_of_owner": owner,
+    }
 
 
 def list_async_jobs(call: Call, args: dict[str, Any]) -> Listing:

@@ -10,7 +10,6 @@ from typing import Any
 from uuid import UUID
 
 from api.cloudstack.common import OWNER_PARAMS
-from api.cloudstack.jobs import RENDERERS
 from api.cloudstack.network_rules import (
     SELECT,
     address_for,
@@ -22,6 +21,7 @@ from api.cloudstack.network_rules import (
     submitted,
     write,
 )
+from api.cloudstack.unbuilt import FOR_DISPLAY, PROJECT_AND_TAGS, VM_ID_IP_MAP
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType, not_found
 from commands import network_rules as cmd
@@ -62,9 +62,6 @@ def _one(call: Call, rule_id: str) -> dict[str, Any]:
     if row is None:
         raise not_found("id", rule_id)
     return render_balancer(dict(row))
-
-
-RENDERERS["loadbalancer"] = lambda call, i: ("loadbalancer", _one(call, i))
 
 
 def create_load_balancer_rule(call: Call, args: dict[str, Any]) -> Submitted:
@@ -119,6 +116,7 @@ def list_load_balancer_rules(call: Call, args: dict[str, Any]) -> Listing:
         ("publicipid", "r.public_ip_id"),
         ("zoneid", "r.zone_id"),
         ("name", "r.name"),
+        ("networkid", "r.network_id"),
     )
     rows, count = listed(call, args, LB, filters)
     if args["virtualmachineid"]:
@@ -166,7 +164,9 @@ def list_instances(call: Call, args: dict[str, Any]) -> Listing:
 
 
 ID = Param("id", P.UUID, required=True)
-MEMBERS = (ID, Param("virtualmachineids", P.LIST, required=True, element=P.UUID))
+# 4.3 names the members by `virtualmachineids` or by `vmidipmap` (a VM and one of its
+# addresses); without either the request is refused (`_vm_ids`).
+MEMBERS = (ID, Param("virtualmachineids", P.LIST, element=P.UUID), VM_ID_IP_MAP)
 
 COMMANDS = (
     ApiCommand(
@@ -186,9 +186,12 @@ COMMANDS = (
             Param("protocol", P.STRING),
             Param("account", P.STRING),
             Param("domainid", P.UUID),
+            FOR_DISPLAY,
         ),
         shape="async",
         is_async=True,
+        item_key="loadbalancer",
+        render=_one,
         java_class=f"{PKG}.CreateLoadBalancerRuleCmd",
         description="Creates a load balancer rule",
     ),
@@ -230,6 +233,9 @@ COMMANDS = (
             Param("publicipid", P.UUID),
             Param("virtualmachineid", P.UUID),
             Param("zoneid", P.UUID),
+            Param("networkid", P.UUID),
+            FOR_DISPLAY,
+            *PROJECT_AND_TAGS,
         ),
         shape="list",
         item_key="loadbalancerrule",
@@ -239,7 +245,16 @@ COMMANDS = (
     ApiCommand(
         "listLoadBalancerRuleInstances",
         list_instances,
-        (ID, Param("applied", P.BOOLEAN)),
+        (
+            ID,
+            Param("applied", P.BOOLEAN),
+            Param(
+                "lbvmips",
+                P.BOOLEAN,
+                default=False,
+                unsupported="listing the members' addresses is not built yet",
+            ),
+        ),
         shape="list",
         item_key="loadbalancerruleinstance",
         java_class=f"{PKG}.ListLoadBalancerRuleInstancesCmd",

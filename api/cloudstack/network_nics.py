@@ -25,9 +25,10 @@ from stratus.db import Cursor
 def prepare_network_services(
     call: Call, requests: list[cmd.NicRequest], hypervisor: str, what: str
 ) -> None:
-    """Before a VM joins networks: refused while a router of one of them is upgrading, and
-    every isolated network gets its virtual router (created and started under its own job
-    when it has none; the VM's deploy does not wait for it)."""
+    """Before a VM joins networks: refused while a router of one of them is upgrading, every
+    isolated network gets its virtual router (created and started under its own job when it
+    has none; the VM's deploy does not wait for it), and a network no VM used yet is
+    implemented (the network's own commit: the deploy's then holds only what is the VM's)."""
     network_ids = [request.network_id for request in requests]
     refuse_if_upgrading(call.store, network_ids, what)
     for network_id in network_ids:
@@ -35,6 +36,8 @@ def prepare_network_services(
         if row["guest_type"] == "Isolated":
             owner = (row["account_id"], row["domain_id"])
             ensure_router(call, row["id"], row["zone_id"], owner, hypervisor, _services(row))
+    for request in requests:
+        cmd.implement_network(call.store, request.network_id, request.public)
 
 
 def _services(row: dict[str, Any]) -> tuple[str, ...]:

@@ -3,6 +3,7 @@ everyone): create, update, delete and list."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -11,7 +12,9 @@ import orjson
 from api.access import Role
 from api.cloudstack import infrastructure as places
 from api.cloudstack.common import limit_sql
-from api.dispatch import ApiCommand, Call, Listing
+from api.cloudstack.jobs import run_async
+from api.cloudstack.unbuilt import FOR_VPC, LB_LIMITS
+from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_stored_date
 from api.params import Param, ParamType, not_found
 from commands import network_offerings as offers
@@ -21,6 +24,7 @@ from domain.network_addressing import VnetRanges
 from domain.network_claims import ClaimKind
 from domain.network_offering import OfferingTerms
 from projections.networks import held_values
+from stratus.db import contains
 
 P = ParamType
 RA = Role.ROOT_ADMIN
@@ -47,8 +51,9 @@ def _listed(
     call: Call, table: str, where: list[str], params: list[Any], args: dict[str, Any]
 ) -> tuple[list[dict[str, Any]], int]:
     if args.get("keyword"):
-        where.append("name LIKE %s")
-        params.append(f"%{args['keyword']}%")
+        clause, values = contains(("name",), args["keyword"])
+        where.append(clause)
+        params += values
     sql = f" FROM {table} WHERE " + " AND ".join(["removed = 0", *where])
     with call.read() as cursor:
         count = cursor.execute("SELECT count(*) AS n" + sql, params).fetchone()["n"]
@@ -82,17 +87,37 @@ def _physical(call: Call, physical_id: str) -> dict[str, Any]:
     return render_physical_network(_row(call, "physical_networks", physical_id))
 
 
-def create_physical_network(call: Call, args: dict[str, Any]) -> dict[str, Any]:
+def _physical_job(
+    call: Call, physical_id: UUID, event: str, text: str, work: Callable[[], dict[str, Any]]
+) -> Submitted:
+    """4.3 runs every change of a physical network as a job; creates also answer the id."""
+    return run_async(
+        call,
+        instance_type="PhysicalNetwork",
+        instance_id=physical_id,
+        event_type=f"PHYSICAL.NETWORK.{event}",
+        description=text,
+        work=work,
+        creates=event == "CREATE",
+    )
+
+
+def create_physical_network(call: Call, args: dict[str, Any]) -> Submitted:
     zone = places._row(call, "zones", args["zoneid"], "zone")
     methods = [m for m in (args["isolationmethods"] or ["VLAN"]) if m]
     if len(methods) != 1:
         raise InvalidParameter("Specify exactly one isolation method: VLAN or VXLAN")
     command = cmd.CreatePhysicalNetwork(UUID(zone["id"]), args["name"], methods[0], args["vlan"])
-    outcome = call.write(cmd.create_physical_network, command)
-    return _physical(call, str(outcome.id))
+    return _physical_job(
+        call,
+        command.physical_network_id,
+        "CREATE",
+        f"Creating physical network {args['name']}",
+        lambda: _physical_result(cmd.create_physical_network(call.store, command)),
+    )
 
 
-def update_physical_network(call: Call, args: dict[str, Any]) -> dict[str, Any]:
+def update_physical_network(call: Call, args: dict[str, Any]) -> Submitted:
     row = _row(call, "physical_networks", args["id"])
     in_use: frozenset[int] = frozenset()
     if args["vlan"] is not None:
@@ -100,18 +125,34 @@ def update_physical_network(call: Call, args: dict[str, Any]) -> dict[str, Any]:
             held = held_values(cursor, ClaimKind.GUEST_VNET, row["id"])
         in_use = frozenset(int(v) for v in held if v.isdigit())
     command = cmd.UpdatePhysicalNetwork(UUID(row["id"]), args["vlan"], args["state"], in_use)
-    call.write(cmd.update_physical_network, command)
-    return _physical(call, row["id"])
-
-
-def delete_physical_network(call: Call, args: dict[str, Any]) -> None:
-    row = _row(call, "physical_networks", args["id"])
-    using = _count(
+    return _physical_job(
         call,
-        "SELECT count(*) AS n FROM networks WHERE physical_network_id = %s AND removed = 0",
-        (row["id"],),
+        UUID(row["id"]),
+        "UPDATE",
+        f"Updating physical network {row['name']}",
+        lambda: _physical_result(cmd.update_physical_network(call.store, command)),
     )
-    call.write(lambda store, _: cmd.delete_physical_network(store, UUID(row["id"]), using), None)
+
+
+def delete_physical_network(call: Call, args: dict[str, Any]) -> Submitted:
+    row = _row(call, "physical_networks", args["id"])
+
+    def work() -> dict[str, Any]:
+        using = _count(
+            call,
+            "SELECT count(*) AS n FROM networks WHERE physical_network_id = %s AND removed = 0",
+            (row["id"],),
+        )
+        cmd.delete_physical_network(call.store, UUID(row["id"]), using)
+        return {"success": True}
+
+    return _physical_job(
+        call, UUID(row["id"]), "DELETE", f"Deleting physical network {row['name']}", work
+    )
+
+
+def _physical_result(outcome: Any) -> dict[str, Any]:
+    return {"object": "physicalnetwork", "id": str(outcome.id)}
 
 
 def list_physical_networks(call: Call, args: dict[str, Any]) -> Listing:
@@ -182,9 +223,9 @@ def _offering(call: Call, offering_id: str) -> dict[str, Any]:
 
 
 def _services(args: dict[str, Any]) -> dict[str, list[str]]:
-    """`supportedservices`, with providers from `serviceProviderList` (VirtualRouter default)."""
+    """`supportedservices`, with providers from `serviceproviderlist` (VirtualRouter default)."""
     providers: dict[str, list[str]] = {}
-    for group in args["serviceProviderList"] or ():
+    for group in args["serviceproviderlist"] or ():
         if "service" in group and "provider" in group:
             providers.setdefault(group["service"].lower(), []).append(group["provider"])
     return {s: providers.get(s.lower(), []) for s in args["supportedservices"] or ()}
@@ -210,6 +251,8 @@ def create_network_offering(call: Call, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def update_network_offering(call: Call, args: dict[str, Any]) -> dict[str, Any]:
+    if args["id"] is None:  # 4.3 takes the id as optional, then fails to find the offering
+        raise InvalidParameter("Specify the id of the network offering to update")
     row = _row(call, "network_offerings", args["id"])
     changes = {
         field: args[key]
@@ -237,18 +280,34 @@ def delete_network_offering(call: Call, args: dict[str, Any]) -> None:
     call.write(lambda store, _: offers.delete_network_offering(store, UUID(row["id"]), using), None)
 
 
+_OFFERING_FILTERS = (
+    ("id", "id = %s"),
+    ("name", "lower(name) = lower(%s)"),
+    ("displaytext", "display_text = %s"),
+    ("state", "lower(state) = lower(%s)"),
+    ("guestiptype", "lower(guest_type) = lower(%s)"),
+    ("availability", "lower(availability) = lower(%s)"),
+    ("isdefault", "is_default = %s"),
+    ("specifyvlan", "specify_vlan = %s"),
+    ("specifyipranges", "specify_ip_ranges = %s"),
+    ("tags", "tags = %s"),
+    ("traffictype", "lower(%s) = 'guest'"),  # every network offering is for guest traffic
+)
+
+
 def list_network_offerings(call: Call, args: dict[str, Any]) -> Listing:
     where, params = [], []
-    filters = (("id", "id"), ("name", "name"), ("state", "state"), ("guestiptype", "guest_type"))
-    for key, column in filters:
-        if args[key]:
-            where.append(f"lower({column}) = lower(%s)")
-            params.append(args[key])
-    if args["isdefault"] is not None:
-        where.append("is_default = %s")
-        params.append(int(args["isdefault"]))
+    for key, clause in _OFFERING_FILTERS:
+        if args[key] is not None:
+            where.append(clause)
+            params.append(int(args[key]) if isinstance(args[key], bool) else args[key])
+    if args["istagged"] is not None:
+        where.append("tags <> ''" if args["istagged"] else "tags = ''")
     rows, count = _listed(call, "network_offerings", where, params, args)
     wanted = {s.lower() for s in args["supportedservices"] or ()}
+    if args["sourcenatsupported"] is not None:
+        rows = [r for r in rows if ("SourceNat" in r["services"]) == args["sourcenatsupported"]]
+        count = len(rows)
     items = [render_network_offering(r) for r in rows]
     if wanted:
         items = [i for i in items if wanted <= {s["name"].lower() for s in i["service"]}]
@@ -261,6 +320,20 @@ def list_network_offerings(call: Call, args: dict[str, Any]) -> Listing:
 ID = Param("id", P.UUID, required=True)
 SERVICES = Param("supportedservices", P.LIST, element=P.STRING)
 
+OFFERING_NOT_BUILT = (
+    Param("keepaliveenabled", P.BOOLEAN, unsupported=LB_LIMITS),
+    Param("maxconnections", P.INTEGER, unsupported=LB_LIMITS),
+)
+PHYSICAL_NOT_BUILT = (
+    Param("networkspeed", P.STRING, unsupported="setting a network speed is not built yet"),
+    Param(
+        "tags",
+        P.LIST,
+        element=P.STRING,
+        unsupported="physical network tags are not built yet",
+    ),
+)
+
 COMMANDS = (
     ApiCommand(
         "createPhysicalNetwork",
@@ -270,13 +343,24 @@ COMMANDS = (
             Param("name", P.STRING, required=True),
             Param("isolationmethods", P.LIST, element=P.STRING),
             Param("vlan", P.STRING, max_length=4096),
-            Param("broadcastdomainrange", P.STRING),
-            Param("networkspeed", P.STRING),
-            Param("tags", P.LIST, element=P.STRING),
-            Param("domainid", P.UUID),
+            Param(
+                "broadcastdomainrange",
+                P.STRING,
+                default="ZONE",
+                unsupported="pod-wide broadcast domains are not built yet",
+            ),
+            *PHYSICAL_NOT_BUILT,
+            Param(
+                "domainid",
+                P.UUID,
+                unsupported="physical networks dedicated to a domain are not built yet",
+            ),
         ),
         role=RA,
+        shape="async",
+        is_async=True,
         item_key="physicalnetwork",
+        render=_physical,
         java_class=f"{ADMIN_PKG}.network.CreatePhysicalNetworkCmd",
         description="Creates a physical network",
     ),
@@ -287,11 +371,13 @@ COMMANDS = (
             ID,
             Param("vlan", P.STRING, max_length=4096),
             Param("state", P.STRING),
-            Param("networkspeed", P.STRING),
-            Param("tags", P.LIST, element=P.STRING),
+            *PHYSICAL_NOT_BUILT,
         ),
         role=RA,
+        shape="async",
+        is_async=True,
         item_key="physicalnetwork",
+        render=_physical,
         java_class=f"{ADMIN_PKG}.network.UpdatePhysicalNetworkCmd",
         description="Updates a physical network",
     ),
@@ -300,7 +386,8 @@ COMMANDS = (
         delete_physical_network,
         (ID,),
         role=RA,
-        shape="success",
+        shape="async",
+        is_async=True,
         java_class=f"{ADMIN_PKG}.network.DeletePhysicalNetworkCmd",
         description="Deletes a physical network",
     ),
@@ -322,14 +409,38 @@ COMMANDS = (
             Param("displaytext", P.STRING, required=True),
             Param("guestiptype", P.STRING, required=True),
             Param("traffictype", P.STRING, required=True),
-            SERVICES,
-            Param("serviceProviderList", P.MAP),
+            Param("supportedservices", P.LIST, element=P.STRING, required=True),
+            Param("serviceproviderlist", P.MAP),
             Param("specifyvlan", P.BOOLEAN),
             Param("specifyipranges", P.BOOLEAN),
             Param("conservemode", P.BOOLEAN),
             Param("availability", P.STRING),
             Param("networkrate", P.INTEGER, min_value=0),
             Param("tags", P.STRING),
+            *OFFERING_NOT_BUILT,
+            Param("details", P.MAP, unsupported="network offering details are not built yet"),
+            Param(
+                "egressdefaultpolicy",
+                P.BOOLEAN,
+                default=False,
+                unsupported="egress firewall rules are not built yet",
+            ),
+            Param(
+                "ispersistent",
+                P.BOOLEAN,
+                default=False,
+                unsupported="persistent networks are not built yet",
+            ),
+            Param(
+                "servicecapabilitylist",
+                P.MAP,
+                unsupported="choosing service capabilities is not built yet",
+            ),
+            Param(
+                "serviceofferingid",
+                P.UUID,
+                unsupported="a router offering per network offering is not built yet",
+            ),
         ),
         role=RA,
         item_key="networkoffering",
@@ -340,11 +451,13 @@ COMMANDS = (
         "updateNetworkOffering",
         update_network_offering,
         (
-            ID,
+            Param("id", P.UUID),
             Param("name", P.STRING),
             Param("displaytext", P.STRING),
             Param("state", P.STRING),
             Param("availability", P.STRING),
+            *OFFERING_NOT_BUILT,
+            Param("sortkey", P.INTEGER, unsupported="ordering network offerings is not built yet"),
         ),
         role=RA,
         item_key="networkoffering",
@@ -371,6 +484,20 @@ COMMANDS = (
             Param("isdefault", P.BOOLEAN),
             Param("zoneid", P.UUID),
             SERVICES,
+            Param("availability", P.STRING),
+            Param("displaytext", P.STRING),
+            Param("istagged", P.BOOLEAN),
+            Param("sourcenatsupported", P.BOOLEAN),
+            Param("specifyipranges", P.BOOLEAN),
+            Param("specifyvlan", P.BOOLEAN),
+            Param("tags", P.STRING),
+            Param("traffictype", P.STRING),
+            FOR_VPC,
+            Param(
+                "networkid",
+                P.UUID,
+                unsupported="listing the offerings a network may change to is not built yet",
+            ),
         ),
         shape="list",
         item_key="networkoffering",

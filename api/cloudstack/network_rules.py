@@ -17,9 +17,9 @@ from uuid import UUID
 
 from api.access import check_reach, list_scope
 from api.cloudstack.common import OWNER_PARAMS, limit_sql, resolve_owner_filters
-from api.cloudstack.jobs import RENDERERS
 from api.cloudstack.networks import network_row
 from api.cloudstack.public_ips import _public_row
+from api.cloudstack.unbuilt import FOR_DISPLAY, PROJECT_AND_TAGS
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType, not_found
 from commands import network_rules as cmd
@@ -106,7 +106,7 @@ def job_spec(call: Call, java_class: str, event_type: str, description: str) -> 
 
 
 def submitted(call: Call, applying: cmd.Applying, *, creates: bool) -> Submitted:
-    call.settle(applying.position)
+    call.accepted(applying.position)
     call.runtime.runner.wake()
     return Submitted(str(applying.job_id), str(applying.rule_id) if creates else None)
 
@@ -225,15 +225,16 @@ def create_port_forwarding_rule(call: Call, args: dict[str, Any]) -> Submitted:
 
 def list_port_forwarding_rules(call: Call, args: dict[str, Any]) -> Listing:
     rows, count = listed(
-        call, args, RuleKind.PORT_FORWARDING, (("id", "r.id"), ("ipaddressid", "r.public_ip_id"))
+        call,
+        args,
+        RuleKind.PORT_FORWARDING,
+        (("id", "r.id"), ("ipaddressid", "r.public_ip_id"), ("networkid", "r.network_id")),
     )
     return Listing([render_forwarding(r) for r in rows], count)
 
 
-RENDERERS["portforwardingrule"] = lambda call, i: (
-    "portforwardingrule",
-    render_forwarding(_one(call, i)),
-)
+def _forwarding_object(call: Call, rule_id: str) -> dict[str, Any]:
+    return render_forwarding(_one(call, rule_id))
 
 
 # Firewall ----------------------------------------------------------------------------------------
@@ -293,7 +294,8 @@ def list_firewall_rules(call: Call, args: dict[str, Any]) -> Listing:
     return Listing([render_firewall(r) for r in rows], count)
 
 
-RENDERERS["firewallrule"] = lambda call, i: ("firewallrule", render_firewall(_one(call, i)))
+def _firewall_object(call: Call, rule_id: str) -> dict[str, Any]:
+    return render_firewall(_one(call, rule_id))
 
 
 # Static NAT --------------------------------------------------------------------------------------
@@ -346,7 +348,14 @@ def disable_static_nat(call: Call, args: dict[str, Any]) -> Submitted:
 # The table ---------------------------------------------------------------------------------------
 
 ID = Param("id", P.UUID, required=True)
-LIST_OWNER = (*OWNER_PARAMS, Param("id", P.UUID), Param("ipaddressid", P.UUID))
+LIST_OWNER = (
+    *OWNER_PARAMS,
+    Param("id", P.UUID),
+    Param("ipaddressid", P.UUID),
+    Param("networkid", P.UUID),
+    FOR_DISPLAY,
+    *PROJECT_AND_TAGS,
+)
 
 COMMANDS = (
     ApiCommand(
@@ -364,9 +373,12 @@ COMMANDS = (
             Param("openfirewall", P.BOOLEAN),
             Param("vmguestip", P.STRING),
             Param("networkid", P.UUID),
+            FOR_DISPLAY,
         ),
         shape="async",
         is_async=True,
+        item_key="portforwardingrule",
+        render=_forwarding_object,
         java_class=f"{FIREWALL_PKG}.CreatePortForwardingRuleCmd",
         description="Creates a port forwarding rule",
     ),
@@ -399,10 +411,18 @@ COMMANDS = (
             Param("cidrlist", P.LIST, element=P.STRING),
             Param("icmptype", P.INTEGER),
             Param("icmpcode", P.INTEGER),
-            Param("type", P.STRING),
+            Param(
+                "type",
+                P.STRING,
+                default="user",
+                unsupported="system firewall rules are not built yet",
+            ),
+            FOR_DISPLAY,
         ),
         shape="async",
         is_async=True,
+        item_key="firewallrule",
+        render=_firewall_object,
         java_class=f"{FIREWALL_PKG}.CreateFirewallRuleCmd",
         description="Creates a firewall rule for a given ip address",
     ),
@@ -418,7 +438,7 @@ COMMANDS = (
     ApiCommand(
         "listFirewallRules",
         list_firewall_rules,
-        (*LIST_OWNER, Param("networkid", P.UUID)),
+        LIST_OWNER,
         shape="list",
         item_key="firewallrule",
         java_class=f"{FIREWALL_PKG}.ListFirewallRulesCmd",

@@ -24,6 +24,16 @@ from api.cloudstack.common import (
 )
 from api.cloudstack.jobs import run_async
 from api.cloudstack.network_offerings import lowest_free_vnets, render_services
+from api.cloudstack.unbuilt import (
+    CUSTOM_ID,
+    FOR_VPC,
+    HIDING,
+    PROJECT_AND_TAGS,
+    PROJECT_ID,
+    VPC_ID,
+    VPCS,
+    ipv6_range_params,
+)
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType, not_found
 from commands import networks as cmd
@@ -33,6 +43,7 @@ from commands.system_vms import destroy_system_vm
 from domain.errors import DomainError, InvalidParameter, PermissionDenied
 from domain.network_addressing import subnet
 from projections.networks import NETWORK_SELECT, network_by_id, vms_on_network
+from stratus.db import contains
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +128,21 @@ def _network(call: Call, network_id: str) -> dict[str, Any]:
     return _render_all(call, [network_row(call, network_id)])[0]
 
 
-_FILTERS = (("id", "n.id"), ("zoneid", "n.zone_id"), ("physicalnetworkid", "n.physical_network_id"))
+_FILTERS = (
+    ("id", "n.id = %s"),
+    ("zoneid", "n.zone_id = %s"),
+    ("physicalnetworkid", "n.physical_network_id = %s"),
+    ("type", "lower(n.guest_type) = lower(%s)"),
+    ("traffictype", "lower(%s) = 'guest'"),  # guest networks are the only ones listed
+    (
+        "acltype",
+        "(CASE WHEN n.guest_type = 'Isolated' THEN 'account' ELSE 'domain' END) = lower(%s)",
+    ),
+    ("specifyipranges", "(CASE WHEN n.guest_type = 'Shared' THEN 1 ELSE 0 END) = %s"),
+    ("issystem", "%s = 0"),  # system networks are never listed
+    ("restartrequired", "%s = 0"),  # nothing marks a network for restart
+    ("canusefordeploy", "%s = 1"),  # every listed network takes VMs
+)
 
 
 def list_networks(call: Call, args: dict[str, Any]) -> Listing:
@@ -129,16 +154,19 @@ def list_networks(call: Call, args: dict[str, Any]) -> Listing:
         visibility = f"({visibility} OR ({shared}))"
         params.append(call.caller.domain_path)
     where = ["n.removed = 0", visibility]
-    for key, column in _FILTERS:
-        if args[key]:
-            where.append(f"{column} = %s")
-            params.append(args[key])
-    if args["type"]:
-        where.append("lower(n.guest_type) = lower(%s)")
-        params.append(args["type"])
+    for key, clause in _FILTERS:
+        if args[key] is not None:
+            where.append(clause)
+            params.append(int(args[key]) if isinstance(args[key], bool) else args[key])
+    for service in args["supportedservices"] or ():
+        where.append(
+            "n.offering_id IN (SELECT id FROM network_offerings WHERE lower(services) LIKE %s)"
+        )
+        params.append(f'%"{service.lower()}"%')
     if args.get("keyword"):
-        where.append("(n.name LIKE %s OR n.display_text LIKE %s)")
-        params += [f"%{args['keyword']}%"] * 2
+        clause, values = contains(("n.name", "n.display_text"), args["keyword"])
+        where.append(clause)
+        params += values
     sql = NETWORK_SELECT + " WHERE " + " AND ".join(where)
     with call.read() as cursor:
         count = cursor.execute(f"SELECT count(*) AS n FROM ({sql}) AS q", params).fetchone()["n"]
@@ -201,10 +229,24 @@ def _physical(
     return dict(row) if row else None
 
 
+def _check_acl_type(acl_type: str | None, shared: bool) -> None:
+    """4.3's `acltype`: isolated networks belong to an account, shared ones (here) to a domain."""
+    if acl_type is None or acl_type.lower() == ("domain" if shared else "account"):
+        return
+    if acl_type.lower() not in ("account", "domain"):
+        raise InvalidParameter("Invalid acltype: use Account or Domain")
+    raise InvalidParameter(
+        "Shared networks of one account are not built yet: a shared network is a domain's"
+        if shared
+        else "An isolated network belongs to an account: acltype Domain is not supported"
+    )
+
+
 def create_network(call: Call, args: dict[str, Any]) -> dict[str, Any]:
     zone = places._row(call, "zones", args["zoneid"], "zone")
     offering = _offering(call, args["networkofferingid"])
     shared = offering["guest_type"] == "Shared"
+    _check_acl_type(args["acltype"], shared)
     if shared and call.caller.role != Role.ROOT_ADMIN:
         raise PermissionDenied("Only root administrators may create shared networks")
     account_id, domain_id = _owner(call, args, shared=shared)
@@ -240,7 +282,8 @@ def _manage(call: Call, network_id: str) -> dict[str, Any]:
     return row
 
 
-def update_network(call: Call, args: dict[str, Any]) -> dict[str, Any]:
+def update_network(call: Call, args: dict[str, Any]) -> Submitted:
+    """4.3 updates a network in a job; its result is the network as changed."""
     row = _manage(call, args["id"])
     refuse_if_upgrading(call.store, [UUID(row["id"])], f"update network {row['name']}")
     changes = {
@@ -252,8 +295,12 @@ def update_network(call: Call, args: dict[str, Any]) -> dict[str, Any]:
     if offering:
         _offering(call, offering)
     command = cmd.UpdateNetwork(UUID(row["id"]), changes, UUID(offering) if offering else None)
-    call.write(cmd.update_network, command)
-    return _network(call, row["id"])
+
+    def work() -> dict[str, Any]:
+        cmd.update_network(call.store, command)
+        return {"object": "network", "id": row["id"]}
+
+    return _job(call, row, "NETWORK.UPDATE", f"Updating network {row['name']}", work)
 
 
 def public_pool(call: Call, zone_id: str) -> PublicPool:
@@ -352,7 +399,19 @@ COMMANDS = (
             Param("account", P.STRING),
             Param("domainid", P.UUID),
             Param("acltype", P.STRING),
-            Param("networkdomain", P.STRING),
+            Param("networkdomain", P.STRING, unsupported="a network's own domain is not built yet"),
+            *ipv6_range_params(),
+            Param("aclid", P.UUID, unsupported=VPCS),
+            VPC_ID,
+            Param("displaynetwork", P.BOOLEAN, default=True, unsupported=HIDING),
+            Param("isolatedpvlan", P.STRING, unsupported="private VLANs are not built yet"),
+            PROJECT_ID,
+            Param(
+                "subdomainaccess",
+                P.BOOLEAN,
+                default=True,
+                unsupported="a shared network is offered to its domain's whole subtree",
+            ),
         ),
         item_key="network",
         java_class=f"{PKG}.CreateNetworkCmd",
@@ -368,6 +427,16 @@ COMMANDS = (
             Param("type", P.STRING),
             Param("physicalnetworkid", P.UUID),
             Param("traffictype", P.STRING),
+            Param("acltype", P.STRING),
+            Param("canusefordeploy", P.BOOLEAN),
+            Param("issystem", P.BOOLEAN),
+            Param("restartrequired", P.BOOLEAN),
+            Param("specifyipranges", P.BOOLEAN),
+            Param("supportedservices", P.LIST, element=P.STRING),
+            Param("displaynetwork", P.BOOLEAN, default=True, unsupported=HIDING),
+            FOR_VPC,
+            VPC_ID,
+            *PROJECT_AND_TAGS,
         ),
         shape="list",
         item_key="network",
@@ -382,8 +451,27 @@ COMMANDS = (
             Param("name", P.STRING),
             Param("displaytext", P.STRING),
             Param("networkofferingid", P.UUID),
+            Param(
+                "changecidr",
+                P.BOOLEAN,
+                default=False,
+                unsupported="changing a network's CIDR is not built yet",
+            ),
+            Param(
+                "guestvmcidr", P.STRING, unsupported="changing a network's CIDR is not built yet"
+            ),
+            Param(
+                "networkdomain",
+                P.STRING,
+                unsupported="changing a network's domain is not built yet",
+            ),
+            CUSTOM_ID,
+            Param("displaynetwork", P.BOOLEAN, default=True, unsupported=HIDING),
         ),
+        shape="async",
+        is_async=True,
         item_key="network",
+        render=_network,
         java_class=f"{PKG}.UpdateNetworkCmd",
         description="Updates a network",
     ),
@@ -399,7 +487,15 @@ COMMANDS = (
     ApiCommand(
         "deleteNetwork",
         delete_network,
-        (ID,),
+        (
+            ID,
+            Param(
+                "forced",
+                P.BOOLEAN,
+                default=False,
+                unsupported="forcing a delete past failed clean-up is not built yet",
+            ),
+        ),
         shape="async",
         is_async=True,
         java_class=f"{PKG}.DeleteNetworkCmd",

@@ -15,12 +15,15 @@ import orjson
 
 from api.access import Caller, Role
 from api.cloudstack.common import domain_row, limit_sql
+from api.cloudstack.unbuilt import IOPS, iops_params
+from api.cloudstack.vm_listing import vm_row
 from api.dispatch import ApiCommand, Call, Listing
 from api.envelope import format_date
 from api.params import Param, ParamType, not_found
 from commands import offerings as cmd
 from domain.errors import InvalidParameter, PermissionDenied
 from domain.offering import ComputeTerms, DiskOffering, DiskTerms, Offering, ServiceOffering
+from stratus.db import contains
 
 P = ParamType
 DA = Role.DOMAIN_ADMIN
@@ -175,8 +178,9 @@ def _list(
             where.append(f"{key} = %s")
             params.append(args[key])
     if args.get("keyword"):
-        where.append("name LIKE %s")
-        params.append(f"%{args['keyword']}%")
+        clause, values = contains(("name",), args["keyword"])
+        where.append(clause)
+        params += values
     if args.get("domainid"):
         domain = domain_row(call, args["domainid"])
         where.append("domain_id = %s")
@@ -199,6 +203,10 @@ def list_service_offerings(call: Call, args: dict[str, Any]) -> Listing:
     if args.get("systemvmtype"):
         where.append("system_vm_type = %s")
         params.append(args["systemvmtype"])
+    if args.get("virtualmachineid"):  # 4.3: the offerings the VM may change to
+        vm = vm_row(call, args["virtualmachineid"])
+        where.append("id <> %s")
+        params.append(vm["service_offering_id"])
     return _list(call, "service_offerings", where, params, args, render_service_offering)
 
 
@@ -331,6 +339,15 @@ COMMON_CREATE = (
 )
 LIST_PARAMS = (Param("id", P.UUID), Param("name", P.STRING), Param("domainid", P.UUID))
 
+# 4.3 keeps offerings to root admins; here a domain admin also manages offerings limited to
+# their own domain (root admins keep the public and system ones).
+DOMAIN_OFFERINGS = "domain admins manage the offerings of their own domain"
+# 4.3's storage QoS settings of disk offerings, not built yet.
+QOS_NOT_BUILT = (
+    *iops_params(),
+    Param("hypervisorsnapshotreserve", P.INTEGER, unsupported=IOPS),
+)
+
 COMMANDS = (
     ApiCommand(
         "createServiceOffering",
@@ -349,8 +366,10 @@ COMMANDS = (
             Param("networkrate", P.INTEGER),
             Param("deploymentplanner", P.STRING),
             Param("serviceofferingdetails", P.MAP),
+            *QOS_NOT_BUILT,
         ),
         role=DA,
+        role_extension=DOMAIN_OFFERINGS,
         item_key="serviceoffering",
         description="Creates a service offering.",
     ),
@@ -359,6 +378,7 @@ COMMANDS = (
         update_service_offering,
         UPDATE_PARAMS,
         role=DA,
+        role_extension=DOMAIN_OFFERINGS,
         item_key="serviceoffering",
         description="Updates a service offering.",
     ),
@@ -367,6 +387,7 @@ COMMANDS = (
         lambda c, a: _delete(c, a, ServiceOffering, "service_offerings"),
         (ID,),
         role=DA,
+        role_extension=DOMAIN_OFFERINGS,
         shape="success",
         description="Deletes a service offering.",
     ),
@@ -391,16 +412,26 @@ COMMANDS = (
             Param("disksize", P.LONG),
             Param("customized", P.BOOLEAN),
             Param("displayoffering", P.BOOLEAN),
+            *QOS_NOT_BUILT,
         ),
         role=DA,
+        role_extension=DOMAIN_OFFERINGS,
         item_key="diskoffering",
         description="Creates a disk offering.",
     ),
     ApiCommand(
         "updateDiskOffering",
         update_disk_offering,
-        UPDATE_PARAMS,
+        (
+            *UPDATE_PARAMS,
+            Param(
+                "displayoffering",
+                P.BOOLEAN,
+                unsupported="changing whether a disk offering is displayed is not built yet",
+            ),
+        ),
         role=DA,
+        role_extension=DOMAIN_OFFERINGS,
         item_key="diskoffering",
         description="Updates a disk offering.",
     ),
@@ -409,6 +440,7 @@ COMMANDS = (
         lambda c, a: _delete(c, a, DiskOffering, "disk_offerings"),
         (ID,),
         role=DA,
+        role_extension=DOMAIN_OFFERINGS,
         shape="success",
         description="Deletes a disk offering.",
     ),

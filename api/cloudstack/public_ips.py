@@ -17,8 +17,16 @@ from api.cloudstack.common import (
     names_by_id,
     resolve_owner_filters,
 )
-from api.cloudstack.jobs import RENDERERS, run_async
+from api.cloudstack.jobs import run_async
 from api.cloudstack.networks import network_row, public_pool
+from api.cloudstack.unbuilt import (
+    FOR_DISPLAY,
+    PORTABLE_IPS,
+    PROJECT_AND_TAGS,
+    PROJECT_ID,
+    VPC_ID,
+    ipv6_range_params,
+)
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_stored_date
 from api.params import Param, ParamType, not_found
@@ -26,6 +34,7 @@ from commands import network_public_ips as cmd
 from commands.routers import refuse_if_upgrading
 from domain.errors import InvalidParameter
 from projections.network_rules import static_nat_of
+from stratus.db import contains
 
 P = ParamType
 RA = Role.ROOT_ADMIN
@@ -72,6 +81,8 @@ def _zone_ranges(call: Call, zone_id: str) -> tuple[cmd.RangeRef, ...]:
 
 
 def create_vlan_ip_range(call: Call, args: dict[str, Any]) -> dict[str, Any]:
+    if args["zoneid"] is None:  # 4.3 may take it from the range's network or pod: not built
+        raise InvalidParameter("Specify zoneid: the zone of the range")
     zone = places._row(call, "zones", args["zoneid"], "zone")
     if not (args["gateway"] and args["netmask"] and args["startip"]):
         raise InvalidParameter("Please specify gateway, netmask and startip of the range")
@@ -108,6 +119,7 @@ def list_vlan_ip_ranges(call: Call, args: dict[str, Any]) -> Listing:
         ("id", "id"),
         ("zoneid", "zone_id"),
         ("physicalnetworkid", "physical_network_id"),
+        ("vlan", "vlan"),
     ):
         if args[key]:
             where.append(f"{column} = %s")
@@ -190,7 +202,8 @@ def with_static_nat(body: dict[str, Any], nat: dict[str, Any] | None) -> dict[st
     return body
 
 
-RENDERERS["ipaddress"] = lambda call, i: ("ipaddress", _rendered(call, [_public_row(call, i)])[0])
+def _address_object(call: Call, address_id: str) -> dict[str, Any]:
+    return _rendered(call, [_public_row(call, address_id)])[0]
 
 
 def _associate_owner(call: Call, args: dict[str, Any]) -> tuple[str, str, str | None, str]:
@@ -274,6 +287,7 @@ _FILTERS = (
     ("vlanid", "p.vlan_range_id"),
     ("ipaddress", "p.address"),
     ("state", "p.state"),
+    ("physicalnetworkid", "r.physical_network_id"),
 )
 
 
@@ -295,9 +309,15 @@ def list_public_ip_addresses(call: Call, args: dict[str, Any]) -> Listing:
         if args[key] is not None:
             where.append(f"{column} = %s")
             params.append(int(args[key]))
+    if args["forloadbalancing"]:  # as in 4.3, only `true` filters
+        where.append(
+            "EXISTS (SELECT 1 FROM network_rules AS lb WHERE lb.public_ip_id = p.id "
+            "AND lb.kind = 'LoadBalancing')"
+        )
     if args.get("keyword"):
-        where.append("p.address LIKE %s")
-        params.append(f"%{args['keyword']}%")
+        clause, values = contains(("p.address",), args["keyword"])
+        where.append(clause)
+        params += values
     sql = _SELECT + (" WHERE " + " AND ".join(where) if where else "")
     with call.read() as cursor:
         count = cursor.execute(f"SELECT count(*) AS n FROM ({sql}) AS q", params).fetchone()["n"]
@@ -311,12 +331,23 @@ def list_public_ip_addresses(call: Call, args: dict[str, Any]) -> Listing:
 
 ID = Param("id", P.UUID, required=True)
 
+# Ranges for one pod or network, and ranges dedicated to an account (4.3), are not built yet.
+RANGE_PLACE_NOT_BUILT = (
+    Param("podid", P.UUID, unsupported="ranges for one pod are not built yet"),
+    Param("networkid", P.UUID, unsupported="ranges for one network are not built yet"),
+)
+RANGE_OWNER_NOT_BUILT = (
+    Param("account", P.STRING, unsupported="ranges dedicated to an account are not built yet"),
+    Param("domainid", P.UUID, unsupported="ranges dedicated to a domain are not built yet"),
+    PROJECT_ID,
+)
+
 COMMANDS = (
     ApiCommand(
         "createVlanIpRange",
         create_vlan_ip_range,
         (
-            Param("zoneid", P.UUID, required=True),
+            Param("zoneid", P.UUID),
             Param("vlan", P.STRING),
             Param("gateway", P.STRING),
             Param("netmask", P.STRING),
@@ -324,10 +355,9 @@ COMMANDS = (
             Param("endip", P.STRING),
             Param("forvirtualnetwork", P.BOOLEAN),
             Param("physicalnetworkid", P.UUID),
-            Param("podid", P.UUID),
-            Param("networkid", P.UUID),
-            Param("account", P.STRING),
-            Param("domainid", P.UUID),
+            *RANGE_PLACE_NOT_BUILT,
+            *RANGE_OWNER_NOT_BUILT,
+            *ipv6_range_params(),
         ),
         role=RA,
         item_key="vlan",
@@ -351,6 +381,9 @@ COMMANDS = (
             Param("zoneid", P.UUID),
             Param("physicalnetworkid", P.UUID),
             Param("forvirtualnetwork", P.BOOLEAN),
+            Param("vlan", P.STRING),
+            *RANGE_PLACE_NOT_BUILT,
+            *RANGE_OWNER_NOT_BUILT,
         ),
         role=RA,
         shape="list",
@@ -366,9 +399,16 @@ COMMANDS = (
             Param("zoneid", P.UUID),
             Param("account", P.STRING),
             Param("domainid", P.UUID),
+            FOR_DISPLAY,
+            Param("isportable", P.BOOLEAN, default=False, unsupported=PORTABLE_IPS),
+            Param("regionid", P.INTEGER, unsupported=PORTABLE_IPS),
+            PROJECT_ID,
+            VPC_ID,
         ),
         shape="async",
         is_async=True,
+        item_key="ipaddress",
+        render=_address_object,
         java_class=f"{USER_PKG}.AssociateIPAddrCmd",
         description="Acquires and associates a public IP to an account",
     ),
@@ -394,8 +434,17 @@ COMMANDS = (
             Param("issourcenat", P.BOOLEAN),
             Param("isstaticnat", P.BOOLEAN),
             Param("allocatedonly", P.BOOLEAN, default=True),
-            Param("state", P.STRING),
+            Param(
+                "state",
+                P.STRING,
+                extension="filters by address state, as later CloudStack versions allow",
+            ),
             Param("forvirtualnetwork", P.BOOLEAN),
+            Param("forloadbalancing", P.BOOLEAN),
+            Param("physicalnetworkid", P.UUID),
+            FOR_DISPLAY,
+            VPC_ID,
+            *PROJECT_AND_TAGS,
         ),
         shape="list",
         item_key="publicipaddress",

@@ -90,7 +90,7 @@ def upgrade_router_template(call: Call, args: dict[str, Any]) -> Listing:
     )
     with call.acting():
         planned = cmd.upgrade_routers(call.store, command)
-    call.settle(planned.position)
+    call.accepted(planned.position)
     return Listing([{"jobid": str(job_id)} for job_id in planned.job_ids], len(planned.job_ids))
 
 
@@ -108,6 +108,7 @@ COMMANDS = (
         ),
         role=Role.ROOT_ADMIN,
         shape="list",
+        paged=False,
         item_key="asyncjobs",
         java_class=f"{ADMIN_PKG}.UpgradeRouterTemplateCmd",
         description="Upgrades routers to the current router template",

@@ -26,13 +26,13 @@ from api.cloudstack.common import (
     resolve_owner_filters,
 )
 from api.cloudstack.configuration import current_value
-from api.cloudstack.jobs import RENDERERS
 from api.cloudstack.system_vms import (
     SELECT,
     appliance_row,
     lifecycle_commands,
     new_compute,
 )
+from api.cloudstack.unbuilt import PROJECT_ID
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_stored_date
 from api.fragments import Kept, marker, quoted, template
@@ -46,7 +46,7 @@ from domain.router import DEFAULT_NETWORK_SERVICES, UNKNOWN, version_key
 from domain.system_vm import Role as VmRole
 from projections.configuration import overrides
 from projections.listed import fill_listed
-from stratus.db import in_list
+from stratus.db import contains, in_list
 
 P = ParamType
 ADMIN_PKG = "org.apache.cloudstack.api.command.admin.router"
@@ -253,9 +253,6 @@ def _router(call: Call, router_id: str) -> dict[str, Any]:
     return render_routers(call, [appliance_row(call, router_id, VmRole.ROUTER)])[0]
 
 
-RENDERERS["router"] = lambda call, i: ("router", _router_any(call, i))
-
-
 def _router_any(call: Call, router_id: str) -> dict[str, Any]:
     with call.read() as cursor:
         row = cursor.execute(SELECT + " WHERE r.id = %s", (router_id,)).fetchone()
@@ -293,12 +290,14 @@ def router_filters(call: Call, args: dict[str, Any]) -> tuple[list[str], list[An
     if args.get("forvpc") is not None:
         where.append("r.vpc_id IS NOT NULL" if args["forvpc"] else "r.vpc_id IS NULL")
     if args.get("version"):
-        where.append("r.version LIKE %s")
-        params.append(f"{args['version']}%")
+        clause, values = contains(("r.version",), args["version"], anywhere=False)
+        where.append(clause)
+        params += values
     for key in ("name", "keyword"):
         if args.get(key):
-            where.append("(r.name LIKE %s OR r.instance_name LIKE %s OR r.state LIKE %s)")
-            params += [f"%{args[key]}%"] * 3
+            clause, values = contains(("r.name", "r.instance_name", "r.state"), args[key])
+            where.append(clause)
+            params += values
     return where, params
 
 
@@ -403,13 +402,17 @@ def ensure_network_router_command(call: Call, args: dict[str, Any]) -> Submitted
     return Submitted(str(ensured.job_id), str(ensured.router_id))
 
 
+# 4.3 lets domain admins manage their domain's routers; here routers stay with root admins
+# until the router actions check the caller's reach over the router's networks.
+ROUTERS_ROOT_ONLY = "virtual routers are managed by root admins only"
+
 COMMANDS = (
     ApiCommand(
         "listRouters",
         list_routers,
         (
             *OWNER_PARAMS,
-            Param("projectid", P.UUID),
+            PROJECT_ID,
             Param("id", P.UUID),
             Param("name", P.STRING),
             Param("state", P.STRING),
@@ -423,17 +426,19 @@ COMMANDS = (
             Param("version", P.STRING),
         ),
         role=Role.ROOT_ADMIN,
+        role_extension=ROUTERS_ROOT_ONLY,
         shape="list",
         item_key="router",
         java_class=f"{ADMIN_PKG}.ListRoutersCmd",
         description="Lists routers",
     ),
-    *lifecycle_commands(VmRole.ROUTER, ADMIN_PKG, "Router"),
+    *lifecycle_commands(VmRole.ROUTER, ADMIN_PKG, "Router", _router_any, ROUTERS_ROOT_ONLY),
     ApiCommand(
         "changeServiceForRouter",
         change_service,
         (Param("id", P.UUID, required=True), Param("serviceofferingid", P.UUID, required=True)),
         role=Role.ROOT_ADMIN,
+        role_extension=ROUTERS_ROOT_ONLY,
         item_key="router",
         java_class=f"{ADMIN_PKG}.UpgradeRouterCmd",
         description="Changes the system offering of a stopped router",
@@ -453,6 +458,7 @@ COMMANDS = (
         shape="async",
         is_async=True,
         java_class="stratus.api.EnsureNetworkRouterCmd",
+        extension="readies a network's router ahead of its first VM, which CloudStack waits for",
         description="Creates and starts the router of a network if it has none (Stratus)",
     ),
 )

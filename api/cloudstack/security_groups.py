@@ -17,7 +17,8 @@ from api.cloudstack.common import (
     limit_sql,
     resolve_owner_filters,
 )
-from api.cloudstack.jobs import RENDERERS, run_async
+from api.cloudstack.jobs import run_async
+from api.cloudstack.unbuilt import PROJECT_AND_TAGS, PROJECT_ID
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType, not_found
 from commands import security_groups as cmd
@@ -31,7 +32,7 @@ from domain.security_group import (
     expand_rules,
 )
 from projections.security_groups import groups_of_vms, is_allowed_by_others, rules_of_groups
-from stratus.db import Cursor
+from stratus.db import Cursor, contains
 
 P = ParamType
 PKG = "org.apache.cloudstack.api.command.user.securitygroup"
@@ -151,9 +152,6 @@ def _group(call: Call, group_id: str) -> dict[str, Any]:
     return render_groups(call, [group_row(call, group_id)])[0]
 
 
-RENDERERS["securitygroup"] = lambda call, i: ("securitygroup", _group(call, i))
-
-
 def list_groups(call: Call, args: dict[str, Any]) -> Listing:
     scope = list_scope(
         call.caller, prefix="a.", account_column="id", **resolve_owner_filters(call, args)
@@ -166,8 +164,9 @@ def list_groups(call: Call, args: dict[str, Any]) -> Listing:
         where.append("g.name = %s")
         params.append(args["securitygroupname"])
     if args["keyword"]:
-        where.append("g.name LIKE %s")
-        params.append(f"%{args['keyword']}%")
+        clause, values = contains(("g.name",), args["keyword"])
+        where.append(clause)
+        params += values
     if args["virtualmachineid"]:
         where.append("g.id IN (SELECT group_id FROM security_group_members WHERE vm_id = %s)")
         params.append(args["virtualmachineid"])
@@ -367,6 +366,7 @@ def _async(name: str, handler: Any, params: tuple, java: str, text: str, key: st
         shape="async",
         is_async=True,
         item_key=key,
+        render=_group if key else None,
         java_class=f"{PKG}.{java}",
         description=text,
     )
@@ -381,6 +381,7 @@ COMMANDS = (
             Param("description", P.STRING),
             Param("account", P.STRING),
             Param("domainid", P.UUID),
+            PROJECT_ID,
         ),
         item_key="securitygroup",
         java_class=f"{PKG}.CreateSecurityGroupCmd",
@@ -394,6 +395,7 @@ COMMANDS = (
             Param("name", P.STRING),
             Param("account", P.STRING),
             Param("domainid", P.UUID),
+            PROJECT_ID,
         ),
         shape="success",
         java_class=f"{PKG}.DeleteSecurityGroupCmd",
@@ -407,6 +409,7 @@ COMMANDS = (
             Param("id", P.UUID),
             Param("securitygroupname", P.STRING),
             Param("virtualmachineid", P.UUID),
+            *PROJECT_AND_TAGS,
         ),
         shape="list",
         item_key="securitygroup",
@@ -416,7 +419,7 @@ COMMANDS = (
     _async(
         "authorizeSecurityGroupIngress",
         _authorize(INGRESS, "authorizeSecurityGroupIngress"),
-        (*GROUP_PARAMS, *RULE_PARAMS),
+        (*GROUP_PARAMS, *RULE_PARAMS, PROJECT_ID),
         "AuthorizeSecurityGroupIngressCmd",
         "Authorizes a particular ingress rule for this security group",
         "securitygroup",
@@ -424,7 +427,7 @@ COMMANDS = (
     _async(
         "authorizeSecurityGroupEgress",
         _authorize(EGRESS, "authorizeSecurityGroupEgress"),
-        (*GROUP_PARAMS, *RULE_PARAMS),
+        (*GROUP_PARAMS, *RULE_PARAMS, PROJECT_ID),
         "AuthorizeSecurityGroupEgressCmd",
         "Authorizes a particular egress rule for this security group",
         "securitygroup",

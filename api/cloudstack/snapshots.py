@@ -9,7 +9,8 @@ from uuid import UUID, uuid4
 
 from api.access import check_reach, list_scope
 from api.cloudstack.common import OWNER_PARAMS, limit_sql, resolve_owner_filters
-from api.cloudstack.jobs import RENDERERS, hypervisor_job, run_async
+from api.cloudstack.jobs import hypervisor_job, run_async
+from api.cloudstack.unbuilt import PROJECT_AND_TAGS, QUIESCE_VM
 from api.cloudstack.volumes import volume_row
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_stored_date
@@ -18,6 +19,7 @@ from commands import Outcome
 from commands import snapshots as cmd
 from domain.errors import InvalidParameter
 from domain.snapshot import MANUAL
+from stratus.db import contains
 
 P = ParamType
 PKG = "org.apache.cloudstack.api.command.user.snapshot"
@@ -68,10 +70,8 @@ def render_snapshot(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-RENDERERS["snapshot"] = lambda call, i: (
-    "snapshot",
-    render_snapshot(snapshot_row(call, i, removed=True)),
-)
+def _snapshot_object(call: Call, snapshot_id: str) -> dict[str, Any]:
+    return render_snapshot(snapshot_row(call, snapshot_id, removed=True))
 
 
 def _type_filter(args: dict[str, Any]) -> bool:
@@ -102,8 +102,9 @@ def list_snapshots(call: Call, args: dict[str, Any]) -> Listing:
             params.append(args[key])
     for key in ("name", "keyword"):
         if args.get(key):
-            where.append("s.name LIKE %s")
-            params.append(f"%{args[key]}%")
+            clause, values = contains(("s.name",), args[key])
+            where.append(clause)
+            params += values
     if args["state"]:
         where.append("s.state = %s")
         params.append(args["state"])
@@ -169,18 +170,29 @@ def delete(call: Call, args: dict[str, Any]) -> Submitted:
     )
 
 
+# 4.3 lets an admin name the snapshot's owner; here it is always the volume's owner.
+SNAPSHOT_OWNER = "a snapshot belongs to its volume's account; choosing another is not built yet"
+
 COMMANDS = (
     ApiCommand(
         "createSnapshot",
         create,
         (
             Param("volumeid", P.UUID, required=True),
-            Param("name", P.STRING),
+            Param(
+                "name",
+                P.STRING,
+                extension="names the snapshot, as later CloudStack versions allow",
+            ),
             Param("policyid", P.UUID),
+            QUIESCE_VM,
+            Param("account", P.STRING, unsupported=SNAPSHOT_OWNER),
+            Param("domainid", P.UUID, unsupported=SNAPSHOT_OWNER),
         ),
         shape="async",
         is_async=True,
         item_key="snapshot",
+        render=_snapshot_object,
         java_class=f"{PKG}.CreateSnapshotCmd",
         description="Creates an instant snapshot of a volume.",
     ),
@@ -203,8 +215,13 @@ COMMANDS = (
             Param("name", P.STRING),
             Param("snapshottype", P.STRING),
             Param("intervaltype", P.STRING),
-            Param("state", P.STRING),
+            Param(
+                "state",
+                P.STRING,
+                extension="filters by snapshot state, as later CloudStack versions allow",
+            ),
             Param("zoneid", P.UUID),
+            *PROJECT_AND_TAGS,
         ),
         shape="list",
         item_key="snapshot",

@@ -13,7 +13,8 @@ from uuid import UUID, uuid5
 from api.access import Role
 from api.cloudstack import infrastructure as places
 from api.cloudstack.common import limit_sql, names_of
-from api.cloudstack.jobs import RENDERERS, hypervisor_job
+from api.cloudstack.jobs import hypervisor_job
+from api.cloudstack.unbuilt import STORAGE_ID
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_stored_date
 from api.params import Param, ParamType, not_found
@@ -24,6 +25,7 @@ from domain.compute import Compute, OfferingShape, resolve_compute
 from domain.errors import InvalidParameter
 from domain.system_vm import OFFERING_TYPE, SYSTEM_VM_ROLES
 from domain.system_vm import Role as VmRole
+from stratus.db import contains
 
 P = ParamType
 ADMIN_PKG = "org.apache.cloudstack.api.command.admin.systemvm"
@@ -85,8 +87,15 @@ def compute_of(row: dict[str, Any], **changes: Any) -> Compute:
     return Compute.from_facts(values)
 
 
-def lifecycle_commands(role: str | None, pkg: str, noun: str) -> tuple[ApiCommand, ...]:
-    """start/stop/reboot/destroy<noun>: the same jobs for routers and system VMs."""
+def lifecycle_commands(
+    role: str | None,
+    pkg: str,
+    noun: str,
+    render: Callable[[Call, str], dict[str, Any]],
+    role_extension: str = "",
+) -> tuple[ApiCommand, ...]:
+    """start/stop/reboot/destroy<noun>: the same jobs for routers and system VMs, answering
+    the appliance (`render`) under its lower-cased noun."""
 
     def start(call: Call, args: dict[str, Any]) -> Submitted:
         row = appliance_row(call, args["id"], role)
@@ -139,8 +148,11 @@ def lifecycle_commands(role: str | None, pkg: str, noun: str) -> tuple[ApiComman
             handler,
             (Param("id", P.UUID, required=True), *extra),
             role=Role.ROOT_ADMIN,
+            role_extension=role_extension,
             shape="async",
             is_async=True,
+            item_key=noun.lower(),
+            render=render,
             java_class=f"{pkg}.{java}",
             description=f"{action.capitalize()}s a {noun.lower()}",
         )
@@ -242,9 +254,6 @@ def _system_vm(call: Call, vm_id: str) -> dict[str, Any]:
     return render_system_vms(call, [dict(row)])[0]
 
 
-RENDERERS["systemvm"] = lambda call, i: ("systemvm", _system_vm(call, i))
-
-
 def list_system_vms(call: Call, args: dict[str, Any]) -> Listing:
     marks = ", ".join(["%s"] * len(SYSTEM_VM_ROLES))
     where, params = [f"r.role IN ({marks})", "r.removed = 0"], list(SYSTEM_VM_ROLES)
@@ -254,8 +263,9 @@ def list_system_vms(call: Call, args: dict[str, Any]) -> Listing:
             params.append(args[key])
     for key in ("name", "keyword"):
         if args.get(key):
-            where.append("r.name LIKE %s")
-            params.append(f"%{args[key]}%")
+            clause, values = contains(("r.name",), args[key])
+            where.append(clause)
+            params += values
     sql = " FROM system_vms AS r WHERE " + " AND ".join(where)
     with call.read() as cursor:
         count = cursor.execute("SELECT count(*) AS n" + sql, params).fetchone()["n"]
@@ -371,6 +381,7 @@ COMMANDS = (
             Param("hostid", P.UUID),
             Param("state", P.STRING),
             Param("name", P.STRING),
+            STORAGE_ID,
         ),
         role=Role.ROOT_ADMIN,
         shape="list",
@@ -378,7 +389,7 @@ COMMANDS = (
         java_class=f"{ADMIN_PKG}.ListSystemVMsCmd",
         description="Lists system VMs",
     ),
-    *lifecycle_commands(None, ADMIN_PKG, "SystemVm"),
+    *lifecycle_commands(None, ADMIN_PKG, "SystemVm", _system_vm),
     ApiCommand(
         "changeServiceForSystemVm",
         change_service,
@@ -395,6 +406,8 @@ COMMANDS = (
         role=Role.ROOT_ADMIN,
         shape="async",
         is_async=True,
+        item_key="systemvm",
+        render=_system_vm,
         java_class=f"{ADMIN_PKG}.ScaleSystemVMCmd",
         description="Scales a system VM to another system offering (live where supported)",
         response_name="changeServiceForSystemVm",
@@ -410,7 +423,10 @@ COMMANDS = (
         role=Role.ROOT_ADMIN,
         shape="async",
         is_async=True,
+        item_key="systemvm",
+        render=_system_vm,
         java_class="stratus.api.CreateSystemVmCmd",
+        extension="starts a zone's system VMs on demand; CloudStack starts them on its own",
         description="Creates and starts a zone's secondary storage VM or console proxy (Stratus)",
     ),
 )

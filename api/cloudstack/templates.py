@@ -29,15 +29,27 @@ from api.cloudstack.common import (
     names_of,
     resolve_owner_filters,
 )
+from api.cloudstack.configuration import current_value
 from api.cloudstack.jobs import run_async
+from api.cloudstack.unbuilt import PROJECT_ID, SSH_KEYS, TAGS_MAP
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_date
 from api.params import Param, ParamType, not_found
 from commands import templates as cmd
 from domain.errors import InvalidParameter, PermissionDenied
-from domain.template import OS_CATEGORIES, OS_TYPES, CopyState, TemplateSpec, os_type
+from domain.template import (
+    OS_CATEGORIES,
+    OS_TYPES,
+    CopyState,
+    FetchLimits,
+    TemplateSpec,
+    os_type,
+)
+from stratus.db import contains
 
 P = ParamType
+ALLOWED_SITES = "secstorage.allowed.internal.sites"
+MAX_SIZE = "max.template.iso.size"
 FILTERS = (
     "featured",
     "self",
@@ -86,7 +98,7 @@ def filter_clause(call: Call, name: str) -> tuple[str, list[Any]]:
 
 def _where(call: Call, args: dict[str, Any]) -> tuple[list[str], list[Any]]:
     clause, params = filter_clause(call, args["templatefilter"])
-    where = ["t.removed = 0", clause]
+    where = [clause] if args.get("showremoved") else ["t.removed = 0", clause]
     if call.caller.role != Role.ROOT_ADMIN:
         where.append("t.template_type <> 'SYSTEM'")
     for key, column in (("id", "t.id"), ("name", "t.name"), ("zoneid", "z.zone_id")):
@@ -97,10 +109,12 @@ def _where(call: Call, args: dict[str, Any]) -> tuple[list[str], list[Any]]:
         where.append("lower(t.hypervisor) = %s")
         params.append(args["hypervisor"].lower())
     if args.get("keyword"):
-        where.append("t.name LIKE %s")
-        params.append(f"%{args['keyword']}%")
-    if args.get("account") or args.get("domainid"):
-        scope = list_scope(call.caller, prefix="t.", **resolve_owner_filters(call, args))
+        clause, values = contains(("t.name",), args["keyword"])
+        where.append(clause)
+        params += values
+    owner = resolve_owner_filters(call, args)
+    if {"account_id", "domain_path"} & owner.keys():  # the filter alone rules otherwise
+        scope = list_scope(call.caller, prefix="t.", **owner)
         where.append(scope.clause)
         params += list(scope.params)
     return where, params
@@ -308,6 +322,14 @@ def _details(groups: list[dict[str, str]] | None) -> dict[str, str]:
     return merged
 
 
+def _fetch_limits(call: Call) -> FetchLimits:
+    """The download limits in force now; they travel with the download request."""
+    return FetchLimits(
+        allowed_internal_sites=current_value(call, ALLOWED_SITES),
+        max_size_gb=int(current_value(call, MAX_SIZE)),
+    )
+
+
 def register_template(call: Call, args: dict[str, Any]) -> Listing:
     kind = _check_rights(call, args)
     account_id = _owner_account(call, args)
@@ -332,7 +354,7 @@ def register_template(call: Call, args: dict[str, Any]) -> Listing:
         details=_details(args["details"]),
         sort_key=args["sortkey"] or 0,
     )
-    command = cmd.RegisterTemplate(spec, UUID(account_id), zone_ids)
+    command = cmd.RegisterTemplate(spec, UUID(account_id), zone_ids, limits=_fetch_limits(call))
     outcome = call.write(cmd.register_template, command)
     return _listed(call, str(outcome.id))
 
@@ -424,16 +446,31 @@ COMMANDS = (
             Param("bits", P.INTEGER),
             Param("checksum", P.STRING),
             Param("templatetag", P.STRING),
-            Param("templatetype", P.STRING),
+            Param(
+                "templatetype",
+                P.STRING,
+                extension="registers system VM templates (SYSTEM), as later versions allow",
+            ),
             Param("account", P.STRING),
             Param("domainid", P.UUID),
             Param("details", P.MAP),
-            Param("sortkey", P.INTEGER),
+            Param(
+                "sortkey",
+                P.INTEGER,
+                extension="sets the sort order at once, as updateTemplate does later",
+            ),
             Param("isdynamicallyscalable", P.BOOLEAN),
-            Param("isrouting", P.BOOLEAN),
-            Param("projectid", P.UUID),
+            Param(
+                "isrouting",
+                P.BOOLEAN,
+                default=False,
+                unsupported="router templates are registered with templatetype=SYSTEM",
+            ),
+            PROJECT_ID,
+            Param("sshkeyenabled", P.BOOLEAN, default=False, unsupported=SSH_KEYS),
         ),
         shape="list",
+        paged=False,
         item_key="template",
         description="Registers an existing template into the CloudStack cloud.",
     ),
@@ -447,7 +484,8 @@ COMMANDS = (
             Param("zoneid", P.UUID),
             Param("hypervisor", P.STRING),
             Param("showremoved", P.BOOLEAN),
-            Param("projectid", P.UUID),
+            PROJECT_ID,
+            TAGS_MAP,
             *OWNER_PARAMS,
         ),
         shape="list",
@@ -467,7 +505,12 @@ COMMANDS = (
             Param("format", P.STRING),
             Param("bootable", P.BOOLEAN),
             Param("isdynamicallyscalable", P.BOOLEAN),
-            Param("isrouting", P.BOOLEAN),
+            Param(
+                "isrouting",
+                P.BOOLEAN,
+                default=False,
+                unsupported="router templates are registered with templatetype=SYSTEM",
+            ),
         ),
         item_key="template",
         description="Updates attributes of a template.",
@@ -475,7 +518,7 @@ COMMANDS = (
     ApiCommand(
         "deleteTemplate",
         delete_template,
-        (ID, Param("zoneid", P.UUID), Param("forced", P.BOOLEAN)),
+        (ID, Param("zoneid", P.UUID)),
         shape="async",
         is_async=True,
         description="Deletes a template from the system.",

@@ -111,9 +111,8 @@ def _item(row: dict[str, Any]) -> dict[str, Any]:
 
 def billing(call: Call) -> BillingRun:
     """The billing run this process drives, or one made for this call."""
-    run = call.runtime.extras.get("billing")
-    if isinstance(run, BillingRun):
-        return run
+    if call.services.billing is not None:
+        return call.services.billing
     return BillingRun(call.runtime.db, alert=store_alert(call.store))
 
 
@@ -176,13 +175,16 @@ COMMANDS = (
         role=RA,
         shape="success",
         description="Prunes raw usage older than interval days that no open period needs",
+        extension="prunes raw usage records, as CloudStack 4.4 does",
         java_class=f"{ADMIN_USAGE}.RemoveRawUsageRecordsCmd",
     ),
     ApiCommand(
         "listUsageTypes",
         list_usage_types,
         role=DA,
+        role_extension="domain admins list their domain's usage records and read the types' names",
         shape="list",
+        paged=False,
         item_key="usagetype",
         description="List Usage Types",
         java_class=f"{ADMIN_USAGE}.ListUsageTypesCmd",

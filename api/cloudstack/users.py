@@ -8,12 +8,14 @@ from uuid import UUID
 
 from api.access import Role, check_reach, list_scope
 from api.cloudstack.common import OWNER_PARAMS, account_row, resolve_owner_filters, select_page
-from api.cloudstack.jobs import RENDERERS, run_async
+from api.cloudstack.jobs import run_async
+from api.cloudstack.unbuilt import EXTERNAL_IDS
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_date
 from api.params import Param, ParamType
 from commands import identity as cmd
 from domain.errors import NotFound, PermissionDenied
+from stratus.db import contains
 
 P = ParamType
 ADMIN_PKG = "org.apache.cloudstack.api.command.admin"
@@ -82,7 +84,8 @@ def object_result(outcome: Any, kind: str) -> dict[str, Any]:
     return {"object": kind, "id": str(outcome.id)}
 
 
-RENDERERS["user"] = lambda call, i: ("user", render_user(user_by_id(call, i)))
+def _user_object(call: Call, user_id: str) -> dict[str, Any]:
+    return render_user(user_by_id(call, user_id))
 
 
 def list_users(call: Call, args: dict[str, Any]) -> Listing:
@@ -98,13 +101,15 @@ def list_users(call: Call, args: dict[str, Any]) -> Listing:
             where.append(f"{column} = %s")
             params.append(args[key])
     if args.get("keyword"):
-        where.append("(username LIKE %s OR firstname LIKE %s OR lastname LIKE %s)")
-        params += [f"%{args['keyword']}%"] * 3
+        clause, values = contains(("username", "firstname", "lastname"), args["keyword"])
+        where.append(clause)
+        params += values
     return select_page(call, "users", where, params, "created, id", args, render_user)
 
 
 def create_user(call: Call, args: dict[str, Any]) -> dict[str, Any]:
-    account = account_row(call, args["account"], args["domainid"])
+    # 4.3: without `domainid` the account is looked up in the caller's own domain.
+    account = account_row(call, args["account"], args["domainid"] or call.caller.domain_id)
     check_reach(
         call.caller,
         account_id=account["id"],
@@ -145,8 +150,14 @@ def disable_user(call: Call, args: dict[str, Any]) -> Submitted:
 def _admin_target_user(call: Call, user_id: str) -> dict[str, Any]:
     row = user_by_id(call, user_id)
     if row["id"] == call.caller.user_id:
-        raise PermissionDenied("The caller cannot disable or delete itself")
+        raise PermissionDenied("The caller cannot disable, lock or delete itself")
     return row
+
+
+def lock_user(call: Call, args: dict[str, Any]) -> dict[str, Any]:
+    row = _admin_target_user(call, args["id"])
+    call.write(cmd.lock_user, cmd.LockUser(UUID(row["id"])))
+    return render_user(user_by_id(call, row["id"]))
 
 
 def enable_user(call: Call, args: dict[str, Any]) -> dict[str, Any]:
@@ -180,6 +191,8 @@ PROFILE = (
 )
 PASSWORD = Param("password", P.STRING, max_length=255)
 
+KEYS_BY_HAND = "keys are generated, never set by hand: use registerUserKeys"
+
 COMMANDS = (
     ApiCommand(
         "listUsers",
@@ -191,6 +204,7 @@ COMMANDS = (
             Param("state", P.STRING),
             Param("accounttype", P.INTEGER),
         ),
+        role_extension="a user lists the users of their own account (the list scope limits it)",
         shape="list",
         item_key="user",
         description="Lists users",
@@ -200,13 +214,14 @@ COMMANDS = (
         create_user,
         (
             Param("account", P.STRING, required=True),
-            Param("domainid", P.UUID, required=True),
+            Param("domainid", P.UUID),
             Param("username", P.STRING, required=True),
             Param("password", P.STRING, required=True),
             Param("email", P.STRING, required=True),
             Param("firstname", P.STRING, required=True),
             Param("lastname", P.STRING, required=True),
             Param("timezone", P.STRING),
+            Param("userid", P.STRING, unsupported=EXTERNAL_IDS),
         ),
         role=DA,
         item_key="user",
@@ -215,7 +230,14 @@ COMMANDS = (
     ApiCommand(
         "updateUser",
         update_user,
-        (Param("id", P.UUID, required=True), Param("username", P.STRING), PASSWORD, *PROFILE),
+        (
+            Param("id", P.UUID, required=True),
+            Param("username", P.STRING),
+            PASSWORD,
+            *PROFILE,
+            Param("userapikey", P.STRING, unsupported=KEYS_BY_HAND),
+            Param("usersecretkey", P.STRING, unsupported=KEYS_BY_HAND),
+        ),
         item_key="user",
         description="Updates a user",
     ),
@@ -226,8 +248,18 @@ COMMANDS = (
         role=DA,
         shape="async",
         is_async=True,
+        item_key="user",
+        render=_user_object,
         java_class=f"{ADMIN_PKG}.user.DisableUserCmd",
         description="Disables a user",
+    ),
+    ApiCommand(
+        "lockUser",
+        lock_user,
+        (Param("id", P.UUID, required=True),),
+        role=DA,
+        item_key="user",
+        description="Locks a user account",
     ),
     ApiCommand(
         "enableUser",

@@ -2,27 +2,23 @@
 
 from __future__ import annotations
 
-from functools import partial
+import re
 from typing import Any
-
-import orjson
 
 from api.access import Role, check_reach, list_scope
 from api.cloudstack.common import (
+    limit_sql,
     resolve_owner_filters,
 )
-from api.cloudstack.jobs import RENDERERS
 from api.cloudstack.network_nics import vm_nics
-from api.cloudstack.pages import needs_accounts, ordered
 from api.cloudstack.security_groups import vm_groups
 from api.dispatch import Call, Listing
 from api.envelope import format_stored_date
-from api.fragments import Kept, dumped, marker, quoted, template
-from api.params import not_found
+from api.params import Paging, not_found
 from domain.errors import InvalidParameter, PermissionDenied
-from projections.listed import fill_listed
+from projections.affinity_groups import groups_of_vms as affinity_of_vms
 from projections.vms import vm_count
-from stratus.db import in_list
+from stratus.db import contains
 
 MIB = 1024 * 1024
 LIST_DETAILS = {"all", "group", "nics", "stats", "secgrp", "tmpl", "servoff", "iso", "volume"}
@@ -33,6 +29,7 @@ LIST_DETAILS = {"all", "group", "nics", "stats", "secgrp", "tmpl", "servoff", "i
 # The names a VM is shown with, joined rather than looked up one query per kind afterwards.
 _NAMES = (
     ", z.name AS zone_name, h.name AS host_name, t.name AS template_name, "
+    "t.password_enabled AS password_enabled, "
     "o.name AS offering_name FROM virtual_machines AS v "
     "JOIN accounts AS a ON a.id = v.account_id "
     "LEFT JOIN zones AS z ON z.id = v.zone_id LEFT JOIN hosts AS h ON h.id = v.host_id "
@@ -46,18 +43,12 @@ _SELECT = (
 )
 
 # What a listed VM is rendered from: a page reads and decodes these columns only.
-_COLUMNS = (
-    "v.id, v.name, v.display_name, v.instance_name, v.account_id, v.domain_id, "
+_LISTED = (
+    "SELECT v.id, v.name, v.display_name, v.instance_name, v.account_id, v.domain_id, "
     "v.zone_id, v.host_id, v.state, v.template_id, v.service_offering_id, v.hypervisor, "
     "v.guest_os_id, v.cpu_number, v.cpu_speed, v.memory, v.custom, v.ha_enable, v.vm_group, "
-    "v.pending_job_id, v.created, a.name AS account_name, a.domain_name AS domain_name"
-)
-_LISTED = "SELECT " + _COLUMNS + _NAMES
-_TO_KEEP = "SELECT v.revision, " + _COLUMNS + _NAMES
-# What a page of kept VMs reads: each VM's kept JSON and the values of its slots.
-_SPLICED = (
-    "SELECT v.id, v.listed, v.host_id, v.instance_name, a.name AS account_name, "
-    "a.domain_name AS domain_name" + _NAMES
+    "v.pending_job_id, v.keypair, v.created, a.name AS account_name, a.domain_name AS domain_name"
+    + _NAMES
 )
 
 
@@ -77,7 +68,13 @@ def vm_row(call: Call, vm_id: str, *, removed: bool = False) -> dict[str, Any]:
     return dict(row)
 
 
-def render_vm(row: dict[str, Any], admin: bool, nics: list[dict], groups: list[dict]) -> dict:
+def render_vm(
+    row: dict[str, Any],
+    admin: bool,
+    nics: list[dict],
+    groups: list[dict],
+    affinity: list[dict] | None = None,
+) -> dict:
     body: dict[str, Any] = {
         "id": row["id"],
         "name": row["name"],
@@ -93,7 +90,7 @@ def render_vm(row: dict[str, Any], admin: bool, nics: list[dict], groups: list[d
         "templateid": row["template_id"],
         "templatename": row["template_name"] or "",
         "templatedisplaytext": row["template_name"] or "",
-        "passwordenabled": False,
+        "passwordenabled": bool(row["password_enabled"]),
         "serviceofferingid": row["service_offering_id"],
         "serviceofferingname": row["offering_name"] or "",
         "cpunumber": int(row["cpu_number"]),
@@ -108,7 +105,7 @@ def render_vm(row: dict[str, Any], admin: bool, nics: list[dict], groups: list[d
         "securitygroup": groups,
         "nic": nics,
         "tags": [],
-        "affinitygroup": [],
+        "affinitygroup": [{**g, "account": row["account_name"]} for g in affinity or ()],
     }
     _optional_fields(body, row, admin)
     return body
@@ -122,6 +119,8 @@ def _optional_fields(body: dict[str, Any], row: dict[str, Any], admin: bool) -> 
         body["instancename"] = row["instance_name"]
     if row["vm_group"]:
         body["group"] = row["vm_group"]
+    if row["keypair"]:
+        body["keypair"] = row["keypair"]
     if row["custom"]:
         body["details"] = {
             "cpuNumber": str(row["cpu_number"]),
@@ -139,10 +138,18 @@ MINIMAL += ("domain", "created", "hypervisor", "cpunumber", "cpuspeed", "memory"
 def render_vms(call: Call, rows: list[dict[str, Any]], minimal: bool = False) -> list[dict]:
     admin = call.caller.role == Role.ROOT_ADMIN
     ids = [row["id"] for row in rows]
-    with call.read() as cursor:  # one connection for both
+    with call.read() as cursor:  # one connection for all three
         nics, groups = vm_nics(cursor, ids), vm_groups(cursor, ids)
+        affinity = affinity_of_vms(cursor, ids)
     items = [
-        render_vm(row, admin, nics.get(row["id"], []), groups.get(row["id"], [])) for row in rows
+        render_vm(
+            row,
+            admin,
+            nics.get(row["id"], []),
+            groups.get(row["id"], []),
+            affinity.get(row["id"], []),
+        )
+        for row in rows
     ]
     if minimal:
         items = [{k: v for k, v in item.items() if k in MINIMAL} for item in items]
@@ -153,34 +160,44 @@ def vm_view(call: Call, vm_id: str) -> dict[str, Any]:
     return render_vms(call, [vm_row(call, vm_id, removed=True)])[0]
 
 
-RENDERERS["virtualmachine"] = lambda call, i: ("virtualmachine", vm_view(call, i))
-
-
 def list_vms(call: Call, args: dict[str, Any]) -> Listing:
     scope = list_scope(
         call.caller, prefix="a.", account_column="id", **resolve_owner_filters(call, args)
     )
     where, params = ["v.removed = 0", scope.clause], list(scope.params)
-    for key, column in (("id", "id"), ("state", "state"), ("zoneid", "zone_id")):
+    for key, clause in _VM_FILTERS:
         if args[key]:
-            where.append(f"v.{column} = %s")
+            if key in _ADMIN_FILTERS and call.caller.role != Role.ROOT_ADMIN:
+                raise PermissionDenied("Only root administrators may list VMs by host or pod")
+            where.append(clause)
             params.append(args[key])
-    if args["hostid"]:
-        if call.caller.role != Role.ROOT_ADMIN:
-            raise PermissionDenied("Only root administrators may list VMs by host")
-        where.append("v.host_id = %s")
-        params.append(args["hostid"])
+    if args["ids"]:
+        where.append(f"v.id IN ({', '.join(['%s'] * len(args['ids']))})")
+        params += args["ids"]
     for key, column in (("name", "name"), ("keyword", "name")):
         if args.get(key):
-            where.append(f"(v.{column} LIKE %s OR v.display_name LIKE %s)")
-            params += [f"%{args[key]}%"] * 2
+            clause, values = contains((f"v.{column}", "v.display_name"), args[key])
+            where.append(clause)
+            params += values
     only_scope = scope if len(where) == 2 else None  # then the per-account counters answer
-    minimal = _minimal(args["details"])
-    select = _LISTED if minimal else _SPLICED
-    rows, count = _page(call, " WHERE " + " AND ".join(where), params, args, only_scope, select)
-    if minimal:
-        return Listing(render_vms(call, rows, minimal=True), count)
-    return Listing(spliced_vms(call, rows), count)
+    rows, count = _page(call, " WHERE " + " AND ".join(where), params, args, only_scope)
+    return Listing(render_vms(call, rows, minimal=_minimal(args["details"])), count)
+
+
+_VM_FILTERS = (
+    ("id", "v.id = %s"),
+    ("state", "v.state = %s"),
+    ("zoneid", "v.zone_id = %s"),
+    ("templateid", "v.template_id = %s"),
+    ("serviceofferingid", "v.service_offering_id = %s"),
+    ("hypervisor", "lower(v.hypervisor) = lower(%s)"),
+    ("networkid", "v.id IN (SELECT vm_id FROM vm_nics WHERE network_id = %s)"),
+    ("hostid", "v.host_id = %s"),
+    # A stopped VM stays in the pod of the host it last ran on.
+    ("podid", "COALESCE(v.host_id, v.last_host_id) IN (SELECT id FROM hosts WHERE pod_id = %s)"),
+    ("affinitygroupid", "v.id IN (SELECT vm_id FROM affinity_group_members WHERE group_id = %s)"),
+)
+_ADMIN_FILTERS = frozenset({"hostid", "podid"})
 
 
 def _minimal(details: list[str] | None) -> bool:
@@ -194,102 +211,36 @@ def _minimal(details: list[str] | None) -> bool:
     return "min" in wanted and "all" not in wanted
 
 
+_NEEDS_ACCOUNTS = re.compile(r"\ba\.")
+
+
 def _page(
-    call: Call,
-    where: str,
-    params: list[Any],
-    args: dict[str, Any],
-    only_scope: Any = None,
-    select: str = _LISTED,
+    call: Call, where: str, params: list[Any], args: dict[str, Any], only_scope: Any = None
 ) -> tuple[list[dict[str, Any]], int]:
     """Count and page on the narrow (removed, seq) index alone, then read only the page's rows:
     with a deep OFFSET, reading whole rows (and accounts) for every skipped VM dominated."""
     source = " FROM virtual_machines AS v"
-    if needs_accounts(where):
+    if _NEEDS_ACCOUNTS.search(where):
         source += " JOIN accounts AS a ON a.id = v.account_id"
     with call.read() as cursor:
         if only_scope is not None:
             count = vm_count(cursor, only_scope.clause, list(only_scope.params))
         else:
             count = cursor.execute(f"SELECT count(*) AS n{source}{where}", params).fetchone()["n"]
-        keys = f"SELECT v.seq{source}{where}" + ordered(("v.seq",), args["paging"], int(count))
-        page = f"{select} JOIN ({keys}) AS p ON p.seq = v.seq"
+        keys = f"SELECT v.seq{source}{where} ORDER BY v.seq{_window(args['paging'], int(count))}"
+        page = f"{_LISTED} JOIN ({keys}) AS p ON p.seq = v.seq"
         rows = cursor.execute(page + " ORDER BY p.seq", params).fetchall()
     return rows, int(count)
 
 
-# ---- kept JSON ---------------------------------------------------------------------------
-
-# A kept VM's slots, in the order render_vm writes them; "admin" is the run of fields only a
-# root administrator sees (host, instance name), right after "affinitygroup".
-_NAMED = ("account_name", "domain_name", "zone_name", "template_name", "offering_name")
-_SLOTS = (*_NAMED[:4], "template_name", "offering_name", "groups", "nics", "admin")
-
-
-_KEPT = Kept(__name__, partial(fill_listed, table="virtual_machines"))
-
-
-def spliced_vms(call: Call, rows: list[dict[str, Any]]) -> list[Any]:
-    """A page's VMs from their kept JSON; VMs with none (new, or changed since) are rendered
-    in full and their JSON kept for the revision they were read at."""
-    admin = call.caller.role == Role.ROOT_ADMIN
-    ids = [row["id"] for row in rows]
-    with call.read() as cursor:  # one connection for all three
-        nics, groups = vm_nics(cursor, ids), vm_groups(cursor, ids)
-        missing = [row["id"] for row in rows if _KEPT.text(row["listed"]) is None]
-        full = _full_rows(cursor, missing) if missing else {}
-    kept = _KEPT.keep(call.runtime.db, full.values(), keepable) if full else {}
-    items: list[Any] = []
-    for row in rows:
-        vm_id = row["id"]
-        listed = _KEPT.text(row["listed"]) or kept.get(vm_id)
-        if listed is None:  # nothing to keep (see keepable): rendered as before
-            items.append(render_vm(full[vm_id], admin, nics.get(vm_id, []), groups.get(vm_id, [])))
-            continue
-        values = _values(row, admin, nics.get(vm_id), groups.get(vm_id))
-        items.append(orjson.Fragment(listed % values))
-    return items
-
-
-def _values(row: dict[str, Any], admin: bool, nics: Any, groups: Any) -> tuple[str, ...]:
-    template_name = quoted(row["template_name"] or "")
-    return (
-        quoted(row["account_name"]),
-        quoted(row["domain_name"]),
-        quoted(row["zone_name"] or ""),
-        template_name,
-        template_name,
-        quoted(row["offering_name"] or ""),
-        dumped(groups) if groups else "[]",
-        dumped(nics) if nics else "[]",
-        _admin_fields(row) if admin else "",
-    )
-
-
-def _admin_fields(row: dict[str, Any]) -> str:
-    """What _optional_fields writes for a root administrator, as JSON."""
-    text = f',"instancename":{quoted(row["instance_name"])}'
-    if row["host_id"]:
-        host = f',"hostid":{quoted(row["host_id"])},"hostname":{quoted(row["host_name"] or "")}'
-        return host + text
-    return text
-
-
-def _full_rows(cursor: Any, ids: list[str]) -> dict[str, dict[str, Any]]:
-    among, params = in_list(cursor, "v.id", ids)
-    rows = cursor.execute(f"{_TO_KEEP} WHERE {among}", params).fetchall()
-    return {row["id"]: row for row in rows}
-
-
-def keepable(row: dict[str, Any]) -> str | None:
-    """A VM's JSON as render_vm writes it, with slots; None when the slots do not come out in
-    their order (a marker inside a VM's own text), so that VM is always rendered in full."""
-    marked = dict(row, **{name: marker(name) for name in _NAMED})
-    slots: Any = (marker("nics"), marker("groups"))
-    body: dict[str, Any] = {}
-    for key, value in render_vm(marked, False, *slots).items():
-        body[key] = value
-        if key == "affinitygroup":
-            body[marker("admin")] = 0
-    text, names = template(body)
-    return text if names == _SLOTS else None
+def _window(paging: Paging, count: int) -> str:
+    """The page's place in the index order. A page in the back half is counted from the end
+    (the same rows, read in reverse): an OFFSET walks every index entry it skips, so the last
+    page of 100,000 VMs otherwise walks all of them (about 11 ms on PostgreSQL). Like any
+    OFFSET page, it is as of its own statement: a VM added since the count shifts it by one,
+    as a VM removed before a page shifts every page after it."""
+    offset = int(paging.offset or 0)
+    if paging.limit is None or offset <= count // 2 or offset >= count:
+        return limit_sql(paging)
+    size = max(min(int(paging.limit), count - offset), 0)
+    return f" DESC LIMIT {size} OFFSET {count - offset - size}"

@@ -13,9 +13,9 @@ from uuid import UUID, uuid4
 
 from api.access import check_reach, list_scope
 from api.cloudstack.common import OWNER_PARAMS, limit_sql, resolve_owner_filters
-from api.cloudstack.jobs import RENDERERS
 from api.cloudstack.snapshots import snapshot_job
-from api.cloudstack.vm_listing import vm_row
+from api.cloudstack.unbuilt import PROJECT_AND_TAGS, QUIESCE_VM
+from api.cloudstack.vm_listing import vm_row, vm_view
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_stored_date
 from api.params import Param, ParamType, not_found
@@ -23,6 +23,7 @@ from commands import Outcome
 from commands import vm_snapshots as cmd
 from domain.errors import InvalidParameter
 from domain.vm_snapshot import DISK, DISK_AND_MEMORY
+from stratus.db import contains
 
 P = ParamType
 PKG = "org.apache.cloudstack.api.command.user.vmsnapshot"
@@ -71,10 +72,8 @@ def render_vm_snapshot(row: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-RENDERERS["vmsnapshot"] = lambda call, i: (
-    "vmsnapshot",
-    render_vm_snapshot(vm_snapshot_row(call, i, removed=True)),
-)
+def _vm_snapshot_object(call: Call, snapshot_id: str) -> dict[str, Any]:
+    return render_vm_snapshot(vm_snapshot_row(call, snapshot_id, removed=True))
 
 
 def list_vm_snapshots(call: Call, args: dict[str, Any]) -> Listing:
@@ -95,8 +94,9 @@ def list_vm_snapshots(call: Call, args: dict[str, Any]) -> Listing:
         where.append("s.display_name = %s")
         params.append(args["name"])
     if args.get("keyword"):
-        where.append("(s.display_name LIKE %s OR s.name LIKE %s)")
-        params += [f"%{args['keyword']}%"] * 2
+        clause, values = contains(("s.display_name", "s.name"), args["keyword"])
+        where.append(clause)
+        params += values
     sql = _SELECT + " WHERE " + " AND ".join(where)
     with call.read() as cursor:
         count = cursor.execute(f"SELECT count(*) AS n FROM ({sql}) AS q", params).fetchone()["n"]
@@ -201,10 +201,12 @@ COMMANDS = (
             Param("name", P.STRING),
             Param("description", P.STRING),
             Param("snapshotmemory", P.BOOLEAN, default=False),
+            QUIESCE_VM,
         ),
         shape="async",
         is_async=True,
         item_key="vmsnapshot",
+        render=_vm_snapshot_object,
         java_class=f"{PKG}.CreateVMSnapshotCmd",
         description="Creates a snapshot for a virtual machine.",
     ),
@@ -215,6 +217,7 @@ COMMANDS = (
         shape="async",
         is_async=True,
         item_key="virtualmachine",
+        render=vm_view,
         java_class=f"{PKG}.RevertToVMSnapshotCmd",
         description="Reverts a virtual machine to the state a VM snapshot holds.",
     ),
@@ -233,10 +236,15 @@ COMMANDS = (
         (
             *OWNER_PARAMS,
             Param("vmsnapshotid", P.UUID),
-            Param("id", P.UUID),
+            Param(
+                "id",
+                P.UUID,
+                extension="the common spelling of vmsnapshotid, as later versions accept",
+            ),
             Param("virtualmachineid", P.UUID),
             Param("name", P.STRING),
             Param("state", P.STRING),
+            *PROJECT_AND_TAGS,
         ),
         shape="list",
         item_key="vmSnapshot",

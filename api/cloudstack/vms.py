@@ -17,6 +17,7 @@ from uuid import UUID, uuid4
 from api.access import Role, check_reach
 from api.cloudstack import catalog, jobs
 from api.cloudstack import infrastructure as places
+from api.cloudstack.affinity_groups import chosen_groups
 from api.cloudstack.common import (
     OWNER_PARAMS,
     account_row,
@@ -24,13 +25,26 @@ from api.cloudstack.common import (
 )
 from api.cloudstack.network_nics import guest_nic_requests, prepare_network_services
 from api.cloudstack.security_groups import deploy_groups
+from api.cloudstack.ssh_keys import named_key_pair
+from api.cloudstack.unbuilt import (
+    CUSTOM_ID,
+    DEPLOYMENT_PLANNER,
+    HIDING,
+    IPV6,
+    PROJECT_AND_TAGS,
+    PROJECT_ID,
+    STORAGE_ID,
+    USER_DATA,
+    VPC_ID,
+)
 from api.cloudstack.vm_listing import LIST_DETAILS, MIB, list_vms, vm_row, vm_view
 from api.dispatch import ApiCommand, Call, Submitted
 from api.params import Param, ParamType
 from commands import Outcome
 from commands import vms as cmd
+from commands.affinity_groups import in_affinity_groups
 from commands.placement import Candidate
-from commands.security_groups import JoinGroups, in_groups
+from commands.security_groups import JoinGroups
 from domain.compute import Compute, resolve_compute
 from domain.errors import InvalidParameter, PermissionDenied
 
@@ -124,6 +138,7 @@ def deploy(call: Call, args: dict[str, Any]) -> Submitted:
     name = _name(args, vm_id)
     networks = guest_nic_requests(call, args, zone["id"], account_id)
     groups = deploy_groups(call, args, zone, (account_id, domain_id))
+    affinity = chosen_groups(call, args, account_id)
     prepare_network_services(call, networks, compute.hypervisor, f"deploy VM {name}")
     command = cmd.DeployVirtualMachine(
         vm_id,
@@ -138,19 +153,32 @@ def deploy(call: Call, args: dict[str, Any]) -> Submitted:
         candidates=candidates(call, zone["id"], compute, args["hostid"]),
         start=args["startvm"],
         networks=networks,
+        groups=JoinGroups(vm_id, name, UUID(zone["id"]), UUID(account_id), UUID(domain_id), groups),
+        key_pair=_key_pair(call, args["keypair"], account_id),
+        password_enabled=template.password_enabled,
+        in_affinity_groups=bool(affinity),
     )
     return hypervisor_job(
         call,
         str(vm_id),
         "VM.CREATE",
         f"Deploying VM {name}",
-        lambda job_id: in_groups(
+        lambda job_id: in_affinity_groups(
             call.store,
-            JoinGroups(vm_id, name, UUID(zone["id"]), UUID(account_id), UUID(domain_id), groups),
+            vm_id,
+            affinity,
             lambda: cmd.deploy_vm(call.store, _with_job(command, job_id)),
         ),
         creates=True,
     )
+
+
+def _key_pair(call: Call, name: str | None, account_id: str) -> tuple[str, str] | None:
+    """The (name, public key) of the owner's key pair a deploy names, if it names one."""
+    if not name:
+        return None
+    row = named_key_pair(call, account_id, name)
+    return row["name"], row["public_key"]
 
 
 def _with_job(command: cmd.DeployVirtualMachine, job_id: UUID) -> cmd.DeployVirtualMachine:
@@ -327,17 +355,46 @@ ID = (Param("id", P.UUID, required=True),)
 DETAILS = Param("details", P.MAP)
 
 
-def _async(name: str, handler: Any, params: tuple, java: str, text: str) -> ApiCommand:
+def _async(
+    name: str, handler: Any, params: tuple, java: str, text: str, role: Role = Role.USER
+) -> ApiCommand:
     return ApiCommand(
         name,
         handler,
         params,
+        role=role,
         shape="async",
         is_async=True,
+        item_key="virtualmachine",
+        render=vm_view,
         java_class=java,
         description=text,
     )
 
+
+DATA_DISK_AT_DEPLOY = "a data disk at deploy is not built yet: create a volume and attach it"
+# deployVirtualMachine's 4.3 parameters whose feature is not built yet.
+DEPLOY_NOT_BUILT = (
+    CUSTOM_ID,
+    DEPLOYMENT_PLANNER,
+    Param("diskofferingid", P.UUID, unsupported=DATA_DISK_AT_DEPLOY),
+    Param("size", P.LONG, unsupported=DATA_DISK_AT_DEPLOY),
+    Param("displayvm", P.BOOLEAN, default=True, unsupported=HIDING),
+    Param("ip6address", P.STRING, unsupported=IPV6),
+    Param(
+        "iptonetworklist",
+        P.MAP,
+        unsupported="addresses per network are not built yet: use networkids and ipaddress",
+    ),
+    Param("keyboard", P.STRING, unsupported="console keyboard layouts are not built yet"),
+    PROJECT_ID,
+    Param(
+        "rootdisksize",
+        P.LONG,
+        unsupported="a root disk larger than its template's is not built yet",
+    ),
+    Param("userdata", P.STRING, max_length=32768, unsupported=USER_DATA),
+)
 
 COMMANDS = (
     _async(
@@ -360,6 +417,10 @@ COMMANDS = (
             Param("ipaddress", P.STRING),
             Param("securitygroupids", P.LIST, element=P.UUID),
             Param("securitygroupnames", P.LIST, element=P.STRING),
+            Param("keypair", P.STRING),
+            Param("affinitygroupids", P.LIST, element=P.UUID),
+            Param("affinitygroupnames", P.LIST, element=P.STRING),
+            *DEPLOY_NOT_BUILT,
         ),
         f"{USER_PKG}.DeployVMCmd",
         "Creates and automatically starts a virtual machine",
@@ -367,7 +428,7 @@ COMMANDS = (
     _async(
         "startVirtualMachine",
         start,
-        (*ID, Param("hostid", P.UUID)),
+        (*ID, Param("hostid", P.UUID), DEPLOYMENT_PLANNER),
         f"{USER_PKG}.StartVMCmd",
         "Starts a virtual machine",
     ),
@@ -398,6 +459,7 @@ COMMANDS = (
         ID,
         f"{ADMIN_PKG}.ExpungeVMCmd",
         "Expunges a virtual machine",
+        role=Role.ROOT_ADMIN,
     ),
     _async(
         "scaleVirtualMachine",
@@ -424,6 +486,15 @@ COMMANDS = (
             Param("group", P.STRING),
             Param("haenable", P.BOOLEAN),
             Param("ostypeid", P.UUID),
+            CUSTOM_ID,
+            Param("displayvm", P.BOOLEAN, default=True, unsupported=HIDING),
+            Param(
+                "isdynamicallyscalable",
+                P.BOOLEAN,
+                unsupported="marking a VM dynamically scalable is not built yet",
+            ),
+            Param("name", P.STRING, unsupported="renaming a VM's host name is not built yet"),
+            Param("userdata", P.STRING, max_length=32768, unsupported=USER_DATA),
         ),
         item_key="virtualmachine",
         java_class=f"{USER_PKG}.UpdateVMCmd",
@@ -448,6 +519,24 @@ COMMANDS = (
             Param("zoneid", P.UUID),
             Param("hostid", P.UUID),
             Param("details", P.LIST, element=P.STRING),
+            Param("ids", P.LIST, element=P.UUID),
+            Param("templateid", P.UUID),
+            Param("serviceofferingid", P.UUID),
+            Param("hypervisor", P.STRING),
+            Param("networkid", P.UUID),
+            Param("podid", P.UUID),
+            Param("affinitygroupid", P.UUID),
+            Param("displayvm", P.BOOLEAN, default=True, unsupported=HIDING),
+            Param(
+                "forvirtualnetwork",
+                P.BOOLEAN,
+                unsupported="listing VMs by network kind is not built yet: use networkid",
+            ),
+            Param("groupid", P.UUID, unsupported="instance groups are not built yet"),
+            Param("isoid", P.UUID, unsupported="ISOs are not built yet"),
+            STORAGE_ID,
+            VPC_ID,
+            *PROJECT_AND_TAGS,
         ),
         shape="list",
         item_key="virtualmachine",

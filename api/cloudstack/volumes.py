@@ -13,11 +13,19 @@ from uuid import UUID, uuid4
 
 import orjson
 
-from api.access import check_reach, list_scope
+from api.access import Role, check_reach, list_scope
 from api.cloudstack import infrastructure as places
 from api.cloudstack.common import OWNER_PARAMS, resolve_owner_filters
-from api.cloudstack.jobs import RENDERERS, run_async
+from api.cloudstack.jobs import run_async
 from api.cloudstack.pages import needs_accounts, ordered
+from api.cloudstack.unbuilt import (
+    CUSTOM_ID,
+    HIDING,
+    PROJECT_AND_TAGS,
+    PROJECT_ID,
+    STORAGE_ID,
+    iops_params,
+)
 from api.cloudstack.vms import _owner, hypervisor_job, vm_row
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_stored_date
@@ -28,7 +36,7 @@ from commands import volumes as cmd
 from domain.errors import InvalidParameter, PermissionDenied
 from projections.listed import fill_listed
 from projections.volumes import device_ids_on_vm, volume_count
-from stratus.db import in_list
+from stratus.db import contains, in_list
 
 P = ParamType
 PKG = "org.apache.cloudstack.api.command.user.volume"
@@ -132,19 +140,24 @@ def _volume(call: Call, volume_id: str) -> dict[str, Any]:
     return render_volumes(call, [volume_row(call, volume_id, removed=True)])[0]
 
 
-RENDERERS["volume"] = lambda call, i: ("volume", _volume(call, i))
-
-
 def _result(volume_id: str) -> dict[str, Any]:
     return {"object": "volume", "id": volume_id}
 
 
 _FILTERS = (
-    ("id", "v.id"),
-    ("virtualmachineid", "v.vm_id"),
-    ("type", "v.kind"),
-    ("zoneid", "v.zone_id"),
+    ("id", "v.id = %s"),
+    ("virtualmachineid", "v.vm_id = %s"),
+    ("type", "v.kind = %s"),
+    ("zoneid", "v.zone_id = %s"),
+    ("diskofferingid", "v.disk_offering_id = %s"),
+    ("hostid", "v.vm_id IN (SELECT id FROM virtual_machines WHERE host_id = %s)"),
+    (
+        "podid",
+        "v.vm_id IN (SELECT v2.id FROM virtual_machines AS v2 JOIN hosts AS h "
+        "ON h.id = COALESCE(v2.host_id, v2.last_host_id) WHERE h.pod_id = %s)",
+    ),
 )
+_ADMIN_FILTERS = frozenset({"hostid", "podid"})
 
 
 def list_volumes(call: Call, args: dict[str, Any]) -> Listing:
@@ -152,14 +165,17 @@ def list_volumes(call: Call, args: dict[str, Any]) -> Listing:
         call.caller, prefix="a.", account_column="id", **resolve_owner_filters(call, args)
     )
     where, params = ["v.removed = 0", scope.clause], list(scope.params)
-    for key, column in _FILTERS:
+    for key, clause in _FILTERS:
         if args[key]:
-            where.append(f"{column} = %s")
+            if key in _ADMIN_FILTERS and call.caller.role != Role.ROOT_ADMIN:
+                raise PermissionDenied("Only root administrators may list volumes by host or pod")
+            where.append(clause)
             params.append(args[key].upper() if key == "type" else args[key])
     for key in ("name", "keyword"):
         if args.get(key):
-            where.append("v.name LIKE %s")
-            params.append(f"%{args[key]}%")
+            clause, values = contains(("v.name",), args[key])
+            where.append(clause)
+            params += values
     only_scope = scope if len(where) == 2 else None  # then the per-account counters answer
     rows, count = _page(call, " WHERE " + " AND ".join(where), params, args, only_scope)
     return Listing(spliced_volumes(call, rows), count)
@@ -270,6 +286,10 @@ def _size(offering: dict[str, Any], size: int | None) -> int:
 
 
 def create(call: Call, args: dict[str, Any]) -> Submitted:
+    if args["diskofferingid"] is None:  # 4.3 takes a snapshot instead, refused as not built
+        raise InvalidParameter("Specify diskofferingid: a volume is made from a disk offering")
+    if args["zoneid"] is None:
+        raise InvalidParameter("Specify zoneid: the zone to create the volume in")
     zone = places._row(call, "zones", args["zoneid"], "zone")
     account_id, domain_id, domain_path = _owner(call, args)
     offering = _disk_offering(call, args["diskofferingid"], domain_path)
@@ -326,7 +346,7 @@ def attach(call: Call, args: dict[str, Any]) -> Submitted:
 
 
 def detach(call: Call, args: dict[str, Any]) -> Submitted:
-    row = volume_row(call, args["id"])
+    row = volume_row(call, args["id"] or _volume_at(call, args))
     return _host_job(
         call,
         row,
@@ -334,6 +354,25 @@ def detach(call: Call, args: dict[str, Any]) -> Submitted:
         f"Detaching volume {row['name']}",
         lambda job_id: volume_work.detach_volume(call.store, UUID(row["id"]), job_id),
     )
+
+
+def _volume_at(call: Call, args: dict[str, Any]) -> str:
+    """The id of the volume at `deviceid` of VM `virtualmachineid`, 4.3's other way to name it."""
+    if args["virtualmachineid"] is None or args["deviceid"] is None:
+        raise InvalidParameter(
+            "Specify either the volume id, or the virtualmachineid and deviceid it is attached at"
+        )
+    vm = vm_row(call, args["virtualmachineid"])
+    with call.read() as cursor:
+        row = cursor.execute(
+            "SELECT id FROM volumes WHERE vm_id = %s AND device_id = %s AND removed = 0",
+            (vm["id"], args["deviceid"]),
+        ).fetchone()
+    if row is None:
+        raise InvalidParameter(
+            f"No volume is attached to VM {vm['name']} at device id {args['deviceid']}"
+        )
+    return str(row["id"])
 
 
 def resize(call: Call, args: dict[str, Any]) -> Submitted:
@@ -376,6 +415,7 @@ def _async(name: str, handler: Any, params: tuple, java: str, text: str) -> ApiC
         shape="async",
         is_async=True,
         item_key="volume",
+        render=_volume,
         java_class=f"{PKG}.{java}",
         description=text,
     )
@@ -386,12 +426,31 @@ COMMANDS = (
         "createVolume",
         create,
         (
-            Param("name", P.STRING),
-            Param("zoneid", P.UUID, required=True),
-            Param("diskofferingid", P.UUID, required=True),
+            Param(
+                "name",
+                P.STRING,
+                extension="an unnamed volume is named DATA-<id>, as later CloudStack versions do",
+            ),
+            Param("zoneid", P.UUID),
+            Param("diskofferingid", P.UUID),
             Param("size", P.LONG),
             Param("account", P.STRING),
             Param("domainid", P.UUID),
+            Param(
+                "snapshotid",
+                P.UUID,
+                unsupported="creating a volume from a snapshot is not built yet",
+            ),
+            Param(
+                "virtualmachineid",
+                P.UUID,
+                unsupported="attaching a volume as it is created is not built yet: "
+                "create it, then call attachVolume",
+            ),
+            CUSTOM_ID,
+            Param("displayvolume", P.BOOLEAN, default=True, unsupported=HIDING),
+            *iops_params()[1:],
+            PROJECT_ID,
         ),
         "CreateVolumeCmd",
         "Creates a disk volume from a disk offering",
@@ -406,7 +465,7 @@ COMMANDS = (
     _async(
         "detachVolume",
         detach,
-        (ID,),
+        (Param("id", P.UUID), Param("virtualmachineid", P.UUID), Param("deviceid", P.LONG)),
         "DetachVolumeCmd",
         "Detaches a disk volume from a virtual machine",
     ),
@@ -440,6 +499,12 @@ COMMANDS = (
             Param("virtualmachineid", P.UUID),
             Param("type", P.STRING),
             Param("zoneid", P.UUID),
+            Param("diskofferingid", P.UUID),
+            Param("hostid", P.UUID),
+            Param("podid", P.UUID),
+            STORAGE_ID,
+            Param("displayvolume", P.BOOLEAN, default=True, unsupported=HIDING),
+            *PROJECT_AND_TAGS,
         ),
         shape="list",
         item_key="volume",

@@ -21,8 +21,9 @@ from api.cloudstack.common import (
     limit_sql,
     resolve_owner_filters,
 )
-from api.cloudstack.jobs import RENDERERS, hypervisor_job, run_async
+from api.cloudstack.jobs import hypervisor_job, run_async
 from api.cloudstack.networks import network_row
+from api.cloudstack.unbuilt import FOR_DISPLAY, PROJECT_ID
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType, not_found
 from commands import vpn as cmd
@@ -30,6 +31,7 @@ from domain.errors import InvalidParameter, NotFound
 from domain.values import Secret
 from domain.vpn import DEFAULT_IP_RANGE, RemoteAccessVpn, check_credentials, vpn_user_id
 from projections.vpn import live_vpns_of_account, vpn_users_of_account
+from stratus.db import contains
 
 P = ParamType
 PKG = "org.apache.cloudstack.api.command.user.vpn"
@@ -120,19 +122,35 @@ def render_vpn(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _created_vpn(call: Call, vpn_id: str) -> tuple[str, dict[str, Any]]:
-    """The created VPN, with its pre-shared key for its owner (and nobody else)."""
+    """The created VPN; the first of its job's answers to its owner shows the pre-shared key."""
     with call.read() as cursor:
         row = cursor.execute(_VPN_SELECT + " WHERE v.id = %s", (vpn_id,)).fetchone()
     if row is None:
         raise not_found("id", vpn_id)
     body = render_vpn(dict(row))
     if call.caller.account_id == row["account_id"]:
-        vpn: RemoteAccessVpn = call.store.get(RemoteAccessVpn, UUID(vpn_id))
-        body["presharedkey"] = vpn.preshared_key.reveal()
+        with call.acting():
+            first = cmd.disclose_key(call.store, UUID(vpn_id), UUID(call.caller.user_id))
+        if first:
+            body["presharedkey"] = _key_of(call, vpn_id)
     return "remoteaccessvpn", body
 
 
-RENDERERS["remoteaccessvpn"] = _created_vpn
+def _key_of(call: Call, vpn_id: str) -> str:
+    vpn: RemoteAccessVpn = call.store.get(RemoteAccessVpn, UUID(vpn_id))
+    return vpn.preshared_key.reveal()
+
+
+def _with_key(call: Call, row: dict[str, Any]) -> dict[str, Any]:
+    """A listed VPN; its owner sees its pre-shared key, as CloudStack shows it."""
+    body = render_vpn(row)
+    if call.caller.account_id == row["account_id"]:
+        body["presharedkey"] = _key_of(call, row["id"])
+    return body
+
+
+def _vpn_object(call: Call, vpn_id: str) -> dict[str, Any]:
+    return _created_vpn(call, vpn_id)[1]
 
 
 def _public_ip(call: Call, public_ip_id: str) -> dict[str, Any]:
@@ -238,7 +256,7 @@ def list_vpns(call: Call, args: dict[str, Any]) -> Listing:
         rows = cursor.execute(
             sql + " ORDER BY v.created, v.id" + limit_sql(args["paging"]), params
         ).fetchall()
-    return Listing([render_vpn(dict(r)) for r in rows], int(count))
+    return Listing([_with_key(call, dict(r)) for r in rows], int(count))
 
 
 # ---- VPN users -----------------------------------------------------------------------------
@@ -263,7 +281,8 @@ def _user(call: Call, user_id: str) -> tuple[str, dict[str, Any]]:
     return "vpnuser", render_user(dict(row))
 
 
-RENDERERS["vpnuser"] = _user
+def _vpn_user_object(call: Call, user_id: str) -> dict[str, Any]:
+    return _user(call, user_id)[1]
 
 
 def add_user(call: Call, args: dict[str, Any]) -> Submitted:
@@ -342,8 +361,9 @@ def list_users(call: Call, args: dict[str, Any]) -> Listing:
             where.append(f"{column} = %s")
             params.append(args[key])
     if args["keyword"]:
-        where.append("u.username LIKE %s")
-        params.append(f"%{args['keyword']}%")
+        clause, values = contains(("u.username",), args["keyword"])
+        where.append(clause)
+        params += values
     sql = _USER_SELECT + " WHERE " + " AND ".join(where)
     with call.read() as cursor:
         count = cursor.execute(f"SELECT count(*) AS n FROM ({sql}) AS q", params).fetchone()["n"]
@@ -356,6 +376,8 @@ def list_users(call: Call, args: dict[str, Any]) -> Listing:
 # ---- the table -----------------------------------------------------------------------------
 
 OWNER = (Param("account", P.STRING), Param("domainid", P.UUID))
+VPN_USER_OWNER = (*OWNER, PROJECT_ID)
+_JOB_OBJECTS = {"remoteaccessvpn": _vpn_object, "vpnuser": _vpn_user_object}
 
 
 def _async(name: str, handler: Any, params: tuple, java: str, text: str, key: str) -> ApiCommand:
@@ -366,6 +388,7 @@ def _async(name: str, handler: Any, params: tuple, java: str, text: str, key: st
         shape="async",
         is_async=True,
         item_key=key,
+        render=_JOB_OBJECTS.get(key),
         java_class=f"{PKG}.{java}",
         description=text,
     )
@@ -380,6 +403,7 @@ COMMANDS = (
             Param("iprange", P.STRING),
             Param("openfirewall", P.BOOLEAN, default=True),
             *OWNER,
+            FOR_DISPLAY,
         ),
         "CreateRemoteAccessVpnCmd",
         "Creates a l2tp/ipsec remote access vpn",
@@ -401,6 +425,8 @@ COMMANDS = (
             Param("id", P.UUID),
             Param("publicipid", P.UUID),
             Param("networkid", P.UUID),
+            FOR_DISPLAY,
+            PROJECT_ID,
         ),
         shape="list",
         item_key="remoteaccessvpn",
@@ -413,7 +439,7 @@ COMMANDS = (
         (
             Param("username", P.STRING, required=True),
             Param("password", P.STRING, required=True),
-            *OWNER,
+            *VPN_USER_OWNER,
         ),
         "AddVpnUserCmd",
         "Adds vpn users",
@@ -422,7 +448,7 @@ COMMANDS = (
     _async(
         "removeVpnUser",
         remove_user,
-        (Param("username", P.STRING, required=True), *OWNER),
+        (Param("username", P.STRING, required=True), *VPN_USER_OWNER),
         "RemoveVpnUserCmd",
         "Removes vpn user",
         "",
@@ -430,7 +456,7 @@ COMMANDS = (
     ApiCommand(
         "listVpnUsers",
         list_users,
-        (*OWNER_PARAMS, Param("id", P.UUID), Param("username", P.STRING)),
+        (*OWNER_PARAMS, Param("id", P.UUID), Param("username", P.STRING), PROJECT_ID),
         shape="list",
         item_key="vpnuser",
         java_class=f"{PKG}.ListVpnUsersCmd",

@@ -5,13 +5,19 @@ from __future__ import annotations
 import copy
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    ProcessingEvent,
+    Repository,
+)
 from eventsourcing.domain import BaseAggregate
 from eventsourcing.persistence import (
     Mapper,
@@ -23,8 +29,11 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import Environment, get_topic
 
 from domain.errors import ConcurrencyConflict, NotFound
+from stratus.datadir import private_file
 from stratus.settings import Settings
 from stratus.store.audit import AuditingMapper
+from stratus.store.contention import Turns, pause
+from stratus.store.repository import SharedCacheRepository
 from stratus.store.secrets import SecretBox, load_or_create_key
 from stratus.store.transcoder import OrjsonTranscoder
 
@@ -52,7 +61,7 @@ def library_env(settings: Settings) -> dict[str, str]:
         else {}
     )
     if settings.postgres is None:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        private_file(settings.sqlite_path)
         return {
             **cache,
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
@@ -103,6 +112,7 @@ class EventStore(Application):
         # (stratus/handoff.py). Other processes' commits come by NOTIFY (as None).
         self.commit_listeners: list[Callable[[Sequence[Notification] | None], None]] = []
         self._riders = threading.local()
+        self._turns = Turns()
         super().__init__(env=library_env(settings))
 
     def construct_env(self, name: str, env: Any = None) -> Environment:
@@ -115,6 +125,21 @@ class EventStore(Application):
 
     def construct_mapper(self) -> Mapper:
         return AuditingMapper(transcoder=self.construct_transcoder())
+
+    def construct_repository(self) -> Repository[UUID]:
+        # The library's own repository, but copies from its cache are taken under the
+        # aggregate's lock, and a command loading a contended aggregate takes its turn first:
+        # commands run on many threads (stratus/store/repository.py).
+        library = super().construct_repository()
+        return SharedCacheRepository(
+            self._turns,
+            event_store=library.event_store,
+            snapshot_store=library.snapshot_store,
+            cache_maxsize=self.settings.aggregate_cache or None,
+            fastforward=library.fastforward,
+            fastforward_skipping=library.fastforward_skipping,
+            deepcopy_from_cache=library.deepcopy_from_cache,
+        )
 
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
         """Record the pending events of the given aggregates (or events) in one transaction.
@@ -135,7 +160,11 @@ class EventStore(Application):
             else:
                 processing_event.collect_events(obj)
         processing_event.saved_kwargs.update(kwargs)
-        recordings = self._record(processing_event)
+        try:
+            recordings = self._record(processing_event)
+        except RecordConflictError:
+            self._turns.contended(processing_event.aggregates)
+            raise
         for rider in riders:
             rider.saved = True
         self._take_snapshots(processing_event)
@@ -202,13 +231,19 @@ class EventStore(Application):
         """Run a command attempt, reloading and retrying when another writer got there first.
 
         ``attempt`` must load what it needs afresh each time it is called and save at the end.
+        An aggregate once refused is contended: from then on the attempts of this process
+        that load it take turns on it (stratus/store/contention.py).
         """
         limit = attempts or self.settings.command_retries
+        needed: set[Any] = set()  # the contended aggregates the command loaded so far
         for number in range(1, limit + 1):
             try:
-                return attempt()
+                with self._turns.attempt(needed) as turns:
+                    return attempt()
             except RecordConflictError:
                 log.debug("conflicting save, attempt %d of %d", number, limit)
+            needed |= turns.ids
+            time.sleep(pause(number))
         raise ConcurrencyConflict(
             "The resource was changed by another request at the same time; try again"
         )

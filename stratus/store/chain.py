@@ -29,6 +29,7 @@ from psycopg import Cursor
 from psycopg.sql import SQL, Composed, Identifier, Literal
 
 from stratus.store.groupcommit import GroupCommitRecorder, schema_lock
+from stratus.store.recommit import insert_once
 
 GENESIS = bytes(32)
 CHECKPOINT_EVERY = 1000
@@ -414,6 +415,14 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
         with schema_lock(self.datastore):
             super().create_table()
         self.chain.adopt()
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        # The library's insert without its own retries: a retry after a lost connection must
+        # know a first try that committed (stratus/store/recommit.py).
+        once = PostgresApplicationRecorder.insert_events.__wrapped__  # type: ignore[attr-defined]
+        return insert_once(self, stored_events, lambda: once(self, stored_events, **kwargs))
 
     def _fetch_ids_after_insert_events(
         self, curs: Cursor[Any], stored_events: Sequence[StoredEvent], **kwargs: Any

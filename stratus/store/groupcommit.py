@@ -45,13 +45,13 @@ import psycopg
 from eventsourcing import persistence
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
-from eventsourcing.utils import retry
 from psycopg import Connection, Cursor
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composed, Identifier, Literal
 
 from stratus.db import SCHEMA_LOCK_KEY
 from stratus.store.arrays import ByteaArray, Int4Array, Int8Array, TextArray, UuidArray
+from stratus.store.recommit import insert_once
 
 # Bounds one transaction; a burst bigger than this is committed in several batches.
 MAX_BATCH_EVENTS = 2000
@@ -227,13 +227,18 @@ class GroupCommitRecorder(PostgresApplicationRecorder):
             channel=Identifier(self.channel_name),
         )
 
-    @retry((persistence.InterfaceError, persistence.OperationalError), max_attempts=10, wait=0.2)
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         if not stored_events:
             return None
-        command = _Command(stored_events, self._prepare(stored_events))
+        prepared = self._prepare(stored_events)
+        # A batch cut off by a lost connection is retried; one that had committed is known
+        # by its stored bytes (stratus/store/recommit.py).
+        return insert_once(self, stored_events, lambda: self._insert(stored_events, prepared))
+
+    def _insert(self, stored_events: Sequence[StoredEvent], prepared: Any) -> list[int]:
+        command = _Command(stored_events, prepared)
         with self._lock:
             self._queue.append(command)
             command.leads = not self._leading

@@ -38,7 +38,7 @@ from tests.e2e.test_hosts_distributed import (
     make_place,
     wait_for,
 )
-from tests.peers.images import GIB, qcow2_image, serve_images
+from tests.peers.images import GIB, Answer, qcow2_image, serve_answers, serve_images
 
 pytestmark = [pytest.mark.postgres, pytest.mark.nats]
 
@@ -81,7 +81,13 @@ def kvm_cloud(tmp_path: Path) -> Iterator[Cloud]:
         yield cloud
 
 
+def allow_local_images(admin: CloudStack) -> None:
+    """The test's image server is on loopback: the operator allows it as an internal site."""
+    admin.updateConfiguration(name="secstorage.allowed.internal.sites", value="127.0.0.1/32")
+
+
 def _ready_template(admin: CloudStack, zone_id: str, images: str) -> str:
+    allow_local_images(admin)
     os_type = admin.listOsTypes()["ostype"][0]["id"]
     template = admin.registerTemplate(
         name="kvm-tiny", displaytext="kvm-tiny", hypervisor="KVM", format="QCOW2",
@@ -220,20 +226,54 @@ async def _kvm_results(cloud: Cloud, kind: str = "kvm") -> list[dict[str, Any]]:
         await client.close()
 
 
-def test_a_kvm_template_whose_image_is_missing_fails_with_the_reason(
+def _template_status(admin: CloudStack, template_id: str) -> str:
+    listed = admin.listTemplates(templatefilter="all", id=template_id)["template"]
+    return str(listed[0].get("status", ""))
+
+
+def _register(admin: CloudStack, zone_id: str, url: str) -> str:
+    os_type = admin.listOsTypes()["ostype"][0]["id"]
+    return str(
+        admin.registerTemplate(
+            name=f"kvm-{uuid.uuid4().hex[:6]}", displaytext="fetch", hypervisor="KVM",
+            format="QCOW2", url=url, ostypeid=os_type, zoneid=zone_id,
+        )["template"][0]["id"]
+    )  # fmt: skip
+
+
+def test_a_kvm_template_whose_image_is_missing_fails_without_the_servers_answer(
     kvm_cloud: Cloud, images: str
 ) -> None:
     admin = kvm_cloud.admin
     place = make_place(admin, "KVM")
-    os_type = admin.listOsTypes()["ostype"][0]["id"]
-    template = admin.registerTemplate(
-        name=f"kvm-{uuid.uuid4().hex[:6]}", displaytext="missing", hypervisor="KVM",
-        format="QCOW2", url=f"{images}/big.qcow2", ostypeid=os_type,
-        zoneid=place.zone_id,
-    )["template"][0]  # fmt: skip
+    allow_local_images(admin)
+    template = _register(admin, place.zone_id, f"{images}/big.qcow2")
 
     def status() -> str:
-        listed = admin.listTemplates(templatefilter="all", id=template["id"])["template"]
-        return str(listed[0].get("status", ""))
+        return _template_status(admin, template)
 
-    assert wait_for(lambda: "answered 404" in status(), 30, interval=0.2), status()
+    assert wait_for(lambda: "did not serve a file within the limits" in status(), 30, 0.2), status()
+    assert "404" not in status()
+
+
+def test_a_kvm_template_redirected_to_an_internal_address_fails_without_saying_where(
+    kvm_cloud: Cloud,
+) -> None:
+    """The allowed image server redirects to the database's port on another loopback address
+    and to the metadata service: the adapter refuses both, and the reason names neither."""
+    admin = kvm_cloud.admin
+    place = make_place(admin, "KVM")
+    allow_local_images(admin)
+    answers = {
+        "/db.qcow2": Answer(302, (("Location", "http://127.0.0.2:5432/x.qcow2"),)),
+        "/meta.qcow2": Answer(302, (("Location", "http://169.254.169.254/latest/meta-data"),)),
+    }
+    with serve_answers(answers) as base:
+        templates = [_register(admin, place.zone_id, f"{base}{name}") for name in answers]
+        for template in templates:
+
+            def status(template: str = template) -> str:
+                return _template_status(admin, template)
+
+            assert wait_for(lambda: "within the limits" in status(), 30, 0.2), status()
+            assert "5432" not in status() and "169.254" not in status()

@@ -20,10 +20,12 @@ def _offering(client: CloudStack, name: str) -> dict:
 
 def _fabric(admin: CloudStack, zone: str) -> dict:
     physical = admin.createPhysicalNetwork(
-        zoneid=zone, name="fabric", isolationmethods="VXLAN", vlan="5000-5001"
+        zoneid=zone, name="fabric", isolationmethods="VXLAN", vlan="5000-5001", fetch_result=True
     )["physicalnetwork"]
     assert (physical["state"], physical["vlan"]) == ("Disabled", "5000-5001")
-    enabled = admin.updatePhysicalNetwork(id=physical["id"], state="Enabled")["physicalnetwork"]
+    enabled = admin.updatePhysicalNetwork(id=physical["id"], state="Enabled", fetch_result=True)[
+        "physicalnetwork"
+    ]
     assert enabled["state"] == "Enabled"
     admin.createVlanIpRange(
         zoneid=zone,
@@ -152,7 +154,9 @@ def test_offerings_ranges_and_a_shared_network_that_every_tenant_may_use(server)
     admin.deleteNetworkOffering(id=made["id"])
     default = _offering(admin, "DefaultSharedNetworkOffering")
     _refused(admin.deleteNetworkOffering, 431, id=default["id"])
-    admin.createPhysicalNetwork(zoneid=place.zone, name="lan", isolationmethods="VLAN")
+    admin.createPhysicalNetwork(
+        zoneid=place.zone, name="lan", isolationmethods="VLAN", fetch_result=True
+    )
 
     _refused(
         alice.client.createNetwork,
@@ -186,7 +190,7 @@ def test_offerings_ranges_and_a_shared_network_that_every_tenant_may_use(server)
     assert [n["id"] for n in alice.client.listNetworks(type="Shared")["network"]] == [shared["id"]]
     vm = _deploy(alice.client, place, place.small, networkids=shared["id"])
     assert vm["nic"][0]["ipaddress"] == "192.168.50.100"
-    renamed = admin.updateNetwork(id=shared["id"], name="lan")["network"]
+    renamed = admin.updateNetwork(id=shared["id"], name="lan", fetch_result=True)["network"]
     assert renamed["name"] == "lan"
 
     ip_range = admin.createVlanIpRange(

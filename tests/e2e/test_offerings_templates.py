@@ -207,3 +207,60 @@ def test_a_user_updates_and_deletes_their_own_template(server) -> None:
         time.sleep(0.05)
     assert user.client.queryAsyncJobResult(jobid=job)["jobresult"] == {"success": True}
     assert user.client.listTemplates(templatefilter="self") == {}
+
+
+def test_a_template_url_naming_a_local_host_is_refused_unless_the_operator_allows_it(
+    server,
+) -> None:
+    admin = server.client()
+    user = make_tenant(server, admin)
+    register = dict(
+        zoneid=_zone(admin), ostypeid=UBUNTU, displaytext="t", hypervisor="Simulator",
+        format="QCOW2",
+    )  # fmt: skip
+    for url in (
+        "http://127.0.0.1:5432/x.qcow2",
+        "http://169.254.169.254/latest/meta-data/x.qcow2",
+        "http://[::ffff:127.0.0.1]:22/x.qcow2",
+        "http://2130706433/x.qcow2",
+        "http://localhost/x.qcow2",
+    ):
+        text = _refused(user.client.registerTemplate, 431, name="probe", url=url, **register)
+        assert text == "Illegal host specified in url"
+    for url in ("http://[::1/x.qcow2", "http://images.example.org:99999/x.qcow2"):
+        text = _refused(user.client.registerTemplate, 431, name="probe", url=url, **register)
+        assert text.startswith("Invalid URL")
+    assert user.client.listTemplates(templatefilter="self").get("template", []) == []
+
+    sites = "secstorage.allowed.internal.sites"
+    _refused(admin.updateConfiguration, 431, name=sites, value="0.0.0.0/0")
+    _refused(admin.updateConfiguration, 431, name=sites, value="10.0.0.0/8,mirror")
+    admin.updateConfiguration(name=sites, value="127.0.0.1")
+    assert admin.listConfigurations(name=sites)["configuration"][0]["value"] == "127.0.0.1/32"
+    mirror = user.client.registerTemplate(
+        name="mirror", url="http://127.0.0.1:8080/x.qcow2", **register
+    )["template"][0]
+    assert mirror["name"] == "mirror"
+    _refused(
+        user.client.registerTemplate, 431, name="p", url="http://127.0.0.2/x.qcow2", **register
+    )
+
+
+def test_an_image_larger_than_the_operators_limit_fails_without_saying_more(server) -> None:
+    admin = server.client()
+    register = dict(zoneid=_zone(admin), ostypeid=UBUNTU, displaytext="t", hypervisor="Simulator")
+    assert (
+        admin.listConfigurations(name="max.template.iso.size")["configuration"][0]["value"] == "50"
+    )
+    admin.updateConfiguration(name="max.template.iso.size", value="2")
+
+    big = admin.registerTemplate(
+        name="big", format="QCOW2", url="http://images.example.org/big.qcow2?size_gb=3", **register
+    )["template"][0]
+    small = admin.registerTemplate(
+        name="small", format="QCOW2", url="http://images.example.org/s.qcow2?size_gb=2", **register
+    )["template"][0]
+
+    status = _wait_template(admin, big["id"], ready=False)["status"]
+    assert "did not serve a file within the limits" in status and "size_gb" not in status
+    assert _wait_template(admin, small["id"], ready=True)["size"] == 2 * 1024**3

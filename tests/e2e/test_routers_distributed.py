@@ -171,9 +171,9 @@ def test_a_deploy_into_a_network_whose_router_upgrades_is_refused_then_accepted(
 
 def _isolated_network(admin, tenant, zone: str) -> dict:
     physical = admin.createPhysicalNetwork(
-        zoneid=zone, name="guest", isolationmethods="VLAN", vlan="100-110"
+        zoneid=zone, name="guest", isolationmethods="VLAN", vlan="100-110", fetch_result=True
     )["physicalnetwork"]
-    admin.updatePhysicalNetwork(id=physical["id"], state="Enabled")
+    admin.updatePhysicalNetwork(id=physical["id"], state="Enabled", fetch_result=True)
     offering = tenant.client.listNetworkOfferings(name="DefaultIsolatedNetworkOffering")
     return tenant.client.createNetwork(
         name="web", displaytext="web", zoneid=zone,

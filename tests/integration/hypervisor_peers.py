@@ -14,13 +14,14 @@ import contextlib
 import dataclasses
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from adapters import Credentials, Hypervisor
+from adapters.simulator.disk import read_hosts
 from adapters.simulator.driver import SimulatedWorld, SimulatorDriver
 from tests.peers.model import HostShape
 
@@ -70,6 +71,29 @@ def simulator_peer(tmp_path: Path) -> Iterator[Peer]:
         run_identity=lambda name: world.hosts["host1"].boots(name),
     )
     driver.close()
+
+
+@contextlib.contextmanager
+def simulator_on_disk_peer(tmp_path: Path) -> Iterator[Peer]:
+    """The simulator with its hosts in state files: each fresh driver is of a world of its own,
+    as in another adapter process, and finds the VMs the others left."""
+    state = tmp_path / "hypervisor"
+
+    def fresh() -> SimulatorDriver:
+        world = SimulatedWorld(state_dir=str(state))
+        world.accept_only("admin", "sim-password")
+        world.mark_unreachable("ghost")
+        return SimulatorDriver(world)
+
+    with simulator_peer(tmp_path) as peer:
+        driver = fresh()
+        yield replace(
+            peer,
+            driver=driver,
+            make_driver=fresh,
+            run_identity=lambda name: read_hosts(state)["host1"]["vms"][name]["boots"],
+        )
+        driver.close()
 
 
 # A custom libvirt test-driver host: its own shape, a login, and a private state per connection.
@@ -222,6 +246,7 @@ def _expected_of(shape: HostShape, hypervisor: str) -> dict[str, Any]:
 
 PEERS: list[Any] = [
     pytest.param(simulator_peer, id="simulator"),
+    pytest.param(simulator_on_disk_peer, id="simulator-on-disk"),
     pytest.param(kvm_peer, id="kvm", marks=pytest.mark.libvirt),
     pytest.param(vmware_peer, id="vmware"),
     pytest.param(xenserver_peer, id="xenserver"),

@@ -6,7 +6,6 @@ from __future__ import annotations
 import orjson
 
 from api.access import Caller
-from api.cloudstack.jobs import RENDERERS
 from api.dispatch import Call
 from api.envelope import render
 from commands import infrastructure as places
@@ -27,9 +26,10 @@ def _page(app: App) -> list[bytes]:
 def _each_alone(app: App, ids: list[str]) -> list[bytes]:
     with app.runtime.db.read() as cursor:
         user = cursor.execute("SELECT * FROM users WHERE username = 'admin'").fetchone()
-    command = app.runtime.extras["dispatcher"].find("listHosts")
-    call = Call(app.runtime, Caller.from_row(user), command, {})
-    return [render(RENDERERS["host"](call, host_id)[1]) for host_id in ids]
+    command = app.services.dispatcher.find("listHosts")
+    call = Call(app.runtime, app.services, Caller.from_row(user), command, {})
+    declared = app.services.dispatcher.find("reconnectHost").render
+    return [render(declared(call, host_id)) for host_id in ids]
 
 
 def test_a_page_shows_each_host_as_its_own_view_does(settings: Settings) -> None:

@@ -13,6 +13,7 @@ import pytest
 from eventsourcing.utils import get_topic
 
 from commands import networks as net
+from commands.network_claims import ALLOCATION_ATTEMPTS
 from commands.network_offerings import network_offering_seed_id, seed_network_offerings
 from commands.network_public_ips import (
     Acquire,
@@ -25,7 +26,7 @@ from commands.network_public_ips import (
 )
 from domain.errors import InsufficientCapacity, InvalidParameter, ResourceInUse
 from domain.infrastructure import Zone
-from domain.network import Network
+from domain.network import Network, Nic
 from domain.network_public_ip import PublicIp, public_ip_id
 from entrypoint.installation import open_runtime
 from stratus.runtime import Runtime
@@ -155,7 +156,18 @@ def _nic(fabric: Fabric, network_id: UUID, account: UUID, vm_id: UUID | None = N
     command = net.PrepareGuestNics(
         vm_id or uuid4(), account, fabric.zone_id, [net.NicRequest(network_id, **ask)]
     )
-    (nic,) = net.prepare_guest_nics(fabric.store, command)
+    return _saved_nic(fabric.store, command)
+
+
+def _saved_nic(store: Any, command: net.PrepareGuestNics) -> Nic:
+    """The NIC a deploy would take, saved as the deploy saves it (retried on a conflict)."""
+
+    def attempt() -> Nic:
+        (nic,), changed = net.guest_nics(store, command)
+        store.save(*changed)
+        return nic
+
+    nic: Nic = store.run(attempt, attempts=ALLOCATION_ATTEMPTS)
     return nic
 
 
@@ -272,9 +284,7 @@ def test_read_models_follow_networks_claims_nics_and_addresses(settings: Setting
         assert ref is not None
         pool = PublicPool(ranges=(RangeRef(ref, "198.51.100.5", "198.51.100.6"),))
         request = net.NicRequest(network, "10.1.1.7", public=pool)
-        (nic,) = net.prepare_guest_nics(
-            store, net.PrepareGuestNics(uuid4(), account, zone.id, [request])
-        )
+        nic = _saved_nic(store, net.PrepareGuestNics(uuid4(), account, zone.id, [request]))
         assert nic.ip_address == "10.1.1.7"
         runtime.runner.catch_up()
         with runtime.db.read() as cursor:

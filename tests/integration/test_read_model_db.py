@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from stratus.db import open_database
+from stratus.db import contains, open_database
 from stratus.settings import Settings
 
 
@@ -77,3 +77,25 @@ def test_a_transaction_of_what_can_be_made_again_does_not_wait_for_the_disk(
         assert setting(pipelined=pipelined) == "on"  # for that transaction only
     finally:
         database.close()
+
+
+@pytest.mark.parametrize(
+    ("keyword", "found"),
+    [
+        ("%", ["100% up"]),
+        ("_", ["web_1"]),
+        ("b_1", ["web_1"]),
+        ("\\", ["back\\slash"]),
+        ("we", ["web_1", "webx1"]),
+    ],
+)
+def test_a_keyword_matches_percent_underscore_and_backslash_literally(
+    db: Any, keyword: str, found: list[str]
+) -> None:
+    with db.transaction() as cursor:
+        for index, name in enumerate(("web_1", "webx1", "100% up", "1000 up", "back\\slash")):
+            cursor.execute("INSERT INTO things (id, name) VALUES (%s, %s)", (index, name))
+    clause, params = contains(("name",), keyword)
+    with db.read() as cursor:
+        rows = cursor.execute(f"SELECT name FROM things WHERE {clause} ORDER BY id", params)
+        assert [r["name"] for r in rows.fetchall()] == found

@@ -14,7 +14,7 @@ import pytest
 
 from adapters import Credentials, VmSpec
 from adapters.appliances import APPLIANCE_ACTIONS
-from adapters.sessions import Unsupported
+from adapters.requests import Unsupported
 from adapters.simulator.appliances import ApplianceKnobs
 from adapters.simulator.driver import SimulatedWorld, SimulatorDriver
 

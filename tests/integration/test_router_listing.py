@@ -9,7 +9,6 @@ import uuid
 import orjson
 
 from api.access import Caller
-from api.cloudstack.jobs import RENDERERS
 from api.dispatch import Call
 from api.envelope import render
 from commands import infrastructure as places
@@ -34,9 +33,10 @@ def _page(app: App) -> list[bytes]:
 def _each_alone(app: App, ids: list[str]) -> list[bytes]:
     with app.runtime.db.read() as cursor:
         user = cursor.execute("SELECT * FROM users WHERE username = 'admin'").fetchone()
-    command = app.runtime.extras["dispatcher"].find("listRouters")
-    call = Call(app.runtime, Caller.from_row(user), command, {})
-    return [render(RENDERERS["router"](call, router_id)[1]) for router_id in ids]
+    command = app.services.dispatcher.find("listRouters")
+    call = Call(app.runtime, app.services, Caller.from_row(user), command, {})
+    declared = app.services.dispatcher.find("rebootRouter").render
+    return [render(declared(call, router_id)) for router_id in ids]
 
 
 def _routers(app: App) -> tuple[uuid.UUID, list[SystemVm]]:

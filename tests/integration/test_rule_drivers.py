@@ -13,7 +13,7 @@ import pytest
 
 from adapters import Credentials, HypervisorError, VmSpec
 from adapters.network_rules import RULE_ACTIONS
-from adapters.sessions import BadRequest, Unsupported
+from adapters.requests import BadRequest, Unsupported
 from adapters.simulator.driver import SimulatedWorld, SimulatorDriver
 from adapters.simulator.rules import RuleSets
 

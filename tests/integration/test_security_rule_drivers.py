@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from adapters import Credentials, HypervisorError, VmSpec
-from adapters.sessions import VM_ACTIONS, BadRequest, Unsupported
+from adapters.handlers import HANDLERS
+from adapters.requests import BadRequest, Unsupported
 from adapters.simulator.driver import SimulatedWorld, SimulatorDriver
 from adapters.simulator.security import digest
 from tests.peers.model import HostShape
@@ -23,8 +24,8 @@ from tests.peers.model import HostShape
 SSH = {"direction": "ingress", "protocol": "tcp", "start": 22, "end": 22, "cidr": "0.0.0.0/0"}
 PING = {"direction": "ingress", "protocol": "icmp", "start": 8, "end": 0, "cidr": "10.0.0.0/8"}
 DNS = {"direction": "egress", "protocol": "udp", "start": 53, "end": 53, "cidr": "8.8.8.8/32"}
-APPLY = VM_ACTIONS["apply_security_rules"]
-CONFIGURE_VPN = VM_ACTIONS["configure_remote_access_vpn"]
+APPLY = HANDLERS["apply_security_rules"]
+CONFIGURE_VPN = HANDLERS["configure_remote_access_vpn"]
 
 
 def _simulator(tmp_path: Path) -> tuple[SimulatorDriver, SimulatedWorld]:

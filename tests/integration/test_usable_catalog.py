@@ -23,7 +23,7 @@ def _admin_call(app) -> Call:
     with app.runtime.db.read() as cursor:
         row = cursor.execute("SELECT * FROM users WHERE username = 'admin'").fetchone()
     command = ApiCommand("deployVirtualMachine", lambda call, args: None)
-    return Call(app.runtime, Caller.from_row(row), command, {})
+    return Call(app.runtime, app.services, Caller.from_row(row), command, {})
 
 
 def test_a_template_is_usable_in_a_zone_once_downloaded_there(settings) -> None:

@@ -52,7 +52,7 @@ class Clock:
 
 def billing(app: App, clock: Clock, **options: Any) -> BillingRun:
     run = BillingRun(app.runtime.db, clock=clock, alert=store_alert(app.runtime.store), **options)
-    app.runtime.extras["billing"] = run
+    app.services.billing = run
     return run
 
 

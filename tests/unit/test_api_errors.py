@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import inspect
+import sqlite3
 
 import orjson
+import psycopg
 import pytest
+from eventsourcing import persistence
+from psycopg_pool import PoolTimeout
 
 import domain.errors as domain_errors
 from api.envelope import render
@@ -13,6 +17,7 @@ from api.errors import (
     AUTHENTICATION_FAILED_TEXT,
     ERROR_CODES,
     INTERNAL_ERROR_TEXT,
+    UNAVAILABLE_TEXT,
     AuthenticationFailed,
     BadRequestParameter,
     RateLimited,
@@ -139,3 +144,22 @@ def test_no_error_is_answered_with_a_success_status():
         status, body = error_body("listHosts", error_class("x"))
         assert status >= 400
         assert orjson.loads(render(body))
+
+
+@pytest.mark.parametrize(
+    "outage",
+    [
+        persistence.OperationalError("connection refused"),
+        persistence.InterfaceError("connection already closed"),
+        psycopg.OperationalError("server closed the connection unexpectedly"),
+        PoolTimeout("couldn't get a connection after 30.00 sec"),
+        sqlite3.OperationalError("database is locked"),
+    ],
+)
+def test_a_database_outage_answers_503_to_retry_not_an_internal_error(outage):
+    status, body = error_body("deployVirtualMachine", outage)
+    assert status == 503
+    answer = body["deployvirtualmachineresponse"]
+    assert (answer["errorcode"], answer["cserrorcode"]) == (503, 4380)
+    assert answer["errortext"] == UNAVAILABLE_TEXT
+    assert str(outage) not in answer["errortext"]

@@ -21,6 +21,7 @@ from domain.offering import (
 from domain.template import (
     OS_TYPES,
     CopyState,
+    FetchLimits,
     Template,
     TemplateSpec,
     check_format,
@@ -211,3 +212,32 @@ def test_a_requested_download_becomes_a_work_request_to_the_templates_kind() -> 
     request = decode_request(outgoing.payload)
     assert (request.request_id, request.target_id) == ("r1", str(image.id))
     assert request.params["zone_id"] == str(zone) and request.sealed_credentials is None
+
+
+def test_a_download_request_carries_the_fetch_limits_in_force_when_it_was_asked() -> None:
+    image = template()
+    image.request_download(uuid4(), "r1", FetchLimits("127.0.0.1/32", 2))
+    requested = list(image.collect_events())[-1]
+    outgoing = template_routes("stratus")[get_topic(type(requested))](requested)
+    assert outgoing is not None
+    params = decode_request(outgoing.payload).params
+    assert (params["allowed_internal_sites"], params["max_size_gb"]) == ("127.0.0.1/32", 2)
+
+
+def test_a_download_asked_before_limits_were_recorded_reads_with_the_strict_defaults() -> None:
+    requested = Template.DownloadRequested
+    state = {"request_id": "r"}
+    requested.upcast_v1_v2(state)
+    assert requested.class_version == 2
+    assert (state["allowed_internal_sites"], state["max_size_gb"]) == ("", 50)
+
+
+def test_a_download_given_up_on_fails_and_its_late_answer_still_counts() -> None:
+    copy, zone = template(), uuid4()
+    copy.request_download(zone, "d1")
+    assert copy.request_in(zone) == "d1"
+    copy.abandon_download(zone, "d1", "no hypervisor adapter answered")
+    assert copy.zones[str(zone)]["state"] == "Failed" and copy.request_in(zone) is None
+    assert copy.zone_of("d1") == zone  # the adapter may still answer
+    copy.download_completed(zone_id=zone, request_id="d1", size=1, physical=1)
+    assert copy.ready_in(zone) and copy.zone_of("d1") is None

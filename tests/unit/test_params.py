@@ -402,3 +402,30 @@ def test_tzdate_round_trips_what_clients_send(moment):
     moment = moment.replace(microsecond=0)
     text = moment.strftime("%Y-%m-%dT%H:%M:%S%z")
     assert one(Param("startdate", T.TZDATE), text) == moment
+
+
+def test_a_parameter_of_an_unbuilt_feature_is_refused_naming_the_feature() -> None:
+    keypair = Param("keypair", T.STRING, unsupported="SSH key pairs are not built yet")
+    error = rejected(keypair, "mine")
+    assert str(error) == "Parameter keypair is not supported: SSH key pairs are not built yet"
+    status, body = error_body("deployVirtualMachine", error)
+    assert (status, body["deployvirtualmachineresponse"]["cserrorcode"]) == (431, 4350)
+    assert parse([keypair], {"command": "deployVirtualMachine"}) == {"keypair": None}
+
+
+def test_an_unbuilt_parameter_given_its_default_asks_for_nothing_and_passes() -> None:
+    shown = Param("fordisplay", T.BOOLEAN, default=True, unsupported="hiding is not built yet")
+    assert one(shown, "true") is True
+    assert "hiding is not built yet" in str(rejected(shown, "false"))
+
+
+def test_a_map_parameter_is_found_whatever_the_case_of_its_name() -> None:
+    providers = Param("serviceproviderlist", T.MAP)
+    raw = {
+        "command": "createNetworkOffering",
+        "serviceProviderList[0].service": "Dns",
+        "serviceProviderList[0].provider": "VirtualRouter",
+    }
+    assert parse([providers], raw)["serviceproviderlist"] == [
+        {"service": "Dns", "provider": "VirtualRouter"}
+    ]

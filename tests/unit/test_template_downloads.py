@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from adapters import HypervisorError
+from adapters.fetch import FetchRefused
 from adapters.sessions import Unsupported, perform_unbound
 from adapters.simulator.driver import SimulatedWorld, SimulatorDriver
 
@@ -16,6 +17,21 @@ def test_the_simulator_downloads_at_once_with_the_size_the_url_asks_for() -> Non
     data = perform_unbound(lambda: SimulatorDriver(world), "simulator", "download_template", PARAMS)
     assert data == {"size": 2 * 1024**3, "physical_size": 2 * 1024**3 // 3}
     assert world.acted["download_template"] == 1
+
+
+def test_the_simulator_refuses_an_image_above_the_size_limit_the_request_carries() -> None:
+    world = SimulatedWorld()
+    params = PARAMS | {"max_size_gb": 1}
+    with pytest.raises(FetchRefused, match="within the limits") as refused:
+        perform_unbound(lambda: SimulatorDriver(world), "simulator", "download_template", params)
+    assert "size_gb" not in str(refused.value)
+    assert world.acted.get("download_template", 0) == 0
+
+
+def test_a_request_with_limits_that_are_not_valid_is_refused_before_fetching() -> None:
+    params = PARAMS | {"allowed_internal_sites": "everything"}
+    with pytest.raises(HypervisorError, match="limits are not valid"):
+        perform_unbound(SimulatorDriver, "simulator", "download_template", params)
 
 
 def test_without_a_size_the_simulator_derives_the_same_one_from_the_same_url() -> None:

@@ -254,3 +254,66 @@ def test_only_some_fields_can_be_updated() -> None:
     assert machine.display_name == "Web one"
     with pytest.raises(InvalidParameter):
         machine.update({"state": "Running"})
+
+
+def test_a_start_given_up_on_fails_like_an_answer_and_remembers_its_host() -> None:
+    machine, host = vm(), access()
+    machine.request_start("r1", None, host, "hold-1")
+    machine.abandon("r1", "no hypervisor adapter answered")
+    assert machine.state == VmState.ERROR and machine.host_id is None
+    assert machine.stray_host("r1") == host.host_id
+    assert machine.stray_host("other") is None
+
+
+def test_a_start_given_up_on_is_no_stray_where_a_later_start_placed_the_vm() -> None:
+    machine, host = running(), access()
+    machine.request_stop("r2", None, host, False)
+    machine.confirm("r2")
+    machine.request_start("r3", None, host, "hold-3")
+    machine.abandon("r3", "no answer")
+    assert machine.state == VmState.STOPPED and machine.stray_host("r3") == host.host_id
+    machine.request_start("r4", None, host, "hold-4")
+    assert machine.stray_host("r3") is None  # r4 holds the VM on that host now
+
+
+def test_a_stray_stop_is_asked_once_and_only_for_a_start() -> None:
+    machine, host = running(), access()
+    machine.request_stop("r2", None, host, False)
+    machine.abandon("r2", "no answer")
+    assert machine.state == VmState.RUNNING and machine.stray_host("r2") is None
+    machine.request_stop("r3", None, host, False)
+    machine.confirm("r3")
+    machine.request_start("r4", None, host, "hold-4")
+    machine.abandon("r4", "no answer")
+    machine.request_stray_stop("r5", "r4", host)
+    assert machine.stray_host("r4") is None
+    assert type(events(machine)[-1]).__name__ == "StrayStopRequested"
+
+
+def test_an_answered_request_cannot_be_given_up_on() -> None:
+    machine = running()
+    machine.abandon("r1", "too late")
+    assert machine.state == VmState.RUNNING
+
+
+def test_a_stop_given_up_on_is_recorded_when_its_host_did_it_and_nothing_happened_since() -> None:
+    machine = running()
+    host_id = machine.host_id
+    assert host_id is not None
+    machine.request_stop("r2", None, access(host_id), False)
+    machine.abandon("r2", "no answer")
+    assert machine.state == VmState.RUNNING
+    assert machine.stopped_late("r2") and machine.state == VmState.STOPPED
+    assert machine.host_id is None and machine.reservation is None
+    assert not machine.stopped_late("r2")  # once
+
+
+def test_a_late_stop_changes_nothing_once_the_vm_moved_on() -> None:
+    machine = running()
+    host_id = machine.host_id
+    assert host_id is not None
+    machine.request_stop("r2", None, access(host_id), False)
+    machine.abandon("r2", "no answer")
+    machine.request_reboot("r3", None, access(host_id))
+    assert not machine.stopped_late("r2")
+    assert machine.state == VmState.RUNNING

@@ -117,4 +117,4 @@ def test_a_start_request_carries_the_data_disks_and_old_ones_read_as_none() -> N
     start = VirtualMachine.StartRequested
     state = {"request_id": "r"}
     start.upcast_v1_v2(state)
-    assert (start.class_version, state["data_disks"]) == (2, [])
+    assert (start.class_version, state["data_disks"]) == (3, [])

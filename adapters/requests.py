@@ -1,0 +1,66 @@
+"""Reading a work request's parameters, and the two ways a request can be refused outright.
+
+Every action module reads its parameters through these helpers, so a missing or malformed
+parameter is always a `BadRequest` (definitive: retrying cannot help), never a crash.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from typing import Any
+
+from adapters import DiskSpec, HypervisorError, VmSpec
+
+
+class BadRequest(HypervisorError):
+    """The request itself is wrong (unknown action, missing parameter): retrying cannot help."""
+
+
+class Unsupported(HypervisorError):
+    """This adapter cannot do the action (yet): retrying cannot help."""
+
+
+def param(params: dict[str, Any], key: str) -> Any:
+    try:
+        return params[key]
+    except KeyError:
+        raise BadRequest(f"parameter {key!r} is missing") from None
+
+
+def name(params: dict[str, Any]) -> str:
+    """The VM (or appliance) the action is about, by its instance name on the host."""
+    return str(param(params, "name"))
+
+
+def count(params: dict[str, Any], key: str) -> int:
+    try:
+        return int(param(params, key))
+    except (TypeError, ValueError):
+        raise BadRequest(f"parameter {key!r} must be a whole number") from None
+
+
+def disk_spec(raw: Any) -> DiskSpec:
+    """A disk of a request (a mapping with disk_id, device_id and size_gb)."""
+    if not isinstance(raw, dict):
+        raise BadRequest("a data disk must be a mapping")
+    return DiskSpec(str(param(raw, "disk_id")), count(raw, "device_id"), count(raw, "size_gb"))
+
+
+def data_disks(raw: Any) -> tuple[DiskSpec, ...]:
+    """The `data_disks` of a start request, by slot."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list | tuple):
+        raise BadRequest("parameter 'data_disks' must be a list")
+    return tuple(sorted((disk_spec(item) for item in raw), key=lambda disk: disk.device_id))
+
+
+def vm_spec(params: dict[str, Any]) -> VmSpec:
+    """The VM a start request describes."""
+    known = {field.name for field in fields(VmSpec)}
+    chosen = {key: value for key, value in params.items() if key in known}
+    chosen["data_disks"] = data_disks(params.get("data_disks"))
+    try:
+        return VmSpec(**chosen)
+    except TypeError as exc:
+        raise BadRequest(f"cannot start a VM from these parameters: {exc}") from None

@@ -1,0 +1,112 @@
+"""The actions adapters perform, declared once: each with the capability a hypervisor needs for it.
+
+The server checks a request against its hypervisor's capabilities before the request leaves
+(`stratus.outbox.work`): a host kind that cannot do an action gets no request, and the work
+fails at once with the reason. Adapters dispatch only catalogued actions, and each driver
+declares the capabilities it has, checked again before it is asked to act.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Capability(StrEnum):
+    """A part of the `Hypervisor` protocol that a driver either does or refuses."""
+
+    HOSTS = "hosts"  # connect, ping, disconnect
+    VM_LIFECYCLE = "vm-lifecycle"  # start, stop, reboot, destroy, status
+    SCALING = "scaling"
+    VOLUMES = "volumes"  # attach, detach, resize data disks
+    SNAPSHOTS = "snapshots"  # VM snapshots and volume snapshots
+    STATISTICS = "statistics"  # network and disk counters
+    APPLIANCES = "appliances"  # system VM images: their release, their services
+    NETWORK_RULES = "network-rules"  # a router's NAT, firewall and load-balancing set
+    SECURITY_GROUPS = "security-groups"  # a VM's ingress/egress set on its host
+    REMOTE_ACCESS_VPN = "remote-access-vpn"
+    TEMPLATES = "templates"  # downloading an image into a zone's image store
+
+
+@dataclass(frozen=True)
+class Action:
+    """One kind of work: its name on the bus and what the hypervisor must be able to do.
+
+    `host_bound` actions run on a connected host's session; the others on a fresh driver of
+    the kind, with no host credentials. `recorded` actions are sent by the server, whose
+    result handler records what they did; the others are asked of an adapter directly (an
+    operator's query, a probe) and change nothing in the cloud.
+    """
+
+    name: str
+    needs: Capability
+    host_bound: bool = True
+    recorded: bool = True
+
+
+C = Capability
+ACTIONS: dict[str, Action] = {
+    action.name: action
+    for action in (
+        Action("connect_host", C.HOSTS),
+        Action("ping_host", C.HOSTS, recorded=False),
+        Action("disconnect_host", C.HOSTS, recorded=False),
+        Action("start_vm", C.VM_LIFECYCLE),
+        Action("stop_vm", C.VM_LIFECYCLE),
+        Action("reboot_vm", C.VM_LIFECYCLE),
+        Action("destroy_vm", C.VM_LIFECYCLE),
+        Action("vm_status", C.VM_LIFECYCLE, recorded=False),
+        Action("scale_vm", C.SCALING),
+        Action("start_system_vm", C.APPLIANCES),
+        Action("reboot_system_vm", C.APPLIANCES),
+        Action("upgrade_router", C.APPLIANCES),
+        Action("check_router", C.APPLIANCES),
+        Action("stop_system_vm", C.VM_LIFECYCLE),
+        Action("destroy_system_vm", C.VM_LIFECYCLE),
+        Action("scale_system_vm", C.SCALING),
+        Action("attach_volume", C.VOLUMES),
+        Action("detach_volume", C.VOLUMES),
+        Action("resize_volume", C.VOLUMES),
+        Action("vm_disks", C.VOLUMES, recorded=False),
+        Action("create_vm_snapshot", C.SNAPSHOTS),
+        Action("revert_vm_snapshot", C.SNAPSHOTS),
+        Action("delete_vm_snapshot", C.SNAPSHOTS),
+        Action("snapshot_volume", C.SNAPSHOTS),
+        Action("network_stats", C.STATISTICS),
+        Action("disk_stats", C.STATISTICS),
+        Action("apply_network_rules", C.NETWORK_RULES),
+        Action("apply_security_rules", C.SECURITY_GROUPS),
+        Action("configure_remote_access_vpn", C.REMOTE_ACCESS_VPN),
+        Action("download_template", C.TEMPLATES, host_bound=False),
+    )
+}
+
+EVERYWHERE = frozenset({C.HOSTS, C.VM_LIFECYCLE, C.SCALING, C.VOLUMES, C.SNAPSHOTS, C.STATISTICS})
+
+# What each adapter kind can do (its driver declares the same set; a test holds them equal).
+CAPABILITIES: dict[str, frozenset[Capability]] = {
+    "simulator": frozenset(Capability),
+    "kvm": frozenset(Capability),
+    "xenserver": EVERYWHERE | {C.SECURITY_GROUPS},
+    "hyperv": EVERYWHERE | {C.SECURITY_GROUPS},
+    "vmware": EVERYWHERE,
+}
+
+
+class UnknownAction(ValueError):
+    """A request names an action that is not in the catalogue."""
+
+
+def action(name: str) -> Action:
+    try:
+        return ACTIONS[name]
+    except KeyError:
+        raise UnknownAction(f"unknown action {name!r}") from None
+
+
+def lacking(hypervisor: str, name: str) -> str | None:
+    """Why a host of this kind cannot do the action, or None when it can."""
+    needed = action(name).needs
+    if needed in CAPABILITIES.get(hypervisor.lower(), frozenset()):
+        return None
+    return f"the {hypervisor} adapter does not support {name} (it lacks {needed.value})"

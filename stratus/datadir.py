@@ -1,0 +1,47 @@
+"""The data directory: Stratus's own, 0700, and every file Stratus writes in it 0600.
+
+It holds the SQLite store (password hashes, sealed secrets, API keys) with its WAL and
+shared-memory files, the key file and the admin's credentials, so nobody but the operator's user
+may read any of it, whatever the umask. An installation made before this rule is tightened at
+start; key files are the exception, refused elsewhere rather than mended, since a key that others
+could read must be replaced, not hidden.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from stratus.settings import ConfigurationError
+
+DIRECTORY_MODE = 0o700
+FILE_MODE = 0o600
+
+
+def private_directory(path: Path) -> None:
+    """Create `path` (0700) if missing, and take group and others off it and its files."""
+    try:
+        path.mkdir(mode=DIRECTORY_MODE, parents=True, exist_ok=True)
+        _tighten(path, DIRECTORY_MODE)
+        for entry in path.iterdir():
+            # Subdirectories (the KVM adapter's images) hold nothing secret and keep their modes.
+            if entry.is_file() and not entry.is_symlink() and entry.suffix != ".key":
+                _tighten(entry, FILE_MODE)
+    except OSError as error:
+        raise ConfigurationError(f"cannot make {path} private to its owner: {error}") from None
+
+
+def private_file(path: Path) -> None:
+    """Create `path` empty and 0600 if missing, so whatever opens it next keeps that mode."""
+    private_directory(path.parent)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, FILE_MODE))
+    except OSError as error:
+        raise ConfigurationError(f"cannot create {path}: {error}") from None
+
+
+def _tighten(path: Path, most: int) -> None:
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & ~most:
+        os.chmod(path, mode & most)

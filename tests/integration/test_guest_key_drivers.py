@@ -1,0 +1,56 @@
+"""What the drivers do with the public SSH key a start request carries: the simulator keeps it
+with the VM, KVM writes it into the domain's metadata (libvirt's test driver shows it), and a
+later start with another key replaces it."""
+
+from __future__ import annotations
+
+import pytest
+
+from adapters import Credentials
+from adapters.handlers import HANDLERS
+from adapters.simulator.driver import SimulatedWorld, SimulatorDriver
+
+START, STOP = HANDLERS["start_vm"], HANDLERS["stop_vm"]
+ALICE = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBFzvVLDRdX2n1y7mPgFbcJ7EXuMqyUW1Bf4KMDdBkaU alice"
+BOB = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDEO0HwQ1Wm5yCgzBqp4L6z8z0v9wtAbX+DRSObaMU2V bob"
+
+
+def _start(driver: object, name: str, key: str) -> None:
+    START(
+        driver,
+        {"name": name, "cpu_number": 1, "cpu_speed_mhz": 500, "memory_mb": 256, "ssh_key": key},
+    )
+
+
+def test_a_simulated_guest_keeps_the_key_of_its_latest_start() -> None:
+    world = SimulatedWorld()
+    driver = SimulatorDriver(world)
+    driver.connect(Credentials("simulator://keys", "root", "pw"))
+    _start(driver, "i-key-VM", ALICE)
+    host = next(iter(world.hosts.values()))
+    assert host.vms["i-key-VM"].spec.ssh_key == ALICE
+    STOP(driver, {"name": "i-key-VM"})
+    _start(driver, "i-key-VM", BOB)
+    assert host.vms["i-key-VM"].spec.ssh_key == BOB
+
+
+def test_kvm_writes_the_guests_key_into_its_domain_metadata() -> None:
+    pytest.importorskip("libvirt", reason="libvirt-python is not installed (extra `kvm`)")
+    from adapters.kvm.driver import KvmDriver
+    from adapters.kvm.guest_keys import recorded_ssh_key
+
+    driver = KvmDriver(stop_timeout=0.1, poll_interval=0.05)
+    driver.connect(Credentials("test:///default", "admin", "pw"))
+    try:
+        _start(driver, "i-kvm-key-VM", ALICE)
+        domain = driver._require().lookupByName("i-kvm-key-VM")
+        assert recorded_ssh_key(domain) == ALICE
+        driver.stop_vm("i-kvm-key-VM", forced=True)
+        _start(driver, "i-kvm-key-VM", BOB)
+        assert recorded_ssh_key(domain) == BOB
+        driver.stop_vm("i-kvm-key-VM", forced=True)
+        _start(driver, "i-kvm-key-VM", "")
+        assert recorded_ssh_key(domain) == ""
+    finally:
+        driver.destroy_vm("i-kvm-key-VM")
+        driver.close()

@@ -1,0 +1,146 @@
+"""The command catalogue held against the shipped CloudStack 4.3 reference."""
+
+from __future__ import annotations
+
+from api.access import Role
+from api.catalogue import (
+    coverage,
+    coverage_report,
+    declared,
+    drift,
+    family_of,
+    renderers,
+    role_of_bits,
+)
+from api.dispatch import ApiCommand
+from api.params import Param, ParamType
+from api.reference import reference
+
+
+def _noop(call, args):  # pragma: no cover - never dispatched
+    return None
+
+
+def test_the_shipped_reference_lists_every_4_3_command() -> None:
+    commands = reference()
+    assert len(commands) == 474
+    deploy = commands["deployVirtualMachine"]
+    assert deploy.is_async and {"zoneid", "serviceofferingid", "templateid"} <= deploy.required
+    assert "virtualmachine" not in deploy.objects and "nic" in deploy.objects
+
+
+def test_every_declared_command_matches_4_3_or_declares_why_it_differs() -> None:
+    assert drift() == []
+
+
+def test_a_command_that_departs_from_4_3_without_a_reason_is_reported() -> None:
+    wrong = ApiCommand(
+        "createPhysicalNetwork",
+        _noop,
+        (Param("zoneid", ParamType.UUID), Param("colour", ParamType.STRING)),
+        role=Role.USER,
+        item_key="physicalnetwork",
+    )
+    problems = drift([wrong])
+    assert "createPhysicalNetwork: async is False, 4.3 says True" in problems
+    assert "createPhysicalNetwork: lacks 4.3 parameter name" in problems
+    assert any("parameter colour: not a 4.3 parameter" in p for p in problems)
+    assert any("parameter zoneid: required flag differs" in p for p in problems)
+    assert any("undeclared role difference" in p for p in problems)
+
+
+def test_a_command_outside_4_3_must_say_why_it_exists() -> None:
+    invented = ApiCommand("frobnicateHosts", _noop)
+    assert drift([invented]) == ["frobnicateHosts: not a 4.3 command and not declared an extension"]
+    explained = ApiCommand("frobnicateHosts", _noop, extension="a test of the catalogue")
+    assert drift([explained]) == []
+
+
+def test_a_stale_reason_is_reported_once_the_difference_is_gone() -> None:
+    matching = ApiCommand(
+        "listApis",
+        _noop,
+        (Param("name", ParamType.STRING, extension="no longer differs"),),
+        shape="list",
+        paged=False,
+        role_extension="no longer differs either",
+    )
+    assert drift([matching]) == [
+        "listApis: declared but no role difference (USER, 4.3: USER)",
+        "listApis: parameter name: declared an extension but matches 4.3",
+    ]
+
+
+def test_4_3_role_bitmasks_map_to_the_least_role_they_admit() -> None:
+    assert role_of_bits(15) is Role.USER
+    assert role_of_bits(7) is Role.DOMAIN_ADMIN
+    assert role_of_bits(3) is Role.ROOT_ADMIN
+    assert role_of_bits(1) is Role.ROOT_ADMIN
+
+
+def test_coverage_counts_every_4_3_command_once_in_its_family() -> None:
+    rows = coverage()
+    assert sum(row.total for row in rows) == 474
+    implemented = {name for row in rows for name in row.implemented}
+    assert implemented == {c.name for c in declared() if not c.extension}
+    assert family_of("listVirtualMachines") == "Virtual machines"
+    assert family_of("createVMSnapshot") == "VM snapshots"
+    assert family_of("listStoragePools") == "Storage"
+    assert family_of("listPools") == "NetApp"
+
+
+def test_the_coverage_report_names_what_is_missing_per_family() -> None:
+    report = coverage_report([c for c in declared() if c.name != "createVolume"])
+    storage = next(line for line in report.splitlines() if line.startswith("Storage: "))
+    lines = report.splitlines()
+    missing = lines[lines.index(storage) + 1]
+    assert missing.startswith("  missing: ") and "createVolume" in missing.split(": ")[1]
+    assert report.splitlines()[-1] == f"Total: {len(declared()) - 1 - _extensions()}/474"
+
+
+def _extensions() -> int:
+    return sum(1 for c in declared() if c.extension)
+
+
+def test_every_object_a_finished_job_names_renders_from_a_declaration() -> None:
+    assert set(renderers()) == {
+        "account",
+        "affinitygroup",
+        "firewallrule",
+        "host",
+        "ipaddress",
+        "loadbalancer",
+        "network",
+        "physicalnetwork",
+        "portforwardingrule",
+        "remoteaccessvpn",
+        "router",
+        "securitygroup",
+        "snapshot",
+        "systemvm",
+        "user",
+        "virtualmachine",
+        "vmsnapshot",
+        "volume",
+        "vpnuser",
+    }
+    commands = {c.name: c for c in declared()}
+    assert renderers()["volume"] is commands["createVolume"].render
+    assert commands["deployVirtualMachine"].render is commands["revertToVMSnapshot"].render
+
+
+def test_a_command_rendering_its_object_unlike_the_others_is_reported() -> None:
+    odd = ApiCommand(
+        "createVolume",
+        _noop,
+        declared_params("createVolume"),
+        shape="async",
+        is_async=True,
+        item_key="volume",
+        render=lambda call, volume_id: {"id": volume_id},
+    )
+    assert drift([odd]) == ["createVolume: renders volume unlike the other commands"]
+
+
+def declared_params(name: str) -> tuple[Param, ...]:
+    return next(c.params for c in declared() if c.name == name)
