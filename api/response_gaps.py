@@ -63,16 +63,16 @@ UNBUILT_FIELDS: dict[str, dict[str, str]] = {
         **_all(STATS, "cpuused", "diskioread", "diskiowrite", "diskkbsread", "diskkbswrite"),
         **_all(STATS, "networkkbsread", "networkkbswrite"),
         **_all(JOB, "jobid", "jobstatus"),
-        **_all(UNSET, "details", "group", "ostypeid", "publicip", "publicipid"),
+        **_all(UNSET, "details", "group", "groupid", "ostypeid", "publicip", "publicipid"),
         **_all(UNSET, "diskofferingid", "diskofferingname"),  # no data disk at deploy
         **_all(UNSET, "password", "keypair"),  # no password-enabled template, no key pair
         **_all(ISOS, "isodisplaytext", "isoid", "isoname"),
         **_all(PROJECTS, "project", "projectid"),
-        "groupid": "instance groups are not built yet",
         "forvirtualnetwork": UNSET,
         "servicestate": "the service state of HA-managed VMs is not built yet",
         "vgpu": GPUS,
     },
+    "listInstanceGroups": _all(PROJECTS, "project", "projectid"),
     "listVolumes": {
         **_all(QOS, "diskBytesReadRate", "diskBytesWriteRate", "diskIopsReadRate"),
         **_all(QOS, "diskIopsWriteRate", "maxiops", "miniops"),

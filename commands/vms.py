@@ -14,6 +14,7 @@ from typing import Any
 from uuid import UUID
 
 from commands import Outcome, change
+from commands.instance_groups import GroupRef
 from commands.network_rules import follow_vm_rules
 from commands.networks import (
     NicRequest,
@@ -95,6 +96,7 @@ class DeployVirtualMachine:
     start: bool = True
     job_id: UUID | None = None
     networks: Sequence[NicRequest] = ()  # the first is the default NIC
+    group: GroupRef | None = None  # the instance group it was admitted to
 
 
 def deploy_vm(store: Any, command: DeployVirtualMachine) -> Outcome:
@@ -110,6 +112,8 @@ def deploy_vm(store: Any, command: DeployVirtualMachine) -> Outcome:
         command.guest_os_id,
         command.compute.facts(),
     )
+    if command.group is not None:
+        vm.move_to_group(command.group.id, command.group.name)
     root = root_volume(vm)  # saved with the VM in whichever outcome follows
     nics = prepare_guest_nics(
         store, PrepareGuestNics(vm.id, vm.account_id, vm.zone_id, command.networks)

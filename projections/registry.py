@@ -8,6 +8,7 @@ from projections.configuration import ConfigurationProjection
 from projections.events import EventsProjection
 from projections.identity import IdentityProjection
 from projections.infrastructure import AlertsProjection, InfrastructureProjection
+from projections.instance_groups import InstanceGroupsProjection
 from projections.jobs import JobsProjection
 from projections.network_rules import NetworkRulesProjection
 from projections.networks import NetworksProjection, PublicIpsProjection
@@ -42,4 +43,5 @@ def build(seal: Callable[[str], str]) -> list[Projection]:
         SecurityGroupsProjection(),
         RemoteAccessVpnsProjection(),
         SnapshotsProjection(),
+        InstanceGroupsProjection(),
     ]
