@@ -73,6 +73,10 @@ UNBUILT_FIELDS: dict[str, dict[str, str]] = {
         "vgpu": GPUS,
     },
     "listInstanceGroups": _all(PROJECTS, "project", "projectid"),
+    "listResourceDetails": {
+        **_all(PROJECTS, "project", "projectid"),
+        "customer": "the customer of a resource tag; details have none (tags are not built yet)",
+    },
     "listVolumes": {
         **_all(QOS, "diskBytesReadRate", "diskBytesWriteRate", "diskIopsReadRate"),
         **_all(QOS, "diskIopsWriteRate", "maxiops", "miniops"),

@@ -13,6 +13,7 @@ from projections.jobs import JobsProjection
 from projections.network_rules import NetworkRulesProjection
 from projections.networks import NetworksProjection, PublicIpsProjection
 from projections.offerings import OfferingsProjection
+from projections.resource_details import ResourceDetailsProjection
 from projections.routers import SystemVmsProjection
 from projections.security_groups import SecurityGroupsProjection
 from projections.snapshots import SnapshotsProjection
@@ -44,4 +45,5 @@ def build(seal: Callable[[str], str]) -> list[Projection]:
         RemoteAccessVpnsProjection(),
         SnapshotsProjection(),
         InstanceGroupsProjection(),
+        ResourceDetailsProjection(),
     ]

@@ -16,6 +16,7 @@ from api.dispatch import Call, Listing
 from api.envelope import format_stored_date
 from api.params import Paging, not_found
 from domain.errors import InvalidParameter, PermissionDenied
+from projections.resource_details import shown_details
 from projections.vms import vm_count
 from stratus.db import contains
 
@@ -132,9 +133,13 @@ def render_vms(call: Call, rows: list[dict[str, Any]], minimal: bool = False) ->
     ids = [row["id"] for row in rows]
     with call.read() as cursor:  # one connection for both
         nics, groups = vm_nics(cursor, ids), vm_groups(cursor, ids)
+        shown = shown_details(cursor, "UserVm", ids)
     items = [
         render_vm(row, admin, nics.get(row["id"], []), groups.get(row["id"], [])) for row in rows
     ]
+    for item in items:  # details added to a VM show beside its custom shape's (which win)
+        if shown.get(item["id"]):
+            item["details"] = {**shown[item["id"]], **item.get("details", {})}
     if minimal:
         items = [{k: v for k, v in item.items() if k in MINIMAL} for item in items]
     return items
