@@ -69,9 +69,9 @@ class World:
 
 def _fabric(admin: CloudStack, zone: str) -> None:
     physical = admin.createPhysicalNetwork(
-        zoneid=zone, name="fabric", isolationmethods="VXLAN", vlan="6000-6019"
+        zoneid=zone, name="fabric", isolationmethods="VXLAN", vlan="6000-6019", fetch_result=True
     )["physicalnetwork"]
-    admin.updatePhysicalNetwork(id=physical["id"], state="Enabled")
+    admin.updatePhysicalNetwork(id=physical["id"], state="Enabled", fetch_result=True)
     admin.createVlanIpRange(
         zoneid=zone,
         vlan="100",
@@ -98,8 +98,14 @@ def _stock(world_admin: CloudStack, place: Place, holder: Holder) -> None:
         networkofferingid=offering["id"],
         zoneid=place.zone,
     )["network"]["id"]
-    vm = _deploy(client, place, place.small, name=f"vm-{holder.name}")
-    ids["vm"] = vm["id"]
+    vm = _deploy(client, place, place.small, name=f"vm-{holder.name}", group=f"ig-{holder.name}")
+    ids["vm"], ids["instancegroup"] = vm["id"], vm["groupid"]
+    world_admin.addResourceDetail(
+        resourcetype="UserVm",
+        resourceid=vm["id"],
+        fetch_result=True,
+        **{"details[0].key": "holder", "details[0].value": holder.name},
+    )
     assert wait_for(
         lambda: [r["state"] for r in routers(world_admin, networkid=ids["network"])] == ["Running"]
     )
@@ -274,7 +280,6 @@ NOT_PROBED = {
     "listCapabilities": "answers the cloud's capabilities, no account's resource",
     "logout": "ends the caller's own session",
     "listInfrastructure": "root administrators only; counts the cloud's infrastructure",
-    "createNetworkOffering": "root administrators only; offerings belong to no account",
     "removeRawUsageRecords": "root administrators only; usage of every account",
 }
 
@@ -297,9 +302,12 @@ PARAM_KINDS = {
     "parentdomainid": ("domain",),
     "templateid": ("template",),
     "ids": ("event",),
+    "groupid": ("instancegroup",),
+    "resourceid": ("vm",),
 }
 # What an `id` names, by the word the command's name is built on (longest first).
 NOUN_KINDS = (
+    ("InstanceGroup", ("instancegroup",)),
     ("PortForwardingRule", ("portforward",)),
     ("LoadBalancerRule", ("loadbalancer",)),
     ("FirewallRule", ("firewall",)),
@@ -333,6 +341,7 @@ FILLERS: dict[str, str] = {
     "traffictype": "Guest",
     "lock": "false",
     "interval": "1",
+    "resourcetype": "UserVm",
 }
 TYPE_FILLERS = {
     ParamType.STRING: "probe",
