@@ -63,16 +63,20 @@ UNBUILT_FIELDS: dict[str, dict[str, str]] = {
         **_all(STATS, "cpuused", "diskioread", "diskiowrite", "diskkbsread", "diskkbswrite"),
         **_all(STATS, "networkkbsread", "networkkbswrite"),
         **_all(JOB, "jobid", "jobstatus"),
-        **_all(UNSET, "details", "group", "ostypeid", "publicip", "publicipid"),
+        **_all(UNSET, "details", "group", "groupid", "ostypeid", "publicip", "publicipid"),
         **_all(UNSET, "diskofferingid", "diskofferingname"),  # no data disk at deploy
         # A password is shown only in the answer of the job that made it; a VM may have no key.
         **_all(UNSET, "password", "keypair"),
         **_all(ISOS, "isodisplaytext", "isoid", "isoname"),
         **_all(PROJECTS, "project", "projectid"),
-        "groupid": "instance groups are not built yet",
         "forvirtualnetwork": UNSET,
         "servicestate": "the service state of HA-managed VMs is not built yet",
         "vgpu": GPUS,
+    },
+    "listInstanceGroups": _all(PROJECTS, "project", "projectid"),
+    "listResourceDetails": {
+        **_all(PROJECTS, "project", "projectid"),
+        "customer": "the customer of a resource tag; details have none (tags are not built yet)",
     },
     "listVolumes": {
         **_all(QOS, "diskBytesReadRate", "diskBytesWriteRate", "diskIopsReadRate"),

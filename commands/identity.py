@@ -236,6 +236,15 @@ def set_account_state(store: Any, command: SetAccountState) -> Outcome:
 
 
 @dataclass(frozen=True)
+class LockAccount:
+    account_id: UUID
+
+
+def lock_account(store: Any, command: LockAccount) -> Outcome:
+    return change(store, Account, command.account_id, Account.lock, what="account")
+
+
+@dataclass(frozen=True)
 class DeleteAccount:
     account_id: UUID
 

@@ -15,6 +15,7 @@ from uuid import UUID
 
 from commands import Outcome, change
 from commands.affinity_groups import follow_vm_affinity, has_groups, kept_apart
+from commands.instance_groups import GroupRef
 from commands.network_rules import follow_vm_rules
 from commands.networks import NicRequest, PrepareGuestNics, follow_vm_nics, guest_nics
 from commands.placement import RESERVATION_ATTEMPTS, Candidate, Reserve, hold_room
@@ -97,6 +98,7 @@ class DeployVirtualMachine:
     key_pair: tuple[str, str] | None = None  # (name, public key) the guest is to let in
     password_enabled: bool = False  # the template takes a password: one is made for it
     in_affinity_groups: bool = False  # placement then keeps it apart from their members
+    group: GroupRef | None = None  # the instance group it was admitted to
 
 
 def deploy_vm(store: Any, command: DeployVirtualMachine) -> Outcome:
@@ -139,7 +141,7 @@ def deploy_vm(store: Any, command: DeployVirtualMachine) -> Outcome:
 
 
 def _new_vm(command: DeployVirtualMachine) -> VirtualMachine:
-    return VirtualMachine(
+    vm = VirtualMachine(
         command.vm_id,
         command.name,
         command.display_name,
@@ -150,6 +152,9 @@ def _new_vm(command: DeployVirtualMachine) -> VirtualMachine:
         command.guest_os_id,
         command.compute.facts(),
     )
+    if command.group is not None:
+        vm.move_to_group(command.group.id, command.group.name)
+    return vm
 
 
 def _access(command: DeployVirtualMachine) -> GuestAccess:

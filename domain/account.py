@@ -65,6 +65,16 @@ class Account(Aggregate):
         self._check_live()
         self._disabled(state=AccountState.LOCKED if lock else AccountState.DISABLED)
 
+    def lock(self) -> None:
+        """Locks an enabled account; a locked one stays as it is, a disabled one is refused."""
+        self._check_live()
+        if self.state == AccountState.LOCKED:
+            return
+        if self.state != AccountState.ENABLED:
+            raise InvalidState(f"Account {self.name} is {self.state}: only an enabled one locks")
+        # A lock is a disabling that leaves the account's VMs running: the same fact, its state.
+        self._disabled(state=AccountState.LOCKED)
+
     @event("Disabled")
     def _disabled(self, state: str) -> None:
         self.state = state

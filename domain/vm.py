@@ -18,7 +18,8 @@ from domain.compute import Compute, check_live_scaling
 from domain.errors import InvalidParameter, InvalidState
 from domain.values import Secret
 
-UPDATABLE = frozenset({"display_name", "ha_enabled", "guest_os_id", "group"})
+# `group` was once free text changed here; instance groups now change it (`move_to_group`).
+UPDATABLE = frozenset({"display_name", "ha_enabled", "guest_os_id"})
 _GIVEN_UP_KEPT = 4  # a VM has one request in flight at a time: a few past ones are plenty
 
 
@@ -78,6 +79,7 @@ class VirtualMachine(Aggregate):
         self.ever_started = False
         self.ha_enabled = False
         self.group = ""
+        self.group_id: UUID | None = None  # its instance group (see domain.instance_group)
         self.removed = False
         self.reservation: str | None = None  # room held on host_id while placed there
         self.pending: str | None = None
@@ -558,6 +560,22 @@ class VirtualMachine(Aggregate):
     @event("PasswordSet")
     def _password_set(self, password: Secret, job_id: UUID | None) -> None:
         self.password, self.password_job_id = password, job_id
+
+    def move_to_group(self, group_id: UUID | None, group_name: str) -> None:
+        """Put the VM in an instance group (None: in none); the groups record their side."""
+        if self.removed or self.state == VmState.DESTROYED:
+            raise InvalidState(f"Unable to change the group of virtual machine {self.name}")
+        if group_id != self.group_id:
+            self._group_changed(group_id=group_id, group_name=group_name)
+
+    def leave_group(self, group_id: UUID) -> None:
+        """The VM's group was deleted: the VM, in whatever state, is in no group now."""
+        if self.group_id == group_id:
+            self._group_changed(group_id=None, group_name="")
+
+    @event("GroupChanged")
+    def _group_changed(self, group_id: UUID | None, group_name: str) -> None:
+        self.group_id, self.group = group_id, group_name
 
     # Guest NICs ---------------------------------------------------------------------------
 

@@ -9,10 +9,12 @@ from projections.configuration import ConfigurationProjection
 from projections.events import EventsProjection
 from projections.identity import IdentityProjection
 from projections.infrastructure import AlertsProjection, InfrastructureProjection
+from projections.instance_groups import InstanceGroupsProjection
 from projections.jobs import JobsProjection
 from projections.network_rules import NetworkRulesProjection
 from projections.networks import NetworksProjection, PublicIpsProjection
 from projections.offerings import OfferingsProjection
+from projections.resource_details import ResourceDetailsProjection
 from projections.routers import SystemVmsProjection
 from projections.security_groups import SecurityGroupsProjection
 from projections.snapshots import SnapshotsProjection
@@ -46,4 +48,6 @@ def build(seal: Callable[[str], str]) -> list[Projection]:
         RemoteAccessVpnsProjection(),
         SnapshotsProjection(),
         SSHKeyPairsProjection(),
+        InstanceGroupsProjection(),
+        ResourceDetailsProjection(),
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.capacity import HostCapacity
+from domain.instance_group import InstanceGroup
 from domain.vm import VirtualMachine, VmState
 from stratus.db import Cursor, in_list
 from stratus.projection import Projection, Tables, on
@@ -18,6 +19,7 @@ _UPDATED_COLUMNS = {
 
 VM: Any = VirtualMachine  # events made by the library's decorator: type checkers cannot see them
 CAPACITY: Any = HostCapacity
+GROUP: Any = InstanceGroup
 
 
 def _id(e: Any) -> str:
@@ -173,6 +175,20 @@ class VirtualMachinesProjection(Projection):
     @on(VM.KeyPairGiven)
     def key_pair_given(self, e: Any, c: Cursor, t: Tables) -> None:
         self._set(c, t, e, keypair=e.key_pair)
+
+    # Instance groups: the VM's group, and its name as the group changes ------------------
+
+    @on(VM.GroupChanged)
+    def group_changed(self, e: Any, c: Cursor, t: Tables) -> None:
+        group_id = str(e.group_id) if e.group_id else None
+        self._set(c, t, e, group_id=group_id, vm_group=e.group_name)
+
+    @on(GROUP.Renamed)
+    def group_renamed(self, e: Any, c: Cursor, t: Tables) -> None:
+        c.execute(
+            f"UPDATE {t.virtual_machines} SET vm_group = %s WHERE group_id = %s",
+            (e.name, _id(e)),
+        )
 
     # Room held on hosts --------------------------------------------------------------------
 

@@ -150,7 +150,7 @@ def update_account(call: Call, args: dict[str, Any]) -> dict[str, Any]:
 
 def _not_self(call: Call, account_id: str) -> None:
     if account_id == call.caller.account_id:
-        raise PermissionDenied("The caller cannot disable or delete its own account")
+        raise PermissionDenied("The caller cannot disable, lock or delete its own account")
 
 
 def disable_account(call: Call, args: dict[str, Any]) -> Submitted:
@@ -165,6 +165,13 @@ def disable_account(call: Call, args: dict[str, Any]) -> Submitted:
         description=f"Disabling account {row['name']}",
         work=lambda: object_result(cmd.set_account_state(call.store, command), "account"),
     )
+
+
+def lock_account(call: Call, args: dict[str, Any]) -> dict[str, Any]:
+    row = _account_by_id(call, account_row(call, args["account"], args["domainid"])["id"])
+    _not_self(call, row["id"])
+    call.write(cmd.lock_account, cmd.LockAccount(UUID(row["id"])))
+    return render_account(call, _account_by_id(call, row["id"]))
 
 
 def enable_account(call: Call, args: dict[str, Any]) -> dict[str, Any]:
@@ -271,6 +278,15 @@ COMMANDS = (
         render=_account_object,
         java_class=f"{ADMIN_PKG}.account.DisableAccountCmd",
         description="Disables an account",
+    ),
+    ApiCommand(
+        "lockAccount",
+        lock_account,
+        (Param("account", P.STRING, required=True), Param("domainid", P.UUID, required=True)),
+        role=DA,
+        item_key="account",
+        description="Locks an account: its users cannot log in or use their keys until it is "
+        "enabled again; its resources keep running",
     ),
     ApiCommand(
         "enableAccount",

@@ -45,6 +45,7 @@ from domain.template import (
     TemplateSpec,
     os_type,
 )
+from projections.resource_details import shown_details
 from stratus.db import contains
 
 P = ParamType
@@ -154,7 +155,16 @@ def render_templates(call: Call, rows: list[dict[str, Any]]) -> list[dict[str, A
             "zones": {r["zone_id"] for r in rows if r["zone_id"]},
         },
     )
-    return [render_template(row, names) for row in rows]
+    with call.read() as cursor:
+        shown = shown_details(cursor, "Template", list({r["id"] for r in rows}))
+    return [_with_details(render_template(row, names), shown) for row in rows]
+
+
+def _with_details(body: dict[str, Any], shown: dict[str, dict]) -> dict[str, Any]:
+    """Details given at registration, and those added since (`addResourceDetail`)."""
+    if shown.get(body["id"]):
+        body["details"] = {**body.get("details", {}), **shown[body["id"]]}
+    return body
 
 
 def _status(row: dict[str, Any]) -> tuple[bool, str]:

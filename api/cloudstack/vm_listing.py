@@ -17,6 +17,7 @@ from api.envelope import format_stored_date
 from api.params import Paging, not_found
 from domain.errors import InvalidParameter, PermissionDenied
 from projections.affinity_groups import groups_of_vms as affinity_of_vms
+from projections.resource_details import shown_details
 from projections.vms import vm_count
 from stratus.db import contains
 
@@ -47,6 +48,7 @@ _LISTED = (
     "SELECT v.id, v.name, v.display_name, v.instance_name, v.account_id, v.domain_id, "
     "v.zone_id, v.host_id, v.state, v.template_id, v.service_offering_id, v.hypervisor, "
     "v.guest_os_id, v.cpu_number, v.cpu_speed, v.memory, v.custom, v.ha_enable, v.vm_group, "
+    "v.group_id, "
     "v.pending_job_id, v.keypair, v.created, a.name AS account_name, a.domain_name AS domain_name"
     + _NAMES
 )
@@ -121,6 +123,8 @@ def _optional_fields(body: dict[str, Any], row: dict[str, Any], admin: bool) -> 
         body["group"] = row["vm_group"]
     if row["keypair"]:
         body["keypair"] = row["keypair"]
+    if row["group_id"]:
+        body["groupid"] = row["group_id"]
     if row["custom"]:
         body["details"] = {
             "cpuNumber": str(row["cpu_number"]),
@@ -138,9 +142,10 @@ MINIMAL += ("domain", "created", "hypervisor", "cpunumber", "cpuspeed", "memory"
 def render_vms(call: Call, rows: list[dict[str, Any]], minimal: bool = False) -> list[dict]:
     admin = call.caller.role == Role.ROOT_ADMIN
     ids = [row["id"] for row in rows]
-    with call.read() as cursor:  # one connection for all three
+    with call.read() as cursor:  # one connection for all of them
         nics, groups = vm_nics(cursor, ids), vm_groups(cursor, ids)
         affinity = affinity_of_vms(cursor, ids)
+        shown = shown_details(cursor, "UserVm", ids)
     items = [
         render_vm(
             row,
@@ -151,6 +156,9 @@ def render_vms(call: Call, rows: list[dict[str, Any]], minimal: bool = False) ->
         )
         for row in rows
     ]
+    for item in items:  # details added to a VM show beside its custom shape's (which win)
+        if shown.get(item["id"]):
+            item["details"] = {**shown[item["id"]], **item.get("details", {})}
     if minimal:
         items = [{k: v for k, v in item.items() if k in MINIMAL} for item in items]
     return items
@@ -193,6 +201,7 @@ _VM_FILTERS = (
     ("hypervisor", "lower(v.hypervisor) = lower(%s)"),
     ("networkid", "v.id IN (SELECT vm_id FROM vm_nics WHERE network_id = %s)"),
     ("hostid", "v.host_id = %s"),
+    ("groupid", "v.group_id = %s"),
     # A stopped VM stays in the pod of the host it last ran on.
     ("podid", "COALESCE(v.host_id, v.last_host_id) IN (SELECT id FROM hosts WHERE pod_id = %s)"),
     ("affinitygroupid", "v.id IN (SELECT vm_id FROM affinity_group_members WHERE group_id = %s)"),

@@ -23,6 +23,7 @@ from api.cloudstack.common import (
     account_row,
     domain_row,
 )
+from api.cloudstack.instance_groups import deploy_join, place_vm
 from api.cloudstack.network_nics import guest_nic_requests, prepare_network_services
 from api.cloudstack.security_groups import deploy_groups
 from api.cloudstack.ssh_keys import named_key_pair
@@ -43,10 +44,12 @@ from api.params import Param, ParamType
 from commands import Outcome
 from commands import vms as cmd
 from commands.affinity_groups import in_affinity_groups
+from commands.instance_groups import GroupRef, in_instance_group
 from commands.placement import Candidate
 from commands.security_groups import JoinGroups
 from domain.compute import Compute, resolve_compute
 from domain.errors import InvalidParameter, PermissionDenied
+from domain.instance_group import check_name
 
 P = ParamType
 USER_PKG = "org.apache.cloudstack.api.command.user.vm"
@@ -139,6 +142,7 @@ def deploy(call: Call, args: dict[str, Any]) -> Submitted:
     networks = guest_nic_requests(call, args, zone["id"], account_id)
     groups = deploy_groups(call, args, zone, (account_id, domain_id))
     affinity = chosen_groups(call, args, account_id)
+    instance_group = deploy_join(args, vm_id, (account_id, domain_id))
     prepare_network_services(call, networks, compute.hypervisor, f"deploy VM {name}")
     command = cmd.DeployVirtualMachine(
         vm_id,
@@ -167,7 +171,11 @@ def deploy(call: Call, args: dict[str, Any]) -> Submitted:
             call.store,
             vm_id,
             affinity,
-            lambda: cmd.deploy_vm(call.store, _with_job(command, job_id)),
+            lambda: in_instance_group(
+                call.store,
+                instance_group,
+                lambda group: cmd.deploy_vm(call.store, _with_job(command, job_id, group)),
+            ),
         ),
         creates=True,
     )
@@ -181,8 +189,10 @@ def _key_pair(call: Call, name: str | None, account_id: str) -> tuple[str, str] 
     return row["name"], row["public_key"]
 
 
-def _with_job(command: cmd.DeployVirtualMachine, job_id: UUID) -> cmd.DeployVirtualMachine:
-    return replace(command, job_id=job_id)
+def _with_job(
+    command: cmd.DeployVirtualMachine, job_id: UUID, group: GroupRef | None = None
+) -> cmd.DeployVirtualMachine:
+    return replace(command, job_id=job_id, group=group)
 
 
 def candidates(
@@ -308,14 +318,17 @@ def recover(call: Call, args: dict[str, Any]) -> dict[str, Any]:
 def update(call: Call, args: dict[str, Any]) -> dict[str, Any]:
     row = vm_row(call, args["id"])
     changes: dict[str, Any] = {}
-    for key, field in (("displayname", "display_name"), ("group", "group")):
-        if args[key] is not None:
-            changes[field] = args[key]
+    if args["group"]:
+        check_name(args["group"])  # refused before anything changes
+    if args["displayname"] is not None:
+        changes["display_name"] = args["displayname"]
     if args["haenable"] is not None:
         changes["ha_enabled"] = bool(args["haenable"])
     if args["ostypeid"]:
         changes["guest_os_id"] = args["ostypeid"]
     call.write(cmd.update_vm, cmd.UpdateVirtualMachine(UUID(row["id"]), changes))
+    if args["group"] is not None:
+        place_vm(call, row["id"], args["group"])
     return vm_view(call, row["id"])
 
 
@@ -532,7 +545,7 @@ COMMANDS = (
                 P.BOOLEAN,
                 unsupported="listing VMs by network kind is not built yet: use networkid",
             ),
-            Param("groupid", P.UUID, unsupported="instance groups are not built yet"),
+            Param("groupid", P.UUID),
             Param("isoid", P.UUID, unsupported="ISOs are not built yet"),
             STORAGE_ID,
             VPC_ID,

@@ -102,9 +102,20 @@ def _stock(world_admin: CloudStack, place: Place, holder: Holder) -> None:
         name=f"ag-{holder.name}", type="host anti-affinity", fetch_result=True
     )["affinitygroup"]["id"]
     vm = _deploy(
-        client, place, place.small, name=f"vm-{holder.name}", affinitygroupids=ids["affinitygroup"]
+        client,
+        place,
+        place.small,
+        name=f"vm-{holder.name}",
+        affinitygroupids=ids["affinitygroup"],
+        group=f"ig-{holder.name}",
     )
-    ids["vm"] = vm["id"]
+    ids["vm"], ids["instancegroup"] = vm["id"], vm["groupid"]
+    world_admin.addResourceDetail(
+        resourcetype="UserVm",
+        resourceid=vm["id"],
+        fetch_result=True,
+        **{"details[0].key": "holder", "details[0].value": holder.name},
+    )
     assert wait_for(
         lambda: [r["state"] for r in routers(world_admin, networkid=ids["network"])] == ["Running"]
     )
@@ -304,9 +315,12 @@ PARAM_KINDS = {
     "parentdomainid": ("domain",),
     "templateid": ("template",),
     "ids": ("event",),
+    "groupid": ("instancegroup",),
+    "resourceid": ("vm",),
 }
 # What an `id` names, by the word the command's name is built on (longest first).
 NOUN_KINDS = (
+    ("InstanceGroup", ("instancegroup",)),
     ("PortForwardingRule", ("portforward",)),
     ("LoadBalancerRule", ("loadbalancer",)),
     ("FirewallRule", ("firewall",)),
@@ -341,6 +355,7 @@ FILLERS: dict[str, str] = {
     "traffictype": "Guest",
     "lock": "false",
     "interval": "1",
+    "resourcetype": "UserVm",
 }
 TYPE_FILLERS = {
     ParamType.STRING: "probe",
