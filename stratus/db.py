@@ -20,6 +20,14 @@ from psycopg_pool import ConnectionPool
 from stratus.datadir import private_file
 from stratus.settings import ConfigurationError, Settings
 
+# What a database that cannot be reached raises, on either dialect (a restart, a lost
+# connection, a pool with no connection to give); nothing about the request itself.
+UNREACHABLE: tuple[type[Exception], ...] = (
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    sqlite3.OperationalError,
+)
+
 
 class Cursor(Protocol):
     """The cursor handed to projections and queries; rows come back as dicts."""

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 from eventsourcing.persistence import Notification
 from eventsourcing.utils import get_topic
 
-from stratus.db import Cursor, Database
+from stratus.db import UNREACHABLE, Cursor, Database
 from stratus.handoff import Handoff
 
 log = logging.getLogger(__name__)
@@ -267,8 +267,7 @@ class ProjectionRunner:
             if self._applied(wanted, position):
                 return True
             if polled is None or time.monotonic() - polled >= self.wait_poll_interval:
-                current = self.positions()
-                if all(current.get(name, 0) >= position for name in wanted):
+                if self._read_positions_reach(wanted, position):
                     return True
                 polled = time.monotonic() if self.running else None
             left = deadline - time.monotonic()
@@ -281,6 +280,17 @@ class ProjectionRunner:
                 if self._applied(wanted, position):
                     return True
                 self._advanced.wait(min(self.wait_poll_interval, left))
+
+    def _read_positions_reach(self, wanted: list[str], position: int) -> bool:
+        """Whether the positions table shows every wanted read model at `position`. A database
+        that cannot be reached just now answers "not yet": the wait is for a commit that has
+        happened, so it goes on until its deadline rather than turn the commit into an error."""
+        try:
+            current = self.positions()
+        except UNREACHABLE as error:
+            log.info("positions unreadable while waiting for %d: %s", position, error)
+            return False
+        return all(current.get(name, 0) >= position for name in wanted)
 
     def known(self, name: str) -> int:
         """The position this process's runner last applied read model `name` to (-1: none)."""

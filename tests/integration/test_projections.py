@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+import psycopg
 import pytest
 
 from entrypoint.installation import open_runtime
@@ -129,6 +130,39 @@ def test_waiting_for_a_position_returns_once_the_model_has_it(settings: Settings
         assert not runtime.runner.wait_for(position + 1000, timeout=0.1)
     finally:
         runtime.close()
+
+
+def test_a_wait_for_a_commit_outlasts_a_database_that_cannot_be_read_for_a_moment(
+    settings: Settings,
+) -> None:
+    """Another process applies the read models; this one reads their positions. A restart of
+    the database in the middle of the wait is not an error of the commit waited for."""
+    applier = _runtime(settings, CountersProjection())
+    reader = open_runtime(settings, projections=[CountersProjection()])
+    try:
+        position = applier.store.last_position(applier.store.save(Counter(name="mine")))
+        applier.runner.catch_up()
+        real, failures = reader.runner.positions, iter(range(2))
+
+        def restarting() -> dict[str, int]:
+            if next(failures, None) is not None:
+                raise psycopg.OperationalError(
+                    "terminating connection due to administrator command"
+                )
+            return real()
+
+        reader.runner.positions = restarting  # type: ignore[method-assign]
+        assert reader.runner.wait_for(position, timeout=5)
+        assert next(failures, None) is None  # both failed reads happened on the way
+
+        def down() -> dict[str, int]:
+            raise psycopg.OperationalError("the server is still down")
+
+        reader.runner.positions = down  # type: ignore[method-assign]
+        assert not reader.runner.wait_for(position, timeout=0.1)  # "not yet", never raised
+    finally:
+        reader.close()
+        applier.close()
 
 
 def test_the_runner_takes_this_process_commits_as_handed_and_reads_what_it_was_not_given(
