@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from api.access import Role, check_reach, list_scope
 from api.cloudstack.common import (
-    limit_sql,
     resolve_owner_filters,
 )
 from api.cloudstack.network_nics import vm_nics
+from api.cloudstack.pages import needs_accounts, ordered
 from api.cloudstack.security_groups import vm_groups
 from api.dispatch import Call, Listing
 from api.envelope import format_stored_date
-from api.params import Paging, not_found
+from api.params import not_found
 from domain.errors import InvalidParameter, PermissionDenied
 from projections.affinity_groups import groups_of_vms as affinity_of_vms
 from projections.resource_details import shown_details
@@ -220,36 +219,20 @@ def _minimal(details: list[str] | None) -> bool:
     return "min" in wanted and "all" not in wanted
 
 
-_NEEDS_ACCOUNTS = re.compile(r"\ba\.")
-
-
 def _page(
     call: Call, where: str, params: list[Any], args: dict[str, Any], only_scope: Any = None
 ) -> tuple[list[dict[str, Any]], int]:
     """Count and page on the narrow (removed, seq) index alone, then read only the page's rows:
     with a deep OFFSET, reading whole rows (and accounts) for every skipped VM dominated."""
     source = " FROM virtual_machines AS v"
-    if _NEEDS_ACCOUNTS.search(where):
+    if needs_accounts(where):
         source += " JOIN accounts AS a ON a.id = v.account_id"
     with call.read() as cursor:
         if only_scope is not None:
             count = vm_count(cursor, only_scope.clause, list(only_scope.params))
         else:
             count = cursor.execute(f"SELECT count(*) AS n{source}{where}", params).fetchone()["n"]
-        keys = f"SELECT v.seq{source}{where} ORDER BY v.seq{_window(args['paging'], int(count))}"
+        keys = f"SELECT v.seq{source}{where}" + ordered(("v.seq",), args["paging"], int(count))
         page = f"{_LISTED} JOIN ({keys}) AS p ON p.seq = v.seq"
         rows = cursor.execute(page + " ORDER BY p.seq", params).fetchall()
     return rows, int(count)
-
-
-def _window(paging: Paging, count: int) -> str:
-    """The page's place in the index order. A page in the back half is counted from the end
-    (the same rows, read in reverse): an OFFSET walks every index entry it skips, so the last
-    page of 100,000 VMs otherwise walks all of them (about 11 ms on PostgreSQL). Like any
-    OFFSET page, it is as of its own statement: a VM added since the count shifts it by one,
-    as a VM removed before a page shifts every page after it."""
-    offset = int(paging.offset or 0)
-    if paging.limit is None or offset <= count // 2 or offset >= count:
-        return limit_sql(paging)
-    size = max(min(int(paging.limit), count - offset), 0)
-    return f" DESC LIMIT {size} OFFSET {count - offset - size}"
