@@ -153,13 +153,15 @@ class Call:
             )
         return outcome
 
-    def settle(self, position: int) -> None:
-        """Read your writes: wait (bounded) until the read models include `position`."""
-        if position and not self.runtime.runner.wait_for(
-            position, self.runtime.settings.read_your_writes_timeout
-        ):
+    def settle(self, position: int, *saved: str) -> None:
+        """Read your writes for a synchronous command that saved through other means than
+        `write`: wait as `write` does, and if the read models are still behind, name what was
+        saved (`saved`, ids) in the error so the client can look for it."""
+        visible = self.runtime.settings.write_visible_timeout
+        if position and not self.runtime.runner.wait_for(position, visible):
             raise ResourceUnavailable(
-                "The change was saved but is not visible yet; query again in a moment"
+                "The change was saved but is not visible yet; query again in a moment",
+                resource_ids=saved,
             )
 
     def accepted(self, position: int) -> None:

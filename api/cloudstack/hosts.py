@@ -255,7 +255,7 @@ def add_host(call: Call, args: dict[str, Any]) -> Listing:
     )
     row = places._row(call, "hosts", str(outcome.id), "host")
     if row["hypervisor"] != "BareMetal":
-        _await_job(call, str(job.id))
+        _await_job(call, str(job.id), str(outcome.id))
     return Listing([_host(call, str(outcome.id))], 1)
 
 
@@ -272,17 +272,17 @@ def _cluster_by_name(call: Call, args: dict[str, Any]) -> str:
     return row["id"]
 
 
-def _await_job(call: Call, job_id: str) -> None:
+def _await_job(call: Call, job_id: str, host_id: str) -> None:
     deadline = time.monotonic() + ADD_HOST_WAIT
     while time.monotonic() < deadline:
         call.runtime.runner.wake()
         with call.read() as cursor:
             job = get_job(cursor, job_id)
         if job and job["status"] == 2:
-            call.settle(call.store.head())
+            call.settle(call.store.head(), host_id)
             raise ResourceUnavailable(job["result"]["message"])
         if job and job["status"] == 1:
-            call.settle(call.store.head())
+            call.settle(call.store.head(), host_id)
             return
         time.sleep(0.02)
 

@@ -311,21 +311,21 @@ def enable_static_nat(call: Call, args: dict[str, Any]) -> None:
     )
     command = cmd.AddRule(rule, spec, UUID(args["virtualmachineid"]))
     applying = write(call, cmd.add_rule, command)
-    call.settle(applying.position)
-    _await(call, str(applying.job_id))
+    call.settle(applying.position, str(row["id"]))
+    _await(call, str(applying.job_id), str(row["id"]))
 
 
-def _await(call: Call, job_id: str) -> None:
+def _await(call: Call, job_id: str, address_id: str) -> None:
     deadline = time.monotonic() + STATIC_NAT_WAIT
     while time.monotonic() < deadline:
         call.runtime.runner.wake()
         with call.read() as cursor:
             job = get_job(cursor, job_id)
         if job and job["status"] == 2:
-            call.settle(call.store.head())
+            call.settle(call.store.head(), address_id)
             raise ResourceUnavailable(job["result"]["message"])
         if job and job["status"] == 1:
-            call.settle(call.store.head())
+            call.settle(call.store.head(), address_id)
             return
         time.sleep(0.02)
     raise ResourceUnavailable("The virtual router did not answer in time; check the ip address")

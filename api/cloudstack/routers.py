@@ -379,7 +379,7 @@ def ensure_router(
     )
     with call.acting():
         ensured = cmd.ensure_network_router(call.store, command)
-    call.settle(ensured.position)
+    call.settle(ensured.position, str(ensured.router_id))
     return ensured
 
 
