@@ -114,10 +114,13 @@ def _start_adapter(
             stdout=sink,
             stderr=subprocess.STDOUT,
         )
-    output = lambda: log.read_text(errors="replace")  # noqa: E731
-    wait_until(lambda: " started" in output() or process.poll() is not None, 30, "adapter start")
+
+    def joined_or_exited() -> bool:
+        return " started" in log.read_text(errors="replace") or process.poll() is not None
+
+    wait_until(joined_or_exited, 30, f"the {kind} adapter's start")
     if process.poll() is not None:
-        raise RuntimeError(f"the {kind} adapter exited: {output()}")
+        raise RuntimeError(f"the {kind} adapter exited: {log.read_text(errors='replace')}")
     return process
 
 
