@@ -36,6 +36,7 @@ def make_tenant(
         firstname="Test",
         lastname="User",
     )
+    domain_id = domain_id or getattr(server, "domain_id", None)  # a sandbox's own domain
     if domain_id:
         params["domainid"] = domain_id
     account = admin.createAccount(**params)["account"]

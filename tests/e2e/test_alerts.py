@@ -21,6 +21,7 @@ def _wait(client, job_id: str) -> dict:
 
 
 def test_generate_list_archive_and_delete_alerts(server) -> None:
+    # A server of its own: alerts belong to no tenant, and this test lists and archives them all.
     admin = server.client()
     with pytest.raises(CloudStackApiException) as refused:
         admin.generateAlert(type=9, name="MY.ROUTER.ALERT", description="wrong name")
@@ -49,9 +50,9 @@ def test_generate_list_archive_and_delete_alerts(server) -> None:
     assert refused.value.error["errorcode"] == 431
 
 
-def test_alerts_are_for_root_admins(server) -> None:
-    admin = server.client()
-    tenant = make_tenant(server, admin)
+def test_alerts_are_for_root_admins(sandbox) -> None:
+    admin = sandbox.client()
+    tenant = make_tenant(sandbox, admin)
     for command, params in (
         ("generateAlert", {"type": 300, "name": "X", "description": "y"}),
         ("listAlerts", {}),

@@ -18,6 +18,7 @@ from tests.e2e.factories import make_tenant
 
 
 def test_signed_requests_list_the_admin_account(server) -> None:
+    # A server of its own: a fresh server has exactly one account.
     admin = server.client()
     accounts = admin.listAccounts()
     assert accounts["count"] == 1
@@ -26,10 +27,12 @@ def test_signed_requests_list_the_admin_account(server) -> None:
 
 
 def test_an_empty_list_is_an_empty_object(server) -> None:
+    # A server of its own: only a fresh server has no zones at all.
     assert server.client().listZones() == {}
 
 
 def test_first_start_writes_credentials_readable_by_the_operator_only(server) -> None:
+    # A server of its own: what its first start wrote.
     assert (server.data_dir / "admin.json").stat().st_mode & 0o777 == 0o600
     assert server.admin["url"] == server.url  # the port the system chose, not the 0 asked for
     log = server.output()
@@ -38,23 +41,24 @@ def test_first_start_writes_credentials_readable_by_the_operator_only(server) ->
         assert secret not in log
 
 
-def test_expired_and_far_future_v3_signatures_are_refused(server) -> None:
+def test_expired_and_far_future_v3_signatures_are_refused(sandbox) -> None:
     for moment in (datetime.now(UTC) - timedelta(minutes=1), datetime.now(UTC) + timedelta(days=2)):
         params = {
             "command": "listAccounts",
             "response": "json",
-            "apiKey": server.admin["apikey"],
+            "apiKey": sandbox.admin["apikey"],
             "signatureVersion": "3",
             "expires": moment.strftime("%Y-%m-%dT%H:%M:%S+0000"),
         }
-        params["signature"] = sign(params, server.admin["secretkey"])
-        answer = httpx.get(server.url, params=params)
+        params["signature"] = sign(params, sandbox.admin["secretkey"])
+        answer = httpx.get(sandbox.url, params=params)
         assert answer.status_code == 401
         body = answer.json()["listaccountsresponse"]
         assert body["errortext"] == "unable to verify user credentials and/or request signature"
 
 
 def test_a_bad_signature_is_401_and_repeated_failures_are_braked(server) -> None:
+    # A server of its own: the brake would slow every other test of the module too.
     client = server.client(secret="not-the-secret")
     statuses = []
     for _ in range(12):
@@ -66,6 +70,7 @@ def test_a_bad_signature_is_401_and_repeated_failures_are_braked(server) -> None
 
 
 def test_login_session_and_logout(server) -> None:
+    # A server of its own: it logs in as the server's first admin and counts the accounts.
     with httpx.Client() as http:
         answer = http.post(
             server.url,
@@ -91,9 +96,9 @@ def test_login_session_and_logout(server) -> None:
         assert after.status_code == 401
 
 
-def test_a_wrong_password_is_refused_with_401(server) -> None:
+def test_a_wrong_password_is_refused_with_401(sandbox) -> None:
     answer = httpx.post(
-        server.url,
+        sandbox.url,
         data={"command": "login", "username": "admin", "password": "wrong", "response": "json"},
     )
     assert answer.status_code == 401
@@ -101,6 +106,7 @@ def test_a_wrong_password_is_refused_with_401(server) -> None:
 
 
 def test_pagination_through_fetch_list(server) -> None:
+    # A server of its own: it counts every account.
     admin = server.client()
     for _ in range(7):
         make_tenant(server, admin)
@@ -113,9 +119,9 @@ def test_pagination_through_fetch_list(server) -> None:
     }
 
 
-def test_an_async_job_runs_to_completion(server) -> None:
-    admin = server.client()
-    tenant = make_tenant(server, admin)
+def test_an_async_job_runs_to_completion(sandbox) -> None:
+    admin = sandbox.client()
+    tenant = make_tenant(sandbox, admin)
     submitted = admin.disableAccount(id=tenant.account_id, lock=False)
     assert set(submitted) == {"jobid"}
     result = _wait_for_job(admin, submitted["jobid"])
@@ -138,10 +144,10 @@ def _wait_for_job(client, job_id: str) -> dict:
     raise AssertionError(f"job {job_id} did not finish")
 
 
-def test_a_failed_job_carries_its_error(server) -> None:
-    admin = server.client()
+def test_a_failed_job_carries_its_error(sandbox) -> None:
+    admin = sandbox.client()
     child = admin.createDomain(name="sales")["domain"]
-    make_tenant(server, admin, domain_id=child["id"])
+    make_tenant(sandbox, admin, domain_id=child["id"])
     submitted = admin.deleteDomain(id=child["id"])
     result = _wait_for_job(admin, submitted["jobid"])
     assert result["jobstatus"] == 2 and result["jobresultcode"] == 530
@@ -154,12 +160,12 @@ def test_a_failed_job_carries_its_error(server) -> None:
     assert admin.listDomains(id=child["id"]) == {}
 
 
-def test_the_async_client_waits_for_jobs(server) -> None:
+def test_the_async_client_waits_for_jobs(sandbox) -> None:
     async def scenario() -> dict:
         async with AIOCloudStack(
-            endpoint=server.url,
-            key=server.admin["apikey"],
-            secret=server.admin["secretkey"],
+            endpoint=sandbox.url,
+            key=sandbox.admin["apikey"],
+            secret=sandbox.admin["secretkey"],
             poll_interval=0.05,
             fetch_result=True,
             job_timeout=30,
@@ -178,13 +184,13 @@ def test_the_async_client_waits_for_jobs(server) -> None:
     assert result["account"]["state"] == "locked"
 
 
-def test_the_cli_lists_accounts(server, tmp_path) -> None:
+def test_the_cli_lists_accounts(sandbox, tmp_path) -> None:
     config = tmp_path / "cloudstack.ini"
     config.write_text(
         "[cloudstack]\n"
-        f"endpoint = {server.url}\n"
-        f"key = {server.admin['apikey']}\n"
-        f"secret = {server.admin['secretkey']}\n"
+        f"endpoint = {sandbox.url}\n"
+        f"key = {sandbox.admin['apikey']}\n"
+        f"secret = {sandbox.admin['secretkey']}\n"
     )
     env = dict(os.environ, CLOUDSTACK_CONFIG=str(config))
     done = subprocess.run(
@@ -195,13 +201,13 @@ def test_the_cli_lists_accounts(server, tmp_path) -> None:
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
-    assert '"name": "admin"' in done.stdout
+    assert f'"name": "{sandbox.admin_name}"' in done.stdout
 
 
-def test_a_user_sees_and_touches_only_their_own_account(server) -> None:
-    admin = server.client()
-    alice = make_tenant(server, admin)
-    bob = make_tenant(server, admin)
+def test_a_user_sees_and_touches_only_their_own_account(sandbox) -> None:
+    admin = sandbox.client()
+    alice = make_tenant(sandbox, admin)
+    bob = make_tenant(sandbox, admin)
     mine = alice.client.listAccounts()
     assert [a["id"] for a in mine["account"]] == [alice.account_id]
     assert [u["id"] for u in alice.client.listUsers()["user"]] == [alice.user_id]
@@ -219,9 +225,9 @@ def test_a_user_sees_and_touches_only_their_own_account(server) -> None:
     assert admin.listUsers(id=bob.user_id)["user"][0]["firstname"] == "Test"
 
 
-def test_admin_only_commands_refuse_others_with_531(server) -> None:
-    admin = server.client()
-    alice = make_tenant(server, admin)
+def test_admin_only_commands_refuse_others_with_531(sandbox) -> None:
+    admin = sandbox.client()
+    alice = make_tenant(sandbox, admin)
     for command in ("listConfigurations", "listDomains"):
         with pytest.raises(CloudStackApiException) as refused:
             getattr(alice.client, command)()
@@ -229,13 +235,13 @@ def test_admin_only_commands_refuse_others_with_531(server) -> None:
         assert refused.value.error["errorcode"] == 531
 
 
-def test_a_domain_admin_manages_only_their_subtree(server) -> None:
-    admin = server.client()
+def test_a_domain_admin_manages_only_their_subtree(sandbox) -> None:
+    admin = sandbox.client()
     east = admin.createDomain(name="east")["domain"]
     west = admin.createDomain(name="west")["domain"]
-    boss = make_tenant(server, admin, account_type=2, domain_id=east["id"])
-    inside = make_tenant(server, admin, domain_id=east["id"])
-    outside = make_tenant(server, admin, domain_id=west["id"])
+    boss = make_tenant(sandbox, admin, account_type=2, domain_id=east["id"])
+    inside = make_tenant(sandbox, admin, domain_id=east["id"])
+    outside = make_tenant(sandbox, admin, domain_id=west["id"])
     seen = {a["id"] for a in boss.client.listAccounts(listall=True)["account"]}
     assert inside.account_id in seen and outside.account_id not in seen
     with pytest.raises(CloudStackApiException) as refused:
@@ -251,8 +257,8 @@ def test_a_domain_admin_manages_only_their_subtree(server) -> None:
     assert refused.value.response.status_code == 531
 
 
-def test_errors_come_in_cloudstack_envelopes(server) -> None:
-    admin = server.client()
+def test_errors_come_in_cloudstack_envelopes(sandbox) -> None:
+    admin = sandbox.client()
     cases = [
         ({"command": "createDomain"}, 431, "missing parameter name"),
         ({"command": "listAccounts", "id": "not-a-uuid"}, 431, "Invalid parameter id"),
@@ -262,10 +268,10 @@ def test_errors_come_in_cloudstack_envelopes(server) -> None:
         ({"command": "listAccounts", "response": "xml"}, 431, "xml"),
     ]
     for params, status, text in cases:
-        params = dict(params, apiKey=server.admin["apikey"])
+        params = dict(params, apiKey=sandbox.admin["apikey"])
         params.setdefault("response", "json")
-        params["signature"] = sign(params, server.admin["secretkey"])
-        answer = httpx.get(server.url, params=params)
+        params["signature"] = sign(params, sandbox.admin["secretkey"])
+        answer = httpx.get(sandbox.url, params=params)
         assert answer.status_code == status, (params, answer.text)
         assert answer.headers["content-type"].startswith("application/json")
         (body,) = answer.json().values()
@@ -275,6 +281,7 @@ def test_errors_come_in_cloudstack_envelopes(server) -> None:
 
 
 def test_configuration_is_typed_and_validated(server) -> None:
+    # A server of its own: it changes an operator setting every account would see.
     admin = server.client()
     listed = admin.listConfigurations(name="default.page.size")["configuration"]
     assert listed[0]["value"] == "500"
@@ -291,9 +298,9 @@ def test_configuration_is_typed_and_validated(server) -> None:
         admin.listAccounts(page=1, pagesize=3)
 
 
-def test_events_record_who_did_what(server) -> None:
-    admin = server.client()
-    alice = make_tenant(server, admin)
+def test_events_record_who_did_what(sandbox) -> None:
+    admin = sandbox.client()
+    alice = make_tenant(sandbox, admin)
     alice.client.updateUser(id=alice.user_id, firstname="Alice")
     events = admin.listEvents(listall=True)["event"]
     kinds = {(e["type"], e["state"]) for e in events}
@@ -314,6 +321,7 @@ def test_events_record_who_did_what(server) -> None:
 def test_the_integration_port_is_off_until_configured_and_then_on_loopback_only(
     server, tmp_path
 ) -> None:
+    # A server of its own: it changes a setting and restarts the server.
     from tests.e2e.conftest import free_port, start_server, stop_server
 
     admin = server.client()

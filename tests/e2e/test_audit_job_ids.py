@@ -10,8 +10,8 @@ from tests.e2e.test_audit_trail import _stratus, _wait_job
 from tests.e2e.test_vms import _host, _place
 
 
-def test_the_event_that_made_a_vm_running_names_the_deploy_job(server) -> None:
-    admin = server.client()
+def test_the_event_that_made_a_vm_running_names_the_deploy_job(sandbox) -> None:
+    admin = sandbox.client()
     place = _place(admin)
     _host(admin, place, "h1")
     answer = admin.deployVirtualMachine(
@@ -20,7 +20,7 @@ def test_the_event_that_made_a_vm_running_names_the_deploy_job(server) -> None:
     _wait_job(admin, answer["jobid"])
     assert admin.listVirtualMachines(id=answer["id"])["virtualmachine"][0]["state"] == "Running"
 
-    done = _stratus(server, "history", answer["id"], "--json")
+    done = _stratus(sandbox, "history", answer["id"], "--json")
     assert done.returncode == 0, done.stderr
     history = {r["event"]: r for r in map(orjson.loads, done.stdout.splitlines())}
     asked, started = history["StartRequested"], history["Started"]

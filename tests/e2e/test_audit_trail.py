@@ -1,4 +1,4 @@
-"""The audit views through a real server and the `stratus audit` CLI beside it: scoped to the
+"""The audit views through a real sandbox and the `stratus audit` CLI beside it: scoped to the
 caller's account, archived and deleted entries hidden, and no secret in any output."""
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from tests.e2e.factories import make_tenant
 SIM = "simulator://{name}?sockets=2&cores=8&mhz=2400&memory_gb=16"
 
 
-def _stratus(server, *argv: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, STRATUS_DATA=str(server.data_dir), STRATUS_SECRET_KEY=TEST_KEY)
-    env.update(server.env)
+def _stratus(sandbox, *argv: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, STRATUS_DATA=str(sandbox.data_dir), STRATUS_SECRET_KEY=TEST_KEY)
+    env.update(sandbox.env)
     return subprocess.run(
         [sys.executable, "-m", "entrypoint.cli", "audit", *argv],
         env=env,
@@ -75,9 +75,9 @@ def _wait_job(admin, job_id: str) -> None:
     raise AssertionError("job did not finish")
 
 
-def test_audit_views_are_scoped_and_never_show_secrets(server, tmp_path: Path) -> None:
-    admin = server.client()
-    first, second = make_tenant(server, admin), make_tenant(server, admin)
+def test_audit_views_are_scoped_and_never_show_secrets(sandbox, tmp_path: Path) -> None:
+    admin = sandbox.client()
+    first, second = make_tenant(sandbox, admin), make_tenant(sandbox, admin)
     new_password, host_password = f"pw-{uuid.uuid4().hex}", f"hv-{uuid.uuid4().hex}"
     first.client.updateUser(id=first.user_id, password=new_password)
     second.client.updateUser(id=second.user_id, password=f"pw-{uuid.uuid4().hex}")
@@ -85,7 +85,7 @@ def test_audit_views_are_scoped_and_never_show_secrets(server, tmp_path: Path) -
     job = admin.prepareHostForMaintenance(id=host_id)["jobid"]
     _wait_job(admin, job)
     secrets = [new_password, host_password, first.password, second.password]
-    secrets += [first.client.secret, second.client.secret, server.admin["secretkey"]]
+    secrets += [first.client.secret, second.client.secret, sandbox.admin["secretkey"]]
 
     mine = _events(first.client)
     assert mine and {e["account"] for e in mine} == {first.username}
@@ -110,14 +110,14 @@ def test_audit_views_are_scoped_and_never_show_secrets(server, tmp_path: Path) -
 
     export = tmp_path / "audit.jsonl"
     runs = {
-        "log": _stratus(server, "log"),
-        "log-json": _stratus(server, "log", "--json"),
-        "history": _stratus(server, "history", host_id, "--json"),
-        "at": _stratus(server, "at", datetime.now(UTC).isoformat(), host_id),
-        "at-zone": _stratus(server, "at", datetime.now(UTC).isoformat(), "--zone", zone_id),
-        "export": _stratus(server, "export", "--output", str(export)),
-        "verify-export": _stratus(server, "verify-export", str(export)),
-        "verify": _stratus(server, "verify"),
+        "log": _stratus(sandbox, "log"),
+        "log-json": _stratus(sandbox, "log", "--json"),
+        "history": _stratus(sandbox, "history", host_id, "--json"),
+        "at": _stratus(sandbox, "at", datetime.now(UTC).isoformat(), host_id),
+        "at-zone": _stratus(sandbox, "at", datetime.now(UTC).isoformat(), "--zone", zone_id),
+        "export": _stratus(sandbox, "export", "--output", str(export)),
+        "verify-export": _stratus(sandbox, "verify-export", str(export)),
+        "verify": _stratus(sandbox, "verify"),
     }
     for name, done in runs.items():
         assert done.returncode == 0, (name, done.stdout, done.stderr)
@@ -135,8 +135,8 @@ def test_audit_views_are_scoped_and_never_show_secrets(server, tmp_path: Path) -
             assert secret not in text
 
 
-def test_infrastructure_and_catalogue_changes_are_listed_as_events(server) -> None:
-    admin = server.client()
+def test_infrastructure_and_catalogue_changes_are_listed_as_events(sandbox) -> None:
+    admin = sandbox.client()
     zone_id, _host_id = _host(admin, "sim-password")
     admin.updateZone(id=zone_id, name="z1-renamed")
     offering = admin.createServiceOffering(
@@ -155,7 +155,7 @@ def test_infrastructure_and_catalogue_changes_are_listed_as_events(server) -> No
         ("SERVICE.OFFERING.EDIT", "Updating service offering"),
         ("SERVICE.OFFERING.DELETE", "Deleting service offering"),
     } <= listed
-    tenant = make_tenant(server, admin, name="auditee")
+    tenant = make_tenant(sandbox, admin, name="auditee")
     assert not {e["type"] for e in _events(tenant.client)} & {"ZONE.CREATE", "POD.CREATE"}
     types = {t["name"] for t in admin.listEventTypes()["eventtype"]}
     assert {"ZONE.DELETE", "DISK.OFFERING.CREATE", "TEMPLATE.DELETE"} <= types

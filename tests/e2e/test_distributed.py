@@ -17,6 +17,7 @@ import pytest
 from stratus.settings import parse_database_url
 from tests.conftest import TEST_KEY, postgres_url
 from tests.e2e.conftest import start_server, stop_server
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.nats]
 
@@ -139,7 +140,7 @@ def test_roles_in_separate_processes_read_their_writes_and_survive_a_killed_proj
 
         writer = threading.Thread(target=burst)
         writer.start()
-        time.sleep(1.0)
+        wait_until(lambda: len(created) >= 10, 60, "the burst of writes under way")
         projector.send_signal(signal.SIGKILL)
         projector.wait(timeout=10)
         projector = _role("projections", cloud_env, data, tmp_path / "projections.log")

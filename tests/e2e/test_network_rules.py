@@ -7,50 +7,23 @@ from __future__ import annotations
 
 import json
 import threading
-import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from cs import CloudStack, CloudStackApiException
 
-from stratus.settings import parse_database_url
-from tests.conftest import postgres_url
-from tests.e2e.conftest import Server, start_server, stop_server
 from tests.e2e.factories import Tenant, make_tenant
+from tests.e2e.sandbox import Sandbox
 from tests.e2e.test_networks import SOURCE_NAT_OFFERING, _fabric, _offering
 from tests.e2e.test_routers import SYSTEM_TEMPLATE, register_template, routers, wait_for
 from tests.e2e.test_vms import _deploy, _host, _place
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
-    """A fresh server whose simulator reports the rule sets its routers hold."""
-    env = {"STRATUS_SIMULATOR_RULES": str(tmp_path / "rules.json")}
-    schema = None
-    if request.param == "postgres":
-        url = postgres_url()
-        if not url:
-            pytest.skip("STRATUS_TEST_POSTGRES_URL is not set")
-        schema = f"e2e_{uuid.uuid4().hex[:12]}"
-        env["STRATUS_DATABASE_URL"] = f"{url}?schema={schema}"
-    running = start_server(tmp_path / "data", env)
-    try:
-        yield running
-    finally:
-        stop_server(running)
-        if schema:
-            conninfo = parse_database_url(postgres_url() or "").conninfo
-            with psycopg.connect(conninfo, autocommit=True) as connection:
-                connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-
-
-def applied(server: Server, router: dict[str, Any]) -> list[dict[str, Any]]:
+def applied(sandbox: Sandbox, router: dict[str, Any]) -> list[dict[str, Any]]:
     """The rules the router holds, as the simulator reports them."""
-    path = Path(server.env["STRATUS_SIMULATOR_RULES"])
+    path = Path(sandbox.env["STRATUS_SIMULATOR_RULES"])
     if not path.exists():
         return []
     held = json.loads(path.read_text()).get(router["name"], {})
@@ -68,13 +41,13 @@ def job_refused(call: Any, code: int, **params: Any) -> str:
     return refused(call, code, fetch_result=True, **params)
 
 
-def tenant_with_network(server: Server) -> tuple[CloudStack, Tenant, Tenant, dict, list[dict]]:
-    admin = server.client()
+def tenant_with_network(sandbox: Sandbox) -> tuple[CloudStack, Tenant, Tenant, dict, list[dict]]:
+    admin = sandbox.client()
     place = _place(admin)
     _host(admin, place, "h1", cores=8, memory=16)
     register_template(admin, SYSTEM_TEMPLATE)
     _fabric(admin, place.zone)
-    alice, bob = make_tenant(server, admin), make_tenant(server, admin)
+    alice, bob = make_tenant(sandbox, admin), make_tenant(sandbox, admin)
     offering = _offering(alice.client, SOURCE_NAT_OFFERING)
     network = alice.client.createNetwork(
         name="web", displaytext="web", networkofferingid=offering["id"], zoneid=place.zone
@@ -90,13 +63,13 @@ def tenant_with_network(server: Server) -> tuple[CloudStack, Tenant, Tenant, dic
     return admin, alice, bob, {**network, "router": router}, vms
 
 
-def racing_creates(server: Server, user: CloudStack, ip_id: str) -> list[dict[str, Any]]:
+def racing_creates(sandbox: Sandbox, user: CloudStack, ip_id: str) -> list[dict[str, Any]]:
     """Four clients at once ask for overlapping firewall ranges on one address; the rules
     that were accepted (the others must be refused with 537)."""
     gate = threading.Barrier(4)
 
     def create(start: int) -> dict[str, Any] | None:
-        client = server.client(user.key, user.secret)
+        client = sandbox.client(user.key, user.secret)
         gate.wait()
         try:
             return client.createFirewallRule(
@@ -111,8 +84,8 @@ def racing_creates(server: Server, user: CloudStack, ip_id: str) -> list[dict[st
     return [a for a in answers if a is not None]
 
 
-def test_rules_are_applied_by_the_router_refused_on_conflict_and_private(server) -> None:
-    admin, alice, bob, network, (web, db) = tenant_with_network(server)
+def test_rules_are_applied_by_the_router_refused_on_conflict_and_private(sandbox) -> None:
+    admin, alice, bob, network, (web, db) = tenant_with_network(sandbox)
     router, user = network["router"], alice.client
     ip = user.associateIpAddress(networkid=network["id"], fetch_result=True)["ipaddress"]
 
@@ -135,7 +108,7 @@ def test_rules_are_applied_by_the_router_refused_on_conflict_and_private(server)
     assert listed["id"] == forward["id"]
     (opened,) = user.listFirewallRules(ipaddressid=ip["id"])["firewallrule"]
     assert (opened["startport"], opened["cidrlist"]) == ("2222", "0.0.0.0/0")
-    held = {r["id"]: r for r in applied(server, router)}
+    held = {r["id"]: r for r in applied(sandbox, router)}
     assert held[forward["id"]]["vm_ip"] == web["nic"][0]["ipaddress"]
     assert held[forward["id"]]["private_start"] == 22 and opened["id"] in held
 
@@ -189,7 +162,7 @@ def test_rules_are_applied_by_the_router_refused_on_conflict_and_private(server)
     )
     behind = user.listLoadBalancerRuleInstances(id=balancer["id"])["loadbalancerruleinstance"]
     assert {vm["id"] for vm in behind} == {web["id"], db["id"]}
-    members = {r["id"]: r for r in applied(server, router)}[balancer["id"]]["members"]
+    members = {r["id"]: r for r in applied(sandbox, router)}[balancer["id"]]["members"]
     assert len(members) == 2
     user.removeFromLoadBalancerRule(
         id=balancer["id"], virtualmachineids=db["id"], fetch_result=True
@@ -221,7 +194,7 @@ def test_rules_are_applied_by_the_router_refused_on_conflict_and_private(server)
     assert bob.client.listFirewallRules() == {}
     refused(bob.client.deletePortForwardingRule, 531, id=forward["id"])
     refused(bob.client.createFirewallRule, 531, ipaddressid=ip["id"], protocol="tcp", startport=1)
-    assert admin.listPortForwardingRules(listall="true")["count"] == 1
+    assert admin.listPortForwardingRules(listall="true", domainid=sandbox.domain_id)["count"] == 1
 
     # An address with rules is not released
     assert "rule" in job_refused(user.disassociateIpAddress, 536, id=ip["id"])
@@ -233,7 +206,7 @@ def test_rules_are_applied_by_the_router_refused_on_conflict_and_private(server)
     assert (shown["isstaticnat"], shown["virtualmachineid"]) == (True, db["id"])
     (only,) = user.listPublicIpAddresses(isstaticnat="true")["publicipaddress"]
     assert only["id"] == nat_ip["id"]
-    assert {r["kind"] for r in applied(server, router)} >= {"StaticNat"}
+    assert {r["kind"] for r in applied(sandbox, router)} >= {"StaticNat"}
     assert "1 to 1 Nat" in refused(
         user.createPortForwardingRule,
         537,
@@ -250,7 +223,7 @@ def test_rules_are_applied_by_the_router_refused_on_conflict_and_private(server)
     assert shown["isstaticnat"] is False
 
     # Creates racing for one port: exactly one gets through
-    assert len(racing_creates(server, user, ip["id"])) == 1
+    assert len(racing_creates(sandbox, user, ip["id"])) == 1
 
     # Deleting each rule takes it off the router
     user.deletePortForwardingRule(id=forward["id"], fetch_result=True)
@@ -260,12 +233,12 @@ def test_rules_are_applied_by_the_router_refused_on_conflict_and_private(server)
     (raced,) = user.listFirewallRules()["firewallrule"]  # the opened one went with its rule
     assert raced["protocol"] == "udp"
     user.deleteFirewallRule(id=raced["id"], fetch_result=True)
-    assert applied(server, router) == []
+    assert applied(sandbox, router) == []
     user.disassociateIpAddress(id=ip["id"], fetch_result=True)
 
 
-def test_an_expunged_vm_takes_its_rules_off_the_router(server) -> None:
-    admin, alice, _, network, (web, db) = tenant_with_network(server)
+def test_an_expunged_vm_takes_its_rules_off_the_router(sandbox) -> None:
+    admin, alice, _, network, (web, db) = tenant_with_network(sandbox)
     router, user = network["router"], alice.client
     ip = user.associateIpAddress(networkid=network["id"], fetch_result=True)["ipaddress"]
     created = user.createPortForwardingRule(
@@ -285,7 +258,7 @@ def test_an_expunged_vm_takes_its_rules_off_the_router(server) -> None:
     web_ip = web["nic"][0]["ipaddress"]
 
     def sent_to_web() -> list[str]:
-        held = applied(server, router)
+        held = applied(sandbox, router)
         targets = [r.get("vm_ip") for r in held]
         targets += [m["vm_ip"] for r in held for m in r.get("members", ())]
         return [t for t in targets if t == web_ip]
@@ -298,8 +271,8 @@ def test_an_expunged_vm_takes_its_rules_off_the_router(server) -> None:
     assert [vm["id"] for vm in behind] == [db["id"]]
     shown = user.listPublicIpAddresses(id=nat_ip["id"])["publicipaddress"][0]
     assert shown["isstaticnat"] is False
-    assert wait_for(lambda: not sent_to_web(), 10), applied(server, router)
-    assert forward["id"] not in {r["id"] for r in applied(server, router)}
+    assert wait_for(lambda: not sent_to_web(), 10), applied(sandbox, router)
+    assert forward["id"] not in {r["id"] for r in applied(sandbox, router)}
     # The job that made the rule still answers, naming what it made.
     answer = finished(user, created["jobid"])
     assert answer["jobresult"] == {"portforwardingrule": {"id": forward["id"]}}

@@ -7,7 +7,7 @@ import pytest
 from cs import CloudStack, CloudStackApiException
 
 from tests.e2e.factories import make_tenant
-from tests.e2e.test_routers import SYSTEM_TEMPLATE, register_template, routers
+from tests.e2e.test_routers import SYSTEM_TEMPLATE, register_template, routers, wait_for
 from tests.e2e.test_vms import _deploy, _host, _place
 
 SOURCE_NAT_OFFERING = "DefaultIsolatedNetworkOfferingWithSourceNatService"
@@ -46,12 +46,12 @@ def _refused(call, code: int, **params) -> str:
     return refused.value.error["errortext"]
 
 
-def test_a_tenant_network_carries_its_vm_and_gives_its_vni_back(server) -> None:
-    admin = server.client()
+def test_a_tenant_network_carries_its_vm_and_gives_its_vni_back(sandbox) -> None:
+    admin = sandbox.client()
     place = _place(admin)
     _host(admin, place, "h1")
     register_template(admin, SYSTEM_TEMPLATE)  # what the network's virtual router boots
-    alice, bob = make_tenant(server, admin), make_tenant(server, admin)
+    alice, bob = make_tenant(sandbox, admin), make_tenant(sandbox, admin)
     _refused(alice.client.createPhysicalNetwork, 531, zoneid=place.zone, name="x")
     _refused(
         alice.client.createVlanIpRange,
@@ -112,7 +112,8 @@ def test_a_tenant_network_carries_its_vm_and_gives_its_vni_back(server) -> None:
         admin.destroyVirtualMachine(id=machine["id"], expunge="true", fetch_result=True)
     alice.client.deleteNetwork(id=network["id"], fetch_result=True)
     assert alice.client.listNetworks() == {}
-    assert routers(admin, networkid=network["id"]) == []  # the router went with its network
+    # The router goes with its network: its host is asked to remove it, after the job.
+    assert wait_for(lambda: routers(admin, networkid=network["id"]) == [])
     assert alice.client.listPublicIpAddresses() == {}
 
     again = alice.client.createNetwork(
@@ -129,11 +130,11 @@ def test_a_tenant_network_carries_its_vm_and_gives_its_vni_back(server) -> None:
     )
 
 
-def test_offerings_ranges_and_a_shared_network_that_every_tenant_may_use(server) -> None:
-    admin = server.client()
+def test_offerings_ranges_and_a_shared_network_that_every_tenant_may_use(sandbox) -> None:
+    admin = sandbox.client()
     place = _place(admin)
     _host(admin, place, "h1")
-    alice = make_tenant(server, admin)
+    alice = make_tenant(sandbox, admin)
     made = admin.createNetworkOffering(
         name="plain",
         displaytext="plain",
@@ -212,7 +213,9 @@ def test_offerings_ranges_and_a_shared_network_that_every_tenant_may_use(server)
         alice.username,
         False,
     )
-    everything = admin.listPublicIpAddresses(allocatedonly="false")["publicipaddress"]
+    everything = admin.listPublicIpAddresses(allocatedonly="false", zoneid=place.zone)[
+        "publicipaddress"
+    ]
     assert sorted((p["ipaddress"], p["state"]) for p in everything) == [
         ("198.51.100.5", "Allocated"),
         ("198.51.100.6", "Free"),
@@ -220,4 +223,4 @@ def test_offerings_ranges_and_a_shared_network_that_every_tenant_may_use(server)
     _refused(admin.deleteVlanIpRange, 536, id=ip_range["id"])
     alice.client.disassociateIpAddress(id=held["id"], fetch_result=True)
     admin.deleteVlanIpRange(id=ip_range["id"])
-    assert admin.listVlanIpRanges() == {}
+    assert admin.listVlanIpRanges(zoneid=place.zone) == {}

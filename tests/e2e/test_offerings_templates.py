@@ -12,6 +12,7 @@ from domain.template import os_type_id
 from tests.e2e.factories import make_tenant
 
 UBUNTU = str(os_type_id("Ubuntu 14.04 (64-bit)"))
+NATS_ADAPTERS = ("simulator", "kvm")  # beside the server on the NATS leg: a KVM template too
 
 
 def _refused(call: Any, status: int, **params: Any) -> str:
@@ -33,8 +34,8 @@ def _by_name(listing: dict[str, Any], key: str) -> dict[str, dict[str, Any]]:
     return {item["name"]: item for item in listing.get(key, [])}
 
 
-def test_offerings_fixed_custom_system_and_disk_and_who_may_manage_them(server) -> None:
-    admin = server.client()
+def test_offerings_fixed_custom_system_and_disk_and_who_may_manage_them(sandbox) -> None:
+    admin = sandbox.client()
     seeded = _by_name(admin.listServiceOfferings(), "serviceoffering")
     assert {"Small Instance", "Medium Instance", "Custom"} <= set(seeded)
     small = seeded["Small Instance"]
@@ -71,7 +72,7 @@ def test_offerings_fixed_custom_system_and_disk_and_who_may_manage_them(server) 
     assert disk["disksize"] == 50 and disk["storagetype"] == "shared"
     _refused(admin.createDiskOffering, 431, name="none", displaytext="no size")
 
-    user = make_tenant(server, admin)
+    user = make_tenant(sandbox, admin)
     _refused(user.client.createServiceOffering, 531, name="u", displaytext="u")
     _refused(user.client.deleteServiceOffering, 531, id=fixed["id"])
     _refused(user.client.listServiceOfferings, 531, issystem=True)
@@ -81,13 +82,13 @@ def test_offerings_fixed_custom_system_and_disk_and_who_may_manage_them(server) 
     assert "bigger" not in _by_name(admin.listServiceOfferings(), "serviceoffering")
 
 
-def test_domain_admins_create_offerings_for_their_domain_that_only_it_sees(server) -> None:
-    admin = server.client()
+def test_domain_admins_create_offerings_for_their_domain_that_only_it_sees(sandbox) -> None:
+    admin = sandbox.client()
     sales = admin.createDomain(name="sales")["domain"]["id"]
     other = admin.createDomain(name="other")["domain"]["id"]
-    boss = make_tenant(server, admin, account_type=2, domain_id=sales)
-    clerk = make_tenant(server, admin, domain_id=sales)
-    outsider = make_tenant(server, admin, domain_id=other)
+    boss = make_tenant(sandbox, admin, account_type=2, domain_id=sales)
+    clerk = make_tenant(sandbox, admin, domain_id=sales)
+    outsider = make_tenant(sandbox, admin, domain_id=other)
     _refused(boss.client.createServiceOffering, 531, name="p", displaytext="p")
     _refused(boss.client.createServiceOffering, 531, name="o", displaytext="o", domainid=other)
     made = boss.client.createServiceOffering(
@@ -111,8 +112,8 @@ def _wait_template(client, template_id: str, *, ready: bool, timeout: float = 10
         time.sleep(0.05)
 
 
-def test_templates_download_per_hypervisor_and_filters_depend_on_the_caller(server) -> None:
-    admin = server.client()
+def test_templates_download_per_hypervisor_and_filters_depend_on_the_caller(sandbox) -> None:
+    admin = sandbox.client()
     zone = _zone(admin)
     register = dict(zoneid=zone, ostypeid=UBUNTU, displaytext="t")
     sim = admin.registerTemplate(
@@ -128,7 +129,7 @@ def test_templates_download_per_hypervisor_and_filters_depend_on_the_caller(serv
     }
     done = _wait_template(admin, sim["id"], ready=True)
     assert done["status"] == "Download Complete" and done["size"] == 3 * 1024**3
-    assert done["ostypename"] == "Ubuntu 14.04 (64-bit)" and done["account"] == "admin"
+    assert done["ostypename"] == "Ubuntu 14.04 (64-bit)" and done["account"] == sandbox.admin_name
 
     failed = admin.registerTemplate(
         name="broken", hypervisor="Simulator", format="VHD",
@@ -155,7 +156,7 @@ def test_templates_download_per_hypervisor_and_filters_depend_on_the_caller(serv
     )  # fmt: skip
     assert "not supported by hypervisor XenServer" in text
 
-    user = make_tenant(server, admin)
+    user = make_tenant(sandbox, admin)
     mine = user.client.registerTemplate(
         name="mine", hypervisor="Simulator", format="VHD", url="http://i.example.org/m.vhd",
         **register,
@@ -190,10 +191,10 @@ def test_templates_download_per_hypervisor_and_filters_depend_on_the_caller(serv
     assert user.client.listOsCategories(name="Ubuntu")["count"] == 1
 
 
-def test_a_user_updates_and_deletes_their_own_template(server) -> None:
-    admin = server.client()
+def test_a_user_updates_and_deletes_their_own_template(sandbox) -> None:
+    admin = sandbox.client()
     zone = _zone(admin)
-    user = make_tenant(server, admin)
+    user = make_tenant(sandbox, admin)
     item = user.client.registerTemplate(
         name="own", displaytext="own", hypervisor="Simulator", format="VHD", zoneid=zone,
         ostypeid=UBUNTU, url="http://i.example.org/own.vhd",
@@ -212,6 +213,7 @@ def test_a_user_updates_and_deletes_their_own_template(server) -> None:
 def test_a_template_url_naming_a_local_host_is_refused_unless_the_operator_allows_it(
     server,
 ) -> None:
+    # A server of its own: the test changes an operator setting every account would see.
     admin = server.client()
     user = make_tenant(server, admin)
     register = dict(
@@ -247,6 +249,7 @@ def test_a_template_url_naming_a_local_host_is_refused_unless_the_operator_allow
 
 
 def test_an_image_larger_than_the_operators_limit_fails_without_saying_more(server) -> None:
+    # A server of its own: the test changes an operator setting every account would see.
     admin = server.client()
     register = dict(zoneid=_zone(admin), ostypeid=UBUNTU, displaytext="t", hypervisor="Simulator")
     assert (

@@ -21,12 +21,12 @@ HOSTS = 3
 MIB = 1024**2
 
 
-def _submit_all(server, place, offering: dict) -> list[str]:
+def _submit_all(sandbox, place, offering: dict) -> list[str]:
     """Each thread has its own client; a barrier releases them together."""
     start = threading.Barrier(DEPLOYS)
 
     def deploy(_: int) -> str:
-        client = server.client(timeout=120)
+        client = sandbox.client(timeout=120)
         start.wait(timeout=60)
         answer = client.deployVirtualMachine(
             zoneid=place.zone, serviceofferingid=offering["id"], templateid=place.template
@@ -51,16 +51,16 @@ def _results(admin: CloudStack, job_ids: list[str], deadline_s: float = 120) -> 
     return list(done.values())
 
 
-def test_200_parallel_deploys_onto_room_for_150_place_exactly_150(server) -> None:
-    admin = server.client(timeout=120)
+def test_200_parallel_deploys_onto_room_for_150_place_exactly_150(sandbox) -> None:
+    admin = sandbox.client(timeout=120)
     place = _place(admin)
     hosts = [_host(admin, place, f"h{n}", cores=25, memory=25) for n in range(HOSTS)]
-    jobs = _results(admin, _submit_all(server, place, place.small))
+    jobs = _results(admin, _submit_all(sandbox, place, place.small))
     succeeded = [j for j in jobs if j["jobstatus"] == 1]
     failed = [j for j in jobs if j["jobstatus"] == 2]
     assert (len(succeeded), len(failed)) == (ROOM, DEPLOYS - ROOM)
     assert {j["jobresult"]["errorcode"] for j in failed} == {533}
-    listed = admin.listHosts(type="Routing")["host"]
+    listed = admin.listHosts(type="Routing", zoneid=place.zone)["host"]
     assert len(listed) == len(hosts)
     for host in listed:
         assert host["memoryallocated"] <= host["memorytotal"]

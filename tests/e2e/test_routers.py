@@ -21,6 +21,7 @@ from cs import CloudStack, CloudStackApiException
 
 from tests.e2e.conftest import Server, start_server, stop_server
 from tests.e2e.factories import make_tenant
+from tests.e2e.sandbox import Sandbox
 
 SYSTEM_TEMPLATE = "SystemVM Template (Simulator)"
 SIM = "simulator://{name}?sockets=1&cores=8&mhz=2000&memory_gb=16"
@@ -130,6 +131,15 @@ def control(path: Path, **knobs: Any) -> None:
     partial.replace(path)
 
 
+def fail_next(path: Path, action: str, times: int = 1) -> None:
+    """The simulator fails `times` more of the next `action` calls. Its failure counts only ever
+    grow, so this adds to what the file already asks (another test's, on a shared server)."""
+    current = json.loads(path.read_text()) if path.exists() else {}
+    failures = dict(current.get("failures", {}))
+    failures[action] = int(failures.get(action, 0)) + times
+    control(path, failures=failures)
+
+
 def ensure_router(admin: CloudStack, zone: str, tenant: Any, hypervisor="Simulator") -> dict:
     answer = admin.ensureNetworkRouter(
         networkid=str(uuid.uuid4()),
@@ -157,8 +167,15 @@ def finish(admin: CloudStack, job_ids: list[str], timeout: float = 60) -> list[d
 
 
 @pytest.fixture
+def sim_sandbox(sandbox: Sandbox) -> tuple[Sandbox, Path]:
+    """A sandbox on the module's shared server, and the simulator control file that server reads."""
+    return sandbox, sandbox.control_file
+
+
+@pytest.fixture
 def sim_server(request: pytest.FixtureRequest, tmp_path: Path):
-    """The `server` fixture's server, with a simulator control file."""
+    """A fresh server with a simulator control file, for a test that changes the server's settings
+    or counts everything on it."""
     from tests.conftest import postgres_url
 
     env = {"STRATUS_SIMULATOR_CONTROL": str(tmp_path / "control.json")}
@@ -193,6 +210,7 @@ BOTH = pytest.mark.parametrize(
 
 @BOTH
 def test_versions_filters_and_an_upgrade_of_one_pod(sim_server: tuple[Server, Path]) -> None:
+    # A server of its own: the test changes the router template setting and counts every router.
     server, knobs = sim_server
     admin = server.client()
     layout = build(admin, zones=1, pods=2)
@@ -234,9 +252,8 @@ def test_versions_filters_and_an_upgrade_of_one_pod(sim_server: tuple[Server, Pa
     assert admin.upgradeRouterTemplate(podid=pod) == {}  # nothing left to upgrade there
 
 
-@BOTH
-def test_the_selector_rules_and_admin_only(sim_server: tuple[Server, Path]) -> None:
-    server, _ = sim_server
+def test_the_selector_rules_and_admin_only(sim_sandbox: tuple[Sandbox, Path]) -> None:
+    server, _ = sim_sandbox
     admin = server.client()
     layout = build(admin, zones=1, pods=1)
     with pytest.raises(CloudStackApiException) as several:
@@ -257,6 +274,7 @@ def test_the_selector_rules_and_admin_only(sim_server: tuple[Server, Path]) -> N
 
 @BOTH
 def test_router_commands_and_monitoring(sim_server: tuple[Server, Path]) -> None:
+    # A server of its own: the test changes how often every router is checked.
     server, knobs = sim_server
     admin = server.client()
     layout = build(admin, zones=1, pods=1)
@@ -285,7 +303,9 @@ def test_router_commands_and_monitoring(sim_server: tuple[Server, Path]) -> None
     assert wait_for(lambda: _events(admin, "ROUTER.SERVICE.RESTART", router["name"]))
     control(knobs, broken={router["name"]: ["dnsmasq"]}, kills={router["name"]: {"dnsmasq": 2}})
     assert wait_for(lambda: _router_alerts(admin, router["name"]))
-    time.sleep(3)  # three more checks find it still down: no more alerts
+    # A quiet period, the behaviour under test: three more checks find it still down, and
+    # none of them may raise another alert.
+    time.sleep(3)
     assert len(_router_alerts(admin, router["name"])) == 1
     assert len(_events(admin, "ROUTER.SERVICE.FAILURE", router["name"])) == 1
     admin.destroyRouter(id=router["id"], fetch_result=True)
@@ -302,9 +322,8 @@ def _router_alerts(admin: CloudStack, name: str) -> list[dict]:
     return [a for a in alerts if name in a["description"]]
 
 
-@BOTH
-def test_system_vms_are_created_listed_and_changed(sim_server: tuple[Server, Path]) -> None:
-    server, _ = sim_server
+def test_system_vms_are_created_listed_and_changed(sim_sandbox: tuple[Sandbox, Path]) -> None:
+    server, _ = sim_sandbox
     admin = server.client()
     layout = build(admin, zones=1, pods=1)
     zone = layout.zones[0]
@@ -316,7 +335,7 @@ def test_system_vms_are_created_listed_and_changed(sim_server: tuple[Server, Pat
     listed = admin.listSystemVms(zoneid=zone)["systemvm"]
     assert sorted(v["systemvmtype"] for v in listed) == ["consoleproxy", "secondarystoragevm"]
     assert all(v["state"] == "Running" for v in listed)
-    proxy = admin.listSystemVms(systemvmtype="consoleproxy")["systemvm"][0]
+    proxy = admin.listSystemVms(systemvmtype="consoleproxy", zoneid=zone)["systemvm"][0]
     assert admin.listSystemVms(hostid=proxy["hostid"], state="Running")["count"] == 2
     admin.stopSystemVm(id=proxy["id"], fetch_result=True)
     offering = admin.createServiceOffering(
@@ -342,4 +361,4 @@ def test_system_vms_are_created_listed_and_changed(sim_server: tuple[Server, Pat
     assert wrong.value.error["errorcode"] == 431
     assert admin.startSystemVm(id=proxy["id"], fetch_result=True)["systemvm"]["state"] == "Running"
     admin.destroySystemVm(id=proxy["id"], fetch_result=True)
-    assert admin.listSystemVms(systemvmtype="consoleproxy") == {}
+    assert admin.listSystemVms(systemvmtype="consoleproxy", zoneid=zone) == {}

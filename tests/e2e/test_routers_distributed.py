@@ -88,7 +88,9 @@ def _monitoring(admin, knobs: Path, router: dict) -> None:
     assert wait_for(lambda: _events(admin, "ROUTER.SERVICE.RESTART", router["name"]), 30)
     control(knobs, broken={router["name"]: ["dnsmasq"]}, kills={router["name"]: {"dnsmasq": 2}})
     assert wait_for(lambda: _router_alerts(admin, router["name"]), 30)
-    time.sleep(3)  # a few more checks find it still down
+    # A quiet period, the behaviour under test: a few more checks find it still down, and none
+    # of them may raise another alert.
+    time.sleep(3)
     assert len(_router_alerts(admin, router["name"])) == 1
     assert len(_events(admin, "ROUTER.SERVICE.FAILURE", router["name"])) == 1
 

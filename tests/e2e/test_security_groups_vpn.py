@@ -18,12 +18,12 @@ from domain.security_group import vm_rules_id
 from tests.e2e import test_routers
 from tests.e2e.conftest import Server
 from tests.e2e.factories import make_tenant
+from tests.e2e.sandbox import Sandbox
 from tests.e2e.test_audit_trail import _stratus
 from tests.e2e.test_networks import SOURCE_NAT_OFFERING, _fabric, _offering
 from tests.e2e.test_routers import (
-    BOTH,
     SYSTEM_TEMPLATE,
-    control,
+    fail_next,
     register_template,
     routers,
     wait_for,
@@ -31,7 +31,7 @@ from tests.e2e.test_routers import (
 from tests.e2e.test_vms import Place, _deploy, _host, _place, _template
 
 RULES_APPLIED = "Applied"
-sim_server = test_routers.sim_server  # the fixture: a server with the simulator's control file
+sim_sandbox = test_routers.sim_sandbox  # the fixture: a sandbox and the simulator's control file
 
 
 def _refused(call: Any, code: int, **params: Any) -> str:
@@ -79,9 +79,8 @@ def _applied_counts(server: Server, vm_id: str) -> list[int]:
     return [r["data"]["rule_count"] for r in records if r["event"] == RULES_APPLIED]
 
 
-@BOTH
-def test_security_groups_rules_and_deploys(sim_server: tuple[Server, Path]) -> None:
-    server, control_file = sim_server
+def test_security_groups_rules_and_deploys(sim_sandbox: tuple[Sandbox, Path]) -> None:
+    server, control_file = sim_sandbox
     admin = server.client()
     place = _basic_place(admin)
     _host(admin, place, "sg-host")
@@ -155,7 +154,7 @@ def test_security_groups_rules_and_deploys(sim_server: tuple[Server, Path]) -> N
     assert wait_for(lambda: _applied_counts(server, vm["id"])[-1:] == [2])
 
     # A host that refuses a rule set is alerted; Stratus keeps the rules as the user set them.
-    control(control_file, failures={"apply_security_rules": 1})
+    fail_next(control_file, "apply_security_rules")
     alice.client.authorizeSecurityGroupIngress(
         securitygroupid=web["id"], protocol="tcp", startport=80, endport=80,
         cidrlist="0.0.0.0/0", fetch_result=True,
@@ -211,11 +210,10 @@ def _vpn_network(server: Server, admin: CloudStack) -> tuple[Any, Any, dict, dic
     return alice, bob, network, source_nat
 
 
-@BOTH
 def test_remote_access_vpn_and_its_users_keep_their_secrets(
-    sim_server: tuple[Server, Path], tmp_path: Path
+    sim_sandbox: tuple[Sandbox, Path], tmp_path: Path
 ) -> None:
-    server, _control = sim_server
+    server, _control = sim_sandbox
     admin = server.client()
     alice, bob, network, ip = _vpn_network(server, admin)
     password, other_password = f"Pw{uuid.uuid4().hex[:20]}", f"Qw{uuid.uuid4().hex[:20]}"

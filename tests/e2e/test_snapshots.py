@@ -31,8 +31,8 @@ def _failed_job(client: CloudStack, submitted: dict) -> dict:
     return failed.value.error
 
 
-def test_a_volume_snapshot_is_taken_through_the_host_listed_and_deleted(server) -> None:
-    admin = server.client()
+def test_a_volume_snapshot_is_taken_through_the_host_listed_and_deleted(sandbox) -> None:
+    admin = sandbox.client()
     place = _place(admin)
     _host(admin, place, "h1")
     vm = _deploy(admin, place, place.small, name="web", **{"details[0].rootdisksize": "8"})
@@ -49,7 +49,11 @@ def test_a_volume_snapshot_is_taken_through_the_host_listed_and_deleted(server) 
         root["name"],
         "ROOT",
     )
-    assert (made["physicalsize"], made["zoneid"], made["account"]) == (8 * GIB, place.zone, "admin")
+    assert (made["physicalsize"], made["zoneid"], made["account"]) == (
+        8 * GIB,
+        place.zone,
+        sandbox.admin_name,
+    )
     unnamed = admin.createSnapshot(volumeid=root["id"], fetch_result=True)["snapshot"]
     assert unnamed["name"].startswith(f"web_{root['name']}_")
     assert [s["id"] for s in _snapshots(admin, volumeid=root["id"], keyword="night")] == [
@@ -65,9 +69,9 @@ def test_a_volume_snapshot_is_taken_through_the_host_listed_and_deleted(server) 
 
 
 def test_a_snapshot_of_a_disk_no_host_held_is_recorded_at_once_and_outlives_its_volume(
-    server,
+    sandbox,
 ) -> None:
-    admin = server.client()
+    admin = sandbox.client()
     place = _place(admin)
     custom = next(o for o in admin.listDiskOfferings()["diskoffering"] if o["name"] == "Custom")
     disk = admin.createVolume(
@@ -80,8 +84,8 @@ def test_a_snapshot_of_a_disk_no_host_held_is_recorded_at_once_and_outlives_its_
     assert (kept["volumename"], kept["state"]) == ("data-1", "BackedUp")
 
 
-def test_vm_snapshots_are_created_reverted_to_and_deleted(server) -> None:
-    admin = server.client()
+def test_vm_snapshots_are_created_reverted_to_and_deleted(sandbox) -> None:
+    admin = sandbox.client()
     place = _place(admin)
     _host(admin, place, "h1")
     vm = _deploy(admin, place, place.small, name="app")
@@ -121,8 +125,8 @@ def test_vm_snapshots_are_created_reverted_to_and_deleted(server) -> None:
     assert _vm_snapshots(admin) == []
 
 
-def test_a_stopped_vm_snapshot_has_no_memory_and_a_revert_keeps_it_stopped(server) -> None:
-    admin = server.client()
+def test_a_stopped_vm_snapshot_has_no_memory_and_a_revert_keeps_it_stopped(sandbox) -> None:
+    admin = sandbox.client()
     place = _place(admin)
     _host(admin, place, "h1")
     vm = _deploy(admin, place, place.small)
@@ -136,8 +140,8 @@ def test_a_stopped_vm_snapshot_has_no_memory_and_a_revert_keeps_it_stopped(serve
     assert reverted["virtualmachine"]["state"] == "Stopped"
 
 
-def test_failures_on_the_host_leave_snapshots_in_error_and_deletable(server) -> None:
-    admin = server.client()
+def test_failures_on_the_host_leave_snapshots_in_error_and_deletable(sandbox) -> None:
+    admin = sandbox.client()
     place = _place(admin)
     _host(admin, place, "broken", extra="&fail=create_snapshot")
     vm = _deploy(admin, place, place.small)
@@ -161,11 +165,11 @@ def test_failures_on_the_host_leave_snapshots_in_error_and_deletable(server) -> 
     assert _snapshots(admin) == []
 
 
-def test_accounts_see_and_touch_only_their_own_snapshots(server) -> None:
-    admin = server.client()
+def test_accounts_see_and_touch_only_their_own_snapshots(sandbox) -> None:
+    admin = sandbox.client()
     place = _place(admin)
     _host(admin, place, "h1")
-    alice, bob = make_tenant(server, admin), make_tenant(server, admin)
+    alice, bob = make_tenant(sandbox, admin), make_tenant(sandbox, admin)
     vm = _deploy(alice.client, place, place.small)
     volume = alice.client.createSnapshot(
         volumeid=_root(alice.client, vm["id"])["id"], fetch_result=True
@@ -185,6 +189,10 @@ def test_accounts_see_and_touch_only_their_own_snapshots(server) -> None:
         with pytest.raises(CloudStackApiException) as denied:
             attempt()
         assert denied.value.error["errorcode"] == 531
-    assert [s["id"] for s in _snapshots(admin, listall="true")] == [volume["id"]]
-    assert [s["id"] for s in _vm_snapshots(admin, listall="true")] == [whole["id"]]
+    assert [s["id"] for s in _snapshots(admin, listall="true", domainid=sandbox.domain_id)] == [
+        volume["id"]
+    ]
+    assert [s["id"] for s in _vm_snapshots(admin, listall="true", domainid=sandbox.domain_id)] == [
+        whole["id"]
+    ]
     assert _snapshots(admin) == []  # without listall, only the caller's own

@@ -17,12 +17,11 @@ import pytest
 from cs import CloudStack, CloudStackApiException
 
 from tests.e2e import test_routers
-from tests.e2e.conftest import Server
 from tests.e2e.factories import make_tenant
+from tests.e2e.sandbox import Sandbox
 from tests.e2e.test_hosts_distributed import distributed_cloud
 from tests.e2e.test_kvm_lifecycle import _kvm_results
 from tests.e2e.test_routers import (
-    BOTH,
     SIM,
     SYSTEM_TEMPLATE,
     Layout,
@@ -35,7 +34,7 @@ from tests.e2e.test_routers import (
 )
 from tests.e2e.test_routers_distributed import start_kvm_router
 
-sim_server = test_routers.sim_server  # the fixture: a server with the simulator's control file
+sim_sandbox = test_routers.sim_sandbox  # the fixture: a sandbox and the simulator's control file
 
 
 def _offering(admin: CloudStack, kind: str, cpus: int, memory: int) -> dict:
@@ -60,11 +59,10 @@ def _refused(call: Any, **args: Any) -> dict:
     return refused.value.error
 
 
-@BOTH
 def test_a_running_router_and_console_proxy_are_scaled_live(
-    sim_server: tuple[Server, Path],
+    sim_sandbox: tuple[Sandbox, Path],
 ) -> None:
-    server, _ = sim_server
+    server, _ = sim_sandbox
     admin = server.client()
     zone = build(admin, zones=1, pods=1).zones[0]
     register_template(admin, SYSTEM_TEMPLATE)
@@ -112,11 +110,10 @@ def _router_memory(admin: CloudStack, router: dict) -> int:
     return int(offerings["serviceoffering"][0]["memory"])
 
 
-@BOTH
 def test_a_failing_resize_keeps_the_old_offering_and_holds_nothing_more(
-    sim_server: tuple[Server, Path],
+    sim_sandbox: tuple[Sandbox, Path],
 ) -> None:
-    server, _ = sim_server
+    server, _ = sim_sandbox
     admin = server.client()
     layout = Layout()
     zone = admin.createZone(

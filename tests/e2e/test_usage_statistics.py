@@ -75,6 +75,7 @@ def bill_a_day_later(settings: Settings) -> None:
 
 @BOTH
 def test_router_bytes_are_collected_and_listed_as_usage(sim_server: tuple[Server, Path]) -> None:
+    # A server of its own: the test counts every reading and bills every account.
     server, knobs = sim_server
     settings = server_settings(server)
     admin = server.client()
@@ -92,7 +93,8 @@ def test_router_bytes_are_collected_and_listed_as_usage(sim_server: tuple[Server
     control(knobs, network_counters={name: {"sent": 200, "received": 300}})  # a reset
     assert wait_for(lambda: readings(settings) == 3)
     admin.updateConfiguration(name="router.stats.interval", value="0")
-    wait_for(lambda: False, timeout=2)  # a reading in flight lands (and changes nothing)
+    # A quiet period, part of what is checked: a reading in flight lands, and must change nothing.
+    wait_for(lambda: False, timeout=2)
 
     bill_a_day_later(settings)
     sent = admin.listUsageRecords(startdate="2020-01-01", enddate="2099-12-31", type="4")
@@ -111,6 +113,7 @@ def test_router_bytes_are_collected_and_listed_as_usage(sim_server: tuple[Server
 
 @BOTH
 def test_vm_disk_io_is_collected_and_listed_as_usage(sim_server: tuple[Server, Path]) -> None:
+    # A server of its own: the test counts every reading and bills every account.
     server, knobs = sim_server
     settings = server_settings(server)
     admin = server.client()
@@ -126,6 +129,7 @@ def test_vm_disk_io_is_collected_and_listed_as_usage(sim_server: tuple[Server, P
     control(knobs, disk_counters={name: {"0": [15, 20, 6144, 8192]}})
     assert wait_for(lambda: readings(settings, DISK_READ) == 2)
     admin.updateConfiguration(name="vm.disk.stats.interval", value="0")  # 0: off
+    # A quiet period, part of what is checked: a reading in flight lands, and must change nothing.
     wait_for(lambda: False, timeout=2)
 
     bill_a_day_later(settings)

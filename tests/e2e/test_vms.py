@@ -104,8 +104,8 @@ def _shape(vm: dict) -> tuple[int, int, int]:
     return vm["cpunumber"], vm["cpuspeed"], vm["memory"]
 
 
-def test_a_custom_vm_lives_through_deploy_stop_scale_start_reboot_destroy(server) -> None:
-    admin = server.client()
+def test_a_custom_vm_lives_through_deploy_stop_scale_start_reboot_destroy(sandbox) -> None:
+    admin = sandbox.client()
     place = _place(admin)
     host = _host(admin, place, "h1")
     vm = _deploy(admin, place, place.custom, name="web-1", **CUSTOM_DETAILS)
@@ -138,8 +138,8 @@ def test_a_custom_vm_lives_through_deploy_stop_scale_start_reboot_destroy(server
     assert any(j["cmd"].endswith("user.vm.DeployVMCmd") for j in jobs)
 
 
-def test_a_fixed_vm_changes_offering_only_when_stopped(server) -> None:
-    admin = server.client()
+def test_a_fixed_vm_changes_offering_only_when_stopped(sandbox) -> None:
+    admin = sandbox.client()
     place = _place(admin)
     _host(admin, place, "h1")
     vm = _deploy(admin, place, place.small, displayname="Small one")
@@ -177,8 +177,8 @@ def test_a_fixed_vm_changes_offering_only_when_stopped(server) -> None:
         ),
     ],
 )
-def test_partial_or_invalid_custom_values_are_refused(server, details, text) -> None:
-    admin = server.client()
+def test_partial_or_invalid_custom_values_are_refused(sandbox, details, text) -> None:
+    admin = sandbox.client()
     place = _place(admin)
     with pytest.raises(CloudStackApiException) as refused:
         _deploy(admin, place, place.custom, **details)
@@ -186,8 +186,8 @@ def test_partial_or_invalid_custom_values_are_refused(server, details, text) -> 
     assert refused.value.error["errortext"].startswith(text)
 
 
-def test_a_fixed_offering_refuses_custom_values(server) -> None:
-    admin = server.client()
+def test_a_fixed_offering_refuses_custom_values(sandbox) -> None:
+    admin = sandbox.client()
     place = _place(admin)
     with pytest.raises(CloudStackApiException) as refused:
         _deploy(admin, place, place.small, **{"details[0].cpuNumber": "4"})
@@ -195,11 +195,11 @@ def test_a_fixed_offering_refuses_custom_values(server) -> None:
     assert refused.value.error["errortext"].endswith("This is predefined in the template.")
 
 
-def test_users_see_and_touch_only_their_own_vms(server) -> None:
-    admin = server.client()
+def test_users_see_and_touch_only_their_own_vms(sandbox) -> None:
+    admin = sandbox.client()
     place = _place(admin)
     _host(admin, place, "h1")
-    alice, bob = make_tenant(server, admin), make_tenant(server, admin)
+    alice, bob = make_tenant(sandbox, admin), make_tenant(sandbox, admin)
     mine = _deploy(alice.client, place, place.small)
     assert "hostid" not in mine and "hostname" not in mine
     assert [v["id"] for v in alice.client.listVirtualMachines()["virtualmachine"]] == [mine["id"]]
@@ -209,12 +209,12 @@ def test_users_see_and_touch_only_their_own_vms(server) -> None:
         with pytest.raises(CloudStackApiException) as refused:
             getattr(bob.client, command)(id=mine["id"])
         assert refused.value.error["errorcode"] == 531
-    every = admin.listVirtualMachines(listall="true")["virtualmachine"]
+    every = admin.listVirtualMachines(listall="true", domainid=sandbox.domain_id)["virtualmachine"]
     assert [v["account"] for v in every] == [alice.username]
 
 
-def test_no_room_fails_the_deploy_with_533_and_holds_nothing(server) -> None:
-    admin = server.client()
+def test_no_room_fails_the_deploy_with_533_and_holds_nothing(sandbox) -> None:
+    admin = sandbox.client()
     place = _place(admin)
     host = _host(admin, place, "tiny", cores=1, memory=1)
     with pytest.raises(CloudStackApiException) as refused:
@@ -227,8 +227,8 @@ def test_no_room_fails_the_deploy_with_533_and_holds_nothing(server) -> None:
     assert (listed["cpuallocated"], listed["memoryallocated"]) == ("0%", 0)
 
 
-def test_a_failing_start_leaves_the_vm_in_error_with_nothing_held(server) -> None:
-    admin = server.client()
+def test_a_failing_start_leaves_the_vm_in_error_with_nothing_held(sandbox) -> None:
+    admin = sandbox.client()
     place = _place(admin)
     host = _host(admin, place, "broken", extra="&fail=start_vm")
     with pytest.raises(CloudStackApiException) as refused:

@@ -23,8 +23,8 @@ def _volumes(client: CloudStack, **filters) -> list[dict]:
     return client.listVolumes(**filters).get("volume", [])
 
 
-def test_a_deployed_vm_has_a_root_volume_that_goes_when_it_is_expunged(server) -> None:
-    admin = server.client()
+def test_a_deployed_vm_has_a_root_volume_that_goes_when_it_is_expunged(sandbox) -> None:
+    admin = sandbox.client()
     place = _place(admin)
     _host(admin, place, "h1")
     vm = _deploy(admin, place, place.small, **{"details[0].rootdisksize": "8"})
@@ -61,8 +61,8 @@ def _vm_and_disk(admin: CloudStack) -> tuple[Any, dict, dict]:
     return place, vm, disk
 
 
-def test_a_data_disk_is_created_attached_resized_detached_and_deleted(server) -> None:
-    admin = server.client()
+def test_a_data_disk_is_created_attached_resized_detached_and_deleted(sandbox) -> None:
+    admin = sandbox.client()
     _, vm, made = _vm_and_disk(admin)
     assert (made["type"], made["size"], made["state"]) == ("DATADISK", 10 * GIB, "Allocated")
     assert "virtualmachineid" not in made
@@ -83,8 +83,8 @@ def test_a_data_disk_is_created_attached_resized_detached_and_deleted(server) ->
     assert _volumes(admin, type="DATADISK") == []
 
 
-def test_an_expunged_vm_leaves_its_data_disks_detached_and_usable(server) -> None:
-    admin = server.client()
+def test_an_expunged_vm_leaves_its_data_disks_detached_and_usable(sandbox) -> None:
+    admin = sandbox.client()
     place, vm, disk = _vm_and_disk(admin)
     admin.attachVolume(id=disk["id"], virtualmachineid=vm["id"], fetch_result=True)
     admin.destroyVirtualMachine(id=vm["id"], expunge="true", fetch_result=True)
@@ -98,8 +98,8 @@ def test_an_expunged_vm_leaves_its_data_disks_detached_and_usable(server) -> Non
     assert _volumes(admin, type="DATADISK") == []
 
 
-def test_a_volume_is_attached_to_one_vm_at_a_time_and_only_in_its_zone(server) -> None:
-    admin = server.client()
+def test_a_volume_is_attached_to_one_vm_at_a_time_and_only_in_its_zone(sandbox) -> None:
+    admin = sandbox.client()
     place = _place(admin)
     _host(admin, place, "h1")
     first, second = _deploy(admin, place, place.small), _deploy(admin, place, place.small)
@@ -117,14 +117,14 @@ def test_a_volume_is_attached_to_one_vm_at_a_time_and_only_in_its_zone(server) -
         admin.detachVolume(id=root["id"], fetch_result=True)
 
 
-def test_a_custom_offering_needs_a_size_and_users_see_only_their_volumes(server) -> None:
-    admin = server.client()
+def test_a_custom_offering_needs_a_size_and_users_see_only_their_volumes(sandbox) -> None:
+    admin = sandbox.client()
     place = _place(admin)
     custom = _disk_offering(admin, "Custom")
     with pytest.raises(CloudStackApiException) as refused:
         admin.createVolume(name="x", zoneid=place.zone, diskofferingid=custom["id"])
     assert refused.value.error["errorcode"] == 431
-    alice, bob = make_tenant(server, admin), make_tenant(server, admin)
+    alice, bob = make_tenant(sandbox, admin), make_tenant(sandbox, admin)
     mine = alice.client.createVolume(
         name="mine", zoneid=place.zone, diskofferingid=custom["id"], size=1, fetch_result=True
     )["volume"]

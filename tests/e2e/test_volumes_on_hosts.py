@@ -16,44 +16,29 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from cs import CloudStack, CloudStackApiException
 
-from tests.e2e.conftest import Server, start_server, stop_server
+from tests.e2e.sandbox import Sandbox
 from tests.e2e.test_vms import _deploy, _host, _place, _vm
 
 GIB = 1024**3
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def controlled(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Server, Path]]:
-    """A fresh server whose simulator reads the control file beside it."""
-    from tests.conftest import postgres_url
-    from tests.e2e.test_routers import _drop_schema
-
-    control = tmp_path / "control.json"
-    env = {"STRATUS_SIMULATOR_CONTROL": str(control)}
-    schema, url = f"e2e_{uuid.uuid4().hex[:12]}", postgres_url()
-    if request.param == "postgres":
-        if not url:
-            pytest.skip("STRATUS_TEST_POSTGRES_URL is not set")
-        env["STRATUS_DATABASE_URL"] = f"{url}?schema={schema}"
-    running = start_server(tmp_path / "data", env)
-    try:
-        yield running, control
-    finally:
-        stop_server(running)
-        if request.param == "postgres" and url:
-            _drop_schema(url, schema)
+@pytest.fixture
+def controlled(sandbox: Sandbox) -> tuple[Sandbox, Path]:
+    """A sandbox on the module's shared server, and the control file its simulator reads."""
+    return sandbox, sandbox.control_file
 
 
 def _fail_next(control: Path, **failures: int) -> None:
     """The simulator fails that many more of the next such actions (counts only ever grow)."""
     written = json.loads(control.read_text()) if control.exists() else {}
-    written.setdefault("failures", {}).update(failures)
+    asked = written.setdefault("failures", {})
+    for action, more in failures.items():  # on top of what earlier tests on this server asked
+        asked[action] = int(asked.get(action, 0)) + more
     partial = control.with_suffix(".part")
     partial.write_text(json.dumps(written))
     partial.replace(control)
@@ -78,7 +63,7 @@ def _refused(call: object) -> str:
 
 
 def test_a_running_vm_gets_its_disk_attached_resized_and_detached_by_its_host(
-    controlled: tuple[Server, Path],
+    controlled: tuple[Sandbox, Path],
 ) -> None:
     server, _control = controlled
     admin = server.client()
@@ -103,7 +88,7 @@ def test_a_running_vm_gets_its_disk_attached_resized_and_detached_by_its_host(
 
 
 def test_a_failed_attach_leaves_the_volume_detached_and_its_slot_free(
-    controlled: tuple[Server, Path],
+    controlled: tuple[Sandbox, Path],
 ) -> None:
     server, control = controlled
     admin = server.client()
@@ -126,7 +111,7 @@ def test_a_failed_attach_leaves_the_volume_detached_and_its_slot_free(
 
 
 def test_failed_resize_and_detach_leave_the_disk_as_it_was(
-    controlled: tuple[Server, Path],
+    controlled: tuple[Sandbox, Path],
 ) -> None:
     server, control = controlled
     admin = server.client()
@@ -151,7 +136,7 @@ def test_failed_resize_and_detach_leave_the_disk_as_it_was(
 
 
 def test_a_vm_that_never_ran_takes_its_disk_to_the_hypervisor_when_it_starts(
-    controlled: tuple[Server, Path],
+    controlled: tuple[Sandbox, Path],
 ) -> None:
     server, _control = controlled
     admin = server.client()
@@ -170,7 +155,7 @@ def test_a_vm_that_never_ran_takes_its_disk_to_the_hypervisor_when_it_starts(
 
 
 def test_a_stopped_vm_gets_its_disk_through_its_last_host(
-    controlled: tuple[Server, Path],
+    controlled: tuple[Sandbox, Path],
 ) -> None:
     server, control = controlled
     admin = server.client()

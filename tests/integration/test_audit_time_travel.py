@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,6 +25,7 @@ from entrypoint.cli import _parser
 from entrypoint.installation import open_runtime
 from stratus.messages import WorkResult
 from stratus.settings import Settings
+from tests.support.waiting import wait_until
 
 
 def _audit_at(settings: Settings, *argv: str) -> Any:
@@ -35,14 +35,18 @@ def _audit_at(settings: Settings, *argv: str) -> Any:
 
 
 def _snapshot(store: Any, zone_id: Any, host_ids: list[Any]) -> tuple[datetime, dict[str, Any]]:
-    time.sleep(0.002)  # the next event's timestamp must come after this instant
+    _clock_past(datetime.now(UTC))  # the last event's timestamp comes before this instant
     at = datetime.now(UTC)
     recorded = {
         "zone": describe(store.get(Zone, zone_id), at),
         "hosts": [describe(store.get(Host, host_id), at) for host_id in host_ids],
     }
-    time.sleep(0.002)
+    _clock_past(at)  # the next event's timestamp comes after it
     return at, orjson.loads(orjson.dumps(recorded))
+
+
+def _clock_past(instant: datetime) -> None:
+    wait_until(lambda: datetime.now(UTC) > instant, 1, "the clock moving on", interval=0.0005)
 
 
 def _connect(store: Any, host_id: Any, ok: bool) -> None:

@@ -186,6 +186,7 @@ def test_members_of_a_group_share_the_messages_each_handled_once(flavour: Flavou
         for msg_id in ids:
             await bus.publish(subject, b"", msg_id=msg_id)
         await eventually(lambda: len(first.seen) + len(second.seen) >= len(ids))
+        # A quiet period, the behaviour under test: a message delivered twice would come now.
         await asyncio.sleep(QUIET)
         assert sorted(first.ids + second.ids) == ids
         assert first.seen and second.seen
@@ -233,7 +234,8 @@ def test_a_msg_id_is_accepted_again_after_the_duplicate_window(flavour: Flavour)
         await bus.subscribe(subject, "kvm-workers", worker)
         await bus.publish(subject, b"first", msg_id="event-1")
         await worker.wait_for(1)
-        # NATS forgets ids on a timer that runs once per window, so allow up to two windows.
+        # Time passing is the behaviour under test: NATS forgets ids on a timer that runs once
+        # per window, so let up to two windows go by before the id is used again.
         await asyncio.sleep(2.2)
         await bus.publish(subject, b"much later", msg_id="event-1")
         await worker.wait_for(2)
@@ -282,6 +284,7 @@ def test_a_refused_message_is_not_redelivered(
         await bus.subscribe(subject, "kvm-workers", worker)
         await bus.publish(subject, b"", msg_id="event-1")
         await worker.wait_for(1)
+        # A quiet period, the behaviour under test: a refused message would come back now.
         await asyncio.sleep(QUIET)
         assert worker.attempts == [1]
 
@@ -296,6 +299,7 @@ def test_redelivery_stops_at_max_deliver(flavour: Flavour) -> None:
         await bus.subscribe(subject, "kvm-workers", worker)
         await bus.publish(subject, b"", msg_id="event-1")
         await worker.wait_for(3)
+        # A quiet period, the behaviour under test: a fourth attempt would come now.
         await asyncio.sleep(QUIET)
         assert worker.attempts == [1, 2, 3]
 
@@ -315,6 +319,7 @@ def test_a_message_held_by_a_stopped_member_goes_to_another_member_once(
         await bus.subscribe(subject, "kvm-workers", survivor)
         await membership.stop()
         await survivor.wait_for(1, timeout=ACK_WAIT + 5)
+        # A quiet period, the behaviour under test: a second copy would come now.
         await asyncio.sleep(QUIET)
         assert (doomed.attempts, survivor.attempts) == ([1], [2])
 
@@ -333,6 +338,7 @@ def test_a_message_whose_handler_hangs_past_ack_wait_goes_to_another_member(
         await stuck.wait_for(1)
         await bus.subscribe(subject, "kvm-workers", healthy)
         await healthy.wait_for(1, timeout=ACK_WAIT + 5)
+        # A quiet period, the behaviour under test: a third attempt would come now.
         await asyncio.sleep(QUIET)
         assert (stuck.attempts, healthy.attempts) == ([1], [2])
 

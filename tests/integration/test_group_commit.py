@@ -19,6 +19,7 @@ from eventsourcing.persistence import IntegrityError, PersistenceError
 from stratus.settings import Settings, parse_database_url
 from stratus.store.application import EventStore
 from stratus.store.groupcommit import GroupCommitRecorder
+from tests.support.listening import listening
 
 if not os.environ.get("STRATUS_TEST_POSTGRES_URL"):
     pytest.skip(
@@ -82,6 +83,18 @@ def table_locked(store: EventStore) -> Iterator[None]:
         connection.rollback()
 
 
+def blocked_on_events_table(store: EventStore) -> bool:
+    """Whether some session waits for a lock on the events table (the one `table_locked` holds)."""
+    pg = store.settings.postgres
+    assert pg is not None
+    with psycopg.connect(pg.conninfo, autocommit=True) as connection:
+        row = connection.execute(
+            "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = %s::regclass",
+            (f'"{pg.schema}".stratus_events',),
+        ).fetchone()
+    return bool(row and row[0])
+
+
 class Outcome:
     """What a save in a background thread gave: notification ids, or the error raised."""
 
@@ -115,7 +128,7 @@ def in_one_batch(store: EventStore, saves: list[Callable[[], Any]]) -> list[Outc
     with table_locked(store):
         leader = Outcome(lambda: store.save(new_meter()))
         wait_until(lambda: recorder(store).waiting == 0 and leader.ids is None)
-        time.sleep(0.05)  # let the leader reach the lock
+        wait_until(lambda: blocked_on_events_table(store))  # the leader has reached the lock
         outcomes = [Outcome(save) for save in saves]
         wait_until(lambda: recorder(store).waiting == len(saves))
     leader.join()
@@ -287,7 +300,10 @@ def test_a_failing_hash_chain_step_fails_its_batch_and_does_not_wedge_the_next(
 def test_listeners_are_notified_of_group_commits(store: EventStore) -> None:
     received: list[int] = []
     with store.recorder.subscribe(gt=None) as subscription:
-        time.sleep(0.2)  # the subscription's LISTEN must be in place before the commit
+        # The subscription's LISTEN must be in place before the commit.
+        assert store.settings.postgres is not None
+        conninfo, channel = store.settings.postgres.conninfo, recorder(store).channel_name
+        wait_until(lambda: listening(conninfo, channel), 10)
 
         def take_one() -> None:
             received.append(next(iter(subscription)).id)

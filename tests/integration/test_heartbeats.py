@@ -21,6 +21,7 @@ from stratus.bus.memory import InProcessBus
 from stratus.messages import Heartbeat, WorkResult, encode
 from stratus.results import HeartbeatMonitor
 from stratus.settings import Settings
+from tests.support.waiting import eventually
 
 
 class Clock:
@@ -82,7 +83,7 @@ def test_silence_then_return(sqlite_settings: Settings) -> None:
         await monitor.start()
         beat = Heartbeat("w1", "simulator", (str(host_id),))
         await bus.publish(beat.subject(), encode(beat), msg_id="b1")
-        await asyncio.sleep(0.05)
+        await eventually(lambda: str(host_id) in monitor.last_seen, what="the first beat heard")
         clock.now += 20
         await monitor.check()
         assert store.repository.get(host_id).state == "Up"
@@ -94,7 +95,8 @@ def test_silence_then_return(sqlite_settings: Settings) -> None:
         assert store.repository.get(host_id).state == "Down"
         clock.now += 1
         await bus.publish(beat.subject(), encode(beat), msg_id="b2")
-        await asyncio.sleep(0.05)
+        up = lambda: store.repository.get(host_id).state == "Up"  # noqa: E731
+        await eventually(up, what="the host back Up")
         assert store.repository.get(host_id).state == "Up"
         await monitor.stop()
         await bus.close()

@@ -48,7 +48,7 @@ def _poll(app: App, job_id: UUID) -> tuple[dict[str, Any], float]:
 
 def _finish_later(app: App, job_id: UUID, after: float) -> threading.Thread:
     def finish() -> None:
-        time.sleep(after)
+        time.sleep(after)  # the behaviour under test: the job finishes while a poll waits
         finish_job(app.runtime.store, job_id, {"success": True})
 
     thread = threading.Thread(target=finish)

@@ -15,6 +15,7 @@ from stratus.outbox import RELAY_NAME, OutboxRelay, Outgoing
 from stratus.projection import read_position, write_position
 from stratus.settings import Settings
 from tests.support.counters import Counter
+from tests.support.waiting import eventually
 
 BUSES = ["memory", pytest.param("nats", marks=pytest.mark.nats)]
 
@@ -79,6 +80,8 @@ def test_routed_events_are_published_once_even_when_the_relay_repeats_itself(
         relay = OutboxRelay(runtime.source, runtime.db, bus, _route(prefix))
         while await relay.step():
             pass
+        await eventually(lambda: len(seen) >= 5, what="every event delivered")
+        # A quiet period, the behaviour under test: a copy published twice would arrive now.
         await asyncio.sleep(0.5)
         await bus.close()
         if kind == "nats":

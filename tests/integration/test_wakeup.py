@@ -5,7 +5,6 @@ sleeps through commits that ask for no work."""
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -20,6 +19,8 @@ from stratus.outbox import OutboxRelay, Outgoing
 from stratus.settings import Settings
 from stratus.wakeup import CommitListener
 from tests.support.counters import Counter
+from tests.support.listening import listening
+from tests.support.waiting import wait_until
 
 CHANNEL = f"test_{uuid.uuid4().hex[:12]}"
 
@@ -46,7 +47,8 @@ def test_a_notification_wakes_the_listener_unless_this_process_sent_it(
     listener, woken = _listener(postgres_settings, own)
     try:
         with psycopg.connect(postgres_settings.postgres.conninfo, autocommit=True) as other:
-            time.sleep(1.0)  # the listener listens once it has connected
+            conninfo = postgres_settings.postgres.conninfo
+            wait_until(lambda: listening(conninfo, CHANNEL), 10, "the listener's LISTEN")
             _notify_from(other, woken)
             assert woken.wait(5.0), "another process's commit wakes the listener"
             own.add(other.info.backend_pid)
