@@ -13,6 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from commands import Outcome
+from commands.names import claimed
 from domain.affinity_group import AffinityGroup, VmAffinity, check_type, vm_affinity_id
 from domain.errors import InvalidParameter, NotFound
 from domain.names import NameClaim, claim_id
@@ -42,11 +43,7 @@ def create_group(store: Any, command: CreateAffinityGroup) -> Outcome:
     def attempt() -> Outcome:
         key = _claim_key(command.account_id, command.name)
         what = f"Unable to create affinity group, a group with name {command.name}"
-        try:
-            claim: NameClaim = store.get(NameClaim, claim_id(CLAIM_KIND, key))
-            claim.take(command.group_id, what)
-        except NotFound:
-            claim = NameClaim(kind=CLAIM_KIND, key=key, owner_id=command.group_id)
+        claim = claimed(store, CLAIM_KIND, key, command.group_id, what)
         group = AffinityGroup(
             command.group_id,
             command.name,

@@ -10,6 +10,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 
 from commands import Outcome, change
+from commands.names import claimed
 from commands.passwords import hash_password
 from domain.account import Account, AccountType
 from domain.domains import ROOT_PATH, Domain, child_path
@@ -19,15 +20,6 @@ from domain.user import User
 from domain.values import Secret
 
 ROOT_CLAIM = ("domain", ROOT_PATH)
-
-
-def _claim(store: Any, kind: str, key: str, owner_id: UUID, what: str) -> NameClaim:
-    try:
-        claim = store.repository.get(claim_id(kind, key))
-    except AggregateNotFoundError:  # not claimed yet: the first claim creates it
-        return NameClaim(kind=kind, key=key, owner_id=owner_id)
-    claim.take(owner_id, what)
-    return claim
 
 
 def _release(store: Any, kind: str, key: str) -> NameClaim | None:
@@ -60,7 +52,7 @@ def create_domain(store: Any, command: CreateDomain) -> Outcome:
             raise NotFound(f"Unable to find parent domain with id {command.parent_id}")
         path = child_path(parent.path, command.name)
         domain = Domain(command.name, parent.id, path, command.network_domain)
-        claim = _claim(store, "domain", path, domain.id, f"Domain with name {command.name}")
+        claim = claimed(store, "domain", path, domain.id, f"Domain with name {command.name}")
         parent.attach_child(domain.id)
         return Outcome(store.last_position(store.save(domain, parent, claim)), domain.id)
 
@@ -84,7 +76,7 @@ def update_domain(store: Any, command: UpdateDomain) -> Outcome:
             parent = store.get(Domain, domain.parent_id)
             new_path = child_path(parent.path, command.name)
             changed.append(
-                _claim(store, "domain", new_path, domain.id, f"Domain with name {command.name}")
+                claimed(store, "domain", new_path, domain.id, f"Domain with name {command.name}")
             )
             released = _release(store, "domain", old_path)
             changed += [released] if released else []
@@ -169,14 +161,14 @@ def create_account(store: Any, command: CreateAccount) -> Outcome:
         account.attach_user(user.id)
         domain.attach_account(account.id)
         claims = [
-            _claim(
+            claimed(
                 store,
                 "account",
                 f"{domain.id}/{name}",
                 account.id,
                 f"The account {name} in domain {domain.name}",
             ),
-            _claim(
+            claimed(
                 store,
                 "user",
                 f"{domain.id}/{command.user.username}",
@@ -203,7 +195,7 @@ def update_account(store: Any, command: UpdateAccount) -> Outcome:
         changed: list[Any] = [account]
         if command.new_name and command.new_name != account.name:
             changed.append(
-                _claim(
+                claimed(
                     store,
                     "account",
                     f"{account.domain_id}/{command.new_name}",
@@ -292,7 +284,7 @@ def create_user(store: Any, command: CreateUser) -> Outcome:
             command.user.fields(),
         )
         account.attach_user(user.id)
-        claim = _claim(
+        claim = claimed(
             store,
             "user",
             f"{account.domain_id}/{command.user.username}",
@@ -320,7 +312,7 @@ def update_user(store: Any, command: UpdateUser) -> Outcome:
         changed: list[Any] = [user]
         if command.username and command.username != user.username:
             changed.append(
-                _claim(
+                claimed(
                     store,
                     "user",
                     f"{user.domain_id}/{command.username}",

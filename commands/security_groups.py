@@ -18,6 +18,7 @@ from uuid import UUID
 from eventsourcing.utils import get_topic
 
 from commands import Outcome
+from commands.names import claimed
 from domain.alert import DEFAULT_TYPES, Alert
 from domain.errors import InvalidParameter, NotFound
 from domain.host import Host, HostState
@@ -91,11 +92,7 @@ def create_group(store: Any, command: CreateSecurityGroup) -> Outcome:
     def attempt() -> Outcome:
         key = _claim_key(command.account_id, command.name)
         what = f"Unable to create security group, a group with name {command.name}"
-        try:
-            claim: NameClaim = store.get(NameClaim, claim_id(CLAIM_KIND, key))
-            claim.take(command.group_id, what)
-        except NotFound:
-            claim = NameClaim(kind=CLAIM_KIND, key=key, owner_id=command.group_id)
+        claim = claimed(store, CLAIM_KIND, key, command.group_id, what)
         group = SecurityGroup(
             command.group_id,
             command.name,

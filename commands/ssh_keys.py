@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from commands import Outcome
+from commands.names import claimed
 from domain.errors import NotFound
 from domain.names import NameClaim, claim_id
 from domain.ssh_key_pair import CLAIM_KIND, SSHKeyPair, claim_key, parse_public_key
@@ -51,11 +52,7 @@ def register_key_pair(store: Any, command: RegisterKeyPair) -> Outcome:
     def attempt() -> Outcome:
         name_key = claim_key(command.account_id, command.name)
         what = f"A key pair with name '{command.name}'"
-        try:
-            claim: NameClaim = store.get(NameClaim, claim_id(CLAIM_KIND, name_key))
-            claim.take(command.key_pair_id, what)
-        except NotFound:
-            claim = NameClaim(kind=CLAIM_KIND, key=name_key, owner_id=command.key_pair_id)
+        claim = claimed(store, CLAIM_KIND, name_key, command.key_pair_id, what)
         pair = SSHKeyPair(
             command.key_pair_id,
             command.name,

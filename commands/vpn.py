@@ -18,6 +18,7 @@ from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import get_topic
 
 from commands import Outcome
+from commands.names import claimed
 from domain.errors import NotFound, ResourceUnavailable
 from domain.host import Host, HostState
 from domain.job import Job, JobStatus
@@ -127,12 +128,7 @@ def create_vpn(store: Any, command: CreateRemoteAccessVpn) -> Outcome:
 
 def _claim(store: Any, public_ip_id: UUID, vpn_id: UUID) -> NameClaim:
     what = "A Remote Access VPN for this public ip address"
-    try:
-        claim: NameClaim = store.get(NameClaim, claim_id(CLAIM_KIND, str(public_ip_id)))
-    except NotFound:
-        return NameClaim(kind=CLAIM_KIND, key=str(public_ip_id), owner_id=vpn_id)
-    claim.take(vpn_id, what)
-    return claim
+    return claimed(store, CLAIM_KIND, str(public_ip_id), vpn_id, what)
 
 
 def _release_claim(store: Any, vpn: RemoteAccessVpn) -> list[Any]:

@@ -13,9 +13,8 @@ from uuid import UUID, uuid4
 from api.access import check_reach, list_scope
 from api.cloudstack.common import (
     OWNER_PARAMS,
-    account_row,
-    domain_row,
     limit_sql,
+    named_owner,
     resolve_owner_filters,
 )
 from api.cloudstack.jobs import run_async
@@ -40,21 +39,6 @@ _SELECT = (
 
 
 # ---- reading -------------------------------------------------------------------------------
-
-
-def _owner(call: Call, args: dict[str, Any]) -> tuple[str, str]:
-    """(account id, domain id) whose groups are meant: the caller's, or one an admin names."""
-    caller = call.caller
-    if not (args.get("account") and args.get("domainid")):
-        return caller.account_id, caller.domain_id
-    account = account_row(call, args["account"], domain_row(call, args["domainid"])["id"])
-    check_reach(
-        call.caller,
-        account_id=account["id"],
-        domain_path=account["domain_path"],
-        what="that account",
-    )
-    return account["id"], account["domain_id"]
 
 
 def group_row(call: Call, group_id: str, name: str = "id") -> dict[str, Any]:
@@ -161,7 +145,7 @@ def _job(call: Call, group_id: UUID, event: str, text: str, work: Any, creates: 
 
 
 def create(call: Call, args: dict[str, Any]) -> Submitted:
-    account_id, domain_id = _owner(call, args)
+    account_id, domain_id = named_owner(call, args)
     check_type(args["type"])  # parameter errors answer at once; the name claim decides races
     if _by_name(call, account_id, args["name"]) is not None:
         raise InvalidParameter(
@@ -193,7 +177,7 @@ def _named(call: Call, args: dict[str, Any]) -> dict[str, Any]:
         raise InvalidParameter(
             "Either the affinity group Id or group name must be specified to delete the group"
         )
-    account_id, _domain = _owner(call, args)
+    account_id, _domain = named_owner(call, args)
     row = _by_name(call, account_id, args["name"])
     if row is None:
         raise InvalidParameter(

@@ -46,6 +46,19 @@ def account_row(call: Call, name: str, domain_id: str) -> dict[str, Any]:
     return row
 
 
+def named_owner(call: Call, args: dict[str, Any]) -> tuple[str, str]:
+    """(account id, domain id) a command acts for: the caller's, or the account an administrator
+    names with both `account` and `domainid` (531 when it is outside the caller's reach)."""
+    caller = call.caller
+    if not (args.get("account") and args.get("domainid")):
+        return caller.account_id, caller.domain_id
+    account = account_row(call, args["account"], domain_row(call, args["domainid"])["id"])
+    check_reach(
+        caller, account_id=account["id"], domain_path=account["domain_path"], what="that account"
+    )
+    return account["id"], account["domain_id"]
+
+
 def resolve_owner_filters(call: Call, args: dict[str, Any]) -> dict[str, Any]:
     """`domainid`, `account`, `isrecursive`, `listall` checked against the caller's reach.
 

@@ -9,9 +9,8 @@ from uuid import UUID, uuid4
 from api.access import check_reach, list_scope
 from api.cloudstack.common import (
     OWNER_PARAMS,
-    account_row,
-    domain_row,
     limit_sql,
+    named_owner,
     resolve_owner_filters,
 )
 from api.cloudstack.unbuilt import PROJECT_ID
@@ -25,20 +24,6 @@ from stratus.db import contains
 
 P = ParamType
 PKG = "org.apache.cloudstack.api.command.user.vmgroup"
-
-
-def _owner(call: Call, args: dict[str, Any]) -> tuple[str, str]:
-    """(account id, domain id) of a new group: the caller's, or one an admin names."""
-    if not (args["account"] and args["domainid"]):
-        return call.caller.account_id, call.caller.domain_id
-    account = account_row(call, args["account"], domain_row(call, args["domainid"])["id"])
-    check_reach(
-        call.caller,
-        account_id=account["id"],
-        domain_path=account["domain_path"],
-        what="that account",
-    )
-    return account["id"], account["domain_id"]
 
 
 def group_row(call: Call, group_id: str) -> dict[str, Any]:
@@ -72,7 +57,7 @@ def _view(call: Call, group_id: str) -> dict[str, Any]:
 
 
 def create(call: Call, args: dict[str, Any]) -> dict[str, Any]:
-    account_id, domain_id = _owner(call, args)
+    account_id, domain_id = named_owner(call, args)
     command = cmd.CreateInstanceGroup(
         uuid4(), check_name(args["name"]), UUID(account_id), UUID(domain_id)
     )

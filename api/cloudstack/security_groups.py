@@ -12,9 +12,8 @@ from uuid import UUID, uuid4
 from api.access import check_reach, list_scope
 from api.cloudstack.common import (
     OWNER_PARAMS,
-    account_row,
-    domain_row,
     limit_sql,
+    named_owner,
     resolve_owner_filters,
 )
 from api.cloudstack.jobs import run_async
@@ -46,21 +45,6 @@ _SELECT = (
 
 
 # ---- reading -------------------------------------------------------------------------------
-
-
-def _owner(call: Call, args: dict[str, Any]) -> tuple[str, str]:
-    """(account id, domain id) whose groups are meant: the caller's, or one an admin names."""
-    caller = call.caller
-    if not (args.get("account") and args.get("domainid")):
-        return caller.account_id, caller.domain_id
-    account = account_row(call, args["account"], domain_row(call, args["domainid"])["id"])
-    check_reach(
-        call.caller,
-        account_id=account["id"],
-        domain_path=account["domain_path"],
-        what="that account",
-    )
-    return account["id"], account["domain_id"]
 
 
 def group_row(call: Call, group_id: str, name: str = "id") -> dict[str, Any]:
@@ -106,7 +90,7 @@ def _named_group(call: Call, args: dict[str, Any], command: str) -> dict[str, An
         raise InvalidParameter(
             f"Either securitygroupid or securitygroupname is required by {command} command"
         )
-    account_id, domain_id = _owner(call, args)
+    account_id, domain_id = named_owner(call, args)
     row = _by_name(call, (account_id, domain_id), args["securitygroupname"])
     if row is None:
         raise NotFound(f"Unable to find security group by name {args['securitygroupname']}")
@@ -192,7 +176,7 @@ def vm_groups(cursor: Cursor, vm_ids: list[str]) -> dict[str, list[dict[str, Any
 
 
 def create(call: Call, args: dict[str, Any]) -> dict[str, Any]:
-    account_id, domain_id = _owner(call, args)
+    account_id, domain_id = named_owner(call, args)
     command = cmd.CreateSecurityGroup(
         uuid4(), args["name"], args["description"] or "", UUID(account_id), UUID(domain_id)
     )
@@ -206,7 +190,7 @@ def delete(call: Call, args: dict[str, Any]) -> None:
     if args["id"]:
         row = group_row(call, args["id"])
     elif args["name"]:
-        account_id, _domain = _owner(call, args)
+        account_id, _domain = named_owner(call, args)
         with call.read() as cursor:
             found = cursor.execute(
                 _SELECT + " WHERE g.account_id = %s AND g.name = %s AND g.removed = 0",

@@ -10,11 +10,10 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID, uuid4
 
-from api.access import check_reach, list_scope
+from api.access import list_scope
 from api.cloudstack.common import (
     OWNER_PARAMS,
-    account_row,
-    domain_row,
+    named_owner,
     resolve_owner_filters,
     select_page,
 )
@@ -34,19 +33,6 @@ _TABLE = (
 )
 
 
-def owner(call: Call, args: dict[str, Any]) -> tuple[str, str]:
-    """(account id, domain id) meant: the caller's, or the one an admin names with both
-    `account` and `domainid` (531 when it is outside the caller's reach)."""
-    caller = call.caller
-    if not (args.get("account") and args.get("domainid")):
-        return caller.account_id, caller.domain_id
-    account = account_row(call, args["account"], domain_row(call, args["domainid"])["id"])
-    check_reach(
-        caller, account_id=account["id"], domain_path=account["domain_path"], what="that account"
-    )
-    return account["id"], account["domain_id"]
-
-
 def _render(row: dict[str, Any]) -> dict[str, Any]:
     return {"name": row["name"], "fingerprint": row["fingerprint"]}
 
@@ -61,7 +47,7 @@ def named_key_pair(call: Call, account_id: str, name: str) -> dict[str, Any]:
 
 
 def _register(call: Call, args: dict[str, Any], public_key: str) -> dict[str, Any]:
-    account_id, domain_id = owner(call, args)
+    account_id, domain_id = named_owner(call, args)
     command = cmd.RegisterKeyPair(
         uuid4(), args["name"], public_key, UUID(account_id), UUID(domain_id)
     )
@@ -80,7 +66,7 @@ def create(call: Call, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def delete(call: Call, args: dict[str, Any]) -> None:
-    account_id, _domain = owner(call, args)
+    account_id, _domain = named_owner(call, args)
     row = named_key_pair(call, account_id, args["name"])
     call.write(lambda store, _: cmd.delete_key_pair(store, UUID(row["id"])), None)
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from api.cloudstack.ssh_keys import named_key_pair, owner
+from api.cloudstack.common import named_owner
+from api.cloudstack.ssh_keys import named_key_pair
 from api.cloudstack.unbuilt import PROJECT_ID
 from api.cloudstack.vm_listing import vm_row, vm_view
 from api.cloudstack.vms import hypervisor_job
@@ -24,7 +25,7 @@ USER_PKG = "org.apache.cloudstack.api.command.user.vm"
 
 def reset_key(call: Call, args: dict[str, Any]) -> Submitted:
     row = vm_row(call, args["id"])
-    account_id, _domain = owner(call, args)
+    account_id, _domain = named_owner(call, args)
     pair = named_key_pair(call, account_id, args["keypair"])
     enabled = bool(row["password_enabled"])
 
