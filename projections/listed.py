@@ -7,6 +7,9 @@ from stratus.db import Cursor, in_list
 
 # Tables whose rows keep their listed JSON (each has `listed` and `revision`).
 KEPT = frozenset({"volumes", "system_vms", "hosts"})
+# The column holding it: a cache the API fills from the row, not state the events make, so a
+# rebuilt read model starts without it and the next listing fills it again.
+KEPT_COLUMN = "listed"
 
 
 def fill_listed(cursor: Cursor, rendered: list[tuple[str, str, int]], *, table: str) -> None:
@@ -27,5 +30,5 @@ def fill_listed(cursor: Cursor, rendered: list[tuple[str, str, int]], *, table: 
         rendered = [row for row in rendered if row[1] in unlocked]
     if rendered:
         cursor.executemany(
-            f"UPDATE {table} SET listed = %s WHERE id = %s AND revision = %s", rendered
+            f"UPDATE {table} SET {KEPT_COLUMN} = %s WHERE id = %s AND revision = %s", rendered
         )
