@@ -33,10 +33,18 @@ def private_directory(path: Path) -> None:
 
 
 def private_file(path: Path) -> None:
-    """Create `path` empty and 0600 if missing, so whatever opens it next keeps that mode."""
+    """Create `path` empty and 0600 if missing, so whatever opens it next keeps that mode.
+
+    A file that exists is never opened here: closing any descriptor of a file drops every
+    POSIX lock this process holds on it, and SQLite's locks on its database are such locks.
+    Dropped, another connection takes itself for the last one and removes the WAL that this
+    process's connections still write to, and their commits are lost to every other reader.
+    """
     private_directory(path.parent)
     try:
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, FILE_MODE))
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
+    except FileExistsError:
+        return  # private_directory has tightened it already
     except OSError as error:
         raise ConfigurationError(f"cannot create {path}: {error}") from None
 

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from entrypoint.installation import open_runtime
 from stratus.settings import Settings
 from tests.support.app import running_app
+from tests.support.counters import Counter
 
 
 @pytest.fixture
@@ -59,3 +63,29 @@ def test_an_existing_installation_is_tightened_when_it_starts(
     modes = _install(data_dir)
     assert modes.pop(".") == 0o700
     assert modes == dict.fromkeys(modes, 0o600)
+
+
+def _events_seen_by_another_process(path: Path) -> int:
+    script = (
+        "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+        "print(c.execute('SELECT count(*) FROM stored_events').fetchone()[0]); c.close()"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(path)], capture_output=True, text=True, check=True
+    )
+    return int(done.stdout)
+
+
+def test_another_process_reads_every_commit_of_a_running_embedded_store(
+    sqlite_settings: Settings,
+) -> None:
+    """Making the store private must not release SQLite's locks in the serving process: another
+    process would then take itself for the last reader and remove the WAL still in use."""
+    runtime = open_runtime(sqlite_settings, projections=[])
+    try:
+        runtime.store.save(Counter(name="first"))
+        first = _events_seen_by_another_process(sqlite_settings.sqlite_path)
+        runtime.store.save(Counter(name="second"))
+        assert _events_seen_by_another_process(sqlite_settings.sqlite_path) == first + 1
+    finally:
+        runtime.close()
