@@ -8,6 +8,7 @@ zone is fetched by an adapter of the kind keeping that zone's images
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
@@ -15,11 +16,16 @@ from api.access import Role
 from api.cloudstack import templates as images
 from api.cloudstack.common import OWNER_PARAMS, limit_sql
 from api.cloudstack.unbuilt import PROJECT_ID, TAGS_MAP
+from api.cloudstack.vm_listing import vm_row, vm_view
+from api.cloudstack.vms import hypervisor_job
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType
+from commands import isos as iso_cmd
 from commands import templates as cmd
 from domain.errors import InvalidParameter, PermissionDenied
 from domain.template import ISO, NO_HYPERVISOR, TemplateSpec, os_type_id
+from projections.templates import may_launch
+from stratus.actions import lacking
 
 P = ParamType
 ID = Param("id", P.UUID, required=True)
@@ -90,6 +96,46 @@ def update_iso_permissions(call: Call, args: dict[str, Any]) -> None:
 
 def list_iso_permissions(call: Call, args: dict[str, Any]) -> dict[str, Any]:
     return images.list_permissions(call, args, iso=True)
+
+
+def _drive_of(call: Call, vm_id: str) -> dict[str, Any]:
+    """A VM the caller may act on, on a hypervisor whose adapters handle a CD drive."""
+    row = vm_row(call, vm_id)
+    if lacking(row["hypervisor"], "attach_iso") is not None:
+        raise InvalidParameter(
+            f"Attaching and detaching ISOs is not supported yet on {row['hypervisor']} "
+            f"(virtual machine {row['name']})"
+        )
+    return row
+
+
+def attach_iso(call: Call, args: dict[str, Any]) -> Submitted:
+    """Put an ISO the VM's owner may use (own, public or shared) in the VM's CD drive."""
+    iso = images.template_row(call, args["id"], iso=True)
+    vm = _drive_of(call, args["virtualmachineid"])
+    with call.read() as cursor:
+        allowed = may_launch(cursor, iso, vm["account_id"])
+    if not allowed:
+        raise PermissionDenied(f"ISO {iso['name']} is not available to the VM's account")
+    command = iso_cmd.AttachIso(UUID(vm["id"]), UUID(iso["id"]))
+    return hypervisor_job(
+        call,
+        vm["id"],
+        "ISO.ATTACH",
+        f"Attaching ISO {iso['name']} to VM {vm['name']}",
+        lambda job_id: iso_cmd.attach_iso(call.store, replace(command, job_id=job_id)),
+    )
+
+
+def detach_iso(call: Call, args: dict[str, Any]) -> Submitted:
+    vm = _drive_of(call, args["virtualmachineid"])
+    return hypervisor_job(
+        call,
+        vm["id"],
+        "ISO.DETACH",
+        f"Detaching the ISO from VM {vm['name']}",
+        lambda job_id: iso_cmd.detach_iso(call.store, UUID(vm["id"]), job_id),
+    )
 
 
 COMMANDS = (
@@ -187,6 +233,26 @@ COMMANDS = (
         shape="success",
         description="Makes an ISO public, featured or extractable, or shares it with accounts "
         "of its owner's domain (op add, remove or reset).",
+    ),
+    ApiCommand(
+        "attachIso",
+        attach_iso,
+        (ID, Param("virtualmachineid", P.UUID, required=True)),
+        shape="async",
+        is_async=True,
+        item_key="virtualmachine",
+        render=vm_view,
+        description="Puts an ISO in a virtual machine's CD drive.",
+    ),
+    ApiCommand(
+        "detachIso",
+        detach_iso,
+        (Param("virtualmachineid", P.UUID, required=True),),
+        shape="async",
+        is_async=True,
+        item_key="virtualmachine",
+        render=vm_view,
+        description="Takes the ISO out of a virtual machine's CD drive.",
     ),
     ApiCommand(
         "listIsoPermissions",

@@ -224,3 +224,55 @@ def test_templates_are_copied_to_other_zones_and_prepared_by_administrators(sand
     _ready(admin, "listTemplates", "template", template["id"], third)
     again = admin.prepareTemplate(templateid=template["id"], zoneid=third)["template"][0]
     assert again["isready"] is True
+
+
+def test_an_iso_is_attached_to_a_vm_and_detached_through_its_host(sandbox) -> None:
+    admin = sandbox.client()
+    place = _place(admin)
+    _host(admin, place, "h1", cores=8, memory=16)
+    user = make_tenant(sandbox, admin)
+    neighbour = make_tenant(sandbox, admin)
+    tools = _iso(user.client, place.zone, "tools")
+    other = _iso(user.client, place.zone, "other")
+    private = _iso(neighbour.client, place.zone, "private")
+    for item in (tools, other, private):
+        _ready(admin, "listIsos", "iso", item["id"], place.zone)
+    vm = user.client.deployVirtualMachine(
+        zoneid=place.zone, serviceofferingid=place.small["id"], templateid=place.template,
+        fetch_result=True,
+    )["virtualmachine"]  # fmt: skip
+    assert "isoid" not in vm
+
+    attached = user.client.attachIso(id=tools["id"], virtualmachineid=vm["id"], fetch_result=True)
+    shown = attached["virtualmachine"]
+    assert (shown["isoid"], shown["isoname"], shown["isodisplaytext"]) == (
+        tools["id"], "tools", "tools disc",
+    )  # fmt: skip
+    listed = user.client.listVirtualMachines(isoid=tools["id"])["virtualmachine"]
+    assert [v["id"] for v in listed] == [vm["id"]]
+    assert user.client.listVirtualMachines(isoid=other["id"]) == {}
+
+    text = _refused(user.client.attachIso, 431, id=other["id"], virtualmachineid=vm["id"],
+                    fetch_result=True)  # fmt: skip
+    assert "already attached" in text
+    _refused(user.client.attachIso, 531, id=private["id"], virtualmachineid=vm["id"])
+    _refused(neighbour.client.attachIso, 531, id=private["id"], virtualmachineid=vm["id"])
+    _refused(neighbour.client.detachIso, 531, virtualmachineid=vm["id"])
+    assert user.client.listVirtualMachines(id=vm["id"])["virtualmachine"][0]["isoid"] == tools["id"]
+
+    detached = user.client.detachIso(virtualmachineid=vm["id"], fetch_result=True)
+    assert "isoid" not in detached["virtualmachine"]
+    _refused(user.client.detachIso, 431, virtualmachineid=vm["id"], fetch_result=True)
+
+    user.client.stopVirtualMachine(id=vm["id"], fetch_result=True)
+    stopped = user.client.attachIso(id=other["id"], virtualmachineid=vm["id"], fetch_result=True)
+    assert stopped["virtualmachine"]["isoid"] == other["id"]
+    assert stopped["virtualmachine"]["state"] == "Stopped"
+
+    never = user.client.deployVirtualMachine(
+        zoneid=place.zone, serviceofferingid=place.small["id"], templateid=place.template,
+        startvm=False, fetch_result=True,
+    )["virtualmachine"]  # fmt: skip
+    text = _refused(user.client.attachIso, 431, id=tools["id"], virtualmachineid=never["id"],
+                    fetch_result=True)  # fmt: skip
+    assert "never run on a host" in text
