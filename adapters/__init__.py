@@ -239,7 +239,8 @@ class Hypervisor(Protocol):
         ...
 
     def vm_iso(self, name: str) -> str | None:
-        """The id of the ISO in the VM's CD drive, if any."""
+        """Where the VM's CD drive reads an ISO from (as `attach_iso` answered), None when it
+        is empty."""
         ...
 
     def create_snapshot(self, vm_name: str, snapshot: SnapshotSpec) -> SnapshotInfo:

@@ -189,12 +189,13 @@ class SimulatorDriver(SimulatedSnapshots):
     def attach_iso(self, name: str, iso: IsoSpec) -> str:
         with self._turn("attach_iso") as host:
             vm = _find(host, name)
-            if vm.cdrom not in (None, iso.iso_id):
-                raise HypervisorError(f"the CD drive of {name} holds ISO {vm.cdrom} already")
+            location = f"simulator://{host.name}/isos/{iso.iso_id}"
+            if vm.cdrom not in (None, location):
+                raise HypervisorError(f"the CD drive of {name} holds {vm.cdrom} already")
             if vm.cdrom is None:
-                vm.cdrom = iso.iso_id
+                vm.cdrom = location
                 self.world.record("attach_iso")
-            return f"simulator://{host.name}/isos/{iso.iso_id}"
+            return location
 
     def detach_iso(self, name: str) -> None:
         with self._turn("detach_iso") as host:
