@@ -405,9 +405,26 @@ def update_template(call: Call, args: dict[str, Any]) -> dict[str, Any]:
     return update_image(call, args, iso=False)
 
 
+def _check_unused(call: Call, row: dict[str, Any], zone: str | None) -> None:
+    """An ISO in a VM's CD drive (in the zone, when one copy goes) is not deleted."""
+    sql = "SELECT name FROM virtual_machines WHERE iso_id = %s AND removed = 0"
+    params = [row["id"]]
+    if zone:
+        sql += " AND zone_id = %s"
+        params.append(zone)
+    with call.read() as cursor:
+        found = cursor.execute(sql + " ORDER BY name LIMIT 1", params).fetchone()
+    if found is not None:
+        raise InvalidParameter(
+            f"ISO {row['name']} is attached to virtual machine {found['name']}: detach it first"
+        )
+
+
 def delete_image(call: Call, args: dict[str, Any], iso: bool) -> Submitted:
     row = owned_row(call, args["id"], iso)
     zone_id = UUID(args["zoneid"]) if args["zoneid"] else None
+    if iso:
+        _check_unused(call, row, args["zoneid"])
     noun, kind = ("ISO", "ISO") if iso else ("template", "TEMPLATE")
 
     def work() -> dict[str, Any]:

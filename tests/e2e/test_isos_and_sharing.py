@@ -260,6 +260,7 @@ def test_an_iso_is_attached_to_a_vm_and_detached_through_its_host(sandbox) -> No
     _refused(neighbour.client.detachIso, 531, virtualmachineid=vm["id"])
     assert user.client.listVirtualMachines(id=vm["id"])["virtualmachine"][0]["isoid"] == tools["id"]
 
+    assert "detach it first" in _refused(user.client.deleteIso, 431, id=tools["id"])
     detached = user.client.detachIso(virtualmachineid=vm["id"], fetch_result=True)
     assert "isoid" not in detached["virtualmachine"]
     _refused(user.client.detachIso, 431, virtualmachineid=vm["id"], fetch_result=True)
