@@ -12,7 +12,7 @@ from api.access import Role, check_reach, list_scope
 from api.cloudstack.common import OWNER_PARAMS, limit_sql, resolve_owner_filters
 from api.cloudstack.jobs import run_async
 from api.cloudstack.unbuilt import PROJECT_ID
-from api.dispatch import ApiCommand, Call, Listing
+from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType
 from api.tagging import pairs, render_tag
 from commands import resource_tags as cmd
@@ -135,7 +135,7 @@ def _current(call: Call, targets: tuple[cmd.TagTarget, ...]) -> dict[str, dict[s
     return {key: {row["tag_key"]: row["value"] for row in rows} for key, rows in found.items()}
 
 
-def create(call: Call, args: dict[str, Any]) -> Any:
+def create(call: Call, args: dict[str, Any]) -> Submitted:
     kind = resource_type(args["resourcetype"])
     tags = check_tags(pairs(args["tags"]))
     targets = _targets(call, kind, args["resourceids"])
@@ -156,16 +156,18 @@ def create(call: Call, args: dict[str, Any]) -> Any:
     )
 
 
-def delete(call: Call, args: dict[str, Any]) -> Any:
+def _matching(tags: dict[str, str], wanted: dict[str, str | None] | None) -> bool:
+    """Whether a resource's tags hold one that `wanted` names (any, when it names none)."""
+    if wanted is None:
+        return bool(tags)
+    return any(key in tags and value in (None, tags[key]) for key, value in wanted.items())
+
+
+def delete(call: Call, args: dict[str, Any]) -> Submitted:
     kind = resource_type(args["resourcetype"])
     wanted = pairs(args["tags"], value_needed=False) or None
     targets = _targets(call, kind, args["resourceids"])
-    current = _current(call, targets)
-    if not any(
-        key in tags and (value is None or tags[key] == value)
-        for tags in current.values()
-        for key, value in (wanted or {key: None for key in tags}).items()
-    ):
+    if not any(_matching(tags, wanted) for tags in _current(call, targets).values()):
         raise InvalidParameter("Unable to find any tag of the given resources to delete")
     command = cmd.DeleteTags(targets, wanted)
     return run_async(

@@ -62,6 +62,9 @@ def world(leg) -> World:
         fetch_result=True,
     )["loadbalancer"]["id"]
     ids["securitygroup"] = user.createSecurityGroup(name="sg")["securitygroup"]["id"]
+    (nat,) = user.listPublicIpAddresses(issourcenat="true")["publicipaddress"]
+    vpn = user.createRemoteAccessVpn(publicipid=nat["id"], fetch_result=True)
+    ids["vpn"] = vpn["remoteaccessvpn"]["id"]
     ids["template"] = user.registerTemplate(
         name="own",
         displaytext="own",
@@ -184,15 +187,18 @@ def test_many_resources_and_keys_at_once_any_pair_matching_a_filter(world: World
     user, ids = world.alice.client, world.ids
     _tag(user, "Volume", ids["root"], ids["root"], tier="gold", team="red")
     _tag(user, "Network", ids["network"], tier="silver")
+    _tag(user, "RemoteAccessVpn", ids["vpn"], tier="bronze")
     assert _listed_tags(user, key="tier") == {
         (ids["root"], "tier"): "gold",
         (ids["network"], "tier"): "silver",
+        (ids["vpn"], "tier"): "bronze",
     }
     assert _listed_tags(user, value="red") == {(ids["root"], "team"): "red"}
     either = user.listVolumes(**_tags(tier="bronze", team="red"))["volume"]
     assert [v["id"] for v in either] == [ids["root"]]
     _untag(user, "Volume", ids["root"])  # no tags named: all of them
     _untag(user, "network", ids["network"], tier="")  # a key without a value: any value
+    _untag(user, "RemoteAccessVpn", ids["vpn"])
     assert _listed_tags(user, key="tier") == {}
     assert user.listVolumes(id=ids["root"])["volume"][0]["tags"] == []
 
@@ -256,10 +262,20 @@ def test_nobody_sees_or_changes_another_accounts_tags(world: World) -> None:
 
 
 def test_zones_are_tagged_by_root_administrators_and_shown_to_everybody(world: World) -> None:
-    zone = world.place.zone
-    _refused(
-        world.alice.client.createTags, 531, resourceids=zone, resourcetype="Zone", **_tags(a="b")
-    )
+    zone, offering = world.place.zone, world.place.small["id"]
+    for kind, resource in (("Zone", zone), ("ServiceOffering", offering)):
+        _refused(
+            world.alice.client.createTags,
+            531,
+            resourceids=resource,
+            resourcetype=kind,
+            **_tags(a="b"),
+        )
+    _tag(world.admin, "serviceoffering", offering, tier="small")
+    assert _listed_tags(world.admin, resourcetype="ServiceOffering") == {
+        (offering, "tier"): "small"
+    }
+    _untag(world.admin, "ServiceOffering", offering, tier="small")
     _tag(world.admin, "Zone", zone, region="north")
     (seen,) = world.alice.client.listZones(**_tags(region="north"))["zone"]
     assert seen["id"] == zone and [t["value"] for t in seen["tags"]] == ["north"]
