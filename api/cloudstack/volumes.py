@@ -115,6 +115,7 @@ def _render(row: dict[str, Any]) -> dict[str, Any]:
         "destroyed": bool(row["removed"]),
         "isextractable": row["kind"] == "DATADISK",
         "displayvolume": True,
+        "tags": row.get("tags", []),  # a kept volume's slot; the dispatcher fills the others
     }
     if row["disk_offering_id"]:
         body.update(
@@ -133,7 +134,6 @@ def _render(row: dict[str, Any]) -> dict[str, Any]:
             deviceid=int(row["device_id"]),
             attached=format_stored_date(row["attached"]),
         )
-    body["tags"] = row.get("tags", [])  # a kept volume's slot; the dispatcher fills the others
     return body
 
 
@@ -235,11 +235,13 @@ def spliced_volumes(call: Call, rows: list[dict[str, Any]]) -> list[Any]:
 def _slots(row: dict[str, Any]) -> tuple[str, ...]:
     """The slots of a volume's kept JSON, in the order _render writes them."""
     slots: tuple[str, ...] = ("zone_name", "account_name", "domain_name")
-    if row["disk_offering_id"]:
-        slots += ("storage", "offering_name", "offering_text")
+    if row["disk_offering_id"]:  # its storage type comes before the tags, its names after
+        slots += ("storage", "tags", "offering_name", "offering_text")
+    else:
+        slots += ("tags",)
     if row["vm_id"]:
         slots += ("vm_name", "vm_display_name", "vm_state")
-    return (*slots, "tags")
+    return slots
 
 
 def _values(row: dict[str, Any], tags: list[dict[str, Any]]) -> tuple[str, ...]:
@@ -247,10 +249,12 @@ def _values(row: dict[str, Any], tags: list[dict[str, Any]]) -> tuple[str, ...]:
     values.append(quoted(row["domain_name"]))
     if row["disk_offering_id"]:
         name, text, storage = _offering(row)
-        values += [quoted(storage), quoted(name), quoted(text)]
+        values += [quoted(storage), dumped(tags), quoted(name), quoted(text)]
+    else:
+        values.append(dumped(tags))
     if row["vm_id"]:
         values += [quoted(row[key] or "") for key in ("vm_name", "vm_display_name", "vm_state")]
-    return (*values, dumped(tags))
+    return tuple(values)
 
 
 def keepable(row: dict[str, Any]) -> str | None:
