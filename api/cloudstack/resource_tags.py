@@ -41,7 +41,7 @@ class Taggable:
 # key to `api.tagging.ANSWERED`); the table and clauses come from here, never from a request.
 TAGGABLE = {
     "UserVm": Taggable("virtual_machines"),
-    "Template": Taggable("templates"),
+    "Template": Taggable("templates", current="r.removed = 0 AND r.format <> 'ISO'"),
     "Volume": Taggable("volumes"),
     "Snapshot": Taggable("snapshots"),
     "VMSnapshot": Taggable("vm_snapshots"),
