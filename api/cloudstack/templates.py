@@ -37,6 +37,7 @@ from api.cloudstack.unbuilt import PROJECT_ID, PROJECTS, SSH_KEYS, TAGS_MAP
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_date
 from api.params import Param, ParamType, not_found
+from api.tagging import narrow
 from commands import templates as cmd
 from domain.errors import InvalidParameter, NotFound, PermissionDenied
 from domain.template import (
@@ -147,6 +148,7 @@ def where_clauses(
         scope = list_scope(call.caller, prefix="t.", **owner)
         where.append(scope.clause)
         params += list(scope.params)
+    narrow(args, "Template", "t.id", where, params)
     return where, params
 
 
