@@ -148,7 +148,7 @@ def where_clauses(
         scope = list_scope(call.caller, prefix="t.", **owner)
         where.append(scope.clause)
         params += list(scope.params)
-    narrow(args, "Template", "t.id", where, params)
+    narrow(args, "ISO" if iso else "Template", "t.id", where, params)
     return where, params
 
 

@@ -201,6 +201,16 @@ def test_isos_are_shared_like_templates(sandbox) -> None:
     assert _names(friend.client, "listIsos", "iso", isofilter="sharedexecutable") == set()
     _refused(owner.client.listTemplatePermissions, 431, id=iso["id"])
 
+    tag = {"tags[0].key": "team", "tags[0].value": "ops"}
+    owner.client.createTags(resourceids=iso["id"], resourcetype="ISO", fetch_result=True, **tag)
+    tagged = owner.client.listIsos(isofilter="self", **tag)["iso"]
+    assert [i["id"] for i in tagged] == [iso["id"]]
+    assert [(t["key"], t["value"]) for t in tagged[0]["tags"]] == [("team", "ops")]
+    _refused(owner.client.createTags, 431, resourceids=iso["id"], resourcetype="Template",
+             fetch_result=True, **tag)  # fmt: skip
+    _refused(friend.client.createTags, 531, resourceids=iso["id"], resourcetype="ISO",
+             fetch_result=True, **tag)  # fmt: skip
+
 
 def test_templates_are_copied_to_other_zones_and_prepared_by_administrators(sandbox) -> None:
     admin = sandbox.client()
