@@ -115,7 +115,11 @@ async def start_feed(runtime: Runtime) -> EventFeed:
         reload_interval=feed_settings.reload_interval,
     )
     loop = asyncio.get_running_loop()
-    runtime.store.commit_listeners.append(lambda _: loop.call_soon_threadsafe(feed.wake))
+
+    def committed(_: object) -> None:
+        loop.call_soon_threadsafe(feed.wake)
+
+    runtime.store.commit_listeners.append(committed)
     return feed
 
 
