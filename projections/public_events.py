@@ -51,7 +51,8 @@ def public_event(event: Any, sequence: int, job: JobLookup) -> dict[str, Any] | 
     if found is None or meta.get("job_id"):
         return None  # no entry, or one reported by its job's entries
     kind, text = found
-    resource_type = getattr(event, "kind", None) or type(event).__qualname__.split(".")[0]
+    kinded = type(event) in KINDED  # one event class of several aggregates: `kind` names it
+    resource_type = event.kind if kinded else type(event).__qualname__.split(".")[0]
     return _body(
         event,
         sequence,

@@ -88,6 +88,7 @@ class FeedFollower:
         self.wakeup = asyncio.Event()
         self.position: int | None = None
         self.delivered = 0
+        self.delivered_through = 0  # the sequence of the last entry delivered
 
     @property
     def position_name(self) -> str:
@@ -127,8 +128,12 @@ class FeedFollower:
             if entry["sequence"] <= after or not self.sink.wants(entry):
                 continue
             if not await self._deliver(entry, stop):
-                return 0  # stopping: what is not recorded is delivered again next time
+                # Stopping: keep what was delivered; the rest is delivered next time.
+                if done := self.delivered_through:
+                    await asyncio.to_thread(self._record, done)
+                return 0
             self.delivered += 1
+            self.delivered_through = entry["sequence"]
         if last != after:
             await asyncio.to_thread(self._record, last)
             self.position = last
