@@ -144,9 +144,25 @@ def test_webhooks_receive_every_entry_in_order_signed_despite_failures(server: S
         assert listed.returncode == 0 and "flaky" in listed.stdout and "dead" in listed.stdout
         assert SECRET not in listed.stdout
         assert SECRET not in server.output()
+        assert SECRET.encode() not in _stored_bytes(server)  # sealed at rest
     finally:
         flaky.close()
         healthy.close()
+
+
+def _stored_bytes(server: Server) -> bytes:
+    """The webhook rows as stored: the database file, or the rows PostgreSQL holds."""
+    if "STRATUS_DATABASE_URL" not in server.env:
+        return b"".join(p.read_bytes() for p in server.data_dir.glob("stratus.db*"))
+    import psycopg
+
+    from stratus.settings import parse_database_url
+
+    base, _, schema = server.env["STRATUS_DATABASE_URL"].partition("?schema=")
+    with psycopg.connect(parse_database_url(base).conninfo) as connection:
+        rows = connection.execute(f'SELECT * FROM "{schema}".webhooks').fetchall()
+    assert rows
+    return repr(rows).encode()
 
 
 def test_a_webhook_registration_is_refused_with_one_line(server: Server) -> None:
