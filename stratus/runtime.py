@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import psycopg
 
@@ -17,6 +17,7 @@ from stratus.migrate import migrate
 from stratus.projection import EventSource, Projection, ProjectionRunner
 from stratus.settings import ConfigurationError, Settings
 from stratus.store.application import EventStore
+from stratus.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,7 @@ class Runtime:
     db: Database
     store: EventStore
     runner: ProjectionRunner
+    telemetry: Telemetry = field(default_factory=Telemetry)  # this process's measurements
 
     @property
     def source(self) -> EventSource:
@@ -60,7 +62,9 @@ def open_parts(
         raise
     runner = ProjectionRunner(EventSource(store), db, list(projections(store)))
     store.commit_listeners.append(runner.committed)
-    return Runtime(settings, db, store, runner)
+    runtime = Runtime(settings, db, store, runner)
+    store.telemetry = runtime.telemetry
+    return runtime
 
 
 def open_db(settings: Settings) -> Database:
