@@ -5,23 +5,32 @@ secret. One server per leg, with the operations listener on and JSON logs."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
+import os
 import re
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 import orjson
+import psycopg
 import pytest
 from cs import CloudStack, CloudStackApiException
 from prometheus_client.parser import text_string_to_metric_families
 
+from stratus.settings import parse_database_url
+from tests.conftest import TEST_KEY, postgres_url
 from tests.e2e.factories import make_tenant
 from tests.e2e.legs import LEGS, Deployment, deployed
 from tests.e2e.sandbox import Sandbox
+from tests.e2e.servers import start_server, stop_server
 from tests.e2e.test_vms import Place, _deploy, _host, _template
 from tests.support.waiting import wait_until
 
@@ -31,6 +40,7 @@ SETTINGS = {
     "STRATUS_METRICS_CACHE": "0",
     "STRATUS_METRICS_ALLOW": "127.0.0.1/32,::1",
 }
+SERVE = (sys.executable, "-m", "entrypoint.cli", "serve")
 DEPLOY_CMD = "org.apache.cloudstack.api.command.user.vm.DeployVMCmd"
 OPERATIONS = re.compile(r"operations listener \(health, metrics\) on (http://127\.0\.0\.1:\d+)")
 
@@ -321,3 +331,89 @@ def test_each_request_is_one_json_line_and_no_secret_reaches_the_log(sandbox) ->
         set(r) >= {"time", "level", "request_id", "command", "account", "status", "duration_ms"}
         for r in requests
     )
+
+
+# ---- health per role ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def distributed_env(tmp_path) -> Iterator[dict[str, str]]:
+    """Settings of a cloud on a PostgreSQL schema of its own, dropped afterwards."""
+    base = postgres_url()
+    if not base:
+        pytest.skip("STRATUS_TEST_POSTGRES_URL is not set")
+    schema = f"e2e_{uuid.uuid4().hex[:12]}"
+    try:
+        yield {
+            "STRATUS_DATABASE_URL": f"{base}?schema={schema}",
+            "STRATUS_READY_MAX_LAG": "0",
+            "STRATUS_WRITE_VISIBLE_TIMEOUT": "0.2",
+            "STRATUS_READ_YOUR_WRITES_TIMEOUT": "0.2",
+        }
+    finally:
+        with psycopg.connect(parse_database_url(base).conninfo, autocommit=True) as connection:
+            connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def _projections_process(tmp_path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], Path]:
+    log = tmp_path / "projections.log"
+    process_env = dict(os.environ, STRATUS_DATA=str(tmp_path / "projections"), **env)
+    process_env["STRATUS_SECRET_KEY"] = TEST_KEY
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [*SERVE, "--role", "projections", "--health-port", "0"],
+            env=process_env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    return process, log
+
+
+def test_each_role_is_ready_when_what_it_depends_on_is(tmp_path, distributed_env) -> None:
+    api = start_server(tmp_path / "api", distributed_env, role="api")
+    projections = None
+    try:
+        base = api.url.removesuffix("/client/api")
+        ready = httpx.get(base + "/health/ready")
+        assert ready.status_code == 200, ready.text
+        assert set(ready.json()["checks"]) == {"store", "read_models"}  # the API has no bus
+        # A write, and no process keeps the read models: the API stops being ready, and says why.
+        with contextlib.suppress(CloudStackApiException):
+            api.client().createDomain(name=f"d-{uuid.uuid4().hex[:6]}")
+        lagging = wait_until(
+            lambda: (r := httpx.get(base + "/health/ready")).status_code == 503 and r.json(),
+            10,
+            "the API not ready",
+        )
+        assert lagging["status"] == "not ready" and lagging["checks"]["store"]["ok"]
+        assert not lagging["checks"]["read_models"]["ok"]
+        assert "identity" in lagging["checks"]["read_models"]["lagging"]
+        assert httpx.get(base + "/health/live").status_code == 200
+
+        process, log = _projections_process(tmp_path, distributed_env)
+        projections = process
+        found = wait_until(
+            lambda: (
+                OPERATIONS.search(log.read_text(errors="replace")) or process.poll() is not None
+            ),
+            60,
+            "the projections process's listener",
+        )
+        assert process.poll() is None, log.read_text()
+        own = found.group(1)
+        wait_until(lambda: httpx.get(own + "/health/ready").status_code == 200, 30, "catch-up")
+        assert set(httpx.get(own + "/health/ready").json()["checks"]) == {"store", "read_models"}
+        scrape = httpx.get(own + "/metrics").text
+        lags = [
+            s.value
+            for f in text_string_to_metric_families(scrape)
+            for s in f.samples
+            if s.name == "stratus_projection_lag_events"
+        ]
+        assert lags and set(lags) == {0.0}
+        wait_until(lambda: httpx.get(base + "/health/ready").status_code == 200, 30, "API ready")
+    finally:
+        if projections is not None:
+            projections.terminate()
+            projections.wait(timeout=15)
+        stop_server(api)
