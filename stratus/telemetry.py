@@ -12,7 +12,7 @@ import threading
 import time
 from collections import OrderedDict
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics
 
 # Commits take about a millisecond; a slow disk or a contended lock shows in the upper buckets.
 COMMIT_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
@@ -28,6 +28,8 @@ class Telemetry:
     """The counters and histograms of one process."""
 
     def __init__(self) -> None:
+        # The `_created` series double the output and say only when the process started.
+        disable_created_metrics()
         self.registry = CollectorRegistry()
         self.commit_seconds = Histogram(
             "stratus_commit_seconds",
