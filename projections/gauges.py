@@ -44,16 +44,17 @@ def read_gauges(cursor: Cursor) -> CloudGauges:
             gauges.vms,
             "SELECT zone_id, state, count(*) AS n FROM virtual_machines WHERE removed = 0 ",
         ),
-        (gauges.volumes, "SELECT zone_id, state, count(*) AS n FROM volumes WHERE removed = 0 "),
-        (
-            gauges.volume_gib,
-            "SELECT zone_id, state, sum(size_gb) AS n FROM volumes WHERE removed = 0 ",
-        ),
         (gauges.public_ips, "SELECT zone_id, state, count(*) AS n FROM public_ips "),
     ):
         for row in cursor.execute(sql + "GROUP BY zone_id, state").fetchall():
-            key = (zones.get(row["zone_id"], row["zone_id"]), row["state"])
-            target[key] = target.get(key, 0) + int(row["n"] or 0)
+            _add(target, (zones.get(row["zone_id"], row["zone_id"]), row["state"]), row["n"])
+    for row in cursor.execute(
+        "SELECT zone_id, state, count(*) AS n, sum(size_gb) AS gib FROM volumes "
+        "WHERE removed = 0 GROUP BY zone_id, state"
+    ).fetchall():
+        key = (zones.get(row["zone_id"], row["zone_id"]), row["state"])
+        _add(gauges.volumes, key, row["n"])
+        _add(gauges.volume_gib, key, row["gib"])
     gauges.host_capacity = _host_capacity(cursor, zones)
     gauges.routers = _routers(cursor, zones)
     gauges.pending_jobs = {
@@ -64,6 +65,11 @@ def read_gauges(cursor: Cursor) -> CloudGauges:
         ).fetchall()
     }
     return gauges
+
+
+def _add(target: dict[tuple[str, str], int], key: tuple[str, str], n: Any) -> None:
+    """Zones of one name are summed: the label is the name, as CloudStack's exporter has it."""
+    target[key] = target.get(key, 0) + int(n or 0)
 
 
 def _host_capacity(cursor: Cursor, zones: dict[str, str]) -> list[dict[str, Any]]:
