@@ -4,6 +4,7 @@ secret. One server per leg, with the operations listener on and JSON logs."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import hashlib
@@ -28,7 +29,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from stratus.settings import parse_database_url
 from tests.conftest import TEST_KEY, postgres_url
 from tests.e2e.factories import make_tenant
-from tests.e2e.legs import LEGS, Deployment, deployed
+from tests.e2e.legs import LEGS, Deployment, _delete_stream, deployed
 from tests.e2e.sandbox import Sandbox
 from tests.e2e.servers import start_server, stop_server
 from tests.e2e.test_vms import Place, _deploy, _host, _template
@@ -355,13 +356,13 @@ def distributed_env(tmp_path) -> Iterator[dict[str, str]]:
             connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
-def _projections_process(tmp_path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], Path]:
-    log = tmp_path / "projections.log"
-    process_env = dict(os.environ, STRATUS_DATA=str(tmp_path / "projections"), **env)
+def _serve_role(tmp_path, env: dict[str, str], role: str) -> tuple[subprocess.Popen[bytes], Path]:
+    log = tmp_path / f"{role}.log"
+    process_env = dict(os.environ, STRATUS_DATA=str(tmp_path / role), **env)
     process_env["STRATUS_SECRET_KEY"] = TEST_KEY
     with log.open("wb") as sink:
         process = subprocess.Popen(
-            [*SERVE, "--role", "projections", "--health-port", "0"],
+            [*SERVE, "--role", role, "--health-port", "0"],
             env=process_env,
             stdout=sink,
             stderr=subprocess.STDOUT,
@@ -390,17 +391,7 @@ def test_each_role_is_ready_when_what_it_depends_on_is(tmp_path, distributed_env
         assert "identity" in lagging["checks"]["read_models"]["lagging"]
         assert httpx.get(base + "/health/live").status_code == 200
 
-        process, log = _projections_process(tmp_path, distributed_env)
-        projections = process
-        found = wait_until(
-            lambda: (
-                OPERATIONS.search(log.read_text(errors="replace")) or process.poll() is not None
-            ),
-            60,
-            "the projections process's listener",
-        )
-        assert process.poll() is None, log.read_text()
-        own = found.group(1)
+        projections, own = _role_process(tmp_path, "projections", distributed_env)
         wait_until(lambda: httpx.get(own + "/health/ready").status_code == 200, 30, "catch-up")
         assert set(httpx.get(own + "/health/ready").json()["checks"]) == {"store", "read_models"}
         scrape = httpx.get(own + "/metrics").text
@@ -417,3 +408,44 @@ def test_each_role_is_ready_when_what_it_depends_on_is(tmp_path, distributed_env
             projections.terminate()
             projections.wait(timeout=15)
         stop_server(api)
+
+
+def _role_process(
+    tmp_path: Path, role: str, env: dict[str, str]
+) -> tuple[subprocess.Popen[bytes], str]:
+    """`serve --role ROLE` with the operations listener; returns it and the listener's URL."""
+    process, log = _serve_role(tmp_path, env, role)
+    found = wait_until(
+        lambda: OPERATIONS.search(log.read_text(errors="replace")) or process.poll() is not None,
+        60,
+        f"the {role} process's listener",
+    )
+    assert process.poll() is None, log.read_text()
+    return process, found.group(1)
+
+
+def test_a_relay_is_ready_with_the_store_and_its_bus(tmp_path, distributed_env) -> None:
+    nats_url = os.environ.get("STRATUS_TEST_NATS_URL")
+    if not nats_url:
+        pytest.skip("STRATUS_TEST_NATS_URL is not set")
+    token = uuid.uuid4().hex[:10]
+    env = {
+        **distributed_env,
+        "STRATUS_NATS_URL": nats_url,
+        "STRATUS_BUS_PREFIX": f"ops{token}",
+        "STRATUS_NATS_STREAM": f"OPS_{token}",
+    }
+    process, url = _role_process(tmp_path, "relay", env)
+    try:
+        ready = wait_until(
+            lambda: (r := httpx.get(url + "/health/ready")).status_code == 200 and r.json(),
+            30,
+            "the relay ready",
+        )
+        assert ready["role"] == "relay"
+        assert ready["checks"]["bus"] == {"ok": True} and ready["checks"]["store"]["ok"]
+        assert set(ready["checks"]) == {"store", "bus"}  # a relay keeps no read models
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+        asyncio.run(_delete_stream(nats_url, f"OPS_{token}"))
