@@ -31,7 +31,6 @@ async def serve_operations(health: Health, listener: socket.socket, stop: asynci
             **uvicorn_logging(health.runtime.settings.log_format),
         )
     )
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     serving = asyncio.create_task(server.serve(sockets=[listener]))
     stopping = asyncio.create_task(stop.wait())
     await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
