@@ -32,6 +32,9 @@ class Runtime:
     runner: ProjectionRunner
     telemetry: Telemetry = field(default_factory=Telemetry)  # this process's measurements
 
+    def __post_init__(self) -> None:
+        self.store.telemetry = self.telemetry  # the store times its commits into it
+
     @property
     def source(self) -> EventSource:
         return self.runner.source
@@ -62,9 +65,7 @@ def open_parts(
         raise
     runner = ProjectionRunner(EventSource(store), db, list(projections(store)))
     store.commit_listeners.append(runner.committed)
-    runtime = Runtime(settings, db, store, runner)
-    store.telemetry = runtime.telemetry
-    return runtime
+    return Runtime(settings, db, store, runner)
 
 
 def open_db(settings: Settings) -> Database:
