@@ -6,7 +6,6 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
 
 from stratus.settings import ConfigurationError, Settings
 
@@ -99,6 +98,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         hold_on(settings.cpus)  # before any thread starts: they all inherit it
     if args.command == "serve":
         if args.health_port is not None:
+            from dataclasses import replace
+
             settings = replace(settings, health_port=args.health_port)
         return server.serve(settings, host=args.host, port=args.port, role=args.role)
     if args.command == "adapter":
