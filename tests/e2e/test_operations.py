@@ -32,6 +32,7 @@ from tests.e2e.factories import make_tenant
 from tests.e2e.legs import LEGS, Deployment, _delete_stream, deployed
 from tests.e2e.sandbox import Sandbox
 from tests.e2e.servers import start_server, stop_server
+from tests.e2e.test_routers import SYSTEM_TEMPLATE, build, ensure_router, register_template
 from tests.e2e.test_vms import Place, _deploy, _host, _template
 from tests.support.waiting import wait_until
 
@@ -449,3 +450,28 @@ def test_a_relay_is_ready_with_the_store_and_its_bus(tmp_path, distributed_env) 
         process.terminate()
         process.wait(timeout=15)
         asyncio.run(_delete_stream(nats_url, f"OPS_{token}"))
+
+
+def test_routers_and_those_older_than_the_zones_minimum_are_counted(sandbox) -> None:
+    admin = sandbox.client()
+    zone_id = build(admin, zones=1, pods=1).zones[0]
+    zone = admin.listZones(id=zone_id)["zone"][0]["name"]
+    register_template(
+        admin, SYSTEM_TEMPLATE
+    )  # the routers' image (the only test here that needs it)
+    tenant = make_tenant(sandbox, admin)
+    made = [ensure_router(admin, zone_id, tenant) for _ in range(2)]
+    assert not any(router["requiresupgrade"] for router in made)
+
+    def counted(total: int, old: int) -> bool:
+        samples = _scrape(sandbox)
+        return (
+            _value(samples, "cloudstack_routers_total", zone=zone, filter="total") == total
+            and _value(samples, "cloudstack_routers_total", zone=zone, filter="upgrade_needed")
+            == old
+        )
+
+    wait_until(lambda: counted(2, 0), 30, "the routers on /metrics")
+    # The zone now asks for a newer release than its routers run.
+    admin.updateConfiguration(name="minreq.sysvmtemplate.version", value="9.0.0", zoneid=zone_id)
+    wait_until(lambda: counted(2, 2), 30, "the routers needing an upgrade on /metrics")
