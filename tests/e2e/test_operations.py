@@ -199,6 +199,28 @@ def test_a_scrape_shows_hosts_vms_volumes_and_capacity_of_each_zone(sandbox) -> 
     assert running["id"] not in str(samples) and tenant.username not in str(samples)
 
 
+def test_a_scrape_shows_the_public_addresses_of_each_zone(sandbox) -> None:
+    admin = sandbox.client()
+    place, zone = _zone(admin)
+    admin.createVlanIpRange(
+        zoneid=place.zone,
+        vlan="100",
+        gateway="203.0.113.1",
+        netmask="255.255.255.0",
+        startip="203.0.113.10",
+        endip="203.0.113.13",
+        forvirtualnetwork="true",
+    )
+
+    def shown() -> dict[str, Any] | None:
+        samples = _scrape(sandbox)
+        total = _value(samples, "cloudstack_public_ips_total", zone=zone, filter="total")
+        return samples if total == 4 else None
+
+    samples = wait_until(shown, 30, "the addresses on /metrics")
+    assert _value(samples, "cloudstack_public_ips_total", zone=zone, filter="Free") == 4
+
+
 def test_a_scrape_shows_the_servers_own_measurements(sandbox) -> None:
     admin = sandbox.client()
     place, _ = _zone(admin)
