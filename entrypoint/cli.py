@@ -22,6 +22,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=int, default=8080, help="port to listen on")
     serve.add_argument("--role", choices=ROLES, default="all", help="which part to run")
+    serve.add_argument(
+        "--health-port",
+        type=int,
+        default=None,
+        help="also serve /health/live, /health/ready and /metrics on this port "
+        "(default: STRATUS_HEALTH_PORT, else off)",
+    )
 
     commands.add_parser("migrate", help="apply missing schema migrations and exit")
 
@@ -62,6 +69,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         settings = Settings.from_env()
+        if settings.log_format == "json":
+            from stratus.logformat import use_json_logs
+
+            use_json_logs()
         return _run(args, settings)
     except ConfigurationError as error:
         print(f"stratus: {error}", file=sys.stderr)
@@ -90,6 +101,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
         hold_on(settings.cpus)  # before any thread starts: they all inherit it
     if args.command == "serve":
+        if args.health_port is not None:
+            from dataclasses import replace
+
+            settings = replace(settings, health_port=args.health_port)
         return server.serve(settings, host=args.host, port=args.port, role=args.role)
     if args.command == "adapter":
         from adapters.cli import run_worker
