@@ -138,7 +138,7 @@ def test_the_readme_serve_command_and_cs_example_work_from_a_fresh_clone(
         admin = _listening(log, clone.root / "stratus-data" / "admin.json", server)
         assert admin["url"] == f"http://127.0.0.1:{port}/client/api"
         example = next(
-            b for b in _bash_blocks((clone.root / "README.md").read_text()) if "cs " in b
+            b for b in _bash_blocks((clone.root / "README.md").read_text()) if "cloudstack.ini" in b
         )
         done = subprocess.run(
             ["bash", "-e", "-c", example],
