@@ -58,7 +58,19 @@ def backup(settings: Settings, destination: Path) -> dict[str, Any]:
     """Write a backup of the installation `settings` names into `destination`."""
     key = _current_key(settings)
     _fresh_directory(destination, "backup destination")
+    created = not destination.exists()
     destination.mkdir(mode=DIRECTORY_MODE, parents=True, exist_ok=True)
+    try:
+        return _write_backup(settings, destination, key)
+    except BaseException:  # a half-made backup is no backup: leave the directory as it was
+        for entry in destination.iterdir():
+            entry.unlink()
+        if created:
+            destination.rmdir()
+        raise
+
+
+def _write_backup(settings: Settings, destination: Path, key: bytes) -> dict[str, Any]:
     os.chmod(destination, DIRECTORY_MODE)
     if settings.postgres is None:
         copied = _copy_sqlite(settings.sqlite_path, destination / STORE_FILE)

@@ -178,6 +178,11 @@ def _refusals(env: dict[str, str], backup: Path, tmp_path: Path) -> None:
     assert refused.returncode == 2 and "is not empty" in refused.stderr
     assert len(refused.stderr.strip().splitlines()) == 1
 
+    nowhere = {"STRATUS_DATA": str(tmp_path / "nowhere"), "STRATUS_SECRET_KEY": TEST_KEY}
+    no_store = _stratus(nowhere, "backup", str(tmp_path / "never"))
+    assert no_store.returncode == 2 and "no event store" in no_store.stderr
+    assert not (tmp_path / "never").exists()
+
     in_use = _stratus(env, "restore", str(backup))
     assert in_use.returncode == 2 and "is not empty" in in_use.stderr
 
