@@ -225,9 +225,11 @@ def _dump_postgres(pg: PostgresSettings, target: Path) -> Copied:
             connection.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
             with connection.transaction():
                 snapshot = _one(connection, "SELECT pg_export_snapshot()")
-                position = _one(
-                    connection, f"SELECT coalesce(max(notification_id), 0) FROM {events}"
-                )
+                position = 0  # a store no process has opened yet holds no events table
+                if _one(connection, "SELECT to_regclass(%s) IS NOT NULL", (events,)):
+                    position = _one(
+                        connection, f"SELECT coalesce(max(notification_id), 0) FROM {events}"
+                    )
                 migration = _one(
                     connection,
                     f'SELECT coalesce(max(version), 0) FROM "{pg.schema}".stratus_migrations',
@@ -250,6 +252,8 @@ def _dump_postgres(pg: PostgresSettings, target: Path) -> Copied:
 
 
 def _restore_postgres(pg: PostgresSettings, dump: Path, schema: str) -> None:
+    """`pg_restore` in one transaction into the backup's schema, made here when missing: the
+    dump's own `CREATE SCHEMA` is left out, as a fresh database already has `public`."""
     if pg.schema != schema:
         raise ConfigurationError(
             f"the backup holds schema {schema!r}; restore it into that schema "
@@ -259,30 +263,45 @@ def _restore_postgres(pg: PostgresSettings, dump: Path, schema: str) -> None:
     if pg_restore is None:
         raise ConfigurationError("pg_restore is not on the PATH: install the PostgreSQL client")
     try:
-        with psycopg.connect(pg.conninfo) as connection:
+        with psycopg.connect(pg.conninfo, autocommit=True) as connection:
             tables = _one(
                 connection,
                 "SELECT count(*) FROM information_schema.tables WHERE table_schema = %s",
                 (schema,),
             )
+            if tables:
+                raise ConfigurationError(
+                    f"schema {schema!r} of database {pg.dbname!r} is not empty"
+                )
+            connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
     except psycopg.Error as error:
         raise ConfigurationError(f"cannot connect to PostgreSQL: {_first_line(error)}") from None
-    if tables:
-        raise ConfigurationError(f"schema {schema!r} of database {pg.dbname!r} is not empty")
-    _run_client(
-        [
-            pg_restore,
-            "--no-owner",
-            "--exit-on-error",
-            "--single-transaction",
-            f"--dbname={pg.dbname}",
-            str(dump),
-        ],
-        pg,
-    )
+    contents = _run_client([pg_restore, "--list", str(dump)], pg)
+    kept = [line for line in contents.splitlines() if not _creates_schema(line, schema)]
+    with tempfile.NamedTemporaryFile("w", suffix=".list") as listing:
+        listing.write("\n".join(kept) + "\n")
+        listing.flush()
+        _run_client(
+            [
+                pg_restore,
+                "--no-owner",
+                "--exit-on-error",
+                "--single-transaction",
+                f"--use-list={listing.name}",
+                f"--dbname={pg.dbname}",
+                str(dump),
+            ],
+            pg,
+        )
 
 
-def _run_client(command: list[str], pg: PostgresSettings) -> None:
+def _creates_schema(line: str, schema: str) -> bool:
+    """A line of `pg_restore --list` making or commenting on the schema itself."""
+    words = line.split(";", 1)[-1].split()
+    return words[2:5] in (["SCHEMA", "-", schema], ["COMMENT", "-", "SCHEMA"])
+
+
+def _run_client(command: list[str], pg: PostgresSettings) -> str:
     """A PostgreSQL client program, given the password in its environment, never its argv."""
     env = dict(
         os.environ,
@@ -295,8 +314,10 @@ def _run_client(command: list[str], pg: PostgresSettings) -> None:
         env["PGPASSWORD"] = pg.password
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        reason = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        lines = done.stderr.strip().splitlines() or ["no message"]
+        reason = next((line for line in lines if "error" in line), lines[-1])
         raise ConfigurationError(f"{Path(command[0]).name} failed: {reason}")
+    return done.stdout
 
 
 def _place(settings: Settings, source: Path, manifest: dict[str, Any], key: bytes) -> None:
