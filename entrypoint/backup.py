@@ -118,10 +118,14 @@ def restore(settings: Settings, source: Path) -> dict[str, Any]:
             f"{source} was made by a newer Stratus ({manifest['stratus_version']}, schema "
             f"{manifest['migration']}); this one knows schema {newest}: upgrade first"
         )
-    if (manifest["store"] == "postgresql") != (settings.postgres is not None):
+    if manifest["store"] == "sqlite" and settings.postgres is not None:
         raise ConfigurationError(
-            f"{source} holds a {manifest['store']} store; set STRATUS_DATABASE_URL "
-            + ("to the PostgreSQL to restore into" if settings.postgres is None else "only for it")
+            f"{source} holds an embedded (SQLite) store: unset STRATUS_DATABASE_URL to restore it"
+        )
+    if manifest["store"] == "postgresql" and settings.postgres is None:
+        raise ConfigurationError(
+            f"{source} holds a PostgreSQL dump: set STRATUS_DATABASE_URL to the database to "
+            "restore it into"
         )
     _fresh_directory(settings.data_dir, "STRATUS_DATA")
     if settings.postgres is not None:

@@ -63,6 +63,8 @@ def test_the_public_schema_restores_into_a_fresh_database(
     made = backup(source, tmp_path / "backup")
     assert made["schema"] == "public" and made["position"] > 0
 
+    with pytest.raises(ConfigurationError, match="holds a PostgreSQL dump"):
+        restore(Settings(data_dir=tmp_path / "b"), tmp_path / "backup")
     target = Settings(data_dir=tmp_path / "b", postgres=parse_database_url(target_url))
     restore(target, tmp_path / "backup")
     assert (tmp_path / "b" / "secret.key").read_text().strip() == TEST_KEY
