@@ -11,7 +11,7 @@ from stratus.settings import ConfigurationError, Settings
 
 log = logging.getLogger("stratus")
 
-ROLES = ("all", "api", "projections", "relay")
+ROLES = ("all", "api", "projections", "relay", "events")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -49,6 +49,10 @@ def _parser() -> argparse.ArgumentParser:
     from entrypoint.systemd import add_parser as add_systemd_parser
 
     add_systemd_parser(commands)
+
+    from entrypoint.webhooks_cli import add_parser as add_webhooks_parser
+
+    add_webhooks_parser(commands)
 
     api = commands.add_parser("api", help="the CloudStack command catalogue")
     api_verbs = api.add_subparsers(dest="verb", required=True)
@@ -110,6 +114,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         from entrypoint.audit_cli import run as run_audit
 
         return run_audit(args, settings)
+    if args.command == "webhooks":
+        from entrypoint.webhooks_cli import run as run_webhooks
+
+        return run_webhooks(args, settings)
     if args.command == "usage":
         from entrypoint.usage_cli import run as run_usage
 

@@ -1,6 +1,7 @@
 """`stratus serve`: one process playing every role (embedded) or one role (distributed).
 
-Roles: `api` (HTTP on /client/api), `projections` (read models), `relay` (outbox to the bus).
+Roles: `api` (HTTP on /client/api), `projections` (read models), `relay` (outbox to the bus),
+`events` (the event feed for outside consumers: NATS stream and webhooks, entrypoint/events.py).
 `all` plays them all in one process, which is the embedded default on SQLite and the in-process
 bus. Start-up does, in order: migrate, bootstrap on first start, catch the read models up, fail
 management jobs that a previous process left unfinished, then serve.
@@ -152,6 +153,11 @@ async def _run(runtime: Runtime, api: socket.socket | None, role: str) -> int:
         except BusError as error:
             raise ConfigurationError(str(error)) from None
         tasks += await _adapters_side(runtime, bus, stop)
+    if role in ("all", "events"):
+        from entrypoint.events import run_feed, start_feed
+
+        feed = await start_feed(runtime)
+        tasks.append(asyncio.create_task(_supervised(run_feed(feed, stop), stop)))
     services = api_services(runtime, billing=billing) if listeners else None
     for listener, integration in listeners:
         http = _http(runtime, services, listener, stop, integration=integration)

@@ -28,6 +28,7 @@ def test_every_role_and_the_adapters_have_a_unit() -> None:
         "stratus-api@.service",
         "stratus-projections.service",
         "stratus-relay.service",
+        "stratus-events.service",
         "stratus-adapter@.service",
         "stratus-migrate.service",
         "stratus.target",
