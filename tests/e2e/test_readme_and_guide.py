@@ -185,7 +185,8 @@ def services(tmp_path: Path) -> Iterator[dict[str, str]]:
     }
     with psycopg.connect(parse_database_url(url).conninfo, autocommit=True) as connection:
         connection.execute(f'DROP SCHEMA IF EXISTS "guide_{tag}" CASCADE')
-    _drop_stream(nats_url, f"GUIDE{tag}")
+    for stream in (f"GUIDE{tag}", f"GUIDE{tag}_EVENTS"):  # the bus's, and the event feed's
+        _drop_stream(nats_url, stream)
 
 
 def _guide_key(guide: str, clone: Clone) -> str:
