@@ -49,6 +49,14 @@ def _parser() -> argparse.ArgumentParser:
 
     add_usage_parser(commands)
 
+    from entrypoint.backup_cli import add_parser as add_backup_parsers
+
+    add_backup_parsers(commands)
+
+    from entrypoint.systemd import add_parser as add_systemd_parser
+
+    add_systemd_parser(commands)
+
     from entrypoint.webhooks_cli import add_parser as add_webhooks_parser
 
     add_webhooks_parser(commands)
@@ -64,6 +72,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "api":  # reads only the package: no settings, no database
         return _api(args.verb)
+    if args.command == "systemd":
+        from entrypoint.systemd import run as run_systemd
+
+        return run_systemd(args)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -125,6 +137,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         from entrypoint.usage_cli import run as run_usage
 
         return run_usage(args, settings)
+    if args.command in ("backup", "restore"):
+        from entrypoint.backup_cli import run as run_backup
+
+        return run_backup(args, settings)
     if args.verb == "status":
         return tools.status_command(settings)
     return tools.rebuild_command(settings, args.name)
