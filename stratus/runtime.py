@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import psycopg
 
@@ -17,6 +17,7 @@ from stratus.migrate import migrate
 from stratus.projection import EventSource, Projection, ProjectionRunner
 from stratus.settings import ConfigurationError, Settings
 from stratus.store.application import EventStore
+from stratus.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,10 @@ class Runtime:
     db: Database
     store: EventStore
     runner: ProjectionRunner
+    telemetry: Telemetry = field(default_factory=Telemetry)  # this process's measurements
+
+    def __post_init__(self) -> None:
+        self.store.telemetry = self.telemetry  # the store times its commits into it
 
     @property
     def source(self) -> EventSource:
