@@ -14,7 +14,7 @@ LIMITS = "account resource limits and counts are not built yet"
 PROJECTS = "projects are not built yet"
 QOS = "storage QoS (IOPS and byte rate limits) is not built yet"
 POOLS = "primary storage pools are not managed as resources yet"
-ISOS = "ISOs are not built yet"
+ISOS = "deploying from an ISO is not built yet: no volume comes from one"
 GPUS = "GPUs are not built yet"
 STATS = "live statistics in list answers are not built yet (usage records carry them)"
 IPV6 = "IPv6 is not built yet"
@@ -65,7 +65,7 @@ UNBUILT_FIELDS: dict[str, dict[str, str]] = {
         **_all(UNSET, "diskofferingid", "diskofferingname"),  # no data disk at deploy
         # A password is shown only in the answer of the job that made it; a VM may have no key.
         **_all(UNSET, "password", "keypair"),
-        **_all(ISOS, "isodisplaytext", "isoid", "isoname"),
+        **_all(UNSET, "isodisplaytext", "isoid", "isoname"),  # an empty CD drive
         **_all(PROJECTS, "project", "projectid"),
         "forvirtualnetwork": UNSET,
         "servicestate": "the service state of HA-managed VMs is not built yet",

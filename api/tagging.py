@@ -23,6 +23,7 @@ TAGS_FILTER = Param("tags", ParamType.MAP)
 ANSWERED = {
     "virtualmachine": "UserVm",
     "template": "Template",
+    "iso": "ISO",
     "volume": "Volume",
     "snapshot": "Snapshot",
     "network": "Network",

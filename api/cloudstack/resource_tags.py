@@ -42,6 +42,7 @@ class Taggable:
 TAGGABLE = {
     "UserVm": Taggable("virtual_machines"),
     "Template": Taggable("templates", current="r.removed = 0 AND r.format <> 'ISO'"),
+    "ISO": Taggable("templates", current="r.removed = 0 AND r.format = 'ISO'"),
     "Volume": Taggable("volumes"),
     "Snapshot": Taggable("snapshots"),
     "VMSnapshot": Taggable("vm_snapshots"),
@@ -59,7 +60,6 @@ TAGGABLE = {
 }
 # 4.3 types whose resources are not built here.
 NOT_BUILT = {
-    "ISO": "ISOs are not built yet",
     "Nic": "tags of NICs are not built yet",
     "Project": "projects are not built yet",
     "Vpc": "VPCs are not built yet",

@@ -48,7 +48,7 @@ _LISTED = (
     "SELECT v.id, v.name, v.display_name, v.instance_name, v.account_id, v.domain_id, "
     "v.zone_id, v.host_id, v.state, v.template_id, v.service_offering_id, v.hypervisor, "
     "v.guest_os_id, v.cpu_number, v.cpu_speed, v.memory, v.custom, v.ha_enable, v.vm_group, "
-    "v.group_id, "
+    "v.group_id, v.iso_id, v.iso_name, v.iso_display_text, "
     "v.pending_job_id, v.keypair, v.created, a.name AS account_name, a.domain_name AS domain_name"
     + _NAMES
 )
@@ -125,6 +125,10 @@ def _optional_fields(body: dict[str, Any], row: dict[str, Any], admin: bool) -> 
         body["keypair"] = row["keypair"]
     if row["group_id"]:
         body["groupid"] = row["group_id"]
+    if row["iso_id"]:
+        body["isoid"] = row["iso_id"]
+        body["isoname"] = row["iso_name"]
+        body["isodisplaytext"] = row["iso_display_text"]
     if row["custom"]:
         body["details"] = {
             "cpuNumber": str(row["cpu_number"]),
@@ -203,6 +207,7 @@ _VM_FILTERS = (
     ("networkid", "v.id IN (SELECT vm_id FROM vm_nics WHERE network_id = %s)"),
     ("hostid", "v.host_id = %s"),
     ("groupid", "v.group_id = %s"),
+    ("isoid", "v.iso_id = %s"),
     # A stopped VM stays in the pod of the host it last ran on.
     ("podid", "COALESCE(v.host_id, v.last_host_id) IN (SELECT id FROM hosts WHERE pod_id = %s)"),
     ("affinitygroupid", "v.id IN (SELECT vm_id FROM affinity_group_members WHERE group_id = %s)"),

@@ -176,6 +176,13 @@ def _stock(world_admin: CloudStack, place: Place, holder: Holder) -> None:
         ostypeid=client.listOsTypes()["ostype"][0]["id"],
         zoneid=place.zone,
     )["template"][0]["id"]
+    ids["iso"] = client.registerIso(
+        name=f"iso-{holder.name}",
+        displaytext="private",
+        url=f"http://images.example.org/{holder.name}.iso",
+        ostypeid=client.listOsTypes()["ostype"][0]["id"],
+        zoneid=place.zone,
+    )["iso"][0]["id"]
     ids["vpnuser"] = client.addVpnUser(
         username=f"v{holder.name}", password=f"Pw{uuid.uuid4().hex[:12]}", fetch_result=True
     )["vpnuser"]["id"]
@@ -320,6 +327,7 @@ PARAM_KINDS = {
     "domainid": ("domain",),
     "parentdomainid": ("domain",),
     "templateid": ("template",),
+    "isoid": ("iso",),
     "ids": ("event",),
     "groupid": ("instancegroup",),
     "resourceid": ("vm",),
@@ -338,6 +346,7 @@ NOUN_KINDS = (
     ("Snapshot", ("snapshot",)),
     ("Network", ("network",)),
     ("Template", ("template",)),
+    ("Iso", ("iso",)),
     ("Volume", ("volume", "root")),
     ("Account", ("account",)),
     ("Domain", ("domain",)),

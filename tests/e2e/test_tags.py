@@ -231,7 +231,7 @@ def test_bad_requests_are_refused_and_change_nothing(world: World) -> None:
     assert "Invalid resource type" in _refused(
         create, 431, resourceids=vm, resourcetype="Gadget", **_tags(a="b")
     )
-    assert "ISOs" in _refused(create, 431, resourceids=vm, resourcetype="ISO", **_tags(a="b"))
+    assert "type ISO" in _refused(create, 431, resourceids=vm, resourcetype="ISO", **_tags(a="b"))
     # An id of another type, or of nothing at all
     _refused(create, 431, resourceids=vm, resourcetype="Volume", **_tags(a="b"))
     ids = f"{vm},{world.ids['network']}"
