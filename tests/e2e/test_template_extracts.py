@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from cs import CloudStack
 
+from api.catalogue import reference
 from tests.e2e.factories import make_tenant
 from tests.e2e.test_isos_and_sharing import UBUNTU, _ready, _refused, _zone
 from tests.support.waiting import wait_until
@@ -95,6 +96,7 @@ def test_an_extracted_template_downloads_by_its_link(sandbox, images: str) -> No
     assert answer["accountid"] == user.account_id
     assert answer["extractId"] and answer["created"] and answer["status"]
     assert answer["url"].startswith(sandbox.server.url.split("/client/")[0] + "/client/extract/")
+    assert set(reference()["extractTemplate"].response) == set(answer)
 
     assert _fetch(answer["url"]) == (200, IMAGE)
     assert _fetch(_tampered(answer["url"])) == (404, b"Not Found")
@@ -132,6 +134,7 @@ def test_an_extracted_iso_downloads_and_a_link_stops_working_when_it_expires(
 
     answer = user.client.extractIso(id=iso["id"], mode="HTTP_DOWNLOAD", fetch_result=True)["iso"]
     assert answer["id"] == iso["id"] and answer["extractMode"] == "HTTP_DOWNLOAD"
+    assert set(reference()["extractIso"].response) == set(answer)
     assert _fetch(answer["url"]) == (200, DISC)
 
     admin.updateConfiguration(name=LIFETIME, value="1")
