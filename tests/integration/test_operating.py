@@ -310,11 +310,11 @@ def test_usage_replay_to_an_unwritable_place_fails_before_replaying(installed: P
     assert "cannot write /no/dir/u.csv" in _one_line(err)  # no progress bar: nothing was read
 
 
-def test_output_into_a_closed_pipe_ends_quietly(installed: Path) -> None:
-    stratus = subprocess.Popen(
-        [sys.executable, "-m", "entrypoint.cli", "audit", "log"],
+def test_output_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    stratus = subprocess.Popen(  # the command reference: more than a pipe holds
+        [sys.executable, "-m", "entrypoint.cli", "api", "docs"],
         cwd=ROOT,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "STRATUS_DATA": str(installed)},
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "STRATUS_DATA": str(tmp_path)},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
