@@ -14,7 +14,7 @@ from stratus.settings import ConfigurationError, Settings
 
 log = logging.getLogger("stratus")
 
-ROLES = ("all", "api", "projections", "relay")
+ROLES = ("all", "api", "projections", "relay", "events")
 
 ROLES_HELP = """\
 roles (--role):
@@ -24,9 +24,11 @@ roles (--role):
   projections  keeps the read models and bills usage (one process)
   relay        hands hypervisor work to the adapters over NATS and takes their answers,
                heartbeats and statistics back (one process; a second is harmless)
-the roles other than `all` need STRATUS_DATABASE_URL and STRATUS_NATS_URL, and every process
-of one cloud needs the same STRATUS_SECRET_KEY (the store records which key it was made with
-and refuses any other)"""
+  events       publishes the CloudStack events to outside consumers: a NATS stream and
+               webhooks (one process)
+the roles other than `all` need STRATUS_DATABASE_URL, and but for `events` STRATUS_NATS_URL;
+every process of one cloud needs the same STRATUS_SECRET_KEY (the store records which key it
+was made with and refuses any other)"""
 
 # The read models `projections status` lists and `projections rebuild NAME` rebuilds, with
 # what each keeps (tests/unit/test_cli.py checks this against projections/registry.py).
@@ -52,6 +54,7 @@ READ_MODELS = {
     "ssh_key_pairs": "SSH key pairs",
     "instance_groups": "instance groups",
     "resource_details": "resource details (key/value pairs on resources)",
+    "resource_tags": "resource tags",
 }
 
 
@@ -101,6 +104,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=_port, default=8080, help="port to listen on (0: any)")
     serve.add_argument("--role", choices=ROLES, default="all", help="which part to run")
+    serve.add_argument(
+        "--health-port",
+        type=_port,
+        default=None,
+        help="also serve /health/live, /health/ready and /metrics on this port "
+        "(default: STRATUS_HEALTH_PORT, else off)",
+    )
 
     commands.add_parser("migrate", help="apply missing schema migrations and exit")
 
@@ -134,6 +144,10 @@ def _parser() -> argparse.ArgumentParser:
 
     add_usage_parser(commands)
 
+    from entrypoint.webhooks_cli import add_parser as add_webhooks_parser
+
+    add_webhooks_parser(commands)
+
     api = commands.add_parser("api", help="the CloudStack command catalogue")
     api_verbs = api.add_subparsers(dest="verb", required=True)
     api_verbs.add_parser("coverage", help="implemented/total 4.3 commands per family")
@@ -165,6 +179,10 @@ def _main(argv: Sequence[str] | None) -> int:
     )
     try:
         settings = Settings.from_env()
+        if settings.log_format == "json":
+            from stratus.logformat import use_json_logs
+
+            use_json_logs()
         return _run(args, settings)
     except ConfigurationError as error:
         print(f"stratus: {error}", file=sys.stderr)
@@ -193,6 +211,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
         hold_on(settings.cpus)  # before any thread starts: they all inherit it
     if args.command == "serve":
+        if args.health_port is not None:
+            from dataclasses import replace
+
+            settings = replace(settings, health_port=args.health_port)
         return server.serve(settings, host=args.host, port=args.port, role=args.role)
     if args.command == "adapter":
         from adapters.cli import run_worker
@@ -207,6 +229,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         from entrypoint.audit_cli import run as run_audit
 
         return run_audit(args, settings)
+    if args.command == "webhooks":
+        from entrypoint.webhooks_cli import run as run_webhooks
+
+        return run_webhooks(args, settings)
     if args.command == "usage":
         from entrypoint.usage_cli import run as run_usage
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import psycopg
 
@@ -19,6 +19,7 @@ from stratus.settings import ConfigurationError, Settings, Unavailable
 from stratus.store.application import EventStore
 from stratus.store.data_key import store_key
 from stratus.store.secrets import SecretBox
+from stratus.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,10 @@ class Runtime:
     db: Database
     store: EventStore
     runner: ProjectionRunner
+    telemetry: Telemetry = field(default_factory=Telemetry)  # this process's measurements
+
+    def __post_init__(self) -> None:
+        self.store.telemetry = self.telemetry  # the store times its commits into it
 
     @property
     def source(self) -> EventSource:

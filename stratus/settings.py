@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -11,6 +12,12 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from stratus.cpus import CpuSetError, check_cpus, parse_cpus
+
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+LOOPBACK: tuple[IpNetwork, ...] = (
+    ipaddress.ip_network("127.0.0.0/8"),
+    ipaddress.ip_network("::1/128"),
+)
 
 
 class ConfigurationError(Exception):
@@ -87,6 +94,11 @@ class Settings:
     job_query_hold: float = 0.02  # seconds a poll of a pending job waits for it to finish
     cpus: frozenset[int] | None = None  # the CPUs a serving process is held on (stratus/cpus.py)
     require_signature_expiry: bool = False  # signed requests need signatureversion=3 + expires
+    log_format: str = "text"  # "json": one JSON object per log line, one line per API request
+    health_port: int | None = None  # the operations listener (/health/*, /metrics); None: off
+    metrics_allow: tuple[IpNetwork, ...] = LOOPBACK  # who may read /metrics
+    metrics_cache: float = 5.0  # seconds the read-model families of /metrics are reused
+    ready_max_lag: int = 1000  # events a read model may trail the log and still be ready
 
     @property
     def embedded(self) -> bool:
@@ -125,6 +137,11 @@ class Settings:
             job_query_hold=_float(env, "STRATUS_JOB_QUERY_HOLD", 0.02),
             cpus=_cpus(env, "STRATUS_CPUS"),
             require_signature_expiry=_flag(env, "STRATUS_REQUIRE_SIGNATURE_EXPIRY", False),
+            log_format=_choice(env, "STRATUS_LOG_FORMAT", ("text", "json")),
+            health_port=_port(env, "STRATUS_HEALTH_PORT"),
+            metrics_allow=_networks(env, "STRATUS_METRICS_ALLOW"),
+            metrics_cache=_float(env, "STRATUS_METRICS_CACHE", 5.0),
+            ready_max_lag=_int(env, "STRATUS_READY_MAX_LAG", 1000, minimum=0),
         )
 
 
@@ -257,4 +274,38 @@ def _cpus(env: Mapping[str, str], name: str) -> frozenset[int] | None:
     try:
         return check_cpus(parse_cpus(raw))
     except CpuSetError as error:
+        raise ConfigurationError(f"{name}: {error}") from None
+
+
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    """One of `choices` (the first is the default), case-insensitive."""
+    raw = (env.get(name) or "").strip().lower()
+    if not raw:
+        return choices[0]
+    if raw not in choices:
+        raise ConfigurationError(f"{name} must be one of {', '.join(choices)} (got {raw!r})")
+    return raw
+
+
+def _port(env: Mapping[str, str], name: str) -> int | None:
+    if not (env.get(name) or "").strip():
+        return None
+    value = _int(env, name, 0, minimum=0)
+    if value > 65535:
+        raise ConfigurationError(f"{name} must be a port number, 0 to 65535 (got {value})")
+    return value
+
+
+def _networks(env: Mapping[str, str], name: str) -> tuple[IpNetwork, ...]:
+    """Comma-separated addresses or CIDR blocks; loopback when unset."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return LOOPBACK
+    try:
+        return tuple(
+            ipaddress.ip_network(part.strip(), strict=False)
+            for part in raw.split(",")
+            if part.strip()
+        )
+    except ValueError as error:
         raise ConfigurationError(f"{name}: {error}") from None

@@ -166,10 +166,10 @@ def test_a_port_out_of_range_is_refused_before_the_store_is_made(tmp_path: Path,
 
 
 def test_embedded_store_refuses_the_distributed_roles(tmp_path: Path, cli) -> None:
-    for role in ("api", "projections", "relay"):
+    for role in ("api", "projections", "relay", "events"):
         status, _, err = cli("serve", "--role", role, STRATUS_DATA=str(tmp_path / "data"))
         assert status == 2
-        assert "needs STRATUS_DATABASE_URL and STRATUS_NATS_URL" in _one_line(err)
+        assert f"serve --role {role} needs STRATUS_DATABASE_URL" in _one_line(err)
     assert not (tmp_path / "data").exists()
 
 

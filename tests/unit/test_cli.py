@@ -28,7 +28,7 @@ def test_version_names_the_installed_release(capsys) -> None:
 
 def test_help_explains_every_read_model_the_product_keeps(capsys) -> None:
     kept = [projection.name for projection in registry.build(lambda text: text)]
-    assert list(READ_MODELS) == kept
+    assert list(READ_MODELS) == kept, "name each read model in entrypoint/cli.py READ_MODELS"
     for args in (("projections",), ("projections", "rebuild")):
         shown = _help(capsys, *args)
         assert all(name in shown for name in kept)
@@ -36,7 +36,7 @@ def test_help_explains_every_read_model_the_product_keeps(capsys) -> None:
 
 def test_help_explains_the_roles_and_the_shared_key(capsys) -> None:
     shown = _help(capsys, "serve")
-    for role in ("all", "api", "projections", "relay"):
+    for role in ("all", "api", "projections", "relay", "events"):
         assert f"\n  {role} " in shown
     assert "STRATUS_SECRET_KEY" in shown
 
