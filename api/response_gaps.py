@@ -38,6 +38,12 @@ _OFFERING_QOS = _all(
 )
 
 UNBUILT_FIELDS: dict[str, dict[str, str]] = {
+    "listStoragePools": {
+        **_all(JOB, "jobid", "jobstatus"),
+        # 4.3 fills it in findStoragePoolsForMigration's answer only.
+        "suitableformigration": UNSET,
+        "storagecapabilities": "storage capabilities of pools are not built yet",
+    },
     "listZones": {
         **_all(UNSET, "description", "displaytext", "dns2", "internaldns2", "vlan"),
         **_all(UNSET, "domain", "domainid", "domainname"),  # a public zone has no domain

@@ -1,0 +1,224 @@
+"""StoragePool (primary storage) and ImageStore (secondary, staging and object stores).
+
+A pool or store keeps its URL without credentials; the credentials are `Secret`s, sealed in
+every stored event and never shown. A pool's maintenance follows 4.3's states: Up, then
+PrepareForMaintenance while its volumes' VMs are dealt with, then Maintenance, and back Up.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.errors import InvalidParameter, InvalidState, ResourceInUse
+from domain.values import Secret
+
+
+class PoolState:
+    UP = "Up"
+    PREPARE_FOR_MAINTENANCE = "PrepareForMaintenance"
+    MAINTENANCE = "Maintenance"
+    ERROR_IN_MAINTENANCE = "ErrorInMaintenance"
+
+
+class Scope:
+    CLUSTER = "CLUSTER"
+    ZONE = "ZONE"
+    REGION = "REGION"
+
+
+def parse_tags(text: str | None) -> tuple[str, ...]:
+    """Storage tags as 4.3 takes them: comma-separated, blanks dropped, each kept once."""
+    tags: list[str] = []
+    for tag in (text or "").split(","):
+        tag = tag.strip()
+        if tag and tag not in tags:
+            tags.append(tag)
+    return tuple(tags)
+
+
+def _check_capacity(capacity_bytes: int | None, capacity_iops: int | None) -> None:
+    if capacity_bytes is not None and capacity_bytes < 0:
+        raise InvalidParameter("capacitybytes must not be negative")
+    if capacity_iops is not None and capacity_iops < 0:
+        raise InvalidParameter("capacityiops must not be negative")
+
+
+class StoragePool(Aggregate):
+    """A primary storage pool of a cluster or a whole zone; volumes live on it."""
+
+    @event("Created")
+    def __init__(
+        self,
+        name: str,
+        place: dict[str, Any],
+        pool_type: str,
+        location: dict[str, Any],
+        credentials: dict[str, Secret],
+        capacity_bytes: int | None,
+        capacity_iops: int | None,
+        tags: tuple[str, ...],
+        details: dict[str, str],
+    ) -> None:
+        if not name.strip():
+            raise InvalidParameter("A storage pool needs a name")
+        _check_capacity(capacity_bytes, capacity_iops)
+        self.name = name
+        # place: zone_id, pod_id, cluster_id (UUID or None), scope, hypervisor
+        self.place = dict(place)
+        self.pool_type = pool_type
+        # location: url (no credentials), host, port, path, user, provider, managed
+        self.location = dict(location)
+        self.credentials = dict(credentials)
+        self.capacity_bytes, self.capacity_iops = capacity_bytes, capacity_iops
+        self.tags = tuple(tags)
+        self.details = dict(details)
+        self.state = PoolState.UP
+        self.volume_ids: list[UUID] = []
+        self.removed = False
+
+    def _check_live(self) -> None:
+        if self.removed:
+            raise InvalidParameter(f"Storage pool {self.name} has been removed")
+
+    def update(
+        self, capacity_bytes: int | None, capacity_iops: int | None, tags: tuple[str, ...] | None
+    ) -> None:
+        """New capacity or tags; nothing given changes nothing."""
+        self._check_live()
+        _check_capacity(capacity_bytes, capacity_iops)
+        if capacity_bytes is None and capacity_iops is None and tags is None:
+            return
+        self._updated(capacity_bytes=capacity_bytes, capacity_iops=capacity_iops, tags=tags)
+
+    @event("Updated")
+    def _updated(
+        self, capacity_bytes: int | None, capacity_iops: int | None, tags: tuple[str, ...] | None
+    ) -> None:
+        if capacity_bytes is not None:
+            self.capacity_bytes = capacity_bytes
+        if capacity_iops is not None:
+            self.capacity_iops = capacity_iops
+        if tags is not None:
+            self.tags = tuple(tags)
+
+    def prepare_for_maintenance(self) -> None:
+        """Up -> PrepareForMaintenance; refused (431) from any other state, as in 4.3."""
+        self._check_live()
+        if self.state != PoolState.UP:
+            raise InvalidState(
+                f"Primary storage with id {self.id} is not ready for migration, as the status "
+                f"is: {self.state}"
+            )
+        self._maintenance_requested()
+
+    @event("MaintenanceRequested")
+    def _maintenance_requested(self) -> None:
+        self.state = PoolState.PREPARE_FOR_MAINTENANCE
+
+    @event("MaintenanceEntered")
+    def enter_maintenance(self) -> None:
+        """Its volumes dealt with: the pool is in maintenance."""
+        self.state = PoolState.MAINTENANCE
+
+    def cancel_maintenance(self) -> None:
+        """Back Up from maintenance (or a maintenance that did not finish)."""
+        self._check_live()
+        if self.state == PoolState.UP:
+            raise InvalidState(
+                f"Primary storage with id {self.id} is not ready to complete migration, as the "
+                f"status is: {self.state}"
+            )
+        self._maintenance_cancelled()
+
+    @event("MaintenanceCancelled")
+    def _maintenance_cancelled(self) -> None:
+        self.state = PoolState.UP
+
+    @event("VolumePlaced")
+    def place_volume(self, volume_id: UUID) -> None:
+        """A volume now lives on this pool (placement records it)."""
+        if volume_id not in self.volume_ids:
+            self.volume_ids.append(volume_id)
+
+    @event("VolumeLeft")
+    def release_volume(self, volume_id: UUID) -> None:
+        if volume_id in self.volume_ids:
+            self.volume_ids.remove(volume_id)
+
+    def delete(self) -> None:
+        """Forget the pool; refused (536) while volumes live on it."""
+        self._check_live()
+        if self.volume_ids:
+            raise ResourceInUse(
+                f"Cannot delete pool {self.name} as there are associated volumes for this pool",
+                resource_ids=tuple(str(v) for v in self.volume_ids),
+            )
+        self._deleted()
+
+    @event("Deleted")
+    def _deleted(self) -> None:
+        self.removed = True
+
+
+class StoreRole:
+    IMAGE = "Image"
+    STAGING = "ImageCache"
+
+
+class ImageStore(Aggregate):
+    """Where templates, ISOs and snapshots are kept: an NFS or SMB share of a zone, or an S3 or
+    Swift object store of the region; a staging store is an NFS share in front of an object
+    store."""
+
+    @event("Added")
+    def __init__(
+        self,
+        name: str,
+        role: str,
+        provider: str,
+        protocol: str,
+        url: str,
+        zone_id: UUID | None,
+        details: dict[str, str],
+        credentials: dict[str, Secret],
+    ) -> None:
+        if not name.strip():
+            raise InvalidParameter("An image store needs a name")
+        self.name, self.role, self.provider, self.protocol = name, role, provider, protocol
+        self.url, self.zone_id = url, zone_id
+        self.scope = Scope.ZONE if zone_id is not None else Scope.REGION
+        self.details = dict(details)
+        self.credentials = dict(credentials)
+        self.held_ids: list[UUID] = []
+        self.removed = False
+
+    @event("ObjectStored")
+    def hold(self, object_id: UUID) -> None:
+        """A template, ISO or snapshot is now kept on this store (recorded by whoever puts it
+        there)."""
+        if object_id not in self.held_ids:
+            self.held_ids.append(object_id)
+
+    @event("ObjectRemoved")
+    def let_go(self, object_id: UUID) -> None:
+        if object_id in self.held_ids:
+            self.held_ids.remove(object_id)
+
+    def remove(self) -> None:
+        """Forget the store; refused (536) while it holds templates, ISOs or snapshots."""
+        if self.removed:
+            raise InvalidParameter(f"Image store {self.name} has been removed")
+        if self.held_ids:
+            raise ResourceInUse(
+                f"Cannot delete image store {self.name} as it still holds templates, ISOs or "
+                "snapshots",
+                resource_ids=tuple(str(i) for i in self.held_ids),
+            )
+        self._removed()
+
+    @event("Removed")
+    def _removed(self) -> None:
+        self.removed = True

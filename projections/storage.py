@@ -1,0 +1,156 @@
+"""The storage read models: primary storage pools (`storage_pools`) and image and staging
+stores (`image_stores`). Credentials are sealed in the events and never reach these tables."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from domain.storage import ImageStore, StoragePool
+from stratus.db import Cursor
+from stratus.projection import Projection, Tables, on
+
+POOL: Any = StoragePool  # events made by the library's decorator: type checkers cannot see them
+STORE: Any = ImageStore
+
+
+def _id(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+class StorageProjection(Projection):
+    """Keeps `storage_pools` and `image_stores`."""
+
+    name = "storage"
+    tables = ("storage_pools", "image_stores")
+
+    @on(POOL.Created)
+    def pool_created(self, e: Any, c: Cursor, t: Tables) -> None:
+        place, where = e.place, e.location
+        c.execute(
+            f"INSERT INTO {t.storage_pools} (id, name, zone_id, pod_id, cluster_id, scope, "
+            "hypervisor, pool_type, url, host, path, provider, capacity_bytes, capacity_iops, "
+            "tags, state, created) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
+            "%s, %s, %s, %s)",
+            (
+                str(e.originator_id),
+                e.name,
+                str(place["zone_id"]),
+                _id(place.get("pod_id")),
+                _id(place.get("cluster_id")),
+                place["scope"],
+                place["hypervisor"],
+                e.pool_type,
+                where["url"],
+                where["host"],
+                where["path"],
+                where["provider"],
+                e.capacity_bytes or 0,
+                e.capacity_iops,
+                ",".join(e.tags),
+                "Up",
+                e.timestamp.isoformat(),
+            ),
+        )
+
+    @on(POOL.Updated)
+    def pool_updated(self, e: Any, c: Cursor, t: Tables) -> None:
+        for column, value in (
+            ("capacity_bytes", e.capacity_bytes),
+            ("capacity_iops", e.capacity_iops),
+            ("tags", None if e.tags is None else ",".join(e.tags)),
+        ):
+            if value is not None:
+                c.execute(
+                    f"UPDATE {t.storage_pools} SET {column} = %s WHERE id = %s",
+                    (value, str(e.originator_id)),
+                )
+
+    def _state(self, e: Any, c: Cursor, t: Tables, state: str) -> None:
+        c.execute(
+            f"UPDATE {t.storage_pools} SET state = %s WHERE id = %s", (state, str(e.originator_id))
+        )
+
+    @on(POOL.MaintenanceRequested)
+    def maintenance_requested(self, e: Any, c: Cursor, t: Tables) -> None:
+        self._state(e, c, t, "PrepareForMaintenance")
+
+    @on(POOL.MaintenanceEntered)
+    def maintenance_entered(self, e: Any, c: Cursor, t: Tables) -> None:
+        self._state(e, c, t, "Maintenance")
+
+    @on(POOL.MaintenanceCancelled)
+    def maintenance_cancelled(self, e: Any, c: Cursor, t: Tables) -> None:
+        self._state(e, c, t, "Up")
+
+    @on(POOL.VolumePlaced)
+    def volume_placed(self, e: Any, c: Cursor, t: Tables) -> None:
+        c.execute(
+            f"UPDATE {t.storage_pools} SET volumes = volumes + 1 WHERE id = %s",
+            (str(e.originator_id),),
+        )
+
+    @on(POOL.VolumeLeft)
+    def volume_left(self, e: Any, c: Cursor, t: Tables) -> None:
+        c.execute(
+            f"UPDATE {t.storage_pools} SET volumes = volumes - 1 WHERE id = %s",
+            (str(e.originator_id),),
+        )
+
+    @on(POOL.Deleted)
+    def pool_deleted(self, e: Any, c: Cursor, t: Tables) -> None:
+        c.execute(
+            f"UPDATE {t.storage_pools} SET removed = 1 WHERE id = %s", (str(e.originator_id),)
+        )
+
+    @on(STORE.Added)
+    def store_added(self, e: Any, c: Cursor, t: Tables) -> None:
+        c.execute(
+            f"INSERT INTO {t.image_stores} (id, name, role, provider, protocol, url, zone_id, "
+            "scope, details, created) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (
+                str(e.originator_id),
+                e.name,
+                e.role,
+                e.provider,
+                e.protocol,
+                e.url,
+                _id(e.zone_id),
+                "ZONE" if e.zone_id is not None else "REGION",
+                orjson.dumps(e.details).decode(),
+                e.timestamp.isoformat(),
+            ),
+        )
+
+    @on(STORE.Removed)
+    def store_removed(self, e: Any, c: Cursor, t: Tables) -> None:
+        c.execute(f"UPDATE {t.image_stores} SET removed = 1 WHERE id = %s", (str(e.originator_id),))
+
+
+def pool_by_id(cursor: Cursor, pool_id: str) -> dict[str, Any] | None:
+    """A live pool, with the names of its zone, pod and cluster."""
+    row = cursor.execute(
+        f"SELECT * FROM {POOLS_NAMED} WHERE p.id = %s AND p.removed = 0", (pool_id,)
+    ).fetchone()
+    return None if row is None else dict(row)
+
+
+def store_by_id(cursor: Cursor, store_id: str, role: str) -> dict[str, Any] | None:
+    row = cursor.execute(
+        f"SELECT * FROM {STORES_NAMED} WHERE s.id = %s AND s.role = %s AND s.removed = 0",
+        (store_id, role),
+    ).fetchone()
+    return None if row is None else dict(row)
+
+
+POOLS_NAMED = (
+    "(SELECT p.*, z.name AS zone_name, pd.name AS pod_name, cl.name AS cluster_name "
+    "FROM storage_pools AS p JOIN zones AS z ON z.id = p.zone_id "
+    "LEFT JOIN pods AS pd ON pd.id = p.pod_id "
+    "LEFT JOIN clusters AS cl ON cl.id = p.cluster_id) AS p"
+)
+STORES_NAMED = (
+    "(SELECT s.*, z.name AS zone_name FROM image_stores AS s "
+    "LEFT JOIN zones AS z ON z.id = s.zone_id) AS s"
+)
