@@ -144,6 +144,31 @@ def store_by_id(cursor: Cursor, store_id: str, role: str) -> dict[str, Any] | No
     return None if row is None else dict(row)
 
 
+def pool_capacity(cursor: Cursor, place: dict[str, str | None]) -> list[dict[str, Any]]:
+    """Per zone: the pools' capacity and the bytes allocated on them (`place`: zone_id, pod_id,
+    cluster_id filters, None for any)."""
+    where, params = ["removed = 0"], []
+    for column, value in place.items():
+        if value:
+            where.append(f"{column} = %s")
+            params.append(value)
+    rows = cursor.execute(
+        "SELECT zone_id, sum(capacity_bytes) AS total, sum(allocated_bytes) AS allocated "
+        "FROM storage_pools WHERE " + " AND ".join(where) + " GROUP BY zone_id ORDER BY zone_id",
+        params,
+    ).fetchall()
+    return [dict(r) for r in rows]
+
+
+def store_counts(cursor: Cursor) -> dict[str, int]:
+    """How many pools and image stores (staging stores included) there are."""
+    counts = {}
+    for key, table in (("pools", "storage_pools"), ("images", "image_stores")):
+        row = cursor.execute(f"SELECT count(*) AS n FROM {table} WHERE removed = 0").fetchone()
+        counts[key] = int(row["n"])
+    return counts
+
+
 POOLS_NAMED = (
     "(SELECT p.*, z.name AS zone_name, pd.name AS pod_name, cl.name AS cluster_name "
     "FROM storage_pools AS p JOIN zones AS z ON z.id = p.zone_id "

@@ -11,7 +11,7 @@ from typing import Any
 from uuid import UUID
 
 from api.access import Role
-from api.cloudstack.common import select_page
+from api.cloudstack.common import names_by_id, select_page
 from api.cloudstack.configuration import current_value
 from api.cloudstack.jobs import run_async
 from api.dispatch import ApiCommand, Call, Listing, Submitted
@@ -22,7 +22,7 @@ from domain.errors import InvalidParameter, NotFound
 from domain.infrastructure import check_hypervisor
 from domain.storage import PoolState, Scope, parse_tags
 from domain.storage_url import POOL_SCHEMES, ZONE_WIDE_HYPERVISORS, parse_pool_url
-from projections.storage import POOLS_NAMED, pool_by_id
+from projections.storage import POOLS_NAMED, pool_by_id, pool_capacity
 from stratus.db import contains
 
 P = ParamType
@@ -38,6 +38,40 @@ MANAGED = "managed storage (a volume per storage LUN, as SolidFire offers) is no
 
 def _factor(call: Call, zone_id: str) -> float:
     return float(current_value(call, OVERPROVISIONING, "zone", zone_id))
+
+
+STORAGE = 2  # listCapacity's type of primary storage (bytes used of the pools' capacity)
+STORAGE_ALLOCATED = 3  # and of the bytes allocated, against capacity x over-provisioning
+
+
+def storage_capacity(call: Call, args: dict[str, Any]) -> list[dict[str, Any]]:
+    """listCapacity's primary storage items, per zone, from the pools."""
+    place = {"zone_id": args["zoneid"], "pod_id": args["podid"], "cluster_id": args["clusterid"]}
+    with call.read() as cursor:
+        rows = pool_capacity(cursor, place)
+    zones = names_by_id(call, "zones", {r["zone_id"] for r in rows})
+    items = []
+    for row in rows:
+        total, allocated = int(row["total"] or 0), int(row["allocated"] or 0)
+        limit = int(total * _factor(call, row["zone_id"]))
+        for kind, used, of in ((STORAGE, allocated, total), (STORAGE_ALLOCATED, allocated, limit)):
+            if args["type"] is None or args["type"] == kind:
+                items.append(_capacity_item(kind, row["zone_id"], zones, used, of))
+    return items
+
+
+def _capacity_item(
+    kind: int, zone_id: str, zones: dict[str, str], used: int, total: int
+) -> dict[str, Any]:
+    percent = f"{100 * used / total:.2f}" if total else "0"
+    return {
+        "type": kind,
+        "zoneid": zone_id,
+        "zonename": zones.get(zone_id, ""),
+        "capacityused": used,
+        "capacitytotal": total,
+        "percentused": percent,
+    }
 
 
 def render_pool(call: Call, row: dict[str, Any]) -> dict[str, Any]:

@@ -383,3 +383,22 @@ def test_storage_is_for_root_admins_only(sandbox) -> None:
             getattr(tenant.client, command)(**params)
         assert refused.value.error["errorcode"] == 531, command
     assert _pools(admin, id=pool["id"])[0]["state"] == "Up"
+
+
+def test_capacity_and_the_summary_count_the_pools_under_the_zones_factor(sandbox) -> None:
+    admin = sandbox.client()
+    place = _place(admin, "Simulator")
+    before = admin.listInfrastructure()["infrastructure"]
+    _pool(admin, place, "nfs://10.0.0.5/a", name="a", capacitybytes=10 * GIB)
+    _pool(admin, place, "nfs://10.0.0.5/b", name="b", capacitybytes=30 * GIB)
+    admin.addImageStore(provider="NFS", zoneid=place[0], url="nfs://10.0.0.6/s")
+    after = admin.listInfrastructure()["infrastructure"]
+    assert after["storagepools"] == before["storagepools"] + 2
+    assert after["imagestores"] == before["imagestores"] + 1
+    admin.updateConfiguration(name="storage.overprovisioning.factor", value="1.5", zoneid=place[0])
+    capacity = {c["type"]: c for c in admin.listCapacity(zoneid=place[0])["capacity"]}
+    assert (capacity[2]["capacitytotal"], capacity[3]["capacitytotal"]) == (40 * GIB, 60 * GIB)
+    assert capacity[3]["capacityused"] == 0
+    assert [c["type"] for c in admin.listCapacity(zoneid=place[0], type=3)["capacity"]] == [3]
+    assert {p["overprovisionfactor"] for p in _pools(admin, zoneid=place[0])} == {"1.5"}
+    _refused(admin.updateConfiguration, 431, name="storage.overprovisioning.factor", value="lots")
