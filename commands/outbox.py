@@ -9,6 +9,7 @@ from eventsourcing.utils import get_topic
 from commands.network_rules import rule_routes
 from commands.security_groups import security_group_routes
 from commands.snapshots import snapshot_routes
+from commands.storage import pool_routes
 from commands.system_vms import system_vm_routes
 from commands.templates import template_routes
 from commands.vm_snapshots import vm_snapshot_routes
@@ -48,6 +49,7 @@ def routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
         **volume_routes(box, prefix),
         **snapshot_routes(box, prefix),
         **vm_snapshot_routes(box, prefix),
+        **pool_routes(box, prefix),
     }
 
 

@@ -12,6 +12,7 @@ from commands import (
     security_groups,
     snapshots,
     statistics,
+    storage,
     system_vms,
     templates,
     vm_snapshots,
@@ -37,6 +38,7 @@ def result_handlers() -> dict[str, Callable[[Any, Any], Any]]:
         volume_work.RESULT_HANDLERS,
         snapshots.RESULT_HANDLERS,
         vm_snapshots.RESULT_HANDLERS,
+        storage.RESULT_HANDLERS,
     ):
         for action, handler in table.items():
             if action in merged:

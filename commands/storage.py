@@ -6,15 +6,21 @@ are sealed here (`Secret`) before anything is saved.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.utils import get_topic
+
 from commands import Outcome, change
-from domain.errors import InvalidParameter
+from commands.vms import host_access, request_id
+from domain.errors import InvalidParameter, InvalidState, NotFound
 from domain.infrastructure import Cluster, Zone
 from domain.storage import ImageStore, StoragePool
 from domain.values import Secret
+from stratus.messages import WorkRequest, WorkResult, seal_credentials
+from stratus.outbox import Outgoing, origin, work
 
 
 @dataclass(frozen=True)
@@ -28,6 +34,7 @@ class CreateStoragePool:
     capacity_iops: int | None = None
     tags: tuple[str, ...] = ()
     details: dict[str, str] = field(default_factory=dict)
+    host_ids: tuple[UUID, ...] = ()  # the Up hosts of its scope, each asked to connect it
 
 
 def _sealed(credentials: dict[str, str]) -> dict[str, Secret]:
@@ -57,10 +64,67 @@ def create_storage_pool(store: Any, command: CreateStoragePool) -> Outcome:
             command.tags,
             command.details,
         )
+        _connect_on_hosts(store, pool, command.host_ids)
         return Outcome(store.last_position(store.save(pool)), pool.id)
 
     result: Outcome = store.run(attempt)
     return result
+
+
+def _connect_on_hosts(store: Any, pool: StoragePool, host_ids: tuple[UUID, ...]) -> None:
+    """Ask each host that is Up (now, in the store) to connect the pool; one that is not is
+    left out, as 4.3 connects a pool only to the hosts it can reach."""
+    for host_id in host_ids:
+        try:
+            access = host_access(store, host_id)
+        except (InvalidState, NotFound):
+            continue
+        pool.request_connection(request_id(), access)
+
+
+def on_pool_result(store: Any, result: WorkResult) -> Outcome:
+    """A host's answer to connecting a pool; stale or repeated answers change nothing."""
+
+    def attempt() -> Outcome:
+        pool = store.get(StoragePool, UUID(result.target_id), what="storage pool")
+        seen = result.data.get("pool") if isinstance(result.data, dict) else None
+        seen = seen if isinstance(seen, dict) else {}
+        error = None if result.ok else (result.error or "the host did not answer")
+        if not pool.report_connection(
+            result.request_id,
+            int(seen.get("capacity_bytes") or 0),
+            int(seen.get("available_bytes") or 0),
+            error,
+        ):
+            return Outcome(0, pool.id)
+        return Outcome(store.last_position(store.save(pool)), pool.id)
+
+    outcome: Outcome = store.run(attempt)
+    return outcome
+
+
+RESULT_HANDLERS: dict[str, Callable[[Any, WorkResult], Outcome]] = {
+    "connect_pool": on_pool_result,
+}
+
+
+def pool_routes(box: Any, prefix: str) -> dict[str, Any]:
+    """A pool's connection requests, each to the host it names, with the host's login sealed."""
+
+    def outgoing(e: Any) -> Outgoing:
+        request = WorkRequest(
+            request_id=e.request_id,
+            hypervisor=e.hypervisor.lower(),
+            action="connect_pool",
+            target_id=str(e.originator_id),
+            params={"host_id": str(e.host_id), "pool": dict(e.pool)},
+            sealed_credentials=seal_credentials(box, e.url, e.username, e.password.reveal()),
+            **origin(e),
+        )
+        return work(request, prefix)
+
+    pool: Any = StoragePool  # events made by the library's decorator: mypy cannot see them
+    return {get_topic(pool.ConnectRequested): outgoing}
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidParameter, InvalidState, ResourceInUse
 from domain.values import Secret
+from domain.vm import HostAccess
 
 
 class PoolState:
@@ -77,6 +78,8 @@ class StoragePool(Aggregate):
         self.details = dict(details)
         self.state = PoolState.UP
         self.volume_ids: list[UUID] = []
+        # Per host of its scope (by host id): the connection request in flight or answered.
+        self.connections: dict[str, dict[str, Any]] = {}
         self.removed = False
 
     def _check_live(self) -> None:
@@ -136,6 +139,79 @@ class StoragePool(Aggregate):
     @event("MaintenanceCancelled")
     def _maintenance_cancelled(self) -> None:
         self.state = PoolState.UP
+
+    def spec(self) -> dict[str, Any]:
+        """What a host needs to know to use the pool (no credential: those stay sealed)."""
+        where = self.location
+        return {
+            "pool_id": str(self.id),
+            "pool_type": self.pool_type,
+            "host": where.get("host", ""),
+            "path": where.get("path", ""),
+            "port": where.get("port") or 0,
+            "user": where.get("user", ""),
+        }
+
+    def request_connection(self, request_id: str, access: HostAccess) -> None:
+        """Ask the host (one of the pool's scope) to connect the pool."""
+        self._check_live()
+        self._connect_requested(
+            request_id=request_id,
+            host_id=access.host_id,
+            url=access.url,
+            username=access.username,
+            password=access.password,
+            hypervisor=access.hypervisor,
+            pool=self.spec(),
+        )
+
+    @event("ConnectRequested")
+    def _connect_requested(
+        self,
+        request_id: str,
+        host_id: UUID,
+        url: str,
+        username: str,
+        password: Secret,
+        hypervisor: str,
+        pool: dict[str, Any],
+    ) -> None:
+        self.connections[str(host_id)] = {"state": "Connecting", "request_id": request_id}
+
+    def host_of_request(self, request_id: str) -> str | None:
+        """The host whose connection request in flight this is (None: stale or unknown)."""
+        for host_id, connection in self.connections.items():
+            if connection["request_id"] == request_id and connection["state"] == "Connecting":
+                return host_id
+        return None
+
+    def report_connection(
+        self, request_id: str, capacity_bytes: int, available_bytes: int, error: str | None
+    ) -> bool:
+        """The host's answer to the request in flight; False (nothing recorded) for any other."""
+        host_id = self.host_of_request(request_id)
+        if host_id is None or self.removed:
+            return False
+        if error is None:
+            self._host_connected(
+                host_id=host_id,
+                request_id=request_id,
+                capacity_bytes=capacity_bytes,
+                available_bytes=available_bytes,
+            )
+        else:
+            self._host_connection_failed(host_id=host_id, request_id=request_id, reason=error)
+        return True
+
+    @event("HostConnected")
+    def _host_connected(
+        self, host_id: str, request_id: str, capacity_bytes: int, available_bytes: int
+    ) -> None:
+        self.connections[host_id] = {"state": "Connected", "request_id": request_id}
+
+    @event("HostConnectionFailed")
+    def _host_connection_failed(self, host_id: str, request_id: str, reason: str) -> None:
+        self.connections[host_id] = {"state": "Failed", "request_id": request_id}
 
     @event("VolumePlaced")
     def place_volume(self, volume_id: UUID) -> None:

@@ -23,7 +23,7 @@ class StorageProjection(Projection):
     """Keeps `storage_pools` and `image_stores`."""
 
     name = "storage"
-    tables = ("storage_pools", "image_stores")
+    tables = ("storage_pools", "storage_pool_hosts", "image_stores")
 
     @on(POOL.Created)
     def pool_created(self, e: Any, c: Cursor, t: Tables) -> None:
@@ -83,6 +83,35 @@ class StorageProjection(Projection):
     @on(POOL.MaintenanceCancelled)
     def maintenance_cancelled(self, e: Any, c: Cursor, t: Tables) -> None:
         self._state(e, c, t, "Up")
+
+    def _host(self, e: Any, c: Cursor, t: Tables, state: str, reason: str | None) -> None:
+        keys = (str(e.originator_id), str(e.host_id))
+        c.execute(f"DELETE FROM {t.storage_pool_hosts} WHERE pool_id = %s AND host_id = %s", keys)
+        c.execute(
+            f"INSERT INTO {t.storage_pool_hosts} (pool_id, host_id, state, reason) "
+            "VALUES (%s, %s, %s, %s)",
+            (*keys, state, reason),
+        )
+
+    @on(POOL.ConnectRequested)
+    def connect_requested(self, e: Any, c: Cursor, t: Tables) -> None:
+        self._host(e, c, t, "Connecting", None)
+
+    @on(POOL.HostConnected)
+    def host_connected(self, e: Any, c: Cursor, t: Tables) -> None:
+        self._host(e, c, t, "Connected", None)
+        c.execute(
+            f"UPDATE {t.storage_pools} SET reported_bytes = %s, used_bytes = %s WHERE id = %s",
+            (
+                e.capacity_bytes,
+                max(0, e.capacity_bytes - e.available_bytes),
+                str(e.originator_id),
+            ),
+        )
+
+    @on(POOL.HostConnectionFailed)
+    def host_connection_failed(self, e: Any, c: Cursor, t: Tables) -> None:
+        self._host(e, c, t, "Failed", e.reason)
 
     @on(POOL.VolumePlaced)
     def volume_placed(self, e: Any, c: Cursor, t: Tables) -> None:
@@ -153,11 +182,42 @@ def pool_capacity(cursor: Cursor, place: dict[str, str | None]) -> list[dict[str
             where.append(f"{column} = %s")
             params.append(value)
     rows = cursor.execute(
-        "SELECT zone_id, sum(capacity_bytes) AS total, sum(allocated_bytes) AS allocated "
+        "SELECT zone_id, sum(CASE WHEN capacity_bytes > 0 THEN capacity_bytes "
+        "ELSE reported_bytes END) AS total, sum(allocated_bytes) AS allocated, "
+        "sum(used_bytes) AS used "
         "FROM storage_pools WHERE " + " AND ".join(where) + " GROUP BY zone_id ORDER BY zone_id",
         params,
     ).fetchall()
     return [dict(r) for r in rows]
+
+
+def pool_hosts(cursor: Cursor, pool_id: str) -> dict[str, dict[str, Any]]:
+    """Each host asked to connect the pool: its state (Connecting, Connected, Failed) and why
+    it failed."""
+    rows = cursor.execute(
+        "SELECT * FROM storage_pool_hosts WHERE pool_id = %s", (pool_id,)
+    ).fetchall()
+    return {r["host_id"]: dict(r) for r in rows}
+
+
+def hosts_of_scope(cursor: Cursor, place: dict[str, Any]) -> list[str]:
+    """The Up hosts a pool of this place reaches: its cluster's, or for a zone-wide pool the
+    zone's hosts of its hypervisor."""
+    if place.get("cluster_id") is not None:
+        where, params = "cluster_id = %s", [str(place["cluster_id"])]
+    else:
+        where, params = (
+            "zone_id = %s AND hypervisor = %s",
+            [
+                str(place["zone_id"]),
+                place["hypervisor"],
+            ],
+        )
+    rows = cursor.execute(
+        f"SELECT id FROM hosts WHERE removed = 0 AND state = 'Up' AND {where} ORDER BY id",
+        params,
+    ).fetchall()
+    return [r["id"] for r in rows]
 
 
 def store_counts(cursor: Cursor) -> dict[str, int]:

@@ -22,7 +22,13 @@ from domain.errors import InvalidParameter, NotFound
 from domain.infrastructure import check_hypervisor
 from domain.storage import PoolState, Scope, parse_tags
 from domain.storage_url import POOL_SCHEMES, ZONE_WIDE_HYPERVISORS, parse_pool_url
-from projections.storage import POOLS_NAMED, pool_by_id, pool_capacity
+from projections.storage import (
+    POOLS_NAMED,
+    hosts_of_scope,
+    pool_by_id,
+    pool_capacity,
+    pool_hosts,
+)
 from stratus.db import contains
 
 P = ParamType
@@ -54,7 +60,8 @@ def storage_capacity(call: Call, args: dict[str, Any]) -> list[dict[str, Any]]:
     for row in rows:
         total, allocated = int(row["total"] or 0), int(row["allocated"] or 0)
         limit = int(total * _factor(call, row["zone_id"]))
-        for kind, used, of in ((STORAGE, allocated, total), (STORAGE_ALLOCATED, allocated, limit)):
+        used_now = int(row["used"] or 0)
+        for kind, used, of in ((STORAGE, used_now, total), (STORAGE_ALLOCATED, allocated, limit)):
             if args["type"] is None or args["type"] == kind:
                 items.append(_capacity_item(kind, row["zone_id"], zones, used, of))
     return items
@@ -92,9 +99,9 @@ def render_pool(call: Call, row: dict[str, Any]) -> dict[str, Any]:
         "path": row["path"],
         "state": row["state"],
         "created": format_stored_date(row["created"]),
-        "disksizetotal": int(row["capacity_bytes"]),
+        "disksizetotal": int(row["capacity_bytes"] or row["reported_bytes"]),
         "disksizeallocated": int(row["allocated_bytes"]),
-        "disksizeused": int(row["allocated_bytes"]),
+        "disksizeused": int(row["used_bytes"]),
         "capacityiops": row["capacity_iops"],
         "overprovisionfactor": f"{factor}",
         "tags": row["tags"] or None,
@@ -188,6 +195,8 @@ def create_pool(call: Call, args: dict[str, Any]) -> dict[str, Any]:
     provider = _provider(args["provider"], PRIMARY_PROVIDERS, "primary")
     url = parse_pool_url(args["url"], place["hypervisor"])
     details, secret = pool_details(args["details"])
+    with call.read() as cursor:
+        host_ids = tuple(UUID(h) for h in hosts_of_scope(cursor, place))
     location = {
         "url": url.shown,
         "host": url.host,
@@ -209,6 +218,7 @@ def create_pool(call: Call, args: dict[str, Any]) -> dict[str, Any]:
             args["capacityiops"],
             parse_tags(args["tags"]),
             details,
+            host_ids,
         ),
     )
     return pool_answer(call, str(outcome.id))
@@ -300,7 +310,7 @@ def list_providers(call: Call, args: dict[str, Any]) -> Listing:
 def _volume(call: Call, volume_id: str) -> dict[str, Any]:
     with call.read() as cursor:
         row = cursor.execute(
-            "SELECT v.*, h.cluster_id AS cluster_id, h.hypervisor AS hypervisor "
+            "SELECT v.*, h.id AS host_id, h.cluster_id AS cluster_id, h.hypervisor AS hypervisor "
             "FROM volumes AS v LEFT JOIN virtual_machines AS vm ON vm.id = v.vm_id "
             "LEFT JOIN hosts AS h ON h.id = COALESCE(vm.host_id, vm.last_host_id) "
             "WHERE v.id = %s AND v.removed = 0",
@@ -313,7 +323,8 @@ def _volume(call: Call, volume_id: str) -> dict[str, Any]:
 
 def find_for_migration(call: Call, args: dict[str, Any]) -> Listing:
     """The zone's Up pools the volume could move to; `suitableformigration` says whether the
-    pool has room for it under the zone's over-provisioning factor."""
+    pool has room for it under the zone's over-provisioning factor and, for a disk of a VM on
+    a host, whether that host has the pool connected."""
     volume = _volume(call, args["id"])
     size = int(volume["size_gb"]) * 1024**3
     where = ["p.removed = 0", "p.zone_id = %s", "p.state = %s"]
@@ -328,8 +339,13 @@ def find_for_migration(call: Call, args: dict[str, Any]) -> Listing:
 
     def render(row: dict[str, Any]) -> dict[str, Any]:
         body = render_pool(call, row)
-        room = int(row["capacity_bytes"]) * _factor(call, row["zone_id"])
-        body["suitableformigration"] = room - int(row["allocated_bytes"]) >= size
+        room = body["disksizetotal"] * _factor(call, row["zone_id"])
+        reached = True
+        if volume["host_id"]:  # the VM's host must have the pool connected
+            with call.read() as cursor:
+                connection = pool_hosts(cursor, row["id"]).get(volume["host_id"], {})
+            reached = connection.get("state") == "Connected"
+        body["suitableformigration"] = reached and room - int(row["allocated_bytes"]) >= size
         return body
 
     return select_page(call, POOLS_NAMED, where, params, "p.created, p.id", args, render)

@@ -5,16 +5,24 @@ shows in clear. (No export is mounted: pools and stores are records the API keep
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from cs import CloudStack, CloudStackApiException
 
+from adapters.simulator.driver import SHARE_BYTES
 from api.reference import reference
 from api.response_gaps import UNBUILT_FIELDS
 from tests.e2e.factories import make_tenant
-from tests.e2e.test_infrastructure import _place
+from tests.e2e.test_audit_trail import _stratus
+from tests.e2e.test_infrastructure import _place, _sim_host
+from tests.e2e.test_vms import _deploy as vm_deploy
+from tests.e2e.test_vms import _host as vm_host
+from tests.e2e.test_vms import _place as vm_place
+from tests.support.waiting import wait_until
 
 GIB = 1024**3
 
@@ -402,3 +410,84 @@ def test_capacity_and_the_summary_count_the_pools_under_the_zones_factor(sandbox
     assert [c["type"] for c in admin.listCapacity(zoneid=place[0], type=3)["capacity"]] == [3]
     assert {p["overprovisionfactor"] for p in _pools(admin, zoneid=place[0])} == {"1.5"}
     _refused(admin.updateConfiguration, 431, name="storage.overprovisioning.factor", value="lots")
+
+
+def _history(sandbox: Any, resource_id: str) -> list[dict]:
+    done = _stratus(sandbox, "history", resource_id, "--json")
+    assert done.returncode == 0, done.stderr
+    return [orjson.loads(line) for line in done.stdout.splitlines()]
+
+
+def _answers(sandbox: Any, pool_id: str) -> dict[str, str]:
+    """Each host's answer to connecting the pool, as the pool recorded it."""
+    answers = ("HostConnected", "HostConnectionFailed")
+    return {
+        e["data"]["host_id"]: e["event"]
+        for e in _history(sandbox, pool_id)
+        if e["event"] in answers
+    }
+
+
+def test_the_hosts_of_a_pools_cluster_connect_it_and_report_its_size(sandbox) -> None:
+    admin = sandbox.client()
+    place = _place(admin, "Simulator")
+    token = uuid.uuid4().hex[:8]
+    zone, pod, cluster = place
+    good = _sim_host(admin, place, f"pool-ok-{token}")
+    bad = admin.addHost(
+        zoneid=zone,
+        podid=pod,
+        clusterid=cluster,
+        hypervisor="Simulator",
+        url=f"simulator://pool-bad-{token}?fail=connect_pool",
+        username="root",
+        password="sim-password",
+    )["host"][0]
+    made = _pool(admin, place, "nfs://10.0.0.5/export/shared")
+    assert made["disksizetotal"] in (0, SHARE_BYTES)  # until its first host answers
+    listed = wait_until(
+        lambda: [p for p in _pools(admin, id=made["id"]) if p["disksizetotal"] == SHARE_BYTES],
+        what="the host's report of the pool",
+    )
+    assert listed[0]["disksizeused"] == 0
+    answered = wait_until(
+        lambda: (lambda got: got if len(got) == 2 else None)(_answers(sandbox, made["id"])),
+        what="both hosts' answers",
+    )
+    assert answered == {good["id"]: "HostConnected", bad["id"]: "HostConnectionFailed"}
+    requests = [e for e in _history(sandbox, made["id"]) if e["event"] == "ConnectRequested"]
+    assert "sim-password" not in str(requests)
+
+
+def test_a_vms_disk_may_move_only_to_pools_its_host_has_connected(sandbox) -> None:
+    admin = sandbox.client()
+    place = vm_place(admin)
+    pool_args = {"zoneid": place.zone, "podid": place.pod, "clusterid": place.cluster}
+    early = admin.createStoragePool(
+        name="early", url="nfs://10.0.0.5/early", capacitybytes=100 * GIB, **pool_args
+    )["storagepool"]
+    host = vm_host(admin, place, f"mig-{uuid.uuid4().hex[:8]}")
+    late = admin.createStoragePool(
+        name="late", url="nfs://10.0.0.5/late", capacitybytes=100 * GIB, **pool_args
+    )["storagepool"]
+    wait_until(
+        lambda: _answers(sandbox, late["id"]) == {host["id"]: "HostConnected"},
+        what="the host's answer",
+    )
+    admin.createStoragePool(
+        name="elsewhere",
+        zoneid=place.zone,
+        scope="zone",
+        hypervisor="KVM",
+        url="nfs://10.0.0.5/kvm",
+        capacitybytes=100 * GIB,
+    )
+    vm = vm_deploy(admin, place, place.small)
+    (root,) = admin.listVolumes(virtualmachineid=vm["id"])["volume"]
+    found = admin.findStoragePoolsForMigration(id=root["id"])["storagepool"]
+    # The pool made before the host came is not connected to it (hosts added later are not
+    # given the cluster's pools), the KVM pool is not reachable from a simulator host.
+    assert {p["id"]: p["suitableformigration"] for p in found} == {
+        early["id"]: False,
+        late["id"]: True,
+    }
