@@ -12,7 +12,6 @@ JOB = "shown only while a job is pending on the object, as in 4.3"
 CAPACITY = "capacities in zone, pod and cluster lists are not built yet"
 LIMITS = "account resource limits and counts are not built yet"
 PROJECTS = "projects are not built yet"
-TAGS = "resource tags are not built yet"
 QOS = "storage QoS (IOPS and byte rate limits) is not built yet"
 POOLS = "volumes are not placed on primary storage pools yet"
 ISOS = "ISOs are not built yet"
@@ -50,7 +49,6 @@ UNBUILT_FIELDS: dict[str, dict[str, str]] = {
         **_all(IPV6, "ip6dns1", "ip6dns2"),
         "capacity": CAPACITY,
         "resourcedetails": "zone details are not built yet",
-        "tags": TAGS,
     },
     "listPods": {"capacity": CAPACITY},
     "listClusters": {"capacity": CAPACITY},
@@ -82,8 +80,9 @@ UNBUILT_FIELDS: dict[str, dict[str, str]] = {
     "listInstanceGroups": _all(PROJECTS, "project", "projectid"),
     "listResourceDetails": {
         **_all(PROJECTS, "project", "projectid"),
-        "customer": "the customer of a resource tag; details have none (tags are not built yet)",
+        "customer": "the customer of a resource tag; details have none",
     },
+    "listTags": _all(PROJECTS, "project", "projectid"),
     "listVolumes": {
         **_all(QOS, "diskBytesReadRate", "diskBytesWriteRate", "diskIopsReadRate"),
         **_all(QOS, "diskIopsWriteRate", "maxiops", "miniops"),
@@ -111,7 +110,6 @@ UNBUILT_FIELDS: dict[str, dict[str, str]] = {
         **_all(UNSET, "checksum", "details", "removed", "sourcetemplateid", "templatetag"),
         **_all(UNSET, "hostid", "hostname"),  # shown by 4.3 for templates on a host's storage
         **_all(PROJECTS, "project", "projectid"),
-        "tags": TAGS,
     },
     "listAccounts": {
         **_all(

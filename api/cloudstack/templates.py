@@ -35,6 +35,7 @@ from api.cloudstack.unbuilt import PROJECT_ID, SSH_KEYS, TAGS_MAP
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_date
 from api.params import Param, ParamType, not_found
+from api.tagging import narrow
 from commands import templates as cmd
 from domain.errors import InvalidParameter, PermissionDenied
 from domain.template import (
@@ -118,6 +119,7 @@ def _where(call: Call, args: dict[str, Any]) -> tuple[list[str], list[Any]]:
         scope = list_scope(call.caller, prefix="t.", **owner)
         where.append(scope.clause)
         params += list(scope.params)
+    narrow(args, "Template", "t.id", where, params)
     return where, params
 
 

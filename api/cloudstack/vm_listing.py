@@ -14,6 +14,7 @@ from api.cloudstack.security_groups import vm_groups
 from api.dispatch import Call, Listing
 from api.envelope import format_stored_date
 from api.params import not_found
+from api.tagging import narrow
 from domain.errors import InvalidParameter, PermissionDenied
 from projections.affinity_groups import groups_of_vms as affinity_of_vms
 from projections.resource_details import shown_details
@@ -186,6 +187,7 @@ def list_vms(call: Call, args: dict[str, Any]) -> Listing:
             clause, values = contains((f"v.{column}", "v.display_name"), args[key])
             where.append(clause)
             params += values
+    narrow(args, "UserVm", "v.id", where, params)
     only_scope = scope if len(where) == 2 else None  # then the per-account counters answer
     rows, count = _page(call, " WHERE " + " AND ".join(where), params, args, only_scope)
     return Listing(render_vms(call, rows, minimal=_minimal(args["details"])), count)

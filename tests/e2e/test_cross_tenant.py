@@ -116,6 +116,12 @@ def _stock(world_admin: CloudStack, place: Place, holder: Holder) -> None:
         fetch_result=True,
         **{"details[0].key": "holder", "details[0].value": holder.name},
     )
+    client.createTags(
+        resourceids=vm["id"],
+        resourcetype="UserVm",
+        fetch_result=True,
+        **{"tags[0].key": "holder", "tags[0].value": holder.name},
+    )
     assert wait_for(
         lambda: [r["state"] for r in routers(world_admin, networkid=ids["network"])] == ["Running"]
     )
@@ -318,6 +324,7 @@ PARAM_KINDS = {
     "ids": ("event",),
     "groupid": ("instancegroup",),
     "resourceid": ("vm",),
+    "resourceids": ("vm",),
 }
 # What an `id` names, by the word the command's name is built on (longest first).
 NOUN_KINDS = (
@@ -419,6 +426,8 @@ def _filled(command: ApiCommand, victim: Holder, world: World) -> dict[str, str]
             continue
         if p.type is ParamType.UUID:
             values[p.name] = world.place.zone if p.name == "zoneid" else str(uuid.uuid4())
+        elif p.type is ParamType.MAP:  # one key and value, as `name[0].key=…&name[0].value=…`
+            values.update({f"{p.name}[0].key": "probe", f"{p.name}[0].value": "probe"})
         else:
             values[p.name] = FILLERS.get(p.name, TYPE_FILLERS.get(p.type, "probe"))
     values.pop("account", None)

@@ -491,3 +491,27 @@ def test_a_vms_disk_may_move_only_to_pools_its_host_has_connected(sandbox) -> No
         early["id"]: False,
         late["id"]: True,
     }
+
+
+def test_a_root_administrator_tags_a_pool_and_its_storage_tags_stay_apart(sandbox) -> None:
+    admin = sandbox.client()
+    place = _place(admin, "Simulator")
+    made = _pool(admin, place, "nfs://10.0.0.5/tagged", tags="ssd")
+    admin.createTags(
+        resourcetype="Storage",
+        resourceids=made["id"],
+        fetch_result=True,
+        **{"tags[0].key": "rack", "tags[0].value": "r12"},
+    )
+    listed = admin.listTags(resourcetype="Storage", resourceid=made["id"])["tag"]
+    assert [(t["key"], t["value"]) for t in listed] == [("rack", "r12")]
+    assert _pools(admin, id=made["id"])[0]["tags"] == "ssd"
+    tenant = make_tenant(sandbox, admin)
+    with pytest.raises(CloudStackApiException) as refused:
+        tenant.client.createTags(
+            resourcetype="Storage",
+            resourceids=made["id"],
+            fetch_result=True,
+            **{"tags[0].key": "x", "tags[0].value": "y"},
+        )
+    assert refused.value.error["errorcode"] in (431, 531)
