@@ -44,8 +44,9 @@ def result_handlers() -> dict[str, Callable[[Any, Any], Any]]:
             if action in merged:
                 raise RuntimeError(f"two handlers claim {action} results")
             merged[action] = handler
-    for action, follow_up in network_rules.FOLLOW_UPS.items():
-        merged[action] = _followed(merged[action], follow_up)
+    for follow_ups in (network_rules.FOLLOW_UPS, storage.FOLLOW_UPS):
+        for action, follow_up in follow_ups.items():
+            merged[action] = _followed(merged[action], follow_up)
     return merged
 
 

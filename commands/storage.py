@@ -16,8 +16,9 @@ from eventsourcing.utils import get_topic
 from commands import Outcome, change
 from commands.vms import host_access, request_id
 from domain.errors import InvalidParameter, InvalidState, NotFound
+from domain.host import Host, HostState
 from domain.infrastructure import Cluster, Zone
-from domain.storage import ImageStore, StoragePool
+from domain.storage import ImageStore, PoolIndex, StoragePool, scope_keys
 from domain.values import Secret
 from stratus.messages import WorkRequest, WorkResult, seal_credentials
 from stratus.outbox import Outgoing, origin, work
@@ -65,7 +66,9 @@ def create_storage_pool(store: Any, command: CreateStoragePool) -> Outcome:
             command.details,
         )
         _connect_on_hosts(store, pool, command.host_ids)
-        return Outcome(store.last_position(store.save(pool)), pool.id)
+        index = _index(store, pool.scope_key)
+        index.add(pool.id)
+        return Outcome(store.last_position(store.save(pool, index)), pool.id)
 
     result: Outcome = store.run(attempt)
     return result
@@ -80,6 +83,49 @@ def _connect_on_hosts(store: Any, pool: StoragePool, host_ids: tuple[UUID, ...])
         except (InvalidState, NotFound):
             continue
         pool.request_connection(request_id(), access)
+
+
+def _index(store: Any, scope_key: str) -> PoolIndex:
+    try:
+        index: PoolIndex = store.get(PoolIndex, PoolIndex.create_id(scope_key), what="pools")
+    except NotFound:
+        index = PoolIndex(scope_key)
+    return index
+
+
+def connect_pools_of_host(store: Any, result: WorkResult) -> None:
+    """After a host connects, ask it to connect every pool of its scope (as a 4.3 host does
+    when its agent connects); each pool is its own save."""
+    if not result.ok:
+        return
+    host = store.get(Host, UUID(result.target_id), what="host")
+    if host.removed or host.state != HostState.UP:
+        return
+    for key in scope_keys(host.zone_id, host.cluster_id, host.hypervisor):
+        try:
+            index = store.get(PoolIndex, PoolIndex.create_id(key), what="pools")
+        except NotFound:
+            continue
+        for pool_id in index.pool_ids:
+            _connect_one(store, pool_id, host.id)
+
+
+def _connect_one(store: Any, pool_id: UUID, host_id: UUID) -> None:
+    def attempt() -> None:
+        pool = store.get(StoragePool, pool_id, what="storage pool")
+        if pool.removed:
+            return
+        try:
+            access = host_access(store, host_id)
+        except (InvalidState, NotFound):
+            return  # the host left or went down meanwhile: it is asked when it connects again
+        pool.request_connection(request_id(), access)
+        store.save(pool)
+
+    store.run(attempt)
+
+
+FOLLOW_UPS = {"connect_host": connect_pools_of_host}
 
 
 def on_pool_result(store: Any, result: WorkResult) -> Outcome:
@@ -146,7 +192,17 @@ def update_storage_pool(store: Any, command: UpdateStoragePool) -> Outcome:
 
 
 def delete_storage_pool(store: Any, pool_id: UUID) -> Outcome:
-    return change(store, StoragePool, pool_id, lambda pool: pool.delete(), what="storage pool")
+    """Forget the pool (refused while volumes live on it) and take it out of its scope."""
+
+    def attempt() -> Outcome:
+        pool = store.get(StoragePool, pool_id, what="storage pool")
+        pool.delete()
+        index = _index(store, pool.scope_key)
+        index.remove(pool.id)
+        return Outcome(store.last_position(store.save(pool, index)), pool.id)
+
+    result: Outcome = store.run(attempt)
+    return result
 
 
 def enable_maintenance(store: Any, pool_id: UUID) -> Outcome:

@@ -8,7 +8,7 @@ PrepareForMaintenance while its volumes' VMs are dealt with, then Maintenance, a
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
@@ -140,6 +140,12 @@ class StoragePool(Aggregate):
     def _maintenance_cancelled(self) -> None:
         self.state = PoolState.UP
 
+    @property
+    def scope_key(self) -> str:
+        place = self.place
+        cluster = place.get("cluster_id")
+        return scope_keys(place["zone_id"], cluster, place["hypervisor"])[0]
+
     def spec(self) -> dict[str, Any]:
         """What a host needs to know to use the pool (no credential: those stay sealed)."""
         where = self.location
@@ -237,6 +243,40 @@ class StoragePool(Aggregate):
     @event("Deleted")
     def _deleted(self) -> None:
         self.removed = True
+
+
+_INDEX_NAMESPACE = UUID("5b0f6a1e-3c2d-4e8f-9a7b-1d2c3e4f5a6b")
+
+
+def scope_keys(zone_id: UUID, cluster_id: UUID | None, hypervisor: str) -> tuple[str, ...]:
+    """The scopes a host of this place belongs to (its cluster's, and its zone's for its
+    hypervisor); a pool's scope is one of them."""
+    zone_key = f"zone:{zone_id}:{hypervisor}"
+    return (f"cluster:{cluster_id}", zone_key) if cluster_id is not None else (zone_key,)
+
+
+class PoolIndex(Aggregate):
+    """The pools of one scope (a cluster, or a zone's hosts of one hypervisor), so a host that
+    connects later finds the pools it must use."""
+
+    @staticmethod
+    def create_id(scope_key: str) -> UUID:
+        return uuid5(_INDEX_NAMESPACE, scope_key)
+
+    @event("Created")
+    def __init__(self, scope_key: str) -> None:
+        self.scope_key = scope_key
+        self.pool_ids: list[UUID] = []
+
+    @event("PoolAdded")
+    def add(self, pool_id: UUID) -> None:
+        if pool_id not in self.pool_ids:
+            self.pool_ids.append(pool_id)
+
+    @event("PoolRemoved")
+    def remove(self, pool_id: UUID) -> None:
+        if pool_id in self.pool_ids:
+            self.pool_ids.remove(pool_id)
 
 
 class StoreRole:

@@ -462,18 +462,20 @@ def test_the_hosts_of_a_pools_cluster_connect_it_and_report_its_size(sandbox) ->
 def test_a_vms_disk_may_move_only_to_pools_its_host_has_connected(sandbox) -> None:
     admin = sandbox.client()
     place = vm_place(admin)
+    token = uuid.uuid4().hex[:8]
     pool_args = {"zoneid": place.zone, "podid": place.pod, "clusterid": place.cluster}
+    # Made before any host: the hosts connect it when they come.
     early = admin.createStoragePool(
         name="early", url="nfs://10.0.0.5/early", capacitybytes=100 * GIB, **pool_args
     )["storagepool"]
-    host = vm_host(admin, place, f"mig-{uuid.uuid4().hex[:8]}")
+    good = vm_host(admin, place, f"mig-ok-{token}")
+    bad = vm_host(admin, place, f"mig-bad-{token}", extra="&fail=connect_pool")
     late = admin.createStoragePool(
         name="late", url="nfs://10.0.0.5/late", capacitybytes=100 * GIB, **pool_args
     )["storagepool"]
-    wait_until(
-        lambda: _answers(sandbox, late["id"]) == {host["id"]: "HostConnected"},
-        what="the host's answer",
-    )
+    both = {good["id"]: "HostConnected", bad["id"]: "HostConnectionFailed"}
+    for pool in (early, late):
+        wait_until(lambda pool=pool: _answers(sandbox, pool["id"]) == both, what="the answers")
     admin.createStoragePool(
         name="elsewhere",
         zoneid=place.zone,
@@ -482,15 +484,17 @@ def test_a_vms_disk_may_move_only_to_pools_its_host_has_connected(sandbox) -> No
         url="nfs://10.0.0.5/kvm",
         capacitybytes=100 * GIB,
     )
-    vm = vm_deploy(admin, place, place.small)
-    (root,) = admin.listVolumes(virtualmachineid=vm["id"])["volume"]
-    found = admin.findStoragePoolsForMigration(id=root["id"])["storagepool"]
-    # The pool made before the host came is not connected to it (hosts added later are not
-    # given the cluster's pools), the KVM pool is not reachable from a simulator host.
-    assert {p["id"]: p["suitableformigration"] for p in found} == {
-        early["id"]: False,
-        late["id"]: True,
-    }
+    on_good = vm_deploy(admin, place, place.small, hostid=good["id"])
+    on_bad = vm_deploy(admin, place, place.small, hostid=bad["id"])
+
+    def suitable(vm: dict) -> dict[str, bool]:
+        (root,) = admin.listVolumes(virtualmachineid=vm["id"])["volume"]
+        found = admin.findStoragePoolsForMigration(id=root["id"])["storagepool"]
+        return {p["id"]: p["suitableformigration"] for p in found}
+
+    # The KVM pool is not reachable from a simulator host; the failing host has neither pool.
+    assert suitable(on_good) == {early["id"]: True, late["id"]: True}
+    assert suitable(on_bad) == {early["id"]: False, late["id"]: False}
 
 
 def test_a_root_administrator_tags_a_pool_and_its_storage_tags_stay_apart(sandbox) -> None:

@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from domain.errors import InvalidParameter, InvalidState, ResourceInUse
-from domain.storage import ImageStore, PoolState, StoragePool, parse_tags
+from domain.storage import ImageStore, PoolIndex, PoolState, StoragePool, parse_tags, scope_keys
 from domain.storage_url import POOL_SCHEMES, parse_pool_url, parse_store_url
 from domain.values import Secret
 
@@ -121,3 +121,17 @@ def test_an_image_store_holding_templates_is_not_deleted() -> None:
 def test_a_secret_of_a_store_never_prints() -> None:
     store = ImageStore("s", "Image", "S3", "https", "https://s3/b", None, {}, {"k": Secret("x1")})
     assert "x1" not in repr(store.credentials) and store.scope == "REGION"
+
+
+def test_a_host_belongs_to_its_clusters_scope_and_its_zones_for_its_hypervisor() -> None:
+    zone, cluster = uuid.uuid4(), uuid.uuid4()
+    assert scope_keys(zone, cluster, "KVM") == (f"cluster:{cluster}", f"zone:{zone}:KVM")
+    place = {"zone_id": zone, "cluster_id": None, "scope": "ZONE", "hypervisor": "KVM"}
+    location = {"url": "nfs://h/p", "host": "h", "path": "/p", "provider": "DefaultPrimary"}
+    pool = StoragePool("z", place, "NetworkFilesystem", location, {}, None, None, (), {})
+    assert pool.scope_key in scope_keys(zone, cluster, "KVM")
+    assert pool.scope_key not in scope_keys(zone, cluster, "XenServer")
+    index = PoolIndex(pool.scope_key)
+    index.add(pool.id)
+    index.add(pool.id)
+    assert index.pool_ids == [pool.id] and index.id == PoolIndex.create_id(pool.scope_key)
