@@ -81,8 +81,9 @@ def _capacity_item(
     }
 
 
-def render_pool(call: Call, row: dict[str, Any]) -> dict[str, Any]:
-    factor = _factor(call, row["zone_id"])
+def render_pool(call: Call, row: dict[str, Any], factor: float | None = None) -> dict[str, Any]:
+    """A pool as 4.3 answers it; `factor`, the zone's over-provisioning, is read if not given."""
+    factor = _factor(call, row["zone_id"]) if factor is None else factor
     body = {
         "id": row["id"],
         "name": row["name"],
@@ -270,8 +271,15 @@ def _filters(args: dict[str, Any]) -> tuple[list[str], list[Any]]:
 def list_pools(call: Call, args: dict[str, Any]) -> Listing:
     where, params = _filters(args)
     return select_page(
-        call, POOLS_NAMED, where, params, "p.created, p.id", args, lambda r: render_pool(call, r)
-    )
+        call, POOLS_NAMED, where, params, "p.created, p.id", args,
+        lambda rows: _render_page(call, rows), whole_page=True,
+    )  # fmt: skip
+
+
+def _render_page(call: Call, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A page of pools, the over-provisioning factor read once per zone."""
+    factors = {zone: _factor(call, zone) for zone in {r["zone_id"] for r in rows}}
+    return [render_pool(call, r, factors[r["zone_id"]]) for r in rows]
 
 
 def _pool_job(call: Call, args: dict[str, Any], event: str, work: Any, verb: str) -> Submitted:
