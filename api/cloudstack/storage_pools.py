@@ -318,8 +318,11 @@ def list_providers(call: Call, args: dict[str, Any]) -> Listing:
 def _volume(call: Call, volume_id: str) -> dict[str, Any]:
     with call.read() as cursor:
         row = cursor.execute(
-            "SELECT v.*, h.id AS host_id, h.cluster_id AS cluster_id, h.hypervisor AS hypervisor "
+            "SELECT v.*, h.id AS host_id, h.cluster_id AS cluster_id, h.hypervisor AS hypervisor, "
+            "COALESCE(d.tags, so.tags, '') AS offering_tags "
             "FROM volumes AS v LEFT JOIN virtual_machines AS vm ON vm.id = v.vm_id "
+            "LEFT JOIN disk_offerings AS d ON d.id = v.disk_offering_id "
+            "LEFT JOIN service_offerings AS so ON so.id = v.disk_offering_id "
             "LEFT JOIN hosts AS h ON h.id = COALESCE(vm.host_id, vm.last_host_id) "
             "WHERE v.id = %s AND v.removed = 0",
             (volume_id,),
@@ -331,10 +334,12 @@ def _volume(call: Call, volume_id: str) -> dict[str, Any]:
 
 def find_for_migration(call: Call, args: dict[str, Any]) -> Listing:
     """The zone's Up pools the volume could move to; `suitableformigration` says whether the
-    pool has room for it under the zone's over-provisioning factor and, for a disk of a VM on
-    a host, whether that host has the pool connected."""
+    pool has room for it under the zone's over-provisioning factor, carries every storage tag
+    of the volume's offering and, for a disk of a VM on a host, whether that host has the pool
+    connected."""
     volume = _volume(call, args["id"])
     size = int(volume["size_gb"]) * 1024**3
+    wanted = parse_tags(volume["offering_tags"])
     where = ["p.removed = 0", "p.zone_id = %s", "p.state = %s"]
     params: list[Any] = [volume["zone_id"], PoolState.UP]
     if volume["cluster_id"]:  # a disk of a VM on a host: pools that host reaches
@@ -353,7 +358,9 @@ def find_for_migration(call: Call, args: dict[str, Any]) -> Listing:
             with call.read() as cursor:
                 connection = pool_hosts(cursor, row["id"]).get(volume["host_id"], {})
             reached = connection.get("state") == "Connected"
-        body["suitableformigration"] = reached and room - int(row["allocated_bytes"]) >= size
+        tagged = set(wanted) <= set(parse_tags(row["tags"]))
+        fits = room - int(row["allocated_bytes"]) >= size
+        body["suitableformigration"] = reached and tagged and fits
         return body
 
     return select_page(call, POOLS_NAMED, where, params, "p.created, p.id", args, render)

@@ -214,20 +214,31 @@ def test_a_pool_is_updated_and_deleted(sandbox) -> None:
     _refused(admin.deleteStoragePool, 431, id=made["id"])
 
 
-def test_pools_for_a_volume_are_those_of_its_zone_that_are_up_and_have_room(sandbox) -> None:
+def test_pools_for_a_volume_are_those_of_its_zone_that_are_up_with_room_and_its_tags(
+    sandbox,
+) -> None:
     admin = sandbox.client()
     place = _place(admin, "Simulator")
-    roomy = _pool(admin, place, "nfs://10.0.0.5/roomy", name="roomy", capacitybytes=10 * GIB)
-    small = _pool(admin, place, "nfs://10.0.0.5/small", name="small", capacitybytes=1 * GIB)
-    resting = _pool(admin, place, "nfs://10.0.0.5/rest", name="rest", capacitybytes=50 * GIB)
+    roomy = _pool(
+        admin, place, "nfs://10.0.0.5/roomy", name="roomy", capacitybytes=10 * GIB, tags="ssd,a"
+    )
+    small = _pool(
+        admin, place, "nfs://10.0.0.5/small", name="small", capacitybytes=1 * GIB, tags="ssd"
+    )
+    untagged = _pool(admin, place, "nfs://10.0.0.5/plain", name="plain", capacitybytes=50 * GIB)
+    resting = _pool(
+        admin, place, "nfs://10.0.0.5/rest", name="rest", capacitybytes=50 * GIB, tags="ssd"
+    )
     admin.enableStorageMaintenance(id=resting["id"], fetch_result=True)
-    custom = next(o for o in admin.listDiskOfferings()["diskoffering"] if o["name"] == "Custom")
+    fast = admin.createDiskOffering(
+        name=f"fast-{uuid.uuid4().hex[:6]}", displaytext="fast", customized="true", tags="ssd"
+    )["diskoffering"]
     disk = admin.createVolume(
-        name="data-1", zoneid=place[0], diskofferingid=custom["id"], size=3, fetch_result=True
+        name="data-1", zoneid=place[0], diskofferingid=fast["id"], size=3, fetch_result=True
     )["volume"]
     found = admin.findStoragePoolsForMigration(id=disk["id"])["storagepool"]
     suitable = {p["id"]: p["suitableformigration"] for p in found}
-    assert suitable == {roomy["id"]: True, small["id"]: False}
+    assert suitable == {roomy["id"]: True, small["id"]: False, untagged["id"]: False}
 
 
 def test_storage_providers_are_listed_by_type(sandbox) -> None:
