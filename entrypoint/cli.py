@@ -55,6 +55,7 @@ READ_MODELS = {
     "instance_groups": "instance groups",
     "resource_details": "resource details (key/value pairs on resources)",
     "resource_tags": "resource tags",
+    "storage": "primary storage pools and image stores",
 }
 
 
