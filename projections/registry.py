@@ -20,6 +20,7 @@ from projections.routers import SystemVmsProjection
 from projections.security_groups import SecurityGroupsProjection
 from projections.snapshots import SnapshotsProjection
 from projections.ssh_key_pairs import SSHKeyPairsProjection
+from projections.storage import StorageProjection
 from projections.templates import TemplatesProjection
 from projections.vms import VirtualMachinesProjection
 from projections.volumes import VolumesProjection
@@ -52,4 +53,5 @@ def build(seal: Callable[[str], str]) -> list[Projection]:
         InstanceGroupsProjection(),
         ResourceDetailsProjection(),
         ResourceTagsProjection(),
+        StorageProjection(),
     ]
