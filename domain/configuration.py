@@ -226,6 +226,14 @@ DEFINITIONS: dict[str, Definition] = {
             minimum=1,
         ),
         Definition(
+            "extract.url.expiration.interval",
+            "int",
+            "14400",
+            "Advanced",
+            "The life of an extract URL after which it is deleted (in seconds)",
+            minimum=1,
+        ),
+        Definition(
             "router.upgrade.parallelism",
             "int",
             "10",

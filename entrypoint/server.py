@@ -16,7 +16,7 @@ import os
 import secrets
 import signal
 import socket
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ import orjson
 import uvicorn
 from eventsourcing.persistence import Notification
 
+from adapters.fetch import FetchPolicy, stream
 from api.app import api_services, create_app
 from api.dispatch import Services
 from api.health import Health
@@ -34,6 +35,7 @@ from commands.identity import Bootstrap, bootstrap
 from commands.jobs import fail_interrupted
 from commands.network_offerings import seed_network_offerings
 from commands.offerings import seed_offerings
+from domain.template import FetchLimits
 from entrypoint.installation import open_runtime
 from entrypoint.operations import serve_operations, uvicorn_logging
 from entrypoint.statistics import make_collector
@@ -103,6 +105,15 @@ def _tune_collector() -> None:
 
 def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
+
+
+def fetch_image(url: str, limits: FetchLimits) -> Iterator[bytes]:
+    """An image's bytes from its URL, under the same rules as an adapter's download: what
+    extract links serve (`api.extract_links`)."""
+    policy = FetchPolicy.from_params(
+        {"allowed_internal_sites": limits.allowed_internal_sites, "max_size_gb": limits.max_size_gb}
+    )
+    return stream(url, policy)
 
 
 def prepare(runtime: Runtime, *, public_url: str) -> None:
@@ -178,7 +189,7 @@ async def _run(
 
         feed = await start_feed(runtime)
         tasks.append(asyncio.create_task(_supervised(run_feed(feed, stop), stop)))
-    services = api_services(runtime, billing=billing) if listeners else None
+    services = api_services(runtime, billing=billing, images=fetch_image) if listeners else None
     health = Health(runtime, role, bus)
     for listener, integration in listeners:
         http = _http(runtime, services, listener, stop, integration=integration, health=health)

@@ -25,6 +25,12 @@ class SecretBox:
         if len(key) not in (16, 24, 32):
             raise ConfigurationError("the secret key must be 16, 24 or 32 bytes of base64")
         self._aead = AESGCM(key)
+        self._derivation = hmac.new(key, b"stratus key derivation", hashlib.sha256).digest()
+
+    def derive(self, purpose: str) -> bytes:
+        """A key of its own for one purpose (signing download links, say), derived from the
+        at-rest key: knowing it reveals neither the at-rest key nor another purpose's key."""
+        return hmac.new(self._derivation, purpose.encode("utf-8"), hashlib.sha256).digest()
 
     def seal(self, plaintext: str) -> str:
         nonce = os.urandom(_NONCE_BYTES)
