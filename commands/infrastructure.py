@@ -8,7 +8,7 @@ from uuid import UUID
 
 from commands import Outcome, change
 from domain.errors import InvalidParameter
-from domain.infrastructure import Cluster, Pod, Zone
+from domain.infrastructure import Cluster, Pod, Zone, pod_range_end
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ def create_pod(store: Any, command: CreatePod) -> Outcome:
             command.gateway,
             command.netmask,
             command.start_ip,
-            command.end_ip or command.start_ip,
+            command.end_ip or pod_range_end(command.gateway, command.netmask),
             command.allocation_state,
         )
         zone.attach(pod.id)

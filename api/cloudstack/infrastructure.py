@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ipaddress import IPv4Address
 from typing import Any
 from uuid import UUID
 
@@ -11,7 +12,7 @@ from api.cloudstack.unbuilt import IPV6, SHOW_CAPACITIES, TAGS_MAP
 from api.dispatch import ApiCommand, Call, Listing
 from api.params import Param, ParamType
 from commands import infrastructure as cmd
-from domain.errors import NotFound
+from domain.errors import InvalidParameter, NotFound
 from domain.infrastructure import Cluster, Pod, Zone, check_hypervisor
 from stratus.db import contains
 
@@ -59,8 +60,17 @@ def _page_sql(table: str, sql: str, order: str, args: dict[str, Any]) -> str:
     )
 
 
-def _filters(args: dict[str, Any], columns: dict[str, str]) -> tuple[list[str], list[Any]]:
+def _filters(
+    args: dict[str, Any], columns: dict[str, str], *, name_part: bool = False
+) -> tuple[list[str], list[Any]]:
+    """Equality filters, but `name` as 4.3 matches it (on MySQL's case-insensitive collation):
+    in any case, and for pods and clusters (`name_part`) a part of the name."""
     where, params = [], []
+    if columns.get("name") == "name" and args.get("name") is not None:
+        columns = {k: v for k, v in columns.items() if k != "name"}
+        clause, values = _name_filter(args["name"], part=name_part)
+        where.append(clause)
+        params += values
     for key, column in columns.items():
         if args.get(key) is not None:
             where.append(f"{column} = %s")
@@ -70,6 +80,12 @@ def _filters(args: dict[str, Any], columns: dict[str, str]) -> tuple[list[str], 
         where.append(clause)
         params += values
     return where, params
+
+
+def _name_filter(name: str, *, part: bool) -> tuple[str, list[Any]]:
+    if part:
+        return contains(("lower(name)",), name.lower())
+    return "lower(name) = lower(%s)", [name]
 
 
 # ---- zones, pods, clusters ----------------------------------------------------------
@@ -139,6 +155,7 @@ def _update(
 
 
 def update_zone(call: Call, args: dict[str, Any]) -> dict[str, Any]:
+    _check_zone_changes(args)
     row = _update(
         call,
         Zone,
@@ -149,9 +166,29 @@ def update_zone(call: Call, args: dict[str, Any]) -> dict[str, Any]:
             "name": args["name"],
             "allocation_state": args["allocationstate"],
             "guest_cidr": args["guestcidraddress"],
+            "dns1": args["dns1"],
+            "dns2": args["dns2"],
+            "internal_dns1": args["internaldns1"],
+            "internal_dns2": args["internaldns2"],
+            "local_storage": args["localstorageenabled"],
         },
     )
     return _strip(render_zone(row))
+
+
+def _check_zone_changes(args: dict[str, Any]) -> None:
+    """DNS servers are IPv4 addresses; Stratus's zones get DHCP from their virtual routers."""
+    for name in ("dns1", "dns2", "internaldns1", "internaldns2"):
+        if args[name]:
+            try:
+                IPv4Address(args[name])
+            except ValueError:
+                raise InvalidParameter(f"Please enter a valid IP address for {name}") from None
+    wanted = args["dhcpprovider"]
+    if wanted is not None and wanted.strip().lower() != "virtualrouter":
+        raise InvalidParameter(
+            f"Invalid dhcp provider {wanted}: a zone's DHCP is provided by VirtualRouter"
+        )
 
 
 def _delete(call: Call, kind: type, table: str, what: str, row_id: str) -> None:
@@ -177,7 +214,13 @@ def render_pod(call: Call, row: dict[str, Any]) -> dict[str, Any]:
 def list_pods(call: Call, args: dict[str, Any]) -> Listing:
     where, params = _filters(
         args,
-        {"id": "id", "name": "name", "zoneid": "zone_id", "allocationstate": "allocation_state"},
+        {
+            "id": "id",
+            "name": "name",
+            "zoneid": "zone_id",
+            "allocationstate": "allocation_state",
+        },
+        name_part=True,
     )
     rows, count = _page(call, "pods", where, params, args)
     return Listing([render_pod(call, r) for r in rows], count)
@@ -250,6 +293,7 @@ def list_clusters(call: Call, args: dict[str, Any]) -> Listing:
             "clustertype": "cluster_type",
             "allocationstate": "allocation_state",
         },
+        name_part=True,
     )
     rows, count = _page(call, "clusters", where, params, args)
     return Listing([render_cluster(call, r) for r in rows], count)
@@ -297,25 +341,15 @@ VCENTER_CLUSTERS = "adding a vCenter cluster's hosts at once is not built yet: u
 VMWARE_SWITCHES = "VMware distributed switches and the Nexus 1000v are not built yet"
 # updateZone settings whose change is not carried to the zone yet.
 ZONE_CHANGES_NOT_BUILT = (
-    *(
-        Param(name, P.STRING, unsupported="changing a zone's DNS servers is not built yet")
-        for name in ("dns1", "dns2", "internaldns1", "internaldns2")
-    ),
     Param("ip6dns1", P.STRING, unsupported=IPV6),
     Param("ip6dns2", P.STRING, unsupported=IPV6),
     Param("domain", P.STRING, unsupported=ZONE_NETWORK_DOMAIN),
     Param("dnssearchorder", P.LIST, element=P.STRING, unsupported=ZONE_NETWORK_DOMAIN),
-    Param("dhcpprovider", P.STRING, unsupported="choosing a zone's DHCP provider is not built yet"),
     Param("details", P.MAP, unsupported="zone details are not built yet"),
     Param(
         "ispublic",
         P.BOOLEAN,
         unsupported="changing whether a zone is public is not built yet: set domainid at creation",
-    ),
-    Param(
-        "localstorageenabled",
-        P.BOOLEAN,
-        unsupported="changing a zone's local storage after creation is not built yet",
     ),
 )
 
@@ -366,6 +400,9 @@ COMMANDS = (
             Param("name", P.STRING),
             ALLOCATION,
             Param("guestcidraddress", P.STRING),
+            *(Param(name, P.STRING) for name in ("dns1", "dns2", "internaldns1", "internaldns2")),
+            Param("localstorageenabled", P.BOOLEAN),
+            Param("dhcpprovider", P.STRING),
             *ZONE_CHANGES_NOT_BUILT,
         ),
         role=RA,
