@@ -37,3 +37,17 @@ CREATE TABLE virtual_router_elements (
     ordinal INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX virtual_router_elements_provider ON virtual_router_elements (provider_id);
+
+-- Pods' storage network ranges (listStorageNetworkIpRange).
+CREATE TABLE storage_ip_ranges (
+    id TEXT PRIMARY KEY,
+    pod_id TEXT NOT NULL,
+    zone_id TEXT NOT NULL,
+    start_ip TEXT NOT NULL,
+    end_ip TEXT NOT NULL,
+    gateway TEXT NOT NULL,
+    netmask TEXT NOT NULL,
+    vlan INTEGER,
+    created TEXT NOT NULL
+);
+CREATE INDEX storage_ip_ranges_pod ON storage_ip_ranges (pod_id, created);

@@ -1,6 +1,7 @@
 """The read models of what physical networks carry (listTrafficTypes,
 listNetworkServiceProviders, listVirtualRouterElements): traffic types with their hypervisor
-labels, service providers and the router elements of those providers."""
+labels, service providers and the router elements of those providers; and pods' storage
+network ranges (listStorageNetworkIpRange)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,13 @@ from typing import Any
 import orjson
 
 from domain.network_physical import PhysicalNetwork, default_elements, default_providers
+from domain.network_storage import StorageIpRanges
 from stratus.db import Cursor
 from stratus.projection import Projection, Tables, on
 
-PHYSICAL: Any = PhysicalNetwork  # events made by the library's decorator
+# Events made by the library's decorator: type checkers cannot see them.
+PHYSICAL: Any = PhysicalNetwork
+RANGES: Any = StorageIpRanges
 
 _LABEL_COLUMNS = {"kvm": "kvm_label", "xen": "xen_label", "vmware": "vmware_label"}
 _LABEL_COLUMNS["hyperv"] = "hyperv_label"
@@ -192,3 +196,42 @@ def providers_not_enabled(cursor: Cursor, network_id: str) -> list[tuple[str, st
         for provider in providers
         if states.get(provider) != "Enabled"
     ]
+
+
+class StorageIpRangesProjection(Projection):
+    """Keeps `storage_ip_ranges`."""
+
+    name = "storage_ip_ranges"
+    tables = ("storage_ip_ranges",)
+
+    @on(RANGES.RangeAdded)
+    def added(self, e: Any, c: Cursor, t: Tables) -> None:
+        terms = e.terms
+        c.execute(
+            f"INSERT INTO {t.storage_ip_ranges} (id, pod_id, zone_id, start_ip, end_ip, gateway, "
+            "netmask, vlan, created) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (
+                e.range_id,
+                str(e.pod_id),
+                str(e.zone_id),
+                terms["start_ip"],
+                terms["end_ip"],
+                terms["gateway"],
+                terms["netmask"],
+                terms["vlan"],
+                e.timestamp.isoformat(),
+            ),
+        )
+
+    @on(RANGES.RangeUpdated)
+    def updated(self, e: Any, c: Cursor, t: Tables) -> None:
+        terms = e.terms
+        c.execute(
+            f"UPDATE {t.storage_ip_ranges} SET start_ip = %s, end_ip = %s, netmask = %s, "
+            "vlan = %s WHERE id = %s",
+            (terms["start_ip"], terms["end_ip"], terms["netmask"], terms["vlan"], e.range_id),
+        )
+
+    @on(RANGES.RangeDeleted)
+    def deleted(self, e: Any, c: Cursor, t: Tables) -> None:
+        c.execute(f"DELETE FROM {t.storage_ip_ranges} WHERE id = %s", (e.range_id,))

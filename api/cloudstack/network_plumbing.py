@@ -1,6 +1,7 @@
 """What a physical network carries (root admins; router elements also domain admins, as 4.3):
 traffic types and their hypervisor labels, network service providers and their router
-elements, and the catalogues of services, isolation methods and traffic implementors."""
+elements, pods' storage network ranges, and the catalogues of services, isolation methods and
+traffic implementors."""
 
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ from api.cloudstack.jobs import run_async
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Paging, Param, ParamType, not_found
 from commands import network_plumbing as cmd
+from commands import network_storage as ranges
 from domain.errors import InvalidParameter
 from domain.network_addressing import ISOLATION_LIMITS
 from domain.network_providers import PROVIDER_SERVICES, Labels
+from domain.network_storage import checked_range
 from stratus.db import contains
 
 P = ParamType
@@ -381,6 +384,133 @@ def list_elements(call: Call, args: dict[str, Any]) -> Listing:
     return Listing([render_element(r) for r in rows], count)
 
 
+# ---- storage network ranges ------------------------------------------------------------------
+
+
+def render_storage_range(row: dict[str, Any]) -> dict[str, Any]:
+    body = {
+        "id": row["id"],
+        "podid": row["pod_id"],
+        "zoneid": row["zone_id"],
+        "startip": row["start_ip"],
+        "endip": row["end_ip"],
+        "gateway": row["gateway"],
+        "netmask": row["netmask"],
+    }
+    if row["vlan"] is not None:
+        body["vlan"] = row["vlan"]
+    return body
+
+
+def _storage_range(call: Call, range_id: str) -> dict[str, Any]:
+    return render_storage_range(_one(call, "storage_ip_ranges", range_id, "id"))
+
+
+def _pod(call: Call, pod_id: str) -> dict[str, Any]:
+    with call.read() as cursor:
+        row = cursor.execute(
+            "SELECT * FROM pods WHERE id = %s AND removed = 0", (pod_id,)
+        ).fetchone()
+    if row is None:
+        raise not_found("podid", pod_id)
+    return dict(row)
+
+
+def _pod_range(pod: dict[str, Any]) -> tuple[str, str] | None:
+    return (pod["start_ip"], pod["end_ip"]) if pod["start_ip"] and pod["end_ip"] else None
+
+
+def _check_storage_traffic(call: Call, zone_id: str) -> None:
+    """As 4.3: storage ranges need a physical network of the zone carrying Storage traffic."""
+    found = _count(
+        call,
+        "SELECT count(*) AS n FROM physical_network_traffic_types t JOIN physical_networks p "
+        "ON p.id = t.physical_network_id WHERE p.zone_id = %s AND p.removed = 0 "
+        "AND t.traffic_type = 'Storage'",
+        (zone_id,),
+    )
+    if not found:
+        raise InvalidParameter(
+            "The zone has no physical network carrying Storage traffic: add the Storage "
+            "traffic type first"
+        )
+
+
+def _range_job(
+    call: Call, range_id: UUID, event: str, text: str, work: Callable[[], dict[str, Any]]
+) -> Submitted:
+    return run_async(
+        call,
+        instance_type="StorageNetworkIpRange",
+        instance_id=range_id,
+        event_type=event,
+        description=text,
+        work=work,
+        creates=event.endswith("CREATE"),
+    )
+
+
+def create_storage_range(call: Call, args: dict[str, Any]) -> Submitted:
+    pod = _pod(call, args["podid"])
+    _check_storage_traffic(call, pod["zone_id"])
+    terms = checked_range(
+        args["startip"], args["endip"], args["gateway"], args["netmask"], args["vlan"]
+    )
+    command = ranges.CreateStorageRange(UUID(pod["id"]), terms, _pod_range(pod))
+
+    def work() -> dict[str, Any]:
+        outcome = ranges.create_storage_range(call.store, command)
+        return {"object": "storagenetworkiprange", "id": str(outcome.id)}
+
+    text = f"Creating storage network range {terms['start_ip']}-{terms['end_ip']}"
+    return _range_job(call, command.range_id, "STORAGE.IP.RANGE.CREATE", text, work)
+
+
+def update_storage_range(call: Call, args: dict[str, Any]) -> Submitted:
+    row = _one(call, "storage_ip_ranges", args["id"], "id")
+    pod = _pod(call, row["pod_id"])
+    changes = {
+        "start_ip": args["startip"],
+        "end_ip": args["endip"],
+        "netmask": args["netmask"],
+        "vlan": args["vlan"],
+    }
+    command = ranges.UpdateStorageRange(UUID(pod["id"]), UUID(row["id"]), changes, _pod_range(pod))
+
+    def work() -> dict[str, Any]:
+        ranges.update_storage_range(call.store, command)
+        return {"object": "storagenetworkiprange", "id": row["id"]}
+
+    text = f"Updating storage network range {row['start_ip']}-{row['end_ip']}"
+    return _range_job(call, UUID(row["id"]), "STORAGE.IP.RANGE.UPDATE", text, work)
+
+
+def delete_storage_range(call: Call, args: dict[str, Any]) -> Submitted:
+    row = _one(call, "storage_ip_ranges", args["id"], "id")
+
+    def work() -> dict[str, Any]:
+        ranges.delete_storage_range(call.store, UUID(row["pod_id"]), UUID(row["id"]))
+        return {"success": True}
+
+    text = f"Deleting storage network range {row['start_ip']}-{row['end_ip']}"
+    return _range_job(call, UUID(row["id"]), "STORAGE.IP.RANGE.DELETE", text, work)
+
+
+def list_storage_ranges(call: Call, args: dict[str, Any]) -> Listing:
+    where, params = [], []
+    for key, column in (("id", "id"), ("podid", "pod_id"), ("zoneid", "zone_id")):
+        if args[key]:
+            where.append(f"{column} = %s")
+            params.append(args[key])
+    sql = " FROM storage_ip_ranges" + (" WHERE " + " AND ".join(where) if where else "")
+    with call.read() as cursor:
+        count = cursor.execute("SELECT count(*) AS n" + sql, params).fetchone()["n"]
+        rows = cursor.execute(
+            f"SELECT *{sql} ORDER BY created, id" + limit_sql(args["paging"]), params
+        ).fetchall()
+    return Listing([render_storage_range(dict(r)) for r in rows], int(count))
+
+
 # ---- the table -------------------------------------------------------------------------------
 
 ID = Param("id", P.UUID, required=True)
@@ -545,6 +675,64 @@ COMMANDS = (
         render=_element,
         java_class=f"{ROUTER_PKG}.ConfigureVirtualRouterElementCmd",
         description="Configures a virtual router element.",
+    ),
+    ApiCommand(
+        "createStorageNetworkIpRange",
+        create_storage_range,
+        (
+            Param("podid", P.UUID, required=True),
+            Param("gateway", P.STRING, required=True),
+            Param("netmask", P.STRING, required=True),
+            Param("startip", P.STRING, required=True),
+            Param("endip", P.STRING),
+            Param("vlan", P.INTEGER),
+        ),
+        role=RA,
+        shape="async",
+        is_async=True,
+        item_key="storagenetworkiprange",
+        render=_storage_range,
+        java_class=f"{NETWORK_PKG}.CreateStorageNetworkIpRangeCmd",
+        description="Creates a Storage network IP range.",
+    ),
+    ApiCommand(
+        "updateStorageNetworkIpRange",
+        update_storage_range,
+        (
+            ID,
+            Param("startip", P.STRING),
+            Param("endip", P.STRING),
+            Param("netmask", P.STRING),
+            Param("vlan", P.INTEGER),
+        ),
+        role=RA,
+        shape="async",
+        is_async=True,
+        item_key="storagenetworkiprange",
+        render=_storage_range,
+        java_class=f"{NETWORK_PKG}.UpdateStorageNetworkIpRangeCmd",
+        description="Update a Storage network IP range, only allowed when no IPs in this range "
+        "have been allocated.",
+    ),
+    ApiCommand(
+        "deleteStorageNetworkIpRange",
+        delete_storage_range,
+        (ID,),
+        role=RA,
+        shape="async",
+        is_async=True,
+        java_class=f"{NETWORK_PKG}.DeleteStorageNetworkIpRangeCmd",
+        description="Deletes a storage network IP Range.",
+    ),
+    ApiCommand(
+        "listStorageNetworkIpRange",
+        list_storage_ranges,
+        (Param("id", P.UUID), Param("podid", P.UUID), Param("zoneid", P.UUID)),
+        role=RA,
+        shape="list",
+        item_key="storagenetworkiprange",
+        java_class=f"{NETWORK_PKG}.ListStorageNetworkIpRangeCmd",
+        description="List a storage network IP range.",
     ),
     ApiCommand(
         "listVirtualRouterElements",

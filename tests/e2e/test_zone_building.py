@@ -305,3 +305,66 @@ def test_update_zone_applies_its_settings_and_names_match_in_any_case(sandbox) -
     )["cluster"][0]
     assert admin.listClusters(name="rack-a")["cluster"][0]["id"] == cluster["id"]
     assert admin.listClusters(name="rack_a") == {}  # literal: `_` is no wildcard
+
+
+def test_storage_network_ranges_of_a_pod_never_overlap(sandbox) -> None:
+    admin = sandbox.client()
+    build = build_advanced_zone(
+        ZoneBuild(admin, name="storage"), (*ADVANCED_STEPS[:2], ADVANCED_STEPS[5])
+    )
+    pod = build.ids["pod"]  # its management range is 10.20.0.10-10.20.0.254
+    made = dict(podid=pod, gateway="10.30.0.1", netmask="255.255.255.0", fetch_result=True)
+    text = _refused(admin.createStorageNetworkIpRange, 431, startip="10.30.0.10", **made)
+    assert "Storage traffic" in text
+    admin.addTrafficType(
+        physicalnetworkid=build.ids["physical"], traffictype="Storage", fetch_result=True
+    )
+    first = admin.createStorageNetworkIpRange(
+        startip="10.30.0.10", endip="10.30.0.20", vlan="30", **made
+    )["storagenetworkiprange"]
+    assert (first["podid"], first["zoneid"], first["startip"], first["endip"], first["vlan"]) == (
+        pod,
+        build.ids["zone"],
+        "10.30.0.10",
+        "10.30.0.20",
+        30,
+    )
+    single = admin.createStorageNetworkIpRange(startip="10.30.0.30", **made)[
+        "storagenetworkiprange"
+    ]
+    assert single["endip"] == "10.30.0.30"  # no end: the range is its start alone
+    for startip, endip in (("10.30.0.15", "10.30.0.25"), ("10.30.0.1", "10.30.0.5")):
+        _refused(admin.createStorageNetworkIpRange, 431, startip=startip, endip=endip, **made)
+    _refused(
+        admin.createStorageNetworkIpRange,
+        431,
+        podid=pod,
+        gateway="10.20.0.1",
+        netmask="255.255.255.0",
+        startip="10.20.0.100",
+        fetch_result=True,
+    )  # inside the pod's management range
+    _refused(admin.createStorageNetworkIpRange, 431, startip="10.31.0.5", **made)
+    _refused(
+        admin.updateStorageNetworkIpRange,
+        431,
+        id=first["id"],
+        endip="10.30.0.40",
+        fetch_result=True,
+    )
+    updated = admin.updateStorageNetworkIpRange(
+        id=first["id"], endip="10.30.0.25", fetch_result=True
+    )["storagenetworkiprange"]
+    assert (updated["startip"], updated["endip"]) == ("10.30.0.10", "10.30.0.25")
+    listed = admin.listStorageNetworkIpRange(podid=pod)["storagenetworkiprange"]
+    assert [(r["startip"], r["endip"]) for r in listed] == [
+        ("10.30.0.10", "10.30.0.25"),
+        ("10.30.0.30", "10.30.0.30"),
+    ]
+    alice = make_tenant(sandbox, admin)
+    _refused(alice.client.listStorageNetworkIpRange, 531)
+    _refused(alice.client.deleteStorageNetworkIpRange, 531, id=single["id"])
+    admin.deleteStorageNetworkIpRange(id=single["id"], fetch_result=True)
+    assert (
+        len(admin.listStorageNetworkIpRange(zoneid=build.ids["zone"])["storagenetworkiprange"]) == 1
+    )
