@@ -20,6 +20,7 @@ class CreateZone:
     domain_id: UUID | None = None
     allocation_state: str = "Enabled"
     local_storage: bool = False
+    network_settings: dict[str, str] = field(default_factory=dict)  # domain.ZONE_NETWORK_FIELDS
 
 
 def create_zone(store: Any, command: CreateZone) -> Outcome:
@@ -32,6 +33,8 @@ def create_zone(store: Any, command: CreateZone) -> Outcome:
         command.allocation_state,
         command.local_storage,
     )
+    if command.network_settings:
+        zone.update(dict(command.network_settings))
     return Outcome(store.last_position(store.save(zone)), zone.id)
 
 

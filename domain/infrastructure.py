@@ -12,6 +12,8 @@ from domain.errors import InvalidParameter, ResourceInUse
 
 ALLOCATION_STATES = ("Enabled", "Disabled")
 DNS_FIELDS = ("dns1", "dns2", "internal_dns1", "internal_dns2")
+# A zone's settings kept as they are given: its guests' network domain and IPv6 DNS servers.
+ZONE_NETWORK_FIELDS = ("network_domain", "ip6_dns1", "ip6_dns2")
 
 
 def _check_allocation(state: str) -> str:

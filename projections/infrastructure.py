@@ -6,7 +6,7 @@ from typing import Any
 
 from domain.alert import Alert
 from domain.host import Host
-from domain.infrastructure import DNS_FIELDS, Cluster, Container, Pod, Zone
+from domain.infrastructure import DNS_FIELDS, ZONE_NETWORK_FIELDS, Cluster, Container, Pod, Zone
 from stratus.db import Cursor
 from stratus.projection import Projection, Tables, on
 
@@ -19,7 +19,7 @@ _COLUMNS = {
             "allocation_state": "allocation_state",
             "guest_cidr": "guest_cidr",
             "local_storage": "local_storage",
-            **{field: field for field in DNS_FIELDS},
+            **{field: field for field in (*DNS_FIELDS, *ZONE_NETWORK_FIELDS)},
         },
     ),
     "Pod": (

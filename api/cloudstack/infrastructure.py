@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from ipaddress import IPv4Address
+import re
+from ipaddress import IPv4Address, IPv6Address
 from typing import Any
 from uuid import UUID
 
 from api.access import Role
 from api.cloudstack.common import limit_sql, names_by_id, names_of
-from api.cloudstack.unbuilt import IPV6, SHOW_CAPACITIES, TAGS_MAP
+from api.cloudstack.unbuilt import SHOW_CAPACITIES, TAGS_MAP
 from api.dispatch import ApiCommand, Call, Listing
 from api.params import Param, ParamType
 from commands import infrastructure as cmd
@@ -19,6 +20,10 @@ from stratus.db import contains
 P = ParamType
 RA = Role.ROOT_ADMIN
 ADMIN_PKG = "org.apache.cloudstack.api.command.admin"
+NETWORK_DOMAIN = re.compile(
+    r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*"
+)
 
 
 def _row(call: Call, table: str, row_id: str, what: str) -> dict[str, Any]:
@@ -107,6 +112,9 @@ def render_zone(row: dict[str, Any]) -> dict[str, Any]:
         "localstorageenabled": bool(row["local_storage"]),
         "zonetoken": row["id"],
         "dhcpprovider": "VirtualRouter",
+        "domain": row["network_domain"] or None,
+        "ip6dns1": row["ip6_dns1"] or None,
+        "ip6dns2": row["ip6_dns2"] or None,
     }
 
 
@@ -140,6 +148,7 @@ def create_zone(call: Call, args: dict[str, Any]) -> dict[str, Any]:
             UUID(args["domainid"]) if args["domainid"] else None,
             args["allocationstate"] or "Enabled",
             bool(args["localstorageenabled"]),
+            _network_settings(args),
         ),
     )
     return _strip(render_zone(_row(call, "zones", str(outcome.id), "zone")))
@@ -171,9 +180,25 @@ def update_zone(call: Call, args: dict[str, Any]) -> dict[str, Any]:
             "internal_dns1": args["internaldns1"],
             "internal_dns2": args["internaldns2"],
             "local_storage": args["localstorageenabled"],
+            **_network_settings(args),
         },
     )
     return _strip(render_zone(row))
+
+
+def _network_settings(args: dict[str, Any]) -> dict[str, str]:
+    """`domain`, `ip6dns1`, `ip6dns2` as given (None: not given), checked."""
+    settings = {"network_domain": args["domain"], "ip6_dns1": args["ip6dns1"]}
+    settings["ip6_dns2"] = args["ip6dns2"]
+    for name in ("ip6dns1", "ip6dns2"):
+        if args[name]:
+            try:
+                IPv6Address(args[name])
+            except ValueError:
+                raise InvalidParameter(f"Please enter a valid IPv6 address for {name}") from None
+    if args["domain"] and not NETWORK_DOMAIN.fullmatch(args["domain"]):
+        raise InvalidParameter(f"Invalid network domain {args['domain']}: use a DNS name")
+    return {k: v for k, v in settings.items() if v is not None}
 
 
 def _check_zone_changes(args: dict[str, Any]) -> None:
@@ -336,15 +361,21 @@ ID = Param("id", P.UUID, required=True)
 ALLOCATION = Param("allocationstate", P.STRING)
 LIST_FILTERS = (Param("id", P.UUID), Param("name", P.STRING))
 
-ZONE_NETWORK_DOMAIN = "a zone's network domain is not built yet"
 VCENTER_CLUSTERS = "adding a vCenter cluster's hosts at once is not built yet: use addHost"
 VMWARE_SWITCHES = "VMware distributed switches and the Nexus 1000v are not built yet"
 # updateZone settings whose change is not carried to the zone yet.
+ZONE_NETWORK_SETTINGS = (
+    Param("domain", P.STRING, max_length=253),
+    Param("ip6dns1", P.STRING),
+    Param("ip6dns2", P.STRING),
+)
 ZONE_CHANGES_NOT_BUILT = (
-    Param("ip6dns1", P.STRING, unsupported=IPV6),
-    Param("ip6dns2", P.STRING, unsupported=IPV6),
-    Param("domain", P.STRING, unsupported=ZONE_NETWORK_DOMAIN),
-    Param("dnssearchorder", P.LIST, element=P.STRING, unsupported=ZONE_NETWORK_DOMAIN),
+    Param(
+        "dnssearchorder",
+        P.LIST,
+        element=P.STRING,
+        unsupported="a zone's DNS search order is not built yet",
+    ),
     Param("details", P.MAP, unsupported="zone details are not built yet"),
     Param(
         "ispublic",
@@ -384,9 +415,7 @@ COMMANDS = (
             ALLOCATION,
             Param("localstorageenabled", P.BOOLEAN),
             Param("securitygroupenabled", P.BOOLEAN),
-            Param("domain", P.STRING, unsupported=ZONE_NETWORK_DOMAIN),
-            Param("ip6dns1", P.STRING, unsupported=IPV6),
-            Param("ip6dns2", P.STRING, unsupported=IPV6),
+            *ZONE_NETWORK_SETTINGS,
         ),
         role=RA,
         item_key="zone",
@@ -403,6 +432,7 @@ COMMANDS = (
             *(Param(name, P.STRING) for name in ("dns1", "dns2", "internaldns1", "internaldns2")),
             Param("localstorageenabled", P.BOOLEAN),
             Param("dhcpprovider", P.STRING),
+            *ZONE_NETWORK_SETTINGS,
             *ZONE_CHANGES_NOT_BUILT,
         ),
         role=RA,

@@ -291,7 +291,28 @@ def test_update_zone_applies_its_settings_and_names_match_in_any_case(sandbox) -
     assert (listed["dns1"], listed["localstorageenabled"]) == ("1.1.1.1", True)
     _refused(admin.updateZone, 431, id=build.ids["zone"], dns1="not-an-address")
     _refused(admin.updateZone, 431, id=build.ids["zone"], dhcpprovider="Netscaler")
-    _refused(admin.updateZone, 431, id=build.ids["zone"], domain="example.org")
+    zone = admin.updateZone(
+        id=build.ids["zone"], domain="cloud.example.org", ip6dns1="2001:db8::53"
+    )["zone"]
+    assert (zone["domain"], zone["ip6dns1"], zone["dns1"]) == (
+        "cloud.example.org",
+        "2001:db8::53",
+        "1.1.1.1",
+    )
+    _refused(admin.updateZone, 431, id=build.ids["zone"], domain="not a domain")
+    _refused(admin.updateZone, 431, id=build.ids["zone"], ip6dns2="10.0.0.1")
+    details = {"details[0].key": "k", "details[0].value": "v"}
+    _refused(admin.updateZone, 431, id=build.ids["zone"], **details)
+    made = admin.createZone(
+        name="with-domain",
+        networktype="Advanced",
+        dns1="8.8.8.8",
+        internaldns1="10.0.0.1",
+        domain="tenants.example.org",
+        ip6dns2="2001:db8::54",
+    )["zone"]
+    assert (made["domain"], made["ip6dns2"]) == ("tenants.example.org", "2001:db8::54")
+    assert "ip6dns1" not in made
     assert admin.listZones(id=build.ids["zone"])["zone"][0]["dns1"] == "1.1.1.1"
 
     assert admin.listZones(name="settings")["zone"][0]["id"] == build.ids["zone"]
