@@ -64,6 +64,16 @@ class DiskSpec:
 
 
 @dataclass(frozen=True)
+class IsoSpec:
+    """An ISO for a VM's CD drive: `iso_id` names it; the image store keeps it under a name
+    made of its URL and zone, as it downloaded it."""
+
+    iso_id: str
+    url: str
+    zone_id: str
+
+
+@dataclass(frozen=True)
 class DiskStatus:
     """A data disk as the hypervisor has it; `location` is where it keeps it (a path, a VDI)."""
 
@@ -216,6 +226,21 @@ class Hypervisor(Protocol):
 
     def vm_disks(self, name: str) -> tuple[DiskStatus, ...]:
         """The data disks attached to the VM, by slot; NotFoundOnHost when there is no such VM."""
+        ...
+
+    def attach_iso(self, name: str, iso: IsoSpec) -> str:
+        """Put the ISO in the VM's CD drive (live while it runs, in its definition always);
+        answers where the drive reads it from. Putting in the ISO already there succeeds;
+        another ISO in the drive is refused."""
+        ...
+
+    def detach_iso(self, name: str) -> None:
+        """Empty the VM's CD drive (an empty drive stays empty)."""
+        ...
+
+    def vm_iso(self, name: str) -> str | None:
+        """Where the VM's CD drive reads an ISO from (as `attach_iso` answered), None when it
+        is empty."""
         ...
 
     def create_snapshot(self, vm_name: str, snapshot: SnapshotSpec) -> SnapshotInfo:

@@ -14,6 +14,7 @@ from adapters import Hypervisor
 from adapters.appliances import APPLIANCE_ACTIONS
 from adapters.disks import DISK_ACTIONS
 from adapters.guests import GUEST_ACTIONS
+from adapters.isos import ISO_ACTIONS
 from adapters.network_rules import RULE_ACTIONS
 from adapters.security import SECURITY_ACTIONS
 from adapters.snapshots import SNAPSHOT_ACTIONS
@@ -27,6 +28,7 @@ HANDLERS: dict[str, Handler] = {
     **GUEST_ACTIONS,
     **APPLIANCE_ACTIONS,
     **DISK_ACTIONS,
+    **ISO_ACTIONS,
     **SNAPSHOT_ACTIONS,
     **STATISTICS_ACTIONS,
     **RULE_ACTIONS,

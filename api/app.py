@@ -10,6 +10,7 @@ import asyncio
 import contextvars
 import functools
 import logging
+import time
 import uuid
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -27,6 +28,8 @@ from api.cloudstack import tables
 from api.dispatch import ApiCommand, Call, Dispatcher, Services
 from api.envelope import render, response_key
 from api.errors import AuthenticationFailed, error_body
+from api.health import Health, health_routes
+from api.observe import RequestObserver, Seen
 from api.params import BadRequestParameter, decode_form, first_values
 from api.signing import SignaturePolicy
 from billing.billing import BillingRun
@@ -62,17 +65,24 @@ class Gateway:
         self.dispatcher = services.dispatcher
         self.auth = services.auth
         self.integration = integration
+        self.observer = RequestObserver(
+            runtime.telemetry, log_requests=runtime.settings.log_format == "json"
+        )
         self._threads = ThreadPoolExecutor(max_workers=REQUEST_THREADS, thread_name_prefix="api")
 
     async def handle(self, request: Request) -> Response:
         """The process boundary for requests: nothing escapes without a CloudStack envelope."""
+        seen = Seen(request.headers.get("x-request-id") or uuid.uuid4().hex)
+        started = time.perf_counter()
         try:
-            return await self._handle(request)
+            response = await self._handle(request, seen)
         except Exception as error:
-            log.exception("request failed before reaching a command")
-            return _error(None, error)
+            log.exception("request %s failed before reaching a command", seen.request_id)
+            response = _error(None, error)
+        self.observer.answered(seen, response.status_code, time.perf_counter() - started)
+        return response
 
-    async def _handle(self, request: Request) -> Response:
+    async def _handle(self, request: Request, seen: Seen) -> Response:
         try:
             raw = await self._params(request)
         except BadRequestParameter as error:
@@ -87,22 +97,27 @@ class Gateway:
         # The rest blocks (the database, waits for the read models): one hop to a request
         # thread for all of it, off the event loop that also carries the relay and the bus.
         loop = asyncio.get_running_loop()
-        work = functools.partial(contextvars.copy_context().run, self._serve, request, raw)
+        work = functools.partial(contextvars.copy_context().run, self._serve, request, raw, seen)
         return await loop.run_in_executor(self._threads, work)
 
-    def _serve(self, request: Request, raw: dict[str, str]) -> Response:
+    def _serve(self, request: Request, raw: dict[str, str], seen: Seen) -> Response:
         name = raw.get("command")
         try:
             if name == "login":
-                return self._login(request, raw)
+                seen.command = "login"
+                return self._login(request, raw, seen)
+            known = self.dispatcher.commands.get((name or "").lower())
+            seen.command = known.name if known is not None else None
             caller, session_key = self._authenticate(request, raw)
+            seen.account = caller.account_name
             command = self.dispatcher.find(name)
         except Exception as error:
+            _log_unexpected(error, name)
             return _error(None if not isinstance(error, AuthenticationFailed) else name, error)
         if command.name == "logout":
             self.auth.sessions.close(request.cookies.get(COOKIE))
             return _answer(200, {"logoutresponse": {"description": "success"}})
-        return self._dispatch(request, raw, caller, command, session_key)
+        return self._dispatch(request, raw, caller, command, session_key, seen.request_id)
 
     def _dispatch(
         self,
@@ -111,6 +126,7 @@ class Gateway:
         caller: Caller,
         command: ApiCommand,
         session_key: str | None,
+        request_id: str,
     ) -> Response:
         call = Call(
             self.runtime,
@@ -119,7 +135,7 @@ class Gateway:
             command,
             raw,
             _remote(request),
-            request.headers.get("x-request-id") or uuid.uuid4().hex,
+            request_id,
             session_key,
         )
         try:
@@ -164,7 +180,7 @@ class Gateway:
             raise AuthenticationFailed("no system user")
         return Caller.from_row(row)
 
-    def _login(self, request: Request, raw: dict[str, str]) -> Response:
+    def _login(self, request: Request, raw: dict[str, str], seen: Seen) -> Response:
         try:
             if request.method != "POST":
                 raise BadRequestParameter("login must be sent as POST")
@@ -182,10 +198,19 @@ class Gateway:
                 _remote(request),
             )
         except Exception as error:
+            _log_unexpected(error, "login")
             return _error("login", error)
+        seen.account = row["account_name"]
         response = _answer(200, {response_key("login"): _login_body(row, session.key)})
         response.set_cookie(COOKIE, session_id, path="/client", httponly=True, samesite="lax")
         return response
+
+
+def _log_unexpected(error: Exception, command: str | None) -> None:
+    """A 530 that is no domain error is a fault of ours: never answered without a trace."""
+    status, _ = error_body(command, error)
+    if status == 530 and not _is_domain_error(error):
+        log.error("request (%s) failed before its command ran", command, exc_info=error)
 
 
 def _login_body(row: dict[str, Any], session_key: str) -> dict[str, str]:
@@ -226,12 +251,19 @@ def api_services(runtime: Runtime, *, billing: BillingRun | None = None) -> Serv
 
 
 def create_app(
-    runtime: Runtime, services: Services | None = None, *, integration: bool = False
+    runtime: Runtime,
+    services: Services | None = None,
+    *,
+    integration: bool = False,
+    health: Health | None = None,
 ) -> Starlette:
-    """The HTTP app; apps of one process share `services` (sessions, job threads)."""
+    """The HTTP app; apps of one process share `services` (sessions, job threads).
+    With `health`, it also answers /health/live and /health/ready (for load balancers)."""
     gateway = Gateway(runtime, services or api_services(runtime), integration=integration)
     route = Route("/client/api", gateway.handle, methods=["GET", "POST"])
     paths = [route, Route("/client/api/", gateway.handle, methods=["GET", "POST"])]
+    if health is not None:
+        paths += health_routes(health)
     if integration:
         paths.append(Route("/{path:path}", gateway.handle, methods=["GET", "POST"]))
     app = Starlette(routes=paths)

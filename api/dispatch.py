@@ -26,8 +26,9 @@ from api.envelope import (
 )
 from api.errors import UnknownCommand
 from api.params import Paging, Param, ParamType, paging, parse
+from api.tagging import unapplied, with_tags
 from commands import Outcome
-from domain.errors import ResourceUnavailable
+from domain.errors import InvalidParameter, ResourceUnavailable
 from stratus.runtime import Runtime
 from stratus.store.audit import acting
 
@@ -212,6 +213,14 @@ class Dispatcher:
             args["paging"] = call.paging()
         self.runtime_consistent(call)
         result = command.handler(call, args)
+        if command.is_list and unapplied(args):
+            raise InvalidParameter(f"{command.name} does not filter by tags yet")
+        if command.shape == "list":
+            with_tags(call, command.item_key, result.items)
+        elif command.shape == "object" and isinstance(result, dict):
+            tagged = [result]
+            with_tags(call, command.item_key, tagged)
+            result = tagged[0]
         return self.shape(command, result)
 
     def runtime_consistent(self, call: Call) -> None:

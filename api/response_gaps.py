@@ -12,10 +12,9 @@ JOB = "shown only while a job is pending on the object, as in 4.3"
 CAPACITY = "capacities in zone, pod and cluster lists are not built yet"
 LIMITS = "account resource limits and counts are not built yet"
 PROJECTS = "projects are not built yet"
-TAGS = "resource tags are not built yet"
 QOS = "storage QoS (IOPS and byte rate limits) is not built yet"
 POOLS = "primary storage pools are not managed as resources yet"
-ISOS = "ISOs are not built yet"
+ISOS = "deploying from an ISO is not built yet: no volume comes from one"
 GPUS = "GPUs are not built yet"
 STATS = "live statistics in list answers are not built yet (usage records carry them)"
 IPV6 = "IPv6 is not built yet"
@@ -44,7 +43,6 @@ UNBUILT_FIELDS: dict[str, dict[str, str]] = {
         **_all(IPV6, "ip6dns1", "ip6dns2"),
         "capacity": CAPACITY,
         "resourcedetails": "zone details are not built yet",
-        "tags": TAGS,
     },
     "listPods": {"capacity": CAPACITY},
     "listClusters": {"capacity": CAPACITY},
@@ -67,7 +65,7 @@ UNBUILT_FIELDS: dict[str, dict[str, str]] = {
         **_all(UNSET, "diskofferingid", "diskofferingname"),  # no data disk at deploy
         # A password is shown only in the answer of the job that made it; a VM may have no key.
         **_all(UNSET, "password", "keypair"),
-        **_all(ISOS, "isodisplaytext", "isoid", "isoname"),
+        **_all(UNSET, "isodisplaytext", "isoid", "isoname"),  # an empty CD drive
         **_all(PROJECTS, "project", "projectid"),
         "forvirtualnetwork": UNSET,
         "servicestate": "the service state of HA-managed VMs is not built yet",
@@ -76,8 +74,9 @@ UNBUILT_FIELDS: dict[str, dict[str, str]] = {
     "listInstanceGroups": _all(PROJECTS, "project", "projectid"),
     "listResourceDetails": {
         **_all(PROJECTS, "project", "projectid"),
-        "customer": "the customer of a resource tag; details have none (tags are not built yet)",
+        "customer": "the customer of a resource tag; details have none",
     },
+    "listTags": _all(PROJECTS, "project", "projectid"),
     "listVolumes": {
         **_all(QOS, "diskBytesReadRate", "diskBytesWriteRate", "diskIopsReadRate"),
         **_all(QOS, "diskIopsWriteRate", "maxiops", "miniops"),
@@ -105,7 +104,6 @@ UNBUILT_FIELDS: dict[str, dict[str, str]] = {
         **_all(UNSET, "checksum", "details", "removed", "sourcetemplateid", "templatetag"),
         **_all(UNSET, "hostid", "hostname"),  # shown by 4.3 for templates on a host's storage
         **_all(PROJECTS, "project", "projectid"),
-        "tags": TAGS,
     },
     "listAccounts": {
         **_all(

@@ -160,7 +160,8 @@ async def _delete_stream(url: str, stream: str) -> None:
     client = await nats.connect(url)
     try:
         js = client.jetstream()
-        for delete in (js.delete_stream(stream), js.delete_key_value(f"{stream}-requests")):
+        feed = js.delete_stream(f"{stream}_EVENTS")  # the event feed's stream
+        for delete in (js.delete_stream(stream), js.delete_key_value(f"{stream}-requests"), feed):
             with contextlib.suppress(nats.js.errors.NotFoundError):
                 await delete
     finally:

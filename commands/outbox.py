@@ -6,6 +6,7 @@ from typing import Any
 
 from eventsourcing.utils import get_topic
 
+from commands.isos import iso_routes
 from commands.network_rules import rule_routes
 from commands.security_groups import security_group_routes
 from commands.snapshots import snapshot_routes
@@ -40,6 +41,7 @@ def routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
     return {
         get_topic(Host.ConnectRequested): connect,  # type: ignore[attr-defined]
         **vm_routes(box, prefix),
+        **iso_routes(box, prefix),
         **template_routes(prefix),
         **system_vm_routes(box, prefix),
         **rule_routes(box, prefix),

@@ -47,6 +47,8 @@ _VM_ACTIONS = {
     "destroy": "stop_vm",
     "expunge": "destroy_vm",
     "scale": "scale_vm",
+    "attach_iso": "attach_iso",
+    "detach_iso": "detach_iso",
 }
 _RECENT_EVENTS = 20  # a request is among the last events of its aggregate
 

@@ -18,7 +18,14 @@ from domain.account import Account
 from domain.domains import Domain
 from domain.errors import InvalidParameter, NotFound
 from domain.infrastructure import Zone
-from domain.template import FetchLimits, Owner, Template, TemplateSpec, check_format
+from domain.template import (
+    FetchLimits,
+    Owner,
+    Permissions,
+    Template,
+    TemplateSpec,
+    check_image,
+)
 from stratus.addresses import is_allowed, is_local, is_local_name, literal_address, parse_sites
 from stratus.messages import DEFAULT_PREFIX, WorkRequest, WorkResult
 from stratus.outbox import Outgoing, Route, origin, work
@@ -34,6 +41,7 @@ class RegisterTemplate:
     zone_ids: Sequence[UUID]  # every zone for a cross-zone template
     template_id: UUID = field(default_factory=uuid.uuid4)
     limits: FetchLimits = field(default_factory=FetchLimits)
+    store_kinds: dict[UUID, str] = field(default_factory=dict)  # an ISO's fetcher per zone
 
 
 def check_host(url: str, limits: FetchLimits) -> None:
@@ -68,15 +76,76 @@ def _live_zones(store: Any, zone_ids: Sequence[UUID]) -> list[UUID]:
 
 def register_template(store: Any, command: RegisterTemplate) -> Outcome:
     """Record the template and ask for its download into each zone."""
-    hypervisor, image_format = check_format(command.spec.hypervisor, command.spec.format)
+    hypervisor, image_format = check_image(command.spec.hypervisor, command.spec.format)
     spec = asdict(command.spec) | {"hypervisor": hypervisor, "format": image_format}
     owner = asdict(_owner(store, command.account_id))
     zones = _live_zones(store, command.zone_ids)
     template = Template(spec, owner, id=command.template_id)
     check_host(command.spec.url, command.limits)  # once the URL's form is known to be good
     for zone_id in zones:
-        template.request_download(zone_id, uuid.uuid4().hex, command.limits)
+        kind = command.store_kinds.get(zone_id, "")
+        template.request_download(zone_id, uuid.uuid4().hex, command.limits, kind)
     return Outcome(store.last_position(store.save(template)), template.id)
+
+
+@dataclass(frozen=True)
+class CopyTemplate:
+    template_id: UUID
+    source_zone_id: UUID
+    destination_zone_id: UUID
+    limits: FetchLimits = field(default_factory=FetchLimits)
+    store_kind: str = ""  # for an ISO: the kind keeping the destination zone's images
+
+
+def copy_template(store: Any, command: CopyTemplate) -> Outcome:
+    """Ask for the image in another zone (fetched again from its URL)."""
+    _live_zones(store, (command.destination_zone_id,))
+    request = (uuid.uuid4().hex, command.limits)
+    return change(
+        store,
+        Template,
+        command.template_id,
+        lambda t: t.copy_to(
+            command.source_zone_id, command.destination_zone_id, request, command.store_kind
+        ),
+        what="template",
+    )
+
+
+@dataclass(frozen=True)
+class PrepareTemplate:
+    template_id: UUID
+    zone_id: UUID
+    limits: FetchLimits = field(default_factory=FetchLimits)
+
+
+def prepare_template(store: Any, command: PrepareTemplate) -> Outcome:
+    """Ask for a template in a zone where it is not (or where its download failed)."""
+    _live_zones(store, (command.zone_id,))
+    request_id = uuid.uuid4().hex
+    return change(
+        store,
+        Template,
+        command.template_id,
+        lambda t: t.request_download(command.zone_id, request_id, command.limits),
+        what="template",
+    )
+
+
+@dataclass(frozen=True)
+class SetPermissions:
+    template_id: UUID
+    permissions: Permissions
+
+
+def set_permissions(store: Any, command: SetPermissions) -> Outcome:
+    return change(
+        store,
+        Template,
+        command.template_id,
+        lambda t: t.set_permissions(command.permissions),
+        what="template",
+    )
 
 
 @dataclass(frozen=True)
@@ -137,7 +206,8 @@ def give_up_downloads(
     for template_id, zone_id in waiting:
         template = store.get(Template, UUID(template_id), what="template")
         request = template.request_in(UUID(zone_id))
-        if request is None or not quiet(None, template.hypervisor.lower()):
+        kind = template.kind_in(UUID(zone_id))
+        if request is None or not quiet(None, kind.lower()):
             continue
         if _abandon(store, template.id, UUID(zone_id), request, reason).position:
             failed += 1

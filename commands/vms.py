@@ -420,6 +420,8 @@ _FAILED = {
     "destroy": "Unable to destroy",
     "expunge": "Unable to expunge",
     "scale": "Unable to scale",
+    "attach_iso": "Unable to attach the ISO to",
+    "detach_iso": "Unable to detach the ISO from",
 }
 
 
@@ -435,5 +437,13 @@ def _finish_job(job: Job | None, vm: VirtualMachine, action: str | None, error: 
 
 RESULT_HANDLERS = {
     action: on_vm_result
-    for action in ("start_vm", "stop_vm", "reboot_vm", "destroy_vm", "scale_vm")
+    for action in (
+        "start_vm",
+        "stop_vm",
+        "reboot_vm",
+        "destroy_vm",
+        "scale_vm",
+        "attach_iso",
+        "detach_iso",
+    )
 }

@@ -2,7 +2,10 @@
 
 An image is downloaded into each zone by an adapter of the template's hypervisor kind: the
 template records the request per zone, and only the result of the request in flight counts.
-Also the fixed catalogue of guest OS types and their categories.
+An ISO is a Template too (format ISO, hypervisor None, as CloudStack stores them): its copy in
+a zone is fetched by an adapter of the kind that keeps that zone's images.
+Also who may launch a template besides its owner, and the fixed catalogue of guest OS types
+and their categories.
 """
 
 from __future__ import annotations
@@ -33,11 +36,17 @@ _SUFFIXES = {
     "VHD": (".vhd",),
     "VHDX": (".vhdx",),
     "OVA": (".ova",),
+    "ISO": (".iso",),
 }
 _COMPRESSED = ("", ".zip", ".bz2", ".gz")
+ISO = "ISO"
+NO_HYPERVISOR = "None"  # what an ISO names as its hypervisor: it boots on any
 URL_SCHEMES = ("http", "https")
 TEMPLATE_TYPES = ("USER", "SYSTEM", "BUILTIN")
-UPDATABLE = frozenset({"name", "display_text", "os_type_id", "password_enabled", "sort_key"})
+UPDATABLE = frozenset(
+    {"name", "display_text", "os_type_id", "password_enabled", "sort_key", "bootable"}
+)
+PERMISSION_OPS = ("add", "remove", "reset")
 
 
 class CopyState:
@@ -65,6 +74,15 @@ def check_format(hypervisor: str, image_format: str) -> tuple[str, str]:
             f"Format {shape} is not supported by hypervisor {kind}: use " + " or ".join(allowed)
         )
     return kind, shape
+
+
+def check_image(hypervisor: str, image_format: str) -> tuple[str, str]:
+    """`check_format` for a disk image; an ISO (format ISO) names no hypervisor."""
+    if image_format.upper() == ISO:
+        if hypervisor != NO_HYPERVISOR:
+            raise InvalidParameter("An ISO names no hypervisor: it boots on any")
+        return NO_HYPERVISOR, ISO
+    return check_format(hypervisor, image_format)
 
 
 def check_url(url: str, image_format: str) -> None:
@@ -109,6 +127,7 @@ class TemplateSpec:
     template_type: str = "USER"
     details: dict[str, str] = field(default_factory=dict)
     sort_key: int = 0
+    bootable: bool = True
 
 
 @dataclass(frozen=True)
@@ -118,6 +137,18 @@ class FetchLimits:
 
     allowed_internal_sites: str = ""
     max_size_gb: int = 50
+
+
+@dataclass(frozen=True)
+class Permissions:
+    """An `update…Permissions` request: flags to set (None keeps them) and, with `op` add,
+    remove or reset, the accounts (ids) the template is shared with."""
+
+    is_public: bool | None = None
+    is_featured: bool | None = None
+    is_extractable: bool | None = None
+    op: str = ""
+    accounts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -132,7 +163,7 @@ class Owner:
 def check_spec(spec: TemplateSpec) -> None:
     if not spec.name.strip():
         raise InvalidParameter("A template needs a name")
-    check_format(spec.hypervisor, spec.format)
+    check_image(spec.hypervisor, spec.format)
     check_url(spec.url, spec.format)
     if spec.template_type not in TEMPLATE_TYPES:
         raise InvalidParameter(f"Invalid template type {spec.template_type}: use USER or SYSTEM")
@@ -152,18 +183,28 @@ class Template(Aggregate):
         format: str
         checksum: str
         template_type: str
+        cross_zones: bool
+        is_public: bool
+        is_featured: bool
+        is_extractable: bool
 
     @event("Registered")
     def __init__(self, spec: dict[str, Any], owner: dict[str, Any], id: UUID) -> None:
         check_spec(TemplateSpec(**spec))
         for key, value in spec.items():
             setattr(self, key, value)
-        self.hypervisor, self.format = check_format(spec["hypervisor"], spec["format"])
+        self.hypervisor, self.format = check_image(spec["hypervisor"], spec["format"])
+        self.bootable = spec.get("bootable", True)  # absent from templates registered before
         self.account_id: UUID = owner["account_id"]
         self.domain_id: UUID = owner["domain_id"]
         self.domain_path: str = owner["domain_path"]
         self.zones: dict[str, dict[str, Any]] = {}
+        self.launchers: set[str] = set()  # accounts it is shared with (ids)
         self.removed = False
+
+    @property
+    def is_iso(self) -> bool:
+        return self.format == ISO
 
     def _check_live(self) -> None:
         if self.removed:
@@ -175,9 +216,20 @@ class Template(Aggregate):
         return self.hypervisor != "BareMetal"
 
     def request_download(
-        self, zone_id: UUID, request_id: str, limits: FetchLimits | None = None
+        self,
+        zone_id: UUID,
+        request_id: str,
+        limits: FetchLimits | None = None,
+        store_kind: str = "",
     ) -> None:
+        """Ask for the image in a zone; an ISO names the kind of adapter keeping the zone's
+        images (`store_kind`), a template is fetched by its own hypervisor's."""
         self._check_live()
+        kind = self.hypervisor
+        if self.is_iso:
+            if not store_kind:
+                raise InvalidParameter("An ISO needs an image store in the zone to download to")
+            kind = store_kind
         limits = limits or FetchLimits()
         copy = self.zones.get(str(zone_id))
         if copy is not None and copy["state"] == CopyState.READY:
@@ -189,7 +241,7 @@ class Template(Aggregate):
             zone_id=zone_id,
             request_id=request_id,
             url=self.url,
-            hypervisor=self.hypervisor,
+            hypervisor=kind,
             image_format=self.format,
             checksum=self.checksum,
             allowed_internal_sites=limits.allowed_internal_sites,
@@ -227,7 +279,15 @@ class Template(Aggregate):
         allowed_internal_sites: str,
         max_size_gb: int,
     ) -> None:
-        self.zones[str(zone_id)] = {"state": CopyState.DOWNLOADING, "request_id": request_id}
+        self.zones[str(zone_id)] = {
+            "state": CopyState.DOWNLOADING,
+            "request_id": request_id,
+            "kind": hypervisor,
+        }
+
+    def kind_in(self, zone_id: UUID) -> str:
+        """The kind of adapter that fetches the copy in a zone."""
+        return str(self.zones.get(str(zone_id), {}).get("kind", self.hypervisor))
 
     def zone_of(self, request_id: str) -> UUID | None:
         """The zone whose download in flight is `request_id` (or was, until it was given up
@@ -260,6 +320,7 @@ class Template(Aggregate):
             "request_id": request_id,
             "reason": reason,
             "abandoned": True,
+            "kind": self.kind_in(zone_id),
         }
 
     @event("DownloadCompleted")
@@ -269,6 +330,7 @@ class Template(Aggregate):
             "request_id": request_id,
             "size": size,
             "physical_size": physical,
+            "kind": self.kind_in(zone_id),
         }
 
     @event("DownloadFailed")
@@ -277,6 +339,7 @@ class Template(Aggregate):
             "state": CopyState.FAILED,
             "request_id": request_id,
             "reason": reason,
+            "kind": self.kind_in(zone_id),
         }
 
     def ready_in(self, zone_id: UUID) -> bool:
@@ -297,6 +360,57 @@ class Template(Aggregate):
     def _updated(self, changes: dict[str, Any]) -> None:
         for key, value in changes.items():
             setattr(self, key, value)
+
+    def copy_to(
+        self,
+        source: UUID,
+        destination: UUID,
+        request: tuple[str, FetchLimits],
+        store_kind: str = "",
+    ) -> None:
+        """Ask for the image in another zone; it must be ready in the source zone."""
+        self._check_live()
+        if source == destination:
+            raise InvalidParameter("Please specify different source and destination zones.")
+        if self.cross_zones:
+            raise InvalidParameter(f"{self.name} is in every zone already (cross-zone)")
+        if not self.ready_in(source):
+            raise InvalidParameter(f"{self.name} is not ready in zone {source}")
+        request_id, limits = request
+        self.request_download(destination, request_id, limits, store_kind)
+
+    def set_permissions(self, change: Permissions) -> None:
+        """Change who may launch it: public, featured, extractable, and shared accounts."""
+        self._check_live()
+        if self.template_type == "SYSTEM":
+            raise InvalidParameter(f"Permissions of the system template {self.name} are fixed")
+        launchers = set(self.launchers)
+        if change.accounts and change.op not in PERMISSION_OPS:
+            raise InvalidParameter("Invalid op: use add, remove or reset with accounts")
+        if change.op and change.op not in PERMISSION_OPS:
+            raise InvalidParameter(f"Invalid op {change.op}: use add, remove or reset")
+        if change.op == "add":
+            launchers |= set(change.accounts) - {str(self.account_id)}
+        elif change.op == "remove":
+            launchers -= set(change.accounts)
+        elif change.op == "reset":
+            launchers = set()
+        flags = {
+            "is_public": self.is_public if change.is_public is None else change.is_public,
+            "is_featured": self.is_featured if change.is_featured is None else change.is_featured,
+            "is_extractable": (
+                self.is_extractable if change.is_extractable is None else change.is_extractable
+            ),
+        }
+        self._permissions_set(**flags, launchers=sorted(launchers))
+
+    @event("PermissionsSet")
+    def _permissions_set(
+        self, is_public: bool, is_featured: bool, is_extractable: bool, launchers: list[str]
+    ) -> None:
+        self.is_public, self.is_featured = is_public, is_featured
+        self.is_extractable = is_extractable
+        self.launchers = set(launchers)
 
     def delete(self, zone_id: UUID | None) -> None:
         """Remove the copy in one zone, or the whole template (also when no copy is left)."""

@@ -92,6 +92,8 @@ class VirtualMachine(Aggregate):
         self.public_key = ""
         self.password: Secret | None = None
         self.password_job_id: UUID | None = None
+        self.iso: dict[str, Any] | None = None  # the ISO in its CD drive: id, name, display text
+        self.pending_iso: dict[str, Any] | None = None
 
     # Checks -------------------------------------------------------------------------------
 
@@ -416,6 +418,10 @@ class VirtualMachine(Aggregate):
             self._expunged(request_id=request_id, compute=facts)
         elif self.pending == "scale" and self.pending_compute is not None:
             self._scaled(request_id=request_id, compute=self.pending_compute.facts())
+        elif self.pending == "attach_iso":
+            self._iso_attached(request_id=request_id, iso=getattr(self, "pending_iso", None))
+        elif self.pending == "detach_iso":
+            self._iso_detached(request_id=request_id)
 
     @event("Started")
     def _started(self, request_id: str, host_id: UUID | None, compute: dict[str, Any]) -> None:
@@ -577,6 +583,73 @@ class VirtualMachine(Aggregate):
     def _group_changed(self, group_id: UUID | None, group_name: str) -> None:
         self.group_id, self.group = group_id, group_name
 
+    # The CD drive -------------------------------------------------------------------------
+
+    @property
+    def iso_in_drive(self) -> dict[str, Any] | None:
+        return getattr(self, "iso", None)  # VMs recorded before ISOs existed have none
+
+    def request_iso_attach(
+        self, iso: dict[str, Any], request_id: str, job_id: UUID | None, access: HostAccess
+    ) -> None:
+        """Ask the VM's host to put an ISO (id, name, display_text, url, zone_id) in the VM's
+        CD drive; a running VM sees it at once, a stopped one from its next start."""
+        self._check_state("attach an ISO to", VmState.RUNNING, VmState.STOPPED)
+        if self.iso_in_drive is not None:
+            raise InvalidParameter(
+                f"An ISO is already attached to virtual machine {self.name}: detach it first"
+            )
+        self._iso_attach_requested(
+            **host_request(request_id, job_id, access, self.instance_name), iso=dict(iso)
+        )
+
+    @event("IsoAttachRequested")
+    def _iso_attach_requested(
+        self,
+        request_id: str,
+        job_id: UUID | None,
+        host_id: UUID,
+        url: str,
+        username: str,
+        password: Secret,
+        hypervisor: str,
+        instance_name: str,
+        iso: dict[str, Any],
+    ) -> None:
+        self._pend("attach_iso", request_id, job_id, self.state)
+        self.pending_iso = iso
+
+    def request_iso_detach(self, request_id: str, job_id: UUID | None, access: HostAccess) -> None:
+        """Ask the VM's host to empty the VM's CD drive."""
+        self._check_state("detach an ISO from", VmState.RUNNING, VmState.STOPPED)
+        if self.iso_in_drive is None:
+            raise InvalidParameter(f"No ISO is attached to virtual machine {self.name}")
+        self._iso_detach_requested(**host_request(request_id, job_id, access, self.instance_name))
+
+    @event("IsoDetachRequested")
+    def _iso_detach_requested(
+        self,
+        request_id: str,
+        job_id: UUID | None,
+        host_id: UUID,
+        url: str,
+        username: str,
+        password: Secret,
+        hypervisor: str,
+        instance_name: str,
+    ) -> None:
+        self._pend("detach_iso", request_id, job_id, self.state)
+
+    @event("IsoAttached")
+    def _iso_attached(self, request_id: str, iso: dict[str, Any] | None) -> None:
+        self._settle(self.state)
+        self.iso = iso
+
+    @event("IsoDetached")
+    def _iso_detached(self, request_id: str) -> None:
+        self._settle(self.state)
+        self.iso = None
+
     # Guest NICs ---------------------------------------------------------------------------
 
     def plug_nic(self, nic: dict[str, Any]) -> None:
@@ -597,6 +670,7 @@ class VirtualMachine(Aggregate):
         self.state = state
         self.pending, self.request_id = None, None
         self.pending_compute, self.scale_reservation = None, None
+        self.pending_iso = None
 
     def _leave_host(self) -> None:
         if self.host_id is not None:

@@ -1,6 +1,7 @@
 """`stratus serve`: one process playing every role (embedded) or one role (distributed).
 
-Roles: `api` (HTTP on /client/api), `projections` (read models), `relay` (outbox to the bus).
+Roles: `api` (HTTP on /client/api), `projections` (read models), `relay` (outbox to the bus),
+`events` (the event feed for outside consumers: NATS stream and webhooks, entrypoint/events.py).
 `all` plays them all in one process, which is the embedded default on SQLite and the in-process
 bus. Start-up does, in order: migrate, bootstrap on first start, catch the read models up, fail
 management jobs that a previous process left unfinished, then serve.
@@ -27,23 +28,25 @@ from eventsourcing.persistence import Notification
 
 from api.app import api_services, create_app
 from api.dispatch import Services
+from api.health import Health
 from billing.billing import BillingRun, store_alert
 from commands.identity import Bootstrap, bootstrap
 from commands.jobs import fail_interrupted
 from commands.network_offerings import seed_network_offerings
 from commands.offerings import seed_offerings
 from entrypoint.installation import open_runtime
+from entrypoint.operations import serve_operations, uvicorn_logging
 from entrypoint.statistics import make_collector
 from entrypoint.sweeper import make_sweeper
 from projections.jobs import pending_job_ids
 from stratus.bus import BusError
 from stratus.bus.factory import make_bus
-from stratus.datadir import private_directory
+from stratus.datadir import hold, private_directory
 from stratus.outbox import OutboxRelay
 from stratus.redelivery import redeliver
 from stratus.results import HeartbeatMonitor, ResultConsumer
 from stratus.runtime import Runtime
-from stratus.settings import ConfigurationError, Settings, make_bus_options
+from stratus.settings import ConfigurationError, Settings, Unavailable, make_bus_options
 from stratus.store.audit import acting, set_process_name
 from stratus.wakeup import CommitListener
 
@@ -52,18 +55,34 @@ log = logging.getLogger(__name__)
 
 def serve(settings: Settings, *, host: str, port: int, role: str) -> int:
     set_process_name(f"stratus-{role}")
-    if role in ("api", "relay") and settings.embedded and role != "all":
-        log.warning("role %s on the embedded store: other roles must run in this process", role)
-    runtime = open_runtime(settings)
+    needs = {"all": (), "events": ("STRATUS_DATABASE_URL",)}.get(
+        role, ("STRATUS_DATABASE_URL", "STRATUS_NATS_URL")
+    )
+    if (settings.embedded and needs) or (settings.nats_url is None and len(needs) == 2):
+        raise ConfigurationError(
+            f"serve --role {role} needs {' and '.join(needs)} "
+            "(on the embedded store one process plays every role: serve --role all)"
+        )
+    held = hold(settings.data_dir) if settings.embedded else None  # one server per store
+    try:
+        runtime = open_runtime(settings)
+    except BaseException:
+        if held is not None:
+            os.close(held)
+        raise
     try:
         api = _listen(host, port) if role in ("all", "api") else None
+        health_port = settings.health_port
+        operations = _listen(host, health_port) if health_port is not None else None
         if api is not None:
             bound = api.getsockname()[1]  # the port the system chose when asked for port 0
             prepare(runtime, public_url=f"http://{_url_host(host)}:{bound}/client/api")
         _tune_collector()
-        return asyncio.run(_run(runtime, api, role))
+        return asyncio.run(_run(runtime, api, role, operations))
     finally:
         runtime.close()
+        if held is not None:
+            os.close(held)
 
 
 def _tune_collector() -> None:
@@ -132,7 +151,9 @@ def _write_admin_file(
     log.info("first start: the admin's credentials are in %s", path)
 
 
-async def _run(runtime: Runtime, api: socket.socket | None, role: str) -> int:
+async def _run(
+    runtime: Runtime, api: socket.socket | None, role: str, operations: socket.socket | None
+) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -150,12 +171,22 @@ async def _run(runtime: Runtime, api: socket.socket | None, role: str) -> int:
         try:
             await bus.start()
         except BusError as error:
-            raise ConfigurationError(str(error)) from None
+            raise Unavailable(str(error)) from None
         tasks += await _adapters_side(runtime, bus, stop)
+    if role in ("all", "events"):
+        from entrypoint.events import run_feed, start_feed
+
+        feed = await start_feed(runtime)
+        tasks.append(asyncio.create_task(_supervised(run_feed(feed, stop), stop)))
     services = api_services(runtime, billing=billing) if listeners else None
+    health = Health(runtime, role, bus)
     for listener, integration in listeners:
-        http = _http(runtime, services, listener, stop, integration=integration)
+        http = _http(runtime, services, listener, stop, integration=integration, health=health)
         tasks.append(asyncio.create_task(_supervised(http, stop)))
+    if operations is not None:
+        tasks.append(
+            asyncio.create_task(_supervised(serve_operations(health, operations, stop), stop))
+        )
     await stop.wait()
     if billing is not None:
         billing.stop()
@@ -203,9 +234,15 @@ async def _adapters_side(runtime: Runtime, bus: Any, stop: asyncio.Event) -> lis
 
     settings = runtime.settings
     relay = OutboxRelay(
-        runtime.source, runtime.db, bus, routes(runtime.store.box, settings.bus_prefix)
+        runtime.source,
+        runtime.db,
+        bus,
+        routes(runtime.store.box, settings.bus_prefix),
+        telemetry=runtime.telemetry,
     )
-    results = ResultConsumer(runtime.store, bus, result_handlers(), settings.bus_prefix)
+    results = ResultConsumer(
+        runtime.store, bus, result_handlers(), settings.bus_prefix, telemetry=runtime.telemetry
+    )
     await results.start()
     if settings.nats_url is None:  # the in-process bus lost what was in flight at a crash
         await redeliver(bus, relay.routes, await asyncio.to_thread(_in_flight, runtime))
@@ -348,6 +385,7 @@ async def _http(
     stop: asyncio.Event,
     *,
     integration: bool = False,
+    health: Health | None = None,
 ) -> None:
     host, bound = listener.getsockname()[:2]
     if integration:
@@ -355,12 +393,14 @@ async def _http(
     else:
         log.info("API listening on http://%s:%d/client/api", host, bound)
     config = uvicorn.Config(
-        create_app(runtime, services, integration=integration),
+        create_app(
+            runtime, services, integration=integration, health=None if integration else health
+        ),
         host=host,
         port=bound,
-        log_level="info",
         lifespan="off",
         access_log=False,
+        **uvicorn_logging(runtime.settings.log_format),
     )
     server = uvicorn.Server(config)
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
@@ -384,7 +424,7 @@ def _listen(host: str, port: int) -> socket.socket:
         listener.bind((host, port))
     except OSError as error:
         listener.close()
-        raise ConfigurationError(f"cannot listen on {host}:{port}: {error.strerror}") from None
+        raise Unavailable(f"cannot listen on {host}:{port}: {error.strerror}") from None
     listener.listen(2048)
     listener.setblocking(False)
     return listener

@@ -30,7 +30,8 @@ _COLUMNS = (
 )
 
 
-def _event_id(*parts: object) -> str:
+def entry_id(*parts: object) -> str:
+    """The id of a listEvents entry, the same wherever it is computed (read model or feed)."""
     return str(uuid5(_NAMESPACE, ":".join(str(p) for p in parts)))
 
 
@@ -91,6 +92,11 @@ def direct_entry(event: Any) -> tuple[str, str] | None:
     return found
 
 
+def describe(event: Any, text: str) -> str:
+    """An entry's description: `text` with the event's fields filled in."""
+    return text.format_map(_Fields(event))
+
+
 def direct_event_types() -> set[str]:
     kinded = {entry[0] for entries in KINDED.values() for entry in entries.values()}
     return {kind for kind, _ in DIRECT.values()} | kinded
@@ -133,10 +139,10 @@ class EventsProjection(Projection):
                 tables,
                 event,
                 {
-                    "id": _event_id(event.originator_id, event.originator_version),
+                    "id": entry_id(event.originator_id, event.originator_version),
                     "type": kind,
                     "state": "Completed",
-                    "description": text.format_map(_Fields(event)),
+                    "description": describe(event, text),
                 },
             )
             return
@@ -151,7 +157,7 @@ class EventsProjection(Projection):
             t,
             e,
             {
-                "id": _event_id(e.originator_id, "scheduled"),
+                "id": entry_id(e.originator_id, "scheduled"),
                 "type": e.event_type,
                 "state": "Scheduled",
                 "description": e.description,
@@ -180,13 +186,13 @@ class EventsProjection(Projection):
             "SELECT %s, 0, p.type, %s, %s, p.description || %s, p.account_id, %s, p.user_id, "
             f"p.id, %s FROM {t.events} AS p WHERE p.id = %s ON CONFLICT (id) DO NOTHING",
             (
-                _event_id(e.originator_id, state),
+                entry_id(e.originator_id, state),
                 level,
                 state,
                 f". {text}",
                 meta_of(e).get("domain_id"),
                 e.timestamp.isoformat(),
-                _event_id(e.originator_id, "scheduled"),
+                entry_id(e.originator_id, "scheduled"),
             ),
         )
 

@@ -16,6 +16,7 @@ from projections.network_rules import NetworkRulesProjection
 from projections.networks import NetworksProjection, PublicIpsProjection
 from projections.offerings import OfferingsProjection
 from projections.resource_details import ResourceDetailsProjection
+from projections.resource_tags import ResourceTagsProjection
 from projections.routers import SystemVmsProjection
 from projections.security_groups import SecurityGroupsProjection
 from projections.snapshots import SnapshotsProjection
@@ -53,4 +54,5 @@ def build(seal: Callable[[str], str]) -> list[Projection]:
         SSHKeyPairsProjection(),
         InstanceGroupsProjection(),
         ResourceDetailsProjection(),
+        ResourceTagsProjection(),
     ]

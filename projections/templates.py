@@ -1,4 +1,6 @@
-"""Template read models: `templates` and each template's copy per zone (`template_zones`)."""
+"""Template read models: `templates` (ISOs too, format ISO), each one's copy per zone
+(`template_zones`) and the accounts it is shared with (`template_permissions`), with the one
+rule of who may launch a template or ISO."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ _UPDATABLE = {
     "os_type_id": "os_type_id",
     "password_enabled": "password_enabled",
     "sort_key": "sort_key",
+    "bootable": "bootable",
 }
 _COLUMNS = (
     "name",
@@ -54,15 +57,16 @@ class TemplatesProjection(Projection):
     """Keeps `templates` and `template_zones`."""
 
     name = "templates"
-    tables = ("templates", "template_zones")
+    tables = ("templates", "template_zones", "template_permissions")
 
     @on(Template.Registered)
     def registered(self, e: Any, c: Cursor, t: Tables) -> None:
         spec, owner = e.spec, e.owner
-        names = ("id", *_COLUMNS, "account_id", "domain_id", "domain_path", "created")
+        names = ("id", *_COLUMNS, "bootable", "account_id", "domain_id", "domain_path", "created")
         values = (
             str(e.originator_id),
             *(_column(name, spec[name]) for name in _COLUMNS),
+            int(spec.get("bootable", True)),
             str(owner["account_id"]),
             str(owner["domain_id"]),
             owner["domain_path"],
@@ -115,6 +119,21 @@ class TemplatesProjection(Projection):
                     (_column(key, value), str(e.originator_id)),
                 )
 
+    @on(Template.PermissionsSet)
+    def permissions_set(self, e: Any, c: Cursor, t: Tables) -> None:
+        template_id = str(e.originator_id)
+        c.execute(
+            f"UPDATE {t.templates} SET is_public = %s, is_featured = %s, is_extractable = %s "
+            "WHERE id = %s",
+            (int(e.is_public), int(e.is_featured), int(e.is_extractable), template_id),
+        )
+        c.execute(f"DELETE FROM {t.template_permissions} WHERE template_id = %s", (template_id,))
+        for account_id in e.launchers:
+            c.execute(
+                f"INSERT INTO {t.template_permissions} (template_id, account_id) VALUES (%s, %s)",
+                (template_id, account_id),
+            )
+
     @on(Template.ZoneCopyDeleted)
     def zone_copy_deleted(self, e: Any, c: Cursor, t: Tables) -> None:
         c.execute(
@@ -138,3 +157,35 @@ def downloads_in_flight(cursor: Cursor, before: datetime) -> list[tuple[str, str
         for row in rows
         if datetime.fromisoformat(str(row["created"])) < before
     ]
+
+
+SHARED = (
+    "EXISTS (SELECT 1 FROM template_permissions p WHERE p.template_id = {t}.id "
+    "AND p.account_id = %s)"
+)
+
+
+def shared_clause(alias: str = "t") -> str:
+    """SQL true when the template (table alias `alias`) is shared with the account given."""
+    return SHARED.format(t=alias)
+
+
+def may_launch(cursor: Cursor, row: dict[str, Any], account_id: str) -> bool:
+    """Whether an account may launch (deploy from, attach) a template or ISO: its own, public,
+    or shared with it. An administrator acting for an account is held to the same rule."""
+    if row["is_public"] or row["account_id"] == account_id:
+        return True
+    found = cursor.execute(
+        "SELECT 1 FROM template_permissions WHERE template_id = %s AND account_id = %s",
+        (row["id"], account_id),
+    ).fetchone()
+    return found is not None
+
+
+def launchers(cursor: Cursor, template_id: str) -> list[str]:
+    """The accounts a template is shared with (ids), in a stable order."""
+    rows = cursor.execute(
+        "SELECT account_id FROM template_permissions WHERE template_id = %s ORDER BY account_id",
+        (template_id,),
+    ).fetchall()
+    return [r["account_id"] for r in rows]

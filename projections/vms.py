@@ -89,7 +89,7 @@ class VirtualMachinesProjection(Projection):
     def stop_requested(self, e: Any, c: Cursor, t: Tables) -> None:
         self._set(c, t, e, state=VmState.STOPPING, pending_job_id=_job(e))
 
-    @on(VM.RebootRequested, VM.ScaleRequested)
+    @on(VM.RebootRequested, VM.ScaleRequested, VM.IsoAttachRequested, VM.IsoDetachRequested)
     def busy(self, e: Any, c: Cursor, t: Tables) -> None:
         self._set(c, t, e, pending_job_id=_job(e))
 
@@ -171,6 +171,24 @@ class VirtualMachinesProjection(Projection):
         }
         if columns:
             self._set(c, t, e, **columns)
+
+    @on(VM.IsoAttached)
+    def iso_attached(self, e: Any, c: Cursor, t: Tables) -> None:
+        iso = e.iso or {}
+        self._set(
+            c,
+            t,
+            e,
+            iso_id=iso.get("id"),
+            iso_name=iso.get("name", ""),
+            iso_display_text=iso.get("display_text", ""),
+            pending_job_id=None,
+            state_reason="",
+        )
+
+    @on(VM.IsoDetached)
+    def iso_detached(self, e: Any, c: Cursor, t: Tables) -> None:
+        self._set(c, t, e, iso_id=None, iso_name="", iso_display_text="", pending_job_id=None)
 
     @on(VM.KeyPairGiven)
     def key_pair_given(self, e: Any, c: Cursor, t: Tables) -> None:

@@ -26,6 +26,7 @@ class Capability(StrEnum):
     SECURITY_GROUPS = "security-groups"  # a VM's ingress/egress set on its host
     REMOTE_ACCESS_VPN = "remote-access-vpn"
     TEMPLATES = "templates"  # downloading an image into a zone's image store
+    ISOS = "isos"  # a VM's CD drive: an ISO put in and taken out
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,8 @@ ACTIONS: dict[str, Action] = {
         Action("apply_security_rules", C.SECURITY_GROUPS),
         Action("configure_remote_access_vpn", C.REMOTE_ACCESS_VPN),
         Action("download_template", C.TEMPLATES, host_bound=False),
+        Action("attach_iso", C.ISOS),
+        Action("detach_iso", C.ISOS),
     )
 }
 

@@ -26,6 +26,7 @@ from stratus.handoff import Handoff
 from stratus.messages import DEFAULT_PREFIX, WorkRequest, WorkResult, encode
 from stratus.projection import EventSource, advance_position, read_position
 from stratus.store.audit import meta_of
+from stratus.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,7 @@ RELAY_NAME = "outbox"
 class Outgoing:
     subject: str
     payload: bytes
+    request_id: str | None = None  # a work request an adapter will answer (its round trip)
 
 
 Route = Callable[[Any], Outgoing | None]
@@ -47,7 +49,7 @@ def work(request: WorkRequest, prefix: str = DEFAULT_PREFIX) -> Outgoing:
     cannot finish (a router powered on that never reports its release, say)."""
     reason = lacking(request.hypervisor, request.action)
     if reason is None:
-        return Outgoing(request.subject(prefix), encode(request))
+        return Outgoing(request.subject(prefix), encode(request), request.request_id)
     failed = WorkResult(
         request_id=request.request_id,
         hypervisor=request.hypervisor,
@@ -88,6 +90,7 @@ class OutboxRelay:
         batch_size: int = 200,
         poll_interval: float = 0.1,
         record_interval: float = 1.0,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self.source = source
         self.db = db
@@ -97,6 +100,7 @@ class OutboxRelay:
         self.poll_interval = poll_interval
         self.record_interval = record_interval
         self.wakeup = asyncio.Event()
+        self.telemetry = telemetry
         self.published = 0
         self._at: int | None = None  # where this relay is; None: read the recorded position
         self._recorded: int | None = None
@@ -149,6 +153,8 @@ class OutboxRelay:
                 msg_id = f"{notification.originator_id}:{notification.originator_version}"
                 await self.bus.publish(outgoing.subject, outgoing.payload, msg_id=msg_id)
                 self.published += 1
+                if self.telemetry is not None and outgoing.request_id:
+                    self.telemetry.published(outgoing.request_id)
         if notifications:
             self._at = notifications[-1].id
         await self.record()

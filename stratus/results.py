@@ -24,6 +24,7 @@ from stratus.messages import (
     decode_result,
 )
 from stratus.store.audit import acting
+from stratus.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +41,11 @@ class ResultConsumer:
         bus: Any,
         handlers: Mapping[str, Callable[..., Any]],
         prefix: str = DEFAULT_PREFIX,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self.store, self.bus, self.handlers = store, bus, dict(handlers)
         self.prefix = prefix
+        self.telemetry = telemetry
         self.subscription: Any = None
 
     async def start(self) -> None:
@@ -55,6 +58,8 @@ class ResultConsumer:
             result = decode_result(delivery.payload)
         except (TypeError, ValueError) as error:
             raise Definitive(f"undecodable result: {error}") from None
+        if self.telemetry is not None and delivery.attempt == 1:
+            self.telemetry.returned(result.request_id, result.action, result.ok)
         handler = self.handlers.get(result.action)
         if handler is None:
             log.warning("no handler for %s results; dropped", result.action)

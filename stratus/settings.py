@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,9 +13,32 @@ from urllib.parse import unquote, urlsplit
 
 from stratus.cpus import CpuSetError, check_cpus, parse_cpus
 
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+LOOPBACK: tuple[IpNetwork, ...] = (
+    ipaddress.ip_network("127.0.0.0/8"),
+    ipaddress.ip_network("::1/128"),
+)
+
 
 class ConfigurationError(Exception):
-    """A setting is missing or wrong; the message names it and is shown to the operator as is."""
+    """A setting is missing or wrong; the message names it and is shown to the operator as is.
+
+    The command line exits 2 on it (the operator's mistake); on an `Unavailable` 1.
+    """
+
+    exit_code = 2
+
+
+class Unavailable(ConfigurationError):
+    """What the command needs cannot be had: a service that does not answer, a file or
+    directory that cannot be read or written, a data directory another server holds."""
+
+    exit_code = 1
+
+
+# A PostgreSQL schema name as Stratus accepts it: an unquoted identifier, so it can be named
+# in SQL and in `search_path` without quoting rules to get wrong.
+_SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 
 
 @dataclass(frozen=True)
@@ -26,6 +51,9 @@ class PostgresSettings:
     user: str
     password: str = field(repr=False, default="")
     schema: str = "public"
+
+    def __post_init__(self) -> None:
+        schema_name(self.schema, "the PostgreSQL schema")
 
     @property
     def conninfo(self) -> str:
@@ -66,6 +94,11 @@ class Settings:
     job_query_hold: float = 0.02  # seconds a poll of a pending job waits for it to finish
     cpus: frozenset[int] | None = None  # the CPUs a serving process is held on (stratus/cpus.py)
     require_signature_expiry: bool = False  # signed requests need signatureversion=3 + expires
+    log_format: str = "text"  # "json": one JSON object per log line, one line per API request
+    health_port: int | None = None  # the operations listener (/health/*, /metrics); None: off
+    metrics_allow: tuple[IpNetwork, ...] = LOOPBACK  # who may read /metrics
+    metrics_cache: float = 5.0  # seconds the read-model families of /metrics are reused
+    ready_max_lag: int = 1000  # events a read model may trail the log and still be ready
 
     @property
     def embedded(self) -> bool:
@@ -104,6 +137,11 @@ class Settings:
             job_query_hold=_float(env, "STRATUS_JOB_QUERY_HOLD", 0.02),
             cpus=_cpus(env, "STRATUS_CPUS"),
             require_signature_expiry=_flag(env, "STRATUS_REQUIRE_SIGNATURE_EXPIRY", False),
+            log_format=_choice(env, "STRATUS_LOG_FORMAT", ("text", "json")),
+            health_port=_port(env, "STRATUS_HEALTH_PORT"),
+            metrics_allow=_networks(env, "STRATUS_METRICS_ALLOW"),
+            metrics_cache=_float(env, "STRATUS_METRICS_CACHE", 5.0),
+            ready_max_lag=_int(env, "STRATUS_READY_MAX_LAG", 1000, minimum=0),
         )
 
 
@@ -125,7 +163,7 @@ def _postgres_from_env(env: Mapping[str, str]) -> PostgresSettings | None:
             dbname=env["POSTGRES_DBNAME"],
             user=env["POSTGRES_USER"],
             password=env.get("POSTGRES_PASSWORD", ""),
-            schema=env.get("POSTGRES_SCHEMA", "public"),
+            schema=schema_name(env.get("POSTGRES_SCHEMA") or "public", "POSTGRES_SCHEMA"),
         )
     return None
 
@@ -149,7 +187,7 @@ def parse_database_url(url: str) -> PostgresSettings:
     for pair in parts.query.split("&"):
         key, _, value = pair.partition("=")
         if key == "schema" and value:
-            schema = unquote(value)
+            schema = schema_name(unquote(value), "the schema in STRATUS_DATABASE_URL")
     return PostgresSettings(
         host=parts.hostname,
         port=port,
@@ -158,6 +196,16 @@ def parse_database_url(url: str) -> PostgresSettings:
         password=unquote(parts.password or ""),
         schema=schema,
     )
+
+
+def schema_name(name: str, source: str) -> str:
+    """`name` if it is a plain identifier (letters, digits, '_'; not starting with a digit)."""
+    if not _SCHEMA_NAME.fullmatch(name):
+        raise ConfigurationError(
+            f"{source} must be a plain name: letters, digits and '_', not starting with a digit, "
+            f"at most 63 (got {name!r})"
+        )
+    return name
 
 
 def _nats_from_env(env: Mapping[str, str]) -> str | None:
@@ -226,4 +274,38 @@ def _cpus(env: Mapping[str, str], name: str) -> frozenset[int] | None:
     try:
         return check_cpus(parse_cpus(raw))
     except CpuSetError as error:
+        raise ConfigurationError(f"{name}: {error}") from None
+
+
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    """One of `choices` (the first is the default), case-insensitive."""
+    raw = (env.get(name) or "").strip().lower()
+    if not raw:
+        return choices[0]
+    if raw not in choices:
+        raise ConfigurationError(f"{name} must be one of {', '.join(choices)} (got {raw!r})")
+    return raw
+
+
+def _port(env: Mapping[str, str], name: str) -> int | None:
+    if not (env.get(name) or "").strip():
+        return None
+    value = _int(env, name, 0, minimum=0)
+    if value > 65535:
+        raise ConfigurationError(f"{name} must be a port number, 0 to 65535 (got {value})")
+    return value
+
+
+def _networks(env: Mapping[str, str], name: str) -> tuple[IpNetwork, ...]:
+    """Comma-separated addresses or CIDR blocks; loopback when unset."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return LOOPBACK
+    try:
+        return tuple(
+            ipaddress.ip_network(part.strip(), strict=False)
+            for part in raw.split(",")
+            if part.strip()
+        )
+    except ValueError as error:
         raise ConfigurationError(f"{name}: {error}") from None

@@ -23,6 +23,7 @@ from adapters import (
     DiskStatus,
     HostInventory,
     HypervisorError,
+    IsoSpec,
     NetworkCounters,
     NotFoundOnHost,
     Unreachable,
@@ -282,6 +283,15 @@ class HypervDriver(HypervSnapshots):
     ) -> DiskStatus:
         self._status(name)
         return disks.resize(self._run, name, disk_id, size_gb, shrink_ok=shrink_ok)
+
+    def attach_iso(self, name: str, iso: IsoSpec) -> str:
+        raise Unsupported(f"attaching an ISO to {name} is not supported yet on Hyper-V")
+
+    def detach_iso(self, name: str) -> None:
+        raise Unsupported(f"detaching an ISO from {name} is not supported yet on Hyper-V")
+
+    def vm_iso(self, name: str) -> str | None:
+        raise Unsupported(f"reading the CD drive of {name} is not supported yet on Hyper-V")
 
     def vm_disks(self, name: str) -> tuple[DiskStatus, ...]:
         self._status(name)

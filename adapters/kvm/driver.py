@@ -42,6 +42,7 @@ from adapters import (
     DiskStatus,
     HostInventory,
     HypervisorError,
+    IsoSpec,
     NetworkCounters,
     NotFoundOnHost,
     Unreachable,
@@ -50,7 +51,7 @@ from adapters import (
     VpnConfig,
 )
 from adapters.fetch import FetchPolicy
-from adapters.kvm import disks, images, template_store
+from adapters.kvm import cdrom, disks, images, template_store
 from adapters.kvm.appliance import APPLIANCE_URI, appliance_metadata, service_states
 from adapters.kvm.guest_keys import record_ssh_key
 from adapters.kvm.rules import hold_rules
@@ -218,6 +219,23 @@ class KvmDriver(KvmSnapshots):
         with self._translated(f"resizing disk {disk_id} of {name}"):
             domain = self._find(name)
             return disks.resize(self._require(), domain, disk_id, size_gb, shrink_ok=shrink_ok)
+
+    def attach_iso(self, name: str, iso: IsoSpec) -> str:
+        """Put the ISO in the CD drive (see `adapters.kvm.cdrom`)."""
+        conn = self._require()
+        with self._translated(f"attaching ISO {iso.iso_id} to {name}"):
+            domain = self._find(name)
+            path = cdrom.iso_path(conn, iso)
+            cdrom.insert(conn, domain, path)
+            return path
+
+    def detach_iso(self, name: str) -> None:
+        with self._translated(f"detaching the ISO from {name}"):
+            cdrom.eject(self._require(), self._find(name))
+
+    def vm_iso(self, name: str) -> str | None:
+        with self._translated(f"reading the CD drive of {name}"):
+            return cdrom.inserted(self._find(name))
 
     def vm_disks(self, name: str) -> tuple[DiskStatus, ...]:
         with self._translated(f"reading the disks of {name}"):

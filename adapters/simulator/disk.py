@@ -97,6 +97,7 @@ def dump(host: SimulatedHost) -> dict[str, Any]:
                 "spec": asdict(vm.spec),
                 "disks": {key: asdict(disk) for key, disk in vm.disks.items()},
                 "snapshots": {key: asdict(saved) for key, saved in vm.snapshots.items()},
+                "cdrom": vm.cdrom,
             }
             for name, vm in host.vms.items()
         },
@@ -117,6 +118,7 @@ def load(host: SimulatedHost, data: dict[str, Any]) -> None:
                 key: SavedState(_spec(saved["spec"]), saved["memory"], saved["description"])
                 for key, saved in raw.get("snapshots", {}).items()
             },
+            cdrom=raw.get("cdrom"),
         )
         for name, raw in data.get("vms", {}).items()
     }

@@ -35,6 +35,7 @@ from adapters import (
     DiskStatus,
     HostInventory,
     HypervisorError,
+    IsoSpec,
     NetworkCounters,
     NotFoundOnHost,
     Unreachable,
@@ -184,6 +185,28 @@ class SimulatorDriver(SimulatedSnapshots):
                 host.volumes[disk_id] = size_gb
                 self.world.record("resize_volume")
             return vm.disks[disk_id]
+
+    def attach_iso(self, name: str, iso: IsoSpec) -> str:
+        with self._turn("attach_iso") as host:
+            vm = _find(host, name)
+            location = f"simulator://{host.name}/isos/{iso.iso_id}"
+            if vm.cdrom not in (None, location):
+                raise HypervisorError(f"the CD drive of {name} holds {vm.cdrom} already")
+            if vm.cdrom is None:
+                vm.cdrom = location
+                self.world.record("attach_iso")
+            return location
+
+    def detach_iso(self, name: str) -> None:
+        with self._turn("detach_iso") as host:
+            vm = _find(host, name)
+            if vm.cdrom is not None:
+                vm.cdrom = None
+                self.world.record("detach_iso")
+
+    def vm_iso(self, name: str) -> str | None:
+        with self._turn("vm_iso") as host:
+            return _find(host, name).cdrom
 
     def vm_disks(self, name: str) -> tuple[DiskStatus, ...]:
         with self._turn("vm_disks") as host:

@@ -75,6 +75,7 @@ class SimulatedVm:
     boots: int = 0  # how many times it was started or rebooted: a run's identity
     disks: dict[str, DiskStatus] = field(default_factory=dict)  # data disks plugged in, by id
     snapshots: dict[str, Any] = field(default_factory=dict)  # name → adapters.simulator.snapshots
+    cdrom: str | None = None  # where its CD drive reads an ISO from (None: empty)
 
 
 @dataclass

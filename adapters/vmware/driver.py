@@ -26,6 +26,7 @@ from adapters import (
     DiskStatus,
     HostInventory,
     HypervisorError,
+    IsoSpec,
     NetworkCounters,
     NotFoundOnHost,
     Unreachable,
@@ -259,6 +260,15 @@ class VmwareDriver(VmwareSnapshots):
     ) -> DiskStatus:
         with self._acting(f"resize disk {disk_id} of", name):
             return disks.resize(self._find(name), disk_id, size_gb, shrink_ok=shrink_ok)
+
+    def attach_iso(self, name: str, iso: IsoSpec) -> str:
+        raise Unsupported(f"attaching an ISO to {name} is not supported yet on VMware")
+
+    def detach_iso(self, name: str) -> None:
+        raise Unsupported(f"detaching an ISO from {name} is not supported yet on VMware")
+
+    def vm_iso(self, name: str) -> str | None:
+        raise Unsupported(f"reading the CD drive of {name} is not supported yet on VMware")
 
     def vm_disks(self, name: str) -> tuple[DiskStatus, ...]:
         with self._acting("read the disks of", name):

@@ -27,6 +27,7 @@ from adapters import (
     DiskStatus,
     HostInventory,
     HypervisorError,
+    IsoSpec,
     NetworkCounters,
     NotFoundOnHost,
     Unreachable,
@@ -310,6 +311,15 @@ class XenServerDriver(XenServerSnapshots):
         with self._acting(f"resize disk {disk_id} of", name):
             api, ref = self._session.xenapi, self._find(name)
             return disks.resize(api, ref, disk_id, size_gb, shrink_ok=shrink_ok)
+
+    def attach_iso(self, name: str, iso: IsoSpec) -> str:
+        raise Unsupported(f"attaching an ISO to {name} is not supported yet on XenServer")
+
+    def detach_iso(self, name: str) -> None:
+        raise Unsupported(f"detaching an ISO from {name} is not supported yet on XenServer")
+
+    def vm_iso(self, name: str) -> str | None:
+        raise Unsupported(f"reading the CD drive of {name} is not supported yet on XenServer")
 
     def vm_disks(self, name: str) -> tuple[DiskStatus, ...]:
         with self._acting("read the disks of", name):

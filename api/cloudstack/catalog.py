@@ -15,6 +15,8 @@ from api.dispatch import Call
 from api.params import not_found
 from domain.compute import OfferingShape
 from domain.errors import InvalidParameter, PermissionDenied
+from domain.template import ISO
+from projections.templates import may_launch
 
 GIB = 1024**3
 
@@ -74,8 +76,14 @@ def template(call: Call, template_id: str, zone_id: str, account_id: str) -> Tem
         (zone_id, template_id),
         "templateid",
     )
-    if not row["is_public"] and row["account_id"] != account_id:
+    with call.read() as cursor:
+        allowed = may_launch(cursor, row, account_id)
+    if not allowed:
         raise PermissionDenied(f"Template {row['name']} is not available to this account")
+    if row["format"] == ISO:
+        raise InvalidParameter(
+            f"{row['name']} is an ISO: deploying from an ISO is not built yet, use a template"
+        )
     if row["zone_state"] != "Ready":
         raise InvalidParameter(
             f"Template {row['name']} has not been completely downloaded to zone {zone_id}"

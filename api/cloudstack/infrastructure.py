@@ -12,6 +12,7 @@ from api.cloudstack.common import limit_sql, names_by_id, names_of
 from api.cloudstack.unbuilt import SHOW_CAPACITIES, TAGS_MAP
 from api.dispatch import ApiCommand, Call, Listing
 from api.params import Param, ParamType
+from api.tagging import narrow
 from commands import infrastructure as cmd
 from domain.errors import InvalidParameter, NotFound
 from domain.infrastructure import Cluster, Pod, Zone, check_hypervisor
@@ -120,6 +121,7 @@ def render_zone(row: dict[str, Any]) -> dict[str, Any]:
 
 def list_zones(call: Call, args: dict[str, Any]) -> Listing:
     where, params = _filters(args, {"id": "id", "name": "name"})
+    narrow(args, "Zone", "zones.id", where, params)
     rows, count = _page(call, "zones", where, params, args)
     return Listing([_strip(render_zone(r)) for r in rows], count)
 

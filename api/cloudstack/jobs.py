@@ -21,6 +21,7 @@ from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_date
 from api.errors import error_code
 from api.params import Param, ParamType
+from api.tagging import with_tags
 from commands import Outcome
 from commands.jobs import SubmitJob, fail_job, finish_job, new_job, run_job, start_job, submit_job
 from domain.job import Job, JobStatus
@@ -137,6 +138,10 @@ def _job_result(call: Call, row: dict[str, Any]) -> dict[str, Any]:
             # What the job made is gone since (deleted, or gone with an expunged VM): the job
             # still succeeded, and its answer still names what it made.
             item = {"id": result["id"]}
+        else:
+            tagged = [item]
+            with_tags(call, result["object"], tagged)
+            item = tagged[0]
         if result["object"] == "virtualmachine":
             item = with_password(call, row, item)
         return {

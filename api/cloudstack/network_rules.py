@@ -22,6 +22,7 @@ from api.cloudstack.public_ips import _public_row
 from api.cloudstack.unbuilt import FOR_DISPLAY, PROJECT_AND_TAGS
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType, not_found
+from api.tagging import narrow
 from commands import network_rules as cmd
 from domain.errors import InvalidParameter, ResourceUnavailable
 from domain.network_rule_checks import (
@@ -138,6 +139,14 @@ def delete_rule(call: Call, args: dict[str, Any], kind: str, event_type: str) ->
     return submitted(call, write(call, cmd.revoke_rule, command), creates=False)
 
 
+# The 4.3 resource type whose tags a rule of each kind carries.
+TAGGED_KINDS = {
+    RuleKind.PORT_FORWARDING: "PortForwardingRule",
+    RuleKind.FIREWALL: "FirewallRule",
+    RuleKind.LOAD_BALANCING: "LoadBalancer",
+}
+
+
 def listed(
     call: Call, args: dict[str, Any], kind: str, filters: tuple[tuple[str, str], ...]
 ) -> tuple[list[dict[str, Any]], int]:
@@ -149,6 +158,8 @@ def listed(
         if args.get(key):
             where.append(f"{column} = %s")
             params.append(args[key])
+    if kind in TAGGED_KINDS:
+        narrow(args, TAGGED_KINDS[kind], "r.id", where, params)
     sql = SELECT + " WHERE " + " AND ".join(where)
     with call.read() as cursor:
         count = cursor.execute(f"SELECT count(*) AS n FROM ({sql}) AS q", params).fetchone()["n"]

@@ -36,6 +36,7 @@ from api.cloudstack.unbuilt import (
 )
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType, not_found
+from api.tagging import narrow
 from commands import networks as cmd
 from commands.network_public_ips import PublicPool, RangeRef
 from commands.routers import current_router, refuse_if_upgrading
@@ -167,6 +168,7 @@ def list_networks(call: Call, args: dict[str, Any]) -> Listing:
         clause, values = contains(("n.name", "n.display_text"), args["keyword"])
         where.append(clause)
         params += values
+    narrow(args, "Network", "n.id", where, params)
     sql = NETWORK_SELECT + " WHERE " + " AND ".join(where)
     with call.read() as cursor:
         count = cursor.execute(f"SELECT count(*) AS n FROM ({sql}) AS q", params).fetchone()["n"]

@@ -30,6 +30,7 @@ from api.cloudstack.unbuilt import (
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_stored_date
 from api.params import Param, ParamType, not_found
+from api.tagging import narrow
 from commands import network_public_ips as cmd
 from commands.routers import refuse_if_upgrading
 from domain.errors import InvalidParameter
@@ -318,6 +319,7 @@ def list_public_ip_addresses(call: Call, args: dict[str, Any]) -> Listing:
         clause, values = contains(("p.address",), args["keyword"])
         where.append(clause)
         params += values
+    narrow(args, "PublicIpAddress", "p.id", where, params)
     sql = _SELECT + (" WHERE " + " AND ".join(where) if where else "")
     with call.read() as cursor:
         count = cursor.execute(f"SELECT count(*) AS n FROM ({sql}) AS q", params).fetchone()["n"]

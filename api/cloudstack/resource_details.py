@@ -31,7 +31,7 @@ TABLES = {
 }
 # 4.3 types whose resources are not built here (or carry no details here yet).
 NOT_BUILT = {
-    "ISO": "ISOs are not built yet",
+    "ISO": "details of ISOs are not built yet",
     "Nic": "details of NICs are not built yet",
     "Zone": "details of zones are not built yet",
     "ServiceOffering": "details of service offerings are not built yet",

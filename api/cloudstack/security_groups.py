@@ -20,6 +20,7 @@ from api.cloudstack.jobs import run_async
 from api.cloudstack.unbuilt import PROJECT_AND_TAGS, PROJECT_ID
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType, not_found
+from api.tagging import narrow
 from commands import security_groups as cmd
 from domain.errors import InvalidParameter, NotFound
 from domain.security_group import (
@@ -154,6 +155,7 @@ def list_groups(call: Call, args: dict[str, Any]) -> Listing:
     if args["virtualmachineid"]:
         where.append("g.id IN (SELECT group_id FROM security_group_members WHERE vm_id = %s)")
         params.append(args["virtualmachineid"])
+    narrow(args, "SecurityGroup", "g.id", where, params)
     sql = _SELECT + " WHERE " + " AND ".join(where)
     with call.read() as cursor:
         count = cursor.execute(f"SELECT count(*) AS n FROM ({sql}) AS q", params).fetchone()["n"]

@@ -15,6 +15,7 @@ from api.cloudstack.volumes import volume_row
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_stored_date
 from api.params import Param, ParamType, not_found
+from api.tagging import narrow
 from commands import Outcome
 from commands import snapshots as cmd
 from domain.errors import InvalidParameter
@@ -93,9 +94,10 @@ def list_snapshots(call: Call, args: dict[str, Any]) -> Listing:
     scope = list_scope(
         call.caller, prefix="a.", account_column="id", **resolve_owner_filters(call, args)
     )
+    where, params = ["s.removed = 0", scope.clause], list(scope.params)
+    narrow(args, "Snapshot", "s.id", where, params)
     if not _type_filter(args):
         return Listing([], 0)
-    where, params = ["s.removed = 0", scope.clause], list(scope.params)
     for key, column in (("id", "s.id"), ("volumeid", "s.volume_id"), ("zoneid", "s.zone_id")):
         if args[key]:
             where.append(f"{column} = %s")

@@ -1,13 +1,15 @@
-"""Templates and guest OS types: register, update, delete, list (by template filter), OS types.
+"""Templates and guest OS types: register, update, delete, copy, prepare, list (by template
+filter), permissions, OS types. The reading, rendering and permission helpers serve ISOs too
+(`api.cloudstack.isos`): an ISO is a template row of format ISO.
 
 A template is listed once per zone it was registered in, with that zone's download state.
-`templatefilter` says which templates, relative to the caller:
+`templatefilter` (and `isofilter`) says which ones, relative to the caller:
 
-- featured: public featured templates; community: public templates that are not featured;
+- featured: public featured ones; community: public ones that are not featured;
 - self: the caller's own (a domain admin's subtree; everything for a root admin);
-- selfexecutable: own and ready; executable: ready, own or public;
-- sharedexecutable: shared with the caller by another account (no sharing yet: none);
-- all: every template (root admins only).
+- selfexecutable: own and ready; executable: ready, and own, public or shared with the caller;
+- sharedexecutable: ready and shared with the caller's account (`updateTemplatePermissions`);
+- all: every one (root admins only).
 
 SYSTEM templates are shown to root admins only.
 """
@@ -20,7 +22,7 @@ from uuid import UUID
 
 import orjson
 
-from api.access import Role, can_reach, check_reach, list_scope
+from api.access import Role, check_reach, list_scope
 from api.cloudstack.common import (
     OWNER_PARAMS,
     account_row,
@@ -31,21 +33,26 @@ from api.cloudstack.common import (
 )
 from api.cloudstack.configuration import current_value
 from api.cloudstack.jobs import run_async
-from api.cloudstack.unbuilt import PROJECT_ID, SSH_KEYS, TAGS_MAP
+from api.cloudstack.unbuilt import PROJECT_ID, PROJECTS, SSH_KEYS, TAGS_MAP
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_date
 from api.params import Param, ParamType, not_found
+from api.tagging import narrow
 from commands import templates as cmd
-from domain.errors import InvalidParameter, PermissionDenied
+from domain.errors import InvalidParameter, NotFound, PermissionDenied
 from domain.template import (
+    ISO,
     OS_CATEGORIES,
     OS_TYPES,
     CopyState,
     FetchLimits,
+    Permissions,
     TemplateSpec,
     os_type,
 )
 from projections.resource_details import shown_details
+from projections.templates import launchers, shared_clause
+from stratus.actions import CAPABILITIES, Capability
 from stratus.db import contains
 
 P = ParamType
@@ -77,9 +84,10 @@ def _own(call: Call) -> tuple[str, list[Any]]:
 
 
 def filter_clause(call: Call, name: str) -> tuple[str, list[Any]]:
-    """SQL for one `templatefilter` value as seen by the caller."""
+    """SQL for one `templatefilter` (or `isofilter`) value as seen by the caller."""
     own, params = _own(call)
     ready = f"z.state = '{CopyState.READY}'"
+    shared, account = shared_clause("t"), call.caller.account_id
     if name == "featured":
         return "t.is_featured = 1 AND t.is_public = 1", []
     if name == "community":
@@ -89,26 +97,48 @@ def filter_clause(call: Call, name: str) -> tuple[str, list[Any]]:
     if name == "selfexecutable":
         return f"{own} AND {ready}", params
     if name == "executable":
-        return f"({own} OR t.is_public = 1) AND {ready}", params
+        return f"({own} OR t.is_public = 1 OR {shared}) AND {ready}", [*params, account]
     if name == "sharedexecutable":
-        return "1 = 0", []  # no template is shared with single accounts yet
+        return f"{shared} AND {ready}", [account]
     if call.caller.role != Role.ROOT_ADMIN:
         raise InvalidParameter("Filter all can be specified by admin only")
     return "1 = 1", []
 
 
-def _where(call: Call, args: dict[str, Any]) -> tuple[list[str], list[Any]]:
-    clause, params = filter_clause(call, args["templatefilter"])
-    where = [clause] if args.get("showremoved") else ["t.removed = 0", clause]
+def of_kind(iso: bool) -> str:
+    """SQL keeping ISOs only, or templates only."""
+    return f"t.format = '{ISO}'" if iso else f"t.format <> '{ISO}'"
+
+
+def check_filter(name: str, param: str) -> None:
+    if name not in FILTERS:
+        raise InvalidParameter(f"Invalid {param} {name}: use " + ", ".join(FILTERS))
+
+
+def where_clauses(
+    call: Call, args: dict[str, Any], filter_name: str, iso: bool
+) -> tuple[list[str], list[Any]]:
+    """The WHERE clauses (and their values) of a template or ISO list."""
+    clause, params = filter_clause(call, filter_name)
+    where = [of_kind(iso), clause]
+    if not args.get("showremoved"):
+        where.append("t.removed = 0")
     if call.caller.role != Role.ROOT_ADMIN:
         where.append("t.template_type <> 'SYSTEM'")
     for key, column in (("id", "t.id"), ("name", "t.name"), ("zoneid", "z.zone_id")):
         if args.get(key) is not None:
             where.append(f"{column} = %s")
             params.append(args[key])
-    if args.get("hypervisor"):
+    if args.get("hypervisor") and not iso:  # an ISO boots on any hypervisor
         where.append("lower(t.hypervisor) = %s")
         params.append(args["hypervisor"].lower())
+    for key, column in (("bootable", "t.bootable"), ("ispublic", "t.is_public")):
+        if args.get(key) is not None:
+            where.append(f"{column} = %s")
+            params.append(int(args[key]))
+    if args.get("isready") is not None:
+        where.append("z.state = %s" if args["isready"] else "z.state <> %s")
+        params.append(CopyState.READY)
     if args.get("keyword"):
         clause, values = contains(("t.name",), args["keyword"])
         where.append(clause)
@@ -118,17 +148,18 @@ def _where(call: Call, args: dict[str, Any]) -> tuple[list[str], list[Any]]:
         scope = list_scope(call.caller, prefix="t.", **owner)
         where.append(scope.clause)
         params += list(scope.params)
+    narrow(args, "ISO" if iso else "Template", "t.id", where, params)
     return where, params
 
 
-def _select(call: Call, where: list[str], params: list[Any], suffix: str = "") -> Any:
+def select(call: Call, where: list[str], params: list[Any], suffix: str = "") -> Any:
     sql = _JOINED + " AND ".join(where)
     with call.read() as cursor:
         count = cursor.execute("SELECT count(*) AS n" + sql, params).fetchone()["n"]
         rows = cursor.execute(
             "SELECT t.*, z.zone_id, z.state, z.reason, z.size AS zone_size"
             + sql
-            + " ORDER BY t.sort_key, t.created, t.id, z.zone_id"
+            + " ORDER BY t.sort_key, t.created, t.id, z.created, z.zone_id"
             + suffix,
             params,
         ).fetchall()
@@ -136,12 +167,9 @@ def _select(call: Call, where: list[str], params: list[Any], suffix: str = "") -
 
 
 def list_templates(call: Call, args: dict[str, Any]) -> Listing:
-    if args["templatefilter"] not in FILTERS:
-        raise InvalidParameter(
-            f"Invalid template filter {args['templatefilter']}: use " + ", ".join(FILTERS)
-        )
-    where, params = _where(call, args)
-    rows, count = _select(call, where, params, limit_sql(args["paging"]))
+    check_filter(args["templatefilter"], "template filter")
+    where, params = where_clauses(call, args, args["templatefilter"], iso=False)
+    rows, count = select(call, where, params, limit_sql(args["paging"]))
     return Listing(render_templates(call, rows), count)
 
 
@@ -201,10 +229,12 @@ def render_template(row: dict[str, Any], names: dict[str, dict[str, str]]) -> di
         "templatetype": row["template_type"],
         "passwordenabled": bool(row["password_enabled"]),
         "crossZones": bool(row["cross_zones"]),
-        "bootable": True,
+        "bootable": bool(row["bootable"]),
         "isdynamicallyscalable": False,
         "sshkeyenabled": False,
     }
+    if row["format"] == ISO:
+        del body["hypervisor"]  # an ISO boots on any: 4.3 names none
     if row["zone_id"]:
         body["zoneid"] = row["zone_id"]
         body["zonename"] = names["zones"].get(row["zone_id"], "")
@@ -219,62 +249,48 @@ def render_template(row: dict[str, Any], names: dict[str, dict[str, str]]) -> di
     return body
 
 
-def _template_row(call: Call, template_id: str) -> dict[str, Any]:
+def template_row(call: Call, template_id: str, iso: bool = False) -> dict[str, Any]:
+    """A live template (or ISO) row; 431 when the id names no such thing."""
     with call.read() as cursor:
         row = cursor.execute(
-            "SELECT * FROM templates WHERE id = %s AND removed = 0", (template_id,)
+            "SELECT * FROM templates t WHERE id = %s AND removed = 0 AND " + of_kind(iso),
+            (template_id,),
         ).fetchone()
     if row is None:
         raise not_found("id", template_id)
     return dict(row)
 
 
-def _owned_row(call: Call, template_id: str) -> dict[str, Any]:
-    """A template the caller may change: their own, or one in an admin's reach."""
-    row = _template_row(call, template_id)
+def owned_row(call: Call, template_id: str, iso: bool = False) -> dict[str, Any]:
+    """A template (or ISO) the caller may change: their own, or one in an admin's reach."""
+    row = template_row(call, template_id, iso)
     check_reach(
         call.caller,
         account_id=row["account_id"],
         domain_path=row["domain_path"],
-        what="the template",
+        what="the ISO" if iso else "the template",
     )
     return row
 
 
-def _listed(call: Call, template_id: str) -> Listing:
-    rows, count = _select(call, ["t.id = %s"], [template_id])
+def listed(call: Call, template_id: str) -> Listing:
+    rows, count = select(call, ["t.id = %s"], [template_id])
     return Listing(render_templates(call, rows), count)
 
 
-def usable_template(call: Call, template_id: str, zone_id: str) -> dict[str, Any]:
-    """A template the caller may deploy from in a zone: own (or in an admin's reach) or public,
-    and downloaded there. The row of `templates`, with `zone_size` (bytes) added."""
-    row = _template_row(call, template_id)
-    caller = call.caller
-    if not row["is_public"] and not _reachable(call, row):
-        raise PermissionDenied(f"Caller does not have permission to use template {row['name']}")
-    if row["template_type"] == "SYSTEM" and caller.role != Role.ROOT_ADMIN:
-        raise PermissionDenied(f"Template {row['name']} is a system template")
-    with call.read() as cursor:
-        copy = cursor.execute(
-            "SELECT state, reason, size FROM template_zones WHERE template_id = %s "
-            "AND zone_id = %s",
-            (template_id, zone_id),
-        ).fetchone()
-    if copy is None or copy["state"] != CopyState.READY:
-        _, status = _status({"state": copy and copy["state"], "reason": copy and copy["reason"]})
-        raise InvalidParameter(f"Template {row['name']} is not ready in zone {zone_id}: {status}")
-    return row | {"zone_size": int(copy["size"])}
-
-
-def _reachable(call: Call, row: dict[str, Any]) -> bool:
-    return can_reach(call.caller, account_id=row["account_id"], domain_path=row["domain_path"])
+def latest_copy(call: Call, template_id: str) -> dict[str, Any]:
+    """A template (or ISO) as a finished job answers it: its copy asked for last (a copy's
+    destination)."""
+    items = listed(call, template_id).items
+    if not items:
+        raise NotFound(f"Unable to find template {template_id}", resource_ids=(template_id,))
+    return items[-1]
 
 
 # ---- changes ---------------------------------------------------------------------------
 
 
-def _owner_account(call: Call, args: dict[str, Any]) -> str:
+def owner_account(call: Call, args: dict[str, Any]) -> str:
     """The account a template is registered for: the caller's, or one an admin names."""
     if not args["account"]:
         return call.caller.account_id
@@ -291,7 +307,7 @@ def _owner_account(call: Call, args: dict[str, Any]) -> str:
     return str(account["id"])
 
 
-def _zones(call: Call, zone: str) -> tuple[list[UUID], bool]:
+def register_zones(call: Call, zone: str) -> tuple[list[UUID], bool]:
     """The zones to download into and whether the template is cross-zone (`zoneid=-1`)."""
     with call.read() as cursor:
         if zone == "-1":
@@ -332,7 +348,7 @@ def _details(groups: list[dict[str, str]] | None) -> dict[str, str]:
     return merged
 
 
-def _fetch_limits(call: Call) -> FetchLimits:
+def fetch_limits(call: Call) -> FetchLimits:
     """The download limits in force now; they travel with the download request."""
     return FetchLimits(
         allowed_internal_sites=current_value(call, ALLOWED_SITES),
@@ -342,8 +358,8 @@ def _fetch_limits(call: Call) -> FetchLimits:
 
 def register_template(call: Call, args: dict[str, Any]) -> Listing:
     kind = _check_rights(call, args)
-    account_id = _owner_account(call, args)
-    zone_ids, cross_zones = _zones(call, args["zoneid"])
+    account_id = owner_account(call, args)
+    zone_ids, cross_zones = register_zones(call, args["zoneid"])
     spec = TemplateSpec(
         name=args["name"],
         display_text=args["displaytext"],
@@ -364,30 +380,54 @@ def register_template(call: Call, args: dict[str, Any]) -> Listing:
         details=_details(args["details"]),
         sort_key=args["sortkey"] or 0,
     )
-    command = cmd.RegisterTemplate(spec, UUID(account_id), zone_ids, limits=_fetch_limits(call))
+    command = cmd.RegisterTemplate(spec, UUID(account_id), zone_ids, limits=fetch_limits(call))
     outcome = call.write(cmd.register_template, command)
-    return _listed(call, str(outcome.id))
+    return listed(call, str(outcome.id))
 
 
-def update_template(call: Call, args: dict[str, Any]) -> dict[str, Any]:
-    _owned_row(call, args["id"])
+def update_image(call: Call, args: dict[str, Any], iso: bool) -> dict[str, Any]:
+    """updateTemplate and updateIso: names, OS type, password, sort order, bootable."""
+    owned_row(call, args["id"], iso)
     wire = {
         "name": "name",
         "display_text": "displaytext",
         "os_type_id": "ostypeid",
         "password_enabled": "passwordenabled",
         "sort_key": "sortkey",
+        "bootable": "bootable",
     }
     changes = {key: args[name] for key, name in wire.items() if args.get(name) is not None}
     if "os_type_id" in changes:
         changes["os_type_id"] = UUID(changes["os_type_id"])
     call.write(cmd.update_template, cmd.UpdateTemplate(UUID(args["id"]), changes))
-    return _listed(call, args["id"]).items[0]
+    return listed(call, args["id"]).items[0]
 
 
-def delete_template(call: Call, args: dict[str, Any]) -> Submitted:
-    row = _owned_row(call, args["id"])
+def update_template(call: Call, args: dict[str, Any]) -> dict[str, Any]:
+    return update_image(call, args, iso=False)
+
+
+def _check_unused(call: Call, row: dict[str, Any], zone: str | None) -> None:
+    """An ISO in a VM's CD drive (in the zone, when one copy goes) is not deleted."""
+    sql = "SELECT name FROM virtual_machines WHERE iso_id = %s AND removed = 0"
+    params = [row["id"]]
+    if zone:
+        sql += " AND zone_id = %s"
+        params.append(zone)
+    with call.read() as cursor:
+        found = cursor.execute(sql + " ORDER BY name LIMIT 1", params).fetchone()
+    if found is not None:
+        raise InvalidParameter(
+            f"ISO {row['name']} is attached to virtual machine {found['name']}: detach it first"
+        )
+
+
+def delete_image(call: Call, args: dict[str, Any], iso: bool) -> Submitted:
+    row = owned_row(call, args["id"], iso)
     zone_id = UUID(args["zoneid"]) if args["zoneid"] else None
+    if iso:
+        _check_unused(call, row, args["zoneid"])
+    noun, kind = ("ISO", "ISO") if iso else ("template", "TEMPLATE")
 
     def work() -> dict[str, Any]:
         cmd.delete_template(call.store, UUID(row["id"]), zone_id)
@@ -395,12 +435,171 @@ def delete_template(call: Call, args: dict[str, Any]) -> Submitted:
 
     return run_async(
         call,
-        instance_type="Template",
+        instance_type="Iso" if iso else "Template",
         instance_id=UUID(row["id"]),
-        event_type="TEMPLATE.DELETE",
-        description=f"Deleting template {row['name']}",
+        event_type=f"{kind}.DELETE",
+        description=f"Deleting {noun} {row['name']}",
         work=work,
     )
+
+
+def delete_template(call: Call, args: dict[str, Any]) -> Submitted:
+    return delete_image(call, args, iso=False)
+
+
+def store_kinds(call: Call, zone_ids: list[UUID]) -> dict[UUID, str]:
+    """The kind of adapter keeping each zone's images (for ISOs, which name no hypervisor):
+    that of the zone's first cluster whose adapters download images. Image stores of their
+    own will take this over."""
+    with call.read() as cursor:
+        rows = cursor.execute(
+            "SELECT zone_id, hypervisor FROM clusters WHERE removed = 0 ORDER BY created, id"
+        ).fetchall()
+    kinds: dict[UUID, str] = {}
+    for row in rows:
+        zone, kind = UUID(row["zone_id"]), row["hypervisor"]
+        able = Capability.TEMPLATES in CAPABILITIES.get(kind.lower(), frozenset())
+        if zone in zone_ids and able:
+            kinds.setdefault(zone, kind)
+    for zone in zone_ids:
+        if zone not in kinds:
+            raise InvalidParameter(
+                f"Zone {zone} has no image store for ISOs yet: it needs a cluster whose "
+                "hypervisor's adapters download images (KVM or Simulator)"
+            )
+    return kinds
+
+
+def _zone_id(call: Call, zone: str, param: str) -> UUID:
+    with call.read() as cursor:
+        row = cursor.execute(
+            "SELECT id FROM zones WHERE id = %s AND removed = 0", (zone,)
+        ).fetchone()
+    if row is None:
+        raise not_found(param, zone)
+    return UUID(row["id"])
+
+
+def _source_zone(call: Call, row: dict[str, Any], given: str | None) -> UUID:
+    """The zone a copy is made from: the one given, else one where the image is ready."""
+    if given:
+        return _zone_id(call, given, "sourcezoneid")
+    with call.read() as cursor:
+        found = cursor.execute(
+            "SELECT zone_id FROM template_zones WHERE template_id = %s AND state = %s "
+            "ORDER BY created, zone_id",
+            (row["id"], CopyState.READY),
+        ).fetchone()
+    if found is None:
+        raise InvalidParameter(f"{row['name']} is not ready in any zone to copy from")
+    return UUID(found["zone_id"])
+
+
+def copy_image(call: Call, args: dict[str, Any], iso: bool) -> Submitted:
+    """copyTemplate and copyIso: the image is fetched into another zone (from its URL)."""
+    row = owned_row(call, args["id"], iso)
+    destination = _zone_id(call, args["destzoneid"], "destzoneid")
+    source = _source_zone(call, row, args["sourcezoneid"])
+    kind = store_kinds(call, [destination])[destination] if iso else ""
+    command = cmd.CopyTemplate(UUID(row["id"]), source, destination, fetch_limits(call), kind)
+    noun, event = ("ISO", "ISO.COPY") if iso else ("template", "TEMPLATE.COPY")
+
+    def work() -> dict[str, Any]:
+        cmd.copy_template(call.store, command)
+        return {"object": "iso" if iso else "template", "id": row["id"]}
+
+    return run_async(
+        call,
+        instance_type="Iso" if iso else "Template",
+        instance_id=UUID(row["id"]),
+        event_type=event,
+        description=f"Copying {noun} {row['name']} to zone {destination}",
+        work=work,
+    )
+
+
+def copy_template(call: Call, args: dict[str, Any]) -> Submitted:
+    return copy_image(call, args, iso=False)
+
+
+def prepare_template(call: Call, args: dict[str, Any]) -> Listing:
+    """Make sure a template is in a zone's image store: its download there is asked for when
+    it is neither there nor on its way (a failed copy is tried again)."""
+    row = template_row(call, args["templateid"])
+    zone = _zone_id(call, args["zoneid"], "zoneid")
+    with call.read() as cursor:
+        copy = cursor.execute(
+            "SELECT state FROM template_zones WHERE template_id = %s AND zone_id = %s",
+            (row["id"], str(zone)),
+        ).fetchone()
+    if copy is None or copy["state"] == CopyState.FAILED:
+        command = cmd.PrepareTemplate(UUID(row["id"]), zone, fetch_limits(call))
+        call.write(cmd.prepare_template, command)
+    rows, count = select(call, ["t.id = %s", "z.zone_id = %s"], [row["id"], str(zone)])
+    return Listing(render_templates(call, rows), count)
+
+
+# ---- permissions -----------------------------------------------------------------------
+
+
+def _shared_accounts(call: Call, row: dict[str, Any], names: list[str]) -> tuple[str, ...]:
+    """The accounts named, all in the template owner's domain (as 4.3 requires)."""
+    found = []
+    for name in names:
+        try:
+            found.append(str(account_row(call, name, row["domain_id"])["id"]))
+        except NotFound:
+            raise InvalidParameter(
+                f"Unable to grant a launch permission to account {name} in domain id="
+                f"{row['domain_id']}, account not found. No permissions updated, please verify "
+                "the account names and retry."
+            ) from None
+    return tuple(found)
+
+
+def update_permissions(call: Call, args: dict[str, Any], iso: bool) -> None:
+    """updateTemplatePermissions and updateIsoPermissions."""
+    row = owned_row(call, args["id"], iso)
+    role = call.caller.role
+    if args["isfeatured"] is not None and role == Role.USER:
+        raise PermissionDenied("Only administrators can mark templates and ISOs featured")
+    if args["isextractable"] is not None and role != Role.ROOT_ADMIN:
+        raise InvalidParameter("Only ROOT admins are allowed to modify this attribute.")
+    op = (args["op"] or "").lower()
+    if args["accounts"] and not op:
+        raise InvalidParameter("Please specify a valid operation (add, remove or reset)")
+    change = Permissions(
+        is_public=args["ispublic"],
+        is_featured=args["isfeatured"],
+        is_extractable=args["isextractable"],
+        op=op,
+        accounts=_shared_accounts(call, row, args["accounts"] or []),
+    )
+    call.write(cmd.set_permissions, cmd.SetPermissions(UUID(row["id"]), change))
+
+
+def update_template_permissions(call: Call, args: dict[str, Any]) -> None:
+    update_permissions(call, args, iso=False)
+
+
+def list_permissions(call: Call, args: dict[str, Any], iso: bool) -> dict[str, Any]:
+    """Who may launch a template or ISO besides its owner; anyone may ask of a public one."""
+    row = template_row(call, args["id"], iso)
+    if not row["is_public"]:
+        owned_row(call, args["id"], iso)
+    with call.read() as cursor:
+        ids = launchers(cursor, row["id"])
+    names = names_of(call, {"accounts": set(ids)})["accounts"]
+    return {
+        "id": row["id"],
+        "ispublic": bool(row["is_public"]),
+        "domainid": row["domain_id"],
+        "account": sorted(names.get(i, i) for i in ids),
+    }
+
+
+def list_template_permissions(call: Call, args: dict[str, Any]) -> dict[str, Any]:
+    return list_permissions(call, args, iso=False)
 
 
 def list_os_types(call: Call, args: dict[str, Any]) -> Listing:
@@ -435,6 +634,15 @@ def _page(items: list[dict[str, Any]], args: dict[str, Any]) -> Listing:
 # ---- the table -------------------------------------------------------------------------
 
 ID = Param("id", P.UUID, required=True)
+PERMISSION_PARAMS = (
+    ID,
+    Param("accounts", P.LIST, element=P.STRING),
+    Param("op", P.STRING),
+    Param("ispublic", P.BOOLEAN),
+    Param("isfeatured", P.BOOLEAN),
+    Param("isextractable", P.BOOLEAN),
+    Param("projectids", P.LIST, element=P.UUID, unsupported=PROJECTS),
+)
 
 COMMANDS = (
     ApiCommand(
@@ -533,6 +741,41 @@ COMMANDS = (
         is_async=True,
         description="Deletes a template from the system.",
         java_class="org.apache.cloudstack.api.command.user.template.DeleteTemplateCmd",
+    ),
+    ApiCommand(
+        "copyTemplate",
+        copy_template,
+        (ID, Param("destzoneid", P.UUID, required=True), Param("sourcezoneid", P.UUID)),
+        shape="async",
+        is_async=True,
+        item_key="template",
+        render=latest_copy,
+        description="Puts a copy of a template into another zone.",
+    ),
+    ApiCommand(
+        "prepareTemplate",
+        prepare_template,
+        (Param("templateid", P.UUID, required=True), Param("zoneid", P.UUID, required=True)),
+        role=Role.ROOT_ADMIN,
+        shape="list",
+        paged=False,
+        item_key="template",
+        description="Makes sure a template is in a zone's image store, ready to deploy from.",
+    ),
+    ApiCommand(
+        "updateTemplatePermissions",
+        update_template_permissions,
+        PERMISSION_PARAMS,
+        shape="success",
+        description="Makes a template public, featured or extractable, or shares it with "
+        "accounts of its owner's domain (op add, remove or reset).",
+    ),
+    ApiCommand(
+        "listTemplatePermissions",
+        list_template_permissions,
+        (ID,),
+        item_key="templatepermission",
+        description="Shows whether a template is public and the accounts it is shared with.",
     ),
     ApiCommand(
         "listOsTypes",

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from api.params import Param
 from api.params import ParamType as P
+from api.tagging import TAGS_FILTER
 
 PROJECTS = "projects are not built yet"
-TAGS = "resource tags are not built yet"
 HIDING = "hiding resources from end users is not built yet: everything is displayed"
 CUSTOM_IDS = "custom ids are not built yet"
 STORAGE_POOLS = "primary storage pools are not managed as resources yet"
@@ -29,7 +29,6 @@ USER_DATA = "user data is not built yet"
 LB_LIMITS = "load balancer connection limits and keep-alive are not built yet"
 
 PROJECT_ID = Param("projectid", P.UUID, unsupported=PROJECTS)
-TAGS_MAP = Param("tags", P.MAP, unsupported=TAGS)
 FOR_DISPLAY = Param("fordisplay", P.BOOLEAN, default=True, unsupported=HIDING)
 CUSTOM_ID = Param("customid", P.STRING, unsupported=CUSTOM_IDS)
 STORAGE_ID = Param("storageid", P.UUID, unsupported=STORAGE_POOLS)
@@ -45,7 +44,9 @@ SHOW_CAPACITIES = Param(
     unsupported="capacities in zone, pod and cluster lists are not built yet: use listCapacity",
 )
 
-# Tagged lists in 4.3 (`tags` filter) and owner lists that also take a project.
+# Tagged lists in 4.3 (`tags` filter, applied by the list with `api.tagging.narrow`) and owner
+# lists that also take a project.
+TAGS_MAP = TAGS_FILTER
 LIST_TAGS = (TAGS_MAP,)
 PROJECT_AND_TAGS = (PROJECT_ID, TAGS_MAP)
 

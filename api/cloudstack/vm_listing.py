@@ -14,6 +14,7 @@ from api.cloudstack.security_groups import vm_groups
 from api.dispatch import Call, Listing
 from api.envelope import format_stored_date
 from api.params import not_found
+from api.tagging import narrow
 from domain.errors import InvalidParameter, PermissionDenied
 from projections.affinity_groups import groups_of_vms as affinity_of_vms
 from projections.resource_details import shown_details
@@ -47,7 +48,7 @@ _LISTED = (
     "SELECT v.id, v.name, v.display_name, v.instance_name, v.account_id, v.domain_id, "
     "v.zone_id, v.host_id, v.state, v.template_id, v.service_offering_id, v.hypervisor, "
     "v.guest_os_id, v.cpu_number, v.cpu_speed, v.memory, v.custom, v.ha_enable, v.vm_group, "
-    "v.group_id, "
+    "v.group_id, v.iso_id, v.iso_name, v.iso_display_text, "
     "v.pending_job_id, v.keypair, v.created, a.name AS account_name, a.domain_name AS domain_name"
     + _NAMES
 )
@@ -124,6 +125,10 @@ def _optional_fields(body: dict[str, Any], row: dict[str, Any], admin: bool) -> 
         body["keypair"] = row["keypair"]
     if row["group_id"]:
         body["groupid"] = row["group_id"]
+    if row["iso_id"]:
+        body["isoid"] = row["iso_id"]
+        body["isoname"] = row["iso_name"]
+        body["isodisplaytext"] = row["iso_display_text"]
     if row["custom"]:
         body["details"] = {
             "cpuNumber": str(row["cpu_number"]),
@@ -186,6 +191,7 @@ def list_vms(call: Call, args: dict[str, Any]) -> Listing:
             clause, values = contains((f"v.{column}", "v.display_name"), args[key])
             where.append(clause)
             params += values
+    narrow(args, "UserVm", "v.id", where, params)
     only_scope = scope if len(where) == 2 else None  # then the per-account counters answer
     rows, count = _page(call, " WHERE " + " AND ".join(where), params, args, only_scope)
     return Listing(render_vms(call, rows, minimal=_minimal(args["details"])), count)
@@ -201,6 +207,7 @@ _VM_FILTERS = (
     ("networkid", "v.id IN (SELECT vm_id FROM vm_nics WHERE network_id = %s)"),
     ("hostid", "v.host_id = %s"),
     ("groupid", "v.group_id = %s"),
+    ("isoid", "v.iso_id = %s"),
     # A stopped VM stays in the pod of the host it last ran on.
     ("podid", "COALESCE(v.host_id, v.last_host_id) IN (SELECT id FROM hosts WHERE pod_id = %s)"),
     ("affinitygroupid", "v.id IN (SELECT vm_id FROM affinity_group_members WHERE group_id = %s)"),

@@ -19,6 +19,7 @@ from api.cloudstack.vm_listing import vm_row, vm_view
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_stored_date
 from api.params import Param, ParamType, not_found
+from api.tagging import narrow
 from commands import Outcome
 from commands import vm_snapshots as cmd
 from domain.errors import InvalidParameter
@@ -81,6 +82,7 @@ def list_vm_snapshots(call: Call, args: dict[str, Any]) -> Listing:
         call.caller, prefix="a.", account_column="id", **resolve_owner_filters(call, args)
     )
     where, params = ["s.removed = 0", scope.clause], list(scope.params)
+    narrow(args, "VMSnapshot", "s.id", where, params)
     wanted_id = args["vmsnapshotid"] or args["id"]
     for value, column in (
         (wanted_id, "s.id"),

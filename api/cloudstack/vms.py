@@ -546,7 +546,7 @@ COMMANDS = (
                 unsupported="listing VMs by network kind is not built yet: use networkid",
             ),
             Param("groupid", P.UUID),
-            Param("isoid", P.UUID, unsupported="ISOs are not built yet"),
+            Param("isoid", P.UUID),
             STORAGE_ID,
             VPC_ID,
             *PROJECT_AND_TAGS,

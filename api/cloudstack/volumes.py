@@ -29,8 +29,9 @@ from api.cloudstack.unbuilt import (
 from api.cloudstack.vms import _owner, hypervisor_job, vm_row
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_stored_date
-from api.fragments import Kept, marker, quoted, template
+from api.fragments import Kept, dumped, marker, quoted, template
 from api.params import Param, ParamType, not_found
+from api.tagging import narrow, rendered_tags
 from commands import volume_work
 from commands import volumes as cmd
 from domain.errors import InvalidParameter, PermissionDenied
@@ -114,7 +115,7 @@ def _render(row: dict[str, Any]) -> dict[str, Any]:
         "destroyed": bool(row["removed"]),
         "isextractable": row["kind"] == "DATADISK",
         "displayvolume": True,
-        "tags": [],
+        "tags": row.get("tags", []),  # a kept volume's slot; the dispatcher fills the others
     }
     if row["disk_offering_id"]:
         body.update(
@@ -176,6 +177,7 @@ def list_volumes(call: Call, args: dict[str, Any]) -> Listing:
             clause, values = contains(("v.name",), args[key])
             where.append(clause)
             params += values
+    narrow(args, "Volume", "v.id", where, params)
     only_scope = scope if len(where) == 2 else None  # then the per-account counters answer
     rows, count = _page(call, " WHERE " + " AND ".join(where), params, args, only_scope)
     return Listing(spliced_volumes(call, rows), count)
@@ -218,32 +220,38 @@ def spliced_volumes(call: Call, rows: list[dict[str, Any]]) -> list[Any]:
             found = cursor.execute(f"{_LISTED} WHERE {among}", params).fetchall()
         full = {row["id"]: row for row in found}
     kept = _KEPT.keep(call.runtime.db, full.values(), keepable) if full else {}
+    with call.read() as cursor:
+        tags = rendered_tags(cursor, [row["id"] for row in rows])
     items: list[Any] = []
     for row in rows:
         listed = _KEPT.text(row["listed"]) or kept.get(row["id"])
         if listed is None:  # nothing to keep (see keepable): rendered as before
             items.append(_render(full[row["id"]]))
         else:
-            items.append(orjson.Fragment(listed % _values(row)))
+            items.append(orjson.Fragment(listed % _values(row, tags.get(row["id"], []))))
     return items
 
 
 def _slots(row: dict[str, Any]) -> tuple[str, ...]:
     """The slots of a volume's kept JSON, in the order _render writes them."""
     slots: tuple[str, ...] = ("zone_name", "account_name", "domain_name")
-    if row["disk_offering_id"]:
-        slots += ("storage", "offering_name", "offering_text")
+    if row["disk_offering_id"]:  # its storage type comes before the tags, its names after
+        slots += ("storage", "tags", "offering_name", "offering_text")
+    else:
+        slots += ("tags",)
     if row["vm_id"]:
         slots += ("vm_name", "vm_display_name", "vm_state")
     return slots
 
 
-def _values(row: dict[str, Any]) -> tuple[str, ...]:
+def _values(row: dict[str, Any], tags: list[dict[str, Any]]) -> tuple[str, ...]:
     values = [quoted(row["zone_name"] or ""), quoted(row["account_name"])]
     values.append(quoted(row["domain_name"]))
     if row["disk_offering_id"]:
         name, text, storage = _offering(row)
-        values += [quoted(storage), quoted(name), quoted(text)]
+        values += [quoted(storage), dumped(tags), quoted(name), quoted(text)]
+    else:
+        values.append(dumped(tags))
     if row["vm_id"]:
         values += [quoted(row[key] or "") for key in ("vm_name", "vm_display_name", "vm_state")]
     return tuple(values)

@@ -143,6 +143,11 @@ class InProcessBus:
         self._seq = itertools.count(1)
         self._open = False
 
+    @property
+    def connected(self) -> bool:
+        """Whether the bus takes messages now (health checks)."""
+        return self._open
+
     async def start(self) -> None:
         self._open = True
 

@@ -98,6 +98,11 @@ class JetStreamBus:
         self._members: set[_PullMember] = set()
         self._events = _ConnectionEvents()
 
+    @property
+    def connected(self) -> bool:
+        """Whether the connection to NATS is up now (health checks)."""
+        return self._nc is not None and self._nc.is_connected
+
     async def start(self) -> None:
         self._nc = await self._connect()
         self._js = self._nc.jetstream(timeout=self.timeout)

@@ -36,6 +36,7 @@ from stratus.store.contention import Turns, pause
 from stratus.store.repository import SharedCacheRepository
 from stratus.store.secrets import SecretBox, load_or_create_key
 from stratus.store.transcoder import OrjsonTranscoder
+from stratus.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +114,7 @@ class EventStore(Application):
         self.commit_listeners: list[Callable[[Sequence[Notification] | None], None]] = []
         self._riders = threading.local()
         self._turns = Turns()
+        self.telemetry: Telemetry | None = None  # the process's, when it measures (runtime)
         super().__init__(env=library_env(settings))
 
     def construct_env(self, name: str, env: Any = None) -> Environment:
@@ -160,11 +162,14 @@ class EventStore(Application):
             else:
                 processing_event.collect_events(obj)
         processing_event.saved_kwargs.update(kwargs)
+        started = time.perf_counter()
         try:
             recordings = self._record(processing_event)
         except RecordConflictError:
             self._turns.contended(processing_event.aggregates)
             raise
+        if self.telemetry is not None:
+            self.telemetry.committed(time.perf_counter() - started, len(recordings))
         for rider in riders:
             rider.saved = True
         self._take_snapshots(processing_event)

@@ -62,11 +62,16 @@ class Deployment:
 
 @contextlib.contextmanager
 def deployed(
-    leg: str, workdir: Path, adapters: tuple[str, ...] = ("simulator",)
+    leg: str,
+    workdir: Path,
+    adapters: tuple[str, ...] = ("simulator",),
+    settings: dict[str, str] | None = None,
 ) -> Iterator[Deployment]:
     """A cloud of `leg` in `workdir`, skipped with the reason when its servers are not given.
-    On the NATS leg an adapter process of each kind in `adapters` runs beside the server."""
+    On the NATS leg an adapter process of each kind in `adapters` runs beside the server.
+    `settings` are more environment variables for the server (and its adapters)."""
     env, schema, stream = _leg_env(leg)
+    env.update(settings or {})
     control = workdir / "control.json"
     env["STRATUS_SIMULATOR_CONTROL"] = str(control)
     env["STRATUS_SIMULATOR_RULES"] = str(workdir / "rules.json")
@@ -141,8 +146,9 @@ async def _delete_stream(url: str, stream: str) -> None:
     client = await nats.connect(url)
     try:
         js = client.jetstream()
-        with contextlib.suppress(nats.js.errors.NotFoundError):
-            await js.delete_stream(stream)
+        for name in (stream, f"{stream}_EVENTS"):  # the bus's, and the event feed's
+            with contextlib.suppress(nats.js.errors.NotFoundError):
+                await js.delete_stream(name)
         with contextlib.suppress(nats.js.errors.NotFoundError, nats.js.errors.BucketNotFoundError):
             await js.delete_key_value(f"{stream}-requests")
     finally:

@@ -118,6 +118,12 @@ def _stock(world_admin: CloudStack, place: Place, holder: Holder) -> None:
         fetch_result=True,
         **{"details[0].key": "holder", "details[0].value": holder.name},
     )
+    client.createTags(
+        resourceids=vm["id"],
+        resourcetype="UserVm",
+        fetch_result=True,
+        **{"tags[0].key": "holder", "tags[0].value": holder.name},
+    )
     assert wait_for(
         lambda: [r["state"] for r in routers(world_admin, networkid=ids["network"])] == ["Running"]
     )
@@ -172,6 +178,13 @@ def _stock(world_admin: CloudStack, place: Place, holder: Holder) -> None:
         ostypeid=client.listOsTypes()["ostype"][0]["id"],
         zoneid=place.zone,
     )["template"][0]["id"]
+    ids["iso"] = client.registerIso(
+        name=f"iso-{holder.name}",
+        displaytext="private",
+        url=f"http://images.example.org/{holder.name}.iso",
+        ostypeid=client.listOsTypes()["ostype"][0]["id"],
+        zoneid=place.zone,
+    )["iso"][0]["id"]
     ids["vpnuser"] = client.addVpnUser(
         username=f"v{holder.name}", password=f"Pw{uuid.uuid4().hex[:12]}", fetch_result=True
     )["vpnuser"]["id"]
@@ -316,9 +329,11 @@ PARAM_KINDS = {
     "domainid": ("domain",),
     "parentdomainid": ("domain",),
     "templateid": ("template",),
+    "isoid": ("iso",),
     "ids": ("event",),
     "groupid": ("instancegroup",),
     "resourceid": ("vm",),
+    "resourceids": ("vm",),
 }
 # What an `id` names, by the word the command's name is built on (longest first).
 NOUN_KINDS = (
@@ -333,6 +348,7 @@ NOUN_KINDS = (
     ("Snapshot", ("snapshot",)),
     ("Network", ("network",)),
     ("Template", ("template",)),
+    ("Iso", ("iso",)),
     ("Volume", ("volume", "root")),
     ("Account", ("account",)),
     ("Domain", ("domain",)),
@@ -420,6 +436,8 @@ def _filled(command: ApiCommand, victim: Holder, world: World) -> dict[str, str]
             continue
         if p.type is ParamType.UUID:
             values[p.name] = world.place.zone if p.name == "zoneid" else str(uuid.uuid4())
+        elif p.type is ParamType.MAP:  # one key and value, as `name[0].key=…&name[0].value=…`
+            values.update({f"{p.name}[0].key": "probe", f"{p.name}[0].value": "probe"})
         else:
             values[p.name] = FILLERS.get(p.name, TYPE_FILLERS.get(p.type, "probe"))
     values.pop("account", None)

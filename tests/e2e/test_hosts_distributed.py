@@ -155,8 +155,9 @@ async def _delete_stream(url: str, stream: str) -> None:
     client = await nats.connect(url)
     try:
         js = client.jetstream()
-        with contextlib.suppress(nats.js.errors.NotFoundError):
-            await js.delete_stream(stream)
+        for name in (stream, f"{stream}_EVENTS"):  # the bus's, and the event feed's
+            with contextlib.suppress(nats.js.errors.NotFoundError):
+                await js.delete_stream(name)
         with contextlib.suppress(nats.js.errors.NotFoundError, nats.js.errors.BucketNotFoundError):
             await js.delete_key_value(f"{stream}-requests")
     finally:

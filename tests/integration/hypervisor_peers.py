@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from adapters import Credentials, Hypervisor
+from adapters import Credentials, Hypervisor, IsoSpec
 from adapters.simulator.disk import read_hosts
 from adapters.simulator.driver import SimulatedWorld, SimulatorDriver
 from tests.peers.model import HostShape
@@ -41,6 +41,8 @@ class Peer:
     # Something that changes each time the named VM is (re)started: "start twice acts once".
     run_identity: Callable[[str], object] | None = None
     skip: Mapping[str, str] = field(default_factory=dict)  # contract case → reason
+    # Puts an ISO where the host reads ISOs from (the zone's image store, seen by the host).
+    provide_iso: Callable[[IsoSpec], None] = lambda iso: None
 
 
 PeerFactory = Callable[[Path], AbstractContextManager[Peer]]
@@ -135,12 +137,27 @@ def kvm_peer(tmp_path: Path) -> Iterator[Peer]:
         # Nothing listens on port 1 of loopback: the connection is refused at once.
         unreachable=Credentials("qemu+tcp://127.0.0.1:1/system", "admin", "kvm-password"),
         run_identity=lambda name: _libvirt_domain_id(driver, name),
+        provide_iso=lambda iso: _kvm_iso_volume(driver, iso),
         skip={
             "resize_disk": "libvirt 9.0's test driver has neither virDomainBlockResize nor "
             "virStorageVolResize (VIR_ERR_NO_SUPPORT)"
         },
     )
     driver.close()
+
+
+def _kvm_iso_volume(driver: Any, iso: IsoSpec) -> None:
+    """The image store's volume for the ISO, in the host's pool (as if the host mounted the
+    store): the name the KVM adapter gave it when it downloaded it."""
+    from adapters.kvm.template_store import volume_name
+
+    pool = driver._conn.storagePoolLookupByName("default")
+    name = volume_name(iso.url, iso.zone_id)
+    pool.createXML(
+        f"<volume><name>{name}</name><capacity unit='MiB'>4</capacity>"
+        "<target><format type='iso'/></target></volume>",
+        0,
+    )
 
 
 def _libvirt_domain_id(driver: Any, name: str) -> int:

@@ -17,11 +17,13 @@ from adapters import (
     DiskSpec,
     Hypervisor,
     HypervisorError,
+    IsoSpec,
     NotFoundOnHost,
     SnapshotSpec,
     Unreachable,
     VmSpec,
 )
+from stratus.actions import Capability
 from tests.integration.hypervisor_peers import PEERS, Peer
 
 
@@ -410,3 +412,61 @@ def test_destroying_a_vm_removes_its_snapshots(driver_under_test: Hypervisor) ->
     driver_under_test.start_vm(spec())
 
     assert driver_under_test.list_snapshots("vm-1") == ()
+
+
+# ---- the CD drive -----------------------------------------------------------------------
+
+
+def iso(iso_id: str = "iso-a") -> IsoSpec:
+    return IsoSpec(iso_id, f"http://images.example.org/{iso_id}.iso", "zone-1")
+
+
+def _with_drive(peer: Peer, *isos: IsoSpec) -> Hypervisor:
+    if Capability.ISOS not in peer.driver.capabilities:
+        pytest.skip(f"the {peer.driver.kind} driver has no CD drive (see the refusal case)")
+    peer.driver.connect(peer.credentials)
+    for each in isos:
+        peer.provide_iso(each)
+    return peer.driver
+
+
+def test_an_iso_goes_into_the_cd_drive_once_and_comes_out(peer: Peer) -> None:
+    driver = _with_drive(peer, iso("iso-a"), iso("iso-b"))
+    driver.start_vm(spec())
+    assert driver.vm_iso("vm-1") is None
+    location = driver.attach_iso("vm-1", iso("iso-a"))
+    assert location and driver.vm_iso("vm-1") == location
+    assert driver.attach_iso("vm-1", iso("iso-a")) == location  # again: nothing changes
+    with pytest.raises(HypervisorError):
+        driver.attach_iso("vm-1", iso("iso-b"))  # the drive holds another
+    assert driver.vm_iso("vm-1") == location
+    driver.detach_iso("vm-1")
+    assert driver.vm_iso("vm-1") is None
+    driver.detach_iso("vm-1")  # an empty drive stays empty
+    assert driver.vm_status("vm-1").state == "Running"
+
+
+def test_an_iso_put_into_a_stopped_vm_is_there_when_it_starts(peer: Peer) -> None:
+    driver = _with_drive(peer, iso())
+    driver.start_vm(spec())
+    driver.stop_vm("vm-1")
+    location = driver.attach_iso("vm-1", iso())
+    driver.start_vm(spec())
+    assert driver.vm_iso("vm-1") == location
+
+
+def test_cd_drive_actions_on_a_missing_vm_raise_not_found(peer: Peer) -> None:
+    driver = _with_drive(peer, iso())
+    with pytest.raises(NotFoundOnHost):
+        driver.attach_iso("ghost", iso())
+    with pytest.raises(NotFoundOnHost):
+        driver.detach_iso("ghost")
+
+
+def test_a_driver_without_a_cd_drive_refuses_naming_its_hypervisor(peer: Peer) -> None:
+    if Capability.ISOS in peer.driver.capabilities:
+        pytest.skip(f"the {peer.driver.kind} driver has a CD drive (see the cases above)")
+    with pytest.raises(HypervisorError, match="not supported yet on"):
+        peer.driver.attach_iso("vm-1", iso())
+    with pytest.raises(HypervisorError, match="not supported yet on"):
+        peer.driver.detach_iso("vm-1")

@@ -1,4 +1,5 @@
-"""What deploying reads: a usable template (reachable, ready in the zone) and compute offering."""
+"""What deploying reads: a usable template (the owner's, public or shared with the account, and
+ready in the zone) and compute offering."""
 
 from __future__ import annotations
 
@@ -7,14 +8,20 @@ from uuid import UUID
 import pytest
 
 from api.access import Caller
+from api.cloudstack.catalog import template as usable_template
 from api.cloudstack.offerings import usable_offering
-from api.cloudstack.templates import usable_template
 from api.dispatch import ApiCommand, Call
 from commands.infrastructure import CreateZone, create_zone
 from commands.offerings import seed_id
-from commands.templates import RegisterTemplate, on_download_result, register_template
-from domain.errors import InvalidParameter, NotFound
-from domain.template import Template, TemplateSpec, os_type_id
+from commands.templates import (
+    RegisterTemplate,
+    SetPermissions,
+    on_download_result,
+    register_template,
+    set_permissions,
+)
+from domain.errors import InvalidParameter, NotFound, PermissionDenied
+from domain.template import Permissions, Template, TemplateSpec, os_type_id
 from stratus.messages import WorkResult
 from tests.support.app import running_app
 
@@ -38,15 +45,25 @@ def test_a_template_is_usable_in_a_zone_once_downloaded_there(settings) -> None:
             store, RegisterTemplate(spec, UUID(call.caller.account_id), [zone])
         )
         app.runtime.runner.catch_up()
-        with pytest.raises(InvalidParameter, match="Downloading"):
-            usable_template(call, str(made.id), str(zone))
+        account = call.caller.account_id
+        with pytest.raises(InvalidParameter, match="not been completely downloaded"):
+            usable_template(call, str(made.id), str(zone), account)
         request = store.get(Template, made.id).zones[str(zone)]["request_id"]
         result = WorkResult(
             request, "simulator", "download_template", str(made.id), True, {"size": 7}
         )
         on_download_result(store, result)
         app.runtime.runner.catch_up()
-        assert usable_template(call, str(made.id), str(zone))["zone_size"] == 7
+        usable = usable_template(call, str(made.id), str(zone), account)
+        assert (usable.hypervisor, usable.disk_gb) == ("Simulator", 1)  # 7 bytes: 1 GiB rounded up
+
+        other = str(UUID(int=7))
+        with pytest.raises(PermissionDenied):
+            usable_template(call, str(made.id), str(zone), other)
+        shared = Permissions(op="add", accounts=(other,))
+        set_permissions(store, SetPermissions(made.id, shared))
+        app.runtime.runner.catch_up()
+        assert usable_template(call, str(made.id), str(zone), other).id == str(made.id)
 
 
 def test_system_offerings_are_not_for_deploying(settings) -> None:

@@ -22,6 +22,7 @@ from domain.template import (
     OS_TYPES,
     CopyState,
     FetchLimits,
+    Permissions,
     Template,
     TemplateSpec,
     check_format,
@@ -172,6 +173,7 @@ def test_only_the_result_of_the_download_in_flight_counts() -> None:
         "state": CopyState.FAILED,
         "request_id": "r2",
         "reason": "404",
+        "kind": "KVM",
     }
     with pytest.raises(InvalidState):
         image.request_download(zone, "r3")  # already there
@@ -241,3 +243,55 @@ def test_a_download_given_up_on_fails_and_its_late_answer_still_counts() -> None
     assert copy.zone_of("d1") == zone  # the adapter may still answer
     copy.download_completed(zone_id=zone, request_id="d1", size=1, physical=1)
     assert copy.ready_in(zone) and copy.zone_of("d1") is None
+
+
+# ---- ISOs and sharing ------------------------------------------------------------------
+
+
+def iso(**changes: Any) -> Template:
+    base = {"url": "http://images.example.org/tools.iso", "hypervisor": "None", "format": "ISO"}
+    return template(**(base | changes))
+
+
+def test_an_iso_names_no_hypervisor_and_is_fetched_by_the_kind_keeping_the_zone_images() -> None:
+    disc = iso()
+    assert disc.is_iso and disc.hypervisor == "None" and disc.bootable
+    for wrong in ({"hypervisor": "KVM"}, {"url": "http://images.example.org/tools.qcow2"}):
+        with pytest.raises(InvalidParameter):
+            iso(**wrong)
+    zone = uuid4()
+    with pytest.raises(InvalidParameter):
+        disc.request_download(zone, "r0")  # no image store named for the zone
+    disc.request_download(zone, "r1", store_kind="Simulator")
+    event = disc.collect_events()[-1]
+    assert isinstance(event, Template.DownloadRequested) and event.hypervisor == "Simulator"
+    assert disc.kind_in(zone) == "Simulator"
+
+
+def test_a_copy_needs_the_image_ready_in_the_source_zone_and_another_zone() -> None:
+    image = template()
+    source, destination = uuid4(), uuid4()
+    image.request_download(source, "r1")
+    with pytest.raises(InvalidParameter):
+        image.copy_to(source, destination, ("r2", FetchLimits()))  # not ready yet
+    image.download_completed(zone_id=source, request_id="r1", size=1, physical=1)
+    with pytest.raises(InvalidParameter):
+        image.copy_to(source, source, ("r2", FetchLimits()))
+    image.copy_to(source, destination, ("r2", FetchLimits()))
+    assert image.request_in(destination) == "r2"
+
+
+def test_sharing_adds_removes_and_resets_accounts_and_sets_flags() -> None:
+    image = template()
+    owner = str(OWNER["account_id"])
+    image.set_permissions(Permissions(op="add", accounts=("a", "b", owner)))
+    assert image.launchers == {"a", "b"}  # its owner needs no permission
+    image.set_permissions(Permissions(op="remove", accounts=("a",), is_public=True))
+    assert image.launchers == {"b"} and image.is_public and not image.is_featured
+    image.set_permissions(Permissions(op="reset"))
+    assert image.launchers == set() and image.is_public  # flags not given are kept
+    for wrong in (Permissions(accounts=("a",)), Permissions(op="grant", accounts=("a",))):
+        with pytest.raises(InvalidParameter):
+            image.set_permissions(wrong)
+    with pytest.raises(InvalidParameter):
+        template(template_type="SYSTEM").set_permissions(Permissions(is_public=True))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -14,12 +15,15 @@ from api.cloudstack.usage_records import record_fields
 from billing.decode import brief_state, declared_state, plain, plain_state
 from billing.replay import Replay
 from domain.network_public_ip import PublicIp
+from domain.template import Template, TemplateSpec, os_type_id
 from domain.usage import (
     ALLOCATED_VM,
     IP_ADDRESS,
+    ISO,
     NETWORK_OFFERING,
     READS,
     RUNNING_VM,
+    TEMPLATE,
     VOLUME,
     hours_text,
     load_extractors,
@@ -35,6 +39,7 @@ from tests.support.usage_scenario import (
     CUSTOM,
     DB_SMALL,
     DOMAIN,
+    GIB,
     NS,
     WEB_A,
     ZONE,
@@ -253,3 +258,22 @@ def test_the_fast_decoding_of_stored_states_equals_the_decoded_events() -> None:
         stored = plain_state(fields["originator_id"], transcoder.encode(state))
         del fields["originator_version"]
         assert stored == fields, type(event).__qualname__
+
+
+def test_an_iso_copy_is_charged_as_an_iso_and_a_template_copy_as_a_template() -> None:
+    owner = {"account_id": ACCOUNT, "domain_id": DOMAIN, "domain_path": "/"}
+    events = []
+    for name, url, hypervisor, image_format in (
+        ("disc", "http://images.example.org/disc.iso", "None", "ISO"),
+        ("disk", "http://images.example.org/disk.qcow2", "KVM", "QCOW2"),
+    ):
+        spec = TemplateSpec(name, name, url, hypervisor, image_format, os_type_id("Other (64-bit)"))
+        image = Template(asdict(spec), owner, id=uuid5(NS, name))
+        image.request_download(ZONE, "dl", store_kind="KVM")
+        image.download_completed(zone_id=ZONE, request_id="dl", size=GIB, physical=GIB)
+        events += timed(
+            image.collect_events(), "2026-01-10 10:00", "2026-01-10 10:00", "2026-01-10 12:00"
+        )
+    items = records(settings_events() + events, berlin("2026-01-11 00:00"))
+    kinds = {i["usageid"]: i["usagetype"] for i in items if i["usagetype"] in (ISO, TEMPLATE)}
+    assert kinds == {str(uuid5(NS, "disc")): ISO, str(uuid5(NS, "disk")): TEMPLATE}
