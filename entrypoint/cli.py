@@ -46,6 +46,8 @@ READ_MODELS = {
     "system_vms": "routers and other system VMs",
     "networks": "physical and guest networks, network offerings, NICs",
     "public_ips": "public IP ranges and addresses",
+    "network_plumbing": "traffic types, network service providers and router elements",
+    "storage_ip_ranges": "pods' storage network IP ranges",
     "network_rules": "firewall, port forwarding and load balancer rules",
     "security_groups": "security groups and their rules",
     "affinity_groups": "affinity groups",

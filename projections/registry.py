@@ -11,6 +11,7 @@ from projections.identity import IdentityProjection
 from projections.infrastructure import AlertsProjection, InfrastructureProjection
 from projections.instance_groups import InstanceGroupsProjection
 from projections.jobs import JobsProjection
+from projections.network_plumbing import NetworkPlumbingProjection, StorageIpRangesProjection
 from projections.network_rules import NetworkRulesProjection
 from projections.networks import NetworksProjection, PublicIpsProjection
 from projections.offerings import OfferingsProjection
@@ -44,6 +45,8 @@ def build(seal: Callable[[str], str]) -> list[Projection]:
         SystemVmsProjection(),
         NetworksProjection(),
         PublicIpsProjection(),
+        NetworkPlumbingProjection(),
+        StorageIpRangesProjection(),
         NetworkRulesProjection(),
         SecurityGroupsProjection(),
         AffinityGroupsProjection(),

@@ -27,6 +27,7 @@ from tests.e2e.factories import Tenant, make_tenant
 from tests.e2e.test_networks import SOURCE_NAT_OFFERING
 from tests.e2e.test_routers import SYSTEM_TEMPLATE, register_template, routers, wait_for
 from tests.e2e.test_vms import Place, _deploy, _host, _place
+from tests.e2e.zones import enable_router_provider
 
 REFUSALS = {431, 432, 530, 531, 532, 533, 534, 535, 536, 537}
 OWNER_VARIANTS: tuple[tuple[str, ...], ...] = (
@@ -72,6 +73,7 @@ def _fabric(admin: CloudStack, zone: str) -> None:
         zoneid=zone, name="fabric", isolationmethods="VXLAN", vlan="6000-6019", fetch_result=True
     )["physicalnetwork"]
     admin.updatePhysicalNetwork(id=physical["id"], state="Enabled", fetch_result=True)
+    enable_router_provider(admin, physical["id"])
     admin.createVlanIpRange(
         zoneid=zone,
         vlan="100",
