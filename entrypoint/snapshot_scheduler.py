@@ -28,7 +28,8 @@ PASS_INTERVAL = 30.0  # seconds: schedules are to the minute
 
 
 class SnapshotScheduler:
-    """One pass at a time over the policies in force; `pass_once` returns what it took."""
+    """One pass at a time over the policies in force; `pass_once` returns what it took, as
+    (policy id, snapshot id) pairs."""
 
     def __init__(
         self,
@@ -42,9 +43,9 @@ class SnapshotScheduler:
         self.policies, self.take, self.prune = policies, take, prune
         self.now, self.interval = now, interval
 
-    def pass_once(self) -> list[UUID]:
+    def pass_once(self) -> list[tuple[UUID, UUID]]:
         now = self.now()
-        taken: list[UUID] = []
+        taken: list[tuple[UUID, UUID]] = []
         for policy in self.policies():
             with acting(command="snapshot-scheduler"):
                 try:
@@ -53,7 +54,7 @@ class SnapshotScheduler:
                     log.info("snapshot policy %s: %s", policy["id"], error.message)
         return taken
 
-    def _visit(self, policy: dict[str, Any], now: datetime) -> list[UUID]:
+    def _visit(self, policy: dict[str, Any], now: datetime) -> list[tuple[UUID, UUID]]:
         plan = parse_schedule(policy["interval_type"], policy["schedule"], policy["timezone"])
         due = plan.latest_due(now)
         last = policy["last_due"]
@@ -61,7 +62,7 @@ class SnapshotScheduler:
             last is None or due > datetime.fromisoformat(last)
         ):
             snapshot_id = self.take(UUID(policy["id"]), due)
-            return [snapshot_id] if snapshot_id else []
+            return [(UUID(policy["id"]), snapshot_id)] if snapshot_id else []
         if int(policy["held"]) > int(policy["max_snaps"]):
             self.prune(UUID(policy["id"]))  # what the pass that took it could not prune yet
         return []

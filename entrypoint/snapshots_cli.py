@@ -39,7 +39,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         taken = make_scheduler(runtime, now=lambda: moment).pass_once()
     finally:
         runtime.close()
-    for snapshot_id in taken:
-        print(f"took snapshot {snapshot_id}")
+    for policy_id, snapshot_id in taken:
+        print(f"took snapshot {snapshot_id} for policy {policy_id}")
     print(f"{len(taken)} snapshot(s) taken as of {moment.isoformat()}")
     return 0
