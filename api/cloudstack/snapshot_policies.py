@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from api.access import check_reach
+from api.access import check_reach, list_scope
+from api.cloudstack.common import limit_sql
 from api.cloudstack.volumes import volume_row
 from api.dispatch import ApiCommand, Call, Listing
 from api.params import Param, ParamType, not_found
@@ -68,8 +69,7 @@ def create(call: Call, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def list_policies(call: Call, args: dict[str, Any]) -> Listing:
-    if not (args["volumeid"] or args["id"]):
-        raise InvalidParameter("Please specify volumeid or id")
+    """The policies of a volume, or one by id (both checked for reach); else the caller's own."""
     where, params = ["p.removed = 0"], []
     if args["volumeid"]:
         volume_row(call, args["volumeid"])  # 531 for a volume of someone else's
@@ -79,15 +79,18 @@ def list_policies(call: Call, args: dict[str, Any]) -> Listing:
         policy_row(call, args["id"])
         where.append("p.id = %s")
         params.append(args["id"])
+    if not (args["volumeid"] or args["id"]):
+        scope = list_scope(call.caller, prefix="a.", account_column="id")
+        where.append(scope.clause)
+        params += scope.params
+    sql = POLICY_SELECT + " WHERE " + " AND ".join(where)
     with call.read() as cursor:
+        count = cursor.execute(f"SELECT count(*) AS n FROM ({sql}) AS q", params).fetchone()["n"]
         rows = cursor.execute(
-            POLICY_SELECT + " WHERE " + " AND ".join(where) + " ORDER BY p.interval_type, p.id",
+            sql + " ORDER BY p.volume_id, p.interval_type, p.id" + limit_sql(args["paging"]),
             params,
         ).fetchall()
-    found = [render_policy(dict(r)) for r in rows]
-    paging = args["paging"]
-    end = None if paging.limit is None else paging.offset + paging.limit
-    return Listing(found[paging.offset : end], len(found))
+    return Listing([render_policy(dict(r)) for r in rows], int(count))
 
 
 def delete(call: Call, args: dict[str, Any]) -> None:
@@ -121,7 +124,8 @@ COMMANDS = (
             Param(
                 "volumeid",
                 P.UUID,
-                extension="optional when `id` is given, as later CloudStack versions allow",
+                extension="optional, as later CloudStack versions allow: without it (or `id`), "
+                "the caller's own policies",
             ),
             Param("id", P.UUID, extension="one policy by id, as later CloudStack versions allow"),
         ),

@@ -119,7 +119,6 @@ def test_bad_policies_are_refused_and_change_nothing(sandbox) -> None:
     )["volume"]
     unattached = good | {"volumeid": loose["id"], "maxsnaps": 1}
     assert _error(admin.createSnapshotPolicy, **unattached) == 431  # not Ready
-    assert _error(admin.listSnapshotPolicies) == 431
     assert _error(admin.deleteSnapshotPolicies) == 431
     assert _policies(admin, volumeid=root["id"]) == []
 
@@ -137,6 +136,8 @@ def test_a_user_touches_only_the_policies_of_their_own_volumes(sandbox) -> None:
     assert _error(other.listSnapshotPolicies, id=policy["id"]) == 531
     assert _error(other.deleteSnapshotPolicies, ids=policy["id"]) == 531
     assert [p["id"] for p in _policies(admin, volumeid=root["id"])] == [policy["id"]]
+    assert _policies(other) == []
+    assert policy["id"] in [p["id"] for p in _policies(admin)]
 
 
 def test_the_scheduler_takes_each_due_snapshot_once_and_prunes_beyond_maxsnaps(sandbox) -> None:
