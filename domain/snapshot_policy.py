@@ -115,10 +115,11 @@ class SnapshotPolicy(Aggregate):
         self.taken = [s for s in self.taken if s not in snapshot_ids]
 
     def delete(self) -> None:
+        """The policy goes; the snapshots it took stay, and no later policy prunes them."""
         if self.removed:
             raise InvalidState("The snapshot policy has been deleted")
         self._deleted()
 
     @event("Deleted")
     def _deleted(self) -> None:
-        self.removed = True
+        self.removed, self.taken = True, []

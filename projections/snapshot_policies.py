@@ -60,7 +60,9 @@ class SnapshotPoliciesProjection(Projection):
 
     @on(POLICY.Deleted)
     def deleted(self, e: Any, c: Cursor, t: Tables) -> None:
-        c.execute(f"UPDATE {t.snapshot_policies} SET removed = 1 WHERE id = %s", (_id(e),))
+        c.execute(
+            f"UPDATE {t.snapshot_policies} SET removed = 1, held = 0 WHERE id = %s", (_id(e),)
+        )
 
 
 POLICY_SELECT = (

@@ -131,9 +131,12 @@ def test_a_policy_names_its_oldest_snapshots_beyond_its_maximum() -> None:
     assert (policy.beyond_max(), policy.taken) == ([], taken[1:])
 
 
-def test_a_deleted_policy_takes_nothing_until_it_is_defined_again() -> None:
-    policy = _policy(utc(2026, 5, 1))
+def test_a_deleted_policy_takes_nothing_until_it_is_defined_again_and_prunes_nothing_old() -> None:
+    policy = _policy(utc(2026, 5, 1), max_snaps=1)
+    for hour in (1, 2):
+        policy.record_taken(utc(2026, 5, 1, hour), uuid4())
     policy.delete()
+    assert policy.beyond_max() == []
     assert not policy.is_due(utc(2026, 5, 1, 5))
     policy.redefine("0", "UTC", 3, utc(2026, 5, 1, 6, 1))
     assert not policy.is_due(utc(2026, 5, 1, 6))
