@@ -141,3 +141,47 @@ def test_a_deleted_policy_takes_nothing_until_it_is_defined_again_and_prunes_not
     policy.redefine("0", "UTC", 3, utc(2026, 5, 1, 6, 1))
     assert not policy.is_due(utc(2026, 5, 1, 6))
     assert policy.is_due(utc(2026, 5, 1, 7))
+
+
+def _row(**changes: object) -> dict[str, object]:
+    row: dict[str, object] = {
+        "id": str(uuid4()),
+        "interval_type": "HOURLY",
+        "schedule": "0",
+        "timezone": "UTC",
+        "max_snaps": 2,
+        "defined_at": utc(2026, 5, 1, 9, 30).isoformat(),
+        "last_due": None,
+        "held": 0,
+    }
+    return row | changes
+
+
+def test_a_scheduler_pass_takes_what_is_due_prunes_what_is_over_and_survives_errors() -> None:
+    from domain.errors import NotFound
+    from entrypoint.snapshot_scheduler import SnapshotScheduler
+
+    due, done, over, gone = (
+        _row(),
+        _row(last_due=utc(2026, 5, 1, 12).isoformat()),
+        _row(last_due=utc(2026, 5, 1, 12).isoformat(), held=3),
+        _row(),
+    )
+    asked, pruned = [], []
+
+    def take(policy_id, at):  # type: ignore[no-untyped-def]
+        if str(policy_id) == gone["id"]:
+            raise NotFound("Unable to find snapshot policy")
+        asked.append((str(policy_id), at))
+        return uuid4()
+
+    scheduler = SnapshotScheduler(
+        lambda: [due, done, over, gone],
+        take,
+        lambda policy_id: pruned.append(str(policy_id)),
+        now=lambda: utc(2026, 5, 1, 12, 10),
+    )
+    taken = scheduler.pass_once()
+    assert asked == [(due["id"], utc(2026, 5, 1, 12))]
+    assert [str(p) for p, _ in taken] == [due["id"]]
+    assert pruned == [over["id"]]
