@@ -112,6 +112,7 @@ class Gateway:
             seen.account = caller.account_name
             command = self.dispatcher.find(name)
         except Exception as error:
+            _log_unexpected(error, name)
             return _error(None if not isinstance(error, AuthenticationFailed) else name, error)
         if command.name == "logout":
             self.auth.sessions.close(request.cookies.get(COOKIE))
@@ -197,11 +198,19 @@ class Gateway:
                 _remote(request),
             )
         except Exception as error:
+            _log_unexpected(error, "login")
             return _error("login", error)
         seen.account = row["account_name"]
         response = _answer(200, {response_key("login"): _login_body(row, session.key)})
         response.set_cookie(COOKIE, session_id, path="/client", httponly=True, samesite="lax")
         return response
+
+
+def _log_unexpected(error: Exception, command: str | None) -> None:
+    """A 530 that is no domain error is a fault of ours: never answered without a trace."""
+    status, _ = error_body(command, error)
+    if status == 530 and not _is_domain_error(error):
+        log.error("request (%s) failed before its command ran", command, exc_info=error)
 
 
 def _login_body(row: dict[str, Any], session_key: str) -> dict[str, str]:

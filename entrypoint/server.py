@@ -42,12 +42,12 @@ from entrypoint.sweeper import make_sweeper
 from projections.jobs import pending_job_ids
 from stratus.bus import BusError
 from stratus.bus.factory import make_bus
-from stratus.datadir import private_directory
+from stratus.datadir import hold, private_directory
 from stratus.outbox import OutboxRelay
 from stratus.redelivery import redeliver
 from stratus.results import HeartbeatMonitor, ResultConsumer
 from stratus.runtime import Runtime
-from stratus.settings import ConfigurationError, Settings, make_bus_options
+from stratus.settings import ConfigurationError, Settings, Unavailable, make_bus_options
 from stratus.store.audit import acting, set_process_name
 from stratus.wakeup import CommitListener
 
@@ -56,9 +56,21 @@ log = logging.getLogger(__name__)
 
 def serve(settings: Settings, *, host: str, port: int, role: str) -> int:
     set_process_name(f"stratus-{role}")
-    if role in ("api", "relay") and settings.embedded and role != "all":
-        log.warning("role %s on the embedded store: other roles must run in this process", role)
-    runtime = open_runtime(settings)
+    needs = {"all": (), "events": ("STRATUS_DATABASE_URL",)}.get(
+        role, ("STRATUS_DATABASE_URL", "STRATUS_NATS_URL")
+    )
+    if (settings.embedded and needs) or (settings.nats_url is None and len(needs) == 2):
+        raise ConfigurationError(
+            f"serve --role {role} needs {' and '.join(needs)} "
+            "(on the embedded store one process plays every role: serve --role all)"
+        )
+    held = hold(settings.data_dir) if settings.embedded else None  # one server per store
+    try:
+        runtime = open_runtime(settings)
+    except BaseException:
+        if held is not None:
+            os.close(held)
+        raise
     try:
         api = _listen(host, port) if role in ("all", "api") else None
         health_port = settings.health_port
@@ -70,6 +82,8 @@ def serve(settings: Settings, *, host: str, port: int, role: str) -> int:
         return asyncio.run(_run(runtime, api, role, operations))
     finally:
         runtime.close()
+        if held is not None:
+            os.close(held)
 
 
 def _tune_collector() -> None:
@@ -158,7 +172,7 @@ async def _run(
         try:
             await bus.start()
         except BusError as error:
-            raise ConfigurationError(str(error)) from None
+            raise Unavailable(str(error)) from None
         tasks += await _adapters_side(runtime, bus, stop)
     if role in ("all", "events"):
         from entrypoint.events import run_feed, start_feed
@@ -412,7 +426,7 @@ def _listen(host: str, port: int) -> socket.socket:
         listener.bind((host, port))
     except OSError as error:
         listener.close()
-        raise ConfigurationError(f"cannot listen on {host}:{port}: {error.strerror}") from None
+        raise Unavailable(f"cannot listen on {host}:{port}: {error.strerror}") from None
     listener.listen(2048)
     listener.setblocking(False)
     return listener

@@ -21,6 +21,7 @@ from projections.security_groups import SecurityGroupsProjection
 from projections.snapshot_policies import SnapshotPoliciesProjection
 from projections.snapshots import SnapshotsProjection
 from projections.ssh_key_pairs import SSHKeyPairsProjection
+from projections.storage import StorageProjection
 from projections.templates import TemplatesProjection
 from projections.vms import VirtualMachinesProjection
 from projections.volumes import VolumesProjection
@@ -54,4 +55,5 @@ def build(seal: Callable[[str], str]) -> list[Projection]:
         InstanceGroupsProjection(),
         ResourceDetailsProjection(),
         ResourceTagsProjection(),
+        StorageProjection(),
     ]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import os
 from pathlib import Path
 
@@ -11,7 +13,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from stratus.datadir import private_directory
-from stratus.settings import ConfigurationError, Settings
+from stratus.settings import ConfigurationError, Settings, Unavailable
 
 _NONCE_BYTES = 12
 
@@ -43,13 +45,36 @@ class SecretBox:
 
 def load_or_create_key(settings: Settings) -> bytes:
     """The key from STRATUS_SECRET_KEY, else from the 0600 key file (created on first start)."""
+    key = load_key(settings)
+    if key is not None:
+        return key
+    key = new_key()
+    write_key_file(settings.key_file, key)
+    return key
+
+
+def load_key(settings: Settings) -> bytes | None:
+    """The key from STRATUS_SECRET_KEY, else from the 0600 key file; None when neither is."""
     if settings.secret_key:
         return _decode_key(settings.secret_key, "STRATUS_SECRET_KEY")
     path = settings.key_file
-    if path.exists():
+    try:
+        if not path.exists():
+            return None
         _check_permissions(path)
-        return _decode_key(path.read_text().strip(), str(path))
-    return _create_key_file(path)
+        text = path.read_text().strip()
+    except OSError as error:
+        raise Unavailable(f"cannot read the key file {path}: {error.strerror}") from None
+    return _decode_key(text, str(path))
+
+
+def new_key() -> bytes:
+    return AESGCM.generate_key(bit_length=256)
+
+
+def fingerprint(key: bytes) -> str:
+    """A short name for `key` that reveals nothing of it (an HMAC of a fixed text)."""
+    return hmac.new(key, b"stratus secret key fingerprint", hashlib.sha256).hexdigest()[:16]
 
 
 def _decode_key(text: str, source: str) -> bytes:
@@ -70,10 +95,12 @@ def _check_permissions(path: Path) -> None:
         )
 
 
-def _create_key_file(path: Path) -> bytes:
+def write_key_file(path: Path, key: bytes) -> None:
+    """Write `key` to a new 0600 file (never over an existing one)."""
     private_directory(path.parent)
-    key = AESGCM.generate_key(bit_length=256)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(base64.b64encode(key).decode("ascii") + "\n")
-    return key
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(base64.b64encode(key).decode("ascii") + "\n")
+    except OSError as error:
+        raise Unavailable(f"cannot write the key file {path}: {error.strerror}") from None

@@ -308,6 +308,7 @@ NOT_PROBED = {
     "logout": "ends the caller's own session",
     "listInfrastructure": "root administrators only; counts the cloud's infrastructure",
     "removeRawUsageRecords": "root administrators only; usage of every account",
+    "addS3": "root administrators only; adds the region's object store, no account's resource",
 }
 
 # Which of a victim's resources a parameter names, by the parameter's name.
