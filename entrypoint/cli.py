@@ -158,6 +158,9 @@ def _parser() -> argparse.ArgumentParser:
     from entrypoint.webhooks_cli import add_parser as add_webhooks_parser
 
     add_webhooks_parser(commands)
+    from entrypoint.snapshots_cli import add_parser as add_snapshots_parser
+
+    add_snapshots_parser(commands)
 
     api = commands.add_parser("api", help="the CloudStack command catalogue")
     api_verbs = api.add_subparsers(dest="verb", required=True)
@@ -248,6 +251,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         from entrypoint.webhooks_cli import run as run_webhooks
 
         return run_webhooks(args, settings)
+    if args.command == "snapshots":
+        from entrypoint.snapshots_cli import run as run_snapshots
+
+        return run_snapshots(args, settings)
     if args.command == "usage":
         from entrypoint.usage_cli import run as run_usage
 

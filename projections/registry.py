@@ -19,6 +19,7 @@ from projections.resource_details import ResourceDetailsProjection
 from projections.resource_tags import ResourceTagsProjection
 from projections.routers import SystemVmsProjection
 from projections.security_groups import SecurityGroupsProjection
+from projections.snapshot_policies import SnapshotPoliciesProjection
 from projections.snapshots import SnapshotsProjection
 from projections.ssh_key_pairs import SSHKeyPairsProjection
 from projections.storage import StorageProjection
@@ -52,6 +53,7 @@ def build(seal: Callable[[str], str]) -> list[Projection]:
         AffinityGroupsProjection(),
         RemoteAccessVpnsProjection(),
         SnapshotsProjection(),
+        SnapshotPoliciesProjection(),
         SSHKeyPairsProjection(),
         InstanceGroupsProjection(),
         ResourceDetailsProjection(),

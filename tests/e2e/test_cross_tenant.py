@@ -135,6 +135,9 @@ def _stock(world_admin: CloudStack, place: Place, holder: Holder) -> None:
     ids["snapshot"] = client.createSnapshot(volumeid=ids["root"], fetch_result=True)["snapshot"][
         "id"
     ]
+    ids["snapshotpolicy"] = client.createSnapshotPolicy(
+        volumeid=ids["root"], intervaltype="DAILY", schedule="0:3", timezone="UTC", maxsnaps=1
+    )["snapshotpolicy"]["id"]
     ids["vmsnapshot"] = client.createVMSnapshot(virtualmachineid=vm["id"], fetch_result=True)[
         "vmsnapshot"
     ]["id"]
@@ -346,6 +349,7 @@ NOUN_KINDS = (
     ("VirtualMachine", ("vm",)),  # before AffinityGroup: updateVMAffinityGroup's id is a VM
     ("AffinityGroup", ("affinitygroup",)),
     ("IpAddress", ("ip",)),
+    ("SnapshotPolic", ("snapshotpolicy",)),
     ("Snapshot", ("snapshot",)),
     ("Network", ("network",)),
     ("Template", ("template",)),
@@ -404,7 +408,13 @@ def _targets(command: ApiCommand) -> list[str]:
     return names
 
 
+# Where a parameter name means another kind in one command.
+COMMAND_PARAM_KINDS = {("deleteSnapshotPolicies", "ids"): ("snapshotpolicy",)}
+
+
 def _kinds(command: ApiCommand, param: str) -> tuple[str, ...]:
+    if (command.name, param) in COMMAND_PARAM_KINDS:
+        return COMMAND_PARAM_KINDS[(command.name, param)]
     if param in PARAM_KINDS:
         return PARAM_KINDS[param]
     for noun, kinds in NOUN_KINDS:
