@@ -53,6 +53,7 @@ READ_MODELS = {
     "affinity_groups": "affinity groups",
     "remote_access_vpns": "remote access VPNs and their users",
     "snapshots": "volume and VM snapshots",
+    "snapshot_policies": "volumes' snapshot schedules and what each last took",
     "ssh_key_pairs": "SSH key pairs",
     "instance_groups": "instance groups",
     "resource_details": "resource details (key/value pairs on resources)",
