@@ -102,14 +102,25 @@ def box_for(settings: Settings, key: bytes) -> SecretBox:
     return SecretBox(key, load_retired_keys(settings))
 
 
+RETIRED_KEYS_FILE = "retired.keys"  # beside the key file: retired keys, one per line, 0600
+
+
 def load_retired_keys(settings: Settings) -> list[bytes]:
-    """The retired keys from STRATUS_RETIRED_SECRET_KEYS (comma-separated base64)."""
-    text = settings.retired_secret_keys or ""
-    return [
-        _decode_key(part.strip(), "STRATUS_RETIRED_SECRET_KEYS")
-        for part in text.split(",")
-        if part.strip()
-    ]
+    """The retired keys from STRATUS_RETIRED_SECRET_KEYS (comma-separated base64), else from
+    the 0600 `retired.keys` file in the data directory (one per line); none when neither is."""
+    if settings.retired_secret_keys:
+        text, source = settings.retired_secret_keys, "STRATUS_RETIRED_SECRET_KEYS"
+    else:
+        path = settings.data_dir / RETIRED_KEYS_FILE
+        try:
+            if not path.exists():
+                return []
+            _check_permissions(path)
+            text, source = path.read_text(), str(path)
+        except OSError as error:
+            raise Unavailable(f"cannot read {path}: {error.strerror}") from None
+    parts = text.replace("\n", ",").split(",")
+    return [_decode_key(part.strip(), source) for part in parts if part.strip()]
 
 
 def load_or_create_key(settings: Settings) -> bytes:

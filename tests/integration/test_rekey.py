@@ -136,3 +136,41 @@ def test_rekey_to_the_current_or_a_retired_key_is_refused(tmp_path: Path, cli) -
     assert status == 2 and "retired key cannot be current again" in _one_line(err)
     status, _, err = cli("rekey", STRATUS_DATA=str(tmp_path / "none"), STRATUS_SECRET_KEY=NEW_TEXT)
     assert status == 1 and "no store" in _one_line(err)
+
+
+def test_a_backup_carries_the_retired_keys_and_a_restore_checks_them(tmp_path: Path, cli) -> None:
+    data = tmp_path / "data"
+    with running_app(Settings(data_dir=data, secret_key=OLD_TEXT)) as app:
+        old_secret = app.runtime.store.box.seal("sealed-before-rotation")
+    env = {"STRATUS_DATA": str(data), "STRATUS_SECRET_KEY": NEW_TEXT}
+    assert cli("rekey", STRATUS_RETIRED_SECRET_KEYS=OLD_TEXT, **env)[0] == 0
+
+    status, _, err = cli("backup", str(tmp_path / "b"), STRATUS_RETIRED_SECRET_KEYS=OLD_TEXT, **env)
+    assert status == 0, err
+    manifest = orjson.loads((tmp_path / "b" / "manifest.json").read_bytes())
+    assert len(manifest["retired_key_fingerprints"]) == 1
+    assert (tmp_path / "b" / "retired.keys").stat().st_mode & 0o777 == 0o600
+
+    # Restoring with retired keys that lack the backup's is refused, and leaves nothing.
+    target = tmp_path / "restored"
+    status, _, err = cli(
+        "restore",
+        str(tmp_path / "b"),
+        STRATUS_DATA=str(target),
+        STRATUS_SECRET_KEY=NEW_TEXT,
+        STRATUS_RETIRED_SECRET_KEYS=base64.b64encode(b"3" * 32).decode(),
+    )
+    assert status == 2 and "lacks a retired key of this backup" in _one_line(err)
+    assert not target.exists()
+
+    # Without settings, the restore writes the backup's keys as the data directory's files; a
+    # process there holds the new key current and the old one retired.
+    status, _, err = cli("restore", str(tmp_path / "b"), STRATUS_DATA=str(target))
+    assert status == 0, err
+    assert (target / "retired.keys").stat().st_mode & 0o777 == 0o600
+    runtime = open_runtime(Settings(data_dir=target), projections=[])
+    try:
+        assert runtime.store.box.current == fingerprint(NEW)
+        assert runtime.store.box.open(old_secret) == "sealed-before-rotation"
+    finally:
+        runtime.close()

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import base64
 import os
+from pathlib import Path
 
 import pytest
 
-from stratus.settings import ConfigurationError
+from stratus.settings import ConfigurationError, Settings
 from stratus.store.secrets import SecretBox, fingerprint
 
 OLD, NEW, STRANGER = b"o" * 32, b"n" * 32, b"s" * 32
@@ -71,3 +72,24 @@ def test_derived_keys_follow_the_current_key() -> None:
 def test_a_retired_key_of_the_wrong_size_is_refused() -> None:
     with pytest.raises(ConfigurationError, match="16, 24 or 32"):
         SecretBox(NEW, [b"short"])
+
+
+def test_retired_keys_come_from_the_environment_else_a_private_file_in_the_data_directory(
+    tmp_path: Path,
+) -> None:
+    from stratus.store.secrets import load_retired_keys
+
+    old, stranger = base64.b64encode(OLD).decode(), base64.b64encode(STRANGER).decode()
+    given = Settings(data_dir=tmp_path, retired_secret_keys=f"{old}, {stranger}")
+    assert load_retired_keys(given) == [OLD, STRANGER]
+    assert load_retired_keys(Settings(data_dir=tmp_path)) == []
+
+    path = tmp_path / "retired.keys"
+    path.write_text(f"{old}\n{stranger}\n")
+    path.chmod(0o644)
+    with pytest.raises(ConfigurationError, match="readable by its owner only"):
+        load_retired_keys(Settings(data_dir=tmp_path))
+    path.chmod(0o600)
+    assert load_retired_keys(Settings(data_dir=tmp_path)) == [OLD, STRANGER]
+    with pytest.raises(ConfigurationError, match="STRATUS_RETIRED_SECRET_KEYS is not valid"):
+        load_retired_keys(Settings(data_dir=tmp_path, retired_secret_keys="not base64!"))
