@@ -5,16 +5,20 @@ sealed with the new key, and a process whose current key is retired is refused a
 from __future__ import annotations
 
 import base64
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import orjson
+import psycopg
 import pytest
 
 from entrypoint.cli import main
 from entrypoint.installation import open_runtime
-from stratus.settings import ConfigurationError, Settings
+from stratus.settings import ConfigurationError, Settings, parse_database_url
 from stratus.store.secrets import fingerprint
+from tests.conftest import postgres_url
 from tests.support.app import App, running_app
 
 OLD = b"1" * 32
@@ -172,5 +176,47 @@ def test_a_backup_carries_the_retired_keys_and_a_restore_checks_them(tmp_path: P
     try:
         assert runtime.store.box.current == fingerprint(NEW)
         assert runtime.store.box.open(old_secret) == "sealed-before-rotation"
+    finally:
+        runtime.close()
+
+
+@pytest.fixture
+def fresh_schema() -> Iterator[str]:
+    """A STRATUS_DATABASE_URL on a schema nobody made yet (dropped afterwards)."""
+    url = postgres_url()
+    if not url:
+        pytest.skip("STRATUS_TEST_POSTGRES_URL is not set")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    yield f"{url}?schema={schema}"
+    with psycopg.connect(parse_database_url(url).conninfo, autocommit=True) as connection:
+        connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.mark.postgres
+def test_rotation_on_postgresql_refuses_the_retired_key_and_reads_the_old_secrets(
+    tmp_path: Path, fresh_schema: str, cli
+) -> None:
+    postgres = parse_database_url(fresh_schema)
+    first = Settings(data_dir=tmp_path / "a", postgres=postgres, secret_key=OLD_TEXT)
+    runtime = open_runtime(first, projections=[])
+    sealed = runtime.store.box.seal("pre-shared-key-1")
+    runtime.close()
+
+    env = {"STRATUS_DATA": str(tmp_path / "b"), "STRATUS_DATABASE_URL": fresh_schema}
+    status, _, err = cli(
+        "rekey", STRATUS_SECRET_KEY=NEW_TEXT, STRATUS_RETIRED_SECRET_KEYS=OLD_TEXT, **env
+    )
+    assert status == 0, err
+    with pytest.raises(ConfigurationError, match=f"key {fingerprint(OLD)} was retired"):
+        open_runtime(first, projections=[])
+    rotated = Settings(
+        data_dir=tmp_path / "b",
+        postgres=postgres,
+        secret_key=NEW_TEXT,
+        retired_secret_keys=OLD_TEXT,
+    )
+    runtime = open_runtime(rotated, projections=[])
+    try:
+        assert runtime.store.box.open(sealed) == "pre-shared-key-1"
     finally:
         runtime.close()
