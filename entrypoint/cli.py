@@ -162,6 +162,9 @@ def _parser() -> argparse.ArgumentParser:
     from entrypoint.snapshots_cli import add_parser as add_snapshots_parser
 
     add_snapshots_parser(commands)
+    from entrypoint.rekey_cli import add_parser as add_rekey_parser
+
+    add_rekey_parser(commands)
 
     api = commands.add_parser("api", help="the CloudStack command catalogue")
     api_verbs = api.add_subparsers(dest="verb", required=True)
@@ -260,6 +263,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         from entrypoint.usage_cli import run as run_usage
 
         return run_usage(args, settings)
+    if args.command == "rekey":
+        from entrypoint.rekey_cli import run as run_rekey
+
+        return run_rekey(settings)
     if args.command in ("backup", "restore"):
         from entrypoint.backup_cli import run as run_backup
 
