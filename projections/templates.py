@@ -95,6 +95,10 @@ class TemplatesProjection(Projection):
     def requested(self, e: Any, c: Cursor, t: Tables) -> None:
         self._copy(c, t, e, CopyState.DOWNLOADING)
 
+    @on(Template.CaptureRequested)
+    def capture_requested(self, e: Any, c: Cursor, t: Tables) -> None:
+        self._copy(c, t, e, CopyState.DOWNLOADING)
+
     @on(Template.DownloadCompleted)
     def completed(self, e: Any, c: Cursor, t: Tables) -> None:
         self._copy(c, t, e, CopyState.READY, size=e.size, physical=e.physical)
