@@ -17,7 +17,7 @@ from uuid import UUID
 from commands import Outcome
 from commands.templates import _owner
 from commands.vms import host_access
-from domain.errors import InvalidParameter, InvalidState
+from domain.errors import InvalidParameter, ResourceUnavailable
 from domain.job import Job, JobStatus
 from domain.template import Capture, Template, TemplateSpec, check_image
 from domain.vm import VirtualMachine, VmState
@@ -40,9 +40,10 @@ def create_template(store: Any, command: CreateTemplate) -> Outcome:
     def attempt() -> Outcome:
         vm = store.get(VirtualMachine, command.vm_id, what="virtual machine")
         if vm.state != VmState.STOPPED or vm.pending:
-            raise InvalidState(
+            # 534: the disk is in use; 4.3 fails the job with an internal error here
+            raise ResourceUnavailable(
                 f"VM {vm.name} must be Stopped to create a template from its volume "
-                f"(it is {vm.state})"
+                f"(it is {vm.state}): please stop the VM first"
             )
         host_id = vm.placed_host
         if host_id is None:
