@@ -131,6 +131,7 @@ class TemplateSpec:
     sort_key: int = 0
     bootable: bool = True
     source_volume_id: str = ""  # made by createTemplate from this volume: no URL to fetch
+    source_template_id: str = ""  # ... whose VM was deployed from this template
 
 
 @dataclass(frozen=True)

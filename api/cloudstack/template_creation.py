@@ -144,6 +144,7 @@ def create_template(call: Call, args: dict[str, Any]) -> Submitted:
         template_tag=args["templatetag"] or "",
         details=_details(args["details"]),
         source_volume_id=volume["id"],
+        source_template_id=vm["template_id"] or "",
     )
     template_id = uuid.uuid4()
     command = capture.CreateTemplate(template_id, spec, UUID(vm["id"]))

@@ -64,6 +64,7 @@ def test_a_stopped_vms_root_volume_becomes_a_template_its_owner_deploys_from(san
         place.zone, user.account_id, "Simulator",
     )  # fmt: skip
     assert made["format"] == source["format"]
+    assert made["sourcetemplateid"] == place.template
     assert made["size"] == root["size"]
     assert made["passwordenabled"] is True and made["isfeatured"] is False  # users feature nothing
     assert made["ispublic"] is False and made["templatetype"] == "USER"
