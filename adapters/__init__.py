@@ -74,6 +74,17 @@ class IsoSpec:
 
 
 @dataclass(frozen=True)
+class TemplateCapture:
+    """A template made from a stopped VM's root disk (createTemplate): `template_id` names it
+    in the zone's image store, as `zone_id` and the image format say."""
+
+    template_id: str
+    volume_id: str
+    zone_id: str
+    image_format: str
+
+
+@dataclass(frozen=True)
 class DiskStatus:
     """A data disk as the hypervisor has it; `location` is where it keeps it (a path, a VDI)."""
 
@@ -264,6 +275,12 @@ class Hypervisor(Protocol):
     def vm_iso(self, name: str) -> str | None:
         """Where the VM's CD drive reads an ISO from (as `attach_iso` answered), None when it
         is empty."""
+        ...
+
+    def create_template(self, name: str, capture: TemplateCapture) -> dict[str, int]:
+        """Copy the stopped VM's root disk into the zone's image store as the template; answers
+        its `size` (virtual) and `physical_size` in bytes. A template already made under that
+        id is answered as it is; a running VM is refused, a missing one is NotFoundOnHost."""
         ...
 
     def create_snapshot(self, vm_name: str, snapshot: SnapshotSpec) -> SnapshotInfo:

@@ -12,6 +12,7 @@ from commands.security_groups import security_group_routes
 from commands.snapshots import snapshot_routes
 from commands.storage import pool_routes
 from commands.system_vms import system_vm_routes
+from commands.template_captures import capture_routes
 from commands.templates import template_routes
 from commands.vm_snapshots import vm_snapshot_routes
 from commands.volume_work import volume_routes
@@ -44,6 +45,7 @@ def routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
         **vm_routes(box, prefix),
         **iso_routes(box, prefix),
         **template_routes(prefix),
+        **capture_routes(box, prefix),
         **system_vm_routes(box, prefix),
         **rule_routes(box, prefix),
         **security_group_routes(box, prefix),

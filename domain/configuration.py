@@ -218,6 +218,13 @@ DEFINITIONS: dict[str, Definition] = {
             "download servers, please note 0.0.0.0 is not a valid site",
         ),
         Definition(
+            "allow.public.user.templates",
+            "bool",
+            "true",
+            "Advanced",
+            "If false, users will not be able to create public templates.",
+        ),
+        Definition(
             "max.template.iso.size",
             "int",
             "50",

@@ -28,6 +28,7 @@ from adapters import (
     NotFoundOnHost,
     PoolSpec,
     PoolStatus,
+    TemplateCapture,
     Unreachable,
     VmSpec,
     VmStatus,
@@ -290,6 +291,11 @@ class HypervDriver(HypervSnapshots):
     ) -> DiskStatus:
         self._status(name)
         return disks.resize(self._run, name, disk_id, size_gb, shrink_ok=shrink_ok)
+
+    def create_template(self, name: str, capture: TemplateCapture) -> dict[str, int]:
+        raise Unsupported(
+            f"creating a template from the root volume of {name} is not supported yet on Hyper-V"
+        )
 
     def attach_iso(self, name: str, iso: IsoSpec) -> str:
         raise Unsupported(f"attaching an ISO to {name} is not supported yet on Hyper-V")

@@ -47,6 +47,7 @@ from adapters import (
     NotFoundOnHost,
     PoolSpec,
     PoolStatus,
+    TemplateCapture,
     Unreachable,
     VmSpec,
     VmStatus,
@@ -341,6 +342,57 @@ class KvmDriver(KvmSnapshots):
         finally:
             with contextlib.suppress(libvirt.libvirtError):
                 conn.close()
+
+    def create_template(self, name: str, capture: TemplateCapture) -> dict[str, int]:
+        """Copy the stopped VM's root disk into the image store's first pool as the template's
+        volume (``template-<zone>-<template id>.<format>``). The store is the host itself
+        when `STRATUS_KVM_IMAGE_STORE` names the host's own URI."""
+        with self._translated(f"creating template {capture.template_id} from {name}"):
+            domain = self._find(name)
+            if domain.isActive():
+                raise HypervisorError(f"cannot copy the root disk of {name}: it is running")
+            root = self._root_volume(name)
+            store, own = self._store_connection()
+            try:
+                volume = template_store.copy_volume(
+                    store,
+                    _local_pool(store),
+                    template_store.volume_name(
+                        f"{capture.template_id}.{capture.image_format.lower()}", capture.zone_id
+                    ),
+                    (self._require(), root),
+                    capture.image_format,
+                )
+                _type, capacity, allocation = volume.info()
+                return {"size": capacity, "physical_size": allocation or capacity}
+            finally:
+                if not own:
+                    with contextlib.suppress(libvirt.libvirtError):
+                        store.close()
+
+    def _root_volume(self, name: str) -> Any:
+        pools = self._require().listAllStoragePools(libvirt.VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE)
+        for pool in pools:
+            with contextlib.suppress(libvirt.libvirtError):
+                return pool.storageVolLookupByName(f"{name}-root.qcow2")
+        raise HypervisorError(f"{name} has no root disk on this KVM host to make a template from")
+
+    def _store_connection(self) -> tuple[libvirt.virConnect, bool]:
+        """The image store's connection, and whether it is the host's own (not to be closed)."""
+        if not self.image_store:
+            raise HypervisorError(
+                "KVM templates need an image store: set STRATUS_KVM_IMAGE_STORE to a libvirt URI"
+            )
+        conn = self._require()
+        if conn.getURI() == self.image_store:
+            return conn, True
+        try:
+            return libvirt.open(self.image_store), False
+        except libvirt.libvirtError as exc:
+            where = safe_url(self.image_store)
+            raise Unreachable(
+                f"cannot open the image store {where}: {exc.get_error_message()}"
+            ) from None
 
     def close(self) -> None:
         conn, self._conn = self._conn, None

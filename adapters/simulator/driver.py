@@ -40,6 +40,7 @@ from adapters import (
     NotFoundOnHost,
     PoolSpec,
     PoolStatus,
+    TemplateCapture,
     Unreachable,
     VmSpec,
     VmStatus,
@@ -274,6 +275,28 @@ class SimulatorDriver(SimulatedSnapshots):
                 raise HypervisorError(f"cannot configure the VPN of {name}: it is not running")
             self.world.record("configure_vpn")
             return self.world.firewalls.configure_vpn(name, vpn)
+
+    def create_template(self, name: str, capture: TemplateCapture) -> dict[str, int]:
+        """Copy a stopped VM's root disk into the host's image store, under the template's id:
+        its size is the root disk's (1 GiB for a VM started with none)."""
+        with self._turn("create_template") as host:
+            made = host.templates.get(capture.template_id)
+            if made is not None:
+                return {"size": made["size"], "physical_size": made["physical_size"]}
+            vm = _find(host, name)
+            if vm.state != "Stopped":
+                raise HypervisorError(f"cannot copy the root disk of {name}: it is {vm.state}")
+            size = max(vm.spec.root_disk_gb, 1) * _GIB
+            host.templates[capture.template_id] = {
+                "vm": name,
+                "volume_id": capture.volume_id,
+                "zone_id": capture.zone_id,
+                "format": capture.image_format,
+                "size": size,
+                "physical_size": size // 3,
+            }
+            self.world.record("create_template")
+            return {"size": size, "physical_size": size // 3}
 
     def download_template(
         self,

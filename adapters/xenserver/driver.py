@@ -32,6 +32,7 @@ from adapters import (
     NotFoundOnHost,
     PoolSpec,
     PoolStatus,
+    TemplateCapture,
     Unreachable,
     VmSpec,
     VmStatus,
@@ -318,6 +319,11 @@ class XenServerDriver(XenServerSnapshots):
         with self._acting(f"resize disk {disk_id} of", name):
             api, ref = self._session.xenapi, self._find(name)
             return disks.resize(api, ref, disk_id, size_gb, shrink_ok=shrink_ok)
+
+    def create_template(self, name: str, capture: TemplateCapture) -> dict[str, int]:
+        raise Unsupported(
+            f"creating a template from the root volume of {name} is not supported yet on XenServer"
+        )
 
     def attach_iso(self, name: str, iso: IsoSpec) -> str:
         raise Unsupported(f"attaching an ISO to {name} is not supported yet on XenServer")
