@@ -137,6 +137,13 @@ UNBUILT_FIELDS: dict[str, dict[str, str]] = {
         "secretkey": "a secret key is shown once, when it is made (registerUserKeys)",
         "timezone": UNSET,
     },
+    "getUser": {
+        "secretkey": "a secret key is shown once, when it is made (registerUserKeys)",
+        "timezone": UNSET,
+    },
+    "listResourceLimits": {"account": UNSET, **_all(PROJECTS, "project", "projectid")},
+    "updateResourceLimit": {"account": UNSET, **_all(PROJECTS, "project", "projectid")},
+    "updateResourceCount": {"account": UNSET, **_all(PROJECTS, "project", "projectid")},
     "listDomains": {
         **_all(UNSET, "parentdomainid", "parentdomainname"),  # the ROOT domain has no parent
         "networkdomain": UNSET,

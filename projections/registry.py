@@ -15,6 +15,7 @@ from projections.network_rules import NetworkRulesProjection
 from projections.networks import NetworksProjection, PublicIpsProjection
 from projections.offerings import OfferingsProjection
 from projections.resource_details import ResourceDetailsProjection
+from projections.resource_limits import ResourceLimitsProjection
 from projections.resource_tags import ResourceTagsProjection
 from projections.routers import SystemVmsProjection
 from projections.security_groups import SecurityGroupsProjection
@@ -52,4 +53,5 @@ def build(seal: Callable[[str], str]) -> list[Projection]:
         InstanceGroupsProjection(),
         ResourceDetailsProjection(),
         ResourceTagsProjection(),
+        ResourceLimitsProjection(),
     ]
