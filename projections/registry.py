@@ -14,6 +14,7 @@ from projections.jobs import JobsProjection
 from projections.network_rules import NetworkRulesProjection
 from projections.networks import NetworksProjection, PublicIpsProjection
 from projections.offerings import OfferingsProjection
+from projections.regions import RegionsProjection
 from projections.resource_details import ResourceDetailsProjection
 from projections.resource_limits import ResourceLimitsProjection
 from projections.resource_tags import ResourceTagsProjection
@@ -54,4 +55,5 @@ def build(seal: Callable[[str], str]) -> list[Projection]:
         ResourceDetailsProjection(),
         ResourceTagsProjection(),
         ResourceLimitsProjection(),
+        RegionsProjection(),
     ]

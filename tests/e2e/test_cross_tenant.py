@@ -306,6 +306,9 @@ NOT_PROBED = {
     "listInfrastructure": "root administrators only; counts the cloud's infrastructure",
     "removeRawUsageRecords": "root administrators only; usage of every account",
     "getUser": "root administrators only; finds a user by API key",
+    "addRegion": "root administrators only; regions are the cloud's, no account's",
+    "updateRegion": "root administrators only; regions are the cloud's, no account's",
+    "removeRegion": "root administrators only; regions are the cloud's, no account's",
 }
 
 # Which of a victim's resources a parameter names, by the parameter's name.
