@@ -233,6 +233,30 @@ DEFINITIONS: dict[str, Definition] = {
             minimum=1,
             maximum=1000,
         ),
+        Definition(
+            "api.throttling.enabled",
+            "bool",
+            "false",
+            "Advanced",
+            "Limit the API requests an account may issue per interval",
+        ),
+        Definition(
+            "api.throttling.interval",
+            "int",
+            "1",
+            "Advanced",
+            "Seconds of one API throttling interval",
+            minimum=1,
+            maximum=86400,
+        ),
+        Definition(
+            "api.throttling.max",
+            "int",
+            "25",
+            "Advanced",
+            "API requests an account may issue in one throttling interval",
+            minimum=1,
+        ),
         *_limit_defaults(),
     )
 }

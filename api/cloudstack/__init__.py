@@ -7,6 +7,7 @@ def tables() -> list[tuple]:  # type: ignore[type-arg]
     from api.cloudstack import (
         affinity_groups,
         alerts,
+        api_limits,
         audit,
         configuration,
         domains,
@@ -56,6 +57,7 @@ def tables() -> list[tuple]:  # type: ignore[type-arg]
         audit.COMMANDS,
         vms.COMMANDS,
         resource_limits.COMMANDS,
+        api_limits.COMMANDS,
         regions.COMMANDS,
         ssh_keys.COMMANDS,
         vm_access.COMMANDS,

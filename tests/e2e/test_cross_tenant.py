@@ -306,6 +306,7 @@ NOT_PROBED = {
     "listInfrastructure": "root administrators only; counts the cloud's infrastructure",
     "removeRawUsageRecords": "root administrators only; usage of every account",
     "getUser": "root administrators only; finds a user by API key",
+    "getApiLimit": "answers the caller's own account's count of requests",
     "addRegion": "root administrators only; regions are the cloud's, no account's",
     "updateRegion": "root administrators only; regions are the cloud's, no account's",
     "removeRegion": "root administrators only; regions are the cloud's, no account's",
