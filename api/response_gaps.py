@@ -10,7 +10,10 @@ from __future__ import annotations
 UNSET = "unset here, and 4.3 omits an unset value too"
 JOB = "shown only while a job is pending on the object, as in 4.3"
 CAPACITY = "capacities in zone, pod and cluster lists are not built yet"
-LIMITS = "account resource limits and counts are not built yet"
+LIMITS = (
+    "an account's limits and counts are shown by listResourceLimits and updateResourceCount, "
+    "not yet in listAccounts"
+)
 PROJECTS = "projects are not built yet"
 QOS = "storage QoS (IOPS and byte rate limits) is not built yet"
 POOLS = "primary storage pools are not managed as resources yet"
