@@ -167,6 +167,32 @@ def _image_holding(aggregate: Any) -> Holding | None:
     return None
 
 
+# The events of a request a client makes, which a limit may refuse. Holdings that change on an
+# adapter's result (a snapshot's size once backed up, a live scale or resize done, a released
+# address) are recorded but never refused: the work was accepted already.
+_REQUESTED: dict[type, frozenset[str]] = {
+    VirtualMachine: frozenset(("Deployed", "Recovered", "Scaled")),
+    Volume: frozenset(("Created",)),
+    PublicIp: frozenset(("Associated",)),
+    Snapshot: frozenset(("Allocated",)),
+    Template: frozenset(("Registered",)),
+    Network: frozenset(("Created",)),
+}
+
+
+def limited(aggregate: Any, events: list[Any]) -> bool:
+    """Whether the change these events make is a client's request that limits apply to (a
+    network's own source-NAT address, and a VM scaled on a host's answer, are not)."""
+    names = _REQUESTED.get(type(aggregate), frozenset())
+    for e in events:
+        if type(e).__name__ not in names or getattr(e, "source_nat", False):
+            continue
+        if type(e).__name__ == "Scaled" and getattr(e, "request_id", None) is not None:
+            continue
+        return True
+    return False
+
+
 def former_owners(events: list[Any]) -> list[tuple[UUID, UUID]]:
     """(account, domain) that a resource left in these events: what it held there is given
     back. A released address names its owner in its `Disassociated` event; an event that moves

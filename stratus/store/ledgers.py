@@ -20,6 +20,7 @@ from domain.resource_limits import (
     changes_holding,
     former_owners,
     holding,
+    limited,
     setting_name,
 )
 
@@ -45,20 +46,32 @@ def followed_ledgers(load: Load, aggregates: dict[UUID, Any], events: list[Any])
         if not changes_holding(aggregate, {type(e).__name__ for e in own_events}):
             continue
         found = holding(aggregate)
-        for account_id, domain_id in former_owners(own_events):
-            if found is None or found.account_id != account_id:
-                for owner in _owners(load, Holding(account_id, domain_id, {}), opened):
-                    if owner.ledger.hold(aggregate.id, {}):
-                        changed[owner.ledger.id] = owner.ledger
+        for ledger in _given_back(load, aggregate.id, found, own_events, opened):
+            changed[ledger.id] = ledger
         if found is None:
             continue
+        checked = limited(aggregate, own_events)
         for owner in _owners(load, found, opened):
-            owner.ledger.check(
-                owner.ledger.more(aggregate.id, found.amounts), owner.limit_of, owner.whose
-            )
+            more = owner.ledger.more(aggregate.id, found.amounts)
+            if checked:
+                owner.ledger.check(more, owner.limit_of, owner.whose)
             if owner.ledger.hold(aggregate.id, found.amounts):
                 changed[owner.ledger.id] = owner.ledger
     return list(changed.values())
+
+
+def _given_back(
+    load: Load, resource_id: UUID, found: Holding | None, events: list[Any], opened: dict
+) -> list[Ledger]:
+    """The ledgers of the owners the resource left, each now holding nothing of it."""
+    changed = []
+    for account_id, domain_id in former_owners(events):
+        if found is not None and found.account_id == account_id:
+            continue
+        for owner in _owners(load, Holding(account_id, domain_id, {}), opened):
+            if owner.ledger.hold(resource_id, {}):
+                changed.append(owner.ledger)
+    return changed
 
 
 def _owners(load: Load, found: Holding, opened: dict[UUID, Ledger]) -> list[Owner]:
