@@ -10,10 +10,6 @@ from __future__ import annotations
 UNSET = "unset here, and 4.3 omits an unset value too"
 JOB = "shown only while a job is pending on the object, as in 4.3"
 CAPACITY = "capacities in zone, pod and cluster lists are not built yet"
-LIMITS = (
-    "an account's limits and counts are shown by listResourceLimits and updateResourceCount, "
-    "not yet in listAccounts"
-)
 PROJECTS = "projects are not built yet"
 QOS = "storage QoS (IOPS and byte rate limits) is not built yet"
 POOLS = "primary storage pools are not managed as resources yet"
@@ -109,29 +105,6 @@ UNBUILT_FIELDS: dict[str, dict[str, str]] = {
         **_all(PROJECTS, "project", "projectid"),
     },
     "listAccounts": {
-        **_all(
-            LIMITS,
-            *(
-                f"{resource}{figure}"
-                for resource in (
-                    "cpu",
-                    "ip",
-                    "memory",
-                    "network",
-                    "primarystorage",
-                    "project",
-                    "secondarystorage",
-                    "snapshot",
-                    "template",
-                    "vm",
-                    "volume",
-                    "vpc",
-                )
-                for figure in ("available", "limit", "total")
-            ),
-            "vmrunning",
-            "vmstopped",
-        ),
         **_all(UNSET, "accountdetails", "defaultzoneid", "networkdomain", "groups"),
         "iscleanuprequired": "accounts awaiting clean-up are not tracked yet",
         **_all(STATS, "receivedbytes", "sentbytes"),

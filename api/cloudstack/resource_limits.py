@@ -19,8 +19,21 @@ from api.params import Param, ParamType
 from commands import resource_limits as cmd
 from domain.account import AccountType
 from domain.errors import InvalidParameter, PermissionDenied
-from domain.resource_limits import UNLIMITED, ResourceType, check_max, resource_type, setting_name
-from projections.resource_limits import own_limits, resource_counts
+from domain.resource_limits import (
+    GIB,
+    IN_GIB,
+    UNLIMITED,
+    ResourceType,
+    check_max,
+    resource_type,
+    setting_name,
+)
+from projections.resource_limits import (
+    counts_by_account,
+    own_limits,
+    resource_counts,
+    vm_states_by_account,
+)
 
 P = ParamType
 DA = Role.DOMAIN_ADMIN
@@ -93,6 +106,54 @@ def _account_owner(account: dict[str, Any]) -> dict[str, Any]:
 
 def _domain_owner(domain: dict[str, Any]) -> dict[str, Any]:
     return {"domainid": domain["id"], "domain": domain["name"]}
+
+
+# An account's figures in listAccounts ----------------------------------------------------------
+
+FIGURE_NAMES = {
+    0: "vm",
+    1: "ip",
+    2: "volume",
+    3: "snapshot",
+    4: "template",
+    5: "project",
+    6: "network",
+    7: "vpc",
+    8: "cpu",
+    9: "memory",
+    10: "primarystorage",
+    11: "secondarystorage",
+}
+
+
+def account_figures(call: Call, rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """By account, each type's limit, total and what is still available, as 4.3's account
+    answers show them ("Unlimited" without a limit; storage in GiB)."""
+    ids = [row["id"] for row in rows]
+    with call.read() as cursor:
+        own = own_limits(cursor, ids)
+        counts = counts_by_account(cursor, ids)
+        states = vm_states_by_account(cursor, ids)
+    defaults = {kind: _default(call, "account", kind) for kind in ResourceType} if rows else {}
+    found = {}
+    for row in rows:
+        admin = int(row["account_type"]) == AccountType.ROOT_ADMIN
+        figures: dict[str, Any] = {}
+        for kind in ResourceType:
+            limit = UNLIMITED if admin else own.get((row["id"], int(kind)), defaults[kind])
+            total = counts[row["id"]][int(kind)]
+            if kind in IN_GIB:
+                total //= GIB
+            name = FIGURE_NAMES[int(kind)]
+            figures[f"{name}limit"] = "Unlimited" if limit == UNLIMITED else str(limit)
+            figures[f"{name}total"] = total
+            figures[f"{name}available"] = (
+                "Unlimited" if limit == UNLIMITED else str(max(limit - total, 0))
+            )
+        figures["vmrunning"] = states.get((row["id"], "Running"), 0)
+        figures["vmstopped"] = states.get((row["id"], "Stopped"), 0)
+        found[row["id"]] = figures
+    return found
 
 
 # listResourceLimits ----------------------------------------------------------------------------

@@ -220,3 +220,17 @@ def test_addresses_networks_snapshots_and_templates_are_limited_too(sandbox: San
     _refused(user.registerTemplate, 535, name="mine", url=url, zoneid=zone, **image)
     assert user.listTemplates(templatefilter="self") == {}
     assert _counts(admin, owner) == held | {"1": 2, "2": held["2"]}
+
+
+def test_an_account_shows_its_limits_totals_and_what_is_left(sandbox: Sandbox) -> None:
+    admin, place = _world(sandbox)
+    tenant = make_tenant(sandbox, admin)
+    admin.updateResourceLimit(resourcetype=0, max=5, **_owner(admin, tenant))
+    _deploy(tenant.client, place, place.small)
+    (account,) = tenant.client.listAccounts()["account"]
+    assert (account["vmlimit"], account["vmtotal"], account["vmavailable"]) == ("5", 1, "4")
+    assert (account["memorytotal"], account["memoryavailable"]) == (512, str(40960 - 512))
+    assert (account["cpulimit"], account["vmrunning"], account["vmstopped"]) == ("40", 1, 0)
+    assert account["volumetotal"] == 1 and account["primarystoragelimit"] == "200"
+    (boss,) = admin.listAccounts(name=sandbox.admin_name)["account"]
+    assert (boss["vmlimit"], boss["vmavailable"]) == ("Unlimited", "Unlimited")
