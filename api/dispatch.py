@@ -27,6 +27,7 @@ from api.envelope import (
 from api.errors import UnknownCommand
 from api.params import Paging, Param, ParamType, paging, parse
 from api.tagging import unapplied, with_tags
+from api.throttle import count_request
 from commands import Outcome
 from domain.errors import InvalidParameter, ResourceUnavailable
 from stratus.runtime import Runtime
@@ -218,6 +219,7 @@ class Dispatcher:
     def run(self, call: Call) -> dict[str, Any]:
         command = call.command
         require_role(call.caller, command.role)
+        count_request(call.runtime.db, call.caller.account_id)
         args = parse(command.specs, call.raw, command=command.name)
         if command.is_list and command.paged:
             args["paging"] = call.paging()

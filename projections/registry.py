@@ -15,7 +15,9 @@ from projections.network_plumbing import NetworkPlumbingProjection, StorageIpRan
 from projections.network_rules import NetworkRulesProjection
 from projections.networks import NetworksProjection, PublicIpsProjection
 from projections.offerings import OfferingsProjection
+from projections.regions import RegionsProjection
 from projections.resource_details import ResourceDetailsProjection
+from projections.resource_limits import ResourceLimitsProjection
 from projections.resource_tags import ResourceTagsProjection
 from projections.routers import SystemVmsProjection
 from projections.security_groups import SecurityGroupsProjection
@@ -58,5 +60,7 @@ def build(seal: Callable[[str], str]) -> list[Projection]:
         InstanceGroupsProjection(),
         ResourceDetailsProjection(),
         ResourceTagsProjection(),
+        ResourceLimitsProjection(),
+        RegionsProjection(),
         StorageProjection(),
     ]

@@ -310,6 +310,11 @@ NOT_PROBED = {
     "logout": "ends the caller's own session",
     "listInfrastructure": "root administrators only; counts the cloud's infrastructure",
     "removeRawUsageRecords": "root administrators only; usage of every account",
+    "getUser": "root administrators only; finds a user by API key",
+    "getApiLimit": "answers the caller's own account's count of requests",
+    "addRegion": "root administrators only; regions are the cloud's, no account's",
+    "updateRegion": "root administrators only; regions are the cloud's, no account's",
+    "removeRegion": "root administrators only; regions are the cloud's, no account's",
     "addS3": "root administrators only; adds the region's object store, no account's resource",
 }
 
