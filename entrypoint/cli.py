@@ -59,6 +59,8 @@ READ_MODELS = {
     "resource_details": "resource details (key/value pairs on resources)",
     "resource_tags": "resource tags",
     "storage": "primary storage pools and image stores",
+    "resource_limits": "accounts' and domains' resource limits",
+    "regions": "regions",
 }
 
 
