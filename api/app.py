@@ -136,6 +136,7 @@ class Gateway:
             _remote(request),
             request_id,
             session_key,
+            request.method,
         )
         try:
             body = self.dispatcher.run(call)

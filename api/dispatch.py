@@ -112,6 +112,7 @@ class Call:
     remote_address: str = ""
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     session_key: str | None = None
+    http_method: str = "GET"  # some limits differ by method (user data: 2 KB by GET, 32 KB by POST)
 
     @property
     def store(self) -> Any:

@@ -19,7 +19,18 @@ from domain.errors import InvalidParameter, InvalidState
 from domain.values import Secret
 
 # `group` was once free text changed here; instance groups now change it (`move_to_group`).
-UPDATABLE = frozenset({"display_name", "ha_enabled", "guest_os_id"})
+# `display` is whether end users are shown the VM; `user_data` the guest's user data (Base64).
+UPDATABLE = frozenset(
+    {
+        "display_name",
+        "ha_enabled",
+        "guest_os_id",
+        "name",
+        "dynamically_scalable",
+        "display",
+        "user_data",
+    }
+)
 _GIVEN_UP_KEPT = 4  # a VM has one request in flight at a time: a few past ones are plenty
 
 
@@ -530,6 +541,8 @@ class VirtualMachine(Aggregate):
         unknown = set(changes) - UPDATABLE
         if unknown:
             raise InvalidParameter(f"Cannot update {', '.join(sorted(unknown))} of a VM")
+        if "name" in changes and not changes["name"]:
+            raise InvalidParameter("A virtual machine needs a name")
         if changes:
             self._updated(changes=dict(changes))
 

@@ -15,6 +15,9 @@ _UPDATED_COLUMNS = {
     "ha_enabled": "ha_enable",
     "guest_os_id": "guest_os_id",
     "group": "vm_group",
+    "name": "name",
+    "dynamically_scalable": "dynamically_scalable",
+    "display": "display_vm",
 }
 
 VM: Any = VirtualMachine  # events made by the library's decorator: type checkers cannot see them

@@ -305,6 +305,7 @@ NOT_PROBED = {
     "logout": "ends the caller's own session",
     "listInfrastructure": "root administrators only; counts the cloud's infrastructure",
     "removeRawUsageRecords": "root administrators only; usage of every account",
+    "cleanVMReservations": "root administrators only; room held on hosts, no account's resource",
 }
 
 # Which of a victim's resources a parameter names, by the parameter's name.

@@ -1,0 +1,148 @@
+"""VM operations through the `cs` client: updateVirtualMachine with every 4.3 parameter (each
+refused with 4.3's code when bad, then changing nothing) and cleanVMReservations."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import pytest
+from cs import CloudStackApiException
+
+from tests.e2e.factories import make_tenant
+from tests.e2e.test_networks import SOURCE_NAT_OFFERING, _fabric, _offering
+from tests.e2e.test_routers import SYSTEM_TEMPLATE, register_template
+from tests.e2e.test_vms import _deploy, _host, _place, _vm
+
+
+def _refused(call: Any, code: int, **params: Any) -> str:
+    with pytest.raises(CloudStackApiException) as refused:
+        call(**params)
+    assert refused.value.error["errorcode"] == code, refused.value.error
+    return str(refused.value.error["errortext"])
+
+
+def _b64(size: int) -> str:
+    return base64.b64encode(b"#" * size).decode()
+
+
+def test_an_owner_changes_every_property_and_sees_it_listed(sandbox) -> None:
+    admin = sandbox.client()
+    place = _place(admin)
+    _host(admin, place, "h1")
+    alice = make_tenant(sandbox, admin)
+    vm = _deploy(alice.client, place, place.small, name="web-1")
+    assert (vm["isdynamicallyscalable"], vm["displayvm"]) == (False, True)
+    os_type = admin.listOsTypes()["ostype"][-1]["id"]
+
+    updated = alice.client.updateVirtualMachine(
+        id=vm["id"],
+        name="web-2",
+        displayname="Web two",
+        haenable="true",
+        ostypeid=os_type,
+        isdynamicallyscalable="true",
+        userdata=base64.b64encode(b"#cloud-config\n").decode(),
+    )["virtualmachine"]
+    assert (updated["name"], updated["displayname"], updated["haenable"]) == (
+        "web-2",
+        "Web two",
+        True,
+    )
+    assert (updated["guestosid"], updated["isdynamicallyscalable"]) == (os_type, True)
+    listed = _vm(alice.client, vm["id"])
+    assert (listed["name"], listed["isdynamicallyscalable"]) == ("web-2", True)
+    assert "userdata" not in listed  # 4.3 never shows it back
+
+
+def test_user_data_is_base64_within_2kb_by_get_and_32kb_by_post(sandbox) -> None:
+    admin = sandbox.client()
+    place = _place(admin)
+    _host(admin, place, "h1")
+    alice = make_tenant(sandbox, admin)
+    vm = _deploy(alice.client, place, place.small)
+    update = alice.client.updateVirtualMachine
+    assert "not base64" in _refused(update, 431, id=vm["id"], userdata="not*base64!")
+    assert "too long" in _refused(update, 431, id=vm["id"], userdata=_b64(2049))
+    assert update(id=vm["id"], userdata=_b64(2048))["virtualmachine"]["id"] == vm["id"]
+
+    by_post = sandbox.client(alice.client.key, alice.client.secret, method="post")
+    done = by_post.updateVirtualMachine(id=vm["id"], userdata=_b64(20000))["virtualmachine"]
+    assert done["id"] == vm["id"]
+    text = _refused(by_post.updateVirtualMachine, 431, id=vm["id"], userdata=_b64(24576))
+    assert "too long" in text
+
+
+def test_only_a_root_admin_hides_a_vm_and_lists_by_display(sandbox) -> None:
+    admin = sandbox.client()
+    place = _place(admin)
+    _host(admin, place, "h1")
+    alice = make_tenant(sandbox, admin)
+    shown = _deploy(alice.client, place, place.small)
+    hidden = _deploy(alice.client, place, place.small)
+    _refused(alice.client.updateVirtualMachine, 531, id=hidden["id"], displayvm="false")
+    assert _vm(alice.client, hidden["id"])["displayvm"] is True
+
+    done = admin.updateVirtualMachine(id=hidden["id"], displayvm="false")["virtualmachine"]
+    assert done["displayvm"] is False
+    found = admin.listVirtualMachines(domainid=alice.domain_id, listall="true", displayvm="false")
+    assert [v["id"] for v in found["virtualmachine"]] == [hidden["id"]]
+    found = admin.listVirtualMachines(domainid=alice.domain_id, listall="true", displayvm="true")
+    assert [v["id"] for v in found["virtualmachine"]] == [shown["id"]]
+    _refused(alice.client.listVirtualMachines, 531, displayvm="false")
+
+
+def test_bad_names_and_other_tenants_change_nothing(sandbox) -> None:
+    admin = sandbox.client()
+    place = _place(admin)
+    _host(admin, place, "h1")
+    alice, bob = make_tenant(sandbox, admin), make_tenant(sandbox, admin)
+    vm = _deploy(alice.client, place, place.small, name="app")
+    update = alice.client.updateVirtualMachine
+    for bad in ("9lives", "-edge", "under_score", "x" * 64):
+        assert "Invalid name" in _refused(update, 431, id=vm["id"], name=bad, displayname="no")
+    _refused(bob.client.updateVirtualMachine, 531, id=vm["id"], name="taken-over")
+    _refused(bob.client.updateVirtualMachine, 531, id=vm["id"], isdynamicallyscalable="true")
+    after = _vm(alice.client, vm["id"])
+    assert (after["name"], after["displayname"], after["isdynamicallyscalable"]) == (
+        "app",
+        "app",
+        False,
+    )
+
+
+def test_a_host_name_is_unique_among_the_vms_of_a_network(sandbox) -> None:
+    admin = sandbox.client()
+    place = _place(admin)
+    _host(admin, place, "h1")
+    register_template(admin, SYSTEM_TEMPLATE)
+    _fabric(admin, place.zone)
+    alice = make_tenant(sandbox, admin)
+    network = alice.client.createNetwork(
+        name="web",
+        displaytext="web",
+        networkofferingid=_offering(alice.client, SOURCE_NAT_OFFERING)["id"],
+        zoneid=place.zone,
+    )["network"]
+    _deploy(alice.client, place, place.small, name="one", networkids=network["id"])
+    two = _deploy(alice.client, place, place.small, name="two", networkids=network["id"])
+    text = _refused(alice.client.updateVirtualMachine, 431, id=two["id"], name="ONE")
+    assert "already exists in the network web" in text
+    assert _vm(alice.client, two["id"])["name"] == "two"
+    renamed = alice.client.updateVirtualMachine(id=two["id"], name="three")["virtualmachine"]
+    assert renamed["name"] == "three"
+
+
+def test_cleaning_reservations_keeps_the_room_of_placed_vms(sandbox) -> None:
+    admin = sandbox.client()
+    place = _place(admin)
+    host = _host(admin, place, "h1")
+    alice = make_tenant(sandbox, admin)
+    vm = _deploy(alice.client, place, place.small)
+    before = admin.listHosts(id=host["id"])["host"][0]["memoryallocated"]
+    assert before == 512 * 1024**2
+    _refused(alice.client.cleanVMReservations, 531)
+    done = admin.cleanVMReservations(fetch_result=True)
+    assert done["success"] is True
+    assert admin.listHosts(id=host["id"])["host"][0]["memoryallocated"] == before
+    assert _vm(alice.client, vm["id"])["state"] == "Running"
