@@ -194,6 +194,13 @@ class Hypervisor(Protocol):
         """NotFoundOnHost when there is no such VM."""
         ...
 
+    def restore_vm(self, spec: VmSpec, restore_id: str) -> VmStatus:
+        """Make the VM's root disk anew, empty or from `spec.template`, at `spec.root_disk_gb`;
+        a running VM is powered off for it and started again, a stopped one stays stopped.
+        `restore_id` names the restore: asked again for the same one, the disk is left as it
+        is. NotFoundOnHost when there is no such VM."""
+        ...
+
     def appliance_version(self, name: str) -> str | None:
         """The release a system VM (router) reports about itself; None when it tells none."""
         ...

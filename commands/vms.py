@@ -351,6 +351,22 @@ def scale_vm(store: Any, vm_id: UUID, compute: Compute, job_id: UUID | None) -> 
     return result
 
 
+def restore_vm(store: Any, vm_id: UUID, compute: Compute, job_id: UUID | None) -> Outcome:
+    """Make the VM's root disk anew (from `compute`'s template) on the host that holds it; a
+    VM whose disk no host holds is done at once."""
+
+    def attempt() -> Outcome:
+        vm = store.get(VirtualMachine, vm_id, what="virtual machine")
+        vm.check_restorable()
+        access = _access_if_live(store, vm.restore_target())
+        if vm.restore(request_id(), job_id, access, compute):
+            return _saved(store, vm)
+        return _saved(store, vm, _succeeded(store, job_id, vm))
+
+    result: Outcome = store.run(attempt)
+    return result
+
+
 # Results -------------------------------------------------------------------------------------
 
 
@@ -422,6 +438,7 @@ _FAILED = {
     "scale": "Unable to scale",
     "attach_iso": "Unable to attach the ISO to",
     "detach_iso": "Unable to detach the ISO from",
+    "restore": "Unable to restore",
 }
 
 
@@ -445,5 +462,6 @@ RESULT_HANDLERS = {
         "scale_vm",
         "attach_iso",
         "detach_iso",
+        "restore_vm",
     )
 }

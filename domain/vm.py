@@ -410,6 +410,55 @@ class VirtualMachine(Aggregate):
         if request_id is not None:
             self._settle(VmState.RUNNING)
 
+    # Restore ------------------------------------------------------------------------------
+
+    def restore_target(self) -> UUID | None:
+        """The host holding the VM's root disk: where it runs, or where it last ran."""
+        return self.host_id if self.state == VmState.RUNNING else self.last_host_id
+
+    def check_restorable(self) -> None:
+        self._check_state("restore", VmState.RUNNING, VmState.STOPPED)
+
+    def restore(
+        self, request_id: str, job_id: UUID | None, access: HostAccess | None, compute: Compute
+    ) -> bool:
+        """Make the root disk anew from `compute`'s template (the VM's own or a new one); True
+        when a host must do it. A VM whose disk no host holds (it never ran, or its host left
+        the cloud) changes its record only: its next start makes the disk."""
+        self.check_restorable()
+        if access is None:
+            self._restored(request_id=None, compute=compute.facts())
+            return False
+        self._restore_requested(
+            **host_request(request_id, job_id, access, self.instance_name),
+            compute=compute.facts(),
+            previous=self.compute.facts(),
+        )
+        return True
+
+    @event("RestoreRequested")
+    def _restore_requested(
+        self,
+        request_id: str,
+        job_id: UUID | None,
+        host_id: UUID,
+        url: str,
+        username: str,
+        password: Secret,
+        hypervisor: str,
+        instance_name: str,
+        compute: dict[str, Any],
+        previous: dict[str, Any],
+    ) -> None:
+        self._pend("restore", request_id, job_id, self.state)
+        self.pending_compute = Compute.from_facts(compute)
+
+    @event("Restored")
+    def _restored(self, request_id: str | None, compute: dict[str, Any]) -> None:
+        self.compute = Compute.from_facts(compute)
+        if request_id is not None:
+            self._settle(self.state_before)
+
     # Results ------------------------------------------------------------------------------
 
     def confirm(self, request_id: str) -> None:
@@ -429,6 +478,8 @@ class VirtualMachine(Aggregate):
             self._expunged(request_id=request_id, compute=facts)
         elif self.pending == "scale" and self.pending_compute is not None:
             self._scaled(request_id=request_id, compute=self.pending_compute.facts())
+        elif self.pending == "restore" and self.pending_compute is not None:
+            self._restored(request_id=request_id, compute=self.pending_compute.facts())
         elif self.pending == "attach_iso":
             self._iso_attached(request_id=request_id, iso=getattr(self, "pending_iso", None))
         elif self.pending == "detach_iso":

@@ -92,7 +92,13 @@ class VirtualMachinesProjection(Projection):
     def stop_requested(self, e: Any, c: Cursor, t: Tables) -> None:
         self._set(c, t, e, state=VmState.STOPPING, pending_job_id=_job(e))
 
-    @on(VM.RebootRequested, VM.ScaleRequested, VM.IsoAttachRequested, VM.IsoDetachRequested)
+    @on(
+        VM.RebootRequested,
+        VM.ScaleRequested,
+        VM.IsoAttachRequested,
+        VM.IsoDetachRequested,
+        VM.RestoreRequested,
+    )
     def busy(self, e: Any, c: Cursor, t: Tables) -> None:
         self._set(c, t, e, pending_job_id=_job(e))
 
@@ -161,6 +167,18 @@ class VirtualMachinesProjection(Projection):
             cpu_speed=compute["cpu_speed"],
             memory=compute["memory"],
             custom=int(compute["custom"]),
+            root_disk_size=compute["root_disk_size"],
+            pending_job_id=None,
+        )
+
+    @on(VM.Restored)
+    def restored(self, e: Any, c: Cursor, t: Tables) -> None:
+        compute = e.compute
+        self._set(
+            c,
+            t,
+            e,
+            template_id=str(compute["template_id"]),
             root_disk_size=compute["root_disk_size"],
             pending_job_id=None,
         )

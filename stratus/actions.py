@@ -27,6 +27,7 @@ class Capability(StrEnum):
     REMOTE_ACCESS_VPN = "remote-access-vpn"
     TEMPLATES = "templates"  # downloading an image into a zone's image store
     ISOS = "isos"  # a VM's CD drive: an ISO put in and taken out
+    REIMAGING = "reimaging"  # a VM's root disk made anew (restoreVirtualMachine)
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ ACTIONS: dict[str, Action] = {
         Action("download_template", C.TEMPLATES, host_bound=False),
         Action("attach_iso", C.ISOS),
         Action("detach_iso", C.ISOS),
+        Action("restore_vm", C.REIMAGING),
     )
 }
 

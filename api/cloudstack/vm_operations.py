@@ -1,17 +1,57 @@
-"""Operators' VM commands beyond the lifecycle: cleanVMReservations (room held on hosts for
-machines that no longer hold it)."""
+"""VM commands beyond the lifecycle: restoreVirtualMachine (the root disk made anew from the VM's
+template or another one) and cleanVMReservations (room held on hosts for machines that no
+longer hold it)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
 from api.access import Role
+from api.cloudstack import catalog
 from api.cloudstack.jobs import run_async
+from api.cloudstack.vm_listing import vm_row, vm_view
+from api.cloudstack.vms import USER_PKG, compute_of, hypervisor_job
 from api.dispatch import ApiCommand, Call, Submitted
+from api.params import Param
+from api.params import ParamType as P
+from commands import vms as cmd
 from commands.reservation_cleanup import clean_reservations
+from domain.compute import Compute
+from domain.errors import InvalidParameter
 
 ADMIN_PKG = "org.apache.cloudstack.api.command.admin.vm"
+
+
+def restore(call: Call, args: dict[str, Any]) -> Submitted:
+    """The VM's root disk made anew by its host, from its own template or `templateid`; a
+    running VM keeps running, a stopped one stays stopped."""
+    row = vm_row(call, args["virtualmachineid"])
+    compute = _restored_compute(call, row, args["templateid"] or row["template_id"])
+    return hypervisor_job(
+        call,
+        row["id"],
+        "VM.RESTORE",
+        f"Restoring VM {row['name']}",
+        lambda job_id: cmd.restore_vm(call.store, UUID(row["id"]), compute, job_id),
+    )
+
+
+def _restored_compute(call: Call, row: dict[str, Any], template_id: str) -> Compute:
+    """The VM's shape with the template it is restored from (usable by its owner and ready in
+    its zone, of its hypervisor); a new template gives its own disk size, as 4.3 makes the new
+    root volume from it."""
+    template = catalog.template(call, template_id, row["zone_id"], row["account_id"])
+    if template.hypervisor.lower() != str(row["hypervisor"]).lower():
+        raise InvalidParameter(
+            f"Template {template.name} is for {template.hypervisor}, not for the "
+            f"{row['hypervisor']} virtual machine {row['name']}"
+        )
+    current = compute_of(row)
+    same = template.id == row["template_id"]
+    size = current.root_disk_size if same or not template.disk_gb else template.disk_gb
+    return replace(current, template_id=UUID(template.id), root_disk_size=size)
 
 
 def clean_vm_reservations(call: Call, args: dict[str, Any]) -> Submitted:
@@ -35,6 +75,17 @@ def clean_vm_reservations(call: Call, args: dict[str, Any]) -> Submitted:
 
 
 COMMANDS = (
+    ApiCommand(
+        "restoreVirtualMachine",
+        restore,
+        (Param("virtualmachineid", P.UUID, required=True), Param("templateid", P.UUID)),
+        shape="async",
+        is_async=True,
+        item_key="virtualmachine",
+        render=vm_view,
+        java_class=f"{USER_PKG}.RestoreVMCmd",
+        description="Restore a VM to original template/ISO or new template/ISO",
+    ),
     ApiCommand(
         "cleanVMReservations",
         clean_vm_reservations,

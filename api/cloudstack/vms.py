@@ -236,7 +236,7 @@ def start(call: Call, args: dict[str, Any]) -> Submitted:
     row = vm_row(call, args["id"])
     if args["hostid"] and call.caller.role != Role.ROOT_ADMIN:
         raise PermissionDenied("Parameter hostid can only be specified by a Root Admin")
-    shape = _compute_of(row)
+    shape = compute_of(row)
     hosts = candidates(call, row["zone_id"], shape, args["hostid"], prefer=row["last_host_id"])
     return hypervisor_job(
         call,
@@ -249,7 +249,7 @@ def start(call: Call, args: dict[str, Any]) -> Submitted:
     )
 
 
-def _compute_of(row: dict[str, Any]) -> Compute:
+def compute_of(row: dict[str, Any]) -> Compute:
     return Compute(
         UUID(row["service_offering_id"]),
         int(row["cpu_number"]),

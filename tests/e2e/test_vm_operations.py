@@ -1,5 +1,6 @@
 """VM operations through the `cs` client: updateVirtualMachine with every 4.3 parameter (each
-refused with 4.3's code when bad, then changing nothing) and cleanVMReservations."""
+refused with 4.3's code when bad, then changing nothing), restoreVirtualMachine and
+cleanVMReservations."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from cs import CloudStackApiException
 
 from tests.e2e.factories import make_tenant
 from tests.e2e.test_networks import SOURCE_NAT_OFFERING, _fabric, _offering
-from tests.e2e.test_routers import SYSTEM_TEMPLATE, register_template
+from tests.e2e.test_routers import SYSTEM_TEMPLATE, register_template, wait_for
 from tests.e2e.test_vms import _deploy, _host, _place, _vm
 
 
@@ -146,3 +147,67 @@ def test_cleaning_reservations_keeps_the_room_of_placed_vms(sandbox) -> None:
     assert done["success"] is True
     assert admin.listHosts(id=host["id"])["host"][0]["memoryallocated"] == before
     assert _vm(alice.client, vm["id"])["state"] == "Running"
+
+
+def _second_template(admin, zone_id: str, hypervisor: str = "Simulator", ready=True) -> str:
+    template = admin.registerTemplate(
+        name=f"other-{hypervisor.lower()}",
+        displaytext="other",
+        url=f"http://images.example.org/other-{hypervisor.lower()}.qcow2",
+        hypervisor=hypervisor,
+        format="QCOW2",
+        ostypeid=admin.listOsTypes()["ostype"][0]["id"],
+        zoneid=zone_id,
+        ispublic="true",
+    )["template"][0]["id"]
+    assert not ready or wait_for(
+        lambda: admin.listTemplates(templatefilter="all", id=template)["template"][0].get("isready")
+    )
+    return template
+
+
+def _job_refused(call: Any, code: int, **params: Any) -> str:
+    with pytest.raises(CloudStackApiException) as failed:
+        call(fetch_result=True, **params)
+    assert failed.value.error["errorcode"] == code, failed.value.error
+    return str(failed.value.error["errortext"])
+
+
+def test_a_vm_is_restored_to_its_template_or_a_new_one_keeping_its_power_state(sandbox) -> None:
+    admin = sandbox.client()
+    place = _place(admin)
+    _host(admin, place, "h1")
+    alice, bob = make_tenant(sandbox, admin), make_tenant(sandbox, admin)
+    vm = _deploy(alice.client, place, place.small)
+    restored = alice.client.restoreVirtualMachine(virtualmachineid=vm["id"], fetch_result=True)
+    restored = restored["virtualmachine"]
+    assert (restored["id"], restored["state"]) == (vm["id"], "Running")
+    assert restored["templateid"] == place.template
+
+    other = _second_template(admin, place.zone)
+    _refused(bob.client.restoreVirtualMachine, 531, virtualmachineid=vm["id"])
+    alice.client.stopVirtualMachine(id=vm["id"], fetch_result=True)
+    moved = alice.client.restoreVirtualMachine(
+        virtualmachineid=vm["id"], templateid=other, fetch_result=True
+    )["virtualmachine"]
+    assert (moved["state"], moved["templateid"]) == ("Stopped", other)
+    assert _vm(alice.client, vm["id"])["templatename"] == "other-simulator"
+    started = alice.client.startVirtualMachine(id=vm["id"], fetch_result=True)["virtualmachine"]
+    assert (started["state"], started["templateid"]) == ("Running", other)
+
+
+def test_a_restore_is_refused_for_a_destroyed_vm_or_a_template_not_in_its_zone(sandbox) -> None:
+    admin = sandbox.client()
+    place = _place(admin)
+    _host(admin, place, "h1")
+    alice = make_tenant(sandbox, admin)
+    vm = _deploy(alice.client, place, place.small)
+    kvm_template = _second_template(admin, place.zone, "KVM", ready=False)  # no KVM host here
+    text = _refused(
+        alice.client.restoreVirtualMachine, 431, virtualmachineid=vm["id"], templateid=kvm_template
+    )
+    assert "has not been completely downloaded" in text
+    alice.client.destroyVirtualMachine(id=vm["id"], fetch_result=True)
+    text = _job_refused(alice.client.restoreVirtualMachine, 431, virtualmachineid=vm["id"])
+    assert "in state Destroyed" in text
+    assert _vm(alice.client, vm["id"])["templateid"] == place.template
