@@ -23,7 +23,7 @@ from commands.scaling import Held, give_back, hold_growth
 from commands.security_groups import JoinGroups, follow_vm_groups, joined
 from commands.snapshot_chains import follow_vm_snapshots
 from commands.vm_access import GuestAccess, give_access
-from commands.volumes import attached_disks, follow_vm, root_volume
+from commands.volumes import attached_disks, follow_vm, owned_volumes, root_volume
 from domain.affinity_group import admits as affinity_admits
 from domain.capacity import HostCapacity
 from domain.compute import Compute
@@ -362,6 +362,21 @@ def restore_vm(store: Any, vm_id: UUID, compute: Compute, job_id: UUID | None) -
         if vm.restore(request_id(), job_id, access, compute):
             return _saved(store, vm)
         return _saved(store, vm, _succeeded(store, job_id, vm))
+
+    result: Outcome = store.run(attempt)
+    return result
+
+
+def assign_vm(store: Any, vm_id: UUID, account_id: UUID, domain_id: UUID) -> Outcome:
+    """Hand a stopped VM, its ROOT volume and its data disks to another account, one commit."""
+
+    def attempt() -> Outcome:
+        vm = store.get(VirtualMachine, vm_id, what="virtual machine")
+        vm.assign(account_id, domain_id)
+        volumes = owned_volumes(store, vm.id)
+        for volume in volumes:
+            volume.follow_owner(account_id, domain_id)
+        return _saved(store, vm, *volumes)
 
     result: Outcome = store.run(attempt)
     return result

@@ -70,3 +70,11 @@ def destroyed(ledger: Ledger, e: Mapping[str, Any]) -> None:
 @facts_of(_Vm.Recovered, by_originator=True, reads=("compute",))
 def recovered(ledger: Ledger, e: Mapping[str, Any]) -> None:
     ledger.begin(ALLOCATED_VM, e["originator_id"], e["at"], vm_attrs(e["compute"]))
+
+
+@facts_of(_Vm.OwnerChanged, by_originator=True, reads=("account_id", "domain_id"))
+def owner_changed(ledger: Ledger, e: Mapping[str, Any]) -> None:
+    """assignVirtualMachine: the old account's records close, the new account's open."""
+    ledger.transfer(
+        e["originator_id"], e["at"], account_id=e["account_id"], domain_id=e["domain_id"]
+    )

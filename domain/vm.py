@@ -602,6 +602,43 @@ class VirtualMachine(Aggregate):
         for key, value in changes.items():
             setattr(self, key, value)
 
+    # Owner ------------------------------------------------------------------------------
+
+    def assign(self, account_id: UUID, domain_id: UUID) -> None:
+        """Hand a stopped VM to another account; its volumes follow in the same commit."""
+        self._check_idle("assigning it")
+        if self.state != VmState.STOPPED:
+            raise InvalidState(
+                f"Virtual machine {self.name} is {self.state}: only a stopped VM can be assigned "
+                "to another account"
+            )
+        if account_id == self.account_id:
+            raise InvalidParameter(f"Virtual machine {self.name} belongs to that account already")
+        self._owner_changed(
+            account_id=account_id,
+            domain_id=domain_id,
+            previous_account_id=self.account_id,
+            compute=self.compute.facts(),
+        )
+
+    class OwnerChanged(Aggregate.Event):
+        """The VM belongs to another account (assignVirtualMachine) from now on."""
+
+        account_id: UUID
+        domain_id: UUID
+        previous_account_id: UUID
+        compute: dict[str, Any]
+
+    @event(OwnerChanged)
+    def _owner_changed(
+        self,
+        account_id: UUID,
+        domain_id: UUID,
+        previous_account_id: UUID,
+        compute: dict[str, Any],
+    ) -> None:
+        self.account_id, self.domain_id = account_id, domain_id
+
     # Access to the guest: SSH key and password ----------------------------------------------
 
     def give_key_pair(self, name: str, public_key: str) -> None:

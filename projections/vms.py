@@ -183,6 +183,12 @@ class VirtualMachinesProjection(Projection):
             pending_job_id=None,
         )
 
+    @on(VM.OwnerChanged)
+    def owner_changed(self, e: Any, c: Cursor, t: Tables) -> None:
+        self._set(c, t, e, account_id=str(e.account_id), domain_id=str(e.domain_id))
+        self._count(c, t, str(e.previous_account_id), -1)
+        self._count(c, t, str(e.account_id), 1)
+
     @on(VM.Updated)
     def updated(self, e: Any, c: Cursor, t: Tables) -> None:
         columns = {

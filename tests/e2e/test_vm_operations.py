@@ -211,3 +211,51 @@ def test_a_restore_is_refused_for_a_destroyed_vm_or_a_template_not_in_its_zone(s
     text = _job_refused(alice.client.restoreVirtualMachine, 431, virtualmachineid=vm["id"])
     assert "in state Destroyed" in text
     assert _vm(alice.client, vm["id"])["templateid"] == place.template
+
+
+def test_a_stopped_vm_and_its_volumes_are_assigned_to_another_account(sandbox) -> None:
+    admin = sandbox.client()
+    place = _place(admin)
+    _host(admin, place, "h1")
+    alice, bob = make_tenant(sandbox, admin), make_tenant(sandbox, admin)
+    vm = _deploy(alice.client, place, place.small)
+    custom = next(o for o in admin.listDiskOfferings()["diskoffering"] if o["iscustomized"])
+    disk = alice.client.createVolume(
+        name="data-1", zoneid=place.zone, diskofferingid=custom["id"], size=2, fetch_result=True
+    )["volume"]
+    alice.client.attachVolume(id=disk["id"], virtualmachineid=vm["id"], fetch_result=True)
+    to_bob = {"virtualmachineid": vm["id"], "account": bob.username, "domainid": bob.domain_id}
+    _refused(alice.client.assignVirtualMachine, 531, **to_bob)
+    assert "only a stopped VM" in _refused(admin.assignVirtualMachine, 431, **to_bob)
+
+    alice.client.stopVirtualMachine(id=vm["id"], fetch_result=True)
+    moved = admin.assignVirtualMachine(**to_bob)["virtualmachine"]
+    assert (moved["id"], moved["account"], moved["state"]) == (vm["id"], bob.username, "Stopped")
+    assert alice.client.listVirtualMachines() == {}
+    assert alice.client.listVolumes() == {}
+    _refused(alice.client.startVirtualMachine, 531, id=vm["id"])
+    assert bob.client.listVirtualMachines()["count"] == 1
+    volumes = bob.client.listVolumes()["volume"]
+    assert {(v["type"], v["account"]) for v in volumes} == {
+        ("ROOT", bob.username),
+        ("DATADISK", bob.username),
+    }
+    assert "belongs to that account already" in _refused(admin.assignVirtualMachine, 431, **to_bob)
+    started = bob.client.startVirtualMachine(id=vm["id"], fetch_result=True)["virtualmachine"]
+    assert started["state"] == "Running"
+
+
+def test_an_assignment_that_cannot_be_done_changes_nothing(sandbox) -> None:
+    admin = sandbox.client()
+    place = _place(admin)
+    _host(admin, place, "h1")
+    alice, bob = make_tenant(sandbox, admin), make_tenant(sandbox, admin)
+    vm = _deploy(alice.client, place, place.small, startvm="false", group="web")
+    to = {"virtualmachineid": vm["id"], "domainid": bob.domain_id}
+    assert "in a group" in _refused(admin.assignVirtualMachine, 431, account=bob.username, **to)
+    _refused(admin.assignVirtualMachine, 431, account="nobody-at-all", **to)
+    text = _refused(
+        admin.assignVirtualMachine, 431, account=bob.username, networkids=place.zone, **to
+    )
+    assert "not built yet" in text
+    assert _vm(alice.client, vm["id"])["account"] == alice.username
