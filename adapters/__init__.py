@@ -95,6 +95,7 @@ class VmSpec:
     template: str = ""
     data_disks: tuple[DiskSpec, ...] = ()  # attached data disks the VM must start with
     ssh_key: str = ""  # the public key (OpenSSH form) the guest lets in; "" for none
+    user_data: str = ""  # the guest's user data (Base64, as the API took it); "" for none
 
 
 @dataclass(frozen=True)

@@ -80,6 +80,7 @@ def vm_routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
                 "root_disk_gb": compute["root_disk_size"],
                 "data_disks": e.data_disks,
                 "ssh_key": e.ssh_key,
+                "user_data": e.user_data,
             },
         )
 

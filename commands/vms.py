@@ -99,6 +99,7 @@ class DeployVirtualMachine:
     password_enabled: bool = False  # the template takes a password: one is made for it
     in_affinity_groups: bool = False  # placement then keeps it apart from their members
     group: GroupRef | None = None  # the instance group it was admitted to
+    user_data: str = ""  # Base64, checked by the API; every start carries it to the guest
 
 
 def deploy_vm(store: Any, command: DeployVirtualMachine) -> Outcome:
@@ -154,6 +155,8 @@ def _new_vm(command: DeployVirtualMachine) -> VirtualMachine:
     )
     if command.group is not None:
         vm.move_to_group(command.group.id, command.group.name)
+    if command.user_data:
+        vm.update({"user_data": command.user_data})
     return vm
 
 

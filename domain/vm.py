@@ -155,13 +155,15 @@ class VirtualMachine(Aggregate):
             compute=self.compute.facts(),
             data_disks=[dict(disk) for disk in data_disks],
             ssh_key=self.public_key,
+            user_data=getattr(self, "user_data", ""),  # VMs recorded before it have none
         )
 
     class StartRequested(Aggregate.Event):
         """Version 2 adds the attached data disks the start must give the guest; version 3 the
-        public SSH key the guest is to let in ("" for none)."""
+        public SSH key the guest is to let in ("" for none); version 4 its user data (Base64,
+        "" for none)."""
 
-        class_version = 3
+        class_version = 4
         request_id: str
         job_id: UUID | None
         host_id: UUID
@@ -174,6 +176,7 @@ class VirtualMachine(Aggregate):
         compute: dict[str, Any]
         data_disks: list[dict[str, Any]]
         ssh_key: str
+        user_data: str
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -182,6 +185,10 @@ class VirtualMachine(Aggregate):
         @staticmethod
         def upcast_v2_v3(state: dict[str, Any]) -> None:
             state["ssh_key"] = ""
+
+        @staticmethod
+        def upcast_v3_v4(state: dict[str, Any]) -> None:
+            state["user_data"] = ""
 
     @event(StartRequested)
     def _start_requested(
@@ -198,6 +205,7 @@ class VirtualMachine(Aggregate):
         compute: dict[str, Any],
         data_disks: list[dict[str, Any]],
         ssh_key: str,
+        user_data: str,
     ) -> None:
         self._pend("start", request_id, job_id, VmState.STARTING)
         self.host_id, self.reservation = host_id, reservation

@@ -53,7 +53,7 @@ from adapters import (
 from adapters.fetch import FetchPolicy
 from adapters.kvm import cdrom, disks, images, restores, template_store
 from adapters.kvm.appliance import APPLIANCE_URI, appliance_metadata, service_states
-from adapters.kvm.guest_keys import record_ssh_key
+from adapters.kvm.guest_keys import record_ssh_key, record_user_data
 from adapters.kvm.rules import hold_rules
 from adapters.kvm.security import define_filter, record_rules, record_vpn, recorded_rules
 from adapters.kvm.snapshots import KvmSnapshots
@@ -147,6 +147,7 @@ class KvmDriver(KvmSnapshots):
                 domain = self._find(spec.name)
             if not domain.isActive():
                 record_ssh_key(domain, spec.ssh_key)
+                record_user_data(domain, spec.user_data)
             state = domain.state()[0]
             if state in (libvirt.VIR_DOMAIN_PAUSED, libvirt.VIR_DOMAIN_PMSUSPENDED):
                 domain.resume()

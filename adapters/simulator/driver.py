@@ -112,6 +112,7 @@ class SimulatorDriver(SimulatedSnapshots):
                     cpu_number=spec.cpu_number,
                     memory_mb=spec.memory_mb,
                     ssh_key=spec.ssh_key,
+                    user_data=spec.user_data,
                 )
             for disk in spec.data_disks:
                 if disk.disk_id not in vm.disks:

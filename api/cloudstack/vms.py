@@ -35,7 +35,6 @@ from api.cloudstack.unbuilt import (
     PROJECT_AND_TAGS,
     PROJECT_ID,
     STORAGE_ID,
-    USER_DATA,
     VPC_ID,
 )
 from api.cloudstack.user_data import POST_BYTES, checked_user_data
@@ -162,6 +161,7 @@ def deploy(call: Call, args: dict[str, Any]) -> Submitted:
         key_pair=_key_pair(call, args["keypair"], account_id),
         password_enabled=template.password_enabled,
         in_affinity_groups=bool(affinity),
+        user_data=_user_data(call, args),
     )
     return hypervisor_job(
         call,
@@ -180,6 +180,10 @@ def deploy(call: Call, args: dict[str, Any]) -> Submitted:
         ),
         creates=True,
     )
+
+
+def _user_data(call: Call, args: dict[str, Any]) -> str:
+    return checked_user_data(args["userdata"], call.http_method) if args["userdata"] else ""
 
 
 def _key_pair(call: Call, name: str | None, account_id: str) -> tuple[str, str] | None:
@@ -444,7 +448,7 @@ DEPLOY_NOT_BUILT = (
         P.LONG,
         unsupported="a root disk larger than its template's is not built yet",
     ),
-    Param("userdata", P.STRING, max_length=32768, unsupported=USER_DATA),
+    Param("userdata", P.STRING, max_length=POST_BYTES),
 )
 
 COMMANDS = (

@@ -7,10 +7,12 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+import orjson
 import pytest
 from cs import CloudStackApiException
 
 from tests.e2e.factories import make_tenant
+from tests.e2e.test_audit_trail import _stratus
 from tests.e2e.test_networks import SOURCE_NAT_OFFERING, _fabric, _offering
 from tests.e2e.test_routers import SYSTEM_TEMPLATE, register_template, wait_for
 from tests.e2e.test_vms import _deploy, _host, _place, _vm
@@ -259,3 +261,34 @@ def test_an_assignment_that_cannot_be_done_changes_nothing(sandbox) -> None:
     )
     assert "not built yet" in text
     assert _vm(alice.client, vm["id"])["account"] == alice.username
+
+
+def _start_user_data(sandbox, vm_id: str) -> list[str]:
+    """The user data each start request of the VM carried to its host."""
+    done = _stratus(sandbox, "history", vm_id, "--json")
+    assert done.returncode == 0, done.stderr
+    history = [orjson.loads(line) for line in done.stdout.splitlines()]
+    return [r["data"]["user_data"] for r in history if r["event"] == "StartRequested"]
+
+
+def test_user_data_given_at_deploy_or_update_reaches_the_host_at_each_start(sandbox) -> None:
+    admin = sandbox.client()
+    place = _place(admin)
+    _host(admin, place, "h1")
+    alice = make_tenant(sandbox, admin)
+    first, second = _b64(100), base64.b64encode(b"#!/bin/sh\necho hi\n").decode()
+    refused = _refused(
+        alice.client.deployVirtualMachine,
+        431,
+        zoneid=place.zone,
+        serviceofferingid=place.small["id"],
+        templateid=place.template,
+        userdata="%%%",
+    )
+    assert "not base64" in refused
+    assert alice.client.listVirtualMachines() == {}
+    vm = _deploy(alice.client, place, place.small, userdata=first)
+    alice.client.stopVirtualMachine(id=vm["id"], fetch_result=True)
+    alice.client.updateVirtualMachine(id=vm["id"], userdata=second)
+    alice.client.startVirtualMachine(id=vm["id"], fetch_result=True)
+    assert _start_user_data(sandbox, vm["id"]) == [first, second]

@@ -101,3 +101,31 @@ def _root_volumes(driver: object, name: str) -> list[str]:
     conn = driver._require()  # type: ignore[attr-defined]
     pools = conn.listAllStoragePools(libvirt.VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE)
     return [v for p in pools for v in p.listVolumes() if v == f"{name}-root.qcow2"]
+
+
+def test_the_user_data_of_a_start_reaches_the_simulated_guest_and_the_kvm_domain() -> None:
+    spec = {"name": "i-ud-VM", "cpu_number": 1, "cpu_speed_mhz": 500, "memory_mb": 256}
+    world = SimulatedWorld()
+    driver = SimulatorDriver(world)
+    driver.connect(Credentials("simulator://userdata", "root", "pw"))
+    START(driver, {**spec, "user_data": "aGk="})
+    STOP(driver, {"name": "i-ud-VM"})
+    START(driver, {**spec, "user_data": "Ynll"})
+    assert next(iter(world.hosts.values())).vms["i-ud-VM"].spec.user_data == "Ynll"
+
+    pytest.importorskip("libvirt", reason="libvirt-python is not installed (extra `kvm`)")
+    from adapters.kvm.driver import KvmDriver
+    from adapters.kvm.guest_keys import recorded_user_data
+
+    kvm = KvmDriver(stop_timeout=0.1, poll_interval=0.05)
+    kvm.connect(Credentials("test:///default", "admin", "pw"))
+    try:
+        START(kvm, {**spec, "user_data": "aGk="})
+        domain = kvm._require().lookupByName("i-ud-VM")
+        assert recorded_user_data(domain) == "aGk="
+        kvm.stop_vm("i-ud-VM", forced=True)
+        START(kvm, {**spec, "user_data": ""})
+        assert recorded_user_data(domain) == ""
+    finally:
+        kvm.destroy_vm("i-ud-VM")
+        kvm.close()

@@ -349,3 +349,11 @@ def test_only_a_running_or_stopped_vm_is_restored() -> None:
     machine.destroy("r1", None, False, None)
     with pytest.raises(InvalidState, match="in state Destroyed"):
         machine.restore("r2", None, None, machine.compute)
+
+
+def test_every_start_carries_the_user_data_the_vm_has_then() -> None:
+    machine = vm()
+    machine.update({"user_data": "aGk="})
+    machine.request_start("r1", None, access(), "hold-1")
+    (requested,) = [e for e in machine.collect_events() if type(e).__name__ == "StartRequested"]
+    assert requested.user_data == "aGk="
