@@ -161,6 +161,29 @@ class VpnConfig:
     removing: bool = False
 
 
+@dataclass(frozen=True)
+class PoolSpec:
+    """A primary storage pool a host is to use: `pool_id` names it on the host; `pool_type`
+    is CloudStack's (NetworkFilesystem, SharedMountPoint, RBD, ...), `host`/`path` where it is."""
+
+    pool_id: str
+    pool_type: str
+    host: str
+    path: str
+    port: int = 0
+    user: str = ""
+
+
+@dataclass(frozen=True)
+class PoolStatus:
+    """A pool as the host sees it once connected."""
+
+    pool_id: str
+    capacity_bytes: int
+    available_bytes: int
+    location: str = ""  # where the host has it (a libvirt pool's name, a mount point)
+
+
 class Hypervisor(Protocol):
     """What every driver does. Every action is idempotent by desired state: starting a running
     VM or stopping a stopped one succeeds without acting again."""
@@ -297,6 +320,11 @@ class Hypervisor(Protocol):
     def configure_vpn(self, name: str, vpn: VpnConfig) -> dict[str, Any]:
         """Make the running router serve the remote access VPN as `vpn` says (or, `removing`,
         stop serving it); answers its state ("Running" or "Removed") and how many users."""
+        ...
+
+    def connect_pool(self, pool: PoolSpec) -> PoolStatus:
+        """Make the pool known to the host and in use (defining it if the host has none of
+        that id); a pool already connected is answered as it is."""
         ...
 
     def close(self) -> None: ...

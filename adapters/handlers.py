@@ -19,6 +19,7 @@ from adapters.network_rules import RULE_ACTIONS
 from adapters.security import SECURITY_ACTIONS
 from adapters.snapshots import SNAPSHOT_ACTIONS
 from adapters.statistics import STATISTICS_ACTIONS
+from adapters.storage_pools import POOL_ACTIONS
 
 Handler = Callable[[Hypervisor, dict[str, Any]], dict[str, Any]]
 
@@ -33,4 +34,5 @@ HANDLERS: dict[str, Handler] = {
     **STATISTICS_ACTIONS,
     **RULE_ACTIONS,
     **SECURITY_ACTIONS,
+    **POOL_ACTIONS,
 }

@@ -13,7 +13,7 @@ CAPACITY = "capacities in zone, pod and cluster lists are not built yet"
 LIMITS = "account resource limits and counts are not built yet"
 PROJECTS = "projects are not built yet"
 QOS = "storage QoS (IOPS and byte rate limits) is not built yet"
-POOLS = "primary storage pools are not managed as resources yet"
+POOLS = "volumes are not placed on primary storage pools yet"
 ISOS = "deploying from an ISO is not built yet: no volume comes from one"
 GPUS = "GPUs are not built yet"
 STATS = "live statistics in list answers are not built yet (usage records carry them)"
@@ -37,6 +37,12 @@ _OFFERING_QOS = _all(
 )
 
 UNBUILT_FIELDS: dict[str, dict[str, str]] = {
+    "listStoragePools": {
+        **_all(JOB, "jobid", "jobstatus"),
+        # 4.3 fills it in findStoragePoolsForMigration's answer only.
+        "suitableformigration": UNSET,
+        "storagecapabilities": "storage capabilities of pools are not built yet",
+    },
     "listZones": {
         **_all(UNSET, "description", "displaytext", "dns2", "internaldns2", "vlan"),
         **_all(UNSET, "domain", "domainid", "domainname"),  # a public zone has no domain

@@ -10,6 +10,7 @@ from commands.isos import iso_routes
 from commands.network_rules import rule_routes
 from commands.security_groups import security_group_routes
 from commands.snapshots import snapshot_routes
+from commands.storage import pool_routes
 from commands.system_vms import system_vm_routes
 from commands.templates import template_routes
 from commands.vm_snapshots import vm_snapshot_routes
@@ -50,6 +51,7 @@ def routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
         **volume_routes(box, prefix),
         **snapshot_routes(box, prefix),
         **vm_snapshot_routes(box, prefix),
+        **pool_routes(box, prefix),
     }
 
 

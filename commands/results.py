@@ -12,6 +12,7 @@ from commands import (
     security_groups,
     snapshots,
     statistics,
+    storage,
     system_vms,
     templates,
     vm_snapshots,
@@ -37,13 +38,15 @@ def result_handlers() -> dict[str, Callable[[Any, Any], Any]]:
         volume_work.RESULT_HANDLERS,
         snapshots.RESULT_HANDLERS,
         vm_snapshots.RESULT_HANDLERS,
+        storage.RESULT_HANDLERS,
     ):
         for action, handler in table.items():
             if action in merged:
                 raise RuntimeError(f"two handlers claim {action} results")
             merged[action] = handler
-    for action, follow_up in network_rules.FOLLOW_UPS.items():
-        merged[action] = _followed(merged[action], follow_up)
+    for follow_ups in (network_rules.FOLLOW_UPS, storage.FOLLOW_UPS):
+        for action, follow_up in follow_ups.items():
+            merged[action] = _followed(merged[action], follow_up)
     return merged
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 from dataclasses import dataclass
 from uuid import UUID, uuid5
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -22,7 +23,8 @@ class Definition:
     """What a setting is: its type, default, limits and where it may be overridden."""
 
     name: str
-    kind: str  # "int", "bool", "string", "timezone", "cidrs" (a comma-separated CIDR list)
+    # "int", "float", "bool", "string", "timezone", "cidrs" (a comma-separated CIDR list)
+    kind: str
     default: str
     category: str
     description: str
@@ -45,7 +47,18 @@ class Definition:
                 raise InvalidParameter(f"{value!r} is not a known time zone") from None
         if self.kind == "cidrs":
             return self._validate_cidrs(value)
+        if self.kind == "float":
+            return self._validate_float(value)
         return value
+
+    def _validate_float(self, value: str) -> str:
+        try:
+            number = float(value)
+        except ValueError:
+            raise InvalidParameter(f"Configuration {self.name} must be a number") from None
+        if not (math.isfinite(number) and number >= (self.minimum or 0)):
+            raise InvalidParameter(f"Configuration {self.name} must be at least {self.minimum}")
+        return repr(number)
 
     def _validate_int(self, value: str) -> str:
         try:
@@ -110,6 +123,15 @@ DEFINITIONS: dict[str, Definition] = {
             "Advanced",
             "Routers reporting an older version (or none) require an upgrade",
             (GLOBAL, "zone"),
+        ),
+        Definition(
+            "storage.overprovisioning.factor",
+            "float",
+            "2.0",
+            "Storage",
+            "How many times its capacity a primary storage pool may be allocated",
+            (GLOBAL, "zone"),
+            minimum=1,
         ),
         Definition(
             "network.router.EnableServiceMonitoring",
@@ -201,6 +223,14 @@ DEFINITIONS: dict[str, Definition] = {
             "50",
             "Advanced",
             "The maximum size for a downloaded template or ISO (in GB).",
+            minimum=1,
+        ),
+        Definition(
+            "extract.url.expiration.interval",
+            "int",
+            "14400",
+            "Advanced",
+            "The life of an extract URL after which it is deleted (in seconds)",
             minimum=1,
         ),
         Definition(

@@ -11,6 +11,7 @@ and their categories.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 from uuid import UUID, uuid5
@@ -149,6 +150,21 @@ class Permissions:
     is_extractable: bool | None = None
     op: str = ""
     accounts: tuple[str, ...] = ()
+
+
+EXTRACT_MODES = ("HTTP_DOWNLOAD",)
+
+
+@dataclass(frozen=True)
+class ExtractRequest:
+    """An offer of an image for download (`extractTemplate`, `extractIso`): from which zone,
+    asked by which account, until when (the caller reads the clock)."""
+
+    extract_id: UUID
+    zone_id: UUID
+    account_id: UUID
+    expires: datetime
+    mode: str = "HTTP_DOWNLOAD"
 
 
 @dataclass(frozen=True)
@@ -378,6 +394,31 @@ class Template(Aggregate):
             raise InvalidParameter(f"{self.name} is not ready in zone {source}")
         request_id, limits = request
         self.request_download(destination, request_id, limits, store_kind)
+
+    def extract(self, request: ExtractRequest) -> None:
+        """Offer the image for download from a zone where it is ready, until `expires`."""
+        self._check_live()
+        if request.mode not in EXTRACT_MODES:
+            raise InvalidParameter(
+                f"Invalid extract mode {request.mode}: use " + " or ".join(EXTRACT_MODES)
+            )
+        if self.template_type == "SYSTEM":
+            raise InvalidParameter(f"Unable to extract the system template {self.name}")
+        if not self.ready_in(request.zone_id):
+            raise InvalidParameter(f"{self.name} is not ready in zone {request.zone_id}")
+        self._extracted(
+            extract_id=request.extract_id,
+            zone_id=request.zone_id,
+            account_id=request.account_id,
+            mode=request.mode,
+            expires=request.expires,
+        )
+
+    @event("Extracted")
+    def _extracted(
+        self, extract_id: UUID, zone_id: UUID, account_id: UUID, mode: str, expires: datetime
+    ) -> None:
+        pass  # the offer changes nothing of the template; the read model keeps it
 
     def set_permissions(self, change: Permissions) -> None:
         """Change who may launch it: public, featured, extractable, and shared accounts."""

@@ -1,6 +1,6 @@
 """Template read models: `templates` (ISOs too, format ISO), each one's copy per zone
-(`template_zones`) and the accounts it is shared with (`template_permissions`), with the one
-rule of who may launch a template or ISO."""
+(`template_zones`), the accounts it is shared with (`template_permissions`) and its offers for
+download (`template_extracts`), with the one rule of who may launch a template or ISO."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ class TemplatesProjection(Projection):
     """Keeps `templates` and `template_zones`."""
 
     name = "templates"
-    tables = ("templates", "template_zones", "template_permissions")
+    tables = ("templates", "template_zones", "template_permissions", "template_extracts")
 
     @on(Template.Registered)
     def registered(self, e: Any, c: Cursor, t: Tables) -> None:
@@ -134,6 +134,22 @@ class TemplatesProjection(Projection):
                 (template_id, account_id),
             )
 
+    @on(Template.Extracted)
+    def extracted(self, e: Any, c: Cursor, t: Tables) -> None:
+        c.execute(
+            f"INSERT INTO {t.template_extracts} (id, template_id, zone_id, account_id, mode, "
+            "created, expires) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            (
+                str(e.extract_id),
+                str(e.originator_id),
+                str(e.zone_id),
+                str(e.account_id),
+                e.mode,
+                e.timestamp.isoformat(),
+                e.expires.isoformat(),
+            ),
+        )
+
     @on(Template.ZoneCopyDeleted)
     def zone_copy_deleted(self, e: Any, c: Cursor, t: Tables) -> None:
         c.execute(
@@ -189,3 +205,16 @@ def launchers(cursor: Cursor, template_id: str) -> list[str]:
         (template_id,),
     ).fetchall()
     return [r["account_id"] for r in rows]
+
+
+def extract_row(cursor: Cursor, extract_id: str) -> dict[str, Any] | None:
+    """An offer for download with what it offers: the template's name, format, URL, whether it
+    is still live, and whether its copy in the offer's zone is still ready."""
+    row = cursor.execute(
+        "SELECT x.*, t.name, t.url, t.format, t.removed, t.domain_path, z.state "
+        "FROM template_extracts x JOIN templates t ON t.id = x.template_id "
+        "LEFT JOIN template_zones z ON z.template_id = x.template_id AND z.zone_id = x.zone_id "
+        "WHERE x.id = %s",
+        (extract_id,),
+    ).fetchone()
+    return None if row is None else dict(row)

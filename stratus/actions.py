@@ -27,6 +27,7 @@ class Capability(StrEnum):
     REMOTE_ACCESS_VPN = "remote-access-vpn"
     TEMPLATES = "templates"  # downloading an image into a zone's image store
     ISOS = "isos"  # a VM's CD drive: an ISO put in and taken out
+    STORAGE_POOLS = "storage-pools"  # a primary storage pool made known to a host
     REIMAGING = "reimaging"  # a VM's root disk made anew (restoreVirtualMachine)
 
 
@@ -82,6 +83,7 @@ ACTIONS: dict[str, Action] = {
         Action("download_template", C.TEMPLATES, host_bound=False),
         Action("attach_iso", C.ISOS),
         Action("detach_iso", C.ISOS),
+        Action("connect_pool", C.STORAGE_POOLS),
         Action("restore_vm", C.REIMAGING),
     )
 }

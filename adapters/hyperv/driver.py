@@ -26,6 +26,8 @@ from adapters import (
     IsoSpec,
     NetworkCounters,
     NotFoundOnHost,
+    PoolSpec,
+    PoolStatus,
     Unreachable,
     VmSpec,
     VmStatus,
@@ -202,6 +204,11 @@ class HypervDriver(HypervSnapshots):
         )
         found = self._run("\n".join(lines))
         return sum(len(_objects(line)) for line in found)
+
+    def connect_pool(self, pool: PoolSpec) -> PoolStatus:
+        raise Unsupported(
+            f"connecting primary storage pool {pool.pool_id} is not supported yet on Hyper-V"
+        )
 
     def configure_vpn(self, name: str, vpn: VpnConfig) -> dict[str, Any]:
         raise Unsupported(

@@ -45,6 +45,8 @@ from adapters import (
     IsoSpec,
     NetworkCounters,
     NotFoundOnHost,
+    PoolSpec,
+    PoolStatus,
     Unreachable,
     VmSpec,
     VmStatus,
@@ -52,6 +54,7 @@ from adapters import (
 )
 from adapters.fetch import FetchPolicy
 from adapters.kvm import cdrom, disks, images, restores, template_store
+from adapters.kvm import pools as pools_of_stratus
 from adapters.kvm.appliance import APPLIANCE_URI, appliance_metadata, service_states
 from adapters.kvm.guest_keys import record_ssh_key, record_user_data
 from adapters.kvm.rules import hold_rules
@@ -367,6 +370,10 @@ class KvmDriver(KvmSnapshots):
 
     # Helpers -----------------------------------------------------------------------------
 
+    def connect_pool(self, pool: PoolSpec) -> PoolStatus:
+        """Define and start the pool as a libvirt storage pool (see `adapters.kvm.pools`)."""
+        return pools_of_stratus.connect(self._require(), pool)
+
     def _require(self) -> libvirt.virConnect:
         if self._conn is None:
             raise HypervisorError("the KVM driver is not connected")
@@ -415,7 +422,11 @@ class KvmDriver(KvmSnapshots):
             cpu_cores=nodes * sockets * cores,
             cpu_speed_mhz=mhz,
             memory_bytes=memory_mib * 1024 * 1024,
-            local_storage_bytes=sum(pool.info()[1] for pool in pools),
+            local_storage_bytes=sum(
+                pool.info()[1]
+                for pool in pools
+                if not pools_of_stratus.is_stratus_pool(pool.name())
+            ),
             capabilities=_guest_capabilities(conn.getCapabilities()),
         )
 
@@ -519,7 +530,9 @@ def _guest_capabilities(capabilities_xml: str) -> tuple[str, ...]:
 
 
 def _local_pool(conn: libvirt.virConnect) -> Any:
-    pools = conn.listAllStoragePools(libvirt.VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE)
+    active = conn.listAllStoragePools(libvirt.VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE)
+    # The host's own pool, not a primary storage pool Stratus handed it.
+    pools = [p for p in active if not pools_of_stratus.is_stratus_pool(p.name())] or active
     if not pools:
         raise HypervisorError("no active storage pool on this KVM host for a root disk")
     return pools[0]

@@ -38,6 +38,8 @@ from adapters import (
     IsoSpec,
     NetworkCounters,
     NotFoundOnHost,
+    PoolSpec,
+    PoolStatus,
     Unreachable,
     VmSpec,
     VmStatus,
@@ -59,6 +61,7 @@ from stratus.actions import CAPABILITIES
 
 _GIB = 1024**3
 SIMULATOR_VERSION = "4.3.0-sim"
+SHARE_BYTES = 2 * 1024**4  # every simulated primary storage share
 
 
 class SimulatorDriver(SimulatedSnapshots):
@@ -309,6 +312,17 @@ class SimulatorDriver(SimulatedSnapshots):
 
     def close(self) -> None:
         self._host = None
+
+    def connect_pool(self, pool: PoolSpec) -> PoolStatus:
+        """A simulated share is always there: SHARE_BYTES big, and all of it free."""
+        with self._turn("connect_pool") as host:
+            if pool.pool_id not in host.pools:
+                host.pools[pool.pool_id] = PoolStatus(
+                    pool.pool_id, SHARE_BYTES, SHARE_BYTES, f"{pool.host}:{pool.path}"
+                )
+                self.world.record("connect_pool")
+            status: PoolStatus = host.pools[pool.pool_id]
+            return status
 
     def _turn(self, action: str) -> Turn:
         if self._host is None:

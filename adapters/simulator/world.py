@@ -88,6 +88,7 @@ class SimulatedHost:
     shape: HostShape
     vms: dict[str, SimulatedVm] = field(default_factory=dict)
     volumes: dict[str, int] = field(default_factory=dict)  # data disks on its storage: GiB
+    pools: dict[str, Any] = field(default_factory=dict)  # primary storage it uses, by pool id
     turn: threading.RLock = field(default_factory=threading.RLock)
     failing: frozenset[str] = frozenset()
     disk: HostDisk | None = None  # where the host keeps its VMs, if not in memory only

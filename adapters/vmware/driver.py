@@ -29,6 +29,8 @@ from adapters import (
     IsoSpec,
     NetworkCounters,
     NotFoundOnHost,
+    PoolSpec,
+    PoolStatus,
     Unreachable,
     VmSpec,
     VmStatus,
@@ -200,6 +202,11 @@ class VmwareDriver(VmwareSnapshots):
         in a security group zone is refused definitively rather than left unfiltered."""
         raise Unsupported(
             f"security group rules for VM {name} are not supported on VMware (as in CloudStack)"
+        )
+
+    def connect_pool(self, pool: PoolSpec) -> PoolStatus:
+        raise Unsupported(
+            f"connecting primary storage pool {pool.pool_id} is not supported yet on VMware"
         )
 
     def configure_vpn(self, name: str, vpn: VpnConfig) -> dict[str, Any]:

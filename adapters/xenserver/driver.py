@@ -30,6 +30,8 @@ from adapters import (
     IsoSpec,
     NetworkCounters,
     NotFoundOnHost,
+    PoolSpec,
+    PoolStatus,
     Unreachable,
     VmSpec,
     VmStatus,
@@ -226,6 +228,11 @@ class XenServerDriver(XenServerSnapshots):
             if answer != "true":
                 raise HypervisorError(f"the vmops plugin did not take the rules of {name}")
             return len(rules)
+
+    def connect_pool(self, pool: PoolSpec) -> PoolStatus:
+        raise Unsupported(
+            f"connecting primary storage pool {pool.pool_id} is not supported yet on XenServer"
+        )
 
     def configure_vpn(self, name: str, vpn: VpnConfig) -> dict[str, Any]:
         raise Unsupported(

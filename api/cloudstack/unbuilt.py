@@ -14,7 +14,7 @@ from api.tagging import TAGS_FILTER
 PROJECTS = "projects are not built yet"
 HIDING = "hiding resources from end users is not built yet: everything is displayed"
 CUSTOM_IDS = "custom ids are not built yet"
-STORAGE_POOLS = "primary storage pools are not managed as resources yet"
+STORAGE_POOLS = "volumes are not placed on primary storage pools yet: nothing is found per pool"
 IOPS = "storage QoS (IOPS limits) is not built yet"
 IPV6 = "IPv6 is not built yet"
 VPCS = "VPCs are not built yet"
