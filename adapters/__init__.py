@@ -106,6 +106,7 @@ class VmSpec:
     template: str = ""
     data_disks: tuple[DiskSpec, ...] = ()  # attached data disks the VM must start with
     ssh_key: str = ""  # the public key (OpenSSH form) the guest lets in; "" for none
+    user_data: str = ""  # the guest's user data (Base64, as the API took it); "" for none
 
 
 @dataclass(frozen=True)
@@ -226,6 +227,13 @@ class Hypervisor(Protocol):
 
     def vm_status(self, name: str) -> VmStatus:
         """NotFoundOnHost when there is no such VM."""
+        ...
+
+    def restore_vm(self, spec: VmSpec, restore_id: str) -> VmStatus:
+        """Make the VM's root disk anew, empty or from `spec.template`, at `spec.root_disk_gb`;
+        a running VM is powered off for it and started again, a stopped one stays stopped.
+        `restore_id` names the restore: asked again for the same one, the disk is left as it
+        is. NotFoundOnHost when there is no such VM."""
         ...
 
     def appliance_version(self, name: str) -> str | None:

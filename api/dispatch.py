@@ -123,6 +123,7 @@ class Call:
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     session_key: str | None = None
     base_url: str = ""  # how the client reached this server (links it is given start so)
+    http_method: str = "GET"  # some limits differ by method (user data: 2 KB by GET, 32 KB by POST)
 
     @property
     def store(self) -> Any:

@@ -162,6 +162,9 @@ class HypervDriver(HypervSnapshots):
     def vm_status(self, name: str) -> VmStatus:
         return self._status(name)
 
+    def restore_vm(self, spec: VmSpec, restore_id: str) -> VmStatus:
+        raise Unsupported(f"restoring the root disk of {spec.name} is not supported yet on Hyper-V")
+
     def appliance_version(self, name: str) -> str | None:
         """System VM images are not driven on Hyper-V yet: a definitive "not supported"."""
         raise Unsupported(

@@ -54,10 +54,10 @@ from adapters import (
     VpnConfig,
 )
 from adapters.fetch import FetchPolicy
-from adapters.kvm import cdrom, disks, images, template_store
+from adapters.kvm import cdrom, disks, images, restores, template_store
 from adapters.kvm import pools as pools_of_stratus
 from adapters.kvm.appliance import APPLIANCE_URI, appliance_metadata, service_states
-from adapters.kvm.guest_keys import record_ssh_key
+from adapters.kvm.guest_keys import record_ssh_key, record_user_data
 from adapters.kvm.rules import hold_rules
 from adapters.kvm.security import define_filter, record_rules, record_vpn, recorded_rules
 from adapters.kvm.snapshots import KvmSnapshots
@@ -151,6 +151,7 @@ class KvmDriver(KvmSnapshots):
                 domain = self._find(spec.name)
             if not domain.isActive():
                 record_ssh_key(domain, spec.ssh_key)
+                record_user_data(domain, spec.user_data)
             state = domain.state()[0]
             if state in (libvirt.VIR_DOMAIN_PAUSED, libvirt.VIR_DOMAIN_PMSUSPENDED):
                 domain.resume()
@@ -206,6 +207,25 @@ class KvmDriver(KvmSnapshots):
     def vm_status(self, name: str) -> VmStatus:
         with self._translated(f"reading the status of {name}"):
             return _status(self._find(name))
+
+    def restore_vm(self, spec: VmSpec, restore_id: str) -> VmStatus:
+        """Power off, make `<vm>-root.qcow2` anew, start again if it ran; the restore's id is
+        kept in the domain's metadata, so a repeated request leaves the new disk alone."""
+        conn = self._require()
+        with self._translated(f"restoring {spec.name}"):
+            domain = self._find(spec.name)
+            if restores.recorded_restore(domain) == restore_id:
+                return _status(domain)
+            running = bool(domain.isActive())
+            if running:
+                domain.destroy()
+            self._delete_root_disk(spec.name)
+            if spec.root_disk_gb > 0:
+                self._root_disk(conn, spec)
+            restores.record_restore(domain, restore_id)
+            if running:
+                domain.create()
+            return _status(domain)
 
     def attach_volume(self, name: str, disk: DiskSpec) -> DiskStatus:
         """Plug the disk (see `adapters.kvm.disks`, also for what the test driver lacks)."""

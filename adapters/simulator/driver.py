@@ -116,6 +116,7 @@ class SimulatorDriver(SimulatedSnapshots):
                     cpu_number=spec.cpu_number,
                     memory_mb=spec.memory_mb,
                     ssh_key=spec.ssh_key,
+                    user_data=spec.user_data,
                 )
             for disk in spec.data_disks:
                 if disk.disk_id not in vm.disks:
@@ -160,6 +161,17 @@ class SimulatorDriver(SimulatedSnapshots):
     def vm_status(self, name: str) -> VmStatus:
         with self._turn("vm_status") as host:
             return _status(_find(host, name))
+
+    def restore_vm(self, spec: VmSpec, restore_id: str) -> VmStatus:
+        with self._turn("restore_vm") as host:
+            vm = _find(host, spec.name)
+            if vm.restored_by != restore_id:
+                vm.spec = replace(vm.spec, template=spec.template, root_disk_gb=spec.root_disk_gb)
+                vm.root_builds, vm.restored_by = vm.root_builds + 1, restore_id
+                if vm.state == "Running":
+                    vm.boots += 1  # powered off for the new disk, and started again
+                self.world.record("restore_vm")
+            return _status(vm)
 
     def attach_volume(self, name: str, disk: DiskSpec) -> DiskStatus:
         with self._turn("attach_volume") as host:

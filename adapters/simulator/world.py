@@ -76,6 +76,8 @@ class SimulatedVm:
     disks: dict[str, DiskStatus] = field(default_factory=dict)  # data disks plugged in, by id
     snapshots: dict[str, Any] = field(default_factory=dict)  # name → adapters.simulator.snapshots
     cdrom: str | None = None  # where its CD drive reads an ISO from (None: empty)
+    root_builds: int = 1  # how many times its root disk was made (restores make it anew)
+    restored_by: str = ""  # the last restore that made it
 
 
 @dataclass

@@ -161,6 +161,9 @@ class VmwareDriver(VmwareSnapshots):
         with self._acting("read", name):
             return _status(self._find(name))
 
+    def restore_vm(self, spec: VmSpec, restore_id: str) -> VmStatus:
+        raise Unsupported(f"restoring the root disk of {spec.name} is not supported yet on VMware")
+
     def network_stats(self, name: str) -> NetworkCounters:
         with self._acting("read the traffic of", name):
             vm = self._running(name)

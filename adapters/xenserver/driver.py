@@ -187,6 +187,11 @@ class XenServerDriver(XenServerSnapshots):
         with self._acting("read", name):
             return _status(self._record(self._find(name)))
 
+    def restore_vm(self, spec: VmSpec, restore_id: str) -> VmStatus:
+        raise Unsupported(
+            f"restoring the root disk of {spec.name} is not supported yet on XenServer"
+        )
+
     def appliance_version(self, name: str) -> str | None:
         """System VM images are not driven on XenServer yet: a definitive "not supported"."""
         raise Unsupported(

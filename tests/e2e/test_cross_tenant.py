@@ -316,6 +316,7 @@ NOT_PROBED = {
     "updateRegion": "root administrators only; regions are the cloud's, no account's",
     "removeRegion": "root administrators only; regions are the cloud's, no account's",
     "addS3": "root administrators only; adds the region's object store, no account's resource",
+    "cleanVMReservations": "root administrators only; room held on hosts, no account's resource",
 }
 
 # Which of a victim's resources a parameter names, by the parameter's name.
