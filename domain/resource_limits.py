@@ -114,8 +114,10 @@ class Holding:
 # The events after which a resource may hold something else (a save without one changes no
 # count, and reads no ledger).
 CHANGING: dict[type, frozenset[str]] = {
-    VirtualMachine: frozenset(("Deployed", "Destroyed", "Expunged", "Recovered", "Scaled")),
-    Volume: frozenset(("Created", "Destroyed", "Resized")),
+    VirtualMachine: frozenset(
+        ("Deployed", "Destroyed", "Expunged", "Recovered", "Scaled", "OwnerChanged")
+    ),
+    Volume: frozenset(("Created", "Destroyed", "Resized", "OwnerChanged")),
     PublicIp: frozenset(("Associated", "Disassociated")),
     Snapshot: frozenset(("Allocated", "BackedUp", "Failed", "Destroyed")),
     Template: frozenset(("Registered", "Deleted")),
@@ -171,8 +173,8 @@ def _image_holding(aggregate: Any) -> Holding | None:
 # adapter's result (a snapshot's size once backed up, a live scale or resize done, a released
 # address) are recorded but never refused: the work was accepted already.
 _REQUESTED: dict[type, frozenset[str]] = {
-    VirtualMachine: frozenset(("Deployed", "Recovered", "Scaled")),
-    Volume: frozenset(("Created",)),
+    VirtualMachine: frozenset(("Deployed", "Recovered", "Scaled", "OwnerChanged")),
+    Volume: frozenset(("Created", "OwnerChanged")),
     PublicIp: frozenset(("Associated",)),
     Snapshot: frozenset(("Allocated",)),
     Template: frozenset(("Registered",)),

@@ -625,7 +625,8 @@ class VirtualMachine(Aggregate):
         self._owner_changed(
             account_id=account_id,
             domain_id=domain_id,
-            previous_account_id=self.account_id,
+            from_account_id=self.account_id,
+            from_domain_id=self.domain_id,
             compute=self.compute.facts(),
         )
 
@@ -634,7 +635,8 @@ class VirtualMachine(Aggregate):
 
         account_id: UUID
         domain_id: UUID
-        previous_account_id: UUID
+        from_account_id: UUID  # what the VM held is given back to this account and its domains
+        from_domain_id: UUID
         compute: dict[str, Any]
 
     @event(OwnerChanged)
@@ -642,7 +644,8 @@ class VirtualMachine(Aggregate):
         self,
         account_id: UUID,
         domain_id: UUID,
-        previous_account_id: UUID,
+        from_account_id: UUID,
+        from_domain_id: UUID,
         compute: dict[str, Any],
     ) -> None:
         self.account_id, self.domain_id = account_id, domain_id

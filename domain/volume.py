@@ -337,7 +337,8 @@ class Volume(Aggregate):
             self._owner_changed(
                 account_id=account_id,
                 domain_id=domain_id,
-                previous_account_id=self.account_id,
+                from_account_id=self.account_id,
+                from_domain_id=self.domain_id,
             )
 
     class OwnerChanged(Aggregate.Event):
@@ -345,10 +346,13 @@ class Volume(Aggregate):
 
         account_id: UUID
         domain_id: UUID
-        previous_account_id: UUID
+        from_account_id: UUID  # what the volume held is given back to this account and its domains
+        from_domain_id: UUID
 
     @event(OwnerChanged)
-    def _owner_changed(self, account_id: UUID, domain_id: UUID, previous_account_id: UUID) -> None:
+    def _owner_changed(
+        self, account_id: UUID, domain_id: UUID, from_account_id: UUID, from_domain_id: UUID
+    ) -> None:
         self.account_id, self.domain_id = account_id, domain_id
 
 

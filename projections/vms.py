@@ -186,7 +186,7 @@ class VirtualMachinesProjection(Projection):
     @on(VM.OwnerChanged)
     def owner_changed(self, e: Any, c: Cursor, t: Tables) -> None:
         self._set(c, t, e, account_id=str(e.account_id), domain_id=str(e.domain_id))
-        self._count(c, t, str(e.previous_account_id), -1)
+        self._count(c, t, str(e.from_account_id), -1)
         self._count(c, t, str(e.account_id), 1)
 
     @on(VM.Updated)

@@ -231,7 +231,18 @@ def test_a_stopped_vm_and_its_volumes_are_assigned_to_another_account(sandbox) -
     assert "only a stopped VM" in _refused(admin.assignVirtualMachine, 431, **to_bob)
 
     alice.client.stopVirtualMachine(id=vm["id"], fetch_result=True)
+    bob_limit = {"resourcetype": 0, "account": bob.username, "domainid": bob.domain_id}
+    admin.updateResourceLimit(max=0, **bob_limit)  # no room for one more VM: refused, unmoved
+    assert _refused(admin.assignVirtualMachine, 535, **to_bob)
+    assert _vm(alice.client, vm["id"])["account"] == alice.username
+    admin.updateResourceLimit(max=-1, **bob_limit)
     moved = admin.assignVirtualMachine(**to_bob)["virtualmachine"]
+    totals = {
+        a["name"]: (a["vmtotal"], a["volumetotal"])
+        for a in admin.listAccounts(domainid=sandbox.domain_id, listall="true")["account"]
+        if a["name"] in (alice.username, bob.username)
+    }
+    assert totals == {alice.username: (0, 0), bob.username: (1, 2)}  # the counts moved too
     assert (moved["id"], moved["account"], moved["state"]) == (vm["id"], bob.username, "Stopped")
     assert alice.client.listVirtualMachines() == {}
     assert alice.client.listVolumes() == {}

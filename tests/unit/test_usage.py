@@ -301,7 +301,8 @@ def test_an_assigned_vm_is_charged_to_its_old_account_until_then_and_to_the_new_
             **vm._base("2026-01-15 10:00"),
             account_id=new_account,
             domain_id=new_domain,
-            previous_account_id=ACCOUNT,
+            from_account_id=ACCOUNT,
+            from_domain_id=DOMAIN,
             compute=DB_SMALL,
         )
     )
