@@ -7,11 +7,13 @@ from uuid import UUID
 
 from api.access import Role
 from api.cloudstack.common import limit_sql, names_by_id, names_of
+from api.cloudstack.templates import fetch_limits
 from api.cloudstack.unbuilt import IPV6, SHOW_CAPACITIES, TAGS_MAP
 from api.dispatch import ApiCommand, Call, Listing
 from api.params import Param, ParamType
 from api.tagging import narrow
 from commands import infrastructure as cmd
+from commands.builtin_templates import EnsureBuiltinTemplates, ensure_builtin_templates
 from domain.errors import NotFound
 from domain.infrastructure import Cluster, Pod, Zone, check_hypervisor
 from stratus.db import contains
@@ -269,8 +271,21 @@ def add_cluster(call: Call, args: dict[str, Any]) -> Listing:
             args["allocationstate"] or "Enabled",
         ),
     )
+    _builtin_templates(call, args["zoneid"], check_hypervisor(args["hypervisor"]))
     row = _row(call, "clusters", str(outcome.id), "cluster")
     return Listing([render_cluster(call, row)], 1)
+
+
+def _builtin_templates(call: Call, zone_id: str, hypervisor: str) -> None:
+    """A zone with a cluster of a hypervisor gets that hypervisor's built-in templates."""
+    command = EnsureBuiltinTemplates(
+        UUID(zone_id),
+        hypervisor,
+        UUID(call.caller.account_id),
+        fetch_limits(call),
+        call.runtime.settings.builtin_image_mirror,
+    )
+    call.write(ensure_builtin_templates, command)
 
 
 def update_cluster(call: Call, args: dict[str, Any]) -> dict[str, Any]:
