@@ -3,6 +3,8 @@ built-in templates per hypervisor."""
 
 from __future__ import annotations
 
+import pytest
+
 from commands.builtin_templates import (
     BUILTIN_IMAGES,
     ORIGIN,
@@ -14,6 +16,7 @@ from commands.builtin_templates import (
 from domain.configuration import DEFINITIONS
 from domain.guest_os import CATEGORIES, OS_CATEGORIES, OS_TYPES, SHIPPED, os_type, os_type_id
 from domain.template import check_spec
+from stratus.settings import ConfigurationError, Settings
 
 
 def test_guest_os_types_come_in_43s_id_order_with_its_names() -> None:
@@ -107,3 +110,11 @@ def test_every_hypervisor_stratus_drives_gets_a_system_template_and_ids_are_fixe
     assert builtin_template_id("SystemVM Template (KVM)") == builtin_template_id(
         "SystemVM Template (KVM)"
     )
+
+
+def test_the_mirror_setting_takes_an_http_base_and_refuses_anything_else() -> None:
+    settings = Settings.from_env({"STRATUS_BUILTIN_IMAGE_MIRROR": "https://mirror.lan/cs"})
+    assert settings.builtin_image_mirror == "https://mirror.lan/cs/"
+    assert Settings.from_env({}).builtin_image_mirror == ""
+    with pytest.raises(ConfigurationError, match="STRATUS_BUILTIN_IMAGE_MIRROR"):
+        Settings.from_env({"STRATUS_BUILTIN_IMAGE_MIRROR": "ftp://mirror.lan/"})
