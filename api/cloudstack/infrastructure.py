@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from uuid import UUID
 
@@ -14,13 +15,15 @@ from api.params import Param, ParamType
 from api.tagging import narrow
 from commands import infrastructure as cmd
 from commands.builtin_templates import EnsureBuiltinTemplates, ensure_builtin_templates
-from domain.errors import NotFound
+from domain.errors import InvalidParameter, NotFound
 from domain.infrastructure import Cluster, Pod, Zone, check_hypervisor
 from stratus.db import contains
 
 P = ParamType
 RA = Role.ROOT_ADMIN
 ADMIN_PKG = "org.apache.cloudstack.api.command.admin"
+
+log = logging.getLogger(__name__)
 
 
 def _row(call: Call, table: str, row_id: str, what: str) -> dict[str, Any]:
@@ -285,7 +288,12 @@ def _builtin_templates(call: Call, zone_id: str, hypervisor: str) -> None:
         fetch_limits(call),
         call.runtime.settings.builtin_image_mirror,
     )
-    call.write(ensure_builtin_templates, command)
+    try:
+        call.write(ensure_builtin_templates, command)
+    except InvalidParameter as refused:
+        # The cluster is made; only the operator's mirror was refused (a loopback or link-local
+        # host outside secstorage.allowed.internal.sites). The next cluster tries again.
+        log.warning("built-in templates not registered for zone %s: %s", zone_id, refused)
 
 
 def update_cluster(call: Call, args: dict[str, Any]) -> dict[str, Any]:
