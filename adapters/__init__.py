@@ -74,6 +74,17 @@ class IsoSpec:
 
 
 @dataclass(frozen=True)
+class TemplateCapture:
+    """A template made from a stopped VM's root disk (createTemplate): `template_id` names it
+    in the zone's image store, as `zone_id` and the image format say."""
+
+    template_id: str
+    volume_id: str
+    zone_id: str
+    image_format: str
+
+
+@dataclass(frozen=True)
 class DiskStatus:
     """A data disk as the hypervisor has it; `location` is where it keeps it (a path, a VDI)."""
 
@@ -95,6 +106,7 @@ class VmSpec:
     template: str = ""
     data_disks: tuple[DiskSpec, ...] = ()  # attached data disks the VM must start with
     ssh_key: str = ""  # the public key (OpenSSH form) the guest lets in; "" for none
+    user_data: str = ""  # the guest's user data (Base64, as the API took it); "" for none
 
 
 @dataclass(frozen=True)
@@ -160,6 +172,29 @@ class VpnConfig:
     removing: bool = False
 
 
+@dataclass(frozen=True)
+class PoolSpec:
+    """A primary storage pool a host is to use: `pool_id` names it on the host; `pool_type`
+    is CloudStack's (NetworkFilesystem, SharedMountPoint, RBD, ...), `host`/`path` where it is."""
+
+    pool_id: str
+    pool_type: str
+    host: str
+    path: str
+    port: int = 0
+    user: str = ""
+
+
+@dataclass(frozen=True)
+class PoolStatus:
+    """A pool as the host sees it once connected."""
+
+    pool_id: str
+    capacity_bytes: int
+    available_bytes: int
+    location: str = ""  # where the host has it (a libvirt pool's name, a mount point)
+
+
 class Hypervisor(Protocol):
     """What every driver does. Every action is idempotent by desired state: starting a running
     VM or stopping a stopped one succeeds without acting again."""
@@ -192,6 +227,13 @@ class Hypervisor(Protocol):
 
     def vm_status(self, name: str) -> VmStatus:
         """NotFoundOnHost when there is no such VM."""
+        ...
+
+    def restore_vm(self, spec: VmSpec, restore_id: str) -> VmStatus:
+        """Make the VM's root disk anew, empty or from `spec.template`, at `spec.root_disk_gb`;
+        a running VM is powered off for it and started again, a stopped one stays stopped.
+        `restore_id` names the restore: asked again for the same one, the disk is left as it
+        is. NotFoundOnHost when there is no such VM."""
         ...
 
     def appliance_version(self, name: str) -> str | None:
@@ -243,6 +285,12 @@ class Hypervisor(Protocol):
         is empty."""
         ...
 
+    def create_template(self, name: str, capture: TemplateCapture) -> dict[str, int]:
+        """Copy the stopped VM's root disk into the zone's image store as the template; answers
+        its `size` (virtual) and `physical_size` in bytes. A template already made under that
+        id is answered as it is; a running VM is refused, a missing one is NotFoundOnHost."""
+        ...
+
     def create_snapshot(self, vm_name: str, snapshot: SnapshotSpec) -> SnapshotInfo:
         """Snapshot the VM's disks (and its memory when asked and it runs); a snapshot of that
         name that exists already is answered as it is, not taken again."""
@@ -289,6 +337,11 @@ class Hypervisor(Protocol):
     def configure_vpn(self, name: str, vpn: VpnConfig) -> dict[str, Any]:
         """Make the running router serve the remote access VPN as `vpn` says (or, `removing`,
         stop serving it); answers its state ("Running" or "Removed") and how many users."""
+        ...
+
+    def connect_pool(self, pool: PoolSpec) -> PoolStatus:
+        """Make the pool known to the host and in use (defining it if the host has none of
+        that id); a pool already connected is answered as it is."""
         ...
 
     def close(self) -> None: ...

@@ -21,9 +21,10 @@ from collections.abc import Sequence
 from adapters import Hypervisor
 from adapters.sessions import DriverFactory
 from adapters.worker import Worker
+from stratus.bus import BusError
 from stratus.bus.factory import make_bus
-from stratus.settings import ConfigurationError, Settings, make_bus_options
-from stratus.store.secrets import SecretBox, load_or_create_key
+from stratus.settings import ConfigurationError, Settings, Unavailable, make_bus_options
+from stratus.store.secrets import box_for, load_or_create_key
 
 log = logging.getLogger("adapters.cli")
 
@@ -72,11 +73,14 @@ async def serve(
             "STRATUS_NATS_URL is required to run an adapter as its own process "
             "(in the embedded mode the server runs the simulator itself)"
         )
-    box = SecretBox(_shared_key(settings))
+    box = box_for(settings, _shared_key(settings))
     stop = stop or asyncio.Event()
     _stop_on_signals(stop)
     bus = make_bus(settings.nats_url, **make_bus_options(settings))
-    await bus.start()
+    try:
+        await bus.start()
+    except BusError as error:
+        raise Unavailable(str(error)) from None
     name = worker_name or f"{kind}-{socket.gethostname()}-{os.getpid()}"
     worker = Worker(
         bus,
@@ -122,5 +126,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         run_worker(args.kind, Settings.from_env(), worker_name=args.name)
     except ConfigurationError as exc:
         print(f"stratus adapter: {exc}", file=sys.stderr)
-        return 2
+        return exc.exit_code
     return 0

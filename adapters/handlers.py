@@ -12,6 +12,7 @@ from typing import Any
 
 from adapters import Hypervisor
 from adapters.appliances import APPLIANCE_ACTIONS
+from adapters.captures import CAPTURE_ACTIONS
 from adapters.disks import DISK_ACTIONS
 from adapters.guests import GUEST_ACTIONS
 from adapters.isos import ISO_ACTIONS
@@ -19,6 +20,7 @@ from adapters.network_rules import RULE_ACTIONS
 from adapters.security import SECURITY_ACTIONS
 from adapters.snapshots import SNAPSHOT_ACTIONS
 from adapters.statistics import STATISTICS_ACTIONS
+from adapters.storage_pools import POOL_ACTIONS
 
 Handler = Callable[[Hypervisor, dict[str, Any]], dict[str, Any]]
 
@@ -33,4 +35,6 @@ HANDLERS: dict[str, Handler] = {
     **STATISTICS_ACTIONS,
     **RULE_ACTIONS,
     **SECURITY_ACTIONS,
+    **POOL_ACTIONS,
+    **CAPTURE_ACTIONS,
 }

@@ -28,6 +28,7 @@ from api.cloudstack import tables
 from api.dispatch import ApiCommand, Call, Dispatcher, Services
 from api.envelope import render, response_key
 from api.errors import AuthenticationFailed, error_body
+from api.extract_links import PATH, Downloads, ImageSource
 from api.health import Health, health_routes
 from api.observe import RequestObserver, Seen
 from api.params import BadRequestParameter, decode_form, first_values
@@ -112,6 +113,7 @@ class Gateway:
             seen.account = caller.account_name
             command = self.dispatcher.find(name)
         except Exception as error:
+            _log_unexpected(error, name)
             return _error(None if not isinstance(error, AuthenticationFailed) else name, error)
         if command.name == "logout":
             self.auth.sessions.close(request.cookies.get(COOKIE))
@@ -136,6 +138,8 @@ class Gateway:
             _remote(request),
             request_id,
             session_key,
+            str(request.base_url).rstrip("/"),
+            http_method=request.method,
         )
         try:
             body = self.dispatcher.run(call)
@@ -197,11 +201,19 @@ class Gateway:
                 _remote(request),
             )
         except Exception as error:
+            _log_unexpected(error, "login")
             return _error("login", error)
         seen.account = row["account_name"]
         response = _answer(200, {response_key("login"): _login_body(row, session.key)})
         response.set_cookie(COOKIE, session_id, path="/client", httponly=True, samesite="lax")
         return response
+
+
+def _log_unexpected(error: Exception, command: str | None) -> None:
+    """A 530 that is no domain error is a fault of ours: never answered without a trace."""
+    status, _ = error_body(command, error)
+    if status == 530 and not _is_domain_error(error):
+        log.error("request (%s) failed before its command ran", command, exc_info=error)
 
 
 def _login_body(row: dict[str, Any], session_key: str) -> dict[str, str]:
@@ -231,13 +243,17 @@ def _is_domain_error(error: BaseException) -> bool:
     return isinstance(error, DomainError)
 
 
-def api_services(runtime: Runtime, *, billing: BillingRun | None = None) -> Services:
-    """The API's shared parts for one process; every app of the process gets the same."""
+def api_services(
+    runtime: Runtime, *, billing: BillingRun | None = None, images: ImageSource | None = None
+) -> Services:
+    """The API's shared parts for one process; every app of the process gets the same.
+    `images` fetches the bytes that extract links serve (none: the links answer 404)."""
     policy = SignaturePolicy(require_expiry=runtime.settings.require_signature_expiry)
     return Services(
         dispatcher=Dispatcher(tables()),
         auth=Authenticator(runtime.db, runtime.store.box, policy),
         billing=billing,
+        images=images,
     )
 
 
@@ -250,9 +266,12 @@ def create_app(
 ) -> Starlette:
     """The HTTP app; apps of one process share `services` (sessions, job threads).
     With `health`, it also answers /health/live and /health/ready (for load balancers)."""
-    gateway = Gateway(runtime, services or api_services(runtime), integration=integration)
+    services = services or api_services(runtime)
+    gateway = Gateway(runtime, services, integration=integration)
     route = Route("/client/api", gateway.handle, methods=["GET", "POST"])
     paths = [route, Route("/client/api/", gateway.handle, methods=["GET", "POST"])]
+    downloads = Downloads(runtime, services.images)
+    paths.append(Route(PATH + "/{token}", downloads.serve, methods=["GET"]))
     if health is not None:
         paths += health_routes(health)
     if integration:

@@ -32,7 +32,7 @@ def renderers() -> dict[str, Callable[[Any, str], dict[str, Any]]]:
     found: dict[str, Callable[[Any, str], dict[str, Any]]] = {}
     for command in declared():
         if command.render is not None:
-            found.setdefault(command.item_key, command.render)
+            found.setdefault(command.render_key, command.render)
     return found
 
 
@@ -69,8 +69,8 @@ def _command_drift(command: ApiCommand, known: ReferenceCommand) -> Iterator[str
         yield f"async is {command.is_async}, 4.3 says {known.is_async}"
     if command.shape == "async" and not command.is_async:
         yield "answers with a job but is not declared async"
-    if command.render is not None and renderers().get(command.item_key) is not command.render:
-        yield f"renders {command.item_key or 'its job result'} unlike the other commands"
+    if command.render is not None and renderers().get(command.render_key) is not command.render:
+        yield f"renders {command.render_key or 'its job result'} unlike the other commands"
     expected_role = role_of_bits(known.roles)
     if (command.role != expected_role) != bool(command.role_extension):
         state = "undeclared" if not command.role_extension else "declared but no"

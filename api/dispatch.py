@@ -27,6 +27,7 @@ from api.envelope import (
 from api.errors import UnknownCommand
 from api.params import Paging, Param, ParamType, paging, parse
 from api.tagging import unapplied, with_tags
+from api.throttle import count_request
 from commands import Outcome
 from domain.errors import InvalidParameter, ResourceUnavailable
 from stratus.runtime import Runtime
@@ -34,6 +35,7 @@ from stratus.store.audit import acting
 
 if TYPE_CHECKING:
     from api.auth import Authenticator
+    from api.extract_links import ImageSource
     from billing.billing import BillingRun
 
 log = logging.getLogger(__name__)
@@ -72,9 +74,16 @@ class ApiCommand:
     paged: bool = True  # a list that takes keyword/page/pagesize (a few 4.3 lists do not)
     # An async command's object by id, as its finished job answers it (under `item_key`).
     render: Callable[[Call, str], dict[str, Any]] | None = None
+    # The name a finished job's result picks `render` by, where it is not `item_key`: an
+    # object 4.3 answers under another's key (extractTemplate's extract, under `template`).
+    result_kind: str = ""
     # Departures from the 4.3 reference, each with its reason (checked by the catalogue test):
     extension: str = ""  # why this command, which 4.3 does not have, exists
     role_extension: str = ""  # why the role differs from 4.3's
+
+    @property
+    def render_key(self) -> str:
+        return self.result_kind or self.item_key
 
     @property
     def is_list(self) -> bool:
@@ -98,6 +107,7 @@ class Services:
         default_factory=lambda: ThreadPoolExecutor(max_workers=8, thread_name_prefix="job")
     )
     billing: BillingRun | None = None
+    images: ImageSource | None = None  # fetches images for download links (extractTemplate)
 
 
 @dataclass
@@ -112,6 +122,8 @@ class Call:
     remote_address: str = ""
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     session_key: str | None = None
+    base_url: str = ""  # how the client reached this server (links it is given start so)
+    http_method: str = "GET"  # some limits differ by method (user data: 2 KB by GET, 32 KB by POST)
 
     @property
     def store(self) -> Any:
@@ -208,6 +220,7 @@ class Dispatcher:
     def run(self, call: Call) -> dict[str, Any]:
         command = call.command
         require_role(call.caller, command.role)
+        count_request(call.runtime.db, call.caller.account_id)
         args = parse(command.specs, call.raw, command=command.name)
         if command.is_list and command.paged:
             args["paging"] = call.paging()

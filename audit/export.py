@@ -3,9 +3,9 @@
 Line 1 is a header (format, fields, signing algorithm, public key and its fingerprint, range,
 and the chain link just before the first record); then one record per event, with its leaf
 and link; the last line is a trailer with the count, the SHA-256 of every line before it, and
-an Ed25519 signature of that digest. The signing key is a 0600 file beside the store's key,
-created on first use. A verifier needs only the file (and, to be sure of the signer, the
-fingerprint published by the operator).
+an Ed25519 signature of that digest. The signing key is a 0600 PEM file the operator names
+(`--signing-key`), made there on first use. A verifier needs only the file (and, to be sure
+of the signer, the fingerprint published by the operator).
 """
 
 from __future__ import annotations
@@ -25,14 +25,12 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from stratus.datadir import private_directory
-from stratus.settings import ConfigurationError, Settings
+from stratus.settings import ConfigurationError, Unavailable
 from stratus.store.chain import GENESIS, leaf_hash, link_hash
 from stratus.store.decoding import META_FIELDS, Decoder
 from stratus.store.readonly import LogSource, RawEvent
 
 FORMAT = "stratus-audit-export"
-KEY_FILE = "audit-signing.key"
 RECORD_FIELDS = (
     "id",
     "time",
@@ -47,26 +45,39 @@ RECORD_FIELDS = (
 )
 
 
-def signing_key(settings: Settings) -> Ed25519PrivateKey:
-    """The export signing key, created 0600 beside the store key on first use."""
-    path = settings.data_dir / KEY_FILE
-    if not path.exists():
-        private_directory(settings.data_dir)
-        key = Ed25519PrivateKey.generate()
-        pem = key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
+def signing_key(path: Path) -> tuple[Ed25519PrivateKey, bool]:
+    """The Ed25519 key in `path` (0600), made there first when there is no file yet;
+    (key, whether it was made now). Nothing else ever writes a key for an export."""
+    try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "wb") as sink:
-            sink.write(pem)
-        return key
-    if stat.S_IMODE(path.stat().st_mode) & 0o077:
-        raise ConfigurationError(f"{path} must be readable by its owner only (chmod 600)")
-    loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except FileExistsError:
+        return _load_signing_key(path), False
+    except OSError as error:
+        raise Unavailable(f"cannot create the signing key {path}: {error.strerror}") from None
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    with os.fdopen(descriptor, "wb") as sink:
+        sink.write(pem)
+    return key, True
+
+
+def _load_signing_key(path: Path) -> Ed25519PrivateKey:
+    try:
+        if stat.S_IMODE(path.stat().st_mode) & 0o077:
+            raise ConfigurationError(f"{path} must be readable by its owner only (chmod 600)")
+        text = path.read_bytes()
+    except OSError as error:
+        raise Unavailable(f"cannot read the signing key {path}: {error.strerror}") from None
+    try:
+        loaded = serialization.load_pem_private_key(text, password=None)
+    except ValueError:
+        loaded = None
     if not isinstance(loaded, Ed25519PrivateKey):
-        raise ConfigurationError(f"{path} does not hold an Ed25519 private key")
+        raise ConfigurationError(f"{path} does not hold an Ed25519 private key (PEM)")
     return loaded
 
 
@@ -175,14 +186,20 @@ def _header(public: Ed25519PublicKey, span: Range, dialect: str, previous: bytes
 
 def verify_export(path: Path, expected_fingerprint: str | None = None) -> tuple[bool, str]:
     """Check an export's signature, count and chain continuity; (ok, what was found)."""
-    lines = path.read_bytes().splitlines(keepends=True)
+    try:
+        lines = path.read_bytes().splitlines(keepends=True)
+    except OSError as error:
+        raise Unavailable(f"cannot read {path}: {error.strerror}") from None
     if len(lines) < 2:
         return False, "not an export: fewer than two lines"
-    header, trailer = orjson.loads(lines[0]), orjson.loads(lines[-1])
-    if header.get("format") != FORMAT or not trailer.get("trailer"):
+    try:
+        header, trailer = orjson.loads(lines[0]), orjson.loads(lines[-1])
+        if header.get("format") != FORMAT or not trailer.get("trailer"):
+            return False, "not a Stratus audit export"
+        public_raw = base64.b64decode(header["signature"]["public_key"])
+        public = Ed25519PublicKey.from_public_bytes(public_raw)
+    except (orjson.JSONDecodeError, AttributeError, KeyError, TypeError, ValueError):
         return False, "not a Stratus audit export"
-    public_raw = base64.b64decode(header["signature"]["public_key"])
-    public = Ed25519PublicKey.from_public_bytes(public_raw)
     if expected_fingerprint and fingerprint(public) != expected_fingerprint.lower():
         return False, f"signed by another key (fingerprint {fingerprint(public)})"
     digest = hashlib.sha256(b"".join(lines[:-1])).digest()

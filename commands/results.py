@@ -12,7 +12,9 @@ from commands import (
     security_groups,
     snapshots,
     statistics,
+    storage,
     system_vms,
+    template_captures,
     templates,
     vm_snapshots,
     vms,
@@ -28,6 +30,7 @@ def result_handlers() -> dict[str, Callable[[Any, Any], Any]]:
         hosts.RESULT_HANDLERS,
         vms.RESULT_HANDLERS,
         templates.RESULT_HANDLERS,
+        template_captures.RESULT_HANDLERS,
         system_vms.RESULT_HANDLERS,
         routers.RESULT_HANDLERS,
         network_rules.RESULT_HANDLERS,
@@ -37,13 +40,15 @@ def result_handlers() -> dict[str, Callable[[Any, Any], Any]]:
         volume_work.RESULT_HANDLERS,
         snapshots.RESULT_HANDLERS,
         vm_snapshots.RESULT_HANDLERS,
+        storage.RESULT_HANDLERS,
     ):
         for action, handler in table.items():
             if action in merged:
                 raise RuntimeError(f"two handlers claim {action} results")
             merged[action] = handler
-    for action, follow_up in network_rules.FOLLOW_UPS.items():
-        merged[action] = _followed(merged[action], follow_up)
+    for follow_ups in (network_rules.FOLLOW_UPS, storage.FOLLOW_UPS):
+        for action, follow_up in follow_ups.items():
+            merged[action] = _followed(merged[action], follow_up)
     return merged
 
 

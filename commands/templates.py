@@ -19,6 +19,7 @@ from domain.domains import Domain
 from domain.errors import InvalidParameter, NotFound
 from domain.infrastructure import Zone
 from domain.template import (
+    ExtractRequest,
     FetchLimits,
     Owner,
     Permissions,
@@ -128,6 +129,23 @@ def prepare_template(store: Any, command: PrepareTemplate) -> Outcome:
         Template,
         command.template_id,
         lambda t: t.request_download(command.zone_id, request_id, command.limits),
+        what="template",
+    )
+
+
+@dataclass(frozen=True)
+class ExtractTemplate:
+    template_id: UUID
+    request: ExtractRequest
+
+
+def extract_template(store: Any, command: ExtractTemplate) -> Outcome:
+    """Offer a template (or ISO) for download from a zone where it is ready."""
+    return change(
+        store,
+        Template,
+        command.template_id,
+        lambda t: t.extract(command.request),
         what="template",
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 from dataclasses import dataclass
 from uuid import UUID, uuid5
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -10,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidParameter
+from domain.resource_limits import IN_GIB, KINDS
 
 _NAMESPACE = UUID("8d1b1c9e-2f0a-4c55-8e3b-0b6f5f7d9a21")
 
@@ -22,7 +24,8 @@ class Definition:
     """What a setting is: its type, default, limits and where it may be overridden."""
 
     name: str
-    kind: str  # "int", "bool", "string", "timezone", "cidrs" (a comma-separated CIDR list)
+    # "int", "float", "bool", "string", "timezone", "cidrs" (a comma-separated CIDR list)
+    kind: str
     default: str
     category: str
     description: str
@@ -45,7 +48,18 @@ class Definition:
                 raise InvalidParameter(f"{value!r} is not a known time zone") from None
         if self.kind == "cidrs":
             return self._validate_cidrs(value)
+        if self.kind == "float":
+            return self._validate_float(value)
         return value
+
+    def _validate_float(self, value: str) -> str:
+        try:
+            number = float(value)
+        except ValueError:
+            raise InvalidParameter(f"Configuration {self.name} must be a number") from None
+        if not (math.isfinite(number) and number >= (self.minimum or 0)):
+            raise InvalidParameter(f"Configuration {self.name} must be at least {self.minimum}")
+        return repr(number)
 
     def _validate_int(self, value: str) -> str:
         try:
@@ -86,6 +100,26 @@ def _template(hypervisor: str, label: str) -> Definition:
     )
 
 
+def _limit_defaults() -> tuple[Definition, ...]:
+    """The default resource limits of accounts and of domains (`max.account.*`, `max.domain.*`)."""
+    found = []
+    for kind, spec in KINDS.items():
+        unit = " (in GiB)" if kind in IN_GIB else " (in MiB)" if spec.word == "memory" else ""
+        for owner, default in (("account", spec.account_default), ("domain", spec.domain_default)):
+            found.append(
+                Definition(
+                    f"max.{owner}.{spec.word}",
+                    "int",
+                    str(default),
+                    f"{owner.capitalize()} Defaults",
+                    f"The default maximum of {kind.name.lower().replace('_', ' ')} resources "
+                    f"of one {owner}{unit}; -1 for no limit",
+                    minimum=-1,
+                )
+            )
+    return tuple(found)
+
+
 DEFINITIONS: dict[str, Definition] = {
     d.name: d
     for d in (
@@ -110,6 +144,15 @@ DEFINITIONS: dict[str, Definition] = {
             "Advanced",
             "Routers reporting an older version (or none) require an upgrade",
             (GLOBAL, "zone"),
+        ),
+        Definition(
+            "storage.overprovisioning.factor",
+            "float",
+            "2.0",
+            "Storage",
+            "How many times its capacity a primary storage pool may be allocated",
+            (GLOBAL, "zone"),
+            minimum=1,
         ),
         Definition(
             "network.router.EnableServiceMonitoring",
@@ -196,11 +239,26 @@ DEFINITIONS: dict[str, Definition] = {
             "download servers, please note 0.0.0.0 is not a valid site",
         ),
         Definition(
+            "allow.public.user.templates",
+            "bool",
+            "true",
+            "Advanced",
+            "If false, users will not be able to create public templates.",
+        ),
+        Definition(
             "max.template.iso.size",
             "int",
             "50",
             "Advanced",
             "The maximum size for a downloaded template or ISO (in GB).",
+            minimum=1,
+        ),
+        Definition(
+            "extract.url.expiration.interval",
+            "int",
+            "14400",
+            "Advanced",
+            "The life of an extract URL after which it is deleted (in seconds)",
             minimum=1,
         ),
         Definition(
@@ -212,6 +270,31 @@ DEFINITIONS: dict[str, Definition] = {
             minimum=1,
             maximum=1000,
         ),
+        Definition(
+            "api.throttling.enabled",
+            "bool",
+            "false",
+            "Advanced",
+            "Limit the API requests an account may issue per interval",
+        ),
+        Definition(
+            "api.throttling.interval",
+            "int",
+            "1",
+            "Advanced",
+            "Seconds of one API throttling interval",
+            minimum=1,
+            maximum=86400,
+        ),
+        Definition(
+            "api.throttling.max",
+            "int",
+            "25",
+            "Advanced",
+            "API requests an account may issue in one throttling interval",
+            minimum=1,
+        ),
+        *_limit_defaults(),
     )
 }
 

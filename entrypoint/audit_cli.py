@@ -14,7 +14,7 @@ from uuid import UUID
 import orjson
 
 from audit import export, timetravel, verify
-from stratus.settings import ConfigurationError, Settings
+from stratus.settings import ConfigurationError, Settings, Unavailable
 from stratus.store.decoding import Decoder
 from stratus.store.readonly import LogSource, open_readonly
 
@@ -25,7 +25,7 @@ def add_parser(commands: Any) -> None:
     audit = commands.add_parser("audit", help="audit the event log (read-only)")
     verbs = audit.add_subparsers(dest="verb", required=True)
     log = verbs.add_parser("log", help="events, filtered; --follow tails new ones")
-    log.add_argument("--resource", help="resource (aggregate) id")
+    log.add_argument("--resource", type=UUID, help="resource (aggregate) id")
     log.add_argument("--type", help="resource type, e.g. Host")
     log.add_argument("--account", help="acting account id")
     log.add_argument("--user", help="acting user id")
@@ -41,7 +41,21 @@ def add_parser(commands: Any) -> None:
     at.add_argument("timestamp", type=instant)
     at.add_argument("resource_id", type=UUID, nargs="?")
     at.add_argument("--zone", type=UUID, help="a zone: its hosts, VMs and routers")
-    exported = verbs.add_parser("export", help="a signed JSON-lines export of a time range")
+    exported = verbs.add_parser(
+        "export",
+        help="a signed JSON-lines export of a time range",
+        description="Write the events of a time range, signed with an Ed25519 key of yours. "
+        "--signing-key names its PEM file: when there is none there yet, a new key is made "
+        "in that file (0600) and its fingerprint printed, to publish to your auditors. "
+        "Nothing is written anywhere else.",
+    )
+    exported.add_argument(
+        "--signing-key",
+        type=Path,
+        required=True,
+        metavar="FILE",
+        help="the Ed25519 private key (PEM); made there if the file does not exist",
+    )
     exported.add_argument("--since", type=instant)
     exported.add_argument("--until", type=instant)
     exported.add_argument("--output", type=Path, help="file to write (default: stdout)")
@@ -52,7 +66,10 @@ def add_parser(commands: Any) -> None:
 
 
 def instant(text: str) -> datetime:
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -67,7 +84,10 @@ def run(args: argparse.Namespace, settings: Settings, out: IO[str] | None = None
         if args.verb == "log":
             return _log(source, args, out)
         if args.verb == "history":
-            return _print_records(_history(source, args.resource_id), args.json, out)
+            records = _history(source, args.resource_id)
+            if not records:
+                raise Unavailable(f"no resource {args.resource_id} in the log")
+            return _print_records(iter(records), args.json, out)
         if args.verb == "at":
             return _at(source, args, out)
         if args.verb == "export":
@@ -79,7 +99,7 @@ def _matches(record: dict[str, Any], args: argparse.Namespace) -> bool:
     moment = datetime.fromisoformat(record["time"]) if record["time"] else None
     event = f"{record['resource_type']}.{record['event']}"
     return (
-        (not args.resource or record["resource_id"] == str(UUID(args.resource)))
+        (not args.resource or record["resource_id"] == str(args.resource))
         and (not args.type or record["resource_type"].lower() == args.type.lower())
         and (not args.account or record["account_id"] == args.account)
         and (not args.user or record["user_id"] == args.user)
@@ -105,10 +125,9 @@ def _log(source: LogSource, args: argparse.Namespace, out: IO[str]) -> int:
         time.sleep(1.0)
 
 
-def _history(source: LogSource, resource_id: UUID) -> Iterator[dict[str, Any]]:
+def _history(source: LogSource, resource_id: UUID) -> list[dict[str, Any]]:
     decoder = Decoder()
-    for raw in source.events_of(resource_id):
-        yield decoder.record(raw)
+    return [decoder.record(raw) for raw in source.events_of(resource_id)]
 
 
 def _print_records(records: Iterator[dict[str, Any]], as_json: bool, out: IO[str]) -> int:
@@ -146,17 +165,33 @@ def _at(source: LogSource, args: argparse.Namespace, out: IO[str]) -> int:
 
 
 def _export(source: LogSource, settings: Settings, args: argparse.Namespace, out: IO[str]) -> int:
-    key = export.signing_key(settings)
-    span = export.Range(args.since, args.until)
-    if args.output is None:
-        count = export.write_export(source, key, sys.stdout.buffer, span)
-    else:
-        with args.output.open("wb") as sink:
-            count = export.write_export(source, key, sink, span)
+    sink = _output(args.output)  # before the key is made: a wrong path leaves nothing behind
+    try:
+        key, made = export.signing_key(args.signing_key)
+        fingerprint = export.fingerprint(key.public_key())
+        if made:
+            print(f"made a new signing key {args.signing_key} ({fingerprint})", file=sys.stderr)
+        count = export.write_export(source, key, sink, export.Range(args.since, args.until))
+    except BaseException:
+        if args.output is not None:
+            sink.close()
+            args.output.unlink(missing_ok=True)
+        raise
+    if args.output is not None:
+        sink.close()
+    if args.output is not None:
         print(f"exported {count} events to {args.output}", file=out)
-    fingerprint = export.fingerprint(key.public_key())
     print(f"signed with Ed25519 key {fingerprint}", file=sys.stderr)
     return 0
+
+
+def _output(path: Path | None) -> IO[bytes]:
+    if path is None:
+        return sys.stdout.buffer
+    try:
+        return path.open("wb")
+    except OSError as error:
+        raise Unavailable(f"cannot write {path}: {error.strerror}") from None
 
 
 def _verify(source: LogSource, out: IO[str]) -> int:

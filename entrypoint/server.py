@@ -16,7 +16,7 @@ import os
 import secrets
 import signal
 import socket
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ import orjson
 import uvicorn
 from eventsourcing.persistence import Notification
 
+from adapters.fetch import FetchPolicy, stream
 from api.app import api_services, create_app
 from api.dispatch import Services
 from api.health import Health
@@ -34,19 +35,21 @@ from commands.identity import Bootstrap, bootstrap
 from commands.jobs import fail_interrupted
 from commands.network_offerings import seed_network_offerings
 from commands.offerings import seed_offerings
+from domain.template import FetchLimits
 from entrypoint.installation import open_runtime
 from entrypoint.operations import serve_operations, uvicorn_logging
+from entrypoint.snapshot_scheduler import make_scheduler
 from entrypoint.statistics import make_collector
 from entrypoint.sweeper import make_sweeper
 from projections.jobs import pending_job_ids
 from stratus.bus import BusError
 from stratus.bus.factory import make_bus
-from stratus.datadir import private_directory
+from stratus.datadir import hold, private_directory
 from stratus.outbox import OutboxRelay
 from stratus.redelivery import redeliver
 from stratus.results import HeartbeatMonitor, ResultConsumer
 from stratus.runtime import Runtime
-from stratus.settings import ConfigurationError, Settings, make_bus_options
+from stratus.settings import ConfigurationError, Settings, Unavailable, make_bus_options
 from stratus.store.audit import acting, set_process_name
 from stratus.wakeup import CommitListener
 
@@ -55,9 +58,21 @@ log = logging.getLogger(__name__)
 
 def serve(settings: Settings, *, host: str, port: int, role: str) -> int:
     set_process_name(f"stratus-{role}")
-    if role in ("api", "relay") and settings.embedded and role != "all":
-        log.warning("role %s on the embedded store: other roles must run in this process", role)
-    runtime = open_runtime(settings)
+    needs = {"all": (), "events": ("STRATUS_DATABASE_URL",)}.get(
+        role, ("STRATUS_DATABASE_URL", "STRATUS_NATS_URL")
+    )
+    if (settings.embedded and needs) or (settings.nats_url is None and len(needs) == 2):
+        raise ConfigurationError(
+            f"serve --role {role} needs {' and '.join(needs)} "
+            "(on the embedded store one process plays every role: serve --role all)"
+        )
+    held = hold(settings.data_dir) if settings.embedded else None  # one server per store
+    try:
+        runtime = open_runtime(settings)
+    except BaseException:
+        if held is not None:
+            os.close(held)
+        raise
     try:
         api = _listen(host, port) if role in ("all", "api") else None
         health_port = settings.health_port
@@ -69,6 +84,8 @@ def serve(settings: Settings, *, host: str, port: int, role: str) -> int:
         return asyncio.run(_run(runtime, api, role, operations))
     finally:
         runtime.close()
+        if held is not None:
+            os.close(held)
 
 
 def _tune_collector() -> None:
@@ -89,6 +106,15 @@ def _tune_collector() -> None:
 
 def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
+
+
+def fetch_image(url: str, limits: FetchLimits) -> Iterator[bytes]:
+    """An image's bytes from its URL, under the same rules as an adapter's download: what
+    extract links serve (`api.extract_links`)."""
+    policy = FetchPolicy.from_params(
+        {"allowed_internal_sites": limits.allowed_internal_sites, "max_size_gb": limits.max_size_gb}
+    )
+    return stream(url, policy)
 
 
 def prepare(runtime: Runtime, *, public_url: str) -> None:
@@ -157,14 +183,14 @@ async def _run(
         try:
             await bus.start()
         except BusError as error:
-            raise ConfigurationError(str(error)) from None
+            raise Unavailable(str(error)) from None
         tasks += await _adapters_side(runtime, bus, stop)
     if role in ("all", "events"):
         from entrypoint.events import run_feed, start_feed
 
         feed = await start_feed(runtime)
         tasks.append(asyncio.create_task(_supervised(run_feed(feed, stop), stop)))
-    services = api_services(runtime, billing=billing) if listeners else None
+    services = api_services(runtime, billing=billing, images=fetch_image) if listeners else None
     health = Health(runtime, role, bus)
     for listener, integration in listeners:
         http = _http(runtime, services, listener, stop, integration=integration, health=health)
@@ -211,8 +237,8 @@ def _commit_listener(runtime: Runtime) -> CommitListener | None:
 
 
 async def _adapters_side(runtime: Runtime, bus: Any, stop: asyncio.Event) -> list[Any]:
-    """The relay, the result consumer, the heartbeat monitor and the stuck-job sweeper; in the
-    embedded mode also the adapter workers, on the in-process bus."""
+    """The relay, the result consumer, the heartbeat monitor, the stuck-job sweeper and the
+    snapshot scheduler; in the embedded mode also the adapter workers, on the in-process bus."""
     from commands import hosts
     from commands.outbox import routes
     from commands.results import result_handlers
@@ -257,6 +283,7 @@ async def _adapters_side(runtime: Runtime, bus: Any, stop: asyncio.Event) -> lis
     runtime.store.commit_listeners.append(wake_relay)
     parts = [relay.run(stop), monitor.run(stop), make_sweeper(runtime, monitor).run(stop)]
     parts.append(_router_monitor(runtime, bus).run(stop))
+    parts.append(make_scheduler(runtime).run(stop))
     parts.append(make_collector(runtime, bus).run(stop))
     if settings.nats_url is None:
         parts.append(_embedded_workers(runtime, bus, stop))
@@ -410,7 +437,7 @@ def _listen(host: str, port: int) -> socket.socket:
         listener.bind((host, port))
     except OSError as error:
         listener.close()
-        raise ConfigurationError(f"cannot listen on {host}:{port}: {error.strerror}") from None
+        raise Unavailable(f"cannot listen on {host}:{port}: {error.strerror}") from None
     listener.listen(2048)
     listener.setblocking(False)
     return listener

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import sys
 
+import orjson
+
 from entrypoint.installation import all_projections, open_runtime
 from stratus.migrate import migrate
 from stratus.rebuild import rebuild
-from stratus.runtime import open_db
-from stratus.settings import ConfigurationError, Settings
+from stratus.runtime import open_db, store_exists
+from stratus.settings import ConfigurationError, Settings, Unavailable
 
 
 def migrate_command(settings: Settings) -> int:
@@ -22,6 +24,9 @@ def migrate_command(settings: Settings) -> int:
 
 
 def status_command(settings: Settings) -> int:
+    if not store_exists(settings):
+        where = settings.sqlite_path if settings.embedded else "the configured PostgreSQL schema"
+        raise Unavailable(f"no store at {where}: nothing to report (is STRATUS_DATA right?)")
     runtime = open_runtime(settings)
     try:
         rows = runtime.runner.status()
@@ -30,6 +35,21 @@ def status_command(settings: Settings) -> int:
     print(f"{'projection':<24} {'position':>10} {'head':>10} {'lag':>8} {'generation':>10}")
     for row in rows:
         print(f"{row.name:<24} {row.position:>10} {row.head:>10} {row.lag:>8} {row.generation:>10}")
+    return 0
+
+
+def client_config_command(settings: Settings) -> int:
+    """The admin's credentials from admin.json, as the `cs` client's ini file."""
+    path = settings.data_dir / "admin.json"
+    try:
+        admin = orjson.loads(path.read_bytes())
+        lines = ["[cloudstack]", f"endpoint = {admin['url']}", f"key = {admin['apikey']}"]
+        lines.append(f"secret = {admin['secretkey']}")
+    except OSError as error:
+        raise Unavailable(f"cannot read {path}: {error.strerror} (start the server once)") from None
+    except (orjson.JSONDecodeError, KeyError, TypeError):
+        raise Unavailable(f"{path} is not the admin file the server writes") from None
+    print("\n".join(lines))
     return 0
 
 

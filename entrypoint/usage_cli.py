@@ -28,7 +28,7 @@ from billing.parallel import ReadOnlyLog, replay_log
 from billing.replay import Replay
 from billing.verify import verify
 from domain.usage_periods import to_ms
-from stratus.settings import Settings
+from stratus.settings import Settings, Unavailable
 
 COLUMNS = (
     "startdate",
@@ -91,13 +91,19 @@ def run(
         print(report.text(), file=out or sys.stdout)
         return 0 if report.equal else 1
     clock = now or datetime.now(UTC)
-    result = replay_log(log, to_ms(clock), progress=_progress_bar(), workers=args.workers)
-    items = _items(result, args)
-    text = to_csv(items) if args.format == "csv" else to_jsonl(items)
-    if args.out is not None:
-        _write_whole(args.out, text.encode())
-    else:
-        (out or sys.stdout).write(text)
+    partial = _partial(args.out) if args.out is not None else None  # a wrong path fails first
+    try:
+        result = replay_log(log, to_ms(clock), progress=_progress_bar(), workers=args.workers)
+        items = _items(result, args)
+        text = to_csv(items) if args.format == "csv" else to_jsonl(items)
+        if partial is not None:
+            partial.write_bytes(text.encode())
+            os.replace(partial, args.out)
+        else:
+            (out or sys.stdout).write(text)
+    finally:
+        if partial is not None:
+            partial.unlink(missing_ok=True)
     print(summary(result, items), file=sys.stderr)
     return 0
 
@@ -120,10 +126,15 @@ def _items(result: Replay, args: argparse.Namespace) -> list[dict[str, Any]]:
     return [record_fields(p, head, used, labels) for p, head, used in result.records(first, last)]
 
 
-def _write_whole(path: Path, data: bytes) -> None:
+def _partial(path: Path) -> Path:
+    """The file a replay is written to before it is renamed to `path`, made now to know
+    that it can be (a replay of a big log takes minutes)."""
     partial = path.with_name(path.name + ".partial")
-    partial.write_bytes(data)
-    os.replace(partial, path)
+    try:
+        partial.touch()
+    except OSError as error:
+        raise Unavailable(f"cannot write {path}: {error.strerror}") from None
+    return partial
 
 
 def to_jsonl(items: list[dict[str, Any]]) -> str:

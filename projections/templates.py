@@ -1,6 +1,6 @@
 """Template read models: `templates` (ISOs too, format ISO), each one's copy per zone
-(`template_zones`) and the accounts it is shared with (`template_permissions`), with the one
-rule of who may launch a template or ISO."""
+(`template_zones`), the accounts it is shared with (`template_permissions`) and its offers for
+download (`template_extracts`), with the one rule of who may launch a template or ISO."""
 
 from __future__ import annotations
 
@@ -57,16 +57,26 @@ class TemplatesProjection(Projection):
     """Keeps `templates` and `template_zones`."""
 
     name = "templates"
-    tables = ("templates", "template_zones", "template_permissions")
+    tables = ("templates", "template_zones", "template_permissions", "template_extracts")
 
     @on(Template.Registered)
     def registered(self, e: Any, c: Cursor, t: Tables) -> None:
         spec, owner = e.spec, e.owner
-        names = ("id", *_COLUMNS, "bootable", "account_id", "domain_id", "domain_path", "created")
+        names = (
+            "id",
+            *_COLUMNS,
+            "bootable",
+            "source_template_id",
+            "account_id",
+            "domain_id",
+            "domain_path",
+            "created",
+        )
         values = (
             str(e.originator_id),
             *(_column(name, spec[name]) for name in _COLUMNS),
             int(spec.get("bootable", True)),
+            spec.get("source_template_id") or None,
             str(owner["account_id"]),
             str(owner["domain_id"]),
             owner["domain_path"],
@@ -93,6 +103,10 @@ class TemplatesProjection(Projection):
 
     @on(Template.DownloadRequested)
     def requested(self, e: Any, c: Cursor, t: Tables) -> None:
+        self._copy(c, t, e, CopyState.DOWNLOADING)
+
+    @on(Template.CaptureRequested)
+    def capture_requested(self, e: Any, c: Cursor, t: Tables) -> None:
         self._copy(c, t, e, CopyState.DOWNLOADING)
 
     @on(Template.DownloadCompleted)
@@ -133,6 +147,22 @@ class TemplatesProjection(Projection):
                 f"INSERT INTO {t.template_permissions} (template_id, account_id) VALUES (%s, %s)",
                 (template_id, account_id),
             )
+
+    @on(Template.Extracted)
+    def extracted(self, e: Any, c: Cursor, t: Tables) -> None:
+        c.execute(
+            f"INSERT INTO {t.template_extracts} (id, template_id, zone_id, account_id, mode, "
+            "created, expires) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            (
+                str(e.extract_id),
+                str(e.originator_id),
+                str(e.zone_id),
+                str(e.account_id),
+                e.mode,
+                e.timestamp.isoformat(),
+                e.expires.isoformat(),
+            ),
+        )
 
     @on(Template.ZoneCopyDeleted)
     def zone_copy_deleted(self, e: Any, c: Cursor, t: Tables) -> None:
@@ -189,3 +219,16 @@ def launchers(cursor: Cursor, template_id: str) -> list[str]:
         (template_id,),
     ).fetchall()
     return [r["account_id"] for r in rows]
+
+
+def extract_row(cursor: Cursor, extract_id: str) -> dict[str, Any] | None:
+    """An offer for download with what it offers: the template's name, format, URL, whether it
+    is still live, and whether its copy in the offer's zone is still ready."""
+    row = cursor.execute(
+        "SELECT x.*, t.name, t.url, t.format, t.removed, t.domain_path, z.state "
+        "FROM template_extracts x JOIN templates t ON t.id = x.template_id "
+        "LEFT JOIN template_zones z ON z.template_id = x.template_id AND z.zone_id = x.zone_id "
+        "WHERE x.id = %s",
+        (extract_id,),
+    ).fetchone()
+    return None if row is None else dict(row)

@@ -9,11 +9,12 @@ could read must be replaced, not hidden.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import stat
 from pathlib import Path
 
-from stratus.settings import ConfigurationError
+from stratus.settings import Unavailable
 
 DIRECTORY_MODE = 0o700
 FILE_MODE = 0o600
@@ -29,7 +30,7 @@ def private_directory(path: Path) -> None:
             if entry.is_file() and not entry.is_symlink() and entry.suffix != ".key":
                 _tighten(entry, FILE_MODE)
     except OSError as error:
-        raise ConfigurationError(f"cannot make {path} private to its owner: {error}") from None
+        raise Unavailable(f"cannot use {path} as the data directory: {_reason(error)}") from None
 
 
 def private_file(path: Path) -> None:
@@ -46,7 +47,39 @@ def private_file(path: Path) -> None:
     except FileExistsError:
         return  # private_directory has tightened it already
     except OSError as error:
-        raise ConfigurationError(f"cannot create {path}: {error}") from None
+        raise Unavailable(f"cannot create {path}: {_reason(error)}") from None
+
+
+LOCK_FILE = "stratus.lock"
+
+
+def hold(path: Path) -> int:
+    """Take the data directory for this process's lifetime: one server per embedded store.
+
+    An OS lock (flock) on a file of its own, never on the store's file, so that it is released
+    when the process ends however it ends, and closing it cannot touch SQLite's locks. Returns
+    the descriptor to keep open; another process holding it is one line, exit 1.
+    """
+    private_directory(path)
+    lock = path / LOCK_FILE
+    try:
+        descriptor = os.open(lock, os.O_RDWR | os.O_CREAT, FILE_MODE)
+    except OSError as error:
+        raise Unavailable(f"cannot create {lock}: {_reason(error)}") from None
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(descriptor)
+        raise Unavailable(
+            f"another Stratus server is running on the data directory {path}"
+        ) from None
+    return descriptor
+
+
+def _reason(error: OSError) -> str:
+    if isinstance(error, FileExistsError):
+        return "it exists and is not a directory"
+    return error.strerror or str(error)
 
 
 def _tighten(path: Path, most: int) -> None:

@@ -18,7 +18,7 @@ from psycopg.rows import dict_row, tuple_row
 from psycopg_pool import ConnectionPool
 
 from stratus.datadir import private_file
-from stratus.settings import ConfigurationError, Settings
+from stratus.settings import Settings, Unavailable
 
 # What a database that cannot be reached raises, on either dialect (a restart, a lost
 # connection, a pool with no connection to give); nothing about the request itself.
@@ -249,11 +249,12 @@ class PostgresDatabase:
             },
             open=False,
         )
+        _probe(conninfo)
         try:
             self._pool.open(wait=True, timeout=10)
         except Exception as error:
             self._pool.close()
-            raise ConfigurationError(f"cannot connect to PostgreSQL: {error}") from None
+            raise Unavailable(f"cannot connect to PostgreSQL: {error}") from None
 
     @contextmanager
     def transaction(
@@ -289,6 +290,17 @@ class PostgresDatabase:
 
     def close(self) -> None:
         self._pool.close()
+
+
+def _probe(conninfo: str) -> None:
+    """One connection first, so a refused connection, a missing database or a wrong user
+    fails at once with the server's own reason (the pool would retry it for its whole
+    timeout, then say only that it is incomplete)."""
+    try:
+        psycopg.connect(conninfo, connect_timeout=5).close()
+    except psycopg.Error as error:
+        reason = " ".join((str(error).strip() or type(error).__name__).splitlines()[0].split())
+        raise Unavailable(f"cannot connect to PostgreSQL: {reason}") from None
 
 
 def open_database(settings: Settings) -> SQLiteDatabase | PostgresDatabase:

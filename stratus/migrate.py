@@ -63,7 +63,8 @@ def migrate(db: Database, schema: str | None = None) -> list[Migration]:
     """Apply what is missing; returns the migrations applied now. Safe to run concurrently."""
     if db.dialect == "postgres" and schema:
         with db.transaction() as cursor:
-            cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+            quoted = '"' + schema.replace('"', '""') + '"'  # settings admit identifiers only
+            cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {quoted}")
     done: list[Migration] = []
     for migration in available(db.dialect):
         with db.transaction() as cursor:

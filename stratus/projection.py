@@ -242,11 +242,25 @@ class ProjectionRunner:
                 self._advanced.notify_all()
         return len(notifications)
 
-    def catch_up(self, names: Iterable[str] | None = None) -> None:
-        """Run every projection (or the named ones) until it has read the whole log."""
+    def catch_up(self, names: Iterable[str] | None = None, *, report_every: float = 5.0) -> None:
+        """Run every projection (or the named ones) until it has read the whole log.
+
+        A read model behind by more than a batch is logged as it starts, then every
+        `report_every` seconds with its position, and once when all are caught up.
+        """
+        started = reported = time.monotonic()
+        head, behind = 0, False
         for name in list(names or self.projections):
-            while self.step(name):
-                pass
+            while consumed := self.step(name):
+                now = time.monotonic()
+                if consumed == self.batch_size and not behind:
+                    head, behind = self.source.head(), True
+                    log.info("catching up the read models to event %d", head)
+                if behind and now - reported >= report_every:
+                    log.info("read model %s: at event %d of %d", name, self._known[name], head)
+                    reported = now
+        if behind:
+            log.info("read models caught up in %.1f s", time.monotonic() - started)
 
     def positions(self) -> dict[str, int]:
         with self.db.read() as cursor:

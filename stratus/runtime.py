@@ -15,8 +15,10 @@ import psycopg
 from stratus.db import Database, open_database
 from stratus.migrate import migrate
 from stratus.projection import EventSource, Projection, ProjectionRunner
-from stratus.settings import ConfigurationError, Settings
+from stratus.settings import ConfigurationError, Settings, Unavailable
 from stratus.store.application import EventStore
+from stratus.store.data_key import store_key
+from stratus.store.secrets import SecretBox, box_for
 from stratus.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
@@ -59,7 +61,7 @@ def open_parts(
     try:
         if migrate_now:
             migrate(db, settings.postgres.schema if settings.postgres else None)
-        store = _open_store(settings)
+        store = _open_store(settings, box_for(settings, store_key(settings, db)))
     except BaseException:
         db.close()
         raise
@@ -68,23 +70,35 @@ def open_parts(
     return Runtime(settings, db, store, runner)
 
 
+def store_exists(settings: Settings) -> bool:
+    """Whether the store was ever made (its migrations table exists); creates nothing."""
+    if settings.postgres is None:
+        return settings.sqlite_path.is_file()
+    db = open_db(settings)
+    try:
+        with db.read() as cursor:
+            row = cursor.execute("SELECT to_regclass(%s) AS found", ("stratus_migrations",))
+            found = row.fetchone()
+    finally:
+        db.close()
+    return bool(found and found["found"])
+
+
 def open_db(settings: Settings) -> Database:
     try:
         return open_database(settings)
     except psycopg.Error as error:
-        raise ConfigurationError(f"cannot connect to PostgreSQL: {_first_line(error)}") from None
+        raise Unavailable(f"cannot connect to PostgreSQL: {_first_line(error)}") from None
 
 
-def _open_store(settings: Settings) -> EventStore:
+def _open_store(settings: Settings, box: SecretBox) -> EventStore:
     try:
-        return EventStore(settings)
+        return EventStore(settings, box)
     except ConfigurationError:
         raise
     except (psycopg.Error, OSError) as error:
         where = settings.postgres.host if settings.postgres else settings.sqlite_path
-        raise ConfigurationError(
-            f"cannot open the event store at {where}: {_first_line(error)}"
-        ) from None
+        raise Unavailable(f"cannot open the event store at {where}: {_first_line(error)}") from None
     except Exception as error:
         if type(error).__module__.startswith("eventsourcing"):
             raise ConfigurationError(f"cannot open the event store: {_first_line(error)}") from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,24 @@ LOOPBACK: tuple[IpNetwork, ...] = (
 
 
 class ConfigurationError(Exception):
-    """A setting is missing or wrong; the message names it and is shown to the operator as is."""
+    """A setting is missing or wrong; the message names it and is shown to the operator as is.
+
+    The command line exits 2 on it (the operator's mistake); on an `Unavailable` 1.
+    """
+
+    exit_code = 2
+
+
+class Unavailable(ConfigurationError):
+    """What the command needs cannot be had: a service that does not answer, a file or
+    directory that cannot be read or written, a data directory another server holds."""
+
+    exit_code = 1
+
+
+# A PostgreSQL schema name as Stratus accepts it: an unquoted identifier, so it can be named
+# in SQL and in `search_path` without quoting rules to get wrong.
+_SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 
 
 @dataclass(frozen=True)
@@ -33,6 +51,9 @@ class PostgresSettings:
     user: str
     password: str = field(repr=False, default="")
     schema: str = "public"
+
+    def __post_init__(self) -> None:
+        schema_name(self.schema, "the PostgreSQL schema")
 
     @property
     def conninfo(self) -> str:
@@ -55,6 +76,7 @@ class Settings:
     postgres: PostgresSettings | None = None
     nats_url: str | None = None
     secret_key: str | None = field(repr=False, default=None)
+    retired_secret_keys: str | None = field(repr=False, default=None)  # comma-separated base64
     host: str = "127.0.0.1"
     port: int = 8080
     command_retries: int = 5
@@ -101,6 +123,7 @@ class Settings:
             postgres=_postgres_from_env(env),
             nats_url=_nats_from_env(env),
             secret_key=env.get("STRATUS_SECRET_KEY") or None,
+            retired_secret_keys=env.get("STRATUS_RETIRED_SECRET_KEYS") or None,
             command_retries=_int(env, "STRATUS_COMMAND_RETRIES", 5, minimum=1),
             read_your_writes_timeout=_float(env, "STRATUS_READ_YOUR_WRITES_TIMEOUT", 5.0),
             write_visible_timeout=_float(env, "STRATUS_WRITE_VISIBLE_TIMEOUT", 60.0),
@@ -144,7 +167,7 @@ def _postgres_from_env(env: Mapping[str, str]) -> PostgresSettings | None:
             dbname=env["POSTGRES_DBNAME"],
             user=env["POSTGRES_USER"],
             password=env.get("POSTGRES_PASSWORD", ""),
-            schema=env.get("POSTGRES_SCHEMA", "public"),
+            schema=schema_name(env.get("POSTGRES_SCHEMA") or "public", "POSTGRES_SCHEMA"),
         )
     return None
 
@@ -168,7 +191,7 @@ def parse_database_url(url: str) -> PostgresSettings:
     for pair in parts.query.split("&"):
         key, _, value = pair.partition("=")
         if key == "schema" and value:
-            schema = unquote(value)
+            schema = schema_name(unquote(value), "the schema in STRATUS_DATABASE_URL")
     return PostgresSettings(
         host=parts.hostname,
         port=port,
@@ -177,6 +200,16 @@ def parse_database_url(url: str) -> PostgresSettings:
         password=unquote(parts.password or ""),
         schema=schema,
     )
+
+
+def schema_name(name: str, source: str) -> str:
+    """`name` if it is a plain identifier (letters, digits, '_'; not starting with a digit)."""
+    if not _SCHEMA_NAME.fullmatch(name):
+        raise ConfigurationError(
+            f"{source} must be a plain name: letters, digits and '_', not starting with a digit, "
+            f"at most 63 (got {name!r})"
+        )
+    return name
 
 
 def _nats_from_env(env: Mapping[str, str]) -> str | None:

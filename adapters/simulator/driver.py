@@ -38,6 +38,9 @@ from adapters import (
     IsoSpec,
     NetworkCounters,
     NotFoundOnHost,
+    PoolSpec,
+    PoolStatus,
+    TemplateCapture,
     Unreachable,
     VmSpec,
     VmStatus,
@@ -59,6 +62,7 @@ from stratus.actions import CAPABILITIES
 
 _GIB = 1024**3
 SIMULATOR_VERSION = "4.3.0-sim"
+SHARE_BYTES = 2 * 1024**4  # every simulated primary storage share
 
 
 class SimulatorDriver(SimulatedSnapshots):
@@ -112,6 +116,7 @@ class SimulatorDriver(SimulatedSnapshots):
                     cpu_number=spec.cpu_number,
                     memory_mb=spec.memory_mb,
                     ssh_key=spec.ssh_key,
+                    user_data=spec.user_data,
                 )
             for disk in spec.data_disks:
                 if disk.disk_id not in vm.disks:
@@ -156,6 +161,17 @@ class SimulatorDriver(SimulatedSnapshots):
     def vm_status(self, name: str) -> VmStatus:
         with self._turn("vm_status") as host:
             return _status(_find(host, name))
+
+    def restore_vm(self, spec: VmSpec, restore_id: str) -> VmStatus:
+        with self._turn("restore_vm") as host:
+            vm = _find(host, spec.name)
+            if vm.restored_by != restore_id:
+                vm.spec = replace(vm.spec, template=spec.template, root_disk_gb=spec.root_disk_gb)
+                vm.root_builds, vm.restored_by = vm.root_builds + 1, restore_id
+                if vm.state == "Running":
+                    vm.boots += 1  # powered off for the new disk, and started again
+                self.world.record("restore_vm")
+            return _status(vm)
 
     def attach_volume(self, name: str, disk: DiskSpec) -> DiskStatus:
         with self._turn("attach_volume") as host:
@@ -272,6 +288,28 @@ class SimulatorDriver(SimulatedSnapshots):
             self.world.record("configure_vpn")
             return self.world.firewalls.configure_vpn(name, vpn)
 
+    def create_template(self, name: str, capture: TemplateCapture) -> dict[str, int]:
+        """Copy a stopped VM's root disk into the host's image store, under the template's id:
+        its size is the root disk's (1 GiB for a VM started with none)."""
+        with self._turn("create_template") as host:
+            made = host.templates.get(capture.template_id)
+            if made is not None:
+                return {"size": made["size"], "physical_size": made["physical_size"]}
+            vm = _find(host, name)
+            if vm.state != "Stopped":
+                raise HypervisorError(f"cannot copy the root disk of {name}: it is {vm.state}")
+            size = max(vm.spec.root_disk_gb, 1) * _GIB
+            host.templates[capture.template_id] = {
+                "vm": name,
+                "volume_id": capture.volume_id,
+                "zone_id": capture.zone_id,
+                "format": capture.image_format,
+                "size": size,
+                "physical_size": size // 3,
+            }
+            self.world.record("create_template")
+            return {"size": size, "physical_size": size // 3}
+
     def download_template(
         self,
         *,
@@ -297,6 +335,17 @@ class SimulatorDriver(SimulatedSnapshots):
 
     def close(self) -> None:
         self._host = None
+
+    def connect_pool(self, pool: PoolSpec) -> PoolStatus:
+        """A simulated share is always there: SHARE_BYTES big, and all of it free."""
+        with self._turn("connect_pool") as host:
+            if pool.pool_id not in host.pools:
+                host.pools[pool.pool_id] = PoolStatus(
+                    pool.pool_id, SHARE_BYTES, SHARE_BYTES, f"{pool.host}:{pool.path}"
+                )
+                self.world.record("connect_pool")
+            status: PoolStatus = host.pools[pool.pool_id]
+            return status
 
     def _turn(self, action: str) -> Turn:
         if self._host is None:

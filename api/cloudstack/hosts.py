@@ -13,6 +13,7 @@ from api.access import Role
 from api.cloudstack import infrastructure as places
 from api.cloudstack.common import limit_sql, names_by_id, names_in
 from api.cloudstack.jobs import hypervisor_job, run_async
+from api.cloudstack.storage_pools import storage_capacity
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_stored_date
 from api.fragments import Kept, marker, quoted, template
@@ -23,6 +24,7 @@ from domain.errors import InvalidParameter, ResourceUnavailable
 from domain.infrastructure import check_hypervisor
 from projections.jobs import get_job
 from projections.listed import fill_listed
+from projections.storage import store_counts
 from projections.vms import allocated, vm_count_on_host
 from stratus.db import in_list
 
@@ -132,6 +134,7 @@ def list_hosts(call: Call, args: dict[str, Any]) -> Listing:
             "resourcestate": "resource_state",
             "hypervisor": "hypervisor",
         },
+        name_part=True,
     )
     if args["virtualmachineid"]:  # the host the VM runs on
         where.append("id = (SELECT host_id FROM virtual_machines WHERE id = %s)")
@@ -388,6 +391,7 @@ def list_capacity(call: Call, args: dict[str, Any]) -> Listing:
         for kind, column in ((0, "memory"), (1, "cpu"), (9, "storage"))
         if args["type"] is None or args["type"] == kind
     ]
+    items += storage_capacity(call, args)
     return Listing(items, len(items))
 
 
@@ -417,14 +421,15 @@ def list_infrastructure(call: Call, args: dict[str, Any]) -> dict[str, Any]:
         counts["alerts"] = cursor.execute(
             "SELECT count(*) AS n FROM alerts WHERE archived = 0 AND deleted = 0"
         ).fetchone()["n"]
+        stores = store_counts(cursor)
         sockets = cursor.execute(
             "SELECT hypervisor, count(*) AS hosts, sum(cpu_sockets) AS sockets FROM hosts "
             "WHERE removed = 0 GROUP BY hypervisor ORDER BY hypervisor"
         ).fetchall()
     counts.update(
         {
-            "storagepools": 0,
-            "imagestores": 0,
+            "storagepools": stores["pools"],
+            "imagestores": stores["images"],
             "routers": 0,
             "systemvms": 0,
             "cpusockets": sum(int(r["sockets"] or 0) for r in sockets),

@@ -130,7 +130,10 @@ def _job_result(call: Call, row: dict[str, Any]) -> dict[str, Any]:
             "jobresulttype": "object",
             "jobresult": {"errorcode": code.status, "errortext": result.get("message", "")},
         }
-    render = renderers().get(result.get("object", ""))
+    # `kind` names the renderer when the object is answered under another's key (an extract
+    # under `template`); such an object carries no tags of its own.
+    kind = result.get("kind") or result.get("object", "")
+    render = renderers().get(kind)
     if render is not None:
         try:
             item = render(call, result["id"])
@@ -139,9 +142,10 @@ def _job_result(call: Call, row: dict[str, Any]) -> dict[str, Any]:
             # still succeeded, and its answer still names what it made.
             item = {"id": result["id"]}
         else:
-            tagged = [item]
-            with_tags(call, result["object"], tagged)
-            item = tagged[0]
+            if kind == result["object"]:
+                tagged = [item]
+                with_tags(call, result["object"], tagged)
+                item = tagged[0]
         if result["object"] == "virtualmachine":
             item = with_password(call, row, item)
         return {

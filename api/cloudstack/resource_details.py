@@ -35,7 +35,7 @@ NOT_BUILT = {
     "Nic": "details of NICs are not built yet",
     "Zone": "details of zones are not built yet",
     "ServiceOffering": "details of service offerings are not built yet",
-    "Storage": "primary storage pools are not managed as resources yet",
+    "Storage": "details of primary storage pools are not built yet",
     "Vpc": "VPCs are not built yet",
     "Project": "projects are not built yet",
 }

@@ -54,6 +54,7 @@ TAGGABLE = {
     "LoadBalancer": Taggable("network_rules", current="r.kind = 'LoadBalancing'"),
     "RemoteAccessVpn": Taggable("remote_access_vpns", current="r.state <> 'Removed'"),
     "Zone": Taggable("zones", owned=False),
+    "Storage": Taggable("storage_pools", owned=False),
     "ServiceOffering": Taggable(
         "service_offerings", current="r.removed = 0 AND r.is_system = 0", owned=False
     ),
@@ -65,7 +66,6 @@ NOT_BUILT = {
     "Vpc": "VPCs are not built yet",
     "NetworkACL": "network ACLs (VPCs) are not built yet",
     "StaticRoute": "static routes (VPCs) are not built yet",
-    "Storage": "primary storage pools are not managed as resources yet",
 }
 
 

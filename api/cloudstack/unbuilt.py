@@ -14,7 +14,7 @@ from api.tagging import TAGS_FILTER
 PROJECTS = "projects are not built yet"
 HIDING = "hiding resources from end users is not built yet: everything is displayed"
 CUSTOM_IDS = "custom ids are not built yet"
-STORAGE_POOLS = "primary storage pools are not managed as resources yet"
+STORAGE_POOLS = "volumes are not placed on primary storage pools yet: nothing is found per pool"
 IOPS = "storage QoS (IOPS limits) is not built yet"
 IPV6 = "IPv6 is not built yet"
 VPCS = "VPCs are not built yet"
@@ -25,7 +25,6 @@ SECONDARY_IPS = "choosing a VM's secondary address is not built yet"
 EXTERNAL_IDS = "ids given by an external provisioning system are not built yet"
 ACCOUNT_DETAILS = "account details are not built yet"
 SSH_KEYS = "marking a template for SSH key injection is not built yet: every VM takes its key"
-USER_DATA = "user data is not built yet"
 LB_LIMITS = "load balancer connection limits and keep-alive are not built yet"
 
 PROJECT_ID = Param("projectid", P.UUID, unsupported=PROJECTS)

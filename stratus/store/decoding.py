@@ -6,8 +6,10 @@ field whose name says password, secret or key material is masked as well, hashed
 
 from __future__ import annotations
 
+from dataclasses import fields, is_dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from enum import Enum
 from typing import Any
 from uuid import UUID
 
@@ -59,8 +61,14 @@ def plain(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, UUID | Decimal):
         return str(value)
+    if isinstance(value, Enum):
+        return plain(value.value)
     if value is None or isinstance(value, str | int | float | bool):
         return value
+    if is_dataclass(value) and not isinstance(value, type):
+        return plain({f.name: getattr(value, f.name) for f in fields(value)})
+    if hasattr(value, "__dict__") and not isinstance(value, type):
+        return plain({k: v for k, v in vars(value).items() if not k.startswith("_")})
     return str(value)
 
 

@@ -17,7 +17,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from stratus.db import Cursor, _PostgresCursor, _SQLiteCursor
-from stratus.settings import ConfigurationError, Settings
+from stratus.settings import Settings, Unavailable
 from stratus.store.chain import EVENTS_TABLE, chain_table, checkpoint_table
 
 
@@ -138,7 +138,7 @@ def open_readonly(settings: Settings) -> Iterator[LogSource]:
     if settings.postgres is None:
         path = settings.sqlite_path
         if not path.exists():
-            raise ConfigurationError(f"no event store at {path} (set STRATUS_DATA)")
+            raise Unavailable(f"no event store at {path} (set STRATUS_DATA)")
         sqlite = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
         try:
             yield LogSource("sqlite", _fixed(lambda: _SQLiteCursor(sqlite)))
@@ -154,7 +154,8 @@ def open_readonly(settings: Settings) -> Iterator[LogSource]:
             options=f"-c search_path={pg.schema} -c default_transaction_read_only=on -c jit=off",
         )
     except psycopg.Error as error:
-        raise ConfigurationError(f"cannot connect to PostgreSQL: {error}") from None
+        first = " ".join((str(error).strip() or type(error).__name__).splitlines()[0].split())
+        raise Unavailable(f"cannot connect to PostgreSQL: {first}") from None
     with connection:
         yield LogSource("postgres", _fixed(lambda: _PostgresCursor(connection.cursor())))
 

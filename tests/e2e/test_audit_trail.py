@@ -115,7 +115,9 @@ def test_audit_views_are_scoped_and_never_show_secrets(sandbox, tmp_path: Path) 
         "history": _stratus(sandbox, "history", host_id, "--json"),
         "at": _stratus(sandbox, "at", datetime.now(UTC).isoformat(), host_id),
         "at-zone": _stratus(sandbox, "at", datetime.now(UTC).isoformat(), "--zone", zone_id),
-        "export": _stratus(sandbox, "export", "--output", str(export)),
+        "export": _stratus(
+            sandbox, "export", "--signing-key", str(tmp_path / "k.pem"), "--output", str(export)
+        ),
         "verify-export": _stratus(sandbox, "verify-export", str(export)),
         "verify": _stratus(sandbox, "verify"),
     }

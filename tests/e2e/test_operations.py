@@ -362,14 +362,18 @@ def test_each_request_is_one_json_line_and_no_secret_reaches_the_log(sandbox) ->
 
 @pytest.fixture
 def distributed_env(tmp_path) -> Iterator[dict[str, str]]:
-    """Settings of a cloud on a PostgreSQL schema of its own, dropped afterwards."""
+    """Settings of a cloud on a PostgreSQL schema of its own (dropped afterwards) and NATS."""
     base = postgres_url()
     if not base:
         pytest.skip("STRATUS_TEST_POSTGRES_URL is not set")
+    nats_url = os.environ.get("STRATUS_TEST_NATS_URL")
+    if not nats_url:  # every role but `all` runs on PostgreSQL and NATS
+        pytest.skip("STRATUS_TEST_NATS_URL is not set")
     schema = f"e2e_{uuid.uuid4().hex[:12]}"
     try:
         yield {
             "STRATUS_DATABASE_URL": f"{base}?schema={schema}",
+            "STRATUS_NATS_URL": nats_url,
             "STRATUS_READY_MAX_LAG": "0",
             "STRATUS_WRITE_VISIBLE_TIMEOUT": "0.2",
             "STRATUS_READ_YOUR_WRITES_TIMEOUT": "0.2",
@@ -448,13 +452,9 @@ def _role_process(
 
 
 def test_a_relay_is_ready_with_the_store_and_its_bus(tmp_path, distributed_env) -> None:
-    nats_url = os.environ.get("STRATUS_TEST_NATS_URL")
-    if not nats_url:
-        pytest.skip("STRATUS_TEST_NATS_URL is not set")
     token = uuid.uuid4().hex[:10]
     env = {
         **distributed_env,
-        "STRATUS_NATS_URL": nats_url,
         "STRATUS_BUS_PREFIX": f"ops{token}",
         "STRATUS_NATS_STREAM": f"OPS_{token}",
     }
@@ -471,7 +471,7 @@ def test_a_relay_is_ready_with_the_store_and_its_bus(tmp_path, distributed_env) 
     finally:
         process.terminate()
         process.wait(timeout=15)
-        asyncio.run(_delete_stream(nats_url, f"OPS_{token}"))
+        asyncio.run(_delete_stream(env["STRATUS_NATS_URL"], f"OPS_{token}"))
 
 
 def test_routers_and_those_older_than_the_zones_minimum_are_counted(sandbox) -> None:

@@ -288,7 +288,10 @@ def test_the_wrong_key_cannot_read_sealed_secrets(tmp_path) -> None:
     hv = Hypervisor("h", 1, Secret("s"), Decimal(0), datetime.now(UTC), (), uuid4())
     store.save(hv)
     store.close()
-    other = _store(Settings(data_dir=tmp_path, secret_key=base64.b64encode(b"b" * 32).decode()))
-    with pytest.raises(Exception, match="not the key"):
+    wrong = Settings(data_dir=tmp_path, secret_key=base64.b64encode(b"b" * 32).decode())
+    with pytest.raises(ConfigurationError, match="sealed with key"):
+        _store(wrong)  # refused when it opens the store, before it answers anything
+    other = EventStore(wrong)  # a store opened without that check still cannot read them
+    with pytest.raises(Exception, match=r"sealed with key .* which this process does not hold"):
         other.repository.get(hv.id)
     other.close()

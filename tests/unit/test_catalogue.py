@@ -106,22 +106,28 @@ def test_every_object_a_finished_job_names_renders_from_a_declaration() -> None:
     assert set(renderers()) == {
         "account",
         "affinitygroup",
+        "extract",
         "firewallrule",
         "host",
         "ipaddress",
         "iso",
         "loadbalancer",
         "network",
+        "networkserviceprovider",
         "physicalnetwork",
         "portforwardingrule",
         "remoteaccessvpn",
         "router",
         "securitygroup",
         "snapshot",
+        "storagenetworkiprange",
+        "storagepool",
         "systemvm",
         "template",
+        "traffictype",
         "user",
         "virtualmachine",
+        "virtualrouterelement",
         "vmsnapshot",
         "volume",
         "vpnuser",
@@ -129,6 +135,9 @@ def test_every_object_a_finished_job_names_renders_from_a_declaration() -> None:
     commands = {c.name: c for c in declared()}
     assert renderers()["volume"] is commands["createVolume"].render
     assert commands["deployVirtualMachine"].render is commands["revertToVMSnapshot"].render
+    # an extract is answered under `template` (or `iso`) but rendered as an extract
+    assert renderers()["extract"] is commands["extractTemplate"].render
+    assert renderers()["template"] is not commands["extractTemplate"].render
 
 
 def test_a_command_rendering_its_object_unlike_the_others_is_reported() -> None:

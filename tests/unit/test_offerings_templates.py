@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, replace
+from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
 
@@ -21,6 +22,7 @@ from domain.offering import (
 from domain.template import (
     OS_TYPES,
     CopyState,
+    ExtractRequest,
     FetchLimits,
     Permissions,
     Template,
@@ -295,3 +297,41 @@ def test_sharing_adds_removes_and_resets_accounts_and_sets_flags() -> None:
             image.set_permissions(wrong)
     with pytest.raises(InvalidParameter):
         template(template_type="SYSTEM").set_permissions(Permissions(is_public=True))
+
+
+def _offer(zone: Any, mode: str = "HTTP_DOWNLOAD") -> ExtractRequest:
+    expires = datetime(2030, 1, 1, tzinfo=UTC)
+    return ExtractRequest(uuid4(), zone, uuid4(), expires, mode)
+
+
+def test_an_image_is_offered_for_download_only_from_a_zone_where_it_is_ready() -> None:
+    image = template()
+    zone, elsewhere = uuid4(), uuid4()
+    image.request_download(zone, "r1")
+    with pytest.raises(InvalidParameter):
+        image.extract(_offer(zone))  # still downloading
+    image.download_completed(zone_id=zone, request_id="r1", size=10, physical=4)
+    with pytest.raises(InvalidParameter):
+        image.extract(_offer(elsewhere))
+    with pytest.raises(InvalidParameter):
+        image.extract(_offer(zone, "FTP_UPLOAD"))
+    offer = _offer(zone)
+    image.extract(offer)
+    extracted = image.collect_events()[-1]
+    assert type(extracted).__name__ == "Extracted"
+    assert (extracted.extract_id, extracted.expires) == (offer.extract_id, offer.expires)
+
+
+def test_system_and_deleted_templates_are_not_extracted() -> None:
+    zone = uuid4()
+    system = template(template_type="SYSTEM")
+    system.request_download(zone, "r1")
+    system.download_completed(zone_id=zone, request_id="r1", size=10, physical=4)
+    with pytest.raises(InvalidParameter):
+        system.extract(_offer(zone))
+    gone = template()
+    gone.request_download(zone, "r1")
+    gone.download_completed(zone_id=zone, request_id="r1", size=10, physical=4)
+    gone.delete(None)
+    with pytest.raises(InvalidState):
+        gone.extract(_offer(zone))

@@ -1,0 +1,241 @@
+"""The storage read models: primary storage pools (`storage_pools`) and image and staging
+stores (`image_stores`). Credentials are sealed in the events and never reach these tables."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from domain.storage import ImageStore, StoragePool
+from stratus.db import Cursor
+from stratus.projection import Projection, Tables, on
+
+POOL: Any = StoragePool  # events made by the library's decorator: type checkers cannot see them
+STORE: Any = ImageStore
+
+
+def _id(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+class StorageProjection(Projection):
+    """Keeps `storage_pools` and `image_stores`."""
+
+    name = "storage"
+    tables = ("storage_pools", "storage_pool_hosts", "image_stores")
+
+    @on(POOL.Created)
+    def pool_created(self, e: Any, c: Cursor, t: Tables) -> None:
+        place, where = e.place, e.location
+        c.execute(
+            f"INSERT INTO {t.storage_pools} (id, name, zone_id, pod_id, cluster_id, scope, "
+            "hypervisor, pool_type, url, host, path, provider, capacity_bytes, capacity_iops, "
+            "tags, state, created) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
+            "%s, %s, %s, %s)",
+            (
+                str(e.originator_id),
+                e.name,
+                str(place["zone_id"]),
+                _id(place.get("pod_id")),
+                _id(place.get("cluster_id")),
+                place["scope"],
+                place["hypervisor"],
+                e.pool_type,
+                where["url"],
+                where["host"],
+                where["path"],
+                where["provider"],
+                e.capacity_bytes or 0,
+                e.capacity_iops,
+                ",".join(e.tags),
+                "Up",
+                e.timestamp.isoformat(),
+            ),
+        )
+
+    @on(POOL.Updated)
+    def pool_updated(self, e: Any, c: Cursor, t: Tables) -> None:
+        for column, value in (
+            ("capacity_bytes", e.capacity_bytes),
+            ("capacity_iops", e.capacity_iops),
+            ("tags", None if e.tags is None else ",".join(e.tags)),
+        ):
+            if value is not None:
+                c.execute(
+                    f"UPDATE {t.storage_pools} SET {column} = %s WHERE id = %s",
+                    (value, str(e.originator_id)),
+                )
+
+    def _state(self, e: Any, c: Cursor, t: Tables, state: str) -> None:
+        c.execute(
+            f"UPDATE {t.storage_pools} SET state = %s WHERE id = %s", (state, str(e.originator_id))
+        )
+
+    @on(POOL.MaintenanceRequested)
+    def maintenance_requested(self, e: Any, c: Cursor, t: Tables) -> None:
+        self._state(e, c, t, "PrepareForMaintenance")
+
+    @on(POOL.MaintenanceEntered)
+    def maintenance_entered(self, e: Any, c: Cursor, t: Tables) -> None:
+        self._state(e, c, t, "Maintenance")
+
+    @on(POOL.MaintenanceCancelled)
+    def maintenance_cancelled(self, e: Any, c: Cursor, t: Tables) -> None:
+        self._state(e, c, t, "Up")
+
+    def _host(self, e: Any, c: Cursor, t: Tables, state: str, reason: str | None) -> None:
+        keys = (str(e.originator_id), str(e.host_id))
+        c.execute(f"DELETE FROM {t.storage_pool_hosts} WHERE pool_id = %s AND host_id = %s", keys)
+        c.execute(
+            f"INSERT INTO {t.storage_pool_hosts} (pool_id, host_id, state, reason) "
+            "VALUES (%s, %s, %s, %s)",
+            (*keys, state, reason),
+        )
+
+    @on(POOL.ConnectRequested)
+    def connect_requested(self, e: Any, c: Cursor, t: Tables) -> None:
+        self._host(e, c, t, "Connecting", None)
+
+    @on(POOL.HostConnected)
+    def host_connected(self, e: Any, c: Cursor, t: Tables) -> None:
+        self._host(e, c, t, "Connected", None)
+        c.execute(
+            f"UPDATE {t.storage_pools} SET reported_bytes = %s, used_bytes = %s WHERE id = %s",
+            (
+                e.capacity_bytes,
+                max(0, e.capacity_bytes - e.available_bytes),
+                str(e.originator_id),
+            ),
+        )
+
+    @on(POOL.HostConnectionFailed)
+    def host_connection_failed(self, e: Any, c: Cursor, t: Tables) -> None:
+        self._host(e, c, t, "Failed", e.reason)
+
+    @on(POOL.VolumePlaced)
+    def volume_placed(self, e: Any, c: Cursor, t: Tables) -> None:
+        c.execute(
+            f"UPDATE {t.storage_pools} SET volumes = volumes + 1 WHERE id = %s",
+            (str(e.originator_id),),
+        )
+
+    @on(POOL.VolumeLeft)
+    def volume_left(self, e: Any, c: Cursor, t: Tables) -> None:
+        c.execute(
+            f"UPDATE {t.storage_pools} SET volumes = volumes - 1 WHERE id = %s",
+            (str(e.originator_id),),
+        )
+
+    @on(POOL.Deleted)
+    def pool_deleted(self, e: Any, c: Cursor, t: Tables) -> None:
+        c.execute(
+            f"UPDATE {t.storage_pools} SET removed = 1 WHERE id = %s", (str(e.originator_id),)
+        )
+
+    @on(STORE.Added)
+    def store_added(self, e: Any, c: Cursor, t: Tables) -> None:
+        c.execute(
+            f"INSERT INTO {t.image_stores} (id, name, role, provider, protocol, url, zone_id, "
+            "scope, details, created) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (
+                str(e.originator_id),
+                e.name,
+                e.role,
+                e.provider,
+                e.protocol,
+                e.url,
+                _id(e.zone_id),
+                "ZONE" if e.zone_id is not None else "REGION",
+                orjson.dumps(e.details).decode(),
+                e.timestamp.isoformat(),
+            ),
+        )
+
+    @on(STORE.Removed)
+    def store_removed(self, e: Any, c: Cursor, t: Tables) -> None:
+        c.execute(f"UPDATE {t.image_stores} SET removed = 1 WHERE id = %s", (str(e.originator_id),))
+
+
+def pool_by_id(cursor: Cursor, pool_id: str) -> dict[str, Any] | None:
+    """A live pool, with the names of its zone, pod and cluster."""
+    row = cursor.execute(
+        f"SELECT * FROM {POOLS_NAMED} WHERE p.id = %s AND p.removed = 0", (pool_id,)
+    ).fetchone()
+    return None if row is None else dict(row)
+
+
+def store_by_id(cursor: Cursor, store_id: str, role: str) -> dict[str, Any] | None:
+    row = cursor.execute(
+        f"SELECT * FROM {STORES_NAMED} WHERE s.id = %s AND s.role = %s AND s.removed = 0",
+        (store_id, role),
+    ).fetchone()
+    return None if row is None else dict(row)
+
+
+def pool_capacity(cursor: Cursor, place: dict[str, str | None]) -> list[dict[str, Any]]:
+    """Per zone: the pools' capacity and the bytes allocated on them (`place`: zone_id, pod_id,
+    cluster_id filters, None for any)."""
+    where, params = ["removed = 0"], []
+    for column, value in place.items():
+        if value:
+            where.append(f"{column} = %s")
+            params.append(value)
+    rows = cursor.execute(
+        "SELECT zone_id, sum(CASE WHEN capacity_bytes > 0 THEN capacity_bytes "
+        "ELSE reported_bytes END) AS total, sum(allocated_bytes) AS allocated, "
+        "sum(used_bytes) AS used "
+        "FROM storage_pools WHERE " + " AND ".join(where) + " GROUP BY zone_id ORDER BY zone_id",
+        params,
+    ).fetchall()
+    return [dict(r) for r in rows]
+
+
+def pool_hosts(cursor: Cursor, pool_id: str) -> dict[str, dict[str, Any]]:
+    """Each host asked to connect the pool: its state (Connecting, Connected, Failed) and why
+    it failed."""
+    rows = cursor.execute(
+        "SELECT * FROM storage_pool_hosts WHERE pool_id = %s", (pool_id,)
+    ).fetchall()
+    return {r["host_id"]: dict(r) for r in rows}
+
+
+def hosts_of_scope(cursor: Cursor, place: dict[str, Any]) -> list[str]:
+    """The Up hosts a pool of this place reaches: its cluster's, or for a zone-wide pool the
+    zone's hosts of its hypervisor."""
+    if place.get("cluster_id") is not None:
+        where, params = "cluster_id = %s", [str(place["cluster_id"])]
+    else:
+        where, params = (
+            "zone_id = %s AND hypervisor = %s",
+            [
+                str(place["zone_id"]),
+                place["hypervisor"],
+            ],
+        )
+    rows = cursor.execute(
+        f"SELECT id FROM hosts WHERE removed = 0 AND state = 'Up' AND {where} ORDER BY id",
+        params,
+    ).fetchall()
+    return [r["id"] for r in rows]
+
+
+def store_counts(cursor: Cursor) -> dict[str, int]:
+    """How many pools and image stores (staging stores included) there are."""
+    counts = {}
+    for key, table in (("pools", "storage_pools"), ("images", "image_stores")):
+        row = cursor.execute(f"SELECT count(*) AS n FROM {table} WHERE removed = 0").fetchone()
+        counts[key] = int(row["n"])
+    return counts
+
+
+POOLS_NAMED = (
+    "(SELECT p.*, z.name AS zone_name, pd.name AS pod_name, cl.name AS cluster_name "
+    "FROM storage_pools AS p JOIN zones AS z ON z.id = p.zone_id "
+    "LEFT JOIN pods AS pd ON pd.id = p.pod_id "
+    "LEFT JOIN clusters AS cl ON cl.id = p.cluster_id) AS p"
+)
+STORES_NAMED = (
+    "(SELECT s.*, z.name AS zone_name FROM image_stores AS s "
+    "LEFT JOIN zones AS z ON z.id = s.zone_id) AS s"
+)
