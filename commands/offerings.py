@@ -77,47 +77,49 @@ def delete_offering(store: Any, kind: type[Offering], offering_id: UUID) -> Outc
 
 
 # ---- defaults --------------------------------------------------------------------------
+# What 4.3 seeds on a new installation: two compute offerings for tenants, a shared-storage and
+# a local-storage system offering for each kind of system VM, and four disk offerings.
 
+
+def _system(name: str, memory: int, vm_type: str, storage: str = "shared") -> ComputeTerms:
+    if storage == "local":
+        name = f"{name} - Local Storage"
+    return ComputeTerms(
+        name,
+        name,
+        1,
+        500,
+        memory,
+        storage_type=storage,
+        offer_ha=True,
+        system_vm_type=vm_type,
+        default_use=True,
+    )
+
+
+ROUTER_MEMORY_MB = 128  # 4.3's router: 1 CPU of 500 MHz, 128 MB
+_SYSTEM_SHAPES = (
+    ("System Offering For Software Router", ROUTER_MEMORY_MB, "domainrouter"),
+    ("System Offering For Console Proxy", 1024, "consoleproxy"),
+    ("System Offering For Secondary Storage VM", 512, "secondarystoragevm"),
+)
 DEFAULT_COMPUTE = (
     ComputeTerms("Small Instance", "Small Instance", 1, 500, 512),
     ComputeTerms("Medium Instance", "Medium Instance", 1, 1000, 1024),
-    ComputeTerms("Custom", "Custom: choose CPUs, speed and memory when deploying"),
-    ComputeTerms(
-        "System Offering For Software Router",
-        "System Offering For Software Router",
-        1,
-        500,
-        256,
-        offer_ha=True,
-        system_vm_type="domainrouter",
-        default_use=True,
-    ),
-    ComputeTerms(
-        "System Offering For Console Proxy",
-        "System Offering For Console Proxy",
-        1,
-        500,
-        1024,
-        offer_ha=True,
-        system_vm_type="consoleproxy",
-        default_use=True,
-    ),
-    ComputeTerms(
-        "System Offering For Secondary Storage VM",
-        "System Offering For Secondary Storage VM",
-        1,
-        500,
-        512,
-        offer_ha=True,
-        system_vm_type="secondarystoragevm",
-        default_use=True,
-    ),
+    *(_system(name, memory, kind) for name, memory, kind in _SYSTEM_SHAPES),
+    *(_system(name, memory, kind, "local") for name, memory, kind in _SYSTEM_SHAPES),
 )
 DEFAULT_DISK = (
     DiskTerms("Small", "Small Disk, 5 GB", 5),
     DiskTerms("Medium", "Medium Disk, 20 GB", 20),
+    DiskTerms("Large", "Large Disk, 100 GB", 100),
     DiskTerms("Custom", "Custom Disk", customized=True),
 )
+# Defaults that earlier releases of Stratus seeded and 4.3 never had: retired where they exist
+# (an event of their own, so the log still tells they were seeded), never seeded again.
+RETIRED_COMPUTE = {
+    "Custom": "4.3 seeds no custom compute offering: an administrator creates one if wanted",
+}
 
 
 def seed_id(kind: str, name: str) -> UUID:
@@ -146,7 +148,22 @@ def seed_offerings(store: Any) -> int:
     for disk in DEFAULT_DISK:
         key = seed_id("disk", disk.name)
         makers.append((key, partial(DiskOffering, asdict(disk), None, "", id=key)))
-    return sum(_seed(store, key, make) for key, make in makers)
+    created = sum(_seed(store, key, make) for key, make in makers)
+    for name, reason in RETIRED_COMPUTE.items():
+        _retire(store, seed_id("service", name), reason)
+    return created
+
+
+def _retire(store: Any, offering_id: UUID, reason: str) -> None:
+    def attempt() -> None:
+        if not _exists(store, offering_id):
+            return
+        offering = store.get(ServiceOffering, offering_id, what="offering")
+        if not offering.removed:
+            offering.retire(reason)
+            store.save(offering)
+
+    store.run(attempt)
 
 
 def _seed(store: Any, offering_id: UUID, make: Callable[[], Offering]) -> int:

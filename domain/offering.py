@@ -140,6 +140,15 @@ class Offering(Aggregate):
     def _deleted(self, kind: str) -> None:
         self.removed = True
 
+    def retire(self, reason: str) -> None:
+        """Withdraw an offering the product seeded by mistake (not an operator's deletion)."""
+        if not self.removed:
+            self._retired(kind=type(self).__name__, reason=reason)
+
+    @event("Retired")
+    def _retired(self, kind: str, reason: str) -> None:
+        self.removed = True
+
 
 class ServiceOffering(Offering):
     """A compute offering: CPUs, speed, memory (or custom), HA and tags, for tenants or system."""

@@ -4,8 +4,8 @@ An image is downloaded into each zone by an adapter of the template's hypervisor
 template records the request per zone, and only the result of the request in flight counts.
 An ISO is a Template too (format ISO, hypervisor None, as CloudStack stores them): its copy in
 a zone is fetched by an adapter of the kind that keeps that zone's images.
-Also who may launch a template besides its owner, and the fixed catalogue of guest OS types
-and their categories.
+Also who may launch a template besides its owner; the catalogue of guest OS types is in
+`domain.guest_os`.
 """
 
 from __future__ import annotations
@@ -14,11 +14,17 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidParameter, InvalidState
+from domain.guest_os import OS_CATEGORIES as OS_CATEGORIES  # re-exported: the catalogue's old home
+from domain.guest_os import OS_TYPES as OS_TYPES
+from domain.guest_os import OsType as OsType
+from domain.guest_os import category_id as category_id
+from domain.guest_os import os_type
+from domain.guest_os import os_type_id as os_type_id
 from domain.infrastructure import check_hypervisor
 from domain.values import Secret
 
@@ -525,60 +531,3 @@ class Template(Aggregate):
     @event("Deleted")
     def _deleted(self) -> None:
         self.removed = True
-
-
-# ---- guest OS types -------------------------------------------------------------------
-
-_OS_NAMESPACE = UUID("9a1e7c3e-5d2b-4f61-8c0a-7b6f1e2d3c4b")
-
-_CATALOGUE = {
-    "CentOS": ("CentOS 5.5 (64-bit)", "CentOS 6.4 (64-bit)", "CentOS 6.5 (64-bit)"),
-    "Debian": ("Debian GNU/Linux 6 (64-bit)", "Debian GNU/Linux 7 (64-bit)"),
-    "Oracle": ("Oracle Enterprise Linux 6.4 (64-bit)",),
-    "RedHat": (
-        "Red Hat Enterprise Linux 6.4 (64-bit)",
-        "Red Hat Enterprise Linux 6.5 (64-bit)",
-    ),
-    "SUSE": ("SUSE Linux Enterprise Server 11 SP3 (64-bit)",),
-    "Ubuntu": ("Ubuntu 12.04 (64-bit)", "Ubuntu 14.04 (64-bit)"),
-    "Windows": (
-        "Windows 7 (64-bit)",
-        "Windows 8 (64-bit)",
-        "Windows Server 2008 R2 (64-bit)",
-        "Windows Server 2012 (64-bit)",
-        "Windows Server 2012 R2 (64-bit)",
-    ),
-    "Unix": ("FreeBSD 10 (64-bit)",),
-    "Other": ("Other Linux (64-bit)", "Other PV (64-bit)", "Other (64-bit)"),
-}
-
-
-@dataclass(frozen=True)
-class OsType:
-    """A guest OS that templates declare; ids are stable (uuid5 of the description)."""
-
-    id: UUID
-    description: str
-    category_id: UUID
-    category: str
-
-
-def category_id(name: str) -> UUID:
-    return uuid5(_OS_NAMESPACE, f"os-category:{name}")
-
-
-def os_type_id(description: str) -> UUID:
-    return uuid5(_OS_NAMESPACE, f"os-type:{description}")
-
-
-OS_TYPES: tuple[OsType, ...] = tuple(
-    OsType(os_type_id(description), description, category_id(category), category)
-    for category, descriptions in _CATALOGUE.items()
-    for description in descriptions
-)
-_BY_ID = {t.id: t for t in OS_TYPES}
-OS_CATEGORIES: tuple[tuple[UUID, str], ...] = tuple((category_id(c), c) for c in _CATALOGUE)
-
-
-def os_type(type_id: UUID) -> OsType | None:
-    return _BY_ID.get(type_id)

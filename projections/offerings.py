@@ -101,7 +101,7 @@ class OfferingsProjection(Projection):
                     (value, str(e.originator_id)),
                 )
 
-    @on(Offering.Deleted)
+    @on(Offering.Deleted, Offering.Retired)
     def deleted(self, e: Any, c: Cursor, t: Tables) -> None:
         table = getattr(t, _TABLES[e.kind])
         c.execute(f"UPDATE {table} SET removed = 1 WHERE id = %s", (str(e.originator_id),))

@@ -100,6 +100,7 @@ class Settings:
     metrics_allow: tuple[IpNetwork, ...] = LOOPBACK  # who may read /metrics
     metrics_cache: float = 5.0  # seconds the read-model families of /metrics are reused
     ready_max_lag: int = 1000  # events a read model may trail the log and still be ready
+    builtin_image_mirror: str = ""  # where the built-in templates' images are fetched from
 
     @property
     def embedded(self) -> bool:
@@ -144,6 +145,7 @@ class Settings:
             metrics_allow=_networks(env, "STRATUS_METRICS_ALLOW"),
             metrics_cache=_float(env, "STRATUS_METRICS_CACHE", 5.0),
             ready_max_lag=_int(env, "STRATUS_READY_MAX_LAG", 1000, minimum=0),
+            builtin_image_mirror=_mirror(env, "STRATUS_BUILTIN_IMAGE_MIRROR"),
         )
 
 
@@ -311,3 +313,13 @@ def _networks(env: Mapping[str, str], name: str) -> tuple[IpNetwork, ...]:
         )
     except ValueError as error:
         raise ConfigurationError(f"{name}: {error}") from None
+
+
+def _mirror(env: Mapping[str, str], name: str) -> str:
+    """A base URL (http or https) standing in for 4.3's download site; "" keeps that site."""
+    value = env.get(name, "").strip()
+    if not value:
+        return ""
+    if not value.startswith(("http://", "https://")):
+        raise ConfigurationError(f"{name} must be an http:// or https:// URL (got {value!r})")
+    return value if value.endswith("/") else value + "/"

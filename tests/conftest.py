@@ -14,6 +14,9 @@ import pytest
 from stratus.settings import Settings, parse_database_url
 
 TEST_KEY = base64.b64encode(b"k" * 32).decode()
+# Built-in templates are fetched from here in tests: a name that never resolves, so no test
+# reaches the internet (the simulator fetches nothing; a KVM adapter's download fails).
+OFFLINE_MIRROR = "http://builtin-images.invalid/"
 
 
 def postgres_url() -> str | None:

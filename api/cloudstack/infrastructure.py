@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from ipaddress import IPv4Address, IPv6Address
 from typing import Any
@@ -9,11 +10,13 @@ from uuid import UUID
 
 from api.access import Role
 from api.cloudstack.common import limit_sql, names_by_id, names_of
+from api.cloudstack.templates import fetch_limits
 from api.cloudstack.unbuilt import SHOW_CAPACITIES, TAGS_MAP
 from api.dispatch import ApiCommand, Call, Listing
 from api.params import Param, ParamType
 from api.tagging import narrow
 from commands import infrastructure as cmd
+from commands.builtin_templates import EnsureBuiltinTemplates, ensure_builtin_templates
 from domain.errors import InvalidParameter, NotFound
 from domain.infrastructure import Cluster, Pod, Zone, check_hypervisor
 from stratus.db import contains
@@ -25,6 +28,8 @@ NETWORK_DOMAIN = re.compile(
     r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*"
 )
+
+log = logging.getLogger(__name__)
 
 
 def _row(call: Call, table: str, row_id: str, what: str) -> dict[str, Any]:
@@ -338,8 +343,26 @@ def add_cluster(call: Call, args: dict[str, Any]) -> Listing:
             args["allocationstate"] or "Enabled",
         ),
     )
+    _builtin_templates(call, args["zoneid"], check_hypervisor(args["hypervisor"]))
     row = _row(call, "clusters", str(outcome.id), "cluster")
     return Listing([render_cluster(call, row)], 1)
+
+
+def _builtin_templates(call: Call, zone_id: str, hypervisor: str) -> None:
+    """A zone with a cluster of a hypervisor gets that hypervisor's built-in templates."""
+    command = EnsureBuiltinTemplates(
+        UUID(zone_id),
+        hypervisor,
+        UUID(call.caller.account_id),
+        fetch_limits(call),
+        call.runtime.settings.builtin_image_mirror,
+    )
+    try:
+        call.write(ensure_builtin_templates, command)
+    except InvalidParameter as refused:
+        # The cluster is made; only the operator's mirror was refused (a loopback or link-local
+        # host outside secstorage.allowed.internal.sites). The next cluster tries again.
+        log.warning("built-in templates not registered for zone %s: %s", zone_id, refused)
 
 
 def update_cluster(call: Call, args: dict[str, Any]) -> dict[str, Any]:

@@ -330,7 +330,9 @@ def change_service(call: Call, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def router_template(call: Call, zone_id: str, hypervisor: str) -> tuple[str, str]:
-    """(id, name) of the template `router.template.<hypervisor>` names in this zone."""
+    """(id, name) of the template `router.template.<hypervisor>` names in this zone: of several
+    of that name, the newest one registered (as 4.3 picks it, so an image an operator adds
+    overrides the built-in one), unless its download into the zone failed."""
     key = TEMPLATE_SETTING.get(hypervisor.lower())
     if key is None:
         raise InvalidParameter(f"Routers cannot run on {hypervisor} hosts")
@@ -339,8 +341,8 @@ def router_template(call: Call, zone_id: str, hypervisor: str) -> tuple[str, str
         row = cursor.execute(
             "SELECT t.id FROM templates AS t LEFT JOIN template_zones AS z "
             "ON z.template_id = t.id AND z.zone_id = %s WHERE t.name = %s AND t.removed = 0 "
-            "AND lower(t.hypervisor) = lower(%s) ORDER BY CASE WHEN z.state = 'Ready' "
-            "THEN 0 ELSE 1 END, t.id LIMIT 1",
+            "AND lower(t.hypervisor) = lower(%s) ORDER BY CASE WHEN z.state = 'Failed' "
+            "THEN 1 ELSE 0 END, t.created DESC, t.id LIMIT 1",
             (zone_id, name, hypervisor),
         ).fetchone()
     if row is None:

@@ -44,3 +44,11 @@ def make_tenant(
     keys = admin.registerUserKeys(id=user_id)["userkeys"]
     client = server.client(keys["apikey"], keys["secretkey"])
     return Tenant(account["id"], user_id, name, password, client, account["domainid"])
+
+
+def custom_offering(admin: CloudStack) -> dict:
+    """A custom compute offering (CPUs, speed and memory chosen at deploy). 4.3 seeds none:
+    an administrator makes one, as an operator would."""
+    return admin.createServiceOffering(
+        name="Custom", displaytext="Custom: choose CPUs, speed and memory when deploying"
+    )["serviceoffering"]

@@ -15,7 +15,7 @@ from pathlib import Path
 import orjson
 from cs import CloudStack
 
-from tests.conftest import TEST_KEY
+from tests.conftest import OFFLINE_MIRROR, TEST_KEY
 
 
 @dataclass
@@ -49,7 +49,12 @@ def free_port() -> int:
 
 def start_server(data_dir: Path, env_extra: dict[str, str], role: str = "all") -> Server:
     """Start `stratus serve` on a port the system picks, and learn it from the server's log."""
-    env = dict(os.environ, STRATUS_DATA=str(data_dir), STRATUS_SECRET_KEY=TEST_KEY)
+    env = dict(
+        os.environ,
+        STRATUS_DATA=str(data_dir),
+        STRATUS_SECRET_KEY=TEST_KEY,
+        STRATUS_BUILTIN_IMAGE_MIRROR=OFFLINE_MIRROR,
+    )
     env.update(env_extra)
     log = data_dir.parent / f"server-{uuid.uuid4().hex[:8]}.log"
     data_dir.mkdir(parents=True, exist_ok=True)

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from cs import CloudStack, CloudStackApiException
 
-from tests.e2e.factories import make_tenant
+from tests.e2e.factories import custom_offering, make_tenant
 from tests.e2e.test_vms import SIM, Place, _deploy, _template, _vm
 
 ANTI = "host anti-affinity"
@@ -42,7 +42,7 @@ def _place(admin: CloudStack, hosts: int) -> Place:
     )["cluster"][0]
     offerings = admin.listServiceOfferings()["serviceoffering"]
     small = next(o for o in offerings if o["name"] == "Small Instance")
-    custom = next(o for o in offerings if o.get("iscustomized"))
+    custom = custom_offering(admin)
     place = Place(zone["id"], pod["id"], cluster["id"], small, custom, "")
     for number in range(hosts):
         admin.addHost(

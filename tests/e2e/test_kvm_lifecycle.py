@@ -29,6 +29,7 @@ import orjson
 import pytest
 from cs import CloudStack, CloudStackApiException
 
+from tests.e2e.factories import custom_offering
 from tests.e2e.test_hosts_distributed import (
     NATS_URL,
     Cloud,
@@ -119,7 +120,7 @@ def _shape(admin: CloudStack, vm_id: str) -> tuple[str, int, int, int]:
 def _offerings(admin: CloudStack) -> tuple[str, str]:
     offerings = admin.listServiceOfferings()["serviceoffering"]
     small = next(o for o in offerings if o["name"] == "Small Instance")
-    custom = next(o for o in offerings if o.get("iscustomized"))
+    custom = custom_offering(admin)
     return small["id"], custom["id"]
 
 

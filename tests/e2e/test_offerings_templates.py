@@ -37,16 +37,22 @@ def _by_name(listing: dict[str, Any], key: str) -> dict[str, dict[str, Any]]:
 def test_offerings_fixed_custom_system_and_disk_and_who_may_manage_them(sandbox) -> None:
     admin = sandbox.client()
     seeded = _by_name(admin.listServiceOfferings(), "serviceoffering")
-    assert {"Small Instance", "Medium Instance", "Custom"} <= set(seeded)
-    small = seeded["Small Instance"]
+    assert set(seeded) == {"Small Instance", "Medium Instance"}  # as 4.3 seeds them
+    small, medium = seeded["Small Instance"], seeded["Medium Instance"]
     assert (small["cpunumber"], small["cpuspeed"], small["memory"]) == (1, 500, 512)
-    assert seeded["Custom"]["iscustomized"] is True and "cpunumber" not in seeded["Custom"]
+    assert (medium["cpunumber"], medium["cpuspeed"], medium["memory"]) == (1, 1000, 1024)
+    assert not small["iscustomized"] and small["storagetype"] == "shared"
     system = _by_name(admin.listServiceOfferings(issystem=True), "serviceoffering")
     assert {o["systemvmtype"] for o in system.values()} == {
         "domainrouter",
         "consoleproxy",
         "secondarystoragevm",
     }
+    router = system["System Offering For Software Router"]
+    assert (router["cpunumber"], router["cpuspeed"], router["memory"]) == (1, 500, 128)
+    assert system["System Offering For Console Proxy - Local Storage"]["storagetype"] == "local"
+    assert all(o["issystem"] and o["defaultuse"] for o in system.values())
+    assert all("memory" in o for o in system.values())
 
     fixed = admin.createServiceOffering(
         name="big", displaytext="Big", cpunumber=4, cpuspeed=2000, memory=8192, offerha=True
@@ -68,6 +74,8 @@ def test_offerings_fixed_custom_system_and_disk_and_who_may_manage_them(sandbox)
 
     disks = _by_name(admin.listDiskOfferings(), "diskoffering")
     assert disks["Small"]["disksize"] == 5 and disks["Custom"]["iscustomized"] is True
+    assert (disks["Medium"]["disksize"], disks["Large"]["disksize"]) == (20, 100)
+    assert disks["Large"]["displaytext"] == "Large Disk, 100 GB"
     disk = admin.createDiskOffering(name="d50", displaytext="50 GB", disksize=50)["diskoffering"]
     assert disk["disksize"] == 50 and disk["storagetype"] == "shared"
     _refused(admin.createDiskOffering, 431, name="none", displaytext="no size")

@@ -28,7 +28,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from stratus.settings import parse_database_url
 from tests.conftest import TEST_KEY, postgres_url
-from tests.e2e.factories import make_tenant
+from tests.e2e.factories import custom_offering, make_tenant
 from tests.e2e.legs import LEGS, Deployment, _delete_stream, deployed
 from tests.e2e.sandbox import Sandbox
 from tests.e2e.servers import start_server, stop_server
@@ -120,7 +120,7 @@ def _zone(admin: CloudStack) -> tuple[Place, str]:
     )["cluster"][0]
     offerings = admin.listServiceOfferings()["serviceoffering"]
     small = next(o for o in offerings if o["name"] == "Small Instance")
-    custom = next(o for o in offerings if o.get("iscustomized"))
+    custom = custom_offering(admin)
     place = Place(zone["id"], pod["id"], cluster["id"], small, custom, "")
     place.template = _template(admin, zone["id"])
     return place, name

@@ -17,7 +17,7 @@ from cs import CloudStack, CloudStackApiException
 from domain.security_group import vm_rules_id
 from tests.e2e import test_routers
 from tests.e2e.conftest import Server
-from tests.e2e.factories import make_tenant
+from tests.e2e.factories import custom_offering, make_tenant
 from tests.e2e.sandbox import Sandbox
 from tests.e2e.test_audit_trail import _stratus
 from tests.e2e.test_networks import SOURCE_NAT_OFFERING, _fabric, _offering
@@ -62,7 +62,7 @@ def _basic_place(admin: CloudStack) -> Place:
     )["cluster"][0]
     offerings = admin.listServiceOfferings()["serviceoffering"]
     small = next(o for o in offerings if o["name"] == "Small Instance")
-    custom = next(o for o in offerings if o.get("iscustomized"))
+    custom = custom_offering(admin)
     template = _template(admin, zone["id"])
     return Place(zone["id"], pod["id"], cluster["id"], small, custom, template)
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pytest
 from cs import CloudStack, CloudStackApiException
 
-from tests.e2e.factories import make_tenant
+from tests.e2e.factories import custom_offering, make_tenant
 
 SIM = "simulator://{name}?sockets=1&cores={cores}&mhz=1000&memory_gb={memory}{extra}"
 CUSTOM_DETAILS = {
@@ -48,7 +48,7 @@ def _place(admin: CloudStack) -> Place:
     )["cluster"][0]
     offerings = admin.listServiceOfferings()["serviceoffering"]
     small = next(o for o in offerings if o["name"] == "Small Instance")
-    custom = next(o for o in offerings if o.get("iscustomized"))
+    custom = custom_offering(admin)
     return Place(zone["id"], pod["id"], cluster["id"], small, custom, _template(admin, zone["id"]))
 
 

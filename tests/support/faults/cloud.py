@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import orjson
 
-from tests.conftest import TEST_KEY
+from tests.conftest import OFFLINE_MIRROR, TEST_KEY
 from tests.support.faults.servers import free_port, wait_for
 
 EMBEDDED_ROLES = ("all",)
@@ -59,6 +59,7 @@ class Cloud:
             os.environ,
             STRATUS_DATA=str(self.data_dir),
             STRATUS_SECRET_KEY=TEST_KEY,
+            STRATUS_BUILTIN_IMAGE_MIRROR=OFFLINE_MIRROR,
             STRATUS_SIMULATOR_STATE=str(self.hypervisor_dir),
             **self.env,
         )
