@@ -1,5 +1,5 @@
 """Commands on the rules of public addresses (port forwarding, firewall, load balancing, static
-NAT) and the handler of the router's answers.
+NAT and its IP forwarding rules) and the handler of the router's answers.
 
 A change loads the address, the network's rule set (domain/network_rules.py) and, for rules
 that send traffic to VMs, the VMs; checks them; records the change with a request to apply the
@@ -260,6 +260,7 @@ _RESULT_OBJECTS = {
     RuleKind.FIREWALL: "firewallrule",
     RuleKind.LOAD_BALANCING: "loadbalancer",
     RuleKind.STATIC_NAT: "staticnat",
+    RuleKind.IP_FORWARDING: "ipforwardingrule",
 }
 
 

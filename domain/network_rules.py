@@ -34,6 +34,7 @@ KIND_NAMES = {
     RuleKind.FIREWALL: "firewall rule",
     RuleKind.LOAD_BALANCING: "load balancer rule",
     RuleKind.STATIC_NAT: "static nat rule",
+    RuleKind.IP_FORWARDING: "ip forwarding rule",
 }
 
 
@@ -114,6 +115,8 @@ class NetworkRules(Aggregate):
                 f"The {KIND_NAMES[earlier.kind]} {rule.id} is still being removed; try again "
                 "when that is done"
             )
+        if rule.kind == RuleKind.IP_FORWARDING:
+            rule = self._on_static_nat(rule)
         check_conflicts(rule, self.rules.values())
         if rule.kind == RuleKind.STATIC_NAT:
             for other in self.rules.values():
@@ -125,14 +128,30 @@ class NetworkRules(Aggregate):
         self._rule_added(network_id=self.network_id, rule=rule.with_state(RuleState.ADD).facts())
         return str(rule.id)
 
+    def _on_static_nat(self, rule: Rule) -> Rule:
+        """An IP forwarding rule forwards its ports, unchanged, to the VM the address's static
+        NAT sends to; it goes with the static NAT (disabling it revokes the rule)."""
+        nat = self.rules.get(static_nat_rule_id(rule.public_ip_id))
+        if nat is None or nat.kind != RuleKind.STATIC_NAT or not nat.live:
+            raise InvalidParameter(f"Static nat is not enabled for ip address {rule.address}")
+        return replace(
+            rule,
+            vm_id=nat.vm_id,
+            vm_ip=nat.vm_ip,
+            private_start=rule.start_port,
+            private_end=rule.end_port,
+            related=nat.id,
+        )
+
     @event("RuleAdded")
     def _rule_added(self, network_id: UUID, rule: dict[str, Any]) -> None:
         added = Rule.from_facts(rule)
         self.rules[added.id] = added
 
     def revoke(self, rule_id: UUID, kind: str) -> list[str]:
-        """Start deleting an active rule (and the firewall rules opened for it); each is gone
-        once the router confirms."""
+        """Start deleting an active rule and the active rules that go with it (firewall rules
+        opened for it, a static NAT's IP forwarding rules); each is gone once the router
+        confirms."""
         rule = self.rule(rule_id, kind)
         if rule.state == RuleState.ADD:
             raise InvalidState(
@@ -142,11 +161,14 @@ class NetworkRules(Aggregate):
         if rule.state == RuleState.REVOKE:
             raise InvalidState(f"The {KIND_NAMES[kind]} {rule_id} is already being deleted")
         self._revoke_requested(rule_id=rule_id)
-        keys = [str(rule_id)]
-        for opened in list(self.rules.values()):
-            if opened.related == rule_id and opened.state == RuleState.ACTIVE:
-                self._revoke_requested(rule_id=opened.id)
-                keys.append(str(opened.id))
+        keys, parents = [str(rule_id)], [rule_id]
+        while parents:  # what was opened for the rule, and in turn for those
+            parent = parents.pop()
+            for opened in list(self.rules.values()):
+                if opened.related == parent and opened.state == RuleState.ACTIVE:
+                    self._revoke_requested(rule_id=opened.id)
+                    keys.append(str(opened.id))
+                    parents.append(opened.id)
         return keys
 
     @event("RevokeRequested")
@@ -334,7 +356,8 @@ class NetworkRules(Aggregate):
         NAT, with the firewall rules opened for them) and its places behind load balancers, in
         whatever state; no router is asked. Returns the addresses whose rules changed."""
         gone = {r.id for r in self.rules.values() if r.vm_id == vm_id}
-        gone |= {r.id for r in self.rules.values() if r.related in gone}
+        while more := {r.id for r in self.rules.values() if r.related in gone} - gone:
+            gone |= more
         touched = {self.rules[rule_id].public_ip_id for rule_id in gone}
         for rule_id in sorted(gone, key=str):
             self._remove(self.rules[rule_id], reason)

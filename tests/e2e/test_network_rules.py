@@ -218,9 +218,14 @@ def test_rules_are_applied_by_the_router_refused_on_conflict_and_private(sandbox
     )
     (source_nat,) = user.listPublicIpAddresses(issourcenat="true")["publicipaddress"]
     refused(user.enableStaticNat, 431, ipaddressid=source_nat["id"], virtualmachineid=web["id"])
+    ip_forwarding_on_static_nat(sandbox, network, alice, bob, nat_ip, db)
     user.disableStaticNat(ipaddressid=nat_ip["id"], fetch_result=True)
     shown = user.listPublicIpAddresses(id=nat_ip["id"])["publicipaddress"][0]
     assert shown["isstaticnat"] is False
+    # ... and the IP forwarding rules, with the firewall rules they opened, went with it
+    assert user.listIpForwardingRules() == {}
+    assert user.listFirewallRules(ipaddressid=nat_ip["id"]) == {}
+    assert not {"StaticNat", "IpForwarding"} & {r["kind"] for r in applied(sandbox, router)}
 
     # Creates racing for one port: exactly one gets through
     assert len(racing_creates(sandbox, user, ip["id"])) == 1
@@ -235,6 +240,73 @@ def test_rules_are_applied_by_the_router_refused_on_conflict_and_private(sandbox
     user.deleteFirewallRule(id=raced["id"], fetch_result=True)
     assert applied(sandbox, router) == []
     user.disassociateIpAddress(id=ip["id"], fetch_result=True)
+
+
+def ip_forwarding_on_static_nat(
+    sandbox: Sandbox, network: dict, alice: Tenant, bob: Tenant, nat_ip: dict, vm: dict
+) -> None:
+    """Ports of a static NAT address forwarded to its VM (listIpForwardingRules, as libcloud
+    calls it), each applied by the router; refusals change nothing."""
+    user, router = alice.client, network["router"]
+    assert user.listIpForwardingRules() == {}
+    web = user.createIpForwardingRule(
+        ipaddressid=nat_ip["id"],
+        protocol="tcp",
+        startport=80,
+        endport=81,
+        cidrlist="10.8.0.0/16",
+        fetch_result=True,
+    )["ipforwardingrule"]
+    assert (web["state"], web["publicport"], web["publicendport"]) == ("Active", "80", "81")
+    assert (web["privateport"], web["privateendport"], web["protocol"]) == ("80", "81", "tcp")
+    assert (web["virtualmachineid"], web["virtualmachinename"]) == (vm["id"], vm["name"])
+    assert web["vmguestip"] == vm["nic"][0]["ipaddress"]
+    assert (web["ipaddressid"], web["ipaddress"]) == (nat_ip["id"], nat_ip["ipaddress"])
+    (opened,) = user.listFirewallRules(ipaddressid=nat_ip["id"])["firewallrule"]
+    assert (opened["startport"], opened["endport"], opened["cidrlist"]) == (
+        "80",
+        "81",
+        "10.8.0.0/16",
+    )
+    dns = user.createIpForwardingRule(
+        ipaddressid=nat_ip["id"], protocol="udp", startport=80, openfirewall="false",
+        fetch_result=True,
+    )["ipforwardingrule"]  # fmt: skip
+    held = {r["id"]: r for r in applied(sandbox, router)}
+    assert held[web["id"]]["kind"] == "IpForwarding" and dns["id"] in held
+    assert held[web["id"]]["vm_ip"] == vm["nic"][0]["ipaddress"]
+
+    # Clashing ports, bad values, an address without static NAT: refused, nothing changed
+    forward = {"ipaddressid": nat_ip["id"], "protocol": "tcp"}
+    assert "conflicts with rule" in refused(
+        user.createIpForwardingRule, 537, **forward, startport=81, endport=90
+    )
+    refused(user.createIpForwardingRule, 431, **forward, startport=90, endport=85)
+    refused(user.createIpForwardingRule, 431, **forward, startport=70000)
+    refused(user.createIpForwardingRule, 431, ipaddressid=nat_ip["id"], protocol="gre", startport=1)
+    (source_nat,) = user.listPublicIpAddresses(issourcenat="true")["publicipaddress"]
+    assert "Static nat is not enabled" in refused(
+        user.createIpForwardingRule, 431, ipaddressid=source_nat["id"], protocol="tcp", startport=1
+    )
+    listed = user.listIpForwardingRules()
+    assert listed["count"] == 2
+    assert [r["id"] for r in listed["ipforwardingrule"]] == [web["id"], dns["id"]]
+    assert user.listIpForwardingRules(id=dns["id"])["ipforwardingrule"][0]["protocol"] == "udp"
+    assert user.listIpForwardingRules(virtualmachineid=vm["id"])["count"] == 2
+    assert user.listIpForwardingRules(ipaddressid=source_nat["id"]) == {}
+
+    # Another account sees none of it and touches nothing
+    assert bob.client.listIpForwardingRules() == {}
+    assert bob.client.listIpForwardingRules(id=web["id"]) == {}
+    refused(bob.client.deleteIpForwardingRule, 531, id=web["id"])
+    refused(bob.client.createIpForwardingRule, 531, **forward, startport=8000)
+    assert user.listIpForwardingRules()["count"] == 2
+
+    # Deleting one takes it off the router; the other stays
+    user.deleteIpForwardingRule(id=dns["id"], fetch_result=True)
+    assert [r["id"] for r in user.listIpForwardingRules()["ipforwardingrule"]] == [web["id"]]
+    assert dns["id"] not in {r["id"] for r in applied(sandbox, router)}
+    refused(user.deleteIpForwardingRule, 431, id=dns["id"])
 
 
 def test_an_expunged_vm_takes_its_rules_off_the_router(sandbox) -> None:
