@@ -87,6 +87,7 @@ def racing_creates(sandbox: Sandbox, user: CloudStack, ip_id: str) -> list[dict[
 def test_rules_are_applied_by_the_router_refused_on_conflict_and_private(sandbox) -> None:
     admin, alice, bob, network, (web, db) = tenant_with_network(sandbox)
     router, user = network["router"], alice.client
+    nics_of_a_vm(network, alice, bob, web)
     ip = user.associateIpAddress(networkid=network["id"], fetch_result=True)["ipaddress"]
 
     # Port forwarding, with the firewall rule it opens
@@ -240,6 +241,26 @@ def test_rules_are_applied_by_the_router_refused_on_conflict_and_private(sandbox
     user.deleteFirewallRule(id=raced["id"], fetch_result=True)
     assert applied(sandbox, router) == []
     user.disassociateIpAddress(id=ip["id"], fetch_result=True)
+
+
+def nics_of_a_vm(network: dict, alice: Tenant, bob: Tenant, vm: dict) -> None:
+    """listNics shows a VM's NICs to its owner with 4.3's fields, narrowed by NIC and network."""
+    user = alice.client
+    (nic,) = user.listNics(virtualmachineid=vm["id"])["nic"]
+    shown = vm["nic"][0]
+    assert nic["id"] == shown["id"] and nic["virtualmachineid"] == vm["id"]
+    assert (nic["networkid"], nic["networkname"]) == (network["id"], "web")
+    assert (nic["ipaddress"], nic["macaddress"]) == (shown["ipaddress"], shown["macaddress"])
+    assert (nic["netmask"], nic["gateway"]) == (network["netmask"], network["gateway"])
+    assert (nic["deviceid"], nic["isdefault"], nic["traffictype"]) == ("0", True, "Guest")
+    assert nic["secondaryip"] == [] and nic["type"] == "Isolated"
+    assert nic["broadcasturi"] == network["broadcasturi"] == nic["isolationuri"]
+    assert user.listNics(virtualmachineid=vm["id"], nicid=nic["id"])["count"] == 1
+    assert user.listNics(virtualmachineid=vm["id"], networkid=network["id"])["count"] == 1
+    assert user.listNics(virtualmachineid=vm["id"], networkid=vm["id"]) == {}
+    refused(user.listNics, 431)
+    refused(user.listNics, 431, virtualmachineid=network["id"])
+    refused(bob.client.listNics, 531, virtualmachineid=vm["id"])
 
 
 def ip_forwarding_on_static_nat(
