@@ -24,7 +24,14 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidParameter, InvalidState, NotFound
-from domain.network_rule_checks import Member, Rule, RuleKind, RuleState, check_conflicts
+from domain.network_rule_checks import (
+    MAX_PORT,
+    Member,
+    Rule,
+    RuleKind,
+    RuleState,
+    check_conflicts,
+)
 from domain.values import Secret
 from domain.vm import HostAccess
 
@@ -68,6 +75,9 @@ class Pending:
 
 def member_key(rule_id: UUID, vm_id: UUID) -> str:
     return f"{rule_id}/{vm_id}"
+
+
+CHANGED = "changed"  # the key of a rule's change in an apply request: `<rule id>/changed`
 
 
 class NetworkRules(Aggregate):
@@ -170,6 +180,59 @@ class NetworkRules(Aggregate):
                     keys.append(str(opened.id))
                     parents.append(opened.id)
         return keys
+
+    def change_forwarding(
+        self, rule_id: UUID, private_start: int, vm_id: UUID, vm_ip: str
+    ) -> list[str]:
+        """Send an active port forwarding rule to another private port (its range keeps its
+        size) or VM. The rule shows the new values at once; a failed apply puts the old ones
+        back."""
+        rule = self.rule(rule_id, RuleKind.PORT_FORWARDING)
+        if rule.state != RuleState.ACTIVE or rule_id in self._changing:
+            raise InvalidState(
+                f"The port forwarding rule {rule_id} is being applied, changed or deleted; try "
+                "again when that is done"
+            )
+        size = (rule.private_end or private_start) - (rule.private_start or private_start)
+        if private_start + size > MAX_PORT:
+            raise InvalidParameter(
+                f"privateport is an invalid value: {private_start}; the rule's range would end "
+                f"past {MAX_PORT}"
+            )
+        changed = replace(
+            rule,
+            private_start=private_start,
+            private_end=private_start + size,
+            vm_id=vm_id,
+            vm_ip=vm_ip,
+        )
+        self._rule_changed(rule_id=rule_id, rule=changed.facts(), previous=rule.facts())
+        return [f"{rule_id}/{CHANGED}"]
+
+    @property
+    def _changing(self) -> dict[UUID, Rule]:
+        """Rules whose change the router has not confirmed yet, with their earlier values."""
+        if not hasattr(self, "changes_pending"):
+            self.changes_pending: dict[UUID, Rule] = {}
+        return self.changes_pending
+
+    @event("RuleChanged")
+    def _rule_changed(self, rule_id: UUID, rule: dict[str, Any], previous: dict[str, Any]) -> None:
+        self.rules[rule_id] = Rule.from_facts(rule)
+        self._changing[rule_id] = Rule.from_facts(previous)
+
+    def _settle_change(self, rule: Rule, keep: bool) -> None:
+        previous = self._changing.get(rule.id)
+        if previous is None:
+            return
+        # A rule deleted meanwhile stays deleted: only its values go back.
+        values = rule if keep else replace(previous, state=rule.state, members=rule.members)
+        self._change_settled(rule_id=rule.id, rule=values.facts())
+
+    @event("ChangeSettled")
+    def _change_settled(self, rule_id: UUID, rule: dict[str, Any]) -> None:
+        self._changing.pop(rule_id, None)
+        self.rules[rule_id] = Rule.from_facts(rule)
 
     @event("RevokeRequested")
     def _revoke_requested(self, rule_id: UUID) -> None:
@@ -307,7 +370,9 @@ class NetworkRules(Aggregate):
         rule = self.rules.get(UUID(rule_text))
         if rule is None:
             return
-        if vm_text:
+        if vm_text == CHANGED:
+            self._settle_change(rule, activate)
+        elif vm_text:
             self._settle_member(rule, UUID(vm_text), expected, activate)
         elif rule.state == expected and activate:
             self._rule_activated(rule_id=rule.id)

@@ -20,17 +20,19 @@ from api.access import check_reach, list_scope
 from api.cloudstack.common import OWNER_PARAMS, limit_sql, resolve_owner_filters
 from api.cloudstack.networks import network_row
 from api.cloudstack.public_ips import _public_row
-from api.cloudstack.unbuilt import FOR_DISPLAY, PROJECT_AND_TAGS, PROJECT_ID
+from api.cloudstack.unbuilt import CUSTOM_ID, FOR_DISPLAY, PROJECT_AND_TAGS, PROJECT_ID
+from api.cloudstack.vm_listing import vm_row
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType, not_found
 from api.tagging import narrow
 from commands import network_rules as cmd
-from domain.errors import InvalidParameter, ResourceUnavailable
+from domain.errors import InvalidParameter, PermissionDenied, ResourceUnavailable
 from domain.network_rule_checks import (
     Rule,
     RuleKind,
     cidr_list,
     icmp_values,
+    port,
     port_range,
     protocol,
 )
@@ -246,6 +248,45 @@ def list_port_forwarding_rules(call: Call, args: dict[str, Any]) -> Listing:
     return Listing([render_forwarding(r) for r in rows], count)
 
 
+def update_port_forwarding_rule(call: Call, args: dict[str, Any]) -> Submitted:
+    """As in 4.3, only the private port and the VM change (a private range keeps its size);
+    the address, protocol and public port stay, and naming other ones is refused."""
+    row = rule_for(call, args["id"], RuleKind.PORT_FORWARDING)
+    fixed = (
+        ("ipaddressid", row["public_ip_id"]),
+        ("protocol", row["protocol"]),
+        ("publicport", row["start_port"]),
+    )
+    for name, value in fixed:
+        given = args[name]
+        if given is not None and str(given).lower() != str(value).lower():
+            raise InvalidParameter(f"The {name} of a port forwarding rule can't be changed")
+    private = None if args["privateport"] is None else port(args["privateport"], "privateport")
+    vm_id = args["virtualmachineid"]
+    if vm_id is not None:
+        vm = vm_row(call, vm_id)
+        if vm["account_id"] != row["account_id"]:
+            raise PermissionDenied(
+                f"Virtual machine {vm['name']} and the rule's ip address belong to different "
+                "accounts"
+            )
+    spec = job_spec(
+        call,
+        call.command.java_class,
+        "NET.RULEMODIFY",
+        f"Updating port forwarding rule {row['id']}",
+    )
+    command = cmd.ChangeForwarding(
+        UUID(row["network_id"]),
+        UUID(row["id"]),
+        private,
+        UUID(vm_id) if vm_id else None,
+        args["privateip"] or None,
+        spec,
+    )
+    return submitted(call, write(call, cmd.change_forwarding, command), creates=True)
+
+
 def _forwarding_object(call: Call, rule_id: str) -> dict[str, Any]:
     return render_forwarding(_one(call, rule_id))
 
@@ -451,6 +492,28 @@ COMMANDS = (
         render=_forwarding_object,
         java_class=f"{FIREWALL_PKG}.CreatePortForwardingRuleCmd",
         description="Creates a port forwarding rule",
+    ),
+    ApiCommand(
+        "updatePortForwardingRule",
+        update_port_forwarding_rule,
+        (
+            ID,
+            Param("privateport", P.INTEGER),
+            Param("virtualmachineid", P.UUID),
+            Param("privateip", P.STRING),
+            Param("ipaddressid", P.UUID),
+            Param("protocol", P.STRING),
+            Param("publicport", P.INTEGER),
+            CUSTOM_ID,
+            FOR_DISPLAY,
+        ),
+        shape="async",
+        is_async=True,
+        item_key="portforwardingrule",
+        render=_forwarding_object,
+        java_class=f"{FIREWALL_PKG}.UpdatePortForwardingRuleCmd",
+        description="Updates a port forwarding rule.  Only the private port and the virtual "
+        "machine can be updated.",
     ),
     ApiCommand(
         "deletePortForwardingRule",

@@ -113,6 +113,24 @@ def test_rules_are_applied_by_the_router_refused_on_conflict_and_private(sandbox
     assert held[forward["id"]]["vm_ip"] == web["nic"][0]["ipaddress"]
     assert held[forward["id"]]["private_start"] == 22 and opened["id"] in held
 
+    # The rule sent to another private port and VM (only those change, as in 4.3)
+    moved = user.updatePortForwardingRule(
+        id=forward["id"], privateport=2022, virtualmachineid=db["id"], fetch_result=True
+    )["portforwardingrule"]
+    assert (moved["privateport"], moved["publicport"], moved["state"]) == ("2022", "2222", "Active")
+    assert (moved["virtualmachineid"], moved["vmguestip"]) == (db["id"], db["nic"][0]["ipaddress"])
+    held = {r["id"]: r for r in applied(sandbox, router)}[forward["id"]]
+    assert (held["private_start"], held["vm_ip"]) == (2022, db["nic"][0]["ipaddress"])
+    refused(user.updatePortForwardingRule, 431, id=forward["id"], publicport=2223)
+    refused(user.updatePortForwardingRule, 431, id=forward["id"], privateport=70000)
+    job_refused(user.updatePortForwardingRule, 431, id=forward["id"], privateip="10.255.0.1")
+    refused(bob.client.updatePortForwardingRule, 531, id=forward["id"], privateport=22)
+    user.updatePortForwardingRule(
+        id=forward["id"], privateport=22, virtualmachineid=web["id"], fetch_result=True
+    )
+    (back,) = user.listPortForwardingRules(ipaddressid=ip["id"])["portforwardingrule"]
+    assert (back["privateport"], back["virtualmachineid"]) == ("22", web["id"])
+
     # Conflicts and bad values are refused at once and change nothing
     text = refused(
         user.createPortForwardingRule,

@@ -243,6 +243,33 @@ def test_disabling_static_nat_revokes_its_forwarding_rules_and_what_they_opened(
     assert rules.rules == {}
 
 
+def test_a_forwarding_rule_changes_port_and_vm_and_a_failed_apply_puts_them_back() -> None:
+    rules, web, db = rule_set(), uuid4(), uuid4()
+    forward = replace(pf(2222), private_start=22, private_end=23, vm_id=web)
+    rules.request_apply("add", None, TARGET, ((rules.add(forward),), ()), {})
+    rules.applied("add")
+    keys = rules.change_forwarding(forward.id, 8022, db, "10.1.1.6")
+    changed = rules.rules[forward.id]
+    assert (changed.private_start, changed.private_end, changed.vm_id) == (8022, 8023, db)
+    with pytest.raises(InvalidState):  # one change at a time
+        rules.change_forwarding(forward.id, 9022, db, "10.1.1.6")
+    rules.request_apply("change", None, TARGET, (tuple(keys), ()), {})
+    rules.apply_failed("change", "router down")
+    back = rules.rules[forward.id]
+    assert (back.private_start, back.vm_id, back.vm_ip, back.state) == (
+        22,
+        web,
+        "10.1.1.5",
+        "Active",
+    )
+    keys = rules.change_forwarding(forward.id, 8022, db, "10.1.1.6")
+    rules.request_apply("again", None, TARGET, (tuple(keys), ()), {})
+    rules.applied("again")
+    assert rules.rules[forward.id].vm_ip == "10.1.1.6"
+    with pytest.raises(InvalidParameter):  # the range would run past the last port
+        rules.change_forwarding(forward.id, 65535, db, "10.1.1.6")
+
+
 def test_load_balancer_members_follow_the_router_too() -> None:
     rules = rule_set()
     balancer = rule(RuleKind.LOAD_BALANCING, start_port=80, end_port=80, name="web")
