@@ -74,6 +74,17 @@ class IsoSpec:
 
 
 @dataclass(frozen=True)
+class TemplateCapture:
+    """A template made from a stopped VM's root disk (createTemplate): `template_id` names it
+    in the zone's image store, as `zone_id` and the image format say."""
+
+    template_id: str
+    volume_id: str
+    zone_id: str
+    image_format: str
+
+
+@dataclass(frozen=True)
 class DiskStatus:
     """A data disk as the hypervisor has it; `location` is where it keeps it (a path, a VDI)."""
 
@@ -95,6 +106,7 @@ class VmSpec:
     template: str = ""
     data_disks: tuple[DiskSpec, ...] = ()  # attached data disks the VM must start with
     ssh_key: str = ""  # the public key (OpenSSH form) the guest lets in; "" for none
+    user_data: str = ""  # the guest's user data (Base64, as the API took it); "" for none
 
 
 @dataclass(frozen=True)
@@ -217,6 +229,13 @@ class Hypervisor(Protocol):
         """NotFoundOnHost when there is no such VM."""
         ...
 
+    def restore_vm(self, spec: VmSpec, restore_id: str) -> VmStatus:
+        """Make the VM's root disk anew, empty or from `spec.template`, at `spec.root_disk_gb`;
+        a running VM is powered off for it and started again, a stopped one stays stopped.
+        `restore_id` names the restore: asked again for the same one, the disk is left as it
+        is. NotFoundOnHost when there is no such VM."""
+        ...
+
     def appliance_version(self, name: str) -> str | None:
         """The release a system VM (router) reports about itself; None when it tells none."""
         ...
@@ -264,6 +283,12 @@ class Hypervisor(Protocol):
     def vm_iso(self, name: str) -> str | None:
         """Where the VM's CD drive reads an ISO from (as `attach_iso` answered), None when it
         is empty."""
+        ...
+
+    def create_template(self, name: str, capture: TemplateCapture) -> dict[str, int]:
+        """Copy the stopped VM's root disk into the zone's image store as the template; answers
+        its `size` (virtual) and `physical_size` in bytes. A template already made under that
+        id is answered as it is; a running VM is refused, a missing one is NotFoundOnHost."""
         ...
 
     def create_snapshot(self, vm_name: str, snapshot: SnapshotSpec) -> SnapshotInfo:

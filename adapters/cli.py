@@ -24,7 +24,7 @@ from adapters.worker import Worker
 from stratus.bus import BusError
 from stratus.bus.factory import make_bus
 from stratus.settings import ConfigurationError, Settings, Unavailable, make_bus_options
-from stratus.store.secrets import SecretBox, load_or_create_key
+from stratus.store.secrets import box_for, load_or_create_key
 
 log = logging.getLogger("adapters.cli")
 
@@ -73,7 +73,7 @@ async def serve(
             "STRATUS_NATS_URL is required to run an adapter as its own process "
             "(in the embedded mode the server runs the simulator itself)"
         )
-    box = SecretBox(_shared_key(settings))
+    box = box_for(settings, _shared_key(settings))
     stop = stop or asyncio.Event()
     _stop_on_signals(stop)
     bus = make_bus(settings.nats_url, **make_bus_options(settings))

@@ -7,7 +7,7 @@ from dataclasses import asdict
 from typing import Any
 
 from adapters import Hypervisor
-from adapters.requests import count, name, vm_spec
+from adapters.requests import count, name, param, vm_spec
 
 
 def _start(driver: Hypervisor, params: dict[str, Any]) -> dict[str, Any]:
@@ -32,6 +32,11 @@ def _scale(driver: Hypervisor, params: dict[str, Any]) -> dict[str, Any]:
     return asdict(driver.scale_vm(name(params), *sizes))
 
 
+def _restore(driver: Hypervisor, params: dict[str, Any]) -> dict[str, Any]:
+    spec = vm_spec({**params, "cpu_number": 0, "cpu_speed_mhz": 0, "memory_mb": 0})
+    return asdict(driver.restore_vm(spec, str(param(params, "restore_id"))))
+
+
 def _status(driver: Hypervisor, params: dict[str, Any]) -> dict[str, Any]:
     return asdict(driver.vm_status(name(params)))
 
@@ -42,5 +47,6 @@ GUEST_ACTIONS: dict[str, Callable[[Hypervisor, dict[str, Any]], dict[str, Any]]]
     "reboot_vm": _reboot,
     "destroy_vm": _destroy,
     "scale_vm": _scale,
+    "restore_vm": _restore,
     "vm_status": _status,
 }

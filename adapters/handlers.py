@@ -12,6 +12,7 @@ from typing import Any
 
 from adapters import Hypervisor
 from adapters.appliances import APPLIANCE_ACTIONS
+from adapters.captures import CAPTURE_ACTIONS
 from adapters.disks import DISK_ACTIONS
 from adapters.guests import GUEST_ACTIONS
 from adapters.isos import ISO_ACTIONS
@@ -35,4 +36,5 @@ HANDLERS: dict[str, Handler] = {
     **RULE_ACTIONS,
     **SECURITY_ACTIONS,
     **POOL_ACTIONS,
+    **CAPTURE_ACTIONS,
 }

@@ -139,6 +139,7 @@ class Gateway:
             request_id,
             session_key,
             str(request.base_url).rstrip("/"),
+            http_method=request.method,
         )
         try:
             body = self.dispatcher.run(call)

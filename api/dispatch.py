@@ -27,6 +27,7 @@ from api.envelope import (
 from api.errors import UnknownCommand
 from api.params import Paging, Param, ParamType, paging, parse
 from api.tagging import unapplied, with_tags
+from api.throttle import count_request
 from commands import Outcome
 from domain.errors import InvalidParameter, ResourceUnavailable
 from stratus.runtime import Runtime
@@ -122,6 +123,7 @@ class Call:
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     session_key: str | None = None
     base_url: str = ""  # how the client reached this server (links it is given start so)
+    http_method: str = "GET"  # some limits differ by method (user data: 2 KB by GET, 32 KB by POST)
 
     @property
     def store(self) -> Any:
@@ -218,6 +220,7 @@ class Dispatcher:
     def run(self, call: Call) -> dict[str, Any]:
         command = call.command
         require_role(call.caller, command.role)
+        count_request(call.runtime.db, call.caller.account_id)
         args = parse(command.specs, call.raw, command=command.name)
         if command.is_list and command.paged:
             args["paging"] = call.paging()

@@ -62,6 +62,11 @@ class RateLimited(ApiError):
     """The caller exceeded its API request limit."""
 
 
+class ApiLimitReached(DomainError):
+    """The caller's account issued as many requests as api.throttling.max allows this interval
+    (its text, which says when to retry, is the client's to see)."""
+
+
 class BadRequestParameter(InvalidParameter):
     """A parameter failed validation before the command ran.
 
@@ -111,6 +116,7 @@ ERROR_CODES: dict[type[BaseException], ErrorCode] = {
     AuthenticationFailed: ErrorCode(401, None),
     UnknownCommand: ErrorCode(432, 9999),
     RateLimited: ErrorCode(429, 4545),
+    ApiLimitReached: ErrorCode(429, 4545),
 }
 
 UNEXPECTED = ErrorCode(530, 9999)

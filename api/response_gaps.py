@@ -10,7 +10,6 @@ from __future__ import annotations
 UNSET = "unset here, and 4.3 omits an unset value too"
 JOB = "shown only while a job is pending on the object, as in 4.3"
 CAPACITY = "capacities in zone, pod and cluster lists are not built yet"
-LIMITS = "account resource limits and counts are not built yet"
 PROJECTS = "projects are not built yet"
 QOS = "storage QoS (IOPS and byte rate limits) is not built yet"
 POOLS = "volumes are not placed on primary storage pools yet"
@@ -113,29 +112,6 @@ UNBUILT_FIELDS: dict[str, dict[str, str]] = {
         **_all(PROJECTS, "project", "projectid"),
     },
     "listAccounts": {
-        **_all(
-            LIMITS,
-            *(
-                f"{resource}{figure}"
-                for resource in (
-                    "cpu",
-                    "ip",
-                    "memory",
-                    "network",
-                    "primarystorage",
-                    "project",
-                    "secondarystorage",
-                    "snapshot",
-                    "template",
-                    "vm",
-                    "volume",
-                    "vpc",
-                )
-                for figure in ("available", "limit", "total")
-            ),
-            "vmrunning",
-            "vmstopped",
-        ),
         **_all(UNSET, "accountdetails", "defaultzoneid", "networkdomain", "groups"),
         "iscleanuprequired": "accounts awaiting clean-up are not tracked yet",
         **_all(STATS, "receivedbytes", "sentbytes"),
@@ -144,6 +120,13 @@ UNBUILT_FIELDS: dict[str, dict[str, str]] = {
         "secretkey": "a secret key is shown once, when it is made (registerUserKeys)",
         "timezone": UNSET,
     },
+    "getUser": {
+        "secretkey": "a secret key is shown once, when it is made (registerUserKeys)",
+        "timezone": UNSET,
+    },
+    "listResourceLimits": {"account": UNSET, **_all(PROJECTS, "project", "projectid")},
+    "updateResourceLimit": {"account": UNSET, **_all(PROJECTS, "project", "projectid")},
+    "updateResourceCount": {"account": UNSET, **_all(PROJECTS, "project", "projectid")},
     "listDomains": {
         **_all(UNSET, "parentdomainid", "parentdomainname"),  # the ROOT domain has no parent
         "networkdomain": UNSET,

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from commands import Outcome, change
 from domain.errors import InvalidParameter
-from domain.infrastructure import Cluster, Pod, Zone
+from domain.infrastructure import Cluster, Pod, Zone, pod_range_end
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,7 @@ class CreateZone:
     domain_id: UUID | None = None
     allocation_state: str = "Enabled"
     local_storage: bool = False
+    network_settings: dict[str, str] = field(default_factory=dict)  # domain.ZONE_NETWORK_FIELDS
 
 
 def create_zone(store: Any, command: CreateZone) -> Outcome:
@@ -32,6 +33,8 @@ def create_zone(store: Any, command: CreateZone) -> Outcome:
         command.allocation_state,
         command.local_storage,
     )
+    if command.network_settings:
+        zone.update(dict(command.network_settings))
     return Outcome(store.last_position(store.save(zone)), zone.id)
 
 
@@ -56,7 +59,7 @@ def create_pod(store: Any, command: CreatePod) -> Outcome:
             command.gateway,
             command.netmask,
             command.start_ip,
-            command.end_ip or command.start_ip,
+            command.end_ip or pod_range_end(command.gateway, command.netmask),
             command.allocation_state,
         )
         zone.attach(pod.id)

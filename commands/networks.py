@@ -216,6 +216,9 @@ def _implemented(store: Any, network: Network, public: PublicPool) -> list[Publi
     if not network.needs_implementing:
         return []
     offering = store.get(NetworkOffering, network.offering_id, what="network offering")
+    if network.physical_network_id is not None:
+        physical = store.get(PhysicalNetwork, network.physical_network_id, what="physical network")
+        physical.check_providers_ready(offering.services)
     if not offering.offers(SOURCE_NAT):
         network.implement(None)
         return []

@@ -12,6 +12,7 @@ from commands.security_groups import security_group_routes
 from commands.snapshots import snapshot_routes
 from commands.storage import pool_routes
 from commands.system_vms import system_vm_routes
+from commands.template_captures import capture_routes
 from commands.templates import template_routes
 from commands.vm_snapshots import vm_snapshot_routes
 from commands.volume_work import volume_routes
@@ -44,6 +45,7 @@ def routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
         **vm_routes(box, prefix),
         **iso_routes(box, prefix),
         **template_routes(prefix),
+        **capture_routes(box, prefix),
         **system_vm_routes(box, prefix),
         **rule_routes(box, prefix),
         **security_group_routes(box, prefix),
@@ -82,6 +84,7 @@ def vm_routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
                 "root_disk_gb": compute["root_disk_size"],
                 "data_disks": e.data_disks,
                 "ssh_key": e.ssh_key,
+                "user_data": e.user_data,
             },
         )
 
@@ -95,9 +98,19 @@ def vm_routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
         sizes = {"cpu_number": e.compute["cpu_number"], "memory_mb": e.compute["memory"]}
         return outgoing(e, "scale_vm", sizes)
 
+    def restore(e: Any) -> Outgoing:
+        # The request id names the restore: a redelivered one does not make the disk again.
+        wanted = {
+            "root_disk_gb": e.compute["root_disk_size"],
+            "template": "",  # hosts do not read the image store yet: root disks start empty
+            "restore_id": e.request_id,
+        }
+        return outgoing(e, "restore_vm", wanted)
+
     vm: Any = VirtualMachine  # events made by the library's decorator: mypy cannot see them
     return {
         get_topic(vm.StartRequested): start,
+        get_topic(vm.RestoreRequested): restore,
         get_topic(vm.StopRequested): lambda e: outgoing(e, "stop_vm", {"forced": e.forced}),
         get_topic(vm.RebootRequested): lambda e: outgoing(e, "reboot_vm", {}),
         get_topic(vm.DestroyRequested): destroy,

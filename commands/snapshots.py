@@ -56,43 +56,50 @@ def create_snapshot(store: Any, command: CreateSnapshot) -> Outcome:
     """Record the snapshot and have it taken: by the host that holds the volume, or at once."""
 
     def attempt() -> Outcome:
-        volume = store.get(Volume, command.volume_id, what="volume")
-        if volume.removed:
-            raise InvalidState(f"Volume {volume.name} has been deleted")
-        snapshot = Snapshot(
-            command.snapshot_id,
-            command.name,
-            {
-                "id": str(volume.id),
-                "name": volume.name,
-                "kind": volume.kind,
-                "size_gb": int(volume.size_gb),
-                "vm_id": None if volume.vm_id is None else str(volume.vm_id),
-            },
-            volume.account_id,
-            volume.domain_id,
-            volume.zone_id,
-        )
-        job = _job(store, command.job_id)
-        vm = _holder(store, volume)
-        if vm is None:
-            snapshot.record_backed_up()
-            _finish(job, snapshot, None)
-        else:
-            host_id = vm.host_id or vm.last_host_id
-            assert host_id is not None
-            try:
-                access = host_access(store, host_id)
-            except DomainError as error:
-                snapshot.fail("", error.message)
-                _finish(job, snapshot, error.message)
-            else:
-                snapshot.request_backup(request_id(), command.job_id, access, vm.instance_name)
+        snapshot, job = new_snapshot(store, command)
         saved = [a for a in (snapshot, job) if a is not None and a.pending_events]
         return Outcome(store.last_position(store.save(*saved)), snapshot.id)
 
     result: Outcome = store.run(attempt)
     return result
+
+
+def new_snapshot(store: Any, command: CreateSnapshot) -> tuple[Snapshot, Job | None]:
+    """The snapshot, unsaved, asked of the host holding the volume or recorded at once; with
+    its job, finished when there is no host to ask."""
+    volume = store.get(Volume, command.volume_id, what="volume")
+    if volume.removed:
+        raise InvalidState(f"Volume {volume.name} has been deleted")
+    snapshot = Snapshot(
+        command.snapshot_id,
+        command.name,
+        {
+            "id": str(volume.id),
+            "name": volume.name,
+            "kind": volume.kind,
+            "size_gb": int(volume.size_gb),
+            "vm_id": None if volume.vm_id is None else str(volume.vm_id),
+        },
+        volume.account_id,
+        volume.domain_id,
+        volume.zone_id,
+    )
+    job = _job(store, command.job_id)
+    vm = _holder(store, volume)
+    if vm is None:
+        snapshot.record_backed_up()
+        _finish(job, snapshot, None)
+        return snapshot, job
+    host_id = vm.host_id or vm.last_host_id
+    assert host_id is not None
+    try:
+        access = host_access(store, host_id)
+    except DomainError as error:
+        snapshot.fail("", error.message)
+        _finish(job, snapshot, error.message)
+    else:
+        snapshot.request_backup(request_id(), command.job_id, access, vm.instance_name)
+    return snapshot, job
 
 
 def delete_snapshot(store: Any, snapshot_id: UUID) -> Outcome:

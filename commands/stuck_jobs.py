@@ -19,6 +19,7 @@ from commands import Outcome
 from commands.jobs import fail_job
 from commands.routers import ACTIONS as SYSTEM_VM_ACTIONS
 from commands.snapshots import ACTION as SNAPSHOT_ACTION
+from commands.template_captures import ACTION as CAPTURE_ACTION
 from commands.vm_snapshots import ACTIONS as VM_SNAPSHOT_ACTIONS
 from commands.volume_work import ACTIONS as VOLUME_ACTIONS
 from commands.vpn import APPLY_ACTION as VPN_ACTION
@@ -194,6 +195,9 @@ def _waiting_target(store: Any, job: Job) -> tuple[Any, str] | None:
         elif job.instance_type in ("SystemVm", "DomainRouter"):
             target = store.get(SystemVm, job.instance_id, what="system vm")
             action = SYSTEM_VM_ACTIONS.get(target.pending or "")
+        elif job.instance_type == "Template":
+            target = store.get(Template, job.instance_id, what="template")
+            action = CAPTURE_ACTION
         elif job.instance_type == "RemoteAccessVpn":
             target = store.get(RemoteAccessVpn, job.instance_id, what="remote access VPN")
             action = VPN_ACTION

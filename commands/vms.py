@@ -23,7 +23,7 @@ from commands.scaling import Held, give_back, hold_growth
 from commands.security_groups import JoinGroups, follow_vm_groups, joined
 from commands.snapshot_chains import follow_vm_snapshots
 from commands.vm_access import GuestAccess, give_access
-from commands.volumes import attached_disks, follow_vm, root_volume
+from commands.volumes import attached_disks, follow_vm, owned_volumes, root_volume
 from domain.affinity_group import admits as affinity_admits
 from domain.capacity import HostCapacity
 from domain.compute import Compute
@@ -99,6 +99,7 @@ class DeployVirtualMachine:
     password_enabled: bool = False  # the template takes a password: one is made for it
     in_affinity_groups: bool = False  # placement then keeps it apart from their members
     group: GroupRef | None = None  # the instance group it was admitted to
+    user_data: str = ""  # Base64, checked by the API; every start carries it to the guest
 
 
 def deploy_vm(store: Any, command: DeployVirtualMachine) -> Outcome:
@@ -154,6 +155,8 @@ def _new_vm(command: DeployVirtualMachine) -> VirtualMachine:
     )
     if command.group is not None:
         vm.move_to_group(command.group.id, command.group.name)
+    if command.user_data:
+        vm.update({"user_data": command.user_data})
     return vm
 
 
@@ -351,6 +354,37 @@ def scale_vm(store: Any, vm_id: UUID, compute: Compute, job_id: UUID | None) -> 
     return result
 
 
+def restore_vm(store: Any, vm_id: UUID, compute: Compute, job_id: UUID | None) -> Outcome:
+    """Make the VM's root disk anew (from `compute`'s template) on the host that holds it; a
+    VM whose disk no host holds is done at once."""
+
+    def attempt() -> Outcome:
+        vm = store.get(VirtualMachine, vm_id, what="virtual machine")
+        vm.check_restorable()
+        access = _access_if_live(store, vm.restore_target())
+        if vm.restore(request_id(), job_id, access, compute):
+            return _saved(store, vm)
+        return _saved(store, vm, _succeeded(store, job_id, vm))
+
+    result: Outcome = store.run(attempt)
+    return result
+
+
+def assign_vm(store: Any, vm_id: UUID, account_id: UUID, domain_id: UUID) -> Outcome:
+    """Hand a stopped VM, its ROOT volume and its data disks to another account, one commit."""
+
+    def attempt() -> Outcome:
+        vm = store.get(VirtualMachine, vm_id, what="virtual machine")
+        vm.assign(account_id, domain_id)
+        volumes = owned_volumes(store, vm.id)
+        for volume in volumes:
+            volume.follow_owner(account_id, domain_id)
+        return _saved(store, vm, *volumes)
+
+    result: Outcome = store.run(attempt)
+    return result
+
+
 # Results -------------------------------------------------------------------------------------
 
 
@@ -422,6 +456,7 @@ _FAILED = {
     "scale": "Unable to scale",
     "attach_iso": "Unable to attach the ISO to",
     "detach_iso": "Unable to detach the ISO from",
+    "restore": "Unable to restore",
 }
 
 
@@ -445,5 +480,6 @@ RESULT_HANDLERS = {
         "scale_vm",
         "attach_iso",
         "detach_iso",
+        "restore_vm",
     )
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -46,6 +47,19 @@ def follow_vm(store: Any, aggregates: Sequence[Any]) -> list[Any]:
         root.destroy_with_vm()
         followers.append(root)
     return followers
+
+
+def owned_volumes(store: Any, vm_id: UUID) -> list[Volume]:
+    """The VM's ROOT volume (VMs older than volumes have none) and its attached data disks."""
+    found: list[Volume] = []
+    with contextlib.suppress(NotFound):
+        found.append(store.get(Volume, root_volume_id(vm_id), what="volume"))
+    try:
+        slots: DeviceSlots = store.get(DeviceSlots, device_slots_id(vm_id), what="device slots")
+    except NotFound:
+        return found
+    disks = [store.get(Volume, volume_id, what="volume") for volume_id in slots.slots.values()]
+    return found + [disk for disk in disks if disk.vm_id == vm_id and not disk.removed]
 
 
 def _detached_from(store: Any, vm_id: UUID) -> list[Any]:

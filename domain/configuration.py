@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidParameter
+from domain.resource_limits import IN_GIB, KINDS
 
 _NAMESPACE = UUID("8d1b1c9e-2f0a-4c55-8e3b-0b6f5f7d9a21")
 
@@ -97,6 +98,26 @@ def _template(hypervisor: str, label: str) -> Definition:
         f"Name of the default router template on {label}",
         (GLOBAL, "zone"),
     )
+
+
+def _limit_defaults() -> tuple[Definition, ...]:
+    """The default resource limits of accounts and of domains (`max.account.*`, `max.domain.*`)."""
+    found = []
+    for kind, spec in KINDS.items():
+        unit = " (in GiB)" if kind in IN_GIB else " (in MiB)" if spec.word == "memory" else ""
+        for owner, default in (("account", spec.account_default), ("domain", spec.domain_default)):
+            found.append(
+                Definition(
+                    f"max.{owner}.{spec.word}",
+                    "int",
+                    str(default),
+                    f"{owner.capitalize()} Defaults",
+                    f"The default maximum of {kind.name.lower().replace('_', ' ')} resources "
+                    f"of one {owner}{unit}; -1 for no limit",
+                    minimum=-1,
+                )
+            )
+    return tuple(found)
 
 
 DEFINITIONS: dict[str, Definition] = {
@@ -218,6 +239,13 @@ DEFINITIONS: dict[str, Definition] = {
             "download servers, please note 0.0.0.0 is not a valid site",
         ),
         Definition(
+            "allow.public.user.templates",
+            "bool",
+            "true",
+            "Advanced",
+            "If false, users will not be able to create public templates.",
+        ),
+        Definition(
             "max.template.iso.size",
             "int",
             "50",
@@ -242,6 +270,31 @@ DEFINITIONS: dict[str, Definition] = {
             minimum=1,
             maximum=1000,
         ),
+        Definition(
+            "api.throttling.enabled",
+            "bool",
+            "false",
+            "Advanced",
+            "Limit the API requests an account may issue per interval",
+        ),
+        Definition(
+            "api.throttling.interval",
+            "int",
+            "1",
+            "Advanced",
+            "Seconds of one API throttling interval",
+            minimum=1,
+            maximum=86400,
+        ),
+        Definition(
+            "api.throttling.max",
+            "int",
+            "25",
+            "Advanced",
+            "API requests an account may issue in one throttling interval",
+            minimum=1,
+        ),
+        *_limit_defaults(),
     )
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ipaddress import IPv4Network
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -10,12 +11,25 @@ from eventsourcing.domain import Aggregate, event
 from domain.errors import InvalidParameter, ResourceInUse
 
 ALLOCATION_STATES = ("Enabled", "Disabled")
+DNS_FIELDS = ("dns1", "dns2", "internal_dns1", "internal_dns2")
+# A zone's settings kept as they are given: its guests' network domain and IPv6 DNS servers.
+ZONE_NETWORK_FIELDS = ("network_domain", "ip6_dns1", "ip6_dns2")
 
 
 def _check_allocation(state: str) -> str:
     if state not in ALLOCATION_STATES:
         raise InvalidParameter(f"Invalid allocation state {state}: use Enabled or Disabled")
     return state
+
+
+def pod_range_end(gateway: str, netmask: str) -> str:
+    """Where a pod's management range ends when no end is given: as 4.3, the last address of
+    the gateway's subnet before its broadcast address."""
+    try:
+        subnet = IPv4Network(f"{gateway}/{netmask}", strict=False)
+    except ValueError as error:
+        raise InvalidParameter(f"Invalid gateway {gateway} or netmask {netmask}") from error
+    return str(subnet.broadcast_address - 1)
 
 
 class Container(Aggregate):
@@ -97,6 +111,14 @@ class Zone(Container):
         self.local_storage = local_storage
         self.child_ids = []
         self.removed = False
+
+    def update(self, changes: dict[str, Any]) -> None:
+        """Zone changes; DNS servers are kept together, as they were given at creation."""
+        changes = dict(changes)
+        servers = {k: changes.pop(k) for k in DNS_FIELDS if k in changes}
+        if servers:
+            changes["dns"] = {**self.dns, **servers}
+        super().update(changes)
 
 
 class Pod(Container):

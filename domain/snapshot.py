@@ -54,6 +54,16 @@ class Snapshot(Aggregate):
         self.request_id: str | None = None
         self.job_id: UUID | None = None
         self.removed = False
+        self.policy_id: UUID | None = None
+        self.interval = MANUAL
+
+    def mark_scheduled(self, policy_id: UUID, interval: str) -> None:
+        """Taken by a snapshot policy, not by hand: it is of the policy's interval type."""
+        self._scheduled(policy_id=policy_id, interval=interval)
+
+    @event("Scheduled")
+    def _scheduled(self, policy_id: UUID, interval: str) -> None:
+        self.policy_id, self.interval = policy_id, interval
 
     @property
     def size_of_volume(self) -> int:

@@ -10,7 +10,7 @@ and their categories.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -20,6 +20,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidParameter, InvalidState
 from domain.infrastructure import check_hypervisor
+from domain.values import Secret
 
 # Which image formats each hypervisor boots. The simulator stands in for any of them.
 FORMATS = {
@@ -129,6 +130,8 @@ class TemplateSpec:
     details: dict[str, str] = field(default_factory=dict)
     sort_key: int = 0
     bootable: bool = True
+    source_volume_id: str = ""  # made by createTemplate from this volume: no URL to fetch
+    source_template_id: str = ""  # ... whose VM was deployed from this template
 
 
 @dataclass(frozen=True)
@@ -168,6 +171,23 @@ class ExtractRequest:
 
 
 @dataclass(frozen=True)
+class Capture:
+    """A createTemplate from a stopped VM's root volume: the zone the template lands in, the
+    request and its job, and the VM's last host (how to reach it) holding the volume."""
+
+    zone_id: UUID
+    request_id: str
+    job_id: UUID | None
+    host_id: UUID
+    url: str
+    username: str
+    password: Secret = field(repr=False)
+    hypervisor: str
+    instance_name: str
+    volume_id: UUID
+
+
+@dataclass(frozen=True)
 class Owner:
     """The account a template belongs to, and where that account sits in the domain tree."""
 
@@ -180,7 +200,8 @@ def check_spec(spec: TemplateSpec) -> None:
     if not spec.name.strip():
         raise InvalidParameter("A template needs a name")
     check_image(spec.hypervisor, spec.format)
-    check_url(spec.url, spec.format)
+    if not spec.source_volume_id:
+        check_url(spec.url, spec.format)
     if spec.template_type not in TEMPLATE_TYPES:
         raise InvalidParameter(f"Invalid template type {spec.template_type}: use USER or SYSTEM")
     if spec.bits not in (32, 64):
@@ -211,12 +232,15 @@ class Template(Aggregate):
             setattr(self, key, value)
         self.hypervisor, self.format = check_image(spec["hypervisor"], spec["format"])
         self.bootable = spec.get("bootable", True)  # absent from templates registered before
+        self.source_volume_id: str = spec.get("source_volume_id", "")
         self.account_id: UUID = owner["account_id"]
         self.domain_id: UUID = owner["domain_id"]
         self.domain_path: str = owner["domain_path"]
         self.zones: dict[str, dict[str, Any]] = {}
         self.launchers: set[str] = set()  # accounts it is shared with (ids)
         self.removed = False
+        self.job_id: UUID | None = None  # the createTemplate job its capture finishes
+        self.request_id = ""  # the capture in flight (createTemplate)
 
     @property
     def is_iso(self) -> bool:
@@ -300,6 +324,37 @@ class Template(Aggregate):
             "request_id": request_id,
             "kind": hypervisor,
         }
+
+    def request_capture(self, capture: Capture) -> None:
+        """Ask the host holding the source volume to copy it into the zone's image store (the
+        template made by createTemplate); the answer is heard as a download's (`zone_of`)."""
+        self._check_live()
+        if not self.source_volume_id:
+            raise InvalidParameter(f"Template {self.name} is not made from a volume")
+        facts = {f.name: getattr(capture, f.name) for f in fields(capture)}  # Secret kept whole
+        self._capture_requested(**facts, image_format=self.format)
+
+    @event("CaptureRequested")
+    def _capture_requested(
+        self,
+        zone_id: UUID,
+        request_id: str,
+        job_id: UUID | None,
+        host_id: UUID,
+        url: str,
+        username: str,
+        password: Secret,
+        hypervisor: str,
+        instance_name: str,
+        volume_id: UUID,
+        image_format: str,
+    ) -> None:
+        self.zones[str(zone_id)] = {
+            "state": CopyState.DOWNLOADING,
+            "request_id": request_id,
+            "kind": hypervisor,
+        }
+        self.job_id, self.request_id = job_id, request_id
 
     def kind_in(self, zone_id: UUID) -> str:
         """The kind of adapter that fetches the copy in a zone."""

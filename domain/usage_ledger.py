@@ -148,6 +148,14 @@ class Ledger:
             span = self.open[key]
             self.begin(key[0], resource_id, at, attrs, key[2], span.head[5])
 
+    def transfer(self, resource_id: str, at: int, **identity: Any) -> None:
+        """A new owner from `at`: what is open ends for the old one and begins, on the same
+        terms, for the new."""
+        self.remember(resource_id, **identity)
+        for key in list(self._by_resource.get(resource_id, ())):
+            span = self.open[key]
+            self.begin(key[0], resource_id, at, span.head[7], key[2], span.head[5])
+
     def open_types(self, resource_id: str) -> set[int]:
         return {key[0] for key in self._by_resource.get(resource_id, ())}
 

@@ -52,6 +52,14 @@ def volume_destroyed(ledger: Ledger, e: Mapping[str, Any]) -> None:
     ledger.end(VOLUME, e["originator_id"], e["at"])
 
 
+@facts_of(_Volume.OwnerChanged, by_originator=True, reads=("account_id", "domain_id"))
+def volume_owner_changed(ledger: Ledger, e: Mapping[str, Any]) -> None:
+    """A volume follows its VM to another account: its record closes and opens anew."""
+    ledger.transfer(
+        e["originator_id"], e["at"], account_id=e["account_id"], domain_id=e["domain_id"]
+    )
+
+
 @facts_of(_Template.Registered, produces=(TEMPLATE, ISO))
 def template_registered(ledger: Ledger, e: Mapping[str, Any]) -> None:
     spec, owner = e["spec"], e["owner"]

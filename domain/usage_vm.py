@@ -2,7 +2,8 @@
 
 Deploy opens ALLOCATED, start opens RUNNING, stop closes it, destroy and expunge close both,
 recover opens ALLOCATED again, and a scale splits whatever is open: before it the old shape,
-after it the new one (CloudStack's VM.UPGRADE / VM.DYNAMIC.SCALE).
+after it the new one (CloudStack's VM.UPGRADE / VM.DYNAMIC.SCALE); a restore to another template
+splits it the same way.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def stopped(ledger: Ledger, e: Mapping[str, Any]) -> None:
     ledger.end(RUNNING_VM, e["originator_id"], e["at"])
 
 
-@facts_of(_Vm.Scaled, by_originator=True, reads=("compute",))
+@facts_of(_Vm.Scaled, _Vm.Restored, by_originator=True, reads=("compute",))
 def scaled(ledger: Ledger, e: Mapping[str, Any]) -> None:
     ledger.reshape(e["originator_id"], e["at"], vm_attrs(e["compute"]))
 
@@ -69,3 +70,11 @@ def destroyed(ledger: Ledger, e: Mapping[str, Any]) -> None:
 @facts_of(_Vm.Recovered, by_originator=True, reads=("compute",))
 def recovered(ledger: Ledger, e: Mapping[str, Any]) -> None:
     ledger.begin(ALLOCATED_VM, e["originator_id"], e["at"], vm_attrs(e["compute"]))
+
+
+@facts_of(_Vm.OwnerChanged, by_originator=True, reads=("account_id", "domain_id"))
+def owner_changed(ledger: Ledger, e: Mapping[str, Any]) -> None:
+    """assignVirtualMachine: the old account's records close, the new account's open."""
+    ledger.transfer(
+        e["originator_id"], e["at"], account_id=e["account_id"], domain_id=e["domain_id"]
+    )

@@ -19,7 +19,18 @@ from domain.errors import InvalidParameter, InvalidState
 from domain.values import Secret
 
 # `group` was once free text changed here; instance groups now change it (`move_to_group`).
-UPDATABLE = frozenset({"display_name", "ha_enabled", "guest_os_id"})
+# `display` is whether end users are shown the VM; `user_data` the guest's user data (Base64).
+UPDATABLE = frozenset(
+    {
+        "display_name",
+        "ha_enabled",
+        "guest_os_id",
+        "name",
+        "dynamically_scalable",
+        "display",
+        "user_data",
+    }
+)
 _GIVEN_UP_KEPT = 4  # a VM has one request in flight at a time: a few past ones are plenty
 
 
@@ -144,13 +155,15 @@ class VirtualMachine(Aggregate):
             compute=self.compute.facts(),
             data_disks=[dict(disk) for disk in data_disks],
             ssh_key=self.public_key,
+            user_data=getattr(self, "user_data", ""),  # VMs recorded before it have none
         )
 
     class StartRequested(Aggregate.Event):
         """Version 2 adds the attached data disks the start must give the guest; version 3 the
-        public SSH key the guest is to let in ("" for none)."""
+        public SSH key the guest is to let in ("" for none); version 4 its user data (Base64,
+        "" for none)."""
 
-        class_version = 3
+        class_version = 4
         request_id: str
         job_id: UUID | None
         host_id: UUID
@@ -163,6 +176,7 @@ class VirtualMachine(Aggregate):
         compute: dict[str, Any]
         data_disks: list[dict[str, Any]]
         ssh_key: str
+        user_data: str
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -171,6 +185,10 @@ class VirtualMachine(Aggregate):
         @staticmethod
         def upcast_v2_v3(state: dict[str, Any]) -> None:
             state["ssh_key"] = ""
+
+        @staticmethod
+        def upcast_v3_v4(state: dict[str, Any]) -> None:
+            state["user_data"] = ""
 
     @event(StartRequested)
     def _start_requested(
@@ -187,6 +205,7 @@ class VirtualMachine(Aggregate):
         compute: dict[str, Any],
         data_disks: list[dict[str, Any]],
         ssh_key: str,
+        user_data: str,
     ) -> None:
         self._pend("start", request_id, job_id, VmState.STARTING)
         self.host_id, self.reservation = host_id, reservation
@@ -399,6 +418,55 @@ class VirtualMachine(Aggregate):
         if request_id is not None:
             self._settle(VmState.RUNNING)
 
+    # Restore ------------------------------------------------------------------------------
+
+    def restore_target(self) -> UUID | None:
+        """The host holding the VM's root disk: where it runs, or where it last ran."""
+        return self.host_id if self.state == VmState.RUNNING else self.last_host_id
+
+    def check_restorable(self) -> None:
+        self._check_state("restore", VmState.RUNNING, VmState.STOPPED)
+
+    def restore(
+        self, request_id: str, job_id: UUID | None, access: HostAccess | None, compute: Compute
+    ) -> bool:
+        """Make the root disk anew from `compute`'s template (the VM's own or a new one); True
+        when a host must do it. A VM whose disk no host holds (it never ran, or its host left
+        the cloud) changes its record only: its next start makes the disk."""
+        self.check_restorable()
+        if access is None:
+            self._restored(request_id=None, compute=compute.facts())
+            return False
+        self._restore_requested(
+            **host_request(request_id, job_id, access, self.instance_name),
+            compute=compute.facts(),
+            previous=self.compute.facts(),
+        )
+        return True
+
+    @event("RestoreRequested")
+    def _restore_requested(
+        self,
+        request_id: str,
+        job_id: UUID | None,
+        host_id: UUID,
+        url: str,
+        username: str,
+        password: Secret,
+        hypervisor: str,
+        instance_name: str,
+        compute: dict[str, Any],
+        previous: dict[str, Any],
+    ) -> None:
+        self._pend("restore", request_id, job_id, self.state)
+        self.pending_compute = Compute.from_facts(compute)
+
+    @event("Restored")
+    def _restored(self, request_id: str | None, compute: dict[str, Any]) -> None:
+        self.compute = Compute.from_facts(compute)
+        if request_id is not None:
+            self._settle(self.state_before)
+
     # Results ------------------------------------------------------------------------------
 
     def confirm(self, request_id: str) -> None:
@@ -418,6 +486,8 @@ class VirtualMachine(Aggregate):
             self._expunged(request_id=request_id, compute=facts)
         elif self.pending == "scale" and self.pending_compute is not None:
             self._scaled(request_id=request_id, compute=self.pending_compute.facts())
+        elif self.pending == "restore" and self.pending_compute is not None:
+            self._restored(request_id=request_id, compute=self.pending_compute.facts())
         elif self.pending == "attach_iso":
             self._iso_attached(request_id=request_id, iso=getattr(self, "pending_iso", None))
         elif self.pending == "detach_iso":
@@ -530,6 +600,8 @@ class VirtualMachine(Aggregate):
         unknown = set(changes) - UPDATABLE
         if unknown:
             raise InvalidParameter(f"Cannot update {', '.join(sorted(unknown))} of a VM")
+        if "name" in changes and not changes["name"]:
+            raise InvalidParameter("A virtual machine needs a name")
         if changes:
             self._updated(changes=dict(changes))
 
@@ -537,6 +609,43 @@ class VirtualMachine(Aggregate):
     def _updated(self, changes: dict[str, Any]) -> None:
         for key, value in changes.items():
             setattr(self, key, value)
+
+    # Owner ------------------------------------------------------------------------------
+
+    def assign(self, account_id: UUID, domain_id: UUID) -> None:
+        """Hand a stopped VM to another account; its volumes follow in the same commit."""
+        self._check_idle("assigning it")
+        if self.state != VmState.STOPPED:
+            raise InvalidState(
+                f"Virtual machine {self.name} is {self.state}: only a stopped VM can be assigned "
+                "to another account"
+            )
+        if account_id == self.account_id:
+            raise InvalidParameter(f"Virtual machine {self.name} belongs to that account already")
+        self._owner_changed(
+            account_id=account_id,
+            domain_id=domain_id,
+            previous_account_id=self.account_id,
+            compute=self.compute.facts(),
+        )
+
+    class OwnerChanged(Aggregate.Event):
+        """The VM belongs to another account (assignVirtualMachine) from now on."""
+
+        account_id: UUID
+        domain_id: UUID
+        previous_account_id: UUID
+        compute: dict[str, Any]
+
+    @event(OwnerChanged)
+    def _owner_changed(
+        self,
+        account_id: UUID,
+        domain_id: UUID,
+        previous_account_id: UUID,
+        compute: dict[str, Any],
+    ) -> None:
+        self.account_id, self.domain_id = account_id, domain_id
 
     # Access to the guest: SSH key and password ----------------------------------------------
 

@@ -331,6 +331,26 @@ class Volume(Aggregate):
     def _destroyed(self, facts: dict[str, Any]) -> None:
         self.vm_id, self.device_id, self.removed = None, None, True
 
+    def follow_owner(self, account_id: UUID, domain_id: UUID) -> None:
+        """The volume's VM went to another account: the volume goes with it."""
+        if not self.removed and account_id != self.account_id:
+            self._owner_changed(
+                account_id=account_id,
+                domain_id=domain_id,
+                previous_account_id=self.account_id,
+            )
+
+    class OwnerChanged(Aggregate.Event):
+        """The volume belongs to another account (its VM was assigned to it) from now on."""
+
+        account_id: UUID
+        domain_id: UUID
+        previous_account_id: UUID
+
+    @event(OwnerChanged)
+    def _owner_changed(self, account_id: UUID, domain_id: UUID, previous_account_id: UUID) -> None:
+        self.account_id, self.domain_id = account_id, domain_id
+
 
 def device_slots_id(vm_id: UUID) -> UUID:
     return uuid5(SLOTS_NAMESPACE, str(vm_id))

@@ -2,11 +2,13 @@
 
 A backup is a directory, 0700, of 0600 files: the store (`stratus.db`, copied by SQLite's
 online backup API while the server runs; on PostgreSQL `stratus.pgdump`, made by `pg_dump` in
-one snapshot), the key that seals its secrets (`secret.key`), the audit export signing key and
-the admin's first-start credentials when they exist, and `manifest.json` written last: format,
-Stratus version, time, position (the last event in the copy), schema migration level, the
-key's fingerprint and each file's size and SHA-256. Without its key a backup's sealed secrets
-(API secret keys, hypervisor passwords, pre-shared keys) are lost for good.
+one snapshot), the key that seals its secrets (`secret.key`) and the keys retired by `stratus
+rekey` that sealed older ones (`retired.keys`, when the process has any), the audit export
+signing key and the admin's first-start credentials when they exist, and `manifest.json`
+written last: format, Stratus version, time, position (the last event in the copy), schema
+migration level, the keys' fingerprints and each file's size and SHA-256. Without its keys a
+backup's sealed secrets (API secret keys, hypervisor passwords, pre-shared keys) are lost for
+good.
 
 A restore goes into a data directory that does not exist or is empty, all at once (assembled
 beside it, then renamed into place), after checking every file against the manifest.
@@ -34,7 +36,7 @@ from stratus.datadir import DIRECTORY_MODE, FILE_MODE
 from stratus.migrate import available
 from stratus.settings import ConfigurationError, PostgresSettings, Settings
 from stratus.store.chain import EVENTS_TABLE
-from stratus.store.secrets import load_or_create_key
+from stratus.store.secrets import RETIRED_KEYS_FILE, load_or_create_key, load_retired_keys
 
 FORMAT = "stratus-backup"
 FORMAT_VERSION = 1
@@ -77,6 +79,9 @@ def _write_backup(settings: Settings, destination: Path, key: bytes) -> dict[str
     else:
         copied = _dump_postgres(settings.postgres, destination / DUMP_FILE)
     _write_private(destination / KEY_FILE, base64.b64encode(key) + b"\n")
+    retired = load_retired_keys(settings)
+    if retired:
+        _write_private(destination / RETIRED_KEYS_FILE, _key_lines(retired))
     for name in EXTRA_FILES:
         source = settings.data_dir / name
         if source.is_file():
@@ -90,6 +95,7 @@ def _write_backup(settings: Settings, destination: Path, key: bytes) -> dict[str
         "position": copied.position,
         "migration": copied.migration,
         "key_fingerprint": key_fingerprint(key),
+        "retired_key_fingerprints": [key_fingerprint(old) for old in retired],
         "files": {
             entry.name: _describe(entry)
             for entry in sorted(destination.iterdir())
@@ -112,6 +118,7 @@ def restore(settings: Settings, source: Path) -> dict[str, Any]:
             "STRATUS_SECRET_KEY is not the key of this backup: unset it to use the "
             "backup's secret.key, or set it to that key"
         )
+    retired = _retired_keys(settings, source, manifest)
     newest = max(m.version for m in available("postgres" if settings.postgres else "sqlite"))
     if manifest["migration"] > newest:
         raise ConfigurationError(
@@ -130,8 +137,33 @@ def restore(settings: Settings, source: Path) -> dict[str, Any]:
     _fresh_directory(settings.data_dir, "STRATUS_DATA")
     if settings.postgres is not None:
         _restore_postgres(settings.postgres, source / DUMP_FILE, manifest["schema"])
-    _place(settings, source, manifest, key)
+    _place(settings, source, manifest, key, retired)
     return manifest
+
+
+def _retired_keys(settings: Settings, source: Path, manifest: dict[str, Any]) -> list[bytes]:
+    """The backup's retired keys, checked against its manifest and against the retired keys the
+    restoring process is given (which must include them all)."""
+    if RETIRED_KEYS_FILE not in manifest["files"]:
+        return []
+    lines = (source / RETIRED_KEYS_FILE).read_bytes().split()
+    retired = [base64.b64decode(line) for line in lines]
+    if [key_fingerprint(old) for old in retired] != manifest.get("retired_key_fingerprints"):
+        raise ConfigurationError(f"{source / RETIRED_KEYS_FILE} is not the backup's retired keys")
+    if settings.retired_secret_keys:
+        given = {key_fingerprint(old) for old in load_retired_keys(settings)}
+        for old in retired:
+            if key_fingerprint(old) not in given:
+                raise ConfigurationError(
+                    "STRATUS_RETIRED_SECRET_KEYS lacks a retired key of this backup "
+                    f"(fingerprint {key_fingerprint(old)}): what it sealed would not open; "
+                    "unset it to use the backup's retired.keys, or add that key"
+                )
+    return retired
+
+
+def _key_lines(keys: list[bytes]) -> bytes:
+    return b"".join(base64.b64encode(one) + b"\n" for one in keys)
 
 
 def read_manifest(source: Path) -> dict[str, Any]:
@@ -324,7 +356,9 @@ def _run_client(command: list[str], pg: PostgresSettings) -> str:
     return done.stdout
 
 
-def _place(settings: Settings, source: Path, manifest: dict[str, Any], key: bytes) -> None:
+def _place(
+    settings: Settings, source: Path, manifest: dict[str, Any], key: bytes, retired: list[bytes]
+) -> None:
     """Assemble the data directory beside its place, then rename it there in one step."""
     target = settings.data_dir.absolute()
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -337,6 +371,8 @@ def _place(settings: Settings, source: Path, manifest: dict[str, Any], key: byte
             _copy_private(source / name, staging / name)
         if not settings.secret_key:
             _write_private(staging / KEY_FILE, base64.b64encode(key) + b"\n")
+        if retired and not settings.retired_secret_keys:
+            _write_private(staging / RETIRED_KEYS_FILE, _key_lines(retired))
         if target.exists():
             target.rmdir()  # empty: checked before
         staging.rename(target)

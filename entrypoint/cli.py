@@ -46,16 +46,21 @@ READ_MODELS = {
     "system_vms": "routers and other system VMs",
     "networks": "physical and guest networks, network offerings, NICs",
     "public_ips": "public IP ranges and addresses",
+    "network_plumbing": "traffic types, network service providers and router elements",
+    "storage_ip_ranges": "pods' storage network IP ranges",
     "network_rules": "firewall, port forwarding and load balancer rules",
     "security_groups": "security groups and their rules",
     "affinity_groups": "affinity groups",
     "remote_access_vpns": "remote access VPNs and their users",
     "snapshots": "volume and VM snapshots",
+    "snapshot_policies": "volumes' snapshot schedules and what each last took",
     "ssh_key_pairs": "SSH key pairs",
     "instance_groups": "instance groups",
     "resource_details": "resource details (key/value pairs on resources)",
     "resource_tags": "resource tags",
     "storage": "primary storage pools and image stores",
+    "resource_limits": "accounts' and domains' resource limits",
+    "regions": "regions",
 }
 
 
@@ -156,6 +161,12 @@ def _parser() -> argparse.ArgumentParser:
     from entrypoint.webhooks_cli import add_parser as add_webhooks_parser
 
     add_webhooks_parser(commands)
+    from entrypoint.snapshots_cli import add_parser as add_snapshots_parser
+
+    add_snapshots_parser(commands)
+    from entrypoint.rekey_cli import add_parser as add_rekey_parser
+
+    add_rekey_parser(commands)
 
     api = commands.add_parser("api", help="the CloudStack command catalogue")
     api_verbs = api.add_subparsers(dest="verb", required=True)
@@ -246,10 +257,18 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         from entrypoint.webhooks_cli import run as run_webhooks
 
         return run_webhooks(args, settings)
+    if args.command == "snapshots":
+        from entrypoint.snapshots_cli import run as run_snapshots
+
+        return run_snapshots(args, settings)
     if args.command == "usage":
         from entrypoint.usage_cli import run as run_usage
 
         return run_usage(args, settings)
+    if args.command == "rekey":
+        from entrypoint.rekey_cli import run as run_rekey
+
+        return run_rekey(settings)
     if args.command in ("backup", "restore"):
         from entrypoint.backup_cli import run as run_backup
 

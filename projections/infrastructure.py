@@ -6,7 +6,7 @@ from typing import Any
 
 from domain.alert import Alert
 from domain.host import Host
-from domain.infrastructure import Cluster, Container, Pod, Zone
+from domain.infrastructure import DNS_FIELDS, ZONE_NETWORK_FIELDS, Cluster, Container, Pod, Zone
 from stratus.db import Cursor
 from stratus.projection import Projection, Tables, on
 
@@ -14,7 +14,13 @@ from stratus.projection import Projection, Tables, on
 _COLUMNS = {
     "Zone": (
         "zones",
-        {"name": "name", "allocation_state": "allocation_state", "guest_cidr": "guest_cidr"},
+        {
+            "name": "name",
+            "allocation_state": "allocation_state",
+            "guest_cidr": "guest_cidr",
+            "local_storage": "local_storage",
+            **{field: field for field in (*DNS_FIELDS, *ZONE_NETWORK_FIELDS)},
+        },
     ),
     "Pod": (
         "pods",
@@ -107,7 +113,11 @@ class InfrastructureProjection(Projection):
     @on(Container.Updated)
     def container_updated(self, e: Any, c: Cursor, t: Tables) -> None:
         table, columns = _COLUMNS[e.kind]
-        for field, value in e.changes.items():
+        changes = dict(e.changes)
+        changes.update(changes.pop("dns", {}))  # a zone's DNS servers, one column each
+        for field, value in changes.items():
+            if isinstance(value, bool):
+                value = int(value)
             if field in columns:
                 c.execute(
                     f"UPDATE {getattr(t, table)} SET {columns[field]} = %s WHERE id = %s",

@@ -11,13 +11,17 @@ from projections.identity import IdentityProjection
 from projections.infrastructure import AlertsProjection, InfrastructureProjection
 from projections.instance_groups import InstanceGroupsProjection
 from projections.jobs import JobsProjection
+from projections.network_plumbing import NetworkPlumbingProjection, StorageIpRangesProjection
 from projections.network_rules import NetworkRulesProjection
 from projections.networks import NetworksProjection, PublicIpsProjection
 from projections.offerings import OfferingsProjection
+from projections.regions import RegionsProjection
 from projections.resource_details import ResourceDetailsProjection
+from projections.resource_limits import ResourceLimitsProjection
 from projections.resource_tags import ResourceTagsProjection
 from projections.routers import SystemVmsProjection
 from projections.security_groups import SecurityGroupsProjection
+from projections.snapshot_policies import SnapshotPoliciesProjection
 from projections.snapshots import SnapshotsProjection
 from projections.ssh_key_pairs import SSHKeyPairsProjection
 from projections.storage import StorageProjection
@@ -44,14 +48,19 @@ def build(seal: Callable[[str], str]) -> list[Projection]:
         SystemVmsProjection(),
         NetworksProjection(),
         PublicIpsProjection(),
+        NetworkPlumbingProjection(),
+        StorageIpRangesProjection(),
         NetworkRulesProjection(),
         SecurityGroupsProjection(),
         AffinityGroupsProjection(),
         RemoteAccessVpnsProjection(),
         SnapshotsProjection(),
+        SnapshotPoliciesProjection(),
         SSHKeyPairsProjection(),
         InstanceGroupsProjection(),
         ResourceDetailsProjection(),
         ResourceTagsProjection(),
+        ResourceLimitsProjection(),
+        RegionsProjection(),
         StorageProjection(),
     ]

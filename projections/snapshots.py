@@ -64,6 +64,10 @@ class SnapshotsProjection(Projection):
     def backed_up(self, e: Any, c: Cursor, t: Tables) -> None:
         self._set(c, t.snapshots, e, state=SnapshotState.BACKED_UP, size_bytes=e.size_bytes)
 
+    @on(SNAPSHOT.Scheduled)
+    def scheduled(self, e: Any, c: Cursor, t: Tables) -> None:
+        self._set(c, t.snapshots, e, policy_id=str(e.policy_id), interval_type=e.interval)
+
     @on(SNAPSHOT.Failed)
     def failed(self, e: Any, c: Cursor, t: Tables) -> None:
         self._set(c, t.snapshots, e, state=SnapshotState.ERROR)

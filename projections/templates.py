@@ -62,11 +62,21 @@ class TemplatesProjection(Projection):
     @on(Template.Registered)
     def registered(self, e: Any, c: Cursor, t: Tables) -> None:
         spec, owner = e.spec, e.owner
-        names = ("id", *_COLUMNS, "bootable", "account_id", "domain_id", "domain_path", "created")
+        names = (
+            "id",
+            *_COLUMNS,
+            "bootable",
+            "source_template_id",
+            "account_id",
+            "domain_id",
+            "domain_path",
+            "created",
+        )
         values = (
             str(e.originator_id),
             *(_column(name, spec[name]) for name in _COLUMNS),
             int(spec.get("bootable", True)),
+            spec.get("source_template_id") or None,
             str(owner["account_id"]),
             str(owner["domain_id"]),
             owner["domain_path"],
@@ -93,6 +103,10 @@ class TemplatesProjection(Projection):
 
     @on(Template.DownloadRequested)
     def requested(self, e: Any, c: Cursor, t: Tables) -> None:
+        self._copy(c, t, e, CopyState.DOWNLOADING)
+
+    @on(Template.CaptureRequested)
+    def capture_requested(self, e: Any, c: Cursor, t: Tables) -> None:
         self._copy(c, t, e, CopyState.DOWNLOADING)
 
     @on(Template.DownloadCompleted)

@@ -15,6 +15,9 @@ _UPDATED_COLUMNS = {
     "ha_enabled": "ha_enable",
     "guest_os_id": "guest_os_id",
     "group": "vm_group",
+    "name": "name",
+    "dynamically_scalable": "dynamically_scalable",
+    "display": "display_vm",
 }
 
 VM: Any = VirtualMachine  # events made by the library's decorator: type checkers cannot see them
@@ -89,7 +92,13 @@ class VirtualMachinesProjection(Projection):
     def stop_requested(self, e: Any, c: Cursor, t: Tables) -> None:
         self._set(c, t, e, state=VmState.STOPPING, pending_job_id=_job(e))
 
-    @on(VM.RebootRequested, VM.ScaleRequested, VM.IsoAttachRequested, VM.IsoDetachRequested)
+    @on(
+        VM.RebootRequested,
+        VM.ScaleRequested,
+        VM.IsoAttachRequested,
+        VM.IsoDetachRequested,
+        VM.RestoreRequested,
+    )
     def busy(self, e: Any, c: Cursor, t: Tables) -> None:
         self._set(c, t, e, pending_job_id=_job(e))
 
@@ -161,6 +170,24 @@ class VirtualMachinesProjection(Projection):
             root_disk_size=compute["root_disk_size"],
             pending_job_id=None,
         )
+
+    @on(VM.Restored)
+    def restored(self, e: Any, c: Cursor, t: Tables) -> None:
+        compute = e.compute
+        self._set(
+            c,
+            t,
+            e,
+            template_id=str(compute["template_id"]),
+            root_disk_size=compute["root_disk_size"],
+            pending_job_id=None,
+        )
+
+    @on(VM.OwnerChanged)
+    def owner_changed(self, e: Any, c: Cursor, t: Tables) -> None:
+        self._set(c, t, e, account_id=str(e.account_id), domain_id=str(e.domain_id))
+        self._count(c, t, str(e.previous_account_id), -1)
+        self._count(c, t, str(e.account_id), 1)
 
     @on(VM.Updated)
     def updated(self, e: Any, c: Cursor, t: Tables) -> None:

@@ -71,6 +71,12 @@ class VolumesProjection(Projection):
             (*columns.values(), _id(e)),
         )
 
+    @on(VOLUME.OwnerChanged)
+    def owner_changed(self, e: Any, c: Cursor, t: Tables) -> None:
+        self._set(c, t, e, account_id=str(e.account_id), domain_id=str(e.domain_id))
+        self._count(c, t, str(e.previous_account_id), -1)
+        self._count(c, t, str(e.account_id), 1)
+
     @on(VOLUME.Attached)
     def attached(self, e: Any, c: Cursor, t: Tables) -> None:
         self._set(

@@ -28,6 +28,7 @@ class Capability(StrEnum):
     TEMPLATES = "templates"  # downloading an image into a zone's image store
     ISOS = "isos"  # a VM's CD drive: an ISO put in and taken out
     STORAGE_POOLS = "storage-pools"  # a primary storage pool made known to a host
+    REIMAGING = "reimaging"  # a VM's root disk made anew (restoreVirtualMachine)
 
 
 @dataclass(frozen=True)
@@ -80,9 +81,11 @@ ACTIONS: dict[str, Action] = {
         Action("apply_security_rules", C.SECURITY_GROUPS),
         Action("configure_remote_access_vpn", C.REMOTE_ACCESS_VPN),
         Action("download_template", C.TEMPLATES, host_bound=False),
+        Action("create_template", C.TEMPLATES),  # from a VM's root volume, on its host
         Action("attach_iso", C.ISOS),
         Action("detach_iso", C.ISOS),
         Action("connect_pool", C.STORAGE_POOLS),
+        Action("restore_vm", C.REIMAGING),
     )
 }
 

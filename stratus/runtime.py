@@ -18,7 +18,7 @@ from stratus.projection import EventSource, Projection, ProjectionRunner
 from stratus.settings import ConfigurationError, Settings, Unavailable
 from stratus.store.application import EventStore
 from stratus.store.data_key import store_key
-from stratus.store.secrets import SecretBox
+from stratus.store.secrets import SecretBox, box_for
 from stratus.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ def open_parts(
     try:
         if migrate_now:
             migrate(db, settings.postgres.schema if settings.postgres else None)
-        store = _open_store(settings, SecretBox(store_key(settings, db)))
+        store = _open_store(settings, box_for(settings, store_key(settings, db)))
     except BaseException:
         db.close()
         raise

@@ -76,6 +76,7 @@ class Settings:
     postgres: PostgresSettings | None = None
     nats_url: str | None = None
     secret_key: str | None = field(repr=False, default=None)
+    retired_secret_keys: str | None = field(repr=False, default=None)  # comma-separated base64
     host: str = "127.0.0.1"
     port: int = 8080
     command_retries: int = 5
@@ -121,6 +122,7 @@ class Settings:
             postgres=_postgres_from_env(env),
             nats_url=_nats_from_env(env),
             secret_key=env.get("STRATUS_SECRET_KEY") or None,
+            retired_secret_keys=env.get("STRATUS_RETIRED_SECRET_KEYS") or None,
             command_retries=_int(env, "STRATUS_COMMAND_RETRIES", 5, minimum=1),
             read_your_writes_timeout=_float(env, "STRATUS_READ_YOUR_WRITES_TIMEOUT", 5.0),
             write_visible_timeout=_float(env, "STRATUS_WRITE_VISIBLE_TIMEOUT", 60.0),

@@ -28,6 +28,7 @@ from adapters import (
     NotFoundOnHost,
     PoolSpec,
     PoolStatus,
+    TemplateCapture,
     Unreachable,
     VmSpec,
     VmStatus,
@@ -161,6 +162,9 @@ class HypervDriver(HypervSnapshots):
     def vm_status(self, name: str) -> VmStatus:
         return self._status(name)
 
+    def restore_vm(self, spec: VmSpec, restore_id: str) -> VmStatus:
+        raise Unsupported(f"restoring the root disk of {spec.name} is not supported yet on Hyper-V")
+
     def appliance_version(self, name: str) -> str | None:
         """System VM images are not driven on Hyper-V yet: a definitive "not supported"."""
         raise Unsupported(
@@ -290,6 +294,11 @@ class HypervDriver(HypervSnapshots):
     ) -> DiskStatus:
         self._status(name)
         return disks.resize(self._run, name, disk_id, size_gb, shrink_ok=shrink_ok)
+
+    def create_template(self, name: str, capture: TemplateCapture) -> dict[str, int]:
+        raise Unsupported(
+            f"creating a template from the root volume of {name} is not supported yet on Hyper-V"
+        )
 
     def attach_iso(self, name: str, iso: IsoSpec) -> str:
         raise Unsupported(f"attaching an ISO to {name} is not supported yet on Hyper-V")

@@ -47,16 +47,17 @@ from adapters import (
     NotFoundOnHost,
     PoolSpec,
     PoolStatus,
+    TemplateCapture,
     Unreachable,
     VmSpec,
     VmStatus,
     VpnConfig,
 )
 from adapters.fetch import FetchPolicy
-from adapters.kvm import cdrom, disks, images, template_store
+from adapters.kvm import cdrom, disks, images, restores, template_store
 from adapters.kvm import pools as pools_of_stratus
 from adapters.kvm.appliance import APPLIANCE_URI, appliance_metadata, service_states
-from adapters.kvm.guest_keys import record_ssh_key
+from adapters.kvm.guest_keys import record_ssh_key, record_user_data
 from adapters.kvm.rules import hold_rules
 from adapters.kvm.security import define_filter, record_rules, record_vpn, recorded_rules
 from adapters.kvm.snapshots import KvmSnapshots
@@ -150,6 +151,7 @@ class KvmDriver(KvmSnapshots):
                 domain = self._find(spec.name)
             if not domain.isActive():
                 record_ssh_key(domain, spec.ssh_key)
+                record_user_data(domain, spec.user_data)
             state = domain.state()[0]
             if state in (libvirt.VIR_DOMAIN_PAUSED, libvirt.VIR_DOMAIN_PMSUSPENDED):
                 domain.resume()
@@ -205,6 +207,25 @@ class KvmDriver(KvmSnapshots):
     def vm_status(self, name: str) -> VmStatus:
         with self._translated(f"reading the status of {name}"):
             return _status(self._find(name))
+
+    def restore_vm(self, spec: VmSpec, restore_id: str) -> VmStatus:
+        """Power off, make `<vm>-root.qcow2` anew, start again if it ran; the restore's id is
+        kept in the domain's metadata, so a repeated request leaves the new disk alone."""
+        conn = self._require()
+        with self._translated(f"restoring {spec.name}"):
+            domain = self._find(spec.name)
+            if restores.recorded_restore(domain) == restore_id:
+                return _status(domain)
+            running = bool(domain.isActive())
+            if running:
+                domain.destroy()
+            self._delete_root_disk(spec.name)
+            if spec.root_disk_gb > 0:
+                self._root_disk(conn, spec)
+            restores.record_restore(domain, restore_id)
+            if running:
+                domain.create()
+            return _status(domain)
 
     def attach_volume(self, name: str, disk: DiskSpec) -> DiskStatus:
         """Plug the disk (see `adapters.kvm.disks`, also for what the test driver lacks)."""
@@ -341,6 +362,57 @@ class KvmDriver(KvmSnapshots):
         finally:
             with contextlib.suppress(libvirt.libvirtError):
                 conn.close()
+
+    def create_template(self, name: str, capture: TemplateCapture) -> dict[str, int]:
+        """Copy the stopped VM's root disk into the image store's first pool as the template's
+        volume (``template-<zone>-<template id>.<format>``). The store is the host itself
+        when `STRATUS_KVM_IMAGE_STORE` names the host's own URI."""
+        with self._translated(f"creating template {capture.template_id} from {name}"):
+            domain = self._find(name)
+            if domain.isActive():
+                raise HypervisorError(f"cannot copy the root disk of {name}: it is running")
+            root = self._root_volume(name)
+            store, own = self._store_connection()
+            try:
+                volume = template_store.copy_volume(
+                    store,
+                    _local_pool(store),
+                    template_store.volume_name(
+                        f"{capture.template_id}.{capture.image_format.lower()}", capture.zone_id
+                    ),
+                    (self._require(), root),
+                    capture.image_format,
+                )
+                _type, capacity, allocation = volume.info()
+                return {"size": capacity, "physical_size": allocation or capacity}
+            finally:
+                if not own:
+                    with contextlib.suppress(libvirt.libvirtError):
+                        store.close()
+
+    def _root_volume(self, name: str) -> Any:
+        pools = self._require().listAllStoragePools(libvirt.VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE)
+        for pool in pools:
+            with contextlib.suppress(libvirt.libvirtError):
+                return pool.storageVolLookupByName(f"{name}-root.qcow2")
+        raise HypervisorError(f"{name} has no root disk on this KVM host to make a template from")
+
+    def _store_connection(self) -> tuple[libvirt.virConnect, bool]:
+        """The image store's connection, and whether it is the host's own (not to be closed)."""
+        if not self.image_store:
+            raise HypervisorError(
+                "KVM templates need an image store: set STRATUS_KVM_IMAGE_STORE to a libvirt URI"
+            )
+        conn = self._require()
+        if conn.getURI() == self.image_store:
+            return conn, True
+        try:
+            return libvirt.open(self.image_store), False
+        except libvirt.libvirtError as exc:
+            where = safe_url(self.image_store)
+            raise Unreachable(
+                f"cannot open the image store {where}: {exc.get_error_message()}"
+            ) from None
 
     def close(self) -> None:
         conn, self._conn = self._conn, None

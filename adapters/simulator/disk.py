@@ -8,6 +8,7 @@ adapter processes (or a restarted one) share one host the way several clients sh
 hypervisor, and a VM an adapter started keeps running after that adapter is killed. The file::
 
     {"volumes": {"<disk id>": <GiB>},
+     "templates": {"<template id>": {"vm": "<name>", "size": <bytes>, ...}},
      "vms": {"<name>": {"state": "Running", "boots": 1, "spec": {...},
                         "disks": {"<disk id>": {...}}, "snapshots": {"<name>": {...}}}}}
 
@@ -90,6 +91,7 @@ def read_hosts(directory: Path) -> dict[str, dict[str, Any]]:
 def dump(host: SimulatedHost) -> dict[str, Any]:
     return {
         "volumes": dict(host.volumes),
+        "templates": dict(host.templates),
         "vms": {
             name: {
                 "state": vm.state,
@@ -108,6 +110,7 @@ def load(host: SimulatedHost, data: dict[str, Any]) -> None:
     from adapters.simulator.world import SimulatedVm
 
     host.volumes = {key: int(size) for key, size in data.get("volumes", {}).items()}
+    host.templates = dict(data.get("templates", {}))
     host.vms = {
         name: SimulatedVm(
             spec=_spec(raw["spec"]),

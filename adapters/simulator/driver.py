@@ -40,6 +40,7 @@ from adapters import (
     NotFoundOnHost,
     PoolSpec,
     PoolStatus,
+    TemplateCapture,
     Unreachable,
     VmSpec,
     VmStatus,
@@ -115,6 +116,7 @@ class SimulatorDriver(SimulatedSnapshots):
                     cpu_number=spec.cpu_number,
                     memory_mb=spec.memory_mb,
                     ssh_key=spec.ssh_key,
+                    user_data=spec.user_data,
                 )
             for disk in spec.data_disks:
                 if disk.disk_id not in vm.disks:
@@ -159,6 +161,17 @@ class SimulatorDriver(SimulatedSnapshots):
     def vm_status(self, name: str) -> VmStatus:
         with self._turn("vm_status") as host:
             return _status(_find(host, name))
+
+    def restore_vm(self, spec: VmSpec, restore_id: str) -> VmStatus:
+        with self._turn("restore_vm") as host:
+            vm = _find(host, spec.name)
+            if vm.restored_by != restore_id:
+                vm.spec = replace(vm.spec, template=spec.template, root_disk_gb=spec.root_disk_gb)
+                vm.root_builds, vm.restored_by = vm.root_builds + 1, restore_id
+                if vm.state == "Running":
+                    vm.boots += 1  # powered off for the new disk, and started again
+                self.world.record("restore_vm")
+            return _status(vm)
 
     def attach_volume(self, name: str, disk: DiskSpec) -> DiskStatus:
         with self._turn("attach_volume") as host:
@@ -274,6 +287,28 @@ class SimulatorDriver(SimulatedSnapshots):
                 raise HypervisorError(f"cannot configure the VPN of {name}: it is not running")
             self.world.record("configure_vpn")
             return self.world.firewalls.configure_vpn(name, vpn)
+
+    def create_template(self, name: str, capture: TemplateCapture) -> dict[str, int]:
+        """Copy a stopped VM's root disk into the host's image store, under the template's id:
+        its size is the root disk's (1 GiB for a VM started with none)."""
+        with self._turn("create_template") as host:
+            made = host.templates.get(capture.template_id)
+            if made is not None:
+                return {"size": made["size"], "physical_size": made["physical_size"]}
+            vm = _find(host, name)
+            if vm.state != "Stopped":
+                raise HypervisorError(f"cannot copy the root disk of {name}: it is {vm.state}")
+            size = max(vm.spec.root_disk_gb, 1) * _GIB
+            host.templates[capture.template_id] = {
+                "vm": name,
+                "volume_id": capture.volume_id,
+                "zone_id": capture.zone_id,
+                "format": capture.image_format,
+                "size": size,
+                "physical_size": size // 3,
+            }
+            self.world.record("create_template")
+            return {"size": size, "physical_size": size // 3}
 
     def download_template(
         self,

@@ -76,6 +76,8 @@ class SimulatedVm:
     disks: dict[str, DiskStatus] = field(default_factory=dict)  # data disks plugged in, by id
     snapshots: dict[str, Any] = field(default_factory=dict)  # name → adapters.simulator.snapshots
     cdrom: str | None = None  # where its CD drive reads an ISO from (None: empty)
+    root_builds: int = 1  # how many times its root disk was made (restores make it anew)
+    restored_by: str = ""  # the last restore that made it
 
 
 @dataclass
@@ -87,6 +89,7 @@ class SimulatedHost:
     vms: dict[str, SimulatedVm] = field(default_factory=dict)
     volumes: dict[str, int] = field(default_factory=dict)  # data disks on its storage: GiB
     pools: dict[str, Any] = field(default_factory=dict)  # primary storage it uses, by pool id
+    templates: dict[str, Any] = field(default_factory=dict)  # root disks copied, by template id
     turn: threading.RLock = field(default_factory=threading.RLock)
     failing: frozenset[str] = frozenset()
     disk: HostDisk | None = None  # where the host keeps its VMs, if not in memory only

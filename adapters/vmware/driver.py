@@ -31,6 +31,7 @@ from adapters import (
     NotFoundOnHost,
     PoolSpec,
     PoolStatus,
+    TemplateCapture,
     Unreachable,
     VmSpec,
     VmStatus,
@@ -160,6 +161,9 @@ class VmwareDriver(VmwareSnapshots):
         with self._acting("read", name):
             return _status(self._find(name))
 
+    def restore_vm(self, spec: VmSpec, restore_id: str) -> VmStatus:
+        raise Unsupported(f"restoring the root disk of {spec.name} is not supported yet on VMware")
+
     def network_stats(self, name: str) -> NetworkCounters:
         with self._acting("read the traffic of", name):
             vm = self._running(name)
@@ -267,6 +271,11 @@ class VmwareDriver(VmwareSnapshots):
     ) -> DiskStatus:
         with self._acting(f"resize disk {disk_id} of", name):
             return disks.resize(self._find(name), disk_id, size_gb, shrink_ok=shrink_ok)
+
+    def create_template(self, name: str, capture: TemplateCapture) -> dict[str, int]:
+        raise Unsupported(
+            f"creating a template from the root volume of {name} is not supported yet on VMware"
+        )
 
     def attach_iso(self, name: str, iso: IsoSpec) -> str:
         raise Unsupported(f"attaching an ISO to {name} is not supported yet on VMware")

@@ -32,6 +32,7 @@ from adapters import (
     NotFoundOnHost,
     PoolSpec,
     PoolStatus,
+    TemplateCapture,
     Unreachable,
     VmSpec,
     VmStatus,
@@ -186,6 +187,11 @@ class XenServerDriver(XenServerSnapshots):
         with self._acting("read", name):
             return _status(self._record(self._find(name)))
 
+    def restore_vm(self, spec: VmSpec, restore_id: str) -> VmStatus:
+        raise Unsupported(
+            f"restoring the root disk of {spec.name} is not supported yet on XenServer"
+        )
+
     def appliance_version(self, name: str) -> str | None:
         """System VM images are not driven on XenServer yet: a definitive "not supported"."""
         raise Unsupported(
@@ -318,6 +324,11 @@ class XenServerDriver(XenServerSnapshots):
         with self._acting(f"resize disk {disk_id} of", name):
             api, ref = self._session.xenapi, self._find(name)
             return disks.resize(api, ref, disk_id, size_gb, shrink_ok=shrink_ok)
+
+    def create_template(self, name: str, capture: TemplateCapture) -> dict[str, int]:
+        raise Unsupported(
+            f"creating a template from the root volume of {name} is not supported yet on XenServer"
+        )
 
     def attach_iso(self, name: str, iso: IsoSpec) -> str:
         raise Unsupported(f"attaching an ISO to {name} is not supported yet on XenServer")

@@ -59,6 +59,27 @@ def list_domains(call: Call, args: dict[str, Any]) -> Listing:
     return select_page(call, "domains", where, params, "path, id", args, render_domain)
 
 
+def list_domain_children(call: Call, args: dict[str, Any]) -> Listing:
+    """The children of a domain (the caller's own without `id`); with `isrecursive`, every
+    domain below it."""
+    parent = domain_in_reach(call, args["id"] or call.caller.domain_id)
+    where, params = ["removed = 0"], []
+    if args["isrecursive"]:
+        where += ["substr(path, 1, %s) = %s", "id <> %s"]
+        params += [len(parent["path"]), parent["path"], parent["id"]]
+    else:
+        where.append("parent_id = %s")
+        params.append(parent["id"])
+    if args["name"] is not None:
+        where.append("name = %s")
+        params.append(args["name"])
+    if args.get("keyword"):
+        clause, values = contains(("name",), args["keyword"])
+        where.append(clause)
+        params += values
+    return select_page(call, "domains", where, params, "path, id", args, render_domain)
+
+
 def create_domain(call: Call, args: dict[str, Any]) -> dict[str, Any]:
     parent_id = args["parentdomainid"] or call.caller.domain_id
     domain_in_reach(call, parent_id)
@@ -111,6 +132,20 @@ COMMANDS = (
         shape="list",
         item_key="domain",
         description="Lists domains",
+    ),
+    ApiCommand(
+        "listDomainChildren",
+        list_domain_children,
+        (
+            Param("id", P.UUID),
+            Param("name", P.STRING),
+            Param("isrecursive", P.BOOLEAN, default=False),
+            Param("listall", P.BOOLEAN, default=False),
+        ),
+        role=Role.DOMAIN_ADMIN,
+        shape="list",
+        item_key="domain",
+        description="Lists all children domains belonging to a specified domain",
     ),
     ApiCommand(
         "createDomain",

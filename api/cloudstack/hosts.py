@@ -134,6 +134,7 @@ def list_hosts(call: Call, args: dict[str, Any]) -> Listing:
             "resourcestate": "resource_state",
             "hypervisor": "hypervisor",
         },
+        name_part=True,
     )
     if args["virtualmachineid"]:  # the host the VM runs on
         where.append("id = (SELECT host_id FROM virtual_machines WHERE id = %s)")

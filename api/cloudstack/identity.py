@@ -11,6 +11,7 @@ from api.access import Role, check_reach, list_scope
 from api.cloudstack.common import OWNER_PARAMS, account_row, select_page
 from api.cloudstack.domains import domain_in_reach
 from api.cloudstack.jobs import run_async
+from api.cloudstack.resource_limits import account_figures
 from api.cloudstack.unbuilt import ACCOUNT_DETAILS, EXTERNAL_IDS
 from api.cloudstack.users import object_result, profile, render_user, visible_owner
 from api.dispatch import ApiCommand, Call, Listing, Submitted
@@ -38,7 +39,8 @@ def render_accounts(call: Call, rows: list[dict[str, Any]]) -> list[dict[str, An
             ).fetchall()
         for user in found:
             users[user["account_id"]].append(render_user(user))
-    return [_account_body(row, users[row["id"]]) for row in rows]
+    figures = account_figures(call, rows)
+    return [_account_body(row, users[row["id"]]) | figures[row["id"]] for row in rows]
 
 
 def render_account(call: Call, row: dict[str, Any]) -> dict[str, Any]:

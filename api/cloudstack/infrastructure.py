@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
+import re
+from ipaddress import IPv4Address, IPv6Address
 from typing import Any
 from uuid import UUID
 
 from api.access import Role
 from api.cloudstack.common import limit_sql, names_by_id, names_of
-from api.cloudstack.unbuilt import IPV6, SHOW_CAPACITIES, TAGS_MAP
+from api.cloudstack.unbuilt import SHOW_CAPACITIES, TAGS_MAP
 from api.dispatch import ApiCommand, Call, Listing
 from api.params import Param, ParamType
 from api.tagging import narrow
 from commands import infrastructure as cmd
-from domain.errors import NotFound
+from domain.errors import InvalidParameter, NotFound
 from domain.infrastructure import Cluster, Pod, Zone, check_hypervisor
 from stratus.db import contains
 
 P = ParamType
 RA = Role.ROOT_ADMIN
 ADMIN_PKG = "org.apache.cloudstack.api.command.admin"
+NETWORK_DOMAIN = re.compile(
+    r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*"
+)
 
 
 def _row(call: Call, table: str, row_id: str, what: str) -> dict[str, Any]:
@@ -60,8 +66,17 @@ def _page_sql(table: str, sql: str, order: str, args: dict[str, Any]) -> str:
     )
 
 
-def _filters(args: dict[str, Any], columns: dict[str, str]) -> tuple[list[str], list[Any]]:
+def _filters(
+    args: dict[str, Any], columns: dict[str, str], *, name_part: bool = False
+) -> tuple[list[str], list[Any]]:
+    """Equality filters, but `name` as 4.3 matches it (on MySQL's case-insensitive collation):
+    in any case, and for pods and clusters (`name_part`) a part of the name."""
     where, params = [], []
+    if columns.get("name") == "name" and args.get("name") is not None:
+        columns = {k: v for k, v in columns.items() if k != "name"}
+        clause, values = _name_filter(args["name"], part=name_part)
+        where.append(clause)
+        params += values
     for key, column in columns.items():
         if args.get(key) is not None:
             where.append(f"{column} = %s")
@@ -71,6 +86,12 @@ def _filters(args: dict[str, Any], columns: dict[str, str]) -> tuple[list[str], 
         where.append(clause)
         params += values
     return where, params
+
+
+def _name_filter(name: str, *, part: bool) -> tuple[str, list[Any]]:
+    if part:
+        return contains(("lower(name)",), name.lower())
+    return "lower(name) = lower(%s)", [name]
 
 
 # ---- zones, pods, clusters ----------------------------------------------------------
@@ -92,6 +113,9 @@ def render_zone(row: dict[str, Any]) -> dict[str, Any]:
         "localstorageenabled": bool(row["local_storage"]),
         "zonetoken": row["id"],
         "dhcpprovider": "VirtualRouter",
+        "domain": row["network_domain"] or None,
+        "ip6dns1": row["ip6_dns1"] or None,
+        "ip6dns2": row["ip6_dns2"] or None,
     }
 
 
@@ -126,6 +150,7 @@ def create_zone(call: Call, args: dict[str, Any]) -> dict[str, Any]:
             UUID(args["domainid"]) if args["domainid"] else None,
             args["allocationstate"] or "Enabled",
             bool(args["localstorageenabled"]),
+            _network_settings(args),
         ),
     )
     return _strip(render_zone(_row(call, "zones", str(outcome.id), "zone")))
@@ -141,6 +166,7 @@ def _update(
 
 
 def update_zone(call: Call, args: dict[str, Any]) -> dict[str, Any]:
+    _check_zone_changes(args)
     row = _update(
         call,
         Zone,
@@ -151,9 +177,45 @@ def update_zone(call: Call, args: dict[str, Any]) -> dict[str, Any]:
             "name": args["name"],
             "allocation_state": args["allocationstate"],
             "guest_cidr": args["guestcidraddress"],
+            "dns1": args["dns1"],
+            "dns2": args["dns2"],
+            "internal_dns1": args["internaldns1"],
+            "internal_dns2": args["internaldns2"],
+            "local_storage": args["localstorageenabled"],
+            **_network_settings(args),
         },
     )
     return _strip(render_zone(row))
+
+
+def _network_settings(args: dict[str, Any]) -> dict[str, str]:
+    """`domain`, `ip6dns1`, `ip6dns2` as given (None: not given), checked."""
+    settings = {"network_domain": args["domain"], "ip6_dns1": args["ip6dns1"]}
+    settings["ip6_dns2"] = args["ip6dns2"]
+    for name in ("ip6dns1", "ip6dns2"):
+        if args[name]:
+            try:
+                IPv6Address(args[name])
+            except ValueError:
+                raise InvalidParameter(f"Please enter a valid IPv6 address for {name}") from None
+    if args["domain"] and not NETWORK_DOMAIN.fullmatch(args["domain"]):
+        raise InvalidParameter(f"Invalid network domain {args['domain']}: use a DNS name")
+    return {k: v for k, v in settings.items() if v is not None}
+
+
+def _check_zone_changes(args: dict[str, Any]) -> None:
+    """DNS servers are IPv4 addresses; Stratus's zones get DHCP from their virtual routers."""
+    for name in ("dns1", "dns2", "internaldns1", "internaldns2"):
+        if args[name]:
+            try:
+                IPv4Address(args[name])
+            except ValueError:
+                raise InvalidParameter(f"Please enter a valid IP address for {name}") from None
+    wanted = args["dhcpprovider"]
+    if wanted is not None and wanted.strip().lower() != "virtualrouter":
+        raise InvalidParameter(
+            f"Invalid dhcp provider {wanted}: a zone's DHCP is provided by VirtualRouter"
+        )
 
 
 def _delete(call: Call, kind: type, table: str, what: str, row_id: str) -> None:
@@ -179,7 +241,13 @@ def render_pod(call: Call, row: dict[str, Any]) -> dict[str, Any]:
 def list_pods(call: Call, args: dict[str, Any]) -> Listing:
     where, params = _filters(
         args,
-        {"id": "id", "name": "name", "zoneid": "zone_id", "allocationstate": "allocation_state"},
+        {
+            "id": "id",
+            "name": "name",
+            "zoneid": "zone_id",
+            "allocationstate": "allocation_state",
+        },
+        name_part=True,
     )
     rows, count = _page(call, "pods", where, params, args)
     return Listing([render_pod(call, r) for r in rows], count)
@@ -252,6 +320,7 @@ def list_clusters(call: Call, args: dict[str, Any]) -> Listing:
             "clustertype": "cluster_type",
             "allocationstate": "allocation_state",
         },
+        name_part=True,
     )
     rows, count = _page(call, "clusters", where, params, args)
     return Listing([render_cluster(call, r) for r in rows], count)
@@ -294,30 +363,26 @@ ID = Param("id", P.UUID, required=True)
 ALLOCATION = Param("allocationstate", P.STRING)
 LIST_FILTERS = (Param("id", P.UUID), Param("name", P.STRING))
 
-ZONE_NETWORK_DOMAIN = "a zone's network domain is not built yet"
 VCENTER_CLUSTERS = "adding a vCenter cluster's hosts at once is not built yet: use addHost"
 VMWARE_SWITCHES = "VMware distributed switches and the Nexus 1000v are not built yet"
 # updateZone settings whose change is not carried to the zone yet.
+ZONE_NETWORK_SETTINGS = (
+    Param("domain", P.STRING, max_length=253),
+    Param("ip6dns1", P.STRING),
+    Param("ip6dns2", P.STRING),
+)
 ZONE_CHANGES_NOT_BUILT = (
-    *(
-        Param(name, P.STRING, unsupported="changing a zone's DNS servers is not built yet")
-        for name in ("dns1", "dns2", "internaldns1", "internaldns2")
+    Param(
+        "dnssearchorder",
+        P.LIST,
+        element=P.STRING,
+        unsupported="a zone's DNS search order is not built yet",
     ),
-    Param("ip6dns1", P.STRING, unsupported=IPV6),
-    Param("ip6dns2", P.STRING, unsupported=IPV6),
-    Param("domain", P.STRING, unsupported=ZONE_NETWORK_DOMAIN),
-    Param("dnssearchorder", P.LIST, element=P.STRING, unsupported=ZONE_NETWORK_DOMAIN),
-    Param("dhcpprovider", P.STRING, unsupported="choosing a zone's DHCP provider is not built yet"),
     Param("details", P.MAP, unsupported="zone details are not built yet"),
     Param(
         "ispublic",
         P.BOOLEAN,
         unsupported="changing whether a zone is public is not built yet: set domainid at creation",
-    ),
-    Param(
-        "localstorageenabled",
-        P.BOOLEAN,
-        unsupported="changing a zone's local storage after creation is not built yet",
     ),
 )
 
@@ -352,9 +417,7 @@ COMMANDS = (
             ALLOCATION,
             Param("localstorageenabled", P.BOOLEAN),
             Param("securitygroupenabled", P.BOOLEAN),
-            Param("domain", P.STRING, unsupported=ZONE_NETWORK_DOMAIN),
-            Param("ip6dns1", P.STRING, unsupported=IPV6),
-            Param("ip6dns2", P.STRING, unsupported=IPV6),
+            *ZONE_NETWORK_SETTINGS,
         ),
         role=RA,
         item_key="zone",
@@ -368,6 +431,10 @@ COMMANDS = (
             Param("name", P.STRING),
             ALLOCATION,
             Param("guestcidraddress", P.STRING),
+            *(Param(name, P.STRING) for name in ("dns1", "dns2", "internaldns1", "internaldns2")),
+            Param("localstorageenabled", P.BOOLEAN),
+            Param("dhcpprovider", P.STRING),
+            *ZONE_NETWORK_SETTINGS,
             *ZONE_CHANGES_NOT_BUILT,
         ),
         role=RA,

@@ -16,9 +16,10 @@ from api.params import Param, ParamType, not_found
 from commands import networks as cmd
 from commands.network_public_ips import PublicPool
 from commands.routers import refuse_if_upgrading
-from domain.errors import InvalidParameter, PermissionDenied
+from domain.errors import InvalidParameter, InvalidState, PermissionDenied
 from domain.network_addressing import address
 from domain.network_claims import ClaimKind
+from projections.network_plumbing import providers_not_enabled
 from projections.networks import held_values, nics_of_vms
 from stratus.db import Cursor
 
@@ -36,11 +37,27 @@ def prepare_network_services(
     refuse_if_upgrading(call.store, network_ids, what)
     for network_id in network_ids:
         row = network_row(call, str(network_id), "networkids")
+        _refuse_unless_providers_enabled(call, row)
         if row["guest_type"] == "Isolated":
             owner = (row["account_id"], row["domain_id"])
             ensure_router(call, row["id"], row["zone_id"], owner, hypervisor, _services(row))
     for request in requests:
         cmd.implement_network(call.store, request.network_id, request.public)
+
+
+def _refuse_unless_providers_enabled(call: Call, row: dict[str, Any]) -> None:
+    """As 4.3: a network is implemented only once the providers its offering needs are
+    enabled on its physical network (the network's implementation checks it again)."""
+    if row["state"] != "Allocated":
+        return
+    with call.read() as cursor:
+        missing = providers_not_enabled(cursor, row["id"])
+    if missing:
+        provider, service, physical = missing[0]
+        raise InvalidState(
+            f"Service provider {provider} (for {service}) either does not exist or is not "
+            f"enabled in physical network {physical}"
+        )
 
 
 def _services(row: dict[str, Any]) -> tuple[str, ...]:

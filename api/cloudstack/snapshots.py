@@ -1,5 +1,6 @@
 """Volume snapshots: createSnapshot (a hypervisor job when a host holds the volume),
-deleteSnapshot and listSnapshots. Only manual snapshots exist: there are no snapshot policies."""
+deleteSnapshot and listSnapshots. A snapshot is MANUAL, or of the interval type of the snapshot
+policy that took it (`api/cloudstack/snapshot_policies.py`)."""
 
 from __future__ import annotations
 
@@ -56,13 +57,13 @@ def render_snapshot(row: dict[str, Any]) -> dict[str, Any]:
         "account": row["account_name"],
         "domainid": row["domain_id"],
         "domain": row["domain_name"],
-        "snapshottype": MANUAL,
+        "snapshottype": row["interval_type"],
         "volumeid": row["volume_id"],
         "volumename": row["volume_name"],
         "volumetype": row["volume_type"],
         "created": format_stored_date(row["created"]),
         "name": row["name"],
-        "intervaltype": MANUAL,
+        "intervaltype": row["interval_type"],
         "state": row["state"],
         "zoneid": row["zone_id"],
         "physicalsize": int(row["size_bytes"]),
@@ -75,19 +76,28 @@ def _snapshot_object(call: Call, snapshot_id: str) -> dict[str, Any]:
     return render_snapshot(snapshot_row(call, snapshot_id, removed=True))
 
 
-def _type_filter(args: dict[str, Any]) -> bool:
-    """Whether the type filters leave manual snapshots in; 431 for a type CloudStack lacks."""
-    keep = True
+def _type_filter(args: dict[str, Any], where: list[str], params: list[Any]) -> bool:
+    """Narrow to the types asked for; False when none can match (a TEMPLATE snapshot: there
+    are none). 431 for a type CloudStack lacks."""
     if args["snapshottype"]:
         wanted = args["snapshottype"].upper()
         if wanted not in SNAPSHOT_TYPES:
             raise InvalidParameter(f"Unsupported snapshot type {args['snapshottype']}")
-        keep = wanted == MANUAL
+        if wanted == "TEMPLATE":
+            return False
+        if wanted == "RECURRING":
+            where.append("s.interval_type <> %s")
+            params.append(MANUAL)
+        else:
+            where.append("s.interval_type = %s")
+            params.append(wanted)
     if args["intervaltype"]:
-        if args["intervaltype"].upper() not in INTERVAL_TYPES:
+        interval = args["intervaltype"].upper()
+        if interval not in INTERVAL_TYPES:
             raise InvalidParameter(f"Unsupported snapshot interval type {args['intervaltype']}")
-        keep = False  # a manual snapshot has no recurring interval
-    return keep
+        where.append("s.interval_type = %s")
+        params.append(interval)
+    return True
 
 
 def list_snapshots(call: Call, args: dict[str, Any]) -> Listing:
@@ -96,7 +106,7 @@ def list_snapshots(call: Call, args: dict[str, Any]) -> Listing:
     )
     where, params = ["s.removed = 0", scope.clause], list(scope.params)
     narrow(args, "Snapshot", "s.id", where, params)
-    if not _type_filter(args):
+    if not _type_filter(args, where, params):
         return Listing([], 0)
     for key, column in (("id", "s.id"), ("volumeid", "s.volume_id"), ("zoneid", "s.zone_id")):
         if args[key]:
@@ -141,7 +151,8 @@ def _default_name(call: Call, volume: dict[str, Any]) -> str:
 def create(call: Call, args: dict[str, Any]) -> Submitted:
     volume = volume_row(call, args["volumeid"])
     if args["policyid"]:
-        raise not_found("policyid", args["policyid"])  # there are no snapshot policies
+        # the scheduler takes a policy's snapshots; one taken by hand is always MANUAL
+        raise not_found("policyid", args["policyid"])
     snapshot_id = uuid4()
     name = args["name"] or _default_name(call, volume)
 

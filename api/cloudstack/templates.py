@@ -243,6 +243,7 @@ def render_template(row: dict[str, Any], names: dict[str, dict[str, str]]) -> di
     optional = {
         "checksum": row["checksum"],
         "templatetag": row["template_tag"],
+        "sourcetemplateid": row.get("source_template_id"),
         "details": orjson.loads(row["details"]),
     }
     body.update({k: v for k, v in optional.items() if v})

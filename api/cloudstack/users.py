@@ -14,7 +14,7 @@ from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_date
 from api.params import Param, ParamType
 from commands import identity as cmd
-from domain.errors import NotFound, PermissionDenied
+from domain.errors import InvalidParameter, NotFound, PermissionDenied
 from stratus.db import contains
 
 P = ParamType
@@ -107,6 +107,25 @@ def list_users(call: Call, args: dict[str, Any]) -> Listing:
     return select_page(call, "users", where, params, "created, id", args, render_user)
 
 
+def get_user(call: Call, args: dict[str, Any]) -> dict[str, Any]:
+    """The user holding an API key. The secret key is not shown: it is shown once, when
+    registerUserKeys makes it."""
+    with call.read() as cursor:
+        row = cursor.execute(
+            "SELECT * FROM users WHERE api_key = %s AND removed = 0", (_wanted_key(args),)
+        ).fetchone()
+    if row is None:
+        raise NotFound("Unable to find user by the given API key")
+    return render_user(row)
+
+
+def _wanted_key(args: dict[str, Any]) -> str:
+    key = args["userapikey"] or args["apikey"]
+    if not key:
+        raise InvalidParameter("Unable to execute API command getuser: userapikey is missing")
+    return str(key)
+
+
 def create_user(call: Call, args: dict[str, Any]) -> dict[str, Any]:
     # 4.3: without `domainid` the account is looked up in the caller's own domain.
     account = account_row(call, args["account"], args["domainid"] or call.caller.domain_id)
@@ -191,6 +210,10 @@ PROFILE = (
 )
 PASSWORD = Param("password", P.STRING, max_length=255)
 
+USER_API_KEY = (
+    "4.3's GetUserCmd reads the key as userapikey; a signed request's own apiKey takes the name "
+    "apikey, so that spelling finds a user only in a session's request"
+)
 KEYS_BY_HAND = "keys are generated, never set by hand: use registerUserKeys"
 
 COMMANDS = (
@@ -208,6 +231,17 @@ COMMANDS = (
         shape="list",
         item_key="user",
         description="Lists users",
+    ),
+    ApiCommand(
+        "getUser",
+        get_user,
+        (
+            Param("userapikey", P.STRING, extension=USER_API_KEY),
+            Param("apikey", P.STRING, extension=USER_API_KEY),
+        ),
+        role=Role.ROOT_ADMIN,
+        item_key="user",
+        description="Find user account by API key",
     ),
     ApiCommand(
         "createUser",

@@ -48,7 +48,8 @@ _LISTED = (
     "SELECT v.id, v.name, v.display_name, v.instance_name, v.account_id, v.domain_id, "
     "v.zone_id, v.host_id, v.state, v.template_id, v.service_offering_id, v.hypervisor, "
     "v.guest_os_id, v.cpu_number, v.cpu_speed, v.memory, v.custom, v.ha_enable, v.vm_group, "
-    "v.group_id, v.iso_id, v.iso_name, v.iso_display_text, "
+    "v.group_id, v.iso_id, v.iso_name, v.iso_display_text, v.dynamically_scalable, "
+    "v.display_vm, "
     "v.pending_job_id, v.keypair, v.created, a.name AS account_name, a.domain_name AS domain_name"
     + _NAMES
 )
@@ -102,8 +103,8 @@ def render_vm(
         "rootdeviceid": 0,
         "rootdevicetype": "ROOT",
         "hypervisor": row["hypervisor"],
-        "isdynamicallyscalable": False,
-        "displayvm": True,
+        "isdynamicallyscalable": bool(row["dynamically_scalable"]),
+        "displayvm": bool(row["display_vm"]),
         "securitygroup": groups,
         "nic": nics,
         "tags": [],
@@ -183,6 +184,11 @@ def list_vms(call: Call, args: dict[str, Any]) -> Listing:
                 raise PermissionDenied("Only root administrators may list VMs by host or pod")
             where.append(clause)
             params.append(args[key])
+    if args["displayvm"] is not None:
+        if call.caller.role != Role.ROOT_ADMIN:
+            raise PermissionDenied("Parameter displayvm can only be specified by a Root Admin")
+        where.append("v.display_vm = %s")
+        params.append(int(args["displayvm"]))
     if args["ids"]:
         where.append(f"v.id IN ({', '.join(['%s'] * len(args['ids']))})")
         params += args["ids"]

@@ -35,9 +35,9 @@ from api.cloudstack.unbuilt import (
     PROJECT_AND_TAGS,
     PROJECT_ID,
     STORAGE_ID,
-    USER_DATA,
     VPC_ID,
 )
+from api.cloudstack.user_data import POST_BYTES, checked_user_data
 from api.cloudstack.vm_listing import LIST_DETAILS, MIB, list_vms, vm_row, vm_view
 from api.dispatch import ApiCommand, Call, Submitted
 from api.params import Param, ParamType
@@ -161,6 +161,7 @@ def deploy(call: Call, args: dict[str, Any]) -> Submitted:
         key_pair=_key_pair(call, args["keypair"], account_id),
         password_enabled=template.password_enabled,
         in_affinity_groups=bool(affinity),
+        user_data=_user_data(call, args),
     )
     return hypervisor_job(
         call,
@@ -179,6 +180,10 @@ def deploy(call: Call, args: dict[str, Any]) -> Submitted:
         ),
         creates=True,
     )
+
+
+def _user_data(call: Call, args: dict[str, Any]) -> str:
+    return checked_user_data(args["userdata"], call.http_method) if args["userdata"] else ""
 
 
 def _key_pair(call: Call, name: str | None, account_id: str) -> tuple[str, str] | None:
@@ -235,7 +240,7 @@ def start(call: Call, args: dict[str, Any]) -> Submitted:
     row = vm_row(call, args["id"])
     if args["hostid"] and call.caller.role != Role.ROOT_ADMIN:
         raise PermissionDenied("Parameter hostid can only be specified by a Root Admin")
-    shape = _compute_of(row)
+    shape = compute_of(row)
     hosts = candidates(call, row["zone_id"], shape, args["hostid"], prefer=row["last_host_id"])
     return hypervisor_job(
         call,
@@ -248,7 +253,7 @@ def start(call: Call, args: dict[str, Any]) -> Submitted:
     )
 
 
-def _compute_of(row: dict[str, Any]) -> Compute:
+def compute_of(row: dict[str, Any]) -> Compute:
     return Compute(
         UUID(row["service_offering_id"]),
         int(row["cpu_number"]),
@@ -317,19 +322,56 @@ def recover(call: Call, args: dict[str, Any]) -> dict[str, Any]:
 
 def update(call: Call, args: dict[str, Any]) -> dict[str, Any]:
     row = vm_row(call, args["id"])
-    changes: dict[str, Any] = {}
     if args["group"]:
         check_name(args["group"])  # refused before anything changes
+    changes = _updates(call, row, args)
+    call.write(cmd.update_vm, cmd.UpdateVirtualMachine(UUID(row["id"]), changes))
+    if args["group"] is not None:
+        place_vm(call, row["id"], args["group"])
+    return vm_view(call, row["id"])
+
+
+def _updates(call: Call, row: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
+    """updateVirtualMachine's parameters as the domain's changes, each checked first."""
+    changes: dict[str, Any] = {}
     if args["displayname"] is not None:
         changes["display_name"] = args["displayname"]
     if args["haenable"] is not None:
         changes["ha_enabled"] = bool(args["haenable"])
     if args["ostypeid"]:
         changes["guest_os_id"] = args["ostypeid"]
-    call.write(cmd.update_vm, cmd.UpdateVirtualMachine(UUID(row["id"]), changes))
-    if args["group"] is not None:
-        place_vm(call, row["id"], args["group"])
-    return vm_view(call, row["id"])
+    if args["isdynamicallyscalable"] is not None:
+        changes["dynamically_scalable"] = bool(args["isdynamicallyscalable"])
+    if args["displayvm"] is not None:
+        if call.caller.role != Role.ROOT_ADMIN:
+            raise PermissionDenied("Parameter displayvm can only be specified by a Root Admin")
+        changes["display"] = bool(args["displayvm"])
+    if args["userdata"] is not None:
+        changes["user_data"] = checked_user_data(args["userdata"], call.http_method)
+    if args["name"] and args["name"].lower() != row["name"].lower():
+        changes["name"] = _host_name(call, row, args["name"])
+    return changes
+
+
+def _host_name(call: Call, row: dict[str, Any], name: str) -> str:
+    """A new host name: RFC 1123 and unique among the VMs of the networks this VM is on."""
+    if not _HOSTNAME.fullmatch(name):
+        raise InvalidParameter(HOSTNAME_RULES)
+    with call.read() as cursor:
+        taken = cursor.execute(
+            "SELECT n.name FROM vm_nics AS mine JOIN vm_nics AS theirs "
+            "ON theirs.network_id = mine.network_id AND theirs.vm_id <> mine.vm_id "
+            "AND theirs.removed = 0 "
+            "JOIN virtual_machines AS v ON v.id = theirs.vm_id AND v.removed = 0 "
+            "JOIN networks AS n ON n.id = mine.network_id "
+            "WHERE mine.vm_id = %s AND mine.removed = 0 AND lower(v.name) = lower(%s)",
+            (row["id"], name),
+        ).fetchone()
+    if taken is not None:
+        raise InvalidParameter(
+            f"The vm with hostName {name} already exists in the network {taken['name']}"
+        )
+    return name
 
 
 def _new_compute(call: Call, row: dict[str, Any], args: dict[str, Any]) -> Compute:
@@ -406,7 +448,7 @@ DEPLOY_NOT_BUILT = (
         P.LONG,
         unsupported="a root disk larger than its template's is not built yet",
     ),
-    Param("userdata", P.STRING, max_length=32768, unsupported=USER_DATA),
+    Param("userdata", P.STRING, max_length=POST_BYTES),
 )
 
 COMMANDS = (
@@ -500,14 +542,10 @@ COMMANDS = (
             Param("haenable", P.BOOLEAN),
             Param("ostypeid", P.UUID),
             CUSTOM_ID,
-            Param("displayvm", P.BOOLEAN, default=True, unsupported=HIDING),
-            Param(
-                "isdynamicallyscalable",
-                P.BOOLEAN,
-                unsupported="marking a VM dynamically scalable is not built yet",
-            ),
-            Param("name", P.STRING, unsupported="renaming a VM's host name is not built yet"),
-            Param("userdata", P.STRING, max_length=32768, unsupported=USER_DATA),
+            Param("displayvm", P.BOOLEAN),
+            Param("isdynamicallyscalable", P.BOOLEAN),
+            Param("name", P.STRING),
+            Param("userdata", P.STRING, max_length=POST_BYTES),
         ),
         item_key="virtualmachine",
         java_class=f"{USER_PKG}.UpdateVMCmd",
@@ -539,7 +577,7 @@ COMMANDS = (
             Param("networkid", P.UUID),
             Param("podid", P.UUID),
             Param("affinitygroupid", P.UUID),
-            Param("displayvm", P.BOOLEAN, default=True, unsupported=HIDING),
+            Param("displayvm", P.BOOLEAN),
             Param(
                 "forvirtualnetwork",
                 P.BOOLEAN,

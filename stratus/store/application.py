@@ -33,8 +33,9 @@ from stratus.datadir import private_file
 from stratus.settings import Settings
 from stratus.store.audit import AuditingMapper
 from stratus.store.contention import Turns, pause
+from stratus.store.ledgers import followed_ledgers
 from stratus.store.repository import SharedCacheRepository
-from stratus.store.secrets import SecretBox, load_or_create_key
+from stratus.store.secrets import SecretBox, box_for, load_or_create_key
 from stratus.store.transcoder import OrjsonTranscoder
 from stratus.telemetry import Telemetry
 
@@ -106,7 +107,7 @@ class EventStore(Application):
 
     def __init__(self, settings: Settings, box: SecretBox | None = None) -> None:
         self.settings = settings
-        self.box = box or SecretBox(load_or_create_key(settings))
+        self.box = box or box_for(settings, load_or_create_key(settings))
         # Called after every commit made by this process, with the notifications it recorded:
         # wakes the runner, and the relay when there is work to publish, at once instead of at
         # their next poll, and hands them what they would otherwise read back
@@ -161,6 +162,11 @@ class EventStore(Application):
                 processing_event.aggregates[obj.id] = obj
             else:
                 processing_event.collect_events(obj)
+        for ledger in followed_ledgers(
+            self.get, processing_event.aggregates, processing_event.events
+        ):
+            processing_event.events.extend(ledger.collect_events())
+            processing_event.aggregates[ledger.id] = ledger
         processing_event.saved_kwargs.update(kwargs)
         started = time.perf_counter()
         try:

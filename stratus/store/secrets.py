@@ -7,6 +7,7 @@ import binascii
 import hashlib
 import hmac
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -19,34 +20,107 @@ _NONCE_BYTES = 12
 
 
 class SecretBox:
-    """AES-GCM sealing of short secret strings; each sealed value carries its own nonce."""
+    """AES-GCM sealing of short secret strings under a keyring: the current key seals, and the
+    current and retired keys open. Each sealed value carries its own nonce and names its key by
+    fingerprint (`<fingerprint>:<base64>`), so opening picks the right key after a rotation.
+    Values sealed before keys were named have no prefix; any key of the ring that opens them
+    (the AES-GCM tag tells) is theirs."""
 
-    def __init__(self, key: bytes) -> None:
-        if len(key) not in (16, 24, 32):
-            raise ConfigurationError("the secret key must be 16, 24 or 32 bytes of base64")
-        self._aead = AESGCM(key)
+    def __init__(self, key: bytes, retired: Sequence[bytes] = ()) -> None:
+        for one in (key, *retired):
+            if len(one) not in (16, 24, 32):
+                raise ConfigurationError("the secret key must be 16, 24 or 32 bytes of base64")
+        self._current = fingerprint(key)
+        self._ring = {fingerprint(one): AESGCM(one) for one in (*retired, key)}
+        self._aead = self._ring[self._current]
         self._derivation = hmac.new(key, b"stratus key derivation", hashlib.sha256).digest()
+
+    @property
+    def current(self) -> str:
+        """The fingerprint of the key new values are sealed with."""
+        return self._current
+
+    @property
+    def fingerprints(self) -> frozenset[str]:
+        """The fingerprints of every key this box opens with (current and retired)."""
+        return frozenset(self._ring)
 
     def derive(self, purpose: str) -> bytes:
         """A key of its own for one purpose (signing download links, say), derived from the
-        at-rest key: knowing it reveals neither the at-rest key nor another purpose's key."""
+        current key: knowing it reveals neither the key nor another purpose's key."""
         return hmac.new(self._derivation, purpose.encode("utf-8"), hashlib.sha256).digest()
 
     def seal(self, plaintext: str) -> str:
         nonce = os.urandom(_NONCE_BYTES)
         sealed = nonce + self._aead.encrypt(nonce, plaintext.encode("utf-8"), None)
-        return base64.b64encode(sealed).decode("ascii")
+        return f"{self._current}:{base64.b64encode(sealed).decode('ascii')}"
+
+    def sealed_with(self, sealed: str) -> str | None:
+        """The fingerprint a sealed value names, or None for a value sealed before keys were
+        named."""
+        mark, separator, _ = sealed.partition(":")
+        return mark if separator else None
 
     def open(self, sealed: str) -> str:
-        raw = base64.b64decode(sealed)
-        try:
-            plain = self._aead.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], None)
-        except InvalidTag:
+        mark, separator, body = sealed.partition(":")
+        if not separator:  # sealed before values named their key
+            return self._open_unnamed(sealed)
+        aead = self._ring.get(mark)
+        if aead is None:
             raise ConfigurationError(
-                "a stored secret cannot be decrypted: STRATUS_SECRET_KEY or the key file "
-                "is not the key this data was written with"
-            ) from None
-        return plain.decode("utf-8")
+                f"a stored secret is sealed with key {mark}, which this process does not hold: "
+                "give it as STRATUS_SECRET_KEY or in STRATUS_RETIRED_SECRET_KEYS"
+            )
+        plain = _decrypt(aead, body)
+        if plain is None:
+            raise ConfigurationError(f"a stored secret names key {mark} but does not open with it")
+        return plain
+
+    def _open_unnamed(self, sealed: str) -> str:
+        for aead in self._ring.values():
+            plain = _decrypt(aead, sealed)
+            if plain is not None:
+                return plain
+        raise ConfigurationError(
+            "a stored secret cannot be decrypted: it was sealed before key rotation with a key "
+            f"this process does not hold (it holds {', '.join(sorted(self._ring))}); give the "
+            "store's first key as STRATUS_SECRET_KEY or in STRATUS_RETIRED_SECRET_KEYS"
+        )
+
+
+def _decrypt(aead: AESGCM, text: str) -> str | None:
+    try:
+        raw = base64.b64decode(text, validate=True)
+        plain = aead.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], None)
+    except (InvalidTag, binascii.Error, ValueError):
+        return None
+    return plain.decode("utf-8")
+
+
+def box_for(settings: Settings, key: bytes) -> SecretBox:
+    """The keyring of a process: `key` current, and the retired keys its settings give."""
+    return SecretBox(key, load_retired_keys(settings))
+
+
+RETIRED_KEYS_FILE = "retired.keys"  # beside the key file: retired keys, one per line, 0600
+
+
+def load_retired_keys(settings: Settings) -> list[bytes]:
+    """The retired keys from STRATUS_RETIRED_SECRET_KEYS (comma-separated base64), else from
+    the 0600 `retired.keys` file in the data directory (one per line); none when neither is."""
+    if settings.retired_secret_keys:
+        text, source = settings.retired_secret_keys, "STRATUS_RETIRED_SECRET_KEYS"
+    else:
+        path = settings.data_dir / RETIRED_KEYS_FILE
+        try:
+            if not path.exists():
+                return []
+            _check_permissions(path)
+            text, source = path.read_text(), str(path)
+        except OSError as error:
+            raise Unavailable(f"cannot read {path}: {error.strerror}") from None
+    parts = text.replace("\n", ",").split(",")
+    return [_decode_key(part.strip(), source) for part in parts if part.strip()]
 
 
 def load_or_create_key(settings: Settings) -> bytes:

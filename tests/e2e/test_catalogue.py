@@ -135,8 +135,8 @@ def test_a_parameter_of_an_unbuilt_feature_is_refused_by_name_and_changes_nothin
     )
     assert text == "Parameter keyboard is not supported: console keyboard layouts are not built yet"
     assert admin.listVirtualMachines().get("count", 0) == 0
-    assert admin.listVirtualMachines(fordisplay="true", displayvm="true").get("count", 0) == 0
-    hidden = _refused(admin.listVirtualMachines, 431, displayvm="false")
+    assert admin.listFirewallRules(fordisplay="true").get("count", 0) == 0
+    hidden = _refused(admin.listFirewallRules, 431, fordisplay="false")
     assert "hiding resources from end users is not built yet" in hidden
 
 

@@ -27,6 +27,7 @@ from tests.e2e.factories import Tenant, make_tenant
 from tests.e2e.test_networks import SOURCE_NAT_OFFERING
 from tests.e2e.test_routers import SYSTEM_TEMPLATE, register_template, routers, wait_for
 from tests.e2e.test_vms import Place, _deploy, _host, _place
+from tests.e2e.zones import enable_router_provider
 
 REFUSALS = {431, 432, 530, 531, 532, 533, 534, 535, 536, 537}
 OWNER_VARIANTS: tuple[tuple[str, ...], ...] = (
@@ -72,6 +73,7 @@ def _fabric(admin: CloudStack, zone: str) -> None:
         zoneid=zone, name="fabric", isolationmethods="VXLAN", vlan="6000-6019", fetch_result=True
     )["physicalnetwork"]
     admin.updatePhysicalNetwork(id=physical["id"], state="Enabled", fetch_result=True)
+    enable_router_provider(admin, physical["id"])
     admin.createVlanIpRange(
         zoneid=zone,
         vlan="100",
@@ -133,6 +135,9 @@ def _stock(world_admin: CloudStack, place: Place, holder: Holder) -> None:
     ids["snapshot"] = client.createSnapshot(volumeid=ids["root"], fetch_result=True)["snapshot"][
         "id"
     ]
+    ids["snapshotpolicy"] = client.createSnapshotPolicy(
+        volumeid=ids["root"], intervaltype="DAILY", schedule="0:3", timezone="UTC", maxsnaps=1
+    )["snapshotpolicy"]["id"]
     ids["vmsnapshot"] = client.createVMSnapshot(virtualmachineid=vm["id"], fetch_result=True)[
         "vmsnapshot"
     ]["id"]
@@ -305,7 +310,13 @@ NOT_PROBED = {
     "logout": "ends the caller's own session",
     "listInfrastructure": "root administrators only; counts the cloud's infrastructure",
     "removeRawUsageRecords": "root administrators only; usage of every account",
+    "getUser": "root administrators only; finds a user by API key",
+    "getApiLimit": "answers the caller's own account's count of requests",
+    "addRegion": "root administrators only; regions are the cloud's, no account's",
+    "updateRegion": "root administrators only; regions are the cloud's, no account's",
+    "removeRegion": "root administrators only; regions are the cloud's, no account's",
     "addS3": "root administrators only; adds the region's object store, no account's resource",
+    "cleanVMReservations": "root administrators only; room held on hosts, no account's resource",
 }
 
 # Which of a victim's resources a parameter names, by the parameter's name.
@@ -344,6 +355,7 @@ NOUN_KINDS = (
     ("VirtualMachine", ("vm",)),  # before AffinityGroup: updateVMAffinityGroup's id is a VM
     ("AffinityGroup", ("affinitygroup",)),
     ("IpAddress", ("ip",)),
+    ("SnapshotPolic", ("snapshotpolicy",)),
     ("Snapshot", ("snapshot",)),
     ("Network", ("network",)),
     ("Template", ("template",)),
@@ -402,7 +414,13 @@ def _targets(command: ApiCommand) -> list[str]:
     return names
 
 
+# Where a parameter name means another kind in one command.
+COMMAND_PARAM_KINDS = {("deleteSnapshotPolicies", "ids"): ("snapshotpolicy",)}
+
+
 def _kinds(command: ApiCommand, param: str) -> tuple[str, ...]:
+    if (command.name, param) in COMMAND_PARAM_KINDS:
+        return COMMAND_PARAM_KINDS[(command.name, param)]
     if param in PARAM_KINDS:
         return PARAM_KINDS[param]
     for noun, kinds in NOUN_KINDS:

@@ -9,6 +9,7 @@ from cs import CloudStack, CloudStackApiException
 from tests.e2e.factories import make_tenant
 from tests.e2e.test_routers import SYSTEM_TEMPLATE, register_template, routers, wait_for
 from tests.e2e.test_vms import _deploy, _host, _place
+from tests.e2e.zones import enable_router_provider
 
 SOURCE_NAT_OFFERING = "DefaultIsolatedNetworkOfferingWithSourceNatService"
 
@@ -27,6 +28,7 @@ def _fabric(admin: CloudStack, zone: str) -> dict:
         "physicalnetwork"
     ]
     assert enabled["state"] == "Enabled"
+    enable_router_provider(admin, physical["id"])
     admin.createVlanIpRange(
         zoneid=zone,
         vlan="100",

@@ -29,6 +29,7 @@ from tests.e2e.test_routers import (
     routers,
     wait_for,
 )
+from tests.e2e.zones import enable_router_provider
 
 pytestmark = [pytest.mark.postgres, pytest.mark.nats]
 
@@ -176,6 +177,7 @@ def _isolated_network(admin, tenant, zone: str) -> dict:
         zoneid=zone, name="guest", isolationmethods="VLAN", vlan="100-110", fetch_result=True
     )["physicalnetwork"]
     admin.updatePhysicalNetwork(id=physical["id"], state="Enabled", fetch_result=True)
+    enable_router_provider(admin, physical["id"])
     offering = tenant.client.listNetworkOfferings(name="DefaultIsolatedNetworkOffering")
     return tenant.client.createNetwork(
         name="web", displaytext="web", zoneid=zone,

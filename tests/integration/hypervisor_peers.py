@@ -121,7 +121,8 @@ def kvm_peer(tmp_path: Path) -> Iterator[Peer]:
     node = tmp_path / "kvm-node.xml"
     node.write_text(KVM_NODE_XML)
     url = f"test://{node}"
-    driver = KvmDriver(stop_timeout=5.0, poll_interval=0.05)
+    # The host is its own image store: templates made from its VMs land in its pool.
+    driver = KvmDriver(stop_timeout=5.0, poll_interval=0.05, image_store=url)
     yield Peer(
         driver=driver,
         credentials=Credentials(url, "admin", "kvm-password"),

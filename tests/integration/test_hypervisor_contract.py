@@ -20,6 +20,7 @@ from adapters import (
     IsoSpec,
     NotFoundOnHost,
     SnapshotSpec,
+    TemplateCapture,
     Unreachable,
     VmSpec,
 )
@@ -470,3 +471,79 @@ def test_a_driver_without_a_cd_drive_refuses_naming_its_hypervisor(peer: Peer) -
         peer.driver.attach_iso("vm-1", iso())
     with pytest.raises(HypervisorError, match="not supported yet on"):
         peer.driver.detach_iso("vm-1")
+
+
+# ---- templates from a VM's root disk (createTemplate) ---------------------------------------
+
+
+def capture(template_id: str = "tpl-1") -> TemplateCapture:
+    return TemplateCapture(template_id, "volume-1", "zone-1", "QCOW2")
+
+
+def _capturing(peer: Peer) -> Hypervisor:
+    if Capability.TEMPLATES not in peer.driver.capabilities:
+        pytest.skip(f"the {peer.driver.kind} driver makes no templates (see the refusal case)")
+    peer.driver.connect(peer.credentials)
+    return peer.driver
+
+
+# ---- a root disk made anew (restoreVirtualMachine) ------------------------------------------
+
+
+def _restorer(peer: Peer) -> Hypervisor:
+    if Capability.REIMAGING not in peer.driver.capabilities:
+        pytest.skip(f"the {peer.driver.kind} driver does not restore (see the refusal case)")
+    peer.driver.connect(peer.credentials)
+    return peer.driver
+
+
+def test_a_stopped_vms_root_disk_becomes_a_template_once(peer: Peer) -> None:
+    driver = _capturing(peer)
+    driver.start_vm(replace(spec(), root_disk_gb=2))
+    with pytest.raises(HypervisorError):
+        driver.create_template("vm-1", capture())  # it runs: its disk is in use
+    driver.stop_vm("vm-1")
+    made = driver.create_template("vm-1", capture())
+    assert made["size"] == 2 * 1024**3
+    assert 0 < made["physical_size"] <= made["size"]
+    assert driver.create_template("vm-1", capture()) == made  # again: the same template
+    assert driver.vm_status("vm-1").state == "Stopped"
+    driver.start_vm(replace(spec(), root_disk_gb=2))  # the VM is as it was
+    assert driver.vm_status("vm-1").state == "Running"
+
+
+def test_a_template_from_a_missing_vm_raises_not_found(peer: Peer) -> None:
+    driver = _capturing(peer)
+    with pytest.raises(NotFoundOnHost):
+        driver.create_template("ghost", capture())
+
+
+def test_a_driver_that_makes_no_templates_refuses_naming_its_hypervisor(peer: Peer) -> None:
+    if Capability.TEMPLATES in peer.driver.capabilities:
+        pytest.skip(f"the {peer.driver.kind} driver makes templates (see the cases above)")
+    with pytest.raises(HypervisorError, match="not supported yet on"):
+        peer.driver.create_template("vm-1", capture())
+
+
+def test_a_restored_vm_keeps_its_power_state(peer: Peer) -> None:
+    driver = _restorer(peer)
+    driver.start_vm(replace(spec(), root_disk_gb=1))
+    driver.start_vm(replace(spec("vm-2"), root_disk_gb=1))
+    driver.stop_vm("vm-2", forced=True)
+    assert driver.restore_vm(replace(spec(), root_disk_gb=1), "r-1").state == "Running"
+    assert driver.restore_vm(replace(spec(), root_disk_gb=1), "r-1").state == "Running"
+    assert driver.restore_vm(replace(spec("vm-2"), root_disk_gb=1), "r-2").state == "Stopped"
+    assert driver.start_vm(replace(spec("vm-2"), root_disk_gb=1)).state == "Running"
+
+
+def test_restoring_a_missing_vm_raises_not_found(peer: Peer) -> None:
+    driver = _restorer(peer)
+    with pytest.raises(NotFoundOnHost):
+        driver.restore_vm(spec("ghost"), "r-1")
+
+
+def test_a_driver_that_cannot_restore_refuses_naming_its_hypervisor(peer: Peer) -> None:
+    if Capability.REIMAGING in peer.driver.capabilities:
+        pytest.skip(f"the {peer.driver.kind} driver restores (see the cases above)")
+    with pytest.raises(HypervisorError, match="not supported yet on"):
+        peer.driver.restore_vm(spec(), "r-1")

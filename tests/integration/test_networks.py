@@ -12,6 +12,7 @@ from uuid import UUID, uuid4
 import pytest
 from eventsourcing.utils import get_topic
 
+from commands import network_plumbing as plumbing
 from commands import networks as net
 from commands.network_claims import ALLOCATION_ATTEMPTS
 from commands.network_offerings import network_offering_seed_id, seed_network_offerings
@@ -27,6 +28,7 @@ from commands.network_public_ips import (
 from domain.errors import InsufficientCapacity, InvalidParameter, ResourceInUse
 from domain.infrastructure import Zone
 from domain.network import Network, Nic
+from domain.network_providers import default_element_id, default_provider_id
 from domain.network_public_ip import PublicIp, public_ip_id
 from entrypoint.installation import open_runtime
 from stratus.runtime import Runtime
@@ -61,6 +63,15 @@ class Fabric:
         return self.store.get(Network, network_id).vnet
 
 
+def _enable_router_provider(store: Any, physical_id: UUID) -> None:
+    """The operator's step before guest networks can be implemented: the router element,
+    then the VirtualRouter provider."""
+    element = default_element_id(physical_id, "VirtualRouter")
+    plumbing.configure_router_element(store, physical_id, element, True)
+    provider = default_provider_id(physical_id, "VirtualRouter")
+    plumbing.update_provider(store, plumbing.UpdateProvider(physical_id, provider, "Enabled"))
+
+
 @pytest.fixture
 def make_fabric(settings: Settings) -> Iterator[Any]:
     runtimes: list[Runtime] = []
@@ -78,6 +89,7 @@ def make_fabric(settings: Settings) -> Iterator[Any]:
         net.update_physical_network(
             runtime.store, net.UpdatePhysicalNetwork(physical.id, state="Enabled")
         )
+        _enable_router_provider(runtime.store, physical.id)
         return Fabric(runtime, zone.id, physical.id)
 
     yield make
@@ -269,6 +281,7 @@ def test_read_models_follow_networks_claims_nics_and_addresses(settings: Setting
         ).id
         assert physical is not None
         net.update_physical_network(store, net.UpdatePhysicalNetwork(physical, state="Enabled"))
+        _enable_router_provider(store, physical)
         account = uuid4()
         network = net.create_network(
             store,

@@ -277,3 +277,36 @@ def test_an_iso_copy_is_charged_as_an_iso_and_a_template_copy_as_a_template() ->
     items = records(settings_events() + events, berlin("2026-01-11 00:00"))
     kinds = {i["usageid"]: i["usagetype"] for i in items if i["usagetype"] in (ISO, TEMPLATE)}
     assert kinds == {str(uuid5(NS, "disc")): ISO, str(uuid5(NS, "disk")): TEMPLATE}
+
+
+def test_a_vm_restored_to_another_template_is_charged_with_it_from_the_restore() -> None:
+    restored = {**DB_SMALL, "template_id": uuid5(NS, "other-template")}
+    vm = (
+        VmScript("again")
+        .deploy("2026-01-15 00:00", DB_SMALL)
+        .then(VirtualMachine.Restored, "2026-01-15 06:00", restored)
+    )
+    items = records(settings_events() + vm.events, berlin("2026-01-16 00:00"))
+    charged = sorted((i["templateid"], i["rawusage"]) for i in items)
+    assert charged == sorted(
+        [(str(DB_SMALL["template_id"]), "6"), (str(restored["template_id"]), "18")]
+    )
+
+
+def test_an_assigned_vm_is_charged_to_its_old_account_until_then_and_to_the_new_one_after() -> None:
+    new_account, new_domain = uuid5(NS, "new-account"), uuid5(NS, "new-domain")
+    vm = VmScript("moved").deploy("2026-01-15 00:00", DB_SMALL)
+    vm.events.append(
+        VirtualMachine.OwnerChanged(
+            **vm._base("2026-01-15 10:00"),
+            account_id=new_account,
+            domain_id=new_domain,
+            previous_account_id=ACCOUNT,
+            compute=DB_SMALL,
+        )
+    )
+    items = records(settings_events() + vm.events, berlin("2026-01-16 00:00"))
+    charged = sorted((i["accountid"], i["domainid"], i["rawusage"]) for i in items)
+    assert charged == sorted(
+        [(str(ACCOUNT), str(DOMAIN), "10"), (str(new_account), str(new_domain), "14")]
+    )

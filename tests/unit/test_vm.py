@@ -317,3 +317,43 @@ def test_a_late_stop_changes_nothing_once_the_vm_moved_on() -> None:
     machine.request_reboot("r3", None, access(host_id))
     assert not machine.stopped_late("r2")
     assert machine.state == VmState.RUNNING
+
+
+def test_a_running_vm_is_restored_by_its_host_and_keeps_running() -> None:
+    machine = running()
+    other = Compute.from_facts({**machine.compute.facts(), "template_id": str(uuid4())})
+    assert machine.restore("r2", None, access(machine.host_id), other) is True
+    assert (machine.state, machine.pending) == (VmState.RUNNING, "restore")
+    machine.confirm("r2")
+    assert (machine.state, machine.pending, machine.compute) == (VmState.RUNNING, None, other)
+
+
+def test_a_failed_restore_leaves_the_vm_and_its_template_as_they_were() -> None:
+    machine = running()
+    before = machine.compute
+    other = Compute.from_facts({**before.facts(), "template_id": str(uuid4())})
+    machine.restore("r2", None, access(machine.host_id), other)
+    machine.fail("r2", "disk trouble")
+    assert (machine.state, machine.compute) == (VmState.RUNNING, before)
+
+
+def test_a_vm_whose_disk_no_host_holds_is_restored_on_its_record_alone() -> None:
+    machine = vm()
+    other = Compute.from_facts({**machine.compute.facts(), "template_id": str(uuid4())})
+    assert machine.restore("r1", None, None, other) is False
+    assert (machine.state, machine.compute) == (VmState.STOPPED, other)
+
+
+def test_only_a_running_or_stopped_vm_is_restored() -> None:
+    machine = vm()
+    machine.destroy("r1", None, False, None)
+    with pytest.raises(InvalidState, match="in state Destroyed"):
+        machine.restore("r2", None, None, machine.compute)
+
+
+def test_every_start_carries_the_user_data_the_vm_has_then() -> None:
+    machine = vm()
+    machine.update({"user_data": "aGk="})
+    machine.request_start("r1", None, access(), "hold-1")
+    (requested,) = [e for e in machine.collect_events() if type(e).__name__ == "StartRequested"]
+    assert requested.user_data == "aGk="

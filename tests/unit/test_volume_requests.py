@@ -117,4 +117,5 @@ def test_a_start_request_carries_the_data_disks_and_old_ones_read_as_none() -> N
     start = VirtualMachine.StartRequested
     state = {"request_id": "r"}
     start.upcast_v1_v2(state)
-    assert (start.class_version, state["data_disks"]) == (3, [])
+    start.upcast_v3_v4(state)
+    assert (start.class_version, state["data_disks"], state["user_data"]) == (4, [], "")
