@@ -49,6 +49,7 @@ UNBUILT_FIELDS: dict[str, dict[str, str]] = {
         "capacity": CAPACITY,
         "resourcedetails": "zone details are not built yet",
     },
+    "listNics": _all(IPV6, "ip6address", "ip6cidr", "ip6gateway"),
     "listPods": {"capacity": CAPACITY},
     "listClusters": {"capacity": CAPACITY},
     "listHosts": {

@@ -1,5 +1,5 @@
 """Commands on the rules of public addresses (port forwarding, firewall, load balancing, static
-NAT) and the handler of the router's answers.
+NAT and its IP forwarding rules) and the handler of the router's answers.
 
 A change loads the address, the network's rule set (domain/network_rules.py) and, for rules
 that send traffic to VMs, the VMs; checks them; records the change with a request to apply the
@@ -77,6 +77,18 @@ class RevokeRule:
     network_id: UUID
     rule_id: UUID
     kind: str
+    job: JobSpec
+
+
+@dataclass(frozen=True)
+class ChangeForwarding:
+    """A port forwarding rule sent to another private port or VM (None: unchanged)."""
+
+    network_id: UUID
+    rule_id: UUID
+    private_start: int | None
+    vm_id: UUID | None
+    private_ip: str | None  # when given, it must be the VM's address on the network
     job: JobSpec
 
 
@@ -260,6 +272,7 @@ _RESULT_OBJECTS = {
     RuleKind.FIREWALL: "firewallrule",
     RuleKind.LOAD_BALANCING: "loadbalancer",
     RuleKind.STATIC_NAT: "staticnat",
+    RuleKind.IP_FORWARDING: "ipforwardingrule",
 }
 
 
@@ -275,6 +288,36 @@ def revoke_rule(store: Any, command: RevokeRule) -> Applying:
         target = _target(store, network.id)
         rules.request_apply(request_id(), job.id, target, ((), tuple(keys)), {"success": True})
         return _saved(store, rules, job, command.rule_id, *_counted(store, rules, abandoned))
+
+    outcome: Applying = store.run(attempt)
+    return outcome
+
+
+def change_forwarding(store: Any, command: ChangeForwarding) -> Applying:
+    """Change where a port forwarding rule sends traffic; the router applies the set."""
+
+    def attempt() -> Applying:
+        network = store.get(Network, command.network_id, what="network")
+        rules = store.get(NetworkRules, rule_set_id(network.id), what="network rules")
+        abandoned = _give_up_abandoned(store, rules)
+        rule = rules.rule(command.rule_id, RuleKind.PORT_FORWARDING)
+        public = store.get(PublicIp, rule.public_ip_id, what="public ip address")
+        vm_id = command.vm_id or rule.vm_id
+        if vm_id is None:
+            raise InvalidState(f"The port forwarding rule {rule.id} sends to no virtual machine")
+        vm_ip = guest_address(store, vm_id, public)
+        if command.private_ip is not None and command.private_ip != vm_ip:
+            raise InvalidParameter(
+                f"Invalid privateip {command.private_ip}: it is not the virtual machine's "
+                "address on the network (secondary addresses are not built yet)"
+            )
+        private = rule.private_start if command.private_start is None else command.private_start
+        keys = rules.change_forwarding(rule.id, private or 0, vm_id, vm_ip)
+        job = _new_job(command.job, rule.id)
+        result = {"object": _RESULT_OBJECTS[rule.kind], "id": str(rule.id)}
+        target = _target(store, network.id)
+        rules.request_apply(request_id(), job.id, target, (tuple(keys), ()), result)
+        return _saved(store, rules, job, rule.id, *_counted(store, rules, abandoned))
 
     outcome: Applying = store.run(attempt)
     return outcome

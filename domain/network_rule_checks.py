@@ -1,7 +1,7 @@
 """The rules a public address carries — port forwarding, firewall (ingress), load balancing,
-static NAT — as values, and the checks CloudStack makes before it accepts one: ports and
-ranges, protocols, CIDRs, ICMP type and code, and conflicts with the rules already on the
-address.
+static NAT and the IP forwarding rules on a static NAT address — as values, and the checks
+CloudStack makes before it accepts one: ports and ranges, protocols, CIDRs, ICMP type and code,
+and conflicts with the rules already on the address.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ class RuleKind:
     FIREWALL = "Firewall"
     LOAD_BALANCING = "LoadBalancing"
     STATIC_NAT = "StaticNat"
+    IP_FORWARDING = "IpForwarding"  # ports of a static NAT address forwarded to its VM
 
 
 class RuleState:
@@ -36,6 +37,7 @@ PROTOCOLS = {
     RuleKind.FIREWALL: ("tcp", "udp", "icmp"),
     RuleKind.LOAD_BALANCING: ("tcp", "udp"),
     RuleKind.STATIC_NAT: ("all",),
+    RuleKind.IP_FORWARDING: ("tcp", "udp"),
 }
 ALGORITHMS = ("roundrobin", "leastconn", "source")
 
@@ -191,8 +193,8 @@ def _overlap(one: tuple[int, int], other: tuple[int, int]) -> bool:
 def check_conflicts(new: Rule, existing: Iterable[Rule]) -> None:
     """Refuse `new` when a live rule of the same address stands in its way (CloudStack's
     rules: static NAT excludes port forwarding and load balancing on the address; firewall
-    rules are weighed only against firewall rules; port forwarding rules may share ports
-    when their protocols differ)."""
+    rules are weighed only against firewall rules; port forwarding rules, and IP forwarding
+    rules, may share ports when their protocols differ)."""
     for old in existing:
         if old.public_ip_id != new.public_ip_id or not old.live or old.id == new.id:
             continue
@@ -204,8 +206,9 @@ def check_conflicts(new: Rule, existing: Iterable[Rule]) -> None:
         if new.kind == RuleKind.FIREWALL:
             _refuse_firewall_clash(new, old)
         elif _overlap(new.ports, old.ports):
-            both_pf = new.kind == old.kind == RuleKind.PORT_FORWARDING
-            if not (both_pf and new.protocol != old.protocol):
+            same = new.kind == old.kind
+            by_protocol = (RuleKind.PORT_FORWARDING, RuleKind.IP_FORWARDING)
+            if not (same and new.kind in by_protocol and new.protocol != old.protocol):
                 raise NetworkRuleConflict(
                     f"The range specified, {new.ports[0]}-{new.ports[1]}, conflicts with rule "
                     f"{old.id} which has {old.ports[0]}-{old.ports[1]}"

@@ -24,7 +24,14 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidParameter, InvalidState, NotFound
-from domain.network_rule_checks import Member, Rule, RuleKind, RuleState, check_conflicts
+from domain.network_rule_checks import (
+    MAX_PORT,
+    Member,
+    Rule,
+    RuleKind,
+    RuleState,
+    check_conflicts,
+)
 from domain.values import Secret
 from domain.vm import HostAccess
 
@@ -34,6 +41,7 @@ KIND_NAMES = {
     RuleKind.FIREWALL: "firewall rule",
     RuleKind.LOAD_BALANCING: "load balancer rule",
     RuleKind.STATIC_NAT: "static nat rule",
+    RuleKind.IP_FORWARDING: "ip forwarding rule",
 }
 
 
@@ -67,6 +75,9 @@ class Pending:
 
 def member_key(rule_id: UUID, vm_id: UUID) -> str:
     return f"{rule_id}/{vm_id}"
+
+
+CHANGED = "changed"  # the key of a rule's change in an apply request: `<rule id>/changed`
 
 
 class NetworkRules(Aggregate):
@@ -114,6 +125,8 @@ class NetworkRules(Aggregate):
                 f"The {KIND_NAMES[earlier.kind]} {rule.id} is still being removed; try again "
                 "when that is done"
             )
+        if rule.kind == RuleKind.IP_FORWARDING:
+            rule = self._on_static_nat(rule)
         check_conflicts(rule, self.rules.values())
         if rule.kind == RuleKind.STATIC_NAT:
             for other in self.rules.values():
@@ -125,14 +138,30 @@ class NetworkRules(Aggregate):
         self._rule_added(network_id=self.network_id, rule=rule.with_state(RuleState.ADD).facts())
         return str(rule.id)
 
+    def _on_static_nat(self, rule: Rule) -> Rule:
+        """An IP forwarding rule forwards its ports, unchanged, to the VM the address's static
+        NAT sends to; it goes with the static NAT (disabling it revokes the rule)."""
+        nat = self.rules.get(static_nat_rule_id(rule.public_ip_id))
+        if nat is None or nat.kind != RuleKind.STATIC_NAT or not nat.live:
+            raise InvalidParameter(f"Static nat is not enabled for ip address {rule.address}")
+        return replace(
+            rule,
+            vm_id=nat.vm_id,
+            vm_ip=nat.vm_ip,
+            private_start=rule.start_port,
+            private_end=rule.end_port,
+            related=nat.id,
+        )
+
     @event("RuleAdded")
     def _rule_added(self, network_id: UUID, rule: dict[str, Any]) -> None:
         added = Rule.from_facts(rule)
         self.rules[added.id] = added
 
     def revoke(self, rule_id: UUID, kind: str) -> list[str]:
-        """Start deleting an active rule (and the firewall rules opened for it); each is gone
-        once the router confirms."""
+        """Start deleting an active rule and the active rules that go with it (firewall rules
+        opened for it, a static NAT's IP forwarding rules); each is gone once the router
+        confirms."""
         rule = self.rule(rule_id, kind)
         if rule.state == RuleState.ADD:
             raise InvalidState(
@@ -142,12 +171,68 @@ class NetworkRules(Aggregate):
         if rule.state == RuleState.REVOKE:
             raise InvalidState(f"The {KIND_NAMES[kind]} {rule_id} is already being deleted")
         self._revoke_requested(rule_id=rule_id)
-        keys = [str(rule_id)]
-        for opened in list(self.rules.values()):
-            if opened.related == rule_id and opened.state == RuleState.ACTIVE:
-                self._revoke_requested(rule_id=opened.id)
-                keys.append(str(opened.id))
+        keys, parents = [str(rule_id)], [rule_id]
+        while parents:  # what was opened for the rule, and in turn for those
+            parent = parents.pop()
+            for opened in list(self.rules.values()):
+                if opened.related == parent and opened.state == RuleState.ACTIVE:
+                    self._revoke_requested(rule_id=opened.id)
+                    keys.append(str(opened.id))
+                    parents.append(opened.id)
         return keys
+
+    def change_forwarding(
+        self, rule_id: UUID, private_start: int, vm_id: UUID, vm_ip: str
+    ) -> list[str]:
+        """Send an active port forwarding rule to another private port (its range keeps its
+        size) or VM. The rule shows the new values at once; a failed apply puts the old ones
+        back."""
+        rule = self.rule(rule_id, RuleKind.PORT_FORWARDING)
+        if rule.state != RuleState.ACTIVE or rule_id in self._changing:
+            raise InvalidState(
+                f"The port forwarding rule {rule_id} is being applied, changed or deleted; try "
+                "again when that is done"
+            )
+        size = (rule.private_end or private_start) - (rule.private_start or private_start)
+        if private_start + size > MAX_PORT:
+            raise InvalidParameter(
+                f"privateport is an invalid value: {private_start}; the rule's range would end "
+                f"past {MAX_PORT}"
+            )
+        changed = replace(
+            rule,
+            private_start=private_start,
+            private_end=private_start + size,
+            vm_id=vm_id,
+            vm_ip=vm_ip,
+        )
+        self._rule_changed(rule_id=rule_id, rule=changed.facts(), previous=rule.facts())
+        return [f"{rule_id}/{CHANGED}"]
+
+    @property
+    def _changing(self) -> dict[UUID, Rule]:
+        """Rules whose change the router has not confirmed yet, with their earlier values."""
+        if not hasattr(self, "changes_pending"):
+            self.changes_pending: dict[UUID, Rule] = {}
+        return self.changes_pending
+
+    @event("RuleChanged")
+    def _rule_changed(self, rule_id: UUID, rule: dict[str, Any], previous: dict[str, Any]) -> None:
+        self.rules[rule_id] = Rule.from_facts(rule)
+        self._changing[rule_id] = Rule.from_facts(previous)
+
+    def _settle_change(self, rule: Rule, keep: bool) -> None:
+        previous = self._changing.get(rule.id)
+        if previous is None:
+            return
+        # A rule deleted meanwhile stays deleted: only its values go back.
+        values = rule if keep else replace(previous, state=rule.state, members=rule.members)
+        self._change_settled(rule_id=rule.id, rule=values.facts())
+
+    @event("ChangeSettled")
+    def _change_settled(self, rule_id: UUID, rule: dict[str, Any]) -> None:
+        self._changing.pop(rule_id, None)
+        self.rules[rule_id] = Rule.from_facts(rule)
 
     @event("RevokeRequested")
     def _revoke_requested(self, rule_id: UUID) -> None:
@@ -285,7 +370,9 @@ class NetworkRules(Aggregate):
         rule = self.rules.get(UUID(rule_text))
         if rule is None:
             return
-        if vm_text:
+        if vm_text == CHANGED:
+            self._settle_change(rule, activate)
+        elif vm_text:
             self._settle_member(rule, UUID(vm_text), expected, activate)
         elif rule.state == expected and activate:
             self._rule_activated(rule_id=rule.id)
@@ -334,7 +421,8 @@ class NetworkRules(Aggregate):
         NAT, with the firewall rules opened for them) and its places behind load balancers, in
         whatever state; no router is asked. Returns the addresses whose rules changed."""
         gone = {r.id for r in self.rules.values() if r.vm_id == vm_id}
-        gone |= {r.id for r in self.rules.values() if r.related in gone}
+        while more := {r.id for r in self.rules.values() if r.related in gone} - gone:
+            gone |= more
         touched = {self.rules[rule_id].public_ip_id for rule_id in gone}
         for rule_id in sorted(gone, key=str):
             self._remove(self.rules[rule_id], reason)

@@ -69,6 +69,15 @@ class NetworkRulesProjection(Projection):
     def activated(self, e: Any, c: Cursor, t: Tables) -> None:
         _state(c, t, e.rule_id, "Active")
 
+    @on(RULES.RuleChanged, RULES.ChangeSettled)
+    def changed(self, e: Any, c: Cursor, t: Tables) -> None:
+        r = e.rule
+        c.execute(
+            f"UPDATE {t.network_rules} SET private_start = %s, private_end = %s, vm_id = %s, "
+            "vm_ip = %s WHERE id = %s",
+            (r["private_start"], r["private_end"], _text(r["vm_id"]), r["vm_ip"], str(e.rule_id)),
+        )
+
     @on(RULES.RuleRemoved)
     def removed(self, e: Any, c: Cursor, t: Tables) -> None:
         c.execute(f"DELETE FROM {t.network_rules} WHERE id = %s", (str(e.rule_id),))

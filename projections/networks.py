@@ -199,8 +199,10 @@ class NetworksProjection(Projection):
         nic = e.nic
         c.execute(
             f"INSERT INTO {t.vm_nics} (vm_id, network_id, ip_address, mac_address, gateway, "
-            "netmask, is_default, broadcast_uri, network_offering_id) VALUES "
-            "(%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (vm_id, network_id) DO NOTHING",
+            "netmask, is_default, broadcast_uri, network_offering_id, device_id) VALUES "
+            "(%s, %s, %s, %s, %s, %s, %s, %s, %s, "
+            f"(SELECT count(*) FROM {t.vm_nics} WHERE vm_id = %s)) "
+            "ON CONFLICT (vm_id, network_id) DO NOTHING",
             (
                 _id(e),
                 str(nic["network_id"]),
@@ -211,6 +213,7 @@ class NetworksProjection(Projection):
                 int(nic["is_default"]),
                 nic["broadcast_uri"],
                 str(nic["network_offering_id"]),
+                _id(e),
             ),
         )
 

@@ -1,5 +1,5 @@
 """What deploying a VM needs from guest networks (its NIC requests, with the free addresses to
-try first) and what listing VMs shows of them (each VM's `nic` list)."""
+try first), what listing VMs shows of them (each VM's `nic` list) and `listNics`."""
 
 from __future__ import annotations
 
@@ -7,9 +7,12 @@ from ipaddress import IPv4Address
 from typing import Any
 from uuid import UUID, uuid5
 
+from api.access import check_reach
 from api.cloudstack.networks import HINTS, network_row, public_pool
 from api.cloudstack.routers import ensure_router
-from api.dispatch import Call
+from api.cloudstack.unbuilt import FOR_DISPLAY
+from api.dispatch import ApiCommand, Call, Listing
+from api.params import Param, ParamType, not_found
 from commands import networks as cmd
 from commands.network_public_ips import PublicPool
 from commands.routers import refuse_if_upgrading
@@ -124,9 +127,15 @@ def vm_nics(cursor: Cursor, vm_ids: list[str]) -> dict[str, list[dict[str, Any]]
     return {vm: [_render_nic(n) for n in nics] for vm, nics in found.items()}
 
 
+def nic_id(vm_id: str, network_id: str) -> str:
+    """A NIC's id: a VM has one NIC per network."""
+    return str(uuid5(UUID(vm_id), network_id))
+
+
 def _render_nic(nic: dict[str, Any]) -> dict[str, Any]:
     return {
-        "id": str(uuid5(UUID(nic["vm_id"]), nic["network_id"])),
+        "id": nic_id(nic["vm_id"], nic["network_id"]),
+        "deviceid": str(nic["device_id"]),
         "networkid": nic["network_id"],
         "networkname": nic["network_name"] or "",
         "netmask": nic["netmask"],
@@ -139,3 +148,57 @@ def _render_nic(nic: dict[str, Any]) -> dict[str, Any]:
         "isdefault": bool(nic["is_default"]),
         "macaddress": nic["mac_address"],
     }
+
+
+# ---- listNics ---------------------------------------------------------------------------------
+
+
+def list_nics(call: Call, args: dict[str, Any]) -> Listing:
+    """The NICs of a VM the caller may reach, in device order; `nicid` and `networkid` narrow."""
+    vm_id = args["virtualmachineid"]
+    with call.read() as cursor:
+        vm = cursor.execute(
+            "SELECT v.account_id, a.domain_path FROM virtual_machines AS v "
+            "JOIN accounts AS a ON a.id = v.account_id WHERE v.id = %s AND v.removed = 0",
+            (vm_id,),
+        ).fetchone()
+        if vm is None:
+            raise not_found("virtualmachineid", vm_id)
+        check_reach(
+            call.caller,
+            account_id=vm["account_id"],
+            domain_path=vm["domain_path"],
+            what="the virtual machine",
+        )
+        nics = nics_of_vms(cursor, [vm_id]).get(vm_id, [])
+    found = [
+        {**_render_nic(n), "virtualmachineid": vm_id, "secondaryip": []}
+        for n in sorted(nics, key=lambda n: int(n["device_id"]))
+        if not n["removed"]
+    ]
+    if args["nicid"]:
+        found = [n for n in found if n["id"] == args["nicid"]]
+    if args["networkid"]:
+        found = [n for n in found if n["networkid"] == args["networkid"]]
+    paging = args["paging"]
+    end = None if paging.limit is None else paging.offset + paging.limit
+    return Listing(found[paging.offset : end], len(found))
+
+
+P = ParamType
+COMMANDS = (
+    ApiCommand(
+        "listNics",
+        list_nics,
+        (
+            Param("virtualmachineid", P.UUID, required=True),
+            Param("nicid", P.UUID),
+            Param("networkid", P.UUID),
+            FOR_DISPLAY,
+        ),
+        shape="list",
+        item_key="nic",
+        java_class="org.apache.cloudstack.api.command.user.vm.ListNicsCmd",
+        description="list the vm nics",
+    ),
+)

@@ -1,6 +1,7 @@
 """Rules on public addresses: port forwarding (create/delete/listPortForwardingRules), firewall
-(create/delete/listFirewallRules) and static NAT (enableStaticNat, disableStaticNat); the
-helpers the load balancer commands (api/cloudstack/load_balancers.py) share.
+(create/delete/listFirewallRules), static NAT (enableStaticNat, disableStaticNat) and the IP
+forwarding rules of a static NAT address (create/delete/listIpForwardingRules); the helpers the
+load balancer commands (api/cloudstack/load_balancers.py) share.
 
 A change is checked at once (bad values, conflicts, someone else's address answer before any
 job exists, as CloudStack's create step does); it is then applied by the network's router
@@ -19,17 +20,19 @@ from api.access import check_reach, list_scope
 from api.cloudstack.common import OWNER_PARAMS, limit_sql, resolve_owner_filters
 from api.cloudstack.networks import network_row
 from api.cloudstack.public_ips import _public_row
-from api.cloudstack.unbuilt import FOR_DISPLAY, PROJECT_AND_TAGS
+from api.cloudstack.unbuilt import CUSTOM_ID, FOR_DISPLAY, PROJECT_AND_TAGS, PROJECT_ID
+from api.cloudstack.vm_listing import vm_row
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType, not_found
 from api.tagging import narrow
 from commands import network_rules as cmd
-from domain.errors import InvalidParameter, ResourceUnavailable
+from domain.errors import InvalidParameter, PermissionDenied, ResourceUnavailable
 from domain.network_rule_checks import (
     Rule,
     RuleKind,
     cidr_list,
     icmp_values,
+    port,
     port_range,
     protocol,
 )
@@ -45,6 +48,7 @@ SERVICES = {
     RuleKind.FIREWALL: "Firewall",
     RuleKind.LOAD_BALANCING: "Lb",
     RuleKind.STATIC_NAT: "StaticNat",
+    RuleKind.IP_FORWARDING: "StaticNat",
 }
 STATIC_NAT_WAIT = 30.0  # seconds enableStaticNat waits for the router (it answers at once)
 
@@ -244,6 +248,45 @@ def list_port_forwarding_rules(call: Call, args: dict[str, Any]) -> Listing:
     return Listing([render_forwarding(r) for r in rows], count)
 
 
+def update_port_forwarding_rule(call: Call, args: dict[str, Any]) -> Submitted:
+    """As in 4.3, only the private port and the VM change (a private range keeps its size);
+    the address, protocol and public port stay, and naming other ones is refused."""
+    row = rule_for(call, args["id"], RuleKind.PORT_FORWARDING)
+    fixed = (
+        ("ipaddressid", row["public_ip_id"]),
+        ("protocol", row["protocol"]),
+        ("publicport", row["start_port"]),
+    )
+    for name, value in fixed:
+        given = args[name]
+        if given is not None and str(given).lower() != str(value).lower():
+            raise InvalidParameter(f"The {name} of a port forwarding rule can't be changed")
+    private = None if args["privateport"] is None else port(args["privateport"], "privateport")
+    vm_id = args["virtualmachineid"]
+    if vm_id is not None:
+        vm = vm_row(call, vm_id)
+        if vm["account_id"] != row["account_id"]:
+            raise PermissionDenied(
+                f"Virtual machine {vm['name']} and the rule's ip address belong to different "
+                "accounts"
+            )
+    spec = job_spec(
+        call,
+        call.command.java_class,
+        "NET.RULEMODIFY",
+        f"Updating port forwarding rule {row['id']}",
+    )
+    command = cmd.ChangeForwarding(
+        UUID(row["network_id"]),
+        UUID(row["id"]),
+        private,
+        UUID(vm_id) if vm_id else None,
+        args["privateip"] or None,
+        spec,
+    )
+    return submitted(call, write(call, cmd.change_forwarding, command), creates=True)
+
+
 def _forwarding_object(call: Call, rule_id: str) -> dict[str, Any]:
     return render_forwarding(_one(call, rule_id))
 
@@ -356,6 +399,63 @@ def disable_static_nat(call: Call, args: dict[str, Any]) -> Submitted:
     return submitted(call, write(call, cmd.revoke_rule, command), creates=False)
 
 
+# IP forwarding (the ports a static NAT address forwards) --------------------------------------
+
+
+def render_ip_forwarding(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "protocol": row["protocol"],
+        "publicport": str(row["start_port"]),
+        "publicendport": str(row["end_port"]),
+        "privateport": str(row["private_start"]),
+        "privateendport": str(row["private_end"]),
+        "virtualmachineid": row["vm_id"],
+        "virtualmachinename": row["vm_name"] or "",
+        "virtualmachinedisplayname": row["vm_display_name"] or "",
+        "vmguestip": row["vm_ip"],
+        "ipaddressid": row["public_ip_id"],
+        "ipaddress": row["address"],
+        "networkid": row["network_id"],
+        "state": row["state"],
+        "cidrlist": "",
+        "fordisplay": True,
+        "tags": [],
+    }
+
+
+def create_ip_forwarding_rule(call: Call, args: dict[str, Any]) -> Submitted:
+    """Forward a range of ports of a static NAT address to its VM (the same ports there);
+    refused when static NAT is not enabled on the address. `openfirewall` (on unless false)
+    also opens the ports to `cidrlist` with a firewall rule that goes with this one."""
+    row = address_for(call, args["ipaddressid"], RuleKind.IP_FORWARDING, "ipaddressid")
+    ports = port_range(args["startport"], args["endport"], "")
+    proto = protocol(RuleKind.IP_FORWARDING, args["protocol"])
+    rule = replace(
+        rule_base(row, RuleKind.IP_FORWARDING, proto), start_port=ports[0], end_port=ports[1]
+    )
+    opened = cidr_list(args["cidrlist"]) if args["openfirewall"] is not False else None
+    spec = job_spec(
+        call, call.command.java_class, "NET.RULEADD", f"Applying ip forwarding rule {rule.id}"
+    )
+    command = cmd.AddRule(rule, spec, None, opened)
+    return submitted(call, write(call, cmd.add_rule, command), creates=True)
+
+
+def list_ip_forwarding_rules(call: Call, args: dict[str, Any]) -> Listing:
+    rows, count = listed(
+        call,
+        args,
+        RuleKind.IP_FORWARDING,
+        (("id", "r.id"), ("ipaddressid", "r.public_ip_id"), ("virtualmachineid", "r.vm_id")),
+    )
+    return Listing([render_ip_forwarding(r) for r in rows], count)
+
+
+def _ip_forwarding_object(call: Call, rule_id: str) -> dict[str, Any]:
+    return render_ip_forwarding(_one(call, rule_id))
+
+
 # The table ---------------------------------------------------------------------------------------
 
 ID = Param("id", P.UUID, required=True)
@@ -392,6 +492,28 @@ COMMANDS = (
         render=_forwarding_object,
         java_class=f"{FIREWALL_PKG}.CreatePortForwardingRuleCmd",
         description="Creates a port forwarding rule",
+    ),
+    ApiCommand(
+        "updatePortForwardingRule",
+        update_port_forwarding_rule,
+        (
+            ID,
+            Param("privateport", P.INTEGER),
+            Param("virtualmachineid", P.UUID),
+            Param("privateip", P.STRING),
+            Param("ipaddressid", P.UUID),
+            Param("protocol", P.STRING),
+            Param("publicport", P.INTEGER),
+            CUSTOM_ID,
+            FOR_DISPLAY,
+        ),
+        shape="async",
+        is_async=True,
+        item_key="portforwardingrule",
+        render=_forwarding_object,
+        java_class=f"{FIREWALL_PKG}.UpdatePortForwardingRuleCmd",
+        description="Updates a port forwarding rule.  Only the private port and the virtual "
+        "machine can be updated.",
     ),
     ApiCommand(
         "deletePortForwardingRule",
@@ -454,6 +576,48 @@ COMMANDS = (
         item_key="firewallrule",
         java_class=f"{FIREWALL_PKG}.ListFirewallRulesCmd",
         description="Lists all firewall rules for an IP address",
+    ),
+    ApiCommand(
+        "createIpForwardingRule",
+        create_ip_forwarding_rule,
+        (
+            Param("ipaddressid", P.UUID, required=True),
+            Param("protocol", P.STRING, required=True),
+            Param("startport", P.INTEGER, required=True),
+            Param("endport", P.INTEGER),
+            Param("cidrlist", P.LIST, element=P.STRING),
+            Param("openfirewall", P.BOOLEAN),
+        ),
+        shape="async",
+        is_async=True,
+        item_key="ipforwardingrule",
+        render=_ip_forwarding_object,
+        java_class=f"{NAT_PKG}.CreateIpForwardingRuleCmd",
+        description="Creates an ip forwarding rule",
+    ),
+    ApiCommand(
+        "deleteIpForwardingRule",
+        lambda call, args: delete_rule(call, args, RuleKind.IP_FORWARDING, "NET.RULEDELETE"),
+        (ID,),
+        shape="async",
+        is_async=True,
+        java_class=f"{NAT_PKG}.DeleteIpForwardingRuleCmd",
+        description="Deletes an ip forwarding rule",
+    ),
+    ApiCommand(
+        "listIpForwardingRules",
+        list_ip_forwarding_rules,
+        (
+            *OWNER_PARAMS,
+            Param("id", P.UUID),
+            Param("ipaddressid", P.UUID),
+            Param("virtualmachineid", P.UUID),
+            PROJECT_ID,
+        ),
+        shape="list",
+        item_key="ipforwardingrule",
+        java_class=f"{NAT_PKG}.ListIpForwardingRulesCmd",
+        description="List the ip forwarding rules",
     ),
     ApiCommand(
         "enableStaticNat",

@@ -87,6 +87,7 @@ def racing_creates(sandbox: Sandbox, user: CloudStack, ip_id: str) -> list[dict[
 def test_rules_are_applied_by_the_router_refused_on_conflict_and_private(sandbox) -> None:
     admin, alice, bob, network, (web, db) = tenant_with_network(sandbox)
     router, user = network["router"], alice.client
+    nics_of_a_vm(network, alice, bob, web)
     ip = user.associateIpAddress(networkid=network["id"], fetch_result=True)["ipaddress"]
 
     # Port forwarding, with the firewall rule it opens
@@ -111,6 +112,24 @@ def test_rules_are_applied_by_the_router_refused_on_conflict_and_private(sandbox
     held = {r["id"]: r for r in applied(sandbox, router)}
     assert held[forward["id"]]["vm_ip"] == web["nic"][0]["ipaddress"]
     assert held[forward["id"]]["private_start"] == 22 and opened["id"] in held
+
+    # The rule sent to another private port and VM (only those change, as in 4.3)
+    moved = user.updatePortForwardingRule(
+        id=forward["id"], privateport=2022, virtualmachineid=db["id"], fetch_result=True
+    )["portforwardingrule"]
+    assert (moved["privateport"], moved["publicport"], moved["state"]) == ("2022", "2222", "Active")
+    assert (moved["virtualmachineid"], moved["vmguestip"]) == (db["id"], db["nic"][0]["ipaddress"])
+    held = {r["id"]: r for r in applied(sandbox, router)}[forward["id"]]
+    assert (held["private_start"], held["vm_ip"]) == (2022, db["nic"][0]["ipaddress"])
+    refused(user.updatePortForwardingRule, 431, id=forward["id"], publicport=2223)
+    refused(user.updatePortForwardingRule, 431, id=forward["id"], privateport=70000)
+    job_refused(user.updatePortForwardingRule, 431, id=forward["id"], privateip="10.255.0.1")
+    refused(bob.client.updatePortForwardingRule, 531, id=forward["id"], privateport=22)
+    user.updatePortForwardingRule(
+        id=forward["id"], privateport=22, virtualmachineid=web["id"], fetch_result=True
+    )
+    (back,) = user.listPortForwardingRules(ipaddressid=ip["id"])["portforwardingrule"]
+    assert (back["privateport"], back["virtualmachineid"]) == ("22", web["id"])
 
     # Conflicts and bad values are refused at once and change nothing
     text = refused(
@@ -218,9 +237,14 @@ def test_rules_are_applied_by_the_router_refused_on_conflict_and_private(sandbox
     )
     (source_nat,) = user.listPublicIpAddresses(issourcenat="true")["publicipaddress"]
     refused(user.enableStaticNat, 431, ipaddressid=source_nat["id"], virtualmachineid=web["id"])
+    ip_forwarding_on_static_nat(sandbox, network, alice, bob, nat_ip, db)
     user.disableStaticNat(ipaddressid=nat_ip["id"], fetch_result=True)
     shown = user.listPublicIpAddresses(id=nat_ip["id"])["publicipaddress"][0]
     assert shown["isstaticnat"] is False
+    # ... and the IP forwarding rules, with the firewall rules they opened, went with it
+    assert user.listIpForwardingRules() == {}
+    assert user.listFirewallRules(ipaddressid=nat_ip["id"]) == {}
+    assert not {"StaticNat", "IpForwarding"} & {r["kind"] for r in applied(sandbox, router)}
 
     # Creates racing for one port: exactly one gets through
     assert len(racing_creates(sandbox, user, ip["id"])) == 1
@@ -235,6 +259,93 @@ def test_rules_are_applied_by_the_router_refused_on_conflict_and_private(sandbox
     user.deleteFirewallRule(id=raced["id"], fetch_result=True)
     assert applied(sandbox, router) == []
     user.disassociateIpAddress(id=ip["id"], fetch_result=True)
+
+
+def nics_of_a_vm(network: dict, alice: Tenant, bob: Tenant, vm: dict) -> None:
+    """listNics shows a VM's NICs to its owner with 4.3's fields, narrowed by NIC and network."""
+    user = alice.client
+    (nic,) = user.listNics(virtualmachineid=vm["id"])["nic"]
+    shown = vm["nic"][0]
+    assert nic["id"] == shown["id"] and nic["virtualmachineid"] == vm["id"]
+    assert (nic["networkid"], nic["networkname"]) == (network["id"], "web")
+    assert (nic["ipaddress"], nic["macaddress"]) == (shown["ipaddress"], shown["macaddress"])
+    assert (nic["netmask"], nic["gateway"]) == (network["netmask"], network["gateway"])
+    assert (nic["deviceid"], nic["isdefault"], nic["traffictype"]) == ("0", True, "Guest")
+    assert nic["secondaryip"] == [] and nic["type"] == "Isolated"
+    assert nic["broadcasturi"] == network["broadcasturi"] == nic["isolationuri"]
+    assert user.listNics(virtualmachineid=vm["id"], nicid=nic["id"])["count"] == 1
+    assert user.listNics(virtualmachineid=vm["id"], networkid=network["id"])["count"] == 1
+    assert user.listNics(virtualmachineid=vm["id"], networkid=vm["id"]) == {}
+    refused(user.listNics, 431)
+    refused(user.listNics, 431, virtualmachineid=network["id"])
+    refused(bob.client.listNics, 531, virtualmachineid=vm["id"])
+
+
+def ip_forwarding_on_static_nat(
+    sandbox: Sandbox, network: dict, alice: Tenant, bob: Tenant, nat_ip: dict, vm: dict
+) -> None:
+    """Ports of a static NAT address forwarded to its VM (listIpForwardingRules, as libcloud
+    calls it), each applied by the router; refusals change nothing."""
+    user, router = alice.client, network["router"]
+    assert user.listIpForwardingRules() == {}
+    web = user.createIpForwardingRule(
+        ipaddressid=nat_ip["id"],
+        protocol="tcp",
+        startport=80,
+        endport=81,
+        cidrlist="10.8.0.0/16",
+        fetch_result=True,
+    )["ipforwardingrule"]
+    assert (web["state"], web["publicport"], web["publicendport"]) == ("Active", "80", "81")
+    assert (web["privateport"], web["privateendport"], web["protocol"]) == ("80", "81", "tcp")
+    assert (web["virtualmachineid"], web["virtualmachinename"]) == (vm["id"], vm["name"])
+    assert web["vmguestip"] == vm["nic"][0]["ipaddress"]
+    assert (web["ipaddressid"], web["ipaddress"]) == (nat_ip["id"], nat_ip["ipaddress"])
+    (opened,) = user.listFirewallRules(ipaddressid=nat_ip["id"])["firewallrule"]
+    assert (opened["startport"], opened["endport"], opened["cidrlist"]) == (
+        "80",
+        "81",
+        "10.8.0.0/16",
+    )
+    dns = user.createIpForwardingRule(
+        ipaddressid=nat_ip["id"], protocol="udp", startport=80, openfirewall="false",
+        fetch_result=True,
+    )["ipforwardingrule"]  # fmt: skip
+    held = {r["id"]: r for r in applied(sandbox, router)}
+    assert held[web["id"]]["kind"] == "IpForwarding" and dns["id"] in held
+    assert held[web["id"]]["vm_ip"] == vm["nic"][0]["ipaddress"]
+
+    # Clashing ports, bad values, an address without static NAT: refused, nothing changed
+    forward = {"ipaddressid": nat_ip["id"], "protocol": "tcp"}
+    assert "conflicts with rule" in refused(
+        user.createIpForwardingRule, 537, **forward, startport=81, endport=90
+    )
+    refused(user.createIpForwardingRule, 431, **forward, startport=90, endport=85)
+    refused(user.createIpForwardingRule, 431, **forward, startport=70000)
+    refused(user.createIpForwardingRule, 431, ipaddressid=nat_ip["id"], protocol="gre", startport=1)
+    (source_nat,) = user.listPublicIpAddresses(issourcenat="true")["publicipaddress"]
+    assert "Static nat is not enabled" in refused(
+        user.createIpForwardingRule, 431, ipaddressid=source_nat["id"], protocol="tcp", startport=1
+    )
+    listed = user.listIpForwardingRules()
+    assert listed["count"] == 2
+    assert [r["id"] for r in listed["ipforwardingrule"]] == [web["id"], dns["id"]]
+    assert user.listIpForwardingRules(id=dns["id"])["ipforwardingrule"][0]["protocol"] == "udp"
+    assert user.listIpForwardingRules(virtualmachineid=vm["id"])["count"] == 2
+    assert user.listIpForwardingRules(ipaddressid=source_nat["id"]) == {}
+
+    # Another account sees none of it and touches nothing
+    assert bob.client.listIpForwardingRules() == {}
+    assert bob.client.listIpForwardingRules(id=web["id"]) == {}
+    refused(bob.client.deleteIpForwardingRule, 531, id=web["id"])
+    refused(bob.client.createIpForwardingRule, 531, **forward, startport=8000)
+    assert user.listIpForwardingRules()["count"] == 2
+
+    # Deleting one takes it off the router; the other stays
+    user.deleteIpForwardingRule(id=dns["id"], fetch_result=True)
+    assert [r["id"] for r in user.listIpForwardingRules()["ipforwardingrule"]] == [web["id"]]
+    assert dns["id"] not in {r["id"] for r in applied(sandbox, router)}
+    refused(user.deleteIpForwardingRule, 431, id=dns["id"])
 
 
 def test_an_expunged_vm_takes_its_rules_off_the_router(sandbox) -> None:

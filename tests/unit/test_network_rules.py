@@ -203,6 +203,73 @@ def test_one_static_nat_per_address_and_per_vm() -> None:
         rules.add(replace(nat, id=static_nat_rule_id(OTHER_IP), public_ip_id=OTHER_IP))
 
 
+def ip_forwarding(start: int, end: int | None = None, proto: str = "tcp") -> Rule:
+    return rule(RuleKind.IP_FORWARDING, start_port=start, end_port=end or start, protocol=proto)
+
+
+def test_ip_forwarding_needs_static_nat_and_forwards_its_ports_to_the_nat_vm() -> None:
+    rules, vm = rule_set(), uuid4()
+    with pytest.raises(InvalidParameter, match="Static nat is not enabled"):
+        rules.add(ip_forwarding(80))
+    nat = rule(
+        RuleKind.STATIC_NAT, protocol="all", vm_id=vm, vm_ip="10.1.1.9", id=static_nat_rule_id(IP)
+    )
+    rules.add(nat)
+    web = ip_forwarding(80, 90)
+    rules.add(web)
+    held = rules.rules[web.id]
+    assert (held.vm_id, held.vm_ip, held.related) == (vm, "10.1.1.9", nat.id)
+    assert (held.private_start, held.private_end) == (80, 90)
+    with pytest.raises(NetworkRuleConflict):
+        rules.add(ip_forwarding(85, 100))
+    rules.add(ip_forwarding(85, 100, "udp"))  # another protocol may share the ports
+    with pytest.raises(NetworkRuleConflict, match="1 to 1 Nat"):
+        rules.add(pf(2222))
+
+
+def test_disabling_static_nat_revokes_its_forwarding_rules_and_what_they_opened() -> None:
+    rules = rule_set()
+    nat = rule(RuleKind.STATIC_NAT, protocol="all", vm_id=uuid4(), id=static_nat_rule_id(IP))
+    forward = ip_forwarding(80)
+    opened = firewall(80, related=forward.id)
+    keys = (rules.add(nat), rules.add(forward), rules.add(opened))
+    rules.request_apply("add", None, TARGET, (keys, ()), {})
+    rules.applied("add")
+    assert sorted(rules.revoke(nat.id, RuleKind.STATIC_NAT)) == sorted(
+        map(str, (nat.id, *keys[1:]))
+    )
+    rules.request_apply("del", None, TARGET, ((), keys), {})
+    rules.applied("del")
+    assert rules.rules == {}
+
+
+def test_a_forwarding_rule_changes_port_and_vm_and_a_failed_apply_puts_them_back() -> None:
+    rules, web, db = rule_set(), uuid4(), uuid4()
+    forward = replace(pf(2222), private_start=22, private_end=23, vm_id=web)
+    rules.request_apply("add", None, TARGET, ((rules.add(forward),), ()), {})
+    rules.applied("add")
+    keys = rules.change_forwarding(forward.id, 8022, db, "10.1.1.6")
+    changed = rules.rules[forward.id]
+    assert (changed.private_start, changed.private_end, changed.vm_id) == (8022, 8023, db)
+    with pytest.raises(InvalidState):  # one change at a time
+        rules.change_forwarding(forward.id, 9022, db, "10.1.1.6")
+    rules.request_apply("change", None, TARGET, (tuple(keys), ()), {})
+    rules.apply_failed("change", "router down")
+    back = rules.rules[forward.id]
+    assert (back.private_start, back.vm_id, back.vm_ip, back.state) == (
+        22,
+        web,
+        "10.1.1.5",
+        "Active",
+    )
+    keys = rules.change_forwarding(forward.id, 8022, db, "10.1.1.6")
+    rules.request_apply("again", None, TARGET, (tuple(keys), ()), {})
+    rules.applied("again")
+    assert rules.rules[forward.id].vm_ip == "10.1.1.6"
+    with pytest.raises(InvalidParameter):  # the range would run past the last port
+        rules.change_forwarding(forward.id, 65535, db, "10.1.1.6")
+
+
 def test_load_balancer_members_follow_the_router_too() -> None:
     rules = rule_set()
     balancer = rule(RuleKind.LOAD_BALANCING, start_port=80, end_port=80, name="web")
