@@ -269,7 +269,8 @@ def test_remote_access_vpn_and_its_users_keep_their_secrets(
 
     export = tmp_path / "audit.jsonl"
     outputs = [orjson.dumps(answers).decode(), server.output()]
-    for argv in (("log",), ("log", "--json"), ("export", "--output", str(export))):
+    signing = ("--signing-key", str(tmp_path / "audit-signing.key"))
+    for argv in (("log",), ("log", "--json"), ("export", *signing, "--output", str(export))):
         done = _stratus(server, *argv)
         assert done.returncode == 0, done.stderr
         outputs.append(done.stdout + done.stderr)
