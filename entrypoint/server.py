@@ -57,7 +57,6 @@ log = logging.getLogger(__name__)
 
 
 def serve(settings: Settings, *, host: str, port: int, role: str) -> int:
-    set_process_name(f"stratus-{role}")
     needs = {"all": (), "events": ("STRATUS_DATABASE_URL",)}.get(
         role, ("STRATUS_DATABASE_URL", "STRATUS_NATS_URL")
     )
@@ -66,6 +65,7 @@ def serve(settings: Settings, *, host: str, port: int, role: str) -> int:
             f"serve --role {role} needs {' and '.join(needs)} "
             "(on the embedded store one process plays every role: serve --role all)"
         )
+    set_process_name(f"stratus-{role}")  # once it is sure to serve: the audit log names it
     held = hold(settings.data_dir) if settings.embedded else None  # one server per store
     try:
         runtime = open_runtime(settings)

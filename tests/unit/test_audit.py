@@ -35,6 +35,7 @@ def mapper() -> AuditingMapper:
 
 def test_each_block_stores_its_own_context_and_nested_blocks_add_to_it() -> None:
     codec = mapper()
+    set_process_name("stratus")  # whatever an earlier in-process start called this process
     with acting(user_id="u-1", command="addHost"):
         assert stored_meta(codec) == {"user_id": "u-1", "command": "addHost", "process": "stratus"}
         with acting(request_id="r-2"):

@@ -110,6 +110,7 @@ def test_every_object_a_finished_job_names_renders_from_a_declaration() -> None:
         "firewallrule",
         "host",
         "ipaddress",
+        "ipforwardingrule",
         "iso",
         "loadbalancer",
         "network",
