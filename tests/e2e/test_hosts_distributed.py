@@ -405,7 +405,8 @@ def test_a_connect_whose_worker_dies_mid_way_is_finished_by_another_worker_once(
     workers = [cloud.start_adapter("simulator", name=f"sim-{n}") for n in "ab"]
     admin = cloud.admin
     place = make_place(admin, "Simulator")
-    url = "simulator://sim-slow?sockets=2&connect_delay=3"
+    # The connect takes 10 s: time enough, on a loaded machine, to kill its worker before it ends.
+    url = "simulator://sim-slow?sockets=2&connect_delay=10"
     with ThreadPoolExecutor(1) as pool:
         # addHost answers after at most 30 s, longer than the client's default read timeout.
         patient = cloud.server.client(timeout=60)
