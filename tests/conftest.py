@@ -10,8 +10,14 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from stratus.settings import Settings, parse_database_url
+
+# Property tests check what is computed, never how fast: a shared, loaded machine may take any
+# time over an example, so Hypothesis's per-example deadline is off for the whole suite.
+hypothesis_settings.register_profile("stratus", deadline=None)
+hypothesis_settings.load_profile("stratus")
 
 TEST_KEY = base64.b64encode(b"k" * 32).decode()
 # Built-in templates are fetched from here in tests: a name that never resolves, so no test
