@@ -13,6 +13,7 @@ from typing import Any
 
 from api.access import Caller
 from api.brake import FailureBrake
+from api.directory import directory
 from api.errors import AuthenticationFailed, LoginFailed
 from api.signing import SignaturePolicy, api_key, verify
 from commands.passwords import verify_password
@@ -129,7 +130,7 @@ class Authenticator:
         principal = f"login:{domain_id or _normalise_path(domain_path)}:{username}"
         self.brake.check(remote, principal)
         row = self._user_by_name(username, domain_path, domain_id)
-        if row is None or not verify_password(password, row["password_hash"]):
+        if row is None or not self._password_holds(row, password):
             self.brake.failed(remote, principal)
             log.info("failed login for %r from %s", username, remote)
             raise LoginFailed(username)
@@ -139,6 +140,16 @@ class Authenticator:
             raise LoginFailed(username) from None
         session_id, session = self.sessions.open(Caller.from_row(row), _epochs(row))
         return session_id, session, row
+
+    def _password_holds(self, row: dict[str, Any], password: str) -> bool:
+        """The user's own password, else (when LDAP is configured) the directory's: the
+        directory is asked to bind as the user of that name, as 4.3's LDAP authenticator does.
+        The password is never kept."""
+        if verify_password(password, row["password_hash"]):
+            return True
+        with self.db.read() as cursor:
+            found = directory(cursor, self.box)
+        return found is not None and found.authenticate(row["username"], password)
 
     def _check_enabled(self, row: dict[str, Any]) -> None:
         if row["removed"] or row["account_removed"]:

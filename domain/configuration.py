@@ -12,6 +12,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidParameter
 from domain.resource_limits import IN_GIB, KINDS
+from domain.values import Secret
 
 _NAMESPACE = UUID("8d1b1c9e-2f0a-4c55-8e3b-0b6f5f7d9a21")
 
@@ -24,7 +25,8 @@ class Definition:
     """What a setting is: its type, default, limits and where it may be overridden."""
 
     name: str
-    # "int", "float", "bool", "string", "timezone", "cidrs" (a comma-separated CIDR list)
+    # "int", "float", "bool", "string", "timezone", "cidrs" (a comma-separated CIDR list),
+    # "secret" (a password: sealed where it is kept, never shown)
     kind: str
     default: str
     category: str
@@ -98,6 +100,57 @@ def _template(hypervisor: str, label: str) -> Definition:
         f"Name of the default router template on {label}",
         (GLOBAL, "zone"),
     )
+
+
+def _ldap_settings() -> tuple[Definition, ...]:
+    """How users are found in the LDAP directory and checked against it (4.3's `ldap.*`)."""
+    named = (
+        ("ldap.basedn", "string", "", "The base DN under which users and groups are searched"),
+        ("ldap.bind.principal", "string", "", "The DN the server binds as to search"),
+        ("ldap.user.object", "string", "inetOrgPerson", "The object class of users"),
+        ("ldap.username.attribute", "string", "uid", "The attribute holding a user's name"),
+        ("ldap.email.attribute", "string", "mail", "The attribute holding a user's email"),
+        ("ldap.firstname.attribute", "string", "givenname", "The attribute of the first name"),
+        ("ldap.lastname.attribute", "string", "sn", "The attribute of the last name"),
+        ("ldap.group.object", "string", "groupOfUniqueNames", "The object class of groups"),
+        (
+            "ldap.group.user.uniquemember",
+            "string",
+            "uniquemember",
+            "The attribute of a group that lists its members' DNs",
+        ),
+        (
+            "ldap.search.group.principle",
+            "string",
+            "",
+            "When set, the DN of the only group whose members are listed and may log in",
+        ),
+        (
+            "ldap.truststore",
+            "string",
+            "",
+            "When set, a PEM file of the certificate authorities the LDAP servers are checked "
+            "against, and the servers are reached over LDAPS",
+        ),
+    )
+    found = [Definition(name, kind, value, "Advanced", text) for name, kind, value, text in named]
+    found.append(
+        Definition(
+            "ldap.read.timeout",
+            "int",
+            "1000",
+            "Advanced",
+            "Milliseconds to wait for an LDAP server to connect or answer",
+            minimum=1,
+            maximum=600000,
+        )
+    )
+    for name, text in (
+        ("ldap.bind.password", "The password of the bind principal"),
+        ("ldap.truststore.password", "The password of the truststore"),
+    ):
+        found.append(Definition(name, "secret", "", "Secure", text))
+    return tuple(found)
 
 
 def _limit_defaults() -> tuple[Definition, ...]:
@@ -295,6 +348,7 @@ DEFINITIONS: dict[str, Definition] = {
             minimum=1,
         ),
         *_limit_defaults(),
+        *_ldap_settings(),
     )
 }
 
@@ -316,7 +370,7 @@ class Configuration(Aggregate):
     @event("Created")
     def __init__(self, name: str) -> None:
         self.name = name
-        self.values: dict[str, str] = {}
+        self.values: dict[str, str | Secret] = {}
 
     def set(self, value: str, scope: str = GLOBAL, scope_id: UUID | None = None) -> None:
         spec = definition(self.name)
@@ -324,8 +378,10 @@ class Configuration(Aggregate):
             raise InvalidParameter(f"Configuration {self.name} cannot be set for a {scope}")
         if (scope == GLOBAL) != (scope_id is None):
             raise InvalidParameter("A scope other than global needs the id of what it applies to")
-        self._set(name=self.name, value=spec.validate(value), scope=scope, scope_id=scope_id)
+        valid = spec.validate(value)
+        kept = Secret(valid) if spec.kind == "secret" and valid else valid
+        self._set(name=self.name, value=kept, scope=scope, scope_id=scope_id)
 
     @event("ValueSet")
-    def _set(self, name: str, value: str, scope: str, scope_id: UUID | None) -> None:
+    def _set(self, name: str, value: str | Secret, scope: str, scope_id: UUID | None) -> None:
         self.values[f"{scope}:{scope_id or ''}"] = value

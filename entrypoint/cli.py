@@ -61,6 +61,7 @@ READ_MODELS = {
     "storage": "primary storage pools and image stores",
     "resource_limits": "accounts' and domains' resource limits",
     "regions": "regions",
+    "ldap_servers": "the LDAP servers users are looked up in",
 }
 
 

@@ -2,26 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from domain.configuration import Configuration
+from domain.values import Secret
 from stratus.db import Cursor
 from stratus.projection import Projection, Tables, on
 
 
 class ConfigurationProjection(Projection):
-    """One row per setting and scope that an operator changed."""
+    """One row per setting and scope that an operator changed; a password is kept sealed."""
 
     name = "configuration"
     tables = ("configuration_values",)
 
+    def __init__(self, seal: Callable[[str], str]) -> None:
+        self.seal = seal
+
     @on(Configuration.ValueSet)
     def value_set(self, e: Any, c: Cursor, t: Tables) -> None:
+        value = self.seal(e.value.reveal()) if isinstance(e.value, Secret) else e.value
         c.execute(
             f"INSERT INTO {t.configuration_values} (name, scope, scope_id, value, updated) "
             "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (name, scope, scope_id) "
             "DO UPDATE SET value = excluded.value, updated = excluded.updated",
-            (e.name, e.scope, str(e.scope_id or ""), e.value, e.timestamp.isoformat()),
+            (e.name, e.scope, str(e.scope_id or ""), value, e.timestamp.isoformat()),
         )
 
 

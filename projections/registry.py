@@ -11,6 +11,7 @@ from projections.identity import IdentityProjection
 from projections.infrastructure import AlertsProjection, InfrastructureProjection
 from projections.instance_groups import InstanceGroupsProjection
 from projections.jobs import JobsProjection
+from projections.ldap import LdapServersProjection
 from projections.network_plumbing import NetworkPlumbingProjection, StorageIpRangesProjection
 from projections.network_rules import NetworkRulesProjection
 from projections.networks import NetworksProjection, PublicIpsProjection
@@ -38,7 +39,7 @@ def build(seal: Callable[[str], str]) -> list[Projection]:
         IdentityProjection(seal),
         JobsProjection(),
         EventsProjection(),
-        ConfigurationProjection(),
+        ConfigurationProjection(seal),
         InfrastructureProjection(),
         AlertsProjection(),
         VirtualMachinesProjection(),
@@ -63,4 +64,5 @@ def build(seal: Callable[[str], str]) -> list[Projection]:
         ResourceLimitsProjection(),
         RegionsProjection(),
         StorageProjection(),
+        LdapServersProjection(),
     ]

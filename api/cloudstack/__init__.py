@@ -19,6 +19,7 @@ def tables() -> list[tuple]:  # type: ignore[type-arg]
         instance_groups,
         isos,
         jobs,
+        ldap,
         load_balancers,
         network_nics,
         network_offerings,
@@ -55,6 +56,7 @@ def tables() -> list[tuple]:  # type: ignore[type-arg]
     return [
         domains.COMMANDS,
         identity.COMMANDS,
+        ldap.COMMANDS,
         users.COMMANDS,
         jobs.COMMANDS,
         configuration.COMMANDS,

@@ -38,7 +38,7 @@ def _render(name: str, value: str, scope: str, scope_id: str) -> dict[str, Any]:
     spec = DEFINITIONS[name]
     body: dict[str, Any] = {
         "name": name,
-        "value": value,
+        "value": "********" if spec.kind == "secret" and value else value,
         "category": spec.category,
         "description": spec.description,
     }

@@ -1,0 +1,46 @@
+"""Commands on the LDAP servers list (the users they hold become accounts through identity)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from commands import Outcome
+from domain.errors import NotFound
+from domain.ldap import LdapServers
+
+
+def _change(store: Any, mutate: Callable[[LdapServers], Any]) -> Outcome:
+    """Load the servers list (started on first use) and apply one change, retried on a
+    conflict."""
+
+    def attempt() -> Outcome:
+        try:
+            servers: LdapServers = store.get(LdapServers, LdapServers.create_id(), what="LDAP")
+        except NotFound:
+            servers = LdapServers()
+        mutate(servers)
+        return Outcome(store.last_position(store.save(servers)), servers.id)
+
+    result: Outcome = store.run(attempt)
+    return result
+
+
+@dataclass(frozen=True)
+class AddLdapServer:
+    hostname: str
+    port: int
+
+
+def add_ldap_server(store: Any, command: AddLdapServer) -> Outcome:
+    return _change(store, lambda servers: servers.add(command.hostname, command.port))
+
+
+@dataclass(frozen=True)
+class RemoveLdapServer:
+    hostname: str
+
+
+def remove_ldap_server(store: Any, command: RemoveLdapServer) -> Outcome:
+    return _change(store, lambda servers: servers.remove(command.hostname))
