@@ -27,6 +27,8 @@ from domain.errors import DomainError, InvalidParameter, PermissionDenied, Resou
 from stratus.ldap import Directory, DirectoryUnavailable, DirectoryUser
 
 P = ParamType
+# 4.3 names the objects of its LDAP answers in mixed case (LdapUser, LdapConfiguration…), unlike
+# the rest of the API: clients read them by those names.
 log = logging.getLogger(__name__)
 LISTTYPES = ("all", "new")
 
@@ -285,7 +287,7 @@ COMMANDS = (
         add_ldap_configuration,
         (Param("hostname", P.STRING, required=True), Param("port", P.INTEGER, required=True)),
         role=ROOT_ADMIN,
-        item_key="ldapconfiguration",
+        item_key="LdapAddConfiguration",
         description="Adds an LDAP server, after binding to it as the bind principal",
     ),
     ApiCommand(
@@ -293,7 +295,7 @@ COMMANDS = (
         delete_ldap_configuration,
         (Param("hostname", P.STRING, required=True),),
         role=ROOT_ADMIN,
-        item_key="ldapconfiguration",
+        item_key="LdapDeleteConfiguration",
         description="Removes an LDAP server",
     ),
     ApiCommand(
@@ -302,7 +304,7 @@ COMMANDS = (
         (Param("hostname", P.STRING), Param("port", P.INTEGER)),
         role=Role.USER,
         shape="list",
-        item_key="ldapconfiguration",
+        item_key="LdapConfiguration",
         description="Lists the LDAP servers, in the order they are tried",
     ),
     ApiCommand(
@@ -311,7 +313,7 @@ COMMANDS = (
         (Param("listtype", P.STRING),),
         role=ROOT_ADMIN,
         shape="list",
-        item_key="ldapuser",
+        item_key="LdapUser",
         description="Lists the users of the LDAP directory (listtype=new: those who are no "
         "user of the cloud yet)",
     ),
@@ -346,7 +348,7 @@ COMMANDS = (
         ),
         role=ROOT_ADMIN,
         shape="list",
-        item_key="ldapuser",
+        item_key="LdapUser",
         description="Makes accounts of the users of the LDAP directory, or of one group",
     ),
 )

@@ -90,7 +90,7 @@ def _login(sandbox: Sandbox, username: str, password: str, domain: str) -> httpx
 
 
 def _usernames(listed: dict) -> list[str]:
-    return [user["username"] for user in listed.get("ldapuser", [])]
+    return [user["username"] for user in listed.get("LdapUser", [])]
 
 
 def test_servers_are_checked_before_they_are_added_and_listed_in_order(
@@ -100,7 +100,7 @@ def test_servers_are_checked_before_they_are_added_and_listed_in_order(
     user = make_tenant(sandbox, sandbox.client()).client
     ports = [directory.primary.port, directory.secondary.port]
     listed = root.listLdapConfigurations()
-    assert [(c["hostname"], c["port"]) for c in listed["ldapconfiguration"]] == list(
+    assert [(c["hostname"], c["port"]) for c in listed["LdapConfiguration"]] == list(
         zip(["127.0.0.1", "localhost"], ports, strict=True)
     )
     assert user.listLdapConfigurations(hostname="localhost")["count"] == 1  # 4.3: anyone lists
@@ -111,10 +111,10 @@ def test_servers_are_checked_before_they_are_added_and_listed_in_order(
     _refused(user.addLdapConfiguration, 531, hostname="127.0.0.2", port=ports[0])
     _refused(root.deleteLdapConfiguration, 431, hostname="ldap.invalid")
     removed = root.deleteLdapConfiguration(hostname="localhost")
-    assert removed["ldapconfiguration"] == {"hostname": "localhost", "port": ports[1]}
+    assert removed["LdapDeleteConfiguration"] == {"hostname": "localhost", "port": ports[1]}
     assert root.listLdapConfigurations()["count"] == 1
     root.addLdapConfiguration(hostname="localhost", port=ports[1])
-    hosts = [c["hostname"] for c in root.listLdapConfigurations()["ldapconfiguration"]]
+    hosts = [c["hostname"] for c in root.listLdapConfigurations()["LdapConfiguration"]]
     assert hosts == ["127.0.0.1", "localhost"]
 
 
@@ -133,7 +133,7 @@ def test_directory_users_are_listed_all_or_only_the_new(sandbox: Sandbox) -> Non
     admin = sandbox.client()
     everyone = admin.listLdapUsers()
     assert _usernames(everyone) == ["alice", "bob", "carol", "dave", "nomail"]
-    alice = next(u for u in everyone["ldapuser"] if u["username"] == "alice")
+    alice = next(u for u in everyone["LdapUser"] if u["username"] == "alice")
     assert alice == {
         "username": "alice",
         "firstname": "Alice",
@@ -190,7 +190,7 @@ def test_a_group_is_imported_into_a_domain_and_its_members_log_in(sandbox: Sandb
     admin = sandbox.client()
     imported = admin.importLdapUsers(accounttype=0, group="devs", domainid=sandbox.domain_id)
     assert _usernames(imported) == ["alice", "dave"]
-    assert {u["domain"] for u in imported["ldapuser"]} == {sandbox.domain_name}
+    assert {u["domain"] for u in imported["LdapUser"]} == {sandbox.domain_name}
     accounts = admin.listAccounts(domainid=sandbox.domain_id)["account"]
     assert {"alice", "dave"} <= {a["name"] for a in accounts}
     assert _login(sandbox, "dave", "dave-codes", sandbox.domain_name).status_code == 200
