@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import math
+import re
 from dataclasses import dataclass
 from uuid import UUID, uuid5
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -14,6 +15,7 @@ from domain.errors import InvalidParameter
 from domain.resource_limits import IN_GIB, KINDS
 from domain.values import Secret
 
+_LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,19}")
 _NAMESPACE = UUID("8d1b1c9e-2f0a-4c55-8e3b-0b6f5f7d9a21")
 
 GLOBAL = "global"
@@ -26,7 +28,8 @@ class Definition:
 
     name: str
     # "int", "float", "bool", "string", "timezone", "cidrs" (a comma-separated CIDR list),
-    # "secret" (a password: sealed where it is kept, never shown)
+    # "secret" (a password: sealed where it is kept, never shown), "label" (letters, digits and
+    # hyphens, as a part of a host name)
     kind: str
     default: str
     category: str
@@ -52,6 +55,10 @@ class Definition:
             return self._validate_cidrs(value)
         if self.kind == "float":
             return self._validate_float(value)
+        if self.kind == "label" and not _LABEL.fullmatch(value):
+            raise InvalidParameter(
+                f"Configuration {self.name} must be 1 to 20 letters, digits or hyphens"
+            )
         return value
 
     def _validate_float(self, value: str) -> str:
@@ -99,6 +106,75 @@ def _template(hypervisor: str, label: str) -> Definition:
         "Advanced",
         f"Name of the default router template on {label}",
         (GLOBAL, "zone"),
+    )
+
+
+def _operations_settings() -> tuple[Definition, ...]:
+    """The settings a CloudStack test environment sets at start, with 4.3's defaults. Which
+    of them Stratus acts on is said in the architecture notes; the others are kept and listed
+    for the tools that set them."""
+    seconds = (
+        ("expunge.delay", "86400", "Seconds a destroyed VM waits before it is expunged"),
+        ("expunge.interval", "86400", "Seconds between two runs of the expunger"),
+        ("network.gc.wait", "600", "Seconds an unused network waits before it is shut down"),
+        ("network.gc.interval", "600", "Seconds between two checks for unused networks"),
+        ("storage.cleanup.interval", "86400", "Seconds between two storage cleanups"),
+        ("account.cleanup.interval", "86400", "Seconds between two cleanups of removed accounts"),
+        ("vm.op.wait.interval", "120", "Seconds to wait before checking a VM operation again"),
+        ("ping.interval", "60", "Seconds between the pings that show a host is alive"),
+    )
+    found = [
+        Definition(name, "int", default, "Advanced", text, minimum=0)
+        for name, default, text in seconds
+    ]
+    counts = (
+        ("expunge.workers", "1", "Number of workers that expunge VMs"),
+        ("workers", "5", "Number of worker threads"),
+        ("direct.agent.load.size", "16", "Number of directly connected hosts loaded at a time"),
+    )
+    found += [
+        Definition(name, "int", default, "Advanced", text, minimum=1)
+        for name, default, text in counts
+    ]
+    return (
+        *found,
+        Definition(
+            "ping.timeout",
+            "float",
+            "2.5",
+            "Advanced",
+            "Multiple of ping.interval after which a silent host is taken for disconnected",
+            minimum=1,
+        ),
+        Definition(
+            "instance.name",
+            "label",
+            "VM",
+            "Advanced",
+            "Name of the deployment instance: the last part of every VM's instance name",
+        ),
+        Definition(
+            "guest.domain.suffix",
+            "string",
+            "cloud.internal",
+            "Network",
+            "Default domain name for VMs inside virtualized networks fronted by a router",
+        ),
+        Definition(
+            "check.pod.cidrs",
+            "bool",
+            "true",
+            "Advanced",
+            "If true, different pods must belong to different CIDR subnets",
+        ),
+        Definition(
+            "enable.dynamic.scale.vm",
+            "bool",
+            "false",
+            "Advanced",
+            "Whether running VMs may be scaled",
+            (GLOBAL, "zone"),
+        ),
     )
 
 
@@ -349,6 +425,7 @@ DEFINITIONS: dict[str, Definition] = {
         ),
         *_limit_defaults(),
         *_ldap_settings(),
+        *_operations_settings(),
     )
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from domain.capacity import HostCapacity
@@ -118,6 +119,7 @@ class VirtualMachinesProjection(Projection):
     @on(VM.Destroyed)
     def destroyed(self, e: Any, c: Cursor, t: Tables) -> None:
         self._off_host(c, t, e, VmState.DESTROYED)
+        self._set(c, t, e, destroyed_at=e.timestamp.isoformat())
 
     def _off_host(self, c: Cursor, t: Tables, e: Any, state: str, reason: str = "") -> None:
         c.execute(
@@ -141,7 +143,7 @@ class VirtualMachinesProjection(Projection):
 
     @on(VM.Recovered)
     def recovered(self, e: Any, c: Cursor, t: Tables) -> None:
-        self._set(c, t, e, state=VmState.STOPPED)
+        self._set(c, t, e, state=VmState.STOPPED, destroyed_at=None)
 
     @on(VM.StartFailed)
     def start_failed(self, e: Any, c: Cursor, t: Tables) -> None:
@@ -264,6 +266,17 @@ class VirtualMachinesProjection(Projection):
 
 def _job(e: Any) -> str | None:
     return str(e.job_id) if e.job_id else None
+
+
+def destroyed_before(cursor: Cursor, moment: datetime) -> list[str]:
+    """The VMs destroyed (and not expunged or being expunged) at or before `moment`, oldest
+    first: what the expunger takes."""
+    rows = cursor.execute(
+        "SELECT id FROM virtual_machines WHERE state = %s AND removed = 0 "
+        "AND destroyed_at <= %s ORDER BY destroyed_at, id",
+        (VmState.DESTROYED, moment.isoformat()),
+    ).fetchall()
+    return [row["id"] for row in rows]
 
 
 def vm_count_on_host(cursor: Cursor, host_id: str) -> int:

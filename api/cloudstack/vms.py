@@ -23,6 +23,7 @@ from api.cloudstack.common import (
     account_row,
     domain_row,
 )
+from api.cloudstack.configuration import current_value
 from api.cloudstack.instance_groups import deploy_join, place_vm
 from api.cloudstack.network_nics import guest_nic_requests, prepare_network_services
 from api.cloudstack.security_groups import deploy_groups
@@ -148,7 +149,7 @@ def deploy(call: Call, args: dict[str, Any]) -> Submitted:
         vm_id,
         name,
         args["displayname"] or name,
-        f"i-{vm_id.hex[:12]}-VM",
+        f"i-{vm_id.hex[:12]}-{current_value(call, 'instance.name')}",
         UUID(account_id),
         UUID(domain_id),
         UUID(zone["id"]),
@@ -387,6 +388,12 @@ def _new_compute(call: Call, row: dict[str, Any], args: dict[str, Any]) -> Compu
 
 def scale(call: Call, args: dict[str, Any]) -> Submitted:
     row = vm_row(call, args["id"])
+    running = row["state"] == "Running"
+    if running and current_value(call, DYNAMIC_SCALING, "zone", row["zone_id"]) != "true":
+        raise PermissionDenied(
+            "Dynamically scaling virtual machines is disabled for this zone, please contact "
+            "your admin"
+        )
     compute = _new_compute(call, row, args)
     return hypervisor_job(
         call,
@@ -405,6 +412,8 @@ def change_service(call: Call, args: dict[str, Any]) -> dict[str, Any]:
 
 
 # ---- the table ----------------------------------------------------------------------------
+
+DYNAMIC_SCALING = "enable.dynamic.scale.vm"
 
 ID = (Param("id", P.UUID, required=True),)
 DETAILS = Param("details", P.MAP)

@@ -144,6 +144,7 @@ def test_vms_on_a_kvm_host_live_through_their_lifecycle_at_the_size_asked(
     vm = _deploy(admin, place, template, custom, name="kvm-custom", **CUSTOM)
     assert vm["hostid"] == host["id"]
     assert _shape(admin, vm["id"]) == ("Running", 2, 1000, 1024)
+    admin.updateConfiguration(name="enable.dynamic.scale.vm", value="true", zoneid=place.zone_id)
     with pytest.raises(CloudStackApiException) as refused:  # KVM guests are not resized live
         admin.scaleVirtualMachine(
             id=vm["id"], serviceofferingid=custom, fetch_result=True, **SCALED

@@ -138,6 +138,29 @@ def test_a_custom_vm_lives_through_deploy_stop_scale_start_reboot_destroy(sandbo
     assert any(j["cmd"].endswith("user.vm.DeployVMCmd") for j in jobs)
 
 
+def test_running_vms_scale_only_in_zones_that_enable_dynamic_scaling(sandbox) -> None:
+    admin = sandbox.client()
+    place = _place(admin)
+    _host(admin, place, "h1")
+    vm = _deploy(admin, place, place.custom, **CUSTOM_DETAILS)
+    smaller = {
+        "details[0].cpuNumber": "1",
+        "details[0].cpuSpeed": "800",
+        "details[0].memory": "768",
+    }
+    with pytest.raises(CloudStackApiException) as refused:
+        admin.scaleVirtualMachine(id=vm["id"], serviceofferingid=place.custom["id"], **smaller)
+    assert refused.value.error["errorcode"] == 531
+    assert "Dynamically scaling virtual machines is disabled" in refused.value.error["errortext"]
+    assert _shape(_vm(admin, vm["id"])) == (2, 1000, 1024)
+    admin.updateConfiguration(name="enable.dynamic.scale.vm", value="true", zoneid=place.zone)
+    admin.scaleVirtualMachine(
+        id=vm["id"], serviceofferingid=place.custom["id"], fetch_result=True, **smaller
+    )
+    scaled = _vm(admin, vm["id"])
+    assert scaled["state"] == "Running" and _shape(scaled) == (1, 800, 768)
+
+
 def test_a_fixed_vm_changes_offering_only_when_stopped(sandbox) -> None:
     admin = sandbox.client()
     place = _place(admin)
