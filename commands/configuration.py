@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError
 
 from commands import Outcome
-from domain.configuration import GLOBAL, Configuration, definition
+from domain.configuration import CLOUD_IDENTIFIER, GLOBAL, Configuration, definition
 
 
 @dataclass(frozen=True)
@@ -32,3 +32,19 @@ def update_configuration(store: Any, command: UpdateConfiguration) -> Outcome:
         return Outcome(store.last_position(store.save(setting)), setting.id)
 
     return store.run(attempt)
+
+
+def seed_cloud_identifier(store: Any) -> None:
+    """Give the cloud its identifier at its first start (getCloudIdentifier answers it); one
+    made before stays, whichever process starts first."""
+
+    def attempt() -> Outcome:
+        try:
+            store.repository.get(Configuration.create_id(CLOUD_IDENTIFIER))
+            return Outcome(0, None)
+        except AggregateNotFoundError:
+            setting = Configuration(CLOUD_IDENTIFIER)
+        setting.set(str(uuid4()))
+        return Outcome(store.last_position(store.save(setting)), setting.id)
+
+    store.run(attempt)

@@ -178,6 +178,10 @@ def _operations_settings() -> tuple[Definition, ...]:
     )
 
 
+CLOUD_IDENTIFIER = "cloud.identifier"
+HIDDEN = "Hidden"  # the cloud's own settings: neither listed nor changed through the API
+
+
 def _ldap_settings() -> tuple[Definition, ...]:
     """How users are found in the LDAP directory and checked against it (4.3's `ldap.*`)."""
     named = (
@@ -426,6 +430,13 @@ DEFINITIONS: dict[str, Definition] = {
         *_limit_defaults(),
         *_ldap_settings(),
         *_operations_settings(),
+        Definition(
+            CLOUD_IDENTIFIER,
+            "string",
+            "",
+            HIDDEN,
+            "The identifier of this cloud, made at its start",
+        ),
     )
 }
 

@@ -10,7 +10,7 @@ from api.cloudstack.unbuilt import STORAGE_ID
 from api.dispatch import ApiCommand, Call, Listing
 from api.params import Param, ParamType
 from commands.configuration import UpdateConfiguration, update_configuration
-from domain.configuration import DEFINITIONS, GLOBAL, definition
+from domain.configuration import DEFINITIONS, GLOBAL, HIDDEN, definition
 from domain.errors import InvalidParameter
 from projections.configuration import overrides
 
@@ -52,6 +52,8 @@ def list_configurations(call: Call, args: dict[str, Any]) -> Listing:
     items = []
     for name in sorted(DEFINITIONS):
         spec = DEFINITIONS[name]
+        if spec.category == HIDDEN:
+            continue
         if args["name"] and args["name"] not in name:
             continue
         if args["category"] and args["category"].lower() != spec.category.lower():
@@ -68,6 +70,10 @@ def list_configurations(call: Call, args: dict[str, Any]) -> Listing:
 
 def update_configuration_api(call: Call, args: dict[str, Any]) -> dict[str, Any]:
     spec = definition(args["name"])
+    if spec.category == HIDDEN:
+        raise InvalidParameter(
+            f"Configuration {spec.name} is the cloud's own and cannot be changed"
+        )
     scope, scope_id = _scope_of(args)
     value = args["value"] if args["value"] is not None else spec.default
     call.write(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -14,7 +17,9 @@ from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_date
 from api.params import Param, ParamType
 from commands import identity as cmd
+from domain.configuration import CLOUD_IDENTIFIER
 from domain.errors import InvalidParameter, NotFound, PermissionDenied
+from projections.configuration import global_value
 from stratus.db import contains
 
 P = ParamType
@@ -57,6 +62,20 @@ def user_by_id(call: Call, user_id: str) -> dict[str, Any]:
         call.caller, account_id=row["account_id"], domain_path=row["domain_path"], what="the user"
     )
     return row
+
+
+def get_cloud_identifier(call: Call, args: dict[str, Any]) -> dict[str, Any]:
+    """The cloud's identifier, signed with the user's secret key (HMAC-SHA1, base64) so the
+    user can prove which cloud they hold keys of; no signature for a user without keys."""
+    row = user_by_id(call, args["userid"])
+    with call.read() as cursor:
+        identifier = global_value(cursor, CLOUD_IDENTIFIER, "")
+    signature = ""
+    if row["sealed_secret_key"]:
+        secret = call.runtime.store.box.open(row["sealed_secret_key"])
+        digest = hmac.new(secret.encode(), identifier.encode(), hashlib.sha1).digest()
+        signature = base64.b64encode(digest).decode()
+    return {"userid": row["id"], "cloudidentifier": identifier, "signature": signature}
 
 
 def visible_owner(call: Call, args: dict[str, Any]) -> dict[str, Any]:
@@ -231,6 +250,13 @@ COMMANDS = (
         shape="list",
         item_key="user",
         description="Lists users",
+    ),
+    ApiCommand(
+        "getCloudIdentifier",
+        get_cloud_identifier,
+        (Param("userid", P.UUID, required=True),),
+        item_key="cloudidentifier",
+        description="Retrieves the cloud identifier, signed with the user's secret key",
     ),
     ApiCommand(
         "getUser",

@@ -4,6 +4,10 @@ an API key, never its secret key."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import uuid
 from typing import Any
 
 import pytest
@@ -67,3 +71,21 @@ def test_get_user_finds_the_holder_of_an_api_key_without_its_secret(sandbox: San
     _refused(admin.getUser, 431, userapikey="no-such-key")
     _refused(admin.getUser, 431)
     _refused(tenant.client.getUser, 531, userapikey=key)
+
+
+def test_the_cloud_identifier_is_signed_with_the_users_own_secret_key(sandbox: Sandbox) -> None:
+    admin = sandbox.client()
+    alice, bob = make_tenant(sandbox, admin), make_tenant(sandbox, admin)
+    answer = alice.client.getCloudIdentifier(userid=alice.user_id)["cloudidentifier"]
+    identifier = answer["cloudidentifier"]
+    assert str(uuid.UUID(identifier)) == identifier and answer["userid"] == alice.user_id
+    secret = alice.client.secret
+    digest = hmac.new(secret.encode(), identifier.encode(), hashlib.sha1).digest()
+    assert answer["signature"] == base64.b64encode(digest).decode()
+    by_admin = admin.getCloudIdentifier(userid=bob.user_id)["cloudidentifier"]
+    assert by_admin["cloudidentifier"] == identifier  # one cloud, one identifier
+    assert by_admin["signature"] != answer["signature"]
+    _refused(alice.client.getCloudIdentifier, 531, userid=bob.user_id)
+    root = sandbox.server.client()
+    assert root.listConfigurations(name="cloud.identifier") == {}
+    _refused(root.updateConfiguration, 431, name="cloud.identifier", value="mine")
