@@ -136,4 +136,17 @@ UNBUILT_FIELDS: dict[str, dict[str, str]] = {
         "maxconnections": "load balancer connection limits are not built yet",
         "supportsstrechedl2subnet": "stretched L2 subnets are not built yet",
     },
+    **{
+        name: {
+            "ipsecpsk": "the pre-shared key is kept sealed and shown in no answer",
+            "ipaddress": "4.3 never sets the customer gateway's guest address either",
+            "removed": UNSET,
+            **_all(PROJECTS, "project", "projectid"),
+        }
+        for name in (
+            "createVpnCustomerGateway",
+            "updateVpnCustomerGateway",
+            "listVpnCustomerGateways",
+        )
+    },
 }

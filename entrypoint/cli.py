@@ -62,6 +62,7 @@ READ_MODELS = {
     "resource_limits": "accounts' and domains' resource limits",
     "regions": "regions",
     "ldap_servers": "the LDAP servers users are looked up in",
+    "vpn_customer_gateways": "site-to-site VPN customer gateways",
 }
 
 

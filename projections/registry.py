@@ -30,6 +30,7 @@ from projections.templates import TemplatesProjection
 from projections.vms import VirtualMachinesProjection
 from projections.volumes import VolumesProjection
 from projections.vpn import RemoteAccessVpnsProjection
+from projections.vpn_customer_gateways import VpnCustomerGatewaysProjection
 from stratus.projection import Projection
 
 
@@ -65,4 +66,5 @@ def build(seal: Callable[[str], str]) -> list[Projection]:
         RegionsProjection(),
         StorageProjection(),
         LdapServersProjection(),
+        VpnCustomerGatewaysProjection(),
     ]

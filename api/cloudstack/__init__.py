@@ -51,6 +51,7 @@ def tables() -> list[tuple]:  # type: ignore[type-arg]
         vms,
         volumes,
         vpn,
+        vpn_customer_gateways,
     )
 
     return [
@@ -100,4 +101,5 @@ def tables() -> list[tuple]:  # type: ignore[type-arg]
         security_groups.COMMANDS,
         affinity_groups.COMMANDS,
         vpn.COMMANDS,
+        vpn_customer_gateways.COMMANDS,
     ]

@@ -131,6 +131,7 @@ def test_every_object_a_finished_job_names_renders_from_a_declaration() -> None:
         "virtualrouterelement",
         "vmsnapshot",
         "volume",
+        "vpncustomergateway",
         "vpnuser",
     }
     commands = {c.name: c for c in declared()}
