@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from domain.errors import NotFound
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -23,6 +25,22 @@ def change(
 
     def attempt() -> Outcome:
         aggregate = store.get(kind, aggregate_id, what=what or kind.__name__.lower())
+        mutate(aggregate)
+        return Outcome(store.last_position(store.save(aggregate)), aggregate.id)
+
+    result: Outcome = store.run(attempt)
+    return result
+
+
+def change_singleton(store: Any, kind: Any, mutate: Callable[[Any], Any], *, what: str) -> Outcome:
+    """Change the one aggregate of a kind the cloud has (its id from `kind.create_id()`),
+    started on first use: load it or start it, call one domain method, save (with retries)."""
+
+    def attempt() -> Outcome:
+        try:
+            aggregate = store.get(kind, kind.create_id(), what=what)
+        except NotFound:
+            aggregate = kind()
         mutate(aggregate)
         return Outcome(store.last_position(store.save(aggregate)), aggregate.id)
 

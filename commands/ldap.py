@@ -6,25 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from commands import Outcome
-from domain.errors import NotFound
+from commands import Outcome, change_singleton
 from domain.ldap import LdapServers
 
 
 def _change(store: Any, mutate: Callable[[LdapServers], Any]) -> Outcome:
-    """Load the servers list (started on first use) and apply one change, retried on a
-    conflict."""
-
-    def attempt() -> Outcome:
-        try:
-            servers: LdapServers = store.get(LdapServers, LdapServers.create_id(), what="LDAP")
-        except NotFound:
-            servers = LdapServers()
-        mutate(servers)
-        return Outcome(store.last_position(store.save(servers)), servers.id)
-
-    result: Outcome = store.run(attempt)
-    return result
+    return change_singleton(store, LdapServers, mutate, what="LDAP")
 
 
 @dataclass(frozen=True)

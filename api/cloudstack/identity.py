@@ -22,6 +22,16 @@ from domain.errors import InvalidParameter, NotFound, PermissionDenied
 from stratus.db import contains
 
 P = ParamType
+# Where and how a new account is made (createAccount, ldapCreateAccount).
+NEW_ACCOUNT_PARAMS = (
+    Param("account", P.STRING),
+    Param("domainid", P.UUID),
+    Param("networkdomain", P.STRING),
+    Param("timezone", P.STRING),
+    Param("accountdetails", P.MAP, unsupported=ACCOUNT_DETAILS),
+    Param("accountid", P.STRING, unsupported=EXTERNAL_IDS),
+    Param("userid", P.STRING, unsupported=EXTERNAL_IDS),
+)
 ADMIN_PKG = "org.apache.cloudstack.api.command.admin"
 DA = Role.DOMAIN_ADMIN
 
@@ -237,13 +247,7 @@ COMMANDS = (
             Param("email", P.STRING, required=True),
             Param("firstname", P.STRING, required=True),
             Param("lastname", P.STRING, required=True),
-            Param("account", P.STRING),
-            Param("domainid", P.UUID),
-            Param("networkdomain", P.STRING),
-            Param("timezone", P.STRING),
-            Param("accountdetails", P.MAP, unsupported=ACCOUNT_DETAILS),
-            Param("accountid", P.STRING, unsupported=EXTERNAL_IDS),
-            Param("userid", P.STRING, unsupported=EXTERNAL_IDS),
+            *NEW_ACCOUNT_PARAMS,
         ),
         role=DA,
         item_key="account",

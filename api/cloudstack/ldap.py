@@ -15,8 +15,8 @@ from uuid import UUID
 from api.access import Role
 from api.cloudstack.common import select_page
 from api.cloudstack.domains import domain_in_reach
-from api.cloudstack.identity import render_account
-from api.cloudstack.unbuilt import ACCOUNT_DETAILS, EXTERNAL_IDS
+from api.cloudstack.identity import NEW_ACCOUNT_PARAMS, render_account
+from api.cloudstack.unbuilt import ACCOUNT_DETAILS
 from api.directory import directory, settings
 from api.dispatch import ApiCommand, Call, Listing
 from api.params import Param, ParamType
@@ -323,13 +323,7 @@ COMMANDS = (
         (
             Param("username", P.STRING, required=True),
             Param("accounttype", P.SHORT, required=True),
-            Param("account", P.STRING),
-            Param("domainid", P.UUID),
-            Param("networkdomain", P.STRING),
-            Param("timezone", P.STRING),
-            Param("accountdetails", P.MAP, unsupported=ACCOUNT_DETAILS),
-            Param("accountid", P.STRING, unsupported=EXTERNAL_IDS),
-            Param("userid", P.STRING, unsupported=EXTERNAL_IDS),
+            *NEW_ACCOUNT_PARAMS,
         ),
         role=ROOT_ADMIN,
         item_key="account",
