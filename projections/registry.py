@@ -24,6 +24,7 @@ from projections.security_groups import SecurityGroupsProjection
 from projections.snapshot_policies import SnapshotPoliciesProjection
 from projections.snapshots import SnapshotsProjection
 from projections.ssh_key_pairs import SSHKeyPairsProjection
+from projections.ssl_certs import SslCertsProjection
 from projections.storage import StorageProjection
 from projections.templates import TemplatesProjection
 from projections.vms import VirtualMachinesProjection
@@ -57,6 +58,7 @@ def build(seal: Callable[[str], str]) -> list[Projection]:
         SnapshotsProjection(),
         SnapshotPoliciesProjection(),
         SSHKeyPairsProjection(),
+        SslCertsProjection(),
         InstanceGroupsProjection(),
         ResourceDetailsProjection(),
         ResourceTagsProjection(),

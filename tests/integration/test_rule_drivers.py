@@ -56,7 +56,9 @@ def test_the_simulator_keeps_the_newest_set_and_reports_it(tmp_path: Path) -> No
     assert driver.apply_network_rules("r-2-VM", 2, ()) == 2  # nor does the same one again
     assert world.acted["apply_network_rules"] == 1
     report = json.loads((tmp_path / "rules.json").read_text())
-    assert report == {"r-2-VM": {"generation": 2, "rules": [RULE]}}
+    assert report["r-2-VM"]["generation"] == 2 and report["r-2-VM"]["rules"] == [RULE]
+    assert report["r-2-VM"]["certificates"] == {}  # no load balancer: haproxy serves nothing
+    assert "listen" not in report["r-2-VM"]["haproxy"]
     with pytest.raises(BadRequest):
         apply(driver, {"name": "r-2-VM", "generation": 3, "rules": "everything"})
 

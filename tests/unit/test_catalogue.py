@@ -121,6 +121,7 @@ def test_every_object_a_finished_job_names_renders_from_a_declaration() -> None:
         "router",
         "securitygroup",
         "snapshot",
+        "stickinesspolicies",
         "storagenetworkiprange",
         "storagepool",
         "systemvm",
