@@ -7,6 +7,7 @@ from collections.abc import Callable
 from projections.affinity_groups import AffinityGroupsProjection
 from projections.configuration import ConfigurationProjection
 from projections.events import EventsProjection
+from projections.gslb import GlobalLoadBalancersProjection
 from projections.identity import IdentityProjection
 from projections.infrastructure import AlertsProjection, InfrastructureProjection
 from projections.instance_groups import InstanceGroupsProjection
@@ -59,6 +60,7 @@ def build(seal: Callable[[str], str]) -> list[Projection]:
         SnapshotPoliciesProjection(),
         SSHKeyPairsProjection(),
         SslCertsProjection(),
+        GlobalLoadBalancersProjection(),
         InstanceGroupsProjection(),
         ResourceDetailsProjection(),
         ResourceTagsProjection(),

@@ -41,9 +41,7 @@ def test_policies_and_a_certificate_on_a_balancer_reach_the_router(sandbox) -> N
     key_line = made.key.splitlines()[1]
 
     # Upload: checked, answered without its key
-    refused(
-        user.uploadSslCert, 431, certificate=made.certificate, privatekey=issued().key
-    )
+    refused(user.uploadSslCert, 431, certificate=made.certificate, privatekey=issued().key)
     cert = user.uploadSslCert(
         certificate=made.certificate, privatekey=made.key, certchain=made.chain
     )["sslcert"]
@@ -140,6 +138,8 @@ def test_policies_and_a_certificate_on_a_balancer_reach_the_router(sandbox) -> N
     refused(bob.client.deleteLBStickinessPolicy, 531, id=policy["id"])
     refused(bob.client.deleteSslCert, 531, id=cert["id"])
 
+    global_balancing(user, bob.client, balancer, plain, ip["ipaddress"])
+
     # A bound certificate stays; removed from its rule, it can go
     refused(user.deleteSslCert, 536, id=cert["id"])
     user.removeCertFromLoadBalancer(lbruleid=balancer["id"], fetch_result=True)
@@ -154,3 +154,58 @@ def test_policies_and_a_certificate_on_a_balancer_reach_the_router(sandbox) -> N
     assert key_line not in sandbox.output()
     assert _files_hold(sandbox.data_dir, key_line) == []
     assert key_line not in json.dumps(user.listEvents(listall="true"))
+
+
+def global_balancing(user: Any, stranger: Any, balancer: dict, plain: dict, address: str) -> None:
+    """A global load balancer rule serving a DNS name from the load balancer."""
+    create = {"name": "shop", "gslbservicetype": "http", "regionid": 1}
+    for bad in (
+        {"gslbdomainname": "shop.example.com", "gslblbmethod": "fastest"},
+        {"gslbdomainname": "not a name"},
+        {"gslbdomainname": "shop.example.com", "regionid": 99},
+    ):
+        refused(user.createGlobalLoadBalancerRule, 431, **(create | bad))
+    rule = user.createGlobalLoadBalancerRule(
+        gslbdomainname="shop.example.com", fetch_result=True, **create
+    )["globalloadbalancer"]
+    assert (rule["gslblbmethod"], rule["gslbstickysessionmethodname"]) == (
+        "roundrobin",
+        "sourceip",
+    )
+    refused(user.createGlobalLoadBalancerRule, 431, gslbdomainname="shop.example.com", **create)
+    weights = [{"loadbalancerid": balancer["id"], "weight": "500"}]
+    refused(
+        user.assignToGlobalLoadBalancerRule,
+        431,
+        id=rule["id"],
+        loadbalancerrulelist=balancer["id"],
+        gslblbruleweightsmap=weights,
+    )
+    user.assignToGlobalLoadBalancerRule(
+        id=rule["id"],
+        loadbalancerrulelist=balancer["id"],
+        gslblbruleweightsmap=[{"loadbalancerid": balancer["id"], "weight": "5"}],
+        fetch_result=True,
+    )
+    refused(  # one load balancer per zone
+        user.assignToGlobalLoadBalancerRule, 431, id=rule["id"], loadbalancerrulelist=plain["id"]
+    )
+    (listed,) = user.listGlobalLoadBalancerRules(id=rule["id"])["globalloadbalancerrule"]
+    assert [lb["id"] for lb in listed["loadbalancerrule"]] == [balancer["id"]]
+    answers = user.resolveGlobalLoadBalancerName(gslbdomainname="shop.example.com", count=3)
+    assert [a["ipaddress"] for a in answers["gslbanswer"]] == [address] * 3
+
+    assert stranger.listGlobalLoadBalancerRules() == {}
+    refused(stranger.deleteGlobalLoadBalancerRule, 531, id=rule["id"])
+    refused(stranger.resolveGlobalLoadBalancerName, 531, gslbdomainname="shop.example.com")
+
+    changed = user.updateGlobalLoadBalancerRule(
+        id=rule["id"], gslblbmethod="leastconn", fetch_result=True
+    )["globalloadbalancer"]
+    assert changed["gslblbmethod"] == "leastconn"
+    user.removeFromGlobalLoadBalancerRule(
+        id=rule["id"], loadbalancerrulelist=balancer["id"], fetch_result=True
+    )
+    assert user.resolveGlobalLoadBalancerName(gslbdomainname="shop.example.com") == {}
+    user.deleteGlobalLoadBalancerRule(id=rule["id"], fetch_result=True)
+    assert user.listGlobalLoadBalancerRules() == {}

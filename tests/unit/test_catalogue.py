@@ -108,6 +108,7 @@ def test_every_object_a_finished_job_names_renders_from_a_declaration() -> None:
         "affinitygroup",
         "extract",
         "firewallrule",
+        "globalloadbalancer",
         "host",
         "ipaddress",
         "ipforwardingrule",
