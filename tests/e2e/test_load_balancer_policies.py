@@ -12,6 +12,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from api.reference import reference
+from api.response_gaps import UNBUILT_FIELDS
 from tests.e2e.sandbox import Sandbox
 from tests.e2e.test_network_rules import job_refused, refused, tenant_with_network
 from tests.e2e.test_routers import wait_for
@@ -24,6 +26,12 @@ def balancer_config(sandbox: Sandbox, router: dict[str, Any]) -> tuple[str, dict
         return "", {}
     held = json.loads(path.read_text()).get(router["name"], {})
     return held.get("haproxy", ""), held.get("certificates", {})
+
+
+def assert_4_3_fields(command: str, answer: dict[str, Any]) -> None:
+    """The answer carries the reference's response fields, but those declared unbuilt."""
+    expected = set(reference()[command].response) - set(UNBUILT_FIELDS.get(command, {}))
+    assert sorted(expected - set(answer)) == []
 
 
 def _files_hold(root: Path, text: str) -> list[str]:
@@ -114,6 +122,8 @@ def test_policies_and_a_certificate_on_a_balancer_reach_the_router(sandbox) -> N
     user.assignCertToLoadBalancer(certid=cert["id"], lbruleid=balancer["id"], fetch_result=True)
     refused(user.assignCertToLoadBalancer, 431, certid=cert["id"], lbruleid=balancer["id"])
     bound = user.listSslCerts(lbruleid=balancer["id"])["sslcert"]
+    assert_4_3_fields("listSslCerts", bound[0])
+    assert_4_3_fields("listLBStickinessPolicies", listed[0])
     assert bound[0]["loadbalancerrulelist"] == balancer["id"]
 
     changed = user.updateLoadBalancerRule(
@@ -191,6 +201,7 @@ def global_balancing(user: Any, stranger: Any, balancer: dict, plain: dict, addr
         user.assignToGlobalLoadBalancerRule, 431, id=rule["id"], loadbalancerrulelist=plain["id"]
     )
     (listed,) = user.listGlobalLoadBalancerRules(id=rule["id"])["globalloadbalancerrule"]
+    assert_4_3_fields("listGlobalLoadBalancerRules", listed)
     assert [lb["id"] for lb in listed["loadbalancerrule"]] == [balancer["id"]]
     answers = user.resolveGlobalLoadBalancerName(gslbdomainname="shop.example.com", count=3)
     assert [a["ipaddress"] for a in answers["gslbanswer"]] == [address] * 3
