@@ -226,10 +226,20 @@ def _counted(store: Any, rules: NetworkRules, addresses: Sequence[UUID], *more: 
     return changed
 
 
-def _give_up_abandoned(store: Any, rules: NetworkRules) -> list[UUID]:
+@dataclass(frozen=True)
+class Abandoned:
+    """What giving up unanswered requests touched: addresses to recount, certificates whose
+    binding ended (to save with the set)."""
+
+    addresses: list[UUID]
+    certs: list[Any]
+
+
+def _give_up_abandoned(store: Any, rules: NetworkRules) -> Abandoned:
     """Requests whose job ended unanswered (the stuck-job sweeper failed it) fail as if the
-    router had said so, so their rules do not wait for ever; returns the addresses touched."""
+    router had said so, so their rules do not wait for ever."""
     touched: list[UUID] = []
+    before = rules.bindings()
     for request, pending in list(rules.pending.items()):
         if pending.job_id is None:
             continue
@@ -237,7 +247,7 @@ def _give_up_abandoned(store: Any, rules: NetworkRules) -> list[UUID]:
         if job.status != JobStatus.PENDING:
             touched += _addresses_of(rules, (*pending.adds, *pending.revokes))
             rules.apply_failed(request, "the router did not answer before the job ended")
-    return touched
+    return Abandoned(touched, released_certs(store, before, rules))
 
 
 def _saved(store: Any, rules: NetworkRules, job: Job, rule_id: UUID, *others: Any) -> Applying:
@@ -279,8 +289,8 @@ def add_rule(store: Any, command: AddRule) -> Applying:
         rules.request_apply(
             request_id(), job.id, _target(store, network.id), (tuple(keys), ()), result
         )
-        counted = _counted(store, rules, [public.id, *abandoned], public)
-        return _saved(store, rules, job, rule.id, *counted)
+        counted = _counted(store, rules, [public.id, *abandoned.addresses], public)
+        return _saved(store, rules, job, rule.id, *counted, *abandoned.certs)
 
     outcome: Applying = store.run(attempt)
     return outcome
@@ -325,7 +335,14 @@ def revoke_rule(store: Any, command: RevokeRule) -> Applying:
         job = _new_job(command.job, command.rule_id)
         target = _target(store, network.id)
         rules.request_apply(request_id(), job.id, target, ((), tuple(keys)), {"success": True})
-        return _saved(store, rules, job, command.rule_id, *_counted(store, rules, abandoned))
+        return _saved(
+            store,
+            rules,
+            job,
+            command.rule_id,
+            *_counted(store, rules, abandoned.addresses),
+            *abandoned.certs,
+        )
 
     outcome: Applying = store.run(attempt)
     return outcome
@@ -355,7 +372,14 @@ def change_forwarding(store: Any, command: ChangeForwarding) -> Applying:
         result = {"object": _RESULT_OBJECTS[rule.kind], "id": str(rule.id)}
         target = _target(store, network.id)
         rules.request_apply(request_id(), job.id, target, (tuple(keys), ()), result)
-        return _saved(store, rules, job, rule.id, *_counted(store, rules, abandoned))
+        return _saved(
+            store,
+            rules,
+            job,
+            rule.id,
+            *_counted(store, rules, abandoned.addresses),
+            *abandoned.certs,
+        )
 
     outcome: Applying = store.run(attempt)
     return outcome
@@ -379,7 +403,14 @@ def change_members(store: Any, command: ChangeMembers) -> Applying:
         rules.request_apply(
             request_id(), job.id, _target(store, network.id), keys, {"success": True}
         )
-        return _saved(store, rules, job, rule.id, *_counted(store, rules, abandoned))
+        return _saved(
+            store,
+            rules,
+            job,
+            rule.id,
+            *_counted(store, rules, abandoned.addresses),
+            *abandoned.certs,
+        )
 
     outcome: Applying = store.run(attempt)
     return outcome
@@ -407,7 +438,15 @@ def _on_balancer(
         if answer:
             result = {"object": answer, "id": str(rule_id)}
         rules.request_apply(request_id(), job.id, _target(store, network.id), keys, result)
-        return _saved(store, rules, job, rule_id, *others, *_counted(store, rules, abandoned))
+        return _saved(
+            store,
+            rules,
+            job,
+            rule_id,
+            *others,
+            *_counted(store, rules, abandoned.addresses),
+            *abandoned.certs,
+        )
 
     outcome: Applying = store.run(attempt)
     return outcome
