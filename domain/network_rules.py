@@ -18,7 +18,7 @@ balancer members follow the same states inside their rule.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -36,6 +36,7 @@ from domain.network_rule_checks import (
 from domain.values import Secret
 from domain.vm import HostAccess
 
+T = TypeVar("T", Member, StickinessPolicy)
 _NAMESPACE = UUID("3e8b6c1f-2d47-4a95-8f0e-71c5a9d2b463")
 KIND_NAMES = {
     RuleKind.PORT_FORWARDING: "port forwarding rule",
@@ -92,6 +93,19 @@ class Certificate:
     certificate: str
     chain: str
     private_key: Secret
+
+
+def _settled(items: tuple[T, ...], matches: Any, expected: str, activate: bool) -> tuple[T, ...]:
+    """Members or policies once the router answered: the matching one in state `expected`
+    becomes active, or goes."""
+    kept = []
+    for item in items:
+        if matches(item) and item.state == expected:
+            if not activate:
+                continue
+            item = replace(item, state=RuleState.ACTIVE)
+        kept.append(item)
+    return tuple(kept)
 
 
 class NetworkRules(Aggregate):
@@ -431,15 +445,9 @@ class NetworkRules(Aggregate):
         return {(r.id, r.cert_id) for r in self.rules.values() if r.cert_id is not None}
 
     def _settle_policy(self, rule: Rule, policy_id: UUID, expected: str, activate: bool) -> None:
-        policies = []
-        for policy in rule.stickiness:
-            if policy.id == policy_id and policy.state == expected:
-                if not activate:
-                    continue
-                policy = replace(policy, state=RuleState.ACTIVE)
-            policies.append(policy)
-        if tuple(policies) != rule.stickiness:
-            self._set_stickiness(rule, tuple(policies))
+        policies = _settled(rule.stickiness, lambda p: p.id == policy_id, expected, activate)
+        if policies != rule.stickiness:
+            self._set_stickiness(rule, policies)
 
     def _settle_cert(self, rule: Rule, expected: str, activate: bool) -> None:
         if rule.cert_id is None or rule.cert_state != expected:
@@ -565,15 +573,9 @@ class NetworkRules(Aggregate):
             self._remove(rule, reason)
 
     def _settle_member(self, rule: Rule, vm_id: UUID, expected: str, activate: bool) -> None:
-        members = []
-        for member in rule.members:
-            if member.vm_id == vm_id and member.state == expected:
-                if not activate:
-                    continue
-                member = replace(member, state=RuleState.ACTIVE)
-            members.append(member)
-        if tuple(members) != rule.members:
-            self._set_members(rule, tuple(members))
+        members = _settled(rule.members, lambda m: m.vm_id == vm_id, expected, activate)
+        if members != rule.members:
+            self._set_members(rule, members)
 
     @event("RuleActivated")
     def _rule_activated(self, rule_id: UUID) -> None:
