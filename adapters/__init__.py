@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from adapters.haproxy import BalancerConfig
 from stratus.actions import Capability
 
 
@@ -320,12 +321,18 @@ class Hypervisor(Protocol):
         ...
 
     def apply_network_rules(
-        self, name: str, generation: int, rules: tuple[dict[str, Any], ...]
+        self,
+        name: str,
+        generation: int,
+        rules: tuple[dict[str, Any], ...],
+        balancer: BalancerConfig | None = None,
     ) -> int:
         """Make the running router hold exactly `rules` (its network's whole set: port
         forwarding, firewall, load balancing, static NAT) as `generation`. A set older than
         the one it holds is not applied, so requests answered out of order do no harm.
-        Returns the generation the router holds afterwards."""
+        `balancer`: the haproxy configuration of the set's load balancers and the PEM bundles
+        of their certificates (kept in memory, never recorded in clear). Returns the
+        generation the router holds afterwards."""
         ...
 
     def apply_security_rules(self, name: str, rules: tuple[dict[str, Any], ...]) -> int:

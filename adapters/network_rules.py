@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from adapters import Hypervisor
+from adapters.haproxy import build_config
 from adapters.requests import BadRequest, count, name
 
 
@@ -19,7 +20,14 @@ def _apply(driver: Hypervisor, params: dict[str, Any]) -> dict[str, Any]:
     rules = params.get("rules")
     if not isinstance(rules, list | tuple) or not all(isinstance(r, dict) for r in rules):
         raise BadRequest("parameter 'rules' must be a list of rules")
-    held = driver.apply_network_rules(vm, generation, tuple(rules))
+    certificates = params.get("certificates") or []
+    secrets = params.get("secrets") or {}
+    keys = secrets.get("ssl_keys") if isinstance(secrets, dict) else None
+    try:
+        balancer = build_config(rules, certificates, keys)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BadRequest(f"malformed load balancer rules or certificates: {exc}") from None
+    held = driver.apply_network_rules(vm, generation, tuple(rules), balancer)
     return {"generation": held, "rules": len(rules)}
 
 

@@ -183,7 +183,10 @@ def shown(value: str) -> str:
 # Control characters (C0, DEL and C1, ESC among them) are refused in every parameter: stored in
 # a name they rewrite a terminal or a log line when shown. Free text may hold line breaks and
 # tabs, which mean something there; `userdata` is Base64, whose readers skip them.
-FREE_TEXT = frozenset({"description", "displaytext", "userdata"})
+# PEM texts (uploadSslCert's certificate, key and chain) are lines too.
+FREE_TEXT = frozenset(
+    {"description", "displaytext", "userdata", "certificate", "privatekey", "certchain"}
+)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _CONTROL_BUT_LAYOUT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 

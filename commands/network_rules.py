@@ -30,8 +30,9 @@ from domain.errors import (
 from domain.job import Job, JobStatus
 from domain.network import Network
 from domain.network_public_ip import PublicIp
-from domain.network_rule_checks import Member, Rule, RuleKind
-from domain.network_rules import ApplyTarget, NetworkRules, rule_set_id
+from domain.network_rule_checks import Member, Rule, RuleKind, StickinessPolicy
+from domain.network_rules import ApplyTarget, Certificate, NetworkRules, rule_set_id
+from domain.ssl_cert import SslCert
 from domain.system_vm import Role, State, SystemVm
 from domain.vm import VirtualMachine, VmState
 from stratus.messages import WorkResult
@@ -100,6 +101,43 @@ class ChangeMembers:
     rule_id: UUID
     vm_ids: tuple[UUID, ...]
     assign: bool
+    job: JobSpec
+
+
+@dataclass(frozen=True)
+class ChangeBalancer:
+    """A load balancer renamed, described or given another algorithm (None: unchanged)."""
+
+    network_id: UUID
+    rule_id: UUID
+    name: str | None
+    description: str | None
+    algorithm: str | None
+    job: JobSpec
+
+
+@dataclass(frozen=True)
+class AddStickiness:
+    network_id: UUID
+    rule_id: UUID
+    policy: StickinessPolicy
+    job: JobSpec
+
+
+@dataclass(frozen=True)
+class RemoveStickiness:
+    network_id: UUID
+    policy_id: UUID
+    job: JobSpec
+
+
+@dataclass(frozen=True)
+class BindCert:
+    """A certificate bound to (`cert_id`) or taken from (None) an ssl load balancer."""
+
+    network_id: UUID
+    rule_id: UUID
+    cert_id: UUID | None
     job: JobSpec
 
 
@@ -188,10 +226,20 @@ def _counted(store: Any, rules: NetworkRules, addresses: Sequence[UUID], *more: 
     return changed
 
 
-def _give_up_abandoned(store: Any, rules: NetworkRules) -> list[UUID]:
+@dataclass(frozen=True)
+class Abandoned:
+    """What giving up unanswered requests touched: addresses to recount, certificates whose
+    binding ended (to save with the set)."""
+
+    addresses: list[UUID]
+    certs: list[Any]
+
+
+def _give_up_abandoned(store: Any, rules: NetworkRules) -> Abandoned:
     """Requests whose job ended unanswered (the stuck-job sweeper failed it) fail as if the
-    router had said so, so their rules do not wait for ever; returns the addresses touched."""
+    router had said so, so their rules do not wait for ever."""
     touched: list[UUID] = []
+    before = rules.bindings()
     for request, pending in list(rules.pending.items()):
         if pending.job_id is None:
             continue
@@ -199,7 +247,7 @@ def _give_up_abandoned(store: Any, rules: NetworkRules) -> list[UUID]:
         if job.status != JobStatus.PENDING:
             touched += _addresses_of(rules, (*pending.adds, *pending.revokes))
             rules.apply_failed(request, "the router did not answer before the job ended")
-    return touched
+    return Abandoned(touched, released_certs(store, before, rules))
 
 
 def _saved(store: Any, rules: NetworkRules, job: Job, rule_id: UUID, *others: Any) -> Applying:
@@ -241,8 +289,8 @@ def add_rule(store: Any, command: AddRule) -> Applying:
         rules.request_apply(
             request_id(), job.id, _target(store, network.id), (tuple(keys), ()), result
         )
-        counted = _counted(store, rules, [public.id, *abandoned], public)
-        return _saved(store, rules, job, rule.id, *counted)
+        counted = _counted(store, rules, [public.id, *abandoned.addresses], public)
+        return _saved(store, rules, job, rule.id, *counted, *abandoned.certs)
 
     outcome: Applying = store.run(attempt)
     return outcome
@@ -287,7 +335,14 @@ def revoke_rule(store: Any, command: RevokeRule) -> Applying:
         job = _new_job(command.job, command.rule_id)
         target = _target(store, network.id)
         rules.request_apply(request_id(), job.id, target, ((), tuple(keys)), {"success": True})
-        return _saved(store, rules, job, command.rule_id, *_counted(store, rules, abandoned))
+        return _saved(
+            store,
+            rules,
+            job,
+            command.rule_id,
+            *_counted(store, rules, abandoned.addresses),
+            *abandoned.certs,
+        )
 
     outcome: Applying = store.run(attempt)
     return outcome
@@ -317,7 +372,14 @@ def change_forwarding(store: Any, command: ChangeForwarding) -> Applying:
         result = {"object": _RESULT_OBJECTS[rule.kind], "id": str(rule.id)}
         target = _target(store, network.id)
         rules.request_apply(request_id(), job.id, target, (tuple(keys), ()), result)
-        return _saved(store, rules, job, rule.id, *_counted(store, rules, abandoned))
+        return _saved(
+            store,
+            rules,
+            job,
+            rule.id,
+            *_counted(store, rules, abandoned.addresses),
+            *abandoned.certs,
+        )
 
     outcome: Applying = store.run(attempt)
     return outcome
@@ -341,10 +403,119 @@ def change_members(store: Any, command: ChangeMembers) -> Applying:
         rules.request_apply(
             request_id(), job.id, _target(store, network.id), keys, {"success": True}
         )
-        return _saved(store, rules, job, rule.id, *_counted(store, rules, abandoned))
+        return _saved(
+            store,
+            rules,
+            job,
+            rule.id,
+            *_counted(store, rules, abandoned.addresses),
+            *abandoned.certs,
+        )
 
     outcome: Applying = store.run(attempt)
     return outcome
+
+
+def _on_balancer(
+    store: Any,
+    network_id: UUID,
+    rule_id: UUID,
+    job_spec: JobSpec,
+    change: Any,
+    answer: str = "",
+) -> Applying:
+    """A change of a load balancer's own settings (`change(rules)` returns the keys it adds
+    and revokes and what else to save), applied by the router under a job whose answer is the
+    rule as `answer` renders it (success alone without one)."""
+
+    def attempt() -> Applying:
+        network = store.get(Network, network_id, what="network")
+        rules = store.get(NetworkRules, rule_set_id(network.id), what="network rules")
+        abandoned = _give_up_abandoned(store, rules)
+        keys, others = change(rules)
+        job = _new_job(job_spec, rule_id)
+        result: dict[str, Any] = {"success": True}
+        if answer:
+            result = {"object": answer, "id": str(rule_id)}
+        rules.request_apply(request_id(), job.id, _target(store, network.id), keys, result)
+        return _saved(
+            store,
+            rules,
+            job,
+            rule_id,
+            *others,
+            *_counted(store, rules, abandoned.addresses),
+            *abandoned.certs,
+        )
+
+    outcome: Applying = store.run(attempt)
+    return outcome
+
+
+def change_balancer(store: Any, command: ChangeBalancer) -> Applying:
+    """updateLoadBalancerRule: the router applies the new algorithm; a failure undoes it."""
+
+    def change(rules: NetworkRules) -> tuple[Any, list[Any]]:
+        keys = rules.change_balancer(
+            command.rule_id, command.name, command.description, command.algorithm
+        )
+        return (tuple(keys), ()), []
+
+    return _on_balancer(
+        store, command.network_id, command.rule_id, command.job, change, "loadbalancer"
+    )
+
+
+def add_stickiness(store: Any, command: AddStickiness) -> Applying:
+    def change(rules: NetworkRules) -> tuple[Any, list[Any]]:
+        return (tuple(rules.add_stickiness(command.rule_id, command.policy)), ()), []
+
+    return _on_balancer(
+        store, command.network_id, command.rule_id, command.job, change, "stickinesspolicies"
+    )
+
+
+def remove_stickiness(store: Any, command: RemoveStickiness) -> Applying:
+    def change(rules: NetworkRules) -> tuple[Any, list[Any]]:
+        return ((), tuple(rules.remove_stickiness(command.policy_id))), []
+
+    with_rule = store.get(NetworkRules, rule_set_id(command.network_id), what="network rules")
+    rule_id = with_rule.policy_rule(command.policy_id).id
+    return _on_balancer(store, command.network_id, rule_id, command.job, change)
+
+
+def bind_cert(store: Any, command: BindCert) -> Applying:
+    """Bind a certificate of the rule's account to an ssl load balancer, or take it off; the
+    certificate records the binding in the same save, so it cannot be deleted meanwhile."""
+
+    def change(rules: NetworkRules) -> tuple[Any, list[Any]]:
+        rule = rules.rule(command.rule_id, RuleKind.LOAD_BALANCING)
+        if command.cert_id is None:
+            return ((), tuple(rules.remove_cert(rule.id))), []
+        cert: SslCert = store.get(SslCert, command.cert_id, what="certificate")
+        cert.check_live()
+        if cert.account_id != rule.account_id:
+            raise PermissionDenied(f"Access denied for account {cert.account_id}")
+        material = Certificate(cert.id, cert.certificate, cert.chain, cert.private_key)
+        keys = rules.assign_cert(rule.id, material)
+        cert.bind(rule.id)
+        return (tuple(keys), ()), [cert]
+
+    return _on_balancer(store, command.network_id, command.rule_id, command.job, change)
+
+
+def released_certs(store: Any, before: set[tuple[UUID, UUID]], rules: NetworkRules) -> list[Any]:
+    """Certificates whose binding to a rule of the set ended (removed, failed to apply, or the
+    rule gone): each forgets the rule, saved with the set."""
+    changed = []
+    for rule_id, cert_id in sorted(before - rules.bindings(), key=str):
+        try:
+            cert: SslCert = store.get(SslCert, cert_id, what="certificate")
+        except NotFound:
+            continue
+        cert.unbind(rule_id)
+        changed.append(cert)
+    return changed
 
 
 def dropped_with_network(store: Any, network_id: UUID) -> list[Any]:
@@ -357,8 +528,9 @@ def dropped_with_network(store: Any, network_id: UUID) -> list[Any]:
         return []
     if not rules.rules:
         return []
+    before = rules.bindings()
     rules.drop_all("the network was deleted")
-    return [rules]
+    return [rules, *released_certs(store, before, rules)]
 
 
 def follow_vm_rules(store: Any, aggregates: Sequence[Any]) -> list[Any]:
@@ -400,6 +572,7 @@ def on_rules_result(store: Any, result: WorkResult) -> Any:
         if pending is None:
             return None  # answered already: a redelivered result changes nothing
         touched = _addresses_of(rules, (*pending.adds, *pending.revokes))
+        before = rules.bindings()
         reason = result.error or "the router did not answer"
         if result.ok:
             rules.applied(result.request_id)
@@ -412,6 +585,7 @@ def on_rules_result(store: Any, result: WorkResult) -> Any:
             else:
                 job.fail("ResourceUnavailable", f"{APPLY_FAILED}: {reason}")
         others = [a for a in (job,) if a is not None]
+        others += released_certs(store, before, rules)
         return store.save(rules, *others, *_counted(store, rules, touched))
 
     return store.run(attempt)
@@ -472,6 +646,13 @@ def rule_routes(box: Any, prefix: str) -> dict[str, Any]:
     from stratus.outbox import Outgoing, origin, work
 
     def apply(e: Any) -> Outgoing:
+        # The certificates' keys travel only inside the seal, never in the request's params.
+        certificates = getattr(e, "certificates", ())
+        secrets = (
+            {"ssl_keys": {c["id"]: c["private_key"].reveal() for c in certificates}}
+            if certificates
+            else None
+        )
         request = WorkRequest(
             request_id=e.request_id,
             hypervisor=e.hypervisor.lower(),
@@ -482,8 +663,14 @@ def rule_routes(box: Any, prefix: str) -> dict[str, Any]:
                 "name": e.instance_name,
                 "generation": e.generation,
                 "rules": list(e.rules),
+                "certificates": [
+                    {"id": c["id"], "certificate": c["certificate"], "chain": c["chain"]}
+                    for c in certificates
+                ],
             },
-            sealed_credentials=seal_credentials(box, e.url, e.username, e.password.reveal()),
+            sealed_credentials=seal_credentials(
+                box, e.url, e.username, e.password.reveal(), secrets=secrets
+            ),
             **origin(e),
         )
         return work(request, prefix)

@@ -35,7 +35,7 @@ class RuleState:
 PROTOCOLS = {
     RuleKind.PORT_FORWARDING: ("tcp", "udp"),
     RuleKind.FIREWALL: ("tcp", "udp", "icmp"),
-    RuleKind.LOAD_BALANCING: ("tcp", "udp"),
+    RuleKind.LOAD_BALANCING: ("tcp", "udp", "tcp-proxy", "ssl"),
     RuleKind.STATIC_NAT: ("all",),
     RuleKind.IP_FORWARDING: ("tcp", "udp"),
 }
@@ -49,6 +49,25 @@ class Member:
     vm_id: UUID
     vm_ip: str
     state: str = RuleState.ADD
+
+
+@dataclass(frozen=True)
+class StickinessPolicy:
+    """How a load balancer keeps a client on one VM (LbCookie, AppCookie, SourceBased) and
+    the method's parameters, in the order given."""
+
+    id: UUID
+    name: str
+    method: str
+    params: tuple[tuple[str, str], ...] = ()
+    description: str = ""
+    state: str = RuleState.ADD
+
+    @classmethod
+    def from_facts(cls, facts: dict[str, Any]) -> StickinessPolicy:
+        values = dict(facts)
+        values["params"] = tuple((str(k), str(v)) for k, v in values.get("params", ()))
+        return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -79,10 +98,15 @@ class Rule:
     members: tuple[Member, ...] = ()
     related: UUID | None = None  # the rule a firewall rule was opened for (it goes with it)
     state: str = RuleState.ADD
+    description: str = ""
+    stickiness: tuple[StickinessPolicy, ...] = ()  # a load balancer's (at most one live)
+    cert_id: UUID | None = None  # the SSL certificate an ssl load balancer terminates with
+    cert_state: str = ""  # Add, Active or Revoke while `cert_id` is set
 
     def facts(self) -> dict[str, Any]:
         facts = asdict(self)
         facts["members"] = tuple(asdict(m) for m in self.members)
+        facts["stickiness"] = tuple(asdict(p) for p in self.stickiness)
         return facts
 
     @classmethod
@@ -90,6 +114,9 @@ class Rule:
         values = dict(facts)
         values["cidrs"] = tuple(values.get("cidrs", ()))
         values["members"] = tuple(Member(**m) for m in values.get("members", ()))
+        values["stickiness"] = tuple(
+            StickinessPolicy.from_facts(p) for p in values.get("stickiness", ())
+        )
         return cls(**values)
 
     @property
@@ -103,19 +130,30 @@ class Rule:
     def live(self) -> bool:
         return self.state != RuleState.REVOKE
 
+    @property
+    def live_cert(self) -> UUID | None:
+        """The certificate the router is to terminate with (None when none or going)."""
+        return self.cert_id if self.cert_state != RuleState.REVOKE else None
+
     def with_state(self, state: str) -> Rule:
         return replace(self, state=state)
 
     def applied_view(self) -> dict[str, Any]:
         """What the router is given: no owner, only members that are not being removed."""
         view = self.facts()
-        for key in ("account_id", "domain_id", "zone_id", "state"):
+        for key in ("account_id", "domain_id", "zone_id", "state", "description", "cert_state"):
             view.pop(key)
         view["members"] = tuple(
             {"vm_id": str(m.vm_id), "vm_ip": m.vm_ip}
             for m in self.members
             if m.state != RuleState.REVOKE
         )
+        view["stickiness"] = tuple(
+            {"name": p.name, "method": p.method, "params": dict(p.params)}
+            for p in self.stickiness
+            if p.state != RuleState.REVOKE
+        )
+        view["cert_id"] = str(self.cert_id) if self.live_cert else None
         return {
             key: str(value) if isinstance(value, UUID) else value for key, value in view.items()
         }

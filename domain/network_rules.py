@@ -18,7 +18,7 @@ balancer members follow the same states inside their rule.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
@@ -30,11 +30,13 @@ from domain.network_rule_checks import (
     Rule,
     RuleKind,
     RuleState,
+    StickinessPolicy,
     check_conflicts,
 )
 from domain.values import Secret
 from domain.vm import HostAccess
 
+T = TypeVar("T", Member, StickinessPolicy)
 _NAMESPACE = UUID("3e8b6c1f-2d47-4a95-8f0e-71c5a9d2b463")
 KIND_NAMES = {
     RuleKind.PORT_FORWARDING: "port forwarding rule",
@@ -78,6 +80,32 @@ def member_key(rule_id: UUID, vm_id: UUID) -> str:
 
 
 CHANGED = "changed"  # the key of a rule's change in an apply request: `<rule id>/changed`
+STICKY = "sticky:"  # a stickiness policy's key: `<rule id>/sticky:<policy id>`
+CERT = "cert"  # a load balancer's certificate binding: `<rule id>/cert`
+SSL = "ssl"
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """What an ssl load balancer terminates with: the certificate, its chain and its key."""
+
+    id: UUID
+    certificate: str
+    chain: str
+    private_key: Secret
+
+
+def _settled(items: tuple[T, ...], matches: Any, expected: str, activate: bool) -> tuple[T, ...]:
+    """Members or policies once the router answered: the matching one in state `expected`
+    becomes active, or goes."""
+    kept = []
+    for item in items:
+        if matches(item) and item.state == expected:
+            if not activate:
+                continue
+            item = replace(item, state=RuleState.ACTIVE)
+        kept.append(item)
+    return tuple(kept)
 
 
 class NetworkRules(Aggregate):
@@ -209,6 +237,26 @@ class NetworkRules(Aggregate):
         self._rule_changed(rule_id=rule_id, rule=changed.facts(), previous=rule.facts())
         return [f"{rule_id}/{CHANGED}"]
 
+    def change_balancer(
+        self, rule_id: UUID, name: str | None, description: str | None, algorithm: str | None
+    ) -> list[str]:
+        """Rename a load balancer, describe it, or give it another algorithm; a failed apply
+        puts the old values back, as 4.3 does."""
+        rule = self._balancer(rule_id)
+        if rule.state != RuleState.ACTIVE or rule_id in self._changing:
+            raise InvalidState(
+                f"The load balancer rule {rule_id} is being applied, changed or deleted; try "
+                "again when that is done"
+            )
+        changed = replace(
+            rule,
+            name=rule.name if name is None else name,
+            description=rule.description if description is None else description,
+            algorithm=rule.algorithm if algorithm is None else algorithm,
+        )
+        self._rule_changed(rule_id=rule_id, rule=changed.facts(), previous=rule.facts())
+        return [f"{rule_id}/{CHANGED}"]
+
     @property
     def _changing(self) -> dict[UUID, Rule]:
         """Rules whose change the router has not confirmed yet, with their earlier values."""
@@ -226,7 +274,16 @@ class NetworkRules(Aggregate):
         if previous is None:
             return
         # A rule deleted meanwhile stays deleted: only its values go back.
-        values = rule if keep else replace(previous, state=rule.state, members=rule.members)
+        values = rule
+        if not keep:
+            values = replace(
+                previous,
+                state=rule.state,
+                members=rule.members,
+                stickiness=rule.stickiness,
+                cert_id=rule.cert_id,
+                cert_state=rule.cert_state,
+            )
         self._change_settled(rule_id=rule.id, rule=values.facts())
 
     @event("ChangeSettled")
@@ -283,6 +340,120 @@ class NetworkRules(Aggregate):
         rule = self.rules[rule_id]
         self.rules[rule_id] = replace(rule, members=tuple(Member(**m) for m in members))
 
+    # Stickiness and certificates ------------------------------------------------------------
+
+    def add_stickiness(self, rule_id: UUID, policy: StickinessPolicy) -> list[str]:
+        """Give a load balancer its stickiness policy (4.3 allows one per rule)."""
+        rule = self._balancer(rule_id)
+        live = [p for p in rule.stickiness if p.state != RuleState.REVOKE]
+        if live:
+            raise InvalidParameter(
+                f"Failed to create Stickiness policy: Already policy attached {len(live)}"
+            )
+        policies = (*rule.stickiness, replace(policy, state=RuleState.ADD))
+        self._set_stickiness(rule, policies)
+        return [f"{rule_id}/{STICKY}{policy.id}"]
+
+    def policy_rule(self, policy_id: UUID) -> Rule:
+        """The load balancer holding the stickiness policy."""
+        for rule in self.rules.values():
+            if any(p.id == policy_id for p in rule.stickiness):
+                return rule
+        raise NotFound(f"Invalid Stickiness policy id value: {policy_id}")
+
+    def remove_stickiness(self, policy_id: UUID) -> list[str]:
+        rule = self.policy_rule(policy_id)
+        policy = next(p for p in rule.stickiness if p.id == policy_id)
+        if policy.state != RuleState.ACTIVE:
+            raise InvalidState(
+                f"The stickiness policy {policy_id} is being applied or deleted; try again "
+                "when that is done"
+            )
+        policies = tuple(
+            replace(p, state=RuleState.REVOKE) if p.id == policy_id else p for p in rule.stickiness
+        )
+        self._set_stickiness(rule, policies)
+        return [f"{rule.id}/{STICKY}{policy_id}"]
+
+    def _set_stickiness(self, rule: Rule, policies: tuple[StickinessPolicy, ...]) -> None:
+        self._stickiness_changed(rule_id=rule.id, policies=tuple(asdict(p) for p in policies))
+
+    @event("StickinessChanged")
+    def _stickiness_changed(self, rule_id: UUID, policies: tuple[dict[str, Any], ...]) -> None:
+        rule = self.rules[rule_id]
+        stickiness = tuple(StickinessPolicy.from_facts(p) for p in policies)
+        self.rules[rule_id] = replace(rule, stickiness=stickiness)
+
+    @property
+    def certificates(self) -> dict[UUID, Certificate]:
+        """The certificates bound to this network's load balancers, with their keys."""
+        if not hasattr(self, "bound_certificates"):
+            self.bound_certificates: dict[UUID, Certificate] = {}
+        return self.bound_certificates
+
+    def assign_cert(self, rule_id: UUID, certificate: Certificate) -> list[str]:
+        """Bind a certificate to an ssl load balancer (one per rule, as 4.3)."""
+        rule = self._balancer(rule_id)
+        if rule.cert_id is not None:
+            raise InvalidParameter("Another certificate is already bound to the LB")
+        if rule.protocol != SSL:
+            raise InvalidParameter(f"Bad LB protocol: Expected ssl got {rule.protocol}")
+        self._cert_assigned(
+            rule_id=rule_id,
+            cert_id=certificate.id,
+            certificate=certificate.certificate,
+            chain=certificate.chain,
+            private_key=certificate.private_key,
+        )
+        return [f"{rule_id}/{CERT}"]
+
+    @event("CertAssigned")
+    def _cert_assigned(
+        self, rule_id: UUID, cert_id: UUID, certificate: str, chain: str, private_key: Secret
+    ) -> None:
+        self.rules[rule_id] = replace(self.rules[rule_id], cert_id=cert_id, cert_state="Add")
+        self.certificates[cert_id] = Certificate(cert_id, certificate, chain, private_key)
+
+    def remove_cert(self, rule_id: UUID) -> list[str]:
+        rule = self._balancer(rule_id)
+        if rule.cert_id is None:
+            raise InvalidParameter(f"No certificate is bound to the load balancer {rule_id}")
+        if rule.cert_state != RuleState.ACTIVE:
+            raise InvalidState(
+                f"The certificate of load balancer {rule_id} is being bound or removed; try "
+                "again when that is done"
+            )
+        self._cert_state_set(rule_id=rule_id, state=RuleState.REVOKE)
+        return [f"{rule_id}/{CERT}"]
+
+    @event("CertStateSet")
+    def _cert_state_set(self, rule_id: UUID, state: str) -> None:
+        rule = self.rules[rule_id]
+        if state:
+            self.rules[rule_id] = replace(rule, cert_state=state)
+            return
+        self.rules[rule_id] = replace(rule, cert_id=None, cert_state="")
+        self._forget_unbound()
+
+    def _forget_unbound(self) -> None:
+        used = {r.cert_id for r in self.rules.values()}
+        for cert_id in [c for c in self.certificates if c not in used]:
+            del self.certificates[cert_id]
+
+    def bindings(self) -> set[tuple[UUID, UUID]]:
+        """(rule, certificate) pairs bound in any state."""
+        return {(r.id, r.cert_id) for r in self.rules.values() if r.cert_id is not None}
+
+    def _settle_policy(self, rule: Rule, policy_id: UUID, expected: str, activate: bool) -> None:
+        policies = _settled(rule.stickiness, lambda p: p.id == policy_id, expected, activate)
+        if policies != rule.stickiness:
+            self._set_stickiness(rule, policies)
+
+    def _settle_cert(self, rule: Rule, expected: str, activate: bool) -> None:
+        if rule.cert_id is None or rule.cert_state != expected:
+            return
+        self._cert_state_set(rule_id=rule.id, state=RuleState.ACTIVE if activate else "")
+
     # Applying -----------------------------------------------------------------------------
 
     def request_apply(
@@ -309,6 +480,7 @@ class NetworkRules(Aggregate):
             hypervisor=access.hypervisor,
             instance_name=target.instance_name,
             rules=self.applied_set(),
+            certificates=self._live_certificates(),
             adds=tuple(adds),
             revokes=tuple(revokes),
             result=dict(result),
@@ -331,9 +503,26 @@ class NetworkRules(Aggregate):
         adds: tuple[str, ...],
         revokes: tuple[str, ...],
         result: dict[str, Any],
+        certificates: tuple[dict[str, Any], ...] = (),
     ) -> None:
         self.generation = generation
         self.pending[request_id] = Pending(job_id, tuple(adds), tuple(revokes), dict(result))
+
+    def _live_certificates(self) -> tuple[dict[str, Any], ...]:
+        """The certificates the set's ssl load balancers terminate with, keys sealed at rest."""
+        wanted = sorted({str(r.live_cert) for r in self.rules.values() if r.live and r.live_cert})
+        found = []
+        for cert_id in wanted:
+            cert = self.certificates[UUID(cert_id)]
+            found.append(
+                {
+                    "id": cert_id,
+                    "certificate": cert.certificate,
+                    "chain": cert.chain,
+                    "private_key": cert.private_key,
+                }
+            )
+        return tuple(found)
 
     def applied(self, request_id: str) -> Pending | None:
         """The router holds the set of `request_id`: its adds are active, its revokes gone.
@@ -372,6 +561,10 @@ class NetworkRules(Aggregate):
             return
         if vm_text == CHANGED:
             self._settle_change(rule, activate)
+        elif vm_text.startswith(STICKY):
+            self._settle_policy(rule, UUID(vm_text.removeprefix(STICKY)), expected, activate)
+        elif vm_text == CERT:
+            self._settle_cert(rule, expected, activate)
         elif vm_text:
             self._settle_member(rule, UUID(vm_text), expected, activate)
         elif rule.state == expected and activate:
@@ -380,15 +573,9 @@ class NetworkRules(Aggregate):
             self._remove(rule, reason)
 
     def _settle_member(self, rule: Rule, vm_id: UUID, expected: str, activate: bool) -> None:
-        members = []
-        for member in rule.members:
-            if member.vm_id == vm_id and member.state == expected:
-                if not activate:
-                    continue
-                member = replace(member, state=RuleState.ACTIVE)
-            members.append(member)
-        if tuple(members) != rule.members:
-            self._set_members(rule, tuple(members))
+        members = _settled(rule.members, lambda m: m.vm_id == vm_id, expected, activate)
+        if members != rule.members:
+            self._set_members(rule, members)
 
     @event("RuleActivated")
     def _rule_activated(self, rule_id: UUID) -> None:
@@ -415,6 +602,7 @@ class NetworkRules(Aggregate):
         reason: str,
     ) -> None:
         self.rules.pop(rule_id, None)
+        self._forget_unbound()
 
     def drop_vm(self, vm_id: UUID, reason: str) -> list[UUID]:
         """An expunged VM takes the rules that send traffic to it (port forwarding and static

@@ -55,6 +55,8 @@ READ_MODELS = {
     "snapshots": "volume and VM snapshots",
     "snapshot_policies": "volumes' snapshot schedules and what each last took",
     "ssh_key_pairs": "SSH key pairs",
+    "ssl_certs": "SSL certificates of load balancers (never their keys)",
+    "global_load_balancers": "global load balancer rules and their load balancers",
     "instance_groups": "instance groups",
     "resource_details": "resource details (key/value pairs on resources)",
     "resource_tags": "resource tags",

@@ -1,10 +1,13 @@
 """Read models of network rules: `network_rules` (one row per rule on a public address, in its
-state) and `load_balancer_members` (the VMs behind each load balancer rule)."""
+state, with a load balancer's certificate), `load_balancer_members` (the VMs behind each load
+balancer rule) and `lb_stickiness_policies`."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
+
+import orjson
 
 from domain.network_rules import NetworkRules
 from stratus.db import Cursor
@@ -15,7 +18,7 @@ RULES: Any = NetworkRules
 _COLUMNS = (
     "id, network_id, kind, public_ip_id, address, protocol, start_port, end_port, "
     "private_start, private_end, vm_id, vm_ip, cidrs, icmp_type, icmp_code, name, algorithm, "
-    "related, state, account_id, domain_id, zone_id, created"
+    "related, state, account_id, domain_id, zone_id, created, description"
 )
 
 
@@ -27,7 +30,7 @@ class NetworkRulesProjection(Projection):
     """Keeps `network_rules` and `load_balancer_members`."""
 
     name = "network_rules"
-    tables = ("network_rules", "load_balancer_members")
+    tables = ("network_rules", "load_balancer_members", "lb_stickiness_policies")
 
     @on(RULES.RuleAdded)
     def rule_added(self, e: Any, c: Cursor, t: Tables) -> None:
@@ -56,6 +59,7 @@ class NetworkRulesProjection(Projection):
             str(r["domain_id"]),
             str(r["zone_id"]),
             e.timestamp.isoformat(),
+            r.get("description", ""),
         )
         marks = ", ".join(["%s"] * len(values))
         c.execute(f"INSERT INTO {t.network_rules} ({_COLUMNS}) VALUES ({marks})", values)
@@ -74,14 +78,42 @@ class NetworkRulesProjection(Projection):
         r = e.rule
         c.execute(
             f"UPDATE {t.network_rules} SET private_start = %s, private_end = %s, vm_id = %s, "
-            "vm_ip = %s WHERE id = %s",
-            (r["private_start"], r["private_end"], _text(r["vm_id"]), r["vm_ip"], str(e.rule_id)),
+            "vm_ip = %s, name = %s, algorithm = %s, description = %s WHERE id = %s",
+            (
+                r["private_start"],
+                r["private_end"],
+                _text(r["vm_id"]),
+                r["vm_ip"],
+                r["name"],
+                r["algorithm"],
+                r.get("description", ""),
+                str(e.rule_id),
+            ),
         )
 
     @on(RULES.RuleRemoved)
     def removed(self, e: Any, c: Cursor, t: Tables) -> None:
         c.execute(f"DELETE FROM {t.network_rules} WHERE id = %s", (str(e.rule_id),))
         _members(c, t, str(e.rule_id), ())
+        _policies(c, t, str(e.rule_id), ())
+
+    @on(RULES.StickinessChanged)
+    def stickiness_changed(self, e: Any, c: Cursor, t: Tables) -> None:
+        _policies(c, t, str(e.rule_id), e.policies)
+
+    @on(RULES.CertAssigned)
+    def cert_assigned(self, e: Any, c: Cursor, t: Tables) -> None:
+        c.execute(
+            f"UPDATE {t.network_rules} SET cert_id = %s WHERE id = %s",
+            (str(e.cert_id), str(e.rule_id)),
+        )
+
+    @on(RULES.CertStateSet)
+    def cert_state_set(self, e: Any, c: Cursor, t: Tables) -> None:
+        if not e.state:
+            c.execute(
+                f"UPDATE {t.network_rules} SET cert_id = NULL WHERE id = %s", (str(e.rule_id),)
+            )
 
     @on(RULES.MembersChanged)
     def members_changed(self, e: Any, c: Cursor, t: Tables) -> None:
@@ -99,6 +131,28 @@ def _members(c: Cursor, t: Tables, rule_id: str, members: Iterable[dict[str, Any
         c.executemany(
             f"INSERT INTO {t.load_balancer_members} (rule_id, vm_id, vm_ip, state) "
             "VALUES (%s, %s, %s, %s)",
+            rows,
+        )
+
+
+def _policies(c: Cursor, t: Tables, rule_id: str, policies: Iterable[dict[str, Any]]) -> None:
+    c.execute(f"DELETE FROM {t.lb_stickiness_policies} WHERE rule_id = %s", (rule_id,))
+    rows = [
+        (
+            str(p["id"]),
+            rule_id,
+            p["name"],
+            p["method"],
+            orjson.dumps([list(pair) for pair in p.get("params", ())]).decode(),
+            p.get("description", ""),
+            p["state"],
+        )
+        for p in policies
+    ]
+    if rows:
+        c.executemany(
+            f"INSERT INTO {t.lb_stickiness_policies} (id, rule_id, name, method, params, "
+            "description, state) VALUES (%s, %s, %s, %s, %s, %s, %s)",
             rows,
         )
 
@@ -142,3 +196,25 @@ def static_nat_of(c: Cursor, public_ip_ids: list[str]) -> dict[str, dict[str, An
         public_ip_ids,
     ).fetchall()
     return {row["public_ip_id"]: dict(row) for row in rows}
+
+
+def stickiness_of(c: Cursor, rule_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """Each rule's stickiness policies (any state), params as (name, value) pairs."""
+    found: dict[str, list[dict[str, Any]]] = {rule_id: [] for rule_id in rule_ids}
+    if not rule_ids:
+        return found
+    marks = ", ".join(["%s"] * len(rule_ids))
+    rows = c.execute(
+        f"SELECT * FROM lb_stickiness_policies WHERE rule_id IN ({marks}) ORDER BY name, id",
+        rule_ids,
+    ).fetchall()
+    for row in rows:
+        found[row["rule_id"]].append({**dict(row), "params": orjson.loads(row["params"])})
+    return found
+
+
+def policy_rule_id(c: Cursor, policy_id: str) -> str | None:
+    row = c.execute(
+        "SELECT rule_id FROM lb_stickiness_policies WHERE id = %s", (policy_id,)
+    ).fetchone()
+    return None if row is None else str(row["rule_id"])

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from projections.affinity_groups import AffinityGroupsProjection
 from projections.configuration import ConfigurationProjection
 from projections.events import EventsProjection
+from projections.gslb import GlobalLoadBalancersProjection
 from projections.identity import IdentityProjection
 from projections.infrastructure import AlertsProjection, InfrastructureProjection
 from projections.instance_groups import InstanceGroupsProjection
@@ -25,6 +26,7 @@ from projections.security_groups import SecurityGroupsProjection
 from projections.snapshot_policies import SnapshotPoliciesProjection
 from projections.snapshots import SnapshotsProjection
 from projections.ssh_key_pairs import SSHKeyPairsProjection
+from projections.ssl_certs import SslCertsProjection
 from projections.storage import StorageProjection
 from projections.templates import TemplatesProjection
 from projections.vms import VirtualMachinesProjection
@@ -59,6 +61,8 @@ def build(seal: Callable[[str], str]) -> list[Projection]:
         SnapshotsProjection(),
         SnapshotPoliciesProjection(),
         SSHKeyPairsProjection(),
+        SslCertsProjection(),
+        GlobalLoadBalancersProjection(),
         InstanceGroupsProjection(),
         ResourceDetailsProjection(),
         ResourceTagsProjection(),

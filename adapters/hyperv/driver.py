@@ -34,6 +34,7 @@ from adapters import (
     VmStatus,
     VpnConfig,
 )
+from adapters.haproxy import BalancerConfig
 from adapters.hyperv import disks
 from adapters.hyperv.metering import Metered, metering_script, parse_metering
 from adapters.hyperv.snapshots import HypervSnapshots
@@ -179,7 +180,11 @@ class HypervDriver(HypervSnapshots):
         )
 
     def apply_network_rules(
-        self, name: str, generation: int, rules: tuple[dict[str, Any], ...]
+        self,
+        name: str,
+        generation: int,
+        rules: tuple[dict[str, Any], ...],
+        balancer: BalancerConfig | None = None,
     ) -> int:
         raise Unsupported(
             f"applying network rules on router {name} is not supported yet on Hyper-V"

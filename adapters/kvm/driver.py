@@ -54,6 +54,7 @@ from adapters import (
     VpnConfig,
 )
 from adapters.fetch import FetchPolicy
+from adapters.haproxy import BalancerConfig
 from adapters.kvm import cdrom, disks, images, restores, template_store
 from adapters.kvm import pools as pools_of_stratus
 from adapters.kvm.appliance import APPLIANCE_URI, appliance_metadata, service_states
@@ -302,14 +303,18 @@ class KvmDriver(KvmSnapshots):
             return disk_counters(self._running(name))
 
     def apply_network_rules(
-        self, name: str, generation: int, rules: tuple[dict[str, Any], ...]
+        self,
+        name: str,
+        generation: int,
+        rules: tuple[dict[str, Any], ...],
+        balancer: BalancerConfig | None = None,
     ) -> int:
         """Hand the running router its network's rule set through its domain metadata."""
         with self._translated(f"applying the network rules of {name}"):
             domain = self._find(name)
             if not domain.isActive():
                 raise HypervisorError(f"cannot apply network rules on {name}: it is not running")
-            return hold_rules(domain, generation, rules)
+            return hold_rules(domain, generation, rules, balancer)
 
     def apply_security_rules(self, name: str, rules: tuple[dict[str, Any], ...]) -> int:
         """Define the VM's nwfilter (where the connection has nwfilters) and record the set in

@@ -47,6 +47,7 @@ from adapters import (
     VpnConfig,
 )
 from adapters.fetch import FetchPolicy, refused
+from adapters.haproxy import BalancerConfig
 from adapters.simulator.snapshots import SimulatedSnapshots
 from adapters.simulator.world import (
     DEFAULT_WORLD,
@@ -261,14 +262,18 @@ class SimulatorDriver(SimulatedSnapshots):
             return (DiskCounters(0, reads, writes, read, written, _epoch(host, vm)),)
 
     def apply_network_rules(
-        self, name: str, generation: int, rules: tuple[dict[str, Any], ...]
+        self,
+        name: str,
+        generation: int,
+        rules: tuple[dict[str, Any], ...],
+        balancer: BalancerConfig | None = None,
     ) -> int:
         """The running router holds the set (see `RuleSets`); an older generation is ignored."""
         with self._turn("apply_network_rules") as host:
             vm = _find(host, name)
             if vm.state != "Running":
                 raise HypervisorError(f"cannot apply network rules on {name}: it is not running")
-            if self.world.rule_sets.apply(name, generation, rules):
+            if self.world.rule_sets.apply(name, generation, rules, balancer):
                 self.world.record("apply_network_rules")
             return self.world.rule_sets.generation(name)
 

@@ -2,8 +2,10 @@
 
 Each router keeps the newest generation it was given; an older one is ignored. When
 ``STRATUS_SIMULATOR_RULES`` names a file, every change rewrites it (whole, then renamed into
-place) as ``{"<instance name>": {"generation": N, "rules": [...]}}``, so a test driving a
-server in another process can see what each router applied.
+place) as ``{"<instance name>": {"generation": N, "rules": [...], "haproxy": "...",
+"certificates": {"<id>": "<sha256 of the bundle>"}}}``, so a test driving a server in another
+process can see what each router applied. A certificate's key is never written: only a digest
+of its bundle.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from adapters.haproxy import BalancerConfig
+
 REPORT_VARIABLE = "STRATUS_SIMULATOR_RULES"
 
 
@@ -23,17 +27,31 @@ class RuleSets:
     def __init__(self, report_file: str | None = None) -> None:
         self._lock = threading.Lock()
         self._held: dict[str, tuple[int, tuple[dict[str, Any], ...]]] = {}
+        self._balancers: dict[str, tuple[str, dict[str, str]]] = {}
         self._report = report_file
 
-    def apply(self, name: str, generation: int, rules: tuple[dict[str, Any], ...]) -> bool:
+    def apply(
+        self,
+        name: str,
+        generation: int,
+        rules: tuple[dict[str, Any], ...],
+        balancer: BalancerConfig | None = None,
+    ) -> bool:
         """Hold `rules` unless a newer generation is held already; True when it changed."""
         with self._lock:
             held = self._held.get(name)
             if held is not None and held[0] >= generation:
                 return False
             self._held[name] = (generation, tuple(dict(r) for r in rules))
+            if balancer is not None:
+                self._balancers[name] = (balancer.text, balancer.digests())
             self._write()
             return True
+
+    def balancer(self, name: str) -> tuple[str, dict[str, str]]:
+        """The haproxy configuration the router runs and its certificates' bundle digests."""
+        with self._lock:
+            return self._balancers.get(name, ("", {}))
 
     def held(self, name: str) -> tuple[int, tuple[dict[str, Any], ...]]:
         with self._lock:
@@ -47,7 +65,12 @@ class RuleSets:
         if not path:
             return
         report = {
-            name: {"generation": generation, "rules": list(rules)}
+            name: {
+                "generation": generation,
+                "rules": list(rules),
+                "haproxy": self._balancers.get(name, ("", {}))[0],
+                "certificates": self._balancers.get(name, ("", {}))[1],
+            }
             for name, (generation, rules) in self._held.items()
         }
         target = Path(path)

@@ -37,6 +37,7 @@ from adapters import (
     VmStatus,
     VpnConfig,
 )
+from adapters.haproxy import BalancerConfig
 from adapters.rates import RateTotals
 from adapters.requests import Unsupported
 from adapters.vmware import disks
@@ -194,7 +195,11 @@ class VmwareDriver(VmwareSnapshots):
         )
 
     def apply_network_rules(
-        self, name: str, generation: int, rules: tuple[dict[str, Any], ...]
+        self,
+        name: str,
+        generation: int,
+        rules: tuple[dict[str, Any], ...],
+        balancer: BalancerConfig | None = None,
     ) -> int:
         raise Unsupported(f"applying network rules on router {name} is not supported yet on VMware")
 

@@ -38,6 +38,7 @@ from adapters import (
     VmStatus,
     VpnConfig,
 )
+from adapters.haproxy import BalancerConfig
 from adapters.rates import RateTotals
 from adapters.requests import Unsupported
 from adapters.xenserver import disks
@@ -206,7 +207,11 @@ class XenServerDriver(XenServerSnapshots):
         )
 
     def apply_network_rules(
-        self, name: str, generation: int, rules: tuple[dict[str, Any], ...]
+        self,
+        name: str,
+        generation: int,
+        rules: tuple[dict[str, Any], ...],
+        balancer: BalancerConfig | None = None,
     ) -> int:
         raise Unsupported(
             f"applying network rules on router {name} is not supported yet on XenServer"

@@ -1,7 +1,7 @@
-"""Load balancer rules on public addresses: createLoadBalancerRule, deleteLoadBalancerRule,
-listLoadBalancerRules, assignToLoadBalancerRule, removeFromLoadBalancerRule and
-listLoadBalancerRuleInstances. Checked at once, applied by the network's router under a job
-(see api/cloudstack/network_rules.py)."""
+"""Load balancer rules on public addresses: createLoadBalancerRule, updateLoadBalancerRule,
+deleteLoadBalancerRule, listLoadBalancerRules, assignToLoadBalancerRule,
+removeFromLoadBalancerRule and listLoadBalancerRuleInstances. Checked at once, applied by the
+network's router under a job (see api/cloudstack/network_rules.py)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from api.cloudstack.network_rules import (
     submitted,
     write,
 )
-from api.cloudstack.unbuilt import FOR_DISPLAY, PROJECT_AND_TAGS, VM_ID_IP_MAP
+from api.cloudstack.unbuilt import CUSTOM_ID, FOR_DISPLAY, PROJECT_AND_TAGS, VM_ID_IP_MAP
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType, not_found
 from commands import network_rules as cmd
@@ -38,7 +38,7 @@ def render_balancer(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": row["id"],
         "name": row["name"],
-        "description": row["name"],
+        "description": row.get("description") or row["name"],
         "publicipid": row["public_ip_id"],
         "publicip": row["address"],
         "publicport": str(row["start_port"]),
@@ -75,6 +75,7 @@ def create_load_balancer_rule(call: Call, args: dict[str, Any]) -> Submitted:
     rule = replace(
         rule_base(row, LB, protocol(LB, args["protocol"])),
         name=args["name"].strip(),
+        description=args["description"] or "",
         algorithm=algorithm(args["algorithm"]),
         start_port=public,
         end_port=public,
@@ -85,6 +86,28 @@ def create_load_balancer_rule(call: Call, args: dict[str, Any]) -> Submitted:
         call, call.command.java_class, "LB.CREATE", f"Creating load balancer rule {rule.name}"
     )
     return submitted(call, write(call, cmd.add_rule, cmd.AddRule(rule, spec)), creates=True)
+
+
+def update_load_balancer_rule(call: Call, args: dict[str, Any]) -> Submitted:
+    """A new name, description or algorithm; the router applies the algorithm, and a failure
+    puts the old values back (4.3 does the same)."""
+    row = rule_for(call, args["id"], LB)
+    name = args["name"]
+    if name is not None and not name.strip():
+        raise InvalidParameter("A load balancer rule needs a name")
+    chosen = None if args["algorithm"] is None else algorithm(args["algorithm"])
+    spec = job_spec(
+        call, call.command.java_class, "LB.UPDATE", f"Updating load balancer rule {row['name']}"
+    )
+    command = cmd.ChangeBalancer(
+        UUID(row["network_id"]),
+        UUID(row["id"]),
+        None if name is None else name.strip(),
+        args["description"],
+        chosen,
+        spec,
+    )
+    return submitted(call, write(call, cmd.change_balancer, command), creates=False)
 
 
 def _vm_ids(args: dict[str, Any]) -> tuple[UUID, ...]:
@@ -194,6 +217,24 @@ COMMANDS = (
         render=_one,
         java_class=f"{PKG}.CreateLoadBalancerRuleCmd",
         description="Creates a load balancer rule",
+    ),
+    ApiCommand(
+        "updateLoadBalancerRule",
+        update_load_balancer_rule,
+        (
+            ID,
+            Param("name", P.STRING),
+            Param("description", P.STRING, max_length=4096),
+            Param("algorithm", P.STRING),
+            CUSTOM_ID,
+            FOR_DISPLAY,
+        ),
+        shape="async",
+        is_async=True,
+        item_key="loadbalancer",
+        render=_one,
+        java_class=f"{PKG}.UpdateLoadBalancerRuleCmd",
+        description="Updates load balancer",
     ),
     ApiCommand(
         "deleteLoadBalancerRule",

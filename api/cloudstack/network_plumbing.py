@@ -17,6 +17,7 @@ from api.params import Paging, Param, ParamType, not_found
 from commands import network_plumbing as cmd
 from commands import network_storage as ranges
 from domain.errors import InvalidParameter
+from domain.lb_stickiness import capability_text
 from domain.network_addressing import ISOLATION_LIMITS
 from domain.network_providers import PROVIDER_SERVICES, Labels
 from domain.network_storage import checked_range
@@ -31,8 +32,10 @@ CAPABILITIES: dict[str, list[tuple[str, str]]] = {
     "Firewall": [("SupportedProtocols", "tcp,udp,icmp"), ("MultipleIps", "true")],
     "Lb": [
         ("SupportedLbAlgorithms", "roundrobin,leastconn,source"),
-        ("SupportedProtocols", "tcp, udp"),
+        ("SupportedProtocols", "tcp, udp, tcp-proxy, ssl"),
         ("SupportedLBIsolation", "dedicated"),
+        ("SupportedStickinessMethods", capability_text()),
+        ("SslTermination", "true"),
     ],
     "SourceNat": [("SupportedSourceNatTypes", "peraccount"), ("RedundantRouter", "false")],
     "Gateway": [("RedundantRouter", "false")],

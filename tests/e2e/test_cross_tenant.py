@@ -28,6 +28,7 @@ from tests.e2e.test_networks import SOURCE_NAT_OFFERING
 from tests.e2e.test_routers import SYSTEM_TEMPLATE, register_template, routers, wait_for
 from tests.e2e.test_vms import Place, _deploy, _host, _place
 from tests.e2e.zones import enable_router_provider
+from tests.support.certs import issued
 
 REFUSALS = {431, 432, 530, 531, 532, 533, 534, 535, 536, 537}
 OWNER_VARIANTS: tuple[tuple[str, ...], ...] = (
@@ -51,6 +52,7 @@ class Holder:
     ids: dict[str, str] = field(default_factory=dict)
     vpn_job: str = ""
     vpn_key: str = ""  # as the first answer of its job showed it
+    cert_key: str = ""  # a line of its SSL certificate's private key
 
     @property
     def client(self) -> CloudStack:
@@ -164,6 +166,7 @@ def _stock(world_admin: CloudStack, place: Place, holder: Holder) -> None:
         privateport=8080,
         fetch_result=True,
     )["loadbalancer"]["id"]
+    _load_balancing(client, holder, ids)
     ids["keypair"] = client.createSSHKeyPair(name=f"kp-{holder.name}")["keypair"]["fingerprint"]
     ids["securitygroup"] = client.createSecurityGroup(name=f"sg-{holder.name}")["securitygroup"][
         "id"
@@ -191,6 +194,28 @@ def _stock(world_admin: CloudStack, place: Place, holder: Holder) -> None:
     ids["vpnuser"] = client.addVpnUser(
         username=f"v{holder.name}", password=f"Pw{uuid.uuid4().hex[:12]}", fetch_result=True
     )["vpnuser"]["id"]
+
+
+def _load_balancing(client: CloudStack, holder: Holder, ids: dict[str, str]) -> None:
+    """A certificate, a stickiness policy on the load balancer, a global load balancer."""
+    made = issued(f"{holder.name}.example.com")
+    holder.cert_key = made.key.splitlines()[1]
+    ids["sslcert"] = client.uploadSslCert(certificate=made.certificate, privatekey=made.key)[
+        "sslcert"
+    ]["id"]
+    ids["stickiness"] = client.createLBStickinessPolicy(
+        lbruleid=ids["loadbalancer"], name="sticky", methodname="SourceBased", fetch_result=True
+    )["stickinesspolicies"]["stickinesspolicy"][0]["id"]
+    ids["gslb"] = client.createGlobalLoadBalancerRule(
+        name=f"g-{holder.name}",
+        gslbdomainname=f"{holder.name}.gslb.example.com",
+        gslbservicetype="http",
+        regionid=1,
+        fetch_result=True,
+    )["globalloadbalancer"]["id"]
+    client.assignToGlobalLoadBalancerRule(
+        id=ids["gslb"], loadbalancerrulelist=ids["loadbalancer"], fetch_result=True
+    )
 
 
 @pytest.fixture(scope="module")
@@ -259,6 +284,7 @@ def _secrets_of(world: World, victim: Holder) -> set[str]:
     owned = set(victim.ids.values()) | {victim.tenant.account_id, victim.tenant.user_id}
     owned.add(world.api_keys[victim.tenant.user_id])
     owned.add(victim.vpn_key)
+    owned.add(victim.cert_key)
     return owned
 
 
@@ -317,6 +343,7 @@ NOT_PROBED = {
     "removeRegion": "root administrators only; regions are the cloud's, no account's",
     "addS3": "root administrators only; adds the region's object store, no account's resource",
     "cleanVMReservations": "root administrators only; room held on hosts, no account's resource",
+    "uploadSslCert": "records a certificate for the caller's own account; names nothing else",
 }
 
 # Which of a victim's resources a parameter names, by the parameter's name.
@@ -344,12 +371,18 @@ PARAM_KINDS = {
     "groupid": ("instancegroup",),
     "resourceid": ("vm",),
     "resourceids": ("vm",),
+    "lbruleid": ("loadbalancer",),
+    "loadbalancerrulelist": ("loadbalancer",),
+    "certid": ("sslcert",),
 }
 # What an `id` names, by the word the command's name is built on (longest first).
 NOUN_KINDS = (
     ("InstanceGroup", ("instancegroup",)),
     ("PortForwardingRule", ("portforward",)),
+    ("GlobalLoadBalancer", ("gslb",)),
     ("LoadBalancerRule", ("loadbalancer",)),
+    ("LBStickinessPolic", ("stickiness",)),
+    ("SslCert", ("sslcert",)),
     ("FirewallRule", ("firewall",)),
     ("SecurityGroup", ("securitygroup",)),
     ("VirtualMachine", ("vm",)),  # before AffinityGroup: updateVMAffinityGroup's id is a VM
@@ -527,6 +560,15 @@ def _change_probes(command: ApiCommand, world: World, victim: Holder) -> Iterato
 LOGS = {"listEvents", "listAsyncJobs"}
 
 
+def _view_params(command: str, victim: Holder) -> dict[str, str]:
+    """Lists that 4.3 answers only when told whose or which: the victim's own."""
+    if command == "listSslCerts":
+        return {"accountid": victim.tenant.account_id}
+    if command in ("listLBStickinessPolicies", "listLBHealthCheckPolicies"):
+        return {"lbruleid": victim.ids["loadbalancer"]}
+    return {}
+
+
 def _victims_view(world: World, victim: Holder) -> dict[str, Any]:
     """What the victim's own list commands answer, to compare before and after the probes."""
     seen = {}
@@ -535,6 +577,7 @@ def _victims_view(world: World, victim: Holder) -> dict[str, Any]:
         # made to the victim's resources shows in the resources' own lists.
         if command.is_list and command.role.name == "USER" and command.name not in LOGS:
             params = _filled(command, victim, world) | {"listall": "true"}
+            params |= _view_params(command.name, victim)
             seen[command.name] = _answer(victim.client, command.name, params)
     return seen
 

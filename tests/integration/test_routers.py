@@ -81,8 +81,11 @@ class Cloud:
             action=request.action,
             target_id=request.target_id,
         )
+        params = dict(request.params)
+        if opened.get("secrets"):  # as the worker does: the action's own sealed secrets
+            params["secrets"] = opened["secrets"]
         try:
-            data = perform(session, request.action, dict(request.params), credentials)
+            data = perform(session, request.action, params, credentials)
         except HypervisorError as error:
             return WorkResult(**fields, ok=False, error=str(error))
         return WorkResult(**fields, ok=True, data=data)

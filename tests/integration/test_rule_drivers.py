@@ -44,6 +44,50 @@ def test_a_kvm_router_holds_the_newest_set_in_its_metadata() -> None:
         driver.close()
 
 
+BALANCER = {
+    "id": "lb1",
+    "kind": "LoadBalancing",
+    "address": "203.0.113.5",
+    "start_port": 443,
+    "private_start": 8443,
+    "protocol": "ssl",
+    "algorithm": "roundrobin",
+    "members": [{"vm_id": "v1", "vm_ip": "10.1.1.5"}],
+    "stickiness": [{"name": "s", "method": "SourceBased", "params": {}}],
+    "cert_id": "c1",
+}
+
+
+def test_a_kvm_router_holds_its_haproxy_configuration_but_no_key() -> None:
+    pytest.importorskip("libvirt", reason="libvirt-python is not installed (extra `kvm`)")
+    from adapters.kvm.driver import KvmDriver
+    from adapters.kvm.rules import held_balancer
+
+    driver = KvmDriver(stop_timeout=0.1, poll_interval=0.05)
+    driver.connect(Credentials("test:///default", "admin", "pw"))
+    try:
+        driver.start_vm(VmSpec("r-lb-1-VM", 1, 500, 256))
+        params = {
+            "name": "r-lb-1-VM",
+            "generation": 1,
+            "rules": [BALANCER],
+            "certificates": [{"id": "c1", "certificate": "CERT\n", "chain": ""}],
+            "secrets": {"ssl_keys": {"c1": "THE-KEY\n"}},
+        }
+        RULE_ACTIONS["apply_network_rules"](driver, params)
+        domain = driver._require().lookupByName("r-lb-1-VM")
+        config, digests = held_balancer(domain)
+        assert "bind 203.0.113.5:443 ssl crt /etc/haproxy/certs/c1.pem" in config
+        assert "stick on src" in config and "server 203_0_113_5-443_0 10.1.1.5:8443" in config
+        assert set(digests) == {"c1"}
+        assert "THE-KEY" not in domain.XMLDesc(0)
+        with pytest.raises(BadRequest, match="no key for certificate c1"):
+            RULE_ACTIONS["apply_network_rules"](driver, {**params, "generation": 2, "secrets": {}})
+    finally:
+        driver.destroy_vm("r-lb-1-VM")
+        driver.close()
+
+
 def test_the_simulator_keeps_the_newest_set_and_reports_it(tmp_path: Path) -> None:
     world = SimulatedWorld()
     world.rule_sets = RuleSets(str(tmp_path / "rules.json"))
@@ -56,7 +100,9 @@ def test_the_simulator_keeps_the_newest_set_and_reports_it(tmp_path: Path) -> No
     assert driver.apply_network_rules("r-2-VM", 2, ()) == 2  # nor does the same one again
     assert world.acted["apply_network_rules"] == 1
     report = json.loads((tmp_path / "rules.json").read_text())
-    assert report == {"r-2-VM": {"generation": 2, "rules": [RULE]}}
+    assert report["r-2-VM"]["generation"] == 2 and report["r-2-VM"]["rules"] == [RULE]
+    assert report["r-2-VM"]["certificates"] == {}  # no load balancer: haproxy serves nothing
+    assert "listen" not in report["r-2-VM"]["haproxy"]
     with pytest.raises(BadRequest):
         apply(driver, {"name": "r-2-VM", "generation": 3, "rules": "everything"})
 
