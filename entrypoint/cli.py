@@ -56,6 +56,7 @@ READ_MODELS = {
     "snapshot_policies": "volumes' snapshot schedules and what each last took",
     "ssh_key_pairs": "SSH key pairs",
     "instance_groups": "instance groups",
+    "projects": "projects, their member accounts and invitations",
     "resource_details": "resource details (key/value pairs on resources)",
     "resource_tags": "resource tags",
     "storage": "primary storage pools and image stores",

@@ -15,6 +15,7 @@ from projections.network_plumbing import NetworkPlumbingProjection, StorageIpRan
 from projections.network_rules import NetworkRulesProjection
 from projections.networks import NetworksProjection, PublicIpsProjection
 from projections.offerings import OfferingsProjection
+from projections.projects import ProjectsProjection
 from projections.regions import RegionsProjection
 from projections.resource_details import ResourceDetailsProjection
 from projections.resource_limits import ResourceLimitsProjection
@@ -58,6 +59,7 @@ def build(seal: Callable[[str], str]) -> list[Projection]:
         SnapshotPoliciesProjection(),
         SSHKeyPairsProjection(),
         InstanceGroupsProjection(),
+        ProjectsProjection(),
         ResourceDetailsProjection(),
         ResourceTagsProjection(),
         ResourceLimitsProjection(),

@@ -10,6 +10,7 @@ from uuid import UUID
 from api.access import Role, check_reach, list_scope
 from api.cloudstack import infrastructure as places
 from api.cloudstack.common import (
+    LIST_PROJECT_AND_TAGS,
     OWNER_PARAMS,
     account_row,
     domain_row,
@@ -22,7 +23,6 @@ from api.cloudstack.networks import network_row, public_pool
 from api.cloudstack.unbuilt import (
     FOR_DISPLAY,
     PORTABLE_IPS,
-    PROJECT_AND_TAGS,
     PROJECT_ID,
     VPC_ID,
     ipv6_range_params,
@@ -446,7 +446,7 @@ COMMANDS = (
             Param("physicalnetworkid", P.UUID),
             FOR_DISPLAY,
             VPC_ID,
-            *PROJECT_AND_TAGS,
+            *LIST_PROJECT_AND_TAGS,
         ),
         shape="list",
         item_key="publicipaddress",

@@ -15,6 +15,7 @@ from uuid import UUID, uuid4
 
 from api.access import check_reach, list_scope
 from api.cloudstack.common import (
+    LIST_PROJECT_ID,
     OWNER_PARAMS,
     account_row,
     domain_row,
@@ -426,7 +427,7 @@ COMMANDS = (
             Param("publicipid", P.UUID),
             Param("networkid", P.UUID),
             FOR_DISPLAY,
-            PROJECT_ID,
+            LIST_PROJECT_ID,
         ),
         shape="list",
         item_key="remoteaccessvpn",
@@ -456,7 +457,7 @@ COMMANDS = (
     ApiCommand(
         "listVpnUsers",
         list_users,
-        (*OWNER_PARAMS, Param("id", P.UUID), Param("username", P.STRING), PROJECT_ID),
+        (*OWNER_PARAMS, Param("id", P.UUID), Param("username", P.STRING), LIST_PROJECT_ID),
         shape="list",
         item_key="vpnuser",
         java_class=f"{PKG}.ListVpnUsersCmd",
