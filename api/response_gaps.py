@@ -10,7 +10,11 @@ from __future__ import annotations
 UNSET = "unset here, and 4.3 omits an unset value too"
 JOB = "shown only while a job is pending on the object, as in 4.3"
 CAPACITY = "capacities in zone, pod and cluster lists are not built yet"
-PROJECTS = "projects are not built yet"
+PROJECTS = "shown for what a project owns; the object answered here is an account's own"
+PROJECT_MEMBERS = (
+    "4.3's listProjectAccounts answers project accounts (projectid, project, accountid, account, "
+    "accounttype, role, domainid, domain), not the project its reference names"
+)
 QOS = "storage QoS (IOPS and byte rate limits) is not built yet"
 POOLS = "volumes are not placed on primary storage pools yet"
 ISOS = "deploying from an ISO is not built yet: no volume comes from one"
@@ -127,6 +131,51 @@ UNBUILT_FIELDS: dict[str, dict[str, str]] = {
     "listResourceLimits": {"account": UNSET, **_all(PROJECTS, "project", "projectid")},
     "updateResourceLimit": {"account": UNSET, **_all(PROJECTS, "project", "projectid")},
     "updateResourceCount": {"account": UNSET, **_all(PROJECTS, "project", "projectid")},
+    "listProjectAccounts": _all(
+        PROJECT_MEMBERS,
+        *[
+            "id",
+            "cpuavailable",
+            "cpulimit",
+            "cputotal",
+            "displaytext",
+            "ipavailable",
+            "iplimit",
+            "iptotal",
+            "memoryavailable",
+            "memorylimit",
+            "memorytotal",
+            "name",
+            "networkavailable",
+            "networklimit",
+            "networktotal",
+            "primarystorageavailable",
+            "primarystoragelimit",
+            "primarystoragetotal",
+            "secondarystorageavailable",
+            "secondarystoragelimit",
+            "secondarystoragetotal",
+            "snapshotavailable",
+            "snapshotlimit",
+            "snapshottotal",
+            "state",
+            "templateavailable",
+            "templatelimit",
+            "templatetotal",
+            "vmavailable",
+            "vmlimit",
+            "vmrunning",
+            "vmstopped",
+            "vmtotal",
+            "volumeavailable",
+            "volumelimit",
+            "volumetotal",
+            "vpcavailable",
+            "vpclimit",
+            "vpctotal",
+            "tags",
+        ],
+    ),
     "listDomains": {
         **_all(UNSET, "parentdomainid", "parentdomainname"),  # the ROOT domain has no parent
         "networkdomain": UNSET,

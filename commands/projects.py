@@ -13,12 +13,18 @@ from commands.names import claimed, released
 from domain.account import Account, AccountType
 from domain.domains import Domain
 from domain.errors import InvalidParameter, NotFound
-from domain.project import CLAIM_KIND, Project, check_name, claim_key
+from domain.project import (
+    CLAIM_KIND,
+    PROJECT_ACCOUNT_PREFIX,
+    Project,
+    check_name,
+    claim_key,
+)
 
 
 def project_account_name(name: str, domain_id: UUID) -> str:
     """The name of a project's own account, as 4.3 makes it."""
-    return f"PrjAcct-{name}-{domain_id}"
+    return f"{PROJECT_ACCOUNT_PREFIX}{name}-{domain_id}"
 
 
 def _live(store: Any, project_id: UUID) -> Project:

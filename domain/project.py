@@ -15,6 +15,8 @@ from eventsourcing.domain import Aggregate, event
 from domain.errors import InvalidParameter, InvalidState
 
 CLAIM_KIND = "project"
+# A project's own account is named `PrjAcct-<project>-<domain id>`, as 4.3 names it.
+PROJECT_ACCOUNT_PREFIX = "PrjAcct-"
 NAME_LIMIT = 255
 
 

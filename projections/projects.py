@@ -159,5 +159,21 @@ def member_role(cursor: Cursor, project_id: str, account_id: str) -> str | None:
     return None if row is None else str(row["role"])
 
 
+def projects_by_account_name(
+    cursor: Cursor, keys: set[tuple[str, str]]
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """Projects (even deleted ones, as 4.3 names them) by their own account's (name, domain)."""
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for name, domain_id in sorted(keys):
+        row = cursor.execute(
+            "SELECT p.id, p.name FROM projects AS p JOIN accounts AS a ON a.id = p.account_id "
+            "WHERE a.name = %s AND a.domain_id = %s",
+            (name, domain_id),
+        ).fetchone()
+        if row is not None:
+            found[(name, domain_id)] = dict(row)
+    return found
+
+
 PROJECT_ACCOUNTS = "(SELECT account_id FROM projects)"
 """Every project's own account, as SQL: lists leave these out unless asked for projects."""

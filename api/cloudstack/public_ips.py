@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from api.access import Role, check_reach, list_scope
+from api.access import ANY_OWNER, SKIP_PROJECTS, Role, check_reach, list_scope
 from api.cloudstack import infrastructure as places
 from api.cloudstack.common import (
     LIST_PROJECT_AND_TAGS,
@@ -295,7 +295,8 @@ _FILTERS = (
 def list_public_ip_addresses(call: Call, args: dict[str, Any]) -> Listing:
     owner = resolve_owner_filters(call, args)
     where, params = [], []
-    if args["allocatedonly"] is not False or call.caller.role != Role.ROOT_ADMIN:
+    chosen = owner["projects"] not in (SKIP_PROJECTS, ANY_OWNER)  # a project's, or every one's
+    if args["allocatedonly"] is not False or call.caller.role != Role.ROOT_ADMIN or chosen:
         scope = list_scope(call.caller, prefix="a.", account_column="id", **owner)
         where, params = ["p.state = 'Allocated'", scope.clause], list(scope.params)
     for key, column in _FILTERS:

@@ -188,6 +188,16 @@ def _stock(world_admin: CloudStack, place: Place, holder: Holder) -> None:
         ostypeid=client.listOsTypes()["ostype"][0]["id"],
         zoneid=place.zone,
     )["iso"][0]["id"]
+    ids["project"] = client.createProject(
+        name=f"pr-{holder.name}", displaytext="private", fetch_result=True
+    )["project"]["id"]
+    ids["projectvolume"] = client.createVolume(
+        name=f"pdata-{holder.name}",
+        zoneid=place.zone,
+        diskofferingid=disk["id"],
+        projectid=ids["project"],
+        fetch_result=True,
+    )["volume"]["id"]
     ids["vpnuser"] = client.addVpnUser(
         username=f"v{holder.name}", password=f"Pw{uuid.uuid4().hex[:12]}", fetch_result=True
     )["vpnuser"]["id"]
@@ -249,7 +259,7 @@ def _owner_params(variant: tuple[str, ...], victim: Holder) -> dict[str, str]:
         "isrecursive": "true",
         "domainid": victim.tenant.domain_id,
         "account": victim.tenant.username,
-        "projectid": str(uuid.uuid4()),
+        "projectid": victim.ids["project"],
     }
     return {name: values[name] for name in variant}
 
@@ -323,7 +333,7 @@ NOT_PROBED = {
 PARAM_KINDS = {
     "virtualmachineid": ("vm",),
     "virtualmachineids": ("vm",),
-    "volumeid": ("root", "volume"),
+    "volumeid": ("root", "volume", "projectvolume"),
     "networkid": ("network",),
     "networkids": ("network",),
     "associatednetworkid": ("network",),
@@ -344,6 +354,7 @@ PARAM_KINDS = {
     "groupid": ("instancegroup",),
     "resourceid": ("vm",),
     "resourceids": ("vm",),
+    "projectid": ("project",),
 }
 # What an `id` names, by the word the command's name is built on (longest first).
 NOUN_KINDS = (
@@ -360,7 +371,8 @@ NOUN_KINDS = (
     ("Network", ("network",)),
     ("Template", ("template",)),
     ("Iso", ("iso",)),
-    ("Volume", ("volume", "root")),
+    ("Volume", ("volume", "root", "projectvolume")),
+    ("Project", ("project",)),
     ("Account", ("account",)),
     ("Domain", ("domain",)),
     ("User", ("user",)),

@@ -97,6 +97,7 @@ def test_an_invited_account_joins_deploys_and_the_project_lives_to_its_deletion(
 
     vm = _deploy(bob.client, place, place.small, projectid=project["id"])
     assert vm["state"] == "Running"
+    assert (vm["projectid"], vm["project"]) == (project["id"], "web")
     assert _vm_ids(alice.client, projectid=project["id"]) == {vm["id"]}
     assert _vm_ids(bob.client, projectid="-1") == {vm["id"]}
     assert _vm_ids(bob.client) == set()  # lists without a project leave projects out
