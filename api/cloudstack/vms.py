@@ -227,6 +227,7 @@ def _free_room(row: dict[str, Any], prefer: str | None) -> tuple[bool, int, int]
 
 def start(call: Call, args: dict[str, Any]) -> Submitted:
     row = vm_row(call, args["id"])
+    _owner_enabled(call, row)
     if args["hostid"] and call.caller.role != Role.ROOT_ADMIN:
         raise PermissionDenied("Parameter hostid can only be specified by a Root Admin")
     shape = compute_of(row)
@@ -240,6 +241,16 @@ def start(call: Call, args: dict[str, Any]) -> Submitted:
             call.store, cmd.StartVirtualMachine(UUID(row["id"]), hosts, job_id)
         ),
     )
+
+
+def _owner_enabled(call: Call, row: dict[str, Any]) -> None:
+    """A VM of a disabled account (a suspended project's) does not start, as in 4.3."""
+    with call.read() as cursor:
+        owner = cursor.execute(
+            "SELECT state FROM accounts WHERE id = %s", (row["account_id"],)
+        ).fetchone()
+    if owner is not None and owner["state"] == "disabled":
+        raise PermissionDenied(f"The owner of VM {row['name']} is disabled")
 
 
 def compute_of(row: dict[str, Any]) -> Compute:

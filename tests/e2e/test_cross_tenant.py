@@ -548,6 +548,10 @@ def _victims_view(world: World, victim: Holder) -> dict[str, Any]:
         if command.is_list and command.role.name == "USER" and command.name not in LOGS:
             params = _filled(command, victim, world) | {"listall": "true"}
             seen[command.name] = _answer(victim.client, command.name, params)
+            if any(p.name == "projectid" and p.minus_one for p in command.params):
+                # What the victim's projects own shows in lists asked for projects only.
+                in_projects = params | {"projectid": "-1"}
+                seen[f"{command.name} -1"] = _answer(victim.client, command.name, in_projects)
     return seen
 
 

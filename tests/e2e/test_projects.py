@@ -146,8 +146,10 @@ def test_an_invited_account_joins_deploys_and_the_project_lives_to_its_deletion(
         templateid=place.template,
         projectid=project["id"],
     )
+    assert "disabled" in _refused(bob.client.startVirtualMachine, 531, id=vm["id"])
     active = alice.client.activateProject(id=project["id"], fetch_result=True)["project"]
     assert active["state"] == "Active"
+    bob.client.startVirtualMachine(id=vm["id"], fetch_result=True)
 
     assert "still holds" in _refused(alice.client.deleteProject, 536, id=project["id"])
     bob.client.destroyVirtualMachine(id=vm["id"], fetch_result=True)
