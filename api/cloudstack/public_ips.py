@@ -12,12 +12,12 @@ from api.cloudstack import infrastructure as places
 from api.cloudstack.common import (
     LIST_PROJECT_AND_TAGS,
     OWNER_PARAMS,
-    account_row,
-    domain_row,
     limit_sql,
     names_by_id,
+    owner_of,
     resolve_owner_filters,
 )
+from api.cloudstack.common import PROJECT_ID as OWNER_PROJECT_ID
 from api.cloudstack.jobs import run_async
 from api.cloudstack.networks import network_row, public_pool
 from api.cloudstack.unbuilt import (
@@ -218,16 +218,8 @@ def _associate_owner(call: Call, args: dict[str, Any]) -> tuple[str, str, str | 
     if not args["zoneid"]:
         raise InvalidParameter("Please specify networkid or zoneid")
     zone = places._row(call, "zones", args["zoneid"], "zone")
-    if args["account"] and args["domainid"]:
-        account = account_row(call, args["account"], domain_row(call, args["domainid"])["id"])
-        check_reach(
-            call.caller,
-            account_id=account["id"],
-            domain_path=account["domain_path"],
-            what="that account",
-        )
-        return account["id"], account["domain_id"], None, zone["id"]
-    return call.caller.account_id, call.caller.domain_id, None, zone["id"]
+    owner = owner_of(call, args)
+    return owner.account_id, owner.domain_id, None, zone["id"]
 
 
 def associate_ip_address(call: Call, args: dict[str, Any]) -> Submitted:
@@ -405,7 +397,7 @@ COMMANDS = (
             FOR_DISPLAY,
             Param("isportable", P.BOOLEAN, default=False, unsupported=PORTABLE_IPS),
             Param("regionid", P.INTEGER, unsupported=PORTABLE_IPS),
-            PROJECT_ID,
+            OWNER_PROJECT_ID,
             VPC_ID,
         ),
         shape="async",

@@ -14,7 +14,6 @@ from api.access import Role, check_reach
 from api.cloudstack.common import PROJECT_ID as OWNER_PROJECT_ID
 from api.cloudstack.common import account_row, domain_row, project_row, resolve_owner_filters
 from api.cloudstack.configuration import current_value
-from api.cloudstack.unbuilt import PROJECT_ID
 from api.dispatch import ApiCommand, Call, Listing
 from api.params import Param, ParamType
 from commands import resource_limits as cmd
@@ -301,6 +300,11 @@ def _check_domain_change(
 
 def update_resource_count(call: Call, args: dict[str, Any]) -> Listing:
     wanted = None if args["resourcetype"] is None else int(resource_type(args["resourcetype"]))
+    if args["projectid"]:
+        project, account = _project_account(call, args["projectid"])
+        with call.read() as cursor:
+            counts = resource_counts(cursor, account_id=account["id"])
+        return _counted(_project_owner(project), counts, wanted)
     domain = domain_row(call, args["domainid"])
     check_reach(call.caller, account_id=None, domain_path=domain["path"], what="that domain")
     if args["account"]:
@@ -312,6 +316,10 @@ def update_resource_count(call: Call, args: dict[str, Any]) -> Listing:
         with call.read() as cursor:
             counts = resource_counts(cursor, domain_path=domain["path"])
         owner = _domain_owner(domain)
+    return _counted(owner, counts, wanted)
+
+
+def _counted(owner: dict[str, Any], counts: dict[int, int], wanted: int | None) -> Listing:
     rows = [
         {**owner, "resourcetype": str(kind), "resourcecount": count}
         for kind, count in sorted(counts.items())
@@ -361,7 +369,7 @@ COMMANDS = (
             Param("account", P.STRING),
             Param("domainid", P.UUID, required=True),
             RESOURCE_TYPE,
-            PROJECT_ID,
+            OWNER_PROJECT_ID,
         ),
         role=DA,
         shape="list",

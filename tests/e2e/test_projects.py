@@ -97,6 +97,17 @@ def test_an_invited_account_joins_deploys_and_the_project_lives_to_its_deletion(
 
     vm = _deploy(bob.client, place, place.small, projectid=project["id"])
     assert vm["state"] == "Running"
+    disk = bob.client.listDiskOfferings()["diskoffering"][0]
+    volume = bob.client.createVolume(
+        name="shared-data",
+        zoneid=place.zone,
+        diskofferingid=disk["id"],
+        projectid=project["id"],
+        fetch_result=True,
+    )["volume"]
+    listed = alice.client.listVolumes(projectid=project["id"], type="DATADISK")["volume"]
+    assert [v["id"] for v in listed] == [volume["id"]]
+    assert "volume" not in carol.client.listVolumes(listall=True, projectid="-1")
     assert (vm["projectid"], vm["project"]) == (project["id"], "web")
     assert _vm_ids(alice.client, projectid=project["id"]) == {vm["id"]}
     assert _vm_ids(bob.client, projectid="-1") == {vm["id"]}
@@ -153,6 +164,8 @@ def test_an_invited_account_joins_deploys_and_the_project_lives_to_its_deletion(
 
     assert "still holds" in _refused(alice.client.deleteProject, 536, id=project["id"])
     bob.client.destroyVirtualMachine(id=vm["id"], fetch_result=True)
+    assert "data volume" in _refused(alice.client.deleteProject, 536, id=project["id"])
+    alice.client.deleteVolume(id=volume["id"])
     alice.client.deleteProject(id=project["id"], fetch_result=True)
     assert _projects(alice.client) == {} and _projects(bob.client) == {}
     assert _create(alice.client, "web")["name"] == "web"  # the name is free again
@@ -232,5 +245,9 @@ def test_limits_hold_per_project(sandbox, place) -> None:
     assert "project" in text
     # The cap is the project's: the member's own account deploys as before.
     assert _deploy(alice.client, place, place.small)["state"] == "Running"
+    counted = admin.updateResourceCount(
+        domainid=alice.domain_id, projectid=project["id"], resourcetype=0
+    )["resourcecount"]
+    assert [(c["projectid"], c["resourcecount"]) for c in counted] == [(project["id"], 1)]
     shown = _projects(alice.client)[project["id"]]
     assert (shown["vmlimit"], shown["vmtotal"], shown["vmavailable"]) == ("1", 1, "0")
