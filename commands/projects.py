@@ -123,7 +123,8 @@ def add_account(store: Any, command: AddAccount) -> Outcome:
     return store.run(attempt)
 
 
-def _active_since(timeout_seconds: int) -> str:
+def active_since(timeout_seconds: int) -> str:
+    """The moment before which an invitation made is past the timeout, as its records keep it."""
     return (datetime.now(UTC) - timedelta(seconds=timeout_seconds)).isoformat()
 
 
@@ -141,7 +142,7 @@ def invite_account(store: Any, command: InviteAccount) -> Outcome:
             uuid4(),
             command.account_id,
             datetime.now(UTC).isoformat(),
-            _active_since(command.timeout_seconds),
+            active_since(command.timeout_seconds),
         )
         return _saved(store, project)
 
@@ -186,7 +187,7 @@ def answer_invitation(store: Any, command: AnswerInvitation) -> Outcome:
                 f"project id={command.project_id}"
             )
         answered = project.answer(
-            invitation_id, command.accept, _active_since(command.timeout_seconds)
+            invitation_id, command.accept, active_since(command.timeout_seconds)
         )
         return _saved(store, project), answered
 

@@ -28,6 +28,7 @@ from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType
 from commands import projects as cmd
 from commands import vms as vm_cmd
+from commands.projects import active_since
 from domain.errors import InvalidParameter, PermissionDenied, ResourceInUse
 from projections.projects import PROJECT_SELECT, member_role
 from stratus.db import contains
@@ -426,8 +427,9 @@ def list_invitations(call: Call, args: dict[str, Any]) -> Listing:
     if args["state"]:
         where.append("lower(i.state) = lower(%s)")
         params.append(args["state"])
-    if args["activeonly"]:
-        where.append("i.state = 'Pending'")
+    if args["activeonly"]:  # pending, and not past `project.invite.timeout`
+        where.append("i.state = 'Pending' AND i.created > %s")
+        params.append(active_since(_timeout(call)))
     sql = (
         " FROM project_invitations AS i JOIN accounts AS a ON a.id = i.account_id "
         "JOIN projects AS p ON p.id = i.project_id WHERE " + " AND ".join(where)

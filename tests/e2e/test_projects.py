@@ -87,7 +87,12 @@ def test_an_invited_account_joins_deploys_and_the_project_lives_to_its_deletion(
         (project["id"], bob.username, "Pending")
     ]
     assert _projects(bob.client) == {}  # not a member until it accepts
+    assert len(bob.client.listProjectInvitations(activeonly=True)["projectinvitation"]) == 1
+    assert carol.client.listProjectInvitations(listall=True).get("projectinvitation") is None
     bob.client.updateProjectInvitation(projectid=project["id"], accept=True, fetch_result=True)
+    assert bob.client.listProjectInvitations(activeonly=True).get("projectinvitation") is None
+    (done,) = bob.client.listProjectInvitations(state="Completed")["projectinvitation"]
+    assert done["project"] == "web"
     assert set(_projects(bob.client)) == {project["id"]}
     members = alice.client.listProjectAccounts(projectid=project["id"])["projectaccount"]
     assert {(m["account"], m["role"]) for m in members} == {
