@@ -8,6 +8,7 @@ from typing import Any
 
 from domain.account import AccountType
 from domain.errors import PermissionDenied
+from projections.projects import PROJECT_ACCOUNTS
 
 
 class Role(IntEnum):
@@ -36,6 +37,9 @@ class Caller:
     account_type: int
     domain_id: str
     domain_path: str
+    # The accounts of the projects a plain user's account is a member of: it sees and manages
+    # their resources as its own (administrators reach projects through their domains).
+    projects: frozenset[str] = frozenset()
 
     @property
     def role(self) -> Role:
@@ -51,6 +55,7 @@ class Caller:
             account_type=int(row["account_type"]),
             domain_id=row["domain_id"],
             domain_path=row["domain_path"],
+            projects=frozenset(row.get("project_accounts") or ()),
         )
 
 
@@ -69,12 +74,20 @@ def can_reach(caller: Caller, *, account_id: str | None, domain_path: str) -> bo
         return True
     if caller.role == Role.DOMAIN_ADMIN:
         return domain_path.startswith(caller.domain_path)
-    return account_id == caller.account_id
+    return account_id == caller.account_id or account_id in caller.projects
 
 
 def check_reach(caller: Caller, *, account_id: str | None, domain_path: str, what: str) -> None:
     if not can_reach(caller, account_id=account_id, domain_path=domain_path):
         raise PermissionDenied(f"Caller does not have permission to operate on {what}")
+
+
+# Which projects' resources a list shows (`Scope.projects`): a list without `projectid` leaves
+# them out (4.3's SkipProjectResources) unless it asks for one id; `-1` shows only projects'
+# resources; else the value is the one project's account, its access checked already.
+SKIP_PROJECTS = "skip"
+ANY_OWNER = "any"
+ALL_PROJECTS = "-1"
 
 
 @dataclass(frozen=True)
@@ -94,6 +107,7 @@ def list_scope(
     list_all: bool = False,
     prefix: str = "",
     account_column: str = "account_id",
+    projects: str = ANY_OWNER,
 ) -> Scope:
     """CloudStack's listall/domainid/account/isrecursive rules, after access was checked.
 
@@ -102,6 +116,29 @@ def list_scope(
     nothing outside their subtree: this is the one place every list's owner scope comes from.
     """
     acct, path = f"{prefix}{account_column}", f"{prefix}domain_path"
+    if projects not in (SKIP_PROJECTS, ANY_OWNER, ALL_PROJECTS):
+        return Scope(f"{acct} = %s", (projects,))
+    scope = _owner_scope(caller, domain_path, recursive, account_id, list_all, acct, path)
+    if projects == ALL_PROJECTS and caller.role == Role.USER:
+        if not caller.projects:
+            return Scope("1 = 0", ())
+        marks = ", ".join(["%s"] * len(caller.projects))
+        return Scope(f"{acct} IN ({marks})", tuple(sorted(caller.projects)))
+    if caller.role == Role.USER or projects == ANY_OWNER:
+        return scope
+    kept = "IN" if projects == ALL_PROJECTS else "NOT IN"
+    return Scope(f"{scope.clause} AND {acct} {kept} {PROJECT_ACCOUNTS}", scope.params)
+
+
+def _owner_scope(
+    caller: Caller,
+    domain_path: str | None,
+    recursive: bool,
+    account_id: str | None,
+    list_all: bool,
+    acct: str,
+    path: str,
+) -> Scope:
     if caller.role == Role.USER:
         return Scope(f"{acct} = %s", (caller.account_id,))
     if caller.role == Role.DOMAIN_ADMIN and not (domain_path or caller.domain_path).startswith(

@@ -17,6 +17,8 @@ from api.directory import directory
 from api.errors import AuthenticationFailed, LoginFailed
 from api.signing import SignaturePolicy, api_key, verify
 from commands.passwords import verify_password
+from domain.account import AccountType
+from projections.projects import member_project_accounts
 from stratus.db import Database
 from stratus.store.secrets import SecretBox
 
@@ -159,19 +161,21 @@ class Authenticator:
 
     def _user_by_id(self, user_id: str) -> dict[str, Any] | None:
         with self.db.read() as cursor:
-            return cursor.execute(
+            row = cursor.execute(
                 f"SELECT {_USER_COLUMNS} FROM users AS u JOIN accounts AS a "
                 "ON a.id = u.account_id WHERE u.id = %s",
                 (user_id,),
             ).fetchone()
+            return _with_projects(cursor, row)
 
     def _user_by_key(self, key: str) -> dict[str, Any] | None:
         with self.db.read() as cursor:
-            return cursor.execute(
+            row = cursor.execute(
                 f"SELECT {_USER_COLUMNS} FROM users AS u JOIN accounts AS a "
                 "ON a.id = u.account_id WHERE u.api_key = %s AND u.removed = 0",
                 (key,),
             ).fetchone()
+            return _with_projects(cursor, row)
 
     def _user_by_name(
         self, username: str, domain_path: str | None, domain_id: str | None
@@ -182,12 +186,21 @@ class Authenticator:
             else ("u.domain_path", _normalise_path(domain_path))
         )
         with self.db.read() as cursor:
-            return cursor.execute(
+            row = cursor.execute(
                 f"SELECT {_USER_COLUMNS} FROM users AS u JOIN accounts AS a "
                 f"ON a.id = u.account_id WHERE u.username = %s AND {column} = %s "
                 "AND u.removed = 0",
                 (username, value),
             ).fetchone()
+            return _with_projects(cursor, row)
+
+
+def _with_projects(cursor: Any, row: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The user's row with the accounts of the projects its account is a member of (which only
+    a plain user's reach needs: administrators reach projects by their domains)."""
+    if row is not None and int(row["account_type"]) == AccountType.USER:
+        row = {**row, "project_accounts": member_project_accounts(cursor, row["account_id"])}
+    return row
 
 
 def _epochs(row: dict[str, Any]) -> tuple[int, int]:

@@ -25,6 +25,7 @@ from api.envelope import (
     success_response,
 )
 from api.errors import UnknownCommand
+from api.owners import with_projects
 from api.params import Paging, Param, ParamType, paging, parse
 from api.tagging import unapplied, with_tags
 from api.throttle import count_request
@@ -230,9 +231,11 @@ class Dispatcher:
             raise InvalidParameter(f"{command.name} does not filter by tags yet")
         if command.shape == "list":
             with_tags(call, command.item_key, result.items)
+            with_projects(call, result.items)
         elif command.shape == "object" and isinstance(result, dict):
             tagged = [result]
             with_tags(call, command.item_key, tagged)
+            with_projects(call, tagged)
             result = tagged[0]
         return self.shape(command, result)
 

@@ -57,6 +57,7 @@ class Param:
     max_value: int | None = None
     element: ParamType | None = None  # the element type of a LIST
     allow_time: bool = False  # a DATE may also be `yyyy-MM-dd HH:mm:ss` (events, alerts)
+    minus_one: bool = False  # a UUID may also be 4.3's `-1`, "every one" (`projectid=-1`)
     default: Any = None
     # Departures from the 4.3 reference, each with its reason (checked by the catalogue test):
     extension: str = ""  # why the parameter is not 4.3's, or why its required flag differs
@@ -151,7 +152,7 @@ def _present(spec: Param, value: str | None) -> str | None:
 def _convert(spec: Param, kind: ParamType, text: str, cmd: str) -> Any:
     _check_characters(spec.name, text)
     if kind is ParamType.UUID:
-        return _uuid(spec.name, text)
+        return text if spec.minus_one and text == "-1" else _uuid(spec.name, text)
     if kind is ParamType.STRING:
         _check_length(spec, text)
         return text

@@ -19,3 +19,13 @@ def claimed(store: Any, kind: str, key: str, owner_id: UUID, what: str) -> NameC
         return NameClaim(kind=kind, key=key, owner_id=owner_id)
     claim.take(owner_id, what)
     return claim
+
+
+def released(store: Any, kind: str, key: str) -> NameClaim | None:
+    """The claim of `key` given up (not saved), or None when nobody holds it."""
+    try:
+        claim: NameClaim = store.get(NameClaim, claim_id(kind, key))
+    except NotFound:
+        return None
+    claim.release()
+    return claim

@@ -14,6 +14,7 @@ class AccountType(IntEnum):
     USER = 0
     ROOT_ADMIN = 1
     DOMAIN_ADMIN = 2
+    PROJECT = 5  # a project's own account: it owns the project's resources and has no users
 
 
 class AccountState:
@@ -42,6 +43,10 @@ class Account(Aggregate):
     @property
     def is_root_admin(self) -> bool:
         return self.account_type == AccountType.ROOT_ADMIN
+
+    @property
+    def is_project(self) -> bool:
+        return self.account_type == AccountType.PROJECT
 
     def _check_live(self) -> None:
         if self.removed:

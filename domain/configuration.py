@@ -250,7 +250,52 @@ def _limit_defaults() -> tuple[Definition, ...]:
                     minimum=-1,
                 )
             )
+    for kind, spec in KINDS.items():
+        if kind.name == "PROJECT":
+            continue  # a project cannot hold projects
+        unit = " (in GiB)" if kind in IN_GIB else " (in MiB)" if spec.word == "memory" else ""
+        found.append(
+            Definition(
+                f"max.project.{spec.word}",
+                "int",
+                str(spec.account_default),
+                "Project Defaults",
+                f"The default maximum of {kind.name.lower().replace('_', ' ')} resources "
+                f"of one project{unit}; -1 for no limit",
+                minimum=-1,
+            )
+        )
     return tuple(found)
+
+
+def _project_settings() -> tuple[Definition, ...]:
+    """4.3's project settings (invitations by e-mail are not built, so neither are the
+    e-mail sender's and SMTP settings)."""
+    return (
+        Definition(
+            "allow.user.create.projects",
+            "bool",
+            "true",
+            "Project Defaults",
+            "If regular user can create a project; true by default",
+        ),
+        Definition(
+            "project.invite.required",
+            "bool",
+            "false",
+            "Project Defaults",
+            "If invitation confirmation is required when add account to project. Default "
+            "value is false",
+        ),
+        Definition(
+            "project.invite.timeout",
+            "int",
+            "86400",
+            "Project Defaults",
+            "Invitation expiration time (in seconds). Default is 1 day - 86400 seconds",
+            minimum=1,
+        ),
+    )
 
 
 DEFINITIONS: dict[str, Definition] = {
@@ -430,6 +475,7 @@ DEFINITIONS: dict[str, Definition] = {
         *_limit_defaults(),
         *_ldap_settings(),
         *_operations_settings(),
+        *_project_settings(),
         Definition(
             CLOUD_IDENTIFIER,
             "string",

@@ -13,6 +13,7 @@ from eventsourcing.domain import Aggregate, event
 from domain.errors import InvalidParameter, ResourceAllocationFailed
 from domain.network import Network
 from domain.network_public_ip import PublicIp
+from domain.project import Project
 from domain.snapshot import Snapshot, SnapshotState
 from domain.template import Template
 from domain.vm import VirtualMachine, VmState
@@ -122,6 +123,7 @@ CHANGING: dict[type, frozenset[str]] = {
     Snapshot: frozenset(("Allocated", "BackedUp", "Failed", "Destroyed")),
     Template: frozenset(("Registered", "Deleted")),
     Network: frozenset(("Created", "Deleted")),
+    Project: frozenset(("Created", "OwnerChanged", "Deleted")),
 }
 
 
@@ -148,6 +150,9 @@ def _network_holding(aggregate: Any) -> Holding | None:
             return None  # released: `former_owners` names whose it was
         amounts = {} if aggregate.is_system else _amounts(IP=1)
         return Holding(aggregate.account_id, aggregate.domain_id, amounts)
+    if isinstance(aggregate, Project):  # a project counts against its owner's limit
+        amounts = {} if aggregate.is_deleted else _amounts(PROJECT=1)
+        return Holding(aggregate.owner_id, aggregate.owner_domain_id, amounts)
     if isinstance(aggregate, Network):
         isolated = aggregate.guest_type == "Isolated" and not aggregate.removed
         return Holding(
@@ -179,6 +184,7 @@ _REQUESTED: dict[type, frozenset[str]] = {
     Snapshot: frozenset(("Allocated",)),
     Template: frozenset(("Registered",)),
     Network: frozenset(("Created",)),
+    Project: frozenset(("Created", "OwnerChanged")),
 }
 
 

@@ -58,6 +58,7 @@ READ_MODELS = {
     "ssl_certs": "SSL certificates of load balancers (never their keys)",
     "global_load_balancers": "global load balancer rules and their load balancers",
     "instance_groups": "instance groups",
+    "projects": "projects, their member accounts and invitations",
     "resource_details": "resource details (key/value pairs on resources)",
     "resource_tags": "resource tags",
     "storage": "primary storage pools and image stores",

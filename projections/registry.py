@@ -17,6 +17,7 @@ from projections.network_plumbing import NetworkPlumbingProjection, StorageIpRan
 from projections.network_rules import NetworkRulesProjection
 from projections.networks import NetworksProjection, PublicIpsProjection
 from projections.offerings import OfferingsProjection
+from projections.projects import ProjectsProjection
 from projections.regions import RegionsProjection
 from projections.resource_details import ResourceDetailsProjection
 from projections.resource_limits import ResourceLimitsProjection
@@ -64,6 +65,7 @@ def build(seal: Callable[[str], str]) -> list[Projection]:
         SslCertsProjection(),
         GlobalLoadBalancersProjection(),
         InstanceGroupsProjection(),
+        ProjectsProjection(),
         ResourceDetailsProjection(),
         ResourceTagsProjection(),
         ResourceLimitsProjection(),

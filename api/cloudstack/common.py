@@ -1,13 +1,17 @@
-"""Pieces the command tables share: owner filters of list commands and SQL paging."""
+"""Pieces the command tables share: the owner of what a command makes (an account, or a
+project's account), owner filters of list commands, and SQL paging."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from api.access import Role, check_reach
+from api.access import ALL_PROJECTS, ANY_OWNER, SKIP_PROJECTS, Caller, Role, check_reach
 from api.dispatch import Call, Listing
 from api.params import Paging, Param, ParamType
+from api.tagging import TAGS_FILTER
 from domain.errors import InvalidParameter, NotFound, PermissionDenied
+from projections.projects import project_by_id
 from stratus.db import in_list
 
 OWNER_PARAMS = (
@@ -16,6 +20,79 @@ OWNER_PARAMS = (
     Param("isrecursive", ParamType.BOOLEAN, default=False),
     Param("listall", ParamType.BOOLEAN, default=False),
 )
+
+
+# `projectid` of a command that makes something (the project's account owns it) and of a list
+# (one project's resources, or with `-1` every project's the caller may see).
+PROJECT_ID = Param("projectid", ParamType.UUID)
+LIST_PROJECT_ID = Param("projectid", ParamType.UUID, minus_one=True)
+LIST_PROJECT_AND_TAGS = (LIST_PROJECT_ID, TAGS_FILTER)
+
+
+@dataclass(frozen=True)
+class Owner:
+    """Who owns what a command makes: an account, in its domain."""
+
+    account_id: str
+    domain_id: str
+    domain_path: str
+
+
+def project_row(call: Call, project_id: str) -> dict[str, Any]:
+    """A live project the caller may see (a member, or an administrator over its domain)."""
+    with call.read() as cursor:
+        row = project_by_id(cursor, project_id)
+    if row is None:
+        raise InvalidParameter(f"Unable to find project by id {project_id}")
+    if not can_use_project(call.caller, row):
+        raise PermissionDenied(
+            f"Account {call.caller.account_name} can't access project id={project_id}"
+        )
+    return row
+
+
+def can_use_project(caller: Caller, project: dict[str, Any]) -> bool:
+    """4.3's canAccessProjectAccount: root admins, domain admins over its domain, members."""
+    if caller.role == Role.ROOT_ADMIN:
+        return True
+    if caller.role == Role.DOMAIN_ADMIN:
+        return str(project["domain_path"]).startswith(caller.domain_path)
+    return project["account_id"] in caller.projects
+
+
+def owner_of(call: Call, args: dict[str, Any]) -> Owner:
+    """The owner of what a command makes: a project's account (`projectid`, an active project
+    the caller may use), an account an administrator names (`account` with `domainid`), or the
+    caller's own account. The one place every create resolves its owner."""
+    caller = call.caller
+    if args.get("projectid"):
+        if args.get("account"):
+            raise InvalidParameter("Account and projectId can't be specified together")
+        project = project_row(call, args["projectid"])
+        if project["state"] != "Active":
+            raise PermissionDenied(
+                f"Can't add resources to the project id={project['id']} in "
+                f"state={project['state']} as it's no longer active"
+            )
+        return Owner(project["account_id"], project["domain_id"], project["domain_path"])
+    if not (args.get("account") and args.get("domainid")):
+        return Owner(caller.account_id, caller.domain_id, caller.domain_path)
+    account = account_row(call, args["account"], domain_row(call, args["domainid"])["id"])
+    check_reach(
+        caller, account_id=account["id"], domain_path=account["domain_path"], what="that account"
+    )
+    return Owner(account["id"], account["domain_id"], account["domain_path"])
+
+
+def project_filter(call: Call, args: dict[str, Any]) -> str:
+    """A list's `projectid` as `list_scope` takes it: SKIP_PROJECTS when absent (unless the
+    list asks for one id), ALL_PROJECTS for `-1`, else the project's account, checked."""
+    wanted = args.get("projectid")
+    if wanted is None:
+        return ANY_OWNER if args.get("id") else SKIP_PROJECTS
+    if wanted == ALL_PROJECTS:
+        return ALL_PROJECTS
+    return str(project_row(call, wanted)["account_id"])
 
 
 def limit_sql(paging: Paging) -> str:
@@ -47,16 +124,9 @@ def account_row(call: Call, name: str, domain_id: str) -> dict[str, Any]:
 
 
 def named_owner(call: Call, args: dict[str, Any]) -> tuple[str, str]:
-    """(account id, domain id) a command acts for: the caller's, or the account an administrator
-    names with both `account` and `domainid` (531 when it is outside the caller's reach)."""
-    caller = call.caller
-    if not (args.get("account") and args.get("domainid")):
-        return caller.account_id, caller.domain_id
-    account = account_row(call, args["account"], domain_row(call, args["domainid"])["id"])
-    check_reach(
-        caller, account_id=account["id"], domain_path=account["domain_path"], what="that account"
-    )
-    return account["id"], account["domain_id"]
+    """(account id, domain id) a command acts for: see `owner_of`."""
+    owner = owner_of(call, args)
+    return owner.account_id, owner.domain_id
 
 
 def resolve_owner_filters(call: Call, args: dict[str, Any]) -> dict[str, Any]:
@@ -68,6 +138,7 @@ def resolve_owner_filters(call: Call, args: dict[str, Any]) -> dict[str, Any]:
     filters: dict[str, Any] = {
         "recursive": bool(args.get("isrecursive")),
         "list_all": bool(args.get("listall")),
+        "projects": project_filter(call, args),
     }
     if call.caller.role == Role.USER:
         _check_own_owner(call, args)

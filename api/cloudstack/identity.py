@@ -102,7 +102,9 @@ def _target_account(call: Call, args: dict[str, Any]) -> dict[str, Any]:
 def list_accounts(call: Call, args: dict[str, Any]) -> Listing:
     owner = visible_owner(call, args)
     scope = list_scope(call.caller, account_column="id", **owner)
-    where, params = ["removed = 0", scope.clause], list(scope.params)
+    # A project's own account is not listed: 4.3 shows projects through listProjects.
+    where = ["removed = 0", f"account_type <> {int(AccountType.PROJECT)}", scope.clause]
+    params = list(scope.params)
     for column, key in (
         ("id", "id"),
         ("name", "name"),
@@ -132,7 +134,7 @@ def create_account(call: Call, args: dict[str, Any]) -> dict[str, Any]:
     domain_id = args["domainid"] or call.caller.domain_id
     domain_in_reach(call, domain_id)
     kind = args["accounttype"]
-    if kind not in tuple(AccountType):
+    if kind not in tuple(AccountType) or kind == AccountType.PROJECT:
         raise InvalidParameter(
             "Invalid account type: must be 0 (user), 1 (root admin) or 2 (domain admin)"
         )

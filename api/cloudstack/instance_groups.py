@@ -8,12 +8,13 @@ from uuid import UUID, uuid4
 
 from api.access import check_reach, list_scope
 from api.cloudstack.common import (
+    LIST_PROJECT_ID,
     OWNER_PARAMS,
     limit_sql,
     named_owner,
     resolve_owner_filters,
 )
-from api.cloudstack.unbuilt import PROJECT_ID
+from api.cloudstack.common import PROJECT_ID as OWNER_PROJECT_ID
 from api.dispatch import ApiCommand, Call, Listing
 from api.envelope import format_stored_date
 from api.params import Param, ParamType, not_found
@@ -128,7 +129,7 @@ COMMANDS = (
             Param("name", P.STRING, required=True),
             Param("account", P.STRING),
             Param("domainid", P.UUID),
-            PROJECT_ID,
+            OWNER_PROJECT_ID,
         ),
         item_key="instancegroup",
         java_class=f"{PKG}.CreateVMGroupCmd",
@@ -153,7 +154,7 @@ COMMANDS = (
     ApiCommand(
         "listInstanceGroups",
         list_groups,
-        (*OWNER_PARAMS, Param("id", P.UUID), Param("name", P.STRING), PROJECT_ID),
+        (*OWNER_PARAMS, Param("id", P.UUID), Param("name", P.STRING), LIST_PROJECT_ID),
         shape="list",
         item_key="instancegroup",
         java_class=f"{PKG}.ListVMGroupsCmd",

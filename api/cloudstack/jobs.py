@@ -20,6 +20,7 @@ from api.cloudstack.vm_passwords import with_password
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_date
 from api.errors import error_code
+from api.owners import with_projects
 from api.params import Param, ParamType
 from api.tagging import with_tags
 from commands import Outcome
@@ -145,6 +146,7 @@ def _job_result(call: Call, row: dict[str, Any]) -> dict[str, Any]:
             if kind == result["object"]:
                 tagged = [item]
                 with_tags(call, result["object"], tagged)
+                with_projects(call, tagged)
                 item = tagged[0]
         if result["object"] == "virtualmachine":
             item = with_password(call, row, item)

@@ -9,7 +9,7 @@ from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
-from api.cloudstack.common import OWNER_PARAMS
+from api.cloudstack.common import LIST_PROJECT_AND_TAGS, OWNER_PARAMS
 from api.cloudstack.network_rules import (
     SELECT,
     address_for,
@@ -21,7 +21,7 @@ from api.cloudstack.network_rules import (
     submitted,
     write,
 )
-from api.cloudstack.unbuilt import CUSTOM_ID, FOR_DISPLAY, PROJECT_AND_TAGS, VM_ID_IP_MAP
+from api.cloudstack.unbuilt import CUSTOM_ID, FOR_DISPLAY, VM_ID_IP_MAP
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType, not_found
 from commands import network_rules as cmd
@@ -276,7 +276,7 @@ COMMANDS = (
             Param("zoneid", P.UUID),
             Param("networkid", P.UUID),
             FOR_DISPLAY,
-            *PROJECT_AND_TAGS,
+            *LIST_PROJECT_AND_TAGS,
         ),
         shape="list",
         item_key="loadbalancerrule",

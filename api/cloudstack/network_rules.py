@@ -17,10 +17,16 @@ from typing import Any
 from uuid import UUID
 
 from api.access import check_reach, list_scope
-from api.cloudstack.common import OWNER_PARAMS, limit_sql, resolve_owner_filters
+from api.cloudstack.common import (
+    LIST_PROJECT_AND_TAGS,
+    LIST_PROJECT_ID,
+    OWNER_PARAMS,
+    limit_sql,
+    resolve_owner_filters,
+)
 from api.cloudstack.networks import network_row
 from api.cloudstack.public_ips import _public_row
-from api.cloudstack.unbuilt import CUSTOM_ID, FOR_DISPLAY, PROJECT_AND_TAGS, PROJECT_ID
+from api.cloudstack.unbuilt import CUSTOM_ID, FOR_DISPLAY
 from api.cloudstack.vm_listing import vm_row
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType, not_found
@@ -465,7 +471,7 @@ LIST_OWNER = (
     Param("ipaddressid", P.UUID),
     Param("networkid", P.UUID),
     FOR_DISPLAY,
-    *PROJECT_AND_TAGS,
+    *LIST_PROJECT_AND_TAGS,
 )
 
 COMMANDS = (
@@ -612,7 +618,7 @@ COMMANDS = (
             Param("id", P.UUID),
             Param("ipaddressid", P.UUID),
             Param("virtualmachineid", P.UUID),
-            PROJECT_ID,
+            LIST_PROJECT_ID,
         ),
         shape="list",
         item_key="ipforwardingrule",

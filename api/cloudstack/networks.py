@@ -15,21 +15,22 @@ import orjson
 from api.access import Role, can_reach, list_scope
 from api.cloudstack import infrastructure as places
 from api.cloudstack.common import (
+    LIST_PROJECT_AND_TAGS,
     OWNER_PARAMS,
     account_row,
     domain_row,
     limit_sql,
     names_by_id,
+    owner_of,
     resolve_owner_filters,
 )
+from api.cloudstack.common import PROJECT_ID as OWNER_PROJECT_ID
 from api.cloudstack.jobs import run_async
 from api.cloudstack.network_offerings import lowest_free_vnets, render_services
 from api.cloudstack.unbuilt import (
     CUSTOM_ID,
     FOR_VPC,
     HIDING,
-    PROJECT_AND_TAGS,
-    PROJECT_ID,
     VPC_ID,
     VPCS,
     ipv6_range_params,
@@ -191,6 +192,9 @@ def _owner(call: Call, args: dict[str, Any], *, shared: bool) -> tuple[str, str]
         if not domain["path"].startswith(caller.domain_path):
             raise PermissionDenied("Caller does not have permission to operate on that domain")
         return caller.account_id, domain["id"]
+    if args["projectid"]:
+        owner = owner_of(call, args)
+        return owner.account_id, owner.domain_id
     if not (args["account"] or args["domainid"]):
         return caller.account_id, caller.domain_id
     if not (args["account"] and args["domainid"]):
@@ -407,7 +411,7 @@ COMMANDS = (
             VPC_ID,
             Param("displaynetwork", P.BOOLEAN, default=True, unsupported=HIDING),
             Param("isolatedpvlan", P.STRING, unsupported="private VLANs are not built yet"),
-            PROJECT_ID,
+            OWNER_PROJECT_ID,
             Param(
                 "subdomainaccess",
                 P.BOOLEAN,
@@ -438,7 +442,7 @@ COMMANDS = (
             Param("displaynetwork", P.BOOLEAN, default=True, unsupported=HIDING),
             FOR_VPC,
             VPC_ID,
-            *PROJECT_AND_TAGS,
+            *LIST_PROJECT_AND_TAGS,
         ),
         shape="list",
         item_key="network",

@@ -7,22 +7,22 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from api.access import Role, check_reach, list_scope
+from api.access import ANY_OWNER, SKIP_PROJECTS, Role, check_reach, list_scope
 from api.cloudstack import infrastructure as places
 from api.cloudstack.common import (
+    LIST_PROJECT_AND_TAGS,
     OWNER_PARAMS,
-    account_row,
-    domain_row,
     limit_sql,
     names_by_id,
+    owner_of,
     resolve_owner_filters,
 )
+from api.cloudstack.common import PROJECT_ID as OWNER_PROJECT_ID
 from api.cloudstack.jobs import run_async
 from api.cloudstack.networks import network_row, public_pool
 from api.cloudstack.unbuilt import (
     FOR_DISPLAY,
     PORTABLE_IPS,
-    PROJECT_AND_TAGS,
     PROJECT_ID,
     VPC_ID,
     ipv6_range_params,
@@ -218,16 +218,8 @@ def _associate_owner(call: Call, args: dict[str, Any]) -> tuple[str, str, str | 
     if not args["zoneid"]:
         raise InvalidParameter("Please specify networkid or zoneid")
     zone = places._row(call, "zones", args["zoneid"], "zone")
-    if args["account"] and args["domainid"]:
-        account = account_row(call, args["account"], domain_row(call, args["domainid"])["id"])
-        check_reach(
-            call.caller,
-            account_id=account["id"],
-            domain_path=account["domain_path"],
-            what="that account",
-        )
-        return account["id"], account["domain_id"], None, zone["id"]
-    return call.caller.account_id, call.caller.domain_id, None, zone["id"]
+    owner = owner_of(call, args)
+    return owner.account_id, owner.domain_id, None, zone["id"]
 
 
 def associate_ip_address(call: Call, args: dict[str, Any]) -> Submitted:
@@ -295,7 +287,8 @@ _FILTERS = (
 def list_public_ip_addresses(call: Call, args: dict[str, Any]) -> Listing:
     owner = resolve_owner_filters(call, args)
     where, params = [], []
-    if args["allocatedonly"] is not False or call.caller.role != Role.ROOT_ADMIN:
+    chosen = owner["projects"] not in (SKIP_PROJECTS, ANY_OWNER)  # a project's, or every one's
+    if args["allocatedonly"] is not False or call.caller.role != Role.ROOT_ADMIN or chosen:
         scope = list_scope(call.caller, prefix="a.", account_column="id", **owner)
         where, params = ["p.state = 'Allocated'", scope.clause], list(scope.params)
     for key, column in _FILTERS:
@@ -404,7 +397,7 @@ COMMANDS = (
             FOR_DISPLAY,
             Param("isportable", P.BOOLEAN, default=False, unsupported=PORTABLE_IPS),
             Param("regionid", P.INTEGER, unsupported=PORTABLE_IPS),
-            PROJECT_ID,
+            OWNER_PROJECT_ID,
             VPC_ID,
         ),
         shape="async",
@@ -446,7 +439,7 @@ COMMANDS = (
             Param("physicalnetworkid", P.UUID),
             FOR_DISPLAY,
             VPC_ID,
-            *PROJECT_AND_TAGS,
+            *LIST_PROJECT_AND_TAGS,
         ),
         shape="list",
         item_key="publicipaddress",

@@ -7,9 +7,8 @@ from typing import Any
 from uuid import UUID
 
 from api.access import Role, check_reach, list_scope
-from api.cloudstack.common import OWNER_PARAMS, limit_sql, resolve_owner_filters
+from api.cloudstack.common import LIST_PROJECT_ID, OWNER_PARAMS, limit_sql, resolve_owner_filters
 from api.cloudstack.jobs import run_async
-from api.cloudstack.unbuilt import PROJECT_ID
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType
 from commands import resource_details as cmd
@@ -219,7 +218,7 @@ COMMANDS = (
             Param("resourceid", P.UUID),
             Param("key", P.STRING),
             Param("fordisplay", P.BOOLEAN),
-            PROJECT_ID,
+            LIST_PROJECT_ID,
         ),
         shape="list",
         item_key="resourcedetail",

@@ -11,9 +11,9 @@ from typing import Any
 from uuid import UUID
 
 from api.access import Role, check_reach
-from api.cloudstack.common import account_row, domain_row, resolve_owner_filters
+from api.cloudstack.common import PROJECT_ID as OWNER_PROJECT_ID
+from api.cloudstack.common import account_row, domain_row, project_row, resolve_owner_filters
 from api.cloudstack.configuration import current_value
-from api.cloudstack.unbuilt import PROJECT_ID
 from api.dispatch import ApiCommand, Call, Listing
 from api.params import Param, ParamType
 from commands import resource_limits as cmd
@@ -74,13 +74,21 @@ def _account_limits(call: Call, account: dict[str, Any]) -> dict[int, int]:
         return dict.fromkeys(map(int, ResourceType), UNLIMITED)
     with call.read() as cursor:
         own = own_limits(cursor, [account["id"]])
+    who = _owner_kind(account)
     return {
-        int(kind): own.get((account["id"], int(kind)), _default(call, "account", kind))
+        int(kind): own.get(
+            (account["id"], int(kind)),
+            UNLIMITED
+            if (who, kind) == ("project", ResourceType.PROJECT)
+            else _default(call, who, kind),
+        )
         for kind in ResourceType
     }
 
 
 def _default(call: Call, owner_kind: str, kind: ResourceType) -> int:
+    if (owner_kind, kind) == ("project", ResourceType.PROJECT):
+        return UNLIMITED  # a project holds no projects: there is no `max.project.projects`
     return int(current_value(call, setting_name(owner_kind, kind)))
 
 
@@ -134,13 +142,22 @@ def account_figures(call: Call, rows: list[dict[str, Any]]) -> dict[str, dict[st
         own = own_limits(cursor, ids)
         counts = counts_by_account(cursor, ids)
         states = vm_states_by_account(cursor, ids)
-    defaults = {kind: _default(call, "account", kind) for kind in ResourceType} if rows else {}
+    # A project's account takes its defaults from `max.project.*` (it holds no projects).
+    owner_kinds = {_owner_kind(row) for row in rows}
+    defaults = {
+        (who, kind): UNLIMITED
+        if (who, kind) == ("project", ResourceType.PROJECT)
+        else _default(call, who, kind)
+        for who in owner_kinds
+        for kind in ResourceType
+    }
     found = {}
     for row in rows:
         admin = int(row["account_type"]) == AccountType.ROOT_ADMIN
         figures: dict[str, Any] = {}
         for kind in ResourceType:
-            limit = UNLIMITED if admin else own.get((row["id"], int(kind)), defaults[kind])
+            default = defaults[(_owner_kind(row), kind)]
+            limit = UNLIMITED if admin else own.get((row["id"], int(kind)), default)
             total = counts[row["id"]][int(kind)]
             if kind in IN_GIB:
                 total //= GIB
@@ -156,13 +173,20 @@ def account_figures(call: Call, rows: list[dict[str, Any]]) -> dict[str, dict[st
     return found
 
 
+def _owner_kind(account: dict[str, Any]) -> str:
+    return "project" if int(account["account_type"]) == AccountType.PROJECT else "account"
+
+
 # listResourceLimits ----------------------------------------------------------------------------
 
 
 def list_resource_limits(call: Call, args: dict[str, Any]) -> Listing:
     wanted = None if args["resourcetype"] is None else int(resource_type(args["resourcetype"]))
     resolve_owner_filters(call, args)
-    if call.caller.role == Role.USER or not args["domainid"] or args["account"]:
+    if args["projectid"]:
+        project, account = _project_account(call, args["projectid"])
+        rows = _limit_rows(_project_owner(project), _account_limits(call, account), wanted)
+    elif call.caller.role == Role.USER or not args["domainid"] or args["account"]:
         account = _account_of(call, args)
         rows = _limit_rows(_account_owner(account), _account_limits(call, account), wanted)
     else:
@@ -172,6 +196,25 @@ def list_resource_limits(call: Call, args: dict[str, Any]) -> Listing:
     paging = args["paging"]
     end = None if paging.limit is None else paging.offset + paging.limit
     return Listing(rows[paging.offset : end], len(rows))
+
+
+def _project_account(call: Call, project_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A project the caller may see, and its own account's row."""
+    project = project_row(call, project_id)
+    with call.read() as cursor:
+        account: dict[str, Any] = cursor.execute(
+            "SELECT * FROM accounts WHERE id = %s", (project["account_id"],)
+        ).fetchone()
+    return project, account
+
+
+def _project_owner(project: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "projectid": project["id"],
+        "project": project["name"],
+        "domainid": project["domain_id"],
+        "domain": project["domain_name"],
+    }
 
 
 def _account_of(call: Call, args: dict[str, Any]) -> dict[str, Any]:
@@ -202,6 +245,13 @@ def _domains_of(call: Call, args: dict[str, Any]) -> list[dict[str, Any]]:
 def update_resource_limit(call: Call, args: dict[str, Any]) -> dict[str, Any]:
     kind = resource_type(args["resourcetype"])
     limit = check_max(UNLIMITED if args["max"] is None else int(args["max"]))
+    if args["projectid"]:
+        project, account = _project_account(call, args["projectid"])
+        call.write(
+            cmd.update_resource_limit,
+            cmd.UpdateResourceLimit(UUID(account["id"]), "project", int(kind), limit),
+        )
+        return _limit_rows(_project_owner(project), _account_limits(call, account), kind)[0]
     if args["account"] and not args["domainid"]:
         raise InvalidParameter("Account must be specified with domainId parameter")
     if not args["domainid"]:
@@ -250,6 +300,11 @@ def _check_domain_change(
 
 def update_resource_count(call: Call, args: dict[str, Any]) -> Listing:
     wanted = None if args["resourcetype"] is None else int(resource_type(args["resourcetype"]))
+    if args["projectid"]:
+        project, account = _project_account(call, args["projectid"])
+        with call.read() as cursor:
+            counts = resource_counts(cursor, account_id=account["id"])
+        return _counted(_project_owner(project), counts, wanted)
     domain = domain_row(call, args["domainid"])
     check_reach(call.caller, account_id=None, domain_path=domain["path"], what="that domain")
     if args["account"]:
@@ -261,6 +316,10 @@ def update_resource_count(call: Call, args: dict[str, Any]) -> Listing:
         with call.read() as cursor:
             counts = resource_counts(cursor, domain_path=domain["path"])
         owner = _domain_owner(domain)
+    return _counted(owner, counts, wanted)
+
+
+def _counted(owner: dict[str, Any], counts: dict[int, int], wanted: int | None) -> Listing:
     rows = [
         {**owner, "resourcetype": str(kind), "resourcecount": count}
         for kind, count in sorted(counts.items())
@@ -283,7 +342,7 @@ COMMANDS = (
             Param("listall", P.BOOLEAN, default=False),
             Param("id", P.LONG, unsupported=LIMIT_IDS),
             RESOURCE_TYPE,
-            PROJECT_ID,
+            OWNER_PROJECT_ID,
         ),
         shape="list",
         item_key="resourcelimit",
@@ -297,7 +356,7 @@ COMMANDS = (
             Param("domainid", P.UUID),
             Param("max", P.LONG),
             Param("resourcetype", P.INTEGER, required=True, min_value=0),
-            PROJECT_ID,
+            OWNER_PROJECT_ID,
         ),
         role=DA,
         item_key="resourcelimit",
@@ -310,7 +369,7 @@ COMMANDS = (
             Param("account", P.STRING),
             Param("domainid", P.UUID, required=True),
             RESOURCE_TYPE,
-            PROJECT_ID,
+            OWNER_PROJECT_ID,
         ),
         role=DA,
         shape="list",

@@ -9,9 +9,8 @@ from typing import Any
 from uuid import UUID
 
 from api.access import Role, check_reach, list_scope
-from api.cloudstack.common import OWNER_PARAMS, limit_sql, resolve_owner_filters
+from api.cloudstack.common import LIST_PROJECT_ID, OWNER_PARAMS, limit_sql, resolve_owner_filters
 from api.cloudstack.jobs import run_async
-from api.cloudstack.unbuilt import PROJECT_ID
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType
 from api.tagging import pairs, render_tag
@@ -252,7 +251,7 @@ COMMANDS = (
             Param("key", P.STRING),
             Param("value", P.STRING),
             Param("customer", P.STRING),
-            PROJECT_ID,
+            LIST_PROJECT_ID,
         ),
         shape="list",
         item_key="tag",

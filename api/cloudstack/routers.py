@@ -19,6 +19,7 @@ import orjson
 from api.access import Role, list_scope
 from api.cloudstack import infrastructure as places
 from api.cloudstack.common import (
+    LIST_PROJECT_ID,
     OWNER_PARAMS,
     account_row,
     domain_row,
@@ -32,7 +33,6 @@ from api.cloudstack.system_vms import (
     lifecycle_commands,
     new_compute,
 )
-from api.cloudstack.unbuilt import PROJECT_ID
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_stored_date
 from api.fragments import Kept, marker, quoted, template
@@ -414,7 +414,7 @@ COMMANDS = (
         list_routers,
         (
             *OWNER_PARAMS,
-            PROJECT_ID,
+            LIST_PROJECT_ID,
             Param("id", P.UUID),
             Param("name", P.STRING),
             Param("state", P.STRING),

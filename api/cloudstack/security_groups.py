@@ -11,13 +11,14 @@ from uuid import UUID, uuid4
 
 from api.access import check_reach, list_scope
 from api.cloudstack.common import (
+    LIST_PROJECT_AND_TAGS,
     OWNER_PARAMS,
     limit_sql,
     named_owner,
     resolve_owner_filters,
 )
+from api.cloudstack.common import PROJECT_ID as OWNER_PROJECT_ID
 from api.cloudstack.jobs import run_async
-from api.cloudstack.unbuilt import PROJECT_AND_TAGS, PROJECT_ID
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType, not_found
 from api.tagging import narrow
@@ -367,7 +368,7 @@ COMMANDS = (
             Param("description", P.STRING),
             Param("account", P.STRING),
             Param("domainid", P.UUID),
-            PROJECT_ID,
+            OWNER_PROJECT_ID,
         ),
         item_key="securitygroup",
         java_class=f"{PKG}.CreateSecurityGroupCmd",
@@ -381,7 +382,7 @@ COMMANDS = (
             Param("name", P.STRING),
             Param("account", P.STRING),
             Param("domainid", P.UUID),
-            PROJECT_ID,
+            OWNER_PROJECT_ID,
         ),
         shape="success",
         java_class=f"{PKG}.DeleteSecurityGroupCmd",
@@ -395,7 +396,7 @@ COMMANDS = (
             Param("id", P.UUID),
             Param("securitygroupname", P.STRING),
             Param("virtualmachineid", P.UUID),
-            *PROJECT_AND_TAGS,
+            *LIST_PROJECT_AND_TAGS,
         ),
         shape="list",
         item_key="securitygroup",
@@ -405,7 +406,7 @@ COMMANDS = (
     _async(
         "authorizeSecurityGroupIngress",
         _authorize(INGRESS, "authorizeSecurityGroupIngress"),
-        (*GROUP_PARAMS, *RULE_PARAMS, PROJECT_ID),
+        (*GROUP_PARAMS, *RULE_PARAMS, OWNER_PROJECT_ID),
         "AuthorizeSecurityGroupIngressCmd",
         "Authorizes a particular ingress rule for this security group",
         "securitygroup",
@@ -413,7 +414,7 @@ COMMANDS = (
     _async(
         "authorizeSecurityGroupEgress",
         _authorize(EGRESS, "authorizeSecurityGroupEgress"),
-        (*GROUP_PARAMS, *RULE_PARAMS, PROJECT_ID),
+        (*GROUP_PARAMS, *RULE_PARAMS, OWNER_PROJECT_ID),
         "AuthorizeSecurityGroupEgressCmd",
         "Authorizes a particular egress rule for this security group",
         "securitygroup",

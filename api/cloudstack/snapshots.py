@@ -9,9 +9,14 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from api.access import check_reach, list_scope
-from api.cloudstack.common import OWNER_PARAMS, limit_sql, resolve_owner_filters
+from api.cloudstack.common import (
+    LIST_PROJECT_AND_TAGS,
+    OWNER_PARAMS,
+    limit_sql,
+    resolve_owner_filters,
+)
 from api.cloudstack.jobs import hypervisor_job, run_async
-from api.cloudstack.unbuilt import PROJECT_AND_TAGS, QUIESCE_VM
+from api.cloudstack.unbuilt import QUIESCE_VM
 from api.cloudstack.volumes import volume_row
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_stored_date
@@ -234,7 +239,7 @@ COMMANDS = (
                 extension="filters by snapshot state, as later CloudStack versions allow",
             ),
             Param("zoneid", P.UUID),
-            *PROJECT_AND_TAGS,
+            *LIST_PROJECT_AND_TAGS,
         ),
         shape="list",
         item_key="snapshot",

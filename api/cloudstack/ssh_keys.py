@@ -12,12 +12,13 @@ from uuid import UUID, uuid4
 
 from api.access import list_scope
 from api.cloudstack.common import (
+    LIST_PROJECT_ID,
     OWNER_PARAMS,
     named_owner,
     resolve_owner_filters,
     select_page,
 )
-from api.cloudstack.unbuilt import PROJECT_ID
+from api.cloudstack.common import PROJECT_ID as OWNER_PROJECT_ID
 from api.dispatch import ApiCommand, Call, Listing
 from api.params import Param, ParamType
 from commands import ssh_keys as cmd
@@ -85,7 +86,7 @@ def list_pairs(call: Call, args: dict[str, Any]) -> Listing:
     return select_page(call, _TABLE, where, params, "k.name, k.id", args, _render)
 
 
-OWNER = (Param("account", P.STRING), Param("domainid", P.UUID), PROJECT_ID)
+OWNER = (Param("account", P.STRING), Param("domainid", P.UUID), OWNER_PROJECT_ID)
 
 COMMANDS = (
     ApiCommand(
@@ -123,7 +124,7 @@ COMMANDS = (
             *OWNER_PARAMS,
             Param("name", P.STRING),
             Param("fingerprint", P.STRING),
-            PROJECT_ID,
+            LIST_PROJECT_ID,
         ),
         shape="list",
         item_key="sshkeypair",

@@ -6,8 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from api.access import list_scope
-from api.cloudstack.common import OWNER_PARAMS, limit_sql, resolve_owner_filters
-from api.cloudstack.unbuilt import PROJECT_ID
+from api.cloudstack.common import LIST_PROJECT_ID, OWNER_PARAMS, limit_sql, resolve_owner_filters
 from api.dispatch import ApiCommand, Call, Listing
 from api.envelope import format_date
 from api.params import Param, ParamType, describe_param
@@ -174,7 +173,7 @@ COMMANDS = (
             ),
             Param("duration", P.INTEGER, unsupported=EVENT_DURATIONS),
             Param("entrytime", P.INTEGER, unsupported=EVENT_DURATIONS),
-            PROJECT_ID,
+            LIST_PROJECT_ID,
         ),
         shape="list",
         item_key="event",

@@ -11,7 +11,7 @@ from api.params import Param
 from api.params import ParamType as P
 from api.tagging import TAGS_FILTER
 
-PROJECTS = "projects are not built yet"
+PROJECTS = "projects are built, but not for this command yet: it acts for an account only"
 HIDING = "hiding resources from end users is not built yet: everything is displayed"
 CUSTOM_IDS = "custom ids are not built yet"
 STORAGE_POOLS = "volumes are not placed on primary storage pools yet: nothing is found per pool"

@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from api.cloudstack.common import PROJECT_ID as OWNER_PROJECT_ID
 from api.cloudstack.common import named_owner
 from api.cloudstack.ssh_keys import named_key_pair
-from api.cloudstack.unbuilt import PROJECT_ID
 from api.cloudstack.vm_listing import vm_row, vm_view
 from api.cloudstack.vms import hypervisor_job
 from api.dispatch import ApiCommand, Call, Submitted
@@ -81,7 +81,7 @@ COMMANDS = (
             Param("keypair", P.STRING, required=True),
             Param("account", P.STRING),
             Param("domainid", P.UUID),
-            PROJECT_ID,
+            OWNER_PROJECT_ID,
         ),
         f"{USER_PKG}.ResetVMSSHKeyCmd",
         'Resets the SSH Key for virtual machine. The virtual machine must be in a "Stopped" state.',

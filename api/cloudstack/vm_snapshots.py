@@ -12,9 +12,14 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from api.access import check_reach, list_scope
-from api.cloudstack.common import OWNER_PARAMS, limit_sql, resolve_owner_filters
+from api.cloudstack.common import (
+    LIST_PROJECT_AND_TAGS,
+    OWNER_PARAMS,
+    limit_sql,
+    resolve_owner_filters,
+)
 from api.cloudstack.snapshots import snapshot_job
-from api.cloudstack.unbuilt import PROJECT_AND_TAGS, QUIESCE_VM
+from api.cloudstack.unbuilt import QUIESCE_VM
 from api.cloudstack.vm_listing import vm_row, vm_view
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_stored_date
@@ -246,7 +251,7 @@ COMMANDS = (
             Param("virtualmachineid", P.UUID),
             Param("name", P.STRING),
             Param("state", P.STRING),
-            *PROJECT_AND_TAGS,
+            *LIST_PROJECT_AND_TAGS,
         ),
         shape="list",
         item_key="vmSnapshot",

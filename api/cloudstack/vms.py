@@ -14,15 +14,16 @@ from dataclasses import replace
 from typing import Any
 from uuid import UUID, uuid4
 
-from api.access import Role, check_reach
+from api.access import Role
 from api.cloudstack import catalog, jobs
 from api.cloudstack import infrastructure as places
 from api.cloudstack.affinity_groups import chosen_groups
 from api.cloudstack.common import (
+    LIST_PROJECT_AND_TAGS,
     OWNER_PARAMS,
-    account_row,
-    domain_row,
+    owner_of,
 )
+from api.cloudstack.common import PROJECT_ID as OWNER_PROJECT_ID
 from api.cloudstack.configuration import current_value
 from api.cloudstack.instance_groups import deploy_join, place_vm
 from api.cloudstack.network_nics import guest_nic_requests, prepare_network_services
@@ -33,8 +34,6 @@ from api.cloudstack.unbuilt import (
     DEPLOYMENT_PLANNER,
     HIDING,
     IPV6,
-    PROJECT_AND_TAGS,
-    PROJECT_ID,
     STORAGE_ID,
     VPC_ID,
 )
@@ -102,19 +101,9 @@ def custom_values(details: list[dict[str, str]] | None) -> dict[str, str]:
 
 
 def _owner(call: Call, args: dict[str, Any]) -> tuple[str, str, str]:
-    """(account id, domain id, domain path) of the new VM: the caller's, or one an admin names."""
-    caller = call.caller
-    if not (args["account"] and args["domainid"]):
-        return caller.account_id, caller.domain_id, caller.domain_path
-    domain = domain_row(call, args["domainid"])
-    account = account_row(call, args["account"], domain["id"])
-    check_reach(
-        call.caller,
-        account_id=account["id"],
-        domain_path=account["domain_path"],
-        what="that account",
-    )
-    return account["id"], domain["id"], domain["path"]
+    """(account id, domain id, domain path) of a new VM or volume (see `common.owner_of`)."""
+    owner = owner_of(call, args)
+    return owner.account_id, owner.domain_id, owner.domain_path
 
 
 def _name(args: dict[str, Any], vm_id: UUID) -> str:
@@ -239,6 +228,7 @@ def _free_room(row: dict[str, Any], prefer: str | None) -> tuple[bool, int, int]
 
 def start(call: Call, args: dict[str, Any]) -> Submitted:
     row = vm_row(call, args["id"])
+    _owner_enabled(call, row)
     if args["hostid"] and call.caller.role != Role.ROOT_ADMIN:
         raise PermissionDenied("Parameter hostid can only be specified by a Root Admin")
     shape = compute_of(row)
@@ -252,6 +242,16 @@ def start(call: Call, args: dict[str, Any]) -> Submitted:
             call.store, cmd.StartVirtualMachine(UUID(row["id"]), hosts, job_id)
         ),
     )
+
+
+def _owner_enabled(call: Call, row: dict[str, Any]) -> None:
+    """A VM of a disabled account (a suspended project's) does not start, as in 4.3."""
+    with call.read() as cursor:
+        owner = cursor.execute(
+            "SELECT state FROM accounts WHERE id = %s", (row["account_id"],)
+        ).fetchone()
+    if owner is not None and owner["state"] == "disabled":
+        raise PermissionDenied(f"The owner of VM {row['name']} is disabled")
 
 
 def compute_of(row: dict[str, Any]) -> Compute:
@@ -451,7 +451,7 @@ DEPLOY_NOT_BUILT = (
         unsupported="addresses per network are not built yet: use networkids and ipaddress",
     ),
     Param("keyboard", P.STRING, unsupported="console keyboard layouts are not built yet"),
-    PROJECT_ID,
+    OWNER_PROJECT_ID,
     Param(
         "rootdisksize",
         P.LONG,
@@ -596,7 +596,7 @@ COMMANDS = (
             Param("isoid", P.UUID),
             STORAGE_ID,
             VPC_ID,
-            *PROJECT_AND_TAGS,
+            *LIST_PROJECT_AND_TAGS,
         ),
         shape="list",
         item_key="virtualmachine",

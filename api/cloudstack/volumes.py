@@ -15,14 +15,13 @@ import orjson
 
 from api.access import Role, check_reach, list_scope
 from api.cloudstack import infrastructure as places
-from api.cloudstack.common import OWNER_PARAMS, resolve_owner_filters
+from api.cloudstack.common import LIST_PROJECT_AND_TAGS, OWNER_PARAMS, resolve_owner_filters
+from api.cloudstack.common import PROJECT_ID as OWNER_PROJECT_ID
 from api.cloudstack.jobs import run_async
 from api.cloudstack.pages import needs_accounts, ordered
 from api.cloudstack.unbuilt import (
     CUSTOM_ID,
     HIDING,
-    PROJECT_AND_TAGS,
-    PROJECT_ID,
     STORAGE_ID,
     iops_params,
 )
@@ -458,7 +457,7 @@ COMMANDS = (
             CUSTOM_ID,
             Param("displayvolume", P.BOOLEAN, default=True, unsupported=HIDING),
             *iops_params()[1:],
-            PROJECT_ID,
+            OWNER_PROJECT_ID,
         ),
         "CreateVolumeCmd",
         "Creates a disk volume from a disk offering",
@@ -512,7 +511,7 @@ COMMANDS = (
             Param("podid", P.UUID),
             STORAGE_ID,
             Param("displayvolume", P.BOOLEAN, default=True, unsupported=HIDING),
-            *PROJECT_AND_TAGS,
+            *LIST_PROJECT_AND_TAGS,
         ),
         shape="list",
         item_key="volume",

@@ -15,15 +15,16 @@ from uuid import UUID, uuid4
 
 from api.access import check_reach, list_scope
 from api.cloudstack.common import (
+    LIST_PROJECT_ID,
     OWNER_PARAMS,
-    account_row,
-    domain_row,
     limit_sql,
+    owner_of,
     resolve_owner_filters,
 )
+from api.cloudstack.common import PROJECT_ID as OWNER_PROJECT_ID
 from api.cloudstack.jobs import hypervisor_job, run_async
 from api.cloudstack.networks import network_row
-from api.cloudstack.unbuilt import FOR_DISPLAY, PROJECT_ID
+from api.cloudstack.unbuilt import FOR_DISPLAY
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType, not_found
 from commands import vpn as cmd
@@ -51,22 +52,15 @@ _USER_SELECT = (
 
 
 def _owner(call: Call, args: dict[str, Any]) -> dict[str, Any]:
-    """The account meant: the caller's, or one an admin names with `account` and `domainid`."""
-    if not (args.get("account") and args.get("domainid")):
-        caller = call.caller
-        return {
-            "id": caller.account_id,
-            "domain_id": caller.domain_id,
-            "name": caller.account_name,
-        }
-    account = account_row(call, args["account"], domain_row(call, args["domainid"])["id"])
-    check_reach(
-        call.caller,
-        account_id=account["id"],
-        domain_path=account["domain_path"],
-        what="that account",
-    )
-    return dict(account)
+    """The account meant (see `common.owner_of`): the caller's, a project's, or one an admin
+    names with `account` and `domainid`."""
+    owner = owner_of(call, args)
+    caller = call.caller
+    if owner.account_id == caller.account_id:
+        return {"id": caller.account_id, "domain_id": caller.domain_id, "name": caller.account_name}
+    with call.read() as cursor:
+        row = cursor.execute("SELECT * FROM accounts WHERE id = %s", (owner.account_id,))
+        return dict(row.fetchone())
 
 
 def _router_of(call: Call, network_id: str) -> UUID | None:
@@ -376,7 +370,7 @@ def list_users(call: Call, args: dict[str, Any]) -> Listing:
 # ---- the table -----------------------------------------------------------------------------
 
 OWNER = (Param("account", P.STRING), Param("domainid", P.UUID))
-VPN_USER_OWNER = (*OWNER, PROJECT_ID)
+VPN_USER_OWNER = (*OWNER, OWNER_PROJECT_ID)
 _JOB_OBJECTS = {"remoteaccessvpn": _vpn_object, "vpnuser": _vpn_user_object}
 
 
@@ -426,7 +420,7 @@ COMMANDS = (
             Param("publicipid", P.UUID),
             Param("networkid", P.UUID),
             FOR_DISPLAY,
-            PROJECT_ID,
+            LIST_PROJECT_ID,
         ),
         shape="list",
         item_key="remoteaccessvpn",
@@ -456,7 +450,7 @@ COMMANDS = (
     ApiCommand(
         "listVpnUsers",
         list_users,
-        (*OWNER_PARAMS, Param("id", P.UUID), Param("username", P.STRING), PROJECT_ID),
+        (*OWNER_PARAMS, Param("id", P.UUID), Param("username", P.STRING), LIST_PROJECT_ID),
         shape="list",
         item_key="vpnuser",
         java_class=f"{PKG}.ListVpnUsersCmd",

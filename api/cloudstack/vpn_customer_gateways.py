@@ -11,9 +11,14 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from api.access import check_reach, list_scope
-from api.cloudstack.common import OWNER_PARAMS, limit_sql, named_owner, resolve_owner_filters
+from api.cloudstack.common import (
+    LIST_PROJECT_ID,
+    OWNER_PARAMS,
+    limit_sql,
+    named_owner,
+    resolve_owner_filters,
+)
 from api.cloudstack.jobs import run_async
-from api.cloudstack.unbuilt import PROJECT_ID
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType, not_found
 from commands import vpn_customer_gateways as cmd
@@ -237,7 +242,7 @@ COMMANDS = (
     ApiCommand(
         "listVpnCustomerGateways",
         list_gateways,
-        (*OWNER_PARAMS, Param("id", P.UUID), PROJECT_ID),
+        (*OWNER_PARAMS, Param("id", P.UUID), LIST_PROJECT_ID),
         shape="list",
         item_key=ITEM,
         java_class=f"{PKG}.ListVpnCustomerGatewaysCmd",

@@ -80,8 +80,10 @@ def _owners(load: Load, found: Holding, opened: dict[UUID, Ledger]) -> list[Owne
     account = _get(load, Account, found.account_id)
     if account is None or account.is_root_admin:
         return []
-    mine = _ledger(load, account.id, "account", opened)
-    owners = [Owner(mine, f"account {account.name}", _limit_of(load, "account", (mine,)))]
+    # A project's account takes its default limits from `max.project.*`, as in 4.3.
+    kind = "project" if account.is_project else "account"
+    mine = _ledger(load, account.id, kind, opened)
+    owners = [Owner(mine, f"{kind} {account.name}", _limit_of(load, kind, (mine,)))]
     chain: list[tuple[Ledger, str]] = []
     domain = _get(load, Domain, found.domain_id)
     while domain is not None and not domain.is_root:

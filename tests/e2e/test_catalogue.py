@@ -217,7 +217,12 @@ def test_answers_carry_4_3_response_fields_but_those_declared_unbuilt(server) ->
     group = admin.createAffinityGroup(name="spread", type="host anti-affinity", fetch_result=True)
     vm = _deploy(admin, place, place.small, affinitygroupids=group["affinitygroup"]["id"])
     admin.createSSHKeyPair(name="catalogue")
+    project = admin.createProject(name="catalogue", displaytext="catalogue", fetch_result=True)
     answers = {
+        "listProjects": admin.listProjects(id=project["project"]["id"])["project"],
+        "listProjectAccounts": admin.listProjectAccounts(projectid=project["project"]["id"])[
+            "projectaccount"
+        ],
         "listAffinityGroups": admin.listAffinityGroups()["affinitygroup"],
         "listAffinityGroupTypes": admin.listAffinityGroupTypes()["affinityGroupType"],
         "listZones": admin.listZones()["zone"],

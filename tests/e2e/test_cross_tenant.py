@@ -191,6 +191,16 @@ def _stock(world_admin: CloudStack, place: Place, holder: Holder) -> None:
         ostypeid=client.listOsTypes()["ostype"][0]["id"],
         zoneid=place.zone,
     )["iso"][0]["id"]
+    ids["project"] = client.createProject(
+        name=f"pr-{holder.name}", displaytext="private", fetch_result=True
+    )["project"]["id"]
+    ids["projectvolume"] = client.createVolume(
+        name=f"pdata-{holder.name}",
+        zoneid=place.zone,
+        diskofferingid=disk["id"],
+        projectid=ids["project"],
+        fetch_result=True,
+    )["volume"]["id"]
     ids["vpnuser"] = client.addVpnUser(
         username=f"v{holder.name}", password=f"Pw{uuid.uuid4().hex[:12]}", fetch_result=True
     )["vpnuser"]["id"]
@@ -274,7 +284,7 @@ def _owner_params(variant: tuple[str, ...], victim: Holder) -> dict[str, str]:
         "isrecursive": "true",
         "domainid": victim.tenant.domain_id,
         "account": victim.tenant.username,
-        "projectid": str(uuid.uuid4()),
+        "projectid": victim.ids["project"],
     }
     return {name: values[name] for name in variant}
 
@@ -350,7 +360,7 @@ NOT_PROBED = {
 PARAM_KINDS = {
     "virtualmachineid": ("vm",),
     "virtualmachineids": ("vm",),
-    "volumeid": ("root", "volume"),
+    "volumeid": ("root", "volume", "projectvolume"),
     "networkid": ("network",),
     "networkids": ("network",),
     "associatednetworkid": ("network",),
@@ -374,6 +384,7 @@ PARAM_KINDS = {
     "lbruleid": ("loadbalancer",),
     "loadbalancerrulelist": ("loadbalancer",),
     "certid": ("sslcert",),
+    "projectid": ("project",),
 }
 # What an `id` names, by the word the command's name is built on (longest first).
 NOUN_KINDS = (
@@ -393,7 +404,8 @@ NOUN_KINDS = (
     ("Network", ("network",)),
     ("Template", ("template",)),
     ("Iso", ("iso",)),
-    ("Volume", ("volume", "root")),
+    ("Volume", ("volume", "root", "projectvolume")),
+    ("Project", ("project",)),
     ("Account", ("account",)),
     ("Domain", ("domain",)),
     ("User", ("user",)),
@@ -579,6 +591,10 @@ def _victims_view(world: World, victim: Holder) -> dict[str, Any]:
             params = _filled(command, victim, world) | {"listall": "true"}
             params |= _view_params(command.name, victim)
             seen[command.name] = _answer(victim.client, command.name, params)
+            if any(p.name == "projectid" and p.minus_one for p in command.params):
+                # What the victim's projects own shows in lists asked for projects only.
+                in_projects = params | {"projectid": "-1"}
+                seen[f"{command.name} -1"] = _answer(victim.client, command.name, in_projects)
     return seen
 
 

@@ -127,7 +127,7 @@ def test_key_pairs_are_kept_per_account_and_a_private_key_is_shown_once(server) 
     assert "invalid" in _refused(
         alice.client.registerSSHKeyPair, 431, name="bad", publickey="ssh-rsa AAAA-not-a-key"
     )
-    assert "projects are not built yet" in _refused(
+    assert "Unable to find project" in _refused(
         alice.client.createSSHKeyPair, 431, name="p", projectid=alice.account_id
     )
     assert _names(alice.client) == ["desk", "laptop"]  # the refusals changed nothing

@@ -118,6 +118,7 @@ def test_every_object_a_finished_job_names_renders_from_a_declaration() -> None:
         "networkserviceprovider",
         "physicalnetwork",
         "portforwardingrule",
+        "project",
         "remoteaccessvpn",
         "router",
         "securitygroup",
