@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidParameter
+from domain.planners import ALGORITHMS
 from domain.resource_limits import IN_GIB, KINDS
 
 _NAMESPACE = UUID("8d1b1c9e-2f0a-4c55-8e3b-0b6f5f7d9a21")
@@ -24,7 +25,7 @@ class Definition:
     """What a setting is: its type, default, limits and where it may be overridden."""
 
     name: str
-    # "int", "float", "bool", "string", "timezone", "cidrs" (a comma-separated CIDR list)
+    # "int", "float", "bool", "string", "timezone", "cidrs" (comma-separated CIDRs), "choice"
     kind: str
     default: str
     category: str
@@ -32,6 +33,7 @@ class Definition:
     scopes: tuple[str, ...] = (GLOBAL,)
     minimum: int | None = None
     maximum: int | None = None
+    choices: tuple[str, ...] = ()  # the values a "choice" setting takes
 
     def validate(self, value: str) -> str:
         """The value in its canonical text form, or InvalidParameter naming the setting."""
@@ -50,6 +52,10 @@ class Definition:
             return self._validate_cidrs(value)
         if self.kind == "float":
             return self._validate_float(value)
+        if self.kind == "choice" and value not in self.choices:
+            raise InvalidParameter(
+                f"Configuration {self.name} must be one of {', '.join(self.choices)}"
+            )
         return value
 
     def _validate_float(self, value: str) -> str:
@@ -293,6 +299,15 @@ DEFINITIONS: dict[str, Definition] = {
             "Advanced",
             "API requests an account may issue in one throttling interval",
             minimum=1,
+        ),
+        Definition(
+            "vm.allocation.algorithm",
+            "choice",
+            "firstfit",
+            "Advanced",
+            "How user VMs are placed when their offering names no deployment planner: "
+            "'random', 'firstfit', 'userdispersing' or 'userconcentratedpodfirst'",
+            choices=ALGORITHMS,
         ),
         *_limit_defaults(),
     )

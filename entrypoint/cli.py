@@ -61,6 +61,8 @@ READ_MODELS = {
     "storage": "primary storage pools and image stores",
     "resource_limits": "accounts' and domains' resource limits",
     "regions": "regions",
+    "hypervisor_capabilities": "hypervisors' limits per version (guests, data volumes)",
+    "dedicated_resources": "zones, pods, clusters and hosts dedicated to a domain or account",
 }
 
 

@@ -6,7 +6,9 @@ from collections.abc import Callable
 
 from projections.affinity_groups import AffinityGroupsProjection
 from projections.configuration import ConfigurationProjection
+from projections.dedication import DedicationProjection
 from projections.events import EventsProjection
+from projections.hypervisor_capabilities import HypervisorCapabilitiesProjection
 from projections.identity import IdentityProjection
 from projections.infrastructure import AlertsProjection, InfrastructureProjection
 from projections.instance_groups import InstanceGroupsProjection
@@ -62,5 +64,7 @@ def build(seal: Callable[[str], str]) -> list[Projection]:
         ResourceTagsProjection(),
         ResourceLimitsProjection(),
         RegionsProjection(),
+        HypervisorCapabilitiesProjection(),
+        DedicationProjection(),
         StorageProjection(),
     ]
