@@ -4,16 +4,25 @@ account (with the owner's explicit dedication affinity group, made on first use)
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 from uuid import UUID
 
 from commands import Outcome
 from commands.affinity_groups import CLAIM_KIND, delete_group, group_claim_key
 from domain.affinity_group import EXPLICIT_DEDICATION, AffinityGroup
-from domain.dedication import Dedication, Owner, dedication_id
+from domain.dedication import (
+    Dedication,
+    GuestVlanDedications,
+    Owner,
+    dedication_id,
+    guest_vlan_dedications_id,
+)
 from domain.errors import InvalidState, NotFound
 from domain.names import NameClaim, claim_id
+from domain.network_physical import PhysicalNetwork
 
 
 @dataclass(frozen=True)
@@ -93,3 +102,69 @@ def release(store: Any, kind: str, resource_id: UUID, last_of_group: bool) -> Ou
     except (NotFound, InvalidState):  # deleted meanwhile
         return outcome
     return Outcome(max(outcome.position, deleted.position), outcome.id)
+
+
+# Guest VLAN ranges ---------------------------------------------------------------------------
+
+
+def _vlan_dedications(store: Any, physical_network_id: UUID) -> GuestVlanDedications | None:
+    try:
+        found: GuestVlanDedications = store.get(
+            GuestVlanDedications,
+            guest_vlan_dedications_id(physical_network_id),
+            what="guest vlan dedications",
+        )
+    except NotFound:
+        return None
+    return found
+
+
+def guest_vnet_candidates(
+    store: Any, physical: PhysicalNetwork, account_id: UUID, preferred: Iterable[int], seed: int
+) -> Iterator[str]:
+    """The guest ids an account's isolated network may take, in the order to try them: its own
+    dedicated ranges first, then the ids dedicated to nobody (never another account's)."""
+    dedications = _vlan_dedications(store, physical.id)
+    pool = physical.vnets
+    if dedications is None:
+        yield from (str(v) for v in chain((v for v in preferred if v in pool), pool.probe(seed)))
+        return
+    for first, last in dedications.of_account(account_id):
+        yield from (str(v) for v in range(first, last + 1))
+    for vnet in chain((v for v in preferred if v in pool), pool.probe(seed)):
+        if dedications.owner_of(vnet) is None:
+            yield str(vnet)
+
+
+@dataclass(frozen=True)
+class DedicateGuestVlans:
+    physical_network_id: UUID
+    owner: Owner
+    first: int
+    last: int
+    range_id: UUID
+
+
+def dedicate_guest_vlans(store: Any, command: DedicateGuestVlans) -> Outcome:
+    def attempt() -> Outcome:
+        physical = store.get(PhysicalNetwork, command.physical_network_id, what="physical network")
+        dedications = _vlan_dedications(store, physical.id) or GuestVlanDedications(physical.id)
+        dedications.dedicate(
+            command.range_id, command.owner, command.first, command.last, physical.vnets
+        )
+        return Outcome(store.last_position(store.save(dedications)), command.range_id)
+
+    result: Outcome = store.run(attempt)
+    return result
+
+
+def release_guest_vlans(store: Any, physical_network_id: UUID, range_id: UUID) -> Outcome:
+    def attempt() -> Outcome:
+        dedications = _vlan_dedications(store, physical_network_id)
+        if dedications is None:
+            raise NotFound(f"Unable to find dedicated guest vlan range by id {range_id}")
+        dedications.release(range_id)
+        return Outcome(store.last_position(store.save(dedications)), range_id)
+
+    result: Outcome = store.run(attempt)
+    return result

@@ -15,6 +15,7 @@ from typing import Any
 from uuid import UUID, uuid5
 
 from commands import Outcome, change
+from commands.dedication import guest_vnet_candidates
 from commands.network_claims import (
     ALLOCATION_ATTEMPTS,
     claim_exact,
@@ -135,9 +136,9 @@ def _isolated(store: Any, command: CreateNetwork) -> tuple[Network, Claim]:
         raise InvalidParameter("The zone has no physical network with a guest vlan range")
     physical = store.get(PhysicalNetwork, command.physical_network_id, what="physical network")
     physical.check_allocatable()
-    pool = physical.vnets
-    hints = (v for v in command.preferred_vnets if v in pool)
-    candidates = (str(v) for v in chain(hints, pool.probe(command.network_id.int)))
+    candidates = guest_vnet_candidates(  # the account's dedicated ranges first
+        store, physical, command.account_id, command.preferred_vnets, command.network_id.int
+    )
     claim = claim_first_free(
         store, ClaimKind.GUEST_VNET, physical.id, candidates, command.network_id, "a guest vlan"
     )

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.dedication import Dedication
+from domain.dedication import Dedication, GuestVlanDedications
 from stratus.db import Cursor
 from stratus.projection import Projection, Tables, on
 
 DEDICATION: Any = Dedication  # events made by the library's decorator
+VLANS: Any = GuestVlanDedications
 
 
 def _text(value: Any) -> str | None:
@@ -17,10 +18,10 @@ def _text(value: Any) -> str | None:
 
 
 class DedicationProjection(Projection):
-    """Keeps `dedicated_resources`."""
+    """Keeps `dedicated_resources` and `dedicated_guest_vlan_ranges`."""
 
     name = "dedicated_resources"
-    tables = ("dedicated_resources",)
+    tables = ("dedicated_resources", "dedicated_guest_vlan_ranges")
 
     @on(DEDICATION.Opened)
     def opened(self, e: Any, c: Cursor, t: Tables) -> None:
@@ -54,6 +55,29 @@ class DedicationProjection(Projection):
         c.execute(
             f"UPDATE {t.dedicated_resources} SET removed = 1 WHERE id = %s",
             (str(e.originator_id),),
+        )
+
+    @on(VLANS.Dedicated)
+    def vlans_dedicated(self, e: Any, c: Cursor, t: Tables) -> None:
+        c.execute(
+            f"INSERT INTO {t.dedicated_guest_vlan_ranges} (id, physical_network_id, account_id, "
+            "domain_id, first_vnet, last_vnet, created) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            (
+                str(e.range_id),
+                str(e.physical_network_id),
+                _text(e.account_id),
+                str(e.domain_id),
+                e.first,
+                e.last,
+                e.timestamp.isoformat(),
+            ),
+        )
+
+    @on(VLANS.Released)
+    def vlans_released(self, e: Any, c: Cursor, t: Tables) -> None:
+        c.execute(
+            f"UPDATE {t.dedicated_guest_vlan_ranges} SET removed = 1 WHERE id = %s",
+            (str(e.range_id),),
         )
 
 

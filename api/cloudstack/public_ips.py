@@ -15,6 +15,7 @@ from api.cloudstack.common import (
     domain_row,
     limit_sql,
     names_by_id,
+    names_of,
     resolve_owner_filters,
 )
 from api.cloudstack.jobs import run_async
@@ -53,7 +54,22 @@ def _range_row(call: Call, range_id: str) -> dict[str, Any]:
         ).fetchone()
     if row is None:
         raise not_found("id", range_id)
-    return dict(row)
+    return _with_owners(call, [dict(row)])[0]
+
+
+def _with_owners(call: Call, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Ranges with the names of the account and domain each is dedicated to, if any."""
+    names = names_of(
+        call,
+        {
+            "accounts": {r["account_id"] for r in rows if r.get("account_id")},
+            "domains": {r["domain_id"] for r in rows if r.get("domain_id")},
+        },
+    )
+    for row in rows:
+        row["account_name"] = names["accounts"].get(row.get("account_id") or "")
+        row["domain_name"] = names["domains"].get(row.get("domain_id") or "")
+    return rows
 
 
 def render_range(row: dict[str, Any]) -> dict[str, Any]:
@@ -69,6 +85,12 @@ def render_range(row: dict[str, Any]) -> dict[str, Any]:
     }
     if row["physical_network_id"]:
         body["physicalnetworkid"] = row["physical_network_id"]
+    if row.get("account_id"):  # dedicated (dedicatePublicIpRange)
+        body["domainid"] = row["domain_id"]
+        if row.get("account_name"):
+            body["account"] = row["account_name"]
+        if row.get("domain_name"):
+            body["domain"] = row["domain_name"]
     return body
 
 
@@ -134,7 +156,9 @@ def list_vlan_ip_ranges(call: Call, args: dict[str, Any]) -> Listing:
         rows = cursor.execute(
             "SELECT *" + sql + " ORDER BY created, id" + limit_sql(args["paging"]), params
         ).fetchall()
-    return Listing([render_range(dict(r)) for r in rows], int(count))
+    return Listing(
+        [render_range(r) for r in _with_owners(call, [dict(r) for r in rows])], int(count)
+    )
 
 
 # ---- addresses -------------------------------------------------------------------------------
@@ -239,7 +263,7 @@ def associate_ip_address(call: Call, args: dict[str, Any]) -> Submitted:
         UUID(account_id),
         UUID(domain_id),
         UUID(network_id) if network_id else None,
-        public_pool(call, zone_id),
+        public_pool(call, zone_id, account_id),
     )
 
     def work() -> dict[str, Any]:
