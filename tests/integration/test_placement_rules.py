@@ -256,3 +256,17 @@ def test_a_dedicated_pod_and_zone_keep_other_accounts_out(settings: Settings) ->
         assert _ok(app, "listDedicatedZones", zoneid=site["zone"])["count"] == 1
         taken = _api(app, "dedicateZone", zoneid=site["zone"], domainid=bob["domainid"])
         assert taken[0] == 431
+
+
+def test_marking_a_default_zone_shows_on_the_account(settings: Settings) -> None:
+    with running_app(settings) as app:
+        site = _site(app)
+        alice = _account(app, f"alice{uuid4().hex[:6]}")
+        owner = {"account": alice["name"], "domainid": alice["domainid"]}
+        marked = _ok(app, "markDefaultZoneForAccount", zoneid=site["zone"], **owner)["account"]
+        assert marked["id"] == alice["id"] and marked["defaultzoneid"] == site["zone"]
+        listed = _ok(app, "listAccounts", id=alice["id"])["account"][0]
+        assert listed["defaultzoneid"] == site["zone"]
+        assert _api(app, "markDefaultZoneForAccount", zoneid=str(uuid4()), **owner)[0] == 431
+        nobody = {"account": "nobody", "domainid": alice["domainid"]}
+        assert _api(app, "markDefaultZoneForAccount", zoneid=site["zone"], **nobody)[0] == 431
