@@ -217,7 +217,17 @@ def test_answers_carry_4_3_response_fields_but_those_declared_unbuilt(server) ->
     group = admin.createAffinityGroup(name="spread", type="host anti-affinity", fetch_result=True)
     vm = _deploy(admin, place, place.small, affinitygroupids=group["affinitygroup"]["id"])
     admin.createSSHKeyPair(name="catalogue")
+    (me,) = admin.listAccounts(name="admin")["account"]  # its VM runs on the host
+    admin.dedicateHost(
+        hostid=host["id"], domainid=me["domainid"], account="admin", fetch_result=True
+    )
+    owner = {"domainid": tenant.domain_id, "account": tenant.username}
+    admin.markDefaultZoneForAccount(zoneid=place.zone, fetch_result=True, **owner)
     answers = {
+        "listHypervisors": admin.listHypervisors(zoneid=place.zone)["hypervisor"],
+        "listHypervisorCapabilities": admin.listHypervisorCapabilities()["hypervisorCapabilities"],
+        "listDeploymentPlanners": admin.listDeploymentPlanners()["deploymentPlanner"],
+        "listDedicatedHosts": admin.listDedicatedHosts()["dedicatedhost"],
         "listAffinityGroups": admin.listAffinityGroups()["affinitygroup"],
         "listAffinityGroupTypes": admin.listAffinityGroupTypes()["affinityGroupType"],
         "listZones": admin.listZones()["zone"],
