@@ -118,3 +118,60 @@ def test_an_unknown_planner_is_refused_and_nothing_is_made(sandbox) -> None:
         _offering(admin, "NoSuchPlanner")
     assert refused.value.error["errorcode"] == 431
     assert len(admin.listServiceOfferings()["serviceoffering"]) == before
+
+
+def _setting(admin: CloudStack, name: str, value: str) -> None:
+    admin.updateConfiguration(name=name, value=value)
+
+
+def test_the_allocation_algorithm_and_the_guest_limit_are_honoured(sandbox) -> None:
+    admin = sandbox.client()
+    place, host = _zone(admin, {"big": 16, "small": 4})
+    erin = make_tenant(sandbox, admin)
+    (simulator,) = admin.listHypervisorCapabilities(hypervisor="Simulator")[
+        "hypervisorCapabilities"
+    ]
+    try:
+        _setting(admin, "vm.allocation.algorithm", "userdispersing")
+        landed = [_host_of(admin, _deploy(erin.client, place, place.small)) for _ in range(2)]
+        assert sorted(landed) == sorted(host.values())  # first fit would stack them on "big"
+        _setting(admin, "vm.allocation.algorithm", "firstfit")
+        admin.updateHypervisorCapabilities(id=simulator["id"], maxguestslimit=1)
+        with pytest.raises(CloudStackApiException) as full:
+            _deploy(erin.client, place, place.small)
+        assert full.value.error["errorcode"] == 533
+        admin.updateHypervisorCapabilities(id=simulator["id"], maxguestslimit=2)
+        assert _host_of(admin, _deploy(erin.client, place, place.small)) == host["big"]
+    finally:
+        _setting(admin, "vm.allocation.algorithm", "firstfit")
+        admin.updateHypervisorCapabilities(
+            id=simulator["id"], maxguestslimit=simulator["maxguestslimit"]
+        )
+
+
+def test_a_vm_takes_no_more_data_disks_than_its_hypervisor_allows(sandbox) -> None:
+    admin = sandbox.client()
+    place, _host = _zone(admin, {"h": 8})
+    frank = make_tenant(sandbox, admin)
+    vm = _deploy(frank.client, place, place.small)
+    offering = next(
+        o for o in admin.listDiskOfferings()["diskoffering"] if not o.get("iscustomized")
+    )
+    (limit,) = {
+        c["maxdatavolumeslimit"]
+        for c in admin.listHypervisorCapabilities(hypervisor="Simulator")["hypervisorCapabilities"]
+    }
+    volumes = [
+        frank.client.createVolume(
+            name=f"d{n}", zoneid=place.zone, diskofferingid=offering["id"], fetch_result=True
+        )["volume"]["id"]
+        for n in range(limit + 1)
+    ]
+    for volume in volumes[:limit]:
+        frank.client.attachVolume(id=volume, virtualmachineid=vm["id"], fetch_result=True)
+    with pytest.raises(CloudStackApiException) as refused:
+        frank.client.attachVolume(id=volumes[-1], virtualmachineid=vm["id"], fetch_result=True)
+    assert refused.value.error["errorcode"] == 431
+    assert "maximum number of data disks" in refused.value.error["errortext"]
+    attached = frank.client.listVolumes(virtualmachineid=vm["id"], type="DATADISK")["volume"]
+    assert len(attached) == limit

@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from api.access import Caller
-from api.cloudstack.placement import Guest, candidates
+from api.cloudstack.placement import Guest, candidates, guest
 from api.dispatch import Call
 from commands import infrastructure as places
 from commands.placement import Candidate, Reserve, hold_room
@@ -270,3 +270,47 @@ def test_marking_a_default_zone_shows_on_the_account(settings: Settings) -> None
         assert _api(app, "markDefaultZoneForAccount", zoneid=str(uuid4()), **owner)[0] == 431
         nobody = {"account": "nobody", "domainid": alice["domainid"]}
         assert _api(app, "markDefaultZoneForAccount", zoneid=site["zone"], **nobody)[0] == 431
+
+
+def test_a_domains_dedication_is_open_to_every_account_of_its_subtree(settings: Settings) -> None:
+    with running_app(settings) as app:
+        site = _site(app)
+        domain = _ok(app, "createDomain", name=f"d{uuid4().hex[:6]}")["domain"]
+        child = _ok(app, "createDomain", name="child", parentdomainid=domain["id"])["domain"]
+        inside = _ok(
+            app,
+            "createAccount",
+            accounttype=0,
+            username=f"in{uuid4().hex[:6]}",
+            password="pw",
+            email="in@example.org",
+            firstname="I",
+            lastname="N",
+            domainid=child["id"],
+        )["account"]
+        outsider = _account(app, f"out{uuid4().hex[:6]}")
+        made = _ok(app, "dedicateCluster", clusterid=site["clusters"][0], domainid=domain["id"])
+        group = made["dedicatedcluster"]["affinitygroupid"]
+        assert "accountid" not in made["dedicatedcluster"]
+        (listed,) = _ok(app, "listAffinityGroups", listall="true", id=group)["affinitygroup"]
+        assert listed["name"] == f"DedicatedGrp-domain-{domain['name']}"
+        assert listed["domainid"] == domain["id"]
+        with app.runtime.db.read() as cursor:
+            member = guest(cursor, inside["id"], [group])
+            stranger = guest(cursor, outsider["id"], [])
+        assert set(_offered(app, site, member)) == set(site["hosts"][:2])
+        assert not set(_offered(app, site, stranger)) & set(site["hosts"][:2])
+        # An account of the domain may be given a host of the cluster; one outside may not.
+        host = site["hosts"][0]
+        outside = _api(
+            app,
+            "dedicateHost",
+            hostid=host,
+            domainid=outsider["domainid"],
+            account=outsider["name"],
+        )
+        assert outside[0] == 431
+        inner = _ok(app, "dedicateHost", hostid=host, domainid=child["id"], account=inside["name"])[
+            "dedicatedhost"
+        ]
+        assert inner["affinitygroupid"] != group
