@@ -58,6 +58,7 @@ class CreateVlanIpRange:
     physical_network_id: UUID | None = None
     existing: Sequence[RangeRef] = ()  # the zone's live ranges, which the new one must not overlap
     range_id: UUID = field(default_factory=uuid.uuid4)
+    dedicated_to: tuple[UUID, UUID] | None = None  # (account, domain) the range is for
 
 
 def create_vlan_ip_range(store: Any, command: CreateVlanIpRange) -> Outcome:
@@ -82,6 +83,8 @@ def create_vlan_ip_range(store: Any, command: CreateVlanIpRange) -> Outcome:
         command.for_virtual_network,
         id=command.range_id,
     )
+    if command.dedicated_to is not None:
+        ip_range.dedicate(*command.dedicated_to, allocated_to_others=0)
     return Outcome(store.last_position(store.save(ip_range)), ip_range.id)
 
 

@@ -69,19 +69,20 @@ def _by_name(call: Call, account_id: str, name: str) -> dict[str, Any] | None:
 def render_groups(call: Call, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     with call.read() as cursor:
         members = members_of_groups(cursor, [r["id"] for r in rows])
-    return [
+    rendered = [
         {
             "id": row["id"],
             "name": row["name"],
             "description": row["description"],
             "type": row["type"],
-            "account": row["account_name"],
+            "account": row["account_name"],  # a domain's dedication group has none
             "domainid": row["domain_id"],
             "domain": row["domain_name"],
             "virtualmachineIds": members.get(row["id"], []),
         }
         for row in rows
     ]
+    return [{k: v for k, v in body.items() if v is not None} for body in rendered]
 
 
 def group_view(call: Call, group_id: str) -> dict[str, Any]:

@@ -119,9 +119,20 @@ def create_vlan_ip_range(call: Call, args: dict[str, Any]) -> dict[str, Any]:
         args["forvirtualnetwork"] is not False,
         UUID(args["physicalnetworkid"]) if args["physicalnetworkid"] else None,
         existing=_zone_ranges(call, zone["id"]),
+        dedicated_to=_dedicated_to(call, args),
     )
     outcome = call.write(cmd.create_vlan_ip_range, command)
     return render_range(_range_row(call, str(outcome.id)))
+
+
+def _dedicated_to(call: Call, args: dict[str, Any]) -> tuple[UUID, UUID] | None:
+    """The account a new range is dedicated to (`account` with `domainid`), if any."""
+    if not (args["account"] or args["domainid"]):
+        return None
+    if not (args["account"] and args["domainid"]):
+        raise InvalidParameter(DOMAIN_RANGES)
+    account = account_row(call, args["account"], domain_row(call, str(args["domainid"]))["id"])
+    return UUID(account["id"]), UUID(account["domain_id"])
 
 
 def delete_vlan_ip_range(call: Call, args: dict[str, Any]) -> None:
@@ -150,6 +161,10 @@ def list_vlan_ip_ranges(call: Call, args: dict[str, Any]) -> Listing:
     if args["forvirtualnetwork"] is not None:
         where.append("for_virtual_network = %s")
         params.append(int(args["forvirtualnetwork"]))
+    dedicated = _dedicated_to(call, args)
+    if dedicated is not None:
+        where.append("account_id = %s")
+        params.append(str(dedicated[0]))
     sql = " FROM vlan_ip_ranges WHERE " + " AND ".join(where)
     with call.read() as cursor:
         count = cursor.execute("SELECT count(*) AS n" + sql, params).fetchone()["n"]
@@ -357,16 +372,15 @@ def list_public_ip_addresses(call: Call, args: dict[str, Any]) -> Listing:
 
 ID = Param("id", P.UUID, required=True)
 
-# Ranges for one pod or network, and ranges dedicated to an account (4.3), are not built yet.
+# Ranges for one pod or network (4.3) are not built yet.
 RANGE_PLACE_NOT_BUILT = (
     Param("podid", P.UUID, unsupported="ranges for one pod are not built yet"),
     Param("networkid", P.UUID, unsupported="ranges for one network are not built yet"),
 )
-RANGE_OWNER_NOT_BUILT = (
-    Param("account", P.STRING, unsupported="ranges dedicated to an account are not built yet"),
-    Param("domainid", P.UUID, unsupported="ranges dedicated to a domain are not built yet"),
-    PROJECT_ID,
+DOMAIN_RANGES = (
+    "ranges dedicated to a domain are not built yet: name the account (with its domainid)"
 )
+RANGE_OWNER = (Param("account", P.STRING), Param("domainid", P.UUID), PROJECT_ID)
 
 COMMANDS = (
     ApiCommand(
@@ -382,7 +396,7 @@ COMMANDS = (
             Param("forvirtualnetwork", P.BOOLEAN),
             Param("physicalnetworkid", P.UUID),
             *RANGE_PLACE_NOT_BUILT,
-            *RANGE_OWNER_NOT_BUILT,
+            *RANGE_OWNER,
             *ipv6_range_params(),
         ),
         role=RA,
@@ -409,7 +423,7 @@ COMMANDS = (
             Param("forvirtualnetwork", P.BOOLEAN),
             Param("vlan", P.STRING),
             *RANGE_PLACE_NOT_BUILT,
-            *RANGE_OWNER_NOT_BUILT,
+            *RANGE_OWNER,
         ),
         role=RA,
         shape="list",

@@ -142,3 +142,28 @@ def test_an_accounts_addresses_come_from_its_dedicated_range(settings: Settings)
         _ok(app, "releasePublicIpRange", id=other["id"])
         listed = _ok(app, "listVlanIpRanges", id=other["id"])["vlaniprange"][0]
         assert "account" not in listed
+
+
+def test_a_range_may_be_dedicated_as_it_is_created(settings: Settings) -> None:
+    with running_app(settings) as app:
+        zone, _physical = _fabric(app)
+        alice = _account(app, f"a{uuid4().hex[:6]}")
+        terms = {
+            "zoneid": zone,
+            "vlan": 30,
+            "gateway": "172.30.0.1",
+            "netmask": "255.255.255.0",
+            "startip": "172.30.0.10",
+            "endip": "172.30.0.11",
+        }
+        made = _ok(
+            app, "createVlanIpRange", account=alice["name"], domainid=alice["domainid"], **terms
+        )["vlan"]
+        assert made["account"] == alice["name"]
+        mine = _ok(app, "listVlanIpRanges", account=alice["name"], domainid=alice["domainid"])
+        assert [r["id"] for r in mine["vlaniprange"]] == [made["id"]]
+        status, error = _api(
+            app, "createVlanIpRange", domainid=alice["domainid"], **{**terms, "vlan": 31}
+        )
+        assert status == 431 and "domain" in error["errortext"]
+        assert _acquire(app, zone, alice).startswith("172.30.0.")
