@@ -12,24 +12,27 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from uuid import UUID
 
 import orjson
 
+from api.access import Role
 from api.dispatch import Call
 from commands.placement import Candidate
 from domain.account import AccountType
 from domain.compute import Compute
 from domain.configuration import DEFINITIONS
 from domain.dedication import EXPLICIT_DEDICATION
+from domain.errors import PermissionDenied
 from domain.planners import (
     IMPLICIT_DEDICATION,
     IMPLICIT_MODE,
     PREFERRED,
     USER_CONCENTRATED_POD,
     USER_DISPERSING,
+    check_planner,
     planner_for,
 )
 from projections.configuration import global_value
@@ -49,6 +52,7 @@ class Guest:
     domain_path: str
     root_admin: bool
     explicit_groups: frozenset[str]
+    planner: str = ""  # a root admin's choice for this deploy or start (`deploymentplanner`)
 
 
 def guest(cursor: Cursor, account_id: str, group_ids: Any) -> Guest:
@@ -71,6 +75,15 @@ def guest(cursor: Cursor, account_id: str, group_ids: Any) -> Guest:
         bool(account) and int(account["account_type"]) == AccountType.ROOT_ADMIN,
         frozenset(explicit),
     )
+
+
+def chosen_planner(call: Call, args: dict[str, Any], placed: Guest) -> Guest:
+    """The placement facts with the planner a root administrator names (`deploymentplanner`)."""
+    if not args.get("deploymentplanner"):
+        return placed
+    if call.caller.role != Role.ROOT_ADMIN:
+        raise PermissionDenied("Parameter deploymentplanner can only be specified by a Root Admin")
+    return replace(placed, planner=check_planner(args["deploymentplanner"]))
 
 
 def vm_guest(cursor: Cursor, vm_id: str, account_id: str) -> Guest:
@@ -177,7 +190,9 @@ def _planned(
         (str(compute.offering_id),),
     ).fetchone()
     algorithm = global_value(cursor, ALGORITHM, DEFINITIONS[ALGORITHM].default)
-    planner = planner_for(offering["deployment_planner"] if offering else "", algorithm)
+    planner = vm.planner or planner_for(
+        offering["deployment_planner"] if offering else "", algorithm
+    )
     occupants = _occupants(cursor, zone_id)
     rows = sorted(rows, key=_free_room)
     if planner == IMPLICIT_DEDICATION:
@@ -188,7 +203,7 @@ def _planned(
         return _dispersed(rows, occupants, vm)
     if planner == USER_CONCENTRATED_POD:
         return _concentrated(rows, occupants, vm)
-    if algorithm == "random" and not (offering and offering["deployment_planner"]):
+    if algorithm == "random" and not (vm.planner or (offering and offering["deployment_planner"])):
         random.shuffle(rows)
     return rows
 

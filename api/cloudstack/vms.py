@@ -25,12 +25,11 @@ from api.cloudstack.common import (
 )
 from api.cloudstack.instance_groups import deploy_join, place_vm
 from api.cloudstack.network_nics import guest_nic_requests, prepare_network_services
-from api.cloudstack.placement import candidates, guest, vm_guest
+from api.cloudstack.placement import candidates, chosen_planner, guest, vm_guest
 from api.cloudstack.security_groups import deploy_groups
 from api.cloudstack.ssh_keys import named_key_pair
 from api.cloudstack.unbuilt import (
     CUSTOM_ID,
-    DEPLOYMENT_PLANNER,
     HIDING,
     IPV6,
     PROJECT_AND_TAGS,
@@ -143,7 +142,7 @@ def deploy(call: Call, args: dict[str, Any]) -> Submitted:
     groups = deploy_groups(call, args, zone, (account_id, domain_id))
     affinity = chosen_groups(call, args, account_id)
     with call.read() as cursor:
-        placed = guest(cursor, account_id, affinity)
+        placed = chosen_planner(call, args, guest(cursor, account_id, affinity))
     instance_group = deploy_join(args, vm_id, (account_id, domain_id))
     prepare_network_services(call, networks, compute.hypervisor, f"deploy VM {name}")
     command = cmd.DeployVirtualMachine(
@@ -211,7 +210,7 @@ def start(call: Call, args: dict[str, Any]) -> Submitted:
         raise PermissionDenied("Parameter hostid can only be specified by a Root Admin")
     shape = compute_of(row)
     with call.read() as cursor:
-        placed = vm_guest(cursor, row["id"], row["account_id"])
+        placed = chosen_planner(call, args, vm_guest(cursor, row["id"], row["account_id"]))
     hosts = candidates(
         call, row["zone_id"], shape, args["hostid"], prefer=row["last_host_id"], for_guest=placed
     )
@@ -404,7 +403,7 @@ DATA_DISK_AT_DEPLOY = "a data disk at deploy is not built yet: create a volume a
 # deployVirtualMachine's 4.3 parameters whose feature is not built yet.
 DEPLOY_NOT_BUILT = (
     CUSTOM_ID,
-    DEPLOYMENT_PLANNER,
+    Param("deploymentplanner", P.STRING),
     Param("diskofferingid", P.UUID, unsupported=DATA_DISK_AT_DEPLOY),
     Param("size", P.LONG, unsupported=DATA_DISK_AT_DEPLOY),
     Param("displayvm", P.BOOLEAN, default=True, unsupported=HIDING),
@@ -456,7 +455,7 @@ COMMANDS = (
     _async(
         "startVirtualMachine",
         start,
-        (*ID, Param("hostid", P.UUID), DEPLOYMENT_PLANNER),
+        (*ID, Param("hostid", P.UUID), Param("deploymentplanner", P.STRING)),
         f"{USER_PKG}.StartVMCmd",
         "Starts a virtual machine",
     ),

@@ -175,3 +175,25 @@ def test_a_vm_takes_no_more_data_disks_than_its_hypervisor_allows(sandbox) -> No
     assert "maximum number of data disks" in refused.value.error["errortext"]
     attached = frank.client.listVolumes(virtualmachineid=vm["id"], type="DATADISK")["volume"]
     assert len(attached) == limit
+
+
+def test_a_root_admin_may_choose_the_planner_of_a_deploy(sandbox) -> None:
+    admin = sandbox.client()
+    place, host = _zone(admin, {"big": 16, "small": 4})
+    gina = make_tenant(sandbox, admin)
+    with pytest.raises(CloudStackApiException) as denied:
+        _deploy(gina.client, place, place.small, deploymentplanner="UserDispersingPlanner")
+    assert denied.value.error["errorcode"] == 531
+    with pytest.raises(CloudStackApiException) as unknown:
+        _deploy(admin, place, place.small, deploymentplanner="BestFitPlanner")
+    assert unknown.value.error["errorcode"] == 431
+    assert gina.client.listVirtualMachines() == {}  # refused before anything was made
+    owner = {"account": gina.username, "domainid": gina.domain_id}
+    landed = {
+        _host_of(
+            admin,
+            _deploy(admin, place, place.small, deploymentplanner="UserDispersingPlanner", **owner),
+        )
+        for _ in range(2)
+    }
+    assert landed == set(host.values())
