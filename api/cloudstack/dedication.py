@@ -58,7 +58,7 @@ def _select(kind: Kind) -> str:
     return (
         f"SELECT r.*, x.name AS resource_name, d.path AS domain_path FROM dedicated_resources "
         f"AS r JOIN {kind.table} AS x ON x.id = r.resource_id "
-        "JOIN domains AS d ON d.id = r.domain_id WHERE r.kind = %s"
+        "JOIN domains AS d ON d.id = r.domain_id WHERE x.removed = 0 AND r.kind = %s"
     )
 
 
