@@ -20,7 +20,7 @@ from domain.dedication import (
     dedication_id,
     guest_vlan_dedications_id,
 )
-from domain.errors import InvalidState, NotFound
+from domain.errors import InvalidParameter, InvalidState, NotFound
 from domain.names import NameClaim, claim_id
 from domain.network_physical import PhysicalNetwork
 
@@ -134,6 +134,17 @@ def guest_vnet_candidates(
     for vnet in chain((v for v in preferred if v in pool), pool.probe(seed)):
         if dedications.owner_of(vnet) is None:
             yield str(vnet)
+
+
+def check_dedicated_vlans_kept(store: Any, physical: PhysicalNetwork) -> None:
+    """Refuse guest ranges that would leave a dedicated range (partly) outside them."""
+    dedications = _vlan_dedications(store, physical.id)
+    for first, last in dedications.spans() if dedications else ():
+        if not any(a <= first and last <= b for a, b in physical.vnets.ranges):
+            raise InvalidParameter(
+                f"Unable to remove vlan range: {first}-{last} is dedicated to an account; "
+                "release it first"
+            )
 
 
 @dataclass(frozen=True)

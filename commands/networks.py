@@ -15,7 +15,7 @@ from typing import Any
 from uuid import UUID, uuid5
 
 from commands import Outcome, change
-from commands.dedication import guest_vnet_candidates
+from commands.dedication import check_dedicated_vlans_kept, guest_vnet_candidates
 from commands.network_claims import (
     ALLOCATION_ATTEMPTS,
     claim_exact,
@@ -72,12 +72,12 @@ class UpdatePhysicalNetwork:
 
 
 def update_physical_network(store: Any, command: UpdatePhysicalNetwork) -> Outcome:
+    def update(physical: PhysicalNetwork) -> None:
+        physical.update(command.vlan, command.state, command.in_use)
+        check_dedicated_vlans_kept(store, physical)  # no dedicated range left outside
+
     return change(
-        store,
-        PhysicalNetwork,
-        command.physical_network_id,
-        lambda p: p.update(command.vlan, command.state, command.in_use),
-        what="physical network",
+        store, PhysicalNetwork, command.physical_network_id, update, what="physical network"
     )
 
 

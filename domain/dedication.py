@@ -169,6 +169,9 @@ class GuestVlanDedications(Aggregate):
                 return dedicated["account_id"]  # type: ignore[no-any-return]
         return None
 
+    def spans(self) -> list[tuple[int, int]]:
+        return [(r["first"], r["last"]) for r in self.ranges.values()]
+
     def of_account(self, account_id: UUID) -> list[tuple[int, int]]:
         return [
             (r["first"], r["last"]) for r in self.ranges.values() if r["account_id"] == account_id

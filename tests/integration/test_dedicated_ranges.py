@@ -7,11 +7,13 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID, uuid4
 
+import pytest
+
 from api.cloudstack.networks import public_pool
 from commands import networks as net
 from commands.network_offerings import network_offering_seed_id, seed_network_offerings
 from commands.network_public_ips import Acquire, associate_ip_address
-from domain.errors import InsufficientCapacity
+from domain.errors import InsufficientCapacity, InvalidParameter
 from domain.infrastructure import Zone
 from domain.network import Network
 from domain.network_public_ip import PublicIp
@@ -70,6 +72,9 @@ def test_an_accounts_networks_take_its_dedicated_vlans(settings: Settings) -> No
                 app, "dedicateGuestVlanRange", physicalnetworkid=physical, **refused
             )
             assert status == 431, (refused, error)
+        shrink = net.UpdatePhysicalNetwork(physical, vlan="500-504")
+        with pytest.raises(InvalidParameter, match="dedicated to an account"):
+            net.update_physical_network(app.runtime.store, shrink)
         listed = _ok(app, "listDedicatedGuestVlanRanges", physicalnetworkid=physical)
         assert [r["id"] for r in listed["dedicatedguestvlanrange"]] == [made["id"]]
         _ok(app, "releaseDedicatedGuestVlanRange", id=made["id"])
