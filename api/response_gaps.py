@@ -128,7 +128,7 @@ UNBUILT_FIELDS: dict[str, dict[str, str]] = {
         **_all(PROJECTS, "project", "projectid"),
     },
     "listAccounts": {
-        **_all(UNSET, "accountdetails", "defaultzoneid", "networkdomain", "groups"),
+        **_all(UNSET, "accountdetails", "networkdomain", "groups"),
         "iscleanuprequired": "accounts awaiting clean-up are not tracked yet",
         **_all(STATS, "receivedbytes", "sentbytes"),
     },

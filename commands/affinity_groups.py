@@ -26,6 +26,11 @@ def _claim_key(account_id: UUID, name: str) -> str:
     return f"{account_id}:{name}"
 
 
+def group_claim_key(account_id: UUID | None, domain_id: UUID, name: str) -> str:
+    """The name claim of a group: an account's, or a domain's explicit dedication group."""
+    return _claim_key(account_id, name) if account_id else f"domain:{domain_id}:{name}"
+
+
 @dataclass(frozen=True)
 class CreateAffinityGroup:
     group_id: UUID
@@ -83,7 +88,8 @@ def delete_group(store: Any, group_id: UUID) -> Outcome:
 def _claim(store: Any, group: AffinityGroup) -> NameClaim | None:
     try:
         claim: NameClaim = store.get(
-            NameClaim, claim_id(CLAIM_KIND, _claim_key(group.account_id, group.name))
+            NameClaim,
+            claim_id(CLAIM_KIND, group_claim_key(group.account_id, group.domain_id, group.name)),
         )
     except NotFound:
         return None

@@ -58,6 +58,7 @@ class CreateVlanIpRange:
     physical_network_id: UUID | None = None
     existing: Sequence[RangeRef] = ()  # the zone's live ranges, which the new one must not overlap
     range_id: UUID = field(default_factory=uuid.uuid4)
+    dedicated_to: tuple[UUID, UUID] | None = None  # (account, domain) the range is for
 
 
 def create_vlan_ip_range(store: Any, command: CreateVlanIpRange) -> Outcome:
@@ -82,11 +83,30 @@ def create_vlan_ip_range(store: Any, command: CreateVlanIpRange) -> Outcome:
         command.for_virtual_network,
         id=command.range_id,
     )
+    if command.dedicated_to is not None:
+        ip_range.dedicate(*command.dedicated_to, allocated_to_others=0)
     return Outcome(store.last_position(store.save(ip_range)), ip_range.id)
 
 
 def delete_vlan_ip_range(store: Any, range_id: UUID, allocated: int) -> Outcome:
     return change(store, VlanIpRange, range_id, lambda r: r.delete(allocated), what="ip range")
+
+
+def dedicate_vlan_ip_range(
+    store: Any, range_id: UUID, account_id: UUID, domain_id: UUID, allocated_to_others: int
+) -> Outcome:
+    """dedicatePublicIpRange; `allocated_to_others` is read from the read model."""
+    return change(
+        store,
+        VlanIpRange,
+        range_id,
+        lambda r: r.dedicate(account_id, domain_id, allocated_to_others),
+        what="ip range",
+    )
+
+
+def release_vlan_ip_range(store: Any, range_id: UUID) -> Outcome:
+    return change(store, VlanIpRange, range_id, lambda r: r.release_dedication(), what="ip range")
 
 
 # Addresses ----------------------------------------------------------------------------------
@@ -108,7 +128,12 @@ class Acquire:
 def acquire_public_ip(store: Any, request: Acquire) -> PublicIp:
     """The first free address of the pool, associated (not yet saved); 533 when none is free."""
     seed = request.network_id or request.account_id
+    admitted: dict[UUID, bool] = {}  # by range: dedicated ranges give only their account's
     for range_id, ip in islice(request.pool.candidates(seed), PROBE_LIMIT):
+        if range_id not in admitted:
+            admitted[range_id] = _range_admits(store, range_id, request.account_id)
+        if not admitted[range_id]:
+            continue
         public = _load(store, request.zone_id, ip)
         if public is None:
             public = PublicIp(request.zone_id, ip, range_id)
@@ -126,6 +151,14 @@ def acquire_public_ip(store: Any, request: Acquire) -> PublicIp:
     raise InsufficientCapacity(
         "Insufficient address capacity: no free public ip address in the zone"
     )
+
+
+def _range_admits(store: Any, range_id: UUID, account_id: UUID) -> bool:
+    try:
+        ip_range: VlanIpRange = store.repository.get(range_id)
+    except AggregateNotFoundError:
+        return True
+    return ip_range.admits(account_id)
 
 
 def _load(store: Any, zone_id: UUID, ip: str) -> PublicIp | None:

@@ -15,6 +15,7 @@ from typing import Any
 from uuid import UUID, uuid5
 
 from commands import Outcome, change
+from commands.dedication import check_dedicated_vlans_kept, guest_vnet_candidates
 from commands.network_claims import (
     ALLOCATION_ATTEMPTS,
     claim_exact,
@@ -71,12 +72,12 @@ class UpdatePhysicalNetwork:
 
 
 def update_physical_network(store: Any, command: UpdatePhysicalNetwork) -> Outcome:
+    def update(physical: PhysicalNetwork) -> None:
+        physical.update(command.vlan, command.state, command.in_use)
+        check_dedicated_vlans_kept(store, physical)  # no dedicated range left outside
+
     return change(
-        store,
-        PhysicalNetwork,
-        command.physical_network_id,
-        lambda p: p.update(command.vlan, command.state, command.in_use),
-        what="physical network",
+        store, PhysicalNetwork, command.physical_network_id, update, what="physical network"
     )
 
 
@@ -135,9 +136,9 @@ def _isolated(store: Any, command: CreateNetwork) -> tuple[Network, Claim]:
         raise InvalidParameter("The zone has no physical network with a guest vlan range")
     physical = store.get(PhysicalNetwork, command.physical_network_id, what="physical network")
     physical.check_allocatable()
-    pool = physical.vnets
-    hints = (v for v in command.preferred_vnets if v in pool)
-    candidates = (str(v) for v in chain(hints, pool.probe(command.network_id.int)))
+    candidates = guest_vnet_candidates(  # the account's dedicated ranges first
+        store, physical, command.account_id, command.preferred_vnets, command.network_id.int
+    )
     claim = claim_first_free(
         store, ClaimKind.GUEST_VNET, physical.id, candidates, command.network_id, "a guest vlan"
     )

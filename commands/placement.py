@@ -28,6 +28,7 @@ class Candidate:
     host_id: UUID
     cpu_mhz: int  # the host's total CPU (cores x MHz)
     memory_mb: int
+    max_guests: int | None = None  # the hypervisor's guest limit for the host (None: none)
 
 
 @dataclass(frozen=True)
@@ -67,12 +68,26 @@ def hold_room(store: Any, command: Reserve) -> HostCapacity:
         capacity = _capacity(store, candidate)
         if command.admits is not None and not command.admits(capacity):
             continue
+        if _full_of_guests(capacity, candidate, command.reservation_id):
+            continue
         if capacity.fits(command.cpu_mhz, command.memory_mb) or (
             command.reservation_id in capacity.reservations
         ):
             capacity.reserve(command.reservation_id, command.cpu_mhz, command.memory_mb)
             return capacity
     raise InsufficientCapacity(f"Unable to create a deployment for {command.what}")
+
+
+def _full_of_guests(capacity: HostCapacity, candidate: Candidate, reservation_id: str) -> bool:
+    """Whether the host runs as many guests as its hypervisor allows (4.3's max guests limit);
+    a machine already holding room there (scaling, restarting) is not one more."""
+    if candidate.max_guests is None:
+        return False
+    guests = capacity.guests()
+    parts = reservation_id.split(":")
+    if len(parts) >= 2 and parts[1] in guests:
+        return False
+    return len(guests) >= candidate.max_guests
 
 
 def reserve(store: Any, command: Reserve) -> Placed:

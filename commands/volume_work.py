@@ -95,6 +95,7 @@ def attach_volume(store: Any, command: AttachVolume, job_id: UUID | None) -> Out
             facts["state"] = "Expunged"
         volume.check_attachable(facts)  # the volume's and the VM's refusals come first
         slots = _device_slots(store, vm.id)
+        slots.check_room(set(command.used_device_ids), command.max_data_volumes)
         device = slots.take(volume.id, command.device_id, set(command.used_device_ids))
         work = _work(store, vm, job_id)
         if work is None:

@@ -111,6 +111,7 @@ class AttachVolume:
     vm_id: UUID
     used_device_ids: frozenset[int] = frozenset()
     device_id: int | None = None  # a slot the caller chose; the next free one otherwise
+    max_data_volumes: int | None = None  # the hypervisor's limit of data disks per VM
 
 
 def attach_volume(store: Any, command: AttachVolume) -> Outcome:

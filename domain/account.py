@@ -39,6 +39,7 @@ class Account(Aggregate):
         self.state = AccountState.ENABLED
         self.removed = False
         self.user_ids: list[UUID] = []
+        self.default_zone_id: UUID | None = None
 
     @property
     def is_root_admin(self) -> bool:
@@ -65,6 +66,15 @@ class Account(Aggregate):
     @event("NetworkDomainChanged")
     def change_network_domain(self, network_domain: str) -> None:
         self.network_domain = network_domain
+
+    def mark_default_zone(self, zone_id: UUID) -> None:
+        """The zone the account's users start in (markDefaultZoneForAccount)."""
+        self._check_live()
+        self._default_zone_marked(zone_id=zone_id)
+
+    @event("DefaultZoneMarked")
+    def _default_zone_marked(self, zone_id: UUID) -> None:
+        self.default_zone_id = zone_id
 
     def disable(self, lock: bool) -> None:
         self._check_live()

@@ -1,6 +1,8 @@
 """AffinityGroup: an account's named rule for where its VMs may run, and the VMs it holds.
 
-CloudStack 4.3 ships one type, `host anti-affinity`: no two members placed on one host at once.
+CloudStack 4.3 ships two types: `host anti-affinity` (no two members placed on one host at
+once) and `ExplicitDedication` (members land only on resources dedicated to the group, see
+domain/dedication.py).
 A member is placed while it holds room on a host (Starting, Running, Stopping). `VmAffinity` is
 a VM's side: the groups it is in, so a start or an expunge finds them without a read model.
 """
@@ -15,7 +17,8 @@ from eventsourcing.domain import Aggregate, event
 from domain.errors import InvalidParameter, InvalidState
 
 HOST_ANTI_AFFINITY = "host anti-affinity"
-TYPES = (HOST_ANTI_AFFINITY,)
+EXPLICIT_DEDICATION = "ExplicitDedication"  # made by dedicating resources (domain/dedication.py)
+TYPES = (HOST_ANTI_AFFINITY, EXPLICIT_DEDICATION)
 _NAMESPACE = UUID("0c4e9b1a-7d2f-4a86-9e35-b1f08d6c2a47")
 
 
@@ -40,9 +43,11 @@ class AffinityGroup(Aggregate):
         name: str,
         description: str,
         group_type: str,
-        owner_account_id: UUID,
+        owner_account_id: UUID | None,
         owner_domain_id: UUID,
     ) -> None:
+        """A group of one account; an explicit dedication group of a domain has no account
+        (every account of the domain's subtree may place VMs in it)."""
         if not name:
             raise InvalidParameter("An affinity group needs a name")
         check_type(group_type)

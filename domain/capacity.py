@@ -38,6 +38,11 @@ class HostCapacity(Aggregate):
     def memory_used(self) -> int:
         return sum(memory for _, memory in self.reservations.values())
 
+    def guests(self) -> frozenset[str]:
+        """The machines holding room here (a scaling one holds twice, and counts once): a
+        reservation id is `<kind>:<machine id>:<request>`."""
+        return frozenset(r.split(":")[1] for r in self.reservations if r.count(":") >= 2)
+
     def fits(self, cpu_mhz: int, memory_mb: int) -> bool:
         cpu_room = self.cpu_mhz * self.cpu_overcommit - self.cpu_used
         memory_room = self.memory_mb * self.memory_overcommit - self.memory_used

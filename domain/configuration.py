@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidParameter
+from domain.planners import ALGORITHMS
 from domain.resource_limits import IN_GIB, KINDS
 from domain.values import Secret
 
@@ -27,9 +28,9 @@ class Definition:
     """What a setting is: its type, default, limits and where it may be overridden."""
 
     name: str
-    # "int", "float", "bool", "string", "timezone", "cidrs" (a comma-separated CIDR list),
-    # "secret" (a password: sealed where it is kept, never shown), "label" (letters, digits and
-    # hyphens, as a part of a host name)
+    # "int", "float", "bool", "string", "timezone", "cidrs" (comma-separated CIDRs), "choice"
+    # (one of `choices`), "secret" (a password: sealed where it is kept, never shown), "label"
+    # (letters, digits and hyphens, as a part of a host name)
     kind: str
     default: str
     category: str
@@ -37,6 +38,7 @@ class Definition:
     scopes: tuple[str, ...] = (GLOBAL,)
     minimum: int | None = None
     maximum: int | None = None
+    choices: tuple[str, ...] = ()  # the values a "choice" setting takes
 
     def validate(self, value: str) -> str:
         """The value in its canonical text form, or InvalidParameter naming the setting."""
@@ -58,6 +60,10 @@ class Definition:
         if self.kind == "label" and not _LABEL.fullmatch(value):
             raise InvalidParameter(
                 f"Configuration {self.name} must be 1 to 20 letters, digits or hyphens"
+            )
+        if self.kind == "choice" and value not in self.choices:
+            raise InvalidParameter(
+                f"Configuration {self.name} must be one of {', '.join(self.choices)}"
             )
         return value
 
@@ -471,6 +477,15 @@ DEFINITIONS: dict[str, Definition] = {
             "Advanced",
             "API requests an account may issue in one throttling interval",
             minimum=1,
+        ),
+        Definition(
+            "vm.allocation.algorithm",
+            "choice",
+            "firstfit",
+            "Advanced",
+            "How user VMs are placed when their offering names no deployment planner: "
+            "'random', 'firstfit', 'userdispersing' or 'userconcentratedpodfirst'",
+            choices=ALGORITHMS,
         ),
         *_limit_defaults(),
         *_ldap_settings(),

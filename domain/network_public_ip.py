@@ -57,6 +57,38 @@ class VlanIpRange(Aggregate):
         self.start_ip, self.end_ip = str(span.first), str(span.last)
         self.for_virtual_network = for_virtual_network
         self.removed = False
+        self.account_id: UUID | None = None  # dedicated to (dedicatePublicIpRange)
+        self.domain_id: UUID | None = None
+
+    def dedicate(self, account_id: UUID, domain_id: UUID, allocated_to_others: int) -> None:
+        """Dedicate the range to an account: only its addresses come from it from now on."""
+        if self.removed:
+            raise InvalidState("The ip range has been deleted")
+        if self.account_id is not None:
+            raise InvalidParameter("Public IP range has already been dedicated")
+        if allocated_to_others:
+            raise InvalidParameter(
+                "Public IP address in range is already allocated to another account"
+            )
+        self._dedicated(account_id=account_id, domain_id=domain_id)
+
+    @event("Dedicated")
+    def _dedicated(self, account_id: UUID, domain_id: UUID) -> None:
+        self.account_id, self.domain_id = account_id, domain_id
+
+    def release_dedication(self) -> None:
+        if self.account_id is None:
+            raise InvalidParameter("Public IP range is not dedicated to any account")
+        self._dedication_released()
+
+    @event("DedicationReleased")
+    def _dedication_released(self) -> None:
+        self.account_id = self.domain_id = None
+
+    def admits(self, account_id: UUID) -> bool:
+        """Whether an address of this range may go to `account_id`."""
+        owner = getattr(self, "account_id", None)
+        return owner is None or owner == account_id
 
     def addresses(self) -> AddressRange:
         return AddressRange(address(self.start_ip), address(self.end_ip))

@@ -387,6 +387,15 @@ class DeviceSlots(Aggregate):
         self._taken(device_id=device, volume_id=volume_id)
         return device
 
+    def check_room(self, known_used: set[int], limit: int | None) -> None:
+        """4.3's refusal of a data disk past the hypervisor's limit for one VM (None: none)."""
+        disks = (set(self.slots) | known_used) - {0, RESERVED_DEVICE_ID}
+        if limit is not None and len(disks) >= limit:
+            raise InvalidParameter(
+                f"The specified VM already has the maximum number of data disks ({limit}). "
+                "Please specify another VM."
+            )
+
     @event("Taken")
     def _taken(self, device_id: int, volume_id: UUID) -> None:
         self.slots[device_id] = volume_id

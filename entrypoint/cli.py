@@ -66,6 +66,8 @@ READ_MODELS = {
     "regions": "regions",
     "ldap_servers": "the LDAP servers users are looked up in",
     "vpn_customer_gateways": "site-to-site VPN customer gateways",
+    "hypervisor_capabilities": "hypervisors' limits per version (guests, data volumes)",
+    "dedicated_resources": "zones, pods, clusters and hosts dedicated to a domain or account",
 }
 
 

@@ -32,6 +32,7 @@ from api.dispatch import Services
 from api.health import Health
 from billing.billing import BillingRun, store_alert
 from commands.configuration import seed_cloud_identifier
+from commands.hypervisor_capabilities import seed_hypervisor_capabilities
 from commands.identity import Bootstrap, bootstrap
 from commands.jobs import fail_interrupted
 from commands.network_offerings import seed_network_offerings
@@ -130,6 +131,7 @@ def prepare(runtime: Runtime, *, public_url: str) -> None:
         seed_offerings(runtime.store)  # idempotent: defaults that exist (or were deleted) stay
         seed_network_offerings(runtime.store)
         seed_cloud_identifier(runtime.store)
+        seed_hypervisor_capabilities(runtime.store)
     runtime.runner.catch_up()
     if result.created:
         _write_admin_file(runtime, admin_file, public_url, result.admin_user_id, password)

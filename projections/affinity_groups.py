@@ -31,7 +31,7 @@ class AffinityGroupsProjection(Projection):
                 e.name,
                 e.description,
                 e.group_type,
-                str(e.owner_account_id),
+                str(e.owner_account_id) if e.owner_account_id else "",  # '': a domain's
                 str(e.owner_domain_id),
                 e.timestamp.isoformat(),
             ),

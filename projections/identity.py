@@ -125,6 +125,13 @@ class IdentityProjection(Projection):
             (e.name, str(e.originator_id)),
         )
 
+    @on(Account.DefaultZoneMarked)
+    def account_default_zone(self, e: Any, c: Cursor, t: Tables) -> None:
+        c.execute(
+            f"UPDATE {t.accounts} SET default_zone_id = %s WHERE id = %s",
+            (str(e.zone_id), str(e.originator_id)),
+        )
+
     @on(Account.NetworkDomainChanged)
     def account_network(self, e: Any, c: Cursor, t: Tables) -> None:
         c.execute(

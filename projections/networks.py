@@ -265,6 +265,14 @@ class PublicIpsProjection(Projection):
             rows,
         )
 
+    @on(RANGE.Dedicated)
+    def range_dedicated(self, e: Any, c: Cursor, t: Tables) -> None:
+        _set(c, t.vlan_ip_ranges, e, account_id=str(e.account_id), domain_id=str(e.domain_id))
+
+    @on(RANGE.DedicationReleased)
+    def range_dedication_released(self, e: Any, c: Cursor, t: Tables) -> None:
+        _set(c, t.vlan_ip_ranges, e, account_id=None, domain_id=None)
+
     @on(RANGE.Deleted)
     def range_deleted(self, e: Any, c: Cursor, t: Tables) -> None:
         _set(c, t.vlan_ip_ranges, e, removed=1)

@@ -6,8 +6,10 @@ from collections.abc import Callable
 
 from projections.affinity_groups import AffinityGroupsProjection
 from projections.configuration import ConfigurationProjection
+from projections.dedication import DedicationProjection
 from projections.events import EventsProjection
 from projections.gslb import GlobalLoadBalancersProjection
+from projections.hypervisor_capabilities import HypervisorCapabilitiesProjection
 from projections.identity import IdentityProjection
 from projections.infrastructure import AlertsProjection, InfrastructureProjection
 from projections.instance_groups import InstanceGroupsProjection
@@ -70,6 +72,8 @@ def build(seal: Callable[[str], str]) -> list[Projection]:
         ResourceTagsProjection(),
         ResourceLimitsProjection(),
         RegionsProjection(),
+        HypervisorCapabilitiesProjection(),
+        DedicationProjection(),
         StorageProjection(),
         LdapServersProjection(),
         VpnCustomerGatewaysProjection(),

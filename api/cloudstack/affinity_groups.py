@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID, uuid4
 
-from api.access import check_reach, list_scope
+from api.access import Role, check_reach, list_scope
 from api.cloudstack.common import (
     OWNER_PARAMS,
     limit_sql,
@@ -22,7 +22,7 @@ from api.cloudstack.vm_listing import vm_row, vm_view
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType, not_found
 from commands import affinity_groups as cmd
-from domain.affinity_group import TYPES, check_type
+from domain.affinity_group import EXPLICIT_DEDICATION, TYPES, check_type
 from domain.errors import InvalidParameter, PermissionDenied
 from projections.affinity_groups import members_of_groups
 from stratus.db import contains
@@ -31,10 +31,11 @@ P = ParamType
 PKG = "org.apache.cloudstack.api.command.user.affinitygroup"
 ITEM = "affinitygroup"
 
+# A domain's explicit dedication group has no account (`account_id` '').
 _SELECT = (
-    "SELECT g.*, a.name AS account_name, a.domain_name AS domain_name, "
-    "a.domain_path AS domain_path FROM affinity_groups AS g "
-    "JOIN accounts AS a ON a.id = g.account_id"
+    "SELECT g.*, a.name AS account_name, d.name AS domain_name, "
+    "d.path AS domain_path FROM affinity_groups AS g "
+    "LEFT JOIN accounts AS a ON a.id = g.account_id JOIN domains AS d ON d.id = g.domain_id"
 )
 
 
@@ -68,19 +69,20 @@ def _by_name(call: Call, account_id: str, name: str) -> dict[str, Any] | None:
 def render_groups(call: Call, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     with call.read() as cursor:
         members = members_of_groups(cursor, [r["id"] for r in rows])
-    return [
+    rendered = [
         {
             "id": row["id"],
             "name": row["name"],
             "description": row["description"],
             "type": row["type"],
-            "account": row["account_name"],
+            "account": row["account_name"],  # a domain's dedication group has none
             "domainid": row["domain_id"],
             "domain": row["domain_name"],
             "virtualmachineIds": members.get(row["id"], []),
         }
         for row in rows
     ]
+    return [{k: v for k, v in body.items() if v is not None} for body in rendered]
 
 
 def group_view(call: Call, group_id: str) -> dict[str, Any]:
@@ -99,11 +101,26 @@ _FILTERS = (
 )
 
 
+def _shared_clause(call: Call) -> str:
+    """Domains' explicit dedication groups a caller sees: those of their domain's line, and an
+    administrator's those of their subtree too."""
+    line = "substr(%s, 1, length(d.path)) = d.path"
+    if call.caller.role != Role.USER:
+        line += " OR substr(d.path, 1, %s) = %s"
+    return f"(g.account_id = '' AND ({line}))"
+
+
+def _shared_params(call: Call) -> list[Any]:
+    path = call.caller.domain_path
+    return [path] if call.caller.role == Role.USER else [path, len(path), path]
+
+
 def list_groups(call: Call, args: dict[str, Any]) -> Listing:
     scope = list_scope(
         call.caller, prefix="a.", account_column="id", **resolve_owner_filters(call, args)
     )
-    where, params = ["g.removed = 0", scope.clause], list(scope.params)
+    where = ["g.removed = 0", f"(({scope.clause}) OR {_shared_clause(call)})"]
+    params = [*scope.params, *_shared_params(call)]
     for key, clause in _FILTERS:
         if args[key]:
             where.append(clause)
@@ -147,6 +164,10 @@ def _job(call: Call, group_id: UUID, event: str, text: str, work: Any, creates: 
 def create(call: Call, args: dict[str, Any]) -> Submitted:
     account_id, domain_id = named_owner(call, args)
     check_type(args["type"])  # parameter errors answer at once; the name claim decides races
+    if args["type"] == EXPLICIT_DEDICATION and call.caller.role == Role.USER:
+        raise PermissionDenied(
+            "Cannot create the affinity group: ExplicitDedication groups are an admin's"
+        )
     if _by_name(call, account_id, args["name"]) is not None:
         raise InvalidParameter(
             f"Unable to create affinity group, a group with name {args['name']} already exists."
@@ -204,18 +225,51 @@ def chosen_groups(call: Call, args: dict[str, Any], account_id: str) -> tuple[UU
         raise InvalidParameter(
             "affinitygroupids parameter is mutually exclusive with affinitygroupnames parameter"
         )
-    found = [group_row(call, i, "affinitygroupids") for i in dict.fromkeys(ids)]
+    found = [_usable(call, i, account_id) for i in dict.fromkeys(ids)]
     for name in dict.fromkeys(names):
-        row = _by_name(call, account_id, name)
+        row = _by_name(call, account_id, name) or _domain_group_by_name(call, account_id, name)
         if row is None:
             raise InvalidParameter(f"Unable to find affinity group by name {name}")
         found.append(row)
     for row in found:
-        if row["account_id"] != account_id:
+        if row["account_id"] != account_id and not _shared_with(call, row, account_id):
             raise PermissionDenied(
                 f"Affinity group {row['name']} does not belong to the VM's account"
             )
     return tuple(UUID(row["id"]) for row in found)
+
+
+def _usable(call: Call, group_id: str, account_id: str) -> dict[str, Any]:
+    """A group the VM's account may join: its own (reached by the caller), or its domain's."""
+    with call.read() as cursor:
+        row = cursor.execute(_SELECT + " WHERE g.id = %s AND g.removed = 0", (group_id,)).fetchone()
+    if row is not None and row["account_id"] == "" and _shared_with(call, row, account_id):
+        return dict(row)
+    return group_row(call, group_id, "affinitygroupids")
+
+
+def _account_path(call: Call, account_id: str) -> str:
+    with call.read() as cursor:
+        row = cursor.execute(
+            "SELECT domain_path FROM accounts WHERE id = %s", (account_id,)
+        ).fetchone()
+    return row["domain_path"] if row else ""
+
+
+def _shared_with(call: Call, row: dict[str, Any], account_id: str) -> bool:
+    """A domain's explicit dedication group is open to every account of its subtree."""
+    return row["account_id"] == "" and _account_path(call, account_id).startswith(
+        row["domain_path"]
+    )
+
+
+def _domain_group_by_name(call: Call, account_id: str, name: str) -> dict[str, Any] | None:
+    path = _account_path(call, account_id)
+    with call.read() as cursor:
+        rows = cursor.execute(
+            _SELECT + " WHERE g.account_id = '' AND g.name = %s AND g.removed = 0", (name,)
+        ).fetchall()
+    return next((dict(r) for r in rows if path.startswith(r["domain_path"])), None)
 
 
 def _given(call: Call, *names: str) -> bool:

@@ -70,6 +70,8 @@ def _account_body(row: dict[str, Any], users: list[dict[str, Any]]) -> dict[str,
     }
     if row["network_domain"]:
         body["networkdomain"] = row["network_domain"]
+    if row.get("default_zone_id"):
+        body["defaultzoneid"] = row["default_zone_id"]
     return body
 
 

@@ -102,7 +102,7 @@ def _nic_request(call: Call, row: dict[str, Any], ip: str | None) -> cmd.NicRequ
         address(ip)
     public = PublicPool()
     if row["state"] == "Allocated" and "SourceNat" in row["services"]:
-        public = public_pool(call, row["zone_id"])
+        public = public_pool(call, row["zone_id"], row["account_id"])
     return cmd.NicRequest(UUID(row["id"]), ip, _free_guest_ips(call, row), public)
 
 

@@ -309,19 +309,25 @@ def update_network(call: Call, args: dict[str, Any]) -> Submitted:
     return _job(call, row, "NETWORK.UPDATE", f"Updating network {row['name']}", work)
 
 
-def public_pool(call: Call, zone_id: str) -> PublicPool:
-    """Where a public address of the zone may come from: free ones first, then every range."""
+def public_pool(call: Call, zone_id: str, account_id: str) -> PublicPool:
+    """Where a public address of the zone may come from for an account: free ones first, then
+    every range; ranges dedicated to the account before the others, none dedicated to another
+    account (4.3's dedicated public ranges)."""
+    mine = "CASE WHEN r.account_id = %s THEN 0 ELSE 1 END"
+    usable = "(r.account_id IS NULL OR r.account_id = %s)"
     with call.read() as cursor:
         free = cursor.execute(
             "SELECT p.vlan_range_id, p.address FROM public_ips AS p JOIN vlan_ip_ranges AS r "
             "ON r.id = p.vlan_range_id WHERE p.zone_id = %s AND p.state = 'Free' AND "
-            f"r.removed = 0 AND r.for_virtual_network = 1 ORDER BY p.ordinal LIMIT {HINTS}",
-            (zone_id,),
+            f"r.removed = 0 AND r.for_virtual_network = 1 AND {usable} "
+            f"ORDER BY {mine}, p.ordinal LIMIT {HINTS}",
+            (zone_id, account_id, account_id),
         ).fetchall()
         ranges = cursor.execute(
-            "SELECT id, start_ip, end_ip FROM vlan_ip_ranges WHERE zone_id = %s AND removed = 0 "
-            "AND for_virtual_network = 1 ORDER BY created, id",
-            (zone_id,),
+            "SELECT r.id, r.start_ip, r.end_ip FROM vlan_ip_ranges AS r WHERE r.zone_id = %s "
+            f"AND r.removed = 0 AND r.for_virtual_network = 1 AND {usable} "
+            f"ORDER BY {mine}, r.created, r.id",
+            (zone_id, account_id, account_id),
         ).fetchall()
     return PublicPool(
         tuple((UUID(r["vlan_range_id"]), r["address"]) for r in free),
@@ -344,7 +350,7 @@ def restart_network(call: Call, args: dict[str, Any]) -> Submitted:
     row = _manage(call, args["id"])
     refuse_if_upgrading(call.store, [UUID(row["id"])], f"restart network {row['name']}")
     command = cmd.RestartNetwork(
-        UUID(row["id"]), bool(args["cleanup"]), public_pool(call, row["zone_id"])
+        UUID(row["id"]), bool(args["cleanup"]), public_pool(call, row["zone_id"], row["account_id"])
     )
 
     def work() -> dict[str, Any]:

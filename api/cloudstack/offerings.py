@@ -23,6 +23,13 @@ from api.params import Param, ParamType, not_found
 from commands import offerings as cmd
 from domain.errors import InvalidParameter, PermissionDenied
 from domain.offering import ComputeTerms, DiskOffering, DiskTerms, Offering, ServiceOffering
+from domain.planners import (
+    IMPLICIT_DEDICATION,
+    IMPLICIT_MODE,
+    PREFERRED,
+    STRICT,
+    check_planner,
+)
 from stratus.db import contains
 
 P = ParamType
@@ -255,10 +262,26 @@ def _compute_terms(args: dict[str, Any]) -> ComputeTerms:
         host_tags=args["hosttags"] or "",
         system_vm_type=(args["systemvmtype"] or "").lower() or None,
         network_rate=args["networkrate"],
-        deployment_planner=args["deploymentplanner"] or "",
+        deployment_planner=_planner(args),
         io_limits=_io_limits(args),
         details=_details(args["serviceofferingdetails"]),
     )
+
+
+def _planner(args: dict[str, Any]) -> str:
+    """A user VMs' offering may name one of 4.3's planners (system VMs are placed first fit);
+    ImplicitDedicationPlanner's mode comes as the detail `ImplicitDedicationMode`."""
+    if not args["deploymentplanner"]:
+        return ""
+    if args["systemvmtype"]:
+        raise InvalidParameter("A deployment planner is for user VMs' offerings only")
+    planner = check_planner(args["deploymentplanner"])
+    mode = _details(args["serviceofferingdetails"]).get(IMPLICIT_MODE)
+    if mode is not None and (planner != IMPLICIT_DEDICATION or mode not in (STRICT, PREFERRED)):
+        raise InvalidParameter(
+            f"{IMPLICIT_MODE} is {STRICT} or {PREFERRED}, for the {IMPLICIT_DEDICATION} only"
+        )
+    return planner
 
 
 def create_service_offering(call: Call, args: dict[str, Any]) -> dict[str, Any]:

@@ -12,8 +12,11 @@ from api.cloudstack import infrastructure as places
 from api.cloudstack.common import (
     LIST_PROJECT_AND_TAGS,
     OWNER_PARAMS,
+    account_row,
+    domain_row,
     limit_sql,
     names_by_id,
+    names_of,
     owner_of,
     resolve_owner_filters,
 )
@@ -53,7 +56,22 @@ def _range_row(call: Call, range_id: str) -> dict[str, Any]:
         ).fetchone()
     if row is None:
         raise not_found("id", range_id)
-    return dict(row)
+    return _with_owners(call, [dict(row)])[0]
+
+
+def _with_owners(call: Call, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Ranges with the names of the account and domain each is dedicated to, if any."""
+    names = names_of(
+        call,
+        {
+            "accounts": {r["account_id"] for r in rows if r.get("account_id")},
+            "domains": {r["domain_id"] for r in rows if r.get("domain_id")},
+        },
+    )
+    for row in rows:
+        row["account_name"] = names["accounts"].get(row.get("account_id") or "")
+        row["domain_name"] = names["domains"].get(row.get("domain_id") or "")
+    return rows
 
 
 def render_range(row: dict[str, Any]) -> dict[str, Any]:
@@ -69,6 +87,12 @@ def render_range(row: dict[str, Any]) -> dict[str, Any]:
     }
     if row["physical_network_id"]:
         body["physicalnetworkid"] = row["physical_network_id"]
+    if row.get("account_id"):  # dedicated (dedicatePublicIpRange)
+        body["domainid"] = row["domain_id"]
+        if row.get("account_name"):
+            body["account"] = row["account_name"]
+        if row.get("domain_name"):
+            body["domain"] = row["domain_name"]
     return body
 
 
@@ -97,9 +121,20 @@ def create_vlan_ip_range(call: Call, args: dict[str, Any]) -> dict[str, Any]:
         args["forvirtualnetwork"] is not False,
         UUID(args["physicalnetworkid"]) if args["physicalnetworkid"] else None,
         existing=_zone_ranges(call, zone["id"]),
+        dedicated_to=_dedicated_to(call, args),
     )
     outcome = call.write(cmd.create_vlan_ip_range, command)
     return render_range(_range_row(call, str(outcome.id)))
+
+
+def _dedicated_to(call: Call, args: dict[str, Any]) -> tuple[UUID, UUID] | None:
+    """The account a new range is dedicated to (`account` with `domainid`), if any."""
+    if not (args["account"] or args["domainid"]):
+        return None
+    if not (args["account"] and args["domainid"]):
+        raise InvalidParameter(DOMAIN_RANGES)
+    account = account_row(call, args["account"], domain_row(call, str(args["domainid"]))["id"])
+    return UUID(account["id"]), UUID(account["domain_id"])
 
 
 def delete_vlan_ip_range(call: Call, args: dict[str, Any]) -> None:
@@ -128,13 +163,19 @@ def list_vlan_ip_ranges(call: Call, args: dict[str, Any]) -> Listing:
     if args["forvirtualnetwork"] is not None:
         where.append("for_virtual_network = %s")
         params.append(int(args["forvirtualnetwork"]))
+    dedicated = _dedicated_to(call, args)
+    if dedicated is not None:
+        where.append("account_id = %s")
+        params.append(str(dedicated[0]))
     sql = " FROM vlan_ip_ranges WHERE " + " AND ".join(where)
     with call.read() as cursor:
         count = cursor.execute("SELECT count(*) AS n" + sql, params).fetchone()["n"]
         rows = cursor.execute(
             "SELECT *" + sql + " ORDER BY created, id" + limit_sql(args["paging"]), params
         ).fetchall()
-    return Listing([render_range(dict(r)) for r in rows], int(count))
+    return Listing(
+        [render_range(r) for r in _with_owners(call, [dict(r) for r in rows])], int(count)
+    )
 
 
 # ---- addresses -------------------------------------------------------------------------------
@@ -231,7 +272,7 @@ def associate_ip_address(call: Call, args: dict[str, Any]) -> Submitted:
         UUID(account_id),
         UUID(domain_id),
         UUID(network_id) if network_id else None,
-        public_pool(call, zone_id),
+        public_pool(call, zone_id, account_id),
     )
 
     def work() -> dict[str, Any]:
@@ -326,16 +367,15 @@ def list_public_ip_addresses(call: Call, args: dict[str, Any]) -> Listing:
 
 ID = Param("id", P.UUID, required=True)
 
-# Ranges for one pod or network, and ranges dedicated to an account (4.3), are not built yet.
+# Ranges for one pod or network (4.3) are not built yet.
 RANGE_PLACE_NOT_BUILT = (
     Param("podid", P.UUID, unsupported="ranges for one pod are not built yet"),
     Param("networkid", P.UUID, unsupported="ranges for one network are not built yet"),
 )
-RANGE_OWNER_NOT_BUILT = (
-    Param("account", P.STRING, unsupported="ranges dedicated to an account are not built yet"),
-    Param("domainid", P.UUID, unsupported="ranges dedicated to a domain are not built yet"),
-    PROJECT_ID,
+DOMAIN_RANGES = (
+    "ranges dedicated to a domain are not built yet: name the account (with its domainid)"
 )
+RANGE_OWNER = (Param("account", P.STRING), Param("domainid", P.UUID), PROJECT_ID)
 
 COMMANDS = (
     ApiCommand(
@@ -351,7 +391,7 @@ COMMANDS = (
             Param("forvirtualnetwork", P.BOOLEAN),
             Param("physicalnetworkid", P.UUID),
             *RANGE_PLACE_NOT_BUILT,
-            *RANGE_OWNER_NOT_BUILT,
+            *RANGE_OWNER,
             *ipv6_range_params(),
         ),
         role=RA,
@@ -378,7 +418,7 @@ COMMANDS = (
             Param("forvirtualnetwork", P.BOOLEAN),
             Param("vlan", P.STRING),
             *RANGE_PLACE_NOT_BUILT,
-            *RANGE_OWNER_NOT_BUILT,
+            *RANGE_OWNER,
         ),
         role=RA,
         shape="list",

@@ -18,7 +18,6 @@ STORAGE_POOLS = "volumes are not placed on primary storage pools yet: nothing is
 IOPS = "storage QoS (IOPS limits) is not built yet"
 IPV6 = "IPv6 is not built yet"
 VPCS = "VPCs are not built yet"
-PLANNERS = "choosing a deployment planner is not built yet"
 PORTABLE_IPS = "portable public addresses (regions) are not built yet"
 QUIESCE = "quiescing a VM for a snapshot is not built yet"
 SECONDARY_IPS = "choosing a VM's secondary address is not built yet"
@@ -33,7 +32,6 @@ CUSTOM_ID = Param("customid", P.STRING, unsupported=CUSTOM_IDS)
 STORAGE_ID = Param("storageid", P.UUID, unsupported=STORAGE_POOLS)
 VPC_ID = Param("vpcid", P.UUID, unsupported=VPCS)
 FOR_VPC = Param("forvpc", P.BOOLEAN, default=False, unsupported=VPCS)
-DEPLOYMENT_PLANNER = Param("deploymentplanner", P.STRING, unsupported=PLANNERS)
 QUIESCE_VM = Param("quiescevm", P.BOOLEAN, default=False, unsupported=QUIESCE)
 VM_ID_IP_MAP = Param("vmidipmap", P.MAP, unsupported=SECONDARY_IPS)
 SHOW_CAPACITIES = Param(

@@ -27,25 +27,24 @@ from api.cloudstack.common import PROJECT_ID as OWNER_PROJECT_ID
 from api.cloudstack.configuration import current_value
 from api.cloudstack.instance_groups import deploy_join, place_vm
 from api.cloudstack.network_nics import guest_nic_requests, prepare_network_services
+from api.cloudstack.placement import candidates, chosen_planner, guest, vm_guest
 from api.cloudstack.security_groups import deploy_groups
 from api.cloudstack.ssh_keys import named_key_pair
 from api.cloudstack.unbuilt import (
     CUSTOM_ID,
-    DEPLOYMENT_PLANNER,
     HIDING,
     IPV6,
     STORAGE_ID,
     VPC_ID,
 )
 from api.cloudstack.user_data import POST_BYTES, checked_user_data
-from api.cloudstack.vm_listing import LIST_DETAILS, MIB, list_vms, vm_row, vm_view
+from api.cloudstack.vm_listing import LIST_DETAILS, list_vms, vm_row, vm_view
 from api.dispatch import ApiCommand, Call, Submitted
 from api.params import Param, ParamType
 from commands import Outcome
 from commands import vms as cmd
 from commands.affinity_groups import in_affinity_groups
 from commands.instance_groups import GroupRef, in_instance_group
-from commands.placement import Candidate
 from commands.security_groups import JoinGroups
 from domain.compute import Compute, resolve_compute
 from domain.errors import InvalidParameter, PermissionDenied
@@ -132,6 +131,8 @@ def deploy(call: Call, args: dict[str, Any]) -> Submitted:
     networks = guest_nic_requests(call, args, zone["id"], account_id)
     groups = deploy_groups(call, args, zone, (account_id, domain_id))
     affinity = chosen_groups(call, args, account_id)
+    with call.read() as cursor:
+        placed = chosen_planner(call, args, guest(cursor, account_id, affinity))
     instance_group = deploy_join(args, vm_id, (account_id, domain_id))
     prepare_network_services(call, networks, compute.hypervisor, f"deploy VM {name}")
     command = cmd.DeployVirtualMachine(
@@ -144,7 +145,7 @@ def deploy(call: Call, args: dict[str, Any]) -> Submitted:
         UUID(zone["id"]),
         template.guest_os_id,
         compute,
-        candidates=candidates(call, zone["id"], compute, args["hostid"]),
+        candidates=candidates(call, zone["id"], compute, args["hostid"], for_guest=placed),
         start=args["startvm"],
         networks=networks,
         groups=JoinGroups(vm_id, name, UUID(zone["id"]), UUID(account_id), UUID(domain_id), groups),
@@ -190,39 +191,6 @@ def _with_job(
     return replace(command, job_id=job_id, group=group)
 
 
-def candidates(
-    call: Call,
-    zone_id: str,
-    compute: Compute,
-    host_id: str | None,
-    prefer: str | None = None,
-) -> list[Candidate]:
-    """Up, Enabled hosts of the VM's hypervisor in the zone, most free room first."""
-    where = ["h.removed = 0", "h.zone_id = %s", "h.state = 'Up'", "h.resource_state = 'Enabled'"]
-    params: list[Any] = [zone_id]
-    where.append("lower(h.hypervisor) = lower(%s)")
-    params.append(compute.hypervisor)
-    if host_id:
-        where.append("h.id = %s")
-        params.append(host_id)
-    sql = (
-        "SELECT h.id, h.cpu_number * h.cpu_speed AS cpu, h.memory_total AS memory, "
-        "COALESCE(sum(r.cpu_mhz), 0) AS cpu_held, COALESCE(sum(r.memory_mb), 0) AS memory_held "
-        "FROM hosts AS h LEFT JOIN host_reservations AS r ON r.host_id = h.id WHERE "
-        + " AND ".join(where)
-        + " GROUP BY h.id, h.cpu_number, h.cpu_speed, h.memory_total"
-    )
-    with call.read() as cursor:
-        rows = cursor.execute(sql, params).fetchall()
-    rows.sort(key=lambda r: _free_room(r, prefer), reverse=True)
-    return [Candidate(UUID(r["id"]), int(r["cpu"]), int(r["memory"]) // MIB) for r in rows]
-
-
-def _free_room(row: dict[str, Any], prefer: str | None) -> tuple[bool, int, int]:
-    memory = int(row["memory"]) // MIB - int(row["memory_held"])
-    return row["id"] == prefer, memory, int(row["cpu"]) - int(row["cpu_held"])
-
-
 # ---- lifecycle ----------------------------------------------------------------------------
 
 
@@ -232,7 +200,11 @@ def start(call: Call, args: dict[str, Any]) -> Submitted:
     if args["hostid"] and call.caller.role != Role.ROOT_ADMIN:
         raise PermissionDenied("Parameter hostid can only be specified by a Root Admin")
     shape = compute_of(row)
-    hosts = candidates(call, row["zone_id"], shape, args["hostid"], prefer=row["last_host_id"])
+    with call.read() as cursor:
+        placed = chosen_planner(call, args, vm_guest(cursor, row["id"], row["account_id"]))
+    hosts = candidates(
+        call, row["zone_id"], shape, args["hostid"], prefer=row["last_host_id"], for_guest=placed
+    )
     return hypervisor_job(
         call,
         row["id"],
@@ -440,7 +412,7 @@ DATA_DISK_AT_DEPLOY = "a data disk at deploy is not built yet: create a volume a
 # deployVirtualMachine's 4.3 parameters whose feature is not built yet.
 DEPLOY_NOT_BUILT = (
     CUSTOM_ID,
-    DEPLOYMENT_PLANNER,
+    Param("deploymentplanner", P.STRING),
     Param("diskofferingid", P.UUID, unsupported=DATA_DISK_AT_DEPLOY),
     Param("size", P.LONG, unsupported=DATA_DISK_AT_DEPLOY),
     Param("displayvm", P.BOOLEAN, default=True, unsupported=HIDING),
@@ -492,7 +464,7 @@ COMMANDS = (
     _async(
         "startVirtualMachine",
         start,
-        (*ID, Param("hostid", P.UUID), DEPLOYMENT_PLANNER),
+        (*ID, Param("hostid", P.UUID), Param("deploymentplanner", P.STRING)),
         f"{USER_PKG}.StartVMCmd",
         "Starts a virtual machine",
     ),

@@ -34,6 +34,7 @@ from api.tagging import narrow, rendered_tags
 from commands import volume_work
 from commands import volumes as cmd
 from domain.errors import InvalidParameter, PermissionDenied
+from projections.hypervisor_capabilities import limits_of
 from projections.listed import fill_listed
 from projections.volumes import device_ids_on_vm, volume_count
 from stratus.db import contains, in_list
@@ -342,7 +343,14 @@ def attach(call: Call, args: dict[str, Any]) -> Submitted:
     vm = vm_row(call, args["virtualmachineid"])
     with call.read() as cursor:
         used = device_ids_on_vm(cursor, vm["id"])
-    attach = cmd.AttachVolume(UUID(row["id"]), UUID(vm["id"]), used, args["deviceid"])
+        limits = limits_of(cursor, vm["hypervisor"], _host_version(cursor, vm))
+    attach = cmd.AttachVolume(
+        UUID(row["id"]),
+        UUID(vm["id"]),
+        used,
+        args["deviceid"],
+        limits["max_data_volumes"] if limits else None,
+    )
     return _host_job(
         call,
         row,
@@ -350,6 +358,17 @@ def attach(call: Call, args: dict[str, Any]) -> Submitted:
         f"Attaching volume {row['name']}",
         lambda job_id: volume_work.attach_volume(call.store, attach, job_id),
     )
+
+
+def _host_version(cursor: Any, vm: dict[str, Any]) -> str:
+    """The hypervisor version of the host the VM runs (or last ran) on: '' when none."""
+    host_id = vm.get("host_id") or vm.get("last_host_id")
+    if not host_id:
+        return ""
+    row = cursor.execute(
+        "SELECT hypervisor_version FROM hosts WHERE id = %s", (host_id,)
+    ).fetchone()
+    return row["hypervisor_version"] if row else ""
 
 
 def detach(call: Call, args: dict[str, Any]) -> Submitted:

@@ -82,10 +82,13 @@ def _allocated(admin: CloudStack, zone: str) -> list[tuple]:
     return sorted((h["id"], h["cpuallocated"], h["memoryallocated"]) for h in hosts)
 
 
-def test_the_types_offered_are_4_3s_host_anti_affinity(server) -> None:
+def test_the_types_offered_are_4_3s_two(server) -> None:
     client = make_tenant(server, server.client()).client
     answer = client.listAffinityGroupTypes()
-    assert answer["count"] == 1 and answer["affinityGroupType"] == [{"type": ANTI}]
+    assert answer["count"] == 2
+    assert answer["affinityGroupType"] == [{"type": ANTI}, {"type": "ExplicitDedication"}]
+    refused = _refusal(client.createAffinityGroup, name="mine", type="ExplicitDedication")
+    assert refused["errorcode"] == 531  # an administrator's, made by dedicating resources
 
 
 def test_a_users_groups_are_their_own_and_names_are_unique_per_account(server) -> None:

@@ -218,11 +218,21 @@ def test_answers_carry_4_3_response_fields_but_those_declared_unbuilt(server) ->
     vm = _deploy(admin, place, place.small, affinitygroupids=group["affinitygroup"]["id"])
     admin.createSSHKeyPair(name="catalogue")
     project = admin.createProject(name="catalogue", displaytext="catalogue", fetch_result=True)
+    (me,) = admin.listAccounts(name="admin")["account"]  # its VM runs on the host
+    admin.dedicateHost(
+        hostid=host["id"], domainid=me["domainid"], account="admin", fetch_result=True
+    )
+    owner = {"domainid": tenant.domain_id, "account": tenant.username}
+    admin.markDefaultZoneForAccount(zoneid=place.zone, fetch_result=True, **owner)
     answers = {
         "listProjects": admin.listProjects(id=project["project"]["id"])["project"],
         "listProjectAccounts": admin.listProjectAccounts(projectid=project["project"]["id"])[
             "projectaccount"
         ],
+        "listHypervisors": admin.listHypervisors(zoneid=place.zone)["hypervisor"],
+        "listHypervisorCapabilities": admin.listHypervisorCapabilities()["hypervisorCapabilities"],
+        "listDeploymentPlanners": admin.listDeploymentPlanners()["deploymentPlanner"],
+        "listDedicatedHosts": admin.listDedicatedHosts()["dedicatedhost"],
         "listAffinityGroups": admin.listAffinityGroups()["affinitygroup"],
         "listAffinityGroupTypes": admin.listAffinityGroupTypes()["affinityGroupType"],
         "listZones": admin.listZones()["zone"],

@@ -106,6 +106,10 @@ def test_every_object_a_finished_job_names_renders_from_a_declaration() -> None:
     assert set(renderers()) == {
         "account",
         "affinitygroup",
+        "dedicatedcluster",
+        "dedicatedhost",
+        "dedicatedpod",
+        "dedicatedzone",
         "extract",
         "firewallrule",
         "globalloadbalancer",
