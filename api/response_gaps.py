@@ -12,7 +12,10 @@ JOB = "shown only while a job is pending on the object, as in 4.3"
 CAPACITY = "capacities in zone, pod and cluster lists are not built yet"
 PROJECTS = "projects are not built yet"
 QOS = "storage QoS (IOPS and byte rate limits) is not built yet"
-POOLS = "volumes are not placed on primary storage pools yet"
+POOLS = (
+    "set for a volume on a primary storage pool, a corrected chain, or an upload in progress; "
+    "4.3 omits them otherwise too"
+)
 ISOS = "deploying from an ISO is not built yet: no volume comes from one"
 GPUS = "GPUs are not built yet"
 STATS = "live statistics in list answers are not built yet (usage records carry them)"

@@ -23,6 +23,7 @@ from commands.scaling import Held, give_back, hold_growth
 from commands.security_groups import JoinGroups, follow_vm_groups, joined
 from commands.snapshot_chains import follow_vm_snapshots
 from commands.vm_access import GuestAccess, give_access
+from commands.volume_placement import PoolNeeds, place_on_pool
 from commands.volumes import attached_disks, follow_vm, owned_volumes, root_volume
 from domain.affinity_group import admits as affinity_admits
 from domain.capacity import HostCapacity
@@ -100,6 +101,7 @@ class DeployVirtualMachine:
     in_affinity_groups: bool = False  # placement then keeps it apart from their members
     group: GroupRef | None = None  # the instance group it was admitted to
     user_data: str = ""  # Base64, checked by the API; every start carries it to the guest
+    root_pool: PoolNeeds = field(default_factory=PoolNeeds)  # the ROOT disk's pool needs
 
 
 def deploy_vm(store: Any, command: DeployVirtualMachine) -> Outcome:
@@ -128,6 +130,7 @@ def deploy_vm(store: Any, command: DeployVirtualMachine) -> Outcome:
             return _saved(store, vm, job, *taken)
         try:
             capacity, request = _hold(store, vm, command.candidates, command.in_affinity_groups)
+            pool = place_on_pool(store, root, capacity.host_id, command.root_pool)
         except InsufficientCapacity as error:
             vm.placement_failed(error.message)
             if job is not None:
@@ -135,7 +138,7 @@ def deploy_vm(store: Any, command: DeployVirtualMachine) -> Outcome:
             return _saved(store, vm, job, *taken)
         access = host_access(store, capacity.host_id)
         vm.request_start(request, command.job_id, access, _reservation(vm.id, request))
-        return _saved(store, vm, capacity, *taken)
+        return _saved(store, vm, capacity, *taken, pool)
 
     outcome: Outcome = store.run(attempt, attempts=RESERVATION_ATTEMPTS)
     return outcome

@@ -17,7 +17,9 @@ from uuid import UUID
 
 from commands import Outcome
 from commands.vms import host_access, request_id
-from commands.volumes import AttachVolume, _device_slots
+from commands.volume_placement import follow_size, place_on_pool
+from commands.volume_uploads import leave_image_store
+from commands.volumes import AttachVolume, _device_slots, vm_facts
 from domain.errors import InvalidState, NotFound
 from domain.host import Host
 from domain.job import Job, JobStatus
@@ -90,18 +92,19 @@ def attach_volume(store: Any, command: AttachVolume, job_id: UUID | None) -> Out
     def attempt() -> Outcome:
         vm = store.get(VirtualMachine, command.vm_id, what="virtual machine")
         volume = store.get(Volume, command.volume_id, what="volume")
-        facts = {"zone_id": vm.zone_id, "account_id": vm.account_id, "state": vm.state}
-        if vm.removed:
-            facts["state"] = "Expunged"
+        facts = vm_facts(vm)
         volume.check_attachable(facts)  # the volume's and the VM's refusals come first
         slots = _device_slots(store, vm.id)
         device = slots.take(volume.id, command.device_id, set(command.used_device_ids))
         work = _work(store, vm, job_id)
         if work is None:
             volume.attach(vm.id, facts, device)
-            return _saved(store, volume, slots, _succeeded(store, job_id, volume))
+            job = _succeeded(store, job_id, volume)
+            return _saved(store, volume, slots, job, *leave_image_store(store, volume))
+        # The disk is made on a pool of the host's scope, if it has any, as the host plugs it.
+        pool = place_on_pool(store, volume, work.access.host_id, command.pool)
         volume.request_attach(vm.id, facts, device, work)
-        return _saved(store, volume, slots)
+        return _saved(store, volume, slots, pool)
 
     result: Outcome = store.run(attempt)
     return result
@@ -149,7 +152,8 @@ def resize_volume(store: Any, command: ResizeAttached) -> Outcome:
             volume.request_resize(size, offering, shrink_ok, work)
             return _saved(store, volume)
         volume.resize(size, offering, shrink_ok=shrink_ok)
-        return _saved(store, volume, _succeeded(store, command.job_id, volume))
+        job = _succeeded(store, command.job_id, volume)
+        return _saved(store, volume, job, *follow_size(store, volume))
 
     result: Outcome = store.run(attempt)
     return result
@@ -179,7 +183,10 @@ def on_volume_result(store: Any, result: WorkResult) -> Outcome:
             slots = _device_slots(store, slot_vm)
             slots.release(volume.id)
         _finish_job(job, volume, action, None if result.ok else reason)
-        return _saved(store, volume, slots, job)
+        moved = follow_size(store, volume) if action == "resize" and result.ok else []
+        if action == "attach" and result.ok:  # an uploaded disk was copied to primary storage
+            moved += leave_image_store(store, volume)
+        return _saved(store, volume, slots, job, *moved)
 
     outcome: Outcome = store.run(attempt)
     return outcome

@@ -48,6 +48,7 @@ def tables() -> list[tuple]:  # type: ignore[type-arg]
         vm_operations,
         vm_snapshots,
         vms,
+        volume_images,
         volumes,
         vpn,
     )
@@ -81,6 +82,7 @@ def tables() -> list[tuple]:  # type: ignore[type-arg]
         isos.COMMANDS,
         extracts.COMMANDS,
         volumes.COMMANDS,
+        volume_images.COMMANDS,
         network_offerings.COMMANDS,
         network_plumbing.COMMANDS,
         networks.COMMANDS,

@@ -27,6 +27,7 @@ from api.cloudstack.instance_groups import deploy_join, place_vm
 from api.cloudstack.network_nics import guest_nic_requests, prepare_network_services
 from api.cloudstack.security_groups import deploy_groups
 from api.cloudstack.ssh_keys import named_key_pair
+from api.cloudstack.storage_pools import pool_needs
 from api.cloudstack.unbuilt import (
     CUSTOM_ID,
     DEPLOYMENT_PLANNER,
@@ -162,6 +163,7 @@ def deploy(call: Call, args: dict[str, Any]) -> Submitted:
         password_enabled=template.password_enabled,
         in_affinity_groups=bool(affinity),
         user_data=_user_data(call, args),
+        root_pool=pool_needs(call, zone["id"], offering.storage_tags),
     )
     return hypervisor_job(
         call,

@@ -109,6 +109,7 @@ def test_every_object_a_finished_job_names_renders_from_a_declaration() -> None:
         "extract",
         "firewallrule",
         "host",
+        "imagestore",
         "ipaddress",
         "ipforwardingrule",
         "iso",
@@ -131,6 +132,7 @@ def test_every_object_a_finished_job_names_renders_from_a_declaration() -> None:
         "virtualrouterelement",
         "vmsnapshot",
         "volume",
+        "volumeextract",
         "vpnuser",
     }
     commands = {c.name: c for c in declared()}
@@ -138,6 +140,9 @@ def test_every_object_a_finished_job_names_renders_from_a_declaration() -> None:
     assert commands["deployVirtualMachine"].render is commands["revertToVMSnapshot"].render
     # an extract is answered under `template` (or `iso`) but rendered as an extract
     assert renderers()["extract"] is commands["extractTemplate"].render
+    # a volume's extract is answered under `volume`, its upload as the volume
+    assert renderers()["volumeextract"] is commands["extractVolume"].render
+    assert commands["uploadVolume"].render is commands["createVolume"].render
     assert renderers()["template"] is not commands["extractTemplate"].render
 
 
