@@ -9,8 +9,8 @@ copies it to primary storage: the store lets it go.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 from uuid import UUID
 
@@ -112,6 +112,29 @@ def on_upload_result(store: Any, result: WorkResult) -> Outcome:
 
     outcome: Outcome = store.run(attempt)
     return outcome
+
+
+def give_up_uploads(
+    store: Any,
+    waiting: Sequence[str],
+    quiet: Callable[[UUID | None, str], bool],
+    reason: str,
+) -> int:
+    """Fail the uploads in flight (volume ids) that no adapter of their kind has been alive to
+    fetch; returns how many. An adapter that answers later is not heard: the volume is in
+    UploadError and its owner uploads it again."""
+    failed = 0
+    for volume_id in waiting:
+        volume: Volume = store.get(Volume, UUID(volume_id), what="volume")
+        request = volume.request_id
+        if request is None or not volume.upload_in_flight(request):
+            continue
+        if not quiet(None, volume.upload_kind.lower()):
+            continue
+        result = WorkResult(request, volume.upload_kind.lower(), DOWNLOAD_VOLUME, volume_id, False)
+        if on_upload_result(store, replace(result, error=reason)).position:
+            failed += 1
+    return failed
 
 
 RESULT_HANDLERS: dict[str, Callable[[Any, WorkResult], Outcome]] = {

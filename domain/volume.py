@@ -174,6 +174,7 @@ class Volume(Aggregate):
         # An uploaded volume's size is known once its image is fetched.
         self.size_gb = size_gb if upload is not None and size_gb == 0 else check_size(size_gb)
         self.upload = dict(upload) if upload is not None else None
+        self.upload_kind = ""  # the kind of adapter fetching its image
         self.disk_offering_id, self.template_id = disk_offering_id, template_id
         self.vm_id = vm_id
         self.device_id: int | None = 0 if vm_id is not None else None
@@ -485,7 +486,7 @@ class Volume(Aggregate):
         allowed_internal_sites: str,
         max_size_gb: int,
     ) -> None:
-        self.request_id = request_id
+        self.request_id, self.upload_kind = request_id, kind
 
     def upload_in_flight(self, request_id: str) -> bool:
         return (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from domain.volume import Volume
@@ -174,6 +175,14 @@ def volume_extract_row(cursor: Cursor, extract_id: str) -> dict[str, Any] | None
         (extract_id,),
     ).fetchone()
     return None if row is None else dict(row)
+
+
+def uploads_in_flight(cursor: Cursor, before: datetime) -> list[str]:
+    """Uploaded volumes whose image is still being fetched, asked for before `before`."""
+    rows = cursor.execute(
+        "SELECT id, created FROM volumes WHERE state = %s AND removed = 0", ("UploadOp",)
+    ).fetchall()
+    return [row["id"] for row in rows if datetime.fromisoformat(str(row["created"])) < before]
 
 
 def volume_count(cursor: Cursor, scope: str, params: list[Any]) -> int:

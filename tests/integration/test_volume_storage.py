@@ -378,3 +378,24 @@ def test_an_nfs_image_store_becomes_a_staging_store_and_an_object_store_is_refus
     with pytest.raises(InvalidParameter, match="only support migrate NFS"):
         pools.prepare_store_for_migration(cloud.store, s3)
     assert cloud.store.get(ImageStore, s3).role == StoreRole.IMAGE
+
+
+def test_an_upload_no_adapter_takes_is_failed_by_the_sweeper_only_when_its_kind_is_silent(
+    cloud: StorageCloud,
+) -> None:
+    vm_id = _deploy(cloud, cloud.host("h1"))
+    store_id = _image_store(cloud, cloud.vm(vm_id).zone_id)
+    volume_id = _upload(cloud, vm_id, store_id, "http://images.example/disk.qcow2")
+    waiting = [str(volume_id)]
+    assert volume_uploads.give_up_uploads(cloud.store, waiting, lambda *_: False, "late") == 0
+    assert _volume(cloud, volume_id).state == "UploadOp"
+
+    def simulators_silent(host: UUID | None, kind: str) -> bool:
+        return (host, kind) == (None, "simulator")
+
+    failed = volume_uploads.give_up_uploads(cloud.store, waiting, simulators_silent, "nobody")
+    assert failed == 1
+    assert _volume(cloud, volume_id).state == "UploadError"
+    assert volume_id not in cloud.store.get(ImageStore, store_id).held_ids
+    cloud.pump()  # the adapter's late answer changes nothing
+    assert _volume(cloud, volume_id).state == "UploadError"
