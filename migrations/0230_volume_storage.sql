@@ -11,6 +11,7 @@ ALTER TABLE volumes ADD COLUMN upload_url TEXT;
 ALTER TABLE volumes ADD COLUMN upload_format TEXT;
 ALTER TABLE volumes ADD COLUMN upload_status TEXT;
 CREATE INDEX volumes_storage ON volumes (storage_id);
+CREATE INDEX volumes_hidden ON volumes (display, removed);
 CREATE TABLE volume_extracts (
     id TEXT PRIMARY KEY,
     volume_id TEXT NOT NULL,

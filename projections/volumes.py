@@ -185,6 +185,14 @@ def uploads_in_flight(cursor: Cursor, before: datetime) -> list[str]:
     return [row["id"] for row in rows if datetime.fromisoformat(str(row["created"])) < before]
 
 
+def hidden_volumes(cursor: Cursor) -> bool:
+    """Whether any volume is hidden from its owner (updateVolume `displayvolume=false`)."""
+    row = cursor.execute(
+        "SELECT 1 AS one FROM volumes WHERE display = 0 AND removed = 0 LIMIT 1"
+    ).fetchone()
+    return row is not None
+
+
 def volume_count(cursor: Cursor, scope: str, params: list[Any]) -> int:
     """Volumes not destroyed of the accounts `scope` (SQL on `a`, the accounts) selects."""
     row = cursor.execute(

@@ -40,7 +40,7 @@ from domain.storage import parse_tags
 from domain.volume import STATES, VolumeChanges, VolumeState
 from projections.listed import fill_listed
 from projections.storage import pool_by_id
-from projections.volumes import device_ids_on_vm, volume_count
+from projections.volumes import device_ids_on_vm, hidden_volumes, volume_count
 from stratus.db import contains, in_list
 
 P = ParamType
@@ -199,9 +199,30 @@ def list_volumes(call: Call, args: dict[str, Any]) -> Listing:
             where.append(clause)
             params += values
     narrow(args, "Volume", "v.id", where, params)
-    only_scope = scope if len(where) == 2 else None  # then the per-account counters answer
+    unfiltered = len(where) == 2
+    _displayed(call, args, where, params)
+    # With no filter but the caller's scope (and nothing hidden), the per-account counters answer.
+    only_scope = scope if unfiltered and not _any_hidden(call) else None
     rows, count = _page(call, " WHERE " + " AND ".join(where), params, args, only_scope)
     return Listing(spliced_volumes(call, rows), count)
+
+
+def _displayed(call: Call, args: dict[str, Any], where: list[str], params: list[Any]) -> None:
+    """4.3: volumes hidden by updateVolume (`displayvolume=false`) are listed to root
+    administrators only, who may also filter on the flag."""
+    wanted = args["displayvolume"]
+    if call.caller.role != Role.ROOT_ADMIN:
+        if wanted is not None:
+            raise PermissionDenied("Only root administrators may list volumes by display flag")
+        where.append("v.display = 1")
+    elif wanted is not None:
+        where.append("v.display = %s")
+        params.append(1 if wanted else 0)
+
+
+def _any_hidden(call: Call) -> bool:
+    with call.read() as cursor:
+        return hidden_volumes(cursor)
 
 
 def _page(
@@ -600,7 +621,7 @@ COMMANDS = (
             Param("hostid", P.UUID),
             Param("podid", P.UUID),
             Param("storageid", P.UUID),
-            Param("displayvolume", P.BOOLEAN, default=True, unsupported=HIDING),
+            Param("displayvolume", P.BOOLEAN),
             *PROJECT_AND_TAGS,
         ),
         shape="list",

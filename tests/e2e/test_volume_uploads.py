@@ -160,6 +160,11 @@ def test_bad_uploads_extracts_and_updates_are_refused_and_change_nothing(
     other = _failed_job(admin, admin.attachVolume(id=mine["id"], virtualmachineid=vm["id"]))
     assert other["errorcode"] == 431 and "same account" in other["errortext"]
     assert _volume(user.client, mine["id"])["state"] == "Uploaded"
+    admin.updateVolume(id=mine["id"], displayvolume="false", fetch_result=True)
+    assert user.client.listVolumes(id=mine["id"]).get("volume", []) == []  # hidden from its owner
+    hidden = admin.listVolumes(id=mine["id"], listall="true", displayvolume="false")["volume"]
+    assert [v["displayvolume"] for v in hidden] == [False]
+    _refused(user.client.listVolumes, 531, displayvolume="false")
 
     migrated = admin.prepareSecondaryStorageForMigration(id=store["id"], fetch_result=True)[
         "imagestore"
