@@ -23,7 +23,7 @@ from commands.scaling import Held, give_back, hold_growth
 from commands.security_groups import JoinGroups, follow_vm_groups, joined
 from commands.snapshot_chains import follow_vm_snapshots
 from commands.vm_access import GuestAccess, give_access
-from commands.volume_placement import PoolNeeds, place_on_pool
+from commands.volume_placement import PoolNeeds, place_disks, place_on_pool
 from commands.volumes import attached_disks, follow_vm, owned_volumes, root_volume
 from domain.affinity_group import admits as affinity_admits
 from domain.capacity import HostCapacity
@@ -222,6 +222,7 @@ class StartVirtualMachine:
     vm_id: UUID
     candidates: Sequence[Candidate]
     job_id: UUID | None = None
+    pools: dict[UUID, PoolNeeds] = field(default_factory=dict)  # by disk: what it needs
 
 
 def start_vm(store: Any, command: StartVirtualMachine) -> Outcome:
@@ -233,10 +234,17 @@ def start_vm(store: Any, command: StartVirtualMachine) -> Outcome:
         vm.check_startable()
         capacity, request = _hold(store, vm, command.candidates, has_groups(store, vm.id))
         disks = attached_disks(store, vm.id)  # the hypervisor gets the VM's data disks too
+        # The disks of a VM no host ever held (deployed without starting) are made now, on a
+        # pool of the host's scope; a VM that had a host keeps its disks where they are.
+        placed = (
+            []
+            if vm.placed_host is not None
+            else place_disks(store, owned_volumes(store, vm.id), capacity.host_id, command.pools)
+        )
         access = host_access(store, capacity.host_id)
         reservation = _reservation(vm.id, request)
         vm.request_start(request, command.job_id, access, reservation, disks)
-        return _saved(store, vm, capacity)
+        return _saved(store, vm, capacity, *placed)
 
     result: Outcome = store.run(attempt, attempts=RESERVATION_ATTEMPTS)
     return result

@@ -30,8 +30,12 @@ class PoolNeeds:
     factor: float = 2.0
 
 
-def scope_pools(store: Any, host: Host) -> list[StoragePool]:
-    """The live pools of the host's cluster and of its zone for its hypervisor."""
+def scope_pools(
+    store: Any, host: Host, loaded: dict[UUID, StoragePool] | None = None
+) -> list[StoragePool]:
+    """The live pools of the host's cluster and of its zone for its hypervisor (`loaded`: pools
+    already loaded for the same commit, reused so that one commit changes one copy of each)."""
+    loaded = {} if loaded is None else loaded
     pools: list[StoragePool] = []
     for key in scope_keys(host.zone_id, host.cluster_id, host.hypervisor):
         try:
@@ -39,14 +43,20 @@ def scope_pools(store: Any, host: Host) -> list[StoragePool]:
         except NotFound:
             continue
         for pool_id in index.pool_ids:
-            pool: StoragePool = store.get(StoragePool, pool_id, what="storage pool")
+            if pool_id not in loaded:
+                loaded[pool_id] = store.get(StoragePool, pool_id, what="storage pool")
+            pool = loaded[pool_id]
             if not pool.removed:
                 pools.append(pool)
     return pools
 
 
 def place_on_pool(
-    store: Any, volume: Volume, host_id: UUID, needs: PoolNeeds
+    store: Any,
+    volume: Volume,
+    host_id: UUID,
+    needs: PoolNeeds,
+    loaded: dict[UUID, StoragePool] | None = None,
 ) -> StoragePool | None:
     """The pool of the host's scope the disk is placed on (placed, not saved), the one with the
     most room left; None when the scope has no pool (the disk stays on the host's own storage)
@@ -54,7 +64,7 @@ def place_on_pool(
     if volume.pool_id is not None:
         return None
     host: Host = store.get(Host, host_id, what="host")
-    pools = scope_pools(store, host)
+    pools = scope_pools(store, host, loaded)
     if not pools:
         return None
     size = volume.size_gb * GIB
@@ -68,6 +78,20 @@ def place_on_pool(
     pool.place_volume(volume.id, size)
     volume.place(pool.id, pool.name)
     return pool
+
+
+def place_disks(
+    store: Any, volumes: list[Volume], host_id: UUID, needs: dict[UUID, PoolNeeds]
+) -> list[Any]:
+    """The disks of a VM starting for the first time on a host, placed on pools of its scope
+    (those not placed yet), and the pools that took them: to save in the start's commit."""
+    loaded: dict[UUID, StoragePool] = {}
+    changed: list[Any] = []
+    for volume in volumes:
+        pool = place_on_pool(store, volume, host_id, needs.get(volume.id, PoolNeeds()), loaded)
+        if pool is not None:
+            changed.append(volume)
+    return changed + [pool for pool in loaded.values() if pool.pending_events]
 
 
 def pool_of(store: Any, volume: Volume) -> StoragePool | None:

@@ -48,9 +48,11 @@ from commands.affinity_groups import in_affinity_groups
 from commands.instance_groups import GroupRef, in_instance_group
 from commands.placement import Candidate
 from commands.security_groups import JoinGroups
+from commands.volume_placement import PoolNeeds
 from domain.compute import Compute, resolve_compute
 from domain.errors import InvalidParameter, PermissionDenied
 from domain.instance_group import check_name
+from domain.storage import parse_tags
 
 P = ParamType
 USER_PKG = "org.apache.cloudstack.api.command.user.vm"
@@ -250,9 +252,27 @@ def start(call: Call, args: dict[str, Any]) -> Submitted:
         "VM.START",
         f"Starting VM {row['name']}",
         lambda job_id: cmd.start_vm(
-            call.store, cmd.StartVirtualMachine(UUID(row["id"]), hosts, job_id)
+            call.store,
+            cmd.StartVirtualMachine(UUID(row["id"]), hosts, job_id, _disk_needs(call, row)),
         ),
     )
+
+
+def _disk_needs(call: Call, row: dict[str, Any]) -> dict[UUID, PoolNeeds]:
+    """What each of the VM's disks not yet on a pool needs of one: its offering's storage tags
+    (the compute offering's for the ROOT disk)."""
+    with call.read() as cursor:
+        disks = cursor.execute(
+            "SELECT v.id, COALESCE(d.tags, s.tags, '') AS tags FROM volumes AS v "
+            "LEFT JOIN disk_offerings AS d ON d.id = v.disk_offering_id "
+            "LEFT JOIN service_offerings AS s ON s.id = v.disk_offering_id "
+            "WHERE v.vm_id = %s AND v.removed = 0 AND v.storage_id IS NULL",
+            (row["id"],),
+        ).fetchall()
+    return {
+        UUID(disk["id"]): pool_needs(call, row["zone_id"], parse_tags(disk["tags"]))
+        for disk in disks
+    }
 
 
 def compute_of(row: dict[str, Any]) -> Compute:

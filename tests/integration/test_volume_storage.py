@@ -92,7 +92,9 @@ def _pool(cloud: Cloud, host: Candidate, gib: int, tags: tuple[str, ...] = ()) -
     return made
 
 
-def _deploy(cloud: Cloud, host: Candidate, needs: PoolNeeds = NO_NEEDS) -> UUID:
+def _deploy(
+    cloud: Cloud, host: Candidate, needs: PoolNeeds = NO_NEEDS, *, start: bool = True
+) -> UUID:
     vm_id = uuid4()
     compute = resolve_compute(
         SMALL, {}, template_id=uuid4(), hypervisor="Simulator", template_disk_gb=10
@@ -100,7 +102,7 @@ def _deploy(cloud: Cloud, host: Candidate, needs: PoolNeeds = NO_NEEDS) -> UUID:
     command = vms.DeployVirtualMachine(
         vm_id, "web", "web", f"i-{vm_id.hex[:8]}-VM", uuid4(), uuid4(),
         cloud.store.get(Host, host.host_id).zone_id, "", compute, [host],
-        job_id=cloud.job(vm_id), root_pool=needs,
+        job_id=cloud.job(vm_id), root_pool=needs, start=start,
     )  # fmt: skip
     vms.deploy_vm(cloud.store, command)
     cloud.pump()
@@ -211,6 +213,34 @@ def test_expunging_the_vm_frees_its_root_disks_room_on_the_pool(cloud: StorageCl
     assert cloud.vm(vm_id).removed
     pool = _pool_of(cloud, pool_id)
     assert (pool.allocated_bytes, pool.volume_ids) == (0, [])
+
+
+def test_the_disks_of_a_vm_that_never_ran_go_onto_a_pool_at_its_first_start(
+    cloud: StorageCloud,
+) -> None:
+    host = cloud.host("h1")
+    plain = _pool(cloud, host, 100)
+    fast = _pool(cloud, host, 100, ("ssd",))
+    vm_id = _deploy(cloud, host, start=False)
+    data = _data_disk(cloud, vm_id)
+    _attach(cloud, vm_id, data)  # on the record: no host holds the VM yet
+    assert _root(cloud, vm_id).pool_id is None and _volume(cloud, data).pool_id is None
+    root_id = _root(cloud, vm_id).id
+    needs = {root_id: PoolNeeds(), data: PoolNeeds(tags=("ssd",))}
+    start = vms.StartVirtualMachine(vm_id, [host], cloud.job(vm_id), needs)
+    vms.start_vm(cloud.store, start)
+    cloud.pump()
+    assert cloud.vm(vm_id).state == VmState.RUNNING
+    assert _volume(cloud, data).pool_id == fast
+    assert _root(cloud, vm_id).pool_id in (plain, fast)
+    total = _pool_of(cloud, plain).allocated_bytes + _pool_of(cloud, fast).allocated_bytes
+    assert total == 15 * GIB
+    vms.stop_vm(cloud.store, vm_id, cloud.job(vm_id), forced=True)
+    cloud.pump()
+    vms.start_vm(cloud.store, vms.StartVirtualMachine(vm_id, [host], cloud.job(vm_id), needs))
+    cloud.pump()
+    again = _pool_of(cloud, plain).allocated_bytes + _pool_of(cloud, fast).allocated_bytes
+    assert again == total  # a later start keeps the disks where they are
 
 
 # ---- updateVolume ----------------------------------------------------------------------------
