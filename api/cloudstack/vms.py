@@ -53,6 +53,7 @@ from domain.compute import Compute, resolve_compute
 from domain.errors import InvalidParameter, PermissionDenied
 from domain.instance_group import check_name
 from domain.storage import parse_tags
+from stratus.db import in_list
 
 P = ParamType
 USER_PKG = "org.apache.cloudstack.api.command.user.vm"
@@ -246,6 +247,7 @@ def start(call: Call, args: dict[str, Any]) -> Submitted:
         raise PermissionDenied("Parameter hostid can only be specified by a Root Admin")
     shape = compute_of(row)
     hosts = candidates(call, row["zone_id"], shape, args["hostid"], prefer=row["last_host_id"])
+    hosts = _reaching_pools(call, row["id"], hosts)
     return hypervisor_job(
         call,
         row["id"],
@@ -256,6 +258,28 @@ def start(call: Call, args: dict[str, Any]) -> Submitted:
             cmd.StartVirtualMachine(UUID(row["id"]), hosts, job_id, _disk_needs(call, row)),
         ),
     )
+
+
+def _reaching_pools(call: Call, vm_id: str, hosts: list[Candidate]) -> list[Candidate]:
+    """Only the hosts of the cluster whose pools hold the VM's disks (a zone-wide pool is
+    reached from its zone's hosts, which every candidate is), as 4.3 starts a VM only where
+    its volumes' storage is."""
+    with call.read() as cursor:
+        clusters = {
+            r["cluster_id"]
+            for r in cursor.execute(
+                "SELECT DISTINCT p.cluster_id FROM volumes AS v "
+                "JOIN storage_pools AS p ON p.id = v.storage_id "
+                "WHERE v.vm_id = %s AND v.removed = 0 AND p.cluster_id IS NOT NULL",
+                (vm_id,),
+            ).fetchall()
+        }
+        if not clusters or not hosts:
+            return hosts
+        among, params = in_list(cursor, "id", [str(h.host_id) for h in hosts])
+        found = cursor.execute(f"SELECT id, cluster_id FROM hosts WHERE {among}", params).fetchall()
+    allowed = {r["id"] for r in found if r["cluster_id"] in clusters and len(clusters) == 1}
+    return [h for h in hosts if str(h.host_id) in allowed]
 
 
 def _disk_needs(call: Call, row: dict[str, Any]) -> dict[UUID, PoolNeeds]:

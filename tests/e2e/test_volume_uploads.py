@@ -7,6 +7,7 @@ object store; bad input answered with CloudStack's errors, changing nothing."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -105,6 +106,18 @@ def test_an_uploaded_volume_is_attached_snapshotted_reverted_extracted_and_downl
     assert set(reference()["extractVolume"].response) == set(extract)
     assert (extract["id"], extract["state"]) == (uploaded["id"], "DOWNLOAD_URL_CREATED")
     assert _fetch(extract["url"]) == (200, IMAGE)
+
+    # Its disks live on a pool of cluster c1: a host of another cluster cannot start it.
+    other = admin.addCluster(
+        clustername="c2", podid=place.pod, zoneid=place.zone, hypervisor="Simulator",
+        clustertype="CloudManaged",
+    )["cluster"][0]  # fmt: skip
+    far = _host(admin, replace(place, cluster=other["id"]), "h2")
+    elsewhere = _failed_job(admin, admin.startVirtualMachine(id=vm["id"], hostid=far["id"]))
+    assert elsewhere["errorcode"] == 533
+    restarted = admin.startVirtualMachine(id=vm["id"], fetch_result=True)["virtualmachine"]
+    assert restarted["state"] == "Running" and restarted["hostid"] != far["id"]
+    admin.stopVirtualMachine(id=vm["id"], forced="true", fetch_result=True)
 
     admin.detachVolume(id=uploaded["id"], fetch_result=True)
     admin.deleteVolume(id=uploaded["id"])
