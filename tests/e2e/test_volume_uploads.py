@@ -168,7 +168,11 @@ def test_bad_uploads_extracts_and_updates_are_refused_and_change_nothing(
     mine = user.client.uploadVolume(
         name="mine", zoneid=place.zone, format="QCOW2", url=f"{images}/disk.qcow2"
     )
-    assert _uploaded(user.client, mine["id"])["state"] == "Uploaded"
+    size = _uploaded(user.client, mine["id"])["size"]
+    owner = {"account": user.username, "domainid": user.domain_id}
+    counted = admin.updateResourceCount(**owner)["resourcecount"]
+    counts = {row["resourcetype"]: int(row["resourcecount"]) for row in counted}
+    assert (counts["2"], counts["10"], counts["11"]) == (1, 0, size)  # kept on secondary storage
     assert admin.listVolumes(id=mine["id"], listall="true")["volume"][0]["account"] != "admin"
     other = _failed_job(admin, admin.attachVolume(id=mine["id"], virtualmachineid=vm["id"]))
     assert other["errorcode"] == 431 and "same account" in other["errortext"]
