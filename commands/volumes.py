@@ -97,6 +97,7 @@ class CreateVolume:
     zone_id: UUID
     size_gb: int
     disk_offering_id: UUID
+    display: bool = True  # False: hidden from its owner (shown to root administrators only)
 
 
 def create_volume(store: Any, command: CreateVolume) -> Outcome:
@@ -112,6 +113,8 @@ def create_volume(store: Any, command: CreateVolume) -> Outcome:
         None,
         None,
     )
+    if not command.display:
+        volume.update(VolumeChanges(display=False))
     return Outcome(store.last_position(store.save(volume)), volume.id)
 
 

@@ -21,7 +21,6 @@ from api.cloudstack.pages import needs_accounts, ordered
 from api.cloudstack.storage_pools import pool_needs
 from api.cloudstack.unbuilt import (
     CUSTOM_ID,
-    HIDING,
     PROJECT_AND_TAGS,
     PROJECT_ID,
     iops_params,
@@ -352,6 +351,7 @@ def create(call: Call, args: dict[str, Any]) -> Submitted:
         UUID(zone["id"]),
         _size(offering, args["size"]),
         UUID(offering["id"]),
+        args["displayvolume"] is not False,
     )
 
     def work() -> dict[str, Any]:
@@ -550,7 +550,7 @@ COMMANDS = (
                 "create it, then call attachVolume",
             ),
             CUSTOM_ID,
-            Param("displayvolume", P.BOOLEAN, default=True, unsupported=HIDING),
+            Param("displayvolume", P.BOOLEAN),
             *iops_params()[1:],
             PROJECT_ID,
         ),

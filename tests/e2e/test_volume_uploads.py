@@ -182,6 +182,13 @@ def test_bad_uploads_extracts_and_updates_are_refused_and_change_nothing(
     hidden = admin.listVolumes(id=mine["id"], listall="true", displayvolume="false")["volume"]
     assert [v["displayvolume"] for v in hidden] == [False]
     _refused(user.client.listVolumes, 531, displayvolume="false")
+    custom = next(o for o in admin.listDiskOfferings()["diskoffering"] if o["name"] == "Custom")
+    unseen = user.client.createVolume(
+        name="unseen", zoneid=place.zone, diskofferingid=custom["id"], size=1,
+        displayvolume="false", fetch_result=True,
+    )["volume"]  # fmt: skip
+    assert unseen["displayvolume"] is False
+    assert user.client.listVolumes(id=unseen["id"]).get("volume", []) == []
 
     migrated = admin.prepareSecondaryStorageForMigration(id=store["id"], fetch_result=True)[
         "imagestore"
