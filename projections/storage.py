@@ -185,6 +185,21 @@ def store_by_id(cursor: Cursor, store_id: str, role: str) -> dict[str, Any] | No
     return None if row is None else dict(row)
 
 
+def zone_image_store(cursor: Cursor, zone_id: str, named: str | None) -> dict[str, Any] | None:
+    """The image store a zone's new image goes to: `named` if it is one of the zone's (or a
+    region-wide one), else the zone's first."""
+    sql = (
+        "SELECT id, zone_id FROM image_stores WHERE removed = 0 AND role = %s "
+        "AND (zone_id = %s OR zone_id IS NULL)"
+    )
+    params: list[Any] = [StoreRole.IMAGE, zone_id]
+    if named:
+        sql += " AND id = %s"
+        params.append(named)
+    row = cursor.execute(sql + " ORDER BY created, id LIMIT 1", params).fetchone()
+    return None if row is None else dict(row)
+
+
 def pool_capacity(cursor: Cursor, place: dict[str, str | None]) -> list[dict[str, Any]]:
     """Per zone: the pools' capacity and the bytes allocated on them (`place`: zone_id, pod_id,
     cluster_id filters, None for any)."""

@@ -29,9 +29,9 @@ from api.params import Param, ParamType, not_found
 from commands import volume_uploads as uploads
 from commands import volumes as cmd
 from domain.errors import InvalidParameter, NotFound, PermissionDenied
-from domain.storage import StoreRole
 from domain.template import ISO, KNOWN_FORMATS, check_url
 from domain.volume import Upload, UploadRequest, VolumeExtract, VolumeState
+from projections.storage import zone_image_store
 from projections.volumes import volume_extract_row
 
 P = ParamType
@@ -56,16 +56,8 @@ def _format(given: str) -> str:
 def _image_store(call: Call, zone_id: str, named: str | None) -> str:
     """The image store the volume goes to: the one named (of the zone, or region-wide), else
     the zone's first."""
-    sql = (
-        "SELECT id, zone_id FROM image_stores WHERE removed = 0 AND role = %s "
-        "AND (zone_id = %s OR zone_id IS NULL)"
-    )
-    params: list[Any] = [StoreRole.IMAGE, zone_id]
-    if named:
-        sql += " AND id = %s"
-        params.append(named)
     with call.read() as cursor:
-        row = cursor.execute(sql + " ORDER BY created, id LIMIT 1", params).fetchone()
+        row = zone_image_store(cursor, zone_id, named)
     if row is None and named:
         raise not_found("imagestoreuuid", named)
     if row is None:
