@@ -23,7 +23,7 @@ from commands.scaling import Held, give_back, hold_growth
 from commands.security_groups import JoinGroups, follow_vm_groups, joined
 from commands.snapshot_chains import follow_vm_snapshots
 from commands.vm_access import GuestAccess, give_access
-from commands.volume_placement import PoolNeeds, place_disks, place_on_pool
+from commands.volume_placement import PoolNeeds, place_disks, place_on_pool, with_pools
 from commands.volumes import attached_disks, follow_vm, owned_volumes, root_volume
 from domain.affinity_group import admits as affinity_admits
 from domain.capacity import HostCapacity
@@ -241,6 +241,7 @@ def start_vm(store: Any, command: StartVirtualMachine) -> Outcome:
             if vm.placed_host is not None
             else place_disks(store, owned_volumes(store, vm.id), capacity.host_id, command.pools)
         )
+        disks = with_pools(disks, placed)
         access = host_access(store, capacity.host_id)
         reservation = _reservation(vm.id, request)
         vm.request_start(request, command.job_id, access, reservation, disks)

@@ -94,6 +94,15 @@ def place_disks(
     return changed + [pool for pool in loaded.values() if pool.pending_events]
 
 
+def with_pools(disks: tuple[dict[str, Any], ...], placed: list[Any]) -> tuple[dict[str, Any], ...]:
+    """A start's data disks, each naming the pool it was just placed on, if it was."""
+    pools = {str(v.id): str(v.pool_id) for v in placed if isinstance(v, Volume) and v.pool_id}
+    return tuple(
+        dict(disk, pool_id=pools[disk["disk_id"]]) if disk["disk_id"] in pools else disk
+        for disk in disks
+    )
+
+
 def pool_of(store: Any, volume: Volume) -> StoragePool | None:
     """The pool the volume lives on, if any is still recorded."""
     if volume.pool_id is None:

@@ -210,6 +210,12 @@ RESULT_HANDLERS: dict[str, Callable[[Any, WorkResult], Outcome]] = {
 # Outbox routes -----------------------------------------------------------------------------
 
 
+def _pool(e: Any) -> dict[str, str]:
+    """The pool a disk was placed on, when it was (the driver makes the disk there)."""
+    pool_id = getattr(e, "pool_id", None)
+    return {"pool_id": str(pool_id)} if pool_id else {}
+
+
 def volume_routes(box: Any, prefix: str) -> dict[str, Any]:
     """Disk requests: each names the VM by its instance name and the disk by the volume's id."""
     from eventsourcing.utils import get_topic
@@ -236,7 +242,7 @@ def volume_routes(box: Any, prefix: str) -> dict[str, Any]:
     volume: Any = Volume  # events made by the library's decorator: mypy cannot see them
     return {
         get_topic(volume.AttachRequested): lambda e: outgoing(
-            e, "attach_volume", {"device_id": e.device_id, "size_gb": e.size_gb}
+            e, "attach_volume", {"device_id": e.device_id, "size_gb": e.size_gb, **_pool(e)}
         ),
         get_topic(volume.DetachRequested): lambda e: outgoing(e, "detach_volume", {}),
         get_topic(volume.ResizeRequested): lambda e: outgoing(

@@ -231,6 +231,8 @@ def attached_disks(store: Any, vm_id: UUID) -> tuple[dict[str, Any], ...]:
             )
         if volume.vm_id == vm_id:
             disk = {"disk_id": str(volume.id), "device_id": device_id, "size_gb": volume.size_gb}
+            if volume.pool_id is not None:  # the driver makes it on the pool it was placed on
+                disk["pool_id"] = str(volume.pool_id)
             disks.append(disk)
     return tuple(disks)
 

@@ -304,7 +304,11 @@ class Volume(Aggregate):
         """Ask the VM's host to plug the disk in slot `device_id`; attached once it confirms."""
         self.check_attachable(vm)
         self._attach_requested(
-            **work.fields(), vm_id=vm_id, device_id=device_id, size_gb=self.size_gb
+            **work.fields(),
+            vm_id=vm_id,
+            device_id=device_id,
+            size_gb=self.size_gb,
+            pool_id=self.pool_id,
         )
 
     @event("AttachRequested")
@@ -321,6 +325,7 @@ class Volume(Aggregate):
         vm_id: UUID,
         device_id: int,
         size_gb: int,
+        pool_id: UUID | None = None,  # the pool it was placed on (events before pools: none)
     ) -> None:
         self._pend("attach", request_id, job_id)
         self.pending_vm_id, self.pending_device_id = vm_id, device_id

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
 import pytest
+from eventsourcing.utils import get_topic
 
 from adapters.sessions import perform_unbound
 from adapters.simulator.driver import SimulatorDriver
@@ -159,6 +160,13 @@ def test_a_new_vms_root_disk_goes_on_a_pool_of_its_hosts_cluster_and_allocates_i
     _attach(cloud, vm_id, data)
     assert _volume(cloud, data).pool_id == pool_id
     assert _pool_of(cloud, pool_id).allocated_bytes == 15 * GIB
+    # The host is asked to make the disk on that pool, and a start hands it the pool too.
+    requested = next(
+        e for e in cloud.store.events.get(data) if type(e).__name__ == "AttachRequested"
+    )
+    route = volume_work.volume_routes(cloud.store.box, "stratus")[get_topic(type(requested))]
+    assert decode_request(route(requested).payload).params["pool_id"] == str(pool_id)
+    assert [d.get("pool_id") for d in cmd.attached_disks(cloud.store, vm_id)] == [str(pool_id)]
     grow = volume_work.ResizeAttached(data, 8, uuid4(), job_id=cloud.job(data))
     volume_work.resize_volume(cloud.store, grow)
     cloud.pump()
@@ -233,6 +241,8 @@ def test_the_disks_of_a_vm_that_never_ran_go_onto_a_pool_at_its_first_start(
     assert cloud.vm(vm_id).state == VmState.RUNNING
     assert _volume(cloud, data).pool_id == fast
     assert _root(cloud, vm_id).pool_id in (plain, fast)
+    started = next(e for e in cloud.store.events.get(vm_id) if hasattr(e, "data_disks"))
+    assert [d.get("pool_id") for d in started.data_disks] == [str(fast)]
     total = _pool_of(cloud, plain).allocated_bytes + _pool_of(cloud, fast).allocated_bytes
     assert total == 15 * GIB
     vms.stop_vm(cloud.store, vm_id, cloud.job(vm_id), forced=True)
