@@ -62,6 +62,7 @@ class DiskSpec:
     disk_id: str
     device_id: int
     size_gb: int
+    pool_id: str = ""  # the primary storage pool Stratus placed it on ("": the host's own)
 
 
 @dataclass(frozen=True)

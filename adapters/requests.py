@@ -43,7 +43,12 @@ def disk_spec(raw: Any) -> DiskSpec:
     """A disk of a request (a mapping with disk_id, device_id and size_gb)."""
     if not isinstance(raw, dict):
         raise BadRequest("a data disk must be a mapping")
-    return DiskSpec(str(param(raw, "disk_id")), count(raw, "device_id"), count(raw, "size_gb"))
+    return DiskSpec(
+        str(param(raw, "disk_id")),
+        count(raw, "device_id"),
+        count(raw, "size_gb"),
+        str(raw.get("pool_id") or ""),
+    )
 
 
 def data_disks(raw: Any) -> tuple[DiskSpec, ...]:

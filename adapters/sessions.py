@@ -152,12 +152,13 @@ def refuse_lacking(driver: Hypervisor, action: str) -> None:
 def perform_unbound(
     factory: DriverFactory, kind: str, action: str, params: dict[str, Any]
 ) -> dict[str, Any]:
-    """Download a template into a zone's image store with a driver that has the capability,
-    under the fetch limits the request carries."""
+    """Download a template (or an uploaded volume's image) into a zone's image store with a
+    driver that has the capability, under the fetch limits the request carries."""
     driver = factory()
     try:
+        # An uploaded volume's image is fetched into the zone's store as a template's is.
         download = getattr(driver, "download_template", None)
-        if action != "download_template" or download is None:
+        if action not in ("download_template", "download_volume") or download is None:
             raise Unsupported(f"{action} is not supported yet by the {kind} adapter")
         return dict(
             download(

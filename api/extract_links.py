@@ -1,12 +1,13 @@
-"""Download links of extracted templates and ISOs: `/client/extract/<token>`.
+"""Download links of extracted templates, ISOs and volumes: `/client/extract/<token>`.
 
-A link names one offer (`template_extracts`) and when it stops working, signed with HMAC-SHA256
-under a key derived from the installation's secret key (`SecretBox.derive`); the link is never
-stored, it is signed again from the recorded facts whenever it is shown. Stratus holds no image
-bytes: a good link streams the image from the URL it was registered from, fetched under the
-same rules as an adapter's download (allowed internal sites, size limit), which the entry point
-hands in as the `ImageSource`. A link that is malformed, tampered with, expired, or whose image
-was deleted or can no longer be fetched answers 404 with no detail.
+A link names one offer (`template_extracts`, `volume_extracts`) and when it stops working,
+signed with HMAC-SHA256 under a key derived from the installation's secret key
+(`SecretBox.derive`); the link is never stored, it is signed again from the recorded facts
+whenever it is shown. Stratus holds no image bytes: a good link streams the image from the URL
+it was registered (or a volume uploaded) from, fetched under the same rules as an adapter's
+download (allowed internal sites, size limit), which the entry point hands in as the
+`ImageSource`. A link that is malformed, tampered with, expired, or whose image was deleted or
+can no longer be fetched answers 404 with no detail.
 """
 
 from __future__ import annotations
@@ -29,8 +30,10 @@ from starlette.responses import PlainTextResponse, Response, StreamingResponse
 
 from domain.configuration import DEFINITIONS
 from domain.template import CopyState, FetchLimits
+from domain.volume import VolumeState
 from projections.configuration import global_value
 from projections.templates import extract_row
+from projections.volumes import volume_extract_row
 from stratus.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -102,7 +105,7 @@ class Downloads:
         if extract_id is None or self.images is None:
             return None
         with self.runtime.db.read() as cursor:
-            row = extract_row(cursor, str(extract_id))
+            row = extract_row(cursor, str(extract_id)) or _volume_offer(cursor, str(extract_id))
             limits = _limits(cursor)
         if not _servable(row, now):
             return None
@@ -114,6 +117,16 @@ class Downloads:
             log.warning("extract %s: the image could not be fetched from its URL", extract_id)
             return None
         return _file_name(row), _chain(first, blocks)
+
+
+def _volume_offer(cursor: Any, extract_id: str) -> dict[str, Any] | None:
+    """An extracted volume's offer, shaped as a template's: served from the image the volume
+    was uploaded from, while the volume is there and its upload is done."""
+    row = volume_extract_row(cursor, extract_id)
+    if row is None or not row["url"]:
+        return None
+    fetched = row["state"] not in (VolumeState.UPLOAD_OP, VolumeState.UPLOAD_ERROR)
+    return dict(row, template_id=row["volume_id"], state=CopyState.READY if fetched else "")
 
 
 def _servable(row: dict[str, Any] | None, now: datetime) -> bool:

@@ -16,7 +16,10 @@ PROJECT_MEMBERS = (
     "accounttype, role, domainid, domain), not the project its reference names"
 )
 QOS = "storage QoS (IOPS and byte rate limits) is not built yet"
-POOLS = "volumes are not placed on primary storage pools yet"
+POOLS = (
+    "set for a volume on a primary storage pool, a corrected chain, or an upload in progress; "
+    "4.3 omits them otherwise too"
+)
 ISOS = "deploying from an ISO is not built yet: no volume comes from one"
 GPUS = "GPUs are not built yet"
 STATS = "live statistics in list answers are not built yet (usage records carry them)"

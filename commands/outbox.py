@@ -15,6 +15,7 @@ from commands.system_vms import system_vm_routes
 from commands.template_captures import capture_routes
 from commands.templates import template_routes
 from commands.vm_snapshots import vm_snapshot_routes
+from commands.volume_uploads import upload_routes
 from commands.volume_work import volume_routes
 from commands.vpn import vpn_routes
 from domain.host import Host
@@ -51,6 +52,7 @@ def routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
         **security_group_routes(box, prefix),
         **vpn_routes(box, prefix),
         **volume_routes(box, prefix),
+        **upload_routes(prefix),
         **snapshot_routes(box, prefix),
         **vm_snapshot_routes(box, prefix),
         **pool_routes(box, prefix),

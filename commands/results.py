@@ -18,6 +18,7 @@ from commands import (
     templates,
     vm_snapshots,
     vms,
+    volume_uploads,
     volume_work,
     vpn,
 )
@@ -38,6 +39,7 @@ def result_handlers() -> dict[str, Callable[[Any, Any], Any]]:
         vpn.RESULT_HANDLERS,
         statistics.RESULT_HANDLERS,
         volume_work.RESULT_HANDLERS,
+        volume_uploads.RESULT_HANDLERS,
         snapshots.RESULT_HANDLERS,
         vm_snapshots.RESULT_HANDLERS,
         storage.RESULT_HANDLERS,

@@ -17,9 +17,9 @@ from eventsourcing.utils import get_topic
 
 from commands import Outcome, change
 from commands.vms import host_access, request_id
-from domain.errors import DomainError, InvalidState
+from domain.errors import DomainError, InvalidParameter, InvalidState
 from domain.job import Job, JobStatus
-from domain.snapshot import Snapshot
+from domain.snapshot import Snapshot, SnapshotState
 from domain.vm import VirtualMachine
 from domain.volume import Volume
 from stratus.messages import DEFAULT_PREFIX, WorkRequest, WorkResult, seal_credentials
@@ -160,3 +160,25 @@ def snapshot_routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
 
     # The library creates Snapshot.BackupRequested from the decorated method.
     return {get_topic(Snapshot.BackupRequested): backup}  # type: ignore[attr-defined]
+
+
+def revert_snapshot(store: Any, snapshot_id: UUID) -> Outcome:
+    """revertSnapshot, as 4.3 answers it on the storage it drives: the volume's VM must be
+    stopped and the snapshot backed up; then no snapshot strategy can revert a volume kept on
+    a hypervisor's own or NFS primary storage, so the revert fails and nothing changes."""
+    snapshot: Snapshot = store.get(Snapshot, snapshot_id, what="snapshot")
+    if snapshot.removed or snapshot.state != SnapshotState.BACKED_UP:
+        raise DomainError(f"snapshot:{snapshot_id} not exist in data store")
+    volume: Volume = store.get(Volume, UUID(str(snapshot.volume["id"])), what="volume")
+    if volume.removed:
+        raise InvalidParameter(f"The volume of snapshot {snapshot.name} has been deleted")
+    if volume.vm_id is not None:
+        vm = store.get(VirtualMachine, volume.vm_id, what="virtual machine")
+        if vm.state != "Stopped":
+            raise InvalidParameter(
+                "The VM the specified disk is attached to is not in the shutdown state."
+            )
+    raise DomainError(
+        f"Failed to revert snapshot: the storage holding volume {volume.name} cannot revert it "
+        "to a snapshot (the snapshot is not revertable)"
+    )

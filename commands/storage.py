@@ -260,5 +260,10 @@ def add_image_store(store: Any, command: AddImageStore) -> Outcome:
     return result
 
 
+def prepare_store_for_migration(store: Any, store_id: UUID) -> Outcome:
+    """An NFS image store becomes a staging store in front of the object store."""
+    return change(store, ImageStore, store_id, lambda s: s.convert_to_staging(), what="image store")
+
+
 def delete_image_store(store: Any, store_id: UUID) -> Outcome:
     return change(store, ImageStore, store_id, lambda s: s.remove(), what="image store")

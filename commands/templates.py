@@ -191,7 +191,7 @@ def on_download_result(store: Any, result: WorkResult) -> Outcome:
         if zone_id is None:
             return Outcome(0, template.id)  # a stale or repeated result changes nothing
         if result.ok:
-            size, physical = _sizes(result.data)
+            size, physical = reported_sizes(result.data)
             template.download_completed(
                 zone_id=zone_id, request_id=result.request_id, size=size, physical=physical
             )
@@ -204,7 +204,7 @@ def on_download_result(store: Any, result: WorkResult) -> Outcome:
     return result_outcome
 
 
-def _sizes(data: dict[str, Any]) -> tuple[int, int]:
+def reported_sizes(data: dict[str, Any]) -> tuple[int, int]:
     try:
         size = int(data.get("size", 0))
         return size, int(data.get("physical_size", size))

@@ -23,6 +23,7 @@ from commands.scaling import Held, give_back, hold_growth
 from commands.security_groups import JoinGroups, follow_vm_groups, joined
 from commands.snapshot_chains import follow_vm_snapshots
 from commands.vm_access import GuestAccess, give_access
+from commands.volume_placement import PoolNeeds, place_disks, place_on_pool, with_pools
 from commands.volumes import attached_disks, follow_vm, owned_volumes, root_volume
 from domain.affinity_group import admits as affinity_admits
 from domain.capacity import HostCapacity
@@ -100,6 +101,7 @@ class DeployVirtualMachine:
     in_affinity_groups: bool = False  # placement then keeps it apart from their members
     group: GroupRef | None = None  # the instance group it was admitted to
     user_data: str = ""  # Base64, checked by the API; every start carries it to the guest
+    root_pool: PoolNeeds = field(default_factory=PoolNeeds)  # the ROOT disk's pool needs
 
 
 def deploy_vm(store: Any, command: DeployVirtualMachine) -> Outcome:
@@ -128,6 +130,7 @@ def deploy_vm(store: Any, command: DeployVirtualMachine) -> Outcome:
             return _saved(store, vm, job, *taken)
         try:
             capacity, request = _hold(store, vm, command.candidates, command.in_affinity_groups)
+            pool = place_on_pool(store, root, capacity.host_id, command.root_pool)
         except InsufficientCapacity as error:
             vm.placement_failed(error.message)
             if job is not None:
@@ -135,7 +138,7 @@ def deploy_vm(store: Any, command: DeployVirtualMachine) -> Outcome:
             return _saved(store, vm, job, *taken)
         access = host_access(store, capacity.host_id)
         vm.request_start(request, command.job_id, access, _reservation(vm.id, request))
-        return _saved(store, vm, capacity, *taken)
+        return _saved(store, vm, capacity, *taken, pool)
 
     outcome: Outcome = store.run(attempt, attempts=RESERVATION_ATTEMPTS)
     return outcome
@@ -219,6 +222,7 @@ class StartVirtualMachine:
     vm_id: UUID
     candidates: Sequence[Candidate]
     job_id: UUID | None = None
+    pools: dict[UUID, PoolNeeds] = field(default_factory=dict)  # by disk: what it needs
 
 
 def start_vm(store: Any, command: StartVirtualMachine) -> Outcome:
@@ -230,10 +234,18 @@ def start_vm(store: Any, command: StartVirtualMachine) -> Outcome:
         vm.check_startable()
         capacity, request = _hold(store, vm, command.candidates, has_groups(store, vm.id))
         disks = attached_disks(store, vm.id)  # the hypervisor gets the VM's data disks too
+        # The disks of a VM no host ever held (deployed without starting) are made now, on a
+        # pool of the host's scope; a VM that had a host keeps its disks where they are.
+        placed = (
+            []
+            if vm.placed_host is not None
+            else place_disks(store, owned_volumes(store, vm.id), capacity.host_id, command.pools)
+        )
+        disks = with_pools(disks, placed)
         access = host_access(store, capacity.host_id)
         reservation = _reservation(vm.id, request)
         vm.request_start(request, command.job_id, access, reservation, disks)
-        return _saved(store, vm, capacity)
+        return _saved(store, vm, capacity, *placed)
 
     result: Outcome = store.run(attempt, attempts=RESERVATION_ATTEMPTS)
     return result

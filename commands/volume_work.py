@@ -17,7 +17,9 @@ from uuid import UUID
 
 from commands import Outcome
 from commands.vms import host_access, request_id
-from commands.volumes import AttachVolume, _device_slots
+from commands.volume_placement import follow_size, place_on_pool
+from commands.volume_uploads import leave_image_store
+from commands.volumes import AttachVolume, _device_slots, vm_facts
 from domain.errors import InvalidState, NotFound
 from domain.host import Host
 from domain.job import Job, JobStatus
@@ -90,9 +92,7 @@ def attach_volume(store: Any, command: AttachVolume, job_id: UUID | None) -> Out
     def attempt() -> Outcome:
         vm = store.get(VirtualMachine, command.vm_id, what="virtual machine")
         volume = store.get(Volume, command.volume_id, what="volume")
-        facts = {"zone_id": vm.zone_id, "account_id": vm.account_id, "state": vm.state}
-        if vm.removed:
-            facts["state"] = "Expunged"
+        facts = vm_facts(vm)
         volume.check_attachable(facts)  # the volume's and the VM's refusals come first
         slots = _device_slots(store, vm.id)
         slots.check_room(set(command.used_device_ids), command.max_data_volumes)
@@ -100,9 +100,12 @@ def attach_volume(store: Any, command: AttachVolume, job_id: UUID | None) -> Out
         work = _work(store, vm, job_id)
         if work is None:
             volume.attach(vm.id, facts, device)
-            return _saved(store, volume, slots, _succeeded(store, job_id, volume))
+            job = _succeeded(store, job_id, volume)
+            return _saved(store, volume, slots, job, *leave_image_store(store, volume))
+        # The disk is made on a pool of the host's scope, if it has any, as the host plugs it.
+        pool = place_on_pool(store, volume, work.access.host_id, command.pool)
         volume.request_attach(vm.id, facts, device, work)
-        return _saved(store, volume, slots)
+        return _saved(store, volume, slots, pool)
 
     result: Outcome = store.run(attempt)
     return result
@@ -150,7 +153,8 @@ def resize_volume(store: Any, command: ResizeAttached) -> Outcome:
             volume.request_resize(size, offering, shrink_ok, work)
             return _saved(store, volume)
         volume.resize(size, offering, shrink_ok=shrink_ok)
-        return _saved(store, volume, _succeeded(store, command.job_id, volume))
+        job = _succeeded(store, command.job_id, volume)
+        return _saved(store, volume, job, *follow_size(store, volume))
 
     result: Outcome = store.run(attempt)
     return result
@@ -180,7 +184,10 @@ def on_volume_result(store: Any, result: WorkResult) -> Outcome:
             slots = _device_slots(store, slot_vm)
             slots.release(volume.id)
         _finish_job(job, volume, action, None if result.ok else reason)
-        return _saved(store, volume, slots, job)
+        moved = follow_size(store, volume) if action == "resize" and result.ok else []
+        if action == "attach" and result.ok:  # an uploaded disk was copied to primary storage
+            moved += leave_image_store(store, volume)
+        return _saved(store, volume, slots, job, *moved)
 
     outcome: Outcome = store.run(attempt)
     return outcome
@@ -202,6 +209,12 @@ RESULT_HANDLERS: dict[str, Callable[[Any, WorkResult], Outcome]] = {
 
 
 # Outbox routes -----------------------------------------------------------------------------
+
+
+def _pool(e: Any) -> dict[str, str]:
+    """The pool a disk was placed on, when it was (the driver makes the disk there)."""
+    pool_id = getattr(e, "pool_id", None)
+    return {"pool_id": str(pool_id)} if pool_id else {}
 
 
 def volume_routes(box: Any, prefix: str) -> dict[str, Any]:
@@ -230,7 +243,7 @@ def volume_routes(box: Any, prefix: str) -> dict[str, Any]:
     volume: Any = Volume  # events made by the library's decorator: mypy cannot see them
     return {
         get_topic(volume.AttachRequested): lambda e: outgoing(
-            e, "attach_volume", {"device_id": e.device_id, "size_gb": e.size_gb}
+            e, "attach_volume", {"device_id": e.device_id, "size_gb": e.size_gb, **_pool(e)}
         ),
         get_topic(volume.DetachRequested): lambda e: outgoing(e, "detach_volume", {}),
         get_topic(volume.ResizeRequested): lambda e: outgoing(

@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 from uuid import UUID
 
-from commands import Outcome, change
+from commands import Outcome
+from commands.volume_placement import PoolNeeds, follow_size, leave_pool, move_to_pool
+from commands.volume_uploads import leave_image_store
 from domain.errors import InvalidState, NotFound
 from domain.vm import VirtualMachine
-from domain.volume import DeviceSlots, Volume, VolumeType, device_slots_id, root_volume_id
+from domain.volume import (
+    DeviceSlots,
+    Volume,
+    VolumeChanges,
+    VolumeExtract,
+    VolumeType,
+    device_slots_id,
+    root_volume_id,
+)
 
 
 def root_volume(vm: VirtualMachine) -> Volume:
@@ -45,7 +55,7 @@ def follow_vm(store: Any, aggregates: Sequence[Any]) -> list[Any]:
         return followers
     if not root.removed:
         root.destroy_with_vm()
-        followers.append(root)
+        followers += [root, *leave_pool(store, root)]
     return followers
 
 
@@ -87,6 +97,7 @@ class CreateVolume:
     zone_id: UUID
     size_gb: int
     disk_offering_id: UUID
+    display: bool = True  # False: hidden from its owner (shown to root administrators only)
 
 
 def create_volume(store: Any, command: CreateVolume) -> Outcome:
@@ -102,6 +113,8 @@ def create_volume(store: Any, command: CreateVolume) -> Outcome:
         None,
         None,
     )
+    if not command.display:
+        volume.update(VolumeChanges(display=False))
     return Outcome(store.last_position(store.save(volume)), volume.id)
 
 
@@ -112,6 +125,18 @@ class AttachVolume:
     used_device_ids: frozenset[int] = frozenset()
     device_id: int | None = None  # a slot the caller chose; the next free one otherwise
     max_data_volumes: int | None = None  # the hypervisor's limit of data disks per VM
+    pool: PoolNeeds = field(default_factory=PoolNeeds)  # what it needs of a pool
+
+
+def vm_facts(vm: VirtualMachine) -> dict[str, Any]:
+    """What a volume checks of the VM it is attached to."""
+    state = "Expunged" if vm.removed else vm.state
+    return {
+        "zone_id": vm.zone_id,
+        "account_id": vm.account_id,
+        "state": state,
+        "hypervisor": vm.compute.hypervisor,
+    }
 
 
 def attach_volume(store: Any, command: AttachVolume) -> Outcome:
@@ -120,9 +145,7 @@ def attach_volume(store: Any, command: AttachVolume) -> Outcome:
     def attempt() -> Outcome:
         vm = store.get(VirtualMachine, command.vm_id, what="virtual machine")
         volume = store.get(Volume, command.volume_id, what="volume")
-        facts = {"zone_id": vm.zone_id, "account_id": vm.account_id, "state": vm.state}
-        if vm.removed:
-            facts["state"] = "Expunged"
+        facts = vm_facts(vm)
         slots = _device_slots(store, vm.id)
         device = slots.take(volume.id, command.device_id, set(command.used_device_ids))
         volume.attach(vm.id, facts, device)
@@ -167,17 +190,29 @@ class ResizeVolume:
 
 
 def resize_volume(store: Any, command: ResizeVolume) -> Outcome:
-    return change(
-        store,
-        Volume,
-        command.volume_id,
-        lambda v: v.resize(command.size_gb, command.disk_offering_id, shrink_ok=command.shrink_ok),
-        what="volume",
-    )
+    """Resize on the record; the volume's pool allocates the new size."""
+
+    def attempt() -> Outcome:
+        volume: Volume = store.get(Volume, command.volume_id, what="volume")
+        volume.resize(command.size_gb, command.disk_offering_id, shrink_ok=command.shrink_ok)
+        changed = [volume, *follow_size(store, volume)]
+        return Outcome(store.last_position(store.save(*changed)), volume.id)
+
+    result: Outcome = store.run(attempt)
+    return result
 
 
 def delete_volume(store: Any, volume_id: UUID) -> Outcome:
-    return change(store, Volume, volume_id, Volume.delete, what="volume")
+    """Delete a detached data disk; its pool no longer holds it."""
+
+    def attempt() -> Outcome:
+        volume: Volume = store.get(Volume, volume_id, what="volume")
+        volume.delete()
+        changed = [volume, *leave_pool(store, volume), *leave_image_store(store, volume)]
+        return Outcome(store.last_position(store.save(*changed)), volume_id)
+
+    result: Outcome = store.run(attempt)
+    return result
 
 
 def attached_disks(store: Any, vm_id: UUID) -> tuple[dict[str, Any], ...]:
@@ -197,5 +232,50 @@ def attached_disks(store: Any, vm_id: UUID) -> tuple[dict[str, Any], ...]:
             )
         if volume.vm_id == vm_id:
             disk = {"disk_id": str(volume.id), "device_id": device_id, "size_gb": volume.size_gb}
+            if volume.pool_id is not None:  # the driver makes it on the pool it was placed on
+                disk["pool_id"] = str(volume.pool_id)
             disks.append(disk)
     return tuple(disks)
+
+
+@dataclass(frozen=True)
+class UpdateVolume:
+    """updateVolume: a root administrator corrects the record; `pool_id` moves it to another
+    pool of its zone (the pools' allocations follow)."""
+
+    volume_id: UUID
+    changes: VolumeChanges
+    pool_id: UUID | None = None
+
+
+def update_volume(store: Any, command: UpdateVolume) -> Outcome:
+    def attempt() -> Outcome:
+        volume: Volume = store.get(Volume, command.volume_id, what="volume")
+        if volume.removed:
+            raise InvalidState(f"Volume {volume.name} has been deleted")
+        changes = command.changes
+        pools: list[Any] = []
+        if command.pool_id is not None:
+            pools, name = move_to_pool(store, volume, command.pool_id)
+            changes = replace(changes, pool=(command.pool_id, name))
+        volume.update(changes)
+        return Outcome(store.last_position(store.save(volume, *pools)), volume.id)
+
+    result: Outcome = store.run(attempt)
+    return result
+
+
+def extract_volume(store: Any, volume_id: UUID, offer: VolumeExtract) -> Outcome:
+    """Offer the volume for download; refused while a VM it is attached to is not stopped."""
+
+    def attempt() -> Outcome:
+        volume: Volume = store.get(Volume, volume_id, what="volume")
+        vm_state = None
+        if volume.vm_id is not None:
+            vm = store.get(VirtualMachine, volume.vm_id, what="virtual machine")
+            vm_state = vm.state
+        volume.extract(offer, vm_state)
+        return Outcome(store.last_position(store.save(volume)), volume.id)
+
+    result: Outcome = store.run(attempt)
+    return result

@@ -17,7 +17,7 @@ from domain.project import Project
 from domain.snapshot import Snapshot, SnapshotState
 from domain.template import Template
 from domain.vm import VirtualMachine, VmState
-from domain.volume import Volume
+from domain.volume import Volume, VolumeState
 
 _NAMESPACE = UUID("5b0f3c2e-8a41-4f7d-9c1e-3d2a6b7e9f10")
 UNLIMITED = -1
@@ -118,7 +118,9 @@ CHANGING: dict[type, frozenset[str]] = {
     VirtualMachine: frozenset(
         ("Deployed", "Destroyed", "Expunged", "Recovered", "Scaled", "OwnerChanged")
     ),
-    Volume: frozenset(("Created", "Destroyed", "Resized", "OwnerChanged")),
+    Volume: frozenset(
+        ("Created", "Destroyed", "Resized", "OwnerChanged", "Uploaded", "UploadFailed", "Attached")
+    ),
     PublicIp: frozenset(("Associated", "Disassociated")),
     Snapshot: frozenset(("Allocated", "BackedUp", "Failed", "Destroyed")),
     Template: frozenset(("Registered", "Deleted")),
@@ -137,11 +139,18 @@ def holding(aggregate: Any) -> Holding | None:
         )
         return Holding(aggregate.account_id, aggregate.domain_id, amounts)
     if isinstance(aggregate, Volume):
-        amounts = (
-            {} if aggregate.removed else _amounts(VOLUME=1, PRIMARY_STORAGE=aggregate.size_gb * GIB)
-        )
-        return Holding(aggregate.account_id, aggregate.domain_id, amounts)
+        return Holding(aggregate.account_id, aggregate.domain_id, _volume_amounts(aggregate))
     return _network_holding(aggregate) or _image_holding(aggregate)
+
+
+def _volume_amounts(volume: Volume) -> dict[str, int]:
+    """A volume counts once; its bytes on secondary storage while an upload keeps it there,
+    on primary storage otherwise (nothing once deleted, or once its upload failed)."""
+    if volume.removed or volume.state == VolumeState.UPLOAD_ERROR:
+        return {}
+    if volume.on_secondary:
+        return _amounts(VOLUME=1, SECONDARY_STORAGE=volume.size_gb * GIB)
+    return _amounts(VOLUME=1, PRIMARY_STORAGE=volume.size_gb * GIB)
 
 
 def _network_holding(aggregate: Any) -> Holding | None:

@@ -78,6 +78,8 @@ class StoragePool(Aggregate):
         self.details = dict(details)
         self.state = PoolState.UP
         self.volume_ids: list[UUID] = []
+        self.allocations: dict[str, int] = {}  # bytes each volume on the pool takes
+        self.reported_bytes = 0  # the capacity its hosts see, when no capacity was given
         # Per host of its scope (by host id): the connection request in flight or answered.
         self.connections: dict[str, dict[str, Any]] = {}
         self.removed = False
@@ -214,21 +216,60 @@ class StoragePool(Aggregate):
         self, host_id: str, request_id: str, capacity_bytes: int, available_bytes: int
     ) -> None:
         self.connections[host_id] = {"state": "Connected", "request_id": request_id}
+        self.reported_bytes = capacity_bytes
 
     @event("HostConnectionFailed")
     def _host_connection_failed(self, host_id: str, request_id: str, reason: str) -> None:
         self.connections[host_id] = {"state": "Failed", "request_id": request_id}
 
+    @property
+    def total_bytes(self) -> int:
+        """Its capacity: the bytes given when it was made, else what its hosts report."""
+        return self.capacity_bytes or self.reported_bytes
+
+    @property
+    def allocated_bytes(self) -> int:
+        return sum(self.allocations.values())
+
+    def takes(self, size_bytes: int, tags: tuple[str, ...], factor: float) -> bool:
+        """Whether a new volume of `size_bytes` needing storage `tags` may go here: the pool is
+        Up, carries every tag, and has room under the over-provisioning `factor`."""
+        if self.removed or self.state != PoolState.UP or not set(tags) <= set(self.tags):
+            return False
+        return self.total_bytes * factor - self.allocated_bytes >= size_bytes
+
+    def place_volume(self, volume_id: UUID, size_bytes: int) -> None:
+        """A volume now lives on this pool, taking `size_bytes` of it."""
+        self._check_live()
+        if str(volume_id) not in self.allocations:
+            self._volume_placed(volume_id=volume_id, size_bytes=size_bytes)
+
     @event("VolumePlaced")
-    def place_volume(self, volume_id: UUID) -> None:
-        """A volume now lives on this pool (placement records it)."""
+    def _volume_placed(self, volume_id: UUID, size_bytes: int) -> None:
         if volume_id not in self.volume_ids:
             self.volume_ids.append(volume_id)
+        self.allocations[str(volume_id)] = size_bytes
+
+    def resize_volume(self, volume_id: UUID, size_bytes: int) -> None:
+        """A volume on the pool now takes `size_bytes`."""
+        before = self.allocations.get(str(volume_id))
+        if before is not None and before != size_bytes:
+            self._volume_resized(volume_id=volume_id, size_bytes=size_bytes, previous=before)
+
+    @event("VolumeResized")
+    def _volume_resized(self, volume_id: UUID, size_bytes: int, previous: int) -> None:
+        self.allocations[str(volume_id)] = size_bytes
+
+    def release_volume(self, volume_id: UUID) -> None:
+        """The volume is gone from the pool (deleted, or recorded elsewhere)."""
+        if str(volume_id) in self.allocations:
+            self._volume_left(volume_id=volume_id, size_bytes=self.allocations[str(volume_id)])
 
     @event("VolumeLeft")
-    def release_volume(self, volume_id: UUID) -> None:
+    def _volume_left(self, volume_id: UUID, size_bytes: int) -> None:
         if volume_id in self.volume_ids:
             self.volume_ids.remove(volume_id)
+        self.allocations.pop(str(volume_id), None)
 
     def delete(self) -> None:
         """Forget the pool; refused (536) while volumes live on it."""
@@ -322,6 +363,23 @@ class ImageStore(Aggregate):
     def let_go(self, object_id: UUID) -> None:
         if object_id in self.held_ids:
             self.held_ids.remove(object_id)
+
+    def convert_to_staging(self) -> None:
+        """prepareSecondaryStorageForMigration (4.3): an NFS image store becomes the staging
+        cache in front of the region's object store; what it keeps stays there as cached
+        copies, and new images no longer go to it."""
+        if self.removed:
+            raise InvalidParameter(f"Image store {self.name} has been removed")
+        if self.provider != "NFS" or self.role not in (StoreRole.IMAGE, StoreRole.STAGING):
+            raise InvalidParameter(
+                "We only support migrate NFS secondary storage to use object store!"
+            )
+        if self.role != StoreRole.STAGING:
+            self._converted_to_staging(previous_role=self.role)
+
+    @event("ConvertedToStaging")
+    def _converted_to_staging(self, previous_role: str) -> None:
+        self.role = StoreRole.STAGING
 
     def remove(self) -> None:
         """Forget the store; refused (536) while it holds templates, ISOs or snapshots."""

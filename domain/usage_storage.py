@@ -1,10 +1,10 @@
 """Volume (6), template (7) and ISO (8) usage: storage held over time, with its sizes.
 
 A volume is charged from creation to destruction at its size (bytes), disk offering and
-template; a resize splits the span. A template or ISO is charged per zone copy, from the
-completed download to the copy's (or the whole image's) deletion, with its physical size as
-`size` and its virtual size as `virtualsize`. Snapshots (9) and VM snapshots (25) are in
-domain/usage_snapshots.py.
+template; a resize, or an uploaded volume's image arriving, splits the span. A template or ISO
+is charged per zone copy, from the completed download to the copy's (or the whole image's)
+deletion, with its physical size as `size` and its virtual size as `virtualsize`. Snapshots (9)
+and VM snapshots (25) are in domain/usage_snapshots.py.
 """
 
 from __future__ import annotations
@@ -44,6 +44,14 @@ def volume_created(ledger: Ledger, e: Mapping[str, Any]) -> None:
 def volume_resized(ledger: Ledger, e: Mapping[str, Any]) -> None:
     template_id = (e.get("previous") or {}).get("template_id")
     attrs = volume_attrs(e["size_gb"], e["disk_offering_id"], template_id)
+    ledger.begin(VOLUME, e["originator_id"], e["at"], attrs)
+
+
+@facts_of(_Volume.Uploaded)
+def volume_uploaded(ledger: Ledger, e: Mapping[str, Any]) -> None:
+    """An uploaded volume is recorded at size 0 until its image is fetched: from then on it is
+    charged at the image's size, as a resize would split its span."""
+    attrs = volume_attrs(e["size_gb"], e["disk_offering_id"], e["template_id"])
     ledger.begin(VOLUME, e["originator_id"], e["at"], attrs)
 
 

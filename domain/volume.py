@@ -11,12 +11,14 @@ device slots are settled by its `DeviceSlots` aggregate, saved with every attach
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidParameter, InvalidState, ResourceInUse
+from domain.template import FORMATS
 from domain.values import Secret
 from domain.vm import HostAccess, host_request
 
@@ -35,6 +37,84 @@ class VolumeType:
 class VolumeState:
     ALLOCATED = "Allocated"  # a data disk never attached: no storage has been used yet
     READY = "Ready"
+    UPLOAD_OP = "UploadOp"  # uploaded: its image is being fetched into the zone's image store
+    UPLOADED = "Uploaded"  # uploaded and fetched: kept on secondary storage until attached
+    UPLOAD_ERROR = "UploadError"
+
+
+# Every state 4.3's Volume.State knows (updateVolume's `state` takes one of them).
+STATES = (
+    "Allocated",
+    "Creating",
+    "Ready",
+    "Resizing",
+    "Migrating",
+    "Copying",
+    "Uploading",
+    "UploadError",
+    "Uploaded",
+    "UploadOp",
+    "Snapshotting",
+    "Expunging",
+    "Expunged",
+    "Destroy",
+)
+EXTRACT_MODE = "HTTP_DOWNLOAD"
+
+
+@dataclass(frozen=True)
+class Upload:
+    """Where an uploaded volume's image comes from (`uploadVolume`)."""
+
+    url: str
+    image_format: str
+    checksum: str = ""
+    store_id: UUID | None = None  # the image store it is kept on, when one was named
+
+    def facts(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "format": self.image_format,
+            "checksum": self.checksum,
+            "store_id": self.store_id,
+        }
+
+
+def image_fits(upload: dict[str, Any], hypervisor: str) -> bool:
+    """Whether an uploaded image can be a disk of a VM of `hypervisor` (the formats it boots)."""
+    return str(upload["format"]).upper() in FORMATS.get(hypervisor, ())
+
+
+@dataclass(frozen=True)
+class UploadRequest:
+    """The fetch of an uploaded volume's image: by which kind of adapter, under which limits."""
+
+    request_id: str
+    kind: str
+    allowed_internal_sites: str = ""
+    max_size_gb: int = 50
+
+
+@dataclass(frozen=True)
+class VolumeChanges:
+    """What `updateVolume` sets; None keeps a value."""
+
+    path: str | None = None
+    state: str | None = None
+    pool: tuple[UUID, str] | None = None  # (pool id, pool name)
+    display: bool | None = None
+    chain_info: str | None = None
+
+
+@dataclass(frozen=True)
+class VolumeExtract:
+    """An offer of a volume's image for download: from which zone, asked by whom, until when."""
+
+    extract_id: UUID
+    zone_id: UUID
+    account_id: UUID
+    expires: datetime  # the caller reads the clock
+    mode: str = EXTRACT_MODE
 
 
 def root_volume_id(vm_id: UUID) -> UUID:
@@ -85,12 +165,16 @@ class Volume(Aggregate):
         disk_offering_id: UUID | None,
         template_id: UUID | None,
         vm_id: UUID | None,
+        upload: dict[str, Any] | None = None,
     ) -> None:
         if not name:
             raise InvalidParameter("A volume needs a name")
         self.name, self.kind = name, kind
         self.account_id, self.domain_id, self.zone_id = owner_account_id, owner_domain_id, zone_id
-        self.size_gb = check_size(size_gb)
+        # An uploaded volume's size is known once its image is fetched.
+        self.size_gb = size_gb if upload is not None and size_gb == 0 else check_size(size_gb)
+        self.upload = dict(upload) if upload is not None else None
+        self.upload_kind = ""  # the kind of adapter fetching its image
         self.disk_offering_id, self.template_id = disk_offering_id, template_id
         self.vm_id = vm_id
         self.device_id: int | None = 0 if vm_id is not None else None
@@ -102,6 +186,11 @@ class Volume(Aggregate):
         self.pending_vm_id: UUID | None = None
         self.pending_device_id: int | None = None
         self.pending_size: tuple[int, UUID | None] | None = None
+        self.pool_id: UUID | None = None
+        self.path = ""
+        self.display = True
+        if upload is not None:
+            self.state = VolumeState.UPLOAD_OP
 
     def _check_present(self) -> None:
         if self.removed:
@@ -146,6 +235,17 @@ class Volume(Aggregate):
         if vm["state"] not in ATTACHABLE_VM_STATES:
             raise InvalidState(
                 f"Please specify a VM that is either running or stopped (it is {vm['state']})"
+            )
+        if self.state in (VolumeState.UPLOAD_OP, VolumeState.UPLOAD_ERROR):
+            raise InvalidState(
+                f"Volume {self.name} has not been uploaded yet (it is {self.state}): attach it "
+                "once it is Uploaded"
+            )
+        hypervisor = vm.get("hypervisor")
+        if self.upload is not None and hypervisor and not image_fits(self.upload, hypervisor):
+            raise InvalidParameter(
+                f"Volume {self.name} is a {self.upload['format']} image: it cannot be attached "
+                f"to a {hypervisor} VM"
             )
 
     @event("Attached")
@@ -204,7 +304,11 @@ class Volume(Aggregate):
         """Ask the VM's host to plug the disk in slot `device_id`; attached once it confirms."""
         self.check_attachable(vm)
         self._attach_requested(
-            **work.fields(), vm_id=vm_id, device_id=device_id, size_gb=self.size_gb
+            **work.fields(),
+            vm_id=vm_id,
+            device_id=device_id,
+            size_gb=self.size_gb,
+            pool_id=self.pool_id,
         )
 
     @event("AttachRequested")
@@ -221,6 +325,7 @@ class Volume(Aggregate):
         vm_id: UUID,
         device_id: int,
         size_gb: int,
+        pool_id: UUID | None = None,  # the pool it was placed on (events before pools: none)
     ) -> None:
         self._pend("attach", request_id, job_id)
         self.pending_vm_id, self.pending_device_id = vm_id, device_id
@@ -310,6 +415,158 @@ class Volume(Aggregate):
     def _settle(self) -> None:
         self.pending, self.request_id = None, None
         self.pending_vm_id, self.pending_device_id, self.pending_size = None, None, None
+
+    # Primary storage, updateVolume ---------------------------------------------------------
+
+    def place(self, pool_id: UUID, pool_name: str) -> None:
+        """The volume now lives on a primary storage pool (its path there is its id)."""
+        if not self.removed and self.pool_id != pool_id:
+            self._placed(pool_id=pool_id, pool_name=pool_name, path=str(self.id))
+
+    @event("Placed")
+    def _placed(self, pool_id: UUID, pool_name: str, path: str) -> None:
+        self.pool_id, self.path = pool_id, path
+
+    def update(self, changes: VolumeChanges) -> None:
+        """A root administrator's correction of the record (4.3's updateVolume)."""
+        if self.removed:
+            raise InvalidState(f"Volume {self.name} has been deleted")
+        if changes.state is not None and changes.state not in STATES:
+            raise InvalidParameter("Invalid volume state specified")
+        pool_id, pool_name = changes.pool if changes.pool is not None else (None, None)
+        self._updated(
+            path=changes.path,
+            state=changes.state,
+            pool_id=pool_id,
+            pool_name=pool_name,
+            display=changes.display,
+            chain_info=changes.chain_info,
+        )
+
+    @event("Updated")
+    def _updated(
+        self,
+        path: str | None,
+        state: str | None,
+        pool_id: UUID | None,
+        pool_name: str | None,
+        display: bool | None,
+        chain_info: str | None,
+    ) -> None:
+        if path is not None:
+            self.path = path
+        if state is not None:
+            self.state = state
+        if pool_id is not None:
+            self.pool_id = pool_id
+        if display is not None:
+            self.display = display
+
+    # Upload, extract ----------------------------------------------------------------------
+
+    def request_upload(self, request: UploadRequest) -> None:
+        """Ask an adapter of `request.kind` to fetch the uploaded image into the zone's store."""
+        if self.upload is None or self.state != VolumeState.UPLOAD_OP:
+            raise InvalidState(f"Volume {self.name} is not waiting for an upload")
+        self._upload_requested(
+            request_id=request.request_id,
+            kind=request.kind,
+            zone_id=self.zone_id,
+            url=self.upload["url"],
+            image_format=self.upload["format"],
+            checksum=self.upload["checksum"],
+            allowed_internal_sites=request.allowed_internal_sites,
+            max_size_gb=request.max_size_gb,
+        )
+
+    @event("UploadRequested")
+    def _upload_requested(
+        self,
+        request_id: str,
+        kind: str,
+        zone_id: UUID,
+        url: str,
+        image_format: str,
+        checksum: str,
+        allowed_internal_sites: str,
+        max_size_gb: int,
+    ) -> None:
+        self.request_id, self.upload_kind = request_id, kind
+
+    def upload_in_flight(self, request_id: str) -> bool:
+        return (
+            not self.removed
+            and self.state == VolumeState.UPLOAD_OP
+            and self.request_id == request_id
+        )
+
+    def finish_upload(self, request_id: str, size_bytes: int, physical_bytes: int) -> None:
+        """The adapter fetched the image: the volume is Uploaded, at its virtual size."""
+        if self.upload_in_flight(request_id):
+            size_gb = max(1, -(-size_bytes // 2**30))
+            self._uploaded(
+                request_id=request_id,
+                size_gb=size_gb,
+                size_bytes=size_bytes,
+                physical_bytes=physical_bytes,
+                disk_offering_id=self.disk_offering_id,
+                template_id=None,
+            )
+
+    @event("Uploaded")
+    def _uploaded(
+        self,
+        request_id: str,
+        size_gb: int,
+        size_bytes: int,
+        physical_bytes: int,
+        disk_offering_id: UUID | None,
+        template_id: UUID | None,
+    ) -> None:
+        self.state, self.size_gb, self.request_id = VolumeState.UPLOADED, size_gb, None
+
+    def fail_upload(self, request_id: str, reason: str) -> None:
+        if self.upload_in_flight(request_id):
+            self._upload_failed(request_id=request_id, reason=reason)
+
+    @event("UploadFailed")
+    def _upload_failed(self, request_id: str, reason: str) -> None:
+        self.state, self.request_id = VolumeState.UPLOAD_ERROR, None
+
+    @property
+    def on_secondary(self) -> bool:
+        """An uploaded volume not yet attached is kept in the zone's image store."""
+        return self.state in (VolumeState.UPLOAD_OP, VolumeState.UPLOADED)
+
+    def check_extractable(self, vm_state: str | None) -> None:
+        """4.3: a volume attached to a VM is extracted only while that VM is stopped."""
+        if self.removed:
+            raise InvalidState(f"Volume {self.name} has been deleted")
+        if self.on_secondary and self.state != VolumeState.UPLOADED:
+            raise InvalidState(f"Volume {self.name} is {self.state}: it cannot be extracted")
+        if self.vm_id is not None and vm_state != "Stopped":
+            raise InvalidParameter(
+                "The VM the specified disk is attached to is not in the shutdown state."
+            )
+
+    def extract(self, offer: VolumeExtract, vm_state: str | None) -> None:
+        """Offer the volume's image for download until `offer.expires`."""
+        self.check_extractable(vm_state)
+        if offer.mode != EXTRACT_MODE:
+            raise InvalidParameter(f"Invalid extract mode {offer.mode}: use {EXTRACT_MODE}")
+        self._extracted(
+            extract_id=offer.extract_id,
+            zone_id=offer.zone_id,
+            account_id=offer.account_id,
+            expires=offer.expires,
+            mode=offer.mode,
+        )
+
+    @event("Extracted")
+    def _extracted(
+        self, extract_id: UUID, zone_id: UUID, account_id: UUID, expires: datetime, mode: str
+    ) -> None:
+        pass
 
     # Delete -------------------------------------------------------------------------------
 

@@ -87,8 +87,10 @@ def make_sweeper(runtime: Any, liveness: Liveness | None = None) -> StuckJobSwee
     from commands.results import result_handlers
     from commands.stuck_jobs import always_quiet, fail_stuck_job, stuck_hypervisor_jobs, timed_out
     from commands.templates import give_up_downloads
+    from commands.volume_uploads import give_up_uploads
     from projections.jobs import pending_job_ids
     from projections.templates import downloads_in_flight
+    from projections.volumes import uploads_in_flight
 
     settings = runtime.settings
     store, timeout = runtime.store, settings.hypervisor_job_timeout
@@ -102,7 +104,10 @@ def make_sweeper(runtime: Any, liveness: Liveness | None = None) -> StuckJobSwee
     def downloads(cutoff: datetime) -> int:
         with runtime.db.read() as cursor:
             waiting = downloads_in_flight(cursor, cutoff)
-        return give_up_downloads(store, waiting, quiet, timed_out(timeout))
+            uploads = uploads_in_flight(cursor, cutoff)
+        reason = timed_out(timeout)
+        failed = give_up_downloads(store, waiting, quiet, reason)
+        return failed + give_up_uploads(store, uploads, quiet, reason)
 
     return StuckJobSweeper(
         pending,

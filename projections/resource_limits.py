@@ -43,13 +43,16 @@ def own_limits(cursor: Cursor, owner_ids: list[str]) -> dict[tuple[str, int], in
     return {(r["owner_id"], int(r["resource_type"])): int(r["max"]) for r in rows}
 
 
+# An uploaded volume is kept on secondary storage until it is attached.
+_UPLOADS = "'UploadOp', 'Uploaded'"
+
 # What an owner holds, counted afresh from the read models (updateResourceCount): by type, the
 # query over the resources of the accounts that `{owner}` selects.
 _COUNTS: dict[int, str] = {
     0: "SELECT count(*) AS n FROM virtual_machines WHERE {owner} AND removed = 0 "
     "AND state NOT IN ('Destroyed', 'Expunging')",
     1: "SELECT count(*) AS n FROM public_ips WHERE {owner} AND state <> 'Free' AND is_system = 0",
-    2: "SELECT count(*) AS n FROM volumes WHERE {owner} AND removed = 0",
+    2: "SELECT count(*) AS n FROM volumes WHERE {owner} AND removed = 0 AND state <> 'UploadError'",
     3: "SELECT count(*) AS n FROM snapshots WHERE {owner} AND removed = 0",
     4: "SELECT count(*) AS n FROM templates WHERE {owner} AND removed = 0 "
     "AND template_type = 'USER'",
@@ -60,10 +63,12 @@ _COUNTS: dict[int, str] = {
     9: "SELECT coalesce(sum(memory), 0) AS n FROM virtual_machines WHERE {owner} "
     "AND removed = 0 AND state NOT IN ('Destroyed', 'Expunging')",
     10: "SELECT coalesce(sum(size_gb), 0) * 1073741824 AS n FROM volumes WHERE {owner} "
-    "AND removed = 0",
+    f"AND removed = 0 AND state NOT IN ({_UPLOADS}, 'UploadError')",
     11: "SELECT (SELECT coalesce(sum(size_bytes), 0) FROM snapshots WHERE {owner} "
     "AND removed = 0) + (SELECT coalesce(sum(size), 0) FROM templates WHERE {owner} "
-    "AND removed = 0 AND template_type = 'USER') AS n",
+    "AND removed = 0 AND template_type = 'USER') + (SELECT coalesce(sum(size_gb), 0) * "
+    "1073741824 FROM volumes WHERE {owner} AND removed = 0 "
+    f"AND state IN ({_UPLOADS})) AS n",
 }
 
 
@@ -102,6 +107,7 @@ def counts_by_account(cursor: Cursor, account_ids: list[str]) -> dict[str, dict[
     for table, size, extra in (
         ("snapshots", "size_bytes", ""),
         ("templates", "size", " AND template_type = 'USER'"),
+        ("volumes", "size_gb * 1073741824", f" AND state IN ({_UPLOADS})"),
     ):
         rows = cursor.execute(
             f"SELECT account_id, coalesce(sum({size}), 0) AS n FROM {table} "

@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from domain.storage import ImageStore, StoragePool
+from domain.storage import ImageStore, StoragePool, StoreRole
 from stratus.db import Cursor
 from stratus.projection import Projection, Tables, on
 
@@ -113,24 +113,36 @@ class StorageProjection(Projection):
     def host_connection_failed(self, e: Any, c: Cursor, t: Tables) -> None:
         self._host(e, c, t, "Failed", e.reason)
 
+    def _allocate(self, e: Any, c: Cursor, t: Tables, bytes_step: int, count_step: int) -> None:
+        c.execute(
+            f"UPDATE {t.storage_pools} SET volumes = volumes + %s, "
+            "allocated_bytes = allocated_bytes + %s WHERE id = %s",
+            (count_step, bytes_step, str(e.originator_id)),
+        )
+
     @on(POOL.VolumePlaced)
     def volume_placed(self, e: Any, c: Cursor, t: Tables) -> None:
-        c.execute(
-            f"UPDATE {t.storage_pools} SET volumes = volumes + 1 WHERE id = %s",
-            (str(e.originator_id),),
-        )
+        self._allocate(e, c, t, int(getattr(e, "size_bytes", 0)), 1)
+
+    @on(POOL.VolumeResized)
+    def volume_resized(self, e: Any, c: Cursor, t: Tables) -> None:
+        self._allocate(e, c, t, int(e.size_bytes) - int(e.previous), 0)
 
     @on(POOL.VolumeLeft)
     def volume_left(self, e: Any, c: Cursor, t: Tables) -> None:
-        c.execute(
-            f"UPDATE {t.storage_pools} SET volumes = volumes - 1 WHERE id = %s",
-            (str(e.originator_id),),
-        )
+        self._allocate(e, c, t, -int(getattr(e, "size_bytes", 0)), -1)
 
     @on(POOL.Deleted)
     def pool_deleted(self, e: Any, c: Cursor, t: Tables) -> None:
         c.execute(
             f"UPDATE {t.storage_pools} SET removed = 1 WHERE id = %s", (str(e.originator_id),)
+        )
+
+    @on(STORE.ConvertedToStaging)
+    def store_converted(self, e: Any, c: Cursor, t: Tables) -> None:
+        c.execute(
+            f"UPDATE {t.image_stores} SET role = %s WHERE id = %s",
+            (StoreRole.STAGING, str(e.originator_id)),
         )
 
     @on(STORE.Added)
@@ -170,6 +182,21 @@ def store_by_id(cursor: Cursor, store_id: str, role: str) -> dict[str, Any] | No
         f"SELECT * FROM {STORES_NAMED} WHERE s.id = %s AND s.role = %s AND s.removed = 0",
         (store_id, role),
     ).fetchone()
+    return None if row is None else dict(row)
+
+
+def zone_image_store(cursor: Cursor, zone_id: str, named: str | None) -> dict[str, Any] | None:
+    """The image store a zone's new image goes to: `named` if it is one of the zone's (or a
+    region-wide one), else the zone's first."""
+    sql = (
+        "SELECT id, zone_id FROM image_stores WHERE removed = 0 AND role = %s "
+        "AND (zone_id = %s OR zone_id IS NULL)"
+    )
+    params: list[Any] = [StoreRole.IMAGE, zone_id]
+    if named:
+        sql += " AND id = %s"
+        params.append(named)
+    row = cursor.execute(sql + " ORDER BY created, id LIMIT 1", params).fetchone()
     return None if row is None else dict(row)
 
 

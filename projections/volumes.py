@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from domain.volume import Volume
@@ -27,15 +28,18 @@ class VolumesProjection(Projection):
     """Keeps `volumes` and how many each account has (`volume_counts`)."""
 
     name = "volumes"
-    tables = ("volumes", "volume_counts")
+    tables = ("volumes", "volume_counts", "volume_extracts")
 
     @on(VOLUME.Created)
     def created(self, e: Any, c: Cursor, t: Tables) -> None:
         attached = e.vm_id is not None
+        upload = getattr(e, "upload", None) or {}  # volumes made before uploads have none
+        state = "Ready" if attached else ("UploadOp" if upload else "Allocated")
         c.execute(
             f"INSERT INTO {t.volumes} (id, name, kind, account_id, domain_id, zone_id, vm_id, "
-            "device_id, size_gb, disk_offering_id, template_id, state, created, attached, seq) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
+            "device_id, size_gb, disk_offering_id, template_id, state, created, attached, "
+            "upload_url, upload_format, upload_status, seq) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
             f"(SELECT COALESCE(max(seq), 0) + 1 FROM {t.volumes}))",
             (
                 _id(e),
@@ -49,9 +53,12 @@ class VolumesProjection(Projection):
                 e.size_gb,
                 _text(e.disk_offering_id),
                 _text(e.template_id),
-                "Ready" if attached else "Allocated",
+                state,
                 e.timestamp.isoformat(),
                 e.timestamp.isoformat() if attached else None,
+                upload.get("url"),
+                upload.get("format"),
+                "Processing" if upload else None,
             ),
         )
         self._count(c, t, str(e.owner_account_id), 1)
@@ -97,6 +104,48 @@ class VolumesProjection(Projection):
     def resized(self, e: Any, c: Cursor, t: Tables) -> None:
         self._set(c, t, e, size_gb=e.size_gb, disk_offering_id=_text(e.disk_offering_id))
 
+    @on(VOLUME.Placed)
+    def placed(self, e: Any, c: Cursor, t: Tables) -> None:
+        self._set(c, t, e, storage_id=str(e.pool_id), storage_name=e.pool_name, path=e.path)
+
+    @on(VOLUME.Updated)
+    def updated(self, e: Any, c: Cursor, t: Tables) -> None:
+        changes = {
+            "path": e.path,
+            "state": e.state,
+            "storage_id": _text(e.pool_id),
+            "storage_name": e.pool_name,
+            "display": None if e.display is None else int(e.display),
+            "chain_info": e.chain_info,
+        }
+        given = {k: v for k, v in changes.items() if v is not None}
+        if given:
+            self._set(c, t, e, **given)
+
+    @on(VOLUME.Uploaded)
+    def uploaded(self, e: Any, c: Cursor, t: Tables) -> None:
+        self._set(c, t, e, state="Uploaded", size_gb=e.size_gb, upload_status="Upload Complete")
+
+    @on(VOLUME.UploadFailed)
+    def upload_failed(self, e: Any, c: Cursor, t: Tables) -> None:
+        self._set(c, t, e, state="UploadError", upload_status=e.reason)
+
+    @on(VOLUME.Extracted)
+    def extracted(self, e: Any, c: Cursor, t: Tables) -> None:
+        c.execute(
+            f"INSERT INTO {t.volume_extracts} (id, volume_id, zone_id, account_id, mode, "
+            "created, expires) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            (
+                str(e.extract_id),
+                _id(e),
+                str(e.zone_id),
+                str(e.account_id),
+                e.mode,
+                e.timestamp.isoformat(),
+                e.expires.isoformat(),
+            ),
+        )
+
     @on(VOLUME.Destroyed)
     def destroyed(self, e: Any, c: Cursor, t: Tables) -> None:
         self._set(c, t, e, removed=1, vm_id=None, device_id=None)
@@ -114,6 +163,34 @@ def device_ids_on_vm(cursor: Cursor, vm_id: str) -> frozenset[int]:
         "SELECT device_id FROM volumes WHERE vm_id = %s AND removed = 0", (vm_id,)
     ).fetchall()
     return frozenset(int(r["device_id"]) for r in rows if r["device_id"] is not None)
+
+
+def volume_extract_row(cursor: Cursor, extract_id: str) -> dict[str, Any] | None:
+    """An offer of a volume for download, with what it offers: the volume's name, its image's
+    URL and format, and whether it is still there."""
+    row = cursor.execute(
+        "SELECT x.*, v.name, v.upload_url AS url, v.upload_format AS format, v.removed, "
+        "v.state FROM volume_extracts AS x JOIN volumes AS v ON v.id = x.volume_id "
+        "WHERE x.id = %s",
+        (extract_id,),
+    ).fetchone()
+    return None if row is None else dict(row)
+
+
+def uploads_in_flight(cursor: Cursor, before: datetime) -> list[str]:
+    """Uploaded volumes whose image is still being fetched, asked for before `before`."""
+    rows = cursor.execute(
+        "SELECT id, created FROM volumes WHERE state = %s AND removed = 0", ("UploadOp",)
+    ).fetchall()
+    return [row["id"] for row in rows if datetime.fromisoformat(str(row["created"])) < before]
+
+
+def hidden_volumes(cursor: Cursor) -> bool:
+    """Whether any volume is hidden from its owner (updateVolume `displayvolume=false`)."""
+    row = cursor.execute(
+        "SELECT 1 AS one FROM volumes WHERE display = 0 AND removed = 0 LIMIT 1"
+    ).fetchone()
+    return row is not None
 
 
 def volume_count(cursor: Cursor, scope: str, params: list[Any]) -> int:

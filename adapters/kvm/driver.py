@@ -148,7 +148,7 @@ class KvmDriver(KvmSnapshots):
                 # scaled while stopped), with the data disks attached to it meanwhile.
                 _resize_config(domain, spec.cpu_number, spec.memory_mb * 1024)
                 for disk in spec.data_disks:
-                    disks.plug(conn, _local_pool(conn), domain, disk)
+                    disks.plug(conn, _disk_pool(conn, disk), domain, disk)
                 domain = self._find(spec.name)
             if not domain.isActive():
                 record_ssh_key(domain, spec.ssh_key)
@@ -232,7 +232,7 @@ class KvmDriver(KvmSnapshots):
         """Plug the disk (see `adapters.kvm.disks`, also for what the test driver lacks)."""
         conn = self._require()
         with self._translated(f"attaching disk {disk.disk_id} to {name}"):
-            return disks.plug(conn, _local_pool(conn), self._find(name), disk).status
+            return disks.plug(conn, _disk_pool(conn, disk), self._find(name), disk).status
 
     def detach_volume(self, name: str, disk_id: str) -> None:
         with self._translated(f"detaching disk {disk_id} from {name}"):
@@ -504,7 +504,7 @@ class KvmDriver(KvmSnapshots):
         if spec.root_disk_gb > 0:
             _attach(devices, self._root_disk(conn, spec))
         for disk in spec.data_disks:
-            disks.add_to_definition(devices, _local_pool(conn), disk)
+            disks.add_to_definition(devices, _disk_pool(conn, disk), disk)
         return ET.tostring(root, encoding="unicode")
 
     def _root_disk(self, conn: libvirt.virConnect, spec: VmSpec) -> str:
@@ -593,6 +593,17 @@ def _local_pool(conn: libvirt.virConnect) -> Any:
     if not pools:
         raise HypervisorError("no active storage pool on this KVM host for a root disk")
     return pools[0]
+
+
+def _disk_pool(conn: libvirt.virConnect, disk: DiskSpec) -> Any:
+    """Where a data disk is made: the primary storage pool Stratus placed it on, when this host
+    has that pool active (`connect_pool`), else the host's own pool."""
+    if disk.pool_id:
+        with contextlib.suppress(libvirt.libvirtError):
+            pool = conn.storagePoolLookupByName(disk.pool_id)
+            if pool.isActive():
+                return pool
+    return _local_pool(conn)
 
 
 def _volume_xml(pool: Any, volume_name: str, spec: VmSpec) -> str:

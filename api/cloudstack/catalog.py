@@ -15,6 +15,7 @@ from api.dispatch import Call
 from api.params import not_found
 from domain.compute import OfferingShape
 from domain.errors import InvalidParameter, PermissionDenied
+from domain.storage import parse_tags
 from domain.template import ISO
 from projections.templates import may_launch
 
@@ -26,6 +27,7 @@ class Offering:
     id: str
     name: str
     shape: OfferingShape
+    storage_tags: tuple[str, ...] = ()  # what the ROOT disk's pool must carry
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,7 @@ def offering(call: Call, offering_id: str, domain_path: str) -> Offering:
         _number(row["cpu_speed"]),
         _number(row["memory"]),
     )
-    return Offering(row["id"], row["name"], shape)
+    return Offering(row["id"], row["name"], shape, parse_tags(row["tags"]))
 
 
 def template(call: Call, template_id: str, zone_id: str, account_id: str) -> Template:

@@ -48,7 +48,7 @@ def _check_access(call: Call, row: dict[str, Any], noun: str) -> None:
         raise InvalidParameter(f"Unable to extract {noun} id={row['id']} as it's not extractable")
 
 
-def _mode(given: str) -> str:
+def extract_mode(given: str) -> str:
     mode = given.upper()
     if mode == UPLOAD:
         raise InvalidParameter(
@@ -85,7 +85,7 @@ def extract_image(call: Call, args: dict[str, Any], iso: bool) -> Submitted:
     noun = "ISO" if iso else "template"
     row = template_row(call, args["id"], iso)
     _check_access(call, row, noun)
-    mode = _mode(args["mode"])
+    mode = extract_mode(args["mode"])
     zone = _zone(call, row, args["zoneid"], noun)
     lifetime = int(current_value(call, LIFETIME))
     request = ExtractRequest(
@@ -126,11 +126,17 @@ def render_extract(call: Call, extract_id: str) -> dict[str, Any]:
         row = extract_row(cursor, extract_id)
     if row is None:
         raise NotFound(f"Unable to find extract {extract_id}", resource_ids=(extract_id,))
+    return extract_answer(call, row, row["template_id"])
+
+
+def extract_answer(call: Call, row: dict[str, Any], object_id: str) -> dict[str, Any]:
+    """4.3's extract fields of an offer (`row`: its id, mode, zone, asker, times, and the
+    offered object's name), its link signed afresh."""
     expires = datetime.fromisoformat(str(row["expires"]))
     names = names_of(call, {"zones": {row["zone_id"]}})["zones"]
     live = call.now() < expires
     return {
-        "id": row["template_id"],
+        "id": object_id,
         "name": row["name"],
         "extractId": row["id"],
         "extractMode": row["mode"],

@@ -15,7 +15,8 @@ import orjson
 
 from api.access import Role
 from api.cloudstack.common import select_page
-from api.dispatch import ApiCommand, Call, Listing
+from api.cloudstack.jobs import run_async
+from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType
 from commands import storage as cmd
 from domain.errors import InvalidParameter, NotFound
@@ -248,6 +249,38 @@ def _list(call: Call, args: dict[str, Any], role: str, provider: str | None = No
     return select_page(call, STORES_NAMED, where, params, "s.created, s.id", args, render_store)
 
 
+def prepare_for_migration(call: Call, args: dict[str, Any]) -> Submitted:
+    """prepareSecondaryStorageForMigration: an NFS image store becomes the staging store in
+    front of the region's object store (4.3's refusals before the job)."""
+    with call.read() as cursor:
+        row = store_by_id(cursor, args["id"], StoreRole.IMAGE) or store_by_id(
+            cursor, args["id"], StoreRole.STAGING
+        )
+    if row is None:
+        raise NotFound(
+            f"Image store with id {args['id']} doesn't exist", resource_ids=(args["id"],)
+        )
+    if row["provider"] != "NFS":
+        raise InvalidParameter("We only support migrate NFS secondary storage to use object store!")
+
+    def work() -> dict[str, Any]:
+        cmd.prepare_store_for_migration(call.store, UUID(row["id"]))
+        return {"object": "imagestore", "id": row["id"]}
+
+    return run_async(
+        call,
+        instance_type="ImageStore",
+        instance_id=UUID(row["id"]),
+        event_type="MIGRATE.PREPARE.SS",
+        description=f"preparing image store {row['name']} for migration to an object store",
+        work=work,
+    )
+
+
+def _staging_answer(call: Call, store_id: str) -> dict[str, Any]:
+    return _answer(call, store_id, StoreRole.STAGING)
+
+
 LIST_FILTERS = (
     Param("id", P.UUID),
     Param("name", P.STRING),
@@ -259,6 +292,19 @@ URL = Param("url", P.STRING, max_length=2048)
 ID = (Param("id", P.UUID, required=True),)
 
 COMMANDS = (
+    ApiCommand(
+        "prepareSecondaryStorageForMigration",
+        prepare_for_migration,
+        (Param("id", P.UUID, required=True),),
+        role=RA,
+        shape="async",
+        is_async=True,
+        item_key="imagestore",
+        render=_staging_answer,
+        java_class=f"{PKG}.PrepareSecondaryStorageForMigrationCmd",
+        description="Prepares an NFS secondary storage to migrate to an object store like S3: "
+        "it becomes the staging store in front of it.",
+    ),
     ApiCommand(
         "addImageStore",
         add_image_store,

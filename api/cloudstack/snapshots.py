@@ -188,6 +188,41 @@ def delete(call: Call, args: dict[str, Any]) -> Submitted:
     )
 
 
+def revert(call: Call, args: dict[str, Any]) -> Submitted:
+    """revertSnapshot: 4.3's refusals answer at once (431); the job then fails as 4.3's does on
+    the storage Stratus drives (`commands.snapshots.revert_snapshot`), changing nothing."""
+    row = snapshot_row(call, args["id"])
+    if row["state"] != "BackedUp":
+        raise InvalidParameter(
+            f"Snapshot {row['name']} is {row['state']}: only a backed-up snapshot is reverted to"
+        )
+    with call.read() as cursor:
+        volume = cursor.execute(
+            "SELECT v.removed, m.state AS vm_state FROM volumes AS v "
+            "LEFT JOIN virtual_machines AS m ON m.id = v.vm_id WHERE v.id = %s",
+            (row["volume_id"],),
+        ).fetchone()
+    if volume is None or volume["removed"]:
+        raise InvalidParameter(f"The volume of snapshot {row['name']} has been deleted")
+    if volume["vm_state"] not in (None, "Stopped"):
+        raise InvalidParameter(
+            "The VM the specified disk is attached to is not in the shutdown state."
+        )
+
+    def work() -> dict[str, Any]:
+        cmd.revert_snapshot(call.store, UUID(row["id"]))
+        return {"object": "snapshot", "id": row["id"]}
+
+    return run_async(
+        call,
+        instance_type="Snapshot",
+        instance_id=UUID(row["id"]),
+        event_type="SNAPSHOT.REVERT",
+        description=f"reverting to snapshot {row['name']}",
+        work=work,
+    )
+
+
 # 4.3 lets an admin name the snapshot's owner; here it is always the volume's owner.
 SNAPSHOT_OWNER = "a snapshot belongs to its volume's account; choosing another is not built yet"
 
@@ -222,6 +257,18 @@ COMMANDS = (
         is_async=True,
         java_class=f"{PKG}.DeleteSnapshotCmd",
         description="Deletes a snapshot of a disk volume.",
+    ),
+    ApiCommand(
+        "revertSnapshot",
+        revert,
+        (Param("id", P.UUID, required=True),),
+        shape="async",
+        is_async=True,
+        item_key="snapshot",
+        render=_snapshot_object,
+        java_class=f"{PKG}.RevertSnapshotCmd",
+        description="Reverts a volume to a snapshot, where its storage can (4.3's default "
+        "storage cannot: the job fails and the volume is left as it was).",
     ),
     ApiCommand(
         "listSnapshots",

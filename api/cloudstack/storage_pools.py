@@ -18,6 +18,7 @@ from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_stored_date
 from api.params import Param, ParamType
 from commands import storage as cmd
+from commands.volume_placement import PoolNeeds
 from domain.errors import InvalidParameter, NotFound
 from domain.infrastructure import check_hypervisor
 from domain.storage import PoolState, Scope, parse_tags
@@ -44,6 +45,12 @@ MANAGED = "managed storage (a volume per storage LUN, as SolidFire offers) is no
 
 def _factor(call: Call, zone_id: str) -> float:
     return float(current_value(call, OVERPROVISIONING, "zone", zone_id))
+
+
+def pool_needs(call: Call, zone_id: str, tags: tuple[str, ...]) -> PoolNeeds:
+    """What a new disk of the zone needs of its primary storage pool: its offering's storage
+    tags, and room under the zone's over-provisioning factor."""
+    return PoolNeeds(tags, _factor(call, zone_id))
 
 
 STORAGE = 2  # listCapacity's type of primary storage (bytes used of the pools' capacity)

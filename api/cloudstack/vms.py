@@ -30,6 +30,7 @@ from api.cloudstack.network_nics import guest_nic_requests, prepare_network_serv
 from api.cloudstack.placement import candidates, chosen_planner, guest, vm_guest
 from api.cloudstack.security_groups import deploy_groups
 from api.cloudstack.ssh_keys import named_key_pair
+from api.cloudstack.storage_pools import pool_needs
 from api.cloudstack.unbuilt import (
     CUSTOM_ID,
     HIDING,
@@ -45,10 +46,14 @@ from commands import Outcome
 from commands import vms as cmd
 from commands.affinity_groups import in_affinity_groups
 from commands.instance_groups import GroupRef, in_instance_group
+from commands.placement import Candidate
 from commands.security_groups import JoinGroups
+from commands.volume_placement import PoolNeeds
 from domain.compute import Compute, resolve_compute
 from domain.errors import InvalidParameter, PermissionDenied
 from domain.instance_group import check_name
+from domain.storage import parse_tags
+from stratus.db import in_list
 
 P = ParamType
 USER_PKG = "org.apache.cloudstack.api.command.user.vm"
@@ -153,6 +158,7 @@ def deploy(call: Call, args: dict[str, Any]) -> Submitted:
         password_enabled=template.password_enabled,
         in_affinity_groups=bool(affinity),
         user_data=_user_data(call, args),
+        root_pool=pool_needs(call, zone["id"], offering.storage_tags),
     )
     return hypervisor_job(
         call,
@@ -205,13 +211,15 @@ def start(call: Call, args: dict[str, Any]) -> Submitted:
     hosts = candidates(
         call, row["zone_id"], shape, args["hostid"], prefer=row["last_host_id"], for_guest=placed
     )
+    hosts = _reaching_pools(call, row["id"], hosts)
     return hypervisor_job(
         call,
         row["id"],
         "VM.START",
         f"Starting VM {row['name']}",
         lambda job_id: cmd.start_vm(
-            call.store, cmd.StartVirtualMachine(UUID(row["id"]), hosts, job_id)
+            call.store,
+            cmd.StartVirtualMachine(UUID(row["id"]), hosts, job_id, _disk_needs(call, row)),
         ),
     )
 
@@ -224,6 +232,45 @@ def _owner_enabled(call: Call, row: dict[str, Any]) -> None:
         ).fetchone()
     if owner is not None and owner["state"] == "disabled":
         raise PermissionDenied(f"The owner of VM {row['name']} is disabled")
+
+
+def _reaching_pools(call: Call, vm_id: str, hosts: list[Candidate]) -> list[Candidate]:
+    """Only the hosts of the cluster whose pools hold the VM's disks (a zone-wide pool is
+    reached from its zone's hosts, which every candidate is), as 4.3 starts a VM only where
+    its volumes' storage is."""
+    with call.read() as cursor:
+        clusters = {
+            r["cluster_id"]
+            for r in cursor.execute(
+                "SELECT DISTINCT p.cluster_id FROM volumes AS v "
+                "JOIN storage_pools AS p ON p.id = v.storage_id "
+                "WHERE v.vm_id = %s AND v.removed = 0 AND p.cluster_id IS NOT NULL",
+                (vm_id,),
+            ).fetchall()
+        }
+        if not clusters or not hosts:
+            return hosts
+        among, params = in_list(cursor, "id", [str(h.host_id) for h in hosts])
+        found = cursor.execute(f"SELECT id, cluster_id FROM hosts WHERE {among}", params).fetchall()
+    allowed = {r["id"] for r in found if r["cluster_id"] in clusters and len(clusters) == 1}
+    return [h for h in hosts if str(h.host_id) in allowed]
+
+
+def _disk_needs(call: Call, row: dict[str, Any]) -> dict[UUID, PoolNeeds]:
+    """What each of the VM's disks not yet on a pool needs of one: its offering's storage tags
+    (the compute offering's for the ROOT disk)."""
+    with call.read() as cursor:
+        disks = cursor.execute(
+            "SELECT v.id, COALESCE(d.tags, s.tags, '') AS tags FROM volumes AS v "
+            "LEFT JOIN disk_offerings AS d ON d.id = v.disk_offering_id "
+            "LEFT JOIN service_offerings AS s ON s.id = v.disk_offering_id "
+            "WHERE v.vm_id = %s AND v.removed = 0 AND v.storage_id IS NULL",
+            (row["id"],),
+        ).fetchall()
+    return {
+        UUID(disk["id"]): pool_needs(call, row["zone_id"], parse_tags(disk["tags"]))
+        for disk in disks
+    }
 
 
 def compute_of(row: dict[str, Any]) -> Compute:

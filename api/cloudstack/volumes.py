@@ -19,10 +19,9 @@ from api.cloudstack.common import LIST_PROJECT_AND_TAGS, OWNER_PARAMS, resolve_o
 from api.cloudstack.common import PROJECT_ID as OWNER_PROJECT_ID
 from api.cloudstack.jobs import run_async
 from api.cloudstack.pages import needs_accounts, ordered
+from api.cloudstack.storage_pools import pool_needs
 from api.cloudstack.unbuilt import (
     CUSTOM_ID,
-    HIDING,
-    STORAGE_ID,
     iops_params,
 )
 from api.cloudstack.vms import _owner, hypervisor_job, vm_row
@@ -33,10 +32,14 @@ from api.params import Param, ParamType, not_found
 from api.tagging import narrow, rendered_tags
 from commands import volume_work
 from commands import volumes as cmd
+from commands.volume_placement import PoolNeeds
 from domain.errors import InvalidParameter, PermissionDenied
+from domain.storage import parse_tags
+from domain.volume import STATES, VolumeChanges, VolumeState
 from projections.hypervisor_capabilities import limits_of
 from projections.listed import fill_listed
-from projections.volumes import device_ids_on_vm, volume_count
+from projections.storage import pool_by_id
+from projections.volumes import device_ids_on_vm, hidden_volumes, volume_count
 from stratus.db import contains, in_list
 
 P = ParamType
@@ -114,9 +117,10 @@ def _render(row: dict[str, Any]) -> dict[str, Any]:
         "storagetype": offering[2],
         "destroyed": bool(row["removed"]),
         "isextractable": row["kind"] == "DATADISK",
-        "displayvolume": True,
+        "displayvolume": bool(row["display"]),
         "tags": row.get("tags", []),  # a kept volume's slot; the dispatcher fills the others
     }
+    _storage(body, row)
     if row["disk_offering_id"]:
         body.update(
             diskofferingid=row["disk_offering_id"],
@@ -137,7 +141,20 @@ def _render(row: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-def _volume(call: Call, volume_id: str) -> dict[str, Any]:
+def _storage(body: dict[str, Any], row: dict[str, Any]) -> None:
+    """Where the volume lives: its pool, its path there, and an upload's progress (4.3 shows
+    `status` while the image is being fetched)."""
+    if row["storage_id"]:
+        body.update(storageid=row["storage_id"], storage=row["storage_name"] or "")
+    if row["path"]:
+        body["path"] = row["path"]
+    if row["chain_info"]:
+        body["chaininfo"] = row["chain_info"]
+    if row["upload_status"] and row["state"] in (VolumeState.UPLOAD_OP, VolumeState.UPLOAD_ERROR):
+        body["status"] = row["upload_status"]
+
+
+def volume_answer(call: Call, volume_id: str) -> dict[str, Any]:
     return render_volumes(call, [volume_row(call, volume_id, removed=True)])[0]
 
 
@@ -151,6 +168,7 @@ _FILTERS = (
     ("type", "v.kind = %s"),
     ("zoneid", "v.zone_id = %s"),
     ("diskofferingid", "v.disk_offering_id = %s"),
+    ("storageid", "v.storage_id = %s"),
     ("hostid", "v.vm_id IN (SELECT id FROM virtual_machines WHERE host_id = %s)"),
     (
         "podid",
@@ -158,7 +176,7 @@ _FILTERS = (
         "ON h.id = COALESCE(v2.host_id, v2.last_host_id) WHERE h.pod_id = %s)",
     ),
 )
-_ADMIN_FILTERS = frozenset({"hostid", "podid"})
+_ADMIN_FILTERS = frozenset({"hostid", "podid", "storageid"})
 
 
 def list_volumes(call: Call, args: dict[str, Any]) -> Listing:
@@ -169,7 +187,9 @@ def list_volumes(call: Call, args: dict[str, Any]) -> Listing:
     for key, clause in _FILTERS:
         if args[key]:
             if key in _ADMIN_FILTERS and call.caller.role != Role.ROOT_ADMIN:
-                raise PermissionDenied("Only root administrators may list volumes by host or pod")
+                raise PermissionDenied(
+                    "Only root administrators may list volumes by host, pod or storage pool"
+                )
             where.append(clause)
             params.append(args[key].upper() if key == "type" else args[key])
     for key in ("name", "keyword"):
@@ -178,9 +198,30 @@ def list_volumes(call: Call, args: dict[str, Any]) -> Listing:
             where.append(clause)
             params += values
     narrow(args, "Volume", "v.id", where, params)
-    only_scope = scope if len(where) == 2 else None  # then the per-account counters answer
+    unfiltered = len(where) == 2
+    _displayed(call, args, where, params)
+    # With no filter but the caller's scope (and nothing hidden), the per-account counters answer.
+    only_scope = scope if unfiltered and not _any_hidden(call) else None
     rows, count = _page(call, " WHERE " + " AND ".join(where), params, args, only_scope)
     return Listing(spliced_volumes(call, rows), count)
+
+
+def _displayed(call: Call, args: dict[str, Any], where: list[str], params: list[Any]) -> None:
+    """4.3: volumes hidden by updateVolume (`displayvolume=false`) are listed to root
+    administrators only, who may also filter on the flag."""
+    wanted = args["displayvolume"]
+    if call.caller.role != Role.ROOT_ADMIN:
+        if wanted is not None:
+            raise PermissionDenied("Only root administrators may list volumes by display flag")
+        where.append("v.display = 1")
+    elif wanted is not None:
+        where.append("v.display = %s")
+        params.append(1 if wanted else 0)
+
+
+def _any_hidden(call: Call) -> bool:
+    with call.read() as cursor:
+        return hidden_volumes(cursor)
 
 
 def _page(
@@ -310,6 +351,7 @@ def create(call: Call, args: dict[str, Any]) -> Submitted:
         UUID(zone["id"]),
         _size(offering, args["size"]),
         UUID(offering["id"]),
+        args["displayvolume"] is not False,
     )
 
     def work() -> dict[str, Any]:
@@ -350,6 +392,7 @@ def attach(call: Call, args: dict[str, Any]) -> Submitted:
         used,
         args["deviceid"],
         limits["max_data_volumes"] if limits else None,
+        pool=_pool_needs(call, row),
     )
     return _host_job(
         call,
@@ -369,6 +412,18 @@ def _host_version(cursor: Any, vm: dict[str, Any]) -> str:
         "SELECT hypervisor_version FROM hosts WHERE id = %s", (host_id,)
     ).fetchone()
     return row["hypervisor_version"] if row else ""
+
+
+def _pool_needs(call: Call, row: dict[str, Any]) -> PoolNeeds:
+    """What the disk needs of the pool it is made on: its disk offering's storage tags."""
+    tags: tuple[str, ...] = ()
+    if row["do_id"] is not None:
+        with call.read() as cursor:
+            found = cursor.execute(
+                "SELECT tags FROM disk_offerings WHERE id = %s", (row["do_id"],)
+            ).fetchone()
+        tags = parse_tags(found["tags"]) if found else ()
+    return pool_needs(call, row["zone_id"], tags)
 
 
 def detach(call: Call, args: dict[str, Any]) -> Submitted:
@@ -423,6 +478,41 @@ def resize(call: Call, args: dict[str, Any]) -> Submitted:
     )
 
 
+def update(call: Call, args: dict[str, Any]) -> Submitted:
+    """updateVolume (root administrators): path, state, pool, display and chain info of the
+    record, checked before the job so bad input changes nothing."""
+    if args["id"] is None:
+        raise InvalidParameter("Specify id: the volume to update")
+    row = volume_row(call, args["id"])
+    state = args["state"]
+    if state is not None and state not in STATES:
+        raise InvalidParameter("Invalid volume state specified")
+    pool_id = None
+    if args["storageid"] is not None:
+        with call.read() as cursor:
+            pool = pool_by_id(cursor, args["storageid"])
+        if pool is None or pool["removed"]:
+            raise not_found("storageid", args["storageid"])
+        if pool["zone_id"] != row["zone_id"]:
+            raise InvalidParameter(
+                "Invalid storageId specified; refers to the pool outside of the volume's zone"
+            )
+        pool_id = UUID(pool["id"])
+    changes = VolumeChanges(
+        path=args["path"],
+        state=state,
+        display=args["displayvolume"],
+        chain_info=args["chaininfo"],
+    )
+    command = cmd.UpdateVolume(UUID(row["id"]), changes, pool_id)
+
+    def work() -> dict[str, Any]:
+        cmd.update_volume(call.store, command)
+        return _result(row["id"])
+
+    return _job(call, UUID(row["id"]), "VOLUME.UPDATE", f"Updating volume {row['name']}", work)
+
+
 def delete(call: Call, args: dict[str, Any]) -> None:
     row = volume_row(call, args["id"])
     call.write(cmd.delete_volume, UUID(row["id"]))
@@ -433,7 +523,9 @@ def delete(call: Call, args: dict[str, Any]) -> None:
 ID = Param("id", P.UUID, required=True)
 
 
-def _async(name: str, handler: Any, params: tuple, java: str, text: str) -> ApiCommand:
+def _async(
+    name: str, handler: Any, params: tuple, java: str, text: str, role: Role = Role.USER
+) -> ApiCommand:
     return ApiCommand(
         name,
         handler,
@@ -441,9 +533,10 @@ def _async(name: str, handler: Any, params: tuple, java: str, text: str) -> ApiC
         shape="async",
         is_async=True,
         item_key="volume",
-        render=_volume,
+        render=volume_answer,
         java_class=f"{PKG}.{java}",
         description=text,
+        role=role,
     )
 
 
@@ -474,7 +567,7 @@ COMMANDS = (
                 "create it, then call attachVolume",
             ),
             CUSTOM_ID,
-            Param("displayvolume", P.BOOLEAN, default=True, unsupported=HIDING),
+            Param("displayvolume", P.BOOLEAN),
             *iops_params()[1:],
             OWNER_PROJECT_ID,
         ),
@@ -507,6 +600,22 @@ COMMANDS = (
         "ResizeVolumeCmd",
         "Resizes a volume",
     ),
+    _async(
+        "updateVolume",
+        update,
+        (
+            Param("id", P.UUID),
+            Param("path", P.STRING, max_length=255),
+            Param("state", P.STRING),
+            Param("storageid", P.UUID),
+            Param("displayvolume", P.BOOLEAN),
+            Param("chaininfo", P.STRING, max_length=4096),
+            CUSTOM_ID,
+        ),
+        "UpdateVolumeCmd",
+        "Updates the record of a volume: its path, state, storage pool or display flag",
+        role=Role.ROOT_ADMIN,
+    ),
     ApiCommand(
         "deleteVolume",
         delete,
@@ -528,8 +637,8 @@ COMMANDS = (
             Param("diskofferingid", P.UUID),
             Param("hostid", P.UUID),
             Param("podid", P.UUID),
-            STORAGE_ID,
-            Param("displayvolume", P.BOOLEAN, default=True, unsupported=HIDING),
+            Param("storageid", P.UUID),
+            Param("displayvolume", P.BOOLEAN),
             *LIST_PROJECT_AND_TAGS,
         ),
         shape="list",

@@ -114,6 +114,7 @@ def test_every_object_a_finished_job_names_renders_from_a_declaration() -> None:
         "firewallrule",
         "globalloadbalancer",
         "host",
+        "imagestore",
         "ipaddress",
         "ipforwardingrule",
         "iso",
@@ -138,6 +139,7 @@ def test_every_object_a_finished_job_names_renders_from_a_declaration() -> None:
         "virtualrouterelement",
         "vmsnapshot",
         "volume",
+        "volumeextract",
         "vpncustomergateway",
         "vpnuser",
     }
@@ -146,6 +148,9 @@ def test_every_object_a_finished_job_names_renders_from_a_declaration() -> None:
     assert commands["deployVirtualMachine"].render is commands["revertToVMSnapshot"].render
     # an extract is answered under `template` (or `iso`) but rendered as an extract
     assert renderers()["extract"] is commands["extractTemplate"].render
+    # a volume's extract is answered under `volume`, its upload as the volume
+    assert renderers()["volumeextract"] is commands["extractVolume"].render
+    assert commands["uploadVolume"].render is commands["createVolume"].render
     assert renderers()["template"] is not commands["extractTemplate"].render
 
 

@@ -99,7 +99,7 @@ def test_maintenance_follows_4_3s_states() -> None:
 def test_a_pool_with_volumes_on_it_is_not_deleted() -> None:
     pool = _pool()
     volume = uuid.uuid4()
-    pool.place_volume(volume)
+    pool.place_volume(volume, 5 * 1024**3)
     with pytest.raises(ResourceInUse):
         pool.delete()
     pool.release_volume(volume)
