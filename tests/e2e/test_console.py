@@ -1,0 +1,255 @@
+"""The web console at /client/ in headless Chromium, on the embedded default (SQLite): an
+operator logs in, deploys a VM with a custom offering and watches the job finish, upgrades
+routers by zone, sees a usage chart with data and travels back to before a VM existed; a plain
+user sees none of the admin pages, and a session that is taken away sends the user back to log
+in. Every page visited is photographed and the photograph must not be blank.
+
+One server and one browser for the module: the tests build on each other's cloud (a zone with
+a host, a template and a custom offering), each logging in afresh.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.browser import Console, chromium, open_browser
+from tests.e2e.factories import Tenant, make_tenant
+from tests.e2e.servers import Server, start_server, stop_server
+from tests.e2e.test_routers import SYSTEM_TEMPLATE, control, ensure_router, register_template
+from tests.e2e.test_usage_statistics import bill_a_day_later, server_settings
+from tests.e2e.test_vms import CUSTOM_DETAILS, Place, _host, _place
+
+# How the console writes the custom shape chosen in the wizard (x is a multiplication sign).
+SHAPE = "2 CPU \u00d7 1000 MHz, 1024 MiB"
+
+
+class Cloud:
+    """The module's server, its zone, and the people who use it."""
+
+    def __init__(self, server: Server, knobs: Path) -> None:
+        self.server, self.knobs = server, knobs
+        self.admin = server.client()
+        self.place: Place = _place(self.admin)
+        self.host = _host(self.admin, self.place, "h1", cores=8, memory=32)
+        self.user: Tenant = make_tenant(server, self.admin, name=f"alice-{uuid.uuid4().hex[:4]}")
+
+    @property
+    def console_url(self) -> str:
+        return self.server.url.removesuffix("api")
+
+
+@pytest.fixture(scope="module")
+def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cloud]:
+    chromium()  # skip before starting anything when there is no browser
+    root = tmp_path_factory.mktemp("console")
+    knobs = root / "control.json"
+    server = start_server(root / "data", {"STRATUS_SIMULATOR_CONTROL": str(knobs)})
+    try:
+        yield Cloud(server, knobs)
+    finally:
+        stop_server(server)
+
+
+@pytest.fixture(scope="module")
+def console(cloud: Cloud, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    driver = open_browser(profile)
+    shots = Path(tmp_path_factory.mktemp("screenshots"))
+    try:
+        yield Console(driver, cloud.console_url, shots)
+    finally:
+        driver.quit()
+
+
+def log_in_as_admin(console: Console, cloud: Cloud) -> None:
+    console.log_in("admin", cloud.server.admin["password"])
+
+
+def test_the_console_is_served_beside_the_api_with_strict_headers(cloud: Cloud) -> None:
+    base = cloud.console_url
+    page = httpx.get(base)
+    assert page.status_code == 200 and "Stratus console" in page.text
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert httpx.get(base.rstrip("/")).headers.get("location") == "/client/"
+    assert httpx.get(base + "vendor/chart-4.6.1.umd.min.js").status_code == 200
+    assert httpx.get(base + "vendor/chart-4.6.1.LICENSE.md").status_code == 200
+    api = httpx.get(cloud.server.url, params={"command": "listZones", "response": "json"})
+    assert api.status_code == 401  # the API is still the API, and still wants credentials
+
+
+def test_an_operator_logs_in_and_sees_every_page(console: Console, cloud: Cloud) -> None:
+    console.fresh()
+    console.find("#login-form")
+    console.shot("login")
+    log_in_as_admin(console, cloud)
+    assert console.nav() == [
+        "Dashboard",
+        "Instances",
+        "Infrastructure",
+        "Networks",
+        "Usage",
+        "Time travel",
+    ]
+    console.find(".zone-capacity[data-zone='z1'] canvas")
+    console.shot("dashboard")
+    console.go("infrastructure")
+    assert console.text("[data-count='hosts']") == "1"
+    sockets = console.text(".sockets table")
+    assert "Simulator" in sockets
+    hosts = console.wait_text("[data-table='hosts'] table", "h1")
+    assert "Up" in hosts and "Enabled" in hosts
+    console.shot("infrastructure")
+
+
+def test_deploying_a_custom_vm_in_the_wizard_shows_the_job_until_it_ends(
+    console: Console, cloud: Cloud
+) -> None:
+    log_in_as_admin(console, cloud)
+    console.go("instances")
+    console.find("#deploy-link").click()
+    console.ready("deploy")
+    console.find("#wizard-zone")
+    console.find("#wizard-next").click()
+    console.find("#step-1 #wizard-template")
+    console.set_value("#wizard-template", cloud.place.template)
+    console.find("#wizard-next").click()
+    console.set_value("#wizard-offering", cloud.place.custom["id"])
+    console.find("#wizard-cpu").send_keys(CUSTOM_DETAILS["details[0].cpuNumber"])
+    console.find("#wizard-speed").send_keys(CUSTOM_DETAILS["details[0].cpuSpeed"])
+    console.find("#wizard-memory").send_keys(CUSTOM_DETAILS["details[0].memory"])
+    console.shot("deploy-offering")
+    console.find("#wizard-next").click()
+    console.find("#wizard-name").send_keys("web-1")
+    console.find("#wizard-next").click()
+    console.wait_text("#step-4", SHAPE)
+    console.find("#wizard-next").click()  # Deploy
+    console.find(".job")  # the job shows while it runs, and says how it ended
+    console.wait_text(".job", "succeeded")
+    console.ready("instances")
+    details = console.wait_text(".view", "web-1")
+    assert SHAPE in details and "Running" in details
+    assert "ROOT" in console.text(".view")
+    console.shot("instance-details")
+
+    console.find("#vm-stop").click()
+    console.wait_text(".job", "Stopping web-1")
+    console.find("#vm-start")  # the page shows the stopped VM once the job has ended
+    [vm] = cloud.admin.listVirtualMachines(name="web-1")["virtualmachine"]
+    assert vm["state"] == "Stopped"
+
+    console.go("instances")
+    console.set_value("#vm-search", "web-")
+    console.wait_text(".paged", "Page 1 of 1 · 1 instances")
+    console.shot("instances")
+
+
+def test_routers_are_upgraded_by_zone_with_their_progress(console: Console, cloud: Cloud) -> None:
+    admin, zone = cloud.admin, cloud.place.zone
+    old = register_template(admin, SYSTEM_TEMPLATE)
+    control(cloud.knobs, releases={old: "4.2.0"})
+    routers = [ensure_router(admin, zone, cloud.user) for _ in range(2)]
+    register_template(admin, "systemvm-4.3")
+    admin.updateConfiguration(name="router.template.simulator", value="systemvm-4.3")
+    assert all(r["version"] == "4.2.0" for r in routers)
+
+    log_in_as_admin(console, cloud)
+    assert console.text("#routers-to-upgrade") == "2"
+    console.go("networks")
+    console.wait_text(".routers table", "4.2.0")
+    console.set_value("#upgrade-scope", "zoneid")
+    console.wait(lambda d: console.find("#upgrade-target").get_attribute("value"))
+    console.set_value("#upgrade-target", zone)
+    console.shot("networks-before-upgrade")
+    console.find("#upgrade-routers").click()
+    console.wait_text(".upgrade-status", "Upgraded 2 of 2 router(s).")
+    table = console.wait_text(".routers table", "4.3.0")
+    assert "4.2.0" not in table
+    console.shot("networks-after-upgrade")
+    listed = admin.listRouters(listall="true", zoneid=zone)["router"]
+    assert {r["version"] for r in listed} == {"4.3.0"}
+
+
+def test_usage_is_charted_for_a_date_range(console: Console, cloud: Cloud) -> None:
+    cloud.user.client.deployVirtualMachine(
+        zoneid=cloud.place.zone,
+        serviceofferingid=cloud.place.small["id"],
+        templateid=cloud.place.template,
+        name="metered",
+        fetch_result=True,
+    )
+    bill_a_day_later(server_settings(cloud.server))
+
+    log_in_as_admin(console, cloud)
+    console.go("usage")
+    chart = console.find(".usage-chart canvas")
+    assert chart.size["height"] > 100
+    totals = console.wait_text(".usage-out", cloud.user.username)
+    assert "Running Vm Usage per day" in totals and "1: Running Vm Usage" in totals
+    console.shot("usage")
+
+    console.set_value("#usage-start", "2001-01-01")
+    console.set_value("#usage-end", "2001-01-31")
+    console.find("#usage-show").click()
+    console.find(".usage-out .empty")  # a range with no usage says so
+
+
+def test_time_travel_goes_back_to_before_a_vm_existed(console: Console, cloud: Cloud) -> None:
+    vm = cloud.admin.deployVirtualMachine(
+        zoneid=cloud.place.zone,
+        serviceofferingid=cloud.place.small["id"],
+        templateid=cloud.place.template,
+        name="traveller",
+        fetch_result=True,
+    )["virtualmachine"]
+    created = datetime.strptime(vm["created"][:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
+    log_in_as_admin(console, cloud)
+    console.go("timetravel")
+
+    def travel(to: datetime) -> None:
+        console.set_value("#travel-zone", "")
+        console.set_value("#travel-id", vm["id"])
+        console.set_value("#travel-at", to.strftime("%Y-%m-%dT%H:%M:%S"))
+        console.find("#travel-go").click()
+
+    travel(created - timedelta(seconds=2))
+    assert "did not exist" in console.text(".travel-out .absent")
+    console.shot("time-travel-before")
+    travel(datetime.now(UTC) + timedelta(seconds=1))
+    state = console.wait_text(".resource-state", "VirtualMachine")
+    assert "traveller" in state
+    console.shot("time-travel-after")
+
+
+def test_a_plain_user_sees_only_their_own_and_no_admin_page(console: Console, cloud: Cloud) -> None:
+    user = cloud.user
+    console.log_in(user.username, user.password)
+    assert console.nav() == ["Instances", "Networks"]
+    listed = console.wait_text(".paged", "instances")
+    assert "metered" in listed and "web-1" not in listed and "traveller" not in listed
+    console.shot("user-instances")
+    for page in ("infrastructure", "dashboard", "usage", "timetravel"):
+        console.driver.execute_script("location.hash = arguments[0]", f"#/{page}")
+        assert "for administrators" in console.text(".denied")
+    console.shot("user-denied")
+
+
+def test_a_session_taken_away_sends_the_user_back_to_log_in(console: Console, cloud: Cloud) -> None:
+    user = cloud.user
+    console.log_in(user.username, user.password)
+    assert _stored_session(console) is not None
+    cloud.admin.updateUser(id=user.user_id, password=uuid.uuid4().hex)  # ends their sessions
+    console.driver.execute_script("location.hash = '#/networks'")  # its first call is refused
+    assert "session has ended" in console.text("#login-message")
+    assert _stored_session(console) is None  # nothing of the session is left in the page
+    console.shot("session-ended")
+
+
+def _stored_session(console: Console) -> Any:
+    return console.driver.execute_script("return sessionStorage.getItem('stratus.session')")
