@@ -158,6 +158,16 @@ class Console:
 
         self.wait(drawn)
 
+    def chart(self, css: str) -> dict[str, Any]:
+        """Waits for a chart drawn in the canvas at `css`; its labels and datasets' sums."""
+        script = (
+            "const c = document.querySelector(arguments[0]);"
+            "const chart = c && window.Chart && window.Chart.getChart(c);"
+            "return chart ? {labels: chart.data.labels, sums: chart.data.datasets.map("
+            "d => d.data.reduce((a, b) => a + b, 0))} : null;"
+        )
+        return dict(self.wait(lambda d: d.execute_script(script, css)))
+
     def nav(self) -> list[str]:
         return [a.text for a in self.all("#nav a")]
 

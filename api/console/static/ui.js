@@ -63,6 +63,7 @@ export function pagedTable(columns, load, { pagesize = 20, empty, name = "items"
           el("button", { class: "ghost", type: "button", disabled: page >= pages, onclick: () => { page += 1; show(); } }, "Next ›"),
         ),
       );
+      performance.mark("table-drawn");
     } catch (error) {
       box.replaceChildren(errorBox(error));
     }
@@ -95,14 +96,27 @@ export function bytes(n) {
 const PALETTE = ["#1f6feb", "#1a7f37", "#b35900", "#8250df", "#c62828", "#0a7ea4", "#6e7781", "#bf3989"];
 export const colour = (i) => PALETTE[i % PALETTE.length];
 
+// Chart.js (vendored, pinned) is loaded once, after the first screen has what it needs.
+let charts = null;
+export function loadCharts() {
+  charts ||= new Promise((resolve, reject) => {
+    const script = el("script", { src: "vendor/chart-4.6.1.umd.min.js" });
+    script.addEventListener("load", () => resolve(window.Chart));
+    script.addEventListener("error", () => reject(new Error("the charting library did not load")));
+    document.head.append(script);
+  });
+  return charts;
+}
+
 // A Chart.js chart in a fixed-height box; animation off so it is drawn at once.
 export function chart(config) {
   const canvas = el("canvas");
   const box = el("div", { class: "chart-box" }, canvas);
   config.options = { responsive: true, maintainAspectRatio: false, animation: false, ...(config.options || {}) };
-  requestAnimationFrame(() => {
-    if (window.Chart) new window.Chart(canvas, config);
-  });
+  loadCharts().then(
+    (Chart) => requestAnimationFrame(() => new Chart(canvas, config)),
+    (error) => box.replaceChildren(errorBox(error)),
+  );
   return box;
 }
 
