@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+from cs import CloudStackApiException
 
 from tests.e2e.browser import Console, chromium, open_browser
 from tests.e2e.factories import Tenant, make_tenant
@@ -221,11 +222,40 @@ def test_time_travel_goes_back_to_before_a_vm_existed(console: Console, cloud: C
 
     travel(created - timedelta(seconds=2))
     assert "did not exist" in console.text(".travel-out .absent")
+    timeline = console.wait_text(".history", "Deployed")
+    assert "by admin (admin)" in timeline and "through deployVirtualMachine" in timeline
+    assert console.all(".timeline li.later")  # every event is after that instant
     console.shot("time-travel-before")
     travel(datetime.now(UTC) + timedelta(seconds=1))
     state = console.wait_text(".resource-state", "VirtualMachine")
     assert "traveller" in state
+    console.wait_text(".history", "Deployed")
+    assert not console.all(".timeline li.later")
     console.shot("time-travel-after")
+
+    console.set_value("#travel-id", "")
+    console.set_value("#travel-zone", cloud.place.zone)
+    console.find("#travel-go").click()  # the whole zone, now: its host and its VMs
+    zone = console.wait_text(".travel-out", "traveller")
+    assert "Zone z1" in zone and "Host h1" in zone
+
+
+def test_a_resource_history_names_who_did_what_and_is_for_root_admins(cloud: Cloud) -> None:
+    admin = cloud.admin
+    [vm] = admin.listVirtualMachines(name="web-1")["virtualmachine"]
+    events = admin.listResourceHistory(id=vm["id"])["resourceevent"]
+    assert events[0]["event"] == "Deployed" and events[0]["resourcetype"] == "VirtualMachine"
+    assert events[0]["command"] == "deployVirtualMachine" and events[0]["jobid"]
+    assert events[0]["userid"] == admin.listUsers(username="admin")["user"][0]["id"]
+    assert "StopRequested" in [e["event"] for e in events]  # the stop made in the console
+    assert [e["version"] for e in events] == sorted(e["version"] for e in events)
+    page = admin.listResourceHistory(id=vm["id"], page=2, pagesize=1)
+    assert page["count"] == len(events) and page["resourceevent"] == events[1:2]
+    with pytest.raises(CloudStackApiException):
+        cloud.user.client.listResourceHistory(id=vm["id"])
+    with pytest.raises(CloudStackApiException) as missing:
+        admin.listResourceHistory(id=str(uuid.uuid4()))
+    assert missing.value.error["errorcode"] == 431
 
 
 def test_a_plain_user_sees_only_their_own_and_no_admin_page(console: Console, cloud: Cloud) -> None:

@@ -87,7 +87,8 @@ async function details(view, id, stale) {
   const running = vm.state === "Running";
   const stopped = vm.state === "Stopped";
   view.append(
-    el("p", {}, el("a", { href: "#/instances", text: "← Instances" })),
+    el("p", {}, el("a", { href: "#/instances", text: "← Instances" }),
+      role() === "root" ? el("a", { href: `#/timetravel/${vm.id}`, class: "history-link", text: " · History and time travel" }) : null),
     el("h2", {}, `${vm.displayname || vm.name} `, badge(vm.state)),
     el(
       "div",

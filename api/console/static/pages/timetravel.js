@@ -22,7 +22,7 @@ export async function render(view, [preset], stale) {
     el("button", { type: "submit", id: "travel-go", text: "Travel" }));
   view.append(
     el("h2", { text: "Time travel" }),
-    el("p", { class: "muted", text: "See a resource, or a zone with its hosts and routers, as it was at an instant: rebuilt from the event log, which never forgets." }),
+    el("p", { class: "muted", text: "See a resource with its history, or a zone with its hosts, routers and instances, as it was at an instant: rebuilt from the event log, which never forgets." }),
     form,
     out,
   );
@@ -35,6 +35,10 @@ export async function render(view, [preset], stale) {
     const params = { timestamp: instant(at.value) };
     if (zone.value) params.zoneid = zone.value;
     else params.id = id.value.trim();
+    const timeline = params.id ? history(params.id, params.timestamp, (moment) => {
+      at.value = moment;
+      form.requestSubmit();
+    }) : null;
     try {
       const { resourcestate = [] } = await call("listResourceStateAt", params);
       if (stale()) return;
@@ -43,11 +47,53 @@ export async function render(view, [preset], stale) {
         ...resourcestate.map(card),
       );
     } catch (error) {
-      out.replaceChildren(error.status === 431 && /did not exist/.test(error.message)
+      out.replaceChildren(/did not exist/.test(error.message)
         ? el("p", { class: "notice absent", text: error.message })
         : errorBox(error));
     }
+    if (timeline) out.append(await timeline);
   });
+  if (preset) form.requestSubmit();
+}
+
+// The resource's events as a timeline: when, what, who, by which command and job. Events after
+// the instant are shown faded; a click on one travels to it.
+async function history(id, timestamp, travel) {
+  const box = el("div", { class: "card history" }, el("h3", { text: "History" }));
+  try {
+    const { items } = await list("listResourceHistory", "resourceevent", { id, page: 1, pagesize: 500 });
+    const who = await users(items.map((e) => e.userid));
+    const cut = timestamp.replace(" ", "T");
+    box.append(el("ol", { class: "timeline" }, items.map((e) => {
+      const moment = e.created.slice(0, 19);
+      const later = moment > cut;
+      return el("li", { class: later ? "later" : "" },
+        el("a", { href: "#", class: "travel-to", title: "See the resource as it was then", onclick: (ev) => { ev.preventDefault(); travel(moment); } }, when(e.created)),
+        " ", el("strong", { text: e.event }),
+        el("div", { class: "muted", text: [
+          e.userid ? `by ${who.get(e.userid) || e.userid}` : "by the system",
+          e.command && `through ${e.command}`,
+          e.jobid && `job ${e.jobid}`,
+        ].filter(Boolean).join(" · ") }));
+    })));
+  } catch (error) {
+    box.append(errorBox(error));
+  }
+  return box;
+}
+
+// Users' names for their ids, from listUsers (one call per user; a history has few).
+async function users(ids) {
+  const names = new Map();
+  await Promise.all([...new Set(ids.filter(Boolean))].map(async (id) => {
+    try {
+      const { items } = await list("listUsers", "user", { id, listall: "true" });
+      if (items[0]) names.set(id, `${items[0].username} (${items[0].account})`);
+    } catch (_) {
+      // a user deleted since is named by id
+    }
+  }));
+  return names;
 }
 
 function card(item) {
