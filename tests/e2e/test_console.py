@@ -146,6 +146,16 @@ def test_deploying_a_custom_vm_in_the_wizard_shows_the_job_until_it_ends(
     [vm] = cloud.admin.listVirtualMachines(name="web-1")["virtualmachine"]
     assert vm["state"] == "Stopped"
 
+    console.set_value("#scale-offering", cloud.place.custom["id"])
+    console.set_value("#scale-cpu", "1")
+    console.set_value("#scale-speed", "800")
+    console.set_value("#scale-memory", "768")
+    console.find("#vm-scale").click()
+    console.wait_text(".job", "Scaling web-1")
+    console.wait_text(".view", "1 CPU \u00d7 800 MHz, 768 MiB")
+    [vm] = cloud.admin.listVirtualMachines(name="web-1")["virtualmachine"]
+    assert (vm["cpunumber"], vm["cpuspeed"], vm["memory"]) == (1, 800, 768)
+
     console.go("instances")
     console.set_value("#vm-search", "web-")
     console.wait_text(".paged", "Page 1 of 1 · 1 instances")

@@ -1,13 +1,14 @@
 // The deploy wizard: zone, template, offering (custom CPUs, speed and memory when the offering
-// asks for them), network and key pair, then a name; the deploy is followed as a job.
+// asks for them), network, key pair and affinity groups, then a name; the deploy is followed
+// as a job.
 
 import { call, list } from "../api.js";
 import { describe, el, errorBox, trackJob } from "../ui.js";
 
-const STEPS = ["Zone", "Template", "Offering", "Network", "Review"];
+const STEPS = ["Zone", "Template", "Offering", "Network and access", "Review"];
 
 export async function render(view, _args, stale) {
-  const choice = { zone: null, template: null, offering: null, network: "", keypair: "", cpu: "", speed: "", memory: "", name: "" };
+  const choice = { zone: null, template: null, offering: null, network: "", keypair: "", affinity: [], cpu: "", speed: "", memory: "", name: "" };
   const zones = (await list("listZones", "zone", { available: "true", pagesize: 200, page: 1 })).items;
   if (stale()) return;
   let step = 0;
@@ -76,17 +77,22 @@ export async function render(view, _args, stale) {
       ];
     }
     if (step === 3) {
-      const [networks, keys] = await Promise.all([
+      const [networks, keys, groups] = await Promise.all([
         list("listNetworks", "network", { zoneid: choice.zone.id, pagesize: 200, page: 1 }),
         list("listSSHKeyPairs", "sshkeypair", { pagesize: 200, page: 1 }),
+        list("listAffinityGroups", "affinitygroup", { pagesize: 200, page: 1 }),
       ]);
+      const affinity = el("select", { id: "wizard-affinity", multiple: true, size: Math.min(4, Math.max(2, groups.items.length)) },
+        groups.items.map((g) => el("option", { value: g.id, text: `${g.name} (${g.type})`, selected: choice.affinity.includes(g.id) })));
+      affinity.addEventListener("change", () => { choice.affinity = [...affinity.selectedOptions].map((o) => o.value); });
       const name = el("input", { id: "wizard-name", value: choice.name, placeholder: "web-1", pattern: "[A-Za-z][A-Za-z0-9-]{0,62}" });
       name.addEventListener("input", () => { choice.name = name.value; });
       return [
         el("label", {}, "Network", select("wizard-network", networks.items, (n) => `${n.name} (${n.cidr || n.type})`, choice.network, (v) => { choice.network = v; }, "The zone's default")),
         el("label", {}, "Key pair", select("wizard-keypair", keys.items.map((k) => ({ ...k, id: k.name })), (k) => k.name, choice.keypair, (v) => { choice.keypair = v; }, "None")),
+        groups.items.length ? el("label", {}, "Affinity groups", affinity) : null,
         el("label", {}, "Name", name),
-      ];
+      ].filter(Boolean);
     }
     const o = choice.offering;
     return [
@@ -96,6 +102,7 @@ export async function render(view, _args, stale) {
         ["Offering", o.iscustomized ? `${o.name}: ${choice.cpu} CPU × ${choice.speed} MHz, ${choice.memory} MiB` : o.name],
         ["Network", choice.network || "the zone's default"],
         ["Key pair", choice.keypair || "none"],
+        ["Affinity groups", choice.affinity.length ? `${choice.affinity.length} chosen` : "none"],
         ["Name", choice.name || "(chosen by the cloud)"],
       ]),
     ];
@@ -109,6 +116,7 @@ export async function render(view, _args, stale) {
       serviceofferingid: o.id,
       networkids: choice.network,
       keypair: choice.keypair,
+      affinitygroupids: choice.affinity.join(","),
       name: choice.name,
       displayname: choice.name,
     };

@@ -1,5 +1,5 @@
 // Instances: the list (filters, search, paging on the server) and one instance's details,
-// with start, stop, reboot and destroy followed as async jobs until they end.
+// with start, stop, reboot, scale and destroy followed as async jobs until they end.
 
 import { call, list, role } from "../api.js";
 import { badge, describe, el, errorBox, pagedTable, table, trackJob, when } from "../ui.js";
@@ -86,6 +86,8 @@ async function details(view, id, stale) {
   };
   const running = vm.state === "Running";
   const stopped = vm.state === "Stopped";
+  const scale = (running || stopped) && (await scaleForm(vm, act));
+  if (stale()) return;
   view.append(
     el("p", {}, el("a", { href: "#/instances", text: "← Instances" }),
       role() === "root" ? el("a", { href: `#/timetravel/${vm.id}`, class: "history-link", text: " · History and time travel" }) : null),
@@ -104,6 +106,7 @@ async function details(view, id, stale) {
           onclick: (e) => { if (confirmed(e)) act("destroyVirtualMachine", "Destroying")(); },
         }, "Destroy"),
     ),
+    scale || null,
     el(
       "div",
       { class: "card" },
@@ -152,6 +155,38 @@ async function details(view, id, stale) {
       "No tags.",
     ),
   );
+}
+
+// Scaling: another compute offering, with CPUs, speed and memory when it is custom.
+async function scaleForm(vm, act) {
+  const { items } = await list("listServiceOfferings", "serviceoffering", { page: 1, pagesize: 200 });
+  const others = items.filter((o) => o.id !== vm.serviceofferingid || o.iscustomized);
+  if (!others.length) return null;
+  const offering = el("select", { id: "scale-offering" }, others.map((o) => el("option", { value: o.id, text: o.name })));
+  const custom = el("span", { class: "row" });
+  const field = (id, label, value) => el("label", {}, label, el("input", { id, type: "number", min: 1, required: true, value }));
+  const shape = () => {
+    const chosen = others.find((o) => o.id === offering.value);
+    custom.replaceChildren(...(chosen && chosen.iscustomized
+      ? [field("scale-cpu", "CPUs", vm.cpunumber), field("scale-speed", "Speed (MHz)", vm.cpuspeed), field("scale-memory", "Memory (MiB)", vm.memory)]
+      : []));
+  };
+  offering.addEventListener("change", shape);
+  shape();
+  const form = el("form", { class: "toolbar scale" }, el("label", {}, "Scale to", offering), custom,
+    el("button", { type: "submit", id: "vm-scale", class: "ghost", text: "Scale" }));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const extra = { serviceofferingid: offering.value };
+    const value = (id) => form.querySelector(`#${id}`)?.value;
+    if (value("scale-cpu")) {
+      extra["details[0].cpuNumber"] = value("scale-cpu");
+      extra["details[0].cpuSpeed"] = value("scale-speed");
+      extra["details[0].memory"] = value("scale-memory");
+    }
+    act("scaleVirtualMachine", "Scaling", extra)();
+  });
+  return form;
 }
 
 // Destroying asks twice: the first click arms the button, the second destroys.
