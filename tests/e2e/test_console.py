@@ -4,8 +4,9 @@ routers by zone, sees a usage chart with data and travels back to before a VM ex
 user sees none of the admin pages, and a session that is taken away sends the user back to log
 in. Every page visited is photographed and the photograph must not be blank.
 
-One server and one browser for the module: the tests build on each other's cloud (a zone with
-a host, a template and a custom offering), each logging in afresh.
+One server and one browser for the module: the tests share a cloud (a zone with a host, a
+template and a custom offering, and a plain user) and each makes the VMs it looks at and logs in
+afresh.
 """
 
 from __future__ import annotations
@@ -69,6 +70,16 @@ def console(cloud: Cloud, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         driver.quit()
 
 
+def deploy(client: Any, cloud: Cloud, name: str) -> dict:
+    return client.deployVirtualMachine(
+        zoneid=cloud.place.zone,
+        serviceofferingid=cloud.place.small["id"],
+        templateid=cloud.place.template,
+        name=name,
+        fetch_result=True,
+    )["virtualmachine"]
+
+
 def log_in_as_admin(console: Console, cloud: Cloud) -> None:
     console.log_in("admin", cloud.server.admin["password"])
 
@@ -102,12 +113,48 @@ def test_an_operator_logs_in_and_sees_every_page(console: Console, cloud: Cloud)
     assert {"Memory", "CPU"} <= set(drawn["labels"])
     console.shot("dashboard")
     console.go("infrastructure")
-    assert console.text("[data-count='hosts']") == "1"
+    assert console.text("[data-count='hosts']") == str(len(cloud.admin.listHosts()["host"]))
     sockets = console.text(".sockets table")
     assert "Simulator" in sockets
     hosts = console.wait_text("[data-table='hosts'] table", "h1")
     assert "Up" in hosts and "Enabled" in hosts
     console.shot("infrastructure")
+
+
+def test_a_zone_is_added_step_by_step(console: Console, cloud: Cloud) -> None:
+    log_in_as_admin(console, cloud)
+    console.go("infrastructure")
+    console.find("#add-zone").click()
+    console.ready("addzone")
+    steps = {
+        0: {"name": "z2", "networktype": "Advanced"},
+        1: {"physname": "z2-fabric", "vlan": "700-799"},
+        2: {"pubgateway": "198.51.100.1", "pubstart": "198.51.100.10", "pubend": "198.51.100.20"},
+        3: {"podname": "z2-pod", "podgateway": "10.30.0.1", "podstart": "10.30.0.10"},
+        4: {"clustername": "z2-cluster", "hypervisor": "Simulator"},
+        5: {"url": "simulator://z2-h1?sockets=2&cores=8&mhz=2000&memory_gb=16", "password": "pw"},
+        6: {},
+    }
+    for index, values in steps.items():
+        console.find(f"#zone-step-{index}")
+        for name, value in values.items():
+            console.set_value(f"#zone-{name}", value)
+        if index == 5:
+            console.shot("add-zone-host")
+        console.find("#zone-next").click()
+    console.wait_text(".zone-ready", "Zone z2 is ready.")
+    log = console.text(".zone-log")
+    assert "Management, Public, Guest traffic" in log and "Host z2-h1 added: Up" in log
+    console.shot("add-zone-done")
+
+    [zone] = cloud.admin.listZones(name="z2")["zone"]
+    assert zone["allocationstate"] == "Enabled"
+    [physical] = cloud.admin.listPhysicalNetworks(zoneid=zone["id"])["physicalnetwork"]
+    assert (physical["state"], physical["vlan"]) == ("Enabled", "700-799")
+    [host] = cloud.admin.listHosts(zoneid=zone["id"])["host"]
+    assert (host["state"], host["cpusockets"]) == ("Up", 2)
+    console.go("infrastructure")
+    assert console.text("[data-count='zones']") == "2"
 
 
 def test_deploying_a_custom_vm_in_the_wizard_shows_the_job_until_it_ends(
@@ -117,7 +164,7 @@ def test_deploying_a_custom_vm_in_the_wizard_shows_the_job_until_it_ends(
     console.go("instances")
     console.find("#deploy-link").click()
     console.ready("deploy")
-    console.find("#wizard-zone")
+    console.set_value("#wizard-zone", cloud.place.zone)
     console.find("#wizard-next").click()
     console.find("#step-1 #wizard-template")
     console.set_value("#wizard-template", cloud.place.template)
@@ -189,13 +236,7 @@ def test_routers_are_upgraded_by_zone_with_their_progress(console: Console, clou
 
 
 def test_usage_is_charted_for_a_date_range(console: Console, cloud: Cloud) -> None:
-    cloud.user.client.deployVirtualMachine(
-        zoneid=cloud.place.zone,
-        serviceofferingid=cloud.place.small["id"],
-        templateid=cloud.place.template,
-        name="metered",
-        fetch_result=True,
-    )
+    deploy(cloud.user.client, cloud, "metered")
     bill_a_day_later(server_settings(cloud.server))
 
     log_in_as_admin(console, cloud)
@@ -213,13 +254,7 @@ def test_usage_is_charted_for_a_date_range(console: Console, cloud: Cloud) -> No
 
 
 def test_time_travel_goes_back_to_before_a_vm_existed(console: Console, cloud: Cloud) -> None:
-    vm = cloud.admin.deployVirtualMachine(
-        zoneid=cloud.place.zone,
-        serviceofferingid=cloud.place.small["id"],
-        templateid=cloud.place.template,
-        name="traveller",
-        fetch_result=True,
-    )["virtualmachine"]
+    vm = deploy(cloud.admin, cloud, "traveller")
     created = datetime.strptime(vm["created"][:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
     log_in_as_admin(console, cloud)
     console.go("timetravel")
@@ -252,12 +287,14 @@ def test_time_travel_goes_back_to_before_a_vm_existed(console: Console, cloud: C
 
 def test_a_resource_history_names_who_did_what_and_is_for_root_admins(cloud: Cloud) -> None:
     admin = cloud.admin
-    [vm] = admin.listVirtualMachines(name="web-1")["virtualmachine"]
+    vm = deploy(admin, cloud, "historic")
+    admin.stopVirtualMachine(id=vm["id"], fetch_result=True)
     events = admin.listResourceHistory(id=vm["id"])["resourceevent"]
     assert events[0]["event"] == "Deployed" and events[0]["resourcetype"] == "VirtualMachine"
     assert events[0]["command"] == "deployVirtualMachine" and events[0]["jobid"]
     assert events[0]["userid"] == admin.listUsers(username="admin")["user"][0]["id"]
-    assert "StopRequested" in [e["event"] for e in events]  # the stop made in the console
+    stop = next(e for e in events if e["event"] == "StopRequested")
+    assert stop["command"] == "stopVirtualMachine"
     assert [e["version"] for e in events] == sorted(e["version"] for e in events)
     page = admin.listResourceHistory(id=vm["id"], page=2, pagesize=1)
     assert page["count"] == len(events) and page["resourceevent"] == events[1:2]
@@ -270,10 +307,12 @@ def test_a_resource_history_names_who_did_what_and_is_for_root_admins(cloud: Clo
 
 def test_a_plain_user_sees_only_their_own_and_no_admin_page(console: Console, cloud: Cloud) -> None:
     user = cloud.user
+    deploy(user.client, cloud, "mine")
+    deploy(cloud.admin, cloud, "not-theirs")
     console.log_in(user.username, user.password)
     assert console.nav() == ["Instances", "Networks"]
     listed = console.wait_text(".paged", "instances")
-    assert "metered" in listed and "web-1" not in listed and "traveller" not in listed
+    assert "mine" in listed and "not-theirs" not in listed
     console.shot("user-instances")
     for page in ("infrastructure", "dashboard", "usage", "timetravel"):
         console.driver.execute_script("location.hash = arguments[0]", f"#/{page}")

@@ -109,3 +109,9 @@ export async function waitForJob(jobId, progress = () => {}) {
     await new Promise((resolve) => setTimeout(resolve, 400));
   }
 }
+
+// A command, sync or async: an async one's job is followed to its end, and its result answered.
+export async function perform(command, params = {}) {
+  const body = await call(command, params);
+  return body.jobid ? waitForJob(body.jobid) : body;
+}

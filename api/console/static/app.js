@@ -7,6 +7,7 @@ import * as dashboard from "./pages/dashboard.js";
 import * as instances from "./pages/instances.js";
 import * as deploy from "./pages/deploy.js";
 import * as infrastructure from "./pages/infrastructure.js";
+import * as addzone from "./pages/addzone.js";
 import * as networks from "./pages/networks.js";
 import * as usage from "./pages/usage.js";
 import * as timetravel from "./pages/timetravel.js";
@@ -17,10 +18,13 @@ const PAGES = [
   { path: "instances", title: "Instances", roles: ["root", "domain", "user"], page: instances },
   { path: "deploy", title: "Deploy", roles: ["root", "domain", "user"], page: deploy, hidden: true },
   { path: "infrastructure", title: "Infrastructure", roles: ["root"], page: infrastructure },
+  { path: "addzone", title: "Add a zone", roles: ["root"], page: addzone, hidden: true },
   { path: "networks", title: "Networks", roles: ["root", "domain", "user"], page: networks },
   { path: "usage", title: "Usage", roles: ["root", "domain"], page: usage },
   { path: "timetravel", title: "Time travel", roles: ["root"], page: timetravel },
 ];
+
+const PARENT = { deploy: "instances", addzone: "infrastructure" };
 
 const $ = (id) => document.getElementById(id);
 
@@ -65,7 +69,7 @@ async function route() {
     return;
   }
   for (const a of $("nav").querySelectorAll("a")) {
-    a.classList.toggle("active", a.dataset.page === (target.path === "deploy" ? "instances" : target.path));
+    a.classList.toggle("active", a.dataset.page === (PARENT[target.path] || target.path));
   }
   const main = $("page");
   delete main.dataset.ready;

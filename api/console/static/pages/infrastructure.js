@@ -44,6 +44,7 @@ export async function render(view, _args, stale) {
   ];
   view.append(
     el("h2", { text: "Infrastructure" }),
+    el("p", {}, el("a", { href: "#/addzone", id: "add-zone" }, el("button", { type: "button", text: "Add a zone" }))),
     el("div", { class: "grid counts" }, counts.map((k) =>
       el("div", { class: "card" }, el("div", { class: "muted", text: k }), el("div", { class: "stat", "data-count": k, text: String(summary[k] ?? 0) })))),
     el("div", { class: "card sockets" },
