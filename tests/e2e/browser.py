@@ -30,6 +30,10 @@ FLAGS = (
 )
 
 
+# What a page must never log: an uncaught error, or something the security policy stopped.
+FAULTS = ("Uncaught", "Content Security Policy", "Refused to")
+
+
 def chromium() -> tuple[str, str]:
     """The browser and its driver, or a clean skip when this machine has neither."""
     binary = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -53,6 +57,7 @@ def open_browser(profile: Path) -> Any:
     options.binary_location = binary
     for flag in (*FLAGS, f"--user-data-dir={profile}"):
         options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     return webdriver.Chrome(options=options, service=Service(executable_path=driver))
 
 
@@ -188,4 +193,14 @@ class Console:
         self.driver.set_script_timeout(30)
         measured = self.driver.execute_async_script(_MEASURE, data)
         assert measured["colours"] > 8 and measured["other"] > 0.02, (name, measured)
+        faults = self.faults()
+        assert not faults, (name, faults)
         return path
+
+    def faults(self) -> list[str]:
+        """Script errors and policy violations the page logged since the last look."""
+        return [
+            entry["message"]
+            for entry in self.driver.get_log("browser")
+            if any(word in entry["message"] for word in FAULTS)
+        ]

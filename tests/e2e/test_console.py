@@ -203,6 +203,15 @@ def test_deploying_a_custom_vm_in_the_wizard_shows_the_job_until_it_ends(
     [vm] = cloud.admin.listVirtualMachines(name="web-1")["virtualmachine"]
     assert (vm["cpunumber"], vm["cpuspeed"], vm["memory"]) == (1, 800, 768)
 
+    cloud.admin.createTags(
+        resourceids=vm["id"],
+        resourcetype="UserVm",
+        **{"tags[0].key": "tier", "tags[0].value": "frontend"},
+    )
+    console.driver.refresh()  # a reload keeps the session (the tab's storage and the cookie)
+    console.ready("instances")
+    assert "tier\nfrontend" in console.text(".view") or "tier frontend" in console.text(".view")
+
     console.go("instances")
     console.set_value("#vm-search", "web-")
     console.wait_text(".paged", "Page 1 of 1 · 1 instances")

@@ -85,7 +85,7 @@ export async function render(view, _args, stale) {
       const affinity = el("select", { id: "wizard-affinity", multiple: true, size: Math.min(4, Math.max(2, groups.items.length)) },
         groups.items.map((g) => el("option", { value: g.id, text: `${g.name} (${g.type})`, selected: choice.affinity.includes(g.id) })));
       affinity.addEventListener("change", () => { choice.affinity = [...affinity.selectedOptions].map((o) => o.value); });
-      const name = el("input", { id: "wizard-name", value: choice.name, placeholder: "web-1", pattern: "[A-Za-z][A-Za-z0-9-]{0,62}" });
+      const name = el("input", { id: "wizard-name", value: choice.name, placeholder: "web-1", pattern: "[A-Za-z][A-Za-z0-9\\-]{0,62}" });
       name.addEventListener("input", () => { choice.name = name.value; });
       return [
         el("label", {}, "Network", select("wizard-network", networks.items, (n) => `${n.name} (${n.cidr || n.type})`, choice.network, (v) => { choice.network = v; }, "The zone's default")),
