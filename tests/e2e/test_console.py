@@ -325,8 +325,22 @@ def test_a_plain_user_sees_only_their_own_and_no_admin_page(console: Console, cl
     console.shot("user-instances")
     for page in ("infrastructure", "dashboard", "usage", "timetravel"):
         console.driver.execute_script("location.hash = arguments[0]", f"#/{page}")
-        assert "for administrators" in console.text(".denied")
+        assert "administrators." in console.text(".denied")
     console.shot("user-denied")
+
+
+def test_a_domain_administrator_sees_usage_but_no_root_page(console: Console, cloud: Cloud) -> None:
+    helper = make_tenant(cloud.server, cloud.admin, account_type=2, name="domain-admin")
+    console.log_in(helper.username, helper.password)
+    assert console.nav() == ["Instances", "Networks", "Usage"]
+    console.go("usage")
+    console.find(".usage-out .card, .usage-out .empty")
+    assert not console.all(".usage-out .error")
+    console.go("networks")
+    assert not console.all(".routers") and not console.all(".view .error")
+    console.shot("domain-admin-networks")
+    console.driver.execute_script("location.hash = '#/dashboard'")
+    assert "for root administrators" in console.text(".denied")
 
 
 def test_a_session_taken_away_sends_the_user_back_to_log_in(console: Console, cloud: Cloud) -> None:

@@ -14,7 +14,7 @@ import * as timetravel from "./pages/timetravel.js";
 
 // Which roles see a page: the API refuses the others anyway; the console does not offer them.
 const PAGES = [
-  { path: "dashboard", title: "Dashboard", roles: ["root", "domain"], page: dashboard },
+  { path: "dashboard", title: "Dashboard", roles: ["root"], page: dashboard },
   { path: "instances", title: "Instances", roles: ["root", "domain", "user"], page: instances },
   { path: "deploy", title: "Deploy", roles: ["root", "domain", "user"], page: deploy, hidden: true },
   { path: "infrastructure", title: "Infrastructure", roles: ["root"], page: infrastructure },
@@ -77,7 +77,7 @@ async function route() {
   main.replaceChildren();
   main.dataset.page = target.path;
   if (!pages.includes(target)) {
-    main.append(el("h2", { text: target.title }), el("p", { class: "error denied", text: "This page is for administrators." }));
+    main.append(el("h2", { text: target.title }), el("p", { class: "error denied", text: `This page is for ${target.roles.includes("domain") ? "" : "root "}administrators.` }));
     return;
   }
   const view = el("section", { class: "view" });

@@ -1,4 +1,4 @@
-// Networks and routers: guest networks, public IP addresses with their rules, and (for
+// Networks and routers: guest networks, public IP addresses with their rules, and (for root
 // administrators) routers with their version, upgraded by zone, pod, cluster or account.
 
 import { call, list, role } from "../api.js";
@@ -30,7 +30,7 @@ export async function render(view, _args, stale) {
     el("div", { class: "card" }, el("h3", { text: "Public IP addresses" }), addresses, rules),
   );
   const loads = [networks.reload(), addresses.reload()];
-  if (admin) view.append(await routers(stale));
+  if (role() === "root") view.append(await routers(stale)); // listRouters is root's, as in 4.3
   await Promise.all(loads);
 }
 
@@ -81,8 +81,7 @@ async function routers(stale) {
     { title: "Account", value: (r) => r.account },
     { title: "Public IP", value: (r) => r.publicip },
   ], (page, pagesize) => list("listRouters", "router", { page, pagesize, listall: "true" }), { pagesize: 10, name: "routers" });
-  box.append(el("h3", { text: "Virtual routers" }), rows);
-  if (role() === "root") box.append(await upgradeForm(rows, stale));
+  box.append(el("h3", { text: "Virtual routers" }), rows, await upgradeForm(rows, stale));
   await rows.reload();
   return box;
 }
