@@ -98,7 +98,11 @@ def test_the_console_is_served_beside_the_api_with_strict_headers(cloud: Cloud) 
 
 def test_an_operator_logs_in_and_sees_every_page(console: Console, cloud: Cloud) -> None:
     console.fresh()
-    console.find("#login-form")
+    console.find("#username").send_keys("admin")
+    console.find("#password").send_keys("not-the-password")
+    console.find("#login-button").click()
+    assert "not right" in console.text("#login-message")
+    assert console.find("#password").get_attribute("value") == ""  # the page keeps no password
     console.shot("login")
     log_in_as_admin(console, cloud)
     assert console.nav() == [
