@@ -10,7 +10,7 @@ const paged = (command, key, columns, name, params = {}) =>
 export async function render(view, _args, stale) {
   const summary = (await call("listInfrastructure", {})).infrastructure || {};
   if (stale()) return;
-  const counts = ["zones", "pods", "clusters", "hosts", "storagepools", "imagestores", "alerts"];
+  const counts = { zones: "Zones", pods: "Pods", clusters: "Clusters", hosts: "Hosts", storagepools: "Primary storage", imagestores: "Image stores", alerts: "Alerts" };
   const tables = [
     ["Zones", paged("listZones", "zone", [
       { title: "Name", value: (z) => z.name },
@@ -45,8 +45,8 @@ export async function render(view, _args, stale) {
   view.append(
     el("h2", { text: "Infrastructure" }),
     el("p", {}, el("a", { href: "#/addzone", id: "add-zone" }, el("button", { type: "button", text: "Add a zone" }))),
-    el("div", { class: "grid counts" }, counts.map((k) =>
-      el("div", { class: "card" }, el("div", { class: "muted", text: k }), el("div", { class: "stat", "data-count": k, text: String(summary[k] ?? 0) })))),
+    el("div", { class: "grid counts" }, Object.entries(counts).map(([k, title]) =>
+      el("div", { class: "card" }, el("div", { class: "muted", text: title }), el("div", { class: "stat", "data-count": k, text: String(summary[k] ?? 0) })))),
     el("div", { class: "card sockets" },
       el("h3", {}, "CPU sockets per hypervisor ", el("span", { class: "muted", text: `(${summary.cpusockets || 0} in all)` })),
       table([
