@@ -24,6 +24,7 @@ from cs import CloudStackApiException
 from tests.e2e.browser import Console, chromium, open_browser
 from tests.e2e.factories import Tenant, make_tenant
 from tests.e2e.servers import Server, start_server, stop_server
+from tests.e2e.test_networks import SOURCE_NAT_OFFERING, _fabric, _offering
 from tests.e2e.test_routers import SYSTEM_TEMPLATE, control, ensure_router, register_template
 from tests.e2e.test_usage_statistics import bill_a_day_later, server_settings
 from tests.e2e.test_vms import CUSTOM_DETAILS, Place, _host, _place
@@ -231,8 +232,9 @@ def test_routers_are_upgraded_by_zone_with_their_progress(console: Console, clou
     admin.updateConfiguration(name="router.template.simulator", value="systemvm-4.3")
     assert all(r["version"] == "4.2.0" for r in routers)
 
+    waiting = [r for r in admin.listRouters(listall="true")["router"] if r["requiresupgrade"]]
     log_in_as_admin(console, cloud)
-    assert console.text("#routers-to-upgrade") == "2"
+    assert console.text("#routers-to-upgrade") == str(len(waiting)) and len(waiting) >= 2
     console.go("networks")
     console.wait_text(".routers table", "4.2.0")
     console.set_value("#upgrade-scope", "zoneid")
@@ -240,12 +242,57 @@ def test_routers_are_upgraded_by_zone_with_their_progress(console: Console, clou
     console.set_value("#upgrade-target", zone)
     console.shot("networks-before-upgrade")
     console.find("#upgrade-routers").click()
-    console.wait_text(".upgrade-status", "Upgraded 2 of 2 router(s).")
+    in_zone = [r for r in waiting if r["zoneid"] == zone]
+    console.wait_text(".upgrade-status", f"Upgraded {len(in_zone)} of {len(in_zone)} router(s).")
     table = console.wait_text(".routers table", "4.3.0")
     assert "4.2.0" not in table
     console.shot("networks-after-upgrade")
     listed = admin.listRouters(listall="true", zoneid=zone)["router"]
     assert {r["version"] for r in listed} == {"4.3.0"}
+
+
+def test_a_user_sees_their_network_its_address_rules_and_a_vms_nic(
+    console: Console, cloud: Cloud
+) -> None:
+    admin, user = cloud.admin, cloud.user.client
+    if not admin.listTemplates(templatefilter="all", name=SYSTEM_TEMPLATE).get("template"):
+        register_template(admin, SYSTEM_TEMPLATE)  # the network's router runs it
+    if not admin.listPhysicalNetworks(zoneid=cloud.place.zone).get("physicalnetwork"):
+        _fabric(admin, cloud.place.zone)
+    offering = _offering(user, SOURCE_NAT_OFFERING)
+    network = user.createNetwork(
+        name="shop", displaytext="shop", networkofferingid=offering["id"], zoneid=cloud.place.zone
+    )["network"]
+    vm = user.deployVirtualMachine(
+        zoneid=cloud.place.zone,
+        serviceofferingid=cloud.place.small["id"],
+        templateid=cloud.place.template,
+        networkids=network["id"],
+        name="shop-web",
+        fetch_result=True,
+    )["virtualmachine"]
+    ip = user.associateIpAddress(networkid=network["id"], fetch_result=True)["ipaddress"]
+    user.createPortForwardingRule(
+        ipaddressid=ip["id"],
+        privateport=22,
+        publicport=2222,
+        protocol="tcp",
+        virtualmachineid=vm["id"],
+        fetch_result=True,
+    )
+
+    console.log_in(cloud.user.username, cloud.user.password)
+    console.go("networks")
+    console.wait_text(".view", "shop")
+    console.wait_text(".paged", ip["ipaddress"])
+    [link] = [a for a in console.all(".ip-link") if a.text == ip["ipaddress"]]
+    link.click()
+    rules = console.wait_text(".rules", "Port forwarding")
+    assert "2222" in rules and "shop-web:22" in rules
+    console.shot("user-network-rules")
+    console.go(f"instances/{vm['id']}")
+    nics = console.wait_text(".view", "shop")
+    assert vm["nic"][0]["ipaddress"] in nics
 
 
 def test_usage_is_charted_for_a_date_range(console: Console, cloud: Cloud) -> None:
