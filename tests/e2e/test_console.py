@@ -356,6 +356,8 @@ def test_a_resource_history_names_who_did_what_and_is_for_root_admins(cloud: Clo
     stop = next(e for e in events if e["event"] == "StopRequested")
     assert stop["command"] == "stopVirtualMachine"
     assert [e["version"] for e in events] == sorted(e["version"] for e in events)
+    created = admin.listEvents(listall="true", type="VM.CREATE", keyword="historic")["event"]
+    assert created and {e["username"] for e in created} == {"admin"}  # as the dashboard shows
     page = admin.listResourceHistory(id=vm["id"], page=2, pagesize=1)
     assert page["count"] == len(events) and page["resourceevent"] == events[1:2]
     with pytest.raises(CloudStackApiException):
