@@ -1,8 +1,10 @@
 """The web console at /client/ in headless Chromium, on the embedded default (SQLite): an
-operator logs in, deploys a VM with a custom offering and watches the job finish, upgrades
-routers by zone, sees a usage chart with data and travels back to before a VM existed; a plain
-user sees none of the admin pages, and a session that is taken away sends the user back to log
-in. Every page visited is photographed and the photograph must not be blank.
+operator logs in, sees every page, adds a zone step by step, deploys a VM with a custom
+offering and watches the job finish, stops and scales it, upgrades routers by zone, sees a
+usage chart with data and travels back to before a VM existed, with its history; a user sees
+their network, its addresses and rules; a domain administrator and a plain user see none of the
+root pages, and a session that is taken away sends the user back to log in. Every page visited
+is photographed, and the photograph must not be blank nor the browser's log show a script error.
 
 One server and one browser for the module: the tests share a cloud (a zone with a host, a
 template and a custom offering, and a plain user) and each makes the VMs it looks at and logs in
