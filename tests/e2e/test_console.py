@@ -52,7 +52,6 @@ class Cloud:
 
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cloud]:
-    chromium()  # skip before starting anything when there is no browser
     root = tmp_path_factory.mktemp("console")
     knobs = root / "control.json"
     server = start_server(root / "data", {"STRATUS_SIMULATOR_CONTROL": str(knobs)})
@@ -64,6 +63,7 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cloud]:
 
 @pytest.fixture(scope="module")
 def console(cloud: Cloud, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+    chromium()  # skip the browser's tests cleanly when this machine has no Chromium
     profile = tmp_path_factory.mktemp("chromium-profile")
     driver = open_browser(profile)
     shots = Path(tmp_path_factory.mktemp("screenshots"))
