@@ -25,6 +25,7 @@ from starlette.routing import Route
 from api.access import Caller
 from api.auth import COOKIE, Authenticator
 from api.cloudstack import tables
+from api.console import console_routes
 from api.dispatch import ApiCommand, Call, Dispatcher, Services
 from api.envelope import render, response_key
 from api.errors import AuthenticationFailed, error_body
@@ -276,6 +277,8 @@ def create_app(
         paths += health_routes(health)
     if integration:
         paths.append(Route("/{path:path}", gateway.handle, methods=["GET", "POST"]))
+    else:
+        paths += console_routes()
     app = Starlette(routes=paths)
     app.state.gateway = gateway
     return app

@@ -17,6 +17,7 @@ from eventsourcing.utils import get_topic
 
 from domain.host import Host
 from domain.system_vm import SystemVm
+from domain.vm import VirtualMachine
 from stratus.store.decoding import Decoder, plain
 from stratus.store.readonly import LogSource
 
@@ -35,6 +36,7 @@ class ZoneMember:
 ZONE_MEMBERS: list[ZoneMember] = [
     ZoneMember("hosts", (Host.Added,)),
     ZoneMember("system_vms", (SystemVm.Created,)),  # routers and the zone's system VMs
+    ZoneMember("virtual_machines", (VirtualMachine.Deployed,)),
 ]
 
 

@@ -14,6 +14,7 @@ from uuid import UUID
 import orjson
 
 from audit import export, timetravel, verify
+from audit.history import history
 from stratus.settings import ConfigurationError, Settings, Unavailable
 from stratus.store.decoding import Decoder
 from stratus.store.readonly import LogSource, open_readonly
@@ -84,7 +85,7 @@ def run(args: argparse.Namespace, settings: Settings, out: IO[str] | None = None
         if args.verb == "log":
             return _log(source, args, out)
         if args.verb == "history":
-            records = _history(source, args.resource_id)
+            records = history(source, args.resource_id)
             if not records:
                 raise Unavailable(f"no resource {args.resource_id} in the log")
             return _print_records(iter(records), args.json, out)
@@ -123,11 +124,6 @@ def _log(source: LogSource, args: argparse.Namespace, out: IO[str]) -> int:
             return 0
         out.flush()
         time.sleep(1.0)
-
-
-def _history(source: LogSource, resource_id: UUID) -> list[dict[str, Any]]:
-    decoder = Decoder()
-    return [decoder.record(raw) for raw in source.events_of(resource_id)]
 
 
 def _print_records(records: Iterator[dict[str, Any]], as_json: bool, out: IO[str]) -> int:

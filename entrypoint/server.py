@@ -412,6 +412,7 @@ async def _http(
         log.info("integration API (unauthenticated) listening on %s:%d", host, bound)
     else:
         log.info("API listening on http://%s:%d/client/api", host, bound)
+        log.info("console at http://%s:%d/client/", _url_host(host), bound)
     config = uvicorn.Config(
         create_app(
             runtime, services, integration=integration, health=None if integration else health

@@ -1,8 +1,10 @@
-"""Audit commands: archiveEvents, deleteEvents, listEventTypes, and listResourceStateAt.
+"""Audit commands: archiveEvents, deleteEvents, listEventTypes, listResourceStateAt and
+listResourceHistory.
 
 Archiving and deleting hide entries from listEvents by recording facts on audit trails; the
 log itself is never changed. listResourceStateAt (a Stratus extension) rebuilds a resource,
-or a zone's members, as they were at a past instant from the log itself.
+or a zone's members, as they were at a past instant from the log itself; listResourceHistory
+(another) lists a resource's events with who made them, by which command and job.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from uuid import UUID
 from api.access import Role, list_scope
 from api.dispatch import ApiCommand, Call, Listing
 from api.params import Param, ParamType
+from audit.history import history
 from audit.timetravel import resource_at, zone_at
 from commands.audit_trail import HideEntries, hide_entries
 from domain.errors import InvalidParameter, NotFound
@@ -112,6 +115,39 @@ def _render(item: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def list_resource_history(call: Call, args: dict[str, Any]) -> Listing:
+    """A Stratus extension: a resource's events from the log, oldest first."""
+    records = history(from_database(call.runtime.db), UUID(str(args["id"])))
+    if not records:
+        raise NotFound(f"Resource {args['id']} has no history")
+    keyword = (args.get("keyword") or "").lower()
+    items = [
+        _history_item(r)
+        for r in records
+        if not keyword or keyword in f"{r['event']} {r.get('command') or ''}".lower()
+    ]
+    paging = args["paging"]
+    end = None if paging.limit is None else paging.offset + paging.limit
+    return Listing(items[paging.offset : end], len(items))
+
+
+def _history_item(record: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": record["id"],
+        "created": record["time"],
+        "resourcetype": record["resource_type"],
+        "resourceid": record["resource_id"],
+        "version": record["version"],
+        "event": record["event"],
+        "userid": record["user_id"],
+        "accountid": record["account_id"],
+        "command": record["command"],
+        "jobid": record["job_id"],
+        "requestid": record["request_id"],
+        "changes": record["data"],
+    }
+
+
 _HIDE_PARAMS = (
     Param("ids", P.LIST, element=P.UUID),
     Param("type", P.STRING),
@@ -162,5 +198,16 @@ COMMANDS = (
         item_key="resourcestate",
         description="Stratus extension: a resource, or a zone's hosts, VMs and routers, as it "
         "was at a past instant, rebuilt from the event log",
+    ),
+    ApiCommand(
+        "listResourceHistory",
+        list_resource_history,
+        (Param("id", P.UUID, required=True),),
+        role=Role.ROOT_ADMIN,
+        extension="audit: a resource's history from the event log, who did what and how",
+        shape="list",
+        item_key="resourceevent",
+        description="Stratus extension: every event of a resource, oldest first, with the user, "
+        "account, command and job that made it (secrets masked)",
     ),
 )

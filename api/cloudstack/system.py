@@ -111,8 +111,10 @@ def list_events(call: Call, args: dict[str, Any]) -> Listing:
     sql = " FROM events AS e JOIN accounts AS a ON a.id = e.account_id WHERE " + " AND ".join(where)
     with call.read() as cursor:
         count = cursor.execute("SELECT count(*) AS n" + sql, params).fetchone()["n"]
+        # The user's name, as 4.3 answers `username` (the id when the user is gone).
         rows = cursor.execute(
-            "SELECT e.*, a.name AS account_name, a.domain_id AS owner_domain_id"
+            "SELECT e.*, a.name AS account_name, a.domain_id AS owner_domain_id, "
+            "(SELECT u.username FROM users AS u WHERE u.id = e.user_id) AS user_name"
             + sql
             + " ORDER BY e.created DESC, e.id"
             + limit_sql(args["paging"]),
@@ -124,7 +126,7 @@ def list_events(call: Call, args: dict[str, Any]) -> Listing:
 def _render_event(row: dict[str, Any]) -> dict[str, Any]:
     body = {
         "id": row["id"],
-        "username": row["user_id"] or "",
+        "username": row["user_name"] or row["user_id"] or "",
         "type": row["type"],
         "level": row["level"],
         "description": row["description"],
