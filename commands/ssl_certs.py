@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from cryptography import x509
@@ -35,6 +35,19 @@ class UploadSslCert:
     password: Secret | None
 
 
+class CertificateUpload(Protocol):
+    """What an upload of a certificate gives: the texts, and the key's password if any."""
+
+    @property
+    def certificate(self) -> str: ...
+    @property
+    def private_key(self) -> Secret: ...
+    @property
+    def chain(self) -> str | None: ...
+    @property
+    def password(self) -> Secret | None: ...
+
+
 @dataclass(frozen=True)
 class CheckedCert:
     """A certificate that passed the checks: its PEM texts, sealed key and fingerprint."""
@@ -45,7 +58,7 @@ class CheckedCert:
     fingerprint: str
 
 
-def _certificate(text: str) -> x509.Certificate:
+def parse_certificate(text: str) -> x509.Certificate:
     try:
         return x509.load_pem_x509_certificate(text.encode())
     except (ValueError, UnsupportedAlgorithm) as exc:
@@ -116,8 +129,8 @@ def fingerprint(cert: x509.Certificate) -> str:
     return ":".join(digest[i : i + 2] for i in range(0, len(digest), 2)).upper()
 
 
-def check_certificate(command: UploadSslCert, now: datetime) -> CheckedCert:
-    cert = _certificate(command.certificate)
+def check_certificate(command: CertificateUpload, now: datetime) -> CheckedCert:
+    cert = parse_certificate(command.certificate)
     key = _private_key(command.private_key, command.password)
     if not cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:
         raise InvalidParameter("Certificate expired or not valid")
