@@ -30,50 +30,19 @@ the roles other than `all` need STRATUS_DATABASE_URL, and but for `events` STRAT
 every process of one cloud needs the same STRATUS_SECRET_KEY (the store records which key it
 was made with and refuses any other)"""
 
-# The read models `projections status` lists and `projections rebuild NAME` rebuilds, with
-# what each keeps (tests/unit/test_cli.py checks this against projections/registry.py).
-READ_MODELS = {
-    "identity": "domains, accounts and users",
-    "jobs": "asynchronous jobs and their results",
-    "events": "the CloudStack events (listEvents)",
-    "configuration": "settings an operator changed",
-    "infrastructure": "zones, pods, clusters and hosts",
-    "alerts": "alerts",
-    "virtual_machines": "virtual machines and host capacities",
-    "offerings": "service and disk offerings",
-    "templates": "templates and where they are",
-    "volumes": "volumes",
-    "system_vms": "routers and other system VMs",
-    "networks": "physical and guest networks, network offerings, NICs",
-    "public_ips": "public IP ranges and addresses",
-    "network_plumbing": "traffic types, network service providers and router elements",
-    "storage_ip_ranges": "pods' storage network IP ranges",
-    "network_rules": "firewall, port forwarding and load balancer rules",
-    "security_groups": "security groups and their rules",
-    "affinity_groups": "affinity groups",
-    "remote_access_vpns": "remote access VPNs and their users",
-    "snapshots": "volume and VM snapshots",
-    "snapshot_policies": "volumes' snapshot schedules and what each last took",
-    "ssh_key_pairs": "SSH key pairs",
-    "ssl_certs": "SSL certificates of load balancers (never their keys)",
-    "global_load_balancers": "global load balancer rules and their load balancers",
-    "instance_groups": "instance groups",
-    "projects": "projects, their member accounts and invitations",
-    "resource_details": "resource details (key/value pairs on resources)",
-    "resource_tags": "resource tags",
-    "storage": "primary storage pools and image stores",
-    "resource_limits": "accounts' and domains' resource limits",
-    "regions": "regions",
-    "ldap_servers": "the LDAP servers users are looked up in",
-    "vpn_customer_gateways": "site-to-site VPN customer gateways",
-    "hypervisor_capabilities": "hypervisors' limits per version (guests, data volumes)",
-    "dedicated_resources": "zones, pods, clusters and hosts dedicated to a domain or account",
-}
+
+def read_models() -> dict[str, str]:
+    """The read models `projections status` lists and `projections rebuild NAME` rebuilds, with
+    what each keeps (its `summary`)."""
+    from projections import registry
+
+    return {kept.name: kept.summary for kept in registry.build(lambda text: text)}
 
 
 def _read_models_help() -> str:
-    width = max(len(name) for name in READ_MODELS)
-    lines = [f"  {name:<{width}}  {what}" for name, what in READ_MODELS.items()]
+    found = read_models()
+    width = max(len(name) for name in found)
+    lines = [f"  {name:<{width}}  {what}" for name, what in found.items()]
     return "read models:\n" + "\n".join(lines)
 
 

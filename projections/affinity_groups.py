@@ -19,6 +19,7 @@ class AffinityGroupsProjection(Projection):
     """Keeps `affinity_groups` and `affinity_group_members`."""
 
     name = "affinity_groups"
+    summary = "affinity groups"
     tables = ("affinity_groups", "affinity_group_members")
 
     @on(GROUP.Created)

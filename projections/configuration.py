@@ -15,6 +15,7 @@ class ConfigurationProjection(Projection):
     """One row per setting and scope that an operator changed; a password is kept sealed."""
 
     name = "configuration"
+    summary = "settings an operator changed"
     tables = ("configuration_values",)
 
     def __init__(self, seal: Callable[[str], str]) -> None:

@@ -21,6 +21,7 @@ class DedicationProjection(Projection):
     """Keeps `dedicated_resources` and `dedicated_guest_vlan_ranges`."""
 
     name = "dedicated_resources"
+    summary = "zones, pods, clusters and hosts dedicated to a domain or account"
     tables = ("dedicated_resources", "dedicated_guest_vlan_ranges")
 
     @on(DEDICATION.Opened)

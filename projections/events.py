@@ -106,6 +106,7 @@ class EventsProjection(Projection):
     """One row per audit entry; archiving or deleting only hides rows, never touches the log."""
 
     name = "events"
+    summary = "the CloudStack events (listEvents)"
     tables = ("events",)
 
     def _insert(self, c: Cursor, t: Tables, e: Any, row: dict[str, Any]) -> None:

@@ -17,6 +17,7 @@ class GlobalLoadBalancersProjection(Projection):
     """Keeps `global_load_balancers` and `global_load_balancer_members`."""
 
     name = "global_load_balancers"
+    summary = "global load balancer rules and their load balancers"
     tables = ("global_load_balancers", "global_load_balancer_members")
 
     @on(GSLB.Created)

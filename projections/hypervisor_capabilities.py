@@ -16,6 +16,7 @@ class HypervisorCapabilitiesProjection(Projection):
     """Keeps `hypervisor_capabilities`."""
 
     name = "hypervisor_capabilities"
+    summary = "hypervisors' limits per version (guests, data volumes)"
     tables = ("hypervisor_capabilities",)
 
     @on(CAPABILITIES.Seeded)

@@ -20,6 +20,7 @@ class IdentityProjection(Projection):
     """Keeps `domains`, `accounts` and `users`, denormalised for listing and authorising."""
 
     name = "identity"
+    summary = "domains, accounts and users"
     tables = ("domains", "accounts", "users")
 
     def __init__(self, seal: Callable[[str], str]) -> None:

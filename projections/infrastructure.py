@@ -49,6 +49,7 @@ class InfrastructureProjection(Projection):
     """Keeps `zones`, `pods`, `clusters` and `hosts`."""
 
     name = "infrastructure"
+    summary = "zones, pods, clusters and hosts"
     tables = ("zones", "pods", "clusters", "hosts")
 
     @on(Zone.Created)
@@ -260,6 +261,7 @@ class AlertsProjection(Projection):
     """Keeps `alerts`."""
 
     name = "alerts"
+    summary = "alerts"
     tables = ("alerts",)
 
     @on(Alert.Raised)

@@ -19,6 +19,7 @@ class InstanceGroupsProjection(Projection):
     """Keeps `instance_groups` (the VMs in each are on `virtual_machines.group_id`)."""
 
     name = "instance_groups"
+    summary = "instance groups"
     tables = ("instance_groups",)
 
     @on(GROUP.Created)

@@ -15,6 +15,7 @@ class JobsProjection(Projection):
     """One row per job: who submitted it, on what, its status and its result."""
 
     name = "jobs"
+    summary = "asynchronous jobs and their results"
     tables = ("jobs",)
 
     @on(Job.Submitted)

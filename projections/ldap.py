@@ -15,6 +15,7 @@ class LdapServersProjection(Projection):
     """One row per LDAP server, with the position of the event that added it (its turn)."""
 
     name = "ldap_servers"
+    summary = "the LDAP servers users are looked up in"
     tables = ("ldap_servers",)
 
     @on(SERVERS.Added)

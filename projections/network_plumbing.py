@@ -60,6 +60,7 @@ class NetworkPlumbingProjection(Projection):
     `virtual_router_elements`."""
 
     name = "network_plumbing"
+    summary = "traffic types, network service providers and router elements"
     tables = (
         "physical_network_traffic_types",
         "network_service_providers",
@@ -202,6 +203,7 @@ class StorageIpRangesProjection(Projection):
     """Keeps `storage_ip_ranges`."""
 
     name = "storage_ip_ranges"
+    summary = "pods' storage network IP ranges"
     tables = ("storage_ip_ranges",)
 
     @on(RANGES.RangeAdded)

@@ -30,6 +30,7 @@ class NetworkRulesProjection(Projection):
     """Keeps `network_rules` and `load_balancer_members`."""
 
     name = "network_rules"
+    summary = "firewall, port forwarding and load balancer rules"
     tables = ("network_rules", "load_balancer_members", "lb_stickiness_policies")
 
     @on(RULES.RuleAdded)

@@ -48,6 +48,7 @@ class NetworksProjection(Projection):
     """Keeps `physical_networks`, `network_offerings`, `networks`, `network_claims`, `vm_nics`."""
 
     name = "networks"
+    summary = "physical and guest networks, network offerings, NICs"
     tables = ("physical_networks", "network_offerings", "networks", "network_claims", "vm_nics")
 
     @on(PHYSICAL.Created)
@@ -226,6 +227,7 @@ class PublicIpsProjection(Projection):
     """Keeps `vlan_ip_ranges` and `public_ips` (a row per address of every live range)."""
 
     name = "public_ips"
+    summary = "public IP ranges and addresses"
     tables = ("vlan_ip_ranges", "public_ips")
 
     @on(RANGE.Created)

@@ -26,6 +26,7 @@ class OfferingsProjection(Projection):
     """Keeps `service_offerings` and `disk_offerings`."""
 
     name = "offerings"
+    summary = "service and disk offerings"
     tables = ("service_offerings", "disk_offerings")
 
     @on(ServiceOffering.Created)

@@ -20,6 +20,7 @@ class ProjectsProjection(Projection):
     """Keeps `projects`, `project_members` and `project_invitations`."""
 
     name = "projects"
+    summary = "projects, their member accounts and invitations"
     tables = ("projects", "project_members", "project_invitations")
 
     @on(PROJECT.Created)

@@ -15,6 +15,7 @@ class RegionsProjection(Projection):
     """One row per region."""
 
     name = "regions"
+    summary = "regions"
     tables = ("regions",)
 
     def reset(self, cursor: Cursor, tables: Tables) -> None:

@@ -18,6 +18,7 @@ class ResourceDetailsProjection(Projection):
     holds)."""
 
     name = "resource_details"
+    summary = "resource details (key/value pairs on resources)"
     tables = ("resource_details", "resource_detail_owners")
 
     @on(DETAILS.Created)

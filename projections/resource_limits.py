@@ -15,6 +15,7 @@ class ResourceLimitsProjection(Projection):
     """One row per owner and type whose limit was set (a limit set back to none has no row)."""
 
     name = "resource_limits"
+    summary = "accounts' and domains' resource limits"
     tables = ("resource_limits",)
 
     @on(LEDGER.LimitSet)

@@ -47,6 +47,7 @@ class ResourceTagsProjection(Projection):
     """Keeps `resource_tags`, and `resource_tag_owners` (whose resource each aggregate tags)."""
 
     name = "resource_tags"
+    summary = "resource tags"
     tables = ("resource_tags", "resource_tag_owners")
 
     @on(TAGS.Created)

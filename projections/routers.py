@@ -47,6 +47,7 @@ class SystemVmsProjection(Projection):
     """Keeps `system_vms` and `router_networks`."""
 
     name = "system_vms"
+    summary = "routers and other system VMs"
     tables = ("system_vms", "router_networks")
 
     @on(VM.Created)

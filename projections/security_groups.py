@@ -19,6 +19,7 @@ class SecurityGroupsProjection(Projection):
     """Keeps `security_groups`, `security_group_rules` and `security_group_members`."""
 
     name = "security_groups"
+    summary = "security groups and their rules"
     tables = ("security_groups", "security_group_rules", "security_group_members")
 
     @on(GROUP.Created)

@@ -22,6 +22,7 @@ class SnapshotPoliciesProjection(Projection):
     """Keeps `snapshot_policies`."""
 
     name = "snapshot_policies"
+    summary = "volumes' snapshot schedules and what each last took"
     tables = ("snapshot_policies",)
 
     @on(POLICY.Defined)

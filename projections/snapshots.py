@@ -26,6 +26,7 @@ class SnapshotsProjection(Projection):
     """Keeps `snapshots` and `vm_snapshots`."""
 
     name = "snapshots"
+    summary = "volume and VM snapshots"
     tables = ("snapshots", "vm_snapshots")
 
     def _set(self, c: Cursor, table: str, e: Any, **columns: Any) -> None:

@@ -16,6 +16,7 @@ class SSHKeyPairsProjection(Projection):
     """Keeps `ssh_key_pairs`."""
 
     name = "ssh_key_pairs"
+    summary = "SSH key pairs"
     tables = ("ssh_key_pairs",)
 
     @on(PAIR.Registered)

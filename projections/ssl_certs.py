@@ -17,6 +17,7 @@ class SslCertsProjection(Projection):
     """Keeps `ssl_certs`."""
 
     name = "ssl_certs"
+    summary = "SSL certificates of load balancers (never their keys)"
     tables = ("ssl_certs",)
 
     @on(CERT.Uploaded)

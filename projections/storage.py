@@ -23,6 +23,7 @@ class StorageProjection(Projection):
     """Keeps `storage_pools` and `image_stores`."""
 
     name = "storage"
+    summary = "primary storage pools and image stores"
     tables = ("storage_pools", "storage_pool_hosts", "image_stores")
 
     @on(POOL.Created)

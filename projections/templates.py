@@ -57,6 +57,7 @@ class TemplatesProjection(Projection):
     """Keeps `templates` and `template_zones`."""
 
     name = "templates"
+    summary = "templates and where they are"
     tables = ("templates", "template_zones", "template_permissions", "template_extracts")
 
     @on(Template.Registered)

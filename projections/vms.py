@@ -35,6 +35,7 @@ class VirtualMachinesProjection(Projection):
     `host_reservations`."""
 
     name = "virtual_machines"
+    summary = "virtual machines and host capacities"
     tables = ("virtual_machines", "host_capacities", "host_reservations", "vm_counts")
 
     @on(VM.Deployed)

@@ -28,6 +28,7 @@ class VolumesProjection(Projection):
     """Keeps `volumes` and how many each account has (`volume_counts`)."""
 
     name = "volumes"
+    summary = "volumes"
     tables = ("volumes", "volume_counts", "volume_extracts")
 
     @on(VOLUME.Created)

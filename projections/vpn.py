@@ -20,6 +20,7 @@ class RemoteAccessVpnsProjection(Projection):
     """Keeps `remote_access_vpns` and `vpn_users`."""
 
     name = "remote_access_vpns"
+    summary = "remote access VPNs and their users"
     tables = ("remote_access_vpns", "vpn_users")
 
     @on(VPN.Created)

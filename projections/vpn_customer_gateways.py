@@ -28,6 +28,7 @@ class VpnCustomerGatewaysProjection(Projection):
     """One row per customer gateway."""
 
     name = "vpn_customer_gateways"
+    summary = "site-to-site VPN customer gateways"
     tables = ("vpn_customer_gateways",)
 
     @on(GATEWAY.Created)

@@ -53,9 +53,11 @@ class Tables:
 
 
 class Projection:
-    """Base of every read model. Subclasses set `name` and `tables` and mark handlers with @on."""
+    """Base of every read model. Subclasses set `name`, `summary` and `tables` and mark handlers
+    with @on."""
 
     name: ClassVar[str]
+    summary: ClassVar[str] = ""  # what it keeps, as `stratus projections --help` says it
     tables: ClassVar[tuple[str, ...]] = ()
     _handlers: ClassVar[dict[str, str]]
 
