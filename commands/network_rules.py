@@ -1,5 +1,6 @@
 """Commands on the rules of public addresses (port forwarding, firewall, load balancing, static
-NAT and its IP forwarding rules) and the handler of the router's answers.
+NAT and its IP forwarding rules), on a network's egress firewall rules, and the handler of the
+router's answers.
 
 A change loads the address, the network's rule set (domain/network_rules.py) and, for rules
 that send traffic to VMs, the VMs; checks them; records the change with a request to apply the
@@ -29,6 +30,7 @@ from domain.errors import (
 )
 from domain.job import Job, JobStatus
 from domain.network import Network
+from domain.network_offering import NetworkOffering
 from domain.network_public_ip import PublicIp
 from domain.network_rule_checks import Member, Rule, RuleKind
 from domain.network_rules import ApplyTarget, NetworkRules, rule_set_id
@@ -70,6 +72,15 @@ class AddRule:
     job: JobSpec
     vm_id: UUID | None = None
     open_firewall: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class AddEgressRule:
+    """A new egress firewall rule of `network_id` (the rule names no address)."""
+
+    network_id: UUID
+    rule: Rule
+    job: JobSpec
 
 
 @dataclass(frozen=True)
@@ -213,8 +224,12 @@ def _saved(store: Any, rules: NetworkRules, job: Job, rule_id: UUID, *others: An
 def add_rule(store: Any, command: AddRule) -> Applying:
     """Record a rule (and the firewall rule it opens) and ask the router to apply the set."""
 
+    public_ip_id = command.rule.public_ip_id
+    if public_ip_id is None:
+        raise InvalidParameter("A rule on a public address needs the address")
+
     def attempt() -> Applying:
-        public, network = _address(store, command.rule.public_ip_id)
+        public, network = _address(store, public_ip_id)
         rule = replace(
             command.rule,
             address=public.address,
@@ -248,6 +263,36 @@ def add_rule(store: Any, command: AddRule) -> Applying:
     return outcome
 
 
+def add_egress_rule(store: Any, command: AddEgressRule) -> Applying:
+    """Record an egress rule of an isolated network with its offering's egress policy, and ask
+    the router to apply the set."""
+
+    def attempt() -> Applying:
+        network: Network = store.get(Network, command.network_id, what="network")
+        if network.removed:
+            raise InvalidState(f"Network {network.name} has been deleted")
+        offering: NetworkOffering = store.get(
+            NetworkOffering, network.offering_id, what="network offering"
+        )
+        rule = replace(
+            command.rule,
+            account_id=network.account_id,
+            domain_id=network.domain_id,
+            zone_id=network.zone_id,
+        )
+        rules = _rule_set(store, network)
+        abandoned = _give_up_abandoned(store, rules)
+        rules.choose_egress_policy(offering.egress_allow)
+        keys = (rules.add(rule),)
+        job = _new_job(command.job, rule.id)
+        result = {"object": _RESULT_OBJECTS[rule.kind], "id": str(rule.id)}
+        rules.request_apply(request_id(), job.id, _target(store, network.id), (keys, ()), result)
+        return _saved(store, rules, job, rule.id, *_counted(store, rules, abandoned))
+
+    outcome: Applying = store.run(attempt)
+    return outcome
+
+
 def _opened_firewall(rule: Rule, cidrs: tuple[str, ...]) -> Rule:
     return Rule(
         id=uuid.uuid4(),
@@ -273,6 +318,7 @@ _RESULT_OBJECTS = {
     RuleKind.LOAD_BALANCING: "loadbalancer",
     RuleKind.STATIC_NAT: "staticnat",
     RuleKind.IP_FORWARDING: "ipforwardingrule",
+    RuleKind.EGRESS: "firewallrule",
 }
 
 
@@ -421,7 +467,7 @@ def _addresses_of(rules: NetworkRules, keys: Sequence[str]) -> list[UUID]:
     found = []
     for key in keys:
         rule = rules.rules.get(UUID(key.partition("/")[0]))
-        if rule is not None:
+        if rule is not None and rule.public_ip_id is not None:
             found.append(rule.public_ip_id)
     return found
 

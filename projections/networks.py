@@ -90,8 +90,8 @@ class NetworksProjection(Projection):
         c.execute(
             f"INSERT INTO {t.network_offerings} (id, name, display_text, guest_type, services, "
             "specify_vlan, specify_ip_ranges, conserve_mode, availability, network_rate, tags, "
-            "state, is_default, created) VALUES "
-            "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            "state, is_default, created, egress_default_policy) VALUES "
+            "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             (
                 _id(e),
                 terms["name"],
@@ -107,6 +107,7 @@ class NetworksProjection(Projection):
                 e.state,
                 int(e.is_default),
                 e.timestamp.isoformat(),
+                int(bool(terms.get("egress_default_policy", False))),
             ),
         )
 

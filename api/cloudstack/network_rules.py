@@ -148,6 +148,7 @@ TAGGED_KINDS = {
     RuleKind.PORT_FORWARDING: "PortForwardingRule",
     RuleKind.FIREWALL: "FirewallRule",
     RuleKind.LOAD_BALANCING: "LoadBalancer",
+    RuleKind.EGRESS: "FirewallRule",
 }
 
 
@@ -181,7 +182,8 @@ def _owner(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _one(call: Call, rule_id: str) -> dict[str, Any]:
+def one_rule(call: Call, rule_id: str) -> dict[str, Any]:
+    """A rule (any kind) with its owner and VM names, as lists render it."""
     with call.read() as cursor:
         row = cursor.execute(SELECT + " WHERE r.id = %s", (rule_id,)).fetchone()
     if row is None:
@@ -288,7 +290,7 @@ def update_port_forwarding_rule(call: Call, args: dict[str, Any]) -> Submitted:
 
 
 def _forwarding_object(call: Call, rule_id: str) -> dict[str, Any]:
-    return render_forwarding(_one(call, rule_id))
+    return render_forwarding(one_rule(call, rule_id))
 
 
 # Firewall ----------------------------------------------------------------------------------------
@@ -305,6 +307,8 @@ def render_firewall(row: dict[str, Any]) -> dict[str, Any]:
         "cidrlist": row["cidrs"],
         "tags": [],
     }
+    if not row["public_ip_id"]:  # an egress rule names its network, no address
+        del body["ipaddressid"], body["ipaddress"]
     if row["protocol"] == "icmp":
         body.update(icmptype=row["icmp_type"], icmpcode=row["icmp_code"])
     elif row["start_port"] is not None:
@@ -348,8 +352,9 @@ def list_firewall_rules(call: Call, args: dict[str, Any]) -> Listing:
     return Listing([render_firewall(r) for r in rows], count)
 
 
-def _firewall_object(call: Call, rule_id: str) -> dict[str, Any]:
-    return render_firewall(_one(call, rule_id))
+def firewall_object(call: Call, rule_id: str) -> dict[str, Any]:
+    """The job result of a firewall rule's create, ingress or egress."""
+    return render_firewall(one_rule(call, rule_id))
 
 
 # Static NAT --------------------------------------------------------------------------------------
@@ -453,7 +458,7 @@ def list_ip_forwarding_rules(call: Call, args: dict[str, Any]) -> Listing:
 
 
 def _ip_forwarding_object(call: Call, rule_id: str) -> dict[str, Any]:
-    return render_ip_forwarding(_one(call, rule_id))
+    return render_ip_forwarding(one_rule(call, rule_id))
 
 
 # The table ---------------------------------------------------------------------------------------
@@ -555,7 +560,7 @@ COMMANDS = (
         shape="async",
         is_async=True,
         item_key="firewallrule",
-        render=_firewall_object,
+        render=firewall_object,
         java_class=f"{FIREWALL_PKG}.CreateFirewallRuleCmd",
         description="Creates a firewall rule for a given ip address",
     ),
