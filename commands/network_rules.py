@@ -65,13 +65,15 @@ class Applying:
 @dataclass(frozen=True)
 class AddRule:
     """A new rule on `rule.public_ip_id`; owner, zone and address are taken from the address.
-    `vm_id`: the VM of a port forwarding or static NAT rule. `open_firewall`: CIDRs a firewall
+    `vm_id`: the VM of a port forwarding or static NAT rule (`vm_guest_ip`: which of its NIC's
+    addresses; its own by default). `open_firewall`: CIDRs a firewall
     rule opened for the public ports of a port forwarding rule admits (None: no such rule)."""
 
     rule: Rule
     job: JobSpec
     vm_id: UUID | None = None
     open_firewall: tuple[str, ...] | None = None
+    vm_guest_ip: str | None = None  # a secondary address of the VM's NIC to send to
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,7 @@ class ChangeForwarding:
     rule_id: UUID
     private_start: int | None
     vm_id: UUID | None
-    private_ip: str | None  # when given, it must be the VM's address on the network
+    private_ip: str | None  # when given, the VM's address on the network or a secondary one
     job: JobSpec
 
 
@@ -166,9 +168,10 @@ def _target(store: Any, network_id: UUID) -> ApplyTarget:
     return ApplyTarget(router.id, router.instance_name, access)
 
 
-def guest_address(store: Any, vm_id: UUID, public: PublicIp) -> str:
-    """The VM's address on the network of `public`, refused unless the VM lives, has a NIC on
-    that network and belongs to the address's account."""
+def guest_address(store: Any, vm_id: UUID, public: PublicIp, wanted: str | None = None) -> str:
+    """The VM's address on the network of `public` (`wanted`, when given, is that address or
+    one of the NIC's secondary ones), refused unless the VM lives, has a NIC on that network
+    and belongs to the address's account."""
     vm: VirtualMachine = store.get(VirtualMachine, vm_id, what="virtual machine")
     if vm.removed or vm.state in (VmState.DESTROYED, VmState.EXPUNGING):
         raise InvalidParameter(f"Invalid virtual machine id {vm_id}: it is destroyed")
@@ -177,12 +180,20 @@ def guest_address(store: Any, vm_id: UUID, public: PublicIp) -> str:
             f"Virtual machine {vm.name} and ip address {public.address} belong to different "
             "accounts"
         )
-    for nic in getattr(vm, "nics", ()):
-        if UUID(str(nic["network_id"])) == public.network_id:
-            return str(nic["ip_address"])
+    nic = vm.nic_on(public.network_id) if public.network_id else None
+    if nic is None:
+        raise InvalidParameter(
+            f"Virtual machine {vm.name} doesn't belong to the network associated with ip "
+            f"address {public.address}"
+        )
+    if not wanted or wanted == nic["ip_address"]:
+        return str(nic["ip_address"])
+    for secondary in vm.secondary_ips.values():
+        if secondary["network_id"] == public.network_id and secondary["ip_address"] == wanted:
+            return wanted
     raise InvalidParameter(
-        f"Virtual machine {vm.name} doesn't belong to the network associated with ip address "
-        f"{public.address}"
+        f"Vm ip {wanted} is neither the address nor a secondary address of virtual machine "
+        f"{vm.name}'s nic on the network"
     )
 
 
@@ -239,7 +250,9 @@ def add_rule(store: Any, command: AddRule) -> Applying:
         )
         if command.vm_id is not None:
             rule = replace(
-                rule, vm_id=command.vm_id, vm_ip=guest_address(store, command.vm_id, public)
+                rule,
+                vm_id=command.vm_id,
+                vm_ip=guest_address(store, command.vm_id, public, command.vm_guest_ip),
             )
         if rule.kind == RuleKind.STATIC_NAT and public.source_nat:
             raise InvalidParameter(
@@ -351,12 +364,8 @@ def change_forwarding(store: Any, command: ChangeForwarding) -> Applying:
         vm_id = command.vm_id or rule.vm_id
         if vm_id is None:
             raise InvalidState(f"The port forwarding rule {rule.id} sends to no virtual machine")
-        vm_ip = guest_address(store, vm_id, public)
-        if command.private_ip is not None and command.private_ip != vm_ip:
-            raise InvalidParameter(
-                f"Invalid privateip {command.private_ip}: it is not the virtual machine's "
-                "address on the network (secondary addresses are not built yet)"
-            )
+        kept = rule.vm_ip if vm_id == rule.vm_id else None  # the same VM keeps its address
+        vm_ip = guest_address(store, vm_id, public, command.private_ip or kept)
         private = rule.private_start if command.private_start is None else command.private_start
         keys = rules.change_forwarding(rule.id, private or 0, vm_id, vm_ip)
         job = _new_job(command.job, rule.id)

@@ -13,7 +13,7 @@ from domain.network_claims import Claim
 from domain.network_offering import NetworkOffering
 from domain.network_physical import PhysicalNetwork
 from domain.network_public_ip import PublicIp, VlanIpRange, public_ip_id
-from domain.vm import VirtualMachine
+from domain.vm import VirtualMachine, nic_id
 from stratus.db import Cursor, in_list
 from stratus.projection import Projection, Tables, on
 
@@ -45,10 +45,18 @@ def _ranges_text(pairs: list[list[int]]) -> str:
 
 
 class NetworksProjection(Projection):
-    """Keeps `physical_networks`, `network_offerings`, `networks`, `network_claims`, `vm_nics`."""
+    """Keeps `physical_networks`, `network_offerings`, `networks`, `network_claims`, `vm_nics`
+    and `nic_secondary_ips`."""
 
     name = "networks"
-    tables = ("physical_networks", "network_offerings", "networks", "network_claims", "vm_nics")
+    tables = (
+        "physical_networks",
+        "network_offerings",
+        "networks",
+        "network_claims",
+        "vm_nics",
+        "nic_secondary_ips",
+    )
 
     @on(PHYSICAL.Created)
     def physical_created(self, e: Any, c: Cursor, t: Tables) -> None:
@@ -195,14 +203,14 @@ class NetworksProjection(Projection):
         held = type(e).__name__ == "Taken"
         _set(c, t.network_claims, e, holder_id=str(e.holder_id) if held else None)
 
-    @on(VM.NicPlugged)
+    @on(VM.NicPlugged, VM.NicHotPlugged)
     def nic_plugged(self, e: Any, c: Cursor, t: Tables) -> None:
         nic = e.nic
         c.execute(
             f"INSERT INTO {t.vm_nics} (vm_id, network_id, ip_address, mac_address, gateway, "
-            "netmask, is_default, broadcast_uri, network_offering_id, device_id) VALUES "
-            "(%s, %s, %s, %s, %s, %s, %s, %s, %s, "
-            f"(SELECT count(*) FROM {t.vm_nics} WHERE vm_id = %s)) "
+            "netmask, is_default, broadcast_uri, network_offering_id, nic_id, device_id) VALUES "
+            "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
+            f"(SELECT coalesce(max(device_id) + 1, 0) FROM {t.vm_nics} WHERE vm_id = %s)) "
             "ON CONFLICT (vm_id, network_id) DO NOTHING",
             (
                 _id(e),
@@ -214,6 +222,7 @@ class NetworksProjection(Projection):
                 int(nic["is_default"]),
                 nic["broadcast_uri"],
                 str(nic["network_offering_id"]),
+                nic_id(e.originator_id, nic["network_id"]),
                 _id(e),
             ),
         )
@@ -221,6 +230,33 @@ class NetworksProjection(Projection):
     @on(VM.Expunged)
     def vm_expunged(self, e: Any, c: Cursor, t: Tables) -> None:
         c.execute(f"UPDATE {t.vm_nics} SET removed = 1 WHERE vm_id = %s", (_id(e),))
+        c.execute(f"DELETE FROM {t.nic_secondary_ips} WHERE vm_id = %s", (_id(e),))
+
+    @on(VM.NicUnplugged)
+    def nic_unplugged(self, e: Any, c: Cursor, t: Tables) -> None:
+        key = (_id(e), str(e.network_id))
+        c.execute(f"DELETE FROM {t.vm_nics} WHERE vm_id = %s AND network_id = %s", key)
+        c.execute(f"DELETE FROM {t.nic_secondary_ips} WHERE vm_id = %s AND network_id = %s", key)
+
+    @on(VM.DefaultNicChanged)
+    def default_nic_changed(self, e: Any, c: Cursor, t: Tables) -> None:
+        c.execute(
+            f"UPDATE {t.vm_nics} SET is_default = CASE WHEN network_id = %s THEN 1 ELSE 0 END "
+            "WHERE vm_id = %s",
+            (str(e.network_id), _id(e)),
+        )
+
+    @on(VM.SecondaryIpAdded)
+    def secondary_ip_added(self, e: Any, c: Cursor, t: Tables) -> None:
+        c.execute(
+            f"INSERT INTO {t.nic_secondary_ips} (id, vm_id, network_id, ip_address, created) "
+            "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING",
+            (str(e.ip_id), _id(e), str(e.network_id), e.ip_address, e.timestamp.isoformat()),
+        )
+
+    @on(VM.SecondaryIpRemoved)
+    def secondary_ip_removed(self, e: Any, c: Cursor, t: Tables) -> None:
+        c.execute(f"DELETE FROM {t.nic_secondary_ips} WHERE id = %s", (str(e.ip_id),))
 
 
 class PublicIpsProjection(Projection):
@@ -373,3 +409,48 @@ def vms_on_network(cursor: Cursor, network_id: str) -> int:
         "SELECT count(*) AS n FROM vm_nics WHERE network_id = %s AND removed = 0", (network_id,)
     ).fetchone()
     return int(row["n"]) if row else 0
+
+
+Secondaries = dict[tuple[str, str], list[dict[str, Any]]]  # by (VM, network)
+
+
+def secondary_ips_of(cursor: Cursor, vm_ids: list[str]) -> Secondaries:
+    """The secondary addresses of these VMs' NICs by (VM, network), oldest first."""
+    if not vm_ids:
+        return {}
+    among, params = in_list(cursor, "vm_id", vm_ids)
+    rows = cursor.execute(
+        f"SELECT * FROM nic_secondary_ips WHERE {among} ORDER BY created, id", params
+    ).fetchall()
+    found: Secondaries = {}
+    for row in rows:
+        found.setdefault((row["vm_id"], row["network_id"]), []).append(dict(row))
+    return found
+
+
+def secondary_ip_row(cursor: Cursor, ip_id: str) -> dict[str, Any] | None:
+    """One secondary address with its VM's owner (for the caller's reach)."""
+    row = cursor.execute(
+        "SELECT s.*, v.account_id, a.domain_path FROM nic_secondary_ips AS s "
+        "JOIN virtual_machines AS v ON v.id = s.vm_id JOIN accounts AS a ON a.id = v.account_id "
+        "WHERE s.id = %s",
+        (ip_id,),
+    ).fetchone()
+    return dict(row) if row is not None else None
+
+
+def nic_by_id(cursor: Cursor, wanted: str) -> dict[str, Any] | None:
+    """A live NIC by its id, with its VM's owner (for the caller's reach). Rows recorded before
+    NIC ids were kept have none until a rebuild: their ids are computed here."""
+    select = (
+        "SELECT n.*, v.account_id, v.name AS vm_name, a.domain_path FROM vm_nics AS n "
+        "JOIN virtual_machines AS v ON v.id = n.vm_id JOIN accounts AS a ON a.id = v.account_id "
+        "WHERE n.removed = 0 AND "
+    )
+    row = cursor.execute(select + "n.nic_id = %s", (wanted,)).fetchone()
+    if row is not None:
+        return dict(row)
+    for old in cursor.execute(select + "n.nic_id IS NULL").fetchall():
+        if nic_id(old["vm_id"], old["network_id"]) == wanted:
+            return dict(old)
+    return None

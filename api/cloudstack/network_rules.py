@@ -236,7 +236,9 @@ def create_port_forwarding_rule(call: Call, args: dict[str, Any]) -> Submitted:
         "NET.RULEADD",
         f"Applying port forwarding rule for ip {row['address']}",
     )
-    command = cmd.AddRule(rule, spec, UUID(args["virtualmachineid"]), opened)
+    command = cmd.AddRule(
+        rule, spec, UUID(args["virtualmachineid"]), opened, args["vmguestip"] or None
+    )
     return submitted(call, write(call, cmd.add_rule, command), creates=True)
 
 
@@ -368,7 +370,9 @@ def enable_static_nat(call: Call, args: dict[str, Any]) -> None:
     spec = job_spec(
         call, f"{NAT_PKG}.EnableStaticNatCmd", "STATICNAT.ENABLE", f"Enabling static nat {rule.id}"
     )
-    command = cmd.AddRule(rule, spec, UUID(args["virtualmachineid"]))
+    command = cmd.AddRule(
+        rule, spec, UUID(args["virtualmachineid"]), vm_guest_ip=args["vmguestip"] or None
+    )
     applying = write(call, cmd.add_rule, command)
     call.settle(applying.position, str(row["id"]))
     _await(call, str(applying.job_id), str(row["id"]))

@@ -115,6 +115,7 @@ def test_every_object_a_finished_job_names_renders_from_a_declaration() -> None:
         "loadbalancer",
         "network",
         "networkserviceprovider",
+        "nicsecondaryip",
         "physicalnetwork",
         "portforwardingrule",
         "remoteaccessvpn",
