@@ -74,6 +74,7 @@ class AddRule:
     vm_id: UUID | None = None
     open_firewall: tuple[str, ...] | None = None
     vm_guest_ip: str | None = None  # a secondary address of the VM's NIC to send to
+    network_id: UUID | None = None  # static NAT: the VM's network (a portable address moves)
 
 
 @dataclass(frozen=True)
@@ -132,9 +133,22 @@ def _new_job(spec: JobSpec, instance_id: UUID) -> Job:
     )
 
 
-def _address(store: Any, public_ip_id: UUID) -> tuple[PublicIp, Network]:
-    """An allocated address of a live isolated network."""
+def _address(
+    store: Any, public_ip_id: UUID, moving_to: UUID | None = None
+) -> tuple[PublicIp, Network]:
+    """An allocated address of a live isolated network; a portable one is first moved to
+    `moving_to` when that is another network (4.3 moves it for static NAT)."""
     public: PublicIp = store.get(PublicIp, public_ip_id, what="public ip address")
+    if moving_to is not None and public.allocated and public.network_id != moving_to:
+        target: Network = store.get(Network, moving_to, what="network")
+        if target.removed:
+            raise InvalidState(f"Network {target.name} has been deleted")
+        if target.account_id != public.account_id:
+            raise PermissionDenied(
+                f"Network {target.name} and ip address {public.address} belong to different "
+                "accounts"
+            )
+        public.transfer(target.zone_id, target.id)
     if not public.allocated:
         raise InvalidParameter(f"Ip address {public.address} is not allocated")
     if public.network_id is None:
@@ -240,7 +254,7 @@ def add_rule(store: Any, command: AddRule) -> Applying:
         raise InvalidParameter("A rule on a public address needs the address")
 
     def attempt() -> Applying:
-        public, network = _address(store, public_ip_id)
+        public, network = _address(store, public_ip_id, command.network_id)
         rule = replace(
             command.rule,
             address=public.address,
@@ -270,6 +284,8 @@ def add_rule(store: Any, command: AddRule) -> Applying:
             request_id(), job.id, _target(store, network.id), (tuple(keys), ()), result
         )
         counted = _counted(store, rules, [public.id, *abandoned], public)
+        if public.pending_events and public not in counted:  # moved, count unchanged
+            counted.append(public)
         return _saved(store, rules, job, rule.id, *counted)
 
     outcome: Applying = store.run(attempt)

@@ -13,6 +13,7 @@ from domain.network_claims import Claim
 from domain.network_offering import NetworkOffering
 from domain.network_physical import PhysicalNetwork
 from domain.network_public_ip import PublicIp, VlanIpRange, public_ip_id
+from domain.portable_ips import PortableIpRanges, portable_ip_id
 from domain.vm import VirtualMachine, nic_id
 from stratus.db import Cursor, in_list
 from stratus.projection import Projection, Tables, on
@@ -25,6 +26,7 @@ CLAIM: Any = Claim
 VM: Any = VirtualMachine
 RANGE: Any = VlanIpRange
 PUBLIC: Any = PublicIp
+PORTABLE: Any = PortableIpRanges
 
 
 def _id(e: Any) -> str:
@@ -260,10 +262,64 @@ class NetworksProjection(Projection):
 
 
 class PublicIpsProjection(Projection):
-    """Keeps `vlan_ip_ranges` and `public_ips` (a row per address of every live range)."""
+    """Keeps `vlan_ip_ranges` and `public_ips` (a row per address of every live range), and
+    the portable ones: `portable_ip_ranges` and `portable_ips` (a row per address of every
+    live range; an associated one is in `public_ips` too, in its zone)."""
 
     name = "public_ips"
-    tables = ("vlan_ip_ranges", "public_ips")
+    tables = ("vlan_ip_ranges", "public_ips", "portable_ip_ranges", "portable_ips")
+
+    @on(PORTABLE.RangeAdded)
+    def portable_range_added(self, e: Any, c: Cursor, t: Tables) -> None:
+        terms = e.terms
+        c.execute(
+            f"INSERT INTO {t.portable_ip_ranges} (id, region_id, gateway, netmask, start_ip, "
+            "end_ip, vlan, created) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+            (
+                e.range_id,
+                e.region_id,
+                terms["gateway"],
+                terms["netmask"],
+                terms["start_ip"],
+                terms["end_ip"],
+                terms["vlan"],
+                e.timestamp.isoformat(),
+            ),
+        )
+        first, last = int(IPv4Address(terms["start_ip"])), int(IPv4Address(terms["end_ip"]))
+        rows = [
+            (
+                str(portable_ip_id(e.region_id, str(IPv4Address(n)))),
+                e.range_id,
+                e.region_id,
+                str(IPv4Address(n)),
+                n,
+            )
+            for n in range(first, last + 1)
+        ]
+        c.executemany(
+            f"INSERT INTO {t.portable_ips} (id, range_id, region_id, address, ordinal, state) "
+            "VALUES (%s, %s, %s, %s, %s, 'Free') "
+            "ON CONFLICT (id) DO UPDATE SET range_id = excluded.range_id",
+            rows,
+        )
+
+    @on(PORTABLE.RangeRemoved)
+    def portable_range_removed(self, e: Any, c: Cursor, t: Tables) -> None:
+        c.execute(f"DELETE FROM {t.portable_ip_ranges} WHERE id = %s", (e.range_id,))
+        c.execute(
+            f"DELETE FROM {t.portable_ips} WHERE range_id = %s AND state = 'Free'", (e.range_id,)
+        )
+
+    @on(PUBLIC.PortablePlaced)
+    def portable_placed(self, e: Any, c: Cursor, t: Tables) -> None:
+        _set(c, t.portable_ips, e, zone_id=str(e.zone_id))
+
+    @on(PUBLIC.Transferred)
+    def transferred(self, e: Any, c: Cursor, t: Tables) -> None:
+        moved = {"zone_id": str(e.zone_id), "network_id": str(e.network_id)}
+        _set(c, t.portable_ips, e, **moved)
+        _set(c, t.public_ips, e, **moved)
 
     @on(RANGE.Created)
     def range_created(self, e: Any, c: Cursor, t: Tables) -> None:
@@ -333,9 +389,26 @@ class PublicIpsProjection(Projection):
                 e.timestamp.isoformat(),
             ),
         )
+        _set(  # a portable address (no row otherwise)
+            c,
+            t.portable_ips,
+            e,
+            state="Allocated",
+            account_id=str(e.account_id),
+            domain_id=str(e.domain_id),
+            zone_id=str(e.zone_id),
+            network_id=_text(e.network_id),
+            allocated=e.timestamp.isoformat(),
+        )
 
     @on(PUBLIC.Disassociated)
     def disassociated(self, e: Any, c: Cursor, t: Tables) -> None:
+        freed = {"account_id": None, "domain_id": None, "network_id": None, "allocated": None}
+        _set(c, t.portable_ips, e, state="Free", **freed)
+        portable = c.execute(f"SELECT 1 FROM {t.portable_ips} WHERE id = %s", (_id(e),)).fetchone()
+        if portable is not None:  # it is in no zone's range: its zone row goes
+            c.execute(f"DELETE FROM {t.public_ips} WHERE id = %s", (_id(e),))
+            return
         _set(
             c,
             t.public_ips,

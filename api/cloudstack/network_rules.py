@@ -63,8 +63,11 @@ SELECT = (
 # Shared with the load balancer commands ---------------------------------------------------------
 
 
-def address_for(call: Call, public_id: str, kind: str, name: str) -> dict[str, Any]:
-    """An allocated address the caller may act on, whose network offers the rule's service."""
+def address_for(
+    call: Call, public_id: str, kind: str, name: str, moving_to: str | None = None
+) -> dict[str, Any]:
+    """An allocated address the caller may act on, whose network (or `moving_to`, where a
+    portable address is to move) offers the rule's service."""
     row = _public_row(call, public_id)
     if row["state"] != "Allocated":
         raise not_found(name, public_id)
@@ -74,12 +77,15 @@ def address_for(call: Call, public_id: str, kind: str, name: str) -> dict[str, A
         domain_path=row["domain_path"] or "",
         what="the ip address",
     )
-    if not row["network_id"]:
+    if moving_to and moving_to != row["network_id"]:
+        network = network_row(call, moving_to, "networkid")
+    elif not row["network_id"]:
         raise InvalidParameter(
             f"Ip address {row['address']} is not associated with any network; associate it "
             "with a network first"
         )
-    network = network_row(call, row["network_id"], "networkid")
+    else:
+        network = network_row(call, row["network_id"], "networkid")
     if SERVICES[kind] not in network["services"]:
         raise InvalidParameter(
             f"The network {network['name']} does not offer the {SERVICES[kind]} service"
@@ -364,14 +370,20 @@ def firewall_object(call: Call, rule_id: str) -> dict[str, Any]:
 
 def enable_static_nat(call: Call, args: dict[str, Any]) -> None:
     """Synchronous, as in CloudStack: answers once the router applied it (or could not)."""
-    row = address_for(call, args["ipaddressid"], RuleKind.STATIC_NAT, "ipaddressid")
+    row = address_for(
+        call, args["ipaddressid"], RuleKind.STATIC_NAT, "ipaddressid", args["networkid"]
+    )
     base = rule_base(row, RuleKind.STATIC_NAT, "all")
     rule = replace(base, id=static_nat_rule_id(base.public_ip_id))
     spec = job_spec(
         call, f"{NAT_PKG}.EnableStaticNatCmd", "STATICNAT.ENABLE", f"Enabling static nat {rule.id}"
     )
     command = cmd.AddRule(
-        rule, spec, UUID(args["virtualmachineid"]), vm_guest_ip=args["vmguestip"] or None
+        rule,
+        spec,
+        UUID(args["virtualmachineid"]),
+        vm_guest_ip=args["vmguestip"] or None,
+        network_id=UUID(args["networkid"]) if args["networkid"] else None,
     )
     applying = write(call, cmd.add_rule, command)
     call.settle(applying.position, str(row["id"]))

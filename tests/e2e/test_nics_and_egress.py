@@ -6,6 +6,9 @@ tenants are refused and change nothing."""
 from __future__ import annotations
 
 from tests.e2e.test_network_rules import applied, refused, tenant_with_network
+from tests.e2e.test_networks import SOURCE_NAT_OFFERING, _fabric, _offering
+from tests.e2e.test_routers import routers
+from tests.e2e.test_vms import _deploy, _host, _place
 
 
 def test_egress_rules_reach_the_router_with_the_offerings_policy(sandbox) -> None:
@@ -221,3 +224,82 @@ def test_nics_are_added_to_running_and_stopped_vms_and_removed(sandbox) -> None:
     assert {n["networkid"]: n["ipaddress"] for n in again["nic"]}[back["id"]] == chosen
     started = user.startVirtualMachine(id=db["id"], fetch_result=True)["virtualmachine"]
     assert (started["state"], len(started["nic"])) == ("Running", 2)
+
+
+def _second_zone(admin, alice) -> tuple[dict, dict]:
+    """Another zone of the region with a network of alice's and a running VM in it."""
+    place = _place(admin)
+    _host(admin, place, "h2", cores=8, memory=16)
+    _fabric(admin, place.zone)
+    offering = _offering(alice.client, SOURCE_NAT_OFFERING)
+    network = alice.client.createNetwork(
+        name="far", displaytext="far", networkofferingid=offering["id"], zoneid=place.zone
+    )["network"]
+    vm = _deploy(alice.client, place, place.small, networkids=network["id"])
+    return network, vm
+
+
+def test_a_portable_address_moves_to_a_network_of_another_zone(sandbox) -> None:
+    admin, alice, bob, network, _ = tenant_with_network(sandbox)
+    user = alice.client
+    far, far_vm = _second_zone(admin, alice)
+    terms = {"regionid": 1, "gateway": "198.18.0.1", "netmask": "255.255.255.0"}
+
+    made = admin.createPortableIpRange(
+        startip="198.18.0.10", endip="198.18.0.12", fetch_result=True, **terms
+    )["portableiprange"]
+    assert (made["startip"], made["endip"], made["regionid"]) == ("198.18.0.10", "198.18.0.12", 1)
+    assert [a["state"] for a in made["portableipaddress"]] == ["Free"] * 3
+    assert admin.listRegions(id=1)["region"][0]["portableipserviceenabled"] is True
+    refused(admin.createPortableIpRange, 431, startip="198.18.0.12", endip="198.18.0.20", **terms)
+    refused(admin.createPortableIpRange, 431, startip="198.19.0.5", endip="198.19.0.6", **terms)
+    refused(
+        admin.createPortableIpRange,
+        431,
+        startip="203.0.113.10",
+        endip="203.0.113.11",
+        regionid=1,
+        gateway="203.0.113.1",
+        netmask="255.255.255.0",
+    )
+    refused(
+        admin.createPortableIpRange,
+        431,
+        startip="198.18.0.20",
+        endip="198.18.0.21",
+        regionid=99,
+        gateway="198.18.0.1",
+        netmask="255.255.255.0",
+    )
+    refused(user.createPortableIpRange, 531, startip="198.18.0.20", endip="198.18.0.21", **terms)
+    assert admin.listPortableIpRanges()["count"] == 1
+
+    ip = user.associateIpAddress(networkid=network["id"], isportable=True, fetch_result=True)[
+        "ipaddress"
+    ]
+    assert ip["isportable"] is True and ip["ipaddress"].startswith("198.18.0.")
+    assert ip["zoneid"] == network["zoneid"]
+    refused(user.associateIpAddress, 431, networkid=network["id"], regionid=1)
+    refused(bob.client.enableStaticNat, 531, ipaddressid=ip["id"], virtualmachineid=far_vm["id"])
+
+    # Static NAT to a VM of another zone's network moves the address there, as 4.3 does.
+    user.enableStaticNat(ipaddressid=ip["id"], virtualmachineid=far_vm["id"], networkid=far["id"])
+    (moved,) = user.listPublicIpAddresses(id=ip["id"])["publicipaddress"]
+    assert (moved["zoneid"], moved["associatednetworkid"]) == (far["zoneid"], far["id"])
+    assert moved["isstaticnat"] is True and moved["virtualmachineid"] == far_vm["id"]
+    (far_router,) = routers(admin, networkid=far["id"])
+    held = applied(sandbox, far_router)
+    assert any(r["kind"] == "StaticNat" and r["address"] == ip["ipaddress"] for r in held)
+    (listed,) = admin.listPortableIpRanges(id=made["id"])["portableiprange"]
+    taken = [a for a in listed["portableipaddress"] if a["state"] == "Allocated"]
+    assert [(a["ipaddress"], a["zoneid"], a["networkid"]) for a in taken] == [
+        (ip["ipaddress"], far["zoneid"], far["id"])
+    ]
+    refused(admin.deletePortableIpRange, 536, id=made["id"])
+
+    user.disableStaticNat(ipaddressid=ip["id"], fetch_result=True)
+    user.disassociateIpAddress(id=ip["id"], fetch_result=True)
+    assert user.listPublicIpAddresses(id=ip["id"]) == {}
+    assert admin.deletePortableIpRange(id=made["id"], fetch_result=True)["success"] is True
+    assert admin.listPortableIpRanges() == {}
+    assert admin.listRegions(id=1)["region"][0]["portableipserviceenabled"] is False

@@ -117,6 +117,7 @@ def test_every_object_a_finished_job_names_renders_from_a_declaration() -> None:
         "networkserviceprovider",
         "nicsecondaryip",
         "physicalnetwork",
+        "portableiprange",
         "portforwardingrule",
         "remoteaccessvpn",
         "router",
