@@ -317,6 +317,7 @@ NOT_PROBED = {
     "removeRegion": "root administrators only; regions are the cloud's, no account's",
     "addS3": "root administrators only; adds the region's object store, no account's resource",
     "cleanVMReservations": "root administrators only; room held on hosts, no account's resource",
+    "createPortableIpRange": "root administrators only; a region's ranges are the cloud's",
 }
 
 # Which of a victim's resources a parameter names, by the parameter's name.

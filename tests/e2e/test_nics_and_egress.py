@@ -197,6 +197,12 @@ def test_nics_are_added_to_running_and_stopped_vms_and_removed(sandbox) -> None:
     refused(
         bob.client.removeNicFromVirtualMachine, 531, virtualmachineid=web["id"], nicid=extra["id"]
     )
+    refused(
+        bob.client.updateDefaultNicForVirtualMachine,
+        531,
+        virtualmachineid=web["id"],
+        nicid=extra["id"],
+    )
     assert len(user.listNics(virtualmachineid=web["id"])["nic"]) == 2
 
     switched = user.updateDefaultNicForVirtualMachine(
