@@ -16,6 +16,7 @@ from uuid import UUID
 
 from api.access import check_reach
 from api.cloudstack.network_rules import (
+    FIREWALL_PARAMS,
     LIST_OWNER,
     delete_rule,
     firewall_object,
@@ -26,7 +27,6 @@ from api.cloudstack.network_rules import (
     write,
 )
 from api.cloudstack.networks import network_row
-from api.cloudstack.unbuilt import FOR_DISPLAY
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType
 from commands import network_rules as cmd
@@ -129,19 +129,7 @@ COMMANDS = (
         create_egress_firewall_rule,
         (
             Param("networkid", P.UUID, required=True),
-            Param("protocol", P.STRING, required=True),
-            Param("startport", P.INTEGER),
-            Param("endport", P.INTEGER),
-            Param("cidrlist", P.LIST, element=P.STRING),
-            Param("icmptype", P.INTEGER),
-            Param("icmpcode", P.INTEGER),
-            Param(
-                "type",
-                P.STRING,
-                default="user",
-                unsupported="system firewall rules are not built yet",
-            ),
-            FOR_DISPLAY,
+            *FIREWALL_PARAMS,
         ),
         shape="async",
         is_async=True,

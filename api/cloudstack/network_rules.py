@@ -489,6 +489,19 @@ LIST_OWNER = (
     *PROJECT_AND_TAGS,
 )
 
+# What an ingress (createFirewallRule) and an egress rule (createEgressFirewallRule) take
+# besides the address or network they are on.
+FIREWALL_PARAMS = (
+    Param("protocol", P.STRING, required=True),
+    Param("startport", P.INTEGER),
+    Param("endport", P.INTEGER),
+    Param("cidrlist", P.LIST, element=P.STRING),
+    Param("icmptype", P.INTEGER),
+    Param("icmpcode", P.INTEGER),
+    Param("type", P.STRING, default="user", unsupported="system firewall rules are not built yet"),
+    FOR_DISPLAY,
+)
+
 COMMANDS = (
     ApiCommand(
         "createPortForwardingRule",
@@ -559,19 +572,7 @@ COMMANDS = (
         create_firewall_rule,
         (
             Param("ipaddressid", P.UUID, required=True),
-            Param("protocol", P.STRING, required=True),
-            Param("startport", P.INTEGER),
-            Param("endport", P.INTEGER),
-            Param("cidrlist", P.LIST, element=P.STRING),
-            Param("icmptype", P.INTEGER),
-            Param("icmpcode", P.INTEGER),
-            Param(
-                "type",
-                P.STRING,
-                default="user",
-                unsupported="system firewall rules are not built yet",
-            ),
-            FOR_DISPLAY,
+            *FIREWALL_PARAMS,
         ),
         shape="async",
         is_async=True,
