@@ -66,6 +66,16 @@ class DiskSpec:
 
 
 @dataclass(frozen=True)
+class NicSpec:
+    """A guest NIC as Stratus asks for it: its MAC names it on the VM; the broadcast URI
+    (``vlan://N``, ``vxlan://N``, empty for an untagged network) is the guest network."""
+
+    mac_address: str
+    broadcast_uri: str = ""
+    ip_address: str = ""
+
+
+@dataclass(frozen=True)
 class IsoSpec:
     """An ISO for a VM's CD drive: `iso_id` names it; the image store keeps it under a name
     made of its URL and zone, as it downloaded it."""
@@ -285,6 +295,16 @@ class Hypervisor(Protocol):
     def vm_iso(self, name: str) -> str | None:
         """Where the VM's CD drive reads an ISO from (as `attach_iso` answered), None when it
         is empty."""
+        ...
+
+    def plug_nic(self, name: str, nic: NicSpec) -> tuple[str, ...]:
+        """Plug a guest NIC into the VM (live while it runs, in its definition always);
+        answers the MACs of its NICs after. Plugging a MAC already there succeeds."""
+        ...
+
+    def unplug_nic(self, name: str, mac_address: str) -> tuple[str, ...]:
+        """Unplug the NIC with that MAC (one that is not there stays away); answers the MACs
+        of the VM's NICs after."""
         ...
 
     def create_template(self, name: str, capture: TemplateCapture) -> dict[str, int]:

@@ -17,6 +17,7 @@ from adapters.disks import DISK_ACTIONS
 from adapters.guests import GUEST_ACTIONS
 from adapters.isos import ISO_ACTIONS
 from adapters.network_rules import RULE_ACTIONS
+from adapters.nics import NIC_ACTIONS
 from adapters.security import SECURITY_ACTIONS
 from adapters.snapshots import SNAPSHOT_ACTIONS
 from adapters.statistics import STATISTICS_ACTIONS
@@ -31,6 +32,7 @@ HANDLERS: dict[str, Handler] = {
     **APPLIANCE_ACTIONS,
     **DISK_ACTIONS,
     **ISO_ACTIONS,
+    **NIC_ACTIONS,
     **SNAPSHOT_ACTIONS,
     **STATISTICS_ACTIONS,
     **RULE_ACTIONS,

@@ -68,6 +68,11 @@ UNBUILT_FIELDS: dict[str, dict[str, str]] = {
         "resourcedetails": "zone details are not built yet",
     },
     "listNics": _all(IPV6, "ip6address", "ip6cidr", "ip6gateway"),
+    "listEgressFirewallRules": _all(
+        "an egress rule names its network, no public address; 4.3 leaves these unset too",
+        "ipaddress",
+        "ipaddressid",
+    ),
     "listPods": {"capacity": CAPACITY},
     "listClusters": {"capacity": CAPACITY},
     "listHosts": {

@@ -1,5 +1,6 @@
 """Commands on the rules of public addresses (port forwarding, firewall, load balancing, static
-NAT and its IP forwarding rules) and the handler of the router's answers.
+NAT and its IP forwarding rules), on a network's egress firewall rules, and the handler of the
+router's answers.
 
 A change loads the address, the network's rule set (domain/network_rules.py) and, for rules
 that send traffic to VMs, the VMs; checks them; records the change with a request to apply the
@@ -29,6 +30,7 @@ from domain.errors import (
 )
 from domain.job import Job, JobStatus
 from domain.network import Network
+from domain.network_offering import NetworkOffering
 from domain.network_public_ip import PublicIp
 from domain.network_rule_checks import Member, Rule, RuleKind, StickinessPolicy
 from domain.network_rules import ApplyTarget, Certificate, NetworkRules, rule_set_id
@@ -64,13 +66,25 @@ class Applying:
 @dataclass(frozen=True)
 class AddRule:
     """A new rule on `rule.public_ip_id`; owner, zone and address are taken from the address.
-    `vm_id`: the VM of a port forwarding or static NAT rule. `open_firewall`: CIDRs a firewall
+    `vm_id`: the VM of a port forwarding or static NAT rule (`vm_guest_ip`: which of its NIC's
+    addresses; its own by default). `open_firewall`: CIDRs a firewall
     rule opened for the public ports of a port forwarding rule admits (None: no such rule)."""
 
     rule: Rule
     job: JobSpec
     vm_id: UUID | None = None
     open_firewall: tuple[str, ...] | None = None
+    vm_guest_ip: str | None = None  # a secondary address of the VM's NIC to send to
+    network_id: UUID | None = None  # static NAT: the VM's network (a portable address moves)
+
+
+@dataclass(frozen=True)
+class AddEgressRule:
+    """A new egress firewall rule of `network_id` (the rule names no address)."""
+
+    network_id: UUID
+    rule: Rule
+    job: JobSpec
 
 
 @dataclass(frozen=True)
@@ -89,7 +103,7 @@ class ChangeForwarding:
     rule_id: UUID
     private_start: int | None
     vm_id: UUID | None
-    private_ip: str | None  # when given, it must be the VM's address on the network
+    private_ip: str | None  # when given, the VM's address on the network or a secondary one
     job: JobSpec
 
 
@@ -157,9 +171,22 @@ def _new_job(spec: JobSpec, instance_id: UUID) -> Job:
     )
 
 
-def _address(store: Any, public_ip_id: UUID) -> tuple[PublicIp, Network]:
-    """An allocated address of a live isolated network."""
+def _address(
+    store: Any, public_ip_id: UUID, moving_to: UUID | None = None
+) -> tuple[PublicIp, Network]:
+    """An allocated address of a live isolated network; a portable one is first moved to
+    `moving_to` when that is another network (4.3 moves it for static NAT)."""
     public: PublicIp = store.get(PublicIp, public_ip_id, what="public ip address")
+    if moving_to is not None and public.allocated and public.network_id != moving_to:
+        target: Network = store.get(Network, moving_to, what="network")
+        if target.removed:
+            raise InvalidState(f"Network {target.name} has been deleted")
+        if target.account_id != public.account_id:
+            raise PermissionDenied(
+                f"Network {target.name} and ip address {public.address} belong to different "
+                "accounts"
+            )
+        public.transfer(target.zone_id, target.id)
     if not public.allocated:
         raise InvalidParameter(f"Ip address {public.address} is not allocated")
     if public.network_id is None:
@@ -193,9 +220,10 @@ def _target(store: Any, network_id: UUID) -> ApplyTarget:
     return ApplyTarget(router.id, router.instance_name, access)
 
 
-def guest_address(store: Any, vm_id: UUID, public: PublicIp) -> str:
-    """The VM's address on the network of `public`, refused unless the VM lives, has a NIC on
-    that network and belongs to the address's account."""
+def guest_address(store: Any, vm_id: UUID, public: PublicIp, wanted: str | None = None) -> str:
+    """The VM's address on the network of `public` (`wanted`, when given, is that address or
+    one of the NIC's secondary ones), refused unless the VM lives, has a NIC on that network
+    and belongs to the address's account."""
     vm: VirtualMachine = store.get(VirtualMachine, vm_id, what="virtual machine")
     if vm.removed or vm.state in (VmState.DESTROYED, VmState.EXPUNGING):
         raise InvalidParameter(f"Invalid virtual machine id {vm_id}: it is destroyed")
@@ -204,12 +232,20 @@ def guest_address(store: Any, vm_id: UUID, public: PublicIp) -> str:
             f"Virtual machine {vm.name} and ip address {public.address} belong to different "
             "accounts"
         )
-    for nic in getattr(vm, "nics", ()):
-        if UUID(str(nic["network_id"])) == public.network_id:
-            return str(nic["ip_address"])
+    nic = vm.nic_on(public.network_id) if public.network_id else None
+    if nic is None:
+        raise InvalidParameter(
+            f"Virtual machine {vm.name} doesn't belong to the network associated with ip "
+            f"address {public.address}"
+        )
+    if not wanted or wanted == nic["ip_address"]:
+        return str(nic["ip_address"])
+    for secondary in vm.secondary_ips.values():
+        if secondary["network_id"] == public.network_id and secondary["ip_address"] == wanted:
+            return wanted
     raise InvalidParameter(
-        f"Virtual machine {vm.name} doesn't belong to the network associated with ip address "
-        f"{public.address}"
+        f"Vm ip {wanted} is neither the address nor a secondary address of virtual machine "
+        f"{vm.name}'s nic on the network"
     )
 
 
@@ -261,8 +297,12 @@ def _saved(store: Any, rules: NetworkRules, job: Job, rule_id: UUID, *others: An
 def add_rule(store: Any, command: AddRule) -> Applying:
     """Record a rule (and the firewall rule it opens) and ask the router to apply the set."""
 
+    public_ip_id = command.rule.public_ip_id
+    if public_ip_id is None:
+        raise InvalidParameter("A rule on a public address needs the address")
+
     def attempt() -> Applying:
-        public, network = _address(store, command.rule.public_ip_id)
+        public, network = _address(store, public_ip_id, command.network_id)
         rule = replace(
             command.rule,
             address=public.address,
@@ -272,7 +312,9 @@ def add_rule(store: Any, command: AddRule) -> Applying:
         )
         if command.vm_id is not None:
             rule = replace(
-                rule, vm_id=command.vm_id, vm_ip=guest_address(store, command.vm_id, public)
+                rule,
+                vm_id=command.vm_id,
+                vm_ip=guest_address(store, command.vm_id, public, command.vm_guest_ip),
             )
         if rule.kind == RuleKind.STATIC_NAT and public.source_nat:
             raise InvalidParameter(
@@ -290,7 +332,39 @@ def add_rule(store: Any, command: AddRule) -> Applying:
             request_id(), job.id, _target(store, network.id), (tuple(keys), ()), result
         )
         counted = _counted(store, rules, [public.id, *abandoned.addresses], public)
+        if public.pending_events and public not in counted:  # moved, count unchanged
+            counted.append(public)
         return _saved(store, rules, job, rule.id, *counted, *abandoned.certs)
+
+    outcome: Applying = store.run(attempt)
+    return outcome
+
+
+def add_egress_rule(store: Any, command: AddEgressRule) -> Applying:
+    """Record an egress rule of an isolated network with its offering's egress policy, and ask
+    the router to apply the set."""
+
+    def attempt() -> Applying:
+        network: Network = store.get(Network, command.network_id, what="network")
+        if network.removed:
+            raise InvalidState(f"Network {network.name} has been deleted")
+        offering: NetworkOffering = store.get(
+            NetworkOffering, network.offering_id, what="network offering"
+        )
+        rule = replace(
+            command.rule,
+            account_id=network.account_id,
+            domain_id=network.domain_id,
+            zone_id=network.zone_id,
+        )
+        rules = _rule_set(store, network)
+        abandoned = _give_up_abandoned(store, rules)
+        rules.choose_egress_policy(offering.egress_allow)
+        keys = (rules.add(rule),)
+        job = _new_job(command.job, rule.id)
+        result = {"object": _RESULT_OBJECTS[rule.kind], "id": str(rule.id)}
+        rules.request_apply(request_id(), job.id, _target(store, network.id), (keys, ()), result)
+        return _saved(store, rules, job, rule.id, *_counted(store, rules, abandoned))
 
     outcome: Applying = store.run(attempt)
     return outcome
@@ -321,6 +395,7 @@ _RESULT_OBJECTS = {
     RuleKind.LOAD_BALANCING: "loadbalancer",
     RuleKind.STATIC_NAT: "staticnat",
     RuleKind.IP_FORWARDING: "ipforwardingrule",
+    RuleKind.EGRESS: "firewallrule",
 }
 
 
@@ -360,12 +435,8 @@ def change_forwarding(store: Any, command: ChangeForwarding) -> Applying:
         vm_id = command.vm_id or rule.vm_id
         if vm_id is None:
             raise InvalidState(f"The port forwarding rule {rule.id} sends to no virtual machine")
-        vm_ip = guest_address(store, vm_id, public)
-        if command.private_ip is not None and command.private_ip != vm_ip:
-            raise InvalidParameter(
-                f"Invalid privateip {command.private_ip}: it is not the virtual machine's "
-                "address on the network (secondary addresses are not built yet)"
-            )
+        kept = rule.vm_ip if vm_id == rule.vm_id else None  # the same VM keeps its address
+        vm_ip = guest_address(store, vm_id, public, command.private_ip or kept)
         private = rule.private_start if command.private_start is None else command.private_start
         keys = rules.change_forwarding(rule.id, private or 0, vm_id, vm_ip)
         job = _new_job(command.job, rule.id)
@@ -595,7 +666,7 @@ def _addresses_of(rules: NetworkRules, keys: Sequence[str]) -> list[UUID]:
     found = []
     for key in keys:
         rule = rules.rules.get(UUID(key.partition("/")[0]))
-        if rule is not None:
+        if rule is not None and rule.public_ip_id is not None:
             found.append(rule.public_ip_id)
     return found
 

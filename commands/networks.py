@@ -350,7 +350,7 @@ def _nic(
     if network.zone_id != command.zone_id:
         raise InvalidParameter(f"Network {network.name} is not in the VM's zone")
     addresses = _implemented(store, network, request.public)
-    claim = _guest_ip(store, network, request, command.vm_id)
+    claim = claim_guest_ip(store, network, request.ip_address, request.preferred, command.vm_id)
     nic = Nic(
         network.id,
         claim.value,
@@ -365,23 +365,27 @@ def _nic(
     return nic, [*changed, claim, *addresses]
 
 
-def _guest_ip(store: Any, network: Network, request: NicRequest, vm_id: UUID) -> Claim:
+def claim_guest_ip(
+    store: Any, network: Network, wanted: str | None, preferred: Sequence[str], holder: UUID
+) -> Claim:
+    """A guest address of the network claimed for `holder` (not saved): `wanted`, checked to be
+    in the network's range, or the first free one (`preferred` looked at first)."""
     pool = network.addressing.pool()
-    if request.ip_address:
-        wanted = request.ip_address.strip()
+    if wanted:
+        wanted = wanted.strip()
         if address(wanted) not in pool or wanted == network.addressing.gateway:
             raise InvalidParameter(
                 f"Ip address {wanted} is not in the range of network {network.name}"
             )
-        return claim_exact(store, ClaimKind.GUEST_IP, network.id, wanted, vm_id, "ip address")
-    hints = (ip for ip in request.preferred if ip != network.addressing.gateway)
-    candidates = chain(hints, (str(ip) for ip in pool.probe(vm_id.int)))
+        return claim_exact(store, ClaimKind.GUEST_IP, network.id, wanted, holder, "ip address")
+    hints = (ip for ip in preferred if ip != network.addressing.gateway)
+    candidates = chain(hints, (str(ip) for ip in pool.probe(holder.int)))
     return claim_first_free(
         store,
         ClaimKind.GUEST_IP,
         network.id,
         candidates,
-        vm_id,
+        holder,
         f"an ip address in network {network.name}",
     )
 
@@ -392,15 +396,27 @@ def mac_address(vm_id: UUID, network_id: UUID) -> str:
     return "02:00:" + ":".join(f"{byte:02x}" for byte in tail)
 
 
+Holders = list[tuple[UUID, str, UUID]]  # (network, address, holder) of a VM's guest addresses
+
+
+def guest_addresses(vm: VirtualMachine) -> Holders:
+    """Every guest address the VM holds: its NICs' (held by the VM) and their secondary ones
+    (each held by its own id)."""
+    nics = getattr(vm, "nics", ())
+    held = [(UUID(str(n["network_id"])), str(n["ip_address"]), vm.id) for n in nics]
+    held += [(i["network_id"], i["ip_address"], ip_id) for ip_id, i in vm.secondary_ips.items()]
+    return held
+
+
 def follow_vm_nics(store: Any, aggregates: Sequence[Any]) -> list[Claim]:
-    """The guest IP claims to release beside an expunged VM (saved in the same transaction)."""
+    """The guest IP claims to release beside an expunged VM (saved in the same transaction):
+    its NICs' addresses and their secondary ones."""
     vm = aggregates[0] if aggregates else None
     if not isinstance(vm, VirtualMachine) or not vm.removed:
         return []
     claims = []
-    for nic in getattr(vm, "nics", ()):
-        network_id, ip = UUID(str(nic["network_id"])), str(nic["ip_address"])
-        claim = released(store, ClaimKind.GUEST_IP, network_id, ip, vm.id)
+    for network_id, ip, holder in guest_addresses(vm):
+        claim = released(store, ClaimKind.GUEST_IP, network_id, ip, holder)
         if claim is not None:
             claims.append(claim)
     return claims

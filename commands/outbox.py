@@ -14,6 +14,7 @@ from commands.storage import pool_routes
 from commands.system_vms import system_vm_routes
 from commands.template_captures import capture_routes
 from commands.templates import template_routes
+from commands.vm_nics import nic_routes
 from commands.vm_snapshots import vm_snapshot_routes
 from commands.volume_uploads import upload_routes
 from commands.volume_work import volume_routes
@@ -45,6 +46,7 @@ def routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
         get_topic(Host.ConnectRequested): connect,  # type: ignore[attr-defined]
         **vm_routes(box, prefix),
         **iso_routes(box, prefix),
+        **nic_routes(box, prefix),
         **template_routes(prefix),
         **capture_routes(box, prefix),
         **system_vm_routes(box, prefix),

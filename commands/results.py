@@ -16,6 +16,7 @@ from commands import (
     system_vms,
     template_captures,
     templates,
+    vm_nics,
     vm_snapshots,
     vms,
     volume_uploads,
@@ -30,6 +31,7 @@ def result_handlers() -> dict[str, Callable[[Any, Any], Any]]:
     for table in (
         hosts.RESULT_HANDLERS,
         vms.RESULT_HANDLERS,
+        vm_nics.RESULT_HANDLERS,
         templates.RESULT_HANDLERS,
         template_captures.RESULT_HANDLERS,
         system_vms.RESULT_HANDLERS,

@@ -311,6 +311,7 @@ def _sources(store: Any, rule: dict[str, Any], known: dict[UUID, SecurityGroup])
         except NotFound:
             continue
         addresses += [f"{nic['ip_address']}/32" for nic in getattr(vm, "nics", ())]
+        addresses += [f"{ip['ip_address']}/32" for ip in vm.secondary_ips.values()]
     return addresses
 
 

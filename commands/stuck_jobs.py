@@ -50,6 +50,8 @@ _VM_ACTIONS = {
     "scale": "scale_vm",
     "attach_iso": "attach_iso",
     "detach_iso": "detach_iso",
+    "plug_nic": "plug_nic",
+    "unplug_nic": "unplug_nic",
 }
 _RECENT_EVENTS = 20  # a request is among the last events of its aggregate
 

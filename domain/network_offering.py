@@ -52,6 +52,7 @@ class OfferingTerms:
     availability: str = "Optional"
     network_rate: int | None = None
     tags: str = ""
+    egress_default_policy: bool = False  # True: guests may send anything egress rules allow not
 
     def checked(self) -> dict[str, Any]:
         """The terms as event data, validated and in canonical spellings."""
@@ -77,6 +78,7 @@ class OfferingTerms:
             "availability": canonical(self.availability, ("Optional", "Required"), "availability"),
             "network_rate": self.network_rate,
             "tags": self.tags,
+            "egress_default_policy": self.egress_default_policy,
         }
 
 
@@ -101,6 +103,12 @@ class NetworkOffering(Aggregate):
     @property
     def services(self) -> dict[str, list[str]]:
         return dict(self.terms["services"])
+
+    @property
+    def egress_allow(self) -> bool:
+        """The egress default of its networks: allow (True) or deny; offerings recorded before
+        it was kept deny, as CloudStack's seeded ones do."""
+        return bool(self.terms.get("egress_default_policy", False))
 
     def offers(self, service: str) -> bool:
         return service in self.terms["services"]

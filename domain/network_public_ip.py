@@ -210,6 +210,55 @@ class PublicIp(Aggregate):
             )
         self._disassociated(**self.facts())
 
+    @property
+    def portable_region(self) -> int | None:
+        """The region of a portable address (domain/portable_ips.py); None for a zone's."""
+        region: int | None = getattr(self, "portable_in", None)
+        return region
+
+    def place_portable(self, region_id: int, zone_id: UUID) -> None:
+        """A free portable address is about to be associated in a zone of its region."""
+        if self.allocated:
+            raise InsufficientCapacity(f"Public ip address {self.address} is already allocated")
+        self._portable_placed(region_id=region_id, zone_id=zone_id)
+
+    @event("PortablePlaced")
+    def _portable_placed(self, region_id: int, zone_id: UUID) -> None:
+        self.portable_in = region_id
+        self.zone_id = zone_id
+
+    def transfer(self, zone_id: UUID, network_id: UUID) -> None:
+        """Move an associated portable address to another network of its account (in any zone
+        of its region), as 4.3 does when static NAT sends it to a VM there."""
+        if self.portable_region is None:
+            raise InvalidParameter(
+                f"Ip address {self.address} is not portable: it stays with network "
+                f"{self.network_id}"
+            )
+        if not self.allocated:
+            raise InvalidState(f"Public ip address {self.address} is not allocated")
+        if self.rule_count:
+            raise ResourceInUse(
+                f"Portable ip address {self.address} has {self.rule_count} network rule(s): "
+                "it moves only without them"
+            )
+        self._transferred(
+            zone_id=zone_id,
+            network_id=network_id,
+            from_zone_id=self.zone_id,
+            from_network_id=self.network_id,
+        )
+
+    @event("Transferred")
+    def _transferred(
+        self,
+        zone_id: UUID,
+        network_id: UUID,
+        from_zone_id: UUID,
+        from_network_id: UUID | None,
+    ) -> None:
+        self.zone_id, self.network_id = zone_id, network_id
+
     def rules_changed(self, count: int) -> None:
         """Saved with every change of the address's rules, so a release racing a new rule
         writes the same version and one of them is checked again."""

@@ -1,7 +1,8 @@
 """The rules a public address carries — port forwarding, firewall (ingress), load balancing,
-static NAT and the IP forwarding rules on a static NAT address — as values, and the checks
-CloudStack makes before it accepts one: ports and ranges, protocols, CIDRs, ICMP type and code,
-and conflicts with the rules already on the address.
+static NAT and the IP forwarding rules on a static NAT address — and the egress firewall rules
+of a network's guests, as values, and the checks CloudStack makes before it accepts one: ports
+and ranges, protocols, CIDRs, ICMP type and code, and conflicts with the rules already on the
+address (egress rules: on the network).
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ class RuleKind:
     LOAD_BALANCING = "LoadBalancing"
     STATIC_NAT = "StaticNat"
     IP_FORWARDING = "IpForwarding"  # ports of a static NAT address forwarded to its VM
+    EGRESS = "FirewallEgress"  # traffic the network's guests send out (no public address)
+
+
+FIREWALLS = (RuleKind.FIREWALL, RuleKind.EGRESS)
 
 
 class RuleState:
@@ -38,6 +43,7 @@ PROTOCOLS = {
     RuleKind.LOAD_BALANCING: ("tcp", "udp", "tcp-proxy", "ssl"),
     RuleKind.STATIC_NAT: ("all",),
     RuleKind.IP_FORWARDING: ("tcp", "udp"),
+    RuleKind.EGRESS: ("tcp", "udp", "icmp", "all"),
 }
 ALGORITHMS = ("roundrobin", "leastconn", "source")
 
@@ -72,13 +78,14 @@ class StickinessPolicy:
 
 @dataclass(frozen=True)
 class Rule:
-    """One rule on one public address of a network. Ports are the public ones; `private_*`
+    """One rule on one public address of a network (an egress rule has none: `public_ip_id`
+    None, `address` empty). Ports are the public ones (egress: the destination's); `private_*`
     the VM's (port forwarding, load balancing). `vm_id`/`vm_ip`: the VM a port forwarding or
     static NAT rule sends to; `members`: the VMs a load balancer shares among."""
 
     id: UUID
     kind: str
-    public_ip_id: UUID
+    public_ip_id: UUID | None
     address: str
     account_id: UUID
     domain_id: UUID
@@ -237,11 +244,11 @@ def check_conflicts(new: Rule, existing: Iterable[Rule]) -> None:
         if old.public_ip_id != new.public_ip_id or not old.live or old.id == new.id:
             continue
         _refuse_nat_mix(new, old)
-        if (old.kind == RuleKind.FIREWALL) != (new.kind == RuleKind.FIREWALL):
-            continue
+        if (old.kind in FIREWALLS or new.kind in FIREWALLS) and old.kind != new.kind:
+            continue  # firewall rules are weighed only against their own direction
         if RuleKind.STATIC_NAT in (old.kind, new.kind):
             continue
-        if new.kind == RuleKind.FIREWALL:
+        if new.kind in FIREWALLS:
             _refuse_firewall_clash(new, old)
         elif _overlap(new.ports, old.ports):
             same = new.kind == old.kind
@@ -272,7 +279,7 @@ def _refuse_nat_mix(new: Rule, old: Rule) -> None:
 def _refuse_firewall_clash(new: Rule, old: Rule) -> None:
     if new.protocol != old.protocol or not set(new.cidrs) & set(old.cidrs):
         return
-    if new.protocol == "icmp":
+    if new.protocol in ("icmp", "all"):
         if (new.icmp_type, new.icmp_code) == (old.icmp_type, old.icmp_code):
             raise InvalidParameter(f"New rule conflicts with existing rule id={old.id}")
         return

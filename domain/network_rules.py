@@ -13,6 +13,10 @@ A rule is `Add` until the router confirms a set holding it, then `Active`; delet
 `Revoke` until the router confirms a set without it, then it is gone. A failed apply removes the
 rules it was adding (their ports are free again) and puts back those it was revoking. Load
 balancer members follow the same states inside their rule.
+
+The set also holds the network's egress firewall rules and, once one was made, the egress
+policy of the network's offering (CloudStack's system egress rule): with a default of deny the
+egress rules are what the guests may send, with a default of allow what they may not.
 """
 
 from __future__ import annotations
@@ -44,7 +48,9 @@ KIND_NAMES = {
     RuleKind.LOAD_BALANCING: "load balancer rule",
     RuleKind.STATIC_NAT: "static nat rule",
     RuleKind.IP_FORWARDING: "ip forwarding rule",
+    RuleKind.EGRESS: "egress firewall rule",
 }
+EGRESS_DEFAULT = "EgressDefault"  # the entry of an applied set that carries the egress policy
 
 
 def rule_set_id(network_id: UUID) -> UUID:
@@ -122,6 +128,7 @@ class NetworkRules(Aggregate):
         self.rules: dict[UUID, Rule] = {}
         self.pending: dict[str, Pending] = {}
         self.generation = 0
+        self.egress_allow: bool | None = None  # the offering's egress default, once chosen
 
     # Reading ------------------------------------------------------------------------------
 
@@ -136,12 +143,25 @@ class NetworkRules(Aggregate):
         return sum(1 for r in self.rules.values() if r.public_ip_id == public_ip_id)
 
     def applied_set(self) -> tuple[dict[str, Any], ...]:
-        """What the router is to hold: every rule that is not being revoked, in a fixed order."""
+        """What the router is to hold: every rule that is not being revoked, in a fixed order,
+        then the egress policy when the network has one."""
         live = sorted(
             (r for r in self.rules.values() if r.live),
             key=lambda r: (r.address, r.kind, r.ports, str(r.id)),
         )
-        return tuple(r.applied_view() for r in live)
+        policy = self.egress_allow
+        default = () if policy is None else ({"kind": EGRESS_DEFAULT, "allow": policy},)
+        return (*(r.applied_view() for r in live), *default)
+
+    def choose_egress_policy(self, allow: bool) -> None:
+        """The egress default the network's offering sets (allow, or deny), recorded when it
+        differs from the one the set holds."""
+        if self.egress_allow != allow:
+            self._egress_policy_chosen(allow=allow)
+
+    @event("EgressPolicyChosen")
+    def _egress_policy_chosen(self, allow: bool) -> None:
+        self.egress_allow = allow
 
     # Changes ------------------------------------------------------------------------------
 
@@ -169,7 +189,9 @@ class NetworkRules(Aggregate):
     def _on_static_nat(self, rule: Rule) -> Rule:
         """An IP forwarding rule forwards its ports, unchanged, to the VM the address's static
         NAT sends to; it goes with the static NAT (disabling it revokes the rule)."""
-        nat = self.rules.get(static_nat_rule_id(rule.public_ip_id))
+        nat = None
+        if rule.public_ip_id is not None:
+            nat = self.rules.get(static_nat_rule_id(rule.public_ip_id))
         if nat is None or nat.kind != RuleKind.STATIC_NAT or not nat.live:
             raise InvalidParameter(f"Static nat is not enabled for ip address {rule.address}")
         return replace(
@@ -596,7 +618,7 @@ class NetworkRules(Aggregate):
         self,
         rule_id: UUID,
         kind: str,
-        public_ip_id: UUID,
+        public_ip_id: UUID | None,
         account_id: UUID,
         zone_id: UUID,
         reason: str,
@@ -619,12 +641,14 @@ class NetworkRules(Aggregate):
             if kept != rule.members:
                 self._set_members(rule, kept)
                 touched.add(rule.public_ip_id)
-        return sorted(touched, key=str)
+        return sorted((a for a in touched if a is not None), key=str)
 
     def drop_all(self, reason: str) -> list[UUID]:
         """The network is deleted with its router: every rule goes, no router asked. Returns
         the addresses that held rules."""
-        addresses = sorted({r.public_ip_id for r in self.rules.values()}, key=str)
+        addresses = sorted(
+            {r.public_ip_id for r in self.rules.values() if r.public_ip_id is not None}, key=str
+        )
         for rule in sorted(self.rules.values(), key=lambda r: str(r.id)):
             self._remove(rule, reason)
         return addresses

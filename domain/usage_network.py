@@ -50,7 +50,7 @@ def _begin(ledger: Ledger, vm_id: str, nic: Mapping[str, Any], at: int) -> None:
     ledger.begin(NETWORK_OFFERING, vm_id, at, attrs_of(terms), sub=nic["network_id"])
 
 
-@facts_of(_Vm.NicPlugged, produces=(NETWORK_OFFERING,))
+@facts_of(_Vm.NicPlugged, _Vm.NicHotPlugged, produces=(NETWORK_OFFERING,))
 def nic_plugged(ledger: Ledger, e: Mapping[str, Any]) -> None:
     vm_id, nic = e["originator_id"], e["nic"]
     if ledger.identity(vm_id) is None:
@@ -63,6 +63,28 @@ def nic_plugged(ledger: Ledger, e: Mapping[str, Any]) -> None:
     ledger.remember(vm_id, nics=[*_nics(ledger, vm_id), plugged])
     if RUNNING_VM in ledger.open_types(vm_id):
         _begin(ledger, vm_id, plugged, e["at"])
+
+
+@facts_of(_Vm.NicUnplugged, by_originator=True, reads=("network_id",))
+def nic_unplugged(ledger: Ledger, e: Mapping[str, Any]) -> None:
+    """A NIC taken off a VM stops its network offering's usage then."""
+    vm_id, network_id = e["originator_id"], str(e["network_id"])
+    nics = _nics(ledger, vm_id)
+    gone = [n for n in nics if str(n["network_id"]) == network_id]
+    if not gone:
+        return
+    ledger.remember(vm_id, nics=[n for n in nics if str(n["network_id"]) != network_id])
+    if RUNNING_VM in ledger.open_types(vm_id):
+        ledger.end(NETWORK_OFFERING, vm_id, e["at"], gone[0]["network_id"])
+
+
+@facts_of(_Vm.DefaultNicChanged, by_originator=True, reads=("network_id",))
+def default_nic_changed(ledger: Ledger, e: Mapping[str, Any]) -> None:
+    """Which NIC is the default is a term of its usage from the VM's next start."""
+    vm_id, network_id = e["originator_id"], str(e["network_id"])
+    nics = [{**n, "is_default": str(n["network_id"]) == network_id} for n in _nics(ledger, vm_id)]
+    if nics:
+        ledger.remember(vm_id, nics=nics)
 
 
 @facts_of(_Vm.Started, by_originator=True, reads=())

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
@@ -31,6 +31,7 @@ UPDATABLE = frozenset(
         "user_data",
     }
 )
+MAX_SECONDARY_IPS = 256  # per NIC: 4.3's vm.network.nic.max.secondary.ipaddresses default
 _GIVEN_UP_KEPT = 4  # a VM has one request in flight at a time: a few past ones are plenty
 
 
@@ -105,6 +106,7 @@ class VirtualMachine(Aggregate):
         self.password_job_id: UUID | None = None
         self.iso: dict[str, Any] | None = None  # the ISO in its CD drive: id, name, display text
         self.pending_iso: dict[str, Any] | None = None
+        self.pending_nic: dict[str, Any] | None = None  # the NIC being plugged or unplugged
 
     # Checks -------------------------------------------------------------------------------
 
@@ -492,6 +494,10 @@ class VirtualMachine(Aggregate):
             self._iso_attached(request_id=request_id, iso=getattr(self, "pending_iso", None))
         elif self.pending == "detach_iso":
             self._iso_detached(request_id=request_id)
+        elif self.pending == "plug_nic" and self.pending_nic is not None:
+            self._nic_hot_plugged(request_id=request_id, nic=self.pending_nic)
+        elif self.pending == "unplug_nic" and self.pending_nic is not None:
+            self._nic_unplugged(request_id=request_id, network_id=self.pending_nic["network_id"])
 
     @event("Started")
     def _started(self, request_id: str, host_id: UUID | None, compute: dict[str, Any]) -> None:
@@ -772,6 +778,165 @@ class VirtualMachine(Aggregate):
     def _nic_plugged(self, nic: dict[str, Any]) -> None:
         self.nics = [*getattr(self, "nics", ()), nic]
 
+    def request_nic_plug(
+        self, nic: dict[str, Any], request_id: str, job_id: UUID | None, access: HostAccess | None
+    ) -> bool:
+        """Add a NIC on another network (one per network): a running VM's host plugs it in
+        (True: a request is in flight), a stopped VM has it at once and starts with it."""
+        self._check_state("add a nic to", VmState.RUNNING, VmState.STOPPED)
+        if self.nic_on(nic["network_id"]) is not None:
+            raise InvalidParameter(
+                f"Virtual machine {self.name} already has a nic in network {nic['network_id']}"
+            )
+        if self.state == VmState.STOPPED or access is None:
+            self._nic_plugged(nic=dict(nic))
+            return False
+        self._nic_plug_requested(
+            **host_request(request_id, job_id, access, self.instance_name), nic=dict(nic)
+        )
+        return True
+
+    @event("NicPlugRequested")
+    def _nic_plug_requested(
+        self,
+        request_id: str,
+        job_id: UUID | None,
+        host_id: UUID,
+        url: str,
+        username: str,
+        password: Secret,
+        hypervisor: str,
+        instance_name: str,
+        nic: dict[str, Any],
+    ) -> None:
+        self._pend("plug_nic", request_id, job_id, self.state)
+        self.pending_nic = nic
+
+    @event("NicHotPlugged")
+    def _nic_hot_plugged(self, request_id: str, nic: dict[str, Any]) -> None:
+        self._settle(self.state)
+        self.nics = [*getattr(self, "nics", ()), nic]
+
+    def request_nic_unplug(
+        self, network_id: UUID, request_id: str, job_id: UUID | None, access: HostAccess | None
+    ) -> bool:
+        """Remove the NIC on the network (never the default one): a running VM's host unplugs
+        it (True: a request is in flight), a stopped VM loses it at once."""
+        self._check_state("remove a nic from", VmState.RUNNING, VmState.STOPPED)
+        nic = self.nic_on(network_id)
+        if nic is None:
+            raise InvalidParameter(
+                f"Virtual machine {self.name} has no nic in network {network_id}"
+            )
+        if nic["is_default"]:
+            raise InvalidParameter(
+                f"Unable to remove nic from virtual machine {self.name} in network {network_id}: "
+                "the nic is the default one"
+            )
+        if self.state == VmState.STOPPED or access is None:
+            self._nic_unplugged(request_id=None, network_id=network_id)
+            return False
+        self._nic_unplug_requested(
+            **host_request(request_id, job_id, access, self.instance_name), nic=nic
+        )
+        return True
+
+    @event("NicUnplugRequested")
+    def _nic_unplug_requested(
+        self,
+        request_id: str,
+        job_id: UUID | None,
+        host_id: UUID,
+        url: str,
+        username: str,
+        password: Secret,
+        hypervisor: str,
+        instance_name: str,
+        nic: dict[str, Any],
+    ) -> None:
+        self._pend("unplug_nic", request_id, job_id, self.state)
+        self.pending_nic = nic
+
+    @event("NicUnplugged")
+    def _nic_unplugged(self, request_id: str | None, network_id: UUID) -> None:
+        if request_id is not None:
+            self._settle(self.state)
+        self.nics = [
+            n for n in getattr(self, "nics", ()) if str(n["network_id"]) != str(network_id)
+        ]
+        for ip_id, ip in list(self.secondary_ips.items()):
+            if str(ip["network_id"]) == str(network_id):
+                del self.secondary_ips[ip_id]
+
+    def change_default_nic(self, network_id: UUID) -> None:
+        """Make the NIC on the network the VM's default one (the guest takes its gateway from
+        it at its next DHCP lease)."""
+        self._check_state("change the default nic of", VmState.RUNNING, VmState.STOPPED)
+        nic = self.nic_on(network_id)
+        if nic is None:
+            raise InvalidParameter(
+                f"Virtual machine {self.name} has no nic in network {network_id}"
+            )
+        if nic["is_default"]:
+            raise InvalidParameter(f"The nic in network {network_id} is already the default nic")
+        self._default_nic_changed(network_id=network_id)
+
+    @event("DefaultNicChanged")
+    def _default_nic_changed(self, network_id: UUID) -> None:
+        self.nics = [
+            {**n, "is_default": str(n["network_id"]) == str(network_id)}
+            for n in getattr(self, "nics", ())
+        ]
+
+    def nic_on(self, network_id: UUID) -> dict[str, Any] | None:
+        """The VM's NIC on the network, if it has one."""
+        for nic in getattr(self, "nics", ()):
+            if str(nic["network_id"]) == str(network_id):
+                return dict(nic)
+        return None
+
+    @property
+    def secondary_ips(self) -> dict[UUID, dict[str, Any]]:
+        """Secondary addresses of its NICs by id: network and address of each."""
+        if not hasattr(self, "secondary_addresses"):
+            self.secondary_addresses: dict[UUID, dict[str, Any]] = {}
+        return self.secondary_addresses
+
+    def add_secondary_ip(self, ip_id: UUID, network_id: UUID, ip_address: str) -> None:
+        """Give the VM's NIC on the network one more address (`ip_address`, claimed for the VM
+        in the same save)."""
+        if self.removed or self.state in (VmState.DESTROYED, VmState.EXPUNGING):
+            raise InvalidState(f"Virtual machine {self.name} is destroyed")
+        if self.nic_on(network_id) is None:
+            raise InvalidParameter(
+                f"Virtual machine {self.name} has no nic on network {network_id}"
+            )
+        on_nic = [ip for ip in self.secondary_ips.values() if ip["network_id"] == network_id]
+        if len(on_nic) >= MAX_SECONDARY_IPS:
+            raise InvalidParameter(
+                f"A nic has at most {MAX_SECONDARY_IPS} secondary ip addresses "
+                "(vm.network.nic.max.secondary.ipaddresses)"
+            )
+        self._secondary_ip_added(ip_id=ip_id, network_id=network_id, ip_address=ip_address)
+
+    @event("SecondaryIpAdded")
+    def _secondary_ip_added(self, ip_id: UUID, network_id: UUID, ip_address: str) -> None:
+        self.secondary_ips[ip_id] = {"network_id": network_id, "ip_address": ip_address}
+
+    def remove_secondary_ip(self, ip_id: UUID) -> dict[str, Any]:
+        """Take a secondary address off its NIC; returns its network and address."""
+        found = self.secondary_ips.get(ip_id)
+        if found is None:
+            raise InvalidParameter(f"Unable to find secondary ip address with id {ip_id}")
+        self._secondary_ip_removed(
+            ip_id=ip_id, network_id=found["network_id"], ip_address=found["ip_address"]
+        )
+        return found
+
+    @event("SecondaryIpRemoved")
+    def _secondary_ip_removed(self, ip_id: UUID, network_id: UUID, ip_address: str) -> None:
+        self.secondary_ips.pop(ip_id, None)
+
     # State helpers (run when events are applied) ------------------------------------------
 
     def _pend(self, action: str, request_id: str, job_id: UUID | None, state: str) -> None:
@@ -783,11 +948,17 @@ class VirtualMachine(Aggregate):
         self.pending, self.request_id = None, None
         self.pending_compute, self.scale_reservation = None, None
         self.pending_iso = None
+        self.pending_nic = None
 
     def _leave_host(self) -> None:
         if self.host_id is not None:
             self.last_host_id = self.host_id
         self.host_id, self.reservation = None, None
+
+
+def nic_id(vm_id: UUID | str, network_id: UUID | str) -> str:
+    """A NIC's id: a VM has one NIC per network, so the pair names it."""
+    return str(uuid5(UUID(str(vm_id)), str(network_id)))
 
 
 def host_request(

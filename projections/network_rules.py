@@ -40,7 +40,7 @@ class NetworkRulesProjection(Projection):
             str(r["id"]),
             str(e.network_id),
             r["kind"],
-            str(r["public_ip_id"]),
+            _text(r["public_ip_id"]) or "",  # an egress rule has no address
             r["address"],
             r["protocol"],
             r["start_port"],

@@ -13,7 +13,8 @@ from domain.network_claims import Claim
 from domain.network_offering import NetworkOffering
 from domain.network_physical import PhysicalNetwork
 from domain.network_public_ip import PublicIp, VlanIpRange, public_ip_id
-from domain.vm import VirtualMachine
+from domain.portable_ips import PortableIpRanges, portable_ip_id
+from domain.vm import VirtualMachine, nic_id
 from stratus.db import Cursor, in_list
 from stratus.projection import Projection, Tables, on
 
@@ -25,6 +26,7 @@ CLAIM: Any = Claim
 VM: Any = VirtualMachine
 RANGE: Any = VlanIpRange
 PUBLIC: Any = PublicIp
+PORTABLE: Any = PortableIpRanges
 
 
 def _id(e: Any) -> str:
@@ -45,11 +47,19 @@ def _ranges_text(pairs: list[list[int]]) -> str:
 
 
 class NetworksProjection(Projection):
-    """Keeps `physical_networks`, `network_offerings`, `networks`, `network_claims`, `vm_nics`."""
+    """Keeps `physical_networks`, `network_offerings`, `networks`, `network_claims`, `vm_nics`
+    and `nic_secondary_ips`."""
 
     name = "networks"
-    summary = "physical and guest networks, network offerings, NICs"
-    tables = ("physical_networks", "network_offerings", "networks", "network_claims", "vm_nics")
+    summary = "physical and guest networks, network offerings, NICs and their secondary IPs"
+    tables = (
+        "physical_networks",
+        "network_offerings",
+        "networks",
+        "network_claims",
+        "vm_nics",
+        "nic_secondary_ips",
+    )
 
     @on(PHYSICAL.Created)
     def physical_created(self, e: Any, c: Cursor, t: Tables) -> None:
@@ -91,8 +101,8 @@ class NetworksProjection(Projection):
         c.execute(
             f"INSERT INTO {t.network_offerings} (id, name, display_text, guest_type, services, "
             "specify_vlan, specify_ip_ranges, conserve_mode, availability, network_rate, tags, "
-            "state, is_default, created) VALUES "
-            "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            "state, is_default, created, egress_default_policy) VALUES "
+            "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             (
                 _id(e),
                 terms["name"],
@@ -108,6 +118,7 @@ class NetworksProjection(Projection):
                 e.state,
                 int(e.is_default),
                 e.timestamp.isoformat(),
+                int(bool(terms.get("egress_default_policy", False))),
             ),
         )
 
@@ -195,14 +206,14 @@ class NetworksProjection(Projection):
         held = type(e).__name__ == "Taken"
         _set(c, t.network_claims, e, holder_id=str(e.holder_id) if held else None)
 
-    @on(VM.NicPlugged)
+    @on(VM.NicPlugged, VM.NicHotPlugged)
     def nic_plugged(self, e: Any, c: Cursor, t: Tables) -> None:
         nic = e.nic
         c.execute(
             f"INSERT INTO {t.vm_nics} (vm_id, network_id, ip_address, mac_address, gateway, "
-            "netmask, is_default, broadcast_uri, network_offering_id, device_id) VALUES "
-            "(%s, %s, %s, %s, %s, %s, %s, %s, %s, "
-            f"(SELECT count(*) FROM {t.vm_nics} WHERE vm_id = %s)) "
+            "netmask, is_default, broadcast_uri, network_offering_id, nic_id, device_id) VALUES "
+            "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
+            f"(SELECT coalesce(max(device_id) + 1, 0) FROM {t.vm_nics} WHERE vm_id = %s)) "
             "ON CONFLICT (vm_id, network_id) DO NOTHING",
             (
                 _id(e),
@@ -214,6 +225,7 @@ class NetworksProjection(Projection):
                 int(nic["is_default"]),
                 nic["broadcast_uri"],
                 str(nic["network_offering_id"]),
+                nic_id(e.originator_id, nic["network_id"]),
                 _id(e),
             ),
         )
@@ -221,14 +233,95 @@ class NetworksProjection(Projection):
     @on(VM.Expunged)
     def vm_expunged(self, e: Any, c: Cursor, t: Tables) -> None:
         c.execute(f"UPDATE {t.vm_nics} SET removed = 1 WHERE vm_id = %s", (_id(e),))
+        c.execute(f"DELETE FROM {t.nic_secondary_ips} WHERE vm_id = %s", (_id(e),))
+
+    @on(VM.NicUnplugged)
+    def nic_unplugged(self, e: Any, c: Cursor, t: Tables) -> None:
+        key = (_id(e), str(e.network_id))
+        c.execute(f"DELETE FROM {t.vm_nics} WHERE vm_id = %s AND network_id = %s", key)
+        c.execute(f"DELETE FROM {t.nic_secondary_ips} WHERE vm_id = %s AND network_id = %s", key)
+
+    @on(VM.DefaultNicChanged)
+    def default_nic_changed(self, e: Any, c: Cursor, t: Tables) -> None:
+        c.execute(
+            f"UPDATE {t.vm_nics} SET is_default = CASE WHEN network_id = %s THEN 1 ELSE 0 END "
+            "WHERE vm_id = %s",
+            (str(e.network_id), _id(e)),
+        )
+
+    @on(VM.SecondaryIpAdded)
+    def secondary_ip_added(self, e: Any, c: Cursor, t: Tables) -> None:
+        c.execute(
+            f"INSERT INTO {t.nic_secondary_ips} (id, vm_id, network_id, ip_address, created) "
+            "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING",
+            (str(e.ip_id), _id(e), str(e.network_id), e.ip_address, e.timestamp.isoformat()),
+        )
+
+    @on(VM.SecondaryIpRemoved)
+    def secondary_ip_removed(self, e: Any, c: Cursor, t: Tables) -> None:
+        c.execute(f"DELETE FROM {t.nic_secondary_ips} WHERE id = %s", (str(e.ip_id),))
 
 
 class PublicIpsProjection(Projection):
-    """Keeps `vlan_ip_ranges` and `public_ips` (a row per address of every live range)."""
+    """Keeps `vlan_ip_ranges` and `public_ips` (a row per address of every live range), and
+    the portable ones: `portable_ip_ranges` and `portable_ips` (a row per address of every
+    live range; an associated one is in `public_ips` too, in its zone)."""
 
     name = "public_ips"
-    summary = "public IP ranges and addresses"
-    tables = ("vlan_ip_ranges", "public_ips")
+    summary = "public IP ranges and addresses, portable ranges and addresses"
+    tables = ("vlan_ip_ranges", "public_ips", "portable_ip_ranges", "portable_ips")
+
+    @on(PORTABLE.RangeAdded)
+    def portable_range_added(self, e: Any, c: Cursor, t: Tables) -> None:
+        terms = e.terms
+        c.execute(
+            f"INSERT INTO {t.portable_ip_ranges} (id, region_id, gateway, netmask, start_ip, "
+            "end_ip, vlan, created) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+            (
+                e.range_id,
+                e.region_id,
+                terms["gateway"],
+                terms["netmask"],
+                terms["start_ip"],
+                terms["end_ip"],
+                terms["vlan"],
+                e.timestamp.isoformat(),
+            ),
+        )
+        first, last = int(IPv4Address(terms["start_ip"])), int(IPv4Address(terms["end_ip"]))
+        rows = [
+            (
+                str(portable_ip_id(e.region_id, str(IPv4Address(n)))),
+                e.range_id,
+                e.region_id,
+                str(IPv4Address(n)),
+                n,
+            )
+            for n in range(first, last + 1)
+        ]
+        c.executemany(
+            f"INSERT INTO {t.portable_ips} (id, range_id, region_id, address, ordinal, state) "
+            "VALUES (%s, %s, %s, %s, %s, 'Free') "
+            "ON CONFLICT (id) DO UPDATE SET range_id = excluded.range_id",
+            rows,
+        )
+
+    @on(PORTABLE.RangeRemoved)
+    def portable_range_removed(self, e: Any, c: Cursor, t: Tables) -> None:
+        c.execute(f"DELETE FROM {t.portable_ip_ranges} WHERE id = %s", (e.range_id,))
+        c.execute(
+            f"DELETE FROM {t.portable_ips} WHERE range_id = %s AND state = 'Free'", (e.range_id,)
+        )
+
+    @on(PUBLIC.PortablePlaced)
+    def portable_placed(self, e: Any, c: Cursor, t: Tables) -> None:
+        _set(c, t.portable_ips, e, zone_id=str(e.zone_id))
+
+    @on(PUBLIC.Transferred)
+    def transferred(self, e: Any, c: Cursor, t: Tables) -> None:
+        moved = {"zone_id": str(e.zone_id), "network_id": str(e.network_id)}
+        _set(c, t.portable_ips, e, **moved)
+        _set(c, t.public_ips, e, **moved)
 
     @on(RANGE.Created)
     def range_created(self, e: Any, c: Cursor, t: Tables) -> None:
@@ -306,9 +399,26 @@ class PublicIpsProjection(Projection):
                 e.timestamp.isoformat(),
             ),
         )
+        _set(  # a portable address (no row otherwise)
+            c,
+            t.portable_ips,
+            e,
+            state="Allocated",
+            account_id=str(e.account_id),
+            domain_id=str(e.domain_id),
+            zone_id=str(e.zone_id),
+            network_id=_text(e.network_id),
+            allocated=e.timestamp.isoformat(),
+        )
 
     @on(PUBLIC.Disassociated)
     def disassociated(self, e: Any, c: Cursor, t: Tables) -> None:
+        freed = {"account_id": None, "domain_id": None, "network_id": None, "allocated": None}
+        _set(c, t.portable_ips, e, state="Free", **freed)
+        portable = c.execute(f"SELECT 1 FROM {t.portable_ips} WHERE id = %s", (_id(e),)).fetchone()
+        if portable is not None:  # it is in no zone's range: its zone row goes
+            c.execute(f"DELETE FROM {t.public_ips} WHERE id = %s", (_id(e),))
+            return
         _set(
             c,
             t.public_ips,
@@ -382,3 +492,48 @@ def vms_on_network(cursor: Cursor, network_id: str) -> int:
         "SELECT count(*) AS n FROM vm_nics WHERE network_id = %s AND removed = 0", (network_id,)
     ).fetchone()
     return int(row["n"]) if row else 0
+
+
+Secondaries = dict[tuple[str, str], list[dict[str, Any]]]  # by (VM, network)
+
+
+def secondary_ips_of(cursor: Cursor, vm_ids: list[str]) -> Secondaries:
+    """The secondary addresses of these VMs' NICs by (VM, network), oldest first."""
+    if not vm_ids:
+        return {}
+    among, params = in_list(cursor, "vm_id", vm_ids)
+    rows = cursor.execute(
+        f"SELECT * FROM nic_secondary_ips WHERE {among} ORDER BY created, id", params
+    ).fetchall()
+    found: Secondaries = {}
+    for row in rows:
+        found.setdefault((row["vm_id"], row["network_id"]), []).append(dict(row))
+    return found
+
+
+def secondary_ip_row(cursor: Cursor, ip_id: str) -> dict[str, Any] | None:
+    """One secondary address with its VM's owner (for the caller's reach)."""
+    row = cursor.execute(
+        "SELECT s.*, v.account_id, a.domain_path FROM nic_secondary_ips AS s "
+        "JOIN virtual_machines AS v ON v.id = s.vm_id JOIN accounts AS a ON a.id = v.account_id "
+        "WHERE s.id = %s",
+        (ip_id,),
+    ).fetchone()
+    return dict(row) if row is not None else None
+
+
+def nic_by_id(cursor: Cursor, wanted: str) -> dict[str, Any] | None:
+    """A live NIC by its id, with its VM's owner (for the caller's reach). Rows recorded before
+    NIC ids were kept have none until a rebuild: their ids are computed here."""
+    select = (
+        "SELECT n.*, v.account_id, v.name AS vm_name, a.domain_path FROM vm_nics AS n "
+        "JOIN virtual_machines AS v ON v.id = n.vm_id JOIN accounts AS a ON a.id = v.account_id "
+        "WHERE n.removed = 0 AND "
+    )
+    row = cursor.execute(select + "n.nic_id = %s", (wanted,)).fetchone()
+    if row is not None:
+        return dict(row)
+    for old in cursor.execute(select + "n.nic_id IS NULL").fetchall():
+        if nic_id(old["vm_id"], old["network_id"]) == wanted:
+            return dict(old)
+    return None

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain.portable_ips import PortableIpRanges
 from domain.regions import LOCAL_ENDPOINT, LOCAL_ID, LOCAL_NAME, Regions
 from stratus.db import Cursor
 from stratus.projection import Projection, Tables, on
 
 REGIONS: Any = Regions  # events made by the library's decorator: type checkers cannot see them
+PORTABLE: Any = PortableIpRanges
 
 
 class RegionsProjection(Projection):
@@ -42,3 +44,18 @@ class RegionsProjection(Projection):
     @on(REGIONS.Removed)
     def removed(self, e: Any, c: Cursor, t: Tables) -> None:
         c.execute(f"DELETE FROM {t.regions} WHERE id = %s", (e.region_id,))
+
+    @on(PORTABLE.RangeAdded)
+    def portable_range_added(self, e: Any, c: Cursor, t: Tables) -> None:
+        """A region with portable ranges offers the portable ip service (as 4.3 marks it)."""
+        c.execute(
+            f"UPDATE {t.regions} SET portable_ip_service_enabled = 1 WHERE id = %s",
+            (e.region_id,),
+        )
+
+    @on(PORTABLE.RangeRemoved)
+    def portable_range_removed(self, e: Any, c: Cursor, t: Tables) -> None:
+        c.execute(
+            f"UPDATE {t.regions} SET portable_ip_service_enabled = %s WHERE id = %s",
+            (int(e.remaining > 0), e.region_id),
+        )

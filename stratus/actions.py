@@ -29,6 +29,7 @@ class Capability(StrEnum):
     ISOS = "isos"  # a VM's CD drive: an ISO put in and taken out
     STORAGE_POOLS = "storage-pools"  # a primary storage pool made known to a host
     REIMAGING = "reimaging"  # a VM's root disk made anew (restoreVirtualMachine)
+    NICS = "nics"  # a running VM's guest NICs plugged in and out
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,8 @@ ACTIONS: dict[str, Action] = {
         Action("detach_iso", C.ISOS),
         Action("connect_pool", C.STORAGE_POOLS),
         Action("restore_vm", C.REIMAGING),
+        Action("plug_nic", C.NICS),
+        Action("unplug_nic", C.NICS),
     )
 }
 

@@ -25,6 +25,7 @@ from adapters import (
     HypervisorError,
     IsoSpec,
     NetworkCounters,
+    NicSpec,
     NotFoundOnHost,
     PoolSpec,
     PoolStatus,
@@ -310,6 +311,12 @@ class HypervDriver(HypervSnapshots):
 
     def detach_iso(self, name: str) -> None:
         raise Unsupported(f"detaching an ISO from {name} is not supported yet on Hyper-V")
+
+    def plug_nic(self, name: str, nic: NicSpec) -> tuple[str, ...]:
+        raise Unsupported(f"plugging a nic into {name} is not supported yet on Hyper-V")
+
+    def unplug_nic(self, name: str, mac_address: str) -> tuple[str, ...]:
+        raise Unsupported(f"unplugging a nic from {name} is not supported yet on Hyper-V")
 
     def vm_iso(self, name: str) -> str | None:
         raise Unsupported(f"reading the CD drive of {name} is not supported yet on Hyper-V")

@@ -44,6 +44,7 @@ from adapters import (
     HypervisorError,
     IsoSpec,
     NetworkCounters,
+    NicSpec,
     NotFoundOnHost,
     PoolSpec,
     PoolStatus,
@@ -55,7 +56,7 @@ from adapters import (
 )
 from adapters.fetch import FetchPolicy
 from adapters.haproxy import BalancerConfig
-from adapters.kvm import cdrom, disks, images, restores, template_store
+from adapters.kvm import cdrom, disks, images, nics, restores, template_store
 from adapters.kvm import pools as pools_of_stratus
 from adapters.kvm.appliance import APPLIANCE_URI, appliance_metadata, service_states
 from adapters.kvm.guest_keys import record_ssh_key, record_user_data
@@ -257,6 +258,15 @@ class KvmDriver(KvmSnapshots):
     def detach_iso(self, name: str) -> None:
         with self._translated(f"detaching the ISO from {name}"):
             cdrom.eject(self._require(), self._find(name))
+
+    def plug_nic(self, name: str, nic: NicSpec) -> tuple[str, ...]:
+        """Plug a guest NIC in (see `adapters.kvm.nics`)."""
+        with self._translated(f"plugging nic {nic.mac_address} into {name}"):
+            return nics.plug(self._require(), self._find(name), nic)
+
+    def unplug_nic(self, name: str, mac_address: str) -> tuple[str, ...]:
+        with self._translated(f"unplugging nic {mac_address} from {name}"):
+            return nics.unplug(self._require(), self._find(name), mac_address)
 
     def vm_iso(self, name: str) -> str | None:
         with self._translated(f"reading the CD drive of {name}"):

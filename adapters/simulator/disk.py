@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from adapters import DiskSpec, DiskStatus, VmSpec
+from adapters import DiskSpec, DiskStatus, NicSpec, VmSpec
 from adapters.simulator.snapshots import SavedState
 
 if TYPE_CHECKING:
@@ -100,6 +100,7 @@ def dump(host: SimulatedHost) -> dict[str, Any]:
                 "disks": {key: asdict(disk) for key, disk in vm.disks.items()},
                 "snapshots": {key: asdict(saved) for key, saved in vm.snapshots.items()},
                 "cdrom": vm.cdrom,
+                "nics": {mac: asdict(nic) for mac, nic in vm.nics.items()},
             }
             for name, vm in host.vms.items()
         },
@@ -122,6 +123,7 @@ def load(host: SimulatedHost, data: dict[str, Any]) -> None:
                 for key, saved in raw.get("snapshots", {}).items()
             },
             cdrom=raw.get("cdrom"),
+            nics={mac: NicSpec(**nic) for mac, nic in raw.get("nics", {}).items()},
         )
         for name, raw in data.get("vms", {}).items()
     }

@@ -37,6 +37,7 @@ from adapters import (
     HypervisorError,
     IsoSpec,
     NetworkCounters,
+    NicSpec,
     NotFoundOnHost,
     PoolSpec,
     PoolStatus,
@@ -220,6 +221,21 @@ class SimulatorDriver(SimulatedSnapshots):
             if vm.cdrom is not None:
                 vm.cdrom = None
                 self.world.record("detach_iso")
+
+    def plug_nic(self, name: str, nic: NicSpec) -> tuple[str, ...]:
+        with self._turn("plug_nic") as host:
+            vm = _find(host, name)
+            if nic.mac_address not in vm.nics:
+                vm.nics[nic.mac_address] = nic
+                self.world.record("plug_nic")
+            return tuple(vm.nics)
+
+    def unplug_nic(self, name: str, mac_address: str) -> tuple[str, ...]:
+        with self._turn("unplug_nic") as host:
+            vm = _find(host, name)
+            if vm.nics.pop(mac_address, None) is not None:
+                self.world.record("unplug_nic")
+            return tuple(vm.nics)
 
     def vm_iso(self, name: str) -> str | None:
         with self._turn("vm_iso") as host:

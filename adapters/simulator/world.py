@@ -17,6 +17,7 @@ from adapters import (
     Credentials,
     DiskStatus,
     HypervisorError,
+    NicSpec,
     Unreachable,
     VmSpec,
 )
@@ -76,6 +77,7 @@ class SimulatedVm:
     disks: dict[str, DiskStatus] = field(default_factory=dict)  # data disks plugged in, by id
     snapshots: dict[str, Any] = field(default_factory=dict)  # name → adapters.simulator.snapshots
     cdrom: str | None = None  # where its CD drive reads an ISO from (None: empty)
+    nics: dict[str, NicSpec] = field(default_factory=dict)  # guest NICs plugged in, by MAC
     root_builds: int = 1  # how many times its root disk was made (restores make it anew)
     restored_by: str = ""  # the last restore that made it
 

@@ -28,6 +28,7 @@ from adapters import (
     HypervisorError,
     IsoSpec,
     NetworkCounters,
+    NicSpec,
     NotFoundOnHost,
     PoolSpec,
     PoolStatus,
@@ -287,6 +288,12 @@ class VmwareDriver(VmwareSnapshots):
 
     def detach_iso(self, name: str) -> None:
         raise Unsupported(f"detaching an ISO from {name} is not supported yet on VMware")
+
+    def plug_nic(self, name: str, nic: NicSpec) -> tuple[str, ...]:
+        raise Unsupported(f"plugging a nic into {name} is not supported yet on VMware")
+
+    def unplug_nic(self, name: str, mac_address: str) -> tuple[str, ...]:
+        raise Unsupported(f"unplugging a nic from {name} is not supported yet on VMware")
 
     def vm_iso(self, name: str) -> str | None:
         raise Unsupported(f"reading the CD drive of {name} is not supported yet on VMware")

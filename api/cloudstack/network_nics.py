@@ -1,26 +1,38 @@
 """What deploying a VM needs from guest networks (its NIC requests, with the free addresses to
-try first), what listing VMs shows of them (each VM's `nic` list) and `listNics`."""
+try first), what listing VMs shows of them (each VM's `nic` list), `listNics`, and the
+secondary addresses of a NIC (addIpToNic, removeIpFromNic)."""
 
 from __future__ import annotations
 
+import uuid
 from ipaddress import IPv4Address
 from typing import Any
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from api.access import check_reach
+from api.cloudstack.jobs import run_async
 from api.cloudstack.networks import HINTS, network_row, public_pool
 from api.cloudstack.routers import ensure_router
 from api.cloudstack.unbuilt import FOR_DISPLAY
-from api.dispatch import ApiCommand, Call, Listing
+from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType, not_found
 from commands import networks as cmd
+from commands import nic_addresses as addresses
 from commands.network_public_ips import PublicPool
 from commands.routers import refuse_if_upgrading
 from domain.errors import InvalidParameter, InvalidState, PermissionDenied
 from domain.network_addressing import address
 from domain.network_claims import ClaimKind
+from domain.vm import nic_id
 from projections.network_plumbing import providers_not_enabled
-from projections.networks import held_values, nics_of_vms
+from projections.networks import (
+    Secondaries,
+    held_values,
+    nic_by_id,
+    nics_of_vms,
+    secondary_ip_row,
+    secondary_ips_of,
+)
 from stratus.db import Cursor
 
 # ---- NIC requests of a deploy ---------------------------------------------------------------
@@ -82,7 +94,7 @@ def guest_nic_requests(
     if args.get("ipaddress") and not rows:
         raise InvalidParameter("An ip address can be asked for only with a network")
     return [
-        _nic_request(call, row, args.get("ipaddress") if i == 0 else None)
+        nic_request(call, row, args.get("ipaddress") if i == 0 else None)
         for i, row in enumerate(rows)
     ]
 
@@ -97,7 +109,8 @@ def _only_isolated_network(call: Call, zone_id: str, account_id: str) -> list[st
     return [rows[0]["id"]] if len(rows) == 1 else []
 
 
-def _nic_request(call: Call, row: dict[str, Any], ip: str | None) -> cmd.NicRequest:
+def nic_request(call: Call, row: dict[str, Any], ip: str | None) -> cmd.NicRequest:
+    """A NIC on the network `row`: the address asked for, else free ones to try first."""
     if ip:
         address(ip)
     public = PublicPool()
@@ -124,15 +137,12 @@ def _free_guest_ips(call: Call, row: dict[str, Any]) -> tuple[str, ...]:
 def vm_nics(cursor: Cursor, vm_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
     """The `nic` list of each VM, as CloudStack's NicResponse."""
     found = nics_of_vms(cursor, vm_ids)
-    return {vm: [_render_nic(n) for n in nics] for vm, nics in found.items()}
+    secondary = secondary_ips_of(cursor, vm_ids)
+    return {vm: [_render_nic(n, secondary) for n in nics] for vm, nics in found.items()}
 
 
-def nic_id(vm_id: str, network_id: str) -> str:
-    """A NIC's id: a VM has one NIC per network."""
-    return str(uuid5(UUID(vm_id), network_id))
-
-
-def _render_nic(nic: dict[str, Any]) -> dict[str, Any]:
+def _render_nic(nic: dict[str, Any], secondary: Secondaries) -> dict[str, Any]:
+    ips = secondary.get((nic["vm_id"], nic["network_id"]), [])
     return {
         "id": nic_id(nic["vm_id"], nic["network_id"]),
         "deviceid": str(nic["device_id"]),
@@ -147,6 +157,7 @@ def _render_nic(nic: dict[str, Any]) -> dict[str, Any]:
         "type": "Isolated" if nic["broadcast_uri"] else "Shared",
         "isdefault": bool(nic["is_default"]),
         "macaddress": nic["mac_address"],
+        "secondaryip": [{"id": ip["id"], "ipaddress": ip["ip_address"]} for ip in ips],
     }
 
 
@@ -171,8 +182,9 @@ def list_nics(call: Call, args: dict[str, Any]) -> Listing:
             what="the virtual machine",
         )
         nics = nics_of_vms(cursor, [vm_id]).get(vm_id, [])
+        secondary = secondary_ips_of(cursor, [vm_id])
     found = [
-        {**_render_nic(n), "virtualmachineid": vm_id, "secondaryip": []}
+        {**_render_nic(n, secondary), "virtualmachineid": vm_id}
         for n in sorted(nics, key=lambda n: int(n["device_id"]))
         if not n["removed"]
     ]
@@ -185,7 +197,93 @@ def list_nics(call: Call, args: dict[str, Any]) -> Listing:
     return Listing(found[paging.offset : end], len(found))
 
 
+# ---- secondary addresses ----------------------------------------------------------------------
+
+
+def _nic(call: Call, nic_id_text: str) -> dict[str, Any]:
+    with call.read() as cursor:
+        row = nic_by_id(cursor, nic_id_text)
+    if row is None:
+        raise not_found("nicid", nic_id_text)
+    check_reach(
+        call.caller,
+        account_id=row["account_id"],
+        domain_path=row["domain_path"],
+        what="the virtual machine",
+    )
+    return row
+
+
+def add_ip_to_nic(call: Call, args: dict[str, Any]) -> Submitted:
+    """Claim the address (checked to be in the network's range and free) at once, as 4.3's
+    create step does; the job answers it."""
+    nic = _nic(call, args["nicid"])
+    wanted = args["ipaddress"]
+    if wanted:
+        address(wanted)
+    network = network_row(call, nic["network_id"], "nicid")
+    command = addresses.AddIpToNic(
+        UUID(nic["vm_id"]),
+        UUID(nic["network_id"]),
+        uuid.uuid4(),
+        wanted or None,
+        () if wanted else _free_guest_ips(call, network),
+    )
+    with call.acting():  # the job that follows is later in the log: reads wait for both
+        addresses.add_ip_to_nic(call.store, command)
+    result = {"object": "nicsecondaryip", "id": str(command.ip_id)}
+    return run_async(
+        call,
+        instance_type="Nic",
+        instance_id=command.ip_id,
+        event_type="NIC.SECONDARY.IP.ASSIGN",
+        description=f"Assigning secondary ip to nic {args['nicid']}",
+        work=lambda: result,
+        creates=True,
+    )
+
+
+def _secondary_object(call: Call, ip_id: str) -> dict[str, Any]:
+    with call.read() as cursor:
+        row = secondary_ip_row(cursor, ip_id)
+    if row is None:
+        raise not_found("id", ip_id)
+    return {
+        "id": row["id"],
+        "ipaddress": row["ip_address"],
+        "networkid": row["network_id"],
+        "nicid": nic_id(row["vm_id"], row["network_id"]),
+        "virtualmachineid": row["vm_id"],
+    }
+
+
+def remove_ip_from_nic(call: Call, args: dict[str, Any]) -> Submitted:
+    """Refused at once when a rule sends traffic to the address (4.3's refusal)."""
+    with call.read() as cursor:
+        row = secondary_ip_row(cursor, args["id"])
+    if row is None:
+        raise not_found("id", args["id"])
+    check_reach(
+        call.caller,
+        account_id=row["account_id"],
+        domain_path=row["domain_path"],
+        what="the secondary ip address",
+    )
+    command = addresses.RemoveIpFromNic(UUID(row["vm_id"]), UUID(row["id"]))
+    with call.acting():
+        addresses.remove_ip_from_nic(call.store, command)
+    return run_async(
+        call,
+        instance_type="Nic",
+        instance_id=UUID(row["id"]),
+        event_type="NIC.SECONDARY.IP.UNASSIGN",
+        description=f"Removing secondary ip {row['ip_address']}",
+        work=lambda: {"success": True},
+    )
+
+
 P = ParamType
+VM_PKG = "org.apache.cloudstack.api.command.user.vm"
 COMMANDS = (
     ApiCommand(
         "listNics",
@@ -198,7 +296,27 @@ COMMANDS = (
         ),
         shape="list",
         item_key="nic",
-        java_class="org.apache.cloudstack.api.command.user.vm.ListNicsCmd",
+        java_class=f"{VM_PKG}.ListNicsCmd",
         description="list the vm nics",
+    ),
+    ApiCommand(
+        "addIpToNic",
+        add_ip_to_nic,
+        (Param("nicid", P.UUID, required=True), Param("ipaddress", P.STRING)),
+        shape="async",
+        is_async=True,
+        item_key="nicsecondaryip",
+        render=_secondary_object,
+        java_class=f"{VM_PKG}.AddIpToVmNicCmd",
+        description="Assigns secondary IP to NIC",
+    ),
+    ApiCommand(
+        "removeIpFromNic",
+        remove_ip_from_nic,
+        (Param("id", P.UUID, required=True),),
+        shape="async",
+        is_async=True,
+        java_class=f"{VM_PKG}.RemoveIpFromVmNicCmd",
+        description="Assigns secondary IP to NIC.",
     ),
 )

@@ -200,7 +200,7 @@ def render_network_offering(row: dict[str, Any]) -> dict[str, Any]:
         "guestiptype": row["guest_type"],
         "forvpc": False,
         "ispersistent": False,
-        "egressdefaultpolicy": False,
+        "egressdefaultpolicy": bool(row["egress_default_policy"]),
         "created": format_stored_date(row["created"]),
         "service": render_services(services),
     }
@@ -245,6 +245,7 @@ def create_network_offering(call: Call, args: dict[str, Any]) -> dict[str, Any]:
         availability=args["availability"] or "Optional",
         network_rate=args["networkrate"],
         tags=args["tags"] or "",
+        egress_default_policy=args["egressdefaultpolicy"] is not False,
     )
     outcome = call.write(offers.create_network_offering, offers.CreateNetworkOffering(terms))
     return _offering(call, str(outcome.id))
@@ -419,12 +420,7 @@ COMMANDS = (
             Param("tags", P.STRING),
             *OFFERING_NOT_BUILT,
             Param("details", P.MAP, unsupported="network offering details are not built yet"),
-            Param(
-                "egressdefaultpolicy",
-                P.BOOLEAN,
-                default=False,
-                unsupported="egress firewall rules are not built yet",
-            ),
+            Param("egressdefaultpolicy", P.BOOLEAN),
             Param(
                 "ispersistent",
                 P.BOOLEAN,

@@ -69,8 +69,11 @@ SELECT = (
 # Shared with the load balancer commands ---------------------------------------------------------
 
 
-def address_for(call: Call, public_id: str, kind: str, name: str) -> dict[str, Any]:
-    """An allocated address the caller may act on, whose network offers the rule's service."""
+def address_for(
+    call: Call, public_id: str, kind: str, name: str, moving_to: str | None = None
+) -> dict[str, Any]:
+    """An allocated address the caller may act on, whose network (or `moving_to`, where a
+    portable address is to move) offers the rule's service."""
     row = _public_row(call, public_id)
     if row["state"] != "Allocated":
         raise not_found(name, public_id)
@@ -80,12 +83,15 @@ def address_for(call: Call, public_id: str, kind: str, name: str) -> dict[str, A
         domain_path=row["domain_path"] or "",
         what="the ip address",
     )
-    if not row["network_id"]:
+    if moving_to and moving_to != row["network_id"]:
+        network = network_row(call, moving_to, "networkid")
+    elif not row["network_id"]:
         raise InvalidParameter(
             f"Ip address {row['address']} is not associated with any network; associate it "
             "with a network first"
         )
-    network = network_row(call, row["network_id"], "networkid")
+    else:
+        network = network_row(call, row["network_id"], "networkid")
     if SERVICES[kind] not in network["services"]:
         raise InvalidParameter(
             f"The network {network['name']} does not offer the {SERVICES[kind]} service"
@@ -154,6 +160,7 @@ TAGGED_KINDS = {
     RuleKind.PORT_FORWARDING: "PortForwardingRule",
     RuleKind.FIREWALL: "FirewallRule",
     RuleKind.LOAD_BALANCING: "LoadBalancer",
+    RuleKind.EGRESS: "FirewallRule",
 }
 
 
@@ -187,7 +194,8 @@ def _owner(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _one(call: Call, rule_id: str) -> dict[str, Any]:
+def one_rule(call: Call, rule_id: str) -> dict[str, Any]:
+    """A rule (any kind) with its owner and VM names, as lists render it."""
     with call.read() as cursor:
         row = cursor.execute(SELECT + " WHERE r.id = %s", (rule_id,)).fetchone()
     if row is None:
@@ -240,7 +248,9 @@ def create_port_forwarding_rule(call: Call, args: dict[str, Any]) -> Submitted:
         "NET.RULEADD",
         f"Applying port forwarding rule for ip {row['address']}",
     )
-    command = cmd.AddRule(rule, spec, UUID(args["virtualmachineid"]), opened)
+    command = cmd.AddRule(
+        rule, spec, UUID(args["virtualmachineid"]), opened, args["vmguestip"] or None
+    )
     return submitted(call, write(call, cmd.add_rule, command), creates=True)
 
 
@@ -294,7 +304,7 @@ def update_port_forwarding_rule(call: Call, args: dict[str, Any]) -> Submitted:
 
 
 def _forwarding_object(call: Call, rule_id: str) -> dict[str, Any]:
-    return render_forwarding(_one(call, rule_id))
+    return render_forwarding(one_rule(call, rule_id))
 
 
 # Firewall ----------------------------------------------------------------------------------------
@@ -311,6 +321,8 @@ def render_firewall(row: dict[str, Any]) -> dict[str, Any]:
         "cidrlist": row["cidrs"],
         "tags": [],
     }
+    if not row["public_ip_id"]:  # an egress rule names its network, no address
+        del body["ipaddressid"], body["ipaddress"]
     if row["protocol"] == "icmp":
         body.update(icmptype=row["icmp_type"], icmpcode=row["icmp_code"])
     elif row["start_port"] is not None:
@@ -354,8 +366,9 @@ def list_firewall_rules(call: Call, args: dict[str, Any]) -> Listing:
     return Listing([render_firewall(r) for r in rows], count)
 
 
-def _firewall_object(call: Call, rule_id: str) -> dict[str, Any]:
-    return render_firewall(_one(call, rule_id))
+def firewall_object(call: Call, rule_id: str) -> dict[str, Any]:
+    """The job result of a firewall rule's create, ingress or egress."""
+    return render_firewall(one_rule(call, rule_id))
 
 
 # Static NAT --------------------------------------------------------------------------------------
@@ -363,13 +376,21 @@ def _firewall_object(call: Call, rule_id: str) -> dict[str, Any]:
 
 def enable_static_nat(call: Call, args: dict[str, Any]) -> None:
     """Synchronous, as in CloudStack: answers once the router applied it (or could not)."""
-    row = address_for(call, args["ipaddressid"], RuleKind.STATIC_NAT, "ipaddressid")
+    row = address_for(
+        call, args["ipaddressid"], RuleKind.STATIC_NAT, "ipaddressid", args["networkid"]
+    )
     base = rule_base(row, RuleKind.STATIC_NAT, "all")
     rule = replace(base, id=static_nat_rule_id(base.public_ip_id))
     spec = job_spec(
         call, f"{NAT_PKG}.EnableStaticNatCmd", "STATICNAT.ENABLE", f"Enabling static nat {rule.id}"
     )
-    command = cmd.AddRule(rule, spec, UUID(args["virtualmachineid"]))
+    command = cmd.AddRule(
+        rule,
+        spec,
+        UUID(args["virtualmachineid"]),
+        vm_guest_ip=args["vmguestip"] or None,
+        network_id=UUID(args["networkid"]) if args["networkid"] else None,
+    )
     applying = write(call, cmd.add_rule, command)
     call.settle(applying.position, str(row["id"]))
     _await(call, str(applying.job_id), str(row["id"]))
@@ -459,7 +480,7 @@ def list_ip_forwarding_rules(call: Call, args: dict[str, Any]) -> Listing:
 
 
 def _ip_forwarding_object(call: Call, rule_id: str) -> dict[str, Any]:
-    return render_ip_forwarding(_one(call, rule_id))
+    return render_ip_forwarding(one_rule(call, rule_id))
 
 
 # The table ---------------------------------------------------------------------------------------
@@ -472,6 +493,19 @@ LIST_OWNER = (
     Param("networkid", P.UUID),
     FOR_DISPLAY,
     *LIST_PROJECT_AND_TAGS,
+)
+
+# What an ingress (createFirewallRule) and an egress rule (createEgressFirewallRule) take
+# besides the address or network they are on.
+FIREWALL_PARAMS = (
+    Param("protocol", P.STRING, required=True),
+    Param("startport", P.INTEGER),
+    Param("endport", P.INTEGER),
+    Param("cidrlist", P.LIST, element=P.STRING),
+    Param("icmptype", P.INTEGER),
+    Param("icmpcode", P.INTEGER),
+    Param("type", P.STRING, default="user", unsupported="system firewall rules are not built yet"),
+    FOR_DISPLAY,
 )
 
 COMMANDS = (
@@ -544,24 +578,12 @@ COMMANDS = (
         create_firewall_rule,
         (
             Param("ipaddressid", P.UUID, required=True),
-            Param("protocol", P.STRING, required=True),
-            Param("startport", P.INTEGER),
-            Param("endport", P.INTEGER),
-            Param("cidrlist", P.LIST, element=P.STRING),
-            Param("icmptype", P.INTEGER),
-            Param("icmpcode", P.INTEGER),
-            Param(
-                "type",
-                P.STRING,
-                default="user",
-                unsupported="system firewall rules are not built yet",
-            ),
-            FOR_DISPLAY,
+            *FIREWALL_PARAMS,
         ),
         shape="async",
         is_async=True,
         item_key="firewallrule",
-        render=_firewall_object,
+        render=firewall_object,
         java_class=f"{FIREWALL_PKG}.CreateFirewallRuleCmd",
         description="Creates a firewall rule for a given ip address",
     ),

@@ -23,9 +23,9 @@ from api.cloudstack.common import (
 from api.cloudstack.common import PROJECT_ID as OWNER_PROJECT_ID
 from api.cloudstack.jobs import run_async
 from api.cloudstack.networks import network_row, public_pool
+from api.cloudstack.portable_ips import portable_request
 from api.cloudstack.unbuilt import (
     FOR_DISPLAY,
-    PORTABLE_IPS,
     PROJECT_ID,
     VPC_ID,
     ipv6_range_params,
@@ -35,6 +35,7 @@ from api.envelope import format_stored_date
 from api.params import Param, ParamType, not_found
 from api.tagging import narrow
 from commands import network_public_ips as cmd
+from commands.portable_ips import associate_portable_ip
 from commands.routers import refuse_if_upgrading
 from domain.errors import InvalidParameter
 from projections.network_rules import static_nat_of
@@ -183,10 +184,12 @@ def list_vlan_ip_ranges(call: Call, args: dict[str, Any]) -> Listing:
 _SELECT = (
     "SELECT p.*, a.name AS account_name, a.domain_path AS domain_path, d.name AS domain_name, "
     "n.name AS network_name, r.vlan AS vlan, r.physical_network_id AS physical_network_id, "
-    "r.for_virtual_network AS for_virtual_network FROM public_ips AS p "
+    "r.for_virtual_network AS for_virtual_network, pp.region_id AS portable_region "
+    "FROM public_ips AS p "
     "LEFT JOIN accounts AS a ON a.id = p.account_id LEFT JOIN domains AS d ON d.id = p.domain_id "
     "LEFT JOIN networks AS n ON n.id = p.network_id "
     "LEFT JOIN vlan_ip_ranges AS r ON r.id = p.vlan_range_id"
+    " LEFT JOIN portable_ips AS pp ON pp.id = p.id"
 )
 
 
@@ -203,7 +206,7 @@ def render_public_ip(row: dict[str, Any], zones: dict[str, str]) -> dict[str, An
         "vlanid": row["vlan_range_id"],
         "vlanname": row["vlan"] or "",
         "state": row["state"],
-        "isportable": False,
+        "isportable": row["portable_region"] is not None,
         "tags": [],
     }
     if row["physical_network_id"]:
@@ -264,9 +267,16 @@ def _associate_owner(call: Call, args: dict[str, Any]) -> tuple[str, str, str | 
 
 
 def associate_ip_address(call: Call, args: dict[str, Any]) -> Submitted:
-    account_id, domain_id, network_id, zone_id = _associate_owner(call, args)
+    owner = _associate_owner(call, args)
+    account_id, domain_id, network_id, zone_id = owner
     if network_id:
         refuse_if_upgrading(call.store, [UUID(network_id)], "associate an ip address")
+    if args["isportable"]:
+        return _associate_portable(call, portable_request(call, args, owner))
+    if args["regionid"] is not None:
+        raise InvalidParameter(
+            "regionid names where a portable ip address comes from: give it with isportable=true"
+        )
     request = cmd.Acquire(
         UUID(zone_id),
         UUID(account_id),
@@ -285,6 +295,21 @@ def associate_ip_address(call: Call, args: dict[str, Any]) -> Submitted:
         instance_id=None,
         event_type="NET.IPASSIGN",
         description="Associating a public ip address",
+        work=work,
+    )
+
+
+def _associate_portable(call: Call, request: Any) -> Submitted:
+    def work() -> dict[str, Any]:
+        outcome = associate_portable_ip(call.store, request)
+        return {"object": "ipaddress", "id": str(outcome.id)}
+
+    return run_async(
+        call,
+        instance_type="IpAddress",
+        instance_id=None,
+        event_type="PORTABLE.IP.ASSIGN",
+        description=f"Associating a portable ip address of region {request.region_id}",
         work=work,
     )
 
@@ -435,8 +460,8 @@ COMMANDS = (
             Param("account", P.STRING),
             Param("domainid", P.UUID),
             FOR_DISPLAY,
-            Param("isportable", P.BOOLEAN, default=False, unsupported=PORTABLE_IPS),
-            Param("regionid", P.INTEGER, unsupported=PORTABLE_IPS),
+            Param("isportable", P.BOOLEAN),
+            Param("regionid", P.INTEGER),
             OWNER_PROJECT_ID,
             VPC_ID,
         ),

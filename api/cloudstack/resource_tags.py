@@ -49,7 +49,7 @@ TAGGABLE = {
     "SecurityGroup": Taggable("security_groups"),
     "PublicIpAddress": Taggable("public_ips", since="allocated", current="r.state <> 'Free'"),
     "PortForwardingRule": Taggable("network_rules", current="r.kind = 'PortForwarding'"),
-    "FirewallRule": Taggable("network_rules", current="r.kind = 'Firewall'"),
+    "FirewallRule": Taggable("network_rules", current="r.kind IN ('Firewall', 'FirewallEgress')"),
     "LoadBalancer": Taggable("network_rules", current="r.kind = 'LoadBalancing'"),
     "RemoteAccessVpn": Taggable("remote_access_vpns", current="r.state <> 'Removed'"),
     "Zone": Taggable("zones", owned=False),

@@ -354,6 +354,7 @@ NOT_PROBED = {
     "addS3": "root administrators only; adds the region's object store, no account's resource",
     "cleanVMReservations": "root administrators only; room held on hosts, no account's resource",
     "uploadSslCert": "records a certificate for the caller's own account; names nothing else",
+    "createPortableIpRange": "root administrators only; a region's ranges are the cloud's",
 }
 
 # Which of a victim's resources a parameter names, by the parameter's name.

@@ -18,6 +18,7 @@ from adapters import (
     Hypervisor,
     HypervisorError,
     IsoSpec,
+    NicSpec,
     NotFoundOnHost,
     SnapshotSpec,
     TemplateCapture,
@@ -471,6 +472,56 @@ def test_a_driver_without_a_cd_drive_refuses_naming_its_hypervisor(peer: Peer) -
         peer.driver.attach_iso("vm-1", iso())
     with pytest.raises(HypervisorError, match="not supported yet on"):
         peer.driver.detach_iso("vm-1")
+
+
+# ---- guest NICs (addNicToVirtualMachine, removeNicFromVirtualMachine) -----------------------
+
+NIC_A = NicSpec("02:00:0a:0b:0c:01", "vlan://501", "10.1.1.20")
+NIC_B = NicSpec("02:00:0a:0b:0c:02", "vxlan://5001", "10.2.2.20")
+
+
+def _with_nics(peer: Peer) -> Hypervisor:
+    if Capability.NICS not in peer.driver.capabilities:
+        pytest.skip(f"the {peer.driver.kind} driver plugs no nics (see the refusal case)")
+    peer.driver.connect(peer.credentials)
+    return peer.driver
+
+
+def test_a_nic_is_plugged_into_a_running_vm_once_and_unplugged(peer: Peer) -> None:
+    driver = _with_nics(peer)
+    driver.start_vm(spec())
+    assert driver.plug_nic("vm-1", NIC_A) == (NIC_A.mac_address,)
+    assert driver.plug_nic("vm-1", NIC_A) == (NIC_A.mac_address,)  # again: nothing changes
+    assert driver.plug_nic("vm-1", NIC_B) == (NIC_A.mac_address, NIC_B.mac_address)
+    assert driver.unplug_nic("vm-1", NIC_A.mac_address) == (NIC_B.mac_address,)
+    assert driver.unplug_nic("vm-1", NIC_A.mac_address) == (NIC_B.mac_address,)  # stays away
+    assert driver.vm_status("vm-1").state == "Running"
+
+
+def test_a_nic_plugged_into_a_stopped_vm_is_there_when_it_starts(peer: Peer) -> None:
+    driver = _with_nics(peer)
+    driver.start_vm(spec())
+    driver.stop_vm("vm-1")
+    driver.plug_nic("vm-1", NIC_A)
+    driver.start_vm(spec())
+    assert driver.unplug_nic("vm-1", NIC_B.mac_address) == (NIC_A.mac_address,)
+
+
+def test_nic_actions_on_a_missing_vm_raise_not_found(peer: Peer) -> None:
+    driver = _with_nics(peer)
+    with pytest.raises(NotFoundOnHost):
+        driver.plug_nic("ghost", NIC_A)
+    with pytest.raises(NotFoundOnHost):
+        driver.unplug_nic("ghost", NIC_A.mac_address)
+
+
+def test_a_driver_without_nic_plugging_refuses_naming_its_hypervisor(peer: Peer) -> None:
+    if Capability.NICS in peer.driver.capabilities:
+        pytest.skip(f"the {peer.driver.kind} driver plugs nics (see the cases above)")
+    with pytest.raises(HypervisorError, match="not supported yet on"):
+        peer.driver.plug_nic("vm-1", NIC_A)
+    with pytest.raises(HypervisorError, match="not supported yet on"):
+        peer.driver.unplug_nic("vm-1", NIC_A.mac_address)
 
 
 # ---- templates from a VM's root disk (createTemplate) ---------------------------------------
