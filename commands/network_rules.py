@@ -364,7 +364,8 @@ def add_egress_rule(store: Any, command: AddEgressRule) -> Applying:
         job = _new_job(command.job, rule.id)
         result = {"object": _RESULT_OBJECTS[rule.kind], "id": str(rule.id)}
         rules.request_apply(request_id(), job.id, _target(store, network.id), (keys, ()), result)
-        return _saved(store, rules, job, rule.id, *_counted(store, rules, abandoned))
+        counted = _counted(store, rules, abandoned.addresses)
+        return _saved(store, rules, job, rule.id, *counted, *abandoned.certs)
 
     outcome: Applying = store.run(attempt)
     return outcome
