@@ -50,6 +50,7 @@ _VM_ACTIONS = {
     "scale": "scale_vm",
     "attach_iso": "attach_iso",
     "detach_iso": "detach_iso",
+    "migrate": "migrate_vm",
 }
 _RECENT_EVENTS = 20  # a request is among the last events of its aggregate
 

@@ -29,6 +29,7 @@ class Capability(StrEnum):
     ISOS = "isos"  # a VM's CD drive: an ISO put in and taken out
     STORAGE_POOLS = "storage-pools"  # a primary storage pool made known to a host
     REIMAGING = "reimaging"  # a VM's root disk made anew (restoreVirtualMachine)
+    MIGRATION = "migration"  # a running guest or appliance moved live to another host
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,8 @@ ACTIONS: dict[str, Action] = {
         Action("detach_iso", C.ISOS),
         Action("connect_pool", C.STORAGE_POOLS),
         Action("restore_vm", C.REIMAGING),
+        Action("migrate_vm", C.MIGRATION),
+        Action("migrate_system_vm", C.MIGRATION),
     )
 }
 
