@@ -140,6 +140,14 @@ def update_host(store: Any, command: UpdateHost) -> Outcome:
     return change(store, Host, command.host_id, lambda host: host.update(command.changes))
 
 
+def prepare_for_maintenance(
+    store: Any, host_id: UUID, machine_ids: tuple[UUID, ...] = ()
+) -> Outcome:
+    """PrepareForMaintenance waiting for `machine_ids` to move away (commands.migration asks
+    for their moves); Maintenance at once when there are none."""
+    return change(store, Host, host_id, lambda host: host.prepare_for_maintenance(machine_ids))
+
+
 def machine_left(
     store: Any, host_id: UUID | None, machine_id: UUID, reason: str | None
 ) -> Host | None:

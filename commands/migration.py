@@ -21,7 +21,7 @@ from uuid import UUID
 
 from eventsourcing.utils import get_topic
 
-from commands import Outcome
+from commands import Outcome, hosts
 from commands.affinity_groups import has_groups
 from commands.jobs import SubmitJob, new_job, run_job
 from commands.placement import RESERVATION_ATTEMPTS, Candidate, Reserve, hold_room
@@ -142,12 +142,8 @@ def prepare_for_maintenance(store: Any, command: PrepareMaintenance) -> Outcome:
     it has none), then each is asked to move, under a job of its own; one that cannot even be
     asked to (no room anywhere, busy) is reported to the host with its job's failure."""
 
-    def attempt() -> Outcome:
-        host = store.get(Host, command.host_id, what="host")
-        host.prepare_for_maintenance(tuple(e.machine_id for e in command.evacuees))
-        return Outcome(store.last_position(store.save(host)), host.id)
-
-    outcome: Outcome = store.run(attempt)
+    placed = tuple(evacuee.machine_id for evacuee in command.evacuees)
+    outcome = hosts.prepare_for_maintenance(store, command.host_id, placed)
     for evacuee in command.evacuees:
         _evacuate(store, command, evacuee)
     return outcome
