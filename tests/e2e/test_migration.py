@@ -1,0 +1,129 @@
+"""Live migration through the `cs` client, on every leg (SQLite, PostgreSQL, and NATS with the
+simulator adapter in a process of its own): find hosts, migrate a running VM, its room moving
+with it; bad requests answered with CloudStack's errors and nothing changed; a host's
+maintenance moving its VMs away."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from cs import CloudStack, CloudStackApiException
+
+from tests.e2e.factories import make_tenant
+from tests.e2e.test_routers import wait_for
+from tests.e2e.test_vms import CUSTOM_DETAILS, Place, _deploy, _host, _place, _vm
+
+MIB = 1024 * 1024
+
+
+def _named(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:6]}"
+
+
+def _refused(call: Any, code: int, **params: Any) -> str:
+    with pytest.raises(CloudStackApiException) as refused:
+        call(**params)
+    assert refused.value.error["errorcode"] == code, refused.value.error
+    return str(refused.value.error["errortext"])
+
+
+def _held(admin: CloudStack, host: dict) -> int:
+    return int(admin.listHosts(id=host["id"])["host"][0]["memoryallocated"])
+
+
+def _two_hosts(admin: CloudStack) -> tuple[Place, dict, dict]:
+    place = _place(admin)
+    return place, _host(admin, place, _named("m1")), _host(admin, place, _named("m2"))
+
+
+def test_a_running_vm_moves_to_a_host_find_hosts_offers_and_its_room_follows(sandbox) -> None:
+    admin = sandbox.client()
+    place, h1, h2 = _two_hosts(admin)
+    vm = _deploy(admin, place, place.small, hostid=h1["id"])
+    memory = int(place.small["memory"]) * MIB
+
+    found = admin.findHostsForMigration(virtualmachineid=vm["id"])
+    assert found["count"] == 1
+    (offered,) = found["host"]
+    assert offered["id"] == h2["id"] and offered["clusterid"] == place.cluster
+    assert offered["suitableformigration"] is True and offered["hasenoughcapacity"] is True
+    assert offered["requiresStorageMotion"] is False
+
+    moved = admin.migrateVirtualMachine(
+        virtualmachineid=vm["id"], hostid=h2["id"], fetch_result=True
+    )["virtualmachine"]
+    assert (moved["hostid"], moved["state"]) == (h2["id"], "Running")
+    assert _vm(admin, vm["id"])["hostid"] == h2["id"]
+    assert (_held(admin, h1), _held(admin, h2)) == (0, memory)
+    events = admin.listEvents(type="VM.MIGRATE", listall="true").get("event", [])
+    assert any(e["state"] == "Completed" for e in events)
+    # The guest runs on the new host: that host stops it (the simulator has it nowhere else).
+    admin.stopVirtualMachine(id=vm["id"], fetch_result=True)
+    assert (_held(admin, h1), _held(admin, h2)) == (0, 0)
+
+
+def test_bad_migrations_are_refused_with_cloudstacks_errors_and_change_nothing(sandbox) -> None:
+    admin = sandbox.client()
+    place, h1, h2 = _two_hosts(admin)
+    other = admin.addCluster(
+        clustername="c2", podid=place.pod, zoneid=place.zone, hypervisor="Simulator",
+        clustertype="CloudManaged",
+    )["cluster"][0]  # fmt: skip
+    elsewhere = admin.addHost(
+        zoneid=place.zone, podid=place.pod, clusterid=other["id"], hypervisor="Simulator",
+        url=f"simulator://{_named('m3')}?memory_gb=8", username="root", password="sim-password",
+    )["host"][0]  # fmt: skip
+    tiny = _host(admin, place, _named("tiny"), cores=1, memory=1)
+    vm = _deploy(admin, place, place.custom, hostid=h1["id"], **CUSTOM_DETAILS)
+    migrate = admin.migrateVirtualMachine
+
+    text = _refused(migrate, 431, virtualmachineid=vm["id"], hostid=h1["id"])
+    assert "already present on this host" in text
+    text = _refused(migrate, 431, virtualmachineid=vm["id"], hostid=elsewhere["id"])
+    assert "not in the same cluster" in text
+    assert "hostId" in _refused(migrate, 431, virtualmachineid=vm["id"])
+    assert "storage" in _refused(
+        migrate, 431, virtualmachineid=vm["id"], storageid=str(uuid.uuid4())
+    )
+    text = _refused(migrate, 533, virtualmachineid=vm["id"], hostid=tiny["id"], fetch_result=True)
+    assert "Unable to migrate" in text
+    found = admin.findHostsForMigration(virtualmachineid=vm["id"])["host"]
+    assert {h["id"]: h["suitableformigration"] for h in found} == {
+        h2["id"]: True,
+        tiny["id"]: False,
+    }
+
+    alice = make_tenant(sandbox, admin)
+    _refused(alice.client.migrateVirtualMachine, 531, virtualmachineid=vm["id"], hostid=h2["id"])
+    _refused(alice.client.findHostsForMigration, 531, virtualmachineid=vm["id"])
+
+    assert _vm(admin, vm["id"])["hostid"] == h1["id"]
+    assert (_held(admin, h1), _held(admin, h2), _held(admin, tiny)) == (1024 * MIB, 0, 0)
+
+    admin.stopVirtualMachine(id=vm["id"], fetch_result=True)
+    text = _refused(migrate, 431, virtualmachineid=vm["id"], hostid=h2["id"], fetch_result=True)
+    assert "VM is not Running, unable to migrate the vm" in text
+    assert "not running" in _refused(admin.findHostsForMigration, 431, virtualmachineid=vm["id"])
+    assert "hostid" not in _vm(admin, vm["id"]) and _held(admin, h2) == 0
+
+
+def test_maintenance_moves_the_hosts_vms_away_and_cancelling_enables_it(sandbox) -> None:
+    admin = sandbox.client()
+    place, h1, h2 = _two_hosts(admin)
+    vms = [_deploy(admin, place, place.small, hostid=h1["id"]) for _ in range(2)]
+
+    admin.prepareHostForMaintenance(id=h1["id"], fetch_result=True)
+
+    def in_maintenance() -> bool:
+        return admin.listHosts(id=h1["id"])["host"][0]["resourcestate"] == "Maintenance"
+
+    assert wait_for(in_maintenance, 60), admin.listHosts(id=h1["id"])["host"][0]
+    assert {_vm(admin, vm["id"])["hostid"] for vm in vms} == {h2["id"]}
+    assert _held(admin, h1) == 0 and _held(admin, h2) == 2 * int(place.small["memory"]) * MIB
+    # Nothing new lands on a host in maintenance.
+    third = _deploy(admin, place, place.small)
+    assert third["hostid"] == h2["id"]
+    enabled = admin.cancelHostMaintenance(id=h1["id"], fetch_result=True)["host"]
+    assert enabled["resourcestate"] == "Enabled"
