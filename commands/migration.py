@@ -125,8 +125,12 @@ class Evacuee:
     """A machine placed on the host going into maintenance, and where it may go."""
 
     machine_id: UUID
-    system: bool  # a system VM (router, secondary storage VM, console proxy), else a guest
     name: str
+    role: str = ""  # a system VM's role (router, secondary storage VM, console proxy); "" a guest
+
+    @property
+    def system(self) -> bool:
+        return bool(self.role)
 
 
 @dataclass(frozen=True)

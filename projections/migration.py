@@ -49,11 +49,12 @@ def _free(row: dict[str, Any]) -> tuple[int, int]:
 
 
 def machines_on_host(cursor: Cursor, host_id: str) -> list[dict[str, Any]]:
-    """Guest and system VMs placed on the host (starting, running or stopping there)."""
+    """Guest and system VMs placed on the host (starting, running or stopping there); `role`
+    is a system VM's (a router's, a secondary storage VM's, a console proxy's), '' a guest's."""
     found = []
-    for table, system in (("virtual_machines", 0), ("system_vms", 1)):
+    for table, role in (("virtual_machines", "''"), ("system_vms", "role")):
         rows = cursor.execute(
-            f"SELECT id, name, {system} AS system FROM {table} "
+            f"SELECT id, name, {role} AS role FROM {table} "
             "WHERE host_id = %s AND removed = 0 ORDER BY id",
             (host_id,),
         ).fetchall()

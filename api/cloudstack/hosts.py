@@ -329,7 +329,7 @@ def prepare_for_maintenance(call: Call, args: dict[str, Any]) -> Submitted:
             for h in cluster_hosts(cursor, row["cluster_id"], row["hypervisor"])
             if h["id"] != row["id"]
         ]
-    evacuees = [Evacuee(UUID(m["id"]), bool(m["system"]), m["name"]) for m in placed]
+    evacuees = [Evacuee(UUID(m["id"]), m["name"], m["role"]) for m in placed]
     command = PrepareMaintenance(host_id, evacuees, destinations, _migration_job(call))
     return run_async(
         call,
@@ -341,20 +341,27 @@ def prepare_for_maintenance(call: Call, args: dict[str, Any]) -> Submitted:
     )
 
 
+# The job of a machine's move, by its role: its instance type and its event type's prefix.
+MIGRATION_JOBS = {
+    "": ("VirtualMachine", "VM"),
+    "VIRTUAL_ROUTER": ("DomainRouter", "ROUTER"),
+    "secondarystoragevm": ("SystemVm", "SSVM"),
+    "consoleproxy": ("SystemVm", "PROXY"),
+}
+
+
 def _migration_job(call: Call) -> Callable[[Evacuee], SubmitJob]:
     """The job of one machine's move off a host going into maintenance, as the caller's."""
 
     def job_for(evacuee: Evacuee) -> SubmitJob:
-        kind, event = (
-            ("SystemVm", "SSVM.MIGRATE") if evacuee.system else ("VirtualMachine", "VM.MIGRATE")
-        )
+        kind, prefix = MIGRATION_JOBS.get(evacuee.role, ("SystemVm", "SSVM"))
         return SubmitJob(
             f"{ADMIN_PKG}.host.PrepareForMaintenanceCmd",
             UUID(call.caller.account_id),
             UUID(call.caller.user_id),
             kind,
             evacuee.machine_id,
-            event,
+            f"{prefix}.MIGRATE",
             f"Migrating {evacuee.name} off a host going into maintenance",
             "hypervisor",
         )

@@ -18,6 +18,8 @@ from commands import hosts, migration, system_vms, vms
 from commands.jobs import SubmitJob
 from commands.migration import Evacuee, MigrateMachine, PrepareMaintenance
 from commands.placement import Candidate
+from commands.results import result_handlers
+from commands.stuck_jobs import fail_stuck_job, timed_out
 from domain.compute import OfferingShape, resolve_compute
 from domain.errors import InsufficientCapacity, InvalidState
 from domain.host import Host, ResourceState
@@ -189,7 +191,7 @@ def test_a_system_vm_moves_with_its_pod_and_cluster(cloud: Cloud) -> None:
 
 
 def _maintenance(cloud: Cloud, host: Candidate, destinations: list[Candidate]) -> None:
-    placed = [Evacuee(vm_id, False, "web") for vm_id in cloud_vms_on(cloud, host.host_id)]
+    placed = [Evacuee(vm_id, "web") for vm_id in cloud_vms_on(cloud, host.host_id)]
 
     def job_for(evacuee: Evacuee) -> SubmitJob:
         return SubmitJob(
@@ -249,3 +251,48 @@ def test_maintenance_with_nowhere_to_go_fails_the_move_at_once(cloud: Cloud) -> 
     assert cloud.vm(cloud.deployed[0]).host_id == h1.host_id
     host = cloud.store.get(Host, h1.host_id)
     assert host.resource_state == ResourceState.ERROR_IN_MAINTENANCE
+
+
+def test_a_move_nobody_answers_is_given_up_and_the_vm_stays_with_its_room(cloud: Cloud) -> None:
+    h1, h2 = cloud.host("h1"), cloud.host("h2")
+    vm_id, _ = cloud.deploy([h1])
+    job_id = cloud.migrate(vm_id, h2)  # no adapter answers it: nothing is pumped
+
+    fail_stuck_job(cloud.store, job_id, timed_out(600), result_handlers())
+
+    vm = cloud.vm(vm_id)
+    assert (vm.state, vm.host_id, vm.pending) == (VmState.RUNNING, h1.host_id, None)
+    assert cloud.held(h1) == (500, 512) and cloud.held(h2) == (0, 0)
+    assert cloud.job_status(job_id) == JobStatus.FAILED
+
+
+def test_maintenance_moves_system_vms_with_the_guests(cloud: Cloud) -> None:
+    h1, h2 = cloud.host("h1"), cloud.host("h2")
+    assert cloud.cluster is not None
+    compute = resolve_compute(
+        BIG, {}, template_id=uuid4(), hypervisor="Simulator", template_disk_gb=0
+    )
+    proxy = uuid4()
+    system_vms.create_system_vm(
+        cloud.store,
+        system_vms.CreateSystemVm(
+            proxy, Role.CONSOLE, "v-2-VM", cloud.cluster[0], uuid4(), uuid4(), compute, [h1]
+        ),
+    )
+    guest, _ = cloud.deploy([h1])
+    cloud.pump()
+
+    def job_for(evacuee: Evacuee) -> SubmitJob:
+        kind = "SystemVm" if evacuee.system else "VirtualMachine"
+        return SubmitJob("maint", uuid4(), uuid4(), kind, evacuee.machine_id, "MIGRATE", "")
+
+    evacuees = [Evacuee(proxy, "v-2-VM", Role.CONSOLE), Evacuee(guest, "web")]
+    migration.prepare_for_maintenance(
+        cloud.store, PrepareMaintenance(h1.host_id, evacuees, [h2], job_for)
+    )
+    cloud.pump()
+
+    assert cloud.store.get(SystemVm, proxy).host_id == h2.host_id
+    assert cloud.vm(guest).host_id == h2.host_id
+    assert cloud.guests("h1") == set() and cloud.held(h1) == (0, 0)
+    assert cloud.store.get(Host, h1.host_id).resource_state == ResourceState.MAINTENANCE
