@@ -12,6 +12,8 @@ import pytest
 from cs import CloudStack, CloudStackApiException
 
 from tests.e2e.factories import make_tenant
+from tests.e2e.test_hosts_distributed import Cloud, add_host, make_place
+from tests.e2e.test_kvm_lifecycle import _ready_template, images, kvm_cloud, kvm_host_file  # noqa: F401
 from tests.e2e.test_routers import wait_for
 from tests.e2e.test_vms import CUSTOM_DETAILS, Place, _deploy, _host, _place, _vm
 
@@ -127,3 +129,37 @@ def test_maintenance_moves_the_hosts_vms_away_and_cancelling_enables_it(sandbox)
     assert third["hostid"] == h2["id"]
     enabled = admin.cancelHostMaintenance(id=h1["id"], fetch_result=True)["host"]
     assert enabled["resourcestate"] == "Enabled"
+
+
+@pytest.mark.postgres
+@pytest.mark.nats
+def test_on_a_kvm_whose_libvirt_cannot_migrate_the_job_fails_and_the_vm_stays(
+    kvm_cloud: Cloud,  # noqa: F811
+    images: str,  # noqa: F811
+) -> None:
+    admin = kvm_cloud.admin
+    place = make_place(admin, "KVM")
+    nodes = []
+    for name in ("kvm-a", "kvm-b"):
+        (kvm_cloud.workdir / name).mkdir()
+        nodes.append(kvm_host_file(kvm_cloud.workdir / name))
+    first, second = (add_host(admin, place, "KVM", n, "admin", "kvm-password") for n in nodes)
+    template = _ready_template(admin, place.zone_id, images)
+    small = next(
+        o for o in admin.listServiceOfferings()["serviceoffering"] if o["name"] == "Small Instance"
+    )
+    vm = admin.deployVirtualMachine(
+        zoneid=place.zone_id, serviceofferingid=small["id"], templateid=template,
+        hostid=first["id"], fetch_result=True,
+    )["virtualmachine"]  # fmt: skip
+    found = admin.findHostsForMigration(virtualmachineid=vm["id"])["host"]
+    assert [h["id"] for h in found] == [second["id"]]
+
+    text = _refused(
+        admin.migrateVirtualMachine, 530, virtualmachineid=vm["id"], hostid=second["id"],
+        fetch_result=True,
+    )  # fmt: skip
+    assert "virDomainMigrate" in text
+    kept = admin.listVirtualMachines(id=vm["id"])["virtualmachine"][0]
+    assert (kept["hostid"], kept["state"]) == (first["id"], "Running")
+    assert (_held(admin, first), _held(admin, second)) == (int(small["memory"]) * MIB, 0)
