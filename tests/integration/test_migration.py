@@ -18,6 +18,7 @@ from commands import hosts, migration, system_vms, vms
 from commands.jobs import SubmitJob
 from commands.migration import Evacuee, MigrateMachine, PrepareMaintenance
 from commands.placement import Candidate
+from commands.reservation_cleanup import clean_reservations
 from commands.results import result_handlers
 from commands.stuck_jobs import fail_stuck_job, timed_out
 from domain.compute import OfferingShape, resolve_compute
@@ -296,3 +297,16 @@ def test_maintenance_moves_system_vms_with_the_guests(cloud: Cloud) -> None:
     assert cloud.vm(guest).host_id == h2.host_id
     assert cloud.guests("h1") == set() and cloud.held(h1) == (0, 0)
     assert cloud.store.get(Host, h1.host_id).resource_state == ResourceState.MAINTENANCE
+
+
+def test_cleaning_reservations_keeps_the_room_a_move_in_flight_holds(cloud: Cloud) -> None:
+    h1, h2 = cloud.host("h1"), cloud.host("h2")
+    vm_id, _ = cloud.deploy([h1])
+    cloud.migrate(vm_id, h2)
+
+    assert clean_reservations(cloud.store, [h1.host_id, h2.host_id]) == 0
+    assert cloud.held(h1) == (500, 512) and cloud.held(h2) == (500, 512)
+    cloud.pump()
+    assert cloud.vm(vm_id).host_id == h2.host_id
+    assert clean_reservations(cloud.store, [h1.host_id, h2.host_id]) == 0
+    assert cloud.held(h1) == (0, 0) and cloud.held(h2) == (500, 512)
