@@ -14,7 +14,7 @@ import pytest
 from adapters import Credentials, HypervisorError
 from adapters.sessions import HostSession, perform
 from adapters.simulator.driver import SimulatorDriver
-from commands import hosts, migration, system_vms, vms
+from commands import hosts, migration, security_groups, system_vms, vms
 from commands.jobs import SubmitJob
 from commands.migration import Evacuee, MigrateMachine, PrepareMaintenance
 from commands.placement import Candidate
@@ -26,6 +26,7 @@ from domain.errors import InsufficientCapacity, InvalidState
 from domain.host import Host, ResourceState
 from domain.infrastructure import Cluster, Pod, Zone
 from domain.job import Job, JobStatus
+from domain.security_group import VmRules, vm_rules_id
 from domain.system_vm import Role, SystemVm
 from domain.vm import VmState
 from entrypoint.installation import open_runtime
@@ -310,3 +311,35 @@ def test_cleaning_reservations_keeps_the_room_a_move_in_flight_holds(cloud: Clou
     assert cloud.vm(vm_id).host_id == h2.host_id
     assert clean_reservations(cloud.store, [h1.host_id, h2.host_id]) == 0
     assert cloud.held(h1) == (0, 0) and cloud.held(h2) == (500, 512)
+
+
+def test_a_moved_vm_has_its_security_group_rules_sent_to_its_new_host(cloud: Cloud) -> None:
+    h1, h2 = cloud.host("h1"), cloud.host("h2")
+    assert cloud.cluster is not None
+    account, domain = uuid4(), uuid4()
+    group = uuid4()
+    security_groups.create_group(
+        cloud.store, security_groups.CreateSecurityGroup(group, "web", "", account, domain)
+    )
+    vm_id = uuid4()
+    compute = resolve_compute(
+        test_vm_lifecycle.SMALL, {}, template_id=uuid4(), hypervisor="Simulator",
+        template_disk_gb=1,
+    )  # fmt: skip
+    join = security_groups.JoinGroups(vm_id, "web", cloud.cluster[0], account, domain, (group,))
+    vms.deploy_vm(
+        cloud.store,
+        vms.DeployVirtualMachine(
+            vm_id, "web", "web", "i-9-web-VM", account, domain, cloud.cluster[0], "", compute,
+            [h1], groups=join,
+        ),
+    )  # fmt: skip
+    cloud.pump()
+    rules = cloud.store.get(VmRules, vm_rules_id(vm_id))
+    assert rules.applied_host == h1.host_id
+
+    cloud.migrate(vm_id, h2)
+    cloud.pump()
+
+    assert cloud.vm(vm_id).host_id == h2.host_id
+    assert cloud.store.get(VmRules, vm_rules_id(vm_id)).applied_host == h2.host_id
