@@ -14,7 +14,13 @@ from cs import CloudStack, CloudStackApiException
 from tests.e2e.factories import make_tenant
 from tests.e2e.test_hosts_distributed import Cloud, add_host, make_place
 from tests.e2e.test_kvm_lifecycle import _ready_template, images, kvm_cloud, kvm_host_file  # noqa: F401
-from tests.e2e.test_routers import wait_for
+from tests.e2e.test_routers import (
+    SYSTEM_TEMPLATE,
+    ensure_router,
+    register_template,
+    routers,
+    wait_for,
+)
 from tests.e2e.test_vms import CUSTOM_DETAILS, Place, _deploy, _host, _place, _vm
 
 MIB = 1024 * 1024
@@ -163,3 +169,42 @@ def test_on_a_kvm_whose_libvirt_cannot_migrate_the_job_fails_and_the_vm_stays(
     kept = admin.listVirtualMachines(id=vm["id"])["virtualmachine"][0]
     assert (kept["hostid"], kept["state"]) == (first["id"], "Running")
     assert (_held(admin, first), _held(admin, second)) == (int(small["memory"]) * MIB, 0)
+
+
+def test_a_router_and_a_console_proxy_move_with_migrate_system_vm(sandbox) -> None:
+    admin = sandbox.client()
+    place, h1, h2 = _two_hosts(admin)
+    register_template(admin, SYSTEM_TEMPLATE)
+    router = ensure_router(admin, place.zone, make_tenant(sandbox, admin))
+    proxy = admin.createSystemVm(
+        zoneid=place.zone, systemvmtype="consoleproxy", hypervisor="Simulator", fetch_result=True
+    )["systemvm"]
+    other = {h1["id"]: h2, h2["id"]: h1}
+
+    for machine in (router, proxy):
+        source, target = machine["hostid"], other[machine["hostid"]]
+        before = (_held(admin, {"id": source}), _held(admin, target))
+        found = admin.findHostsForMigration(virtualmachineid=machine["id"])["host"]
+        assert [h["id"] for h in found] == [target["id"]]
+        answer = admin.migrateSystemVm(
+            virtualmachineid=machine["id"], hostid=target["id"], fetch_result=True
+        )
+        moved = answer.get("systemvm") or answer["router"]  # a router answers as scaleSystemVm
+        assert (moved["id"], moved["hostid"], moved["state"]) == (
+            machine["id"],
+            target["id"],
+            "Running",
+        )
+        memory = (before[0] - _held(admin, {"id": source}), _held(admin, target) - before[1])
+        assert memory[0] == memory[1] > 0  # the room went with it
+
+    (listed,) = routers(admin, id=router["id"])
+    assert listed["hostid"] == other[router["hostid"]]["id"]
+    same = _refused(
+        admin.migrateSystemVm,
+        431,
+        virtualmachineid=proxy["id"],
+        hostid=other[proxy["hostid"]]["id"],
+    )
+    assert "already present on this host" in same
+    admin.rebootRouter(id=router["id"], fetch_result=True)  # its new host has it
