@@ -62,15 +62,20 @@ def find_hosts(call: Call, args: dict[str, Any]) -> Listing:
     return Listing(items, len(hosts))
 
 
-def _running_machine(call: Call, machine_id: str) -> dict[str, Any]:
-    """The guest VM or system VM with its host, cluster, hypervisor and size; 431 unless it
-    runs on a host, as 4.3 answers."""
+def _machine(call: Call, machine_id: str) -> dict[str, Any]:
+    """The guest VM or system VM with its host, cluster, hypervisor and size; 431 if none."""
     with call.read() as cursor:
         machine = machine_on(cursor, machine_id)
     if machine is None:
         raise NotFound(f"Unable to find the VM by id={machine_id}", resource_ids=(machine_id,))
     if not machine["system"]:
         vm_row(call, machine_id)  # reach (root admins reach every VM)
+    return machine
+
+
+def _running_machine(call: Call, machine_id: str) -> dict[str, Any]:
+    """The machine, 431 unless it runs on a host, as 4.3 answers."""
+    machine = _machine(call, machine_id)
     if machine["state"] != "Running" or not machine["host_id"]:
         raise InvalidParameter("VM is not running, cannot migrate the vm with specified id")
     return machine
@@ -82,12 +87,7 @@ def _running_machine(call: Call, machine_id: str) -> dict[str, Any]:
 def _destination(call: Call, machine_id: str, host_id: str) -> tuple[dict[str, Any], Candidate]:
     """The machine and the host named for it, checked as 4.3 does before the job runs: a
     host of another cluster or hypervisor, or the machine's own, is 431."""
-    with call.read() as cursor:
-        machine = machine_on(cursor, machine_id)
-    if machine is None:
-        raise NotFound(f"Unable to find the VM by id={machine_id}", resource_ids=(machine_id,))
-    if not machine["system"]:
-        vm_row(call, machine_id)
+    machine = _machine(call, machine_id)
     host = places._row(call, "hosts", host_id, "host")
     if host["hypervisor"].lower() != str(machine["hypervisor"]).lower():
         raise InvalidParameter(
