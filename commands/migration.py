@@ -65,7 +65,7 @@ def _hold(
     except InsufficientCapacity:
         raise InsufficientCapacity(
             f"Unable to migrate {machine.name}: no destination host has room for "
-            f"{compute.cpu_mhz} MHz and {compute.memory} MiB"
+            f"{compute.cpu_mhz} MHz and {compute.memory} MiB that its affinity groups admit"
         ) from None
 
 

@@ -60,3 +60,18 @@ def machines_on_host(cursor: Cursor, host_id: str) -> list[dict[str, Any]]:
         ).fetchall()
         found += [dict(row) for row in rows]
     return found
+
+
+def kept_apart_hosts(cursor: Cursor, vm_id: str, rule: str) -> set[str]:
+    """Hosts where a VM that a group of `vm_id` with the `rule` (host anti-affinity) keeps
+    apart from it holds room."""
+    rows = cursor.execute(
+        "SELECT DISTINCT r.host_id FROM affinity_group_members AS mine "
+        "JOIN affinity_groups AS g ON g.id = mine.group_id AND g.removed = 0 AND g.type = %s "
+        "JOIN affinity_group_members AS other ON other.group_id = mine.group_id "
+        "AND other.vm_id <> mine.vm_id "
+        "JOIN host_reservations AS r ON r.reservation_id LIKE 'vm:' || other.vm_id || %s "
+        "WHERE mine.vm_id = %s",
+        (rule, ":%", vm_id),
+    ).fetchall()
+    return {row["host_id"] for row in rows}

@@ -19,8 +19,9 @@ from api.params import Param
 from api.params import ParamType as P
 from commands import migration as cmd
 from commands.placement import Candidate
+from domain.affinity_group import HOST_ANTI_AFFINITY
 from domain.errors import InvalidParameter, NotFound
-from projections.migration import cluster_hosts, machine_on
+from projections.migration import cluster_hosts, kept_apart_hosts, machine_on
 
 MIB = 1024 * 1024
 USER_PKG = "org.apache.cloudstack.api.command.admin.vm"
@@ -42,14 +43,17 @@ def room(host: dict[str, Any], cpu_mhz: int, memory_mb: int) -> bool:
 
 def find_hosts(call: Call, args: dict[str, Any]) -> Listing:
     """The other Up, Enabled hosts of the machine's cluster and hypervisor, each saying whether
-    it has room for the machine (`suitableformigration`, `hasenoughcapacity`); the disks of a
-    cluster's hosts are the cluster's, so none needs storage motion."""
+    it has room for the machine (`hasenoughcapacity`) and whether it may take it
+    (`suitableformigration`: room, and no VM its host anti-affinity groups keep it apart from
+    there); the disks of a cluster's hosts are the cluster's, so none needs storage motion."""
     machine = _running_machine(call, args["virtualmachineid"])
     with call.read() as cursor:
         hosts = cluster_hosts(cursor, machine["cluster_id"], machine["hypervisor"])
     hosts = [h for h in hosts if h["id"] != machine["host_id"]]
     if args["keyword"]:
         hosts = [h for h in hosts if args["keyword"].lower() in h["name"].lower()]
+    with call.read() as cursor:
+        apart = kept_apart_hosts(cursor, machine["id"], HOST_ANTI_AFFINITY)
     paging = args["paging"]
     end = None if paging.limit is None else paging.offset + paging.limit
     shown = hosts[paging.offset : end]
@@ -57,7 +61,10 @@ def find_hosts(call: Call, args: dict[str, Any]) -> Listing:
     items = []
     for host, body in zip(shown, render_hosts(call, rows), strict=True):
         fits = room(host, machine["cpu_mhz"], machine["memory_mb"])
-        body.update(hasenoughcapacity=fits, suitableformigration=fits, requiresStorageMotion=False)
+        suitable = fits and host["id"] not in apart
+        body.update(
+            hasenoughcapacity=fits, suitableformigration=suitable, requiresStorageMotion=False
+        )
         items.append(body)
     return Listing(items, len(hosts))
 

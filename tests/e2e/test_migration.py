@@ -208,3 +208,32 @@ def test_a_router_and_a_console_proxy_move_with_migrate_system_vm(sandbox) -> No
     )
     assert "already present on this host" in same
     admin.rebootRouter(id=router["id"], fetch_result=True)  # its new host has it
+
+
+def test_a_host_where_an_anti_affinity_peer_runs_is_not_suitable_and_refused(sandbox) -> None:
+    admin = sandbox.client()
+    place, h1, h2 = _two_hosts(admin)
+    h3 = _host(admin, place, _named("m3"))
+    alice = make_tenant(sandbox, admin)
+    group_id = alice.client.createAffinityGroup(
+        name="apart", type="host anti-affinity", fetch_result=True
+    )["affinitygroup"]["id"]
+    owner = {"account": alice.username, "domainid": alice.domain_id, "affinitygroupids": group_id}
+    first = _deploy(admin, place, place.small, hostid=h1["id"], **owner)
+    second = _deploy(admin, place, place.small, hostid=h2["id"], **owner)
+    assert (first["hostid"], second["hostid"]) == (h1["id"], h2["id"])
+
+    found = admin.findHostsForMigration(virtualmachineid=first["id"])["host"]
+    assert {h["id"]: h["suitableformigration"] for h in found} == {h2["id"]: False, h3["id"]: True}
+    assert all(h["hasenoughcapacity"] for h in found)
+    text = _refused(
+        admin.migrateVirtualMachine, 533, virtualmachineid=first["id"], hostid=h2["id"],
+        fetch_result=True,
+    )  # fmt: skip
+    assert "affinity" in text
+    kept = admin.listVirtualMachines(id=first["id"], listall="true")["virtualmachine"][0]
+    assert kept["hostid"] == h1["id"]
+    moved = admin.migrateVirtualMachine(
+        virtualmachineid=first["id"], hostid=h3["id"], fetch_result=True
+    )["virtualmachine"]
+    assert moved["hostid"] == h3["id"]
