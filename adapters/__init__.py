@@ -248,6 +248,13 @@ class Hypervisor(Protocol):
         is. NotFoundOnHost when there is no such VM."""
         ...
 
+    def migrate_vm(self, name: str, destination: Credentials) -> VmStatus:
+        """Move the running VM (or appliance) live to the host `destination` logs in to, with
+        its disks when that host does not share them; the status is the one it has there.
+        Asked again once it is there (the source no longer has it), it only reports that
+        status. NotFoundOnHost when neither host has it; on a failure it keeps running here."""
+        ...
+
     def appliance_version(self, name: str) -> str | None:
         """The release a system VM (router) reports about itself; None when it tells none."""
         ...

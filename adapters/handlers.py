@@ -16,6 +16,7 @@ from adapters.captures import CAPTURE_ACTIONS
 from adapters.disks import DISK_ACTIONS
 from adapters.guests import GUEST_ACTIONS
 from adapters.isos import ISO_ACTIONS
+from adapters.migrations import MIGRATION_ACTIONS
 from adapters.network_rules import RULE_ACTIONS
 from adapters.nics import NIC_ACTIONS
 from adapters.security import SECURITY_ACTIONS
@@ -39,4 +40,5 @@ HANDLERS: dict[str, Handler] = {
     **SECURITY_ACTIONS,
     **POOL_ACTIONS,
     **CAPTURE_ACTIONS,
+    **MIGRATION_ACTIONS,
 }

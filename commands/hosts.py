@@ -9,7 +9,7 @@ from uuid import UUID
 
 from commands import Outcome, change
 from domain.alert import host_alert
-from domain.errors import InvalidParameter
+from domain.errors import InvalidParameter, NotFound
 from domain.host import Host
 from domain.infrastructure import Cluster
 from domain.job import Job
@@ -140,8 +140,26 @@ def update_host(store: Any, command: UpdateHost) -> Outcome:
     return change(store, Host, command.host_id, lambda host: host.update(command.changes))
 
 
-def prepare_for_maintenance(store: Any, host_id: UUID, vm_count: int) -> Outcome:
-    return change(store, Host, host_id, lambda host: host.prepare_for_maintenance(vm_count))
+def prepare_for_maintenance(
+    store: Any, host_id: UUID, machine_ids: tuple[UUID, ...] = ()
+) -> Outcome:
+    """PrepareForMaintenance waiting for `machine_ids` to move away (commands.migration asks
+    for their moves); Maintenance at once when there are none."""
+    return change(store, Host, host_id, lambda host: host.prepare_for_maintenance(machine_ids))
+
+
+def machine_left(
+    store: Any, host_id: UUID | None, machine_id: UUID, reason: str | None
+) -> Host | None:
+    """Tell the host a machine moved away (or could not: `reason`) if its maintenance waits
+    for it; the host to save with the machine's answer, else None."""
+    if host_id is None:
+        return None
+    try:
+        host: Host = store.get(Host, host_id, what="host")
+    except NotFound:
+        return None
+    return host if host.machine_left(machine_id, reason) else None
 
 
 def cancel_maintenance(store: Any, host_id: UUID) -> Outcome:

@@ -7,6 +7,7 @@ from typing import Any
 from eventsourcing.utils import get_topic
 
 from commands.isos import iso_routes
+from commands.migration import migration_routes
 from commands.network_rules import rule_routes
 from commands.security_groups import security_group_routes
 from commands.snapshots import snapshot_routes
@@ -58,6 +59,7 @@ def routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
         **snapshot_routes(box, prefix),
         **vm_snapshot_routes(box, prefix),
         **pool_routes(box, prefix),
+        **migration_routes(box, prefix),
     }
 
 

@@ -5,7 +5,8 @@ A guest or system VM holds room on a host under a reservation id of its request
 room while a resize is in flight; each is recorded on the machine in the commit that holds it.
 A hold the machine does not name (it left the host, was removed, or never recorded it) keeps
 room from every later placement: this releases it. A Starting, Running or Stopping machine
-names its hold, so the room it uses is never touched.
+names its hold, so the room it uses is never touched; nor is the room a migration in flight
+holds for it on its destination.
 """
 
 from __future__ import annotations
@@ -49,10 +50,16 @@ def stale(store: Any, capacity: HostCapacity) -> list[str]:
 
 
 def _held_by(machine: Any, host_id: UUID) -> set[str | None]:
-    """The holds a machine names on a host: none when it is gone or placed elsewhere."""
-    if machine is None or getattr(machine, "removed", False) or machine.host_id != host_id:
+    """The holds a machine names on a host: where it is placed, and where it is moving to."""
+    if machine is None or getattr(machine, "removed", False):
         return set()
-    return {machine.reservation, machine.scale_reservation}
+    held: set[str | None] = set()
+    if machine.host_id == host_id:
+        held |= {machine.reservation, machine.scale_reservation}
+    moving = machine.migrating_to
+    if moving is not None and moving[0] == host_id:
+        held.add(moving[1])
+    return held
 
 
 def clean_reservations(store: Any, host_ids: Iterable[UUID]) -> int:

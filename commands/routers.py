@@ -356,6 +356,7 @@ ACTIONS = {  # the action an appliance's pending work was sent as
     "destroy": "destroy_system_vm",
     "upgrade": "upgrade_router",
     "scale": "scale_system_vm",
+    "migrate": "migrate_system_vm",
 }
 
 

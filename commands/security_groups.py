@@ -236,7 +236,14 @@ def follow_vm_groups(store: Any, aggregates: Sequence[Any]) -> list[Any]:
 
 # The events after which a VM runs on a host, or no longer does (made by @event: Any to mypy).
 _Vm: Any = VirtualMachine
-_PLACEMENT_EVENTS = (_Vm.Started, _Vm.Stopped, _Vm.StartFailed, _Vm.Destroyed, _Vm.Expunged)
+_PLACEMENT_EVENTS = (
+    _Vm.Started,
+    _Vm.Stopped,
+    _Vm.StartFailed,
+    _Vm.Destroyed,
+    _Vm.Expunged,
+    _Vm.Migrated,  # its rules go to the host it moved to
+)
 
 
 def _placement_changes(vm: VirtualMachine) -> bool:

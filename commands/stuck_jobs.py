@@ -52,6 +52,7 @@ _VM_ACTIONS = {
     "detach_iso": "detach_iso",
     "plug_nic": "plug_nic",
     "unplug_nic": "unplug_nic",
+    "migrate": "migrate_vm",
 }
 _RECENT_EVENTS = 20  # a request is among the last events of its aggregate
 

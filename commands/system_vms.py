@@ -17,6 +17,7 @@ from typing import Any
 from uuid import UUID
 
 from commands import Outcome
+from commands.hosts import machine_left
 from commands.placement import RESERVATION_ATTEMPTS, Candidate, Reserve, hold_room
 from commands.scaling import Held, give_back, hold_growth
 from domain.compute import Compute
@@ -262,6 +263,8 @@ def on_system_vm_result(
         capacity = give_back(store, before, vm, ok=result.ok)
         _finish_job(job, vm, before.action, None if result.ok else reason)
         extra = after(store, vm, before.action, result.ok, reason) if after is not None else []
+        if before.action == "migrate":  # the host it left, if its maintenance waits for it
+            extra.append(machine_left(store, before.host_id, vm.id, None if result.ok else reason))
         return _saved(store, vm, capacity, job, *extra)
 
     outcome: Outcome = store.run(attempt)
@@ -281,6 +284,7 @@ _FAILED = {
     "destroy": "Unable to destroy",
     "upgrade": "Unable to upgrade",
     "scale": "Unable to scale",
+    "migrate": "Unable to migrate",
 }
 
 
@@ -302,6 +306,7 @@ RESULT_HANDLERS = {
         "reboot_system_vm",
         "destroy_system_vm",
         "scale_system_vm",
+        "migrate_system_vm",
     )
 }
 

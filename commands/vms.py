@@ -15,6 +15,7 @@ from uuid import UUID
 
 from commands import Outcome, change
 from commands.affinity_groups import follow_vm_affinity, has_groups, kept_apart
+from commands.hosts import machine_left
 from commands.instance_groups import GroupRef
 from commands.network_rules import follow_vm_rules
 from commands.networks import NicRequest, PrepareGuestNics, follow_vm_nics, guest_nics
@@ -418,10 +419,18 @@ def on_vm_result(store: Any, result: WorkResult) -> Outcome:
             vm.fail(result.request_id, reason)
         capacity = give_back(store, before, vm, ok=result.ok)
         _finish_job(job, vm, before.action, reason if not result.ok else None)
-        return _saved(store, vm, capacity, job)
+        host = _evacuated(store, before, vm, reason if not result.ok else None)
+        return _saved(store, vm, capacity, job, host)
 
     outcome: Outcome = store.run(attempt)
     return outcome
+
+
+def _evacuated(store: Any, before: Held, vm: VirtualMachine, error: str | None) -> Host | None:
+    """A migration answered: the host it left (or did not), if its maintenance waits for it."""
+    if before.action != "migrate":
+        return None
+    return machine_left(store, before.host_id, vm.id, error)
 
 
 def _late(store: Any, vm: VirtualMachine, result: WorkResult) -> Outcome:
@@ -469,6 +478,7 @@ _FAILED = {
     "attach_iso": "Unable to attach the ISO to",
     "detach_iso": "Unable to detach the ISO from",
     "restore": "Unable to restore",
+    "migrate": "Unable to migrate",
 }
 
 
@@ -493,5 +503,6 @@ RESULT_HANDLERS = {
         "attach_iso",
         "detach_iso",
         "restore_vm",
+        "migrate_vm",
     )
 }

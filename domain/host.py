@@ -24,6 +24,14 @@ class ResourceState:
     DISABLED = "Disabled"
     PREPARE_FOR_MAINTENANCE = "PrepareForMaintenance"
     MAINTENANCE = "Maintenance"
+    ERROR_IN_MAINTENANCE = "ErrorInMaintenance"
+
+
+IN_MAINTENANCE = (
+    ResourceState.MAINTENANCE,
+    ResourceState.PREPARE_FOR_MAINTENANCE,
+    ResourceState.ERROR_IN_MAINTENANCE,
+)
 
 
 class Host(Aggregate):
@@ -147,10 +155,7 @@ class Host(Aggregate):
         state = changes.get("resource_state")
         if state is not None and state not in (ResourceState.ENABLED, ResourceState.DISABLED):
             raise InvalidParameter("Invalid allocation state: use Enable or Disable")
-        if state and self.resource_state in (
-            ResourceState.MAINTENANCE,
-            ResourceState.PREPARE_FOR_MAINTENANCE,
-        ):
+        if state and self.resource_state in IN_MAINTENANCE:
             raise InvalidState("Cannot change the allocation state of a host in maintenance")
         if changes:
             self._updated(changes=dict(changes))
@@ -160,37 +165,78 @@ class Host(Aggregate):
         for key, value in changes.items():
             setattr(self, key, tuple(value) if key == "host_tags" else value)
 
-    def prepare_for_maintenance(self, vm_count: int) -> None:
+    def prepare_for_maintenance(self, machine_ids: tuple[UUID, ...] = ()) -> None:
+        """PrepareForMaintenance while the machines placed here are moved away (each move
+        reports back with `machine_left`); Maintenance at once when none is."""
         self._check_live()
-        if self.resource_state in (
-            ResourceState.MAINTENANCE,
-            ResourceState.PREPARE_FOR_MAINTENANCE,
-        ):
+        if self.resource_state in IN_MAINTENANCE:
             raise InvalidState(f"Host {self.name} is already in maintenance")
         self._maintenance_requested()
-        if vm_count == 0:
+        if machine_ids:
+            self._evacuation_started(machine_ids=list(machine_ids))
+        else:
             self._maintenance_entered()
 
     @event("MaintenanceRequested")
     def _maintenance_requested(self) -> None:
         self.resource_state = ResourceState.PREPARE_FOR_MAINTENANCE
 
+    @event("EvacuationStarted")
+    def _evacuation_started(self, machine_ids: list[UUID]) -> None:
+        self.evacuating = {str(machine_id): "" for machine_id in machine_ids}
+
+    @property
+    def waits_for(self) -> dict[str, str]:
+        """Machines a maintenance still moves away ("") or could not move (why)."""
+        return dict(getattr(self, "evacuating", {}))  # hosts recorded before have none
+
+    def machine_left(self, machine_id: UUID, reason: str | None) -> bool:
+        """A machine this host's maintenance moves away has moved (`reason` None) or could
+        not; when none is left to move, the host is in Maintenance, or ErrorInMaintenance if
+        one could not leave. False when the host was not waiting for it."""
+        waiting = self.waits_for
+        if self.resource_state != ResourceState.PREPARE_FOR_MAINTENANCE:
+            return False
+        if waiting.get(str(machine_id)) != "":
+            return False
+        self._machine_left(machine_id=machine_id, reason=reason)
+        failed = [why for why in self.waits_for.values() if why]
+        if all(self.waits_for.values()):
+            if failed:
+                self._maintenance_failed(reason=failed[0])
+            else:
+                self._maintenance_entered()
+        return True
+
+    @event("MachineLeft")
+    def _machine_left(self, machine_id: UUID, reason: str | None) -> None:
+        kept = self.waits_for
+        if reason:
+            kept[str(machine_id)] = reason
+        else:
+            kept.pop(str(machine_id), None)
+        self.evacuating = kept
+
+    @event("MaintenanceFailed")
+    def _maintenance_failed(self, reason: str) -> None:
+        self.resource_state = ResourceState.ERROR_IN_MAINTENANCE
+        self.evacuating = {}
+
     @event("MaintenanceEntered")
     def _maintenance_entered(self) -> None:
         self.resource_state = ResourceState.MAINTENANCE
+        self.evacuating = {}
 
     def cancel_maintenance(self) -> None:
         self._check_live()
-        if self.resource_state not in (
-            ResourceState.MAINTENANCE,
-            ResourceState.PREPARE_FOR_MAINTENANCE,
-        ):
+        if self.resource_state not in IN_MAINTENANCE:
             raise InvalidState(f"Host {self.name} is not in maintenance")
         self._maintenance_cancelled()
 
     @event("MaintenanceCancelled")
     def _maintenance_cancelled(self) -> None:
         self.resource_state = ResourceState.ENABLED
+        self.evacuating = {}
 
     def remove(self, forced: bool, vm_count: int) -> None:
         self._check_live()

@@ -19,7 +19,7 @@ from domain.compute import Compute, check_live_scaling
 from domain.errors import InvalidParameter, InvalidState
 from domain.router import UpgradeTurn
 from domain.values import Secret
-from domain.vm import HostAccess, Placement, host_request
+from domain.vm import HostAccess, Placement, host_request, migration_target
 
 
 class Role:
@@ -375,6 +375,111 @@ class SystemVm(Aggregate):
     def _upgrade_abandoned(self, reason: str) -> None:
         self.upgrade_id = None
 
+    # Migrate ------------------------------------------------------------------------------
+
+    def check_migratable(self, destination_host_id: UUID) -> None:
+        """Only an idle running appliance moves, and only to another host (4.3's words)."""
+        if self.pending is not None:
+            raise InvalidState(
+                f"{self.label.capitalize()} {self.name} is busy ({self.pending} in progress); "
+                "try to migrate it again when that is done"
+            )
+        if self.state != State.RUNNING:
+            raise InvalidState(f"VM is not Running, unable to migrate the vm {self.name}")
+        if destination_host_id == self.host_id:
+            raise InvalidParameter(
+                "Cannot migrate VM, VM is already present on this host, please specify valid "
+                "destination host to migrate the VM"
+            )
+
+    def request_migrate(
+        self,
+        request_id: str,
+        job_id: UUID | None,
+        access: HostAccess,
+        destination: Placement,
+        reservation: str,
+    ) -> None:
+        """Ask the appliance's host to move it live to `destination` (its pod and cluster
+        recorded too), whose room `reservation` holds meanwhile."""
+        self.check_migratable(destination.access.host_id)
+        self._migrate_requested(
+            **host_request(request_id, job_id, access, self.instance_name),
+            **migration_target(destination.access),
+            destination_pod_id=destination.pod_id,
+            destination_cluster_id=destination.cluster_id,
+            migration_reservation=reservation,
+            compute=self.compute.facts(),
+        )
+
+    class MigrateRequested(Aggregate.Event):
+        """The appliance's host is asked to move it live to the destination host."""
+
+        request_id: str
+        job_id: UUID | None
+        host_id: UUID
+        url: str
+        username: str
+        password: Secret
+        hypervisor: str
+        instance_name: str
+        destination_host_id: UUID
+        destination_url: str
+        destination_username: str
+        destination_password: Secret
+        destination_pod_id: UUID | None
+        destination_cluster_id: UUID | None
+        migration_reservation: str
+        compute: dict[str, Any]
+
+    @event(MigrateRequested)
+    def _migrate_requested(
+        self,
+        request_id: str,
+        job_id: UUID | None,
+        host_id: UUID,
+        url: str,
+        username: str,
+        password: Secret,
+        hypervisor: str,
+        instance_name: str,
+        destination_host_id: UUID,
+        destination_url: str,
+        destination_username: str,
+        destination_password: Secret,
+        destination_pod_id: UUID | None,
+        destination_cluster_id: UUID | None,
+        migration_reservation: str,
+        compute: dict[str, Any],
+    ) -> None:
+        self._pend("migrate", request_id, job_id, State.RUNNING)
+        self.migration: tuple[UUID, str, UUID | None, UUID | None] | None = (
+            destination_host_id,
+            migration_reservation,
+            destination_pod_id,
+            destination_cluster_id,
+        )
+
+    @property
+    def migrating_to(self) -> tuple[UUID, str] | None:
+        """The host a migration in flight goes to, and the room held there for it."""
+        migration = getattr(self, "migration", None)  # appliances recorded before have none
+        return (migration[0], migration[1]) if migration else None
+
+    @event("Migrated")
+    def _migrated(
+        self,
+        request_id: str,
+        from_host_id: UUID,
+        host_id: UUID,
+        pod_id: UUID | None,
+        cluster_id: UUID | None,
+        reservation: str,
+    ) -> None:
+        self._settle(State.RUNNING)
+        self.host_id, self.last_host_id, self.reservation = host_id, host_id, reservation
+        self.pod_id, self.cluster_id = pod_id, cluster_id
+
     # Results ------------------------------------------------------------------------------
 
     def confirm(self, request_id: str, release: str | None) -> None:
@@ -393,6 +498,22 @@ class SystemVm(Aggregate):
             )
         elif self.pending == "scale" and self.pending_compute is not None:
             self._scaled(request_id=request_id, compute=self.pending_compute.facts())
+        elif self.pending == "migrate" and self.host_id:
+            self._confirm_migration(request_id, self.host_id)
+
+    def _confirm_migration(self, request_id: str, from_host_id: UUID) -> None:
+        migration = getattr(self, "migration", None)
+        if migration is None:
+            return
+        host_id, reservation, pod_id, cluster_id = migration
+        self._migrated(
+            request_id=request_id,
+            from_host_id=from_host_id,
+            host_id=host_id,
+            pod_id=pod_id,
+            cluster_id=cluster_id,
+            reservation=reservation,
+        )
 
     @event("Started")
     def _started(self, request_id: str, host_id: UUID | None, release: str | None) -> None:
@@ -489,6 +610,7 @@ class SystemVm(Aggregate):
         self.state = state
         self.pending, self.request_id, self.pending_compute = None, None, None
         self.scale_reservation = None
+        self.migration = None
 
     def _leave_host(self) -> None:
         if self.host_id is not None:

@@ -420,6 +420,98 @@ class VirtualMachine(Aggregate):
         if request_id is not None:
             self._settle(VmState.RUNNING)
 
+    # Migrate ------------------------------------------------------------------------------
+
+    def check_migratable(self, destination_host_id: UUID) -> None:
+        """Only an idle running VM moves, and only to another host (4.3's checks and words)."""
+        self._check_idle("migrating it")
+        if self.state != VmState.RUNNING:
+            raise InvalidState(f"VM is not Running, unable to migrate the vm {self.label}")
+        if destination_host_id == self.host_id:
+            raise InvalidParameter(
+                "Cannot migrate VM, VM is already present on this host, please specify valid "
+                "destination host to migrate the VM"
+            )
+
+    @property
+    def label(self) -> str:
+        """How 4.3 names a guest in its messages: VM[User|i-2-3-VM]."""
+        return f"VM[User|{self.instance_name}]"
+
+    def request_migrate(
+        self,
+        request_id: str,
+        job_id: UUID | None,
+        access: HostAccess,
+        destination: HostAccess,
+        reservation: str,
+    ) -> None:
+        """Ask the VM's host (`access`) to move the running guest to `destination`, whose
+        room `reservation` holds meanwhile; the VM keeps its room where it runs until then."""
+        self.check_migratable(destination.host_id)
+        self._migrate_requested(
+            **host_request(request_id, job_id, access, self.instance_name),
+            **migration_target(destination),
+            migration_reservation=reservation,
+            compute=self.compute.facts(),
+        )
+
+    class MigrateRequested(Aggregate.Event):
+        """The VM's host is asked to move it live to the destination host."""
+
+        request_id: str
+        job_id: UUID | None
+        host_id: UUID
+        url: str
+        username: str
+        password: Secret
+        hypervisor: str
+        instance_name: str
+        destination_host_id: UUID
+        destination_url: str
+        destination_username: str
+        destination_password: Secret
+        migration_reservation: str
+        compute: dict[str, Any]
+
+    @event(MigrateRequested)
+    def _migrate_requested(
+        self,
+        request_id: str,
+        job_id: UUID | None,
+        host_id: UUID,
+        url: str,
+        username: str,
+        password: Secret,
+        hypervisor: str,
+        instance_name: str,
+        destination_host_id: UUID,
+        destination_url: str,
+        destination_username: str,
+        destination_password: Secret,
+        migration_reservation: str,
+        compute: dict[str, Any],
+    ) -> None:
+        self._pend("migrate", request_id, job_id, VmState.RUNNING)
+        self.migration: tuple[UUID, str] | None = (destination_host_id, migration_reservation)
+
+    @property
+    def migrating_to(self) -> tuple[UUID, str] | None:
+        """The host a migration in flight goes to, and the room held there for it."""
+        return getattr(self, "migration", None)  # VMs recorded before migrations have none
+
+    @event("Migrated")
+    def _migrated(
+        self,
+        request_id: str,
+        from_host_id: UUID,
+        host_id: UUID,
+        reservation: str,
+        compute: dict[str, Any],
+    ) -> None:
+        self._settle(VmState.RUNNING)
+        self.host_id, self.last_host_id, self.reservation = host_id, host_id, reservation
+
     # Restore ------------------------------------------------------------------------------
 
     def restore_target(self) -> UUID | None:
@@ -498,6 +590,15 @@ class VirtualMachine(Aggregate):
             self._nic_hot_plugged(request_id=request_id, nic=self.pending_nic)
         elif self.pending == "unplug_nic" and self.pending_nic is not None:
             self._nic_unplugged(request_id=request_id, network_id=self.pending_nic["network_id"])
+        elif self.pending == "migrate" and self.migrating_to and self.host_id:
+            host_id, reservation = self.migrating_to
+            self._migrated(
+                request_id=request_id,
+                from_host_id=self.host_id,
+                host_id=host_id,
+                reservation=reservation,
+                compute=facts,
+            )
 
     @event("Started")
     def _started(self, request_id: str, host_id: UUID | None, compute: dict[str, Any]) -> None:
@@ -949,6 +1050,7 @@ class VirtualMachine(Aggregate):
         self.pending_compute, self.scale_reservation = None, None
         self.pending_iso = None
         self.pending_nic = None
+        self.migration = None
 
     def _leave_host(self) -> None:
         if self.host_id is not None:
@@ -959,6 +1061,16 @@ class VirtualMachine(Aggregate):
 def nic_id(vm_id: UUID | str, network_id: UUID | str) -> str:
     """A NIC's id: a VM has one NIC per network, so the pair names it."""
     return str(uuid5(UUID(str(vm_id)), str(network_id)))
+
+
+def migration_target(destination: HostAccess) -> dict[str, Any]:
+    """The fields a migration request records about where the machine goes."""
+    return {
+        "destination_host_id": destination.host_id,
+        "destination_url": destination.url,
+        "destination_username": destination.username,
+        "destination_password": destination.password,
+    }
 
 
 def host_request(

@@ -232,6 +232,10 @@ class InfrastructureProjection(Projection):
     def host_maintenance(self, e: Any, c: Cursor, t: Tables) -> None:
         self._resource(c, t, e, "Maintenance")
 
+    @on(Host.MaintenanceFailed)
+    def host_maintenance_failed(self, e: Any, c: Cursor, t: Tables) -> None:
+        self._resource(c, t, e, "ErrorInMaintenance")
+
     @on(Host.MaintenanceCancelled)
     def host_enabled(self, e: Any, c: Cursor, t: Tables) -> None:
         self._resource(c, t, e, "Enabled")

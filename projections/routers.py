@@ -109,9 +109,23 @@ class SystemVmsProjection(Projection):
     def stopping(self, e: Any, c: Cursor, t: Tables) -> None:
         self._set(c, t, e, state=State.STOPPING, pending_job_id=_job(e))
 
-    @on(VM.RebootRequested, VM.UpgradeRequested, VM.ScaleRequested)
+    @on(VM.RebootRequested, VM.UpgradeRequested, VM.ScaleRequested, VM.MigrateRequested)
     def busy(self, e: Any, c: Cursor, t: Tables) -> None:
         self._set(c, t, e, pending_job_id=_job(e))
+
+    @on(VM.Migrated)
+    def migrated(self, e: Any, c: Cursor, t: Tables) -> None:
+        self._set(
+            c,
+            t,
+            e,
+            host_id=str(e.host_id),
+            last_host_id=str(e.host_id),
+            pod_id=str(e.pod_id) if e.pod_id else None,
+            cluster_id=str(e.cluster_id) if e.cluster_id else None,
+            pending_job_id=None,
+            state_reason="",
+        )
 
     @on(VM.Started, VM.Rebooted)
     def running(self, e: Any, c: Cursor, t: Tables) -> None:

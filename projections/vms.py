@@ -100,6 +100,7 @@ class VirtualMachinesProjection(Projection):
         VM.IsoAttachRequested,
         VM.IsoDetachRequested,
         VM.RestoreRequested,
+        VM.MigrateRequested,
     )
     def busy(self, e: Any, c: Cursor, t: Tables) -> None:
         self._set(c, t, e, pending_job_id=_job(e))
@@ -112,6 +113,11 @@ class VirtualMachinesProjection(Projection):
     @on(VM.Started, VM.Rebooted)
     def running(self, e: Any, c: Cursor, t: Tables) -> None:
         self._set(c, t, e, state=VmState.RUNNING, pending_job_id=None, state_reason="")
+
+    @on(VM.Migrated)
+    def migrated(self, e: Any, c: Cursor, t: Tables) -> None:
+        host = str(e.host_id)
+        self._set(c, t, e, host_id=host, last_host_id=host, pending_job_id=None, state_reason="")
 
     @on(VM.Stopped)
     def stopped(self, e: Any, c: Cursor, t: Tables) -> None:

@@ -30,6 +30,7 @@ class Capability(StrEnum):
     STORAGE_POOLS = "storage-pools"  # a primary storage pool made known to a host
     REIMAGING = "reimaging"  # a VM's root disk made anew (restoreVirtualMachine)
     NICS = "nics"  # a running VM's guest NICs plugged in and out
+    MIGRATION = "migration"  # a running guest or appliance moved live to another host
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,8 @@ ACTIONS: dict[str, Action] = {
         Action("restore_vm", C.REIMAGING),
         Action("plug_nic", C.NICS),
         Action("unplug_nic", C.NICS),
+        Action("migrate_vm", C.MIGRATION),
+        Action("migrate_system_vm", C.MIGRATION),
     )
 }
 

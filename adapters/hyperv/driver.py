@@ -164,6 +164,9 @@ class HypervDriver(HypervSnapshots):
     def vm_status(self, name: str) -> VmStatus:
         return self._status(name)
 
+    def migrate_vm(self, name: str, destination: Credentials) -> VmStatus:
+        raise Unsupported(f"migrating {name} live is not supported yet on Hyper-V")
+
     def restore_vm(self, spec: VmSpec, restore_id: str) -> VmStatus:
         raise Unsupported(f"restoring the root disk of {spec.name} is not supported yet on Hyper-V")
 

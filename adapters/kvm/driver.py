@@ -56,7 +56,7 @@ from adapters import (
 )
 from adapters.fetch import FetchPolicy
 from adapters.haproxy import BalancerConfig
-from adapters.kvm import cdrom, disks, images, nics, restores, template_store
+from adapters.kvm import cdrom, disks, images, migration, nics, restores, template_store
 from adapters.kvm import pools as pools_of_stratus
 from adapters.kvm.appliance import APPLIANCE_URI, appliance_metadata, service_states
 from adapters.kvm.guest_keys import record_ssh_key, record_user_data
@@ -113,18 +113,7 @@ class KvmDriver(KvmSnapshots):
 
     def connect(self, credentials: Credentials) -> HostInventory:
         where = safe_url(credentials.url)
-        auth = [
-            [libvirt.VIR_CRED_AUTHNAME, libvirt.VIR_CRED_PASSPHRASE],
-            _answer(credentials),
-            None,
-        ]
-        try:
-            conn = libvirt.openAuth(credentials.url, auth, 0)
-        except libvirt.libvirtError as exc:
-            if exc.get_error_code() in _AUTH_ERRORS:
-                refused = f"{where} refused the login of {credentials.username!r}"
-                raise AuthenticationError(refused) from None
-            raise Unreachable(f"cannot connect to {where}: {exc.get_error_message()}") from None
+        conn = _open(credentials)
         self.close()
         self._conn = conn
         with self._translated(f"reading the inventory of {where}"):
@@ -209,6 +198,18 @@ class KvmDriver(KvmSnapshots):
     def vm_status(self, name: str) -> VmStatus:
         with self._translated(f"reading the status of {name}"):
             return _status(self._find(name))
+
+    def migrate_vm(self, name: str, destination: Credentials) -> VmStatus:
+        """Move the running domain live to the destination host (`adapters.kvm.migration`)."""
+        source = self._require()
+        where = safe_url(destination.url)
+        target = _open(destination)
+        try:
+            with self._translated(f"migrating {name} to {where}"):
+                return _status(migration.migrate(source, target, name))
+        finally:
+            with contextlib.suppress(libvirt.libvirtError):
+                target.close()
 
     def restore_vm(self, spec: VmSpec, restore_id: str) -> VmStatus:
         """Power off, make `<vm>-root.qcow2` anew, start again if it ran; the restore's id is
@@ -542,6 +543,23 @@ def safe_url(url: str) -> str:
     if parts.port:
         netloc = f"{netloc}:{parts.port}"
     return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _open(credentials: Credentials) -> libvirt.virConnect:
+    """A connection to the host the credentials log in to."""
+    where = safe_url(credentials.url)
+    auth = [
+        [libvirt.VIR_CRED_AUTHNAME, libvirt.VIR_CRED_PASSPHRASE],
+        _answer(credentials),
+        None,
+    ]
+    try:
+        return libvirt.openAuth(credentials.url, auth, 0)
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() in _AUTH_ERRORS:
+            refused = f"{where} refused the login of {credentials.username!r}"
+            raise AuthenticationError(refused) from None
+        raise Unreachable(f"cannot connect to {where}: {exc.get_error_message()}") from None
 
 
 def _answer(credentials: Credentials) -> Any:

@@ -22,6 +22,7 @@ then finds it done. `acted` counts the actions that changed something; `calls` e
 
 from __future__ import annotations
 
+import contextlib
 import time
 import zlib
 from dataclasses import replace
@@ -174,6 +175,32 @@ class SimulatorDriver(SimulatedSnapshots):
                     vm.boots += 1  # powered off for the new disk, and started again
                 self.world.record("restore_vm")
             return _status(vm)
+
+    def migrate_vm(self, name: str, destination: Credentials) -> VmStatus:
+        """Move the VM, its data disks with it, to the simulated host `destination` names.
+        Both hosts take their turn, in the order of their names, so two moves the opposite
+        way cannot wait for each other."""
+        target = self._destination(destination)
+        source = self._turn("migrate_vm")
+        arriving = Turn(self.world, target, "receive_vm")
+        with contextlib.ExitStack() as turns:
+            for turn in sorted((source, arriving), key=lambda t: t.host_name):
+                turns.enter_context(turn)
+            return _move(self._require_host(), target, name, self.world)
+
+    def _destination(self, credentials: Credentials) -> SimulatedHost:
+        parts = urlsplit(credentials.url)
+        if not parts.hostname:
+            raise Unreachable(f"no host name in simulator URL {parts.scheme}://{parts.netloc}")
+        self.world.check_login(credentials)
+        if self._host is not None and parts.hostname == self._host.name:
+            raise HypervisorError(f"{parts.hostname} is the host the VM runs on")
+        return self.world.host(parts.hostname, HostShape.from_query(parts.query))
+
+    def _require_host(self) -> SimulatedHost:
+        if self._host is None:
+            raise HypervisorError("the simulator driver is not connected")
+        return self._host
 
     def attach_volume(self, name: str, disk: DiskSpec) -> DiskStatus:
         with self._turn("attach_volume") as host:
@@ -405,6 +432,25 @@ def _find(host: SimulatedHost, name: str) -> SimulatedVm:
     if vm is None:
         raise NotFoundOnHost(f"no VM named {name} on simulated host {host.name}")
     return vm
+
+
+def _move(
+    source: SimulatedHost, target: SimulatedHost, name: str, world: SimulatedWorld
+) -> VmStatus:
+    """The running VM leaves `source` for `target` with its data disks; done already when
+    only `target` has it."""
+    vm = source.vms.get(name)
+    if vm is None:
+        return _status(_find(target, name))
+    if vm.state != "Running":
+        raise HypervisorError(f"cannot migrate {name} live: it is {vm.state.lower()}")
+    for disk_id, disk in list(vm.disks.items()):
+        target.volumes[disk_id] = source.volumes.pop(disk_id, disk.size_gb)
+        location = f"simulator://{target.name}/volumes/{disk_id}"
+        vm.disks[disk_id] = replace(disk, location=location)
+    target.vms[name] = source.vms.pop(name)
+    world.record("migrate_vm")
+    return _status(vm)
 
 
 def _running(host: SimulatedHost, name: str) -> SimulatedVm:

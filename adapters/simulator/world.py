@@ -218,6 +218,10 @@ class Turn:
     def __init__(self, world: SimulatedWorld, host: SimulatedHost, action: str) -> None:
         self._world, self._host, self._action = world, host, action
 
+    @property
+    def host_name(self) -> str:
+        return self._host.name
+
     def __enter__(self) -> SimulatedHost:
         self._host.turn.acquire()
         disk = self._host.disk

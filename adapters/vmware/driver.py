@@ -163,6 +163,9 @@ class VmwareDriver(VmwareSnapshots):
         with self._acting("read", name):
             return _status(self._find(name))
 
+    def migrate_vm(self, name: str, destination: Credentials) -> VmStatus:
+        raise Unsupported(f"migrating {name} live is not supported yet on VMware")
+
     def restore_vm(self, spec: VmSpec, restore_id: str) -> VmStatus:
         raise Unsupported(f"restoring the root disk of {spec.name} is not supported yet on VMware")
 

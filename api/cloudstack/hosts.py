@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from functools import lru_cache, partial
 from typing import Any
 from uuid import UUID
@@ -19,11 +20,15 @@ from api.envelope import format_stored_date
 from api.fragments import Kept, marker, quoted, template
 from api.params import Param, ParamType
 from commands import hosts as cmd
+from commands import migration
 from commands.jobs import SubmitJob, submit_job
+from commands.migration import Evacuee, PrepareMaintenance
+from commands.placement import Candidate
 from domain.errors import InvalidParameter, ResourceUnavailable
 from domain.infrastructure import check_hypervisor
 from projections.jobs import get_job
 from projections.listed import fill_listed
+from projections.migration import cluster_hosts, machines_on_host
 from projections.storage import store_counts
 from projections.vms import allocated, vm_count_on_host
 from stratus.db import in_list
@@ -101,7 +106,8 @@ _EVENTS = {
 }
 
 
-def _render_hosts(call: Call, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def render_hosts(call: Call, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Hosts as listHosts shows them, with the room reservations hold of each."""
     wanted = {
         table: {r[column] for r in rows}
         for table, column in (("zones", "zone_id"), ("pods", "pod_id"), ("clusters", "cluster_id"))
@@ -114,7 +120,7 @@ def _render_hosts(call: Call, rows: list[dict[str, Any]]) -> list[dict[str, Any]
 
 def _host(call: Call, host_id: str) -> dict[str, Any]:
     row = places._row(call, "hosts", host_id, "host")
-    return _render_hosts(call, [row])[0]
+    return render_hosts(call, [row])[0]
 
 
 def list_hosts(call: Call, args: dict[str, Any]) -> Listing:
@@ -187,7 +193,7 @@ def spliced_hosts(call: Call, rows: list[dict[str, Any]]) -> list[Any]:
         listed = _KEPT.text(row["listed"]) or kept.get(row["id"])
         room = held.get(row["id"], (0, 0))
         if listed is None:  # nothing to keep (see keepable): rendered as before
-            items.append(_render_hosts(call, [full[row["id"]]])[0])
+            items.append(render_hosts(call, [full[row["id"]]])[0])
         else:
             items.append(orjson.Fragment(listed % _values(row, room)))
     return items
@@ -312,17 +318,55 @@ def _vm_count(call: Call, host_id: str) -> int:
 
 
 def prepare_for_maintenance(call: Call, args: dict[str, Any]) -> Submitted:
+    """The host's guest and system VMs move live to other hosts of its cluster (each under a
+    job of its own), then the host is in Maintenance; at once when it runs none."""
     row = places._row(call, "hosts", args["id"], "host")
     host_id = UUID(row["id"])
-    count = _vm_count(call, row["id"])
+    with call.read() as cursor:
+        placed = machines_on_host(cursor, row["id"])
+        destinations = [
+            Candidate(UUID(h["id"]), int(h["cpu"]), int(h["memory"]) // (1024 * 1024))
+            for h in cluster_hosts(cursor, row["cluster_id"], row["hypervisor"])
+            if h["id"] != row["id"]
+        ]
+    evacuees = [Evacuee(UUID(m["id"]), m["name"], m["role"]) for m in placed]
+    command = PrepareMaintenance(host_id, evacuees, destinations, _migration_job(call))
     return run_async(
         call,
         instance_type="Host",
         instance_id=host_id,
         event_type="MAINT.PREPARE",
         description=f"Preparing host {row['name']}",
-        work=lambda: _host_result(cmd.prepare_for_maintenance(call.store, host_id, count)),
+        work=lambda: _host_result(migration.prepare_for_maintenance(call.store, command)),
     )
+
+
+# The job of a machine's move, by its role: its instance type and its event type's prefix.
+MIGRATION_JOBS = {
+    "": ("VirtualMachine", "VM"),
+    "VIRTUAL_ROUTER": ("DomainRouter", "ROUTER"),
+    "secondarystoragevm": ("SystemVm", "SSVM"),
+    "consoleproxy": ("SystemVm", "PROXY"),
+}
+
+
+def _migration_job(call: Call) -> Callable[[Evacuee], SubmitJob]:
+    """The job of one machine's move off a host going into maintenance, as the caller's."""
+
+    def job_for(evacuee: Evacuee) -> SubmitJob:
+        kind, prefix = MIGRATION_JOBS.get(evacuee.role, ("SystemVm", "SSVM"))
+        return SubmitJob(
+            f"{ADMIN_PKG}.host.PrepareForMaintenanceCmd",
+            UUID(call.caller.account_id),
+            UUID(call.caller.user_id),
+            kind,
+            evacuee.machine_id,
+            f"{prefix}.MIGRATE",
+            f"Migrating {evacuee.name} off a host going into maintenance",
+            "hypervisor",
+        )
+
+    return job_for
 
 
 def _host_result(outcome: Any) -> dict[str, Any]:

@@ -246,7 +246,7 @@ def render_system_vms(call: Call, rows: list[dict[str, Any]]) -> list[dict[str, 
     return items
 
 
-def _system_vm(call: Call, vm_id: str) -> dict[str, Any]:
+def system_vm_view(call: Call, vm_id: str) -> dict[str, Any]:
     with call.read() as cursor:
         row = cursor.execute(SELECT + " WHERE r.id = %s", (vm_id,)).fetchone()
     if row is None:
@@ -281,7 +281,7 @@ def change_service(call: Call, args: dict[str, Any]) -> dict[str, Any]:
     row = appliance_row(call, args["id"])
     compute = new_compute(call, row, args, row["role"])
     call.write(lambda store, _: lifecycle.change_compute(store, UUID(row["id"]), compute), None)
-    return _system_vm(call, row["id"])
+    return system_vm_view(call, row["id"])
 
 
 def scale(call: Call, args: dict[str, Any]) -> Submitted:
@@ -389,7 +389,7 @@ COMMANDS = (
         java_class=f"{ADMIN_PKG}.ListSystemVMsCmd",
         description="Lists system VMs",
     ),
-    *lifecycle_commands(None, ADMIN_PKG, "SystemVm", _system_vm),
+    *lifecycle_commands(None, ADMIN_PKG, "SystemVm", system_vm_view),
     ApiCommand(
         "changeServiceForSystemVm",
         change_service,
@@ -407,7 +407,7 @@ COMMANDS = (
         shape="async",
         is_async=True,
         item_key="systemvm",
-        render=_system_vm,
+        render=system_vm_view,
         java_class=f"{ADMIN_PKG}.ScaleSystemVMCmd",
         description="Scales a system VM to another system offering (live where supported)",
         response_name="changeServiceForSystemVm",
@@ -424,7 +424,7 @@ COMMANDS = (
         shape="async",
         is_async=True,
         item_key="systemvm",
-        render=_system_vm,
+        render=system_vm_view,
         java_class="stratus.api.CreateSystemVmCmd",
         extension="starts a zone's system VMs on demand; CloudStack starts them on its own",
         description="Creates and starts a zone's secondary storage VM or console proxy (Stratus)",

@@ -74,7 +74,7 @@ def test_a_host_and_its_zone_at_three_instants(settings: Settings) -> None:
         ).id
         second_at, second_state = _snapshot(store, zone, [first, second])
         _connect(store, second, ok=False)
-        hosts.prepare_for_maintenance(store, first, 0)
+        hosts.prepare_for_maintenance(store, first)
         third_at, third_state = _snapshot(store, zone, [first, second])
     finally:
         runtime.close()

@@ -598,3 +598,64 @@ def test_a_driver_that_cannot_restore_refuses_naming_its_hypervisor(peer: Peer) 
         pytest.skip(f"the {peer.driver.kind} driver restores (see the cases above)")
     with pytest.raises(HypervisorError, match="not supported yet on"):
         peer.driver.restore_vm(spec(), "r-1")
+
+
+# ---- live migration (migrateVirtualMachine, migrateSystemVm, host maintenance) ----------------
+
+
+def _migrating(peer: Peer) -> Hypervisor:
+    if Capability.MIGRATION not in peer.driver.capabilities:
+        pytest.skip(f"the {peer.driver.kind} driver does not migrate (see the refusal case)")
+    skip_unless(peer, "migrate", peer.second_host)
+    peer.driver.connect(peer.credentials)
+    return peer.driver
+
+
+def _on_second_host(peer: Peer) -> Hypervisor:
+    assert peer.second_host is not None
+    other = peer.make_driver()
+    other.connect(peer.second_host)
+    return other
+
+
+def test_a_running_vm_moves_live_to_the_other_host_with_its_disks(peer: Peer) -> None:
+    driver = _migrating(peer)
+    assert peer.second_host is not None
+    driver.start_vm(replace(spec(cpu_number=2, memory_mb=512), data_disks=(disk("d-1"),)))
+
+    moved = driver.migrate_vm("vm-1", peer.second_host)
+
+    assert (moved.state, moved.cpu_number, moved.memory_mb) == ("Running", 2, 512)
+    with pytest.raises(NotFoundOnHost):
+        driver.vm_status("vm-1")
+    other = _on_second_host(peer)
+    assert other.vm_status("vm-1").state == "Running"
+    assert [d.disk_id for d in other.vm_disks("vm-1")] == ["d-1"]
+    # Asked again (a redelivered request), it reports the VM where it now runs.
+    assert driver.migrate_vm("vm-1", peer.second_host).state == "Running"
+    assert other.vm_status("vm-1").state == "Running"
+
+
+def test_a_stopped_vm_is_not_migrated_live_and_stays(peer: Peer) -> None:
+    driver = _migrating(peer)
+    assert peer.second_host is not None
+    driver.start_vm(spec())
+    driver.stop_vm("vm-1", forced=True)
+
+    with pytest.raises(HypervisorError, match="live"):
+        driver.migrate_vm("vm-1", peer.second_host)
+    assert driver.vm_status("vm-1").state == "Stopped"
+
+
+def test_migrating_a_missing_vm_raises_not_found(peer: Peer) -> None:
+    driver = _migrating(peer)
+    assert peer.second_host is not None
+    with pytest.raises(NotFoundOnHost):
+        driver.migrate_vm("ghost", peer.second_host)
+
+
+def test_a_driver_that_cannot_migrate_refuses_naming_its_hypervisor(peer: Peer) -> None:
+    if Capability.MIGRATION in peer.driver.capabilities:
+        pytest.skip(f"the {peer.driver.kind} driver migrates (see the cases above)")
+    with pytest.raises(HypervisorError, match="not supported yet on"):
+        peer.driver.migrate_vm("vm-1", peer.credentials)

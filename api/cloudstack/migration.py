@@ -1,0 +1,223 @@
+"""Live migration (root admin): findHostsForMigration, migrateVirtualMachine,
+migrateVirtualMachineWithVolume and migrateSystemVm. A running guest or appliance moves to
+another Up, Enabled host of its cluster and hypervisor; the work is a hypervisor job
+(`commands.migration`)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from api.access import Role
+from api.cloudstack import infrastructure as places
+from api.cloudstack.hosts import render_hosts
+from api.cloudstack.system_vms import EVENT_PREFIX, appliance_job, appliance_row, system_vm_view
+from api.cloudstack.vm_listing import vm_row, vm_view
+from api.cloudstack.vms import hypervisor_job
+from api.dispatch import ApiCommand, Call, Listing, Submitted
+from api.params import Param
+from api.params import ParamType as P
+from commands import migration as cmd
+from commands.placement import Candidate
+from domain.affinity_group import HOST_ANTI_AFFINITY
+from domain.errors import InvalidParameter, NotFound
+from projections.migration import cluster_hosts, kept_apart_hosts, machine_on
+
+MIB = 1024 * 1024
+USER_PKG = "org.apache.cloudstack.api.command.admin.vm"
+STORAGE_MOTION = (
+    "moving a VM's volumes to other storage pools is not built yet: volumes are not placed on "
+    "primary storage pools"
+)
+
+
+def room(host: dict[str, Any], cpu_mhz: int, memory_mb: int) -> bool:
+    """Whether the host's unreserved CPU and memory hold the machine."""
+    cpu_free = int(host["cpu"]) - int(host["cpu_held"])
+    memory_free = int(host["memory"]) // MIB - int(host["memory_held"])
+    return cpu_mhz <= cpu_free and memory_mb <= memory_free
+
+
+# findHostsForMigration -----------------------------------------------------------------------
+
+
+def find_hosts(call: Call, args: dict[str, Any]) -> Listing:
+    """The other Up, Enabled hosts of the machine's cluster and hypervisor, each saying whether
+    it has room for the machine (`hasenoughcapacity`) and whether it may take it
+    (`suitableformigration`: room, and no VM its host anti-affinity groups keep it apart from
+    there); the disks of a cluster's hosts are the cluster's, so none needs storage motion."""
+    machine = _running_machine(call, args["virtualmachineid"])
+    with call.read() as cursor:
+        hosts = cluster_hosts(cursor, machine["cluster_id"], machine["hypervisor"])
+    hosts = [h for h in hosts if h["id"] != machine["host_id"]]
+    if args["keyword"]:
+        hosts = [h for h in hosts if args["keyword"].lower() in h["name"].lower()]
+    with call.read() as cursor:
+        apart = kept_apart_hosts(cursor, machine["id"], HOST_ANTI_AFFINITY)
+    paging = args["paging"]
+    end = None if paging.limit is None else paging.offset + paging.limit
+    shown = hosts[paging.offset : end]
+    rows = [places._row(call, "hosts", host["id"], "host") for host in shown]
+    items = []
+    for host, body in zip(shown, render_hosts(call, rows), strict=True):
+        fits = room(host, machine["cpu_mhz"], machine["memory_mb"])
+        suitable = fits and host["id"] not in apart
+        body.update(
+            hasenoughcapacity=fits, suitableformigration=suitable, requiresStorageMotion=False
+        )
+        items.append(body)
+    return Listing(items, len(hosts))
+
+
+def _machine(call: Call, machine_id: str) -> dict[str, Any]:
+    """The guest VM or system VM with its host, cluster, hypervisor and size; 431 if none."""
+    with call.read() as cursor:
+        machine = machine_on(cursor, machine_id)
+    if machine is None:
+        raise NotFound(f"Unable to find the VM by id={machine_id}", resource_ids=(machine_id,))
+    if not machine["system"]:
+        vm_row(call, machine_id)  # reach (root admins reach every VM)
+    return machine
+
+
+def _running_machine(call: Call, machine_id: str) -> dict[str, Any]:
+    """The machine, 431 unless it runs on a host, as 4.3 answers."""
+    machine = _machine(call, machine_id)
+    if machine["state"] != "Running" or not machine["host_id"]:
+        raise InvalidParameter("VM is not running, cannot migrate the vm with specified id")
+    return machine
+
+
+# migrateVirtualMachine, migrateVirtualMachineWithVolume, migrateSystemVm ---------------------
+
+
+def _destination(call: Call, machine_id: str, host_id: str) -> tuple[dict[str, Any], Candidate]:
+    """The machine and the host named for it, checked as 4.3 does before the job runs: a
+    host of another cluster or hypervisor, or the machine's own, is 431."""
+    machine = _machine(call, machine_id)
+    host = places._row(call, "hosts", host_id, "host")
+    if host["hypervisor"].lower() != str(machine["hypervisor"]).lower():
+        raise InvalidParameter(
+            f"Cannot migrate the VM: the destination host {host['name']} runs "
+            f"{host['hypervisor']}, not {machine['hypervisor']}"
+        )
+    if machine["host_id"] == host["id"]:
+        raise InvalidParameter(
+            "Cannot migrate VM, VM is already present on this host, please specify valid "
+            "destination host to migrate the VM"
+        )
+    if machine["cluster_id"] and machine["cluster_id"] != host["cluster_id"]:
+        raise InvalidParameter(
+            "Cannot migrate the VM, destination host is not in the same cluster as current "
+            "host of the VM"
+        )
+    if host["state"] != "Up" or host["resource_state"] != "Enabled":
+        raise InvalidParameter(
+            f"The specified host({host['name']}) is not suitable to migrate the VM: it is "
+            f"{host['state']} and {host['resource_state']}"
+        )
+    whole = int(host["cpu_number"]) * int(host["cpu_speed"])
+    return machine, Candidate(UUID(host["id"]), whole, int(host["memory_total"]) // MIB)
+
+
+def migrate_vm(call: Call, args: dict[str, Any]) -> Submitted:
+    """A running VM moves live to `hostid` (another host of its cluster)."""
+    if not args["hostid"]:
+        raise InvalidParameter("Either hostId or storageId must be specified")
+    return _migrate_guest(call, args["virtualmachineid"], args["hostid"])
+
+
+def migrate_vm_with_volume(call: Call, args: dict[str, Any]) -> Submitted:
+    """The same move; the VM's disks go with it where the destination does not share them."""
+    return _migrate_guest(call, args["virtualmachineid"], args["hostid"])
+
+
+def _migrate_guest(call: Call, vm_id: str, host_id: str) -> Submitted:
+    machine, destination = _destination(call, vm_id, host_id)
+    if machine["system"]:
+        raise InvalidParameter(f"Unable to find the VM by id={vm_id}")
+    return hypervisor_job(
+        call,
+        vm_id,
+        "VM.MIGRATE",
+        f"Migrating VM {machine['name']} to host {host_id}",
+        lambda job_id: cmd.migrate_vm(
+            call.store, cmd.MigrateMachine(UUID(vm_id), (destination,), job_id)
+        ),
+    )
+
+
+def migrate_system_vm(call: Call, args: dict[str, Any]) -> Submitted:
+    """A running router, secondary storage VM or console proxy moves live to `hostid`."""
+    row = appliance_row(call, args["virtualmachineid"], any_role=True)
+    _, destination = _destination(call, row["id"], args["hostid"])
+    return appliance_job(
+        call,
+        row,
+        f"{EVENT_PREFIX[row['role']]}.MIGRATE",
+        f"Migrating {row['name']} to host {args['hostid']}",
+        lambda job_id: cmd.migrate_system_vm(
+            call.store, cmd.MigrateMachine(UUID(row["id"]), (destination,), job_id)
+        ),
+    )
+
+
+VM_ID = Param("virtualmachineid", P.UUID, required=True)
+
+COMMANDS = (
+    ApiCommand(
+        "findHostsForMigration",
+        find_hosts,
+        (VM_ID,),
+        role=Role.ROOT_ADMIN,
+        shape="list",
+        item_key="host",
+        java_class="org.apache.cloudstack.api.command.admin.host.FindHostsForMigrationCmd",
+        description="Find hosts suitable for migrating a virtual machine.",
+    ),
+    ApiCommand(
+        "migrateVirtualMachine",
+        migrate_vm,
+        (
+            VM_ID,
+            Param("hostid", P.UUID),
+            Param("storageid", P.UUID, unsupported=STORAGE_MOTION),
+        ),
+        role=Role.ROOT_ADMIN,
+        shape="async",
+        is_async=True,
+        item_key="virtualmachine",
+        render=vm_view,
+        java_class=f"{USER_PKG}.MigrateVMCmd",
+        description="Attempts Migration of a VM to a different host or Root volume of the vm "
+        "to a different storage pool",
+    ),
+    ApiCommand(
+        "migrateVirtualMachineWithVolume",
+        migrate_vm_with_volume,
+        (
+            Param("hostid", P.UUID, required=True),
+            VM_ID,
+            Param("migrateto", P.MAP, unsupported=STORAGE_MOTION),
+        ),
+        role=Role.ROOT_ADMIN,
+        shape="async",
+        is_async=True,
+        item_key="virtualmachine",
+        render=vm_view,
+        java_class=f"{USER_PKG}.MigrateVirtualMachineWithVolumeCmd",
+        description="Attempts Migration of a VM with its volumes to a different host",
+    ),
+    ApiCommand(
+        "migrateSystemVm",
+        migrate_system_vm,
+        (Param("hostid", P.UUID, required=True), VM_ID),
+        role=Role.ROOT_ADMIN,
+        shape="async",
+        is_async=True,
+        item_key="systemvm",
+        render=system_vm_view,
+        java_class="org.apache.cloudstack.api.command.admin.systemvm.MigrateSystemVMCmd",
+        description="Attempts Migration of a system virtual machine to the host specified.",
+    ),
+)
