@@ -106,7 +106,7 @@ class ChangeMembers:
 # Loading and checking -----------------------------------------------------------------------
 
 
-def _new_job(spec: JobSpec, instance_id: UUID) -> Job:
+def rule_job(spec: JobSpec, instance_id: UUID) -> Job:
     return Job(
         spec.command,
         spec.account_id,
@@ -236,7 +236,7 @@ def add_rule(store: Any, command: AddRule) -> Applying:
         keys = [rules.add(rule)]
         if command.open_firewall is not None:
             keys.append(rules.add(_opened_firewall(rule, command.open_firewall)))
-        job = _new_job(command.job, rule.id)
+        job = rule_job(command.job, rule.id)
         result = {"object": _RESULT_OBJECTS[rule.kind], "id": str(rule.id)}
         rules.request_apply(
             request_id(), job.id, _target(store, network.id), (tuple(keys), ()), result
@@ -284,7 +284,7 @@ def revoke_rule(store: Any, command: RevokeRule) -> Applying:
         rules = store.get(NetworkRules, rule_set_id(network.id), what="network rules")
         abandoned = _give_up_abandoned(store, rules)
         keys = rules.revoke(command.rule_id, command.kind)
-        job = _new_job(command.job, command.rule_id)
+        job = rule_job(command.job, command.rule_id)
         target = _target(store, network.id)
         rules.request_apply(request_id(), job.id, target, ((), tuple(keys)), {"success": True})
         return _saved(store, rules, job, command.rule_id, *_counted(store, rules, abandoned))
@@ -313,7 +313,7 @@ def change_forwarding(store: Any, command: ChangeForwarding) -> Applying:
             )
         private = rule.private_start if command.private_start is None else command.private_start
         keys = rules.change_forwarding(rule.id, private or 0, vm_id, vm_ip)
-        job = _new_job(command.job, rule.id)
+        job = rule_job(command.job, rule.id)
         result = {"object": _RESULT_OBJECTS[rule.kind], "id": str(rule.id)}
         target = _target(store, network.id)
         rules.request_apply(request_id(), job.id, target, (tuple(keys), ()), result)
@@ -337,7 +337,7 @@ def change_members(store: Any, command: ChangeMembers) -> Applying:
             keys = (tuple(rules.assign(rule.id, members)), ())
         else:
             keys = ((), tuple(rules.unassign(rule.id, list(command.vm_ids))))
-        job = _new_job(command.job, rule.id)
+        job = rule_job(command.job, rule.id)
         rules.request_apply(
             request_id(), job.id, _target(store, network.id), keys, {"success": True}
         )

@@ -294,6 +294,15 @@ DEFINITIONS: dict[str, Definition] = {
             "API requests an account may issue in one throttling interval",
             minimum=1,
         ),
+        Definition(
+            "vpc.max.networks",
+            "int",
+            "3",
+            "Network",
+            "Maximum number of networks (tiers) per VPC",
+            (GLOBAL, "account"),
+            minimum=1,
+        ),
         *_limit_defaults(),
     )
 }

@@ -49,6 +49,7 @@ READ_MODELS = {
     "network_plumbing": "traffic types, network service providers and router elements",
     "storage_ip_ranges": "pods' storage network IP ranges",
     "network_rules": "firewall, port forwarding and load balancer rules",
+    "vpcs": "VPC offerings, VPCs, network ACL lists and their items",
     "security_groups": "security groups and their rules",
     "affinity_groups": "affinity groups",
     "remote_access_vpns": "remote access VPNs and their users",

@@ -35,6 +35,7 @@ from commands.identity import Bootstrap, bootstrap
 from commands.jobs import fail_interrupted
 from commands.network_offerings import seed_network_offerings
 from commands.offerings import seed_offerings
+from commands.vpc_offerings import seed_vpc_offerings
 from domain.template import FetchLimits
 from entrypoint.installation import open_runtime
 from entrypoint.operations import serve_operations, uvicorn_logging
@@ -127,6 +128,7 @@ def prepare(runtime: Runtime, *, public_url: str) -> None:
     with acting(command="seed-offerings"):
         seed_offerings(runtime.store)  # idempotent: defaults that exist (or were deleted) stay
         seed_network_offerings(runtime.store)
+        seed_vpc_offerings(runtime.store)
     runtime.runner.catch_up()
     if result.created:
         _write_admin_file(runtime, admin_file, public_url, result.admin_user_id, password)

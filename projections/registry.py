@@ -28,6 +28,7 @@ from projections.storage import StorageProjection
 from projections.templates import TemplatesProjection
 from projections.vms import VirtualMachinesProjection
 from projections.volumes import VolumesProjection
+from projections.vpcs import VpcsProjection
 from projections.vpn import RemoteAccessVpnsProjection
 from stratus.projection import Projection
 
@@ -51,6 +52,7 @@ def build(seal: Callable[[str], str]) -> list[Projection]:
         NetworkPlumbingProjection(),
         StorageIpRangesProjection(),
         NetworkRulesProjection(),
+        VpcsProjection(),
         SecurityGroupsProjection(),
         AffinityGroupsProjection(),
         RemoteAccessVpnsProjection(),

@@ -15,15 +15,17 @@ from pathlib import Path
 from typing import Any
 
 REPORT_VARIABLE = "STRATUS_SIMULATOR_RULES"
+ACL_REPORT_VARIABLE = "STRATUS_SIMULATOR_ACLS"  # the same report of VPC routers' ACL sets
 
 
 class RuleSets:
     """Per router (instance name): the generation and the rules it holds."""
 
-    def __init__(self, report_file: str | None = None) -> None:
+    def __init__(self, report_file: str | None = None, variable: str = REPORT_VARIABLE) -> None:
         self._lock = threading.Lock()
         self._held: dict[str, tuple[int, tuple[dict[str, Any], ...]]] = {}
         self._report = report_file
+        self._variable = variable
 
     def apply(self, name: str, generation: int, rules: tuple[dict[str, Any], ...]) -> bool:
         """Hold `rules` unless a newer generation is held already; True when it changed."""
@@ -43,7 +45,7 @@ class RuleSets:
         return self.held(name)[0]
 
     def _write(self) -> None:
-        path = self._report or os.environ.get(REPORT_VARIABLE)
+        path = self._report or os.environ.get(self._variable)
         if not path:
             return
         report = {

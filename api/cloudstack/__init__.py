@@ -20,6 +20,7 @@ def tables() -> list[tuple]:  # type: ignore[type-arg]
         isos,
         jobs,
         load_balancers,
+        network_acls,
         network_nics,
         network_offerings,
         network_plumbing,
@@ -49,6 +50,7 @@ def tables() -> list[tuple]:  # type: ignore[type-arg]
         vm_snapshots,
         vms,
         volumes,
+        vpcs,
         vpn,
     )
 
@@ -88,6 +90,8 @@ def tables() -> list[tuple]:  # type: ignore[type-arg]
         network_nics.COMMANDS,
         network_rules.COMMANDS,
         load_balancers.COMMANDS,
+        vpcs.COMMANDS,
+        network_acls.COMMANDS,
         usage.COMMANDS,
         routers.COMMANDS,
         router_upgrades.COMMANDS,

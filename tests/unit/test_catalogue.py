@@ -132,6 +132,10 @@ def test_every_object_a_finished_job_names_renders_from_a_declaration() -> None:
         "vmsnapshot",
         "volume",
         "vpnuser",
+        "vpc",
+        "vpcoffering",
+        "networkacl",
+        "networkacllist",
     }
     commands = {c.name: c for c in declared()}
     assert renderers()["volume"] is commands["createVolume"].render
