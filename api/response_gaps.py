@@ -136,4 +136,8 @@ UNBUILT_FIELDS: dict[str, dict[str, str]] = {
         "maxconnections": "load balancer connection limits are not built yet",
         "supportsstrechedl2subnet": "stretched L2 subnets are not built yet",
     },
+    **{
+        command: _all(PROJECTS, "project", "projectid")
+        for command in ("createVPC", "updateVPC", "restartVPC", "listVPCs")
+    },
 }
