@@ -16,7 +16,7 @@ from typing import Any
 from uuid import UUID
 
 from commands import Outcome, change
-from commands.network_rules import Applying, JobSpec, rule_job
+from commands.network_rules import Applying, JobSpec, router_set_route, rule_job
 from commands.routers import current_router
 from commands.system_vms import host_access, request_id
 from domain.errors import InvalidParameter, NotFound
@@ -274,25 +274,6 @@ def acl_routes(box: Any, prefix: str) -> dict[str, Any]:
     """An apply request names the VPC's router by its instance name on its host."""
     from eventsourcing.utils import get_topic
 
-    from stratus.messages import WorkRequest, seal_credentials
-    from stratus.outbox import Outgoing, origin, work
-
-    def apply(e: Any) -> Outgoing:
-        request = WorkRequest(
-            request_id=e.request_id,
-            hypervisor=e.hypervisor.lower(),
-            action="apply_network_acls",
-            target_id=str(e.originator_id),
-            params={
-                "host_id": str(e.host_id),
-                "name": e.instance_name,
-                "generation": e.generation,
-                "acls": list(e.acls),
-            },
-            sealed_credentials=seal_credentials(box, e.url, e.username, e.password.reveal()),
-            **origin(e),
-        )
-        return work(request, prefix)
-
     vpc: Any = Vpc  # events made by the library's decorator: mypy cannot see them
-    return {get_topic(vpc.ApplyRequested): apply}
+    route = router_set_route(box, prefix, "apply_network_acls", "acls")
+    return {get_topic(vpc.ApplyRequested): route}

@@ -464,10 +464,9 @@ FOLLOW_UPS = {"start_system_vm": reapply_after_boot, "upgrade_router": reapply_a
 # Outbox routes ------------------------------------------------------------------------------
 
 
-def rule_routes(box: Any, prefix: str) -> dict[str, Any]:
-    """An apply request names the router by its instance name on its host."""
-    from eventsourcing.utils import get_topic
-
+def router_set_route(box: Any, prefix: str, action: str, key: str) -> Any:
+    """The route of a request asking a router (by its instance name on its host) to hold a
+    whole set (`key`: the set's name in the event and the request)."""
     from stratus.messages import WorkRequest, seal_credentials
     from stratus.outbox import Outgoing, origin, work
 
@@ -475,18 +474,25 @@ def rule_routes(box: Any, prefix: str) -> dict[str, Any]:
         request = WorkRequest(
             request_id=e.request_id,
             hypervisor=e.hypervisor.lower(),
-            action="apply_network_rules",
+            action=action,
             target_id=str(e.originator_id),
             params={
                 "host_id": str(e.host_id),
                 "name": e.instance_name,
                 "generation": e.generation,
-                "rules": list(e.rules),
+                key: list(getattr(e, key)),
             },
             sealed_credentials=seal_credentials(box, e.url, e.username, e.password.reveal()),
             **origin(e),
         )
         return work(request, prefix)
 
+    return apply
+
+
+def rule_routes(box: Any, prefix: str) -> dict[str, Any]:
+    from eventsourcing.utils import get_topic
+
     rule_set: Any = NetworkRules  # events made by the library's decorator: mypy cannot see them
-    return {get_topic(rule_set.ApplyRequested): apply}
+    route = router_set_route(box, prefix, "apply_network_rules", "rules")
+    return {get_topic(rule_set.ApplyRequested): route}

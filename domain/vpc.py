@@ -338,23 +338,8 @@ class Vpc(Aggregate):
     ) -> None:
         """Ask the VPC's router to hold the whole set now; `changes`: the keys it adds and
         revokes (item ids, `<id>/changed`)."""
-        access = target.access
-        self._apply_requested(
-            request_id=request_id,
-            job_id=job_id,
-            generation=self.generation + 1,
-            router_id=target.router_id,
-            host_id=access.host_id,
-            url=access.url,
-            username=access.username,
-            password=access.password,
-            hypervisor=access.hypervisor,
-            instance_name=target.instance_name,
-            acls=self.applied_set(),
-            adds=tuple(changes[0]),
-            revokes=tuple(changes[1]),
-            result=dict(result),
-        )
+        facts = target.request(request_id, job_id, self.generation + 1, changes, result)
+        self._apply_requested(**facts, acls=self.applied_set())
 
     @event("ApplyRequested")
     def _apply_requested(

@@ -184,8 +184,9 @@ def list_networks(call: Call, args: dict[str, Any]) -> Listing:
 # ---- creating and changing -------------------------------------------------------------------
 
 
-def _owner(call: Call, args: dict[str, Any], *, shared: bool) -> tuple[str, str]:
-    """(account id, domain id) of a new network: the caller's, or an account an admin names.
+def new_owner(call: Call, args: dict[str, Any], *, shared: bool = False) -> tuple[str, str]:
+    """(account id, domain id) of a new network (or VPC): the caller's, or an account an admin
+    names (`account` with `domainid`).
 
     A shared network is offered to a domain's subtree (`domainid`, the caller's by default).
     """
@@ -255,7 +256,7 @@ def create_network(call: Call, args: dict[str, Any]) -> dict[str, Any]:
     _check_acl_type(args["acltype"], shared)
     if shared and call.caller.role != Role.ROOT_ADMIN:
         raise PermissionDenied("Only root administrators may create shared networks")
-    account_id, domain_id = _owner(call, args, shared=shared)
+    account_id, domain_id = new_owner(call, args, shared=shared)
     physical = _physical(call, zone["id"], args["physicalnetworkid"], shared=shared)
     cidr = None
     if args["gateway"] and args["netmask"] and not shared:

@@ -10,19 +10,17 @@ from uuid import UUID
 
 import orjson
 
-from api.access import Role, can_reach, check_reach, list_scope
+from api.access import Role, check_reach, list_scope
 from api.cloudstack import infrastructure as places
 from api.cloudstack.common import (
     OWNER_PARAMS,
-    account_row,
-    domain_row,
     limit_sql,
     resolve_owner_filters,
 )
 from api.cloudstack.jobs import run_async
 from api.cloudstack.network_offerings import render_services
 from api.cloudstack.network_rules import submitted, write
-from api.cloudstack.networks import network_row, render_network
+from api.cloudstack.networks import network_row, new_owner, render_network
 from api.cloudstack.routers import ensure_router
 from api.cloudstack.unbuilt import CUSTOM_ID, FOR_DISPLAY, HIDING, PROJECT_ID
 from api.dispatch import ApiCommand, Call, Listing, Submitted
@@ -226,20 +224,6 @@ def render_vpc(call: Call, vpc_id: str) -> dict[str, Any]:
     return _render_all(call, [vpc_row(call, vpc_id)])[0]
 
 
-def _owner(call: Call, args: dict[str, Any]) -> tuple[str, str]:
-    """(account id, domain id) of a new VPC: the caller's, or the account an admin names."""
-    caller = call.caller
-    if not (args["account"] or args["domainid"]):
-        return caller.account_id, caller.domain_id
-    if not (args["account"] and args["domainid"]):
-        raise InvalidParameter("Account must be specified with domainId parameter")
-    domain = domain_row(call, args["domainid"])
-    account = account_row(call, args["account"], domain["id"])
-    if not can_reach(caller, account_id=account["id"], domain_path=account["domain_path"]):
-        raise PermissionDenied("Caller does not have permission to operate on that account")
-    return account["id"], domain["id"]
-
-
 def network_domain(text: str | None, account_id: str) -> str:
     """The VPC's DNS domain: as given (checked as 4.3 checks it), else cs<account>.<suffix>."""
     if not text:
@@ -293,7 +277,7 @@ def create_vpc(call: Call, args: dict[str, Any]) -> Submitted:
         raise InvalidParameter(f"VPC offering {offering['name']} is not enabled")
     if zone.get("allocation_state") == "Disabled" and call.caller.role != Role.ROOT_ADMIN:
         raise PermissionDenied(f"Cannot perform this operation, Zone {zone['name']} is disabled")
-    account_id, domain_id = _owner(call, args)
+    account_id, domain_id = new_owner(call, args)
     command = cmd.CreateVpc(
         args["name"],
         args["displaytext"],

@@ -188,9 +188,42 @@ def _stock(world_admin: CloudStack, place: Place, holder: Holder) -> None:
         ostypeid=client.listOsTypes()["ostype"][0]["id"],
         zoneid=place.zone,
     )["iso"][0]["id"]
+    _stock_vpc(client, place, holder)
     ids["vpnuser"] = client.addVpnUser(
         username=f"v{holder.name}", password=f"Pw{uuid.uuid4().hex[:12]}", fetch_result=True
     )["vpnuser"]["id"]
+
+
+def _stock_vpc(client: CloudStack, place: Place, holder: Holder) -> None:
+    """A VPC (no router: nothing to start) with an ACL list, an item and a tier using it."""
+    ids = holder.ids
+    offering = client.listVPCOfferings(name="Default VPC offering")["vpcoffering"][0]
+    ids["vpc"] = client.createVPC(
+        name=f"vpc-{holder.name}",
+        displaytext="vpc",
+        cidr="10.60.0.0/16",
+        vpcofferingid=offering["id"],
+        zoneid=place.zone,
+        start="false",
+        fetch_result=True,
+    )["vpc"]["id"]
+    ids["acllist"] = client.createNetworkACLList(
+        name=f"acl-{holder.name}", vpcid=ids["vpc"], fetch_result=True
+    )["networkacllist"]["id"]
+    ids["aclitem"] = client.createNetworkACL(
+        aclid=ids["acllist"], protocol="tcp", startport=22, fetch_result=True
+    )["networkacl"]["id"]
+    tier = client.listNetworkOfferings(name="DefaultIsolatedNetworkOfferingForVpcNetworks")
+    ids["tier"] = client.createNetwork(
+        name=f"tier-{holder.name}",
+        displaytext="tier",
+        networkofferingid=tier["networkoffering"][0]["id"],
+        zoneid=place.zone,
+        vpcid=ids["vpc"],
+        aclid=ids["acllist"],
+        gateway="10.60.1.1",
+        netmask="255.255.255.0",
+    )["network"]["id"]
 
 
 @pytest.fixture(scope="module")
@@ -324,8 +357,10 @@ PARAM_KINDS = {
     "virtualmachineid": ("vm",),
     "virtualmachineids": ("vm",),
     "volumeid": ("root", "volume"),
-    "networkid": ("network",),
+    "networkid": ("network", "tier"),
     "networkids": ("network",),
+    "vpcid": ("vpc",),
+    "aclid": ("acllist",),
     "associatednetworkid": ("network",),
     "ipaddressid": ("ip", "sourcenat"),
     "publicipid": ("ip", "sourcenat"),
@@ -347,6 +382,10 @@ PARAM_KINDS = {
 }
 # What an `id` names, by the word the command's name is built on (longest first).
 NOUN_KINDS = (
+    ("NetworkACLList", ("acllist",)),
+    ("NetworkACLItem", ("aclitem",)),
+    ("NetworkACL", ("aclitem",)),  # deleteNetworkACL, listNetworkACLs: an item's id
+    ("VPC", ("vpc",)),
     ("InstanceGroup", ("instancegroup",)),
     ("PortForwardingRule", ("portforward",)),
     ("LoadBalancerRule", ("loadbalancer",)),
