@@ -87,6 +87,22 @@ def test_a_vpc_with_two_tiers_acls_vms_restart_and_delete_in_order(sandbox) -> N
 
     router = wait_for(running, 30)
     assert router, "the VPC's router did not come up"
+    admin.updateResourceLimit(
+        account=alice.username, domainid=alice.domain_id, resourcetype=7, max=1
+    )
+    assert (
+        "vpc"
+        in refused(
+            user.createVPC,
+            535,
+            name="second",
+            displaytext="second",
+            cidr="10.51.0.0/16",
+            vpcofferingid=offering["id"],
+            zoneid=place.zone,
+        ).lower()
+    )
+    assert [v["name"] for v in user.listVPCs()["vpc"]] == ["shop"]
 
     # An ACL list with an item, before any tier uses it: active at once
     acl = user.createNetworkACLList(
