@@ -140,4 +140,13 @@ UNBUILT_FIELDS: dict[str, dict[str, str]] = {
         command: _all(PROJECTS, "project", "projectid")
         for command in ("createVPC", "updateVPC", "restartVPC", "listVPCs")
     },
+    **{
+        command: _all(PROJECTS, "project", "projectid")
+        for command in (
+            "createPrivateGateway",
+            "listPrivateGateways",
+            "createStaticRoute",
+            "listStaticRoutes",
+        )
+    },
 }

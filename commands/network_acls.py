@@ -77,9 +77,12 @@ class RevokeAclItem:
 
 @dataclass(frozen=True)
 class ReplaceAcl:
-    network_id: UUID
+    """Another list on a tier (`network_id`) or a private gateway (`gateway_id`, with the VPC)."""
+
+    network_id: UUID | None
     acl_id: UUID
     job: JobSpec
+    gateway: tuple[UUID, UUID] | None = None  # (vpc id, gateway id)
 
 
 @dataclass(frozen=True)
@@ -102,7 +105,7 @@ def _target(store: Any, vpc: Vpc) -> ApplyTarget | None:
     return ApplyTarget(router.id, router.instance_name, access)
 
 
-def _give_up_abandoned(store: Any, vpc: Vpc) -> None:
+def give_up_abandoned(store: Any, vpc: Vpc) -> None:
     """Requests whose job ended unanswered fail as if the router had said so."""
     for request, pending in list(vpc.pending.items()):
         if pending.job_id is None:
@@ -112,7 +115,7 @@ def _give_up_abandoned(store: Any, vpc: Vpc) -> None:
             vpc.answered(request, False, "the router did not answer before the job ended")
 
 
-def _apply(
+def apply_or_settle(
     store: Any,
     vpc: Vpc,
     spec: JobSpec,
@@ -137,7 +140,7 @@ def _apply(
 def add_item(store: Any, command: AddAclItem) -> Applying:
     def attempt() -> Applying:
         vpc: Vpc = store.get(Vpc, command.vpc_id, what="vpc")
-        _give_up_abandoned(store, vpc)
+        give_up_abandoned(store, vpc)
         if is_default_list(command.acl_id):
             raise InvalidParameter("Default ACL cannot be modified")
         base = AclItem(
@@ -149,7 +152,7 @@ def add_item(store: Any, command: AddAclItem) -> Applying:
         key = vpc.add_item(checked_item(base, command.given))
         result = {"object": "networkacl", "id": str(command.item_id)}
         subject = (command.item_id, command.acl_id)
-        return _apply(store, vpc, command.job, subject, ((key,), ()), result)
+        return apply_or_settle(store, vpc, command.job, subject, ((key,), ()), result)
 
     outcome: Applying = store.run(attempt)
     return outcome
@@ -158,11 +161,11 @@ def add_item(store: Any, command: AddAclItem) -> Applying:
 def change_item(store: Any, command: ChangeAclItem) -> Applying:
     def attempt() -> Applying:
         vpc: Vpc = store.get(Vpc, command.vpc_id, what="vpc")
-        _give_up_abandoned(store, vpc)
+        give_up_abandoned(store, vpc)
         old = vpc.item(command.item_id)
         key = vpc.change_item(checked_item(old, command.given))
         result = {"object": "networkacl", "id": str(old.id)}
-        return _apply(store, vpc, command.job, (old.id, old.acl_id), ((key,), ()), result)
+        return apply_or_settle(store, vpc, command.job, (old.id, old.acl_id), ((key,), ()), result)
 
     outcome: Applying = store.run(attempt)
     return outcome
@@ -171,11 +174,11 @@ def change_item(store: Any, command: ChangeAclItem) -> Applying:
 def revoke_item(store: Any, command: RevokeAclItem) -> Applying:
     def attempt() -> Applying:
         vpc: Vpc = store.get(Vpc, command.vpc_id, what="vpc")
-        _give_up_abandoned(store, vpc)
+        give_up_abandoned(store, vpc)
         item = vpc.item(command.item_id)
         key = vpc.revoke_item(item.id)
         subject = (item.id, item.acl_id)
-        return _apply(store, vpc, command.job, subject, ((), (key,)), {"success": True})
+        return apply_or_settle(store, vpc, command.job, subject, ((), (key,)), {"success": True})
 
     outcome: Applying = store.run(attempt)
     return outcome
@@ -185,15 +188,27 @@ def replace_acl(store: Any, command: ReplaceAcl) -> Applying:
     """Apply another ACL list to a tier (the router then holds the tier's new items)."""
 
     def attempt() -> Applying:
+        if command.gateway is not None:
+            vpc_id, gateway_id = command.gateway
+            gateway_vpc: Vpc = store.get(Vpc, vpc_id, what="vpc")
+            give_up_abandoned(store, gateway_vpc)
+            gateway_vpc.replace_gateway_acl(gateway_id, command.acl_id)
+            subject = (gateway_id, None)
+            changes: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+            return apply_or_settle(
+                store, gateway_vpc, command.job, subject, changes, {"success": True}
+            )
         network: Network = store.get(Network, command.network_id, what="network")
         if network.vpc_id is None:
             raise InvalidParameter(f"Network {network.name} is not part of a VPC")
         vpc: Vpc = store.get(Vpc, network.vpc_id, what="vpc")
-        _give_up_abandoned(store, vpc)
+        give_up_abandoned(store, vpc)
         vpc.replace_acl(network.id, command.acl_id)
         network.replace_acl(command.acl_id)
         subject = (network.id, None)
-        return _apply(store, vpc, command.job, subject, ((), ()), {"success": True}, network)
+        return apply_or_settle(
+            store, vpc, command.job, subject, ((), ()), {"success": True}, network
+        )
 
     outcome: Applying = store.run(attempt)
     return outcome
@@ -203,10 +218,10 @@ def reapply(store: Any, command: ReapplyAcls) -> Applying:
     def attempt() -> Applying:
         vpc: Vpc = store.get(Vpc, command.vpc_id, what="vpc")
         vpc.check_live()
-        _give_up_abandoned(store, vpc)
+        give_up_abandoned(store, vpc)
         vpc.restart()
         result = {"object": "vpc", "id": str(vpc.id)}
-        return _apply(store, vpc, command.job, (vpc.id, None), ((), ()), result)
+        return apply_or_settle(store, vpc, command.job, (vpc.id, None), ((), ()), result)
 
     outcome: Applying = store.run(attempt)
     return outcome

@@ -13,7 +13,7 @@ when it starts).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from ipaddress import IPv4Network
 from typing import Any
 from uuid import UUID
@@ -26,6 +26,7 @@ from domain.network_addressing import cidr
 from domain.network_rules import ApplyTarget, Pending
 from domain.values import Secret
 
+GATEWAY, ROUTE = "gateway", "route"  # keys `<id>/gateway`, `<id>/route` in apply requests
 PRIVATE_SPACES = tuple(IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 CHANGED = "changed"  # the key of an item's change in an apply request: `<item id>/changed`
 
@@ -38,6 +39,33 @@ def vpc_cidr(text: str) -> str:
             f"Invalid CIDR {text}: a VPC's cidr should be in the RFC 1918 private address space"
         )
     return str(network)
+
+
+@dataclass(frozen=True)
+class PrivateGateway:
+    """A VPC's private gateway: an address of the VPC's router on a VLAN of a physical network,
+    through which static routes lead. `state` is the item states' (Add until its router holds
+    it, then Active; Revoke while it goes)."""
+
+    id: UUID
+    vlan: str
+    physical_network_id: UUID
+    ip_address: str
+    gateway: str
+    netmask: str
+    source_nat: bool
+    acl_id: UUID
+    state: str = "Add"
+
+
+@dataclass(frozen=True)
+class StaticRoute:
+    """Traffic of the VPC to `cidr` goes through a private gateway."""
+
+    id: UUID
+    gateway_id: UUID
+    cidr: str
+    state: str = "Add"
 
 
 @dataclass(frozen=True)
@@ -82,6 +110,8 @@ class Vpc(Aggregate):
         self.previous: dict[UUID, AclItem] = {}  # items changed, before the router confirms
         self.pending: dict[str, Pending] = {}
         self.generation = 0
+        self.gateways: dict[UUID, PrivateGateway] = {}
+        self.routes: dict[UUID, StaticRoute] = {}
 
     # Reading ------------------------------------------------------------------------------
 
@@ -89,8 +119,10 @@ class Vpc(Aggregate):
         if self.removed:
             raise InvalidState(f"VPC {self.name} has been deleted")
 
-    def tiers_using(self, acl_id: UUID) -> list[Tier]:
-        return [t for t in self.tiers.values() if t.acl_id == acl_id]
+    def tiers_using(self, acl_id: UUID) -> list[Any]:
+        """The tiers and private gateways the list is applied to."""
+        tiers: list[Any] = [t for t in self.tiers.values() if t.acl_id == acl_id]
+        return tiers + [g for g in self.gateways.values() if g.acl_id == acl_id]
 
     def items_of(self, acl_id: UUID) -> list[AclItem]:
         if acl_id in DEFAULT_LISTS:
@@ -100,9 +132,49 @@ class Vpc(Aggregate):
         )
 
     def applied_set(self) -> tuple[dict[str, Any], ...]:
-        """What the router is to hold: per tier, the items of its list not being revoked."""
+        """What the router is to hold: per tier, the items of its list not being revoked; its
+        private gateways (with their lists' items) and the static routes through them."""
+        return (*self._tiers_set(), *self._gateways_set())
+
+    def _gateways_set(self) -> tuple[dict[str, Any], ...]:
+        gateways = sorted(
+            (g for g in self.gateways.values() if g.state != "Revoke"), key=lambda g: g.ip_address
+        )
+        routes = sorted(
+            (r for r in self.routes.values() if r.state != "Revoke"), key=lambda r: r.cidr
+        )
+        return (
+            *(
+                {
+                    "kind": "private_gateway",
+                    "gateway_id": str(g.id),
+                    "vlan": g.vlan,
+                    "ip_address": g.ip_address,
+                    "gateway": g.gateway,
+                    "netmask": g.netmask,
+                    "source_nat": g.source_nat,
+                    "acl_id": str(g.acl_id),
+                    "items": [
+                        i.applied_view() for i in self.items_of(g.acl_id) if i.state != "Revoke"
+                    ],
+                }
+                for g in gateways
+            ),
+            *(
+                {
+                    "kind": "static_route",
+                    "route_id": str(r.id),
+                    "gateway_id": str(r.gateway_id),
+                    "cidr": r.cidr,
+                }
+                for r in routes
+            ),
+        )
+
+    def _tiers_set(self) -> tuple[dict[str, Any], ...]:
         return tuple(
             {
+                "kind": "tier",
                 "network_id": str(tier.network_id),
                 "cidr": tier.cidr,
                 "acl_id": str(tier.acl_id),
@@ -153,6 +225,11 @@ class Vpc(Aggregate):
         if self.tiers:
             raise InvalidParameter(
                 f"Can't delete VPC {self.name} as its used by {len(self.tiers)} networks"
+            )
+        if self.gateways:
+            raise ResourceInUse(
+                f"Can't delete VPC {self.name} while it has {len(self.gateways)} private "
+                "gateway(s): delete them first"
             )
         self._deleted(
             account_id=self.account_id,
@@ -325,8 +402,10 @@ class Vpc(Aggregate):
     # Applying ----------------------------------------------------------------------------
 
     def needs_router(self, acl_id: UUID | None) -> bool:
-        """Whether a change of `acl_id` (None: of the tiers) reaches any tier at all."""
-        return bool(self.tiers) if acl_id is None else bool(self.tiers_using(acl_id))
+        """Whether a change of `acl_id` (None: of the whole set) reaches the router at all."""
+        if acl_id is None:
+            return bool(self.tiers or self.gateways)
+        return bool(self.tiers_using(acl_id))
 
     def request_apply(
         self,
@@ -385,6 +464,9 @@ class Vpc(Aggregate):
 
     def _settle(self, key: str, expected: str, *, keep: bool) -> None:
         item_text, _, tail = key.partition("/")
+        if tail in (GATEWAY, ROUTE):
+            self._settle_path(UUID(item_text), tail, expected, keep=keep)
+            return
         item = self.items.get(UUID(item_text))
         if item is None:
             return
@@ -411,3 +493,106 @@ class Vpc(Aggregate):
     def _item_removed(self, item_id: UUID, acl_id: UUID) -> None:
         self.items.pop(item_id, None)
         self.previous.pop(item_id, None)
+
+    # Private gateways and static routes ---------------------------------------------------
+
+    def add_gateway(self, gateway: PrivateGateway) -> str:
+        self.check_live()
+        self.acl_list(gateway.acl_id)
+        for other in self.gateways.values():
+            if other.vlan == gateway.vlan and other.ip_address == gateway.ip_address:
+                raise InvalidParameter(
+                    f"Private ip address {gateway.ip_address} is already used for a private "
+                    f"gateway on vlan {gateway.vlan}"
+                )
+        self._gateway_added(gateway=asdict(gateway))
+        return f"{gateway.id}/{GATEWAY}"
+
+    @event("GatewayAdded")
+    def _gateway_added(self, gateway: dict[str, Any]) -> None:
+        added = PrivateGateway(**{**gateway, "state": "Add"})
+        self.gateways[added.id] = added
+
+    def gateway(self, gateway_id: UUID) -> PrivateGateway:
+        found = self.gateways.get(gateway_id)
+        if found is None:
+            raise NotFound(f"Unable to find private gateway with id {gateway_id}")
+        return found
+
+    def remove_gateway(self, gateway_id: UUID) -> str:
+        found = self.gateway(gateway_id)
+        routes = [r for r in self.routes.values() if r.gateway_id == gateway_id]
+        if routes:
+            raise ResourceInUse(
+                f"Can't delete private gateway {gateway_id} as it has {len(routes)} static "
+                "route(s) applied; remove the routes first"
+            )
+        if found.state != "Active":
+            raise InvalidState(f"Private gateway {gateway_id} is being created or deleted")
+        self._path_revoking(path_id=gateway_id, kind=GATEWAY)
+        return f"{gateway_id}/{GATEWAY}"
+
+    def replace_gateway_acl(self, gateway_id: UUID, acl_id: UUID) -> None:
+        self.gateway(gateway_id)
+        self.acl_list(acl_id)
+        self._gateway_acl_replaced(gateway_id=gateway_id, acl_id=acl_id)
+
+    @event("GatewayAclReplaced")
+    def _gateway_acl_replaced(self, gateway_id: UUID, acl_id: UUID) -> None:
+        self.gateways[gateway_id] = replace(self.gateways[gateway_id], acl_id=acl_id)
+
+    def add_route(self, route: StaticRoute) -> str:
+        self.check_live()
+        gateway = self.gateway(route.gateway_id)
+        if gateway.state != "Active":
+            raise InvalidState(f"Private gateway {gateway.id} is not ready: try again later")
+        network = IPv4Network(route.cidr)
+        if network.overlaps(IPv4Network(self.cidr)):
+            raise InvalidParameter(f"CIDR should be outside of VPC cidr {self.cidr}")
+        for other in self.routes.values():
+            if other.cidr == route.cidr and other.state != "Revoke":
+                raise InvalidParameter(
+                    f"There is already a static route with cidr {route.cidr} in VPC {self.name}"
+                )
+        self._route_added(route_id=route.id, gateway_id=route.gateway_id, cidr=route.cidr)
+        return f"{route.id}/{ROUTE}"
+
+    @event("RouteAdded")
+    def _route_added(self, route_id: UUID, gateway_id: UUID, cidr: str) -> None:
+        self.routes[route_id] = StaticRoute(route_id, gateway_id, cidr)
+
+    def remove_route(self, route_id: UUID) -> str:
+        route = self.routes.get(route_id)
+        if route is None:
+            raise NotFound(f"Unable to find static route with id {route_id}")
+        if route.state != "Active":
+            raise InvalidState(f"Static route {route_id} is being applied or deleted")
+        self._path_revoking(path_id=route_id, kind=ROUTE)
+        return f"{route_id}/{ROUTE}"
+
+    @event("PathRevoking")
+    def _path_revoking(self, path_id: UUID, kind: str) -> None:
+        self._replace_path(path_id, kind, "Revoke")
+
+    def _replace_path(self, path_id: UUID, kind: str, state: str) -> None:
+        if kind == GATEWAY:
+            self.gateways[path_id] = replace(self.gateways[path_id], state=state)
+        else:
+            self.routes[path_id] = replace(self.routes[path_id], state=state)
+
+    def _settle_path(self, path_id: UUID, kind: str, expected: str, *, keep: bool) -> None:
+        found = (self.gateways if kind == GATEWAY else self.routes).get(path_id)
+        if found is None or found.state != expected:
+            return
+        if keep:
+            self._path_activated(path_id=path_id, kind=kind)
+        else:
+            self._path_removed(path_id=path_id, kind=kind)
+
+    @event("PathActivated")
+    def _path_activated(self, path_id: UUID, kind: str) -> None:
+        self._replace_path(path_id, kind, "Active")
+
+    @event("PathRemoved")
+    def _path_removed(self, path_id: UUID, kind: str) -> None:
+        (self.gateways if kind == GATEWAY else self.routes).pop(path_id, None)

@@ -49,7 +49,14 @@ class VpcsProjection(Projection):
     """Keeps VPC offerings, VPCs and their ACL lists and items."""
 
     name = "vpcs"
-    tables = ("vpc_offerings", "vpcs", "network_acl_lists", "network_acl_items")
+    tables = (
+        "vpc_offerings",
+        "vpcs",
+        "network_acl_lists",
+        "network_acl_items",
+        "private_gateways",
+        "static_routes",
+    )
 
     def reset(self, cursor: Cursor, tables: Tables) -> None:
         """A rebuild starts where the migration starts: with the two default ACL lists."""
@@ -188,6 +195,63 @@ class VpcsProjection(Projection):
     def item_removed(self, e: Any, c: Cursor, t: Tables) -> None:
         c.execute(f"DELETE FROM {t.network_acl_items} WHERE id = %s", (str(e.item_id),))
 
+    # Private gateways and static routes ---------------------------------------------------
+
+    @on(VPC.GatewayAdded)
+    def gateway_added(self, e: Any, c: Cursor, t: Tables) -> None:
+        g = e.gateway
+        c.execute(
+            f"INSERT INTO {t.private_gateways} (id, vpc_id, physical_network_id, vlan, "
+            "ip_address, gateway, netmask, source_nat, acl_id, state, created) VALUES "
+            "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (
+                str(g["id"]),
+                str(e.originator_id),
+                str(g["physical_network_id"]),
+                g["vlan"],
+                g["ip_address"],
+                g["gateway"],
+                g["netmask"],
+                int(g["source_nat"]),
+                str(g["acl_id"]),
+                "Add",
+                e.timestamp.isoformat(),
+            ),
+        )
+
+    @on(VPC.GatewayAclReplaced)
+    def gateway_acl_replaced(self, e: Any, c: Cursor, t: Tables) -> None:
+        c.execute(
+            f"UPDATE {t.private_gateways} SET acl_id = %s WHERE id = %s",
+            (str(e.acl_id), str(e.gateway_id)),
+        )
+
+    @on(VPC.RouteAdded)
+    def route_added(self, e: Any, c: Cursor, t: Tables) -> None:
+        c.execute(
+            f"INSERT INTO {t.static_routes} (id, vpc_id, gateway_id, cidr, state, created) "
+            "VALUES (%s, %s, %s, %s, %s, %s)",
+            (
+                str(e.route_id),
+                str(e.originator_id),
+                str(e.gateway_id),
+                e.cidr,
+                "Add",
+                e.timestamp.isoformat(),
+            ),
+        )
+
+    @on(VPC.PathRevoking, VPC.PathActivated)
+    def path_state(self, e: Any, c: Cursor, t: Tables) -> None:
+        state = "Revoke" if type(e).__name__ == "PathRevoking" else "Active"
+        table = t.private_gateways if e.kind == "gateway" else t.static_routes
+        c.execute(f"UPDATE {table} SET state = %s WHERE id = %s", (state, str(e.path_id)))
+
+    @on(VPC.PathRemoved)
+    def path_removed(self, e: Any, c: Cursor, t: Tables) -> None:
+        table = t.private_gateways if e.kind == "gateway" else t.static_routes
+        c.execute(f"DELETE FROM {table} WHERE id = %s", (str(e.path_id),))
+
 
 def _item_state(c: Cursor, t: Tables, item_id: Any, state: str) -> None:
     c.execute(f"UPDATE {t.network_acl_items} SET state = %s WHERE id = %s", (state, str(item_id)))
@@ -246,4 +310,28 @@ def acl_item_by_id(cursor: Cursor, item_id: str) -> dict[str, Any] | None:
         "LEFT JOIN accounts AS a ON a.id = v.account_id WHERE i.id = %s",
         (item_id,),
     ).fetchone()
+    return dict(row) if row else None
+
+
+def gateway_by_id(cursor: Cursor, gateway_id: str) -> dict[str, Any] | None:
+    row = cursor.execute(GATEWAY_SELECT + " WHERE g.id = %s", (gateway_id,)).fetchone()
+    return dict(row) if row else None
+
+
+GATEWAY_SELECT = (
+    "SELECT g.*, v.account_id, v.domain_id, v.zone_id, a.name AS account_name, "
+    "a.domain_path AS domain_path, a.domain_name AS domain_name, z.name AS zone_name "
+    "FROM private_gateways AS g JOIN vpcs AS v ON v.id = g.vpc_id "
+    "JOIN accounts AS a ON a.id = v.account_id LEFT JOIN zones AS z ON z.id = v.zone_id"
+)
+ROUTE_SELECT = (
+    "SELECT r.*, v.account_id, v.domain_id, a.name AS account_name, "
+    "a.domain_path AS domain_path, a.domain_name AS domain_name "
+    "FROM static_routes AS r JOIN vpcs AS v ON v.id = r.vpc_id "
+    "JOIN accounts AS a ON a.id = v.account_id"
+)
+
+
+def route_by_id(cursor: Cursor, route_id: str) -> dict[str, Any] | None:
+    row = cursor.execute(ROUTE_SELECT + " WHERE r.id = %s", (route_id,)).fetchone()
     return dict(row) if row else None

@@ -50,6 +50,7 @@ def tables() -> list[tuple]:  # type: ignore[type-arg]
         vm_snapshots,
         vms,
         volumes,
+        vpc_gateways,
         vpcs,
         vpn,
     )
@@ -92,6 +93,7 @@ def tables() -> list[tuple]:  # type: ignore[type-arg]
         load_balancers.COMMANDS,
         vpcs.COMMANDS,
         network_acls.COMMANDS,
+        vpc_gateways.COMMANDS,
         usage.COMMANDS,
         routers.COMMANDS,
         router_upgrades.COMMANDS,

@@ -25,7 +25,7 @@ from commands import network_acls as cmd
 from commands.network_rules import JobSpec
 from domain.errors import InvalidParameter, ResourceInUse
 from domain.network_acl import AclItemInput, checked_protocol, is_default_list
-from projections.vpcs import acl_item_by_id, acl_list_by_id
+from projections.vpcs import acl_item_by_id, acl_list_by_id, gateway_by_id
 from stratus.db import contains
 
 P = ParamType
@@ -247,8 +247,10 @@ def delete_acl_list(call: Call, args: dict[str, Any]) -> Submitted:
 
 def replace_acl_list(call: Call, args: dict[str, Any]) -> Submitted:
     acl = acl_list_row(call, args["aclid"], "aclid")
-    if not args["networkid"]:
-        raise InvalidParameter("Network id is required")
+    if bool(args["networkid"]) == bool(args["gatewayid"]):
+        raise InvalidParameter("Network id and private gateway id can't be passed together")
+    if args["gatewayid"]:
+        return _replace_on_gateway(call, acl, args["gatewayid"])
     network = network_row(call, args["networkid"], "networkid")
     check_reach(
         call.caller,
@@ -270,6 +272,31 @@ def replace_acl_list(call: Call, args: dict[str, Any]) -> Submitted:
         "NetworkAcl",
     )
     command = cmd.ReplaceAcl(UUID(network["id"]), UUID(acl["id"]), spec)
+    return submitted(call, write(call, cmd.replace_acl, command), creates=False)
+
+
+def _replace_on_gateway(call: Call, acl: dict[str, Any], gateway_id: str) -> Submitted:
+    with call.read() as cursor:
+        gateway = gateway_by_id(cursor, gateway_id)
+    if gateway is None:
+        raise not_found("gatewayid", gateway_id)
+    check_reach(
+        call.caller,
+        account_id=gateway["account_id"],
+        domain_path=gateway["domain_path"],
+        what="the private gateway",
+    )
+    if acl["vpc_id"] and acl["vpc_id"] != gateway["vpc_id"]:
+        raise InvalidParameter("The private gateway and the ACL list do not belong to one VPC")
+    spec = acl_job(
+        call,
+        "ReplaceNetworkACLListCmd",
+        "NETWORK.ACL.REPLACE",
+        f"Replacing the network ACL of private gateway {gateway['ip_address']}",
+        "NetworkAcl",
+    )
+    place = (UUID(gateway["vpc_id"]), UUID(gateway["id"]))
+    command = cmd.ReplaceAcl(None, UUID(acl["id"]), spec, gateway=place)
     return submitted(call, write(call, cmd.replace_acl, command), creates=False)
 
 
@@ -395,7 +422,7 @@ COMMANDS = (
         (
             Param("aclid", P.UUID, required=True),
             Param("networkid", P.UUID),
-            Param("gatewayid", P.UUID, unsupported="private gateways are not built yet"),
+            Param("gatewayid", P.UUID),
         ),
         shape="async",
         is_async=True,

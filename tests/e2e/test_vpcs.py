@@ -203,6 +203,46 @@ def test_a_vpc_with_two_tiers_acls_vms_restart_and_delete_in_order(sandbox) -> N
     assert again > generation
     assert {t["network_id"]: t["acl_id"] for t in tiers}[db["id"]] == lists["default_allow"]
 
+    # A private gateway (root administrators make them) and a static route through it
+    gateway = admin.createPrivateGateway(
+        vpcid=vpc["id"],
+        gateway="172.16.0.1",
+        ipaddress="172.16.0.5",
+        netmask="255.255.255.0",
+        vlan="710",
+        fetch_result=True,
+    )["privategateway"]
+    assert (gateway["state"], gateway["aclid"]) == ("Ready", lists["default_deny"])
+    route = user.createStaticRoute(
+        gatewayid=gateway["id"], cidr="192.168.8.0/24", fetch_result=True
+    )["staticroute"]
+    assert (route["state"], route["vpcid"]) == ("Active", vpc["id"])
+    assert "outside of VPC cidr" in refused(
+        user.createStaticRoute, 431, gatewayid=gateway["id"], cidr="10.50.9.0/24"
+    )
+    refused(
+        user.createPrivateGateway,
+        531,
+        vpcid=vpc["id"],
+        gateway="172.16.1.1",
+        ipaddress="172.16.1.5",
+        netmask="255.255.255.0",
+        vlan="711",
+    )
+    listed = {
+        "listPrivateGateways": user.listPrivateGateways(vpcid=vpc["id"])["privategateway"],
+        "listStaticRoutes": user.listStaticRoutes(vpcid=vpc["id"])["staticroute"],
+    }
+    for command, items in listed.items():
+        expected = set(reference()[command].response) - set(UNBUILT_FIELDS.get(command, {}))
+        assert expected <= set().union(*(set(item) for item in items)), command
+    kinds = [entry.get("kind") for entry in held_acls(sandbox, router)[1]]
+    assert kinds.count("private_gateway") == 1 and kinds.count("static_route") == 1
+    assert bob.client.listStaticRoutes().get("staticroute", []) == []
+    user.deleteStaticRoute(id=route["id"], fetch_result=True)
+    admin.deletePrivateGateway(id=gateway["id"], fetch_result=True)
+    assert user.listPrivateGateways().get("privategateway", []) == []
+
     # Delete in order: VMs, tiers, the list, the VPC (its router goes with it)
     for vm in vms:
         admin.destroyVirtualMachine(id=vm["id"], expunge="true", fetch_result=True)

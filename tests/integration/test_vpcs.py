@@ -10,6 +10,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from commands import network_acls as acls
+from commands import vpc_gateways as gateways
 from commands import vpcs
 from commands.network_offerings import network_offering_seed_id, seed_network_offerings
 from commands.network_rules import JobSpec
@@ -25,7 +26,7 @@ from commands.networks import (
 )
 from commands.offerings import seed_offerings
 from commands.vpc_offerings import DEFAULT_VPC_OFFERING, seed_vpc_offerings, vpc_offering_seed_id
-from domain.errors import DomainError, InvalidParameter, ResourceInUse
+from domain.errors import DomainError, InsufficientCapacity, InvalidParameter, ResourceInUse
 from domain.job import Job, JobStatus
 from domain.network_acl import DEFAULT_ALLOW, DEFAULT_DENY, AclItemInput
 from domain.vpc import Vpc
@@ -243,3 +244,61 @@ def test_bad_items_are_refused_with_cloudstack_s_reasons(cloud: Cloud) -> None:
         with pytest.raises(DomainError, match=text):
             acls.add_item(cloud.store, acls.AddAclItem(vpc_id, acl, given, JOB))
     assert _state(cloud, vpc_id).items == {}
+
+
+def _gateway(cloud: Cloud, vpc_id: UUID, physical: UUID, vlan: str = "500") -> UUID:
+    made = gateways.create_private_gateway(
+        cloud.store,
+        gateways.CreatePrivateGateway(
+            vpc_id, physical, vlan, "172.16.0.5", "172.16.0.1", "255.255.255.0", JOB
+        ),
+    )
+    cloud.pump()
+    assert cloud.store.get(Job, made.job_id).status == JobStatus.SUCCEEDED
+    return made.rule_id
+
+
+def test_a_private_gateway_and_its_routes_are_held_by_the_router(cloud: Cloud) -> None:
+    vpc_id, physical = _vpc(cloud)
+    gateway = _gateway(cloud, vpc_id, physical)
+    assert cloud.rows("SELECT state, vlan FROM private_gateways") == [
+        {"state": "Active", "vlan": "500"}
+    ]
+    with pytest.raises(InsufficientCapacity, match="vlan 500 is already in use"):
+        _gateway(cloud, vpc_id, physical)
+    with pytest.raises(InvalidParameter, match="outside of VPC cidr"):
+        gateways.create_static_route(
+            cloud.store, gateways.CreateStaticRoute(vpc_id, gateway, "10.10.4.0/24", JOB)
+        )
+    route = gateways.create_static_route(
+        cloud.store, gateways.CreateStaticRoute(vpc_id, gateway, "192.168.8.0/24", JOB)
+    )
+    cloud.pump()
+    assert cloud.rows("SELECT cidr, state FROM static_routes") == [
+        {"cidr": "192.168.8.0/24", "state": "Active"}
+    ]
+    router = vpcs.vpc_router(cloud.store, vpc_id)
+    assert router is not None
+    held = cloud.world.acl_sets.held(router.instance_name)[1]
+    assert [(h["kind"], h.get("cidr")) for h in held] == [
+        ("private_gateway", None),
+        ("static_route", "192.168.8.0/24"),
+    ]
+
+    with pytest.raises(ResourceInUse, match="static route"):
+        gateways.delete_private_gateway(
+            cloud.store, gateways.DeletePrivateGateway(vpc_id, gateway, JOB)
+        )
+    with pytest.raises(ResourceInUse, match="private gateway"):
+        vpcs.delete_vpc(cloud.store, vpc_id)
+    gateways.delete_static_route(
+        cloud.store, gateways.DeleteStaticRoute(vpc_id, route.rule_id, JOB)
+    )
+    cloud.pump()
+    gateways.delete_private_gateway(
+        cloud.store, gateways.DeletePrivateGateway(vpc_id, gateway, JOB)
+    )
+    cloud.pump()
+    assert cloud.rows("SELECT id FROM private_gateways") == []
+    assert cloud.world.acl_sets.held(router.instance_name)[1] == ()
+    _gateway(cloud, vpc_id, physical)  # its VLAN was given back

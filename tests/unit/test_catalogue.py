@@ -136,6 +136,8 @@ def test_every_object_a_finished_job_names_renders_from_a_declaration() -> None:
         "vpcoffering",
         "networkacl",
         "networkacllist",
+        "privategateway",
+        "staticroute",
     }
     commands = {c.name: c for c in declared()}
     assert renderers()["volume"] is commands["createVolume"].render
