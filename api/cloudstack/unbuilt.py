@@ -17,7 +17,10 @@ CUSTOM_IDS = "custom ids are not built yet"
 STORAGE_POOLS = "volumes are not placed on primary storage pools yet: nothing is found per pool"
 IOPS = "storage QoS (IOPS limits) is not built yet"
 IPV6 = "IPv6 is not built yet"
-VPCS = "VPCs are not built yet"
+VPCS = (
+    "public addresses and VMs found by VPC are not built yet: a VPC's tiers are networks, "
+    "use networkid"
+)
 PLANNERS = "choosing a deployment planner is not built yet"
 PORTABLE_IPS = "portable public addresses (regions) are not built yet"
 QUIESCE = "quiescing a VM for a snapshot is not built yet"
@@ -32,7 +35,6 @@ FOR_DISPLAY = Param("fordisplay", P.BOOLEAN, default=True, unsupported=HIDING)
 CUSTOM_ID = Param("customid", P.STRING, unsupported=CUSTOM_IDS)
 STORAGE_ID = Param("storageid", P.UUID, unsupported=STORAGE_POOLS)
 VPC_ID = Param("vpcid", P.UUID, unsupported=VPCS)
-FOR_VPC = Param("forvpc", P.BOOLEAN, default=False, unsupported=VPCS)
 DEPLOYMENT_PLANNER = Param("deploymentplanner", P.STRING, unsupported=PLANNERS)
 QUIESCE_VM = Param("quiescevm", P.BOOLEAN, default=False, unsupported=QUIESCE)
 VM_ID_IP_MAP = Param("vmidipmap", P.MAP, unsupported=SECONDARY_IPS)

@@ -31,7 +31,13 @@ from commands import vpc_offerings as offers
 from commands import vpcs as cmd
 from commands.network_rules import JobSpec
 from commands.system_vms import destroy_system_vm
-from domain.errors import DomainError, InvalidParameter, PermissionDenied, ResourceUnavailable
+from domain.errors import (
+    DomainError,
+    InvalidParameter,
+    PermissionDenied,
+    ResourceInUse,
+    ResourceUnavailable,
+)
 from domain.vpc import vpc_cidr
 from domain.vpc_offering import VpcOfferingTerms
 from projections.vpcs import VPC_SELECT, tiers_of, vpc_by_id, vpcs_using_offering
@@ -275,7 +281,9 @@ def create_vpc(call: Call, args: dict[str, Any]) -> Submitted:
     offering = _offering_row(call, args["vpcofferingid"], "vpcofferingid")
     if offering["state"] != "Enabled":
         raise InvalidParameter(f"VPC offering {offering['name']} is not enabled")
-    if zone.get("allocation_state") == "Disabled" and call.caller.role != Role.ROOT_ADMIN:
+    if zone["network_type"] != "Advanced":
+        raise InvalidParameter(f"Can't create a VPC in zone {zone['name']}: it is not Advanced")
+    if zone["allocation_state"] == "Disabled" and call.caller.role != Role.ROOT_ADMIN:
         raise PermissionDenied(f"Cannot perform this operation, Zone {zone['name']} is disabled")
     account_id, domain_id = new_owner(call, args)
     command = cmd.CreateVpc(
@@ -337,6 +345,15 @@ def delete_vpc(call: Call, args: dict[str, Any]) -> Submitted:
     if tiers:  # refused at once; the VPC's own record refuses it again in the job
         raise InvalidParameter(
             f"Can't delete VPC {row['name']} as its used by {len(tiers)} networks"
+        )
+    with call.read() as cursor:
+        gateways = cursor.execute(
+            "SELECT count(*) AS n FROM private_gateways WHERE vpc_id = %s", (row["id"],)
+        ).fetchone()["n"]
+    if gateways:
+        raise ResourceInUse(
+            f"Can't delete VPC {row['name']} while it has {gateways} private gateway(s): delete "
+            "them first"
         )
 
     def work() -> dict[str, Any]:

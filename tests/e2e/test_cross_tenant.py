@@ -188,15 +188,16 @@ def _stock(world_admin: CloudStack, place: Place, holder: Holder) -> None:
         ostypeid=client.listOsTypes()["ostype"][0]["id"],
         zoneid=place.zone,
     )["iso"][0]["id"]
-    _stock_vpc(client, place, holder)
+    _stock_vpc(world_admin, place, holder)
     ids["vpnuser"] = client.addVpnUser(
         username=f"v{holder.name}", password=f"Pw{uuid.uuid4().hex[:12]}", fetch_result=True
     )["vpnuser"]["id"]
 
 
-def _stock_vpc(client: CloudStack, place: Place, holder: Holder) -> None:
-    """A VPC (no router: nothing to start) with an ACL list, an item and a tier using it."""
-    ids = holder.ids
+def _stock_vpc(world_admin: CloudStack, place: Place, holder: Holder) -> None:
+    """A VPC (no router: nothing to start) with an ACL list, an item and a tier using it, a
+    private gateway (root administrators make them) and a static route through it."""
+    client, ids = holder.client, holder.ids
     offering = client.listVPCOfferings(name="Default VPC offering")["vpcoffering"][0]
     ids["vpc"] = client.createVPC(
         name=f"vpc-{holder.name}",
@@ -224,6 +225,17 @@ def _stock_vpc(client: CloudStack, place: Place, holder: Holder) -> None:
         gateway="10.60.1.1",
         netmask="255.255.255.0",
     )["network"]["id"]
+    ids["gateway"] = world_admin.createPrivateGateway(
+        vpcid=ids["vpc"],
+        gateway="172.16.0.1",
+        ipaddress="172.16.0.5",
+        netmask="255.255.255.0",
+        vlan=str(300 + int(holder.name[-1]) + (10 if holder.name.startswith("west") else 0)),
+        fetch_result=True,
+    )["privategateway"]["id"]
+    ids["staticroute"] = client.createStaticRoute(
+        gatewayid=ids["gateway"], cidr="192.168.8.0/24", fetch_result=True
+    )["staticroute"]["id"]
 
 
 @pytest.fixture(scope="module")
@@ -360,6 +372,7 @@ PARAM_KINDS = {
     "networkid": ("network", "tier"),
     "networkids": ("network",),
     "vpcid": ("vpc",),
+    "gatewayid": ("gateway",),
     "aclid": ("acllist",),
     "associatednetworkid": ("network",),
     "ipaddressid": ("ip", "sourcenat"),
@@ -385,6 +398,8 @@ NOUN_KINDS = (
     ("NetworkACLList", ("acllist",)),
     ("NetworkACLItem", ("aclitem",)),
     ("NetworkACL", ("aclitem",)),  # deleteNetworkACL, listNetworkACLs: an item's id
+    ("PrivateGateway", ("gateway",)),
+    ("StaticRoute", ("staticroute",)),
     ("VPC", ("vpc",)),
     ("InstanceGroup", ("instancegroup",)),
     ("PortForwardingRule", ("portforward",)),
