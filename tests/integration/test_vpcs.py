@@ -4,6 +4,7 @@ the adapters' session code) and settled by its answers, and the refusals that ch
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from uuid import UUID, uuid4
 
@@ -302,3 +303,26 @@ def test_a_private_gateway_and_its_routes_are_held_by_the_router(cloud: Cloud) -
     assert cloud.rows("SELECT id FROM private_gateways") == []
     assert cloud.world.acl_sets.held(router.instance_name)[1] == ()
     _gateway(cloud, vpc_id, physical)  # its VLAN was given back
+
+
+def test_racing_tiers_for_one_cidr_let_exactly_one_through(cloud: Cloud) -> None:
+    vpc_id, physical = _vpc(cloud)
+    gate = threading.Barrier(4)
+    made: list[UUID] = []
+    refused: list[str] = []
+
+    def create(third: str) -> None:
+        gate.wait()
+        try:
+            made.append(_tier(cloud, vpc_id, physical, third))
+        except InvalidParameter as error:
+            refused.append(error.message)
+
+    threads = [threading.Thread(target=create, args=("10.10.7.0",)) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(made) == 1 and len(refused) == 3
+    assert all("crosses other network cidr" in text for text in refused)
+    assert list(_state(cloud, vpc_id).tiers) == made
