@@ -363,6 +363,14 @@ class Hypervisor(Protocol):
         generation the router holds afterwards."""
         ...
 
+    def apply_network_acls(
+        self, name: str, generation: int, acls: tuple[dict[str, Any], ...]
+    ) -> int:
+        """Make the running VPC router hold exactly `acls` (per tier: its CIDR and the ordered
+        items of its ACL list) as `generation`; an older set than the one held is not applied.
+        Returns the generation the router holds afterwards."""
+        ...
+
     def apply_security_rules(self, name: str, rules: tuple[dict[str, Any], ...]) -> int:
         """Make the VM's guest traffic obey exactly `rules` (its security groups' whole set:
         direction, protocol, start, end, cidr; ingress is denied unless allowed, egress is

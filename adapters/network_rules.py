@@ -31,6 +31,17 @@ def _apply(driver: Hypervisor, params: dict[str, Any]) -> dict[str, Any]:
     return {"generation": held, "rules": len(rules)}
 
 
+def _apply_acls(driver: Hypervisor, params: dict[str, Any]) -> dict[str, Any]:
+    """A VPC router's network ACLs: per tier, the ordered items of its list."""
+    vm, generation = name(params), count(params, "generation")
+    acls = params.get("acls")
+    if not isinstance(acls, list | tuple) or not all(isinstance(a, dict) for a in acls):
+        raise BadRequest("parameter 'acls' must be a list of tiers")
+    held = driver.apply_network_acls(vm, generation, tuple(acls))
+    return {"generation": held, "tiers": len(acls)}
+
+
 RULE_ACTIONS: dict[str, Callable[[Hypervisor, dict[str, Any]], dict[str, Any]]] = {
     "apply_network_rules": _apply,
+    "apply_network_acls": _apply_acls,
 }

@@ -218,4 +218,17 @@ UNBUILT_FIELDS: dict[str, dict[str, str]] = {
             "listVpnCustomerGateways",
         )
     },
+    **{
+        command: _all(PROJECTS, "project", "projectid")
+        for command in ("createVPC", "updateVPC", "restartVPC", "listVPCs")
+    },
+    **{
+        command: _all(PROJECTS, "project", "projectid")
+        for command in (
+            "createPrivateGateway",
+            "listPrivateGateways",
+            "createStaticRoute",
+            "listStaticRoutes",
+        )
+    },
 }

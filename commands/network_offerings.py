@@ -57,6 +57,18 @@ _ISOLATED_SERVICES: tuple[str, ...] = (
     "PortForwarding",
 )
 _ISOLATED_SERVICES += ("SourceNat", "StaticNat", "Vpn")
+_VPC_ROUTER = ["VpcVirtualRouter"]
+_VPC_TIER_SERVICES = (
+    "Dhcp",
+    "Dns",
+    "UserData",
+    "SourceNat",
+    "StaticNat",
+    "PortForwarding",
+    "Lb",
+    "NetworkACL",
+    "Vpn",
+)
 
 DEFAULT_NETWORK_OFFERINGS = (
     OfferingTerms(
@@ -77,6 +89,19 @@ DEFAULT_NETWORK_OFFERINGS = (
         "Offering for Shared networks",
         "Shared",
         {service: _ROUTER for service in ("Dhcp", "Dns", "UserData")},
+    ),
+    OfferingTerms(
+        "DefaultIsolatedNetworkOfferingForVpcNetworks",
+        "Offering for Isolated VPC networks with Source Nat service enabled",
+        "Isolated",
+        {service: _VPC_ROUTER for service in _VPC_TIER_SERVICES},
+    ),
+    OfferingTerms(
+        "DefaultIsolatedNetworkOfferingForVpcNetworksNoLB",
+        "Offering for Isolated VPC networks with Source Nat service enabled and LB service "
+        "Disabled",
+        "Isolated",
+        {service: _VPC_ROUTER for service in _VPC_TIER_SERVICES if service != "Lb"},
     ),
 )
 

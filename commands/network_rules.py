@@ -158,7 +158,7 @@ class BindCert:
 # Loading and checking -----------------------------------------------------------------------
 
 
-def _new_job(spec: JobSpec, instance_id: UUID) -> Job:
+def rule_job(spec: JobSpec, instance_id: UUID) -> Job:
     return Job(
         spec.command,
         spec.account_id,
@@ -326,7 +326,7 @@ def add_rule(store: Any, command: AddRule) -> Applying:
         keys = [rules.add(rule)]
         if command.open_firewall is not None:
             keys.append(rules.add(_opened_firewall(rule, command.open_firewall)))
-        job = _new_job(command.job, rule.id)
+        job = rule_job(command.job, rule.id)
         result = {"object": _RESULT_OBJECTS[rule.kind], "id": str(rule.id)}
         rules.request_apply(
             request_id(), job.id, _target(store, network.id), (tuple(keys), ()), result
@@ -361,7 +361,7 @@ def add_egress_rule(store: Any, command: AddEgressRule) -> Applying:
         abandoned = _give_up_abandoned(store, rules)
         rules.choose_egress_policy(offering.egress_allow)
         keys = (rules.add(rule),)
-        job = _new_job(command.job, rule.id)
+        job = rule_job(command.job, rule.id)
         result = {"object": _RESULT_OBJECTS[rule.kind], "id": str(rule.id)}
         rules.request_apply(request_id(), job.id, _target(store, network.id), (keys, ()), result)
         counted = _counted(store, rules, abandoned.addresses)
@@ -408,7 +408,7 @@ def revoke_rule(store: Any, command: RevokeRule) -> Applying:
         rules = store.get(NetworkRules, rule_set_id(network.id), what="network rules")
         abandoned = _give_up_abandoned(store, rules)
         keys = rules.revoke(command.rule_id, command.kind)
-        job = _new_job(command.job, command.rule_id)
+        job = rule_job(command.job, command.rule_id)
         target = _target(store, network.id)
         rules.request_apply(request_id(), job.id, target, ((), tuple(keys)), {"success": True})
         return _saved(
@@ -440,7 +440,7 @@ def change_forwarding(store: Any, command: ChangeForwarding) -> Applying:
         vm_ip = guest_address(store, vm_id, public, command.private_ip or kept)
         private = rule.private_start if command.private_start is None else command.private_start
         keys = rules.change_forwarding(rule.id, private or 0, vm_id, vm_ip)
-        job = _new_job(command.job, rule.id)
+        job = rule_job(command.job, rule.id)
         result = {"object": _RESULT_OBJECTS[rule.kind], "id": str(rule.id)}
         target = _target(store, network.id)
         rules.request_apply(request_id(), job.id, target, (tuple(keys), ()), result)
@@ -471,7 +471,7 @@ def change_members(store: Any, command: ChangeMembers) -> Applying:
             keys = (tuple(rules.assign(rule.id, members)), ())
         else:
             keys = ((), tuple(rules.unassign(rule.id, list(command.vm_ids))))
-        job = _new_job(command.job, rule.id)
+        job = rule_job(command.job, rule.id)
         rules.request_apply(
             request_id(), job.id, _target(store, network.id), keys, {"success": True}
         )
@@ -505,7 +505,7 @@ def _on_balancer(
         rules = store.get(NetworkRules, rule_set_id(network.id), what="network rules")
         abandoned = _give_up_abandoned(store, rules)
         keys, others = change(rules)
-        job = _new_job(job_spec, rule_id)
+        job = rule_job(job_spec, rule_id)
         result: dict[str, Any] = {"success": True}
         if answer:
             result = {"object": answer, "id": str(rule_id)}
@@ -710,10 +710,9 @@ FOLLOW_UPS = {"start_system_vm": reapply_after_boot, "upgrade_router": reapply_a
 # Outbox routes ------------------------------------------------------------------------------
 
 
-def rule_routes(box: Any, prefix: str) -> dict[str, Any]:
-    """An apply request names the router by its instance name on its host."""
-    from eventsourcing.utils import get_topic
-
+def router_set_route(box: Any, prefix: str, action: str, key: str) -> Any:
+    """The route of a request asking a router (by its instance name on its host) to hold a
+    whole set (`key`: the set's name in the event and the request)."""
     from stratus.messages import WorkRequest, seal_credentials
     from stratus.outbox import Outgoing, origin, work
 
@@ -728,17 +727,23 @@ def rule_routes(box: Any, prefix: str) -> dict[str, Any]:
         request = WorkRequest(
             request_id=e.request_id,
             hypervisor=e.hypervisor.lower(),
-            action="apply_network_rules",
+            action=action,
             target_id=str(e.originator_id),
             params={
                 "host_id": str(e.host_id),
                 "name": e.instance_name,
                 "generation": e.generation,
-                "rules": list(e.rules),
-                "certificates": [
-                    {"id": c["id"], "certificate": c["certificate"], "chain": c["chain"]}
-                    for c in certificates
-                ],
+                key: list(getattr(e, key)),
+                **(
+                    {
+                        "certificates": [
+                            {"id": c["id"], "certificate": c["certificate"], "chain": c["chain"]}
+                            for c in certificates
+                        ]
+                    }
+                    if key == "rules"
+                    else {}
+                ),
             },
             sealed_credentials=seal_credentials(
                 box, e.url, e.username, e.password.reveal(), secrets=secrets
@@ -747,5 +752,12 @@ def rule_routes(box: Any, prefix: str) -> dict[str, Any]:
         )
         return work(request, prefix)
 
+    return apply
+
+
+def rule_routes(box: Any, prefix: str) -> dict[str, Any]:
+    from eventsourcing.utils import get_topic
+
     rule_set: Any = NetworkRules  # events made by the library's decorator: mypy cannot see them
-    return {get_topic(rule_set.ApplyRequested): apply}
+    route = router_set_route(box, prefix, "apply_network_rules", "rules")
+    return {get_topic(rule_set.ApplyRequested): route}

@@ -29,6 +29,7 @@ from commands.network_public_ips import (
     released_with_network,
 )
 from commands.network_rules import dropped_with_network
+from commands.vpcs import TierRequest, join_vpc, leave_vpc
 from domain.errors import InvalidParameter, InvalidState
 from domain.infrastructure import Zone
 from domain.network import Addressing, Network, NetworkState, Nic
@@ -112,6 +113,7 @@ class CreateNetwork:
     end_ip: str | None = None
     vlan: str | None = None  # a shared network's VLAN, named by the administrator
     preferred_vnets: tuple[int, ...] = ()  # ids the caller read as free, lowest first
+    tier: TierRequest | None = None  # a VPC's tier
     network_id: UUID = field(default_factory=uuid.uuid4)
 
 
@@ -121,11 +123,17 @@ def create_network(store: Any, command: CreateNetwork) -> Outcome:
     def attempt() -> Outcome:
         offering = store.get(NetworkOffering, command.offering_id, what="network offering")
         offering.check_usable()
+        if offering.for_vpc and command.tier is None:
+            raise InvalidParameter(
+                f"Network offering {offering.name} is for VPC tiers: create the network with "
+                "a vpcid"
+            )
         if offering.guest_type == "Isolated":
             network, claim = _isolated(store, command)
         else:
             network, claim = _shared(store, command)
-        return Outcome(store.last_position(store.save(network, claim)), network.id)
+        vpc = [join_vpc(store, network, command.tier)] if command.tier else []
+        return Outcome(store.last_position(store.save(network, claim, *vpc)), network.id)
 
     result: Outcome = store.run(attempt, attempts=ALLOCATION_ATTEMPTS)
     return result
@@ -220,8 +228,8 @@ def _implemented(store: Any, network: Network, public: PublicPool) -> list[Publi
     if network.physical_network_id is not None:
         physical = store.get(PhysicalNetwork, network.physical_network_id, what="physical network")
         physical.check_providers_ready(offering.services)
-    if not offering.offers(SOURCE_NAT):
-        network.implement(None)
+    if not offering.offers(SOURCE_NAT) or network.vpc_id is not None:
+        network.implement(None)  # a VPC's tiers reach out through the VPC's router
         return []
     request = Acquire(
         network.zone_id, network.account_id, network.domain_id, network.id, public, True
@@ -266,6 +274,7 @@ def delete_network(store: Any, command: DeleteNetwork) -> Outcome:
         network.delete(command.vms_using)
         others: list[Any] = released_with_network(store, _addresses_of(network, command))
         others.extend(dropped_with_network(store, network.id))
+        others.extend(leave_vpc(store, network))
         vnet = _vnet_released(store, network)
         if vnet is not None:
             others.append(vnet)

@@ -8,6 +8,7 @@ from eventsourcing.utils import get_topic
 
 from commands.isos import iso_routes
 from commands.migration import migration_routes
+from commands.network_acls import acl_routes
 from commands.network_rules import rule_routes
 from commands.security_groups import security_group_routes
 from commands.snapshots import snapshot_routes
@@ -52,6 +53,7 @@ def routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
         **capture_routes(box, prefix),
         **system_vm_routes(box, prefix),
         **rule_routes(box, prefix),
+        **acl_routes(box, prefix),
         **security_group_routes(box, prefix),
         **vpn_routes(box, prefix),
         **volume_routes(box, prefix),

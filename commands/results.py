@@ -7,6 +7,7 @@ from typing import Any
 
 from commands import (
     hosts,
+    network_acls,
     network_rules,
     routers,
     security_groups,
@@ -37,6 +38,7 @@ def result_handlers() -> dict[str, Callable[[Any, Any], Any]]:
         system_vms.RESULT_HANDLERS,
         routers.RESULT_HANDLERS,
         network_rules.RESULT_HANDLERS,
+        network_acls.RESULT_HANDLERS,
         security_groups.RESULT_HANDLERS,
         vpn.RESULT_HANDLERS,
         statistics.RESULT_HANDLERS,
@@ -50,7 +52,7 @@ def result_handlers() -> dict[str, Callable[[Any, Any], Any]]:
             if action in merged:
                 raise RuntimeError(f"two handlers claim {action} results")
             merged[action] = handler
-    for follow_ups in (network_rules.FOLLOW_UPS, storage.FOLLOW_UPS):
+    for follow_ups in (network_rules.FOLLOW_UPS, network_acls.FOLLOW_UPS, storage.FOLLOW_UPS):
         for action, follow_up in follow_ups.items():
             merged[action] = _followed(merged[action], follow_up)
     return merged

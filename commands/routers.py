@@ -147,7 +147,9 @@ def _new_router(store: Any, command: EnsureNetworkRouter) -> SystemVm:
             command.account_id,
             command.domain_id,
             compute,
-            network_ids=(command.network_id,),
+            # A VPC's router is keyed by the VPC (`network_id` is the VPC's id): its tiers
+            # are the VPC's, not networks of its own.
+            network_ids=(command.network_id,) if command.vpc_id is None else (),
             vpc_id=command.vpc_id,
             services=monitored_daemons(command.network_services),
         )

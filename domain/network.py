@@ -121,6 +121,26 @@ class Network(Aggregate):
         self.state = state
         self.source_nat_ip: str | None = None
         self.removed = False
+        self.vpc_id: UUID | None = None  # a VPC's tier
+        self.acl_id: UUID | None = None  # the tier's network ACL list
+
+    def join_vpc(self, vpc_id: UUID, acl_id: UUID) -> None:
+        """The network is a tier of `vpc_id` (recorded in the save that creates it)."""
+        self._vpc_joined(vpc_id=vpc_id, acl_id=acl_id)
+
+    @event("VpcJoined")
+    def _vpc_joined(self, vpc_id: UUID, acl_id: UUID) -> None:
+        self.vpc_id, self.acl_id = vpc_id, acl_id
+
+    def replace_acl(self, acl_id: UUID) -> None:
+        self._check_live()
+        if self.vpc_id is None:
+            raise InvalidParameter(f"Network {self.name} is not part of a VPC")
+        self._acl_replaced(acl_id=acl_id)
+
+    @event("AclReplaced")
+    def _acl_replaced(self, acl_id: UUID) -> None:
+        self.acl_id = acl_id
 
     @property
     def vnet(self) -> int | None:

@@ -24,9 +24,14 @@ SERVICES = (
     "Lb",
     "UserData",
     "Vpn",
+    "NetworkACL",
 )
-PROVIDERS = ("VirtualRouter",)
+VPC_ROUTER = "VpcVirtualRouter"
+PROVIDERS = ("VirtualRouter", VPC_ROUTER)
 SOURCE_NAT = "SourceNat"
+NETWORK_ACL = "NetworkACL"
+# Services a VPC tier may not offer: the VPC's ACLs stand in for a tier's firewall (as 4.3).
+NOT_IN_VPC = ("Firewall",)
 UPDATABLE = frozenset({"name", "display_text", "state", "availability"})
 
 
@@ -59,12 +64,16 @@ class OfferingTerms:
         if not self.name:
             raise InvalidParameter("A network offering needs a name")
         guest_type = canonical(self.guest_type, GUEST_TYPES, "guest ip type")
+        named = {p for providers in self.services.values() for p in providers or ()}
+        for_vpc = any(canonical(p, PROVIDERS, "service provider") == VPC_ROUTER for p in named)
+        default = [VPC_ROUTER] if for_vpc else ["VirtualRouter"]
         services = {
             canonical(name, SERVICES, "service"): sorted(
-                {canonical(p, PROVIDERS, "service provider") for p in providers or PROVIDERS}
+                {canonical(p, PROVIDERS, "service provider") for p in providers or default}
             )
             for name, providers in self.services.items()
         }
+        _check_vpc_services(services, guest_type, for_vpc)
         if guest_type == "Shared" and SOURCE_NAT in services:
             raise InvalidParameter("SourceNat service is not supported by Shared networks")
         return {
@@ -79,7 +88,28 @@ class OfferingTerms:
             "network_rate": self.network_rate,
             "tags": self.tags,
             "egress_default_policy": self.egress_default_policy,
+            "for_vpc": for_vpc,
         }
+
+
+def _check_vpc_services(services: Mapping[str, list[str]], guest_type: str, for_vpc: bool) -> None:
+    """4.3 makes an offering for VPC tiers of the VpcVirtualRouter provider: all of its
+    services by that provider, isolated, without Firewall; NetworkACL only for such tiers."""
+    if not for_vpc:
+        if NETWORK_ACL in services:
+            raise InvalidParameter(
+                "Service NetworkACL is supported only by the VpcVirtualRouter provider (VPC tiers)"
+            )
+        return
+    if guest_type != "Isolated":
+        raise InvalidParameter("Only Isolated network offerings can be used for VPC tiers")
+    for name, providers in services.items():
+        if providers != [VPC_ROUTER]:
+            raise InvalidParameter(
+                f"Service {name} of a VPC tier offering must be provided by {VPC_ROUTER}"
+            )
+        if name in NOT_IN_VPC:
+            raise InvalidParameter(f"Service {name} is not supported in VPC")
 
 
 class NetworkOffering(Aggregate):
@@ -109,6 +139,11 @@ class NetworkOffering(Aggregate):
         """The egress default of its networks: allow (True) or deny; offerings recorded before
         it was kept deny, as CloudStack's seeded ones do."""
         return bool(self.terms.get("egress_default_policy", False))
+
+    @property
+    def for_vpc(self) -> bool:
+        """An offering of VPC tiers (its services are the VPC router's)."""
+        return bool(self.terms.get("for_vpc", False))
 
     def offers(self, service: str) -> bool:
         return service in self.terms["services"]

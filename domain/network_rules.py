@@ -70,6 +70,33 @@ class ApplyTarget:
     instance_name: str
     access: HostAccess
 
+    def request(
+        self,
+        request_id: str,
+        job_id: UUID | None,
+        generation: int,
+        changes: tuple[tuple[str, ...], tuple[str, ...]],
+        result: dict[str, Any],
+    ) -> dict[str, Any]:
+        """The facts of a request that this router hold a whole set (the set itself aside):
+        who and where, its generation, the keys it adds and revokes, what its job returns."""
+        access = self.access
+        return {
+            "request_id": request_id,
+            "job_id": job_id,
+            "generation": generation,
+            "router_id": self.router_id,
+            "host_id": access.host_id,
+            "url": access.url,
+            "username": access.username,
+            "password": access.password,
+            "hypervisor": access.hypervisor,
+            "instance_name": self.instance_name,
+            "adds": tuple(changes[0]),
+            "revokes": tuple(changes[1]),
+            "result": dict(result),
+        }
+
 
 @dataclass(frozen=True)
 class Pending:
@@ -488,24 +515,9 @@ class NetworkRules(Aggregate):
     ) -> None:
         """Ask the router to hold the whole set now; `changes` are the keys (rule ids, or
         rule/vm for members) this request adds and revokes."""
-        access = target.access
-        adds, revokes = changes
+        facts = target.request(request_id, job_id, self.generation + 1, changes, result)
         self._apply_requested(
-            request_id=request_id,
-            job_id=job_id,
-            generation=self.generation + 1,
-            router_id=target.router_id,
-            host_id=access.host_id,
-            url=access.url,
-            username=access.username,
-            password=access.password,
-            hypervisor=access.hypervisor,
-            instance_name=target.instance_name,
-            rules=self.applied_set(),
-            certificates=self._live_certificates(),
-            adds=tuple(adds),
-            revokes=tuple(revokes),
-            result=dict(result),
+            **facts, rules=self.applied_set(), certificates=self._live_certificates()
         )
 
     @event("ApplyRequested")

@@ -18,6 +18,7 @@ from domain.snapshot import Snapshot, SnapshotState
 from domain.template import Template
 from domain.vm import VirtualMachine, VmState
 from domain.volume import Volume, VolumeState
+from domain.vpc import Vpc
 
 _NAMESPACE = UUID("5b0f3c2e-8a41-4f7d-9c1e-3d2a6b7e9f10")
 UNLIMITED = -1
@@ -126,6 +127,7 @@ CHANGING: dict[type, frozenset[str]] = {
     Template: frozenset(("Registered", "Deleted")),
     Network: frozenset(("Created", "Deleted")),
     Project: frozenset(("Created", "OwnerChanged", "Deleted")),
+    Vpc: frozenset(("Created", "Deleted")),
 }
 
 
@@ -167,6 +169,9 @@ def _network_holding(aggregate: Any) -> Holding | None:
         return Holding(
             aggregate.account_id, aggregate.domain_id, _amounts(NETWORK=1) if isolated else {}
         )
+    if isinstance(aggregate, Vpc):
+        amounts = {} if aggregate.removed else _amounts(VPC=1)
+        return Holding(aggregate.account_id, aggregate.domain_id, amounts)
     return None
 
 
@@ -194,6 +199,7 @@ _REQUESTED: dict[type, frozenset[str]] = {
     Template: frozenset(("Registered",)),
     Network: frozenset(("Created",)),
     Project: frozenset(("Created", "OwnerChanged")),
+    Vpc: frozenset(("Created",)),
 }
 
 

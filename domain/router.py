@@ -41,7 +41,14 @@ def monitored_daemons(network_services: Iterable[str]) -> tuple[str, ...]:
     for service in network_services:
         if service in SERVICE_DAEMONS:
             daemons.add(SERVICE_DAEMONS[service])
-        elif service not in ("SourceNat", "StaticNat", "PortForwarding", "Firewall", "Vpn"):
+        elif service not in (
+            "SourceNat",
+            "StaticNat",
+            "PortForwarding",
+            "Firewall",
+            "Vpn",
+            "NetworkACL",
+        ):
             raise InvalidParameter(f"A virtual router does not provide the service {service}")
     return tuple(sorted(daemons))
 

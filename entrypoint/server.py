@@ -37,6 +37,7 @@ from commands.identity import Bootstrap, bootstrap
 from commands.jobs import fail_interrupted
 from commands.network_offerings import seed_network_offerings
 from commands.offerings import seed_offerings
+from commands.vpc_offerings import seed_vpc_offerings
 from domain.template import FetchLimits
 from entrypoint.expunger import make_expunger
 from entrypoint.installation import open_runtime
@@ -132,6 +133,7 @@ def prepare(runtime: Runtime, *, public_url: str) -> None:
         seed_network_offerings(runtime.store)
         seed_cloud_identifier(runtime.store)
         seed_hypervisor_capabilities(runtime.store)
+        seed_vpc_offerings(runtime.store)
     runtime.runner.catch_up()
     if result.created:
         _write_admin_file(runtime, admin_file, public_url, result.admin_user_id, password)

@@ -101,8 +101,8 @@ class NetworksProjection(Projection):
         c.execute(
             f"INSERT INTO {t.network_offerings} (id, name, display_text, guest_type, services, "
             "specify_vlan, specify_ip_ranges, conserve_mode, availability, network_rate, tags, "
-            "state, is_default, created, egress_default_policy) VALUES "
-            "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            "state, is_default, created, egress_default_policy, for_vpc) VALUES "
+            "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             (
                 _id(e),
                 terms["name"],
@@ -119,6 +119,7 @@ class NetworksProjection(Projection):
                 int(e.is_default),
                 e.timestamp.isoformat(),
                 int(bool(terms.get("egress_default_policy", False))),
+                int(bool(terms.get("for_vpc", False))),
             ),
         )
 
@@ -174,6 +175,14 @@ class NetworksProjection(Projection):
         columns = {names[k]: v for k, v in e.changes.items() if k in names}
         if columns:
             _set(c, t.networks, e, **columns)
+
+    @on(NETWORK.VpcJoined)
+    def network_joined_vpc(self, e: Any, c: Cursor, t: Tables) -> None:
+        _set(c, t.networks, e, vpc_id=str(e.vpc_id), acl_id=str(e.acl_id))
+
+    @on(NETWORK.AclReplaced)
+    def network_acl_replaced(self, e: Any, c: Cursor, t: Tables) -> None:
+        _set(c, t.networks, e, acl_id=str(e.acl_id))
 
     @on(NETWORK.OfferingChanged)
     def network_offering_changed(self, e: Any, c: Cursor, t: Tables) -> None:

@@ -34,6 +34,7 @@ from projections.storage import StorageProjection
 from projections.templates import TemplatesProjection
 from projections.vms import VirtualMachinesProjection
 from projections.volumes import VolumesProjection
+from projections.vpcs import VpcsProjection
 from projections.vpn import RemoteAccessVpnsProjection
 from projections.vpn_customer_gateways import VpnCustomerGatewaysProjection
 from stratus.projection import Projection
@@ -58,6 +59,7 @@ def build(seal: Callable[[str], str]) -> list[Projection]:
         NetworkPlumbingProjection(),
         StorageIpRangesProjection(),
         NetworkRulesProjection(),
+        VpcsProjection(),
         SecurityGroupsProjection(),
         AffinityGroupsProjection(),
         RemoteAccessVpnsProjection(),

@@ -59,6 +59,7 @@ _COUNTS: dict[int, str] = {
     "AND template_type = 'USER'",
     6: "SELECT count(*) AS n FROM networks WHERE {owner} AND removed = 0 "
     "AND guest_type = 'Isolated'",
+    7: "SELECT count(*) AS n FROM vpcs WHERE {owner} AND removed = 0",
     8: "SELECT coalesce(sum(cpu_number), 0) AS n FROM virtual_machines WHERE {owner} "
     "AND removed = 0 AND state NOT IN ('Destroyed', 'Expunging')",
     9: "SELECT coalesce(sum(memory), 0) AS n FROM virtual_machines WHERE {owner} "
@@ -77,7 +78,7 @@ def resource_counts(
     cursor: Cursor, *, account_id: str | None = None, domain_path: str | None = None
 ) -> dict[int, int]:
     """By type, what an account (or every account of a domain's subtree) holds now. Projects
-    and VPCs are not built: nothing holds them."""
+    are not built: nothing holds them."""
     if account_id is not None:
         owner, params = "account_id = %s", [account_id]
     else:

@@ -22,7 +22,7 @@ class Capability(StrEnum):
     SNAPSHOTS = "snapshots"  # VM snapshots and volume snapshots
     STATISTICS = "statistics"  # network and disk counters
     APPLIANCES = "appliances"  # system VM images: their release, their services
-    NETWORK_RULES = "network-rules"  # a router's NAT, firewall and load-balancing set
+    NETWORK_RULES = "network-rules"  # a router's NAT, firewall, load-balancing and ACL sets
     SECURITY_GROUPS = "security-groups"  # a VM's ingress/egress set on its host
     REMOTE_ACCESS_VPN = "remote-access-vpn"
     TEMPLATES = "templates"  # downloading an image into a zone's image store
@@ -80,6 +80,7 @@ ACTIONS: dict[str, Action] = {
         Action("network_stats", C.STATISTICS),
         Action("disk_stats", C.STATISTICS),
         Action("apply_network_rules", C.NETWORK_RULES),
+        Action("apply_network_acls", C.NETWORK_RULES),
         Action("apply_security_rules", C.SECURITY_GROUPS),
         Action("configure_remote_access_vpn", C.REMOTE_ACCESS_VPN),
         Action("download_template", C.TEMPLATES, host_bound=False),

@@ -194,6 +194,11 @@ class HypervDriver(HypervSnapshots):
             f"applying network rules on router {name} is not supported yet on Hyper-V"
         )
 
+    def apply_network_acls(
+        self, name: str, generation: int, acls: tuple[dict[str, Any], ...]
+    ) -> int:
+        raise Unsupported(f"applying network ACLs on router {name} is not supported yet on Hyper-V")
+
     def apply_security_rules(self, name: str, rules: tuple[dict[str, Any], ...]) -> int:
         """The VM's extended port ACLs are replaced by one Allow per rule over a Deny of the
         rest of the inbound traffic (and of the outbound, once egress rules exist). Hyper-V's

@@ -60,7 +60,7 @@ from adapters.kvm import cdrom, disks, images, migration, nics, restores, templa
 from adapters.kvm import pools as pools_of_stratus
 from adapters.kvm.appliance import APPLIANCE_URI, appliance_metadata, service_states
 from adapters.kvm.guest_keys import record_ssh_key, record_user_data
-from adapters.kvm.rules import hold_rules
+from adapters.kvm.rules import ACLS_URI, hold_rules
 from adapters.kvm.security import define_filter, record_rules, record_vpn, recorded_rules
 from adapters.kvm.snapshots import KvmSnapshots
 from adapters.kvm.statistics import disk_counters, network_counters
@@ -326,6 +326,16 @@ class KvmDriver(KvmSnapshots):
             if not domain.isActive():
                 raise HypervisorError(f"cannot apply network rules on {name}: it is not running")
             return hold_rules(domain, generation, rules, balancer)
+
+    def apply_network_acls(
+        self, name: str, generation: int, acls: tuple[dict[str, Any], ...]
+    ) -> int:
+        """Hand the running VPC router its tiers' ACLs through its domain metadata."""
+        with self._translated(f"applying the network ACLs of {name}"):
+            domain = self._find(name)
+            if not domain.isActive():
+                raise HypervisorError(f"cannot apply network ACLs on {name}: it is not running")
+            return hold_rules(domain, generation, acls, uri=ACLS_URI)
 
     def apply_security_rules(self, name: str, rules: tuple[dict[str, Any], ...]) -> int:
         """Define the VM's nwfilter (where the connection has nwfilters) and record the set in

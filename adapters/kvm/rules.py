@@ -15,13 +15,16 @@ from adapters.haproxy import BalancerConfig
 
 RULES_URI = "http://stratus.example/xmlns/rules/1"
 HAPROXY_URI = "http://stratus.example/xmlns/haproxy/1"
+ACLS_URI = "http://stratus.example/xmlns/acls/1"  # a VPC router's network ACLs, per tier
+_KEYS = {RULES_URI: "stratusrules", ACLS_URI: "stratusacls"}
 _LIVE = libvirt.VIR_DOMAIN_AFFECT_LIVE
 
 
-def held_rules(domain: Any) -> tuple[int, list[dict[str, Any]]]:
-    """The generation and rules the router holds ((0, []) when it was given none)."""
+def held_rules(domain: Any, uri: str = RULES_URI) -> tuple[int, list[dict[str, Any]]]:
+    """The generation and rules the router holds ((0, []) when it was given none); `uri`
+    names the set (ACLS_URI: its network ACLs)."""
     try:
-        text = domain.metadata(libvirt.VIR_DOMAIN_METADATA_ELEMENT, RULES_URI, _LIVE)
+        text = domain.metadata(libvirt.VIR_DOMAIN_METADATA_ELEMENT, uri, _LIVE)
     except libvirt.libvirtError as exc:
         if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN_METADATA:
             return 0, []
@@ -63,9 +66,10 @@ def hold_rules(
     generation: int,
     rules: tuple[dict[str, Any], ...],
     balancer: BalancerConfig | None = None,
+    uri: str = RULES_URI,
 ) -> int:
     """Record the set unless the router holds a newer one; returns the generation it holds."""
-    held, _ = held_rules(domain)
+    held, _ = held_rules(domain, uri)
     if held >= generation:
         return held
     if balancer is not None:
@@ -75,8 +79,8 @@ def hold_rules(
     domain.setMetadata(
         libvirt.VIR_DOMAIN_METADATA_ELEMENT,
         ET.tostring(element, encoding="unicode"),
-        "stratusrules",
-        RULES_URI,
+        _KEYS[uri],
+        uri,
         _LIVE,
     )
     return generation

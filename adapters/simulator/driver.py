@@ -320,6 +320,18 @@ class SimulatorDriver(SimulatedSnapshots):
                 self.world.record("apply_network_rules")
             return self.world.rule_sets.generation(name)
 
+    def apply_network_acls(
+        self, name: str, generation: int, acls: tuple[dict[str, Any], ...]
+    ) -> int:
+        """The running VPC router holds the ACL set (see `RuleSets`); an older one is ignored."""
+        with self._turn("apply_network_acls") as host:
+            vm = _find(host, name)
+            if vm.state != "Running":
+                raise HypervisorError(f"cannot apply network ACLs on {name}: it is not running")
+            if self.world.acl_sets.apply(name, generation, acls):
+                self.world.record("apply_network_acls")
+            return self.world.acl_sets.generation(name)
+
     def apply_security_rules(self, name: str, rules: tuple[dict[str, Any], ...]) -> int:
         """The VM's guest firewall holds the set (see `GuestFirewalls`)."""
         with self._turn("apply_security_rules") as host:

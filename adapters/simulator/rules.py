@@ -19,16 +19,18 @@ from typing import Any
 from adapters.haproxy import BalancerConfig
 
 REPORT_VARIABLE = "STRATUS_SIMULATOR_RULES"
+ACL_REPORT_VARIABLE = "STRATUS_SIMULATOR_ACLS"  # the same report of VPC routers' ACL sets
 
 
 class RuleSets:
     """Per router (instance name): the generation and the rules it holds."""
 
-    def __init__(self, report_file: str | None = None) -> None:
+    def __init__(self, report_file: str | None = None, variable: str = REPORT_VARIABLE) -> None:
         self._lock = threading.Lock()
         self._held: dict[str, tuple[int, tuple[dict[str, Any], ...]]] = {}
         self._balancers: dict[str, tuple[str, dict[str, str]]] = {}
         self._report = report_file
+        self._variable = variable
 
     def apply(
         self,
@@ -61,7 +63,7 @@ class RuleSets:
         return self.held(name)[0]
 
     def _write(self) -> None:
-        path = self._report or os.environ.get(REPORT_VARIABLE)
+        path = self._report or os.environ.get(self._variable)
         if not path:
             return
         report = {

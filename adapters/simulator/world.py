@@ -23,7 +23,7 @@ from adapters import (
 )
 from adapters.simulator.appliances import ApplianceKnobs
 from adapters.simulator.disk import HostDisk, state_directory
-from adapters.simulator.rules import RuleSets
+from adapters.simulator.rules import ACL_REPORT_VARIABLE, RuleSets
 from adapters.simulator.security import GuestFirewalls
 from adapters.simulator.statistics import StatisticsKnobs
 
@@ -118,6 +118,7 @@ class SimulatedWorld:
         self._accepted: tuple[str, str] | None = None
         self.appliances = ApplianceKnobs()
         self.rule_sets = RuleSets()
+        self.acl_sets = RuleSets(variable=ACL_REPORT_VARIABLE)
         self.firewalls = GuestFirewalls()
         self.statistics = StatisticsKnobs()
 

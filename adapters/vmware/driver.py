@@ -207,6 +207,11 @@ class VmwareDriver(VmwareSnapshots):
     ) -> int:
         raise Unsupported(f"applying network rules on router {name} is not supported yet on VMware")
 
+    def apply_network_acls(
+        self, name: str, generation: int, acls: tuple[dict[str, Any], ...]
+    ) -> int:
+        raise Unsupported(f"applying network ACLs on router {name} is not supported yet on VMware")
+
     def apply_security_rules(self, name: str, rules: tuple[dict[str, Any], ...]) -> int:
         """CloudStack 4.3 offers security groups on KVM and XenServer hosts only; a VMware VM
         in a security group zone is refused definitively rather than left unfiltered."""

@@ -221,6 +221,13 @@ class XenServerDriver(XenServerSnapshots):
             f"applying network rules on router {name} is not supported yet on XenServer"
         )
 
+    def apply_network_acls(
+        self, name: str, generation: int, acls: tuple[dict[str, Any], ...]
+    ) -> int:
+        raise Unsupported(
+            f"applying network ACLs on router {name} is not supported yet on XenServer"
+        )
+
     def apply_security_rules(self, name: str, rules: tuple[dict[str, Any], ...]) -> int:
         """As CloudStack does: the host's ``vmops`` plugin, function ``network_rules``, takes
         the VM's whole rule set (one ``I|E:proto:start:end:cidr`` entry per rule)."""

@@ -50,11 +50,23 @@ def prepare_network_services(
     for network_id in network_ids:
         row = network_row(call, str(network_id), "networkids")
         _refuse_unless_providers_enabled(call, row)
-        if row["guest_type"] == "Isolated":
+        if row.get("vpc_id"):
+            _ensure_vpc_router(call, row["vpc_id"])
+        elif row["guest_type"] == "Isolated":
             owner = (row["account_id"], row["domain_id"])
             ensure_router(call, row["id"], row["zone_id"], owner, hypervisor, _services(row))
     for request in requests:
         cmd.implement_network(call.store, request.network_id, request.public)
+
+
+def _ensure_vpc_router(call: Call, vpc_id: str) -> None:
+    """A tier's VMs are served by their VPC's router: started when it is not running."""
+    from api.cloudstack.vpcs import start_router, vpc_row
+    from commands.vpcs import vpc_router
+
+    router = vpc_router(call.store, UUID(vpc_id))
+    if router is None or router.state not in ("Running", "Starting"):
+        start_router(call, vpc_row(call, vpc_id, "networkids"))
 
 
 def _refuse_unless_providers_enabled(call: Call, row: dict[str, Any]) -> None:

@@ -13,7 +13,7 @@ from api.access import Role
 from api.cloudstack import infrastructure as places
 from api.cloudstack.common import limit_sql
 from api.cloudstack.jobs import run_async
-from api.cloudstack.unbuilt import FOR_VPC, LB_LIMITS
+from api.cloudstack.unbuilt import LB_LIMITS
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_stored_date
 from api.params import Param, ParamType, not_found
@@ -198,7 +198,7 @@ def render_network_offering(row: dict[str, Any]) -> dict[str, Any]:
         "availability": row["availability"],
         "state": row["state"],
         "guestiptype": row["guest_type"],
-        "forvpc": False,
+        "forvpc": bool(row.get("for_vpc")),
         "ispersistent": False,
         "egressdefaultpolicy": bool(row["egress_default_policy"]),
         "created": format_stored_date(row["created"]),
@@ -293,6 +293,7 @@ _OFFERING_FILTERS = (
     ("specifyipranges", "specify_ip_ranges = %s"),
     ("tags", "tags = %s"),
     ("traffictype", "lower(%s) = 'guest'"),  # every network offering is for guest traffic
+    ("forvpc", "for_vpc = %s"),
 )
 
 
@@ -488,7 +489,7 @@ COMMANDS = (
             Param("specifyvlan", P.BOOLEAN),
             Param("tags", P.STRING),
             Param("traffictype", P.STRING),
-            FOR_VPC,
+            Param("forvpc", P.BOOLEAN),
             Param(
                 "networkid",
                 P.UUID,

@@ -25,14 +25,12 @@ from api.cloudstack.common import (
     resolve_owner_filters,
 )
 from api.cloudstack.common import PROJECT_ID as OWNER_PROJECT_ID
+from api.cloudstack.configuration import current_value
 from api.cloudstack.jobs import run_async
 from api.cloudstack.network_offerings import lowest_free_vnets, render_services
 from api.cloudstack.unbuilt import (
     CUSTOM_ID,
-    FOR_VPC,
     HIDING,
-    VPC_ID,
-    VPCS,
     ipv6_range_params,
 )
 from api.dispatch import ApiCommand, Call, Listing, Submitted
@@ -115,6 +113,9 @@ def render_network(row: dict[str, Any], zones: dict[str, str]) -> dict[str, Any]
         body["vlan"] = row["vnet"]
     if row["physical_network_id"]:
         body["physicalnetworkid"] = row["physical_network_id"]
+    if row.get("vpc_id"):
+        body["vpcid"] = row["vpc_id"]
+        body["aclid"] = row["acl_id"]
     return body
 
 
@@ -144,6 +145,7 @@ _FILTERS = (
     ("issystem", "%s = 0"),  # system networks are never listed
     ("restartrequired", "%s = 0"),  # nothing marks a network for restart
     ("canusefordeploy", "%s = 1"),  # every listed network takes VMs
+    ("vpcid", "n.vpc_id = %s"),
 )
 
 
@@ -160,6 +162,8 @@ def list_networks(call: Call, args: dict[str, Any]) -> Listing:
         if args[key] is not None:
             where.append(clause)
             params.append(int(args[key]) if isinstance(args[key], bool) else args[key])
+    if args["forvpc"] is not None:
+        where.append("n.vpc_id IS NOT NULL" if args["forvpc"] else "n.vpc_id IS NULL")
     for service in args["supportedservices"] or ():
         where.append(
             "n.offering_id IN (SELECT id FROM network_offerings WHERE lower(services) LIKE %s)"
@@ -181,8 +185,9 @@ def list_networks(call: Call, args: dict[str, Any]) -> Listing:
 # ---- creating and changing -------------------------------------------------------------------
 
 
-def _owner(call: Call, args: dict[str, Any], *, shared: bool) -> tuple[str, str]:
-    """(account id, domain id) of a new network: the caller's, or an account an admin names.
+def new_owner(call: Call, args: dict[str, Any], *, shared: bool = False) -> tuple[str, str]:
+    """(account id, domain id) of a new network (or VPC): the caller's, or an account an admin
+    names (`account` with `domainid`).
 
     A shared network is offered to a domain's subtree (`domainid`, the caller's by default).
     """
@@ -255,11 +260,14 @@ def create_network(call: Call, args: dict[str, Any]) -> dict[str, Any]:
     _check_acl_type(args["acltype"], shared)
     if shared and call.caller.role != Role.ROOT_ADMIN:
         raise PermissionDenied("Only root administrators may create shared networks")
-    account_id, domain_id = _owner(call, args, shared=shared)
+    account_id, domain_id = new_owner(call, args, shared=shared)
     physical = _physical(call, zone["id"], args["physicalnetworkid"], shared=shared)
     cidr = None
     if args["gateway"] and args["netmask"] and not shared:
         cidr = str(subnet(args["gateway"], args["netmask"]))
+    tier = _tier(call, args, account_id) if args["vpcid"] else None
+    if args["aclid"] and tier is None:
+        raise InvalidParameter("An ACL list can be applied only to a VPC's network (vpcid)")
     command = cmd.CreateNetwork(
         args["name"],
         args["displaytext"] or args["name"],
@@ -275,9 +283,24 @@ def create_network(call: Call, args: dict[str, Any]) -> dict[str, Any]:
         end_ip=args["endip"],
         vlan=args["vlan"],
         preferred_vnets=lowest_free_vnets(call, physical) if physical and not shared else (),
+        tier=tier,
     )
     outcome = call.write(cmd.create_network, command)
     return _network(call, str(outcome.id))
+
+
+def _tier(call: Call, args: dict[str, Any], account_id: str) -> cmd.TierRequest:
+    """A VPC tier: gateway and netmask are required; the VPC must be the owner's."""
+    from api.cloudstack.vpcs import vpc_row
+
+    vpc = vpc_row(call, args["vpcid"], "vpcid")
+    if not (args["gateway"] and args["netmask"]):
+        raise InvalidParameter("Gateway/netmask are required when create network for VPC")
+    if vpc["account_id"] != account_id:
+        raise PermissionDenied(f"VPC {vpc['name']} belongs to another account than the network")
+    most = int(current_value(call, "vpc.max.networks", "account", account_id))
+    acl = UUID(args["aclid"]) if args["aclid"] else None
+    return cmd.TierRequest(UUID(vpc["id"]), acl, most)
 
 
 def _manage(call: Call, network_id: str) -> dict[str, Any]:
@@ -413,8 +436,8 @@ COMMANDS = (
             Param("acltype", P.STRING),
             Param("networkdomain", P.STRING, unsupported="a network's own domain is not built yet"),
             *ipv6_range_params(),
-            Param("aclid", P.UUID, unsupported=VPCS),
-            VPC_ID,
+            Param("aclid", P.UUID),
+            Param("vpcid", P.UUID),
             Param("displaynetwork", P.BOOLEAN, default=True, unsupported=HIDING),
             Param("isolatedpvlan", P.STRING, unsupported="private VLANs are not built yet"),
             OWNER_PROJECT_ID,
@@ -446,8 +469,8 @@ COMMANDS = (
             Param("specifyipranges", P.BOOLEAN),
             Param("supportedservices", P.LIST, element=P.STRING),
             Param("displaynetwork", P.BOOLEAN, default=True, unsupported=HIDING),
-            FOR_VPC,
-            VPC_ID,
+            Param("forvpc", P.BOOLEAN),
+            Param("vpcid", P.UUID),
             *LIST_PROJECT_AND_TAGS,
         ),
         shape="list",

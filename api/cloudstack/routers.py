@@ -360,6 +360,7 @@ def ensure_router(
     owner: tuple[str, str],
     hypervisor: str,
     services: tuple[str, ...] = DEFAULT_NETWORK_SERVICES,
+    vpc_id: str | None = None,
 ) -> cmd.EnsuredRouter:
     """The network's router, created and started when it has none (`owner`: account and
     domain ids). For the networks part: call it when a network is implemented."""
@@ -377,6 +378,7 @@ def ensure_router(
         UUID(template_id),
         candidates(call, zone_id, shape, None),
         network_services=services,
+        vpc_id=UUID(vpc_id) if vpc_id else None,
         user_id=UUID(call.caller.user_id),
     )
     with call.acting():

@@ -17,7 +17,10 @@ CUSTOM_IDS = "custom ids are not built yet"
 STORAGE_POOLS = "volumes are not placed on primary storage pools yet: nothing is found per pool"
 IOPS = "storage QoS (IOPS limits) is not built yet"
 IPV6 = "IPv6 is not built yet"
-VPCS = "VPCs are not built yet"
+VPCS = (
+    "public addresses and VMs found by VPC are not built yet: a VPC's tiers are networks, "
+    "use networkid"
+)
 QUIESCE = "quiescing a VM for a snapshot is not built yet"
 SECONDARY_IPS = "sending a load balancer to a VM's secondary address is not built yet"
 EXTERNAL_IDS = "ids given by an external provisioning system are not built yet"
@@ -30,7 +33,6 @@ FOR_DISPLAY = Param("fordisplay", P.BOOLEAN, default=True, unsupported=HIDING)
 CUSTOM_ID = Param("customid", P.STRING, unsupported=CUSTOM_IDS)
 STORAGE_ID = Param("storageid", P.UUID, unsupported=STORAGE_POOLS)
 VPC_ID = Param("vpcid", P.UUID, unsupported=VPCS)
-FOR_VPC = Param("forvpc", P.BOOLEAN, default=False, unsupported=VPCS)
 QUIESCE_VM = Param("quiescevm", P.BOOLEAN, default=False, unsupported=QUIESCE)
 VM_ID_IP_MAP = Param("vmidipmap", P.MAP, unsupported=SECONDARY_IPS)
 SHOW_CAPACITIES = Param(

@@ -201,6 +201,7 @@ def _stock(world_admin: CloudStack, place: Place, holder: Holder) -> None:
         projectid=ids["project"],
         fetch_result=True,
     )["volume"]["id"]
+    _stock_vpc(world_admin, place, holder)
     ids["vpnuser"] = client.addVpnUser(
         username=f"v{holder.name}", password=f"Pw{uuid.uuid4().hex[:12]}", fetch_result=True
     )["vpnuser"]["id"]
@@ -226,6 +227,50 @@ def _load_balancing(client: CloudStack, holder: Holder, ids: dict[str, str]) -> 
     client.assignToGlobalLoadBalancerRule(
         id=ids["gslb"], loadbalancerrulelist=ids["loadbalancer"], fetch_result=True
     )
+
+
+def _stock_vpc(world_admin: CloudStack, place: Place, holder: Holder) -> None:
+    """A VPC (no router: nothing to start) with an ACL list, an item and a tier using it, a
+    private gateway (root administrators make them) and a static route through it."""
+    client, ids = holder.client, holder.ids
+    offering = client.listVPCOfferings(name="Default VPC offering")["vpcoffering"][0]
+    ids["vpc"] = client.createVPC(
+        name=f"vpc-{holder.name}",
+        displaytext="vpc",
+        cidr="10.60.0.0/16",
+        vpcofferingid=offering["id"],
+        zoneid=place.zone,
+        start="false",
+        fetch_result=True,
+    )["vpc"]["id"]
+    ids["acllist"] = client.createNetworkACLList(
+        name=f"acl-{holder.name}", vpcid=ids["vpc"], fetch_result=True
+    )["networkacllist"]["id"]
+    ids["aclitem"] = client.createNetworkACL(
+        aclid=ids["acllist"], protocol="tcp", startport=22, fetch_result=True
+    )["networkacl"]["id"]
+    tier = client.listNetworkOfferings(name="DefaultIsolatedNetworkOfferingForVpcNetworks")
+    ids["tier"] = client.createNetwork(
+        name=f"tier-{holder.name}",
+        displaytext="tier",
+        networkofferingid=tier["networkoffering"][0]["id"],
+        zoneid=place.zone,
+        vpcid=ids["vpc"],
+        aclid=ids["acllist"],
+        gateway="10.60.1.1",
+        netmask="255.255.255.0",
+    )["network"]["id"]
+    ids["gateway"] = world_admin.createPrivateGateway(
+        vpcid=ids["vpc"],
+        gateway="172.16.0.1",
+        ipaddress="172.16.0.5",
+        netmask="255.255.255.0",
+        vlan=str(300 + int(holder.name[-1]) + (10 if holder.name.startswith("west") else 0)),
+        fetch_result=True,
+    )["privategateway"]["id"]
+    ids["staticroute"] = client.createStaticRoute(
+        gatewayid=ids["gateway"], cidr="192.168.8.0/24", fetch_result=True
+    )["staticroute"]["id"]
 
 
 @pytest.fixture(scope="module")
@@ -362,8 +407,11 @@ PARAM_KINDS = {
     "virtualmachineid": ("vm",),
     "virtualmachineids": ("vm",),
     "volumeid": ("root", "volume", "projectvolume"),
-    "networkid": ("network",),
+    "networkid": ("network", "tier"),
     "networkids": ("network",),
+    "vpcid": ("vpc",),
+    "gatewayid": ("gateway",),
+    "aclid": ("acllist",),
     "associatednetworkid": ("network",),
     "ipaddressid": ("ip", "sourcenat"),
     "publicipid": ("ip", "sourcenat"),
@@ -389,6 +437,12 @@ PARAM_KINDS = {
 }
 # What an `id` names, by the word the command's name is built on (longest first).
 NOUN_KINDS = (
+    ("NetworkACLList", ("acllist",)),
+    ("NetworkACLItem", ("aclitem",)),
+    ("NetworkACL", ("aclitem",)),  # deleteNetworkACL, listNetworkACLs: an item's id
+    ("PrivateGateway", ("gateway",)),
+    ("StaticRoute", ("staticroute",)),
+    ("VPC", ("vpc",)),
     ("InstanceGroup", ("instancegroup",)),
     ("PortForwardingRule", ("portforward",)),
     ("GlobalLoadBalancer", ("gslb",)),

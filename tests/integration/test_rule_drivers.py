@@ -122,3 +122,51 @@ def test_drivers_without_appliances_cannot_apply_rules(module: str, name: str) -
         pytest.skip(f"{name} cannot load: {missing}")
     with pytest.raises(Unsupported, match="not supported"):
         driver.apply_network_rules("r-1", 1, (RULE,))
+    with pytest.raises(Unsupported, match="not supported"):
+        driver.apply_network_acls("r-1", 1, (TIER,))
+
+
+TIER = {
+    "network_id": "n1",
+    "cidr": "10.10.1.0/24",
+    "acl_id": "a1",
+    "items": [{"id": "i1", "number": 1, "protocol": "tcp", "start_port": 22, "action": "Allow"}],
+}
+
+
+def test_a_kvm_vpc_router_holds_its_acls_beside_its_rules() -> None:
+    pytest.importorskip("libvirt", reason="libvirt-python is not installed (extra `kvm`)")
+    from adapters.kvm.driver import KvmDriver
+    from adapters.kvm.rules import ACLS_URI, held_rules
+
+    driver = KvmDriver(stop_timeout=0.1, poll_interval=0.05)
+    driver.connect(Credentials("test:///default", "admin", "pw"))
+    try:
+        driver.start_vm(VmSpec("r-acls-1-VM", 1, 500, 256))
+        apply = RULE_ACTIONS["apply_network_acls"]
+        assert apply(driver, {"name": "r-acls-1-VM", "generation": 3, "acls": [TIER]}) == {
+            "generation": 3,
+            "tiers": 1,
+        }
+        assert driver.apply_network_acls("r-acls-1-VM", 2, ()) == 3
+        domain = driver._require().lookupByName("r-acls-1-VM")
+        assert held_rules(domain, ACLS_URI) == (3, [TIER])
+        assert held_rules(domain) == (0, [])  # the NAT and firewall set is another
+    finally:
+        driver.destroy_vm("r-acls-1-VM")
+        driver.close()
+
+
+def test_the_simulator_reports_a_vpc_router_s_acls(tmp_path: Path) -> None:
+    world = SimulatedWorld()
+    world.acl_sets = RuleSets(str(tmp_path / "acls.json"))
+    driver = SimulatorDriver(world)
+    driver.connect(Credentials("simulator://h1", "root", "pw"))
+    driver.start_vm(VmSpec("r-3-VM", 1, 500, 256))
+    apply = RULE_ACTIONS["apply_network_acls"]
+    assert apply(driver, {"name": "r-3-VM", "generation": 1, "acls": [TIER]})["generation"] == 1
+    assert json.loads((tmp_path / "acls.json").read_text()) == {
+        "r-3-VM": {"generation": 1, "rules": [TIER]}
+    }
+    with pytest.raises(BadRequest):
+        apply(driver, {"name": "r-3-VM", "generation": 2, "acls": "all"})

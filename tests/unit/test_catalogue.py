@@ -145,6 +145,12 @@ def test_every_object_a_finished_job_names_renders_from_a_declaration() -> None:
         "volumeextract",
         "vpncustomergateway",
         "vpnuser",
+        "vpc",
+        "vpcoffering",
+        "networkacl",
+        "networkacllist",
+        "privategateway",
+        "staticroute",
     }
     commands = {c.name: c for c in declared()}
     assert renderers()["volume"] is commands["createVolume"].render

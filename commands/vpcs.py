@@ -1,0 +1,126 @@
+"""Commands on VPCs: create, update, restart and delete, and the tier side of a guest network
+(joining its VPC when it is created, leaving it when it is deleted).
+
+A VPC's virtual router is a `SystemVm` like a network's (commands.routers); its id derives from
+the VPC's (`router_id_for(vpc id)`), so "does this VPC have a router" is the store's answer.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from commands import Outcome, change
+from commands.routers import current_router
+from domain.errors import InvalidParameter, PermissionDenied
+from domain.network import Network
+from domain.network_acl import DEFAULT_DENY
+from domain.network_offering import NetworkOffering
+from domain.system_vm import SystemVm
+from domain.vpc import Tier, Vpc, vpc_cidr
+from domain.vpc_offering import VpcOffering
+
+
+@dataclass(frozen=True)
+class CreateVpc:
+    name: str
+    display_text: str
+    zone_id: UUID
+    offering_id: UUID
+    account_id: UUID
+    domain_id: UUID
+    cidr: str
+    network_domain: str
+    vpc_id: UUID = field(default_factory=uuid.uuid4)
+
+
+def create_vpc(store: Any, command: CreateVpc) -> Outcome:
+    def attempt() -> Outcome:
+        offering = store.get(VpcOffering, command.offering_id, what="vpc offering")
+        offering.check_usable()
+        vpc = Vpc(
+            command.name,
+            command.display_text or command.name,
+            command.zone_id,
+            offering.id,
+            command.account_id,
+            command.domain_id,
+            vpc_cidr(command.cidr),
+            command.network_domain,
+            offering.services,
+            id=command.vpc_id,
+        )
+        return Outcome(store.last_position(store.save(vpc)), vpc.id)
+
+    result: Outcome = store.run(attempt)
+    return result
+
+
+def update_vpc(store: Any, vpc_id: UUID, changes: dict[str, Any]) -> Outcome:
+    return change(store, Vpc, vpc_id, lambda v: v.update(changes), what="vpc")
+
+
+def restart_vpc(store: Any, vpc_id: UUID) -> Outcome:
+    return change(store, Vpc, vpc_id, lambda v: v.restart(), what="vpc")
+
+
+def delete_vpc(store: Any, vpc_id: UUID) -> Outcome:
+    """Delete the VPC (refused while it has tiers) with its ACL lists."""
+    return change(store, Vpc, vpc_id, lambda v: v.delete(), what="vpc")
+
+
+def vpc_router(store: Any, vpc_id: UUID) -> SystemVm | None:
+    """The VPC's router that is not destroyed, if any."""
+    return current_router(store, vpc_id)
+
+
+# Tiers --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TierRequest:
+    """What makes a new guest network a tier: its VPC, its ACL list (default_deny when none is
+    named, as 4.3) and how many tiers a VPC may have (`vpc.max.networks`)."""
+
+    vpc_id: UUID
+    acl_id: UUID | None = None
+    max_tiers: int = 3
+
+
+def join_vpc(store: Any, network: Network, request: TierRequest) -> Vpc:
+    """Check the new network against its VPC and record it as a tier of it (on both)."""
+    vpc: Vpc = store.get(Vpc, request.vpc_id, what="vpc")
+    vpc.check_live()
+    if vpc.zone_id != network.zone_id:
+        raise InvalidParameter(f"Network {network.name} must be in the zone of VPC {vpc.name}")
+    if vpc.account_id != network.account_id:
+        raise PermissionDenied(
+            f"VPC {vpc.name} owner is different from the owner of network {network.name}"
+        )
+    offering: NetworkOffering = store.get(
+        NetworkOffering, network.offering_id, what="network offering"
+    )
+    if not offering.for_vpc:
+        raise InvalidParameter(f"Network offering {offering.name} can't be used for VPC networks")
+    for service in offering.services:
+        if service not in vpc.services:
+            raise InvalidParameter(
+                f"Service {service} of network offering {offering.name} is not supported by "
+                f"VPC {vpc.name}"
+            )
+    acl_id = request.acl_id or DEFAULT_DENY.id
+    tier = Tier(network.id, network.name, network.addressing.cidr, acl_id)
+    vpc.add_tier(tier, request.max_tiers)
+    network.join_vpc(vpc.id, acl_id)
+    return vpc
+
+
+def leave_vpc(store: Any, network: Network) -> list[Any]:
+    """A deleted tier leaves its VPC (saved with the network)."""
+    if network.vpc_id is None:
+        return []
+    vpc: Vpc = store.get(Vpc, network.vpc_id, what="vpc")
+    vpc.remove_tier(network.id)
+    return [vpc] if vpc.pending_events else []
