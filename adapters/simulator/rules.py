@@ -23,9 +23,17 @@ ACL_REPORT_VARIABLE = "STRATUS_SIMULATOR_ACLS"  # the same report of VPC routers
 
 
 class RuleSets:
-    """Per router (instance name): the generation and the rules it holds."""
+    """Per router (instance name): the generation and the rules it holds; a set of rules with
+    load balancers (`balanced`) reports the haproxy configuration and certificates too."""
 
-    def __init__(self, report_file: str | None = None, variable: str = REPORT_VARIABLE) -> None:
+    def __init__(
+        self,
+        report_file: str | None = None,
+        variable: str = REPORT_VARIABLE,
+        *,
+        balanced: bool = True,
+    ) -> None:
+        self._balanced = balanced
         self._lock = threading.Lock()
         self._held: dict[str, tuple[int, tuple[dict[str, Any], ...]]] = {}
         self._balancers: dict[str, tuple[str, dict[str, str]]] = {}
@@ -66,15 +74,13 @@ class RuleSets:
         path = self._report or os.environ.get(self._variable)
         if not path:
             return
-        report = {
-            name: {
-                "generation": generation,
-                "rules": list(rules),
-                "haproxy": self._balancers.get(name, ("", {}))[0],
-                "certificates": self._balancers.get(name, ("", {}))[1],
-            }
+        report: dict[str, dict[str, Any]] = {
+            name: {"generation": generation, "rules": list(rules)}
             for name, (generation, rules) in self._held.items()
         }
+        if self._balanced:
+            for name, held in report.items():
+                held["haproxy"], held["certificates"] = self._balancers.get(name, ("", {}))
         target = Path(path)
         partial = target.with_name(target.name + ".partial")
         partial.write_text(json.dumps(report, sort_keys=True), encoding="utf-8")

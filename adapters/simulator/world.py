@@ -118,7 +118,7 @@ class SimulatedWorld:
         self._accepted: tuple[str, str] | None = None
         self.appliances = ApplianceKnobs()
         self.rule_sets = RuleSets()
-        self.acl_sets = RuleSets(variable=ACL_REPORT_VARIABLE)
+        self.acl_sets = RuleSets(variable=ACL_REPORT_VARIABLE, balanced=False)
         self.firewalls = GuestFirewalls()
         self.statistics = StatisticsKnobs()
 
