@@ -15,7 +15,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import ldap3
-from ldap3.core.exceptions import LDAPBindError, LDAPException, LDAPSocketOpenError
+from ldap3.core.exceptions import (
+    LDAPBindError,
+    LDAPException,
+    LDAPInvalidCredentialsResult,
+    LDAPSocketOpenError,
+)
 from ldap3.utils.conv import escape_filter_chars
 from ldap3.utils.dn import parse_dn
 
@@ -160,7 +165,7 @@ class Directory:
             connection = self._connection(self._server(hostname, port), principal, password)
             try:
                 connection.bind()
-            except LDAPBindError:
+            except (LDAPBindError, LDAPInvalidCredentialsResult):
                 connection.unbind()
                 raise DirectoryUnavailable(f"{hostname}:{port} refused the credentials") from None
             except (LDAPSocketOpenError, LDAPException) as error:
