@@ -400,6 +400,9 @@ NOT_PROBED = {
     "cleanVMReservations": "root administrators only; room held on hosts, no account's resource",
     "uploadSslCert": "records a certificate for the caller's own account; names nothing else",
     "createPortableIpRange": "root administrators only; a region's ranges are the cloud's",
+    "addLdapConfiguration": "root administrators only; the directory's servers are the cloud's",
+    "deleteLdapConfiguration": "root administrators only; the directory's servers are the cloud's",
+    "uploadCustomCertificate": "root administrators only; the console proxies' certificate",
 }
 
 # Which of a victim's resources a parameter names, by the parameter's name.
