@@ -141,22 +141,36 @@ _LIST_SQL = (
 )
 
 
-def list_acl_lists(call: Call, args: dict[str, Any]) -> Listing:
+def _filtered(
+    call: Call,
+    args: dict[str, Any],
+    filters: tuple[tuple[str, str], ...],
+    network_column: str,
+    searched: tuple[str, ...],
+) -> tuple[list[str], list[Any]]:
+    """The visible rows' conditions: each filter given, the ACL of `networkid` (on
+    `network_column`) and the keyword over the `searched` columns."""
     where: list[str] = []
     params: list[Any] = []
     _visible(call, args, where, params)
-    for key, clause in (("id", "x.id = %s"), ("vpcid", "x.vpc_id = %s"), ("name", "x.name = %s")):
+    for key, clause in filters:
         if args[key] is not None:
             where.append(clause)
             params.append(args[key])
     if args["networkid"]:
         network = network_row(call, args["networkid"], "networkid")
-        where.append("x.id = %s")
+        where.append(f"{network_column} = %s")
         params.append(network["acl_id"] or "")
     if args.get("keyword"):
-        clause, values = contains(("x.name", "x.description"), args["keyword"])
+        clause, values = contains(searched, args["keyword"])
         where.append(clause)
         params += values
+    return where, params
+
+
+def list_acl_lists(call: Call, args: dict[str, Any]) -> Listing:
+    filters = (("id", "x.id = %s"), ("vpcid", "x.vpc_id = %s"), ("name", "x.name = %s"))
+    where, params = _filtered(call, args, filters, "x.id", ("x.name", "x.description"))
     rows, count = _page(call, _LIST_SQL, where, params, " ORDER BY x.created, x.name", args)
     return Listing([render_acl_list(r) for r in rows], count)
 
@@ -168,27 +182,14 @@ _ITEM_SQL = (
 
 
 def list_acl_items(call: Call, args: dict[str, Any]) -> Listing:
-    where: list[str] = []
-    params: list[Any] = []
-    _visible(call, args, where, params)
-    for key, clause in (
+    filters = (
         ("id", "x.id = %s"),
         ("aclid", "x.acl_id = %s"),
         ("traffictype", "lower(x.traffic_type) = lower(%s)"),
         ("action", "lower(x.action) = lower(%s)"),
         ("protocol", "lower(x.protocol) = lower(%s)"),
-    ):
-        if args[key] is not None:
-            where.append(clause)
-            params.append(args[key])
-    if args["networkid"]:
-        network = network_row(call, args["networkid"], "networkid")
-        where.append("x.acl_id = %s")
-        params.append(network["acl_id"] or "")
-    if args.get("keyword"):
-        clause, values = contains(("x.protocol", "x.cidrs"), args["keyword"])
-        where.append(clause)
-        params += values
+    )
+    where, params = _filtered(call, args, filters, "x.acl_id", ("x.protocol", "x.cidrs"))
     order = " ORDER BY x.acl_id, x.number"
     rows, count = _page(call, _ITEM_SQL, where, params, order, args)
     return Listing([render_acl_item(r) for r in rows], count)
