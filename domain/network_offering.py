@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
 
-from domain.errors import InvalidParameter, InvalidState, ResourceInUse
+from domain.errors import InvalidParameter
+from domain.service_set_offering import ServiceSetOffering, canonical
 
 GUEST_TYPES = ("Isolated", "Shared")
-OFFERING_STATES = ("Enabled", "Disabled")
 # The services a guest network may offer, spelled as CloudStack's Network.Service names.
 SERVICES = (
     "Dhcp",
@@ -32,15 +32,6 @@ SOURCE_NAT = "SourceNat"
 NETWORK_ACL = "NetworkACL"
 # Services a VPC tier may not offer: the VPC's ACLs stand in for a tier's firewall (as 4.3).
 NOT_IN_VPC = ("Firewall",)
-UPDATABLE = frozenset({"name", "display_text", "state", "availability"})
-
-
-def canonical(value: str, known: Iterable[str], what: str) -> str:
-    """`value` in its canonical spelling (matched without regard to case)."""
-    for name in known:
-        if name.lower() == value.strip().lower():
-            return name
-    raise InvalidParameter(f"Invalid {what} {value}: use one of {', '.join(known)}")
 
 
 @dataclass(frozen=True)
@@ -112,27 +103,15 @@ def _check_vpc_services(services: Mapping[str, list[str]], guest_type: str, for_
             raise InvalidParameter(f"Service {name} is not supported in VPC")
 
 
-class NetworkOffering(Aggregate):
+class NetworkOffering(ServiceSetOffering):
     """A network offering; a disabled one can no longer be used for new networks."""
 
-    @event("Created")
-    def __init__(self, terms: dict[str, Any], state: str, is_default: bool, id: UUID) -> None:
-        self.terms = dict(terms)
-        self.state = canonical(state, OFFERING_STATES, "state")
-        self.is_default = is_default
-        self.removed = False
-
-    @property
-    def name(self) -> str:
-        return str(self.terms["name"])
+    KIND = "network offering"
+    UPDATABLE = frozenset({"name", "display_text", "availability"})
 
     @property
     def guest_type(self) -> str:
         return str(self.terms["guest_type"])
-
-    @property
-    def services(self) -> dict[str, list[str]]:
-        return dict(self.terms["services"])
 
     @property
     def egress_allow(self) -> bool:
@@ -148,39 +127,9 @@ class NetworkOffering(Aggregate):
     def offers(self, service: str) -> bool:
         return service in self.terms["services"]
 
-    def check_usable(self) -> None:
-        if self.removed:
-            raise InvalidState(f"Network offering {self.name} has been deleted")
-        if self.state != "Enabled":
-            raise InvalidState(f"Network offering {self.name} is not enabled")
+    @event("Created")
+    def __init__(self, terms: dict[str, Any], state: str, is_default: bool, id: UUID) -> None:
+        self._begin(terms, state, is_default)
 
-    def update(self, changes: dict[str, Any]) -> None:
-        if self.removed:
-            raise InvalidState(f"Network offering {self.name} has been deleted")
-        unknown = set(changes) - UPDATABLE
-        if unknown:
-            raise InvalidParameter(f"Cannot update {', '.join(sorted(unknown))} of an offering")
-        if "state" in changes:
-            changes = {**changes, "state": canonical(changes["state"], OFFERING_STATES, "state")}
-        if changes:
-            self._updated(changes=dict(changes))
-
-    @event("Updated")
-    def _updated(self, changes: dict[str, Any]) -> None:
-        self.state = changes.get("state", self.state)
-        self.terms = {**self.terms, **{k: v for k, v in changes.items() if k != "state"}}
-
-    def delete(self, networks_using: int) -> None:
-        if self.removed:
-            raise InvalidState(f"Network offering {self.name} has already been deleted")
-        if self.is_default:
-            raise InvalidParameter("Default network offering can't be deleted")
-        if networks_using:
-            raise ResourceInUse(
-                f"Network offering {self.name} is used by {networks_using} network(s)"
-            )
-        self._deleted()
-
-    @event("Deleted")
-    def _deleted(self) -> None:
-        self.removed = True
+    def in_use(self, using: int) -> str:
+        return f"Network offering {self.name} is used by {using} network(s)"

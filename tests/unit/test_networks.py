@@ -108,7 +108,7 @@ def test_offerings_refuse_unknown_services_and_source_nat_on_shared_networks() -
         OfferingTerms("o", "", "Isolated", {"Teleport": []}).checked()
     default = NetworkOffering(checked, "Enabled", True, id=uuid4())
     with pytest.raises(InvalidParameter):
-        default.delete(networks_using=0)
+        default.delete(0)
 
 
 def test_a_source_nat_address_stays_with_its_network_and_events_carry_usage_facts() -> None:
