@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidParameter
+from domain.kept_settings import kept_settings
 from domain.planners import ALGORITHMS
 from domain.resource_limits import IN_GIB, KINDS
 from domain.values import Secret
@@ -28,7 +29,8 @@ class Definition:
     """What a setting is: its type, default, limits and where it may be overridden."""
 
     name: str
-    # "int", "float", "bool", "string", "timezone", "cidrs" (comma-separated CIDRs), "choice"
+    # "int", "float", "fraction" (a float from 0 to 1), "bool", "string", "timezone", "cidrs"
+    # (comma-separated CIDRs), "choice"
     # (one of `choices`), "secret" (a password: sealed where it is kept, never shown), "label"
     # (letters, digits and hyphens, as a part of a host name)
     kind: str
@@ -55,7 +57,7 @@ class Definition:
                 raise InvalidParameter(f"{value!r} is not a known time zone") from None
         if self.kind == "cidrs":
             return self._validate_cidrs(value)
-        if self.kind == "float":
+        if self.kind in ("float", "fraction"):
             return self._validate_float(value)
         if self.kind == "label" and not _LABEL.fullmatch(value):
             raise InvalidParameter(
@@ -74,6 +76,10 @@ class Definition:
             raise InvalidParameter(f"Configuration {self.name} must be a number") from None
         if not (math.isfinite(number) and number >= (self.minimum or 0)):
             raise InvalidParameter(f"Configuration {self.name} must be at least {self.minimum}")
+        if self.kind == "fraction" and number > 1:
+            raise InvalidParameter(
+                f"Please enter a value between 0 and 1 for the configuration parameter: {self.name}"
+            )
         return repr(number)
 
     def _validate_int(self, value: str) -> str:
@@ -116,41 +122,16 @@ def _template(hypervisor: str, label: str) -> Definition:
 
 
 def _operations_settings() -> tuple[Definition, ...]:
-    """The settings a CloudStack test environment sets at start, with 4.3's defaults. Which
-    of them Stratus acts on is said in the architecture notes; the others are kept and listed
-    for the tools that set them."""
+    """The settings of a CloudStack test environment's start that Stratus acts on (the others
+    it sets are kept in `kept_settings.tsv`), with 4.3's defaults."""
     seconds = (
         ("expunge.delay", "86400", "Seconds a destroyed VM waits before it is expunged"),
         ("expunge.interval", "86400", "Seconds between two runs of the expunger"),
-        ("network.gc.wait", "600", "Seconds an unused network waits before it is shut down"),
-        ("network.gc.interval", "600", "Seconds between two checks for unused networks"),
-        ("storage.cleanup.interval", "86400", "Seconds between two storage cleanups"),
-        ("account.cleanup.interval", "86400", "Seconds between two cleanups of removed accounts"),
-        ("vm.op.wait.interval", "120", "Seconds to wait before checking a VM operation again"),
-        ("ping.interval", "60", "Seconds between the pings that show a host is alive"),
     )
-    found = [
-        Definition(name, "int", default, "Advanced", text, minimum=0)
-        for name, default, text in seconds
-    ]
-    counts = (
-        ("expunge.workers", "1", "Number of workers that expunge VMs"),
-        ("workers", "5", "Number of worker threads"),
-        ("direct.agent.load.size", "16", "Number of directly connected hosts loaded at a time"),
-    )
-    found += [
-        Definition(name, "int", default, "Advanced", text, minimum=1)
-        for name, default, text in counts
-    ]
     return (
-        *found,
-        Definition(
-            "ping.timeout",
-            "float",
-            "2.5",
-            "Advanced",
-            "Multiple of ping.interval after which a silent host is taken for disconnected",
-            minimum=1,
+        *(
+            Definition(name, "int", default, "Advanced", text, minimum=0)
+            for name, default, text in seconds
         ),
         Definition(
             "instance.name",
@@ -158,20 +139,6 @@ def _operations_settings() -> tuple[Definition, ...]:
             "VM",
             "Advanced",
             "Name of the deployment instance: the last part of every VM's instance name",
-        ),
-        Definition(
-            "guest.domain.suffix",
-            "string",
-            "cloud.internal",
-            "Network",
-            "Default domain name for VMs inside virtualized networks fronted by a router",
-        ),
-        Definition(
-            "check.pod.cidrs",
-            "bool",
-            "true",
-            "Advanced",
-            "If true, different pods must belong to different CIDR subnets",
         ),
         Definition(
             "enable.dynamic.scale.vm",
@@ -304,211 +271,226 @@ def _project_settings() -> tuple[Definition, ...]:
     )
 
 
-DEFINITIONS: dict[str, Definition] = {
-    d.name: d
-    for d in (
+def _kept() -> tuple[Definition, ...]:
+    """4.3's settings that are kept and listed without taking effect (`domain.kept_settings`).
+    Their numbers are whatever integers 4.3 takes; their fractions (thresholds and weights)
+    lie between 0 and 1, as 4.3 checks, and their other floats are not negative."""
+    return tuple(
         Definition(
-            "default.page.size",
-            "int",
-            "500",
-            "Advanced",
-            "Default and largest page size of list commands",
-            minimum=1,
-            maximum=100000,
-        ),
-        _template("xen", "XenServer"),
-        _template("kvm", "KVM"),
-        _template("vmware", "vSphere"),
-        _template("hyperv", "HyperV"),
-        _template("simulator", "Simulator"),
-        Definition(
-            "minreq.sysvmtemplate.version",
-            "string",
-            "4.3.0",
-            "Advanced",
-            "Routers reporting an older version (or none) require an upgrade",
-            (GLOBAL, "zone"),
-        ),
-        Definition(
-            "storage.overprovisioning.factor",
-            "float",
-            "2.0",
-            "Storage",
-            "How many times its capacity a primary storage pool may be allocated",
-            (GLOBAL, "zone"),
-            minimum=1,
-        ),
-        Definition(
-            "network.router.EnableServiceMonitoring",
-            "bool",
-            "true",
-            "Network",
-            "Watch the daemons of virtual routers and restart those that stop",
-            (GLOBAL, "zone"),
-        ),
-        Definition(
-            "router.service.monitoring.norestart",
-            "string",
-            "",
-            "Network",
-            "Router daemons (comma-separated: dnsmasq, haproxy, ssh, apache2) that are watched "
-            "but never restarted",
-            (GLOBAL, "zone"),
-        ),
-        Definition(
-            "router.alerts.check.interval",
-            "int",
-            "180",
-            "Advanced",
-            "Seconds between two checks of the daemons of every running router",
-            minimum=1,
-            maximum=86400,
-        ),
-        Definition(
-            "router.version.check",
-            "bool",
-            "true",
-            "Advanced",
-            "Refuse to program routers older than the minimum version",
-            (GLOBAL, "zone"),
-        ),
-        Definition(
-            "usage.stats.job.aggregation.range",
-            "int",
-            "1440",
-            "Usage",
-            "Minutes in one usage aggregation period",
-            minimum=1,
-        ),
-        Definition(
-            "usage.aggregation.timezone",
-            "timezone",
-            "GMT",
-            "Usage",
-            "Time zone in which usage periods are aligned",
-        ),
-        Definition(
-            "integration.api.port",
-            "int",
-            "0",
-            "Advanced",
-            "Port of the unauthenticated integration API on 127.0.0.1 (0 = off)",
-            minimum=0,
-            maximum=65535,
-        ),
-        Definition(
-            "router.stats.interval",
-            "int",
-            "300",
-            "Advanced",
-            "Interval (in seconds) to report router statistics (0 = off)",
-            minimum=0,
-            maximum=86400,
-        ),
-        Definition(
-            "vm.disk.stats.interval",
-            "int",
-            "0",
-            "Advanced",
-            "Interval (in seconds) to report vm disk statistics (0 = off)",
-            minimum=0,
-            maximum=86400,
-        ),
-        Definition(
-            "secstorage.allowed.internal.sites",
-            "cidrs",
-            "",
-            "Advanced",
-            "Comma separated list of cidrs internal to the datacenter that can host template "
-            "download servers, please note 0.0.0.0 is not a valid site",
-        ),
-        Definition(
-            "allow.public.user.templates",
-            "bool",
-            "true",
-            "Advanced",
-            "If false, users will not be able to create public templates.",
-        ),
-        Definition(
-            "max.template.iso.size",
-            "int",
-            "50",
-            "Advanced",
-            "The maximum size for a downloaded template or ISO (in GB).",
-            minimum=1,
-        ),
-        Definition(
-            "extract.url.expiration.interval",
-            "int",
-            "14400",
-            "Advanced",
-            "The life of an extract URL after which it is deleted (in seconds)",
-            minimum=1,
-        ),
-        Definition(
-            "router.upgrade.parallelism",
-            "int",
-            "10",
-            "Advanced",
-            "How many routers are upgraded at the same time",
-            minimum=1,
-            maximum=1000,
-        ),
-        Definition(
-            "api.throttling.enabled",
-            "bool",
-            "false",
-            "Advanced",
-            "Limit the API requests an account may issue per interval",
-        ),
-        Definition(
-            "api.throttling.interval",
-            "int",
-            "1",
-            "Advanced",
-            "Seconds of one API throttling interval",
-            minimum=1,
-            maximum=86400,
-        ),
-        Definition(
-            "api.throttling.max",
-            "int",
-            "25",
-            "Advanced",
-            "API requests an account may issue in one throttling interval",
-            minimum=1,
-        ),
-        Definition(
-            "vm.allocation.algorithm",
-            "choice",
-            "firstfit",
-            "Advanced",
-            "How user VMs are placed when their offering names no deployment planner: "
-            "'random', 'firstfit', 'userdispersing' or 'userconcentratedpodfirst'",
-            choices=ALGORITHMS,
-        ),
-        Definition(
-            "vpc.max.networks",
-            "int",
-            "3",
-            "Network",
-            "Maximum number of networks (tiers) per VPC",
-            (GLOBAL, "account"),
-            minimum=1,
-        ),
-        *_limit_defaults(),
-        *_ldap_settings(),
-        *_operations_settings(),
-        *_project_settings(),
-        Definition(
-            CLOUD_IDENTIFIER,
-            "string",
-            "",
-            HIDDEN,
-            "The identifier of this cloud, made at its start",
-        ),
+            kept.name,
+            kept.kind,
+            kept.default,
+            kept.category,
+            kept.description,
+            kept.scopes,
+        )
+        for kept in kept_settings()
     )
-}
+
+
+_ACTED_ON = (
+    Definition(
+        "default.page.size",
+        "int",
+        "500",
+        "Advanced",
+        "Default and largest page size of list commands",
+        minimum=1,
+        maximum=100000,
+    ),
+    _template("xen", "XenServer"),
+    _template("kvm", "KVM"),
+    _template("vmware", "vSphere"),
+    _template("hyperv", "HyperV"),
+    _template("simulator", "Simulator"),
+    Definition(
+        "minreq.sysvmtemplate.version",
+        "string",
+        "4.3.0",
+        "Advanced",
+        "Routers reporting an older version (or none) require an upgrade",
+        (GLOBAL, "zone"),
+    ),
+    Definition(
+        "storage.overprovisioning.factor",
+        "float",
+        "2.0",
+        "Storage",
+        "How many times its capacity a primary storage pool may be allocated",
+        (GLOBAL, "zone"),
+        minimum=1,
+    ),
+    Definition(
+        "network.router.EnableServiceMonitoring",
+        "bool",
+        "true",
+        "Network",
+        "Watch the daemons of virtual routers and restart those that stop",
+        (GLOBAL, "zone"),
+    ),
+    Definition(
+        "router.service.monitoring.norestart",
+        "string",
+        "",
+        "Network",
+        "Router daemons (comma-separated: dnsmasq, haproxy, ssh, apache2) that are watched "
+        "but never restarted",
+        (GLOBAL, "zone"),
+    ),
+    Definition(
+        "router.alerts.check.interval",
+        "int",
+        "180",
+        "Advanced",
+        "Seconds between two checks of the daemons of every running router",
+        minimum=1,
+        maximum=86400,
+    ),
+    Definition(
+        "router.version.check",
+        "bool",
+        "true",
+        "Advanced",
+        "Refuse to program routers older than the minimum version",
+        (GLOBAL, "zone"),
+    ),
+    Definition(
+        "usage.stats.job.aggregation.range",
+        "int",
+        "1440",
+        "Usage",
+        "Minutes in one usage aggregation period",
+        minimum=1,
+    ),
+    Definition(
+        "usage.aggregation.timezone",
+        "timezone",
+        "GMT",
+        "Usage",
+        "Time zone in which usage periods are aligned",
+    ),
+    Definition(
+        "integration.api.port",
+        "int",
+        "0",
+        "Advanced",
+        "Port of the unauthenticated integration API on 127.0.0.1 (0 = off)",
+        minimum=0,
+        maximum=65535,
+    ),
+    Definition(
+        "router.stats.interval",
+        "int",
+        "300",
+        "Advanced",
+        "Interval (in seconds) to report router statistics (0 = off)",
+        minimum=0,
+        maximum=86400,
+    ),
+    Definition(
+        "vm.disk.stats.interval",
+        "int",
+        "0",
+        "Advanced",
+        "Interval (in seconds) to report vm disk statistics (0 = off)",
+        minimum=0,
+        maximum=86400,
+    ),
+    Definition(
+        "secstorage.allowed.internal.sites",
+        "cidrs",
+        "",
+        "Advanced",
+        "Comma separated list of cidrs internal to the datacenter that can host template "
+        "download servers, please note 0.0.0.0 is not a valid site",
+    ),
+    Definition(
+        "allow.public.user.templates",
+        "bool",
+        "true",
+        "Advanced",
+        "If false, users will not be able to create public templates.",
+    ),
+    Definition(
+        "max.template.iso.size",
+        "int",
+        "50",
+        "Advanced",
+        "The maximum size for a downloaded template or ISO (in GB).",
+        minimum=1,
+    ),
+    Definition(
+        "extract.url.expiration.interval",
+        "int",
+        "14400",
+        "Advanced",
+        "The life of an extract URL after which it is deleted (in seconds)",
+        minimum=1,
+    ),
+    Definition(
+        "router.upgrade.parallelism",
+        "int",
+        "10",
+        "Advanced",
+        "How many routers are upgraded at the same time",
+        minimum=1,
+        maximum=1000,
+    ),
+    Definition(
+        "api.throttling.enabled",
+        "bool",
+        "false",
+        "Advanced",
+        "Limit the API requests an account may issue per interval",
+    ),
+    Definition(
+        "api.throttling.interval",
+        "int",
+        "1",
+        "Advanced",
+        "Seconds of one API throttling interval",
+        minimum=1,
+        maximum=86400,
+    ),
+    Definition(
+        "api.throttling.max",
+        "int",
+        "25",
+        "Advanced",
+        "API requests an account may issue in one throttling interval",
+        minimum=1,
+    ),
+    Definition(
+        "vm.allocation.algorithm",
+        "choice",
+        "firstfit",
+        "Advanced",
+        "How user VMs are placed when their offering names no deployment planner: "
+        "'random', 'firstfit', 'userdispersing' or 'userconcentratedpodfirst'",
+        choices=ALGORITHMS,
+    ),
+    Definition(
+        "vpc.max.networks",
+        "int",
+        "3",
+        "Network",
+        "Maximum number of networks (tiers) per VPC",
+        (GLOBAL, "account"),
+        minimum=1,
+    ),
+    *_limit_defaults(),
+    *_ldap_settings(),
+    *_operations_settings(),
+    *_project_settings(),
+    Definition(
+        CLOUD_IDENTIFIER,
+        "string",
+        "",
+        HIDDEN,
+        "The identifier of this cloud, made at its start",
+    ),
+)
+DEFINITIONS: dict[str, Definition] = {d.name: d for d in (*_ACTED_ON, *_kept())}
 
 
 def definition(name: str) -> Definition:
