@@ -15,6 +15,7 @@ from cs import CloudStackApiException
 from tests.e2e.factories import make_tenant
 from tests.e2e.legs import Deployment, deployed
 from tests.e2e.sandbox import Sandbox
+from tests.support.certs import issued
 from tests.support.slapd import ROOT_DN, ROOT_PASSWORD, SUFFIX, Person, Slapd
 
 PEOPLE = [
@@ -234,3 +235,35 @@ def test_the_search_group_keeps_other_users_out(sandbox: Sandbox) -> None:
         assert _login(sandbox, "alice", "wonderland-9", sandbox.domain_name).status_code == 401
     finally:
         root.updateConfiguration(name="ldap.search.group.principle", value="")
+
+
+def test_servers_are_reached_over_ldaps_and_checked_against_the_truststore(
+    server, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    secure = Slapd(
+        tmp_path_factory.mktemp("slapd-ldaps"), tls=issued("localhost", addresses=("127.0.0.1",))
+    )
+    secure.start()
+    try:
+        secure.populate(PEOPLE[:1], {})
+        root = server.client()
+        for name, value in (
+            ("ldap.basedn", SUFFIX),
+            ("ldap.bind.principal", ROOT_DN),
+            ("ldap.bind.password", BIND_PASSWORD),
+        ):
+            root.updateConfiguration(name=name, value=value)
+        # Without a truststore the server is spoken to in plain LDAP, which an LDAPS port refuses.
+        _refused(root.addLdapConfiguration, 431, hostname="127.0.0.1", port=secure.port)
+        root.updateConfiguration(name="ldap.truststore", value=str(secure.ca_file))
+        root.addLdapConfiguration(hostname="127.0.0.1", port=secure.port)
+        root.ldapCreateAccount(username="alice", accounttype=0)
+        form = {"command": "login", "username": "alice", "password": "wonderland-9"}
+        assert httpx.post(server.url, data={**form, "response": "json"}).status_code == 200
+        # A server whose certificate the truststore's authorities did not sign is not believed.
+        stranger = tmp_path_factory.mktemp("other-ca") / "ca.pem"
+        stranger.write_text(issued("localhost", addresses=("127.0.0.1",)).chain)
+        root.updateConfiguration(name="ldap.truststore", value=str(stranger))
+        assert httpx.post(server.url, data={**form, "response": "json"}).status_code != 200
+    finally:
+        secure.stop()

@@ -1,8 +1,9 @@
-"""Certificates for load balancer tests: a CA, a server certificate it signs, and their keys,
-made with the `cryptography` package (small EC keys, so making them is quick)."""
+"""Certificates for tests (load balancers, LDAPS): a CA, a server certificate it signs, and
+their keys, made with the `cryptography` package (small EC keys, so making them is quick)."""
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -41,11 +42,16 @@ def _sign(
     issuer_key: ec.EllipticCurvePrivateKey,
     days: int = 30,
     start: datetime | None = None,
+    addresses: tuple[str, ...] = (),
 ) -> x509.Certificate:
     begin = start or datetime.now(UTC) - timedelta(days=1)
+    builder = x509.CertificateBuilder()
+    if addresses:  # the names a client checks the server by: its own and its addresses
+        names: list[x509.GeneralName] = [x509.DNSName(subject)]
+        names += [x509.IPAddress(ipaddress.ip_address(a)) for a in addresses]
+        builder = builder.add_extension(x509.SubjectAlternativeName(names), False)
     return (
-        x509.CertificateBuilder()
-        .subject_name(_name(subject))
+        builder.subject_name(_name(subject))
         .issuer_name(_name(issuer))
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
@@ -60,11 +66,16 @@ def _pem(cert: x509.Certificate) -> str:
     return cert.public_bytes(serialization.Encoding.PEM).decode()
 
 
-def issued(common: str = "www.example.com", password: bytes | None = None) -> Issued:
-    """A server certificate signed by a fresh CA, with the CA as its chain."""
+def issued(
+    common: str = "www.example.com",
+    password: bytes | None = None,
+    addresses: tuple[str, ...] = (),
+) -> Issued:
+    """A server certificate signed by a fresh CA, with the CA as its chain; `addresses` are IP
+    addresses it is also valid for."""
     ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
     ca = _sign("Test CA", ca_key, "Test CA", ca_key)
-    cert = _sign(common, key, "Test CA", ca_key)
+    cert = _sign(common, key, "Test CA", ca_key, addresses=addresses)
     return Issued(_pem(cert), _pem_key(key, password), _pem(ca))
 
 

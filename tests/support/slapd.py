@@ -1,12 +1,14 @@
 """A real OpenLDAP server (Debian's `slapd`) on 127.0.0.1, with a directory the tests write.
 
 Each `Slapd` runs a private `slapd` on a free port with its own configuration and database in a
-temporary directory; `stop()` and `start()` take it down and bring it back with its data.
+temporary directory; `stop()` and `start()` take it down and bring it back with its data. Given a
+certificate, it serves LDAPS only.
 """
 
 from __future__ import annotations
 
 import socket
+import ssl
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +16,7 @@ from pathlib import Path
 import ldap3
 import pytest
 
+from tests.support.certs import Issued
 from tests.support.waiting import wait_until
 
 SLAPD = "/usr/sbin/slapd"
@@ -66,14 +69,25 @@ def _answers(port: int) -> bool:
 class Slapd:
     """One slapd process and its directory."""
 
-    def __init__(self, home: Path) -> None:
+    def __init__(self, home: Path, tls: Issued | None = None) -> None:
         if not Path(SLAPD).exists():
             pytest.skip("OpenLDAP's slapd is not installed (Debian package slapd)")
         self.home = home
         (home / "db").mkdir(parents=True)
-        (home / "slapd.conf").write_text(
-            _CONFIG.format(home=home, suffix=SUFFIX, root_dn=ROOT_DN, root_password=ROOT_PASSWORD)
+        config = _CONFIG.format(
+            home=home, suffix=SUFFIX, root_dn=ROOT_DN, root_password=ROOT_PASSWORD
         )
+        self.tls = tls
+        if tls is not None:
+            (home / "server.pem").write_text(tls.certificate)
+            (home / "server.key").write_text(tls.key)
+            (home / "ca.pem").write_text(tls.chain)
+            config += (
+                f"TLSCertificateFile {home}/server.pem\n"
+                f"TLSCertificateKeyFile {home}/server.key\n"
+                f"TLSCACertificateFile {home}/ca.pem\n"
+            )
+        (home / "slapd.conf").write_text(config)
         self.port = _free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -97,10 +111,19 @@ class Slapd:
 
     @property
     def url(self) -> str:
-        return f"ldap://127.0.0.1:{self.port}/"
+        scheme = "ldaps" if self.tls else "ldap"
+        return f"{scheme}://127.0.0.1:{self.port}/"
+
+    @property
+    def ca_file(self) -> Path:
+        """The PEM file of the authority that signed its certificate."""
+        return self.home / "ca.pem"
 
     def admin(self) -> ldap3.Connection:
-        server = ldap3.Server("127.0.0.1", port=self.port)
+        tls = ldap3.Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=str(self.ca_file))
+        server = ldap3.Server(
+            "127.0.0.1", port=self.port, use_ssl=bool(self.tls), tls=tls if self.tls else None
+        )
         return ldap3.Connection(server, ROOT_DN, ROOT_PASSWORD, auto_bind=True)
 
     def populate(self, people: list[Person], groups: dict[str, list[str]]) -> None:
