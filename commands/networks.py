@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from ipaddress import IPv6Address
 from itertools import chain
 from typing import Any
 from uuid import UUID, uuid5
@@ -35,6 +36,7 @@ from domain.infrastructure import Zone
 from domain.network import Addressing, Network, NetworkState, Nic
 from domain.network_addressing import address
 from domain.network_claims import Claim, ClaimKind
+from domain.network_ipv6 import Ipv6Plan
 from domain.network_offering import SOURCE_NAT, NetworkOffering
 from domain.network_physical import PhysicalNetwork
 from domain.network_public_ip import PublicIp, public_ip_id, vlan_tag
@@ -112,6 +114,10 @@ class CreateNetwork:
     start_ip: str | None = None
     end_ip: str | None = None
     vlan: str | None = None  # a shared network's VLAN, named by the administrator
+    ip6_cidr: str | None = None  # a shared network's IPv6 plan (advanced zones only, as 4.3)
+    ip6_gateway: str | None = None
+    start_ipv6: str | None = None
+    end_ipv6: str | None = None
     preferred_vnets: tuple[int, ...] = ()  # ids the caller read as free, lowest first
     tier: TierRequest | None = None  # a VPC's tier
     network_id: UUID = field(default_factory=uuid.uuid4)
@@ -128,15 +134,26 @@ def create_network(store: Any, command: CreateNetwork) -> Outcome:
                 f"Network offering {offering.name} is for VPC tiers: create the network with "
                 "a vpcid"
             )
+        ipv6 = _ipv6_plan(store, command, offering.guest_type)
         if offering.guest_type == "Isolated":
             network, claim = _isolated(store, command)
         else:
-            network, claim = _shared(store, command)
+            network, claim = _shared(store, command, ipv6)
         vpc = [join_vpc(store, network, command.tier)] if command.tier else []
         return Outcome(store.last_position(store.save(network, claim, *vpc)), network.id)
 
     result: Outcome = store.run(attempt, attempts=ALLOCATION_ATTEMPTS)
     return result
+
+
+def _ipv6_plan(store: Any, command: CreateNetwork, guest_type: str) -> Ipv6Plan | None:
+    given = (command.ip6_cidr, command.ip6_gateway, command.start_ipv6, command.end_ipv6)
+    if not any(given):
+        return None
+    zone = store.get(Zone, command.zone_id, what="zone")
+    if guest_type != "Shared" or zone.network_type != "Advanced":
+        raise InvalidParameter("Can only support create IPv6 network with advance shared network!")
+    return Ipv6Plan.checked(*given)
 
 
 def _isolated(store: Any, command: CreateNetwork) -> tuple[Network, Claim]:
@@ -156,7 +173,7 @@ def _isolated(store: Any, command: CreateNetwork) -> tuple[Network, Claim]:
     return network, claim
 
 
-def _shared(store: Any, command: CreateNetwork) -> tuple[Network, Claim]:
+def _shared(store: Any, command: CreateNetwork, ipv6: Ipv6Plan | None) -> tuple[Network, Claim]:
     if not (command.vlan and command.gateway and command.netmask and command.start_ip):
         raise InvalidParameter("A shared network needs vlan, gateway, netmask and startip")
     if command.physical_network_id is None:
@@ -169,6 +186,8 @@ def _shared(store: Any, command: CreateNetwork) -> tuple[Network, Claim]:
     addressing = Addressing.shared(
         command.gateway, command.netmask, command.start_ip, command.end_ip
     )
+    if ipv6 is not None:
+        addressing = addressing.with_ipv6(ipv6)
     uri = f"vlan://{tag}"
     network = _network(command, "Shared", physical.id, addressing, uri)
     return network, claim
@@ -311,6 +330,7 @@ class NicRequest:
     network_id: UUID
     ip_address: str | None = None  # the address asked for; else the first free one
     preferred: tuple[str, ...] = ()  # addresses the caller read as free, lowest first
+    ip6_address: str | None = None  # the IPv6 address asked for, on a network with IPv6
     public: PublicPool = field(default_factory=PublicPool)  # where a source NAT may come from
 
 
@@ -360,6 +380,12 @@ def _nic(
         raise InvalidParameter(f"Network {network.name} is not in the VM's zone")
     addresses = _implemented(store, network, request.public)
     claim = claim_guest_ip(store, network, request.ip_address, request.preferred, command.vm_id)
+    claims = [claim]
+    ipv6 = network.addressing.ipv6
+    if ipv6 is not None:
+        claims.append(claim_guest_ipv6(store, network, ipv6, request.ip6_address, command.vm_id))
+    elif request.ip6_address:
+        raise InvalidParameter(f"Network {network.name} has no IPv6 address range")
     nic = Nic(
         network.id,
         claim.value,
@@ -369,9 +395,12 @@ def _nic(
         is_default,
         network.broadcast_uri or "",
         network.offering_id,
+        ip6_address=claims[-1].value if ipv6 else "",
+        ip6_gateway=ipv6.ip6_gateway if ipv6 else "",
+        ip6_cidr=ipv6.ip6_cidr if ipv6 else "",
     )
     changed = [network] if network.pending_events else []
-    return nic, [*changed, claim, *addresses]
+    return nic, [*changed, *claims, *addresses]
 
 
 def claim_guest_ip(
@@ -399,6 +428,28 @@ def claim_guest_ip(
     )
 
 
+def claim_guest_ipv6(
+    store: Any, network: Network, plan: Ipv6Plan, wanted: str | None, holder: UUID
+) -> Claim:
+    """An IPv6 address of the network claimed for `holder` (not saved): `wanted`, checked to be
+    in the network's IPv6 range, or a free one probed from where the holder's id points."""
+    if wanted:
+        if not plan.holds(wanted):
+            raise InvalidParameter(
+                f"Ip address {wanted} is not in the IPv6 range of network {network.name}"
+            )
+        value = str(IPv6Address(wanted.strip()))
+        return claim_exact(store, ClaimKind.GUEST_IP, network.id, value, holder, "ip6 address")
+    return claim_first_free(
+        store,
+        ClaimKind.GUEST_IP,
+        network.id,
+        plan.probe(holder.int),  # looked at up to the claims' probe limit
+        holder,
+        f"an IPv6 address in network {network.name}",
+    )
+
+
 def mac_address(vm_id: UUID, network_id: UUID) -> str:
     """A locally administered MAC (02:00:…) fixed by the VM and the network."""
     tail = uuid5(_MAC_NAMESPACE, f"{vm_id}:{network_id}").bytes[:4]
@@ -413,6 +464,9 @@ def guest_addresses(vm: VirtualMachine) -> Holders:
     (each held by its own id)."""
     nics = getattr(vm, "nics", ())
     held = [(UUID(str(n["network_id"])), str(n["ip_address"]), vm.id) for n in nics]
+    held += [
+        (UUID(str(n["network_id"])), n["ip6_address"], vm.id) for n in nics if n.get("ip6_address")
+    ]
     held += [(i["network_id"], i["ip_address"], ip_id) for ip_id, i in vm.secondary_ips.items()]
     return held
 

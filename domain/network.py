@@ -9,7 +9,7 @@ aggregate stays small however many VMs it serves.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from ipaddress import IPv4Address
 from typing import Any
 from uuid import UUID
@@ -18,6 +18,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidParameter, InvalidState, PermissionDenied, ResourceInUse
 from domain.network_addressing import AddressRange, address, cidr, subnet
+from domain.network_ipv6 import Ipv6Plan
 
 DEFAULT_CIDR = "10.1.1.0/24"
 UPDATABLE = frozenset({"name", "display_text"})
@@ -31,13 +32,18 @@ class NetworkState:
 
 @dataclass(frozen=True)
 class Addressing:
-    """A guest network's IPv4 plan: its CIDR, gateway, and the range handed to VMs."""
+    """A guest network's IPv4 plan: its CIDR, gateway, and the range handed to VMs; and a
+    shared network's IPv6 plan beside it ("" where it has none)."""
 
     cidr: str
     gateway: str
     netmask: str
     start_ip: str
     end_ip: str
+    ip6_cidr: str = ""
+    ip6_gateway: str = ""
+    start_ipv6: str = ""
+    end_ipv6: str = ""
 
     @classmethod
     def isolated(cls, network_cidr: str | None, gateway: str | None) -> Addressing:
@@ -64,6 +70,15 @@ class Addressing:
             raise InvalidParameter("The ip range holds only the gateway")
         return cls(str(net), str(gate), str(net.netmask), str(span.first), str(span.last))
 
+    def with_ipv6(self, plan: Ipv6Plan) -> Addressing:
+        return replace(self, **plan.facts())
+
+    @property
+    def ipv6(self) -> Ipv6Plan | None:
+        if not self.ip6_cidr:
+            return None
+        return Ipv6Plan(self.ip6_cidr, self.ip6_gateway, self.start_ipv6, self.end_ipv6)
+
     def pool(self) -> AddressRange:
         """The addresses VMs may be given: the range, never the gateway."""
         return AddressRange(
@@ -86,6 +101,9 @@ class Nic:
     is_default: bool
     broadcast_uri: str
     network_offering_id: UUID
+    ip6_address: str = ""  # on a network with IPv6: the VM's address there, its gateway, CIDR
+    ip6_gateway: str = ""
+    ip6_cidr: str = ""
 
     def facts(self) -> dict[str, Any]:
         return asdict(self)

@@ -144,8 +144,9 @@ class NetworksProjection(Projection):
         c.execute(
             f"INSERT INTO {t.networks} (id, name, display_text, zone_id, physical_network_id, "
             "offering_id, guest_type, account_id, domain_id, cidr, gateway, netmask, start_ip, "
-            "end_ip, broadcast_uri, vnet, state, created, seq) VALUES (%s, %s, %s, %s, %s, %s, "
-            "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
+            "end_ip, ip6_cidr, ip6_gateway, start_ipv6, end_ipv6, broadcast_uri, vnet, state, "
+            "created, seq) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
+            "%s, %s, %s, %s, %s, %s, %s, "
             f"(SELECT COALESCE(max(seq), 0) + 1 FROM {t.networks}))",
             (
                 _id(e),
@@ -162,6 +163,10 @@ class NetworksProjection(Projection):
                 plan["netmask"],
                 plan["start_ip"],
                 plan["end_ip"],
+                plan.get("ip6_cidr") or None,
+                plan.get("ip6_gateway") or None,
+                plan.get("start_ipv6") or None,
+                plan.get("end_ipv6") or None,
                 uri,
                 uri.split("://", 1)[1] if uri and "://" in uri else None,
                 e.state,
@@ -220,8 +225,9 @@ class NetworksProjection(Projection):
         nic = e.nic
         c.execute(
             f"INSERT INTO {t.vm_nics} (vm_id, network_id, ip_address, mac_address, gateway, "
-            "netmask, is_default, broadcast_uri, network_offering_id, nic_id, device_id) VALUES "
-            "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
+            "netmask, is_default, broadcast_uri, network_offering_id, nic_id, ip6_address, "
+            "ip6_gateway, ip6_cidr, device_id) VALUES "
+            "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
             f"(SELECT coalesce(max(device_id) + 1, 0) FROM {t.vm_nics} WHERE vm_id = %s)) "
             "ON CONFLICT (vm_id, network_id) DO NOTHING",
             (
@@ -235,6 +241,9 @@ class NetworksProjection(Projection):
                 nic["broadcast_uri"],
                 str(nic["network_offering_id"]),
                 nic_id(e.originator_id, nic["network_id"]),
+                nic.get("ip6_address") or None,
+                nic.get("ip6_gateway") or None,
+                nic.get("ip6_cidr") or None,
                 _id(e),
             ),
         )
@@ -484,7 +493,7 @@ def nics_of_vms(cursor: Cursor, vm_ids: list[str]) -> dict[str, list[dict[str, A
         return {}
     among, params = in_list(cursor, "v.vm_id", vm_ids)
     rows = cursor.execute(
-        "SELECT v.*, n.name AS network_name FROM vm_nics AS v "
+        "SELECT v.*, n.name AS network_name, n.guest_type AS network_type FROM vm_nics AS v "
         f"LEFT JOIN networks AS n ON n.id = v.network_id WHERE {among} "
         "ORDER BY v.is_default DESC, v.network_id",
         params,

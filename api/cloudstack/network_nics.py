@@ -23,6 +23,7 @@ from commands.routers import refuse_if_upgrading
 from domain.errors import InvalidParameter, InvalidState, PermissionDenied
 from domain.network_addressing import address
 from domain.network_claims import ClaimKind
+from domain.network_ipv6 import ipv6_address
 from domain.vm import nic_id
 from projections.network_plumbing import providers_not_enabled
 from projections.networks import (
@@ -92,23 +93,59 @@ def _services(row: dict[str, Any]) -> tuple[str, ...]:
 def guest_nic_requests(
     call: Call, args: dict[str, Any], zone_id: str, account_id: str
 ) -> list[cmd.NicRequest]:
-    """The NICs a deploy asks for: `networkids` (the first is the default NIC, which gets
-    `ipaddress`), or the account's only isolated network in the zone, or none."""
-    ids = list(dict.fromkeys(args.get("networkids") or ()))
-    if not ids:
-        ids = _only_isolated_network(call, zone_id, account_id)
-    rows = [network_row(call, i, "networkids") for i in ids]
+    """The NICs a deploy asks for: `iptonetworklist` (each network with its addresses), or
+    `networkids` (the first is the default NIC, which gets `ipaddress` and `ip6address`), or
+    the account's only isolated network in the zone, or none."""
+    asked = _asked_networks(args)
+    if not asked:
+        asked = [
+            (i, args.get("ipaddress"), args.get("ip6address"))
+            for i in _only_isolated_network(call, zone_id, account_id)
+        ]
+    rows = [network_row(call, network_id, "networkids") for network_id, _, _ in asked]
     for row in rows:
         if row["zone_id"] != zone_id:
             raise InvalidParameter(f"Network {row['name']} is not in the zone of the VM")
         if row["guest_type"] == "Isolated" and row["account_id"] != account_id:
             raise PermissionDenied(f"Network {row['name']} belongs to another account")
-    if args.get("ipaddress") and not rows:
+    if (args.get("ipaddress") or args.get("ip6address")) and not rows:
         raise InvalidParameter("An ip address can be asked for only with a network")
-    return [
-        nic_request(call, row, args.get("ipaddress") if i == 0 else None)
-        for i, row in enumerate(rows)
-    ]
+    return [nic_request(call, row, ip, ip6) for row, (_, ip, ip6) in zip(rows, asked, strict=True)]
+
+
+Asked = list[tuple[str, str | None, str | None]]  # (network id, IPv4, IPv6) of each NIC
+
+
+def _asked_networks(args: dict[str, Any]) -> Asked:
+    """The networks named and the addresses asked for on each, as 4.3 reads them: the map, or
+    the ids with the addresses for the first."""
+    entries = args.get("iptonetworklist") or []
+    if not entries:
+        ids = list(dict.fromkeys(args.get("networkids") or ()))
+        return [
+            (network_id, args.get("ipaddress"), args.get("ip6address"))
+            if i == 0
+            else (network_id, None, None)
+            for i, network_id in enumerate(ids)
+        ]
+    if args.get("networkids") or args.get("ipaddress") or args.get("ip6address"):
+        raise InvalidParameter(
+            "ipToNetworkMap can't be specified along with networkIds or ipAddress"
+        )
+    asked: Asked = []
+    for entry in entries:
+        values = {key.lower(): value for key, value in entry.items()}
+        network_id = values.get("networkid", "")
+        try:
+            network_id = str(UUID(network_id))
+        except ValueError:
+            raise InvalidParameter(
+                f"Unable to translate and find entity with networkId: {network_id}"
+            ) from None
+        if any(network_id == known for known, _, _ in asked):
+            raise InvalidParameter(f"Network {network_id} is named twice in iptonetworklist")
+        asked.append((network_id, values.get("ip") or None, values.get("ipv6") or None))
+    return asked
 
 
 def _only_isolated_network(call: Call, zone_id: str, account_id: str) -> list[str]:
@@ -121,14 +158,20 @@ def _only_isolated_network(call: Call, zone_id: str, account_id: str) -> list[st
     return [rows[0]["id"]] if len(rows) == 1 else []
 
 
-def nic_request(call: Call, row: dict[str, Any], ip: str | None) -> cmd.NicRequest:
-    """A NIC on the network `row`: the address asked for, else free ones to try first."""
+def nic_request(
+    call: Call, row: dict[str, Any], ip: str | None, ip6: str | None = None
+) -> cmd.NicRequest:
+    """A NIC on the network `row`: the addresses asked for, else free ones to try first."""
     if ip:
         address(ip)
+    if ip6:
+        ipv6_address(ip6, "ip6address")
     public = PublicPool()
     if row["state"] == "Allocated" and "SourceNat" in row["services"]:
         public = public_pool(call, row["zone_id"], row["account_id"])
-    return cmd.NicRequest(UUID(row["id"]), ip, _free_guest_ips(call, row), public)
+    return cmd.NicRequest(
+        UUID(row["id"]), ip, _free_guest_ips(call, row), public=public, ip6_address=ip6
+    )
 
 
 def _free_guest_ips(call: Call, row: dict[str, Any]) -> tuple[str, ...]:
@@ -166,10 +209,22 @@ def _render_nic(nic: dict[str, Any], secondary: Secondaries) -> dict[str, Any]:
         "isolationuri": nic["broadcast_uri"],
         "broadcasturi": nic["broadcast_uri"],
         "traffictype": "Guest",
-        "type": "Isolated" if nic["broadcast_uri"] else "Shared",
+        "type": nic["network_type"] or ("Isolated" if nic["broadcast_uri"] else "Shared"),
         "isdefault": bool(nic["is_default"]),
         "macaddress": nic["mac_address"],
         "secondaryip": [{"id": ip["id"], "ipaddress": ip["ip_address"]} for ip in ips],
+        **_ipv6_of(nic),
+    }
+
+
+def _ipv6_of(nic: dict[str, Any]) -> dict[str, str]:
+    """A NIC's IPv6 fields, on a network with IPv6 (4.3 leaves them out elsewhere)."""
+    if not nic.get("ip6_address"):
+        return {}
+    return {
+        "ip6address": nic["ip6_address"],
+        "ip6gateway": nic["ip6_gateway"],
+        "ip6cidr": nic["ip6_cidr"],
     }
 
 

@@ -31,7 +31,6 @@ from api.cloudstack.network_offerings import lowest_free_vnets, render_services
 from api.cloudstack.unbuilt import (
     CUSTOM_ID,
     HIDING,
-    ipv6_range_params,
 )
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType, not_found
@@ -116,6 +115,8 @@ def render_network(row: dict[str, Any], zones: dict[str, str]) -> dict[str, Any]
     if row.get("vpc_id"):
         body["vpcid"] = row["vpc_id"]
         body["aclid"] = row["acl_id"]
+    if row.get("ip6_cidr"):
+        body["ip6cidr"], body["ip6gateway"] = row["ip6_cidr"], row["ip6_gateway"]
     return body
 
 
@@ -282,6 +283,10 @@ def create_network(call: Call, args: dict[str, Any]) -> dict[str, Any]:
         start_ip=args["startip"],
         end_ip=args["endip"],
         vlan=args["vlan"],
+        ip6_cidr=args["ip6cidr"],
+        ip6_gateway=args["ip6gateway"],
+        start_ipv6=args["startipv6"],
+        end_ipv6=args["endipv6"],
         preferred_vnets=lowest_free_vnets(call, physical) if physical and not shared else (),
         tier=tier,
     )
@@ -435,7 +440,10 @@ COMMANDS = (
             Param("domainid", P.UUID),
             Param("acltype", P.STRING),
             Param("networkdomain", P.STRING, unsupported="a network's own domain is not built yet"),
-            *ipv6_range_params(),
+            Param("ip6cidr", P.STRING),
+            Param("ip6gateway", P.STRING),
+            Param("startipv6", P.STRING),
+            Param("endipv6", P.STRING),
             Param("aclid", P.UUID),
             Param("vpcid", P.UUID),
             Param("displaynetwork", P.BOOLEAN, default=True, unsupported=HIDING),

@@ -16,7 +16,10 @@ HIDING = "hiding resources from end users is not built yet: everything is displa
 CUSTOM_IDS = "custom ids are not built yet"
 STORAGE_POOLS = "volumes are not placed on primary storage pools yet: nothing is found per pool"
 IOPS = "storage QoS (IOPS limits) is not built yet"
-IPV6 = "IPv6 is not built yet"
+IPV6 = (
+    "IPv6 ranges of their own are not built yet: a shared network takes its IPv6 range when "
+    "it is created (createNetwork ip6cidr, ip6gateway, startipv6, endipv6)"
+)
 VPCS = (
     "public addresses and VMs found by VPC are not built yet: a VPC's tiers are networks, "
     "use networkid"
@@ -59,7 +62,7 @@ def iops_params() -> tuple[Param, ...]:
 
 
 def ipv6_range_params() -> tuple[Param, ...]:
-    """A network's or address range's IPv6 settings."""
+    """An address range's IPv6 settings."""
     return (
         Param("ip6cidr", P.STRING, unsupported=IPV6),
         Param("ip6gateway", P.STRING, unsupported=IPV6),

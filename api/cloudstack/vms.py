@@ -34,7 +34,6 @@ from api.cloudstack.storage_pools import pool_needs
 from api.cloudstack.unbuilt import (
     CUSTOM_ID,
     HIDING,
-    IPV6,
     STORAGE_ID,
     VPC_ID,
 )
@@ -463,12 +462,6 @@ DEPLOY_NOT_BUILT = (
     Param("diskofferingid", P.UUID, unsupported=DATA_DISK_AT_DEPLOY),
     Param("size", P.LONG, unsupported=DATA_DISK_AT_DEPLOY),
     Param("displayvm", P.BOOLEAN, default=True, unsupported=HIDING),
-    Param("ip6address", P.STRING, unsupported=IPV6),
-    Param(
-        "iptonetworklist",
-        P.MAP,
-        unsupported="addresses per network are not built yet: use networkids and ipaddress",
-    ),
     Param("keyboard", P.STRING, unsupported="console keyboard layouts are not built yet"),
     OWNER_PROJECT_ID,
     Param(
@@ -498,6 +491,8 @@ COMMANDS = (
             DETAILS,
             Param("networkids", P.LIST, element=P.UUID),
             Param("ipaddress", P.STRING),
+            Param("ip6address", P.STRING),
+            Param("iptonetworklist", P.MAP),
             Param("securitygroupids", P.LIST, element=P.UUID),
             Param("securitygroupnames", P.LIST, element=P.STRING),
             Param("keypair", P.STRING),

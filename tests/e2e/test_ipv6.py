@@ -1,0 +1,170 @@
+"""IPv6 on shared networks through the `cs` client, as 4.3 has it: a shared network of an
+advanced zone takes a /64 beside its IPv4 plan, its VMs' NICs an address of its range (the one
+asked for, or a free one), and the address is given back when the VM goes."""
+
+from __future__ import annotations
+
+from ipaddress import IPv6Address
+
+import pytest
+from cs import CloudStack, CloudStackApiException
+
+from tests.e2e.factories import make_tenant
+from tests.e2e.test_vms import _deploy, _host, _place
+
+PLAN = {
+    "gateway": "192.168.60.1",
+    "netmask": "255.255.255.0",
+    "startip": "192.168.60.100",
+    "endip": "192.168.60.120",
+    "ip6cidr": "2001:db8:60::/64",
+    "ip6gateway": "2001:db8:60::1",
+    "startipv6": "2001:db8:60::100",
+    "endipv6": "2001:db8:60::1ff",
+}
+
+
+def _refused(call, code: int, **params) -> str:
+    with pytest.raises(CloudStackApiException) as refused:
+        call(**params)
+    assert refused.value.error["errorcode"] == code, refused.value.error
+    return str(refused.value.error["errortext"])
+
+
+def _shared(admin: CloudStack, zone: str, vlan: str, **plan: str) -> dict:
+    offering = admin.listNetworkOfferings(name="DefaultSharedNetworkOffering")["networkoffering"]
+    return admin.createNetwork(
+        name=f"v6-{vlan}",
+        displaytext="dual stack",
+        networkofferingid=offering[0]["id"],
+        zoneid=zone,
+        vlan=vlan,
+        **plan,
+    )["network"]
+
+
+def test_a_shared_network_gives_its_vms_ipv6_addresses_of_its_range(sandbox) -> None:
+    admin = sandbox.client()
+    place = _place(admin)
+    _host(admin, place, "h1")
+    admin.createPhysicalNetwork(
+        zoneid=place.zone, name="lan", isolationmethods="VLAN", fetch_result=True
+    )
+    alice = make_tenant(sandbox, admin)
+    network = _shared(admin, place.zone, "300", **PLAN)
+    assert (network["ip6cidr"], network["ip6gateway"]) == ("2001:db8:60::/64", "2001:db8:60::1")
+    listed = alice.client.listNetworks(id=network["id"])["network"][0]
+    assert listed["ip6cidr"] == "2001:db8:60::/64"
+
+    asked = _deploy(
+        alice.client,
+        place,
+        place.small,
+        networkids=network["id"],
+        ip6address="2001:DB8:60:0::150",  # any spelling; kept in the canonical one
+    )
+    (nic,) = asked["nic"]
+    assert (nic["ip6address"], nic["ip6gateway"], nic["ip6cidr"]) == (
+        "2001:db8:60::150",
+        "2001:db8:60::1",
+        "2001:db8:60::/64",
+    )
+    chosen = _deploy(
+        alice.client,
+        place,
+        place.small,
+        iptonetworklist=[{"networkid": network["id"], "ip": "192.168.60.110"}],
+    )
+    (other,) = chosen["nic"]
+    assert other["ipaddress"] == "192.168.60.110"
+    address = IPv6Address(other["ip6address"])
+    assert IPv6Address("2001:db8:60::100") <= address <= IPv6Address("2001:db8:60::1ff")
+    assert address != IPv6Address("2001:db8:60::150")
+    nics = alice.client.listNics(virtualmachineid=chosen["id"])["nic"]
+    assert nics[0]["ip6address"] == other["ip6address"]
+
+    # An address another VM holds, or outside the range, is refused and nothing is made.
+    before = alice.client.listVirtualMachines()["count"]
+    taken = _refused(
+        alice.client.deployVirtualMachine,
+        533,
+        zoneid=place.zone,
+        serviceofferingid=place.small["id"],
+        templateid=place.template,
+        networkids=network["id"],
+        ip6address="2001:db8:60::150",
+        fetch_result=True,
+    )
+    assert "already in use" in taken
+    _refused(
+        alice.client.deployVirtualMachine,
+        431,
+        zoneid=place.zone,
+        serviceofferingid=place.small["id"],
+        templateid=place.template,
+        networkids=network["id"],
+        ip6address="2001:db8:61::5",
+        fetch_result=True,
+    )
+    _refused(
+        alice.client.deployVirtualMachine,
+        431,
+        zoneid=place.zone,
+        serviceofferingid=place.small["id"],
+        templateid=place.template,
+        networkids=network["id"],
+        iptonetworklist=[{"networkid": network["id"]}],
+    )
+    assert alice.client.listVirtualMachines()["count"] == before
+
+    # Once the VM is expunged its address is free for the next.
+    alice.client.destroyVirtualMachine(id=asked["id"], fetch_result=True)
+    admin.expungeVirtualMachine(id=asked["id"], fetch_result=True)
+    again = _deploy(
+        alice.client, place, place.small, networkids=network["id"], ip6address="2001:db8:60::150"
+    )
+    assert again["nic"][0]["ip6address"] == "2001:db8:60::150"
+
+
+def test_ipv6_is_refused_where_4_3_refuses_it(sandbox) -> None:
+    admin = sandbox.client()
+    place = _place(admin)
+    admin.createPhysicalNetwork(
+        zoneid=place.zone, name="lan", isolationmethods="VLAN", fetch_result=True
+    )
+    wider = {**PLAN, "ip6cidr": "2001:db8:60::/48"}
+    assert "64 bits" in _refused(
+        admin.createNetwork,
+        431,
+        name="wide",
+        displaytext="wide",
+        networkofferingid=admin.listNetworkOfferings(name="DefaultSharedNetworkOffering")[
+            "networkoffering"
+        ][0]["id"],
+        zoneid=place.zone,
+        vlan="301",
+        **wider,
+    )
+    outside = {**PLAN, "ip6gateway": "2001:db8:99::1"}
+    with pytest.raises(CloudStackApiException) as refused:
+        _shared(admin, place.zone, "302", **outside)
+    assert "ip6Gateway is not in ip6cidr" in refused.value.error["errortext"]
+    no_gateway = {k: v for k, v in PLAN.items() if k != "ip6gateway"}
+    with pytest.raises(CloudStackApiException):
+        _shared(admin, place.zone, "303", **no_gateway)
+    isolated = admin.listNetworkOfferings(
+        name="DefaultIsolatedNetworkOfferingWithSourceNatService"
+    )["networkoffering"][0]
+    assert "advance shared network" in _refused(
+        admin.createNetwork,
+        431,
+        name="iso",
+        displaytext="iso",
+        networkofferingid=isolated["id"],
+        zoneid=place.zone,
+        ip6cidr=PLAN["ip6cidr"],
+        ip6gateway=PLAN["ip6gateway"],
+        startipv6=PLAN["startipv6"],
+    )
+    made = {n["name"] for n in admin.listNetworks(listall=True).get("network", [])}
+    assert made.isdisjoint({"wide", "v6-302", "v6-303", "iso"})
