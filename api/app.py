@@ -175,14 +175,7 @@ class Gateway:
         return caller, None
 
     def _system_caller(self) -> Caller:
-        with self.runtime.db.read() as cursor:
-            row = cursor.execute(
-                "SELECT u.* FROM users AS u WHERE u.username = 'admin' AND u.domain_path = '/' "
-                "AND u.removed = 0"
-            ).fetchone()
-        if row is None:
-            raise AuthenticationFailed("no system user")
-        return Caller.from_row(row)
+        return system_caller(self.runtime)
 
     def _login(self, request: Request, raw: dict[str, str], seen: Seen) -> Response:
         try:
@@ -242,6 +235,19 @@ def _is_domain_error(error: BaseException) -> bool:
     from domain.errors import DomainError
 
     return isinstance(error, DomainError)
+
+
+def system_caller(runtime: Runtime) -> Caller:
+    """The cloud's system administrator (`admin` of ROOT), for work no request asks for: the
+    integration port's requests and the account cleanup."""
+    with runtime.db.read() as cursor:
+        row = cursor.execute(
+            "SELECT u.* FROM users AS u WHERE u.username = 'admin' AND u.domain_path = '/' "
+            "AND u.removed = 0"
+        ).fetchone()
+    if row is None:
+        raise AuthenticationFailed("no system user")
+    return Caller.from_row(row)
 
 
 def api_services(

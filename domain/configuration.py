@@ -127,6 +127,11 @@ def _operations_settings() -> tuple[Definition, ...]:
     seconds = (
         ("expunge.delay", "86400", "Seconds a destroyed VM waits before it is expunged"),
         ("expunge.interval", "86400", "Seconds between two runs of the expunger"),
+        (
+            "account.cleanup.interval",
+            "86400",
+            "Seconds after which what a removed account still owns is tried again",
+        ),
     )
     return (
         *(

@@ -39,6 +39,7 @@ from commands.network_offerings import seed_network_offerings
 from commands.offerings import seed_offerings
 from commands.vpc_offerings import seed_vpc_offerings
 from domain.template import FetchLimits
+from entrypoint.account_cleanup import make_account_cleanup
 from entrypoint.expunger import make_expunger
 from entrypoint.installation import open_runtime
 from entrypoint.operations import serve_operations, uvicorn_logging
@@ -245,8 +246,8 @@ def _commit_listener(runtime: Runtime) -> CommitListener | None:
 
 async def _adapters_side(runtime: Runtime, bus: Any, stop: asyncio.Event) -> list[Any]:
     """The relay, the result consumer, the heartbeat monitor, the stuck-job sweeper, the
-    snapshot scheduler and the expunger; in the embedded mode also the adapter workers, on the
-    in-process bus."""
+    snapshot scheduler, the expunger and the account cleanup; in the embedded mode also the
+    adapter workers, on the in-process bus."""
     from commands import hosts
     from commands.outbox import routes
     from commands.results import result_handlers
@@ -293,6 +294,7 @@ async def _adapters_side(runtime: Runtime, bus: Any, stop: asyncio.Event) -> lis
     parts.append(_router_monitor(runtime, bus).run(stop))
     parts.append(make_scheduler(runtime).run(stop))
     parts.append(make_expunger(runtime).run(stop))
+    parts.append(make_account_cleanup(runtime).run(stop))
     parts.append(make_collector(runtime, bus).run(stop))
     if settings.nats_url is None:
         parts.append(_embedded_workers(runtime, bus, stop))

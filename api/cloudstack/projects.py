@@ -29,7 +29,7 @@ from api.params import Param, ParamType
 from commands import projects as cmd
 from commands import vms as vm_cmd
 from commands.projects import active_since
-from domain.errors import InvalidParameter, PermissionDenied, ResourceInUse
+from domain.errors import InvalidParameter, PermissionDenied
 from projections.projects import PROJECT_SELECT, member_role
 from stratus.db import contains
 
@@ -217,30 +217,10 @@ def activate_project(call: Call, args: dict[str, Any]) -> Submitted:
 # What a project's account may not hold when the project is deleted (see the docs' decision):
 # VMs not destroyed (a destroyed one is expunged in its time, its ROOT disk with it), data
 # disks, addresses, snapshots, templates and networks.
-_HELD = {0: "vm", 1: "ip", 3: "snapshot", 4: "template", 6: "network"}
-
-
-def _still_held(call: Call, project: dict[str, Any]) -> list[str]:
-    figures = account_figures(call, _account_rows(call, [project["account_id"]]))
-    held = figures.get(project["account_id"], {})
-    left = [name for name in _HELD.values() if held.get(f"{name}total")]
-    with call.read() as cursor:
-        disks = cursor.execute(
-            "SELECT count(*) AS n FROM volumes WHERE account_id = %s AND removed = 0 "
-            "AND kind <> 'ROOT'",
-            (project["account_id"],),
-        ).fetchone()["n"]
-    return left + (["data volume"] if disks else [])
-
-
 def delete_project(call: Call, args: dict[str, Any]) -> Submitted:
+    """The project and its account go at once; what the project owned is taken away by the
+    account cleanup (`entrypoint.account_cleanup`), as 4.3 cleans a deleted project up."""
     project = _managed(call, args["id"])
-    left = _still_held(call, project)
-    if left:
-        raise ResourceInUse(
-            f"Unable to delete project id={project['id']}: it still holds resources "
-            f"({', '.join(left)}); destroy them first"
-        )
     call.write(cmd.delete_project, UUID(project["id"]))
     return run_async(
         call,

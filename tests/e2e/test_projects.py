@@ -167,12 +167,16 @@ def test_an_invited_account_joins_deploys_and_the_project_lives_to_its_deletion(
     assert active["state"] == "Active"
     bob.client.startVirtualMachine(id=vm["id"], fetch_result=True)
 
-    assert "still holds" in _refused(alice.client.deleteProject, 536, id=project["id"])
-    bob.client.destroyVirtualMachine(id=vm["id"], fetch_result=True)
-    assert "data volume" in _refused(alice.client.deleteProject, 536, id=project["id"])
-    alice.client.deleteVolume(id=volume["id"])
+    # Deleting the project takes away what it holds (its running VM, its data volume), as 4.3.
     alice.client.deleteProject(id=project["id"], fetch_result=True)
     assert _projects(alice.client) == {} and _projects(bob.client) == {}
+    _until(
+        lambda: (
+            admin.listVirtualMachines(id=vm["id"], listall=True) == {}
+            and admin.listVolumes(id=volume["id"], listall=True) == {}
+        ),
+        "the deleted project's VM and volume to be taken away",
+    )
     assert _create(alice.client, "web")["name"] == "web"  # the name is free again
 
 

@@ -1,0 +1,103 @@
+"""Account cleanup (relay role): takes away what removed accounts and deleted projects still
+own, as CloudStack's account cleanup does: their VMs destroyed and expunged, then their data
+disks, snapshots and public addresses, then their networks, VPCs, templates and ISOs.
+
+Each leftover is removed through the API command an administrator would use
+(`projections.account_leftovers` names it), run as the cloud's system administrator
+(`admin` of ROOT) inside this process, so everything those commands do (routers destroyed,
+addresses and room given back, usage closed, events recorded) happens the same way. An
+account's steps go in order: a network is tried only once its VMs are gone. A leftover is
+tried as soon as it is its turn, and, if it is still there later (refused, or its host did
+not answer), again every `account.cleanup.interval` seconds. The clock is injected (`now`),
+so tests drive it; several processes may run it, as a second removal is refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from projections.account_leftovers import Leftover, first_steps
+
+log = logging.getLogger(__name__)
+TICK = 5.0  # seconds between two looks for leftovers
+
+
+class AccountCleanup:
+    """`pass_once` runs the commands whose turn it is and returns the leftovers it tried."""
+
+    def __init__(
+        self,
+        interval: Callable[[], int],
+        leftovers: Callable[[], list[Leftover]],
+        remove: Callable[[Leftover], None],
+        *,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        tick: float = TICK,
+    ) -> None:
+        self.interval, self.leftovers, self.remove = interval, leftovers, remove
+        self.now, self.tick = now, tick
+        self.tried: dict[str, datetime] = {}  # leftover → when it was last tried
+
+    def pass_once(self) -> list[Leftover]:
+        now, retry = self.now(), timedelta(seconds=self.interval())
+        due = [
+            leftover
+            for leftover in first_steps(self.leftovers())
+            if leftover.key not in self.tried or now - self.tried[leftover.key] >= retry
+        ]
+        for leftover in due:
+            self.tried[leftover.key] = now
+            try:
+                self.remove(leftover)
+            except Exception as error:  # refused or failed: tried again after the interval
+                log.info(
+                    "account cleanup: %s %s not done: %s",
+                    leftover.command,
+                    dict(leftover.params),
+                    error,
+                )
+        return due
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await asyncio.to_thread(self.pass_once)
+            except Exception:  # a process boundary: keep cleaning
+                log.exception("account cleanup pass failed")
+            try:
+                await asyncio.wait_for(stop.wait(), self.tick)
+            except TimeoutError:
+                continue
+
+
+def make_account_cleanup(runtime: Any) -> AccountCleanup:
+    """The cleanup over the runtime's store and read models, running API commands as the
+    system administrator."""
+    from api.app import api_services, system_caller
+    from api.dispatch import Call
+    from domain.configuration import DEFINITIONS
+    from projections.account_leftovers import leftovers
+    from projections.configuration import global_value
+
+    services = api_services(runtime)
+
+    def interval() -> int:
+        name = "account.cleanup.interval"
+        with runtime.db.read() as cursor:
+            return int(global_value(cursor, name, DEFINITIONS[name].default))
+
+    def found() -> list[Leftover]:
+        with runtime.db.read() as cursor:
+            return leftovers(cursor)
+
+    def remove(leftover: Leftover) -> None:
+        command = services.dispatcher.find(leftover.command)
+        raw = {"command": command.name, **dict(leftover.params)}
+        call = Call(runtime, services, system_caller(runtime), command, raw, "account-cleanup")
+        services.dispatcher.run(call)
+
+    return AccountCleanup(interval, found, remove)
