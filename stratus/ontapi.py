@@ -10,13 +10,11 @@ Authorization header of each request and nowhere else (no error or log line carr
 from __future__ import annotations
 
 import base64
-import urllib.error
-import urllib.request
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from domain.values import Secret
+from stratus.device_http import DeviceHttpError, device_url, post_xml
 
 NAMESPACE = "http://www.netapp.com/filer/admin"
 API_VERSION = "1.3"
@@ -150,12 +148,10 @@ class SnapshotSchedule:
 
 def endpoint(address: str) -> str:
     """The URL of the filer's ONTAPI servlet: `address` is a host, `host:port`, or a URL."""
-    if "://" not in address:
-        address = f"http://{address}"
-    parts = urlsplit(address)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise FilerError(f"The filer address {address} is not a host name or an HTTP URL")
-    return f"{parts.scheme}://{parts.netloc}{PATH}"
+    try:
+        return device_url(address, PATH)
+    except ValueError as error:
+        raise FilerError(f"The filer address {error}") from None
 
 
 @dataclass(frozen=True)
@@ -169,22 +165,15 @@ class Filer:
 
     def invoke(self, api: str, *inputs: tuple[str, str]) -> ET.Element:
         """Run one API; its results when it passed."""
-        request = urllib.request.Request(
-            endpoint(self.address),
-            data=request_document(api, list(inputs)),
-            headers={"Content-Type": "text/xml; charset=utf-8", "Authorization": self._auth()},
-            method="POST",
-        )
+        document = request_document(api, list(inputs))
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as answer:
-                body = answer.read()
-        except urllib.error.HTTPError as error:
-            if error.code == 401:
+            body = post_xml(
+                endpoint(self.address), document, {"Authorization": self._auth()}, self.timeout
+            )
+        except DeviceHttpError as error:
+            if error.status == 401:
                 raise FilerError(f"The filer {self.address} refused the login") from None
-            raise FilerError(f"The filer {self.address} answered HTTP {error.code}") from None
-        except (urllib.error.URLError, OSError) as error:
-            reason = getattr(error, "reason", error)
-            raise FilerError(f"The filer {self.address} cannot be reached: {reason}") from None
+            raise FilerError(f"The filer {self.address} {error}") from None
         return parse_results(api, body)
 
     def _auth(self) -> str:

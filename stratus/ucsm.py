@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import time
-import urllib.error
-import urllib.request
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from domain.values import Secret
+from stratus.device_http import DeviceHttpError, device_url, post_xml
 
 PATH = "/nuova"
 ROOT_ORG = "org-root"
@@ -80,12 +78,10 @@ class Blade:
 
 def endpoint(url: str) -> str:
     """Where the XML API is: `url` is a host, `host:port`, or an HTTP(S) URL (4.3 takes a host)."""
-    if "://" not in url:
-        url = f"http://{url}"
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UcsError(f"The UCS manager url {url} is not a host name or an HTTP URL")
-    return f"{parts.scheme}://{parts.netloc}{PATH}"
+    try:
+        return device_url(url, PATH)
+    except ValueError as error:
+        raise UcsError(f"The UCS manager url {error}") from None
 
 
 @dataclass(frozen=True)
@@ -98,20 +94,10 @@ class UcsManagerClient:
     timeout: float = 30.0
 
     def post(self, method: str, document: bytes) -> ET.Element:
-        request = urllib.request.Request(
-            endpoint(self.url),
-            data=document,
-            headers={"Content-Type": "text/xml"},
-            method="POST",
-        )
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as answer:
-                body = answer.read()
-        except urllib.error.HTTPError as error:
-            raise UcsError(f"{method}: the UCS manager answered HTTP {error.code}") from None
-        except (urllib.error.URLError, OSError) as error:
-            reason = getattr(error, "reason", error)
-            raise UcsError(f"The UCS manager {self.url} cannot be reached: {reason}") from None
+            body = post_xml(endpoint(self.url), document, {}, self.timeout)
+        except DeviceHttpError as error:
+            raise UcsError(f"{method}: the UCS manager {self.url} {error}") from None
         return parse_answer(method, body)
 
     def call(self, method: str, cookie: str, **attributes: str) -> ET.Element:

@@ -124,7 +124,7 @@ def create_volume(call: Call, args: dict[str, Any]) -> dict[str, Any]:
     volume_id = uuid4()
     try:
         call.write(cmd.add_volume, cmd.AddVolume(volume_id, spec))
-    except DomainError:
+    except InvalidParameter:
         _destroy_quietly(filer, spec.name)  # another operator recorded it meanwhile
         raise
     return {"success": True}

@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 from cs import CloudStack, CloudStackApiException
 
+from api.reference import reference
+from api.response_gaps import UNBUILT_FIELDS
 from tests.e2e.factories import make_tenant
 from tests.e2e.legs import Deployment, deployed
 from tests.e2e.sandbox import Sandbox
@@ -64,6 +66,11 @@ def _refused(call: Any, code: int, **params: Any) -> str:
     return str(refused.value.error["errortext"])
 
 
+def _carries_4_3_fields(command: str, *items: dict) -> None:
+    expected = set(reference()[command].response) - set(UNBUILT_FIELDS.get(command, {}))
+    assert expected <= set().union(*(set(item) for item in items)), command
+
+
 def _add(admin: CloudStack, ucs: UcsServer, zone: str, **more: Any) -> dict:
     params = {"zoneid": zone, "url": ucs.url, "username": "ucs-admin", "password": PASSWORD}
     return admin.addUcsManager(**{**params, **more})["ucsmanager"]
@@ -75,16 +82,19 @@ def test_a_manager_is_added_with_its_blades_and_a_profile_associated_to_one(
     manager = _add(admin, ucs, zone, name="rack-a")
     assert (manager["name"], manager["url"], manager["zoneid"]) == ("rack-a", ucs.url, zone)
     assert PASSWORD not in json.dumps(manager)
+    _carries_4_3_fields("addUcsManager", manager)
     listed = admin.listUcsManagers(zoneid=zone)["ucsmanager"]
     assert [m["id"] for m in listed] == [manager["id"]]
     assert admin.listUcsManagers(id=manager["id"])["ucsmanager"] == listed
     assert PASSWORD not in json.dumps(listed)
+    _carries_4_3_fields("listUcsManagers", *listed)
 
     blades = admin.listUcsBlades(ucsmanagerid=manager["id"])["ucsblade"]
     assert [b["bladedn"] for b in blades] == list(BLADES)
     assert {b["ucsmanagerid"] for b in blades} == {manager["id"]}
     assert not any("profiledn" in b for b in blades)
     profiles = admin.listUcsProfiles(ucsmanagerid=manager["id"])["ucsprofile"]
+    _carries_4_3_fields("listUcsProfiles", *profiles)
     assert [p["ucsdn"] for p in profiles] == [
         "org-root/ls-esx-template",
         "org-root/ls-kvm-template",
@@ -104,6 +114,8 @@ def test_a_manager_is_added_with_its_blades_and_a_profile_associated_to_one(
     assert ucs.manager.blades[BLADES[1]].association == "associated"
     after = admin.listUcsBlades(ucsmanagerid=manager["id"])["ucsblade"]
     assert [b.get("profiledn") for b in after] == [None, clone]
+    _carries_4_3_fields("listUcsBlades", *after)
+    _carries_4_3_fields("associateUcsProfileToBlade", done)
     assert ucs.manager.cookies == set()  # every session logged out
 
     assert admin.removedeleteUcsManager(ucsmanagerid=manager["id"])["success"] is True

@@ -10,11 +10,11 @@ exists, 9008 initiator in group, 9016 no such map, 9017 no such group, 9023 mapp
 from __future__ import annotations
 
 import base64
-import threading
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests.support.xml_stand_in import XmlStandIn
 
 GIB = 1024**3
 NODE_NAME = "iqn.1992-08.com.netapp:sn.4082367845"
@@ -207,66 +207,22 @@ def _results(children: list[ET.Element] | None, refusal: Refusal | None) -> byte
     return b"<?xml version='1.0' encoding='UTF-8' ?>\n" + ET.tostring(root, encoding="utf-8")
 
 
-class FilerServer:
-    """The stand-in on 127.0.0.1 (a free port), serving one `Filer` from a thread."""
+class FilerServer(XmlStandIn):
+    """The stand-in serving one `Filer`."""
 
     def __init__(self, username: str = "root", password: str = "filer-Pass-1") -> None:
         self.filer = Filer(username, password)
-        self.lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        super().__init__()
 
-    @property
-    def address(self) -> str:
-        return f"127.0.0.1:{self._server.server_address[1]}"
-
-    def start(self) -> FilerServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> FilerServer:
-        return self.start()
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop()
-
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        stand_in = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                filer, lock = stand_in.filer, stand_in.lock
-                expected = f"{filer.username}:{filer.password}".encode()
-                given = self.headers.get("Authorization", "")
-                if self.path != PATH:
-                    self._send(404, b"no such servlet")
-                    return
-                if given != "Basic " + base64.b64encode(expected).decode():
-                    self._send(401, b"Authorization failed")
-                    return
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                api_element = ET.fromstring(body)[0]
-                api = _local(api_element.tag)
-                inputs = {_local(c.tag): c.text or "" for c in api_element}
-                with lock:
-                    try:
-                        answer = _results(filer.answer(api, inputs), None)
-                    except Refusal as refusal:
-                        answer = _results(None, refusal)
-                self._send(200, answer)
-
-            def _send(self, status: int, body: bytes) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", "text/xml")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        return Handler
+    def respond(self, path: str, headers: Any, body: bytes) -> tuple[int, bytes]:
+        if path != PATH:
+            return 404, b"no such servlet"
+        expected = f"{self.filer.username}:{self.filer.password}".encode()
+        if headers.get("Authorization", "") != "Basic " + base64.b64encode(expected).decode():
+            return 401, b"Authorization failed"
+        api_element = ET.fromstring(body)[0]
+        inputs = {_local(c.tag): c.text or "" for c in api_element}
+        try:
+            return 200, _results(self.filer.answer(_local(api_element.tag), inputs), None)
+        except Refusal as refusal:
+            return 200, _results(None, refusal)

@@ -10,11 +10,11 @@ A blade bound to a profile reports `associating` for `associating_polls` resolve
 from __future__ import annotations
 
 import secrets
-import threading
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests.support.xml_stand_in import XmlStandIn
 
 
 class Refusal(Exception):
@@ -122,67 +122,30 @@ class Manager:
         config.append(self._blade(blade))
 
 
-class UcsServer:
-    """The stand-in on 127.0.0.1 (a free port), serving one `Manager` from a thread."""
+class UcsServer(XmlStandIn):
+    """The stand-in serving one `Manager` at `/nuova`."""
 
     def __init__(self, username: str = "ucs-admin", password: str = "ucs-Pass-1") -> None:
         self.manager = Manager(username, password)
-        self.lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        super().__init__()
 
     @property
     def url(self) -> str:
-        return f"127.0.0.1:{self._server.server_address[1]}"
+        return self.address
 
-    def start(self) -> UcsServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> UcsServer:
-        return self.start()
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop()
-
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        stand_in = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                if self.path != "/nuova":
-                    self._send(404, b"not found")
-                    return
-                request = ET.fromstring(body)
-                with stand_in.lock:
-                    try:
-                        out = stand_in.manager.answer(request.tag, request)
-                    except Refusal as refusal:
-                        out = ET.Element(
-                            request.tag,
-                            {
-                                "cookie": request.get("cookie", ""),
-                                "response": "yes",
-                                "errorCode": refusal.code,
-                                "invocationResult": "unidentified-fail",
-                                "errorDescr": refusal.description,
-                            },
-                        )
-                self._send(200, ET.tostring(out, encoding="utf-8"))
-
-            def _send(self, status: int, body: bytes) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", "text/xml")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        return Handler
+    def respond(self, path: str, headers: Any, body: bytes) -> tuple[int, bytes]:
+        if path != "/nuova":
+            return 404, b"not found"
+        request = ET.fromstring(body)
+        try:
+            out = self.manager.answer(request.tag, request)
+        except Refusal as refusal:
+            failure = {
+                "cookie": request.get("cookie", ""),
+                "response": "yes",
+                "errorCode": refusal.code,
+                "invocationResult": "unidentified-fail",
+                "errorDescr": refusal.description,
+            }
+            out = ET.Element(request.tag, failure)
+        return 200, ET.tostring(out, encoding="utf-8")
