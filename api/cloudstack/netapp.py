@@ -359,6 +359,7 @@ COMMANDS = (
         shape="list",
         item_key="pool",
         paged=False,
+        response_name="listPool",  # 4.3 names the answer listpoolresponse
         java_class=f"{PKG}.ListVolumePoolsCmd",
         description="List the pools",
     ),
@@ -375,6 +376,7 @@ COMMANDS = (
             Param("password", P.STRING, required=True),
         ),
         shape="success",
+        response_name="createVolume",  # 4.3 names the answer createvolumeresponse
         java_class=f"{PKG}.CreateVolumeOnFilerCmd",
         description="Create a volume (size in GB) on a filer and add it to a pool",
     ),
@@ -383,6 +385,7 @@ COMMANDS = (
         destroy_volume,
         VOLUME_KEY,
         shape="success",
+        response_name="destroyVolume",  # 4.3 names the answer destroyvolumeresponse
         java_class=f"{PKG}.DestroyVolumeOnFilerCmd",
         description="Destroy a volume that holds no LUN on its filer",
     ),
@@ -393,6 +396,7 @@ COMMANDS = (
         shape="list",
         item_key="volume",
         paged=False,
+        response_name="listVolumes",  # 4.3 names the answer listvolumesresponse
         java_class=f"{PKG}.ListVolumesOnFilerCmd",
         description="List the volumes of a pool, with their snapshot schedule on the filer",
     ),
@@ -401,6 +405,7 @@ COMMANDS = (
         create_lun,
         (Param("name", P.STRING, required=True), Param("size", P.LONG, required=True)),
         item_key="lun",
+        response_name="createLun",  # 4.3 names the answer createlunresponse
         java_class=f"{PKG}.CreateLunCmd",
         description="Create a LUN (size in GB) on a volume of a pool",
     ),
@@ -409,6 +414,7 @@ COMMANDS = (
         destroy_lun,
         (Param("path", P.STRING, required=True),),
         shape="success",
+        response_name="destroyLun",  # 4.3 names the answer destroylunresponse
         java_class=f"{PKG}.DestroyLunCmd",
         description="Destroy a LUN (named lun-NNNNNN) and its initiator group",
     ),
@@ -419,6 +425,7 @@ COMMANDS = (
         shape="list",
         item_key="lun",
         paged=False,
+        response_name="listLun",  # 4.3 names the answer listlunresponse
         java_class=f"{PKG}.ListLunsCmd",
         description="List the LUNs on the volumes of a pool",
     ),
