@@ -223,6 +223,15 @@ UNBUILT_FIELDS: dict[str, dict[str, str]] = {
         for command in ("createVPC", "updateVPC", "restartVPC", "listVPCs")
     },
     **{
+        command: {
+            "hostid": "a blade is tied to a host when a host is added on it; adding hosts on "
+            "UCS blades is not built yet",
+            "profiledn": "set once a profile is associated to the blade; 4.3 omits it before",
+        }
+        for command in ("listUcsBlades", "associateUcsProfileToBlade")
+    },
+    **{command: {"name": UNSET} for command in ("addUcsManager", "listUcsManagers")},
+    **{
         command: _all(PROJECTS, "project", "projectid")
         for command in (
             "createPrivateGateway",

@@ -15,6 +15,7 @@ from projections.infrastructure import AlertsProjection, InfrastructureProjectio
 from projections.instance_groups import InstanceGroupsProjection
 from projections.jobs import JobsProjection
 from projections.ldap import LdapServersProjection
+from projections.netapp import NetappProjection
 from projections.network_plumbing import NetworkPlumbingProjection, StorageIpRangesProjection
 from projections.network_rules import NetworkRulesProjection
 from projections.networks import NetworksProjection, PublicIpsProjection
@@ -32,6 +33,7 @@ from projections.ssh_key_pairs import SSHKeyPairsProjection
 from projections.ssl_certs import SslCertsProjection
 from projections.storage import StorageProjection
 from projections.templates import TemplatesProjection
+from projections.ucs import UcsProjection
 from projections.vms import VirtualMachinesProjection
 from projections.volumes import VolumesProjection
 from projections.vpcs import VpcsProjection
@@ -79,4 +81,6 @@ def build(seal: Callable[[str], str]) -> list[Projection]:
         StorageProjection(),
         LdapServersProjection(),
         VpnCustomerGatewaysProjection(),
+        NetappProjection(),
+        UcsProjection(),
     ]

@@ -385,6 +385,7 @@ def test_plain_user_naming_another_account_or_domain_is_refused(world: World) ->
 
 # ---- the generic probe -------------------------------------------------------------------------
 
+NETAPP = "root administrators only; the NetApp filers and their pools are the cloud's"
 # Commands that act on no resource of an account, so there is nothing of a victim to hand them.
 NOT_PROBED = {
     "listCapabilities": "answers the cloud's capabilities, no account's resource",
@@ -403,6 +404,15 @@ NOT_PROBED = {
     "addLdapConfiguration": "root administrators only; the directory's servers are the cloud's",
     "deleteLdapConfiguration": "root administrators only; the directory's servers are the cloud's",
     "uploadCustomCertificate": "root administrators only; the console proxies' certificate",
+    "createPool": NETAPP,
+    "modifyPool": NETAPP,
+    "deletePool": NETAPP,
+    "createVolumeOnFiler": NETAPP,
+    "destroyVolumeOnFiler": NETAPP,
+    "createLunOnFiler": NETAPP,
+    "destroyLunOnFiler": NETAPP,
+    "associateLun": NETAPP,
+    "dissociateLun": NETAPP,
 }
 
 # Which of a victim's resources a parameter names, by the parameter's name.

@@ -137,6 +137,7 @@ def test_every_object_a_finished_job_names_renders_from_a_declaration() -> None:
         "systemvm",
         "template",
         "traffictype",
+        "ucsblade",
         "user",
         "virtualmachine",
         "virtualrouterelement",
