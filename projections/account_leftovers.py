@@ -1,6 +1,7 @@
 """What removed accounts (deleted accounts, and the accounts of deleted projects) still own,
 in the order the account cleanup takes it away: first their VMs, then the disks, snapshots
-and addresses those leave, then the networks and VPCs the addresses were on, then their images.
+and addresses those leave, then the networks and VPCs the addresses were on, then their images
+and groups.
 
 A leftover names the API command that removes it and that command's parameters; a step of an
 account is started only once its earlier steps have nothing left, as a network cannot go
@@ -80,6 +81,20 @@ _KINDS: tuple[tuple[int, str, str, str, tuple[tuple[str, str], ...]], ...] = (
         "deleteIso",
         "id",
         "SELECT account_id, id FROM templates WHERE removed = 0 AND format = 'ISO'",
+        (),
+    ),
+    (
+        4,
+        "deleteAffinityGroup",
+        "id",
+        "SELECT account_id, id FROM affinity_groups WHERE removed = 0",
+        (),
+    ),
+    (
+        4,
+        "deleteSecurityGroup",
+        "id",
+        "SELECT account_id, id FROM security_groups WHERE removed = 0 AND name <> 'default'",
         (),
     ),
 )
