@@ -85,7 +85,7 @@ def group_rate(
 
 
 @dataclass(frozen=True)
-class Test:
+class Check:
     """One condition as the scaler weighs it."""
 
     counter_value: str
@@ -98,17 +98,17 @@ class PolicyView:
     action: str
     duration: int  # seconds
     quiet_time: int  # seconds
-    tests: tuple[Test, ...]
+    checks: tuple[Check, ...]
 
 
 def holds(policy: PolicyView, measure: Callable[[str, int], float | None]) -> bool:
     """All conditions hold over the policy's duration (`measure(counter, window_ms)`); a
     policy with a condition nothing measures never holds."""
-    if not policy.tests:
+    if not policy.checks:
         return False
-    for test in policy.tests:
-        value = measure(test.counter_value, policy.duration * 1000)
-        if value is None or not COMPARE[test.operator](value, test.threshold):
+    for check in policy.checks:
+        value = measure(check.counter_value, policy.duration * 1000)
+        if value is None or not COMPARE[check.operator](value, check.threshold):
             return False
     return True
 

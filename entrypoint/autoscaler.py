@@ -31,7 +31,7 @@ from domain.autoscale_evaluation import (
     GroupView,
     PolicyView,
     Reading,
-    Test,
+    Check,
     decide,
     group_rate,
 )
@@ -155,7 +155,7 @@ class Scaler:
                 int(p["duration"]),
                 int(p["quiet_time"]),
                 tuple(
-                    Test(c["counter_value"], c["operator"], float(c["threshold"]))
+                    Check(c["counter_value"], c["operator"], float(c["threshold"]))
                     for c in conditions[p["id"]]
                 ),
             )
