@@ -211,7 +211,8 @@ def _check_deploy_params(call: Call, text: str) -> None:
     for name in params:
         if name.lower() not in known:
             raise InvalidParameter(f"{name} is not a parameter of deployVirtualMachine")
-    given = {"zoneid": str(uuid4()), "serviceofferingid": str(uuid4()), **params}
+    chosen = {name: str(uuid4()) for name in ("zoneid", "serviceofferingid", "templateid")}
+    given = {**chosen, **params}
     parse(deploy.specs, given, command=deploy.name)
 
 

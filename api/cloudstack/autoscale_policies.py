@@ -19,7 +19,7 @@ from api.cloudstack.jobs import run_async
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType, not_found
 from commands import autoscale as cmd
-from domain.autoscale import ACTIONS, DEFAULT_QUIET_TIME, OPERATORS, SOURCES
+from domain.autoscale import ACTIONS, DEFAULT_QUIET_TIME, OPERATORS, SOURCES, check_timing
 from domain.autoscale_evaluation import MEASURED, measurable
 from domain.errors import InvalidParameter, PermissionDenied
 from projections.autoscale import conditions_of
@@ -326,6 +326,7 @@ def create_policy(call: Call, args: dict[str, Any]) -> Submitted:
     if action not in ACTIONS:
         raise InvalidParameter("action is invalid, only 'scaleup' and 'scaledown' is supported")
     quiet = DEFAULT_QUIET_TIME if args["quiettime"] is None else args["quiettime"]
+    check_timing(args["duration"], quiet)
     conditions = _conditions(call, args["conditionids"])
     owner = conditions[0]  # 4.3: the policy is its conditions' account's
     command = cmd.CreatePolicy(
