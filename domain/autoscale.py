@@ -331,12 +331,13 @@ class AutoScaleVmGroup(Aggregate):
         self.bounds = GroupBounds(minimum, maximum, interval)
         self.scale_up, self.scale_down = tuple(scale_up), tuple(scale_down)
 
-    def enable(self) -> None:
+    def _require(self, state: str, text: str) -> None:
         self._check_live()
-        if self.state != GroupState.DISABLED:
-            raise InvalidParameter(
-                "Only a AutoScale Vm Group which is in Disabled state can be enabled."
-            )
+        if self.state != state:
+            raise InvalidParameter(f"Only a AutoScale Vm Group which is in {text}.")
+
+    def enable(self) -> None:
+        self._require(GroupState.DISABLED, "Disabled state can be enabled")
         self._enabled()
 
     @event("Enabled")
@@ -344,11 +345,7 @@ class AutoScaleVmGroup(Aggregate):
         self.state = GroupState.ENABLED
 
     def disable(self) -> None:
-        self._check_live()
-        if self.state != GroupState.ENABLED:
-            raise InvalidParameter(
-                "Only a AutoScale Vm Group which is in Enabled state can be disabled."
-            )
+        self._require(GroupState.ENABLED, "Enabled state can be disabled")
         self._disabled()
 
     @event("Disabled")

@@ -28,10 +28,10 @@ from commands import autoscale as cmd
 from domain.autoscale import AutoScaleVmGroup, GroupState
 from domain.autoscale_evaluation import (
     MEASURED,
+    Check,
     GroupView,
     PolicyView,
     Reading,
-    Check,
     decide,
     group_rate,
 )

@@ -11,16 +11,17 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID, uuid4
 
-from api.access import check_reach, list_scope
+from api.access import check_reach
 from api.cloudstack.autoscale_members import deploy_params, dismantle
-from api.cloudstack.autoscale_policies import PKG, POLICIES, render_policies
-from api.cloudstack.common import (
-    LIST_PROJECT_ID,
-    OWNER_PARAMS,
-    limit_sql,
-    resolve_owner_filters,
+from api.cloudstack.autoscale_owned import (
+    autoscale_job,
+    listed_page,
+    owned_row,
+    owned_select,
+    owner_fields,
 )
-from api.cloudstack.jobs import run_async
+from api.cloudstack.autoscale_policies import PKG, POLICIES, render_policies
+from api.cloudstack.common import LIST_PROJECT_ID, OWNER_PARAMS
 from api.cloudstack.network_rules import rule_for
 from api.cloudstack.unbuilt import CUSTOM_ID, FOR_DISPLAY
 from api.dispatch import ApiCommand, Call, Listing, Submitted
@@ -41,23 +42,11 @@ from projections.network_rules import members_of
 P = ParamType
 PROFILE_ITEM, GROUP_ITEM = "autoscalevmprofile", "autoscalevmgroup"
 
-_OWNED = (
-    "SELECT x.*, a.name AS account_name, a.domain_name AS domain_name, "
-    "a.domain_path AS domain_path FROM {table} AS x JOIN accounts AS a ON a.id = x.account_id"
-)
-PROFILES = _OWNED.format(table="autoscale_vm_profiles")
-GROUPS = _OWNED.format(table="autoscale_vm_groups")
+PROFILES = owned_select("autoscale_vm_profiles")
+GROUPS = owned_select("autoscale_vm_groups")
 ONE_ACCOUNT = (
     "The policies, the profile and the load balancer rule of a group must belong to one account"
 )
-
-
-def _owner(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "account": row["account_name"],
-        "domainid": row["domain_id"],
-        "domain": row["domain_name"],
-    }
 
 
 def render_profile(row: dict[str, Any]) -> dict[str, Any]:
@@ -70,7 +59,7 @@ def render_profile(row: dict[str, Any]) -> dict[str, Any]:
         "destroyvmgraceperiod": int(row["destroy_grace"]),
         "autoscaleuserid": row["autoscale_user_id"],
         "fordisplay": True,
-        **_owner(row),
+        **owner_fields(row),
     }
 
 
@@ -115,53 +104,10 @@ def render_groups(cursor: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any
                 "scaledownpolicies": [
                     rendered_policies[p["id"]] for p in mine if p["action"] == "scaledown"
                 ],
-                **_owner(row),
+                **owner_fields(row),
             }
         )
     return rendered
-
-
-def _owned(call: Call, select: str, object_id: str, what: str) -> dict[str, Any]:
-    with call.read() as cursor:
-        row = cursor.execute(select + " WHERE x.id = %s AND x.removed = 0", (object_id,)).fetchone()
-    if row is None:
-        raise InvalidParameter(f"Unable to find {what}")
-    check_reach(
-        call.caller, account_id=row["account_id"], domain_path=row["domain_path"], what=what
-    )
-    return dict(row)
-
-
-def _job(call: Call, kind: str, object_id: UUID, event: str, work: Any, creates: bool) -> Submitted:
-    return run_async(
-        call,
-        instance_type=kind,
-        instance_id=object_id,
-        event_type=event,
-        description=f"{event.lower().replace('.', ' ')} {object_id}",
-        work=work,
-        creates=creates,
-    )
-
-
-def _page(
-    call: Call, args: dict[str, Any], select: str, extra: list[tuple[str, Any]]
-) -> tuple[int, list[dict[str, Any]]]:
-    scope = list_scope(
-        call.caller, prefix="a.", account_column="id", **resolve_owner_filters(call, args)
-    )
-    where, params = ["x.removed = 0", scope.clause], list(scope.params)
-    for clause, value in extra:
-        if value is not None and value != "":
-            where.append(clause)
-            params.append(value)
-    sql = select + " WHERE " + " AND ".join(where)
-    with call.read() as cursor:
-        count = cursor.execute(f"SELECT count(*) AS n FROM ({sql}) AS q", params).fetchone()["n"]
-        rows = cursor.execute(
-            sql + " ORDER BY x.created, x.id" + limit_sql(args["paging"]), params
-        ).fetchall()
-    return int(count), [dict(r) for r in rows]
 
 
 # Profiles -----------------------------------------------------------------------------------
@@ -270,13 +216,13 @@ def create_profile(call: Call, args: dict[str, Any]) -> Submitted:
         cmd.create_profile(call.store, command)
         return {"object": PROFILE_ITEM, "id": str(command.profile_id)}
 
-    return _job(
+    return autoscale_job(
         call, "AutoScaleVmProfile", command.profile_id, "AUTOSCALEVMPROFILE.CREATE", work, True
     )
 
 
 def update_profile(call: Call, args: dict[str, Any]) -> Submitted:
-    row = _owned(call, PROFILES, args["id"], "Auto Scale Vm Profile")
+    row = owned_row(call, PROFILES, args["id"], "Auto Scale Vm Profile")
     if args["templateid"]:
         _exists(
             call,
@@ -302,31 +248,30 @@ def update_profile(call: Call, args: dict[str, Any]) -> Submitted:
         cmd.update_profile(call.store, UUID(row["id"]), spec)
         return {"object": PROFILE_ITEM, "id": row["id"]}
 
-    return _job(
+    return autoscale_job(
         call, "AutoScaleVmProfile", UUID(row["id"]), "AUTOSCALEVMPROFILE.UPDATE", work, False
     )
 
 
 def delete_profile(call: Call, args: dict[str, Any]) -> Submitted:
-    row = _owned(call, PROFILES, args["id"], "AutoScale Vm Profile")
+    row = owned_row(call, PROFILES, args["id"], "AutoScale Vm Profile")
 
     def work() -> dict[str, Any]:
         cmd.delete_profile(call.store, UUID(row["id"]))
         return {"success": True}
 
-    return _job(
+    return autoscale_job(
         call, "AutoScaleVmProfile", UUID(row["id"]), "AUTOSCALEVMPROFILE.DELETE", work, False
     )
 
 
 def list_profiles(call: Call, args: dict[str, Any]) -> Listing:
     like = f"%{args['otherdeployparams']}%" if args["otherdeployparams"] else None
-    count, rows = _page(
+    count, rows = listed_page(
         call,
         args,
         PROFILES,
         [
-            ("x.id = %s", args["id"]),
             ("x.template_id = %s", args["templateid"]),
             ("x.service_offering_id = %s", args["serviceofferingid"]),
             ("x.zone_id = %s", args["zoneid"]),
@@ -356,7 +301,7 @@ def _policies(
     quiet_times = set()
     found = []
     for policy_id in dict.fromkeys(str(p) for p in given or ()):
-        row = _owned(call, POLICIES, policy_id, "AutoScale Policy")
+        row = owned_row(call, POLICIES, policy_id, "AutoScale Policy")
         if row["account_id"] != account_id:
             raise PermissionDenied(ONE_ACCOUNT)
         if int(row["duration"]) < interval:
@@ -397,7 +342,7 @@ def create_group(call: Call, args: dict[str, Any]) -> Submitted:
     bounds = GroupBounds(args["minmembers"], args["maxmembers"], interval)
     up = _policies(call, args["scaleuppolicyids"], "scaleup", interval, rule["account_id"])
     down = _policies(call, args["scaledownpolicyids"], "scaledown", interval, rule["account_id"])
-    profile = _owned(call, PROFILES, args["vmprofileid"], "vmprofileid")
+    profile = owned_row(call, PROFILES, args["vmprofileid"], "vmprofileid")
     if profile["account_id"] != rule["account_id"]:
         raise PermissionDenied(ONE_ACCOUNT)
     if profile["zone_id"] != rule["zone_id"]:
@@ -421,11 +366,13 @@ def create_group(call: Call, args: dict[str, Any]) -> Submitted:
         cmd.create_group(call.store, command)
         return {"object": GROUP_ITEM, "id": str(command.group_id)}
 
-    return _job(call, "AutoScaleVmGroup", command.group_id, "AUTOSCALEVMGROUP.CREATE", work, True)
+    return autoscale_job(
+        call, "AutoScaleVmGroup", command.group_id, "AUTOSCALEVMGROUP.CREATE", work, True
+    )
 
 
 def update_group(call: Call, args: dict[str, Any]) -> Submitted:
-    row = _owned(call, GROUPS, args["id"], "AutoScale Vm Group")
+    row = owned_row(call, GROUPS, args["id"], "AutoScale Vm Group")
 
     def given(name: str, column: str) -> int:
         return int(row[column] if args[name] is None else args[name])
@@ -451,17 +398,19 @@ def update_group(call: Call, args: dict[str, Any]) -> Submitted:
         cmd.update_group(call.store, command)
         return {"object": GROUP_ITEM, "id": row["id"]}
 
-    return _job(call, "AutoScaleVmGroup", UUID(row["id"]), "AUTOSCALEVMGROUP.UPDATE", work, False)
+    return autoscale_job(
+        call, "AutoScaleVmGroup", UUID(row["id"]), "AUTOSCALEVMGROUP.UPDATE", work, False
+    )
 
 
 def _state_change(call: Call, args: dict[str, Any], state: str, event: str) -> Submitted:
-    row = _owned(call, GROUPS, args["id"], "AutoScale Vm Group")
+    row = owned_row(call, GROUPS, args["id"], "AutoScale Vm Group")
 
     def work() -> dict[str, Any]:
         cmd.change_group_state(call.store, UUID(row["id"]), state)
         return {"object": GROUP_ITEM, "id": row["id"]}
 
-    return _job(call, "AutoScaleVmGroup", UUID(row["id"]), event, work, False)
+    return autoscale_job(call, "AutoScaleVmGroup", UUID(row["id"]), event, work, False)
 
 
 def enable_group(call: Call, args: dict[str, Any]) -> Submitted:
@@ -473,7 +422,7 @@ def disable_group(call: Call, args: dict[str, Any]) -> Submitted:
 
 
 def delete_group(call: Call, args: dict[str, Any]) -> Submitted:
-    row = _owned(call, GROUPS, args["id"], "AutoScale Vm Group")
+    row = owned_row(call, GROUPS, args["id"], "AutoScale Vm Group")
 
     def work() -> dict[str, Any]:
         cmd.change_group_state(call.store, UUID(row["id"]), GroupState.REVOKE)
@@ -487,16 +436,17 @@ def delete_group(call: Call, args: dict[str, Any]) -> Submitted:
         dismantle(call, row, [dict(m) for m in members])
         return {"success": True}
 
-    return _job(call, "AutoScaleVmGroup", UUID(row["id"]), "AUTOSCALEVMGROUP.DELETE", work, False)
+    return autoscale_job(
+        call, "AutoScaleVmGroup", UUID(row["id"]), "AUTOSCALEVMGROUP.DELETE", work, False
+    )
 
 
 def list_groups(call: Call, args: dict[str, Any]) -> Listing:
-    count, rows = _page(
+    count, rows = listed_page(
         call,
         args,
         GROUPS,
         [
-            ("x.id = %s", args["id"]),
             ("x.lb_rule_id = %s", args["lbruleid"]),
             ("x.profile_id = %s", args["vmprofileid"]),
             ("x.zone_id = %s", args["zoneid"]),

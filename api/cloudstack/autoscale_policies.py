@@ -13,9 +13,15 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID, uuid4
 
-from api.access import Role, check_reach, list_scope
-from api.cloudstack.common import OWNER_PARAMS, limit_sql, named_owner, resolve_owner_filters
-from api.cloudstack.jobs import run_async
+from api.access import Role, check_reach
+from api.cloudstack.autoscale_owned import (
+    autoscale_job,
+    listed_page,
+    owned_row,
+    owned_select,
+    owner_fields,
+)
+from api.cloudstack.common import OWNER_PARAMS, limit_sql, named_owner
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType, not_found
 from commands import autoscale as cmd
@@ -29,24 +35,16 @@ P = ParamType
 PKG = "org.apache.cloudstack.api.command.user.autoscale"
 ADMIN_PKG = "org.apache.cloudstack.api.command.admin.autoscale"
 
-_OWNED = (
-    "SELECT x.*, a.name AS account_name, a.domain_name AS domain_name, "
-    "a.domain_path AS domain_path FROM {table} AS x JOIN accounts AS a ON a.id = x.account_id"
+CONDITIONS = owned_select(
+    "autoscale_conditions",
+    ", n.name AS counter_name, n.source AS counter_source, n.value AS counter_value",
+    " JOIN autoscale_counters AS n ON n.id = x.counter_id",
 )
-CONDITIONS = _OWNED.format(table="autoscale_conditions")
-POLICIES = _OWNED.format(table="autoscale_policies")
+POLICIES = owned_select("autoscale_policies")
 
 
 def render_counter(row: dict[str, Any]) -> dict[str, Any]:
     return {"id": row["id"], "name": row["name"], "source": row["source"], "value": row["value"]}
-
-
-def _owner_fields(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "account": row["account_name"],
-        "domainid": row["domain_id"],
-        "domain": row["domain_name"],
-    }
 
 
 def render_condition(row: dict[str, Any]) -> dict[str, Any]:
@@ -61,7 +59,7 @@ def render_condition(row: dict[str, Any]) -> dict[str, Any]:
         "counter": [counter],
         "relationaloperator": row["operator"],
         "threshold": int(row["threshold"]),
-        **_owner_fields(row),
+        **owner_fields(row),
     }
 
 
@@ -70,7 +68,7 @@ def render_policies(cursor: Any, rows: list[dict[str, Any]]) -> list[dict[str, A
     conditions = conditions_of(cursor, [row["id"] for row in rows])
     rendered = []
     for row in rows:
-        owner = _owner_fields(row)
+        owner = owner_fields(row)
         rendered.append(
             {
                 "id": row["id"],
@@ -91,31 +89,6 @@ def render_policies(cursor: Any, rows: list[dict[str, Any]]) -> list[dict[str, A
             }
         )
     return rendered
-
-
-def _job(call: Call, kind: str, object_id: UUID, event: str, work: Any, creates: bool) -> Submitted:
-    return run_async(
-        call,
-        instance_type=kind,
-        instance_id=object_id,
-        event_type=event,
-        description=f"{event.lower().replace('.', ' ')} {object_id}",
-        work=work,
-        creates=creates,
-    )
-
-
-def _owned_row(call: Call, select: str, object_id: str, what: str) -> dict[str, Any]:
-    """An account's autoscale object the caller reaches: 431 when there is none, 531 when it
-    is another's."""
-    with call.read() as cursor:
-        row = cursor.execute(select + " WHERE x.id = %s AND x.removed = 0", (object_id,)).fetchone()
-    if row is None:
-        raise InvalidParameter(f"Unable to find {what}")
-    check_reach(
-        call.caller, account_id=row["account_id"], domain_path=row["domain_path"], what=what
-    )
-    return dict(row)
 
 
 # Counters -----------------------------------------------------------------------------------
@@ -146,7 +119,7 @@ def create_counter(call: Call, args: dict[str, Any]) -> Submitted:
         cmd.create_counter(call.store, command)
         return {"object": "counter", "id": str(command.counter_id)}
 
-    return _job(call, "Counter", command.counter_id, "COUNTER.CREATE", work, True)
+    return autoscale_job(call, "Counter", command.counter_id, "COUNTER.CREATE", work, True)
 
 
 def delete_counter(call: Call, args: dict[str, Any]) -> Submitted:
@@ -161,7 +134,7 @@ def delete_counter(call: Call, args: dict[str, Any]) -> Submitted:
         cmd.delete_counter(call.store, UUID(row["id"]))
         return {"success": True}
 
-    return _job(call, "Counter", UUID(row["id"]), "COUNTER.DELETE", work, False)
+    return autoscale_job(call, "Counter", UUID(row["id"]), "COUNTER.DELETE", work, False)
 
 
 def list_counters(call: Call, args: dict[str, Any]) -> Listing:
@@ -188,17 +161,10 @@ def list_counters(call: Call, args: dict[str, Any]) -> Listing:
 
 # Conditions ---------------------------------------------------------------------------------
 
-_CONDITION_SELECT = (
-    "SELECT x.*, a.name AS account_name, a.domain_name AS domain_name, "
-    "a.domain_path AS domain_path, n.name AS counter_name, n.source AS counter_source, "
-    "n.value AS counter_value FROM autoscale_conditions AS x "
-    "JOIN accounts AS a ON a.id = x.account_id JOIN autoscale_counters AS n ON n.id = x.counter_id"
-)
-
 
 def condition_view(call: Call, condition_id: str) -> dict[str, Any]:
     with call.read() as cursor:
-        row = cursor.execute(_CONDITION_SELECT + " WHERE x.id = %s", (condition_id,)).fetchone()
+        row = cursor.execute(CONDITIONS + " WHERE x.id = %s", (condition_id,)).fetchone()
     if row is None:
         raise not_found("id", condition_id)
     return render_condition(dict(row))
@@ -225,51 +191,25 @@ def create_condition(call: Call, args: dict[str, Any]) -> Submitted:
         cmd.create_condition(call.store, command)
         return {"object": "condition", "id": str(command.condition_id)}
 
-    return _job(call, "Condition", command.condition_id, "CONDITION.CREATE", work, True)
+    return autoscale_job(call, "Condition", command.condition_id, "CONDITION.CREATE", work, True)
 
 
 def delete_condition(call: Call, args: dict[str, Any]) -> Submitted:
-    row = _owned_row(call, CONDITIONS, args["id"], "Condition")
+    row = owned_row(call, CONDITIONS, args["id"], "Condition")
 
     def work() -> dict[str, Any]:
         cmd.delete_condition(call.store, UUID(row["id"]))
         return {"success": True}
 
-    return _job(call, "Condition", UUID(row["id"]), "CONDITION.DELETE", work, False)
-
-
-def _scoped(call: Call, args: dict[str, Any], select: str) -> tuple[str, list[Any]]:
-    scope = list_scope(
-        call.caller, prefix="a.", account_column="id", **resolve_owner_filters(call, args)
-    )
-    where, params = ["x.removed = 0", scope.clause], list(scope.params)
-    if args.get("id"):
-        where.append("x.id = %s")
-        params.append(args["id"])
-    return select + " WHERE " + " AND ".join(where), params
-
-
-def _page(call: Call, args: dict[str, Any], sql: str, params: list[Any]) -> tuple[int, list[Any]]:
-    with call.read() as cursor:
-        count = cursor.execute(f"SELECT count(*) AS n FROM ({sql}) AS q", params).fetchone()["n"]
-        rows = cursor.execute(
-            sql + " ORDER BY x.created, x.id" + limit_sql(args["paging"]), params
-        ).fetchall()
-    return int(count), [dict(r) for r in rows]
+    return autoscale_job(call, "Condition", UUID(row["id"]), "CONDITION.DELETE", work, False)
 
 
 def list_conditions(call: Call, args: dict[str, Any]) -> Listing:
-    sql, params = _scoped(call, args, _CONDITION_SELECT)
-    if args["counterid"]:
-        sql += " AND x.counter_id = %s"
-        params.append(args["counterid"])
-    if args["policyid"]:
-        sql += (
-            " AND x.id IN (SELECT condition_id FROM autoscale_policy_conditions "
-            "WHERE policy_id = %s)"
-        )
-        params.append(args["policyid"])
-    count, rows = _page(call, args, sql, params)
+    in_policy = (
+        "x.id IN (SELECT condition_id FROM autoscale_policy_conditions WHERE policy_id = %s)"
+    )
+    filters = [("x.counter_id = %s", args["counterid"]), (in_policy, args["policyid"])]
+    count, rows = listed_page(call, args, CONDITIONS, filters)
     return Listing([render_condition(r) for r in rows], count)
 
 
@@ -291,7 +231,7 @@ def _conditions(call: Call, given: list[str]) -> list[dict[str, Any]]:
     marks = ", ".join(["%s"] * len(wanted))
     with call.read() as cursor:
         rows = cursor.execute(
-            _CONDITION_SELECT + f" WHERE x.id IN ({marks}) AND x.removed = 0", wanted
+            CONDITIONS + f" WHERE x.id IN ({marks}) AND x.removed = 0", wanted
         ).fetchall()
     if len(rows) != len(wanted):
         raise InvalidParameter("Unable to find the condition specified")
@@ -343,11 +283,13 @@ def create_policy(call: Call, args: dict[str, Any]) -> Submitted:
         cmd.create_policy(call.store, command)
         return {"object": "autoscalepolicy", "id": str(command.policy_id)}
 
-    return _job(call, "AutoScalePolicy", command.policy_id, "AUTOSCALEPOLICY.CREATE", work, True)
+    return autoscale_job(
+        call, "AutoScalePolicy", command.policy_id, "AUTOSCALEPOLICY.CREATE", work, True
+    )
 
 
 def update_policy(call: Call, args: dict[str, Any]) -> Submitted:
-    row = _owned_row(call, POLICIES, args["id"], "Auto Scale Policy")
+    row = owned_row(call, POLICIES, args["id"], "Auto Scale Policy")
     conditions = None
     if args["conditionids"]:
         found = _conditions(call, args["conditionids"])
@@ -360,34 +302,37 @@ def update_policy(call: Call, args: dict[str, Any]) -> Submitted:
         cmd.update_policy(call.store, command)
         return {"object": "autoscalepolicy", "id": row["id"]}
 
-    return _job(call, "AutoScalePolicy", UUID(row["id"]), "AUTOSCALEPOLICY.UPDATE", work, False)
+    return autoscale_job(
+        call, "AutoScalePolicy", UUID(row["id"]), "AUTOSCALEPOLICY.UPDATE", work, False
+    )
 
 
 def delete_policy(call: Call, args: dict[str, Any]) -> Submitted:
-    row = _owned_row(call, POLICIES, args["id"], "AutoScale Policy")
+    row = owned_row(call, POLICIES, args["id"], "AutoScale Policy")
 
     def work() -> dict[str, Any]:
         cmd.delete_policy(call.store, UUID(row["id"]))
         return {"success": True}
 
-    return _job(call, "AutoScalePolicy", UUID(row["id"]), "AUTOSCALEPOLICY.DELETE", work, False)
+    return autoscale_job(
+        call, "AutoScalePolicy", UUID(row["id"]), "AUTOSCALEPOLICY.DELETE", work, False
+    )
 
 
 def list_policies(call: Call, args: dict[str, Any]) -> Listing:
-    sql, params = _scoped(call, args, POLICIES)
-    if args["action"]:
-        sql += " AND x.action = %s"
-        params.append(args["action"].lower())
-    if args["conditionid"]:
-        sql += (
-            " AND x.id IN (SELECT policy_id FROM autoscale_policy_conditions "
-            "WHERE condition_id = %s)"
-        )
-        params.append(args["conditionid"])
-    if args["vmgroupid"]:
-        sql += " AND x.id IN (SELECT policy_id FROM autoscale_group_policies WHERE group_id = %s)"
-        params.append(args["vmgroupid"])
-    count, rows = _page(call, args, sql, params)
+    action = args["action"].lower() if args["action"] else None
+    filters = [
+        ("x.action = %s", action),
+        (
+            "x.id IN (SELECT policy_id FROM autoscale_policy_conditions WHERE condition_id = %s)",
+            args["conditionid"],
+        ),
+        (
+            "x.id IN (SELECT policy_id FROM autoscale_group_policies WHERE group_id = %s)",
+            args["vmgroupid"],
+        ),
+    ]
+    count, rows = listed_page(call, args, POLICIES, filters)
     with call.read() as cursor:
         return Listing(render_policies(cursor, rows), count)
 

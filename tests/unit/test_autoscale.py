@@ -18,10 +18,10 @@ from domain.autoscale import (
     check_timing,
 )
 from domain.autoscale_evaluation import (
+    Check,
     GroupView,
     PolicyView,
     Reading,
-    Check,
     decide,
     group_rate,
     holds,
