@@ -441,6 +441,7 @@ NOT_PROBED = {
     "addLdapConfiguration": "root administrators only; the directory's servers are the cloud's",
     "deleteLdapConfiguration": "root administrators only; the directory's servers are the cloud's",
     "uploadCustomCertificate": "root administrators only; the console proxies' certificate",
+    "createCounter": "root administrators only; autoscale counters are the cloud's, no account's",
 }
 
 # Which of a victim's resources a parameter names, by the parameter's name.
