@@ -41,7 +41,7 @@ from stratus.runtime import Runtime
 
 log = logging.getLogger(__name__)
 TICK = 1.0  # seconds between two looks at which groups are due
-GONE = ("Destroyed", "Expunging", "Error")
+GONE = ("Destroyed", "Expunging", "Expunged", "Error")
 
 
 class Scaler:
@@ -122,21 +122,22 @@ class Scaler:
         fresh = self.runtime.store.get(AutoScaleVmGroup, group.id, what="AutoScale Vm Group")
         states = self._vm_states(list(fresh.members))
         for vm_id, destroy_at in fresh.members.items():
-            if states.get(vm_id) in GONE or vm_id not in states:
+            if states.get(vm_id) in GONE:
                 cmd.record_member(self.runtime.store, group.id, UUID(vm_id), -1)
             elif destroy_at is not None and destroy_at <= now_ms:
                 destroy_member(acting, group.id, UUID(vm_id))
 
     def _vm_states(self, vm_ids: list[str]) -> dict[str, str]:
+        """Each member's state as the read model shows it (`Expunged` once it is gone)."""
         if not vm_ids:
             return {}
         marks = ", ".join(["%s"] * len(vm_ids))
         with self.runtime.db.read() as cursor:
             rows = cursor.execute(
-                f"SELECT id, state FROM virtual_machines WHERE id IN ({marks}) AND removed = 0",
-                vm_ids,
+                f"SELECT id, state, removed FROM virtual_machines WHERE id IN ({marks})", vm_ids
             ).fetchall()
-        return {row["id"]: row["state"] for row in rows}
+        # a VM the read model does not show yet is kept: it was just deployed
+        return {row["id"]: "Expunged" if row["removed"] else row["state"] for row in rows}
 
     def _profile(self, profile_id: str) -> dict[str, Any]:
         with self.runtime.db.read() as cursor:
