@@ -240,4 +240,33 @@ UNBUILT_FIELDS: dict[str, dict[str, str]] = {
             "listStaticRoutes",
         )
     },
+    **{
+        command: _all("4.3 never sets a counter's or a condition's zone either", "zoneid")
+        for command in ("createCounter", "listCounters")
+    },
+    **{
+        command: {
+            **_all(PROJECTS, "project", "projectid"),
+            **(
+                {"zoneid": "4.3 never sets a condition's zone either"}
+                if "Condition" in command
+                else {}
+            ),
+        }
+        for command in (
+            "createCondition",
+            "listConditions",
+            "createAutoScalePolicy",
+            "updateAutoScalePolicy",
+            "listAutoScalePolicies",
+            "createAutoScaleVmProfile",
+            "updateAutoScaleVmProfile",
+            "listAutoScaleVmProfiles",
+            "createAutoScaleVmGroup",
+            "updateAutoScaleVmGroup",
+            "enableAutoScaleVmGroup",
+            "disableAutoScaleVmGroup",
+            "listAutoScaleVmGroups",
+        )
+    },
 }

@@ -9,6 +9,8 @@ def tables() -> list[tuple]:  # type: ignore[type-arg]
         alerts,
         api_limits,
         audit,
+        autoscale_groups,
+        autoscale_policies,
         configuration,
         console_certificates,
         dedicated_ranges,
@@ -140,4 +142,6 @@ def tables() -> list[tuple]:  # type: ignore[type-arg]
         affinity_groups.COMMANDS,
         vpn.COMMANDS,
         vpn_customer_gateways.COMMANDS,
+        autoscale_policies.COMMANDS,
+        autoscale_groups.COMMANDS,
     ]

@@ -167,6 +167,7 @@ def _stock(world_admin: CloudStack, place: Place, holder: Holder) -> None:
         fetch_result=True,
     )["loadbalancer"]["id"]
     _load_balancing(client, holder, ids)
+    _autoscale(client, place, holder, ip["id"])
     ids["keypair"] = client.createSSHKeyPair(name=f"kp-{holder.name}")["keypair"]["fingerprint"]
     ids["securitygroup"] = client.createSecurityGroup(name=f"sg-{holder.name}")["securitygroup"][
         "id"
@@ -227,6 +228,43 @@ def _load_balancing(client: CloudStack, holder: Holder, ids: dict[str, str]) -> 
     client.assignToGlobalLoadBalancerRule(
         id=ids["gslb"], loadbalancerrulelist=ids["loadbalancer"], fetch_result=True
     )
+
+
+def _autoscale(client: CloudStack, place: Place, holder: Holder, ip_id: str) -> None:
+    """A condition, a policy each way, a VM profile and a VM group (of no VMs) on a load
+    balancer of its own."""
+    ids = holder.ids
+    counter = client.listCounters(source="hypervisor")["counter"][0]["id"]
+    ids["condition"] = client.createCondition(
+        counterid=counter, relationaloperator="GT", threshold=10**9, fetch_result=True
+    )["condition"]["id"]
+    for action in ("scaleup", "scaledown"):
+        ids[f"as{action}"] = client.createAutoScalePolicy(
+            action=action, duration=60, conditionids=ids["condition"], fetch_result=True
+        )["autoscalepolicy"]["id"]
+    ids["asprofile"] = client.createAutoScaleVmProfile(
+        zoneid=place.zone,
+        serviceofferingid=place.small["id"],
+        templateid=place.template,
+        fetch_result=True,
+    )["autoscalevmprofile"]["id"]
+    rule = client.createLoadBalancerRule(
+        publicipid=ip_id,
+        name=f"as-{holder.name}",
+        algorithm="roundrobin",
+        publicport=81,
+        privateport=8081,
+        fetch_result=True,
+    )["loadbalancer"]["id"]
+    ids["asgroup"] = client.createAutoScaleVmGroup(
+        lbruleid=rule,
+        minmembers=0,
+        maxmembers=1,
+        scaleuppolicyids=ids["asscaleup"],
+        scaledownpolicyids=ids["asscaledown"],
+        vmprofileid=ids["asprofile"],
+        fetch_result=True,
+    )["autoscalevmgroup"]["id"]
 
 
 def _stock_vpc(world_admin: CloudStack, place: Place, holder: Holder) -> None:
@@ -413,6 +451,7 @@ NOT_PROBED = {
     "destroyLunOnFiler": NETAPP,
     "associateLun": NETAPP,
     "dissociateLun": NETAPP,
+    "createCounter": "root administrators only; autoscale counters are the cloud's, no account's",
 }
 
 # Which of a victim's resources a parameter names, by the parameter's name.
@@ -447,9 +486,21 @@ PARAM_KINDS = {
     "loadbalancerrulelist": ("loadbalancer",),
     "certid": ("sslcert",),
     "projectid": ("project",),
+    "conditionid": ("condition",),
+    "conditionids": ("condition",),
+    "policyid": ("asscaleup", "asscaledown"),
+    "scaleuppolicyids": ("asscaleup",),
+    "scaledownpolicyids": ("asscaledown",),
+    "vmprofileid": ("asprofile",),
+    "vmgroupid": ("asgroup",),
+    "autoscaleuserid": ("user",),
 }
 # What an `id` names, by the word the command's name is built on (longest first).
 NOUN_KINDS = (
+    ("AutoScaleVmGroup", ("asgroup",)),
+    ("AutoScaleVmProfile", ("asprofile",)),
+    ("AutoScalePolic", ("asscaleup", "asscaledown")),
+    ("Condition", ("condition",)),
     ("NetworkACLList", ("acllist",)),
     ("NetworkACLItem", ("aclitem",)),
     ("NetworkACL", ("aclitem",)),  # deleteNetworkACL, listNetworkACLs: an item's id

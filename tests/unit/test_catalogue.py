@@ -152,6 +152,11 @@ def test_every_object_a_finished_job_names_renders_from_a_declaration() -> None:
         "networkacllist",
         "privategateway",
         "staticroute",
+        "counter",
+        "condition",
+        "autoscalepolicy",
+        "autoscalevmprofile",
+        "autoscalevmgroup",
     }
     commands = {c.name: c for c in declared()}
     assert renderers()["volume"] is commands["createVolume"].render
