@@ -29,6 +29,13 @@ class Leftover:
 
 # (step, command, id parameter, query of (account_id, id) rows, extra parameters)
 _KINDS: tuple[tuple[int, str, str, str, tuple[tuple[str, str], ...]], ...] = (
+    (  # before its VMs: a group would deploy new ones; deleting it destroys its members
+        0,
+        "deleteAutoScaleVmGroup",
+        "id",
+        "SELECT account_id, id FROM autoscale_vm_groups WHERE removed = 0",
+        (),
+    ),
     (
         0,
         "destroyVirtualMachine",
