@@ -17,6 +17,7 @@ from domain.compute import OfferingShape
 from domain.errors import InvalidParameter, PermissionDenied
 from domain.storage import parse_tags
 from domain.template import ISO
+from domain.volume import check_size
 from projections.templates import may_launch
 
 GIB = 1024**3
@@ -34,10 +35,23 @@ class Offering:
 class Template:
     id: str
     name: str
-    hypervisor: str
+    hypervisor: str  # "" for an ISO: the deploy names one
     disk_gb: int
     guest_os_id: str
     password_enabled: bool = False
+    is_iso: bool = False
+    bootable: bool = True
+    display_text: str = ""
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class DiskOffering:
+    id: str
+    name: str
+    size_gb: int  # 0 for a custom one: the size is asked for
+    customized: bool
+    storage_tags: tuple[str, ...] = ()
 
 
 def _one(call: Call, sql: str, key: str | tuple[str, ...], param: str) -> dict[str, Any]:
@@ -82,10 +96,6 @@ def template(call: Call, template_id: str, zone_id: str, account_id: str) -> Tem
         allowed = may_launch(cursor, row, account_id)
     if not allowed:
         raise PermissionDenied(f"Template {row['name']} is not available to this account")
-    if row["format"] == ISO:
-        raise InvalidParameter(
-            f"{row['name']} is an ISO: deploying from an ISO is not built yet, use a template"
-        )
     if row["zone_state"] != "Ready":
         raise InvalidParameter(
             f"Template {row['name']} has not been completely downloaded to zone {zone_id}"
@@ -98,7 +108,42 @@ def template(call: Call, template_id: str, zone_id: str, account_id: str) -> Tem
         -(-size // GIB),  # whole GiB, rounded up
         str(row["os_type_id"] or ""),
         bool(row["password_enabled"]),
+        is_iso=row["format"] == ISO,
+        bootable=bool(row["bootable"]),
+        display_text=row["display_text"] or "",
+        url=row["url"] or "",
     )
+
+
+def disk_offering(call: Call, offering_id: str, domain_path: str) -> DiskOffering:
+    """A disk offering usable in `domain_path` (public, or limited to an ancestor)."""
+    row = _one(
+        call,
+        "SELECT * FROM disk_offerings WHERE id = %s AND removed = 0",
+        offering_id,
+        "diskofferingid",
+    )
+    if not domain_path.startswith(row["domain_path"] or ""):
+        raise PermissionDenied(f"Disk offering {row['name']} is not available in this domain")
+    return DiskOffering(
+        row["id"],
+        row["name"],
+        int(row["disk_size"] or 0),
+        bool(row["customized"]),
+        parse_tags(row["tags"]),
+    )
+
+
+def disk_size(offering: DiskOffering, size: int | None) -> int:
+    """The GiB a disk of the offering gets: a custom offering's asked-for size, a fixed one's
+    own (which takes no other), as 4.3 answers both."""
+    if offering.customized:
+        if size is None:
+            raise InvalidParameter("This disk offering requires a custom size specified")
+        return check_size(size)
+    if size is not None:
+        raise InvalidParameter("This disk offering does not allow custom size")
+    return offering.size_gb
 
 
 def _number(value: Any) -> int | None:
