@@ -1,6 +1,7 @@
 """A KVM guest deployed from an ISO: its first start defines the domain with the ISO's image-store
 volume in an IDE CD drive and boots from it before the (blank) root disk; a guest started
-without one keeps booting from its disk alone (libvirt's test driver shows the definition)."""
+without one keeps booting from its disk alone (libvirt's test driver shows the definition). A
+driver without a CD drive has the start refused by its adapter before it acts."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from adapters import Credentials, IsoSpec
+from adapters import Credentials, IsoSpec, VmSpec
 from adapters.handlers import HANDLERS
 
 START = HANDLERS["start_vm"]
@@ -45,7 +46,7 @@ def test_a_kvm_guest_started_with_an_iso_boots_it_from_its_cd_drive() -> None:
         assert _boot_order(conn.lookupByName("i-disk-VM")) == ["hd"]
         missing = IsoSpec("iso-2", "http://images.example.org/gone.iso", "zone-1")
         with pytest.raises(Exception, match="no storage pool of this host"):
-            driver.start_vm(driver_spec("i-lost-VM", missing))
+            driver.start_vm(VmSpec("i-lost-VM", 1, 500, 256, iso=missing))
     finally:
         for vm in ("i-iso-VM", "i-disk-VM", "i-lost-VM"):
             driver.destroy_vm(vm)
@@ -53,7 +54,11 @@ def test_a_kvm_guest_started_with_an_iso_boots_it_from_its_cd_drive() -> None:
         driver.close()
 
 
-def driver_spec(name: str, iso: IsoSpec) -> object:
-    from adapters import VmSpec
+def test_a_driver_without_a_cd_drive_refuses_a_start_from_an_iso_before_acting() -> None:
+    from adapters.requests import Unsupported
+    from adapters.vmware.driver import VmwareDriver
 
-    return VmSpec(name, 1, 500, 256, root_disk_gb=0, iso=iso)
+    driver = VmwareDriver()  # not even connected: the adapter refuses before the driver acts
+    with pytest.raises(Unsupported, match="not supported yet on VMware"):
+        START(driver, {"name": "i-iso-VM", "cpu_number": 1, "cpu_speed_mhz": 500,
+                       "memory_mb": 256, "iso": ISO})  # fmt: skip
