@@ -63,16 +63,21 @@ def _one(call: Call, sql: str, key: str | tuple[str, ...], param: str) -> dict[s
     return dict(row)
 
 
+def _usable(
+    call: Call, sql: str, named: tuple[str, str], domain_path: str, kind: str
+) -> dict[str, Any]:
+    """An offering's row (`named`: its id and the parameter that names it), if it is public or
+    limited to a domain above `domain_path`."""
+    row = _one(call, sql, named[0], named[1])
+    if not domain_path.startswith(row["domain_path"] or ""):
+        raise PermissionDenied(f"{kind} offering {row['name']} is not available in this domain")
+    return row
+
+
 def offering(call: Call, offering_id: str, domain_path: str) -> Offering:
     """A tenant compute offering usable in `domain_path` (public, or limited to an ancestor)."""
-    row = _one(
-        call,
-        "SELECT * FROM service_offerings WHERE id = %s AND removed = 0 AND is_system = 0",
-        offering_id,
-        "serviceofferingid",
-    )
-    if not domain_path.startswith(row["domain_path"] or ""):
-        raise PermissionDenied(f"Service offering {row['name']} is not available in this domain")
+    sql = "SELECT * FROM service_offerings WHERE id = %s AND removed = 0 AND is_system = 0"
+    row = _usable(call, sql, (offering_id, "serviceofferingid"), domain_path, "Service")
     shape = OfferingShape(
         UUID(row["id"]),
         _number(row["cpu_number"]),
@@ -117,14 +122,8 @@ def template(call: Call, template_id: str, zone_id: str, account_id: str) -> Tem
 
 def disk_offering(call: Call, offering_id: str, domain_path: str) -> DiskOffering:
     """A disk offering usable in `domain_path` (public, or limited to an ancestor)."""
-    row = _one(
-        call,
-        "SELECT * FROM disk_offerings WHERE id = %s AND removed = 0",
-        offering_id,
-        "diskofferingid",
-    )
-    if not domain_path.startswith(row["domain_path"] or ""):
-        raise PermissionDenied(f"Disk offering {row['name']} is not available in this domain")
+    sql = "SELECT * FROM disk_offerings WHERE id = %s AND removed = 0"
+    row = _usable(call, sql, (offering_id, "diskofferingid"), domain_path, "Disk")
     return DiskOffering(
         row["id"],
         row["name"],

@@ -169,12 +169,7 @@ def test_deploying_a_custom_vm_in_the_wizard_shows_the_job_until_it_ends(
     console: Console, cloud: Cloud
 ) -> None:
     log_in_as_admin(console, cloud)
-    console.go("instances")
-    console.find("#deploy-link").click()
-    console.ready("deploy")
-    console.set_value("#wizard-zone", cloud.place.zone)
-    console.find("#wizard-next").click()
-    console.find("#step-1 #wizard-template")
+    _wizard_to_image(console, cloud)
     console.set_value("#wizard-template", cloud.place.template)
     console.find("#wizard-next").click()
     console.set_value("#wizard-offering", cloud.place.custom["id"])

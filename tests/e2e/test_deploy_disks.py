@@ -15,23 +15,15 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import pytest
-from cs import CloudStack, CloudStackApiException
+from cs import CloudStack
 
 from tests.e2e.factories import Tenant, make_tenant
 from tests.e2e.sandbox import Sandbox
-from tests.e2e.test_isos_and_sharing import UBUNTU, _ready
+from tests.e2e.test_isos_and_sharing import UBUNTU, _ready, _refused
 from tests.e2e.test_usage_statistics import bill_a_day_later, server_settings
 from tests.e2e.test_vms import Place, _host, _place
 
 GIB = 1024**3
-
-
-def _refused(call: Any, code: int, **params: Any) -> str:
-    with pytest.raises(CloudStackApiException) as refused:
-        call(**params)
-    assert refused.value.error["errorcode"] == code, refused.value.error
-    return str(refused.value.error["errortext"])
 
 
 def _disk_offering(client: CloudStack, name: str) -> dict:

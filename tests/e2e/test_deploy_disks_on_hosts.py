@@ -23,7 +23,7 @@ from cs import CloudStack
 from adapters.kvm.template_store import volume_name
 from tests.e2e.test_hosts_distributed import Cloud, add_host, distributed_cloud, make_place
 from tests.e2e.test_isos_and_sharing import UBUNTU
-from tests.e2e.test_kvm_lifecycle import _ready_template, allow_local_images
+from tests.e2e.test_kvm_lifecycle import _ready_template, allow_local_images, kvm_host_file
 from tests.e2e.test_routers import wait_for
 from tests.e2e.test_volumes_on_distributed_hosts import _results, _simulator_template
 from tests.peers.images import GIB, qcow2_image, serve_images
@@ -114,24 +114,14 @@ def _kvm_node(workdir: Path, zone_id: str) -> str:
     """A libvirt test-driver host with a pool for root disks and the zone's image store,
     holding the ISO's volume under the name the KVM adapter stores it by."""
     iso = volume_name("http://x/setup.iso", zone_id)
-    node = workdir / "iso-host.xml"
-    node.write_text(
-        "<node>\n"
-        '  <auth><user password="kvm-password">admin</user></auth>\n'
-        "  <cpu><mhz>2200</mhz><model>x86_64</model><active>16</active>\n"
-        "    <nodes>1</nodes><sockets>2</sockets><cores>4</cores><threads>2</threads></cpu>\n"
-        f"  <memory>{16 * 1024 * 1024}</memory>\n"
-        '  <pool type="dir"><name>default</name>\n'
-        '    <capacity unit="GiB">500</capacity><available unit="GiB">500</available>\n'
-        "    <target><path>/var/lib/libvirt/images</path></target></pool>\n"
+    store = (
         '  <pool type="dir"><name>image-store</name>\n'
         '    <capacity unit="GiB">50</capacity><available unit="GiB">50</available>\n'
         f"    <target><path>{STORE_PATH}</path></target>\n"
         f'    <volume type="file"><name>{iso}</name><capacity unit="MiB">1</capacity></volume>\n'
         "  </pool>\n"
-        "</node>\n"
     )
-    return f"test://{node}"
+    return kvm_host_file(workdir, store, "iso-host.xml")
 
 
 def test_the_kvm_domain_boots_the_iso_and_has_the_data_disk(tmp_path: Path, served: str) -> None:
