@@ -109,7 +109,7 @@ def template(call: Call, template_id: str, zone_id: str, account_id: str) -> Tem
     return Template(
         row["id"],
         row["name"],
-        row["hypervisor"],
+        row["hypervisor"] or "",
         -(-size // GIB),  # whole GiB, rounded up
         str(row["os_type_id"] or ""),
         bool(row["password_enabled"]),

@@ -120,9 +120,20 @@ def test_a_vm_installed_from_a_bootable_iso_boots_it_onto_a_blank_root_disk(
     disks = _volumes(user, virtualmachineid=vm["id"])
     assert set(disks) == {"ROOT"}  # the disk offering gave the ROOT disk, no data disk
     assert (disks["ROOT"]["size"], disks["ROOT"]["diskofferingid"]) == (20 * GIB, medium["id"])
+    # Restored, it gets a blank ROOT disk of the same size again, the ISO still in its drive.
+    restored = user.restoreVirtualMachine(virtualmachineid=vm["id"], fetch_result=True)
+    assert (restored["virtualmachine"]["isoid"], restored["virtualmachine"]["state"]) == (
+        installer["id"], "Running",
+    )  # fmt: skip
+    assert _volumes(user, virtualmachineid=vm["id"])["ROOT"]["size"] == 20 * GIB
     # The host has the ISO in the VM's drive: it takes it out.
     ejected = user.detachIso(virtualmachineid=vm["id"], fetch_result=True)["virtualmachine"]
     assert "isoid" not in ejected
+    plain = _deploy(user, place, name="plain")
+    text = _refused(
+        user.restoreVirtualMachine, 431, virtualmachineid=plain["id"], templateid=installer["id"]
+    )
+    assert "is an ISO" in text
 
     sized = _deploy(
         user, place, templateid=installer["id"], diskofferingid=custom["id"], size=12,
