@@ -119,6 +119,7 @@ class VmSpec:
     data_disks: tuple[DiskSpec, ...] = ()  # attached data disks the VM must start with
     ssh_key: str = ""  # the public key (OpenSSH form) the guest lets in; "" for none
     user_data: str = ""  # the guest's user data (Base64, as the API took it); "" for none
+    iso: IsoSpec | None = None  # the ISO in its CD drive: a new guest boots from it
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import fields
 from typing import Any
 
-from adapters import DiskSpec, HypervisorError, VmSpec
+from adapters import DiskSpec, HypervisorError, IsoSpec, VmSpec
 
 
 class BadRequest(HypervisorError):
@@ -60,11 +60,19 @@ def data_disks(raw: Any) -> tuple[DiskSpec, ...]:
     return tuple(sorted((disk_spec(item) for item in raw), key=lambda disk: disk.device_id))
 
 
+def iso_spec(raw: Any) -> IsoSpec:
+    """An ISO of a request (a mapping with iso_id, url and zone_id)."""
+    if not isinstance(raw, dict):
+        raise BadRequest("an ISO must be a mapping")
+    return IsoSpec(str(param(raw, "iso_id")), str(param(raw, "url")), str(param(raw, "zone_id")))
+
+
 def vm_spec(params: dict[str, Any]) -> VmSpec:
     """The VM a start request describes."""
     known = {field.name for field in fields(VmSpec)}
     chosen = {key: value for key, value in params.items() if key in known}
     chosen["data_disks"] = data_disks(params.get("data_disks"))
+    chosen["iso"] = iso_spec(params["iso"]) if params.get("iso") else None
     try:
         return VmSpec(**chosen)
     except TypeError as exc:

@@ -65,6 +65,14 @@ def routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
     }
 
 
+def _boot_iso(iso: dict[str, Any] | None) -> dict[str, Any]:
+    """The ISO in a starting VM's CD drive, named as `attach_iso` names it (a new guest's
+    definition gets it, and a VM deployed from it boots from it)."""
+    if not iso:
+        return {}
+    return {"iso": {"iso_id": iso["id"], "url": iso["url"], "zone_id": iso["zone_id"]}}
+
+
 def vm_routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
     """VM requests: each names the VM by its instance name on the host that must act."""
 
@@ -93,6 +101,7 @@ def vm_routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
                 "data_disks": e.data_disks,
                 "ssh_key": e.ssh_key,
                 "user_data": e.user_data,
+                **_boot_iso(e.iso),
             },
         )
 

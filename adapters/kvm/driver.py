@@ -139,6 +139,8 @@ class KvmDriver(KvmSnapshots):
                 _resize_config(domain, spec.cpu_number, spec.memory_mb * 1024)
                 for disk in spec.data_disks:
                     disks.plug(conn, _disk_pool(conn, disk), domain, disk)
+                if spec.iso is not None and cdrom.inserted(domain) is None:
+                    cdrom.insert(conn, domain, cdrom.iso_path(conn, spec.iso))
                 domain = self._find(spec.name)
             if not domain.isActive():
                 record_ssh_key(domain, spec.ssh_key)
@@ -520,12 +522,16 @@ class KvmDriver(KvmSnapshots):
         ET.SubElement(tune, "shares").text = str(spec.cpu_number * spec.cpu_speed_mhz)
         os_element = ET.SubElement(root, "os")
         ET.SubElement(os_element, "type").text = "hvm"
+        if spec.iso is not None:  # deployed from an ISO: it boots the installer on a blank disk
+            ET.SubElement(os_element, "boot", dev="cdrom")
         ET.SubElement(os_element, "boot", dev="hd")
         devices = ET.SubElement(root, "devices")
         if spec.root_disk_gb > 0:
             _attach(devices, self._root_disk(conn, spec))
         for disk in spec.data_disks:
             disks.add_to_definition(devices, _disk_pool(conn, disk), disk)
+        if spec.iso is not None:
+            devices.append(cdrom.drive_element(cdrom.iso_path(conn, spec.iso)))
         return ET.tostring(root, encoding="unicode")
 
     def _root_disk(self, conn: libvirt.virConnect, spec: VmSpec) -> str:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from adapters import DiskSpec, DiskStatus, NicSpec, VmSpec
+from adapters import DiskSpec, DiskStatus, IsoSpec, NicSpec, VmSpec
 from adapters.simulator.snapshots import SavedState
 
 if TYPE_CHECKING:
@@ -131,4 +131,5 @@ def load(host: SimulatedHost, data: dict[str, Any]) -> None:
 
 def _spec(raw: dict[str, Any]) -> VmSpec:
     disks = tuple(DiskSpec(**disk) for disk in raw.get("data_disks", ()))
-    return VmSpec(**{**raw, "data_disks": disks})
+    iso = IsoSpec(**raw["iso"]) if raw.get("iso") else None
+    return VmSpec(**{**raw, "data_disks": disks, "iso": iso})

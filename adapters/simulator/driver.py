@@ -124,6 +124,8 @@ class SimulatorDriver(SimulatedSnapshots):
             for disk in spec.data_disks:
                 if disk.disk_id not in vm.disks:
                     _plug(host, vm, disk)
+            if spec.iso is not None and vm.cdrom is None:
+                vm.cdrom = _iso_location(host, spec.iso)
             if vm.state != "Running":
                 vm.state, vm.boots = "Running", vm.boots + 1
                 self.world.record("start_vm")
@@ -234,7 +236,7 @@ class SimulatorDriver(SimulatedSnapshots):
     def attach_iso(self, name: str, iso: IsoSpec) -> str:
         with self._turn("attach_iso") as host:
             vm = _find(host, name)
-            location = f"simulator://{host.name}/isos/{iso.iso_id}"
+            location = _iso_location(host, iso)
             if vm.cdrom not in (None, location):
                 raise HypervisorError(f"the CD drive of {name} holds {vm.cdrom} already")
             if vm.cdrom is None:
@@ -470,6 +472,11 @@ def _running(host: SimulatedHost, name: str) -> SimulatedVm:
     if vm.state != "Running":
         raise HypervisorError(f"cannot read the counters of {name}: it is not running")
     return vm
+
+
+def _iso_location(host: SimulatedHost, iso: IsoSpec) -> str:
+    """Where a simulated CD drive reads the ISO from."""
+    return f"simulator://{host.name}/isos/{iso.iso_id}"
 
 
 def _plug(host: SimulatedHost, vm: SimulatedVm, disk: DiskSpec) -> None:
