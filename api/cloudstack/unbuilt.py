@@ -17,10 +17,7 @@ CUSTOM_IDS = "custom ids are not built yet"
 STORAGE_POOLS = "volumes are not placed on primary storage pools yet: nothing is found per pool"
 IOPS = "storage QoS (IOPS limits) is not built yet"
 IPV6 = "IPv6 is not built yet"
-VPCS = (
-    "public addresses and VMs found by VPC are not built yet: a VPC's tiers are networks, "
-    "use networkid"
-)
+VPCS = "VMs found by VPC are not built yet: a VPC's tiers are networks, use networkid"
 QUIESCE = "quiescing a VM for a snapshot is not built yet"
 SECONDARY_IPS = "sending a load balancer to a VM's secondary address is not built yet"
 EXTERNAL_IDS = "ids given by an external provisioning system are not built yet"
