@@ -85,7 +85,7 @@ class CreateRemoteAccessVpn:
     vpn_id: UUID
     public_ip_id: UUID
     public_ip: str
-    network_id: UUID
+    network_id: UUID | None  # None on a VPC's address (`vpc_id`)
     account_id: UUID
     domain_id: UUID
     zone_id: UUID
@@ -94,6 +94,7 @@ class CreateRemoteAccessVpn:
     router_id: UUID | None
     user_ids: tuple[UUID, ...] = ()
     job_id: UUID | None = None
+    vpc_id: UUID | None = None
 
 
 def create_vpn(store: Any, command: CreateRemoteAccessVpn) -> Outcome:
@@ -102,9 +103,10 @@ def create_vpn(store: Any, command: CreateRemoteAccessVpn) -> Outcome:
     def attempt() -> Outcome:
         target = _router_target(store, command.router_id)
         if target is None:
+            where = f"VPC {command.vpc_id}" if command.vpc_id else f"network {command.network_id}"
             raise ResourceUnavailable(
-                f"Unable to apply the remote access VPN: the virtual router of network "
-                f"{command.network_id} is not running"
+                f"Unable to apply the remote access VPN: the virtual router of {where} is not "
+                "running"
             )
         claim = _claim(store, command.public_ip_id, command.vpn_id)
         vpn = RemoteAccessVpn(
@@ -118,6 +120,8 @@ def create_vpn(store: Any, command: CreateRemoteAccessVpn) -> Outcome:
             command.ip_range,
             command.preshared_key,
         )
+        if command.vpc_id is not None:
+            vpn.serve_vpc(command.vpc_id)
         users = _served_users(store, command.user_ids)
         vpn.request_apply(uuid.uuid4().hex, command.job_id, target, users)
         return Outcome(store.last_position(store.save(vpn, claim)), vpn.id)

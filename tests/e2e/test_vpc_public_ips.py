@@ -169,6 +169,18 @@ def test_a_vpc_takes_a_source_nat_address_and_serves_rules_on_its_tiers(sandbox)
     refused(other.disableStaticNat, 531, ipaddressid=second["id"])
     assert len(_addresses(user, vpcid=vpc["id"])) == 3
 
+    # A remote access VPN, on the VPC's source NAT address only, served by the VPC's router
+    assert "source nat" in refused(user.createRemoteAccessVpn, 431, publicipid=first["id"])
+    refused(other.createRemoteAccessVpn, 531, publicipid=source["id"])
+    user.addVpnUser(username="carol", password="Carol-pass-1", fetch_result=True)
+    vpn = user.createRemoteAccessVpn(publicipid=source["id"], fetch_result=True)
+    vpn = vpn["remoteaccessvpn"]
+    assert (vpn["state"], vpn["publicip"]) == ("Running", source["ipaddress"])
+    assert len(vpn.pop("presharedkey")) == 24
+    assert [v["id"] for v in user.listRemoteAccessVpns()["remoteaccessvpn"]] == [vpn["id"]]
+    assert other.listRemoteAccessVpns().get("remoteaccessvpn", []) == []
+    user.addVpnUser(username="dave", password="Dave-pass-12", fetch_result=True)
+
     # Rules gone, an address goes back to the VPC; the VPC's delete gives back the rest
     user.deletePortForwardingRule(id=forwarding["id"], fetch_result=True)
     assert "associatednetworkid" not in _addresses(user, id=first["id"])[0]
@@ -180,6 +192,9 @@ def test_a_vpc_takes_a_source_nat_address_and_serves_rules_on_its_tiers(sandbox)
         admin.destroyVirtualMachine(id=vm["id"], expunge="true", fetch_result=True)
     for tier in (web, app):
         user.deleteNetwork(id=tier["id"], fetch_result=True)
+    assert "remote access VPN" in refused(user.deleteVPC, 536, id=vpc["id"])
+    user.deleteRemoteAccessVpn(publicipid=source["id"], fetch_result=True)
+    assert user.listRemoteAccessVpns().get("remoteaccessvpn", []) == []
     user.deleteVPC(id=vpc["id"], fetch_result=True)
     assert _addresses(user) == []
     assert _addresses(admin, id=source["id"], allocatedonly="false")[0]["state"] == "Free"
