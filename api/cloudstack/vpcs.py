@@ -360,14 +360,12 @@ def delete_vpc(call: Call, args: dict[str, Any]) -> Submitted:
         )
     with call.read() as cursor:
         vpns = cursor.execute(
-            "SELECT count(*) AS n FROM remote_access_vpns WHERE vpc_id = %s "
-            "AND state <> 'Removed'",
+            "SELECT count(*) AS n FROM remote_access_vpns WHERE vpc_id = %s AND state <> 'Removed'",
             (row["id"],),
         ).fetchone()["n"]
     if vpns:
         raise ResourceInUse(
-            f"Can't delete VPC {row['name']} while its remote access VPN is there: delete it "
-            "first"
+            f"Can't delete VPC {row['name']} while its remote access VPN is there: delete it first"
         )
 
     def work() -> dict[str, Any]:
