@@ -22,6 +22,7 @@ from commands.network_public_ips import (
     released_with_network,
 )
 from commands.routers import current_router
+from commands.site_to_site_vpn import gateway_gone_with_vpc
 from domain.errors import InvalidParameter, PermissionDenied
 from domain.network import Network
 from domain.network_acl import DEFAULT_DENY
@@ -87,7 +88,8 @@ def delete_vpc(store: Any, vpc_id: UUID, public_ips: Sequence[UUID] = ()) -> Out
         if source is not None and source[0] not in wanted:
             wanted.append(source[0])
         released = released_with_network(store, wanted, vpc=True)
-        return Outcome(store.last_position(store.save(vpc, *released)), vpc.id)
+        gateway = gateway_gone_with_vpc(store, vpc.id)
+        return Outcome(store.last_position(store.save(vpc, *released, *gateway)), vpc.id)
 
     result: Outcome = store.run(attempt)
     return result

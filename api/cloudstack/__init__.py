@@ -47,6 +47,7 @@ def tables() -> list[tuple]:  # type: ignore[type-arg]
         router_upgrades,
         routers,
         security_groups,
+        site_to_site_vpn,
         snapshot_policies,
         snapshots,
         ssh_keys,
@@ -136,4 +137,5 @@ def tables() -> list[tuple]:  # type: ignore[type-arg]
         affinity_groups.COMMANDS,
         vpn.COMMANDS,
         vpn_customer_gateways.COMMANDS,
+        site_to_site_vpn.COMMANDS,
     ]

@@ -6,14 +6,18 @@ change nothing, another account kept out, and the addresses given back with the 
 
 from __future__ import annotations
 
+import hashlib
+import json
+from pathlib import Path
 from typing import Any
 
 from cs import CloudStack
 
 from api.reference import reference
+from api.response_gaps import UNBUILT_FIELDS
 from tests.e2e.factories import make_tenant
 from tests.e2e.test_network_rules import applied, refused
-from tests.e2e.test_routers import routers, wait_for
+from tests.e2e.test_routers import fail_next, routers, wait_for
 from tests.e2e.test_vms import _deploy
 from tests.e2e.test_vpcs import _tier, _zone
 
@@ -28,6 +32,11 @@ def _vpc(user: CloudStack, zone: str, name: str, cidr: str) -> dict[str, Any]:
         zoneid=zone,
         fetch_result=True,
     )["vpc"]
+
+
+def _running_router(admin: CloudStack, vpc: dict[str, Any]) -> dict[str, Any] | None:
+    found = routers(admin, vpcid=vpc["id"])
+    return found[0] if found and found[0]["state"] == "Running" else None
 
 
 def _addresses(client: CloudStack, **filters: Any) -> list[dict[str, Any]]:
@@ -50,11 +59,7 @@ def test_a_vpc_takes_a_source_nat_address_and_serves_rules_on_its_tiers(sandbox)
         user.disassociateIpAddress, 431, id=source["id"], fetch_result=True
     )
 
-    def running() -> dict | None:
-        found = routers(admin, vpcid=vpc["id"])
-        return found[0] if found and found[0]["state"] == "Running" else None
-
-    router = wait_for(running, 30)
+    router = wait_for(lambda: _running_router(admin, vpc), 30)
     assert router, "the VPC's router did not come up"
 
     # Two tiers with a VM each; two more addresses of the VPC
@@ -198,3 +203,147 @@ def test_a_vpc_takes_a_source_nat_address_and_serves_rules_on_its_tiers(sandbox)
     user.deleteVPC(id=vpc["id"], fetch_result=True)
     assert _addresses(user) == []
     assert _addresses(admin, id=source["id"], allocatedonly="false")[0]["state"] == "Free"
+
+
+def site_vpns(sandbox, router: dict[str, Any]) -> dict[str, tuple[int, list[dict[str, Any]]]]:
+    """The site-to-site connections the VPC's router holds, by connection id, as the
+    simulator reports them (generation, and its ends: empty once dropped)."""
+    path = Path(sandbox.env["STRATUS_SIMULATOR_SITE_VPNS"])
+    if not path.exists():
+        return {}
+    prefix = f"{router['name']}/"
+    return {
+        key.removeprefix(prefix): (int(held["generation"]), list(held["rules"]))
+        for key, held in json.loads(path.read_text()).items()
+        if key.startswith(prefix)
+    }
+
+
+def _customer(user: CloudStack, name: str, gateway: str, cidrs: str) -> dict[str, Any]:
+    return user.createVpnCustomerGateway(
+        name=name,
+        gateway=gateway,
+        cidrlist=cidrs,
+        ipsecpsk=f"{name}-pre-shared-key",
+        ikepolicy="aes128-sha1;modp1536",
+        esppolicy="aes256-sha1",
+        dpd="true",
+        fetch_result=True,
+    )["vpncustomergateway"]
+
+
+def test_a_vpc_connects_to_customer_gateways_through_its_router(sandbox) -> None:
+    admin = sandbox.client()
+    place = _zone(admin)
+    alice, bob = make_tenant(sandbox, admin), make_tenant(sandbox, admin)
+    user, other = alice.client, bob.client
+    vpc = _vpc(user, place.zone, "branch", "10.60.0.0/16")
+    (source,) = _addresses(user, vpcid=vpc["id"])
+    router = wait_for(lambda: _running_router(admin, vpc), 30)
+    assert router, "the VPC's router did not come up"
+    office = _customer(user, "office", "198.51.100.7", "192.168.10.0/24")
+    lab = _customer(user, "lab", "198.51.100.8", "192.168.20.0/24")
+    inside = _customer(user, "inside", "198.51.100.9", "10.60.9.0/24")
+    theirs = _customer(other, "theirs", "198.51.100.10", "192.168.30.0/24")
+
+    # The gateway: the VPC's source NAT address, one per VPC
+    gateway = user.createVpnGateway(vpcid=vpc["id"], fetch_result=True)["vpngateway"]
+    assert (gateway["publicip"], gateway["vpcid"]) == (source["ipaddress"], vpc["id"])
+    assert "already existed" in refused(user.createVpnGateway, 431, vpcid=vpc["id"])
+    refused(other.createVpnGateway, 531, vpcid=vpc["id"])
+    assert [g["id"] for g in user.listVpnGateways(vpcid=vpc["id"])["vpngateway"]] == [gateway["id"]]
+
+    # Refusals that change nothing: networks inside the VPC's, another account's gateways
+    assert "overlapped with VPC cidr" in refused(
+        user.createVpnConnection,
+        431,
+        s2svpngatewayid=gateway["id"],
+        s2scustomergatewayid=inside["id"],
+    )
+    refused(
+        user.createVpnConnection,
+        531,
+        s2svpngatewayid=gateway["id"],
+        s2scustomergatewayid=theirs["id"],
+    )
+    refused(
+        other.createVpnConnection,
+        531,
+        s2svpngatewayid=gateway["id"],
+        s2scustomergatewayid=theirs["id"],
+    )
+    assert user.listVpnConnections().get("vpnconnection", []) == []
+
+    # An active and a passive connection, applied by the VPC's router
+    active = user.createVpnConnection(
+        s2svpngatewayid=gateway["id"], s2scustomergatewayid=office["id"], fetch_result=True
+    )["vpnconnection"]
+    passive = user.createVpnConnection(
+        s2svpngatewayid=gateway["id"],
+        s2scustomergatewayid=lab["id"],
+        passive="true",
+        fetch_result=True,
+    )["vpnconnection"]
+    assert (active["state"], passive["state"]) == ("Connected", "Disconnected")
+    assert (active["publicip"], active["gateway"], active["cidrlist"]) == (
+        source["ipaddress"],
+        "198.51.100.7",
+        "192.168.10.0/24",
+    )
+    assert "ipsecpsk" not in active
+    expected = set(reference()["listVpnConnections"].response) - set(
+        UNBUILT_FIELDS.get("listVpnConnections", {})
+    )
+    listed = user.listVpnConnections(vpcid=vpc["id"])["vpnconnection"]
+    assert expected <= set().union(*(set(c) for c in listed))
+    held = site_vpns(sandbox, router)
+    generation, (ends,) = held[active["id"]]
+    assert (ends["peer_ip"], ends["peer_cidrs"], ends["vpc_cidr"]) == (
+        "198.51.100.7",
+        "192.168.10.0/24",
+        "10.60.0.0/16",
+    )
+    assert (ends["ike_policy"], ends["dpd"], held[passive["id"]][1][0]["passive"]) == (
+        "aes128-sha1;modp1536",
+        True,
+        True,
+    )
+    assert ends["psk_sha256"] == hashlib.sha256(b"office-pre-shared-key").hexdigest()
+    report = Path(sandbox.env["STRATUS_SIMULATOR_SITE_VPNS"]).read_text()
+    assert "office-pre-shared-key" not in report
+
+    assert "already existed" in refused(
+        user.createVpnConnection,
+        431,
+        s2svpngatewayid=gateway["id"],
+        s2scustomergatewayid=office["id"],
+    )
+    assert "related VPN connections" in refused(user.deleteVpnGateway, 431, id=gateway["id"])
+    assert "related VPN connections" in refused(
+        user.deleteVpnCustomerGateway, 431, id=office["id"], fetch_result=True
+    )
+    assert other.listVpnConnections().get("vpnconnection", []) == []
+    assert other.listVpnGateways().get("vpngateway", []) == []
+    refused(other.resetVpnConnection, 531, id=active["id"])
+    refused(other.deleteVpnConnection, 531, id=active["id"])
+
+    # A reset applies it again; a router that fails leaves it in Error, the next reset heals
+    again = user.resetVpnConnection(id=active["id"], fetch_result=True)["vpnconnection"]
+    assert again["state"] == "Connected"
+    assert site_vpns(sandbox, router)[active["id"]][0] > generation
+    fail_next(sandbox.control_file, "configure_site_vpn")
+    assert "site-to-site VPN" in refused(
+        user.resetVpnConnection, 534, id=active["id"], fetch_result=True
+    )
+    assert user.listVpnConnections(id=active["id"])["vpnconnection"][0]["state"] == "Error"
+    user.resetVpnConnection(id=active["id"], fetch_result=True)
+    assert user.listVpnConnections(id=active["id"])["vpnconnection"][0]["state"] == "Connected"
+
+    # Deleting: the router drops each connection; the gateway goes with the VPC
+    for connection in (active, passive):
+        user.deleteVpnConnection(id=connection["id"], fetch_result=True)
+        assert site_vpns(sandbox, router)[connection["id"]][1] == []
+    assert user.listVpnConnections().get("vpnconnection", []) == []
+    user.deleteVpnCustomerGateway(id=office["id"], fetch_result=True)
+    user.deleteVPC(id=vpc["id"], fetch_result=True)
+    assert user.listVpnGateways().get("vpngateway", []) == []
