@@ -54,7 +54,12 @@ def result_handlers() -> dict[str, Callable[[Any, Any], Any]]:
             if action in merged:
                 raise RuntimeError(f"two handlers claim {action} results")
             merged[action] = handler
-    for follow_ups in (network_rules.FOLLOW_UPS, network_acls.FOLLOW_UPS, storage.FOLLOW_UPS):
+    for follow_ups in (
+        network_rules.FOLLOW_UPS,
+        network_acls.FOLLOW_UPS,
+        storage.FOLLOW_UPS,
+        site_to_site_vpn.FOLLOW_UPS,
+    ):
         for action, follow_up in follow_ups.items():
             merged[action] = _followed(merged[action], follow_up)
     return merged

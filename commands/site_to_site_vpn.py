@@ -20,7 +20,7 @@ from eventsourcing.utils import get_topic
 from commands import Outcome
 from commands.routers import current_router
 from commands.vpn import router_target
-from domain.errors import InvalidParameter, PermissionDenied, ResourceUnavailable
+from domain.errors import InvalidParameter, NotFound, PermissionDenied, ResourceUnavailable
 from domain.job import Job, JobStatus
 from domain.site_to_site_vpn import (
     ConnectionState,
@@ -29,6 +29,7 @@ from domain.site_to_site_vpn import (
     VpnGateway,
     vpn_gateway_id,
 )
+from domain.system_vm import Role, SystemVm
 from domain.vpc import Vpc
 from domain.vpn_customer_gateway import VpnCustomerGateway
 from stratus.messages import DEFAULT_PREFIX, WorkRequest, WorkResult, seal_credentials
@@ -292,6 +293,42 @@ def on_site_vpn_result(store: Any, result: WorkResult) -> Outcome:
 
 
 RESULT_HANDLERS = {APPLY_ACTION: on_site_vpn_result}
+
+
+def reapply_after_boot(store: Any, result: WorkResult) -> None:
+    """A VPC router that booted from its image (started, upgraded) holds no connection: each
+    of its VPC's connections that is not being changed is sent to it again, with no job."""
+    if not result.ok:
+        return
+    try:
+        router: SystemVm = store.get(SystemVm, UUID(result.target_id), what="router")
+    except NotFound:
+        return
+    vpc_id = getattr(router, "vpc_id", None)
+    if router.role != Role.ROUTER or vpc_id is None:
+        return
+    try:
+        gateway: VpnGateway = store.repository.get(vpn_gateway_id(vpc_id))
+    except AggregateNotFoundError:
+        return  # the VPC has no gateway
+    target = router_target(store, router.id)
+    if target is None or gateway.removed:
+        return
+    for connection_id, _cidrs in list(gateway.connections.values()):
+
+        def attempt(connection_id: UUID = connection_id) -> None:
+            connection: VpnConnection = store.get(VpnConnection, connection_id)
+            if connection.state == ConnectionState.REMOVED or connection.request_id:
+                return
+            psk = _customer_psk(store, connection)
+            connection.request_apply(uuid.uuid4().hex, None, target, psk)
+            store.save(connection)
+
+        store.run(attempt)
+
+
+# Work that follows another family's result, in its own save (commands/results.py).
+FOLLOW_UPS = {"start_system_vm": reapply_after_boot, "upgrade_router": reapply_after_boot}
 
 
 def site_vpn_routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:

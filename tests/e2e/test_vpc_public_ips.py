@@ -339,6 +339,17 @@ def test_a_vpc_connects_to_customer_gateways_through_its_router(sandbox) -> None
     user.resetVpnConnection(id=active["id"], fetch_result=True)
     assert user.listVpnConnections(id=active["id"])["vpnconnection"][0]["state"] == "Connected"
 
+    # A router that boots again is given its connections again
+    before = site_vpns(sandbox, router)[active["id"]][0]
+    admin.stopRouter(id=router["id"], fetch_result=True)
+    admin.startRouter(id=router["id"], fetch_result=True)
+    assert wait_for(lambda: site_vpns(sandbox, router)[active["id"]][0] > before, 30)
+    assert wait_for(
+        lambda: {c["state"] for c in user.listVpnConnections()["vpnconnection"]}
+        == {"Connected", "Disconnected"},
+        30,
+    )
+
     # Deleting: the router drops each connection; the gateway goes with the VPC
     for connection in (active, passive):
         user.deleteVpnConnection(id=connection["id"], fetch_result=True)

@@ -151,6 +151,8 @@ def test_every_object_a_finished_job_names_renders_from_a_declaration() -> None:
         "networkacllist",
         "privategateway",
         "staticroute",
+        "vpngateway",
+        "vpnconnection",
     }
     commands = {c.name: c for c in declared()}
     assert renderers()["volume"] is commands["createVolume"].render
