@@ -345,8 +345,10 @@ def test_a_vpc_connects_to_customer_gateways_through_its_router(sandbox) -> None
     admin.startRouter(id=router["id"], fetch_result=True)
     assert wait_for(lambda: site_vpns(sandbox, router)[active["id"]][0] > before, 30)
     assert wait_for(
-        lambda: {c["state"] for c in user.listVpnConnections()["vpnconnection"]}
-        == {"Connected", "Disconnected"},
+        lambda: (
+            {c["state"] for c in user.listVpnConnections()["vpnconnection"]}
+            == {"Connected", "Disconnected"}
+        ),
         30,
     )
 
