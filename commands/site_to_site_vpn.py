@@ -17,7 +17,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.utils import get_topic
 
-from commands import Outcome
+from commands import Outcome, change
 from commands.routers import current_router
 from commands.vpn import router_target
 from domain.errors import InvalidParameter, NotFound, PermissionDenied, ResourceUnavailable
@@ -78,13 +78,7 @@ def create_gateway(store: Any, vpc_id: UUID) -> Outcome:
 
 
 def delete_gateway(store: Any, gateway_id: UUID) -> Outcome:
-    def attempt() -> Outcome:
-        gateway: VpnGateway = store.get(VpnGateway, gateway_id, what="VPN gateway")
-        gateway.delete()
-        return Outcome(store.last_position(store.save(gateway)), gateway.id)
-
-    result: Outcome = store.run(attempt)
-    return result
+    return change(store, VpnGateway, gateway_id, VpnGateway.delete, what="VPN gateway")
 
 
 def gateway_gone_with_vpc(store: Any, vpc_id: UUID) -> list[Any]:

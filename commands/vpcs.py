@@ -111,9 +111,10 @@ def ensure_source_nat(store: Any, command: VpcSourceNat) -> Outcome:
         vpc.check_live()
         if vpc.source_nat_address is not None:
             return Outcome(0, vpc.source_nat_address[0])
-        request = Acquire(vpc.zone_id, vpc.account_id, vpc.domain_id, None, command.pool, True)
+        request = Acquire(
+            vpc.zone_id, vpc.account_id, vpc.domain_id, None, command.pool, True, vpc_id=vpc.id
+        )
         public: PublicIp = acquire_public_ip(store, request, seed=vpc.id)
-        public.join_vpc(vpc.id)
         vpc.take_source_nat(public.id, public.address)
         return Outcome(store.last_position(store.save(vpc, public)), public.id)
 

@@ -234,34 +234,31 @@ def create_connection(call: Call, args: dict[str, Any]) -> Submitted:
     return Submitted(str(job_id), str(command.connection_id))
 
 
-def delete_connection(call: Call, args: dict[str, Any]) -> Submitted:
+def _change(call: Call, args: dict[str, Any], doing: str, event: str, handler: Any) -> Submitted:
+    """A delete or reset of a connection the caller may act on (refused at once while it is
+    being applied), as a job the router's answer finishes."""
     row = _connection(call, args["id"])
-    cmd.check_change(call.store, UUID(row["id"]), "deleted")
+    cmd.check_change(call.store, UUID(row["id"]), doing)
     job_id = _router_job(
         call,
         UUID(row["id"]),
-        "VPN.S2S.CONNECTION.DELETE",
-        f"Deleting site-to-site VPN connection {row['id']}",
-        lambda job: cmd.delete_connection(call.store, UUID(row["id"]), job),
+        event,
+        f"Site-to-site VPN connection {row['id']} to be {doing}",
+        lambda job: handler(call.store, UUID(row["id"]), job),
     )
     return Submitted(str(job_id), None)
+
+
+def delete_connection(call: Call, args: dict[str, Any]) -> Submitted:
+    return _change(call, args, "deleted", "VPN.S2S.CONNECTION.DELETE", cmd.delete_connection)
 
 
 def reset_connection(call: Call, args: dict[str, Any]) -> Submitted:
-    row = _connection(call, args["id"])
     if args["account"] or args["domainid"]:
         account_id, _ = named_owner(call, args)
-        if account_id != row["account_id"]:
+        if account_id != _connection(call, args["id"])["account_id"]:
             raise InvalidParameter("The VPN connection does not belong to that account")
-    cmd.check_change(call.store, UUID(row["id"]), "reset")
-    job_id = _router_job(
-        call,
-        UUID(row["id"]),
-        "VPN.S2S.CONNECTION.RESET",
-        f"Resetting site-to-site VPN connection {row['id']}",
-        lambda job: cmd.reset_connection(call.store, UUID(row["id"]), job),
-    )
-    return Submitted(str(job_id), None)
+    return _change(call, args, "reset", "VPN.S2S.CONNECTION.RESET", cmd.reset_connection)
 
 
 def list_connections(call: Call, args: dict[str, Any]) -> Listing:
