@@ -186,6 +186,20 @@ class VpnConfig:
 
 
 @dataclass(frozen=True)
+class SiteVpnConfig:
+    """A site-to-site VPN connection a VPC router is to hold (`removing`: to drop) as
+    `generation`: both ends as `ends` says (addresses, networks, IKE and ESP policies,
+    lifetimes, dead peer detection, passive) and the pre-shared key, in clear only in the
+    worker's memory."""
+
+    connection_id: str
+    generation: int
+    ends: dict[str, Any]
+    psk: str = field(repr=False)
+    removing: bool = False
+
+
+@dataclass(frozen=True)
 class PoolSpec:
     """A primary storage pool a host is to use: `pool_id` names it on the host; `pool_type`
     is CloudStack's (NetworkFilesystem, SharedMountPoint, RBD, ...), `host`/`path` where it is."""
@@ -381,6 +395,11 @@ class Hypervisor(Protocol):
     def configure_vpn(self, name: str, vpn: VpnConfig) -> dict[str, Any]:
         """Make the running router serve the remote access VPN as `vpn` says (or, `removing`,
         stop serving it); answers its state ("Running" or "Removed") and how many users."""
+        ...
+
+    def configure_site_vpn(self, name: str, connection: SiteVpnConfig) -> int:
+        """Make the running VPC router hold the IPsec connection (or drop it) unless it holds
+        a newer generation of it; returns the generation it holds afterwards."""
         ...
 
     def connect_pool(self, pool: PoolSpec) -> PoolStatus:

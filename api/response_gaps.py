@@ -232,6 +232,24 @@ UNBUILT_FIELDS: dict[str, dict[str, str]] = {
     },
     **{command: {"name": UNSET} for command in ("addUcsManager", "listUcsManagers")},
     **{
+        command: {
+            "removed": UNSET,
+            **_all(PROJECTS, "project", "projectid"),
+            **(
+                {"ipsecpsk": "the customer gateway's pre-shared key is kept sealed, in no answer"}
+                if "Connection" in command
+                else {}
+            ),
+        }
+        for command in (
+            "createVpnGateway",
+            "listVpnGateways",
+            "createVpnConnection",
+            "resetVpnConnection",
+            "listVpnConnections",
+        )
+    },
+    **{
         command: _all(PROJECTS, "project", "projectid")
         for command in (
             "createPrivateGateway",

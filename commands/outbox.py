@@ -11,6 +11,7 @@ from commands.migration import migration_routes
 from commands.network_acls import acl_routes
 from commands.network_rules import rule_routes
 from commands.security_groups import security_group_routes
+from commands.site_to_site_vpn import site_vpn_routes
 from commands.snapshots import snapshot_routes
 from commands.storage import pool_routes
 from commands.system_vms import system_vm_routes
@@ -56,6 +57,7 @@ def routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
         **acl_routes(box, prefix),
         **security_group_routes(box, prefix),
         **vpn_routes(box, prefix),
+        **site_vpn_routes(box, prefix),
         **volume_routes(box, prefix),
         **upload_routes(prefix),
         **snapshot_routes(box, prefix),

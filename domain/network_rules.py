@@ -1,5 +1,6 @@
-"""NetworkRules: every rule on the public addresses of one isolated network, and their
-application to the network's virtual router.
+"""NetworkRules: every rule on the public addresses of one isolated network (or of one VPC,
+whose router holds the rules of all its tiers as one set), and their application to the
+network's (the VPC's) virtual router.
 
 One aggregate per network (its id derives from the network's), because the router applies a
 network's rules as one set. A change is checked against every rule of the network and recorded
@@ -210,7 +211,10 @@ class NetworkRules(Aggregate):
                         f"Virtual machine {rule.vm_id} already has static nat on ip address "
                         f"{other.address}"
                     )
-        self._rule_added(network_id=self.network_id, rule=rule.with_state(RuleState.ADD).facts())
+        self._rule_added(
+            network_id=rule.network_id or self.network_id,
+            rule=rule.with_state(RuleState.ADD).facts(),
+        )
         return str(rule.id)
 
     def _on_static_nat(self, rule: Rule) -> Rule:
@@ -655,12 +659,12 @@ class NetworkRules(Aggregate):
                 touched.add(rule.public_ip_id)
         return sorted((a for a in touched if a is not None), key=str)
 
-    def drop_all(self, reason: str) -> list[UUID]:
-        """The network is deleted with its router: every rule goes, no router asked. Returns
-        the addresses that held rules."""
-        addresses = sorted(
-            {r.public_ip_id for r in self.rules.values() if r.public_ip_id is not None}, key=str
-        )
-        for rule in sorted(self.rules.values(), key=lambda r: str(r.id)):
+    def drop_all(self, reason: str, tier: UUID | None = None) -> list[UUID]:
+        """The network is deleted with its router: every rule goes, no router asked (`tier`:
+        a VPC's tier is deleted, its rules go from the VPC's set). Returns the addresses that
+        held rules."""
+        gone = [r for r in self.rules.values() if tier is None or r.network_id == tier]
+        addresses = sorted({r.public_ip_id for r in gone if r.public_ip_id is not None}, key=str)
+        for rule in sorted(gone, key=lambda r: str(r.id)):
             self._remove(rule, reason)
         return addresses

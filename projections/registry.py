@@ -28,6 +28,7 @@ from projections.resource_limits import ResourceLimitsProjection
 from projections.resource_tags import ResourceTagsProjection
 from projections.routers import SystemVmsProjection
 from projections.security_groups import SecurityGroupsProjection
+from projections.site_to_site_vpn import SiteToSiteVpnProjection
 from projections.snapshot_policies import SnapshotPoliciesProjection
 from projections.snapshots import SnapshotsProjection
 from projections.ssh_key_pairs import SSHKeyPairsProjection
@@ -85,4 +86,5 @@ def build(seal: Callable[[str], str]) -> list[Projection]:
         NetappProjection(),
         UcsProjection(),
         AutoScaleProjection(),
+        SiteToSiteVpnProjection(),
     ]

@@ -48,6 +48,7 @@ from adapters import (
     NotFoundOnHost,
     PoolSpec,
     PoolStatus,
+    SiteVpnConfig,
     TemplateCapture,
     Unreachable,
     VmSpec,
@@ -62,6 +63,7 @@ from adapters.kvm.appliance import APPLIANCE_URI, appliance_metadata, service_st
 from adapters.kvm.guest_keys import record_ssh_key, record_user_data
 from adapters.kvm.rules import ACLS_URI, hold_rules
 from adapters.kvm.security import define_filter, record_rules, record_vpn, recorded_rules
+from adapters.kvm.site_vpn import hold_connection
 from adapters.kvm.snapshots import KvmSnapshots
 from adapters.kvm.statistics import disk_counters, network_counters
 from stratus.actions import CAPABILITIES
@@ -347,6 +349,17 @@ class KvmDriver(KvmSnapshots):
             define_filter(self._require(), name, rules)
             record_rules(domain, name, rules)
             return len(recorded_rules(domain))
+
+    def configure_site_vpn(self, name: str, connection: SiteVpnConfig) -> int:
+        """Hand the running VPC router a site-to-site connection through its domain metadata
+        (see `adapters.kvm.site_vpn`; the key is never written)."""
+        with self._translated(f"configuring a site-to-site VPN on {name}"):
+            domain = self._find(name)
+            if not domain.isActive():
+                raise HypervisorError(
+                    f"cannot configure a site-to-site VPN on {name}: it is not running"
+                )
+            return hold_connection(domain, connection)
 
     def configure_vpn(self, name: str, vpn: VpnConfig) -> dict[str, Any]:
         """Hand the running router its VPN through its domain metadata (no secret written)."""

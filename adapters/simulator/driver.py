@@ -42,6 +42,7 @@ from adapters import (
     NotFoundOnHost,
     PoolSpec,
     PoolStatus,
+    SiteVpnConfig,
     TemplateCapture,
     Unreachable,
     VmSpec,
@@ -50,6 +51,7 @@ from adapters import (
 )
 from adapters.fetch import FetchPolicy, refused
 from adapters.haproxy import BalancerConfig
+from adapters.simulator.security import digest
 from adapters.simulator.snapshots import SimulatedSnapshots
 from adapters.simulator.world import (
     DEFAULT_WORLD,
@@ -333,6 +335,20 @@ class SimulatorDriver(SimulatedSnapshots):
             if self.world.acl_sets.apply(name, generation, acls):
                 self.world.record("apply_network_acls")
             return self.world.acl_sets.generation(name)
+
+    def configure_site_vpn(self, name: str, connection: SiteVpnConfig) -> int:
+        """The running VPC router holds the connection, as a set of its own (`RuleSets`,
+        keyed `<router>/<connection>`: its ends and a digest of the key; empty once dropped);
+        an older generation is ignored."""
+        with self._turn("configure_site_vpn") as host:
+            if _find(host, name).state != "Running":
+                raise HypervisorError(f"cannot configure a site-to-site VPN on {name}: not running")
+            key = f"{name}/{connection.connection_id}"
+            held = {**connection.ends, "psk_sha256": digest(connection.psk)}
+            entries = () if connection.removing else (held,)
+            if self.world.site_vpns.apply(key, connection.generation, entries):
+                self.world.record("configure_site_vpn")
+            return self.world.site_vpns.generation(key)
 
     def apply_security_rules(self, name: str, rules: tuple[dict[str, Any], ...]) -> int:
         """The VM's guest firewall holds the set (see `GuestFirewalls`)."""

@@ -50,6 +50,7 @@ def tables() -> list[tuple]:  # type: ignore[type-arg]
         router_upgrades,
         routers,
         security_groups,
+        site_to_site_vpn,
         snapshot_policies,
         snapshots,
         ssh_keys,
@@ -144,4 +145,5 @@ def tables() -> list[tuple]:  # type: ignore[type-arg]
         vpn_customer_gateways.COMMANDS,
         autoscale_policies.COMMANDS,
         autoscale_groups.COMMANDS,
+        site_to_site_vpn.COMMANDS,
     ]

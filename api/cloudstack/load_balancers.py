@@ -19,6 +19,7 @@ from api.cloudstack.network_rules import (
     rule_base,
     rule_for,
     submitted,
+    vpc_tier,
     write,
 )
 from api.cloudstack.unbuilt import CUSTOM_ID, FOR_DISPLAY, VM_ID_IP_MAP
@@ -67,7 +68,9 @@ def _one(call: Call, rule_id: str) -> dict[str, Any]:
 def create_load_balancer_rule(call: Call, args: dict[str, Any]) -> Submitted:
     if not args["publicipid"]:
         raise InvalidParameter("Please specify publicipid of the load balancer rule")
-    row = address_for(call, args["publicipid"], LB, "publicipid")
+    row = address_for(call, args["publicipid"], LB, "publicipid", tier=args["networkid"])
+    if row.get("vpc_id") and args["openfirewall"]:
+        raise InvalidParameter("Can't have openFirewall=true when IP address belongs to VPC")
     if not (args["name"] or "").strip():
         raise InvalidParameter("A load balancer rule needs a name")
     public = port(args["publicport"], "publicport")
@@ -85,7 +88,8 @@ def create_load_balancer_rule(call: Call, args: dict[str, Any]) -> Submitted:
     spec = job_spec(
         call, call.command.java_class, "LB.CREATE", f"Creating load balancer rule {rule.name}"
     )
-    return submitted(call, write(call, cmd.add_rule, cmd.AddRule(rule, spec)), creates=True)
+    command = cmd.AddRule(rule, spec, network_id=vpc_tier(row, args))
+    return submitted(call, write(call, cmd.add_rule, command), creates=True)
 
 
 def update_load_balancer_rule(call: Call, args: dict[str, Any]) -> Submitted:

@@ -45,6 +45,15 @@ def _zone(admin: CloudStack) -> Place:
     )["physicalnetwork"]
     admin.updatePhysicalNetwork(id=physical["id"], state="Enabled", fetch_result=True)
     enable_router_provider(admin, physical["id"], "VpcVirtualRouter")
+    admin.createVlanIpRange(  # a VPC takes its source NAT address from it when it starts
+        zoneid=place.zone,
+        vlan="100",
+        gateway="203.0.113.1",
+        netmask="255.255.255.0",
+        startip="203.0.113.10",
+        endip="203.0.113.14",
+        forvirtualnetwork="true",
+    )
     return place
 
 

@@ -157,6 +157,8 @@ def test_every_object_a_finished_job_names_renders_from_a_declaration() -> None:
         "autoscalepolicy",
         "autoscalevmprofile",
         "autoscalevmgroup",
+        "vpngateway",
+        "vpnconnection",
     }
     commands = {c.name: c for c in declared()}
     assert renderers()["volume"] is commands["createVolume"].render
