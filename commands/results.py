@@ -7,6 +7,7 @@ from typing import Any
 
 from commands import (
     hosts,
+    internal_lb,
     network_acls,
     network_rules,
     routers,
@@ -52,7 +53,12 @@ def result_handlers() -> dict[str, Callable[[Any, Any], Any]]:
             if action in merged:
                 raise RuntimeError(f"two handlers claim {action} results")
             merged[action] = handler
-    for follow_ups in (network_rules.FOLLOW_UPS, network_acls.FOLLOW_UPS, storage.FOLLOW_UPS):
+    for follow_ups in (
+        network_rules.FOLLOW_UPS,
+        network_acls.FOLLOW_UPS,
+        storage.FOLLOW_UPS,
+        internal_lb.FOLLOW_UPS,
+    ):
         for action, follow_up in follow_ups.items():
             merged[action] = _followed(merged[action], follow_up)
     return merged

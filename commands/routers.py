@@ -95,7 +95,8 @@ def current_router(store: Any, network_id: UUID) -> SystemVm | None:
         router_id = router_id_for(network_id, after=router.id)
 
 
-def _free_id(store: Any, network_id: UUID) -> UUID:
+def free_router_id(store: Any, network_id: UUID) -> UUID:
+    """The id a new appliance keyed by `network_id` takes: the first of the chain unused."""
     router_id = router_id_for(network_id)
     while True:
         try:
@@ -137,7 +138,7 @@ def _new_router(store: Any, command: EnsureNetworkRouter) -> SystemVm:
         command.hypervisor,
         ROUTER_DISK_GB,
     )
-    router_id = _free_id(store, command.network_id)
+    router_id = free_router_id(store, command.network_id)
     return new_system_vm(
         CreateSystemVm(
             router_id,

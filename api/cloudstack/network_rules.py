@@ -165,12 +165,16 @@ TAGGED_KINDS = {
 
 
 def listed(
-    call: Call, args: dict[str, Any], kind: str, filters: tuple[tuple[str, str], ...]
+    call: Call,
+    args: dict[str, Any],
+    kind: str,
+    filters: tuple[tuple[str, str], ...],
+    *conditions: str,
 ) -> tuple[list[dict[str, Any]], int]:
-    """Rules of one kind within the caller's scope, oldest first."""
+    """Rules of one kind within the caller's scope (and `conditions`), oldest first."""
     owner = resolve_owner_filters(call, args)
     scope = list_scope(call.caller, prefix="a.", account_column="id", **owner)
-    where, params = ["r.kind = %s", scope.clause], [kind, *scope.params]
+    where, params = ["r.kind = %s", scope.clause, *conditions], [kind, *scope.params]
     for key, column in filters:
         if args.get(key):
             where.append(f"{column} = %s")
