@@ -241,6 +241,20 @@ def retired(store: Any, rules: NetworkRules, vm: SystemVm | None) -> list[Any]:
     return [*others, *([claim] if claim is not None else [])]
 
 
+def drop_with_network(store: Any, network_id: UUID, source_ip: str) -> None:
+    """A deleted tier's internal load balancers on `source_ip` go with it, and their VM."""
+
+    def attempt() -> None:
+        try:
+            rules: NetworkRules = store.repository.get(internal_rule_set_id(network_id, source_ip))
+        except AggregateNotFoundError:
+            return
+        rules.drop_all("the network was deleted")
+        store.save(rules, *retired(store, rules, current_router(store, rules.id)))
+
+    store.run(attempt)
+
+
 # The VM's boot --------------------------------------------------------------------------------
 
 

@@ -11,6 +11,7 @@ and listLoadBalancerRuleInstances take these rules as they take public ones.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import Any
 from uuid import UUID
@@ -43,7 +44,7 @@ from api.params import Param, ParamType, not_found
 from commands import internal_lb as cmd
 from commands import network_rules as rules_cmd
 from domain.compute import Compute
-from domain.errors import InvalidParameter
+from domain.errors import DomainError, InvalidParameter
 from domain.network_rule_checks import Rule, algorithm, port
 from domain.system_vm import Role as VmRole
 from projections.internal_lb import addresses_of
@@ -51,6 +52,7 @@ from projections.network_rules import members_of
 from stratus.db import contains
 
 P = ParamType
+log = logging.getLogger(__name__)
 PKG = "org.apache.cloudstack.api.command.user.loadbalancer"
 ADMIN_PKG = "org.apache.cloudstack.api.command.admin.internallb"
 INTERNAL = "Internal"
@@ -222,6 +224,27 @@ def list_load_balancers(call: Call, args: dict[str, Any]) -> Listing:
     )
     rows, count = listed(call, args, LB, filters, INTERNAL_SCHEME)
     return Listing(_rendered(call, rows), count)
+
+
+def drop_internal_balancers(call: Call, network_id: UUID) -> None:
+    """A deleted tier's internal load balancers go with it, and their VMs (the network's
+    delete calls it, as it destroys the network's router)."""
+    with call.read() as cursor:
+        rows = cursor.execute(
+            f"SELECT DISTINCT r.address FROM network_rules AS r WHERE r.network_id = %s "
+            f"AND r.kind = %s AND {INTERNAL_SCHEME}",
+            (str(network_id), LB),
+        ).fetchall()
+    for row in rows:
+        try:
+            cmd.drop_with_network(call.store, network_id, row["address"])
+        except DomainError as error:  # e.g. its VM is starting: the operator destroys it later
+            log.warning(
+                "the internal load balancer VM of %s on deleted network %s stays: %s",
+                row["address"],
+                network_id,
+                error,
+            )
 
 
 # ---- the VMs --------------------------------------------------------------------------------

@@ -261,3 +261,20 @@ def test_internal_load_balancers_run_on_a_vm_per_source_address(sandbox) -> None
         "internalloadbalancervm"
     ]
     assert fresh["id"] != vm["id"] and fresh["state"] == "Running"
+
+    # A deleted tier takes its internal load balancers and their VM.
+    spare = _tier(user, place, vpc, ILB_OFFERING, 3)
+    create(sourceipaddressnetworkid=spare["id"], networkid=spare["id"])
+    assert admin.listInternalLoadBalancerVMs(networkid=spare["id"], listall="true")[
+        "internalloadbalancervm"
+    ]
+    user.deleteNetwork(id=spare["id"], fetch_result=True)
+    assert wait_for(
+        lambda: (
+            not admin.listInternalLoadBalancerVMs(networkid=spare["id"], listall="true").get(
+                "internalloadbalancervm"
+            )
+        ),
+        10,
+    )
+    assert [lb["id"] for lb in user.listLoadBalancers()["loadbalancer"]] == [again["id"]]
