@@ -21,7 +21,7 @@ from eventsourcing.application import AggregateNotFoundError
 from commands.network_claims import claim_exact, load_claim, released
 from commands.network_rules import APPLY_FAILED, Applying, JobSpec, rule_job
 from commands.placement import RESERVATION_ATTEMPTS, Candidate
-from commands.routers import ROUTER_OFFERING, current_router, free_router_id
+from commands.routers import current_router, free_router_id, router_compute
 from commands.system_vms import (
     CreateSystemVm,
     host_access,
@@ -30,8 +30,8 @@ from commands.system_vms import (
     placed,
     request_id,
 )
-from domain.compute import Compute
 from domain.errors import InvalidParameter, InvalidState, NotFound, ResourceUnavailable
+from domain.internal_lb import InternalBalancers, balancers_id
 from domain.job import Job, JobStatus
 from domain.network import Network
 from domain.network_addressing import address
@@ -39,8 +39,8 @@ from domain.network_claims import Claim, ClaimKind
 from domain.network_offering import NetworkOffering
 from domain.network_rule_checks import Rule
 from domain.network_rules import ApplyTarget, NetworkRules, internal_rule_set_id
-from domain.offering import ServiceOffering
 from domain.system_vm import Role, State, SystemVm
+from domain.vm import VirtualMachine
 from stratus.messages import WorkResult
 
 # A finished create answers the rule under `loadbalancer`, rendered as an internal one.
@@ -89,7 +89,10 @@ def add_internal_balancer(store: Any, command: AddInternalBalancer) -> Applying:
         job = rule_job(command.job, rule.id)
         result = {**RESULT, "id": str(rule.id)}
         others = deliver(store, rules, job, (keys, ()), result, command.appliance)
-        recordings = store.save(rules, job, claim, *others)
+        index = _index(store, network.id)
+        index.open(claim.value)
+        indexed = [index] if index.pending_events else []
+        recordings = store.save(rules, job, claim, *indexed, *others)
         return Applying(store.last_position(recordings), rule.id, job.id)
 
     outcome: Applying = store.run(attempt, attempts=RESERVATION_ATTEMPTS)
@@ -135,6 +138,14 @@ def _source_claim(store: Any, network: Network, wanted: str | None) -> Claim:
             found.take(holder)
             return found
     raise ResourceUnavailable(f"No free ip address is left in network {network.name}")
+
+
+def _index(store: Any, network_id: UUID) -> InternalBalancers:
+    try:
+        found: InternalBalancers = store.repository.get(balancers_id(network_id))
+    except AggregateNotFoundError:
+        return InternalBalancers(network_id)
+    return found
 
 
 def _internal_set(store: Any, network: Network, source_ip: str) -> NetworkRules:
@@ -194,18 +205,7 @@ def _target(store: Any, vm: SystemVm) -> ApplyTarget:
 def _new_vm(store: Any, rules: NetworkRules, appliance: Appliance) -> SystemVm:
     """The address's VM: the router's system offering and template, on the tier with the
     source address as its own."""
-    offering = store.get(ServiceOffering, _offering_id(), what="offering")
-    terms = offering.terms
-    compute = Compute(
-        offering.id,
-        terms.cpu_number,
-        terms.cpu_speed,
-        terms.memory,
-        False,
-        appliance.template_id,
-        appliance.hypervisor,
-        0,
-    )
+    compute = router_compute(store, appliance.template_id, appliance.hypervisor)
     tier: Network = store.get(Network, rules.network_id, what="network")
     vm_id = free_router_id(store, rules.id)
     return new_system_vm(
@@ -225,12 +225,6 @@ def _new_vm(store: Any, rules: NetworkRules, appliance: Appliance) -> SystemVm:
     )
 
 
-def _offering_id() -> UUID:
-    from commands.offerings import seed_id
-
-    return seed_id("service", ROUTER_OFFERING)
-
-
 def retired(store: Any, rules: NetworkRules, vm: SystemVm | None) -> list[Any]:
     """No rule is left on the address: its VM is destroyed and the address given back."""
     others: list[Any] = []
@@ -239,6 +233,11 @@ def retired(store: Any, rules: NetworkRules, vm: SystemVm | None) -> list[Any]:
         others.append(vm)
     claim = released(store, ClaimKind.GUEST_IP, rules.network_id, rules.internal_address, rules.id)
     return [*others, *([claim] if claim is not None else [])]
+
+
+def internal_addresses(store: Any, network_id: UUID) -> list[str]:
+    """The tier's source addresses that have internal load balancers."""
+    return sorted(_index(store, network_id).addresses)
 
 
 def drop_with_network(store: Any, network_id: UUID, source_ip: str) -> None:
@@ -253,6 +252,26 @@ def drop_with_network(store: Any, network_id: UUID, source_ip: str) -> None:
         store.save(rules, *retired(store, rules, current_router(store, rules.id)))
 
     store.run(attempt)
+
+
+def follow_vm_members(store: Any, vm: VirtualMachine) -> list[Any]:
+    """An expunged VM leaves the internal load balancers of its tiers (saved beside it); a
+    running VM of an address is asked to hold the new set, with no job waiting."""
+    changed: list[Any] = []
+    for nic in getattr(vm, "nics", ()):
+        network_id = UUID(str(nic["network_id"]))
+        for source in internal_addresses(store, network_id):
+            rules: NetworkRules = store.get(
+                NetworkRules, internal_rule_set_id(network_id, source), what="network rules"
+            )
+            rules.drop_vm(vm.id, "the virtual machine was expunged")
+            if not rules.pending_events:
+                continue
+            balancer = current_router(store, rules.id)
+            if balancer is not None and balancer.state == State.RUNNING and balancer.host_id:
+                rules.request_apply(request_id(), None, _target(store, balancer), ((), ()), {})
+            changed.append(rules)
+    return changed
 
 
 # The VM's boot --------------------------------------------------------------------------------

@@ -687,7 +687,9 @@ def follow_vm_rules(store: Any, aggregates: Sequence[Any]) -> list[Any]:
         if target is not None:
             rules.request_apply(request_id(), None, target, ((), ()), {})
         changed += [rules, *_counted(store, rules, touched)]
-    return changed
+    from commands.internal_lb import follow_vm_members  # it imports this module
+
+    return [*changed, *follow_vm_members(store, vm)]
 
 
 # Results ------------------------------------------------------------------------------------

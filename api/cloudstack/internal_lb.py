@@ -229,19 +229,13 @@ def list_load_balancers(call: Call, args: dict[str, Any]) -> Listing:
 def drop_internal_balancers(call: Call, network_id: UUID) -> None:
     """A deleted tier's internal load balancers go with it, and their VMs (the network's
     delete calls it, as it destroys the network's router)."""
-    with call.read() as cursor:
-        rows = cursor.execute(
-            f"SELECT DISTINCT r.address FROM network_rules AS r WHERE r.network_id = %s "
-            f"AND r.kind = %s AND {INTERNAL_SCHEME}",
-            (str(network_id), LB),
-        ).fetchall()
-    for row in rows:
+    for address in cmd.internal_addresses(call.store, network_id):
         try:
-            cmd.drop_with_network(call.store, network_id, row["address"])
+            cmd.drop_with_network(call.store, network_id, address)
         except DomainError as error:  # e.g. its VM is starting: the operator destroys it later
             log.warning(
                 "the internal load balancer VM of %s on deleted network %s stays: %s",
-                row["address"],
+                address,
                 network_id,
                 error,
             )

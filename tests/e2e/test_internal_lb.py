@@ -244,6 +244,11 @@ def test_internal_load_balancers_run_on_a_vm_per_source_address(sandbox) -> None
     user.removeFromLoadBalancerRule(id=app["id"], virtualmachineids=vms[0]["id"], fetch_result=True)
     assert f"{addresses[0]}:8080" not in held(sandbox, vm)["haproxy"]
 
+    # An expunged member leaves the balancer, on the VM too.
+    admin.destroyVirtualMachine(id=vms[1]["id"], expunge="true", fetch_result=True)
+    assert user.listLoadBalancerRuleInstances(id=app["id"]) == {}
+    assert wait_for(lambda: f"{addresses[1]}:8080" not in held(sandbox, vm)["haproxy"], 10)
+
     # The address's last rule takes its VM and gives the address back.
     assert user.deleteLoadBalancer(id=tls["id"], fetch_result=True) == {"success": True}
     assert f"bind {source}:443" not in held(sandbox, vm)["haproxy"]

@@ -9,9 +9,10 @@ import pytest
 
 from commands.network_offerings import DEFAULT_NETWORK_OFFERINGS
 from domain.errors import InvalidParameter, InvalidState, NetworkRuleConflict
+from domain.internal_lb import InternalBalancers, balancers_id
 from domain.network_offering import NetworkOffering, OfferingTerms
 from domain.network_physical import PhysicalNetwork
-from domain.network_rule_checks import Rule, RuleKind, RuleState
+from domain.network_rule_checks import Member, Rule, RuleKind, RuleState
 from domain.network_rules import (
     ApplyTarget,
     NetworkRules,
@@ -143,3 +144,26 @@ def test_the_last_rule_settles_at_once_with_nothing_to_apply() -> None:
     assert not rules.has_live_rules
     assert rules.settle_at_once("req-3", None, ((), keys)) is not None
     assert rules.rules == {} and rules.pending == {}
+
+
+def test_a_tier_lists_the_addresses_that_have_internal_load_balancers() -> None:
+    index = InternalBalancers(TIER)
+    assert index.id == balancers_id(TIER)
+    index.open(SOURCE)
+    index.open(SOURCE)
+    index.open("10.70.1.51")
+    assert index.addresses == {SOURCE, "10.70.1.51"}
+    index.close(SOURCE)
+    index.close(SOURCE)
+    assert index.addresses == {"10.70.1.51"}
+    assert len(index.collect_events()) == 4  # opened, two addresses, one closed
+
+
+def test_an_expunged_member_leaves_the_address_set() -> None:
+    rules = address_set()
+    web = balancer(80)
+    rules.add(web)
+    gone, kept = uuid4(), uuid4()
+    rules.assign(web.id, [Member(gone, "10.70.1.11"), Member(kept, "10.70.1.12")])
+    rules.drop_vm(gone, "expunged")
+    assert [m.vm_id for m in rules.rules[web.id].members] == [kept]
