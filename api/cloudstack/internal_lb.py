@@ -27,6 +27,7 @@ from api.cloudstack.common import (
 from api.cloudstack.load_balancers import LB
 from api.cloudstack.network_rules import (
     SELECT,
+    delete_rule,
     job_spec,
     listed,
     rule_for,
@@ -42,7 +43,6 @@ from api.cloudstack.vpcs import zone_hypervisor
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType, not_found
 from commands import internal_lb as cmd
-from commands import network_rules as rules_cmd
 from domain.compute import Compute
 from domain.errors import DomainError, InvalidParameter
 from domain.network_rule_checks import Rule, algorithm, port
@@ -203,14 +203,8 @@ def _internal_rule(call: Call, rule_id: str) -> dict[str, Any]:
 
 
 def delete_load_balancer(call: Call, args: dict[str, Any]) -> Submitted:
-    row = _internal_rule(call, args["id"])
-    spec = job_spec(
-        call, call.command.java_class, "LB.DELETE", f"Deleting load balancer {row['name']}"
-    )
-    command = rules_cmd.RevokeRule(
-        UUID(row["network_id"]), UUID(row["id"]), LB, spec, row["address"]
-    )
-    return submitted(call, write(call, rules_cmd.revoke_rule, command), creates=False)
+    _internal_rule(call, args["id"])
+    return delete_rule(call, args, LB, "LB.DELETE")
 
 
 def list_load_balancers(call: Call, args: dict[str, Any]) -> Listing:

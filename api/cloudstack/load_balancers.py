@@ -95,6 +95,11 @@ def update_load_balancer_rule(call: Call, args: dict[str, Any]) -> Submitted:
     """A new name, description or algorithm; the router applies the algorithm, and a failure
     puts the old values back (4.3 does the same)."""
     row = rule_for(call, args["id"], LB)
+    if not row["public_ip_id"]:
+        raise InvalidParameter(
+            f"Load balancer {row['name']} balances inside its network (scheme Internal): "
+            "only public load balancers are changed here"
+        )
     name = args["name"]
     if name is not None and not name.strip():
         raise InvalidParameter("A load balancer rule needs a name")

@@ -250,7 +250,9 @@ def test_internal_load_balancers_run_on_a_vm_per_source_address(sandbox) -> None
     assert wait_for(lambda: f"{addresses[1]}:8080" not in held(sandbox, vm)["haproxy"], 10)
 
     # The address's last rule takes its VM and gives the address back.
-    assert user.deleteLoadBalancer(id=tls["id"], fetch_result=True) == {"success": True}
+    assert "scheme Internal" in refused(user.updateLoadBalancerRule, 431, id=tls["id"], name="x")
+    # 4.3's deleteLoadBalancerRule deletes an internal load balancer too.
+    assert user.deleteLoadBalancerRule(id=tls["id"], fetch_result=True) == {"success": True}
     assert f"bind {source}:443" not in held(sandbox, vm)["haproxy"]
     assert user.deleteLoadBalancer(id=app["id"], fetch_result=True) == {"success": True}
     assert user.listLoadBalancers().get("loadbalancer", []) == []
