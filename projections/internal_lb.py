@@ -44,12 +44,11 @@ def addresses_of(c: Cursor, vm_ids: list[str]) -> dict[str, dict[str, Any]]:
     return {row["id"]: dict(row) for row in rows}
 
 
-def vm_of(c: Cursor, network_id: str, source_ip: str) -> dict[str, Any] | None:
-    """The live VM balancing `source_ip` on the tier (id, name, state), if any."""
-    row = c.execute(
-        "SELECT r.id, r.name, r.state FROM internal_lb_vms AS b JOIN system_vms AS r "
-        "ON r.id = b.id WHERE b.network_id = %s AND b.guest_ip = %s AND r.removed = 0 "
-        "AND r.state <> 'Destroyed' ORDER BY r.seq DESC LIMIT 1",
-        (network_id, source_ip),
-    ).fetchone()
-    return dict(row) if row is not None else None
+def vm_names(c: Cursor, vm_ids: set[str]) -> dict[str, str]:
+    """The names of the VMs behind load balancers."""
+    if not vm_ids:
+        return {}
+    wanted = sorted(vm_ids)
+    marks = ", ".join(["%s"] * len(wanted))
+    rows = c.execute(f"SELECT id, name FROM virtual_machines WHERE id IN ({marks})", wanted)
+    return {row["id"]: row["name"] for row in rows.fetchall()}

@@ -47,7 +47,7 @@ from domain.compute import Compute
 from domain.errors import DomainError, InvalidParameter
 from domain.network_rule_checks import Rule, algorithm, port
 from domain.system_vm import Role as VmRole
-from projections.internal_lb import addresses_of
+from projections.internal_lb import addresses_of, vm_names
 from projections.network_rules import members_of
 from stratus.db import contains
 
@@ -109,16 +109,7 @@ def render_internal(row: dict[str, Any], members: list[dict[str, Any]]) -> dict[
 def _rendered(call: Call, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     with call.read() as cursor:
         members = members_of(cursor, [r["id"] for r in rows])
-        vm_ids = sorted({m["vm_id"] for found in members.values() for m in found})
-        names = {}
-        if vm_ids:
-            marks = ", ".join(["%s"] * len(vm_ids))
-            names = {
-                v["id"]: v["name"]
-                for v in cursor.execute(
-                    f"SELECT id, name FROM virtual_machines WHERE id IN ({marks})", vm_ids
-                ).fetchall()
-            }
+        names = vm_names(cursor, {m["vm_id"] for found in members.values() for m in found})
     for found in members.values():
         for member in found:
             member["vm_name"] = names.get(member["vm_id"], "")
