@@ -44,8 +44,37 @@ _OFFERING_QOS = _all(
 )
 
 _GSLB = _all(PROJECTS, "project", "projectid")
+# An internal load balancer VM answers as a router does; it has no public NIC (4.3 leaves
+# those fields unset too) and the router's unbuilt fields.
+_INTERNAL_LB_VM = {
+    **_all(UNSET, "publicip", "publicmacaddress", "publicnetmask", "publicnetworkid"),
+    **_all(UNSET, "ip6dns1", "ip6dns2"),
+    **_all(PROJECTS, "project", "projectid"),
+    **_all(
+        "the appliance's link-local NIC, MAC addresses and scripts are not modelled yet",
+        "linklocalip",
+        "linklocalmacaddress",
+        "linklocalnetmask",
+        "linklocalnetworkid",
+        "guestmacaddress",
+        "scriptsversion",
+    ),
+    "networkdomain": "an appliance's network domain is not modelled yet",
+}
 
 UNBUILT_FIELDS: dict[str, dict[str, str]] = {
+    **{
+        command: _all(PROJECTS, "project", "projectid")
+        for command in ("createLoadBalancer", "listLoadBalancers")
+    },
+    **{
+        command: _INTERNAL_LB_VM
+        for command in (
+            "listInternalLoadBalancerVMs",
+            "startInternalLoadBalancerVM",
+            "stopInternalLoadBalancerVM",
+        )
+    },
     "uploadSslCert": {"privatekey": SEALED},
     "listSslCerts": {
         "privatekey": SEALED,

@@ -33,7 +33,13 @@ from domain.network import Network
 from domain.network_offering import NetworkOffering
 from domain.network_public_ip import PublicIp
 from domain.network_rule_checks import Member, Rule, RuleKind, StickinessPolicy
-from domain.network_rules import ApplyTarget, Certificate, NetworkRules, rule_set_id
+from domain.network_rules import (
+    ApplyTarget,
+    Certificate,
+    NetworkRules,
+    internal_rule_set_id,
+    rule_set_id,
+)
 from domain.ssl_cert import SslCert
 from domain.system_vm import Role, State, SystemVm
 from domain.vm import VirtualMachine, VmState
@@ -93,6 +99,7 @@ class RevokeRule:
     rule_id: UUID
     kind: str
     job: JobSpec
+    source_ip: str = ""  # an internal load balancer's address (its own set)
 
 
 @dataclass(frozen=True)
@@ -116,6 +123,7 @@ class ChangeMembers:
     vm_ids: tuple[UUID, ...]
     assign: bool
     job: JobSpec
+    source_ip: str = ""  # an internal load balancer's address (its own set)
 
 
 @dataclass(frozen=True)
@@ -267,28 +275,45 @@ def _target(store: Any, network_id: UUID) -> ApplyTarget:
     return ApplyTarget(router.id, router.instance_name, access)
 
 
+@dataclass(frozen=True)
+class Destination:
+    """Where a rule sends traffic: a network, the account whose VMs may receive it, and the
+    address the rule is on (as refusals name it)."""
+
+    network_id: UUID | None
+    account_id: UUID | None
+    what: str
+
+
 def guest_address(store: Any, vm_id: UUID, public: PublicIp, wanted: str | None = None) -> str:
-    """The VM's address on the network of `public` (`wanted`, when given, is that address or
+    """The VM's address on the network of `public` (see `nic_address`)."""
+    return nic_address(store, vm_id, _public_destination(public), wanted)
+
+
+def _public_destination(public: PublicIp) -> Destination:
+    return Destination(public.network_id, public.account_id, f"ip address {public.address}")
+
+
+def nic_address(store: Any, vm_id: UUID, place: Destination, wanted: str | None = None) -> str:
+    """The VM's address on the network of `place` (`wanted`, when given, is that address or
     one of the NIC's secondary ones), refused unless the VM lives, has a NIC on that network
-    and belongs to the address's account."""
+    and belongs to the account."""
     vm: VirtualMachine = store.get(VirtualMachine, vm_id, what="virtual machine")
     if vm.removed or vm.state in (VmState.DESTROYED, VmState.EXPUNGING):
         raise InvalidParameter(f"Invalid virtual machine id {vm_id}: it is destroyed")
-    if vm.account_id != public.account_id:
+    if vm.account_id != place.account_id:
         raise PermissionDenied(
-            f"Virtual machine {vm.name} and ip address {public.address} belong to different "
-            "accounts"
+            f"Virtual machine {vm.name} and {place.what} belong to different accounts"
         )
-    nic = vm.nic_on(public.network_id) if public.network_id else None
+    nic = vm.nic_on(place.network_id) if place.network_id else None
     if nic is None:
         raise InvalidParameter(
-            f"Virtual machine {vm.name} doesn't belong to the network associated with ip "
-            f"address {public.address}"
+            f"Virtual machine {vm.name} doesn't belong to the network associated with {place.what}"
         )
     if not wanted or wanted == nic["ip_address"]:
         return str(nic["ip_address"])
     for secondary in vm.secondary_ips.values():
-        if secondary["network_id"] == public.network_id and secondary["ip_address"] == wanted:
+        if secondary["network_id"] == place.network_id and secondary["ip_address"] == wanted:
             return wanted
     raise InvalidParameter(
         f"Vm ip {wanted} is neither the address nor a secondary address of virtual machine "
@@ -457,17 +482,17 @@ def revoke_rule(store: Any, command: RevokeRule) -> Applying:
 
     def attempt() -> Applying:
         network = store.get(Network, command.network_id, what="network")
-        rules = _existing_set(store, network)
+        rules = _set_of(store, network, command.source_ip)
         abandoned = _give_up_abandoned(store, rules)
         keys = rules.revoke(command.rule_id, command.kind)
         job = rule_job(command.job, command.rule_id)
-        target = _target(store, network.id)
-        rules.request_apply(request_id(), job.id, target, ((), tuple(keys)), {"success": True})
+        delivered = _deliver(store, rules, job, ((), tuple(keys)), {"success": True})
         return _saved(
             store,
             rules,
             job,
             command.rule_id,
+            *delivered,
             *_counted(store, rules, abandoned.addresses),
             *abandoned.certs,
         )
@@ -514,31 +539,66 @@ def change_members(store: Any, command: ChangeMembers) -> Applying:
 
     def attempt() -> Applying:
         network = store.get(Network, command.network_id, what="network")
-        rules = _existing_set(store, network)
+        rules = _set_of(store, network, command.source_ip)
         abandoned = _give_up_abandoned(store, rules)
         rule = rules.rule(command.rule_id, RuleKind.LOAD_BALANCING)
         keys: tuple[tuple[str, ...], tuple[str, ...]]
         if command.assign:
-            public = store.get(PublicIp, rule.public_ip_id, what="public ip address")
-            members = [Member(vm, guest_address(store, vm, public)) for vm in command.vm_ids]
+            place = _destination(store, rules, rule)
+            members = [Member(vm, nic_address(store, vm, place)) for vm in command.vm_ids]
             keys = (tuple(rules.assign(rule.id, members)), ())
         else:
             keys = ((), tuple(rules.unassign(rule.id, list(command.vm_ids))))
         job = rule_job(command.job, rule.id)
-        rules.request_apply(
-            request_id(), job.id, _target(store, network.id), keys, {"success": True}
-        )
+        delivered = _deliver(store, rules, job, keys, {"success": True})
         return _saved(
             store,
             rules,
             job,
             rule.id,
+            *delivered,
             *_counted(store, rules, abandoned.addresses),
             *abandoned.certs,
         )
 
     outcome: Applying = store.run(attempt)
     return outcome
+
+
+def _set_of(store: Any, network: Network, source_ip: str) -> NetworkRules:
+    """The network's rule set (its VPC's, for a tier), or that of its internal load
+    balancers on `source_ip`."""
+    if not source_ip:
+        return _existing_set(store, network)
+    set_id = internal_rule_set_id(network.id, source_ip)
+    found: NetworkRules = store.get(NetworkRules, set_id, what="network rules")
+    return found
+
+
+def _destination(store: Any, rules: NetworkRules, rule: Rule) -> Destination:
+    """Where a load balancer's members are: the network of its public address, or the tier
+    of an internal one."""
+    if rule.public_ip_id is None:
+        what = f"load balancer source ip {rule.address}"
+        return Destination(rules.network_id, rule.account_id, what)
+    return _public_destination(store.get(PublicIp, rule.public_ip_id, what="public ip address"))
+
+
+def _deliver(
+    store: Any,
+    rules: NetworkRules,
+    job: Job,
+    changes: tuple[tuple[str, ...], tuple[str, ...]],
+    result: dict[str, Any],
+) -> list[Any]:
+    """Ask the appliance of the set to hold it: the network's router, or for internal load
+    balancers their VM (commands/internal_lb.py). Returns what else to save."""
+    if rules.internal_address:
+        from commands.internal_lb import deliver
+
+        return deliver(store, rules, job, changes, result)
+    rules.request_apply(request_id(), job.id, _target(store, rules.network_id), changes, result)
+    return []
 
 
 def _on_balancer(
@@ -687,7 +747,9 @@ def follow_vm_rules(store: Any, aggregates: Sequence[Any]) -> list[Any]:
         if target is not None:
             rules.request_apply(request_id(), None, target, ((), ()), {})
         changed += [rules, *_counted(store, rules, touched)]
-    return changed
+    from commands.internal_lb import follow_vm_members  # it imports this module
+
+    return [*changed, *follow_vm_members(store, vm)]
 
 
 # Results ------------------------------------------------------------------------------------

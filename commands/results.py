@@ -7,6 +7,7 @@ from typing import Any
 
 from commands import (
     hosts,
+    internal_lb,
     network_acls,
     network_rules,
     routers,
@@ -59,6 +60,7 @@ def result_handlers() -> dict[str, Callable[[Any, Any], Any]]:
         network_acls.FOLLOW_UPS,
         storage.FOLLOW_UPS,
         site_to_site_vpn.FOLLOW_UPS,
+        internal_lb.FOLLOW_UPS,
     ):
         for action, follow_up in follow_ups.items():
             merged[action] = _followed(merged[action], follow_up)

@@ -49,6 +49,10 @@ PROVIDER_SERVICES: Mapping[str, tuple[str, ...]] = {
 }
 # Providers served by a router element that must be enabled before the provider can be.
 ROUTER_PROVIDERS = ("VirtualRouter", "VpcVirtualRouter")
+# The provider of internal load balancing in VPC tiers; its element, like a router's, is
+# enabled before the provider (configureInternalLoadBalancerElement).
+INTERNAL_LB_VM = "InternalLbVm"
+ELEMENT_PROVIDERS = (*ROUTER_PROVIDERS, INTERNAL_LB_VM)
 # createVirtualRouterElement's `providertype` spelling of each.
 ELEMENT_TYPES = {"VirtualRouter": "VirtualRouter", "VPCVirtualRouter": "VpcVirtualRouter"}
 # Providers whose set of services an operator may narrow.

@@ -14,6 +14,7 @@ from projections.hypervisor_capabilities import HypervisorCapabilitiesProjection
 from projections.identity import IdentityProjection
 from projections.infrastructure import AlertsProjection, InfrastructureProjection
 from projections.instance_groups import InstanceGroupsProjection
+from projections.internal_lb import InternalLbVmsProjection
 from projections.jobs import JobsProjection
 from projections.ldap import LdapServersProjection
 from projections.netapp import NetappProjection
@@ -87,4 +88,5 @@ def build(seal: Callable[[str], str]) -> list[Projection]:
         UcsProjection(),
         AutoScaleProjection(),
         SiteToSiteVpnProjection(),
+        InternalLbVmsProjection(),
     ]

@@ -185,7 +185,9 @@ def rule_base(row: dict[str, Any], kind: str, proto: str) -> Rule:
 def delete_rule(call: Call, args: dict[str, Any], kind: str, event_type: str) -> Submitted:
     row = rule_for(call, args["id"], kind)
     spec = job_spec(call, call.command.java_class, event_type, f"Deleting rule {row['id']}")
-    command = cmd.RevokeRule(UUID(row["network_id"]), UUID(row["id"]), kind, spec)
+    # A load balancer with no public address is an internal one, in its address's own set.
+    internal = row["address"] if kind == RuleKind.LOAD_BALANCING and not row["public_ip_id"] else ""
+    command = cmd.RevokeRule(UUID(row["network_id"]), UUID(row["id"]), kind, spec, internal)
     return submitted(call, write(call, cmd.revoke_rule, command), creates=False)
 
 
@@ -199,12 +201,16 @@ TAGGED_KINDS = {
 
 
 def listed(
-    call: Call, args: dict[str, Any], kind: str, filters: tuple[tuple[str, str], ...]
+    call: Call,
+    args: dict[str, Any],
+    kind: str,
+    filters: tuple[tuple[str, str], ...],
+    *conditions: str,
 ) -> tuple[list[dict[str, Any]], int]:
-    """Rules of one kind within the caller's scope, oldest first."""
+    """Rules of one kind within the caller's scope (and `conditions`), oldest first."""
     owner = resolve_owner_filters(call, args)
     scope = list_scope(call.caller, prefix="a.", account_column="id", **owner)
-    where, params = ["r.kind = %s", scope.clause], [kind, *scope.params]
+    where, params = ["r.kind = %s", scope.clause, *conditions], [kind, *scope.params]
     for key, column in filters:
         if args.get(key):
             where.append(f"{column} = %s")

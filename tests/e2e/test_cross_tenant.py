@@ -298,6 +298,28 @@ def _stock_vpc(world_admin: CloudStack, place: Place, holder: Holder) -> None:
         gateway="10.60.1.1",
         netmask="255.255.255.0",
     )["network"]["id"]
+    internal = client.listNetworkOfferings(
+        name="DefaultIsolatedNetworkOfferingForVpcNetworksWithInternalLB"
+    )
+    ids["ilbtier"] = client.createNetwork(
+        name=f"ilb-{holder.name}",
+        displaytext="ilb tier",
+        networkofferingid=internal["networkoffering"][0]["id"],
+        zoneid=place.zone,
+        vpcid=ids["vpc"],
+        gateway="10.60.2.1",
+        netmask="255.255.255.0",
+    )["network"]["id"]
+    ids["internallb"] = client.createLoadBalancer(
+        name=f"ilb-{holder.name}",
+        sourceport=80,
+        instanceport=8080,
+        algorithm="roundrobin",
+        scheme="Internal",
+        sourceipaddressnetworkid=ids["ilbtier"],
+        networkid=ids["ilbtier"],
+        fetch_result=True,
+    )["loadbalancer"]["id"]
     ids["gateway"] = world_admin.createPrivateGateway(
         vpcid=ids["vpc"],
         gateway="172.16.0.1",
@@ -459,7 +481,8 @@ PARAM_KINDS = {
     "virtualmachineid": ("vm",),
     "virtualmachineids": ("vm",),
     "volumeid": ("root", "volume", "projectvolume"),
-    "networkid": ("network", "tier"),
+    "networkid": ("network", "tier", "ilbtier"),
+    "sourceipaddressnetworkid": ("ilbtier",),
     "networkids": ("network",),
     "vpcid": ("vpc",),
     "gatewayid": ("gateway",),
@@ -510,7 +533,8 @@ NOUN_KINDS = (
     ("InstanceGroup", ("instancegroup",)),
     ("PortForwardingRule", ("portforward",)),
     ("GlobalLoadBalancer", ("gslb",)),
-    ("LoadBalancerRule", ("loadbalancer",)),
+    ("LoadBalancerRule", ("loadbalancer", "internallb")),
+    ("LoadBalancer", ("internallb",)),  # createLoadBalancer and the others of scheme Internal
     ("LBStickinessPolic", ("stickiness",)),
     ("SslCert", ("sslcert",)),
     ("FirewallRule", ("firewall",)),

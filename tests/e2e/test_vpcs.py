@@ -77,7 +77,11 @@ def test_a_vpc_with_two_tiers_acls_vms_restart_and_delete_in_order(sandbox) -> N
     alice, bob = make_tenant(sandbox, admin), make_tenant(sandbox, admin)
     user = alice.client
     tier_offerings = user.listNetworkOfferings(forvpc="true")["networkoffering"]
-    assert sorted(o["name"] for o in tier_offerings) == [TIER_OFFERING, f"{TIER_OFFERING}NoLB"]
+    assert sorted(o["name"] for o in tier_offerings) == [
+        TIER_OFFERING,
+        f"{TIER_OFFERING}NoLB",
+        f"{TIER_OFFERING}WithInternalLB",
+    ]
     assert all(o["forvpc"] for o in tier_offerings)
     (offering,) = user.listVPCOfferings(name="Default VPC offering")["vpcoffering"]
     assert offering["state"] == "Enabled" and offering["isdefault"] is True
