@@ -15,6 +15,7 @@ from projections.infrastructure import AlertsProjection, InfrastructureProjectio
 from projections.instance_groups import InstanceGroupsProjection
 from projections.jobs import JobsProjection
 from projections.ldap import LdapServersProjection
+from projections.network_devices import NetworkDevicesProjection
 from projections.network_plumbing import NetworkPlumbingProjection, StorageIpRangesProjection
 from projections.network_rules import NetworkRulesProjection
 from projections.networks import NetworksProjection, PublicIpsProjection
@@ -79,4 +80,5 @@ def build(seal: Callable[[str], str]) -> list[Projection]:
         StorageProjection(),
         LdapServersProjection(),
         VpnCustomerGatewaysProjection(),
+        NetworkDevicesProjection(),
     ]

@@ -68,6 +68,7 @@ def tables() -> list[tuple]:  # type: ignore[type-arg]
         vpc_gateways,
         vpcs,
         vpn,
+        network_devices,
         vpn_customer_gateways,
     )
 
@@ -136,4 +137,5 @@ def tables() -> list[tuple]:  # type: ignore[type-arg]
         affinity_groups.COMMANDS,
         vpn.COMMANDS,
         vpn_customer_gateways.COMMANDS,
+        network_devices.COMMANDS,
     ]
