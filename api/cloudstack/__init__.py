@@ -31,6 +31,7 @@ def tables() -> list[tuple]:  # type: ignore[type-arg]
         load_balancers,
         migration,
         network_acls,
+        network_devices,
         network_nics,
         network_offerings,
         network_plumbing,
@@ -68,7 +69,6 @@ def tables() -> list[tuple]:  # type: ignore[type-arg]
         vpc_gateways,
         vpcs,
         vpn,
-        network_devices,
         vpn_customer_gateways,
     )
 

@@ -31,6 +31,7 @@ from domain.network_device import (
     DeviceChange,
     DeviceKind,
     DeviceSpec,
+    check_provider,
     device_kind,
     parse_device_url,
 )
@@ -317,8 +318,17 @@ def _spec(
     return DeviceSpec(**{**vars(spec), "options": options})
 
 
-def _login(spec: DeviceSpec, address: str) -> None:
-    """4.3's login to the device as it is added, where its protocol is reached from here."""
+def _login(call: Call, spec: DeviceSpec, address: str) -> None:
+    """4.3's login to the device as it is added, where its protocol is reached from here; after
+    the provider check (which the command makes again on the physical network), as in 4.3."""
+    provider = spec.device_kind.provider
+    if provider and spec.physical_network_id:
+        with call.read() as cursor:
+            rows = cursor.execute(
+                "SELECT name, state FROM network_service_providers WHERE physical_network_id = %s",
+                (str(spec.physical_network_id),),
+            ).fetchall()
+        check_provider([dict(r) for r in rows], provider, str(spec.physical_network_id))
     check = DEVICE_LOGINS.get(spec.kind)
     if check is None:
         return
@@ -333,7 +343,7 @@ def _added(call: Call, family: Family, spec: DeviceSpec, address: str) -> Submit
     command = cmd.AddDevice(uuid4(), spec)
 
     def work() -> dict[str, Any]:
-        _login(spec, address)
+        _login(call, spec, address)
         cmd.add_device(call.store, command)
         return {"object": family.item, "id": str(command.device_id)}
 
@@ -360,7 +370,7 @@ def _job(
 
 
 def _add_sync(call: Call, family: Family, spec: DeviceSpec, address: str) -> dict[str, Any]:
-    _login(spec, address)
+    _login(call, spec, address)
     outcome = call.write(cmd.add_device, cmd.AddDevice(uuid4(), spec))
     return family.view(call, str(outcome.id))
 
@@ -498,11 +508,10 @@ def add_network_device(call: Call, args: dict[str, Any]) -> dict[str, Any]:
     if not groups:
         raise DomainError("Parameter list is null")
     given = {k.lower(): v for k, v in groups[0].items()}
-    kind = device_kind(
-        args["networkdevicetype"] or "",
-        LEGACY_TYPES,
-        f"Unsupported network device type:{args['networkdevicetype']}",
-    )
+    try:
+        kind = device_kind(args["networkdevicetype"] or "", LEGACY_TYPES, "")
+    except InvalidParameter:
+        raise DomainError(f"Unsupported network device type:{args['networkdevicetype']}") from None
     for needed in ("physicalnetworkid", "url", "username", "password"):
         if not given.get(needed):
             raise InvalidParameter(f"Specify {needed} in networkdeviceparameterlist")
