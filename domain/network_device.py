@@ -84,9 +84,13 @@ def parse_device_url(url: str) -> tuple[str, dict[str, str]]:
         parts = urlsplit(url.strip())
         host = parts.hostname or ""
     except ValueError as bad:
-        raise InvalidParameter(f"Invalid device URL {url}: {bad}") from None
+        raise InvalidParameter(f"Invalid device URL: {bad}") from None
     if not parts.scheme or not host:
-        raise InvalidParameter(f"Invalid device URL {url}: it names no host")
+        raise InvalidParameter("Invalid device URL: it names no host")
+    if parts.username is not None or parts.password is not None:
+        raise InvalidParameter(
+            "Invalid device URL: give the credentials as username and password, not in the URL"
+        )
     options: dict[str, str] = {}
     for name, value in parse_qsl(parts.query, keep_blank_values=True):
         options.setdefault(name.lower(), value)

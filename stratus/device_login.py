@@ -1,8 +1,8 @@
 """Logging into an external network device before it is registered, over its own protocol, as
 CloudStack 4.3's device resources do when a device is added: NetScaler's NITRO (JSON), the
-Palo Alto XML API, the Nicira NVP REST API and the BigSwitch VNS REST API (a health check: the
-controller takes no credentials). A device that refuses, or cannot be reached, raises
-`DeviceRefused` with the reason; the password is sent and never logged.
+Palo Alto XML API, the Cisco VNMC XML API, the Nicira NVP REST API and the BigSwitch VNS REST
+API (a health check: the controller takes no credentials). A device that refuses, or cannot
+be reached, raises `DeviceRefused` with the reason; the password is sent and never logged.
 
 Certificates are not verified: 4.3 trusts any certificate a device presents (appliances ship
 self-signed ones), and an operator registers the address themselves.
@@ -16,6 +16,7 @@ import urllib.request
 from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
 from xml.etree import ElementTree
+from xml.sax.saxutils import quoteattr
 
 import orjson
 
@@ -93,6 +94,25 @@ def palo_alto_login(url: str, username: str, password: Secret) -> None:
         raise DeviceRefused(
             f"Unable to log in to the Palo Alto device at {urlsplit(base).hostname}: "
             f"{message or f'HTTP {answer.status}'}"
+        )
+
+
+def vnmc_login(hostname: str, username: str, password: Secret) -> None:
+    """VNMC: POST an aaaLogin to /xmlIM/mgmt-controller on port 443; a success carries the
+    session's outCookie, a refusal an errorCode."""
+    base = _base(hostname if ":" in hostname else f"{hostname}:443", "https")
+    body = f"<aaaLogin inName={quoteattr(username)} inPassword={quoteattr(password.reveal())} />"
+    answer = _request(
+        f"{base}/xmlIM/mgmt-controller", body.encode(), {"Content-Type": "application/xml"}
+    )
+    try:
+        login = ElementTree.fromstring(answer.body)
+    except ElementTree.ParseError:
+        login = ElementTree.Element("aaaLogin", {"errorDescr": f"HTTP {answer.status}"})
+    if answer.status != 200 or login.get("errorCode") or not login.get("outCookie"):
+        raise DeviceRefused(
+            "Unable to connect to VNMC, check if ip/username/password is valid: "
+            f"{login.get('errorDescr') or f'HTTP {answer.status}'}"
         )
 
 

@@ -4,15 +4,15 @@ traffic monitors, and 4.3's older zone-wide commands for load balancers and fire
 
 Every command acts on one `NetworkDevice` model; a `Family` says which kinds of device a group
 of commands sees, the id parameter it names them by, and how it answers them. Where 4.3 logs
-into the device when it is added (NITRO, the Palo Alto XML API, NVP, BigSwitch), the job does
-the same over the device's protocol first (`stratus.device_login`), and a device that refuses
-is not added.
+into the device when it is added (NITRO, the Palo Alto and Cisco VNMC XML APIs, NVP,
+BigSwitch), Stratus does the same over the device's protocol first (`stratus.device_login`),
+and a device that refuses is not added.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -48,6 +48,7 @@ LEGACY_TYPES = ("F5BigIpLoadBalancer", *NETSCALERS, "JuniperSRXFirewall", "PaloA
 DEVICE_LOGINS: dict[str, Callable[[str, str, Secret], None]] = {
     **{name: device_login.netscaler_login for name in NETSCALERS[:2]},
     "PaloAltoFirewall": device_login.palo_alto_login,
+    "CiscoVnmc": device_login.vnmc_login,
     "NiciraNvp": device_login.nvp_login,
     "BigSwitchVns": lambda host, _user, _password: device_login.bigswitch_health(host),
 }
@@ -314,8 +315,7 @@ def _spec(
         username=args.get("username") or "",
         password=Secret(args["password"]) if args.get("password") else None,
     )
-    options = {**spec.options, **{k: v for k, v in extra.items() if v}}
-    return DeviceSpec(**{**vars(spec), "options": options})
+    return replace(spec, options={**spec.options, **{k: v for k, v in extra.items() if v}})
 
 
 def _login(call: Call, spec: DeviceSpec, address: str) -> None:
@@ -485,7 +485,7 @@ def add_asa(call: Call, args: dict[str, Any]) -> dict[str, Any]:
         args,
         insideportprofile=args["insideportprofile"],
     )
-    spec = DeviceSpec(**{**vars(spec), "cluster_id": UUID(cluster["id"])})
+    spec = replace(spec, cluster_id=UUID(cluster["id"]))
     return _add_sync(call, ASA, spec, spec.host)
 
 
@@ -545,11 +545,11 @@ def add_traffic_monitor(call: Call, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _configure(
-    family: Family, change: Callable[[dict[str, Any]], DeviceChange]
+    family: Family, change: Callable[[Call, Row, dict[str, Any]], DeviceChange]
 ) -> Callable[..., Submitted]:
     def handler(call: Call, args: dict[str, Any]) -> Submitted:
         row = family.row(call, args[family.id_param])
-        wanted = change(args)
+        wanted = change(call, row, args)
 
         def work() -> dict[str, Any]:
             cmd.configure_device(call.store, UUID(row["id"]), wanted)
@@ -561,12 +561,17 @@ def _configure(
     return handler
 
 
-def _capacity(key: str) -> Callable[[dict[str, Any]], DeviceChange]:
-    return lambda args: DeviceChange(capacity=args[key])
+def _capacity(key: str) -> Callable[[Call, Row, dict[str, Any]], DeviceChange]:
+    return lambda _call, _row, args: DeviceChange(capacity=args[key])
 
 
-def _netscaler_change(args: dict[str, Any]) -> DeviceChange:
+def _netscaler_change(call: Call, row: Row, args: dict[str, Any]) -> DeviceChange:
     pods = args["podids"]
+    for pod in pods or ():
+        with call.read() as cursor:
+            found = cursor.execute("SELECT zone_id FROM pods WHERE id = %s", (pod,)).fetchone()
+        if found is None or found["zone_id"] != row["zone_id"]:
+            raise InvalidParameter(f"Could not find pod with ID {pod} in the device's zone")
     return DeviceChange(
         capacity=args["lbdevicecapacity"],
         dedicated=args["lbdevicededicated"],

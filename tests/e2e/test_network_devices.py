@@ -120,6 +120,7 @@ def test_a_netscaler_is_configured_and_deleted_as_4_3_allows(
         admin.configureNetscalerLoadBalancer, 431, lbdeviceid=device_id, lbdevicecapacity=-2,
         fetch_result=True,
     )  # fmt: skip
+    _refused(admin.configureNetscalerLoadBalancer, 431, lbdeviceid=device_id, podids=NOWHERE)
     # Another family's commands do not see it.
     _refused(admin.deleteF5LoadBalancer, 431, lbdeviceid=device_id)
     _refused(admin.listF5LoadBalancerNetworks, 431, lbdeviceid=device_id)
@@ -293,12 +294,21 @@ def test_cisco_vnmc_and_asa_1000v_are_registered_on_their_physical_network(
 ) -> None:
     admin = sandbox.client()
     zone, physical = _fabric(admin)
-    vnmc = {"physicalnetworkid": physical, "hostname": "192.0.2.30", "username": "admin"}
-    assert "CiscoVnmc is not enabled" in _refused(
-        admin.addCiscoVnmcResource, 530, password="x", **vnmc
-    )
-    admin.addNetworkServiceProvider(physicalnetworkid=physical, name="CiscoVnmc", fetch_result=True)
-    made = admin.addCiscoVnmcResource(password="vnmc-secret", **vnmc)["CiscoVnmcResource"]
+    vnmc_device = DeviceStandIn(username="admin", password="vnmc-secret", tls=True).start()
+    try:
+        vnmc = {"physicalnetworkid": physical, "hostname": vnmc_device.address, "username": "admin"}
+        assert "CiscoVnmc is not enabled" in _refused(
+            admin.addCiscoVnmcResource, 530, password="vnmc-secret", **vnmc
+        )
+        admin.addNetworkServiceProvider(
+            physicalnetworkid=physical, name="CiscoVnmc", fetch_result=True
+        )
+        text = _refused(admin.addCiscoVnmcResource, 530, password="guess", **vnmc)
+        assert "Authentication failed" in text
+        made = admin.addCiscoVnmcResource(password="vnmc-secret", **vnmc)["CiscoVnmcResource"]
+        assert vnmc_device.paths() == ["/xmlIM/mgmt-controller"] * 2
+    finally:
+        vnmc_device.stop()
     assert (made["resourcename"], made["provider"]) == ("CiscoVnmc", "CiscoVnmc")
     pod = admin.createPod(
         name="p1", zoneid=zone, gateway="10.8.0.1", netmask="255.255.255.0",

@@ -14,6 +14,7 @@ from stratus.device_login import (
     netscaler_login,
     nvp_login,
     palo_alto_login,
+    vnmc_login,
 )
 from tests.support.network_devices import DeviceStandIn
 
@@ -55,6 +56,13 @@ def test_nvp_logs_in_over_tls_and_reads_the_cluster_status(tls_device: DeviceSta
     assert tls_device.paths() == ["/ws.v1/login", "/ws.v1/control-cluster/status"]
     with pytest.raises(DeviceRefused, match="login failed: HTTP 401"):
         nvp_login(tls_device.address, "admin", Secret("guess"))
+
+
+def test_vnmc_logs_in_with_an_aaa_login_over_tls(tls_device: DeviceStandIn) -> None:
+    vnmc_login(tls_device.address, "admin", Secret("nvp-secret"))
+    assert tls_device.paths() == ["/xmlIM/mgmt-controller"] and tls_device.sessions
+    with pytest.raises(DeviceRefused, match="Authentication failed"):
+        vnmc_login(tls_device.address, "admin", Secret('"/><aaaLogin inPassword="x'))
 
 
 def test_bigswitch_is_checked_by_its_health(device: DeviceStandIn) -> None:

@@ -1,6 +1,6 @@
 """A stand-in for external network devices at the protocol level: one HTTP (or HTTPS) server
-that answers the login parts of NetScaler's NITRO, the Palo Alto XML API, the Nicira NVP REST
-API and the BigSwitch VNS REST API as those devices do, for one user and password.
+that answers the login parts of NetScaler's NITRO, the Palo Alto and Cisco VNMC XML APIs, the
+Nicira NVP REST API and the BigSwitch VNS REST API as those devices do, for one user and password.
 
 It records each request's method and path, so a test can see what the client asked.
 """
@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
+from xml.etree import ElementTree
 
 import orjson
 
@@ -81,11 +82,11 @@ class DeviceStandIn:
 
 def _tls() -> ssl.SSLContext:
     issued = self_signed("device.example.org")
-    folder = Path(tempfile.mkdtemp(prefix="device-tls-"))
-    (folder / "cert.pem").write_text(issued.certificate)
-    (folder / "key.pem").write_text(issued.key)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(folder / "cert.pem", folder / "key.pem")
+    with tempfile.TemporaryDirectory(prefix="device-tls-") as folder:
+        (Path(folder) / "cert.pem").write_text(issued.certificate)
+        (Path(folder) / "key.pem").write_text(issued.key)
+        context.load_cert_chain(Path(folder) / "cert.pem", Path(folder) / "key.pem")
     return context
 
 
@@ -144,6 +145,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(201, {"errorcode": 0, "message": "Done", "severity": "NONE"})
         elif path == "/api/":
             self._pan_keygen(parse_qs(body.decode()))
+        elif path == "/xmlIM/mgmt-controller":
+            self._vnmc_login(body)
         elif path == "/ws.v1/login":
             form = parse_qs(body.decode())
             user, password = form.get("username", [""])[0], form.get("password", [""])[0]
@@ -168,6 +171,20 @@ class _Handler(BaseHTTPRequestHandler):
                 "severity": "ERROR",
             }
             self._json(401, answer)
+
+    def _vnmc_login(self, body: bytes) -> None:
+        login = ElementTree.fromstring(body)
+        if login.tag == "aaaLogin" and self.stand_in.accepts(
+            login.get("inName", ""), login.get("inPassword", "")
+        ):
+            cookie = self.stand_in.new_session()
+            answer = f'<aaaLogin response="yes" outCookie="{cookie}" outRefreshPeriod="600"/>'
+        else:
+            answer = (
+                '<aaaLogin response="yes" errorCode="539" invocationResult="unidentified-fail" '
+                'errorDescr="Authentication failed"/>'
+            )
+        self._answer(200, answer.encode(), "application/xml")
 
     def _pan_keygen(self, form: dict[str, list[str]]) -> None:
         user, password = form.get("user", [""])[0], form.get("password", [""])[0]

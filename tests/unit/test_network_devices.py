@@ -49,7 +49,7 @@ def test_the_url_gives_the_device_address_and_its_options_as_4_3_parses_them() -
     )
     assert host == "10.1.1.2"
     assert options == {"publicinterface": "1/1", "privateinterface": "1/2", "numretries": "2"}
-    for bad in ("10.1.1.2", "https://", "http://[::1"):
+    for bad in ("10.1.1.2", "https://", "http://[::1", "https://admin:secret@10.1.1.2"):
         with pytest.raises(InvalidParameter):
             parse_device_url(bad)
 
