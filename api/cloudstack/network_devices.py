@@ -20,7 +20,7 @@ import orjson
 
 from api.access import Role
 from api.catalogue import renderers
-from api.cloudstack.common import limit_sql
+from api.cloudstack.common import select_page
 from api.cloudstack.jobs import run_async
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType, not_found
@@ -240,10 +240,12 @@ class Family:
         return self.render(dict(row))
 
 
-_SELECT = (
-    "SELECT d.*, (SELECT min(m.network_id) FROM network_device_networks AS m "
-    "WHERE m.device_id = d.id) AS network_id FROM network_devices AS d"
+# Each device with the first network placed on it (an ASA 1000v answers it as `networkid`).
+_DEVICES = (
+    "(SELECT d.*, (SELECT min(m.network_id) FROM network_device_networks AS m "
+    "WHERE m.device_id = d.id) AS network_id FROM network_devices AS d) AS d"
 )
+_SELECT = f"SELECT * FROM {_DEVICES}"
 
 F5 = Family(("F5BigIpLoadBalancer",), "lbdeviceid", "f5loadbalancer", "F5 load balancer", render_lb)
 NETSCALER = Family(NETSCALERS, "lbdeviceid", "netscalerloadbalancer", "Netscaler", render_lb)
@@ -621,13 +623,9 @@ def _page(
         clause, values = contains(("d.host", "d.kind"), args["keyword"])
         where.append(clause)
         params += values
-    sql = _SELECT + " WHERE " + " AND ".join(where)
-    with call.read() as cursor:
-        count = cursor.execute(f"SELECT count(*) AS n FROM ({sql}) AS q", params).fetchone()["n"]
-        rows = cursor.execute(
-            sql + " ORDER BY d.created, d.id" + limit_sql(args["paging"]), params
-        ).fetchall()
-    return Listing([family.render(dict(r)) for r in rows], int(count))
+    return select_page(
+        call, _DEVICES, where, params, "d.created, d.id", args, lambda r: family.render(dict(r))
+    )
 
 
 def _lister(family: Family, *, needs_one: bool) -> Callable[[Call, dict[str, Any]], Listing]:
@@ -723,20 +721,42 @@ def _networks(family: Family, id_param: str) -> Callable[[Call, dict[str, Any]],
 # ---- declarations ----------------------------------------------------------------------------
 
 PHYSICAL = Param("physicalnetworkid", P.UUID, required=True)
+HOSTNAME = Param("hostname", P.STRING, required=True)
 CREDENTIALS = (
     Param("username", P.STRING, required=True),
     Param("password", P.STRING, required=True),
 )
 DEVICE_URL = Param("url", P.STRING, required=True, max_length=2048)
-DEVICE_TYPE = Param("networkdevicetype", P.STRING, required=True)
+ZONE = Param("zoneid", P.UUID, required=True)
+ADD_BY_URL = (
+    PHYSICAL,
+    DEVICE_URL,
+    *CREDENTIALS,
+    Param("networkdevicetype", P.STRING, required=True),
+)
+OLD_ADD = (ZONE, DEVICE_URL, *CREDENTIALS)
+GSLB = (
+    Param("gslbprovider", P.BOOLEAN),
+    Param("gslbproviderpublicip", P.STRING),
+    Param("gslbproviderprivateip", P.STRING),
+    Param("isexclusivegslbprovider", P.BOOLEAN),
+)
+NETSCALER_CHANGES = (
+    Param("lbdevicecapacity", P.LONG),
+    Param("lbdevicededicated", P.BOOLEAN),
+    Param("inline", P.BOOLEAN),
+    Param("podids", P.LIST, element=P.UUID),
+)
+GENERIC = (Param("networkdeviceparameterlist", P.MAP), Param("networkdevicetype", P.STRING))
 
 
-def _id(family: Family, required: bool = True, name: str = "") -> Param:
-    return Param(name or family.id_param, P.UUID, required=required)
+def _id(family: Family, name: str = "") -> Param:
+    return Param(name or family.id_param, P.UUID, required=True)
 
 
-def _add_params(*extra: Param) -> tuple[Param, ...]:
-    return (PHYSICAL, DEVICE_URL, *CREDENTIALS, DEVICE_TYPE, *extra)
+def _by(family: Family) -> tuple[Param, ...]:
+    """A family's list filters: its device id and the physical network."""
+    return (Param(family.id_param, P.UUID), Param("physicalnetworkid", P.UUID))
 
 
 def _async(
@@ -756,28 +776,37 @@ def _async(
     )
 
 
+def _async_delete(name: str, family: Family, text: str) -> ApiCommand:
+    return _async(name, _delete(family, True), (_id(family),), None, text)
+
+
 def _list(name: str, handler: Any, params: tuple[Param, ...], item: str, text: str) -> ApiCommand:
     return ApiCommand(name, handler, params, role=RA, shape="list", item_key=item, description=text)
 
 
-def _sync_add(
-    name: str, handler: Any, params: tuple[Param, ...], item: str, text: str
+def _devices(name: str, family: Family, text: str, *, needs_one: bool = True) -> ApiCommand:
+    return _list(name, _lister(family, needs_one=needs_one), _by(family), family.item, text)
+
+
+def _networks_of(name: str, family: Family, text: str, id_param: str = "") -> ApiCommand:
+    named = id_param or family.id_param
+    return _list(name, _networks(family, named), (_id(family, named),), "network", text)
+
+
+def _sync(
+    name: str, handler: Any, params: tuple[Param, ...], family: Family, text: str
 ) -> ApiCommand:
-    return ApiCommand(name, handler, params, role=RA, item_key=item, description=text)
+    return ApiCommand(name, handler, params, role=RA, item_key=family.item, description=text)
 
 
 def _sync_delete(name: str, family: Family, text: str) -> ApiCommand:
-    return ApiCommand(
-        name, _delete(family, False), (_id(family),), role=RA, shape="success", description=text
-    )
+    handler = _delete(family, False)
+    return ApiCommand(name, handler, (_id(family),), role=RA, shape="success", description=text)
 
-
-_LIST_NS = (Param("lbdeviceid", P.UUID), Param("physicalnetworkid", P.UUID))
-_LIST_FW = (Param("fwdeviceid", P.UUID), Param("physicalnetworkid", P.UUID))
 
 COMMANDS = (
     # F5 BIG-IP
-    _async("addF5LoadBalancer", add_f5, _add_params(), F5, "Adds a F5 BigIP load balancer device"),
+    _async("addF5LoadBalancer", add_f5, ADD_BY_URL, F5, "Adds a F5 BigIP load balancer device"),
     _async(
         "configureF5LoadBalancer",
         _configure(F5, _capacity("lbdevicecapacity")),
@@ -785,76 +814,37 @@ COMMANDS = (
         F5,
         "configures a F5 load balancer device",
     ),
-    _async(
-        "deleteF5LoadBalancer",
-        _delete(F5, True),
-        (_id(F5),),
-        None,
-        "delete a F5 load balancer device",
-    ),
-    _list(
-        "listF5LoadBalancers",
-        _lister(F5, needs_one=True),
-        _LIST_NS,
-        F5.item,
-        "lists F5 load balancer devices",
-    ),
-    _list(
-        "listF5LoadBalancerNetworks",
-        _networks(F5, "lbdeviceid"),
-        (_id(F5),),
-        "network",
-        "lists network that are using a F5 load balancer device",
+    _async_delete("deleteF5LoadBalancer", F5, "delete a F5 load balancer device"),
+    _devices("listF5LoadBalancers", F5, "lists F5 load balancer devices"),
+    _networks_of(
+        "listF5LoadBalancerNetworks", F5, "lists network that are using a F5 load balancer device"
     ),
     # NetScaler
     _async(
         "addNetscalerLoadBalancer",
         add_netscaler,
-        _add_params(
-            Param("gslbprovider", P.BOOLEAN),
-            Param("gslbproviderpublicip", P.STRING),
-            Param("gslbproviderprivateip", P.STRING),
-            Param("isexclusivegslbprovider", P.BOOLEAN),
-        ),
+        (*ADD_BY_URL, *GSLB),
         NETSCALER,
         "Adds a netscaler load balancer device",
     ),
     _async(
         "configureNetscalerLoadBalancer",
         _configure(NETSCALER, _netscaler_change),
-        (
-            _id(NETSCALER),
-            Param("lbdevicecapacity", P.LONG),
-            Param("lbdevicededicated", P.BOOLEAN),
-            Param("inline", P.BOOLEAN),
-            Param("podids", P.LIST, element=P.UUID),
-        ),
+        (_id(NETSCALER), *NETSCALER_CHANGES),
         NETSCALER,
         "configures a netscaler load balancer device",
     ),
-    _async(
-        "deleteNetscalerLoadBalancer",
-        _delete(NETSCALER, True),
-        (_id(NETSCALER),),
-        None,
-        "delete a netscaler load balancer device",
+    _async_delete(
+        "deleteNetscalerLoadBalancer", NETSCALER, "delete a netscaler load balancer device"
     ),
-    _list(
-        "listNetscalerLoadBalancers",
-        _lister(NETSCALER, needs_one=True),
-        _LIST_NS,
-        NETSCALER.item,
-        "lists netscaler load balancer devices",
-    ),
-    _list(
+    _devices("listNetscalerLoadBalancers", NETSCALER, "lists netscaler load balancer devices"),
+    _networks_of(
         "listNetscalerLoadBalancerNetworks",
-        _networks(NETSCALER, "lbdeviceid"),
-        (_id(NETSCALER),),
-        "network",
+        NETSCALER,
         "lists network that are using a netscaler load balancer device",
     ),
     # Juniper SRX
-    _async("addSrxFirewall", add_srx, _add_params(), SRX, "Adds a SRX firewall device"),
+    _async("addSrxFirewall", add_srx, ADD_BY_URL, SRX, "Adds a SRX firewall device"),
     _async(
         "configureSrxFirewall",
         _configure(SRX, _capacity("fwdevicecapacity")),
@@ -862,28 +852,16 @@ COMMANDS = (
         SRX,
         "Configures a SRX firewall device",
     ),
-    _async(
-        "deleteSrxFirewall", _delete(SRX, True), (_id(SRX),), None, "delete a SRX firewall device"
-    ),
-    _list(
-        "listSrxFirewalls",
-        _lister(SRX, needs_one=True),
-        _LIST_FW,
-        SRX.item,
-        "lists SRX firewall devices in a physical network",
-    ),
-    _list(
-        "listSrxFirewallNetworks",
-        _networks(SRX, "fwdeviceid"),
-        (_id(SRX),),
-        "network",
-        "lists network that are using SRX firewall device",
+    _async_delete("deleteSrxFirewall", SRX, "delete a SRX firewall device"),
+    _devices("listSrxFirewalls", SRX, "lists SRX firewall devices in a physical network"),
+    _networks_of(
+        "listSrxFirewallNetworks", SRX, "lists network that are using SRX firewall device"
     ),
     # Palo Alto
     _async(
         "addPaloAltoFirewall",
         add_palo_alto,
-        _add_params(),
+        ADD_BY_URL,
         PALO_ALTO,
         "Adds a Palo Alto firewall device",
     ),
@@ -894,26 +872,15 @@ COMMANDS = (
         PALO_ALTO,
         "Configures a Palo Alto firewall device",
     ),
-    _async(
-        "deletePaloAltoFirewall",
-        _delete(PALO_ALTO, True),
-        (_id(PALO_ALTO),),
-        None,
-        "delete a Palo Alto firewall device",
+    _async_delete("deletePaloAltoFirewall", PALO_ALTO, "delete a Palo Alto firewall device"),
+    _devices(
+        "listPaloAltoFirewalls", PALO_ALTO, "lists Palo Alto firewall devices in a physical network"
     ),
-    _list(
-        "listPaloAltoFirewalls",
-        _lister(PALO_ALTO, needs_one=True),
-        _LIST_FW,
-        PALO_ALTO.item,
-        "lists Palo Alto firewall devices in a physical network",
-    ),
-    _list(
+    _networks_of(
         "listPaloAltoFirewallNetworks",
-        _networks(PALO_ALTO, "lbdeviceid"),  # 4.3 names the firewall so
-        (_id(PALO_ALTO, name="lbdeviceid"),),
-        "network",
+        PALO_ALTO,
         "lists network that are using Palo Alto firewall device",
+        id_param="lbdeviceid",  # 4.3 names the firewall so
     ),
     # Nicira NVP
     _async(
@@ -921,7 +888,7 @@ COMMANDS = (
         add_nvp,
         (
             PHYSICAL,
-            Param("hostname", P.STRING, required=True),
+            HOSTNAME,
             *CREDENTIALS,
             Param("transportzoneuuid", P.STRING, required=True),
             Param("l3gatewayserviceuuid", P.STRING),
@@ -929,97 +896,49 @@ COMMANDS = (
         NVP,
         "Adds a Nicira NVP device",
     ),
-    _async(
-        "deleteNiciraNvpDevice",
-        _delete(NVP, True),
-        (_id(NVP),),
-        None,
-        " delete a nicira nvp device",
-    ),
-    _list(
-        "listNiciraNvpDevices",
-        _lister(NVP, needs_one=False),
-        (Param("nvpdeviceid", P.UUID), Param("physicalnetworkid", P.UUID)),
-        NVP.item,
-        "Lists Nicira NVP devices",
-    ),
-    _list(
-        "listNiciraNvpDeviceNetworks",
-        _networks(NVP, "nvpdeviceid"),
-        (_id(NVP),),
-        "network",
-        "lists network that are using a nicira nvp device",
+    _async_delete("deleteNiciraNvpDevice", NVP, " delete a nicira nvp device"),
+    _devices("listNiciraNvpDevices", NVP, "Lists Nicira NVP devices", needs_one=False),
+    _networks_of(
+        "listNiciraNvpDeviceNetworks", NVP, "lists network that are using a nicira nvp device"
     ),
     # BigSwitch VNS
     _async(
-        "addBigSwitchVnsDevice",
-        add_vns,
-        (PHYSICAL, Param("hostname", P.STRING, required=True)),
-        VNS,
-        "Adds a BigSwitch VNS device",
+        "addBigSwitchVnsDevice", add_vns, (PHYSICAL, HOSTNAME), VNS, "Adds a BigSwitch VNS device"
     ),
-    _async(
-        "deleteBigSwitchVnsDevice",
-        _delete(VNS, True),
-        (_id(VNS),),
-        None,
-        " delete a bigswitch vns device",
-    ),
-    _list(
-        "listBigSwitchVnsDevices",
-        _lister(VNS, needs_one=False),
-        (Param("vnsdeviceid", P.UUID), Param("physicalnetworkid", P.UUID)),
-        VNS.item,
-        "Lists BigSwitch Vns devices",
-    ),
+    _async_delete("deleteBigSwitchVnsDevice", VNS, " delete a bigswitch vns device"),
+    _devices("listBigSwitchVnsDevices", VNS, "Lists BigSwitch Vns devices", needs_one=False),
     # Cisco VNMC and ASA 1000v
-    _sync_add(
+    _sync(
         "addCiscoVnmcResource",
         add_vnmc,
-        (PHYSICAL, Param("hostname", P.STRING, required=True), *CREDENTIALS),
-        VNMC.item,
+        (PHYSICAL, HOSTNAME, *CREDENTIALS),
+        VNMC,
         "Adds a Cisco Vnmc Controller",
     ),
     _sync_delete("deleteCiscoVnmcResource", VNMC, "Deletes a Cisco Vnmc controller"),
-    _list(
-        "listCiscoVnmcResources",
-        _lister(VNMC, needs_one=False),
-        (Param("resourceid", P.UUID), Param("physicalnetworkid", P.UUID)),
-        VNMC.item,
-        "Lists Cisco VNMC controllers",
-    ),
-    _sync_add(
+    _devices("listCiscoVnmcResources", VNMC, "Lists Cisco VNMC controllers", needs_one=False),
+    _sync(
         "addCiscoAsa1000vResource",
         add_asa,
         (
             PHYSICAL,
-            Param("hostname", P.STRING, required=True),
+            HOSTNAME,
             Param("insideportprofile", P.STRING, required=True),
             Param("clusterid", P.UUID, required=True),
         ),
-        ASA.item,
+        ASA,
         "Adds a Cisco Asa 1000v appliance",
     ),
     _sync_delete("deleteCiscoAsa1000vResource", ASA, "Deletes a Cisco ASA 1000v appliance"),
     _list(
         "listCiscoAsa1000vResources",
         _lister(ASA, needs_one=False),
-        (
-            Param("resourceid", P.UUID),
-            Param("physicalnetworkid", P.UUID),
-            Param("hostname", P.STRING),
-        ),
+        (*_by(ASA), Param("hostname", P.STRING)),
         ASA.item,
         "Lists Cisco ASA 1000v appliances",
     ),
     # Cisco Nexus 1000v VSMs (of VMware clusters)
-    _async(
-        "deleteCiscoNexusVSM",
-        _delete(VSM, True),
-        (_id(VSM),),
-        None,
-        " delete a Cisco Nexus VSM device",
-    ),
+    _async_delete("deleteCiscoNexusVSM", VSM, " delete a Cisco Nexus VSM device"),
     _async(
         "enableCiscoNexusVSM",
         _vsm_state("Enabled"),
@@ -1042,11 +961,11 @@ COMMANDS = (
         "Retrieves a Cisco Nexus 1000v Virtual Switch Manager device associated with a Cluster",
     ),
     # 4.3's older zone-wide commands
-    _sync_add(
+    _sync(
         "addExternalLoadBalancer",
         add_external_lb,
-        (Param("zoneid", P.UUID, required=True), DEVICE_URL, *CREDENTIALS),
-        EXTERNAL_LB.item,
+        OLD_ADD,
+        EXTERNAL_LB,
         "Adds F5 external load balancer appliance.",
     ),
     _sync_delete(
@@ -1061,11 +980,11 @@ COMMANDS = (
         EXTERNAL_LB.item,
         "Lists F5 external load balancer appliances added in a zone.",
     ),
-    _sync_add(
+    _sync(
         "addExternalFirewall",
         add_external_fw,
-        (Param("zoneid", P.UUID, required=True), DEVICE_URL, *CREDENTIALS),
-        EXTERNAL_FW.item,
+        OLD_ADD,
+        EXTERNAL_FW,
         "Adds an external firewall appliance",
     ),
     _sync_delete("deleteExternalFirewall", EXTERNAL_FW, "Deletes an external firewall appliance."),
@@ -1076,40 +995,31 @@ COMMANDS = (
         EXTERNAL_FW.item,
         "List external firewall appliances.",
     ),
-    _sync_add(
+    _sync(
         "addNetworkDevice",
         add_network_device,
-        (Param("networkdeviceparameterlist", P.MAP), Param("networkdevicetype", P.STRING)),
-        ANY_DEVICE.item,
+        GENERIC,
+        ANY_DEVICE,
         "Adds a network device of one of the following types: ExternalDhcp, ExternalFirewall, "
         "ExternalLoadBalancer, PxeServer",
     ),
     _sync_delete("deleteNetworkDevice", ANY_DEVICE, "Deletes network device."),
     _list(
-        "listNetworkDevice",
-        list_network_devices,
-        (Param("networkdeviceparameterlist", P.MAP), Param("networkdevicetype", P.STRING)),
-        ANY_DEVICE.item,
-        "List network devices",
+        "listNetworkDevice", list_network_devices, GENERIC, ANY_DEVICE.item, "List network devices"
     ),
     # Traffic monitors
-    _sync_add(
+    _sync(
         "addTrafficMonitor",
         add_traffic_monitor,
-        (
-            Param("zoneid", P.UUID, required=True),
-            DEVICE_URL,
-            Param("includezones", P.STRING),
-            Param("excludezones", P.STRING),
-        ),
-        MONITOR.item,
+        (ZONE, DEVICE_URL, Param("includezones", P.STRING), Param("excludezones", P.STRING)),
+        MONITOR,
         "Adds Traffic Monitor Host for Direct Network Usage",
     ),
     _sync_delete("deleteTrafficMonitor", MONITOR, "Deletes an traffic monitor host."),
     _list(
         "listTrafficMonitors",
         _zone_lister(MONITOR),
-        (Param("zoneid", P.UUID, required=True),),
+        (ZONE,),
         MONITOR.item,
         "List traffic monitor Hosts.",
     ),
