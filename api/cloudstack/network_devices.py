@@ -44,7 +44,10 @@ RA = Role.ROOT_ADMIN
 Row = dict[str, Any]
 
 NETSCALERS = ("NetscalerMPXLoadBalancer", "NetscalerVPXLoadBalancer", "NetscalerSDXLoadBalancer")
-LEGACY_TYPES = ("F5BigIpLoadBalancer", *NETSCALERS, "JuniperSRXFirewall", "PaloAltoFirewall")
+F5_TYPE, SRX_TYPE = ("F5BigIpLoadBalancer",), ("JuniperSRXFirewall",)
+# The types 4.3's addNetworkDevice and listNetworkDevice take (its DHCP and PXE types belong to
+# baremetal, not built).
+LEGACY_TYPES = (*F5_TYPE, *NETSCALERS, *SRX_TYPE)
 DEVICE_LOGINS: dict[str, Callable[[str, str, Secret], None]] = {
     **{name: device_login.netscaler_login for name in NETSCALERS[:2]},
     "PaloAltoFirewall": device_login.palo_alto_login,
@@ -247,28 +250,32 @@ _DEVICES = (
 )
 _SELECT = f"SELECT * FROM {_DEVICES}"
 
-F5 = Family(("F5BigIpLoadBalancer",), "lbdeviceid", "f5loadbalancer", "F5 load balancer", render_lb)
-NETSCALER = Family(NETSCALERS, "lbdeviceid", "netscalerloadbalancer", "Netscaler", render_lb)
-SRX = Family(("JuniperSRXFirewall",), "fwdeviceid", "srxfirewall", "SRX firewall", render_firewall)
+LB, FW = "PHYSICAL.LOADBALANCER", "PHYSICAL.FIREWALL"  # 4.3's event types of these jobs
+F5 = Family(F5_TYPE, "lbdeviceid", "f5loadbalancer", "F5 load balancer", render_lb, LB)
+NETSCALER = Family(NETSCALERS, "lbdeviceid", "netscalerloadbalancer", "Netscaler", render_lb, LB)
+SRX = Family(SRX_TYPE, "fwdeviceid", "srxfirewall", "SRX firewall", render_firewall, FW)
 PALO_ALTO = Family(
-    ("PaloAltoFirewall",), "fwdeviceid", "paloaltofirewall", "Palo Alto firewall", render_firewall
-)
-NVP = Family(("NiciraNvp",), "nvpdeviceid", "niciranvpdevice", "Nicira NVP", render_nvp)
-VNS = Family(("BigSwitchVns",), "vnsdeviceid", "bigswitchvnsdevice", "BigSwitch VNS", render_vns)
+    ("PaloAltoFirewall",), "fwdeviceid", "paloaltofirewall", "Palo Alto firewall",
+    render_firewall, FW,
+)  # fmt: skip
+NVP = Family(
+    ("NiciraNvp",), "nvpdeviceid", "niciranvpdevice", "Nicira NVP", render_nvp,
+    "PHYSICAL.NVPCONTROLLER",
+)  # fmt: skip
+VNS = Family(
+    ("BigSwitchVns",), "vnsdeviceid", "bigswitchvnsdevice", "BigSwitch VNS", render_vns,
+    "PHYSICAL.VNSCONTROLLER",
+)  # fmt: skip
 VNMC = Family(("CiscoVnmc",), "resourceid", "CiscoVnmcResource", "Cisco VNMC", render_vnmc)
 ASA = Family(("CiscoAsa1000v",), "resourceid", "CiscoAsa1000vResource", "ASA 1000v", render_asa)
-VSM = Family(("CiscoNexusVSM",), "id", "cisconexusvsm", "Cisco Nexus 1000v VSM", render_vsm)
+VSM = Family(
+    ("CiscoNexusVSM",), "id", "cisconexusvsm", "Cisco Nexus 1000v VSM", render_vsm, "SWITCH.MGMT"
+)
 MONITOR = Family(("TrafficMonitor",), "id", "trafficmonitor", "traffic monitor", render_monitor)
 EXTERNAL_LB = Family(
-    ("F5BigIpLoadBalancer",),
-    "id",
-    "externalloadbalancer",
-    "external load balancer",
-    render_external,
+    F5_TYPE, "id", "externalloadbalancer", "external load balancer", render_external
 )
-EXTERNAL_FW = Family(
-    ("JuniperSRXFirewall",), "id", "externalfirewall", "external firewall", render_external
-)
+EXTERNAL_FW = Family(SRX_TYPE, "id", "externalfirewall", "external firewall", render_external)
 ANY_DEVICE = Family(LEGACY_TYPES, "id", "networkdevice", "network", render_external)
 # Each answered object's one renderer for finished jobs (a bound method is made anew per access).
 VIEWS = {f.item: f.view for f in (F5, NETSCALER, SRX, PALO_ALTO, NVP, VNS, VSM)}
