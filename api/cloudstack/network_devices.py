@@ -11,6 +11,8 @@ and a device that refuses is not added.
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -406,6 +408,12 @@ def add_netscaler(call: Call, args: dict[str, Any]) -> Submitted:
         )
     if gslb and not (args["gslbproviderpublicip"] and args["gslbproviderprivateip"]):
         raise InvalidParameter("A GSLB service provider needs its site's public and private IP")
+    for key in ("gslbproviderpublicip", "gslbproviderprivateip"):
+        if args[key]:
+            try:
+                ipaddress.ip_address(args[key])
+            except ValueError:
+                raise InvalidParameter(f"Invalid IP address for {key}: {args[key]}") from None
     if exclusive and not gslb:
         raise InvalidParameter("A NetScaler is an exclusive GSLB provider only as a GSLB provider")
     spec = _spec(
@@ -433,12 +441,16 @@ def add_palo_alto(call: Call, args: dict[str, Any]) -> Submitted:
     return _added(call, PALO_ALTO, spec, args["url"])
 
 
+# A host name, IPv4 or [IPv6] address, with a port where a test device listens on another one.
+HOST_NAME = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?")
+
+
 def _host_spec(
     kind: str, physical: Row, host: str, args: dict[str, Any], **extra: str
 ) -> DeviceSpec:
     """A device named by its host name alone (controllers, VNMC, ASA 1000v)."""
-    if not host.strip():
-        raise InvalidParameter("Specify the host name or address of the device")
+    if not HOST_NAME.fullmatch(host.strip()):
+        raise InvalidParameter(f"Invalid host name or address of the device: {host}")
     return DeviceSpec(
         kind,
         UUID(physical["zone_id"]),

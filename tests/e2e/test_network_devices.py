@@ -141,6 +141,10 @@ def test_one_gslb_provider_per_physical_network(sandbox: Sandbox, device: Device
     _, physical = _fabric(admin, "Netscaler")
     gslb = {"gslbprovider": "true", "gslbproviderpublicip": "203.0.113.5"}
     _refused(_netscaler, 431, admin=admin, physical=physical, device=device, **gslb)
+    gslb["gslbproviderprivateip"] = "10.0.0.x"
+    assert "gslbproviderprivateip" in _refused(
+        _netscaler, 431, admin=admin, physical=physical, device=device, **gslb
+    )
     gslb["gslbproviderprivateip"] = "10.0.0.5"
     made = _netscaler(admin, physical, device, **gslb)
     assert (made["gslbprovider"], made["gslbproviderpublicip"]) == (True, "203.0.113.5")
@@ -270,6 +274,9 @@ def test_sdn_controllers_are_checked_over_their_rest_apis(sandbox: Sandbox) -> N
         )
         networks = admin.listNiciraNvpDeviceNetworks(nvpdeviceid=made["nvpdeviceid"])
         assert networks.get("network", []) == []
+        _refused(
+            admin.addBigSwitchVnsDevice, 431, physicalnetworkid=physical, hostname="vns/admin?x",
+        )  # fmt: skip
         vns.healthy = False
         _refused(
             admin.addBigSwitchVnsDevice, 530, physicalnetworkid=physical, hostname=vns.address,
