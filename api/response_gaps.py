@@ -316,4 +316,21 @@ UNBUILT_FIELDS: dict[str, dict[str, str]] = {
             "listAutoScaleVmGroups",
         )
     },
+    # External network devices: a value the device was added without is unset, as in 4.3.
+    **{
+        command: _all(UNSET, "gslbproviderpublicip", "gslbproviderprivateip")
+        for command in (
+            "addNetscalerLoadBalancer",
+            "configureNetscalerLoadBalancer",
+            "listNetscalerLoadBalancers",
+        )
+    },
+    **{
+        command: _all(UNSET, "usageinterface")
+        for command in ("addPaloAltoFirewall", "configurePaloAltoFirewall", "listPaloAltoFirewalls")
+    },
+    **{
+        command: _all(UNSET, "l3gatewayserviceuuid")
+        for command in ("addNiciraNvpDevice", "listNiciraNvpDevices")
+    },
 }

@@ -18,6 +18,7 @@ from projections.internal_lb import InternalLbVmsProjection
 from projections.jobs import JobsProjection
 from projections.ldap import LdapServersProjection
 from projections.netapp import NetappProjection
+from projections.network_devices import NetworkDevicesProjection
 from projections.network_plumbing import NetworkPlumbingProjection, StorageIpRangesProjection
 from projections.network_rules import NetworkRulesProjection
 from projections.networks import NetworksProjection, PublicIpsProjection
@@ -89,4 +90,5 @@ def build(seal: Callable[[str], str]) -> list[Projection]:
         AutoScaleProjection(),
         SiteToSiteVpnProjection(),
         InternalLbVmsProjection(),
+        NetworkDevicesProjection(),
     ]

@@ -35,6 +35,7 @@ def tables() -> list[tuple]:  # type: ignore[type-arg]
         migration,
         netapp,
         network_acls,
+        network_devices,
         network_nics,
         network_offerings,
         network_plumbing,
@@ -148,4 +149,5 @@ def tables() -> list[tuple]:  # type: ignore[type-arg]
         autoscale_policies.COMMANDS,
         autoscale_groups.COMMANDS,
         site_to_site_vpn.COMMANDS,
+        network_devices.COMMANDS,
     ]

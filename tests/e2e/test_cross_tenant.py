@@ -453,6 +453,7 @@ NOT_PROBED = {
     "listInfrastructure": "root administrators only; counts the cloud's infrastructure",
     "removeRawUsageRecords": "root administrators only; usage of every account",
     "getUser": "root administrators only; finds a user by API key",
+    "addNetworkDevice": "root administrators only; registers an external device (no account's)",
     "getApiLimit": "answers the caller's own account's count of requests",
     "addRegion": "root administrators only; regions are the cloud's, no account's",
     "updateRegion": "root administrators only; regions are the cloud's, no account's",

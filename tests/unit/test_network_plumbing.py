@@ -74,8 +74,11 @@ def test_providers_are_added_once_with_services_they_offer() -> None:
     assert len(physical.elements) == 2  # its element went with it
     with pytest.raises(InvalidParameter, match="does not support"):
         physical.add_provider(uuid4(), "VpcVirtualRouter", ["Dhcp", "SecurityGroup"])
-    with pytest.raises(InvalidParameter, match="external devices"):
-        physical.add_provider(uuid4(), "Netscaler", None)
+    with pytest.raises(InvalidParameter, match="Invalid network service provider"):
+        physical.add_provider(uuid4(), "NoSuchProvider", None)
+    netscaler = uuid4()
+    physical.add_provider(netscaler, "netscaler", None)  # an external device's provider
+    assert physical.providers[str(netscaler)]["services"] == ["Lb", "StaticNat"]
     added = uuid4()
     physical.add_provider(added, "VpcVirtualRouter", ["dns", "Dhcp"])
     assert physical.providers[str(added)]["services"] == ["Dhcp", "Dns"]
