@@ -47,6 +47,13 @@ PROVIDER_SERVICES: Mapping[str, tuple[str, ...]] = {
     "InternalLbVm": ("Lb",),
     "SecurityGroupProvider": ("SecurityGroup",),
 }
+# Providers of the devices an operator registers on a physical network (bare metal's DHCP and
+# PXE servers, `domain.baremetal`): added by name, never made with a new physical network.
+DEVICE_PROVIDERS: Mapping[str, tuple[str, ...]] = {
+    "BaremetalDhcpProvider": ("Dhcp",),
+    "BaremetalPxeProvider": ("BaremetalPxeService",),
+}
+KNOWN_PROVIDERS: Mapping[str, tuple[str, ...]] = {**PROVIDER_SERVICES, **DEVICE_PROVIDERS}
 # Providers served by a router element that must be enabled before the provider can be.
 ROUTER_PROVIDERS = ("VirtualRouter", "VpcVirtualRouter")
 # createVirtualRouterElement's `providertype` spelling of each.
@@ -76,9 +83,9 @@ def check_traffic_type(value: str) -> str:
 def check_provider_name(value: str) -> str:
     return canonical_in(
         value,
-        PROVIDER_SERVICES,
+        KNOWN_PROVIDERS,
         f"Invalid network service provider {value}: Stratus provides "
-        f"{', '.join(PROVIDER_SERVICES)} (external devices are not built yet)",
+        f"{', '.join(KNOWN_PROVIDERS)} (other external devices are not built yet)",
     )
 
 
@@ -90,7 +97,7 @@ def check_provider_state(value: str) -> str:
 
 def check_services(provider: str, services: Iterable[str] | None) -> list[str]:
     """The services asked of `provider`, in canonical spelling; all it offers when None."""
-    offered = PROVIDER_SERVICES[provider]
+    offered = KNOWN_PROVIDERS[provider]
     if services is None:
         return list(offered)
     chosen = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from projections.affinity_groups import AffinityGroupsProjection
+from projections.baremetal import BaremetalServersProjection
 from projections.configuration import ConfigurationProjection
 from projections.dedication import DedicationProjection
 from projections.events import EventsProjection
@@ -79,4 +80,5 @@ def build(seal: Callable[[str], str]) -> list[Projection]:
         StorageProjection(),
         LdapServersProjection(),
         VpnCustomerGatewaysProjection(),
+        BaremetalServersProjection(),
     ]

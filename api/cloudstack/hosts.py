@@ -231,40 +231,50 @@ def keepable(call: Call, row: dict[str, Any]) -> str | None:
 
 
 def add_host(call: Call, args: dict[str, Any]) -> Listing:
-    """Record the host, let its adapter connect, and answer once it did (or could not)."""
+    return record_host(call, args)
+
+
+def record_host(
+    call: Call, args: dict[str, Any], inventory: dict[str, Any] | None = None
+) -> Listing:
+    """Record the host, let its adapter connect, and answer once it did (or could not); a
+    bare-metal host has no adapter and is answered at once, with `inventory`."""
     cluster_id = args["clusterid"] or _cluster_by_name(call, args)
-    with call.acting():
-        job = submit_job(
-            call.store,
-            SubmitJob(
-                f"{ADMIN_PKG}.host.AddHostCmd",
-                UUID(call.caller.account_id),
-                UUID(call.caller.user_id),
-                "Host",
-                None,
-                "HOST.ADD",
-                f"Adding host {cmd.host_name(args['url'])}",
-                executor="hypervisor",
-            ),
-        )
+    hypervisor = check_hypervisor(args["hypervisor"])
+    job_id = None
+    if hypervisor != "BareMetal":
+        with call.acting():
+            job_id = submit_job(
+                call.store,
+                SubmitJob(
+                    f"{ADMIN_PKG}.host.AddHostCmd",
+                    UUID(call.caller.account_id),
+                    UUID(call.caller.user_id),
+                    "Host",
+                    None,
+                    "HOST.ADD",
+                    f"Adding host {cmd.host_name(args['url'])}",
+                    executor="hypervisor",
+                ),
+            ).id
     outcome = call.write(
         cmd.add_host,
         cmd.AddHost(
             UUID(args["zoneid"]),
             UUID(args["podid"]),
             UUID(cluster_id),
-            check_hypervisor(args["hypervisor"]),
+            hypervisor,
             args["url"],
             args["username"],
             args["password"],
             allocation_state=args["allocationstate"] or "Enabled",
             host_tags=tuple(args["hosttags"] or ()),
-            job_id=job.id,
+            job_id=job_id,
+            inventory=inventory,
         ),
     )
-    row = places._row(call, "hosts", str(outcome.id), "host")
-    if row["hypervisor"] != "BareMetal":
-        _await_job(call, str(job.id), str(outcome.id))
+    if job_id is not None:
+        _await_job(call, str(job_id), str(outcome.id))
     return Listing([_host(call, str(outcome.id))], 1)
 
 
@@ -409,6 +419,30 @@ def delete_host(call: Call, args: dict[str, Any]) -> None:
         ),
         None,
     )
+
+
+def update_host_password(call: Call, args: dict[str, Any]) -> None:
+    """The login Stratus keeps for a host, or for every host of a cluster (a XenServer pool
+    shares one, so its hosts change only together, as 4.3 has it)."""
+    if args["clusterid"]:
+        places._row(call, "clusters", args["clusterid"], "cluster")
+        with call.read() as cursor:
+            rows = cursor.execute(
+                "SELECT id FROM hosts WHERE cluster_id = %s AND removed = 0 ORDER BY id",
+                (args["clusterid"],),
+            ).fetchall()
+        if not rows:
+            raise InvalidParameter(f"Cluster {args['clusterid']} has no host")
+        host_ids = tuple(UUID(row["id"]) for row in rows)
+    elif args["hostid"]:
+        row = places._row(call, "hosts", args["hostid"], "host")
+        if row["hypervisor"] == "XenServer":
+            raise InvalidParameter("You should provide cluster id for Xenserver cluster.")
+        host_ids = (UUID(row["id"]),)
+    else:
+        raise InvalidParameter("You should provide one of cluster id or a host id.")
+    command = cmd.ChangeCredentials(host_ids, args["username"], args["password"])
+    call.write(cmd.change_credentials, command)
 
 
 # ---- capacity, summary, alerts -----------------------------------------------------
@@ -607,6 +641,19 @@ COMMANDS = (
         role=RA,
         shape="success",
         description="Deletes a host",
+    ),
+    ApiCommand(
+        "updateHostPassword",
+        update_host_password,
+        (
+            Param("hostid", P.UUID),
+            Param("clusterid", P.UUID),
+            Param("username", P.STRING, required=True),
+            Param("password", P.STRING, required=True),
+        ),
+        role=RA,
+        shape="success",
+        description="Updates the login Stratus uses for a host or a cluster's hosts",
     ),
     ApiCommand(
         "listCapacity",

@@ -1,0 +1,116 @@
+"""Bare-metal servers and the host changes of this family, given-when-then on the aggregates:
+a server's address and checks, a bare-metal host's given inventory, a host's new login carried
+by the next request, and a released planner reservation."""
+
+from __future__ import annotations
+
+from uuid import uuid4
+
+import pytest
+
+from domain.baremetal import (
+    DHCP,
+    PING,
+    PXE,
+    ServerSpec,
+    check_dhcp_type,
+    check_provider,
+    check_pxe_type,
+    register,
+    server_address,
+)
+from domain.errors import InvalidParameter, InvalidState
+from domain.host import Host
+from domain.values import Secret
+
+
+def _spec(**given) -> ServerSpec:
+    fields = {
+        "kind": PXE,
+        "server_type": PING,
+        "physical_network_id": uuid4(),
+        "zone_id": uuid4(),
+        "url": "http://10.9.0.4",
+        "username": "root",
+        "password": "pxe-pw",
+        "tftp_dir": "/tftpboot",
+        "ping_dir": "/ping",
+        "ping_storage_server_ip": "10.9.0.5",
+        "ping_cifs_password": "cifs-pw",
+    }
+    return ServerSpec(**{**fields, **given})
+
+
+def _host(hypervisor: str = "Simulator") -> Host:
+    return Host(
+        "h1", uuid4(), uuid4(), uuid4(), hypervisor, "simulator://h1", "root", Secret("old"),
+        "Enabled", (),
+    )  # fmt: skip
+
+
+def test_a_server_is_found_at_the_host_of_its_url_or_at_a_bare_address() -> None:
+    assert server_address("http://10.9.0.4:8080/x") == "10.9.0.4"
+    assert server_address("10.9.0.4") == "10.9.0.4"
+    with pytest.raises(InvalidParameter):
+        server_address("http:///nothing")
+
+
+def test_server_types_are_4_3_spellings_in_any_case() -> None:
+    assert check_dhcp_type("dnsmasq") == "DNSMASQ"
+    assert check_pxe_type("ping", PING) == PING
+    with pytest.raises(InvalidParameter):
+        check_dhcp_type("isc")
+    with pytest.raises(InvalidParameter):
+        check_pxe_type("KICK_START", PING)
+
+
+def test_a_server_needs_its_provider_on_the_network_and_not_shut_down() -> None:
+    provider = {"id": str(uuid4()), "state": "Disabled"}
+    assert str(check_provider(provider, "BaremetalPxeProvider", "pn")) == provider["id"]
+    with pytest.raises(InvalidState, match="not enabled"):
+        check_provider(None, "BaremetalPxeProvider", "pn")
+    with pytest.raises(InvalidState, match="shutdown"):
+        check_provider({**provider, "state": "Shutdown"}, "BaremetalPxeProvider", "pn")
+
+
+def test_a_ping_server_keeps_its_passwords_sealed_and_claims_its_pod() -> None:
+    pod = uuid4()
+    server = register(uuid4(), _spec(pod_id=pod), uuid4())
+    assert isinstance(server.password, Secret) and isinstance(server.cifs_password, Secret)
+    assert "pxe-pw" not in repr(server.collect_events()) and "cifs-pw" not in repr(server.details)
+    assert _spec(pod_id=pod).claim_key() == f"pxe:pod:{pod}"
+    zone = uuid4()
+    assert _spec(kind=DHCP, server_type="DNSMASQ", zone_id=zone).claim_key() == f"dhcp:{zone}"
+
+
+def test_a_pxe_server_needs_its_directories() -> None:
+    with pytest.raises(InvalidParameter, match="TFTP"):
+        register(uuid4(), _spec(tftp_dir=""), uuid4())
+    with pytest.raises(InvalidParameter, match="PING"):
+        register(uuid4(), _spec(ping_dir=""), uuid4())
+
+
+def test_only_a_bare_metal_host_is_described_by_the_operator() -> None:
+    bare = _host("BareMetal")
+    bare.describe({"cpu_cores": 4, "memory_bytes": 8 << 30})
+    assert bare.inventory["cpu_cores"] == 4 and bare.state == "Up"
+    with pytest.raises(InvalidParameter):
+        _host().describe({"cpu_cores": 4})
+
+
+def test_the_next_request_to_a_host_carries_its_new_login() -> None:
+    host = _host()
+    host.change_credentials("admin", Secret("new"))
+    host.collect_events()
+    host.request_connect("r1", None)
+    (requested,) = host.collect_events()
+    assert (requested.username, requested.password.reveal()) == ("admin", "new")
+
+
+def test_a_reservation_is_released_only_where_machines_hold_one() -> None:
+    host = _host()
+    with pytest.raises(InvalidParameter, match="no reservation"):
+        host.release_reservation(())
+    machine = uuid4()
+    host.release_reservation((machine,))
+    assert host.collect_events()[-1].machine_ids == [str(machine)]
