@@ -18,6 +18,7 @@ from commands.template_captures import capture_routes
 from commands.templates import template_routes
 from commands.vm_nics import nic_routes
 from commands.vm_snapshots import vm_snapshot_routes
+from commands.vmware_datacenters import datacenter_routes
 from commands.volume_uploads import upload_routes
 from commands.volume_work import volume_routes
 from commands.vpn import vpn_routes
@@ -62,6 +63,7 @@ def routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
         **vm_snapshot_routes(box, prefix),
         **pool_routes(box, prefix),
         **migration_routes(box, prefix),
+        **datacenter_routes(box, prefix),
     }
 
 

@@ -20,6 +20,7 @@ from commands import (
     vm_nics,
     vm_snapshots,
     vms,
+    vmware_datacenters,
     volume_uploads,
     volume_work,
     vpn,
@@ -47,6 +48,7 @@ def result_handlers() -> dict[str, Callable[[Any, Any], Any]]:
         snapshots.RESULT_HANDLERS,
         vm_snapshots.RESULT_HANDLERS,
         storage.RESULT_HANDLERS,
+        vmware_datacenters.RESULT_HANDLERS,
     ):
         for action, handler in table.items():
             if action in merged:

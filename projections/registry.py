@@ -34,6 +34,7 @@ from projections.ssl_certs import SslCertsProjection
 from projections.storage import StorageProjection
 from projections.templates import TemplatesProjection
 from projections.vms import VirtualMachinesProjection
+from projections.vmware_datacenters import VmwareDatacentersProjection
 from projections.volumes import VolumesProjection
 from projections.vpcs import VpcsProjection
 from projections.vpn import RemoteAccessVpnsProjection
@@ -81,4 +82,5 @@ def build(seal: Callable[[str], str]) -> list[Projection]:
         LdapServersProjection(),
         VpnCustomerGatewaysProjection(),
         BaremetalServersProjection(),
+        VmwareDatacentersProjection(),
     ]

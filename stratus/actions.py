@@ -31,6 +31,7 @@ class Capability(StrEnum):
     REIMAGING = "reimaging"  # a VM's root disk made anew (restoreVirtualMachine)
     NICS = "nics"  # a running VM's guest NICs plugged in and out
     MIGRATION = "migration"  # a running guest or appliance moved live to another host
+    DATACENTERS = "datacenters"  # a vCenter datacenter claimed for a zone, and given back
 
 
 @dataclass(frozen=True)
@@ -94,18 +95,22 @@ ACTIONS: dict[str, Action] = {
         Action("unplug_nic", C.NICS),
         Action("migrate_vm", C.MIGRATION),
         Action("migrate_system_vm", C.MIGRATION),
+        # On the vCenter the request's credentials name, not on a host.
+        Action("claim_datacenter", C.DATACENTERS, host_bound=False),
+        Action("release_datacenter", C.DATACENTERS, host_bound=False),
     )
 }
 
 EVERYWHERE = frozenset({C.HOSTS, C.VM_LIFECYCLE, C.SCALING, C.VOLUMES, C.SNAPSHOTS, C.STATISTICS})
 
 # What each adapter kind can do (its driver declares the same set; a test holds them equal).
+# Only VMware has datacenters to claim (on its vCenter).
 CAPABILITIES: dict[str, frozenset[Capability]] = {
-    "simulator": frozenset(Capability),
-    "kvm": frozenset(Capability),
+    "simulator": frozenset(Capability) - {C.DATACENTERS},
+    "kvm": frozenset(Capability) - {C.DATACENTERS},
     "xenserver": EVERYWHERE | {C.SECURITY_GROUPS},
     "hyperv": EVERYWHERE | {C.SECURITY_GROUPS},
-    "vmware": EVERYWHERE,
+    "vmware": EVERYWHERE | {C.DATACENTERS},
 }
 
 

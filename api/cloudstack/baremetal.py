@@ -15,7 +15,7 @@ from uuid import UUID, uuid4
 from api.access import Role
 from api.cloudstack import infrastructure as places
 from api.cloudstack.common import limit_sql
-from api.cloudstack.hosts import record_host
+from api.cloudstack.hosts import ADD_HOST, record_host
 from api.cloudstack.jobs import run_async
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType, not_found
@@ -212,20 +212,7 @@ COMMANDS = (
     ApiCommand(
         "addBaremetalHost",
         add_baremetal_host,
-        (
-            Param("zoneid", P.UUID, required=True),
-            Param("podid", P.UUID, required=True),
-            Param("url", P.STRING, required=True, max_length=2048),
-            Param("username", P.STRING, required=True),
-            Param("password", P.STRING, required=True),
-            Param("hypervisor", P.STRING, required=True),
-            Param("clusterid", P.UUID),
-            Param("clustername", P.STRING),
-            Param("allocationstate", P.STRING),
-            Param("hosttags", P.LIST, element=P.STRING),
-            Param("ipaddress", P.STRING),
-            *INVENTORY,
-        ),
+        (*ADD_HOST, Param("ipaddress", P.STRING), *INVENTORY),
         role=RA,
         shape="list",
         paged=False,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from functools import lru_cache, partial
 from typing import Any
@@ -13,7 +12,7 @@ import orjson
 from api.access import Role
 from api.cloudstack import infrastructure as places
 from api.cloudstack.common import limit_sql, names_by_id, names_in
-from api.cloudstack.jobs import hypervisor_job, run_async
+from api.cloudstack.jobs import await_job, hypervisor_job, run_async
 from api.cloudstack.storage_pools import storage_capacity
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_stored_date
@@ -24,9 +23,8 @@ from commands import migration
 from commands.jobs import SubmitJob, submit_job
 from commands.migration import Evacuee, PrepareMaintenance
 from commands.placement import Candidate
-from domain.errors import InvalidParameter, ResourceUnavailable
+from domain.errors import InvalidParameter
 from domain.infrastructure import check_hypervisor
-from projections.jobs import get_job
 from projections.listed import fill_listed
 from projections.migration import cluster_hosts, machines_on_host
 from projections.storage import store_counts
@@ -274,7 +272,7 @@ def record_host(
         ),
     )
     if job_id is not None:
-        _await_job(call, str(job_id), str(outcome.id))
+        await_job(call, str(job_id), str(outcome.id), ADD_HOST_WAIT)
     return Listing([_host(call, str(outcome.id))], 1)
 
 
@@ -289,21 +287,6 @@ def _cluster_by_name(call: Call, args: dict[str, Any]) -> str:
     if row is None:
         raise InvalidParameter(f"Unable to find cluster {args['clustername']} in the pod")
     return row["id"]
-
-
-def _await_job(call: Call, job_id: str, host_id: str) -> None:
-    deadline = time.monotonic() + ADD_HOST_WAIT
-    while time.monotonic() < deadline:
-        call.runtime.runner.wake()
-        with call.read() as cursor:
-            job = get_job(cursor, job_id)
-        if job and job["status"] == 2:
-            call.settle(call.store.head(), host_id)
-            raise ResourceUnavailable(job["result"]["message"])
-        if job and job["status"] == 1:
-            call.settle(call.store.head(), host_id)
-            return
-        time.sleep(0.02)
 
 
 def update_host(call: Call, args: dict[str, Any]) -> dict[str, Any]:
@@ -539,6 +522,19 @@ HOST_FILTERS = (
     Param("virtualmachineid", P.UUID),
 )
 ID = (Param("id", P.UUID, required=True),)
+# What addHost takes; addBaremetalHost takes it too.
+ADD_HOST = (
+    Param("zoneid", P.UUID, required=True),
+    Param("podid", P.UUID, required=True),
+    Param("url", P.STRING, required=True, max_length=2048),
+    Param("username", P.STRING, required=True),
+    Param("password", P.STRING, required=True),
+    Param("hypervisor", P.STRING, required=True),
+    Param("clusterid", P.UUID),
+    Param("clustername", P.STRING),
+    Param("allocationstate", P.STRING),
+    Param("hosttags", P.LIST, element=P.STRING),
+)
 
 COMMANDS = (
     ApiCommand(
@@ -553,18 +549,7 @@ COMMANDS = (
     ApiCommand(
         "addHost",
         add_host,
-        (
-            Param("zoneid", P.UUID, required=True),
-            Param("podid", P.UUID, required=True),
-            Param("url", P.STRING, required=True, max_length=2048),
-            Param("username", P.STRING, required=True),
-            Param("password", P.STRING, required=True),
-            Param("hypervisor", P.STRING, required=True),
-            Param("clusterid", P.UUID),
-            Param("clustername", P.STRING),
-            Param("allocationstate", P.STRING),
-            Param("hosttags", P.LIST, element=P.STRING),
-        ),
+        ADD_HOST,
         role=RA,
         shape="list",
         paged=False,

@@ -26,22 +26,9 @@ def _refused(call: Any, code: int, **params: Any) -> str:
     return str(refused.value.error["errortext"])
 
 
-def _bare_metal(admin: CloudStack, place: tuple[str, str, str], **given: Any) -> dict:
-    zone, pod, cluster = place
-    params = {
-        "zoneid": zone,
-        "podid": pod,
-        "clusterid": cluster,
-        "hypervisor": "BareMetal",
-        "url": "http://10.2.0.7",
-        "username": "ipmi",
-        "password": SECRET,
-        "cpunumber": 8,
-        "cpuspeed": 2400,
-        "memory": 16384,
-        "hostmac": "52:54:00:AA:BB:01",
-    }
-    return admin.addBaremetalHost(**{**params, **given})["host"][0]
+def _bare_metal(admin: CloudStack, place: tuple[str, str, str]) -> dict:
+    given = {"url": "http://10.2.0.7", "cpunumber": 8, "cpuspeed": 2400, "memory": 16384}
+    return admin.addBaremetalHost(**_args(place, **given))["host"][0]
 
 
 def test_a_bare_metal_host_shows_the_inventory_its_operator_gave(sandbox) -> None:

@@ -1,6 +1,7 @@
-"""Bare-metal servers and the host changes of this family, given-when-then on the aggregates:
-a server's address and checks, a bare-metal host's given inventory, a host's new login carried
-by the next request, and a released planner reservation."""
+"""Bare-metal servers, the host changes of this family and a zone's vCenter datacenter,
+given-when-then on the aggregates: a server's address and checks, a bare-metal host's given
+inventory, a host's new login carried by the next request, a released planner reservation, and
+a datacenter association that only its request's result settles."""
 
 from __future__ import annotations
 
@@ -22,6 +23,13 @@ from domain.baremetal import (
 from domain.errors import InvalidParameter, InvalidState
 from domain.host import Host
 from domain.values import Secret
+from domain.vmware_datacenter import (
+    ASSOCIATING,
+    UNASSOCIATED,
+    VmwareDatacenter,
+    datacenter_id,
+    vcenter_url,
+)
 
 
 def _spec(**given) -> ServerSpec:
@@ -114,3 +122,31 @@ def test_a_reservation_is_released_only_where_machines_hold_one() -> None:
     machine = uuid4()
     host.release_reservation((machine,))
     assert host.collect_events()[-1].machine_ids == [str(machine)]
+
+
+def _datacenter() -> VmwareDatacenter:
+    zone = uuid4()
+    return VmwareDatacenter(id=datacenter_id(zone), zone_id=zone)
+
+
+def test_a_zone_is_associated_only_by_the_result_of_its_request() -> None:
+    datacenter = _datacenter()
+    datacenter.request_association("r1", None, "DC0", "vc.example", ("admin", Secret("pw")))
+    assert datacenter.guid == "dc0@vc.example" and datacenter.state == ASSOCIATING
+    datacenter.request_association("r2", None, "DC0", "vc.example", ("admin", Secret("pw")))
+    assert not datacenter.is_current("r1")  # the unanswered first request is superseded
+    datacenter.associated("r2")
+    with pytest.raises(InvalidState, match="already associated"):
+        datacenter.request_association("r3", None, "DC1", "vc.example", ("a", Secret("p")))
+    datacenter.request_release("r4", None)
+    datacenter.released("r4", "the vCenter did not answer")
+    assert datacenter.state == UNASSOCIATED
+    with pytest.raises(InvalidState, match="not associated"):
+        datacenter.request_release("r5", None)
+
+
+def test_a_vcenter_is_its_https_sdk_unless_a_url_is_given() -> None:
+    assert vcenter_url("vc.example") == "https://vc.example/sdk"
+    assert vcenter_url("http://127.0.0.1:8989/sdk") == "http://127.0.0.1:8989/sdk"
+    with pytest.raises(InvalidParameter):
+        vcenter_url("two words")
