@@ -11,6 +11,7 @@ from commands.migration import migration_routes
 from commands.network_acls import acl_routes
 from commands.network_rules import rule_routes
 from commands.security_groups import security_group_routes
+from commands.simulator_mocks import mock_routes
 from commands.snapshots import snapshot_routes
 from commands.storage import pool_routes
 from commands.system_vms import system_vm_routes
@@ -64,6 +65,7 @@ def routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
         **pool_routes(box, prefix),
         **migration_routes(box, prefix),
         **datacenter_routes(box, prefix),
+        **mock_routes(box, prefix),
     }
 
 

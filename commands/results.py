@@ -11,6 +11,7 @@ from commands import (
     network_rules,
     routers,
     security_groups,
+    simulator_mocks,
     snapshots,
     statistics,
     storage,
@@ -49,6 +50,7 @@ def result_handlers() -> dict[str, Callable[[Any, Any], Any]]:
         vm_snapshots.RESULT_HANDLERS,
         storage.RESULT_HANDLERS,
         vmware_datacenters.RESULT_HANDLERS,
+        simulator_mocks.RESULT_HANDLERS,
     ):
         for action, handler in table.items():
             if action in merged:

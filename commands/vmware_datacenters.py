@@ -14,8 +14,8 @@ from eventsourcing.utils import get_topic
 
 from commands import Outcome
 from commands.names import claimed, released
+from commands.requests_in_flight import settle_request
 from domain.errors import NotFound
-from domain.job import Job
 from domain.values import Secret
 from domain.vmware_datacenter import (
     ASSOCIATING,
@@ -88,27 +88,6 @@ def release(store: Any, zone_id: UUID, job_id: UUID | None) -> Outcome:
     return result
 
 
-def _finished(store: Any, result: WorkResult, settle: Callable[[VmwareDatacenter], list]) -> Any:
-    """Apply the result of the request in flight (a stale one changes nothing) and finish its
-    job in the same save."""
-
-    def attempt() -> Outcome:
-        datacenter: VmwareDatacenter = store.get(VmwareDatacenter, UUID(result.target_id))
-        if not datacenter.is_current(result.request_id):
-            return Outcome(0, datacenter.id)
-        job = store.get(Job, datacenter.job_id) if datacenter.job_id else None
-        saved = [datacenter, *settle(datacenter)]
-        if job is not None and job.status == 0:
-            if result.ok:
-                job.succeed({"object": "vmwaredc", "id": str(datacenter.id)})
-            else:
-                job.fail("ResourceUnavailable", result.error or "the vCenter did not answer")
-            saved.append(job)
-        return Outcome(store.last_position(store.save(*saved)), datacenter.id)
-
-    return store.run(attempt)
-
-
 def on_claim_result(store: Any, result: WorkResult) -> Outcome:
     """Claimed: the zone has its datacenter. Refused or unreachable: it has none, and the
     datacenter's name is free again."""
@@ -121,8 +100,7 @@ def on_claim_result(store: Any, result: WorkResult) -> Outcome:
         claim = released(store, CLAIM, datacenter.guid)
         return [claim] if claim is not None else []
 
-    outcome: Outcome = _finished(store, result, settle)
-    return outcome
+    return settle_request(store, VmwareDatacenter, result, settle, _named)
 
 
 def on_release_result(store: Any, result: WorkResult) -> Outcome:
@@ -130,8 +108,11 @@ def on_release_result(store: Any, result: WorkResult) -> Outcome:
         datacenter.released(result.request_id, None if result.ok else result.error)
         return []
 
-    outcome: Outcome = _finished(store, result, settle)
-    return outcome
+    return settle_request(store, VmwareDatacenter, result, settle, _named)
+
+
+def _named(datacenter: VmwareDatacenter) -> dict[str, Any]:
+    return {"object": "vmwaredc", "id": str(datacenter.id)}
 
 
 def datacenter_routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:

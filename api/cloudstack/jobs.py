@@ -62,6 +62,17 @@ def run_async(
     return Submitted(str(job_id), str(instance_id) if creates and instance_id else None)
 
 
+def adapter_job(call: Call, instance_type: str, event_type: str, description: str) -> UUID:
+    """Submit the job of a synchronous command whose work an adapter's result finishes (see
+    `await_job`), as this call's command, by its caller."""
+    with call.acting():
+        outcome = submit_job(
+            call.store, _job_of(call, instance_type, None, event_type, description, "hypervisor")
+        )
+    assert outcome.id is not None
+    return outcome.id
+
+
 def await_job(call: Call, job_id: str, object_id: str, wait: float) -> None:
     """Wait (bounded) for a job an adapter's result finishes, for the synchronous commands
     4.3 answers only once the device did (addHost, addVmwareDc); its failure is raised."""

@@ -14,17 +14,15 @@ from uuid import UUID
 
 from api.access import Role
 from api.cloudstack import infrastructure as places
-from api.cloudstack.jobs import await_job
+from api.cloudstack.jobs import adapter_job, await_job
 from api.dispatch import ApiCommand, Call, Listing
 from api.params import Param, ParamType
 from commands import vmware_datacenters as cmd
-from commands.jobs import SubmitJob, submit_job
 from domain.errors import InvalidParameter, ResourceInUse
 from domain.vmware_datacenter import ASSOCIATED, UNASSOCIATED
 from projections.vmware_datacenters import datacenter_elsewhere, zone_datacenter
 
 P = ParamType
-PKG = "org.apache.cloudstack.api.command.admin.zone"
 ITEM = "vmwaredc"
 VCENTER_WAIT = 60.0
 
@@ -44,25 +42,6 @@ def _datacenter(call: Call, zone_id: str) -> dict[str, Any] | None:
         return zone_datacenter(cursor, zone_id)
 
 
-def _job(call: Call, kind: str, event: str, text: str) -> UUID:
-    with call.acting():
-        outcome = submit_job(
-            call.store,
-            SubmitJob(
-                f"{PKG}.{kind}",
-                UUID(call.caller.account_id),
-                UUID(call.caller.user_id),
-                "VmwareDatacenter",
-                None,
-                event,
-                text,
-                executor="hypervisor",
-            ),
-        )
-    assert outcome.id is not None
-    return outcome.id
-
-
 def add_vmware_dc(call: Call, args: dict[str, Any]) -> dict[str, Any]:
     zone_id, name, vcenter = args["zoneid"], args["name"].strip(), args["vcenter"].strip()
     for key in ("username", "password"):
@@ -74,7 +53,7 @@ def add_vmware_dc(call: Call, args: dict[str, Any]) -> dict[str, Any]:
         if same:  # asked again: 4.3 answers the association it has
             return _render(row)
     _check_zone_is_free(call, zone_id, name, vcenter)
-    job_id = _job(call, "AddVmwareDcCmd", "VMWARE.DC.ADD", f"Adding VMware DC {name}")
+    job_id = adapter_job(call, "VmwareDatacenter", "VMWARE.DC.ADD", f"Adding VMware DC {name}")
     command = cmd.AssociateDatacenter(
         UUID(zone_id), name, vcenter, args["username"], args["password"], job_id
     )
@@ -129,9 +108,8 @@ def remove_vmware_dc(call: Call, args: dict[str, Any]) -> None:
             "Zone has one or more clusters. Can't remove VMware datacenter to zone which "
             "already has clusters."
         )
-    job_id = _job(
-        call, "RemoveVmwareDcCmd", "VMWARE.DC.DELETE", f"Removing VMware DC {row['name']}"
-    )
+    text = f"Removing VMware DC {row['name']}"
+    job_id = adapter_job(call, "VmwareDatacenter", "VMWARE.DC.DELETE", text)
     outcome = call.write(lambda store, _: cmd.release(store, UUID(zone_id), job_id), None)
     await_job(call, str(job_id), str(outcome.id), VCENTER_WAIT)
 

@@ -1,7 +1,8 @@
 """Bare-metal servers, the host changes of this family and a zone's vCenter datacenter,
 given-when-then on the aggregates: a server's address and checks, a bare-metal host's given
-inventory, a host's new login carried by the next request, a released planner reservation, and
-a datacenter association that only its request's result settles."""
+inventory, a host's new login carried by the next request, a released planner reservation, a
+datacenter association that only its request's result settles, and a simulator host's
+configured answers."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ from uuid import uuid4
 
 import pytest
 
+from adapters import Credentials, HypervisorError, VmSpec
+from adapters.simulator.driver import SimulatorDriver
+from adapters.simulator.world import Mock, SimulatedWorld
 from domain.baremetal import (
     DHCP,
     PING,
@@ -22,6 +26,7 @@ from domain.baremetal import (
 )
 from domain.errors import InvalidParameter, InvalidState
 from domain.host import Host
+from domain.simulator_mock import parse_values
 from domain.values import Secret
 from domain.vmware_datacenter import (
     ASSOCIATING,
@@ -150,3 +155,25 @@ def test_a_vcenter_is_its_https_sdk_unless_a_url_is_given() -> None:
     assert vcenter_url("http://127.0.0.1:8989/sdk") == "http://127.0.0.1:8989/sdk"
     with pytest.raises(InvalidParameter):
         vcenter_url("two words")
+
+
+def test_simulator_settings_are_4_3_pairs_with_milliseconds() -> None:
+    assert parse_values("enabled:false;wait:1500") == (False, 1.5)
+    assert parse_values("") == (True, 0.0)
+    for bad in ("enabled:maybe", "wait:soon", "timeout:5", "wait:-1"):
+        with pytest.raises(InvalidParameter):
+            parse_values(bad)
+
+
+def test_a_configured_simulator_host_fails_the_action_until_put_back(monkeypatch) -> None:
+    slept: list[float] = []
+    monkeypatch.setattr("adapters.simulator.world.time.sleep", slept.append)
+    driver = SimulatorDriver(SimulatedWorld())
+    driver.connect(Credentials("simulator://mocked", "root", "pw"))
+    driver.start_vm(VmSpec(name="v1", cpu_number=1, cpu_speed_mhz=500, memory_mb=256))
+    driver.configure_simulator("stop_vm", Mock(enabled=False, wait_seconds=2.0))
+    with pytest.raises(HypervisorError, match="configured so"):
+        driver.stop_vm("v1")
+    assert slept[-1] == 2.0 and driver.vm_status("v1").state == "Running"
+    driver.configure_simulator("stop_vm", None)
+    assert driver.stop_vm("v1").state == "Stopped"

@@ -1,7 +1,8 @@
 """Bare metal and host administration through the `cs` client: a bare-metal host carries the
 inventory its operator gives; DHCP and PXE servers are registered where their provider is, one
 per zone (PING: per pod), their logins never answered; a host's login is replaced; a host held
-by the implicit dedication planner is given back to the other planners."""
+by the implicit dedication planner is given back to the other planners; a simulator host
+answers an action as configureSimulator told it."""
 
 from __future__ import annotations
 
@@ -163,4 +164,28 @@ def test_a_released_host_takes_other_planners_vms_again(sandbox) -> None:
     _refused(admin.releaseHostReservation, 431, id=host["roomy"])
     with pytest.raises(CloudStackApiException) as denied:
         bob.client.releaseHostReservation(id=host["roomy"])
+    assert denied.value.error["errorcode"] in (401, 432, 531)
+
+
+def test_a_simulator_host_answers_as_it_was_configured(sandbox) -> None:
+    admin = sandbox.client()
+    place, host = _zone(admin, {"sim": 8})
+    vm = _deploy(admin, place, place.small)
+    refusal = _refused(
+        admin.configureSimulator, 431, hostid=host["sim"], name="Boot", value="wait:0"
+    )
+    assert "StopCommand" in refusal
+    _refused(admin.configureSimulator, 431, hostid=host["sim"], name="stop_vm", value="wait:x")
+
+    admin.configureSimulator(hostid=host["sim"], name="StopCommand", value="enabled:false")
+    with pytest.raises(CloudStackApiException):
+        admin.stopVirtualMachine(id=vm["id"], fetch_result=True)
+    assert admin.listVirtualMachines(id=vm["id"])["virtualmachine"][0]["state"] == "Running"
+
+    admin.configureSimulator(clusterid=place.cluster, name="stop_vm", value="enabled:true")
+    stopped = admin.stopVirtualMachine(id=vm["id"], fetch_result=True)["virtualmachine"]
+    assert stopped["state"] == "Stopped"
+    tenant = make_tenant(sandbox, admin)
+    with pytest.raises(CloudStackApiException) as denied:
+        tenant.client.configureSimulator(hostid=host["sim"], name="stop_vm", value="wait:0")
     assert denied.value.error["errorcode"] in (401, 432, 531)
