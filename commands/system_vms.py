@@ -40,8 +40,8 @@ def request_id() -> str:
 
 def appliance_result(appliance: SystemVm) -> dict[str, Any]:
     """What an appliance job's result names: the API renders it from this."""
-    kind = "router" if appliance.role == Role.ROUTER else "systemvm"
-    return {"object": kind, "id": str(appliance.id)}
+    kind = {Role.ROUTER: "router", Role.SERVICE: "serviceinstance"}.get(appliance.role)
+    return {"object": kind or "systemvm", "id": str(appliance.id)}
 
 
 def host_access(store: Any, host_id: UUID) -> tuple[HostAccess, Host]:
@@ -84,6 +84,7 @@ class CreateSystemVm:
     vpc_id: UUID | None = None
     services: tuple[str, ...] = ()
     job_id: UUID | None = None
+    display_name: str = ""
 
 
 def new_system_vm(command: CreateSystemVm) -> SystemVm:
@@ -98,6 +99,7 @@ def new_system_vm(command: CreateSystemVm) -> SystemVm:
         network_ids=command.network_ids,
         vpc_id=command.vpc_id,
         services=command.services,
+        display_name=command.display_name,
     )
 
 

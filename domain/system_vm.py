@@ -26,6 +26,7 @@ class Role:
     ROUTER = "VIRTUAL_ROUTER"
     STORAGE = "secondarystoragevm"
     CONSOLE = "consoleproxy"
+    SERVICE = "serviceinstance"  # network services between two networks (createServiceInstance)
 
 
 SYSTEM_VM_ROLES = (Role.STORAGE, Role.CONSOLE)
@@ -62,10 +63,12 @@ class SystemVm(Aggregate):
         network_ids: tuple[UUID, ...] = (),
         vpc_id: UUID | None = None,
         services: tuple[str, ...] = (),
+        display_name: str = "",
     ) -> None:
-        if role not in (Role.ROUTER, *SYSTEM_VM_ROLES):
+        if role not in (Role.ROUTER, Role.SERVICE, *SYSTEM_VM_ROLES):
             raise InvalidParameter(f"Unknown system VM role {role}")
         self.role, self.name, self.instance_name = role, instance_name, instance_name
+        self.display_name = display_name or instance_name
         self.zone_id = zone_id
         self.account_id, self.domain_id = owner_account_id, owner_domain_id
         self.compute = Compute.from_facts(compute)

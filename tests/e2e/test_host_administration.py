@@ -189,3 +189,41 @@ def test_a_simulator_host_answers_as_it_was_configured(sandbox) -> None:
     with pytest.raises(CloudStackApiException) as denied:
         tenant.client.configureSimulator(hostid=host["sim"], name="stop_vm", value="wait:0")
     assert denied.value.error["errorcode"] in (401, 432, 531)
+
+
+def test_a_service_instance_runs_between_two_of_its_owners_networks(sandbox) -> None:
+    admin = sandbox.client()
+    place, _ = _zone(admin, {"si": 8})
+    physical = _physical_network(admin, place.zone)
+    admin.updatePhysicalNetwork(id=physical, state="Enabled", fetch_result=True)
+    alice, bob = make_tenant(sandbox, admin), make_tenant(sandbox, admin)
+    offering = admin.listNetworkOfferings(name="DefaultIsolatedNetworkOffering")
+    offering_id = offering["networkoffering"][0]["id"]
+
+    def network(tenant: Any, name: str) -> str:
+        return tenant.client.createNetwork(
+            name=name, displaytext=name, zoneid=place.zone, networkofferingid=offering_id
+        )["network"]["id"]
+
+    left, right, bobs = network(alice, "inside"), network(alice, "outside"), network(bob, "b")
+    given = {
+        "zoneid": place.zone,
+        "name": "firewall",
+        "leftnetworkid": left,
+        "rightnetworkid": right,
+        "templateid": place.template,
+        "serviceofferingid": place.small["id"],
+        "account": alice.username,
+        "domainid": alice.domain_id,
+    }
+    made = admin.createServiceInstance(**given, fetch_result=True)["serviceinstance"]
+    assert (made["name"], made["account"], made["domainid"]) == (
+        "firewall",
+        alice.username,
+        alice.domain_id,
+    )
+    _refused(admin.createServiceInstance, 431, **{**given, "rightnetworkid": left})
+    _refused(admin.createServiceInstance, 431, **{**given, "rightnetworkid": bobs})
+    with pytest.raises(CloudStackApiException) as denied:
+        alice.client.createServiceInstance(**given)
+    assert denied.value.error["errorcode"] in (401, 432, 531)

@@ -132,6 +132,7 @@ def test_every_object_a_finished_job_names_renders_from_a_declaration() -> None:
         "remoteaccessvpn",
         "router",
         "securitygroup",
+        "serviceinstance",
         "snapshot",
         "stickinesspolicies",
         "storagenetworkiprange",
