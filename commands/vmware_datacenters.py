@@ -19,6 +19,7 @@ from domain.errors import NotFound
 from domain.values import Secret
 from domain.vmware_datacenter import (
     ASSOCIATING,
+    RELEASING,
     VmwareDatacenter,
     datacenter_id,
     vcenter_url,
@@ -29,6 +30,8 @@ from stratus.outbox import Outgoing, Route, origin, work
 CLAIM = "vmware-datacenter"
 CLAIM_ACTION = "claim_datacenter"
 RELEASE_ACTION = "release_datacenter"
+# The request a datacenter waits on, by its state.
+ACTIONS = {ASSOCIATING: CLAIM_ACTION, RELEASING: RELEASE_ACTION}
 
 
 @dataclass(frozen=True)

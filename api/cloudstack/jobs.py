@@ -62,13 +62,14 @@ def run_async(
     return Submitted(str(job_id), str(instance_id) if creates and instance_id else None)
 
 
-def adapter_job(call: Call, instance_type: str, event_type: str, description: str) -> UUID:
+def adapter_job(
+    call: Call, instance_type: str, instance_id: UUID, event_type: str, description: str
+) -> UUID:
     """Submit the job of a synchronous command whose work an adapter's result finishes (see
     `await_job`), as this call's command, by its caller."""
+    job = _job_of(call, instance_type, instance_id, event_type, description, "hypervisor")
     with call.acting():
-        outcome = submit_job(
-            call.store, _job_of(call, instance_type, None, event_type, description, "hypervisor")
-        )
+        outcome = submit_job(call.store, job)
     assert outcome.id is not None
     return outcome.id
 

@@ -20,7 +20,7 @@ from api.dispatch import ApiCommand, Call
 from api.params import Param, ParamType
 from commands import simulator_mocks as cmd
 from domain.errors import InvalidParameter
-from domain.simulator_mock import AGENT_COMMANDS, parse_values
+from domain.simulator_mock import AGENT_COMMANDS, mock_id, parse_values
 from stratus.actions import ACTIONS
 
 P = ParamType
@@ -71,11 +71,12 @@ def configure_simulator(call: Call, args: dict[str, Any]) -> None:
     sent = []
     for host in _hosts(call, args):
         text = f"Configuring {action} on simulator host {host['name']}"
-        job_id = adapter_job(call, "Host", "SIMULATOR.CONFIGURE", text)
+        setting = mock_id(UUID(host["id"]), action)
+        job_id = adapter_job(call, "SimulatorMock", setting, "SIMULATOR.CONFIGURE", text)
         command = cmd.ConfigureMock(UUID(host["id"]), action, enabled, wait, job_id)
         sent.append((job_id, call.write(cmd.configure, command).id))
-    for job_id, mock_id in sent:
-        await_job(call, str(job_id), str(mock_id), WAIT)
+    for job_id, setting_id in sent:
+        await_job(call, str(job_id), str(setting_id), WAIT)
 
 
 COMMANDS = (

@@ -18,8 +18,8 @@ from api.cloudstack.jobs import adapter_job, await_job
 from api.dispatch import ApiCommand, Call, Listing
 from api.params import Param, ParamType
 from commands import vmware_datacenters as cmd
-from domain.errors import InvalidParameter, ResourceInUse
-from domain.vmware_datacenter import ASSOCIATED, UNASSOCIATED
+from domain.errors import InvalidParameter, ResourceInUse, ResourceUnavailable
+from domain.vmware_datacenter import ASSOCIATED, UNASSOCIATED, datacenter_id
 from projections.vmware_datacenters import datacenter_elsewhere, zone_datacenter
 
 P = ParamType
@@ -53,7 +53,9 @@ def add_vmware_dc(call: Call, args: dict[str, Any]) -> dict[str, Any]:
         if same:  # asked again: 4.3 answers the association it has
             return _render(row)
     _check_zone_is_free(call, zone_id, name, vcenter)
-    job_id = adapter_job(call, "VmwareDatacenter", "VMWARE.DC.ADD", f"Adding VMware DC {name}")
+    text = f"Adding VMware DC {name}"
+    dc_id = datacenter_id(UUID(zone_id))
+    job_id = adapter_job(call, "VmwareDatacenter", dc_id, "VMWARE.DC.ADD", text)
     command = cmd.AssociateDatacenter(
         UUID(zone_id), name, vcenter, args["username"], args["password"], job_id
     )
@@ -61,27 +63,34 @@ def add_vmware_dc(call: Call, args: dict[str, Any]) -> dict[str, Any]:
     await_job(call, str(job_id), str(outcome.id), VCENTER_WAIT)
     found = _datacenter(call, zone_id)
     if found is None or found["state"] != ASSOCIATED:
-        raise InvalidParameter(f"VMware DC {name} could not be associated with the zone")
+        raise ResourceUnavailable(
+            f"No VMware adapter answered about VMware DC {name} in time; the association is "
+            "made once one does (asking again supersedes the request)"
+        )
     return _render(found)
 
 
 def _check_zone_is_free(call: Call, zone_id: str, name: str, vcenter: str) -> None:
     """4.3's refusals: a zone with VMware clusters, a datacenter another zone has."""
+    _refuse_clusters(call, zone_id, "add VMware datacenter to")
+    with call.read() as cursor:
+        elsewhere = datacenter_elsewhere(cursor, zone_id, name, vcenter)
+    if elsewhere:
+        raise ResourceInUse(
+            "This DC is already part of other CloudStack zone(s). Cannot add this DC to more zones."
+        )
+
+
+def _refuse_clusters(call: Call, zone_id: str, what: str) -> None:
     with call.read() as cursor:
         clusters = cursor.execute(
             "SELECT count(*) AS n FROM clusters WHERE zone_id = %s AND removed = 0 "
             "AND hypervisor = 'VMware'",
             (zone_id,),
         ).fetchone()["n"]
-        elsewhere = datacenter_elsewhere(cursor, zone_id, name, vcenter)
     if clusters:
         raise ResourceInUse(
-            "Zone has one or more clusters. Can't add VMware datacenter to zone which already "
-            "has clusters."
-        )
-    if elsewhere:
-        raise ResourceInUse(
-            "This DC is already part of other CloudStack zone(s). Cannot add this DC to more zones."
+            f"Zone has one or more clusters. Can't {what} zone which already has clusters."
         )
 
 
@@ -97,29 +106,22 @@ def remove_vmware_dc(call: Call, args: dict[str, Any]) -> None:
     row = _datacenter(call, zone_id)
     if row is None or row["state"] == UNASSOCIATED:
         raise InvalidParameter(f"Zone {zone_id} is not associated with any VMware datacenter.")
-    with call.read() as cursor:
-        clusters = cursor.execute(
-            "SELECT count(*) AS n FROM clusters WHERE zone_id = %s AND removed = 0 "
-            "AND hypervisor = 'VMware'",
-            (zone_id,),
-        ).fetchone()["n"]
-    if clusters:
-        raise ResourceInUse(
-            "Zone has one or more clusters. Can't remove VMware datacenter to zone which "
-            "already has clusters."
-        )
+    _refuse_clusters(call, zone_id, "remove VMware datacenter to")
     text = f"Removing VMware DC {row['name']}"
-    job_id = adapter_job(call, "VmwareDatacenter", "VMWARE.DC.DELETE", text)
+    dc_id = datacenter_id(UUID(zone_id))
+    job_id = adapter_job(call, "VmwareDatacenter", dc_id, "VMWARE.DC.DELETE", text)
     outcome = call.write(lambda store, _: cmd.release(store, UUID(zone_id), job_id), None)
     await_job(call, str(job_id), str(outcome.id), VCENTER_WAIT)
 
+
+ZONE = (Param("zoneid", P.UUID, required=True),)
 
 COMMANDS = (
     ApiCommand(
         "addVmwareDc",
         add_vmware_dc,
         (
-            Param("zoneid", P.UUID, required=True),
+            *ZONE,
             Param("name", P.STRING, required=True),
             Param("vcenter", P.STRING, required=True),
             Param("username", P.STRING),
@@ -132,7 +134,7 @@ COMMANDS = (
     ApiCommand(
         "listVmwareDcs",
         list_vmware_dcs,
-        (Param("zoneid", P.UUID, required=True),),
+        ZONE,
         role=Role.ROOT_ADMIN,
         shape="list",
         item_key=ITEM,
@@ -141,7 +143,7 @@ COMMANDS = (
     ApiCommand(
         "removeVmwareDc",
         remove_vmware_dc,
-        (Param("zoneid", P.UUID, required=True),),
+        ZONE,
         role=Role.ROOT_ADMIN,
         shape="success",
         description="Removes the association of a zone with its VMware datacenter",

@@ -1,18 +1,28 @@
 """The VMware driver's datacenter claim against govmomi's vSphere simulator, and the worker path
 that gives it the vCenter's login: a datacenter another cloud marked is refused, an unknown one
-is not found, and a released one can be claimed again."""
+is not found, and a released one can be claimed again. An association no adapter answers is
+given up by the stuck-job sweeper, and the datacenter's name is free again."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from uuid import uuid4
 
 import pytest
 
 from adapters import AuthenticationError, Credentials, HypervisorError, NotFoundOnHost
 from adapters.sessions import perform_unbound
 from adapters.vmware.driver import VmwareDriver
+from commands.jobs import SubmitJob, submit_job
+from commands.vmware_datacenters import AssociateDatacenter, associate
+from domain.errors import InvalidParameter
+from domain.job import Job, JobStatus
+from domain.vmware_datacenter import UNASSOCIATED, VmwareDatacenter, datacenter_id
+from tests.integration.test_stuck_jobs import TIMEOUT, _sweeper, stuck_cloud
 from tests.peers import vsphere
 from tests.peers.model import GIB, HostShape
+
+__all__ = ["stuck_cloud"]  # the fixture, used by name
 
 SHAPE = HostShape(name="h1", version="6.5.0", sockets=1, cores=4, mhz=2000, memory_bytes=8 * GIB)
 PASSWORD = "dc-pa55"
@@ -42,3 +52,23 @@ def test_an_unknown_datacenter_or_a_wrong_login_is_refused(vcenter) -> None:
         VmwareDriver().claim_datacenter(Credentials(vcenter.url, "administrator", PASSWORD), "DC7")
     with pytest.raises(AuthenticationError):
         VmwareDriver().claim_datacenter(Credentials(vcenter.url, "administrator", "no"), "DC0")
+
+
+def test_an_unanswered_association_is_given_up_and_frees_the_datacenter(stuck_cloud) -> None:
+    store = stuck_cloud.store
+    zone, other = uuid4(), uuid4()
+    job = submit_job(
+        store,
+        SubmitJob(
+            "cmd", uuid4(), uuid4(), "VmwareDatacenter", datacenter_id(zone), "VMWARE.DC.ADD",
+            "", "hypervisor",
+        ),
+    ).id  # fmt: skip
+    assert job is not None
+    associate(store, AssociateDatacenter(zone, "DC0", "vc.example", "admin", PASSWORD, job))
+    with pytest.raises(InvalidParameter, match="another zone"):
+        associate(store, AssociateDatacenter(other, "DC0", "vc.example", "admin", PASSWORD))
+    assert _sweeper(stuck_cloud, [job], later=TIMEOUT * 2).sweep() == 1
+    assert store.get(VmwareDatacenter, datacenter_id(zone)).state == UNASSOCIATED
+    assert store.get(Job, job).status == JobStatus.FAILED
+    associate(store, AssociateDatacenter(other, "DC0", "vc.example", "admin", PASSWORD))
