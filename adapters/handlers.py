@@ -20,6 +20,7 @@ from adapters.migrations import MIGRATION_ACTIONS
 from adapters.network_rules import RULE_ACTIONS
 from adapters.nics import NIC_ACTIONS
 from adapters.security import SECURITY_ACTIONS
+from adapters.simulation import SIMULATION_ACTIONS
 from adapters.site_vpn import SITE_VPN_ACTIONS
 from adapters.snapshots import SNAPSHOT_ACTIONS
 from adapters.statistics import STATISTICS_ACTIONS
@@ -43,4 +44,5 @@ HANDLERS: dict[str, Handler] = {
     **POOL_ACTIONS,
     **CAPTURE_ACTIONS,
     **MIGRATION_ACTIONS,
+    **SIMULATION_ACTIONS,
 }

@@ -150,12 +150,19 @@ def refuse_lacking(driver: Hypervisor, action: str) -> None:
 
 
 def perform_unbound(
-    factory: DriverFactory, kind: str, action: str, params: dict[str, Any]
+    factory: DriverFactory,
+    kind: str,
+    action: str,
+    params: dict[str, Any],
+    credentials: Credentials | None = None,
 ) -> dict[str, Any]:
     """Download a template (or an uploaded volume's image) into a zone's image store with a
-    driver that has the capability, under the fetch limits the request carries."""
+    driver that has the capability, under the fetch limits the request carries; or claim or
+    release a vCenter datacenter with the vCenter's `credentials`."""
     driver = factory()
     try:
+        if action in DATACENTER_ACTIONS:
+            return _datacenter(driver, kind, action, params, credentials)
         # An uploaded volume's image is fetched into the zone's store as a template's is.
         download = getattr(driver, "download_template", None)
         if action not in ("download_template", "download_volume") or download is None:
@@ -172,3 +179,22 @@ def perform_unbound(
     finally:
         with contextlib.suppress(Exception):
             driver.close()
+
+
+DATACENTER_ACTIONS = frozenset({"claim_datacenter", "release_datacenter"})
+
+
+def _datacenter(
+    driver: Hypervisor,
+    kind: str,
+    action: str,
+    params: dict[str, Any],
+    credentials: Credentials | None,
+) -> dict[str, Any]:
+    run = getattr(driver, action, None)
+    if run is None:
+        raise Unsupported(f"{action} is not supported by the {kind} adapter")
+    if credentials is None:
+        raise BadRequest("the request carries no credentials")
+    refuse_lacking(driver, action)
+    return dict(run(credentials, str(param(params, "name"))))

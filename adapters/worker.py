@@ -203,8 +203,17 @@ class Worker:
         password = None
         try:
             if request.action in UNBOUND_ACTIONS:
+                credentials = None
+                if request.sealed_credentials:  # a vCenter's, for its datacenters
+                    credentials, _ = self._credentials(request)
+                    password = credentials.password
                 data = await asyncio.to_thread(
-                    perform_unbound, self._factory, self.kind, request.action, request.params
+                    perform_unbound,
+                    self._factory,
+                    self.kind,
+                    request.action,
+                    request.params,
+                    credentials,
                 )
             else:
                 credentials, secrets = self._credentials(request)

@@ -30,6 +30,7 @@ class AddHost:
     allocation_state: str = "Enabled"
     host_tags: tuple[str, ...] = ()
     job_id: UUID | None = None
+    inventory: dict[str, Any] | None = None  # a bare-metal host's, as the operator gives it
 
 
 def host_name(url: str) -> str:
@@ -64,6 +65,8 @@ def add_host(store: Any, command: AddHost) -> Outcome:
         )
         if host.managed:
             host.request_connect(uuid.uuid4().hex, command.job_id)
+        elif command.inventory is not None:
+            host.describe(command.inventory)
         cluster.attach(host.id)
         return Outcome(store.last_position(store.save(host, cluster)), host.id)
 
@@ -138,6 +141,31 @@ class UpdateHost:
 
 def update_host(store: Any, command: UpdateHost) -> Outcome:
     return change(store, Host, command.host_id, lambda host: host.update(command.changes))
+
+
+@dataclass(frozen=True)
+class ChangeCredentials:
+    host_ids: tuple[UUID, ...]
+    username: str
+    password: str = field(repr=False)
+
+
+def change_credentials(store: Any, command: ChangeCredentials) -> Outcome:
+    """The hosts' new login, for every request sent to them from now on (all in one commit)."""
+
+    def attempt() -> Outcome:
+        hosts = [store.get(Host, host_id, what="host") for host_id in command.host_ids]
+        if not hosts:
+            raise InvalidParameter("No host to update the password of")
+        for host in hosts:
+            host.change_credentials(command.username, Secret(command.password))
+        return Outcome(store.last_position(store.save(*hosts)), hosts[0].id)
+
+    return store.run(attempt)
+
+
+def release_reservation(store: Any, host_id: UUID, machine_ids: tuple[UUID, ...]) -> Outcome:
+    return change(store, Host, host_id, lambda host: host.release_reservation(machine_ids))
 
 
 def prepare_for_maintenance(

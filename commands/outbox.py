@@ -11,6 +11,7 @@ from commands.migration import migration_routes
 from commands.network_acls import acl_routes
 from commands.network_rules import rule_routes
 from commands.security_groups import security_group_routes
+from commands.simulator_mocks import mock_routes
 from commands.site_to_site_vpn import site_vpn_routes
 from commands.snapshots import snapshot_routes
 from commands.storage import pool_routes
@@ -19,6 +20,7 @@ from commands.template_captures import capture_routes
 from commands.templates import template_routes
 from commands.vm_nics import nic_routes
 from commands.vm_snapshots import vm_snapshot_routes
+from commands.vmware_datacenters import datacenter_routes
 from commands.volume_uploads import upload_routes
 from commands.volume_work import volume_routes
 from commands.vpn import vpn_routes
@@ -64,6 +66,8 @@ def routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
         **vm_snapshot_routes(box, prefix),
         **pool_routes(box, prefix),
         **migration_routes(box, prefix),
+        **datacenter_routes(box, prefix),
+        **mock_routes(box, prefix),
     }
 
 

@@ -12,6 +12,7 @@ from commands import (
     network_rules,
     routers,
     security_groups,
+    simulator_mocks,
     site_to_site_vpn,
     snapshots,
     statistics,
@@ -22,6 +23,7 @@ from commands import (
     vm_nics,
     vm_snapshots,
     vms,
+    vmware_datacenters,
     volume_uploads,
     volume_work,
     vpn,
@@ -50,6 +52,8 @@ def result_handlers() -> dict[str, Callable[[Any, Any], Any]]:
         snapshots.RESULT_HANDLERS,
         vm_snapshots.RESULT_HANDLERS,
         storage.RESULT_HANDLERS,
+        vmware_datacenters.RESULT_HANDLERS,
+        simulator_mocks.RESULT_HANDLERS,
     ):
         for action, handler in table.items():
             if action in merged:

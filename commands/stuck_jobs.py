@@ -18,19 +18,23 @@ from uuid import UUID
 from commands import Outcome
 from commands.jobs import fail_job
 from commands.routers import ACTIONS as SYSTEM_VM_ACTIONS
+from commands.simulator_mocks import ACTION as MOCK_ACTION
 from commands.snapshots import ACTION as SNAPSHOT_ACTION
 from commands.template_captures import ACTION as CAPTURE_ACTION
 from commands.vm_snapshots import ACTIONS as VM_SNAPSHOT_ACTIONS
+from commands.vmware_datacenters import ACTIONS as DATACENTER_ACTIONS
 from commands.volume_work import ACTIONS as VOLUME_ACTIONS
 from commands.vpn import APPLY_ACTION as VPN_ACTION
 from domain.errors import NotFound, ResourceUnavailable
 from domain.host import Host
 from domain.job import Job, JobStatus
+from domain.simulator_mock import SimulatorMock
 from domain.snapshot import Snapshot
 from domain.system_vm import SystemVm
 from domain.template import Template
 from domain.vm import VirtualMachine
 from domain.vm_snapshot import VMSnapshot
+from domain.vmware_datacenter import VmwareDatacenter
 from domain.volume import Volume
 from domain.vpn import RemoteAccessVpn
 from stratus.messages import ABANDONED, WorkResult
@@ -204,6 +208,12 @@ def _waiting_target(store: Any, job: Job) -> tuple[Any, str] | None:
         elif job.instance_type == "RemoteAccessVpn":
             target = store.get(RemoteAccessVpn, job.instance_id, what="remote access VPN")
             action = VPN_ACTION
+        elif job.instance_type == "VmwareDatacenter":
+            target = store.get(VmwareDatacenter, job.instance_id, what="VMware datacenter")
+            action = DATACENTER_ACTIONS.get(target.state)
+        elif job.instance_type == "SimulatorMock":
+            target = store.get(SimulatorMock, job.instance_id, what="simulator setting")
+            action = MOCK_ACTION
     except NotFound:
         return None
     if target is None or action is None:

@@ -40,7 +40,11 @@ def request_id() -> str:
 
 def appliance_result(appliance: SystemVm) -> dict[str, Any]:
     """What an appliance job's result names: the API renders it from this."""
-    kinds = {Role.ROUTER: "router", Role.INTERNAL_LB: "internalloadbalancervm"}
+    kinds = {
+        Role.ROUTER: "router",
+        Role.INTERNAL_LB: "internalloadbalancervm",
+        Role.SERVICE: "serviceinstance",
+    }
     return {"object": kinds.get(appliance.role, "systemvm"), "id": str(appliance.id)}
 
 
@@ -85,6 +89,7 @@ class CreateSystemVm:
     services: tuple[str, ...] = ()
     job_id: UUID | None = None
     guest_ip: str = ""
+    display_name: str = ""
 
 
 def new_system_vm(command: CreateSystemVm) -> SystemVm:
@@ -100,6 +105,7 @@ def new_system_vm(command: CreateSystemVm) -> SystemVm:
         vpc_id=command.vpc_id,
         services=command.services,
         guest_ip=command.guest_ip,
+        display_name=command.display_name,
     )
 
 

@@ -150,6 +150,40 @@ class Host(Aggregate):
     def _reconnected(self) -> None:
         self.state = HostState.UP
 
+    def describe(self, inventory: dict[str, Any]) -> None:
+        """A bare-metal host's inventory, as the operator gives it (no adapter reports one)."""
+        self._check_live()
+        if self.managed:
+            raise InvalidParameter("Only a bare-metal host's inventory is given by the operator")
+        self._described(inventory=dict(inventory))
+
+    @event("Described")
+    def _described(self, inventory: dict[str, Any]) -> None:
+        self.inventory = dict(inventory)
+
+    def change_credentials(self, username: str, password: Secret) -> None:
+        """The login Stratus uses for this host from now on (every later request carries it)."""
+        self._check_live()
+        if not username:
+            raise InvalidParameter("Specify the username")
+        self._credentials_changed(username=username, password=password)
+
+    @event("CredentialsChanged")
+    def _credentials_changed(self, username: str, password: Secret) -> None:
+        self.username, self.password = username, password
+
+    def release_reservation(self, machine_ids: tuple[UUID, ...]) -> None:
+        """The machines whose planner holds this host to their account (4.3's host
+        reservation) no longer do: other planners may place beside them."""
+        self._check_live()
+        if not machine_ids:
+            raise InvalidParameter(f"Host {self.name} holds no reservation to release")
+        self._reservation_released(machine_ids=[str(m) for m in machine_ids])
+
+    @event("ReservationReleased")
+    def _reservation_released(self, machine_ids: list[str]) -> None:
+        pass
+
     def update(self, changes: dict[str, Any]) -> None:
         self._check_live()
         state = changes.get("resource_state")

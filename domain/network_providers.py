@@ -59,6 +59,17 @@ EXTERNAL_PROVIDER_SERVICES: Mapping[str, tuple[str, ...]] = {
     "NiciraNvp": ("Connectivity",),
     "BigSwitchVns": ("Connectivity",),
 }
+# Providers of the devices an operator registers on a physical network (bare metal's DHCP and
+# PXE servers, `domain.baremetal`): added by name, never made with a new physical network.
+DEVICE_PROVIDERS: Mapping[str, tuple[str, ...]] = {
+    "BaremetalDhcpProvider": ("Dhcp",),
+    "BaremetalPxeProvider": ("BaremetalPxeService",),
+}
+KNOWN_PROVIDERS: Mapping[str, tuple[str, ...]] = {
+    **PROVIDER_SERVICES,
+    **EXTERNAL_PROVIDER_SERVICES,
+    **DEVICE_PROVIDERS,
+}
 # Providers served by a router element that must be enabled before the provider can be.
 ROUTER_PROVIDERS = ("VirtualRouter", "VpcVirtualRouter")
 # The provider of internal load balancing in VPC tiers; its element, like a router's, is
@@ -90,11 +101,10 @@ def check_traffic_type(value: str) -> str:
 
 
 def check_provider_name(value: str) -> str:
-    known = {**PROVIDER_SERVICES, **EXTERNAL_PROVIDER_SERVICES}
     return canonical_in(
         value,
-        known,
-        f"Invalid network service provider {value}: Stratus provides {', '.join(known)}",
+        KNOWN_PROVIDERS,
+        f"Invalid network service provider {value}: Stratus provides {', '.join(KNOWN_PROVIDERS)}",
     )
 
 
@@ -106,7 +116,7 @@ def check_provider_state(value: str) -> str:
 
 def check_services(provider: str, services: Iterable[str] | None) -> list[str]:
     """The services asked of `provider`, in canonical spelling; all it offers when None."""
-    offered = {**PROVIDER_SERVICES, **EXTERNAL_PROVIDER_SERVICES}[provider]
+    offered = KNOWN_PROVIDERS[provider]
     if services is None:
         return list(offered)
     chosen = {

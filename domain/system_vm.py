@@ -27,6 +27,7 @@ class Role:
     INTERNAL_LB = "INTERNAL_LB_VM"  # balances a VPC tier's internal load balancers of one address
     STORAGE = "secondarystoragevm"
     CONSOLE = "consoleproxy"
+    SERVICE = "serviceinstance"  # network services between two networks (createServiceInstance)
 
 
 SYSTEM_VM_ROLES = (Role.STORAGE, Role.CONSOLE)
@@ -65,10 +66,12 @@ class SystemVm(Aggregate):
         vpc_id: UUID | None = None,
         services: tuple[str, ...] = (),
         guest_ip: str = "",  # an internal load balancer VM's address on its tier
+        display_name: str = "",
     ) -> None:
-        if role not in (Role.ROUTER, Role.INTERNAL_LB, *SYSTEM_VM_ROLES):
+        if role not in (Role.ROUTER, Role.INTERNAL_LB, Role.SERVICE, *SYSTEM_VM_ROLES):
             raise InvalidParameter(f"Unknown system VM role {role}")
         self.role, self.name, self.instance_name = role, instance_name, instance_name
+        self.display_name = display_name or instance_name
         self.zone_id = zone_id
         self.account_id, self.domain_id = owner_account_id, owner_domain_id
         self.compute = Compute.from_facts(compute)

@@ -50,7 +50,7 @@ class InfrastructureProjection(Projection):
 
     name = "infrastructure"
     summary = "zones, pods, clusters and hosts"
-    tables = ("zones", "pods", "clusters", "hosts")
+    tables = ("zones", "pods", "clusters", "hosts", "host_reservation_releases")
 
     @on(Zone.Created)
     def zone_created(self, e: Any, c: Cursor, t: Tables) -> None:
@@ -169,6 +169,14 @@ class InfrastructureProjection(Projection):
 
     @on(Host.Connected)
     def host_connected(self, e: Any, c: Cursor, t: Tables) -> None:
+        self._inventory(c, t, e)
+        self._state(c, t, e, "Up")
+
+    @on(Host.Described)
+    def host_described(self, e: Any, c: Cursor, t: Tables) -> None:
+        self._inventory(c, t, e)
+
+    def _inventory(self, c: Cursor, t: Tables, e: Any) -> None:
         inv = e.inventory
         c.execute(
             f"UPDATE {t.hosts} SET {_HOST_CHANGED}hypervisor_version = %s, cpu_sockets = %s, "
@@ -185,7 +193,15 @@ class InfrastructureProjection(Projection):
                 str(e.originator_id),
             ),
         )
-        self._state(c, t, e, "Up")
+
+    @on(Host.ReservationReleased)
+    def host_reservation_released(self, e: Any, c: Cursor, t: Tables) -> None:
+        for machine_id in e.machine_ids:
+            c.execute(
+                f"INSERT INTO {t.host_reservation_releases} (host_id, machine_id) "
+                "VALUES (%s, %s) ON CONFLICT (host_id, machine_id) DO NOTHING",
+                (str(e.originator_id), machine_id),
+            )
 
     @on(Host.ConnectionFailed)
     def host_failed(self, e: Any, c: Cursor, t: Tables) -> None:

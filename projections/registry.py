@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from projections.affinity_groups import AffinityGroupsProjection
 from projections.autoscale import AutoScaleProjection
+from projections.baremetal import BaremetalServersProjection
 from projections.configuration import ConfigurationProjection
 from projections.dedication import DedicationProjection
 from projections.events import EventsProjection
@@ -39,6 +40,7 @@ from projections.storage import StorageProjection
 from projections.templates import TemplatesProjection
 from projections.ucs import UcsProjection
 from projections.vms import VirtualMachinesProjection
+from projections.vmware_datacenters import VmwareDatacentersProjection
 from projections.volumes import VolumesProjection
 from projections.vpcs import VpcsProjection
 from projections.vpn import RemoteAccessVpnsProjection
@@ -91,4 +93,6 @@ def build(seal: Callable[[str], str]) -> list[Projection]:
         SiteToSiteVpnProjection(),
         InternalLbVmsProjection(),
         NetworkDevicesProjection(),
+        BaremetalServersProjection(),
+        VmwareDatacentersProjection(),
     ]

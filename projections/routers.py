@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.router import version_key
-from domain.system_vm import State, SystemVm
+from domain.system_vm import Role, State, SystemVm
 from projections.events import DIRECT
 from stratus.db import Cursor
 from stratus.projection import Projection, Tables, on
@@ -62,7 +62,7 @@ class SystemVmsProjection(Projection):
             (
                 _id(e),
                 e.role,
-                e.instance_name,
+                getattr(e, "display_name", "") or e.instance_name,  # events before it: none
                 e.instance_name,
                 str(e.owner_account_id),
                 str(e.owner_domain_id),
@@ -80,10 +80,11 @@ class SystemVmsProjection(Projection):
                 e.timestamp.isoformat(),
             ),
         )
-        c.executemany(
-            f"INSERT INTO {t.router_networks} (router_id, network_id) VALUES (%s, %s)",
-            [(_id(e), str(network_id)) for network_id in e.network_ids],
-        )
+        if e.role == Role.ROUTER:  # a service instance's networks do not make it their router
+            c.executemany(
+                f"INSERT INTO {t.router_networks} (router_id, network_id) VALUES (%s, %s)",
+                [(_id(e), str(network_id)) for network_id in e.network_ids],
+            )
 
     def _set(self, c: Cursor, t: Tables, e: Any, **columns: Any) -> None:
         assignments = ", ".join(f"{name} = %s" for name in columns)

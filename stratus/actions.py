@@ -32,6 +32,8 @@ class Capability(StrEnum):
     REIMAGING = "reimaging"  # a VM's root disk made anew (restoreVirtualMachine)
     NICS = "nics"  # a running VM's guest NICs plugged in and out
     MIGRATION = "migration"  # a running guest or appliance moved live to another host
+    DATACENTERS = "datacenters"  # a vCenter datacenter claimed for a zone, and given back
+    SIMULATION = "simulation"  # the simulator's answers to an action, set by an operator
 
 
 @dataclass(frozen=True)
@@ -96,18 +98,23 @@ ACTIONS: dict[str, Action] = {
         Action("unplug_nic", C.NICS),
         Action("migrate_vm", C.MIGRATION),
         Action("migrate_system_vm", C.MIGRATION),
+        Action("configure_simulator", C.SIMULATION),
+        # On the vCenter the request's credentials name, not on a host.
+        Action("claim_datacenter", C.DATACENTERS, host_bound=False),
+        Action("release_datacenter", C.DATACENTERS, host_bound=False),
     )
 }
 
 EVERYWHERE = frozenset({C.HOSTS, C.VM_LIFECYCLE, C.SCALING, C.VOLUMES, C.SNAPSHOTS, C.STATISTICS})
 
 # What each adapter kind can do (its driver declares the same set; a test holds them equal).
+# Only VMware has datacenters to claim (on its vCenter); only the simulator is configured.
 CAPABILITIES: dict[str, frozenset[Capability]] = {
-    "simulator": frozenset(Capability),
-    "kvm": frozenset(Capability),
+    "simulator": frozenset(Capability) - {C.DATACENTERS},
+    "kvm": frozenset(Capability) - {C.DATACENTERS, C.SIMULATION},
     "xenserver": EVERYWHERE | {C.SECURITY_GROUPS},
     "hyperv": EVERYWHERE | {C.SECURITY_GROUPS},
-    "vmware": EVERYWHERE,
+    "vmware": EVERYWHERE | {C.DATACENTERS},
 }
 
 

@@ -8,6 +8,7 @@ adapter processes (or a restarted one) share one host the way several clients sh
 hypervisor, and a VM an adapter started keeps running after that adapter is killed. The file::
 
     {"volumes": {"<disk id>": <GiB>},
+     "mocks": {"<action>": {"enabled": false, "wait_seconds": 2.0}},
      "templates": {"<template id>": {"vm": "<name>", "size": <bytes>, ...}},
      "vms": {"<name>": {"state": "Running", "boots": 1, "spec": {...},
                         "disks": {"<disk id>": {...}}, "snapshots": {"<name>": {...}}}}}
@@ -92,6 +93,7 @@ def dump(host: SimulatedHost) -> dict[str, Any]:
     return {
         "volumes": dict(host.volumes),
         "templates": dict(host.templates),
+        "mocks": {action: asdict(mock) for action, mock in host.mocks.items()},
         "vms": {
             name: {
                 "state": vm.state,
@@ -108,9 +110,10 @@ def dump(host: SimulatedHost) -> dict[str, Any]:
 
 
 def load(host: SimulatedHost, data: dict[str, Any]) -> None:
-    from adapters.simulator.world import SimulatedVm
+    from adapters.simulator.world import Mock, SimulatedVm
 
     host.volumes = {key: int(size) for key, size in data.get("volumes", {}).items()}
+    host.mocks = {action: Mock(**mock) for action, mock in data.get("mocks", {}).items()}
     host.templates = dict(data.get("templates", {}))
     host.vms = {
         name: SimulatedVm(

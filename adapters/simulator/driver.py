@@ -56,6 +56,7 @@ from adapters.simulator.snapshots import SimulatedSnapshots
 from adapters.simulator.world import (
     DEFAULT_WORLD,
     HostShape,
+    Mock,
     SimulatedHost,
     SimulatedVm,
     SimulatedWorld,
@@ -424,6 +425,15 @@ class SimulatorDriver(SimulatedSnapshots):
                 self.world.record("connect_pool")
             status: PoolStatus = host.pools[pool.pool_id]
             return status
+
+    def configure_simulator(self, action: str, mock: Mock | None) -> dict[str, Any]:
+        """How this host answers `action` from now on (None: as it always did)."""
+        with self._turn("configure_simulator") as host:
+            if mock is None:
+                host.mocks.pop(action, None)
+            else:
+                host.mocks[action] = mock
+            return {"action": action, "mocked": mock is not None}
 
     def _turn(self, action: str) -> Turn:
         if self._host is None:

@@ -69,6 +69,15 @@ def failing_actions(query: str) -> frozenset[str]:
     return frozenset(name for name in named if name)
 
 
+@dataclass(frozen=True)
+class Mock:
+    """How the host answers one action: after `wait_seconds`, done, or failed when not
+    `enabled` (CloudStack's simulator mock: `enabled:false;wait:<ms>`)."""
+
+    enabled: bool = True
+    wait_seconds: float = 0.0
+
+
 @dataclass
 class SimulatedVm:
     spec: VmSpec
@@ -95,6 +104,8 @@ class SimulatedHost:
     turn: threading.RLock = field(default_factory=threading.RLock)
     failing: frozenset[str] = frozenset()
     disk: HostDisk | None = None  # where the host keeps its VMs, if not in memory only
+    # The answers an operator set for actions on this host (configureSimulator), by action.
+    mocks: dict[str, Mock] = field(default_factory=dict)
 
     def boots(self, vm_name: str) -> int:
         """How many times `vm_name` was (re)started; tests use it to see "acted once"."""
@@ -235,10 +246,22 @@ class Turn:
                 raise HypervisorError(
                     f"{self._action} fails on {self._host.name} (its URL says so)"
                 )
+            self._mocked()
         except BaseException:
             self.__exit__()
             raise
         return self._host
+
+    def _mocked(self) -> None:
+        mock = self._host.mocks.get(self._action)
+        if mock is None:
+            return
+        if mock.wait_seconds:
+            time.sleep(mock.wait_seconds)
+        if not mock.enabled:
+            raise HypervisorError(
+                f"{self._action} fails on {self._host.name} (the simulator is configured so)"
+            )
 
     def __exit__(self, *exc_info: object) -> None:
         try:

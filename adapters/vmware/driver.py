@@ -42,7 +42,7 @@ from adapters import (
 from adapters.haproxy import BalancerConfig
 from adapters.rates import RateTotals
 from adapters.requests import Unsupported
-from adapters.vmware import disks
+from adapters.vmware import datacenters, disks
 from adapters.vmware.performance import disk_counters, network_counters
 from adapters.vmware.snapshots import VmwareSnapshots
 from stratus.actions import CAPABILITIES
@@ -82,6 +82,24 @@ class VmwareDriver(VmwareSnapshots):
     # -- connection ---------------------------------------------------------------------------
 
     def connect(self, credentials: Credentials) -> HostInventory:
+        where, wanted = self._login(credentials)
+        with _translated("read the inventory", where):
+            self._host = self._pick_host(wanted)
+            return self._inventory()
+
+    def claim_datacenter(self, credentials: Credentials, name: str) -> dict[str, str]:
+        """Mark the vCenter's datacenter `name` as this cloud's zone (see `datacenters`)."""
+        where, _ = self._login(credentials)
+        with _translated("claim the datacenter", where):
+            return datacenters.claim(self._si.RetrieveContent(), name, where)
+
+    def release_datacenter(self, credentials: Credentials, name: str) -> dict[str, str]:
+        where, _ = self._login(credentials)
+        with _translated("release the datacenter", where):
+            return datacenters.release(self._si.RetrieveContent(), name, where)
+
+    def _login(self, credentials: Credentials) -> tuple[str, str | None]:
+        """Log in to the vSphere server; where it is, and the host the URL asks for."""
         protocol, server, port, wanted = parse_url(credentials.url)
         where = f"{protocol}://{server}:{port}/sdk"
         with _translated("log in", where):
@@ -99,9 +117,7 @@ class VmwareDriver(VmwareSnapshots):
                 raise AuthenticationError(
                     f"vSphere at {where} refused the login of {credentials.username!r}"
                 ) from None
-        with _translated("read the inventory", where):
-            self._host = self._pick_host(wanted)
-            return self._inventory()
+        return where, wanted
 
     def _pick_host(self, wanted: str | None) -> Any:
         content = self._si.RetrieveContent()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from functools import lru_cache, partial
 from typing import Any
@@ -13,7 +12,7 @@ import orjson
 from api.access import Role
 from api.cloudstack import infrastructure as places
 from api.cloudstack.common import limit_sql, names_by_id, names_in
-from api.cloudstack.jobs import hypervisor_job, run_async
+from api.cloudstack.jobs import await_job, hypervisor_job, run_async
 from api.cloudstack.storage_pools import storage_capacity
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_stored_date
@@ -24,9 +23,8 @@ from commands import migration
 from commands.jobs import SubmitJob, submit_job
 from commands.migration import Evacuee, PrepareMaintenance
 from commands.placement import Candidate
-from domain.errors import InvalidParameter, ResourceUnavailable
+from domain.errors import InvalidParameter
 from domain.infrastructure import check_hypervisor
-from projections.jobs import get_job
 from projections.listed import fill_listed
 from projections.migration import cluster_hosts, machines_on_host
 from projections.storage import store_counts
@@ -231,40 +229,50 @@ def keepable(call: Call, row: dict[str, Any]) -> str | None:
 
 
 def add_host(call: Call, args: dict[str, Any]) -> Listing:
-    """Record the host, let its adapter connect, and answer once it did (or could not)."""
+    return record_host(call, args)
+
+
+def record_host(
+    call: Call, args: dict[str, Any], inventory: dict[str, Any] | None = None
+) -> Listing:
+    """Record the host, let its adapter connect, and answer once it did (or could not); a
+    bare-metal host has no adapter and is answered at once, with `inventory`."""
     cluster_id = args["clusterid"] or _cluster_by_name(call, args)
-    with call.acting():
-        job = submit_job(
-            call.store,
-            SubmitJob(
-                f"{ADMIN_PKG}.host.AddHostCmd",
-                UUID(call.caller.account_id),
-                UUID(call.caller.user_id),
-                "Host",
-                None,
-                "HOST.ADD",
-                f"Adding host {cmd.host_name(args['url'])}",
-                executor="hypervisor",
-            ),
-        )
+    hypervisor = check_hypervisor(args["hypervisor"])
+    job_id = None
+    if hypervisor != "BareMetal":
+        with call.acting():
+            job_id = submit_job(
+                call.store,
+                SubmitJob(
+                    f"{ADMIN_PKG}.host.AddHostCmd",
+                    UUID(call.caller.account_id),
+                    UUID(call.caller.user_id),
+                    "Host",
+                    None,
+                    "HOST.ADD",
+                    f"Adding host {cmd.host_name(args['url'])}",
+                    executor="hypervisor",
+                ),
+            ).id
     outcome = call.write(
         cmd.add_host,
         cmd.AddHost(
             UUID(args["zoneid"]),
             UUID(args["podid"]),
             UUID(cluster_id),
-            check_hypervisor(args["hypervisor"]),
+            hypervisor,
             args["url"],
             args["username"],
             args["password"],
             allocation_state=args["allocationstate"] or "Enabled",
             host_tags=tuple(args["hosttags"] or ()),
-            job_id=job.id,
+            job_id=job_id,
+            inventory=inventory,
         ),
     )
-    row = places._row(call, "hosts", str(outcome.id), "host")
-    if row["hypervisor"] != "BareMetal":
-        _await_job(call, str(job.id), str(outcome.id))
+    if job_id is not None:
+        await_job(call, str(job_id), str(outcome.id), ADD_HOST_WAIT)
     return Listing([_host(call, str(outcome.id))], 1)
 
 
@@ -279,21 +287,6 @@ def _cluster_by_name(call: Call, args: dict[str, Any]) -> str:
     if row is None:
         raise InvalidParameter(f"Unable to find cluster {args['clustername']} in the pod")
     return row["id"]
-
-
-def _await_job(call: Call, job_id: str, host_id: str) -> None:
-    deadline = time.monotonic() + ADD_HOST_WAIT
-    while time.monotonic() < deadline:
-        call.runtime.runner.wake()
-        with call.read() as cursor:
-            job = get_job(cursor, job_id)
-        if job and job["status"] == 2:
-            call.settle(call.store.head(), host_id)
-            raise ResourceUnavailable(job["result"]["message"])
-        if job and job["status"] == 1:
-            call.settle(call.store.head(), host_id)
-            return
-        time.sleep(0.02)
 
 
 def update_host(call: Call, args: dict[str, Any]) -> dict[str, Any]:
@@ -411,6 +404,30 @@ def delete_host(call: Call, args: dict[str, Any]) -> None:
     )
 
 
+def update_host_password(call: Call, args: dict[str, Any]) -> None:
+    """The login Stratus keeps for a host, or for every host of a cluster (a XenServer pool
+    shares one, so its hosts change only together, as 4.3 has it)."""
+    if args["clusterid"]:
+        places._row(call, "clusters", args["clusterid"], "cluster")
+        with call.read() as cursor:
+            rows = cursor.execute(
+                "SELECT id FROM hosts WHERE cluster_id = %s AND removed = 0 ORDER BY id",
+                (args["clusterid"],),
+            ).fetchall()
+        if not rows:
+            raise InvalidParameter(f"Cluster {args['clusterid']} has no host")
+        host_ids = tuple(UUID(row["id"]) for row in rows)
+    elif args["hostid"]:
+        row = places._row(call, "hosts", args["hostid"], "host")
+        if row["hypervisor"] == "XenServer":
+            raise InvalidParameter("You should provide cluster id for Xenserver cluster.")
+        host_ids = (UUID(row["id"]),)
+    else:
+        raise InvalidParameter("You should provide one of cluster id or a host id.")
+    command = cmd.ChangeCredentials(host_ids, args["username"], args["password"])
+    call.write(cmd.change_credentials, command)
+
+
 # ---- capacity, summary, alerts -----------------------------------------------------
 
 
@@ -505,6 +522,19 @@ HOST_FILTERS = (
     Param("virtualmachineid", P.UUID),
 )
 ID = (Param("id", P.UUID, required=True),)
+# What addHost takes; addBaremetalHost takes it too.
+ADD_HOST = (
+    Param("zoneid", P.UUID, required=True),
+    Param("podid", P.UUID, required=True),
+    Param("url", P.STRING, required=True, max_length=2048),
+    Param("username", P.STRING, required=True),
+    Param("password", P.STRING, required=True),
+    Param("hypervisor", P.STRING, required=True),
+    Param("clusterid", P.UUID),
+    Param("clustername", P.STRING),
+    Param("allocationstate", P.STRING),
+    Param("hosttags", P.LIST, element=P.STRING),
+)
 
 COMMANDS = (
     ApiCommand(
@@ -519,18 +549,7 @@ COMMANDS = (
     ApiCommand(
         "addHost",
         add_host,
-        (
-            Param("zoneid", P.UUID, required=True),
-            Param("podid", P.UUID, required=True),
-            Param("url", P.STRING, required=True, max_length=2048),
-            Param("username", P.STRING, required=True),
-            Param("password", P.STRING, required=True),
-            Param("hypervisor", P.STRING, required=True),
-            Param("clusterid", P.UUID),
-            Param("clustername", P.STRING),
-            Param("allocationstate", P.STRING),
-            Param("hosttags", P.LIST, element=P.STRING),
-        ),
+        ADD_HOST,
         role=RA,
         shape="list",
         paged=False,
@@ -607,6 +626,19 @@ COMMANDS = (
         role=RA,
         shape="success",
         description="Deletes a host",
+    ),
+    ApiCommand(
+        "updateHostPassword",
+        update_host_password,
+        (
+            Param("hostid", P.UUID),
+            Param("clusterid", P.UUID),
+            Param("username", P.STRING, required=True),
+            Param("password", P.STRING, required=True),
+        ),
+        role=RA,
+        shape="success",
+        description="Updates the login Stratus uses for a host or a cluster's hosts",
     ),
     ApiCommand(
         "listCapacity",

@@ -62,6 +62,35 @@ def run_async(
     return Submitted(str(job_id), str(instance_id) if creates and instance_id else None)
 
 
+def adapter_job(
+    call: Call, instance_type: str, instance_id: UUID, event_type: str, description: str
+) -> UUID:
+    """Submit the job of a synchronous command whose work an adapter's result finishes (see
+    `await_job`), as this call's command, by its caller."""
+    job = _job_of(call, instance_type, instance_id, event_type, description, "hypervisor")
+    with call.acting():
+        outcome = submit_job(call.store, job)
+    assert outcome.id is not None
+    return outcome.id
+
+
+def await_job(call: Call, job_id: str, object_id: str, wait: float) -> None:
+    """Wait (bounded) for a job an adapter's result finishes, for the synchronous commands
+    4.3 answers only once the device did (addHost, addVmwareDc); its failure is raised."""
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        call.runtime.runner.wake()
+        with call.read() as cursor:
+            job = get_job(cursor, job_id)
+        if job and job["status"] == 2:
+            call.settle(call.store.head(), object_id)
+            raise domain_errors.ResourceUnavailable(job["result"]["message"])
+        if job and job["status"] == 1:
+            call.settle(call.store.head(), object_id)
+            return
+        time.sleep(0.02)
+
+
 def hypervisor_job(
     call: Call,
     instance_type: str,

@@ -212,20 +212,37 @@ def _occupants(cursor: Cursor, zone_id: str) -> dict[str, list[dict[str, Any]]]:
     """The user VMs on each host of the zone: their account, and whether they were placed by
     the implicit dedication planner (such a host takes no other planner's VMs)."""
     rows = cursor.execute(
-        "SELECT v.host_id, v.account_id, o.deployment_planner FROM virtual_machines AS v "
-        "LEFT JOIN service_offerings AS o ON o.id = v.service_offering_id "
-        "WHERE v.zone_id = %s AND v.removed = 0 AND v.host_id IS NOT NULL",
+        _OCCUPANTS + "WHERE v.zone_id = %s AND v.removed = 0 AND v.host_id IS NOT NULL",
         (zone_id,),
     ).fetchall()
     found: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         found.setdefault(row["host_id"], []).append(
-            {
-                "account_id": row["account_id"],
-                "implicit": row["deployment_planner"] == IMPLICIT_DEDICATION,
-            }
+            {"account_id": row["account_id"], "implicit": _reserving(row)}
         )
     return found
+
+
+# A host's user VMs, with their planner and whether their hold on it was released
+# (releaseHostReservation).
+_OCCUPANTS = (
+    "SELECT v.id, v.host_id, v.account_id, o.deployment_planner, r.machine_id AS released "
+    "FROM virtual_machines AS v "
+    "LEFT JOIN service_offerings AS o ON o.id = v.service_offering_id "
+    "LEFT JOIN host_reservation_releases AS r ON r.host_id = v.host_id AND r.machine_id = v.id "
+)
+
+
+def _reserving(row: dict[str, Any]) -> bool:
+    return row["deployment_planner"] == IMPLICIT_DEDICATION and row["released"] is None
+
+
+def reserving_machines(cursor: Cursor, host_id: str) -> list[str]:
+    """The VMs on the host whose planner (implicit dedication) holds it for their account."""
+    rows = cursor.execute(
+        _OCCUPANTS + "WHERE v.host_id = %s AND v.removed = 0 ORDER BY v.id", (host_id,)
+    ).fetchall()
+    return [row["id"] for row in rows if _reserving(row)]
 
 
 def _implicitly_dedicated(

@@ -106,6 +106,8 @@ def test_every_object_a_finished_job_names_renders_from_a_declaration() -> None:
     assert set(renderers()) == {
         "account",
         "affinitygroup",
+        "baremetaldhcp",
+        "baremetalpxeserver",
         "customcertificate",
         "dedicatedcluster",
         "dedicatedhost",
@@ -133,6 +135,7 @@ def test_every_object_a_finished_job_names_renders_from_a_declaration() -> None:
         "remoteaccessvpn",
         "router",
         "securitygroup",
+        "serviceinstance",
         "snapshot",
         "stickinesspolicies",
         "storagenetworkiprange",
