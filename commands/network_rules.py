@@ -486,7 +486,7 @@ def revoke_rule(store: Any, command: RevokeRule) -> Applying:
         abandoned = _give_up_abandoned(store, rules)
         keys = rules.revoke(command.rule_id, command.kind)
         job = rule_job(command.job, command.rule_id)
-        delivered = _deliver(store, rules, job, ((), tuple(keys)), {"success": True})
+        delivered = _deliver(store, rules, network, job, ((), tuple(keys)), {"success": True})
         return _saved(
             store,
             rules,
@@ -550,7 +550,7 @@ def change_members(store: Any, command: ChangeMembers) -> Applying:
         else:
             keys = ((), tuple(rules.unassign(rule.id, list(command.vm_ids))))
         job = rule_job(command.job, rule.id)
-        delivered = _deliver(store, rules, job, keys, {"success": True})
+        delivered = _deliver(store, rules, network, job, keys, {"success": True})
         return _saved(
             store,
             rules,
@@ -587,17 +587,19 @@ def _destination(store: Any, rules: NetworkRules, rule: Rule) -> Destination:
 def _deliver(
     store: Any,
     rules: NetworkRules,
+    network: Network,
     job: Job,
     changes: tuple[tuple[str, ...], tuple[str, ...]],
     result: dict[str, Any],
 ) -> list[Any]:
-    """Ask the appliance of the set to hold it: the network's router, or for internal load
-    balancers their VM (commands/internal_lb.py). Returns what else to save."""
+    """Ask the appliance of the set to hold it: the router of `network` (its VPC's, for a
+    tier), or for internal load balancers their VM (commands/internal_lb.py). Returns what
+    else to save."""
     if rules.internal_address:
         from commands.internal_lb import deliver
 
         return deliver(store, rules, job, changes, result)
-    rules.request_apply(request_id(), job.id, _target(store, rules.network_id), changes, result)
+    rules.request_apply(request_id(), job.id, _target(store, network.id), changes, result)
     return []
 
 

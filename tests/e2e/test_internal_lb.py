@@ -76,6 +76,15 @@ def _zone(admin: CloudStack) -> Place:
     admin.updatePhysicalNetwork(id=physical["id"], state="Enabled", fetch_result=True)
     enable_router_provider(admin, physical["id"], "VpcVirtualRouter")
     enable_internal_lb(admin, physical["id"])
+    admin.createVlanIpRange(  # a VPC takes its source NAT address from it when it starts
+        zoneid=place.zone,
+        vlan="101",
+        gateway="203.0.114.1",
+        netmask="255.255.255.0",
+        startip="203.0.114.10",
+        endip="203.0.114.14",
+        forvirtualnetwork="true",
+    )
     return place
 
 
