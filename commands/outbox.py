@@ -93,6 +93,7 @@ def vm_routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
                 "data_disks": e.data_disks,
                 "ssh_key": e.ssh_key,
                 "user_data": e.user_data,
+                "root_pool_id": e.root_pool_id,
             },
         )
 

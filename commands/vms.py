@@ -24,7 +24,13 @@ from commands.scaling import Held, give_back, hold_growth
 from commands.security_groups import JoinGroups, follow_vm_groups, joined
 from commands.snapshot_chains import follow_vm_snapshots
 from commands.vm_access import GuestAccess, give_access
-from commands.volume_placement import PoolNeeds, place_disks, place_on_pool, with_pools
+from commands.volume_placement import (
+    PoolNeeds,
+    place_disks,
+    place_on_pool,
+    root_pool,
+    with_pools,
+)
 from commands.volumes import attached_disks, follow_vm, owned_volumes, root_volume
 from domain.affinity_group import admits as affinity_admits
 from domain.capacity import HostCapacity
@@ -138,7 +144,8 @@ def deploy_vm(store: Any, command: DeployVirtualMachine) -> Outcome:
                 job.fail("InsufficientCapacity", error.message)
             return _saved(store, vm, job, *taken)
         access = host_access(store, capacity.host_id)
-        vm.request_start(request, command.job_id, access, _reservation(vm.id, request))
+        reservation = _reservation(vm.id, request)
+        vm.request_start(request, command.job_id, access, reservation, (), root.pool_id)
         return _saved(store, vm, capacity, *taken, pool)
 
     outcome: Outcome = store.run(attempt, attempts=RESERVATION_ATTEMPTS)
@@ -245,7 +252,8 @@ def start_vm(store: Any, command: StartVirtualMachine) -> Outcome:
         disks = with_pools(disks, placed)
         access = host_access(store, capacity.host_id)
         reservation = _reservation(vm.id, request)
-        vm.request_start(request, command.job_id, access, reservation, disks)
+        root = root_pool(store, vm.id, placed)
+        vm.request_start(request, command.job_id, access, reservation, disks, root)
         return _saved(store, vm, capacity, *placed)
 
     result: Outcome = store.run(attempt, attempts=RESERVATION_ATTEMPTS)

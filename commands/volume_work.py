@@ -17,7 +17,7 @@ from uuid import UUID
 
 from commands import Outcome
 from commands.vms import host_access, request_id
-from commands.volume_placement import follow_size, place_on_pool
+from commands.volume_placement import follow_size, place_on_pool, settle_move
 from commands.volume_uploads import leave_image_store
 from commands.volumes import AttachVolume, _device_slots, vm_facts
 from domain.errors import InvalidState, NotFound
@@ -28,7 +28,12 @@ from domain.volume import HostWork, Volume
 from stratus.messages import WorkResult
 
 # The action each pending request was sent as (the stuck-job sweeper needs it too).
-ACTIONS = {"attach": "attach_volume", "detach": "detach_volume", "resize": "resize_volume"}
+ACTIONS = {
+    "attach": "attach_volume",
+    "detach": "detach_volume",
+    "resize": "resize_volume",
+    "migrate": "migrate_volume",  # a move to another pool (commands.volume_migration)
+}
 
 
 def volume_result(volume_id: UUID) -> dict[str, Any]:
@@ -172,6 +177,7 @@ def on_volume_result(store: Any, result: WorkResult) -> Outcome:
         if not volume.is_current(result.request_id):
             return Outcome(0, volume.id)
         action, job = volume.pending, _job(store, volume.job_id)
+        between = volume.moving_between
         slot_vm = volume.pending_vm_id if action == "attach" else volume.vm_id
         reason = result.error or "the hypervisor did not answer"
         if result.ok:
@@ -187,6 +193,7 @@ def on_volume_result(store: Any, result: WorkResult) -> Outcome:
         moved = follow_size(store, volume) if action == "resize" and result.ok else []
         if action == "attach" and result.ok:  # an uploaded disk was copied to primary storage
             moved += leave_image_store(store, volume)
+        moved += settle_move(store, volume.id, between, result.ok)
         return _saved(store, volume, slots, job, *moved)
 
     outcome: Outcome = store.run(attempt)
@@ -246,6 +253,17 @@ def volume_routes(box: Any, prefix: str) -> dict[str, Any]:
             e, "attach_volume", {"device_id": e.device_id, "size_gb": e.size_gb, **_pool(e)}
         ),
         get_topic(volume.DetachRequested): lambda e: outgoing(e, "detach_volume", {}),
+        get_topic(volume.MigrateRequested): lambda e: outgoing(
+            e,
+            "migrate_volume",
+            {
+                "kind": e.disk_kind,
+                "size_gb": e.size_gb,
+                "from_pool_id": str(e.from_pool_id),
+                "to_pool_id": str(e.to_pool_id),
+                "live": e.live,
+            },
+        ),
         get_topic(volume.ResizeRequested): lambda e: outgoing(
             e, "resize_volume", {"size_gb": e.size_gb, "shrink_ok": e.shrink_ok}
         ),

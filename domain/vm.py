@@ -147,9 +147,11 @@ class VirtualMachine(Aggregate):
         access: HostAccess,
         reservation: str,
         data_disks: tuple[dict[str, Any], ...] = (),
+        root_pool_id: UUID | None = None,
     ) -> None:
         """Ask `access`'s host to run the VM; `reservation` holds its room there meanwhile.
-        `data_disks` (disk id, device id, size) are the data disks attached to it."""
+        `data_disks` (disk id, device id, size) are the data disks attached to it;
+        `root_pool_id` the primary storage pool its ROOT disk is on (None: the host's own)."""
         self.check_startable()
         self._start_requested(
             **host_request(request_id, job_id, access, self.instance_name),
@@ -158,14 +160,16 @@ class VirtualMachine(Aggregate):
             data_disks=[dict(disk) for disk in data_disks],
             ssh_key=self.public_key,
             user_data=getattr(self, "user_data", ""),  # VMs recorded before it have none
+            root_pool_id=str(root_pool_id) if root_pool_id else "",
         )
 
     class StartRequested(Aggregate.Event):
         """Version 2 adds the attached data disks the start must give the guest; version 3 the
         public SSH key the guest is to let in ("" for none); version 4 its user data (Base64,
-        "" for none)."""
+        "" for none); version 5 the primary storage pool of its ROOT disk ("" for the host's
+        own storage)."""
 
-        class_version = 4
+        class_version = 5
         request_id: str
         job_id: UUID | None
         host_id: UUID
@@ -179,6 +183,7 @@ class VirtualMachine(Aggregate):
         data_disks: list[dict[str, Any]]
         ssh_key: str
         user_data: str
+        root_pool_id: str
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -191,6 +196,10 @@ class VirtualMachine(Aggregate):
         @staticmethod
         def upcast_v3_v4(state: dict[str, Any]) -> None:
             state["user_data"] = ""
+
+        @staticmethod
+        def upcast_v4_v5(state: dict[str, Any]) -> None:
+            state["root_pool_id"] = ""
 
     @event(StartRequested)
     def _start_requested(
@@ -208,6 +217,7 @@ class VirtualMachine(Aggregate):
         data_disks: list[dict[str, Any]],
         ssh_key: str,
         user_data: str,
+        root_pool_id: str,
     ) -> None:
         self._pend("start", request_id, job_id, VmState.STARTING)
         self.host_id, self.reservation = host_id, reservation

@@ -31,6 +31,7 @@ class Capability(StrEnum):
     REIMAGING = "reimaging"  # a VM's root disk made anew (restoreVirtualMachine)
     NICS = "nics"  # a running VM's guest NICs plugged in and out
     MIGRATION = "migration"  # a running guest or appliance moved live to another host
+    STORAGE_MOTION = "storage-motion"  # a disk copied from one primary storage pool to another
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,7 @@ ACTIONS: dict[str, Action] = {
         Action("unplug_nic", C.NICS),
         Action("migrate_vm", C.MIGRATION),
         Action("migrate_system_vm", C.MIGRATION),
+        Action("migrate_volume", C.STORAGE_MOTION),
     )
 }
 
