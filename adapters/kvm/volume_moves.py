@@ -1,6 +1,7 @@
 """Moving a disk from one primary storage pool to another on a KVM host: the disk's volume is
 cloned into the target libvirt pool (virStorageVolCreateXMLFrom, within the host's own
-connection), the VM it belongs to is pointed at the copy in its persistent definition, and the
+connection; libvirt's test driver clones only within one pool, so there the copy is made and
+its bytes streamed, which that driver takes no part of), the VM it belongs to is pointed at the copy in its persistent definition, and the
 original is deleted.
 
 Pools are the libvirt pools named by the Stratus pool's id (`adapters.kvm.pools`). A data disk
@@ -24,6 +25,7 @@ import libvirt
 
 from adapters import DiskStatus, HypervisorError, NotFoundOnHost, VolumeMove
 from adapters.kvm import disks
+from adapters.kvm.template_store import stream_volume
 
 GIB = 1024**3
 
@@ -47,7 +49,7 @@ def move(conn: Any, wanted: VolumeMove) -> DiskStatus:
     if copy is None:
         if source is None:
             raise NotFoundOnHost(f"no volume {name} in the storage pools of this KVM host")
-        copy = target.createXMLFrom(_copy_xml(name, source), source, 0)
+        copy = _copy(conn, target, name, source)
     device_id = _repoint(conn, domain, name, copy.path()) if domain is not None else -1
     if source is not None:
         source.delete(0)
@@ -89,6 +91,20 @@ def _source(conn: Any, name: str, pool_id: str, target_name: str) -> Any:
         if found is not None:
             return found
     return None
+
+
+def _copy(conn: Any, target: Any, name: str, source: Any) -> Any:
+    xml = _copy_xml(name, source)
+    try:
+        return target.createXMLFrom(xml, source, 0)
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() != libvirt.VIR_ERR_NO_STORAGE_VOL:
+            raise
+    # libvirt's test driver clones a volume only within its own pool: the bytes are streamed.
+    copy = target.createXML(xml, 0)
+    _type, capacity, _allocation = source.info()
+    stream_volume(conn, source, conn, copy, capacity)
+    return copy
 
 
 def _copy_xml(name: str, source: Any) -> str:
