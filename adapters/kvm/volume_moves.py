@@ -1,8 +1,8 @@
 """Moving a disk from one primary storage pool to another on a KVM host: the disk's volume is
 cloned into the target libvirt pool (virStorageVolCreateXMLFrom, within the host's own
-connection; libvirt's test driver clones only within one pool, so there the copy is made and
-its bytes streamed, which that driver takes no part of), the VM it belongs to is pointed at the copy in its persistent definition, and the
-original is deleted.
+connection), the VM it belongs to is pointed at the copy in its persistent definition, and
+the original is deleted. libvirt's test driver clones only within one pool: there the copy is
+made and the bytes streamed (that driver takes no streams, so the copy stays as it was made).
 
 Pools are the libvirt pools named by the Stratus pool's id (`adapters.kvm.pools`). A data disk
 is the volume ``disk-<id>.qcow2`` (`adapters.kvm.disks`), a root disk ``<vm>-root.qcow2``. The
