@@ -29,6 +29,7 @@ from commands.volume_placement import (
     place_disks,
     place_on_pool,
     root_pool,
+    settle_moves,
     with_pools,
 )
 from commands.volumes import attached_disks, follow_vm, owned_volumes, root_volume
@@ -428,7 +429,12 @@ def on_vm_result(store: Any, result: WorkResult) -> Outcome:
         capacity = give_back(store, before, vm, ok=result.ok)
         _finish_job(job, vm, before.action, reason if not result.ok else None)
         host = _evacuated(store, before, vm, reason if not result.ok else None)
-        return _saved(store, vm, capacity, job, host)
+        disks = (
+            settle_moves(store, owned_volumes(store, vm.id), result.request_id, result.ok, reason)
+            if before.action == "migrate"
+            else []
+        )
+        return _saved(store, vm, capacity, job, host, *disks)
 
     outcome: Outcome = store.run(attempt)
     return outcome

@@ -7,10 +7,15 @@ tags and room), holds the disk's room on the target pool and records the volume'
 no VM holds, a host that has both pools connected. The answer (`commands.volume_work.
 on_volume_result`) records `Migrated` and gives the old pool its room back, or fails the move
 and gives the target's back; either way the job finishes in the same commit.
+
+A running VM's disks can also move with the VM to another host (migrateVirtualMachineWithVolume):
+`join_moves` records each disk's move under the VM's migration request, in the request's
+commit, and the answer to that request settles them (`commands.volume_placement.settle_moves`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -127,3 +132,45 @@ def _shared_host(store: Any, volume: Volume, target: StoragePool) -> UUID:
         f"No Up host has both storage pool {source.name} and {target.name} connected: the "
         f"volume {volume.name} cannot be copied"
     )
+
+
+@dataclass(frozen=True)
+class DiskMove:
+    """A disk of a migrating VM and the pool it moves to."""
+
+    pool_id: UUID
+    needs: PoolNeeds = field(default_factory=PoolNeeds)
+
+
+def join_moves(
+    store: Any,
+    vm: VirtualMachine,
+    moves: Mapping[UUID, DiskMove],
+    request: str,
+    destination: UUID,
+) -> tuple[tuple[dict[str, Any], ...], list[Any]]:
+    """Each disk of the VM recorded as moving under its migration request `request`, its room
+    held on its new pool, checked as migrateVolume checks a move (the pool in scope of the
+    destination host, connected to the VM's host that copies it). Returns what the host needs
+    of the moves and the aggregates to save with the request."""
+    host: Host = store.get(Host, destination, what="host")
+    loaded: dict[UUID, StoragePool] = {}
+    specs: list[dict[str, Any]] = []
+    volumes: list[Volume] = []
+    for volume_id, move in moves.items():
+        volume: Volume = store.get(Volume, volume_id, what="volume")
+        if volume.vm_id != vm.id:
+            raise InvalidParameter(f"Volume {volume.name} doesn't belong to the vm {vm.name}")
+        if move.pool_id not in loaded:
+            loaded[move.pool_id] = store.get(StoragePool, move.pool_id, what="storage pool")
+        target = loaded[move.pool_id]
+        volume.check_movable(target.id)
+        _check_scope(target, volume, host)
+        size = volume.size_gb * GIB
+        target.check_takes(size, move.needs.tags, move.needs.factor)
+        if str(vm.host_id) not in target.connected_hosts():
+            raise InvalidParameter(f"Storage pool {target.name} is not connected to the VM's host")
+        specs.append(volume.join_move(PoolMove(target.id, target.name, live=True), request))
+        target.place_volume(volume.id, size)
+        volumes.append(volume)
+    return tuple(specs), [*volumes, *loaded.values()]

@@ -133,18 +133,46 @@ def _recorded_pool(store: Any, pool_id: UUID | None) -> StoragePool | None:
 
 
 def settle_move(
-    store: Any, volume_id: UUID, between: tuple[UUID, UUID] | None, moved: bool
+    store: Any,
+    volume_id: UUID,
+    between: tuple[UUID, UUID] | None,
+    moved: bool,
+    loaded: dict[UUID, StoragePool] | None = None,
 ) -> list[Any]:
     """The pool to save once a move between two pools is answered: the pool the disk left
-    gives its room back when it moved, the pool that held room for it when it did not."""
+    gives its room back when it moved, the pool that held room for it when it did not
+    (`loaded`: pools already loaded for the same commit)."""
     if between is None:
         return []
     source, target = between
-    pool = _recorded_pool(store, source if moved else target)
+    pool_id = source if moved else target
+    loaded = {} if loaded is None else loaded
+    pool = loaded.get(pool_id) or _recorded_pool(store, pool_id)
     if pool is None:
         return []
+    loaded[pool_id] = pool
     pool.release_volume(volume_id)
     return [pool]
+
+
+def settle_moves(
+    store: Any, volumes: list[Volume], request_id: str, moved: bool, reason: str
+) -> list[Any]:
+    """A VM's disks that moved with it under its request `request_id`, or did not: each is
+    recorded on its new pool or stays where it was, and the pools' room follows."""
+    loaded: dict[UUID, StoragePool] = {}
+    changed: list[Any] = []
+    for volume in volumes:
+        if not volume.is_current(request_id):
+            continue
+        between = volume.moving_between
+        if moved:
+            volume.confirm(request_id)
+        else:
+            volume.fail(request_id, reason)
+        changed.append(volume)
+        settle_move(store, volume.id, between, moved, loaded)
+    return changed + [pool for pool in loaded.values() if pool.pending_events]
 
 
 def leave_pool(store: Any, volume: Volume) -> list[Any]:

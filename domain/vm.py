@@ -455,19 +455,25 @@ class VirtualMachine(Aggregate):
         access: HostAccess,
         destination: HostAccess,
         reservation: str,
+        volumes: tuple[dict[str, Any], ...] = (),
     ) -> None:
         """Ask the VM's host (`access`) to move the running guest to `destination`, whose
-        room `reservation` holds meanwhile; the VM keeps its room where it runs until then."""
+        room `reservation` holds meanwhile; the VM keeps its room where it runs until then.
+        `volumes` are its disks that move to other pools first (disk id, kind, GiB, pools)."""
         self.check_migratable(destination.host_id)
         self._migrate_requested(
             **host_request(request_id, job_id, access, self.instance_name),
             **migration_target(destination),
             migration_reservation=reservation,
             compute=self.compute.facts(),
+            volumes=[dict(volume) for volume in volumes],
         )
 
     class MigrateRequested(Aggregate.Event):
-        """The VM's host is asked to move it live to the destination host."""
+        """The VM's host is asked to move it live to the destination host. Version 2 adds the
+        disks it moves to other primary storage pools first (storage motion; none before)."""
+
+        class_version = 2
 
         request_id: str
         job_id: UUID | None
@@ -483,6 +489,11 @@ class VirtualMachine(Aggregate):
         destination_password: Secret
         migration_reservation: str
         compute: dict[str, Any]
+        volumes: list[dict[str, Any]]
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["volumes"] = []
 
     @event(MigrateRequested)
     def _migrate_requested(
@@ -501,6 +512,7 @@ class VirtualMachine(Aggregate):
         destination_password: Secret,
         migration_reservation: str,
         compute: dict[str, Any],
+        volumes: list[dict[str, Any]],
     ) -> None:
         self._pend("migrate", request_id, job_id, VmState.RUNNING)
         self.migration: tuple[UUID, str] | None = (destination_host_id, migration_reservation)

@@ -490,6 +490,32 @@ class Volume(Aggregate):
         self._pend("migrate", request_id, job_id)
         self.pending_pool = (to_pool_id, to_pool_name)
 
+    def join_move(self, move: PoolMove, request_id: str) -> dict[str, Any]:
+        """The disk moves with its VM, under the VM's migration request (4.3's
+        migrateVirtualMachineWithVolume): the VM's host copies it before it moves the guest,
+        and the answer to that request settles it. Returns what the host needs of the move."""
+        from_pool_id = self.check_movable(move.pool_id)
+        self._moves_with_vm(
+            request_id=request_id,
+            from_pool_id=from_pool_id,
+            to_pool_id=move.pool_id,
+            to_pool_name=move.pool_name,
+        )
+        return {
+            "disk_id": str(self.id),
+            "kind": self.kind,
+            "size_gb": self.size_gb,
+            "from_pool_id": str(from_pool_id),
+            "to_pool_id": str(move.pool_id),
+        }
+
+    @event("MovesWithVm")
+    def _moves_with_vm(
+        self, request_id: str, from_pool_id: UUID, to_pool_id: UUID, to_pool_name: str
+    ) -> None:
+        self._pend("migrate", request_id, None)
+        self.pending_pool = (to_pool_id, to_pool_name)
+
     @property
     def moving_between(self) -> tuple[UUID, UUID] | None:
         """(from, to) pools of the move in flight, if one is."""

@@ -5,6 +5,7 @@ another Up, Enabled host of its cluster and hypervisor; the work is a hypervisor
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
@@ -14,11 +15,13 @@ from api.cloudstack.hosts import render_hosts
 from api.cloudstack.system_vms import EVENT_PREFIX, appliance_job, appliance_row, system_vm_view
 from api.cloudstack.vm_listing import vm_row, vm_view
 from api.cloudstack.vms import hypervisor_job
+from api.cloudstack.volume_moves import disk_moves
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param
 from api.params import ParamType as P
 from commands import migration as cmd
 from commands.placement import Candidate
+from commands.volume_migration import DiskMove
 from domain.affinity_group import HOST_ANTI_AFFINITY
 from domain.errors import InvalidParameter, NotFound
 from projections.migration import cluster_hosts, kept_apart_hosts, machine_on
@@ -128,22 +131,25 @@ def migrate_vm(call: Call, args: dict[str, Any]) -> Submitted:
 
 
 def migrate_vm_with_volume(call: Call, args: dict[str, Any]) -> Submitted:
-    """The same move; the VM's disks go with it where the destination does not share them."""
-    return _migrate_guest(call, args["virtualmachineid"], args["hostid"])
+    """The same move; the disks `migrateto` names (`volume`, `pool`) move to those primary
+    storage pools first, where the host's hypervisor supports storage motion."""
+    moves = disk_moves(call, args["virtualmachineid"], args["migrateto"] or [])
+    return _migrate_guest(call, args["virtualmachineid"], args["hostid"], moves)
 
 
-def _migrate_guest(call: Call, vm_id: str, host_id: str) -> Submitted:
+def _migrate_guest(
+    call: Call, vm_id: str, host_id: str, moves: dict[UUID, DiskMove] | None = None
+) -> Submitted:
     machine, destination = _destination(call, vm_id, host_id)
     if machine["system"]:
         raise InvalidParameter(f"Unable to find the VM by id={vm_id}")
+    command = cmd.MigrateMachine(UUID(vm_id), (destination,), None, moves or {})
     return hypervisor_job(
         call,
         vm_id,
         "VM.MIGRATE",
         f"Migrating VM {machine['name']} to host {host_id}",
-        lambda job_id: cmd.migrate_vm(
-            call.store, cmd.MigrateMachine(UUID(vm_id), (destination,), job_id)
-        ),
+        lambda job_id: cmd.migrate_vm(call.store, replace(command, job_id=job_id)),
     )
 
 
@@ -198,7 +204,7 @@ COMMANDS = (
         (
             Param("hostid", P.UUID, required=True),
             VM_ID,
-            Param("migrateto", P.MAP, unsupported=STORAGE_MOTION),
+            Param("migrateto", P.MAP),
         ),
         role=Role.ROOT_ADMIN,
         shape="async",

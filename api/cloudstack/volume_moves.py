@@ -18,7 +18,7 @@ from api.cloudstack.volumes import volume_answer, volume_row
 from api.dispatch import ApiCommand, Call, Submitted
 from api.params import Param
 from api.params import ParamType as P
-from commands.volume_migration import MigrateVolume, migrate_volume
+from commands.volume_migration import DiskMove, MigrateVolume, migrate_volume
 from domain.errors import InvalidParameter
 from domain.storage import parse_tags
 from projections.hypervisor_capabilities import limits_of
@@ -50,9 +50,7 @@ def _live(call: Call, volume: dict[str, Any], asked: bool) -> bool:
     supports storage motion, and only when asked to."""
     if volume["vm_state"] != "Running" or not volume["host_id"]:
         return False
-    with call.read() as cursor:
-        limits = limits_of(cursor, volume["hypervisor"], volume["hypervisor_version"] or "")
-    if limits is None or not limits["storage_motion"]:
+    if not _storage_motion(call, volume):
         raise InvalidParameter("Volume needs to be detached from VM")
     if not asked:
         raise InvalidParameter(
@@ -60,6 +58,51 @@ def _live(call: Call, volume: dict[str, Any], asked: bool) -> bool:
             "parameter livemigrate should be specified"
         )
     return True
+
+
+def disk_moves(call: Call, vm_id: str, groups: list[dict[str, str]]) -> dict[UUID, DiskMove]:
+    """migrateVirtualMachineWithVolume's `migrateto` (`volume` -> `pool`), checked as 4.3
+    checks it before the job: the VM's host supports storage motion, each volume and pool
+    exists and each volume is the VM's."""
+    if not groups:
+        return {}
+    moves: dict[UUID, DiskMove] = {}
+    for group in groups:
+        volume_id, pool_id = group.get("volume"), group.get("pool")
+        if not volume_id or not pool_id:
+            raise InvalidParameter("Each migrateto entry names a volume and a pool")
+        volume = _existing(call, volume_id)
+        if volume["vm_id"] != vm_id:
+            raise InvalidParameter(f"Volume {volume['name']} doesn't belong to the vm {vm_id}")
+        with call.read() as cursor:
+            pool = pool_by_id(cursor, pool_id)
+        if pool is None or pool["removed"]:
+            raise InvalidParameter(f"There is no storage pool present with the given id {pool_id}")
+        if not _storage_motion(call, volume):
+            raise InvalidParameter(
+                f"Migration with storage isn't supported on hypervisor {volume['hypervisor']} "
+                f"of version {volume['hypervisor_version']}"
+            )
+        needs = pool_needs(call, volume["zone_id"], parse_tags(volume["offering_tags"]))
+        moves[UUID(volume["id"])] = DiskMove(UUID(pool["id"]), needs)
+    return moves
+
+
+def _existing(call: Call, volume_id: str) -> dict[str, Any]:
+    try:
+        return volume_on_host(call, str(UUID(volume_id)))
+    except (InvalidParameter, ValueError):
+        raise InvalidParameter(
+            f"There is no volume present with the given id {volume_id}"
+        ) from None
+
+
+def _storage_motion(call: Call, volume: dict[str, Any]) -> bool:
+    """Whether the hypervisor version of the host of the volume's VM supports storage motion
+    (4.3's hypervisor capabilities): a running VM's disks move only there."""
+    with call.read() as cursor:
+        limits = limits_of(cursor, volume["hypervisor"], volume["hypervisor_version"] or "")
+    return limits is not None and bool(limits["storage_motion"])
 
 
 COMMANDS = (

@@ -166,3 +166,70 @@ def test_bad_moves_are_refused_and_change_nothing(sandbox) -> None:
     text = _refused(admin.migrateVolume, 431, volumeid=root["id"], storageid=tagged["id"])
     assert "livemigrate should be specified" in text
     assert _volume(admin, root["id"])["storageid"] == home["id"]
+
+
+def _moving(volume_id: str, pool_id: str) -> dict[str, str]:
+    return {"migrateto[0].volume": volume_id, "migrateto[0].pool": pool_id}
+
+
+def test_a_running_vm_moves_to_another_host_with_its_disks(sandbox) -> None:
+    admin = sandbox.client()
+    place = _place(admin)
+    h1, h2 = _host(admin, place, "h1"), _host(admin, place, "h2")
+    first = _pool(admin, place, 200)
+    vm = _deploy(admin, place, place.small, hostid=h1["id"])
+    root = admin.listVolumes(virtualmachineid=vm["id"], type="ROOT")["volume"][0]
+    second = _pool(admin, place)
+    _connected(admin, root["id"], second["id"])
+    other = _deploy(admin, place, place.small, hostid=h2["id"])
+    foreign = admin.listVolumes(virtualmachineid=other["id"], type="ROOT")["volume"][0]
+
+    refusals = {
+        "doesn't belong to the vm": _moving(foreign["id"], second["id"]),
+        "no storage pool present": _moving(root["id"], str(uuid.uuid4())),
+        "no volume present": _moving(str(uuid.uuid4()), second["id"]),
+    }
+    for words, moving in refusals.items():
+        text = _refused(
+            admin.migrateVirtualMachineWithVolume, 431, virtualmachineid=vm["id"],
+            hostid=h2["id"], **moving,
+        )  # fmt: skip
+        assert words in text
+    assert _volume(admin, root["id"])["storageid"] == first["id"]
+
+    moved = admin.migrateVirtualMachineWithVolume(
+        virtualmachineid=vm["id"], hostid=h2["id"], fetch_result=True,
+        **_moving(root["id"], second["id"]),
+    )["virtualmachine"]  # fmt: skip
+    assert (moved["hostid"], moved["state"]) == (h2["id"], "Running")
+    assert _volume(admin, root["id"])["storageid"] == second["id"]
+    assert _allocated(admin, first, second) == [foreign["size"], root["size"]]
+
+
+def test_a_move_the_host_fails_leaves_the_disks_where_they_were(sandbox) -> None:
+    admin = sandbox.client()
+    place = _place(admin)
+    failing = _host(admin, place, "h1", extra="&fail=migrate_vm,migrate_volume")
+    _host(admin, place, "h2")
+    first = _pool(admin, place, 200)
+    vm = _deploy(admin, place, place.small, hostid=failing["id"])
+    root = admin.listVolumes(virtualmachineid=vm["id"], type="ROOT")["volume"][0]
+    second = _pool(admin, place)
+    _connected(admin, root["id"], second["id"])
+    before = _allocated(admin, first, second)
+    others = [h["id"] for h in admin.listHosts(clusterid=place.cluster)["host"]]
+    destination = next(h for h in others if h != failing["id"])
+
+    failed = _failed_job(
+        admin,
+        admin.migrateVirtualMachineWithVolume(
+            virtualmachineid=vm["id"], hostid=destination, **_moving(root["id"], second["id"])
+        ),
+    )
+    assert "migrate_volume" in failed["errortext"], failed
+    assert admin.listVirtualMachines(id=vm["id"])["virtualmachine"][0]["hostid"] == failing["id"]
+    admin.stopVirtualMachine(id=vm["id"], fetch_result=True)
+    failed = _failed_job(admin, admin.migrateVolume(volumeid=root["id"], storageid=second["id"]))
+    assert "migrate_volume" in failed["errortext"], failed
+    assert _volume(admin, root["id"])["storageid"] == first["id"]
+    assert _allocated(admin, first, second) == before
