@@ -16,7 +16,7 @@ from typing import Any
 from uuid import UUID
 
 from commands import Outcome
-from commands.vms import host_access, request_id
+from commands.vms import host_access, request_id, vm_result
 from commands.volume_placement import follow_size, place_on_pool, settle_move
 from commands.volume_uploads import leave_image_store
 from commands.volumes import AttachVolume, _device_slots, vm_facts
@@ -41,6 +41,14 @@ def volume_result(volume_id: UUID) -> dict[str, Any]:
     return {"object": "volume", "id": str(volume_id)}
 
 
+def _answer(job: Job, volume: Volume) -> dict[str, Any]:
+    """A VM's job for its disk (migrateVirtualMachine storageid moves the ROOT disk) answers
+    the VM; a volume's job the volume."""
+    if job.instance_type == "VirtualMachine" and job.instance_id is not None:
+        return vm_result(job.instance_id)
+    return volume_result(volume.id)
+
+
 def _job(store: Any, job_id: UUID | None) -> Job | None:
     return store.get(Job, job_id, what="job") if job_id else None
 
@@ -48,7 +56,7 @@ def _job(store: Any, job_id: UUID | None) -> Job | None:
 def _succeeded(store: Any, job_id: UUID | None, volume: Volume) -> Job | None:
     job = _job(store, job_id)
     if job is not None and job.status == JobStatus.PENDING:
-        job.succeed(volume_result(volume.id))
+        job.succeed(_answer(job, volume))
     return job
 
 
@@ -204,7 +212,7 @@ def _finish_job(job: Job | None, volume: Volume, action: str | None, error: str 
     if job is None or job.status != JobStatus.PENDING:
         return
     if error is None:
-        job.succeed(volume_result(volume.id))
+        job.succeed(_answer(job, volume))
     else:
         verb = action or "act on"
         job.fail("DomainError", f"Unable to {verb} volume {volume.name}: {error}")

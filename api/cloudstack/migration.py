@@ -15,7 +15,7 @@ from api.cloudstack.hosts import render_hosts
 from api.cloudstack.system_vms import EVENT_PREFIX, appliance_job, appliance_row, system_vm_view
 from api.cloudstack.vm_listing import vm_row, vm_view
 from api.cloudstack.vms import hypervisor_job
-from api.cloudstack.volume_moves import disk_moves
+from api.cloudstack.volume_moves import disk_moves, migrate_root
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param
 from api.params import ParamType as P
@@ -28,10 +28,6 @@ from projections.migration import cluster_hosts, kept_apart_hosts, machine_on
 
 MIB = 1024 * 1024
 USER_PKG = "org.apache.cloudstack.api.command.admin.vm"
-STORAGE_MOTION = (
-    "moving a VM's volumes to other storage pools is not built yet: volumes are not placed on "
-    "primary storage pools"
-)
 
 
 def room(host: dict[str, Any], cpu_mhz: int, memory_mb: int) -> bool:
@@ -124,7 +120,12 @@ def _destination(call: Call, machine_id: str, host_id: str) -> tuple[dict[str, A
 
 
 def migrate_vm(call: Call, args: dict[str, Any]) -> Submitted:
-    """A running VM moves live to `hostid` (another host of its cluster)."""
+    """A running VM moves live to `hostid` (another host of its cluster), or a stopped VM's
+    ROOT disk to the pool `storageid` (`api.cloudstack.volume_moves.migrate_root`)."""
+    if args["hostid"] and args["storageid"]:
+        raise InvalidParameter("Only one of hostId and storageId can be specified")
+    if args["storageid"]:
+        return migrate_root(call, vm_row(call, args["virtualmachineid"]), args["storageid"])
     if not args["hostid"]:
         raise InvalidParameter("Either hostId or storageId must be specified")
     return _migrate_guest(call, args["virtualmachineid"], args["hostid"])
@@ -187,7 +188,7 @@ COMMANDS = (
         (
             VM_ID,
             Param("hostid", P.UUID),
-            Param("storageid", P.UUID, unsupported=STORAGE_MOTION),
+            Param("storageid", P.UUID),
         ),
         role=Role.ROOT_ADMIN,
         shape="async",

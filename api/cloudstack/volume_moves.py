@@ -21,6 +21,7 @@ from api.params import ParamType as P
 from commands.volume_migration import DiskMove, MigrateVolume, migrate_volume
 from domain.errors import InvalidParameter
 from domain.storage import parse_tags
+from domain.volume import VolumeType, root_volume_id
 from projections.hypervisor_capabilities import limits_of
 from projections.storage import pool_by_id
 
@@ -42,6 +43,41 @@ def migrate(call: Call, args: dict[str, Any]) -> Submitted:
         f"Migrating volume {row['name']} to storage pool {pool['name']}",
         lambda job_id: migrate_volume(call.store, replace(command, job_id=job_id)),
         instance_type="Volume",
+    )
+
+
+def migrate_root(call: Call, vm: dict[str, Any], pool_id: str) -> Submitted:
+    """migrateVirtualMachine `storageid`: a stopped VM's ROOT disk moves to the pool, as 4.3
+    does it (a VM with data disks attached is refused); the VM's job answers the VM."""
+    if vm["state"] != "Stopped":
+        raise InvalidParameter(
+            "VM is not Stopped, unable to migrate the vm having the specified id"
+        )
+    with call.read() as cursor:
+        disks = cursor.execute(
+            "SELECT count(*) AS n FROM volumes WHERE vm_id = %s AND kind = %s AND removed = 0",
+            (vm["id"], VolumeType.DATADISK),
+        ).fetchone()["n"]
+        pool = pool_by_id(cursor, pool_id)
+    if disks:
+        raise InvalidParameter(
+            "Data disks attached to the vm, can not migrate. Need to dettach data disks at first"
+        )
+    if pool is None or pool["removed"]:
+        raise InvalidParameter(f"Failed to find the destination storage pool: {pool_id}")
+    if str(pool["hypervisor"]).lower() != str(vm["hypervisor"]).lower():
+        raise InvalidParameter(
+            f"hypervisor is not compatible: dest: {pool['hypervisor']}, vm: {vm['hypervisor']}"
+        )
+    root = volume_on_host(call, str(root_volume_id(UUID(vm["id"]))))
+    needs = pool_needs(call, root["zone_id"], parse_tags(root["offering_tags"]))
+    command = MigrateVolume(UUID(root["id"]), UUID(pool["id"]), False, needs)
+    return hypervisor_job(
+        call,
+        vm["id"],
+        "VM.MIGRATE",
+        f"Migrating the ROOT volume of VM {vm['name']} to storage pool {pool['name']}",
+        lambda job_id: migrate_volume(call.store, replace(command, job_id=job_id)),
     )
 
 

@@ -99,6 +99,9 @@ def test_disks_move_between_pools_and_the_vm_runs_from_them(sandbox) -> None:
     assert (listed["storageid"], listed["storage"]) == (wide["id"], wide["name"])
     on_wide = admin.listVolumes(storageid=wide["id"], listall="true")["volume"]
     assert [v["id"] for v in on_wide] == [root["id"]]
+    found = admin.listVirtualMachines(storageid=wide["id"], listall="true")["virtualmachine"]
+    assert [v["id"] for v in found] == [vm["id"]]
+    _refused(user.listVirtualMachines, 531, storageid=wide["id"])  # root administrators only
     started = user.startVirtualMachine(id=vm["id"], fetch_result=True)["virtualmachine"]
     assert started["state"] == "Running"
 
@@ -233,3 +236,42 @@ def test_a_move_the_host_fails_leaves_the_disks_where_they_were(sandbox) -> None
     assert "migrate_volume" in failed["errortext"], failed
     assert _volume(admin, root["id"])["storageid"] == first["id"]
     assert _allocated(admin, first, second) == before
+
+
+def test_a_stopped_vms_root_disk_moves_with_migrate_virtual_machine(sandbox) -> None:
+    admin = sandbox.client()
+    place = _place(admin)
+    host = _host(admin, place, "h1")
+    first = _pool(admin, place, 200)
+    vm = _deploy(admin, place, place.small)
+    root = admin.listVolumes(virtualmachineid=vm["id"], type="ROOT")["volume"][0]
+    second = _pool(admin, place)
+    _connected(admin, root["id"], second["id"])
+    migrate = admin.migrateVirtualMachine
+
+    assert "not Stopped" in _refused(
+        migrate, 431, virtualmachineid=vm["id"], storageid=second["id"]
+    )
+    assert "Only one" in _refused(
+        migrate, 431, virtualmachineid=vm["id"], storageid=second["id"], hostid=host["id"]
+    )
+    admin.stopVirtualMachine(id=vm["id"], fetch_result=True)
+    offering = next(o for o in admin.listDiskOfferings()["diskoffering"] if o["name"] == "Custom")
+    disk = admin.createVolume(
+        name="data", zoneid=place.zone, diskofferingid=offering["id"], size=1, fetch_result=True
+    )["volume"]
+    admin.attachVolume(id=disk["id"], virtualmachineid=vm["id"], fetch_result=True)
+    assert "Data disks attached" in _refused(
+        migrate, 431, virtualmachineid=vm["id"], storageid=second["id"]
+    )
+    admin.detachVolume(id=disk["id"], fetch_result=True)
+    assert "destination storage pool" in _refused(
+        migrate, 431, virtualmachineid=vm["id"], storageid=str(uuid.uuid4())
+    )
+    assert _volume(admin, root["id"])["storageid"] == first["id"]
+
+    moved = migrate(virtualmachineid=vm["id"], storageid=second["id"], fetch_result=True)
+    assert moved["virtualmachine"]["id"] == vm["id"]
+    assert _volume(admin, root["id"])["storageid"] == second["id"]
+    started = admin.startVirtualMachine(id=vm["id"], fetch_result=True)["virtualmachine"]
+    assert started["state"] == "Running"
