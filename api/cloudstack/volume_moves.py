@@ -34,16 +34,8 @@ def migrate(call: Call, args: dict[str, Any]) -> Submitted:
         raise InvalidParameter(f"Failed to find the destination storage pool: {args['storageid']}")
     volume = volume_on_host(call, row["id"])
     live = _live(call, volume, bool(args["livemigrate"]))
-    needs = pool_needs(call, volume["zone_id"], parse_tags(volume["offering_tags"]))
-    command = MigrateVolume(UUID(row["id"]), UUID(pool["id"]), live, needs)
-    return hypervisor_job(
-        call,
-        row["id"],
-        "VOLUME.MIGRATE",
-        f"Migrating volume {row['name']} to storage pool {pool['name']}",
-        lambda job_id: migrate_volume(call.store, replace(command, job_id=job_id)),
-        instance_type="Volume",
-    )
+    text = f"Migrating volume {row['name']} to storage pool {pool['name']}"
+    return _move_job(call, volume, pool, live, (row["id"], "Volume", "VOLUME.MIGRATE", text))
 
 
 def migrate_root(call: Call, vm: dict[str, Any], pool_id: str) -> Submitted:
@@ -70,14 +62,28 @@ def migrate_root(call: Call, vm: dict[str, Any], pool_id: str) -> Submitted:
             f"hypervisor is not compatible: dest: {pool['hypervisor']}, vm: {vm['hypervisor']}"
         )
     root = volume_on_host(call, str(root_volume_id(UUID(vm["id"]))))
-    needs = pool_needs(call, root["zone_id"], parse_tags(root["offering_tags"]))
-    command = MigrateVolume(UUID(root["id"]), UUID(pool["id"]), False, needs)
+    text = f"Migrating the ROOT volume of VM {vm['name']} to storage pool {pool['name']}"
+    return _move_job(call, root, pool, False, (vm["id"], "VirtualMachine", "VM.MIGRATE", text))
+
+
+def _move_job(
+    call: Call,
+    volume: dict[str, Any],
+    pool: dict[str, Any],
+    live: bool,
+    job: tuple[str, str, str, str],
+) -> Submitted:
+    """The job (of the volume, or of its VM: id, type, event, text) moving it to the pool."""
+    instance_id, instance_type, event, text = job
+    needs = pool_needs(call, volume["zone_id"], parse_tags(volume["offering_tags"]))
+    command = MigrateVolume(UUID(volume["id"]), UUID(pool["id"]), live, needs)
     return hypervisor_job(
         call,
-        vm["id"],
-        "VM.MIGRATE",
-        f"Migrating the ROOT volume of VM {vm['name']} to storage pool {pool['name']}",
+        instance_id,
+        event,
+        text,
         lambda job_id: migrate_volume(call.store, replace(command, job_id=job_id)),
+        instance_type=instance_type,
     )
 
 

@@ -55,22 +55,16 @@ def _simulator_where(world: SimulatedWorld) -> Any:
 def _kvm_where(driver: Any) -> Any:
     import libvirt
 
+    from adapters.kvm.pools import is_stratus_pool
+
     def where(disk_id: str | None) -> str:
         name = f"{VM}-root.qcow2" if disk_id is None else f"disk-{disk_id}.qcow2"
         active = driver._conn.listAllStoragePools(libvirt.VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE)
         holding = [p.name() for p in active if name in p.listVolumes()]
         assert len(holding) <= 1, holding  # a moved disk leaves no original behind
-        return holding[0] if holding and _is_uuid(holding[0]) else ""
+        return holding[0] if holding and is_stratus_pool(holding[0]) else ""
 
     return where
-
-
-def _is_uuid(text: str) -> bool:
-    try:
-        uuid.UUID(text)
-    except ValueError:
-        return False
-    return True
 
 
 @pytest.fixture(params=["simulator", pytest.param("kvm", marks=pytest.mark.libvirt)])
