@@ -66,6 +66,22 @@ class DiskSpec:
 
 
 @dataclass(frozen=True)
+class VolumeMove:
+    """A disk to copy from one primary storage pool to another (both named by their ids, as
+    `connect_pool` made them known to the host). `vm_name` is the VM it is attached to ("" for
+    a detached disk); a ROOT disk (`root`) is named on the host by that VM; `live` lets the VM
+    keep running while its disk moves (storage motion)."""
+
+    disk_id: str
+    size_gb: int
+    from_pool_id: str
+    to_pool_id: str
+    vm_name: str = ""
+    root: bool = False
+    live: bool = False
+
+
+@dataclass(frozen=True)
 class NicSpec:
     """A guest NIC as Stratus asks for it: its MAC names it on the VM; the broadcast URI
     (``vlan://N``, ``vxlan://N``, empty for an untagged network) is the guest network."""
@@ -117,6 +133,7 @@ class VmSpec:
     root_disk_gb: int = 0
     template: str = ""
     data_disks: tuple[DiskSpec, ...] = ()  # attached data disks the VM must start with
+    root_pool_id: str = ""  # the primary storage pool of its root disk ("": the host's own)
     ssh_key: str = ""  # the public key (OpenSSH form) the guest lets in; "" for none
     user_data: str = ""  # the guest's user data (Base64, as the API took it); "" for none
     iso: IsoSpec | None = None  # the ISO in its CD drive: a new guest boots from it
@@ -302,6 +319,13 @@ class Hypervisor(Protocol):
 
     def vm_disks(self, name: str) -> tuple[DiskStatus, ...]:
         """The data disks attached to the VM, by slot; NotFoundOnHost when there is no such VM."""
+        ...
+
+    def migrate_volume(self, move: VolumeMove) -> DiskStatus:
+        """Copy the disk into pool `move.to_pool_id`, point its VM (if any) at the copy and
+        delete the original; a disk found in the target pool already is only reported. The
+        disk of a running VM is refused unless `move.live`; on a failure the disk stays where
+        it was."""
         ...
 
     def attach_iso(self, name: str, iso: IsoSpec) -> str:

@@ -1,4 +1,5 @@
-"""What adapters do for data disks: attach, detach and resize on a VM's host.
+"""What adapters do for disks: attach, detach and resize data disks on a VM's host, and move
+a disk from one primary storage pool to another.
 
 A disk is named on the host by its volume's id (`disk_id`) and plugged into the slot the server
 chose (`device_id`). Results carry what the hypervisor reports afterwards, so the server (and an
@@ -11,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
-from adapters import Hypervisor
+from adapters import Hypervisor, VolumeMove
 from adapters.requests import count, disk_spec, param
 from adapters.requests import name as _name
 
@@ -36,6 +37,23 @@ def _resize(driver: Hypervisor, params: dict[str, Any]) -> dict[str, Any]:
     return {"name": _name(params), "disk": asdict(status), **_disks(driver, params)}
 
 
+def volume_move(params: dict[str, Any]) -> VolumeMove:
+    """The move a `migrate_volume` request asks for."""
+    return VolumeMove(
+        disk_id=str(param(params, "disk_id")),
+        size_gb=count(params, "size_gb"),
+        from_pool_id=str(param(params, "from_pool_id")),
+        to_pool_id=str(param(params, "to_pool_id")),
+        vm_name=str(params.get("name") or ""),
+        root=params.get("kind") == "ROOT",
+        live=bool(params.get("live", False)),
+    )
+
+
+def _migrate(driver: Hypervisor, params: dict[str, Any]) -> dict[str, Any]:
+    return {"disk": asdict(driver.migrate_volume(volume_move(params)))}
+
+
 def _disks(driver: Hypervisor, params: dict[str, Any]) -> dict[str, Any]:
     """Every data disk the VM has after the action, as the hypervisor reports it."""
     return {"disks": [asdict(disk) for disk in driver.vm_disks(_name(params))]}
@@ -46,4 +64,5 @@ DISK_ACTIONS: dict[str, Callable[[Hypervisor, dict[str, Any]], dict[str, Any]]] 
     "detach_volume": _detach,
     "resize_volume": _resize,
     "vm_disks": _disks,
+    "migrate_volume": _migrate,
 }

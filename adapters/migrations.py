@@ -1,13 +1,16 @@
 """What adapters do to move a running guest or appliance live to another host: the request goes
-to the machine's host, and the destination's login comes with it among the sealed secrets."""
+to the machine's host, and the destination's login comes with it among the sealed secrets. A
+guest's disks named by the request move to their new primary storage pools first."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any
 
-from adapters import Credentials, Hypervisor
+from adapters import Credentials, Hypervisor, HypervisorError, VolumeMove
+from adapters.disks import volume_move
 from adapters.requests import BadRequest, name
 
 
@@ -23,7 +26,29 @@ def destination(params: dict[str, Any]) -> Credentials:
 
 
 def _migrate(driver: Hypervisor, params: dict[str, Any]) -> dict[str, Any]:
-    return asdict(driver.migrate_vm(name(params), destination(params)))
+    """Move the disks the request names to their new pools (live), then the machine; when
+    anything fails, the disks already moved go back, best effort, and the failure is reported."""
+    moves = _moves(params)
+    done: list[VolumeMove] = []
+    try:
+        for move in moves:
+            driver.migrate_volume(move)
+            done.append(move)
+        status = driver.migrate_vm(name(params), destination(params))
+    except HypervisorError:
+        for move in reversed(done):
+            back = replace(move, from_pool_id=move.to_pool_id, to_pool_id=move.from_pool_id)
+            with contextlib.suppress(HypervisorError):
+                driver.migrate_volume(back)
+        raise
+    return {**asdict(status), "volumes": [asdict(move) for move in done]}
+
+
+def _moves(params: dict[str, Any]) -> list[VolumeMove]:
+    raw = params.get("volumes") or []
+    if not isinstance(raw, list):
+        raise BadRequest("parameter 'volumes' must be a list")
+    return [volume_move({**spec, "name": name(params), "live": True}) for spec in raw]
 
 
 MIGRATION_ACTIONS: dict[str, Callable[[Hypervisor, dict[str, Any]], dict[str, Any]]] = {

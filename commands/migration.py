@@ -14,8 +14,8 @@ last one puts it in Maintenance, or ErrorInMaintenance when one could not leave.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
@@ -27,6 +27,7 @@ from commands.jobs import SubmitJob, new_job, run_job
 from commands.placement import RESERVATION_ATTEMPTS, Candidate, Reserve, hold_room
 from commands.system_vms import host_access as appliance_host
 from commands.vms import host_access, kept_apart_rule
+from commands.volume_migration import DiskMove, join_moves
 from domain.capacity import HostCapacity
 from domain.errors import DomainError, InsufficientCapacity
 from domain.host import Host
@@ -44,6 +45,7 @@ class MigrateMachine:
     machine_id: UUID
     destinations: Sequence[Candidate]
     job_id: UUID | None = None
+    volumes: Mapping[UUID, DiskMove] = field(default_factory=dict)  # disks to other pools
 
 
 def _reservation(kind: str, machine_id: UUID, request: str) -> str:
@@ -81,8 +83,9 @@ def migrate_vm(store: Any, command: MigrateMachine) -> Outcome:
         capacity = _hold(store, vm, reservation, command.destinations, admits)
         source = host_access(store, vm.host_id)
         destination = host_access(store, capacity.host_id)
-        vm.request_migrate(request, command.job_id, source, destination, reservation)
-        return Outcome(store.last_position(store.save(vm, capacity)), vm.id)
+        disks, moving = join_moves(store, vm, command.volumes, request, capacity.host_id)
+        vm.request_migrate(request, command.job_id, source, destination, reservation, disks)
+        return Outcome(store.last_position(store.save(vm, capacity, *moving)), vm.id)
 
     outcome: Outcome = store.run(attempt, attempts=RESERVATION_ATTEMPTS)
     return outcome
@@ -208,6 +211,8 @@ def migration_routes(box: Any, prefix: str) -> dict[str, Route]:
                     "host_id": str(e.host_id),
                     "name": e.instance_name,
                     "destination_host_id": str(e.destination_host_id),
+                    # disks that move to other pools first (appliances' requests carry none)
+                    "volumes": getattr(e, "volumes", []),
                 },
                 sealed_credentials=sealed,
                 **origin(e),

@@ -108,6 +108,7 @@ def vm_routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
                 "ssh_key": e.ssh_key,
                 "user_data": e.user_data,
                 **_boot_iso(e.iso),
+                "root_pool_id": e.root_pool_id,
             },
         )
 

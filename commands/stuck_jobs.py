@@ -35,7 +35,7 @@ from domain.template import Template
 from domain.vm import VirtualMachine
 from domain.vm_snapshot import VMSnapshot
 from domain.vmware_datacenter import VmwareDatacenter
-from domain.volume import Volume
+from domain.volume import Volume, root_volume_id
 from domain.vpn import RemoteAccessVpn
 from stratus.messages import ABANDONED, WorkResult
 
@@ -187,6 +187,11 @@ def _waiting_target(store: Any, job: Job) -> tuple[Any, str] | None:
         if job.instance_type == "VirtualMachine":
             target = store.get(VirtualMachine, job.instance_id, what="virtual machine")
             action = _VM_ACTIONS.get(target.pending or "")
+            if action is None:  # a VM's job may wait on its ROOT disk's move instead
+                target = store.get(Volume, root_volume_id(job.instance_id), what="volume")
+                action = (
+                    VOLUME_ACTIONS.get(target.pending or "") if target.job_id == job.id else None
+                )
         elif job.instance_type == "Host":
             target = store.get(Host, job.instance_id, what="host")
             action = "connect_host"

@@ -24,7 +24,14 @@ from commands.scaling import Held, give_back, hold_growth
 from commands.security_groups import JoinGroups, follow_vm_groups, joined
 from commands.snapshot_chains import follow_vm_snapshots
 from commands.vm_access import GuestAccess, give_access
-from commands.volume_placement import PoolNeeds, place_disks, placed_on_pools, with_pools
+from commands.volume_placement import (
+    PoolNeeds,
+    place_disks,
+    placed_on_pools,
+    root_pool,
+    settle_moves,
+    with_pools,
+)
 from commands.volumes import (
     NewDataDisk,
     attached_disks,
@@ -157,8 +164,9 @@ def deploy_vm(store: Any, command: DeployVirtualMachine) -> Outcome:
                 job.fail("InsufficientCapacity", error.message)
             return _saved(store, vm, job, *taken)
         access = host_access(store, capacity.host_id)
+        reservation = _reservation(vm.id, request)
         data = tuple(disk_entry(v, v.device_id or 0) for v in volumes if v.id != root.id)
-        vm.request_start(request, command.job_id, access, _reservation(vm.id, request), data)
+        vm.request_start(request, command.job_id, access, reservation, data, root.pool_id)
         return _saved(store, vm, capacity, *taken, *pools)
 
     outcome: Outcome = store.run(attempt, attempts=RESERVATION_ATTEMPTS)
@@ -282,7 +290,8 @@ def start_vm(store: Any, command: StartVirtualMachine) -> Outcome:
         disks = with_pools(disks, placed)
         access = host_access(store, capacity.host_id)
         reservation = _reservation(vm.id, request)
-        vm.request_start(request, command.job_id, access, reservation, disks)
+        root = root_pool(store, vm.id, placed)
+        vm.request_start(request, command.job_id, access, reservation, disks, root)
         return _saved(store, vm, capacity, *placed)
 
     result: Outcome = store.run(attempt, attempts=RESERVATION_ATTEMPTS)
@@ -457,7 +466,12 @@ def on_vm_result(store: Any, result: WorkResult) -> Outcome:
         capacity = give_back(store, before, vm, ok=result.ok)
         _finish_job(job, vm, before.action, reason if not result.ok else None)
         host = _evacuated(store, before, vm, reason if not result.ok else None)
-        return _saved(store, vm, capacity, job, host)
+        disks = (
+            settle_moves(store, owned_volumes(store, vm.id), result.request_id, result.ok, reason)
+            if before.action == "migrate"
+            else []
+        )
+        return _saved(store, vm, capacity, job, host, *disks)
 
     outcome: Outcome = store.run(attempt)
     return outcome

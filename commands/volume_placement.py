@@ -16,7 +16,7 @@ from uuid import UUID
 from domain.errors import InsufficientCapacity, InvalidParameter, NotFound
 from domain.host import Host
 from domain.storage import PoolIndex, StoragePool, scope_keys
-from domain.volume import Volume
+from domain.volume import Volume, root_volume_id
 
 GIB = 1024**3
 
@@ -110,15 +110,76 @@ def with_pools(disks: tuple[dict[str, Any], ...], placed: list[Any]) -> tuple[di
     )
 
 
+def root_pool(store: Any, vm_id: UUID, placed: list[Any]) -> UUID | None:
+    """The pool the VM's ROOT disk is on (None: the host's own storage, or no ROOT volume):
+    as just placed for this start, else as recorded."""
+    root_id = root_volume_id(vm_id)
+    for volume in placed:
+        if isinstance(volume, Volume) and volume.id == root_id:
+            return volume.pool_id
+    try:
+        root: Volume = store.get(Volume, root_id, what="volume")
+    except NotFound:
+        return None
+    return root.pool_id
+
+
 def pool_of(store: Any, volume: Volume) -> StoragePool | None:
     """The pool the volume lives on, if any is still recorded."""
-    if volume.pool_id is None:
+    return _recorded_pool(store, volume.pool_id)
+
+
+def _recorded_pool(store: Any, pool_id: UUID | None) -> StoragePool | None:
+    if pool_id is None:
         return None
     try:
-        pool: StoragePool = store.get(StoragePool, volume.pool_id, what="storage pool")
+        pool: StoragePool = store.get(StoragePool, pool_id, what="storage pool")
     except NotFound:
         return None
     return pool
+
+
+def settle_move(
+    store: Any,
+    volume_id: UUID,
+    between: tuple[UUID, UUID] | None,
+    moved: bool,
+    loaded: dict[UUID, StoragePool] | None = None,
+) -> list[Any]:
+    """The pool to save once a move between two pools is answered: the pool the disk left
+    gives its room back when it moved, the pool that held room for it when it did not
+    (`loaded`: pools already loaded for the same commit)."""
+    if between is None:
+        return []
+    source, target = between
+    pool_id = source if moved else target
+    loaded = {} if loaded is None else loaded
+    pool = loaded.get(pool_id) or _recorded_pool(store, pool_id)
+    if pool is None:
+        return []
+    loaded[pool_id] = pool
+    pool.release_volume(volume_id)
+    return [pool]
+
+
+def settle_moves(
+    store: Any, volumes: list[Volume], request_id: str, moved: bool, reason: str
+) -> list[Any]:
+    """A VM's disks that moved with it under its request `request_id`, or did not: each is
+    recorded on its new pool or stays where it was, and the pools' room follows."""
+    loaded: dict[UUID, StoragePool] = {}
+    changed: list[Any] = []
+    for volume in volumes:
+        if not volume.is_current(request_id):
+            continue
+        between = volume.moving_between
+        if moved:
+            volume.confirm(request_id)
+        else:
+            volume.fail(request_id, reason)
+        changed.append(volume)
+        settle_move(store, volume.id, between, moved, loaded)
+    return changed + [pool for pool in loaded.values() if pool.pending_events]
 
 
 def leave_pool(store: Any, volume: Volume) -> list[Any]:

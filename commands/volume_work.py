@@ -16,8 +16,8 @@ from typing import Any
 from uuid import UUID
 
 from commands import Outcome
-from commands.vms import host_access, request_id
-from commands.volume_placement import follow_size, place_on_pool
+from commands.vms import host_access, request_id, vm_result
+from commands.volume_placement import follow_size, place_on_pool, settle_move
 from commands.volume_uploads import leave_image_store
 from commands.volumes import AttachVolume, _device_slots, vm_facts
 from domain.errors import InvalidState, NotFound
@@ -28,12 +28,25 @@ from domain.volume import HostWork, Volume
 from stratus.messages import WorkResult
 
 # The action each pending request was sent as (the stuck-job sweeper needs it too).
-ACTIONS = {"attach": "attach_volume", "detach": "detach_volume", "resize": "resize_volume"}
+ACTIONS = {
+    "attach": "attach_volume",
+    "detach": "detach_volume",
+    "resize": "resize_volume",
+    "migrate": "migrate_volume",  # a move to another pool (commands.volume_migration)
+}
 
 
 def volume_result(volume_id: UUID) -> dict[str, Any]:
     """What a volume job's result names: the API renders the volume from it."""
     return {"object": "volume", "id": str(volume_id)}
+
+
+def _answer(job: Job, volume: Volume) -> dict[str, Any]:
+    """A VM's job for its disk (migrateVirtualMachine storageid moves the ROOT disk) answers
+    the VM; a volume's job the volume."""
+    if job.instance_type == "VirtualMachine" and job.instance_id is not None:
+        return vm_result(job.instance_id)
+    return volume_result(volume.id)
 
 
 def _job(store: Any, job_id: UUID | None) -> Job | None:
@@ -43,7 +56,7 @@ def _job(store: Any, job_id: UUID | None) -> Job | None:
 def _succeeded(store: Any, job_id: UUID | None, volume: Volume) -> Job | None:
     job = _job(store, job_id)
     if job is not None and job.status == JobStatus.PENDING:
-        job.succeed(volume_result(volume.id))
+        job.succeed(_answer(job, volume))
     return job
 
 
@@ -172,6 +185,7 @@ def on_volume_result(store: Any, result: WorkResult) -> Outcome:
         if not volume.is_current(result.request_id):
             return Outcome(0, volume.id)
         action, job = volume.pending, _job(store, volume.job_id)
+        between = volume.moving_between
         slot_vm = volume.pending_vm_id if action == "attach" else volume.vm_id
         reason = result.error or "the hypervisor did not answer"
         if result.ok:
@@ -187,6 +201,7 @@ def on_volume_result(store: Any, result: WorkResult) -> Outcome:
         moved = follow_size(store, volume) if action == "resize" and result.ok else []
         if action == "attach" and result.ok:  # an uploaded disk was copied to primary storage
             moved += leave_image_store(store, volume)
+        moved += settle_move(store, volume.id, between, result.ok)
         return _saved(store, volume, slots, job, *moved)
 
     outcome: Outcome = store.run(attempt)
@@ -197,7 +212,7 @@ def _finish_job(job: Job | None, volume: Volume, action: str | None, error: str 
     if job is None or job.status != JobStatus.PENDING:
         return
     if error is None:
-        job.succeed(volume_result(volume.id))
+        job.succeed(_answer(job, volume))
     else:
         verb = action or "act on"
         job.fail("DomainError", f"Unable to {verb} volume {volume.name}: {error}")
@@ -246,6 +261,17 @@ def volume_routes(box: Any, prefix: str) -> dict[str, Any]:
             e, "attach_volume", {"device_id": e.device_id, "size_gb": e.size_gb, **_pool(e)}
         ),
         get_topic(volume.DetachRequested): lambda e: outgoing(e, "detach_volume", {}),
+        get_topic(volume.MigrateRequested): lambda e: outgoing(
+            e,
+            "migrate_volume",
+            {
+                "kind": e.disk_kind,
+                "size_gb": e.size_gb,
+                "from_pool_id": str(e.from_pool_id),
+                "to_pool_id": str(e.to_pool_id),
+                "live": e.live,
+            },
+        ),
         get_topic(volume.ResizeRequested): lambda e: outgoing(
             e, "resize_volume", {"size_gb": e.size_gb, "shrink_ok": e.shrink_ok}
         ),

@@ -47,7 +47,8 @@ def _row(
 
 
 # The rows 4.3 seeds. Stratus's simulator gets a default row of its own: hosts of its scale
-# tests run hundreds of guests, so it allows 1,000.
+# tests run hundreds of guests, so it allows 1,000; it moves a running VM's disks between
+# pools (storage motion), so that path of migrateVolume can be exercised.
 SEEDED: tuple[Capability, ...] = (
     _row("XenServer", DEFAULT_VERSION, 50, 6, 16, True),
     _row("XenServer", "XCP 1.0", 50, 6, 16, True),
@@ -67,7 +68,7 @@ SEEDED: tuple[Capability, ...] = (
     _row("KVM", DEFAULT_VERSION, 50, 6, None, True),
     _row("Hyperv", DEFAULT_VERSION, 1024, 64, 1024, False),
     _row("Hyperv", "6.2", 1024, 64, 1024, False),
-    _row("Simulator", DEFAULT_VERSION, 1000, 6, None, True),
+    _row("Simulator", DEFAULT_VERSION, 1000, 6, None, True, True),
 )
 
 

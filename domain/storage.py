@@ -12,7 +12,7 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.errors import InvalidParameter, InvalidState, ResourceInUse
+from domain.errors import InsufficientCapacity, InvalidParameter, InvalidState, ResourceInUse
 from domain.values import Secret
 from domain.vm import HostAccess
 
@@ -237,6 +237,26 @@ class StoragePool(Aggregate):
         if self.removed or self.state != PoolState.UP or not set(tags) <= set(self.tags):
             return False
         return self.total_bytes * factor - self.allocated_bytes >= size_bytes
+
+    def check_takes(self, size_bytes: int, tags: tuple[str, ...], factor: float) -> None:
+        """`takes`, refusing with the reason: not Up or missing a tag (431), no room (533)."""
+        self._check_live()
+        if self.state != PoolState.UP:
+            raise InvalidParameter(f"Storage pool {self.name} is not Up (it is {self.state})")
+        missing = sorted(set(tags) - set(self.tags))
+        if missing:
+            raise InvalidParameter(
+                f"Storage pool {self.name} does not have the storage tags the volume's offering "
+                f"needs: {','.join(missing)}"
+            )
+        if not self.takes(size_bytes, tags, factor):
+            raise InsufficientCapacity(
+                f"Storage pool {self.name} has no room for {size_bytes // 1024**3} GB more"
+            )
+
+    def connected_hosts(self) -> set[str]:
+        """The hosts (ids) that have the pool connected."""
+        return {h for h, c in self.connections.items() if c["state"] == "Connected"}
 
     def place_volume(self, volume_id: UUID, size_bytes: int) -> None:
         """A volume now lives on this pool, taking `size_bytes` of it."""

@@ -147,10 +147,12 @@ class VirtualMachine(Aggregate):
         access: HostAccess,
         reservation: str,
         data_disks: tuple[dict[str, Any], ...] = (),
+        root_pool_id: UUID | None = None,
     ) -> None:
         """Ask `access`'s host to run the VM; `reservation` holds its room there meanwhile.
-        `data_disks` (disk id, device id, size) are the data disks attached to it; the ISO in
-        its CD drive, if any, goes along (a VM deployed from an ISO boots from it)."""
+        `data_disks` (disk id, device id, size) are the data disks attached to it;
+        `root_pool_id` the primary storage pool its ROOT disk is on (None: the host's own); the
+        ISO in its CD drive, if any, goes along (a VM deployed from an ISO boots from it)."""
         self.check_startable()
         iso = self.iso_in_drive
         self._start_requested(
@@ -161,13 +163,15 @@ class VirtualMachine(Aggregate):
             ssh_key=self.public_key,
             user_data=getattr(self, "user_data", ""),  # VMs recorded before it have none
             iso=dict(iso) if iso is not None else None,
+            root_pool_id=str(root_pool_id) if root_pool_id else "",
         )
 
     class StartRequested(Aggregate.Event):
         """Version 2 adds the attached data disks the start must give the guest; version 3 the
         public SSH key the guest is to let in ("" for none); version 4 its user data (Base64,
         "" for none); version 5 the ISO in its CD drive (id, name, display text, URL, zone;
-        None for none), which a new guest's definition gets."""
+        None for none), which a new guest's definition gets, and the primary storage pool of its
+        ROOT disk ("" for the host's own storage)."""
 
         class_version = 5
         request_id: str
@@ -184,6 +188,7 @@ class VirtualMachine(Aggregate):
         ssh_key: str
         user_data: str
         iso: dict[str, Any] | None
+        root_pool_id: str
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -200,6 +205,7 @@ class VirtualMachine(Aggregate):
         @staticmethod
         def upcast_v4_v5(state: dict[str, Any]) -> None:
             state["iso"] = None
+            state["root_pool_id"] = ""
 
     @event(StartRequested)
     def _start_requested(
@@ -218,6 +224,7 @@ class VirtualMachine(Aggregate):
         ssh_key: str,
         user_data: str,
         iso: dict[str, Any] | None,
+        root_pool_id: str,
     ) -> None:
         self._pend("start", request_id, job_id, VmState.STARTING)
         self.host_id, self.reservation = host_id, reservation
@@ -455,19 +462,25 @@ class VirtualMachine(Aggregate):
         access: HostAccess,
         destination: HostAccess,
         reservation: str,
+        volumes: tuple[dict[str, Any], ...] = (),
     ) -> None:
         """Ask the VM's host (`access`) to move the running guest to `destination`, whose
-        room `reservation` holds meanwhile; the VM keeps its room where it runs until then."""
+        room `reservation` holds meanwhile; the VM keeps its room where it runs until then.
+        `volumes` are its disks that move to other pools first (disk id, kind, GiB, pools)."""
         self.check_migratable(destination.host_id)
         self._migrate_requested(
             **host_request(request_id, job_id, access, self.instance_name),
             **migration_target(destination),
             migration_reservation=reservation,
             compute=self.compute.facts(),
+            volumes=[dict(volume) for volume in volumes],
         )
 
     class MigrateRequested(Aggregate.Event):
-        """The VM's host is asked to move it live to the destination host."""
+        """The VM's host is asked to move it live to the destination host. Version 2 adds the
+        disks it moves to other primary storage pools first (storage motion; none before)."""
+
+        class_version = 2
 
         request_id: str
         job_id: UUID | None
@@ -483,6 +496,11 @@ class VirtualMachine(Aggregate):
         destination_password: Secret
         migration_reservation: str
         compute: dict[str, Any]
+        volumes: list[dict[str, Any]]
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["volumes"] = []
 
     @event(MigrateRequested)
     def _migrate_requested(
@@ -501,6 +519,7 @@ class VirtualMachine(Aggregate):
         destination_password: Secret,
         migration_reservation: str,
         compute: dict[str, Any],
+        volumes: list[dict[str, Any]],
     ) -> None:
         self._pend("migrate", request_id, job_id, VmState.RUNNING)
         self.migration: tuple[UUID, str] | None = (destination_host_id, migration_reservation)

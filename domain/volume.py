@@ -107,6 +107,16 @@ class VolumeChanges:
 
 
 @dataclass(frozen=True)
+class PoolMove:
+    """A move of the disk to another primary storage pool (migrateVolume): the pool, and
+    whether the disk's VM keeps running meanwhile (storage motion)."""
+
+    pool_id: UUID
+    pool_name: str
+    live: bool = False
+
+
+@dataclass(frozen=True)
 class VolumeExtract:
     """An offer of a volume's image for download: from which zone, asked by whom, until when."""
 
@@ -186,6 +196,7 @@ class Volume(Aggregate):
         self.pending_vm_id: UUID | None = None
         self.pending_device_id: int | None = None
         self.pending_size: tuple[int, UUID | None] | None = None
+        self.pending_pool: tuple[UUID, str] | None = None  # where a move in flight goes
         self.pool_id: UUID | None = None
         self.path = ""
         self.display = True
@@ -399,6 +410,11 @@ class Volume(Aggregate):
         elif self.pending == "resize" and self.pending_size is not None:
             size_gb, offering_id = self.pending_size
             self._resized(size_gb=size_gb, disk_offering_id=offering_id, previous=self.facts())
+        elif self.pending == "migrate" and self.pending_pool is not None:
+            pool_id, pool_name = self.pending_pool
+            self._migrated(
+                pool_id=pool_id, pool_name=pool_name, from_pool_id=self.pool_id, path=str(self.id)
+            )
 
     def fail(self, request_id: str, reason: str) -> None:
         """The host could not do it: the volume stays as it was before the request."""
@@ -415,6 +431,7 @@ class Volume(Aggregate):
     def _settle(self) -> None:
         self.pending, self.request_id = None, None
         self.pending_vm_id, self.pending_device_id, self.pending_size = None, None, None
+        self.pending_pool = None
 
     # Primary storage, updateVolume ---------------------------------------------------------
 
@@ -426,6 +443,92 @@ class Volume(Aggregate):
     @event("Placed")
     def _placed(self, pool_id: UUID, pool_name: str, path: str) -> None:
         self.pool_id, self.path = pool_id, path
+
+    def check_movable(self, pool_id: UUID) -> UUID:
+        """The pool the disk leaves for `pool_id`; refused (431) as 4.3 refuses a move."""
+        self._check_present()
+        if self.state != VolumeState.READY:
+            raise InvalidParameter("Volume must be in ready state")
+        if self.pool_id is None:
+            raise InvalidParameter("Migration of volume from local storage pool is not supported")
+        if self.pool_id == pool_id:
+            raise InvalidParameter(f"Volume {self.name} is already on that storage pool")
+        return self.pool_id
+
+    def request_move(self, move: PoolMove, work: HostWork) -> None:
+        """Ask a host that reaches both pools to copy the disk to `move.pool_id`; it lives
+        there once the host confirms, and stays where it was if the host fails."""
+        from_pool_id = self.check_movable(move.pool_id)
+        self._migrate_requested(
+            **work.fields(),
+            from_pool_id=from_pool_id,
+            to_pool_id=move.pool_id,
+            to_pool_name=move.pool_name,
+            disk_kind=self.kind,
+            size_gb=self.size_gb,
+            live=move.live,
+        )
+
+    @event("MigrateRequested")
+    def _migrate_requested(
+        self,
+        request_id: str,
+        job_id: UUID | None,
+        host_id: UUID,
+        url: str,
+        username: str,
+        password: Secret,
+        hypervisor: str,
+        instance_name: str,  # the VM the disk is attached to ("" for a detached disk)
+        from_pool_id: UUID,
+        to_pool_id: UUID,
+        to_pool_name: str,
+        disk_kind: str,
+        size_gb: int,
+        live: bool,
+    ) -> None:
+        self._pend("migrate", request_id, job_id)
+        self.pending_pool = (to_pool_id, to_pool_name)
+
+    def join_move(self, move: PoolMove, request_id: str) -> dict[str, Any]:
+        """The disk moves with its VM, under the VM's migration request (4.3's
+        migrateVirtualMachineWithVolume): the VM's host copies it before it moves the guest,
+        and the answer to that request settles it. Returns what the host needs of the move."""
+        from_pool_id = self.check_movable(move.pool_id)
+        self._moves_with_vm(
+            request_id=request_id,
+            from_pool_id=from_pool_id,
+            to_pool_id=move.pool_id,
+            to_pool_name=move.pool_name,
+        )
+        return {
+            "disk_id": str(self.id),
+            "kind": self.kind,
+            "size_gb": self.size_gb,
+            "from_pool_id": str(from_pool_id),
+            "to_pool_id": str(move.pool_id),
+        }
+
+    @event("MovesWithVm")
+    def _moves_with_vm(
+        self, request_id: str, from_pool_id: UUID, to_pool_id: UUID, to_pool_name: str
+    ) -> None:
+        self._pend("migrate", request_id, None)
+        self.pending_pool = (to_pool_id, to_pool_name)
+
+    @property
+    def moving_between(self) -> tuple[UUID, UUID] | None:
+        """(from, to) pools of the move in flight, if one is."""
+        if self.pending != "migrate" or self.pending_pool is None or self.pool_id is None:
+            return None
+        return self.pool_id, self.pending_pool[0]
+
+    @event("Migrated")
+    def _migrated(
+        self, pool_id: UUID, pool_name: str, from_pool_id: UUID | None, path: str
+    ) -> None:
+        self.pool_id, self.path = pool_id, path
+        self._settle()
 
     def update(self, changes: VolumeChanges) -> None:
         """A root administrator's correction of the record (4.3's updateVolume)."""

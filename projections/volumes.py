@@ -109,6 +109,10 @@ class VolumesProjection(Projection):
     def placed(self, e: Any, c: Cursor, t: Tables) -> None:
         self._set(c, t, e, storage_id=str(e.pool_id), storage_name=e.pool_name, path=e.path)
 
+    @on(VOLUME.Migrated)
+    def migrated(self, e: Any, c: Cursor, t: Tables) -> None:
+        self._set(c, t, e, storage_id=str(e.pool_id), storage_name=e.pool_name, path=e.path)
+
     @on(VOLUME.Updated)
     def updated(self, e: Any, c: Cursor, t: Tables) -> None:
         changes = {

@@ -34,6 +34,7 @@ class Capability(StrEnum):
     MIGRATION = "migration"  # a running guest or appliance moved live to another host
     DATACENTERS = "datacenters"  # a vCenter datacenter claimed for a zone, and given back
     SIMULATION = "simulation"  # the simulator's answers to an action, set by an operator
+    STORAGE_MOTION = "storage-motion"  # a disk copied from one primary storage pool to another
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,7 @@ ACTIONS: dict[str, Action] = {
         # On the vCenter the request's credentials name, not on a host.
         Action("claim_datacenter", C.DATACENTERS, host_bound=False),
         Action("release_datacenter", C.DATACENTERS, host_bound=False),
+        Action("migrate_volume", C.STORAGE_MOTION),
     )
 }
 

@@ -34,6 +34,7 @@ from adapters import (
     Unreachable,
     VmSpec,
     VmStatus,
+    VolumeMove,
     VpnConfig,
 )
 from adapters.haproxy import BalancerConfig
@@ -220,6 +221,11 @@ class HypervDriver(HypervSnapshots):
         )
         found = self._run("\n".join(lines))
         return sum(len(_objects(line)) for line in found)
+
+    def migrate_volume(self, move: VolumeMove) -> DiskStatus:
+        raise Unsupported(
+            f"moving disk {move.disk_id} between pools is not supported yet on Hyper-V"
+        )
 
     def connect_pool(self, pool: PoolSpec) -> PoolStatus:
         raise Unsupported(

@@ -53,11 +53,21 @@ from adapters import (
     Unreachable,
     VmSpec,
     VmStatus,
+    VolumeMove,
     VpnConfig,
 )
 from adapters.fetch import FetchPolicy
 from adapters.haproxy import BalancerConfig
-from adapters.kvm import cdrom, disks, images, migration, nics, restores, template_store
+from adapters.kvm import (
+    cdrom,
+    disks,
+    images,
+    migration,
+    nics,
+    restores,
+    template_store,
+    volume_moves,
+)
 from adapters.kvm import pools as pools_of_stratus
 from adapters.kvm.appliance import APPLIANCE_URI, appliance_metadata, service_states
 from adapters.kvm.guest_keys import record_ssh_key, record_user_data
@@ -467,6 +477,11 @@ class KvmDriver(KvmSnapshots):
         """Define and start the pool as a libvirt storage pool (see `adapters.kvm.pools`)."""
         return pools_of_stratus.connect(self._require(), pool)
 
+    def migrate_volume(self, move: VolumeMove) -> DiskStatus:
+        """Copy the disk to the target pool, drop the original (`adapters.kvm.volume_moves`)."""
+        with self._translated(f"moving disk {move.disk_id} to storage pool {move.to_pool_id}"):
+            return volume_moves.move(self._require(), move)
+
     def _require(self) -> libvirt.virConnect:
         if self._conn is None:
             raise HypervisorError("the KVM driver is not connected")
@@ -548,11 +563,14 @@ class KvmDriver(KvmSnapshots):
         return ET.tostring(root, encoding="unicode")
 
     def _root_disk(self, conn: libvirt.virConnect, spec: VmSpec) -> str:
-        pool = _local_pool(conn)
+        """The VM's root disk: the one it has in any active pool (it may have been moved),
+        else made in the pool Stratus placed it on when active here, else in the host's own."""
         volume_name = f"{spec.name}-root.qcow2"
-        with contextlib.suppress(libvirt.libvirtError):
-            return pool.storageVolLookupByName(volume_name).path()
-        return pool.createXML(_volume_xml(pool, volume_name, spec), 0).path()
+        for pool in conn.listAllStoragePools(libvirt.VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE):
+            with contextlib.suppress(libvirt.libvirtError):
+                return pool.storageVolLookupByName(volume_name).path()
+        pool = _pool_for(conn, spec.root_pool_id)
+        return pool.createXML(_volume_xml(_local_pool(conn), volume_name, spec), 0).path()
 
     def _delete_root_disk(self, name: str) -> None:
         pools = self._require().listAllStoragePools(libvirt.VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE)
@@ -653,11 +671,16 @@ def _local_pool(conn: libvirt.virConnect) -> Any:
 
 
 def _disk_pool(conn: libvirt.virConnect, disk: DiskSpec) -> Any:
-    """Where a data disk is made: the primary storage pool Stratus placed it on, when this host
+    """Where a data disk is made (see `_pool_for`)."""
+    return _pool_for(conn, disk.pool_id)
+
+
+def _pool_for(conn: libvirt.virConnect, pool_id: str) -> Any:
+    """Where a disk is made: the primary storage pool Stratus placed it on, when this host
     has that pool active (`connect_pool`), else the host's own pool."""
-    if disk.pool_id:
+    if pool_id:
         with contextlib.suppress(libvirt.libvirtError):
-            pool = conn.storagePoolLookupByName(disk.pool_id)
+            pool = conn.storagePoolLookupByName(pool_id)
             if pool.isActive():
                 return pool
     return _local_pool(conn)

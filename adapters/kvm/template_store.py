@@ -60,13 +60,15 @@ def copy_volume(
     if source_conn is store:
         return pool.createXMLFrom(xml, volume, 0)
     copy = pool.createXML(xml, 0)
-    _stream(source_conn, volume, store, copy, capacity)
+    stream_volume(source_conn, volume, store, copy, capacity)
     return copy
 
 
-def _stream(
+def stream_volume(
     source_conn: libvirt.virConnect, source: Any, store: libvirt.virConnect, copy: Any, size: int
 ) -> None:
+    """Stream a volume's bytes into its copy; a side that takes no streams leaves the copy as
+    it was made."""
     downloading, uploading = source_conn.newStream(0), store.newStream(0)
     try:
         source.download(downloading, 0, size, 0)

@@ -7,7 +7,7 @@ acts, and writes it back (whole, then renamed into place) if anything changed, s
 adapter processes (or a restarted one) share one host the way several clients share one real
 hypervisor, and a VM an adapter started keeps running after that adapter is killed. The file::
 
-    {"volumes": {"<disk id>": <GiB>},
+    {"volumes": {"<disk id>": <GiB>}, "disk_pools": {"<disk id>": "<pool id>"},
      "mocks": {"<action>": {"enabled": false, "wait_seconds": 2.0}},
      "templates": {"<template id>": {"vm": "<name>", "size": <bytes>, ...}},
      "vms": {"<name>": {"state": "Running", "boots": 1, "spec": {...},
@@ -92,6 +92,7 @@ def read_hosts(directory: Path) -> dict[str, dict[str, Any]]:
 def dump(host: SimulatedHost) -> dict[str, Any]:
     return {
         "volumes": dict(host.volumes),
+        "disk_pools": dict(host.disk_pools),
         "templates": dict(host.templates),
         "mocks": {action: asdict(mock) for action, mock in host.mocks.items()},
         "vms": {
@@ -114,6 +115,7 @@ def load(host: SimulatedHost, data: dict[str, Any]) -> None:
 
     host.volumes = {key: int(size) for key, size in data.get("volumes", {}).items()}
     host.mocks = {action: Mock(**mock) for action, mock in data.get("mocks", {}).items()}
+    host.disk_pools = dict(data.get("disk_pools", {}))
     host.templates = dict(data.get("templates", {}))
     host.vms = {
         name: SimulatedVm(

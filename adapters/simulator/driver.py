@@ -47,6 +47,7 @@ from adapters import (
     Unreachable,
     VmSpec,
     VmStatus,
+    VolumeMove,
     VpnConfig,
 )
 from adapters.fetch import FetchPolicy, refused
@@ -114,7 +115,9 @@ class SimulatorDriver(SimulatedSnapshots):
         with self._turn("start_vm") as host:
             vm = host.vms.get(spec.name)
             if vm is None:
-                vm = host.vms[spec.name] = SimulatedVm(spec)
+                # Its root disk is made on its pool when the host has that pool connected.
+                pool = spec.root_pool_id if spec.root_pool_id in host.pools else ""
+                vm = host.vms[spec.name] = SimulatedVm(replace(spec, root_pool_id=pool))
             elif vm.state == "Stopped":
                 # A stopped VM starts at the size Stratus asks for now (it may have been scaled).
                 vm.spec = replace(
@@ -235,6 +238,12 @@ class SimulatorDriver(SimulatedSnapshots):
                 host.volumes[disk_id] = size_gb
                 self.world.record("resize_volume")
             return vm.disks[disk_id]
+
+    def migrate_volume(self, move: VolumeMove) -> DiskStatus:
+        """Record the disk on the target pool (which the host must have connected): a data
+        disk in the host's disk map and its VM's plugged disk, a root disk in its VM's spec."""
+        with self._turn("migrate_volume") as host:
+            return _moved(host, move, self.world)
 
     def attach_iso(self, name: str, iso: IsoSpec) -> str:
         with self._turn("attach_iso") as host:
@@ -506,12 +515,48 @@ def _iso_location(host: SimulatedHost, iso: IsoSpec) -> str:
 
 
 def _plug(host: SimulatedHost, vm: SimulatedVm, disk: DiskSpec) -> None:
-    """Plug a data disk (made at its size if the host has none by its id) into its slot."""
+    """Plug a data disk (made at its size if the host has none by its id, on the pool it was
+    placed on when the host has that pool connected) into its slot."""
     if any(plugged.device_id == disk.device_id for plugged in vm.disks.values()):
         raise HypervisorError(f"slot {disk.device_id} of {vm.spec.name} is taken")
+    if disk.disk_id not in host.volumes and disk.pool_id in host.pools:
+        host.disk_pools[disk.disk_id] = disk.pool_id
     size = host.volumes.setdefault(disk.disk_id, disk.size_gb)
-    location = f"simulator://{host.name}/volumes/{disk.disk_id}"
+    location = _location(host, disk.disk_id, host.disk_pools.get(disk.disk_id, ""))
     vm.disks[disk.disk_id] = DiskStatus(disk.disk_id, disk.device_id, size, location)
+
+
+def _location(host: SimulatedHost, disk_id: str, pool_id: str) -> str:
+    """Where a simulated disk is: on a pool the host has connected, else the host's own."""
+    if pool_id:
+        return f"simulator://{host.name}/pools/{pool_id}/{disk_id}"
+    return f"simulator://{host.name}/volumes/{disk_id}"
+
+
+def _moved(host: SimulatedHost, move: VolumeMove, world: SimulatedWorld) -> DiskStatus:
+    """The disk recorded on `move.to_pool_id` (see `SimulatorDriver.migrate_volume`)."""
+    if move.to_pool_id not in host.pools:
+        raise HypervisorError(f"storage pool {move.to_pool_id} is not connected to {host.name}")
+    vm = _find(host, move.vm_name) if move.vm_name else None
+    if vm is not None and vm.state == "Running" and not move.live:
+        raise HypervisorError(f"cannot move a disk of {move.vm_name} while it runs: not live")
+    if move.root:
+        if vm is None:
+            raise HypervisorError(f"root disk {move.disk_id} names no VM on {host.name}")
+        if vm.spec.root_pool_id != move.to_pool_id:
+            vm.spec = replace(vm.spec, root_pool_id=move.to_pool_id)
+            world.record("migrate_volume")
+        location = _location(host, f"{vm.spec.name}-root", move.to_pool_id)
+        return DiskStatus(move.disk_id, 0, vm.spec.root_disk_gb, location)
+    size = host.volumes.setdefault(move.disk_id, move.size_gb)
+    if host.disk_pools.get(move.disk_id) != move.to_pool_id:
+        host.disk_pools[move.disk_id] = move.to_pool_id
+        world.record("migrate_volume")
+    location = _location(host, move.disk_id, move.to_pool_id)
+    plugged = vm.disks.get(move.disk_id) if vm is not None else None
+    if vm is not None and plugged is not None:
+        vm.disks[move.disk_id] = replace(plugged, location=location)
+    return DiskStatus(move.disk_id, plugged.device_id if plugged else -1, size, location)
 
 
 def _epoch(host: SimulatedHost, vm: SimulatedVm) -> str:

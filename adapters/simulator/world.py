@@ -100,6 +100,7 @@ class SimulatedHost:
     vms: dict[str, SimulatedVm] = field(default_factory=dict)
     volumes: dict[str, int] = field(default_factory=dict)  # data disks on its storage: GiB
     pools: dict[str, Any] = field(default_factory=dict)  # primary storage it uses, by pool id
+    disk_pools: dict[str, str] = field(default_factory=dict)  # data disk → the pool it is on
     templates: dict[str, Any] = field(default_factory=dict)  # root disks copied, by template id
     turn: threading.RLock = field(default_factory=threading.RLock)
     failing: frozenset[str] = frozenset()

@@ -37,6 +37,7 @@ from adapters import (
     Unreachable,
     VmSpec,
     VmStatus,
+    VolumeMove,
     VpnConfig,
 )
 from adapters.haproxy import BalancerConfig
@@ -234,6 +235,11 @@ class VmwareDriver(VmwareSnapshots):
         in a security group zone is refused definitively rather than left unfiltered."""
         raise Unsupported(
             f"security group rules for VM {name} are not supported on VMware (as in CloudStack)"
+        )
+
+    def migrate_volume(self, move: VolumeMove) -> DiskStatus:
+        raise Unsupported(
+            f"moving disk {move.disk_id} between pools is not supported yet on VMware"
         )
 
     def connect_pool(self, pool: PoolSpec) -> PoolStatus:

@@ -38,6 +38,7 @@ from adapters import (
     Unreachable,
     VmSpec,
     VmStatus,
+    VolumeMove,
     VpnConfig,
 )
 from adapters.haproxy import BalancerConfig
@@ -246,6 +247,11 @@ class XenServerDriver(XenServerSnapshots):
             if answer != "true":
                 raise HypervisorError(f"the vmops plugin did not take the rules of {name}")
             return len(rules)
+
+    def migrate_volume(self, move: VolumeMove) -> DiskStatus:
+        raise Unsupported(
+            f"moving disk {move.disk_id} between pools is not supported yet on XenServer"
+        )
 
     def connect_pool(self, pool: PoolSpec) -> PoolStatus:
         raise Unsupported(

@@ -6,7 +6,7 @@ from typing import Any
 from uuid import UUID
 
 from api.access import Role
-from api.cloudstack.unbuilt import STORAGE_ID
+from api.cloudstack.unbuilt import POOL_SETTING_ID
 from api.dispatch import ApiCommand, Call, Listing
 from api.params import Param, ParamType
 from commands.configuration import UpdateConfiguration, update_configuration
@@ -93,7 +93,7 @@ COMMANDS = (
             Param("zoneid", P.UUID),
             Param("clusterid", P.UUID),
             Param("accountid", P.UUID),
-            STORAGE_ID,
+            POOL_SETTING_ID,
         ),
         role=Role.ROOT_ADMIN,
         shape="list",
@@ -109,7 +109,7 @@ COMMANDS = (
             Param("zoneid", P.UUID),
             Param("clusterid", P.UUID),
             Param("accountid", P.UUID),
-            STORAGE_ID,
+            POOL_SETTING_ID,
         ),
         role=Role.ROOT_ADMIN,
         item_key="configuration",

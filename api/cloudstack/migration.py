@@ -5,6 +5,7 @@ another Up, Enabled host of its cluster and hypervisor; the work is a hypervisor
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
@@ -14,21 +15,19 @@ from api.cloudstack.hosts import render_hosts
 from api.cloudstack.system_vms import EVENT_PREFIX, appliance_job, appliance_row, system_vm_view
 from api.cloudstack.vm_listing import vm_row, vm_view
 from api.cloudstack.vms import hypervisor_job
+from api.cloudstack.volume_moves import disk_moves, migrate_root
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param
 from api.params import ParamType as P
 from commands import migration as cmd
 from commands.placement import Candidate
+from commands.volume_migration import DiskMove
 from domain.affinity_group import HOST_ANTI_AFFINITY
 from domain.errors import InvalidParameter, NotFound
 from projections.migration import cluster_hosts, kept_apart_hosts, machine_on
 
 MIB = 1024 * 1024
 USER_PKG = "org.apache.cloudstack.api.command.admin.vm"
-STORAGE_MOTION = (
-    "moving a VM's volumes to other storage pools is not built yet: volumes are not placed on "
-    "primary storage pools"
-)
 
 
 def room(host: dict[str, Any], cpu_mhz: int, memory_mb: int) -> bool:
@@ -121,29 +120,37 @@ def _destination(call: Call, machine_id: str, host_id: str) -> tuple[dict[str, A
 
 
 def migrate_vm(call: Call, args: dict[str, Any]) -> Submitted:
-    """A running VM moves live to `hostid` (another host of its cluster)."""
+    """A running VM moves live to `hostid` (another host of its cluster), or a stopped VM's
+    ROOT disk to the pool `storageid` (`api.cloudstack.volume_moves.migrate_root`)."""
+    if args["hostid"] and args["storageid"]:
+        raise InvalidParameter("Only one of hostId and storageId can be specified")
+    if args["storageid"]:
+        return migrate_root(call, vm_row(call, args["virtualmachineid"]), args["storageid"])
     if not args["hostid"]:
         raise InvalidParameter("Either hostId or storageId must be specified")
     return _migrate_guest(call, args["virtualmachineid"], args["hostid"])
 
 
 def migrate_vm_with_volume(call: Call, args: dict[str, Any]) -> Submitted:
-    """The same move; the VM's disks go with it where the destination does not share them."""
-    return _migrate_guest(call, args["virtualmachineid"], args["hostid"])
+    """The same move; the disks `migrateto` names (`volume`, `pool`) move to those primary
+    storage pools first, where the host's hypervisor supports storage motion."""
+    moves = disk_moves(call, args["virtualmachineid"], args["migrateto"] or [])
+    return _migrate_guest(call, args["virtualmachineid"], args["hostid"], moves)
 
 
-def _migrate_guest(call: Call, vm_id: str, host_id: str) -> Submitted:
+def _migrate_guest(
+    call: Call, vm_id: str, host_id: str, moves: dict[UUID, DiskMove] | None = None
+) -> Submitted:
     machine, destination = _destination(call, vm_id, host_id)
     if machine["system"]:
         raise InvalidParameter(f"Unable to find the VM by id={vm_id}")
+    command = cmd.MigrateMachine(UUID(vm_id), (destination,), None, moves or {})
     return hypervisor_job(
         call,
         vm_id,
         "VM.MIGRATE",
         f"Migrating VM {machine['name']} to host {host_id}",
-        lambda job_id: cmd.migrate_vm(
-            call.store, cmd.MigrateMachine(UUID(vm_id), (destination,), job_id)
-        ),
+        lambda job_id: cmd.migrate_vm(call.store, replace(command, job_id=job_id)),
     )
 
 
@@ -181,7 +188,7 @@ COMMANDS = (
         (
             VM_ID,
             Param("hostid", P.UUID),
-            Param("storageid", P.UUID, unsupported=STORAGE_MOTION),
+            Param("storageid", P.UUID),
         ),
         role=Role.ROOT_ADMIN,
         shape="async",
@@ -198,7 +205,7 @@ COMMANDS = (
         (
             Param("hostid", P.UUID, required=True),
             VM_ID,
-            Param("migrateto", P.MAP, unsupported=STORAGE_MOTION),
+            Param("migrateto", P.MAP),
         ),
         role=Role.ROOT_ADMIN,
         shape="async",

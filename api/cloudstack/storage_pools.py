@@ -322,10 +322,13 @@ def list_providers(call: Call, args: dict[str, Any]) -> Listing:
     return Listing(items[paging.offset : end], len(items))
 
 
-def _volume(call: Call, volume_id: str) -> dict[str, Any]:
+def volume_on_host(call: Call, volume_id: str) -> dict[str, Any]:
+    """The volume with its VM's state and host (the one it runs on, else its last: cluster,
+    hypervisor and version) and its offering's storage tags; 431 when there is none."""
     with call.read() as cursor:
         row = cursor.execute(
             "SELECT v.*, h.id AS host_id, h.cluster_id AS cluster_id, h.hypervisor AS hypervisor, "
+            "h.hypervisor_version AS hypervisor_version, vm.state AS vm_state, "
             "COALESCE(d.tags, so.tags, '') AS offering_tags "
             "FROM volumes AS v LEFT JOIN virtual_machines AS vm ON vm.id = v.vm_id "
             "LEFT JOIN disk_offerings AS d ON d.id = v.disk_offering_id "
@@ -344,7 +347,7 @@ def find_for_migration(call: Call, args: dict[str, Any]) -> Listing:
     pool has room for it under the zone's over-provisioning factor, carries every storage tag
     of the volume's offering and, for a disk of a VM on a host, whether that host has the pool
     connected."""
-    volume = _volume(call, args["id"])
+    volume = volume_on_host(call, args["id"])
     size = int(volume["size_gb"]) * 1024**3
     wanted = parse_tags(volume["offering_tags"])
     where = ["p.removed = 0", "p.zone_id = %s", "p.state = %s"]

@@ -14,7 +14,10 @@ from api.tagging import TAGS_FILTER
 PROJECTS = "projects are built, but not for this command yet: it acts for an account only"
 HIDING = "hiding resources from end users is not built yet: everything is displayed"
 CUSTOM_IDS = "custom ids are not built yet"
-STORAGE_POOLS = "volumes are not placed on primary storage pools yet: nothing is found per pool"
+STORAGE_POOLS = (
+    "system VMs' disks are not placed on primary storage pools yet: none is found per pool"
+)
+POOL_SETTINGS = "settings per primary storage pool are not built yet: set them globally or per zone"
 IOPS = "storage QoS (IOPS limits) is not built yet"
 IPV6 = (
     "IPv6 ranges of their own are not built yet: a shared network takes its IPv6 range when "
@@ -32,6 +35,7 @@ PROJECT_ID = Param("projectid", P.UUID, unsupported=PROJECTS)
 FOR_DISPLAY = Param("fordisplay", P.BOOLEAN, default=True, unsupported=HIDING)
 CUSTOM_ID = Param("customid", P.STRING, unsupported=CUSTOM_IDS)
 STORAGE_ID = Param("storageid", P.UUID, unsupported=STORAGE_POOLS)
+POOL_SETTING_ID = Param("storageid", P.UUID, unsupported=POOL_SETTINGS)
 VPC_ID = Param("vpcid", P.UUID, unsupported=VPCS)
 QUIESCE_VM = Param("quiescevm", P.BOOLEAN, default=False, unsupported=QUIESCE)
 VM_ID_IP_MAP = Param("vmidipmap", P.MAP, unsupported=SECONDARY_IPS)

@@ -181,7 +181,7 @@ def list_vms(call: Call, args: dict[str, Any]) -> Listing:
     for key, clause in _VM_FILTERS:
         if args[key]:
             if key in _ADMIN_FILTERS and call.caller.role != Role.ROOT_ADMIN:
-                raise PermissionDenied("Only root administrators may list VMs by host or pod")
+                raise PermissionDenied("Only root administrators may list VMs by host, pod or pool")
             where.append(clause)
             params.append(args[key])
     if args["displayvm"] is not None:
@@ -217,8 +217,10 @@ _VM_FILTERS = (
     # A stopped VM stays in the pod of the host it last ran on.
     ("podid", "COALESCE(v.host_id, v.last_host_id) IN (SELECT id FROM hosts WHERE pod_id = %s)"),
     ("affinitygroupid", "v.id IN (SELECT vm_id FROM affinity_group_members WHERE group_id = %s)"),
+    # The VMs whose ROOT or attached data disks are on the pool.
+    ("storageid", "v.id IN (SELECT vm_id FROM volumes WHERE storage_id = %s AND removed = 0)"),
 )
-_ADMIN_FILTERS = frozenset({"hostid", "podid"})
+_ADMIN_FILTERS = frozenset({"hostid", "podid", "storageid"})
 
 
 def _minimal(details: list[str] | None) -> bool:

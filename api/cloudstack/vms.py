@@ -35,7 +35,6 @@ from api.cloudstack.storage_pools import pool_needs
 from api.cloudstack.unbuilt import (
     CUSTOM_ID,
     HIDING,
-    STORAGE_ID,
     VPC_ID,
 )
 from api.cloudstack.user_data import POST_BYTES, checked_user_data
@@ -613,7 +612,7 @@ COMMANDS = (
             ),
             Param("groupid", P.UUID),
             Param("isoid", P.UUID),
-            STORAGE_ID,
+            Param("storageid", P.UUID),
             VPC_ID,
             *LIST_PROJECT_AND_TAGS,
         ),

@@ -92,7 +92,7 @@ def test_bad_migrations_are_refused_with_cloudstacks_errors_and_change_nothing(s
     text = _refused(migrate, 431, virtualmachineid=vm["id"], hostid=elsewhere["id"])
     assert "not in the same cluster" in text
     assert "hostId" in _refused(migrate, 431, virtualmachineid=vm["id"])
-    assert "storage" in _refused(
+    assert "not Stopped" in _refused(  # a ROOT disk moves while its VM is stopped
         migrate, 431, virtualmachineid=vm["id"], storageid=str(uuid.uuid4())
     )
     text = _refused(migrate, 533, virtualmachineid=vm["id"], hostid=tiny["id"], fetch_result=True)

@@ -24,6 +24,7 @@ from adapters import (
     TemplateCapture,
     Unreachable,
     VmSpec,
+    VolumeMove,
 )
 from stratus.actions import Capability
 from tests.integration.hypervisor_peers import PEERS, Peer
@@ -670,3 +671,16 @@ def test_a_driver_that_cannot_migrate_refuses_naming_its_hypervisor(peer: Peer) 
         pytest.skip(f"the {peer.driver.kind} driver migrates (see the cases above)")
     with pytest.raises(HypervisorError, match="not supported yet on"):
         peer.driver.migrate_vm("vm-1", peer.credentials)
+
+
+# ---- storage motion (migrateVolume, migrateVirtualMachineWithVolume) -------------------------
+# What the drivers that move disks do is told by `test_volume_moves.py` (pools connected to the
+# host); here, that every other driver refuses.
+
+
+def test_a_driver_without_storage_motion_refuses_naming_its_hypervisor(peer: Peer) -> None:
+    if Capability.STORAGE_MOTION in peer.driver.capabilities:
+        pytest.skip(f"the {peer.driver.kind} driver moves disks (see test_volume_moves.py)")
+    move = VolumeMove("disk-1", 1, "pool-a", "pool-b", vm_name="vm-1")
+    with pytest.raises(HypervisorError, match="not supported yet on"):
+        peer.driver.migrate_volume(move)

@@ -121,3 +121,4 @@ def test_a_start_request_carries_the_data_disks_and_old_ones_read_as_none() -> N
     start.upcast_v4_v5(state)
     assert (start.class_version, state["data_disks"], state["user_data"]) == (5, [], "")
     assert state["iso"] is None  # starts recorded before ISO deploys carry no ISO
+    assert state["root_pool_id"] == ""  # older starts made the ROOT disk on the host's own

@@ -8,9 +8,19 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain.errors import InvalidParameter, InvalidState
+from domain.errors import InsufficientCapacity, InvalidParameter, InvalidState
 from domain.storage import ImageStore, StoragePool, StoreRole
-from domain.volume import Upload, UploadRequest, Volume, VolumeChanges, VolumeExtract
+from domain.values import Secret
+from domain.vm import HostAccess
+from domain.volume import (
+    HostWork,
+    PoolMove,
+    Upload,
+    UploadRequest,
+    Volume,
+    VolumeChanges,
+    VolumeExtract,
+)
 from tests.unit.test_storage import _pool
 
 GIB = 1024**3
@@ -117,3 +127,69 @@ def test_only_an_nfs_image_store_becomes_a_staging_store() -> None:
     s3 = ImageStore("s3", StoreRole.IMAGE, "S3", "https", "https://s3", None, {}, {})
     with pytest.raises(InvalidParameter, match="only support migrate NFS"):
         s3.convert_to_staging()
+
+
+def _work(request: str = "r1") -> HostWork:
+    access = HostAccess(uuid.uuid4(), "simulator://h1", "root", Secret("pw"), "Simulator")
+    return HostWork(request, uuid.uuid4(), access, "i-2-5-VM")
+
+
+def _on_pool(volume: Volume, pool_id: uuid.UUID) -> Volume:
+    volume.place(pool_id, "home")
+    volume.attach(uuid.uuid4(), _vm(volume), 1)  # Ready
+    volume.collect_events()
+    return volume
+
+
+def test_a_move_is_refused_unless_the_disk_is_ready_on_another_pool() -> None:
+    fresh = _disk()  # Allocated: nothing made yet
+    with pytest.raises(InvalidParameter, match="ready state"):
+        fresh.request_move(PoolMove(uuid.uuid4(), "other"), _work())
+    home = uuid.uuid4()
+    local = _disk()
+    local.attach(uuid.uuid4(), _vm(local), 1)
+    with pytest.raises(InvalidParameter, match="local storage"):
+        local.request_move(PoolMove(home, "other"), _work())
+    placed = _on_pool(_disk(), home)
+    with pytest.raises(InvalidParameter, match="already on"):
+        placed.request_move(PoolMove(home, "home"), _work())
+    assert placed.collect_events() == [] and placed.pool_id == home
+
+
+def test_a_confirmed_move_lives_on_the_new_pool_and_a_failed_one_stays() -> None:
+    home, other = uuid.uuid4(), uuid.uuid4()
+    volume = _on_pool(_disk(), home)
+    volume.request_move(PoolMove(other, "other"), _work("m1"))
+    assert volume.moving_between == (home, other)
+    with pytest.raises(InvalidState, match="busy"):
+        volume.request_move(PoolMove(other, "other"), _work("m2"))
+    volume.fail("m1", "no room on the host")
+    assert (volume.pool_id, volume.pending) == (home, None)
+    volume.request_move(PoolMove(other, "other"), _work("m3"))
+    volume.confirm("m3")
+    assert (volume.pool_id, volume.path, volume.moving_between) == (other, str(volume.id), None)
+    names = [type(e).__name__ for e in volume.collect_events()]
+    assert names == ["MigrateRequested", "RequestFailed", "MigrateRequested", "Migrated"]
+
+
+def test_a_disk_moving_with_its_vm_is_settled_by_the_vms_request() -> None:
+    home, other = uuid.uuid4(), uuid.uuid4()
+    volume = _on_pool(_disk(), home)
+    spec = volume.join_move(PoolMove(other, "other", live=True), "vm-request")
+    assert spec["from_pool_id"] == str(home) and spec["to_pool_id"] == str(other)
+    assert volume.is_current("vm-request") and volume.job_id is None
+    volume.confirm("vm-request")
+    assert volume.pool_id == other
+
+
+def test_a_pool_says_why_it_does_not_take_a_disk() -> None:
+    pool: StoragePool = _pool()
+    pool.update(GIB, None, ("ssd",))
+    with pytest.raises(InvalidParameter, match="storage tags"):
+        pool.check_takes(GIB, ("gold",), 2.0)
+    with pytest.raises(InsufficientCapacity, match="no room"):
+        pool.check_takes(3 * GIB, ("ssd",), 2.0)
+    pool.check_takes(2 * GIB, ("ssd",), 2.0)
+    pool.prepare_for_maintenance()
+    with pytest.raises(InvalidParameter, match="not Up"):
+        pool.check_takes(GIB, (), 2.0)
