@@ -119,6 +119,7 @@ class VmSpec:
     data_disks: tuple[DiskSpec, ...] = ()  # attached data disks the VM must start with
     ssh_key: str = ""  # the public key (OpenSSH form) the guest lets in; "" for none
     user_data: str = ""  # the guest's user data (Base64, as the API took it); "" for none
+    nics: tuple[NicSpec, ...] = ()  # its guest NICs, default first: it starts with these alone
 
 
 @dataclass(frozen=True)

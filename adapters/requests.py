@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import fields
 from typing import Any
 
-from adapters import DiskSpec, HypervisorError, VmSpec
+from adapters import DiskSpec, HypervisorError, NicSpec, VmSpec
 
 
 class BadRequest(HypervisorError):
@@ -60,11 +60,32 @@ def data_disks(raw: Any) -> tuple[DiskSpec, ...]:
     return tuple(sorted((disk_spec(item) for item in raw), key=lambda disk: disk.device_id))
 
 
+def nic_spec(raw: Any) -> NicSpec:
+    """A guest NIC of a request (a mapping with mac_address, and broadcast_uri, ip_address)."""
+    if not isinstance(raw, dict):
+        raise BadRequest("a nic must be a mapping")
+    return NicSpec(
+        str(param(raw, "mac_address")),
+        str(raw.get("broadcast_uri") or ""),
+        str(raw.get("ip_address") or ""),
+    )
+
+
+def nic_specs(raw: Any) -> tuple[NicSpec, ...]:
+    """The `nics` of a start request, in the order given (the default one first)."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list | tuple):
+        raise BadRequest("parameter 'nics' must be a list")
+    return tuple(nic_spec(item) for item in raw)
+
+
 def vm_spec(params: dict[str, Any]) -> VmSpec:
     """The VM a start request describes."""
     known = {field.name for field in fields(VmSpec)}
     chosen = {key: value for key, value in params.items() if key in known}
     chosen["data_disks"] = data_disks(params.get("data_disks"))
+    chosen["nics"] = nic_specs(params.get("nics"))
     try:
         return VmSpec(**chosen)
     except TypeError as exc:

@@ -93,6 +93,7 @@ def vm_routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
                 "data_disks": e.data_disks,
                 "ssh_key": e.ssh_key,
                 "user_data": e.user_data,
+                "nics": list(e.nics),  # none in an event stored before starts carried them
             },
         )
 

@@ -10,7 +10,8 @@ connect to that host slow: the knob a test reaches from outside the worker's pro
 (``fail=attach_volume`` for a disk action, say).
 
 Data disks live in a host's storage by disk id (their size survives a detach) and are plugged
-into a VM's slots; `start_vm` plugs in the data disks its spec lists.
+into a VM's slots; `start_vm` plugs in the data disks its spec lists. A VM that was not running
+comes up with exactly the guest NICs its spec lists (`SimulatedVm.nics`, as hot-plug keeps them).
 
 Template downloads (`download_template`) need no host: they succeed at once with the size the
 image URL's query gives (``size_gb=N``) or one derived from the URL, or fail with ``fail=<reason>``.
@@ -111,7 +112,7 @@ class SimulatorDriver(SimulatedSnapshots):
         with self._turn("start_vm") as host:
             vm = host.vms.get(spec.name)
             if vm is None:
-                vm = host.vms[spec.name] = SimulatedVm(spec)
+                vm = host.vms[spec.name] = SimulatedVm(replace(spec, nics=()))
             elif vm.state == "Stopped":
                 # A stopped VM starts at the size Stratus asks for now (it may have been scaled).
                 vm.spec = replace(
@@ -125,6 +126,8 @@ class SimulatorDriver(SimulatedSnapshots):
                 if disk.disk_id not in vm.disks:
                     _plug(host, vm, disk)
             if vm.state != "Running":
+                # It comes up with the NICs Stratus names, in its order, and no others.
+                vm.nics = {nic.mac_address: nic for nic in spec.nics}
                 vm.state, vm.boots = "Running", vm.boots + 1
                 self.world.record("start_vm")
             return _status(vm)
