@@ -54,8 +54,10 @@ def _network(cloud: Cloud, zone_id: UUID, cidr: str, vlan: str | None) -> UUID:
     return network.id
 
 
-def _deploy(cloud: Cloud, zone_id: UUID, network_id: UUID) -> tuple[UUID, Candidate]:
-    vm_id, h1 = uuid4(), cloud.host("h1")
+def _deploy(
+    cloud: Cloud, zone_id: UUID, network_id: UUID, h1: Candidate | None = None
+) -> tuple[UUID, Candidate]:
+    vm_id, h1 = uuid4(), h1 or cloud.host("h1")
     compute = resolve_compute(
         SMALL, {}, template_id=uuid4(), hypervisor="Simulator", template_disk_gb=1
     )
@@ -203,3 +205,30 @@ def test_a_kvm_domain_comes_back_with_its_deployed_and_hot_plugged_nics() -> Non
     finally:
         driver.destroy_vm(name)  # type: ignore[attr-defined]
         driver.close()  # type: ignore[attr-defined]
+
+
+def test_a_kvm_vm_deployed_and_hot_plugged_comes_back_with_both_nics(settings: Settings) -> None:
+    """The whole way on libvirt's test driver: the deploy's start defines the domain with its
+    NIC, the hot-plugged one lands in its definition, and the next start has both."""
+    pytest.importorskip("libvirt", reason="libvirt-python is not installed (extra `kvm`)")
+    from adapters.kvm.driver import KvmDriver
+
+    runtime = open_runtime(settings, projections=[])
+    cloud = Cloud(runtime, driver=lambda _: KvmDriver(stop_timeout=0.1, poll_interval=0.05))
+    host = cloud.host("test:///default", hypervisor="KVM")
+    zone_id = uuid4()
+    front = _network(cloud, zone_id, "10.1.0.0/24", "vlan://101")
+    back = _network(cloud, zone_id, "10.2.0.0/24", None)
+    vm_id, _ = _deploy(cloud, zone_id, front, host)
+    driver = cloud.sessions[str(host.host_id)].driver
+    name = cloud.vm(vm_id).instance_name
+    try:
+        _add_nic(cloud, vm_id, back)
+        _stop(cloud, vm_id)
+        _start_on(cloud, vm_id, host)
+        assert cloud.vm(vm_id).state == "Running"
+        front_mac, back_mac = _macs(cloud, vm_id, front, back)
+        assert _interfaces(driver, name) == [(front_mac, "101"), (back_mac, None)]
+    finally:
+        driver.destroy_vm(name)  # type: ignore[union-attr]
+        runtime.close()
