@@ -6,10 +6,13 @@ parameter is always a `BadRequest` (definitive: retrying cannot help), never a c
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import fields
-from typing import Any
+from typing import Any, TypeVar
 
 from adapters import DiskSpec, HypervisorError, NicSpec, VmSpec
+
+T = TypeVar("T")
 
 
 class BadRequest(HypervisorError):
@@ -51,13 +54,19 @@ def disk_spec(raw: Any) -> DiskSpec:
     )
 
 
-def data_disks(raw: Any) -> tuple[DiskSpec, ...]:
-    """The `data_disks` of a start request, by slot."""
+def _listed(raw: Any, key: str, read: Callable[[Any], T]) -> tuple[T, ...]:
+    """Each item of a list parameter of a request, read; none when it is absent."""
     if raw is None:
         return ()
     if not isinstance(raw, list | tuple):
-        raise BadRequest("parameter 'data_disks' must be a list")
-    return tuple(sorted((disk_spec(item) for item in raw), key=lambda disk: disk.device_id))
+        raise BadRequest(f"parameter {key!r} must be a list")
+    return tuple(read(item) for item in raw)
+
+
+def data_disks(raw: Any) -> tuple[DiskSpec, ...]:
+    """The `data_disks` of a start request, by slot."""
+    disks = _listed(raw, "data_disks", disk_spec)
+    return tuple(sorted(disks, key=lambda disk: disk.device_id))
 
 
 def nic_spec(raw: Any) -> NicSpec:
@@ -73,11 +82,7 @@ def nic_spec(raw: Any) -> NicSpec:
 
 def nic_specs(raw: Any) -> tuple[NicSpec, ...]:
     """The `nics` of a start request, in the order given (the default one first)."""
-    if raw is None:
-        return ()
-    if not isinstance(raw, list | tuple):
-        raise BadRequest("parameter 'nics' must be a list")
-    return tuple(nic_spec(item) for item in raw)
+    return _listed(raw, "nics", nic_spec)
 
 
 def vm_spec(params: dict[str, Any]) -> VmSpec:

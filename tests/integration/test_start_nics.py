@@ -7,7 +7,6 @@ simulator records them and as libvirt's test driver has them in the domain's XML
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from uuid import UUID, uuid4
 
 import pytest
@@ -17,22 +16,14 @@ from adapters.handlers import HANDLERS
 from commands import vm_nics, vms
 from commands.networks import NicRequest
 from commands.placement import Candidate
-from domain.compute import resolve_compute
 from domain.network import Addressing, Network
 from entrypoint.installation import open_runtime
 from stratus.settings import Settings
-from tests.integration.test_vm_lifecycle import SMALL, Cloud
+from tests.integration.test_vm_lifecycle import Cloud
+from tests.integration.test_vm_lifecycle import cloud as lifecycle_cloud
 
+cloud = lifecycle_cloud  # the fixture: a store and a pump to the adapters' handlers
 START, STOP, PLUG = HANDLERS["start_vm"], HANDLERS["stop_vm"], HANDLERS["plug_nic"]
-
-
-@pytest.fixture
-def cloud(settings: Settings) -> Iterator[Cloud]:
-    runtime = open_runtime(settings, projections=[])
-    try:
-        yield Cloud(runtime)
-    finally:
-        runtime.close()
 
 
 def _network(cloud: Cloud, zone_id: UUID, cidr: str, vlan: str | None) -> UUID:
@@ -57,26 +48,8 @@ def _network(cloud: Cloud, zone_id: UUID, cidr: str, vlan: str | None) -> UUID:
 def _deploy(
     cloud: Cloud, zone_id: UUID, network_id: UUID, h1: Candidate | None = None
 ) -> tuple[UUID, Candidate]:
-    vm_id, h1 = uuid4(), h1 or cloud.host("h1")
-    compute = resolve_compute(
-        SMALL, {}, template_id=uuid4(), hypervisor="Simulator", template_disk_gb=1
-    )
-    deploy = vms.DeployVirtualMachine(
-        vm_id,
-        "web",
-        "web",
-        f"i-{vm_id.hex[:8]}-VM",
-        uuid4(),
-        uuid4(),
-        zone_id,
-        "",
-        compute,
-        [h1],
-        job_id=cloud.job(vm_id),
-        networks=[NicRequest(network_id)],
-    )
-    vms.deploy_vm(cloud.store, deploy)
-    cloud.pump()
+    h1 = h1 or cloud.host("h1")
+    vm_id, _ = cloud.deploy([h1], zone_id=zone_id, networks=[NicRequest(network_id)])
     return vm_id, h1
 
 
@@ -214,20 +187,20 @@ def test_a_kvm_vm_deployed_and_hot_plugged_comes_back_with_both_nics(settings: S
     from adapters.kvm.driver import KvmDriver
 
     runtime = open_runtime(settings, projections=[])
-    cloud = Cloud(runtime, driver=lambda _: KvmDriver(stop_timeout=0.1, poll_interval=0.05))
-    host = cloud.host("test:///default", hypervisor="KVM")
+    kvm = Cloud(runtime, driver=lambda _: KvmDriver(stop_timeout=0.1, poll_interval=0.05))
+    host = kvm.host("test:///default", hypervisor="KVM")
     zone_id = uuid4()
-    front = _network(cloud, zone_id, "10.1.0.0/24", "vlan://101")
-    back = _network(cloud, zone_id, "10.2.0.0/24", None)
-    vm_id, _ = _deploy(cloud, zone_id, front, host)
-    driver = cloud.sessions[str(host.host_id)].driver
-    name = cloud.vm(vm_id).instance_name
+    front = _network(kvm, zone_id, "10.1.0.0/24", "vlan://101")
+    back = _network(kvm, zone_id, "10.2.0.0/24", None)
+    vm_id, _ = _deploy(kvm, zone_id, front, host)
+    driver = kvm.sessions[str(host.host_id)].driver
+    name = kvm.vm(vm_id).instance_name
     try:
-        _add_nic(cloud, vm_id, back)
-        _stop(cloud, vm_id)
-        _start_on(cloud, vm_id, host)
-        assert cloud.vm(vm_id).state == "Running"
-        front_mac, back_mac = _macs(cloud, vm_id, front, back)
+        _add_nic(kvm, vm_id, back)
+        _stop(kvm, vm_id)
+        _start_on(kvm, vm_id, host)
+        assert kvm.vm(vm_id).state == "Running"
+        front_mac, back_mac = _macs(kvm, vm_id, front, back)
         assert _interfaces(driver, name) == [(front_mac, "101"), (back_mac, None)]
     finally:
         driver.destroy_vm(name)  # type: ignore[union-attr]

@@ -3,7 +3,7 @@ answers them, and the results finish jobs and give back the room held on hosts."
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID, uuid4
@@ -16,6 +16,7 @@ from adapters.sessions import HostSession, perform
 from adapters.simulator.driver import SimulatedWorld, SimulatorDriver
 from commands import hosts, vms
 from commands.jobs import SubmitJob, submit_job
+from commands.networks import NicRequest
 from commands.outbox import routes
 from commands.placement import Candidate
 from commands.results import result_handlers
@@ -111,7 +112,15 @@ class Cloud:
         assert outcome.id is not None
         return outcome.id
 
-    def deploy(self, candidates: list[Candidate], offering: OfferingShape = SMALL, **values: str):
+    def deploy(
+        self,
+        candidates: list[Candidate],
+        offering: OfferingShape = SMALL,
+        *,
+        zone_id: UUID | None = None,
+        networks: Sequence[NicRequest] = (),  # the first is its default NIC
+        **values: str,
+    ):
         vm_id = uuid4()
         compute = resolve_compute(
             offering, values, template_id=uuid4(), hypervisor="Simulator", template_disk_gb=1
@@ -126,11 +135,12 @@ class Cloud:
                 f"i-{vm_id.hex[:8]}-VM",
                 uuid4(),
                 uuid4(),
-                uuid4(),
+                zone_id or uuid4(),
                 "",
                 compute,
                 candidates,
                 job_id=job_id,
+                networks=networks,
             ),
         )
         self.pump()
