@@ -119,6 +119,7 @@ class VmSpec:
     data_disks: tuple[DiskSpec, ...] = ()  # attached data disks the VM must start with
     ssh_key: str = ""  # the public key (OpenSSH form) the guest lets in; "" for none
     user_data: str = ""  # the guest's user data (Base64, as the API took it); "" for none
+    iso: IsoSpec | None = None  # the ISO in its CD drive: a new guest boots from it
     nics: tuple[NicSpec, ...] = ()  # its guest NICs, default first: it starts with these alone
 
 
@@ -182,6 +183,20 @@ class VpnConfig:
     ip_range: str
     preshared_key: str = field(repr=False)
     users: tuple[tuple[str, str], ...] = field(default=(), repr=False)  # (username, password)
+    removing: bool = False
+
+
+@dataclass(frozen=True)
+class SiteVpnConfig:
+    """A site-to-site VPN connection a VPC router is to hold (`removing`: to drop) as
+    `generation`: both ends as `ends` says (addresses, networks, IKE and ESP policies,
+    lifetimes, dead peer detection, passive) and the pre-shared key, in clear only in the
+    worker's memory."""
+
+    connection_id: str
+    generation: int
+    ends: dict[str, Any]
+    psk: str = field(repr=False)
     removing: bool = False
 
 
@@ -381,6 +396,11 @@ class Hypervisor(Protocol):
     def configure_vpn(self, name: str, vpn: VpnConfig) -> dict[str, Any]:
         """Make the running router serve the remote access VPN as `vpn` says (or, `removing`,
         stop serving it); answers its state ("Running" or "Removed") and how many users."""
+        ...
+
+    def configure_site_vpn(self, name: str, connection: SiteVpnConfig) -> int:
+        """Make the running VPC router hold the IPsec connection (or drop it) unless it holds
+        a newer generation of it; returns the generation it holds afterwards."""
         ...
 
     def connect_pool(self, pool: PoolSpec) -> PoolStatus:

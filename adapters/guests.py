@@ -7,11 +7,22 @@ from dataclasses import asdict
 from typing import Any
 
 from adapters import Hypervisor
-from adapters.requests import count, name, param, vm_spec
+from adapters.requests import Unsupported, count, name, param, vm_spec
+from stratus.actions import Capability
 
 
 def _start(driver: Hypervisor, params: dict[str, Any]) -> dict[str, Any]:
-    return asdict(driver.start_vm(vm_spec(params)))
+    """Start the VM; the answer carries its data disks and CD drive as the hypervisor reads
+    them back, when the start gave it any."""
+    spec = vm_spec(params)
+    if spec.iso is not None and Capability.ISOS not in driver.capabilities:
+        raise Unsupported(f"booting from an ISO is not supported yet on {driver.kind}")
+    answer = asdict(driver.start_vm(spec))
+    if spec.data_disks:
+        answer["disks"] = [asdict(disk) for disk in driver.vm_disks(spec.name)]
+    if spec.iso is not None:
+        answer["iso"] = driver.vm_iso(spec.name)
+    return answer
 
 
 def _stop(driver: Hypervisor, params: dict[str, Any]) -> dict[str, Any]:

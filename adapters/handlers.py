@@ -20,6 +20,7 @@ from adapters.migrations import MIGRATION_ACTIONS
 from adapters.network_rules import RULE_ACTIONS
 from adapters.nics import NIC_ACTIONS
 from adapters.security import SECURITY_ACTIONS
+from adapters.site_vpn import SITE_VPN_ACTIONS
 from adapters.snapshots import SNAPSHOT_ACTIONS
 from adapters.statistics import STATISTICS_ACTIONS
 from adapters.storage_pools import POOL_ACTIONS
@@ -38,6 +39,7 @@ HANDLERS: dict[str, Handler] = {
     **STATISTICS_ACTIONS,
     **RULE_ACTIONS,
     **SECURITY_ACTIONS,
+    **SITE_VPN_ACTIONS,
     **POOL_ACTIONS,
     **CAPTURE_ACTIONS,
     **MIGRATION_ACTIONS,

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import fields
 from typing import Any, TypeVar
 
-from adapters import DiskSpec, HypervisorError, NicSpec, VmSpec
+from adapters import DiskSpec, HypervisorError, IsoSpec, NicSpec, VmSpec
 
 T = TypeVar("T")
 
@@ -85,11 +85,19 @@ def nic_specs(raw: Any) -> tuple[NicSpec, ...]:
     return _listed(raw, "nics", nic_spec)
 
 
+def iso_spec(raw: Any) -> IsoSpec:
+    """An ISO of a request (a mapping with iso_id, url and zone_id)."""
+    if not isinstance(raw, dict):
+        raise BadRequest("an ISO must be a mapping")
+    return IsoSpec(str(param(raw, "iso_id")), str(param(raw, "url")), str(param(raw, "zone_id")))
+
+
 def vm_spec(params: dict[str, Any]) -> VmSpec:
     """The VM a start request describes."""
     known = {field.name for field in fields(VmSpec)}
     chosen = {key: value for key, value in params.items() if key in known}
     chosen["data_disks"] = data_disks(params.get("data_disks"))
+    chosen["iso"] = iso_spec(params["iso"]) if params.get("iso") else None
     chosen["nics"] = nic_specs(params.get("nics"))
     try:
         return VmSpec(**chosen)

@@ -153,6 +153,15 @@ class Authenticator:
             found = directory(cursor, self.box)
         return found is not None and found.authenticate(row["username"], password)
 
+    def acting_user(self, user_id: str) -> Caller:
+        """The caller a server process acts as for a user (autoscale's autoscale user): only
+        an enabled user of an enabled account."""
+        row = self._user_by_id(user_id)
+        if row is None:
+            raise AuthenticationFailed("unknown user")
+        self._check_enabled(row)
+        return Caller.from_row(row)
+
     def _check_enabled(self, row: dict[str, Any]) -> None:
         if row["removed"] or row["account_removed"]:
             raise AuthenticationFailed("user or account is deleted")

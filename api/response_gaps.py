@@ -44,8 +44,37 @@ _OFFERING_QOS = _all(
 )
 
 _GSLB = _all(PROJECTS, "project", "projectid")
+# An internal load balancer VM answers as a router does; it has no public NIC (4.3 leaves
+# those fields unset too) and the router's unbuilt fields.
+_INTERNAL_LB_VM = {
+    **_all(UNSET, "publicip", "publicmacaddress", "publicnetmask", "publicnetworkid"),
+    **_all(UNSET, "ip6dns1", "ip6dns2"),
+    **_all(PROJECTS, "project", "projectid"),
+    **_all(
+        "the appliance's link-local NIC, MAC addresses and scripts are not modelled yet",
+        "linklocalip",
+        "linklocalmacaddress",
+        "linklocalnetmask",
+        "linklocalnetworkid",
+        "guestmacaddress",
+        "scriptsversion",
+    ),
+    "networkdomain": "an appliance's network domain is not modelled yet",
+}
 
 UNBUILT_FIELDS: dict[str, dict[str, str]] = {
+    **{
+        command: _all(PROJECTS, "project", "projectid")
+        for command in ("createLoadBalancer", "listLoadBalancers")
+    },
+    **{
+        command: _INTERNAL_LB_VM
+        for command in (
+            "listInternalLoadBalancerVMs",
+            "startInternalLoadBalancerVM",
+            "stopInternalLoadBalancerVM",
+        )
+    },
     "uploadSslCert": {"privatekey": SEALED},
     "listSslCerts": {
         "privatekey": SEALED,
@@ -232,6 +261,24 @@ UNBUILT_FIELDS: dict[str, dict[str, str]] = {
     },
     **{command: {"name": UNSET} for command in ("addUcsManager", "listUcsManagers")},
     **{
+        command: {
+            "removed": UNSET,
+            **_all(PROJECTS, "project", "projectid"),
+            **(
+                {"ipsecpsk": "the customer gateway's pre-shared key is kept sealed, in no answer"}
+                if "Connection" in command
+                else {}
+            ),
+        }
+        for command in (
+            "createVpnGateway",
+            "listVpnGateways",
+            "createVpnConnection",
+            "resetVpnConnection",
+            "listVpnConnections",
+        )
+    },
+    **{
         command: _all(PROJECTS, "project", "projectid")
         for command in (
             "createPrivateGateway",
@@ -239,5 +286,51 @@ UNBUILT_FIELDS: dict[str, dict[str, str]] = {
             "createStaticRoute",
             "listStaticRoutes",
         )
+    },
+    **{
+        command: _all("4.3 never sets a counter's or a condition's zone either", "zoneid")
+        for command in ("createCounter", "listCounters")
+    },
+    **{
+        command: {
+            **_all(PROJECTS, "project", "projectid"),
+            **(
+                {"zoneid": "4.3 never sets a condition's zone either"}
+                if "Condition" in command
+                else {}
+            ),
+        }
+        for command in (
+            "createCondition",
+            "listConditions",
+            "createAutoScalePolicy",
+            "updateAutoScalePolicy",
+            "listAutoScalePolicies",
+            "createAutoScaleVmProfile",
+            "updateAutoScaleVmProfile",
+            "listAutoScaleVmProfiles",
+            "createAutoScaleVmGroup",
+            "updateAutoScaleVmGroup",
+            "enableAutoScaleVmGroup",
+            "disableAutoScaleVmGroup",
+            "listAutoScaleVmGroups",
+        )
+    },
+    # External network devices: a value the device was added without is unset, as in 4.3.
+    **{
+        command: _all(UNSET, "gslbproviderpublicip", "gslbproviderprivateip")
+        for command in (
+            "addNetscalerLoadBalancer",
+            "configureNetscalerLoadBalancer",
+            "listNetscalerLoadBalancers",
+        )
+    },
+    **{
+        command: _all(UNSET, "usageinterface")
+        for command in ("addPaloAltoFirewall", "configurePaloAltoFirewall", "listPaloAltoFirewalls")
+    },
+    **{
+        command: _all(UNSET, "l3gatewayserviceuuid")
+        for command in ("addNiciraNvpDevice", "listNiciraNvpDevices")
     },
 }

@@ -15,7 +15,7 @@ from uuid import UUID
 
 from commands import Outcome
 from commands.vms import host_access, request_id
-from domain.errors import InvalidParameter, InvalidState
+from domain.errors import InvalidParameter
 from domain.template import Template
 from domain.vm import VirtualMachine
 
@@ -44,17 +44,7 @@ def attach_iso(store: Any, command: AttachIso) -> Outcome:
     def attempt() -> Outcome:
         vm = store.get(VirtualMachine, command.vm_id, what="virtual machine")
         iso = store.get(Template, command.iso_id, what="ISO")
-        if iso.removed or not iso.is_iso:
-            raise InvalidParameter(f"Unable to find an ISO with id {command.iso_id}")
-        if not iso.ready_in(vm.zone_id):
-            raise InvalidState(f"ISO {iso.name} is not ready in the zone of {vm.name}")
-        facts = {
-            "id": str(iso.id),
-            "name": iso.name,
-            "display_text": iso.display_text,
-            "url": iso.url,
-            "zone_id": str(vm.zone_id),
-        }
+        facts = iso.drive_facts(vm.zone_id)
         vm.request_iso_attach(facts, request_id(), command.job_id, _host_of(store, vm))
         return Outcome(store.last_position(store.save(vm)), vm.id)
 

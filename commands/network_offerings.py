@@ -70,6 +70,10 @@ _VPC_TIER_SERVICES = (
     "Vpn",
 )
 
+# 4.3's tier offering with internal load balancing; it names Gateway too, which Stratus's tier
+# offerings leave out (a tier's gateway is its VPC router's, always).
+_INTERNAL_LB_TIER_SERVICES = ("Dhcp", "Dns", "UserData", "NetworkACL", "SourceNat")
+
 DEFAULT_NETWORK_OFFERINGS = (
     OfferingTerms(
         "DefaultIsolatedNetworkOfferingWithSourceNatService",
@@ -102,6 +106,15 @@ DEFAULT_NETWORK_OFFERINGS = (
         "Disabled",
         "Isolated",
         {service: _VPC_ROUTER for service in _VPC_TIER_SERVICES if service != "Lb"},
+    ),
+    OfferingTerms(
+        "DefaultIsolatedNetworkOfferingForVpcNetworksWithInternalLB",
+        "Offering for Isolated VPC networks with Internal Lb support",
+        "Isolated",
+        {
+            **{service: _VPC_ROUTER for service in _INTERNAL_LB_TIER_SERVICES},
+            "Lb": ["InternalLbVm"],
+        },
     ),
 )
 

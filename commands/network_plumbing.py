@@ -136,6 +136,18 @@ def create_router_element(store: Any, command: CreateRouterElement) -> Outcome:
     return Outcome(outcome.position, command.element_id)
 
 
+def create_internal_lb_element(store: Any, command: CreateRouterElement) -> Outcome:
+    """The element of an InternalLbVm provider (`provider_type` is not used)."""
+    outcome = change(
+        store,
+        PhysicalNetwork,
+        command.physical_network_id,
+        lambda p: p.create_internal_lb_element(command.element_id, command.provider_id),
+        what=WHAT,
+    )
+    return Outcome(outcome.position, command.element_id)
+
+
 def configure_router_element(
     store: Any, physical_network_id: UUID, element_id: UUID, enabled: bool
 ) -> Outcome:

@@ -17,6 +17,7 @@ from domain.errors import InsufficientCapacity, InvalidParameter, InvalidState
 from domain.infrastructure import Zone
 from domain.network_addressing import AddressRange, address
 from domain.network_public_ip import PublicIp, VlanIpRange, public_ip_id, public_range
+from domain.vpc import Vpc
 
 
 @dataclass(frozen=True)
@@ -123,11 +124,13 @@ class Acquire:
     pool: PublicPool
     source_nat: bool = False
     is_system: bool = False
+    vpc_id: UUID | None = None  # an address of a VPC (`network_id` None until a rule places it)
 
 
-def acquire_public_ip(store: Any, request: Acquire) -> PublicIp:
-    """The first free address of the pool, associated (not yet saved); 533 when none is free."""
-    seed = request.network_id or request.account_id
+def acquire_public_ip(store: Any, request: Acquire, seed: UUID | None = None) -> PublicIp:
+    """The first free address of the pool, associated (not yet saved); 533 when none is free.
+    `seed` spreads racing acquisitions over the pool (the network's, or account's, id)."""
+    seed = seed or request.network_id or request.account_id
     admitted: dict[UUID, bool] = {}  # by range: dedicated ranges give only their account's
     for range_id, ip in islice(request.pool.candidates(seed), PROBE_LIMIT):
         if range_id not in admitted:
@@ -147,6 +150,8 @@ def acquire_public_ip(store: Any, request: Acquire) -> PublicIp:
             source_nat=request.source_nat,
             is_system=request.is_system,
         )
+        if request.vpc_id is not None:
+            public.join_vpc(request.vpc_id)
         return public
     raise InsufficientCapacity(
         "Insufficient address capacity: no free public ip address in the zone"
@@ -171,6 +176,8 @@ def _load(store: Any, zone_id: UUID, ip: str) -> PublicIp | None:
 
 def associate_ip_address(store: Any, request: Acquire) -> Outcome:
     def attempt() -> Outcome:
+        if request.vpc_id is not None:
+            _live_vpc(store, request.vpc_id)
         public = acquire_public_ip(store, request)
         return Outcome(store.last_position(store.save(public)), public.id)
 
@@ -178,16 +185,24 @@ def associate_ip_address(store: Any, request: Acquire) -> Outcome:
     return result
 
 
+def _live_vpc(store: Any, vpc_id: UUID) -> None:
+    vpc: Vpc = store.get(Vpc, vpc_id, what="vpc")
+    vpc.check_live()
+
+
 def disassociate_ip_address(store: Any, public_ip: UUID) -> Outcome:
     return change(store, PublicIp, public_ip, PublicIp.disassociate, what="public ip address")
 
 
-def released_with_network(store: Any, public_ips: Sequence[UUID]) -> list[PublicIp]:
-    """The addresses of a network being deleted, source NAT included, their release pending."""
+def released_with_network(
+    store: Any, public_ips: Sequence[UUID], *, vpc: bool = False
+) -> list[PublicIp]:
+    """The addresses of a network (`vpc`: of a VPC) being deleted, source NAT included, their
+    release pending. A VPC's address serving a deleted tier stays with its VPC."""
     found: list[PublicIp] = []
     for public_id in public_ips:
         public = store.get(PublicIp, public_id, what="public ip address")
-        if public.allocated:
+        if public.allocated and (vpc or public.in_vpc is None):
             public.disassociate(with_network=True)
             found.append(public)
     return found

@@ -33,7 +33,13 @@ from domain.network import Network
 from domain.network_offering import NetworkOffering
 from domain.network_public_ip import PublicIp
 from domain.network_rule_checks import Member, Rule, RuleKind, StickinessPolicy
-from domain.network_rules import ApplyTarget, Certificate, NetworkRules, rule_set_id
+from domain.network_rules import (
+    ApplyTarget,
+    Certificate,
+    NetworkRules,
+    internal_rule_set_id,
+    rule_set_id,
+)
 from domain.ssl_cert import SslCert
 from domain.system_vm import Role, State, SystemVm
 from domain.vm import VirtualMachine, VmState
@@ -93,6 +99,7 @@ class RevokeRule:
     rule_id: UUID
     kind: str
     job: JobSpec
+    source_ip: str = ""  # an internal load balancer's address (its own set)
 
 
 @dataclass(frozen=True)
@@ -116,6 +123,7 @@ class ChangeMembers:
     vm_ids: tuple[UUID, ...]
     assign: bool
     job: JobSpec
+    source_ip: str = ""  # an internal load balancer's address (its own set)
 
 
 @dataclass(frozen=True)
@@ -175,8 +183,11 @@ def _address(
     store: Any, public_ip_id: UUID, moving_to: UUID | None = None
 ) -> tuple[PublicIp, Network]:
     """An allocated address of a live isolated network; a portable one is first moved to
-    `moving_to` when that is another network (4.3 moves it for static NAT)."""
+    `moving_to` when that is another network (4.3 moves it for static NAT), and a VPC's is
+    placed on the tier `moving_to` names when it serves none yet."""
     public: PublicIp = store.get(PublicIp, public_ip_id, what="public ip address")
+    if public.allocated and public.in_vpc is not None:
+        return _vpc_address(store, public, moving_to)
     if moving_to is not None and public.allocated and public.network_id != moving_to:
         target: Network = store.get(Network, moving_to, what="network")
         if target.removed:
@@ -200,17 +211,61 @@ def _address(
     return public, network
 
 
-def _rule_set(store: Any, network: Network) -> NetworkRules:
+def _vpc_address(store: Any, public: PublicIp, tier_id: UUID | None) -> tuple[PublicIp, Network]:
+    """A VPC's address and the tier it serves: the one it serves already, or `tier_id`, a
+    live tier of its VPC, when it serves none (4.3: the first rule associates it)."""
+    wanted = tier_id or public.network_id
+    if wanted is None:
+        raise InvalidParameter(
+            f"Ip address {public.address} belongs to a VPC and serves no tier yet: name the "
+            "tier with networkid"
+        )
+    tier: Network = store.get(Network, wanted, what="network")
+    if tier.removed:
+        raise InvalidState(f"Network {tier.name} has been deleted")
+    if tier.vpc_id != public.in_vpc:
+        raise InvalidParameter(
+            f"Network {tier.name} is not a tier of the VPC of ip address {public.address}"
+        )
+    public.serve_tier(tier.id)
+    return public, tier
+
+
+def set_owner(network: Network) -> UUID:
+    """Whose rule set a network's rules are in: its own, or its VPC's (one router)."""
+    return network.vpc_id or network.id
+
+
+def rules_of(store: Any, network_id: UUID) -> NetworkRules | None:
+    """The rule set holding the rules of a network (its VPC's, for a tier), if any."""
     try:
-        found: NetworkRules = store.repository.get(rule_set_id(network.id))
+        network: Network = store.repository.get(network_id)
+        found: NetworkRules = store.repository.get(rule_set_id(set_owner(network)))
     except AggregateNotFoundError:
-        return NetworkRules(network.id, network.zone_id, network.account_id, network.domain_id)
+        return None
+    return found
+
+
+def _rule_set(store: Any, network: Network) -> NetworkRules:
+    found = rules_of(store, network.id)
+    if found is None:
+        owner = set_owner(network)
+        return NetworkRules(owner, network.zone_id, network.account_id, network.domain_id)
+    return found
+
+
+def _existing_set(store: Any, network: Network) -> NetworkRules:
+    found: NetworkRules = store.get(
+        NetworkRules, rule_set_id(set_owner(network)), what="network rules"
+    )
     return found
 
 
 def _target(store: Any, network_id: UUID) -> ApplyTarget:
-    """The network's running router; rules cannot be applied without one."""
-    router = current_router(store, network_id)
+    """The running router of the network (of its VPC, for a tier); rules cannot be applied
+    without one."""
+    network: Network = store.get(Network, network_id, what="network")
+    router = current_router(store, set_owner(network))
     if router is None or router.state != State.RUNNING or router.host_id is None:
         raise ResourceUnavailable(
             "The virtual router of the network is not running: start a virtual machine in the "
@@ -220,28 +275,45 @@ def _target(store: Any, network_id: UUID) -> ApplyTarget:
     return ApplyTarget(router.id, router.instance_name, access)
 
 
+@dataclass(frozen=True)
+class Destination:
+    """Where a rule sends traffic: a network, the account whose VMs may receive it, and the
+    address the rule is on (as refusals name it)."""
+
+    network_id: UUID | None
+    account_id: UUID | None
+    what: str
+
+
 def guest_address(store: Any, vm_id: UUID, public: PublicIp, wanted: str | None = None) -> str:
-    """The VM's address on the network of `public` (`wanted`, when given, is that address or
+    """The VM's address on the network of `public` (see `nic_address`)."""
+    return nic_address(store, vm_id, _public_destination(public), wanted)
+
+
+def _public_destination(public: PublicIp) -> Destination:
+    return Destination(public.network_id, public.account_id, f"ip address {public.address}")
+
+
+def nic_address(store: Any, vm_id: UUID, place: Destination, wanted: str | None = None) -> str:
+    """The VM's address on the network of `place` (`wanted`, when given, is that address or
     one of the NIC's secondary ones), refused unless the VM lives, has a NIC on that network
-    and belongs to the address's account."""
+    and belongs to the account."""
     vm: VirtualMachine = store.get(VirtualMachine, vm_id, what="virtual machine")
     if vm.removed or vm.state in (VmState.DESTROYED, VmState.EXPUNGING):
         raise InvalidParameter(f"Invalid virtual machine id {vm_id}: it is destroyed")
-    if vm.account_id != public.account_id:
+    if vm.account_id != place.account_id:
         raise PermissionDenied(
-            f"Virtual machine {vm.name} and ip address {public.address} belong to different "
-            "accounts"
+            f"Virtual machine {vm.name} and {place.what} belong to different accounts"
         )
-    nic = vm.nic_on(public.network_id) if public.network_id else None
+    nic = vm.nic_on(place.network_id) if place.network_id else None
     if nic is None:
         raise InvalidParameter(
-            f"Virtual machine {vm.name} doesn't belong to the network associated with ip "
-            f"address {public.address}"
+            f"Virtual machine {vm.name} doesn't belong to the network associated with {place.what}"
         )
     if not wanted or wanted == nic["ip_address"]:
         return str(nic["ip_address"])
     for secondary in vm.secondary_ips.values():
-        if secondary["network_id"] == public.network_id and secondary["ip_address"] == wanted:
+        if secondary["network_id"] == place.network_id and secondary["ip_address"] == wanted:
             return wanted
     raise InvalidParameter(
         f"Vm ip {wanted} is neither the address nor a secondary address of virtual machine "
@@ -259,6 +331,10 @@ def _counted(store: Any, rules: NetworkRules, addresses: Sequence[UUID], *more: 
         if public.allocated and public.rule_count != count:
             public.rules_changed(count)
             changed.append(public)
+        if public.allocated and not count and public.in_vpc and public.network_id:
+            public.serve_tier(None)  # back to its VPC, as 4.3 unassigns it from the tier
+            if public not in changed:
+                changed.append(public)
     return changed
 
 
@@ -309,6 +385,7 @@ def add_rule(store: Any, command: AddRule) -> Applying:
             account_id=network.account_id,
             domain_id=network.domain_id,
             zone_id=network.zone_id,
+            network_id=network.id if network.vpc_id else None,
         )
         if command.vm_id is not None:
             rule = replace(
@@ -405,17 +482,17 @@ def revoke_rule(store: Any, command: RevokeRule) -> Applying:
 
     def attempt() -> Applying:
         network = store.get(Network, command.network_id, what="network")
-        rules = store.get(NetworkRules, rule_set_id(network.id), what="network rules")
+        rules = _set_of(store, network, command.source_ip)
         abandoned = _give_up_abandoned(store, rules)
         keys = rules.revoke(command.rule_id, command.kind)
         job = rule_job(command.job, command.rule_id)
-        target = _target(store, network.id)
-        rules.request_apply(request_id(), job.id, target, ((), tuple(keys)), {"success": True})
+        delivered = _deliver(store, rules, job, ((), tuple(keys)), {"success": True})
         return _saved(
             store,
             rules,
             job,
             command.rule_id,
+            *delivered,
             *_counted(store, rules, abandoned.addresses),
             *abandoned.certs,
         )
@@ -429,7 +506,7 @@ def change_forwarding(store: Any, command: ChangeForwarding) -> Applying:
 
     def attempt() -> Applying:
         network = store.get(Network, command.network_id, what="network")
-        rules = store.get(NetworkRules, rule_set_id(network.id), what="network rules")
+        rules = _existing_set(store, network)
         abandoned = _give_up_abandoned(store, rules)
         rule = rules.rule(command.rule_id, RuleKind.PORT_FORWARDING)
         public = store.get(PublicIp, rule.public_ip_id, what="public ip address")
@@ -462,30 +539,66 @@ def change_members(store: Any, command: ChangeMembers) -> Applying:
 
     def attempt() -> Applying:
         network = store.get(Network, command.network_id, what="network")
-        rules = store.get(NetworkRules, rule_set_id(network.id), what="network rules")
+        rules = _set_of(store, network, command.source_ip)
         abandoned = _give_up_abandoned(store, rules)
         rule = rules.rule(command.rule_id, RuleKind.LOAD_BALANCING)
+        keys: tuple[tuple[str, ...], tuple[str, ...]]
         if command.assign:
-            public = store.get(PublicIp, rule.public_ip_id, what="public ip address")
-            members = [Member(vm, guest_address(store, vm, public)) for vm in command.vm_ids]
+            place = _destination(store, rules, rule)
+            members = [Member(vm, nic_address(store, vm, place)) for vm in command.vm_ids]
             keys = (tuple(rules.assign(rule.id, members)), ())
         else:
             keys = ((), tuple(rules.unassign(rule.id, list(command.vm_ids))))
         job = rule_job(command.job, rule.id)
-        rules.request_apply(
-            request_id(), job.id, _target(store, network.id), keys, {"success": True}
-        )
+        delivered = _deliver(store, rules, job, keys, {"success": True})
         return _saved(
             store,
             rules,
             job,
             rule.id,
+            *delivered,
             *_counted(store, rules, abandoned.addresses),
             *abandoned.certs,
         )
 
     outcome: Applying = store.run(attempt)
     return outcome
+
+
+def _set_of(store: Any, network: Network, source_ip: str) -> NetworkRules:
+    """The network's rule set (its VPC's, for a tier), or that of its internal load
+    balancers on `source_ip`."""
+    if not source_ip:
+        return _existing_set(store, network)
+    set_id = internal_rule_set_id(network.id, source_ip)
+    found: NetworkRules = store.get(NetworkRules, set_id, what="network rules")
+    return found
+
+
+def _destination(store: Any, rules: NetworkRules, rule: Rule) -> Destination:
+    """Where a load balancer's members are: the network of its public address, or the tier
+    of an internal one."""
+    if rule.public_ip_id is None:
+        what = f"load balancer source ip {rule.address}"
+        return Destination(rules.network_id, rule.account_id, what)
+    return _public_destination(store.get(PublicIp, rule.public_ip_id, what="public ip address"))
+
+
+def _deliver(
+    store: Any,
+    rules: NetworkRules,
+    job: Job,
+    changes: tuple[tuple[str, ...], tuple[str, ...]],
+    result: dict[str, Any],
+) -> list[Any]:
+    """Ask the appliance of the set to hold it: the network's router, or for internal load
+    balancers their VM (commands/internal_lb.py). Returns what else to save."""
+    if rules.internal_address:
+        from commands.internal_lb import deliver
+
+        return deliver(store, rules, job, changes, result)
+    rules.request_apply(request_id(), job.id, _target(store, rules.network_id), changes, result)
+    return []
 
 
 def _on_balancer(
@@ -502,7 +615,7 @@ def _on_balancer(
 
     def attempt() -> Applying:
         network = store.get(Network, network_id, what="network")
-        rules = store.get(NetworkRules, rule_set_id(network.id), what="network rules")
+        rules = _existing_set(store, network)
         abandoned = _give_up_abandoned(store, rules)
         keys, others = change(rules)
         job = rule_job(job_spec, rule_id)
@@ -551,7 +664,8 @@ def remove_stickiness(store: Any, command: RemoveStickiness) -> Applying:
     def change(rules: NetworkRules) -> tuple[Any, list[Any]]:
         return ((), tuple(rules.remove_stickiness(command.policy_id))), []
 
-    with_rule = store.get(NetworkRules, rule_set_id(command.network_id), what="network rules")
+    network = store.get(Network, command.network_id, what="network")
+    with_rule = _existing_set(store, network)
     rule_id = with_rule.policy_rule(command.policy_id).id
     return _on_balancer(store, command.network_id, rule_id, command.job, change)
 
@@ -593,16 +707,19 @@ def released_certs(store: Any, before: set[tuple[UUID, UUID]], rules: NetworkRul
 def dropped_with_network(store: Any, network_id: UUID) -> list[Any]:
     """A deleted network's rules go with it (its router goes too): the rule set, changed, to
     save with the network (nothing when it never had rules). Its addresses are released in
-    the same save, which forgets their counts."""
-    try:
-        rules: NetworkRules = store.repository.get(rule_set_id(network_id))
-    except AggregateNotFoundError:
-        return []
-    if not rules.rules:
+    the same save, which forgets their counts. A VPC's tier takes its rules from the VPC's
+    set, and the VPC's addresses they were on go back to the VPC."""
+    rules = rules_of(store, network_id)
+    if rules is None or not rules.rules:
         return []
     before = rules.bindings()
-    rules.drop_all("the network was deleted")
-    return [rules, *released_certs(store, before, rules)]
+    tier = network_id if rules.network_id != network_id else None
+    touched = rules.drop_all("the network was deleted", tier)
+    if tier is None:
+        return [rules, *released_certs(store, before, rules)]
+    if not rules.pending_events:
+        return []
+    return [rules, *released_certs(store, before, rules), *_counted(store, rules, touched)]
 
 
 def follow_vm_rules(store: Any, aggregates: Sequence[Any]) -> list[Any]:
@@ -614,11 +731,12 @@ def follow_vm_rules(store: Any, aggregates: Sequence[Any]) -> list[Any]:
         return []
     changed: list[Any] = []
     networks = dict.fromkeys(UUID(str(nic["network_id"])) for nic in getattr(vm, "nics", ()))
+    sets: set[UUID] = set()
     for network_id in networks:
-        try:
-            rules: NetworkRules = store.repository.get(rule_set_id(network_id))
-        except AggregateNotFoundError:
+        rules = rules_of(store, network_id)
+        if rules is None or rules.id in sets:  # a VPC's tiers share one set
             continue
+        sets.add(rules.id)
         touched = rules.drop_vm(vm.id, "the virtual machine was expunged")
         if not touched:
             continue
@@ -629,7 +747,9 @@ def follow_vm_rules(store: Any, aggregates: Sequence[Any]) -> list[Any]:
         if target is not None:
             rules.request_apply(request_id(), None, target, ((), ()), {})
         changed += [rules, *_counted(store, rules, touched)]
-    return changed
+    from commands.internal_lb import follow_vm_members  # it imports this module
+
+    return [*changed, *follow_vm_members(store, vm)]
 
 
 # Results ------------------------------------------------------------------------------------
@@ -686,7 +806,8 @@ def reapply_after_boot(store: Any, result: WorkResult) -> None:
         return
     if router.role != Role.ROUTER or router.state != State.RUNNING or router.host_id is None:
         return
-    for network_id in router.network_ids:
+    owners = (router.vpc_id,) if getattr(router, "vpc_id", None) else router.network_ids
+    for network_id in owners:
 
         def attempt(network_id: UUID = network_id) -> None:
             try:

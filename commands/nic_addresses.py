@@ -14,16 +14,14 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
-
 from commands import Outcome
 from commands.network_claims import ALLOCATION_ATTEMPTS, released
+from commands.network_rules import rules_of
 from commands.networks import claim_guest_ip
 from domain.errors import InvalidParameter
 from domain.network import Network
 from domain.network_claims import ClaimKind
 from domain.network_rule_checks import RuleKind
-from domain.network_rules import NetworkRules, rule_set_id
 from domain.vm import VirtualMachine
 
 
@@ -83,11 +81,12 @@ _RULE_NAMES = {
 
 
 def _refuse_if_ruled(store: Any, vm_id: UUID, network_id: UUID, ip_address: str) -> None:
-    try:
-        rules: NetworkRules = store.repository.get(rule_set_id(network_id))
-    except AggregateNotFoundError:
+    rules = rules_of(store, network_id)
+    if rules is None:
         return
     for rule in rules.rules.values():
+        if rule.network_id not in (None, network_id):  # another tier of the VPC
+            continue
         members = {(m.vm_id, m.vm_ip) for m in rule.members}
         if (rule.vm_id, rule.vm_ip) == (vm_id, ip_address) or (vm_id, ip_address) in members:
             raise InvalidParameter(

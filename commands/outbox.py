@@ -11,6 +11,7 @@ from commands.migration import migration_routes
 from commands.network_acls import acl_routes
 from commands.network_rules import rule_routes
 from commands.security_groups import security_group_routes
+from commands.site_to_site_vpn import site_vpn_routes
 from commands.snapshots import snapshot_routes
 from commands.storage import pool_routes
 from commands.system_vms import system_vm_routes
@@ -56,6 +57,7 @@ def routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
         **acl_routes(box, prefix),
         **security_group_routes(box, prefix),
         **vpn_routes(box, prefix),
+        **site_vpn_routes(box, prefix),
         **volume_routes(box, prefix),
         **upload_routes(prefix),
         **snapshot_routes(box, prefix),
@@ -63,6 +65,14 @@ def routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
         **pool_routes(box, prefix),
         **migration_routes(box, prefix),
     }
+
+
+def _boot_iso(iso: dict[str, Any] | None) -> dict[str, Any]:
+    """The ISO in a starting VM's CD drive, named as `attach_iso` names it (a new guest's
+    definition gets it, and a VM deployed from it boots from it)."""
+    if not iso:
+        return {}
+    return {"iso": {"iso_id": iso["id"], "url": iso["url"], "zone_id": iso["zone_id"]}}
 
 
 def vm_routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
@@ -93,6 +103,7 @@ def vm_routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
                 "data_disks": e.data_disks,
                 "ssh_key": e.ssh_key,
                 "user_data": e.user_data,
+                **_boot_iso(e.iso),
                 "nics": list(e.nics),  # none in an event stored before starts carried them
             },
         )

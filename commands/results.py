@@ -7,10 +7,12 @@ from typing import Any
 
 from commands import (
     hosts,
+    internal_lb,
     network_acls,
     network_rules,
     routers,
     security_groups,
+    site_to_site_vpn,
     snapshots,
     statistics,
     storage,
@@ -41,6 +43,7 @@ def result_handlers() -> dict[str, Callable[[Any, Any], Any]]:
         network_acls.RESULT_HANDLERS,
         security_groups.RESULT_HANDLERS,
         vpn.RESULT_HANDLERS,
+        site_to_site_vpn.RESULT_HANDLERS,
         statistics.RESULT_HANDLERS,
         volume_work.RESULT_HANDLERS,
         volume_uploads.RESULT_HANDLERS,
@@ -52,7 +55,13 @@ def result_handlers() -> dict[str, Callable[[Any, Any], Any]]:
             if action in merged:
                 raise RuntimeError(f"two handlers claim {action} results")
             merged[action] = handler
-    for follow_ups in (network_rules.FOLLOW_UPS, network_acls.FOLLOW_UPS, storage.FOLLOW_UPS):
+    for follow_ups in (
+        network_rules.FOLLOW_UPS,
+        network_acls.FOLLOW_UPS,
+        storage.FOLLOW_UPS,
+        site_to_site_vpn.FOLLOW_UPS,
+        internal_lb.FOLLOW_UPS,
+    ):
         for action, follow_up in follow_ups.items():
             merged[action] = _followed(merged[action], follow_up)
     return merged

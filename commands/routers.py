@@ -95,7 +95,8 @@ def current_router(store: Any, network_id: UUID) -> SystemVm | None:
         router_id = router_id_for(network_id, after=router.id)
 
 
-def _free_id(store: Any, network_id: UUID) -> UUID:
+def free_router_id(store: Any, network_id: UUID) -> UUID:
+    """The id a new appliance keyed by `network_id` takes: the first of the chain unused."""
     router_id = router_id_for(network_id)
     while True:
         try:
@@ -124,20 +125,26 @@ def ensure_network_router(store: Any, command: EnsureNetworkRouter) -> EnsuredRo
     return result
 
 
-def _new_router(store: Any, command: EnsureNetworkRouter) -> SystemVm:
+def router_compute(store: Any, template_id: UUID, hypervisor: str) -> Compute:
+    """The shape of a router (and of an internal load balancer VM): its system offering's,
+    booting `template_id`."""
     offering = store.get(ServiceOffering, seed_id("service", ROUTER_OFFERING), what="offering")
     terms = offering.terms
-    compute = Compute(
+    return Compute(
         offering.id,
         terms.cpu_number,
         terms.cpu_speed,
         terms.memory,
         False,
-        command.template_id,
-        command.hypervisor,
+        template_id,
+        hypervisor,
         ROUTER_DISK_GB,
     )
-    router_id = _free_id(store, command.network_id)
+
+
+def _new_router(store: Any, command: EnsureNetworkRouter) -> SystemVm:
+    compute = router_compute(store, command.template_id, command.hypervisor)
+    router_id = free_router_id(store, command.network_id)
     return new_system_vm(
         CreateSystemVm(
             router_id,

@@ -40,8 +40,8 @@ def request_id() -> str:
 
 def appliance_result(appliance: SystemVm) -> dict[str, Any]:
     """What an appliance job's result names: the API renders it from this."""
-    kind = "router" if appliance.role == Role.ROUTER else "systemvm"
-    return {"object": kind, "id": str(appliance.id)}
+    kinds = {Role.ROUTER: "router", Role.INTERNAL_LB: "internalloadbalancervm"}
+    return {"object": kinds.get(appliance.role, "systemvm"), "id": str(appliance.id)}
 
 
 def host_access(store: Any, host_id: UUID) -> tuple[HostAccess, Host]:
@@ -84,6 +84,7 @@ class CreateSystemVm:
     vpc_id: UUID | None = None
     services: tuple[str, ...] = ()
     job_id: UUID | None = None
+    guest_ip: str = ""
 
 
 def new_system_vm(command: CreateSystemVm) -> SystemVm:
@@ -98,6 +99,7 @@ def new_system_vm(command: CreateSystemVm) -> SystemVm:
         network_ids=command.network_ids,
         vpc_id=command.vpc_id,
         services=command.services,
+        guest_ip=command.guest_ip,
     )
 
 
@@ -116,25 +118,43 @@ def place_and_start(
 ) -> Outcome:
     """Hold room on the first candidate that fits and ask its host to run `vm`: the room, the
     request and `also` are one commit (run it in an attempt: a conflict means look again)."""
+    return _saved(store, vm, *placed(store, vm, candidates, job_id), *also)
+
+
+def placed(
+    store: Any,
+    vm: SystemVm,
+    candidates: Sequence[Candidate],
+    job_id: UUID | None,
+    *,
+    refuse: bool = False,
+) -> list[Any]:
+    """Ask the first candidate with room to run `vm` (nothing saved): what to save beside
+    `vm`, the room held. When nothing fits, `vm` records it and its job fails, or with
+    `refuse` the error is raised (533) and nothing is to be saved."""
     vm.check_startable()
     request = request_id()
     reservation = _reservation(vm.id, request)
-    kind = "DomainRouter" if vm.role == Role.ROUTER else "SystemVm"
+    kind = {Role.ROUTER: "DomainRouter", Role.INTERNAL_LB: "InternalLoadBalancerVm"}.get(
+        vm.role, "SystemVm"
+    )
     room = Reserve(
         reservation, vm.compute.cpu_mhz, vm.compute.memory, candidates, f"VM[{kind}|{vm.name}]"
     )
     try:
         capacity = hold_room(store, room)
     except InsufficientCapacity as error:
+        if refuse:
+            raise
         vm.placement_failed(error.message)
         job = _job(store, job_id)
         if job is not None:
             job.fail("InsufficientCapacity", error.message)
-        return _saved(store, vm, job, *also)
+        return [job]
     access, host = host_access(store, capacity.host_id)
     placement = Placement(access, host.pod_id, host.cluster_id)
     vm.request_start(request, job_id, placement, reservation)
-    return _saved(store, vm, capacity, *also)
+    return [capacity]
 
 
 def start_system_vm(
@@ -182,7 +202,7 @@ def destroy_system_vm(store: Any, vm_id: UUID, job_id: UUID | None) -> Outcome:
 
     def attempt() -> Outcome:
         vm = store.get(SystemVm, vm_id, what="system vm")
-        access = _live_access(store, vm.host_id)
+        access = live_access(store, vm.host_id)
         if vm.destroy(request_id(), job_id, access):
             return _saved(store, vm)
         return _saved(store, vm, _succeeded(store, job_id, vm))
@@ -199,7 +219,8 @@ def _succeeded(store: Any, job_id: UUID | None, vm: SystemVm) -> Job | None:
     return job
 
 
-def _live_access(store: Any, host_id: UUID | None) -> HostAccess | None:
+def live_access(store: Any, host_id: UUID | None) -> HostAccess | None:
+    """How to reach the host, or None when it is gone (nothing there to act on)."""
     if host_id is None:
         return None
     try:

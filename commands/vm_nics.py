@@ -16,16 +16,14 @@ from dataclasses import dataclass, replace
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
-
 from commands import Outcome
 from commands.network_claims import ALLOCATION_ATTEMPTS, released
+from commands.network_rules import rules_of
 from commands.networks import Holders, NicRequest, PrepareGuestNics, guest_addresses, guest_nics
 from commands.vms import host_access, request_id, vm_result
 from domain.errors import InvalidParameter
 from domain.job import Job, JobStatus
 from domain.network_claims import ClaimKind
-from domain.network_rules import NetworkRules, rule_set_id
 from domain.vm import VirtualMachine, VmState
 from stratus.messages import ABANDONED, WorkResult
 
@@ -123,11 +121,12 @@ def _released(store: Any, network_id: UUID, before: Holders) -> list[Any]:
 def _refuse_if_ruled(store: Any, vm: VirtualMachine, network_id: UUID) -> None:
     """4.3 refuses to remove a NIC that port forwarding, load balancing or static NAT rules
     send traffic to."""
-    try:
-        rules: NetworkRules = store.repository.get(rule_set_id(network_id))
-    except AggregateNotFoundError:
+    rules = rules_of(store, network_id)
+    if rules is None:
         return
     for rule in rules.rules.values():
+        if rule.network_id not in (None, network_id):  # another tier of the VPC
+            continue
         if rule.vm_id == vm.id or any(m.vm_id == vm.id for m in rule.members):
             raise InvalidParameter(
                 f"Unable to remove nic from virtual machine {vm.name} in network {network_id}: "

@@ -24,15 +24,25 @@ from commands.scaling import Held, give_back, hold_growth
 from commands.security_groups import JoinGroups, follow_vm_groups, joined
 from commands.snapshot_chains import follow_vm_snapshots
 from commands.vm_access import GuestAccess, give_access
-from commands.volume_placement import PoolNeeds, place_disks, place_on_pool, with_pools
-from commands.volumes import attached_disks, follow_vm, owned_volumes, root_volume
+from commands.volume_placement import PoolNeeds, place_disks, placed_on_pools, with_pools
+from commands.volumes import (
+    NewDataDisk,
+    attached_disks,
+    deploy_data_disk,
+    disk_entry,
+    follow_vm,
+    owned_volumes,
+    root_volume,
+)
 from domain.affinity_group import admits as affinity_admits
 from domain.capacity import HostCapacity
 from domain.compute import Compute
 from domain.errors import InsufficientCapacity, InvalidState, NotFound
 from domain.host import Host, HostState
 from domain.job import Job, JobStatus
+from domain.template import Template
 from domain.vm import HostAccess, VirtualMachine
+from domain.volume import Volume
 from stratus.messages import ABANDONED, WorkResult
 
 Mutation = Callable[[VirtualMachine, str, HostAccess], Any]
@@ -103,6 +113,9 @@ class DeployVirtualMachine:
     group: GroupRef | None = None  # the instance group it was admitted to
     user_data: str = ""  # Base64, checked by the API; every start carries it to the guest
     root_pool: PoolNeeds = field(default_factory=PoolNeeds)  # the ROOT disk's pool needs
+    data_disk: NewDataDisk | None = None  # a data disk made and attached with it
+    iso_id: UUID | None = None  # the ISO it boots from (its ROOT disk starts blank)
+    root_offering_id: UUID | None = None  # the ROOT disk's disk offering (deploying an ISO)
 
 
 def deploy_vm(store: Any, command: DeployVirtualMachine) -> Outcome:
@@ -116,33 +129,57 @@ def deploy_vm(store: Any, command: DeployVirtualMachine) -> Outcome:
 
     def attempt() -> Outcome:
         vm = _new_vm(command)
-        root = root_volume(vm)
+        if command.iso_id is not None:
+            vm.boot_from_iso(
+                store.get(Template, command.iso_id, what="ISO").drive_facts(vm.zone_id)
+            )
+        root = root_volume(vm, command.root_offering_id)
+        disks = _with_data_disk(vm, root, command)
         nics, claims = guest_nics(
             store, PrepareGuestNics(vm.id, vm.account_id, vm.zone_id, command.networks)
         )
         for nic in nics:
             vm.plug_nic(nic.facts())
         give_access(vm, _access(command))
-        taken = [root, *claims, *(joined(store, command.groups) if command.groups else ())]
+        taken = [*disks, *claims, *(joined(store, command.groups) if command.groups else ())]
         job = _job(store, command.job_id)
         if not command.start:
             if job is not None:
                 job.succeed(vm_result(vm.id))
             return _saved(store, vm, job, *taken)
+        volumes = [d for d in disks if isinstance(d, Volume)]
         try:
             capacity, request = _hold(store, vm, command.candidates, command.in_affinity_groups)
-            pool = place_on_pool(store, root, capacity.host_id, command.root_pool)
+            pools = placed_on_pools(store, volumes, capacity.host_id, _pool_needs(command, root))
         except InsufficientCapacity as error:
             vm.placement_failed(error.message)
             if job is not None:
                 job.fail("InsufficientCapacity", error.message)
             return _saved(store, vm, job, *taken)
         access = host_access(store, capacity.host_id)
-        vm.request_start(request, command.job_id, access, _reservation(vm.id, request))
-        return _saved(store, vm, capacity, *taken, pool)
+        data = tuple(disk_entry(v, v.device_id or 0) for v in volumes if v.id != root.id)
+        vm.request_start(request, command.job_id, access, _reservation(vm.id, request), data)
+        return _saved(store, vm, capacity, *taken, *pools)
 
     outcome: Outcome = store.run(attempt, attempts=RESERVATION_ATTEMPTS)
     return outcome
+
+
+def _with_data_disk(vm: VirtualMachine, root: Volume, command: DeployVirtualMachine) -> list[Any]:
+    """The new VM's ROOT volume and, when one was asked for, its data disk with the VM's device
+    slots: all saved in the deploy's commit."""
+    if command.data_disk is None:
+        return [root]
+    disk, slots = deploy_data_disk(vm, command.data_disk)
+    return [root, disk, slots]
+
+
+def _pool_needs(command: DeployVirtualMachine, root: Volume) -> dict[UUID, PoolNeeds]:
+    """What each of the new VM's disks needs of its pool."""
+    needs = {root.id: command.root_pool}
+    if command.data_disk is not None:
+        needs[command.data_disk.volume_id] = command.data_disk.pool
+    return needs
 
 
 def _new_vm(command: DeployVirtualMachine) -> VirtualMachine:

@@ -85,13 +85,20 @@ def place_disks(
 ) -> list[Any]:
     """The disks of a VM starting for the first time on a host, placed on pools of its scope
     (those not placed yet), and the pools that took them: to save in the start's commit."""
+    unplaced = [volume for volume in volumes if volume.pool_id is None]
+    pools = placed_on_pools(store, volumes, host_id, needs)
+    return [volume for volume in unplaced if volume.pool_id is not None] + pools
+
+
+def placed_on_pools(
+    store: Any, volumes: list[Volume], host_id: UUID, needs: dict[UUID, PoolNeeds]
+) -> list[StoragePool]:
+    """Place each disk not on a pool yet on a pool of the host's scope (`place_on_pool`);
+    returns the pools that took one, each once, to save beside the disks."""
     loaded: dict[UUID, StoragePool] = {}
-    changed: list[Any] = []
     for volume in volumes:
-        pool = place_on_pool(store, volume, host_id, needs.get(volume.id, PoolNeeds()), loaded)
-        if pool is not None:
-            changed.append(volume)
-    return changed + [pool for pool in loaded.values() if pool.pending_events]
+        place_on_pool(store, volume, host_id, needs.get(volume.id, PoolNeeds()), loaded)
+    return [pool for pool in loaded.values() if pool.pending_events]
 
 
 def with_pools(disks: tuple[dict[str, Any], ...], placed: list[Any]) -> tuple[dict[str, Any], ...]:

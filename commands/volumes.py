@@ -24,8 +24,9 @@ from domain.volume import (
 )
 
 
-def root_volume(vm: VirtualMachine) -> Volume:
-    """The ROOT disk a newly deployed VM gets: its template's size, or the size asked for."""
+def root_volume(vm: VirtualMachine, disk_offering_id: UUID | None = None) -> Volume:
+    """The ROOT disk a newly deployed VM gets: its template's size, or the size asked for; its
+    offering is the compute offering, or the disk offering of a VM deployed from an ISO."""
     compute = vm.compute
     return Volume(
         root_volume_id(vm.id),
@@ -35,10 +36,69 @@ def root_volume(vm: VirtualMachine) -> Volume:
         vm.domain_id,
         vm.zone_id,
         compute.root_disk_size,
-        compute.offering_id,
+        disk_offering_id or compute.offering_id,
         compute.template_id,
         vm.id,
     )
+
+
+@dataclass(frozen=True)
+class NewDataDisk:
+    """A data disk made with its VM (`deployVirtualMachine diskofferingid=`)."""
+
+    volume_id: UUID
+    name: str
+    size_gb: int
+    disk_offering_id: UUID
+    pool: PoolNeeds = field(default_factory=PoolNeeds)  # what it needs of a pool
+
+
+def deploy_data_disk(vm: VirtualMachine, disk: NewDataDisk) -> tuple[Volume, DeviceSlots]:
+    """The data disk a new VM is deployed with, created and attached in its first free slot:
+    both are saved in the deploy's commit, so the disk counts against the owner's limits there
+    and is never left without its VM."""
+    volume = _data_volume(
+        disk.volume_id,
+        disk.name,
+        (vm.account_id, vm.domain_id, vm.zone_id),
+        disk.size_gb,
+        disk.disk_offering_id,
+    )
+    slots = DeviceSlots(vm.id)
+    volume.attach(vm.id, vm_facts(vm), slots.take(volume.id, None, set()))
+    return volume, slots
+
+
+def _data_volume(
+    volume_id: UUID, name: str, where: tuple[UUID, UUID, UUID], size_gb: int, offering_id: UUID
+) -> Volume:
+    """A new, unattached data disk; `where` is its account, domain and zone."""
+    account_id, domain_id, zone_id = where
+    return Volume(
+        volume_id,
+        name,
+        VolumeType.DATADISK,
+        account_id,
+        domain_id,
+        zone_id,
+        size_gb,
+        offering_id,
+        None,
+        None,
+    )
+
+
+def disk_entry(volume: Volume, device_id: int) -> dict[str, Any]:
+    """A data disk as a start request hands it to the hypervisor: id, slot, size, and the pool
+    it was placed on (the driver makes it there)."""
+    disk: dict[str, Any] = {
+        "disk_id": str(volume.id),
+        "device_id": device_id,
+        "size_gb": volume.size_gb,
+    }
+    if volume.pool_id is not None:
+        disk["pool_id"] = str(volume.pool_id)
+    return disk
 
 
 def follow_vm(store: Any, aggregates: Sequence[Any]) -> list[Any]:
@@ -101,17 +161,9 @@ class CreateVolume:
 
 
 def create_volume(store: Any, command: CreateVolume) -> Outcome:
-    volume = Volume(
-        command.volume_id,
-        command.name,
-        VolumeType.DATADISK,
-        command.account_id,
-        command.domain_id,
-        command.zone_id,
-        command.size_gb,
-        command.disk_offering_id,
-        None,
-        None,
+    where = (command.account_id, command.domain_id, command.zone_id)
+    volume = _data_volume(
+        command.volume_id, command.name, where, command.size_gb, command.disk_offering_id
     )
     if not command.display:
         volume.update(VolumeChanges(display=False))
@@ -231,10 +283,7 @@ def attached_disks(store: Any, vm_id: UUID) -> tuple[dict[str, Any], ...]:
                 "progress); try again when it is done"
             )
         if volume.vm_id == vm_id:
-            disk = {"disk_id": str(volume.id), "device_id": device_id, "size_gb": volume.size_gb}
-            if volume.pool_id is not None:  # the driver makes it on the pool it was placed on
-                disk["pool_id"] = str(volume.pool_id)
-            disks.append(disk)
+            disks.append(disk_entry(volume, device_id))
     return tuple(disks)
 
 

@@ -8,16 +8,26 @@ the VPC's (`router_id_for(vpc id)`), so "does this VPC have a router" is the sto
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
 from commands import Outcome, change
+from commands.network_claims import ALLOCATION_ATTEMPTS
+from commands.network_public_ips import (
+    Acquire,
+    PublicPool,
+    acquire_public_ip,
+    released_with_network,
+)
 from commands.routers import current_router
+from commands.site_to_site_vpn import gateway_gone_with_vpc
 from domain.errors import InvalidParameter, PermissionDenied
 from domain.network import Network
 from domain.network_acl import DEFAULT_DENY
 from domain.network_offering import NetworkOffering
+from domain.network_public_ip import PublicIp
 from domain.system_vm import SystemVm
 from domain.vpc import Tier, Vpc, vpc_cidr
 from domain.vpc_offering import VpcOffering
@@ -66,9 +76,50 @@ def restart_vpc(store: Any, vpc_id: UUID) -> Outcome:
     return change(store, Vpc, vpc_id, lambda v: v.restart(), what="vpc")
 
 
-def delete_vpc(store: Any, vpc_id: UUID) -> Outcome:
-    """Delete the VPC (refused while it has tiers) with its ACL lists."""
-    return change(store, Vpc, vpc_id, lambda v: v.delete(), what="vpc")
+def delete_vpc(store: Any, vpc_id: UUID, public_ips: Sequence[UUID] = ()) -> Outcome:
+    """Delete the VPC (refused while it has tiers) with its ACL lists, giving back its public
+    addresses (`public_ips`, read by the caller, and its source NAT one) in the same save."""
+
+    def attempt() -> Outcome:
+        vpc: Vpc = store.get(Vpc, vpc_id, what="vpc")
+        vpc.delete()
+        wanted = list(dict.fromkeys(public_ips))
+        source = vpc.source_nat_address
+        if source is not None and source[0] not in wanted:
+            wanted.append(source[0])
+        released = released_with_network(store, wanted, vpc=True)
+        gateway = gateway_gone_with_vpc(store, vpc.id)
+        return Outcome(store.last_position(store.save(vpc, *released, *gateway)), vpc.id)
+
+    result: Outcome = store.run(attempt)
+    return result
+
+
+@dataclass(frozen=True)
+class VpcSourceNat:
+    """The VPC's source NAT address, taken from `pool` when it has none yet."""
+
+    vpc_id: UUID
+    pool: PublicPool
+
+
+def ensure_source_nat(store: Any, command: VpcSourceNat) -> Outcome:
+    """Give a starting VPC its source NAT address (once; 533 when the zone has none free)."""
+
+    def attempt() -> Outcome:
+        vpc: Vpc = store.get(Vpc, command.vpc_id, what="vpc")
+        vpc.check_live()
+        if vpc.source_nat_address is not None:
+            return Outcome(0, vpc.source_nat_address[0])
+        request = Acquire(
+            vpc.zone_id, vpc.account_id, vpc.domain_id, None, command.pool, True, vpc_id=vpc.id
+        )
+        public: PublicIp = acquire_public_ip(store, request, seed=vpc.id)
+        vpc.take_source_nat(public.id, public.address)
+        return Outcome(store.last_position(store.save(vpc, public)), public.id)
+
+    result: Outcome = store.run(attempt, attempts=ALLOCATION_ATTEMPTS)
+    return result
 
 
 def vpc_router(store: Any, vpc_id: UUID) -> SystemVm | None:

@@ -41,7 +41,7 @@ def _job(store: Any, job_id: UUID | None) -> Job | None:
     return store.get(Job, job_id, what="job") if job_id else None
 
 
-def _router_target(store: Any, router_id: UUID | None) -> dict[str, Any] | None:
+def router_target(store: Any, router_id: UUID | None) -> dict[str, Any] | None:
     """The running router's host and instance name, or None when it cannot act now."""
     if router_id is None:
         return None
@@ -85,7 +85,7 @@ class CreateRemoteAccessVpn:
     vpn_id: UUID
     public_ip_id: UUID
     public_ip: str
-    network_id: UUID
+    network_id: UUID | None  # None on a VPC's address (`vpc_id`)
     account_id: UUID
     domain_id: UUID
     zone_id: UUID
@@ -94,17 +94,19 @@ class CreateRemoteAccessVpn:
     router_id: UUID | None
     user_ids: tuple[UUID, ...] = ()
     job_id: UUID | None = None
+    vpc_id: UUID | None = None
 
 
 def create_vpn(store: Any, command: CreateRemoteAccessVpn) -> Outcome:
     """Record the VPN (one per public address) and send it to the network's router."""
 
     def attempt() -> Outcome:
-        target = _router_target(store, command.router_id)
+        target = router_target(store, command.router_id)
         if target is None:
+            where = f"VPC {command.vpc_id}" if command.vpc_id else f"network {command.network_id}"
             raise ResourceUnavailable(
-                f"Unable to apply the remote access VPN: the virtual router of network "
-                f"{command.network_id} is not running"
+                f"Unable to apply the remote access VPN: the virtual router of {where} is not "
+                "running"
             )
         claim = _claim(store, command.public_ip_id, command.vpn_id)
         vpn = RemoteAccessVpn(
@@ -118,6 +120,8 @@ def create_vpn(store: Any, command: CreateRemoteAccessVpn) -> Outcome:
             command.ip_range,
             command.preshared_key,
         )
+        if command.vpc_id is not None:
+            vpn.serve_vpc(command.vpc_id)
         users = _served_users(store, command.user_ids)
         vpn.request_apply(uuid.uuid4().hex, command.job_id, target, users)
         return Outcome(store.last_position(store.save(vpn, claim)), vpn.id)
@@ -147,7 +151,7 @@ def delete_vpn(store: Any, vpn_id: UUID, router_id: UUID | None, job_id: UUID | 
 
     def attempt() -> Outcome:
         vpn: RemoteAccessVpn = store.get(RemoteAccessVpn, vpn_id, what="remote access VPN")
-        target = _router_target(store, router_id)
+        target = router_target(store, router_id)
         if target is not None:
             vpn.request_apply(uuid.uuid4().hex, job_id, target, [], removing=True)
             return Outcome(store.last_position(store.save(vpn)), vpn.id)
@@ -171,7 +175,7 @@ def refresh_vpns(
 
         def attempt(vpn_id: UUID = vpn_id, router_id: UUID | None = router_id) -> int:
             vpn: RemoteAccessVpn = store.get(RemoteAccessVpn, vpn_id, what="remote access VPN")
-            target = _router_target(store, router_id)
+            target = router_target(store, router_id)
             if not vpn.live or target is None:
                 return 0
             vpn.request_apply(uuid.uuid4().hex, None, target, _served_users(store, user_ids))

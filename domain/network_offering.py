@@ -27,7 +27,8 @@ SERVICES = (
     "NetworkACL",
 )
 VPC_ROUTER = "VpcVirtualRouter"
-PROVIDERS = ("VirtualRouter", VPC_ROUTER)
+INTERNAL_LB_VM = "InternalLbVm"  # balances inside a VPC tier (its Lb service only)
+PROVIDERS = ("VirtualRouter", VPC_ROUTER, INTERNAL_LB_VM)
 SOURCE_NAT = "SourceNat"
 NETWORK_ACL = "NetworkACL"
 # Services a VPC tier may not offer: the VPC's ACLs stand in for a tier's firewall (as 4.3).
@@ -85,8 +86,19 @@ class OfferingTerms:
 
 def _check_vpc_services(services: Mapping[str, list[str]], guest_type: str, for_vpc: bool) -> None:
     """4.3 makes an offering for VPC tiers of the VpcVirtualRouter provider: all of its
-    services by that provider, isolated, without Firewall; NetworkACL only for such tiers."""
+    services by that provider (Lb may be InternalLbVm's instead), isolated, without Firewall;
+    NetworkACL and InternalLbVm only for such tiers."""
+    for name, providers in services.items():
+        if INTERNAL_LB_VM in providers and (name != "Lb" or providers != [INTERNAL_LB_VM]):
+            raise InvalidParameter(
+                f"Provider {INTERNAL_LB_VM} supports only the Lb service, and alone"
+            )
     if not for_vpc:
+        if INTERNAL_LB_VM in services.get("Lb", ()):
+            raise InvalidParameter(
+                f"Provider {INTERNAL_LB_VM} balances only inside VPC tiers (internal load "
+                "balancing is supported on VPC networks only)"
+            )
         if NETWORK_ACL in services:
             raise InvalidParameter(
                 "Service NetworkACL is supported only by the VpcVirtualRouter provider (VPC tiers)"
@@ -95,7 +107,7 @@ def _check_vpc_services(services: Mapping[str, list[str]], guest_type: str, for_
     if guest_type != "Isolated":
         raise InvalidParameter("Only Isolated network offerings can be used for VPC tiers")
     for name, providers in services.items():
-        if providers != [VPC_ROUTER]:
+        if providers != [VPC_ROUTER] and providers != [INTERNAL_LB_VM]:
             raise InvalidParameter(
                 f"Service {name} of a VPC tier offering must be provided by {VPC_ROUTER}"
             )
@@ -123,6 +135,11 @@ class NetworkOffering(ServiceSetOffering):
     def for_vpc(self) -> bool:
         """An offering of VPC tiers (its services are the VPC router's)."""
         return bool(self.terms.get("for_vpc", False))
+
+    @property
+    def internal_lb(self) -> bool:
+        """Its Lb service balances inside the tier (scheme Internal), by InternalLbVm."""
+        return self.services.get("Lb") == [INTERNAL_LB_VM]
 
     def offers(self, service: str) -> bool:
         return service in self.terms["services"]

@@ -17,10 +17,11 @@ from eventsourcing.domain import Aggregate, event
 from domain.errors import InvalidParameter, InvalidState, ResourceInUse
 from domain.network_addressing import VnetRanges, check_isolation
 from domain.network_providers import (
+    ELEMENT_PROVIDERS,
     ELEMENT_TYPES,
     INDIVIDUAL_SERVICES,
+    INTERNAL_LB_VM,
     PROVIDER_SERVICES,
-    ROUTER_PROVIDERS,
     Labels,
     canonical_in,
     check_provider_name,
@@ -49,14 +50,14 @@ def default_providers(physical_network_id: UUID, state: str) -> list[dict[str, A
 
 
 def default_elements(physical_network_id: UUID, enabled: bool) -> list[dict[str, Any]]:
-    """The router elements of the default VirtualRouter and VpcVirtualRouter providers."""
+    """The elements of the default VirtualRouter, VpcVirtualRouter and InternalLbVm providers."""
     return [
         {
             "id": str(default_element_id(physical_network_id, name)),
             "provider_id": str(default_provider_id(physical_network_id, name)),
             "enabled": enabled,
         }
-        for name in ROUTER_PROVIDERS
+        for name in ELEMENT_PROVIDERS
     ]
 
 
@@ -288,15 +289,19 @@ class PhysicalNetwork(Aggregate):
         if state is not None:
             changes["state"] = check_provider_state(state)
             if changes["state"] == "Enabled" and not self._ready(str(provider_id), found["name"]):
+                how = (
+                    "internal load balancer element first (configureInternalLoadBalancerElement)"
+                    if found["name"] == INTERNAL_LB_VM
+                    else "virtual router element first (configureVirtualRouterElement)"
+                )
                 raise InvalidState(
-                    f"Provider {found['name']} is not ready, cannot enable it: enable its "
-                    "virtual router element first (configureVirtualRouterElement)"
+                    f"Provider {found['name']} is not ready, cannot enable it: enable its {how}"
                 )
         if changes:
             self._provider_updated(provider_id=str(provider_id), changes=changes)
 
     def _ready(self, provider_id: str, name: str) -> bool:
-        if name not in ROUTER_PROVIDERS:
+        if name not in ELEMENT_PROVIDERS:
             return True
         return any(x["provider_id"] == provider_id and x["enabled"] for x in self.elements.values())
 
@@ -351,6 +356,19 @@ class PhysicalNetwork(Aggregate):
             )
         if any(x["provider_id"] == str(provider_id) for x in self.elements.values()):
             raise InvalidParameter(f"Provider {found['name']} already has a router element")
+        self._element_created(element_id=str(element_id), provider_id=str(provider_id))
+
+    def create_internal_lb_element(self, element_id: UUID, provider_id: UUID) -> None:
+        """The element of an InternalLbVm provider added to the network (one per provider)."""
+        found = self.provider(provider_id)
+        if found["name"] != INTERNAL_LB_VM:
+            raise InvalidParameter(
+                f"Provider {found['name']} cannot have an internal load balancer element"
+            )
+        if any(x["provider_id"] == str(provider_id) for x in self.elements.values()):
+            raise InvalidParameter(
+                f"Provider {found['name']} already has an internal load balancer element"
+            )
         self._element_created(element_id=str(element_id), provider_id=str(provider_id))
 
     @event("RouterElementCreated")

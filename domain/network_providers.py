@@ -47,8 +47,24 @@ PROVIDER_SERVICES: Mapping[str, tuple[str, ...]] = {
     "InternalLbVm": ("Lb",),
     "SecurityGroupProvider": ("SecurityGroup",),
 }
+# The providers of external devices (domain.network_device) an operator may add to a physical
+# network, with the services each offers in 4.3. Stratus registers their devices; no network
+# offering names them yet, so no guest network is placed on one.
+EXTERNAL_PROVIDER_SERVICES: Mapping[str, tuple[str, ...]] = {
+    "F5BigIp": ("Lb",),
+    "Netscaler": ("Lb", "StaticNat"),
+    "JuniperSRX": ("Firewall", "Gateway", "PortForwarding", "SourceNat", "StaticNat"),
+    "PaloAlto": ("Firewall", "Gateway", "PortForwarding", "SourceNat", "StaticNat"),
+    "CiscoVnmc": ("Firewall", "Gateway", "PortForwarding", "SourceNat", "StaticNat"),
+    "NiciraNvp": ("Connectivity",),
+    "BigSwitchVns": ("Connectivity",),
+}
 # Providers served by a router element that must be enabled before the provider can be.
 ROUTER_PROVIDERS = ("VirtualRouter", "VpcVirtualRouter")
+# The provider of internal load balancing in VPC tiers; its element, like a router's, is
+# enabled before the provider (configureInternalLoadBalancerElement).
+INTERNAL_LB_VM = "InternalLbVm"
+ELEMENT_PROVIDERS = (*ROUTER_PROVIDERS, INTERNAL_LB_VM)
 # createVirtualRouterElement's `providertype` spelling of each.
 ELEMENT_TYPES = {"VirtualRouter": "VirtualRouter", "VPCVirtualRouter": "VpcVirtualRouter"}
 # Providers whose set of services an operator may narrow.
@@ -74,11 +90,11 @@ def check_traffic_type(value: str) -> str:
 
 
 def check_provider_name(value: str) -> str:
+    known = {**PROVIDER_SERVICES, **EXTERNAL_PROVIDER_SERVICES}
     return canonical_in(
         value,
-        PROVIDER_SERVICES,
-        f"Invalid network service provider {value}: Stratus provides "
-        f"{', '.join(PROVIDER_SERVICES)} (external devices are not built yet)",
+        known,
+        f"Invalid network service provider {value}: Stratus provides {', '.join(known)}",
     )
 
 
@@ -90,7 +106,7 @@ def check_provider_state(value: str) -> str:
 
 def check_services(provider: str, services: Iterable[str] | None) -> list[str]:
     """The services asked of `provider`, in canonical spelling; all it offers when None."""
-    offered = PROVIDER_SERVICES[provider]
+    offered = {**PROVIDER_SERVICES, **EXTERNAL_PROVIDER_SERVICES}[provider]
     if services is None:
         return list(offered)
     chosen = {

@@ -135,6 +135,7 @@ class PublicIp(Aggregate):
         self.source_nat = False
         self.is_system = False
         self.rule_count = 0  # network rules on the address (domain/network_rules.py)
+        self.vpc_id: UUID | None = None  # an address of a VPC (its network: the tier it serves)
 
     @property
     def allocated(self) -> bool:
@@ -194,14 +195,49 @@ class PublicIp(Aggregate):
         self.source_nat, self.is_system = source_nat, is_system
         self.vlan_range_id = vlan_range_id
 
+    def join_vpc(self, vpc_id: UUID) -> None:
+        """The address, just associated, belongs to a VPC (saved with its association); a rule
+        places it on one of the VPC's tiers (`serve_tier`)."""
+        self._vpc_joined(vpc_id=vpc_id)
+
+    @event("VpcJoined")
+    def _vpc_joined(self, vpc_id: UUID) -> None:
+        self.vpc_id = vpc_id
+
+    def serve_tier(self, network_id: UUID | None) -> None:
+        """A VPC's address serves the tier its first rule is on, and goes back to the VPC
+        (None) when its last rule is gone, as 4.3 associates and unassociates it."""
+        vpc_id = self.in_vpc
+        if vpc_id is None:
+            raise InvalidParameter(f"Ip address {self.address} does not belong to a VPC")
+        if network_id is not None and self.network_id not in (None, network_id):
+            raise InvalidParameter(
+                f"Ip address {self.address} is associated with another network of its VPC "
+                f"({self.network_id}): delete its rules first"
+            )
+        if network_id != self.network_id:
+            self._tier_served(network_id=network_id, vpc_id=vpc_id)
+
+    @event("TierServed")
+    def _tier_served(self, network_id: UUID | None, vpc_id: UUID) -> None:
+        self.network_id = network_id
+
+    @property
+    def in_vpc(self) -> UUID | None:
+        """The VPC the address belongs to (None for an isolated network's or a free one)."""
+        found: UUID | None = getattr(self, "vpc_id", None)
+        return found
+
     def disassociate(self, *, with_network: bool = False) -> None:
-        """Give the address back; its network's source-NAT address goes only with the network."""
+        """Give the address back; its network's (or VPC's) source-NAT address goes only with
+        the network (or VPC)."""
         if not self.allocated:
             raise InvalidState(f"Public ip address {self.address} is not allocated")
         if self.source_nat and not with_network:
+            owner = "VPC" if self.in_vpc else "network"
             raise InvalidParameter(
-                f"Ip address {self.address} is the source nat ip of its network; it is released "
-                "when the network is deleted"
+                f"Ip address {self.address} is the source nat ip of its {owner}; it is released "
+                f"when the {owner} is deleted"
             )
         if self.rule_count and not with_network:
             raise ResourceInUse(
@@ -283,3 +319,4 @@ class PublicIp(Aggregate):
         self.account_id = self.domain_id = self.network_id = None
         self.source_nat = self.is_system = False
         self.rule_count = 0  # a network's rules go with it
+        self.vpc_id = None

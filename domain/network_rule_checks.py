@@ -109,6 +109,7 @@ class Rule:
     stickiness: tuple[StickinessPolicy, ...] = ()  # a load balancer's (at most one live)
     cert_id: UUID | None = None  # the SSL certificate an ssl load balancer terminates with
     cert_state: str = ""  # Add, Active or Revoke while `cert_id` is set
+    network_id: UUID | None = None  # a VPC's rule: the tier its address serves
 
     def facts(self) -> dict[str, Any]:
         facts = asdict(self)
@@ -150,6 +151,8 @@ class Rule:
         view = self.facts()
         for key in ("account_id", "domain_id", "zone_id", "state", "description", "cert_state"):
             view.pop(key)
+        if view["network_id"] is None:  # a network's own set: every rule is the network's
+            view.pop("network_id")
         view["members"] = tuple(
             {"vm_id": str(m.vm_id), "vm_ip": m.vm_ip}
             for m in self.members

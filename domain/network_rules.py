@@ -1,5 +1,6 @@
-"""NetworkRules: every rule on the public addresses of one isolated network, and their
-application to the network's virtual router.
+"""NetworkRules: every rule on the public addresses of one isolated network (or of one VPC,
+whose router holds the rules of all its tiers as one set), and their application to the
+network's (the VPC's) virtual router.
 
 One aggregate per network (its id derives from the network's), because the router applies a
 network's rules as one set. A change is checked against every rule of the network and recorded
@@ -13,6 +14,11 @@ A rule is `Add` until the router confirms a set holding it, then `Active`; delet
 `Revoke` until the router confirms a set without it, then it is gone. A failed apply removes the
 rules it was adding (their ports are free again) and puts back those it was revoking. Load
 balancer members follow the same states inside their rule.
+
+A VPC tier's internal load balancers (scheme Internal) live in a set of their own per source
+address (`internal_rule_set_id`), applied by the internal load balancer VM of that address:
+while the VM is still starting, a change waits in the set (`defer_apply`) and is sent when it
+runs (`send_waiting`); when nothing is left to apply, the change settles at once.
 
 The set also holds the network's egress firewall rules and, once one was made, the egress
 policy of the network's offering (CloudStack's system egress rule): with a default of deny the
@@ -55,6 +61,11 @@ EGRESS_DEFAULT = "EgressDefault"  # the entry of an applied set that carries the
 
 def rule_set_id(network_id: UUID) -> UUID:
     return uuid5(_NAMESPACE, f"rules:{network_id}")
+
+
+def internal_rule_set_id(network_id: UUID, source_ip: str) -> UUID:
+    """The set of a tier's internal load balancers on one source address."""
+    return uuid5(_NAMESPACE, f"internal-lb:{network_id}:{source_ip}")
 
 
 def static_nat_rule_id(public_ip_id: UUID) -> UUID:
@@ -145,11 +156,23 @@ class NetworkRules(Aggregate):
     """The rule set of one network's public addresses."""
 
     @staticmethod
-    def create_id(network_id: UUID, zone_id: UUID, account_id: UUID, domain_id: UUID) -> UUID:
+    def create_id(
+        network_id: UUID, zone_id: UUID, account_id: UUID, domain_id: UUID, source_ip: str = ""
+    ) -> UUID:
+        if source_ip:
+            return internal_rule_set_id(network_id, source_ip)
         return rule_set_id(network_id)
 
     @event("Opened")
-    def __init__(self, network_id: UUID, zone_id: UUID, account_id: UUID, domain_id: UUID) -> None:
+    def __init__(
+        self,
+        network_id: UUID,
+        zone_id: UUID,
+        account_id: UUID,
+        domain_id: UUID,
+        source_ip: str = "",  # an internal load balancer's address; '' for public rules
+    ) -> None:
+        self.source_ip = source_ip
         self.network_id, self.zone_id = network_id, zone_id
         self.account_id, self.domain_id = account_id, domain_id
         self.rules: dict[UUID, Rule] = {}
@@ -210,7 +233,10 @@ class NetworkRules(Aggregate):
                         f"Virtual machine {rule.vm_id} already has static nat on ip address "
                         f"{other.address}"
                     )
-        self._rule_added(network_id=self.network_id, rule=rule.with_state(RuleState.ADD).facts())
+        self._rule_added(
+            network_id=rule.network_id or self.network_id,
+            rule=rule.with_state(RuleState.ADD).facts(),
+        )
         return str(rule.id)
 
     def _on_static_nat(self, rule: Rule) -> Rule:
@@ -541,6 +567,7 @@ class NetworkRules(Aggregate):
     ) -> None:
         self.generation = generation
         self.pending[request_id] = Pending(job_id, tuple(adds), tuple(revokes), dict(result))
+        self.waiting.discard(request_id)
 
     def _live_certificates(self) -> tuple[dict[str, Any], ...]:
         """The certificates the set's ssl load balancers terminate with, keys sealed at rest."""
@@ -557,6 +584,65 @@ class NetworkRules(Aggregate):
                 }
             )
         return tuple(found)
+
+    @property
+    def waiting(self) -> set[str]:
+        """Requests recorded but not sent: their appliance was not running yet."""
+        if not hasattr(self, "waiting_requests"):
+            self.waiting_requests: set[str] = set()
+        return self.waiting_requests
+
+    @property
+    def internal_address(self) -> str:
+        """The source address of an internal load balancers' set ('' for public rules)."""
+        return str(getattr(self, "source_ip", ""))
+
+    @property
+    def has_live_rules(self) -> bool:
+        return any(r.live for r in self.rules.values())
+
+    def defer_apply(
+        self,
+        request_id: str,
+        job_id: UUID | None,
+        changes: tuple[tuple[str, ...], tuple[str, ...]],
+        result: dict[str, Any],
+    ) -> None:
+        """Record a change whose appliance is not running yet: it is in flight like a sent
+        request (it settles, fails or is given up the same way), sent by `send_waiting`."""
+        self._apply_deferred(
+            request_id=request_id,
+            job_id=job_id,
+            adds=tuple(changes[0]),
+            revokes=tuple(changes[1]),
+            result=dict(result),
+        )
+
+    @event("ApplyDeferred")
+    def _apply_deferred(
+        self,
+        request_id: str,
+        job_id: UUID | None,
+        adds: tuple[str, ...],
+        revokes: tuple[str, ...],
+        result: dict[str, Any],
+    ) -> None:
+        self.pending[request_id] = Pending(job_id, tuple(adds), tuple(revokes), dict(result))
+        self.waiting.add(request_id)
+
+    def send_waiting(self, target: ApplyTarget) -> None:
+        """The appliance runs now: each waiting change goes to it, with the whole set."""
+        for request_id in sorted(self.waiting):
+            pending = self.pending[request_id]
+            changes = (pending.adds, pending.revokes)
+            self.request_apply(request_id, pending.job_id, target, changes, pending.result)
+
+    def settle_at_once(
+        self, request_id: str, job_id: UUID | None, changes: tuple[tuple[str, ...], tuple[str, ...]]
+    ) -> Pending | None:
+        """Nothing is left for an appliance to hold (it goes): the change settles now."""
+        self.defer_apply(request_id, job_id, changes, {"success": True})
+        return self.applied(request_id)
 
     def applied(self, request_id: str) -> Pending | None:
         """The router holds the set of `request_id`: its adds are active, its revokes gone.
@@ -587,6 +673,7 @@ class NetworkRules(Aggregate):
     @event("ApplyDone")
     def _apply_done(self, request_id: str, ok: bool, reason: str) -> None:
         self.pending.pop(request_id, None)
+        self.waiting.discard(request_id)
 
     def _settle(self, key: str, expected: str, *, activate: bool, reason: str) -> None:
         rule_text, _, vm_text = key.partition("/")
@@ -655,12 +742,12 @@ class NetworkRules(Aggregate):
                 touched.add(rule.public_ip_id)
         return sorted((a for a in touched if a is not None), key=str)
 
-    def drop_all(self, reason: str) -> list[UUID]:
-        """The network is deleted with its router: every rule goes, no router asked. Returns
-        the addresses that held rules."""
-        addresses = sorted(
-            {r.public_ip_id for r in self.rules.values() if r.public_ip_id is not None}, key=str
-        )
-        for rule in sorted(self.rules.values(), key=lambda r: str(r.id)):
+    def drop_all(self, reason: str, tier: UUID | None = None) -> list[UUID]:
+        """The network is deleted with its router: every rule goes, no router asked (`tier`:
+        a VPC's tier is deleted, its rules go from the VPC's set). Returns the addresses that
+        held rules."""
+        gone = [r for r in self.rules.values() if tier is None or r.network_id == tier]
+        addresses = sorted({r.public_ip_id for r in gone if r.public_ip_id is not None}, key=str)
+        for rule in sorted(gone, key=lambda r: str(r.id)):
             self._remove(rule, reason)
         return addresses

@@ -1,5 +1,5 @@
-"""SystemVm: an appliance Stratus runs for the cloud itself — a virtual router, a secondary
-storage VM or a console proxy, told apart by `role`.
+"""SystemVm: an appliance Stratus runs for the cloud itself — a virtual router, an internal
+load balancer VM, a secondary storage VM or a console proxy, told apart by `role`.
 
 All three share one lifecycle, so they share one aggregate: hypervisor work is *requested* (an
 event naming the request, the host, its sealed credentials and the job) and confirmed or failed
@@ -24,6 +24,7 @@ from domain.vm import HostAccess, Placement, host_request, migration_target
 
 class Role:
     ROUTER = "VIRTUAL_ROUTER"
+    INTERNAL_LB = "INTERNAL_LB_VM"  # balances a VPC tier's internal load balancers of one address
     STORAGE = "secondarystoragevm"
     CONSOLE = "consoleproxy"
 
@@ -31,6 +32,7 @@ class Role:
 SYSTEM_VM_ROLES = (Role.STORAGE, Role.CONSOLE)
 OFFERING_TYPE = {
     Role.ROUTER: "domainrouter",
+    Role.INTERNAL_LB: "internalloadbalancervm",
     Role.STORAGE: Role.STORAGE,
     Role.CONSOLE: Role.CONSOLE,
 }
@@ -62,8 +64,9 @@ class SystemVm(Aggregate):
         network_ids: tuple[UUID, ...] = (),
         vpc_id: UUID | None = None,
         services: tuple[str, ...] = (),
+        guest_ip: str = "",  # an internal load balancer VM's address on its tier
     ) -> None:
-        if role not in (Role.ROUTER, *SYSTEM_VM_ROLES):
+        if role not in (Role.ROUTER, Role.INTERNAL_LB, *SYSTEM_VM_ROLES):
             raise InvalidParameter(f"Unknown system VM role {role}")
         self.role, self.name, self.instance_name = role, instance_name, instance_name
         self.zone_id = zone_id
@@ -71,6 +74,7 @@ class SystemVm(Aggregate):
         self.compute = Compute.from_facts(compute)
         self.network_ids, self.vpc_id = tuple(network_ids), vpc_id
         self.services = tuple(services)  # monitored daemons (routers only)
+        self.guest_ip = guest_ip
         self.failed_services: set[str] = set()  # alerted and not recovered since
         self.state = State.STOPPED
         self.release: str | None = None  # the version the appliance reports; None is UNKNOWN
@@ -96,7 +100,9 @@ class SystemVm(Aggregate):
 
     @property
     def label(self) -> str:
-        return "router" if self.role == Role.ROUTER else "system vm"
+        return {Role.ROUTER: "router", Role.INTERNAL_LB: "internal lb vm"}.get(
+            self.role, "system vm"
+        )
 
     @property
     def upgrading(self) -> bool:

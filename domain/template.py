@@ -222,6 +222,7 @@ class Template(Aggregate):
     if TYPE_CHECKING:  # set from the spec when created
         name: str
         url: str
+        display_text: str
         hypervisor: str
         format: str
         checksum: str
@@ -417,6 +418,21 @@ class Template(Aggregate):
             "request_id": request_id,
             "reason": reason,
             "kind": self.kind_in(zone_id),
+        }
+
+    def drive_facts(self, zone_id: UUID) -> dict[str, Any]:
+        """What a VM's CD drive records of this ISO, ready in the VM's zone (the host reads it
+        from that zone's image store)."""
+        if self.removed or not self.is_iso:
+            raise InvalidParameter(f"Unable to find an ISO with id {self.id}")
+        if not self.ready_in(zone_id):
+            raise InvalidState(f"ISO {self.name} is not ready in zone {zone_id}")
+        return {
+            "id": str(self.id),
+            "name": self.name,
+            "display_text": self.display_text,
+            "url": self.url,
+            "zone_id": str(zone_id),
         }
 
     def ready_in(self, zone_id: UUID) -> bool:

@@ -150,8 +150,10 @@ class VirtualMachine(Aggregate):
         data_disks: tuple[dict[str, Any], ...] = (),
     ) -> None:
         """Ask `access`'s host to run the VM; `reservation` holds its room there meanwhile.
-        `data_disks` (disk id, device id, size) are the data disks attached to it."""
+        `data_disks` (disk id, device id, size) are the data disks attached to it; the ISO in
+        its CD drive, if any, goes along (a VM deployed from an ISO boots from it)."""
         self.check_startable()
+        iso = self.iso_in_drive
         self._start_requested(
             **host_request(request_id, job_id, access, self.instance_name),
             reservation=reservation,
@@ -159,6 +161,7 @@ class VirtualMachine(Aggregate):
             data_disks=[dict(disk) for disk in data_disks],
             ssh_key=self.public_key,
             user_data=getattr(self, "user_data", ""),  # VMs recorded before it have none
+            iso=dict(iso) if iso is not None else None,
             nics=self.start_nics(),
         )
 
@@ -178,10 +181,12 @@ class VirtualMachine(Aggregate):
     class StartRequested(Aggregate.Event):
         """Version 2 adds the attached data disks the start must give the guest; version 3 the
         public SSH key the guest is to let in ("" for none); version 4 its user data (Base64,
-        "" for none). `nics` (the VM's guest NICs, `start_nics`) came later as a field with a
-        default, not a version: an event stored without it reads as starting with none."""
+        "" for none); version 5 the ISO in its CD drive (id, name, display text, URL, zone;
+        None for none), which a new guest's definition gets. `nics` (the VM's guest NICs,
+        `start_nics`) came as a field with a default, not a version: an event stored without
+        it reads as starting with none."""
 
-        class_version = 4
+        class_version = 5
         request_id: str
         job_id: UUID | None
         host_id: UUID
@@ -195,6 +200,7 @@ class VirtualMachine(Aggregate):
         data_disks: list[dict[str, Any]]
         ssh_key: str
         user_data: str
+        iso: dict[str, Any] | None
         nics: Sequence[dict[str, str]] = ()
 
         @staticmethod
@@ -208,6 +214,10 @@ class VirtualMachine(Aggregate):
         @staticmethod
         def upcast_v3_v4(state: dict[str, Any]) -> None:
             state["user_data"] = ""
+
+        @staticmethod
+        def upcast_v4_v5(state: dict[str, Any]) -> None:
+            state["iso"] = None
 
     @event(StartRequested)
     def _start_requested(
@@ -225,6 +235,7 @@ class VirtualMachine(Aggregate):
         data_disks: list[dict[str, Any]],
         ssh_key: str,
         user_data: str,
+        iso: dict[str, Any] | None,
         nics: Sequence[dict[str, str]] = (),
     ) -> None:
         self._pend("start", request_id, job_id, VmState.STARTING)
@@ -826,6 +837,13 @@ class VirtualMachine(Aggregate):
     def iso_in_drive(self) -> dict[str, Any] | None:
         return getattr(self, "iso", None)  # VMs recorded before ISOs existed have none
 
+    def boot_from_iso(self, iso: dict[str, Any]) -> None:
+        """A VM deployed from an ISO (id, name, display_text, url, zone_id) has it in its CD
+        drive from the start, and its first start boots from it onto the blank ROOT disk."""
+        if self.ever_started or self.placed_host is not None:
+            raise InvalidState(f"Virtual machine {self.name} has run already: attach the ISO")
+        self._iso_attached(request_id=None, iso=dict(iso))
+
     def request_iso_attach(
         self, iso: dict[str, Any], request_id: str, job_id: UUID | None, access: HostAccess
     ) -> None:
@@ -878,7 +896,7 @@ class VirtualMachine(Aggregate):
         self._pend("detach_iso", request_id, job_id, self.state)
 
     @event("IsoAttached")
-    def _iso_attached(self, request_id: str, iso: dict[str, Any] | None) -> None:
+    def _iso_attached(self, request_id: str | None, iso: dict[str, Any] | None) -> None:
         self._settle(self.state)
         self.iso = iso
 

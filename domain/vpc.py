@@ -112,6 +112,7 @@ class Vpc(Aggregate):
         self.generation = 0
         self.gateways: dict[UUID, PrivateGateway] = {}
         self.routes: dict[UUID, StaticRoute] = {}
+        self.source_nat: tuple[UUID, str] | None = None  # (public ip id, address)
 
     # Reading ------------------------------------------------------------------------------
 
@@ -248,6 +249,25 @@ class Vpc(Aggregate):
     ) -> None:
         self.removed = True
         self.acl_lists, self.items, self.pending = {}, {}, {}
+
+    # The source NAT address ------------------------------------------------------------------
+
+    @property
+    def source_nat_address(self) -> tuple[UUID, str] | None:
+        """(public ip id, address) of the VPC's source NAT address, once it was started."""
+        found: tuple[UUID, str] | None = getattr(self, "source_nat", None)
+        return found
+
+    def take_source_nat(self, public_ip_id: UUID, address: str) -> None:
+        """The address the VPC's router sends out from (acquired when the VPC first starts)."""
+        self.check_live()
+        if self.source_nat_address is not None:
+            raise InvalidState(f"VPC {self.name} has its source nat ip address already")
+        self._source_nat_taken(public_ip_id=public_ip_id, address=address)
+
+    @event("SourceNatTaken")
+    def _source_nat_taken(self, public_ip_id: UUID, address: str) -> None:
+        self.source_nat = (public_ip_id, address)
 
     # Tiers -------------------------------------------------------------------------------
 

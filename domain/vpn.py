@@ -69,7 +69,8 @@ def parse_ip_range(text: str) -> tuple[str, str]:
 
 
 class RemoteAccessVpn(Aggregate):
-    """A remote access VPN on one public address; one request to its router in flight."""
+    """A remote access VPN on one public address (of an isolated network, or a VPC's source
+    NAT address); one request to its router in flight."""
 
     @event("Created")
     def __init__(
@@ -77,7 +78,7 @@ class RemoteAccessVpn(Aggregate):
         id: UUID,
         public_ip_id: UUID,
         public_ip: str,
-        network_id: UUID,
+        network_id: UUID | None,
         owner_account_id: UUID,
         owner_domain_id: UUID,
         zone_id: UUID,
@@ -94,6 +95,16 @@ class RemoteAccessVpn(Aggregate):
         self.job_id: UUID | None = None
         self.removing = False
         self.user_ids: list[str] = []
+        self.vpc_id: UUID | None = None
+
+    def serve_vpc(self, vpc_id: UUID) -> None:
+        """The VPN is on a VPC's source NAT address: the VPC's router serves it (saved with
+        its creation; `network_id` is then None)."""
+        self._vpc_served(vpc_id=vpc_id)
+
+    @event("VpcServed")
+    def _vpc_served(self, vpc_id: UUID) -> None:
+        self.vpc_id = vpc_id
 
     def _check_live(self) -> None:
         if self.state == VpnState.REMOVED:

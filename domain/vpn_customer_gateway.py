@@ -162,8 +162,36 @@ class VpnCustomerGateway(Aggregate):
         if self.removed:
             raise InvalidState(f"The VPN customer gateway {self.name} has been removed")
 
+    @property
+    def connections(self) -> set[UUID]:
+        """The VPN connections (domain/site_to_site_vpn.py) that use the gateway."""
+        if not hasattr(self, "connected"):
+            self.connected: set[UUID] = set()
+        return self.connected
+
+    def attach(self, connection_id: UUID) -> None:
+        """A VPN connection uses the gateway (saved with the connection's creation)."""
+        self._check_live()
+        self._attached(connection_id=connection_id)
+
+    @event("Attached")
+    def _attached(self, connection_id: UUID) -> None:
+        self.connections.add(connection_id)
+
+    def detach(self, connection_id: UUID) -> None:
+        if connection_id in self.connections:
+            self._detached(connection_id=connection_id)
+
+    @event("Detached")
+    def _detached(self, connection_id: UUID) -> None:
+        self.connections.discard(connection_id)
+
     def update(self, spec: GatewaySpec) -> None:
         self._check_live()
+        if self.connections:  # 4.3 refuses while connections are not in Error; here: any
+            raise InvalidParameter(
+                f"Unable to update customer gateway {self.name} with connections: delete them first"
+            )
         self._updated(**spec.fields())
 
     @event("Updated")
@@ -184,6 +212,11 @@ class VpnCustomerGateway(Aggregate):
 
     def remove(self) -> None:
         self._check_live()
+        if self.connections:
+            raise InvalidParameter(
+                f"Unable to delete VPN customer gateway with id {self.id} because there is still "
+                "related VPN connections!"
+            )
         self._removed()
 
     @event("Removed")

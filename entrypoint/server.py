@@ -31,6 +31,7 @@ from api.app import api_services, create_app
 from api.dispatch import Services
 from api.health import Health
 from billing.billing import BillingRun, store_alert
+from commands.autoscale import seed_counters
 from commands.configuration import seed_cloud_identifier
 from commands.hypervisor_capabilities import seed_hypervisor_capabilities
 from commands.identity import Bootstrap, bootstrap
@@ -40,6 +41,7 @@ from commands.offerings import seed_offerings
 from commands.vpc_offerings import seed_vpc_offerings
 from domain.template import FetchLimits
 from entrypoint.account_cleanup import make_account_cleanup
+from entrypoint.autoscaler import make_scaler
 from entrypoint.expunger import make_expunger
 from entrypoint.installation import open_runtime
 from entrypoint.operations import serve_operations, uvicorn_logging
@@ -135,6 +137,7 @@ def prepare(runtime: Runtime, *, public_url: str) -> None:
         seed_cloud_identifier(runtime.store)
         seed_hypervisor_capabilities(runtime.store)
         seed_vpc_offerings(runtime.store)
+        seed_counters(runtime.store)
     runtime.runner.catch_up()
     if result.created:
         _write_admin_file(runtime, admin_file, public_url, result.admin_user_id, password)
@@ -295,6 +298,7 @@ async def _adapters_side(runtime: Runtime, bus: Any, stop: asyncio.Event) -> lis
     parts.append(make_scheduler(runtime).run(stop))
     parts.append(make_expunger(runtime).run(stop))
     parts.append(make_account_cleanup(runtime).run(stop))
+    parts.append(make_scaler(runtime).run(stop))
     parts.append(make_collector(runtime, bus).run(stop))
     if settings.nats_url is None:
         parts.append(_embedded_workers(runtime, bus, stop))

@@ -1,6 +1,7 @@
 """What removed accounts (deleted accounts, and the accounts of deleted projects) still own,
 in the order the account cleanup takes it away: first their VMs, then the disks, snapshots
-and addresses those leave, then the networks and VPCs the addresses were on, then their images.
+and addresses those leave, then the networks and VPCs the addresses were on, then their images
+and groups.
 
 A leftover names the API command that removes it and that command's parameters; a step of an
 account is started only once its earlier steps have nothing left, as a network cannot go
@@ -28,6 +29,13 @@ class Leftover:
 
 # (step, command, id parameter, query of (account_id, id) rows, extra parameters)
 _KINDS: tuple[tuple[int, str, str, str, tuple[tuple[str, str], ...]], ...] = (
+    (  # before its VMs: a group would deploy new ones; deleting it destroys its members
+        0,
+        "deleteAutoScaleVmGroup",
+        "id",
+        "SELECT account_id, id FROM autoscale_vm_groups WHERE removed = 0",
+        (),
+    ),
     (
         0,
         "destroyVirtualMachine",
@@ -80,6 +88,20 @@ _KINDS: tuple[tuple[int, str, str, str, tuple[tuple[str, str], ...]], ...] = (
         "deleteIso",
         "id",
         "SELECT account_id, id FROM templates WHERE removed = 0 AND format = 'ISO'",
+        (),
+    ),
+    (
+        4,
+        "deleteAffinityGroup",
+        "id",
+        "SELECT account_id, id FROM affinity_groups WHERE removed = 0",
+        (),
+    ),
+    (
+        4,
+        "deleteSecurityGroup",
+        "id",
+        "SELECT account_id, id FROM security_groups WHERE removed = 0 AND name <> 'default'",
         (),
     ),
 )

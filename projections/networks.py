@@ -429,6 +429,14 @@ class PublicIpsProjection(Projection):
             allocated=e.timestamp.isoformat(),
         )
 
+    @on(PUBLIC.VpcJoined)
+    def vpc_joined(self, e: Any, c: Cursor, t: Tables) -> None:
+        _set(c, t.public_ips, e, vpc_id=str(e.vpc_id))
+
+    @on(PUBLIC.TierServed)
+    def tier_served(self, e: Any, c: Cursor, t: Tables) -> None:
+        _set(c, t.public_ips, e, network_id=_text(e.network_id))
+
     @on(PUBLIC.Disassociated)
     def disassociated(self, e: Any, c: Cursor, t: Tables) -> None:
         freed = {"account_id": None, "domain_id": None, "network_id": None, "allocated": None}
@@ -448,6 +456,7 @@ class PublicIpsProjection(Projection):
             source_nat=0,
             is_system=0,
             allocated=None,
+            vpc_id=None,
         )
 
 

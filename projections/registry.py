@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from projections.affinity_groups import AffinityGroupsProjection
+from projections.autoscale import AutoScaleProjection
 from projections.configuration import ConfigurationProjection
 from projections.dedication import DedicationProjection
 from projections.events import EventsProjection
@@ -13,9 +14,11 @@ from projections.hypervisor_capabilities import HypervisorCapabilitiesProjection
 from projections.identity import IdentityProjection
 from projections.infrastructure import AlertsProjection, InfrastructureProjection
 from projections.instance_groups import InstanceGroupsProjection
+from projections.internal_lb import InternalLbVmsProjection
 from projections.jobs import JobsProjection
 from projections.ldap import LdapServersProjection
 from projections.netapp import NetappProjection
+from projections.network_devices import NetworkDevicesProjection
 from projections.network_plumbing import NetworkPlumbingProjection, StorageIpRangesProjection
 from projections.network_rules import NetworkRulesProjection
 from projections.networks import NetworksProjection, PublicIpsProjection
@@ -27,6 +30,7 @@ from projections.resource_limits import ResourceLimitsProjection
 from projections.resource_tags import ResourceTagsProjection
 from projections.routers import SystemVmsProjection
 from projections.security_groups import SecurityGroupsProjection
+from projections.site_to_site_vpn import SiteToSiteVpnProjection
 from projections.snapshot_policies import SnapshotPoliciesProjection
 from projections.snapshots import SnapshotsProjection
 from projections.ssh_key_pairs import SSHKeyPairsProjection
@@ -83,4 +87,8 @@ def build(seal: Callable[[str], str]) -> list[Projection]:
         VpnCustomerGatewaysProjection(),
         NetappProjection(),
         UcsProjection(),
+        AutoScaleProjection(),
+        SiteToSiteVpnProjection(),
+        InternalLbVmsProjection(),
+        NetworkDevicesProjection(),
     ]

@@ -33,7 +33,7 @@ class RemoteAccessVpnsProjection(Projection):
                 _id(e),
                 str(e.public_ip_id),
                 e.public_ip,
-                str(e.network_id),
+                "" if e.network_id is None else str(e.network_id),  # a VPC's: none
                 str(e.owner_account_id),
                 str(e.owner_domain_id),
                 str(e.zone_id),
@@ -46,6 +46,13 @@ class RemoteAccessVpnsProjection(Projection):
     @on(VPN.Applied, VPN.ApplyFailed)
     def settled(self, e: Any, c: Cursor, t: Tables) -> None:
         c.execute(f"UPDATE {t.remote_access_vpns} SET state = %s WHERE id = %s", (e.state, _id(e)))
+
+    @on(VPN.VpcServed)
+    def vpc_served(self, e: Any, c: Cursor, t: Tables) -> None:
+        c.execute(
+            f"UPDATE {t.remote_access_vpns} SET vpc_id = %s WHERE id = %s",
+            (str(e.vpc_id), _id(e)),
+        )
 
     @on(VPN.Removed)
     def removed(self, e: Any, c: Cursor, t: Tables) -> None:

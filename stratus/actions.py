@@ -25,6 +25,7 @@ class Capability(StrEnum):
     NETWORK_RULES = "network-rules"  # a router's NAT, firewall, load-balancing and ACL sets
     SECURITY_GROUPS = "security-groups"  # a VM's ingress/egress set on its host
     REMOTE_ACCESS_VPN = "remote-access-vpn"
+    SITE_TO_SITE_VPN = "site-to-site-vpn"  # a VPC router's IPsec connections
     TEMPLATES = "templates"  # downloading an image into a zone's image store
     ISOS = "isos"  # a VM's CD drive: an ISO put in and taken out
     STORAGE_POOLS = "storage-pools"  # a primary storage pool made known to a host
@@ -83,6 +84,7 @@ ACTIONS: dict[str, Action] = {
         Action("apply_network_acls", C.NETWORK_RULES),
         Action("apply_security_rules", C.SECURITY_GROUPS),
         Action("configure_remote_access_vpn", C.REMOTE_ACCESS_VPN),
+        Action("configure_site_vpn", C.SITE_TO_SITE_VPN),
         Action("download_template", C.TEMPLATES, host_bound=False),
         Action("download_volume", C.TEMPLATES, host_bound=False),  # an uploaded volume
         Action("create_template", C.TEMPLATES),  # from a VM's root volume, on its host

@@ -29,6 +29,7 @@ from adapters import (
     NotFoundOnHost,
     PoolSpec,
     PoolStatus,
+    SiteVpnConfig,
     TemplateCapture,
     Unreachable,
     VmSpec,
@@ -223,6 +224,11 @@ class HypervDriver(HypervSnapshots):
     def connect_pool(self, pool: PoolSpec) -> PoolStatus:
         raise Unsupported(
             f"connecting primary storage pool {pool.pool_id} is not supported yet on Hyper-V"
+        )
+
+    def configure_site_vpn(self, name: str, connection: SiteVpnConfig) -> int:
+        raise Unsupported(
+            f"configuring a site-to-site VPN on router {name} is not supported yet on Hyper-V"
         )
 
     def configure_vpn(self, name: str, vpn: VpnConfig) -> dict[str, Any]:

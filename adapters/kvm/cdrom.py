@@ -53,7 +53,7 @@ def insert(conn: Any, domain: Any, path: str) -> None:
         return
     if current is not None:
         raise HypervisorError(f"the CD drive of {domain.name()} holds {current} already")
-    element = _drive_xml(path)
+    element = drive_element(path)
     _change(conn, domain, element, attach=True)
 
 
@@ -93,7 +93,8 @@ def _redefine(conn: Any, domain: Any, element: ET.Element | None) -> None:
     conn.defineXML(ET.tostring(definition, encoding="unicode"))
 
 
-def _drive_xml(path: str) -> ET.Element:
+def drive_element(path: str) -> ET.Element:
+    """The CD drive reading the file (a new domain's definition gets it as it is)."""
     disk = ET.Element("disk", type="file", device="cdrom")
     ET.SubElement(disk, "driver", name="qemu", type="raw")
     ET.SubElement(disk, "source", file=path)

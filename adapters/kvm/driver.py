@@ -48,6 +48,7 @@ from adapters import (
     NotFoundOnHost,
     PoolSpec,
     PoolStatus,
+    SiteVpnConfig,
     TemplateCapture,
     Unreachable,
     VmSpec,
@@ -62,6 +63,7 @@ from adapters.kvm.appliance import APPLIANCE_URI, appliance_metadata, service_st
 from adapters.kvm.guest_keys import record_ssh_key, record_user_data
 from adapters.kvm.rules import ACLS_URI, hold_rules
 from adapters.kvm.security import define_filter, record_rules, record_vpn, recorded_rules
+from adapters.kvm.site_vpn import hold_connection
 from adapters.kvm.snapshots import KvmSnapshots
 from adapters.kvm.statistics import disk_counters, network_counters
 from stratus.actions import CAPABILITIES
@@ -140,6 +142,8 @@ class KvmDriver(KvmSnapshots):
                 _resize_config(domain, spec.cpu_number, spec.memory_mb * 1024)
                 for disk in spec.data_disks:
                     disks.plug(conn, _disk_pool(conn, disk), domain, disk)
+                if spec.iso is not None and cdrom.inserted(domain) is None:
+                    cdrom.insert(conn, domain, cdrom.iso_path(conn, spec.iso))
                 nics.reconcile(conn, self._find(spec.name), spec.nics)
                 domain = self._find(spec.name)
             if not domain.isActive():
@@ -348,6 +352,17 @@ class KvmDriver(KvmSnapshots):
             record_rules(domain, name, rules)
             return len(recorded_rules(domain))
 
+    def configure_site_vpn(self, name: str, connection: SiteVpnConfig) -> int:
+        """Hand the running VPC router a site-to-site connection through its domain metadata
+        (see `adapters.kvm.site_vpn`; the key is never written)."""
+        with self._translated(f"configuring a site-to-site VPN on {name}"):
+            domain = self._find(name)
+            if not domain.isActive():
+                raise HypervisorError(
+                    f"cannot configure a site-to-site VPN on {name}: it is not running"
+                )
+            return hold_connection(domain, connection)
+
     def configure_vpn(self, name: str, vpn: VpnConfig) -> dict[str, Any]:
         """Hand the running router its VPN through its domain metadata (no secret written)."""
         with self._translated(f"configuring the VPN of {name}"):
@@ -522,12 +537,16 @@ class KvmDriver(KvmSnapshots):
         ET.SubElement(tune, "shares").text = str(spec.cpu_number * spec.cpu_speed_mhz)
         os_element = ET.SubElement(root, "os")
         ET.SubElement(os_element, "type").text = "hvm"
+        if spec.iso is not None:  # deployed from an ISO: it boots the installer on a blank disk
+            ET.SubElement(os_element, "boot", dev="cdrom")
         ET.SubElement(os_element, "boot", dev="hd")
         devices = ET.SubElement(root, "devices")
         if spec.root_disk_gb > 0:
             _attach(devices, self._root_disk(conn, spec))
         for disk in spec.data_disks:
             disks.add_to_definition(devices, _disk_pool(conn, disk), disk)
+        if spec.iso is not None:
+            devices.append(cdrom.drive_element(cdrom.iso_path(conn, spec.iso)))
         for nic in spec.nics:
             nics.add_to_definition(devices, nic)
         return ET.tostring(root, encoding="unicode")

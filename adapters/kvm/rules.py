@@ -20,6 +20,17 @@ _KEYS = {RULES_URI: "stratusrules", ACLS_URI: "stratusacls"}
 _LIVE = libvirt.VIR_DOMAIN_AFFECT_LIVE
 
 
+def metadata_text(domain: Any, uri: str) -> str | None:
+    """The domain's live metadata element under `uri`, None when it has none."""
+    try:
+        text: str = domain.metadata(libvirt.VIR_DOMAIN_METADATA_ELEMENT, uri, _LIVE)
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN_METADATA:
+            return None
+        raise
+    return text
+
+
 def held_rules(domain: Any, uri: str = RULES_URI) -> tuple[int, list[dict[str, Any]]]:
     """The generation and rules the router holds ((0, []) when it was given none); `uri`
     names the set (ACLS_URI: its network ACLs)."""

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from adapters import DiskSpec, DiskStatus, NicSpec, VmSpec
+from adapters import DiskSpec, DiskStatus, IsoSpec, NicSpec, VmSpec
 from adapters.simulator.snapshots import SavedState
 
 if TYPE_CHECKING:
@@ -137,4 +137,5 @@ def _listed(nics: Any) -> list[dict[str, Any]]:
 def _spec(raw: dict[str, Any]) -> VmSpec:
     disks = tuple(DiskSpec(**disk) for disk in raw.get("data_disks", ()))
     nics = tuple(NicSpec(**nic) for nic in raw.get("nics", ()))
-    return VmSpec(**{**raw, "data_disks": disks, "nics": nics})
+    iso = IsoSpec(**raw["iso"]) if raw.get("iso") else None
+    return VmSpec(**{**raw, "data_disks": disks, "iso": iso, "nics": nics})

@@ -43,6 +43,7 @@ from adapters import (
     NotFoundOnHost,
     PoolSpec,
     PoolStatus,
+    SiteVpnConfig,
     TemplateCapture,
     Unreachable,
     VmSpec,
@@ -51,6 +52,7 @@ from adapters import (
 )
 from adapters.fetch import FetchPolicy, refused
 from adapters.haproxy import BalancerConfig
+from adapters.simulator.security import digest
 from adapters.simulator.snapshots import SimulatedSnapshots
 from adapters.simulator.world import (
     DEFAULT_WORLD,
@@ -125,6 +127,8 @@ class SimulatorDriver(SimulatedSnapshots):
             for disk in spec.data_disks:
                 if disk.disk_id not in vm.disks:
                     _plug(host, vm, disk)
+            if spec.iso is not None and vm.cdrom is None:
+                vm.cdrom = _iso_location(host, spec.iso)
             if vm.state != "Running":
                 # It comes up with the NICs Stratus names, in its order, and no others.
                 vm.nics = {nic.mac_address: nic for nic in spec.nics}
@@ -237,7 +241,7 @@ class SimulatorDriver(SimulatedSnapshots):
     def attach_iso(self, name: str, iso: IsoSpec) -> str:
         with self._turn("attach_iso") as host:
             vm = _find(host, name)
-            location = f"simulator://{host.name}/isos/{iso.iso_id}"
+            location = _iso_location(host, iso)
             if vm.cdrom not in (None, location):
                 raise HypervisorError(f"the CD drive of {name} holds {vm.cdrom} already")
             if vm.cdrom is None:
@@ -334,6 +338,20 @@ class SimulatorDriver(SimulatedSnapshots):
             if self.world.acl_sets.apply(name, generation, acls):
                 self.world.record("apply_network_acls")
             return self.world.acl_sets.generation(name)
+
+    def configure_site_vpn(self, name: str, connection: SiteVpnConfig) -> int:
+        """The running VPC router holds the connection, as a set of its own (`RuleSets`,
+        keyed `<router>/<connection>`: its ends and a digest of the key; empty once dropped);
+        an older generation is ignored."""
+        with self._turn("configure_site_vpn") as host:
+            if _find(host, name).state != "Running":
+                raise HypervisorError(f"cannot configure a site-to-site VPN on {name}: not running")
+            key = f"{name}/{connection.connection_id}"
+            held = {**connection.ends, "psk_sha256": digest(connection.psk)}
+            entries = () if connection.removing else (held,)
+            if self.world.site_vpns.apply(key, connection.generation, entries):
+                self.world.record("configure_site_vpn")
+            return self.world.site_vpns.generation(key)
 
     def apply_security_rules(self, name: str, rules: tuple[dict[str, Any], ...]) -> int:
         """The VM's guest firewall holds the set (see `GuestFirewalls`)."""
@@ -473,6 +491,11 @@ def _running(host: SimulatedHost, name: str) -> SimulatedVm:
     if vm.state != "Running":
         raise HypervisorError(f"cannot read the counters of {name}: it is not running")
     return vm
+
+
+def _iso_location(host: SimulatedHost, iso: IsoSpec) -> str:
+    """Where a simulated CD drive reads the ISO from."""
+    return f"simulator://{host.name}/isos/{iso.iso_id}"
 
 
 def _plug(host: SimulatedHost, vm: SimulatedVm, disk: DiskSpec) -> None:

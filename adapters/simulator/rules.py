@@ -20,6 +20,9 @@ from adapters.haproxy import BalancerConfig
 
 REPORT_VARIABLE = "STRATUS_SIMULATOR_RULES"
 ACL_REPORT_VARIABLE = "STRATUS_SIMULATOR_ACLS"  # the same report of VPC routers' ACL sets
+# The same report of VPC routers' site-to-site connections, one set per `<router>/<connection>`
+# (its ends and a digest of the pre-shared key; empty once dropped).
+SITE_VPN_REPORT_VARIABLE = "STRATUS_SIMULATOR_SITE_VPNS"
 
 
 class RuleSets:

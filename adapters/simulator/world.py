@@ -23,7 +23,7 @@ from adapters import (
 )
 from adapters.simulator.appliances import ApplianceKnobs
 from adapters.simulator.disk import HostDisk, state_directory
-from adapters.simulator.rules import ACL_REPORT_VARIABLE, RuleSets
+from adapters.simulator.rules import ACL_REPORT_VARIABLE, SITE_VPN_REPORT_VARIABLE, RuleSets
 from adapters.simulator.security import GuestFirewalls
 from adapters.simulator.statistics import StatisticsKnobs
 
@@ -119,6 +119,7 @@ class SimulatedWorld:
         self.appliances = ApplianceKnobs()
         self.rule_sets = RuleSets()
         self.acl_sets = RuleSets(variable=ACL_REPORT_VARIABLE, balanced=False)
+        self.site_vpns = RuleSets(variable=SITE_VPN_REPORT_VARIABLE, balanced=False)
         self.firewalls = GuestFirewalls()
         self.statistics = StatisticsKnobs()
 

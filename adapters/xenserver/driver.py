@@ -33,6 +33,7 @@ from adapters import (
     NotFoundOnHost,
     PoolSpec,
     PoolStatus,
+    SiteVpnConfig,
     TemplateCapture,
     Unreachable,
     VmSpec,
@@ -249,6 +250,11 @@ class XenServerDriver(XenServerSnapshots):
     def connect_pool(self, pool: PoolSpec) -> PoolStatus:
         raise Unsupported(
             f"connecting primary storage pool {pool.pool_id} is not supported yet on XenServer"
+        )
+
+    def configure_site_vpn(self, name: str, connection: SiteVpnConfig) -> int:
+        raise Unsupported(
+            f"configuring a site-to-site VPN on router {name} is not supported yet on XenServer"
         )
 
     def configure_vpn(self, name: str, vpn: VpnConfig) -> dict[str, Any]:

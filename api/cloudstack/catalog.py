@@ -17,6 +17,7 @@ from domain.compute import OfferingShape
 from domain.errors import InvalidParameter, PermissionDenied
 from domain.storage import parse_tags
 from domain.template import ISO
+from domain.volume import check_size
 from projections.templates import may_launch
 
 GIB = 1024**3
@@ -34,10 +35,23 @@ class Offering:
 class Template:
     id: str
     name: str
-    hypervisor: str
+    hypervisor: str  # "" for an ISO: the deploy names one
     disk_gb: int
     guest_os_id: str
     password_enabled: bool = False
+    is_iso: bool = False
+    bootable: bool = True
+    display_text: str = ""
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class DiskOffering:
+    id: str
+    name: str
+    size_gb: int  # 0 for a custom one: the size is asked for
+    customized: bool
+    storage_tags: tuple[str, ...] = ()
 
 
 def _one(call: Call, sql: str, key: str | tuple[str, ...], param: str) -> dict[str, Any]:
@@ -49,16 +63,21 @@ def _one(call: Call, sql: str, key: str | tuple[str, ...], param: str) -> dict[s
     return dict(row)
 
 
+def _usable(
+    call: Call, sql: str, named: tuple[str, str], domain_path: str, kind: str
+) -> dict[str, Any]:
+    """An offering's row (`named`: its id and the parameter that names it), if it is public or
+    limited to a domain above `domain_path`."""
+    row = _one(call, sql, named[0], named[1])
+    if not domain_path.startswith(row["domain_path"] or ""):
+        raise PermissionDenied(f"{kind} offering {row['name']} is not available in this domain")
+    return row
+
+
 def offering(call: Call, offering_id: str, domain_path: str) -> Offering:
     """A tenant compute offering usable in `domain_path` (public, or limited to an ancestor)."""
-    row = _one(
-        call,
-        "SELECT * FROM service_offerings WHERE id = %s AND removed = 0 AND is_system = 0",
-        offering_id,
-        "serviceofferingid",
-    )
-    if not domain_path.startswith(row["domain_path"] or ""):
-        raise PermissionDenied(f"Service offering {row['name']} is not available in this domain")
+    sql = "SELECT * FROM service_offerings WHERE id = %s AND removed = 0 AND is_system = 0"
+    row = _usable(call, sql, (offering_id, "serviceofferingid"), domain_path, "Service")
     shape = OfferingShape(
         UUID(row["id"]),
         _number(row["cpu_number"]),
@@ -82,10 +101,6 @@ def template(call: Call, template_id: str, zone_id: str, account_id: str) -> Tem
         allowed = may_launch(cursor, row, account_id)
     if not allowed:
         raise PermissionDenied(f"Template {row['name']} is not available to this account")
-    if row["format"] == ISO:
-        raise InvalidParameter(
-            f"{row['name']} is an ISO: deploying from an ISO is not built yet, use a template"
-        )
     if row["zone_state"] != "Ready":
         raise InvalidParameter(
             f"Template {row['name']} has not been completely downloaded to zone {zone_id}"
@@ -94,11 +109,40 @@ def template(call: Call, template_id: str, zone_id: str, account_id: str) -> Tem
     return Template(
         row["id"],
         row["name"],
-        row["hypervisor"],
+        row["hypervisor"] or "",
         -(-size // GIB),  # whole GiB, rounded up
         str(row["os_type_id"] or ""),
         bool(row["password_enabled"]),
+        is_iso=row["format"] == ISO,
+        bootable=bool(row["bootable"]),
+        display_text=row["display_text"] or "",
+        url=row["url"] or "",
     )
+
+
+def disk_offering(call: Call, offering_id: str, domain_path: str) -> DiskOffering:
+    """A disk offering usable in `domain_path` (public, or limited to an ancestor)."""
+    sql = "SELECT * FROM disk_offerings WHERE id = %s AND removed = 0"
+    row = _usable(call, sql, (offering_id, "diskofferingid"), domain_path, "Disk")
+    return DiskOffering(
+        row["id"],
+        row["name"],
+        int(row["disk_size"] or 0),
+        bool(row["customized"]),
+        parse_tags(row["tags"]),
+    )
+
+
+def disk_size(offering: DiskOffering, size: int | None) -> int:
+    """The GiB a disk of the offering gets: a custom offering's asked-for size, a fixed one's
+    own (which takes no other), as 4.3 answers both."""
+    if offering.customized:
+        if size is None:
+            raise InvalidParameter("This disk offering requires a custom size specified")
+        return check_size(size)
+    if size is not None:
+        raise InvalidParameter("This disk offering does not allow custom size")
+    return offering.size_gb
 
 
 def _number(value: Any) -> int | None:

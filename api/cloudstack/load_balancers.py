@@ -19,6 +19,7 @@ from api.cloudstack.network_rules import (
     rule_base,
     rule_for,
     submitted,
+    vpc_tier,
     write,
 )
 from api.cloudstack.unbuilt import CUSTOM_ID, FOR_DISPLAY, VM_ID_IP_MAP
@@ -32,6 +33,9 @@ from projections.network_rules import members_of
 P = ParamType
 PKG = "org.apache.cloudstack.api.command.user.loadbalancer"
 LB = RuleKind.LOAD_BALANCING
+# Internal load balancers (scheme Internal, api/cloudstack/internal_lb.py) have no public
+# address; the public rule commands list only the others.
+PUBLIC_SCHEME = "r.public_ip_id <> ''"
 
 
 def render_balancer(row: dict[str, Any]) -> dict[str, Any]:
@@ -67,7 +71,9 @@ def _one(call: Call, rule_id: str) -> dict[str, Any]:
 def create_load_balancer_rule(call: Call, args: dict[str, Any]) -> Submitted:
     if not args["publicipid"]:
         raise InvalidParameter("Please specify publicipid of the load balancer rule")
-    row = address_for(call, args["publicipid"], LB, "publicipid")
+    row = address_for(call, args["publicipid"], LB, "publicipid", tier=args["networkid"])
+    if row.get("vpc_id") and args["openfirewall"]:
+        raise InvalidParameter("Can't have openFirewall=true when IP address belongs to VPC")
     if not (args["name"] or "").strip():
         raise InvalidParameter("A load balancer rule needs a name")
     public = port(args["publicport"], "publicport")
@@ -85,13 +91,19 @@ def create_load_balancer_rule(call: Call, args: dict[str, Any]) -> Submitted:
     spec = job_spec(
         call, call.command.java_class, "LB.CREATE", f"Creating load balancer rule {rule.name}"
     )
-    return submitted(call, write(call, cmd.add_rule, cmd.AddRule(rule, spec)), creates=True)
+    command = cmd.AddRule(rule, spec, network_id=vpc_tier(row, args))
+    return submitted(call, write(call, cmd.add_rule, command), creates=True)
 
 
 def update_load_balancer_rule(call: Call, args: dict[str, Any]) -> Submitted:
     """A new name, description or algorithm; the router applies the algorithm, and a failure
     puts the old values back (4.3 does the same)."""
     row = rule_for(call, args["id"], LB)
+    if not row["public_ip_id"]:
+        raise InvalidParameter(
+            f"Load balancer {row['name']} balances inside its network (scheme Internal): "
+            "only public load balancers are changed here"
+        )
     name = args["name"]
     if name is not None and not name.strip():
         raise InvalidParameter("A load balancer rule needs a name")
@@ -127,8 +139,9 @@ def _members(call: Call, args: dict[str, Any], assign: bool) -> Submitted:
     event_type = "LB.ASSIGN.TO.RULE" if assign else "LB.REMOVE.FROM.RULE"
     verb = "Assigning virtual machines to" if assign else "Removing virtual machines from"
     spec = job_spec(call, call.command.java_class, event_type, f"{verb} {row['name']}")
+    internal = "" if row["public_ip_id"] else row["address"]  # its own set, by address
     command = cmd.ChangeMembers(
-        UUID(row["network_id"]), UUID(row["id"]), _vm_ids(args), assign, spec
+        UUID(row["network_id"]), UUID(row["id"]), _vm_ids(args), assign, spec, internal
     )
     return submitted(call, write(call, cmd.change_members, command), creates=False)
 
@@ -141,7 +154,7 @@ def list_load_balancer_rules(call: Call, args: dict[str, Any]) -> Listing:
         ("name", "r.name"),
         ("networkid", "r.network_id"),
     )
-    rows, count = listed(call, args, LB, filters)
+    rows, count = listed(call, args, LB, filters, PUBLIC_SCHEME)
     if args["virtualmachineid"]:
         with call.read() as cursor:
             members = members_of(cursor, [r["id"] for r in rows])

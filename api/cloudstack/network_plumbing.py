@@ -19,7 +19,7 @@ from commands import network_storage as ranges
 from domain.errors import InvalidParameter
 from domain.lb_stickiness import capability_text
 from domain.network_addressing import ISOLATION_LIMITS
-from domain.network_providers import PROVIDER_SERVICES, Labels
+from domain.network_providers import INTERNAL_LB_VM, PROVIDER_SERVICES, Labels
 from domain.network_storage import checked_range
 from stratus.db import contains
 
@@ -336,46 +336,73 @@ def list_isolation_methods(call: Call, args: dict[str, Any]) -> Listing:
     return _sliced(_keyword(items, args, "name"), args["paging"])
 
 
-# ---- virtual router elements -----------------------------------------------------------------
+# ---- virtual router and internal load balancer elements -------------------------------------
+# Both kinds live in `virtual_router_elements`; a provider's name tells them apart.
+
+_PROVIDERS_NAMED = "provider_id IN (SELECT id FROM network_service_providers WHERE name {} '{}')"
+_OF_KIND = {
+    False: _PROVIDERS_NAMED.format("<>", INTERNAL_LB_VM),
+    True: _PROVIDERS_NAMED.format("=", INTERNAL_LB_VM),
+}
+_ITEM = {False: "virtualrouterelement", True: "internalloadbalancerelement"}
 
 
 def render_element(row: dict[str, Any]) -> dict[str, Any]:
     return {"id": row["id"], "nspid": row["provider_id"], "enabled": bool(row["enabled"])}
 
 
+def _element_row(call: Call, element_id: str, internal: bool) -> dict[str, Any]:
+    with call.read() as cursor:
+        row = cursor.execute(
+            f"SELECT * FROM virtual_router_elements WHERE id = %s AND {_OF_KIND[internal]}",
+            (element_id,),
+        ).fetchone()
+    if row is None:
+        raise not_found("id", element_id)
+    return dict(row)
+
+
 def _element(call: Call, element_id: str) -> dict[str, Any]:
-    return render_element(_one(call, "virtual_router_elements", element_id, "id"))
+    return render_element(_element_row(call, element_id, False))
+
+
+def _internal_element(call: Call, element_id: str) -> dict[str, Any]:
+    return render_element(_element_row(call, element_id, True))
 
 
 def create_element(call: Call, args: dict[str, Any]) -> Submitted:
     provider = _one(call, "network_service_providers", args["nspid"], "nspid")
     command = cmd.CreateRouterElement(
-        UUID(provider["physical_network_id"]), UUID(provider["id"]), args["providertype"]
+        UUID(provider["physical_network_id"]), UUID(provider["id"]), args.get("providertype")
     )
+    internal = call.command.name == "createInternalLoadBalancerElement"
+    create = cmd.create_internal_lb_element if internal else cmd.create_router_element
 
     def work() -> dict[str, Any]:
-        outcome = cmd.create_router_element(call.store, command)
-        return {"object": "virtualrouterelement", "id": str(outcome.id)}
+        outcome = create(call.store, command)
+        return {"object": _ITEM[internal], "id": str(outcome.id)}
 
-    text = f"Creating a router element for provider {provider['name']}"
+    text = f"Creating an element for provider {provider['name']}"
     return _job(call, provider["physical_network_id"], "SERVICE.PROVIDER.CREATE", text, work)
 
 
 def configure_element(call: Call, args: dict[str, Any]) -> Submitted:
-    row = _one(call, "virtual_router_elements", args["id"], "id")
+    internal = call.command.name == "configureInternalLoadBalancerElement"
+    row = _element_row(call, args["id"], internal)
 
     def work() -> dict[str, Any]:
         cmd.configure_router_element(
             call.store, UUID(row["physical_network_id"]), UUID(row["id"]), args["enabled"]
         )
-        return {"object": "virtualrouterelement", "id": row["id"]}
+        return {"object": _ITEM[internal], "id": row["id"]}
 
-    text = "Configuring a virtual router element"
+    text = f"Configuring {'an internal load balancer' if internal else 'a virtual router'} element"
     return _job(call, row["physical_network_id"], "NETWORK.ELEMENT.CONFIGURE", text, work)
 
 
 def list_elements(call: Call, args: dict[str, Any]) -> Listing:
-    where, params = [], []
+    internal = call.command.name == "listInternalLoadBalancerElements"
+    where, params = [_OF_KIND[internal]], []
     for key, column in (("id", "id"), ("nspid", "provider_id")):
         if args[key]:
             where.append(f"{column} = %s")
@@ -523,6 +550,7 @@ LABELS = tuple(
 SERVICE_LIST = Param("servicelist", P.LIST, element=P.STRING)
 NETWORK_PKG = f"{ADMIN_PKG}.network"
 ROUTER_PKG = f"{ADMIN_PKG}.router"
+INTERNAL_LB_PKG = f"{ADMIN_PKG}.internallb"
 DA = Role.DOMAIN_ADMIN
 
 COMMANDS = (
@@ -746,5 +774,39 @@ COMMANDS = (
         item_key="virtualrouterelement",
         java_class=f"{ROUTER_PKG}.ListVirtualRouterElementsCmd",
         description="Lists all available virtual router elements.",
+    ),
+    ApiCommand(
+        "createInternalLoadBalancerElement",
+        create_element,
+        (Param("nspid", P.UUID, required=True),),
+        role=DA,
+        shape="async",
+        is_async=True,
+        item_key="internalloadbalancerelement",
+        render=_internal_element,
+        java_class=f"{INTERNAL_LB_PKG}.CreateInternalLoadBalancerElementCmd",
+        description="Create an Internal Load Balancer element.",
+    ),
+    ApiCommand(
+        "configureInternalLoadBalancerElement",
+        configure_element,
+        (ID, Param("enabled", P.BOOLEAN, required=True)),
+        role=DA,
+        shape="async",
+        is_async=True,
+        item_key="internalloadbalancerelement",
+        render=_internal_element,
+        java_class=f"{INTERNAL_LB_PKG}.ConfigureInternalLoadBalancerElementCmd",
+        description="Configures an Internal Load Balancer element.",
+    ),
+    ApiCommand(
+        "listInternalLoadBalancerElements",
+        list_elements,
+        (Param("id", P.UUID), Param("nspid", P.UUID), Param("enabled", P.BOOLEAN)),
+        role=DA,
+        shape="list",
+        item_key="internalloadbalancerelement",
+        java_class=f"{INTERNAL_LB_PKG}.ListInternalLoadBalancerElementsCmd",
+        description="Lists all available Internal Load Balancer elements.",
     ),
 )

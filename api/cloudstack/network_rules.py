@@ -70,10 +70,17 @@ SELECT = (
 
 
 def address_for(
-    call: Call, public_id: str, kind: str, name: str, moving_to: str | None = None
+    call: Call,
+    public_id: str,
+    kind: str,
+    name: str,
+    moving_to: str | None = None,
+    *,
+    tier: str | None = None,
 ) -> dict[str, Any]:
     """An allocated address the caller may act on, whose network (or `moving_to`, where a
-    portable address is to move) offers the rule's service."""
+    portable address is to move, or `tier`, the VPC tier a VPC's address is to serve) offers
+    the rule's service."""
     row = _public_row(call, public_id)
     if row["state"] != "Allocated":
         raise not_found(name, public_id)
@@ -83,8 +90,19 @@ def address_for(
         domain_path=row["domain_path"] or "",
         what="the ip address",
     )
+    if row.get("vpc_id") and SERVICES[kind] == "Firewall":
+        raise InvalidParameter(
+            "The Firewall service is not supported in a VPC: its network ACLs stand in for it"
+        )
+    if row.get("vpc_id") and tier:
+        moving_to = tier
     if moving_to and moving_to != row["network_id"]:
         network = network_row(call, moving_to, "networkid")
+    elif not row["network_id"] and row.get("vpc_id"):
+        raise InvalidParameter(
+            f"Ip address {row['address']} belongs to a VPC and serves no tier yet: name the "
+            "tier with networkid"
+        )
     elif not row["network_id"]:
         raise InvalidParameter(
             f"Ip address {row['address']} is not associated with any network; associate it "
@@ -97,6 +115,22 @@ def address_for(
             f"The network {network['name']} does not offer the {SERVICES[kind]} service"
         )
     return row
+
+
+def vpc_tier(row: dict[str, Any], args: dict[str, Any]) -> UUID | None:
+    """The tier a rule on a VPC's address names (`networkid`); None for other addresses,
+    whose rules are on the address's own network whatever `networkid` says (as in 4.3)."""
+    return UUID(args["networkid"]) if row.get("vpc_id") and args["networkid"] else None
+
+
+def opened_firewall(row: dict[str, Any], args: dict[str, Any]) -> tuple[str, ...] | None:
+    """The CIDRs a rule's `openfirewall` admits (None: no firewall rule). A VPC has no
+    firewall (its ACLs stand in for it): there it is refused when asked for, as in 4.3."""
+    if row.get("vpc_id"):
+        if args["openfirewall"]:
+            raise InvalidParameter("Can't have openFirewall=true when IP address belongs to VPC")
+        return None
+    return cidr_list(args["cidrlist"]) if args["openfirewall"] is not False else None
 
 
 def rule_for(call: Call, rule_id: str, kind: str, name: str = "id") -> dict[str, Any]:
@@ -151,7 +185,9 @@ def rule_base(row: dict[str, Any], kind: str, proto: str) -> Rule:
 def delete_rule(call: Call, args: dict[str, Any], kind: str, event_type: str) -> Submitted:
     row = rule_for(call, args["id"], kind)
     spec = job_spec(call, call.command.java_class, event_type, f"Deleting rule {row['id']}")
-    command = cmd.RevokeRule(UUID(row["network_id"]), UUID(row["id"]), kind, spec)
+    # A load balancer with no public address is an internal one, in its address's own set.
+    internal = row["address"] if kind == RuleKind.LOAD_BALANCING and not row["public_ip_id"] else ""
+    command = cmd.RevokeRule(UUID(row["network_id"]), UUID(row["id"]), kind, spec, internal)
     return submitted(call, write(call, cmd.revoke_rule, command), creates=False)
 
 
@@ -165,12 +201,16 @@ TAGGED_KINDS = {
 
 
 def listed(
-    call: Call, args: dict[str, Any], kind: str, filters: tuple[tuple[str, str], ...]
+    call: Call,
+    args: dict[str, Any],
+    kind: str,
+    filters: tuple[tuple[str, str], ...],
+    *conditions: str,
 ) -> tuple[list[dict[str, Any]], int]:
-    """Rules of one kind within the caller's scope, oldest first."""
+    """Rules of one kind within the caller's scope (and `conditions`), oldest first."""
     owner = resolve_owner_filters(call, args)
     scope = list_scope(call.caller, prefix="a.", account_column="id", **owner)
-    where, params = ["r.kind = %s", scope.clause], [kind, *scope.params]
+    where, params = ["r.kind = %s", scope.clause, *conditions], [kind, *scope.params]
     for key, column in filters:
         if args.get(key):
             where.append(f"{column} = %s")
@@ -228,7 +268,13 @@ def render_forwarding(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def create_port_forwarding_rule(call: Call, args: dict[str, Any]) -> Submitted:
-    row = address_for(call, args["ipaddressid"], RuleKind.PORT_FORWARDING, "ipaddressid")
+    row = address_for(
+        call,
+        args["ipaddressid"],
+        RuleKind.PORT_FORWARDING,
+        "ipaddressid",
+        tier=args["networkid"],
+    )
     public = port_range(args["publicport"], args["publicendport"], "public")
     private = port_range(args["privateport"], args["privateendport"], "private")
     if public[1] - public[0] != private[1] - private[0]:
@@ -241,7 +287,7 @@ def create_port_forwarding_rule(call: Call, args: dict[str, Any]) -> Submitted:
         private_start=private[0],
         private_end=private[1],
     )
-    opened = cidr_list(args["cidrlist"]) if args["openfirewall"] is not False else None
+    opened = opened_firewall(row, args)
     spec = job_spec(
         call,
         call.command.java_class,
@@ -249,7 +295,12 @@ def create_port_forwarding_rule(call: Call, args: dict[str, Any]) -> Submitted:
         f"Applying port forwarding rule for ip {row['address']}",
     )
     command = cmd.AddRule(
-        rule, spec, UUID(args["virtualmachineid"]), opened, args["vmguestip"] or None
+        rule,
+        spec,
+        UUID(args["virtualmachineid"]),
+        opened,
+        args["vmguestip"] or None,
+        vpc_tier(row, args),
     )
     return submitted(call, write(call, cmd.add_rule, command), creates=True)
 
@@ -461,7 +512,7 @@ def create_ip_forwarding_rule(call: Call, args: dict[str, Any]) -> Submitted:
     rule = replace(
         rule_base(row, RuleKind.IP_FORWARDING, proto), start_port=ports[0], end_port=ports[1]
     )
-    opened = cidr_list(args["cidrlist"]) if args["openfirewall"] is not False else None
+    opened = opened_firewall(row, args)
     spec = job_spec(
         call, call.command.java_class, "NET.RULEADD", f"Applying ip forwarding rule {rule.id}"
     )

@@ -401,6 +401,9 @@ def delete_network(call: Call, args: dict[str, Any]) -> Submitted:
         ips = tuple(UUID(r["id"]) for r in addresses)
         cmd.delete_network(call.store, cmd.DeleteNetwork(UUID(row["id"]), using, ips))
         _destroy_router(call, UUID(row["id"]))
+        from api.cloudstack.internal_lb import drop_internal_balancers  # it imports this module
+
+        drop_internal_balancers(call, UUID(row["id"]))
         return {}
 
     return _job(call, row, "NETWORK.DELETE", f"Deleting network {row['name']}", work)

@@ -27,7 +27,6 @@ from api.cloudstack.portable_ips import portable_request
 from api.cloudstack.unbuilt import (
     FOR_DISPLAY,
     PROJECT_ID,
-    VPC_ID,
     ipv6_range_params,
 )
 from api.dispatch import ApiCommand, Call, Listing, Submitted
@@ -222,6 +221,8 @@ def render_public_ip(row: dict[str, Any], zones: dict[str, str]) -> dict[str, An
         body.update(
             associatednetworkid=row["network_id"], associatednetworkname=row["network_name"]
         )
+    if row.get("vpc_id"):
+        body["vpcid"] = row["vpc_id"]
     return body
 
 
@@ -252,8 +253,16 @@ def _address_object(call: Call, address_id: str) -> dict[str, Any]:
 
 
 def _associate_owner(call: Call, args: dict[str, Any]) -> tuple[str, str, str | None, str]:
-    """(account, domain, network, zone) of a new association: the network's, or the caller's
-    (or the account an admin names) in `zoneid`."""
+    """(account, domain, network, zone) of a new association: the network's, the VPC's (no
+    network until a rule places it on a tier), or the caller's (or the account an admin
+    names) in `zoneid`."""
+    if args["vpcid"]:
+        from api.cloudstack.vpcs import vpc_row
+
+        if args["networkid"]:
+            raise InvalidParameter("Specify networkid or vpcid, not both")
+        vpc = vpc_row(call, args["vpcid"], "vpcid")
+        return vpc["account_id"], vpc["domain_id"], None, vpc["zone_id"]
     if args["networkid"]:
         network = network_row(call, args["networkid"], "networkid")
         if network["guest_type"] != "Isolated":
@@ -272,6 +281,8 @@ def associate_ip_address(call: Call, args: dict[str, Any]) -> Submitted:
     if network_id:
         refuse_if_upgrading(call.store, [UUID(network_id)], "associate an ip address")
     if args["isportable"]:
+        if args["vpcid"]:
+            raise InvalidParameter("Portable ip addresses of a VPC are not built yet")
         return _associate_portable(call, portable_request(call, args, owner))
     if args["regionid"] is not None:
         raise InvalidParameter(
@@ -283,6 +294,7 @@ def associate_ip_address(call: Call, args: dict[str, Any]) -> Submitted:
         UUID(domain_id),
         UUID(network_id) if network_id else None,
         public_pool(call, zone_id, account_id),
+        vpc_id=UUID(args["vpcid"]) if args["vpcid"] else None,
     )
 
     def work() -> dict[str, Any]:
@@ -347,6 +359,7 @@ _FILTERS = (
     ("ipaddress", "p.address"),
     ("state", "p.state"),
     ("physicalnetworkid", "r.physical_network_id"),
+    ("vpcid", "p.vpc_id"),
 )
 
 
@@ -463,7 +476,7 @@ COMMANDS = (
             Param("isportable", P.BOOLEAN),
             Param("regionid", P.INTEGER),
             OWNER_PROJECT_ID,
-            VPC_ID,
+            Param("vpcid", P.UUID),
         ),
         shape="async",
         is_async=True,
@@ -503,7 +516,7 @@ COMMANDS = (
             Param("forloadbalancing", P.BOOLEAN),
             Param("physicalnetworkid", P.UUID),
             FOR_DISPLAY,
-            VPC_ID,
+            Param("vpcid", P.UUID),
             *LIST_PROJECT_AND_TAGS,
         ),
         shape="list",

@@ -29,7 +29,15 @@ from stratus.db import contains
 
 P = ParamType
 ADMIN_PKG = "org.apache.cloudstack.api.command.admin.systemvm"
-EVENT_PREFIX = {VmRole.ROUTER: "ROUTER", VmRole.STORAGE: "SSVM", VmRole.CONSOLE: "PROXY"}
+EVENT_PREFIX = {
+    VmRole.ROUTER: "ROUTER",
+    VmRole.INTERNAL_LB: "INTERNALLBVM",
+    VmRole.STORAGE: "SSVM",
+    VmRole.CONSOLE: "PROXY",
+}
+# The kinds of appliance each family of commands acts on (None: the zone's system VMs).
+_FAMILIES = (VmRole.ROUTER, VmRole.INTERNAL_LB)
+_JOB_KINDS = {VmRole.ROUTER: "DomainRouter", VmRole.INTERNAL_LB: "InternalLbVm"}
 SELECT = (
     "SELECT r.*, a.name AS account_name, a.domain_name AS domain_name, "
     "a.domain_path AS domain_path FROM system_vms AS r JOIN accounts AS a ON a.id = r.account_id"
@@ -39,13 +47,14 @@ SELECT = (
 def appliance_row(
     call: Call, vm_id: str, role: str | None = None, *, any_role: bool = False
 ) -> dict[str, Any]:
-    """A router (or, with `role` None, any system VM; with `any_role`, either) that exists;
-    431 otherwise."""
+    """A router or an internal load balancer VM (`role`; with `role` None, any system VM;
+    with `any_role`, any of them) that exists; 431 otherwise."""
     with call.read() as cursor:
         row = cursor.execute(SELECT + " WHERE r.id = %s AND r.removed = 0", (vm_id,)).fetchone()
     if row is None:
         raise not_found("id", vm_id)
-    if not any_role and (role == VmRole.ROUTER) != (row["role"] == VmRole.ROUTER):
+    family = role if role in _FAMILIES else None
+    if not any_role and family != (row["role"] if row["role"] in _FAMILIES else None):
         raise not_found("id", vm_id)
     return dict(row)
 
@@ -60,7 +69,7 @@ def appliance_job(
     creates: bool = False,
 ) -> Submitted:
     """The appliance's job, with `work`, the command that asks the hypervisor."""
-    kind = "DomainRouter" if row["role"] == VmRole.ROUTER else "SystemVm"
+    kind = _JOB_KINDS.get(row["role"], "SystemVm")
     job_id = hypervisor_job(call, kind, UUID(row["id"]), event_type, text, work)
     return Submitted(str(job_id), row["id"] if creates else None)
 
@@ -93,9 +102,12 @@ def lifecycle_commands(
     noun: str,
     render: Callable[[Call, str], dict[str, Any]],
     role_extension: str = "",
+    actions: tuple[str, ...] = ("start", "stop", "reboot", "destroy"),
+    java_noun: str = "",
 ) -> tuple[ApiCommand, ...]:
-    """start/stop/reboot/destroy<noun>: the same jobs for routers and system VMs, answering
-    the appliance (`render`) under its lower-cased noun."""
+    """start/stop/reboot/destroy<noun> (those of `actions`): the same jobs for routers,
+    internal load balancer VMs and system VMs, answering the appliance (`render`) under its
+    lower-cased noun; `java_noun` names 4.3's command classes where it differs."""
 
     def start(call: Call, args: dict[str, Any]) -> Submitted:
         row = appliance_row(call, args["id"], role)
@@ -153,15 +165,16 @@ def lifecycle_commands(
             is_async=True,
             item_key=noun.lower(),
             render=render,
-            java_class=f"{pkg}.{java}",
+            java_class=f"{pkg}.{action.capitalize()}{java_noun or noun}Cmd",
             description=f"{action.capitalize()}s a {noun.lower()}",
         )
-        for action, handler, extra, java in (
-            ("start", start, (), f"Start{noun}Cmd"),
-            ("stop", stop, forced, f"Stop{noun}Cmd"),
-            ("reboot", reboot, (), f"Reboot{noun}Cmd"),
-            ("destroy", destroy, (), f"Destroy{noun}Cmd"),
+        for action, handler, extra in (
+            ("start", start, ()),
+            ("stop", stop, forced),
+            ("reboot", reboot, ()),
+            ("destroy", destroy, ()),
         )
+        if action in actions
     )
 
 

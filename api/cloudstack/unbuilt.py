@@ -20,10 +20,7 @@ IPV6 = (
     "IPv6 ranges of their own are not built yet: a shared network takes its IPv6 range when "
     "it is created (createNetwork ip6cidr, ip6gateway, startipv6, endipv6)"
 )
-VPCS = (
-    "public addresses and VMs found by VPC are not built yet: a VPC's tiers are networks, "
-    "use networkid"
-)
+VPCS = "VMs found by VPC are not built yet: a VPC's tiers are networks, use networkid"
 QUIESCE = "quiescing a VM for a snapshot is not built yet"
 SECONDARY_IPS = "sending a load balancer to a VM's secondary address is not built yet"
 EXTERNAL_IDS = "ids given by an external provisioning system are not built yet"

@@ -46,7 +46,12 @@ def _restored_compute(call: Call, row: dict[str, Any], template_id: str) -> Comp
     its zone, of its hypervisor); a new template gives its own disk size, as 4.3 makes the new
     root volume from it."""
     template = catalog.template(call, template_id, row["zone_id"], row["account_id"])
-    if template.hypervisor.lower() != str(row["hypervisor"]).lower():
+    if template.is_iso and template.id != row["template_id"]:
+        raise InvalidParameter(
+            f"{template.name} is an ISO: a virtual machine is restored from a template, or "
+            "from the ISO it was installed from"
+        )
+    if not template.is_iso and template.hypervisor.lower() != str(row["hypervisor"]).lower():
         raise InvalidParameter(
             f"Template {template.name} is for {template.hypervisor}, not for the "
             f"{row['hypervisor']} virtual machine {row['name']}"

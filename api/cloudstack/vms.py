@@ -25,6 +25,7 @@ from api.cloudstack.common import (
 )
 from api.cloudstack.common import PROJECT_ID as OWNER_PROJECT_ID
 from api.cloudstack.configuration import current_value
+from api.cloudstack.deploy_disks import deploy_disks
 from api.cloudstack.instance_groups import deploy_join, place_vm
 from api.cloudstack.network_nics import guest_nic_requests, prepare_network_services
 from api.cloudstack.placement import candidates, chosen_planner, guest, vm_guest
@@ -121,16 +122,18 @@ def deploy(call: Call, args: dict[str, Any]) -> Submitted:
     account_id, domain_id, domain_path = _owner(call, args)
     offering = catalog.offering(call, args["serviceofferingid"], domain_path)
     template = catalog.template(call, args["templateid"], zone["id"], account_id)
+    vm_id = uuid4()
+    instance_name = f"i-{vm_id.hex[:12]}-{current_value(call, 'instance.name')}"
+    disks = deploy_disks(call, args, template, offering, (zone["id"], domain_path, instance_name))
     compute = resolve_compute(
         offering.shape,
         custom_values(args["details"]),
         template_id=UUID(template.id),
-        hypervisor=template.hypervisor,
-        template_disk_gb=template.disk_gb,
+        hypervisor=disks.hypervisor,
+        template_disk_gb=disks.root_gb,
     )
     if args["hostid"] and call.caller.role != Role.ROOT_ADMIN:
         raise PermissionDenied("Parameter hostid can only be specified by a Root Admin")
-    vm_id = uuid4()
     name = _name(args, vm_id)
     networks = guest_nic_requests(call, args, zone["id"], account_id)
     groups = deploy_groups(call, args, zone, (account_id, domain_id))
@@ -143,7 +146,7 @@ def deploy(call: Call, args: dict[str, Any]) -> Submitted:
         vm_id,
         name,
         args["displayname"] or name,
-        f"i-{vm_id.hex[:12]}-{current_value(call, 'instance.name')}",
+        instance_name,
         UUID(account_id),
         UUID(domain_id),
         UUID(zone["id"]),
@@ -157,7 +160,10 @@ def deploy(call: Call, args: dict[str, Any]) -> Submitted:
         password_enabled=template.password_enabled,
         in_affinity_groups=bool(affinity),
         user_data=_user_data(call, args),
-        root_pool=pool_needs(call, zone["id"], offering.storage_tags),
+        root_pool=disks.root_pool,
+        data_disk=disks.data_disk,
+        iso_id=disks.iso_id,
+        root_offering_id=disks.root_offering_id,
     )
     return hypervisor_job(
         call,
@@ -454,13 +460,10 @@ def _async(
     )
 
 
-DATA_DISK_AT_DEPLOY = "a data disk at deploy is not built yet: create a volume and attach it"
 # deployVirtualMachine's 4.3 parameters whose feature is not built yet.
 DEPLOY_NOT_BUILT = (
     CUSTOM_ID,
     Param("deploymentplanner", P.STRING),
-    Param("diskofferingid", P.UUID, unsupported=DATA_DISK_AT_DEPLOY),
-    Param("size", P.LONG, unsupported=DATA_DISK_AT_DEPLOY),
     Param("displayvm", P.BOOLEAN, default=True, unsupported=HIDING),
     Param("keyboard", P.STRING, unsupported="console keyboard layouts are not built yet"),
     OWNER_PROJECT_ID,
@@ -498,6 +501,8 @@ COMMANDS = (
             Param("keypair", P.STRING),
             Param("affinitygroupids", P.LIST, element=P.UUID),
             Param("affinitygroupnames", P.LIST, element=P.STRING),
+            Param("diskofferingid", P.UUID),
+            Param("size", P.LONG),
             *DEPLOY_NOT_BUILT,
         ),
         f"{USER_PKG}.DeployVMCmd",

@@ -14,6 +14,7 @@ from uuid import UUID, uuid4
 import orjson
 
 from api.access import Role, check_reach, list_scope
+from api.cloudstack import catalog
 from api.cloudstack import infrastructure as places
 from api.cloudstack.common import LIST_PROJECT_AND_TAGS, OWNER_PARAMS, resolve_owner_filters
 from api.cloudstack.common import PROJECT_ID as OWNER_PROJECT_ID
@@ -311,25 +312,13 @@ def keepable(row: dict[str, Any]) -> str | None:
 # ---- commands ----------------------------------------------------------------------------
 
 
-def _disk_offering(call: Call, offering_id: str, domain_path: str) -> dict[str, Any]:
-    with call.read() as cursor:
-        row = cursor.execute(
-            "SELECT * FROM disk_offerings WHERE id = %s AND removed = 0", (offering_id,)
-        ).fetchone()
-    if row is None:
-        raise not_found("diskofferingid", offering_id)
-    if not domain_path.startswith(row["domain_path"] or ""):
-        raise PermissionDenied(f"Disk offering {row['name']} is not available in this domain")
-    return dict(row)
-
-
-def _size(offering: dict[str, Any], size: int | None) -> int:
-    """A custom offering takes the size asked for; a fixed one its own."""
-    if not offering["customized"]:
-        return int(offering["disk_size"])
+def _size(offering: catalog.DiskOffering, size: int | None) -> int:
+    """A resize to a custom offering takes the size asked for; to a fixed one its own."""
+    if not offering.customized:
+        return offering.size_gb
     if size is None:
         raise InvalidParameter(
-            f"Disk offering {offering['name']} is customized: specify the size in GB"
+            f"Disk offering {offering.name} is customized: specify the size in GB"
         )
     return size
 
@@ -341,7 +330,7 @@ def create(call: Call, args: dict[str, Any]) -> Submitted:
         raise InvalidParameter("Specify zoneid: the zone to create the volume in")
     zone = places._row(call, "zones", args["zoneid"], "zone")
     account_id, domain_id, domain_path = _owner(call, args)
-    offering = _disk_offering(call, args["diskofferingid"], domain_path)
+    offering = catalog.disk_offering(call, args["diskofferingid"], domain_path)
     volume_id = uuid4()
     command = cmd.CreateVolume(
         volume_id,
@@ -349,8 +338,8 @@ def create(call: Call, args: dict[str, Any]) -> Submitted:
         UUID(account_id),
         UUID(domain_id),
         UUID(zone["id"]),
-        _size(offering, args["size"]),
-        UUID(offering["id"]),
+        catalog.disk_size(offering, args["size"]),
+        UUID(offering.id),
         args["displayvolume"] is not False,
     )
 
@@ -461,7 +450,7 @@ def resize(call: Call, args: dict[str, Any]) -> Submitted:
     offering_id = args["diskofferingid"] or row["disk_offering_id"]
     if offering_id is None:
         raise InvalidParameter("Specify a disk offering or a size to resize to")
-    offering = _disk_offering(call, offering_id, row["domain_path"])
+    offering = catalog.disk_offering(call, offering_id, row["domain_path"])
     size = _size(offering, args["size"])
     shrink_ok = bool(args["shrinkok"])
     return _host_job(
@@ -471,9 +460,7 @@ def resize(call: Call, args: dict[str, Any]) -> Submitted:
         f"Resizing volume {row['name']}",
         lambda job_id: volume_work.resize_volume(
             call.store,
-            volume_work.ResizeAttached(
-                UUID(row["id"]), size, UUID(offering["id"]), shrink_ok, job_id
-            ),
+            volume_work.ResizeAttached(UUID(row["id"]), size, UUID(offering.id), shrink_ok, job_id),
         ),
     )
 

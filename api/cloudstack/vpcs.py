@@ -20,7 +20,7 @@ from api.cloudstack.common import (
 from api.cloudstack.jobs import run_async
 from api.cloudstack.network_offerings import render_services
 from api.cloudstack.network_rules import submitted, write
-from api.cloudstack.networks import network_row, new_owner, render_network
+from api.cloudstack.networks import network_row, new_owner, public_pool, render_network
 from api.cloudstack.routers import ensure_router
 from api.cloudstack.unbuilt import CUSTOM_ID, FOR_DISPLAY, HIDING, PROJECT_ID
 from api.dispatch import ApiCommand, Call, Listing, Submitted
@@ -269,9 +269,12 @@ def zone_hypervisor(call: Call, zone_id: str) -> str:
 
 
 def start_router(call: Call, row: dict[str, Any]) -> None:
-    """Create and start the VPC's router when it has none running (its own ROUTER.START job)."""
+    """Create and start the VPC's router when it has none running (its own ROUTER.START job),
+    the VPC taking its source NAT address first if it has none yet (533 when none is free)."""
     services = tuple(orjson.loads(row["services"] or "{}"))
     hypervisor = zone_hypervisor(call, row["zone_id"])
+    pool = public_pool(call, row["zone_id"], row["account_id"])
+    call.write(cmd.ensure_source_nat, cmd.VpcSourceNat(UUID(row["id"]), pool))
     owner = (row["account_id"], row["domain_id"])
     ensure_router(call, row["id"], row["zone_id"], owner, hypervisor, services, vpc_id=row["id"])
 
@@ -355,9 +358,22 @@ def delete_vpc(call: Call, args: dict[str, Any]) -> Submitted:
             f"Can't delete VPC {row['name']} while it has {gateways} private gateway(s): delete "
             "them first"
         )
+    with call.read() as cursor:
+        vpns = cursor.execute(
+            "SELECT count(*) AS n FROM remote_access_vpns WHERE vpc_id = %s AND state <> 'Removed'",
+            (row["id"],),
+        ).fetchone()["n"]
+    if vpns:
+        raise ResourceInUse(
+            f"Can't delete VPC {row['name']} while its remote access VPN is there: delete it first"
+        )
 
     def work() -> dict[str, Any]:
-        cmd.delete_vpc(call.store, UUID(row["id"]))
+        with call.read() as cursor:
+            addresses = cursor.execute(
+                "SELECT id FROM public_ips WHERE vpc_id = %s AND state = 'Allocated'", (row["id"],)
+            ).fetchall()
+        cmd.delete_vpc(call.store, UUID(row["id"]), [UUID(a["id"]) for a in addresses])
         router = cmd.vpc_router(call.store, UUID(row["id"]))
         if router is not None:
             try:

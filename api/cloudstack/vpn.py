@@ -13,6 +13,8 @@ from dataclasses import replace
 from typing import Any
 from uuid import UUID, uuid4
 
+import orjson
+
 from api.access import check_reach, list_scope
 from api.cloudstack.common import (
     LIST_PROJECT_ID,
@@ -63,7 +65,13 @@ def _owner(call: Call, args: dict[str, Any]) -> dict[str, Any]:
         return dict(row.fetchone())
 
 
-def _router_of(call: Call, network_id: str) -> UUID | None:
+def _router_of(call: Call, network_id: str, vpc_id: str | None = None) -> UUID | None:
+    """The router serving a VPN: its network's, or (`vpc_id`) its VPC's."""
+    if vpc_id:
+        from commands.vpcs import vpc_router
+
+        router = vpc_router(call.store, UUID(vpc_id))
+        return router.id if router is not None else None
     with call.read() as cursor:
         row = cursor.execute(
             "SELECT r.id FROM router_networks AS n JOIN system_vms AS r ON r.id = n.router_id "
@@ -78,7 +86,7 @@ def _refresh(call: Call, account_id: str) -> None:
     with call.read() as cursor:
         vpns = live_vpns_of_account(cursor, account_id)
         users = [UUID(u) for u in vpn_users_of_account(cursor, account_id)]
-    pairs = [(UUID(v["id"]), _router_of(call, v["network_id"])) for v in vpns]
+    pairs = [(UUID(v["id"]), _router_of(call, v["network_id"], v.get("vpc_id"))) for v in vpns]
     cmd.refresh_vpns(call.store, pairs, users)
 
 
@@ -162,18 +170,37 @@ def _public_ip(call: Call, public_ip_id: str) -> dict[str, Any]:
         domain_path=row["domain_path"],
         what="the public ip address",
     )
-    if not row["network_id"]:
+    if not row["network_id"] and not row["vpc_id"]:
         raise InvalidParameter(
             f"The ip address {row['address']} is not associated with any network"
         )
     return dict(row)
 
 
-def create_vpn(call: Call, args: dict[str, Any]) -> Submitted:
-    ip = _public_ip(call, args["publicipid"])
+def _served_by(call: Call, ip: dict[str, Any]) -> tuple[UUID | None, UUID | None]:
+    """(network, VPC) whose router would serve a VPN on the address: an isolated network
+    offering Vpn, or, as in 4.3, a VPC offering Vpn on its source NAT address only."""
+    if ip["vpc_id"]:
+        from api.cloudstack.vpcs import vpc_row
+
+        vpc = vpc_row(call, ip["vpc_id"], "publicipid")
+        if not ip["source_nat"]:
+            raise InvalidParameter(
+                "Vpn service can be enabled only on the source nat ip address of the VPC "
+                f"{vpc['name']}"
+            )
+        if "Vpn" not in orjson.loads(vpc["services"] or "{}"):
+            raise InvalidParameter(f"Vpn service is not supported in VPC {vpc['name']}")
+        return None, UUID(vpc["id"])
     network = network_row(call, ip["network_id"], "publicipid")
     if network["guest_type"] != "Isolated" or "Vpn" not in (network["services"] or ()):
         raise InvalidParameter(f"Vpn service is not supported in network id={network['id']}")
+    return UUID(network["id"]), None
+
+
+def create_vpn(call: Call, args: dict[str, Any]) -> Submitted:
+    ip = _public_ip(call, args["publicipid"])
+    network_id, vpc_id = _served_by(call, ip)
     with call.read() as cursor:
         taken = cursor.execute(
             "SELECT id FROM remote_access_vpns WHERE public_ip_id = %s AND state <> 'Removed'",
@@ -188,14 +215,15 @@ def create_vpn(call: Call, args: dict[str, Any]) -> Submitted:
         vpn_id,
         UUID(ip["id"]),
         ip["address"],
-        UUID(network["id"]),
+        network_id,
         UUID(ip["account_id"]),
         UUID(ip["domain_id"]),
         UUID(ip["zone_id"]),
         args["iprange"] or DEFAULT_IP_RANGE,
         Secret(key),
-        _router_of(call, network["id"]),
+        _router_of(call, str(network_id), str(vpc_id) if vpc_id else None),
         users,
+        vpc_id=vpc_id,
     )
     return _router_job(
         call,
@@ -221,7 +249,7 @@ def _router_job(
 
 def delete_vpn(call: Call, args: dict[str, Any]) -> Submitted:
     row = vpn_row(call, public_ip_id=args["publicipid"])
-    router = _router_of(call, row["network_id"])
+    router = _router_of(call, row["network_id"], row.get("vpc_id"))
     return _router_job(
         call,
         UUID(row["id"]),

@@ -76,6 +76,7 @@ def deployed(
     env["STRATUS_SIMULATOR_CONTROL"] = str(control)
     env["STRATUS_SIMULATOR_RULES"] = str(workdir / "rules.json")
     env["STRATUS_SIMULATOR_ACLS"] = str(workdir / "acls.json")
+    env["STRATUS_SIMULATOR_SITE_VPNS"] = str(workdir / "site_vpns.json")
     data_dir = workdir / "data"
     deployment = Deployment(leg, start_server(data_dir, env), control, schema=schema, stream=stream)
     try:

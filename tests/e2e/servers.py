@@ -66,7 +66,7 @@ def start_server(data_dir: Path, env_extra: dict[str, str], role: str = "all") -
             stderr=subprocess.STDOUT,
         )
     admin_file = data_dir / "admin.json"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120  # a loaded shared machine starts a server slowly
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited: {log.read_text()}")

@@ -1,6 +1,6 @@
 """Deleting an account takes away what it owned, as 4.3's account cleanup does: its running VMs
 destroyed and expunged, its data disk, its extra public address, then its network (its VLAN and
-source NAT address given back) and its template, with nothing left listed."""
+source NAT address given back), its template and its affinity group, with nothing left listed."""
 
 from __future__ import annotations
 
@@ -50,6 +50,9 @@ def test_a_deleted_account_leaves_nothing_behind(sandbox) -> None:
         url=f"http://images.example.org/{uuid.uuid4().hex[:8]}.qcow2",
         zoneid=place.zone,
     )["template"][0]
+    group = alice.client.createAffinityGroup(
+        name="spread", type="host anti-affinity", fetch_result=True
+    )["affinitygroup"]
     held = {
         a["ipaddress"]
         for a in admin.listPublicIpAddresses(zoneid=place.zone, listall=True)["publicipaddress"]
@@ -64,6 +67,7 @@ def test_a_deleted_account_leaves_nothing_behind(sandbox) -> None:
             and admin.listVolumes(id=volume["id"], listall=True) == {}
             and admin.listNetworks(id=network["id"], listall=True) == {}
             and admin.listTemplates(templatefilter="all", id=template["id"]) == {}
+            and admin.listAffinityGroups(id=group["id"], listall=True) == {}
         )
 
     _until(gone, "what the account owned to be taken away")

@@ -26,6 +26,7 @@ from cs import CloudStackApiException
 from tests.e2e.browser import Console, chromium, open_browser
 from tests.e2e.factories import Tenant, make_tenant
 from tests.e2e.servers import Server, start_server, stop_server
+from tests.e2e.test_isos_and_sharing import _ready
 from tests.e2e.test_networks import SOURCE_NAT_OFFERING, _fabric, _offering
 from tests.e2e.test_routers import SYSTEM_TEMPLATE, control, ensure_router, register_template
 from tests.e2e.test_usage_statistics import bill_a_day_later, server_settings
@@ -168,12 +169,7 @@ def test_deploying_a_custom_vm_in_the_wizard_shows_the_job_until_it_ends(
     console: Console, cloud: Cloud
 ) -> None:
     log_in_as_admin(console, cloud)
-    console.go("instances")
-    console.find("#deploy-link").click()
-    console.ready("deploy")
-    console.set_value("#wizard-zone", cloud.place.zone)
-    console.find("#wizard-next").click()
-    console.find("#step-1 #wizard-template")
+    _wizard_to_image(console, cloud)
     console.set_value("#wizard-template", cloud.place.template)
     console.find("#wizard-next").click()
     console.set_value("#wizard-offering", cloud.place.custom["id"])
@@ -182,9 +178,11 @@ def test_deploying_a_custom_vm_in_the_wizard_shows_the_job_until_it_ends(
     console.find("#wizard-memory").send_keys(CUSTOM_DETAILS["details[0].memory"])
     console.shot("deploy-offering")
     console.find("#wizard-next").click()
+    console.find("#step-3 #wizard-disk")  # no data disk unless one is chosen
+    console.find("#wizard-next").click()
     console.find("#wizard-name").send_keys("web-1")
     console.find("#wizard-next").click()
-    console.wait_text("#step-4", SHAPE)
+    console.wait_text("#step-5", SHAPE)
     console.find("#wizard-next").click()  # Deploy
     console.find(".job")  # the job shows while it runs, and says how it ended
     console.wait_text(".job", "succeeded")
@@ -223,6 +221,73 @@ def test_deploying_a_custom_vm_in_the_wizard_shows_the_job_until_it_ends(
     console.set_value("#vm-search", "web-")
     console.wait_text(".paged", "Page 1 of 1 · 1 instances")
     console.shot("instances")
+
+
+def _wizard_to_image(console: Console, cloud: Cloud) -> None:
+    """Opens the deploy wizard and goes to its second step (a template or an ISO)."""
+    console.go("instances")
+    console.find("#deploy-link").click()
+    console.ready("deploy")
+    console.set_value("#wizard-zone", cloud.place.zone)
+    console.find("#wizard-next").click()
+    console.find("#step-1 #wizard-source")
+
+
+def _wizard_deploys(console: Console, name: str, review: str) -> None:
+    """From the disk step on: names the VM, checks the review, deploys and waits for the job."""
+    console.find("#wizard-next").click()
+    console.find("#wizard-name").send_keys(name)
+    console.find("#wizard-next").click()
+    console.wait_text("#step-5", review)
+    console.find("#wizard-next").click()  # Deploy
+    console.wait_text(".job", "succeeded")
+    console.ready("instances")
+    console.wait_text(".view", name)
+
+
+def test_the_wizard_installs_from_an_iso_and_adds_a_data_disk(
+    console: Console, cloud: Cloud
+) -> None:
+    admin, zone = cloud.admin, cloud.place.zone
+    iso = admin.registerIso(
+        name="installer", displaytext="installer", url="http://images.example.org/inst.iso",
+        zoneid=zone, ostypeid=admin.listOsTypes()["ostype"][0]["id"], ispublic=True,
+    )["iso"][0]  # fmt: skip
+    _ready(admin, "listIsos", "iso", iso["id"], zone)
+    disks = {o["name"]: o for o in admin.listDiskOfferings()["diskoffering"]}
+    log_in_as_admin(console, cloud)
+
+    _wizard_to_image(console, cloud)
+    console.set_value("#wizard-source", "iso")
+    console.find("#wizard-hypervisor")  # an ISO names no hypervisor: the wizard asks for one
+    console.set_value("#wizard-template", iso["id"])
+    console.set_value("#wizard-hypervisor", "Simulator")
+    console.shot("deploy-iso")
+    console.find("#wizard-next").click()
+    console.set_value("#wizard-offering", cloud.place.small["id"])
+    console.find("#wizard-next").click()
+    console.set_value("#wizard-disk", disks["Custom"]["id"])
+    console.find("#wizard-disk-size").send_keys("12")
+    console.shot("deploy-root-disk")
+    _wizard_deploys(console, "installed", "Custom, 12 GB")
+    [vm] = admin.listVirtualMachines(name="installed")["virtualmachine"]
+    assert (vm["isoid"], vm["hypervisor"], vm["state"]) == (iso["id"], "Simulator", "Running")
+    [root] = admin.listVolumes(virtualmachineid=vm["id"])["volume"]
+    assert (root["type"], root["size"]) == ("ROOT", 12 * 1024**3)
+    assert "installer" in console.text(".view")
+
+    _wizard_to_image(console, cloud)
+    console.set_value("#wizard-template", cloud.place.template)
+    console.find("#wizard-next").click()
+    console.set_value("#wizard-offering", cloud.place.small["id"])
+    console.find("#wizard-next").click()
+    console.set_value("#wizard-disk", disks["Small"]["id"])
+    _wizard_deploys(console, "with-data", "Small, 5 GB")
+    [vm] = admin.listVirtualMachines(name="with-data")["virtualmachine"]
+    volumes = {v["type"]: v for v in admin.listVolumes(virtualmachineid=vm["id"])["volume"]}
+    assert (volumes["DATADISK"]["size"], volumes["DATADISK"]["deviceid"]) == (5 * 1024**3, 1)
+    console.wait_text(".view", "DATADISK")
+    console.shot("instance-with-data-disk")
 
 
 def test_routers_are_upgraded_by_zone_with_their_progress(console: Console, cloud: Cloud) -> None:

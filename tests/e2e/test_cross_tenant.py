@@ -167,6 +167,7 @@ def _stock(world_admin: CloudStack, place: Place, holder: Holder) -> None:
         fetch_result=True,
     )["loadbalancer"]["id"]
     _load_balancing(client, holder, ids)
+    _autoscale(client, place, holder, ip["id"])
     ids["keypair"] = client.createSSHKeyPair(name=f"kp-{holder.name}")["keypair"]["fingerprint"]
     ids["securitygroup"] = client.createSecurityGroup(name=f"sg-{holder.name}")["securitygroup"][
         "id"
@@ -229,6 +230,43 @@ def _load_balancing(client: CloudStack, holder: Holder, ids: dict[str, str]) -> 
     )
 
 
+def _autoscale(client: CloudStack, place: Place, holder: Holder, ip_id: str) -> None:
+    """A condition, a policy each way, a VM profile and a VM group (of no VMs) on a load
+    balancer of its own."""
+    ids = holder.ids
+    counter = client.listCounters(source="hypervisor")["counter"][0]["id"]
+    ids["condition"] = client.createCondition(
+        counterid=counter, relationaloperator="GT", threshold=10**9, fetch_result=True
+    )["condition"]["id"]
+    for action in ("scaleup", "scaledown"):
+        ids[f"as{action}"] = client.createAutoScalePolicy(
+            action=action, duration=60, conditionids=ids["condition"], fetch_result=True
+        )["autoscalepolicy"]["id"]
+    ids["asprofile"] = client.createAutoScaleVmProfile(
+        zoneid=place.zone,
+        serviceofferingid=place.small["id"],
+        templateid=place.template,
+        fetch_result=True,
+    )["autoscalevmprofile"]["id"]
+    rule = client.createLoadBalancerRule(
+        publicipid=ip_id,
+        name=f"as-{holder.name}",
+        algorithm="roundrobin",
+        publicport=81,
+        privateport=8081,
+        fetch_result=True,
+    )["loadbalancer"]["id"]
+    ids["asgroup"] = client.createAutoScaleVmGroup(
+        lbruleid=rule,
+        minmembers=0,
+        maxmembers=1,
+        scaleuppolicyids=ids["asscaleup"],
+        scaledownpolicyids=ids["asscaledown"],
+        vmprofileid=ids["asprofile"],
+        fetch_result=True,
+    )["autoscalevmgroup"]["id"]
+
+
 def _stock_vpc(world_admin: CloudStack, place: Place, holder: Holder) -> None:
     """A VPC (no router: nothing to start) with an ACL list, an item and a tier using it, a
     private gateway (root administrators make them) and a static route through it."""
@@ -260,6 +298,28 @@ def _stock_vpc(world_admin: CloudStack, place: Place, holder: Holder) -> None:
         gateway="10.60.1.1",
         netmask="255.255.255.0",
     )["network"]["id"]
+    internal = client.listNetworkOfferings(
+        name="DefaultIsolatedNetworkOfferingForVpcNetworksWithInternalLB"
+    )
+    ids["ilbtier"] = client.createNetwork(
+        name=f"ilb-{holder.name}",
+        displaytext="ilb tier",
+        networkofferingid=internal["networkoffering"][0]["id"],
+        zoneid=place.zone,
+        vpcid=ids["vpc"],
+        gateway="10.60.2.1",
+        netmask="255.255.255.0",
+    )["network"]["id"]
+    ids["internallb"] = client.createLoadBalancer(
+        name=f"ilb-{holder.name}",
+        sourceport=80,
+        instanceport=8080,
+        algorithm="roundrobin",
+        scheme="Internal",
+        sourceipaddressnetworkid=ids["ilbtier"],
+        networkid=ids["ilbtier"],
+        fetch_result=True,
+    )["loadbalancer"]["id"]
     ids["gateway"] = world_admin.createPrivateGateway(
         vpcid=ids["vpc"],
         gateway="172.16.0.1",
@@ -393,6 +453,7 @@ NOT_PROBED = {
     "listInfrastructure": "root administrators only; counts the cloud's infrastructure",
     "removeRawUsageRecords": "root administrators only; usage of every account",
     "getUser": "root administrators only; finds a user by API key",
+    "addNetworkDevice": "root administrators only; registers an external device (no account's)",
     "getApiLimit": "answers the caller's own account's count of requests",
     "addRegion": "root administrators only; regions are the cloud's, no account's",
     "updateRegion": "root administrators only; regions are the cloud's, no account's",
@@ -413,6 +474,7 @@ NOT_PROBED = {
     "destroyLunOnFiler": NETAPP,
     "associateLun": NETAPP,
     "dissociateLun": NETAPP,
+    "createCounter": "root administrators only; autoscale counters are the cloud's, no account's",
 }
 
 # Which of a victim's resources a parameter names, by the parameter's name.
@@ -420,7 +482,8 @@ PARAM_KINDS = {
     "virtualmachineid": ("vm",),
     "virtualmachineids": ("vm",),
     "volumeid": ("root", "volume", "projectvolume"),
-    "networkid": ("network", "tier"),
+    "networkid": ("network", "tier", "ilbtier"),
+    "sourceipaddressnetworkid": ("ilbtier",),
     "networkids": ("network",),
     "vpcid": ("vpc",),
     "gatewayid": ("gateway",),
@@ -447,9 +510,21 @@ PARAM_KINDS = {
     "loadbalancerrulelist": ("loadbalancer",),
     "certid": ("sslcert",),
     "projectid": ("project",),
+    "conditionid": ("condition",),
+    "conditionids": ("condition",),
+    "policyid": ("asscaleup", "asscaledown"),
+    "scaleuppolicyids": ("asscaleup",),
+    "scaledownpolicyids": ("asscaledown",),
+    "vmprofileid": ("asprofile",),
+    "vmgroupid": ("asgroup",),
+    "autoscaleuserid": ("user",),
 }
 # What an `id` names, by the word the command's name is built on (longest first).
 NOUN_KINDS = (
+    ("AutoScaleVmGroup", ("asgroup",)),
+    ("AutoScaleVmProfile", ("asprofile",)),
+    ("AutoScalePolic", ("asscaleup", "asscaledown")),
+    ("Condition", ("condition",)),
     ("NetworkACLList", ("acllist",)),
     ("NetworkACLItem", ("aclitem",)),
     ("NetworkACL", ("aclitem",)),  # deleteNetworkACL, listNetworkACLs: an item's id
@@ -459,7 +534,8 @@ NOUN_KINDS = (
     ("InstanceGroup", ("instancegroup",)),
     ("PortForwardingRule", ("portforward",)),
     ("GlobalLoadBalancer", ("gslb",)),
-    ("LoadBalancerRule", ("loadbalancer",)),
+    ("LoadBalancerRule", ("loadbalancer", "internallb")),
+    ("LoadBalancer", ("internallb",)),  # createLoadBalancer and the others of scheme Internal
     ("LBStickinessPolic", ("stickiness",)),
     ("SslCert", ("sslcert",)),
     ("FirewallRule", ("firewall",)),

@@ -47,9 +47,10 @@ CUSTOM = {"details[0].cpuNumber": "2", "details[0].cpuSpeed": "1000", "details[0
 SCALED = {"details[0].cpuNumber": "3", "details[0].cpuSpeed": "1200", "details[0].memory": "1536"}
 
 
-def kvm_host_file(tmp_path: Path) -> str:
-    """A libvirt test-driver node with a login and a storage pool for root disks."""
-    node = tmp_path / "host.xml"
+def kvm_host_file(tmp_path: Path, more_pools: str = "", name: str = "host.xml") -> str:
+    """A libvirt test-driver node with a login and a storage pool for root disks (and the
+    `<pool>` elements of `more_pools`)."""
+    node = tmp_path / name
     node.write_text(
         "<node>\n"
         '  <auth><user password="kvm-password">admin</user></auth>\n'
@@ -59,6 +60,7 @@ def kvm_host_file(tmp_path: Path) -> str:
         '  <pool type="dir"><name>default</name>\n'
         '    <capacity unit="GiB">500</capacity><available unit="GiB">500</available>\n'
         "    <target><path>/var/lib/libvirt/images</path></target></pool>\n"
+        f"{more_pools}"
         "</node>\n"
     )
     return f"test://{node}"

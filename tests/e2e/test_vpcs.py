@@ -45,6 +45,15 @@ def _zone(admin: CloudStack) -> Place:
     )["physicalnetwork"]
     admin.updatePhysicalNetwork(id=physical["id"], state="Enabled", fetch_result=True)
     enable_router_provider(admin, physical["id"], "VpcVirtualRouter")
+    admin.createVlanIpRange(  # a VPC takes its source NAT address from it when it starts
+        zoneid=place.zone,
+        vlan="100",
+        gateway="203.0.113.1",
+        netmask="255.255.255.0",
+        startip="203.0.113.10",
+        endip="203.0.113.14",
+        forvirtualnetwork="true",
+    )
     return place
 
 
@@ -68,7 +77,11 @@ def test_a_vpc_with_two_tiers_acls_vms_restart_and_delete_in_order(sandbox) -> N
     alice, bob = make_tenant(sandbox, admin), make_tenant(sandbox, admin)
     user = alice.client
     tier_offerings = user.listNetworkOfferings(forvpc="true")["networkoffering"]
-    assert sorted(o["name"] for o in tier_offerings) == [TIER_OFFERING, f"{TIER_OFFERING}NoLB"]
+    assert sorted(o["name"] for o in tier_offerings) == [
+        TIER_OFFERING,
+        f"{TIER_OFFERING}NoLB",
+        f"{TIER_OFFERING}WithInternalLB",
+    ]
     assert all(o["forvpc"] for o in tier_offerings)
     (offering,) = user.listVPCOfferings(name="Default VPC offering")["vpcoffering"]
     assert offering["state"] == "Enabled" and offering["isdefault"] is True

@@ -207,7 +207,7 @@ def test_traffic_types_and_providers_are_managed_and_checked(sandbox) -> None:
         admin.addNetworkServiceProvider,
         431,
         physicalnetworkid=physical,
-        name="Netscaler",
+        name="NoSuchProvider",
         fetch_result=True,
     )
     _refused(

@@ -457,6 +457,17 @@ def test_an_iso_put_into_a_stopped_vm_is_there_when_it_starts(peer: Peer) -> Non
     assert driver.vm_iso("vm-1") == location
 
 
+def test_a_vm_started_from_an_iso_has_it_in_its_drive_from_its_first_start(peer: Peer) -> None:
+    driver = _with_drive(peer, iso())
+    driver.start_vm(replace(spec(), iso=iso()))
+    location = driver.vm_iso("vm-1")
+    assert location
+    driver.stop_vm("vm-1", forced=True)
+    driver.start_vm(replace(spec(), iso=iso()))  # a later start changes nothing
+    assert driver.vm_iso("vm-1") == location
+    assert driver.vm_status("vm-1").state == "Running"
+
+
 def test_cd_drive_actions_on_a_missing_vm_raise_not_found(peer: Peer) -> None:
     driver = _with_drive(peer, iso())
     with pytest.raises(NotFoundOnHost):

@@ -43,7 +43,7 @@ def test_a_new_physical_network_has_the_four_providers_of_4_3_all_disabled() -> 
         "InternalLbVm": "Disabled",
         "SecurityGroupProvider": "Disabled",
     }
-    assert [x["enabled"] for x in physical.elements.values()] == [False, False]
+    assert [x["enabled"] for x in physical.elements.values()] == [False, False, False]
     with pytest.raises(InvalidState, match="VirtualRouter"):
         physical.check_providers_ready({"SourceNat": ["VirtualRouter"]})
 
@@ -71,11 +71,14 @@ def test_providers_are_added_once_with_services_they_offer() -> None:
     with pytest.raises(InvalidParameter, match="already exists"):
         physical.add_provider(uuid4(), "vpcvirtualrouter", None)
     physical.delete_provider(vpc, networks_using=0)
-    assert len(physical.elements) == 1  # its element went with it
+    assert len(physical.elements) == 2  # its element went with it
     with pytest.raises(InvalidParameter, match="does not support"):
         physical.add_provider(uuid4(), "VpcVirtualRouter", ["Dhcp", "SecurityGroup"])
-    with pytest.raises(InvalidParameter, match="external devices"):
-        physical.add_provider(uuid4(), "Netscaler", None)
+    with pytest.raises(InvalidParameter, match="Invalid network service provider"):
+        physical.add_provider(uuid4(), "NoSuchProvider", None)
+    netscaler = uuid4()
+    physical.add_provider(netscaler, "netscaler", None)  # an external device's provider
+    assert physical.providers[str(netscaler)]["services"] == ["Lb", "StaticNat"]
     added = uuid4()
     physical.add_provider(added, "VpcVirtualRouter", ["dns", "Dhcp"])
     assert physical.providers[str(added)]["services"] == ["Dhcp", "Dns"]

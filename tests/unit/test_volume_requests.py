@@ -118,4 +118,6 @@ def test_a_start_request_carries_the_data_disks_and_old_ones_read_as_none() -> N
     state = {"request_id": "r"}
     start.upcast_v1_v2(state)
     start.upcast_v3_v4(state)
-    assert (start.class_version, state["data_disks"], state["user_data"]) == (4, [], "")
+    start.upcast_v4_v5(state)
+    assert (start.class_version, state["data_disks"], state["user_data"]) == (5, [], "")
+    assert state["iso"] is None  # starts recorded before ISO deploys carry no ISO

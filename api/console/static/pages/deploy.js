@@ -1,14 +1,15 @@
-// The deploy wizard: zone, template, offering (custom CPUs, speed and memory when the offering
-// asks for them), network, key pair and affinity groups, then a name; the deploy is followed
-// as a job.
+// The deploy wizard: zone, a template or a bootable ISO (with the hypervisor to run it), offering
+// (custom CPUs, speed and memory when the offering asks for them), a disk (a data disk beside a
+// template's, or an ISO's ROOT disk, with its size when the disk offering is custom), network,
+// key pair and affinity groups, then a name; the deploy is followed as a job.
 
 import { call, list } from "../api.js";
 import { describe, el, errorBox, trackJob } from "../ui.js";
 
-const STEPS = ["Zone", "Template", "Offering", "Network and access", "Review"];
+const STEPS = ["Zone", "Template or ISO", "Offering", "Disk", "Network and access", "Review"];
 
 export async function render(view, _args, stale) {
-  const choice = { zone: null, template: null, offering: null, network: "", keypair: "", affinity: [], cpu: "", speed: "", memory: "", name: "" };
+  const choice = { zone: null, source: "template", template: null, hypervisor: "", offering: null, disk: null, size: "", network: "", keypair: "", affinity: [], cpu: "", speed: "", memory: "", name: "" };
   const zones = (await list("listZones", "zone", { available: "true", pagesize: 200, page: 1 })).items;
   if (stale()) return;
   let step = 0;
@@ -45,13 +46,7 @@ export async function render(view, _args, stale) {
       choice.zone = choice.zone || zones[0];
       return [el("label", {}, "Zone", select("wizard-zone", zones, (z) => `${z.name} (${z.networktype})`, choice.zone.id, (v) => { choice.zone = zones.find((z) => z.id === v); choice.template = null; }))];
     }
-    if (step === 1) {
-      const { items } = await list("listTemplates", "template", { templatefilter: "executable", zoneid: choice.zone.id, pagesize: 200, page: 1 });
-      const ready = items.filter((t) => t.isready !== false);
-      if (!ready.length) return [el("p", { class: "error", text: "No template is ready in this zone." })];
-      choice.template = choice.template || ready[0];
-      return [el("label", {}, "Template", select("wizard-template", ready, (t) => `${t.name} (${t.ostypename || t.hypervisor})`, choice.template.id, (v) => { choice.template = ready.find((t) => t.id === v); }))];
-    }
+    if (step === 1) return imageFields();
     if (step === 2) {
       const { items } = await list("listServiceOfferings", "serviceoffering", { pagesize: 200, page: 1 });
       choice.offering = choice.offering || items[0];
@@ -76,7 +71,8 @@ export async function render(view, _args, stale) {
         custom,
       ];
     }
-    if (step === 3) {
+    if (step === 3) return diskFields();
+    if (step === 4) {
       const [networks, keys, groups] = await Promise.all([
         list("listNetworks", "network", { zoneid: choice.zone.id, pagesize: 200, page: 1 }),
         list("listSSHKeyPairs", "sshkeypair", { pagesize: 200, page: 1 }),
@@ -98,8 +94,9 @@ export async function render(view, _args, stale) {
     return [
       describe([
         ["Zone", choice.zone.name],
-        ["Template", choice.template.name],
+        [isIso() ? "ISO" : "Template", isIso() ? `${choice.template.name} on ${choice.hypervisor}` : choice.template.name],
         ["Offering", o.iscustomized ? `${o.name}: ${choice.cpu} CPU × ${choice.speed} MHz, ${choice.memory} MiB` : o.name],
+        [isIso() ? "ROOT disk" : "Data disk", choice.disk ? `${choice.disk.name}, ${diskSize()} GB` : "none"],
         ["Network", choice.network || "the zone's default"],
         ["Key pair", choice.keypair || "none"],
         ["Affinity groups", choice.affinity.length ? `${choice.affinity.length} chosen` : "none"],
@@ -113,6 +110,9 @@ export async function render(view, _args, stale) {
     const params = {
       zoneid: choice.zone.id,
       templateid: choice.template.id,
+      hypervisor: isIso() ? choice.hypervisor : "",
+      diskofferingid: choice.disk ? choice.disk.id : "",
+      size: choice.disk && choice.disk.iscustomized ? choice.size : "",
       serviceofferingid: o.id,
       networkids: choice.network,
       keypair: choice.keypair,
@@ -140,6 +140,59 @@ export async function render(view, _args, stale) {
       body.prepend(errorBox(error));
       for (const b of form.querySelectorAll("button")) b.disabled = false;
     }
+  }
+
+  const isIso = () => choice.source === "iso";
+  const diskSize = () => (choice.disk && choice.disk.iscustomized ? choice.size : choice.disk && choice.disk.disksize);
+
+  // Step 2: a template, or a bootable ISO ready in the zone and the hypervisor that runs it (an
+  // ISO names none), as CloudStack's own wizard offers them side by side.
+  async function imageFields() {
+    const params = { zoneid: choice.zone.id, pagesize: 200, page: 1 };
+    const [templates, isos, hypervisors] = await Promise.all([
+      list("listTemplates", "template", { ...params, templatefilter: "executable" }),
+      list("listIsos", "iso", { ...params, isofilter: "executable", bootable: "true" }),
+      list("listHypervisors", "hypervisor", { zoneid: choice.zone.id }),
+    ]);
+    const ready = { template: templates.items.filter((t) => t.isready !== false), iso: isos.items.filter((i) => i.isready !== false) };
+    const source = select("wizard-source", [{ id: "template", name: "Template" }, { id: "iso", name: "ISO" }], (s) => s.name, choice.source, (v) => {
+      choice.source = v;
+      choice.template = null;
+      choice.disk = null;
+      show();
+    });
+    const images = ready[choice.source];
+    if (!images.length) return [el("label", {}, "Boot from", source), el("p", { class: "error", text: `No ${isIso() ? "bootable ISO" : "template"} is ready in this zone.` })];
+    if (!images.some((i) => choice.template && i.id === choice.template.id)) choice.template = images[0];
+    const label = (t) => `${t.name} (${t.ostypename || t.hypervisor || "ISO"})`;
+    const fields = [
+      el("label", {}, "Boot from", source),
+      el("label", {}, isIso() ? "ISO" : "Template", select("wizard-template", images, label, choice.template.id, (v) => { choice.template = images.find((t) => t.id === v); })),
+    ];
+    if (isIso()) {
+      const kinds = hypervisors.items.map((h) => ({ id: h.name, name: h.name }));
+      if (!kinds.some((h) => h.id === choice.hypervisor)) choice.hypervisor = kinds.length ? kinds[0].id : "";
+      fields.push(el("label", {}, "Hypervisor", select("wizard-hypervisor", kinds, (h) => h.name, choice.hypervisor, (v) => { choice.hypervisor = v; })));
+    }
+    return fields;
+  }
+
+  // Step 4: a data disk beside a template's ROOT disk (none unless chosen), or the ROOT disk an
+  // ISO installs onto (required); a custom disk offering asks for the size in GB.
+  async function diskFields() {
+    const { items } = await list("listDiskOfferings", "diskoffering", { pagesize: 200, page: 1 });
+    const sized = el("div", { class: "row custom" });
+    const sizeField = () => {
+      const input = el("input", { id: "wizard-disk-size", type: "number", min: 1, required: true, value: choice.size, placeholder: "10" });
+      input.addEventListener("input", () => { choice.size = input.value; });
+      sized.replaceChildren(...(choice.disk && choice.disk.iscustomized ? [el("label", {}, "Size (GB)", input)] : []));
+    };
+    if (isIso() && !choice.disk) choice.disk = items[0] || null;
+    sizeField();
+    const describeDisk = (d) => (d.iscustomized ? `${d.name} (custom: choose the size)` : `${d.name} (${d.disksize} GB)`);
+    const pick = (v) => { choice.disk = items.find((d) => d.id === v) || null; sizeField(); };
+    const chooser = select("wizard-disk", items, describeDisk, choice.disk && choice.disk.id, pick, isIso() ? undefined : "No data disk");
+    return [el("label", {}, isIso() ? "ROOT disk (the ISO installs onto it)" : "Data disk", chooser), sized];
   }
 
   await show();

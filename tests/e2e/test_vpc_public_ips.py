@@ -1,0 +1,362 @@
+"""A VPC's public addresses through the `cs` client, on every leg: the source NAT address the
+VPC takes when it starts, an address associated with the VPC, port forwarding, static NAT and
+a load balancer on VPC addresses (each placing its address on a tier), applied by the VPC's
+router as one set (read from the file named by STRATUS_SIMULATOR_RULES), the refusals that
+change nothing, another account kept out, and the addresses given back with the VPC."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from cs import CloudStack
+
+from api.reference import reference
+from api.response_gaps import UNBUILT_FIELDS
+from tests.e2e.factories import make_tenant
+from tests.e2e.test_network_rules import applied, refused
+from tests.e2e.test_routers import fail_next, routers, wait_for
+from tests.e2e.test_vms import _deploy
+from tests.e2e.test_vpcs import _tier, _zone
+
+
+def _vpc(user: CloudStack, zone: str, name: str, cidr: str) -> dict[str, Any]:
+    offering = user.listVPCOfferings(name="Default VPC offering")["vpcoffering"][0]
+    return user.createVPC(
+        name=name,
+        displaytext=name,
+        cidr=cidr,
+        vpcofferingid=offering["id"],
+        zoneid=zone,
+        fetch_result=True,
+    )["vpc"]
+
+
+def _running_router(admin: CloudStack, vpc: dict[str, Any]) -> dict[str, Any] | None:
+    found = routers(admin, vpcid=vpc["id"])
+    return found[0] if found and found[0]["state"] == "Running" else None
+
+
+def _addresses(client: CloudStack, **filters: Any) -> list[dict[str, Any]]:
+    return client.listPublicIpAddresses(**filters).get("publicipaddress", [])
+
+
+def test_a_vpc_takes_a_source_nat_address_and_serves_rules_on_its_tiers(sandbox) -> None:
+    admin = sandbox.client()
+    place = _zone(admin)
+    alice, bob = make_tenant(sandbox, admin), make_tenant(sandbox, admin)
+    user = alice.client
+    vpc = _vpc(user, place.zone, "shop", "10.50.0.0/16")
+
+    # The VPC's source NAT address, taken when it started
+    (source,) = _addresses(user, vpcid=vpc["id"])
+    assert (source["issourcenat"], source["vpcid"]) == (True, vpc["id"])
+    assert "associatednetworkid" not in source
+    assert source["ipaddress"].startswith("203.0.113.")
+    assert "released when the VPC is deleted" in refused(
+        user.disassociateIpAddress, 431, id=source["id"], fetch_result=True
+    )
+
+    router = wait_for(lambda: _running_router(admin, vpc), 30)
+    assert router, "the VPC's router did not come up"
+
+    # Two tiers with a VM each; two more addresses of the VPC
+    web, app = _tier(user, place, vpc, 1), _tier(user, place, vpc, 2)
+    vm_web = _deploy(user, place, place.small, networkids=web["id"])
+    vm_app = _deploy(user, place, place.small, networkids=app["id"])
+    first = user.associateIpAddress(vpcid=vpc["id"], fetch_result=True)["ipaddress"]
+    second = user.associateIpAddress(vpcid=vpc["id"], fetch_result=True)["ipaddress"]
+    assert (first["vpcid"], first["issourcenat"]) == (vpc["id"], False)
+    assert "associatednetworkid" not in first
+    listed = _addresses(user, vpcid=vpc["id"])
+    assert {a["id"] for a in listed} == {source["id"], first["id"], second["id"]}
+    expected = set(reference()["listPublicIpAddresses"].response)
+    assert "vpcid" in expected and "vpcid" in set().union(*(set(a) for a in listed))
+
+    # Bad input changes nothing
+    assert "serves no tier yet" in refused(
+        user.createPortForwardingRule,
+        431,
+        ipaddressid=first["id"],
+        protocol="tcp",
+        publicport=80,
+        privateport=8080,
+        virtualmachineid=vm_web["id"],
+    )
+    assert "openFirewall" in refused(
+        user.createPortForwardingRule,
+        431,
+        ipaddressid=first["id"],
+        protocol="tcp",
+        publicport=80,
+        privateport=8080,
+        virtualmachineid=vm_web["id"],
+        networkid=web["id"],
+        openfirewall="true",
+    )
+    assert "Firewall" in refused(
+        user.createFirewallRule, 431, ipaddressid=source["id"], protocol="tcp", startport=22
+    )
+    refused(user.associateIpAddress, 431, vpcid=vpc["id"], networkid=web["id"])
+    assert "associatednetworkid" not in _addresses(user, id=first["id"])[0]
+
+    # Port forwarding on the first address places it on the web tier
+    forwarding = user.createPortForwardingRule(
+        ipaddressid=first["id"],
+        protocol="tcp",
+        publicport=80,
+        privateport=8080,
+        virtualmachineid=vm_web["id"],
+        networkid=web["id"],
+        fetch_result=True,
+    )["portforwardingrule"]
+    assert (forwarding["state"], forwarding["networkid"]) == ("Active", web["id"])
+    placed = _addresses(user, id=first["id"])[0]
+    assert placed["associatednetworkid"] == web["id"]
+    assert "another network of its VPC" in refused(
+        user.createLoadBalancerRule,
+        431,
+        publicipid=first["id"],
+        name="lb",
+        algorithm="roundrobin",
+        publicport=443,
+        privateport=443,
+        networkid=app["id"],
+    )
+    # A VM of another tier is not behind this address's tier
+    assert "doesn't belong to the network" in refused(
+        user.createPortForwardingRule,
+        431,
+        ipaddressid=first["id"],
+        protocol="tcp",
+        publicport=81,
+        privateport=81,
+        virtualmachineid=vm_app["id"],
+    )
+
+    # Static NAT on the second address to the app tier's VM; a load balancer on the source NAT
+    user.enableStaticNat(
+        ipaddressid=second["id"], virtualmachineid=vm_app["id"], networkid=app["id"]
+    )
+    nat = _addresses(user, id=second["id"])[0]
+    assert (nat["isstaticnat"], nat["associatednetworkid"]) == (True, app["id"])
+    balancer = user.createLoadBalancerRule(
+        publicipid=source["id"],
+        name="lb",
+        algorithm="roundrobin",
+        publicport=443,
+        privateport=8443,
+        networkid=app["id"],
+        fetch_result=True,
+    )["loadbalancer"]
+    assert (balancer["state"], balancer["networkid"]) == ("Active", app["id"])
+    user.assignToLoadBalancerRule(
+        id=balancer["id"], virtualmachineids=vm_app["id"], fetch_result=True
+    )
+
+    # The VPC's router holds every tier's rules as one set
+    held = applied(sandbox, router)
+    by_kind = {(r["kind"], r["address"]): r.get("network_id") for r in held}
+    assert by_kind == {
+        ("PortForwarding", first["ipaddress"]): web["id"],
+        ("StaticNat", second["ipaddress"]): app["id"],
+        ("LoadBalancing", source["ipaddress"]): app["id"],
+    }
+
+    # Another account sees and changes nothing
+    other = bob.client
+    assert _addresses(other, vpcid=vpc["id"]) == []
+    refused(other.associateIpAddress, 531, vpcid=vpc["id"])
+    refused(other.disassociateIpAddress, 531, id=first["id"])
+    refused(other.deletePortForwardingRule, 531, id=forwarding["id"])
+    refused(other.disableStaticNat, 531, ipaddressid=second["id"])
+    assert len(_addresses(user, vpcid=vpc["id"])) == 3
+
+    # A remote access VPN, on the VPC's source NAT address only, served by the VPC's router
+    assert "source nat" in refused(user.createRemoteAccessVpn, 431, publicipid=first["id"])
+    refused(other.createRemoteAccessVpn, 531, publicipid=source["id"])
+    user.addVpnUser(username="carol", password="Carol-pass-1", fetch_result=True)
+    vpn = user.createRemoteAccessVpn(publicipid=source["id"], fetch_result=True)
+    vpn = vpn["remoteaccessvpn"]
+    assert (vpn["state"], vpn["publicip"]) == ("Running", source["ipaddress"])
+    assert len(vpn.pop("presharedkey")) == 24
+    assert [v["id"] for v in user.listRemoteAccessVpns()["remoteaccessvpn"]] == [vpn["id"]]
+    assert other.listRemoteAccessVpns().get("remoteaccessvpn", []) == []
+    user.addVpnUser(username="dave", password="Dave-pass-12", fetch_result=True)
+
+    # Rules gone, an address goes back to the VPC; the VPC's delete gives back the rest
+    user.deletePortForwardingRule(id=forwarding["id"], fetch_result=True)
+    assert "associatednetworkid" not in _addresses(user, id=first["id"])[0]
+    user.disassociateIpAddress(id=first["id"], fetch_result=True)
+    user.disableStaticNat(ipaddressid=second["id"], fetch_result=True)
+    user.deleteLoadBalancerRule(id=balancer["id"], fetch_result=True)
+    assert applied(sandbox, router) == []
+    for vm in (vm_web, vm_app):
+        admin.destroyVirtualMachine(id=vm["id"], expunge="true", fetch_result=True)
+    for tier in (web, app):
+        user.deleteNetwork(id=tier["id"], fetch_result=True)
+    assert "remote access VPN" in refused(user.deleteVPC, 536, id=vpc["id"])
+    user.deleteRemoteAccessVpn(publicipid=source["id"], fetch_result=True)
+    assert user.listRemoteAccessVpns().get("remoteaccessvpn", []) == []
+    user.deleteVPC(id=vpc["id"], fetch_result=True)
+    assert _addresses(user) == []
+    assert _addresses(admin, id=source["id"], allocatedonly="false")[0]["state"] == "Free"
+
+
+def site_vpns(sandbox, router: dict[str, Any]) -> dict[str, tuple[int, list[dict[str, Any]]]]:
+    """The site-to-site connections the VPC's router holds, by connection id, as the
+    simulator reports them (generation, and its ends: empty once dropped)."""
+    path = Path(sandbox.env["STRATUS_SIMULATOR_SITE_VPNS"])
+    if not path.exists():
+        return {}
+    prefix = f"{router['name']}/"
+    return {
+        key.removeprefix(prefix): (int(held["generation"]), list(held["rules"]))
+        for key, held in json.loads(path.read_text()).items()
+        if key.startswith(prefix)
+    }
+
+
+def _customer(user: CloudStack, name: str, gateway: str, cidrs: str) -> dict[str, Any]:
+    return user.createVpnCustomerGateway(
+        name=name,
+        gateway=gateway,
+        cidrlist=cidrs,
+        ipsecpsk=f"{name}-pre-shared-key",
+        ikepolicy="aes128-sha1;modp1536",
+        esppolicy="aes256-sha1",
+        dpd="true",
+        fetch_result=True,
+    )["vpncustomergateway"]
+
+
+def test_a_vpc_connects_to_customer_gateways_through_its_router(sandbox) -> None:
+    admin = sandbox.client()
+    place = _zone(admin)
+    alice, bob = make_tenant(sandbox, admin), make_tenant(sandbox, admin)
+    user, other = alice.client, bob.client
+    vpc = _vpc(user, place.zone, "branch", "10.60.0.0/16")
+    (source,) = _addresses(user, vpcid=vpc["id"])
+    router = wait_for(lambda: _running_router(admin, vpc), 30)
+    assert router, "the VPC's router did not come up"
+    office = _customer(user, "office", "198.51.100.7", "192.168.10.0/24")
+    lab = _customer(user, "lab", "198.51.100.8", "192.168.20.0/24")
+    inside = _customer(user, "inside", "198.51.100.9", "10.60.9.0/24")
+    theirs = _customer(other, "theirs", "198.51.100.10", "192.168.30.0/24")
+
+    # The gateway: the VPC's source NAT address, one per VPC
+    gateway = user.createVpnGateway(vpcid=vpc["id"], fetch_result=True)["vpngateway"]
+    assert (gateway["publicip"], gateway["vpcid"]) == (source["ipaddress"], vpc["id"])
+    assert "already existed" in refused(user.createVpnGateway, 431, vpcid=vpc["id"])
+    refused(other.createVpnGateway, 531, vpcid=vpc["id"])
+    assert [g["id"] for g in user.listVpnGateways(vpcid=vpc["id"])["vpngateway"]] == [gateway["id"]]
+
+    # Refusals that change nothing: networks inside the VPC's, another account's gateways
+    assert "overlapped with VPC cidr" in refused(
+        user.createVpnConnection,
+        431,
+        s2svpngatewayid=gateway["id"],
+        s2scustomergatewayid=inside["id"],
+    )
+    refused(
+        user.createVpnConnection,
+        531,
+        s2svpngatewayid=gateway["id"],
+        s2scustomergatewayid=theirs["id"],
+    )
+    refused(
+        other.createVpnConnection,
+        531,
+        s2svpngatewayid=gateway["id"],
+        s2scustomergatewayid=theirs["id"],
+    )
+    assert user.listVpnConnections().get("vpnconnection", []) == []
+
+    # An active and a passive connection, applied by the VPC's router
+    active = user.createVpnConnection(
+        s2svpngatewayid=gateway["id"], s2scustomergatewayid=office["id"], fetch_result=True
+    )["vpnconnection"]
+    passive = user.createVpnConnection(
+        s2svpngatewayid=gateway["id"],
+        s2scustomergatewayid=lab["id"],
+        passive="true",
+        fetch_result=True,
+    )["vpnconnection"]
+    assert (active["state"], passive["state"]) == ("Connected", "Disconnected")
+    assert (active["publicip"], active["gateway"], active["cidrlist"]) == (
+        source["ipaddress"],
+        "198.51.100.7",
+        "192.168.10.0/24",
+    )
+    assert "ipsecpsk" not in active
+    expected = set(reference()["listVpnConnections"].response) - set(
+        UNBUILT_FIELDS.get("listVpnConnections", {})
+    )
+    listed = user.listVpnConnections(vpcid=vpc["id"])["vpnconnection"]
+    assert expected <= set().union(*(set(c) for c in listed))
+    held = site_vpns(sandbox, router)
+    generation, (ends,) = held[active["id"]]
+    assert (ends["peer_ip"], ends["peer_cidrs"], ends["vpc_cidr"]) == (
+        "198.51.100.7",
+        "192.168.10.0/24",
+        "10.60.0.0/16",
+    )
+    assert (ends["ike_policy"], ends["dpd"], held[passive["id"]][1][0]["passive"]) == (
+        "aes128-sha1;modp1536",
+        True,
+        True,
+    )
+    assert ends["psk_sha256"] == hashlib.sha256(b"office-pre-shared-key").hexdigest()
+    report = Path(sandbox.env["STRATUS_SIMULATOR_SITE_VPNS"]).read_text()
+    assert "office-pre-shared-key" not in report
+
+    assert "already existed" in refused(
+        user.createVpnConnection,
+        431,
+        s2svpngatewayid=gateway["id"],
+        s2scustomergatewayid=office["id"],
+    )
+    assert "related VPN connections" in refused(user.deleteVpnGateway, 431, id=gateway["id"])
+    assert "related VPN connections" in refused(
+        user.deleteVpnCustomerGateway, 431, id=office["id"], fetch_result=True
+    )
+    assert other.listVpnConnections().get("vpnconnection", []) == []
+    assert other.listVpnGateways().get("vpngateway", []) == []
+    refused(other.resetVpnConnection, 531, id=active["id"])
+    refused(other.deleteVpnConnection, 531, id=active["id"])
+
+    # A reset applies it again; a router that fails leaves it in Error, the next reset heals
+    again = user.resetVpnConnection(id=active["id"], fetch_result=True)["vpnconnection"]
+    assert again["state"] == "Connected"
+    assert site_vpns(sandbox, router)[active["id"]][0] > generation
+    fail_next(sandbox.control_file, "configure_site_vpn")
+    assert "site-to-site VPN" in refused(
+        user.resetVpnConnection, 534, id=active["id"], fetch_result=True
+    )
+    assert user.listVpnConnections(id=active["id"])["vpnconnection"][0]["state"] == "Error"
+    user.resetVpnConnection(id=active["id"], fetch_result=True)
+    assert user.listVpnConnections(id=active["id"])["vpnconnection"][0]["state"] == "Connected"
+
+    # A router that boots again is given its connections again
+    before = site_vpns(sandbox, router)[active["id"]][0]
+    admin.stopRouter(id=router["id"], fetch_result=True)
+    admin.startRouter(id=router["id"], fetch_result=True)
+    assert wait_for(lambda: site_vpns(sandbox, router)[active["id"]][0] > before, 30)
+    assert wait_for(
+        lambda: (
+            {c["state"] for c in user.listVpnConnections()["vpnconnection"]}
+            == {"Connected", "Disconnected"}
+        ),
+        30,
+    )
+
+    # Deleting: the router drops each connection; the gateway goes with the VPC
+    for connection in (active, passive):
+        user.deleteVpnConnection(id=connection["id"], fetch_result=True)
+        assert site_vpns(sandbox, router)[connection["id"]][1] == []
+    assert user.listVpnConnections().get("vpnconnection", []) == []
+    user.deleteVpnCustomerGateway(id=office["id"], fetch_result=True)
+    user.deleteVPC(id=vpc["id"], fetch_result=True)
+    assert user.listVpnGateways().get("vpngateway", []) == []
