@@ -137,6 +137,7 @@ class VmSpec:
     ssh_key: str = ""  # the public key (OpenSSH form) the guest lets in; "" for none
     user_data: str = ""  # the guest's user data (Base64, as the API took it); "" for none
     iso: IsoSpec | None = None  # the ISO in its CD drive: a new guest boots from it
+    nics: tuple[NicSpec, ...] = ()  # its guest NICs, default first: it starts with these alone
 
 
 @dataclass(frozen=True)

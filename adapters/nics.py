@@ -8,16 +8,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from adapters import Hypervisor, NicSpec
-from adapters.requests import name, param
+from adapters import Hypervisor
+from adapters.requests import name, nic_spec, param
 
 
 def _plug(driver: Hypervisor, params: dict[str, Any]) -> dict[str, Any]:
-    nic = NicSpec(
-        str(param(params, "mac_address")),
-        str(params.get("broadcast_uri") or ""),
-        str(params.get("ip_address") or ""),
-    )
+    nic = nic_spec(params)
     return {"name": name(params), "nics": list(driver.plug_nic(name(params), nic))}
 
 

@@ -6,10 +6,13 @@ parameter is always a `BadRequest` (definitive: retrying cannot help), never a c
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import fields
-from typing import Any
+from typing import Any, TypeVar
 
-from adapters import DiskSpec, HypervisorError, IsoSpec, VmSpec
+from adapters import DiskSpec, HypervisorError, IsoSpec, NicSpec, VmSpec
+
+T = TypeVar("T")
 
 
 class BadRequest(HypervisorError):
@@ -51,13 +54,35 @@ def disk_spec(raw: Any) -> DiskSpec:
     )
 
 
-def data_disks(raw: Any) -> tuple[DiskSpec, ...]:
-    """The `data_disks` of a start request, by slot."""
+def _listed(raw: Any, key: str, read: Callable[[Any], T]) -> tuple[T, ...]:
+    """Each item of a list parameter of a request, read; none when it is absent."""
     if raw is None:
         return ()
     if not isinstance(raw, list | tuple):
-        raise BadRequest("parameter 'data_disks' must be a list")
-    return tuple(sorted((disk_spec(item) for item in raw), key=lambda disk: disk.device_id))
+        raise BadRequest(f"parameter {key!r} must be a list")
+    return tuple(read(item) for item in raw)
+
+
+def data_disks(raw: Any) -> tuple[DiskSpec, ...]:
+    """The `data_disks` of a start request, by slot."""
+    disks = _listed(raw, "data_disks", disk_spec)
+    return tuple(sorted(disks, key=lambda disk: disk.device_id))
+
+
+def nic_spec(raw: Any) -> NicSpec:
+    """A guest NIC of a request (a mapping with mac_address, and broadcast_uri, ip_address)."""
+    if not isinstance(raw, dict):
+        raise BadRequest("a nic must be a mapping")
+    return NicSpec(
+        str(param(raw, "mac_address")),
+        str(raw.get("broadcast_uri") or ""),
+        str(raw.get("ip_address") or ""),
+    )
+
+
+def nic_specs(raw: Any) -> tuple[NicSpec, ...]:
+    """The `nics` of a start request, in the order given (the default one first)."""
+    return _listed(raw, "nics", nic_spec)
 
 
 def iso_spec(raw: Any) -> IsoSpec:
@@ -73,6 +98,7 @@ def vm_spec(params: dict[str, Any]) -> VmSpec:
     chosen = {key: value for key, value in params.items() if key in known}
     chosen["data_disks"] = data_disks(params.get("data_disks"))
     chosen["iso"] = iso_spec(params["iso"]) if params.get("iso") else None
+    chosen["nics"] = nic_specs(params.get("nics"))
     try:
         return VmSpec(**chosen)
     except TypeError as exc:

@@ -109,6 +109,7 @@ def vm_routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
                 "user_data": e.user_data,
                 **_boot_iso(e.iso),
                 "root_pool_id": e.root_pool_id,
+                "nics": list(e.nics),  # none in an event stored before starts carried them
             },
         )
 

@@ -8,6 +8,7 @@ hypervisor, root disk) rides on every lifecycle event: usage is computed from th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID, uuid5
@@ -164,14 +165,30 @@ class VirtualMachine(Aggregate):
             user_data=getattr(self, "user_data", ""),  # VMs recorded before it have none
             iso=dict(iso) if iso is not None else None,
             root_pool_id=str(root_pool_id) if root_pool_id else "",
+            nics=self.start_nics(),
         )
+
+    def start_nics(self) -> list[dict[str, str]]:
+        """What a start tells the hypervisor of each guest NIC (MAC, broadcast URI, address),
+        in device order with the default NIC first: the VM comes up with these and no others."""
+        ordered = sorted(getattr(self, "nics", ()), key=lambda nic: not nic["is_default"])
+        return [
+            {
+                "mac_address": str(nic["mac_address"]),
+                "broadcast_uri": str(nic.get("broadcast_uri") or ""),
+                "ip_address": str(nic["ip_address"]),
+            }
+            for nic in ordered
+        ]
 
     class StartRequested(Aggregate.Event):
         """Version 2 adds the attached data disks the start must give the guest; version 3 the
         public SSH key the guest is to let in ("" for none); version 4 its user data (Base64,
         "" for none); version 5 the ISO in its CD drive (id, name, display text, URL, zone;
         None for none), which a new guest's definition gets, and the primary storage pool of its
-        ROOT disk ("" for the host's own storage)."""
+        ROOT disk ("" for the host's own storage). `nics` (the VM's guest NICs, `start_nics`)
+        came as a field with a default, not a version: an event stored without it reads as
+        starting with none."""
 
         class_version = 5
         request_id: str
@@ -189,6 +206,7 @@ class VirtualMachine(Aggregate):
         user_data: str
         iso: dict[str, Any] | None
         root_pool_id: str
+        nics: Sequence[dict[str, str]] = ()
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -225,6 +243,7 @@ class VirtualMachine(Aggregate):
         user_data: str,
         iso: dict[str, Any] | None,
         root_pool_id: str,
+        nics: Sequence[dict[str, str]] = (),
     ) -> None:
         self._pend("start", request_id, job_id, VmState.STARTING)
         self.host_id, self.reservation = host_id, reservation

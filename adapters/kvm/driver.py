@@ -147,12 +147,14 @@ class KvmDriver(KvmSnapshots):
                 domain = conn.defineXML(self._domain_xml(conn, spec))
             elif not domain.isActive():
                 # A shut-off domain starts at the size Stratus asks for now (it may have been
-                # scaled while stopped), with the data disks attached to it meanwhile.
+                # scaled while stopped), with the data disks attached to it meanwhile and the
+                # NICs it has now.
                 _resize_config(domain, spec.cpu_number, spec.memory_mb * 1024)
                 for disk in spec.data_disks:
                     disks.plug(conn, _disk_pool(conn, disk), domain, disk)
                 if spec.iso is not None and cdrom.inserted(domain) is None:
                     cdrom.insert(conn, domain, cdrom.iso_path(conn, spec.iso))
+                nics.reconcile(conn, self._find(spec.name), spec.nics)
                 domain = self._find(spec.name)
             if not domain.isActive():
                 record_ssh_key(domain, spec.ssh_key)
@@ -560,6 +562,8 @@ class KvmDriver(KvmSnapshots):
             disks.add_to_definition(devices, _disk_pool(conn, disk), disk)
         if spec.iso is not None:
             devices.append(cdrom.drive_element(cdrom.iso_path(conn, spec.iso)))
+        for nic in spec.nics:
+            nics.add_to_definition(devices, nic)
         return ET.tostring(root, encoding="unicode")
 
     def _root_disk(self, conn: libvirt.virConnect, spec: VmSpec) -> str:

@@ -7,6 +7,11 @@ the persistent definition for a running domain, in the definition only for a sto
 libvirt without device hot-plug (the test driver answers VIR_ERR_NO_SUPPORT) gets the NIC
 written into the persistent definition, which a running guest sees from its next start, as data
 disks and the CD drive do (`adapters.kvm.disks`, `adapters.kvm.cdrom`).
+
+A start names every NIC the VM has, default first: a new domain is defined with them
+(`add_to_definition`), and a shut-off one has its definition's NICs made those, in that order,
+before it starts (`reconcile`): a NIC added or removed while it was stopped, or a domain left
+behind by an earlier start, comes up as Stratus has it.
 """
 
 from __future__ import annotations
@@ -45,6 +50,24 @@ def unplug(conn: Any, domain: Any, mac_address: str) -> tuple[str, ...]:
     return macs(domain)
 
 
+def add_to_definition(devices: ET.Element, nic: NicSpec) -> None:
+    """Add the NIC to a domain definition being written (before it is defined)."""
+    devices.append(_interface_xml(nic))
+
+
+def reconcile(conn: Any, domain: Any, wanted: tuple[NicSpec, ...]) -> tuple[str, ...]:
+    """Make a shut-off domain's NICs exactly `wanted`, in order; a definition that has them
+    already (same MACs, same order) is left as it is."""
+    if macs(domain) != tuple(nic.mac_address.lower() for nic in wanted):
+        definition, devices = _definition(domain)
+        for old in _interfaces(devices):
+            devices.remove(old)
+        for nic in wanted:
+            add_to_definition(devices, nic)
+        conn.defineXML(ET.tostring(definition, encoding="unicode"))
+    return macs(domain)
+
+
 def _change(conn: Any, domain: Any, element: ET.Element, mac: str, *, attach: bool) -> None:
     flags = _CONFIG | (_LIVE if domain.isActive() else 0)
     xml = ET.tostring(element, encoding="unicode")
@@ -60,16 +83,22 @@ def _change(conn: Any, domain: Any, element: ET.Element, mac: str, *, attach: bo
 
 
 def _redefine(conn: Any, domain: Any, element: ET.Element | None, mac: str) -> None:
-    definition = ET.fromstring(domain.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
-    devices = definition.find("devices")
-    if devices is None:
-        devices = ET.SubElement(definition, "devices")
+    definition, devices = _definition(domain)
     for old in _interfaces(devices):
         if _mac(old) == mac:
             devices.remove(old)
     if element is not None:
         devices.append(element)
     conn.defineXML(ET.tostring(definition, encoding="unicode"))
+
+
+def _definition(domain: Any) -> tuple[ET.Element, ET.Element]:
+    """The domain's persistent definition and its `<devices>` element, to change and define."""
+    definition = ET.fromstring(domain.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+    devices = definition.find("devices")
+    if devices is None:
+        devices = ET.SubElement(definition, "devices")
+    return definition, devices
 
 
 def _interface_xml(nic: NicSpec) -> ET.Element:

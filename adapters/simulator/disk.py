@@ -103,7 +103,7 @@ def dump(host: SimulatedHost) -> dict[str, Any]:
                 "disks": {key: asdict(disk) for key, disk in vm.disks.items()},
                 "snapshots": {key: asdict(saved) for key, saved in vm.snapshots.items()},
                 "cdrom": vm.cdrom,
-                "nics": {mac: asdict(nic) for mac, nic in vm.nics.items()},
+                "nics": [asdict(nic) for nic in vm.nics.values()],  # a list: keys are sorted
             }
             for name, vm in host.vms.items()
         },
@@ -128,13 +128,19 @@ def load(host: SimulatedHost, data: dict[str, Any]) -> None:
                 for key, saved in raw.get("snapshots", {}).items()
             },
             cdrom=raw.get("cdrom"),
-            nics={mac: NicSpec(**nic) for mac, nic in raw.get("nics", {}).items()},
+            nics={nic["mac_address"]: NicSpec(**nic) for nic in _listed(raw.get("nics", []))},
         )
         for name, raw in data.get("vms", {}).items()
     }
 
 
+def _listed(nics: Any) -> list[dict[str, Any]]:
+    """A VM's NICs in their order (files written before kept them by MAC, sorted)."""
+    return list(nics.values()) if isinstance(nics, dict) else list(nics)
+
+
 def _spec(raw: dict[str, Any]) -> VmSpec:
     disks = tuple(DiskSpec(**disk) for disk in raw.get("data_disks", ()))
+    nics = tuple(NicSpec(**nic) for nic in raw.get("nics", ()))
     iso = IsoSpec(**raw["iso"]) if raw.get("iso") else None
-    return VmSpec(**{**raw, "data_disks": disks, "iso": iso})
+    return VmSpec(**{**raw, "data_disks": disks, "iso": iso, "nics": nics})

@@ -10,7 +10,8 @@ connect to that host slow: the knob a test reaches from outside the worker's pro
 (``fail=attach_volume`` for a disk action, say).
 
 Data disks live in a host's storage by disk id (their size survives a detach) and are plugged
-into a VM's slots; `start_vm` plugs in the data disks its spec lists.
+into a VM's slots; `start_vm` plugs in the data disks its spec lists. A VM that was not running
+comes up with exactly the guest NICs its spec lists (`SimulatedVm.nics`, as hot-plug keeps them).
 
 Template downloads (`download_template`) need no host: they succeed at once with the size the
 image URL's query gives (``size_gb=N``) or one derived from the URL, or fail with ``fail=<reason>``.
@@ -117,7 +118,7 @@ class SimulatorDriver(SimulatedSnapshots):
             if vm is None:
                 # Its root disk is made on its pool when the host has that pool connected.
                 pool = spec.root_pool_id if spec.root_pool_id in host.pools else ""
-                vm = host.vms[spec.name] = SimulatedVm(replace(spec, root_pool_id=pool))
+                vm = host.vms[spec.name] = SimulatedVm(replace(spec, root_pool_id=pool, nics=()))
             elif vm.state == "Stopped":
                 # A stopped VM starts at the size Stratus asks for now (it may have been scaled).
                 vm.spec = replace(
@@ -133,6 +134,8 @@ class SimulatorDriver(SimulatedSnapshots):
             if spec.iso is not None and vm.cdrom is None:
                 vm.cdrom = _iso_location(host, spec.iso)
             if vm.state != "Running":
+                # It comes up with the NICs Stratus names, in its order, and no others.
+                vm.nics = {nic.mac_address: nic for nic in spec.nics}
                 vm.state, vm.boots = "Running", vm.boots + 1
                 self.world.record("start_vm")
             return _status(vm)

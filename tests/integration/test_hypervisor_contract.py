@@ -515,8 +515,25 @@ def test_a_nic_plugged_into_a_stopped_vm_is_there_when_it_starts(peer: Peer) -> 
     driver.start_vm(spec())
     driver.stop_vm("vm-1")
     driver.plug_nic("vm-1", NIC_A)
-    driver.start_vm(spec())
+    driver.start_vm(replace(spec(), nics=(NIC_A,)))
     assert driver.unplug_nic("vm-1", NIC_B.mac_address) == (NIC_A.mac_address,)
+
+
+def test_a_start_brings_up_the_nics_it_names_in_order_and_no_others(peer: Peer) -> None:
+    driver = _with_nics(peer)
+    driver.start_vm(replace(spec(), nics=(NIC_A,)))
+    driver.plug_nic("vm-1", NIC_B)
+    driver.stop_vm("vm-1")
+    driver.start_vm(replace(spec(), nics=(NIC_A, NIC_B)))  # stopped and started again
+    both = (NIC_A.mac_address, NIC_B.mac_address)
+    assert driver.unplug_nic("vm-1", "02:00:0a:0b:0c:ff") == both
+    driver.stop_vm("vm-1")
+    driver.start_vm(replace(spec(), nics=(NIC_B,)))  # NIC_A was removed while it was stopped
+    assert driver.unplug_nic("vm-1", "02:00:0a:0b:0c:ff") == (NIC_B.mac_address,)
+    driver.stop_vm("vm-1")
+    driver.destroy_vm("vm-1")
+    driver.start_vm(replace(spec(), nics=(NIC_B, NIC_A)))  # a host that never had it
+    assert driver.unplug_nic("vm-1", "02:00:0a:0b:0c:ff") == both[::-1]
 
 
 def test_nic_actions_on_a_missing_vm_raise_not_found(peer: Peer) -> None:

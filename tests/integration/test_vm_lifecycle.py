@@ -3,7 +3,7 @@ answers them, and the results finish jobs and give back the room held on hosts."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID, uuid4
@@ -16,6 +16,7 @@ from adapters.sessions import HostSession, perform
 from adapters.simulator.driver import SimulatedWorld, SimulatorDriver
 from commands import hosts, vms
 from commands.jobs import SubmitJob, submit_job
+from commands.networks import NicRequest
 from commands.outbox import routes
 from commands.placement import Candidate
 from commands.results import result_handlers
@@ -42,6 +43,7 @@ class Cloud:
     world: SimulatedWorld = field(default_factory=SimulatedWorld)
     position: int = 0
     sessions: dict[str, HostSession] = field(default_factory=dict)
+    driver: Callable[[SimulatedWorld], Any] = SimulatorDriver  # what each host's session drives
 
     @property
     def store(self) -> Any:
@@ -72,7 +74,7 @@ class Cloud:
         opened = open_credentials(self.store.box, request.sealed_credentials or "")
         host_id = request.params["host_id"]
         session = self.sessions.setdefault(
-            host_id, HostSession(host_id, lambda: SimulatorDriver(self.world))
+            host_id, HostSession(host_id, lambda: self.driver(self.world))
         )
         credentials = Credentials(opened["url"], opened["username"], opened["password"])
         fields = dict(
@@ -87,16 +89,17 @@ class Cloud:
             return WorkResult(**fields, ok=False, error=str(error))
         return WorkResult(**fields, ok=True, data=data)
 
-    def host(self, name: str, query: str = "") -> Candidate:
+    def host(self, name: str, query: str = "", hypervisor: str = "Simulator") -> Candidate:
+        """A host of its own zone; `name` is its URL for another hypervisor than the simulator."""
         zone = Zone("z", "Advanced", {}, "", None, "Enabled", False)
         pod = Pod("p", zone.id, "10.0.0.1", "255.255.255.0", "10.0.0.2", "10.0.0.9", "Enabled")
-        cluster = Cluster("c", zone.id, pod.id, "Simulator", "CloudManaged", "Enabled")
+        cluster = Cluster("c", zone.id, pod.id, hypervisor, "CloudManaged", "Enabled")
         self.store.save(zone, pod, cluster)
         url = f"simulator://{name}?cores=4&mhz=1000&memory_gb=4{query}"
-        host = hosts.add_host(
-            self.store,
-            hosts.AddHost(zone.id, pod.id, cluster.id, "Simulator", url, "root", "pw"),
-        )
+        if hypervisor != "Simulator":
+            url = name
+        added = hosts.AddHost(zone.id, pod.id, cluster.id, hypervisor, url, "root", "pw")
+        host = hosts.add_host(self.store, added)
         self.pump()
         assert host.id is not None
         return Candidate(host.id, 4 * 1000, 4 * 1024)
@@ -109,7 +112,15 @@ class Cloud:
         assert outcome.id is not None
         return outcome.id
 
-    def deploy(self, candidates: list[Candidate], offering: OfferingShape = SMALL, **values: str):
+    def deploy(
+        self,
+        candidates: list[Candidate],
+        offering: OfferingShape = SMALL,
+        *,
+        zone_id: UUID | None = None,
+        networks: Sequence[NicRequest] = (),  # the first is its default NIC
+        **values: str,
+    ):
         vm_id = uuid4()
         compute = resolve_compute(
             offering, values, template_id=uuid4(), hypervisor="Simulator", template_disk_gb=1
@@ -124,11 +135,12 @@ class Cloud:
                 f"i-{vm_id.hex[:8]}-VM",
                 uuid4(),
                 uuid4(),
-                uuid4(),
+                zone_id or uuid4(),
                 "",
                 compute,
                 candidates,
                 job_id=job_id,
+                networks=networks,
             ),
         )
         self.pump()
