@@ -48,7 +48,7 @@ from commands.instance_groups import GroupRef, in_instance_group
 from commands.placement import Candidate
 from commands.security_groups import JoinGroups
 from commands.volume_placement import PoolNeeds
-from domain.compute import Compute, resolve_compute
+from domain.compute import ROOT_DISK_SIZE, Compute, resolve_compute
 from domain.errors import InvalidParameter, PermissionDenied
 from domain.instance_group import check_name
 from domain.storage import parse_tags
@@ -124,9 +124,12 @@ def deploy(call: Call, args: dict[str, Any]) -> Submitted:
     vm_id = uuid4()
     instance_name = f"i-{vm_id.hex[:12]}-{current_value(call, 'instance.name')}"
     disks = deploy_disks(call, args, template, offering, (zone["id"], domain_path, instance_name))
+    values = custom_values(args["details"])
+    if args["rootdisksize"] is not None:  # `details[0].rootdisksize` wins, as in 4.3
+        values.setdefault(ROOT_DISK_SIZE, str(args["rootdisksize"]))
     compute = resolve_compute(
         offering.shape,
-        custom_values(args["details"]),
+        values,
         template_id=UUID(template.id),
         hypervisor=disks.hypervisor,
         template_disk_gb=disks.root_gb,
@@ -466,11 +469,6 @@ DEPLOY_NOT_BUILT = (
     Param("displayvm", P.BOOLEAN, default=True, unsupported=HIDING),
     Param("keyboard", P.STRING, unsupported="console keyboard layouts are not built yet"),
     OWNER_PROJECT_ID,
-    Param(
-        "rootdisksize",
-        P.LONG,
-        unsupported="a root disk larger than its template's is not built yet",
-    ),
     Param("userdata", P.STRING, max_length=POST_BYTES),
 )
 
@@ -494,6 +492,7 @@ COMMANDS = (
             Param("networkids", P.LIST, element=P.UUID),
             Param("ipaddress", P.STRING),
             Param("ip6address", P.STRING),
+            Param("rootdisksize", P.LONG),
             Param("iptonetworklist", P.MAP),
             Param("securitygroupids", P.LIST, element=P.UUID),
             Param("securitygroupnames", P.LIST, element=P.STRING),

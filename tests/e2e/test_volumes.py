@@ -42,6 +42,13 @@ def test_a_deployed_vm_has_a_root_volume_that_goes_when_it_is_expunged(sandbox) 
     )
     assert root["diskofferingid"] == place.small["id"]
     assert root["templateid"] == place.template
+    # `rootdisksize` asks the same; a `details[0].rootdisksize` beside it wins, as in 4.3.
+    sized = _deploy(admin, place, place.small, rootdisksize=9)
+    assert _volumes(admin, virtualmachineid=sized["id"])[0]["size"] == 9 * GIB
+    both = _deploy(admin, place, place.small, rootdisksize=9, **{"details[0].rootdisksize": "10"})
+    assert _volumes(admin, virtualmachineid=both["id"])[0]["size"] == 10 * GIB
+    for extra in (sized, both):
+        admin.destroyVirtualMachine(id=extra["id"], expunge="true", fetch_result=True)
     other = _deploy(admin, place, place.small)
     admin.destroyVirtualMachine(id=vm["id"], expunge="true", fetch_result=True)
     assert _volumes(admin, id=root["id"]) == []
