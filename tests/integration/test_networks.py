@@ -273,7 +273,7 @@ def test_read_models_follow_networks_claims_nics_and_addresses(settings: Setting
     runtime = open_runtime(settings)
     try:
         store = runtime.store
-        assert seed_network_offerings(store) == 5 and seed_network_offerings(store) == 0
+        assert seed_network_offerings(store) == 6 and seed_network_offerings(store) == 0
         zone = Zone("z", "Advanced", {}, "", None, "Enabled", False)
         store.save(zone)
         physical = net.create_physical_network(
@@ -320,7 +320,7 @@ def test_read_models_follow_networks_claims_nics_and_addresses(settings: Setting
             names = cursor.execute(
                 "SELECT name FROM network_offerings WHERE is_default = 1 ORDER BY name"
             ).fetchall()
-            assert len(names) == 5  # three for networks, two for VPC tiers
+            assert len(names) == 6  # three for networks, three for VPC tiers
     finally:
         runtime.close()
 

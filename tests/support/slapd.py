@@ -120,10 +120,10 @@ class Slapd:
         return self.home / "ca.pem"
 
     def admin(self) -> ldap3.Connection:
-        tls = ldap3.Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=str(self.ca_file))
-        server = ldap3.Server(
-            "127.0.0.1", port=self.port, use_ssl=bool(self.tls), tls=tls if self.tls else None
-        )
+        tls = None
+        if self.tls is not None:  # LDAPS only, checked against the authority that signed it
+            tls = ldap3.Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=str(self.ca_file))
+        server = ldap3.Server("127.0.0.1", port=self.port, use_ssl=tls is not None, tls=tls)
         return ldap3.Connection(server, ROOT_DN, ROOT_PASSWORD, auto_bind=True)
 
     def populate(self, people: list[Person], groups: dict[str, list[str]]) -> None:
