@@ -148,5 +148,4 @@ class NetworkOffering(ServiceSetOffering):
     def __init__(self, terms: dict[str, Any], state: str, is_default: bool, id: UUID) -> None:
         self._begin(terms, state, is_default)
 
-    def in_use(self, using: int) -> str:
-        return f"Network offering {self.name} is used by {using} network(s)"
+    IN_USE = "Network offering {name} is used by {using} network(s)"

@@ -29,6 +29,7 @@ class ServiceSetOffering(Aggregate):
     KIND: ClassVar[str]  # "network offering", "VPC offering": what its refusals call it
     UPDATABLE: ClassVar[frozenset[str]]  # the terms an update may change, beside the state
     NOT_USABLE: ClassVar[type[Exception]] = InvalidState  # a disabled one used (4.3's codes)
+    IN_USE: ClassVar[str]  # 4.3's refusal of a delete, with {name} and {using}
 
     def _begin(self, terms: dict[str, Any], state: str, is_default: bool) -> None:
         """What each kind's Created event sets (the library takes an aggregate's own `id`
@@ -85,11 +86,8 @@ class ServiceSetOffering(Aggregate):
         if self.is_default:
             raise InvalidParameter(f"Default {self.KIND} can't be deleted")
         if using:
-            raise ResourceInUse(self.in_use(using))
+            raise ResourceInUse(self.IN_USE.format(name=self.name, using=using))
         self.trigger_event(self.Deleted)
-
-    def in_use(self, using: int) -> str:
-        raise NotImplementedError
 
     class Deleted(Aggregate.Event):
         def apply(self, aggregate: Any) -> None:

@@ -75,5 +75,4 @@ class VpcOffering(ServiceSetOffering):
     def __init__(self, terms: dict[str, Any], state: str, is_default: bool, id: UUID) -> None:
         self._begin(terms, state, is_default)
 
-    def in_use(self, using: int) -> str:
-        return f"Can't delete VPC offering {self.name} as it's used by {using} VPC(s)"
+    IN_USE = "Can't delete VPC offering {name} as it's used by {using} VPC(s)"
