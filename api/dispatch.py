@@ -210,7 +210,10 @@ class Dispatcher:
         self.commands: dict[str, ApiCommand] = {}
         for table in tables:
             for command in table:
-                self.commands[command.name.lower()] = command
+                key = command.name.lower()
+                if key in self.commands:
+                    raise ValueError(f"{command.name} is declared twice")
+                self.commands[key] = command
 
     def find(self, name: str | None) -> ApiCommand:
         command = self.commands.get((name or "").lower())

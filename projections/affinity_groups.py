@@ -89,3 +89,6 @@ def groups_of_vms(cursor: Cursor, vm_ids: list[str]) -> dict[str, list[dict[str,
         group = {k: row[k] for k in ("id", "name", "description", "type")}
         found.setdefault(row["vm_id"], []).append(group)
     return found
+
+
+READ_MODELS = (AffinityGroupsProjection,)

@@ -301,3 +301,6 @@ def readings_of(c: Cursor, vm_ids: list[str]) -> dict[str, dict[str, list[dict[s
     for row in rows:
         found[row["vm_id"]].setdefault(row["volume_id"], []).append(dict(row))
     return found
+
+
+READ_MODELS = (AutoScaleProjection,)

@@ -55,3 +55,6 @@ def servers(
     count = cursor.execute("SELECT count(*) AS n" + sql, params).fetchone()["n"]
     rows = cursor.execute("SELECT *" + sql + " ORDER BY created, id" + limit, params).fetchall()
     return [dict(r) for r in rows], int(count)
+
+
+READ_MODELS = (BaremetalServersProjection,)

@@ -21,6 +21,10 @@ class ConfigurationProjection(Projection):
     def __init__(self, seal: Callable[[str], str]) -> None:
         self.seal = seal
 
+    @classmethod
+    def built(cls, seal: Callable[[str], str]) -> Projection:
+        return cls(seal)
+
     @on(Configuration.ValueSet)
     def value_set(self, e: Any, c: Cursor, t: Tables) -> None:
         value = self.seal(e.value.reveal()) if isinstance(e.value, Secret) else e.value
@@ -46,3 +50,6 @@ def global_value(cursor: Cursor, name: str, default: str) -> str:
         (name,),
     ).fetchone()
     return row["value"] if row else default
+
+
+READ_MODELS = (ConfigurationProjection,)

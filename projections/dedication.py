@@ -92,3 +92,6 @@ def dedications_in_zone(cursor: Cursor, zone_id: str) -> list[dict[str, Any]]:
         (zone_id,),
     ).fetchall()
     return [dict(r) for r in rows]
+
+
+READ_MODELS = (DedicationProjection,)

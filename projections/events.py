@@ -230,3 +230,6 @@ class _Fields(dict):  # type: ignore[type-arg]
             if isinstance(value, dict) and key in value:
                 return str(value[key])
         return ""
+
+
+READ_MODELS = (EventsProjection,)

@@ -100,3 +100,6 @@ def members_of(c: Cursor, gslb_ids: list[str]) -> dict[str, list[dict[str, Any]]
     for row in rows:
         found[row["gslb_id"]].append(dict(row))
     return found
+
+
+READ_MODELS = (GlobalLoadBalancersProjection,)

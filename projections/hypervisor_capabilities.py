@@ -69,3 +69,6 @@ def guest_limit_sql(host: str) -> str:
         f"WHERE lower(hc.hypervisor) = lower({host}.hypervisor) "
         f"AND hc.version = '{DEFAULT_VERSION}'))"
     )
+
+
+READ_MODELS = (HypervisorCapabilitiesProjection,)

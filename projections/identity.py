@@ -26,6 +26,10 @@ class IdentityProjection(Projection):
     def __init__(self, seal: Callable[[str], str]) -> None:
         self.seal = seal
 
+    @classmethod
+    def built(cls, seal: Callable[[str], str]) -> Projection:
+        return cls(seal)
+
     @on(Domain.Created)
     def domain_created(self, e: Any, c: Cursor, t: Tables) -> None:
         parent_name = None
@@ -257,3 +261,6 @@ def _domain(c: Cursor, t: Tables, domain_id: Any) -> dict[str, Any]:
     ).fetchone()
     assert row is not None, f"domain {domain_id} is missing from the read model"
     return row
+
+
+READ_MODELS = (IdentityProjection,)

@@ -321,3 +321,6 @@ def watched_hosts(cursor: Cursor) -> list[tuple[str, str]]:
         "AND state IN ('Up', 'Disconnected')"
     ).fetchall()
     return [(r["id"], r["state"]) for r in rows]
+
+
+READ_MODELS = (AlertsProjection, InfrastructureProjection)

@@ -50,3 +50,6 @@ def group_by_id(cursor: Cursor, group_id: str) -> dict[str, Any] | None:
     row = cursor.execute(GROUP_SELECT + " WHERE g.id = %s AND g.removed = 0", (group_id,))
     found = row.fetchone()
     return None if found is None else dict(found)
+
+
+READ_MODELS = (InstanceGroupsProjection,)

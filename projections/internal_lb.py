@@ -52,3 +52,6 @@ def vm_names(c: Cursor, vm_ids: set[str]) -> dict[str, str]:
     marks = ", ".join(["%s"] * len(wanted))
     rows = c.execute(f"SELECT id, name FROM virtual_machines WHERE id IN ({marks})", wanted)
     return {row["id"]: row["name"] for row in rows.fetchall()}
+
+
+READ_MODELS = (InternalLbVmsProjection,)

@@ -74,3 +74,6 @@ def _decoded(row: dict[str, Any]) -> dict[str, Any]:
 def pending_job_ids(cursor: Cursor) -> list[str]:
     rows = cursor.execute("SELECT id FROM jobs WHERE status = %s", (JobStatus.PENDING,)).fetchall()
     return [row["id"] for row in rows]
+
+
+READ_MODELS = (JobsProjection,)

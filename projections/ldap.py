@@ -34,3 +34,6 @@ def servers(cursor: Cursor) -> list[tuple[str, int]]:
     """The servers in the order they are tried: the order they were added."""
     rows = cursor.execute("SELECT hostname, port FROM ldap_servers ORDER BY position").fetchall()
     return [(row["hostname"], int(row["port"])) for row in rows]
+
+
+READ_MODELS = (LdapServersProjection,)

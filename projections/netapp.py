@@ -73,3 +73,6 @@ class NetappProjection(Projection):
     @on(STORAGE.LunRemoved)
     def lun_removed(self, e: Any, c: Cursor, t: Tables) -> None:
         c.execute(f"DELETE FROM {t.netapp_luns} WHERE number = %s", (e.number,))
+
+
+READ_MODELS = (NetappProjection,)

@@ -90,3 +90,6 @@ class NetworkDevicesProjection(Projection):
         c.execute(
             f"UPDATE {t.network_devices} SET removed = 1 WHERE id = %s", (str(e.originator_id),)
         )
+
+
+READ_MODELS = (NetworkDevicesProjection,)

@@ -237,3 +237,6 @@ class StorageIpRangesProjection(Projection):
     @on(RANGES.RangeDeleted)
     def deleted(self, e: Any, c: Cursor, t: Tables) -> None:
         c.execute(f"DELETE FROM {t.storage_ip_ranges} WHERE id = %s", (e.range_id,))
+
+
+READ_MODELS = (NetworkPlumbingProjection, StorageIpRangesProjection)

@@ -219,3 +219,6 @@ def policy_rule_id(c: Cursor, policy_id: str) -> str | None:
         "SELECT rule_id FROM lb_stickiness_policies WHERE id = %s", (policy_id,)
     ).fetchone()
     return None if row is None else str(row["rule_id"])
+
+
+READ_MODELS = (NetworkRulesProjection,)

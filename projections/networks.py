@@ -564,3 +564,6 @@ def nic_by_id(cursor: Cursor, wanted: str) -> dict[str, Any] | None:
         if nic_id(old["vm_id"], old["network_id"]) == wanted:
             return dict(old)
     return None
+
+
+READ_MODELS = (NetworksProjection, PublicIpsProjection)

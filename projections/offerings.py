@@ -106,3 +106,6 @@ class OfferingsProjection(Projection):
     def deleted(self, e: Any, c: Cursor, t: Tables) -> None:
         table = getattr(t, _TABLES[e.kind])
         c.execute(f"UPDATE {table} SET removed = 1 WHERE id = %s", (str(e.originator_id),))
+
+
+READ_MODELS = (OfferingsProjection,)

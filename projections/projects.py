@@ -178,3 +178,6 @@ def projects_by_account_name(
 
 PROJECT_ACCOUNTS = "(SELECT account_id FROM projects)"
 """Every project's own account, as SQL: lists leave these out unless asked for projects."""
+
+
+READ_MODELS = (ProjectsProjection,)

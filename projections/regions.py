@@ -59,3 +59,6 @@ class RegionsProjection(Projection):
             f"UPDATE {t.regions} SET portable_ip_service_enabled = %s WHERE id = %s",
             (int(e.remaining > 0), e.region_id),
         )
+
+
+READ_MODELS = (RegionsProjection,)

@@ -82,3 +82,6 @@ def shown_details(cursor: Cursor, resource_type: str, ids: Sequence[str]) -> dic
     for row in rows:
         found.setdefault(row["resource_id"], {})[row["name"]] = row["value"]
     return found
+
+
+READ_MODELS = (ResourceDetailsProjection,)

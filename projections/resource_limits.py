@@ -132,3 +132,6 @@ def vm_states_by_account(cursor: Cursor, account_ids: list[str]) -> dict[tuple[s
         account_ids,
     ).fetchall()
     return {(r["account_id"], r["state"]): int(r["n"]) for r in rows}
+
+
+READ_MODELS = (ResourceLimitsProjection,)

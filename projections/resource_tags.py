@@ -140,3 +140,6 @@ def tag_match(
         f"AND m.resource_type = %s AND ({either}))",
         params,
     )
+
+
+READ_MODELS = (ResourceTagsProjection,)

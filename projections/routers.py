@@ -301,3 +301,6 @@ def abandoned(cursor: Cursor) -> list[str]:
         "WHERE r.pending_job_id IS NOT NULL AND j.status <> 0"
     ).fetchall()
     return [row["id"] for row in rows]
+
+
+READ_MODELS = (SystemVmsProjection,)

@@ -131,3 +131,6 @@ def is_allowed_by_others(cursor: Cursor, group_id: str) -> bool:
         (group_id, group_id),
     ).fetchone()
     return bool(row["n"])
+
+
+READ_MODELS = (SecurityGroupsProjection,)

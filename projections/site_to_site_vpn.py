@@ -100,3 +100,6 @@ def _state(c: Cursor, t: Tables, e: Any, state: str) -> None:
         c.execute(f"DELETE FROM {t.vpn_connections} WHERE id = %s", (_id(e),))
     else:
         c.execute(f"UPDATE {t.vpn_connections} SET state = %s WHERE id = %s", (state, _id(e)))
+
+
+READ_MODELS = (SiteToSiteVpnProjection,)

@@ -85,3 +85,6 @@ def live_policies(cursor: Cursor) -> list[dict[str, Any]]:
         "FROM snapshot_policies WHERE removed = 0 ORDER BY id"
     ).fetchall()
     return [dict(r) for r in rows]
+
+
+READ_MODELS = (SnapshotPoliciesProjection,)

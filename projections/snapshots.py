@@ -134,3 +134,6 @@ class SnapshotsProjection(Projection):
             f"WHERE vm_id = (SELECT vm_id FROM {t.vm_snapshots} WHERE id = %s)",
             (_text(e.current) or "", str(e.snapshot_id)),
         )
+
+
+READ_MODELS = (SnapshotsProjection,)

@@ -49,3 +49,6 @@ def key_pair_by_name(cursor: Cursor, account_id: str, name: str) -> dict[str, An
         (account_id, name),
     ).fetchone()
     return None if row is None else dict(row)
+
+
+READ_MODELS = (SSHKeyPairsProjection,)

@@ -59,3 +59,6 @@ def cert_rows(c: Cursor, where: str, params: list[Any]) -> list[dict[str, Any]]:
     for row in found:
         row["rule_ids"] = [b["id"] for b in bound if b["cert_id"] == row["id"]]
     return found
+
+
+READ_MODELS = (SslCertsProjection,)

@@ -267,3 +267,6 @@ STORES_NAMED = (
     "(SELECT s.*, z.name AS zone_name FROM image_stores AS s "
     "LEFT JOIN zones AS z ON z.id = s.zone_id) AS s"
 )
+
+
+READ_MODELS = (StorageProjection,)

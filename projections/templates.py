@@ -233,3 +233,6 @@ def extract_row(cursor: Cursor, extract_id: str) -> dict[str, Any] | None:
         (extract_id,),
     ).fetchone()
     return None if row is None else dict(row)
+
+
+READ_MODELS = (TemplatesProjection,)

@@ -45,3 +45,6 @@ class UcsProjection(Projection):
         manager_id = str(e.originator_id)
         c.execute(f"UPDATE {t.ucs_managers} SET removed = 1 WHERE id = %s", (manager_id,))
         c.execute(f"DELETE FROM {t.ucs_blades} WHERE manager_id = %s", (manager_id,))
+
+
+READ_MODELS = (UcsProjection,)

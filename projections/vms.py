@@ -316,3 +316,6 @@ def allocated(cursor: Cursor, host_ids: list[str]) -> dict[str, tuple[int, int]]
         params,
     ).fetchall()
     return {r["host_id"]: (int(r["cpu"] or 0), int(r["memory"] or 0)) for r in rows}
+
+
+READ_MODELS = (VirtualMachinesProjection,)

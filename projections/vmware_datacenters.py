@@ -79,3 +79,6 @@ def datacenter_elsewhere(cursor: Cursor, zone_id: str, name: str, vcenter: str) 
         (zone_id, UNASSOCIATED, name, vcenter),
     ).fetchone()
     return row is not None
+
+
+READ_MODELS = (VmwareDatacentersProjection,)

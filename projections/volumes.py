@@ -206,3 +206,6 @@ def volume_count(cursor: Cursor, scope: str, params: list[Any]) -> int:
         params,
     ).fetchone()
     return int(row["n"]) if row else 0
+
+
+READ_MODELS = (VolumesProjection,)

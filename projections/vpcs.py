@@ -336,3 +336,6 @@ ROUTE_SELECT = (
 def route_by_id(cursor: Cursor, route_id: str) -> dict[str, Any] | None:
     row = cursor.execute(ROUTE_SELECT + " WHERE r.id = %s", (route_id,)).fetchone()
     return dict(row) if row else None
+
+
+READ_MODELS = (VpcsProjection,)

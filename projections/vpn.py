@@ -112,3 +112,6 @@ def vpn_users_of_account(cursor: Cursor, account_id: str) -> list[str]:
         (account_id,),
     ).fetchall()
     return [r["id"] for r in rows]
+
+
+READ_MODELS = (RemoteAccessVpnsProjection,)

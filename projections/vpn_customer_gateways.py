@@ -61,3 +61,6 @@ class VpnCustomerGatewaysProjection(Projection):
             f"UPDATE {t.vpn_customer_gateways} SET removed = 1 WHERE id = %s",
             (str(e.originator_id),),
         )
+
+
+READ_MODELS = (VpnCustomerGatewaysProjection,)

@@ -80,6 +80,12 @@ class Projection:
     def reset(self, cursor: Cursor, tables: Tables) -> None:
         """Hook for projections that keep state outside their tables (none by default)."""
 
+    @classmethod
+    def built(cls, seal: Callable[[str], str]) -> Projection:
+        """A fresh instance for an installation whose store seals secrets with `seal`; read
+        models that keep a secret take it, the others ignore it."""
+        return cls()
+
 
 @dataclass(frozen=True)
 class Status:
