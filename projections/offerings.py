@@ -108,4 +108,16 @@ class OfferingsProjection(Projection):
         c.execute(f"UPDATE {table} SET removed = 1 WHERE id = %s", (str(e.originator_id),))
 
 
+# Who may use an offering: it is public (no domain) or limited to the owner's domain or one of
+# its ancestors. One rule, as a predicate on a row and as SQL on `domain_path` with the owner's
+# path as its parameter.
+OFFERED_IN_SQL = "substr(%s, 1, length(domain_path)) = domain_path"
+
+
+def offered_in(offering_domain_path: str | None, domain_path: str) -> bool:
+    """Whether an offering limited to `offering_domain_path` ('' or None: public) may be used
+    by an owner in `domain_path`."""
+    return domain_path.startswith(offering_domain_path or "")
+
+
 READ_MODELS = (OfferingsProjection,)

@@ -18,6 +18,7 @@ from domain.errors import InvalidParameter, PermissionDenied
 from domain.storage import parse_tags
 from domain.template import ISO
 from domain.volume import check_size
+from projections.offerings import offered_in
 from projections.templates import may_launch
 
 GIB = 1024**3
@@ -69,7 +70,7 @@ def _usable(
     """An offering's row (`named`: its id and the parameter that names it), if it is public or
     limited to a domain above `domain_path`."""
     row = _one(call, sql, named[0], named[1])
-    if not domain_path.startswith(row["domain_path"] or ""):
+    if not offered_in(row["domain_path"], domain_path):
         raise PermissionDenied(f"{kind} offering {row['name']} is not available in this domain")
     return row
 

@@ -30,6 +30,7 @@ from domain.planners import (
     STRICT,
     check_planner,
 )
+from projections.offerings import OFFERED_IN_SQL
 from stratus.db import contains
 
 P = ParamType
@@ -45,12 +46,12 @@ IO_PARAMS = {
 
 
 def visible_clause(caller: Caller) -> tuple[str, list[Any]]:
-    """Offerings a caller may list and use: public ones ('' path), those of their domain and its
-    ancestors, and for domain admins those of their subtree. Root admins see all."""
+    """Offerings a caller may list: those offered in their domain (`OFFERED_IN_SQL`), and for
+    domain admins those of their subtree too. Root admins see all."""
     if caller.role == Role.ROOT_ADMIN:
         return "1 = 1", []
     path = caller.domain_path
-    clause = "substr(%s, 1, length(domain_path)) = domain_path"
+    clause = OFFERED_IN_SQL
     params: list[Any] = [path]
     if caller.role == Role.DOMAIN_ADMIN:
         clause = f"({clause} OR substr(domain_path, 1, %s) = %s)"
@@ -88,21 +89,6 @@ def _offering_row(call: Call, table: str, offering_id: str) -> dict[str, Any]:
         ).fetchone()
     if row is None:
         raise not_found("id", offering_id)
-    return dict(row)
-
-
-def usable_offering(call: Call, offering_id: str) -> dict[str, Any]:
-    """A compute offering the caller may deploy with (a `service_offerings` row): visible to
-    them and not a system offering. Custom ones have NULL cpu_number, cpu_speed and memory."""
-    clause, params = visible_clause(call.caller)
-    with call.read() as cursor:
-        row = cursor.execute(
-            f"SELECT * FROM service_offerings WHERE id = %s AND removed = 0 AND is_system = 0 "
-            f"AND {clause}",
-            [offering_id, *params],
-        ).fetchone()
-    if row is None:
-        raise not_found("serviceofferingid", offering_id)
     return dict(row)
 
 

@@ -8,8 +8,8 @@ from uuid import UUID
 import pytest
 
 from api.access import Caller
+from api.cloudstack.catalog import offering as usable_offering
 from api.cloudstack.catalog import template as usable_template
-from api.cloudstack.offerings import usable_offering
 from api.dispatch import ApiCommand, Call
 from commands.infrastructure import CreateZone, create_zone
 from commands.offerings import seed_id
@@ -69,8 +69,9 @@ def test_a_template_is_usable_in_a_zone_once_downloaded_there(settings) -> None:
 def test_system_offerings_are_not_for_deploying(settings) -> None:
     with running_app(settings) as app:
         call = _admin_call(app)
-        small = usable_offering(call, str(seed_id("service", "Small Instance")))
-        assert (small["cpu_number"], small["cpu_speed"], small["memory"]) == (1, 500, 512)
+        root = call.caller.domain_path
+        small = usable_offering(call, str(seed_id("service", "Small Instance")), root)
+        assert (small.shape.cpu_number, small.shape.cpu_speed, small.shape.memory) == (1, 500, 512)
         router = str(seed_id("service", "System Offering For Software Router"))
         with pytest.raises(NotFound):
-            usable_offering(call, router)
+            usable_offering(call, router, root)
