@@ -19,6 +19,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
+from commands.autoscale import check_rule_without_group
 from commands.routers import current_router
 from commands.system_vms import host_access, request_id
 from domain.errors import (
@@ -481,6 +482,8 @@ def revoke_rule(store: Any, command: RevokeRule) -> Applying:
     """Mark the rule (and firewall rules opened for it) Revoke; the router's answer removes it."""
 
     def attempt() -> Applying:
+        if command.kind == RuleKind.LOAD_BALANCING:
+            check_rule_without_group(store, command.rule_id)
         network = store.get(Network, command.network_id, what="network")
         rules = _set_of(store, network, command.source_ip)
         abandoned = _give_up_abandoned(store, rules)
