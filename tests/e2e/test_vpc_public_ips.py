@@ -234,6 +234,9 @@ def _customer(user: CloudStack, name: str, gateway: str, cidrs: str) -> dict[str
 
 def test_a_vpc_connects_to_customer_gateways_through_its_router(sandbox) -> None:
     admin = sandbox.client()
+    # The tunnel checks are off here: every state below is the router's answer to an apply
+    # (the checks are shown by the test of two VPCs connected to each other)
+    admin.updateConfiguration(name="router.check.interval", value="0")
     place = _zone(admin)
     alice, bob = make_tenant(sandbox, admin), make_tenant(sandbox, admin)
     user, other = alice.client, bob.client
@@ -360,3 +363,100 @@ def test_a_vpc_connects_to_customer_gateways_through_its_router(sandbox) -> None
     user.deleteVpnCustomerGateway(id=office["id"], fetch_result=True)
     user.deleteVPC(id=vpc["id"], fetch_result=True)
     assert user.listVpnGateways().get("vpngateway", []) == []
+    admin.updateConfiguration(name="router.check.interval", value="30")
+
+
+def _alerts(admin: CloudStack, text: str) -> list[dict[str, Any]]:
+    return [a for a in admin.listAlerts(type=9).get("alert", []) if text in a["description"]]
+
+
+def test_two_vpcs_connected_by_site_to_site_vpn_reach_connected(sandbox) -> None:
+    """As 4.3 connects two VPCs: each has a customer gateway at the other's VPN gateway, one
+    connection passive; the routers' tunnel checks bring both to Connected."""
+    admin = sandbox.client()
+    admin.updateConfiguration(name="router.check.interval", value="1")
+    place = _zone(admin)
+    alice = make_tenant(sandbox, admin)
+    user = alice.client
+    east, west = (
+        _vpc(user, place.zone, "east", "10.70.0.0/16"),
+        _vpc(user, place.zone, "west", "10.80.0.0/16"),
+    )
+    routers_of = {}
+    for vpc in (east, west):
+        routers_of[vpc["id"]] = wait_for(lambda vpc=vpc: _running_router(admin, vpc), 30)
+        assert routers_of[vpc["id"]], "a VPC's router did not come up"
+    east_gw = user.createVpnGateway(vpcid=east["id"], fetch_result=True)["vpngateway"]
+    west_gw = user.createVpnGateway(vpcid=west["id"], fetch_result=True)["vpngateway"]
+    to_west = _customer(user, "to-west", west_gw["publicip"], west["cidr"])
+    to_east = user.createVpnCustomerGateway(  # the same key and policies as to-west's
+        name="to-east",
+        gateway=east_gw["publicip"],
+        cidrlist=east["cidr"],
+        ipsecpsk="to-west-pre-shared-key",
+        ikepolicy="aes128-sha1;modp1536",
+        esppolicy="aes256-sha1",
+        dpd="true",
+        fetch_result=True,
+    )["vpncustomergateway"]
+
+    # The passive side first: alone it waits for the far end, and stays Disconnected
+    waiting = user.createVpnConnection(
+        s2svpngatewayid=west_gw["id"],
+        s2scustomergatewayid=to_east["id"],
+        passive="true",
+        fetch_result=True,
+    )["vpnconnection"]
+    assert waiting["state"] == "Disconnected"
+    active = user.createVpnConnection(
+        s2svpngatewayid=east_gw["id"], s2scustomergatewayid=to_west["id"], fetch_result=True
+    )["vpnconnection"]
+
+    def states() -> dict[str, str]:
+        return {c["id"]: c["state"] for c in user.listVpnConnections()["vpnconnection"]}
+
+    both = {active["id"]: "Connected", waiting["id"]: "Connected"}
+    assert wait_for(lambda: states() == both, 60), states()
+
+    # What each router was given: the two ends mirror each other, with one key
+    east_router, west_router = routers_of[east["id"]], routers_of[west["id"]]
+    (east_ends,) = site_vpns(sandbox, east_router)[active["id"]][1]
+    (west_ends,) = site_vpns(sandbox, west_router)[waiting["id"]][1]
+    assert (east_ends["public_ip"], east_ends["peer_ip"]) == (
+        west_ends["peer_ip"],
+        west_ends["public_ip"],
+    )
+    assert (east_ends["public_ip"], west_ends["public_ip"]) == (
+        east_gw["publicip"],
+        west_gw["publicip"],
+    )
+    assert (east_ends["vpc_cidr"], east_ends["peer_cidrs"]) == ("10.70.0.0/16", "10.80.0.0/16")
+    assert (west_ends["vpc_cidr"], west_ends["peer_cidrs"]) == ("10.80.0.0/16", "10.70.0.0/16")
+    assert (east_ends["passive"], west_ends["passive"]) == (False, True)
+    digest = hashlib.sha256(b"to-west-pre-shared-key").hexdigest()
+    assert east_ends["psk_sha256"] == west_ends["psk_sha256"] == digest
+    for ends in (east_ends, west_ends):
+        assert (ends["ike_policy"], ends["esp_policy"]) == ("aes128-sha1;modp1536", "aes256-sha1")
+    report = Path(sandbox.env["STRATUS_SIMULATOR_SITE_VPNS"]).read_text()
+    assert "to-west-pre-shared-key" not in report
+    # a check that changes a state raises a router alert (the passive side came up)
+    assert _alerts(admin, "to to-east on router")
+
+    # The west router stops: the east side's tunnel is down; started again, it is given its
+    # connection again and both come back up
+    admin.stopRouter(id=west_router["id"], fetch_result=True)
+    assert wait_for(lambda: states()[active["id"]] == "Disconnected", 60), states()
+    assert wait_for(lambda: _alerts(admin, "from Connected to Disconnected"), 30)
+    admin.startRouter(id=west_router["id"], fetch_result=True)
+    assert wait_for(lambda: states() == both, 60), states()
+
+    # A reset applies it again (Pending, then the router's answer), and the check keeps it up
+    again = user.resetVpnConnection(id=active["id"], fetch_result=True)["vpnconnection"]
+    assert again["state"] == "Connected"
+    assert wait_for(lambda: states() == both, 30), states()
+
+    # Dropped on one side, the other's tunnel goes down
+    user.deleteVpnConnection(id=active["id"], fetch_result=True)
+    assert wait_for(lambda: states() == {waiting["id"]: "Disconnected"}, 60), states()
+    user.deleteVpnConnection(id=waiting["id"], fetch_result=True)
+    admin.updateConfiguration(name="router.check.interval", value="30")
