@@ -460,3 +460,96 @@ def test_two_vpcs_connected_by_site_to_site_vpn_reach_connected(sandbox) -> None
     assert wait_for(lambda: states() == {waiting["id"]: "Disconnected"}, 60), states()
     user.deleteVpnConnection(id=waiting["id"], fetch_result=True)
     admin.updateConfiguration(name="router.check.interval", value="30")
+
+
+def _tier_in(user: CloudStack, place: Any, vpc: dict[str, Any], gateway: str) -> dict[str, Any]:
+    offering = user.listNetworkOfferings(name="DefaultIsolatedNetworkOfferingForVpcNetworks")
+    return user.createNetwork(
+        name=f"tier-{gateway}",
+        displaytext="tier",
+        networkofferingid=offering["networkoffering"][0]["id"],
+        zoneid=place.zone,
+        vpcid=vpc["id"],
+        gateway=gateway,
+        netmask="255.255.255.0",
+    )["network"]
+
+
+def test_a_portable_address_of_a_vpc_moves_to_another_vpc_with_static_nat(sandbox) -> None:
+    admin = sandbox.client()
+    place = _zone(admin)
+    alice, bob = make_tenant(sandbox, admin), make_tenant(sandbox, admin)
+    user = alice.client
+    made = admin.createPortableIpRange(
+        regionid=1,
+        gateway="198.18.5.1",
+        netmask="255.255.255.0",
+        startip="198.18.5.10",
+        endip="198.18.5.11",
+        fetch_result=True,
+    )["portableiprange"]
+    north, south = (
+        _vpc(user, place.zone, "north", "10.91.0.0/16"),
+        _vpc(user, place.zone, "south", "10.92.0.0/16"),
+    )
+    near, far = _tier_in(user, place, north, "10.91.1.1"), _tier_in(user, place, south, "10.92.1.1")
+    vm_near = _deploy(user, place, place.small, networkids=near["id"])
+    vm_far = _deploy(user, place, place.small, networkids=far["id"])
+
+    # A portable address of the VPC: it serves no tier until static NAT places it
+    ip = user.associateIpAddress(vpcid=north["id"], isportable=True, fetch_result=True)["ipaddress"]
+    assert (ip["isportable"], ip["vpcid"], ip["zoneid"]) == (True, north["id"], place.zone)
+    assert ip["ipaddress"].startswith("198.18.5.") and "associatednetworkid" not in ip
+    portable = [a["id"] for a in _addresses(user, vpcid=north["id"]) if a["isportable"]]
+    assert portable == [ip["id"]]
+    refused(bob.client.associateIpAddress, 531, vpcid=north["id"], isportable=True)
+    user.enableStaticNat(ipaddressid=ip["id"], virtualmachineid=vm_near["id"], networkid=near["id"])
+    nat = _addresses(user, id=ip["id"])[0]
+    assert (nat["vpcid"], nat["associatednetworkid"], nat["isstaticnat"]) == (
+        north["id"],
+        near["id"],
+        True,
+    )
+
+    # With its rule it does not move (nothing changes); without it, static NAT to the other
+    # VPC's VM moves it there and that VPC's router applies it
+    refused(
+        user.enableStaticNat,
+        536,
+        ipaddressid=ip["id"],
+        virtualmachineid=vm_far["id"],
+        networkid=far["id"],
+    )
+    assert _addresses(user, id=ip["id"])[0]["vpcid"] == north["id"]
+    user.disableStaticNat(ipaddressid=ip["id"], fetch_result=True)
+    user.enableStaticNat(ipaddressid=ip["id"], virtualmachineid=vm_far["id"], networkid=far["id"])
+    moved = _addresses(user, id=ip["id"])[0]
+    assert (moved["vpcid"], moved["associatednetworkid"], moved["virtualmachineid"]) == (
+        south["id"],
+        far["id"],
+        vm_far["id"],
+    )
+    assert ip["id"] not in {a["id"] for a in _addresses(user, vpcid=north["id"])}
+    assert ip["id"] in {a["id"] for a in _addresses(user, vpcid=south["id"])}
+    router = wait_for(lambda: _running_router(admin, south), 30)
+    assert wait_for(
+        lambda: any(
+            r["kind"] == "StaticNat" and r["address"] == ip["ipaddress"]
+            for r in applied(sandbox, router)
+        ),
+        30,
+    )
+    # A VPC's address that is not portable stays with its VPC's tiers
+    fixed = user.associateIpAddress(vpcid=north["id"], fetch_result=True)["ipaddress"]
+    assert "not a tier of the VPC" in refused(
+        user.enableStaticNat,
+        431,
+        ipaddressid=fixed["id"],
+        virtualmachineid=vm_far["id"],
+        networkid=far["id"],
+    )
+
+    user.disableStaticNat(ipaddressid=ip["id"], fetch_result=True)
+    for address in (ip, fixed):
+        user.disassociateIpAddress(id=address["id"], fetch_result=True)
+    admin.deletePortableIpRange(id=made["id"], fetch_result=True)
