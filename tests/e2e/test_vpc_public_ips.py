@@ -2,7 +2,9 @@
 VPC takes when it starts, an address associated with the VPC, port forwarding, static NAT and
 a load balancer on VPC addresses (each placing its address on a tier), applied by the VPC's
 router as one set (read from the file named by STRATUS_SIMULATOR_RULES), the refusals that
-change nothing, another account kept out, and the addresses given back with the VPC."""
+change nothing, another account kept out, and the addresses given back with the VPC; a
+portable address of a VPC that static NAT moves to another VPC and out to an isolated network;
+site-to-site VPN to customer gateways and between two VPCs, whose tunnels the routers report."""
 
 from __future__ import annotations
 
@@ -17,9 +19,11 @@ from api.reference import reference
 from api.response_gaps import UNBUILT_FIELDS
 from tests.e2e.factories import make_tenant
 from tests.e2e.test_network_rules import applied, refused
+from tests.e2e.test_networks import SOURCE_NAT_OFFERING, _offering
 from tests.e2e.test_routers import fail_next, routers, wait_for
 from tests.e2e.test_vms import _deploy
 from tests.e2e.test_vpcs import _tier, _zone
+from tests.e2e.zones import enable_router_provider
 
 
 def _vpc(user: CloudStack, zone: str, name: str, cidr: str) -> dict[str, Any]:
@@ -547,6 +551,32 @@ def test_a_portable_address_of_a_vpc_moves_to_another_vpc_with_static_nat(sandbo
         ipaddressid=fixed["id"],
         virtualmachineid=vm_far["id"],
         networkid=far["id"],
+    )
+
+    # Out of the VPCs: static NAT to a VM of an isolated network moves it there
+    (physical,) = admin.listPhysicalNetworks(zoneid=place.zone)["physicalnetwork"]
+    enable_router_provider(admin, physical["id"])
+    isolated = user.createNetwork(
+        name="plain",
+        displaytext="plain",
+        networkofferingid=_offering(user, SOURCE_NAT_OFFERING)["id"],
+        zoneid=place.zone,
+    )["network"]
+    vm_plain = _deploy(user, place, place.small, networkids=isolated["id"])
+    user.disableStaticNat(ipaddressid=ip["id"], fetch_result=True)
+    user.enableStaticNat(
+        ipaddressid=ip["id"], virtualmachineid=vm_plain["id"], networkid=isolated["id"]
+    )
+    out = _addresses(user, id=ip["id"])[0]
+    assert (out.get("vpcid"), out["associatednetworkid"]) == (None, isolated["id"])
+    assert ip["id"] not in {a["id"] for a in _addresses(user, vpcid=south["id"])}
+    (plain_router,) = routers(admin, networkid=isolated["id"])
+    assert wait_for(
+        lambda: any(
+            r["kind"] == "StaticNat" and r["address"] == ip["ipaddress"]
+            for r in applied(sandbox, plain_router)
+        ),
+        30,
     )
 
     user.disableStaticNat(ipaddressid=ip["id"], fetch_result=True)
