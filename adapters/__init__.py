@@ -427,6 +427,11 @@ class Hypervisor(Protocol):
         a newer generation of it; returns the generation it holds afterwards."""
         ...
 
+    def check_site_vpns(self, name: str, peers: tuple[str, ...]) -> tuple[str, ...]:
+        """Of the far gateways `peers`, those to which the running VPC router's tunnel is up
+        (see `adapters.site_vpn`)."""
+        ...
+
     def connect_pool(self, pool: PoolSpec) -> PoolStatus:
         """Make the pool known to the host and in use (defining it if the host has none of
         that id); a pool already connected is answered as it is."""

@@ -27,9 +27,24 @@ from domain.autoscale import (
     check_timing,
     seeded_counter_id,
 )
-from domain.errors import ConcurrencyConflict, InvalidParameter
+from domain.errors import ConcurrencyConflict, InvalidParameter, NotFound, ResourceInUse
+from domain.names import NameClaim, claim_id
 
 LB_RULE_CLAIM = "autoscale-lb-rule"
+
+
+def check_rule_without_group(store: Any, rule_id: UUID) -> None:
+    """A load balancer rule that an autoscale VM group balances is not deleted under it: the
+    group must be deleted first (536; later CloudStack releases refuse it with this text)."""
+    try:
+        claim: NameClaim = store.get(NameClaim, claim_id(LB_RULE_CLAIM, str(rule_id)))
+    except NotFound:
+        return
+    if claim.owner_id is not None:
+        raise ResourceInUse(
+            f"Cannot delete load balancer rule {rule_id} because it is being used by 1 "
+            "Autoscale VM group."
+        )
 
 
 def _saved(store: Any, main: Any, *others: Any) -> Outcome:

@@ -19,6 +19,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
+from commands.autoscale import check_rule_without_group
 from commands.routers import current_router
 from commands.system_vms import host_access, request_id
 from domain.errors import (
@@ -180,24 +181,16 @@ def rule_job(spec: JobSpec, instance_id: UUID) -> Job:
 
 
 def _address(
-    store: Any, public_ip_id: UUID, moving_to: UUID | None = None
+    store: Any, public_ip_id: UUID, moving_to: UUID | None = None, *, may_move: bool = True
 ) -> tuple[PublicIp, Network]:
     """An allocated address of a live isolated network; a portable one is first moved to
     `moving_to` when that is another network (4.3 moves it for static NAT), and a VPC's is
     placed on the tier `moving_to` names when it serves none yet."""
     public: PublicIp = store.get(PublicIp, public_ip_id, what="public ip address")
+    if may_move and moving_to is not None and public.allocated and _moves(public, moving_to, store):
+        _transfer(store, public, moving_to)
     if public.allocated and public.in_vpc is not None:
         return _vpc_address(store, public, moving_to)
-    if moving_to is not None and public.allocated and public.network_id != moving_to:
-        target: Network = store.get(Network, moving_to, what="network")
-        if target.removed:
-            raise InvalidState(f"Network {target.name} has been deleted")
-        if target.account_id != public.account_id:
-            raise PermissionDenied(
-                f"Network {target.name} and ip address {public.address} belong to different "
-                "accounts"
-            )
-        public.transfer(target.zone_id, target.id)
     if not public.allocated:
         raise InvalidParameter(f"Ip address {public.address} is not allocated")
     if public.network_id is None:
@@ -209,6 +202,35 @@ def _address(
     if network.removed:
         raise InvalidState(f"Network {network.name} has been deleted")
     return public, network
+
+
+def _moves(public: PublicIp, moving_to: UUID, store: Any) -> bool:
+    """Whether the address is asked to move to `moving_to`: another network, for an
+    address of an isolated network (only a portable one may); another VPC's tier or a network
+    outside its VPC, for a portable address of a VPC (a VPC's other addresses serve its tiers)."""
+    if public.in_vpc is None:
+        return public.network_id != moving_to
+    if public.portable_region is None:
+        return False
+    target: Network = store.get(Network, moving_to, what="network")
+    return target.vpc_id != public.in_vpc
+
+
+def _transfer(store: Any, public: PublicIp, moving_to: UUID) -> None:
+    """Move a portable address to a network (or VPC tier) of its account, in any zone of its
+    region, as 4.3 does for static NAT; it joins or leaves VPCs as the network does."""
+    target: Network = store.get(Network, moving_to, what="network")
+    if target.removed:
+        raise InvalidState(f"Network {target.name} has been deleted")
+    if target.account_id != public.account_id:
+        raise PermissionDenied(
+            f"Network {target.name} and ip address {public.address} belong to different accounts"
+        )
+    public.transfer(target.zone_id, target.id)
+    if target.vpc_id is None:
+        public.leave_vpc()
+    elif target.vpc_id != public.in_vpc:
+        public.join_vpc(target.vpc_id)
 
 
 def _vpc_address(store: Any, public: PublicIp, tier_id: UUID | None) -> tuple[PublicIp, Network]:
@@ -378,7 +400,12 @@ def add_rule(store: Any, command: AddRule) -> Applying:
         raise InvalidParameter("A rule on a public address needs the address")
 
     def attempt() -> Applying:
-        public, network = _address(store, public_ip_id, command.network_id)
+        public, network = _address(
+            store,
+            public_ip_id,
+            command.network_id,
+            may_move=command.rule.kind == RuleKind.STATIC_NAT,  # 4.3 moves only for static NAT
+        )
         rule = replace(
             command.rule,
             address=public.address,
@@ -481,6 +508,8 @@ def revoke_rule(store: Any, command: RevokeRule) -> Applying:
     """Mark the rule (and firewall rules opened for it) Revoke; the router's answer removes it."""
 
     def attempt() -> Applying:
+        if command.kind == RuleKind.LOAD_BALANCING:
+            check_rule_without_group(store, command.rule_id)
         network = store.get(Network, command.network_id, what="network")
         rules = _set_of(store, network, command.source_ip)
         abandoned = _give_up_abandoned(store, rules)

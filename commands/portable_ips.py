@@ -30,6 +30,7 @@ from domain.portable_ips import (
     portable_scope,
 )
 from domain.regions import Regions
+from domain.vpc import Vpc
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,7 @@ class AcquirePortable:
     domain_id: UUID
     network_id: UUID | None
     preferred: tuple[str, ...] = ()  # addresses the read model shows free, lowest first
+    vpc_id: UUID | None = None  # an address of a VPC (no tier until a rule places it)
 
 
 def _candidates(ranges: PortableIpRanges, command: AcquirePortable) -> Iterator[str]:
@@ -115,9 +117,13 @@ def _candidates(ranges: PortableIpRanges, command: AcquirePortable) -> Iterator[
 
 
 def associate_portable_ip(store: Any, command: AcquirePortable) -> Outcome:
-    """The first free portable address of the region, associated (533 when none is free)."""
+    """The first free portable address of the region, associated (533 when none is free),
+    with the VPC it is asked for, if any."""
 
     def attempt() -> Outcome:
+        if command.vpc_id is not None:
+            vpc: Vpc = store.get(Vpc, command.vpc_id, what="vpc")
+            vpc.check_live()
         ranges = _ranges(store, command.region_id)
         if not ranges.ranges:
             raise InvalidParameter(
@@ -136,6 +142,8 @@ def associate_portable_ip(store: Any, command: AcquirePortable) -> Outcome:
             public.associate(
                 command.account_id, command.domain_id, command.network_id, vlan_range_id=range_id
             )
+            if command.vpc_id is not None:
+                public.join_vpc(command.vpc_id)
             return Outcome(store.last_position(store.save(public)), public.id)
         raise InsufficientCapacity(
             f"Insufficient address capacity: no free portable ip address in region "

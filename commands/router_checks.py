@@ -1,5 +1,7 @@
 """Router service monitoring (relay role): every `router.alerts.check.interval` seconds each
-running router's host is asked to check its daemons and restart the stopped ones it may.
+running router's host is asked to check its daemons and restart the stopped ones it may. The
+same monitor, given another request builder, asks VPC routers about their site-to-site tunnels
+(commands.site_to_site_vpn).
 
 A check changes nothing by itself, so it is not an event: the monitor publishes the request
 straight to the bus (as the heartbeat monitor does), and only what a check *finds* — a restart,
@@ -44,12 +46,14 @@ class RouterMonitor:
         self,
         store: Any,
         bus: Any,
-        targets: Callable[[], list[CheckTarget]],
+        targets: Callable[[], list[Any]],
         interval: Callable[[], float],
         prefix: str = DEFAULT_PREFIX,
         abandoned: Callable[[], list[str]] = list,
+        build: Callable[[Any, Any, Any, str], WorkRequest] | None = None,
     ) -> None:
         self.store, self.bus, self.targets, self.interval = store, bus, targets, interval
+        self.build = build or _request  # the request of one target (a daemon check by default)
         self.abandoned = abandoned  # appliances waiting on a request whose job has ended
         self.prefix = prefix
         self._round = itertools.count(1)
@@ -66,7 +70,7 @@ class RouterMonitor:
             host = hosts[target.host_id]
             if host is None:
                 continue
-            made.append(_request(self.store.box, host, target, f"{self._run}:{tick}"))
+            made.append(self.build(self.store.box, host, target, f"{self._run}:{tick}"))
         return made
 
     def _host(self, host_id: str) -> Any:
@@ -97,11 +101,12 @@ class RouterMonitor:
 
     async def run(self, stop: asyncio.Event, tick: float = 0.5) -> None:
         """Check whenever the configured interval has passed since the last check; the
-        interval is read again every tick, so a changed setting applies at once."""
+        interval is read again every tick, so a changed setting applies at once (0: off)."""
         last = -float("inf")
         while not stop.is_set():
             try:
-                if time.monotonic() - last >= await asyncio.to_thread(self.interval):
+                interval = await asyncio.to_thread(self.interval)
+                if interval > 0 and time.monotonic() - last >= interval:
                     last = time.monotonic()
                     await self.check()
             except Exception:  # a process boundary: keep monitoring

@@ -18,7 +18,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.utils import get_topic
 
 from commands import Outcome, change
-from commands.routers import current_router
+from commands.routers import current_router, router_alert
 from commands.vpn import router_target
 from domain.errors import InvalidParameter, NotFound, PermissionDenied, ResourceUnavailable
 from domain.job import Job, JobStatus
@@ -34,6 +34,7 @@ from domain.vpc import Vpc
 from domain.vpn_customer_gateway import VpnCustomerGateway
 from stratus.messages import DEFAULT_PREFIX, WorkRequest, WorkResult, seal_credentials
 from stratus.outbox import Outgoing, Route, origin, work
+from stratus.store.audit import acting
 
 APPLY_ACTION = "configure_site_vpn"
 VPN_SERVICE = "Vpn"
@@ -286,7 +287,85 @@ def on_site_vpn_result(store: Any, result: WorkResult) -> Outcome:
     return outcome
 
 
-RESULT_HANDLERS = {APPLY_ACTION: on_site_vpn_result}
+# Tunnel checks --------------------------------------------------------------------------------
+
+CHECK_ACTION = "check_site_vpns"
+
+
+@dataclass(frozen=True)
+class TunnelTarget:
+    """A running VPC router to ask about its tunnels, and the far gateways it is asked about
+    (those of its VPC's Connected and Disconnected connections)."""
+
+    router_id: str
+    instance_name: str
+    host_id: str
+    peers: tuple[str, ...]
+
+
+def tunnel_check_request(box: Any, host: Any, target: TunnelTarget, tick: str) -> WorkRequest:
+    """4.3's CheckS2SVpnConnections: which of these far gateways has its tunnel up? A check
+    changes nothing by itself, so it is published straight to the bus, not as an event."""
+    return WorkRequest(
+        request_id=f"s2s-check:{tick}:{target.router_id}",
+        hypervisor=host.hypervisor.lower(),
+        action=CHECK_ACTION,
+        target_id=target.router_id,
+        params={
+            "host_id": target.host_id,
+            "name": target.instance_name,
+            "peers": list(target.peers),
+        },
+        sealed_credentials=seal_credentials(box, host.url, host.username, host.password.reveal()),
+    )
+
+
+def on_tunnel_check(store: Any, result: WorkResult) -> Outcome:
+    """The router's answer: each checked connection of its VPC (one whose far gateway was
+    asked about, not being changed) is Connected when its tunnel is up, else Disconnected; a
+    change raises a router alert, as 4.3 does. A failed check changes nothing."""
+    if not result.ok:
+        return Outcome(0)
+
+    def attempt() -> Outcome:
+        router: SystemVm = store.get(SystemVm, UUID(result.target_id), what="router")
+        vpc_id = getattr(router, "vpc_id", None)
+        if vpc_id is None or str(router.host_id) != str(result.data.get("host_id")):
+            return Outcome(0, router.id)  # a check of an earlier run: it no longer tells
+        try:
+            gateway: VpnGateway = store.repository.get(vpn_gateway_id(vpc_id))
+        except AggregateNotFoundError:
+            return Outcome(0, router.id)
+        asked = {str(p) for p in result.data.get("checked", ())}
+        up = {str(p) for p in result.data.get("connected", ())}
+        changed: list[Any] = []
+        for customer_id, (connection_id, _cidrs) in sorted(gateway.connections.items()):
+            connection: VpnConnection = store.get(VpnConnection, connection_id)
+            if connection.ends.peer_ip not in asked:
+                continue
+            was = connection.tunnel_checked(connection.ends.peer_ip in up)
+            if was is None:
+                continue
+            customer: VpnCustomerGateway = store.get(VpnCustomerGateway, customer_id)
+            changed += [
+                connection,
+                router_alert(
+                    router,
+                    f"Site-to-site VPN connection to {customer.name} on router {router.name} "
+                    f"went from {was} to {connection.state}",
+                ),
+            ]
+        if not changed:
+            return Outcome(0, router.id)
+        owner = {"account_id": str(router.account_id), "domain_id": str(router.domain_id)}
+        with acting(**owner):
+            return Outcome(store.last_position(store.save(*changed)), router.id)
+
+    outcome: Outcome = store.run(attempt)
+    return outcome
+
+
+RESULT_HANDLERS = {APPLY_ACTION: on_site_vpn_result, CHECK_ACTION: on_tunnel_check}
 
 
 def reapply_after_boot(store: Any, result: WorkResult) -> None:

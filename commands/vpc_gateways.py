@@ -31,6 +31,7 @@ class CreatePrivateGateway:
     job: JobSpec
     acl_id: UUID | None = None
     gateway_id: UUID = field(default_factory=uuid.uuid4)
+    source_nat: bool = False  # the tiers' traffic leaves through it with its address
 
 
 def create_private_gateway(store: Any, command: CreatePrivateGateway) -> Applying:
@@ -52,7 +53,7 @@ def create_private_gateway(store: Any, command: CreatePrivateGateway) -> Applyin
             command.ip_address,
             command.gateway,
             command.netmask,
-            False,
+            command.source_nat,
             command.acl_id or DEFAULT_DENY.id,
         )
         key = vpc.add_gateway(gateway)

@@ -352,6 +352,16 @@ _ACTED_ON = (
         maximum=86400,
     ),
     Definition(
+        "router.check.interval",
+        "int",
+        "30",
+        "Advanced",
+        "Seconds between two checks of the site-to-site VPN tunnels of every running VPC "
+        "router (0 = off)",
+        minimum=0,
+        maximum=86400,
+    ),
+    Definition(
         "router.version.check",
         "bool",
         "true",

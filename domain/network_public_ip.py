@@ -204,6 +204,15 @@ class PublicIp(Aggregate):
     def _vpc_joined(self, vpc_id: UUID) -> None:
         self.vpc_id = vpc_id
 
+    def leave_vpc(self) -> None:
+        """A portable address of a VPC moved to a network outside it (`transfer`)."""
+        if self.in_vpc is not None:
+            self._vpc_left(vpc_id=self.in_vpc)
+
+    @event("VpcLeft")
+    def _vpc_left(self, vpc_id: UUID) -> None:
+        self.vpc_id = None
+
     def serve_tier(self, network_id: UUID | None) -> None:
         """A VPC's address serves the tier its first rule is on, and goes back to the VPC
         (None) when its last rule is gone, as 4.3 associates and unassociates it."""

@@ -6,7 +6,9 @@ A VPC has at most one gateway (its id derives from the VPC's). The gateway keeps
 customer gateways it connects to, so a connection is checked against the others in the same
 aggregate (one per customer gateway, networks apart) and two racing creates write the same
 version. A connection is `Pending` until the router answers: `Connected`, or `Disconnected`
-for a passive one (it waits for the far end to start), or `Error`; 4.3 reports the same.
+for a passive one (it waits for the far end to start), or `Error`; 4.3 reports the same. From
+then on the router's periodic check of its tunnels (4.3's CheckS2SVpnConnections) moves a
+Connected or Disconnected connection to whichever its tunnel is.
 """
 
 from __future__ import annotations
@@ -256,6 +258,30 @@ class VpnConnection(Aggregate):
     @event("Answered")
     def _answered(self, request_id: str, ok: bool, reason: str, state: str) -> None:
         self.state, self.request_id, self.job_id = state, None, None
+
+    def checkable(self) -> bool:
+        """Only a connection the router holds and is not being changed is checked (4.3 checks
+        Connected and Disconnected ones; Pending and Error wait for an apply)."""
+        return self.request_id is None and self.state in (
+            ConnectionState.CONNECTED,
+            ConnectionState.DISCONNECTED,
+        )
+
+    def tunnel_checked(self, up: bool) -> str | None:
+        """What the router found of the tunnel: Connected when it is up, else Disconnected.
+        Returns the state it left when that changed (None otherwise, and nothing is recorded)."""
+        if not self.checkable():
+            return None
+        state = ConnectionState.CONNECTED if up else ConnectionState.DISCONNECTED
+        if state == self.state:
+            return None
+        was = self.state
+        self._tunnel_checked(state=state)
+        return was
+
+    @event("TunnelChecked")
+    def _tunnel_checked(self, state: str) -> None:
+        self.state = state
 
     def remove_at_once(self) -> None:
         """No router can act (it is not running): the record alone goes."""

@@ -154,6 +154,10 @@ class Vpc(Aggregate):
                     "gateway": g.gateway,
                     "netmask": g.netmask,
                     "source_nat": g.source_nat,
+                    # with source NAT, the tiers' traffic out of it takes its address
+                    "source_nat_cidrs": sorted(t.cidr for t in self.tiers.values())
+                    if g.source_nat
+                    else [],
                     "acl_id": str(g.acl_id),
                     "items": [
                         i.applied_view() for i in self.items_of(g.acl_id) if i.state != "Revoke"

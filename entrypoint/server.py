@@ -295,6 +295,7 @@ async def _adapters_side(runtime: Runtime, bus: Any, stop: asyncio.Event) -> lis
     runtime.store.commit_listeners.append(wake_relay)
     parts = [relay.run(stop), monitor.run(stop), make_sweeper(runtime, monitor).run(stop)]
     parts.append(_router_monitor(runtime, bus).run(stop))
+    parts.append(_tunnel_monitor(runtime, bus).run(stop))
     parts.append(make_scheduler(runtime).run(stop))
     parts.append(make_expunger(runtime).run(stop))
     parts.append(make_account_cleanup(runtime).run(stop))
@@ -343,6 +344,37 @@ def _router_monitor(runtime: Runtime, bus: Any) -> Any:
 
     return RouterMonitor(
         runtime.store, bus, targets, interval, runtime.settings.bus_prefix, abandoned
+    )
+
+
+def _tunnel_monitor(runtime: Runtime, bus: Any) -> Any:
+    """Site-to-site VPN tunnel checks of VPC routers, every `router.check.interval` seconds
+    (read each time; 0 turns them off)."""
+    from commands.router_checks import RouterMonitor
+    from commands.site_to_site_vpn import TunnelTarget, tunnel_check_request
+    from domain.configuration import DEFINITIONS
+    from projections.configuration import global_value
+    from projections.site_to_site_vpn import tunnel_check_targets
+
+    def targets() -> list[TunnelTarget]:
+        with runtime.db.read() as cursor:
+            rows = tunnel_check_targets(cursor)
+        return [
+            TunnelTarget(r["id"], r["instance_name"], r["host_id"], tuple(r["peers"])) for r in rows
+        ]
+
+    def interval() -> float:
+        name = "router.check.interval"
+        with runtime.db.read() as cursor:
+            return float(global_value(cursor, name, DEFINITIONS[name].default))
+
+    return RouterMonitor(
+        runtime.store,
+        bus,
+        targets,
+        interval,
+        runtime.settings.bus_prefix,
+        build=tunnel_check_request,
     )
 
 

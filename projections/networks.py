@@ -433,6 +433,10 @@ class PublicIpsProjection(Projection):
     def vpc_joined(self, e: Any, c: Cursor, t: Tables) -> None:
         _set(c, t.public_ips, e, vpc_id=str(e.vpc_id))
 
+    @on(PUBLIC.VpcLeft)
+    def vpc_left(self, e: Any, c: Cursor, t: Tables) -> None:
+        _set(c, t.public_ips, e, vpc_id=None)
+
     @on(PUBLIC.TierServed)
     def tier_served(self, e: Any, c: Cursor, t: Tables) -> None:
         _set(c, t.public_ips, e, network_id=_text(e.network_id))

@@ -90,6 +90,10 @@ class SiteToSiteVpnProjection(Projection):
     def answered(self, e: Any, c: Cursor, t: Tables) -> None:
         _state(c, t, e, e.state)
 
+    @on(CONNECTION.TunnelChecked)
+    def tunnel_checked(self, e: Any, c: Cursor, t: Tables) -> None:
+        _state(c, t, e, e.state)
+
     @on(CONNECTION.Removed)
     def removed(self, e: Any, c: Cursor, t: Tables) -> None:
         _state(c, t, e, ConnectionState.REMOVED)
@@ -100,6 +104,25 @@ def _state(c: Cursor, t: Tables, e: Any, state: str) -> None:
         c.execute(f"DELETE FROM {t.vpn_connections} WHERE id = %s", (_id(e),))
     else:
         c.execute(f"UPDATE {t.vpn_connections} SET state = %s WHERE id = %s", (state, _id(e)))
+
+
+def tunnel_check_targets(cursor: Cursor) -> list[dict[str, Any]]:
+    """Running VPC routers (not busy) with the far gateways of their VPC's connections that
+    are Connected or Disconnected, the ones 4.3's router check asks about."""
+    rows = cursor.execute(
+        "SELECT r.id, r.instance_name, r.host_id, c.peer_ip FROM system_vms AS r "
+        "JOIN vpn_connections AS c ON c.vpc_id = r.vpc_id "
+        "WHERE r.role = 'VIRTUAL_ROUTER' AND r.removed = 0 AND r.state = 'Running' "
+        "AND r.pending_job_id IS NULL AND r.host_id IS NOT NULL AND c.state IN (%s, %s) "
+        "ORDER BY r.seq, c.peer_ip",
+        (ConnectionState.CONNECTED, ConnectionState.DISCONNECTED),
+    ).fetchall()
+    targets: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        target = targets.setdefault(row["id"], {**dict(row), "peers": []})
+        if row["peer_ip"] not in target["peers"]:
+            target["peers"].append(row["peer_ip"])
+    return list(targets.values())
 
 
 READ_MODELS = (SiteToSiteVpnProjection,)

@@ -88,6 +88,7 @@ ACTIONS: dict[str, Action] = {
         Action("apply_security_rules", C.SECURITY_GROUPS),
         Action("configure_remote_access_vpn", C.REMOTE_ACCESS_VPN),
         Action("configure_site_vpn", C.SITE_TO_SITE_VPN),
+        Action("check_site_vpns", C.SITE_TO_SITE_VPN),
         Action("download_template", C.TEMPLATES, host_bound=False),
         Action("download_volume", C.TEMPLATES, host_bound=False),  # an uploaded volume
         Action("create_template", C.TEMPLATES),  # from a VM's root volume, on its host

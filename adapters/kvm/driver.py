@@ -73,7 +73,7 @@ from adapters.kvm.appliance import APPLIANCE_URI, appliance_metadata, service_st
 from adapters.kvm.guest_keys import record_ssh_key, record_user_data
 from adapters.kvm.rules import ACLS_URI, hold_rules
 from adapters.kvm.security import define_filter, record_rules, record_vpn, recorded_rules
-from adapters.kvm.site_vpn import hold_connection
+from adapters.kvm.site_vpn import connected_peers, hold_connection
 from adapters.kvm.snapshots import KvmSnapshots
 from adapters.kvm.statistics import disk_counters, network_counters
 from stratus.actions import CAPABILITIES
@@ -372,6 +372,17 @@ class KvmDriver(KvmSnapshots):
                     f"cannot configure a site-to-site VPN on {name}: it is not running"
                 )
             return hold_connection(domain, connection)
+
+    def check_site_vpns(self, name: str, peers: tuple[str, ...]) -> tuple[str, ...]:
+        """The running VPC router's tunnels that are up, seen from this host (see
+        `adapters.kvm.site_vpn.connected_peers`)."""
+        with self._translated(f"checking the site-to-site VPNs of {name}"):
+            domain = self._find(name)
+            if not domain.isActive():
+                raise HypervisorError(
+                    f"cannot check the site-to-site VPNs of {name}: it is not running"
+                )
+            return connected_peers(self._require(), domain, peers)
 
     def configure_vpn(self, name: str, vpn: VpnConfig) -> dict[str, Any]:
         """Hand the running router its VPN through its domain metadata (no secret written)."""

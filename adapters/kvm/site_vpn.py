@@ -2,7 +2,11 @@
 metadata under Stratus's own namespace, where the router's agent reads them:
 ``<sitevpns>{"<connection id>": {"generation": N, "ends": {…}, "psk_sha256": "…"}}</sitevpns>``.
 A dropped connection keeps its generation with no ends, so an older request cannot bring it
-back. The pre-shared key itself is never written: only its SHA-256 digest."""
+back. The pre-shared key itself is never written: only its SHA-256 digest.
+
+A tunnel check sees the routers of the host it is asked on: a connection of the router is up
+when a connection held by another running router of the same host mirrors it (two VPCs whose
+routers share a host; a far end elsewhere cannot be seen from here, and counts as down)."""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ import libvirt
 
 from adapters import SiteVpnConfig
 from adapters.kvm.rules import metadata_text
+from adapters.site_vpn import tunnel_up
 
 SITE_VPN_URI = "http://stratus.example/xmlns/site-vpn/1"
 _LIVE = libvirt.VIR_DOMAIN_AFFECT_LIVE
@@ -53,3 +58,22 @@ def hold_connection(domain: Any, connection: SiteVpnConfig) -> int:
         _LIVE,
     )
     return connection.generation
+
+
+def _live_ends(domain: Any) -> list[dict[str, Any]]:
+    """The connections a router holds now (dropped ones left out), as the check compares them."""
+    return [
+        {**held["ends"], "psk_sha256": held["psk_sha256"]}
+        for held in held_connections(domain).values()
+        if held.get("ends")
+    ]
+
+
+def connected_peers(conn: Any, domain: Any, peers: tuple[str, ...]) -> tuple[str, ...]:
+    """Of `peers`, the far gateways the router `domain` has a tunnel up to."""
+    own = _live_ends(domain)
+    others: list[dict[str, Any]] = []
+    for other in conn.listAllDomains(libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE):
+        if other.name() != domain.name():
+            others.extend(_live_ends(other))
+    return tuple(p for p in peers if tunnel_up(p, own, others))

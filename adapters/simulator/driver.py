@@ -66,6 +66,7 @@ from adapters.simulator.world import (
     connect_delay,
     failing_actions,
 )
+from adapters.site_vpn import tunnel_up
 from stratus.actions import CAPABILITIES
 
 _GIB = 1024**3
@@ -362,6 +363,28 @@ class SimulatorDriver(SimulatedSnapshots):
             if self.world.site_vpns.apply(key, connection.generation, entries):
                 self.world.record("configure_site_vpn")
             return self.world.site_vpns.generation(key)
+
+    def check_site_vpns(self, name: str, peers: tuple[str, ...]) -> tuple[str, ...]:
+        """The running router's tunnels that are up: a connection it holds that a connection
+        held by another running router of the simulated world mirrors (`tunnel_up`)."""
+        with self._turn("check_site_vpns") as host:
+            if _find(host, name).state != "Running":
+                raise HypervisorError(f"cannot check the site-to-site VPNs of {name}: not running")
+            running = {
+                vm_name
+                for other in self.world.hosts.values()
+                for vm_name, vm in other.vms.items()
+                if vm.state == "Running"
+            }
+            own: list[dict[str, Any]] = []
+            others: list[dict[str, Any]] = []
+            for key, (_generation, entries) in self.world.site_vpns.everything().items():
+                router = key.rpartition("/")[0]
+                if router == name:
+                    own.extend(entries)
+                elif router in running:
+                    others.extend(entries)
+            return tuple(p for p in peers if tunnel_up(p, own, others))
 
     def apply_security_rules(self, name: str, rules: tuple[dict[str, Any], ...]) -> int:
         """The VM's guest firewall holds the set (see `GuestFirewalls`)."""

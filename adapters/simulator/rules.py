@@ -73,6 +73,11 @@ class RuleSets:
     def generation(self, name: str) -> int:
         return self.held(name)[0]
 
+    def everything(self) -> dict[str, tuple[int, tuple[dict[str, Any], ...]]]:
+        """Every set held, by name (a copy)."""
+        with self._lock:
+            return dict(self._held)
+
     def _write(self) -> None:
         path = self._report or os.environ.get(self._variable)
         if not path:

@@ -252,6 +252,11 @@ class VmwareDriver(VmwareSnapshots):
             f"configuring a site-to-site VPN on router {name} is not supported yet on VMware"
         )
 
+    def check_site_vpns(self, name: str, peers: tuple[str, ...]) -> tuple[str, ...]:
+        raise Unsupported(
+            f"checking the site-to-site VPNs of router {name} is not supported yet on VMware"
+        )
+
     def configure_vpn(self, name: str, vpn: VpnConfig) -> dict[str, Any]:
         raise Unsupported(f"configuring the VPN of system VM {name} is not supported yet on VMware")
 

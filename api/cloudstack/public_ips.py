@@ -4,6 +4,7 @@ listPublicIpAddresses)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
@@ -281,9 +282,10 @@ def associate_ip_address(call: Call, args: dict[str, Any]) -> Submitted:
     if network_id:
         refuse_if_upgrading(call.store, [UUID(network_id)], "associate an ip address")
     if args["isportable"]:
+        request = portable_request(call, args, owner)
         if args["vpcid"]:
-            raise InvalidParameter("Portable ip addresses of a VPC are not built yet")
-        return _associate_portable(call, portable_request(call, args, owner))
+            request = replace(request, vpc_id=UUID(args["vpcid"]))
+        return _associate_portable(call, request)
     if args["regionid"] is not None:
         raise InvalidParameter(
             "regionid names where a portable ip address comes from: give it with isportable=true"

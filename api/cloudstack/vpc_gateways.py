@@ -136,6 +136,7 @@ def create_gateway(call: Call, args: dict[str, Any]) -> Submitted:
         args["netmask"],
         spec,
         UUID(args["aclid"]) if args["aclid"] else None,
+        source_nat=bool(args["sourcenatsupported"]),
     )
     return submitted(call, write(call, cmd.create_private_gateway, command), creates=True)
 
@@ -248,12 +249,7 @@ COMMANDS = (
                 P.UUID,
                 unsupported="a private gateway's network offering is not chosen: it is built in",
             ),
-            Param(
-                "sourcenatsupported",
-                P.BOOLEAN,
-                default=False,
-                unsupported="source NAT on private gateways is not built yet",
-            ),
+            Param("sourcenatsupported", P.BOOLEAN, default=False),
         ),
         role=Role.ROOT_ADMIN,
         shape="async",

@@ -196,6 +196,11 @@ def test_a_group_keeps_its_minimum_and_scales_on_disk_reads(sandbox: Sandbox) ->
     first = wait_for(lambda: _members(user, rule["id"]) or None, 60)
     assert len(first) == 1
     refused(user.createAutoScaleVmGroup, 431, **group_args)  # one group per rule
+    # the rule is not deleted under its group (nothing changes: the group keeps balancing)
+    text = refused(user.deleteLoadBalancerRule, 536, id=rule["id"])
+    assert "being used by 1 Autoscale VM group" in text
+    assert user.listLoadBalancerRules(id=rule["id"])["loadbalancerrule"][0]["state"] == "Active"
+    assert _members(user, rule["id"]) == first
     vm = user.listVirtualMachines(id=first[0])["virtualmachine"][0]
     assert vm["state"] == "Running" and vm["account"] == alice.username
     jobs = user.listAsyncJobs().get("asyncjobs", [])
@@ -258,6 +263,9 @@ def test_a_group_keeps_its_minimum_and_scales_on_disk_reads(sandbox: Sandbox) ->
     user.deleteAutoScaleVmProfile(id=profile["id"], fetch_result=True)
     user.deleteCondition(id=idle["id"], fetch_result=True)
     admin.updateConfiguration(name="vm.disk.stats.interval", value="0")
+    # with its group gone, the rule may go too
+    user.deleteLoadBalancerRule(id=rule["id"], fetch_result=True)
+    assert user.listLoadBalancerRules(id=rule["id"]).get("loadbalancerrule", []) == []
 
 
 def _item(command: str) -> str:

@@ -2,7 +2,9 @@
 VPC takes when it starts, an address associated with the VPC, port forwarding, static NAT and
 a load balancer on VPC addresses (each placing its address on a tier), applied by the VPC's
 router as one set (read from the file named by STRATUS_SIMULATOR_RULES), the refusals that
-change nothing, another account kept out, and the addresses given back with the VPC."""
+change nothing, another account kept out, and the addresses given back with the VPC; a
+portable address of a VPC that static NAT moves to another VPC and out to an isolated network;
+site-to-site VPN to customer gateways and between two VPCs, whose tunnels the routers report."""
 
 from __future__ import annotations
 
@@ -17,9 +19,11 @@ from api.reference import reference
 from api.response_gaps import UNBUILT_FIELDS
 from tests.e2e.factories import make_tenant
 from tests.e2e.test_network_rules import applied, refused
+from tests.e2e.test_networks import SOURCE_NAT_OFFERING, _offering
 from tests.e2e.test_routers import fail_next, routers, wait_for
 from tests.e2e.test_vms import _deploy
 from tests.e2e.test_vpcs import _tier, _zone
+from tests.e2e.zones import enable_router_provider
 
 
 def _vpc(user: CloudStack, zone: str, name: str, cidr: str) -> dict[str, Any]:
@@ -234,6 +238,9 @@ def _customer(user: CloudStack, name: str, gateway: str, cidrs: str) -> dict[str
 
 def test_a_vpc_connects_to_customer_gateways_through_its_router(sandbox) -> None:
     admin = sandbox.client()
+    # The tunnel checks are off here: every state below is the router's answer to an apply
+    # (the checks are shown by the test of two VPCs connected to each other)
+    admin.updateConfiguration(name="router.check.interval", value="0")
     place = _zone(admin)
     alice, bob = make_tenant(sandbox, admin), make_tenant(sandbox, admin)
     user, other = alice.client, bob.client
@@ -360,3 +367,219 @@ def test_a_vpc_connects_to_customer_gateways_through_its_router(sandbox) -> None
     user.deleteVpnCustomerGateway(id=office["id"], fetch_result=True)
     user.deleteVPC(id=vpc["id"], fetch_result=True)
     assert user.listVpnGateways().get("vpngateway", []) == []
+    admin.updateConfiguration(name="router.check.interval", value="30")
+
+
+def _alerts(admin: CloudStack, text: str) -> list[dict[str, Any]]:
+    return [a for a in admin.listAlerts(type=9).get("alert", []) if text in a["description"]]
+
+
+def test_two_vpcs_connected_by_site_to_site_vpn_reach_connected(sandbox) -> None:
+    """As 4.3 connects two VPCs: each has a customer gateway at the other's VPN gateway, one
+    connection passive; the routers' tunnel checks bring both to Connected."""
+    admin = sandbox.client()
+    admin.updateConfiguration(name="router.check.interval", value="1")
+    place = _zone(admin)
+    alice = make_tenant(sandbox, admin)
+    user = alice.client
+    east, west = (
+        _vpc(user, place.zone, "east", "10.70.0.0/16"),
+        _vpc(user, place.zone, "west", "10.80.0.0/16"),
+    )
+    routers_of = {}
+    for vpc in (east, west):
+        routers_of[vpc["id"]] = wait_for(lambda vpc=vpc: _running_router(admin, vpc), 30)
+        assert routers_of[vpc["id"]], "a VPC's router did not come up"
+    east_gw = user.createVpnGateway(vpcid=east["id"], fetch_result=True)["vpngateway"]
+    west_gw = user.createVpnGateway(vpcid=west["id"], fetch_result=True)["vpngateway"]
+    to_west = _customer(user, "to-west", west_gw["publicip"], west["cidr"])
+    to_east = user.createVpnCustomerGateway(  # the same key and policies as to-west's
+        name="to-east",
+        gateway=east_gw["publicip"],
+        cidrlist=east["cidr"],
+        ipsecpsk="to-west-pre-shared-key",
+        ikepolicy="aes128-sha1;modp1536",
+        esppolicy="aes256-sha1",
+        dpd="true",
+        fetch_result=True,
+    )["vpncustomergateway"]
+
+    # The passive side first: alone it waits for the far end, and stays Disconnected
+    waiting = user.createVpnConnection(
+        s2svpngatewayid=west_gw["id"],
+        s2scustomergatewayid=to_east["id"],
+        passive="true",
+        fetch_result=True,
+    )["vpnconnection"]
+    assert waiting["state"] == "Disconnected"
+    active = user.createVpnConnection(
+        s2svpngatewayid=east_gw["id"], s2scustomergatewayid=to_west["id"], fetch_result=True
+    )["vpnconnection"]
+
+    def states() -> dict[str, str]:
+        return {c["id"]: c["state"] for c in user.listVpnConnections()["vpnconnection"]}
+
+    both = {active["id"]: "Connected", waiting["id"]: "Connected"}
+    assert wait_for(lambda: states() == both, 60), states()
+
+    # What each router was given: the two ends mirror each other, with one key
+    east_router, west_router = routers_of[east["id"]], routers_of[west["id"]]
+    (east_ends,) = site_vpns(sandbox, east_router)[active["id"]][1]
+    (west_ends,) = site_vpns(sandbox, west_router)[waiting["id"]][1]
+    assert (east_ends["public_ip"], east_ends["peer_ip"]) == (
+        west_ends["peer_ip"],
+        west_ends["public_ip"],
+    )
+    assert (east_ends["public_ip"], west_ends["public_ip"]) == (
+        east_gw["publicip"],
+        west_gw["publicip"],
+    )
+    assert (east_ends["vpc_cidr"], east_ends["peer_cidrs"]) == ("10.70.0.0/16", "10.80.0.0/16")
+    assert (west_ends["vpc_cidr"], west_ends["peer_cidrs"]) == ("10.80.0.0/16", "10.70.0.0/16")
+    assert (east_ends["passive"], west_ends["passive"]) == (False, True)
+    digest = hashlib.sha256(b"to-west-pre-shared-key").hexdigest()
+    assert east_ends["psk_sha256"] == west_ends["psk_sha256"] == digest
+    for ends in (east_ends, west_ends):
+        assert (ends["ike_policy"], ends["esp_policy"]) == ("aes128-sha1;modp1536", "aes256-sha1")
+    report = Path(sandbox.env["STRATUS_SIMULATOR_SITE_VPNS"]).read_text()
+    assert "to-west-pre-shared-key" not in report
+    # a check that changes a state raises a router alert (the passive side came up)
+    assert _alerts(admin, "to to-east on router")
+
+    # The west router stops: the east side's tunnel is down; started again, it is given its
+    # connection again and both come back up
+    admin.stopRouter(id=west_router["id"], fetch_result=True)
+    assert wait_for(lambda: states()[active["id"]] == "Disconnected", 60), states()
+    assert wait_for(lambda: _alerts(admin, "from Connected to Disconnected"), 30)
+    admin.startRouter(id=west_router["id"], fetch_result=True)
+    assert wait_for(lambda: states() == both, 60), states()
+
+    # A reset applies it again (Pending, then the router's answer), and the check keeps it up
+    again = user.resetVpnConnection(id=active["id"], fetch_result=True)["vpnconnection"]
+    assert again["state"] == "Connected"
+    assert wait_for(lambda: states() == both, 30), states()
+
+    # Dropped on one side, the other's tunnel goes down
+    user.deleteVpnConnection(id=active["id"], fetch_result=True)
+    assert wait_for(lambda: states() == {waiting["id"]: "Disconnected"}, 60), states()
+    user.deleteVpnConnection(id=waiting["id"], fetch_result=True)
+    admin.updateConfiguration(name="router.check.interval", value="30")
+
+
+def _tier_in(user: CloudStack, place: Any, vpc: dict[str, Any], gateway: str) -> dict[str, Any]:
+    offering = user.listNetworkOfferings(name="DefaultIsolatedNetworkOfferingForVpcNetworks")
+    return user.createNetwork(
+        name=f"tier-{gateway}",
+        displaytext="tier",
+        networkofferingid=offering["networkoffering"][0]["id"],
+        zoneid=place.zone,
+        vpcid=vpc["id"],
+        gateway=gateway,
+        netmask="255.255.255.0",
+    )["network"]
+
+
+def test_a_portable_address_of_a_vpc_moves_to_another_vpc_with_static_nat(sandbox) -> None:
+    admin = sandbox.client()
+    place = _zone(admin)
+    alice, bob = make_tenant(sandbox, admin), make_tenant(sandbox, admin)
+    user = alice.client
+    made = admin.createPortableIpRange(
+        regionid=1,
+        gateway="198.18.5.1",
+        netmask="255.255.255.0",
+        startip="198.18.5.10",
+        endip="198.18.5.11",
+        fetch_result=True,
+    )["portableiprange"]
+    north, south = (
+        _vpc(user, place.zone, "north", "10.91.0.0/16"),
+        _vpc(user, place.zone, "south", "10.92.0.0/16"),
+    )
+    near, far = _tier_in(user, place, north, "10.91.1.1"), _tier_in(user, place, south, "10.92.1.1")
+    vm_near = _deploy(user, place, place.small, networkids=near["id"])
+    vm_far = _deploy(user, place, place.small, networkids=far["id"])
+
+    # A portable address of the VPC: it serves no tier until static NAT places it
+    ip = user.associateIpAddress(vpcid=north["id"], isportable=True, fetch_result=True)["ipaddress"]
+    assert (ip["isportable"], ip["vpcid"], ip["zoneid"]) == (True, north["id"], place.zone)
+    assert ip["ipaddress"].startswith("198.18.5.") and "associatednetworkid" not in ip
+    portable = [a["id"] for a in _addresses(user, vpcid=north["id"]) if a["isportable"]]
+    assert portable == [ip["id"]]
+    refused(bob.client.associateIpAddress, 531, vpcid=north["id"], isportable=True)
+    user.enableStaticNat(ipaddressid=ip["id"], virtualmachineid=vm_near["id"], networkid=near["id"])
+    nat = _addresses(user, id=ip["id"])[0]
+    assert (nat["vpcid"], nat["associatednetworkid"], nat["isstaticnat"]) == (
+        north["id"],
+        near["id"],
+        True,
+    )
+
+    # With its rule it does not move (nothing changes); without it, static NAT to the other
+    # VPC's VM moves it there and that VPC's router applies it
+    refused(
+        user.enableStaticNat,
+        536,
+        ipaddressid=ip["id"],
+        virtualmachineid=vm_far["id"],
+        networkid=far["id"],
+    )
+    assert _addresses(user, id=ip["id"])[0]["vpcid"] == north["id"]
+    user.disableStaticNat(ipaddressid=ip["id"], fetch_result=True)
+    user.enableStaticNat(ipaddressid=ip["id"], virtualmachineid=vm_far["id"], networkid=far["id"])
+    moved = _addresses(user, id=ip["id"])[0]
+    assert (moved["vpcid"], moved["associatednetworkid"], moved["virtualmachineid"]) == (
+        south["id"],
+        far["id"],
+        vm_far["id"],
+    )
+    assert ip["id"] not in {a["id"] for a in _addresses(user, vpcid=north["id"])}
+    assert ip["id"] in {a["id"] for a in _addresses(user, vpcid=south["id"])}
+    router = wait_for(lambda: _running_router(admin, south), 30)
+    assert wait_for(
+        lambda: any(
+            r["kind"] == "StaticNat" and r["address"] == ip["ipaddress"]
+            for r in applied(sandbox, router)
+        ),
+        30,
+    )
+    # A VPC's address that is not portable stays with its VPC's tiers
+    fixed = user.associateIpAddress(vpcid=north["id"], fetch_result=True)["ipaddress"]
+    assert "not a tier of the VPC" in refused(
+        user.enableStaticNat,
+        431,
+        ipaddressid=fixed["id"],
+        virtualmachineid=vm_far["id"],
+        networkid=far["id"],
+    )
+
+    # Out of the VPCs: static NAT to a VM of an isolated network moves it there
+    (physical,) = admin.listPhysicalNetworks(zoneid=place.zone)["physicalnetwork"]
+    enable_router_provider(admin, physical["id"])
+    isolated = user.createNetwork(
+        name="plain",
+        displaytext="plain",
+        networkofferingid=_offering(user, SOURCE_NAT_OFFERING)["id"],
+        zoneid=place.zone,
+    )["network"]
+    vm_plain = _deploy(user, place, place.small, networkids=isolated["id"])
+    user.disableStaticNat(ipaddressid=ip["id"], fetch_result=True)
+    user.enableStaticNat(
+        ipaddressid=ip["id"], virtualmachineid=vm_plain["id"], networkid=isolated["id"]
+    )
+    out = _addresses(user, id=ip["id"])[0]
+    assert (out.get("vpcid"), out["associatednetworkid"]) == (None, isolated["id"])
+    assert ip["id"] not in {a["id"] for a in _addresses(user, vpcid=south["id"])}
+    (plain_router,) = routers(admin, networkid=isolated["id"])
+    assert wait_for(
+        lambda: any(
+            r["kind"] == "StaticNat" and r["address"] == ip["ipaddress"]
+            for r in applied(sandbox, plain_router)
+        ),
+        30,
+    )
+
+    user.disableStaticNat(ipaddressid=ip["id"], fetch_result=True)
+    for address in (ip, fixed):
+        user.disassociateIpAddress(id=address["id"], fetch_result=True)
+    admin.deletePortableIpRange(id=made["id"], fetch_result=True)

@@ -226,9 +226,15 @@ def test_a_vpc_with_two_tiers_acls_vms_restart_and_delete_in_order(sandbox) -> N
         ipaddress="172.16.0.5",
         netmask="255.255.255.0",
         vlan="710",
+        sourcenatsupported="true",
         fetch_result=True,
     )["privategateway"]
     assert (gateway["state"], gateway["aclid"]) == ("Ready", lists["default_deny"])
+    assert gateway["sourcenatsupported"] is True
+    # the router's gateway carries source NAT of the VPC's tiers to the gateway's address
+    (held,) = [e for e in held_acls(sandbox, router)[1] if e.get("kind") == "private_gateway"]
+    assert (held["ip_address"], held["source_nat"]) == ("172.16.0.5", True)
+    assert held["source_nat_cidrs"] == sorted([web["cidr"], db["cidr"]])
     route = user.createStaticRoute(
         gatewayid=gateway["id"], cidr="192.168.8.0/24", fetch_result=True
     )["staticroute"]
@@ -245,6 +251,8 @@ def test_a_vpc_with_two_tiers_acls_vms_restart_and_delete_in_order(sandbox) -> N
         netmask="255.255.255.0",
         vlan="711",
     )
+    (shown,) = user.listPrivateGateways(vpcid=vpc["id"])["privategateway"]
+    assert (shown["id"], shown["sourcenatsupported"]) == (gateway["id"], True)
     listed = {
         "listPrivateGateways": user.listPrivateGateways(vpcid=vpc["id"])["privategateway"],
         "listStaticRoutes": user.listStaticRoutes(vpcid=vpc["id"])["staticroute"],

@@ -66,3 +66,21 @@ def test_a_portable_address_moves_and_a_zones_address_does_not() -> None:
     local.associate(account, uuid4(), network)
     with pytest.raises(InvalidParameter):
         local.transfer(other_zone, other)
+
+
+def test_a_portable_address_of_a_vpc_leaves_it_for_a_network_outside() -> None:
+    account, zone, vpc, tier, network = uuid4(), uuid4(), uuid4(), uuid4(), uuid4()
+    portable = PublicIp(portable_scope(1), "198.18.0.11", uuid4())
+    portable.place_portable(1, zone)
+    portable.associate(account, uuid4(), None)
+    portable.join_vpc(vpc)
+    portable.serve_tier(tier)
+    assert (portable.in_vpc, portable.network_id) == (vpc, tier)
+    portable.serve_tier(None)
+    portable.transfer(zone, network)
+    portable.leave_vpc()
+    assert (portable.in_vpc, portable.network_id) == (None, network)
+    events = [type(e).__name__ for e in portable.collect_events()]
+    assert events[-2:] == ["Transferred", "VpcLeft"]
+    portable.leave_vpc()  # outside any VPC: nothing more is recorded
+    assert portable.collect_events() == []

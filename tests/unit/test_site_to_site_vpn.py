@@ -86,6 +86,23 @@ def test_a_connection_is_pending_until_the_router_answers(
     assert connection.state == state and connection.generation == 1
 
 
+def test_the_tunnel_check_moves_only_connections_the_router_holds() -> None:
+    connection = _connection(passive=True)
+    assert connection.tunnel_checked(True) is None  # Pending: nothing applied yet
+    connection.request_apply("r1", None, TARGET, Secret("key"))
+    assert connection.tunnel_checked(True) is None  # being applied
+    connection.answered("r1", True, "")
+    assert connection.state == "Disconnected"
+    assert connection.tunnel_checked(False) is None  # unchanged: nothing recorded
+    assert connection.tunnel_checked(True) == "Disconnected"
+    assert connection.state == "Connected"
+    assert connection.tunnel_checked(False) == "Connected"
+    assert connection.state == "Disconnected"
+    connection.request_apply("r2", None, TARGET, Secret("key"))
+    connection.answered("r2", False, "the router refused")
+    assert connection.tunnel_checked(True) is None and connection.state == "Error"
+
+
 def test_a_failed_removal_leaves_the_connection_as_it_was() -> None:
     connection = _connection()
     connection.request_apply("r1", None, TARGET, Secret("key"))
