@@ -4,9 +4,10 @@ traffic monitors, and 4.3's older zone-wide commands for load balancers and fire
 
 Every command acts on one `NetworkDevice` model; a `Family` says which kinds of device a group
 of commands sees, the id parameter it names them by, and how it answers them. Where 4.3 logs
-into the device when it is added (NITRO, the Palo Alto and Cisco VNMC XML APIs, NVP,
-BigSwitch), Stratus does the same over the device's protocol first (`stratus.device_login`),
-and a device that refuses is not added.
+into the device when it is added (NITRO on a NetScaler or an SDX, F5's iControl, the SRX's
+Junos XML protocol, the Palo Alto and Cisco VNMC XML APIs, NVP, BigSwitch), Stratus does the
+same over the device's protocol first (`stratus.device_login`), and a device that refuses is
+not added.
 """
 
 from __future__ import annotations
@@ -52,6 +53,9 @@ F5_TYPE, SRX_TYPE = ("F5BigIpLoadBalancer",), ("JuniperSRXFirewall",)
 LEGACY_TYPES = (*F5_TYPE, *NETSCALERS, *SRX_TYPE)
 DEVICE_LOGINS: dict[str, Callable[[str, str, Secret], None]] = {
     **{name: device_login.netscaler_login for name in NETSCALERS[:2]},
+    "NetscalerSDXLoadBalancer": device_login.sdx_login,
+    "F5BigIpLoadBalancer": device_login.f5_login,
+    "JuniperSRXFirewall": device_login.srx_login,
     "PaloAltoFirewall": device_login.palo_alto_login,
     "CiscoVnmc": device_login.vnmc_login,
     "NiciraNvp": device_login.nvp_login,
