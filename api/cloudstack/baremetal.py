@@ -77,17 +77,19 @@ def _inventory(args: dict[str, Any]) -> dict[str, Any]:
 
 def deploy_plan(call: Call, zone_id: str, template_id: str, url: str) -> cmd_boot.BaremetalPlan:
     """The servers a bare-metal deploy in the zone boots its host with: the zone's DHCP server
-    and its PXE servers (the deploy takes the one of the chosen host's pod, else the zone's).
-    A kickstart template's URL must name its kickstart file, kernel and initrd."""
+    and its PXE servers of the template's kind (a kickstart template's URL is 4.3's
+    `ks=…;kernel=…;initrd=…`, any other is a PING image); the deploy takes the one of the
+    chosen host's pod, else the zone's."""
+    kind = KICK_START if url.strip().startswith("ks=") else PING
+    if kind == KICK_START:
+        check_kickstart_url(url)
     with call.read() as cursor:
         dhcp, _ = servers(cursor, DHCP, {"zone_id": zone_id}, "")
-        pxe, _ = servers(cursor, PXE, {"zone_id": zone_id}, "")
+        pxe, _ = servers(cursor, PXE, {"zone_id": zone_id, "server_type": kind}, "")
     if not dhcp:
         raise ResourceUnavailable(f"No bare-metal DHCP server found in zone {zone_id}")
     if not pxe:
-        raise ResourceUnavailable(f"No bare-metal PXE server found in zone {zone_id}")
-    if url.startswith("ks=") or all(row["server_type"] == KICK_START for row in pxe):
-        check_kickstart_url(url)
+        raise ResourceUnavailable(f"No bare-metal {kind} PXE server found in zone {zone_id}")
     return cmd_boot.BaremetalPlan(
         UUID(template_id), url, tuple(UUID(row["id"]) for row in pxe), UUID(dhcp[0]["id"])
     )

@@ -85,3 +85,18 @@ def test_a_boot_without_its_servers_passwords_is_refused() -> None:
     del given["secrets"]["dhcp_password"]
     with pytest.raises(HypervisorError, match="lacks"):
         boot_of(given)
+
+
+def test_a_ping_server_boots_ping_to_restore_the_templates_image() -> None:
+    given = _boot(pxe_type="PING", template_url="centos-image")
+    given["boot"]["ping"] = {"storage_server_ip": "10.3.0.9", "dir": "/ping", "cifs_username": "u"}
+    given["secrets"]["cifs_password"] = "c"
+    (written,) = pxe_steps(boot_of(given))
+    assert isinstance(written, Write) and written.path.endswith("/01-52-54-00-ab-cd-01")
+    append = next(line for line in written.text.splitlines() if line.startswith("APPEND"))
+    options = dict(o.split("=", 1) for o in append.split() if "=" in o)
+    assert (options["PING_STORAGE"], options["PING_IMAGE"], options["PING_IP"]) == (
+        "10.3.0.9",
+        "/ping/t-1",
+        "10.6.0.21",
+    )
