@@ -35,6 +35,7 @@ DRIVERS: dict[str, tuple[str, str]] = {
     "xenserver": ("adapters.xenserver.driver", "XenServerDriver"),
     "hyperv": ("adapters.hyperv.driver", "HypervDriver"),
     "simulator": ("adapters.simulator.driver", "SimulatorDriver"),
+    "baremetal": ("adapters.baremetal.driver", "BaremetalDriver"),
 }
 
 

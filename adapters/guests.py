@@ -11,9 +11,20 @@ from adapters.requests import Unsupported, count, name, param, vm_spec
 from stratus.actions import Capability
 
 
+def _network_boot(driver: Hypervisor, params: dict[str, Any]) -> None:
+    """A bare-metal host's request carries its network boot (PXE and DHCP servers): its
+    driver takes it before acting."""
+    if params.get("boot") is not None:
+        take = getattr(driver, "network_boot", None)
+        if take is None:
+            raise Unsupported(f"network-booted hosts are not driven by the {driver.kind} adapter")
+        take(params)
+
+
 def _start(driver: Hypervisor, params: dict[str, Any]) -> dict[str, Any]:
     """Start the VM; the answer carries its data disks and CD drive as the hypervisor reads
     them back, when the start gave it any."""
+    _network_boot(driver, params)
     spec = vm_spec(params)
     if spec.iso is not None and Capability.ISOS not in driver.capabilities:
         raise Unsupported(f"booting from an ISO is not supported yet on {driver.kind}")
@@ -26,14 +37,17 @@ def _start(driver: Hypervisor, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def _stop(driver: Hypervisor, params: dict[str, Any]) -> dict[str, Any]:
+    _network_boot(driver, params)
     return asdict(driver.stop_vm(name(params), forced=bool(params.get("forced", False))))
 
 
 def _reboot(driver: Hypervisor, params: dict[str, Any]) -> dict[str, Any]:
+    _network_boot(driver, params)
     return asdict(driver.reboot_vm(name(params)))
 
 
 def _destroy(driver: Hypervisor, params: dict[str, Any]) -> dict[str, Any]:
+    _network_boot(driver, params)
     driver.destroy_vm(name(params))
     return {"name": name(params), "state": "Destroyed"}
 

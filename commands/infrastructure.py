@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from commands import Outcome, change
+from commands.names import claimed
+from commands.network_devices import CLAIM
 from domain.errors import InvalidParameter
 from domain.infrastructure import Cluster, Pod, Zone, pod_range_end
+from domain.network_device import DeviceSpec, NetworkDevice
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,7 @@ class AddCluster:
     hypervisor: str
     cluster_type: str = "CloudManaged"
     allocation_state: str = "Enabled"
+    vsm: DeviceSpec | None = None  # a VMware cluster's Nexus 1000v VSM, registered with it
 
 
 def add_cluster(store: Any, command: AddCluster) -> Outcome:
@@ -98,7 +102,11 @@ def add_cluster(store: Any, command: AddCluster) -> Outcome:
             command.allocation_state,
         )
         pod.attach(cluster.id)
-        return Outcome(store.last_position(store.save(cluster, pod)), cluster.id)
+        made: list[Any] = [cluster, pod]
+        if command.vsm is not None:
+            vsm = NetworkDevice(uuid4(), **replace(command.vsm, cluster_id=cluster.id).fields())
+            made += [vsm, *(claimed(store, CLAIM, k, vsm.id, w) for k, w in vsm.claims())]
+        return Outcome(store.last_position(store.save(*made)), cluster.id)
 
     return store.run(attempt)
 

@@ -79,17 +79,31 @@ def _boot_iso(iso: dict[str, Any] | None) -> dict[str, Any]:
     return {"iso": {"iso_id": iso["id"], "url": iso["url"], "zone_id": iso["zone_id"]}}
 
 
+def network_boot(boot: dict[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """A bare-metal boot (`commands.baremetal_boot`) as a request carries it: the facts in its
+    parameters, the servers' passwords among the sealed secrets."""
+    if not boot:
+        return {}, None
+    facts = {k: v for k, v in boot.items() if not k.endswith("_password")}
+    secrets = {k: v.reveal() for k, v in boot.items() if k.endswith("_password") and v}
+    return {"boot": facts}, secrets
+
+
 def vm_routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
     """VM requests: each names the VM by its instance name on the host that must act."""
 
     def outgoing(e: Any, action: str, params: dict[str, Any]) -> Outgoing:
+        # A bare-metal host's network boot goes along: its servers' passwords sealed.
+        boot, secrets = network_boot(getattr(e, "boot", None))
         request = WorkRequest(
             request_id=e.request_id,
             hypervisor=e.hypervisor.lower(),
             action=action,
             target_id=str(e.originator_id),
-            params={"host_id": str(e.host_id), "name": e.instance_name, **params},
-            sealed_credentials=seal_credentials(box, e.url, e.username, e.password.reveal()),
+            params={"host_id": str(e.host_id), "name": e.instance_name, **params, **boot},
+            sealed_credentials=seal_credentials(
+                box, e.url, e.username, e.password.reveal(), secrets=secrets
+            ),
             **origin(e),
         )
         return work(request, prefix)

@@ -15,6 +15,7 @@ from uuid import UUID
 
 from commands import Outcome, change
 from commands.affinity_groups import follow_vm_affinity, has_groups, kept_apart
+from commands.baremetal_boot import BaremetalPlan, baremetal_boot
 from commands.hosts import machine_left
 from commands.instance_groups import GroupRef
 from commands.network_rules import follow_vm_rules
@@ -67,7 +68,7 @@ def request_id() -> str:
 def host_access(store: Any, host_id: UUID) -> HostAccess:
     """How to reach a host for VM work; refused when the host is gone or not Up."""
     host = store.get(Host, host_id, what="host")
-    if host.removed or not host.managed:
+    if host.removed or not (host.managed or host.hypervisor == "BareMetal"):
         raise InvalidState(f"Host {host.name} cannot run virtual machines")
     if host.state != HostState.UP:
         raise InvalidState(f"Host {host.name} is {host.state}: it cannot act on virtual machines")
@@ -123,6 +124,7 @@ class DeployVirtualMachine:
     data_disk: NewDataDisk | None = None  # a data disk made and attached with it
     iso_id: UUID | None = None  # the ISO it boots from (its ROOT disk starts blank)
     root_offering_id: UUID | None = None  # the ROOT disk's disk offering (deploying an ISO)
+    baremetal: BaremetalPlan | None = None  # a bare-metal template's servers (its network boot)
 
 
 def deploy_vm(store: Any, command: DeployVirtualMachine) -> Outcome:
@@ -166,7 +168,12 @@ def deploy_vm(store: Any, command: DeployVirtualMachine) -> Outcome:
         access = host_access(store, capacity.host_id)
         reservation = _reservation(vm.id, request)
         data = tuple(disk_entry(v, v.device_id or 0) for v in volumes if v.id != root.id)
-        vm.request_start(request, command.job_id, access, reservation, data, root.pool_id)
+        boot = None
+        if command.baremetal is not None:
+            boot = baremetal_boot(
+                store, command.baremetal, capacity.host_id, vm.name, vm.start_nics()
+            )
+        vm.request_start(request, command.job_id, access, reservation, data, root.pool_id, boot)
         return _saved(store, vm, capacity, *taken, *pools)
 
     outcome: Outcome = store.run(attempt, attempts=RESERVATION_ATTEMPTS)

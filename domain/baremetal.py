@@ -1,7 +1,8 @@
 """Bare-metal provisioning servers: the DHCP server and the PXE servers (kickstart or PING) an
 operator registers on a physical network whose bare-metal provider is there, as 4.3 keeps them.
 
-Stratus records them (their login sealed) and lists them; it does not log in to them yet.
+Stratus records them (their login sealed) and lists them; a bare-metal deploy logs into them
+over SSH through the bare-metal adapter (`commands.baremetal_boot`, `adapters.baremetal`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,18 @@ PXE_PROVIDER = "BaremetalPxeProvider"
 DHCP_TYPES = ("DNSMASQ", "DHCPD")  # 4.3's BaremetalDhcpType
 KICK_START = "KICK_START"
 PING = "PING"
+
+
+def check_kickstart_url(url: str) -> None:
+    """A kickstart template's URL names its kickstart file, kernel and initrd, as 4.3 takes it:
+    `ks=<URL>;kernel=<URL>;initrd=<URL>`."""
+    parts = [part.strip().partition("=") for part in url.split(";")]
+    names = sorted(key for key, _, value in parts if value)
+    if names != ["initrd", "kernel", "ks"] or len(parts) != 3:
+        raise InvalidParameter(
+            f"template url[{url}] is not correctly encoded: it must be in the format of "
+            "ks=http_link_to_kickstartfile;kernel=link_to_pxe_kernel;initrd=link_to_pxe_initrd"
+        )
 
 
 def check_dhcp_type(value: str) -> str:

@@ -317,7 +317,7 @@ class NetworkDevice(Aggregate):
 
     def claims(self) -> list[tuple[str, str]]:
         """What the device holds alone, as (key, what): one controller, VNMC or traffic
-        monitor per physical network (zone), one GSLB provider, one ASA per address."""
+        monitor per physical network (zone), one GSLB provider, one ASA or VSM per address."""
         return device_claims(
             self.kind, self.zone_id, self.physical_network_id, self.host, self.options
         )
@@ -336,6 +336,8 @@ def device_claims(
         found.append((f"{zone_id}:{kind}", f"A traffic monitor in zone {zone_id}"))
     if role == "asa":
         found.append((f"{physical_id}:{kind}:{host}", f"An ASA 1000v appliance at {host}"))
+    if role == "vsm":  # one cluster per VSM
+        found.append((f"{kind}:{host}", f"A Cisco Nexus VSM at {host}"))
     if options.get("gslbprovider", "").lower() == "true":
         found.append(
             (f"{physical_id}:gslb", f"A GSLB service provider on physical network {physical_id}")

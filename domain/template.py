@@ -18,6 +18,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.baremetal import check_kickstart_url
 from domain.errors import InvalidParameter, InvalidState
 from domain.guest_os import OS_CATEGORIES as OS_CATEGORIES  # re-exported: the catalogue's old home
 from domain.guest_os import OS_TYPES as OS_TYPES
@@ -94,7 +95,11 @@ def check_image(hypervisor: str, image_format: str) -> tuple[str, str]:
 
 
 def check_url(url: str, image_format: str) -> None:
-    """The image URL must be fetchable over HTTP(S) and name a file of the format."""
+    """The image URL must be fetchable over HTTP(S) and name a file of the format; a
+    bare-metal kickstart template's URL names its kickstart file, kernel and initrd instead."""
+    if image_format == "BAREMETAL" and url.strip().startswith("ks="):
+        check_kickstart_url(url)
+        return
     try:
         parts = urlsplit(url)
     except ValueError:  # an unbalanced IPv6 bracket, say

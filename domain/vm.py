@@ -149,12 +149,16 @@ class VirtualMachine(Aggregate):
         reservation: str,
         data_disks: tuple[dict[str, Any], ...] = (),
         root_pool_id: UUID | None = None,
+        boot: dict[str, Any] | None = None,
     ) -> None:
         """Ask `access`'s host to run the VM; `reservation` holds its room there meanwhile.
         `data_disks` (disk id, device id, size) are the data disks attached to it;
         `root_pool_id` the primary storage pool its ROOT disk is on (None: the host's own); the
-        ISO in its CD drive, if any, goes along (a VM deployed from an ISO boots from it)."""
+        ISO in its CD drive, if any, goes along (a VM deployed from an ISO boots from it).
+        `boot` is a bare-metal host's network boot (`commands.baremetal_boot`), kept for its
+        later starts and its destroy."""
         self.check_startable()
+        boot = boot if boot is not None else getattr(self, "network_boot", None)
         iso = self.iso_in_drive
         self._start_requested(
             **host_request(request_id, job_id, access, self.instance_name),
@@ -166,6 +170,7 @@ class VirtualMachine(Aggregate):
             iso=dict(iso) if iso is not None else None,
             root_pool_id=str(root_pool_id) if root_pool_id else "",
             nics=self.start_nics(),
+            boot=boot,
         )
 
     def start_nics(self) -> list[dict[str, str]]:
@@ -188,7 +193,7 @@ class VirtualMachine(Aggregate):
         None for none), which a new guest's definition gets, and the primary storage pool of its
         ROOT disk ("" for the host's own storage). `nics` (the VM's guest NICs, `start_nics`)
         came as a field with a default, not a version: an event stored without it reads as
-        starting with none."""
+        starting with none; so did `boot`, a bare-metal host's network boot (None for others)."""
 
         class_version = 5
         request_id: str
@@ -207,6 +212,7 @@ class VirtualMachine(Aggregate):
         iso: dict[str, Any] | None
         root_pool_id: str
         nics: Sequence[dict[str, str]] = ()
+        boot: dict[str, Any] | None = None
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -244,9 +250,12 @@ class VirtualMachine(Aggregate):
         iso: dict[str, Any] | None,
         root_pool_id: str,
         nics: Sequence[dict[str, str]] = (),
+        boot: dict[str, Any] | None = None,
     ) -> None:
         self._pend("start", request_id, job_id, VmState.STARTING)
         self.host_id, self.reservation = host_id, reservation
+        if boot is not None:
+            self.network_boot = boot
 
     def placement_failed(self, reason: str) -> None:
         """No host had room: a VM that never ran is left in Error, one that ran stays put."""
@@ -334,6 +343,7 @@ class VirtualMachine(Aggregate):
             **host_request(request_id, job_id, access, self.instance_name),
             expunge=expunge,
             compute=self.compute.facts(),
+            boot=getattr(self, "network_boot", None),
         )
         return True
 
@@ -350,6 +360,7 @@ class VirtualMachine(Aggregate):
         instance_name: str,
         expunge: bool,
         compute: dict[str, Any],
+        boot: dict[str, Any] | None = None,  # a bare-metal host's network boot, to undo
     ) -> None:
         # A running VM is stopped on its way out; an expunge shows Expunging until removed.
         busy = VmState.EXPUNGING if expunge else VmState.STOPPING
@@ -373,6 +384,7 @@ class VirtualMachine(Aggregate):
             **host_request(request_id, job_id, access, self.instance_name),
             expunge=True,
             compute=self.compute.facts(),
+            boot=getattr(self, "network_boot", None),
         )
         return True
 

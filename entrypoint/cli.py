@@ -100,7 +100,9 @@ def _parser() -> argparse.ArgumentParser:
         "adapter",
         help="run a hypervisor adapter worker (needs STRATUS_NATS_URL and the store's key)",
     )
-    adapter.add_argument("kind", choices=("kvm", "vmware", "xenserver", "hyperv", "simulator"))
+    adapter.add_argument(
+        "kind", choices=("kvm", "vmware", "xenserver", "hyperv", "simulator", "baremetal")
+    )
 
     projections = commands.add_parser(
         "projections",

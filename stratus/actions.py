@@ -118,6 +118,7 @@ CAPABILITIES: dict[str, frozenset[Capability]] = {
     "xenserver": EVERYWHERE | {C.SECURITY_GROUPS},
     "hyperv": EVERYWHERE | {C.SECURITY_GROUPS},
     "vmware": EVERYWHERE | {C.DATACENTERS},
+    "baremetal": frozenset({C.HOSTS, C.VM_LIFECYCLE}),  # booted over PXE, powered over IPMI
 }
 
 

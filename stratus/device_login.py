@@ -1,7 +1,9 @@
 """Logging into an external network device before it is registered, over its own protocol, as
 CloudStack 4.3's device resources do when a device is added: NetScaler's NITRO (JSON), the
-Palo Alto XML API, the Cisco VNMC XML API, the Nicira NVP REST API and the BigSwitch VNS REST
-API (a health check: the controller takes no credentials). A device that refuses, or cannot
+Palo Alto XML API, the Cisco VNMC XML API, the Nicira NVP REST API, the BigSwitch VNS REST
+API (a health check: the controller takes no credentials), F5 BIG-IP's iControl REST API, the
+Junos XML protocol of a Juniper SRX (JUNOScript sessions over the clear-text port 3221, as 4.3's
+SRX resource opens them) and NITRO on a NetScaler SDX. A device that refuses, or cannot
 be reached, raises `DeviceRefused` with the reason; the password is sent and never logged.
 
 Certificates are not verified: 4.3 trusts any certificate a device presents (appliances ship
@@ -10,6 +12,9 @@ self-signed ones), and an operator registers the address themselves.
 
 from __future__ import annotations
 
+import base64
+import re
+import socket
 import ssl
 import urllib.error
 import urllib.request
@@ -141,6 +146,83 @@ def bigswitch_health(hostname: str) -> None:
     answer = _request(f"{base}/networkService/v1.1/health", None, headers, method="GET")
     if answer.status != 200:
         raise DeviceRefused(f"BigSwitch controller health check failed: HTTP {answer.status}")
+
+
+def f5_login(url: str, username: str, password: Secret) -> None:
+    """iControl REST: GET /mgmt/tm/sys/version with the credentials (HTTP basic); a BIG-IP
+    answers 200 and its version, a refusal 401."""
+    base = _base(url)
+    token = base64.b64encode(f"{username}:{password.reveal()}".encode()).decode()
+    headers = {"Authorization": f"Basic {token}", "Accept": "application/json"}
+    answer = _request(f"{base}/mgmt/tm/sys/version", None, headers, method="GET")
+    found = _json(answer.body)
+    if answer.status != 200 or found.get("kind") != "tm:sys:version:versionstats":
+        raise DeviceRefused(
+            f"Failed to log in to the F5 BigIp device at {urlsplit(base).hostname}: "
+            f"{found.get('message') or f'HTTP {answer.status}'}"
+        )
+
+
+def sdx_login(url: str, username: str, password: Secret) -> None:
+    """NITRO on the SDX: the login of `netscaler_login`, then the SDX's own resource (its list
+    of NetScaler instances, `/nitro/v1/config/ns`), which a NetScaler appliance does not have."""
+    base = _base(url)
+    body = orjson.dumps({"login": {"username": username, "password": password.reveal()}})
+    answer = _request(f"{base}/nitro/v1/config/login", body, {"Content-Type": "application/json"})
+    found = _json(answer.body)
+    session = found.get("sessionid")
+    if answer.status // 100 != 2 or found.get("errorcode", 0) != 0 or not session:
+        raise DeviceRefused(
+            f"Failed to log into Netscaler SDX device at {urlsplit(base).hostname} due to "
+            f"error {found.get('errorcode', answer.status)} and message {found.get('message', '')}"
+        )
+    headers = {"Accept": "application/json", "Cookie": f"NITRO_AUTH_TOKEN={session}"}
+    listed = _request(f"{base}/nitro/v1/config/ns", None, headers, method="GET")
+    if listed.status != 200 or _json(listed.body).get("errorcode", 0) != 0:
+        raise DeviceRefused(
+            f"The device at {urlsplit(base).hostname} is not a Netscaler SDX: "
+            f"HTTP {listed.status} on its NetScaler instances"
+        )
+    logout = {"Content-Type": "application/json", "Cookie": f"NITRO_AUTH_TOKEN={session}"}
+    _request(f"{base}/nitro/v1/config/logout", orjson.dumps({"logout": {}}), logout)
+
+
+JUNOS_PORT = 3221  # xnm-clear-text, the port 4.3's SRX resource opens
+
+
+def srx_login(url: str, username: str, password: Secret) -> None:
+    """A JUNOScript session: the client's and the device's `junoscript` openers, a
+    `request-login` RPC answered by an `authentication-response` whose status is success;
+    then the session is closed with `request-end-session`."""
+    parts = urlsplit(url if "://" in url else f"https://{url}")
+    host, port = parts.hostname or "", parts.port or JUNOS_PORT
+    login = ElementTree.Element("rpc")
+    request = ElementTree.SubElement(login, "request-login")
+    ElementTree.SubElement(request, "username").text = username
+    ElementTree.SubElement(request, "challenge-response").text = password.reveal()
+    opener = b'<?xml version="1.0" encoding="us-ascii"?>\n<junoscript version="1.0" release="7.0">'
+    try:
+        with socket.create_connection((host, port), timeout=TIMEOUT) as link:
+            link.sendall(opener + b"\n" + ElementTree.tostring(login) + b"\n")
+            answer = _read_until(link, b"</rpc-reply>")
+            if b"<status>success</status>" in answer:
+                link.sendall(b"<rpc><request-end-session/></rpc>\n</junoscript>\n")
+                return
+    except OSError as unreachable:
+        raise DeviceRefused(f"unable to reach the SRX at {host}:{port}: {unreachable}") from None
+    message = re.search(rb"<message>(.*?)</message>", answer, re.S)
+    reason = message.group(1).decode(errors="replace").strip() if message else "no answer"
+    raise DeviceRefused(f"Failed to log in to the SRX at {host}: {reason}")
+
+
+def _read_until(link: socket.socket, end: bytes, limit: int = 1 << 20) -> bytes:
+    received = b""
+    while end not in received and len(received) < limit:
+        chunk = link.recv(65536)
+        if not chunk:
+            break
+        received += chunk
+    return received
 
 
 def _json(body: bytes) -> dict[str, object]:

@@ -20,6 +20,7 @@ from api.cloudstack.jobs import run_async
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType, not_found
 from commands import baremetal as cmd
+from commands import baremetal_boot as cmd_boot
 from domain.baremetal import (
     DHCP,
     KICK_START,
@@ -27,9 +28,10 @@ from domain.baremetal import (
     PXE,
     ServerSpec,
     check_dhcp_type,
+    check_kickstart_url,
     check_pxe_type,
 )
-from domain.errors import InvalidParameter
+from domain.errors import InvalidParameter, ResourceUnavailable
 from projections.baremetal import servers
 
 P = ParamType
@@ -68,6 +70,29 @@ def _inventory(args: dict[str, Any]) -> dict[str, Any]:
     if args["ipaddress"]:
         inventory["ip_address"] = args["ipaddress"]
     return inventory
+
+
+# ---- deploys --------------------------------------------------------------------------------
+
+
+def deploy_plan(call: Call, zone_id: str, template_id: str, url: str) -> cmd_boot.BaremetalPlan:
+    """The servers a bare-metal deploy in the zone boots its host with: the zone's DHCP server
+    and its PXE servers of the template's kind (a kickstart template's URL is 4.3's
+    `ks=…;kernel=…;initrd=…`, any other is a PING image); the deploy takes the one of the
+    chosen host's pod, else the zone's."""
+    kind = KICK_START if url.strip().startswith("ks=") else PING
+    if kind == KICK_START:
+        check_kickstart_url(url)
+    with call.read() as cursor:
+        dhcp, _ = servers(cursor, DHCP, {"zone_id": zone_id}, "")
+        pxe, _ = servers(cursor, PXE, {"zone_id": zone_id, "server_type": kind}, "")
+    if not dhcp:
+        raise ResourceUnavailable(f"No bare-metal DHCP server found in zone {zone_id}")
+    if not pxe:
+        raise ResourceUnavailable(f"No bare-metal {kind} PXE server found in zone {zone_id}")
+    return cmd_boot.BaremetalPlan(
+        UUID(template_id), url, tuple(UUID(row["id"]) for row in pxe), UUID(dhcp[0]["id"])
+    )
 
 
 # ---- DHCP and PXE servers ------------------------------------------------------------------

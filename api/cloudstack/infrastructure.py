@@ -10,6 +10,7 @@ from uuid import UUID
 
 from api.access import Role
 from api.cloudstack.common import limit_sql, names_by_id, names_of
+from api.cloudstack.nexus_vsms import VSM_PARAMS, vsm_of_cluster
 from api.cloudstack.templates import fetch_limits
 from api.cloudstack.unbuilt import SHOW_CAPACITIES, TAGS_MAP
 from api.dispatch import ApiCommand, Call, Listing
@@ -332,15 +333,17 @@ def list_clusters(call: Call, args: dict[str, Any]) -> Listing:
 
 
 def add_cluster(call: Call, args: dict[str, Any]) -> Listing:
+    hypervisor = check_hypervisor(args["hypervisor"])
     outcome = call.write(
         cmd.add_cluster,
         cmd.AddCluster(
             UUID(args["zoneid"]),
             UUID(args["podid"]),
             args["clustername"],
-            check_hypervisor(args["hypervisor"]),
+            hypervisor,
             args["clustertype"],
             args["allocationstate"] or "Enabled",
+            vsm=vsm_of_cluster(call, args, hypervisor),
         ),
     )
     _builtin_templates(call, args["zoneid"], check_hypervisor(args["hypervisor"]))
@@ -387,7 +390,7 @@ ALLOCATION = Param("allocationstate", P.STRING)
 LIST_FILTERS = (Param("id", P.UUID), Param("name", P.STRING))
 
 VCENTER_CLUSTERS = "adding a vCenter cluster's hosts at once is not built yet: use addHost"
-VMWARE_SWITCHES = "VMware distributed switches and the Nexus 1000v are not built yet"
+VMWARE_SWITCHES = "VMware distributed switches are not built yet"
 # updateZone settings whose change is not carried to the zone yet.
 ZONE_NETWORK_SETTINGS = (
     Param("domain", P.STRING, max_length=253),
@@ -560,11 +563,9 @@ COMMANDS = (
                     "guestvswitchtype",
                     "publicvswitchname",
                     "publicvswitchtype",
-                    "vsmipaddress",
-                    "vsmpassword",
-                    "vsmusername",
                 )
             ),
+            *VSM_PARAMS,
         ),
         role=RA,
         shape="list",

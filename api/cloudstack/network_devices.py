@@ -4,9 +4,10 @@ traffic monitors, and 4.3's older zone-wide commands for load balancers and fire
 
 Every command acts on one `NetworkDevice` model; a `Family` says which kinds of device a group
 of commands sees, the id parameter it names them by, and how it answers them. Where 4.3 logs
-into the device when it is added (NITRO, the Palo Alto and Cisco VNMC XML APIs, NVP,
-BigSwitch), Stratus does the same over the device's protocol first (`stratus.device_login`),
-and a device that refuses is not added.
+into the device when it is added (NITRO on a NetScaler or an SDX, F5's iControl, the SRX's
+Junos XML protocol, the Palo Alto and Cisco VNMC XML APIs, NVP, BigSwitch), Stratus does the
+same over the device's protocol first (`stratus.device_login`), and a device that refuses is
+not added.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from api.cloudstack.jobs import run_async
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType, not_found
 from commands import network_devices as cmd
-from domain.errors import DomainError, InvalidParameter
+from domain.errors import DomainError, InvalidParameter, ResourceInUse
 from domain.network_device import (
     KINDS,
     DeviceChange,
@@ -52,6 +53,9 @@ F5_TYPE, SRX_TYPE = ("F5BigIpLoadBalancer",), ("JuniperSRXFirewall",)
 LEGACY_TYPES = (*F5_TYPE, *NETSCALERS, *SRX_TYPE)
 DEVICE_LOGINS: dict[str, Callable[[str, str, Secret], None]] = {
     **{name: device_login.netscaler_login for name in NETSCALERS[:2]},
+    "NetscalerSDXLoadBalancer": device_login.sdx_login,
+    "F5BigIpLoadBalancer": device_login.f5_login,
+    "JuniperSRXFirewall": device_login.srx_login,
     "PaloAltoFirewall": device_login.palo_alto_login,
     "CiscoVnmc": device_login.vnmc_login,
     "NiciraNvp": device_login.nvp_login,
@@ -194,12 +198,20 @@ def render_asa(row: Row) -> dict[str, Any]:
 
 
 def render_vsm(row: Row) -> dict[str, Any]:
-    return {
-        "vsmdeviceid": row["id"],
-        "vsmdevicename": row["kind"],
-        "ipaddress": row["host"],
-        "vsmdevicestate": row["state"],
-    }
+    """With the switch domain the VSM told when it was added (`api.cloudstack.nexus_vsms`)."""
+    o = _options(row)
+    return _given(
+        {
+            "vsmdeviceid": row["id"],
+            "vsmdevicename": row["kind"],
+            "ipaddress": row["host"],
+            "vsmdevicestate": row["state"],
+            **{f"vsm{key}": o.get(key) for key in VSM_FACTS},
+        }
+    )
+
+
+VSM_FACTS = ("domainid", "ctrlvlanid", "pktvlanid", "mgmtvlanid", "storagevlanid", "configmode")
 
 
 def render_monitor(row: Row) -> dict[str, Any]:
@@ -618,6 +630,22 @@ def _delete(family: Family, is_async: bool) -> Callable[..., Any]:
     return handler
 
 
+def delete_vsm(call: Call, args: dict[str, Any]) -> Submitted:
+    """As 4.3: a VSM whose cluster still has hosts stays."""
+    row = VSM.row(call, args["id"])
+    with call.read() as cursor:
+        used = cursor.execute(
+            "SELECT 1 FROM hosts WHERE cluster_id = %s AND removed = 0", (row["cluster_id"],)
+        ).fetchone()
+    if used is not None:
+        raise ResourceInUse(
+            f"Non-empty cluster with id {row['cluster_id']} still has a host that uses this VSM. "
+            "Please empty the cluster first"
+        )
+    handler: Callable[[Call, dict[str, Any]], Submitted] = _delete(VSM, True)
+    return handler(call, args)
+
+
 def _vsm_state(state: str) -> Callable[..., Submitted]:
     def handler(call: Call, args: dict[str, Any]) -> Submitted:
         row = VSM.row(call, args["id"])
@@ -957,7 +985,9 @@ COMMANDS = (
         "Lists Cisco ASA 1000v appliances",
     ),
     # Cisco Nexus 1000v VSMs (of VMware clusters)
-    _async_delete("deleteCiscoNexusVSM", VSM, " delete a Cisco Nexus VSM device"),
+    _async(
+        "deleteCiscoNexusVSM", delete_vsm, (_id(VSM),), None, " delete a Cisco Nexus VSM device"
+    ),
     _async(
         "enableCiscoNexusVSM",
         _vsm_state("Enabled"),

@@ -15,7 +15,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from api.access import Role
-from api.cloudstack import catalog, jobs
+from api.cloudstack import baremetal, catalog, jobs
 from api.cloudstack import infrastructure as places
 from api.cloudstack.affinity_groups import chosen_groups
 from api.cloudstack.common import (
@@ -166,6 +166,11 @@ def deploy(call: Call, args: dict[str, Any]) -> Submitted:
         data_disk=disks.data_disk,
         iso_id=disks.iso_id,
         root_offering_id=disks.root_offering_id,
+        baremetal=(
+            baremetal.deploy_plan(call, zone["id"], template.id, template.url)
+            if template.hypervisor == "BareMetal"
+            else None
+        ),
     )
     return hypervisor_job(
         call,

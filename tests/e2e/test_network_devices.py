@@ -1,10 +1,12 @@
 """External network devices through the `cs` client: a device is added to a physical network
 that has its provider, after logging into it over its own protocol where 4.3 does (stand-ins of
-NITRO, the Palo Alto XML API, NVP and BigSwitch answer here), listed, configured and deleted;
+NITRO, the Palo Alto XML API, NVP and BigSwitch, F5's iControl REST, an SDX's NITRO and the SRX's
+Junos XML protocol answer here), listed, configured and deleted;
 4.3's older zone-wide commands, traffic monitors, Nexus VSMs and the networks on a device."""
 
 from __future__ import annotations
 
+import socket
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -15,6 +17,7 @@ from cs import CloudStack, CloudStackApiException
 from api.reference import reference
 from api.response_gaps import UNBUILT_FIELDS
 from tests.e2e.sandbox import Sandbox
+from tests.support.device_logins import HttpDeviceStandIn, JunosStandIn
 from tests.support.network_devices import DeviceStandIn
 
 INTERFACES = "publicinterface=1/1&privateinterface=1/2"
@@ -195,17 +198,32 @@ def test_a_palo_alto_firewall_logs_in_with_its_xml_api(
     assert admin.listPaloAltoFirewalls(physicalnetworkid=physical).get("paloaltofirewall", []) == []
 
 
+@pytest.fixture
+def appliance() -> Iterator[HttpDeviceStandIn]:
+    stand_in = HttpDeviceStandIn().start()
+    yield stand_in
+    stand_in.stop()
+
+
+@pytest.fixture
+def srx_device() -> Iterator[JunosStandIn]:
+    stand_in = JunosStandIn().start()
+    yield stand_in
+    stand_in.stop()
+
+
 def test_f5_and_srx_are_registered_and_seen_by_4_3s_zone_wide_commands(
-    sandbox: Sandbox,
+    sandbox: Sandbox, appliance: HttpDeviceStandIn, srx_device: JunosStandIn
 ) -> None:
     admin = sandbox.client()
     zone, physical = _fabric(admin, "F5BigIp", "JuniperSRX")
     f5 = admin.addF5LoadBalancer(
-        physicalnetworkid=physical, url=f"https://192.0.2.10?{INTERFACES}&inline=true",
-        username="admin", password="f5-secret", networkdevicetype="F5BigIpLoadBalancer",
-        fetch_result=True,
+        physicalnetworkid=physical, url=appliance.url(f"{INTERFACES}&inline=true"),
+        username=appliance.username, password=appliance.password,
+        networkdevicetype="F5BigIpLoadBalancer", fetch_result=True,
     )["f5loadbalancer"]  # fmt: skip
-    assert (f5["inline"], f5["lbdevicecapacity"], f5["ipaddress"]) == (True, 50, "192.0.2.10")
+    assert (f5["inline"], f5["lbdevicecapacity"], f5["ipaddress"]) == (True, 50, "127.0.0.1")
+    assert appliance.paths() == ["/mgmt/tm/sys/version"]
     assert (
         admin.configureF5LoadBalancer(
             lbdeviceid=f5["lbdeviceid"], lbdevicecapacity=5, fetch_result=True
@@ -214,17 +232,18 @@ def test_f5_and_srx_are_registered_and_seen_by_4_3s_zone_wide_commands(
     )
     legacy = admin.listExternalLoadBalancers(zoneid=zone)["externalloadbalancer"]
     assert [(d["id"], d["ipaddress"], d["username"]) for d in legacy] == [
-        (f5["lbdeviceid"], "192.0.2.10", "admin")
+        (f5["lbdeviceid"], "127.0.0.1", "admin")
     ]
     srx = admin.addExternalFirewall(
-        zoneid=zone, url=f"https://192.0.2.20?{INTERFACES}&usageinterface=1/3",
-        username="root", password="srx-secret",
+        zoneid=zone, url=srx_device.url(f"{INTERFACES}&usageinterface=1/3"),
+        username=srx_device.username, password=srx_device.password,
     )["externalfirewall"]  # fmt: skip
     assert (srx["ipaddress"], srx["publiczone"], srx["usageinterface"]) == (
-        "192.0.2.20",
+        "127.0.0.1",
         "untrust",
         "1/3",
     )
+    assert srx_device.logins == [("root", True)]
     listed = admin.listSrxFirewalls(physicalnetworkid=physical)["srxfirewall"]
     assert [(d["fwdeviceid"], d["fwdevicestate"]) for d in listed] == [(srx["id"], "Enabled")]
     assert [d["id"] for d in admin.listExternalFirewalls(zoneid=zone)["externalfirewall"]] == [
@@ -244,6 +263,67 @@ def test_f5_and_srx_are_registered_and_seen_by_4_3s_zone_wide_commands(
         username="root", password="x",
     )  # fmt: skip
     assert "multiple physical networks" in text
+
+
+def test_f5_srx_and_sdx_with_wrong_credentials_or_unreachable_are_not_registered(
+    sandbox: Sandbox, appliance: HttpDeviceStandIn, srx_device: JunosStandIn
+) -> None:
+    admin = sandbox.client()
+    zone, physical = _fabric(admin, "F5BigIp", "JuniperSRX", "Netscaler")
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))  # a port nothing listens on
+    nowhere = f"127.0.0.1:{closed.getsockname()[1]}"
+
+    def add(command: Any, device: str, url: str, username: str, password: str) -> Any:
+        return command(
+            physicalnetworkid=physical, url=url, username=username, password=password,
+            networkdevicetype=device, fetch_result=True,
+        )  # fmt: skip
+
+    cases = (
+        (admin.addF5LoadBalancer, "F5BigIpLoadBalancer", appliance.url(INTERFACES), appliance),
+        (admin.addSrxFirewall, "JuniperSRXFirewall", srx_device.url(INTERFACES), srx_device),
+        (
+            admin.addNetscalerLoadBalancer,
+            "NetscalerSDXLoadBalancer",
+            appliance.url(INTERFACES),
+            appliance,
+        ),
+    )
+    for command, kind, url, stand_in in cases:
+        text = _refused(add, 530, command=command, device=kind, url=url,
+                        username=stand_in.username, password="wrong")  # fmt: skip
+        assert "wrong" not in text
+        unreachable = url.replace(stand_in.address, nowhere)
+        text = _refused(add, 530, command=command, device=kind, url=unreachable,
+                        username=stand_in.username, password=stand_in.password)  # fmt: skip
+        assert "unable to reach" in text and stand_in.password not in text
+    closed.close()
+    assert srx_device.logins == [("root", False)]
+    assert admin.listF5LoadBalancers(physicalnetworkid=physical).get("f5loadbalancer", []) == []
+    assert admin.listSrxFirewalls(physicalnetworkid=physical).get("srxfirewall", []) == []
+    assert (
+        admin.listNetscalerLoadBalancers(physicalnetworkid=physical).get(
+            "netscalerloadbalancer", []
+        )
+        == []
+    )
+    _refused(admin.addExternalLoadBalancer, 530, zoneid=zone, url=appliance.url(INTERFACES),
+             username="admin", password="wrong")  # fmt: skip
+    assert admin.listExternalLoadBalancers(zoneid=zone).get("externalloadbalancer", []) == []
+    sdx = add(admin.addNetscalerLoadBalancer, "NetscalerSDXLoadBalancer",
+              appliance.url(INTERFACES), appliance.username, appliance.password)  # fmt: skip
+    sdx = sdx["netscalerloadbalancer"]
+    assert (sdx["lbdevicename"], sdx["ipaddress"]) == ("NetscalerSDXLoadBalancer", "127.0.0.1")
+    assert appliance.paths()[-3:] == [
+        "/nitro/v1/config/login",
+        "/nitro/v1/config/ns",
+        "/nitro/v1/config/logout",
+    ]
+    assert appliance.password not in str(sdx)
+    srx = add(admin.addSrxFirewall, "JuniperSRXFirewall", srx_device.url(INTERFACES),
+              srx_device.username, srx_device.password)["srxfirewall"]  # fmt: skip
+    assert srx_device.logins[-1] == ("root", True) and srx["fwdevicestate"] == "Enabled"
 
 
 def test_sdn_controllers_are_checked_over_their_rest_apis(sandbox: Sandbox) -> None:

@@ -68,6 +68,13 @@ def test_starting_a_router_on_a_kind_without_appliances_fails_before_reaching_an
 
 
 def test_a_kind_without_an_adapter_gets_no_work_at_all() -> None:
-    outgoing = work(_request("baremetal", "start_vm"), "p")
-    assert outgoing.subject == "p.results.baremetal"
+    outgoing = work(_request("ovm", "start_vm"), "p")
+    assert outgoing.subject == "p.results.ovm"
     assert orjson.loads(outgoing.payload)["ok"] is False
+
+
+def test_a_bare_metal_host_is_started_and_stopped_but_never_scaled() -> None:
+    assert work(_request("baremetal", "start_vm"), "p").subject == "p.work.baremetal.start_vm"
+    refused = work(_request("baremetal", "scale_vm"), "p")
+    assert refused.subject == "p.results.baremetal"
+    assert "scaling" in orjson.loads(refused.payload)["error"]
