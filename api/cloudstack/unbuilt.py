@@ -25,7 +25,6 @@ IPV6 = (
 )
 VPCS = "VMs found by VPC are not built yet: a VPC's tiers are networks, use networkid"
 QUIESCE = "quiescing a VM for a snapshot is not built yet"
-SECONDARY_IPS = "sending a load balancer to a VM's secondary address is not built yet"
 EXTERNAL_IDS = "ids given by an external provisioning system are not built yet"
 ACCOUNT_DETAILS = "account details are not built yet"
 SSH_KEYS = "marking a template for SSH key injection is not built yet: every VM takes its key"
@@ -38,7 +37,6 @@ STORAGE_ID = Param("storageid", P.UUID, unsupported=STORAGE_POOLS)
 POOL_SETTING_ID = Param("storageid", P.UUID, unsupported=POOL_SETTINGS)
 VPC_ID = Param("vpcid", P.UUID, unsupported=VPCS)
 QUIESCE_VM = Param("quiescevm", P.BOOLEAN, default=False, unsupported=QUIESCE)
-VM_ID_IP_MAP = Param("vmidipmap", P.MAP, unsupported=SECONDARY_IPS)
 SHOW_CAPACITIES = Param(
     "showcapacities",
     P.BOOLEAN,
