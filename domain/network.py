@@ -73,6 +73,15 @@ class Addressing:
     def with_ipv6(self, plan: Ipv6Plan) -> Addressing:
         return replace(self, **plan.facts())
 
+    @classmethod
+    def ipv6_only(cls, plan: Ipv6Plan) -> Addressing:
+        """A shared network with no IPv4 range (4.3 allows one): its VMs get IPv6 alone."""
+        return cls("", "", "", "", "", **plan.facts())
+
+    @property
+    def has_ipv4(self) -> bool:
+        return bool(self.cidr)
+
     @property
     def ipv6(self) -> Ipv6Plan | None:
         if not self.ip6_cidr:
@@ -81,6 +90,8 @@ class Addressing:
 
     def pool(self) -> AddressRange:
         """The addresses VMs may be given: the range, never the gateway."""
+        if not self.has_ipv4:
+            raise InvalidParameter("The network has no IPv4 address range")
         return AddressRange(
             IPv4Address(self.start_ip), IPv4Address(self.end_ip), frozenset({address(self.gateway)})
         )

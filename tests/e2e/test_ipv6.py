@@ -168,3 +168,94 @@ def test_ipv6_is_refused_where_4_3_refuses_it(sandbox) -> None:
     )
     made = {n["name"] for n in admin.listNetworks(listall=True).get("network", [])}
     assert made.isdisjoint({"wide", "v6-302", "v6-303", "iso"})
+
+
+V6_ONLY = {
+    "ip6cidr": "2001:db8:70::/64",
+    "ip6gateway": "2001:db8:70::1",
+    "startipv6": "2001:db8:70::10",
+    "endipv6": "2001:db8:70::ff",
+}
+
+
+def _in(text: str, first: str, last: str) -> bool:
+    return IPv6Address(first) <= IPv6Address(text) <= IPv6Address(last)
+
+
+def test_an_ipv6_network_and_ipv6_secondary_addresses(sandbox) -> None:
+    admin = sandbox.client()
+    place = _place(admin)
+    _host(admin, place, "h1")
+    admin.createPhysicalNetwork(
+        zoneid=place.zone, name="lan", isolationmethods="VLAN", fetch_result=True
+    )
+    alice, bob = make_tenant(sandbox, admin), make_tenant(sandbox, admin)
+
+    # A shared network with IPv6 alone: no IPv4 plan, its VMs get an IPv6 address only
+    only = _shared(admin, place.zone, "310", **V6_ONLY)
+    assert only["ip6cidr"] == "2001:db8:70::/64"
+    assert "cidr" not in only and "gateway" not in only
+    assert "IPv6" in _refused(  # half an IPv4 plan is still refused
+        admin.createNetwork,
+        431,
+        name="half",
+        displaytext="half",
+        networkofferingid=only["networkofferingid"],
+        zoneid=place.zone,
+        vlan="311",
+        gateway="192.168.71.1",
+        **V6_ONLY,
+    )
+    vm = _deploy(alice.client, place, place.small, networkids=only["id"])
+    (nic,) = vm["nic"]
+    assert "ipaddress" not in nic and _in(nic["ip6address"], "2001:db8:70::10", "2001:db8:70::ff")
+    _refused(
+        alice.client.deployVirtualMachine,
+        431,
+        zoneid=place.zone,
+        serviceofferingid=place.small["id"],
+        templateid=place.template,
+        networkids=only["id"],
+        ipaddress="192.168.71.5",
+    )
+
+    # Secondary addresses: on an IPv6 network from its range, or the IPv6 address asked for
+    (listed,) = alice.client.listNics(virtualmachineid=vm["id"])["nic"]
+    taken = alice.client.addIpToNic(nicid=listed["id"], fetch_result=True)["nicsecondaryip"]
+    assert _in(taken["ipaddress"], "2001:db8:70::10", "2001:db8:70::ff")
+    assert taken["ipaddress"] != nic["ip6address"]
+    asked = alice.client.addIpToNic(
+        nicid=listed["id"], ipaddress="2001:DB8:70::80", fetch_result=True
+    )["nicsecondaryip"]
+    assert asked["ipaddress"] == "2001:db8:70::80"
+    _refused(alice.client.addIpToNic, 533, nicid=listed["id"], ipaddress=nic["ip6address"])
+    _refused(alice.client.addIpToNic, 533, nicid=listed["id"], ipaddress="2001:db8:70::80")
+    _refused(alice.client.addIpToNic, 431, nicid=listed["id"], ipaddress="2001:db8:71::5")
+    _refused(alice.client.addIpToNic, 431, nicid=listed["id"], ipaddress="2001:db8:70::1")
+    _refused(bob.client.addIpToNic, 531, nicid=listed["id"], ipaddress="2001:db8:70::81")
+    (shown,) = alice.client.listNics(virtualmachineid=vm["id"])["nic"]
+    assert sorted(ip["ipaddress"] for ip in shown["secondaryip"]) == sorted(
+        [taken["ipaddress"], "2001:db8:70::80"]
+    )
+
+    # A dual-stack network: IPv4 by default, IPv6 when one is asked for
+    dual = _shared(admin, place.zone, "312", **PLAN)
+    both = _deploy(alice.client, place, place.small, networkids=dual["id"])
+    (dual_nic,) = alice.client.listNics(virtualmachineid=both["id"])["nic"]
+    four = alice.client.addIpToNic(nicid=dual_nic["id"], fetch_result=True)["nicsecondaryip"]
+    assert "." in four["ipaddress"]
+    six = alice.client.addIpToNic(
+        nicid=dual_nic["id"], ipaddress="2001:db8:60::1a0", fetch_result=True
+    )["nicsecondaryip"]
+    assert six["ipaddress"] == "2001:db8:60::1a0"
+
+    # Given back, the address is free again; another NIC may take it
+    alice.client.removeIpFromNic(id=asked["id"], fetch_result=True)
+    (shown,) = alice.client.listNics(virtualmachineid=vm["id"])["nic"]
+    assert [ip["ipaddress"] for ip in shown["secondaryip"]] == [taken["ipaddress"]]
+    other = _deploy(alice.client, place, place.small, networkids=only["id"])
+    (other_nic,) = alice.client.listNics(virtualmachineid=other["id"])["nic"]
+    again = alice.client.addIpToNic(
+        nicid=other_nic["id"], ipaddress="2001:db8:70::80", fetch_result=True
+    )["nicsecondaryip"]
+    assert again["ipaddress"] == "2001:db8:70::80"
