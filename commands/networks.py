@@ -36,7 +36,7 @@ from domain.infrastructure import Zone
 from domain.network import Addressing, Network, NetworkState, Nic
 from domain.network_addressing import address
 from domain.network_claims import Claim, ClaimKind
-from domain.network_ipv6 import Ipv6Plan
+from domain.network_ipv6 import Ipv6Plan, Ipv6Pool
 from domain.network_offering import SOURCE_NAT, NetworkOffering
 from domain.network_physical import PhysicalNetwork
 from domain.network_public_ip import PublicIp, public_ip_id, vlan_tag
@@ -393,7 +393,7 @@ def _nic(
         )
     elif request.ip_address:
         raise InvalidParameter(f"Network {network.name} has no IPv4 address range")
-    ipv6 = network.addressing.ipv6
+    ipv6 = network.ipv6_pool
     if ipv6 is not None:
         claims.append(claim_guest_ipv6(store, network, ipv6, request.ip6_address, command.vm_id))
     elif request.ip6_address:
@@ -441,7 +441,7 @@ def claim_guest_ip(
 
 
 def claim_guest_ipv6(
-    store: Any, network: Network, plan: Ipv6Plan, wanted: str | None, holder: UUID
+    store: Any, network: Network, plan: Ipv6Pool, wanted: str | None, holder: UUID
 ) -> Claim:
     """An IPv6 address of the network claimed for `holder` (not saved): `wanted`, checked to be
     in the network's IPv6 range, or a free one probed from where the holder's id points."""

@@ -61,7 +61,7 @@ def _claimed(store: Any, network: Network, command: AddIpToNic) -> Claim:
     two NICs are ever given one address."""
     if not command.ipv6:
         return claim_guest_ip(store, network, command.ip_address, command.preferred, command.ip_id)
-    plan = network.addressing.ipv6
+    plan = network.ipv6_pool
     if plan is None:
         raise InvalidParameter(f"Network {network.name} has no IPv6 address range")
     return claim_guest_ipv6(store, network, plan, command.ip_address, command.ip_id)

@@ -259,3 +259,82 @@ def test_an_ipv6_network_and_ipv6_secondary_addresses(sandbox) -> None:
         nicid=other_nic["id"], ipaddress="2001:db8:70::80", fetch_result=True
     )["nicsecondaryip"]
     assert again["ipaddress"] == "2001:db8:70::80"
+
+
+def test_ipv6_ranges_are_added_to_a_shared_network_listed_and_deleted(sandbox) -> None:
+    admin = sandbox.client()
+    place = _place(admin)
+    _host(admin, place, "h1")
+    admin.createPhysicalNetwork(
+        zoneid=place.zone, name="lan", isolationmethods="VLAN", fetch_result=True
+    )
+    alice = make_tenant(sandbox, admin)
+    network = _shared(admin, place.zone, "320", **PLAN)
+    four_only = _shared(
+        admin,
+        place.zone,
+        "321",
+        **{k: v for k, v in PLAN.items() if "ip6" not in k and "v6" not in k},
+    )
+
+    added = admin.createVlanIpRange(
+        networkid=network["id"], startipv6="2001:db8:60::1000", endipv6="2001:db8:60::1000"
+    )["vlan"]
+    assert (added["networkid"], added["startipv6"], added["endipv6"]) == (
+        network["id"],
+        "2001:db8:60::1000",
+        "2001:db8:60::1000",
+    )
+    assert (added["ip6cidr"], added["ip6gateway"]) == ("2001:db8:60::/64", "2001:db8:60::1")
+    (listed,) = admin.listVlanIpRanges(networkid=network["id"])["vlaniprange"]
+    assert listed["id"] == added["id"] and listed["vlan"] == "vlan://320"
+
+    # Refused as 4.3 refuses them: another /64 or gateway, an overlap, no network
+    for bad in (
+        {"startipv6": "2001:db8:60::150", "endipv6": "2001:db8:60::2000"},  # overlaps
+        {"startipv6": "2001:db8:61::10", "ip6cidr": "2001:db8:61::/64"},
+        {"startipv6": "2001:db8:60::3000", "ip6gateway": "2001:db8:60::2"},
+        {"startipv6": "2001:db8:60::3000", "vlan": "399"},
+        {"startipv6": "2001:db8:60::3000", "startip": "192.168.60.200"},
+    ):
+        _refused(admin.createVlanIpRange, 431, networkid=network["id"], **bad)
+    _refused(admin.createVlanIpRange, 431, zoneid=place.zone, startipv6="2001:db8:60::3000")
+    assert len(admin.listVlanIpRanges(networkid=network["id"])["vlaniprange"]) == 1
+
+    # The new range serves VMs once the first is taken: an address asked for in it, or free
+    vm = _deploy(
+        alice.client, place, place.small, networkids=network["id"], ip6address="2001:db8:60::1000"
+    )
+    assert vm["nic"][0]["ip6address"] == "2001:db8:60::1000"
+    _refused(admin.deleteVlanIpRange, 536, id=added["id"])  # an address of it is in use
+
+    # A network with IPv4 alone takes its first IPv6 range (and /64) this way
+    six = admin.createVlanIpRange(
+        networkid=four_only["id"],
+        startipv6="2001:db8:62::10",
+        endipv6="2001:db8:62::20",
+        ip6cidr="2001:db8:62::/64",
+        ip6gateway="2001:db8:62::1",
+    )["vlan"]
+    shown = admin.listNetworks(id=four_only["id"])["network"][0]
+    assert (shown["ip6cidr"], shown["ip6gateway"]) == ("2001:db8:62::/64", "2001:db8:62::1")
+    dual = _deploy(alice.client, place, place.small, networkids=four_only["id"])
+    assert _in(dual["nic"][0]["ip6address"], "2001:db8:62::10", "2001:db8:62::20")
+    assert "." in dual["nic"][0]["ipaddress"]
+
+    # Once its address is given back, the range can go; it is no longer listed nor used
+    alice.client.destroyVirtualMachine(id=vm["id"], fetch_result=True)
+    admin.expungeVirtualMachine(id=vm["id"], fetch_result=True)
+    admin.deleteVlanIpRange(id=added["id"])
+    assert admin.listVlanIpRanges(networkid=network["id"]) == {}
+    _refused(
+        alice.client.deployVirtualMachine,
+        431,
+        zoneid=place.zone,
+        serviceofferingid=place.small["id"],
+        templateid=place.template,
+        networkids=network["id"],
+        ip6address="2001:db8:60::1000",
+        fetch_result=True,
+    )
+    assert six["id"] in {r["id"] for r in admin.listVlanIpRanges(zoneid=place.zone)["vlaniprange"]}
