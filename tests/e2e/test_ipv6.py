@@ -4,6 +4,8 @@ asked for, or a free one), and the address is given back when the VM goes."""
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from ipaddress import IPv6Address
 
 import pytest
@@ -338,3 +340,37 @@ def test_ipv6_ranges_are_added_to_a_shared_network_listed_and_deleted(sandbox) -
         fetch_result=True,
     )
     assert six["id"] in {r["id"] for r in admin.listVlanIpRanges(zoneid=place.zone)["vlaniprange"]}
+
+
+def test_racing_requests_never_get_one_ipv6_address_twice(sandbox) -> None:
+    admin = sandbox.client()
+    place = _place(admin)
+    _host(admin, place, "h1")
+    admin.createPhysicalNetwork(
+        zoneid=place.zone, name="lan", isolationmethods="VLAN", fetch_result=True
+    )
+    alice = make_tenant(sandbox, admin)
+    only = _shared(admin, place.zone, "330", **V6_ONLY)
+    vms = [_deploy(alice.client, place, place.small, networkids=only["id"]) for _ in range(2)]
+    nics = [alice.client.listNics(virtualmachineid=vm["id"])["nic"][0]["id"] for vm in vms]
+    gate = threading.Barrier(4)
+
+    def ask(index: int) -> str | None:
+        client = sandbox.client(alice.client.key, alice.client.secret)
+        gate.wait()
+        try:
+            answer = client.addIpToNic(nicid=nics[index % 2], ipaddress="2001:db8:70::90")
+        except CloudStackApiException as error:
+            assert error.error["errorcode"] == 533, error.error
+            return None
+        return str(answer["id"])
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        won = [a for a in pool.map(ask, range(4)) if a is not None]
+    assert len(won) == 1
+    held = [
+        ip["ipaddress"]
+        for vm in vms
+        for ip in alice.client.listNics(virtualmachineid=vm["id"])["nic"][0]["secondaryip"]
+    ]
+    assert held == ["2001:db8:70::90"]
