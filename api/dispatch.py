@@ -48,6 +48,7 @@ class Listing:
 
     items: list[dict[str, Any]]
     count: int
+    item_key: str = ""  # where a parameter changes what the items are (4.3 renames them)
 
 
 @dataclass(frozen=True)
@@ -249,7 +250,8 @@ class Dispatcher:
     def shape(self, command: ApiCommand, result: Any) -> dict[str, Any]:
         name = command.response_name or command.name
         if command.shape == "list":
-            return list_response(name, command.item_key, result.items, result.count)
+            key = result.item_key or command.item_key
+            return list_response(name, key, result.items, result.count)
         if command.shape == "success":
             return success_response(name)
         if command.shape == "async":

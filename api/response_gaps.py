@@ -97,6 +97,13 @@ UNBUILT_FIELDS: dict[str, dict[str, str]] = {
         "resourcedetails": "zone details are not built yet",
     },
     "listNics": _all(NO_IPV6, "ip6address", "ip6cidr", "ip6gateway"),
+    "listVlanIpRanges": _all(
+        "only a shared network's IPv6 range has them (4.3 leaves them out too)",
+        "ip6cidr",
+        "ip6gateway",
+        "startipv6",
+        "endipv6",
+    ),
     "listEgressFirewallRules": _all(
         "an egress rule names its network, no public address; 4.3 leaves these unset too",
         "ipaddress",

@@ -80,9 +80,28 @@ def change_gslb(store: Any, gslb_id: UUID, change: Callable[[GlobalLoadBalancer]
 
 
 def assign(
-    store: Any, gslb_id: UUID, members: list[GslbMember], account_of: dict[UUID, UUID]
+    store: Any,
+    gslb_id: UUID,
+    members: list[GslbMember],
+    account_of: dict[UUID, UUID],
+    gone: tuple[UUID, ...] = (),
 ) -> Outcome:
-    return change_gslb(store, gslb_id, lambda rule: rule.assign(members, account_of))
+    return change_gslb(store, gslb_id, lambda rule: rule.assign(members, account_of, gone))
+
+
+def forget_balancer(store: Any, rule_id: UUID, gslb_ids: tuple[UUID, ...]) -> list[Any]:
+    """A load balancer rule being deleted leaves the global rules it is behind: those changed,
+    to save with its revocation (a global rule gone meanwhile is left alone)."""
+    changed = []
+    for gslb_id in gslb_ids:
+        try:
+            rule: GlobalLoadBalancer = store.get(GlobalLoadBalancer, gslb_id)
+        except NotFound:
+            continue
+        rule.forget([rule_id])
+        if rule.pending_events:
+            changed.append(rule)
+    return changed
 
 
 def delete_gslb(store: Any, gslb_id: UUID) -> Outcome:

@@ -20,6 +20,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 
 from commands.autoscale import check_rule_without_group
+from commands.gslb import forget_balancer
 from commands.routers import current_router
 from commands.system_vms import host_access, request_id
 from domain.errors import (
@@ -37,6 +38,7 @@ from domain.network_rule_checks import Member, Rule, RuleKind, StickinessPolicy
 from domain.network_rules import (
     ApplyTarget,
     Certificate,
+    MemberTarget,
     NetworkRules,
     internal_rule_set_id,
     rule_set_id,
@@ -101,6 +103,7 @@ class RevokeRule:
     kind: str
     job: JobSpec
     source_ip: str = ""  # an internal load balancer's address (its own set)
+    gslb_ids: tuple[UUID, ...] = ()  # global load balancer rules a load balancer is behind
 
 
 @dataclass(frozen=True)
@@ -117,7 +120,9 @@ class ChangeForwarding:
 
 @dataclass(frozen=True)
 class ChangeMembers:
-    """VMs put behind (`assign`) or taken from a load balancer rule."""
+    """VMs put behind (`assign`) or taken from a load balancer rule: by their address on the
+    network (`vm_ids`), or by one named address each, their own or a secondary one
+    (`vm_ips`, 4.3's `vmidipmap`)."""
 
     network_id: UUID
     rule_id: UUID
@@ -125,6 +130,7 @@ class ChangeMembers:
     assign: bool
     job: JobSpec
     source_ip: str = ""  # an internal load balancer's address (its own set)
+    vm_ips: tuple[tuple[UUID, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -522,6 +528,7 @@ def revoke_rule(store: Any, command: RevokeRule) -> Applying:
             job,
             command.rule_id,
             *delivered,
+            *forget_balancer(store, command.rule_id, command.gslb_ids),
             *_counted(store, rules, abandoned.addresses),
             *abandoned.certs,
         )
@@ -575,9 +582,11 @@ def change_members(store: Any, command: ChangeMembers) -> Applying:
         if command.assign:
             place = _destination(store, rules, rule)
             members = [Member(vm, nic_address(store, vm, place)) for vm in command.vm_ids]
+            members += [Member(vm, nic_address(store, vm, place, ip)) for vm, ip in command.vm_ips]
             keys = (tuple(rules.assign(rule.id, members)), ())
         else:
-            keys = ((), tuple(rules.unassign(rule.id, list(command.vm_ids))))
+            targets: list[MemberTarget] = [*command.vm_ids, *command.vm_ips]
+            keys = ((), tuple(rules.unassign(rule.id, targets)))
         job = rule_job(command.job, rule.id)
         delivered = _deliver(store, rules, network, job, keys, {"success": True})
         return _saved(

@@ -36,7 +36,7 @@ from domain.infrastructure import Zone
 from domain.network import Addressing, Network, NetworkState, Nic
 from domain.network_addressing import address
 from domain.network_claims import Claim, ClaimKind
-from domain.network_ipv6 import Ipv6Plan
+from domain.network_ipv6 import Ipv6Plan, Ipv6Pool
 from domain.network_offering import SOURCE_NAT, NetworkOffering
 from domain.network_physical import PhysicalNetwork
 from domain.network_public_ip import PublicIp, public_ip_id, vlan_tag
@@ -174,8 +174,12 @@ def _isolated(store: Any, command: CreateNetwork) -> tuple[Network, Claim]:
 
 
 def _shared(store: Any, command: CreateNetwork, ipv6: Ipv6Plan | None) -> tuple[Network, Claim]:
-    if not (command.vlan and command.gateway and command.netmask and command.start_ip):
-        raise InvalidParameter("A shared network needs vlan, gateway, netmask and startip")
+    ipv4 = (command.gateway, command.netmask, command.start_ip, command.end_ip)
+    if not command.vlan or ((any(ipv4) or ipv6 is None) and not all(ipv4[:3])):
+        raise InvalidParameter(
+            "A shared network needs vlan, and gateway, netmask and startip unless it is an "
+            "IPv6 network (ip6cidr, ip6gateway, startipv6)"
+        )
     if command.physical_network_id is None:
         raise InvalidParameter("The zone has no physical network to carry the shared network")
     physical = store.get(PhysicalNetwork, command.physical_network_id, what="physical network")
@@ -183,11 +187,14 @@ def _shared(store: Any, command: CreateNetwork, ipv6: Ipv6Plan | None) -> tuple[
     claim = claim_exact(  # on the fabric, so no isolated network is ever given this VLAN too
         store, ClaimKind.GUEST_VNET, physical.id, tag, command.network_id, "vlan"
     )
-    addressing = Addressing.shared(
-        command.gateway, command.netmask, command.start_ip, command.end_ip
-    )
-    if ipv6 is not None:
-        addressing = addressing.with_ipv6(ipv6)
+    if ipv6 is not None and not command.start_ip:
+        addressing = Addressing.ipv6_only(ipv6)
+    else:
+        addressing = Addressing.shared(
+            str(command.gateway), str(command.netmask), str(command.start_ip), command.end_ip
+        )
+        if ipv6 is not None:
+            addressing = addressing.with_ipv6(ipv6)
     uri = f"vlan://{tag}"
     network = _network(command, "Shared", physical.id, addressing, uri)
     return network, claim
@@ -379,16 +386,21 @@ def _nic(
     if network.zone_id != command.zone_id:
         raise InvalidParameter(f"Network {network.name} is not in the VM's zone")
     addresses = _implemented(store, network, request.public)
-    claim = claim_guest_ip(store, network, request.ip_address, request.preferred, command.vm_id)
-    claims = [claim]
-    ipv6 = network.addressing.ipv6
+    claims = []
+    if network.addressing.has_ipv4:
+        claims.append(
+            claim_guest_ip(store, network, request.ip_address, request.preferred, command.vm_id)
+        )
+    elif request.ip_address:
+        raise InvalidParameter(f"Network {network.name} has no IPv4 address range")
+    ipv6 = network.ipv6_pool
     if ipv6 is not None:
         claims.append(claim_guest_ipv6(store, network, ipv6, request.ip6_address, command.vm_id))
     elif request.ip6_address:
         raise InvalidParameter(f"Network {network.name} has no IPv6 address range")
     nic = Nic(
         network.id,
-        claim.value,
+        claims[0].value if network.addressing.has_ipv4 else "",
         mac_address(command.vm_id, network.id),
         network.addressing.gateway,
         network.addressing.netmask,
@@ -429,7 +441,7 @@ def claim_guest_ip(
 
 
 def claim_guest_ipv6(
-    store: Any, network: Network, plan: Ipv6Plan, wanted: str | None, holder: UUID
+    store: Any, network: Network, plan: Ipv6Pool, wanted: str | None, holder: UUID
 ) -> Claim:
     """An IPv6 address of the network claimed for `holder` (not saved): `wanted`, checked to be
     in the network's IPv6 range, or a free one probed from where the holder's id points."""
@@ -463,7 +475,9 @@ def guest_addresses(vm: VirtualMachine) -> Holders:
     """Every guest address the VM holds: its NICs' (held by the VM) and their secondary ones
     (each held by its own id)."""
     nics = getattr(vm, "nics", ())
-    held = [(UUID(str(n["network_id"])), str(n["ip_address"]), vm.id) for n in nics]
+    held = [
+        (UUID(str(n["network_id"])), str(n["ip_address"]), vm.id) for n in nics if n["ip_address"]
+    ]
     held += [
         (UUID(str(n["network_id"])), n["ip6_address"], vm.id) for n in nics if n.get("ip6_address")
     ]

@@ -17,10 +17,10 @@ from uuid import UUID
 from commands import Outcome
 from commands.network_claims import ALLOCATION_ATTEMPTS, released
 from commands.network_rules import rules_of
-from commands.networks import claim_guest_ip
+from commands.networks import claim_guest_ip, claim_guest_ipv6
 from domain.errors import InvalidParameter
 from domain.network import Network
-from domain.network_claims import ClaimKind
+from domain.network_claims import Claim, ClaimKind
 from domain.network_rule_checks import RuleKind
 from domain.vm import VirtualMachine
 
@@ -32,6 +32,7 @@ class AddIpToNic:
     ip_id: UUID
     ip_address: str | None = None  # the address asked for; else the first free one
     preferred: Sequence[str] = ()  # addresses the caller read as free
+    ipv6: bool = False  # an IPv6 address (asked for, or the network has no IPv4 range)
 
 
 @dataclass(frozen=True)
@@ -47,12 +48,23 @@ def add_ip_to_nic(store: Any, command: AddIpToNic) -> Outcome:
         vm: VirtualMachine = store.get(VirtualMachine, command.vm_id, what="virtual machine")
         network: Network = store.get(Network, command.network_id, what="network")
         network.check_usable_by(vm.account_id)
-        claim = claim_guest_ip(store, network, command.ip_address, command.preferred, command.ip_id)
+        claim = _claimed(store, network, command)
         vm.add_secondary_ip(command.ip_id, network.id, claim.value)
         return Outcome(store.last_position(store.save(vm, claim)), command.ip_id)
 
     outcome: Outcome = store.run(attempt, attempts=ALLOCATION_ATTEMPTS)
     return outcome
+
+
+def _claimed(store: Any, network: Network, command: AddIpToNic) -> Claim:
+    """The address, through the guest-IP claims of the network (IPv4 and IPv6 alike), so no
+    two NICs are ever given one address."""
+    if not command.ipv6:
+        return claim_guest_ip(store, network, command.ip_address, command.preferred, command.ip_id)
+    plan = network.ipv6_pool
+    if plan is None:
+        raise InvalidParameter(f"Network {network.name} has no IPv6 address range")
+    return claim_guest_ipv6(store, network, plan, command.ip_address, command.ip_id)
 
 
 def remove_ip_from_nic(store: Any, command: RemoveIpFromNic) -> Outcome:

@@ -317,8 +317,11 @@ def _sources(store: Any, rule: dict[str, Any], known: dict[UUID, SecurityGroup])
             vm = store.get(VirtualMachine, UUID(vm_id), what="virtual machine")
         except NotFound:
             continue
-        addresses += [f"{nic['ip_address']}/32" for nic in getattr(vm, "nics", ())]
-        addresses += [f"{ip['ip_address']}/32" for ip in vm.secondary_ips.values()]
+        addresses += [f"{n['ip_address']}/32" for n in getattr(vm, "nics", ()) if n["ip_address"]]
+        addresses += [
+            f"{ip['ip_address']}/{128 if ':' in ip['ip_address'] else 32}"
+            for ip in vm.secondary_ips.values()
+        ]
     return addresses
 
 

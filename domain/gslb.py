@@ -110,9 +110,16 @@ class GlobalLoadBalancer(Aggregate):
     def _updated(self, description: str, lb_method: str, sticky_method: str) -> None:
         self.description, self.lb_method, self.sticky_method = description, lb_method, sticky_method
 
-    def assign(self, members: Sequence[GslbMember], account_of: dict[UUID, UUID]) -> None:
-        """Put load balancer rules of the same account behind the name, one per zone."""
+    def assign(
+        self,
+        members: Sequence[GslbMember],
+        account_of: dict[UUID, UUID],
+        gone: Iterable[UUID] = (),
+    ) -> None:
+        """Put load balancer rules of the same account behind the name, one per zone (members
+        whose load balancer rule is `gone` are forgotten first: their zone is free)."""
         self.check_live()
+        self.forget(gone)
         zones = {m.zone_id: m.rule_id for m in self.members.values()}
         for member in members:
             if account_of.get(member.rule_id) != self.account_id:
@@ -152,6 +159,13 @@ class GlobalLoadBalancer(Aggregate):
                     f"rule: {self.name}"
                 )
         self._unassigned(rule_ids=gone)
+
+    def forget(self, rule_ids: Iterable[UUID]) -> None:
+        """Load balancer rules deleted (or going): they leave the name, as in 4.3 a deleted
+        load balancer rule takes its places behind global ones with it."""
+        gone = tuple(rule_id for rule_id in dict.fromkeys(rule_ids) if rule_id in self.members)
+        if gone and not self.removed:
+            self._unassigned(rule_ids=gone)
 
     @event("Unassigned")
     def _unassigned(self, rule_ids: tuple[UUID, ...]) -> None:

@@ -16,9 +16,16 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.errors import InvalidParameter, InvalidState, PermissionDenied, ResourceInUse
+from domain.errors import (
+    InvalidParameter,
+    InvalidState,
+    NotFound,
+    PermissionDenied,
+    ResourceInUse,
+)
 from domain.network_addressing import AddressRange, address, cidr, subnet
-from domain.network_ipv6 import Ipv6Plan
+from domain.network_ipv6 import Ipv6Plan, Ipv6Pool
+from domain.network_public_ip import vlan_tag
 
 DEFAULT_CIDR = "10.1.1.0/24"
 UPDATABLE = frozenset({"name", "display_text"})
@@ -73,6 +80,15 @@ class Addressing:
     def with_ipv6(self, plan: Ipv6Plan) -> Addressing:
         return replace(self, **plan.facts())
 
+    @classmethod
+    def ipv6_only(cls, plan: Ipv6Plan) -> Addressing:
+        """A shared network with no IPv4 range (4.3 allows one): its VMs get IPv6 alone."""
+        return cls("", "", "", "", "", **plan.facts())
+
+    @property
+    def has_ipv4(self) -> bool:
+        return bool(self.cidr)
+
     @property
     def ipv6(self) -> Ipv6Plan | None:
         if not self.ip6_cidr:
@@ -81,6 +97,8 @@ class Addressing:
 
     def pool(self) -> AddressRange:
         """The addresses VMs may be given: the range, never the gateway."""
+        if not self.has_ipv4:
+            raise InvalidParameter("The network has no IPv4 address range")
         return AddressRange(
             IPv4Address(self.start_ip), IPv4Address(self.end_ip), frozenset({address(self.gateway)})
         )
@@ -141,6 +159,80 @@ class Network(Aggregate):
         self.removed = False
         self.vpc_id: UUID | None = None  # a VPC's tier
         self.acl_id: UUID | None = None  # the tier's network ACL list
+        self.ipv6_ranges: dict[str, tuple[str, str]] = {}  # added later, by range id
+
+    @property
+    def ipv6_pool(self) -> Ipv6Pool | None:
+        """The network's IPv6 addresses: the range it was made with and those added."""
+        plan = self.addressing
+        if not plan.ip6_cidr:
+            return None
+        spans = [(plan.start_ipv6, plan.end_ipv6)] if plan.start_ipv6 else []
+        spans += sorted(self.ipv6_ranges.values())
+        return Ipv6Pool(plan.ip6_cidr, plan.ip6_gateway, tuple(spans))
+
+    def add_ipv6_range(self, range_id: UUID, plan: Ipv6Plan, vlan: str | None) -> None:
+        """One more IPv6 range of a shared network (4.3's createVlanIpRange with startipv6):
+        in the network's /64 with its gateway (the network takes them when it had none), on
+        its VLAN, overlapping none of its ranges."""
+        self._check_live()
+        if self.guest_type != "Shared":
+            raise InvalidParameter("IPv6 ranges can be added only to shared networks")
+        if vlan and f"vlan://{vlan_tag(vlan)}" != self.broadcast_uri:
+            raise InvalidParameter(
+                f"The vlan {vlan} of the range is not the vlan of network {self.name}"
+            )
+        pool = self.ipv6_pool
+        if pool is not None and pool.ip6_gateway != plan.ip6_gateway:
+            raise InvalidParameter(
+                f"The input gateway {plan.ip6_gateway} is not same as network gateway "
+                f"{pool.ip6_gateway}"
+            )
+        if pool is not None and pool.ip6_cidr != plan.ip6_cidr:
+            raise InvalidParameter(
+                f"The input cidr {plan.ip6_cidr} is not same as network cidr {pool.ip6_cidr}"
+            )
+        if pool is not None and pool.overlaps(*plan.span):
+            raise InvalidParameter(
+                f"The IPv6 range {plan.start_ipv6}-{plan.end_ipv6} overlaps a range of "
+                f"network {self.name}"
+            )
+        self._ipv6_range_added(
+            range_id=str(range_id),
+            zone_id=self.zone_id,
+            physical_network_id=self.physical_network_id,
+            vlan=str(self.vnet) if self.vnet is not None else "untagged",
+            **plan.facts(),
+        )
+
+    @event("Ipv6RangeAdded")
+    def _ipv6_range_added(
+        self,
+        range_id: str,
+        zone_id: UUID,
+        physical_network_id: UUID | None,
+        vlan: str,
+        ip6_cidr: str,
+        ip6_gateway: str,
+        start_ipv6: str,
+        end_ipv6: str,
+    ) -> None:
+        if not self.addressing.ip6_cidr:
+            self.addressing = replace(self.addressing, ip6_cidr=ip6_cidr, ip6_gateway=ip6_gateway)
+        self.ipv6_ranges = {**self.ipv6_ranges, range_id: (start_ipv6, end_ipv6)}
+
+    def remove_ipv6_range(self, range_id: UUID) -> tuple[str, str]:
+        """The range goes (refused by the caller while an address of it is held)."""
+        self._check_live()
+        span = self.ipv6_ranges.get(str(range_id))
+        if span is None:
+            raise NotFound(f"Network {self.name} has no IPv6 range {range_id}")
+        self._ipv6_range_removed(range_id=str(range_id))
+        return span
+
+    @event("Ipv6RangeRemoved")
+    def _ipv6_range_removed(self, range_id: str) -> None:
+        self.ipv6_ranges = {k: v for k, v in self.ipv6_ranges.items() if k != range_id}
 
     def join_vpc(self, vpc_id: UUID, acl_id: UUID) -> None:
         """The network is a tier of `vpc_id` (recorded in the save that creates it)."""

@@ -67,6 +67,10 @@ class Ipv6Plan:
     def facts(self) -> dict[str, str]:
         return asdict(self)
 
+    @property
+    def span(self) -> tuple[str, str]:
+        return self.start_ipv6, self.end_ipv6
+
     def holds(self, text: str) -> bool:
         """Whether `text` is an address VMs may be given: in the range, not the gateway."""
         value = ipv6_address(text, "ip6address")
@@ -82,3 +86,38 @@ class Ipv6Plan:
             candidate = IPv6Address(first + (start + step) % size)
             if candidate != gateway:
                 yield str(candidate)
+
+
+@dataclass(frozen=True)
+class Ipv6Pool:
+    """Where a network's VMs get IPv6 addresses: its /64 and gateway, and the ranges in it
+    (the one it was created with and those added later, `createVlanIpRange`)."""
+
+    ip6_cidr: str
+    ip6_gateway: str
+    spans: tuple[tuple[str, str], ...]
+
+    def holds(self, text: str) -> bool:
+        """Whether `text` is an address VMs may be given: in a range, not the gateway."""
+        value = ipv6_address(text, "ip6address")
+        inside = any(IPv6Address(a) <= value <= IPv6Address(b) for a, b in self.spans)
+        return inside and value != IPv6Address(self.ip6_gateway)
+
+    def overlaps(self, start: str, end: str) -> bool:
+        first, last = IPv6Address(start), IPv6Address(end)
+        return any(first <= IPv6Address(b) and IPv6Address(a) <= last for a, b in self.spans)
+
+    def probe(self, start: int) -> Iterator[str]:
+        """The addresses of the ranges from position `start` on, wrapping around, never the
+        gateway; lazily."""
+        bounds = [(int(IPv6Address(a)), int(IPv6Address(b))) for a, b in self.spans]
+        total, gateway = sum(b - a + 1 for a, b in bounds), IPv6Address(self.ip6_gateway)
+        for step in range(total):
+            index = (start + step) % total
+            for first, last in bounds:
+                if index <= last - first:
+                    candidate = IPv6Address(first + index)
+                    if candidate != gateway:
+                        yield str(candidate)
+                    break
+                index -= last - first + 1

@@ -119,8 +119,14 @@ class Pending:
     result: dict[str, Any]
 
 
-def member_key(rule_id: UUID, vm_id: UUID) -> str:
-    return f"{rule_id}/{vm_id}"
+def member_key(rule_id: UUID, vm_id: UUID, vm_ip: str = "") -> str:
+    """A member's key in an apply request: `<rule>/<vm>@<address>` (a VM may sit behind one
+    rule by several of its addresses); requests recorded before carry `<rule>/<vm>`, which
+    settles every place of the VM."""
+    return f"{rule_id}/{vm_id}@{vm_ip}" if vm_ip else f"{rule_id}/{vm_id}"
+
+
+MemberTarget = UUID | tuple[UUID, str]  # a VM (all its places) or a VM by one address
 
 
 CHANGED = "changed"  # the key of a rule's change in an apply request: `<rule id>/changed`
@@ -371,35 +377,43 @@ class NetworkRules(Aggregate):
         self.rules[rule_id] = self.rules[rule_id].with_state(RuleState.REVOKE)
 
     def assign(self, rule_id: UUID, members: list[Member]) -> list[str]:
-        """Put VMs behind a load balancer rule (each in state Add)."""
+        """Put VMs behind a load balancer rule (each in state Add), each by one of its
+        addresses on the network: a VM may be there by several."""
         rule = self._balancer(rule_id)
-        present = {m.vm_id for m in rule.members}
+        present = {(m.vm_id, m.vm_ip) for m in rule.members}
         added = []
         for member in members:
-            if member.vm_id in present:
+            if (member.vm_id, member.vm_ip) in present:
                 raise InvalidParameter(
                     f"VM {member.vm_id} is already assigned to load balancer rule {rule.name}"
+                    f" with ip {member.vm_ip}"
                 )
-            present.add(member.vm_id)
+            present.add((member.vm_id, member.vm_ip))
             added.append(replace(member, state=RuleState.ADD))
         self._set_members(rule, (*rule.members, *added))
-        return [member_key(rule_id, m.vm_id) for m in added]
+        return [member_key(rule_id, m.vm_id, m.vm_ip) for m in added]
 
-    def unassign(self, rule_id: UUID, vm_ids: list[UUID]) -> list[str]:
-        """Take active VMs from behind a load balancer rule (each in state Revoke)."""
+    def unassign(self, rule_id: UUID, targets: list[MemberTarget]) -> list[str]:
+        """Take active VMs from behind a load balancer rule (each in state Revoke): a VM
+        named alone leaves by all its addresses, a VM with an address by that one."""
         rule = self._balancer(rule_id)
-        states = {m.vm_id: m.state for m in rule.members}
-        for vm_id in vm_ids:
-            if states.get(vm_id) != RuleState.ACTIVE:
-                raise InvalidParameter(
-                    f"VM {vm_id} is not assigned to load balancer rule {rule.name}"
-                )
-        gone = set(vm_ids)
+        gone: list[Member] = []
+        for target in targets:
+            vm_id, vm_ip = target if isinstance(target, tuple) else (target, "")
+            found = [
+                m
+                for m in rule.members
+                if m.vm_id == vm_id and (not vm_ip or m.vm_ip == vm_ip) and m not in gone
+            ]
+            if not found or any(m.state != RuleState.ACTIVE for m in found):
+                shown = f"VM {vm_id}" + (f" with ip {vm_ip}" if vm_ip else "")
+                raise InvalidParameter(f"{shown} is not assigned to load balancer rule {rule.name}")
+            gone += found
         members = tuple(
-            replace(m, state=RuleState.REVOKE) if m.vm_id in gone else m for m in rule.members
+            replace(m, state=RuleState.REVOKE) if m in gone else m for m in rule.members
         )
         self._set_members(rule, members)
-        return [member_key(rule_id, vm_id) for vm_id in vm_ids]
+        return [member_key(rule_id, m.vm_id, m.vm_ip) for m in gone]
 
     def _balancer(self, rule_id: UUID) -> Rule:
         rule = self.rule(rule_id, RuleKind.LOAD_BALANCING)
@@ -687,14 +701,20 @@ class NetworkRules(Aggregate):
         elif vm_text == CERT:
             self._settle_cert(rule, expected, activate)
         elif vm_text:
-            self._settle_member(rule, UUID(vm_text), expected, activate)
+            vm_id, _, vm_ip = vm_text.partition("@")
+            self._settle_member(rule, UUID(vm_id), vm_ip, expected, activate)
         elif rule.state == expected and activate:
             self._rule_activated(rule_id=rule.id)
         elif rule.state == expected:
             self._remove(rule, reason)
 
-    def _settle_member(self, rule: Rule, vm_id: UUID, expected: str, activate: bool) -> None:
-        members = _settled(rule.members, lambda m: m.vm_id == vm_id, expected, activate)
+    def _settle_member(
+        self, rule: Rule, vm_id: UUID, vm_ip: str, expected: str, activate: bool
+    ) -> None:
+        def matches(m: Member) -> bool:
+            return m.vm_id == vm_id and (not vm_ip or m.vm_ip == vm_ip)
+
+        members = _settled(rule.members, matches, expected, activate)
         if members != rule.members:
             self._set_members(rule, members)
 

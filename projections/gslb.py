@@ -7,10 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 from domain.gslb import GlobalLoadBalancer
+from domain.network_rule_checks import RuleKind
+from domain.network_rules import NetworkRules
 from stratus.db import Cursor
 from stratus.projection import Projection, Tables, on
 
 GSLB: Any = GlobalLoadBalancer  # events made by the library's decorator: mypy cannot see them
+RULES: Any = NetworkRules
 
 
 class GlobalLoadBalancersProjection(Projection):
@@ -67,6 +70,16 @@ class GlobalLoadBalancersProjection(Projection):
             [(str(e.originator_id), str(rule_id)) for rule_id in e.rule_ids],
         )
 
+    @on(RULES.RuleRemoved)
+    def balancer_removed(self, e: Any, c: Cursor, t: Tables) -> None:
+        """A load balancer rule gone by any way (deleted, with its network) is no member any
+        more, as 4.3's map rows go with their rule."""
+        if e.kind == RuleKind.LOAD_BALANCING:
+            c.execute(
+                f"DELETE FROM {t.global_load_balancer_members} WHERE rule_id = %s",
+                (str(e.rule_id),),
+            )
+
     @on(GSLB.Deleted)
     def deleted(self, e: Any, c: Cursor, t: Tables) -> None:
         gslb_id = str(e.originator_id)
@@ -100,6 +113,29 @@ def members_of(c: Cursor, gslb_ids: list[str]) -> dict[str, list[dict[str, Any]]
     for row in rows:
         found[row["gslb_id"]].append(dict(row))
     return found
+
+
+def holding(c: Cursor, rule_id: str) -> list[str]:
+    """The global load balancer rules a load balancer rule is behind."""
+    rows = c.execute(
+        "SELECT gslb_id FROM global_load_balancer_members WHERE rule_id = %s ORDER BY gslb_id",
+        (rule_id,),
+    ).fetchall()
+    return [row["gslb_id"] for row in rows]
+
+
+def gone_members(c: Cursor, rule_ids: list[str]) -> list[str]:
+    """Of these load balancer rules, those deleted or being deleted."""
+    if not rule_ids:
+        return []
+    marks = ", ".join(["%s"] * len(rule_ids))
+    live = {
+        row["id"]
+        for row in c.execute(
+            f"SELECT id FROM network_rules WHERE id IN ({marks}) AND state <> 'Revoke'", rule_ids
+        ).fetchall()
+    }
+    return [rule_id for rule_id in rule_ids if rule_id not in live]
 
 
 READ_MODELS = (GlobalLoadBalancersProjection,)

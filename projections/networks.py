@@ -205,6 +205,13 @@ class NetworksProjection(Projection):
     def network_deleted(self, e: Any, c: Cursor, t: Tables) -> None:
         _set(c, t.networks, e, removed=1, state="Destroy")
 
+    @on(NETWORK.Ipv6RangeAdded)
+    def network_ipv6_range_added(self, e: Any, c: Cursor, t: Tables) -> None:
+        c.execute(
+            f"UPDATE {t.networks} SET ip6_cidr = %s, ip6_gateway = %s WHERE id = %s",
+            (e.ip6_cidr, e.ip6_gateway, _id(e)),
+        )
+
     # Claims and NICs --------------------------------------------------------------------------
 
     @on(CLAIM.Claimed)
@@ -377,6 +384,32 @@ class PublicIpsProjection(Projection):
             "ON CONFLICT (id) DO UPDATE SET vlan_range_id = excluded.vlan_range_id",
             rows,
         )
+
+    @on(NETWORK.Ipv6RangeAdded)
+    def network_ipv6_range_added(self, e: Any, c: Cursor, t: Tables) -> None:
+        """A shared network's IPv6 range: listed with the zone's ranges, no address rows."""
+        c.execute(
+            f"INSERT INTO {t.vlan_ip_ranges} (id, zone_id, physical_network_id, vlan, gateway, "
+            "netmask, start_ip, end_ip, for_virtual_network, created, network_id, ip6_cidr, "
+            "ip6_gateway, start_ipv6, end_ipv6) VALUES "
+            "(%s, %s, %s, %s, '', '', '', '', 0, %s, %s, %s, %s, %s, %s)",
+            (
+                e.range_id,
+                str(e.zone_id),
+                _text(e.physical_network_id),
+                e.vlan,
+                e.timestamp.isoformat(),
+                _id(e),
+                e.ip6_cidr,
+                e.ip6_gateway,
+                e.start_ipv6,
+                e.end_ipv6,
+            ),
+        )
+
+    @on(NETWORK.Ipv6RangeRemoved)
+    def network_ipv6_range_removed(self, e: Any, c: Cursor, t: Tables) -> None:
+        c.execute(f"UPDATE {t.vlan_ip_ranges} SET removed = 1 WHERE id = %s", (e.range_id,))
 
     @on(RANGE.Dedicated)
     def range_dedicated(self, e: Any, c: Cursor, t: Tables) -> None:

@@ -23,7 +23,7 @@ from domain import gslb
 from domain.errors import InvalidParameter
 from domain.gslb import GlobalLoadBalancer
 from domain.network_rule_checks import RuleKind
-from projections.gslb import gslb_rows, members_of
+from projections.gslb import gone_members, gslb_rows, members_of
 from stratus.db import contains
 
 P = ParamType
@@ -194,10 +194,13 @@ def assign(call: Call, args: dict[str, Any]) -> Submitted:
             f"gslblbruleweightsmap names load balancer rules not in loadbalancerrulelist: "
             f"{', '.join(sorted(weights))}"
         )
-    _dry_run(call, row["id"], lambda rule: rule.assign(members, account_of))
+    held = call.store.get(GlobalLoadBalancer, UUID(row["id"]), what="global load balancer rule")
+    with call.read() as cursor:
+        gone = tuple(UUID(r) for r in gone_members(cursor, [str(m) for m in held.members]))
+    _dry_run(call, row["id"], lambda rule: rule.assign(members, account_of, gone))
 
     def work() -> dict[str, Any]:
-        cmd.assign(call.store, UUID(row["id"]), members, account_of)
+        cmd.assign(call.store, UUID(row["id"]), members, account_of, gone)
         return {"success": True}
 
     text = f"Assigning load balancer rules to global load balancer rule {row['name']}"

@@ -6,6 +6,7 @@ network's router under a job (see api/cloudstack/network_rules.py)."""
 from __future__ import annotations
 
 from dataclasses import replace
+from ipaddress import ip_address
 from typing import Any
 from uuid import UUID
 
@@ -22,7 +23,7 @@ from api.cloudstack.network_rules import (
     vpc_tier,
     write,
 )
-from api.cloudstack.unbuilt import CUSTOM_ID, FOR_DISPLAY, VM_ID_IP_MAP
+from api.cloudstack.unbuilt import CUSTOM_ID, FOR_DISPLAY
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType, not_found
 from commands import network_rules as cmd
@@ -122,16 +123,40 @@ def update_load_balancer_rule(call: Call, args: dict[str, Any]) -> Submitted:
     return submitted(call, write(call, cmd.change_balancer, command), creates=False)
 
 
-def _vm_ids(args: dict[str, Any]) -> tuple[UUID, ...]:
+def _vm_id(text: Any, name: str) -> UUID:
+    try:
+        return UUID(str(text))
+    except ValueError:
+        raise not_found(name, str(text)) from None
+
+
+def _vm_ip_map(args: dict[str, Any]) -> tuple[tuple[UUID, str], ...]:
+    """`vmidipmap[i].vmid=…&vmidipmap[i].vmip=…`: a VM by one of its addresses."""
     found = []
-    for text in args["virtualmachineids"] or ():
+    for group in args["vmidipmap"] or ():
+        vm_text, vm_ip = group.get("vmid"), str(group.get("vmip") or "").strip()
+        if not vm_text or not vm_ip:
+            raise InvalidParameter("vmidipmap needs vmid and vmip in each entry")
         try:
-            found.append(UUID(str(text)))
+            ip_address(vm_ip)
         except ValueError:
-            raise not_found("virtualmachineids", str(text)) from None
-    if not found:
-        raise InvalidParameter("Please specify the virtual machines (virtualmachineids)")
+            raise InvalidParameter(f"Invalid ip address {vm_ip} in vmidipmap") from None
+        found.append((_vm_id(vm_text, "vmidipmap"), vm_ip))
     return tuple(dict.fromkeys(found))
+
+
+def _targets(args: dict[str, Any]) -> tuple[tuple[UUID, ...], tuple[tuple[UUID, str], ...]]:
+    """The VMs named alone (by their NIC's own address) and those named with an address;
+    a VM in both is there by the addresses the map gives, as 4.3 reads them."""
+    pairs = _vm_ip_map(args)
+    mapped = {vm_id for vm_id, _ in pairs}
+    alone = [_vm_id(text, "virtualmachineids") for text in args["virtualmachineids"] or ()]
+    vm_ids = tuple(vm_id for vm_id in dict.fromkeys(alone) if vm_id not in mapped)
+    if not vm_ids and not pairs:
+        raise InvalidParameter(
+            "Please specify the virtual machines (virtualmachineids or vmidipmap)"
+        )
+    return vm_ids, pairs
 
 
 def _members(call: Call, args: dict[str, Any], assign: bool) -> Submitted:
@@ -140,8 +165,9 @@ def _members(call: Call, args: dict[str, Any], assign: bool) -> Submitted:
     verb = "Assigning virtual machines to" if assign else "Removing virtual machines from"
     spec = job_spec(call, call.command.java_class, event_type, f"{verb} {row['name']}")
     internal = "" if row["public_ip_id"] else row["address"]  # its own set, by address
+    vm_ids, pairs = _targets(args)
     command = cmd.ChangeMembers(
-        UUID(row["network_id"]), UUID(row["id"]), _vm_ids(args), assign, spec, internal
+        UUID(row["network_id"]), UUID(row["id"]), vm_ids, assign, spec, internal, pairs
     )
     return submitted(call, write(call, cmd.change_members, command), creates=False)
 
@@ -165,7 +191,8 @@ def list_load_balancer_rules(call: Call, args: dict[str, Any]) -> Listing:
 
 
 def list_instances(call: Call, args: dict[str, Any]) -> Listing:
-    """The VMs behind the rule: applied ones (default), or those not yet or no longer."""
+    """The VMs behind the rule: applied ones (default), or those not yet or no longer; with
+    `lbvmips` each VM once, with the addresses it is there by (4.3's `lbrulevmidip`)."""
     row = rule_for(call, args["id"], LB)
     with call.read() as cursor:
         members = members_of(cursor, [row["id"]])[row["id"]]
@@ -178,12 +205,15 @@ def list_instances(call: Call, args: dict[str, Any]) -> Listing:
             ).fetchall()
         }
     applied = args["applied"] is not False
-    items = []
+    items: dict[str, dict[str, Any]] = {}
+    addresses: dict[str, list[str]] = {}
     for member in members:
         if (member["state"] == "Active") != applied:
             continue
         vm = names.get(member["vm_id"], {})
-        items.append(
+        addresses.setdefault(member["vm_id"], []).append(member["vm_ip"])
+        items.setdefault(
+            member["vm_id"],
             {
                 "id": member["vm_id"],
                 "name": vm.get("name", ""),
@@ -194,15 +224,25 @@ def list_instances(call: Call, args: dict[str, Any]) -> Listing:
                 "account": row["account_name"],
                 "domainid": row["domain_id"],
                 "domain": row["domain_name"],
-            }
+            },
         )
-    return Listing(items, len(items))
+    if not args["lbvmips"]:
+        return Listing(list(items.values()), len(items))
+    mapped = [
+        {"loadbalancerruleinstance": vm, "lbvmipaddresses": addresses[vm_id]}
+        for vm_id, vm in items.items()
+    ]
+    return Listing(mapped, len(mapped), item_key="lbrulevmidip")
 
 
 ID = Param("id", P.UUID, required=True)
 # 4.3 names the members by `virtualmachineids` or by `vmidipmap` (a VM and one of its
-# addresses); without either the request is refused (`_vm_ids`).
-MEMBERS = (ID, Param("virtualmachineids", P.LIST, element=P.UUID), VM_ID_IP_MAP)
+# addresses); without either the request is refused (`_targets`).
+MEMBERS = (
+    ID,
+    Param("virtualmachineids", P.LIST, element=P.UUID),
+    Param("vmidipmap", P.MAP),
+)
 
 COMMANDS = (
     ApiCommand(
@@ -302,12 +342,7 @@ COMMANDS = (
         (
             ID,
             Param("applied", P.BOOLEAN),
-            Param(
-                "lbvmips",
-                P.BOOLEAN,
-                default=False,
-                unsupported="listing the members' addresses is not built yet",
-            ),
+            Param("lbvmips", P.BOOLEAN, default=False),
         ),
         shape="list",
         item_key="loadbalancerruleinstance",

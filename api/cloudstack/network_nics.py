@@ -164,6 +164,8 @@ def nic_request(
     """A NIC on the network `row`: the addresses asked for, else free ones to try first."""
     if ip:
         address(ip)
+        if not row["start_ip"]:
+            raise InvalidParameter(f"Network {row['name']} has no IPv4 address range")
     if ip6:
         ipv6_address(ip6, "ip6address")
     public = PublicPool()
@@ -175,6 +177,8 @@ def nic_request(
 
 
 def _free_guest_ips(call: Call, row: dict[str, Any]) -> tuple[str, ...]:
+    if not row["start_ip"]:  # an IPv6 network: its addresses are probed, not listed
+        return ()
     with call.read() as cursor:
         held = held_values(cursor, ClaimKind.GUEST_IP, row["id"])
     held.add(row["gateway"])
@@ -198,7 +202,7 @@ def vm_nics(cursor: Cursor, vm_ids: list[str]) -> dict[str, list[dict[str, Any]]
 
 def _render_nic(nic: dict[str, Any], secondary: Secondaries) -> dict[str, Any]:
     ips = secondary.get((nic["vm_id"], nic["network_id"]), [])
-    return {
+    body = {
         "id": nic_id(nic["vm_id"], nic["network_id"]),
         "deviceid": str(nic["device_id"]),
         "networkid": nic["network_id"],
@@ -215,6 +219,10 @@ def _render_nic(nic: dict[str, Any], secondary: Secondaries) -> dict[str, Any]:
         "secondaryip": [{"id": ip["id"], "ipaddress": ip["ip_address"]} for ip in ips],
         **_ipv6_of(nic),
     }
+    if not nic["ip_address"]:  # on an IPv6 network: no IPv4 address, as 4.3 leaves it out
+        for key in ("netmask", "gateway", "ipaddress"):
+            body.pop(key)
+    return body
 
 
 def _ipv6_of(nic: dict[str, Any]) -> dict[str, str]:
@@ -286,7 +294,9 @@ def add_ip_to_nic(call: Call, args: dict[str, Any]) -> Submitted:
     create step does; the job answers it."""
     nic = _nic(call, args["nicid"])
     wanted = args["ipaddress"]
-    if wanted:
+    if wanted and ":" in wanted:
+        wanted = str(ipv6_address(wanted, "ipaddress"))
+    elif wanted:
         address(wanted)
     network = network_row(call, nic["network_id"], "nicid")
     command = addresses.AddIpToNic(
@@ -295,6 +305,7 @@ def add_ip_to_nic(call: Call, args: dict[str, Any]) -> Submitted:
         uuid.uuid4(),
         wanted or None,
         () if wanted else _free_guest_ips(call, network),
+        ipv6=bool(wanted and ":" in wanted) or not network["start_ip"],
     )
     with call.acting():  # the job that follows is later in the log: reads wait for both
         addresses.add_ip_to_nic(call.store, command)

@@ -43,6 +43,7 @@ from domain.network_rule_checks import (
     protocol,
 )
 from domain.network_rules import static_nat_rule_id
+from projections.gslb import holding
 from projections.jobs import get_job
 from projections.network_rules import rule_row
 
@@ -187,7 +188,13 @@ def delete_rule(call: Call, args: dict[str, Any], kind: str, event_type: str) ->
     spec = job_spec(call, call.command.java_class, event_type, f"Deleting rule {row['id']}")
     # A load balancer with no public address is an internal one, in its address's own set.
     internal = row["address"] if kind == RuleKind.LOAD_BALANCING and not row["public_ip_id"] else ""
-    command = cmd.RevokeRule(UUID(row["network_id"]), UUID(row["id"]), kind, spec, internal)
+    gslb_ids: tuple[UUID, ...] = ()
+    if kind == RuleKind.LOAD_BALANCING:  # it leaves the global rules it is behind
+        with call.read() as cursor:
+            gslb_ids = tuple(UUID(g) for g in holding(cursor, row["id"]))
+    command = cmd.RevokeRule(
+        UUID(row["network_id"]), UUID(row["id"]), kind, spec, internal, gslb_ids
+    )
     return submitted(call, write(call, cmd.revoke_rule, command), creates=False)
 
 

@@ -117,6 +117,9 @@ def render_network(row: dict[str, Any], zones: dict[str, str]) -> dict[str, Any]
         body["aclid"] = row["acl_id"]
     if row.get("ip6_cidr"):
         body["ip6cidr"], body["ip6gateway"] = row["ip6_cidr"], row["ip6_gateway"]
+    if not row["cidr"]:  # an IPv6 network: no IPv4 plan to show, as 4.3 leaves them out
+        for key in ("gateway", "netmask", "cidr"):
+            body.pop(key)
     return body
 
 

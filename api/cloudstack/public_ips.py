@@ -4,7 +4,9 @@ listPublicIpAddresses)."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import replace
+from ipaddress import IPv6Address
 from typing import Any
 from uuid import UUID
 
@@ -28,17 +30,20 @@ from api.cloudstack.portable_ips import portable_request
 from api.cloudstack.unbuilt import (
     FOR_DISPLAY,
     PROJECT_ID,
-    ipv6_range_params,
 )
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_stored_date
 from api.params import Param, ParamType, not_found
 from api.tagging import narrow
+from commands import network_ipv6_ranges as ipv6_ranges
 from commands import network_public_ips as cmd
 from commands.portable_ips import associate_portable_ip
 from commands.routers import refuse_if_upgrading
 from domain.errors import InvalidParameter
+from domain.network_claims import ClaimKind
+from domain.network_ipv6 import Ipv6Plan
 from projections.network_rules import static_nat_of
+from projections.networks import held_values
 from stratus.db import contains
 
 P = ParamType
@@ -86,6 +91,14 @@ def render_range(row: dict[str, Any]) -> dict[str, Any]:
         "startip": row["start_ip"],
         "endip": row["end_ip"],
     }
+    if not row["start_ip"]:  # a network's IPv6 range: no IPv4 part
+        for key in ("gateway", "netmask", "startip", "endip"):
+            body.pop(key)
+    if row.get("network_id"):
+        body["networkid"] = row["network_id"]
+    if row.get("start_ipv6"):
+        body["ip6cidr"], body["ip6gateway"] = row["ip6_cidr"], row["ip6_gateway"]
+        body["startipv6"], body["endipv6"] = row["start_ipv6"], row["end_ipv6"]
     if row["physical_network_id"]:
         body["physicalnetworkid"] = row["physical_network_id"]
     if row.get("account_id"):  # dedicated (dedicatePublicIpRange)
@@ -100,13 +113,18 @@ def render_range(row: dict[str, Any]) -> dict[str, Any]:
 def _zone_ranges(call: Call, zone_id: str) -> tuple[cmd.RangeRef, ...]:
     with call.read() as cursor:
         rows = cursor.execute(
-            "SELECT id, start_ip, end_ip FROM vlan_ip_ranges WHERE zone_id = %s AND removed = 0",
+            "SELECT id, start_ip, end_ip FROM vlan_ip_ranges WHERE zone_id = %s AND removed = 0 "
+            "AND start_ip <> ''",
             (zone_id,),
         ).fetchall()
     return tuple(cmd.RangeRef(UUID(r["id"]), r["start_ip"], r["end_ip"]) for r in rows)
 
 
 def create_vlan_ip_range(call: Call, args: dict[str, Any]) -> dict[str, Any]:
+    if args["startipv6"] or args["networkid"]:
+        return _network_ipv6_range(call, args)
+    if args["ip6cidr"] or args["ip6gateway"] or args["endipv6"]:
+        raise InvalidParameter("startipv6 is required with ip6cidr, ip6gateway or endipv6")
     if args["zoneid"] is None:  # 4.3 may take it from the range's network or pod: not built
         raise InvalidParameter("Specify zoneid: the zone of the range")
     zone = places._row(call, "zones", args["zoneid"], "zone")
@@ -128,6 +146,42 @@ def create_vlan_ip_range(call: Call, args: dict[str, Any]) -> dict[str, Any]:
     return render_range(_range_row(call, str(outcome.id)))
 
 
+def _network_ipv6_range(call: Call, args: dict[str, Any]) -> dict[str, Any]:
+    """An IPv6 range for a shared network (4.3: `networkid` with `startipv6`; the network's
+    own /64 and gateway when not given). Ranges of IPv4 for one network are not built."""
+    if not args["networkid"]:
+        raise InvalidParameter("IPv6 ranges are given to shared networks: specify networkid")
+    if args["startip"] or args["endip"] or args["gateway"] or args["netmask"]:
+        raise InvalidParameter(
+            "IPv4 ranges for one network are not built yet: give the network its IPv4 range "
+            "when it is created, and add IPv6 ranges here (startipv6, endipv6)"
+        )
+    if not args["startipv6"]:
+        raise InvalidParameter("Please specify startipv6 of the range for the network")
+    network = network_row(call, args["networkid"], "networkid")
+    if args["zoneid"] and args["zoneid"] != network["zone_id"]:
+        raise InvalidParameter(f"Network {network['name']} is not in zone {args['zoneid']}")
+    if args["forvirtualnetwork"]:
+        raise InvalidParameter("IPv6 is not supported for public (virtual) networks' ranges")
+    plan = Ipv6Plan.checked(
+        args["ip6cidr"] or network.get("ip6_cidr"),
+        args["ip6gateway"] or network.get("ip6_gateway"),
+        args["startipv6"],
+        args["endipv6"],
+    )
+    command = ipv6_ranges.AddIpv6Range(UUID(network["id"]), uuid.uuid4(), plan, args["vlan"])
+    outcome = call.write(ipv6_ranges.add_ipv6_range, command)
+    return render_range(_range_row(call, str(outcome.id)))
+
+
+def _ipv6_held(call: Call, row: dict[str, Any]) -> int:
+    """Addresses of a network's IPv6 range that NICs hold, as the read model shows them."""
+    with call.read() as cursor:
+        held = held_values(cursor, ClaimKind.GUEST_IP, row["network_id"])
+    first, last = IPv6Address(row["start_ipv6"]), IPv6Address(row["end_ipv6"])
+    return sum(1 for value in held if ":" in value and first <= IPv6Address(value) <= last)
+
+
 def _dedicated_to(call: Call, args: dict[str, Any]) -> tuple[UUID, UUID] | None:
     """The account a new range is dedicated to (`account` with `domainid`), if any."""
     if not (args["account"] or args["domainid"]):
@@ -140,6 +194,13 @@ def _dedicated_to(call: Call, args: dict[str, Any]) -> tuple[UUID, UUID] | None:
 
 def delete_vlan_ip_range(call: Call, args: dict[str, Any]) -> None:
     row = _range_row(call, args["id"])
+    if row.get("network_id"):  # a shared network's IPv6 range
+        network_id, range_id, held = UUID(row["network_id"]), UUID(row["id"]), _ipv6_held(call, row)
+        call.write(
+            lambda store, _: ipv6_ranges.remove_ipv6_range(store, network_id, range_id, held),
+            None,
+        )
+        return
     with call.read() as cursor:
         allocated = cursor.execute(
             "SELECT count(*) AS n FROM public_ips WHERE vlan_range_id = %s AND state = 'Allocated'",
@@ -157,6 +218,7 @@ def list_vlan_ip_ranges(call: Call, args: dict[str, Any]) -> Listing:
         ("zoneid", "zone_id"),
         ("physicalnetworkid", "physical_network_id"),
         ("vlan", "vlan"),
+        ("networkid", "network_id"),
     ):
         if args[key]:
             where.append(f"{column} = %s")
@@ -407,11 +469,8 @@ def list_public_ip_addresses(call: Call, args: dict[str, Any]) -> Listing:
 
 ID = Param("id", P.UUID, required=True)
 
-# Ranges for one pod or network (4.3) are not built yet.
-RANGE_PLACE_NOT_BUILT = (
-    Param("podid", P.UUID, unsupported="ranges for one pod are not built yet"),
-    Param("networkid", P.UUID, unsupported="ranges for one network are not built yet"),
-)
+# Ranges for one pod (4.3) are not built yet; a network's ranges are its IPv6 ones.
+POD_NOT_BUILT = Param("podid", P.UUID, unsupported="ranges for one pod are not built yet")
 DOMAIN_RANGES = (
     "ranges dedicated to a domain are not built yet: name the account (with its domainid)"
 )
@@ -430,9 +489,13 @@ COMMANDS = (
             Param("endip", P.STRING),
             Param("forvirtualnetwork", P.BOOLEAN),
             Param("physicalnetworkid", P.UUID),
-            *RANGE_PLACE_NOT_BUILT,
+            POD_NOT_BUILT,
+            Param("networkid", P.UUID),
             *RANGE_OWNER,
-            *ipv6_range_params(),
+            Param("ip6cidr", P.STRING),
+            Param("ip6gateway", P.STRING),
+            Param("startipv6", P.STRING),
+            Param("endipv6", P.STRING),
         ),
         role=RA,
         item_key="vlan",
@@ -457,7 +520,8 @@ COMMANDS = (
             Param("physicalnetworkid", P.UUID),
             Param("forvirtualnetwork", P.BOOLEAN),
             Param("vlan", P.STRING),
-            *RANGE_PLACE_NOT_BUILT,
+            POD_NOT_BUILT,
+            Param("networkid", P.UUID),
             *RANGE_OWNER,
         ),
         role=RA,

@@ -19,13 +19,8 @@ STORAGE_POOLS = (
 )
 POOL_SETTINGS = "settings per primary storage pool are not built yet: set them globally or per zone"
 IOPS = "storage QoS (IOPS limits) is not built yet"
-IPV6 = (
-    "IPv6 ranges of their own are not built yet: a shared network takes its IPv6 range when "
-    "it is created (createNetwork ip6cidr, ip6gateway, startipv6, endipv6)"
-)
 VPCS = "VMs found by VPC are not built yet: a VPC's tiers are networks, use networkid"
 QUIESCE = "quiescing a VM for a snapshot is not built yet"
-SECONDARY_IPS = "sending a load balancer to a VM's secondary address is not built yet"
 EXTERNAL_IDS = "ids given by an external provisioning system are not built yet"
 ACCOUNT_DETAILS = "account details are not built yet"
 SSH_KEYS = "marking a template for SSH key injection is not built yet: every VM takes its key"
@@ -38,7 +33,6 @@ STORAGE_ID = Param("storageid", P.UUID, unsupported=STORAGE_POOLS)
 POOL_SETTING_ID = Param("storageid", P.UUID, unsupported=POOL_SETTINGS)
 VPC_ID = Param("vpcid", P.UUID, unsupported=VPCS)
 QUIESCE_VM = Param("quiescevm", P.BOOLEAN, default=False, unsupported=QUIESCE)
-VM_ID_IP_MAP = Param("vmidipmap", P.MAP, unsupported=SECONDARY_IPS)
 SHOW_CAPACITIES = Param(
     "showcapacities",
     P.BOOLEAN,
@@ -59,14 +53,4 @@ def iops_params() -> tuple[Param, ...]:
         Param("customizediops", P.BOOLEAN, default=False, unsupported=IOPS),
         Param("miniops", P.LONG, unsupported=IOPS),
         Param("maxiops", P.LONG, unsupported=IOPS),
-    )
-
-
-def ipv6_range_params() -> tuple[Param, ...]:
-    """An address range's IPv6 settings."""
-    return (
-        Param("ip6cidr", P.STRING, unsupported=IPV6),
-        Param("ip6gateway", P.STRING, unsupported=IPV6),
-        Param("startipv6", P.STRING, unsupported=IPV6),
-        Param("endipv6", P.STRING, unsupported=IPV6),
     )

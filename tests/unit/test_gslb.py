@@ -78,3 +78,20 @@ def test_source_persistence_keeps_a_client_on_one_site_and_spreads_clients() -> 
     assert set(chosen) == {"198.51.100.1", "203.0.113.9"}
     assert chosen["198.51.100.1"] > chosen["203.0.113.9"]
     assert gslb.answers("roundrobin", "sourceip", [], 3, client="192.0.2.10") == []
+
+
+def test_a_deleted_load_balancer_leaves_the_name_and_frees_its_zone() -> None:
+    account = uuid4()
+    rule = GlobalLoadBalancer(
+        "g", "", 1, "g.example.com", "http", "roundrobin", "sourceip", account, uuid4()
+    )
+    zone = uuid4()
+    first, second = GslbMember(uuid4(), zone, 1), GslbMember(uuid4(), zone, 1)
+    rule.assign([first], {first.rule_id: account})
+    rule.forget([first.rule_id, uuid4()])  # one not behind it changes nothing
+    assert rule.members == {}
+    rule.assign([first], {first.rule_id: account})
+    with pytest.raises(InvalidParameter, match="unique zone"):
+        rule.assign([second], {second.rule_id: account})
+    rule.assign([second], {second.rule_id: account}, gone=[first.rule_id])
+    assert list(rule.members) == [second.rule_id]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from uuid import uuid4
+
 import pytest
 
 from domain.errors import InvalidParameter
-from domain.network import Addressing
-from domain.network_ipv6 import Ipv6Plan
+from domain.network import Addressing, Network
+from domain.network_ipv6 import Ipv6Plan, Ipv6Pool
 
 
 def test_a_plan_is_kept_in_canonical_form() -> None:
@@ -59,3 +61,58 @@ def test_a_networks_ipv6_rides_in_its_addressing_and_is_absent_before() -> None:
         k: v for k, v in v4.facts().items() if not k.startswith(("ip6", "start_ipv6", "end_ipv6"))
     }
     assert Addressing(**recorded_before).ipv6 is None
+
+
+def test_a_pool_of_several_ranges_holds_and_probes_each_never_the_gateway() -> None:
+    pool = Ipv6Pool(
+        "2001:db8::/64",
+        "2001:db8::1",
+        (("2001:db8::1", "2001:db8::2"), ("2001:db8::10", "2001:db8::11")),
+    )
+    assert pool.holds("2001:db8::11") and not pool.holds("2001:db8::1")
+    assert not pool.holds("2001:db8::5")
+    assert list(pool.probe(1)) == ["2001:db8::2", "2001:db8::10", "2001:db8::11"]
+    assert list(pool.probe(3)) == ["2001:db8::11", "2001:db8::2", "2001:db8::10"]
+    assert pool.overlaps("2001:db8::3", "2001:db8::10") and not pool.overlaps(
+        "2001:db8::3", "2001:db8::f"
+    )
+
+
+def _shared_network(addressing: Addressing) -> Network:
+    return Network(
+        "lan",
+        "lan",
+        uuid4(),
+        uuid4(),
+        uuid4(),
+        "Shared",
+        uuid4(),
+        uuid4(),
+        addressing.facts(),
+        "vlan://300",
+        "Setup",
+        uuid4(),
+    )
+
+
+def test_ranges_added_to_a_network_share_its_64_and_gateway_and_never_overlap() -> None:
+    plan = Ipv6Plan.checked("2001:db8::/64", "2001:db8::1", "2001:db8::100", "2001:db8::1ff")
+    network = _shared_network(Addressing.ipv6_only(plan))
+    added = uuid4()
+    network.add_ipv6_range(
+        added, Ipv6Plan.checked("2001:db8::/64", "2001:db8::1", "2001:db8::900", None), "300"
+    )
+    assert network.ipv6_pool is not None and network.ipv6_pool.holds("2001:db8::900")
+    for cidr, gateway, start, vlan in (
+        ("2001:db8::/64", "2001:db8::1", "2001:db8::150", None),  # overlaps
+        ("2001:db8:1::/64", "2001:db8:1::1", "2001:db8:1::5", None),
+        ("2001:db8::/64", "2001:db8::2", "2001:db8::a00", None),
+        ("2001:db8::/64", "2001:db8::1", "2001:db8::a00", "301"),
+    ):
+        with pytest.raises(InvalidParameter):
+            network.add_ipv6_range(uuid4(), Ipv6Plan.checked(cidr, gateway, start, None), vlan)
+    assert network.remove_ipv6_range(added) == ("2001:db8::900", "2001:db8::900")
+    assert not network.ipv6_pool.holds("2001:db8::900")
+    assert not network.addressing.has_ipv4
+    with pytest.raises(InvalidParameter, match="no IPv4"):
+        network.addressing.pool()

@@ -291,6 +291,31 @@ def test_load_balancer_members_follow_the_router_too() -> None:
         rules.unassign(balancer.id, [uuid4()])
 
 
+def test_a_vm_sits_behind_a_balancer_by_each_address_named_and_leaves_by_one() -> None:
+    rules = rule_set()
+    balancer = rule(RuleKind.LOAD_BALANCING, start_port=80, end_port=80, name="web")
+    rules.request_apply("add", None, TARGET, ((rules.add(balancer),), ()), {})
+    rules.applied("add")
+    vm = uuid4()
+    keys = rules.assign(balancer.id, [Member(vm, "10.1.1.5"), Member(vm, "10.1.1.50")])
+    with pytest.raises(InvalidParameter, match="already assigned"):
+        rules.assign(balancer.id, [Member(vm, "10.1.1.50")])
+    rules.request_apply("assign", None, TARGET, (tuple(keys), ()), {})
+    rules.applied("assign")
+    sent = rules.applied_set()[0]["members"]
+    assert sorted(m["vm_ip"] for m in sent) == ["10.1.1.5", "10.1.1.50"]
+    with pytest.raises(InvalidParameter, match=r"with ip 10\.1\.1\.99 is not assigned"):
+        rules.unassign(balancer.id, [(vm, "10.1.1.99")])
+    keys = rules.unassign(balancer.id, [(vm, "10.1.1.50")])
+    rules.request_apply("remove", None, TARGET, ((), tuple(keys)), {})
+    rules.applied("remove")
+    assert [m.vm_ip for m in rules.rules[balancer.id].members] == ["10.1.1.5"]
+    keys = rules.unassign(balancer.id, [vm])  # named alone: by every address it has
+    rules.request_apply("all", None, TARGET, ((), tuple(keys)), {})
+    rules.applied("all")
+    assert rules.rules[balancer.id].members == ()
+
+
 def test_an_expunged_vm_takes_its_rules_and_places_and_leaves_the_others() -> None:
     rules = rule_set()
     gone, stays = uuid4(), uuid4()
