@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
+from api.errors import CommandNotAvailable
 from domain.account import AccountType
 from domain.errors import PermissionDenied
 from projections.projects import PROJECT_ACCOUNTS
@@ -60,12 +61,10 @@ class Caller:
 
 
 def require_role(caller: Caller, needed: Role) -> None:
+    """Refuse a command the caller's role may not run, as 4.3 does: the command is not
+    available to them (432), not a permission error on something they named."""
     if caller.role < needed:
-        raise PermissionDenied(
-            f"The API command is not available to {caller.role.name.lower().replace('_', ' ')}s"
-            if needed == Role.ROOT_ADMIN
-            else "The caller does not have permission to run this command"
-        )
+        raise CommandNotAvailable(f"{caller.role.name.lower()} may not run a {needed.name} command")
 
 
 def can_reach(caller: Caller, *, account_id: str | None, domain_path: str) -> bool:

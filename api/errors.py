@@ -58,6 +58,12 @@ class UnknownCommand(ApiError):
     """The `command` parameter names no command this server offers."""
 
 
+class CommandNotAvailable(ApiError):
+    """The command exists but not for the caller's role (4.3's per-command role bitmask): it is
+    answered as 4.3 answers it, 432 with the same text as an unknown command, under the
+    command's own response key."""
+
+
 class RateLimited(ApiError):
     """The caller exceeded its API request limit."""
 
@@ -115,6 +121,7 @@ ERROR_CODES: dict[type[BaseException], ErrorCode] = {
     sqlite3.OperationalError: OUTAGE,
     AuthenticationFailed: ErrorCode(401, None),
     UnknownCommand: ErrorCode(432, 9999),
+    CommandNotAvailable: ErrorCode(432, 9999),
     RateLimited: ErrorCode(429, 4545),
     ApiLimitReached: ErrorCode(429, 4545),
 }
@@ -126,6 +133,7 @@ _FIXED_TEXTS: dict[type[BaseException], str] = {
     LoginFailed: LOGIN_FAILED_TEXT,
     AuthenticationFailed: AUTHENTICATION_FAILED_TEXT,
     UnknownCommand: UNKNOWN_COMMAND_TEXT,
+    CommandNotAvailable: UNKNOWN_COMMAND_TEXT,
     RateLimited: RATE_LIMITED_TEXT,
     persistence.OperationalError: UNAVAILABLE_TEXT,
     persistence.InterfaceError: UNAVAILABLE_TEXT,

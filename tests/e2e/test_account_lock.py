@@ -100,7 +100,7 @@ def test_only_administrators_within_reach_lock_and_nobody_locks_their_own_accoun
         account=names[outsider.account_id],
         domainid=outsider.domain_id,
     )
-    _refused(insider.client.lockAccount, 531, account=boss.username, domainid=east["id"])
+    _refused(insider.client.lockAccount, 432, account=boss.username, domainid=east["id"])
     _refused(boss.client.lockAccount, 531, account=boss.username, domainid=east["id"])
     _refused(admin.lockAccount, 431, account="nobody", domainid=east["id"])
     assert _state(admin, outsider) == _state(admin, boss) == "enabled"

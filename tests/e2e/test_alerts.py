@@ -60,4 +60,4 @@ def test_alerts_are_for_root_admins(sandbox) -> None:
     ):
         with pytest.raises(CloudStackApiException) as refused:
             getattr(tenant.client, command)(**params)
-        assert refused.value.error["errorcode"] == 531
+        assert refused.value.error["errorcode"] == 432

@@ -64,5 +64,5 @@ def test_requests_past_the_limit_are_refused_until_reset(sandbox: Sandbox, throt
     answer = admin.resetApiLimit(account=alice.account_id)["apilimit"]
     assert (answer["accountid"], answer["apiIssued"]) == (alice.account_id, 0)
     alice.client.listZones()
-    _refused(alice.client.resetApiLimit, 531)
+    _refused(alice.client.resetApiLimit, 432)
     _refused(admin.resetApiLimit, 431, account="11111111-2222-3333-4444-555555555555")

@@ -246,7 +246,7 @@ def test_a_group_keeps_its_minimum_and_scales_on_disk_reads(sandbox: Sandbox) ->
     refused(bob.client.deleteAutoScaleVmGroup, 531, id=group["id"])
     refused(bob.client.disableAutoScaleVmGroup, 531, id=group["id"])
     refused(bob.client.deleteCondition, 531, id=idle["id"])
-    refused(bob.client.createCounter, 531, name="x", source="hypervisor", value="vm.disk.read.ops")
+    refused(bob.client.createCounter, 432, name="x", source="hypervisor", value="vm.disk.read.ops")
 
     # Deleting the group destroys its VMs; then its policies and profile may go
     members = _members(user, rule["id"])
@@ -279,7 +279,7 @@ def _item(command: str) -> str:
 def test_counters_are_root_admins_and_checked(sandbox: Sandbox) -> None:
     admin = sandbox.client()
     tenant = make_tenant(sandbox, admin)
-    refused(tenant.client.createCounter, 531, name="x", source="snmp", value="1.2.3")
+    refused(tenant.client.createCounter, 432, name="x", source="snmp", value="1.2.3")
     refused(admin.createCounter, 431, name="x", source="carrier-pigeon", value="1")
     refused(admin.createCounter, 431, name="x", source="hypervisor", value="vm.cpu")
     made = admin.createCounter(name="snmp-x", source="SNMP", value="1.2.3", fetch_result=True)[

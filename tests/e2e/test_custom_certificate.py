@@ -85,4 +85,4 @@ def test_bad_certificates_are_refused_and_nobody_but_root_admins_uploads(
     user = make_tenant(server, admin).client
     with pytest.raises(CloudStackApiException) as refused:
         user.uploadCustomCertificate(certificate=pair.certificate, domainsuffix="a.example.org")
-    assert refused.value.error["errorcode"] == 531
+    assert refused.value.error["errorcode"] == 432

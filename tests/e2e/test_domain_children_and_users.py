@@ -57,7 +57,7 @@ def test_a_domain_admin_lists_children_below_their_own_domain_only(sandbox: Sand
     assert _names(boss.client.listDomainChildren()) == ["leaf"]
     _refused(boss.client.listDomainChildren, 531, id=sandbox.domain_id)
     user = make_tenant(sandbox, admin)
-    _refused(user.client.listDomainChildren, 531)
+    _refused(user.client.listDomainChildren, 432)
 
 
 def test_get_user_finds_the_holder_of_an_api_key_without_its_secret(sandbox: Sandbox) -> None:
@@ -70,7 +70,7 @@ def test_get_user_finds_the_holder_of_an_api_key_without_its_secret(sandbox: San
     assert found["accountid"] == tenant.account_id and "secretkey" not in found
     _refused(admin.getUser, 431, userapikey="no-such-key")
     _refused(admin.getUser, 431)
-    _refused(tenant.client.getUser, 531, userapikey=key)
+    _refused(tenant.client.getUser, 432, userapikey=key)
 
 
 def test_the_cloud_identifier_is_signed_with_the_users_own_secret_key(sandbox: Sandbox) -> None:

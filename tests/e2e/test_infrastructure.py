@@ -203,7 +203,7 @@ def test_infrastructure_is_for_root_admins_only(sandbox) -> None:
     ):
         with pytest.raises(CloudStackApiException) as refused:
             getattr(tenant.client, command)(**params)
-        assert refused.value.error["errorcode"] == 531
+        assert refused.value.error["errorcode"] == 432
     assert admin.listZones(id=place[0])["count"] == 1
     assert tenant.client.listZones(id=place[0])["count"] == 1
 

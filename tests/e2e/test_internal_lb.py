@@ -239,7 +239,7 @@ def test_internal_load_balancers_run_on_a_vm_per_source_address(sandbox) -> None
     refused(stranger.assignToLoadBalancerRule, 531, id=app["id"], virtualmachineids=vms[0]["id"])
     assert stranger.listLoadBalancers().get("loadbalancer", []) == []
     assert stranger.listLoadBalancers(listall="true").get("loadbalancer", []) == []
-    refused(stranger.listInternalLoadBalancerVMs, 531)
+    refused(stranger.listInternalLoadBalancerVMs, 432)
 
     # Stopped, the VM takes no change; started, it holds its set again.
     admin.stopInternalLoadBalancerVM(id=vm["id"], fetch_result=True)

@@ -228,7 +228,7 @@ def test_templates_are_copied_to_other_zones_and_prepared_by_administrators(sand
     assert ready["size"] == 2 * 1024**3
     _refused(user.client.copyTemplate, 431, id=template["id"], destzoneid=str(uuid.uuid4()))
 
-    _refused(user.client.prepareTemplate, 531, templateid=template["id"], zoneid=third)
+    _refused(user.client.prepareTemplate, 432, templateid=template["id"], zoneid=third)
     prepared = admin.prepareTemplate(templateid=template["id"], zoneid=third)["template"][0]
     assert prepared["zoneid"] == third
     _ready(admin, "listTemplates", "template", template["id"], third)

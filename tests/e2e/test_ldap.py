@@ -109,7 +109,7 @@ def test_servers_are_checked_before_they_are_added_and_listed_in_order(
     closed = directory.primary.port + 1 if directory.primary.port < 65535 else 1
     text = _refused(root.addLdapConfiguration, 431, hostname="127.0.0.2", port=closed)
     assert text == "Unable to bind to the given LDAP server"
-    _refused(user.addLdapConfiguration, 531, hostname="127.0.0.2", port=ports[0])
+    _refused(user.addLdapConfiguration, 432, hostname="127.0.0.2", port=ports[0])
     _refused(root.deleteLdapConfiguration, 431, hostname="ldap.invalid")
     removed = root.deleteLdapConfiguration(hostname="localhost")
     assert removed["LdapDeleteConfiguration"] == {"hostname": "localhost", "port": ports[1]}
@@ -147,7 +147,7 @@ def test_directory_users_are_listed_all_or_only_the_new(sandbox: Sandbox) -> Non
     assert admin.listLdapUsers(page=2, pagesize=2)["count"] == 5
     _refused(admin.listLdapUsers, 431, listtype="some")
     user = make_tenant(sandbox, admin).client
-    _refused(user.listLdapUsers, 531)
+    _refused(user.listLdapUsers, 432)
 
 
 def test_an_account_made_for_a_directory_user_logs_in_with_the_directory_password(

@@ -104,8 +104,8 @@ def test_bad_migrations_are_refused_with_cloudstacks_errors_and_change_nothing(s
     }
 
     alice = make_tenant(sandbox, admin)
-    _refused(alice.client.migrateVirtualMachine, 531, virtualmachineid=vm["id"], hostid=h2["id"])
-    _refused(alice.client.findHostsForMigration, 531, virtualmachineid=vm["id"])
+    _refused(alice.client.migrateVirtualMachine, 432, virtualmachineid=vm["id"], hostid=h2["id"])
+    _refused(alice.client.findHostsForMigration, 432, virtualmachineid=vm["id"])
 
     assert _vm(admin, vm["id"])["hostid"] == h1["id"]
     assert (_held(admin, h1), _held(admin, h2), _held(admin, tiny)) == (1024 * MIB, 0, 0)

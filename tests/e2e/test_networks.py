@@ -54,10 +54,10 @@ def test_a_tenant_network_carries_its_vm_and_gives_its_vni_back(sandbox) -> None
     _host(admin, place, "h1")
     register_template(admin, SYSTEM_TEMPLATE)  # what the network's virtual router boots
     alice, bob = make_tenant(sandbox, admin), make_tenant(sandbox, admin)
-    _refused(alice.client.createPhysicalNetwork, 531, zoneid=place.zone, name="x")
+    _refused(alice.client.createPhysicalNetwork, 432, zoneid=place.zone, name="x")
     _refused(
         alice.client.createVlanIpRange,
-        531,
+        432,
         zoneid=place.zone,
         gateway="198.51.100.1",
         netmask="255.255.255.0",
@@ -149,7 +149,7 @@ def test_offerings_ranges_and_a_shared_network_that_every_tenant_may_use(sandbox
         },
     )["networkoffering"]
     assert (made["state"], made["guestiptype"]) == ("Disabled", "Isolated")
-    _refused(alice.client.updateNetworkOffering, 531, id=made["id"], state="Enabled")
+    _refused(alice.client.updateNetworkOffering, 432, id=made["id"], state="Enabled")
     assert (
         admin.updateNetworkOffering(id=made["id"], state="Enabled")["networkoffering"]["state"]
         == "Enabled"

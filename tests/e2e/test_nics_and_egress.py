@@ -277,7 +277,7 @@ def test_a_portable_address_moves_to_a_network_of_another_zone(sandbox) -> None:
         gateway="198.18.0.1",
         netmask="255.255.255.0",
     )
-    refused(user.createPortableIpRange, 531, startip="198.18.0.20", endip="198.18.0.21", **terms)
+    refused(user.createPortableIpRange, 432, startip="198.18.0.20", endip="198.18.0.21", **terms)
     assert admin.listPortableIpRanges()["count"] == 1
 
     ip = user.associateIpAddress(networkid=network["id"], isportable=True, fetch_result=True)[

@@ -81,8 +81,8 @@ def test_offerings_fixed_custom_system_and_disk_and_who_may_manage_them(sandbox)
     _refused(admin.createDiskOffering, 431, name="none", displaytext="no size")
 
     user = make_tenant(sandbox, admin)
-    _refused(user.client.createServiceOffering, 531, name="u", displaytext="u")
-    _refused(user.client.deleteServiceOffering, 531, id=fixed["id"])
+    _refused(user.client.createServiceOffering, 432, name="u", displaytext="u")
+    _refused(user.client.deleteServiceOffering, 432, id=fixed["id"])
     _refused(user.client.listServiceOfferings, 531, issystem=True)
     assert "bigger" in _by_name(user.client.listServiceOfferings(), "serviceoffering")
     assert admin.deleteServiceOffering(id=fixed["id"]) == {"success": True}

@@ -32,8 +32,8 @@ def test_the_local_region_is_there_for_everyone(sandbox: Sandbox) -> None:
     user = make_tenant(sandbox, admin).client
     assert admin.listRegions(id=1)["region"] == [LOCAL]
     assert user.listRegions(name="Local")["region"] == [LOCAL]
-    _refused(user.addRegion, 531, id=70, name="user-made", endpoint="http://r70.example.org/")
-    _refused(user.removeRegion, 531, id=1)
+    _refused(user.addRegion, 432, id=70, name="user-made", endpoint="http://r70.example.org/")
+    _refused(user.removeRegion, 432, id=1)
     _refused(admin.removeRegion, 431, id=1)
     assert admin.listRegions(id=1)["region"] == [LOCAL]
 

@@ -147,12 +147,12 @@ def test_nobody_lists_or_changes_another_accounts_details(server, owned) -> None
     for client in (other.client, tenant.client):
         _refused(
             client.addResourceDetail,
-            531,
+            432,
             resourcetype="UserVm",
             resourceid=vm["id"],
             **{"details[0].key": "owner", "details[0].value": "mallory"},
         )
-        _refused(client.removeResourceDetail, 531, resourcetype="UserVm", resourceid=vm["id"])
+        _refused(client.removeResourceDetail, 432, resourcetype="UserVm", resourceid=vm["id"])
     assert _listed(tenant.client, "UserVm") == {(vm["id"], "owner"): "alice"}
 
 

@@ -57,7 +57,7 @@ def test_an_account_has_the_default_limits_until_one_is_set(sandbox: Sandbox) ->
     assert _limits(tenant.client)["0"] == -1
     _refused(admin.updateResourceLimit, 431, resourcetype=12, max=1, **owner)
     _refused(admin.updateResourceLimit, 431, resourcetype=0, max=-2, **owner)
-    _refused(tenant.client.updateResourceLimit, 531, resourcetype=0, max=99, **owner)
+    _refused(tenant.client.updateResourceLimit, 432, resourcetype=0, max=99, **owner)
     assert _limits(tenant.client)["0"] == -1
 
 
@@ -165,7 +165,7 @@ def test_resource_counts_are_recalculated_for_an_account_and_its_domain(sandbox:
     assert counted[0]["account"] == owner["account"]
     (domain_vms,) = admin.updateResourceCount(domainid=team["id"], resourcetype=0)["resourcecount"]
     assert (domain_vms["domainid"], domain_vms["resourcecount"]) == (team["id"], 1)
-    _refused(tenant.client.updateResourceCount, 531, domainid=team["id"])
+    _refused(tenant.client.updateResourceCount, 432, domainid=team["id"])
 
 
 def test_answers_carry_4_3_response_fields_but_those_declared_unbuilt(sandbox: Sandbox) -> None:

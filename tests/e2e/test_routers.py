@@ -266,10 +266,10 @@ def test_the_selector_rules_and_admin_only(sim_sandbox: tuple[Sandbox, Path]) ->
     tenant = make_tenant(server, admin)
     with pytest.raises(CloudStackApiException) as denied:
         tenant.client.upgradeRouterTemplate(zoneid=layout.zones[0])
-    assert denied.value.error["errorcode"] == 531
+    assert denied.value.error["errorcode"] == 432
     with pytest.raises(CloudStackApiException) as listing:
         tenant.client.listRouters()
-    assert listing.value.error["errorcode"] == 531
+    assert listing.value.error["errorcode"] == 432
 
 
 @BOTH

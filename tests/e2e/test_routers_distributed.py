@@ -76,7 +76,7 @@ def test_routers_across_zones_pods_accounts_and_adapter_processes(tmp_path: Path
         tenant = tenants[1]
         with pytest.raises(CloudStackApiException) as denied:
             tenant.client.upgradeRouterTemplate(podid=pod)
-        assert denied.value.error["errorcode"] == 531
+        assert denied.value.error["errorcode"] == 432
 
         _monitoring(admin, knobs, routers(admin, zoneid=layout.zones[1])[0])
         cloud.start_adapter("kvm")

@@ -400,7 +400,7 @@ def test_storage_is_for_root_admins_only(sandbox) -> None:
     ):
         with pytest.raises(CloudStackApiException) as refused:
             getattr(tenant.client, command)(**params)
-        assert refused.value.error["errorcode"] == 531, command
+        assert refused.value.error["errorcode"] == 432, command
     assert _pools(admin, id=pool["id"])[0]["state"] == "Up"
 
 

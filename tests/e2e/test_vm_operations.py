@@ -144,7 +144,7 @@ def test_cleaning_reservations_keeps_the_room_of_placed_vms(sandbox) -> None:
     vm = _deploy(alice.client, place, place.small)
     before = admin.listHosts(id=host["id"])["host"][0]["memoryallocated"]
     assert before == 512 * 1024**2
-    _refused(alice.client.cleanVMReservations, 531)
+    _refused(alice.client.cleanVMReservations, 432)
     done = admin.cleanVMReservations(fetch_result=True)
     assert done["success"] is True
     assert admin.listHosts(id=host["id"])["host"][0]["memoryallocated"] == before
@@ -227,7 +227,7 @@ def test_a_stopped_vm_and_its_volumes_are_assigned_to_another_account(sandbox) -
     )["volume"]
     alice.client.attachVolume(id=disk["id"], virtualmachineid=vm["id"], fetch_result=True)
     to_bob = {"virtualmachineid": vm["id"], "account": bob.username, "domainid": bob.domain_id}
-    _refused(alice.client.assignVirtualMachine, 531, **to_bob)
+    _refused(alice.client.assignVirtualMachine, 432, **to_bob)
     assert "only a stopped VM" in _refused(admin.assignVirtualMachine, 431, **to_bob)
 
     alice.client.stopVirtualMachine(id=vm["id"], fetch_result=True)

@@ -244,7 +244,7 @@ def test_a_vpc_with_two_tiers_acls_vms_restart_and_delete_in_order(sandbox) -> N
     )
     refused(
         user.createPrivateGateway,
-        531,
+        432,
         vpcid=vpc["id"],
         gateway="172.16.1.1",
         ipaddress="172.16.1.5",

@@ -261,11 +261,11 @@ def test_traffic_types_and_providers_are_managed_and_checked(sandbox) -> None:
 
     # Tenants see and change none of it.
     alice = make_tenant(sandbox, admin)
-    _refused(alice.client.listNetworkServiceProviders, 531)
-    _refused(alice.client.listTrafficTypes, 531, physicalnetworkid=physical)
-    _refused(alice.client.addTrafficType, 531, physicalnetworkid=physical, traffictype="Public")
-    _refused(alice.client.configureVirtualRouterElement, 531, id=element["id"], enabled="false")
-    _refused(alice.client.listVirtualRouterElements, 531)
+    _refused(alice.client.listNetworkServiceProviders, 432)
+    _refused(alice.client.listTrafficTypes, 432, physicalnetworkid=physical)
+    _refused(alice.client.addTrafficType, 432, physicalnetworkid=physical, traffictype="Public")
+    _refused(alice.client.configureVirtualRouterElement, 432, id=element["id"], enabled="false")
+    _refused(alice.client.listVirtualRouterElements, 432)
 
     admin.deleteTrafficType(id=added["id"], fetch_result=True)
     assert admin.listTrafficTypes(physicalnetworkid=physical) == {}
@@ -383,8 +383,8 @@ def test_storage_network_ranges_of_a_pod_never_overlap(sandbox) -> None:
         ("10.30.0.30", "10.30.0.30"),
     ]
     alice = make_tenant(sandbox, admin)
-    _refused(alice.client.listStorageNetworkIpRange, 531)
-    _refused(alice.client.deleteStorageNetworkIpRange, 531, id=single["id"])
+    _refused(alice.client.listStorageNetworkIpRange, 432)
+    _refused(alice.client.deleteStorageNetworkIpRange, 432, id=single["id"])
     admin.deleteStorageNetworkIpRange(id=single["id"], fetch_result=True)
     assert (
         len(admin.listStorageNetworkIpRange(zoneid=build.ids["zone"])["storagenetworkiprange"]) == 1

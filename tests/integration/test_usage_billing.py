@@ -231,7 +231,7 @@ def test_a_domain_admin_sees_the_usage_of_their_subtree_only(settings: Settings)
     assert {r["name"] for r in records} == {"web"}
     assert {r["domainid"] for r in records} == {domain_id}
     assert everything["listusagerecordsresponse"]["count"] > len(records)
-    assert refused["status"] == 531
+    assert refused["status"] == 432
 
 
 def test_the_running_loop_closes_periods_on_its_own(settings: Settings) -> None:
