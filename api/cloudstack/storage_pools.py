@@ -29,6 +29,7 @@ from projections.storage import (
     pool_by_id,
     pool_capacity,
     pool_hosts,
+    pool_sizes,
 )
 from stratus.db import contains
 
@@ -65,15 +66,25 @@ STORAGE_ALLOCATED = 3  # and of the bytes allocated, against capacity x over-pro
 
 
 def storage_capacity(call: Call, args: dict[str, Any]) -> list[dict[str, Any]]:
-    """listCapacity's primary storage items, per zone, from the pools."""
+    """listCapacity's primary storage items, per zone, from the pools (the allocated limit under
+    each pool's own over-provisioning factor)."""
     place = {"zone_id": args["zoneid"], "pod_id": args["podid"], "cluster_id": args["clusterid"]}
     with call.read() as cursor:
         rows = pool_capacity(cursor, place)
+        sizes = pool_sizes(cursor, place)
     zones = names_by_id(call, "zones", {r["zone_id"] for r in rows})
+    own = {k: float(v) for k, v in pool_overrides(call, OVERPROVISIONING).items()}
     items = []
     for row in rows:
         total, allocated = int(row["total"] or 0), int(row["allocated"] or 0)
-        limit = int(total * _factor(call, row["zone_id"]))
+        factor = _factor(call, row["zone_id"])  # a pool's own factor counts for that pool
+        limit = int(
+            sum(
+                int(p["total"] or 0) * own.get(str(p["id"]), factor)
+                for p in sizes
+                if p["zone_id"] == row["zone_id"]
+            )
+        )
         used_now = int(row["used"] or 0)
         for kind, used, of in ((STORAGE, used_now, total), (STORAGE_ALLOCATED, allocated, limit)):
             if args["type"] is None or args["type"] == kind:

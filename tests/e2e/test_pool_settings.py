@@ -14,6 +14,7 @@ from tests.e2e.test_vms import _deploy, _host, _place
 from tests.e2e.test_volume_migration import _pool, _volume
 
 FACTOR = "storage.overprovisioning.factor"
+GIB = 1024**3
 
 
 def _factor_of(admin, pool_id: str) -> str:
@@ -67,6 +68,9 @@ def test_a_pools_own_overprovisioning_factor_decides_whether_a_disk_fits(sandbox
     assert _factor_of(admin, pool["id"]) == "2.0"
     user.attachVolume(id=disk["id"], virtualmachineid=vm["id"], fetch_result=True)
     assert _volume(admin, disk["id"])["storageid"] == pool["id"]
+    # listCapacity's allocated limit counts each pool under its own factor: 4 x 2 + 4 x 1
+    capacity = {c["type"]: c for c in admin.listCapacity(zoneid=place.zone)["capacity"]}
+    assert capacity[3]["capacitytotal"] == 12 * GIB
 
 
 def test_bad_pool_settings_are_refused_and_change_nothing(sandbox) -> None:
