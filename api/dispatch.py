@@ -126,6 +126,9 @@ class Call:
     session_key: str | None = None
     base_url: str = ""  # how the client reached this server (links it is given start so)
     http_method: str = "GET"  # some limits differ by method (user data: 2 KB by GET, 32 KB by POST)
+    # The account cleanup's calls: the removed account whose leftovers they take away, which
+    # `account` and `domainid` may then name (no other call reaches a removed account).
+    removed_owner: str = ""
 
     @property
     def store(self) -> Any:

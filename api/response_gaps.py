@@ -173,7 +173,6 @@ UNBUILT_FIELDS: dict[str, dict[str, str]] = {
     },
     "listAccounts": {
         **_all(UNSET, "accountdetails", "networkdomain", "groups"),
-        "iscleanuprequired": "accounts awaiting clean-up are not tracked yet",
         **_all(STATS, "receivedbytes", "sentbytes"),
     },
     "listUsers": {

@@ -10,7 +10,7 @@ raises an ALERT.USERVM alert.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -107,9 +107,19 @@ def create_group(store: Any, command: CreateSecurityGroup) -> Outcome:
 
 
 def delete_group(store: Any, group_id: UUID, *, allowed_by_others: bool) -> Outcome:
+    return _take_away(store, group_id, lambda g: g.delete(allowed_by_others=allowed_by_others))
+
+
+def remove_owners_group(store: Any, group_id: UUID) -> Outcome:
+    """A removed account's group, its default one included, taken away by the account
+    cleanup (no API command names it: 4.3 keeps the default group from every caller)."""
+    return _take_away(store, group_id, SecurityGroup.remove_with_owner)
+
+
+def _take_away(store: Any, group_id: UUID, how: Callable[[SecurityGroup], None]) -> Outcome:
     def attempt() -> Outcome:
         group: SecurityGroup = store.get(SecurityGroup, group_id, what="security group")
-        group.delete(allowed_by_others=allowed_by_others)
+        how(group)
         changed: list[Any] = [group]
         try:
             claim = store.get(

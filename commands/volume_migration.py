@@ -50,7 +50,7 @@ def migrate_volume(store: Any, command: MigrateVolume) -> Outcome:
         host = _vm_host(store, vm, command.live) if vm is not None else None
         _check_scope(target, volume, host)
         size = volume.size_gb * GIB
-        target.check_takes(size, command.needs.tags, command.needs.factor)
+        target.check_takes(size, command.needs.tags, command.needs.factor_of(target.id))
         worker = host.id if host is not None else _shared_host(store, volume, target)
         if str(worker) not in target.connected_hosts():
             raise InvalidParameter(
@@ -167,7 +167,7 @@ def join_moves(
         volume.check_movable(target.id)
         _check_scope(target, volume, host)
         size = volume.size_gb * GIB
-        target.check_takes(size, move.needs.tags, move.needs.factor)
+        target.check_takes(size, move.needs.tags, move.needs.factor_of(target.id))
         if str(vm.host_id) not in target.connected_hosts():
             raise InvalidParameter(f"Storage pool {target.name} is not connected to the VM's host")
         specs.append(volume.join_move(PoolMove(target.id, target.name, live=True), request))

@@ -24,10 +24,14 @@ GIB = 1024**3
 @dataclass(frozen=True)
 class PoolNeeds:
     """What a disk needs of its pool: its offering's storage tags, and the zone's
-    `storage.overprovisioning.factor` (read by the caller)."""
+    `storage.overprovisioning.factor` with the pools that set their own (read by the caller)."""
 
     tags: tuple[str, ...] = ()
     factor: float = 2.0
+    pool_factors: tuple[tuple[UUID, float], ...] = ()  # a pool's own factor wins
+
+    def factor_of(self, pool_id: UUID) -> float:
+        return dict(self.pool_factors).get(pool_id, self.factor)
 
 
 def scope_pools(
@@ -68,13 +72,13 @@ def place_on_pool(
     if not pools:
         return None
     size = volume.size_gb * GIB
-    fitting = [pool for pool in pools if pool.takes(size, needs.tags, needs.factor)]
+    fitting = [pool for pool in pools if pool.takes(size, needs.tags, needs.factor_of(pool.id))]
     if not fitting:
         raise InsufficientCapacity(
             f"Unable to find suitable primary storage for volume {volume.name}: no pool of "
             "the host's cluster or zone is Up with the storage tags and room it needs"
         )
-    pool = max(fitting, key=lambda p: p.total_bytes * needs.factor - p.allocated_bytes)
+    pool = max(fitting, key=lambda p: p.total_bytes * needs.factor_of(p.id) - p.allocated_bytes)
     pool.place_volume(volume.id, size)
     volume.place(pool.id, pool.name)
     return pool

@@ -21,7 +21,7 @@ _LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,19}")
 _NAMESPACE = UUID("8d1b1c9e-2f0a-4c55-8e3b-0b6f5f7d9a21")
 
 GLOBAL = "global"
-SCOPES = (GLOBAL, "zone", "cluster", "account")
+SCOPES = (GLOBAL, "zone", "cluster", "account", "storagepool")
 
 
 @dataclass(frozen=True)
@@ -321,8 +321,9 @@ _ACTED_ON = (
         "float",
         "2.0",
         "Storage",
-        "How many times its capacity a primary storage pool may be allocated",
-        (GLOBAL, "zone"),
+        "How many times its capacity a primary storage pool may be allocated (a pool's own "
+        "value wins over its zone's, and the zone's over the global one)",
+        (GLOBAL, "zone", "storagepool"),
         minimum=1,
     ),
     Definition(
@@ -516,7 +517,8 @@ def definition(name: str) -> Definition:
 
 
 class Configuration(Aggregate):
-    """One setting's values: the global one and overrides per zone, cluster or account."""
+    """One setting's values: the global one and overrides per zone, cluster, account or storage
+    pool."""
 
     @staticmethod
     def create_id(name: str) -> UUID:

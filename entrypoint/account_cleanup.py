@@ -5,7 +5,10 @@ disks, snapshots and public addresses, then their networks, VPCs, templates and 
 Each leftover is removed through the API command an administrator would use
 (`projections.account_leftovers` names it), run as the cloud's system administrator
 (`admin` of ROOT) inside this process, so everything those commands do (routers destroyed,
-addresses and room given back, usage closed, events recorded) happens the same way. An
+addresses and room given back, usage closed, events recorded) happens the same way. Those
+calls may name the removed account (`account` and `domainid`, as SSH key pairs and VPN users
+are named), and no other call can. The account's default security group, which no API
+command removes, is taken away by the domain command made for it, last. An
 account's steps go in order: a network is tried only once its VMs are gone. A leftover is
 tried as soon as it is its turn, and, if it is still there later (refused, or its host did
 not answer), again every `account.cleanup.interval` seconds. The clock is injected (`now`),
@@ -19,6 +22,7 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from projections.account_leftovers import Leftover, first_steps
 
@@ -79,9 +83,11 @@ def make_account_cleanup(runtime: Any) -> AccountCleanup:
     system administrator."""
     from api.app import api_services, system_caller
     from api.dispatch import Call
+    from commands.security_groups import remove_owners_group
     from domain.configuration import DEFINITIONS
-    from projections.account_leftovers import leftovers
+    from projections.account_leftovers import REMOVE_OWNERS_GROUP, leftovers
     from projections.configuration import global_value
+    from stratus.store.audit import acting
 
     services = api_services(runtime)
 
@@ -95,9 +101,21 @@ def make_account_cleanup(runtime: Any) -> AccountCleanup:
             return leftovers(cursor)
 
     def remove(leftover: Leftover) -> None:
+        if leftover.command == REMOVE_OWNERS_GROUP:
+            with acting(command=REMOVE_OWNERS_GROUP, remote_address="account-cleanup"):
+                remove_owners_group(runtime.store, UUID(dict(leftover.params)["id"]))
+            return
         command = services.dispatcher.find(leftover.command)
         raw = {"command": command.name, **dict(leftover.params)}
-        call = Call(runtime, services, system_caller(runtime), command, raw, "account-cleanup")
+        call = Call(
+            runtime,
+            services,
+            system_caller(runtime),
+            command,
+            raw,
+            "account-cleanup",
+            removed_owner=leftover.account_id,
+        )
         services.dispatcher.run(call)
 
     return AccountCleanup(interval, found, remove)

@@ -1,11 +1,12 @@
 """What removed accounts (deleted accounts, and the accounts of deleted projects) still own,
 in the order the account cleanup takes it away: first their VMs, then the disks, snapshots
-and addresses those leave, then the networks and VPCs the addresses were on, then their images
-and groups.
+and addresses those leave, then the networks and VPCs the addresses were on, then their images,
+groups, SSH key pairs and VPN users, and last their default security group.
 
-A leftover names the API command that removes it and that command's parameters; a step of an
-account is started only once its earlier steps have nothing left, as a network cannot go
-before its VMs and a VPC before its tiers.
+A leftover names the command that removes it and that command's parameters: an API command,
+or (`REMOVE_OWNERS_GROUP`) a removal no API caller may ask for, which the cleanup issues to the
+domain itself. A step of an account is started only once its earlier steps have nothing left,
+as a network cannot go before its VMs and a VPC before its tiers.
 """
 
 from __future__ import annotations
@@ -27,19 +28,23 @@ class Leftover:
         return f"{self.command}:{dict(self.params)}"
 
 
-# (step, command, id parameter, query of (account_id, id) rows, extra parameters)
-_KINDS: tuple[tuple[int, str, str, str, tuple[tuple[str, str], ...]], ...] = (
+# The removal of a removed account's default security group (no API command may remove it).
+REMOVE_OWNERS_GROUP = "removeSecurityGroupOfRemovedAccount"
+
+# Names a leftover by its owner, for commands that take `account` and `domainid`.
+_OWNER_NAMES = "a.name AS account, a.domain_id AS domainid"
+
+# (step, command, query of rows: `account_id` and the command's parameters, extra parameters)
+_KINDS: tuple[tuple[int, str, str, tuple[tuple[str, str], ...]], ...] = (
     (  # before its VMs: a group would deploy new ones; deleting it destroys its members
         0,
         "deleteAutoScaleVmGroup",
-        "id",
         "SELECT account_id, id FROM autoscale_vm_groups WHERE removed = 0",
         (),
     ),
     (
         0,
         "destroyVirtualMachine",
-        "id",
         "SELECT account_id, id FROM virtual_machines WHERE removed = 0 "
         "AND state NOT IN ('Destroyed', 'Expunging')",
         (("expunge", "true"),),
@@ -47,22 +52,19 @@ _KINDS: tuple[tuple[int, str, str, str, tuple[tuple[str, str], ...]], ...] = (
     (
         0,
         "expungeVirtualMachine",
-        "id",
         "SELECT account_id, id FROM virtual_machines WHERE removed = 0 AND state = 'Destroyed'",
         (),
     ),
     (
         1,
         "deleteVolume",
-        "id",
         "SELECT account_id, id FROM volumes WHERE removed = 0 AND kind <> 'ROOT' AND vm_id IS NULL",
         (),
     ),
-    (1, "deleteSnapshot", "id", "SELECT account_id, id FROM snapshots WHERE removed = 0", ()),
+    (1, "deleteSnapshot", "SELECT account_id, id FROM snapshots WHERE removed = 0", ()),
     (
         1,
         "disassociateIpAddress",
-        "id",
         "SELECT account_id, id FROM public_ips WHERE state = 'Allocated' AND source_nat = 0 "
         "AND is_system = 0",
         (),
@@ -70,15 +72,13 @@ _KINDS: tuple[tuple[int, str, str, str, tuple[tuple[str, str], ...]], ...] = (
     (
         2,
         "deleteNetwork",
-        "id",
         "SELECT account_id, id FROM networks WHERE removed = 0 AND guest_type = 'Isolated'",
         (),
     ),
-    (3, "deleteVPC", "id", "SELECT account_id, id FROM vpcs WHERE removed = 0", ()),
+    (3, "deleteVPC", "SELECT account_id, id FROM vpcs WHERE removed = 0", ()),
     (
         4,
         "deleteTemplate",
-        "id",
         "SELECT account_id, id FROM templates WHERE removed = 0 AND format <> 'ISO' "
         "AND template_type <> 'SYSTEM'",
         (),
@@ -86,22 +86,39 @@ _KINDS: tuple[tuple[int, str, str, str, tuple[tuple[str, str], ...]], ...] = (
     (
         4,
         "deleteIso",
-        "id",
         "SELECT account_id, id FROM templates WHERE removed = 0 AND format = 'ISO'",
         (),
     ),
     (
         4,
         "deleteAffinityGroup",
-        "id",
         "SELECT account_id, id FROM affinity_groups WHERE removed = 0",
         (),
     ),
     (
         4,
         "deleteSecurityGroup",
-        "id",
         "SELECT account_id, id FROM security_groups WHERE removed = 0 AND name <> 'default'",
+        (),
+    ),
+    (
+        4,
+        "deleteSSHKeyPair",
+        f"SELECT k.account_id, k.name AS name, {_OWNER_NAMES} FROM ssh_key_pairs AS k "
+        "JOIN accounts AS a ON a.id = k.account_id WHERE k.removed = 0",
+        (),
+    ),
+    (
+        4,
+        "removeVpnUser",
+        f"SELECT u.account_id, u.username AS username, {_OWNER_NAMES} FROM vpn_users AS u "
+        "JOIN accounts AS a ON a.id = u.account_id WHERE u.removed = 0",
+        (),
+    ),
+    (  # last: other groups' rules may name it until they are gone
+        5,
+        REMOVE_OWNERS_GROUP,
+        "SELECT account_id, id FROM security_groups WHERE removed = 0 AND name = 'default'",
         (),
     ),
 )
@@ -118,12 +135,17 @@ def leftovers(cursor: Cursor) -> list[Leftover]:
     if not gone:
         return []
     found: list[Leftover] = []
-    for step, command, id_param, query, extra in _KINDS:
+    for step, command, query, extra in _KINDS:
         for row in cursor.execute(query).fetchall():
             if row["account_id"] in gone:
-                params = ((id_param, str(row["id"])), *extra)
-                found.append(Leftover(str(row["account_id"]), step, command, params))
+                named = tuple((k, str(v)) for k, v in dict(row).items() if k != "account_id")
+                found.append(Leftover(str(row["account_id"]), step, command, (*named, *extra)))
     return found
+
+
+def pending_cleanups(cursor: Cursor) -> set[str]:
+    """The removed accounts whose cleanup is not done: they still own something."""
+    return {leftover.account_id for leftover in leftovers(cursor)}
 
 
 def first_steps(found: list[Leftover]) -> list[Leftover]:

@@ -219,6 +219,22 @@ def pool_capacity(cursor: Cursor, place: dict[str, str | None]) -> list[dict[str
     return [dict(r) for r in rows]
 
 
+def pool_sizes(cursor: Cursor, place: dict[str, str | None]) -> list[dict[str, Any]]:
+    """Each live pool's id, zone and capacity (as `pool_capacity` counts it), for the pools of
+    `place` (zone_id, pod_id, cluster_id filters, None for any)."""
+    where, params = ["removed = 0"], []
+    for column, value in place.items():
+        if value:
+            where.append(f"{column} = %s")
+            params.append(value)
+    rows = cursor.execute(
+        "SELECT id, zone_id, CASE WHEN capacity_bytes > 0 THEN capacity_bytes "
+        "ELSE reported_bytes END AS total FROM storage_pools WHERE " + " AND ".join(where),
+        params,
+    ).fetchall()
+    return [dict(r) for r in rows]
+
+
 def pool_hosts(cursor: Cursor, pool_id: str) -> dict[str, dict[str, Any]]:
     """Each host asked to connect the pool: its state (Connecting, Connected, Failed) and why
     it failed."""

@@ -113,11 +113,16 @@ def domain_row(call: Call, domain_id: str, name: str = "domainid") -> dict[str, 
 
 
 def account_row(call: Call, name: str, domain_id: str) -> dict[str, Any]:
+    """A live account by name; for the account cleanup's calls, the removed account they clean
+    up (a live account may since have taken its name)."""
+    query = "SELECT * FROM accounts WHERE name = %s AND domain_id = %s AND "
+    params: tuple[str, ...] = (name, domain_id)
+    if call.removed_owner:
+        query, params = query + "id = %s", (*params, call.removed_owner)
+    else:
+        query += "removed = 0"
     with call.read() as cursor:
-        row = cursor.execute(
-            "SELECT * FROM accounts WHERE name = %s AND domain_id = %s AND removed = 0",
-            (name, domain_id),
-        ).fetchone()
+        row = cursor.execute(query, params).fetchone()
     if row is None:
         raise NotFound(f"Unable to find account {name} in domain {domain_id}")
     return row

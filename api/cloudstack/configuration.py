@@ -1,4 +1,9 @@
-"""listConfigurations and updateConfiguration over the typed configuration definitions."""
+"""listConfigurations and updateConfiguration over the typed configuration definitions.
+
+A setting is set globally or, where 4.3 scopes it so, for one zone, cluster, account or primary
+storage pool (`storageid`, answered with scope `storagepool`); the value in force for a pool is
+its own, else its zone's where the setting also has a zone scope, else the global one.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +11,22 @@ from typing import Any
 from uuid import UUID
 
 from api.access import Role
-from api.cloudstack.unbuilt import POOL_SETTING_ID
 from api.dispatch import ApiCommand, Call, Listing
 from api.params import Param, ParamType
 from commands.configuration import UpdateConfiguration, update_configuration
 from domain.configuration import DEFINITIONS, GLOBAL, HIDDEN, definition
-from domain.errors import InvalidParameter
+from domain.errors import InvalidParameter, NotFound
 from projections.configuration import overrides
+from projections.storage import pool_by_id
 
 P = ParamType
-SCOPE_PARAMS = {"zone": "zoneid", "cluster": "clusterid", "account": "accountid"}
+SCOPE_PARAMS = {
+    "zone": "zoneid",
+    "cluster": "clusterid",
+    "account": "accountid",
+    "storagepool": "storageid",
+}
+POOL = "storagepool"
 
 
 def current_value(call: Call, name: str, scope: str = GLOBAL, scope_id: str = "") -> str:
@@ -27,11 +38,48 @@ def current_value(call: Call, name: str, scope: str = GLOBAL, scope_id: str = ""
     return values.get((name, GLOBAL, ""), DEFINITIONS[name].default)
 
 
-def _scope_of(args: dict[str, Any]) -> tuple[str, str]:
+def pool_value(call: Call, name: str, pool_id: str, zone_id: str) -> str:
+    """The value in force for a primary storage pool: the pool's own, else its zone's (for a
+    setting that has a zone scope too), else the global one, else the default."""
+    with call.read() as cursor:
+        values = overrides(cursor)
+    for key in ((name, POOL, pool_id), (name, "zone", zone_id), (name, GLOBAL, "")):
+        if key in values:
+            return values[key]
+    return DEFINITIONS[name].default
+
+
+def pool_overrides(call: Call, name: str) -> dict[str, str]:
+    """The pools that have a value of their own for the setting: pool id -> value."""
+    with call.read() as cursor:
+        values = overrides(cursor)
+    return {key[2]: v for key, v in values.items() if key[0] == name and key[1] == POOL}
+
+
+def _value(call: Call, name: str, scope: str, scope_id: str) -> str:
+    if scope != POOL:
+        return current_value(call, name, scope, scope_id)
+    with call.read() as cursor:
+        pool = pool_by_id(cursor, scope_id)
+    return pool_value(call, name, scope_id, pool["zone_id"] if pool else "")
+
+
+def _scope_of(call: Call, args: dict[str, Any]) -> tuple[str, str]:
     given = [(scope, args[param]) for scope, param in SCOPE_PARAMS.items() if args.get(param)]
     if len(given) > 1:
-        raise InvalidParameter("Specify at most one of zoneid, clusterid and accountid")
-    return given[0] if given else (GLOBAL, "")
+        raise InvalidParameter(
+            "cannot handle multiple IDs, provide only one ID corresponding to the scope"
+        )
+    if not given:
+        return GLOBAL, ""
+    scope, scope_id = given[0]
+    if scope == POOL:
+        with call.read() as cursor:
+            if pool_by_id(cursor, scope_id) is None:
+                raise NotFound(
+                    f"Unable to find storage pool by id {scope_id}", resource_ids=(scope_id,)
+                )
+    return scope, scope_id
 
 
 def _render(name: str, value: str, scope: str, scope_id: str) -> dict[str, Any]:
@@ -48,7 +96,7 @@ def _render(name: str, value: str, scope: str, scope_id: str) -> dict[str, Any]:
 
 
 def list_configurations(call: Call, args: dict[str, Any]) -> Listing:
-    scope, scope_id = _scope_of(args)
+    scope, scope_id = _scope_of(call, args)
     items = []
     for name in sorted(DEFINITIONS):
         spec = DEFINITIONS[name]
@@ -62,7 +110,7 @@ def list_configurations(call: Call, args: dict[str, Any]) -> Listing:
             continue
         if scope != GLOBAL and scope not in spec.scopes:
             continue
-        items.append(_render(name, current_value(call, name, scope, scope_id), scope, scope_id))
+        items.append(_render(name, _value(call, name, scope, scope_id), scope, scope_id))
     paging = args["paging"]
     end = None if paging.limit is None else paging.offset + paging.limit
     return Listing(items[paging.offset : end], len(items))
@@ -74,13 +122,13 @@ def update_configuration_api(call: Call, args: dict[str, Any]) -> dict[str, Any]
         raise InvalidParameter(
             f"Configuration {spec.name} is the cloud's own and cannot be changed"
         )
-    scope, scope_id = _scope_of(args)
+    scope, scope_id = _scope_of(call, args)
     value = args["value"] if args["value"] is not None else spec.default
     call.write(
         update_configuration,
         UpdateConfiguration(spec.name, value, scope, UUID(scope_id) if scope_id else None),
     )
-    return _render(spec.name, current_value(call, spec.name, scope, scope_id), scope, scope_id)
+    return _render(spec.name, _value(call, spec.name, scope, scope_id), scope, scope_id)
 
 
 COMMANDS = (
@@ -93,7 +141,7 @@ COMMANDS = (
             Param("zoneid", P.UUID),
             Param("clusterid", P.UUID),
             Param("accountid", P.UUID),
-            POOL_SETTING_ID,
+            Param("storageid", P.UUID),
         ),
         role=Role.ROOT_ADMIN,
         shape="list",
@@ -109,7 +157,7 @@ COMMANDS = (
             Param("zoneid", P.UUID),
             Param("clusterid", P.UUID),
             Param("accountid", P.UUID),
-            POOL_SETTING_ID,
+            Param("storageid", P.UUID),
         ),
         role=Role.ROOT_ADMIN,
         item_key="configuration",

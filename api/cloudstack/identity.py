@@ -1,5 +1,12 @@
 """Accounts: the CloudStack commands, their parameters and responses (domains and users have
-their own modules)."""
+their own modules).
+
+An account's cleanup is required (`iscleanuprequired`, as 4.3 marks an account whose resources
+could not all be taken away) while the account is removed and the account cleanup has not yet
+taken away everything it owned (`projections.account_leftovers`). `listAccounts
+iscleanuprequired=true` lists those removed accounts, which no other listing shows;
+`iscleanuprequired=false` lists the accounts that need none.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +26,7 @@ from api.params import Param, ParamType
 from commands import identity as cmd
 from domain.account import AccountType
 from domain.errors import InvalidParameter, NotFound, PermissionDenied
+from projections.account_leftovers import pending_cleanups
 from stratus.db import contains
 
 P = ParamType
@@ -50,7 +58,16 @@ def render_accounts(call: Call, rows: list[dict[str, Any]]) -> list[dict[str, An
         for user in found:
             users[user["account_id"]].append(render_user(user))
     figures = account_figures(call, rows)
-    return [_account_body(row, users[row["id"]]) | figures[row["id"]] for row in rows]
+    pending: set[str] = set()
+    if any(row.get("removed") for row in rows):
+        with call.read() as cursor:
+            pending = pending_cleanups(cursor)
+    return [
+        _account_body(row, users[row["id"]])
+        | figures[row["id"]]
+        | {"iscleanuprequired": bool(row.get("removed")) and row["id"] in pending}
+        for row in rows
+    ]
 
 
 def render_account(call: Call, row: dict[str, Any]) -> dict[str, Any]:
@@ -105,8 +122,16 @@ def list_accounts(call: Call, args: dict[str, Any]) -> Listing:
     owner = visible_owner(call, args)
     scope = list_scope(call.caller, account_column="id", **owner)
     # A project's own account is not listed: 4.3 shows projects through listProjects.
-    where = ["removed = 0", f"account_type <> {int(AccountType.PROJECT)}", scope.clause]
+    where = [f"account_type <> {int(AccountType.PROJECT)}", scope.clause]
     params = list(scope.params)
+    if args["iscleanuprequired"]:
+        with call.read() as cursor:
+            pending = sorted(pending_cleanups(cursor))
+        where.append("removed = 1")
+        where.append(f"id IN ({', '.join(['%s'] * len(pending))})" if pending else "1 = 0")
+        params += pending
+    else:
+        where.append("removed = 0")
     for column, key in (
         ("id", "id"),
         ("name", "name"),
@@ -230,12 +255,7 @@ COMMANDS = (
             Param("name", P.STRING),
             Param("accounttype", P.INTEGER),
             Param("state", P.STRING),
-            Param(
-                "iscleanuprequired",
-                P.BOOLEAN,
-                default=False,
-                unsupported="accounts awaiting clean-up are not tracked yet",
-            ),
+            Param("iscleanuprequired", P.BOOLEAN),
         ),
         shape="list",
         item_key="account",

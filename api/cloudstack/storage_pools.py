@@ -12,7 +12,7 @@ from uuid import UUID
 
 from api.access import Role
 from api.cloudstack.common import names_by_id, select_page
-from api.cloudstack.configuration import current_value
+from api.cloudstack.configuration import current_value, pool_overrides, pool_value
 from api.cloudstack.jobs import run_async
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_stored_date
@@ -29,6 +29,7 @@ from projections.storage import (
     pool_by_id,
     pool_capacity,
     pool_hosts,
+    pool_sizes,
 )
 from stratus.db import contains
 
@@ -47,10 +48,17 @@ def _factor(call: Call, zone_id: str) -> float:
     return float(current_value(call, OVERPROVISIONING, "zone", zone_id))
 
 
+def _pool_factor(call: Call, row: dict[str, Any]) -> float:
+    """A pool's over-provisioning factor: its own, else its zone's, else the global one."""
+    return float(pool_value(call, OVERPROVISIONING, str(row["id"]), str(row["zone_id"])))
+
+
 def pool_needs(call: Call, zone_id: str, tags: tuple[str, ...]) -> PoolNeeds:
     """What a new disk of the zone needs of its primary storage pool: its offering's storage
-    tags, and room under the zone's over-provisioning factor."""
-    return PoolNeeds(tags, _factor(call, zone_id))
+    tags, and room under the over-provisioning factor (the zone's, and the pools' own)."""
+    own = pool_overrides(call, OVERPROVISIONING)
+    pools = tuple(sorted((UUID(pool_id), float(value)) for pool_id, value in own.items()))
+    return PoolNeeds(tags, _factor(call, zone_id), pools)
 
 
 STORAGE = 2  # listCapacity's type of primary storage (bytes used of the pools' capacity)
@@ -58,15 +66,25 @@ STORAGE_ALLOCATED = 3  # and of the bytes allocated, against capacity x over-pro
 
 
 def storage_capacity(call: Call, args: dict[str, Any]) -> list[dict[str, Any]]:
-    """listCapacity's primary storage items, per zone, from the pools."""
+    """listCapacity's primary storage items, per zone, from the pools (the allocated limit under
+    each pool's own over-provisioning factor)."""
     place = {"zone_id": args["zoneid"], "pod_id": args["podid"], "cluster_id": args["clusterid"]}
     with call.read() as cursor:
         rows = pool_capacity(cursor, place)
+        sizes = pool_sizes(cursor, place)
     zones = names_by_id(call, "zones", {r["zone_id"] for r in rows})
+    own = {k: float(v) for k, v in pool_overrides(call, OVERPROVISIONING).items()}
     items = []
     for row in rows:
         total, allocated = int(row["total"] or 0), int(row["allocated"] or 0)
-        limit = int(total * _factor(call, row["zone_id"]))
+        factor = _factor(call, row["zone_id"])  # a pool's own factor counts for that pool
+        limit = int(
+            sum(
+                int(p["total"] or 0) * own.get(str(p["id"]), factor)
+                for p in sizes
+                if p["zone_id"] == row["zone_id"]
+            )
+        )
         used_now = int(row["used"] or 0)
         for kind, used, of in ((STORAGE, used_now, total), (STORAGE_ALLOCATED, allocated, limit)):
             if args["type"] is None or args["type"] == kind:
@@ -89,8 +107,8 @@ def _capacity_item(
 
 
 def render_pool(call: Call, row: dict[str, Any], factor: float | None = None) -> dict[str, Any]:
-    """A pool as 4.3 answers it; `factor`, the zone's over-provisioning, is read if not given."""
-    factor = _factor(call, row["zone_id"]) if factor is None else factor
+    """A pool as 4.3 answers it; `factor`, the pool's over-provisioning, is read if not given."""
+    factor = _pool_factor(call, row) if factor is None else factor
     body = {
         "id": row["id"],
         "name": row["name"],
@@ -284,9 +302,10 @@ def list_pools(call: Call, args: dict[str, Any]) -> Listing:
 
 
 def _render_page(call: Call, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """A page of pools, the over-provisioning factor read once per zone."""
+    """A page of pools, the over-provisioning factor read once per zone, a pool's own winning."""
     factors = {zone: _factor(call, zone) for zone in {r["zone_id"] for r in rows}}
-    return [render_pool(call, r, factors[r["zone_id"]]) for r in rows]
+    own = {k: float(v) for k, v in pool_overrides(call, OVERPROVISIONING).items()}
+    return [render_pool(call, r, own.get(str(r["id"]), factors[r["zone_id"]])) for r in rows]
 
 
 def _pool_job(call: Call, args: dict[str, Any], event: str, work: Any, verb: str) -> Submitted:
@@ -362,7 +381,7 @@ def find_for_migration(call: Call, args: dict[str, Any]) -> Listing:
 
     def render(row: dict[str, Any]) -> dict[str, Any]:
         body = render_pool(call, row)
-        room = body["disksizetotal"] * _factor(call, row["zone_id"])
+        room = body["disksizetotal"] * float(body["overprovisionfactor"])
         reached = True
         if volume["host_id"]:  # the VM's host must have the pool connected
             with call.read() as cursor:

@@ -17,7 +17,6 @@ CUSTOM_IDS = "custom ids are not built yet"
 STORAGE_POOLS = (
     "system VMs' disks are not placed on primary storage pools yet: none is found per pool"
 )
-POOL_SETTINGS = "settings per primary storage pool are not built yet: set them globally or per zone"
 IOPS = "storage QoS (IOPS limits) is not built yet"
 VPCS = "VMs found by VPC are not built yet: a VPC's tiers are networks, use networkid"
 QUIESCE = "quiescing a VM for a snapshot is not built yet"
@@ -30,7 +29,6 @@ PROJECT_ID = Param("projectid", P.UUID, unsupported=PROJECTS)
 FOR_DISPLAY = Param("fordisplay", P.BOOLEAN, default=True, unsupported=HIDING)
 CUSTOM_ID = Param("customid", P.STRING, unsupported=CUSTOM_IDS)
 STORAGE_ID = Param("storageid", P.UUID, unsupported=STORAGE_POOLS)
-POOL_SETTING_ID = Param("storageid", P.UUID, unsupported=POOL_SETTINGS)
 VPC_ID = Param("vpcid", P.UUID, unsupported=VPCS)
 QUIESCE_VM = Param("quiescevm", P.BOOLEAN, default=False, unsupported=QUIESCE)
 SHOW_CAPACITIES = Param(

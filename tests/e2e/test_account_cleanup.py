@@ -73,3 +73,66 @@ def test_a_deleted_account_leaves_nothing_behind(sandbox) -> None:
     _until(gone, "what the account owned to be taken away")
     left = admin.listPublicIpAddresses(zoneid=place.zone, listall=True).get("publicipaddress", [])
     assert not held & {a["ipaddress"] for a in left}
+
+
+def _cleanup_required(admin) -> dict[str, bool]:
+    listed = admin.listAccounts(iscleanuprequired="true", listall="true").get("account", [])
+    return {a["id"]: a["iscleanuprequired"] for a in listed}
+
+
+def test_key_pairs_vpn_users_and_the_default_group_go_with_their_account(sandbox) -> None:
+    """A removed account's cleanup is required until all it owned is gone: its SSH key pair, its
+    VPN user and its default security group too. A live account that took its name since keeps
+    its own key pair of the same name."""
+    admin = sandbox.client()
+    place = _place(admin)
+    host = _host(admin, place, "h1", cores=8, memory=16)
+    alice = make_tenant(sandbox, admin)
+    vm = _deploy(alice.client, place, place.small)
+    alice.client.createSSHKeyPair(name="laptop")
+    alice.client.addVpnUser(username="road", password="warrior-01", fetch_result=True)
+    alice.client.authorizeSecurityGroupIngress(
+        securitygroupname="default",
+        protocol="tcp",
+        startport=22,
+        endport=22,
+        cidrlist="192.0.2.0/24",
+        fetch_result=True,
+    )
+    (group,) = admin.listSecurityGroups(
+        securitygroupname="default", account=alice.username, domainid=alice.domain_id
+    )["securitygroup"]
+    assert admin.listAccounts(id=alice.account_id)["account"][0]["iscleanuprequired"] is False
+
+    # Its VM cannot be stopped: the cleanup stays required, and is retried.
+    admin.configureSimulator(hostid=host["id"], name="StopCommand", value="enabled:false")
+    admin.updateConfiguration(name="account.cleanup.interval", value="1")
+    try:
+        admin.deleteAccount(id=alice.account_id, fetch_result=True)
+        assert _cleanup_required(admin).get(alice.account_id) is True
+        assert alice.account_id not in {
+            a["id"] for a in admin.listAccounts(listall="true").get("account", [])
+        }
+        live = admin.listAccounts(iscleanuprequired="false", listall="true")["account"]
+        assert alice.account_id not in {a["id"] for a in live}
+        assert all(a["iscleanuprequired"] is False for a in live)
+        again = make_tenant(sandbox, admin, name=alice.username)
+        again.client.createSSHKeyPair(name="laptop")
+        admin.configureSimulator(hostid=host["id"], name="StopCommand", value="enabled:true")
+
+        def gone() -> bool:
+            keys = admin.listSSHKeyPairs(name="laptop", listall="true").get("sshkeypair", [])
+            users = admin.listVpnUsers(username="road", listall="true").get("vpnuser", [])
+            return (
+                admin.listVirtualMachines(id=vm["id"], listall=True) == {}
+                and len(keys) == 1
+                and users == []
+                and admin.listSecurityGroups(id=group["id"], listall="true") == {}
+            )
+
+        _until(gone, "the key pair, VPN user and default group to be taken away")
+        _until(lambda: alice.account_id not in _cleanup_required(admin), "the cleanup to end")
+        (kept,) = again.client.listSSHKeyPairs(name="laptop")["sshkeypair"]
+        assert kept["name"] == "laptop"
+    finally:
+        admin.updateConfiguration(name="account.cleanup.interval", value="86400")

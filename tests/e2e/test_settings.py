@@ -51,6 +51,19 @@ def test_every_setting_is_listed_kept_and_checked(server) -> None:
     _refused(admin.updateConfiguration, 431, name="vm.destroy.forcestop", value="maybe")
     assert _setting(admin, "snapshot.max.daily")["value"] == "8"
 
+    # settings 4.3 declares beside its code, not in its Config table
+    for name, value in (
+        ("vm.job.enabled", "true"),
+        ("vm.job.timeout", "300000"),
+        ("execute.in.sequence.network.element.commands", "true"),
+        ("storage.cache.replacement.lru.interval", "7"),
+        ("network.loadbalancer.haproxy.max.conn", "8192"),
+    ):
+        assert _setting(admin, name)["value"] == DEFINITIONS[name].default
+        assert admin.updateConfiguration(name=name, value=value)["configuration"]["value"] == value
+        assert _setting(admin, name)["value"] == value
+    _refused(admin.updateConfiguration, 431, name="vm.job.check.interval", value="soon")
+
     zone = "6b0f3c41-92c4-4f39-8a63-3f5b1f1f2b10"
     admin.updateConfiguration(name="use.external.dns", value="true", zoneid=zone)
     assert _setting(admin, "use.external.dns", zoneid=zone)["value"] == "true"

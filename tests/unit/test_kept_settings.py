@@ -31,3 +31,17 @@ def test_fractions_lie_between_0_and_1() -> None:
     with pytest.raises(InvalidParameter, match="between 0 and 1"):
         threshold.validate("1.2")
     assert DEFINITIONS["ping.timeout"].validate("3.5") == "3.5"
+
+
+def test_settings_4_3_declares_beside_its_code_say_whether_a_change_takes_effect_at_once() -> None:
+    kept = {k.name: k for k in kept_settings()}
+    assert (kept["vm.job.enabled"].default, kept["vm.job.enabled"].dynamic) == ("false", False)
+    assert kept["enable.ha.storage.migration"].dynamic is True
+    assert kept["alert.smtp.port"].dynamic is None  # a row of 4.3's Config table: not recorded
+    assert DEFINITIONS["vm.job.timeout"].validate("1000") == "1000"
+    with pytest.raises(InvalidParameter):
+        DEFINITIONS["execute.in.sequence.hypervisor.commands"].validate("sometimes")
+
+
+def test_the_overprovisioning_factor_is_kept_per_storage_pool_too() -> None:
+    assert "storagepool" in DEFINITIONS["storage.overprovisioning.factor"].scopes

@@ -101,6 +101,16 @@ def test_a_group_with_vms_or_the_default_group_cannot_be_deleted() -> None:
         _group("default").delete(allowed_by_others=False)
 
 
+def test_a_removed_accounts_default_group_is_taken_away_once_no_vm_is_in_it() -> None:
+    group, vm = _group("default"), uuid4()
+    group.join(vm, "vm-1", uuid4())
+    with pytest.raises(ResourceInUse, match="vms in it"):
+        group.remove_with_owner()
+    group.leave(vm)
+    group.remove_with_owner()
+    assert group.removed
+
+
 def test_only_the_answer_to_the_latest_rule_set_counts() -> None:
     rules, host = VmRules(uuid4(), [uuid4()]), uuid4()
     target = RulesTarget(host, "sim://h", "root", Secret("pw"), "Simulator", "i-1-VM")
