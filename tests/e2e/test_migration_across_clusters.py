@@ -91,6 +91,10 @@ def test_a_running_vm_moves_to_another_cluster_with_its_disks(sandbox) -> None:
     )["virtualmachine"]  # fmt: skip
     assert (moved["hostid"], moved["state"]) == (h3["id"], "Running")
     assert {_volume(admin, v["id"])["storageid"] for v in (root, disk)} == {far["id"]}
+    listed = _volume(admin, root["id"])
+    assert (listed["hypervisor"], listed["serviceofferingid"]) == ("Simulator", place.small["id"])
+    assert listed["serviceofferingname"] == place.small["name"]
+    assert "serviceofferingid" not in _volume(admin, disk["id"])
     both = root["size"] + 5 * GIB
     assert _allocated(admin, home, far) == [pools_before[0] - both, pools_before[1] + both]
     small = 512 * 1024 * 1024
