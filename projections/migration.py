@@ -70,10 +70,13 @@ def vm_disk_pools(cursor: Cursor, vm_id: str) -> list[dict[str, Any]]:
     return [dict(row) for row in rows]
 
 
-def reaches(disk: dict[str, Any], cluster_id: str) -> bool:
-    """Whether a host of the cluster reaches the disk where it is: a zone-wide pool, a pool
-    of that cluster, or no pool (the disk travels with its VM as it always did)."""
-    if not disk["pool_id"] or disk["pool_scope"] != "CLUSTER":
+def reaches(disk: dict[str, Any], cluster_id: str, home_cluster_id: str) -> bool:
+    """Whether a host of the cluster reaches the disk where it is: a zone-wide pool, or a pool
+    of that cluster; a disk on no pool (its host's own storage, which the hosts of a cluster
+    stand in for its shared storage with) only from the VM's own cluster `home_cluster_id`."""
+    if not disk["pool_id"]:
+        return cluster_id == home_cluster_id
+    if disk["pool_scope"] != "CLUSTER":
         return True
     return bool(disk["pool_cluster_id"] == cluster_id)
 

@@ -78,7 +78,8 @@ def find_hosts(call: Call, args: dict[str, Any]) -> Listing:
     for host, body in zip(shown, render_hosts(call, rows), strict=True):
         fits = room(host, machine["cpu_mhz"], machine["memory_mb"])
         suitable = fits and host["id"] not in apart
-        motion_needed = any(not reaches(disk, host["cluster_id"]) for disk in disks)
+        home = machine["cluster_id"]
+        motion_needed = any(not reaches(disk, host["cluster_id"], home) for disk in disks)
         body.update(
             hasenoughcapacity=fits,
             suitableformigration=suitable,
@@ -208,7 +209,8 @@ def migrate_vm_with_volume(call: Call, args: dict[str, Any]) -> Submitted:
             )
     else:
         for disk in disks:
-            if UUID(disk["id"]) not in moves and not reaches(disk, host["cluster_id"]):
+            placed = disk["pool_id"] and UUID(disk["id"]) not in moves
+            if placed and not reaches(disk, host["cluster_id"], machine["cluster_id"]):
                 tags = parse_tags(disk["offering_tags"])
                 moves[UUID(disk["id"])] = DiskMove(None, pool_needs(call, disk["zone_id"], tags))
     return _migrate_guest(call, vm_id, args["hostid"], moves, across=True)

@@ -393,8 +393,7 @@ def _attach_on_create(
         )
     if vm["state"] not in ("Running", "Stopped"):
         raise InvalidParameter(
-            f"Please specify a VM that is either running or stopped: {vm['name']} is "
-            f"{vm['state']}"
+            f"Please specify a VM that is either running or stopped: {vm['name']} is {vm['state']}"
         )
     with call.read() as cursor:
         used = device_ids_on_vm(cursor, vm["id"])

@@ -101,7 +101,9 @@ def test_bad_migrations_are_refused_with_cloudstacks_errors_and_change_nothing(s
     assert {h["id"]: h["suitableformigration"] for h in found} == {
         h2["id"]: True,
         tiny["id"]: False,
+        elsewhere["id"]: True,  # the simulator has storage motion: its disks can go along
     }
+    assert [h["id"] for h in found if h["requiresStorageMotion"]] == [elsewhere["id"]]
 
     alice = make_tenant(sandbox, admin)
     _refused(alice.client.migrateVirtualMachine, 531, virtualmachineid=vm["id"], hostid=h2["id"])

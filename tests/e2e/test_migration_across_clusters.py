@@ -137,9 +137,7 @@ def test_bad_moves_across_clusters_change_nothing(sandbox) -> None:
         (h3, _moving(root["id"], far["id"]), 530, "migrate_vm"),
     ]
     for host, moving, code, words in failures:
-        failed = _failed_job(
-            admin, migrate(virtualmachineid=vm["id"], hostid=host["id"], **moving)
-        )
+        failed = _failed_job(admin, migrate(virtualmachineid=vm["id"], hostid=host["id"], **moving))
         assert words in failed["errortext"], failed
         assert failed["errorcode"] == code, failed
 

@@ -152,9 +152,9 @@ def test_a_volume_created_for_a_vm_is_attached_to_it_in_the_same_job(sandbox) ->
     small = _disk_offering(admin, "Small")
     disk = {"zoneid": place.zone, "diskofferingid": small["id"]}
 
-    made = user.createVolume(
-        name="d", virtualmachineid=vm["id"], fetch_result=True, **disk
-    )["volume"]
+    made = user.createVolume(name="d", virtualmachineid=vm["id"], fetch_result=True, **disk)[
+        "volume"
+    ]
     assert (made["virtualmachineid"], made["deviceid"], made["state"]) == (vm["id"], 1, "Ready")
     assert [v["id"] for v in _volumes(user, virtualmachineid=vm["id"], type="DATADISK")] == [
         made["id"]
