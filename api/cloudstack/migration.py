@@ -23,6 +23,7 @@ from api.params import ParamType as P
 from commands import migration as cmd
 from commands.placement import Candidate
 from commands.volume_migration import DiskMove
+from commands.volume_placement import PoolNeeds
 from domain.affinity_group import HOST_ANTI_AFFINITY
 from domain.errors import InvalidParameter, NotFound
 from domain.storage import parse_tags
@@ -35,6 +36,7 @@ from projections.migration import (
     vm_disk_pools,
     zone_hosts,
 )
+from projections.storage import host_pools
 
 MIB = 1024 * 1024
 USER_PKG = "org.apache.cloudstack.api.command.admin.vm"
@@ -79,14 +81,37 @@ def find_hosts(call: Call, args: dict[str, Any]) -> Listing:
         fits = room(host, machine["cpu_mhz"], machine["memory_mb"])
         suitable = fits and host["id"] not in apart
         home = machine["cluster_id"]
-        motion_needed = any(not reaches(disk, host["cluster_id"], home) for disk in disks)
+        moving = [disk for disk in disks if not reaches(disk, host["cluster_id"], home)]
+        if moving and suitable:
+            suitable = _pools_take(call, host["id"], moving)
         body.update(
             hasenoughcapacity=fits,
             suitableformigration=suitable,
-            requiresStorageMotion=motion_needed,
+            requiresStorageMotion=bool(moving),
         )
         items.append(body)
     return Listing(items, len(hosts))
+
+
+def _pools_take(call: Call, host_id: str, disks: list[dict[str, Any]]) -> bool:
+    """Whether, for each disk on a pool the host does not reach, a pool connected to the host
+    is Up with its offering's storage tags and room for it (4.3 finds no host suitable whose
+    storage cannot take the VM's volumes). A disk on no pool travels with the VM."""
+    with call.read() as cursor:
+        pools = host_pools(cursor, host_id)
+    for disk in disks:
+        if not disk["pool_id"]:
+            continue
+        needs = pool_needs(call, disk["zone_id"], parse_tags(disk["offering_tags"]))
+        size = int(disk["size_gb"]) * 1024**3
+        if not any(_takes(pool, size, needs) for pool in pools):
+            return False
+    return True
+
+
+def _takes(pool: dict[str, Any], size: int, needs: PoolNeeds) -> bool:
+    tagged = set(needs.tags) <= set(parse_tags(pool["tags"]))
+    return tagged and int(pool["total"]) * needs.factor - int(pool["allocated_bytes"]) >= size
 
 
 def _same_version(host: dict[str, Any], machine: dict[str, Any]) -> bool:

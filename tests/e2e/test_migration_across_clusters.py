@@ -3,8 +3,8 @@
 NATS with the simulator's adapter in its own process): findHostsForMigration says which hosts
 need storage motion; the disks `migrateto` names go to those pools and the others to a pool
 of the destination's cluster with room; the room held on hosts and pools moves with it. Bad
-moves are refused, and a host that fails the move leaves the VM and every disk where they
-were, with nothing held."""
+moves are refused (and a host whose pools have no room for the disks is not suitable), and a
+host that fails the move leaves the VM and every disk where they were, with nothing held."""
 
 from __future__ import annotations
 
@@ -123,6 +123,9 @@ def test_bad_moves_across_clusters_change_nothing(sandbox) -> None:
     pools_before = _allocated(admin, home, second, far, tiny)
     memory_before = _memory(admin, failing, h3, h4)
     migrate = admin.migrateVirtualMachineWithVolume
+    found = admin.findHostsForMigration(virtualmachineid=vm["id"])["host"]
+    offered = {h["id"]: (h["requiresStorageMotion"], h["suitableformigration"]) for h in found}
+    assert offered == {h3["id"]: (True, True), h4["id"]: (True, False)}  # no pool has room
 
     assert "no storage pool present" in _refused(
         migrate, 431, virtualmachineid=vm["id"], hostid=h3["id"],
