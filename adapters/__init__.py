@@ -7,6 +7,7 @@ Drivers are synchronous (every client library here is); workers run them in thre
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -281,9 +282,13 @@ class Hypervisor(Protocol):
         is. NotFoundOnHost when there is no such VM."""
         ...
 
-    def migrate_vm(self, name: str, destination: Credentials) -> VmStatus:
+    def migrate_vm(
+        self, name: str, destination: Credentials, volumes: Sequence[VolumeMove] = ()
+    ) -> VmStatus:
         """Move the running VM (or appliance) live to the host `destination` logs in to, with
         its disks when that host does not share them; the status is the one it has there.
+        `volumes` are disks that travel with it onto pools the destination has connected and
+        this host has not (storage motion to another cluster): checked before anything moves.
         Asked again once it is there (the source no longer has it), it only reports that
         status. NotFoundOnHost when neither host has it; on a failure it keeps running here."""
         ...

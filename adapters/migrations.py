@@ -26,29 +26,37 @@ def destination(params: dict[str, Any]) -> Credentials:
 
 
 def _migrate(driver: Hypervisor, params: dict[str, Any]) -> dict[str, Any]:
-    """Move the disks the request names to their new pools (live), then the machine; when
-    anything fails, the disks already moved go back, best effort, and the failure is reported."""
-    moves = _moves(params)
+    """Move the disks the request names to their new pools (live), then the machine, with
+    the disks that travel with it onto the destination's pools (a move to another cluster);
+    when anything fails, the disks already moved go back, best effort, and the failure is
+    reported."""
+    first, along = _moves(params)
     done: list[VolumeMove] = []
     try:
-        for move in moves:
+        for move in first:
             driver.migrate_volume(move)
             done.append(move)
-        status = driver.migrate_vm(name(params), destination(params))
+        status = driver.migrate_vm(name(params), destination(params), along)
     except HypervisorError:
         for move in reversed(done):
             back = replace(move, from_pool_id=move.to_pool_id, to_pool_id=move.from_pool_id)
             with contextlib.suppress(HypervisorError):
                 driver.migrate_volume(back)
         raise
-    return {**asdict(status), "volumes": [asdict(move) for move in done]}
+    return {**asdict(status), "volumes": [asdict(move) for move in [*done, *along]]}
 
 
-def _moves(params: dict[str, Any]) -> list[VolumeMove]:
+def _moves(params: dict[str, Any]) -> tuple[list[VolumeMove], list[VolumeMove]]:
+    """The disks this host copies before the machine moves, and those that move with it."""
     raw = params.get("volumes") or []
     if not isinstance(raw, list):
         raise BadRequest("parameter 'volumes' must be a list")
-    return [volume_move({**spec, "name": name(params), "live": True}) for spec in raw]
+    first: list[VolumeMove] = []
+    along: list[VolumeMove] = []
+    for spec in raw:
+        move = volume_move({**spec, "name": name(params), "live": True})
+        (along if spec.get("with_vm") else first).append(move)
+    return first, along
 
 
 MIGRATION_ACTIONS: dict[str, Callable[[Hypervisor, dict[str, Any]], dict[str, Any]]] = {

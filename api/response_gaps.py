@@ -150,10 +150,16 @@ UNBUILT_FIELDS: dict[str, dict[str, str]] = {
         **_all(ISOS, "isodisplaytext", "isoid", "isoname"),
         # A volume's kept JSON has no slot for its project: listProjects names the account.
         **_all("a project's volumes show its account, not yet the project", "project", "projectid"),
-        **_all(UNSET, "snapshotid", "quiescevm", "hypervisor"),
-        # 4.3 shows these of a ROOT volume only through its VM's answer.
+        **_all(UNSET, "snapshotid", "quiescevm"),
+        # Its VM's hypervisor, else its pool's: a detached disk on a host's own storage has none.
+        "hypervisor": UNSET,
+        # A ROOT disk names its compute offering so; a data disk has none (as in 4.3).
         **_all(UNSET, "serviceofferingdisplaytext", "serviceofferingid", "serviceofferingname"),
-        **_all(UNSET, "templatedisplaytext", "templatename"),
+        **_all(
+            "a ROOT volume's template names are not built yet (its templateid is answered)",
+            "templatedisplaytext",
+            "templatename",
+        ),
     },
     "listServiceOfferings": {
         **_OFFERING_QOS,

@@ -22,8 +22,14 @@ from uuid import UUID
 
 from commands import Outcome
 from commands.vms import host_access, request_id
-from commands.volume_placement import GIB, PoolNeeds
-from domain.errors import DomainError, InvalidParameter, InvalidState, NotFound
+from commands.volume_placement import GIB, PoolNeeds, scope_pools
+from domain.errors import (
+    DomainError,
+    InsufficientCapacity,
+    InvalidParameter,
+    InvalidState,
+    NotFound,
+)
 from domain.host import Host
 from domain.storage import Scope, StoragePool
 from domain.vm import VirtualMachine
@@ -136,9 +142,10 @@ def _shared_host(store: Any, volume: Volume, target: StoragePool) -> UUID:
 
 @dataclass(frozen=True)
 class DiskMove:
-    """A disk of a migrating VM and the pool it moves to."""
+    """A disk of a migrating VM and the pool it moves to (None: a pool of the destination's
+    scope that takes it, the roomiest, as 4.3 picks one when the request names none)."""
 
-    pool_id: UUID
+    pool_id: UUID | None
     needs: PoolNeeds = field(default_factory=PoolNeeds)
 
 
@@ -151,9 +158,16 @@ def join_moves(
 ) -> tuple[tuple[dict[str, Any], ...], list[Any]]:
     """Each disk of the VM recorded as moving under its migration request `request`, its room
     held on its new pool, checked as migrateVolume checks a move (the pool in scope of the
-    destination host, connected to the VM's host that copies it). Returns what the host needs
-    of the moves and the aggregates to save with the request."""
+    destination host). Within the cluster the VM's host copies the disk first, so the pool
+    must be connected to it; to another cluster the disk travels with the VM onto a pool the
+    destination has connected. Returns what the host needs of the moves and the aggregates to
+    save with the request."""
+    if not moves:
+        return (), []
     host: Host = store.get(Host, destination, what="host")
+    source: Host = store.get(Host, vm.host_id, what="host")
+    along = source.cluster_id != host.cluster_id
+    copier = host.id if along else source.id
     loaded: dict[UUID, StoragePool] = {}
     specs: list[dict[str, Any]] = []
     volumes: list[Volume] = []
@@ -161,16 +175,42 @@ def join_moves(
         volume: Volume = store.get(Volume, volume_id, what="volume")
         if volume.vm_id != vm.id:
             raise InvalidParameter(f"Volume {volume.name} doesn't belong to the vm {vm.name}")
-        if move.pool_id not in loaded:
-            loaded[move.pool_id] = store.get(StoragePool, move.pool_id, what="storage pool")
-        target = loaded[move.pool_id]
+        size = volume.size_gb * GIB
+        target = _target(store, volume, move, host, loaded)
         volume.check_movable(target.id)
         _check_scope(target, volume, host)
-        size = volume.size_gb * GIB
         target.check_takes(size, move.needs.tags, move.needs.factor_of(target.id))
-        if str(vm.host_id) not in target.connected_hosts():
-            raise InvalidParameter(f"Storage pool {target.name} is not connected to the VM's host")
-        specs.append(volume.join_move(PoolMove(target.id, target.name, live=True), request))
+        if str(copier) not in target.connected_hosts():
+            whose = "destination host" if along else "VM's host"
+            raise InvalidParameter(f"Storage pool {target.name} is not connected to the {whose}")
+        spec = volume.join_move(PoolMove(target.id, target.name, live=True), request)
+        specs.append({**spec, "with_vm": along})
         target.place_volume(volume.id, size)
         volumes.append(volume)
     return tuple(specs), [*volumes, *loaded.values()]
+
+
+def _target(
+    store: Any, volume: Volume, move: DiskMove, host: Host, loaded: dict[UUID, StoragePool]
+) -> StoragePool:
+    """The pool the request names, or the roomiest of the destination's scope that takes the
+    disk (533 when none does)."""
+    if move.pool_id is not None:
+        if move.pool_id not in loaded:
+            loaded[move.pool_id] = store.get(StoragePool, move.pool_id, what="storage pool")
+        return loaded[move.pool_id]
+    size = volume.size_gb * GIB
+    factor = move.needs.factor_of
+    fitting = [
+        pool
+        for pool in scope_pools(store, host, loaded)
+        if pool.id != volume.pool_id
+        and str(host.id) in pool.connected_hosts()
+        and pool.takes(size, move.needs.tags, factor(pool.id))
+    ]
+    if not fitting:
+        raise InsufficientCapacity(
+            f"Cannot find a storage pool which is available for volume {volume.name} while "
+            f"migrating virtual machine to host {host.name}"
+        )
+    return max(fitting, key=lambda p: p.total_bytes * factor(p.id) - p.allocated_bytes)

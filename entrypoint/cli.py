@@ -150,6 +150,10 @@ def _parser() -> argparse.ArgumentParser:
     api_verbs = api.add_subparsers(dest="verb", required=True)
     api_verbs.add_parser("coverage", help="implemented/total 4.3 commands per family")
     api_verbs.add_parser("docs", help="print the command reference (docs/commands.md)")
+    audit = api_verbs.add_parser(
+        "audit", help="what a family's commands lack against 4.3 (default: storage families)"
+    )
+    audit.add_argument("families", nargs="*", help="families as `stratus api coverage` names them")
 
     commands.add_parser(
         "client-config",
@@ -171,7 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "api":  # reads only the package: no settings, no database
-        return _api(args.verb)
+        return _api(args.verb, getattr(args, "families", ()))
     if args.command == "systemd":
         from entrypoint.systemd import run as run_systemd
 
@@ -193,11 +197,15 @@ def _main(argv: Sequence[str] | None) -> int:
         return 130
 
 
-def _api(verb: str) -> int:
+def _api(verb: str, families: Sequence[str] = ()) -> int:
     if verb == "coverage":
         from api.catalogue import coverage_report
 
         sys.stdout.write(coverage_report())
+    elif verb == "audit":
+        from api.catalogue import audit_report
+
+        sys.stdout.write(audit_report(families))
     else:
         from api.command_docs import command_reference
 

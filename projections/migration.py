@@ -10,7 +10,8 @@ from stratus.db import Cursor
 
 _MACHINE = (
     "SELECT m.id, m.name, m.state, m.host_id, m.hypervisor, m.cpu_number * m.cpu_speed AS "
-    "cpu_mhz, m.memory AS memory_mb, h.cluster_id AS cluster_id, {system} AS system "
+    "cpu_mhz, m.memory AS memory_mb, h.cluster_id AS cluster_id, h.zone_id AS zone_id, "
+    "h.hypervisor_version AS hypervisor_version, {system} AS system "
     "FROM {table} AS m LEFT JOIN hosts AS h ON h.id = m.host_id "
     "WHERE m.id = %s AND m.removed = 0"
 )
@@ -28,19 +29,56 @@ def machine_on(cursor: Cursor, machine_id: str) -> dict[str, Any] | None:
 def cluster_hosts(cursor: Cursor, cluster_id: str, hypervisor: str) -> list[dict[str, Any]]:
     """The cluster's Up, Enabled hosts of the hypervisor, with their CPU (MHz) and memory
     (bytes) and what reservations hold of them (MHz, MiB); most free memory, then CPU, first."""
+    return _hosts(cursor, "h.cluster_id", cluster_id, hypervisor)
+
+
+def zone_hosts(cursor: Cursor, zone_id: str, hypervisor: str) -> list[dict[str, Any]]:
+    """The same for every cluster of the zone (a VM moving with its disks)."""
+    return _hosts(cursor, "h.zone_id", zone_id, hypervisor)
+
+
+def _hosts(cursor: Cursor, column: str, value: str, hypervisor: str) -> list[dict[str, Any]]:
     rows = cursor.execute(
-        "SELECT h.id, h.name, h.cpu_number * h.cpu_speed AS cpu, h.memory_total AS memory, "
+        "SELECT h.id, h.name, h.cluster_id, h.hypervisor_version, "
+        "h.cpu_number * h.cpu_speed AS cpu, h.memory_total AS memory, "
         "COALESCE(sum(r.cpu_mhz), 0) AS cpu_held, COALESCE(sum(r.memory_mb), 0) AS memory_held "
         "FROM hosts AS h LEFT JOIN host_reservations AS r ON r.host_id = h.id "
-        "WHERE h.removed = 0 AND h.cluster_id = %s AND lower(h.hypervisor) = lower(%s) "
+        f"WHERE h.removed = 0 AND {column} = %s AND lower(h.hypervisor) = lower(%s) "
         "AND h.state = 'Up' AND h.resource_state = 'Enabled' "
-        "GROUP BY h.id, h.name, h.cpu_number, h.cpu_speed, h.memory_total, h.created "
-        "ORDER BY h.created, h.id",
-        (cluster_id, hypervisor),
+        "GROUP BY h.id, h.name, h.cluster_id, h.hypervisor_version, h.cpu_number, h.cpu_speed, "
+        "h.memory_total, h.created ORDER BY h.created, h.id",
+        (value, hypervisor),
     ).fetchall()
     found = [dict(row) for row in rows]
     found.sort(key=_free, reverse=True)
     return found
+
+
+def vm_disk_pools(cursor: Cursor, vm_id: str) -> list[dict[str, Any]]:
+    """The VM's disks with the pool each is on (scope and cluster; none for a disk kept on
+    its host's own storage), size and the storage tags of its offering."""
+    rows = cursor.execute(
+        "SELECT v.id, v.name, v.zone_id, v.size_gb, v.state, v.storage_id AS pool_id, "
+        "p.scope AS pool_scope, p.cluster_id AS pool_cluster_id, "
+        "COALESCE(d.tags, so.tags, '') AS offering_tags "
+        "FROM volumes AS v LEFT JOIN storage_pools AS p ON p.id = v.storage_id "
+        "LEFT JOIN disk_offerings AS d ON d.id = v.disk_offering_id "
+        "LEFT JOIN service_offerings AS so ON so.id = v.disk_offering_id "
+        "WHERE v.vm_id = %s AND v.removed = 0 ORDER BY v.kind DESC, v.id",
+        (vm_id,),
+    ).fetchall()
+    return [dict(row) for row in rows]
+
+
+def reaches(disk: dict[str, Any], cluster_id: str, home_cluster_id: str) -> bool:
+    """Whether a host of the cluster reaches the disk where it is: a zone-wide pool, or a pool
+    of that cluster; a disk on no pool (its host's own storage, which the hosts of a cluster
+    stand in for its shared storage with) only from the VM's own cluster `home_cluster_id`."""
+    if not disk["pool_id"]:
+        return cluster_id == home_cluster_id
+    if disk["pool_scope"] != "CLUSTER":
+        return True
+    return bool(disk["pool_cluster_id"] == cluster_id)
 
 
 def _free(row: dict[str, Any]) -> tuple[int, int]:

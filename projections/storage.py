@@ -244,6 +244,20 @@ def pool_hosts(cursor: Cursor, pool_id: str) -> dict[str, dict[str, Any]]:
     return {r["host_id"]: dict(r) for r in rows}
 
 
+def host_pools(cursor: Cursor, host_id: str) -> list[dict[str, Any]]:
+    """The Up pools connected to the host, each with its capacity (`capacitybytes`, else what
+    its hosts reported), bytes allocated and storage tags."""
+    rows = cursor.execute(
+        "SELECT p.id, p.zone_id, p.tags, p.allocated_bytes, "
+        "CASE WHEN p.capacity_bytes > 0 THEN p.capacity_bytes ELSE p.reported_bytes END AS total "
+        "FROM storage_pools AS p JOIN storage_pool_hosts AS c ON c.pool_id = p.id "
+        "WHERE c.host_id = %s AND c.state = 'Connected' AND p.removed = 0 AND p.state = 'Up' "
+        "ORDER BY p.id",
+        (host_id,),
+    ).fetchall()
+    return [dict(row) for row in rows]
+
+
 def hosts_of_scope(cursor: Cursor, place: dict[str, Any]) -> list[str]:
     """The Up hosts a pool of this place reaches: its cluster's, or for a zone-wide pool the
     zone's hosts of its hypervisor."""

@@ -8,6 +8,7 @@ integer, so a VM name cannot inject commands. VMs are matched by exact, case-sen
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -166,7 +167,9 @@ class HypervDriver(HypervSnapshots):
     def vm_status(self, name: str) -> VmStatus:
         return self._status(name)
 
-    def migrate_vm(self, name: str, destination: Credentials) -> VmStatus:
+    def migrate_vm(
+        self, name: str, destination: Credentials, volumes: Sequence[VolumeMove] = ()
+    ) -> VmStatus:
         raise Unsupported(f"migrating {name} live is not supported yet on Hyper-V")
 
     def restore_vm(self, spec: VmSpec, restore_id: str) -> VmStatus:

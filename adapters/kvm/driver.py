@@ -27,7 +27,7 @@ import contextlib
 import os
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -76,6 +76,7 @@ from adapters.kvm.security import define_filter, record_rules, record_vpn, recor
 from adapters.kvm.site_vpn import connected_peers, hold_connection
 from adapters.kvm.snapshots import KvmSnapshots
 from adapters.kvm.statistics import disk_counters, network_counters
+from adapters.requests import Unsupported
 from stratus.actions import CAPABILITIES
 
 _AUTH_ERRORS = {libvirt.VIR_ERR_AUTH_FAILED, libvirt.VIR_ERR_AUTH_CANCELLED}
@@ -215,8 +216,16 @@ class KvmDriver(KvmSnapshots):
         with self._translated(f"reading the status of {name}"):
             return _status(self._find(name))
 
-    def migrate_vm(self, name: str, destination: Credentials) -> VmStatus:
-        """Move the running domain live to the destination host (`adapters.kvm.migration`)."""
+    def migrate_vm(
+        self, name: str, destination: Credentials, volumes: Sequence[VolumeMove] = ()
+    ) -> VmStatus:
+        """Move the running domain live to the destination host (`adapters.kvm.migration`).
+        Disks onto the destination's own pools are refused before anything moves: 4.3 gives
+        KVM no storage motion (`virDomainMigrate` copies a disk only to the same path)."""
+        if volumes:
+            raise Unsupported(
+                f"migrating {name} with its disks onto other storage pools is not supported on KVM"
+            )
         source = self._require()
         where = safe_url(destination.url)
         target = _open(destination)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import time
 import zlib
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -188,17 +189,20 @@ class SimulatorDriver(SimulatedSnapshots):
                 self.world.record("restore_vm")
             return _status(vm)
 
-    def migrate_vm(self, name: str, destination: Credentials) -> VmStatus:
-        """Move the VM, its data disks with it, to the simulated host `destination` names.
-        Both hosts take their turn, in the order of their names, so two moves the opposite
-        way cannot wait for each other."""
+    def migrate_vm(
+        self, name: str, destination: Credentials, volumes: Sequence[VolumeMove] = ()
+    ) -> VmStatus:
+        """Move the VM, its data disks with it, to the simulated host `destination` names;
+        `volumes` land on pools the destination must have connected (checked first). Both
+        hosts take their turn, in the order of their names, so two moves the opposite way
+        cannot wait for each other."""
         target = self._destination(destination)
         source = self._turn("migrate_vm")
         arriving = Turn(self.world, target, "receive_vm")
         with contextlib.ExitStack() as turns:
             for turn in sorted((source, arriving), key=lambda t: t.host_name):
                 turns.enter_context(turn)
-            return _move(self._require_host(), target, name, self.world)
+            return _move(self._require_host(), target, name, self.world, volumes)
 
     def _destination(self, credentials: Credentials) -> SimulatedHost:
         parts = urlsplit(credentials.url)
@@ -510,20 +514,34 @@ def _find(host: SimulatedHost, name: str) -> SimulatedVm:
 
 
 def _move(
-    source: SimulatedHost, target: SimulatedHost, name: str, world: SimulatedWorld
+    source: SimulatedHost,
+    target: SimulatedHost,
+    name: str,
+    world: SimulatedWorld,
+    volumes: Sequence[VolumeMove] = (),
 ) -> VmStatus:
-    """The running VM leaves `source` for `target` with its data disks; done already when
-    only `target` has it."""
+    """The running VM leaves `source` for `target` with its data disks, those of `volumes`
+    onto their pools there (each must be connected to `target`, or nothing moves); done
+    already when only `target` has it."""
     vm = source.vms.get(name)
     if vm is None:
         return _status(_find(target, name))
     if vm.state != "Running":
         raise HypervisorError(f"cannot migrate {name} live: it is {vm.state.lower()}")
+    for move in volumes:
+        if move.to_pool_id not in target.pools:
+            raise HypervisorError(
+                f"storage pool {move.to_pool_id} is not connected to {target.name}"
+            )
     for disk_id, disk in list(vm.disks.items()):
         target.volumes[disk_id] = source.volumes.pop(disk_id, disk.size_gb)
-        location = f"simulator://{target.name}/volumes/{disk_id}"
-        vm.disks[disk_id] = replace(disk, location=location)
+        pool_id = source.disk_pools.pop(disk_id, "")
+        if pool_id:
+            target.disk_pools[disk_id] = pool_id
+        vm.disks[disk_id] = replace(disk, location=_location(target, disk_id, pool_id))
     target.vms[name] = source.vms.pop(name)
+    for move in volumes:
+        _moved(target, replace(move, vm_name=name, live=True), world)
     world.record("migrate_vm")
     return _status(vm)
 

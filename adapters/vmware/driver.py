@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import http.client
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -181,7 +181,9 @@ class VmwareDriver(VmwareSnapshots):
         with self._acting("read", name):
             return _status(self._find(name))
 
-    def migrate_vm(self, name: str, destination: Credentials) -> VmStatus:
+    def migrate_vm(
+        self, name: str, destination: Credentials, volumes: Sequence[VolumeMove] = ()
+    ) -> VmStatus:
         raise Unsupported(f"migrating {name} live is not supported yet on VMware")
 
     def restore_vm(self, spec: VmSpec, restore_id: str) -> VmStatus:

@@ -12,7 +12,7 @@ import hashlib
 import http.client
 import ssl
 import xmlrpc.client
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -191,7 +191,9 @@ class XenServerDriver(XenServerSnapshots):
         with self._acting("read", name):
             return _status(self._record(self._find(name)))
 
-    def migrate_vm(self, name: str, destination: Credentials) -> VmStatus:
+    def migrate_vm(
+        self, name: str, destination: Credentials, volumes: Sequence[VolumeMove] = ()
+    ) -> VmStatus:
         raise Unsupported(f"migrating {name} live is not supported yet on XenServer")
 
     def restore_vm(self, spec: VmSpec, restore_id: str) -> VmStatus:

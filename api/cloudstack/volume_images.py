@@ -17,11 +17,11 @@ from uuid import UUID
 
 from api.access import Role
 from api.cloudstack import infrastructure as places
+from api.cloudstack.common import PROJECT_ID
 from api.cloudstack.configuration import current_value
 from api.cloudstack.extracts import LIFETIME, extract_answer, extract_mode
 from api.cloudstack.jobs import run_async
 from api.cloudstack.templates import fetch_limits, store_kinds
-from api.cloudstack.unbuilt import PROJECT_ID
 from api.cloudstack.vms import _owner
 from api.cloudstack.volumes import volume_answer, volume_row
 from api.dispatch import ApiCommand, Call, Submitted

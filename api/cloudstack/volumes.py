@@ -36,7 +36,7 @@ from commands import volumes as cmd
 from commands.volume_placement import PoolNeeds
 from domain.errors import InvalidParameter, PermissionDenied
 from domain.storage import parse_tags
-from domain.volume import STATES, VolumeChanges, VolumeState
+from domain.volume import RESERVED_DEVICE_ID, STATES, VolumeChanges, VolumeState
 from projections.hypervisor_capabilities import limits_of
 from projections.listed import fill_listed
 from projections.storage import pool_by_id
@@ -54,16 +54,18 @@ _NAMES = (
     "m.name AS vm_name, m.display_name AS vm_display_name, m.state AS vm_state, "
     "z.name AS zone_name, so.id AS so_id, so.name AS so_name, so.display_text AS so_text, "
     "so.storage_type AS so_storage, d.id AS do_id, d.name AS do_name, "
-    "d.display_text AS do_text, d.storage_type AS do_storage FROM volumes AS v "
+    "d.display_text AS do_text, d.storage_type AS do_storage, "
+    "COALESCE(m.hypervisor, sp.hypervisor) AS hypervisor_name FROM volumes AS v "
     "JOIN accounts AS a ON a.id = v.account_id "
     "LEFT JOIN virtual_machines AS m ON m.id = v.vm_id LEFT JOIN zones AS z ON z.id = v.zone_id "
     "LEFT JOIN service_offerings AS so ON so.id = v.disk_offering_id "
-    "LEFT JOIN disk_offerings AS d ON d.id = v.disk_offering_id"
+    "LEFT JOIN disk_offerings AS d ON d.id = v.disk_offering_id "
+    "LEFT JOIN storage_pools AS sp ON sp.id = v.storage_id"
 )
 _SELECT = "SELECT v.*, a.domain_path AS domain_path, " + _NAMES
 _LISTED = "SELECT v.*, " + _NAMES
 # What a page of kept volumes reads: each one's kept JSON and the values of its slots.
-_SPLICED = "SELECT v.id, v.listed, v.disk_offering_id, v.vm_id, " + _NAMES
+_SPLICED = "SELECT v.id, v.listed, v.disk_offering_id, v.vm_id, v.kind, " + _NAMES
 
 
 # ---- reading ---------------------------------------------------------------------------
@@ -122,12 +124,20 @@ def _render(row: dict[str, Any]) -> dict[str, Any]:
         "tags": row.get("tags", []),  # a kept volume's slot; the dispatcher fills the others
     }
     _storage(body, row)
+    if row.get("hypervisor_name") and row["hypervisor_name"] != "Any":
+        body["hypervisor"] = row["hypervisor_name"]  # its VM's, else its pool's (as 4.3)
     if row["disk_offering_id"]:
         body.update(
             diskofferingid=row["disk_offering_id"],
             diskofferingname=offering[0],
             diskofferingdisplaytext=offering[1],
         )
+        if row["kind"] == "ROOT":  # 4.3 names a ROOT disk's compute offering as such
+            body.update(
+                serviceofferingid=row["disk_offering_id"],
+                serviceofferingname=offering[0],
+                serviceofferingdisplaytext=offering[1],
+            )
     if row["template_id"]:
         body["templateid"] = row["template_id"]
     if row["vm_id"]:
@@ -279,6 +289,8 @@ def _slots(row: dict[str, Any]) -> tuple[str, ...]:
     slots: tuple[str, ...] = ("zone_name", "account_name", "domain_name")
     if row["disk_offering_id"]:  # its storage type comes before the tags, its names after
         slots += ("storage", "tags", "offering_name", "offering_text")
+        if row["kind"] == "ROOT":  # named again as the compute offering
+            slots += ("offering_name", "offering_text")
     else:
         slots += ("tags",)
     if row["vm_id"]:
@@ -292,6 +304,8 @@ def _values(row: dict[str, Any], tags: list[dict[str, Any]]) -> tuple[str, ...]:
     if row["disk_offering_id"]:
         name, text, storage = _offering(row)
         values += [quoted(storage), dumped(tags), quoted(name), quoted(text)]
+        if row["kind"] == "ROOT":
+            values += [quoted(name), quoted(text)]
     else:
         values.append(dumped(tags))
     if row["vm_id"]:
@@ -343,11 +357,55 @@ def create(call: Call, args: dict[str, Any]) -> Submitted:
         args["displayvolume"] is not False,
     )
 
+    if args["virtualmachineid"]:
+        vm = vm_row(call, args["virtualmachineid"])
+        attach = _attach_on_create(call, vm, command, offering.storage_tags)
+        text = f"Creating volume {command.name} and attaching it to VM {vm['name']}"
+
+        def both(job_id: UUID) -> Any:
+            cmd.create_volume(call.store, command)
+            return volume_work.attach_volume(call.store, attach, job_id)
+
+        return hypervisor_job(
+            call, str(volume_id), "VOLUME.CREATE", text, both, creates=True, instance_type="Volume"
+        )
+
     def work() -> dict[str, Any]:
         cmd.create_volume(call.store, command)
         return _result(str(volume_id))
 
     return _job(call, volume_id, "VOLUME.CREATE", f"Creating volume {command.name}", work, True)
+
+
+def _attach_on_create(
+    call: Call, vm: dict[str, Any], command: cmd.CreateVolume, tags: tuple[str, ...]
+) -> cmd.AttachVolume:
+    """createVolume `virtualmachineid`: the new disk is attached to the VM in the same job,
+    as 4.3 does; what would refuse the attach is refused before the disk is made (the VM of
+    another account or zone, a VM neither Running nor Stopped)."""
+    if vm["account_id"] != str(command.account_id):
+        raise InvalidParameter(
+            f"The volume and VM {vm['name']} must belong to the same account to be attached"
+        )
+    if vm["zone_id"] != str(command.zone_id):
+        raise InvalidParameter(
+            f"The VM {vm['name']} is in another zone: a volume is attached in its own zone"
+        )
+    if vm["state"] not in ("Running", "Stopped"):
+        raise InvalidParameter(
+            f"Please specify a VM that is either running or stopped: {vm['name']} is {vm['state']}"
+        )
+    with call.read() as cursor:
+        used = device_ids_on_vm(cursor, vm["id"])
+        limits = limits_of(cursor, vm["hypervisor"], _host_version(cursor, vm))
+    maximum = limits["max_data_volumes"] if limits else None
+    if maximum is not None and len(used - {0, RESERVED_DEVICE_ID}) >= maximum:
+        raise InvalidParameter(
+            f"The specified VM already has the maximum number of data disks ({maximum}). "
+            "Please specify another VM."
+        )
+    needs = pool_needs(call, str(command.zone_id), tags)
+    return cmd.AttachVolume(command.volume_id, UUID(vm["id"]), used, None, maximum, pool=needs)
 
 
 def _job(
@@ -547,12 +605,7 @@ COMMANDS = (
                 P.UUID,
                 unsupported="creating a volume from a snapshot is not built yet",
             ),
-            Param(
-                "virtualmachineid",
-                P.UUID,
-                unsupported="attaching a volume as it is created is not built yet: "
-                "create it, then call attachVolume",
-            ),
+            Param("virtualmachineid", P.UUID),
             CUSTOM_ID,
             Param("displayvolume", P.BOOLEAN),
             *iops_params()[1:],

@@ -101,7 +101,9 @@ def test_bad_migrations_are_refused_with_cloudstacks_errors_and_change_nothing(s
     assert {h["id"]: h["suitableformigration"] for h in found} == {
         h2["id"]: True,
         tiny["id"]: False,
+        elsewhere["id"]: True,  # the simulator has storage motion: its disks can go along
     }
+    assert [h["id"] for h in found if h["requiresStorageMotion"]] == [elsewhere["id"]]
 
     alice = make_tenant(sandbox, admin)
     _refused(alice.client.migrateVirtualMachine, 432, virtualmachineid=vm["id"], hostid=h2["id"])
@@ -169,6 +171,27 @@ def test_on_a_kvm_whose_libvirt_cannot_migrate_the_job_fails_and_the_vm_stays(
     kept = admin.listVirtualMachines(id=vm["id"])["virtualmachine"][0]
     assert (kept["hostid"], kept["state"]) == (first["id"], "Running")
     assert (_held(admin, first), _held(admin, second)) == (int(small["memory"]) * MIB, 0)
+
+    # A host of another KVM cluster is neither offered nor reached: 4.3 gives KVM no storage
+    # motion, so the VM cannot take its disks along.
+    other = admin.addCluster(
+        clustername="kvm-other", podid=place.pod_id, zoneid=place.zone_id, hypervisor="KVM",
+        clustertype="CloudManaged",
+    )["cluster"][0]  # fmt: skip
+    (kvm_cloud.workdir / "kvm-c").mkdir()
+    elsewhere = admin.addHost(
+        zoneid=place.zone_id, podid=place.pod_id, clusterid=other["id"], hypervisor="KVM",
+        url=kvm_host_file(kvm_cloud.workdir / "kvm-c"), username="admin",
+        password="kvm-password",
+    )["host"][0]  # fmt: skip
+    found = admin.findHostsForMigration(virtualmachineid=vm["id"])["host"]
+    assert [h["id"] for h in found] == [second["id"]]
+    text = _refused(
+        admin.migrateVirtualMachineWithVolume, 431, virtualmachineid=vm["id"],
+        hostid=elsewhere["id"],
+    )  # fmt: skip
+    assert "Migration with storage isn't supported on hypervisor KVM" in text
+    assert (_held(admin, first), _held(admin, elsewhere)) == (int(small["memory"]) * MIB, 0)
 
 
 def test_a_router_and_a_console_proxy_move_with_migrate_system_vm(sandbox) -> None:

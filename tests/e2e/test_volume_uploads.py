@@ -174,6 +174,24 @@ def test_bad_uploads_extracts_and_updates_are_refused_and_change_nothing(
     counts = {row["resourcetype"]: int(row["resourcecount"]) for row in counted}
     assert (counts["2"], counts["10"], counts["11"]) == (1, 0, size)  # kept on secondary storage
     assert admin.listVolumes(id=mine["id"], listall="true")["volume"][0]["account"] != "admin"
+    # Into a project of the user's: the project owns it; another account cannot upload there.
+    project = user.client.createProject(name="team", displaytext="team", fetch_result=True)[
+        "project"
+    ]
+    shared = user.client.uploadVolume(
+        name="shared", zoneid=place.zone, format="QCOW2", url=f"{images}/disk.qcow2",
+        projectid=project["id"],
+    )  # fmt: skip
+    user.client.queryAsyncJobResult(jobid=shared["jobid"], fetch_result=True)
+    listed = user.client.listVolumes(projectid=project["id"])["volume"]
+    assert [v["id"] for v in listed] == [shared["id"]]
+    assert user.client.listVolumes(id=shared["id"]).get("volume", []) == []  # not the account's
+    stranger = make_tenant(sandbox, admin)
+    _refused(
+        stranger.client.uploadVolume, 531, name="theirs", zoneid=place.zone, format="QCOW2",
+        url=f"{images}/disk.qcow2", projectid=project["id"],
+    )  # fmt: skip
+    assert admin.listVolumes(name="theirs", listall="true").get("volume", []) == []
     other = _failed_job(admin, admin.attachVolume(id=mine["id"], virtualmachineid=vm["id"]))
     assert other["errorcode"] == 431 and "same account" in other["errortext"]
     assert _volume(user.client, mine["id"])["state"] == "Uploaded"

@@ -141,3 +141,29 @@ def test_a_custom_offering_needs_a_size_and_users_see_only_their_volumes(sandbox
     with pytest.raises(CloudStackApiException) as denied:
         bob.client.deleteVolume(id=mine["id"])
     assert denied.value.error["errorcode"] == 531
+
+
+def test_a_volume_created_for_a_vm_is_attached_to_it_in_the_same_job(sandbox) -> None:
+    admin = sandbox.client()
+    place = _place(admin)
+    _host(admin, place, "h1")
+    user = make_tenant(sandbox, admin).client
+    vm = _deploy(user, place, place.small)
+    small = _disk_offering(admin, "Small")
+    disk = {"zoneid": place.zone, "diskofferingid": small["id"]}
+
+    made = user.createVolume(name="d", virtualmachineid=vm["id"], fetch_result=True, **disk)[
+        "volume"
+    ]
+    assert (made["virtualmachineid"], made["deviceid"], made["state"]) == (vm["id"], 1, "Ready")
+    assert [v["id"] for v in _volumes(user, virtualmachineid=vm["id"], type="DATADISK")] == [
+        made["id"]
+    ]
+
+    # A VM of another account: refused before any disk is made.
+    theirs = _deploy(admin, place, place.small)
+    for client, vm_id, code in ((user, theirs["id"], 531), (admin, vm["id"], 431)):
+        with pytest.raises(CloudStackApiException) as refused:
+            client.createVolume(name="stray", virtualmachineid=vm_id, **disk)
+        assert refused.value.error["errorcode"] == code, refused.value.error
+    assert _volumes(admin, name="stray", listall="true") == []
