@@ -111,7 +111,8 @@ def _pools_take(call: Call, host_id: str, disks: list[dict[str, Any]]) -> bool:
 
 def _takes(pool: dict[str, Any], size: int, needs: PoolNeeds) -> bool:
     tagged = set(needs.tags) <= set(parse_tags(pool["tags"]))
-    return tagged and int(pool["total"]) * needs.factor - int(pool["allocated_bytes"]) >= size
+    factor = needs.factor_of(UUID(str(pool["id"])))
+    return tagged and int(pool["total"]) * factor - int(pool["allocated_bytes"]) >= size
 
 
 def _same_version(host: dict[str, Any], machine: dict[str, Any]) -> bool:
