@@ -35,6 +35,9 @@ DRIVERS: dict[str, tuple[str, str]] = {
     "xenserver": ("adapters.xenserver.driver", "XenServerDriver"),
     "hyperv": ("adapters.hyperv.driver", "HypervDriver"),
     "simulator": ("adapters.simulator.driver", "SimulatorDriver"),
+    # Network devices, driven over the same bus: they stand where a host would.
+    "netscaler": ("adapters.devices.netscaler", "NetscalerDriver"),
+    "paloalto": ("adapters.devices.paloalto", "PaloAltoDriver"),
 }
 
 

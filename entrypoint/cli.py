@@ -98,9 +98,13 @@ def _parser() -> argparse.ArgumentParser:
 
     adapter = commands.add_parser(
         "adapter",
-        help="run a hypervisor adapter worker (needs STRATUS_NATS_URL and the store's key)",
+        help="run a hypervisor or network device adapter worker (needs STRATUS_NATS_URL and "
+        "the store's key)",
     )
-    adapter.add_argument("kind", choices=("kvm", "vmware", "xenserver", "hyperv", "simulator"))
+    adapter.add_argument(
+        "kind",
+        choices=("kvm", "vmware", "xenserver", "hyperv", "simulator", "netscaler", "paloalto"),
+    )
 
     projections = commands.add_parser(
         "projections",
