@@ -58,6 +58,7 @@ class PaloAltoDriver:
         self._credentials: Credentials | None = None
         self._key = ""
         self._generations = Generations()
+        self._uncommitted = False  # a commit failed: the candidate is ahead of what runs
 
     def connect(self, credentials: Credentials) -> DeviceInventory:
         self._base, self._credentials = base_url(credentials.url), credentials
@@ -144,8 +145,10 @@ class PaloAltoDriver:
                 if name not in present:
                     self._config("set", f"{PLACES[place]}/entry[@name='{name}']", element)
                     changed = True
-        if changed:
+        if changed or self._uncommitted:
+            self._uncommitted = True
             self._commit()
+            self._uncommitted = False
         return self._generations.hold(network, generation)
 
     def _present(self, xpath: str, prefix: str) -> dict[str, ElementTree.Element]:

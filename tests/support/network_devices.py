@@ -391,7 +391,9 @@ PAN_PLACES = {
 
 def _pan_place(xpath: str) -> tuple[str, str] | None:
     """The place and entry name an xpath names (the name empty for the place itself)."""
-    base, _, tail = xpath.partition("/entry[@name='")
+    if xpath in PAN_PLACES:
+        return PAN_PLACES[xpath], ""
+    base, _, tail = xpath.rpartition("/entry[@name='")
     place = PAN_PLACES.get(base)
     if place is None or (tail and not tail.endswith("']")):
         return None
