@@ -103,7 +103,9 @@ def place_on_devices(
     given = {c.provider: c.device_ids for c in candidates}
     placed: dict[str, NetworkDevice] = {}
     for provider in sorted(wanted):
-        device = _first_with_room(store, network, provider, physical, given.get(provider, ()))
+        alone = offering.dedicated_lb and "Lb" in wanted[provider]
+        found = given.get(provider, ())
+        device = _first_with_room(store, network, (provider, alone), physical, found)
         if device is None:
             raise InsufficientCapacity(
                 f"Unable to find a {provider} device with free capacity in physical network "
@@ -117,17 +119,20 @@ def place_on_devices(
 def _first_with_room(
     store: Any,
     network: Network,
-    provider: str,
+    wanted: tuple[str, bool],
     physical: PhysicalNetwork,
     device_ids: tuple[UUID, ...],
 ) -> NetworkDevice | None:
+    """The first device of `wanted` (a provider, and whether the network takes a device of
+    its own) that takes the network."""
+    provider, alone = wanted
     for device_id in device_ids:
         device: NetworkDevice = store.get(NetworkDevice, device_id, what=WHAT)
         usable = device.device_kind.provider == provider and not device.removed
         if not usable or device.physical_network_id != physical.id:
             continue
         try:
-            device.place_network(network.id)
+            device.place_network(network.id, dedicated=alone)
         except (InsufficientCapacity, InvalidState):
             continue
         return device

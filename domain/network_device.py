@@ -222,6 +222,7 @@ class NetworkDevice(Aggregate):
         self.state = "Enabled"  # as 4.3 records a new device
         self.pod_ids: list[str] = []
         self.networks: set[str] = set()
+        self.held_alone: str | None = None  # the network that holds the device alone
         self.removed = False
 
     @property
@@ -289,9 +290,10 @@ class NetworkDevice(Aggregate):
         self.state = state
 
     def place_network(self, network_id: UUID, dedicated: bool = False) -> None:
-        """A guest network implemented on this device, as 4.3 allocates one: within its
-        capacity; a network whose offering shares devices never on a device dedicated to one
-        network, and one that wants a device of its own only on a device that serves none."""
+        """A guest network implemented on this device, as 4.3 allocates one: a network whose
+        offering wants a device of its own (`dedicated`) only on a device that serves no
+        network, and it then serves that one alone; one whose offering shares devices only
+        on a device not dedicated to such networks, within its capacity."""
         self._check_live()
         if str(network_id) in self.networks:
             return
@@ -301,19 +303,16 @@ class NetworkDevice(Aggregate):
             raise InsufficientCapacity(
                 f"The {self.kind} device {self.host} is dedicated to one network at a time"
             )
-        if len(self.networks) >= self.capacity or (dedicated and self.networks):
+        full = len(self.networks) >= self.capacity or self.held_alone is not None
+        if full or (dedicated and self.networks):
             raise InsufficientCapacity(f"The {self.kind} device {self.host} has no capacity left")
-        self._network_placed(network_id=str(network_id))
-
-    def access(self) -> HostAccess:
-        """How its adapter reaches and logs into it (the device stands where a host would)."""
-        return HostAccess(
-            self.id, self.url, self.username, self.password or Secret(""), self.device_kind.adapter
-        )
+        self._network_placed(network_id=str(network_id), dedicated=dedicated)
 
     @event("NetworkPlaced")
-    def _network_placed(self, network_id: str) -> None:
+    def _network_placed(self, network_id: str, dedicated: bool = False) -> None:
         self.networks.add(network_id)
+        if dedicated:
+            self.held_alone = network_id
 
     def release_network(self, network_id: UUID) -> None:
         if str(network_id) in self.networks:
@@ -322,6 +321,14 @@ class NetworkDevice(Aggregate):
     @event("NetworkReleased")
     def _network_released(self, network_id: str) -> None:
         self.networks.discard(network_id)
+        if self.held_alone == network_id:
+            self.held_alone = None
+
+    def access(self) -> HostAccess:
+        """How its adapter reaches and logs into it (the device stands where a host would)."""
+        return HostAccess(
+            self.id, self.url, self.username, self.password or Secret(""), self.device_kind.adapter
+        )
 
     def remove(self) -> None:
         """Unregister the device; refused while guest networks are placed on it (4.3)."""

@@ -36,6 +36,7 @@ INTERNAL_LB_VM = "InternalLbVm"  # balances inside a VPC tier (its Lb service on
 DEVICE_PROVIDERS = tuple(EXTERNAL_PROVIDER_SERVICES)
 PROVIDERS = ("VirtualRouter", VPC_ROUTER, INTERNAL_LB_VM, *DEVICE_PROVIDERS)
 SOURCE_NAT = "SourceNat"
+LB_ISOLATIONS = ("dedicated", "shared")
 NETWORK_ACL = "NetworkACL"
 # Services a VPC tier may not offer: the VPC's ACLs stand in for a tier's firewall (as 4.3).
 NOT_IN_VPC = ("Firewall",)
@@ -56,6 +57,7 @@ class OfferingTerms:
     network_rate: int | None = None
     tags: str = ""
     egress_default_policy: bool = False  # True: guests may send anything egress rules allow not
+    lb_isolation: str = ""  # the Lb service's SupportedLBIsolation: dedicated (4.3's default)
 
     def checked(self) -> dict[str, Any]:
         """The terms as event data, validated and in canonical spellings."""
@@ -75,7 +77,16 @@ class OfferingTerms:
         _check_device_services(services)
         if guest_type == "Shared" and SOURCE_NAT in services:
             raise InvalidParameter("SourceNat service is not supported by Shared networks")
+        isolation = ""
+        if self.lb_isolation:
+            isolation = canonical(self.lb_isolation, LB_ISOLATIONS, "SupportedLBIsolation")
+            if "Lb" not in services:
+                raise InvalidParameter(
+                    "Capability SupportedLBIsolation is of the Lb service, which the offering "
+                    "does not provide"
+                )
         return {
+            "lb_isolation": isolation,
             "name": self.name,
             "display_text": self.display_text or self.name,
             "guest_type": guest_type,
@@ -165,6 +176,12 @@ class NetworkOffering(ServiceSetOffering):
                 if provider in DEVICE_PROVIDERS:
                     found.setdefault(provider, []).append(service)
         return found
+
+    @property
+    def dedicated_lb(self) -> bool:
+        """A network of it takes a load balancer device of its own (4.3's default), unless
+        the offering's Lb capability SupportedLBIsolation is shared."""
+        return self.terms.get("lb_isolation") != "shared"
 
     def provider_of(self, service: str) -> str | None:
         """The device provider of `service`, when a device provides it."""

@@ -42,6 +42,7 @@ def _cloud(sandbox: Sandbox) -> tuple[CloudStack, Place, str, Tenant]:
     _host(admin, place, "h1", cores=8, memory=16)
     register_template(admin, SYSTEM_TEMPLATE)
     physical = _fabric(admin, place.zone)["id"]
+    admin.updatePhysicalNetwork(id=physical, vlan="5000-5009", fetch_result=True)
     return admin, place, physical, make_tenant(sandbox, admin)
 
 
@@ -52,15 +53,22 @@ def _enable_provider(admin: CloudStack, physical: str, name: str) -> None:
     admin.updateNetworkServiceProvider(id=provider["id"], state="Enabled", fetch_result=True)
 
 
-def _offering(admin: CloudStack, provider: str, services: tuple[str, ...]) -> dict[str, Any]:
-    """An isolated offering whose `services` are `provider`'s, the rest the router's."""
+def _offering(
+    admin: CloudStack, provider: str, services: tuple[str, ...], **capabilities: str
+) -> dict[str, Any]:
+    """An isolated offering whose `services` are `provider`'s, the rest the router's; with
+    `capabilities` (type: value) of its Lb service."""
     every = (*ROUTER_SERVICES, "SourceNat", "Firewall", "PortForwarding", "StaticNat", "Lb")
     params: dict[str, Any] = {}
+    for n, (kind, value) in enumerate(capabilities.items()):
+        params[f"servicecapabilitylist[{n}].service"] = "Lb"
+        params[f"servicecapabilitylist[{n}].capabilitytype"] = kind
+        params[f"servicecapabilitylist[{n}].capabilityvalue"] = value
     for n, service in enumerate(services):
         params[f"serviceproviderlist[{n}].service"] = service
         params[f"serviceproviderlist[{n}].provider"] = provider
     made = admin.createNetworkOffering(
-        name=f"with-{provider}",
+        name=f"with-{provider}-{len(capabilities)}",
         displaytext=f"with {provider}",
         guestiptype="Isolated",
         traffictype="GUEST",
@@ -119,6 +127,7 @@ def test_a_netscaler_balances_its_network_and_terminates_ssl(
     text = refused(_network, 533, user=user, place=place, offering=offering, name="full")
     assert "Unable to find a Netscaler device with free capacity" in text
     job_refused(admin.deleteNetscalerLoadBalancer, 530, lbdeviceid=made["lbdeviceid"])
+    shared_networks(admin, user, place, physical, device)
 
     web, db = (_deploy(user, place, place.small, networkids=network["id"]) for _ in range(2))
     router = _running_router(admin, network)
@@ -189,6 +198,35 @@ def test_a_netscaler_balances_its_network_and_terminates_ssl(
     assert device.password not in str(admin.listNetscalerLoadBalancers(physicalnetworkid=physical))
 
 
+def shared_networks(
+    admin: CloudStack, user: CloudStack, place: Place, physical: str, device: DeviceStandIn
+) -> None:
+    """An offering whose load balancers are shared puts networks on one device up to its
+    capacity; one that wants a device of its own takes only a device nobody uses (4.3's
+    default, which the first network took), and a deleted network gives its place back."""
+    text = refused(
+        _offering, 431, admin=admin, provider="Netscaler", services=("Lb",),
+        SupportedLBIsolation="shared", ElasticLb="true",
+    )  # fmt: skip
+    assert "ElasticLb" in text
+    shared = _offering(admin, "Netscaler", ("Lb",), SupportedLBIsolation="shared")
+    second = admin.addNetscalerLoadBalancer(
+        physicalnetworkid=physical,
+        url=device.url(f"{INTERFACES}&lbdevicecapacity=2"),
+        username=device.username,
+        password=device.password,
+        networkdevicetype="NetscalerMPXLoadBalancer",
+        fetch_result=True,
+    )["netscalerloadbalancer"]
+    a, b = (_network(user, place, shared, name) for name in ("a", "b"))
+    placed = admin.listNetscalerLoadBalancerNetworks(lbdeviceid=second["lbdeviceid"])["network"]
+    assert sorted(n["id"] for n in placed) == sorted((a["id"], b["id"]))
+    refused(_network, 533, user=user, place=place, offering=shared, name="c")
+    user.deleteNetwork(id=b["id"], fetch_result=True)
+    placed = admin.listNetscalerLoadBalancerNetworks(lbdeviceid=second["lbdeviceid"])["network"]
+    assert [n["id"] for n in placed] == [a["id"]]
+
+
 def _entries(device: DeviceStandIn, place: str, tag: str) -> dict[str, str]:
     return {n: e for n, e in device.running.get(place, {}).items() if n.startswith(f"cs-{tag}-")}
 
@@ -215,9 +253,7 @@ def test_a_palo_alto_firewall_holds_its_networks_nat_and_security_rules(
     web = _deploy(user, place, place.small, networkids=network["id"])
     router = _running_router(admin, network)
     tag = network["id"].replace("-", "")[:8]
-    (source_nat,) = user.listPublicIpAddresses(associatednetworkid=network["id"])[
-        "publicipaddress"
-    ]
+    (source_nat,) = user.listPublicIpAddresses(associatednetworkid=network["id"])["publicipaddress"]
     ip = user.associateIpAddress(networkid=network["id"], fetch_result=True)["ipaddress"]
 
     # A firewall rule: a security rule to the address, committed with the network's source NAT
