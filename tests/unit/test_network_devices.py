@@ -192,3 +192,25 @@ def test_what_a_device_holds_alone() -> None:
     gslb = _netscaler(NS_URL + "&gslbprovider=true")
     assert [key.split(":")[1] for key, _ in gslb.claims()] == ["gslb"]
     assert _netscaler().claims() == []
+
+
+def test_a_network_holding_a_device_alone_keeps_others_off_until_it_leaves() -> None:
+    device = _netscaler()
+    alone = uuid4()
+    device.place_network(alone, dedicated=True)
+    with pytest.raises(InsufficientCapacity, match="no capacity"):
+        device.place_network(uuid4())
+    device.release_network(alone)
+    device.place_network(uuid4())
+    assert len(_replayed(device).networks) == 1
+
+
+def test_a_device_is_reached_by_its_adapter_kind_with_its_sealed_credentials() -> None:
+    access = _netscaler().access()
+    assert (access.hypervisor, access.username, access.password.reveal()) == (
+        "netscaler",
+        "nsroot",
+        "s3cret",
+    )
+    assert KINDS["PaloAltoFirewall"].adapter == "paloalto"
+    assert KINDS["F5BigIpLoadBalancer"].adapter == "f5bigip"  # no adapter: work fails at once
