@@ -210,7 +210,8 @@ def _device_target(
     offering: NetworkOffering = store.get(
         NetworkOffering, network.offering_id, what="network offering"
     )
-    source_nat = network.source_nat_ip if offering.provider_of("SourceNat") == provider else None
+    serves = offering.provider_of("SourceNat") == provider and not network.removed
+    source_nat = network.source_nat_ip if serves else None  # a deleted network's goes too
     facts = {
         "network_id": str(network.id),
         "cidr": network.addressing.cidr,

@@ -725,18 +725,22 @@ def released_certs(store: Any, before: set[tuple[UUID, UUID]], rules: NetworkRul
     return changed
 
 
-def dropped_with_network(store: Any, network_id: UUID) -> list[Any]:
+def dropped_with_network(store: Any, network_id: UUID, network: Network | None = None) -> list[Any]:
     """A deleted network's rules go with it (its router goes too): the rule set, changed, to
     save with the network (nothing when it never had rules). Its addresses are released in
     the same save, which forgets their counts. A VPC's tier takes its rules from the VPC's
-    set, and the VPC's addresses they were on go back to the VPC."""
+    set, and the VPC's addresses they were on go back to the VPC. The devices of `network`
+    (deleted) that held its rules are asked to hold none, with no job waiting."""
     rules = rules_of(store, network_id)
-    if rules is None or not rules.rules:
+    devices = device_targets(store, network) if network is not None else []
+    if rules is None or not (rules.rules or (devices and rules.generation)):
         return []
     before = rules.bindings()
     tier = network_id if rules.network_id != network_id else None
     touched = rules.drop_all("the network was deleted", tier)
     if tier is None:
+        for target in devices:
+            rules.request_apply(request_id(), None, target, ((), ()), {})
         return [rules, *released_certs(store, before, rules)]
     if not rules.pending_events:
         return []

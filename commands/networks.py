@@ -308,7 +308,7 @@ def delete_network(store: Any, command: DeleteNetwork) -> Outcome:
         network = store.get(Network, command.network_id, what="network")
         network.delete(command.vms_using)
         others: list[Any] = released_with_network(store, _addresses_of(network, command))
-        others.extend(dropped_with_network(store, network.id))
+        others.extend(dropped_with_network(store, network.id, network))
         others.extend(leave_vpc(store, network))
         others.extend(released_devices(store, network))
         vnet = _vnet_released(store, network)

@@ -241,14 +241,14 @@ def test_a_palo_alto_firewall_holds_its_networks_nat_and_security_rules(
     assert "Provider PaloAlto doesn't support service Lb" in text
     offering = _offering(admin, "PaloAlto", services)
     _enable_provider(admin, physical, "PaloAlto")
-    admin.addPaloAltoFirewall(
+    firewall = admin.addPaloAltoFirewall(
         physicalnetworkid=physical,
         url=device.url(PALO_OPTIONS),
         username=device.username,
         password=device.password,
         networkdevicetype="PaloAltoFirewall",
         fetch_result=True,
-    )
+    )["paloaltofirewall"]
     network = _network(user, place, offering, "office")
     web = _deploy(user, place, place.small, networkids=network["id"])
     router = _running_router(admin, network)
@@ -305,4 +305,12 @@ def test_a_palo_alto_firewall_holds_its_networks_nat_and_security_rules(
     assert list(_entries(device, "security", tag)) == []
     user.deletePortForwardingRule(id=forward["id"], fetch_result=True)
     assert [n for n in _entries(device, "nat", tag) if "-dnat-" in n] == []
+
+    # An expunged VM's static NAT goes; a deleted network leaves nothing on the device
+    admin.destroyVirtualMachine(id=web["id"], expunge="true", fetch_result=True)
+    assert wait_for(lambda: not any("-stat-" in n for n in _entries(device, "nat", tag)), 30)
+    user.deleteNetwork(id=network["id"], fetch_result=True)
+    assert wait_for(lambda: not any(_entries(device, p, tag) for p in ("nat", "service")), 30)
+    placed = admin.listPaloAltoFirewallNetworks(lbdeviceid=firewall["fwdeviceid"])
+    assert placed.get("network", []) == []
     assert device.password not in str(admin.listPaloAltoFirewalls(physicalnetworkid=physical))
