@@ -424,6 +424,10 @@ def add_rule(store: Any, command: AddRule) -> Applying:
         result = {"object": _RESULT_OBJECTS[rule.kind], "id": str(rule.id)}
         target = _target(store, network.id, rule.kind)
         rules.request_apply(request_id(), job.id, target, (tuple(keys), ()), result)
+        if command.open_firewall is not None:  # the firewall rule it opens, where it is held
+            opener = _target(store, network.id, RuleKind.FIREWALL)
+            if opener.router_id != target.router_id:
+                rules.request_apply(request_id(), None, opener, ((), ()), {})
         counted = _counted(store, rules, [public.id, *abandoned.addresses], public)
         if public.pending_events and public not in counted:  # moved, count unchanged
             counted.append(public)
