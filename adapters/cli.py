@@ -36,6 +36,9 @@ DRIVERS: dict[str, tuple[str, str]] = {
     "hyperv": ("adapters.hyperv.driver", "HypervDriver"),
     "simulator": ("adapters.simulator.driver", "SimulatorDriver"),
     "baremetal": ("adapters.baremetal.driver", "BaremetalDriver"),
+    # Network devices, driven over the same bus: they stand where a host would.
+    "netscaler": ("adapters.devices.netscaler", "NetscalerDriver"),
+    "paloalto": ("adapters.devices.paloalto", "PaloAltoDriver"),
 }
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from adapters import Hypervisor
 from adapters.appliances import APPLIANCE_ACTIONS
 from adapters.captures import CAPTURE_ACTIONS
+from adapters.devices.rules import DEVICE_ACTIONS
 from adapters.disks import DISK_ACTIONS
 from adapters.guests import GUEST_ACTIONS
 from adapters.isos import ISO_ACTIONS
@@ -45,4 +46,5 @@ HANDLERS: dict[str, Handler] = {
     **CAPTURE_ACTIONS,
     **MIGRATION_ACTIONS,
     **SIMULATION_ACTIONS,
+    **DEVICE_ACTIONS,
 }

@@ -36,6 +36,7 @@ from adapters import (
     NotFoundOnHost,
     Unreachable,
 )
+from adapters.devices import DeviceRefused
 from adapters.ledger import Ledger, MemoryLedger, shared_ledger_for
 from adapters.sessions import (
     UNBOUND_ACTIONS,
@@ -61,6 +62,7 @@ _LABELS = {
     "not_found": "not found on the host",
     "bad_request": "bad request",
     "hypervisor": "the hypervisor refused",
+    "device": "the network device refused",
     "unreachable": "host unreachable",
     "internal": "internal error",
     "unsupported": "not supported",
@@ -330,6 +332,8 @@ def _error_kind(exc: HypervisorError) -> str:
         return "bad_request"
     if isinstance(exc, Unsupported):
         return "unsupported"
+    if isinstance(exc, DeviceRefused):
+        return "device"
     return "hypervisor"
 
 

@@ -21,6 +21,7 @@ from eventsourcing.application import AggregateNotFoundError
 
 from commands.autoscale import check_rule_without_group
 from commands.gslb import forget_balancer
+from commands.network_devices import device_target, device_targets, router_kinds
 from commands.routers import current_router
 from commands.system_vms import host_access, request_id
 from domain.errors import (
@@ -49,6 +50,7 @@ from domain.vm import VirtualMachine, VmState
 from stratus.messages import WorkResult
 
 APPLY_FAILED = "Failed to apply network rules on the virtual router"
+DEVICE_APPLY_FAILED = "Failed to apply network rules on the network device"
 
 
 @dataclass(frozen=True)
@@ -289,10 +291,15 @@ def _existing_set(store: Any, network: Network) -> NetworkRules:
     return found
 
 
-def _target(store: Any, network_id: UUID) -> ApplyTarget:
-    """The running router of the network (of its VPC, for a tier); rules cannot be applied
-    without one."""
+def _target(store: Any, network_id: UUID, kind: str | None = None) -> ApplyTarget:
+    """What applies the network's rules of `kind`: the external device its offering names
+    for that kind's service, else the running router of the network (of its VPC, for a
+    tier); rules cannot be applied without one."""
     network: Network = store.get(Network, network_id, what="network")
+    if kind is not None:
+        device = device_target(store, network, kind)
+        if device is not None:
+            return device
     router = current_router(store, set_owner(network))
     if router is None or router.state != State.RUNNING or router.host_id is None:
         raise ResourceUnavailable(
@@ -300,7 +307,17 @@ def _target(store: Any, network_id: UUID) -> ApplyTarget:
             "network (or restart the network) before changing its rules"
         )
     access = host_access(store, router.host_id)[0]
-    return ApplyTarget(router.id, router.instance_name, access)
+    kinds = router_kinds(store, network)
+    return ApplyTarget(router.id, router.instance_name, access, kinds)
+
+
+def _kind_of(rules: NetworkRules, changes: tuple[tuple[str, ...], tuple[str, ...]]) -> str | None:
+    """The kind of rule a change is about (its first key's)."""
+    for key in (*changes[0], *changes[1]):
+        rule = rules.rules.get(UUID(key.partition("/")[0]))
+        if rule is not None:
+            return str(rule.kind)
+    return None
 
 
 @dataclass(frozen=True)
@@ -438,9 +455,12 @@ def add_rule(store: Any, command: AddRule) -> Applying:
             keys.append(rules.add(_opened_firewall(rule, command.open_firewall)))
         job = rule_job(command.job, rule.id)
         result = {"object": _RESULT_OBJECTS[rule.kind], "id": str(rule.id)}
-        rules.request_apply(
-            request_id(), job.id, _target(store, network.id), (tuple(keys), ()), result
-        )
+        target = _target(store, network.id, rule.kind)
+        rules.request_apply(request_id(), job.id, target, (tuple(keys), ()), result)
+        if command.open_firewall is not None:  # the firewall rule it opens, where it is held
+            opener = _target(store, network.id, RuleKind.FIREWALL)
+            if opener.router_id != target.router_id:
+                rules.request_apply(request_id(), None, opener, ((), ()), {})
         counted = _counted(store, rules, [public.id, *abandoned.addresses], public)
         if public.pending_events and public not in counted:  # moved, count unchanged
             counted.append(public)
@@ -473,7 +493,8 @@ def add_egress_rule(store: Any, command: AddEgressRule) -> Applying:
         keys = (rules.add(rule),)
         job = rule_job(command.job, rule.id)
         result = {"object": _RESULT_OBJECTS[rule.kind], "id": str(rule.id)}
-        rules.request_apply(request_id(), job.id, _target(store, network.id), (keys, ()), result)
+        target = _target(store, network.id, RuleKind.EGRESS)
+        rules.request_apply(request_id(), job.id, target, (keys, ()), result)
         counted = _counted(store, rules, abandoned.addresses)
         return _saved(store, rules, job, rule.id, *counted, *abandoned.certs)
 
@@ -555,7 +576,7 @@ def change_forwarding(store: Any, command: ChangeForwarding) -> Applying:
         keys = rules.change_forwarding(rule.id, private or 0, vm_id, vm_ip)
         job = rule_job(command.job, rule.id)
         result = {"object": _RESULT_OBJECTS[rule.kind], "id": str(rule.id)}
-        target = _target(store, network.id)
+        target = _target(store, network.id, RuleKind.PORT_FORWARDING)
         rules.request_apply(request_id(), job.id, target, (tuple(keys), ()), result)
         return _saved(
             store,
@@ -637,7 +658,8 @@ def _deliver(
         from commands.internal_lb import deliver
 
         return deliver(store, rules, job, changes, result)
-    rules.request_apply(request_id(), job.id, _target(store, network.id), changes, result)
+    target = _target(store, network.id, _kind_of(rules, changes))
+    rules.request_apply(request_id(), job.id, target, changes, result)
     return []
 
 
@@ -662,7 +684,8 @@ def _on_balancer(
         result: dict[str, Any] = {"success": True}
         if answer:
             result = {"object": answer, "id": str(rule_id)}
-        rules.request_apply(request_id(), job.id, _target(store, network.id), keys, result)
+        target = _target(store, network.id, RuleKind.LOAD_BALANCING)
+        rules.request_apply(request_id(), job.id, target, keys, result)
         return _saved(
             store,
             rules,
@@ -744,18 +767,22 @@ def released_certs(store: Any, before: set[tuple[UUID, UUID]], rules: NetworkRul
     return changed
 
 
-def dropped_with_network(store: Any, network_id: UUID) -> list[Any]:
+def dropped_with_network(store: Any, network_id: UUID, network: Network | None = None) -> list[Any]:
     """A deleted network's rules go with it (its router goes too): the rule set, changed, to
     save with the network (nothing when it never had rules). Its addresses are released in
     the same save, which forgets their counts. A VPC's tier takes its rules from the VPC's
-    set, and the VPC's addresses they were on go back to the VPC."""
+    set, and the VPC's addresses they were on go back to the VPC. The devices of `network`
+    (deleted) that held its rules are asked to hold none, with no job waiting."""
     rules = rules_of(store, network_id)
-    if rules is None or not rules.rules:
+    devices = device_targets(store, network) if network is not None else []
+    if rules is None or not (rules.rules or (devices and rules.generation)):
         return []
     before = rules.bindings()
     tier = network_id if rules.network_id != network_id else None
     touched = rules.drop_all("the network was deleted", tier)
     if tier is None:
+        for target in devices:
+            rules.request_apply(request_id(), None, target, ((), ()), {})
         return [rules, *released_certs(store, before, rules)]
     if not rules.pending_events:
         return []
@@ -781,10 +808,11 @@ def follow_vm_rules(store: Any, aggregates: Sequence[Any]) -> list[Any]:
         if not touched:
             continue
         try:
-            target = _target(store, network_id)
+            targets = [_target(store, network_id)]
         except (ResourceUnavailable, NotFound):  # no running router, or its host is gone
-            target = None
-        if target is not None:
+            targets = []
+        targets += device_targets(store, store.get(Network, network_id, what="network"))
+        for target in targets:
             rules.request_apply(request_id(), None, target, ((), ()), {})
         changed += [rules, *_counted(store, rules, touched)]
     from commands.internal_lb import follow_vm_members  # it imports this module
@@ -815,7 +843,8 @@ def on_rules_result(store: Any, result: WorkResult) -> Any:
             if result.ok:
                 job.succeed(pending.result)
             else:
-                job.fail("ResourceUnavailable", f"{APPLY_FAILED}: {reason}")
+                failed = DEVICE_APPLY_FAILED if result.action == DEVICE_ACTION else APPLY_FAILED
+                job.fail("ResourceUnavailable", f"{failed}: {reason}")
         others = [a for a in (job,) if a is not None]
         others += released_certs(store, before, rules)
         return store.save(rules, *others, *_counted(store, rules, touched))
@@ -832,7 +861,8 @@ def _addresses_of(rules: NetworkRules, keys: Sequence[str]) -> list[UUID]:
     return found
 
 
-RESULT_HANDLERS = {"apply_network_rules": on_rules_result}
+DEVICE_ACTION = "apply_device_rules"  # a set held by an external device, not a router
+RESULT_HANDLERS = {"apply_network_rules": on_rules_result, DEVICE_ACTION: on_rules_result}
 
 
 def reapply_after_boot(store: Any, result: WorkResult) -> None:
@@ -854,14 +884,22 @@ def reapply_after_boot(store: Any, result: WorkResult) -> None:
                 rules: NetworkRules = store.repository.get(rule_set_id(network_id))
             except AggregateNotFoundError:
                 return
-            if rules.applied_set():
-                target = ApplyTarget(
-                    router.id, router.instance_name, host_access(store, router.host_id)[0]
-                )
+            kinds = _router_kinds_of(store, network_id, router)
+            if rules.applied_set(kinds):
+                access = host_access(store, router.host_id)[0]
+                target = ApplyTarget(router.id, router.instance_name, access, kinds)
                 rules.request_apply(request_id(), None, target, ((), ()), {})
                 store.save(rules)
 
         store.run(attempt)
+
+
+def _router_kinds_of(store: Any, owner_id: UUID, router: SystemVm) -> tuple[str, ...]:
+    """The kinds of rule a router holds for the network it serves (a VPC's: every kind)."""
+    if getattr(router, "vpc_id", None):
+        return ()
+    network: Network = store.get(Network, owner_id, what="network")
+    return router_kinds(store, network)
 
 
 # Work that follows another family's result, in its own save (commands/results.py).
@@ -885,12 +923,16 @@ def router_set_route(box: Any, prefix: str, action: str, key: str) -> Any:
             if certificates
             else None
         )
+        # A set for an external device goes to its device adapter, with what it needs to
+        # know of the network.
+        device = getattr(e, "device", None)
         request = WorkRequest(
             request_id=e.request_id,
             hypervisor=e.hypervisor.lower(),
-            action=action,
+            action=DEVICE_ACTION if device is not None else action,
             target_id=str(e.originator_id),
             params={
+                **({"network": device} if device is not None else {}),
                 "host_id": str(e.host_id),
                 "name": e.instance_name,
                 "generation": e.generation,

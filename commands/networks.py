@@ -23,6 +23,7 @@ from commands.network_claims import (
     claim_first_free,
     released,
 )
+from commands.network_devices import DeviceCandidates, place_on_devices, released_devices
 from commands.network_public_ips import (
     Acquire,
     PublicPool,
@@ -121,6 +122,8 @@ class CreateNetwork:
     preferred_vnets: tuple[int, ...] = ()  # ids the caller read as free, lowest first
     tier: TierRequest | None = None  # a VPC's tier
     network_id: UUID = field(default_factory=uuid.uuid4)
+    # The devices of each device provider of the offering, as the caller read them.
+    device_candidates: tuple[DeviceCandidates, ...] = ()
 
 
 def create_network(store: Any, command: CreateNetwork) -> Outcome:
@@ -140,10 +143,23 @@ def create_network(store: Any, command: CreateNetwork) -> Outcome:
         else:
             network, claim = _shared(store, command, ipv6)
         vpc = [join_vpc(store, network, command.tier)] if command.tier else []
-        return Outcome(store.last_position(store.save(network, claim, *vpc)), network.id)
+        devices = _on_devices(store, network, offering, command)
+        saved = store.save(network, claim, *vpc, *devices)
+        return Outcome(store.last_position(saved), network.id)
 
     result: Outcome = store.run(attempt, attempts=ALLOCATION_ATTEMPTS)
     return result
+
+
+def _on_devices(
+    store: Any, network: Network, offering: NetworkOffering, command: CreateNetwork
+) -> list[Any]:
+    if not offering.device_providers():
+        return []
+    if command.physical_network_id is None:
+        raise InvalidParameter("The zone has no physical network with the offering's devices")
+    physical = store.get(PhysicalNetwork, command.physical_network_id, what="physical network")
+    return place_on_devices(store, network, offering, physical, command.device_candidates)
 
 
 def _ipv6_plan(store: Any, command: CreateNetwork, guest_type: str) -> Ipv6Plan | None:
@@ -299,8 +315,9 @@ def delete_network(store: Any, command: DeleteNetwork) -> Outcome:
         network = store.get(Network, command.network_id, what="network")
         network.delete(command.vms_using)
         others: list[Any] = released_with_network(store, _addresses_of(network, command))
-        others.extend(dropped_with_network(store, network.id))
+        others.extend(dropped_with_network(store, network.id, network))
         others.extend(leave_vpc(store, network))
+        others.extend(released_devices(store, network))
         vnet = _vnet_released(store, network)
         if vnet is not None:
             others.append(vnet)

@@ -160,6 +160,7 @@ class Network(Aggregate):
         self.vpc_id: UUID | None = None  # a VPC's tier
         self.acl_id: UUID | None = None  # the tier's network ACL list
         self.ipv6_ranges: dict[str, tuple[str, str]] = {}  # added later, by range id
+        self.devices: dict[str, str] = {}  # device provider -> the device the network is on
 
     @property
     def ipv6_pool(self) -> Ipv6Pool | None:
@@ -233,6 +234,16 @@ class Network(Aggregate):
     @event("Ipv6RangeRemoved")
     def _ipv6_range_removed(self, range_id: str) -> None:
         self.ipv6_ranges = {k: v for k, v in self.ipv6_ranges.items() if k != range_id}
+
+    def place_on_devices(self, devices: dict[str, UUID]) -> None:
+        """The external devices (one per device provider of its offering) that implement the
+        network's services, recorded in the save that placed it on them."""
+        if devices:
+            self._devices_assigned(devices={p: str(d) for p, d in sorted(devices.items())})
+
+    @event("DevicesAssigned")
+    def _devices_assigned(self, devices: dict[str, str]) -> None:
+        self.devices = dict(devices)
 
     def join_vpc(self, vpc_id: UUID, acl_id: UUID) -> None:
         """The network is a tier of `vpc_id` (recorded in the save that creates it)."""

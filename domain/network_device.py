@@ -17,8 +17,9 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.errors import DomainError, InvalidParameter, InvalidState
+from domain.errors import DomainError, InsufficientCapacity, InvalidParameter, InvalidState
 from domain.values import Secret
+from domain.vm import HostAccess
 
 # 4.3's `default.external.loadbalancer.capacity` and `default.external.firewall.capacity`.
 DEFAULT_CAPACITY = 50
@@ -36,6 +37,13 @@ class DeviceKind:
     needs: tuple[str, ...] = ()
 
     @property
+    def adapter(self) -> str:
+        """The kind of adapter that drives devices of this kind on the bus (beside the
+        hypervisors' kinds): `netscaler`, `paloalto`, or the provider's name in lower case for
+        the providers no adapter applies rules for yet."""
+        return ADAPTERS.get(self.provider, self.provider.lower())
+
+    @property
     def capacity_option(self) -> str:
         return "fwdevicecapacity" if self.role == "firewall" else "lbdevicecapacity"
 
@@ -45,6 +53,8 @@ class DeviceKind:
 
 
 _INTERFACES = ("publicinterface", "privateinterface")
+# Providers whose devices have an adapter that applies a network's rules on them.
+ADAPTERS: Mapping[str, str] = {"Netscaler": "netscaler", "PaloAlto": "paloalto"}
 KINDS: Mapping[str, DeviceKind] = {
     k.name: k
     for k in (
@@ -212,6 +222,7 @@ class NetworkDevice(Aggregate):
         self.state = "Enabled"  # as 4.3 records a new device
         self.pod_ids: list[str] = []
         self.networks: set[str] = set()
+        self.held_alone: str | None = None  # the network that holds the device alone
         self.removed = False
 
     @property
@@ -278,21 +289,30 @@ class NetworkDevice(Aggregate):
     def _state_changed(self, state: str) -> None:
         self.state = state
 
-    def place_network(self, network_id: UUID) -> None:
-        """A guest network implemented on this device: within its capacity, and alone on it
-        when it is dedicated."""
+    def place_network(self, network_id: UUID, dedicated: bool = False) -> None:
+        """A guest network implemented on this device, as 4.3 allocates one: a network whose
+        offering wants a device of its own (`dedicated`) only on a device that serves no
+        network, and it then serves that one alone; one whose offering shares devices only
+        on a device not dedicated to such networks, within its capacity."""
         self._check_live()
         if str(network_id) in self.networks:
             return
         if self.state != "Enabled":
             raise InvalidState(f"The {self.kind} device {self.host} is {self.state}")
-        if len(self.networks) >= self.capacity or (self.dedicated and self.networks):
-            raise DomainError(f"The {self.kind} device {self.host} has no capacity left")
-        self._network_placed(network_id=str(network_id))
+        if self.dedicated and not dedicated:
+            raise InsufficientCapacity(
+                f"The {self.kind} device {self.host} is dedicated to one network at a time"
+            )
+        full = len(self.networks) >= self.capacity or self.held_alone is not None
+        if full or (dedicated and self.networks):
+            raise InsufficientCapacity(f"The {self.kind} device {self.host} has no capacity left")
+        self._network_placed(network_id=str(network_id), dedicated=dedicated)
 
     @event("NetworkPlaced")
-    def _network_placed(self, network_id: str) -> None:
+    def _network_placed(self, network_id: str, dedicated: bool = False) -> None:
         self.networks.add(network_id)
+        if dedicated:
+            self.held_alone = network_id
 
     def release_network(self, network_id: UUID) -> None:
         if str(network_id) in self.networks:
@@ -301,6 +321,14 @@ class NetworkDevice(Aggregate):
     @event("NetworkReleased")
     def _network_released(self, network_id: str) -> None:
         self.networks.discard(network_id)
+        if self.held_alone == network_id:
+            self.held_alone = None
+
+    def access(self) -> HostAccess:
+        """How its adapter reaches and logs into it (the device stands where a host would)."""
+        return HostAccess(
+            self.id, self.url, self.username, self.password or Secret(""), self.device_kind.adapter
+        )
 
     def remove(self) -> None:
         """Unregister the device; refused while guest networks are placed on it (4.3)."""

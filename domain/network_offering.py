@@ -10,6 +10,7 @@ from uuid import UUID
 from eventsourcing.domain import event
 
 from domain.errors import InvalidParameter
+from domain.network_providers import EXTERNAL_PROVIDER_SERVICES
 from domain.service_set_offering import ServiceSetOffering, canonical
 
 GUEST_TYPES = ("Isolated", "Shared")
@@ -25,11 +26,17 @@ SERVICES = (
     "UserData",
     "Vpn",
     "NetworkACL",
+    "Gateway",
+    "Connectivity",
 )
 VPC_ROUTER = "VpcVirtualRouter"
 INTERNAL_LB_VM = "InternalLbVm"  # balances inside a VPC tier (its Lb service only)
-PROVIDERS = ("VirtualRouter", VPC_ROUTER, INTERNAL_LB_VM)
+# The providers of external devices (domain.network_device) an offering may name for the
+# services each offers in 4.3: a network of such an offering is placed on one of its devices.
+DEVICE_PROVIDERS = tuple(EXTERNAL_PROVIDER_SERVICES)
+PROVIDERS = ("VirtualRouter", VPC_ROUTER, INTERNAL_LB_VM, *DEVICE_PROVIDERS)
 SOURCE_NAT = "SourceNat"
+LB_ISOLATIONS = ("dedicated", "shared")
 NETWORK_ACL = "NetworkACL"
 # Services a VPC tier may not offer: the VPC's ACLs stand in for a tier's firewall (as 4.3).
 NOT_IN_VPC = ("Firewall",)
@@ -50,6 +57,7 @@ class OfferingTerms:
     network_rate: int | None = None
     tags: str = ""
     egress_default_policy: bool = False  # True: guests may send anything egress rules allow not
+    lb_isolation: str = ""  # the Lb service's SupportedLBIsolation: dedicated (4.3's default)
 
     def checked(self) -> dict[str, Any]:
         """The terms as event data, validated and in canonical spellings."""
@@ -66,9 +74,19 @@ class OfferingTerms:
             for name, providers in self.services.items()
         }
         _check_vpc_services(services, guest_type, for_vpc)
+        _check_device_services(services)
         if guest_type == "Shared" and SOURCE_NAT in services:
             raise InvalidParameter("SourceNat service is not supported by Shared networks")
+        isolation = ""
+        if self.lb_isolation:
+            isolation = canonical(self.lb_isolation, LB_ISOLATIONS, "SupportedLBIsolation")
+            if "Lb" not in services:
+                raise InvalidParameter(
+                    "Capability SupportedLBIsolation is of the Lb service, which the offering "
+                    "does not provide"
+                )
         return {
+            "lb_isolation": isolation,
             "name": self.name,
             "display_text": self.display_text or self.name,
             "guest_type": guest_type,
@@ -82,6 +100,15 @@ class OfferingTerms:
             "egress_default_policy": self.egress_default_policy,
             "for_vpc": for_vpc,
         }
+
+
+def _check_device_services(services: Mapping[str, list[str]]) -> None:
+    """A device provider is named only for the services it offers in 4.3."""
+    for name, providers in sorted(services.items()):
+        for provider in providers:
+            offered = EXTERNAL_PROVIDER_SERVICES.get(provider)
+            if offered is not None and name not in offered:
+                raise InvalidParameter(f"Provider {provider} doesn't support service {name}")
 
 
 def _check_vpc_services(services: Mapping[str, list[str]], guest_type: str, for_vpc: bool) -> None:
@@ -140,6 +167,28 @@ class NetworkOffering(ServiceSetOffering):
     def internal_lb(self) -> bool:
         """Its Lb service balances inside the tier (scheme Internal), by InternalLbVm."""
         return self.services.get("Lb") == [INTERNAL_LB_VM]
+
+    def device_providers(self) -> dict[str, list[str]]:
+        """The device providers it names, each with the services it provides."""
+        found: dict[str, list[str]] = {}
+        for service, providers in sorted(self.terms["services"].items()):
+            for provider in providers:
+                if provider in DEVICE_PROVIDERS:
+                    found.setdefault(provider, []).append(service)
+        return found
+
+    @property
+    def dedicated_lb(self) -> bool:
+        """A network of it takes a load balancer device of its own (4.3's default), unless
+        the offering's Lb capability SupportedLBIsolation is shared."""
+        return self.terms.get("lb_isolation") != "shared"
+
+    def provider_of(self, service: str) -> str | None:
+        """The device provider of `service`, when a device provides it."""
+        for provider in self.terms["services"].get(service, ()):
+            if provider in DEVICE_PROVIDERS:
+                return str(provider)
+        return None
 
     def offers(self, service: str) -> bool:
         return service in self.terms["services"]

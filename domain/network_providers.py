@@ -48,8 +48,8 @@ PROVIDER_SERVICES: Mapping[str, tuple[str, ...]] = {
     "SecurityGroupProvider": ("SecurityGroup",),
 }
 # The providers of external devices (domain.network_device) an operator may add to a physical
-# network, with the services each offers in 4.3. Stratus registers their devices; no network
-# offering names them yet, so no guest network is placed on one.
+# network, with the services each offers in 4.3; a network offering may name them for those
+# services, and its networks are placed on one of their devices.
 EXTERNAL_PROVIDER_SERVICES: Mapping[str, tuple[str, ...]] = {
     "F5BigIp": ("Lb",),
     "Netscaler": ("Lb", "StaticNat"),

@@ -80,6 +80,11 @@ class ApplyTarget:
     router_id: UUID
     instance_name: str
     access: HostAccess
+    # The kinds of rule this applier holds (empty: every kind), when external devices hold the
+    # others; and for a device, what it needs to know of the network (its CIDR, VLAN, source
+    # NAT address).
+    kinds: tuple[str, ...] = ()
+    device: dict[str, Any] | None = None
 
     def request(
         self,
@@ -106,6 +111,7 @@ class ApplyTarget:
             "adds": tuple(changes[0]),
             "revokes": tuple(changes[1]),
             "result": dict(result),
+            **({"device": dict(self.device)} if self.device is not None else {}),
         }
 
 
@@ -198,14 +204,17 @@ class NetworkRules(Aggregate):
         """Rules in any state on the address (it cannot be released while any remain)."""
         return sum(1 for r in self.rules.values() if r.public_ip_id == public_ip_id)
 
-    def applied_set(self) -> tuple[dict[str, Any], ...]:
-        """What the router is to hold: every rule that is not being revoked, in a fixed order,
-        then the egress policy when the network has one."""
+    def applied_set(self, kinds: tuple[str, ...] = ()) -> tuple[dict[str, Any], ...]:
+        """What the router (or a device) is to hold: every rule that is not being revoked, of
+        `kinds` when given, in a fixed order, then the egress policy when the network has one
+        (and egress rules are among the kinds)."""
         live = sorted(
-            (r for r in self.rules.values() if r.live),
+            (r for r in self.rules.values() if r.live and (not kinds or r.kind in kinds)),
             key=lambda r: (r.address, r.kind, r.ports, str(r.id)),
         )
         policy = self.egress_allow
+        if kinds and RuleKind.EGRESS not in kinds:
+            policy = None
         default = () if policy is None else ({"kind": EGRESS_DEFAULT, "allow": policy},)
         return (*(r.applied_view() for r in live), *default)
 
@@ -557,7 +566,9 @@ class NetworkRules(Aggregate):
         rule/vm for members) this request adds and revokes."""
         facts = target.request(request_id, job_id, self.generation + 1, changes, result)
         self._apply_requested(
-            **facts, rules=self.applied_set(), certificates=self._live_certificates()
+            **facts,
+            rules=self.applied_set(target.kinds),
+            certificates=self._live_certificates(target.kinds),
         )
 
     @event("ApplyRequested")
@@ -578,13 +589,17 @@ class NetworkRules(Aggregate):
         revokes: tuple[str, ...],
         result: dict[str, Any],
         certificates: tuple[dict[str, Any], ...] = (),
+        device: dict[str, Any] | None = None,
     ) -> None:
         self.generation = generation
         self.pending[request_id] = Pending(job_id, tuple(adds), tuple(revokes), dict(result))
         self.waiting.discard(request_id)
 
-    def _live_certificates(self) -> tuple[dict[str, Any], ...]:
-        """The certificates the set's ssl load balancers terminate with, keys sealed at rest."""
+    def _live_certificates(self, kinds: tuple[str, ...] = ()) -> tuple[dict[str, Any], ...]:
+        """The certificates the set's ssl load balancers terminate with, keys sealed at rest
+        (none for an applier that holds no load balancer)."""
+        if kinds and RuleKind.LOAD_BALANCING not in kinds:
+            return ()
         wanted = sorted({str(r.live_cert) for r in self.rules.values() if r.live and r.live_cert})
         found = []
         for cert_id in wanted:

@@ -48,6 +48,8 @@ def monitored_daemons(network_services: Iterable[str]) -> tuple[str, ...]:
             "Firewall",
             "Vpn",
             "NetworkACL",
+            "Gateway",  # the router is the network's gateway (or a device is): no daemon
+            "Connectivity",  # an SDN controller's overlay, no service of the router
         ):
             raise InvalidParameter(f"A virtual router does not provide the service {service}")
     return tuple(sorted(daemons))

@@ -98,10 +98,21 @@ def _parser() -> argparse.ArgumentParser:
 
     adapter = commands.add_parser(
         "adapter",
-        help="run a hypervisor adapter worker (needs STRATUS_NATS_URL and the store's key)",
+        help="run a hypervisor or network device adapter worker (needs STRATUS_NATS_URL and "
+        "the store's key)",
     )
     adapter.add_argument(
-        "kind", choices=("kvm", "vmware", "xenserver", "hyperv", "simulator", "baremetal")
+        "kind",
+        choices=(
+            "kvm",
+            "vmware",
+            "xenserver",
+            "hyperv",
+            "simulator",
+            "baremetal",
+            "netscaler",
+            "paloalto",
+        ),
     )
 
     projections = commands.add_parser(

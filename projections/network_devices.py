@@ -92,4 +92,16 @@ class NetworkDevicesProjection(Projection):
         )
 
 
+def devices_with_room(cursor: Cursor, physical_network_id: str, provider: str) -> list[str]:
+    """The Enabled devices of `provider` on a physical network, those serving fewest networks
+    first (where a new network is placed; the device itself has the last word)."""
+    rows = cursor.execute(
+        "SELECT d.id, (SELECT count(*) FROM network_device_networks n WHERE n.device_id = d.id) "
+        "AS used FROM network_devices d WHERE d.removed = 0 AND d.state = 'Enabled' "
+        "AND d.provider = %s AND d.physical_network_id = %s ORDER BY used, d.created, d.id",
+        (provider, physical_network_id),
+    ).fetchall()
+    return [str(r["id"]) for r in rows]
+
+
 READ_MODELS = (NetworkDevicesProjection,)

@@ -35,6 +35,7 @@ class Capability(StrEnum):
     DATACENTERS = "datacenters"  # a vCenter datacenter claimed for a zone, and given back
     SIMULATION = "simulation"  # the simulator's answers to an action, set by an operator
     STORAGE_MOTION = "storage-motion"  # a disk copied from one primary storage pool to another
+    DEVICE_RULES = "device-rules"  # an external network device's share of a network's rules
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,8 @@ ACTIONS: dict[str, Action] = {
         Action("claim_datacenter", C.DATACENTERS, host_bound=False),
         Action("release_datacenter", C.DATACENTERS, host_bound=False),
         Action("migrate_volume", C.STORAGE_MOTION),
+        # On an external network device (NetScaler, Palo Alto), which stands where a host would.
+        Action("apply_device_rules", C.DEVICE_RULES),
     )
 }
 
@@ -122,6 +125,20 @@ CAPABILITIES: dict[str, frozenset[Capability]] = {
 }
 
 
+# What each kind of device adapter can do, beside the hypervisors: hold the rules of the
+# networks placed on its devices. Device providers with no adapter here have none.
+DEVICE_CAPABILITIES: dict[str, frozenset[Capability]] = {
+    "netscaler": frozenset({C.DEVICE_RULES}),
+    "paloalto": frozenset({C.DEVICE_RULES}),
+}
+
+
+def capabilities_of(kind: str) -> frozenset[Capability]:
+    """What an adapter of `kind` (a hypervisor's or a device's) can do."""
+    found = CAPABILITIES.get(kind.lower())
+    return found if found is not None else DEVICE_CAPABILITIES.get(kind.lower(), frozenset())
+
+
 class UnknownAction(ValueError):
     """A request names an action that is not in the catalogue."""
 
@@ -136,6 +153,6 @@ def action(name: str) -> Action:
 def lacking(hypervisor: str, name: str) -> str | None:
     """Why a host of this kind cannot do the action, or None when it can."""
     needed = action(name).needs
-    if needed in CAPABILITIES.get(hypervisor.lower(), frozenset()):
+    if needed in capabilities_of(hypervisor):
         return None
     return f"the {hypervisor} adapter does not support {name} (it lacks {needed.value})"

@@ -231,6 +231,24 @@ def _services(args: dict[str, Any]) -> dict[str, list[str]]:
     return {s: providers.get(s.lower(), []) for s in args["supportedservices"] or ()}
 
 
+def _lb_isolation(groups: Any) -> str:
+    """`servicecapabilitylist`: the Lb service's SupportedLBIsolation (dedicated or shared);
+    the other capabilities 4.3 lets an offering choose are refused by name."""
+    found = ""
+    for group in groups:
+        service = str(group.get("service", ""))
+        kind = str(group.get("capabilitytype", ""))
+        if service.lower() != "lb" or kind.lower() != "supportedlbisolation":
+            raise InvalidParameter(
+                f"Choosing the capability {kind} of the {service} service is not built yet: "
+                "servicecapabilitylist takes SupportedLBIsolation of the Lb service"
+            )
+        found = str(group.get("capabilityvalue", ""))
+        if not found:
+            raise InvalidParameter("SupportedLBIsolation needs a capabilityvalue")
+    return found
+
+
 def create_network_offering(call: Call, args: dict[str, Any]) -> dict[str, Any]:
     if (args["traffictype"] or "Guest").lower() != "guest":
         raise InvalidParameter("Only network offerings for Guest traffic are supported")
@@ -246,6 +264,7 @@ def create_network_offering(call: Call, args: dict[str, Any]) -> dict[str, Any]:
         network_rate=args["networkrate"],
         tags=args["tags"] or "",
         egress_default_policy=args["egressdefaultpolicy"] is not False,
+        lb_isolation=_lb_isolation(args["servicecapabilitylist"] or ()),
     )
     outcome = call.write(offers.create_network_offering, offers.CreateNetworkOffering(terms))
     return _offering(call, str(outcome.id))
@@ -428,11 +447,7 @@ COMMANDS = (
                 default=False,
                 unsupported="persistent networks are not built yet",
             ),
-            Param(
-                "servicecapabilitylist",
-                P.MAP,
-                unsupported="choosing service capabilities is not built yet",
-            ),
+            Param("servicecapabilitylist", P.MAP),
             Param(
                 "serviceofferingid",
                 P.UUID,

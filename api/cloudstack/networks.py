@@ -36,11 +36,14 @@ from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType, not_found
 from api.tagging import narrow
 from commands import networks as cmd
+from commands.network_devices import DeviceCandidates
 from commands.network_public_ips import PublicPool, RangeRef
 from commands.routers import current_router, refuse_if_upgrading
 from commands.system_vms import destroy_system_vm
 from domain.errors import DomainError, InvalidParameter, PermissionDenied
 from domain.network_addressing import subnet
+from domain.network_offering import DEVICE_PROVIDERS
+from projections.network_devices import devices_with_room
 from projections.networks import NETWORK_SELECT, network_by_id, vms_on_network
 from stratus.db import contains
 
@@ -292,9 +295,28 @@ def create_network(call: Call, args: dict[str, Any]) -> dict[str, Any]:
         end_ipv6=args["endipv6"],
         preferred_vnets=lowest_free_vnets(call, physical) if physical and not shared else (),
         tier=tier,
+        device_candidates=_device_candidates(call, offering, physical),
     )
     outcome = call.write(cmd.create_network, command)
     return _network(call, str(outcome.id))
+
+
+def _device_candidates(
+    call: Call, offering: dict[str, Any], physical: dict[str, Any] | None
+) -> tuple[DeviceCandidates, ...]:
+    """The devices of each device provider the offering names, on the network's physical
+    network, freest first."""
+    named = {p for ps in orjson.loads(offering["services"] or "{}").values() for p in ps}
+    wanted = sorted(named & set(DEVICE_PROVIDERS))
+    if not wanted or physical is None:
+        return ()
+    with call.read() as cursor:
+        return tuple(
+            DeviceCandidates(
+                p, tuple(UUID(d) for d in devices_with_room(cursor, physical["id"], p))
+            )
+            for p in wanted
+        )
 
 
 def _tier(call: Call, args: dict[str, Any], account_id: str) -> cmd.TierRequest:

@@ -7,7 +7,7 @@ from uuid import uuid4
 
 import pytest
 
-from domain.errors import DomainError, InvalidParameter, InvalidState
+from domain.errors import DomainError, InsufficientCapacity, InvalidParameter, InvalidState
 from domain.network_device import (
     DEFAULT_CAPACITY,
     KINDS,
@@ -149,12 +149,21 @@ def test_configure_changes_capacity_and_dedication_as_4_3_allows() -> None:
     assert device.capacity == 3
 
 
-def test_a_dedicated_device_takes_one_network() -> None:
+def test_a_dedicated_device_takes_one_network_that_wants_a_device_of_its_own() -> None:
     device = _netscaler()
     device.configure(DeviceChange(dedicated=True))
+    with pytest.raises(InsufficientCapacity, match="dedicated"):
+        device.place_network(uuid4())  # a network of an offering that shares devices
+    device.place_network(uuid4(), dedicated=True)
+    with pytest.raises(InsufficientCapacity, match="no capacity"):
+        device.place_network(uuid4(), dedicated=True)
+
+
+def test_a_network_that_wants_a_device_of_its_own_takes_only_an_unused_one() -> None:
+    device = _netscaler()
     device.place_network(uuid4())
-    with pytest.raises(DomainError, match="no capacity"):
-        device.place_network(uuid4())
+    with pytest.raises(InsufficientCapacity, match="no capacity"):
+        device.place_network(uuid4(), dedicated=True)
 
 
 def test_a_disabled_device_takes_no_network_and_enabling_is_idempotent() -> None:
@@ -183,3 +192,25 @@ def test_what_a_device_holds_alone() -> None:
     gslb = _netscaler(NS_URL + "&gslbprovider=true")
     assert [key.split(":")[1] for key, _ in gslb.claims()] == ["gslb"]
     assert _netscaler().claims() == []
+
+
+def test_a_network_holding_a_device_alone_keeps_others_off_until_it_leaves() -> None:
+    device = _netscaler()
+    alone = uuid4()
+    device.place_network(alone, dedicated=True)
+    with pytest.raises(InsufficientCapacity, match="no capacity"):
+        device.place_network(uuid4())
+    device.release_network(alone)
+    device.place_network(uuid4())
+    assert len(_replayed(device).networks) == 1
+
+
+def test_a_device_is_reached_by_its_adapter_kind_with_its_sealed_credentials() -> None:
+    access = _netscaler().access()
+    assert (access.hypervisor, access.username, access.password.reveal()) == (
+        "netscaler",
+        "nsroot",
+        "s3cret",
+    )
+    assert KINDS["PaloAltoFirewall"].adapter == "paloalto"
+    assert KINDS["F5BigIpLoadBalancer"].adapter == "f5bigip"  # no adapter: work fails at once
