@@ -38,7 +38,7 @@ from api.cloudstack.common import (
 )
 from api.cloudstack.configuration import current_value
 from api.cloudstack.jobs import run_async
-from api.cloudstack.unbuilt import SSH_KEYS, TAGS_MAP
+from api.cloudstack.unbuilt import TAGS_MAP
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_date
 from api.params import Param, ParamType, not_found
@@ -248,7 +248,7 @@ def render_template(row: dict[str, Any], names: dict[str, dict[str, str]]) -> di
         "crossZones": bool(row["cross_zones"]),
         "bootable": bool(row["bootable"]),
         "isdynamicallyscalable": False,
-        "sshkeyenabled": False,
+        "sshkeyenabled": bool(row["ssh_key_enabled"]),
     }
     if row["format"] == ISO:
         del body["hypervisor"]  # an ISO boots on any: 4.3 names none
@@ -392,6 +392,7 @@ def register_template(call: Call, args: dict[str, Any]) -> Listing:
         is_public=bool(args["ispublic"]),
         is_extractable=bool(args["isextractable"]),
         password_enabled=bool(args["passwordenabled"]),
+        ssh_key_enabled=bool(args["sshkeyenabled"]),
         requires_hvm=args["requireshvm"] is not False,
         bits=args["bits"] or 64,
         checksum=args["checksum"] or "",
@@ -725,7 +726,7 @@ COMMANDS = (
                 unsupported="router templates are registered with templatetype=SYSTEM",
             ),
             PROJECT_ID,
-            Param("sshkeyenabled", P.BOOLEAN, default=False, unsupported=SSH_KEYS),
+            Param("sshkeyenabled", P.BOOLEAN),
         ),
         shape="list",
         paged=False,

@@ -28,7 +28,6 @@ QUIESCE = "quiescing a VM for a snapshot is not built yet"
 SECONDARY_IPS = "sending a load balancer to a VM's secondary address is not built yet"
 EXTERNAL_IDS = "ids given by an external provisioning system are not built yet"
 ACCOUNT_DETAILS = "account details are not built yet"
-SSH_KEYS = "marking a template for SSH key injection is not built yet: every VM takes its key"
 LB_LIMITS = "load balancer connection limits and keep-alive are not built yet"
 
 PROJECT_ID = Param("projectid", P.UUID, unsupported=PROJECTS)

@@ -202,8 +202,9 @@ def test_a_projects_templates_and_isos_are_its_own_and_shared_with_it_by_id(sand
     )  # fmt: skip
     made = alice.client.registerTemplate(
         name="team", displaytext="team", url="http://images.example.org/team.qcow2",
-        zoneid=place.zone, projectid=project["id"], **image,
+        zoneid=place.zone, projectid=project["id"], sshkeyenabled="true", **image,
     )["template"][0]  # fmt: skip
+    assert made["sshkeyenabled"] is True
     _ready(admin, "listTemplates", "template", made["id"], place.zone)
     own = _names(alice.client, "listTemplates", "template", templatefilter="self")
     of_project = _names(
@@ -229,6 +230,7 @@ def test_a_projects_templates_and_isos_are_its_own_and_shared_with_it_by_id(sand
         name="golden", displaytext="golden", url="http://images.example.org/golden.qcow2",
         zoneid=place.zone, **image,
     )["template"][0]  # fmt: skip
+    assert golden["sshkeyenabled"] is False
     share = alice.client.updateTemplatePermissions
     _refused(share, 431, id=golden["id"], projectids=project["id"])  # no op
     _refused(bob.client.updateTemplatePermissions, 531, id=golden["id"],
