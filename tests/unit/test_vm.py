@@ -372,3 +372,11 @@ def test_a_vm_deployed_with_a_keyboard_layout_starts_with_it_and_a_bad_one_is_re
     assert [e.keyboard for e in started] == [""]
     with pytest.raises(InvalidParameter, match="Invalid keyboard klingon"):
         VirtualMachine(uuid4(), *ids[1:], keyboard="klingon")
+
+
+def test_a_vm_deployed_before_keyboards_replays_with_the_hypervisors_default() -> None:
+    deployed = vm().collect_events()[0]
+    stored = {k: v for k, v in deployed.__dict__.items() if k != "keyboard"}
+    old = object.__new__(type(deployed))
+    old.__dict__.update(stored)
+    assert old.mutate(None).keyboard == ""
