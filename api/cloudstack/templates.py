@@ -353,6 +353,12 @@ def register_zones(call: Call, zone: str) -> tuple[list[UUID], bool]:
 def _check_rights(call: Call, args: dict[str, Any]) -> str:
     kind = (args["templatetype"] or "USER").upper()
     role = call.caller.role
+    if args["isrouting"]:  # 4.3's router template: a SYSTEM one here, which routers start from
+        if args["templatetype"] and kind != "SYSTEM":
+            raise InvalidParameter(
+                "A routing template (isrouting=true) is a SYSTEM template: leave templatetype out"
+            )
+        kind = "SYSTEM"
     if kind == "BUILTIN":
         raise InvalidParameter("BUILTIN templates are made by the cloud itself")
     if kind == "SYSTEM" and role != Role.ROOT_ADMIN:
@@ -719,12 +725,7 @@ COMMANDS = (
                 extension="sets the sort order at once, as updateTemplate does later",
             ),
             Param("isdynamicallyscalable", P.BOOLEAN),
-            Param(
-                "isrouting",
-                P.BOOLEAN,
-                default=False,
-                unsupported="router templates are registered with templatetype=SYSTEM",
-            ),
+            Param("isrouting", P.BOOLEAN),
             PROJECT_ID,
             Param("sshkeyenabled", P.BOOLEAN),
         ),
