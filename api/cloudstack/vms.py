@@ -208,13 +208,15 @@ def _custom_id(call: Call, custom_id: str | None) -> UUID | None:
 
 def _console(call: Call, args: dict[str, Any]) -> tuple[str, bool]:
     """The new VM's console keyboard layout and whether it is kept from end users' lists
-    (`displayvm=false`, which only a root administrator may say, as in 4.3)."""
+    (`displayvm=false`, which only a root administrator may say; `true`, every VM's default,
+    asks for nothing and passes from anyone, so an autoscale profile may carry it)."""
     keyboard = args["keyboard"] or ""
     if keyboard and keyboard not in KEYBOARDS:
         raise InvalidParameter(keyboard_refusal(keyboard))
-    if args["displayvm"] is not None and call.caller.role != Role.ROOT_ADMIN:
+    hidden = args["displayvm"] is False
+    if hidden and call.caller.role != Role.ROOT_ADMIN:
         raise PermissionDenied("Parameter displayvm can only be specified by a Root Admin")
-    return keyboard, args["displayvm"] is False
+    return keyboard, hidden
 
 
 def _user_data(call: Call, args: dict[str, Any]) -> str:
