@@ -179,6 +179,15 @@ def test_a_vpc_with_two_tiers_acls_vms_restart_and_delete_in_order(sandbox) -> N
     virtual = user.listVirtualMachines(forvirtualnetwork="true")["virtualmachine"]
     assert sorted(v["id"] for v in virtual) == sorted(v["id"] for v in vms)
     assert user.listVirtualMachines(forvirtualnetwork="false") == {}
+    # A VPC is tagged by its owner, found by its tags and answered with them
+    tag = {"tags[0].key": "env", "tags[0].value": "prod"}
+    user.createTags(resourceids=vpc["id"], resourcetype="Vpc", fetch_result=True, **tag)
+    tagged = user.listVPCs(**tag)["vpc"]
+    assert [v["id"] for v in tagged] == [vpc["id"]]
+    assert [(t["key"], t["value"]) for t in tagged[0]["tags"]] == [("env", "prod")]
+    assert user.listVPCs(**{"tags[0].key": "env", "tags[0].value": "dev"}) == {}
+    refused(bob.client.createTags, 531, resourceids=vpc["id"], resourcetype="Vpc",
+            fetch_result=True, **tag)  # fmt: skip
     icmp = user.createNetworkACL(
         aclid=acl["id"],
         protocol="icmp",
