@@ -139,6 +139,7 @@ class VmSpec:
     user_data: str = ""  # the guest's user data (Base64, as the API took it); "" for none
     iso: IsoSpec | None = None  # the ISO in its CD drive: a new guest boots from it
     nics: tuple[NicSpec, ...] = ()  # its guest NICs, default first: it starts with these alone
+    keyboard: str = ""  # its console's keyboard layout (e.g. "fr"); "" for the default
 
 
 @dataclass(frozen=True)

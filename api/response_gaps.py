@@ -132,6 +132,8 @@ UNBUILT_FIELDS: dict[str, dict[str, str]] = {
         **_all(UNSET, "password", "keypair"),
         **_all(UNSET, "isodisplaytext", "isoid", "isoname"),  # an empty CD drive
         **_all(PROJECTS, "project", "projectid"),
+        # 4.3 never fills it (its setter in the VM's response is commented out); the filter of
+        # that name is acted on (VMs on isolated networks).
         "forvirtualnetwork": UNSET,
         "servicestate": "the service state of HA-managed VMs is not built yet",
         "vgpu": GPUS,

@@ -35,6 +35,7 @@ ANSWERED = {
     "loadbalancerrule": "LoadBalancer",
     "loadbalancer": "LoadBalancer",
     "zone": "Zone",
+    "vpc": "Vpc",
 }
 
 

@@ -105,6 +105,7 @@ class VmPlan:
             zone_id=uuid5(NS, "zone"),
             guest_os_id="linux",
             compute=self.shape,
+            keyboard="",
         )
         root = VOLUME.Created(
             originator_id=root_volume_id(self.id),

@@ -124,6 +124,7 @@ def vm_routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
                 **_boot_iso(e.iso),
                 "root_pool_id": e.root_pool_id,
                 "nics": list(e.nics),  # none in an event stored before starts carried them
+                "keyboard": e.keyboard,
             },
         )
 

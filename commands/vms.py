@@ -125,6 +125,14 @@ class DeployVirtualMachine:
     iso_id: UUID | None = None  # the ISO it boots from (its ROOT disk starts blank)
     root_offering_id: UUID | None = None  # the ROOT disk's disk offering (deploying an ISO)
     baremetal: BaremetalPlan | None = None  # a bare-metal template's servers (its network boot)
+    keyboard: str = ""  # its console's keyboard layout ("": the hypervisor's default)
+    hidden: bool = False  # kept from end users' lists (displayvm=false, a root admin's choice)
+
+
+def id_taken(store: Any, aggregate_id: UUID) -> bool:
+    """Whether anything in the cloud, now or ever, has `aggregate_id` (a custom id for a new
+    VM must be new: the log keeps every id it was given)."""
+    return bool(store.recorder.select_events(aggregate_id, limit=1))
 
 
 def deploy_vm(store: Any, command: DeployVirtualMachine) -> Outcome:
@@ -208,7 +216,10 @@ def _new_vm(command: DeployVirtualMachine) -> VirtualMachine:
         command.zone_id,
         command.guest_os_id,
         command.compute.facts(),
+        keyboard=command.keyboard,
     )
+    if command.hidden:
+        vm.update({"display": False})
     if command.group is not None:
         vm.move_to_group(command.group.id, command.group.name)
     if command.user_data:

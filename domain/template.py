@@ -132,6 +132,7 @@ class TemplateSpec:
     is_public: bool = False
     is_extractable: bool = False
     password_enabled: bool = False
+    ssh_key_enabled: bool = False  # the guest takes an SSH key (4.3's `sshkeyenabled`)
     requires_hvm: bool = True
     bits: int = 64
     checksum: str = ""

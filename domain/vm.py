@@ -32,6 +32,17 @@ UPDATABLE = frozenset(
         "user_data",
     }
 )
+# The console keyboard layouts 4.3 takes at deploy (DeployVMCmd `keyboard`).
+KEYBOARDS = (
+    "de", "de-ch", "es", "fi", "fr", "fr-be", "fr-ch", "is", "it", "jp", "nl-be", "no", "pt",
+    "uk", "us",
+)  # fmt: skip
+
+
+def keyboard_refusal(keyboard: str) -> str:
+    return f"Invalid keyboard {keyboard}: valid values are {', '.join(KEYBOARDS)}"
+
+
 MAX_SECONDARY_IPS = 256  # per NIC: 4.3's vm.network.nic.max.secondary.ipaddresses default
 _GIVEN_UP_KEPT = 4  # a VM has one request in flight at a time: a few past ones are plenty
 
@@ -79,13 +90,17 @@ class VirtualMachine(Aggregate):
         zone_id: UUID,
         guest_os_id: str,
         compute: dict[str, Any],
+        keyboard: str = "",  # its console's keyboard layout ("": the hypervisor's default)
     ) -> None:
         if not name:
             raise InvalidParameter("A virtual machine needs a name")
+        if keyboard and keyboard not in KEYBOARDS:
+            raise InvalidParameter(keyboard_refusal(keyboard))
         self.name, self.display_name, self.instance_name = name, display_name, instance_name
         self.account_id, self.domain_id = owner_account_id, owner_domain_id
         self.zone_id, self.guest_os_id = zone_id, guest_os_id
         self.compute = Compute.from_facts(compute)
+        self.keyboard = keyboard
         self.state = VmState.STOPPED
         self.host_id: UUID | None = None
         self.last_host_id: UUID | None = None
@@ -171,6 +186,7 @@ class VirtualMachine(Aggregate):
             root_pool_id=str(root_pool_id) if root_pool_id else "",
             nics=self.start_nics(),
             boot=boot,
+            keyboard=self.keyboard,
         )
 
     def start_nics(self) -> list[dict[str, str]]:
@@ -191,11 +207,12 @@ class VirtualMachine(Aggregate):
         public SSH key the guest is to let in ("" for none); version 4 its user data (Base64,
         "" for none); version 5 the ISO in its CD drive (id, name, display text, URL, zone;
         None for none), which a new guest's definition gets, and the primary storage pool of its
-        ROOT disk ("" for the host's own storage). `nics` (the VM's guest NICs, `start_nics`)
-        came as a field with a default, not a version: an event stored without it reads as
-        starting with none; so did `boot`, a bare-metal host's network boot (None for others)."""
+        ROOT disk ("" for the host's own storage); version 6 the keyboard layout of its console
+        ("" for the hypervisor's default). `nics` (the VM's guest NICs, `start_nics`) came as a
+        field with a default, not a version: an event stored without it reads as starting with
+        none; so did `boot`, a bare-metal host's network boot (None for others)."""
 
-        class_version = 5
+        class_version = 6
         request_id: str
         job_id: UUID | None
         host_id: UUID
@@ -213,6 +230,7 @@ class VirtualMachine(Aggregate):
         root_pool_id: str
         nics: Sequence[dict[str, str]] = ()
         boot: dict[str, Any] | None = None
+        keyboard: str = ""
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -230,6 +248,10 @@ class VirtualMachine(Aggregate):
         def upcast_v4_v5(state: dict[str, Any]) -> None:
             state["iso"] = None
             state["root_pool_id"] = ""
+
+        @staticmethod
+        def upcast_v5_v6(state: dict[str, Any]) -> None:
+            state["keyboard"] = ""
 
     @event(StartRequested)
     def _start_requested(
@@ -251,6 +273,7 @@ class VirtualMachine(Aggregate):
         root_pool_id: str,
         nics: Sequence[dict[str, str]] = (),
         boot: dict[str, Any] | None = None,
+        keyboard: str = "",
     ) -> None:
         self._pend("start", request_id, job_id, VmState.STARTING)
         self.host_id, self.reservation = host_id, reservation

@@ -67,6 +67,7 @@ class TemplatesProjection(Projection):
             "id",
             *_COLUMNS,
             "bootable",
+            "ssh_key_enabled",
             "source_template_id",
             "account_id",
             "domain_id",
@@ -77,6 +78,7 @@ class TemplatesProjection(Projection):
             str(e.originator_id),
             *(_column(name, spec[name]) for name in _COLUMNS),
             int(spec.get("bootable", True)),
+            int(spec.get("ssh_key_enabled", False)),  # absent from templates registered before
             spec.get("source_template_id") or None,
             str(owner["account_id"]),
             str(owner["domain_id"]),

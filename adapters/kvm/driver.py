@@ -60,6 +60,7 @@ from adapters.fetch import FetchPolicy
 from adapters.haproxy import BalancerConfig
 from adapters.kvm import (
     cdrom,
+    console,
     disks,
     images,
     migration,
@@ -584,6 +585,8 @@ class KvmDriver(KvmSnapshots):
             devices.append(cdrom.drive_element(cdrom.iso_path(conn, spec.iso)))
         for nic in spec.nics:
             nics.add_to_definition(devices, nic)
+        if spec.keyboard:
+            console.add_to_definition(devices, spec.keyboard)
         return ET.tostring(root, encoding="unicode")
 
     def _root_disk(self, conn: libvirt.virConnect, spec: VmSpec) -> str:

@@ -129,6 +129,7 @@ class SimulatorDriver(SimulatedSnapshots):
                     memory_mb=spec.memory_mb,
                     ssh_key=spec.ssh_key,
                     user_data=spec.user_data,
+                    keyboard=spec.keyboard,
                 )
             for disk in spec.data_disks:
                 if disk.disk_id not in vm.disks:

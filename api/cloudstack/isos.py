@@ -14,8 +14,8 @@ from uuid import UUID
 
 from api.access import Role
 from api.cloudstack import templates as images
-from api.cloudstack.common import OWNER_PARAMS, limit_sql
-from api.cloudstack.unbuilt import PROJECT_ID, TAGS_MAP
+from api.cloudstack.common import LIST_PROJECT_ID, OWNER_PARAMS, PROJECT_ID, limit_sql
+from api.cloudstack.unbuilt import TAGS_MAP
 from api.cloudstack.vm_listing import vm_row, vm_view
 from api.cloudstack.vms import hypervisor_job
 from api.dispatch import ApiCommand, Call, Listing, Submitted
@@ -177,7 +177,7 @@ COMMANDS = (
             Param("isready", P.BOOLEAN),
             Param("hypervisor", P.STRING),
             Param("showremoved", P.BOOLEAN),
-            PROJECT_ID,
+            LIST_PROJECT_ID,
             TAGS_MAP,
             *OWNER_PARAMS,
         ),

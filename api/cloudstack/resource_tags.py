@@ -52,6 +52,7 @@ TAGGABLE = {
     "FirewallRule": Taggable("network_rules", current="r.kind IN ('Firewall', 'FirewallEgress')"),
     "LoadBalancer": Taggable("network_rules", current="r.kind = 'LoadBalancing'"),
     "RemoteAccessVpn": Taggable("remote_access_vpns", current="r.state <> 'Removed'"),
+    "Vpc": Taggable("vpcs"),
     "Zone": Taggable("zones", owned=False),
     "Storage": Taggable("storage_pools", owned=False),
     "ServiceOffering": Taggable(
@@ -61,10 +62,9 @@ TAGGABLE = {
 # 4.3 types whose resources are not built here.
 NOT_BUILT = {
     "Nic": "tags of NICs are not built yet",
-    "Project": "projects are not built yet",
-    "Vpc": "VPCs are not built yet",
-    "NetworkACL": "network ACLs (VPCs) are not built yet",
-    "StaticRoute": "static routes (VPCs) are not built yet",
+    "Project": "tags of projects are not built yet",
+    "NetworkACL": "tags of network ACL items are not built yet",
+    "StaticRoute": "tags of static routes are not built yet",
 }
 
 

@@ -22,18 +22,23 @@ from uuid import UUID
 
 import orjson
 
-from api.access import Role, check_reach, list_scope
+from api.access import ALL_PROJECTS, Role, check_reach, list_scope
 from api.cloudstack.common import (
+    LIST_PROJECT_ID,
     OWNER_PARAMS,
+    PROJECT_ID,
     account_row,
     domain_row,
     limit_sql,
     names_of,
+    owner_of,
+    project_filter,
+    project_row,
     resolve_owner_filters,
 )
 from api.cloudstack.configuration import current_value
 from api.cloudstack.jobs import run_async
-from api.cloudstack.unbuilt import PROJECT_ID, PROJECTS, SSH_KEYS, TAGS_MAP
+from api.cloudstack.unbuilt import TAGS_MAP
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_date
 from api.params import Param, ParamType, not_found
@@ -50,6 +55,7 @@ from domain.template import (
     TemplateSpec,
     os_type,
 )
+from projections.projects import project_of_account
 from projections.resource_details import shown_details
 from projections.templates import launchers, shared_clause
 from stratus.actions import CAPABILITIES, Capability
@@ -73,8 +79,13 @@ _JOINED = " FROM templates t LEFT JOIN template_zones z ON z.template_id = t.id 
 # ---- reading ---------------------------------------------------------------------------
 
 
-def _own(call: Call) -> tuple[str, list[Any]]:
+def _own(call: Call, args: dict[str, Any]) -> tuple[str, list[Any]]:
+    """What the caller's `self` means: their own (their domain's, an administrator's), or with
+    `projectid` the project's (`-1`: every project's the caller may see), as 4.3 lists them."""
     caller = call.caller
+    if args.get("projectid"):
+        scope = list_scope(caller, prefix="t.", projects=project_filter(call, args))
+        return scope.clause, list(scope.params)
     if caller.role == Role.ROOT_ADMIN:
         return "1 = 1", []
     if caller.role == Role.DOMAIN_ADMIN:
@@ -83,11 +94,17 @@ def _own(call: Call) -> tuple[str, list[Any]]:
     return "t.account_id = %s", [caller.account_id]
 
 
-def filter_clause(call: Call, name: str) -> tuple[str, list[Any]]:
+def _launcher(call: Call, args: dict[str, Any]) -> str:
+    """Whose shared templates a list shows: the one project's named, else the caller's."""
+    wanted = project_filter(call, args) if args.get("projectid") else ALL_PROJECTS
+    return call.caller.account_id if wanted == ALL_PROJECTS else wanted
+
+
+def filter_clause(call: Call, name: str, args: dict[str, Any]) -> tuple[str, list[Any]]:
     """SQL for one `templatefilter` (or `isofilter`) value as seen by the caller."""
-    own, params = _own(call)
+    own, params = _own(call, args)
     ready = f"z.state = '{CopyState.READY}'"
-    shared, account = shared_clause("t"), call.caller.account_id
+    shared, account = shared_clause("t"), _launcher(call, args)
     if name == "featured":
         return "t.is_featured = 1 AND t.is_public = 1", []
     if name == "community":
@@ -119,7 +136,7 @@ def where_clauses(
     call: Call, args: dict[str, Any], filter_name: str, iso: bool
 ) -> tuple[list[str], list[Any]]:
     """The WHERE clauses (and their values) of a template or ISO list."""
-    clause, params = filter_clause(call, filter_name)
+    clause, params = filter_clause(call, filter_name, args)
     where = [of_kind(iso), clause]
     if not args.get("showremoved"):
         where.append("t.removed = 0")
@@ -231,7 +248,7 @@ def render_template(row: dict[str, Any], names: dict[str, dict[str, str]]) -> di
         "crossZones": bool(row["cross_zones"]),
         "bootable": bool(row["bootable"]),
         "isdynamicallyscalable": False,
-        "sshkeyenabled": False,
+        "sshkeyenabled": bool(row["ssh_key_enabled"]),
     }
     if row["format"] == ISO:
         del body["hypervisor"]  # an ISO boots on any: 4.3 names none
@@ -292,7 +309,10 @@ def latest_copy(call: Call, template_id: str) -> dict[str, Any]:
 
 
 def owner_account(call: Call, args: dict[str, Any]) -> str:
-    """The account a template is registered for: the caller's, or one an admin names."""
+    """The account a template is registered for: the caller's, a project's (`projectid`), or
+    one an admin names."""
+    if args.get("projectid"):
+        return owner_of(call, args).account_id
     if not args["account"]:
         return call.caller.account_id
     if not args["domainid"]:
@@ -333,6 +353,12 @@ def register_zones(call: Call, zone: str) -> tuple[list[UUID], bool]:
 def _check_rights(call: Call, args: dict[str, Any]) -> str:
     kind = (args["templatetype"] or "USER").upper()
     role = call.caller.role
+    if args["isrouting"]:  # 4.3's router template: a SYSTEM one here, which routers start from
+        if args["templatetype"] and kind != "SYSTEM":
+            raise InvalidParameter(
+                "A routing template (isrouting=true) is a SYSTEM template: leave templatetype out"
+            )
+        kind = "SYSTEM"
     if kind == "BUILTIN":
         raise InvalidParameter("BUILTIN templates are made by the cloud itself")
     if kind == "SYSTEM" and role != Role.ROOT_ADMIN:
@@ -372,6 +398,7 @@ def register_template(call: Call, args: dict[str, Any]) -> Listing:
         is_public=bool(args["ispublic"]),
         is_extractable=bool(args["isextractable"]),
         password_enabled=bool(args["passwordenabled"]),
+        ssh_key_enabled=bool(args["sshkeyenabled"]),
         requires_hvm=args["requireshvm"] is not False,
         bits=args["bits"] or 64,
         checksum=args["checksum"] or "",
@@ -558,6 +585,21 @@ def _shared_accounts(call: Call, row: dict[str, Any], names: list[str]) -> tuple
     return tuple(found)
 
 
+def _shared_projects(call: Call, row: dict[str, Any], ids: list[str]) -> tuple[str, ...]:
+    """The accounts of the projects named (each one the caller may use), in the template
+    owner's domain as an account shared with must be."""
+    found = []
+    for project_id in ids:
+        project = project_row(call, project_id)
+        if project["domain_id"] != row["domain_id"]:
+            raise InvalidParameter(
+                f"Unable to grant a launch permission to project id={project_id}: it is not in "
+                f"domain id={row['domain_id']} of the owner. No permissions updated."
+            )
+        found.append(str(project["account_id"]))
+    return tuple(found)
+
+
 def update_permissions(call: Call, args: dict[str, Any], iso: bool) -> None:
     """updateTemplatePermissions and updateIsoPermissions."""
     row = owned_row(call, args["id"], iso)
@@ -567,14 +609,15 @@ def update_permissions(call: Call, args: dict[str, Any], iso: bool) -> None:
     if args["isextractable"] is not None and role != Role.ROOT_ADMIN:
         raise InvalidParameter("Only ROOT admins are allowed to modify this attribute.")
     op = (args["op"] or "").lower()
-    if args["accounts"] and not op:
+    if (args["accounts"] or args["projectids"]) and not op:
         raise InvalidParameter("Please specify a valid operation (add, remove or reset)")
+    accounts = _shared_accounts(call, row, args["accounts"] or [])
     change = Permissions(
         is_public=args["ispublic"],
         is_featured=args["isfeatured"],
         is_extractable=args["isextractable"],
         op=op,
-        accounts=_shared_accounts(call, row, args["accounts"] or []),
+        accounts=accounts + _shared_projects(call, row, args["projectids"] or []),
     )
     call.write(cmd.set_permissions, cmd.SetPermissions(UUID(row["id"]), change))
 
@@ -590,12 +633,15 @@ def list_permissions(call: Call, args: dict[str, Any], iso: bool) -> dict[str, A
         owned_row(call, args["id"], iso)
     with call.read() as cursor:
         ids = launchers(cursor, row["id"])
-    names = names_of(call, {"accounts": set(ids)})["accounts"]
+        projects = project_of_account(cursor, ids)
+    accounts = [i for i in ids if i not in projects]
+    names = names_of(call, {"accounts": set(accounts)})["accounts"]
     return {
         "id": row["id"],
         "ispublic": bool(row["is_public"]),
         "domainid": row["domain_id"],
-        "account": sorted(names.get(i, i) for i in ids),
+        "account": sorted(names.get(i, i) for i in accounts),
+        "projectids": sorted(str(p["id"]) for p in projects.values()),
     }
 
 
@@ -642,7 +688,7 @@ PERMISSION_PARAMS = (
     Param("ispublic", P.BOOLEAN),
     Param("isfeatured", P.BOOLEAN),
     Param("isextractable", P.BOOLEAN),
-    Param("projectids", P.LIST, element=P.UUID, unsupported=PROJECTS),
+    Param("projectids", P.LIST, element=P.UUID),
 )
 
 COMMANDS = (
@@ -679,14 +725,9 @@ COMMANDS = (
                 extension="sets the sort order at once, as updateTemplate does later",
             ),
             Param("isdynamicallyscalable", P.BOOLEAN),
-            Param(
-                "isrouting",
-                P.BOOLEAN,
-                default=False,
-                unsupported="router templates are registered with templatetype=SYSTEM",
-            ),
+            Param("isrouting", P.BOOLEAN),
             PROJECT_ID,
-            Param("sshkeyenabled", P.BOOLEAN, default=False, unsupported=SSH_KEYS),
+            Param("sshkeyenabled", P.BOOLEAN),
         ),
         shape="list",
         paged=False,
@@ -703,7 +744,7 @@ COMMANDS = (
             Param("zoneid", P.UUID),
             Param("hypervisor", P.STRING),
             Param("showremoved", P.BOOLEAN),
-            PROJECT_ID,
+            LIST_PROJECT_ID,
             TAGS_MAP,
             *OWNER_PARAMS,
         ),

@@ -22,7 +22,6 @@ VPCS = "VMs found by VPC are not built yet: a VPC's tiers are networks, use netw
 QUIESCE = "quiescing a VM for a snapshot is not built yet"
 EXTERNAL_IDS = "ids given by an external provisioning system are not built yet"
 ACCOUNT_DETAILS = "account details are not built yet"
-SSH_KEYS = "marking a template for SSH key injection is not built yet: every VM takes its key"
 LB_LIMITS = "load balancer connection limits and keep-alive are not built yet"
 
 PROJECT_ID = Param("projectid", P.UUID, unsupported=PROJECTS)

@@ -189,6 +189,7 @@ def list_vms(call: Call, args: dict[str, Any]) -> Listing:
             raise PermissionDenied("Parameter displayvm can only be specified by a Root Admin")
         where.append("v.display_vm = %s")
         params.append(int(args["displayvm"]))
+    _network_filters(args, where, params)
     if args["ids"]:
         where.append(f"v.id IN ({', '.join(['%s'] * len(args['ids']))})")
         params += args["ids"]
@@ -201,6 +202,25 @@ def list_vms(call: Call, args: dict[str, Any]) -> Listing:
     only_scope = scope if len(where) == 2 else None  # then the per-account counters answer
     rows, count = _page(call, " WHERE " + " AND ".join(where), params, args, only_scope)
     return Listing(render_vms(call, rows, minimal=_minimal(args["details"])), count)
+
+
+def _network_filters(args: dict[str, Any], where: list[str], params: list[Any]) -> None:
+    """`vpcid` (VMs with a NIC on one of the VPC's tiers; ignored beside `networkid`, as in
+    4.3) and `forvirtualnetwork` (VMs with a NIC on an isolated guest network, or, false, on a
+    network of another kind: shared, L2)."""
+    on_networks = (
+        "v.id IN (SELECT n.vm_id FROM vm_nics AS n JOIN networks AS w ON w.id = n.network_id "
+        "WHERE n.removed = 0 AND "
+    )
+    if args["vpcid"] and not args["networkid"]:
+        where.append(on_networks + "w.vpc_id = %s)")
+        params.append(args["vpcid"])
+    if args["forvirtualnetwork"] is not None:
+        where.append(
+            on_networks
+            + ("w.guest_type = %s)" if args["forvirtualnetwork"] else "w.guest_type <> %s)")
+        )
+        params.append("Isolated")
 
 
 _VM_FILTERS = (

@@ -32,11 +32,6 @@ from api.cloudstack.placement import candidates, chosen_planner, guest, vm_guest
 from api.cloudstack.security_groups import deploy_groups
 from api.cloudstack.ssh_keys import named_key_pair
 from api.cloudstack.storage_pools import pool_needs
-from api.cloudstack.unbuilt import (
-    CUSTOM_ID,
-    HIDING,
-    VPC_ID,
-)
 from api.cloudstack.user_data import POST_BYTES, checked_user_data
 from api.cloudstack.vm_listing import LIST_DETAILS, list_vms, vm_row, vm_view
 from api.dispatch import ApiCommand, Call, Submitted
@@ -52,6 +47,7 @@ from domain.compute import ROOT_DISK_SIZE, Compute, resolve_compute
 from domain.errors import InvalidParameter, PermissionDenied
 from domain.instance_group import check_name
 from domain.storage import parse_tags
+from domain.vm import KEYBOARDS, keyboard_refusal
 from stratus.db import in_list
 
 P = ParamType
@@ -121,7 +117,8 @@ def deploy(call: Call, args: dict[str, Any]) -> Submitted:
     account_id, domain_id, domain_path = _owner(call, args)
     offering = catalog.offering(call, args["serviceofferingid"], domain_path)
     template = catalog.template(call, args["templateid"], zone["id"], account_id)
-    vm_id = uuid4()
+    vm_id = _custom_id(call, args["customid"]) or uuid4()
+    keyboard, hidden = _console(call, args)
     instance_name = f"i-{vm_id.hex[:12]}-{current_value(call, 'instance.name')}"
     disks = deploy_disks(call, args, template, offering, (zone["id"], domain_path, instance_name))
     values = custom_values(args["details"])
@@ -171,6 +168,8 @@ def deploy(call: Call, args: dict[str, Any]) -> Submitted:
             if template.hypervisor == "BareMetal"
             else None
         ),
+        keyboard=keyboard,
+        hidden=hidden,
     )
     return hypervisor_job(
         call,
@@ -189,6 +188,40 @@ def deploy(call: Call, args: dict[str, Any]) -> Submitted:
         ),
         creates=True,
     )
+
+
+_UUID_FORMAT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def _custom_id(call: Call, custom_id: str | None) -> UUID | None:
+    """The id a root administrator chose for a new VM (4.3's `customid`): a UUID in 4.3's
+    lower-case form that nothing in the cloud has yet."""
+    if custom_id is None:
+        return None
+    if call.caller.role != Role.ROOT_ADMIN:
+        raise PermissionDenied(
+            "Please check your permissions, you are not allowed to create/update custom id"
+        )
+    if not _UUID_FORMAT.fullmatch(custom_id):
+        raise InvalidParameter(f"UUID: {custom_id} doesn't follow the UUID format")
+    if cmd.id_taken(call.store, UUID(custom_id)):
+        raise InvalidParameter(
+            f"UUID: {custom_id} already exists so can't create/update with custom id"
+        )
+    return UUID(custom_id)
+
+
+def _console(call: Call, args: dict[str, Any]) -> tuple[str, bool]:
+    """The new VM's console keyboard layout and whether it is kept from end users' lists
+    (`displayvm=false`, which only a root administrator may say; `true`, every VM's default,
+    asks for nothing and passes from anyone, so an autoscale profile may carry it)."""
+    keyboard = args["keyboard"] or ""
+    if keyboard and keyboard not in KEYBOARDS:
+        raise InvalidParameter(keyboard_refusal(keyboard))
+    hidden = args["displayvm"] is False
+    if hidden and call.caller.role != Role.ROOT_ADMIN:
+        raise PermissionDenied("Parameter displayvm can only be specified by a Root Admin")
+    return keyboard, hidden
 
 
 def _user_data(call: Call, args: dict[str, Any]) -> str:
@@ -356,6 +389,11 @@ def update(call: Call, args: dict[str, Any]) -> dict[str, Any]:
     row = vm_row(call, args["id"])
     if args["group"]:
         check_name(args["group"])  # refused before anything changes
+    if args["customid"] is not None and _custom_id(call, args["customid"]):
+        raise InvalidParameter(
+            "Parameter customid is not supported: a VM's id is chosen once, at deploy "
+            "(deployVirtualMachine customid); changing it afterwards is not built yet"
+        )
     changes = _updates(call, row, args)
     call.write(cmd.update_vm, cmd.UpdateVirtualMachine(UUID(row["id"]), changes))
     if args["group"] is not None:
@@ -467,12 +505,13 @@ def _async(
     )
 
 
-# deployVirtualMachine's 4.3 parameters whose feature is not built yet.
-DEPLOY_NOT_BUILT = (
+CUSTOM_ID = Param("customid", P.STRING)
+# deployVirtualMachine's parameters beyond the template, offering and zone it deploys.
+DEPLOY_MORE = (
     CUSTOM_ID,
     Param("deploymentplanner", P.STRING),
-    Param("displayvm", P.BOOLEAN, default=True, unsupported=HIDING),
-    Param("keyboard", P.STRING, unsupported="console keyboard layouts are not built yet"),
+    Param("displayvm", P.BOOLEAN),
+    Param("keyboard", P.STRING),
     OWNER_PROJECT_ID,
     Param("userdata", P.STRING, max_length=POST_BYTES),
 )
@@ -506,7 +545,7 @@ COMMANDS = (
             Param("affinitygroupnames", P.LIST, element=P.STRING),
             Param("diskofferingid", P.UUID),
             Param("size", P.LONG),
-            *DEPLOY_NOT_BUILT,
+            *DEPLOY_MORE,
         ),
         f"{USER_PKG}.DeployVMCmd",
         "Creates and automatically starts a virtual machine",
@@ -609,15 +648,11 @@ COMMANDS = (
             Param("podid", P.UUID),
             Param("affinitygroupid", P.UUID),
             Param("displayvm", P.BOOLEAN),
-            Param(
-                "forvirtualnetwork",
-                P.BOOLEAN,
-                unsupported="listing VMs by network kind is not built yet: use networkid",
-            ),
+            Param("forvirtualnetwork", P.BOOLEAN),
             Param("groupid", P.UUID),
             Param("isoid", P.UUID),
             Param("storageid", P.UUID),
-            VPC_ID,
+            Param("vpcid", P.UUID),
             *LIST_PROJECT_AND_TAGS,
         ),
         shape="list",

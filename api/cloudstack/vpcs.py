@@ -26,6 +26,7 @@ from api.cloudstack.unbuilt import CUSTOM_ID, FOR_DISPLAY, HIDING, PROJECT_ID
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_stored_date
 from api.params import Param, ParamType, not_found
+from api.tagging import TAGS_FILTER, narrow
 from commands import network_acls as acls
 from commands import vpc_offerings as offers
 from commands import vpcs as cmd
@@ -435,6 +436,7 @@ def list_vpcs(call: Call, args: dict[str, Any]) -> Listing:
         clause, values = contains(("v.name", "v.display_text"), args["keyword"])
         where.append(clause)
         params += values
+    narrow(args, "Vpc", "v.id", where, params)
     sql = VPC_SELECT + " WHERE " + " AND ".join(where)
     with call.read() as cursor:
         count = cursor.execute(f"SELECT count(*) AS n FROM ({sql}) AS q", params).fetchone()["n"]
@@ -448,7 +450,6 @@ def list_vpcs(call: Call, args: dict[str, Any]) -> Listing:
 
 ID = Param("id", P.UUID, required=True)
 SERVICES = Param("supportedservices", P.LIST, element=P.STRING)
-NO_TAGS = "tagging VPCs is not built yet"
 
 COMMANDS = (
     ApiCommand(
@@ -593,7 +594,7 @@ COMMANDS = (
             SERVICES,
             FOR_DISPLAY,
             PROJECT_ID,
-            Param("tags", P.MAP, unsupported=NO_TAGS),
+            TAGS_FILTER,
         ),
         shape="list",
         item_key="vpc",

@@ -126,15 +126,15 @@ def test_list_apis_shows_4_3_parameters_and_response_fields(server) -> None:
 def test_a_parameter_of_an_unbuilt_feature_is_refused_by_name_and_changes_nothing(server) -> None:
     admin = server.client()
     text = _refused(
-        admin.deployVirtualMachine,
+        admin.createVolume,
         431,
+        name="data",
         zoneid=NOWHERE,
-        serviceofferingid=NOWHERE,
-        templateid=NOWHERE,
-        keyboard="us",
+        diskofferingid=NOWHERE,
+        customid="0b7e1a58-5c8e-4a55-9d55-53c1f1a6c9a1",
     )
-    assert text == "Parameter keyboard is not supported: console keyboard layouts are not built yet"
-    assert admin.listVirtualMachines().get("count", 0) == 0
+    assert text == "Parameter customid is not supported: custom ids are not built yet"
+    assert admin.listVolumes().get("count", 0) == 0
     assert admin.listFirewallRules(fordisplay="true").get("count", 0) == 0
     hidden = _refused(admin.listFirewallRules, 431, fordisplay="false")
     assert "hiding resources from end users is not built yet" in hidden

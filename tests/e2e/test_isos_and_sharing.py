@@ -152,6 +152,7 @@ def test_a_shared_template_is_listed_and_deployed_by_the_accounts_it_is_shared_w
         "ispublic": False,
         "domainid": owner.domain_id,
         "account": [friend.username],
+        "projectids": [],
     }
     assert tpl_names(friend.client, "sharedexecutable") == {"golden"}
     assert "golden" in tpl_names(friend.client, "executable")
@@ -184,6 +185,70 @@ def test_a_shared_template_is_listed_and_deployed_by_the_accounts_it_is_shared_w
     admin.updateTemplatePermissions(id=template["id"], isfeatured=True, isextractable=True)
     listed = owner.client.listTemplates(templatefilter="self", id=template["id"])["template"][0]
     assert (listed["isfeatured"], listed["isextractable"]) == (True, True)
+
+
+def test_a_projects_templates_and_isos_are_its_own_and_shared_with_it_by_id(sandbox) -> None:
+    admin = sandbox.client()
+    place = _place(admin)
+    _host(admin, place, "h1", cores=8, memory=16)
+    alice, bob = make_tenant(sandbox, admin), make_tenant(sandbox, admin)
+    project = alice.client.createProject(name="media", displaytext="media", fetch_result=True)[
+        "project"
+    ]
+    image = {"hypervisor": "Simulator", "format": "QCOW2", "ostypeid": UBUNTU}
+    _refused(
+        bob.client.registerTemplate, 531, name="theirs", displaytext="theirs", zoneid=place.zone,
+        url="http://images.example.org/theirs.qcow2", projectid=project["id"], **image,
+    )  # fmt: skip
+    made = alice.client.registerTemplate(
+        name="team", displaytext="team", url="http://images.example.org/team.qcow2",
+        zoneid=place.zone, projectid=project["id"], sshkeyenabled="true", **image,
+    )["template"][0]  # fmt: skip
+    assert made["sshkeyenabled"] is True
+    _ready(admin, "listTemplates", "template", made["id"], place.zone)
+    own = _names(alice.client, "listTemplates", "template", templatefilter="self")
+    of_project = _names(
+        alice.client, "listTemplates", "template", templatefilter="self", projectid=project["id"]
+    )
+    every = _names(alice.client, "listTemplates", "template", templatefilter="self", projectid=-1)
+    assert ("team" in own, of_project, every) == (False, {"team"}, {"team"})
+    _refused(bob.client.listTemplates, 531, templatefilter="self", projectid=project["id"])
+    vm = alice.client.deployVirtualMachine(
+        zoneid=place.zone, serviceofferingid=place.small["id"], templateid=made["id"],
+        projectid=project["id"], fetch_result=True,
+    )["virtualmachine"]  # fmt: skip
+    assert vm["templateid"] == made["id"]
+
+    iso = _iso(alice.client, place.zone, "team-tools", projectid=project["id"])
+    listed = _names(alice.client, "listIsos", "iso", isofilter="self", projectid=project["id"])
+    assert listed == {"team-tools"}
+    assert "team-tools" not in _names(alice.client, "listIsos", "iso", isofilter="self")
+    assert iso["account"] != alice.username
+
+    # A template of Alice's own is shared with the project by its id, and unshared again.
+    golden = alice.client.registerTemplate(
+        name="golden", displaytext="golden", url="http://images.example.org/golden.qcow2",
+        zoneid=place.zone, **image,
+    )["template"][0]  # fmt: skip
+    assert golden["sshkeyenabled"] is False
+    share = alice.client.updateTemplatePermissions
+    _refused(share, 431, id=golden["id"], projectids=project["id"])  # no op
+    _refused(bob.client.updateTemplatePermissions, 531, id=golden["id"],
+             projectids=project["id"], op="add")  # fmt: skip
+    _ready(admin, "listTemplates", "template", golden["id"], place.zone)
+    share(id=golden["id"], projectids=project["id"], op="add")
+    shown = alice.client.listTemplatePermissions(id=golden["id"])["templatepermission"]
+    assert (shown["projectids"], shown["account"]) == ([project["id"]], [])
+    shared = _names(
+        alice.client, "listTemplates", "template", templatefilter="sharedexecutable",
+        projectid=project["id"],
+    )  # fmt: skip
+    assert shared == {"golden"}
+    share(id=golden["id"], projectids=project["id"], op="remove")
+    assert (
+        alice.client.listTemplatePermissions(id=golden["id"])["templatepermission"]["projectids"]
+        == []
+    )
 
 
 def test_isos_are_shared_like_templates(sandbox) -> None:

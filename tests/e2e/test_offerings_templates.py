@@ -178,6 +178,20 @@ def test_templates_download_per_hypervisor_and_filters_depend_on_the_caller(sand
         name="systemvm-kvm", hypervisor="KVM", format="QCOW2", templatetype="SYSTEM",
         url="http://i.example.org/systemvm.qcow2", **register,
     )  # fmt: skip
+    # 4.3's routing template is a SYSTEM one: a root admin's, never another type's.
+    _refused(
+        user.client.registerTemplate, 531, name="rt", hypervisor="KVM", format="QCOW2",
+        url="http://i.example.org/r.qcow2", isrouting="true", **register,
+    )  # fmt: skip
+    _refused(
+        admin.registerTemplate, 431, name="rt", hypervisor="KVM", format="QCOW2",
+        url="http://i.example.org/r.qcow2", isrouting="true", templatetype="USER", **register,
+    )  # fmt: skip
+    routing = admin.registerTemplate(
+        name="router-kvm", hypervisor="KVM", format="QCOW2", isrouting="true",
+        url="http://i.example.org/router.qcow2", **register,
+    )["template"][0]  # fmt: skip
+    assert routing["templatetype"] == "SYSTEM"
 
     def names(client, which: str) -> set[str]:
         return set(_by_name(client.listTemplates(templatefilter=which), "template"))
@@ -189,7 +203,7 @@ def test_templates_download_per_hypervisor_and_filters_depend_on_the_caller(sand
     assert names(user.client, "community") == set()
     assert names(user.client, "sharedexecutable") == set()
     _refused(user.client.listTemplates, 431, templatefilter="all")
-    assert "systemvm-kvm" in names(admin, "all") and "mine" in names(admin, "all")
+    assert {"systemvm-kvm", "router-kvm", "mine"} <= names(admin, "all")
     assert names(admin, "selfexecutable") == {"sim", "mine"}
     assert names(admin, "featured") == {"sim"}
     _refused(user.client.updateTemplate, 531, id=sim["id"], name="taken")

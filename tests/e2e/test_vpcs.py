@@ -169,6 +169,25 @@ def test_a_vpc_with_two_tiers_acls_vms_restart_and_delete_in_order(sandbox) -> N
     # VMs in both tiers; the router holds each tier's items
     vms = [_deploy(user, place, place.small, networkids=t["id"]) for t in (web, db)]
     assert [v["nic"][0]["ipaddress"].rsplit(".", 2)[1] for v in vms] == ["1", "2"]
+    # listVirtualMachines finds them by their VPC (beside networkid the network decides, as in
+    # 4.3) and as VMs of isolated (virtual) networks
+    in_vpc = user.listVirtualMachines(vpcid=vpc["id"])["virtualmachine"]
+    assert sorted(v["id"] for v in in_vpc) == sorted(v["id"] for v in vms)
+    by_tier = user.listVirtualMachines(vpcid=vpc["id"], networkid=db["id"])["virtualmachine"]
+    assert [v["id"] for v in by_tier] == [vms[1]["id"]]
+    assert bob.client.listVirtualMachines(vpcid=vpc["id"]) == {}
+    virtual = user.listVirtualMachines(forvirtualnetwork="true")["virtualmachine"]
+    assert sorted(v["id"] for v in virtual) == sorted(v["id"] for v in vms)
+    assert user.listVirtualMachines(forvirtualnetwork="false") == {}
+    # A VPC is tagged by its owner, found by its tags and answered with them
+    tag = {"tags[0].key": "env", "tags[0].value": "prod"}
+    user.createTags(resourceids=vpc["id"], resourcetype="Vpc", fetch_result=True, **tag)
+    tagged = user.listVPCs(**tag)["vpc"]
+    assert [v["id"] for v in tagged] == [vpc["id"]]
+    assert [(t["key"], t["value"]) for t in tagged[0]["tags"]] == [("env", "prod")]
+    assert user.listVPCs(**{"tags[0].key": "env", "tags[0].value": "dev"}) == {}
+    refused(bob.client.createTags, 531, resourceids=vpc["id"], resourcetype="Vpc",
+            fetch_result=True, **tag)  # fmt: skip
     icmp = user.createNetworkACL(
         aclid=acl["id"],
         protocol="icmp",

@@ -129,3 +129,31 @@ def test_the_user_data_of_a_start_reaches_the_simulated_guest_and_the_kvm_domain
     finally:
         kvm.destroy_vm("i-ud-VM")
         kvm.close()
+
+
+def test_the_console_keyboard_of_a_start_reaches_the_simulated_guest_and_the_kvm_display() -> None:
+    spec = {"name": "i-kb-VM", "cpu_number": 1, "cpu_speed_mhz": 500, "memory_mb": 256}
+    world = SimulatedWorld()
+    driver = SimulatorDriver(world)
+    driver.connect(Credentials("simulator://keyboard", "root", "pw"))
+    START(driver, {**spec, "keyboard": "fr"})
+    STOP(driver, {"name": "i-kb-VM"})
+    START(driver, {**spec, "keyboard": "fr"})
+    assert next(iter(world.hosts.values())).vms["i-kb-VM"].spec.keyboard == "fr"
+
+    pytest.importorskip("libvirt", reason="libvirt-python is not installed (extra `kvm`)")
+    from adapters.kvm import console
+    from adapters.kvm.driver import KvmDriver
+
+    kvm = KvmDriver(stop_timeout=0.1, poll_interval=0.05)
+    kvm.connect(Credentials("test:///default", "admin", "pw"))
+    try:
+        START(kvm, {**spec, "name": "i-kb-fr", "keyboard": "fr"})
+        START(kvm, {**spec, "name": "i-kb-none"})
+        assert console.of_domain(kvm._require().lookupByName("i-kb-fr")) == "fr"
+        # Without a layout the guest gets no display of Stratus's making (libvirt's defaults).
+        assert console.of_domain(kvm._require().lookupByName("i-kb-none")) == ""
+    finally:
+        for name in ("i-kb-fr", "i-kb-none"):
+            kvm.destroy_vm(name)
+        kvm.close()

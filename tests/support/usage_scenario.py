@@ -74,6 +74,7 @@ class VmScript:
                 zone_id=ZONE,
                 guest_os_id="linux",
                 compute=compute,
+                keyboard="",
             )
         )
         return self

@@ -357,3 +357,26 @@ def test_every_start_carries_the_user_data_the_vm_has_then() -> None:
     machine.request_start("r1", None, access(), "hold-1")
     (requested,) = [e for e in machine.collect_events() if type(e).__name__ == "StartRequested"]
     assert requested.user_data == "aGk="
+
+
+def test_a_vm_deployed_with_a_keyboard_layout_starts_with_it_and_a_bad_one_is_refused() -> None:
+    facts = shape().facts()
+    ids = (uuid4(), "web-1", "Web 1", "i-1-web-VM", uuid4(), uuid4(), uuid4(), "", facts)
+    french = VirtualMachine(*ids, keyboard="fr")
+    french.request_start("r1", None, access(), "hold-1")
+    started = [e for e in french.collect_events() if type(e).__name__ == "StartRequested"]
+    assert [e.keyboard for e in started] == ["fr"]
+    plain = vm()
+    plain.request_start("r2", None, access(), "hold-2")
+    started = [e for e in plain.collect_events() if type(e).__name__ == "StartRequested"]
+    assert [e.keyboard for e in started] == [""]
+    with pytest.raises(InvalidParameter, match="Invalid keyboard klingon"):
+        VirtualMachine(uuid4(), *ids[1:], keyboard="klingon")
+
+
+def test_a_vm_deployed_before_keyboards_replays_with_the_hypervisors_default() -> None:
+    deployed = vm().collect_events()[0]
+    stored = {k: v for k, v in deployed.__dict__.items() if k != "keyboard"}
+    old = object.__new__(type(deployed))
+    old.__dict__.update(stored)
+    assert old.mutate(None).keyboard == ""

@@ -119,6 +119,8 @@ def test_a_start_request_carries_the_data_disks_and_old_ones_read_as_none() -> N
     start.upcast_v1_v2(state)
     start.upcast_v3_v4(state)
     start.upcast_v4_v5(state)
-    assert (start.class_version, state["data_disks"], state["user_data"]) == (5, [], "")
+    start.upcast_v5_v6(state)
+    assert (start.class_version, state["data_disks"], state["user_data"]) == (6, [], "")
     assert state["iso"] is None  # starts recorded before ISO deploys carry no ISO
     assert state["root_pool_id"] == ""  # older starts made the ROOT disk on the host's own
+    assert state["keyboard"] == ""  # and gave the console the hypervisor's default layout
