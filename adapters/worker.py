@@ -36,6 +36,7 @@ from adapters import (
     NotFoundOnHost,
     Unreachable,
 )
+from adapters.image_stores import StoreError
 from adapters.ledger import Ledger, MemoryLedger, shared_ledger_for
 from adapters.sessions import (
     UNBOUND_ACTIONS,
@@ -64,6 +65,7 @@ _LABELS = {
     "unreachable": "host unreachable",
     "internal": "internal error",
     "unsupported": "not supported",
+    "image_store": "the image store failed",
 }
 
 
@@ -203,9 +205,9 @@ class Worker:
         password = None
         try:
             if request.action in UNBOUND_ACTIONS:
-                credentials = None
-                if request.sealed_credentials:  # a vCenter's, for its datacenters
-                    credentials, _ = self._credentials(request)
+                credentials, secrets = None, None
+                if request.sealed_credentials:  # a vCenter's, or an image store's
+                    credentials, secrets = self._credentials(request)
                     password = credentials.password
                 data = await asyncio.to_thread(
                     perform_unbound,
@@ -214,6 +216,7 @@ class Worker:
                     request.action,
                     request.params,
                     credentials,
+                    secrets,
                 )
             else:
                 credentials, secrets = self._credentials(request)
@@ -330,6 +333,8 @@ def _error_kind(exc: HypervisorError) -> str:
         return "bad_request"
     if isinstance(exc, Unsupported):
         return "unsupported"
+    if isinstance(exc, StoreError):
+        return "image_store"
     return "hypervisor"
 
 

@@ -16,17 +16,16 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import struct
 from dataclasses import dataclass
 from pathlib import Path
 
 from adapters import HypervisorError
 from adapters import fetch as fetching
-from adapters.checksums import digest_for as _digest
-from adapters.checksums import verify as _verify
+from adapters.image_checks import QCOW2_MAGIC as QCOW2_MAGIC
+from adapters.image_checks import digest_for as _digest
+from adapters.image_checks import verify as _verify
+from adapters.image_checks import virtual_size as _virtual_size
 
-QCOW2_MAGIC = b"QFI\xfb"
-_QCOW2_SIZE = struct.Struct(">Q")  # the virtual size, at byte 24 of the header
 CHUNK = fetching.CHUNK
 
 
@@ -86,22 +85,6 @@ def _download(
     except OSError as error:  # the image directory's, not the remote's: the operator's to fix
         raise HypervisorError(f"cannot write the image to {sink_path.parent}: {error}") from None
     return head
-
-
-def _virtual_size(head: bytes, physical_size: int, image_format: str) -> int:
-    is_qcow2 = head[:4] == QCOW2_MAGIC
-    if image_format.upper() == "QCOW2":
-        if not is_qcow2 or len(head) < 32:
-            raise HypervisorError("the image is not in QCOW2 format (no QCOW2 header)")
-        (size,) = _QCOW2_SIZE.unpack_from(head, 24)
-        if size <= 0:
-            raise HypervisorError("the QCOW2 header states no virtual size")
-        return int(size)
-    if is_qcow2:
-        raise HypervisorError(f"the image is QCOW2, not {image_format.upper()}")
-    if physical_size == 0:
-        raise HypervisorError("the image is empty")
-    return physical_size
 
 
 def default_dir() -> Path:

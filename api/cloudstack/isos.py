@@ -73,6 +73,7 @@ def register_iso(call: Call, args: dict[str, Any]) -> Listing:
         zone_ids,
         limits=images.fetch_limits(call),
         store_kinds=images.store_kinds(call, zone_ids),
+        stores=images.store_choices(call, zone_ids),
     )
     outcome = call.write(cmd.register_template, command)
     return images.listed(call, str(outcome.id))

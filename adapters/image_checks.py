@@ -1,13 +1,18 @@
-"""Image checksums as a template's registration gives them: plain hex is MD5 (as CloudStack 4.3
-sends it), ``{SHA-256}hex`` (or ``{SHA-1}``, ``{SHA-512}``, ``{MD5}``) names its algorithm."""
+"""Checks of a fetched image: its checksum as the registration gives it (plain hex is MD5, as
+CloudStack 4.3 sends it; ``{SHA-256}hex``, ``{SHA-1}``, ``{SHA-512}``, ``{MD5}`` name their
+algorithm) and its format and virtual size from its first bytes (a QCOW2 header states the
+size; any other image is as large as its file)."""
 
 from __future__ import annotations
 
 import hashlib
 import re
+import struct
 
 from adapters import HypervisorError
 
+QCOW2_MAGIC = b"QFI\xfb"
+_QCOW2_SIZE = struct.Struct(">Q")  # the virtual size, at byte 24 of the header
 ALGORITHMS = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-512": "sha512"}
 _TAGGED = re.compile(r"^\{([A-Za-z0-9-]+)\}([0-9a-fA-F]+)$")
 
@@ -38,3 +43,19 @@ def verify(digest: hashlib._Hash, checksum: str) -> None:
     found = digest.hexdigest()
     if found != expected:
         raise HypervisorError(f"checksum mismatch: expected {expected}, the image has {found}")
+
+
+def virtual_size(head: bytes, physical_size: int, image_format: str) -> int:
+    is_qcow2 = head[:4] == QCOW2_MAGIC
+    if image_format.upper() == "QCOW2":
+        if not is_qcow2 or len(head) < 32:
+            raise HypervisorError("the image is not in QCOW2 format (no QCOW2 header)")
+        (size,) = _QCOW2_SIZE.unpack_from(head, 24)
+        if size <= 0:
+            raise HypervisorError("the QCOW2 header states no virtual size")
+        return int(size)
+    if is_qcow2:
+        raise HypervisorError(f"the image is QCOW2, not {image_format.upper()}")
+    if physical_size == 0:
+        raise HypervisorError("the image is empty")
+    return physical_size
