@@ -209,7 +209,7 @@ def test_templates_move_from_nfs_to_the_object_store_as_4_3_migrates_secondary_s
 
     # Deleting removes the bytes from the store that holds them (and the cached copy).
     _deleted(admin, new)
-    wait_until(lambda: s3.objects(bucket) == {} and key not in _in_tree(export),
+    wait_until(lambda: s3.keys(bucket) == [] and key not in _in_tree(export),
                what="the object and its cached copy to be removed")  # fmt: skip
     _deleted(admin, old)
     wait_until(lambda: f"template/tmpl/{old}/small.qcow2" not in _in_tree(export),

@@ -84,6 +84,10 @@ class S3Server:
     def bucket(self, name: str) -> None:
         self.client().create_bucket(Bucket=name)  # type: ignore[attr-defined]
 
+    def keys(self, bucket: str) -> list[str]:
+        listed = self.client().list_objects_v2(Bucket=bucket).get("Contents", [])  # type: ignore[attr-defined]
+        return [o["Key"] for o in listed]
+
     def objects(self, bucket: str) -> dict[str, bytes]:
         s3: object = self.client()
         listed = s3.list_objects_v2(Bucket=bucket).get("Contents", [])  # type: ignore[attr-defined]
