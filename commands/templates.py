@@ -325,7 +325,7 @@ def _abandon(store: Any, template_id: UUID, zone_id: UUID, request_id: str, reas
 RESULT_HANDLERS = {DOWNLOAD: on_download_result, REMOVE: on_removal_result}
 
 
-def _sealed_store(box: Any, e: Any) -> str | None:
+def sealed_store(box: Any, e: Any) -> str | None:
     """The image store's credentials for the adapter, sealed; None for no store."""
     if not e.store:
         return None
@@ -335,6 +335,27 @@ def _sealed_store(box: Any, e: Any) -> str | None:
     user = str(e.store.get("details", {}).get("accesskey") or "")
     password = next(iter(secrets.values()), "")
     return seal_credentials(box, e.store["url"], user, password, secrets={"store": secrets})
+
+
+def removal(e: Any, box: Any, prefix: str) -> Outgoing:
+    """A `delete_image` request for an `ImageRemovalRequested` (of a template's copy or of a
+    snapshot): to the kind that wrote it, with the stores' secrets sealed."""
+    request = WorkRequest(
+        request_id=e.request_id,
+        hypervisor=e.kind.lower(),
+        action=REMOVE,
+        target_id=str(e.originator_id),
+        params={
+            "path": e.path,
+            "store_id": e.store_id,
+            "cache_store_id": e.cache_store_id,
+            "store": e.store,
+            "staging": e.staging,
+        },
+        sealed_credentials=sealed_store(box, e),
+        **origin(e),
+    )
+    return work(request, prefix)
 
 
 def template_routes(prefix: str = DEFAULT_PREFIX, box: Any = None) -> dict[str, Route]:
@@ -347,24 +368,7 @@ def template_routes(prefix: str = DEFAULT_PREFIX, box: Any = None) -> dict[str, 
     """
 
     def remove(e: Any) -> Outgoing:
-        request = WorkRequest(
-            request_id=e.request_id,
-            hypervisor=e.kind.lower(),
-            action=REMOVE,
-            target_id=str(e.originator_id),
-            params={
-                "template_id": str(e.originator_id),
-                "zone_id": str(e.zone_id),
-                "path": e.path,
-                "store_id": e.store_id,
-                "cache_store_id": e.cache_store_id,
-                "store": e.store,
-                "staging": e.staging,
-            },
-            sealed_credentials=_sealed_store(box, e),
-            **origin(e),
-        )
-        return work(request, prefix)
+        return removal(e, box, prefix)
 
     def download(e: Any) -> Outgoing:
         request = WorkRequest(
@@ -382,13 +386,13 @@ def template_routes(prefix: str = DEFAULT_PREFIX, box: Any = None) -> dict[str, 
                 "max_size_gb": e.max_size_gb,
                 **({"store": e.store, "staging": e.staging} if e.store else {}),
             },
-            sealed_credentials=_sealed_store(box, e),
+            sealed_credentials=sealed_store(box, e),
             **origin(e),
         )
         return work(request, prefix)
 
-    removal: Any = Template  # events made by the library's decorator: mypy cannot see them
+    events: Any = Template  # events made by the library's decorator: mypy cannot see them
     return {
         get_topic(Template.DownloadRequested): download,
-        get_topic(removal.ImageRemovalRequested): remove,
+        get_topic(events.ImageRemovalRequested): remove,
     }

@@ -198,9 +198,20 @@ def test_templates_move_from_nfs_to_the_object_store_as_4_3_migrates_secondary_s
     assert f"template/tmpl/{old}/small.qcow2" in _in_tree(export)  # the old one stays, read-only
 
     # VMs deploy from both.
-    for template_id in (old, new):
-        vm = _deploy_from(admin, place, template_id)
-        assert (vm["state"], vm["templateid"]) == ("Running", template_id)
+    vms = [_deploy_from(admin, place, template_id) for template_id in (old, new)]
+    assert [(vm["state"], vm["templateid"]) for vm in vms] == [("Running", old), ("Running", new)]
+
+    # A snapshot is copied to the object store right after it is taken, through the staging store.
+    root = admin.listVolumes(virtualmachineid=vms[0]["id"], type="ROOT")["volume"][0]
+    snapshot = admin.createSnapshot(volumeid=root["id"], fetch_result=True)["snapshot"]
+    assert snapshot["state"] == "BackedUp"
+    copy = f"snapshots/{snapshot['id']}/stratus-{snapshot['id']}"
+    kept = orjson.loads(s3.objects(bucket)[copy])
+    assert kept["snapshot"] == f"stratus-{snapshot['id']}" and kept["vm"] == vms[0]["instancename"]
+    assert _in_tree(export)[copy] == s3.objects(bucket)[copy]
+    admin.deleteSnapshot(id=snapshot["id"], fetch_result=True)
+    wait_until(lambda: copy not in s3.keys(bucket) and copy not in _in_tree(export),
+               what="the snapshot's copy to be removed")  # fmt: skip
 
     # No secret in any answer.
     answers = [admin.listImageStores(), admin.listS3s(), admin.listSecondaryStagingStores(),
