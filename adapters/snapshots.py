@@ -5,7 +5,8 @@ reverted to and deleted by name. A volume snapshot is a point-in-time copy that 
 VM: the host takes a disk-only snapshot of the VM that holds the volume, the copy is made from
 it, and the snapshot on the host is removed again, so nothing of it stays beside the VM (as
 CloudStack backs a volume snapshot up to secondary storage and drops it from primary storage).
-The copy itself is bookkeeping: Stratus models no secondary storage yet.
+When the request names an image store, the copy is the snapshot's bytes (the driver's
+`snapshot_image`) written there by the secondary storage worker; otherwise it is bookkeeping.
 
 Every action is idempotent by name and desired state: a snapshot that exists is not taken
 again, one that is gone is deleted without error, and a revert lands where it landed before.
