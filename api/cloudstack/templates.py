@@ -471,13 +471,21 @@ def delete_template(call: Call, args: dict[str, Any]) -> Submitted:
     return delete_image(call, args, iso=False)
 
 
-def store_choices(call: Call, zone_ids: list[UUID]) -> dict[UUID, cmd.StoreChoice]:
-    """The image store each zone's new copy is written to (`image_destination`); zones with
-    none are left out, and their adapters keep the image in their own store."""
+def store_choices(
+    call: Call, zone_ids: list[UUID], named: str | None = None
+) -> dict[UUID, cmd.StoreChoice]:
+    """The image store each zone's new copy is written to (`image_destination`; `named`, an
+    image store of each zone or of the region, 431 otherwise); zones with none are left out,
+    and their adapters keep the image in their own store."""
     choices: dict[UUID, cmd.StoreChoice] = {}
     with call.read() as cursor:
         for zone in zone_ids:
-            found = image_destination(cursor, str(zone))
+            found = image_destination(cursor, str(zone), named)
+            if found is None and named:
+                raise InvalidParameter(
+                    f"Unable to find image store with id {named} in zone {zone}",
+                    resource_ids=(named,),
+                )
             if found is not None:
                 store_id, staging_id = found
                 staging = UUID(staging_id) if staging_id else None

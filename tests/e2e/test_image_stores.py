@@ -172,7 +172,7 @@ def test_templates_move_from_nfs_to_the_object_store_as_4_3_migrates_secondary_s
     assert _in_tree(export) == {f"template/tmpl/{old}/small.qcow2": SMALL}
     iso = admin.registerIso(
         name="disc", displaytext="disc", url=f"{images}/disc.iso", zoneid=place.zone,
-        ostypeid=_os_type(admin),
+        ostypeid=_os_type(admin), imagestoreuuid=nfs["id"],
     )["iso"][0]["id"]  # fmt: skip
     assert _settled(admin, iso, place.zone, iso=True)["isready"]
     assert _in_tree(export)[f"template/tmpl/{iso}/disc.iso"] == DISC
@@ -272,6 +272,12 @@ def test_bad_images_and_stores_fail_clearly_and_leave_nothing(
         hypervisor="Simulator", format="QCOW2", ostypeid=_os_type(admin), zoneid=place.zone,
     )  # fmt: skip
     assert admin.listTemplates(templatefilter="all").get("count", 0) == before
+    isos = admin.listIsos(isofilter="all").get("count", 0)
+    assert "Unable to find image store" in _refused(
+        admin.registerIso, 431, name="d", displaytext="d", url=f"{images}/disc.iso",
+        zoneid=place.zone, ostypeid=_os_type(admin), imagestoreuuid=str(uuid.uuid4()),
+    )  # fmt: skip
+    assert admin.listIsos(isofilter="all").get("count", 0) == isos
 
     # An export that is not mounted: the download fails naming it; nothing is held.
     unmounted = admin.addImageStore(
