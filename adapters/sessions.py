@@ -20,6 +20,7 @@ from adapters import (
     Credentials,
     Hypervisor,
     Unreachable,
+    secondary,
 )
 from adapters.fetch import FetchPolicy
 from adapters.handlers import HANDLERS
@@ -155,30 +156,60 @@ def perform_unbound(
     action: str,
     params: dict[str, Any],
     credentials: Credentials | None = None,
+    secrets: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Download a template (or an uploaded volume's image) into a zone's image store with a
-    driver that has the capability, under the fetch limits the request carries; or claim or
-    release a vCenter datacenter with the vCenter's `credentials`."""
+    driver that has the capability, under the fetch limits the request carries, and remove
+    a deleted image's bytes (`secrets`: the image store's, opened from the request's seal);
+    or claim or release a vCenter datacenter with the vCenter's `credentials`."""
     driver = factory()
     try:
         if action in DATACENTER_ACTIONS:
             return _datacenter(driver, kind, action, params, credentials)
         # An uploaded volume's image is fetched into the zone's store as a template's is.
         download = getattr(driver, "download_template", None)
-        if action not in ("download_template", "download_volume") or download is None:
+        known = ("download_template", "download_volume", "delete_image")
+        if action not in known or download is None:
             raise Unsupported(f"{action} is not supported yet by the {kind} adapter")
-        return dict(
-            download(
-                url=str(param(params, "url")),
-                image_format=str(param(params, "format")),
-                checksum=str(params.get("checksum") or ""),
-                zone_id=str(param(params, "zone_id")),
-                policy=FetchPolicy.from_params(params),
-            )
-        )
+        if action == "delete_image":
+            return secondary.remove_image(params, secrets or {})
+        policy = FetchPolicy.from_params(params)
+        if params.get("store"):
+            return _into_image_store(download, params, secrets or {}, policy)
+        return dict(_download(download, params, policy))
     finally:
         with contextlib.suppress(Exception):
             driver.close()
+
+
+def _download(download: Callable[..., Any], params: dict[str, Any], policy: FetchPolicy) -> Any:
+    return download(
+        url=str(param(params, "url")),
+        image_format=str(param(params, "format")),
+        checksum=str(params.get("checksum") or ""),
+        zone_id=str(param(params, "zone_id")),
+        policy=policy,
+    )
+
+
+def _into_image_store(
+    download: Callable[..., Any],
+    params: dict[str, Any],
+    secrets: dict[str, Any],
+    policy: FetchPolicy,
+) -> dict[str, Any]:
+    """The secondary storage worker writes the image to the zone's image store; the driver
+    then takes its own copy for its hosts, as before image stores. If it cannot, the stored
+    bytes are removed again: the copy fails whole."""
+    stored = secondary.store_image(params, secrets, policy)
+    try:
+        _download(download, params, policy)
+    except BaseException:
+        removal = dict(params, path=stored["path"])
+        with contextlib.suppress(Exception):
+            secondary.remove_image(removal, secrets)
+        raise
+    return stored
 
 
 DATACENTER_ACTIONS = frozenset({"claim_datacenter", "release_datacenter"})

@@ -5,7 +5,8 @@ reverted to and deleted by name. A volume snapshot is a point-in-time copy that 
 VM: the host takes a disk-only snapshot of the VM that holds the volume, the copy is made from
 it, and the snapshot on the host is removed again, so nothing of it stays beside the VM (as
 CloudStack backs a volume snapshot up to secondary storage and drops it from primary storage).
-The copy itself is bookkeeping: Stratus models no secondary storage yet.
+When the request names an image store, the copy is the snapshot's bytes (the driver's
+`snapshot_image`) written there by the secondary storage worker; otherwise it is bookkeeping.
 
 Every action is idempotent by name and desired state: a snapshot that exists is not taken
 again, one that is gone is deleted without error, and a revert lands where it landed before.
@@ -17,9 +18,9 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
-from adapters import Hypervisor, SnapshotSpec
+from adapters import Hypervisor, SnapshotSpec, secondary
+from adapters.requests import Unsupported, param
 from adapters.requests import name as _name
-from adapters.requests import param
 
 
 def _snapshot_name(params: dict[str, Any]) -> str:
@@ -45,11 +46,24 @@ def _delete(driver: Hypervisor, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def _volume_snapshot(driver: Hypervisor, params: dict[str, Any]) -> dict[str, Any]:
-    """A disk-only snapshot of the VM holding the volume, copied, then dropped from the host."""
+    """A disk-only snapshot of the VM holding the volume, copied (to the image store the
+    request names, if any), then dropped from the host."""
     name, snapshot_name = _name(params), _snapshot_name(params)
+    export = getattr(driver, "snapshot_image", None)
+    if params.get("store") and export is None:
+        raise Unsupported(
+            f"copying a volume snapshot to an image store is not supported by the "
+            f"{driver.kind} adapter yet"
+        )
     driver.create_snapshot(name, SnapshotSpec(snapshot_name, "volume snapshot", memory=False))
-    driver.delete_snapshot(name, snapshot_name)
-    return {"name": name, "snapshot_name": snapshot_name, "backed_up": True}
+    stored: dict[str, Any] = {}
+    try:
+        if export is not None and params.get("store"):
+            secrets = params.get("secrets") or {}
+            stored = secondary.store_snapshot(params, secrets, export(name, snapshot_name))
+    finally:
+        driver.delete_snapshot(name, snapshot_name)
+    return {"name": name, "snapshot_name": snapshot_name, "backed_up": True, **stored}
 
 
 SNAPSHOT_ACTIONS: dict[str, Callable[[Hypervisor, dict[str, Any]], dict[str, Any]]] = {

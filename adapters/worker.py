@@ -37,6 +37,7 @@ from adapters import (
     Unreachable,
 )
 from adapters.devices import DeviceRefused
+from adapters.image_stores import StoreError
 from adapters.ledger import Ledger, MemoryLedger, shared_ledger_for
 from adapters.sessions import (
     UNBOUND_ACTIONS,
@@ -66,6 +67,7 @@ _LABELS = {
     "unreachable": "host unreachable",
     "internal": "internal error",
     "unsupported": "not supported",
+    "image_store": "the image store failed",
 }
 
 
@@ -205,9 +207,9 @@ class Worker:
         password = None
         try:
             if request.action in UNBOUND_ACTIONS:
-                credentials = None
-                if request.sealed_credentials:  # a vCenter's, for its datacenters
-                    credentials, _ = self._credentials(request)
+                credentials, secrets = None, None
+                if request.sealed_credentials:  # a vCenter's, or an image store's
+                    credentials, secrets = self._credentials(request)
                     password = credentials.password
                 data = await asyncio.to_thread(
                     perform_unbound,
@@ -216,6 +218,7 @@ class Worker:
                     request.action,
                     request.params,
                     credentials,
+                    secrets,
                 )
             else:
                 credentials, secrets = self._credentials(request)
@@ -334,6 +337,8 @@ def _error_kind(exc: HypervisorError) -> str:
         return "unsupported"
     if isinstance(exc, DeviceRefused):
         return "device"
+    if isinstance(exc, StoreError):
+        return "image_store"
     return "hypervisor"
 
 

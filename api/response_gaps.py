@@ -176,7 +176,8 @@ UNBUILT_FIELDS: dict[str, dict[str, str]] = {
     "listTemplates": {
         **_all(JOB, "jobid", "jobstatus"),
         **_all(UNSET, "checksum", "details", "removed", "sourcetemplateid", "templatetag"),
-        **_all(UNSET, "hostid", "hostname"),  # shown by 4.3 for templates on a host's storage
+        # the image store holding the copy, shown to root administrators when it is on one
+        **_all(UNSET, "hostid", "hostname"),
         **_all(PROJECTS, "project", "projectid"),
     },
     "listAccounts": {

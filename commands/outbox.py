@@ -52,7 +52,7 @@ def routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
         **vm_routes(box, prefix),
         **iso_routes(box, prefix),
         **nic_routes(box, prefix),
-        **template_routes(prefix),
+        **template_routes(prefix, box),
         **capture_routes(box, prefix),
         **system_vm_routes(box, prefix),
         **rule_routes(box, prefix),

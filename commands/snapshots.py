@@ -16,10 +16,12 @@ from uuid import UUID
 from eventsourcing.utils import get_topic
 
 from commands import Outcome, change
+from commands.templates import StoreChoice, removal, store_target
 from commands.vms import host_access, request_id
 from domain.errors import DomainError, InvalidParameter, InvalidState
 from domain.job import Job, JobStatus
 from domain.snapshot import Snapshot, SnapshotState
+from domain.storage import ImageStore
 from domain.vm import VirtualMachine
 from domain.volume import Volume
 from stratus.messages import DEFAULT_PREFIX, WorkRequest, WorkResult, seal_credentials
@@ -38,6 +40,7 @@ class CreateSnapshot:
     volume_id: UUID
     name: str
     job_id: UUID | None = None
+    store: StoreChoice | None = None  # the image store the copy is written to
 
 
 def _job(store: Any, job_id: UUID | None) -> Job | None:
@@ -98,7 +101,8 @@ def new_snapshot(store: Any, command: CreateSnapshot) -> tuple[Snapshot, Job | N
         snapshot.fail("", error.message)
         _finish(job, snapshot, error.message)
     else:
-        snapshot.request_backup(request_id(), command.job_id, access, vm.instance_name)
+        target = store_target(store, command.store)
+        snapshot.request_backup(request_id(), command.job_id, access, vm.instance_name, target)
     return snapshot, job
 
 
@@ -115,16 +119,34 @@ def on_snapshot_result(store: Any, result: WorkResult) -> Outcome:
             return Outcome(0, snapshot.id)
         job = _job(store, snapshot.job_id)
         reason = None if result.ok else (result.error or "the hypervisor did not answer")
+        holders: list[ImageStore] = []
         if reason is None:
             snapshot.confirm(result.request_id)
+            holders = _record_store(store, snapshot, result.data)
         else:
             snapshot.fail(result.request_id, reason)
         _finish(job, snapshot, reason)
-        saved = [a for a in (snapshot, job) if a is not None]
+        saved = [a for a in (snapshot, job, *holders) if a is not None]
         return Outcome(store.last_position(store.save(*saved)), snapshot.id)
 
     outcome: Outcome = store.run(attempt)
     return outcome
+
+
+def _record_store(store: Any, snapshot: Snapshot, data: dict[str, Any]) -> list[ImageStore]:
+    """The stores the adapter wrote the copy to now hold the snapshot."""
+    store_id = str(data.get("store_id") or "")
+    if not store_id:
+        return []
+    cache_id = str(data.get("cache_store_id") or "")
+    snapshot.stored_in(store_id, str(data.get("path") or ""), cache_id)
+    holders = []
+    for held_by in (store_id, cache_id):
+        if held_by:
+            image_store = store.get(ImageStore, UUID(held_by), what="image store")
+            image_store.hold(snapshot.id)
+            holders.append(image_store)
+    return holders
 
 
 def _finish(job: Job | None, snapshot: Snapshot, error: str | None) -> None:
@@ -140,9 +162,17 @@ RESULT_HANDLERS = {ACTION: on_snapshot_result}
 
 
 def snapshot_routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
-    """A requested backup goes to the host holding the volume, naming the VM there."""
+    """A requested backup goes to the host holding the volume, naming the VM there (and the
+    image store its copy is written to, the store's secrets sealed with the host's login); a
+    deleted snapshot's copy in a store is removed by a `delete_image` request."""
 
     def backup(e: Any) -> Outgoing:
+        store = getattr(e, "store", None) or {}  # absent from snapshots taken before
+        secrets = {k: v.reveal() for k, v in (getattr(e, "store_secrets", None) or {}).items()}
+        staging = getattr(e, "staging", None) or {}
+        where = {"store": store, "staging": staging, "snapshot_id": str(e.originator_id)}
+        login = (e.url, e.username, e.password.reveal())
+        sealed = seal_credentials(box, *login, secrets={"store": secrets} if store else None)
         request = WorkRequest(
             request_id=e.request_id,
             hypervisor=e.hypervisor.lower(),
@@ -152,14 +182,19 @@ def snapshot_routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
                 "host_id": str(e.host_id),
                 "name": e.instance_name,
                 "snapshot_name": f"stratus-{e.originator_id}",
+                **(where if store else {}),
             },
-            sealed_credentials=seal_credentials(box, e.url, e.username, e.password.reveal()),
+            sealed_credentials=sealed,
             **origin(e),
         )
         return work(request, prefix)
 
-    # The library creates Snapshot.BackupRequested from the decorated method.
-    return {get_topic(Snapshot.BackupRequested): backup}  # type: ignore[attr-defined]
+    # The library creates Snapshot's events from the decorated methods.
+    events: Any = Snapshot
+    return {
+        get_topic(events.BackupRequested): backup,
+        get_topic(events.ImageRemovalRequested): lambda e: removal(e, box, prefix),
+    }
 
 
 def revert_snapshot(store: Any, snapshot_id: UUID) -> Outcome:

@@ -18,20 +18,23 @@ from domain.account import Account
 from domain.domains import Domain
 from domain.errors import InvalidParameter, NotFound
 from domain.infrastructure import Zone
+from domain.storage import ImageStore
 from domain.template import (
     ExtractRequest,
     FetchLimits,
     Owner,
     Permissions,
+    StoreTarget,
     Template,
     TemplateSpec,
     check_image,
 )
 from stratus.addresses import is_allowed, is_local, is_local_name, literal_address, parse_sites
-from stratus.messages import DEFAULT_PREFIX, WorkRequest, WorkResult
+from stratus.messages import DEFAULT_PREFIX, WorkRequest, WorkResult, seal_credentials
 from stratus.outbox import Outgoing, Route, origin, work
 
 DOWNLOAD = "download_template"
+REMOVE = "delete_image"
 LOOPBACK = IPv4Address("127.0.0.1")  # what `localhost` names
 
 
@@ -43,6 +46,37 @@ class RegisterTemplate:
     template_id: UUID = field(default_factory=uuid.uuid4)
     limits: FetchLimits = field(default_factory=FetchLimits)
     store_kinds: dict[UUID, str] = field(default_factory=dict)  # an ISO's fetcher per zone
+    stores: dict[UUID, StoreChoice] = field(default_factory=dict)  # where each zone's bytes go
+
+
+@dataclass(frozen=True)
+class StoreChoice:
+    """The image store a zone's copy is written to and, in front of an object store, the
+    staging store it passes through."""
+
+    store_id: UUID
+    staging_id: UUID | None = None
+
+
+def _described(image_store: ImageStore) -> dict[str, Any]:
+    return {
+        "id": str(image_store.id),
+        "provider": image_store.provider,
+        "url": image_store.url,
+        "details": dict(image_store.details),
+    }
+
+
+def store_target(store: Any, choice: StoreChoice | None) -> StoreTarget | None:
+    """The stores a choice names, with the keeping store's sealed credentials; None without
+    a choice (the adapter keeps the image in its own store, as before image stores)."""
+    if choice is None:
+        return None
+    holder = store.get(ImageStore, choice.store_id, what="image store")
+    staging = {}
+    if choice.staging_id is not None:
+        staging = _described(store.get(ImageStore, choice.staging_id, what="image store"))
+    return StoreTarget(_described(holder), dict(holder.credentials), staging)
 
 
 def check_host(url: str, limits: FetchLimits) -> None:
@@ -85,7 +119,8 @@ def register_template(store: Any, command: RegisterTemplate) -> Outcome:
     check_host(command.spec.url, command.limits)  # once the URL's form is known to be good
     for zone_id in zones:
         kind = command.store_kinds.get(zone_id, "")
-        template.request_download(zone_id, uuid.uuid4().hex, command.limits, kind)
+        target = store_target(store, command.stores.get(zone_id))
+        template.request_download(zone_id, uuid.uuid4().hex, command.limits, kind, target)
     return Outcome(store.last_position(store.save(template)), template.id)
 
 
@@ -96,18 +131,20 @@ class CopyTemplate:
     destination_zone_id: UUID
     limits: FetchLimits = field(default_factory=FetchLimits)
     store_kind: str = ""  # for an ISO: the kind keeping the destination zone's images
+    store: StoreChoice | None = None  # where the destination zone's bytes go
 
 
 def copy_template(store: Any, command: CopyTemplate) -> Outcome:
     """Ask for the image in another zone (fetched again from its URL)."""
     _live_zones(store, (command.destination_zone_id,))
     request = (uuid.uuid4().hex, command.limits)
+    target = store_target(store, command.store)
     return change(
         store,
         Template,
         command.template_id,
         lambda t: t.copy_to(
-            command.source_zone_id, command.destination_zone_id, request, command.store_kind
+            command.source_zone_id, command.destination_zone_id, request, command.store_kind, target
         ),
         what="template",
     )
@@ -118,17 +155,19 @@ class PrepareTemplate:
     template_id: UUID
     zone_id: UUID
     limits: FetchLimits = field(default_factory=FetchLimits)
+    store: StoreChoice | None = None
 
 
 def prepare_template(store: Any, command: PrepareTemplate) -> Outcome:
     """Ask for a template in a zone where it is not (or where its download failed)."""
     _live_zones(store, (command.zone_id,))
     request_id = uuid.uuid4().hex
+    target = store_target(store, command.store)
     return change(
         store,
         Template,
         command.template_id,
-        lambda t: t.request_download(command.zone_id, request_id, command.limits),
+        lambda t: t.request_download(command.zone_id, request_id, command.limits, target=target),
         what="template",
     )
 
@@ -190,18 +229,59 @@ def on_download_result(store: Any, result: WorkResult) -> Outcome:
         zone_id = template.zone_of(result.request_id)
         if zone_id is None:
             return Outcome(0, template.id)  # a stale or repeated result changes nothing
+        holders: list[ImageStore] = []
         if result.ok:
             size, physical = reported_sizes(result.data)
             template.download_completed(
                 zone_id=zone_id, request_id=result.request_id, size=size, physical=physical
             )
+            holders = _record_store(store, template, zone_id, result.data)
         else:
             reason = result.error or "the image store did not answer"
             template.download_failed(zone_id=zone_id, request_id=result.request_id, reason=reason)
-        return Outcome(store.last_position(store.save(template)), template.id)
+        return Outcome(store.last_position(store.save(template, *holders)), template.id)
 
     result_outcome: Outcome = store.run(attempt)
     return result_outcome
+
+
+def _record_store(
+    store: Any, template: Template, zone_id: UUID, data: dict[str, Any]
+) -> list[ImageStore]:
+    """The stores an adapter wrote the zone's bytes to now hold the image."""
+    store_id = str(data.get("store_id") or "")
+    if not store_id:
+        return []
+    cache_id = str(data.get("cache_store_id") or "")
+    template.stored_in(zone_id, store_id, str(data.get("path") or ""), cache_id)
+    holders = []
+    for held_by in (store_id, cache_id):
+        if held_by:
+            image_store = store.get(ImageStore, UUID(held_by), what="image store")
+            image_store.hold(template.id)
+            holders.append(image_store)
+    return holders
+
+
+def on_removal_result(store: Any, result: WorkResult) -> Outcome:
+    """An adapter removed a deleted image's bytes: its stores no longer hold it. A removal
+    that failed leaves them holding it (deleteImageStore is refused while they do)."""
+
+    def attempt() -> Outcome:
+        if not result.ok:
+            return Outcome(0, None)
+        let_go = []
+        for held_by in (result.data.get("store_id"), result.data.get("cache_store_id")):
+            if held_by:
+                image_store = store.get(ImageStore, UUID(str(held_by)), what="image store")
+                image_store.let_go(UUID(result.target_id))
+                let_go.append(image_store)
+        if not let_go:
+            return Outcome(0, None)
+        return Outcome(store.last_position(store.save(*let_go)), None)
+
+    outcome: Outcome = store.run(attempt)
+    return outcome
 
 
 def reported_sizes(data: dict[str, Any]) -> tuple[int, int]:
@@ -242,15 +322,53 @@ def _abandon(store: Any, template_id: UUID, zone_id: UUID, request_id: str, reas
     )
 
 
-RESULT_HANDLERS = {DOWNLOAD: on_download_result}
+RESULT_HANDLERS = {DOWNLOAD: on_download_result, REMOVE: on_removal_result}
 
 
-def template_routes(prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
-    """A requested download becomes a `download_template` request to the template's kind.
+def sealed_store(box: Any, e: Any) -> str | None:
+    """The image store's credentials for the adapter, sealed; None for no store."""
+    if not e.store:
+        return None
+    if box is None:
+        raise InvalidParameter("an image store's credentials need the cloud's key to travel")
+    secrets = {key: value.reveal() for key, value in e.store_secrets.items()}
+    user = str(e.store.get("details", {}).get("accesskey") or "")
+    password = next(iter(secrets.values()), "")
+    return seal_credentials(box, e.store["url"], user, password, secrets={"store": secrets})
 
-    No host credentials travel: the adapter fetches the image from its URL into the zone's store,
-    under the fetch limits recorded with the request.
+
+def removal(e: Any, box: Any, prefix: str) -> Outgoing:
+    """A `delete_image` request for an `ImageRemovalRequested` (of a template's copy or of a
+    snapshot): to the kind that wrote it, with the stores' secrets sealed."""
+    request = WorkRequest(
+        request_id=e.request_id,
+        hypervisor=e.kind.lower(),
+        action=REMOVE,
+        target_id=str(e.originator_id),
+        params={
+            "path": e.path,
+            "store_id": e.store_id,
+            "cache_store_id": e.cache_store_id,
+            "store": e.store,
+            "staging": e.staging,
+        },
+        sealed_credentials=sealed_store(box, e),
+        **origin(e),
+    )
+    return work(request, prefix)
+
+
+def template_routes(prefix: str = DEFAULT_PREFIX, box: Any = None) -> dict[str, Route]:
+    """A requested download becomes a `download_template` request to the template's kind;
+    a deleted copy whose bytes are in an image store, a `delete_image` request.
+
+    No host credentials travel: the adapter fetches the image from its URL into the zone's
+    image store (the one the request names, its credentials sealed with `box`), under the fetch
+    limits recorded with the request.
     """
+
+    def remove(e: Any) -> Outgoing:
+        return removal(e, box, prefix)
 
     def download(e: Any) -> Outgoing:
         request = WorkRequest(
@@ -266,9 +384,15 @@ def template_routes(prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
                 "checksum": e.checksum,
                 "allowed_internal_sites": e.allowed_internal_sites,
                 "max_size_gb": e.max_size_gb,
+                **({"store": e.store, "staging": e.staging} if e.store else {}),
             },
+            sealed_credentials=sealed_store(box, e),
             **origin(e),
         )
         return work(request, prefix)
 
-    return {get_topic(Template.DownloadRequested): download}
+    events: Any = Template  # events made by the library's decorator: mypy cannot see them
+    return {
+        get_topic(Template.DownloadRequested): download,
+        get_topic(events.ImageRemovalRequested): remove,
+    }

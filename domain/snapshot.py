@@ -9,14 +9,17 @@ them alone.
 
 from __future__ import annotations
 
-from typing import Any
-from uuid import UUID
+from typing import TYPE_CHECKING, Any
+from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidParameter, InvalidState
 from domain.values import Secret
 from domain.vm import HostAccess, host_request
+
+if TYPE_CHECKING:
+    from domain.template import StoreTarget
 
 
 class SnapshotState:
@@ -56,6 +59,9 @@ class Snapshot(Aggregate):
         self.removed = False
         self.policy_id: UUID | None = None
         self.interval = MANUAL
+        self.kind = ""  # the kind of adapter that took it
+        self.target: dict[str, Any] = {}  # the image store its copy is written to
+        self.stored: dict[str, Any] = {}  # where the copy is: store id, path, cached copy
 
     def mark_scheduled(self, policy_id: UUID, interval: str) -> None:
         """Taken by a snapshot policy, not by hand: it is of the policy's interval type."""
@@ -73,12 +79,24 @@ class Snapshot(Aggregate):
         return not self.removed and request_id == self.request_id
 
     def request_backup(
-        self, request_id: str, job_id: UUID | None, access: HostAccess, vm_name: str
+        self,
+        request_id: str,
+        job_id: UUID | None,
+        access: HostAccess,
+        vm_name: str,
+        target: StoreTarget | None = None,
     ) -> None:
-        """Ask the host holding the volume to copy it; `vm_name` names its VM there."""
+        """Ask the host holding the volume to copy it; `vm_name` names its VM there. With a
+        `target`, the copy is written to that image store right after (4.3's
+        `snapshot.backup.rightafter`)."""
         if self.state != SnapshotState.ALLOCATED or self.request_id is not None:
             raise InvalidState(f"Snapshot {self.name} is already being taken")
-        self._backup_requested(**host_request(request_id, job_id, access, vm_name))
+        store: dict[str, Any] = {
+            "store": dict(target.store) if target else {},
+            "staging": dict(target.staging) if target else {},
+            "store_secrets": dict(target.secrets) if target else {},
+        }
+        self._backup_requested(**host_request(request_id, job_id, access, vm_name), **store)
 
     @event("BackupRequested")
     def _backup_requested(
@@ -91,8 +109,25 @@ class Snapshot(Aggregate):
         password: Secret,
         hypervisor: str,
         instance_name: str,
+        store: dict[str, Any] | None = None,
+        staging: dict[str, Any] | None = None,
+        store_secrets: dict[str, Secret] | None = None,
     ) -> None:
         self.request_id, self.job_id = request_id, job_id
+        self.kind = hypervisor
+        self.target = (
+            {"store": store, "staging": staging or {}, "secrets": store_secrets or {}}
+            if store
+            else {}
+        )
+
+    def stored_in(self, store_id: str, path: str, cache_store_id: str) -> None:
+        """The copy is in image store `store_id` at `path` (cached in the staging store)."""
+        self._image_stored(store_id=store_id, path=path, cache_store_id=cache_store_id)
+
+    @event("ImageStored")
+    def _image_stored(self, store_id: str, path: str, cache_store_id: str) -> None:
+        self.stored = {"store_id": store_id, "path": path, "cache_store_id": cache_store_id}
 
     def confirm(self, request_id: str) -> None:
         """The host took the snapshot and the copy was made from it."""
@@ -127,7 +162,32 @@ class Snapshot(Aggregate):
                 f"Can't delete snapshot {self.name} due to it is not in BackedUp Status "
                 f"(it is {self.state})"
             )
+        if self.stored:
+            self._removal_requested(
+                request_id=uuid5(self.id, f"remove {self.version}").hex,
+                kind=self.kind,
+                path=self.stored["path"],
+                store_id=self.stored["store_id"],
+                cache_store_id=self.stored["cache_store_id"],
+                store=dict(self.target.get("store", {})),
+                staging=dict(self.target.get("staging", {})),
+                store_secrets=dict(self.target.get("secrets", {})),
+            )
         self._destroyed(size_bytes=self.size_bytes)
+
+    @event("ImageRemovalRequested")
+    def _removal_requested(
+        self,
+        request_id: str,
+        kind: str,
+        path: str,
+        store_id: str,
+        cache_store_id: str,
+        store: dict[str, Any],
+        staging: dict[str, Any],
+        store_secrets: dict[str, Secret],
+    ) -> None:
+        self.stored = {}
 
     @event("Destroyed")
     def _destroyed(self, size_bytes: int) -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
@@ -156,6 +156,17 @@ class FetchLimits:
 
 
 @dataclass(frozen=True)
+class StoreTarget:
+    """Where a zone's copy of an image is written: the image store that keeps it (`store`:
+    id, provider, url, details) with its sealed credentials, and, in front of an object
+    store, the NFS staging store it passes through and stays cached in (`staging`)."""
+
+    store: dict[str, Any]
+    secrets: dict[str, Secret] = field(default_factory=dict, repr=False)
+    staging: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Permissions:
     """An `update…Permissions` request: flags to set (None keeps them) and, with `op` add,
     remove or reset, the accounts (ids) the template is shared with."""
@@ -254,6 +265,10 @@ class Template(Aggregate):
         self.removed = False
         self.job_id: UUID | None = None  # the createTemplate job its capture finishes
         self.request_id = ""  # the capture in flight (createTemplate)
+        # zone → the image store (and staging store) its download writes to
+        self.targets: dict[str, dict[str, Any]] = {}
+        # zone → where its bytes are: store id, path in the store, staging store's cached copy
+        self.stored: dict[str, dict[str, Any]] = {}
 
     @property
     def is_iso(self) -> bool:
@@ -274,9 +289,11 @@ class Template(Aggregate):
         request_id: str,
         limits: FetchLimits | None = None,
         store_kind: str = "",
+        target: StoreTarget | None = None,
     ) -> None:
         """Ask for the image in a zone; an ISO names the kind of adapter keeping the zone's
-        images (`store_kind`), a template is fetched by its own hypervisor's."""
+        images (`store_kind`), a template is fetched by its own hypervisor's. With a
+        `target`, the adapter writes the bytes to that image store (and its staging store)."""
         self._check_live()
         kind = self.hypervisor
         if self.is_iso:
@@ -299,12 +316,16 @@ class Template(Aggregate):
             checksum=self.checksum,
             allowed_internal_sites=limits.allowed_internal_sites,
             max_size_gb=limits.max_size_gb,
+            store=dict(target.store) if target else {},
+            staging=dict(target.staging) if target else {},
+            store_secrets=dict(target.secrets) if target else {},
         )
 
     class DownloadRequested(Aggregate.Event):
-        """Version 2 adds the fetch limits the adapter applies (`FetchLimits`)."""
+        """Version 2 adds the fetch limits the adapter applies (`FetchLimits`); version 3 the
+        image store the bytes go to (`StoreTarget`; none: the adapter's own image store)."""
 
-        class_version = 2
+        class_version = 3
         zone_id: UUID
         request_id: str
         url: str
@@ -313,12 +334,19 @@ class Template(Aggregate):
         checksum: str
         allowed_internal_sites: str
         max_size_gb: int
+        store: dict[str, Any]
+        staging: dict[str, Any]
+        store_secrets: dict[str, Secret]
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             defaults = FetchLimits()
             state["allowed_internal_sites"] = defaults.allowed_internal_sites
             state["max_size_gb"] = defaults.max_size_gb
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            state["store"], state["staging"], state["store_secrets"] = {}, {}, {}
 
     @event(DownloadRequested)
     def _download_requested(
@@ -331,12 +359,23 @@ class Template(Aggregate):
         checksum: str,
         allowed_internal_sites: str,
         max_size_gb: int,
+        store: dict[str, Any],
+        staging: dict[str, Any],
+        store_secrets: dict[str, Secret],
     ) -> None:
         self.zones[str(zone_id)] = {
             "state": CopyState.DOWNLOADING,
             "request_id": request_id,
             "kind": hypervisor,
         }
+        if store:
+            self.targets[str(zone_id)] = {
+                "store": dict(store),
+                "staging": dict(staging or {}),
+                "secrets": dict(store_secrets or {}),
+            }
+        else:
+            self.targets.pop(str(zone_id), None)
 
     def request_capture(self, capture: Capture) -> None:
         """Ask the host holding the source volume to copy it into the zone's image store (the
@@ -466,6 +505,7 @@ class Template(Aggregate):
         destination: UUID,
         request: tuple[str, FetchLimits],
         store_kind: str = "",
+        target: StoreTarget | None = None,
     ) -> None:
         """Ask for the image in another zone; it must be ready in the source zone."""
         self._check_live()
@@ -476,7 +516,7 @@ class Template(Aggregate):
         if not self.ready_in(source):
             raise InvalidParameter(f"{self.name} is not ready in zone {source}")
         request_id, limits = request
-        self.request_download(destination, request_id, limits, store_kind)
+        self.request_download(destination, request_id, limits, store_kind, target)
 
     def extract(self, request: ExtractRequest) -> None:
         """Offer the image for download from a zone where it is ready, until `expires`."""
@@ -541,10 +581,61 @@ class Template(Aggregate):
         self._check_live()
         if zone_id is not None and str(zone_id) not in self.zones:
             raise InvalidParameter(f"Template {self.name} is not in zone {zone_id}")
+        gone = [zone_id] if zone_id is not None and len(self.zones) > 1 else list(self.stored)
+        for zone in [str(z) for z in gone if str(z) in self.stored]:
+            self._request_removal(zone)
         if zone_id is not None and len(self.zones) > 1:
             self._zone_copy_deleted(zone_id=zone_id)
         else:
             self._deleted()
+
+    def stored_in(self, zone_id: UUID, store_id: str, path: str, cache_store_id: str) -> None:
+        """The zone's bytes are in `store_id` at `path` (and cached in the staging store)."""
+        self._image_stored(
+            zone_id=zone_id, store_id=store_id, path=path, cache_store_id=cache_store_id
+        )
+
+    @event("ImageStored")
+    def _image_stored(self, zone_id: UUID, store_id: str, path: str, cache_store_id: str) -> None:
+        self.stored[str(zone_id)] = {
+            "store_id": store_id,
+            "path": path,
+            "cache_store_id": cache_store_id,
+        }
+
+    def _request_removal(self, zone: str) -> None:
+        target = self.targets.get(zone, {})
+        where = self.stored[zone]
+        self._removal_requested(
+            zone_id=UUID(zone),
+            request_id=uuid5(self.id, f"remove {zone} {self.version}").hex,
+            kind=self.kind_in(UUID(zone)),
+            path=where["path"],
+            store_id=where["store_id"],
+            cache_store_id=where["cache_store_id"],
+            store=dict(target.get("store", {})),
+            staging=dict(target.get("staging", {})),
+            store_secrets=dict(target.get("secrets", {})),
+        )
+
+    @event("ImageRemovalRequested")
+    def _removal_requested(
+        self,
+        zone_id: UUID,
+        request_id: str,
+        kind: str,
+        path: str,
+        store_id: str,
+        cache_store_id: str,
+        store: dict[str, Any],
+        staging: dict[str, Any],
+        store_secrets: dict[str, Secret],
+    ) -> None:
+        self.stored.pop(str(zone_id), None)
+
+    def store_of(self, zone_id: UUID) -> dict[str, Any]:
+        """Where the zone's bytes are (store id, path, cached copy's store), or {}."""
+        return dict(self.stored.get(str(zone_id), {}))
 
     @event("ZoneCopyDeleted")
     def _zone_copy_deleted(self, zone_id: UUID) -> None:

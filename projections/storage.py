@@ -201,6 +201,50 @@ def zone_image_store(cursor: Cursor, zone_id: str, named: str | None) -> dict[st
     return None if row is None else dict(row)
 
 
+def image_destination(
+    cursor: Cursor, zone_id: str, named: str | None = None
+) -> tuple[str, str | None] | None:
+    """Where a zone's new template, ISO or snapshot is written (4.3): with a staging store in
+    the zone and an object store in the region, the object store through the staging store;
+    else the zone's first NFS or SMB image store; None when the zone has neither. `named`
+    chooses the store (one of the zone's, or an object store, through the zone's staging
+    store if it has one); None when it is neither."""
+    if named:
+        return _named_destination(cursor, zone_id, named)
+    staging = cursor.execute(
+        "SELECT id FROM image_stores WHERE removed = 0 AND role = %s AND zone_id = %s "
+        "ORDER BY created, id LIMIT 1",
+        (StoreRole.STAGING, zone_id),
+    ).fetchone()
+    objects = cursor.execute(
+        "SELECT id FROM image_stores WHERE removed = 0 AND role = %s AND zone_id IS NULL "
+        "ORDER BY created, id LIMIT 1",
+        (StoreRole.IMAGE,),
+    ).fetchone()
+    if staging is not None and objects is not None:
+        return str(objects["id"]), str(staging["id"])
+    share = cursor.execute(
+        "SELECT id FROM image_stores WHERE removed = 0 AND role = %s AND zone_id = %s "
+        "ORDER BY created, id LIMIT 1",
+        (StoreRole.IMAGE, zone_id),
+    ).fetchone()
+    return None if share is None else (str(share["id"]), None)
+
+
+def _named_destination(cursor: Cursor, zone_id: str, named: str) -> tuple[str, str | None] | None:
+    found = zone_image_store(cursor, zone_id, named)
+    if found is None:
+        return None
+    if found["zone_id"] is not None:
+        return str(found["id"]), None
+    staging = cursor.execute(
+        "SELECT id FROM image_stores WHERE removed = 0 AND role = %s AND zone_id = %s "
+        "ORDER BY created, id LIMIT 1",
+        (StoreRole.STAGING, zone_id),
+    ).fetchone()
+    return str(found["id"]), (str(staging["id"]) if staging else None)
+
+
 def pool_capacity(cursor: Cursor, place: dict[str, str | None]) -> list[dict[str, Any]]:
     """Per zone: the pools' capacity and the bytes allocated on them (`place`: zone_id, pod_id,
     cluster_id filters, None for any)."""

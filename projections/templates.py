@@ -119,6 +119,14 @@ class TemplatesProjection(Projection):
             f"UPDATE {t.templates} SET size = %s WHERE id = %s", (e.size, str(e.originator_id))
         )
 
+    @on(Template.ImageStored)
+    def stored(self, e: Any, c: Cursor, t: Tables) -> None:
+        c.execute(
+            f"UPDATE {t.template_zones} SET store_id = %s, cache_store_id = %s "
+            "WHERE template_id = %s AND zone_id = %s",
+            (e.store_id, e.cache_store_id or None, str(e.originator_id), str(e.zone_id)),
+        )
+
     @on(Template.DownloadFailed)
     def failed(self, e: Any, c: Cursor, t: Tables) -> None:
         self._copy(c, t, e, CopyState.FAILED, reason=e.reason)

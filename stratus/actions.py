@@ -92,6 +92,7 @@ ACTIONS: dict[str, Action] = {
         Action("check_site_vpns", C.SITE_TO_SITE_VPN),
         Action("download_template", C.TEMPLATES, host_bound=False),
         Action("download_volume", C.TEMPLATES, host_bound=False),  # an uploaded volume
+        Action("delete_image", C.TEMPLATES, host_bound=False),  # a deleted image's bytes
         Action("create_template", C.TEMPLATES),  # from a VM's root volume, on its host
         Action("attach_iso", C.ISOS),
         Action("detach_iso", C.ISOS),

@@ -16,18 +16,16 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import re
-import struct
 from dataclasses import dataclass
 from pathlib import Path
 
 from adapters import HypervisorError
 from adapters import fetch as fetching
+from adapters.image_checks import QCOW2_MAGIC as QCOW2_MAGIC
+from adapters.image_checks import digest_for as _digest
+from adapters.image_checks import verify as _verify
+from adapters.image_checks import virtual_size as _virtual_size
 
-QCOW2_MAGIC = b"QFI\xfb"
-_QCOW2_SIZE = struct.Struct(">Q")  # the virtual size, at byte 24 of the header
-_ALGORITHMS = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-512": "sha512"}
-_TAGGED = re.compile(r"^\{([A-Za-z0-9-]+)\}([0-9a-fA-F]+)$")
 CHUNK = fetching.CHUNK
 
 
@@ -87,48 +85,6 @@ def _download(
     except OSError as error:  # the image directory's, not the remote's: the operator's to fix
         raise HypervisorError(f"cannot write the image to {sink_path.parent}: {error}") from None
     return head
-
-
-def _digest(checksum: str) -> hashlib._Hash | None:
-    checksum = checksum.strip()
-    if not checksum:
-        return None
-    tagged = _TAGGED.match(checksum)
-    if tagged is None:
-        if not re.fullmatch(r"[0-9a-fA-F]{32}", checksum):
-            raise HypervisorError(
-                f"the checksum is neither MD5 hex nor {{ALGORITHM}}hex ({', '.join(_ALGORITHMS)})"
-            )
-        return hashlib.md5(usedforsecurity=False)
-    algorithm = _ALGORITHMS.get(tagged.group(1).upper())
-    if algorithm is None:
-        raise HypervisorError(
-            f"unknown checksum algorithm {tagged.group(1)!r} (use one of {', '.join(_ALGORITHMS)})"
-        )
-    return hashlib.new(algorithm)
-
-
-def _verify(digest: hashlib._Hash, checksum: str) -> None:
-    expected = checksum.strip().rsplit("}", 1)[-1].lower()
-    found = digest.hexdigest()
-    if found != expected:
-        raise HypervisorError(f"checksum mismatch: expected {expected}, the image has {found}")
-
-
-def _virtual_size(head: bytes, physical_size: int, image_format: str) -> int:
-    is_qcow2 = head[:4] == QCOW2_MAGIC
-    if image_format.upper() == "QCOW2":
-        if not is_qcow2 or len(head) < 32:
-            raise HypervisorError("the image is not in QCOW2 format (no QCOW2 header)")
-        (size,) = _QCOW2_SIZE.unpack_from(head, 24)
-        if size <= 0:
-            raise HypervisorError("the QCOW2 header states no virtual size")
-        return int(size)
-    if is_qcow2:
-        raise HypervisorError(f"the image is QCOW2, not {image_format.upper()}")
-    if physical_size == 0:
-        raise HypervisorError("the image is empty")
-    return physical_size
 
 
 def default_dir() -> Path:

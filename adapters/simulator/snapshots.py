@@ -3,8 +3,11 @@ other action (``fail=create_snapshot`` on a host URL, `SimulatedWorld.fail_next`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
 from typing import Any
+
+import orjson
 
 from adapters import HypervisorError, NotFoundOnHost, SnapshotInfo, SnapshotSpec, VmSpec, VmStatus
 
@@ -56,6 +59,17 @@ class SimulatedSnapshots:
             vm = host.vms.get(vm_name)
             if vm is not None and vm.snapshots.pop(snapshot_name, None) is not None:
                 self.world.record("delete_snapshot")
+
+    def snapshot_image(self, vm_name: str, snapshot_name: str) -> Iterator[bytes]:
+        """A snapshot's bytes as an image store keeps them: a simulated disk holds nothing but
+        what the simulator records of it, so its copy is that record (the VM's shape then)."""
+        with self._turn("snapshot_image") as host:
+            saved = _vm(host, vm_name).snapshots.get(snapshot_name)
+            if saved is None:
+                raise NotFoundOnHost(f"VM {vm_name} has no snapshot named {snapshot_name}")
+            record = {"vm": vm_name, "snapshot": snapshot_name, "spec": asdict(saved.spec),
+                      "memory": saved.memory}  # fmt: skip
+        return iter([orjson.dumps(record)])
 
     def list_snapshots(self, vm_name: str) -> tuple[str, ...]:
         with self._turn("list_snapshots") as host:

@@ -30,7 +30,6 @@ from stratus.actions import lacking
 P = ParamType
 ID = Param("id", P.UUID, required=True)
 OTHER_OS = os_type_id("Other (64-bit)")  # what a non-bootable ISO declares
-IMAGE_STORES = "choosing an image store is not built yet: each zone has one"
 
 
 def list_isos(call: Call, args: dict[str, Any]) -> Listing:
@@ -73,6 +72,7 @@ def register_iso(call: Call, args: dict[str, Any]) -> Listing:
         zone_ids,
         limits=images.fetch_limits(call),
         store_kinds=images.store_kinds(call, zone_ids),
+        stores=images.store_choices(call, zone_ids, args["imagestoreuuid"]),
     )
     outcome = call.write(cmd.register_template, command)
     return images.listed(call, str(outcome.id))
@@ -156,7 +156,7 @@ COMMANDS = (
             Param("isdynamicallyscalable", P.BOOLEAN),
             Param("account", P.STRING),
             Param("domainid", P.UUID),
-            Param("imagestoreuuid", P.STRING, unsupported=IMAGE_STORES),
+            Param("imagestoreuuid", P.STRING),
             PROJECT_ID,
         ),
         shape="list",

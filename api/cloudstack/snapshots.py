@@ -16,6 +16,7 @@ from api.cloudstack.common import (
     resolve_owner_filters,
 )
 from api.cloudstack.jobs import hypervisor_job, run_async
+from api.cloudstack.templates import store_choices
 from api.cloudstack.unbuilt import QUIESCE_VM
 from api.cloudstack.volumes import volume_row
 from api.dispatch import ApiCommand, Call, Listing, Submitted
@@ -161,8 +162,11 @@ def create(call: Call, args: dict[str, Any]) -> Submitted:
     snapshot_id = uuid4()
     name = args["name"] or _default_name(call, volume)
 
+    zone = UUID(volume["zone_id"])
+    store = store_choices(call, [zone]).get(zone)  # snapshot.backup.rightafter
+
     def work(job_id: UUID) -> Outcome:
-        command = cmd.CreateSnapshot(snapshot_id, UUID(volume["id"]), name, job_id)
+        command = cmd.CreateSnapshot(snapshot_id, UUID(volume["id"]), name, job_id, store)
         return cmd.create_snapshot(call.store, command)
 
     job_id = snapshot_job(

@@ -57,6 +57,7 @@ from domain.template import (
 )
 from projections.projects import project_of_account
 from projections.resource_details import shown_details
+from projections.storage import image_destination
 from projections.templates import launchers, shared_clause
 from stratus.actions import CAPABILITIES, Capability
 from stratus.db import contains
@@ -174,7 +175,7 @@ def select(call: Call, where: list[str], params: list[Any], suffix: str = "") ->
     with call.read() as cursor:
         count = cursor.execute("SELECT count(*) AS n" + sql, params).fetchone()["n"]
         rows = cursor.execute(
-            "SELECT t.*, z.zone_id, z.state, z.reason, z.size AS zone_size"
+            "SELECT t.*, z.zone_id, z.state, z.reason, z.size AS zone_size, z.store_id"
             + sql
             + " ORDER BY t.sort_key, t.created, t.id, z.created, z.zone_id"
             + suffix,
@@ -198,11 +199,27 @@ def render_templates(call: Call, rows: list[dict[str, Any]]) -> list[dict[str, A
             "accounts": {r["account_id"] for r in rows},
             "domains": {r["domain_id"] for r in rows},
             "zones": {r["zone_id"] for r in rows if r["zone_id"]},
+            "image_stores": {r["store_id"] for r in rows if r.get("store_id")},
         },
     )
     with call.read() as cursor:
         shown = shown_details(cursor, "Template", list({r["id"] for r in rows}))
-    return [_with_details(render_template(row, names), shown) for row in rows]
+    admin = call.caller.role == Role.ROOT_ADMIN
+    return [
+        _with_details(_with_store(render_template(row, names), row, names, admin), shown)
+        for row in rows
+    ]
+
+
+def _with_store(
+    body: dict[str, Any], row: dict[str, Any], names: dict[str, dict[str, str]], admin: bool
+) -> dict[str, Any]:
+    """The image store holding the zone's copy, as 4.3 names it to root administrators
+    (`hostid`, `hostname`: the store's id and name)."""
+    if admin and row.get("store_id"):
+        body["hostid"] = row["store_id"]
+        body["hostname"] = names["image_stores"].get(row["store_id"], "")
+    return body
 
 
 def _with_details(body: dict[str, Any], shown: dict[str, dict]) -> dict[str, Any]:
@@ -408,7 +425,13 @@ def register_template(call: Call, args: dict[str, Any]) -> Listing:
         details=_details(args["details"]),
         sort_key=args["sortkey"] or 0,
     )
-    command = cmd.RegisterTemplate(spec, UUID(account_id), zone_ids, limits=fetch_limits(call))
+    command = cmd.RegisterTemplate(
+        spec,
+        UUID(account_id),
+        zone_ids,
+        limits=fetch_limits(call),
+        stores=store_choices(call, zone_ids),
+    )
     outcome = call.write(cmd.register_template, command)
     return listed(call, str(outcome.id))
 
@@ -475,6 +498,28 @@ def delete_template(call: Call, args: dict[str, Any]) -> Submitted:
     return delete_image(call, args, iso=False)
 
 
+def store_choices(
+    call: Call, zone_ids: list[UUID], named: str | None = None
+) -> dict[UUID, cmd.StoreChoice]:
+    """The image store each zone's new copy is written to (`image_destination`; `named`, an
+    image store of each zone or of the region, 431 otherwise); zones with none are left out,
+    and their adapters keep the image in their own store."""
+    choices: dict[UUID, cmd.StoreChoice] = {}
+    with call.read() as cursor:
+        for zone in zone_ids:
+            found = image_destination(cursor, str(zone), named)
+            if found is None and named:
+                raise InvalidParameter(
+                    f"Unable to find image store with id {named} in zone {zone}",
+                    resource_ids=(named,),
+                )
+            if found is not None:
+                store_id, staging_id = found
+                staging = UUID(staging_id) if staging_id else None
+                choices[zone] = cmd.StoreChoice(UUID(store_id), staging)
+    return choices
+
+
 def store_kinds(call: Call, zone_ids: list[UUID]) -> dict[UUID, str]:
     """The kind of adapter keeping each zone's images (for ISOs, which name no hypervisor):
     that of the zone's first cluster whose adapters download images. Image stores of their
@@ -529,7 +574,14 @@ def copy_image(call: Call, args: dict[str, Any], iso: bool) -> Submitted:
     destination = _zone_id(call, args["destzoneid"], "destzoneid")
     source = _source_zone(call, row, args["sourcezoneid"])
     kind = store_kinds(call, [destination])[destination] if iso else ""
-    command = cmd.CopyTemplate(UUID(row["id"]), source, destination, fetch_limits(call), kind)
+    command = cmd.CopyTemplate(
+        UUID(row["id"]),
+        source,
+        destination,
+        fetch_limits(call),
+        kind,
+        store_choices(call, [destination]).get(destination),
+    )
     noun, event = ("ISO", "ISO.COPY") if iso else ("template", "TEMPLATE.COPY")
 
     def work() -> dict[str, Any]:
@@ -561,7 +613,9 @@ def prepare_template(call: Call, args: dict[str, Any]) -> Listing:
             (row["id"], str(zone)),
         ).fetchone()
     if copy is None or copy["state"] == CopyState.FAILED:
-        command = cmd.PrepareTemplate(UUID(row["id"]), zone, fetch_limits(call))
+        command = cmd.PrepareTemplate(
+            UUID(row["id"]), zone, fetch_limits(call), store_choices(call, [zone]).get(zone)
+        )
         call.write(cmd.prepare_template, command)
     rows, count = select(call, ["t.id = %s", "z.zone_id = %s"], [row["id"], str(zone)])
     return Listing(render_templates(call, rows), count)

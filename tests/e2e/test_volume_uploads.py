@@ -37,7 +37,10 @@ def _primary(admin: CloudStack, place: Place, gib: int = 200) -> dict:
     )["storagepool"]  # fmt: skip
 
 
-def _image_store(admin: CloudStack, zone: str) -> dict:
+def _image_store(admin: CloudStack, zone: str, sandbox: Any) -> dict:
+    # The export, mounted where the adapters look for it (a directory stands in for it): a
+    # snapshot of a volume in the zone is copied there.
+    (sandbox.data_dir / "nfs-mounts" / "10.0.0.9" / "images").mkdir(parents=True, exist_ok=True)
     return admin.addImageStore(provider="NFS", url="nfs://10.0.0.9/images", zoneid=zone)[
         "imagestore"
     ]
@@ -63,7 +66,7 @@ def test_an_uploaded_volume_is_attached_snapshotted_reverted_extracted_and_downl
     place = _place(admin)
     _host(admin, place, "h1")
     pool = _primary(admin, place)
-    store = _image_store(admin, place.zone)
+    store = _image_store(admin, place.zone, sandbox)
     vm = _deploy(admin, place, place.small)
     root = admin.listVolumes(virtualmachineid=vm["id"], type="ROOT")["volume"][0]
     assert (root["storageid"], root["storage"]) == (pool["id"], pool["name"])
@@ -136,7 +139,7 @@ def test_bad_uploads_extracts_and_updates_are_refused_and_change_nothing(
     upload: dict[str, Any] = dict(name="bad", zoneid=place.zone, url=f"{images}/disk.qcow2")
     no_store = _refused(admin.uploadVolume, 431, format="QCOW2", **upload)
     assert "image store" in no_store
-    store = _image_store(admin, place.zone)
+    store = _image_store(admin, place.zone, sandbox)
     _refused(admin.uploadVolume, 431, format="ISO", **upload)
     _refused(admin.uploadVolume, 431, format="VHD", **upload)  # the URL names a QCOW2 file
     _refused(admin.uploadVolume, 431, format="QCOW2", **dict(upload, url="ftp://x/disk.qcow2"))

@@ -232,8 +232,10 @@ def test_a_download_asked_before_limits_were_recorded_reads_with_the_strict_defa
     requested = Template.DownloadRequested
     state = {"request_id": "r"}
     requested.upcast_v1_v2(state)
-    assert requested.class_version == 2
+    requested.upcast_v2_v3(state)
+    assert requested.class_version == 3
     assert (state["allowed_internal_sites"], state["max_size_gb"]) == ("", 50)
+    assert (state["store"], state["staging"], state["store_secrets"]) == ({}, {}, {})
 
 
 def test_a_download_given_up_on_fails_and_its_late_answer_still_counts() -> None:
