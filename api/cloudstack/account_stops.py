@@ -1,7 +1,9 @@
 """What disabling an account stops, as 4.3's disableAccount does: every running VM of the
-account, each through stopVirtualMachine run in this process as the cloud's system
-administrator (its job, its adapter work, its events), waited on until it is done. Whether all
-of them stopped is what marks the account as needing cleanup (`iscleanuprequired`)."""
+account, its guest VMs and then its virtual routers and internal load balancer VMs, each
+through its stop command (stopVirtualMachine, stopRouter, stopInternalLoadBalancerVM) run in
+this process as the cloud's system administrator (its job, its adapter work, its events), and
+waited on until it is done. Whether all of them stopped is what marks the account as needing
+cleanup (`iscleanuprequired`)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from api.cloudstack.autoscale_members import Acting, MemberJobFailed
 from api.dispatch import Call
 from api.errors import ApiError
 from domain.errors import DomainError
+from domain.system_vm import Role as VmRole
 
 log = logging.getLogger(__name__)
 
@@ -29,15 +32,31 @@ def system_user_id(call: Call) -> str:
     return str(row["id"])
 
 
-def running_vms(call: Call, account_id: str) -> list[str]:
+# The stop command of each kind of appliance an account owns.
+APPLIANCE_STOPS = {
+    VmRole.ROUTER: "stopRouter",
+    VmRole.INTERNAL_LB: "stopInternalLoadBalancerVM",
+}
+
+
+def running_vms(call: Call, account_id: str) -> list[tuple[str, str]]:
+    """The account's running VMs, guests first, each with the command that stops it."""
     marks = ", ".join(["%s"] * len(RUNNING))
+    roles = ", ".join(["%s"] * len(APPLIANCE_STOPS))
     with call.read() as cursor:
-        rows = cursor.execute(
+        guests = cursor.execute(
             "SELECT id FROM virtual_machines WHERE account_id = %s AND removed = 0 "
             f"AND state IN ({marks}) ORDER BY created, id",
             (account_id, *RUNNING),
         ).fetchall()
-    return [str(row["id"]) for row in rows]
+        appliances = cursor.execute(
+            "SELECT id, role FROM system_vms WHERE account_id = %s AND removed = 0 "
+            f"AND role IN ({roles}) AND state IN ({marks}) ORDER BY created, id",
+            (account_id, *APPLIANCE_STOPS, *RUNNING),
+        ).fetchall()
+    return [(str(row["id"]), "stopVirtualMachine") for row in guests] + [
+        (str(row["id"]), APPLIANCE_STOPS[row["role"]]) for row in appliances
+    ]
 
 
 def stop_account_vms(call: Call, account_id: str) -> bool:
@@ -48,9 +67,9 @@ def stop_account_vms(call: Call, account_id: str) -> bool:
     acting = Acting(call.runtime, call.services, system_user_id(call))
     jobs: list[tuple[str, str]] = []
     complete = True
-    for vm_id in vms:
+    for vm_id, command in vms:
         try:
-            answer = acting.submit("stopVirtualMachine", {"id": vm_id})
+            answer = acting.submit(command, {"id": vm_id})
             jobs.append((vm_id, str(answer["jobid"])))
         except (DomainError, ApiError) as error:
             log.warning("disabling account %s: VM %s not stopped: %s", account_id, vm_id, error)

@@ -1,5 +1,5 @@
-"""Disabling an account as 4.3 does: its users are shut out at once and its running VMs are
-stopped before the job ends; an account whose VMs could not all be stopped is listed as needing
+"""Disabling an account as 4.3 does: its users are shut out at once and its running VMs (its
+virtual router too) are stopped before the job ends; an account whose VMs could not all be stopped is listed as needing
 cleanup until a later disabling stops them; locking it leaves its VMs running."""
 
 from __future__ import annotations
@@ -8,6 +8,8 @@ import pytest
 from cs import CloudStackApiException
 
 from tests.e2e.factories import make_tenant
+from tests.e2e.test_networks import SOURCE_NAT_OFFERING, _fabric, _offering
+from tests.e2e.test_routers import SYSTEM_TEMPLATE, register_template
 from tests.e2e.test_vms import _deploy, _host, _place
 
 
@@ -27,20 +29,35 @@ def _account(admin, account_id: str) -> dict:
     return admin.listAccounts(id=account_id)["account"][0]
 
 
+def _router_states(admin, network: dict) -> list[str]:
+    routers = admin.listRouters(networkid=network["id"], listall="true").get("router", [])
+    return [router["state"] for router in routers]
+
+
 def test_disabling_an_account_stops_its_vms_and_shuts_its_users_out(sandbox) -> None:
     admin = sandbox.client()
     place = _place(admin)
     _host(admin, place, "h1", cores=8, memory=16)
+    register_template(admin, SYSTEM_TEMPLATE)
+    _fabric(admin, place.zone)
     alice = make_tenant(sandbox, admin)
-    first = _deploy(alice.client, place, place.small)
-    second = _deploy(alice.client, place, place.small)
+    network = alice.client.createNetwork(
+        name="web",
+        displaytext="web",
+        networkofferingid=_offering(alice.client, SOURCE_NAT_OFFERING)["id"],
+        zoneid=place.zone,
+    )["network"]
+    first = _deploy(alice.client, place, place.small, networkids=network["id"])
+    second = _deploy(alice.client, place, place.small, networkids=network["id"])
     assert _states(admin, first, second) == ["Running", "Running"]
+    assert _router_states(admin, network) == ["Running"]
 
     job = admin.disableAccount(id=alice.account_id, lock=False, fetch_result=True)
 
     assert job["account"]["state"] == "disabled"
     assert job["account"]["iscleanuprequired"] is False
     assert _states(admin, first, second) == ["Stopped", "Stopped"]
+    assert _router_states(admin, network) == ["Stopped"]
     with pytest.raises(CloudStackApiException) as refused:
         alice.client.listVirtualMachines()
     assert refused.value.error["errorcode"] == 401
