@@ -4,6 +4,9 @@ cleanup until a later disabling stops them; locking it leaves its VMs running.""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 import pytest
 from cs import CloudStackApiException
 
@@ -11,6 +14,13 @@ from tests.e2e.factories import make_tenant
 from tests.e2e.test_networks import SOURCE_NAT_OFFERING, _fabric, _offering
 from tests.e2e.test_routers import SYSTEM_TEMPLATE, register_template
 from tests.e2e.test_vms import _deploy, _host, _place
+
+
+def _until(check: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
 
 
 def _states(admin, *vms: dict) -> list[str]:
@@ -94,6 +104,26 @@ def test_an_account_whose_vm_cannot_be_stopped_needs_cleanup(sandbox) -> None:
     assert _states(admin, vm) == ["Stopped"]
     assert bob.account_id not in _cleanup_required(admin)
     assert _account(admin, bob.account_id)["iscleanuprequired"] is False
+
+
+def test_the_account_cleanup_disables_a_marked_account_again(sandbox) -> None:
+    admin = sandbox.client()
+    place = _place(admin)
+    host = _host(admin, place, "h1", cores=8, memory=16)
+    dave = make_tenant(sandbox, admin)
+    vm = _deploy(dave.client, place, place.small)
+    admin.configureSimulator(hostid=host["id"], name="StopCommand", value="enabled:false")
+    admin.updateConfiguration(name="account.cleanup.interval", value="1")
+    try:
+        admin.disableAccount(id=dave.account_id, lock=False, fetch_result=True)
+        assert dave.account_id in _cleanup_required(admin)
+        admin.configureSimulator(hostid=host["id"], name="StopCommand", value="enabled:true")
+        _until(lambda: _states(admin, vm) == ["Stopped"], "the cleanup to stop the VM")
+        _until(lambda: dave.account_id not in _cleanup_required(admin), "the mark to go")
+        assert _account(admin, dave.account_id)["state"] == "disabled"
+    finally:
+        admin.configureSimulator(hostid=host["id"], name="StopCommand", value="enabled:true")
+        admin.updateConfiguration(name="account.cleanup.interval", value="86400")
 
 
 def test_locking_an_account_leaves_its_vms_running(sandbox) -> None:
