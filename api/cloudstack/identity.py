@@ -228,9 +228,7 @@ def _disable(call: Call, row: dict[str, Any], lock: bool) -> dict[str, Any]:
     outcome = cmd.set_account_state(call.store, cmd.SetAccountState(account_id, False, lock))
     if not lock and not done:
         complete = stop_account_vms(call, row["id"])
-        outcome = cmd.record_account_stops(
-            call.store, cmd.RecordAccountStops(account_id, complete)
-        )
+        outcome = cmd.record_account_stops(call.store, cmd.RecordAccountStops(account_id, complete))
     return object_result(outcome, "account")
 
 

@@ -1,6 +1,7 @@
 """Disabling an account as 4.3 does: its users are shut out at once and its running VMs (its
-virtual router too) are stopped before the job ends; an account whose VMs could not all be stopped is listed as needing
-cleanup until a later disabling stops them; locking it leaves its VMs running."""
+virtual router too) are stopped before the job ends; an account whose VMs could not all be
+stopped is listed as needing cleanup until a later disabling, its own or the account cleanup's,
+stops them; locking it leaves its VMs running."""
 
 from __future__ import annotations
 
