@@ -228,6 +228,21 @@ def set_account_state(store: Any, command: SetAccountState) -> Outcome:
 
 
 @dataclass(frozen=True)
+class RecordAccountStops:
+    """What a disabling stopped: `complete` False marks the account as needing cleanup."""
+
+    account_id: UUID
+    complete: bool
+
+
+def record_account_stops(store: Any, command: RecordAccountStops) -> Outcome:
+    def apply(account: Account) -> None:
+        account.record_stops(command.complete)
+
+    return change(store, Account, command.account_id, apply, what="account")
+
+
+@dataclass(frozen=True)
 class LockAccount:
     account_id: UUID
 

@@ -40,6 +40,7 @@ class Account(Aggregate):
         self.removed = False
         self.user_ids: list[UUID] = []
         self.default_zone_id: UUID | None = None
+        self.needs_cleanup = False
 
     @property
     def is_root_admin(self) -> bool:
@@ -94,9 +95,23 @@ class Account(Aggregate):
     def _disabled(self, state: str) -> None:
         self.state = state
 
+    def record_stops(self, complete: bool) -> None:
+        """What disabling stopped: an account whose VMs could not all be stopped is marked as
+        needing cleanup (4.3's `needsCleanup`), and the mark goes once a disabling stops them."""
+        self._check_live()
+        if getattr(self, "needs_cleanup", False) == (not complete):
+            return
+        self._cleanup_marked(required=not complete)
+
+    @event("CleanupMarked")
+    def _cleanup_marked(self, required: bool) -> None:
+        self.needs_cleanup = required
+
     def enable(self) -> None:
         self._check_live()
         self._enabled()
+        if getattr(self, "needs_cleanup", False):  # 4.3's enabling clears the mark too
+            self._cleanup_marked(required=False)
 
     @event("Enabled")
     def _enabled(self) -> None:

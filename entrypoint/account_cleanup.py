@@ -11,7 +11,9 @@ are named), and no other call can. The account's default security group, which n
 command removes, is taken away by the domain command made for it, last. An
 account's steps go in order: a network is tried only once its VMs are gone. A leftover is
 tried as soon as it is its turn, and, if it is still there later (refused, or its host did
-not answer), again every `account.cleanup.interval` seconds. The clock is injected (`now`),
+not answer), again every `account.cleanup.interval` seconds. A disabled account whose VMs could
+not all be stopped (marked as needing cleanup) is disabled again the same way, as 4.3's
+cleanup does, first one interval after it was found marked. The clock is injected (`now`),
 so tests drive it; several processes may run it, as a second removal is refused.
 """
 
@@ -48,11 +50,12 @@ class AccountCleanup:
 
     def pass_once(self) -> list[Leftover]:
         now, retry = self.now(), timedelta(seconds=self.interval())
-        due = [
-            leftover
-            for leftover in first_steps(self.leftovers())
-            if leftover.key not in self.tried or now - self.tried[leftover.key] >= retry
-        ]
+        due = []
+        for leftover in first_steps(self.leftovers()):
+            if leftover.key not in self.tried and leftover.deferred:
+                self.tried[leftover.key] = now  # its first try comes after an interval
+            elif leftover.key not in self.tried or now - self.tried[leftover.key] >= retry:
+                due.append(leftover)
         for leftover in due:
             self.tried[leftover.key] = now
             try:
@@ -85,7 +88,11 @@ def make_account_cleanup(runtime: Any) -> AccountCleanup:
     from api.dispatch import Call
     from commands.security_groups import remove_owners_group
     from domain.configuration import DEFINITIONS
-    from projections.account_leftovers import REMOVE_OWNERS_GROUP, leftovers
+    from projections.account_leftovers import (
+        REMOVE_OWNERS_GROUP,
+        disablings_to_retry,
+        leftovers,
+    )
     from projections.configuration import global_value
     from stratus.store.audit import acting
 
@@ -98,7 +105,7 @@ def make_account_cleanup(runtime: Any) -> AccountCleanup:
 
     def found() -> list[Leftover]:
         with runtime.db.read() as cursor:
-            return leftovers(cursor)
+            return leftovers(cursor) + disablings_to_retry(cursor)
 
     def remove(leftover: Leftover) -> None:
         if leftover.command == REMOVE_OWNERS_GROUP:

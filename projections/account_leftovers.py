@@ -22,6 +22,9 @@ class Leftover:
     step: int  # leftovers of an account are removed step by step, lowest first
     command: str  # the API command that removes it
     params: tuple[tuple[str, str], ...]
+    # Tried only once the cleanup interval has passed since it was first seen: a disabled
+    # account's stops are retried by the periodic cleanup, not at once after they failed.
+    deferred: bool = False
 
     @property
     def key(self) -> str:
@@ -141,6 +144,18 @@ def leftovers(cursor: Cursor) -> list[Leftover]:
                 named = tuple((k, str(v)) for k, v in dict(row).items() if k != "account_id")
                 found.append(Leftover(str(row["account_id"]), step, command, (*named, *extra)))
     return found
+
+
+def disablings_to_retry(cursor: Cursor) -> list[Leftover]:
+    """Disabled accounts whose disabling could not stop all their VMs: the cleanup disables
+    them again, as 4.3's account cleanup does, until they are stopped or enabled."""
+    rows = cursor.execute(
+        "SELECT id FROM accounts WHERE removed = 0 AND state = 'disabled' AND needs_cleanup = 1"
+    ).fetchall()
+    return [
+        Leftover(row["id"], 0, "disableAccount", (("id", row["id"]), ("lock", "false")), True)
+        for row in rows
+    ]
 
 
 def pending_cleanups(cursor: Cursor) -> set[str]:

@@ -151,6 +151,13 @@ class IdentityProjection(Projection):
             (e.state, str(e.originator_id)),
         )
 
+    @on(Account.CleanupMarked)
+    def account_cleanup_marked(self, e: Any, c: Cursor, t: Tables) -> None:
+        c.execute(
+            f"UPDATE {t.accounts} SET needs_cleanup = %s WHERE id = %s",
+            (int(e.required), str(e.originator_id)),
+        )
+
     @on(Account.Enabled)
     def account_enabled(self, e: Any, c: Cursor, t: Tables) -> None:
         c.execute(

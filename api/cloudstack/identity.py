@@ -1,11 +1,14 @@
 """Accounts: the CloudStack commands, their parameters and responses (domains and users have
 their own modules).
 
-An account's cleanup is required (`iscleanuprequired`, as 4.3 marks an account whose resources
-could not all be taken away) while the account is removed and the account cleanup has not yet
-taken away everything it owned (`projections.account_leftovers`). `listAccounts
-iscleanuprequired=true` lists those removed accounts, which no other listing shows;
-`iscleanuprequired=false` lists the accounts that need none.
+Disabling an account (`disableAccount lock=false`) stops its running VMs as 4.3 does
+(`api.cloudstack.account_stops`), and its job ends once they are stopped; an account whose VMs
+could not all be stopped is marked as needing cleanup (`iscleanuprequired`, 4.3's
+`needsCleanup`) until a later disabling stops them or the account is enabled. `lock=true` only
+locks it. `listAccounts iscleanuprequired=true` lists those marked accounts and, as an
+extension, removed accounts whose cleanup has not yet taken away everything they owned
+(`projections.account_leftovers`), which no other listing shows; `iscleanuprequired=false`
+lists the live accounts that need none.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Any
 from uuid import UUID
 
 from api.access import Role, check_reach, list_scope
+from api.cloudstack.account_stops import stop_account_vms
 from api.cloudstack.common import OWNER_PARAMS, account_row, select_page
 from api.cloudstack.domains import domain_in_reach
 from api.cloudstack.jobs import run_async
@@ -65,9 +69,15 @@ def render_accounts(call: Call, rows: list[dict[str, Any]]) -> list[dict[str, An
     return [
         _account_body(row, users[row["id"]])
         | figures[row["id"]]
-        | {"iscleanuprequired": bool(row.get("removed")) and row["id"] in pending}
+        | {"iscleanuprequired": _cleanup_required(row, pending)}
         for row in rows
     ]
+
+
+def _cleanup_required(row: dict[str, Any], pending: set[str]) -> bool:
+    if row.get("removed"):
+        return row["id"] in pending
+    return bool(row.get("needs_cleanup"))
 
 
 def render_account(call: Call, row: dict[str, Any]) -> dict[str, Any]:
@@ -127,11 +137,13 @@ def list_accounts(call: Call, args: dict[str, Any]) -> Listing:
     if args["iscleanuprequired"]:
         with call.read() as cursor:
             pending = sorted(pending_cleanups(cursor))
-        where.append("removed = 1")
-        where.append(f"id IN ({', '.join(['%s'] * len(pending))})" if pending else "1 = 0")
+        removed = f"id IN ({', '.join(['%s'] * len(pending))})" if pending else "1 = 0"
+        where.append(f"((removed = 0 AND needs_cleanup = 1) OR (removed = 1 AND {removed}))")
         params += pending
     else:
         where.append("removed = 0")
+        if args["iscleanuprequired"] is not None:
+            where.append("needs_cleanup = 0")
     for column, key in (
         ("id", "id"),
         ("name", "name"),
@@ -197,15 +209,27 @@ def _not_self(call: Call, account_id: str) -> None:
 def disable_account(call: Call, args: dict[str, Any]) -> Submitted:
     row = _target_account(call, args)
     _not_self(call, row["id"])
-    command = cmd.SetAccountState(UUID(row["id"]), enabled=False, lock=bool(args["lock"]))
+    lock = bool(args["lock"])
     return run_async(
         call,
         instance_type="Account",
         instance_id=UUID(row["id"]),
         event_type="ACCOUNT.DISABLE",
         description=f"Disabling account {row['name']}",
-        work=lambda: object_result(cmd.set_account_state(call.store, command), "account"),
+        work=lambda: _disable(call, row, lock),
     )
+
+
+def _disable(call: Call, row: dict[str, Any], lock: bool) -> dict[str, Any]:
+    """Disables (or locks) the account; a disabling then stops its VMs, unless the account
+    was already disabled with nothing left to stop (4.3 does nothing then)."""
+    account_id = UUID(row["id"])
+    done = row["state"] == "disabled" and not row["needs_cleanup"]
+    outcome = cmd.set_account_state(call.store, cmd.SetAccountState(account_id, False, lock))
+    if not lock and not done:
+        complete = stop_account_vms(call, row["id"])
+        outcome = cmd.record_account_stops(call.store, cmd.RecordAccountStops(account_id, complete))
+    return object_result(outcome, "account")
 
 
 def lock_account(call: Call, args: dict[str, Any]) -> dict[str, Any]:

@@ -39,3 +39,16 @@ def test_a_leftover_is_tried_at_once_and_again_only_after_the_interval() -> None
     assert len(cleanup.pass_once()) == 1
     left.clear()
     assert cleanup.pass_once() == [] and tried == ["destroyVirtualMachine"] * 2
+
+
+def test_a_disabled_accounts_stops_are_retried_only_after_an_interval() -> None:
+    clock = [datetime(2026, 1, 1, tzinfo=UTC)]
+    marked = Leftover("a", 0, "disableAccount", (("id", "a"), ("lock", "false")), deferred=True)
+    left = [marked]
+    tried: list[Leftover] = []
+    cleanup = AccountCleanup(lambda: 60, lambda: list(left), tried.append, now=lambda: clock[0])
+    assert cleanup.pass_once() == []  # its disabling just failed: not again at once
+    clock[0] += timedelta(seconds=59)
+    assert cleanup.pass_once() == []
+    clock[0] += timedelta(seconds=1)
+    assert cleanup.pass_once() == [marked] and tried == [marked]
