@@ -95,5 +95,5 @@ def test_bad_pool_settings_are_refused_and_change_nothing(sandbox) -> None:
     _refused(admin.updateConfiguration, 431, name=FACTOR, value="lots", storageid=pool["id"])
     assert _factor_of(admin, pool["id"]) == "2.0"
     tenant = make_tenant(sandbox, admin)
-    _refused(tenant.client.updateConfiguration, 531, name=FACTOR, value="3", storageid=pool["id"])
+    _refused(tenant.client.updateConfiguration, 432, name=FACTOR, value="3", storageid=pool["id"])
     assert _factor_of(admin, pool["id"]) == "2.0"
