@@ -201,12 +201,12 @@ def _network_ipv6_range(call: Call, args: dict[str, Any]) -> dict[str, Any]:
     own /64 and gateway when not given)."""
     if not args["networkid"]:
         raise InvalidParameter("IPv6 ranges are given to shared networks: specify networkid")
+    if not args["startipv6"]:
+        raise InvalidParameter("Please specify startip or startipv6 of the range for the network")
     if args["endip"] or args["gateway"] or args["netmask"]:
         raise InvalidParameter(
             "Add a network's IPv4 and IPv6 ranges in separate calls: give startip or startipv6"
         )
-    if not args["startipv6"]:
-        raise InvalidParameter("Please specify startipv6 of the range for the network")
     network = network_row(call, args["networkid"], "networkid")
     if args["zoneid"] and args["zoneid"] != network["zone_id"]:
         raise InvalidParameter(f"Network {network['name']} is not in zone {args['zoneid']}")
