@@ -12,6 +12,7 @@ from uuid import UUID
 from commands import Outcome
 from domain.errors import ResourceInUse
 from domain.network import Network, ZoneRange
+from domain.network_offering import NetworkOffering
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class AddIpv4Range:
 def add_ipv4_range(store: Any, command: AddIpv4Range) -> Outcome:
     def attempt() -> Outcome:
         network: Network = store.get(Network, command.network_id, what="network")
+        offering = store.get(NetworkOffering, network.offering_id, what="network offering")
         network.add_ipv4_range(
             command.range_id,
             command.start_ip,
@@ -37,6 +39,7 @@ def add_ipv4_range(store: Any, command: AddIpv4Range) -> Outcome:
             command.netmask,
             command.vlan,
             command.zone_ranges,
+            dhcp_across_subnets="VirtualRouter" in offering.services.get("Dhcp", ()),
         )
         return Outcome(store.last_position(store.save(network)), command.range_id)
 

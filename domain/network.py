@@ -262,12 +262,14 @@ class Network(Aggregate):
         netmask: str | None,
         vlan: str | None,
         zone_ranges: Sequence[ZoneRange] = (),
+        dhcp_across_subnets: bool = True,
     ) -> None:
         """One more IPv4 range of a shared network (4.3's createVlanIpRange with networkid and
         startip): in a subnet the network has (gateway and netmask may then be left out; a
         subnet keeps its one gateway), or a new subnet on the network's VLAN, neither inside
-        nor around one it has; overlapping no address of any range of the zone, nor another
-        VLAN's subnet."""
+        nor around one it has, when its DHCP provider serves several subnets
+        (`dhcp_across_subnets`: 4.3's VirtualRouter does); overlapping no address of any range
+        of the zone, nor another VLAN's subnet."""
         self._check_live()
         if self.guest_type != "Shared":
             raise InvalidParameter("IP ranges can be added only to shared guest networks")
@@ -277,7 +279,7 @@ class Network(Aggregate):
                 "is allowed on a guest network"
             )
         end_ip = end_ip or start_ip
-        gateway, netmask = self._subnet_for(start_ip, end_ip, gateway, netmask)
+        gateway, netmask = self._subnet_for(start_ip, end_ip, gateway, netmask, dhcp_across_subnets)
         net = subnet(gateway, netmask)
         span = AddressRange.within(net, start_ip, end_ip, frozenset())
         if address(gateway) in span:
@@ -320,7 +322,12 @@ class Network(Aggregate):
         )
 
     def _subnet_for(
-        self, start_ip: str, end_ip: str, gateway: str | None, netmask: str | None
+        self,
+        start_ip: str,
+        end_ip: str,
+        gateway: str | None,
+        netmask: str | None,
+        dhcp_across_subnets: bool,
     ) -> tuple[str, str]:
         """The gateway and netmask of the new range's subnet, checked against the network's
         subnets as 4.3 checks them."""
@@ -364,6 +371,12 @@ class Network(Aggregate):
         for point, what in ((first, "start IP"), (last, "end IP")):
             if point not in subnet(gateway, netmask):
                 raise InvalidParameter(f"The {what} and gateway do not belong to the same subnet")
+        new = subnet(gateway, netmask)
+        if known and all(subnet(*old) != new for old in known) and not dhcp_across_subnets:
+            raise InvalidParameter(
+                "The dhcp service provider for this network does not support dhcp across "
+                "multiple subnets"
+            )
         return gateway, netmask
 
     @event("Ipv4RangeAdded")

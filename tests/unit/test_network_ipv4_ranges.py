@@ -99,3 +99,13 @@ def test_only_shared_networks_take_ranges() -> None:
     )
     with pytest.raises(InvalidParameter):
         isolated.add_ipv4_range(uuid4(), "10.1.1.50", None, None, None, None)
+
+
+def test_a_new_subnet_needs_a_dhcp_provider_that_serves_several() -> None:
+    network = _shared(Addressing.shared("10.0.0.1", "255.255.255.0", "10.0.0.10", "10.0.0.20"))
+    with pytest.raises(InvalidParameter, match="multiple subnets"):
+        network.add_ipv4_range(
+            uuid4(), "10.9.0.5", None, "10.9.0.1", "255.255.255.0", None, (), False
+        )
+    network.add_ipv4_range(uuid4(), "10.0.0.30", None, None, None, None, (), False)
+    assert len(network.ipv4_pool.ranges) == 2
