@@ -222,6 +222,34 @@ def test_a_shared_network_made_without_a_range_takes_one_later(sandbox) -> None:
     admin.createVlanIpRange(networkid=subnet_only["id"], startip="192.168.91.5")
     vm = _deploy(alice.client, place, place.small, networkids=subnet_only["id"])
     assert vm["nic"][0]["ipaddress"] == "192.168.91.5"
+    # A network whose offering has no DHCP provider serving several subnets keeps to one
+    plain = admin.createNetworkOffering(
+        name="no-dhcp",
+        displaytext="no dhcp",
+        guestiptype="Shared",
+        traffictype="Guest",
+        supportedservices="Dns",
+    )["networkoffering"]
+    admin.updateNetworkOffering(id=plain["id"], state="Enabled")
+    one_subnet = admin.createNetwork(
+        name="one-subnet",
+        displaytext="one subnet",
+        networkofferingid=plain["id"],
+        zoneid=place.zone,
+        vlan="353",
+        **{**PLAN, "gateway": "192.168.94.1", "startip": "192.168.94.5", "endip": "192.168.94.5"},
+    )["network"]
+    assert "multiple subnets" in _refused(
+        admin.createVlanIpRange,
+        431,
+        networkid=one_subnet["id"],
+        startip="192.168.95.5",
+        gateway="192.168.95.1",
+        netmask="255.255.255.0",
+    )
+    admin.createVlanIpRange(networkid=one_subnet["id"], startip="192.168.94.6")
+    assert len(_ranges(admin, one_subnet["id"])) == 2
+
     for bad in (
         {"gateway": "192.168.93.1"},  # no netmask
         {"startip": "192.168.93.5"},  # a range with no subnet
