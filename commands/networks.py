@@ -32,10 +32,10 @@ from commands.network_public_ips import (
 )
 from commands.network_rules import dropped_with_network
 from commands.vpcs import TierRequest, join_vpc, leave_vpc
-from domain.errors import InvalidParameter, InvalidState
+from domain.errors import InsufficientCapacity, InvalidParameter, InvalidState
 from domain.infrastructure import Zone
 from domain.network import Addressing, Network, NetworkState, Nic
-from domain.network_addressing import address
+from domain.network_addressing import is_address
 from domain.network_claims import Claim, ClaimKind
 from domain.network_ipv6 import Ipv6Plan, Ipv6Pool
 from domain.network_offering import SOURCE_NAT, NetworkOffering
@@ -190,12 +190,19 @@ def _isolated(store: Any, command: CreateNetwork) -> tuple[Network, Claim]:
 
 
 def _shared(store: Any, command: CreateNetwork, ipv6: Ipv6Plan | None) -> tuple[Network, Claim]:
-    ipv4 = (command.gateway, command.netmask, command.start_ip, command.end_ip)
-    if not command.vlan or ((any(ipv4) or ipv6 is None) and not all(ipv4[:3])):
+    """A shared network on the VLAN the administrator names, with its IPv4 subnet and range,
+    its IPv6 plan, both, or neither yet (4.3 allows ranges to be added later)."""
+    if not command.vlan:
+        raise InvalidParameter("A shared network needs the vlan it rides on")
+    if bool(command.gateway) != bool(command.netmask):
         raise InvalidParameter(
-            "A shared network needs vlan, and gateway, netmask and startip unless it is an "
-            "IPv6 network (ip6cidr, ip6gateway, startipv6)"
+            "Please specify both gateway and netmask of the network's IPv4 subnet, or neither "
+            "for a network with IPv6 alone or with its ranges added later"
         )
+    if (command.start_ip or command.end_ip) and not command.gateway:
+        raise InvalidParameter("Please specify gateway and netmask with the ip range")
+    if command.end_ip and not command.start_ip:
+        raise InvalidParameter("Please specify the startip of the ip range")
     if command.physical_network_id is None:
         raise InvalidParameter("The zone has no physical network to carry the shared network")
     physical = store.get(PhysicalNetwork, command.physical_network_id, what="physical network")
@@ -203,14 +210,16 @@ def _shared(store: Any, command: CreateNetwork, ipv6: Ipv6Plan | None) -> tuple[
     claim = claim_exact(  # on the fabric, so no isolated network is ever given this VLAN too
         store, ClaimKind.GUEST_VNET, physical.id, tag, command.network_id, "vlan"
     )
-    if ipv6 is not None and not command.start_ip:
-        addressing = Addressing.ipv6_only(ipv6)
-    else:
+    if command.start_ip:
         addressing = Addressing.shared(
-            str(command.gateway), str(command.netmask), str(command.start_ip), command.end_ip
+            str(command.gateway), str(command.netmask), command.start_ip, command.end_ip
         )
-        if ipv6 is not None:
-            addressing = addressing.with_ipv6(ipv6)
+    elif command.gateway:
+        addressing = Addressing.subnet_only(str(command.gateway), str(command.netmask))
+    else:
+        addressing = Addressing("", "", "", "", "")
+    if ipv6 is not None:
+        addressing = addressing.with_ipv6(ipv6)
     uri = f"vlan://{tag}"
     network = _network(command, "Shared", physical.id, addressing, uri)
     return network, claim
@@ -403,6 +412,10 @@ def _nic(
     if network.zone_id != command.zone_id:
         raise InvalidParameter(f"Network {network.name} is not in the VM's zone")
     addresses = _implemented(store, network, request.public)
+    if not network.addressing.has_ipv4 and network.ipv6_pool is None:
+        raise InsufficientCapacity(
+            f"Unable to allocate an ip address in network {network.name}: it has no ip range"
+        )
     claims = []
     if network.addressing.has_ipv4:
         claims.append(
@@ -415,12 +428,14 @@ def _nic(
         claims.append(claim_guest_ipv6(store, network, ipv6, request.ip6_address, command.vm_id))
     elif request.ip6_address:
         raise InvalidParameter(f"Network {network.name} has no IPv6 address range")
+    ipv4 = claims[0].value if network.addressing.has_ipv4 else ""
+    subnet_of = network.ipv4_pool.range_of(ipv4) if ipv4 else None  # its range's own subnet
     nic = Nic(
         network.id,
-        claims[0].value if network.addressing.has_ipv4 else "",
+        ipv4,
         mac_address(command.vm_id, network.id),
-        network.addressing.gateway,
-        network.addressing.netmask,
+        subnet_of.gateway if subnet_of else network.addressing.gateway,
+        subnet_of.netmask if subnet_of else network.addressing.netmask,
         is_default,
         network.broadcast_uri or "",
         network.offering_id,
@@ -436,17 +451,18 @@ def claim_guest_ip(
     store: Any, network: Network, wanted: str | None, preferred: Sequence[str], holder: UUID
 ) -> Claim:
     """A guest address of the network claimed for `holder` (not saved): `wanted`, checked to be
-    in the network's range, or the first free one (`preferred` looked at first)."""
-    pool = network.addressing.pool()
+    in one of the network's ranges, or the first free one of any (`preferred` looked at first);
+    533 when every range is full, or the network has none."""
+    pool = network.ipv4_pool
     if wanted:
         wanted = wanted.strip()
-        if address(wanted) not in pool or wanted == network.addressing.gateway:
+        if pool.range_of(wanted) is None:
             raise InvalidParameter(
                 f"Ip address {wanted} is not in the range of network {network.name}"
             )
         return claim_exact(store, ClaimKind.GUEST_IP, network.id, wanted, holder, "ip address")
-    hints = (ip for ip in preferred if ip != network.addressing.gateway)
-    candidates = chain(hints, (str(ip) for ip in pool.probe(holder.int)))
+    hints = (ip for ip in preferred if is_address(ip) and pool.range_of(ip) is not None)
+    candidates = chain(hints, pool.probe(holder.int))
     return claim_first_free(
         store,
         ClaimKind.GUEST_IP,

@@ -9,10 +9,11 @@ aggregate stays small however many VMs it serves.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, replace
-from ipaddress import IPv4Address
+from ipaddress import IPv4Address, IPv4Network
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
@@ -23,11 +24,12 @@ from domain.errors import (
     PermissionDenied,
     ResourceInUse,
 )
-from domain.network_addressing import AddressRange, address, cidr, subnet
+from domain.network_addressing import AddressRange, address, check_not_broadcast, cidr, subnet
 from domain.network_ipv6 import Ipv6Plan, Ipv6Pool
 from domain.network_public_ip import vlan_tag
 
 DEFAULT_CIDR = "10.1.1.0/24"
+_RANGE_NAMESPACE = UUID("5b0d7a52-8a0e-4f0c-9a57-3f1c2f6f0c41")
 UPDATABLE = frozenset({"name", "display_text"})
 
 
@@ -63,6 +65,14 @@ class Addressing:
     def shared(cls, gateway: str, netmask: str, start_ip: str, end_ip: str | None) -> Addressing:
         net = subnet(gateway, netmask)
         return cls.of(str(net), gateway, start_ip, end_ip or start_ip)
+
+    @classmethod
+    def subnet_only(cls, gateway: str, netmask: str) -> Addressing:
+        """A shared network made with its subnet but no range yet (4.3 allows it): ranges
+        are added later (createVlanIpRange)."""
+        net = subnet(gateway, netmask)
+        check_not_broadcast(net, address(gateway, "gateway"), "gateway")
+        return cls(str(net), str(address(gateway)), str(net.netmask), "", "")
 
     @classmethod
     def of(cls, network_cidr: str, gateway: str, start: str | None, end: str | None) -> Addressing:
@@ -105,6 +115,78 @@ class Addressing:
 
     def facts(self) -> dict[str, str]:
         return asdict(self)
+
+
+def initial_range_id(network_id: UUID) -> UUID:
+    """The id under which the IPv4 range a shared network was created with is listed."""
+    return uuid5(_RANGE_NAMESPACE, f"{network_id}:ipv4")
+
+
+@dataclass(frozen=True)
+class Ipv4Range:
+    """One IPv4 range of a shared network, with the subnet (gateway, netmask) it is in."""
+
+    start_ip: str
+    end_ip: str
+    gateway: str
+    netmask: str
+
+    @property
+    def subnet(self) -> IPv4Network:
+        return subnet(self.gateway, self.netmask)
+
+    @property
+    def span(self) -> AddressRange:
+        return AddressRange(
+            IPv4Address(self.start_ip), IPv4Address(self.end_ip), frozenset({address(self.gateway)})
+        )
+
+    def overlaps(self, start: str, end: str) -> bool:
+        return IPv4Address(start) <= IPv4Address(self.end_ip) and IPv4Address(
+            self.start_ip
+        ) <= IPv4Address(end)
+
+
+@dataclass(frozen=True)
+class ZoneRange:
+    """Another IPv4 range of the zone (public, or of a network), as the read models show it:
+    a new network range may overlap none of its addresses, nor its subnet on another VLAN."""
+
+    start_ip: str
+    end_ip: str
+    gateway: str
+    netmask: str
+    vlan: str
+
+
+@dataclass(frozen=True)
+class Ipv4Pool:
+    """Where a network's VMs get IPv4 addresses: every range it has, in order."""
+
+    ranges: tuple[Ipv4Range, ...]
+
+    def range_of(self, text: str) -> Ipv4Range | None:
+        """The range `text` may be given from (never a gateway), if any."""
+        point = address(text)
+        for each in self.ranges:
+            if point in each.span and point != address(each.gateway):
+                return each
+        return None
+
+    def probe(self, start: int) -> Iterator[str]:
+        """Every address of the ranges once, from position `start` on, wrapping; never a
+        gateway."""
+        spans = [each.span for each in self.ranges]
+        total = sum(span.size for span in spans)
+        for step in range(total):
+            index = (start + step) % total
+            for span in spans:
+                if index < span.size:
+                    point = span.first + index
+                    if point not in span.excluded:
+                        yield str(point)
+                    break
+                index -= span.size
 
 
 @dataclass(frozen=True)
@@ -160,7 +242,180 @@ class Network(Aggregate):
         self.vpc_id: UUID | None = None  # a VPC's tier
         self.acl_id: UUID | None = None  # the tier's network ACL list
         self.ipv6_ranges: dict[str, tuple[str, str]] = {}  # added later, by range id
+        self.ipv4_ranges: dict[str, tuple[str, str, str, str]] = {}  # added later, by range id
         self.devices: dict[str, str] = {}  # device provider -> the device the network is on
+
+    @property
+    def ipv4_pool(self) -> Ipv4Pool:
+        """The network's IPv4 ranges: the one it was made with (while it has it) and those
+        added later (start, end, gateway, netmask)."""
+        plan = self.addressing
+        first = [Ipv4Range(plan.start_ip, plan.end_ip, plan.gateway, plan.netmask)]
+        added = [Ipv4Range(*facts) for facts in sorted(self.ipv4_ranges.values())]
+        return Ipv4Pool(tuple((first if plan.start_ip else []) + added))
+
+    def add_ipv4_range(
+        self,
+        range_id: UUID,
+        start_ip: str,
+        end_ip: str | None,
+        gateway: str | None,
+        netmask: str | None,
+        vlan: str | None,
+        zone_ranges: Sequence[ZoneRange] = (),
+        dhcp_across_subnets: bool = True,
+    ) -> None:
+        """One more IPv4 range of a shared network (4.3's createVlanIpRange with networkid and
+        startip): in a subnet the network has (gateway and netmask may then be left out; a
+        subnet keeps its one gateway), or a new subnet on the network's VLAN, neither inside
+        nor around one it has, when its DHCP provider serves several subnets
+        (`dhcp_across_subnets`: 4.3's VirtualRouter does); overlapping no address of any range
+        of the zone, nor another VLAN's subnet."""
+        self._check_live()
+        if self.guest_type != "Shared":
+            raise InvalidParameter("IP ranges can be added only to shared guest networks")
+        if vlan and f"vlan://{vlan_tag(vlan)}" != self.broadcast_uri:
+            raise InvalidParameter(
+                f"There is already one vlan {self.vnet} on network {self.name}, only one vlan "
+                "is allowed on a guest network"
+            )
+        end_ip = end_ip or start_ip
+        gateway, netmask = self._subnet_for(start_ip, end_ip, gateway, netmask, dhcp_across_subnets)
+        net = subnet(gateway, netmask)
+        span = AddressRange.within(net, start_ip, end_ip, frozenset())
+        if address(gateway) in span:
+            raise InvalidParameter(
+                "The gateway ip should not be the part of the ip range being added"
+            )
+        start_ip, end_ip = str(span.first), str(span.last)
+        if any(each.overlaps(start_ip, end_ip) for each in self.ipv4_pool.ranges):
+            raise InvalidParameter(
+                "The IP range already has IPs that overlap with the new range. Please specify "
+                "a different start IP/end IP."
+            )
+        own = str(self.vnet) if self.vnet is not None else "untagged"
+        for other in zone_ranges:
+            if Ipv4Range(other.start_ip, other.end_ip, gateway, netmask).overlaps(start_ip, end_ip):
+                raise InvalidParameter(
+                    f"The IP range {start_ip}-{end_ip} overlaps the range "
+                    f"{other.start_ip}-{other.end_ip} of the zone. Please specify a different "
+                    "start IP/end IP."
+                )
+            if (
+                other.vlan != own
+                and other.gateway
+                and net.overlaps(subnet(other.gateway, other.netmask))
+            ):
+                raise InvalidParameter(
+                    f"The IP range with tag: {other.vlan} in the zone has overlapped with the "
+                    "subnet. Please specify a different gateway/netmask."
+                )
+        self._ipv4_range_added(
+            range_id=str(range_id),
+            zone_id=self.zone_id,
+            physical_network_id=self.physical_network_id,
+            vlan=own,
+            cidr=str(net),
+            gateway=str(address(gateway)),
+            netmask=str(net.netmask),
+            start_ip=start_ip,
+            end_ip=end_ip,
+        )
+
+    def _subnet_for(
+        self,
+        start_ip: str,
+        end_ip: str,
+        gateway: str | None,
+        netmask: str | None,
+        dhcp_across_subnets: bool,
+    ) -> tuple[str, str]:
+        """The gateway and netmask of the new range's subnet, checked against the network's
+        subnets as 4.3 checks them."""
+        if bool(gateway) != bool(netmask):
+            raise InvalidParameter(
+                "either both netmask and gateway should be passed or both should be omitted"
+            )
+        known = (
+            {(self.addressing.gateway, self.addressing.netmask)} if self.addressing.cidr else set()
+        )
+        known |= {(each.gateway, each.netmask) for each in self.ipv4_pool.ranges}
+        first, last = address(start_ip, "start ip"), address(end_ip, "end ip")
+        for old_gateway, old_netmask in sorted(known):
+            old = subnet(old_gateway, old_netmask)
+            if not (gateway and netmask):
+                if first in old and last in old:
+                    return old_gateway, old_netmask
+                continue
+            new = subnet(gateway, netmask)
+            if new == old:
+                if address(gateway) != address(old_gateway):
+                    raise InvalidParameter(
+                        "The gateway of the subnet should be unique. The subnet already has a "
+                        f"gateway {old_gateway}"
+                    )
+            elif new.supernet_of(old):
+                raise InvalidParameter(
+                    "The subnet you are trying to add is a superset of the existing subnet "
+                    f"having gateway {old_gateway} and netmask {old_netmask}"
+                )
+            elif new.subnet_of(old):
+                raise InvalidParameter(
+                    "The subnet you are trying to add is a subset of the existing subnet "
+                    f"having gateway {old_gateway} and netmask {old_netmask}"
+                )
+        if not (gateway and netmask):
+            raise InvalidParameter(
+                "The IP range does not belong to any of the existing subnets, provide the "
+                "netmask and gateway if you want to add a new subnet"
+            )
+        for point, what in ((first, "start IP"), (last, "end IP")):
+            if point not in subnet(gateway, netmask):
+                raise InvalidParameter(f"The {what} and gateway do not belong to the same subnet")
+        new = subnet(gateway, netmask)
+        if known and all(subnet(*old) != new for old in known) and not dhcp_across_subnets:
+            raise InvalidParameter(
+                "The dhcp service provider for this network does not support dhcp across "
+                "multiple subnets"
+            )
+        return gateway, netmask
+
+    @event("Ipv4RangeAdded")
+    def _ipv4_range_added(
+        self,
+        range_id: str,
+        zone_id: UUID,
+        physical_network_id: UUID | None,
+        vlan: str,
+        cidr: str,
+        gateway: str,
+        netmask: str,
+        start_ip: str,
+        end_ip: str,
+    ) -> None:
+        if not self.addressing.cidr:  # a network made with no IPv4 plan takes this one's
+            self.addressing = replace(self.addressing, cidr=cidr, gateway=gateway, netmask=netmask)
+        self.ipv4_ranges = {**self.ipv4_ranges, range_id: (start_ip, end_ip, gateway, netmask)}
+
+    def remove_ipv4_range(self, range_id: UUID) -> Ipv4Range:
+        """The range goes (refused by the caller while an address of it is held): one added
+        later, or the one the network was made with."""
+        self._check_live()
+        if range_id == initial_range_id(self.id) and self.addressing.start_ip:
+            plan = self.addressing
+            gone = Ipv4Range(plan.start_ip, plan.end_ip, plan.gateway, plan.netmask)
+        elif str(range_id) in self.ipv4_ranges:
+            gone = Ipv4Range(*self.ipv4_ranges[str(range_id)])
+        else:
+            raise NotFound(f"Network {self.name} has no IP range {range_id}")
+        self._ipv4_range_removed(range_id=str(range_id))
+        return gone
+
+    @event("Ipv4RangeRemoved")
+    def _ipv4_range_removed(self, range_id: str) -> None:
+        if range_id == str(initial_range_id(self.id)):
+            self.addressing = replace(self.addressing, start_ip="", end_ip="")
+        self.ipv4_ranges = {k: v for k, v in self.ipv4_ranges.items() if k != range_id}
 
     @property
     def ipv6_pool(self) -> Ipv6Pool | None:

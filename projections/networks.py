@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from domain.network import Network
+from domain.network import Network, initial_range_id
 from domain.network_claims import Claim
 from domain.network_offering import NetworkOffering
 from domain.network_physical import PhysicalNetwork
@@ -212,6 +212,20 @@ class NetworksProjection(Projection):
             (e.ip6_cidr, e.ip6_gateway, _id(e)),
         )
 
+    @on(NETWORK.Ipv4RangeAdded)
+    def network_ipv4_range_added(self, e: Any, c: Cursor, t: Tables) -> None:
+        """A network made with no IPv4 plan takes its first range's subnet."""
+        c.execute(
+            f"UPDATE {t.networks} SET cidr = %s, gateway = %s, netmask = %s "
+            "WHERE id = %s AND cidr = ''",
+            (e.cidr, e.gateway, e.netmask, _id(e)),
+        )
+
+    @on(NETWORK.Ipv4RangeRemoved)
+    def network_ipv4_range_removed(self, e: Any, c: Cursor, t: Tables) -> None:
+        if e.range_id == str(initial_range_id(e.originator_id)):
+            _set(c, t.networks, e, start_ip="", end_ip="")
+
     # Claims and NICs --------------------------------------------------------------------------
 
     @on(CLAIM.Claimed)
@@ -407,9 +421,50 @@ class PublicIpsProjection(Projection):
             ),
         )
 
-    @on(NETWORK.Ipv6RangeRemoved)
-    def network_ipv6_range_removed(self, e: Any, c: Cursor, t: Tables) -> None:
+    @on(NETWORK.Ipv6RangeRemoved, NETWORK.Ipv4RangeRemoved)
+    def network_range_removed(self, e: Any, c: Cursor, t: Tables) -> None:
         c.execute(f"UPDATE {t.vlan_ip_ranges} SET removed = 1 WHERE id = %s", (e.range_id,))
+
+    def _network_ipv4_range(
+        self, c: Cursor, t: Tables, e: Any, range_id: str, vlan: str, plan: dict[str, Any]
+    ) -> None:
+        c.execute(
+            f"INSERT INTO {t.vlan_ip_ranges} (id, zone_id, physical_network_id, vlan, gateway, "
+            "netmask, start_ip, end_ip, for_virtual_network, created, network_id) VALUES "
+            "(%s, %s, %s, %s, %s, %s, %s, %s, 0, %s, %s)",
+            (
+                range_id,
+                str(e.zone_id),
+                _text(e.physical_network_id),
+                vlan,
+                plan["gateway"],
+                plan["netmask"],
+                plan["start_ip"],
+                plan["end_ip"],
+                e.timestamp.isoformat(),
+                _id(e),
+            ),
+        )
+
+    @on(NETWORK.Created)
+    def shared_network_created(self, e: Any, c: Cursor, t: Tables) -> None:
+        """The IPv4 range a shared network is made with is listed with the zone's ranges."""
+        plan, uri = e.addressing, e.broadcast_uri or ""
+        if e.guest_type != "Shared" or not plan.get("start_ip"):
+            return
+        vlan = uri.split("://", 1)[1] if "://" in uri else "untagged"
+        self._network_ipv4_range(c, t, e, str(initial_range_id(e.originator_id)), vlan, plan)
+
+    @on(NETWORK.Ipv4RangeAdded)
+    def network_ipv4_range_added(self, e: Any, c: Cursor, t: Tables) -> None:
+        """A range added to a shared network: listed with the zone's ranges, no address rows
+        (its addresses are the network's guest-IP claims)."""
+        plan = {k: getattr(e, k) for k in ("gateway", "netmask", "start_ip", "end_ip")}
+        self._network_ipv4_range(c, t, e, e.range_id, e.vlan, plan)
+
+    @on(NETWORK.Deleted)
+    def network_deleted(self, e: Any, c: Cursor, t: Tables) -> None:
+        c.execute(f"UPDATE {t.vlan_ip_ranges} SET removed = 1 WHERE network_id = %s", (_id(e),))
 
     @on(RANGE.Dedicated)
     def range_dedicated(self, e: Any, c: Cursor, t: Tables) -> None:

@@ -171,7 +171,7 @@ def _traffic_users(call: Call, row: dict[str, Any]) -> int:
         sql = "SELECT count(*) AS n FROM networks WHERE physical_network_id = %s AND removed = 0"
     elif row["traffic_type"] == "Public":
         sql = "SELECT count(*) AS n FROM vlan_ip_ranges WHERE physical_network_id = %s"
-        sql += " AND removed = 0"
+        sql += " AND removed = 0 AND network_id IS NULL"  # a guest network's ranges ride Guest
     else:
         return 0
     return _count(call, sql, (physical_id,))

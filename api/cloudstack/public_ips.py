@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
-from ipaddress import IPv6Address
+from ipaddress import IPv4Address, IPv6Address
 from typing import Any
 from uuid import UUID
 
@@ -35,11 +35,14 @@ from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_stored_date
 from api.params import Param, ParamType, not_found
 from api.tagging import narrow
+from commands import network_ipv4_ranges as ipv4_ranges
 from commands import network_ipv6_ranges as ipv6_ranges
 from commands import network_public_ips as cmd
 from commands.portable_ips import associate_portable_ip
 from commands.routers import refuse_if_upgrading
 from domain.errors import InvalidParameter
+from domain.network import ZoneRange
+from domain.network_addressing import is_address
 from domain.network_claims import ClaimKind
 from domain.network_ipv6 import Ipv6Plan
 from projections.network_rules import static_nat_of
@@ -121,6 +124,8 @@ def _zone_ranges(call: Call, zone_id: str) -> tuple[cmd.RangeRef, ...]:
 
 
 def create_vlan_ip_range(call: Call, args: dict[str, Any]) -> dict[str, Any]:
+    if args["networkid"] and args["startip"]:
+        return _network_ipv4_range(call, args)
     if args["startipv6"] or args["networkid"]:
         return _network_ipv6_range(call, args)
     if args["ip6cidr"] or args["ip6gateway"] or args["endipv6"]:
@@ -146,18 +151,62 @@ def create_vlan_ip_range(call: Call, args: dict[str, Any]) -> dict[str, Any]:
     return render_range(_range_row(call, str(outcome.id)))
 
 
+def _network_ipv4_range(call: Call, args: dict[str, Any]) -> dict[str, Any]:
+    """An IPv4 range for a shared network (4.3: `networkid` with `startip`; gateway and netmask
+    may be left out when the range is in a subnet the network has, or name a new subnet on its
+    VLAN)."""
+    if args["startipv6"] or args["endipv6"] or args["ip6cidr"] or args["ip6gateway"]:
+        raise InvalidParameter(
+            "Add a network's IPv4 and IPv6 ranges in separate calls: give startip or startipv6"
+        )
+    network = network_row(call, args["networkid"], "networkid")
+    if args["zoneid"] and args["zoneid"] != network["zone_id"]:
+        raise InvalidParameter(f"Network {network['name']} is not in zone {args['zoneid']}")
+    if args["forvirtualnetwork"]:
+        raise InvalidParameter("A guest network's ranges are not for virtual networks")
+    if args["physicalnetworkid"] and args["physicalnetworkid"] != network["physical_network_id"]:
+        raise InvalidParameter(
+            f"Network {network['name']} is not on physical network {args['physicalnetworkid']}"
+        )
+    if args["account"] or args["domainid"]:
+        raise InvalidParameter("A shared network's ranges are not dedicated to an account")
+    command = ipv4_ranges.AddIpv4Range(
+        UUID(network["id"]),
+        uuid.uuid4(),
+        args["startip"],
+        args["endip"],
+        args["gateway"],
+        args["netmask"],
+        args["vlan"],
+        _zone_ipv4_ranges(call, network["zone_id"]),
+    )
+    outcome = call.write(ipv4_ranges.add_ipv4_range, command)
+    return render_range(_range_row(call, str(outcome.id)))
+
+
+def _zone_ipv4_ranges(call: Call, zone_id: str) -> tuple[ZoneRange, ...]:
+    with call.read() as cursor:
+        rows = cursor.execute(
+            "SELECT start_ip, end_ip, gateway, netmask, vlan FROM vlan_ip_ranges "
+            "WHERE zone_id = %s AND removed = 0 AND start_ip <> ''",
+            (zone_id,),
+        ).fetchall()
+    return tuple(
+        ZoneRange(r["start_ip"], r["end_ip"], r["gateway"], r["netmask"], r["vlan"]) for r in rows
+    )
+
+
 def _network_ipv6_range(call: Call, args: dict[str, Any]) -> dict[str, Any]:
     """An IPv6 range for a shared network (4.3: `networkid` with `startipv6`; the network's
-    own /64 and gateway when not given). Ranges of IPv4 for one network are not built."""
+    own /64 and gateway when not given)."""
     if not args["networkid"]:
         raise InvalidParameter("IPv6 ranges are given to shared networks: specify networkid")
-    if args["startip"] or args["endip"] or args["gateway"] or args["netmask"]:
-        raise InvalidParameter(
-            "IPv4 ranges for one network are not built yet: give the network its IPv4 range "
-            "when it is created, and add IPv6 ranges here (startipv6, endipv6)"
-        )
     if not args["startipv6"]:
-        raise InvalidParameter("Please specify startipv6 of the range for the network")
+        raise InvalidParameter("Please specify startip or startipv6 of the range for the network")
+    if args["endip"] or args["gateway"] or args["netmask"]:
+        raise InvalidParameter(
+            "Add a network's IPv4 and IPv6 ranges in separate calls: give startip or startipv6"
+        )
     network = network_row(call, args["networkid"], "networkid")
     if args["zoneid"] and args["zoneid"] != network["zone_id"]:
         raise InvalidParameter(f"Network {network['name']} is not in zone {args['zoneid']}")
@@ -192,8 +241,23 @@ def _dedicated_to(call: Call, args: dict[str, Any]) -> tuple[UUID, UUID] | None:
     return UUID(account["id"]), UUID(account["domain_id"])
 
 
+def _ipv4_held(call: Call, row: dict[str, Any]) -> int:
+    """Addresses of a network's IPv4 range that NICs hold, as the read model shows them."""
+    with call.read() as cursor:
+        held = held_values(cursor, ClaimKind.GUEST_IP, row["network_id"])
+    first, last = IPv4Address(row["start_ip"]), IPv4Address(row["end_ip"])
+    return sum(1 for value in held if is_address(value) and first <= IPv4Address(value) <= last)
+
+
 def delete_vlan_ip_range(call: Call, args: dict[str, Any]) -> None:
     row = _range_row(call, args["id"])
+    if row.get("network_id") and row["start_ip"]:  # a shared network's IPv4 range
+        network_id, range_id, held = UUID(row["network_id"]), UUID(row["id"]), _ipv4_held(call, row)
+        call.write(
+            lambda store, _: ipv4_ranges.remove_ipv4_range(store, network_id, range_id, held),
+            None,
+        )
+        return
     if row.get("network_id"):  # a shared network's IPv6 range
         network_id, range_id, held = UUID(row["network_id"]), UUID(row["id"]), _ipv6_held(call, row)
         call.write(
@@ -469,7 +533,7 @@ def list_public_ip_addresses(call: Call, args: dict[str, Any]) -> Listing:
 
 ID = Param("id", P.UUID, required=True)
 
-# Ranges for one pod (4.3) are not built yet; a network's ranges are its IPv6 ones.
+# Ranges for one pod (4.3) are not built yet.
 POD_NOT_BUILT = Param("podid", P.UUID, unsupported="ranges for one pod are not built yet")
 DOMAIN_RANGES = (
     "ranges dedicated to a domain are not built yet: name the account (with its domainid)"

@@ -206,9 +206,8 @@ def test_offerings_ranges_and_a_shared_network_that_every_tenant_may_use(sandbox
     )["vlan"]
     overlapping = dict(gateway="198.51.100.1", netmask="255.255.255.0", startip="198.51.100.6")
     _refused(admin.createVlanIpRange, 431, zoneid=place.zone, **overlapping)
-    assert [r["id"] for r in admin.listVlanIpRanges(zoneid=place.zone)["vlaniprange"]] == [
-        ip_range["id"]
-    ]
+    public = admin.listVlanIpRanges(zoneid=place.zone, forvirtualnetwork=True)["vlaniprange"]
+    assert [r["id"] for r in public] == [ip_range["id"]]
     held = alice.client.associateIpAddress(zoneid=place.zone, fetch_result=True)["ipaddress"]
     assert (held["ipaddress"], held["account"], held["issourcenat"]) == (
         "198.51.100.5",
@@ -225,4 +224,4 @@ def test_offerings_ranges_and_a_shared_network_that_every_tenant_may_use(sandbox
     _refused(admin.deleteVlanIpRange, 536, id=ip_range["id"])
     alice.client.disassociateIpAddress(id=held["id"], fetch_result=True)
     admin.deleteVlanIpRange(id=ip_range["id"])
-    assert admin.listVlanIpRanges(zoneid=place.zone) == {}
+    assert admin.listVlanIpRanges(zoneid=place.zone, forvirtualnetwork=True) == {}
