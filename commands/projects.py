@@ -3,6 +3,7 @@ delete, and the accounts in a project (added, invited, answering, removed)."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -149,6 +150,30 @@ def invite_account(store: Any, command: InviteAccount) -> Outcome:
     return store.run(attempt)
 
 
+def token_hash(token: str) -> str:
+    """What the log keeps of an invitation token: its SHA-256, never the token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class InviteByEmail:
+    project_id: UUID
+    invitation_id: UUID
+    email: str
+    token_hash: str
+
+
+def invite_by_email(store: Any, command: InviteByEmail) -> Outcome:
+    def attempt() -> Outcome:
+        project = _live(store, command.project_id)
+        project.invite_by_email(
+            command.invitation_id, command.email, command.token_hash, datetime.now(UTC).isoformat()
+        )
+        return _saved(store, project)
+
+    return store.run(attempt)
+
+
 @dataclass(frozen=True)
 class RemoveAccount:
     project_id: UUID
@@ -172,6 +197,8 @@ class AnswerInvitation:
     account_name: str
     accept: bool
     timeout_seconds: int
+    # The hash of the e-mailed token it answers with; None answers the account's own invitation.
+    token_hash: str | None = None
 
 
 def answer_invitation(store: Any, command: AnswerInvitation) -> Outcome:
@@ -180,14 +207,20 @@ def answer_invitation(store: Any, command: AnswerInvitation) -> Outcome:
 
     def attempt() -> tuple[Outcome, bool]:
         project = _live(store, command.project_id)
-        invitation_id = project.pending_invitation(command.account_id)
+        if command.token_hash is None:
+            invitation_id = project.pending_invitation(command.account_id)
+        else:
+            invitation_id = project.pending_by_token(command.token_hash)
         if invitation_id is None:
             raise InvalidParameter(
                 f"Unable to find invitation for account name={command.account_name} to the "
                 f"project id={command.project_id}"
             )
         answered = project.answer(
-            invitation_id, command.accept, active_since(command.timeout_seconds)
+            invitation_id,
+            command.accept,
+            active_since(command.timeout_seconds),
+            command.account_id,
         )
         return _saved(store, project), answered
 

@@ -195,6 +195,35 @@ class Project(Aggregate):
             self._withdrawn(invitation_id=old_id)
         self._invited(invitation_id=invitation_id, account_id=account_id, at=at)
 
+    def invite_by_email(
+        self, invitation_id: UUID, email: str, token_hash: str, at: str
+    ) -> None:
+        """Invites whoever holds the e-mailed token (4.3 keeps no account on such an invitation:
+        the account that answers with the token joins). Only the token's hash is kept."""
+        self._check_open()
+        self._invited_by_email(
+            invitation_id=invitation_id, email=email, token_hash=token_hash, at=at
+        )
+
+    @event("InvitedByEmail")
+    def _invited_by_email(self, invitation_id: UUID, email: str, token_hash: str, at: str) -> None:
+        self.invitations[str(invitation_id)] = {
+            "account_id": "",
+            "email": email,
+            "token_hash": token_hash,
+            "state": InvitationState.PENDING,
+            "created": at,
+        }
+
+    def pending_by_token(self, token_hash: str) -> str | None:
+        for invitation_id, invitation in self.invitations.items():
+            if (
+                invitation.get("token_hash") == token_hash
+                and invitation["state"] == InvitationState.PENDING
+            ):
+                return invitation_id
+        return None
+
     @event("Invited")
     def _invited(self, invitation_id: UUID, account_id: UUID, at: str) -> None:
         self.invitations[str(invitation_id)] = {
@@ -203,9 +232,12 @@ class Project(Aggregate):
             "created": at,
         }
 
-    def answer(self, invitation_id: str, accept: bool, active_since: str) -> bool:
-        """The invited account accepts (and joins) or declines. Accepting an invitation made
-        before `active_since` expires it instead and answers False."""
+    def answer(
+        self, invitation_id: str, accept: bool, active_since: str, answerer: UUID | None = None
+    ) -> bool:
+        """The invited account (for an e-mailed invitation, `answerer`, the account that holds
+        its token) accepts (and joins) or declines. Accepting an invitation made before
+        `active_since` expires it instead and answers False."""
         self._check_live()
         invitation = self.invitations[invitation_id]
         if accept and invitation["created"] <= active_since:
@@ -213,7 +245,7 @@ class Project(Aggregate):
             return False
         state = InvitationState.COMPLETED if accept else InvitationState.DECLINED
         self._answered(invitation_id=invitation_id, state=state)
-        account_id = UUID(invitation["account_id"])
+        account_id = UUID(invitation["account_id"] or str(answerer))
         if accept and not self.is_member(account_id):
             self._member_added(account_id=account_id, role=ProjectRole.REGULAR)
         return True

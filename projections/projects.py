@@ -87,6 +87,15 @@ class ProjectsProjection(Projection):
             (str(e.invitation_id), _id(e), str(e.account_id), e.at),
         )
 
+    @on(PROJECT.InvitedByEmail)
+    def invited_by_email(self, e: Any, c: Cursor, t: Tables) -> None:
+        c.execute(
+            f"INSERT INTO {t.project_invitations} "
+            "(id, project_id, account_id, email, state, created) "
+            "VALUES (%s, %s, '', %s, 'Pending', %s)",
+            (str(e.invitation_id), _id(e), e.email, e.at),
+        )
+
     @on(PROJECT.InvitationAnswered)
     def answered(self, e: Any, c: Cursor, t: Tables) -> None:
         c.execute(

@@ -8,6 +8,8 @@ it; an invited account answers its own invitation.
 
 from __future__ import annotations
 
+import secrets
+import string
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -29,15 +31,19 @@ from api.params import Param, ParamType
 from commands import projects as cmd
 from commands import vms as vm_cmd
 from commands.projects import active_since
-from domain.errors import InvalidParameter, PermissionDenied
+from domain.configuration import DEFINITIONS, GLOBAL
+from domain.errors import InvalidParameter, PermissionDenied, ResourceUnavailable
+from domain.values import Secret
+from projections.configuration import overrides
 from projections.projects import PROJECT_SELECT, member_role
 from stratus.db import contains
+from stratus.mail import MailSettings, MailUndelivered, send
 
 P = ParamType
 PKG = "org.apache.cloudstack.api.command.user.project"
 ACCOUNT_PKG = "org.apache.cloudstack.api.command.user.account"
-EMAIL = "inviting by e-mail needs mail delivery (SMTP), which is not built yet: invite an account"
-TOKENS = "invitation tokens come only with e-mailed invitations, which are not built yet"
+TOKEN_LENGTH = 10  # 4.3's invitation tokens: ten random letters and digits
+TOKEN_ALPHABET = string.ascii_letters + string.digits
 
 
 # ---- reading and rendering -------------------------------------------------------------------
@@ -247,18 +253,75 @@ def _success_job(call: Call, project: dict[str, Any], event: str, description: s
 
 
 def add_account(call: Call, args: dict[str, Any]) -> Submitted:
-    if not args["account"]:
+    if not args["account"] and not args["email"]:
         raise InvalidParameter("Either accountName or email is required")
+    invite = current_value(call, "project.invite.required") == "true"
+    if not args["account"]:
+        if not invite:
+            raise InvalidParameter(
+                "Account information is required for assigning account to the project"
+            )
+        return _invite_by_email(call, args["projectid"], args["email"])
     project = project_row(call, args["projectid"])
     row = _project_account(call, project, args["account"])
     project = _managed(call, args["projectid"])
-    if current_value(call, "project.invite.required") == "true":
+    if invite:
         command: Any = cmd.InviteAccount(UUID(project["id"]), UUID(row["id"]), _timeout(call))
         call.write(cmd.invite_account, command)
     else:
         call.write(cmd.add_account, cmd.AddAccount(UUID(project["id"]), UUID(row["id"])))
     return _success_job(
         call, project, "PROJECT.ACCOUNT.ADD", f"Adding account {row['name']} to the project"
+    )
+
+
+def _invite_by_email(call: Call, project_id: str, email: str) -> Submitted:
+    """A random token is e-mailed to the address, then the invitation recorded with the
+    token's hash. When the mail cannot be delivered nothing is recorded (4.3 removes the
+    invitation it made) and the caller is told why."""
+    project = _managed(call, project_id)
+    if project["state"] != "Active":
+        raise InvalidParameter(
+            f"Can't add account to the specified project id in state={project['state']} as "
+            "it's no longer active"
+        )
+    if "@" not in email or any(ch.isspace() or ch in "<>,;" for ch in email):
+        raise InvalidParameter(f"Unable to send an invitation to {email!r}: not an e-mail address")
+    token = "".join(secrets.choice(TOKEN_ALPHABET) for _ in range(TOKEN_LENGTH))
+    try:
+        send(
+            _mail_settings(call),
+            email,
+            f"Invitation to the CloudStack project id={project['id']}",
+            f"You are invited to the CloudStack project {project['name']} "
+            f"(id={project['id']}).\n\nTo join it, answer the invitation with "
+            f"updateProjectInvitation projectid={project['id']} token={token}\n",
+        )
+    except MailUndelivered as error:
+        raise ResourceUnavailable(
+            f"Failed to send the project invitation to {email}: {error}; no invitation was made"
+        ) from None
+    command = cmd.InviteByEmail(UUID(project["id"]), uuid4(), email, cmd.token_hash(token))
+    call.write(cmd.invite_by_email, command)
+    return _success_job(call, project, "PROJECT.ACCOUNT.ADD", "Inviting an e-mail address")
+
+
+def _mail_settings(call: Call) -> MailSettings:
+    """4.3's `project.smtp.*` settings, the password opened from its seal."""
+    with call.read() as cursor:
+        values = overrides(cursor)
+
+    def setting(name: str) -> str:
+        return values.get((name, GLOBAL, ""), DEFINITIONS[name].default)
+
+    password = setting("project.smtp.password")
+    return MailSettings(
+        host=setting("project.smtp.host"),
+        port=int(setting("project.smtp.port") or 465),
+        use_auth=setting("project.smtp.useAuth").lower() == "true",
+        username=setting("project.smtp.username"),
+        password=Secret(call.runtime.store.box.open(password) if password else ""),
+        sender=setting("project.email.sender"),
     )
 
 
@@ -280,8 +343,9 @@ def update_invitation(call: Call, args: dict[str, Any]) -> Submitted:
     row = _project_account(call, project, name)
     check_reach(caller, account_id=row["id"], domain_path=row["domain_path"], what="that account")
     accept = args["accept"] is not False
+    token_hash = cmd.token_hash(args["token"]) if args["token"] else None
     command = cmd.AnswerInvitation(
-        UUID(project["id"]), UUID(row["id"]), row["name"], accept, _timeout(call)
+        UUID(project["id"]), UUID(row["id"]), row["name"], accept, _timeout(call), token_hash
     )
     call.write(cmd.answer_invitation, command)
     return _success_job(
@@ -395,48 +459,56 @@ def _render_member(project: dict[str, Any], row: dict[str, Any]) -> dict[str, An
     }
 
 
+# An invitation with its project's domain; an e-mailed one has no account (its `account_id` is
+# empty), so the owner scope sees it by the project's domain, as 4.3 lists it.
+INVITATIONS = (
+    "(SELECT i.id, i.state, i.created, i.project_id, i.email, i.removed, "
+    "p.name AS project_name, p.domain_id, d.name AS domain_name, a.name AS account_name, "
+    "i.account_id, COALESCE(a.domain_path, d.path) AS domain_path "
+    "FROM project_invitations AS i JOIN projects AS p ON p.id = i.project_id "
+    "JOIN domains AS d ON d.id = p.domain_id "
+    "LEFT JOIN accounts AS a ON a.id = i.account_id) AS v"
+)
+
+
 def list_invitations(call: Call, args: dict[str, Any]) -> Listing:
     owner = resolve_owner_filters(call, args)
     owner["projects"] = "any"
-    scope = list_scope(call.caller, prefix="a.", account_column="id", **owner)
-    where, params = ["i.removed = 0", scope.clause], list(scope.params)
-    for key, column in (("id", "i.id"), ("projectid", "i.project_id")):
+    scope = list_scope(call.caller, prefix="v.", account_column="account_id", **owner)
+    where, params = ["v.removed = 0", scope.clause], list(scope.params)
+    for key, column in (("id", "v.id"), ("projectid", "v.project_id")):
         if args[key]:
             where.append(f"{column} = %s")
             params.append(args[key])
     if args["state"]:
-        where.append("lower(i.state) = lower(%s)")
+        where.append("lower(v.state) = lower(%s)")
         params.append(args["state"])
     if args["activeonly"]:  # pending, and not past `project.invite.timeout`
-        where.append("i.state = 'Pending' AND i.created > %s")
+        where.append("v.state = 'Pending' AND v.created > %s")
         params.append(active_since(_timeout(call)))
-    sql = (
-        " FROM project_invitations AS i JOIN accounts AS a ON a.id = i.account_id "
-        "JOIN projects AS p ON p.id = i.project_id WHERE " + " AND ".join(where)
-    )
+    sql = " FROM " + INVITATIONS + " WHERE " + " AND ".join(where)
     with call.read() as cursor:
         count = cursor.execute("SELECT count(*) AS n" + sql, params).fetchone()["n"]
         rows = cursor.execute(
-            "SELECT i.id, i.state, i.created, i.project_id, p.name AS project_name, "
-            "a.name AS account_name, a.domain_id, a.domain_name"
-            + sql
-            + " ORDER BY i.created, i.id"
-            + limit_sql(args["paging"]),
-            params,
+            "SELECT v.*" + sql + " ORDER BY v.created, v.id" + limit_sql(args["paging"]), params
         ).fetchall()
     return Listing([_render_invitation(row) for row in rows], int(count))
 
 
 def _render_invitation(row: dict[str, Any]) -> dict[str, Any]:
-    return {
+    answer = {
         "id": row["id"],
         "projectid": row["project_id"],
         "project": row["project_name"],
-        "account": row["account_name"],
         "domainid": row["domain_id"],
         "domain": row["domain_name"],
         "state": row["state"],
     }
+    if row["email"]:
+        answer["email"] = row["email"]
+    else:
+        answer["account"] = row["account_name"]
+    return answer
 
 
 # ---- the table -------------------------------------------------------------------------------
@@ -495,7 +567,7 @@ COMMANDS = (
         (
             Param("projectid", P.UUID, required=True),
             Param("account", P.STRING),
-            Param("email", P.STRING, unsupported=EMAIL),
+            Param("email", P.STRING),
         ),
         f"{ACCOUNT_PKG}.AddAccountToProjectCmd",
     ),
@@ -512,7 +584,7 @@ COMMANDS = (
             Param("projectid", P.UUID, required=True),
             Param("accept", P.BOOLEAN),
             Param("account", P.STRING),
-            Param("token", P.STRING, unsupported=TOKENS),
+            Param("token", P.STRING),
         ),
         "UpdateProjectInvitationCmd",
     ),
