@@ -195,9 +195,7 @@ class Project(Aggregate):
             self._withdrawn(invitation_id=old_id)
         self._invited(invitation_id=invitation_id, account_id=account_id, at=at)
 
-    def invite_by_email(
-        self, invitation_id: UUID, email: str, token_hash: str, at: str
-    ) -> None:
+    def invite_by_email(self, invitation_id: UUID, email: str, token_hash: str, at: str) -> None:
         """Invites whoever holds the e-mailed token (4.3 keeps no account on such an invitation:
         the account that answers with the token joins). Only the token's hash is kept."""
         self._check_open()

@@ -85,3 +85,35 @@ def test_a_suspended_project_takes_no_accounts_and_a_deleted_one_nothing() -> No
     assert held is not None and held.amounts == {}
     with pytest.raises(InvalidState):
         project.describe("gone")
+
+
+def test_an_emailed_invitation_lets_the_token_holder_join_and_keeps_only_the_hash() -> None:
+    project, holder = _project(), uuid4()
+    invitation = uuid4()
+    project.invite_by_email(invitation, "bob@example.org", "hash-of-token", LATE)
+    (invited,) = [e for e in project.collect_events() if type(e).__name__ == "InvitedByEmail"]
+    assert (invited.email, invited.token_hash) == ("bob@example.org", "hash-of-token")
+    assert project.pending_by_token("another-hash") is None
+    found = project.pending_by_token("hash-of-token")
+    assert found == str(invitation)
+    assert project.answer(found, True, active_since=EARLY, answerer=holder)
+    assert project.is_member(holder)
+    assert project.invitations[found]["state"] == InvitationState.COMPLETED
+    assert project.pending_by_token("hash-of-token") is None
+
+
+def test_an_emailed_invitation_past_its_time_expires_and_nobody_joins() -> None:
+    project, holder = _project(), uuid4()
+    project.invite_by_email(uuid4(), "bob@example.org", "h", EARLY)
+    found = project.pending_by_token("h")
+    assert found is not None
+    assert not project.answer(found, True, active_since=LATE, answerer=holder)
+    assert not project.is_member(holder)
+    assert project.invitations[found]["state"] == InvitationState.EXPIRED
+
+
+def test_a_suspended_project_sends_no_emailed_invitation() -> None:
+    project = _project()
+    project.suspend()
+    with pytest.raises(InvalidParameter, match="no longer active"):
+        project.invite_by_email(uuid4(), "bob@example.org", "h", LATE)
