@@ -161,11 +161,39 @@ def test_an_emailed_token_lets_its_holder_join(sandbox, mailbox) -> None:
         }
         assert states == {"bob@example.org": "Completed", "carol@example.org": "Declined"}
 
+        # A token past `project.invite.timeout` is refused and its invitation marked Expired.
+        with _setting(admin, "project.invite.timeout", "1"):
+            alice.client.addAccountToProject(
+                projectid=project["id"], email="carol@example.org", fetch_result=True
+            )
+            late = _token(box.delivered[2][2])
+            _until(
+                lambda: (
+                    not admin.listProjectInvitations(
+                        listall=True, projectid=project["id"], activeonly=True
+                    ).get("projectinvitation")
+                ),
+                "the invitation to pass its time",
+            )
+            text = _refused(
+                carol.client.updateProjectInvitation,
+                431,
+                projectid=project["id"],
+                token=late,
+                accept=True,
+            )
+            assert "expired" in text
+        assert _projects(carol.client) == {}
+        expired = admin.listProjectInvitations(
+            listall=True, projectid=project["id"], state="Expired"
+        )["projectinvitation"]
+        assert [i["email"] for i in expired] == ["carol@example.org"]
+
         # Only the project's Admin invites.
         _refused(
             bob.client.addAccountToProject, 531, projectid=project["id"], email="x@example.org"
         )
-        assert len(box.delivered) == 2
+        assert len(box.delivered) == 3
     finally:
         for setting in reversed(settings):
             setting.__exit__(None, None, None)
