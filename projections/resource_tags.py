@@ -123,9 +123,7 @@ class ResourceTagsProjection(Projection):
     @on(VPC.Deleted)
     def vpc_gone(self, e: Any, c: Cursor, t: Tables) -> None:
         for resource_id in (e.originator_id, *e.item_ids):
-            c.execute(
-                f"DELETE FROM {t.resource_tags} WHERE resource_id = %s", (str(resource_id),)
-            )
+            c.execute(f"DELETE FROM {t.resource_tags} WHERE resource_id = %s", (str(resource_id),))
 
 
 # ---- queries --------------------------------------------------------------------------------

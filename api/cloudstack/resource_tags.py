@@ -40,18 +40,19 @@ class Taggable:
 
     def owner_sql(self) -> str:
         """The owner columns and the FROM clause of the resources (`r`)."""
+        source = f"FROM {self.table} AS r"
         if self.in_vpc:
             return (
-                "v.account_id AS account_id, a.domain_id, a.domain_path FROM {t} AS r "
+                f"v.account_id AS account_id, a.domain_id, a.domain_path {source} "
                 "LEFT JOIN vpcs AS v ON v.id = r.vpc_id "
                 "LEFT JOIN accounts AS a ON a.id = v.account_id"
-            ).format(t=self.table)
+            )
         if self.owned:
             return (
-                "r.account_id, a.domain_id, a.domain_path FROM {t} AS r JOIN accounts AS a "
-                "ON a.id = r.account_id"
-            ).format(t=self.table)
-        return f"NULL AS account_id, NULL AS domain_id, '' AS domain_path FROM {self.table} AS r"
+                f"r.account_id, a.domain_id, a.domain_path {source} "
+                "JOIN accounts AS a ON a.id = r.account_id"
+            )
+        return f"NULL AS account_id, NULL AS domain_id, '' AS domain_path {source}"
 
 
 # Every type Stratus tags. A new family adds its line (and, when it shows tags, its answer's

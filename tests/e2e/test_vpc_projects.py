@@ -46,9 +46,7 @@ def test_a_projects_vpc_its_routes_and_acls_are_the_members_and_tagged(sandbox) 
     }
 
     # Outsiders and bad owners are refused and nothing is made
-    assert "can't access project" in refused(
-        carol.client.createVPC, 531, projectid=pid, **given
-    )
+    assert "can't access project" in refused(carol.client.createVPC, 531, projectid=pid, **given)
     refused(bob.client.createVPC, 431, projectid=pid, account=bob.username, **given)
     assert "vpc" not in admin.listVPCs(listall=True, projectid="-1")
 
@@ -79,9 +77,7 @@ def test_a_projects_vpc_its_routes_and_acls_are_the_members_and_tagged(sandbox) 
         fetch_result=True,
     )["privategateway"]
     assert (gateway["projectid"], gateway["project"]) == (pid, "net")
-    assert _ids(bob.client.listPrivateGateways(projectid=pid), "privategateway") == [
-        gateway["id"]
-    ]
+    assert _ids(bob.client.listPrivateGateways(projectid=pid), "privategateway") == [gateway["id"]]
     assert _ids(alice.client.listPrivateGateways(projectid="-1"), "privategateway") == [
         gateway["id"]
     ]
@@ -110,7 +106,10 @@ def test_a_projects_vpc_its_routes_and_acls_are_the_members_and_tagged(sandbox) 
     # Tagging static routes: members tag them, lists find them by tag and show the tags
     _tag(bob.client, "StaticRoute", route["id"], site="east")
     refused(
-        carol.client.createTags, 531, resourceids=route["id"], resourcetype="StaticRoute",
+        carol.client.createTags,
+        531,
+        resourceids=route["id"],
+        resourcetype="StaticRoute",
         **_tags(site="west"),
     )
     (found,) = alice.client.listStaticRoutes(projectid=pid, **_tags(site="east"))["staticroute"]
@@ -143,9 +142,7 @@ def test_a_projects_vpc_its_routes_and_acls_are_the_members_and_tagged(sandbox) 
     assert acl["id"] in _ids(alice.client.listNetworkACLLists(projectid=pid), "networkacllist")
     assert acl["id"] in _ids(bob.client.listNetworkACLLists(projectid="-1"), "networkacllist")
     assert acl["id"] not in _ids(bob.client.listNetworkACLLists(), "networkacllist")
-    assert acl["id"] not in _ids(
-        carol.client.listNetworkACLLists(projectid="-1"), "networkacllist"
-    )
+    assert acl["id"] not in _ids(carol.client.listNetworkACLLists(projectid="-1"), "networkacllist")
     refused(carol.client.listNetworkACLLists, 531, projectid=pid)
     assert _ids(alice.client.listNetworkACLs(projectid=pid, aclid=acl["id"]), "networkacl") == [
         item["id"]
@@ -155,7 +152,10 @@ def test_a_projects_vpc_its_routes_and_acls_are_the_members_and_tagged(sandbox) 
 
     _tag(alice.client, "NetworkACL", item["id"], tier="web", owner="ops")
     refused(
-        carol.client.createTags, 531, resourceids=item["id"], resourcetype="NetworkACL",
+        carol.client.createTags,
+        531,
+        resourceids=item["id"],
+        resourcetype="NetworkACL",
         **_tags(tier="db"),
     )
     (tagged,) = bob.client.listNetworkACLs(projectid=pid, **_tags(tier="web"))["networkacl"]
@@ -176,6 +176,9 @@ def test_a_projects_vpc_its_routes_and_acls_are_the_members_and_tagged(sandbox) 
     bob.client.deleteNetworkACL(id=item["id"], fetch_result=True)
     assert _tag_keys(alice.client, projectid=pid) == set()
     refused(
-        bob.client.createTags, 431, resourceids=route["id"], resourcetype="StaticRoute",
+        bob.client.createTags,
+        431,
+        resourceids=route["id"],
+        resourcetype="StaticRoute",
         **_tags(site="gone"),
     )
