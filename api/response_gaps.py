@@ -263,6 +263,10 @@ UNBUILT_FIELDS: dict[str, dict[str, str]] = {
         )
     },
     **{
+        command: _all(PROJECTS, "project", "projectid")
+        for command in ("createVPC", "updateVPC", "restartVPC", "listVPCs")
+    },
+    **{
         command: {
             "hostid": "a blade is tied to a host when a host is added on it; adding hosts on "
             "UCS blades is not built yet",
@@ -287,6 +291,15 @@ UNBUILT_FIELDS: dict[str, dict[str, str]] = {
             "createVpnConnection",
             "resetVpnConnection",
             "listVpnConnections",
+        )
+    },
+    **{
+        command: _all(PROJECTS, "project", "projectid")
+        for command in (
+            "createPrivateGateway",
+            "listPrivateGateways",
+            "createStaticRoute",
+            "listStaticRoutes",
         )
     },
     **{
