@@ -36,6 +36,8 @@ ANSWERED = {
     "loadbalancer": "LoadBalancer",
     "zone": "Zone",
     "vpc": "Vpc",
+    "staticroute": "StaticRoute",
+    "networkacl": "NetworkACL",
 }
 
 

@@ -3,7 +3,8 @@
 
 A resource's tags go with it: the events that remove a taggable resource for good (a VM
 expunged, a volume, template, snapshot, network, rule, group, VPN, zone or offering deleted, a
-public address released) delete its rows here.
+public address released, a VPC, a static route or an ACL item removed, an ACL list deleted
+with its items) delete its rows here.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from domain.template import Template
 from domain.vm import VirtualMachine
 from domain.vm_snapshot import VMSnapshot
 from domain.volume import Volume
+from domain.vpc import Vpc
 from domain.vpn import RemoteAccessVpn
 from stratus.db import Cursor, in_list
 from stratus.projection import Projection, Tables, on
@@ -41,6 +43,7 @@ PUBLIC: Any = PublicIp
 VPN: Any = RemoteAccessVpn
 CONTAINER: Any = Container
 OFFERING: Any = Offering
+VPC: Any = Vpc
 
 
 class ResourceTagsProjection(Projection):
@@ -103,6 +106,24 @@ class ResourceTagsProjection(Projection):
     @on(RULES.RuleRemoved)
     def rule_gone(self, e: Any, c: Cursor, t: Tables) -> None:
         c.execute(f"DELETE FROM {t.resource_tags} WHERE resource_id = %s", (str(e.rule_id),))
+
+    @on(VPC.ItemRemoved)
+    def acl_item_gone(self, e: Any, c: Cursor, t: Tables) -> None:
+        c.execute(f"DELETE FROM {t.resource_tags} WHERE resource_id = %s", (str(e.item_id),))
+
+    @on(VPC.PathRemoved)
+    def route_gone(self, e: Any, c: Cursor, t: Tables) -> None:
+        c.execute(f"DELETE FROM {t.resource_tags} WHERE resource_id = %s", (str(e.path_id),))
+
+    @on(VPC.AclListDeleted)
+    def acl_list_gone(self, e: Any, c: Cursor, t: Tables) -> None:
+        for item_id in e.item_ids:
+            c.execute(f"DELETE FROM {t.resource_tags} WHERE resource_id = %s", (str(item_id),))
+
+    @on(VPC.Deleted)
+    def vpc_gone(self, e: Any, c: Cursor, t: Tables) -> None:
+        for resource_id in (e.originator_id, *e.item_ids):
+            c.execute(f"DELETE FROM {t.resource_tags} WHERE resource_id = %s", (str(resource_id),))
 
 
 # ---- queries --------------------------------------------------------------------------------

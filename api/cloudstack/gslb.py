@@ -10,11 +10,16 @@ from typing import Any
 from uuid import UUID
 
 from api.access import check_reach, list_scope
-from api.cloudstack.common import OWNER_PARAMS, limit_sql, named_owner, resolve_owner_filters
+from api.cloudstack.common import (
+    LIST_PROJECT_AND_TAGS,
+    OWNER_PARAMS,
+    limit_sql,
+    named_owner,
+    resolve_owner_filters,
+)
 from api.cloudstack.jobs import run_async
 from api.cloudstack.load_balancers import render_balancer
 from api.cloudstack.network_rules import SELECT, rule_for
-from api.cloudstack.unbuilt import PROJECT_AND_TAGS
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType, not_found
 from api.tagging import narrow
@@ -335,7 +340,7 @@ COMMANDS = (
     ApiCommand(
         "listGlobalLoadBalancerRules",
         list_rules,
-        (*OWNER_PARAMS, Param("id", P.UUID), Param("regionid", P.INTEGER), *PROJECT_AND_TAGS),
+        (*OWNER_PARAMS, Param("id", P.UUID), Param("regionid", P.INTEGER), *LIST_PROJECT_AND_TAGS),
         shape="list",
         item_key="globalloadbalancerrule",
         java_class=f"{PKG}.ListGlobalLoadBalancerRuleCmd",

@@ -13,14 +13,21 @@ from typing import Any
 from uuid import UUID
 
 from api.access import check_reach, list_scope
-from api.cloudstack.common import OWNER_PARAMS, limit_sql, resolve_owner_filters
+from api.cloudstack.common import (
+    LIST_PROJECT_AND_TAGS,
+    LIST_PROJECT_ID,
+    OWNER_PARAMS,
+    limit_sql,
+    resolve_owner_filters,
+)
 from api.cloudstack.jobs import run_async
 from api.cloudstack.network_rules import submitted, write
 from api.cloudstack.networks import network_row
-from api.cloudstack.unbuilt import CUSTOM_ID, FOR_DISPLAY, PROJECT_ID
+from api.cloudstack.unbuilt import CUSTOM_ID, FOR_DISPLAY
 from api.cloudstack.vpcs import job_of, vpc_row
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType, not_found
+from api.tagging import narrow
 from commands import network_acls as cmd
 from commands.network_rules import JobSpec
 from domain.errors import InvalidParameter, ResourceInUse
@@ -93,7 +100,6 @@ def render_acl_item(row: dict[str, Any]) -> dict[str, Any]:
         "cidrlist": row["cidrs"],
         "state": row["state"],
         "fordisplay": True,
-        "tags": [],
     }
     for key, column in (
         ("startport", "start_port"),
@@ -190,6 +196,7 @@ def list_acl_items(call: Call, args: dict[str, Any]) -> Listing:
         ("protocol", "lower(x.protocol) = lower(%s)"),
     )
     where, params = _filtered(call, args, filters, "x.acl_id", ("x.protocol", "x.cidrs"))
+    narrow(args, "NetworkACL", "x.id", where, params)
     order = " ORDER BY x.acl_id, x.number"
     rows, count = _page(call, _ITEM_SQL, where, params, order, args)
     return Listing([render_acl_item(r) for r in rows], count)
@@ -389,7 +396,6 @@ ITEM_PARAMS = (
     Param("icmpcode", P.INTEGER),
     FOR_DISPLAY,
 )
-NO_TAGS = "tagging network ACL items is not built yet"
 
 COMMANDS = (
     ApiCommand(
@@ -440,7 +446,7 @@ COMMANDS = (
             Param("vpcid", P.UUID),
             Param("networkid", P.UUID),
             FOR_DISPLAY,
-            PROJECT_ID,
+            LIST_PROJECT_ID,
         ),
         shape="list",
         item_key="networkacllist",
@@ -495,8 +501,7 @@ COMMANDS = (
             Param("action", P.STRING),
             Param("protocol", P.STRING),
             FOR_DISPLAY,
-            PROJECT_ID,
-            Param("tags", P.MAP, unsupported=NO_TAGS),
+            *LIST_PROJECT_AND_TAGS,
         ),
         shape="list",
         item_key="networkacl",

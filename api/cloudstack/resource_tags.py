@@ -28,12 +28,31 @@ PKG = "org.apache.cloudstack.api.command.user.tag"
 class Taggable:
     """Where the resources of one 4.3 type are read: their table, the column saying when each
     came to be, what makes one current, and whether an account owns them (shared ones, zones
-    and offerings, are tagged by root administrators, as their own)."""
+    and offerings, are tagged by root administrators, as their own). Parts of a VPC (its
+    static routes, its ACL items) are owned through it: `in_vpc`; an item of a default ACL
+    list belongs to no VPC and is shared."""
 
     table: str
     since: str = "created"
     current: str = "r.removed = 0"
     owned: bool = True
+    in_vpc: bool = False
+
+    def owner_sql(self) -> str:
+        """The owner columns and the FROM clause of the resources (`r`)."""
+        source = f"FROM {self.table} AS r"
+        if self.in_vpc:
+            return (
+                f"v.account_id AS account_id, a.domain_id, a.domain_path {source} "
+                "LEFT JOIN vpcs AS v ON v.id = r.vpc_id "
+                "LEFT JOIN accounts AS a ON a.id = v.account_id"
+            )
+        if self.owned:
+            return (
+                f"r.account_id, a.domain_id, a.domain_path {source} "
+                "JOIN accounts AS a ON a.id = r.account_id"
+            )
+        return f"NULL AS account_id, NULL AS domain_id, '' AS domain_path {source}"
 
 
 # Every type Stratus tags. A new family adds its line (and, when it shows tags, its answer's
@@ -53,6 +72,8 @@ TAGGABLE = {
     "LoadBalancer": Taggable("network_rules", current="r.kind = 'LoadBalancing'"),
     "RemoteAccessVpn": Taggable("remote_access_vpns", current="r.state <> 'Removed'"),
     "Vpc": Taggable("vpcs"),
+    "StaticRoute": Taggable("static_routes", current="r.state <> 'Revoke'", in_vpc=True),
+    "NetworkACL": Taggable("network_acl_items", current="r.state <> 'Revoke'", in_vpc=True),
     "Zone": Taggable("zones", owned=False),
     "Storage": Taggable("storage_pools", owned=False),
     "ServiceOffering": Taggable(
@@ -63,8 +84,6 @@ TAGGABLE = {
 NOT_BUILT = {
     "Nic": "tags of NICs are not built yet",
     "Project": "tags of projects are not built yet",
-    "NetworkACL": "tags of network ACL items are not built yet",
-    "StaticRoute": "tags of static routes are not built yet",
 }
 
 
@@ -86,12 +105,7 @@ def _targets(call: Call, kind: str, ids: list[str]) -> tuple[cmd.TagTarget, ...]
     if not ids:
         raise InvalidParameter("Unable to tag: no resource ids were given")
     spec = TAGGABLE[kind]
-    owner = (
-        "r.account_id, a.domain_id, a.domain_path FROM {t} AS r JOIN accounts AS a "
-        "ON a.id = r.account_id"
-        if spec.owned
-        else "NULL AS account_id, NULL AS domain_id, '' AS domain_path FROM {t} AS r"
-    ).format(t=spec.table)
+    owner = spec.owner_sql()
     with call.read() as cursor:
         among, params = in_list(cursor, "r.id", sorted(set(ids)))
         rows = cursor.execute(

@@ -9,13 +9,19 @@ from typing import Any
 from uuid import UUID
 
 from api.access import Role, check_reach, list_scope
-from api.cloudstack.common import OWNER_PARAMS, limit_sql, resolve_owner_filters
+from api.cloudstack.common import (
+    LIST_PROJECT_AND_TAGS,
+    LIST_PROJECT_ID,
+    OWNER_PARAMS,
+    limit_sql,
+    resolve_owner_filters,
+)
 from api.cloudstack.network_acls import acl_list_row
 from api.cloudstack.network_rules import submitted, write
-from api.cloudstack.unbuilt import PROJECT_ID
 from api.cloudstack.vpcs import job_of, vpc_row
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType, not_found
+from api.tagging import narrow
 from commands import vpc_gateways as cmd
 from domain.errors import InvalidParameter
 from domain.network_addressing import address, cidr, subnet
@@ -83,7 +89,6 @@ def render_route(row: dict[str, Any]) -> dict[str, Any]:
         "account": row["account_name"],
         "domainid": row["domain_id"],
         "domain": row["domain_name"],
-        "tags": [],
     }
 
 
@@ -187,8 +192,15 @@ def delete_route(call: Call, args: dict[str, Any]) -> Submitted:
 
 
 def _listed(
-    call: Call, sql: str, filters: tuple[tuple[str, str], ...], args: dict[str, Any], key: str
+    call: Call,
+    sql: str,
+    filters: tuple[tuple[str, str], ...],
+    args: dict[str, Any],
+    key: str,
+    tagged: str | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
+    """One page of gateways or routes of the VPCs the caller reaches; `tagged` is the 4.3
+    resource type of a list that takes the `tags` filter (over `r.id`)."""
     owner = resolve_owner_filters(call, args)
     scope = list_scope(call.caller, prefix="a.", account_column="id", **owner)
     where, params = ["v.removed = 0", f"({scope.clause})"], list(scope.params)
@@ -200,6 +212,8 @@ def _listed(
         clause, values = contains((key,), args["keyword"])
         where.append(clause)
         params += values
+    if tagged is not None:
+        narrow(args, tagged, "r.id", where, params)
     query = sql + " WHERE " + " AND ".join(where)
     with call.read() as cursor:
         count = cursor.execute(f"SELECT count(*) AS n FROM ({query}) AS q", params).fetchone()
@@ -226,7 +240,7 @@ def list_gateways(call: Call, args: dict[str, Any]) -> Listing:
 
 def list_routes(call: Call, args: dict[str, Any]) -> Listing:
     filters = (("id", "r.id = %s"), ("vpcid", "r.vpc_id = %s"), ("gatewayid", "r.gateway_id = %s"))
-    rows, count = _listed(call, ROUTE_SELECT, filters, args, "r.cidr")
+    rows, count = _listed(call, ROUTE_SELECT, filters, args, "r.cidr", "StaticRoute")
     return Listing([render_route(r) for r in rows], count)
 
 
@@ -279,7 +293,7 @@ COMMANDS = (
             Param("ipaddress", P.STRING),
             Param("vlan", P.STRING),
             Param("state", P.STRING),
-            PROJECT_ID,
+            LIST_PROJECT_ID,
         ),
         shape="list",
         item_key="privategateway",
@@ -314,8 +328,7 @@ COMMANDS = (
             Param("id", P.UUID),
             Param("vpcid", P.UUID),
             Param("gatewayid", P.UUID),
-            PROJECT_ID,
-            Param("tags", P.MAP, unsupported="tagging static routes is not built yet"),
+            *LIST_PROJECT_AND_TAGS,
         ),
         shape="list",
         item_key="staticroute",

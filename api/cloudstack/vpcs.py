@@ -13,7 +13,9 @@ import orjson
 from api.access import Role, check_reach, list_scope
 from api.cloudstack import infrastructure as places
 from api.cloudstack.common import (
+    LIST_PROJECT_ID,
     OWNER_PARAMS,
+    PROJECT_ID,
     limit_sql,
     resolve_owner_filters,
 )
@@ -22,7 +24,7 @@ from api.cloudstack.network_offerings import render_services
 from api.cloudstack.network_rules import submitted, write
 from api.cloudstack.networks import network_row, new_owner, public_pool, render_network
 from api.cloudstack.routers import ensure_router
-from api.cloudstack.unbuilt import CUSTOM_ID, FOR_DISPLAY, HIDING, PROJECT_ID
+from api.cloudstack.unbuilt import CUSTOM_ID, FOR_DISPLAY, HIDING
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_stored_date
 from api.params import Param, ParamType, not_found
@@ -223,7 +225,6 @@ def _render(call: Call, row: dict[str, Any], tier_ids: list[str]) -> dict[str, A
         "fordisplay": True,
         "service": render_services(orjson.loads(row["services"] or "{}")),
         "network": networks,
-        "tags": [],
     }
 
 
@@ -593,7 +594,7 @@ COMMANDS = (
             Param("restartrequired", P.BOOLEAN),
             SERVICES,
             FOR_DISPLAY,
-            PROJECT_ID,
+            LIST_PROJECT_ID,
             TAGS_FILTER,
         ),
         shape="list",
