@@ -9,7 +9,7 @@ from __future__ import annotations
 
 UNSET = "unset here, and 4.3 omits an unset value too"
 JOB = "shown only while a job is pending on the object, as in 4.3"
-CAPACITY = "capacities in zone, pod and cluster lists are not built yet"
+CAPACITY = "answered only when asked with showcapacities=true, as in 4.3"
 PROJECTS = "shown for what a project owns; the object answered here is an account's own"
 PROJECT_MEMBERS = (
     "4.3's listProjectAccounts answers project accounts (projectid, project, accountid, account, "

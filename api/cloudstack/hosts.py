@@ -11,9 +11,9 @@ import orjson
 
 from api.access import Role
 from api.cloudstack import infrastructure as places
-from api.cloudstack.common import limit_sql, names_by_id, names_in
+from api.cloudstack.capacity import capacity_items
+from api.cloudstack.common import limit_sql, names_in
 from api.cloudstack.jobs import await_job, hypervisor_job, run_async
-from api.cloudstack.storage_pools import storage_capacity
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_stored_date
 from api.fragments import Kept, marker, quoted, template
@@ -432,39 +432,8 @@ def update_host_password(call: Call, args: dict[str, Any]) -> None:
 
 
 def list_capacity(call: Call, args: dict[str, Any]) -> Listing:
-    where, params = ["removed = 0", "state = 'Up'"], []
-    for key, column in (("zoneid", "zone_id"), ("podid", "pod_id"), ("clusterid", "cluster_id")):
-        if args[key]:
-            where.append(f"{column} = %s")
-            params.append(args[key])
-    with call.read() as cursor:
-        rows = cursor.execute(
-            "SELECT zone_id, sum(memory_total) AS memory, sum(cpu_number * cpu_speed) AS cpu, "
-            "sum(local_storage_total) AS storage FROM hosts WHERE "
-            + " AND ".join(where)
-            + " GROUP BY zone_id ORDER BY zone_id",
-            params,
-        ).fetchall()
-    zones = names_by_id(call, "zones", {r["zone_id"] for r in rows})
-    items = [
-        _capacity(kind, int(row[column] or 0), row["zone_id"], zones)
-        for row in rows
-        for kind, column in ((0, "memory"), (1, "cpu"), (9, "storage"))
-        if args["type"] is None or args["type"] == kind
-    ]
-    items += storage_capacity(call, args)
+    items = capacity_items(call, args["zoneid"], args["podid"], args["clusterid"], args["type"])
     return Listing(items, len(items))
-
-
-def _capacity(kind: int, total: int, zone_id: str, zones: dict[str, str]) -> dict[str, Any]:
-    return {
-        "type": kind,
-        "zoneid": zone_id,
-        "zonename": zones.get(zone_id, ""),
-        "capacityused": 0,
-        "capacitytotal": total,
-        "percentused": "0",
-    }
 
 
 def list_infrastructure(call: Call, args: dict[str, Any]) -> dict[str, Any]:

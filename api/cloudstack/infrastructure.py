@@ -9,10 +9,11 @@ from typing import Any
 from uuid import UUID
 
 from api.access import Role
+from api.cloudstack.capacity import scoped_capacities
 from api.cloudstack.common import limit_sql, names_by_id, names_of
 from api.cloudstack.nexus_vsms import VSM_PARAMS, vsm_of_cluster
 from api.cloudstack.templates import fetch_limits
-from api.cloudstack.unbuilt import SHOW_CAPACITIES, TAGS_MAP
+from api.cloudstack.unbuilt import TAGS_MAP
 from api.dispatch import ApiCommand, Call, Listing
 from api.params import Param, ParamType
 from api.tagging import narrow
@@ -129,7 +130,11 @@ def list_zones(call: Call, args: dict[str, Any]) -> Listing:
     where, params = _filters(args, {"id": "id", "name": "name"})
     narrow(args, "Zone", "zones.id", where, params)
     rows, count = _page(call, "zones", where, params, args)
-    return Listing([_strip(render_zone(r)) for r in rows], count)
+    zones = [_strip(render_zone(r)) for r in rows]
+    if args["showcapacities"]:
+        for zone in zones:
+            zone["capacity"] = scoped_capacities(call, zone["id"])
+    return Listing(zones, count)
 
 
 def _strip(body: dict[str, Any]) -> dict[str, Any]:
@@ -256,7 +261,11 @@ def list_pods(call: Call, args: dict[str, Any]) -> Listing:
         name_part=True,
     )
     rows, count = _page(call, "pods", where, params, args)
-    return Listing([render_pod(call, r) for r in rows], count)
+    pods = [render_pod(call, r) for r in rows]
+    if args["showcapacities"]:
+        for pod in pods:
+            pod["capacity"] = scoped_capacities(call, pod["zoneid"], pod_id=pod["id"])
+    return Listing(pods, count)
 
 
 def create_pod(call: Call, args: dict[str, Any]) -> dict[str, Any]:
@@ -329,7 +338,13 @@ def list_clusters(call: Call, args: dict[str, Any]) -> Listing:
         name_part=True,
     )
     rows, count = _page(call, "clusters", where, params, args)
-    return Listing([render_cluster(call, r) for r in rows], count)
+    clusters = [render_cluster(call, r) for r in rows]
+    if args["showcapacities"]:
+        for cluster in clusters:
+            cluster["capacity"] = scoped_capacities(
+                call, cluster["zoneid"], cluster_id=cluster["id"]
+            )
+    return Listing(clusters, count)
 
 
 def add_cluster(call: Call, args: dict[str, Any]) -> Listing:
@@ -421,7 +436,7 @@ COMMANDS = (
             Param("available", P.BOOLEAN),
             Param("domainid", P.UUID),
             Param("networktype", P.STRING),
-            SHOW_CAPACITIES,
+            Param("showcapacities", P.BOOLEAN),
             TAGS_MAP,
         ),
         shape="list",
@@ -478,7 +493,7 @@ COMMANDS = (
     ApiCommand(
         "listPods",
         list_pods,
-        (*LIST_FILTERS, Param("zoneid", P.UUID), ALLOCATION, SHOW_CAPACITIES),
+        (*LIST_FILTERS, Param("zoneid", P.UUID), ALLOCATION, Param("showcapacities", P.BOOLEAN)),
         role=RA,
         shape="list",
         item_key="pod",
@@ -535,7 +550,7 @@ COMMANDS = (
             Param("clustertype", P.STRING),
             ALLOCATION,
             Param("managedstate", P.STRING),
-            SHOW_CAPACITIES,
+            Param("showcapacities", P.BOOLEAN),
         ),
         role=RA,
         shape="list",
