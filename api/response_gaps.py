@@ -94,7 +94,7 @@ UNBUILT_FIELDS: dict[str, dict[str, str]] = {
         **_all(UNSET, "domain", "domainid", "domainname"),  # a public zone has no domain
         **_all(UNSET, "ip6dns1", "ip6dns2"),
         "capacity": CAPACITY,
-        "resourcedetails": "zone details are not built yet",
+        "resourcedetails": UNSET,  # a zone with no details
     },
     "listNics": _all(NO_IPV6, "ip6address", "ip6cidr", "ip6gateway"),
     "listVlanIpRanges": _all(
