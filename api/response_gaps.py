@@ -117,8 +117,7 @@ UNBUILT_FIELDS: dict[str, dict[str, str]] = {
         **_all(UNSET, "disconnected", "removed", "hosttags", "lastpinged"),
         # 4.3 fills these in findHostsForMigration's answer only.
         **_all(UNSET, "hasenoughcapacity", "suitableformigration"),
-        **_all("preferring hosts per OS category is not built yet", "oscategoryid"),
-        "oscategoryname": "preferring hosts per OS category is not built yet",
+        **_all(UNSET, "oscategoryid", "oscategoryname"),  # a host that prefers no category
         "gpugroup": GPUS,
         "managementserverid": "management servers are not tracked as hosts",
     },

@@ -43,7 +43,11 @@ _COLUMNS = {
         {"name": "name", "allocation_state": "allocation_state", "managed_state": "managed_state"},
     ),
 }
-_HOST_COLUMNS = {"name": "name", "resource_state": "resource_state"}
+_HOST_COLUMNS = {
+    "name": "name",
+    "resource_state": "resource_state",
+    "os_category_id": "os_category_id",
+}
 
 
 def _iso(event: Any) -> str:
@@ -240,7 +244,7 @@ class InfrastructureProjection(Projection):
                 c.execute(
                     f"UPDATE {t.hosts} SET {_HOST_CHANGED}{_HOST_COLUMNS[field]} = %s "
                     "WHERE id = %s",
-                    (value, str(e.originator_id)),
+                    (str(value) if isinstance(value, UUID) else value, str(e.originator_id)),
                 )
 
     def _resource(self, c: Cursor, t: Tables, e: Any, state: str) -> None:

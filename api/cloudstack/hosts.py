@@ -24,6 +24,7 @@ from commands.jobs import SubmitJob, submit_job
 from commands.migration import Evacuee, PrepareMaintenance
 from commands.placement import Candidate
 from domain.errors import InvalidParameter
+from domain.guest_os import OS_CATEGORIES
 from domain.infrastructure import check_hypervisor
 from projections.listed import fill_listed
 from projections.migration import cluster_hosts, machines_on_host
@@ -81,6 +82,9 @@ def render_host(
     }
     if not body["hosttags"]:
         del body["hosttags"]
+    if row.get("os_category_id"):
+        body["oscategoryid"] = row["os_category_id"]
+        body["oscategoryname"] = CATEGORY_NAMES.get(row["os_category_id"], "")
     if row["disconnected"]:
         body["disconnected"] = format_stored_date(row["disconnected"])
     if row["state_reason"]:
@@ -96,6 +100,9 @@ def _percent(part: int, whole: int) -> str:
 def places_address(url: str) -> str:
     return cmd.host_name(url).rsplit(":", 1)[0] if "://" in url else url
 
+
+CATEGORY_NAMES = {str(category): name for category, name in OS_CATEGORIES}
+NO_CATEGORY = "None"  # 4.3's category that stands for no preference
 
 # The host state machine's next events, as CloudStack lists them per state.
 _EVENTS = {
@@ -301,8 +308,19 @@ def update_host(call: Call, args: dict[str, Any]) -> dict[str, Any]:
         changes["host_tags"] = tuple(args["hosttags"])
     if args["name"]:
         changes["name"] = args["name"]
+    if args["oscategoryid"] is not None:
+        changes["os_category_id"] = _preferred_category(args["oscategoryid"])
     call.write(cmd.update_host, cmd.UpdateHost(UUID(args["id"]), changes))
     return _host(call, args["id"])
+
+
+def _preferred_category(given: str) -> str | None:
+    """The OS category a host is to prefer (431 for an unknown one); 4.3's `None` category
+    clears the preference."""
+    names = {str(category): name for category, name in OS_CATEGORIES}
+    if given not in names:
+        raise InvalidParameter("Please specify a valid guest OS category.")
+    return None if names[given] == NO_CATEGORY else given
 
 
 def _vm_count(call: Call, host_id: str) -> int:
@@ -533,11 +551,7 @@ COMMANDS = (
             Param("allocationstate", P.STRING),
             Param("hosttags", P.LIST, element=P.STRING),
             Param("name", P.STRING, extension="renames a host, as later CloudStack versions allow"),
-            Param(
-                "oscategoryid",
-                P.UUID,
-                unsupported="preferring hosts for an OS category is not built yet",
-            ),
+            Param("oscategoryid", P.UUID),
             Param("url", P.STRING, unsupported="changing a host's address is not built yet"),
         ),
         role=RA,
