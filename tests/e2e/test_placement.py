@@ -228,4 +228,10 @@ def test_vms_land_first_on_hosts_that_prefer_their_os_category(sandbox) -> None:
     with pytest.raises(CloudStackApiException) as refused:
         admin.updateHost(id=host["roomy"], oscategoryid=str(uuid.uuid4()))
     assert refused.value.error["errorcode"] == 431
-    assert admin.listHosts(id=host["roomy"])["host"][0]["oscategoryid"] == other
+    # as in 4.3, only a secondary storage host's URL changes: a host running VMs refuses it
+    with pytest.raises(CloudStackApiException) as refused:
+        admin.updateHost(id=host["roomy"], url="simulator://elsewhere", oscategoryid=own)
+    assert refused.value.error["errorcode"] == 431
+    assert "not a secondary storage" in refused.value.error["errortext"]
+    (roomy,) = admin.listHosts(id=host["roomy"])["host"]
+    assert roomy["oscategoryid"] == other and "elsewhere" not in str(roomy)
