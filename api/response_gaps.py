@@ -9,7 +9,7 @@ from __future__ import annotations
 
 UNSET = "unset here, and 4.3 omits an unset value too"
 JOB = "shown only while a job is pending on the object, as in 4.3"
-CAPACITY = "capacities in zone, pod and cluster lists are not built yet"
+CAPACITY = "answered only when asked with showcapacities=true, as in 4.3"
 PROJECTS = "shown for what a project owns; the object answered here is an account's own"
 PROJECT_MEMBERS = (
     "4.3's listProjectAccounts answers project accounts (projectid, project, accountid, account, "
@@ -94,7 +94,7 @@ UNBUILT_FIELDS: dict[str, dict[str, str]] = {
         **_all(UNSET, "domain", "domainid", "domainname"),  # a public zone has no domain
         **_all(UNSET, "ip6dns1", "ip6dns2"),
         "capacity": CAPACITY,
-        "resourcedetails": "zone details are not built yet",
+        "resourcedetails": UNSET,  # a zone with no details
     },
     "listNics": _all(NO_IPV6, "ip6address", "ip6cidr", "ip6gateway"),
     "listVlanIpRanges": _all(
@@ -117,8 +117,7 @@ UNBUILT_FIELDS: dict[str, dict[str, str]] = {
         **_all(UNSET, "disconnected", "removed", "hosttags", "lastpinged"),
         # 4.3 fills these in findHostsForMigration's answer only.
         **_all(UNSET, "hasenoughcapacity", "suitableformigration"),
-        **_all("preferring hosts per OS category is not built yet", "oscategoryid"),
-        "oscategoryname": "preferring hosts per OS category is not built yet",
+        **_all(UNSET, "oscategoryid", "oscategoryname"),  # a host that prefers no category
         "gpugroup": GPUS,
         "managementserverid": "management servers are not tracked as hosts",
     },

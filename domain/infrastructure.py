@@ -118,6 +118,8 @@ class Zone(Container):
         servers = {k: changes.pop(k) for k in DNS_FIELDS if k in changes}
         if servers:
             changes["dns"] = {**self.dns, **servers}
+        if "details" in changes:  # given details are added to the kept ones, or replace them
+            changes["details"] = {**getattr(self, "details", {}), **changes["details"]}
         super().update(changes)
 
 

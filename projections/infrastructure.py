@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
+
+import orjson
 
 from domain.alert import Alert
 from domain.host import Host
@@ -19,6 +22,8 @@ _COLUMNS = {
             "allocation_state": "allocation_state",
             "guest_cidr": "guest_cidr",
             "local_storage": "local_storage",
+            "domain_id": "domain_id",
+            "details": "details",
             **{field: field for field in (*DNS_FIELDS, *ZONE_NETWORK_FIELDS)},
         },
     ),
@@ -38,7 +43,11 @@ _COLUMNS = {
         {"name": "name", "allocation_state": "allocation_state", "managed_state": "managed_state"},
     ),
 }
-_HOST_COLUMNS = {"name": "name", "resource_state": "resource_state"}
+_HOST_COLUMNS = {
+    "name": "name",
+    "resource_state": "resource_state",
+    "os_category_id": "os_category_id",
+}
 
 
 def _iso(event: Any) -> str:
@@ -119,6 +128,10 @@ class InfrastructureProjection(Projection):
         for field, value in changes.items():
             if isinstance(value, bool):
                 value = int(value)
+            elif isinstance(value, dict):  # a zone's details
+                value = orjson.dumps(value).decode()
+            elif isinstance(value, UUID):
+                value = str(value)
             if field in columns:
                 c.execute(
                     f"UPDATE {getattr(t, table)} SET {columns[field]} = %s WHERE id = %s",
@@ -231,7 +244,7 @@ class InfrastructureProjection(Projection):
                 c.execute(
                     f"UPDATE {t.hosts} SET {_HOST_CHANGED}{_HOST_COLUMNS[field]} = %s "
                     "WHERE id = %s",
-                    (value, str(e.originator_id)),
+                    (str(value) if isinstance(value, UUID) else value, str(e.originator_id)),
                 )
 
     def _resource(self, c: Cursor, t: Tables, e: Any, state: str) -> None:

@@ -11,9 +11,9 @@ import orjson
 
 from api.access import Role
 from api.cloudstack import infrastructure as places
-from api.cloudstack.common import limit_sql, names_by_id, names_in
+from api.cloudstack.capacity import capacity_items
+from api.cloudstack.common import limit_sql, names_in
 from api.cloudstack.jobs import await_job, hypervisor_job, run_async
-from api.cloudstack.storage_pools import storage_capacity
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_stored_date
 from api.fragments import Kept, marker, quoted, template
@@ -24,6 +24,7 @@ from commands.jobs import SubmitJob, submit_job
 from commands.migration import Evacuee, PrepareMaintenance
 from commands.placement import Candidate
 from domain.errors import InvalidParameter
+from domain.guest_os import OS_CATEGORIES
 from domain.infrastructure import check_hypervisor
 from projections.listed import fill_listed
 from projections.migration import cluster_hosts, machines_on_host
@@ -81,6 +82,9 @@ def render_host(
     }
     if not body["hosttags"]:
         del body["hosttags"]
+    if row.get("os_category_id"):
+        body["oscategoryid"] = row["os_category_id"]
+        body["oscategoryname"] = CATEGORY_NAMES.get(row["os_category_id"], "")
     if row["disconnected"]:
         body["disconnected"] = format_stored_date(row["disconnected"])
     if row["state_reason"]:
@@ -96,6 +100,9 @@ def _percent(part: int, whole: int) -> str:
 def places_address(url: str) -> str:
     return cmd.host_name(url).rsplit(":", 1)[0] if "://" in url else url
 
+
+CATEGORY_NAMES = {str(category): name for category, name in OS_CATEGORIES}
+NO_CATEGORY = "None"  # 4.3's category that stands for no preference
 
 # The host state machine's next events, as CloudStack lists them per state.
 _EVENTS = {
@@ -291,6 +298,10 @@ def _cluster_by_name(call: Call, args: dict[str, Any]) -> str:
 
 def update_host(call: Call, args: dict[str, Any]) -> dict[str, Any]:
     places._row(call, "hosts", args["id"], "host")
+    if args["url"] is not None:
+        # 4.3 changes the URL of a secondary storage host only (its image stores of old); the
+        # hosts here run VMs (image stores are not hosts), so as 4.3 it refuses, changing nothing
+        raise InvalidParameter(f"host: {args['id']} is not a secondary storage")
     changes: dict[str, Any] = {}
     if args["allocationstate"]:
         state = {"enable": "Enabled", "disable": "Disabled"}.get(args["allocationstate"].lower())
@@ -301,8 +312,19 @@ def update_host(call: Call, args: dict[str, Any]) -> dict[str, Any]:
         changes["host_tags"] = tuple(args["hosttags"])
     if args["name"]:
         changes["name"] = args["name"]
+    if args["oscategoryid"] is not None:
+        changes["os_category_id"] = _preferred_category(args["oscategoryid"])
     call.write(cmd.update_host, cmd.UpdateHost(UUID(args["id"]), changes))
     return _host(call, args["id"])
+
+
+def _preferred_category(given: str) -> str | None:
+    """The OS category a host is to prefer (431 for an unknown one); 4.3's `None` category
+    clears the preference."""
+    names = {str(category): name for category, name in OS_CATEGORIES}
+    if given not in names:
+        raise InvalidParameter("Please specify a valid guest OS category.")
+    return None if names[given] == NO_CATEGORY else given
 
 
 def _vm_count(call: Call, host_id: str) -> int:
@@ -432,39 +454,8 @@ def update_host_password(call: Call, args: dict[str, Any]) -> None:
 
 
 def list_capacity(call: Call, args: dict[str, Any]) -> Listing:
-    where, params = ["removed = 0", "state = 'Up'"], []
-    for key, column in (("zoneid", "zone_id"), ("podid", "pod_id"), ("clusterid", "cluster_id")):
-        if args[key]:
-            where.append(f"{column} = %s")
-            params.append(args[key])
-    with call.read() as cursor:
-        rows = cursor.execute(
-            "SELECT zone_id, sum(memory_total) AS memory, sum(cpu_number * cpu_speed) AS cpu, "
-            "sum(local_storage_total) AS storage FROM hosts WHERE "
-            + " AND ".join(where)
-            + " GROUP BY zone_id ORDER BY zone_id",
-            params,
-        ).fetchall()
-    zones = names_by_id(call, "zones", {r["zone_id"] for r in rows})
-    items = [
-        _capacity(kind, int(row[column] or 0), row["zone_id"], zones)
-        for row in rows
-        for kind, column in ((0, "memory"), (1, "cpu"), (9, "storage"))
-        if args["type"] is None or args["type"] == kind
-    ]
-    items += storage_capacity(call, args)
+    items = capacity_items(call, args["zoneid"], args["podid"], args["clusterid"], args["type"])
     return Listing(items, len(items))
-
-
-def _capacity(kind: int, total: int, zone_id: str, zones: dict[str, str]) -> dict[str, Any]:
-    return {
-        "type": kind,
-        "zoneid": zone_id,
-        "zonename": zones.get(zone_id, ""),
-        "capacityused": 0,
-        "capacitytotal": total,
-        "percentused": "0",
-    }
 
 
 def list_infrastructure(call: Call, args: dict[str, Any]) -> dict[str, Any]:
@@ -564,12 +555,8 @@ COMMANDS = (
             Param("allocationstate", P.STRING),
             Param("hosttags", P.LIST, element=P.STRING),
             Param("name", P.STRING, extension="renames a host, as later CloudStack versions allow"),
-            Param(
-                "oscategoryid",
-                P.UUID,
-                unsupported="preferring hosts for an OS category is not built yet",
-            ),
-            Param("url", P.STRING, unsupported="changing a host's address is not built yet"),
+            Param("oscategoryid", P.UUID),
+            Param("url", P.STRING),
         ),
         role=RA,
         item_key="host",

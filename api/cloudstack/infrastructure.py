@@ -8,11 +8,14 @@ from ipaddress import IPv4Address, IPv6Address
 from typing import Any
 from uuid import UUID
 
+import orjson
+
 from api.access import Role
+from api.cloudstack.capacity import scoped_capacities
 from api.cloudstack.common import limit_sql, names_by_id, names_of
 from api.cloudstack.nexus_vsms import VSM_PARAMS, vsm_of_cluster
 from api.cloudstack.templates import fetch_limits
-from api.cloudstack.unbuilt import SHOW_CAPACITIES, TAGS_MAP
+from api.cloudstack.unbuilt import TAGS_MAP
 from api.dispatch import ApiCommand, Call, Listing
 from api.params import Param, ParamType
 from api.tagging import narrow
@@ -122,6 +125,7 @@ def render_zone(row: dict[str, Any]) -> dict[str, Any]:
         "domain": row["network_domain"] or None,
         "ip6dns1": row["ip6_dns1"] or None,
         "ip6dns2": row["ip6_dns2"] or None,
+        "resourcedetails": orjson.loads(row["details"] or "{}") or None,
     }
 
 
@@ -129,7 +133,11 @@ def list_zones(call: Call, args: dict[str, Any]) -> Listing:
     where, params = _filters(args, {"id": "id", "name": "name"})
     narrow(args, "Zone", "zones.id", where, params)
     rows, count = _page(call, "zones", where, params, args)
-    return Listing([_strip(render_zone(r)) for r in rows], count)
+    zones = [_strip(render_zone(r)) for r in rows]
+    if args["showcapacities"]:
+        for zone in zones:
+            zone["capacity"] = scoped_capacities(call, zone["id"])
+    return Listing(zones, count)
 
 
 def _strip(body: dict[str, Any]) -> dict[str, Any]:
@@ -163,10 +171,18 @@ def create_zone(call: Call, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _update(
-    call: Call, kind: type, table: str, what: str, row_id: str, changes: dict[str, Any]
+    call: Call,
+    kind: type,
+    table: str,
+    what: str,
+    row_id: str,
+    changes: dict[str, Any],
+    keep_none: tuple[str, ...] = (),
 ) -> dict[str, Any]:
+    """Change a zone, pod or cluster: the changes given (None: not given, unless its key is in
+    `keep_none`, where None is the new value)."""
     _row(call, table, row_id, what)
-    changes = {k: v for k, v in changes.items() if v is not None}
+    changes = {k: v for k, v in changes.items() if v is not None or k in keep_none}
     call.write(cmd.update_container, cmd.UpdateContainer(kind, UUID(row_id), changes))
     return _row(call, table, row_id, what)
 
@@ -189,9 +205,40 @@ def update_zone(call: Call, args: dict[str, Any]) -> dict[str, Any]:
             "internal_dns2": args["internaldns2"],
             "local_storage": args["localstorageenabled"],
             **_network_settings(args),
+            "details": _zone_details(args) or None,
+            # 4.3 turns a domain's zone public (never the reverse): no domain, no network domain
+            **({"domain_id": None, "network_domain": ""} if args["ispublic"] else {}),
         },
+        keep_none=("domain_id",) if args["ispublic"] else (),
     )
     return _strip(render_zone(row))
+
+
+DNS_SEARCH_ORDER = "network.guestnetwork.dns.search.order"  # the zone detail 4.3 keeps it as
+
+
+def _zone_details(args: dict[str, Any]) -> dict[str, str]:
+    """The details given (`details[i].key`/`details[i].value`), with the DNS search order
+    kept as 4.3 keeps it: a detail of the domains joined by commas."""
+    details: dict[str, str] = {}
+    for group in args["details"] or ():
+        lowered = {name.lower(): value for name, value in group.items()}
+        if lowered.get("key") is None or lowered.get("value") is None:
+            raise InvalidParameter(
+                "Invalid zone detail: each needs a key and a value, given as "
+                "details[0].key=XXX&details[0].value=YYY"
+            )
+        details[str(lowered["key"])] = str(lowered["value"])
+    order = args["dnssearchorder"]
+    if order is not None:
+        for name in order:
+            if not NETWORK_DOMAIN.fullmatch(name):
+                raise InvalidParameter(
+                    f"Invalid DNS search order {name}: each entry is a domain name of labels "
+                    "of letters, digits and hyphens (1 to 63 characters, no hyphen at either end)"
+                )
+        details[DNS_SEARCH_ORDER] = ",".join(order)
+    return details
 
 
 def _network_settings(args: dict[str, Any]) -> dict[str, str]:
@@ -256,7 +303,11 @@ def list_pods(call: Call, args: dict[str, Any]) -> Listing:
         name_part=True,
     )
     rows, count = _page(call, "pods", where, params, args)
-    return Listing([render_pod(call, r) for r in rows], count)
+    pods = [render_pod(call, r) for r in rows]
+    if args["showcapacities"]:
+        for pod in pods:
+            pod["capacity"] = scoped_capacities(call, pod["zoneid"], pod_id=pod["id"])
+    return Listing(pods, count)
 
 
 def create_pod(call: Call, args: dict[str, Any]) -> dict[str, Any]:
@@ -329,7 +380,13 @@ def list_clusters(call: Call, args: dict[str, Any]) -> Listing:
         name_part=True,
     )
     rows, count = _page(call, "clusters", where, params, args)
-    return Listing([render_cluster(call, r) for r in rows], count)
+    clusters = [render_cluster(call, r) for r in rows]
+    if args["showcapacities"]:
+        for cluster in clusters:
+            cluster["capacity"] = scoped_capacities(
+                call, cluster["zoneid"], cluster_id=cluster["id"]
+            )
+    return Listing(clusters, count)
 
 
 def add_cluster(call: Call, args: dict[str, Any]) -> Listing:
@@ -397,19 +454,10 @@ ZONE_NETWORK_SETTINGS = (
     Param("ip6dns1", P.STRING),
     Param("ip6dns2", P.STRING),
 )
-ZONE_CHANGES_NOT_BUILT = (
-    Param(
-        "dnssearchorder",
-        P.LIST,
-        element=P.STRING,
-        unsupported="a zone's DNS search order is not built yet",
-    ),
-    Param("details", P.MAP, unsupported="zone details are not built yet"),
-    Param(
-        "ispublic",
-        P.BOOLEAN,
-        unsupported="changing whether a zone is public is not built yet: set domainid at creation",
-    ),
+ZONE_DETAIL_PARAMS = (
+    Param("dnssearchorder", P.LIST, element=P.STRING),
+    Param("details", P.MAP),
+    Param("ispublic", P.BOOLEAN),
 )
 
 COMMANDS = (
@@ -421,7 +469,7 @@ COMMANDS = (
             Param("available", P.BOOLEAN),
             Param("domainid", P.UUID),
             Param("networktype", P.STRING),
-            SHOW_CAPACITIES,
+            Param("showcapacities", P.BOOLEAN),
             TAGS_MAP,
         ),
         shape="list",
@@ -461,7 +509,7 @@ COMMANDS = (
             Param("localstorageenabled", P.BOOLEAN),
             Param("dhcpprovider", P.STRING),
             *ZONE_NETWORK_SETTINGS,
-            *ZONE_CHANGES_NOT_BUILT,
+            *ZONE_DETAIL_PARAMS,
         ),
         role=RA,
         item_key="zone",
@@ -478,7 +526,7 @@ COMMANDS = (
     ApiCommand(
         "listPods",
         list_pods,
-        (*LIST_FILTERS, Param("zoneid", P.UUID), ALLOCATION, SHOW_CAPACITIES),
+        (*LIST_FILTERS, Param("zoneid", P.UUID), ALLOCATION, Param("showcapacities", P.BOOLEAN)),
         role=RA,
         shape="list",
         item_key="pod",
@@ -535,7 +583,7 @@ COMMANDS = (
             Param("clustertype", P.STRING),
             ALLOCATION,
             Param("managedstate", P.STRING),
-            SHOW_CAPACITIES,
+            Param("showcapacities", P.BOOLEAN),
         ),
         role=RA,
         shape="list",

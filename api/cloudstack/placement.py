@@ -26,6 +26,7 @@ from domain.compute import Compute
 from domain.configuration import DEFINITIONS
 from domain.dedication import EXPLICIT_DEDICATION
 from domain.errors import PermissionDenied
+from domain.guest_os import os_type
 from domain.planners import (
     IMPLICIT_DEDICATION,
     IMPLICIT_MODE,
@@ -110,6 +111,7 @@ def candidates(
         else:
             rows = _dedicated_to(dedications_in_zone(cursor, zone_id), rows, for_guest)
             rows = _planned(cursor, zone_id, compute, rows, for_guest)
+        rows = by_os_category(rows, _template_category(cursor, compute))
     rows.sort(key=lambda r: r["id"] != prefer)  # stable: the planner's order otherwise
     return [
         Candidate(r["id_uuid"], int(r["cpu"]), int(r["memory"]) // MIB, r["max_guests"])
@@ -126,13 +128,14 @@ def _hosts(cursor: Cursor, zone_id: str, compute: Compute, host_id: str | None) 
         where.append("h.id = %s")
         params.append(host_id)
     sql = (
-        "SELECT h.id, h.pod_id, h.cluster_id, h.cpu_number * h.cpu_speed AS cpu, "
+        "SELECT h.id, h.pod_id, h.cluster_id, h.os_category_id, "
+        "h.cpu_number * h.cpu_speed AS cpu, "
         f"h.memory_total AS memory, {guest_limit_sql('h')} AS max_guests, "
         "COALESCE(sum(r.cpu_mhz), 0) AS cpu_held, COALESCE(sum(r.memory_mb), 0) AS memory_held "
         "FROM hosts AS h LEFT JOIN host_reservations AS r ON r.host_id = h.id WHERE "
         + " AND ".join(where)
-        + " GROUP BY h.id, h.pod_id, h.cluster_id, h.cpu_number, h.cpu_speed, h.memory_total, "
-        "h.hypervisor, h.hypervisor_version ORDER BY h.created, h.id"
+        + " GROUP BY h.id, h.pod_id, h.cluster_id, h.os_category_id, h.cpu_number, "
+        "h.cpu_speed, h.memory_total, h.hypervisor, h.hypervisor_version ORDER BY h.created, h.id"
     )
     rows = [dict(r) for r in cursor.execute(sql, params).fetchall()]
     for row in rows:
@@ -177,6 +180,39 @@ def _owns(dedication: dict[str, Any], vm: Guest) -> bool:
     if dedication["account_id"]:
         return bool(dedication["account_id"] == vm.account_id)
     return vm.domain_path.startswith(dedication["domain_path"])
+
+
+def _template_category(cursor: Cursor, compute: Compute) -> str | None:
+    """The guest OS category of the VM's template (None when unknown)."""
+    row = cursor.execute(
+        "SELECT os_type_id FROM templates WHERE id = %s", (str(compute.template_id),)
+    ).fetchone()
+    if row is None or not row["os_type_id"]:
+        return None
+    try:
+        found = os_type(UUID(row["os_type_id"]))
+    except ValueError:
+        return None
+    return str(found.category_id) if found else None
+
+
+def by_os_category(rows: list[dict[str, Any]], category: str | None) -> list[dict[str, Any]]:
+    """4.3's host allocator within each cluster, in the planner's order of clusters: first the
+    hosts that prefer the template's OS category, then those that prefer none, last those
+    that prefer another (each group in the order it had). Unchanged when no host prefers one."""
+    if not any(row.get("os_category_id") for row in rows):
+        return rows
+    clusters: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        clusters.setdefault(row["cluster_id"], []).append(row)
+
+    def rank(row: dict[str, Any]) -> int:
+        preferred = row.get("os_category_id")
+        if not preferred:
+            return 1
+        return 0 if preferred == category else 2
+
+    return [row for hosts in clusters.values() for row in sorted(hosts, key=rank)]
 
 
 # ---- planners --------------------------------------------------------------------------------

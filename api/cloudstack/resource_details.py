@@ -32,7 +32,7 @@ TABLES = {
 NOT_BUILT = {
     "ISO": "details of ISOs are not built yet",
     "Nic": "details of NICs are not built yet",
-    "Zone": "details of zones are not built yet",
+    "Zone": "a zone's details are set by updateZone and answered in listZones, not listed here yet",
     "ServiceOffering": "details of service offerings are not built yet",
     "Storage": "details of primary storage pools are not built yet",
     "Vpc": "VPCs are not built yet",

@@ -30,12 +30,6 @@ CUSTOM_ID = Param("customid", P.STRING, unsupported=CUSTOM_IDS)
 STORAGE_ID = Param("storageid", P.UUID, unsupported=STORAGE_POOLS)
 VPC_ID = Param("vpcid", P.UUID, unsupported=VPCS)
 QUIESCE_VM = Param("quiescevm", P.BOOLEAN, default=False, unsupported=QUIESCE)
-SHOW_CAPACITIES = Param(
-    "showcapacities",
-    P.BOOLEAN,
-    default=False,
-    unsupported="capacities in zone, pod and cluster lists are not built yet: use listCapacity",
-)
 
 # Tagged lists in 4.3 (`tags` filter, applied by the list with `api.tagging.narrow`) and owner
 # lists that also take a project.

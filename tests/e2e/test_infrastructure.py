@@ -216,3 +216,34 @@ def _wait_job(client, job_id: str, timeout: float = 20.0) -> dict:
             return result
         time.sleep(0.05)
     raise AssertionError(f"job {job_id} did not finish")
+
+
+def test_zones_pods_and_clusters_show_their_capacities_when_asked(sandbox) -> None:
+    admin = sandbox.client()
+    place = _place(admin)
+    zone, pod, cluster = place
+    _sim_host(admin, place, "h1", sockets=2, cores=16, memory=64)
+    _sim_host(admin, place, "h2", sockets=1, cores=8, memory=32)
+    assert "capacity" not in admin.listZones(id=zone)["zone"][0]
+    in_zone = {c["type"]: c for c in admin.listCapacity(zoneid=zone)["capacity"]}
+    in_pod = {c["type"]: c for c in admin.listCapacity(podid=pod)["capacity"]}
+    in_cluster = {c["type"]: c for c in admin.listCapacity(clusterid=cluster)["capacity"]}
+    assert in_zone[0]["capacitytotal"] == 96 * 1024**3
+    assert in_zone[1]["capacitytotal"] == 24 * 2400
+    for listed, expected in (
+        (admin.listZones(id=zone, showcapacities=True)["zone"][0], in_zone),
+        (admin.listPods(id=pod, showcapacities=True)["pod"][0], in_pod),
+        (admin.listClusters(id=cluster, showcapacities=True)["cluster"][0], in_cluster),
+    ):
+        shown = {c["type"]: c for c in listed["capacity"]}
+        assert set(shown) == set(expected)
+        for kind, item in shown.items():
+            assert "zoneid" not in item and "podid" not in item
+            assert (item["capacitytotal"], item["capacityused"], item["percentused"]) == (
+                expected[kind]["capacitytotal"],
+                expected[kind]["capacityused"],
+                expected[kind]["percentused"],
+            )
+    other = _place(admin)
+    (empty,) = admin.listClusters(id=other[2], showcapacities=True)["cluster"]
+    assert empty["capacity"] == []

@@ -197,3 +197,41 @@ def test_a_root_admin_may_choose_the_planner_of_a_deploy(sandbox) -> None:
         for _ in range(2)
     }
     assert landed == set(host.values())
+
+
+def test_vms_land_first_on_hosts_that_prefer_their_os_category(sandbox) -> None:
+    admin = sandbox.client()
+    place, host = _zone(admin, {"roomy": 16, "small": 4})
+    tenant = make_tenant(sandbox, admin)
+    (template,) = admin.listTemplates(templatefilter="all", id=place.template, zoneid=place.zone)[
+        "template"
+    ]
+    (os_type,) = admin.listOsTypes(id=template["ostypeid"])["ostype"]
+    categories = {c["name"]: c["id"] for c in admin.listOsCategories()["oscategory"]}
+    own = os_type["oscategoryid"]
+    other = next(i for name, i in categories.items() if i != own and name != "None")
+    assert _host_of(admin, _deploy(tenant.client, place, place.small)) == host["roomy"]
+
+    updated = admin.updateHost(id=host["small"], oscategoryid=own)["host"]
+    assert updated["oscategoryid"] == own
+    assert categories[updated["oscategoryname"]] == own
+    assert _host_of(admin, _deploy(tenant.client, place, place.small)) == host["small"]
+
+    # a host preferring another category comes last, after hosts that prefer none
+    admin.updateHost(id=host["small"], oscategoryid=categories["None"])
+    admin.updateHost(id=host["roomy"], oscategoryid=other)
+    (listed,) = admin.listHosts(id=host["small"])["host"]
+    assert "oscategoryid" not in listed
+    assert admin.listHosts(id=host["roomy"])["host"][0]["oscategoryid"] == other
+    assert _host_of(admin, _deploy(tenant.client, place, place.small)) == host["small"]
+
+    with pytest.raises(CloudStackApiException) as refused:
+        admin.updateHost(id=host["roomy"], oscategoryid=str(uuid.uuid4()))
+    assert refused.value.error["errorcode"] == 431
+    # as in 4.3, only a secondary storage host's URL changes: a host running VMs refuses it
+    with pytest.raises(CloudStackApiException) as refused:
+        admin.updateHost(id=host["roomy"], url="simulator://elsewhere", oscategoryid=own)
+    assert refused.value.error["errorcode"] == 431
+    assert "not a secondary storage" in refused.value.error["errortext"]
+    (roomy,) = admin.listHosts(id=host["roomy"])["host"]
+    assert roomy["oscategoryid"] == other and "elsewhere" not in str(roomy)

@@ -301,8 +301,7 @@ def test_update_zone_applies_its_settings_and_names_match_in_any_case(sandbox) -
     )
     _refused(admin.updateZone, 431, id=build.ids["zone"], domain="not a domain")
     _refused(admin.updateZone, 431, id=build.ids["zone"], ip6dns2="10.0.0.1")
-    details = {"details[0].key": "k", "details[0].value": "v"}
-    _refused(admin.updateZone, 431, id=build.ids["zone"], **details)
+    _refused(admin.updateZone, 431, id=build.ids["zone"], **{"details[0].key": "k"})
     made = admin.createZone(
         name="with-domain",
         networktype="Advanced",
@@ -326,6 +325,47 @@ def test_update_zone_applies_its_settings_and_names_match_in_any_case(sandbox) -
     )["cluster"][0]
     assert admin.listClusters(name="rack-a")["cluster"][0]["id"] == cluster["id"]
     assert admin.listClusters(name="rack_a") == {}  # literal: `_` is no wildcard
+
+
+def test_a_zone_keeps_its_details_and_dns_search_order_and_can_be_made_public(sandbox) -> None:
+    admin = sandbox.client()
+    domain = admin.createDomain(name="zone-owners")["domain"]
+    zone = admin.createZone(
+        name="owned",
+        networktype="Advanced",
+        dns1="8.8.8.8",
+        internaldns1="10.0.0.1",
+        domainid=domain["id"],
+        domain="owned.example.org",
+    )["zone"]
+    assert zone["domainid"] == domain["id"] and "resourcedetails" not in zone
+    changed = admin.updateZone(
+        id=zone["id"],
+        **{"details[0].key": "cpu.note", "details[0].value": "fast"},
+        **{"details[1].key": "rack", "details[1].value": "A"},
+        dnssearchorder="corp.example.org,lab.example.org",
+    )["zone"]
+    expected = {
+        "cpu.note": "fast",
+        "rack": "A",
+        "network.guestnetwork.dns.search.order": "corp.example.org,lab.example.org",
+    }
+    assert changed["resourcedetails"] == expected
+    admin.updateZone(id=zone["id"], **{"details[0].key": "rack", "details[0].value": "B"})
+    (listed,) = admin.listZones(id=zone["id"])["zone"]
+    assert listed["resourcedetails"] == {**expected, "rack": "B"}
+    assert listed["domainid"] == domain["id"]
+
+    _refused(admin.updateZone, 431, id=zone["id"], dnssearchorder="ok.example.org,-bad-")
+    _refused(admin.updateZone, 431, id=zone["id"], **{"details[0].value": "no key"})
+    assert admin.listZones(id=zone["id"])["zone"][0]["resourcedetails"]["rack"] == "B"
+
+    unchanged = admin.updateZone(id=zone["id"], ispublic="false")["zone"]
+    assert (unchanged["domainid"], unchanged["domain"]) == (domain["id"], "owned.example.org")
+    public = admin.updateZone(id=zone["id"], ispublic="true")["zone"]
+    assert "domainid" not in public and "domain" not in public  # 4.3 clears both
+    (listed,) = admin.listZones(id=zone["id"])["zone"]
+    assert "domainid" not in listed and listed["resourcedetails"]["rack"] == "B"
 
 
 def test_storage_network_ranges_of_a_pod_never_overlap(sandbox) -> None:
