@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
@@ -276,8 +277,10 @@ def delete_account(store: Any, command: DeleteAccount) -> Outcome:
 def _remove_user(store: Any, user: User, account: Account) -> list[Any]:
     user.remove()
     account.detach_user(user.id)
-    released = _release(store, "user", f"{user.domain_id}/{user.username}")
-    return [user] + ([released] if released else [])
+    releases = [_release(store, "user", f"{user.domain_id}/{user.username}")]
+    if user.api_key:
+        releases.append(_release(store, "apikey", _key_claim(user.api_key)))
+    return [user] + [claim for claim in releases if claim]
 
 
 @dataclass(frozen=True)
@@ -317,6 +320,7 @@ class UpdateUser:
     username: str | None = None
     password: str | None = field(default=None, repr=False)
     profile: dict[str, str] = field(default_factory=dict)
+    keys: tuple[str, Secret] | None = field(default=None, repr=False)  # set by an admin's hand
 
 
 def update_user(store: Any, command: UpdateUser) -> Outcome:
@@ -342,9 +346,29 @@ def update_user(store: Any, command: UpdateUser) -> Outcome:
             user.change_password(password_hash)
         if command.profile:
             user.update_profile(command.profile)
+        if command.keys is not None:
+            changed += _keys_taken(store, user, *command.keys)
         return Outcome(store.last_position(store.save(*changed)), user.id)
 
     return store.run(attempt)
+
+
+def _key_claim(api_key: str) -> str:
+    # Claims compare keys without case; a digest keeps a key's case and keeps it out of claims.
+    return hashlib.sha256(api_key.encode()).hexdigest()
+
+
+def _keys_taken(store: Any, user: User, api_key: str, secret_key: Secret) -> list[Any]:
+    """The user's keys replaced, the new API key claimed so no two users hold it (two
+    concurrent updates naming one key write the same claim version: one of them fails)."""
+    changed: list[Any] = []
+    if api_key != user.api_key:
+        what = "A user with this api key"
+        changed.append(claimed(store, "apikey", _key_claim(api_key), user.id, what))
+        if user.api_key:
+            changed += [c for c in (_release(store, "apikey", _key_claim(user.api_key)),) if c]
+    user.register_keys(api_key, secret_key)
+    return changed
 
 
 @dataclass(frozen=True)
@@ -398,13 +422,13 @@ def new_key() -> str:
 
 def register_user_keys(store: Any, command: RegisterUserKeys) -> Outcome:
     api_key, secret_key = new_key(), new_key()
-    return change(
-        store,
-        User,
-        command.user_id,
-        lambda user: user.register_keys(api_key, Secret(secret_key)),
-        what="user",
-    )
+
+    def attempt() -> Outcome:
+        user = store.get(User, command.user_id, what="user")
+        changed = [user, *_keys_taken(store, user, api_key, Secret(secret_key))]
+        return Outcome(store.last_position(store.save(*changed)), user.id)
+
+    return store.run(attempt)
 
 
 @dataclass(frozen=True)
