@@ -10,12 +10,13 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
-from commands import Outcome, change
+from commands import Outcome, change, check_fresh
 from commands.names import claimed
 from commands.passwords import hash_password
 from domain.account import Account, AccountType
 from domain.domains import ROOT_PATH, Domain, child_path
 from domain.errors import InvalidParameter, NotFound
+from domain.given_ids import created
 from domain.names import NameClaim, claim_id
 from domain.user import User
 from domain.values import Secret
@@ -44,6 +45,7 @@ class CreateDomain:
     name: str
     parent_id: UUID
     network_domain: str = ""
+    domain_id: UUID | None = None  # given by another system; else a new one
 
 
 def create_domain(store: Any, command: CreateDomain) -> Outcome:
@@ -52,7 +54,15 @@ def create_domain(store: Any, command: CreateDomain) -> Outcome:
         if parent.removed:
             raise NotFound(f"Unable to find parent domain with id {command.parent_id}")
         path = child_path(parent.path, command.name)
-        domain = Domain(command.name, parent.id, path, command.network_domain)
+        check_fresh(store, command.domain_id)
+        domain = created(
+            Domain,
+            command.domain_id,
+            name=command.name,
+            parent_id=parent.id,
+            path=path,
+            network_domain=command.network_domain,
+        )
         claim = claimed(store, "domain", path, domain.id, f"Domain with name {command.name}")
         parent.attach_child(domain.id)
         return Outcome(store.last_position(store.save(domain, parent, claim)), domain.id)
@@ -144,6 +154,8 @@ class CreateAccount:
     user: UserProfile
     account_name: str | None = None
     network_domain: str = ""
+    account_id: UUID | None = None  # given by another system; else a new one
+    user_id: UUID | None = None  # the first user's, likewise
 
 
 def create_account(store: Any, command: CreateAccount) -> Outcome:
@@ -155,10 +167,19 @@ def create_account(store: Any, command: CreateAccount) -> Outcome:
         domain = store.get(Domain, command.domain_id, what="domain")
         if domain.removed:
             raise NotFound(f"Unable to find domain with id {command.domain_id}")
-        account = Account(name, domain.id, command.account_type, command.network_domain)
-        user = User(
-            command.user.username, account.id, domain.id, password_hash, command.user.fields()
+        if command.account_id is not None and command.account_id == command.user_id:
+            raise InvalidParameter("The account and its user cannot be given one id")
+        check_fresh(store, command.account_id)
+        check_fresh(store, command.user_id)
+        account = created(
+            Account,
+            command.account_id,
+            name=name,
+            domain_id=domain.id,
+            account_type=command.account_type,
+            network_domain=command.network_domain,
         )
+        user = _new_user(command.user_id, command.user, account, password_hash)
         account.attach_user(user.id)
         domain.attach_account(account.id)
         claims = [
@@ -287,6 +308,7 @@ def _remove_user(store: Any, user: User, account: Account) -> list[Any]:
 class CreateUser:
     account_id: UUID
     user: UserProfile
+    user_id: UUID | None = None  # given by another system; else a new one
 
 
 def create_user(store: Any, command: CreateUser) -> Outcome:
@@ -294,13 +316,8 @@ def create_user(store: Any, command: CreateUser) -> Outcome:
 
     def attempt() -> Outcome:
         account = store.get(Account, command.account_id, what="account")
-        user = User(
-            command.user.username,
-            account.id,
-            account.domain_id,
-            password_hash,
-            command.user.fields(),
-        )
+        check_fresh(store, command.user_id)
+        user = _new_user(command.user_id, command.user, account, password_hash)
         account.attach_user(user.id)
         claim = claimed(
             store,
@@ -312,6 +329,20 @@ def create_user(store: Any, command: CreateUser) -> Outcome:
         return Outcome(store.last_position(store.save(user, account, claim)), user.id)
 
     return store.run(attempt)
+
+
+def _new_user(
+    user_id: UUID | None, profile: UserProfile, account: Account, password_hash: str
+) -> User:
+    return created(
+        User,
+        user_id,
+        username=profile.username,
+        account_id=account.id,
+        domain_id=account.domain_id,
+        password_hash=password_hash,
+        profile=profile.fields(),
+    )
 
 
 @dataclass(frozen=True)

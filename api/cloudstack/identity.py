@@ -19,11 +19,11 @@ from uuid import UUID
 
 from api.access import Role, check_reach, list_scope
 from api.cloudstack.account_stops import stop_account_vms
-from api.cloudstack.common import OWNER_PARAMS, account_row, select_page
+from api.cloudstack.common import OWNER_PARAMS, account_row, given_id, select_page
 from api.cloudstack.domains import domain_in_reach
 from api.cloudstack.jobs import run_async
 from api.cloudstack.resource_limits import account_figures
-from api.cloudstack.unbuilt import ACCOUNT_DETAILS, EXTERNAL_IDS
+from api.cloudstack.unbuilt import ACCOUNT_DETAILS
 from api.cloudstack.users import object_result, profile, render_user, visible_owner
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType
@@ -41,8 +41,8 @@ NEW_ACCOUNT_PARAMS = (
     Param("networkdomain", P.STRING),
     Param("timezone", P.STRING),
     Param("accountdetails", P.MAP, unsupported=ACCOUNT_DETAILS),
-    Param("accountid", P.STRING, unsupported=EXTERNAL_IDS),
-    Param("userid", P.STRING, unsupported=EXTERNAL_IDS),
+    Param("accountid", P.STRING),
+    Param("userid", P.STRING),
 )
 ADMIN_PKG = "org.apache.cloudstack.api.command.admin"
 DA = Role.DOMAIN_ADMIN
@@ -187,6 +187,8 @@ def create_account(call: Call, args: dict[str, Any]) -> dict[str, Any]:
             user=profile(args),
             account_name=args["account"],
             network_domain=args["networkdomain"] or "",
+            account_id=given_id(args["accountid"]),
+            user_id=given_id(args["userid"]),
         ),
     )
     return render_account(call, _account_by_id(call, str(outcome.id)))

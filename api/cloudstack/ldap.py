@@ -13,7 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from api.access import Role
-from api.cloudstack.common import select_page
+from api.cloudstack.common import given_id, select_page
 from api.cloudstack.domains import domain_in_reach
 from api.cloudstack.identity import NEW_ACCOUNT_PARAMS, render_account
 from api.cloudstack.unbuilt import ACCOUNT_DETAILS
@@ -193,6 +193,8 @@ def ldap_create_account(call: Call, args: dict[str, Any]) -> dict[str, Any]:
             user=_profile(user, args["timezone"]),
             account_name=args["account"],
             network_domain=args["networkdomain"] or "",
+            account_id=given_id(args["accountid"]),
+            user_id=given_id(args["userid"]),
         ),
     )
     with call.read() as cursor:

@@ -10,9 +10,14 @@ from typing import Any
 from uuid import UUID
 
 from api.access import Role, check_reach, list_scope
-from api.cloudstack.common import OWNER_PARAMS, account_row, resolve_owner_filters, select_page
+from api.cloudstack.common import (
+    OWNER_PARAMS,
+    account_row,
+    given_id,
+    resolve_owner_filters,
+    select_page,
+)
 from api.cloudstack.jobs import run_async
-from api.cloudstack.unbuilt import EXTERNAL_IDS
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_date
 from api.params import Param, ParamType
@@ -157,7 +162,8 @@ def create_user(call: Call, args: dict[str, Any]) -> dict[str, Any]:
     )
     if call.caller.role == Role.USER:
         raise PermissionDenied("Only administrators can create users")
-    outcome = call.write(cmd.create_user, cmd.CreateUser(UUID(account["id"]), profile(args)))
+    command = cmd.CreateUser(UUID(account["id"]), profile(args), given_id(args["userid"]))
+    outcome = call.write(cmd.create_user, command)
     return render_user(user_by_id(call, str(outcome.id)))
 
 
@@ -298,7 +304,7 @@ COMMANDS = (
             Param("firstname", P.STRING, required=True),
             Param("lastname", P.STRING, required=True),
             Param("timezone", P.STRING),
-            Param("userid", P.STRING, unsupported=EXTERNAL_IDS),
+            Param("userid", P.STRING),
         ),
         role=DA,
         item_key="user",

@@ -67,3 +67,89 @@ def test_fresh_keys_free_the_key_set_by_hand_for_another_user(sandbox: Sandbox) 
     admin.registerUserKeys(id=alice.user_id)
     admin.updateUser(id=bob.user_id, userapikey=key, usersecretkey="second")
     assert sandbox.client(key, "second").listUsers()["user"][0]["id"] == bob.user_id
+
+
+def _new_account(admin: Any, sandbox: Sandbox, **ids: str) -> dict:
+    name = f"prov-{uuid.uuid4().hex[:8]}"
+    return admin.createAccount(
+        accounttype=0,
+        username=name,
+        password=uuid.uuid4().hex,
+        email=f"{name}@example.org",
+        firstname="Given",
+        lastname="Ids",
+        domainid=sandbox.domain_id,
+        **ids,
+    )
+
+
+def test_an_account_and_its_user_take_the_ids_a_provisioning_system_gave(
+    sandbox: Sandbox,
+) -> None:
+    admin = sandbox.client()
+    account_id, user_id = str(uuid.uuid4()), str(uuid.uuid4())
+    made = _new_account(admin, sandbox, accountid=account_id, userid=user_id)["account"]
+    assert (made["id"], made["user"][0]["id"]) == (account_id, user_id)
+    assert admin.listAccounts(id=account_id)["account"][0]["name"] == made["name"]
+    assert admin.listUsers(id=user_id)["user"][0]["accountid"] == account_id
+    second_id = str(uuid.uuid4())
+    second = admin.createUser(
+        account=made["name"],
+        domainid=sandbox.domain_id,
+        username=f"second-{uuid.uuid4().hex[:6]}",
+        password=uuid.uuid4().hex,
+        email="second@example.org",
+        firstname="Second",
+        lastname="User",
+        userid=second_id,
+    )["user"]
+    assert (second["id"], second["accountid"]) == (second_id, account_id)
+    keys = admin.registerUserKeys(id=second_id)["userkeys"]
+    own = sandbox.client(keys["apikey"], keys["secretkey"]).listAccounts()["account"]
+    assert [a["id"] for a in own] == [account_id]
+
+
+def test_an_id_the_cloud_has_had_or_that_is_no_uuid_is_refused(sandbox: Sandbox) -> None:
+    admin = sandbox.client()
+    tenant = make_tenant(sandbox, admin)
+    for taken in (tenant.account_id, tenant.user_id, sandbox.domain_id):
+        _refused(_new_account, 431, admin=admin, sandbox=sandbox, accountid=taken)
+        _refused(_new_account, 431, admin=admin, sandbox=sandbox, userid=taken)
+    removed = _new_account(admin, sandbox)["account"]
+    admin.deleteAccount(id=removed["id"])
+    _refused(_new_account, 431, admin=admin, sandbox=sandbox, accountid=removed["id"])
+    same = str(uuid.uuid4())
+    _refused(_new_account, 431, admin=admin, sandbox=sandbox, accountid=same, userid=same)
+    for bad in ("not-a-uuid", same.upper()):
+        _refused(_new_account, 431, admin=admin, sandbox=sandbox, accountid=bad)
+    _refused(
+        admin.createUser,
+        431,
+        account=tenant.username,
+        domainid=sandbox.domain_id,
+        username="again",
+        password=uuid.uuid4().hex,
+        email="again@example.org",
+        firstname="A",
+        lastname="B",
+        userid=tenant.user_id,
+    )
+    assert admin.listAccounts(id=same).get("account") is None
+    names = [
+        u["username"]
+        for u in admin.listUsers(account=tenant.username, domainid=sandbox.domain_id)["user"]
+    ]
+    assert names == [tenant.username]
+
+
+def test_a_domain_takes_the_id_it_was_given_once(sandbox: Sandbox) -> None:
+    admin = sandbox.client()
+    wanted = str(uuid.uuid4())
+    made = admin.createDomain(name="given", parentdomainid=sandbox.domain_id, domainid=wanted)
+    assert made["domain"]["id"] == wanted
+    assert admin.listDomains(id=wanted)["domain"][0]["name"] == "given"
+    _refused(
+        admin.createDomain, 431, name="again", parentdomainid=sandbox.domain_id, domainid=wanted
+    )
+    _refused(admin.createDomain, 431, name="bad", parentdomainid=sandbox.domain_id, domainid="x")
+    assert "domain" not in admin.listDomainChildren(id=sandbox.domain_id, name="again")
