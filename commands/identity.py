@@ -156,6 +156,7 @@ class CreateAccount:
     network_domain: str = ""
     account_id: UUID | None = None  # given by another system; else a new one
     user_id: UUID | None = None  # the first user's, likewise
+    details: dict[str, str] = field(default_factory=dict)
 
 
 def create_account(store: Any, command: CreateAccount) -> Outcome:
@@ -180,6 +181,7 @@ def create_account(store: Any, command: CreateAccount) -> Outcome:
             network_domain=command.network_domain,
         )
         user = _new_user(command.user_id, command.user, account, password_hash)
+        account.update_details(command.details)
         account.attach_user(user.id)
         domain.attach_account(account.id)
         claims = [
@@ -209,6 +211,7 @@ class UpdateAccount:
     account_id: UUID
     new_name: str | None = None
     network_domain: str | None = None
+    details: dict[str, str] = field(default_factory=dict)
 
 
 def update_account(store: Any, command: UpdateAccount) -> Outcome:
@@ -230,6 +233,7 @@ def update_account(store: Any, command: UpdateAccount) -> Outcome:
             account.rename(command.new_name)
         if command.network_domain is not None:
             account.change_network_domain(command.network_domain)
+        account.update_details(command.details)
         return Outcome(store.last_position(store.save(*changed)), account.id)
 
     return store.run(attempt)

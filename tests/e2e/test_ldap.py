@@ -293,3 +293,23 @@ def test_an_account_made_for_a_directory_user_takes_the_ids_it_was_given(
         accountid=account_id,
     )
     assert admin.listAccounts(name="alice", domainid=sandbox.domain_id) == {}
+
+
+def test_accounts_made_from_the_directory_keep_the_details_they_were_given(
+    sandbox: Sandbox,
+) -> None:
+    admin = sandbox.client()
+    details = {"accountdetails[0].key": "source", "accountdetails[0].value": "ldap"}
+    made = admin.ldapCreateAccount(
+        username="carol", accounttype=0, domainid=sandbox.domain_id, **details
+    )["account"]
+    assert made["accountdetails"] == {"source": "ldap"}
+    admin.importLdapUsers(accounttype=0, group="devs", domainid=sandbox.domain_id, **details)
+    for name in ("alice", "dave"):
+        (account,) = admin.listAccounts(name=name, domainid=sandbox.domain_id)["account"]
+        assert account["accountdetails"] == {"source": "ldap"}
+    half = {"accountdetails[0].key": "source"}
+    _refused(
+        admin.importLdapUsers, 431, accounttype=0, group="ops", domainid=sandbox.domain_id, **half
+    )
+    assert admin.listAccounts(name="bob", domainid=sandbox.domain_id) == {}

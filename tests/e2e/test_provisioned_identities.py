@@ -153,3 +153,39 @@ def test_a_domain_takes_the_id_it_was_given_once(sandbox: Sandbox) -> None:
     )
     _refused(admin.createDomain, 431, name="bad", parentdomainid=sandbox.domain_id, domainid="x")
     assert "domain" not in admin.listDomainChildren(id=sandbox.domain_id, name="again")
+
+
+def _details(pairs: dict[str, str]) -> dict[str, str]:
+    flat: dict[str, str] = {}
+    for index, (key, value) in enumerate(pairs.items()):
+        flat[f"accountdetails[{index}].key"] = key
+        flat[f"accountdetails[{index}].value"] = value
+    return flat
+
+
+def test_account_details_are_kept_per_account_and_listed(sandbox: Sandbox) -> None:
+    admin = sandbox.client()
+    made = _new_account(admin, sandbox, **_details({"billing": "b-42", "tier": "gold"}))
+    account = made["account"]
+    assert account["accountdetails"] == {"billing": "b-42", "tier": "gold"}
+    admin.updateAccount(id=account["id"], newname=account["name"], **_details({"tier": "silver"}))
+    listed = admin.listAccounts(id=account["id"])["account"][0]
+    assert listed["accountdetails"] == {"billing": "b-42", "tier": "silver"}
+    plain = make_tenant(sandbox, admin)
+    assert "accountdetails" not in admin.listAccounts(id=plain.account_id)["account"][0]
+    keys = admin.registerUserKeys(id=account["user"][0]["id"])["userkeys"]
+    own = sandbox.client(keys["apikey"], keys["secretkey"]).listAccounts()["account"]
+    assert own[0]["accountdetails"]["tier"] == "silver"
+    assert "accountdetails" not in plain.client.listAccounts()["account"][0]
+
+
+def test_a_detail_without_its_key_is_refused_and_changes_nothing(sandbox: Sandbox) -> None:
+    admin = sandbox.client()
+    account = _new_account(admin, sandbox, **_details({"tier": "gold"}))["account"]
+    half = {"accountdetails[0].value": "no-key"}
+    _refused(admin.updateAccount, 431, id=account["id"], newname="renamed", **half)
+    listed = admin.listAccounts(id=account["id"])["account"][0]
+    assert (listed["name"], listed["accountdetails"]) == (account["name"], {"tier": "gold"})
+    name = f"none-{uuid.uuid4().hex[:6]}"
+    _refused(_new_account, 431, admin=admin, sandbox=sandbox, account=name, **half)
+    assert admin.listAccounts(name=name, domainid=sandbox.domain_id) == {}
