@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from domain.errors import NotFound
+from domain.errors import InvalidParameter, NotFound
 
 
 @dataclass(frozen=True)
@@ -46,3 +46,18 @@ def change_singleton(store: Any, kind: Any, mutate: Callable[[Any], Any], *, wha
 
     result: Outcome = store.run(attempt)
     return result
+
+
+def id_taken(store: Any, aggregate_id: UUID) -> bool:
+    """Whether anything in the cloud, now or ever, has `aggregate_id` (an id given from outside
+    for a new aggregate must be new: the log keeps every id it was given)."""
+    return bool(store.recorder.select_events(aggregate_id, limit=1))
+
+
+def check_fresh(store: Any, given_id: UUID | None) -> None:
+    """Refuse an id given for a new aggregate that the cloud has had; checked inside the
+    command's attempt, so a retry after a concurrent save of that id sees it taken."""
+    if given_id is not None and id_taken(store, given_id):
+        raise InvalidParameter(
+            f"UUID: {given_id} already exists so can't create/update with custom id"
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
@@ -9,12 +10,13 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
-from commands import Outcome, change
+from commands import Outcome, change, check_fresh
 from commands.names import claimed
 from commands.passwords import hash_password
 from domain.account import Account, AccountType
 from domain.domains import ROOT_PATH, Domain, child_path
 from domain.errors import InvalidParameter, NotFound
+from domain.given_ids import created
 from domain.names import NameClaim, claim_id
 from domain.user import User
 from domain.values import Secret
@@ -43,6 +45,7 @@ class CreateDomain:
     name: str
     parent_id: UUID
     network_domain: str = ""
+    domain_id: UUID | None = None  # given by another system; else a new one
 
 
 def create_domain(store: Any, command: CreateDomain) -> Outcome:
@@ -51,7 +54,15 @@ def create_domain(store: Any, command: CreateDomain) -> Outcome:
         if parent.removed:
             raise NotFound(f"Unable to find parent domain with id {command.parent_id}")
         path = child_path(parent.path, command.name)
-        domain = Domain(command.name, parent.id, path, command.network_domain)
+        check_fresh(store, command.domain_id)
+        domain = created(
+            Domain,
+            command.domain_id,
+            name=command.name,
+            parent_id=parent.id,
+            path=path,
+            network_domain=command.network_domain,
+        )
         claim = claimed(store, "domain", path, domain.id, f"Domain with name {command.name}")
         parent.attach_child(domain.id)
         return Outcome(store.last_position(store.save(domain, parent, claim)), domain.id)
@@ -143,6 +154,9 @@ class CreateAccount:
     user: UserProfile
     account_name: str | None = None
     network_domain: str = ""
+    account_id: UUID | None = None  # given by another system; else a new one
+    user_id: UUID | None = None  # the first user's, likewise
+    details: dict[str, str] = field(default_factory=dict)
 
 
 def create_account(store: Any, command: CreateAccount) -> Outcome:
@@ -154,10 +168,20 @@ def create_account(store: Any, command: CreateAccount) -> Outcome:
         domain = store.get(Domain, command.domain_id, what="domain")
         if domain.removed:
             raise NotFound(f"Unable to find domain with id {command.domain_id}")
-        account = Account(name, domain.id, command.account_type, command.network_domain)
-        user = User(
-            command.user.username, account.id, domain.id, password_hash, command.user.fields()
+        if command.account_id is not None and command.account_id == command.user_id:
+            raise InvalidParameter("The account and its user cannot be given one id")
+        check_fresh(store, command.account_id)
+        check_fresh(store, command.user_id)
+        account = created(
+            Account,
+            command.account_id,
+            name=name,
+            domain_id=domain.id,
+            account_type=command.account_type,
+            network_domain=command.network_domain,
         )
+        user = _new_user(command.user_id, command.user, account, password_hash)
+        account.update_details(command.details)
         account.attach_user(user.id)
         domain.attach_account(account.id)
         claims = [
@@ -187,6 +211,7 @@ class UpdateAccount:
     account_id: UUID
     new_name: str | None = None
     network_domain: str | None = None
+    details: dict[str, str] = field(default_factory=dict)
 
 
 def update_account(store: Any, command: UpdateAccount) -> Outcome:
@@ -208,6 +233,7 @@ def update_account(store: Any, command: UpdateAccount) -> Outcome:
             account.rename(command.new_name)
         if command.network_domain is not None:
             account.change_network_domain(command.network_domain)
+        account.update_details(command.details)
         return Outcome(store.last_position(store.save(*changed)), account.id)
 
     return store.run(attempt)
@@ -276,14 +302,17 @@ def delete_account(store: Any, command: DeleteAccount) -> Outcome:
 def _remove_user(store: Any, user: User, account: Account) -> list[Any]:
     user.remove()
     account.detach_user(user.id)
-    released = _release(store, "user", f"{user.domain_id}/{user.username}")
-    return [user] + ([released] if released else [])
+    releases = [_release(store, "user", f"{user.domain_id}/{user.username}")]
+    if user.api_key:
+        releases.append(_release(store, "apikey", _key_claim(user.api_key)))
+    return [user] + [claim for claim in releases if claim]
 
 
 @dataclass(frozen=True)
 class CreateUser:
     account_id: UUID
     user: UserProfile
+    user_id: UUID | None = None  # given by another system; else a new one
 
 
 def create_user(store: Any, command: CreateUser) -> Outcome:
@@ -291,13 +320,8 @@ def create_user(store: Any, command: CreateUser) -> Outcome:
 
     def attempt() -> Outcome:
         account = store.get(Account, command.account_id, what="account")
-        user = User(
-            command.user.username,
-            account.id,
-            account.domain_id,
-            password_hash,
-            command.user.fields(),
-        )
+        check_fresh(store, command.user_id)
+        user = _new_user(command.user_id, command.user, account, password_hash)
         account.attach_user(user.id)
         claim = claimed(
             store,
@@ -311,12 +335,27 @@ def create_user(store: Any, command: CreateUser) -> Outcome:
     return store.run(attempt)
 
 
+def _new_user(
+    user_id: UUID | None, profile: UserProfile, account: Account, password_hash: str
+) -> User:
+    return created(
+        User,
+        user_id,
+        username=profile.username,
+        account_id=account.id,
+        domain_id=account.domain_id,
+        password_hash=password_hash,
+        profile=profile.fields(),
+    )
+
+
 @dataclass(frozen=True)
 class UpdateUser:
     user_id: UUID
     username: str | None = None
     password: str | None = field(default=None, repr=False)
     profile: dict[str, str] = field(default_factory=dict)
+    keys: tuple[str, Secret] | None = field(default=None, repr=False)  # set by an admin's hand
 
 
 def update_user(store: Any, command: UpdateUser) -> Outcome:
@@ -342,9 +381,29 @@ def update_user(store: Any, command: UpdateUser) -> Outcome:
             user.change_password(password_hash)
         if command.profile:
             user.update_profile(command.profile)
+        if command.keys is not None:
+            changed += _keys_taken(store, user, *command.keys)
         return Outcome(store.last_position(store.save(*changed)), user.id)
 
     return store.run(attempt)
+
+
+def _key_claim(api_key: str) -> str:
+    # Claims compare keys without case; a digest keeps a key's case and keeps it out of claims.
+    return hashlib.sha256(api_key.encode()).hexdigest()
+
+
+def _keys_taken(store: Any, user: User, api_key: str, secret_key: Secret) -> list[Any]:
+    """The user's keys replaced, the new API key claimed so no two users hold it (two
+    concurrent updates naming one key write the same claim version: one of them fails)."""
+    changed: list[Any] = []
+    if api_key != user.api_key:
+        what = "A user with this api key"
+        changed.append(claimed(store, "apikey", _key_claim(api_key), user.id, what))
+        if user.api_key:
+            changed += [c for c in (_release(store, "apikey", _key_claim(user.api_key)),) if c]
+    user.register_keys(api_key, secret_key)
+    return changed
 
 
 @dataclass(frozen=True)
@@ -398,13 +457,13 @@ def new_key() -> str:
 
 def register_user_keys(store: Any, command: RegisterUserKeys) -> Outcome:
     api_key, secret_key = new_key(), new_key()
-    return change(
-        store,
-        User,
-        command.user_id,
-        lambda user: user.register_keys(api_key, Secret(secret_key)),
-        what="user",
-    )
+
+    def attempt() -> Outcome:
+        user = store.get(User, command.user_id, what="user")
+        changed = [user, *_keys_taken(store, user, api_key, Secret(secret_key))]
+        return Outcome(store.last_position(store.save(*changed)), user.id)
+
+    return store.run(attempt)
 
 
 @dataclass(frozen=True)

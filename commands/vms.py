@@ -129,12 +129,6 @@ class DeployVirtualMachine:
     hidden: bool = False  # kept from end users' lists (displayvm=false, a root admin's choice)
 
 
-def id_taken(store: Any, aggregate_id: UUID) -> bool:
-    """Whether anything in the cloud, now or ever, has `aggregate_id` (a custom id for a new
-    VM must be new: the log keeps every id it was given)."""
-    return bool(store.recorder.select_events(aggregate_id, limit=1))
-
-
 def deploy_vm(store: Any, command: DeployVirtualMachine) -> Outcome:
     """Record the VM, then place and start it; with no room it is kept in Error, job failed.
 

@@ -41,6 +41,7 @@ class Account(Aggregate):
         self.user_ids: list[UUID] = []
         self.default_zone_id: UUID | None = None
         self.needs_cleanup = False
+        self.details: dict[str, str] = {}
 
     @property
     def is_root_admin(self) -> bool:
@@ -67,6 +68,19 @@ class Account(Aggregate):
     @event("NetworkDomainChanged")
     def change_network_domain(self, network_domain: str) -> None:
         self.network_domain = network_domain
+
+    def update_details(self, details: dict[str, str]) -> None:
+        """Sets the given details (4.3's `accountdetails`), keeping the others."""
+        if not details:
+            return
+        self._check_live()
+        if not all(details):
+            raise InvalidParameter("An account detail needs a key")
+        self._details_updated(details=dict(details))
+
+    @event("DetailsUpdated")
+    def _details_updated(self, details: dict[str, str]) -> None:
+        self.details = {**getattr(self, "details", {}), **details}
 
     def mark_default_zone(self, zone_id: UUID) -> None:
         """The zone the account's users start in (markDefaultZoneForAccount)."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import orjson
+
 from domain.account import Account
 from domain.domains import Domain
 from domain.user import User
@@ -118,6 +120,17 @@ class IdentityProjection(Projection):
                 e.network_domain,
                 _iso(e),
             ),
+        )
+
+    @on(Account.DetailsUpdated)
+    def account_details(self, e: Any, c: Cursor, t: Tables) -> None:
+        row = c.execute(
+            f"SELECT details FROM {t.accounts} WHERE id = %s", (str(e.originator_id),)
+        ).fetchone()
+        details = {**orjson.loads(row["details"]), **e.details}
+        c.execute(
+            f"UPDATE {t.accounts} SET details = %s WHERE id = %s",
+            (orjson.dumps(details).decode(), str(e.originator_id)),
         )
 
     @on(Account.Renamed)

@@ -6,7 +6,7 @@ from typing import Any
 from uuid import UUID
 
 from api.access import Role
-from api.cloudstack.common import domain_row, select_page
+from api.cloudstack.common import domain_row, given_id, select_page
 from api.cloudstack.jobs import run_async
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType
@@ -85,7 +85,9 @@ def create_domain(call: Call, args: dict[str, Any]) -> dict[str, Any]:
     domain_in_reach(call, parent_id)
     outcome = call.write(
         cmd.create_domain,
-        cmd.CreateDomain(args["name"], UUID(parent_id), args["networkdomain"] or ""),
+        cmd.CreateDomain(
+            args["name"], UUID(parent_id), args["networkdomain"] or "", given_id(args["domainid"])
+        ),
     )
     return render_domain(domain_row(call, str(outcome.id)))
 
@@ -116,7 +118,6 @@ def delete_domain(call: Call, args: dict[str, Any]) -> Submitted:
 # 4.3 keeps domain changes to root admins; here a domain admin also runs them, below their own
 # domain only (`domain_in_reach`), so a reseller can shape its own subtree.
 SUBDOMAINS = "domain admins manage the domains below their own"
-REGION_IDS = "domains created with an id from another region are not built yet"
 
 COMMANDS = (
     ApiCommand(
@@ -154,7 +155,7 @@ COMMANDS = (
             Param("name", P.STRING, required=True),
             Param("parentdomainid", P.UUID),
             Param("networkdomain", P.STRING),
-            Param("domainid", P.UUID, unsupported=REGION_IDS),
+            Param("domainid", P.STRING),
         ),
         role=Role.DOMAIN_ADMIN,
         role_extension=SUBDOMAINS,

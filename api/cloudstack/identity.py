@@ -17,13 +17,15 @@ from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
+import orjson
+
 from api.access import Role, check_reach, list_scope
 from api.cloudstack.account_stops import stop_account_vms
-from api.cloudstack.common import OWNER_PARAMS, account_row, select_page
+from api.cloudstack.common import OWNER_PARAMS, account_row, given_id, select_page
 from api.cloudstack.domains import domain_in_reach
 from api.cloudstack.jobs import run_async
+from api.cloudstack.resource_details import detail_pairs
 from api.cloudstack.resource_limits import account_figures
-from api.cloudstack.unbuilt import ACCOUNT_DETAILS, EXTERNAL_IDS
 from api.cloudstack.users import object_result, profile, render_user, visible_owner
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType
@@ -40,9 +42,9 @@ NEW_ACCOUNT_PARAMS = (
     Param("domainid", P.UUID),
     Param("networkdomain", P.STRING),
     Param("timezone", P.STRING),
-    Param("accountdetails", P.MAP, unsupported=ACCOUNT_DETAILS),
-    Param("accountid", P.STRING, unsupported=EXTERNAL_IDS),
-    Param("userid", P.STRING, unsupported=EXTERNAL_IDS),
+    Param("accountdetails", P.MAP),
+    Param("accountid", P.STRING),
+    Param("userid", P.STRING),
 )
 ADMIN_PKG = "org.apache.cloudstack.api.command.admin"
 DA = Role.DOMAIN_ADMIN
@@ -97,6 +99,8 @@ def _account_body(row: dict[str, Any], users: list[dict[str, Any]]) -> dict[str,
     }
     if row["network_domain"]:
         body["networkdomain"] = row["network_domain"]
+    if row.get("details") and row["details"] != "{}":
+        body["accountdetails"] = orjson.loads(row["details"])
     if row.get("default_zone_id"):
         body["defaultzoneid"] = row["default_zone_id"]
     return body
@@ -187,6 +191,9 @@ def create_account(call: Call, args: dict[str, Any]) -> dict[str, Any]:
             user=profile(args),
             account_name=args["account"],
             network_domain=args["networkdomain"] or "",
+            account_id=given_id(args["accountid"]),
+            user_id=given_id(args["userid"]),
+            details=detail_pairs(args["accountdetails"]),
         ),
     )
     return render_account(call, _account_by_id(call, str(outcome.id)))
@@ -196,7 +203,12 @@ def update_account(call: Call, args: dict[str, Any]) -> dict[str, Any]:
     row = _target_account(call, args)
     call.write(
         cmd.update_account,
-        cmd.UpdateAccount(UUID(row["id"]), args["newname"], args["networkdomain"]),
+        cmd.UpdateAccount(
+            UUID(row["id"]),
+            args["newname"],
+            args["networkdomain"],
+            detail_pairs(args["accountdetails"]),
+        ),
     )
     return render_account(call, _account_by_id(call, row["id"]))
 
@@ -310,7 +322,7 @@ COMMANDS = (
             Param("domainid", P.UUID),
             Param("newname", P.STRING, required=True),
             Param("networkdomain", P.STRING),
-            Param("accountdetails", P.MAP, unsupported=ACCOUNT_DETAILS),
+            Param("accountdetails", P.MAP),
         ),
         role=DA,
         item_key="account",

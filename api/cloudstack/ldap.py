@@ -9,14 +9,15 @@ from __future__ import annotations
 import contextlib
 import logging
 import secrets
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 from api.access import Role
-from api.cloudstack.common import select_page
+from api.cloudstack.common import given_id, select_page
 from api.cloudstack.domains import domain_in_reach
 from api.cloudstack.identity import NEW_ACCOUNT_PARAMS, render_account
-from api.cloudstack.unbuilt import ACCOUNT_DETAILS
+from api.cloudstack.resource_details import detail_pairs
 from api.directory import directory, settings
 from api.dispatch import ApiCommand, Call, Listing
 from api.params import Param, ParamType
@@ -193,6 +194,9 @@ def ldap_create_account(call: Call, args: dict[str, Any]) -> dict[str, Any]:
             user=_profile(user, args["timezone"]),
             account_name=args["account"],
             network_domain=args["networkdomain"] or "",
+            account_id=given_id(args["accountid"]),
+            user_id=given_id(args["userid"]),
+            details=detail_pairs(args["accountdetails"]),
         ),
     )
     with call.read() as cursor:
@@ -211,10 +215,11 @@ def import_ldap_users(call: Call, args: dict[str, Any]) -> Listing:
     except DirectoryUnavailable as error:
         raise _unavailable(error) from None
     imported = []
+    how = ImportAs(kind, args["account"], args["timezone"], detail_pairs(args["accountdetails"]))
     for user in _matching(users, args["keyword"]):
         domain = _import_domain(call, args["domainid"], group or user.domain)
         try:
-            _import(call, user, domain["id"], kind, args["account"], args["timezone"])
+            _import(call, user, domain["id"], how)
         except DomainError as error:  # 4.3 goes on with the others, as here
             log.info("LDAP user %r not imported: %s", user.username, error)
             continue
@@ -222,25 +227,29 @@ def import_ldap_users(call: Call, args: dict[str, Any]) -> Listing:
     return _page(imported, args)
 
 
-def _import(
-    call: Call,
-    user: DirectoryUser,
-    domain_id: str,
-    kind: int,
-    account: str | None,
-    timezone: str | None,
-) -> None:
+@dataclass(frozen=True)
+class ImportAs:
+    """What importLdapUsers makes of each user: the account type, the account (else one of
+    the user's own name), the timezone and the details of each account it makes."""
+
+    kind: int
+    account: str | None
+    timezone: str | None
+    details: dict[str, str]
+
+
+def _import(call: Call, user: DirectoryUser, domain_id: str, how: ImportAs) -> None:
     """One directory user made a user of this cloud: in an account of their own name, or in
-    the named account (made by the first user imported into it)."""
-    profile = _profile(user, timezone)
-    existing = _account_named(call, account, domain_id) if account else None
+    the named account (made, with the details, by the first user imported into it)."""
+    profile = _profile(user, how.timezone)
+    existing = _account_named(call, how.account, domain_id) if how.account else None
     if existing is not None:
         call.write(cmd.create_user, cmd.CreateUser(UUID(existing), profile))
         return
-    call.write(
-        cmd.create_account,
-        cmd.CreateAccount(UUID(domain_id), kind, profile, account_name=account),
+    command = cmd.CreateAccount(
+        UUID(domain_id), how.kind, profile, account_name=how.account, details=how.details
     )
+    call.write(cmd.create_account, command)
 
 
 def _account_named(call: Call, name: str, domain_id: str) -> str | None:
@@ -338,7 +347,7 @@ COMMANDS = (
             Param("group", P.STRING),
             Param("account", P.STRING),
             Param("timezone", P.STRING),
-            Param("accountdetails", P.MAP, unsupported=ACCOUNT_DETAILS),
+            Param("accountdetails", P.MAP),
         ),
         role=ROOT_ADMIN,
         shape="list",

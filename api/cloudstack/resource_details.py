@@ -75,7 +75,7 @@ def _resource(call: Call, kind: str, resource_id: str) -> dict[str, Any]:
     return dict(row)
 
 
-def _pairs(groups: list[dict[str, str]] | None) -> dict[str, str]:
+def detail_pairs(groups: list[dict[str, str]] | None) -> dict[str, str]:
     """`details[i].key=k&details[i].value=v` pairs (or `details[i].k=v`), as one map."""
     merged: dict[str, str] = {}
     for group in groups or ():
@@ -97,7 +97,7 @@ def add(call: Call, args: dict[str, Any]) -> Submitted:
         UUID(args["resourceid"]),
         UUID(owner["account_id"]),
         UUID(owner["domain_id"]),
-        check_details(_pairs(args["details"])),
+        check_details(detail_pairs(args["details"])),
         display=args["fordisplay"],
     )
     return run_async(

@@ -20,8 +20,6 @@ STORAGE_POOLS = (
 IOPS = "storage QoS (IOPS limits) is not built yet"
 VPCS = "VMs found by VPC are not built yet: a VPC's tiers are networks, use networkid"
 QUIESCE = "quiescing a VM for a snapshot is not built yet"
-EXTERNAL_IDS = "ids given by an external provisioning system are not built yet"
-ACCOUNT_DETAILS = "account details are not built yet"
 LB_LIMITS = "load balancer connection limits and keep-alive are not built yet"
 
 PROJECT_ID = Param("projectid", P.UUID, unsupported=PROJECTS)

@@ -10,15 +10,21 @@ from typing import Any
 from uuid import UUID
 
 from api.access import Role, check_reach, list_scope
-from api.cloudstack.common import OWNER_PARAMS, account_row, resolve_owner_filters, select_page
+from api.cloudstack.common import (
+    OWNER_PARAMS,
+    account_row,
+    given_id,
+    resolve_owner_filters,
+    select_page,
+)
 from api.cloudstack.jobs import run_async
-from api.cloudstack.unbuilt import EXTERNAL_IDS
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_date
 from api.params import Param, ParamType
 from commands import identity as cmd
 from domain.configuration import CLOUD_IDENTIFIER
 from domain.errors import InvalidParameter, NotFound, PermissionDenied
+from domain.values import Secret
 from projections.configuration import global_value
 from stratus.db import contains
 
@@ -156,7 +162,8 @@ def create_user(call: Call, args: dict[str, Any]) -> dict[str, Any]:
     )
     if call.caller.role == Role.USER:
         raise PermissionDenied("Only administrators can create users")
-    outcome = call.write(cmd.create_user, cmd.CreateUser(UUID(account["id"]), profile(args)))
+    command = cmd.CreateUser(UUID(account["id"]), profile(args), given_id(args["userid"]))
+    outcome = call.write(cmd.create_user, command)
     return render_user(user_by_id(call, str(outcome.id)))
 
 
@@ -165,11 +172,28 @@ def update_user(call: Call, args: dict[str, Any]) -> dict[str, Any]:
     profile = {
         k: args[k] for k in ("email", "firstname", "lastname", "timezone") if args[k] is not None
     }
-    call.write(
-        cmd.update_user,
-        cmd.UpdateUser(UUID(row["id"]), args["username"], args["password"], profile),
+    command = cmd.UpdateUser(
+        UUID(row["id"]), args["username"], args["password"], profile, _keys_by_hand(call, row, args)
     )
+    call.write(cmd.update_user, command)
     return render_user(user_by_id(call, row["id"]))
+
+
+def _keys_by_hand(call: Call, row: dict[str, Any], args: dict[str, Any]) -> Any:
+    """The pair of keys set by hand for a user the caller reaches (4.3: both or neither, and an
+    API key no other user holds); the secret is sealed as registerUserKeys seals it."""
+    api_key, secret_key = args["userapikey"], args["usersecretkey"]
+    if api_key is None and secret_key is None:
+        return None
+    if not api_key or not secret_key:
+        raise InvalidParameter("Please provide a userApiKey/userSecretKey pair")
+    with call.read() as cursor:
+        holder = cursor.execute(
+            "SELECT id FROM users WHERE api_key = %s AND id <> %s", (api_key, row["id"])
+        ).fetchone()
+    if holder is not None:
+        raise InvalidParameter("The api key is already held by another user")
+    return (api_key, Secret(secret_key))
 
 
 def disable_user(call: Call, args: dict[str, Any]) -> Submitted:
@@ -233,7 +257,6 @@ USER_API_KEY = (
     "4.3's GetUserCmd reads the key as userapikey; a signed request's own apiKey takes the name "
     "apikey, so that spelling finds a user only in a session's request"
 )
-KEYS_BY_HAND = "keys are generated, never set by hand: use registerUserKeys"
 
 COMMANDS = (
     ApiCommand(
@@ -281,7 +304,7 @@ COMMANDS = (
             Param("firstname", P.STRING, required=True),
             Param("lastname", P.STRING, required=True),
             Param("timezone", P.STRING),
-            Param("userid", P.STRING, unsupported=EXTERNAL_IDS),
+            Param("userid", P.STRING),
         ),
         role=DA,
         item_key="user",
@@ -295,8 +318,8 @@ COMMANDS = (
             Param("username", P.STRING),
             PASSWORD,
             *PROFILE,
-            Param("userapikey", P.STRING, unsupported=KEYS_BY_HAND),
-            Param("usersecretkey", P.STRING, unsupported=KEYS_BY_HAND),
+            Param("userapikey", P.STRING),
+            Param("usersecretkey", P.STRING),
         ),
         item_key="user",
         description="Updates a user",

@@ -21,6 +21,7 @@ from api.cloudstack.affinity_groups import chosen_groups
 from api.cloudstack.common import (
     LIST_PROJECT_AND_TAGS,
     OWNER_PARAMS,
+    given_id,
     owner_of,
 )
 from api.cloudstack.common import PROJECT_ID as OWNER_PROJECT_ID
@@ -36,7 +37,7 @@ from api.cloudstack.user_data import POST_BYTES, checked_user_data
 from api.cloudstack.vm_listing import LIST_DETAILS, list_vms, vm_row, vm_view
 from api.dispatch import ApiCommand, Call, Submitted
 from api.params import Param, ParamType
-from commands import Outcome
+from commands import Outcome, check_fresh
 from commands import vms as cmd
 from commands.affinity_groups import in_affinity_groups
 from commands.instance_groups import GroupRef, in_instance_group
@@ -190,9 +191,6 @@ def deploy(call: Call, args: dict[str, Any]) -> Submitted:
     )
 
 
-_UUID_FORMAT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-
-
 def _custom_id(call: Call, custom_id: str | None) -> UUID | None:
     """The id a root administrator chose for a new VM (4.3's `customid`): a UUID in 4.3's
     lower-case form that nothing in the cloud has yet."""
@@ -202,13 +200,9 @@ def _custom_id(call: Call, custom_id: str | None) -> UUID | None:
         raise PermissionDenied(
             "Please check your permissions, you are not allowed to create/update custom id"
         )
-    if not _UUID_FORMAT.fullmatch(custom_id):
-        raise InvalidParameter(f"UUID: {custom_id} doesn't follow the UUID format")
-    if cmd.id_taken(call.store, UUID(custom_id)):
-        raise InvalidParameter(
-            f"UUID: {custom_id} already exists so can't create/update with custom id"
-        )
-    return UUID(custom_id)
+    wanted = given_id(custom_id)
+    check_fresh(call.store, wanted)
+    return wanted
 
 
 def _console(call: Call, args: dict[str, Any]) -> tuple[str, bool]:

@@ -4,6 +4,7 @@ password; nothing of a password kept or shown; names that would widen a search s
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -267,3 +268,48 @@ def test_servers_are_reached_over_ldaps_and_checked_against_the_truststore(
         assert httpx.post(server.url, data={**form, "response": "json"}).status_code != 200
     finally:
         secure.stop()
+
+
+def test_an_account_made_for_a_directory_user_takes_the_ids_it_was_given(
+    sandbox: Sandbox,
+) -> None:
+    admin = sandbox.client()
+    account_id, user_id = str(uuid.uuid4()), str(uuid.uuid4())
+    made = admin.ldapCreateAccount(
+        username="dave",
+        accounttype=0,
+        domainid=sandbox.domain_id,
+        accountid=account_id,
+        userid=user_id,
+    )["account"]
+    assert (made["id"], made["user"][0]["id"]) == (account_id, user_id)
+    assert admin.listUsers(id=user_id)["user"][0]["username"] == "dave"
+    _refused(
+        admin.ldapCreateAccount,
+        431,
+        username="alice",
+        accounttype=0,
+        domainid=sandbox.domain_id,
+        accountid=account_id,
+    )
+    assert admin.listAccounts(name="alice", domainid=sandbox.domain_id) == {}
+
+
+def test_accounts_made_from_the_directory_keep_the_details_they_were_given(
+    sandbox: Sandbox,
+) -> None:
+    admin = sandbox.client()
+    details = {"accountdetails[0].key": "source", "accountdetails[0].value": "ldap"}
+    made = admin.ldapCreateAccount(
+        username="carol", accounttype=0, domainid=sandbox.domain_id, **details
+    )["account"]
+    assert made["accountdetails"] == {"source": "ldap"}
+    admin.importLdapUsers(accounttype=0, group="devs", domainid=sandbox.domain_id, **details)
+    for name in ("alice", "dave"):
+        (account,) = admin.listAccounts(name=name, domainid=sandbox.domain_id)["account"]
+        assert account["accountdetails"] == {"source": "ldap"}
+    half = {"accountdetails[0].key": "source"}
+    _refused(
+        admin.importLdapUsers, 431, accounttype=0, group="ops", domainid=sandbox.domain_id, **half
+    )
+    assert admin.listAccounts(name="bob", domainid=sandbox.domain_id) == {}
