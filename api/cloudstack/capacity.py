@@ -8,9 +8,12 @@ from typing import Any
 from api.cloudstack.common import names_by_id
 from api.cloudstack.storage_pools import storage_capacity
 from api.dispatch import Call
+from projections.infrastructure import host_capacity
 
-# listCapacity's types counted from the hosts: memory, CPU and local storage
-HOST_KINDS = ((0, "memory"), (1, "cpu"), (9, "storage"))
+# listCapacity's types counted from the hosts: memory (bytes), CPU (MHz) and local storage
+# (bytes), with the columns of `host_capacity` that give each one's total and what is held of it
+HOST_KINDS = ((0, "memory", "memory_held"), (1, "cpu", "cpu_held"), (9, "storage", None))
+MIB = 1024 * 1024
 # what a zone, pod or cluster item's capacities say of their place, per listed family
 SCOPE_FIELDS = ("zoneid", "zonename", "podid", "podname", "clusterid", "clustername")
 
@@ -22,39 +25,39 @@ def capacity_items(
     cluster_id: str | None = None,
     kind: int | None = None,
 ) -> list[dict[str, Any]]:
-    """The capacity of the Up hosts and of the primary storage pools in a scope, per zone."""
-    where, params = ["removed = 0", "state = 'Up'"], []
-    for value, column in ((zone_id, "zone_id"), (pod_id, "pod_id"), (cluster_id, "cluster_id")):
-        if value:
-            where.append(f"{column} = %s")
-            params.append(value)
+    """The capacity of the Up hosts and of the primary storage pools in a scope, per zone: what
+    the hosts offer, and what the VMs and system VMs placed on them hold."""
     with call.read() as cursor:
-        rows = cursor.execute(
-            "SELECT zone_id, sum(memory_total) AS memory, sum(cpu_number * cpu_speed) AS cpu, "
-            "sum(local_storage_total) AS storage FROM hosts WHERE "
-            + " AND ".join(where)
-            + " GROUP BY zone_id ORDER BY zone_id",
-            params,
-        ).fetchall()
+        rows = host_capacity(cursor, zone_id, pod_id, cluster_id)
     zones = names_by_id(call, "zones", {r["zone_id"] for r in rows})
     items = [
-        _host_item(number, int(row[column] or 0), row["zone_id"], zones)
+        _host_item(number, int(row[total] or 0), _held(row, held, number), row["zone_id"], zones)
         for row in rows
-        for number, column in HOST_KINDS
+        for number, total, held in HOST_KINDS
         if kind is None or kind == number
     ]
     scope = {"zoneid": zone_id, "podid": pod_id, "clusterid": cluster_id, "type": kind}
     return items + storage_capacity(call, scope)
 
 
-def _host_item(kind: int, total: int, zone_id: str, zones: dict[str, str]) -> dict[str, Any]:
+def _held(row: Any, column: str | None, kind: int) -> int:
+    """What reservations hold, in the unit of the item's total (memory is held in MiB)."""
+    if column is None:
+        return 0
+    held = int(row[column] or 0)
+    return held * MIB if kind == 0 else held
+
+
+def _host_item(
+    kind: int, total: int, used: int, zone_id: str, zones: dict[str, str]
+) -> dict[str, Any]:
     return {
         "type": kind,
         "zoneid": zone_id,
         "zonename": zones.get(zone_id, ""),
-        "capacityused": 0,
+        "capacityused": used,
         "capacitytotal": total,
-        "percentused": "0",
+        "percentused": f"{100 * used / total:.2f}" if total else "0",
     }
 
 

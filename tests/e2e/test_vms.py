@@ -138,6 +138,25 @@ def test_a_custom_vm_lives_through_deploy_stop_scale_start_reboot_destroy(sandbo
     assert any(j["cmd"].endswith("user.vm.DeployVMCmd") for j in jobs)
 
 
+def test_list_capacity_counts_what_running_vms_hold_of_their_zone(sandbox) -> None:
+    admin = sandbox.client()
+    place = _place(admin)
+    _host(admin, place, "h1", cores=4, memory=8)
+    vm = _deploy(admin, place, place.custom, name="counted", **CUSTOM_DETAILS)
+
+    def held() -> dict[int, tuple[int, int, str]]:
+        items = admin.listCapacity(zoneid=place.zone)["capacity"]
+        return {
+            c["type"]: (c["capacityused"], c["capacitytotal"], c["percentused"])
+            for c in items
+            if c["type"] in (0, 1)
+        }
+
+    assert held() == {0: (1024 * 1024**2, 8 * 1024**3, "12.50"), 1: (2000, 4000, "50.00")}
+    admin.stopVirtualMachine(id=vm["id"], fetch_result=True)
+    assert held() == {0: (0, 8 * 1024**3, "0.00"), 1: (0, 4000, "0.00")}
+
+
 def test_running_vms_scale_only_in_zones_that_enable_dynamic_scaling(sandbox) -> None:
     admin = sandbox.client()
     place = _place(admin)
