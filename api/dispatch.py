@@ -30,7 +30,8 @@ from api.params import Paging, Param, ParamType, paging, parse
 from api.tagging import unapplied, with_tags
 from api.throttle import count_request
 from commands import Outcome
-from domain.errors import InvalidParameter, ResourceUnavailable
+from domain.errors import DomainError, InvalidParameter, ResourceUnavailable
+from stratus.projection import ReadModelFailing
 from stratus.runtime import Runtime
 from stratus.store.audit import acting
 
@@ -162,13 +163,7 @@ class Call:
         """
         with self.acting():
             outcome = handler(self.store, command)
-        visible = self.runtime.settings.write_visible_timeout
-        if outcome.position and not self.runtime.runner.wait_for(outcome.position, visible):
-            saved = (str(outcome.id),) if outcome.id else ()
-            raise ResourceUnavailable(
-                "The change was saved but is not visible yet; query again in a moment",
-                resource_ids=saved,
-            )
+        self.settle(outcome.position, *((str(outcome.id),) if outcome.id else ()))
         return outcome
 
     def settle(self, position: int, *saved: str) -> None:
@@ -176,7 +171,16 @@ class Call:
         `write`: wait as `write` does, and if the read models are still behind, name what was
         saved (`saved`, ids) in the error so the client can look for it."""
         visible = self.runtime.settings.write_visible_timeout
-        if position and not self.runtime.runner.wait_for(position, visible):
+        try:
+            shown = not position or self.runtime.runner.wait_for(position, visible)
+        except ReadModelFailing as failing:
+            log.error("saved %s, but %s", ", ".join(saved) or "a change", failing)
+            raise DomainError(
+                "The change was saved, but a read model failed to apply it: it is retried, and "
+                "the server log names the failure",
+                resource_ids=saved,
+            ) from None
+        if not shown:
             raise ResourceUnavailable(
                 "The change was saved but is not visible yet; query again in a moment",
                 resource_ids=saved,
@@ -186,9 +190,14 @@ class Call:
         """Read your writes for an async command: wait (bounded) as `settle` does, but answer
         anyway. The command is committed and its job id is the client's handle on it; a client
         that polls the job before the read models show it is told it is pending."""
-        if position and not self.runtime.runner.wait_for(
-            position, self.runtime.settings.read_your_writes_timeout
-        ):
+        try:
+            shown = not position or self.runtime.runner.wait_for(
+                position, self.runtime.settings.read_your_writes_timeout
+            )
+        except ReadModelFailing as failing:
+            log.error("answering the job of event %d although %s", position, failing)
+            return
+        if not shown:
             log.warning("read models are behind position %d; answering its job anyway", position)
 
     def paging(self) -> Paging:

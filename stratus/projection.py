@@ -189,6 +189,16 @@ def apply_notifications(
             projection.apply(event, notification.topic, cursor, tables)
 
 
+class ReadModelFailing(Exception):
+    """Read models this process applies cannot reach a position: their handler fails on an
+    event before it. Retrying goes on; waiting for them would only run out the clock."""
+
+    def __init__(self, names: Sequence[str], position: int) -> None:
+        super().__init__(f"read models {', '.join(names)} fail before event {position}")
+        self.names = tuple(names)
+        self.position = position
+
+
 class _Moved(Exception):
     """A projection's position changed under a joint step (another process advanced it)."""
 
@@ -224,6 +234,9 @@ class ProjectionRunner:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.failures: dict[str, str] = {}
+        # read models whose handler fails on the event after this position (the database
+        # being unreachable is not such a failure: it passes by itself)
+        self.stuck: dict[str, int] = {}
         self._known: dict[str, int] = {}  # positions this runner last saw, to skip idle work
         self.handoff = Handoff()
         self._heard = 0  # the newest position this process committed and woke the runner for
@@ -280,7 +293,9 @@ class ProjectionRunner:
 
         While this process runs the runner, what it committed is known here: the wait ends on
         its signal without asking the database. The positions table is still read at every
-        poll interval, for the case where another process is the one applying.
+        poll interval, for the case where another process is the one applying. A wanted read
+        model that this runner finds failing before `position` ends the wait at once
+        (`ReadModelFailing`) rather than at the deadline.
         """
         wanted = list(names or self.projections)
         deadline = time.monotonic() + timeout
@@ -288,6 +303,9 @@ class ProjectionRunner:
         while True:
             if self._applied(wanted, position):
                 return True
+            failing = self.failing(wanted, position)
+            if failing:
+                raise ReadModelFailing(failing, position)
             if polled is None or time.monotonic() - polled >= self.wait_poll_interval:
                 if self._read_positions_reach(wanted, position):
                     return True
@@ -313,6 +331,11 @@ class ProjectionRunner:
             log.info("positions unreadable while waiting for %d: %s", position, error)
             return False
         return all(current.get(name, 0) >= position for name in wanted)
+
+    def failing(self, names: Iterable[str], position: int) -> list[str]:
+        """The read models among `names` whose handler fails on an event up to `position`."""
+        stuck = self.stuck
+        return [name for name in names if stuck.get(name, position) < position]
 
     def known(self, name: str) -> int:
         """The position this process's runner last applied read model `name` to (-1: none)."""
@@ -342,14 +365,23 @@ class ProjectionRunner:
         return self._thread is not None and self._thread.is_alive()
 
     def consistent(self, timeout: float) -> bool:
-        """Wait until every read model has reached what the most advanced one shows.
+        """Wait until every read model has reached what the most advanced one shows (each
+        one that does not fail on the way).
 
         Read models advance independently; a client that saw a job finish in one must not
         then read an older state from another.
         """
         current = self.positions()
-        wanted = [current.get(name, 0) for name in self.projections]
-        return self.wait_for(max(wanted, default=0), timeout)
+        position = max((current.get(name, 0) for name in self.projections), default=0)
+        deadline = time.monotonic() + timeout
+        while True:
+            # A read model failing on the way is left out: the others still answer, and the
+            # failing one is reported by the health check and the server log.
+            healthy = [name for name in self.projections if not self.failing([name], position)]
+            try:
+                return self.wait_for(position, max(0.0, deadline - time.monotonic()), healthy)
+            except ReadModelFailing:
+                continue
 
     def wake(self) -> None:
         """Tell the runner there is something new (in-process writers call this after a save)."""
@@ -474,8 +506,13 @@ class ProjectionRunner:
             if self.failures.get(name) != repr(error):
                 log.exception("projection %s failed; it will be retried", name)
             self.failures[name] = repr(error)
+            if not isinstance(error, UNREACHABLE):
+                self.stuck[name] = self._known.get(name, -1)
+            with self._advanced:  # a waiter for this read model learns it now, not at its deadline
+                self._advanced.notify_all()
             return False
         self.failures.pop(name, None)
+        self.stuck.pop(name, None)
         return consumed > 0
 
     def status(self) -> list[Status]:
