@@ -9,22 +9,17 @@ comes later after all still counts where it must (a VM's start that ran is undon
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+import orjson
+from eventsourcing.utils import get_topic
+
 from commands import Outcome
 from commands.jobs import fail_job
-from commands.routers import ACTIONS as SYSTEM_VM_ACTIONS
-from commands.simulator_mocks import ACTION as MOCK_ACTION
-from commands.snapshots import ACTION as SNAPSHOT_ACTION
-from commands.template_captures import ACTION as CAPTURE_ACTION
-from commands.vm_snapshots import ACTIONS as VM_SNAPSHOT_ACTIONS
-from commands.vmware_datacenters import ACTIONS as DATACENTER_ACTIONS
-from commands.volume_work import ACTIONS as VOLUME_ACTIONS
-from commands.vpn import APPLY_ACTION as VPN_ACTION
 from domain.errors import NotFound, ResourceUnavailable
 from domain.host import Host
 from domain.job import Job, JobStatus
@@ -38,25 +33,28 @@ from domain.vmware_datacenter import VmwareDatacenter
 from domain.volume import Volume, root_volume_id
 from domain.vpn import RemoteAccessVpn
 from stratus.messages import ABANDONED, WorkResult
+from stratus.outbox import Route
 
 Handlers = Mapping[str, Callable[[Any, WorkResult], Any]]
+Routes = Mapping[str, Route]
 # Whether the adapters have been silent long enough about a host (or, for work bound to no
 # host, about a hypervisor kind) for work sent there to count as lost.
 Quiet = Callable[[UUID | None, str], bool]
 
-# The action a VM's pending work was sent as; the result handler is the same for all of them.
-_VM_ACTIONS = {
-    "start": "start_vm",
-    "stop": "stop_vm",
-    "reboot": "reboot_vm",
-    "destroy": "stop_vm",
-    "expunge": "destroy_vm",
-    "scale": "scale_vm",
-    "attach_iso": "attach_iso",
-    "detach_iso": "detach_iso",
-    "plug_nic": "plug_nic",
-    "unplug_nic": "unplug_nic",
-    "migrate": "migrate_vm",
+# The aggregate a job waits on, by the job's instance type. The action of its request is not
+# kept here: it is what the request event's own outbox route sent.
+_TARGETS: dict[str, tuple[type, str]] = {
+    "VirtualMachine": (VirtualMachine, "virtual machine"),
+    "Host": (Host, "host"),
+    "Volume": (Volume, "volume"),
+    "Snapshot": (Snapshot, "snapshot"),
+    "VMSnapshot": (VMSnapshot, "vm snapshot"),
+    "SystemVm": (SystemVm, "system vm"),
+    "DomainRouter": (SystemVm, "system vm"),
+    "Template": (Template, "template"),
+    "RemoteAccessVpn": (RemoteAccessVpn, "remote access VPN"),
+    "VmwareDatacenter": (VmwareDatacenter, "VMware datacenter"),
+    "SimulatorMock": (SimulatorMock, "simulator setting"),
 }
 _RECENT_EVENTS = 20  # a request is among the last events of its aggregate
 
@@ -101,7 +99,7 @@ class InFlight:
 
 
 def stuck_hypervisor_jobs(
-    store: Any, pending: list[UUID], cutoff: datetime, quiet: Quiet = always_quiet
+    store: Any, routes: Routes, pending: list[UUID], cutoff: datetime, quiet: Quiet = always_quiet
 ) -> list[UUID]:
     """Of the pending jobs, the hypervisor ones submitted before `cutoff` whose request went
     where the adapters have been quiet."""
@@ -114,20 +112,22 @@ def stuck_hypervisor_jobs(
         waiting = job.executor == "hypervisor" and job.status == JobStatus.PENDING
         if not waiting or job.created_on >= cutoff:
             continue
-        flight = in_flight(store, job)
+        flight = in_flight(store, routes, job)
         if flight is None or quiet(flight.host_id, flight.kind):
             stuck.append(job.id)
     return stuck
 
 
-def fail_stuck_job(store: Any, job_id: UUID, reason: str, handlers: Handlers) -> int:
+def fail_stuck_job(
+    store: Any, routes: Routes, job_id: UUID, reason: str, handlers: Handlers
+) -> int:
     """Fail the job's request in flight through its result handler, then the job if still
     pending; returns the last position written (0: nothing changed)."""
     job = store.get(Job, job_id, what="job")
     if job.status != JobStatus.PENDING:
         return 0
     position = 0
-    flight = in_flight(store, job)
+    flight = in_flight(store, routes, job)
     handler = handlers.get(flight.action) if flight is not None else None
     if flight is not None and handler is not None:
         outcome = handler(store, flight.given_up(reason))
@@ -136,29 +136,39 @@ def fail_stuck_job(store: Any, job_id: UUID, reason: str, handlers: Handlers) ->
     return max(position, failed.position)
 
 
-def in_flight(store: Any, job: Job) -> InFlight | None:
-    """The request the job waits on, if its resource still waits on it."""
-    found = _waiting_target(store, job)
-    if found is None:
+def in_flight(store: Any, routes: Routes, job: Job) -> InFlight | None:
+    """The request the job waits on, if its resource still waits on it, with the action its
+    outbox route sent it as."""
+    for target in _waiting_targets(store, job):
+        if target.job_id != job.id or not target.request_id:
+            continue
+        event = request_event(store, target.id, target.request_id)
+        action = _sent_as(routes, event) if event is not None else None
+        if action is not None:
+            return InFlight(event, action, target.request_id, target.id)
+    return None
+
+
+def _sent_as(routes: Routes, event: Any) -> str | None:
+    """The action the event asked an adapter for, as its outbox route sends it (a request the
+    route turns into a failure at once, for a hypervisor that lacks the action, names it too)."""
+    route = routes.get(get_topic(type(event)))
+    outgoing = route(event) if route is not None else None
+    if outgoing is None:
         return None
-    target, action = found
-    if target.job_id != job.id or not target.request_id:
-        return None
-    event = request_event(store, target.id, target.request_id)
-    if event is None:
-        return None
-    return InFlight(event, action, target.request_id, target.id)
+    action = orjson.loads(outgoing.payload).get("action")
+    return str(action) if action else None
 
 
 def requests_in_flight(
-    store: Any, pending: list[UUID], downloads: list[tuple[str, str]]
+    store: Any, routes: Routes, pending: list[UUID], downloads: list[tuple[str, str]]
 ) -> list[Any]:
     """The events that asked for the work the pending jobs and the template downloads in flight
     (template, zone) still wait on, to send again."""
     events = []
     for job_id in pending:
         job = store.get(Job, job_id, what="job")
-        flight = in_flight(store, job) if job.executor == "hypervisor" else None
+        flight = in_flight(store, routes, job) if job.executor == "hypervisor" else None
         if flight is not None and job.status == JobStatus.PENDING:
             events.append(flight.event)
     for template_id, zone_id in downloads:
@@ -178,49 +188,16 @@ def request_event(store: Any, aggregate_id: UUID, request_id: str) -> Any:
     return None
 
 
-def _waiting_target(store: Any, job: Job) -> tuple[Any, str] | None:
-    if job.instance_id is None:
-        return None
-    target: Any = None
-    action = None
+def _waiting_targets(store: Any, job: Job) -> Iterator[Any]:
+    """The aggregate the job is about, then (for a VM) its ROOT disk, whose move a VM's job may
+    wait on instead."""
+    known = _TARGETS.get(job.instance_type or "")
+    if job.instance_id is None or known is None:
+        return
+    kind, what = known
     try:
-        if job.instance_type == "VirtualMachine":
-            target = store.get(VirtualMachine, job.instance_id, what="virtual machine")
-            action = _VM_ACTIONS.get(target.pending or "")
-            if action is None:  # a VM's job may wait on its ROOT disk's move instead
-                target = store.get(Volume, root_volume_id(job.instance_id), what="volume")
-                action = (
-                    VOLUME_ACTIONS.get(target.pending or "") if target.job_id == job.id else None
-                )
-        elif job.instance_type == "Host":
-            target = store.get(Host, job.instance_id, what="host")
-            action = "connect_host"
-        elif job.instance_type == "Volume":
-            target = store.get(Volume, job.instance_id, what="volume")
-            action = VOLUME_ACTIONS.get(target.pending or "")
-        elif job.instance_type == "Snapshot":
-            target = store.get(Snapshot, job.instance_id, what="snapshot")
-            action = SNAPSHOT_ACTION
-        elif job.instance_type == "VMSnapshot":
-            target = store.get(VMSnapshot, job.instance_id, what="vm snapshot")
-            action = VM_SNAPSHOT_ACTIONS.get(target.pending or "")
-        elif job.instance_type in ("SystemVm", "DomainRouter"):
-            target = store.get(SystemVm, job.instance_id, what="system vm")
-            action = SYSTEM_VM_ACTIONS.get(target.pending or "")
-        elif job.instance_type == "Template":
-            target = store.get(Template, job.instance_id, what="template")
-            action = CAPTURE_ACTION
-        elif job.instance_type == "RemoteAccessVpn":
-            target = store.get(RemoteAccessVpn, job.instance_id, what="remote access VPN")
-            action = VPN_ACTION
-        elif job.instance_type == "VmwareDatacenter":
-            target = store.get(VmwareDatacenter, job.instance_id, what="VMware datacenter")
-            action = DATACENTER_ACTIONS.get(target.state)
-        elif job.instance_type == "SimulatorMock":
-            target = store.get(SimulatorMock, job.instance_id, what="simulator setting")
-            action = MOCK_ACTION
+        yield store.get(kind, job.instance_id, what=what)
+        if kind is VirtualMachine:
+            yield store.get(Volume, root_volume_id(job.instance_id), what="volume")
     except NotFound:
-        return None
-    if target is None or action is None:
-        return None
-    return target, action
+        return

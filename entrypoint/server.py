@@ -308,13 +308,15 @@ async def _adapters_side(runtime: Runtime, bus: Any, stop: asyncio.Event) -> lis
 
 def _in_flight(runtime: Runtime) -> list[Any]:
     """The requests pending hypervisor jobs and template downloads wait on (for redelivery)."""
+    from commands.outbox import routes
     from commands.stuck_jobs import requests_in_flight
     from projections.templates import downloads_in_flight
 
     with runtime.db.read() as cursor:
         pending = [UUID(i) for i in pending_job_ids(cursor)]
         downloads = downloads_in_flight(cursor, datetime.max.replace(tzinfo=UTC))
-    return requests_in_flight(runtime.store, pending, downloads)
+    sent = routes(runtime.store.box, runtime.settings.bus_prefix)
+    return requests_in_flight(runtime.store, sent, pending, downloads)
 
 
 def _router_monitor(runtime: Runtime, bus: Any) -> Any:

@@ -84,6 +84,7 @@ class Liveness(Protocol):
 def make_sweeper(runtime: Any, liveness: Liveness | None = None) -> StuckJobSweeper:
     """The sweeper over the runtime's store and read models, with every result handler; with
     no `liveness` every host counts as silent (the clock runs from a job's submission)."""
+    from commands.outbox import routes
     from commands.results import result_handlers
     from commands.stuck_jobs import always_quiet, fail_stuck_job, stuck_hypervisor_jobs, timed_out
     from commands.templates import give_up_downloads
@@ -95,6 +96,7 @@ def make_sweeper(runtime: Any, liveness: Liveness | None = None) -> StuckJobSwee
     settings = runtime.settings
     store, timeout = runtime.store, settings.hypervisor_job_timeout
     handlers = result_handlers()
+    sent = routes(store.box, settings.bus_prefix)  # what each request event was sent as
     quiet = always_quiet if liveness is None else _quiet(liveness, settings)
 
     def pending() -> list[UUID]:
@@ -111,8 +113,8 @@ def make_sweeper(runtime: Any, liveness: Liveness | None = None) -> StuckJobSwee
 
     return StuckJobSweeper(
         pending,
-        lambda job_ids, cutoff: stuck_hypervisor_jobs(store, job_ids, cutoff, quiet),
-        lambda job_id: fail_stuck_job(store, job_id, timed_out(timeout), handlers),
+        lambda job_ids, cutoff: stuck_hypervisor_jobs(store, sent, job_ids, cutoff, quiet),
+        lambda job_id: fail_stuck_job(store, sent, job_id, timed_out(timeout), handlers),
         timeout=timeout,
         wake=runtime.runner.wake,
         downloads=downloads,

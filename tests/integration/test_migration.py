@@ -17,6 +17,7 @@ from adapters.simulator.driver import SimulatorDriver
 from commands import hosts, migration, security_groups, system_vms, vms
 from commands.jobs import SubmitJob
 from commands.migration import Evacuee, MigrateMachine, PrepareMaintenance
+from commands.outbox import routes
 from commands.placement import Candidate
 from commands.reservation_cleanup import clean_reservations
 from commands.results import result_handlers
@@ -260,7 +261,7 @@ def test_a_move_nobody_answers_is_given_up_and_the_vm_stays_with_its_room(cloud:
     vm_id, _ = cloud.deploy([h1])
     job_id = cloud.migrate(vm_id, h2)  # no adapter answers it: nothing is pumped
 
-    fail_stuck_job(cloud.store, job_id, timed_out(600), result_handlers())
+    fail_stuck_job(cloud.store, routes(cloud.store.box), job_id, timed_out(600), result_handlers())
 
     vm = cloud.vm(vm_id)
     assert (vm.state, vm.host_id, vm.pending) == (VmState.RUNNING, h1.host_id, None)

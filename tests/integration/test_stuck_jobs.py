@@ -91,6 +91,19 @@ def test_an_unanswered_stop_puts_the_vm_back_running_with_its_room(stuck_cloud: 
     assert stuck_cloud.held(host) == (500, 512)
 
 
+def test_an_unanswered_restore_fails_its_job_and_frees_the_vm_for_the_next_request(
+    stuck_cloud: Cloud,
+) -> None:
+    host = stuck_cloud.host("h1")
+    vm_id, _ = stuck_cloud.deploy([host])
+    job_id = stuck_cloud.job(vm_id)
+    vms.restore_vm(stuck_cloud.store, vm_id, stuck_cloud.vm(vm_id).compute, job_id)
+    assert stuck_cloud.vm(vm_id).pending == "restore"
+    assert _sweeper(stuck_cloud, [job_id], later=TIMEOUT * 2).sweep() == 1
+    assert stuck_cloud.vm(vm_id).pending is None
+    assert "no hypervisor adapter answered within 5 seconds" in _failure(stuck_cloud, job_id)
+
+
 def test_a_stop_given_up_on_that_its_host_did_after_all_is_recorded_with_its_room_back(
     stuck_cloud: Cloud,
 ) -> None:
