@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 from uuid import UUID
 
@@ -61,3 +64,12 @@ def check_fresh(store: Any, given_id: UUID | None) -> None:
         raise InvalidParameter(
             f"UUID: {given_id} already exists so can't create/update with custom id"
         )
+
+
+def families() -> list[ModuleType]:
+    """Every module of the command layer, in name order: where the result consumer and the
+    outbox relay find each family's `RESULT_HANDLERS`, `FOLLOW_UPS` and `OUTBOX_ROUTES`."""
+    return [
+        importlib.import_module(f"{__name__}.{info.name}")
+        for info in sorted(pkgutil.iter_modules(__path__), key=lambda info: info.name)
+    ]

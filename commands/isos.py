@@ -95,3 +95,6 @@ def iso_routes(box: Any, prefix: str) -> dict[str, Any]:
         get_topic(vm.IsoAttachRequested): attach,
         get_topic(vm.IsoDetachRequested): lambda e: outgoing(e, "detach_iso", {}),
     }
+
+
+OUTBOX_ROUTES = iso_routes

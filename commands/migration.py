@@ -227,3 +227,6 @@ def migration_routes(box: Any, prefix: str) -> dict[str, Route]:
         get_topic(vm.MigrateRequested): route("migrate_vm"),
         get_topic(appliance.MigrateRequested): route("migrate_system_vm"),
     }
+
+
+OUTBOX_ROUTES = migration_routes

@@ -292,3 +292,6 @@ def acl_routes(box: Any, prefix: str) -> dict[str, Any]:
     vpc: Any = Vpc  # events made by the library's decorator: mypy cannot see them
     route = router_set_route(box, prefix, "apply_network_acls", "acls")
     return {get_topic(vpc.ApplyRequested): route}
+
+
+OUTBOX_ROUTES = acl_routes

@@ -964,3 +964,6 @@ def rule_routes(box: Any, prefix: str) -> dict[str, Any]:
     rule_set: Any = NetworkRules  # events made by the library's decorator: mypy cannot see them
     route = router_set_route(box, prefix, "apply_network_rules", "rules")
     return {get_topic(rule_set.ApplyRequested): route}
+
+
+OUTBOX_ROUTES = rule_routes

@@ -6,24 +6,7 @@ from typing import Any
 
 from eventsourcing.utils import get_topic
 
-from commands.isos import iso_routes
-from commands.migration import migration_routes
-from commands.network_acls import acl_routes
-from commands.network_rules import rule_routes
-from commands.security_groups import security_group_routes
-from commands.simulator_mocks import mock_routes
-from commands.site_to_site_vpn import site_vpn_routes
-from commands.snapshots import snapshot_routes
-from commands.storage import pool_routes
-from commands.system_vms import system_vm_routes
-from commands.template_captures import capture_routes
-from commands.templates import template_routes
-from commands.vm_nics import nic_routes
-from commands.vm_snapshots import vm_snapshot_routes
-from commands.vmware_datacenters import datacenter_routes
-from commands.volume_uploads import upload_routes
-from commands.volume_work import volume_routes
-from commands.vpn import vpn_routes
+from commands import families
 from domain.host import Host
 from domain.vm import VirtualMachine
 from stratus.messages import DEFAULT_PREFIX, WorkRequest, seal_credentials
@@ -31,7 +14,8 @@ from stratus.outbox import Outgoing, Route, origin, work
 
 
 def routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
-    """Routes keyed by event topic; `box` seals credentials for the adapter."""
+    """Routes keyed by event topic: a host's connect and the VM's requests, then each command
+    family's `OUTBOX_ROUTES`; `box` seals credentials for the adapter."""
 
     def connect(e: Any) -> Outgoing:
         host_id = str(e.originator_id)
@@ -47,28 +31,17 @@ def routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
         return work(request, prefix)
 
     # The library creates Host.ConnectRequested from the decorated method: mypy cannot see it.
-    return {
+    table: dict[str, Route] = {
         get_topic(Host.ConnectRequested): connect,  # type: ignore[attr-defined]
         **vm_routes(box, prefix),
-        **iso_routes(box, prefix),
-        **nic_routes(box, prefix),
-        **template_routes(prefix, box),
-        **capture_routes(box, prefix),
-        **system_vm_routes(box, prefix),
-        **rule_routes(box, prefix),
-        **acl_routes(box, prefix),
-        **security_group_routes(box, prefix),
-        **vpn_routes(box, prefix),
-        **site_vpn_routes(box, prefix),
-        **volume_routes(box, prefix),
-        **upload_routes(prefix),
-        **snapshot_routes(box, prefix),
-        **vm_snapshot_routes(box, prefix),
-        **pool_routes(box, prefix),
-        **migration_routes(box, prefix),
-        **datacenter_routes(box, prefix),
-        **mock_routes(box, prefix),
     }
+    for module in families():
+        family = getattr(module, "OUTBOX_ROUTES", None)
+        for topic, route in (family(box, prefix) if family else {}).items():
+            if topic in table:
+                raise RuntimeError(f"two routes claim {topic}")
+            table[topic] = route
+    return table
 
 
 def _boot_iso(iso: dict[str, Any] | None) -> dict[str, Any]:

@@ -367,6 +367,9 @@ def security_group_routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, R
     return {get_topic(rules.ApplyRequested): apply}
 
 
+OUTBOX_ROUTES = security_group_routes
+
+
 def on_rules_result(store: Any, result: WorkResult) -> Outcome:
     """The host's answer: recorded on the VM's rules; a failure is alerted."""
 

@@ -87,4 +87,7 @@ def mock_routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
     return {get_topic(requested.Requested): outgoing}
 
 
+OUTBOX_ROUTES = mock_routes
+
+
 RESULT_HANDLERS: dict[str, Callable[[Any, WorkResult], Outcome]] = {ACTION: on_result}

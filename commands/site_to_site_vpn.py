@@ -431,3 +431,6 @@ def site_vpn_routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
 
     connection: Any = VpnConnection  # events made by the library's decorator
     return {get_topic(connection.ApplyRequested): apply}
+
+
+OUTBOX_ROUTES = site_vpn_routes

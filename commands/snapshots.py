@@ -197,6 +197,9 @@ def snapshot_routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
     }
 
 
+OUTBOX_ROUTES = snapshot_routes
+
+
 def revert_snapshot(store: Any, snapshot_id: UUID) -> Outcome:
     """revertSnapshot, as 4.3 answers it on the storage it drives: the volume's VM must be
     stopped and the snapshot backed up; then no snapshot strategy can revert a volume kept on

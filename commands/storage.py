@@ -173,6 +173,9 @@ def pool_routes(box: Any, prefix: str) -> dict[str, Any]:
     return {get_topic(pool.ConnectRequested): outgoing}
 
 
+OUTBOX_ROUTES = pool_routes
+
+
 @dataclass(frozen=True)
 class UpdateStoragePool:
     pool_id: UUID

@@ -386,3 +386,6 @@ def system_vm_routes(box: Any, prefix: str) -> dict[str, Any]:
         get_topic(vm.UpgradeRequested): upgrade,
         get_topic(vm.ScaleRequested): scale,
     }
+
+
+OUTBOX_ROUTES = system_vm_routes

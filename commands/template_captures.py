@@ -153,3 +153,6 @@ def capture_routes(box: Any, prefix: str) -> dict[str, Any]:
 
     template: Any = Template  # events made by the library's decorator: mypy cannot see them
     return {get_topic(template.CaptureRequested): capture}
+
+
+OUTBOX_ROUTES = capture_routes

@@ -358,7 +358,7 @@ def removal(e: Any, box: Any, prefix: str) -> Outgoing:
     return work(request, prefix)
 
 
-def template_routes(prefix: str = DEFAULT_PREFIX, box: Any = None) -> dict[str, Route]:
+def template_routes(box: Any = None, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
     """A requested download becomes a `download_template` request to the template's kind;
     a deleted copy whose bytes are in an image store, a `delete_image` request.
 
@@ -396,3 +396,6 @@ def template_routes(prefix: str = DEFAULT_PREFIX, box: Any = None) -> dict[str, 
         get_topic(Template.DownloadRequested): download,
         get_topic(events.ImageRemovalRequested): remove,
     }
+
+
+OUTBOX_ROUTES = template_routes

@@ -209,3 +209,6 @@ def nic_routes(box: Any, prefix: str) -> dict[str, Any]:
         get_topic(vm.NicPlugRequested): lambda e: outgoing(e, "plug_nic"),
         get_topic(vm.NicUnplugRequested): lambda e: outgoing(e, "unplug_nic"),
     }
+
+
+OUTBOX_ROUTES = nic_routes

@@ -254,3 +254,6 @@ def vm_snapshot_routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Rout
         get_topic(snapshot.RevertRequested): lambda e: outgoing(e, ACTIONS["revert"], {}),
         get_topic(snapshot.DeleteRequested): lambda e: outgoing(e, ACTIONS["delete"], {}),
     }
+
+
+OUTBOX_ROUTES = vm_snapshot_routes

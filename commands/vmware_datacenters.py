@@ -142,6 +142,9 @@ def datacenter_routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route
     }
 
 
+OUTBOX_ROUTES = datacenter_routes
+
+
 RESULT_HANDLERS: dict[str, Callable[[Any, WorkResult], Outcome]] = {
     CLAIM_ACTION: on_claim_result,
     RELEASE_ACTION: on_release_result,

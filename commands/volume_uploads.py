@@ -142,7 +142,7 @@ RESULT_HANDLERS: dict[str, Callable[[Any, WorkResult], Outcome]] = {
 }
 
 
-def upload_routes(prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
+def upload_routes(box: Any = None, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
     """A requested upload becomes `download_volume` for the zone's image kind. No host
     credentials travel: the adapter fetches the image into the zone's store, under the fetch
     limits recorded with the request."""
@@ -168,3 +168,6 @@ def upload_routes(prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
 
     volume: Any = Volume  # events made by the library's decorator: mypy cannot see them
     return {get_topic(volume.UploadRequested): download}
+
+
+OUTBOX_ROUTES = upload_routes

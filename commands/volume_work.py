@@ -276,3 +276,6 @@ def volume_routes(box: Any, prefix: str) -> dict[str, Any]:
             e, "resize_volume", {"size_gb": e.size_gb, "shrink_ok": e.shrink_ok}
         ),
     }
+
+
+OUTBOX_ROUTES = volume_routes

@@ -282,6 +282,9 @@ def vpn_routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
     return {get_topic(vpn.ApplyRequested): apply}
 
 
+OUTBOX_ROUTES = vpn_routes
+
+
 def on_vpn_result(store: Any, result: WorkResult) -> Outcome:
     """The router's answer to the request in flight: the VPN runs (its users are active) or is
     removed, or the request failed; the job, if any, finishes with it."""

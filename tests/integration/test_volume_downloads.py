@@ -33,7 +33,7 @@ def _request(url: str, **limits: Any) -> dict[str, Any]:
     )  # fmt: skip
     volume.request_upload(UploadRequest("r-1", "KVM", **limits))
     requested = volume.collect_events()[-1]
-    outgoing = upload_routes("stratus")[get_topic(type(requested))]
+    outgoing = upload_routes(prefix="stratus")[get_topic(type(requested))]
     request = decode_request(outgoing(requested).payload)
     assert (request.action, request.hypervisor, request.target_id) == (
         DOWNLOAD_VOLUME,

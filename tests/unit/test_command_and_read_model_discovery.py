@@ -55,3 +55,37 @@ def test_a_command_declared_twice_is_refused() -> None:
     table = tables()[0]
     with pytest.raises(ValueError, match="declared twice"):
         Dispatcher([table, table[:1]])
+
+
+def test_every_family_route_table_is_declared_and_reaches_the_outbox() -> None:
+    from commands import families
+    from commands.outbox import routes
+
+    undeclared = [
+        f"{module.__name__}.{name}"
+        for module in families()
+        if module.__name__ != "commands.outbox"
+        for name, member in vars(module).items()
+        if name.endswith("_routes")
+        and inspect.isfunction(member)
+        and member.__module__ == module.__name__
+        and getattr(module, "OUTBOX_ROUTES", None) is not member
+    ]
+    assert undeclared == [], "name it in its module's OUTBOX_ROUTES"
+    table = routes(None)
+    for module in families():
+        family = getattr(module, "OUTBOX_ROUTES", None)
+        if family is not None:
+            assert set(family(None, "stratus")) <= set(table), module.__name__
+
+
+def test_every_result_handler_and_follow_up_of_a_family_is_dispatched() -> None:
+    from commands import families
+    from commands.results import result_handlers
+
+    handlers = result_handlers()
+    for module in families():
+        claimed = set(getattr(module, "RESULT_HANDLERS", {})) | set(
+            getattr(module, "FOLLOW_UPS", {})
+        )
+        assert claimed <= set(handlers), module.__name__

@@ -210,7 +210,7 @@ def test_a_requested_download_becomes_a_work_request_to_the_templates_kind() -> 
     zone = uuid4()
     image.request_download(zone, "r1")
     requested = list(image.collect_events())[-1]
-    route = template_routes("stratus")[get_topic(type(requested))]
+    route = template_routes(prefix="stratus")[get_topic(type(requested))]
     outgoing = route(requested)
     assert outgoing is not None and outgoing.subject == "stratus.work.kvm.download_template"
     request = decode_request(outgoing.payload)
@@ -222,7 +222,7 @@ def test_a_download_request_carries_the_fetch_limits_in_force_when_it_was_asked(
     image = template()
     image.request_download(uuid4(), "r1", FetchLimits("127.0.0.1/32", 2))
     requested = list(image.collect_events())[-1]
-    outgoing = template_routes("stratus")[get_topic(type(requested))](requested)
+    outgoing = template_routes(prefix="stratus")[get_topic(type(requested))](requested)
     assert outgoing is not None
     params = decode_request(outgoing.payload).params
     assert (params["allowed_internal_sites"], params["max_size_gb"]) == ("127.0.0.1/32", 2)
