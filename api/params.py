@@ -113,6 +113,7 @@ def parse(
     the input. The command name for messages comes from `command` or the `command` parameter.
     """
     cmd = shown((command or raw.get("command") or "").lower())
+    raw = _names_in_lower_case(raw)
     values: dict[str, Any] = {}
     for spec in specs:
         value = _value(spec, raw, cmd)
@@ -126,6 +127,19 @@ def parse(
             value = spec.default
         values[spec.name] = value
     return values
+
+
+def _names_in_lower_case(raw: Mapping[str, str]) -> Mapping[str, str]:
+    """`raw` with each name that has capitals also under its lower-case spelling, unless that
+    spelling was given too (it wins). Some clients spell names in camel case (`diskOfferingId`,
+    `zoneId`) where 4.3 declares them in lower case; the signature is over the lower-cased
+    query anyway, so the name means the same either way."""
+    folded = {
+        name.lower(): value
+        for name, value in raw.items()
+        if not name.islower() and "[" not in name and name.lower() not in raw
+    }
+    return {**raw, **folded} if folded else raw
 
 
 def _value(spec: Param, raw: Mapping[str, str], cmd: str) -> Any:

@@ -13,6 +13,7 @@ from eventsourcing.application import AggregateNotFoundError
 
 from commands import Outcome, change
 from commands.network_claims import ALLOCATION_ATTEMPTS, PROBE_LIMIT
+from commands.network_rules import dropped_with_address
 from domain.errors import InsufficientCapacity, InvalidParameter, InvalidState
 from domain.infrastructure import Zone
 from domain.network_addressing import AddressRange, address
@@ -191,7 +192,18 @@ def _live_vpc(store: Any, vpc_id: UUID) -> None:
 
 
 def disassociate_ip_address(store: Any, public_ip: UUID) -> Outcome:
-    return change(store, PublicIp, public_ip, PublicIp.disassociate, what="public ip address")
+    """Give an address back with the rules it holds (`network_rules.dropped_with_address`),
+    in one save."""
+
+    def attempt() -> Outcome:
+        public = store.get(PublicIp, public_ip, what="public ip address")
+        dropped = dropped_with_address(store, public)
+        public.disassociate()
+        others = [a for a in dropped if a is not public]
+        return Outcome(store.last_position(store.save(public, *others)), public.id)
+
+    result: Outcome = store.run(attempt)
+    return result
 
 
 def released_with_network(

@@ -807,17 +807,42 @@ def follow_vm_rules(store: Any, aggregates: Sequence[Any]) -> list[Any]:
         touched = rules.drop_vm(vm.id, "the virtual machine was expunged")
         if not touched:
             continue
-        try:
-            targets = [_target(store, network_id)]
-        except (ResourceUnavailable, NotFound):  # no running router, or its host is gone
-            targets = []
-        targets += device_targets(store, store.get(Network, network_id, what="network"))
-        for target in targets:
-            rules.request_apply(request_id(), None, target, ((), ()), {})
+        _hold_anew(store, rules, network_id)
         changed += [rules, *_counted(store, rules, touched)]
     from commands.internal_lb import follow_vm_members  # it imports this module
 
     return [*changed, *follow_vm_members(store, vm)]
+
+
+def dropped_with_address(store: Any, public: PublicIp) -> list[Any]:
+    """A released address takes its rules, as 4.3 revokes them before it releases an address:
+    the set drops them, the address is recounted and certificates bound to its load balancers
+    are freed, all to save with the release. A running router (and the network's devices) is
+    asked to hold the new set, with no job waiting; a router that is down gets it when it
+    boots."""
+    if not public.rule_count or public.network_id is None:
+        return []
+    rules = rules_of(store, public.network_id)
+    if rules is None:
+        return []
+    bound = rules.bindings()
+    if not rules.drop_address(public.id, "its public ip address was released"):
+        return []
+    _hold_anew(store, rules, public.network_id)
+    counted = _counted(store, rules, [public.id], public)
+    return [rules, *counted, *released_certs(store, bound, rules)]
+
+
+def _hold_anew(store: Any, rules: NetworkRules, network_id: UUID) -> None:
+    """Ask what applies the network's rules (its running router, its devices) to hold the set
+    as it now is, with no job waiting; a router that is down gets it when it boots."""
+    try:
+        targets = [_target(store, network_id)]
+    except (ResourceUnavailable, NotFound):  # no running router, or its host is gone
+        targets = []
+    targets += device_targets(store, store.get(Network, network_id, what="network"))
+    for target in targets:
+        rules.request_apply(request_id(), None, target, ((), ()), {})
 
 
 # Results ------------------------------------------------------------------------------------

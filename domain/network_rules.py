@@ -764,9 +764,7 @@ class NetworkRules(Aggregate):
         """An expunged VM takes the rules that send traffic to it (port forwarding and static
         NAT, with the firewall rules opened for them) and its places behind load balancers, in
         whatever state; no router is asked. Returns the addresses whose rules changed."""
-        gone = {r.id for r in self.rules.values() if r.vm_id == vm_id}
-        while more := {r.id for r in self.rules.values() if r.related in gone} - gone:
-            gone |= more
+        gone = self._with_related({r.id for r in self.rules.values() if r.vm_id == vm_id})
         touched = {self.rules[rule_id].public_ip_id for rule_id in gone}
         for rule_id in sorted(gone, key=str):
             self._remove(self.rules[rule_id], reason)
@@ -776,6 +774,24 @@ class NetworkRules(Aggregate):
                 self._set_members(rule, kept)
                 touched.add(rule.public_ip_id)
         return sorted((a for a in touched if a is not None), key=str)
+
+    def drop_address(self, public_ip_id: UUID, reason: str) -> bool:
+        """A released address takes every rule on it (firewall, port forwarding, static NAT,
+        load balancing, in whatever state) and the rules opened for them; no router is asked.
+        Whether any went."""
+        gone = self._with_related(
+            {r.id for r in self.rules.values() if r.public_ip_id == public_ip_id}
+        )
+        for rule_id in sorted(gone, key=str):
+            self._remove(self.rules[rule_id], reason)
+        return bool(gone)
+
+    def _with_related(self, rule_ids: set[UUID]) -> set[UUID]:
+        """The rules, with those opened for them (a forwarding rule's firewall rule), and so on."""
+        gone = set(rule_ids)
+        while more := {r.id for r in self.rules.values() if r.related in gone} - gone:
+            gone |= more
+        return gone
 
     def drop_all(self, reason: str, tier: UUID | None = None) -> list[UUID]:
         """The network is deleted with its router: every rule goes, no router asked (`tier`:

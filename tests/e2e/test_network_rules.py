@@ -215,9 +215,6 @@ def test_rules_are_applied_by_the_router_refused_on_conflict_and_private(sandbox
     refused(bob.client.createFirewallRule, 531, ipaddressid=ip["id"], protocol="tcp", startport=1)
     assert admin.listPortForwardingRules(listall="true", domainid=sandbox.domain_id)["count"] == 1
 
-    # An address with rules is not released
-    assert "rule" in job_refused(user.disassociateIpAddress, 536, id=ip["id"])
-
     # Static NAT on a second address; never on the source NAT address
     nat_ip = user.associateIpAddress(networkid=network["id"], fetch_result=True)["ipaddress"]
     assert user.enableStaticNat(ipaddressid=nat_ip["id"], virtualmachineid=db["id"])["success"]
@@ -387,9 +384,13 @@ def test_an_expunged_vm_takes_its_rules_off_the_router(sandbox) -> None:
     # The job that made the rule still answers, naming what it made.
     answer = finished(user, created["jobid"])
     assert answer["jobresult"] == {"portforwardingrule": {"id": forward["id"]}}
-    # The address with no rules left can be released; the one with the balancer cannot.
+    # Releasing an address takes the rules still on it (here the balancer), as 4.3 does
     user.disassociateIpAddress(id=nat_ip["id"], fetch_result=True)
-    assert "rule" in job_refused(user.disassociateIpAddress, 536, id=ip["id"])
+    assert user.listLoadBalancerRules(id=balancer["id"])["loadbalancerrule"]
+    user.disassociateIpAddress(id=ip["id"], fetch_result=True)
+    assert user.listLoadBalancerRules() == {} and user.listFirewallRules() == {}
+    assert user.listPublicIpAddresses(id=ip["id"]) == {}
+    assert wait_for(lambda: balancer["id"] not in {r["id"] for r in applied(sandbox, router)}, 10)
 
 
 def finished(user: CloudStack, job_id: str) -> dict[str, Any]:

@@ -66,6 +66,14 @@ def test_unknown_parameters_are_ignored():
     assert parse([Param("name", T.STRING)], {"name": "a", "bogus": "\x00" * 10}) == {"name": "a"}
 
 
+def test_a_name_spelled_in_camel_case_means_the_declared_lower_case_name():
+    specs = [Param("diskofferingid", T.UUID), Param("zoneid", T.UUID)]
+    given = {"diskOfferingId": ZONE, "zoneId": ZONE.lower()}
+    assert parse(specs, given) == {"diskofferingid": ZONE.lower(), "zoneid": ZONE.lower()}
+    both = {"zoneid": ZONE.lower(), "ZONEID": "not-an-id"}
+    assert parse([Param("zoneid", T.UUID)], both) == {"zoneid": ZONE.lower()}
+
+
 def test_empty_value_of_a_typed_parameter_counts_as_not_given():
     assert one(Param("zoneid", T.UUID), "") is None
     with pytest.raises(BadRequestParameter, match="missing parameter zoneid"):
