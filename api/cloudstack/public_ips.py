@@ -31,6 +31,7 @@ from api.cloudstack.unbuilt import (
     FOR_DISPLAY,
     PROJECT_ID,
 )
+from api.cloudstack.vpn import vpn_on_address
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_stored_date
 from api.params import Param, ParamType, not_found
@@ -40,6 +41,7 @@ from commands import network_ipv6_ranges as ipv6_ranges
 from commands import network_public_ips as cmd
 from commands.portable_ips import associate_portable_ip
 from commands.routers import refuse_if_upgrading
+from commands.vpn import delete_vpn
 from domain.errors import InvalidParameter
 from domain.network import ZoneRange
 from domain.network_addressing import is_address
@@ -465,7 +467,12 @@ def disassociate_ip_address(call: Call, args: dict[str, Any]) -> Submitted:
         what="the ip address",
     )
 
+    vpn = vpn_on_address(call, row["id"])
+
     def work() -> dict[str, Any]:
+        # As 4.3 does, the address's remote access VPN goes with it (its router told to stop).
+        if vpn is not None:
+            delete_vpn(call.store, *vpn, None)
         cmd.disassociate_ip_address(call.store, UUID(row["id"]))
         return {}
 

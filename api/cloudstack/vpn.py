@@ -110,6 +110,17 @@ def vpn_row(call: Call, *, vpn_id: str | None = None, public_ip_id: str | None =
     return dict(row)
 
 
+def vpn_on_address(call: Call, public_ip_id: str) -> tuple[UUID, UUID | None] | None:
+    """The live remote access VPN on an address, with the router serving it, if any."""
+    with call.read() as cursor:
+        row = cursor.execute(
+            _VPN_SELECT + " WHERE v.public_ip_id = %s AND v.state <> 'Removed'", (public_ip_id,)
+        ).fetchone()
+    if row is None:
+        return None
+    return UUID(row["id"]), _router_of(call, row["network_id"], row.get("vpc_id"))
+
+
 def render_vpn(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": row["id"],

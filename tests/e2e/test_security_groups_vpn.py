@@ -279,3 +279,17 @@ def test_remote_access_vpn_and_its_users_keep_their_secrets(
         for secret in (password, other_password, key):
             assert secret not in text
     assert "carol" in outputs[0]  # the search looked at real answers
+
+
+def test_a_released_address_takes_its_remote_access_vpn(
+    sim_sandbox: tuple[Sandbox, Path],
+) -> None:
+    server, _control = sim_sandbox
+    admin = server.client()
+    alice, _bob, network, _source_nat = _vpn_network(server, admin)
+    ip = alice.client.associateIpAddress(networkid=network["id"], fetch_result=True)["ipaddress"]
+    vpn = alice.client.createRemoteAccessVpn(publicipid=ip["id"], fetch_result=True)
+    assert vpn["remoteaccessvpn"]["state"] == "Running"
+    alice.client.disassociateIpAddress(id=ip["id"], fetch_result=True)
+    assert wait_for(lambda: alice.client.listRemoteAccessVpns() == {})
+    assert alice.client.listPublicIpAddresses(id=ip["id"]) == {}
