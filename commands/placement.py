@@ -29,6 +29,7 @@ class Candidate:
     cpu_mhz: int  # the host's total CPU (cores x MHz)
     memory_mb: int
     max_guests: int | None = None  # the hypervisor's guest limit for the host (None: none)
+    overprovisioning: tuple[float, float] = (1.0, 1.0)  # its cluster's (CPU, memory) factors
 
 
 @dataclass(frozen=True)
@@ -48,12 +49,16 @@ class Placed:
 
 
 def _capacity(store: Any, candidate: Candidate) -> HostCapacity:
+    """The host's capacity as the candidate sees it now: its size and its cluster's factors
+    (recorded with the reservation when they changed since)."""
     try:
         capacity = store.repository.get(capacity_id(candidate.host_id))
     except AggregateNotFoundError:
-        return HostCapacity(candidate.host_id, candidate.cpu_mhz, candidate.memory_mb)
+        capacity = HostCapacity(candidate.host_id, candidate.cpu_mhz, candidate.memory_mb)
     if (capacity.cpu_mhz, capacity.memory_mb) != (candidate.cpu_mhz, candidate.memory_mb):
         capacity.resize(candidate.cpu_mhz, candidate.memory_mb)
+    if (capacity.cpu_overcommit, capacity.memory_overcommit) != candidate.overprovisioning:
+        capacity.set_overcommit(*candidate.overprovisioning)
     return capacity
 
 

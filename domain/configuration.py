@@ -317,6 +317,26 @@ _ACTED_ON = (
         (GLOBAL, "zone"),
     ),
     Definition(
+        "cpu.overprovisioning.factor",
+        "float",
+        "1",
+        "Advanced",
+        "How many times its CPU a host may be allocated to guests (a cluster's own value wins "
+        "over the global one)",
+        (GLOBAL, "cluster"),
+        minimum=1,
+    ),
+    Definition(
+        "mem.overprovisioning.factor",
+        "float",
+        "1",
+        "Advanced",
+        "How many times its memory a host may be allocated to guests (a cluster's own value "
+        "wins over the global one)",
+        (GLOBAL, "cluster"),
+        minimum=1,
+    ),
+    Definition(
         "storage.overprovisioning.factor",
         "float",
         "2.0",

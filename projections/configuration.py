@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
-from domain.configuration import Configuration
+from domain.configuration import DEFINITIONS, Configuration
 from domain.values import Secret
 from stratus.db import Cursor
 from stratus.projection import Projection, Tables, on
@@ -50,6 +51,44 @@ def global_value(cursor: Cursor, name: str, default: str) -> str:
         (name,),
     ).fetchone()
     return row["value"] if row else default
+
+
+CPU_FACTOR, MEMORY_FACTOR = "cpu.overprovisioning.factor", "mem.overprovisioning.factor"
+
+
+@dataclass(frozen=True)
+class Overprovisioning:
+    """The CPU and memory over-provisioning factors in force: a cluster's own, else global."""
+
+    cpu: float = 1.0
+    memory: float = 1.0
+    clusters: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
+
+    def of(self, cluster_id: str | None) -> tuple[float, float]:
+        """(CPU, memory) factors of a cluster's hosts."""
+        cpu, memory = self.clusters.get(str(cluster_id or ""), (None, None))
+        return (self.cpu if cpu is None else cpu, self.memory if memory is None else memory)
+
+
+def overprovisioning(cursor: Cursor) -> Overprovisioning:
+    """The factors as operators set them (globally and per cluster), defaults otherwise."""
+    rows = cursor.execute(
+        "SELECT name, scope, scope_id, value FROM configuration_values WHERE name IN (%s, %s)",
+        (CPU_FACTOR, MEMORY_FACTOR),
+    ).fetchall()
+    cpu = float(DEFINITIONS[CPU_FACTOR].default)
+    memory = float(DEFINITIONS[MEMORY_FACTOR].default)
+    clusters: dict[str, tuple[float | None, float | None]] = {}
+    for row in rows:
+        value = float(row["value"])
+        if row["scope"] != "cluster":
+            cpu, memory = (value, memory) if row["name"] == CPU_FACTOR else (cpu, value)
+            continue
+        had = clusters.get(row["scope_id"], (None, None))
+        clusters[row["scope_id"]] = (
+            (value, had[1]) if row["name"] == CPU_FACTOR else (had[0], value)
+        )
+    return Overprovisioning(cpu, memory, clusters)
 
 
 READ_MODELS = (ConfigurationProjection,)

@@ -339,21 +339,23 @@ def watched_hosts(cursor: Cursor) -> list[tuple[str, str]]:
 def host_capacity(
     cursor: Cursor, zone_id: str | None, pod_id: str | None, cluster_id: str | None
 ) -> list[Any]:
-    """Per zone, what the Up hosts in a scope offer (memory bytes, CPU MHz, local storage
-    bytes) and what reservations hold on them (memory MiB, CPU MHz): listCapacity's figures."""
+    """Per zone and cluster, what the Up hosts in a scope offer (memory bytes, CPU MHz, local
+    storage bytes) and what reservations hold on them (memory MiB, CPU MHz): listCapacity's
+    figures, before the clusters' over-provisioning factors."""
     where, params = ["h.removed = 0", "h.state = 'Up'"], []
     for value, column in ((zone_id, "zone_id"), (pod_id, "pod_id"), (cluster_id, "cluster_id")):
         if value:
             where.append(f"h.{column} = %s")
             params.append(value)
     return cursor.execute(
-        "SELECT h.zone_id, sum(h.memory_total) AS memory, sum(h.cpu_number * h.cpu_speed) AS cpu, "
-        "sum(h.local_storage_total) AS storage, sum(coalesce(r.cpu, 0)) AS cpu_held, "
-        "sum(coalesce(r.memory, 0)) AS memory_held FROM hosts h LEFT JOIN ("
+        "SELECT h.zone_id, h.cluster_id, sum(h.memory_total) AS memory, "
+        "sum(h.cpu_number * h.cpu_speed) AS cpu, sum(h.local_storage_total) AS storage, "
+        "sum(coalesce(r.cpu, 0)) AS cpu_held, sum(coalesce(r.memory, 0)) AS memory_held "
+        "FROM hosts h LEFT JOIN ("
         "SELECT host_id, sum(cpu_mhz) AS cpu, sum(memory_mb) AS memory FROM host_reservations "
         "GROUP BY host_id) r ON r.host_id = h.id WHERE "
         + " AND ".join(where)
-        + " GROUP BY h.zone_id ORDER BY h.zone_id",
+        + " GROUP BY h.zone_id, h.cluster_id ORDER BY h.zone_id, h.cluster_id",
         params,
     ).fetchall()
 

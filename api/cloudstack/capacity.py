@@ -8,11 +8,13 @@ from typing import Any
 from api.cloudstack.common import names_by_id
 from api.cloudstack.storage_pools import storage_capacity
 from api.dispatch import Call
+from projections.configuration import overprovisioning
 from projections.infrastructure import host_capacity
 
 # listCapacity's types counted from the hosts: memory (bytes), CPU (MHz) and local storage
-# (bytes), with the columns of `host_capacity` that give each one's total and what is held of it
-HOST_KINDS = ((0, "memory", "memory_held"), (1, "cpu", "cpu_held"), (9, "storage", None))
+# (bytes)
+MEMORY, CPU, LOCAL_STORAGE = 0, 1, 9
+HOST_KINDS = (MEMORY, CPU, LOCAL_STORAGE)
 MIB = 1024 * 1024
 # what a zone, pod or cluster item's capacities say of their place, per listed family
 SCOPE_FIELDS = ("zoneid", "zonename", "podid", "podname", "clusterid", "clustername")
@@ -26,26 +28,31 @@ def capacity_items(
     kind: int | None = None,
 ) -> list[dict[str, Any]]:
     """The capacity of the Up hosts and of the primary storage pools in a scope, per zone: what
-    the hosts offer, and what the VMs and system VMs placed on them hold."""
+    the hosts offer (CPU and memory times their cluster's over-provisioning factor, as 4.3
+    counts them), and what the VMs and system VMs placed on them hold."""
     with call.read() as cursor:
         rows = host_capacity(cursor, zone_id, pod_id, cluster_id)
+        factors = overprovisioning(cursor)
     zones = names_by_id(call, "zones", {r["zone_id"] for r in rows})
+    per_zone: dict[str, dict[int, list[float]]] = {}
+    for row in rows:
+        cpu_factor, memory_factor = factors.of(row["cluster_id"])
+        sums = per_zone.setdefault(row["zone_id"], {k: [0, 0] for k in HOST_KINDS})
+        for number, total, held in (
+            (MEMORY, int(row["memory"] or 0) * memory_factor, int(row["memory_held"] or 0) * MIB),
+            (CPU, int(row["cpu"] or 0) * cpu_factor, int(row["cpu_held"] or 0)),
+            (LOCAL_STORAGE, int(row["storage"] or 0), 0),
+        ):
+            sums[number][0] += total
+            sums[number][1] += held
     items = [
-        _host_item(number, int(row[total] or 0), _held(row, held, number), row["zone_id"], zones)
-        for row in rows
-        for number, total, held in HOST_KINDS
+        _host_item(number, int(total), int(used), zone, zones)
+        for zone, sums in per_zone.items()
+        for number, (total, used) in sums.items()
         if kind is None or kind == number
     ]
     scope = {"zoneid": zone_id, "podid": pod_id, "clusterid": cluster_id, "type": kind}
     return items + storage_capacity(call, scope)
-
-
-def _held(row: Any, column: str | None, kind: int) -> int:
-    """What reservations hold, in the unit of the item's total (memory is held in MiB)."""
-    if column is None:
-        return 0
-    held = int(row[column] or 0)
-    return held * MIB if kind == 0 else held
 
 
 def _host_item(

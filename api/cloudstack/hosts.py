@@ -26,6 +26,7 @@ from commands.placement import Candidate
 from domain.errors import InvalidParameter
 from domain.guest_os import OS_CATEGORIES
 from domain.infrastructure import check_hypervisor
+from projections.configuration import overprovisioning
 from projections.listed import fill_listed
 from projections.migration import cluster_hosts, machines_on_host
 from projections.storage import store_counts
@@ -36,6 +37,7 @@ P = ParamType
 RA = Role.ROOT_ADMIN
 ADMIN_PKG = "org.apache.cloudstack.api.command.admin"
 ADD_HOST_WAIT = 30.0
+MIB = 1024 * 1024
 
 
 def render_host(
@@ -43,7 +45,10 @@ def render_host(
     row: dict[str, Any],
     names: dict[str, dict[str, str]],
     held: tuple[int, int] = (0, 0),
+    cpu_factor: float = 1.0,
 ) -> dict:
+    """A host as listHosts shows it: `held` is the room reservations hold on it (MHz, MiB),
+    `cpu_factor` its cluster's CPU over-provisioning factor."""
     speed, cores = int(row["cpu_speed"]), int(row["cpu_number"])
     body = {
         "id": row["id"],
@@ -64,9 +69,9 @@ def render_host(
         "cpusockets": int(row["cpu_sockets"]),
         "cpunumber": cores,
         "cpuspeed": speed,
-        "cpuallocated": _percent(held[0], cores * speed),
+        "cpuallocated": _percent(held[0], cores * speed * cpu_factor),
         "cpuused": "0%",
-        "cpuwithoverprovisioning": f"{float(cores * speed):.1f}",
+        "cpuwithoverprovisioning": _provisioned(cores * speed, cpu_factor),
         "memorytotal": int(row["memory_total"]),
         "memoryallocated": held[1] * 1024 * 1024,
         "memoryused": 0,
@@ -92,8 +97,12 @@ def render_host(
     return body
 
 
-def _percent(part: int, whole: int) -> str:
+def _percent(part: int, whole: float) -> str:
     return f"{100.0 * part / whole:.2f}%" if whole and part else "0%"
+
+
+def _provisioned(mhz: int, factor: float) -> str:
+    return f"{mhz * factor:.1f}"
 
 
 @lru_cache(maxsize=65536)
@@ -117,10 +126,14 @@ def render_hosts(call: Call, rows: list[dict[str, Any]]) -> list[dict[str, Any]]
         table: {r[column] for r in rows}
         for table, column in (("zones", "zone_id"), ("pods", "pod_id"), ("clusters", "cluster_id"))
     }
-    with call.read() as cursor:  # one connection for both
+    with call.read() as cursor:  # one connection for all
         names = names_in(cursor, wanted)
         held = allocated(cursor, [r["id"] for r in rows])
-    return [render_host(call, row, names, held.get(row["id"], (0, 0))) for row in rows]
+        factors = overprovisioning(cursor)
+    return [
+        render_host(call, row, names, held.get(row["id"], (0, 0)), factors.of(row["cluster_id"])[0])
+        for row in rows
+    ]
 
 
 def _host(call: Call, host_id: str) -> dict[str, Any]:
@@ -158,7 +171,7 @@ def list_hosts(call: Call, args: dict[str, Any]) -> Listing:
 
 # What a page of kept hosts reads: each one's kept JSON and the values of its slots.
 _SPLICED = (
-    "SELECT t.id, t.listed, t.cpu_number, t.cpu_speed, z.name AS zone_name, "
+    "SELECT t.id, t.listed, t.cpu_number, t.cpu_speed, t.cluster_id, z.name AS zone_name, "
     "p.name AS pod_name, c.name AS cluster_name FROM ({keys}) AS page "
     "JOIN hosts AS t ON t.id = page.id LEFT JOIN zones AS z ON z.id = t.zone_id "
     "LEFT JOIN pods AS p ON p.id = t.pod_id LEFT JOIN clusters AS c ON c.id = t.cluster_id "
@@ -187,8 +200,9 @@ def spliced_hosts(call: Call, rows: list[dict[str, Any]]) -> list[Any]:
     rendered in full and their JSON kept for the revision they were read at."""
     ids = [row["id"] for row in rows]
     missing = [row["id"] for row in rows if _KEPT.text(row["listed"]) is None]
-    with call.read() as cursor:  # one connection for both
+    with call.read() as cursor:  # one connection for all
         held = allocated(cursor, ids)
+        factors = overprovisioning(cursor)
         full = _full_rows(cursor, missing) if missing else {}
     kept = {}
     if full:
@@ -200,7 +214,8 @@ def spliced_hosts(call: Call, rows: list[dict[str, Any]]) -> list[Any]:
         if listed is None:  # nothing to keep (see keepable): rendered as before
             items.append(render_hosts(call, [full[row["id"]]])[0])
         else:
-            items.append(orjson.Fragment(listed % _values(row, room)))
+            cpu_factor = factors.of(row["cluster_id"])[0]
+            items.append(orjson.Fragment(listed % _values(row, room, cpu_factor)))
     return items
 
 
@@ -210,18 +225,26 @@ def _full_rows(cursor: Any, ids: list[str]) -> dict[str, dict[str, Any]]:
     return {row["id"]: row for row in rows}
 
 
-_SLOTS = ("zone_name", "pod_name", "cluster_name", "cpu", "memory")
-_SLOTTED = ("zonename", "podname", "clustername", "cpuallocated", "memoryallocated")
+_SLOTS = ("zone_name", "pod_name", "cluster_name", "cpu", "cpu_total", "memory")
+_SLOTTED = (
+    "zonename",
+    "podname",
+    "clustername",
+    "cpuallocated",
+    "cpuwithoverprovisioning",
+    "memoryallocated",
+)
 
 
-def _values(row: dict[str, Any], room: tuple[int, int]) -> tuple[str, ...]:
+def _values(row: dict[str, Any], room: tuple[int, int], cpu_factor: float) -> tuple[str, ...]:
     whole = int(row["cpu_number"]) * int(row["cpu_speed"])
     return (
         quoted(row["zone_name"] or ""),
         quoted(row["pod_name"] or ""),
         quoted(row["cluster_name"] or ""),
-        quoted(_percent(room[0], whole)),
-        str(room[1] * 1024 * 1024),
+        quoted(_percent(room[0], whole * cpu_factor)),
+        quoted(_provisioned(whole, cpu_factor)),
+        str(room[1] * MIB),
     )
 
 
@@ -339,8 +362,9 @@ def prepare_for_maintenance(call: Call, args: dict[str, Any]) -> Submitted:
     host_id = UUID(row["id"])
     with call.read() as cursor:
         placed = machines_on_host(cursor, row["id"])
+        factors = overprovisioning(cursor).of(row["cluster_id"])
         destinations = [
-            Candidate(UUID(h["id"]), int(h["cpu"]), int(h["memory"]) // (1024 * 1024))
+            Candidate(UUID(h["id"]), int(h["cpu"]), int(h["memory"]) // MIB, None, factors)
             for h in cluster_hosts(cursor, row["cluster_id"], row["hypervisor"])
             if h["id"] != row["id"]
         ]

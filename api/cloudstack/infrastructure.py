@@ -23,6 +23,7 @@ from commands import infrastructure as cmd
 from commands.builtin_templates import EnsureBuiltinTemplates, ensure_builtin_templates
 from domain.errors import InvalidParameter, NotFound
 from domain.infrastructure import Cluster, Pod, Zone, check_hypervisor
+from projections.configuration import overprovisioning
 from stratus.db import contains
 
 P = ParamType
@@ -349,6 +350,8 @@ def update_pod(call: Call, args: dict[str, Any]) -> dict[str, Any]:
 def render_cluster(call: Call, row: dict[str, Any]) -> dict[str, Any]:
     names = names_of(call, {"zones": {row["zone_id"]}, "pods": {row["pod_id"]}})
     zones, pods = names["zones"], names["pods"]
+    with call.read() as cursor:
+        cpu, memory = overprovisioning(cursor).of(row["id"])
     return {
         "id": row["id"],
         "name": row["name"],
@@ -360,9 +363,14 @@ def render_cluster(call: Call, row: dict[str, Any]) -> dict[str, Any]:
         "clustertype": row["cluster_type"],
         "allocationstate": row["allocation_state"],
         "managedstate": row["managed_state"],
-        "cpuovercommitratio": "1.0",
-        "memoryovercommitratio": "1.0",
+        "cpuovercommitratio": _ratio(cpu),
+        "memoryovercommitratio": _ratio(memory),
     }
+
+
+def _ratio(factor: float) -> str:
+    """A factor as 4.3 shows a cluster's ratio: as the setting's text would read (1.0, 1.5)."""
+    return repr(float(factor))
 
 
 def list_clusters(call: Call, args: dict[str, Any]) -> Listing:

@@ -27,6 +27,7 @@ from commands.volume_placement import PoolNeeds
 from domain.affinity_group import HOST_ANTI_AFFINITY
 from domain.errors import InvalidParameter, NotFound
 from domain.storage import parse_tags
+from projections.configuration import overprovisioning
 from projections.hypervisor_capabilities import limits_of
 from projections.migration import (
     cluster_hosts,
@@ -183,7 +184,10 @@ def _destination(
             f"{host['state']} and {host['resource_state']}"
         )
     whole = int(host["cpu_number"]) * int(host["cpu_speed"])
-    return machine, Candidate(UUID(host["id"]), whole, int(host["memory_total"]) // MIB)
+    with call.read() as cursor:
+        factors = overprovisioning(cursor).of(host["cluster_id"])
+    memory = int(host["memory_total"]) // MIB
+    return machine, Candidate(UUID(host["id"]), whole, memory, None, factors)
 
 
 def migrate_vm(call: Call, args: dict[str, Any]) -> Submitted:

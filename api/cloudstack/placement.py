@@ -36,7 +36,7 @@ from domain.planners import (
     check_planner,
     planner_for,
 )
-from projections.configuration import global_value
+from projections.configuration import global_value, overprovisioning
 from projections.dedication import dedications_in_zone
 from projections.hypervisor_capabilities import guest_limit_sql
 from stratus.db import Cursor, in_list
@@ -106,6 +106,7 @@ def candidates(
     """The hosts to try, in order (a restart tries the VM's last host first)."""
     with call.read() as cursor:
         rows = _hosts(cursor, zone_id, compute, host_id)
+        factors = overprovisioning(cursor)
         if for_guest is None:
             rows.sort(key=_free_room)
         else:
@@ -114,7 +115,13 @@ def candidates(
         rows = by_os_category(rows, _template_category(cursor, compute))
     rows.sort(key=lambda r: r["id"] != prefer)  # stable: the planner's order otherwise
     return [
-        Candidate(r["id_uuid"], int(r["cpu"]), int(r["memory"]) // MIB, r["max_guests"])
+        Candidate(
+            r["id_uuid"],
+            int(r["cpu"]),
+            int(r["memory"]) // MIB,
+            r["max_guests"],
+            factors.of(r["cluster_id"]),
+        )
         for r in rows
     ]
 

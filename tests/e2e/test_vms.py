@@ -157,6 +157,36 @@ def test_list_capacity_counts_what_running_vms_hold_of_their_zone(sandbox) -> No
     assert held() == {0: (0, 8 * 1024**3, "0.00"), 1: (0, 4000, "0.00")}
 
 
+def test_a_clusters_cpu_overprovisioning_factor_makes_room_on_its_hosts(sandbox) -> None:
+    admin = sandbox.client()
+    place = _place(admin)
+    host = _host(admin, place, "h1", cores=1, memory=8)
+    one_ghz = {"details[0].cpuNumber": "1", "details[0].cpuSpeed": "1000"}
+    shape = {**one_ghz, "details[0].memory": "512"}
+    _deploy(admin, place, place.custom, name="first", **shape)
+    with pytest.raises(CloudStackApiException) as full:
+        _deploy(admin, place, place.custom, name="second", **shape)
+    assert full.value.error["errorcode"] == 533
+
+    admin.updateConfiguration(
+        name="cpu.overprovisioning.factor", value="2", clusterid=place.cluster
+    )
+    (cluster,) = admin.listClusters(id=place.cluster)["cluster"]
+    assert (cluster["cpuovercommitratio"], cluster["memoryovercommitratio"]) == ("2.0", "1.0")
+    second = _deploy(admin, place, place.custom, name="second", **shape)
+    assert second["state"] == "Running" and second["hostid"] == host["id"]
+    (listed,) = admin.listHosts(id=host["id"])["host"]
+    assert (listed["cpuwithoverprovisioning"], listed["cpuallocated"]) == ("2000.0", "100.00%")
+    (cpu,) = [c for c in admin.listCapacity(zoneid=place.zone)["capacity"] if c["type"] == 1]
+    assert (cpu["capacityused"], cpu["capacitytotal"]) == (2000, 2000)
+    refused = pytest.raises(CloudStackApiException)
+    with refused as low:
+        admin.updateConfiguration(
+            name="cpu.overprovisioning.factor", value="0.5", clusterid=place.cluster
+        )
+    assert low.value.error["errorcode"] == 431
+
+
 def test_running_vms_scale_only_in_zones_that_enable_dynamic_scaling(sandbox) -> None:
     admin = sandbox.client()
     place = _place(admin)
