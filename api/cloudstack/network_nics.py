@@ -60,6 +60,15 @@ def prepare_network_services(
         cmd.implement_network(call.store, request.network_id, request.public)
 
 
+def implement_persistent(call: Call, network_id: str, hypervisor: str) -> None:
+    """A network of a persistent offering is implemented when it is created, as a VM's
+    deploy would implement it (4.3): its router started under its own job on `hypervisor`,
+    its source NAT address taken."""
+    row = network_row(call, network_id)
+    what = f"implement network {row['name']}"
+    prepare_network_services(call, [nic_request(call, row, None)], hypervisor, what)
+
+
 def _ensure_vpc_router(call: Call, vpc_id: str) -> None:
     """A tier's VMs are served by their VPC's router: started when it is not running."""
     from api.cloudstack.vpcs import start_router, vpc_row

@@ -297,7 +297,16 @@ def create_network(call: Call, args: dict[str, Any]) -> dict[str, Any]:
         tier=tier,
         device_candidates=_device_candidates(call, offering, physical),
     )
+    hypervisor = None
+    if offering["is_persistent"]:  # checked first: a network that cannot come up is not made
+        from api.cloudstack.vpcs import zone_hypervisor  # it imports this module
+
+        hypervisor = zone_hypervisor(call, zone["id"], f"persistent network {args['name']}")
     outcome = call.write(cmd.create_network, command)
+    if hypervisor is not None:
+        from api.cloudstack.network_nics import implement_persistent  # it imports this module
+
+        implement_persistent(call, str(outcome.id), hypervisor)
     return _network(call, str(outcome.id))
 
 
