@@ -257,11 +257,6 @@ class NetworkOffering(ServiceSetOffering):
         return BalancerLimits(self.terms.get("max_connections"), bool(self.terms.get("keep_alive")))
 
     @property
-    def persistent(self) -> bool:
-        """Its networks are implemented when created."""
-        return bool(self.terms.get("is_persistent", False))
-
-    @property
     def router_offering_id(self) -> UUID | None:
         """The system offering its networks' routers start with (None: the default one)."""
         chosen = self.terms.get("router_offering_id")

@@ -154,7 +154,7 @@ def test_an_offerings_balancer_limits_details_and_persistence_are_checked_as_4_3
     )
     offering = NetworkOffering(terms.checked(), "Enabled", False, id=uuid4())
     assert offering.balancer_limits == BalancerLimits(200, True)
-    assert offering.persistent and offering.router_offering_id is None
+    assert offering.terms["is_persistent"] and offering.router_offering_id is None
     assert offering.terms["details"] == {"PublicLbProvider": "VirtualRouter"}
     offering.update({"max_connections": 300, "keep_alive": False, "sort_key": 4})
     assert offering.balancer_limits == BalancerLimits(300, False)
