@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 CERT_DIR = "/etc/haproxy/certs"
-_HEAD = """global
+_GLOBAL = """global
 \tlog 127.0.0.1:3914 local0 warning
-\tmaxconn 4096
+\tmaxconn {maxconn}
 \tchroot /var/lib/haproxy
 \tuser haproxy
 \tgroup haproxy
@@ -33,8 +33,39 @@ defaults
 \ttimeout client 50000
 \ttimeout server 50000
 """
+DEFAULT_MAX_CONNECTIONS = 4096
 _BALANCE = {"roundrobin": "roundrobin", "leastconn": "leastconn", "source": "source"}
 _FLAGS = {"nocache", "indirect", "postonly", "request-learn", "prefix"}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The network offering's say: at most `max_connections` at once over all rules, and
+    HTTP keep-alive (else haproxy closes each HTTP connection after its request)."""
+
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
+    keep_alive: bool = False
+
+    @classmethod
+    def of(cls, given: Mapping[str, Any]) -> Limits:
+        """From a request's `balancer` mapping (missing values: the defaults)."""
+        chosen = given.get("max_connections")
+        return cls(
+            int(chosen) if chosen is not None else DEFAULT_MAX_CONNECTIONS,
+            bool(given.get("keep_alive", False)),
+        )
+
+    def head(self) -> str:
+        """The global and defaults sections."""
+        if self.max_connections < 1:
+            raise ValueError(f"maxconn must be positive, not {self.max_connections}")
+        text = _GLOBAL.format(maxconn=self.max_connections)
+        return text + ("\toption http-keep-alive\n" if self.keep_alive else "")
+
+    @property
+    def closing(self) -> str:
+        """What an HTTP section says of its connections."""
+        return "option http-keep-alive" if self.keep_alive else "option httpclose"
 
 
 @dataclass(frozen=True)
@@ -58,8 +89,9 @@ def _truthy(value: str) -> bool:
     return str(value).strip().lower() not in ("false", "0", "no")
 
 
-def _stickiness(policy: Mapping[str, Any], rule_name: str) -> tuple[list[str], bool]:
-    """The section's lines for a policy, and whether servers carry a cookie."""
+def _stickiness(policy: Mapping[str, Any], rule_name: str, closing: str) -> tuple[list[str], bool]:
+    """The section's lines for a policy, and whether servers carry a cookie (`closing`: what
+    the HTTP mode a cookie needs says of connections)."""
     params = {str(k).lower(): str(v) for k, v in dict(policy.get("params") or {}).items()}
     method = str(policy.get("method", ""))
     if method == "SourceBased":
@@ -71,7 +103,7 @@ def _stickiness(policy: Mapping[str, Any], rule_name: str) -> tuple[list[str], b
         words = ["cookie", cookie, params.get("mode", "insert"), *flags]
         if params.get("domain"):
             words += ["domain", params["domain"]]
-        return ["mode http", "option httpclose", " ".join(words)], True
+        return ["mode http", closing, " ".join(words)], True
     cookie = params.get("cookie-name") or f"appcookie_{_short(rule_name)}"
     words = [
         "appsession",
@@ -84,10 +116,10 @@ def _stickiness(policy: Mapping[str, Any], rule_name: str) -> tuple[list[str], b
     ]
     if params.get("mode"):
         words += ["mode", params["mode"]]
-    return ["mode http", "option httpclose", " ".join(words)], False
+    return ["mode http", closing, " ".join(words)], False
 
 
-def _section(rule: Mapping[str, Any]) -> list[str]:
+def _section(rule: Mapping[str, Any], limits: Limits) -> list[str]:
     address, port = rule["address"], rule["start_port"]
     name = f"{str(address).replace('.', '_')}-{port}"
     bind = f"\tbind {address}:{port}"
@@ -96,10 +128,10 @@ def _section(rule: Mapping[str, Any]) -> list[str]:
     lines = [f"listen {name}", bind, f"\tbalance {_BALANCE.get(rule['algorithm'], 'roundrobin')}"]
     cookies = False
     for policy in rule.get("stickiness") or ():
-        extra, cookies = _stickiness(policy, name)
+        extra, cookies = _stickiness(policy, name, limits.closing)
         lines += [f"\t{line}" for line in extra]
     if rule.get("cert_id") and not any("mode http" in line for line in lines):
-        lines.append("\tmode http")
+        lines += ["\tmode http", f"\t{limits.closing}"]
     proxy = " send-proxy" if rule.get("protocol") == "tcp-proxy" else ""
     for index, member in enumerate(rule.get("members") or ()):
         server = f"{name}_{index}"
@@ -114,14 +146,16 @@ def build_config(
     rules: Iterable[Mapping[str, Any]],
     certificates: Iterable[Mapping[str, Any]] = (),
     keys: Mapping[str, str] | None = None,
+    limits: Limits = Limits(),
 ) -> BalancerConfig:
-    """haproxy's configuration for the set's load balancer rules (udp ones are not haproxy's);
-    each certificate's bundle joins the key from `keys` (opened from the request's seal)."""
+    """haproxy's configuration for the set's load balancer rules (udp ones are not haproxy's),
+    with the network offering's `limits`; each certificate's bundle joins the key from `keys`
+    (opened from the request's seal)."""
     sections = []
     for rule in rules:
         if rule.get("kind") == "LoadBalancing" and rule.get("protocol") != "udp":
-            sections.append("\n".join(_section(rule)))
-    text = _HEAD + "".join(f"\n{section}\n" for section in sections)
+            sections.append("\n".join(_section(rule, limits)))
+    text = limits.head() + "".join(f"\n{section}\n" for section in sections)
     pems = {}
     for cert in certificates:
         cert_id = str(cert["id"])

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from adapters import Hypervisor
-from adapters.haproxy import build_config
+from adapters.haproxy import Limits, build_config
 from adapters.requests import BadRequest, count, name
 
 
@@ -23,8 +23,11 @@ def _apply(driver: Hypervisor, params: dict[str, Any]) -> dict[str, Any]:
     certificates = params.get("certificates") or []
     secrets = params.get("secrets") or {}
     keys = secrets.get("ssl_keys") if isinstance(secrets, dict) else None
+    limits = params.get("balancer") or {}
+    if not isinstance(limits, dict):
+        raise BadRequest("parameter 'balancer' must be a mapping")
     try:
-        balancer = build_config(rules, certificates, keys)
+        balancer = build_config(rules, certificates, keys, Limits.of(limits))
     except (KeyError, TypeError, ValueError) as exc:
         raise BadRequest(f"malformed load balancer rules or certificates: {exc}") from None
     held = driver.apply_network_rules(vm, generation, tuple(rules), balancer)

@@ -245,7 +245,6 @@ UNBUILT_FIELDS: dict[str, dict[str, str]] = {
     },
     "listNetworkOfferings": {
         **_all(UNSET, "details", "networkrate", "serviceofferingid", "tags"),
-        "maxconnections": "load balancer connection limits are not built yet",
         "supportsstrechedl2subnet": "stretched L2 subnets are not built yet",
     },
     **{

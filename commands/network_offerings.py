@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from uuid import UUID, uuid5
 
 from eventsourcing.application import AggregateNotFoundError
 
 from commands import Outcome, change
-from domain.network_offering import NetworkOffering, OfferingTerms
+from commands.balancer_limits import default_max_connections
+from domain.network_offering import BalancerLimits, NetworkOffering, OfferingTerms
 
 _SEED_NAMESPACE = UUID("2f7c9b1e-5d48-4a63-8e0f-1c6b3a9d7e52")
 _ROUTER = ["VirtualRouter"]
@@ -135,6 +136,8 @@ def seed_network_offerings(store: Any) -> int:
 
 def _seed(store: Any, terms: OfferingTerms) -> int:
     offering_id = network_offering_seed_id(terms.name)
+    if "Lb" in terms.services:  # as a created one, the limit in force when it is made
+        terms = replace(terms, balancing=BalancerLimits(default_max_connections(store)))
 
     def attempt() -> int:
         try:

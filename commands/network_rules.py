@@ -20,6 +20,7 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 
 from commands.autoscale import check_rule_without_group
+from commands.balancer_limits import balancer_limits
 from commands.gslb import forget_balancer
 from commands.network_devices import device_target, device_targets, router_kinds
 from commands.routers import current_router
@@ -46,7 +47,7 @@ from domain.network_rules import (
 )
 from domain.ssl_cert import SslCert
 from domain.system_vm import Role, State, SystemVm
-from domain.vm import VirtualMachine, VmState
+from domain.vm import HostAccess, VirtualMachine, VmState
 from stratus.messages import WorkResult
 
 APPLY_FAILED = "Failed to apply network rules on the virtual router"
@@ -307,8 +308,20 @@ def _target(store: Any, network_id: UUID, kind: str | None = None) -> ApplyTarge
             "network (or restart the network) before changing its rules"
         )
     access = host_access(store, router.host_id)[0]
-    kinds = router_kinds(store, network)
-    return ApplyTarget(router.id, router.instance_name, access, kinds)
+    return _router_target(store, router, access, router_kinds(store, network), network)
+
+
+def _router_target(
+    store: Any,
+    router: SystemVm,
+    access: HostAccess,
+    kinds: tuple[str, ...],
+    network: Network | None,
+) -> ApplyTarget:
+    """A router's target; a network's own router (not a VPC's) balances with the limits of
+    the network's offering."""
+    balancer = None if network is None or network.vpc_id else balancer_limits(store, network)
+    return ApplyTarget(router.id, router.instance_name, access, kinds, balancer=balancer)
 
 
 def _kind_of(rules: NetworkRules, changes: tuple[tuple[str, ...], tuple[str, ...]]) -> str | None:
@@ -502,7 +515,12 @@ def add_egress_rule(store: Any, command: AddEgressRule) -> Applying:
     return outcome
 
 
+# The firewall protocol of a load balancer's protocol: its proxy and ssl modes are tcp.
+_FIREWALL_PROTOCOL = {"tcp-proxy": "tcp", "ssl": "tcp"}
+
+
 def _opened_firewall(rule: Rule, cidrs: tuple[str, ...]) -> Rule:
+    """The firewall rule that opens `rule`'s public ports to `cidrs`, going with it."""
     return Rule(
         id=uuid.uuid4(),
         kind=RuleKind.FIREWALL,
@@ -511,7 +529,7 @@ def _opened_firewall(rule: Rule, cidrs: tuple[str, ...]) -> Rule:
         account_id=rule.account_id,
         domain_id=rule.domain_id,
         zone_id=rule.zone_id,
-        protocol=rule.protocol,
+        protocol=_FIREWALL_PROTOCOL.get(rule.protocol, rule.protocol),
         start_port=rule.start_port,
         end_port=rule.end_port,
         cidrs=cidrs,
@@ -912,7 +930,12 @@ def reapply_after_boot(store: Any, result: WorkResult) -> None:
             kinds = _router_kinds_of(store, network_id, router)
             if rules.applied_set(kinds):
                 access = host_access(store, router.host_id)[0]
-                target = ApplyTarget(router.id, router.instance_name, access, kinds)
+                network = (
+                    None
+                    if getattr(router, "vpc_id", None)
+                    else store.get(Network, network_id, what="network")
+                )
+                target = _router_target(store, router, access, kinds, network)
                 rules.request_apply(request_id(), None, target, ((), ()), {})
                 store.save(rules)
 
@@ -951,6 +974,7 @@ def router_set_route(box: Any, prefix: str, action: str, key: str) -> Any:
         # A set for an external device goes to its device adapter, with what it needs to
         # know of the network.
         device = getattr(e, "device", None)
+        balancer = getattr(e, "balancer", None)  # its load balancers' limits
         request = WorkRequest(
             request_id=e.request_id,
             hypervisor=e.hypervisor.lower(),
@@ -972,6 +996,7 @@ def router_set_route(box: Any, prefix: str, action: str, key: str) -> Any:
                     if key == "rules"
                     else {}
                 ),
+                **({"balancer": dict(balancer)} if balancer else {}),
             },
             sealed_credentials=seal_credentials(
                 box, e.url, e.username, e.password.reveal(), secrets=secrets

@@ -14,6 +14,8 @@ from functools import partial
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.application import AggregateNotFoundError
+
 from commands import Outcome
 from commands.offerings import seed_id
 from commands.placement import RESERVATION_ATTEMPTS, Candidate
@@ -30,6 +32,8 @@ from domain.alert import DEFAULT_TYPES, Alert
 from domain.compute import Compute
 from domain.errors import DomainError, NotFound, ResourceUnavailable
 from domain.job import Job, JobStatus
+from domain.network import Network
+from domain.network_offering import NetworkOffering
 from domain.offering import ServiceOffering
 from domain.router import (
     DEFAULT_NETWORK_SERVICES,
@@ -125,10 +129,13 @@ def ensure_network_router(store: Any, command: EnsureNetworkRouter) -> EnsuredRo
     return result
 
 
-def router_compute(store: Any, template_id: UUID, hypervisor: str) -> Compute:
-    """The shape of a router (and of an internal load balancer VM): its system offering's,
-    booting `template_id`."""
-    offering = store.get(ServiceOffering, seed_id("service", ROUTER_OFFERING), what="offering")
+def router_compute(
+    store: Any, template_id: UUID, hypervisor: str, offering_id: UUID | None = None
+) -> Compute:
+    """The shape of a router (and of an internal load balancer VM): its system offering's
+    (`offering_id`, else the default one), booting `template_id`."""
+    chosen = offering_id or seed_id("service", ROUTER_OFFERING)
+    offering = store.get(ServiceOffering, chosen, what="offering")
     terms = offering.terms
     return Compute(
         offering.id,
@@ -142,8 +149,24 @@ def router_compute(store: Any, template_id: UUID, hypervisor: str) -> Compute:
     )
 
 
+def _network_router_offering(store: Any, command: EnsureNetworkRouter) -> UUID | None:
+    """The system offering the network's offering names for its routers (a VPC's router,
+    or one for a network not recorded, starts with the default)."""
+    if command.vpc_id is not None:
+        return None
+    try:
+        network = store.repository.get(command.network_id)
+    except AggregateNotFoundError:
+        return None
+    if not isinstance(network, Network):
+        return None
+    offering = store.get(NetworkOffering, network.offering_id, what="network offering")
+    return offering.router_offering_id
+
+
 def _new_router(store: Any, command: EnsureNetworkRouter) -> SystemVm:
-    compute = router_compute(store, command.template_id, command.hypervisor)
+    chosen = _network_router_offering(store, command)
+    compute = router_compute(store, command.template_id, command.hypervisor, chosen)
     router_id = free_router_id(store, command.network_id)
     return new_system_vm(
         CreateSystemVm(

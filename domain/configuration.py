@@ -506,6 +506,15 @@ _ACTED_ON = (
         choices=ALGORITHMS,
     ),
     Definition(
+        "network.loadbalancer.haproxy.max.conn",
+        "int",
+        "4096",
+        "Network",
+        "The most connections an HAProxy load balancer accepts at once, over all its rules: "
+        "the limit a network offering with the Lb service takes when it names none",
+        minimum=1,
+    ),
+    Definition(
         "vpc.max.networks",
         "int",
         "3",

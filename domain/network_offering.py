@@ -43,6 +43,20 @@ NOT_IN_VPC = ("Firewall",)
 
 
 @dataclass(frozen=True)
+class BalancerLimits:
+    """What an offering's networks' load balancers allow: at most `max_connections` at once
+    (None: the router's default) and HTTP keep-alive, or closing after each request."""
+
+    max_connections: int | None = None
+    keep_alive: bool = False
+
+    def terms(self) -> dict[str, Any]:
+        if self.max_connections is not None and self.max_connections < 1:
+            raise InvalidParameter("maxconnections must be a positive number")
+        return {"max_connections": self.max_connections, "keep_alive": self.keep_alive}
+
+
+@dataclass(frozen=True)
 class OfferingTerms:
     """What a network offering promises; `services` maps each service to its providers."""
 
@@ -58,6 +72,10 @@ class OfferingTerms:
     tags: str = ""
     egress_default_policy: bool = False  # True: guests may send anything egress rules allow not
     lb_isolation: str = ""  # the Lb service's SupportedLBIsolation: dedicated (4.3's default)
+    balancing: BalancerLimits = field(default_factory=BalancerLimits)
+    is_persistent: bool = False  # its networks are implemented when created, not at a first VM
+    router_offering_id: str | None = None  # the system offering its routers start with
+    details: Mapping[str, str] = field(default_factory=dict)
 
     def checked(self) -> dict[str, Any]:
         """The terms as event data, validated and in canonical spellings."""
@@ -85,8 +103,16 @@ class OfferingTerms:
                     "Capability SupportedLBIsolation is of the Lb service, which the offering "
                     "does not provide"
                 )
+        if self.is_persistent and guest_type == "Shared":
+            raise InvalidParameter(
+                "isPersistent should be false if network offering's type is Shared"
+            )
         return {
             "lb_isolation": isolation,
+            **self.balancing.terms(),
+            "is_persistent": self.is_persistent,
+            "router_offering_id": self.router_offering_id,
+            "details": checked_details(self.details, services),
             "name": self.name,
             "display_text": self.display_text or self.name,
             "guest_type": guest_type,
@@ -100,6 +126,38 @@ class OfferingTerms:
             "egress_default_policy": self.egress_default_policy,
             "for_vpc": for_vpc,
         }
+
+
+# The details 4.3 takes on a network offering (NetworkOffering.Detail): which of the Lb
+# service's providers balances each scheme; InternalLbVm alone balances inside a network.
+DETAILS = ("InternalLbProvider", "PublicLbProvider")
+
+
+def checked_details(
+    details: Mapping[str, str], services: Mapping[str, list[str]]
+) -> dict[str, str]:
+    """The details in canonical spellings, each naming a provider of the offering's Lb service
+    that balances that detail's scheme (4.3's checks and texts)."""
+    found: dict[str, str] = {}
+    for key, value in details.items():
+        detail = next((d for d in DETAILS if d.lower() == key.strip().lower()), None)
+        if detail is None:
+            raise InvalidParameter(f"Unsupported detail {key}")
+        provider = next(
+            (p for p in services.get("Lb", ()) if p.lower() == str(value).strip().lower()), None
+        )
+        if provider is None:
+            raise InvalidParameter(
+                f"Invalid value {value} for the detail {detail}. The provider is not supported "
+                "by the network offering"
+            )
+        if (provider == INTERNAL_LB_VM) != (detail == "InternalLbProvider"):
+            scheme = "Internal" if detail == "InternalLbProvider" else "Public"
+            raise InvalidParameter(
+                f"Provider {provider} does not support the Lb scheme {scheme} ({detail})"
+            )
+        found[detail] = provider
+    return found
 
 
 def _check_device_services(services: Mapping[str, list[str]]) -> None:
@@ -146,7 +204,9 @@ class NetworkOffering(ServiceSetOffering):
     """A network offering; a disabled one can no longer be used for new networks."""
 
     KIND = "network offering"
-    UPDATABLE = frozenset({"name", "display_text", "availability"})
+    UPDATABLE = frozenset(
+        {"name", "display_text", "availability", "max_connections", "keep_alive", "sort_key"}
+    )
 
     @property
     def guest_type(self) -> str:
@@ -189,6 +249,24 @@ class NetworkOffering(ServiceSetOffering):
             if provider in DEVICE_PROVIDERS:
                 return str(provider)
         return None
+
+    @property
+    def balancer_limits(self) -> BalancerLimits:
+        """Its load balancers' connection limit and keep-alive (offerings recorded before
+        they were kept: the router's defaults)."""
+        return BalancerLimits(self.terms.get("max_connections"), bool(self.terms.get("keep_alive")))
+
+    @property
+    def router_offering_id(self) -> UUID | None:
+        """The system offering its networks' routers start with (None: the default one)."""
+        chosen = self.terms.get("router_offering_id")
+        return UUID(chosen) if chosen else None
+
+    def update(self, changes: dict[str, Any]) -> None:
+        """As every offering's update; a connection limit must be a positive number."""
+        if changes.get("max_connections") is not None:
+            BalancerLimits(changes["max_connections"]).terms()
+        super().update(changes)
 
     def offers(self, service: str) -> bool:
         return service in self.terms["services"]

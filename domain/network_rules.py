@@ -85,6 +85,9 @@ class ApplyTarget:
     # NAT address).
     kinds: tuple[str, ...] = ()
     device: dict[str, Any] | None = None
+    # A router's load balancer limits from the network's offering (max_connections,
+    # keep_alive); None: haproxy's defaults.
+    balancer: dict[str, Any] | None = None
 
     def request(
         self,
@@ -112,6 +115,7 @@ class ApplyTarget:
             "revokes": tuple(changes[1]),
             "result": dict(result),
             **({"device": dict(self.device)} if self.device is not None else {}),
+            **({"balancer": dict(self.balancer)} if self.balancer is not None else {}),
         }
 
 
@@ -590,6 +594,7 @@ class NetworkRules(Aggregate):
         result: dict[str, Any],
         certificates: tuple[dict[str, Any], ...] = (),
         device: dict[str, Any] | None = None,
+        balancer: dict[str, Any] | None = None,
     ) -> None:
         self.generation = generation
         self.pending[request_id] = Pending(job_id, tuple(adds), tuple(revokes), dict(result))

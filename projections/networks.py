@@ -46,6 +46,18 @@ def _ranges_text(pairs: list[list[int]]) -> str:
     return ",".join(f"{a}-{b}" if a != b else str(a) for a, b in pairs)
 
 
+# What an offering's update may change, each its own column.
+_OFFERING_UPDATES = (
+    "name",
+    "display_text",
+    "state",
+    "availability",
+    "max_connections",
+    "keep_alive",
+    "sort_key",
+)
+
+
 class NetworksProjection(Projection):
     """Keeps `physical_networks`, `network_offerings`, `networks`, `network_claims`, `vm_nics`
     and `nic_secondary_ips`."""
@@ -101,8 +113,9 @@ class NetworksProjection(Projection):
         c.execute(
             f"INSERT INTO {t.network_offerings} (id, name, display_text, guest_type, services, "
             "specify_vlan, specify_ip_ranges, conserve_mode, availability, network_rate, tags, "
-            "state, is_default, created, egress_default_policy, for_vpc) VALUES "
-            "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            "state, is_default, created, egress_default_policy, for_vpc, max_connections, "
+            "keep_alive, is_persistent, router_offering_id, details) VALUES "
+            "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             (
                 _id(e),
                 terms["name"],
@@ -120,14 +133,19 @@ class NetworksProjection(Projection):
                 e.timestamp.isoformat(),
                 int(bool(terms.get("egress_default_policy", False))),
                 int(bool(terms.get("for_vpc", False))),
+                terms.get("max_connections"),
+                int(bool(terms.get("keep_alive", False))),
+                int(bool(terms.get("is_persistent", False))),
+                terms.get("router_offering_id"),
+                orjson.dumps(terms.get("details") or {}).decode(),
             ),
         )
 
     @on(OFFERING.Updated)
     def offering_updated(self, e: Any, c: Cursor, t: Tables) -> None:
-        names = {"name": "name", "display_text": "display_text", "state": "state"}
-        names["availability"] = "availability"
-        columns = {names[k]: v for k, v in e.changes.items() if k in names}
+        columns = {k: v for k, v in e.changes.items() if k in _OFFERING_UPDATES}
+        if "keep_alive" in columns:
+            columns["keep_alive"] = int(bool(columns["keep_alive"]))
         if columns:
             _set(c, t.network_offerings, e, **columns)
 

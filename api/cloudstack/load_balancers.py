@@ -17,6 +17,7 @@ from api.cloudstack.network_rules import (
     delete_rule,
     job_spec,
     listed,
+    opened_firewall,
     rule_base,
     rule_for,
     submitted,
@@ -73,8 +74,7 @@ def create_load_balancer_rule(call: Call, args: dict[str, Any]) -> Submitted:
     if not args["publicipid"]:
         raise InvalidParameter("Please specify publicipid of the load balancer rule")
     row = address_for(call, args["publicipid"], LB, "publicipid", tier=args["networkid"])
-    if row.get("vpc_id") and args["openfirewall"]:
-        raise InvalidParameter("Can't have openFirewall=true when IP address belongs to VPC")
+    opened = opened_firewall(row, args)  # 4.3: true unless false, refused on a VPC's address
     if not (args["name"] or "").strip():
         raise InvalidParameter("A load balancer rule needs a name")
     public = port(args["publicport"], "publicport")
@@ -92,7 +92,7 @@ def create_load_balancer_rule(call: Call, args: dict[str, Any]) -> Submitted:
     spec = job_spec(
         call, call.command.java_class, "LB.CREATE", f"Creating load balancer rule {rule.name}"
     )
-    command = cmd.AddRule(rule, spec, network_id=vpc_tier(row, args))
+    command = cmd.AddRule(rule, spec, network_id=vpc_tier(row, args), open_firewall=opened)
     return submitted(call, write(call, cmd.add_rule, command), creates=True)
 
 

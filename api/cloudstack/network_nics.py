@@ -41,7 +41,7 @@ from stratus.db import Cursor
 
 def prepare_network_services(
     call: Call, requests: list[cmd.NicRequest], hypervisor: str, what: str
-) -> None:
+) -> int:
     """Before a VM joins networks: refused while a router of one of them is upgrading, every
     isolated network gets its virtual router (created and started under its own job when it
     has none; the VM's deploy does not wait for it), and a network no VM used yet is
@@ -56,8 +56,21 @@ def prepare_network_services(
         elif row["guest_type"] == "Isolated":
             owner = (row["account_id"], row["domain_id"])
             ensure_router(call, row["id"], row["zone_id"], owner, hypervisor, _services(row))
+    position = 0
     for request in requests:
-        cmd.implement_network(call.store, request.network_id, request.public)
+        outcome = cmd.implement_network(call.store, request.network_id, request.public)
+        position = max(position, outcome.position)
+    return position  # of the last implementation saved (0: none was needed)
+
+
+def implement_persistent(call: Call, network_id: str, hypervisor: str) -> None:
+    """A network of a persistent offering is implemented when it is created, as a VM's
+    deploy would implement it (4.3): its router started under its own job on `hypervisor`,
+    its source NAT address taken."""
+    row = network_row(call, network_id)
+    what = f"implement network {row['name']}"
+    position = prepare_network_services(call, [nic_request(call, row, None)], hypervisor, what)
+    call.settle(position, row["id"])
 
 
 def _ensure_vpc_router(call: Call, vpc_id: str) -> None:

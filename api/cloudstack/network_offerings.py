@@ -12,8 +12,8 @@ import orjson
 from api.access import Role
 from api.cloudstack import infrastructure as places
 from api.cloudstack.common import limit_sql
+from api.cloudstack.configuration import current_value
 from api.cloudstack.jobs import run_async
-from api.cloudstack.unbuilt import LB_LIMITS
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_stored_date
 from api.params import Param, ParamType, not_found
@@ -22,12 +22,13 @@ from commands import networks as cmd
 from domain.errors import InvalidParameter
 from domain.network_addressing import VnetRanges
 from domain.network_claims import ClaimKind
-from domain.network_offering import OfferingTerms
+from domain.network_offering import BalancerLimits, OfferingTerms
 from projections.networks import held_values
 from stratus.db import contains
 
 P = ParamType
 RA = Role.ROOT_ADMIN
+MAX_CONNECTIONS_SETTING = "network.loadbalancer.haproxy.max.conn"
 ADMIN_PKG = "org.apache.cloudstack.api.command.admin"
 USER_PKG = "org.apache.cloudstack.api.command.user"
 
@@ -48,7 +49,12 @@ def _count(call: Call, sql: str, params: tuple[Any, ...]) -> int:
 
 
 def _listed(
-    call: Call, table: str, where: list[str], params: list[Any], args: dict[str, Any]
+    call: Call,
+    table: str,
+    where: list[str],
+    params: list[Any],
+    args: dict[str, Any],
+    order: str = "created, id",
 ) -> tuple[list[dict[str, Any]], int]:
     if args.get("keyword"):
         clause, values = contains(("name",), args["keyword"])
@@ -58,7 +64,7 @@ def _listed(
     with call.read() as cursor:
         count = cursor.execute("SELECT count(*) AS n" + sql, params).fetchone()["n"]
         rows = cursor.execute(
-            f"SELECT *{sql} ORDER BY created, id" + limit_sql(args["paging"]), params
+            f"SELECT *{sql} ORDER BY {order}" + limit_sql(args["paging"]), params
         ).fetchall()
     return [dict(r) for r in rows], int(count)
 
@@ -199,7 +205,7 @@ def render_network_offering(row: dict[str, Any]) -> dict[str, Any]:
         "state": row["state"],
         "guestiptype": row["guest_type"],
         "forvpc": bool(row.get("for_vpc")),
-        "ispersistent": False,
+        "ispersistent": bool(row["is_persistent"]),
         "egressdefaultpolicy": bool(row["egress_default_policy"]),
         "created": format_stored_date(row["created"]),
         "service": render_services(services),
@@ -208,6 +214,13 @@ def render_network_offering(row: dict[str, Any]) -> dict[str, Any]:
         body["networkrate"] = row["network_rate"]
     if row["tags"]:
         body["tags"] = row["tags"]
+    if row["max_connections"] is not None:
+        body["maxconnections"] = row["max_connections"]
+    if row["router_offering_id"]:
+        body["serviceofferingid"] = row["router_offering_id"]
+    details = orjson.loads(row["details"] or "{}")
+    if details:
+        body["details"] = details
     return body
 
 
@@ -249,14 +262,50 @@ def _lb_isolation(groups: Any) -> str:
     return found
 
 
+def _balancing(call: Call, args: dict[str, Any], services: dict[str, list[str]]) -> BalancerLimits:
+    """`maxconnections` and `keepaliveenabled`; an offering with the Lb service and no limit
+    takes the limit in force now (`network.loadbalancer.haproxy.max.conn`), as 4.3 does."""
+    limit = args["maxconnections"]
+    if limit is None and any(name.lower() == "lb" for name in services):
+        limit = int(current_value(call, MAX_CONNECTIONS_SETTING))
+    return BalancerLimits(limit, bool(args["keepaliveenabled"]))
+
+
+def _router_offering(call: Call, offering_id: str | None) -> str | None:
+    """`serviceofferingid`: a system offering for virtual routers (4.3's checks and texts)."""
+    if offering_id is None:
+        return None
+    with call.read() as cursor:
+        row = cursor.execute(
+            "SELECT id, system_vm_type FROM service_offerings WHERE id = %s AND removed = 0",
+            (offering_id,),
+        ).fetchone()
+    if row is None:
+        raise InvalidParameter(f"Cannot find specified service offering: {offering_id}")
+    if (row["system_vm_type"] or "").lower() != "domainrouter":
+        raise InvalidParameter(
+            f"The specified service offering {offering_id} cannot be used by virtual router!"
+        )
+    return str(row["id"])
+
+
+def _details(groups: Any) -> dict[str, str]:
+    """`details[0].<detail>=<value>`: every group's pairs (4.3 reads the first group)."""
+    found: dict[str, str] = {}
+    for group in groups:
+        found.update({str(k): str(v) for k, v in group.items()})
+    return found
+
+
 def create_network_offering(call: Call, args: dict[str, Any]) -> dict[str, Any]:
     if (args["traffictype"] or "Guest").lower() != "guest":
         raise InvalidParameter("Only network offerings for Guest traffic are supported")
+    services = _services(args)
     terms = OfferingTerms(
         args["name"],
         args["displaytext"],
         args["guestiptype"],
-        _services(args),
+        services,
         specify_vlan=bool(args["specifyvlan"]),
         specify_ip_ranges=bool(args["specifyipranges"]),
         conserve_mode=args["conservemode"] is not False,
@@ -265,6 +314,10 @@ def create_network_offering(call: Call, args: dict[str, Any]) -> dict[str, Any]:
         tags=args["tags"] or "",
         egress_default_policy=args["egressdefaultpolicy"] is not False,
         lb_isolation=_lb_isolation(args["servicecapabilitylist"] or ()),
+        balancing=_balancing(call, args, services),
+        is_persistent=bool(args["ispersistent"]),
+        router_offering_id=_router_offering(call, args["serviceofferingid"]),
+        details=_details(args["details"] or ()),
     )
     outcome = call.write(offers.create_network_offering, offers.CreateNetworkOffering(terms))
     return _offering(call, str(outcome.id))
@@ -281,6 +334,9 @@ def update_network_offering(call: Call, args: dict[str, Any]) -> dict[str, Any]:
             ("displaytext", "display_text"),
             ("state", "state"),
             ("availability", "availability"),
+            ("maxconnections", "max_connections"),
+            ("keepaliveenabled", "keep_alive"),
+            ("sortkey", "sort_key"),
         )
         if args[key] is not None
     }
@@ -324,7 +380,13 @@ def list_network_offerings(call: Call, args: dict[str, Any]) -> Listing:
             params.append(int(args[key]) if isinstance(args[key], bool) else args[key])
     if args["istagged"] is not None:
         where.append("tags <> ''" if args["istagged"] else "tags = ''")
-    rows, count = _listed(call, "network_offerings", where, params, args)
+    if args["networkid"] is not None:
+        clauses, values = _upgrades_of(call, args["networkid"])
+        where += clauses
+        params += values
+    rows, count = _listed(
+        call, "network_offerings", where, params, args, order="sort_key, created, id"
+    )
     wanted = {s.lower() for s in args["supportedservices"] or ()}
     if args["sourcenatsupported"] is not None:
         rows = [r for r in rows if ("SourceNat" in r["services"]) == args["sourcenatsupported"]]
@@ -336,14 +398,42 @@ def list_network_offerings(call: Call, args: dict[str, Any]) -> Listing:
     return Listing(items, count)
 
 
+def _upgrades_of(call: Call, network_id: str) -> tuple[list[str], list[Any]]:
+    """The offerings a network may change to, as 4.3 lists them: enabled, of the same guest
+    type and `specifyvlan`, for VPC tiers exactly when the network is one, not its own."""
+    from api.cloudstack.networks import network_row  # it imports this module
+
+    network = network_row(call, network_id, "networkid")
+    with call.read() as cursor:
+        current = cursor.execute(
+            "SELECT id, guest_type, specify_vlan FROM network_offerings WHERE id = %s",
+            (network["offering_id"],),
+        ).fetchone()
+    return (
+        [
+            "id <> %s",
+            "state = 'Enabled'",
+            "guest_type = %s",
+            "specify_vlan = %s",
+            "for_vpc = %s",
+        ],
+        [
+            current["id"],
+            current["guest_type"],
+            int(current["specify_vlan"]),
+            int(bool(network.get("vpc_id"))),
+        ],
+    )
+
+
 # ---- the table -------------------------------------------------------------------------------
 
 ID = Param("id", P.UUID, required=True)
 SERVICES = Param("supportedservices", P.LIST, element=P.STRING)
 
-OFFERING_NOT_BUILT = (
-    Param("keepaliveenabled", P.BOOLEAN, unsupported=LB_LIMITS),
-    Param("maxconnections", P.INTEGER, unsupported=LB_LIMITS),
+BALANCER_LIMITS = (
+    Param("keepaliveenabled", P.BOOLEAN),
+    Param("maxconnections", P.INTEGER, min_value=1),
 )
 PHYSICAL_NOT_BUILT = (
     Param("networkspeed", P.STRING, unsupported="setting a network speed is not built yet"),
@@ -438,21 +528,12 @@ COMMANDS = (
             Param("availability", P.STRING),
             Param("networkrate", P.INTEGER, min_value=0),
             Param("tags", P.STRING),
-            *OFFERING_NOT_BUILT,
-            Param("details", P.MAP, unsupported="network offering details are not built yet"),
+            *BALANCER_LIMITS,
+            Param("details", P.MAP),
             Param("egressdefaultpolicy", P.BOOLEAN),
-            Param(
-                "ispersistent",
-                P.BOOLEAN,
-                default=False,
-                unsupported="persistent networks are not built yet",
-            ),
+            Param("ispersistent", P.BOOLEAN, default=False),
             Param("servicecapabilitylist", P.MAP),
-            Param(
-                "serviceofferingid",
-                P.UUID,
-                unsupported="a router offering per network offering is not built yet",
-            ),
+            Param("serviceofferingid", P.UUID),
         ),
         role=RA,
         item_key="networkoffering",
@@ -468,8 +549,8 @@ COMMANDS = (
             Param("displaytext", P.STRING),
             Param("state", P.STRING),
             Param("availability", P.STRING),
-            *OFFERING_NOT_BUILT,
-            Param("sortkey", P.INTEGER, unsupported="ordering network offerings is not built yet"),
+            *BALANCER_LIMITS,
+            Param("sortkey", P.INTEGER),
         ),
         role=RA,
         item_key="networkoffering",
@@ -505,11 +586,7 @@ COMMANDS = (
             Param("tags", P.STRING),
             Param("traffictype", P.STRING),
             Param("forvpc", P.BOOLEAN),
-            Param(
-                "networkid",
-                P.UUID,
-                unsupported="listing the offerings a network may change to is not built yet",
-            ),
+            Param("networkid", P.UUID),
         ),
         shape="list",
         item_key="networkoffering",

@@ -297,8 +297,26 @@ def create_network(call: Call, args: dict[str, Any]) -> dict[str, Any]:
         tier=tier,
         device_candidates=_device_candidates(call, offering, physical),
     )
+    if offering["is_persistent"]:  # checked first: a network that cannot come up is not made
+        _persistent_hypervisor(call, zone["id"], args["name"])
     outcome = call.write(cmd.create_network, command)
+    if offering["is_persistent"]:
+        _implement_persistent(call, str(outcome.id), zone["id"], args["name"])
     return _network(call, str(outcome.id))
+
+
+def _persistent_hypervisor(call: Call, zone_id: str, name: str) -> str:
+    """Where a persistent network's router runs: 534 when the zone has no Up host."""
+    from api.cloudstack.vpcs import zone_hypervisor  # it imports this module
+
+    return zone_hypervisor(call, zone_id, f"persistent network {name}")
+
+
+def _implement_persistent(call: Call, network_id: str, zone_id: str, name: str) -> None:
+    """A network of a persistent offering is implemented now, not at its first VM."""
+    from api.cloudstack.network_nics import implement_persistent  # it imports this module
+
+    implement_persistent(call, network_id, _persistent_hypervisor(call, zone_id, name))
 
 
 def _device_candidates(
@@ -351,12 +369,13 @@ def update_network(call: Call, args: dict[str, Any]) -> Submitted:
         if args[key] is not None
     }
     offering = args["networkofferingid"]
-    if offering:
-        _offering(call, offering)
+    persistent = bool(offering) and bool(_offering(call, offering)["is_persistent"])
     command = cmd.UpdateNetwork(UUID(row["id"]), changes, UUID(offering) if offering else None)
 
     def work() -> dict[str, Any]:
         cmd.update_network(call.store, command)
+        if persistent and row["state"] == "Allocated":  # 4.3 implements it on the change
+            _implement_persistent(call, row["id"], row["zone_id"], row["name"])
         return {"object": "network", "id": row["id"]}
 
     return _job(call, row, "NETWORK.UPDATE", f"Updating network {row['name']}", work)

@@ -20,7 +20,6 @@ STORAGE_POOLS = (
 IOPS = "storage QoS (IOPS limits) is not built yet"
 VPCS = "VMs found by VPC are not built yet: a VPC's tiers are networks, use networkid"
 QUIESCE = "quiescing a VM for a snapshot is not built yet"
-LB_LIMITS = "load balancer connection limits and keep-alive are not built yet"
 
 PROJECT_ID = Param("projectid", P.UUID, unsupported=PROJECTS)
 FOR_DISPLAY = Param("fordisplay", P.BOOLEAN, default=True, unsupported=HIDING)

@@ -255,8 +255,9 @@ def network_domain(text: str | None, account_id: str) -> str:
     return text
 
 
-def zone_hypervisor(call: Call, zone_id: str) -> str:
-    """The hypervisor a VPC's router runs on: that of the zone's first Up, Enabled host."""
+def zone_hypervisor(call: Call, zone_id: str, what: str = "the VPC") -> str:
+    """The hypervisor a router (of a VPC, or of `what`) runs on when no VM asks for it: that
+    of the zone's first Up, Enabled host."""
     with call.read() as cursor:
         row = cursor.execute(
             "SELECT hypervisor FROM hosts WHERE zone_id = %s AND removed = 0 AND state = 'Up' "
@@ -265,7 +266,7 @@ def zone_hypervisor(call: Call, zone_id: str) -> str:
         ).fetchone()
     if row is None:
         raise ResourceUnavailable(
-            "Unable to start the VPC: the zone has no Up host to run its virtual router"
+            f"Unable to start {what}: the zone has no Up host to run its virtual router"
         )
     return str(row["hypervisor"])
 

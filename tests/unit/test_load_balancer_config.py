@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from adapters.haproxy import build_config
+from adapters.haproxy import Limits, build_config
 from domain.errors import InvalidParameter
 from domain.lb_stickiness import capability_text, check_policy
 
@@ -71,3 +71,26 @@ def test_an_ssl_balancer_terminates_with_its_certificate_bundle() -> None:
     assert "KEY" not in config.text and "KEY" not in repr(config)
     with pytest.raises(ValueError, match="no key for certificate c1"):
         build_config([rule], [certificate], {})
+
+
+def test_haproxy_runs_with_the_offerings_connection_limit_and_keep_alive() -> None:
+    sticky = {
+        **RULE,
+        "stickiness": [{"name": "s", "method": "LbCookie", "params": {"cookie-name": "SRV"}}],
+    }
+    closing = build_config([sticky]).text
+    assert "\tmaxconn 4096\n" in closing
+    assert "\toption httpclose" in closing and "keep-alive" not in closing
+
+    kept = build_config([sticky], limits=Limits(250, keep_alive=True)).text
+    assert "\tmaxconn 250\n" in kept and "\tmaxconn 4096" not in kept
+    assert "defaults" in kept.split("\toption http-keep-alive")[0]
+    assert "httpclose" not in kept
+
+    ssl = {**RULE, "protocol": "ssl", "cert_id": "c1"}
+    certificate = {"id": "c1", "certificate": "C\n", "chain": ""}
+    text = build_config([ssl], [certificate], {"c1": "K\n"}, Limits.of({})).text
+    assert "\tmode http\n\toption httpclose" in text
+    assert Limits.of({"max_connections": 10, "keep_alive": True}) == Limits(10, True)
+    with pytest.raises(ValueError, match="maxconn must be positive"):
+        build_config([RULE], limits=Limits(0))

@@ -357,3 +357,12 @@ def test_an_address_with_rules_cannot_be_released_but_goes_with_its_network() ->
         public.disassociate()
     public.disassociate(with_network=True)
     assert public.rule_count == 0
+
+
+def test_a_routers_request_carries_its_networks_balancer_limits() -> None:
+    rules = rule_set()
+    limited = replace(TARGET, balancer={"max_connections": 250, "keep_alive": True})
+    rules.request_apply("req-1", None, limited, ((rules.add(pf(22)),), ()), {})
+    rules.request_apply("req-2", None, TARGET, ((rules.add(pf(80)),), ()), {})
+    requested = [e for e in rules.collect_events() if type(e).__name__ == "ApplyRequested"]
+    assert [e.balancer for e in requested] == [{"max_connections": 250, "keep_alive": True}, None]

@@ -11,7 +11,7 @@ from domain.errors import InsufficientCapacity, InvalidParameter, ResourceInUse
 from domain.network import Addressing, Network
 from domain.network_addressing import VnetRanges
 from domain.network_claims import Claim, ClaimKind, claim_id
-from domain.network_offering import NetworkOffering, OfferingTerms
+from domain.network_offering import BalancerLimits, NetworkOffering, OfferingTerms
 from domain.network_physical import PhysicalNetwork
 from domain.network_public_ip import PublicIp, VlanIpRange
 
@@ -139,3 +139,39 @@ def test_a_public_range_must_sit_in_its_subnet_beside_its_gateway() -> None:
             make(start, end)
     with pytest.raises(ResourceInUse):
         make("203.0.113.10", "203.0.113.20").delete(allocated=1)
+
+
+def test_an_offerings_balancer_limits_details_and_persistence_are_checked_as_4_3() -> None:
+    lb = {"Dhcp": [], "SourceNat": [], "Lb": []}
+    terms = OfferingTerms(
+        "o",
+        "",
+        "Isolated",
+        lb,
+        balancing=BalancerLimits(200, keep_alive=True),
+        is_persistent=True,
+        details={"publiclbprovider": "virtualrouter"},
+    )
+    offering = NetworkOffering(terms.checked(), "Enabled", False, id=uuid4())
+    assert offering.balancer_limits == BalancerLimits(200, True)
+    assert offering.terms["is_persistent"] and offering.router_offering_id is None
+    assert offering.terms["details"] == {"PublicLbProvider": "VirtualRouter"}
+    offering.update({"max_connections": 300, "keep_alive": False, "sort_key": 4})
+    assert offering.balancer_limits == BalancerLimits(300, False)
+    with pytest.raises(InvalidParameter, match="positive"):
+        offering.update({"max_connections": 0})
+
+    for bad, text in (
+        ({"details": {"Colour": "red"}}, "Unsupported detail"),
+        ({"details": {"InternalLbProvider": "VirtualRouter"}}, "scheme Internal"),
+        ({"details": {"PublicLbProvider": "Netscaler"}}, "not supported by the network"),
+        ({"balancing": BalancerLimits(0)}, "positive"),
+    ):
+        with pytest.raises(InvalidParameter, match=text):
+            OfferingTerms("o", "", "Isolated", lb, **bad).checked()  # type: ignore[arg-type]
+    with pytest.raises(InvalidParameter, match="isPersistent should be false"):
+        OfferingTerms("o", "", "Shared", {"Dhcp": []}, is_persistent=True).checked()
+    recorded = {k: v for k, v in terms.checked().items() if k not in ("keep_alive",)}
+    recorded.pop("max_connections")
+    before = NetworkOffering(recorded, "Enabled", False, id=uuid4())
+    assert before.balancer_limits == BalancerLimits(None, False)  # the router's defaults
