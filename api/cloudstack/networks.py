@@ -286,7 +286,7 @@ def _physical(
             "ORDER BY p.created, p.id",
             params,
         ).fetchall()
-        owner = domain_row(call, domain_id)
+    owner = domain_row(call, domain_id)
     if not rows and physical_id:
         raise not_found("physicalnetworkid", physical_id)
     found = [dict(r) for r in rows]

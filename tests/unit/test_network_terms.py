@@ -38,7 +38,7 @@ def test_vms_take_addresses_only_from_the_guest_vm_cidr_once_reserved() -> None:
 
 def test_a_reservation_is_refused_while_an_address_in_use_falls_outside_it() -> None:
     network = _isolated()
-    with pytest.raises(InvalidParameter, match="Active IPs like 10.1.1.200 exist outside"):
+    with pytest.raises(InvalidParameter, match=r"Active IPs like 10\.1\.1\.200 exist outside"):
         network.reserve_ips("10.1.1.0/25", held={"10.1.1.2", "10.1.1.200"})
     assert not network.network_cidr and network.addressing.cidr == "10.1.1.0/24"
 
@@ -46,7 +46,7 @@ def test_a_reservation_is_refused_while_an_address_in_use_falls_outside_it() -> 
 @pytest.mark.parametrize(
     ("cidr", "why"),
     [
-        ("10.1.2.0/25", "should be a subset of network CIDR : 10.1.1.0/24"),
+        ("10.1.2.0/25", r"should be a subset of network CIDR : 10\.1\.1\.0/24"),
         ("8.8.8.0/25", "RFC1918"),
         ("not-a-cidr", "Invalid format of Guest VM CIDR"),
     ],
