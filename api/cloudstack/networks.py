@@ -1,7 +1,7 @@
 """Guest networks: createNetwork, listNetworks, updateNetwork, restartNetwork, deleteNetwork.
 
 Isolated networks belong to one account; shared networks (root admins make them) are used by
-every account of their domain's subtree.
+every account of their domain, and of its subdomains unless made with subdomainaccess=false.
 """
 
 from __future__ import annotations
@@ -364,7 +364,8 @@ def create_network(call: Call, args: dict[str, Any]) -> dict[str, Any]:
         preferred_vnets=lowest_free_vnets(call, physical) if physical and not shared else (),
         tier=tier,
         device_candidates=_device_candidates(call, offering, physical),
-        network_domain=network_domain_for(
+        network_domain=_tier_domain(call, args)
+        or network_domain_for(
             call,
             args["networkdomain"],
             offering,
@@ -377,6 +378,15 @@ def create_network(call: Call, args: dict[str, Any]) -> dict[str, Any]:
     )
     outcome = call.write(cmd.create_network, command)
     return _network(call, str(outcome.id))
+
+
+def _tier_domain(call: Call, args: dict[str, Any]) -> str:
+    """A VPC's tier takes its VPC's network domain, as in 4.3."""
+    if not args["vpcid"]:
+        return ""
+    from api.cloudstack.vpcs import vpc_row
+
+    return str(vpc_row(call, args["vpcid"], "vpcid")["network_domain"] or "")
 
 
 def _subdomain_access(given: bool | None, shared: bool) -> bool:

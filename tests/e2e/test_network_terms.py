@@ -141,6 +141,10 @@ def test_a_shared_network_may_be_kept_from_subdomains_and_ride_a_private_vlan(sa
     assert shared_ids(parent_user.client) == {kept["id"], open_to_all["id"]}
     assert shared_ids(child_user.client) == {open_to_all["id"]}
     assert child_user.client.listNetworks(id=kept["id"]) == {}
+    _refused(
+        child_user.client.deployVirtualMachine, 531, zoneid=place.zone,
+        serviceofferingid=place.small["id"], templateid=place.template, networkids=kept["id"],
+    )  # fmt: skip
 
     text = _refused(
         _network, 431, client=admin, zone=place.zone, offering=shared_offering, vlan="320",
@@ -269,3 +273,17 @@ def test_a_basic_zone_pod_has_its_own_guest_range(sandbox) -> None:
         admin.createVlanIpRange, 431, zoneid=zone["id"], podid=advanced.pod, startip="10.2.0.220",
         **guest,
     )  # fmt: skip
+
+
+def test_a_vpc_tier_takes_its_vpc_network_domain(sandbox) -> None:
+    from tests.e2e.test_vpcs import _tier, _zone
+
+    admin = sandbox.client()
+    place = _zone(admin)
+    alice = make_tenant(sandbox, admin)
+    (offering,) = alice.client.listVPCOfferings(name="Default VPC offering")["vpcoffering"]
+    vpc = alice.client.createVPC(
+        name="shop", displaytext="shop", cidr="10.50.0.0/16", vpcofferingid=offering["id"],
+        zoneid=place.zone, networkdomain="shop.example.org", fetch_result=True,
+    )["vpc"]  # fmt: skip
+    assert _tier(alice.client, place, vpc, 1)["networkdomain"] == "shop.example.org"
