@@ -15,7 +15,7 @@ from commands import Outcome, change
 from commands.network_claims import ALLOCATION_ATTEMPTS, PROBE_LIMIT
 from commands.network_rules import dropped_with_address
 from domain.errors import InsufficientCapacity, InvalidParameter, InvalidState
-from domain.infrastructure import Zone
+from domain.infrastructure import Pod, Zone
 from domain.network_addressing import AddressRange, address
 from domain.network_public_ip import PublicIp, VlanIpRange, public_ip_id, public_range
 from domain.vpc import Vpc
@@ -61,6 +61,7 @@ class CreateVlanIpRange:
     existing: Sequence[RangeRef] = ()  # the zone's live ranges, which the new one must not overlap
     range_id: UUID = field(default_factory=uuid.uuid4)
     dedicated_to: tuple[UUID, UUID] | None = None  # (account, domain) the range is for
+    pod_id: UUID | None = None  # a basic zone's guest range for one pod
 
 
 def create_vlan_ip_range(store: Any, command: CreateVlanIpRange) -> Outcome:
@@ -68,6 +69,8 @@ def create_vlan_ip_range(store: Any, command: CreateVlanIpRange) -> Outcome:
     if zone.removed:
         raise InvalidState(f"Zone {zone.name} has been removed")
     span = public_range(command.gateway, command.netmask, command.start_ip, command.end_ip)
+    if command.pod_id is not None:
+        _check_pod_range(store, zone, command, span)
     for ref in command.existing:
         if span.overlaps(AddressRange(address(ref.start_ip), address(ref.end_ip))):
             raise InvalidParameter(
@@ -84,10 +87,33 @@ def create_vlan_ip_range(store: Any, command: CreateVlanIpRange) -> Outcome:
         str(span.last),
         command.for_virtual_network,
         id=command.range_id,
+        pod_id=command.pod_id,
     )
     if command.dedicated_to is not None:
         ip_range.dedicate(*command.dedicated_to, allocated_to_others=0)
     return Outcome(store.last_position(store.save(ip_range)), ip_range.id)
+
+
+def _check_pod_range(
+    store: Any, zone: Zone, command: CreateVlanIpRange, span: AddressRange
+) -> None:
+    """A pod's range, as 4.3 allows one: a guest (not virtual) range of a basic zone's pod,
+    clear of the pod's management addresses."""
+    pod = store.get(Pod, command.pod_id, what="pod")
+    if pod.removed or pod.zone_id != zone.id:
+        raise InvalidParameter(f"Pod id={command.pod_id} doesn't belong to zone id={zone.id}")
+    if zone.network_type != "Basic" or command.for_virtual_network:
+        raise InvalidParameter(
+            "Pod id can be specified only for the networks of type Guest in zone of type Basic"
+        )
+    if command.dedicated_to is not None:
+        raise InvalidParameter("A pod's guest range is not dedicated to an account")
+    management = AddressRange(address(pod.start_ip), address(pod.end_ip or pod.start_ip))
+    if pod.start_ip and span.overlaps(management):
+        raise InvalidParameter(
+            f"The ip range {span.first}-{span.last} overlaps the private ip range "
+            f"{pod.start_ip}-{pod.end_ip} of pod {pod.name}"
+        )
 
 
 def delete_vlan_ip_range(store: Any, range_id: UUID, allocated: int) -> Outcome:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from ipaddress import IPv6Address
 from itertools import chain
 from typing import Any
@@ -39,7 +39,7 @@ from domain.network_addressing import is_address
 from domain.network_claims import Claim, ClaimKind
 from domain.network_ipv6 import Ipv6Plan, Ipv6Pool
 from domain.network_offering import SOURCE_NAT, NetworkOffering
-from domain.network_physical import PhysicalNetwork
+from domain.network_physical import PhysicalNetwork, PhysicalOptions, broadcast_domain_range
 from domain.network_public_ip import PublicIp, public_ip_id, vlan_tag
 from domain.vm import VirtualMachine
 
@@ -55,14 +55,22 @@ class CreatePhysicalNetwork:
     isolation: str = "VLAN"
     vlan: str | None = None  # guest ranges, "500-1000,2000-2100"
     physical_network_id: UUID = field(default_factory=uuid.uuid4)
+    options: PhysicalOptions = field(default_factory=PhysicalOptions)  # speed, tag, domain, range
+    broadcast_domain_range: str | None = None  # as given: checked against the zone's type
 
 
 def create_physical_network(store: Any, command: CreatePhysicalNetwork) -> Outcome:
     zone = store.get(Zone, command.zone_id, what="zone")
     if zone.removed:
         raise InvalidState(f"Zone {zone.name} has been removed")
+    scope = broadcast_domain_range(command.broadcast_domain_range, zone.network_type)
     physical = PhysicalNetwork.create(
-        command.physical_network_id, zone.id, command.name, command.isolation, command.vlan
+        command.physical_network_id,
+        zone.id,
+        command.name,
+        command.isolation,
+        command.vlan,
+        replace(command.options, broadcast_domain_range=scope),
     )
     return Outcome(store.last_position(store.save(physical)), physical.id)
 
@@ -73,11 +81,13 @@ class UpdatePhysicalNetwork:
     vlan: str | None = None
     state: str | None = None
     in_use: frozenset[int] = frozenset()  # guest ids networks hold, read by the caller
+    speed: str | None = None
+    tags: list[str] | None = None
 
 
 def update_physical_network(store: Any, command: UpdatePhysicalNetwork) -> Outcome:
     def update(physical: PhysicalNetwork) -> None:
-        physical.update(command.vlan, command.state, command.in_use)
+        physical.update(command.vlan, command.state, command.in_use, command.speed, command.tags)
         check_dedicated_vlans_kept(store, physical)  # no dedicated range left outside
 
     return change(
@@ -124,6 +134,9 @@ class CreateNetwork:
     network_id: UUID = field(default_factory=uuid.uuid4)
     # The devices of each device provider of the offering, as the caller read them.
     device_candidates: tuple[DeviceCandidates, ...] = ()
+    network_domain: str = ""  # its DNS domain, as given or the default the caller chose
+    subdomain_access: bool = True  # a shared network: its domain's subdomains may use it
+    isolated_pvlan: str | None = None  # a shared network's isolated private VLAN
 
 
 def create_network(store: Any, command: CreateNetwork) -> Outcome:
@@ -207,6 +220,7 @@ def _shared(store: Any, command: CreateNetwork, ipv6: Ipv6Plan | None) -> tuple[
         raise InvalidParameter("The zone has no physical network to carry the shared network")
     physical = store.get(PhysicalNetwork, command.physical_network_id, what="physical network")
     tag = vlan_tag(command.vlan)
+    _check_pvlan(store, command, tag, ipv6)
     claim = claim_exact(  # on the fabric, so no isolated network is ever given this VLAN too
         store, ClaimKind.GUEST_VNET, physical.id, tag, command.network_id, "vlan"
     )
@@ -223,6 +237,22 @@ def _shared(store: Any, command: CreateNetwork, ipv6: Ipv6Plan | None) -> tuple[
     uri = f"vlan://{tag}"
     network = _network(command, "Shared", physical.id, addressing, uri)
     return network, claim
+
+
+def _check_pvlan(store: Any, command: CreateNetwork, tag: str, ipv6: Ipv6Plan | None) -> None:
+    """A private VLAN, as 4.3 allows one: on a shared network of an advanced zone, with IPv4
+    only, its isolated id a VLAN id other than the primary one."""
+    if not command.isolated_pvlan:
+        return
+    zone = store.get(Zone, command.zone_id, what="zone")
+    if zone.network_type != "Advanced":
+        raise InvalidParameter(
+            "Can only support create Private VLAN network with advance shared network!"
+        )
+    if ipv6 is not None:
+        raise InvalidParameter("Can only support create Private VLAN network with IPv4!")
+    if vlan_tag(command.isolated_pvlan) == tag or tag == "untagged":
+        raise InvalidParameter("Cannot support pvlan with same isolated or primary vlan!")
 
 
 def _network(
@@ -247,6 +277,9 @@ def _network(
         broadcast_uri,
         state,
         id=command.network_id,
+        network_domain=command.network_domain,
+        subdomain_access=command.subdomain_access,
+        isolated_pvlan=vlan_tag(command.isolated_pvlan) if command.isolated_pvlan else "",
     )
 
 
@@ -255,12 +288,24 @@ class UpdateNetwork:
     network_id: UUID
     changes: dict[str, Any] = field(default_factory=dict)
     offering_id: UUID | None = None
+    network_domain: str | None = None  # checked by the caller
+    guest_vm_cidr: str | None = None  # 4.3's IP reservation
+    held_ips: frozenset[str] = frozenset()  # guest addresses in use, read by the caller
 
 
 def update_network(store: Any, command: UpdateNetwork) -> Outcome:
     def attempt() -> Outcome:
         network = store.get(Network, command.network_id, what="network")
         network.update(command.changes)
+        if command.guest_vm_cidr is not None:
+            if command.offering_id is not None:
+                raise InvalidParameter(
+                    "Cannot specify this nework offering change and guestVmCidr at same time. "
+                    "Specify only one."
+                )
+            network.reserve_ips(command.guest_vm_cidr, command.held_ips)
+        if command.network_domain is not None:
+            network.change_network_domain(command.network_domain)
         if command.offering_id is not None:
             offering = store.get(NetworkOffering, command.offering_id, what="network offering")
             offering.check_usable()
@@ -315,6 +360,7 @@ class DeleteNetwork:
     network_id: UUID
     vms_using: int = 0  # VMs with a NIC on the network, read by the caller
     public_ips: Sequence[UUID] = ()  # addresses associated with the network, besides source NAT
+    forced: bool = False  # deleted even though cleaning up its router or devices failed
 
 
 def delete_network(store: Any, command: DeleteNetwork) -> Outcome:
@@ -322,7 +368,7 @@ def delete_network(store: Any, command: DeleteNetwork) -> Outcome:
 
     def attempt() -> Outcome:
         network = store.get(Network, command.network_id, what="network")
-        network.delete(command.vms_using)
+        network.delete(command.vms_using, command.forced)
         others: list[Any] = released_with_network(store, _addresses_of(network, command))
         others.extend(dropped_with_network(store, network.id, network))
         others.extend(leave_vpc(store, network))

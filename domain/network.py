@@ -9,7 +9,7 @@ aggregate stays small however many VMs it serves.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, replace
 from ipaddress import IPv4Address, IPv4Network
 from typing import Any
@@ -24,11 +24,19 @@ from domain.errors import (
     PermissionDenied,
     ResourceInUse,
 )
-from domain.network_addressing import AddressRange, address, check_not_broadcast, cidr, subnet
+from domain.network_addressing import (
+    AddressRange,
+    address,
+    check_not_broadcast,
+    cidr,
+    is_address,
+    subnet,
+)
 from domain.network_ipv6 import Ipv6Plan, Ipv6Pool
 from domain.network_public_ip import vlan_tag
 
 DEFAULT_CIDR = "10.1.1.0/24"
+RFC1918 = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
 _RANGE_NAMESPACE = UUID("5b0d7a52-8a0e-4f0c-9a57-3f1c2f6f0c41")
 UPDATABLE = frozenset({"name", "display_text"})
 
@@ -115,6 +123,19 @@ class Addressing:
 
     def facts(self) -> dict[str, str]:
         return asdict(self)
+
+
+def reservation_cidr(text: str) -> IPv4Network:
+    """A guest VM CIDR as 4.3 takes it: a valid CIDR of a private (RFC 1918) network."""
+    try:
+        found = IPv4Network(text.strip(), strict=False)
+    except ValueError:
+        raise InvalidParameter("Invalid format of Guest VM CIDR.") from None
+    if not any(found.subnet_of(IPv4Network(p)) for p in RFC1918):
+        raise InvalidParameter(
+            "Invalid format of Guest VM CIDR. Make sure it is RFC1918 compliant. "
+        )
+    return cidr(str(found))
 
 
 def initial_range_id(network_id: UUID) -> UUID:
@@ -227,9 +248,16 @@ class Network(Aggregate):
         broadcast_uri: str | None,
         state: str,
         id: UUID,
+        network_domain: str = "",
+        subdomain_access: bool = True,
+        isolated_pvlan: str = "",
     ) -> None:
         if not name:
             raise InvalidParameter("A network needs a name")
+        self.network_domain = network_domain  # the DNS domain its router hands to VMs
+        self.subdomain_access = subdomain_access  # a shared network: its subdomains' accounts too
+        self.isolated_pvlan = isolated_pvlan  # a shared network's isolated private VLAN
+        self.network_cidr = ""  # under IP reservation: the whole CIDR (the VMs' is narrower)
         self.name, self.display_text = name, display_text
         self.zone_id, self.physical_network_id = zone_id, physical_network_id
         self.offering_id, self.guest_type = offering_id, guest_type
@@ -563,6 +591,60 @@ class Network(Aggregate):
         for key, value in changes.items():
             setattr(self, key, value)
 
+    def change_network_domain(self, network_domain: str) -> None:
+        """A new DNS domain (checked by the caller as 4.3 checks it); the router gets it."""
+        self._check_live()
+        if network_domain != self.network_domain:
+            self._network_domain_changed(network_domain=network_domain)
+
+    @event("NetworkDomainChanged")
+    def _network_domain_changed(self, network_domain: str) -> None:
+        self.network_domain = network_domain
+
+    def reserve_ips(self, guest_vm_cidr: str, held: Iterable[str]) -> None:
+        """4.3's IP reservation: VMs take addresses only from `guest_vm_cidr`, a part of the
+        network's CIDR; the rest is left for other hosts. `held` are the addresses VMs hold
+        now (read by the caller): none may fall outside. Giving the whole CIDR ends it."""
+        self._check_live()
+        if self.guest_type != "Isolated":
+            raise InvalidParameter(
+                "Can only allow IP Reservation in networks with guest type Isolated"
+            )
+        if self.state != NetworkState.IMPLEMENTED:
+            raise InvalidParameter(
+                "The network must be in Implemented state. IP Reservation cannot be applied in "
+                f"{self.state} state"
+            )
+        wanted = reservation_cidr(guest_vm_cidr)
+        whole = cidr(self.network_cidr or self.addressing.cidr)
+        if not wanted.subnet_of(whole):
+            raise InvalidParameter(
+                "Invalid value of Guest VM CIDR. For IP Reservation, Guest VM CIDR  should be a "
+                f"subset of network CIDR : {whole}"
+            )
+        outside = sorted(ip for ip in held if is_address(ip) and IPv4Address(ip) not in wanted)
+        if outside:
+            raise InvalidParameter(
+                f"Active IPs like {', '.join(outside[:10])} exist outside the Guest VM CIDR. "
+                "Cannot apply reservation "
+            )
+        if str(wanted) == self.addressing.cidr:
+            return
+        self._ips_reserved(
+            guest_vm_cidr=str(wanted), network_cidr="" if wanted == whole else str(whole)
+        )
+
+    @event("IpsReserved")
+    def _ips_reserved(self, guest_vm_cidr: str, network_cidr: str) -> None:
+        hosts = AddressRange.hosts_of(cidr(guest_vm_cidr), frozenset())
+        self.addressing = replace(
+            self.addressing,
+            cidr=guest_vm_cidr,
+            start_ip=str(hosts.first),
+            end_ip=str(hosts.last),
+        )
+        self.network_cidr = network_cidr
+
     def change_offering(self, offering_id: UUID, guest_type: str) -> None:
         """Move to another offering of the same guest type (usage bills from this event)."""
         self._check_live()
@@ -593,8 +675,9 @@ class Network(Aggregate):
     def _restarted(self, cleanup: bool) -> None:
         pass
 
-    def delete(self, vms_using: int) -> None:
-        """Delete the network; refused while VMs have NICs on it."""
+    def delete(self, vms_using: int, forced: bool = False) -> None:
+        """Delete the network; refused while VMs have NICs on it. `forced` (a root admin's)
+        deletes it even when cleaning up its router or devices fails."""
         self._check_live()
         if vms_using:
             raise ResourceInUse(
@@ -606,10 +689,16 @@ class Network(Aggregate):
             account_id=self.account_id,
             zone_id=self.zone_id,
             broadcast_uri=self.broadcast_uri,
+            forced=forced,
         )
 
     @event("Deleted")
     def _deleted(
-        self, offering_id: UUID, account_id: UUID, zone_id: UUID, broadcast_uri: str | None
+        self,
+        offering_id: UUID,
+        account_id: UUID,
+        zone_id: UUID,
+        broadcast_uri: str | None,
+        forced: bool = False,
     ) -> None:
         self.removed = True

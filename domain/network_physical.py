@@ -9,6 +9,7 @@ networks it carries and concurrent allocations do not contend on it.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -33,6 +34,36 @@ from domain.network_providers import (
 )
 
 PHYSICAL_STATES = ("Enabled", "Disabled")
+BROADCAST_RANGES = {"Advanced": "ZONE", "Basic": "POD"}  # the one 4.3 allows per zone type
+DEFAULT_SPEED = "1G"
+
+
+def broadcast_domain_range(given: str | None, zone_network_type: str) -> str:
+    """4.3's broadcast domain range: ZONE in an advanced zone, POD in a basic one; the default
+    is the one the zone allows, anything else is refused with 4.3's text."""
+    allowed = BROADCAST_RANGES.get(zone_network_type, "ZONE")
+    if not given:
+        return allowed
+    wanted = given.strip().upper()
+    if wanted not in ("ZONE", "POD"):
+        raise InvalidParameter(
+            f"Unable to resolve broadcastDomainRange '{given}' to a supported value {{Pod or Zone}}"
+        )
+    if wanted != allowed:
+        raise InvalidParameter(
+            "Broadcast domain range can be set to ZONE only in Advanced zone"
+            if allowed == "ZONE"
+            else "Broadcast domain range can be set to Pod only in Basic zone"
+        )
+    return wanted
+
+
+def physical_tags(tags: list[str] | None) -> str:
+    """The physical network's tag: 4.3 takes at most one."""
+    given = [t.strip() for t in tags or () if t.strip()]
+    if len(given) > 1:
+        raise InvalidParameter("Only one tag can be specified for a physical network at this time")
+    return given[0] if given else ""
 
 
 def default_providers(physical_network_id: UUID, state: str) -> list[dict[str, Any]]:
@@ -61,6 +92,18 @@ def default_elements(physical_network_id: UUID, enabled: bool) -> list[dict[str,
     ]
 
 
+@dataclass(frozen=True)
+class PhysicalOptions:
+    """What createPhysicalNetwork may name besides its fabric: checked by
+    `PhysicalNetwork.create`, except the broadcast domain range, which needs the zone
+    (`broadcast_domain_range`)."""
+
+    speed: str | None = None
+    tags: list[str] | None = None
+    domain_id: UUID | None = None
+    broadcast_domain_range: str = "ZONE"
+
+
 def _check_state(state: str) -> str:
     for known in PHYSICAL_STATES:
         if known.lower() == state.strip().lower():
@@ -83,10 +126,14 @@ class PhysicalNetwork(Aggregate):
         id: UUID,
         providers: list[dict[str, Any]] | None = None,
         elements: list[dict[str, Any]] | None = None,
+        domain_id: UUID | None = None,
+        broadcast_domain_range: str = "ZONE",
     ) -> None:
         if not name:
             raise InvalidParameter("A physical network needs a name")
         self.zone_id, self.name = zone_id, name
+        self.domain_id = domain_id  # dedicated to a domain's subtree; None: every domain's
+        self.broadcast_domain_range = broadcast_domain_range
         self.isolation = check_isolation(isolation)
         self.vnets = VnetRanges(tuple((a, b) for a, b in vnet_ranges))
         self.speed, self.tags = speed, tags
@@ -103,7 +150,13 @@ class PhysicalNetwork(Aggregate):
 
     @classmethod
     def create(
-        cls, physical_network_id: UUID, zone_id: UUID, name: str, isolation: str, vlan: str | None
+        cls,
+        physical_network_id: UUID,
+        zone_id: UUID,
+        name: str,
+        isolation: str,
+        vlan: str | None,
+        options: PhysicalOptions = PhysicalOptions(),
     ) -> PhysicalNetwork:
         """A new physical network; `vlan` is CloudStack's range text ("500-1000,2000-2100")."""
         method = check_isolation(isolation)
@@ -114,11 +167,13 @@ class PhysicalNetwork(Aggregate):
             name,
             method,
             pairs,
-            "1G",
-            "",
+            options.speed or DEFAULT_SPEED,
+            physical_tags(options.tags),
             id=physical_network_id,
             providers=default_providers(physical_network_id, "Disabled"),
             elements=default_elements(physical_network_id, False),
+            domain_id=options.domain_id,
+            broadcast_domain_range=options.broadcast_domain_range,
         )
 
     def _check_live(self) -> None:
@@ -137,10 +192,22 @@ class PhysicalNetwork(Aggregate):
         scheme = "vxlan" if self.isolation == "VXLAN" else "vlan"
         return f"{scheme}://{vnet}"
 
-    def update(self, vlan: str | None, state: str | None, in_use: Iterable[int]) -> None:
-        """Change the guest ranges and/or the state; ids held by networks must stay in range."""
+    def update(
+        self,
+        vlan: str | None,
+        state: str | None,
+        in_use: Iterable[int],
+        speed: str | None = None,
+        tags: list[str] | None = None,
+    ) -> None:
+        """Change the guest ranges, the state, the speed or the tag; ids held by networks must
+        stay in range."""
         self._check_live()
         changes: dict[str, Any] = {}
+        if speed:
+            changes["speed"] = speed
+        if tags is not None:
+            changes["tags"] = physical_tags(tags)
         if vlan is not None:
             ranges = VnetRanges.parse(vlan, self.isolation)
             stranded = sorted(v for v in in_use if v not in ranges)
@@ -160,6 +227,8 @@ class PhysicalNetwork(Aggregate):
         if "vnet_ranges" in changes:
             self.vnets = VnetRanges(tuple((a, b) for a, b in changes["vnet_ranges"]))
         self.state = changes.get("state", self.state)
+        self.speed = changes.get("speed", self.speed)
+        self.tags = changes.get("tags", self.tags)
 
     def delete(self, networks_using: int) -> None:
         self._check_live()

@@ -49,9 +49,11 @@ class VlanIpRange(Aggregate):
         end_ip: str,
         for_virtual_network: bool,
         id: UUID,
+        pod_id: UUID | None = None,
     ) -> None:
         span = public_range(gateway, netmask, start_ip, end_ip)
         self.zone_id, self.physical_network_id = zone_id, physical_network_id
+        self.pod_id = pod_id  # a basic zone's guest range for one pod
         self.vlan = vlan_tag(vlan)
         self.gateway, self.netmask = gateway, netmask
         self.start_ip, self.end_ip = str(span.first), str(span.last)

@@ -3,7 +3,7 @@ NICs, public ranges and addresses; and the query helpers other families use."""
 
 from __future__ import annotations
 
-from ipaddress import IPv4Address
+from ipaddress import IPv4Address, IPv4Network
 from typing import Any
 
 import orjson
@@ -77,7 +77,8 @@ class NetworksProjection(Projection):
     def physical_created(self, e: Any, c: Cursor, t: Tables) -> None:
         c.execute(
             f"INSERT INTO {t.physical_networks} (id, zone_id, name, isolation, vlan, state, "
-            "speed, tags, created) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            "speed, tags, created, domain_id, broadcast_domain_range) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             (
                 _id(e),
                 str(e.zone_id),
@@ -88,6 +89,8 @@ class NetworksProjection(Projection):
                 e.speed,
                 e.tags,
                 e.timestamp.isoformat(),
+                _text(getattr(e, "domain_id", None)),
+                getattr(e, "broadcast_domain_range", "ZONE"),
             ),
         )
 
@@ -96,8 +99,9 @@ class NetworksProjection(Projection):
         columns: dict[str, Any] = {}
         if "vnet_ranges" in e.changes:
             columns["vlan"] = _ranges_text(e.changes["vnet_ranges"])
-        if "state" in e.changes:
-            columns["state"] = e.changes["state"]
+        for key in ("state", "speed", "tags"):
+            if key in e.changes:
+                columns[key] = e.changes[key]
         if columns:
             _set(c, t.physical_networks, e, **columns)
 
@@ -190,6 +194,32 @@ class NetworksProjection(Projection):
                 e.state,
                 e.timestamp.isoformat(),
             ),
+        )
+        _set(
+            c,
+            t.networks,
+            e,
+            network_domain=getattr(e, "network_domain", "") or None,
+            subdomain_access=int(getattr(e, "subdomain_access", True)),
+            isolated_pvlan=getattr(e, "isolated_pvlan", "") or None,
+        )
+
+    @on(NETWORK.NetworkDomainChanged)
+    def network_domain_changed(self, e: Any, c: Cursor, t: Tables) -> None:
+        _set(c, t.networks, e, network_domain=e.network_domain or None)
+
+    @on(NETWORK.IpsReserved)
+    def network_ips_reserved(self, e: Any, c: Cursor, t: Tables) -> None:
+        """The VMs' part of the CIDR is `cidr` (and their range); the whole is kept aside."""
+        hosts = IPv4Network(e.guest_vm_cidr)
+        _set(
+            c,
+            t.networks,
+            e,
+            cidr=e.guest_vm_cidr,
+            start_ip=str(hosts.network_address + 1),
+            end_ip=str(hosts.broadcast_address - 1),
+            network_cidr=e.network_cidr or None,
         )
 
     @on(NETWORK.Updated)
@@ -399,6 +429,8 @@ class PublicIpsProjection(Projection):
                 e.timestamp.isoformat(),
             ),
         )
+        if getattr(e, "pod_id", None) is not None:
+            _set(c, t.vlan_ip_ranges, e, pod_id=str(e.pod_id))
         first, last = int(IPv4Address(e.start_ip)), int(IPv4Address(e.end_ip))
         rows = [
             (

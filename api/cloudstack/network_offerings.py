@@ -11,7 +11,7 @@ import orjson
 
 from api.access import Role
 from api.cloudstack import infrastructure as places
-from api.cloudstack.common import limit_sql
+from api.cloudstack.common import domain_row, limit_sql
 from api.cloudstack.configuration import current_value
 from api.cloudstack.jobs import run_async
 from api.dispatch import ApiCommand, Call, Listing, Submitted
@@ -23,6 +23,7 @@ from domain.errors import InvalidParameter
 from domain.network_addressing import VnetRanges
 from domain.network_claims import ClaimKind
 from domain.network_offering import BalancerLimits, OfferingTerms
+from domain.network_physical import PhysicalOptions
 from projections.networks import held_values
 from stratus.db import contains
 
@@ -79,13 +80,15 @@ def render_physical_network(row: dict[str, Any]) -> dict[str, Any]:
         "zoneid": row["zone_id"],
         "state": row["state"],
         "isolationmethods": row["isolation"],
-        "broadcastdomainrange": "ZONE",
+        "broadcastdomainrange": row.get("broadcast_domain_range") or "ZONE",
         "networkspeed": row["speed"],
     }
     if row["vlan"]:
         body["vlan"] = row["vlan"]
     if row["tags"]:
         body["tags"] = row["tags"]
+    if row.get("domain_id"):
+        body["domainid"] = row["domain_id"]
     return body
 
 
@@ -113,7 +116,19 @@ def create_physical_network(call: Call, args: dict[str, Any]) -> Submitted:
     methods = [m for m in (args["isolationmethods"] or ["VLAN"]) if m]
     if len(methods) != 1:
         raise InvalidParameter("Specify exactly one isolation method: VLAN or VXLAN")
-    command = cmd.CreatePhysicalNetwork(UUID(zone["id"]), args["name"], methods[0], args["vlan"])
+    domain = domain_row(call, args["domainid"]) if args["domainid"] else None
+    command = cmd.CreatePhysicalNetwork(
+        UUID(zone["id"]),
+        args["name"],
+        methods[0],
+        args["vlan"],
+        options=PhysicalOptions(
+            speed=args["networkspeed"],
+            tags=args["tags"],
+            domain_id=UUID(domain["id"]) if domain else None,
+        ),
+        broadcast_domain_range=args["broadcastdomainrange"],
+    )
     return _physical_job(
         call,
         command.physical_network_id,
@@ -130,7 +145,14 @@ def update_physical_network(call: Call, args: dict[str, Any]) -> Submitted:
         with call.read() as cursor:
             held = held_values(cursor, ClaimKind.GUEST_VNET, row["id"])
         in_use = frozenset(int(v) for v in held if v.isdigit())
-    command = cmd.UpdatePhysicalNetwork(UUID(row["id"]), args["vlan"], args["state"], in_use)
+    command = cmd.UpdatePhysicalNetwork(
+        UUID(row["id"]),
+        args["vlan"],
+        args["state"],
+        in_use,
+        speed=args["networkspeed"],
+        tags=args["tags"],
+    )
     return _physical_job(
         call,
         UUID(row["id"]),
@@ -435,14 +457,9 @@ BALANCER_LIMITS = (
     Param("keepaliveenabled", P.BOOLEAN),
     Param("maxconnections", P.INTEGER, min_value=1),
 )
-PHYSICAL_NOT_BUILT = (
-    Param("networkspeed", P.STRING, unsupported="setting a network speed is not built yet"),
-    Param(
-        "tags",
-        P.LIST,
-        element=P.STRING,
-        unsupported="physical network tags are not built yet",
-    ),
+PHYSICAL_TERMS = (
+    Param("networkspeed", P.STRING, max_length=255),
+    Param("tags", P.LIST, element=P.STRING),
 )
 
 COMMANDS = (
@@ -454,18 +471,9 @@ COMMANDS = (
             Param("name", P.STRING, required=True),
             Param("isolationmethods", P.LIST, element=P.STRING),
             Param("vlan", P.STRING, max_length=4096),
-            Param(
-                "broadcastdomainrange",
-                P.STRING,
-                default="ZONE",
-                unsupported="pod-wide broadcast domains are not built yet",
-            ),
-            *PHYSICAL_NOT_BUILT,
-            Param(
-                "domainid",
-                P.UUID,
-                unsupported="physical networks dedicated to a domain are not built yet",
-            ),
+            Param("broadcastdomainrange", P.STRING),
+            *PHYSICAL_TERMS,
+            Param("domainid", P.UUID),
         ),
         role=RA,
         shape="async",
@@ -482,7 +490,7 @@ COMMANDS = (
             ID,
             Param("vlan", P.STRING, max_length=4096),
             Param("state", P.STRING),
-            *PHYSICAL_NOT_BUILT,
+            *PHYSICAL_TERMS,
         ),
         role=RA,
         shape="async",

@@ -1,12 +1,13 @@
 """Guest networks: createNetwork, listNetworks, updateNetwork, restartNetwork, deleteNetwork.
 
 Isolated networks belong to one account; shared networks (root admins make them) are used by
-every account of their domain's subtree.
+every account of their domain, and of its subdomains unless made with subdomainaccess=false.
 """
 
 from __future__ import annotations
 
 import logging
+from ipaddress import IPv4Network
 from typing import Any
 from uuid import UUID
 
@@ -27,6 +28,7 @@ from api.cloudstack.common import (
 from api.cloudstack.common import PROJECT_ID as OWNER_PROJECT_ID
 from api.cloudstack.configuration import current_value
 from api.cloudstack.jobs import run_async
+from api.cloudstack.network_domains import changed_network_domain, network_domain_for
 from api.cloudstack.network_offerings import lowest_free_vnets, render_services
 from api.cloudstack.unbuilt import (
     CUSTOM_ID,
@@ -42,9 +44,10 @@ from commands.routers import current_router, refuse_if_upgrading
 from commands.system_vms import destroy_system_vm
 from domain.errors import DomainError, InvalidParameter, PermissionDenied
 from domain.network_addressing import subnet
+from domain.network_claims import ClaimKind
 from domain.network_offering import DEVICE_PROVIDERS
 from projections.network_devices import devices_with_room
-from projections.networks import NETWORK_SELECT, network_by_id, vms_on_network
+from projections.networks import NETWORK_SELECT, held_values, network_by_id, vms_on_network
 from stratus.db import contains
 
 log = logging.getLogger(__name__)
@@ -58,11 +61,17 @@ HINTS = 8  # free values read from the read models to try first
 
 
 def visible(call: Call, row: dict[str, Any]) -> bool:
-    """Isolated networks to those who reach their account; shared ones also to their subtree."""
+    """Isolated networks to those who reach their account; shared ones also to their domain,
+    and to its subdomains when the network allows them (`subdomainaccess`)."""
     caller = call.caller
     if can_reach(caller, account_id=row["account_id"], domain_path=row["domain_path"]):
         return True
-    return row["guest_type"] == "Shared" and caller.domain_path.startswith(row["domain_path"])
+    if row["guest_type"] != "Shared":
+        return False
+    if caller.domain_path == row["domain_path"]:
+        return True
+    reaches_subdomains = row.get("subdomain_access") in (None, 1, True)
+    return reaches_subdomains and caller.domain_path.startswith(row["domain_path"])
 
 
 def network_row(call: Call, network_id: str, name: str = "id") -> dict[str, Any]:
@@ -113,6 +122,14 @@ def render_network(row: dict[str, Any], zones: dict[str, str]) -> dict[str, Any]
     if uri:
         body["broadcasturi"] = uri
         body["vlan"] = row["vnet"]
+    if row.get("isolated_pvlan"):  # 4.3 names a private VLAN by its two ids
+        body["broadcasturi"] = f"pvlan://{row['vnet']}-i{row['isolated_pvlan']}"
+        body["broadcastdomaintype"] = "Pvlan"
+    if row.get("network_domain"):
+        body["networkdomain"] = row["network_domain"]
+    if row["guest_type"] == "Shared":
+        body["subdomainaccess"] = row.get("subdomain_access") in (None, 1, True)
+    body.update(reservation(row))
     if row["physical_network_id"]:
         body["physicalnetworkid"] = row["physical_network_id"]
     if row.get("vpc_id"):
@@ -123,6 +140,25 @@ def render_network(row: dict[str, Any], zones: dict[str, str]) -> dict[str, Any]
     if not row["cidr"]:  # an IPv6 network: no IPv4 plan to show, as 4.3 leaves them out
         for key in ("gateway", "netmask", "cidr"):
             body.pop(key)
+    return body
+
+
+def reservation(row: dict[str, Any]) -> dict[str, str]:
+    """4.3's IP reservation as it answers it: `networkcidr`, the whole CIDR, beside `cidr`
+    (the VMs' part), and `reservediprange`, the host addresses outside the VMs' part."""
+    whole = row.get("network_cidr")
+    if not whole or not row["cidr"]:
+        return {}
+    outer, inner = IPv4Network(whole), IPv4Network(row["cidr"])
+    first, last = outer.network_address + 1, outer.broadcast_address - 1
+    spans = []
+    if inner.network_address + 1 > first:
+        spans.append(f"{first}-{inner.network_address}")
+    if inner.broadcast_address - 1 < last:
+        spans.append(f"{inner.broadcast_address}-{last}")
+    body = {"networkcidr": whole, "netmask": str(outer.netmask)}
+    if spans:
+        body["reservediprange"] = ",".join(spans)
     return body
 
 
@@ -161,9 +197,12 @@ def list_networks(call: Call, args: dict[str, Any]) -> Listing:
     scope = list_scope(call.caller, prefix="a.", account_column="id", **owner)
     visibility, params = f"({scope.clause})", list(scope.params)
     if not ({"account_id", "domain_path"} & owner.keys()):
-        shared = "n.guest_type = 'Shared' AND substr(%s, 1, length(d.path)) = d.path"
+        shared = (
+            "n.guest_type = 'Shared' AND substr(%s, 1, length(d.path)) = d.path "
+            "AND (n.subdomain_access = 1 OR d.path = %s)"
+        )
         visibility = f"({visibility} OR ({shared}))"
-        params.append(call.caller.domain_path)
+        params += [call.caller.domain_path, call.caller.domain_path]
     where = ["n.removed = 0", visibility]
     for key, clause in _FILTERS:
         if args[key] is not None:
@@ -229,22 +268,51 @@ def _offering(call: Call, offering_id: str) -> dict[str, Any]:
 
 
 def _physical(
-    call: Call, zone_id: str, physical_id: str | None, *, shared: bool
+    call: Call, zone_id: str, physical_id: str | None, offering: dict[str, Any], domain_id: str
 ) -> dict[str, Any] | None:
     """The physical network named, or the zone's first one (with guest ranges, for isolated
-    networks, which take their VLAN/VNI from them)."""
-    where, params = "zone_id = %s AND removed = 0", [zone_id]
+    networks, which take their VLAN/VNI from them) that carries the offering's tag, as 4.3
+    matches them, and is not dedicated to a domain outside the owner's."""
+    shared = offering["guest_type"] == "Shared"
+    where, params = "p.zone_id = %s AND p.removed = 0", [zone_id]
     if physical_id:
-        where, params = where + " AND id = %s", [*params, physical_id]
+        where, params = where + " AND p.id = %s", [*params, physical_id]
     elif not shared:
-        where += " AND vlan <> ''"
+        where += " AND p.vlan <> ''"
     with call.read() as cursor:
-        row = cursor.execute(
-            f"SELECT * FROM physical_networks WHERE {where} ORDER BY created, id", params
-        ).fetchone()
-    if row is None and physical_id:
+        rows = cursor.execute(
+            "SELECT p.*, d.path AS dedicated_path FROM physical_networks AS p "
+            f"LEFT JOIN domains AS d ON d.id = p.domain_id WHERE {where} "
+            "ORDER BY p.created, p.id",
+            params,
+        ).fetchall()
+    owner = domain_row(call, domain_id)
+    if not rows and physical_id:
         raise not_found("physicalnetworkid", physical_id)
-    return dict(row) if row else None
+    found = [dict(r) for r in rows]
+    if physical_id:
+        _check_dedicated(found[0], owner["path"])
+        return found[0]
+    found = [r for r in found if _serves(r, owner["path"])]
+    tag = offering.get("tags") or ""
+    if tag:
+        found = [r for r in found if tag in (r["tags"] or "").split(",")]
+        if not found:
+            raise InvalidParameter(f"Unable to find physical network which match the tags {tag}")
+    return found[0] if found else None
+
+
+def _serves(physical: dict[str, Any], domain_path: str) -> bool:
+    """A physical network dedicated to a domain carries only networks of its subtree."""
+    dedicated = physical.get("dedicated_path")
+    return not physical.get("domain_id") or bool(dedicated and domain_path.startswith(dedicated))
+
+
+def _check_dedicated(physical: dict[str, Any], domain_path: str) -> None:
+    if not _serves(physical, domain_path):
+        raise InvalidParameter(
+            f"Physical network {physical['name']} is dedicated to another domain"
+        )
 
 
 def _check_acl_type(acl_type: str | None, shared: bool) -> None:
@@ -268,7 +336,7 @@ def create_network(call: Call, args: dict[str, Any]) -> dict[str, Any]:
     if shared and call.caller.role != Role.ROOT_ADMIN:
         raise PermissionDenied("Only root administrators may create shared networks")
     account_id, domain_id = new_owner(call, args, shared=shared)
-    physical = _physical(call, zone["id"], args["physicalnetworkid"], shared=shared)
+    physical = _physical(call, zone["id"], args["physicalnetworkid"], offering, domain_id)
     cidr = None
     if args["gateway"] and args["netmask"] and not shared:
         cidr = str(subnet(args["gateway"], args["netmask"]))
@@ -296,6 +364,17 @@ def create_network(call: Call, args: dict[str, Any]) -> dict[str, Any]:
         preferred_vnets=lowest_free_vnets(call, physical) if physical and not shared else (),
         tier=tier,
         device_candidates=_device_candidates(call, offering, physical),
+        network_domain=_tier_domain(call, args)
+        or network_domain_for(
+            call,
+            args["networkdomain"],
+            offering,
+            (account_id, domain_id),
+            zone["id"],
+            shared=shared,
+        ),
+        subdomain_access=_subdomain_access(args["subdomainaccess"], shared),
+        isolated_pvlan=args["isolatedpvlan"],
     )
     if offering["is_persistent"]:  # checked first: a network that cannot come up is not made
         _persistent_hypervisor(call, zone["id"], args["name"])
@@ -317,6 +396,27 @@ def _implement_persistent(call: Call, network_id: str, zone_id: str, name: str) 
     from api.cloudstack.network_nics import implement_persistent  # it imports this module
 
     implement_persistent(call, network_id, _persistent_hypervisor(call, zone_id, name))
+
+
+def _tier_domain(call: Call, args: dict[str, Any]) -> str:
+    """A VPC's tier takes its VPC's network domain, as in 4.3."""
+    if not args["vpcid"]:
+        return ""
+    from api.cloudstack.vpcs import vpc_row
+
+    return str(vpc_row(call, args["vpcid"], "vpcid")["network_domain"] or "")
+
+
+def _subdomain_access(given: bool | None, shared: bool) -> bool:
+    """Whether a shared network reaches its domain's subdomains (4.3's default: it does); only
+    a domain's network takes the choice."""
+    if given is None:
+        return True
+    if not shared:
+        raise InvalidParameter(
+            "Parameter subDomainAccess can be specified only with aclType=Domain"
+        )
+    return given
 
 
 def _device_candidates(
@@ -370,7 +470,18 @@ def update_network(call: Call, args: dict[str, Any]) -> Submitted:
     }
     offering = args["networkofferingid"]
     persistent = bool(offering) and bool(_offering(call, offering)["is_persistent"])
-    command = cmd.UpdateNetwork(UUID(row["id"]), changes, UUID(offering) if offering else None)
+    if offering and args["changecidr"]:
+        _check_vms_stopped(call, row["id"])
+    command = cmd.UpdateNetwork(
+        UUID(row["id"]),
+        changes,
+        UUID(offering) if offering else None,
+        network_domain=(
+            changed_network_domain(args["networkdomain"], row) if args["networkdomain"] else None
+        ),
+        guest_vm_cidr=args["guestvmcidr"],
+        held_ips=_held_ips(call, row["id"]) if args["guestvmcidr"] else frozenset(),
+    )
 
     def work() -> dict[str, Any]:
         cmd.update_network(call.store, command)
@@ -379,6 +490,26 @@ def update_network(call: Call, args: dict[str, Any]) -> Submitted:
         return {"object": "network", "id": row["id"]}
 
     return _job(call, row, "NETWORK.UPDATE", f"Updating network {row['name']}", work)
+
+
+def _held_ips(call: Call, network_id: str) -> frozenset[str]:
+    """The guest addresses VMs of the network hold (their NICs' and secondary ones)."""
+    with call.read() as cursor:
+        return frozenset(held_values(cursor, ClaimKind.GUEST_IP, network_id))
+
+
+def _check_vms_stopped(call: Call, network_id: str) -> None:
+    """4.3's `changecidr` with a new offering: every VM of the network must be stopped."""
+    with call.read() as cursor:
+        running = cursor.execute(
+            "SELECT count(*) AS n FROM vm_nics AS n JOIN vms AS v ON v.id = n.vm_id "
+            "WHERE n.network_id = %s AND n.removed = 0 AND v.state <> 'Stopped'",
+            (network_id,),
+        ).fetchone()["n"]
+    if running:
+        raise InvalidParameter(
+            "All user vm of network of specified id should be stopped before changing CIDR!"
+        )
 
 
 def public_pool(call: Call, zone_id: str, account_id: str) -> PublicPool:
@@ -434,6 +565,11 @@ def restart_network(call: Call, args: dict[str, Any]) -> Submitted:
 
 def delete_network(call: Call, args: dict[str, Any]) -> Submitted:
     row = _manage(call, args["id"])
+    forced = bool(args["forced"])
+    if forced and call.caller.role != Role.ROOT_ADMIN:
+        raise InvalidParameter(
+            "Delete network with 'forced' option can only be called by root admins"
+        )
 
     def work() -> dict[str, Any]:
         with call.read() as cursor:
@@ -443,8 +579,11 @@ def delete_network(call: Call, args: dict[str, Any]) -> Submitted:
                 (row["id"],),
             ).fetchall()
         ips = tuple(UUID(r["id"]) for r in addresses)
-        cmd.delete_network(call.store, cmd.DeleteNetwork(UUID(row["id"]), using, ips))
-        _destroy_router(call, UUID(row["id"]))
+        command = cmd.DeleteNetwork(UUID(row["id"]), using, ips, forced)
+        if using:  # refused before anything is cleaned up
+            cmd.delete_network(call.store, command)
+        _destroy_router(call, UUID(row["id"]), forced)
+        cmd.delete_network(call.store, command)
         from api.cloudstack.internal_lb import drop_internal_balancers  # it imports this module
 
         drop_internal_balancers(call, UUID(row["id"]))
@@ -453,14 +592,21 @@ def delete_network(call: Call, args: dict[str, Any]) -> Submitted:
     return _job(call, row, "NETWORK.DELETE", f"Deleting network {row['name']}", work)
 
 
-def _destroy_router(call: Call, network_id: UUID) -> None:
-    """A deleted network's virtual router goes with it (its host is asked to remove it)."""
+def _destroy_router(call: Call, network_id: UUID, forced: bool) -> None:
+    """A deleted network's virtual router goes first (its host is asked to remove it). When
+    that fails (e.g. it is starting) the network stays, as 4.3 keeps a network it could not
+    shut down, unless the delete is `forced`: then the operator destroys the router later."""
     router = current_router(call.store, network_id)
     if router is None:
         return
     try:
         destroy_system_vm(call.store, router.id, None)
-    except DomainError as error:  # e.g. it is starting: the operator destroys it later
+    except DomainError as error:
+        if not forced:
+            raise DomainError(
+                f"Failed to delete network: its router {router.id} could not be destroyed: "
+                f"{error.message}"
+            ) from error
         log.warning("the router %s of deleted network %s stays: %s", router.id, network_id, error)
 
 
@@ -486,7 +632,7 @@ COMMANDS = (
             Param("account", P.STRING),
             Param("domainid", P.UUID),
             Param("acltype", P.STRING),
-            Param("networkdomain", P.STRING, unsupported="a network's own domain is not built yet"),
+            Param("networkdomain", P.STRING),
             Param("ip6cidr", P.STRING),
             Param("ip6gateway", P.STRING),
             Param("startipv6", P.STRING),
@@ -494,14 +640,9 @@ COMMANDS = (
             Param("aclid", P.UUID),
             Param("vpcid", P.UUID),
             Param("displaynetwork", P.BOOLEAN, default=True, unsupported=HIDING),
-            Param("isolatedpvlan", P.STRING, unsupported="private VLANs are not built yet"),
+            Param("isolatedpvlan", P.STRING),
             OWNER_PROJECT_ID,
-            Param(
-                "subdomainaccess",
-                P.BOOLEAN,
-                default=True,
-                unsupported="a shared network is offered to its domain's whole subtree",
-            ),
+            Param("subdomainaccess", P.BOOLEAN),
         ),
         item_key="network",
         java_class=f"{PKG}.CreateNetworkCmd",
@@ -541,20 +682,9 @@ COMMANDS = (
             Param("name", P.STRING),
             Param("displaytext", P.STRING),
             Param("networkofferingid", P.UUID),
-            Param(
-                "changecidr",
-                P.BOOLEAN,
-                default=False,
-                unsupported="changing a network's CIDR is not built yet",
-            ),
-            Param(
-                "guestvmcidr", P.STRING, unsupported="changing a network's CIDR is not built yet"
-            ),
-            Param(
-                "networkdomain",
-                P.STRING,
-                unsupported="changing a network's domain is not built yet",
-            ),
+            Param("changecidr", P.BOOLEAN, default=False),
+            Param("guestvmcidr", P.STRING),
+            Param("networkdomain", P.STRING),
             CUSTOM_ID,
             Param("displaynetwork", P.BOOLEAN, default=True, unsupported=HIDING),
         ),
@@ -579,12 +709,7 @@ COMMANDS = (
         delete_network,
         (
             ID,
-            Param(
-                "forced",
-                P.BOOLEAN,
-                default=False,
-                unsupported="forcing a delete past failed clean-up is not built yet",
-            ),
+            Param("forced", P.BOOLEAN, default=False),
         ),
         shape="async",
         is_async=True,

@@ -77,11 +77,14 @@ def _with_owners(call: Call, rows: list[dict[str, Any]]) -> list[dict[str, Any]]
         {
             "accounts": {r["account_id"] for r in rows if r.get("account_id")},
             "domains": {r["domain_id"] for r in rows if r.get("domain_id")},
+            "pods": {r["pod_id"] for r in rows if r.get("pod_id")},
         },
     )
+    pods = names["pods"]
     for row in rows:
         row["account_name"] = names["accounts"].get(row.get("account_id") or "")
         row["domain_name"] = names["domains"].get(row.get("domain_id") or "")
+        row["pod_name"] = pods.get(row.get("pod_id") or "")
     return rows
 
 
@@ -106,6 +109,8 @@ def render_range(row: dict[str, Any]) -> dict[str, Any]:
         body["startipv6"], body["endipv6"] = row["start_ipv6"], row["end_ipv6"]
     if row["physical_network_id"]:
         body["physicalnetworkid"] = row["physical_network_id"]
+    if row.get("pod_id"):  # a basic zone's range for one pod
+        body["podid"], body["podname"] = row["pod_id"], row.get("pod_name") or ""
     if row.get("account_id"):  # dedicated (dedicatePublicIpRange)
         body["domainid"] = row["domain_id"]
         if row.get("account_name"):
@@ -148,6 +153,7 @@ def create_vlan_ip_range(call: Call, args: dict[str, Any]) -> dict[str, Any]:
         UUID(args["physicalnetworkid"]) if args["physicalnetworkid"] else None,
         existing=_zone_ranges(call, zone["id"]),
         dedicated_to=_dedicated_to(call, args),
+        pod_id=UUID(args["podid"]) if args["podid"] else None,
     )
     outcome = call.write(cmd.create_vlan_ip_range, command)
     return render_range(_range_row(call, str(outcome.id)))
@@ -285,6 +291,7 @@ def list_vlan_ip_ranges(call: Call, args: dict[str, Any]) -> Listing:
         ("physicalnetworkid", "physical_network_id"),
         ("vlan", "vlan"),
         ("networkid", "network_id"),
+        ("podid", "pod_id"),
     ):
         if args[key]:
             where.append(f"{column} = %s")
@@ -541,7 +548,7 @@ def list_public_ip_addresses(call: Call, args: dict[str, Any]) -> Listing:
 ID = Param("id", P.UUID, required=True)
 
 # Ranges for one pod (4.3) are not built yet.
-POD_NOT_BUILT = Param("podid", P.UUID, unsupported="ranges for one pod are not built yet")
+POD = Param("podid", P.UUID)
 DOMAIN_RANGES = (
     "ranges dedicated to a domain are not built yet: name the account (with its domainid)"
 )
@@ -560,7 +567,7 @@ COMMANDS = (
             Param("endip", P.STRING),
             Param("forvirtualnetwork", P.BOOLEAN),
             Param("physicalnetworkid", P.UUID),
-            POD_NOT_BUILT,
+            POD,
             Param("networkid", P.UUID),
             *RANGE_OWNER,
             Param("ip6cidr", P.STRING),
@@ -591,7 +598,7 @@ COMMANDS = (
             Param("physicalnetworkid", P.UUID),
             Param("forvirtualnetwork", P.BOOLEAN),
             Param("vlan", P.STRING),
-            POD_NOT_BUILT,
+            POD,
             Param("networkid", P.UUID),
             *RANGE_OWNER,
         ),

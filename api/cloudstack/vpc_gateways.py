@@ -261,7 +261,10 @@ COMMANDS = (
             Param(
                 "networkofferingid",
                 P.UUID,
-                unsupported="a private gateway's network offering is not chosen: it is built in",
+                unsupported=(
+                    "a private gateway here has no guest network of its own to carry an offering: "
+                    "it always acts as 4.3's default (system private gateway offering)"
+                ),
             ),
             Param("sourcenatsupported", P.BOOLEAN, default=False),
         ),
