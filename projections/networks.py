@@ -607,7 +607,8 @@ class PublicIpsProjection(Projection):
 NETWORK_SELECT = (  # a network with its owner's names, domain path and offering
     "SELECT n.*, a.name AS account_name, d.name AS domain_name, d.path AS domain_path, "
     "o.name AS offering_name, o.display_text AS offering_display_text, "
-    "o.availability AS offering_availability, o.services AS services "
+    "o.availability AS offering_availability, o.services AS services, "
+    "o.is_persistent AS offering_persistent "
     "FROM networks AS n JOIN accounts AS a ON a.id = n.account_id "
     "JOIN domains AS d ON d.id = n.domain_id "
     "LEFT JOIN network_offerings AS o ON o.id = n.offering_id"

@@ -19,6 +19,8 @@ from api.envelope import format_stored_date
 from api.params import Param, ParamType, not_found
 from commands import network_offerings as offers
 from commands import networks as cmd
+from commands.offerings import seed_id
+from commands.routers import ROUTER_OFFERING
 from domain.errors import InvalidParameter
 from domain.network_addressing import VnetRanges
 from domain.network_claims import ClaimKind
@@ -212,6 +214,19 @@ def lowest_free_vnets(call: Call, physical: dict[str, Any], limit: int = 8) -> t
 # ---- network offerings -----------------------------------------------------------------------
 
 
+ROUTER_PROVIDERS = frozenset({"VirtualRouter", "VpcVirtualRouter"})
+
+
+def _router_offering_of(row: dict[str, Any], services: dict[str, list[str]]) -> str | None:
+    """The system offering its networks' routers start with: its own, else (when a virtual
+    router provides any of its services) the default router offering, as 4.3 answers it."""
+    if row["router_offering_id"]:
+        return str(row["router_offering_id"])
+    if any(ROUTER_PROVIDERS & set(providers) for providers in services.values()):
+        return str(seed_id("service", ROUTER_OFFERING))
+    return None
+
+
 def render_network_offering(row: dict[str, Any]) -> dict[str, Any]:
     services = orjson.loads(row["services"] or "{}")
     body: dict[str, Any] = {
@@ -238,8 +253,9 @@ def render_network_offering(row: dict[str, Any]) -> dict[str, Any]:
         body["tags"] = row["tags"]
     if row["max_connections"] is not None:
         body["maxconnections"] = row["max_connections"]
-    if row["router_offering_id"]:
-        body["serviceofferingid"] = row["router_offering_id"]
+    router_offering = _router_offering_of(row, services)
+    if router_offering:
+        body["serviceofferingid"] = router_offering
     details = orjson.loads(row["details"] or "{}")
     if details:
         body["details"] = details

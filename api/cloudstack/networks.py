@@ -115,7 +115,7 @@ def render_network(row: dict[str, Any], zones: dict[str, str]) -> dict[str, Any]
         "restartrequired": False,
         "specifyipranges": row["guest_type"] == "Shared",
         "canusefordeploy": True,
-        "ispersistent": False,
+        "ispersistent": bool(row.get("offering_persistent")),
         "displaynetwork": True,
         "tags": [],
     }

@@ -66,6 +66,12 @@ def test_offering_terms_are_kept_answered_and_checked_as_4_3(sandbox: Sandbox) -
         "details": {"PublicLbProvider": "VirtualRouter"},
         "serviceofferingid": routing["id"],
     }
+    # An offering of the seeded ones names the router offering its routers start with
+    (default,) = admin.listServiceOfferings(
+        issystem="true", name="System Offering For Software Router"
+    )["serviceoffering"]
+    (isolated,) = admin.listNetworkOfferings(name=SOURCE_NAT_OFFERING)["networkoffering"]
+    assert isolated["serviceofferingid"] == default["id"]
 
     # With the Lb service and no limit, the limit in force when it is made; without it, none
     assert _create(admin, "lb-default")["maxconnections"] == 4096
@@ -177,7 +183,7 @@ def test_a_persistent_network_comes_up_and_balances_with_its_offerings_limits(
     network = alice.client.createNetwork(
         name="web", displaytext="web", networkofferingid=offering["id"], zoneid=place.zone
     )["network"]
-    assert network["state"] == "Implemented"
+    assert (network["state"], network["ispersistent"]) == ("Implemented", True)
     (source_nat,) = alice.client.listPublicIpAddresses(issourcenat="true")["publicipaddress"]
     assert source_nat["associatednetworkid"] == network["id"]
     router = wait_for(lambda: _running_router(admin, network["id"]), 30)
@@ -189,7 +195,7 @@ def test_a_persistent_network_comes_up_and_balances_with_its_offerings_limits(
         networkofferingid=_offering(alice.client, SOURCE_NAT_OFFERING)["id"],
         zoneid=place.zone,
     )["network"]
-    assert plain["state"] == "Allocated"
+    assert (plain["state"], plain["ispersistent"]) == ("Allocated", False)
     changed = alice.client.updateNetwork(
         id=plain["id"], networkofferingid=offering["id"], fetch_result=True
     )["network"]
