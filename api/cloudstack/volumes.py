@@ -22,10 +22,10 @@ from api.cloudstack.jobs import run_async
 from api.cloudstack.pages import needs_accounts, ordered
 from api.cloudstack.storage_pools import pool_needs
 from api.cloudstack.unbuilt import (
-    CUSTOM_ID,
     iops_params,
 )
 from api.cloudstack.vms import _owner, hypervisor_job, vm_row
+from api.custom_ids import CUSTOM_ID
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_stored_date
 from api.fragments import Kept, dumped, marker, quoted, template
