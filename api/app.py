@@ -147,6 +147,7 @@ class Gateway:
             session_key,
             str(request.base_url).rstrip("/"),
             http_method=request.method,
+            edge=True,
         )
         try:
             body = self.dispatcher.run(call)

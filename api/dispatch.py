@@ -130,7 +130,11 @@ class Call:
     # The account cleanup's calls: the removed account whose leftovers they take away, which
     # `account` and `domainid` may then name (no other call reaches a removed account).
     removed_owner: str = ""
-    # The renamed resources, read once per request: what its ids mean and how its answer names them.
+    # A client's request (the gateway's): its ids and its answer's are the custom ids of renamed
+    # resources. The server's own calls (account cleanup, the autoscaler) use resources' own ids.
+    edge: bool = False
+    # The renamed resources, read once per client request: what its ids mean and how its answer
+    # names them.
     renames: Renames = field(default_factory=Renames)
 
     @property
@@ -243,8 +247,9 @@ class Dispatcher:
         if command.is_list and command.paged:
             args["paging"] = call.paging()
         self.runtime_consistent(call)
-        call.renames = renames(call)
-        own_ids(command.specs, args, call.renames)
+        if call.edge:
+            call.renames = renames(call)
+            own_ids(command.specs, args, call.renames)
         wanted = wanted_rename(call, command.params, args)
         result = command.handler(call, args)
         if wanted is not None:

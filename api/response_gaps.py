@@ -149,6 +149,7 @@ UNBUILT_FIELDS: dict[str, dict[str, str]] = {
         **_all(POOLS, "chaininfo", "path", "storage", "storageid", "status"),
         **_all(JOB, "jobid", "jobstatus"),
         **_all(ISOS, "isodisplaytext", "isoid", "isoname"),
+        **_all(PROJECTS, "project", "projectid"),
         **_all(UNSET, "snapshotid", "quiescevm"),
         # Its VM's hypervisor, else its pool's: a detached disk on a host's own storage has none.
         "hypervisor": UNSET,

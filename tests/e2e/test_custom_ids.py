@@ -9,8 +9,9 @@ import uuid
 from cs import CloudStack
 
 from tests.e2e.factories import make_tenant
-from tests.e2e.test_autoscale import _balancer, _counter
+from tests.e2e.test_autoscale import _balancer, _counter, _members
 from tests.e2e.test_network_rules import refused as _refused
+from tests.e2e.test_routers import wait_for
 from tests.e2e.test_vms import _deploy, _host, _place
 from tests.e2e.test_vpcs import _zone
 
@@ -202,7 +203,7 @@ def test_networks_rules_and_autoscale_answer_their_custom_ids(sandbox) -> None:
         )["autoscalepolicy"]["id"]
     group = user.createAutoScaleVmGroup(
         lbruleid=rule_id,
-        minmembers=0,
+        minmembers=1,
         maxmembers=1,
         interval=30,
         scaleuppolicyids=policies["scaleup"],
@@ -214,3 +215,8 @@ def test_networks_rules_and_autoscale_answer_their_custom_ids(sandbox) -> None:
     group_id = _renamed(admin, "updateAutoScaleVmGroup", "autoscalevmgroup", group["id"])
     (listed,) = user.listAutoScaleVmGroups()["autoscalevmgroup"]
     assert (listed["id"], listed["lbruleid"]) == (group_id, rule_id)
+    # The server's own work goes on under the resources' own ids: the group deploys its
+    # member into the renamed network and puts it behind the renamed rule.
+    (member,) = wait_for(lambda: _members(user, rule_id) or None, 60)
+    (deployed,) = user.listVirtualMachines(id=member)["virtualmachine"]
+    assert [n["networkid"] for n in deployed["nic"]] == [network_id]
