@@ -26,6 +26,7 @@ from api.access import Caller
 from api.auth import COOKIE, Authenticator
 from api.cloudstack import tables
 from api.console import console_routes
+from api.custom_ids import Renames, answered
 from api.dispatch import ApiCommand, Call, Dispatcher, Services
 from api.envelope import render, response_key
 from api.errors import AuthenticationFailed, error_body
@@ -47,9 +48,14 @@ REQUEST_THREADS = 40
 
 
 def _answer(
-    status: int, body: Mapping[str, Any], headers: dict[str, str] | None = None
+    status: int,
+    body: Mapping[str, Any],
+    headers: dict[str, str] | None = None,
+    renames: Renames | None = None,
 ) -> Response:
-    return Response(render(body), status_code=status, media_type=JSON, headers=headers)
+    """The body as JSON; with `renames`, renamed resources answer with their custom ids."""
+    content = render(body) if renames is None else answered(render(body), renames)
+    return Response(content, status_code=status, media_type=JSON, headers=headers)
 
 
 def _error(command: str | None, error: BaseException) -> Response:
@@ -141,6 +147,7 @@ class Gateway:
             session_key,
             str(request.base_url).rstrip("/"),
             http_method=request.method,
+            edge=True,
         )
         try:
             body = self.dispatcher.run(call)
@@ -149,7 +156,7 @@ class Gateway:
             if status >= 500 and not _is_domain_error(error):
                 log.exception("request %s (%s) failed", call.request_id, command.name)
             return _error(command.response_name or command.name, error)
-        return _answer(200, body)
+        return _answer(200, body, renames=call.renames)
 
     async def _params(self, request: Request) -> dict[str, str]:
         items = decode_form(request.scope.get("query_string", b""))

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from api.access import Caller, Role, require_role
+from api.custom_ids import Renames, own_ids, rename, renames, wanted_rename
 from api.envelope import (
     async_response,
     list_response,
@@ -130,6 +131,12 @@ class Call:
     # The account cleanup's calls: the removed account whose leftovers they take away, which
     # `account` and `domainid` may then name (no other call reaches a removed account).
     removed_owner: str = ""
+    # A client's request (the gateway's): its ids and its answer's are the custom ids of renamed
+    # resources. The server's own calls (account cleanup, the autoscaler) use resources' own ids.
+    edge: bool = False
+    # The renamed resources, read once per client request: what its ids mean and how its answer
+    # names them.
+    renames: Renames = field(default_factory=Renames)
 
     @property
     def store(self) -> Any:
@@ -216,6 +223,13 @@ LIST_BASE = (
 )
 
 
+def _made_or_changed(args: dict[str, Any], result: Any) -> str:
+    """The id of what a command changed (its `id`) or made (its answer's id)."""
+    if args.get("id"):
+        return str(args["id"])
+    return str(result.resource_id if isinstance(result, Submitted) else result["id"])
+
+
 class Dispatcher:
     """Finds a command in the tables and runs it for a caller."""
 
@@ -242,7 +256,13 @@ class Dispatcher:
         if command.is_list and command.paged:
             args["paging"] = call.paging()
         self.runtime_consistent(call)
+        if call.edge:
+            call.renames = renames(call)
+            own_ids(command.specs, args, call.renames)
+        wanted = wanted_rename(call, command.params, args)
         result = command.handler(call, args)
+        if wanted is not None:
+            rename(call, command.item_key, _made_or_changed(args, result), wanted, call.renames)
         if command.is_list and unapplied(args):
             raise InvalidParameter(f"{command.name} does not filter by tags yet")
         if command.shape == "list":

@@ -23,7 +23,8 @@ from api.cloudstack.autoscale_owned import (
 from api.cloudstack.autoscale_policies import PKG, POLICIES, render_policies
 from api.cloudstack.common import LIST_PROJECT_ID, OWNER_PARAMS
 from api.cloudstack.network_rules import rule_for
-from api.cloudstack.unbuilt import CUSTOM_ID, FOR_DISPLAY
+from api.cloudstack.unbuilt import FOR_DISPLAY
+from api.custom_ids import CUSTOM_ID
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType, not_found, parse
 from commands import autoscale as cmd

@@ -3,10 +3,8 @@ project's account), owner filters of list commands, and SQL paging."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
-from uuid import UUID
 
 from api.access import ALL_PROJECTS, ANY_OWNER, SKIP_PROJECTS, Caller, Role, check_reach
 from api.dispatch import Call, Listing
@@ -221,16 +219,3 @@ def names_in(cursor: Any, wanted: dict[str, set[str]]) -> dict[str, dict[str, st
     for row in cursor.execute(" UNION ALL ".join(parts), params).fetchall():
         found[row["kind"]][row["id"]] = row["name"]
     return found
-
-
-_UUID_FORMAT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-
-
-def given_id(value: str | None) -> UUID | None:
-    """An id given for a new aggregate by another system (4.3's custom ids): a UUID in its
-    lower-case form, so the id answered is the one given. Its freshness is the command's."""
-    if value is None:
-        return None
-    if not _UUID_FORMAT.fullmatch(value):
-        raise InvalidParameter(f"UUID: {value} doesn't follow the UUID format")
-    return UUID(value)

@@ -14,11 +14,19 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from api.access import Role
-from api.cloudstack.common import account_row, domain_row, limit_sql, names_of
+from api.cloudstack.common import (
+    PROJECT_ID,
+    account_row,
+    domain_row,
+    limit_sql,
+    names_of,
+    owner_of,
+    project_row,
+)
 from api.cloudstack.jobs import run_async
 from api.cloudstack.public_ips import _range_row, render_range
-from api.cloudstack.unbuilt import PROJECT_ID
 from api.dispatch import ApiCommand, Call, Listing, Submitted
+from api.errors import BadRequestParameter
 from api.params import Param, ParamType, not_found
 from commands import dedication as cmd
 from commands import network_public_ips as ips
@@ -95,12 +103,36 @@ def _taken_by_others(call: Call, physical_id: str, first: int, last: int, accoun
     return None
 
 
+# 4.3 requires `account` and `domainid` of its dedications even where `projectid` names the owner.
+BY_PROJECT = "not needed when projectid names the project whose account the range is dedicated to"
+DEDICATED_TO = (
+    Param("account", P.STRING, extension=BY_PROJECT),
+    Param("domainid", P.UUID, extension=BY_PROJECT),
+    PROJECT_ID,
+)
+
+
+def dedicated_owner(call: Call, args: dict[str, Any]) -> tuple[str, str]:
+    """(account id, domain id) a range is dedicated to: a project's own account (`projectid`,
+    with no `account`), else the account named by `account` and `domainid`, both required."""
+    if args["projectid"]:
+        owner = owner_of(call, args)
+        return owner.account_id, owner.domain_id
+    for name in ("account", "domainid"):
+        if not args[name]:
+            raise BadRequestParameter(
+                f"Unable to execute API command {call.command.name.lower()} due to missing "
+                f"parameter {name}"
+            )
+    account = account_row(call, args["account"], domain_row(call, str(args["domainid"]))["id"])
+    return str(account["id"]), str(account["domain_id"])
+
+
 def dedicate_vlans(call: Call, args: dict[str, Any]) -> dict[str, Any]:
     physical = _physical(call, str(args["physicalnetworkid"]))
     first, last = parse_vlan_range(args["vlanrange"], physical["isolation"])
-    domain = domain_row(call, str(args["domainid"]))
-    account = account_row(call, args["account"], domain["id"])
-    taken = _taken_by_others(call, physical["id"], first, last, account["id"])
+    account_id, domain_id = dedicated_owner(call, args)
+    taken = _taken_by_others(call, physical["id"], first, last, account_id)
     if taken is not None:
         raise InvalidParameter(
             f"Guest vlan {taken['broadcast_uri']} of the range is in use by network "
@@ -108,7 +140,7 @@ def dedicate_vlans(call: Call, args: dict[str, Any]) -> dict[str, Any]:
         )
     command = cmd.DedicateGuestVlans(
         UUID(physical["id"]),
-        Owner(UUID(domain["id"]), UUID(account["id"])),
+        Owner(UUID(domain_id), UUID(account_id)),
         first,
         last,
         uuid4(),
@@ -133,6 +165,9 @@ def list_vlans(call: Call, args: dict[str, Any]) -> Listing:
             raise InvalidParameter("Specify domainid with account")
         sql += " AND g.account_id = %s"
         params.append(account_row(call, args["account"], str(args["domainid"]))["id"])
+    if args["projectid"]:
+        sql += " AND g.account_id = %s"
+        params.append(project_row(call, str(args["projectid"]))["account_id"])
     if args["guestvlanrange"]:
         first, last = parse_vlan_range(args["guestvlanrange"], "VXLAN")  # the widest ids
         sql += " AND g.first_vnet = %s AND g.last_vnet = %s"
@@ -167,17 +202,16 @@ def release_vlans(call: Call, args: dict[str, Any]) -> Submitted:
 
 def dedicate_public(call: Call, args: dict[str, Any]) -> dict[str, Any]:
     ip_range = _range_row(call, str(args["id"]))
-    domain = domain_row(call, str(args["domainid"]))
-    account = account_row(call, args["account"], domain["id"])
+    account_id, domain_id = dedicated_owner(call, args)
     with call.read() as cursor:
         others = cursor.execute(
             "SELECT count(*) AS n FROM public_ips WHERE vlan_range_id = %s "
             "AND state = 'Allocated' AND account_id <> %s",
-            (ip_range["id"], account["id"]),
+            (ip_range["id"], account_id),
         ).fetchone()["n"]
     call.write(
         lambda store, _: ips.dedicate_vlan_ip_range(
-            store, UUID(ip_range["id"]), UUID(account["id"]), UUID(domain["id"]), int(others)
+            store, UUID(ip_range["id"]), UUID(account_id), UUID(domain_id), int(others)
         ),
         None,
     )
@@ -195,10 +229,8 @@ COMMANDS = (
         dedicate_vlans,
         (
             Param("vlanrange", P.STRING, required=True),
-            Param("account", P.STRING, required=True),
-            Param("domainid", P.UUID, required=True),
+            *DEDICATED_TO,
             Param("physicalnetworkid", P.UUID, required=True),
-            PROJECT_ID,
         ),
         role=Role.ROOT_ADMIN,
         item_key=ITEM,
@@ -238,9 +270,7 @@ COMMANDS = (
         dedicate_public,
         (
             Param("id", P.UUID, required=True),
-            Param("account", P.STRING, required=True),
-            Param("domainid", P.UUID, required=True),
-            PROJECT_ID,
+            *DEDICATED_TO,
         ),
         role=Role.ROOT_ADMIN,
         item_key="vlan",

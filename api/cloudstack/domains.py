@@ -6,8 +6,9 @@ from typing import Any
 from uuid import UUID
 
 from api.access import Role
-from api.cloudstack.common import domain_row, given_id, select_page
+from api.cloudstack.common import domain_row, select_page
 from api.cloudstack.jobs import run_async
+from api.custom_ids import given_id
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType
 from commands import identity as cmd

@@ -21,12 +21,13 @@ import orjson
 
 from api.access import Role, check_reach, list_scope
 from api.cloudstack.account_stops import stop_account_vms
-from api.cloudstack.common import OWNER_PARAMS, account_row, given_id, select_page
+from api.cloudstack.common import OWNER_PARAMS, account_row, select_page
 from api.cloudstack.domains import domain_in_reach
 from api.cloudstack.jobs import run_async
 from api.cloudstack.resource_details import detail_pairs
 from api.cloudstack.resource_limits import account_figures
 from api.cloudstack.users import object_result, profile, render_user, visible_owner
+from api.custom_ids import given_id
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType
 from commands import identity as cmd

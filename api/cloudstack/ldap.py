@@ -14,10 +14,11 @@ from typing import Any
 from uuid import UUID
 
 from api.access import Role
-from api.cloudstack.common import given_id, select_page
+from api.cloudstack.common import select_page
 from api.cloudstack.domains import domain_in_reach
 from api.cloudstack.identity import NEW_ACCOUNT_PARAMS, render_account
 from api.cloudstack.resource_details import detail_pairs
+from api.custom_ids import given_id
 from api.directory import directory, settings
 from api.dispatch import ApiCommand, Call, Listing
 from api.params import Param, ParamType

@@ -24,7 +24,8 @@ from api.cloudstack.network_rules import (
     vpc_tier,
     write,
 )
-from api.cloudstack.unbuilt import CUSTOM_ID, FOR_DISPLAY
+from api.cloudstack.unbuilt import FOR_DISPLAY
+from api.custom_ids import CUSTOM_ID
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType, not_found
 from commands import network_rules as cmd

@@ -23,8 +23,9 @@ from api.cloudstack.common import (
 from api.cloudstack.jobs import run_async
 from api.cloudstack.network_rules import submitted, write
 from api.cloudstack.networks import network_row
-from api.cloudstack.unbuilt import CUSTOM_ID, FOR_DISPLAY
+from api.cloudstack.unbuilt import FOR_DISPLAY
 from api.cloudstack.vpcs import job_of, vpc_row
+from api.custom_ids import CUSTOM_ID
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType, not_found
 from api.tagging import narrow

@@ -26,8 +26,9 @@ from api.cloudstack.common import (
 )
 from api.cloudstack.networks import network_row
 from api.cloudstack.public_ips import _public_row
-from api.cloudstack.unbuilt import CUSTOM_ID, FOR_DISPLAY
+from api.cloudstack.unbuilt import FOR_DISPLAY
 from api.cloudstack.vm_listing import vm_row
+from api.custom_ids import CUSTOM_ID
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType, not_found
 from api.tagging import narrow

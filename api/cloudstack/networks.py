@@ -31,9 +31,9 @@ from api.cloudstack.jobs import run_async
 from api.cloudstack.network_domains import changed_network_domain, network_domain_for
 from api.cloudstack.network_offerings import lowest_free_vnets, render_services
 from api.cloudstack.unbuilt import (
-    CUSTOM_ID,
     HIDING,
 )
+from api.custom_ids import CUSTOM_ID
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType, not_found
 from api.tagging import narrow

@@ -21,16 +21,14 @@ from api.cloudstack.common import (
     names_by_id,
     names_of,
     owner_of,
+    project_row,
     resolve_owner_filters,
 )
 from api.cloudstack.common import PROJECT_ID as OWNER_PROJECT_ID
 from api.cloudstack.jobs import run_async
 from api.cloudstack.networks import network_row, public_pool
 from api.cloudstack.portable_ips import portable_request
-from api.cloudstack.unbuilt import (
-    FOR_DISPLAY,
-    PROJECT_ID,
-)
+from api.cloudstack.unbuilt import FOR_DISPLAY
 from api.cloudstack.vpn import vpn_on_address
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_stored_date
@@ -176,7 +174,7 @@ def _network_ipv4_range(call: Call, args: dict[str, Any]) -> dict[str, Any]:
         raise InvalidParameter(
             f"Network {network['name']} is not on physical network {args['physicalnetworkid']}"
         )
-    if args["account"] or args["domainid"]:
+    if args["account"] or args["domainid"] or args["projectid"]:
         raise InvalidParameter("A shared network's ranges are not dedicated to an account")
     command = ipv4_ranges.AddIpv4Range(
         UUID(network["id"]),
@@ -240,7 +238,11 @@ def _ipv6_held(call: Call, row: dict[str, Any]) -> int:
 
 
 def _dedicated_to(call: Call, args: dict[str, Any]) -> tuple[UUID, UUID] | None:
-    """The account a new range is dedicated to (`account` with `domainid`), if any."""
+    """The account a new range is dedicated to (`account` with `domainid`, or a project's own
+    account by `projectid`), if any."""
+    if args["projectid"]:
+        owner = owner_of(call, args)
+        return UUID(owner.account_id), UUID(owner.domain_id)
     if not (args["account"] or args["domainid"]):
         return None
     if not (args["account"] and args["domainid"]):
@@ -299,10 +301,13 @@ def list_vlan_ip_ranges(call: Call, args: dict[str, Any]) -> Listing:
     if args["forvirtualnetwork"] is not None:
         where.append("for_virtual_network = %s")
         params.append(int(args["forvirtualnetwork"]))
-    dedicated = _dedicated_to(call, args)
+    dedicated = _dedicated_to(call, args) if not args["projectid"] else None
     if dedicated is not None:
         where.append("account_id = %s")
         params.append(str(dedicated[0]))
+    if args["projectid"]:  # a project's ranges, whatever state the project is in
+        where.append("account_id = %s")
+        params.append(project_row(call, args["projectid"])["account_id"])
     sql = " FROM vlan_ip_ranges WHERE " + " AND ".join(where)
     with call.read() as cursor:
         count = cursor.execute("SELECT count(*) AS n" + sql, params).fetchone()["n"]
@@ -552,7 +557,7 @@ POD = Param("podid", P.UUID)
 DOMAIN_RANGES = (
     "ranges dedicated to a domain are not built yet: name the account (with its domainid)"
 )
-RANGE_OWNER = (Param("account", P.STRING), Param("domainid", P.UUID), PROJECT_ID)
+RANGE_OWNER = (Param("account", P.STRING), Param("domainid", P.UUID), OWNER_PROJECT_ID)
 
 COMMANDS = (
     ApiCommand(

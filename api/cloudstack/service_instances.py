@@ -16,10 +16,9 @@ from uuid import UUID, uuid4
 
 from api.access import Role
 from api.cloudstack import infrastructure as places
-from api.cloudstack.common import named_owner
+from api.cloudstack.common import PROJECT_ID, named_owner
 from api.cloudstack.placement import candidates
 from api.cloudstack.system_vms import appliance_job
-from api.cloudstack.unbuilt import PROJECT_ID
 from api.dispatch import ApiCommand, Call
 from api.params import Param, ParamType, not_found
 from commands import system_vms as lifecycle

@@ -13,11 +13,11 @@ from api.access import Role, check_reach, list_scope
 from api.cloudstack.common import (
     OWNER_PARAMS,
     account_row,
-    given_id,
     resolve_owner_filters,
     select_page,
 )
 from api.cloudstack.jobs import run_async
+from api.custom_ids import given_id
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_date
 from api.params import Param, ParamType

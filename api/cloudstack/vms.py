@@ -21,7 +21,6 @@ from api.cloudstack.affinity_groups import chosen_groups
 from api.cloudstack.common import (
     LIST_PROJECT_AND_TAGS,
     OWNER_PARAMS,
-    given_id,
     owner_of,
 )
 from api.cloudstack.common import PROJECT_ID as OWNER_PROJECT_ID
@@ -35,9 +34,10 @@ from api.cloudstack.ssh_keys import named_key_pair
 from api.cloudstack.storage_pools import pool_needs
 from api.cloudstack.user_data import POST_BYTES, checked_user_data
 from api.cloudstack.vm_listing import LIST_DETAILS, list_vms, vm_row, vm_view
+from api.custom_ids import CUSTOM_ID, custom_id
 from api.dispatch import ApiCommand, Call, Submitted
 from api.params import Param, ParamType
-from commands import Outcome, check_fresh
+from commands import Outcome
 from commands import vms as cmd
 from commands.affinity_groups import in_affinity_groups
 from commands.instance_groups import GroupRef, in_instance_group
@@ -118,7 +118,7 @@ def deploy(call: Call, args: dict[str, Any]) -> Submitted:
     account_id, domain_id, domain_path = _owner(call, args)
     offering = catalog.offering(call, args["serviceofferingid"], domain_path)
     template = catalog.template(call, args["templateid"], zone["id"], account_id)
-    vm_id = _custom_id(call, args["customid"]) or uuid4()
+    vm_id = custom_id(call, args["customid"]) or uuid4()
     keyboard, hidden = _console(call, args)
     instance_name = f"i-{vm_id.hex[:12]}-{current_value(call, 'instance.name')}"
     disks = deploy_disks(call, args, template, offering, (zone["id"], domain_path, instance_name))
@@ -189,20 +189,6 @@ def deploy(call: Call, args: dict[str, Any]) -> Submitted:
         ),
         creates=True,
     )
-
-
-def _custom_id(call: Call, custom_id: str | None) -> UUID | None:
-    """The id a root administrator chose for a new VM (4.3's `customid`): a UUID in 4.3's
-    lower-case form that nothing in the cloud has yet."""
-    if custom_id is None:
-        return None
-    if call.caller.role != Role.ROOT_ADMIN:
-        raise PermissionDenied(
-            "Please check your permissions, you are not allowed to create/update custom id"
-        )
-    wanted = given_id(custom_id)
-    check_fresh(call.store, wanted)
-    return wanted
 
 
 def _console(call: Call, args: dict[str, Any]) -> tuple[str, bool]:
@@ -383,11 +369,6 @@ def update(call: Call, args: dict[str, Any]) -> dict[str, Any]:
     row = vm_row(call, args["id"])
     if args["group"]:
         check_name(args["group"])  # refused before anything changes
-    if args["customid"] is not None and _custom_id(call, args["customid"]):
-        raise InvalidParameter(
-            "Parameter customid is not supported: a VM's id is chosen once, at deploy "
-            "(deployVirtualMachine customid); changing it afterwards is not built yet"
-        )
     changes = _updates(call, row, args)
     call.write(cmd.update_vm, cmd.UpdateVirtualMachine(UUID(row["id"]), changes))
     if args["group"] is not None:
@@ -499,10 +480,11 @@ def _async(
     )
 
 
-CUSTOM_ID = Param("customid", P.STRING)
+# The new VM's given id (`customid` of a deploy; an update renames the VM instead).
+GIVEN_ID = Param("customid", P.STRING)
 # deployVirtualMachine's parameters beyond the template, offering and zone it deploys.
 DEPLOY_MORE = (
-    CUSTOM_ID,
+    GIVEN_ID,
     Param("deploymentplanner", P.STRING),
     Param("displayvm", P.BOOLEAN),
     Param("keyboard", P.STRING),

@@ -22,10 +22,10 @@ from api.cloudstack.jobs import run_async
 from api.cloudstack.pages import needs_accounts, ordered
 from api.cloudstack.storage_pools import pool_needs
 from api.cloudstack.unbuilt import (
-    CUSTOM_ID,
     iops_params,
 )
 from api.cloudstack.vms import _owner, hypervisor_job, vm_row
+from api.custom_ids import CUSTOM_ID
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_stored_date
 from api.fragments import Kept, dumped, marker, quoted, template
@@ -35,6 +35,7 @@ from commands import volume_work
 from commands import volumes as cmd
 from commands.volume_placement import PoolNeeds
 from domain.errors import InvalidParameter, PermissionDenied
+from domain.project import PROJECT_ACCOUNT_PREFIX
 from domain.storage import parse_tags
 from domain.volume import RESERVED_DEVICE_ID, STATES, VolumeChanges, VolumeState
 from projections.hypervisor_capabilities import limits_of
@@ -315,7 +316,10 @@ def _values(row: dict[str, Any], tags: list[dict[str, Any]]) -> tuple[str, ...]:
 
 def keepable(row: dict[str, Any]) -> str | None:
     """A volume's JSON as _render writes it, with slots; None when the slots do not come out
-    in their order (a marker inside a volume's own text): that volume is rendered in full."""
+    in their order (a marker inside a volume's own text), or for a project's volume, which
+    the dispatcher names its project (`api.owners.with_projects`): those are rendered in full."""
+    if str(row["account_name"]).startswith(PROJECT_ACCOUNT_PREFIX):
+        return None
     marked = dict(row, **{name: marker(name) for name in _slots(row)})
     marked.update(do_id="", do_name=marked.pop("offering_name", None))
     marked.update(do_text=marked.pop("offering_text", None), do_storage=marked.pop("storage", None))

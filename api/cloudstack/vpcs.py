@@ -24,7 +24,8 @@ from api.cloudstack.network_offerings import render_services
 from api.cloudstack.network_rules import submitted, write
 from api.cloudstack.networks import network_row, new_owner, public_pool, render_network
 from api.cloudstack.routers import ensure_router
-from api.cloudstack.unbuilt import CUSTOM_ID, FOR_DISPLAY, HIDING
+from api.cloudstack.unbuilt import FOR_DISPLAY, HIDING
+from api.custom_ids import CUSTOM_ID
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_stored_date
 from api.params import Param, ParamType, not_found

@@ -131,9 +131,9 @@ def test_a_parameter_of_an_unbuilt_feature_is_refused_by_name_and_changes_nothin
         name="data",
         zoneid=NOWHERE,
         diskofferingid=NOWHERE,
-        customid="0b7e1a58-5c8e-4a55-9d55-53c1f1a6c9a1",
+        miniops="100",
     )
-    assert text == "Parameter customid is not supported: custom ids are not built yet"
+    assert text == "Parameter miniops is not supported: storage QoS (IOPS limits) is not built yet"
     assert admin.listVolumes().get("count", 0) == 0
     assert admin.listFirewallRules(fordisplay="true").get("count", 0) == 0
     hidden = _refused(admin.listFirewallRules, 431, fordisplay="false")

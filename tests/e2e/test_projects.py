@@ -110,8 +110,14 @@ def test_an_invited_account_joins_deploys_and_the_project_lives_to_its_deletion(
         projectid=project["id"],
         fetch_result=True,
     )["volume"]
+    assert (volume["projectid"], volume["project"]) == (project["id"], "web")
     listed = alice.client.listVolumes(projectid=project["id"], type="DATADISK")["volume"]
     assert [v["id"] for v in listed] == [volume["id"]]
+    # Listed twice: the second page answers the project as the first did.
+    for _ in range(2):
+        (root,) = bob.client.listVolumes(projectid=project["id"], type="ROOT")["volume"]
+        assert (root["projectid"], root["project"]) == (project["id"], "web")
+        assert root["account"] == volume["account"]
     assert "volume" not in carol.client.listVolumes(listall=True, projectid="-1")
     assert (vm["projectid"], vm["project"]) == (project["id"], "web")
     assert _vm_ids(alice.client, projectid=project["id"]) == {vm["id"]}
