@@ -12,6 +12,7 @@ from uuid import UUID
 
 import orjson
 
+from api import display
 from api.access import Role, can_reach, list_scope
 from api.cloudstack import infrastructure as places
 from api.cloudstack.common import (
@@ -28,10 +29,7 @@ from api.cloudstack.common import PROJECT_ID as OWNER_PROJECT_ID
 from api.cloudstack.configuration import current_value
 from api.cloudstack.jobs import run_async
 from api.cloudstack.network_offerings import lowest_free_vnets, render_services
-from api.cloudstack.unbuilt import (
-    CUSTOM_ID,
-    HIDING,
-)
+from api.cloudstack.unbuilt import CUSTOM_ID
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType, not_found
 from api.tagging import narrow
@@ -52,6 +50,7 @@ log = logging.getLogger(__name__)
 P = ParamType
 PKG = "org.apache.cloudstack.api.command.user.network"
 HINTS = 8  # free values read from the read models to try first
+DISPLAY_NETWORK = "displaynetwork"  # a network's display flag (api/display.py)
 
 
 # ---- reading ---------------------------------------------------------------------------------
@@ -107,7 +106,7 @@ def render_network(row: dict[str, Any], zones: dict[str, str]) -> dict[str, Any]
         "specifyipranges": row["guest_type"] == "Shared",
         "canusefordeploy": True,
         "ispersistent": False,
-        "displaynetwork": True,
+        "displaynetwork": display.shown(row),
         "tags": [],
     }
     if uri:
@@ -131,7 +130,7 @@ def _render_all(call: Call, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for row in rows:
         if isinstance(row["services"], str | None):
             row["services"] = orjson.loads(row["services"] or "{}")
-    return [render_network(r, zones) for r in rows]
+    return [render_network(r, zones) for r in display.mark(call, rows)]
 
 
 def _network(call: Call, network_id: str) -> dict[str, Any]:
@@ -181,6 +180,7 @@ def list_networks(call: Call, args: dict[str, Any]) -> Listing:
         where.append(clause)
         params += values
     narrow(args, "Network", "n.id", where, params)
+    display.narrow(call, args, "n.id", where, DISPLAY_NETWORK)
     sql = NETWORK_SELECT + " WHERE " + " AND ".join(where)
     with call.read() as cursor:
         count = cursor.execute(f"SELECT count(*) AS n FROM ({sql}) AS q", params).fetchone()["n"]
@@ -297,6 +297,7 @@ def create_network(call: Call, args: dict[str, Any]) -> dict[str, Any]:
         tier=tier,
         device_candidates=_device_candidates(call, offering, physical),
     )
+    display.hide_new(call, args, "Network", command.network_id, DISPLAY_NETWORK)
     outcome = call.write(cmd.create_network, command)
     return _network(call, str(outcome.id))
 
@@ -354,6 +355,7 @@ def update_network(call: Call, args: dict[str, Any]) -> Submitted:
     if offering:
         _offering(call, offering)
     command = cmd.UpdateNetwork(UUID(row["id"]), changes, UUID(offering) if offering else None)
+    display.change(call, args, "Network", row["id"], DISPLAY_NETWORK)
 
     def work() -> dict[str, Any]:
         cmd.update_network(call.store, command)
@@ -474,7 +476,7 @@ COMMANDS = (
             Param("endipv6", P.STRING),
             Param("aclid", P.UUID),
             Param("vpcid", P.UUID),
-            Param("displaynetwork", P.BOOLEAN, default=True, unsupported=HIDING),
+            Param(DISPLAY_NETWORK, P.BOOLEAN, default=True),
             Param("isolatedpvlan", P.STRING, unsupported="private VLANs are not built yet"),
             OWNER_PROJECT_ID,
             Param(
@@ -504,7 +506,7 @@ COMMANDS = (
             Param("restartrequired", P.BOOLEAN),
             Param("specifyipranges", P.BOOLEAN),
             Param("supportedservices", P.LIST, element=P.STRING),
-            Param("displaynetwork", P.BOOLEAN, default=True, unsupported=HIDING),
+            Param(DISPLAY_NETWORK, P.BOOLEAN),
             Param("forvpc", P.BOOLEAN),
             Param("vpcid", P.UUID),
             *LIST_PROJECT_AND_TAGS,
@@ -537,7 +539,7 @@ COMMANDS = (
                 unsupported="changing a network's domain is not built yet",
             ),
             CUSTOM_ID,
-            Param("displaynetwork", P.BOOLEAN, default=True, unsupported=HIDING),
+            Param(DISPLAY_NETWORK, P.BOOLEAN),
         ),
         shape="async",
         is_async=True,
