@@ -16,6 +16,7 @@ from cs import CloudStack
 from api.reference import reference
 from api.response_gaps import UNBUILT_FIELDS
 from tests.e2e.factories import make_tenant
+from tests.e2e.hiding import assert_hidden, refused_flag
 from tests.e2e.sandbox import Sandbox
 from tests.e2e.test_network_rules import refused
 from tests.e2e.test_routers import SYSTEM_TEMPLATE, register_template, wait_for
@@ -294,3 +295,35 @@ def test_internal_load_balancers_run_on_a_vm_per_source_address(sandbox) -> None
         10,
     )
     assert [lb["id"] for lb in user.listLoadBalancers()["loadbalancer"]] == [again["id"]]
+
+
+def test_a_root_admin_hides_an_internal_load_balancer_and_a_tier(sandbox) -> None:
+    admin = sandbox.client()
+    place = _zone(admin)
+    alice = make_tenant(sandbox, admin)
+    user = alice.client
+    (vpc_offering,) = user.listVPCOfferings(name="Default VPC offering")["vpcoffering"]
+    vpc = user.createVPC(
+        name="quiet", displaytext="quiet", cidr="10.70.0.0/16", vpcofferingid=vpc_offering["id"],
+        zoneid=place.zone, fetch_result=True,
+    )["vpc"]  # fmt: skip
+    web = _tier(user, place, vpc, ILB_OFFERING, 1)
+    params = {
+        "name": "app",
+        "sourceport": 80,
+        "instanceport": 8080,
+        "algorithm": "roundrobin",
+        "scheme": "Internal",
+        "sourceipaddressnetworkid": web["id"],
+        "networkid": web["id"],
+    }
+    refused_flag(user.createLoadBalancer, **params, fordisplay="false")
+    app = admin.createLoadBalancer(**params, fordisplay="false", fetch_result=True)["loadbalancer"]
+    assert app["fordisplay"] is False
+    assert_hidden(admin, user, "listLoadBalancers", "loadbalancer", app["id"])
+
+    # A tier hidden by a root administrator is answered so inside its VPC too
+    admin.updateNetwork(id=web["id"], displaynetwork="false", fetch_result=True)
+    assert_hidden(admin, user, "listNetworks", "network", web["id"], "displaynetwork")
+    (shown,) = admin.listVPCs(id=vpc["id"], listall="true")["vpc"]
+    assert [n["displaynetwork"] for n in shown["network"]] == [False]
