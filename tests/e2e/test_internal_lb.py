@@ -102,6 +102,19 @@ def _tier(client: CloudStack, place: Place, vpc: dict, offering: str, third: int
     )["network"]
 
 
+def _balancing(tier: dict[str, Any]) -> dict[str, Any]:
+    """An internal load balancer of the tier's guests: port 80 to their 8080."""
+    return {
+        "name": "app",
+        "sourceport": 80,
+        "instanceport": 8080,
+        "algorithm": "roundrobin",
+        "scheme": "Internal",
+        "sourceipaddressnetworkid": tier["id"],
+        "networkid": tier["id"],
+    }
+
+
 def _fields(command: str, items: list[dict[str, Any]]) -> None:
     expected = set(reference()[command].response) - set(UNBUILT_FIELDS.get(command, {}))
     assert expected <= set().union(*(set(item) for item in items)), command
@@ -131,16 +144,7 @@ def test_internal_load_balancers_run_on_a_vm_per_source_address(sandbox) -> None
     addresses = [vm["nic"][0]["ipaddress"] for vm in vms]
 
     def create(**extra: Any) -> dict[str, Any]:
-        params = {
-            "name": "app",
-            "sourceport": 80,
-            "instanceport": 8080,
-            "algorithm": "roundrobin",
-            "scheme": "Internal",
-            "sourceipaddressnetworkid": web["id"],
-            "networkid": web["id"],
-            **extra,
-        }
+        params = {**_balancing(web), **extra}
         return dict(user.createLoadBalancer(fetch_result=True, **params)["loadbalancer"])
 
     # The first rule makes the address's VM; the rule is active once the VM holds it.
@@ -308,15 +312,7 @@ def test_a_root_admin_hides_an_internal_load_balancer_and_a_tier(sandbox) -> Non
         zoneid=place.zone, fetch_result=True,
     )["vpc"]  # fmt: skip
     web = _tier(user, place, vpc, ILB_OFFERING, 1)
-    params = {
-        "name": "app",
-        "sourceport": 80,
-        "instanceport": 8080,
-        "algorithm": "roundrobin",
-        "scheme": "Internal",
-        "sourceipaddressnetworkid": web["id"],
-        "networkid": web["id"],
-    }
+    params = _balancing(web)
     refused_flag(user.createLoadBalancer, **params, fordisplay="false")
     app = admin.createLoadBalancer(**params, fordisplay="false", fetch_result=True)["loadbalancer"]
     assert app["fordisplay"] is False
