@@ -5,8 +5,9 @@ One rule for every resource that carries it: the flag is true unless a root admi
 says otherwise; only a root administrator may set it or list by it (others are refused as
 4.3 refuses them, 531); and lists leave hidden resources out for every other caller. VMs and
 volumes keep the flag in their own events; every other resource keeps it in its
-`ResourceDisplay` (domain/resource_display.py), set here before the resource is made, so no list
-ever shows a resource that is to be hidden.
+`ResourceDisplay` (domain/resource_display.py), set here before the resource is made wherever
+its id is known then (so no list shows a resource that is to be hidden), else in the job that
+makes it (a public address, chosen by the job).
 """
 
 from __future__ import annotations
