@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID, uuid4
 
+from api import display
 from api.access import check_reach
 from api.cloudstack.autoscale_members import deploy_params, dismantle
 from api.cloudstack.autoscale_owned import (
@@ -23,9 +24,9 @@ from api.cloudstack.autoscale_owned import (
 from api.cloudstack.autoscale_policies import PKG, POLICIES, render_policies
 from api.cloudstack.common import LIST_PROJECT_ID, OWNER_PARAMS
 from api.cloudstack.network_rules import rule_for
-from api.cloudstack.unbuilt import FOR_DISPLAY
 from api.custom_ids import CUSTOM_ID
 from api.dispatch import ApiCommand, Call, Listing, Submitted
+from api.display import FOR_DISPLAY, FOR_DISPLAY_CHANGE
 from api.params import Param, ParamType, not_found, parse
 from commands import autoscale as cmd
 from domain.autoscale import (
@@ -43,8 +44,9 @@ from projections.network_rules import members_of
 P = ParamType
 PROFILE_ITEM, GROUP_ITEM = "autoscalevmprofile", "autoscalevmgroup"
 
-PROFILES = owned_select("autoscale_vm_profiles")
-GROUPS = owned_select("autoscale_vm_groups")
+SHOWN = f", {display.shown_column('x.id')}"
+PROFILES = owned_select("autoscale_vm_profiles", SHOWN)
+GROUPS = owned_select("autoscale_vm_groups", SHOWN)
 ONE_ACCOUNT = (
     "The policies, the profile and the load balancer rule of a group must belong to one account"
 )
@@ -59,7 +61,7 @@ def render_profile(row: dict[str, Any]) -> dict[str, Any]:
         "otherdeployparams": row["other_deploy_params"],
         "destroyvmgraceperiod": int(row["destroy_grace"]),
         "autoscaleuserid": row["autoscale_user_id"],
-        "fordisplay": True,
+        "fordisplay": display.shown(row),
         **owner_fields(row),
     }
 
@@ -98,7 +100,7 @@ def render_groups(cursor: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any
                 "maxmembers": int(row["max_members"]),
                 "interval": int(row["interval_seconds"]),
                 "state": row["state"],
-                "fordisplay": True,
+                "fordisplay": display.shown(row),
                 "scaleuppolicies": [
                     rendered_policies[p["id"]] for p in mine if p["action"] == "scaleup"
                 ],
@@ -212,6 +214,7 @@ def create_profile(call: Call, args: dict[str, Any]) -> Submitted:
         UUID(_autoscale_user(call, str(user_id), owner["account_id"])),
     )
     command = cmd.CreateProfile(uuid4(), UUID(owner["account_id"]), UUID(owner["domain_id"]), spec)
+    display.hide_new(call, args, "AutoScaleVmProfile", command.profile_id)
 
     def work() -> dict[str, Any]:
         cmd.create_profile(call.store, command)
@@ -244,6 +247,8 @@ def update_profile(call: Call, args: dict[str, Any]) -> Submitted:
         ),
         UUID(_autoscale_user(call, str(user_id), row["account_id"])),
     )
+
+    display.change(call, args, "AutoScaleVmProfile", row["id"])
 
     def work() -> dict[str, Any]:
         cmd.update_profile(call.store, UUID(row["id"]), spec)
@@ -278,6 +283,7 @@ def list_profiles(call: Call, args: dict[str, Any]) -> Listing:
             ("x.zone_id = %s", args["zoneid"]),
             ("x.other_deploy_params LIKE %s", like),
         ],
+        *display.clauses(call, args, "x.id"),
     )
     return Listing([render_profile(r) for r in rows], count)
 
@@ -362,6 +368,7 @@ def create_group(call: Call, args: dict[str, Any]) -> Submitted:
         up,
         down,
     )
+    display.hide_new(call, args, "AutoScaleVmGroup", command.group_id)
 
     def work() -> dict[str, Any]:
         cmd.create_group(call.store, command)
@@ -394,6 +401,7 @@ def update_group(call: Call, args: dict[str, Any]) -> Submitted:
         )
         chosen[action] = _policies(call, wanted, action, bounds.interval, row["account_id"])
     command = cmd.UpdateGroup(UUID(row["id"]), bounds, chosen["scaleup"], chosen["scaledown"])
+    display.change(call, args, "AutoScaleVmGroup", row["id"])
 
     def work() -> dict[str, Any]:
         cmd.update_group(call.store, command)
@@ -456,6 +464,7 @@ def list_groups(call: Call, args: dict[str, Any]) -> Listing:
                 args["policyid"],
             ),
         ],
+        *display.clauses(call, args, "x.id"),
     )
     with call.read() as cursor:
         return Listing(render_groups(cursor, rows), count)
@@ -511,7 +520,7 @@ COMMANDS = (
             Param("autoscaleuserid", P.UUID),
             COUNTER_PARAM,
             CUSTOM_ID,
-            FOR_DISPLAY,
+            FOR_DISPLAY_CHANGE,
         ),
         java_class=f"{PKG}.UpdateAutoScaleVmProfileCmd",
         description="Updates an existing autoscale vm profile.",
@@ -537,7 +546,7 @@ COMMANDS = (
             Param("serviceofferingid", P.UUID),
             Param("zoneid", P.UUID),
             Param("otherdeployparams", P.STRING, max_length=None),
-            FOR_DISPLAY,
+            FOR_DISPLAY_CHANGE,
         ),
         shape="list",
         item_key=PROFILE_ITEM,
@@ -575,7 +584,7 @@ COMMANDS = (
             Param("scaleuppolicyids", P.LIST, element=P.UUID),
             Param("scaledownpolicyids", P.LIST, element=P.UUID),
             CUSTOM_ID,
-            FOR_DISPLAY,
+            FOR_DISPLAY_CHANGE,
         ),
         java_class=f"{PKG}.UpdateAutoScaleVmGroupCmd",
         description="Updates an existing autoscale vm group.",
@@ -617,7 +626,7 @@ COMMANDS = (
             Param("vmprofileid", P.UUID),
             Param("policyid", P.UUID),
             Param("zoneid", P.UUID),
-            FOR_DISPLAY,
+            FOR_DISPLAY_CHANGE,
         ),
         shape="list",
         item_key=GROUP_ITEM,

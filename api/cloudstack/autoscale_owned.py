@@ -59,14 +59,18 @@ def autoscale_job(
 
 
 def listed_page(
-    call: Call, args: dict[str, Any], select: str, filters: list[tuple[str, Any]]
+    call: Call,
+    args: dict[str, Any],
+    select: str,
+    filters: list[tuple[str, Any]],
+    *conditions: str,
 ) -> tuple[int, list[dict[str, Any]]]:
     """A page of the live objects the caller may list, narrowed by each (clause, value)
-    whose value is given."""
+    whose value is given, and by the `conditions`."""
     scope = list_scope(
         call.caller, prefix="a.", account_column="id", **resolve_owner_filters(call, args)
     )
-    where, params = ["x.removed = 0", scope.clause], list(scope.params)
+    where, params = ["x.removed = 0", scope.clause, *conditions], list(scope.params)
     for clause, value in [("x.id = %s", args.get("id")), *filters]:
         if value is not None and value != "":
             where.append(clause)

@@ -14,6 +14,7 @@ import uuid
 from typing import Any
 from uuid import UUID
 
+from api import display
 from api.access import check_reach
 from api.cloudstack.network_rules import (
     FIREWALL_PARAMS,
@@ -111,6 +112,7 @@ def create_egress_firewall_rule(call: Call, args: dict[str, Any]) -> Submitted:
         call, call.command.java_class, "NET.FIREWALLEGRESSOPEN", f"Creating egress rule {rule.id}"
     )
     command = cmd.AddEgressRule(UUID(network["id"]), rule, spec)
+    display.hide_new(call, args, "FirewallRule", rule.id)
     return submitted(call, write(call, cmd.add_egress_rule, command), creates=True)
 
 

@@ -38,9 +38,9 @@ from api.cloudstack.networks import network_row
 from api.cloudstack.routers import render_routers, router_template
 from api.cloudstack.system_vms import SELECT as APPLIANCES
 from api.cloudstack.system_vms import lifecycle_commands
-from api.cloudstack.unbuilt import FOR_DISPLAY
 from api.cloudstack.vpcs import zone_hypervisor
 from api.dispatch import ApiCommand, Call, Listing, Submitted
+from api.display import FOR_DISPLAY, FOR_DISPLAY_CHANGE, hide_new, shown
 from api.params import Param, ParamType, not_found
 from commands import internal_lb as cmd
 from domain.compute import Compute
@@ -85,7 +85,7 @@ def render_internal(row: dict[str, Any], members: list[dict[str, Any]]) -> dict[
         "account": row["account_name"],
         "domainid": row["domain_id"],
         "domain": row["domain_name"],
-        "fordisplay": True,
+        "fordisplay": shown(row),
         "loadbalancerrule": [
             {
                 "sourceport": row["start_port"],
@@ -183,6 +183,7 @@ def create_load_balancer(call: Call, args: dict[str, Any]) -> Submitted:
         spec,
         _appliance(call, tier["zone_id"]),
     )
+    hide_new(call, args, "LoadBalancer", rule.id)
     return submitted(call, write(call, cmd.add_internal_balancer, command), creates=True)
 
 
@@ -331,7 +332,7 @@ COMMANDS = (
             Param("scheme", P.STRING),
             Param("sourceipaddress", P.STRING),
             Param("sourceipaddressnetworkid", P.UUID),
-            FOR_DISPLAY,
+            FOR_DISPLAY_CHANGE,
             *LIST_PROJECT_AND_TAGS,
         ),
         shape="list",

@@ -11,9 +11,10 @@ import uuid
 from typing import Any
 from uuid import UUID
 
+from api import display
 from api.cloudstack.network_rules import job_spec, rule_for, submitted, write
-from api.cloudstack.unbuilt import FOR_DISPLAY
 from api.dispatch import ApiCommand, Call, Listing, Submitted
+from api.display import FOR_DISPLAY, FOR_DISPLAY_CHANGE
 from api.params import Param, ParamType, not_found
 from commands import network_rules as cmd
 from domain.errors import InvalidParameter
@@ -36,7 +37,7 @@ def _owner_fields(rule: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _render_policy(policy: dict[str, Any]) -> dict[str, Any]:
+def _render_policy(policy: dict[str, Any], hidden: set[str]) -> dict[str, Any]:
     return {
         "id": policy["id"],
         "name": policy["name"],
@@ -44,7 +45,7 @@ def _render_policy(policy: dict[str, Any]) -> dict[str, Any]:
         "methodname": policy["method"],
         "params": {name: value for name, value in policy["params"]},
         "state": policy["state"],
-        "fordisplay": True,
+        "fordisplay": policy["id"] not in hidden,
     }
 
 
@@ -53,12 +54,13 @@ def render_stickiness(call: Call, rule_id: str) -> dict[str, Any]:
     rule = rule_for(call, rule_id, LB, "lbruleid")
     with call.read() as cursor:
         policies = stickiness_of(cursor, [rule["id"]])[rule["id"]]
+    hidden = display.hidden(call, [p["id"] for p in policies])
     return {
         **_owner_fields(rule),
         "name": rule["name"],
         "description": rule.get("description") or "",
         "state": rule["state"],
-        "stickinesspolicy": [_render_policy(p) for p in policies],
+        "stickinesspolicy": [_render_policy(p, hidden) for p in policies],
     }
 
 
@@ -92,6 +94,7 @@ def create_stickiness(call: Call, args: dict[str, Any]) -> Submitted:
         f"Creating stickiness policy {policy.name} of load balancer {rule['name']}",
     )
     command = cmd.AddStickiness(UUID(rule["network_id"]), UUID(rule["id"]), policy, spec)
+    display.hide_new(call, args, "LBStickinessPolicy", policy.id)
     return submitted(call, write(call, cmd.add_stickiness, command), creates=False)
 
 
@@ -129,6 +132,7 @@ def list_stickiness(call: Call, args: dict[str, Any]) -> Listing:
     item = render_stickiness(call, rule["id"])
     if args["id"]:
         item["stickinesspolicy"] = [p for p in item["stickinesspolicy"] if p["id"] == args["id"]]
+    item["stickinesspolicy"] = display.kept(call, args, item["stickinesspolicy"])
     return Listing([item], 1)
 
 
@@ -146,6 +150,7 @@ def create_health_check(call: Call, args: dict[str, Any]) -> Submitted:
     """4.3 checks the rule and the values, then asks the rule's provider; the virtual router
     has no health check capability, so the policy is refused and nothing is recorded."""
     rule = _live_rule(call, args["lbruleid"])
+    display.asked(call, args)
     for name, (low, high) in HEALTH_LIMITS.items():
         value = args[name]
         if value is not None and not low <= value <= high:
@@ -171,10 +176,11 @@ def list_health_checks(call: Call, args: dict[str, Any]) -> Listing:
     if args["id"]:
         raise not_found("id", args["id"])
     rule = _listed_rule(call, args, lambda cursor, policy_id: None)
+    display.listed_flag(call, args["fordisplay"], "fordisplay")  # none to keep, but checked
     return Listing([{**_owner_fields(rule), "healthcheckpolicy": []}], 1)
 
 
-LIST_PARAMS = (Param("id", P.UUID), Param("lbruleid", P.UUID), FOR_DISPLAY)
+LIST_PARAMS = (Param("id", P.UUID), Param("lbruleid", P.UUID), FOR_DISPLAY_CHANGE)
 
 COMMANDS = (
     ApiCommand(

@@ -24,9 +24,9 @@ from api.cloudstack.network_rules import (
     vpc_tier,
     write,
 )
-from api.cloudstack.unbuilt import FOR_DISPLAY
 from api.custom_ids import CUSTOM_ID
 from api.dispatch import ApiCommand, Call, Listing, Submitted
+from api.display import FOR_DISPLAY, FOR_DISPLAY_CHANGE, change, hide_new, shown
 from api.params import Param, ParamType, not_found
 from commands import network_rules as cmd
 from domain.errors import InvalidParameter
@@ -59,6 +59,7 @@ def render_balancer(row: dict[str, Any]) -> dict[str, Any]:
         "domain": row["domain_name"],
         "state": row["state"],
         "cidrlist": "",
+        "fordisplay": shown(row),
         "tags": [],
     }
 
@@ -94,6 +95,7 @@ def create_load_balancer_rule(call: Call, args: dict[str, Any]) -> Submitted:
         call, call.command.java_class, "LB.CREATE", f"Creating load balancer rule {rule.name}"
     )
     command = cmd.AddRule(rule, spec, network_id=vpc_tier(row, args), open_firewall=opened)
+    hide_new(call, args, "LoadBalancer", rule.id)
     return submitted(call, write(call, cmd.add_rule, command), creates=True)
 
 
@@ -121,6 +123,7 @@ def update_load_balancer_rule(call: Call, args: dict[str, Any]) -> Submitted:
         chosen,
         spec,
     )
+    change(call, args, "LoadBalancer", row["id"])
     return submitted(call, write(call, cmd.change_balancer, command), creates=False)
 
 
@@ -281,7 +284,7 @@ COMMANDS = (
             Param("description", P.STRING, max_length=4096),
             Param("algorithm", P.STRING),
             CUSTOM_ID,
-            FOR_DISPLAY,
+            FOR_DISPLAY_CHANGE,
         ),
         shape="async",
         is_async=True,
@@ -329,7 +332,7 @@ COMMANDS = (
             Param("virtualmachineid", P.UUID),
             Param("zoneid", P.UUID),
             Param("networkid", P.UUID),
-            FOR_DISPLAY,
+            FOR_DISPLAY_CHANGE,
             *LIST_PROJECT_AND_TAGS,
         ),
         shape="list",

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from api import display
 from api.access import check_reach, list_scope
 from api.cloudstack.common import (
     LIST_PROJECT_AND_TAGS,
@@ -23,10 +24,10 @@ from api.cloudstack.common import (
 from api.cloudstack.jobs import run_async
 from api.cloudstack.network_rules import submitted, write
 from api.cloudstack.networks import network_row
-from api.cloudstack.unbuilt import FOR_DISPLAY
 from api.cloudstack.vpcs import job_of, vpc_row
 from api.custom_ids import CUSTOM_ID
 from api.dispatch import ApiCommand, Call, Listing, Submitted
+from api.display import FOR_DISPLAY, FOR_DISPLAY_CHANGE
 from api.params import Param, ParamType, not_found
 from api.tagging import narrow
 from commands import network_acls as cmd
@@ -83,7 +84,7 @@ def render_acl_list(row: dict[str, Any]) -> dict[str, Any]:
         "id": row["id"],
         "name": row["name"],
         "description": row["description"],
-        "fordisplay": True,
+        "fordisplay": display.shown(row),
     }
     if row["vpc_id"]:
         body["vpcid"] = row["vpc_id"]
@@ -100,7 +101,7 @@ def render_acl_item(row: dict[str, Any]) -> dict[str, Any]:
         "action": row["action"],
         "cidrlist": row["cidrs"],
         "state": row["state"],
-        "fordisplay": True,
+        "fordisplay": display.shown(row),
     }
     for key, column in (
         ("startport", "start_port"),
@@ -114,11 +115,11 @@ def render_acl_item(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _acl_list(call: Call, acl_id: str) -> dict[str, Any]:
-    return render_acl_list(acl_list_row(call, acl_id))
+    return render_acl_list(display.mark(call, [acl_list_row(call, acl_id)])[0])
 
 
 def _acl_item(call: Call, item_id: str) -> dict[str, Any]:
-    return render_acl_item(_item_row(call, item_id))
+    return render_acl_item(display.mark(call, [_item_row(call, item_id)])[0])
 
 
 def _visible(call: Call, args: dict[str, Any], where: list[str], params: list[Any]) -> None:
@@ -143,7 +144,8 @@ def _page(
 
 
 _LIST_SQL = (
-    "SELECT x.* FROM network_acl_lists AS x LEFT JOIN vpcs AS v ON v.id = x.vpc_id "
+    f"SELECT x.*, {display.shown_column('x.id')} FROM network_acl_lists AS x "
+    "LEFT JOIN vpcs AS v ON v.id = x.vpc_id "
     "LEFT JOIN accounts AS a ON a.id = v.account_id"
 )
 
@@ -178,12 +180,14 @@ def _filtered(
 def list_acl_lists(call: Call, args: dict[str, Any]) -> Listing:
     filters = (("id", "x.id = %s"), ("vpcid", "x.vpc_id = %s"), ("name", "x.name = %s"))
     where, params = _filtered(call, args, filters, "x.id", ("x.name", "x.description"))
+    display.narrow(call, args, "x.id", where)
     rows, count = _page(call, _LIST_SQL, where, params, " ORDER BY x.created, x.name", args)
     return Listing([render_acl_list(r) for r in rows], count)
 
 
 _ITEM_SQL = (
-    "SELECT x.* FROM network_acl_items AS x LEFT JOIN vpcs AS v ON v.id = x.vpc_id "
+    f"SELECT x.*, {display.shown_column('x.id')} FROM network_acl_items AS x "
+    "LEFT JOIN vpcs AS v ON v.id = x.vpc_id "
     "LEFT JOIN accounts AS a ON a.id = v.account_id"
 )
 
@@ -198,6 +202,7 @@ def list_acl_items(call: Call, args: dict[str, Any]) -> Listing:
     )
     where, params = _filtered(call, args, filters, "x.acl_id", ("x.protocol", "x.cidrs"))
     narrow(args, "NetworkACL", "x.id", where, params)
+    display.narrow(call, args, "x.id", where)
     order = " ORDER BY x.acl_id, x.number"
     rows, count = _page(call, _ITEM_SQL, where, params, order, args)
     return Listing([render_acl_item(r) for r in rows], count)
@@ -211,6 +216,7 @@ def create_acl_list(call: Call, args: dict[str, Any]) -> Submitted:
     if not args["name"]:
         raise InvalidParameter("A network ACL list needs a name")
     command = cmd.CreateAclList(UUID(vpc["id"]), args["name"], args["description"] or "")
+    display.hide_new(call, args, "NetworkACLList", command.acl_id)
 
     def work() -> dict[str, Any]:
         cmd.create_acl_list(call.store, command)
@@ -348,6 +354,7 @@ def create_acl_item(call: Call, args: dict[str, Any]) -> Submitted:
         "NetworkAclItem",
     )
     command = cmd.AddAclItem(UUID(acl["vpc_id"]), UUID(acl["id"]), _given(args), spec)
+    display.hide_new(call, args, "NetworkACL", command.item_id)
     return submitted(call, write(call, cmd.add_item, command), creates=True)
 
 
@@ -365,6 +372,7 @@ def update_acl_item(call: Call, args: dict[str, Any]) -> Submitted:
         "NetworkAclItem",
     )
     command = cmd.ChangeAclItem(UUID(row["vpc_id"]), UUID(row["id"]), _given(args), spec)
+    display.change(call, args, "NetworkACL", row["id"])
     return submitted(call, write(call, cmd.change_item, command), creates=False)
 
 
@@ -395,7 +403,6 @@ ITEM_PARAMS = (
     Param("endport", P.INTEGER),
     Param("icmptype", P.INTEGER),
     Param("icmpcode", P.INTEGER),
-    FOR_DISPLAY,
 )
 
 COMMANDS = (
@@ -446,7 +453,7 @@ COMMANDS = (
             Param("name", P.STRING),
             Param("vpcid", P.UUID),
             Param("networkid", P.UUID),
-            FOR_DISPLAY,
+            FOR_DISPLAY_CHANGE,
             LIST_PROJECT_ID,
         ),
         shape="list",
@@ -462,6 +469,7 @@ COMMANDS = (
             Param("aclid", P.UUID),
             Param("networkid", P.UUID),
             *ITEM_PARAMS,
+            FOR_DISPLAY,
         ),
         shape="async",
         is_async=True,
@@ -473,7 +481,7 @@ COMMANDS = (
     ApiCommand(
         "updateNetworkACLItem",
         update_acl_item,
-        (ID, Param("protocol", P.STRING), *ITEM_PARAMS, CUSTOM_ID),
+        (ID, Param("protocol", P.STRING), *ITEM_PARAMS, CUSTOM_ID, FOR_DISPLAY_CHANGE),
         shape="async",
         is_async=True,
         item_key="networkacl",
@@ -501,7 +509,7 @@ COMMANDS = (
             Param("traffictype", P.STRING),
             Param("action", P.STRING),
             Param("protocol", P.STRING),
-            FOR_DISPLAY,
+            FOR_DISPLAY_CHANGE,
             *LIST_PROJECT_AND_TAGS,
         ),
         shape="list",

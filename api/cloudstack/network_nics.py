@@ -9,11 +9,11 @@ from ipaddress import IPv4Address
 from typing import Any
 from uuid import UUID
 
+from api import display
 from api.access import check_reach
 from api.cloudstack.jobs import run_async
 from api.cloudstack.networks import HINTS, network_row, public_pool
 from api.cloudstack.routers import ensure_router
-from api.cloudstack.unbuilt import FOR_DISPLAY
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType, not_found
 from commands import networks as cmd
@@ -253,11 +253,13 @@ def _ipv6_of(nic: dict[str, Any]) -> dict[str, str]:
 
 
 def list_nics(call: Call, args: dict[str, Any]) -> Listing:
-    """The NICs of a VM the caller may reach, in device order; `nicid` and `networkid` narrow."""
+    """The NICs of a VM the caller may reach, in device order; `nicid` and `networkid` narrow.
+    A NIC is shown to end users as its VM is (`displayvm`)."""
     vm_id = args["virtualmachineid"]
+    keep = display.listed_flag(call, args["fordisplay"], "fordisplay")
     with call.read() as cursor:
         vm = cursor.execute(
-            "SELECT v.account_id, a.domain_path FROM virtual_machines AS v "
+            "SELECT v.account_id, v.display_vm, a.domain_path FROM virtual_machines AS v "
             "JOIN accounts AS a ON a.id = v.account_id WHERE v.id = %s AND v.removed = 0",
             (vm_id,),
         ).fetchone()
@@ -274,7 +276,7 @@ def list_nics(call: Call, args: dict[str, Any]) -> Listing:
     found = [
         {**_render_nic(n, secondary), "virtualmachineid": vm_id}
         for n in sorted(nics, key=lambda n: int(n["device_id"]))
-        if not n["removed"]
+        if not n["removed"] and keep in (None, bool(vm["display_vm"]))
     ]
     if args["nicid"]:
         found = [n for n in found if n["id"] == args["nicid"]]
@@ -383,7 +385,7 @@ COMMANDS = (
             Param("virtualmachineid", P.UUID, required=True),
             Param("nicid", P.UUID),
             Param("networkid", P.UUID),
-            FOR_DISPLAY,
+            display.FOR_DISPLAY_CHANGE,
         ),
         shape="list",
         item_key="nic",

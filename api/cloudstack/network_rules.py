@@ -16,6 +16,7 @@ from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
+from api import display
 from api.access import check_reach, list_scope
 from api.cloudstack.common import (
     LIST_PROJECT_AND_TAGS,
@@ -26,10 +27,10 @@ from api.cloudstack.common import (
 )
 from api.cloudstack.networks import network_row
 from api.cloudstack.public_ips import _public_row
-from api.cloudstack.unbuilt import FOR_DISPLAY
 from api.cloudstack.vm_listing import vm_row
 from api.custom_ids import CUSTOM_ID
 from api.dispatch import ApiCommand, Call, Listing, Submitted
+from api.display import FOR_DISPLAY, FOR_DISPLAY_CHANGE
 from api.params import Param, ParamType, not_found
 from api.tagging import narrow
 from commands import network_rules as cmd
@@ -62,7 +63,8 @@ STATIC_NAT_WAIT = 30.0  # seconds enableStaticNat waits for the router (it answe
 
 SELECT = (
     "SELECT r.*, a.name AS account_name, a.domain_path AS domain_path, "
-    "a.domain_name AS domain_name, v.name AS vm_name, v.display_name AS vm_display_name "
+    "a.domain_name AS domain_name, v.name AS vm_name, v.display_name AS vm_display_name, "
+    f"{display.shown_column('r.id')} "
     "FROM network_rules AS r JOIN accounts AS a ON a.id = r.account_id "
     "LEFT JOIN virtual_machines AS v ON v.id = r.vm_id"
 )
@@ -225,6 +227,7 @@ def listed(
             params.append(args[key])
     if kind in TAGGED_KINDS:
         narrow(args, TAGGED_KINDS[kind], "r.id", where, params)
+    display.narrow(call, args, "r.id", where)
     sql = SELECT + " WHERE " + " AND ".join(where)
     with call.read() as cursor:
         count = cursor.execute(f"SELECT count(*) AS n FROM ({sql}) AS q", params).fetchone()["n"]
@@ -271,6 +274,7 @@ def render_forwarding(row: dict[str, Any]) -> dict[str, Any]:
         "networkid": row["network_id"],
         "state": row["state"],
         "cidrlist": "",
+        "fordisplay": display.shown(row),
         "tags": [],
     }
 
@@ -310,6 +314,7 @@ def create_port_forwarding_rule(call: Call, args: dict[str, Any]) -> Submitted:
         args["vmguestip"] or None,
         vpc_tier(row, args),
     )
+    display.hide_new(call, args, "PortForwardingRule", rule.id)
     return submitted(call, write(call, cmd.add_rule, command), creates=True)
 
 
@@ -359,6 +364,7 @@ def update_port_forwarding_rule(call: Call, args: dict[str, Any]) -> Submitted:
         args["privateip"] or None,
         spec,
     )
+    display.change(call, args, "PortForwardingRule", row["id"])
     return submitted(call, write(call, cmd.change_forwarding, command), creates=True)
 
 
@@ -378,6 +384,7 @@ def render_firewall(row: dict[str, Any]) -> dict[str, Any]:
         "networkid": row["network_id"],
         "state": row["state"],
         "cidrlist": row["cidrs"],
+        "fordisplay": display.shown(row),
         "tags": [],
     }
     if not row["public_ip_id"]:  # an egress rule names its network, no address
@@ -412,6 +419,7 @@ def create_firewall_rule(call: Call, args: dict[str, Any]) -> Submitted:
     spec = job_spec(
         call, call.command.java_class, "NET.FIREWALLOPEN", f"Creating firewall rule {rule.id}"
     )
+    display.hide_new(call, args, "FirewallRule", rule.id)
     return submitted(call, write(call, cmd.add_rule, cmd.AddRule(rule, spec)), creates=True)
 
 
@@ -550,7 +558,7 @@ LIST_OWNER = (
     Param("id", P.UUID),
     Param("ipaddressid", P.UUID),
     Param("networkid", P.UUID),
-    FOR_DISPLAY,
+    FOR_DISPLAY_CHANGE,
     *LIST_PROJECT_AND_TAGS,
 )
 
@@ -604,7 +612,7 @@ COMMANDS = (
             Param("protocol", P.STRING),
             Param("publicport", P.INTEGER),
             CUSTOM_ID,
-            FOR_DISPLAY,
+            FOR_DISPLAY_CHANGE,
         ),
         shape="async",
         is_async=True,

@@ -13,6 +13,7 @@ from uuid import UUID
 
 import orjson
 
+from api import display
 from api.access import Role, can_reach, list_scope
 from api.cloudstack import infrastructure as places
 from api.cloudstack.common import (
@@ -30,9 +31,6 @@ from api.cloudstack.configuration import current_value
 from api.cloudstack.jobs import run_async
 from api.cloudstack.network_domains import changed_network_domain, network_domain_for
 from api.cloudstack.network_offerings import lowest_free_vnets, render_services
-from api.cloudstack.unbuilt import (
-    HIDING,
-)
 from api.custom_ids import CUSTOM_ID
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType, not_found
@@ -55,6 +53,7 @@ log = logging.getLogger(__name__)
 P = ParamType
 PKG = "org.apache.cloudstack.api.command.user.network"
 HINTS = 8  # free values read from the read models to try first
+DISPLAY_NETWORK = "displaynetwork"  # a network's display flag (api/display.py)
 
 
 # ---- reading ---------------------------------------------------------------------------------
@@ -116,7 +115,7 @@ def render_network(row: dict[str, Any], zones: dict[str, str]) -> dict[str, Any]
         "specifyipranges": row["guest_type"] == "Shared",
         "canusefordeploy": True,
         "ispersistent": bool(row.get("offering_persistent")),
-        "displaynetwork": True,
+        "displaynetwork": display.shown(row),
         "tags": [],
     }
     if uri:
@@ -167,7 +166,7 @@ def _render_all(call: Call, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for row in rows:
         if isinstance(row["services"], str | None):
             row["services"] = orjson.loads(row["services"] or "{}")
-    return [render_network(r, zones) for r in rows]
+    return [render_network(r, zones) for r in display.mark(call, rows)]
 
 
 def _network(call: Call, network_id: str) -> dict[str, Any]:
@@ -220,6 +219,7 @@ def list_networks(call: Call, args: dict[str, Any]) -> Listing:
         where.append(clause)
         params += values
     narrow(args, "Network", "n.id", where, params)
+    display.narrow(call, args, "n.id", where, DISPLAY_NETWORK)
     sql = NETWORK_SELECT + " WHERE " + " AND ".join(where)
     with call.read() as cursor:
         count = cursor.execute(f"SELECT count(*) AS n FROM ({sql}) AS q", params).fetchone()["n"]
@@ -378,6 +378,7 @@ def create_network(call: Call, args: dict[str, Any]) -> dict[str, Any]:
     )
     if offering["is_persistent"]:  # checked first: a network that cannot come up is not made
         _persistent_hypervisor(call, zone["id"], args["name"])
+    display.hide_new(call, args, "Network", command.network_id, DISPLAY_NETWORK)
     outcome = call.write(cmd.create_network, command)
     if offering["is_persistent"]:
         _implement_persistent(call, str(outcome.id), zone["id"], args["name"])
@@ -482,6 +483,7 @@ def update_network(call: Call, args: dict[str, Any]) -> Submitted:
         guest_vm_cidr=args["guestvmcidr"],
         held_ips=_held_ips(call, row["id"]) if args["guestvmcidr"] else frozenset(),
     )
+    display.change(call, args, "Network", row["id"], DISPLAY_NETWORK)
 
     def work() -> dict[str, Any]:
         cmd.update_network(call.store, command)
@@ -639,7 +641,7 @@ COMMANDS = (
             Param("endipv6", P.STRING),
             Param("aclid", P.UUID),
             Param("vpcid", P.UUID),
-            Param("displaynetwork", P.BOOLEAN, default=True, unsupported=HIDING),
+            Param(DISPLAY_NETWORK, P.BOOLEAN, default=True),
             Param("isolatedpvlan", P.STRING),
             OWNER_PROJECT_ID,
             Param("subdomainaccess", P.BOOLEAN),
@@ -664,7 +666,7 @@ COMMANDS = (
             Param("restartrequired", P.BOOLEAN),
             Param("specifyipranges", P.BOOLEAN),
             Param("supportedservices", P.LIST, element=P.STRING),
-            Param("displaynetwork", P.BOOLEAN, default=True, unsupported=HIDING),
+            Param(DISPLAY_NETWORK, P.BOOLEAN),
             Param("forvpc", P.BOOLEAN),
             Param("vpcid", P.UUID),
             *LIST_PROJECT_AND_TAGS,
@@ -686,7 +688,7 @@ COMMANDS = (
             Param("guestvmcidr", P.STRING),
             Param("networkdomain", P.STRING),
             CUSTOM_ID,
-            Param("displaynetwork", P.BOOLEAN, default=True, unsupported=HIDING),
+            Param(DISPLAY_NETWORK, P.BOOLEAN),
         ),
         shape="async",
         is_async=True,

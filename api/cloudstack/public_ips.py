@@ -10,6 +10,7 @@ from ipaddress import IPv4Address, IPv6Address
 from typing import Any
 from uuid import UUID
 
+from api import display
 from api.access import ANY_OWNER, SKIP_PROJECTS, Role, check_reach, list_scope
 from api.cloudstack import infrastructure as places
 from api.cloudstack.common import (
@@ -28,7 +29,6 @@ from api.cloudstack.common import PROJECT_ID as OWNER_PROJECT_ID
 from api.cloudstack.jobs import run_async
 from api.cloudstack.networks import network_row, public_pool
 from api.cloudstack.portable_ips import portable_request
-from api.cloudstack.unbuilt import FOR_DISPLAY
 from api.cloudstack.vpn import vpn_on_address
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_stored_date
@@ -347,6 +347,7 @@ def render_public_ip(row: dict[str, Any], zones: dict[str, str]) -> dict[str, An
         "vlanname": row["vlan"] or "",
         "state": row["state"],
         "isportable": row["portable_region"] is not None,
+        "fordisplay": display.shown(row),
         "tags": [],
     }
     if row["physical_network_id"]:
@@ -379,6 +380,7 @@ def _rendered(call: Call, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     zones = names_by_id(call, "zones", {r["zone_id"] for r in rows})
     with call.read() as cursor:
         nats = static_nat_of(cursor, [r["id"] for r in rows])
+    rows = display.mark(call, rows)
     return [with_static_nat(render_public_ip(r, zones), nats.get(r["id"])) for r in rows]
 
 
@@ -417,6 +419,7 @@ def _associate_owner(call: Call, args: dict[str, Any]) -> tuple[str, str, str | 
 
 
 def associate_ip_address(call: Call, args: dict[str, Any]) -> Submitted:
+    shown = display.new(call, args)
     owner = _associate_owner(call, args)
     account_id, domain_id, network_id, zone_id = owner
     if network_id:
@@ -425,7 +428,7 @@ def associate_ip_address(call: Call, args: dict[str, Any]) -> Submitted:
         request = portable_request(call, args, owner)
         if args["vpcid"]:
             request = replace(request, vpc_id=UUID(args["vpcid"]))
-        return _associate_portable(call, request)
+        return _associate_portable(call, request, shown)
     if args["regionid"] is not None:
         raise InvalidParameter(
             "regionid names where a portable ip address comes from: give it with isportable=true"
@@ -441,6 +444,7 @@ def associate_ip_address(call: Call, args: dict[str, Any]) -> Submitted:
 
     def work() -> dict[str, Any]:
         outcome = cmd.associate_ip_address(call.store, request)
+        display.record_new(call, "IpAddress", outcome.id, shown)
         return {"object": "ipaddress", "id": str(outcome.id)}
 
     return run_async(
@@ -453,9 +457,10 @@ def associate_ip_address(call: Call, args: dict[str, Any]) -> Submitted:
     )
 
 
-def _associate_portable(call: Call, request: Any) -> Submitted:
+def _associate_portable(call: Call, request: Any, shown: bool) -> Submitted:
     def work() -> dict[str, Any]:
         outcome = associate_portable_ip(call.store, request)
+        display.record_new(call, "IpAddress", outcome.id, shown)
         return {"object": "ipaddress", "id": str(outcome.id)}
 
     return run_async(
@@ -539,6 +544,7 @@ def list_public_ip_addresses(call: Call, args: dict[str, Any]) -> Listing:
         where.append(clause)
         params += values
     narrow(args, "PublicIpAddress", "p.id", where, params)
+    display.narrow(call, args, "p.id", where)
     sql = _SELECT + (" WHERE " + " AND ".join(where) if where else "")
     with call.read() as cursor:
         count = cursor.execute(f"SELECT count(*) AS n FROM ({sql}) AS q", params).fetchone()["n"]
@@ -621,7 +627,7 @@ COMMANDS = (
             Param("zoneid", P.UUID),
             Param("account", P.STRING),
             Param("domainid", P.UUID),
-            FOR_DISPLAY,
+            display.FOR_DISPLAY,
             Param("isportable", P.BOOLEAN),
             Param("regionid", P.INTEGER),
             OWNER_PROJECT_ID,
@@ -664,7 +670,7 @@ COMMANDS = (
             Param("forvirtualnetwork", P.BOOLEAN),
             Param("forloadbalancing", P.BOOLEAN),
             Param("physicalnetworkid", P.UUID),
-            FOR_DISPLAY,
+            display.FOR_DISPLAY_CHANGE,
             Param("vpcid", P.UUID),
             *LIST_PROJECT_AND_TAGS,
         ),

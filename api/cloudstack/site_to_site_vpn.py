@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID, uuid4
 
+from api import display
 from api.access import check_reach, list_scope
 from api.cloudstack.common import (
     LIST_PROJECT_ID,
@@ -21,7 +22,6 @@ from api.cloudstack.common import (
     resolve_owner_filters,
 )
 from api.cloudstack.jobs import hypervisor_job, run_async
-from api.cloudstack.unbuilt import FOR_DISPLAY
 from api.cloudstack.vpcs import vpc_row
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_stored_date
@@ -37,7 +37,8 @@ GATEWAY_ITEM, CONNECTION_ITEM = "vpngateway", "vpnconnection"
 
 _OWNED = (
     "SELECT x.*, a.name AS account_name, a.domain_name AS domain_name, "
-    "a.domain_path AS domain_path FROM {table} AS x JOIN accounts AS a ON a.id = x.account_id"
+    f"a.domain_path AS domain_path, {display.shown_column('x.id')} "
+    "FROM {table} AS x JOIN accounts AS a ON a.id = x.account_id"
 )
 _GATEWAY_SELECT = _OWNED.format(table="vpn_gateways")
 _CONNECTION_SELECT = _OWNED.format(table="vpn_connections")
@@ -48,7 +49,7 @@ def _owner(row: dict[str, Any]) -> dict[str, Any]:
         "account": row["account_name"],
         "domainid": row["domain_id"],
         "domain": row["domain_name"],
-        "fordisplay": True,
+        "fordisplay": display.shown(row),
     }
 
 
@@ -71,6 +72,7 @@ def _listed(
         call.caller, prefix="a.", account_column="id", **resolve_owner_filters(call, args)
     )
     where, params = [*where, scope.clause], list(scope.params)
+    display.narrow(call, args, "x.id", where)
     for key, column in (("id", "x.id"), ("vpcid", "x.vpc_id")):
         if args[key]:
             where.append(f"{column} = %s")
@@ -112,6 +114,7 @@ def gateway_view(call: Call, gateway_id: str) -> dict[str, Any]:
 def create_gateway(call: Call, args: dict[str, Any]) -> Submitted:
     vpc = vpc_row(call, args["vpcid"], "vpcid")
     cmd.check_gateway(call.store, UUID(vpc["id"]))
+    display.hide_new(call, args, "Site2SiteVpnGateway", vpn_gateway_id(UUID(vpc["id"])))
 
     def work() -> dict[str, Any]:
         outcome = cmd.create_gateway(call.store, UUID(vpc["id"]))
@@ -215,6 +218,7 @@ def create_connection(call: Call, args: dict[str, Any]) -> Submitted:
         UUID(gateway["id"]), UUID(customer_id), bool(args["passive"]), uuid4()
     )
     cmd.check_connection(call.store, command)
+    display.hide_new(call, args, "Site2SiteVpnConnection", command.connection_id)
     job_id = _router_job(
         call,
         command.connection_id,
@@ -268,13 +272,18 @@ def list_connections(call: Call, args: dict[str, Any]) -> Listing:
 # ---- the table -----------------------------------------------------------------------------
 
 ID = Param("id", P.UUID, required=True)
-LIST_PARAMS = (*OWNER_PARAMS, Param("id", P.UUID), Param("vpcid", P.UUID), FOR_DISPLAY)
+LIST_PARAMS = (
+    *OWNER_PARAMS,
+    Param("id", P.UUID),
+    Param("vpcid", P.UUID),
+    display.FOR_DISPLAY_CHANGE,
+)
 
 COMMANDS = (
     ApiCommand(
         "createVpnGateway",
         create_gateway,
-        (Param("vpcid", P.UUID, required=True), FOR_DISPLAY),
+        (Param("vpcid", P.UUID, required=True), display.FOR_DISPLAY),
         shape="async",
         is_async=True,
         item_key=GATEWAY_ITEM,
@@ -307,7 +316,7 @@ COMMANDS = (
             Param("s2svpngatewayid", P.UUID, required=True),
             Param("s2scustomergatewayid", P.UUID, required=True),
             Param("passive", P.BOOLEAN, default=False),
-            FOR_DISPLAY,
+            display.FOR_DISPLAY,
         ),
         shape="async",
         is_async=True,

@@ -12,6 +12,7 @@ from api.cloudstack.network_nics import vm_nics
 from api.cloudstack.pages import needs_accounts, ordered
 from api.cloudstack.security_groups import vm_groups
 from api.dispatch import Call, Listing
+from api.display import root_only
 from api.envelope import format_stored_date
 from api.params import not_found
 from api.tagging import narrow
@@ -185,8 +186,7 @@ def list_vms(call: Call, args: dict[str, Any]) -> Listing:
             where.append(clause)
             params.append(args[key])
     if args["displayvm"] is not None:
-        if call.caller.role != Role.ROOT_ADMIN:
-            raise PermissionDenied("Parameter displayvm can only be specified by a Root Admin")
+        root_only(call, "displayvm")
         where.append("v.display_vm = %s")
         params.append(int(args["displayvm"]))
     _network_filters(args, where, params)

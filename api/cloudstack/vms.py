@@ -36,6 +36,7 @@ from api.cloudstack.user_data import POST_BYTES, checked_user_data
 from api.cloudstack.vm_listing import LIST_DETAILS, list_vms, vm_row, vm_view
 from api.custom_ids import CUSTOM_ID, custom_id
 from api.dispatch import ApiCommand, Call, Submitted
+from api.display import root_only
 from api.params import Param, ParamType
 from commands import Outcome
 from commands import vms as cmd
@@ -199,8 +200,8 @@ def _console(call: Call, args: dict[str, Any]) -> tuple[str, bool]:
     if keyboard and keyboard not in KEYBOARDS:
         raise InvalidParameter(keyboard_refusal(keyboard))
     hidden = args["displayvm"] is False
-    if hidden and call.caller.role != Role.ROOT_ADMIN:
-        raise PermissionDenied("Parameter displayvm can only be specified by a Root Admin")
+    if hidden:
+        root_only(call, "displayvm")
     return keyboard, hidden
 
 
@@ -388,8 +389,7 @@ def _updates(call: Call, row: dict[str, Any], args: dict[str, Any]) -> dict[str,
     if args["isdynamicallyscalable"] is not None:
         changes["dynamically_scalable"] = bool(args["isdynamicallyscalable"])
     if args["displayvm"] is not None:
-        if call.caller.role != Role.ROOT_ADMIN:
-            raise PermissionDenied("Parameter displayvm can only be specified by a Root Admin")
+        root_only(call, "displayvm")
         changes["display"] = bool(args["displayvm"])
     if args["userdata"] is not None:
         changes["user_data"] = checked_user_data(args["userdata"], call.http_method)

@@ -27,6 +27,7 @@ from api.cloudstack.unbuilt import (
 from api.cloudstack.vms import _owner, hypervisor_job, vm_row
 from api.custom_ids import CUSTOM_ID
 from api.dispatch import ApiCommand, Call, Listing, Submitted
+from api.display import condition
 from api.envelope import format_stored_date
 from api.fragments import Kept, dumped, marker, quoted, template
 from api.params import Param, ParamType, not_found
@@ -211,24 +212,21 @@ def list_volumes(call: Call, args: dict[str, Any]) -> Listing:
             params += values
     narrow(args, "Volume", "v.id", where, params)
     unfiltered = len(where) == 2
-    _displayed(call, args, where, params)
+    _displayed(call, args, where)
     # With no filter but the caller's scope (and nothing hidden), the per-account counters answer.
     only_scope = scope if unfiltered and not _any_hidden(call) else None
     rows, count = _page(call, " WHERE " + " AND ".join(where), params, args, only_scope)
     return Listing(spliced_volumes(call, rows), count)
 
 
-def _displayed(call: Call, args: dict[str, Any], where: list[str], params: list[Any]) -> None:
+def _displayed(call: Call, args: dict[str, Any], where: list[str]) -> None:
     """4.3: volumes hidden by updateVolume (`displayvolume=false`) are listed to root
     administrators only, who may also filter on the flag."""
-    wanted = args["displayvolume"]
-    if call.caller.role != Role.ROOT_ADMIN:
-        if wanted is not None:
-            raise PermissionDenied("Only root administrators may list volumes by display flag")
-        where.append("v.display = 1")
-    elif wanted is not None:
-        where.append("v.display = %s")
-        params.append(1 if wanted else 0)
+    clause = condition(
+        call, args["displayvolume"], "displayvolume", "v.display = 1", "v.display = 0"
+    )
+    if clause:
+        where.append(clause)
 
 
 def _any_hidden(call: Call) -> bool:

@@ -10,6 +10,7 @@ from uuid import UUID
 
 import orjson
 
+from api import display
 from api.access import Role, check_reach, list_scope
 from api.cloudstack import infrastructure as places
 from api.cloudstack.common import (
@@ -24,7 +25,6 @@ from api.cloudstack.network_offerings import render_services
 from api.cloudstack.network_rules import submitted, write
 from api.cloudstack.networks import network_row, new_owner, public_pool, render_network
 from api.cloudstack.routers import ensure_router
-from api.cloudstack.unbuilt import FOR_DISPLAY, HIDING
 from api.custom_ids import CUSTOM_ID
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_stored_date
@@ -197,13 +197,12 @@ def vpc_row(call: Call, vpc_id: str, name: str = "id") -> dict[str, Any]:
 def _render_all(call: Call, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     with call.read() as cursor:
         tiers = tiers_of(cursor, [r["id"] for r in rows])
-    return [_render(call, row, tiers[row["id"]]) for row in rows]
+    return [_render(call, row, tiers[row["id"]]) for row in display.mark(call, rows)]
 
 
 def _render(call: Call, row: dict[str, Any], tier_ids: list[str]) -> dict[str, Any]:
     networks = []
-    for tier_id in tier_ids:
-        tier = network_row(call, tier_id)
+    for tier in display.mark(call, [network_row(call, tier_id) for tier_id in tier_ids]):
         tier["services"] = tier["services"] or {}
         networks.append(render_network(tier, {row["zone_id"]: row["zone_name"] or ""}))
     return {
@@ -223,7 +222,7 @@ def _render(call: Call, row: dict[str, Any], tier_ids: list[str]) -> dict[str, A
         "restartrequired": False,
         "regionlevelvpc": False,
         "distributedvpcrouter": False,
-        "fordisplay": True,
+        "fordisplay": display.shown(row),
         "service": render_services(orjson.loads(row["services"] or "{}")),
         "network": networks,
     }
@@ -303,6 +302,7 @@ def create_vpc(call: Call, args: dict[str, Any]) -> Submitted:
         vpc_cidr(args["cidr"]),
         network_domain(args["networkdomain"], account_id),
     )
+    display.hide_new(call, args, "Vpc", command.vpc_id)
     outcome = call.write(cmd.create_vpc, command)
     vpc_id = str(outcome.id)
     start = args["start"] is not False
@@ -337,6 +337,7 @@ def update_vpc(call: Call, args: dict[str, Any]) -> Submitted:
         for key, field in (("name", "name"), ("displaytext", "display_text"))
         if args[key] is not None
     }
+    display.change(call, args, "Vpc", row["id"])
 
     def work() -> dict[str, Any]:
         cmd.update_vpc(call.store, UUID(row["id"]), changes)
@@ -440,6 +441,7 @@ def list_vpcs(call: Call, args: dict[str, Any]) -> Listing:
         where.append(clause)
         params += values
     narrow(args, "Vpc", "v.id", where, params)
+    display.narrow(call, args, "v.id", where)
     sql = VPC_SELECT + " WHERE " + " AND ".join(where)
     with call.read() as cursor:
         count = cursor.execute(f"SELECT count(*) AS n FROM ({sql}) AS q", params).fetchone()["n"]
@@ -534,7 +536,7 @@ COMMANDS = (
             Param("domainid", P.UUID),
             Param("networkdomain", P.STRING),
             Param("start", P.BOOLEAN, default=True),
-            FOR_DISPLAY,
+            display.FOR_DISPLAY,
             PROJECT_ID,
         ),
         shape="async",
@@ -552,7 +554,7 @@ COMMANDS = (
             Param("name", P.STRING),
             Param("displaytext", P.STRING),
             CUSTOM_ID,
-            Param("fordisplay", P.BOOLEAN, default=True, unsupported=HIDING),
+            display.FOR_DISPLAY_CHANGE,
         ),
         shape="async",
         is_async=True,
@@ -595,7 +597,7 @@ COMMANDS = (
             Param("state", P.STRING),
             Param("restartrequired", P.BOOLEAN),
             SERVICES,
-            FOR_DISPLAY,
+            display.FOR_DISPLAY_CHANGE,
             LIST_PROJECT_ID,
             TAGS_FILTER,
         ),

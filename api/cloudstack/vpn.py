@@ -15,6 +15,7 @@ from uuid import UUID, uuid4
 
 import orjson
 
+from api import display
 from api.access import check_reach, list_scope
 from api.cloudstack.common import (
     LIST_PROJECT_ID,
@@ -26,7 +27,6 @@ from api.cloudstack.common import (
 from api.cloudstack.common import PROJECT_ID as OWNER_PROJECT_ID
 from api.cloudstack.jobs import hypervisor_job, run_async
 from api.cloudstack.networks import network_row
-from api.cloudstack.unbuilt import FOR_DISPLAY
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType, not_found
 from commands import vpn as cmd
@@ -44,7 +44,7 @@ _KEY_ALPHABET = string.ascii_letters + string.digits
 
 _VPN_SELECT = (
     "SELECT v.*, a.name AS account_name, a.domain_name AS domain_name, "
-    "a.domain_path AS domain_path FROM remote_access_vpns AS v "
+    f"a.domain_path AS domain_path, {display.shown_column('v.id')} FROM remote_access_vpns AS v "
     "JOIN accounts AS a ON a.id = v.account_id"
 )
 _USER_SELECT = (
@@ -131,6 +131,7 @@ def render_vpn(row: dict[str, Any]) -> dict[str, Any]:
         "domainid": row["domain_id"],
         "domain": row["domain_name"],
         "state": row["state"],
+        "fordisplay": display.shown(row),
     }
 
 
@@ -236,6 +237,7 @@ def create_vpn(call: Call, args: dict[str, Any]) -> Submitted:
         users,
         vpc_id=vpc_id,
     )
+    display.hide_new(call, args, "RemoteAccessVpn", vpn_id)
     return _router_job(
         call,
         vpn_id,
@@ -283,6 +285,7 @@ def list_vpns(call: Call, args: dict[str, Any]) -> Listing:
         if args[key]:
             where.append(f"{column} = %s")
             params.append(args[key])
+    display.narrow(call, args, "v.id", where)
     sql = _VPN_SELECT + " WHERE " + " AND ".join(where)
     with call.read() as cursor:
         count = cursor.execute(f"SELECT count(*) AS n FROM ({sql}) AS q", params).fetchone()["n"]
@@ -436,7 +439,7 @@ COMMANDS = (
             Param("iprange", P.STRING),
             Param("openfirewall", P.BOOLEAN, default=True),
             *OWNER,
-            FOR_DISPLAY,
+            display.FOR_DISPLAY,
         ),
         "CreateRemoteAccessVpnCmd",
         "Creates a l2tp/ipsec remote access vpn",
@@ -458,7 +461,7 @@ COMMANDS = (
             Param("id", P.UUID),
             Param("publicipid", P.UUID),
             Param("networkid", P.UUID),
-            FOR_DISPLAY,
+            display.FOR_DISPLAY_CHANGE,
             LIST_PROJECT_ID,
         ),
         shape="list",

@@ -14,6 +14,7 @@ from typing import Any
 from cs import CloudStack
 
 from tests.e2e.factories import make_tenant
+from tests.e2e.hiding import assert_hidden, assert_shown, refused_flag
 from tests.e2e.sandbox import Sandbox
 from tests.e2e.test_load_balancer_policies import assert_4_3_fields
 from tests.e2e.test_network_rules import job_refused, refused
@@ -304,3 +305,56 @@ def test_counters_are_root_admins_and_checked(sandbox: Sandbox) -> None:
         relationaloperator="ABOUT",
         threshold=1,
     )
+
+
+def test_a_root_admin_hides_autoscale_profiles_and_groups(sandbox: Sandbox) -> None:
+    world = _balancer(sandbox)
+    admin, alice, rule, place = world["admin"], world["alice"], world["rule"], world["place"]
+    user = alice.client
+    reads = _counter(user, "vm.disk.read.bytes")
+    policies = {}
+    for action, operator in (("scaleup", "GT"), ("scaledown", "LT")):
+        condition = user.createCondition(
+            counterid=reads, relationaloperator=operator, threshold=1000, fetch_result=True
+        )["condition"]
+        policies[action] = user.createAutoScalePolicy(
+            action=action, duration=2, quiettime=0, conditionids=condition["id"],
+            fetch_result=True,
+        )["autoscalepolicy"]["id"]  # fmt: skip
+    admin.registerUserKeys(id=world["scaler"]["id"])
+
+    # The owner's profile, hidden later by a root administrator
+    made = {
+        "zoneid": place.zone,
+        "serviceofferingid": place.small["id"],
+        "templateid": place.template,
+        "autoscaleuserid": world["scaler"]["id"],
+    }
+    refused_flag(user.createAutoScaleVmProfile, **made, fordisplay="false")
+    profile = user.createAutoScaleVmProfile(**made, fetch_result=True)["autoscalevmprofile"]
+    assert_shown(user, "listAutoScaleVmProfiles", "autoscalevmprofile", profile["id"])
+    refused_flag(user.updateAutoScaleVmProfile, id=profile["id"], fordisplay="false")
+    admin.updateAutoScaleVmProfile(id=profile["id"], fordisplay="false", fetch_result=True)
+    assert_hidden(admin, user, "listAutoScaleVmProfiles", "autoscalevmprofile", profile["id"])
+
+    # A group hidden from the start, shown again once disabled and updated
+    group_args = {
+        "lbruleid": rule["id"],
+        "minmembers": 1,
+        "maxmembers": 1,
+        "interval": 1,
+        "scaleuppolicyids": policies["scaleup"],
+        "scaledownpolicyids": policies["scaledown"],
+        "vmprofileid": profile["id"],
+    }
+    refused_flag(user.createAutoScaleVmGroup, **group_args, fordisplay="false")
+    group = admin.createAutoScaleVmGroup(**group_args, fordisplay="false", fetch_result=True)[
+        "autoscalevmgroup"
+    ]
+    assert group["fordisplay"] is False
+    assert_hidden(admin, user, "listAutoScaleVmGroups", "autoscalevmgroup", group["id"])
+    disabled = admin.disableAutoScaleVmGroup(id=group["id"], fetch_result=True)
+    assert disabled["autoscalevmgroup"]["fordisplay"] is False
+    refused_flag(user.updateAutoScaleVmGroup, id=group["id"], fordisplay="true")
+    admin.updateAutoScaleVmGroup(id=group["id"], fordisplay="true", fetch_result=True)
+    assert_shown(user, "listAutoScaleVmGroups", "autoscalevmgroup", group["id"])

@@ -135,9 +135,10 @@ def test_a_parameter_of_an_unbuilt_feature_is_refused_by_name_and_changes_nothin
     )
     assert text == "Parameter miniops is not supported: storage QoS (IOPS limits) is not built yet"
     assert admin.listVolumes().get("count", 0) == 0
-    assert admin.listFirewallRules(fordisplay="true").get("count", 0) == 0
-    hidden = _refused(admin.listFirewallRules, 431, fordisplay="false")
-    assert "hiding resources from end users is not built yet" in hidden
+    system = _refused(
+        admin.createFirewallRule, 431, ipaddressid=NOWHERE, protocol="tcp", type="system"
+    )
+    assert "system firewall rules are not built yet" in system
 
 
 def test_create_user_without_a_domain_finds_the_account_in_the_callers_domain(server) -> None:

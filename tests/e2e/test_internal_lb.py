@@ -16,6 +16,7 @@ from cs import CloudStack
 from api.reference import reference
 from api.response_gaps import UNBUILT_FIELDS
 from tests.e2e.factories import make_tenant
+from tests.e2e.hiding import assert_hidden, refused_flag
 from tests.e2e.sandbox import Sandbox
 from tests.e2e.test_network_rules import refused
 from tests.e2e.test_routers import SYSTEM_TEMPLATE, register_template, wait_for
@@ -101,6 +102,19 @@ def _tier(client: CloudStack, place: Place, vpc: dict, offering: str, third: int
     )["network"]
 
 
+def _balancing(tier: dict[str, Any]) -> dict[str, Any]:
+    """An internal load balancer of the tier's guests: port 80 to their 8080."""
+    return {
+        "name": "app",
+        "sourceport": 80,
+        "instanceport": 8080,
+        "algorithm": "roundrobin",
+        "scheme": "Internal",
+        "sourceipaddressnetworkid": tier["id"],
+        "networkid": tier["id"],
+    }
+
+
 def _fields(command: str, items: list[dict[str, Any]]) -> None:
     expected = set(reference()[command].response) - set(UNBUILT_FIELDS.get(command, {}))
     assert expected <= set().union(*(set(item) for item in items)), command
@@ -130,16 +144,7 @@ def test_internal_load_balancers_run_on_a_vm_per_source_address(sandbox) -> None
     addresses = [vm["nic"][0]["ipaddress"] for vm in vms]
 
     def create(**extra: Any) -> dict[str, Any]:
-        params = {
-            "name": "app",
-            "sourceport": 80,
-            "instanceport": 8080,
-            "algorithm": "roundrobin",
-            "scheme": "Internal",
-            "sourceipaddressnetworkid": web["id"],
-            "networkid": web["id"],
-            **extra,
-        }
+        params = {**_balancing(web), **extra}
         return dict(user.createLoadBalancer(fetch_result=True, **params)["loadbalancer"])
 
     # The first rule makes the address's VM; the rule is active once the VM holds it.
@@ -294,3 +299,27 @@ def test_internal_load_balancers_run_on_a_vm_per_source_address(sandbox) -> None
         10,
     )
     assert [lb["id"] for lb in user.listLoadBalancers()["loadbalancer"]] == [again["id"]]
+
+
+def test_a_root_admin_hides_an_internal_load_balancer_and_a_tier(sandbox) -> None:
+    admin = sandbox.client()
+    place = _zone(admin)
+    alice = make_tenant(sandbox, admin)
+    user = alice.client
+    (vpc_offering,) = user.listVPCOfferings(name="Default VPC offering")["vpcoffering"]
+    vpc = user.createVPC(
+        name="quiet", displaytext="quiet", cidr="10.70.0.0/16", vpcofferingid=vpc_offering["id"],
+        zoneid=place.zone, fetch_result=True,
+    )["vpc"]  # fmt: skip
+    web = _tier(user, place, vpc, ILB_OFFERING, 1)
+    params = _balancing(web)
+    refused_flag(user.createLoadBalancer, **params, fordisplay="false")
+    app = admin.createLoadBalancer(**params, fordisplay="false", fetch_result=True)["loadbalancer"]
+    assert app["fordisplay"] is False
+    assert_hidden(admin, user, "listLoadBalancers", "loadbalancer", app["id"])
+
+    # A tier hidden by a root administrator is answered so inside its VPC too
+    admin.updateNetwork(id=web["id"], displaynetwork="false", fetch_result=True)
+    assert_hidden(admin, user, "listNetworks", "network", web["id"], "displaynetwork")
+    (shown,) = admin.listVPCs(id=vpc["id"], listall="true")["vpc"]
+    assert [n["displaynetwork"] for n in shown["network"]] == [False]

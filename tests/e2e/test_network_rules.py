@@ -15,6 +15,7 @@ import pytest
 from cs import CloudStack, CloudStackApiException
 
 from tests.e2e.factories import Tenant, make_tenant
+from tests.e2e.hiding import assert_hidden, assert_shown, refused_flag
 from tests.e2e.sandbox import Sandbox
 from tests.e2e.test_networks import SOURCE_NAT_OFFERING, _fabric, _offering
 from tests.e2e.test_routers import SYSTEM_TEMPLATE, register_template, routers, wait_for
@@ -404,3 +405,78 @@ def finished(user: CloudStack, job_id: str) -> dict[str, Any]:
 
 def _done(answer: dict[str, Any]) -> dict[str, Any] | None:
     return answer if answer["jobstatus"] != 0 else None
+
+
+def test_a_root_admin_hides_rules_addresses_and_networks_from_their_owner(sandbox) -> None:
+    admin, alice, _bob, network, (web, _db) = tenant_with_network(sandbox)
+    user = alice.client
+    (source_nat,) = user.listPublicIpAddresses(issourcenat="true")["publicipaddress"]
+    assert source_nat["fordisplay"] is True
+    ip = user.associateIpAddress(networkid=network["id"], fetch_result=True)["ipaddress"]
+    refused_flag(user.associateIpAddress, networkid=network["id"], fordisplay="false")
+
+    # Hidden from the start: a root administrator's rule on the owner's address
+    firewall = admin.createFirewallRule(
+        ipaddressid=ip["id"], protocol="tcp", startport=22, fordisplay="false", fetch_result=True
+    )["firewallrule"]
+    assert firewall["fordisplay"] is False
+    assert_hidden(admin, user, "listFirewallRules", "firewallrule", firewall["id"])
+    refused_flag(
+        user.createFirewallRule, ipaddressid=ip["id"], protocol="tcp", startport=23,
+        fordisplay="false",
+    )  # fmt: skip
+    egress = admin.createEgressFirewallRule(
+        networkid=network["id"], protocol="tcp", startport=80, fordisplay="false",
+        fetch_result=True,
+    )["firewallrule"]  # fmt: skip
+    assert_hidden(admin, user, "listEgressFirewallRules", "firewallrule", egress["id"])
+
+    # Hidden later: the owner's port forwarding and load balancer rules
+    forward = user.createPortForwardingRule(
+        ipaddressid=ip["id"], privateport=80, publicport=8080, protocol="tcp",
+        virtualmachineid=web["id"], fetch_result=True,
+    )["portforwardingrule"]  # fmt: skip
+    assert_shown(user, "listPortForwardingRules", "portforwardingrule", forward["id"])
+    refused_flag(user.updatePortForwardingRule, id=forward["id"], fordisplay="true")
+    moved = admin.updatePortForwardingRule(id=forward["id"], fordisplay="false", fetch_result=True)
+    assert moved["portforwardingrule"]["fordisplay"] is False
+    assert_hidden(admin, user, "listPortForwardingRules", "portforwardingrule", forward["id"])
+    balancer = user.createLoadBalancerRule(
+        publicipid=ip["id"], name="www", algorithm="roundrobin", publicport=80, privateport=80,
+        fetch_result=True,
+    )["loadbalancer"]  # fmt: skip
+    refused_flag(user.updateLoadBalancerRule, id=balancer["id"], fordisplay="false")
+    admin.updateLoadBalancerRule(id=balancer["id"], fordisplay="false", fetch_result=True)
+    assert_hidden(admin, user, "listLoadBalancerRules", "loadbalancerrule", balancer["id"])
+    sticky = admin.createLBStickinessPolicy(
+        lbruleid=balancer["id"], name="sticky", methodname="LbCookie", fordisplay="false",
+        fetch_result=True,
+    )["stickinesspolicies"]["stickinesspolicy"][0]  # fmt: skip
+    assert sticky["fordisplay"] is False
+    (mine,) = user.listLBStickinessPolicies(lbruleid=balancer["id"])["stickinesspolicies"]
+    assert mine["stickinesspolicy"] == []
+    (every,) = admin.listLBStickinessPolicies(lbruleid=balancer["id"], fordisplay="false")[
+        "stickinesspolicies"
+    ]
+    assert [p["id"] for p in every["stickinesspolicy"]] == [sticky["id"]]
+    refused_flag(user.listLBHealthCheckPolicies, lbruleid=balancer["id"], fordisplay="true")
+
+    # An address, its remote access VPN, a VM's NICs and the network itself
+    hidden_ip = admin.associateIpAddress(
+        networkid=network["id"], fordisplay="false", fetch_result=True
+    )["ipaddress"]
+    assert_hidden(admin, user, "listPublicIpAddresses", "publicipaddress", hidden_ip["id"])
+    vpn = admin.createRemoteAccessVpn(
+        publicipid=source_nat["id"], fordisplay="false", fetch_result=True
+    )["remoteaccessvpn"]
+    assert_hidden(admin, user, "listRemoteAccessVpns", "remoteaccessvpn", vpn["id"])
+    refused_flag(user.listNics, virtualmachineid=web["id"], fordisplay="true")
+    admin.updateVirtualMachine(id=web["id"], displayvm="false")
+    assert user.listNics(virtualmachineid=web["id"]) == {}
+    assert admin.listNics(virtualmachineid=web["id"], fordisplay="false")["count"] == 1
+    refused_flag(user.updateNetwork, id=network["id"], displaynetwork="false")
+    changed = admin.updateNetwork(id=network["id"], displaynetwork="false", fetch_result=True)
+    assert changed["network"]["displaynetwork"] is False
+    assert_hidden(admin, user, "listNetworks", "network", network["id"], "displaynetwork")
+    admin.updateNetwork(id=network["id"], displaynetwork="true", fetch_result=True)
+    assert_shown(user, "listNetworks", "network", network["id"], "displaynetwork")

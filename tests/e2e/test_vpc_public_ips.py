@@ -18,6 +18,7 @@ from cs import CloudStack
 from api.reference import reference
 from api.response_gaps import UNBUILT_FIELDS
 from tests.e2e.factories import make_tenant
+from tests.e2e.hiding import assert_hidden, assert_shown, refused_flag
 from tests.e2e.test_network_rules import applied, refused
 from tests.e2e.test_networks import SOURCE_NAT_OFFERING, _offering
 from tests.e2e.test_routers import fail_next, routers, wait_for
@@ -583,3 +584,56 @@ def test_a_portable_address_of_a_vpc_moves_to_another_vpc_with_static_nat(sandbo
     for address in (ip, fixed):
         user.disassociateIpAddress(id=address["id"], fetch_result=True)
     admin.deletePortableIpRange(id=made["id"], fetch_result=True)
+
+
+def test_a_root_admin_hides_a_vpc_its_acls_and_its_site_to_site_vpn(sandbox) -> None:
+    admin = sandbox.client()
+    place = _zone(admin)
+    alice = make_tenant(sandbox, admin)
+    user = alice.client
+    vpc = _vpc(user, place.zone, "quiet", "10.70.0.0/16")
+    assert vpc["fordisplay"] is True
+    assert wait_for(lambda: _running_router(admin, vpc), 30), "the VPC's router did not come up"
+
+    # An ACL list hidden from the start; an item of it hidden later
+    refused_flag(user.createNetworkACLList, name="mine", vpcid=vpc["id"], fordisplay="false")
+    acl = admin.createNetworkACLList(
+        name="quiet", vpcid=vpc["id"], fordisplay="false", fetch_result=True
+    )["networkacllist"]
+    assert acl["fordisplay"] is False
+    assert_hidden(admin, user, "listNetworkACLLists", "networkacllist", acl["id"])
+    item = user.createNetworkACL(
+        aclid=acl["id"], protocol="tcp", startport=22, endport=22, traffictype="Ingress",
+        action="Allow", number=10, fetch_result=True,
+    )["networkacl"]  # fmt: skip
+    assert_shown(user, "listNetworkACLs", "networkacl", item["id"], aclid=acl["id"])
+    refused_flag(user.updateNetworkACLItem, id=item["id"], fordisplay="false")
+    admin.updateNetworkACLItem(id=item["id"], fordisplay="false", fetch_result=True)
+    assert_hidden(admin, user, "listNetworkACLs", "networkacl", item["id"], aclid=acl["id"])
+
+    # The site-to-site VPN: gateway and connection hidden by a root administrator
+    refused_flag(user.createVpnGateway, vpcid=vpc["id"], fordisplay="false")
+    gateway = admin.createVpnGateway(vpcid=vpc["id"], fordisplay="false", fetch_result=True)[
+        "vpngateway"
+    ]
+    assert_hidden(admin, user, "listVpnGateways", "vpngateway", gateway["id"])
+    office = _customer(user, "office", "198.51.100.7", "192.168.10.0/24")
+    both = {"s2svpngatewayid": gateway["id"], "s2scustomergatewayid": office["id"]}
+    refused_flag(user.createVpnConnection, **both, fordisplay="false")
+    connection = admin.createVpnConnection(**both, fordisplay="false", fetch_result=True)[
+        "vpnconnection"
+    ]
+    assert connection["fordisplay"] is False
+    assert_hidden(admin, user, "listVpnConnections", "vpnconnection", connection["id"])
+    # A VPC's gateway made again has its forerunner's id, not its flag
+    user.deleteVpnConnection(id=connection["id"], fetch_result=True)
+    user.deleteVpnGateway(id=gateway["id"], fetch_result=True)
+    again = user.createVpnGateway(vpcid=vpc["id"], fetch_result=True)["vpngateway"]
+    assert again["id"] == gateway["id"]
+    assert_shown(user, "listVpnGateways", "vpngateway", again["id"])
+
+    # The VPC itself
+    refused_flag(user.updateVPC, id=vpc["id"], fordisplay="false")
+    hidden = admin.updateVPC(id=vpc["id"], fordisplay="false", fetch_result=True)["vpc"]
+    assert hidden["fordisplay"] is False
+    assert_hidden(admin, user, "listVPCs", "vpc", vpc["id"])
