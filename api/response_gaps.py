@@ -20,7 +20,6 @@ POOLS = (
     "set for a volume on a primary storage pool, a corrected chain, or an upload in progress; "
     "4.3 omits them otherwise too"
 )
-ISOS = "deploying from an ISO is not built yet: no volume comes from one"
 GPUS = "GPUs are not built yet"
 STATS = "live statistics in list answers are not built yet (usage records carry them)"
 NO_IPV6 = "only a NIC on a network with IPv6 has them (4.3 leaves them out too)"
@@ -134,7 +133,9 @@ UNBUILT_FIELDS: dict[str, dict[str, str]] = {
         # 4.3 never fills it (its setter in the VM's response is commented out); the filter of
         # that name is acted on (VMs on isolated networks).
         "forvirtualnetwork": UNSET,
-        "servicestate": "the service state of HA-managed VMs is not built yet",
+        # "State of the Service from LB rule": 4.3 sets it only on a load balancer's members as
+        # its device's health check saw them (listLoadBalancerRuleInstances), never here.
+        "servicestate": UNSET,
         "vgpu": GPUS,
     },
     "listInstanceGroups": _all(PROJECTS, "project", "projectid"),
@@ -148,7 +149,8 @@ UNBUILT_FIELDS: dict[str, dict[str, str]] = {
         **_all(QOS, "diskIopsWriteRate", "maxiops", "miniops"),
         **_all(POOLS, "chaininfo", "path", "storage", "storageid", "status"),
         **_all(JOB, "jobid", "jobstatus"),
-        **_all(ISOS, "isodisplaytext", "isoid", "isoname"),
+        # Only a ROOT disk installed from an ISO names it (and then no template, as in 4.3).
+        **_all(UNSET, "isodisplaytext", "isoid", "isoname"),
         # A volume's kept JSON has no slot for its project: listProjects names the account.
         **_all("a project's volumes show its account, not yet the project", "project", "projectid"),
         **_all(UNSET, "snapshotid", "quiescevm"),
@@ -156,11 +158,6 @@ UNBUILT_FIELDS: dict[str, dict[str, str]] = {
         "hypervisor": UNSET,
         # A ROOT disk names its compute offering so; a data disk has none (as in 4.3).
         **_all(UNSET, "serviceofferingdisplaytext", "serviceofferingid", "serviceofferingname"),
-        **_all(
-            "a ROOT volume's template names are not built yet (its templateid is answered)",
-            "templatedisplaytext",
-            "templatename",
-        ),
     },
     "listServiceOfferings": {
         **_OFFERING_QOS,
