@@ -17,6 +17,7 @@ from domain.network import Network
 from domain.network_public_ip import PublicIp
 from domain.network_rules import NetworkRules
 from domain.offering import Offering
+from domain.project import Project
 from domain.resource_tags import ResourceTags
 from domain.security_group import SecurityGroup
 from domain.snapshot import Snapshot
@@ -44,6 +45,7 @@ VPN: Any = RemoteAccessVpn
 CONTAINER: Any = Container
 OFFERING: Any = Offering
 VPC: Any = Vpc
+PROJECT: Any = Project
 
 
 class ResourceTagsProjection(Projection):
@@ -99,6 +101,7 @@ class ResourceTagsProjection(Projection):
         VPN.Removed,
         CONTAINER.Removed,
         OFFERING.Deleted,
+        PROJECT.Deleted,
     )
     def resource_gone(self, e: Any, c: Cursor, t: Tables) -> None:
         c.execute(f"DELETE FROM {t.resource_tags} WHERE resource_id = %s", (str(e.originator_id),))

@@ -72,6 +72,8 @@ TAGGABLE = {
     "LoadBalancer": Taggable("network_rules", current="r.kind = 'LoadBalancing'"),
     "RemoteAccessVpn": Taggable("remote_access_vpns", current="r.state <> 'Removed'"),
     "Vpc": Taggable("vpcs"),
+    # A project is owned by its own account, so its members reach it as they reach what it owns.
+    "Project": Taggable("projects"),
     "StaticRoute": Taggable("static_routes", current="r.state <> 'Revoke'", in_vpc=True),
     "NetworkACL": Taggable("network_acl_items", current="r.state <> 'Revoke'", in_vpc=True),
     "Zone": Taggable("zones", owned=False),
@@ -83,7 +85,6 @@ TAGGABLE = {
 # 4.3 types whose resources are not built here.
 NOT_BUILT = {
     "Nic": "tags of NICs are not built yet",
-    "Project": "tags of projects are not built yet",
 }
 
 
