@@ -325,3 +325,26 @@ def test_a_project_is_tagged_by_its_members_and_found_by_its_tags(world: World) 
     assert _listed_tags(world.admin, **seen) == {(project_id, "cost"): "centre-7"}
     alice.deleteProject(id=project_id, fetch_result=True)
     assert _listed_tags(world.admin, **seen) == {}
+
+
+def test_a_nic_is_tagged_by_its_vms_owner_and_its_tags_go_with_it(world: World) -> None:
+    alice, bob = world.alice.client, world.bob.client
+    vm = _deploy(alice, world.place, world.place.small)
+    (nic,) = alice.listNics(virtualmachineid=vm["id"])["nic"]
+    _tag(alice, "Nic", nic["id"], role="front")
+    assert _listed_tags(alice, resourcetype="Nic") == {(nic["id"], "role"): "front"}
+    # Another account neither sees nor changes them.
+    _refused(bob.createTags, 531, resourceids=nic["id"], resourcetype="Nic", **_tags(a="b"))
+    _refused(bob.deleteTags, 531, resourceids=nic["id"], resourcetype="Nic")
+    assert _listed_tags(bob, resourceid=nic["id"], listall=True) == {}
+    assert "already exists" in _refused(
+        alice.createTags, 431, resourceids=nic["id"], resourcetype="Nic", **_tags(role="x")
+    )
+    _untag(alice, "Nic", nic["id"], role="front")
+    assert _listed_tags(alice, resourcetype="Nic") == {}
+    # The VM's expunge takes its NIC's tags.
+    _tag(alice, "Nic", nic["id"], role="back")
+    alice.destroyVirtualMachine(id=vm["id"], fetch_result=True)
+    world.admin.expungeVirtualMachine(id=vm["id"], fetch_result=True)
+    assert _listed_tags(alice, resourceid=nic["id"]) == {}
+    _refused(alice.createTags, 431, resourceids=nic["id"], resourcetype="Nic", **_tags(a="b"))
