@@ -31,6 +31,7 @@ LIST_DETAILS = {"all", "group", "nics", "stats", "secgrp", "tmpl", "servoff", "i
 # The names a VM is shown with, joined rather than looked up one query per kind afterwards.
 _NAMES = (
     ", z.name AS zone_name, h.name AS host_name, t.name AS template_name, "
+    "t.display_text AS template_text, "
     "t.password_enabled AS password_enabled, "
     "o.name AS offering_name FROM virtual_machines AS v "
     "JOIN accounts AS a ON a.id = v.account_id "
@@ -93,7 +94,7 @@ def render_vm(
         "zonename": row["zone_name"] or "",
         "templateid": row["template_id"],
         "templatename": row["template_name"] or "",
-        "templatedisplaytext": row["template_name"] or "",
+        "templatedisplaytext": row["template_text"] or "",
         "passwordenabled": bool(row["password_enabled"]),
         "serviceofferingid": row["service_offering_id"],
         "serviceofferingname": row["offering_name"] or "",
