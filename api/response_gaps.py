@@ -20,9 +20,10 @@ POOLS = (
     "set for a volume on a primary storage pool, a corrected chain, or an upload in progress; "
     "4.3 omits them otherwise too"
 )
-ISOS = "deploying from an ISO is not built yet: no volume comes from one"
 GPUS = "GPUs are not built yet"
 STATS = "live statistics in list answers are not built yet (usage records carry them)"
+READ = "shown once the statistics collector has read them; 4.3 omits them until then too"
+VM_STATS = "adapters do not read a VM's CPU use or its own network counters yet"
 NO_IPV6 = "only a NIC on a network with IPv6 has them (4.3 leaves them out too)"
 SEALED = "a private key is sealed and never answered (4.3 does not fill it either)"
 
@@ -122,8 +123,9 @@ UNBUILT_FIELDS: dict[str, dict[str, str]] = {
         "managementserverid": "management servers are not tracked as hosts",
     },
     "listVirtualMachines": {
-        **_all(STATS, "cpuused", "diskioread", "diskiowrite", "diskkbsread", "diskkbswrite"),
-        **_all(STATS, "networkkbsread", "networkkbswrite"),
+        # Disk counters are shown for a running VM once its disks were read (4.3 likewise).
+        **_all(READ, "diskioread", "diskiowrite", "diskkbsread", "diskkbswrite"),
+        **_all(VM_STATS, "cpuused", "networkkbsread", "networkkbswrite"),
         **_all(JOB, "jobid", "jobstatus"),
         **_all(UNSET, "details", "group", "groupid", "ostypeid", "publicip", "publicipid"),
         **_all(UNSET, "diskofferingid", "diskofferingname"),  # no data disk at deploy
@@ -134,7 +136,9 @@ UNBUILT_FIELDS: dict[str, dict[str, str]] = {
         # 4.3 never fills it (its setter in the VM's response is commented out); the filter of
         # that name is acted on (VMs on isolated networks).
         "forvirtualnetwork": UNSET,
-        "servicestate": "the service state of HA-managed VMs is not built yet",
+        # "State of the Service from LB rule": 4.3 sets it only on a load balancer's members as
+        # its device's health check saw them (listLoadBalancerRuleInstances), never here.
+        "servicestate": UNSET,
         "vgpu": GPUS,
     },
     "listInstanceGroups": _all(PROJECTS, "project", "projectid"),
@@ -148,18 +152,14 @@ UNBUILT_FIELDS: dict[str, dict[str, str]] = {
         **_all(QOS, "diskIopsWriteRate", "maxiops", "miniops"),
         **_all(POOLS, "chaininfo", "path", "storage", "storageid", "status"),
         **_all(JOB, "jobid", "jobstatus"),
-        **_all(ISOS, "isodisplaytext", "isoid", "isoname"),
+        # Only a ROOT disk installed from an ISO names it (and then no template, as in 4.3).
+        **_all(UNSET, "isodisplaytext", "isoid", "isoname"),
         **_all(PROJECTS, "project", "projectid"),
         **_all(UNSET, "snapshotid", "quiescevm"),
         # Its VM's hypervisor, else its pool's: a detached disk on a host's own storage has none.
         "hypervisor": UNSET,
         # A ROOT disk names its compute offering so; a data disk has none (as in 4.3).
         **_all(UNSET, "serviceofferingdisplaytext", "serviceofferingid", "serviceofferingname"),
-        **_all(
-            "a ROOT volume's template names are not built yet (its templateid is answered)",
-            "templatedisplaytext",
-            "templatename",
-        ),
     },
     "listServiceOfferings": {
         **_OFFERING_QOS,
@@ -180,7 +180,7 @@ UNBUILT_FIELDS: dict[str, dict[str, str]] = {
     },
     "listAccounts": {
         **_all(UNSET, "accountdetails", "networkdomain", "groups"),
-        **_all(STATS, "receivedbytes", "sentbytes"),
+        **_all(READ, "receivedbytes", "sentbytes"),
     },
     "listUsers": {
         "secretkey": "a secret key is shown once, when it is made (registerUserKeys)",

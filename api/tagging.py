@@ -36,6 +36,7 @@ ANSWERED = {
     "loadbalancer": "LoadBalancer",
     "zone": "Zone",
     "vpc": "Vpc",
+    "project": "Project",
     "staticroute": "StaticRoute",
     "networkacl": "NetworkACL",
 }

@@ -277,6 +277,22 @@ def rules_of(store: Any, network_id: UUID) -> NetworkRules | None:
     return found
 
 
+def refuse_if_ruled(store: Any, vm: VirtualMachine, network_id: UUID, what: str) -> None:
+    """4.3 refuses to take a VM's NIC off a network (removing it, or moving the VM to another
+    account) while port forwarding, load balancing or static NAT rules send traffic to it."""
+    rules = rules_of(store, network_id)
+    if rules is None:
+        return
+    for rule in rules.rules.values():
+        if rule.network_id not in (None, network_id):  # another tier of the VPC
+            continue
+        if rule.vm_id == vm.id or any(m.vm_id == vm.id for m in rule.members):
+            raise InvalidParameter(
+                f"Unable to {what} virtual machine {vm.name} in network {network_id}: "
+                "the nic has port forwarding, load balancing or static nat rules"
+            )
+
+
 def _rule_set(store: Any, network: Network) -> NetworkRules:
     found = rules_of(store, network.id)
     if found is None:

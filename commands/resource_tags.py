@@ -21,6 +21,7 @@ class TagTarget:
     since: str
     account_id: UUID
     domain_id: UUID
+    parent_id: UUID | None = None  # what the resource goes with: a NIC's VM
 
     @property
     def tags_id(self) -> UUID:
@@ -47,6 +48,7 @@ def create_tags(store: Any, command: CreateTags) -> Outcome:
                     target.since,
                     target.account_id,
                     target.domain_id,
+                    target.parent_id,
                 )
             tags.tag(command.tags, command.customer)
             changed.append(tags)

@@ -198,6 +198,28 @@ def joined(store: Any, command: JoinGroups) -> list[Any]:
     the VM's rule set in its own commit (nothing when the zone has no security groups)."""
     if command.group_ids is None:
         return []
+    groups = _joined_groups(store, command)
+    return [VmRules(command.vm_id, [g.id for g in groups]), *groups]
+
+
+def regrouped(store: Any, command: JoinGroups) -> list[Any]:
+    """A stopped VM handed to another account leaves its old account's groups and joins these
+    of its new one, not saved: the assignment records all of it in its own commit (nothing
+    when the zone has no security groups)."""
+    if command.group_ids is None:
+        return []
+    rules = _vm_rules(store, command.vm_id)
+    left = _leave(store, command.vm_id)
+    groups = _joined_groups(store, command)
+    if rules is None:
+        return [VmRules(command.vm_id, [g.id for g in groups]), *left, *groups]
+    rules.regroup([g.id for g in groups])
+    return [rules, *left, *groups]
+
+
+def _joined_groups(store: Any, command: JoinGroups) -> list[SecurityGroup]:
+    """The groups named (the owner's `default` one when none is, made if need be), each with
+    the VM joined."""
     groups: list[SecurityGroup] = []
     for group_id in command.group_ids or (default_group_id(command.account_id),):
         if group_id == default_group_id(command.account_id):
@@ -206,7 +228,7 @@ def joined(store: Any, command: JoinGroups) -> list[Any]:
             group = store.get(SecurityGroup, group_id, what="security group")
         group.join(command.vm_id, command.vm_name, command.zone_id)
         groups.append(group)
-    return [VmRules(command.vm_id, [g.id for g in groups]), *groups]
+    return groups
 
 
 def _vm_rules(store: Any, vm_id: UUID) -> VmRules | None:

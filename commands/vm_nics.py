@@ -18,10 +18,9 @@ from uuid import UUID
 
 from commands import Outcome
 from commands.network_claims import ALLOCATION_ATTEMPTS, released
-from commands.network_rules import rules_of
+from commands.network_rules import refuse_if_ruled
 from commands.networks import Holders, NicRequest, PrepareGuestNics, guest_addresses, guest_nics
 from commands.vms import host_access, request_id, vm_result
-from domain.errors import InvalidParameter
 from domain.job import Job, JobStatus
 from domain.network_claims import ClaimKind
 from domain.vm import VirtualMachine, VmState
@@ -82,7 +81,7 @@ def remove_nic(store: Any, command: RemoveNic) -> Outcome:
 
     def attempt() -> Outcome:
         vm: VirtualMachine = store.get(VirtualMachine, command.vm_id, what="virtual machine")
-        _refuse_if_ruled(store, vm, command.network_id)
+        refuse_if_ruled(store, vm, command.network_id, "remove nic from")
         before = guest_addresses(vm)
         if vm.request_nic_unplug(
             command.network_id, request_id(), command.job_id, _access(store, vm)
@@ -116,22 +115,6 @@ def _released(store: Any, network_id: UUID, before: Holders) -> list[Any]:
             if claim is not None:
                 claims.append(claim)
     return claims
-
-
-def _refuse_if_ruled(store: Any, vm: VirtualMachine, network_id: UUID) -> None:
-    """4.3 refuses to remove a NIC that port forwarding, load balancing or static NAT rules
-    send traffic to."""
-    rules = rules_of(store, network_id)
-    if rules is None:
-        return
-    for rule in rules.rules.values():
-        if rule.network_id not in (None, network_id):  # another tier of the VPC
-            continue
-        if rule.vm_id == vm.id or any(m.vm_id == vm.id for m in rule.members):
-            raise InvalidParameter(
-                f"Unable to remove nic from virtual machine {vm.name} in network {network_id}: "
-                "the nic has port forwarding, load balancing or static nat rules"
-            )
 
 
 # Results ------------------------------------------------------------------------------------

@@ -18,11 +18,18 @@ from commands.affinity_groups import follow_vm_affinity, has_groups, kept_apart
 from commands.baremetal_boot import BaremetalPlan, baremetal_boot
 from commands.hosts import machine_left
 from commands.instance_groups import GroupRef
-from commands.network_rules import follow_vm_rules
-from commands.networks import NicRequest, PrepareGuestNics, follow_vm_nics, guest_nics
+from commands.network_claims import ALLOCATION_ATTEMPTS, released
+from commands.network_rules import follow_vm_rules, refuse_if_ruled
+from commands.networks import (
+    NicRequest,
+    PrepareGuestNics,
+    follow_vm_nics,
+    guest_addresses,
+    guest_nics,
+)
 from commands.placement import RESERVATION_ATTEMPTS, Candidate, Reserve, hold_room
 from commands.scaling import Held, give_back, hold_growth
-from commands.security_groups import JoinGroups, follow_vm_groups, joined
+from commands.security_groups import JoinGroups, follow_vm_groups, joined, regrouped
 from commands.snapshot_chains import follow_vm_snapshots
 from commands.vm_access import GuestAccess, give_access
 from commands.volume_placement import (
@@ -48,6 +55,7 @@ from domain.compute import Compute
 from domain.errors import InsufficientCapacity, InvalidState, NotFound
 from domain.host import Host, HostState
 from domain.job import Job, JobStatus
+from domain.network_claims import ClaimKind
 from domain.template import Template
 from domain.vm import HostAccess, VirtualMachine
 from domain.volume import Volume
@@ -441,19 +449,60 @@ def restore_vm(store: Any, vm_id: UUID, compute: Compute, job_id: UUID | None) -
     return result
 
 
-def assign_vm(store: Any, vm_id: UUID, account_id: UUID, domain_id: UUID) -> Outcome:
-    """Hand a stopped VM, its ROOT volume and its data disks to another account, one commit."""
+@dataclass(frozen=True)
+class AssignVirtualMachine:
+    """A stopped VM handed to another account, with what it moves to there: NICs on these
+    networks (None: its NICs stay, it has none) and these security groups (None: a zone
+    without them; empty: the new owner's `default` group)."""
+
+    vm_id: UUID
+    account_id: UUID
+    domain_id: UUID
+    networks: Sequence[NicRequest] | None = None
+    groups: tuple[UUID, ...] | None = None
+
+
+def assign_vm(store: Any, command: AssignVirtualMachine) -> Outcome:
+    """Hand a stopped VM, its ROOT volume and its data disks to another account, its NICs moved
+    to the new owner's networks (their addresses given back and new ones claimed) and its
+    security groups to the new owner's: one commit."""
 
     def attempt() -> Outcome:
-        vm = store.get(VirtualMachine, vm_id, what="virtual machine")
-        vm.assign(account_id, domain_id)
+        vm = store.get(VirtualMachine, command.vm_id, what="virtual machine")
+        vm.assign(command.account_id, command.domain_id)
+        moved = _moved_nics(store, vm, command)
+        groups = regrouped(
+            store,
+            JoinGroups(
+                vm.id, vm.name, vm.zone_id, command.account_id, command.domain_id, command.groups
+            ),
+        )
         volumes = owned_volumes(store, vm.id)
         for volume in volumes:
-            volume.follow_owner(account_id, domain_id)
-        return _saved(store, vm, *volumes)
+            volume.follow_owner(command.account_id, command.domain_id)
+        return _saved(store, vm, *moved, *groups, *volumes)
 
-    result: Outcome = store.run(attempt)
+    result: Outcome = store.run(attempt, attempts=ALLOCATION_ATTEMPTS)
     return result
+
+
+def _moved_nics(store: Any, vm: VirtualMachine, command: AssignVirtualMachine) -> list[Any]:
+    """The VM's NICs exchanged for NICs on the new owner's networks: the old addresses' claims
+    given back, the new ones' taken, none saved here."""
+    if command.networks is None:
+        return []
+    before = guest_addresses(vm)
+    for network_id in {network for network, _, _ in before}:
+        refuse_if_ruled(store, vm, network_id, "assign to another account")
+    given_back = [
+        claim
+        for network, address, holder in before
+        if (claim := released(store, ClaimKind.GUEST_IP, network, address, holder)) is not None
+    ]
+    asked = PrepareGuestNics(vm.id, command.account_id, vm.zone_id, list(command.networks))
+    nics, taken = guest_nics(store, asked)
+    vm.replace_nics([nic.facts() for nic in nics])
+    return [*given_back, *taken]
 
 
 # Results -------------------------------------------------------------------------------------

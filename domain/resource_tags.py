@@ -42,7 +42,12 @@ class ResourceTags(Aggregate):
 
     @staticmethod
     def create_id(
-        resource_type: str, resource_id: UUID, since: str, account_id: UUID, domain_id: UUID
+        resource_type: str,
+        resource_id: UUID,
+        since: str,
+        account_id: UUID,
+        domain_id: UUID,
+        parent_id: UUID | None = None,
     ) -> UUID:
         return tags_id(resource_type, resource_id, since)
 
@@ -54,9 +59,11 @@ class ResourceTags(Aggregate):
         since: str,
         account_id: UUID,
         domain_id: UUID,
+        parent_id: UUID | None = None,  # what the resource goes with (a NIC's VM); older: none
     ) -> None:
         self.resource_type, self.resource_id, self.since = resource_type, resource_id, since
         self.account_id, self.domain_id = account_id, domain_id
+        self.parent_id = parent_id
         self.values: dict[str, str] = {}
 
     def tag(self, tags: dict[str, str], customer: str) -> None:

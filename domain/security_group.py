@@ -257,6 +257,16 @@ class VmRules(Aggregate):
     def create_id(cls, vm_id: UUID, group_ids: list[UUID]) -> UUID:
         return vm_rules_id(vm_id)
 
+    def regroup(self, group_ids: list[UUID]) -> None:
+        """The VM is in these groups from now on (assignVirtualMachine: its new account's); the
+        rule set goes to its host at its next start, as for any stopped VM."""
+        if [str(g) for g in group_ids] != [str(g) for g in self.group_ids]:
+            self._regrouped(group_ids=list(group_ids))
+
+    @event("Regrouped")
+    def _regrouped(self, group_ids: list[UUID]) -> None:
+        self.group_ids = list(group_ids)
+
     def request_apply(self, request_id: str, target: RulesTarget, rules: list[dict]) -> None:
         """Send the VM's whole rule set (union of its groups' rules) to its host."""
         self._apply_requested(request_id=request_id, rules=list(rules), **target.facts())

@@ -1059,6 +1059,16 @@ class VirtualMachine(Aggregate):
             if str(ip["network_id"]) == str(network_id):
                 del self.secondary_ips[ip_id]
 
+    def replace_nics(self, nics: list[dict[str, Any]]) -> None:
+        """Exchange every NIC of a stopped VM for these, the first its default: the VM moved to
+        another account's networks (assignVirtualMachine). No host holds the VM, so the NICs
+        change on the record alone, as a stopped VM's NIC changes do."""
+        self._check_state("move the nics of", VmState.STOPPED)
+        for nic in list(getattr(self, "nics", ())):
+            self._nic_unplugged(request_id=None, network_id=UUID(str(nic["network_id"])))
+        for nic in nics:
+            self._nic_plugged(nic=dict(nic))
+
     def change_default_nic(self, network_id: UUID) -> None:
         """Make the NIC on the network the VM's default one (the guest takes its gateway from
         it at its next DHCP lease)."""

@@ -295,8 +295,8 @@ class NetworksProjection(Projection):
         c.execute(
             f"INSERT INTO {t.vm_nics} (vm_id, network_id, ip_address, mac_address, gateway, "
             "netmask, is_default, broadcast_uri, network_offering_id, nic_id, ip6_address, "
-            "ip6_gateway, ip6_cidr, device_id) VALUES "
-            "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
+            "ip6_gateway, ip6_cidr, plugged, device_id) VALUES "
+            "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
             f"(SELECT coalesce(max(device_id) + 1, 0) FROM {t.vm_nics} WHERE vm_id = %s)) "
             "ON CONFLICT (vm_id, network_id) DO NOTHING",
             (
@@ -313,6 +313,7 @@ class NetworksProjection(Projection):
                 nic.get("ip6_address") or None,
                 nic.get("ip6_gateway") or None,
                 nic.get("ip6_cidr") or None,
+                e.timestamp.isoformat(),
                 _id(e),
             ),
         )

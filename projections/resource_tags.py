@@ -17,11 +17,12 @@ from domain.network import Network
 from domain.network_public_ip import PublicIp
 from domain.network_rules import NetworkRules
 from domain.offering import Offering
+from domain.project import Project
 from domain.resource_tags import ResourceTags
 from domain.security_group import SecurityGroup
 from domain.snapshot import Snapshot
 from domain.template import Template
-from domain.vm import VirtualMachine
+from domain.vm import VirtualMachine, nic_id
 from domain.vm_snapshot import VMSnapshot
 from domain.volume import Volume
 from domain.vpc import Vpc
@@ -44,6 +45,7 @@ VPN: Any = RemoteAccessVpn
 CONTAINER: Any = Container
 OFFERING: Any = Offering
 VPC: Any = Vpc
+PROJECT: Any = Project
 
 
 class ResourceTagsProjection(Projection):
@@ -57,13 +59,14 @@ class ResourceTagsProjection(Projection):
     def created(self, e: Any, c: Cursor, t: Tables) -> None:
         c.execute(
             f"INSERT INTO {t.resource_tag_owners} (id, resource_type, resource_id, account_id, "
-            "domain_id) VALUES (%s, %s, %s, %s, %s)",
+            "domain_id, parent_id) VALUES (%s, %s, %s, %s, %s, %s)",
             (
                 str(e.originator_id),
                 e.resource_type,
                 str(e.resource_id),
                 str(e.account_id),
                 str(e.domain_id),
+                _text(getattr(e, "parent_id", None)),
             ),
         )
 
@@ -87,8 +90,22 @@ class ResourceTagsProjection(Projection):
                 (key, str(e.originator_id)),
             )
 
+    @on(VM.Expunged)
+    def vm_gone(self, e: Any, c: Cursor, t: Tables) -> None:
+        """The VM's tags go, and its NICs' with them."""
+        vm_id = str(e.originator_id)
+        c.execute(
+            f"DELETE FROM {t.resource_tags} WHERE resource_id = %s OR resource_id IN "
+            f"(SELECT resource_id FROM {t.resource_tag_owners} WHERE parent_id = %s)",
+            (vm_id, vm_id),
+        )
+
+    @on(VM.NicUnplugged)
+    def nic_gone(self, e: Any, c: Cursor, t: Tables) -> None:
+        nic = nic_id(e.originator_id, e.network_id)
+        c.execute(f"DELETE FROM {t.resource_tags} WHERE resource_id = %s", (nic,))
+
     @on(
-        VM.Expunged,
         VOLUME.Destroyed,
         TEMPLATE.Deleted,
         SNAPSHOT.Destroyed,
@@ -99,6 +116,7 @@ class ResourceTagsProjection(Projection):
         VPN.Removed,
         CONTAINER.Removed,
         OFFERING.Deleted,
+        PROJECT.Deleted,
     )
     def resource_gone(self, e: Any, c: Cursor, t: Tables) -> None:
         c.execute(f"DELETE FROM {t.resource_tags} WHERE resource_id = %s", (str(e.originator_id),))
@@ -124,6 +142,10 @@ class ResourceTagsProjection(Projection):
     def vpc_gone(self, e: Any, c: Cursor, t: Tables) -> None:
         for resource_id in (e.originator_id, *e.item_ids):
             c.execute(f"DELETE FROM {t.resource_tags} WHERE resource_id = %s", (str(resource_id),))
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 # ---- queries --------------------------------------------------------------------------------

@@ -420,6 +420,39 @@ def _subdomain_access(given: bool | None, shared: bool) -> bool:
     return given
 
 
+def default_network(call: Call, zone_id: str, account: dict[str, Any]) -> str:
+    """The network 4.3 makes for an account that has none in the zone when a VM is moved to it:
+    isolated, of the offering whose availability is Required, named `<account>-network`."""
+    with call.read() as cursor:
+        offering = cursor.execute(
+            "SELECT * FROM network_offerings WHERE availability = 'Required' "
+            "AND guest_type = 'Isolated' AND removed = 0 ORDER BY created, id"
+        ).fetchone()
+    if offering is None:
+        raise InvalidParameter(
+            "Unable to find network offering with availability=Required to automatically "
+            "create the network as a part of vm creation"
+        )
+    if offering["state"] != "Enabled":
+        raise InvalidParameter(
+            f"Required network offering id={offering['id']} is not in Enabled state"
+        )
+    physical = _physical(call, zone_id, None, shared=False)
+    name = f"{account['name']}-network"
+    command = cmd.CreateNetwork(
+        name,
+        name,
+        UUID(zone_id),
+        UUID(offering["id"]),
+        UUID(account["id"]),
+        UUID(account["domain_id"]),
+        UUID(physical["id"]) if physical else None,
+        preferred_vnets=lowest_free_vnets(call, physical) if physical else (),
+        device_candidates=_device_candidates(call, dict(offering), physical),
+    )
+    return str(call.write(cmd.create_network, command).id)
+
+
 def _device_candidates(
     call: Call, offering: dict[str, Any], physical: dict[str, Any] | None
 ) -> tuple[DeviceCandidates, ...]:

@@ -28,6 +28,7 @@ from api.cloudstack.resource_limits import account_figures
 from api.cloudstack.unbuilt import TAGS_MAP
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.params import Param, ParamType
+from api.tagging import narrow
 from commands import projects as cmd
 from commands import vms as vm_cmd
 from commands.projects import active_since
@@ -75,7 +76,6 @@ def _project_body(row: dict[str, Any]) -> dict[str, Any]:
         "domain": row["domain_name"],
         "account": row["owner_name"],
         "state": row["state"],
-        "tags": [],  # tags on projects are not built: a project has none
     }
 
 
@@ -407,6 +407,7 @@ def list_projects(call: Call, args: dict[str, Any]) -> Listing:
         clause, values = contains(("p.name", "p.display_text"), args["keyword"])
         where.append(clause)
         params += values
+    narrow(args, "Project", "p.id", where, params)
     sql = " WHERE " + " AND ".join(where)
     count_sql = "SELECT count(*) AS n FROM projects AS p JOIN domains AS d ON d.id = p.domain_id"
     with call.read() as cursor:

@@ -37,10 +37,23 @@ class Taggable:
     current: str = "r.removed = 0"
     owned: bool = True
     in_vpc: bool = False
+    key: str = "id"  # the column holding the resource's id
+    on_vm: bool = False  # a VM's part (its NICs): owned through the VM, and gone with it
 
     def owner_sql(self) -> str:
-        """The owner columns and the FROM clause of the resources (`r`)."""
+        """The owner columns, what the resource goes with, and the FROM clause of the
+        resources (`r`)."""
+        parent = "r.vm_id" if self.on_vm else "NULL"
+        return f"{parent} AS parent_id, {self._owner_sql()}"
+
+    def _owner_sql(self) -> str:
         source = f"FROM {self.table} AS r"
+        if self.on_vm:
+            return (
+                f"m.account_id AS account_id, a.domain_id, a.domain_path {source} "
+                "JOIN virtual_machines AS m ON m.id = r.vm_id "
+                "JOIN accounts AS a ON a.id = m.account_id"
+            )
         if self.in_vpc:
             return (
                 f"v.account_id AS account_id, a.domain_id, a.domain_path {source} "
@@ -72,6 +85,10 @@ TAGGABLE = {
     "LoadBalancer": Taggable("network_rules", current="r.kind = 'LoadBalancing'"),
     "RemoteAccessVpn": Taggable("remote_access_vpns", current="r.state <> 'Removed'"),
     "Vpc": Taggable("vpcs"),
+    # A NIC's id is its VM's and network's; a NIC plugged again is a new one (`plugged`).
+    "Nic": Taggable("vm_nics", since="plugged", key="nic_id", on_vm=True),
+    # A project is owned by its own account, so its members reach it as they reach what it owns.
+    "Project": Taggable("projects"),
     "StaticRoute": Taggable("static_routes", current="r.state <> 'Revoke'", in_vpc=True),
     "NetworkACL": Taggable("network_acl_items", current="r.state <> 'Revoke'", in_vpc=True),
     "Zone": Taggable("zones", owned=False),
@@ -80,11 +97,6 @@ TAGGABLE = {
         "service_offerings", current="r.removed = 0 AND r.is_system = 0", owned=False
     ),
 }
-# 4.3 types whose resources are not built here.
-NOT_BUILT = {
-    "Nic": "tags of NICs are not built yet",
-    "Project": "tags of projects are not built yet",
-}
 
 
 def resource_type(given: str) -> str:
@@ -92,9 +104,6 @@ def resource_type(given: str) -> str:
     for name in TAGGABLE:
         if name.lower() == given.lower():
             return name
-    for name, reason in NOT_BUILT.items():
-        if name.lower() == given.lower():
-            raise InvalidParameter(f"Resources of type {name} cannot be tagged: {reason}")
     raise InvalidParameter(
         f"Invalid resource type {given}: tags are kept for {', '.join(TAGGABLE)}"
     )
@@ -107,9 +116,10 @@ def _targets(call: Call, kind: str, ids: list[str]) -> tuple[cmd.TagTarget, ...]
     spec = TAGGABLE[kind]
     owner = spec.owner_sql()
     with call.read() as cursor:
-        among, params = in_list(cursor, "r.id", sorted(set(ids)))
+        among, params = in_list(cursor, f"r.{spec.key}", sorted(set(ids)))
         rows = cursor.execute(
-            f"SELECT r.id, r.{spec.since} AS since, {owner} WHERE {among} AND {spec.current}",
+            f"SELECT r.{spec.key} AS id, r.{spec.since} AS since, {owner} "
+            f"WHERE {among} AND {spec.current}",
             params,
         ).fetchall()
     found = {row["id"]: row for row in rows}
@@ -136,8 +146,9 @@ def _target(call: Call, kind: str, row: dict[str, Any]) -> cmd.TagTarget:
             what=f"the {kind} {row['id']}",
         )
         account_id, domain_id = row["account_id"], row["domain_id"]
+    parent = UUID(row["parent_id"]) if row["parent_id"] else None
     return cmd.TagTarget(
-        kind, UUID(row["id"]), str(row["since"] or ""), UUID(account_id), UUID(domain_id)
+        kind, UUID(row["id"]), str(row["since"] or ""), UUID(account_id), UUID(domain_id), parent
     )
 
 

@@ -326,6 +326,29 @@ def deploy_groups(
     return tuple(UUID(row["id"]) for row in found)
 
 
+def assigned_groups(
+    call: Call, args: dict[str, Any], with_groups: bool, account: Any
+) -> tuple[UUID, ...] | None:
+    """The groups a VM handed to `account` joins: those named (the account's own), or its
+    `default` group (empty); None in a zone without security groups (naming any is refused,
+    as 4.3 does)."""
+    ids = list(dict.fromkeys(args.get("securitygroupids") or ()))
+    if not with_groups:
+        if ids:
+            raise InvalidParameter(
+                "Can't move vm with security groups; security group feature is not enabled in "
+                "this zone"
+            )
+        return None
+    rows = [group_row(call, group_id, "securitygroupids") for group_id in ids]
+    for row in rows:
+        if row["account_id"] != account["id"]:
+            raise InvalidParameter(
+                f"Security group {row['name']} does not belong to account {account['name']}"
+            )
+    return tuple(UUID(row["id"]) for row in rows)
+
+
 # ---- the table -----------------------------------------------------------------------------
 
 GROUP_PARAMS = (

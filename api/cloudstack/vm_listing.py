@@ -18,6 +18,7 @@ from api.params import not_found
 from api.tagging import narrow
 from domain.errors import InvalidParameter, PermissionDenied
 from projections.affinity_groups import groups_of_vms as affinity_of_vms
+from projections.live_statistics import disk_figures
 from projections.resource_details import shown_details
 from projections.vms import vm_count
 from stratus.db import contains
@@ -31,6 +32,7 @@ LIST_DETAILS = {"all", "group", "nics", "stats", "secgrp", "tmpl", "servoff", "i
 # The names a VM is shown with, joined rather than looked up one query per kind afterwards.
 _NAMES = (
     ", z.name AS zone_name, h.name AS host_name, t.name AS template_name, "
+    "t.display_text AS template_text, "
     "t.password_enabled AS password_enabled, "
     "o.name AS offering_name FROM virtual_machines AS v "
     "JOIN accounts AS a ON a.id = v.account_id "
@@ -93,7 +95,7 @@ def render_vm(
         "zonename": row["zone_name"] or "",
         "templateid": row["template_id"],
         "templatename": row["template_name"] or "",
-        "templatedisplaytext": row["template_name"] or "",
+        "templatedisplaytext": row["template_text"] or "",
         "passwordenabled": bool(row["password_enabled"]),
         "serviceofferingid": row["service_offering_id"],
         "serviceofferingname": row["offering_name"] or "",
@@ -152,6 +154,7 @@ def render_vms(call: Call, rows: list[dict[str, Any]], minimal: bool = False) ->
         nics, groups = vm_nics(cursor, ids), vm_groups(cursor, ids)
         affinity = affinity_of_vms(cursor, ids)
         shown = shown_details(cursor, "UserVm", ids)
+        figures = disk_figures(cursor, [row["id"] for row in rows if row["state"] == "Running"])
     items = [
         render_vm(
             row,
@@ -165,9 +168,21 @@ def render_vms(call: Call, rows: list[dict[str, Any]], minimal: bool = False) ->
     for item in items:  # details added to a VM show beside its custom shape's (which win)
         if shown.get(item["id"]):
             item["details"] = {**shown[item["id"]], **item.get("details", {})}
+        if item["id"] in figures:
+            item.update(disk_stats(figures[item["id"]]))
     if minimal:
         items = [{k: v for k, v in item.items() if k in MINIMAL} for item in items]
     return items
+
+
+def disk_stats(counters: dict[str, int]) -> dict[str, int]:
+    """A running VM's disk counters of its current run as 4.3 answers them (bytes in KiB)."""
+    return {
+        "diskioread": counters["io_read"],
+        "diskiowrite": counters["io_write"],
+        "diskkbsread": counters["bytes_read"] // 1024,
+        "diskkbswrite": counters["bytes_write"] // 1024,
+    }
 
 
 def vm_view(call: Call, vm_id: str) -> dict[str, Any]:

@@ -10,19 +10,22 @@ from uuid import UUID
 
 from api.access import Role, check_reach
 from api.cloudstack import catalog
+from api.cloudstack import infrastructure as places
 from api.cloudstack.common import account_row, domain_row
 from api.cloudstack.jobs import run_async
+from api.cloudstack.network_nics import nic_request, prepare_network_services
+from api.cloudstack.networks import default_network, network_row
+from api.cloudstack.security_groups import assigned_groups
 from api.cloudstack.vm_listing import vm_row, vm_view
 from api.cloudstack.vms import USER_PKG, compute_of, hypervisor_job
 from api.dispatch import ApiCommand, Call, Submitted
 from api.params import Param
 from api.params import ParamType as P
 from commands import vms as cmd
+from commands.networks import NicRequest
 from commands.reservation_cleanup import clean_reservations
 from domain.compute import Compute
-from domain.errors import InvalidParameter
-
-MOVING_NETWORKS = "moving a VM's networks or security groups to another account is not built yet"
+from domain.errors import InvalidParameter, PermissionDenied
 
 ADMIN_PKG = "org.apache.cloudstack.api.command.admin.vm"
 
@@ -63,8 +66,9 @@ def _restored_compute(call: Call, row: dict[str, Any], template_id: str) -> Comp
 
 
 def assign(call: Call, args: dict[str, Any]) -> dict[str, Any]:
-    """A stopped VM, its ROOT volume and its data disks go to the named account; the VM's
-    records of usage close for the old account and open for the new one."""
+    """A stopped VM, its ROOT volume and its data disks go to the named account, its NICs to
+    that account's networks and its security groups to that account's; the VM's records of
+    usage close for the old account and open for the new one."""
     row = vm_row(call, args["virtualmachineid"])
     domain = domain_row(call, args["domainid"])
     account = account_row(call, args["account"], domain["id"])
@@ -74,29 +78,79 @@ def assign(call: Call, args: dict[str, Any]) -> dict[str, Any]:
         domain_path=account["domain_path"],
         what="that account",
     )
-    _check_movable(call, row)
-    call.write(
-        lambda store, _: cmd.assign_vm(
-            store, UUID(row["id"]), UUID(account["id"]), UUID(domain["id"])
-        ),
-        None,
+    _check_ungrouped(call, row)
+    zone = places._row(call, "zones", row["zone_id"], "zone")
+    with_groups = zone["network_type"] == "Basic"  # security groups are a basic zone's here
+    groups = assigned_groups(call, args, with_groups, account)
+    networks = _assigned_networks(call, args, row, with_groups, account)
+    if networks:
+        what = f"assign VM {row['name']}"
+        prepare_network_services(call, networks, row["hypervisor"], what)
+    command = cmd.AssignVirtualMachine(
+        UUID(row["id"]), UUID(account["id"]), UUID(domain["id"]), networks, groups
     )
+    call.write(lambda store, _: cmd.assign_vm(store, command), None)
     return vm_view(call, row["id"])
 
 
-def _check_movable(call: Call, row: dict[str, Any]) -> None:
-    """What of the old account the VM is tied to and that does not move with it yet: 431."""
+def _assigned_networks(
+    call: Call, args: dict[str, Any], row: dict[str, Any], with_groups: bool, account: Any
+) -> list[NicRequest] | None:
+    """The networks of the new owner the VM's NICs move to, as 4.3 chooses them in a zone
+    without security groups: those named, else the owner's one isolated network in the zone,
+    made for it when it has none. None: the NICs stay (a zone with security groups keeps the
+    VM on its shared network), or a VM without NICs is given none."""
+    named = list(dict.fromkeys(args["networkids"] or ()))
+    if with_groups:
+        if named:
+            raise InvalidParameter("Can't move vm with network Ids; this is a basic zone VM")
+        return None
+    if not named:
+        if not _has_nics(call, row["id"]):
+            return None
+        named = [_default_network(call, row["zone_id"], account)]
+    rows = [network_row(call, network_id, "networkids") for network_id in named]
+    for network in rows:
+        if network["zone_id"] != row["zone_id"]:
+            raise InvalidParameter(f"Network {network['name']} is not in the zone of the VM")
+        if network["guest_type"] == "Isolated" and network["account_id"] != account["id"]:
+            raise PermissionDenied(
+                f"Network {network['name']} does not belong to account {account['name']}"
+            )
+    return [nic_request(call, network, None) for network in rows]
+
+
+def _has_nics(call: Call, vm_id: str) -> bool:
     with call.read() as cursor:
-        nics = cursor.execute(
-            "SELECT count(*) AS n FROM vm_nics WHERE vm_id = %s AND removed = 0", (row["id"],)
-        ).fetchone()["n"]
+        return bool(
+            cursor.execute(
+                "SELECT count(*) AS n FROM vm_nics WHERE vm_id = %s AND removed = 0", (vm_id,)
+            ).fetchone()["n"]
+        )
+
+
+def _default_network(call: Call, zone_id: str, account: Any) -> str:
+    """The new owner's only isolated network in the zone, made when it has none (4.3)."""
+    with call.read() as cursor:
+        found = cursor.execute(
+            "SELECT id FROM networks WHERE zone_id = %s AND account_id = %s AND "
+            "guest_type = 'Isolated' AND removed = 0 ORDER BY seq LIMIT 2",
+            (zone_id, account["id"]),
+        ).fetchall()
+    if len(found) > 1:
+        raise InvalidParameter(
+            f"More than 1 default Isolated networks are found for account {account['name']}; "
+            "please specify networkIds"
+        )
+    return found[0]["id"] if found else default_network(call, zone_id, account)
+
+
+def _check_ungrouped(call: Call, row: dict[str, Any]) -> None:
+    """Instance and affinity groups are their account's and do not move with a VM: 431."""
+    with call.read() as cursor:
         grouped = cursor.execute(
             "SELECT count(*) AS n FROM affinity_group_members WHERE vm_id = %s", (row["id"],)
         ).fetchone()["n"]
-    if nics:
-        raise InvalidParameter(
-            f"Virtual machine {row['name']} has NICs on its account's networks: {MOVING_NETWORKS}"
-        )
     if grouped or row["group_id"]:
         raise InvalidParameter(
             f"Virtual machine {row['name']} is in a group of its account: remove it from its "
@@ -143,8 +197,8 @@ COMMANDS = (
             Param("virtualmachineid", P.UUID, required=True),
             Param("account", P.STRING, required=True),
             Param("domainid", P.UUID, required=True),
-            Param("networkids", P.LIST, element=P.UUID, unsupported=MOVING_NETWORKS),
-            Param("securitygroupids", P.LIST, element=P.UUID, unsupported=MOVING_NETWORKS),
+            Param("networkids", P.LIST, element=P.UUID),
+            Param("securitygroupids", P.LIST, element=P.UUID),
         ),
         role=Role.DOMAIN_ADMIN,
         item_key="virtualmachine",

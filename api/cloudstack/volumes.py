@@ -49,25 +49,28 @@ P = ParamType
 PKG = "org.apache.cloudstack.api.command.user.volume"
 GIB = 1024**3
 
-# What a volume is rendered from: its owner's names, its VM's, its zone's and its offering's
-# (a ROOT volume names its compute offering; a data disk its disk offering), joined in.
+# What a volume is rendered from: its owner's names, its VM's, its zone's, its offering's
+# (a ROOT volume names its compute offering; a data disk its disk offering) and its template's
+# or ISO's, joined in.
 _NAMES = (
     "a.name AS account_name, a.domain_name AS domain_name, "
     "m.name AS vm_name, m.display_name AS vm_display_name, m.state AS vm_state, "
     "z.name AS zone_name, so.id AS so_id, so.name AS so_name, so.display_text AS so_text, "
     "so.storage_type AS so_storage, d.id AS do_id, d.name AS do_name, "
     "d.display_text AS do_text, d.storage_type AS do_storage, "
+    "t.name AS template_name, t.display_text AS template_text, t.format AS template_format, "
     "COALESCE(m.hypervisor, sp.hypervisor) AS hypervisor_name FROM volumes AS v "
     "JOIN accounts AS a ON a.id = v.account_id "
     "LEFT JOIN virtual_machines AS m ON m.id = v.vm_id LEFT JOIN zones AS z ON z.id = v.zone_id "
     "LEFT JOIN service_offerings AS so ON so.id = v.disk_offering_id "
     "LEFT JOIN disk_offerings AS d ON d.id = v.disk_offering_id "
-    "LEFT JOIN storage_pools AS sp ON sp.id = v.storage_id"
+    "LEFT JOIN storage_pools AS sp ON sp.id = v.storage_id "
+    "LEFT JOIN templates AS t ON t.id = v.template_id"
 )
 _SELECT = "SELECT v.*, a.domain_path AS domain_path, " + _NAMES
 _LISTED = "SELECT v.*, " + _NAMES
 # What a page of kept volumes reads: each one's kept JSON and the values of its slots.
-_SPLICED = "SELECT v.id, v.listed, v.disk_offering_id, v.vm_id, v.kind, " + _NAMES
+_SPLICED = "SELECT v.id, v.listed, v.disk_offering_id, v.vm_id, v.kind, v.template_id, " + _NAMES
 
 
 # ---- reading ---------------------------------------------------------------------------
@@ -140,8 +143,7 @@ def _render(row: dict[str, Any]) -> dict[str, Any]:
                 serviceofferingname=offering[0],
                 serviceofferingdisplaytext=offering[1],
             )
-    if row["template_id"]:
-        body["templateid"] = row["template_id"]
+    _image(body, row)
     if row["vm_id"]:
         body.update(
             virtualmachineid=row["vm_id"],
@@ -152,6 +154,20 @@ def _render(row: dict[str, Any]) -> dict[str, Any]:
             attached=format_stored_date(row["attached"]),
         )
     return body
+
+
+def _image(body: dict[str, Any], row: dict[str, Any]) -> None:
+    """What a ROOT disk was made from: its template, or (installed from one) its ISO, which 4.3
+    names as the ISO only."""
+    if not row["template_id"]:
+        return
+    if row["template_format"] is None:  # a template no read model knows: its id alone
+        body["templateid"] = row["template_id"]
+        return
+    kind = "iso" if row["template_format"] == "ISO" else "template"
+    body[f"{kind}id"] = row["template_id"]
+    body[f"{kind}name"] = row["template_name"]
+    body[f"{kind}displaytext"] = row["template_text"]
 
 
 def _storage(body: dict[str, Any], row: dict[str, Any]) -> None:
@@ -292,6 +308,8 @@ def _slots(row: dict[str, Any]) -> tuple[str, ...]:
             slots += ("offering_name", "offering_text")
     else:
         slots += ("tags",)
+    if row["template_id"] and row["template_format"] is not None:
+        slots += ("template_name", "template_text")
     if row["vm_id"]:
         slots += ("vm_name", "vm_display_name", "vm_state")
     return slots
@@ -307,6 +325,8 @@ def _values(row: dict[str, Any], tags: list[dict[str, Any]]) -> tuple[str, ...]:
             values += [quoted(name), quoted(text)]
     else:
         values.append(dumped(tags))
+    if row["template_id"] and row["template_format"] is not None:
+        values += [quoted(row["template_name"]), quoted(row["template_text"])]
     if row["vm_id"]:
         values += [quoted(row[key] or "") for key in ("vm_name", "vm_display_name", "vm_state")]
     return tuple(values)

@@ -120,6 +120,12 @@ def test_a_vm_installed_from_a_bootable_iso_boots_it_onto_a_blank_root_disk(
     disks = _volumes(user, virtualmachineid=vm["id"])
     assert set(disks) == {"ROOT"}  # the disk offering gave the ROOT disk, no data disk
     assert (disks["ROOT"]["size"], disks["ROOT"]["diskofferingid"]) == (20 * GIB, medium["id"])
+    # The ROOT disk names the ISO it was installed from, and no template (as 4.3).
+    root = disks["ROOT"]
+    assert (root["isoid"], root["isoname"], root["isodisplaytext"]) == (
+        installer["id"], "installer", installer["displaytext"],
+    )  # fmt: skip
+    assert "templateid" not in root and "templatename" not in root
     # Restored, it gets a blank ROOT disk of the same size again, the ISO still in its drive.
     restored = user.restoreVirtualMachine(virtualmachineid=vm["id"], fetch_result=True)
     assert (restored["virtualmachine"]["isoid"], restored["virtualmachine"]["state"]) == (

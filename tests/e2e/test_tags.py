@@ -304,3 +304,47 @@ def test_answers_carry_4_3_response_fields(world: World) -> None:
     expected = set(reference()["listTags"].response) - set(UNBUILT_FIELDS["listTags"])
     assert expected - set().union(*(set(item) for item in items)) == set()
     _untag(user, "Snapshot", world.ids["snapshot"])
+
+
+def test_a_project_is_tagged_by_its_members_and_found_by_its_tags(world: World) -> None:
+    alice, bob = world.alice.client, world.bob.client
+    project = alice.createProject(name="tagged", displaytext="tagged", fetch_result=True)
+    project_id = project["project"]["id"]
+    _tag(alice, "Project", project_id, cost="centre-7")
+    (found,) = alice.listProjects(**_tags(cost="centre-7"))["project"]
+    assert found["id"] == project_id
+    assert [(t["key"], t["value"]) for t in found["tags"]] == [("cost", "centre-7")]
+    assert alice.listProjects(**_tags(cost="other")) == {}
+    # Another account neither sees nor changes the project's tags.
+    assert bob.listProjects(**_tags(cost="centre-7")) == {}
+    _refused(bob.createTags, 531, resourceids=project_id, resourcetype="Project", **_tags(a="b"))
+    _refused(bob.deleteTags, 531, resourceids=project_id, resourcetype="Project")
+    assert _listed_tags(bob, resourceid=project_id, listall=True) == {}
+    # Its tags go with it.
+    seen = {"resourceid": project_id, "listall": True, "projectid": -1}
+    assert _listed_tags(world.admin, **seen) == {(project_id, "cost"): "centre-7"}
+    alice.deleteProject(id=project_id, fetch_result=True)
+    assert _listed_tags(world.admin, **seen) == {}
+
+
+def test_a_nic_is_tagged_by_its_vms_owner_and_its_tags_go_with_it(world: World) -> None:
+    alice, bob = world.alice.client, world.bob.client
+    vm = _deploy(alice, world.place, world.place.small)
+    (nic,) = alice.listNics(virtualmachineid=vm["id"])["nic"]
+    _tag(alice, "Nic", nic["id"], role="front")
+    assert _listed_tags(alice, resourcetype="Nic") == {(nic["id"], "role"): "front"}
+    # Another account neither sees nor changes them.
+    _refused(bob.createTags, 531, resourceids=nic["id"], resourcetype="Nic", **_tags(a="b"))
+    _refused(bob.deleteTags, 531, resourceids=nic["id"], resourcetype="Nic")
+    assert _listed_tags(bob, resourceid=nic["id"], listall=True) == {}
+    assert "already exists" in _refused(
+        alice.createTags, 431, resourceids=nic["id"], resourcetype="Nic", **_tags(role="x")
+    )
+    _untag(alice, "Nic", nic["id"], role="front")
+    assert _listed_tags(alice, resourcetype="Nic") == {}
+    # The VM's expunge takes its NIC's tags.
+    _tag(alice, "Nic", nic["id"], role="back")
+    alice.destroyVirtualMachine(id=vm["id"], fetch_result=True)
+    world.admin.expungeVirtualMachine(id=vm["id"], fetch_result=True)
+    assert _listed_tags(alice, resourceid=nic["id"]) == {}
+    _refused(alice.createTags, 431, resourceids=nic["id"], resourcetype="Nic", **_tags(a="b"))

@@ -42,6 +42,18 @@ def test_a_deployed_vm_has_a_root_volume_that_goes_when_it_is_expunged(sandbox) 
     )
     assert root["diskofferingid"] == place.small["id"]
     assert root["templateid"] == place.template
+    (template,) = admin.listTemplates(templatefilter="all", id=place.template)["template"]
+    assert (root["templatename"], root["templatedisplaytext"]) == (
+        template["name"],
+        template["displaytext"],
+    )
+    assert "isoid" not in root
+    # A renamed template shows under its new name on the disk made from it, and on its VM.
+    admin.updateTemplate(id=place.template, name="renamed", displaytext="renamed text")
+    (again,) = _volumes(admin, virtualmachineid=vm["id"])
+    assert (again["templatename"], again["templatedisplaytext"]) == ("renamed", "renamed text")
+    shown = admin.listVirtualMachines(id=vm["id"])["virtualmachine"][0]
+    assert (shown["templatename"], shown["templatedisplaytext"]) == ("renamed", "renamed text")
     # `rootdisksize` asks the same; a `details[0].rootdisksize` beside it wins, as in 4.3.
     sized = _deploy(admin, place, place.small, rootdisksize=9)
     assert _volumes(admin, virtualmachineid=sized["id"])[0]["size"] == 9 * GIB

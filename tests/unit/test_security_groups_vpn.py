@@ -125,6 +125,16 @@ def test_only_the_answer_to_the_latest_rule_set_counts() -> None:
     assert rules.needs_apply(host)
 
 
+def test_a_vm_moved_to_another_account_is_regrouped_once() -> None:
+    old, new = uuid4(), uuid4()
+    rules = VmRules(uuid4(), [old])
+    rules.collect_events()
+    rules.regroup([new])
+    rules.regroup([new])  # the same groups again: nothing more
+    assert [type(e).__name__ for e in rules.collect_events()] == ["Regrouped"]
+    assert rules.group_ids == [new]
+
+
 def test_vpn_user_names_and_passwords_follow_cloudstacks_rules() -> None:
     check_credentials("alice", "s3cret+pass")
     with pytest.raises(InvalidParameter, match="Username"):

@@ -72,6 +72,24 @@ def test_one_nic_per_network_and_never_the_default_nic_removed() -> None:
     assert events(machine) == []
 
 
+def test_a_stopped_vm_given_to_another_account_exchanges_every_nic() -> None:
+    machine = with_nic(vm())
+    machine.plug_nic(nic(SECOND, False, "10.2.2.5"))
+    events(machine)
+    third = uuid4()
+    machine.replace_nics([nic(third, True, "10.3.3.5")])
+    assert names(machine) == ["NicUnplugged", "NicUnplugged", "NicPlugged"]
+    assert machine.nic_on(FIRST) is None and machine.nic_on(SECOND) is None
+    assert machine.nic_on(third)["is_default"]
+
+
+def test_a_running_vm_keeps_its_nics_when_asked_to_exchange_them() -> None:
+    machine = with_nic(running())
+    with pytest.raises(InvalidState):
+        machine.replace_nics([nic(SECOND, True)])
+    assert events(machine) == [] and machine.nic_on(FIRST) is not None
+
+
 def test_a_busy_vm_changes_no_nic() -> None:
     machine = with_nic(running())
     machine.request_nic_plug(nic(SECOND, False), "r2", None, access())
