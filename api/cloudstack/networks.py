@@ -437,18 +437,21 @@ def default_network(call: Call, zone_id: str, account: dict[str, Any]) -> str:
         raise InvalidParameter(
             f"Required network offering id={offering['id']} is not in Enabled state"
         )
-    physical = _physical(call, zone_id, None, shared=False)
+    offering = dict(offering)
+    owner = (str(account["id"]), str(account["domain_id"]))
+    physical = _physical(call, zone_id, None, offering, owner[1])
     name = f"{account['name']}-network"
     command = cmd.CreateNetwork(
         name,
         name,
         UUID(zone_id),
         UUID(offering["id"]),
-        UUID(account["id"]),
-        UUID(account["domain_id"]),
+        UUID(owner[0]),
+        UUID(owner[1]),
         UUID(physical["id"]) if physical else None,
         preferred_vnets=lowest_free_vnets(call, physical) if physical else (),
-        device_candidates=_device_candidates(call, dict(offering), physical),
+        device_candidates=_device_candidates(call, offering, physical),
+        network_domain=network_domain_for(call, None, offering, owner, zone_id, shared=False),
     )
     return str(call.write(cmd.create_network, command).id)
 
