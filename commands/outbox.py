@@ -18,6 +18,7 @@ from commands.storage import pool_routes
 from commands.system_vms import system_vm_routes
 from commands.template_captures import capture_routes
 from commands.templates import template_routes
+from commands.vcenter_clusters import discovery_routes
 from commands.vm_nics import nic_routes
 from commands.vm_snapshots import vm_snapshot_routes
 from commands.vmware_datacenters import datacenter_routes
@@ -67,6 +68,7 @@ def routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
         **pool_routes(box, prefix),
         **migration_routes(box, prefix),
         **datacenter_routes(box, prefix),
+        **discovery_routes(box, prefix),
         **mock_routes(box, prefix),
     }
 

@@ -20,6 +20,7 @@ from commands import (
     system_vms,
     template_captures,
     templates,
+    vcenter_clusters,
     vm_nics,
     vm_snapshots,
     vms,
@@ -53,6 +54,7 @@ def result_handlers() -> dict[str, Callable[[Any, Any], Any]]:
         vm_snapshots.RESULT_HANDLERS,
         storage.RESULT_HANDLERS,
         vmware_datacenters.RESULT_HANDLERS,
+        vcenter_clusters.RESULT_HANDLERS,
         simulator_mocks.RESULT_HANDLERS,
     ):
         for action, handler in table.items():

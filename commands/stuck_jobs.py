@@ -21,12 +21,14 @@ from commands.routers import ACTIONS as SYSTEM_VM_ACTIONS
 from commands.simulator_mocks import ACTION as MOCK_ACTION
 from commands.snapshots import ACTION as SNAPSHOT_ACTION
 from commands.template_captures import ACTION as CAPTURE_ACTION
+from commands.vcenter_clusters import ACTION as DISCOVERY_ACTION
 from commands.vm_snapshots import ACTIONS as VM_SNAPSHOT_ACTIONS
 from commands.vmware_datacenters import ACTIONS as DATACENTER_ACTIONS
 from commands.volume_work import ACTIONS as VOLUME_ACTIONS
 from commands.vpn import APPLY_ACTION as VPN_ACTION
 from domain.errors import NotFound, ResourceUnavailable
 from domain.host import Host
+from domain.infrastructure import Cluster
 from domain.job import Job, JobStatus
 from domain.simulator_mock import SimulatorMock
 from domain.snapshot import Snapshot
@@ -216,6 +218,9 @@ def _waiting_target(store: Any, job: Job) -> tuple[Any, str] | None:
         elif job.instance_type == "VmwareDatacenter":
             target = store.get(VmwareDatacenter, job.instance_id, what="VMware datacenter")
             action = DATACENTER_ACTIONS.get(target.state)
+        elif job.instance_type == "Cluster":
+            target = store.get(Cluster, job.instance_id, what="cluster")
+            action = DISCOVERY_ACTION
         elif job.instance_type == "SimulatorMock":
             target = store.get(SimulatorMock, job.instance_id, what="simulator setting")
             action = MOCK_ACTION

@@ -240,10 +240,11 @@ def add_host(call: Call, args: dict[str, Any]) -> Listing:
 
 
 def record_host(
-    call: Call, args: dict[str, Any], inventory: dict[str, Any] | None = None
+    call: Call, args: dict[str, Any], inventory: dict[str, Any] | None = None, name: str = ""
 ) -> Listing:
     """Record the host, let its adapter connect, and answer once it did (or could not); a
-    bare-metal host has no adapter and is answered at once, with `inventory`."""
+    bare-metal host has no adapter and is answered at once, with `inventory`. Its `name` is
+    the address of its URL unless given (a vCenter's host is named as the vCenter names it)."""
     cluster_id = args["clusterid"] or _cluster_by_name(call, args)
     hypervisor = check_hypervisor(args["hypervisor"])
     job_id = None
@@ -258,7 +259,7 @@ def record_host(
                     "Host",
                     None,
                     "HOST.ADD",
-                    f"Adding host {cmd.host_name(args['url'])}",
+                    f"Adding host {name or cmd.host_name(args['url'])}",
                     executor="hypervisor",
                 ),
             ).id
@@ -272,6 +273,7 @@ def record_host(
             args["url"],
             args["username"],
             args["password"],
+            name=name,
             allocation_state=args["allocationstate"] or "Enabled",
             host_tags=tuple(args["hosttags"] or ()),
             job_id=job_id,
