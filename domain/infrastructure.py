@@ -192,11 +192,12 @@ class Cluster(Container):
 
     def choose_switches(self, switches: dict[str, VirtualSwitch]) -> None:
         """The virtual switches of the cluster's guest and public traffic (VMware only)."""
+        if not switches:
+            return
         if self.hypervisor != "VMware":
             raise InvalidParameter("Virtual switches are chosen for VMware clusters only")
         chosen = {t: {"type": s.switch_type, "name": s.name} for t, s in switches.items()}
-        if chosen:
-            self._switches_chosen(switches=chosen)
+        self._switches_chosen(switches=chosen)
 
     @event("SwitchesChosen")
     def _switches_chosen(self, switches: dict[str, dict[str, str]]) -> None:

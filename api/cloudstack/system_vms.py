@@ -14,7 +14,6 @@ from api.access import Role
 from api.cloudstack import infrastructure as places
 from api.cloudstack.common import limit_sql, names_of
 from api.cloudstack.jobs import hypervisor_job
-from api.cloudstack.unbuilt import STORAGE_ID
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_stored_date
 from api.params import Param, ParamType, not_found
@@ -220,6 +219,7 @@ _SYSTEM_FILTERS = (
     ("podid", "r.pod_id = %s"),
     ("hostid", "r.host_id = %s"),
     ("state", "r.state = %s"),
+    ("storageid", "r.root_pool_id = %s"),  # where its root disk lives (recorded at start)
 )
 
 
@@ -394,7 +394,7 @@ COMMANDS = (
             Param("hostid", P.UUID),
             Param("state", P.STRING),
             Param("name", P.STRING),
-            STORAGE_ID,
+            Param("storageid", P.UUID),
         ),
         role=Role.ROOT_ADMIN,
         shape="list",

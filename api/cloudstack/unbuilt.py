@@ -14,9 +14,6 @@ from api.tagging import TAGS_FILTER
 PROJECTS = "projects are built, but not for this command yet: it acts for an account only"
 HIDING = "hiding resources from end users is not built yet: everything is displayed"
 CUSTOM_IDS = "custom ids are not built yet"
-STORAGE_POOLS = (
-    "system VMs' disks are not placed on primary storage pools yet: none is found per pool"
-)
 IOPS = "storage QoS (IOPS limits) is not built yet"
 VPCS = "VMs found by VPC are not built yet: a VPC's tiers are networks, use networkid"
 QUIESCE = "quiescing a VM for a snapshot is not built yet"
@@ -25,7 +22,6 @@ LB_LIMITS = "load balancer connection limits and keep-alive are not built yet"
 PROJECT_ID = Param("projectid", P.UUID, unsupported=PROJECTS)
 FOR_DISPLAY = Param("fordisplay", P.BOOLEAN, default=True, unsupported=HIDING)
 CUSTOM_ID = Param("customid", P.STRING, unsupported=CUSTOM_IDS)
-STORAGE_ID = Param("storageid", P.UUID, unsupported=STORAGE_POOLS)
 VPC_ID = Param("vpcid", P.UUID, unsupported=VPCS)
 QUIESCE_VM = Param("quiescevm", P.BOOLEAN, default=False, unsupported=QUIESCE)
 

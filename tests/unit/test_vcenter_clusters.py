@@ -44,8 +44,11 @@ def test_switches_are_recorded_for_a_vmware_cluster_only() -> None:
     cluster.choose_switches({"guest": VirtualSwitch("nexusdvs", "n1k")})
     assert cluster.switches == {"guest": {"type": "nexusdvs", "name": "n1k"}}
     assert type(cluster.collect_events()[-1]).__name__ == "SwitchesChosen"
+    kvm = _cluster("KVM")
+    kvm.choose_switches({})  # none asked for: nothing to refuse
+    assert kvm.switches == {}
     with pytest.raises(InvalidParameter):
-        _cluster("KVM").choose_switches({"guest": VirtualSwitch("vmwaredvs")})
+        kvm.choose_switches({"guest": VirtualSwitch("vmwaredvs")})
 
 
 def test_only_the_discovery_in_flight_is_settled_and_the_login_stays_sealed() -> None:
