@@ -44,14 +44,15 @@ _OFFERING_QOS = _all(
 )
 
 _GSLB = _all(PROJECTS, "project", "projectid")
-# An internal load balancer VM answers as a router does; it has no public NIC (4.3 leaves
-# those fields unset too) and the router's unbuilt fields.
+# An internal load balancer VM answers as a router does (its VPC's network domain too); it has
+# no public NIC (4.3 leaves those fields unset too) and the router's unbuilt fields.
 _INTERNAL_LB_VM = {
     **_all(UNSET, "publicip", "publicmacaddress", "publicnetmask", "publicnetworkid"),
     **_all(UNSET, "ip6dns1", "ip6dns2"),
     **_all(PROJECTS, "project", "projectid"),
     **_all(
-        "the appliance's link-local NIC, MAC addresses and scripts are not modelled yet",
+        "an appliance's NICs are not modelled yet (it boots unplugged from its networks): "
+        "no link-local NIC, guest MAC address or scripts version to answer",
         "linklocalip",
         "linklocalmacaddress",
         "linklocalnetmask",
@@ -59,7 +60,6 @@ _INTERNAL_LB_VM = {
         "guestmacaddress",
         "scriptsversion",
     ),
-    "networkdomain": "an appliance's network domain is not modelled yet",
 }
 
 UNBUILT_FIELDS: dict[str, dict[str, str]] = {

@@ -37,9 +37,12 @@ EVENT_PREFIX = {
 # The kinds of appliance each family of commands acts on (None: the zone's system VMs).
 _FAMILIES = (VmRole.ROUTER, VmRole.INTERNAL_LB)
 _JOB_KINDS = {VmRole.ROUTER: "DomainRouter", VmRole.INTERNAL_LB: "InternalLbVm"}
+# An appliance of a VPC answers the VPC's network domain (`vpc_network_domain`).
 SELECT = (
     "SELECT r.*, a.name AS account_name, a.domain_name AS domain_name, "
-    "a.domain_path AS domain_path FROM system_vms AS r JOIN accounts AS a ON a.id = r.account_id"
+    "a.domain_path AS domain_path, vpc.network_domain AS vpc_network_domain "
+    "FROM system_vms AS r JOIN accounts AS a ON a.id = r.account_id "
+    "LEFT JOIN vpcs AS vpc ON vpc.id = r.vpc_id"
 )
 
 
