@@ -112,14 +112,23 @@ UNBUILT_FIELDS: dict[str, dict[str, str]] = {
     "listPods": {"capacity": CAPACITY},
     "listClusters": {"capacity": CAPACITY},
     "listHosts": {
-        **_all(STATS, "averageload", "networkkbsread", "networkkbswrite"),
+        # Adapters read counters per VM and router NIC and per disk (for usage), not a host's
+        # own NIC traffic or CPU load, which 4.3's agents report for these.
+        **_all(
+            "adapters report no host-wide traffic or load yet",
+            "averageload",
+            "networkkbsread",
+            "networkkbswrite",
+        ),
         **_all(JOB, "jobid", "jobstatus"),
         **_all(UNSET, "disconnected", "removed", "hosttags", "lastpinged"),
         # 4.3 fills these in findHostsForMigration's answer only.
         **_all(UNSET, "hasenoughcapacity", "suitableformigration"),
         **_all(UNSET, "oscategoryid", "oscategoryname"),  # a host that prefers no category
         "gpugroup": GPUS,
-        "managementserverid": "management servers are not tracked as hosts",
+        # 4.3 names the management server holding the host's agent connection; here adapters
+        # hold the connections, and any server may serve any host.
+        "managementserverid": "no management server holds a host's connection",
     },
     "listVirtualMachines": {
         **_all(STATS, "cpuused", "diskioread", "diskiowrite", "diskkbsread", "diskkbswrite"),

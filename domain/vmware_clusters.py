@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from domain.errors import InvalidParameter
+from domain.vmware_datacenter import vcenter_url
 
 # 4.3's virtual switch types: the standard switch, the distributed switch, the Nexus 1000v.
 SWITCH_TYPES = ("vmwaresvs", "vmwaredvs", "nexusdvs")
@@ -29,6 +30,19 @@ class VcenterCluster:
     def host_url(self, host_name: str) -> str:
         """The URL a host of the cluster is added with: through the same vCenter, by name."""
         return f"{self.sdk_url}?host={host_name}"
+
+    def check_in(self, datacenter: str, vcenter: str) -> None:
+        """Refuse a cluster outside the datacenter its zone is associated with (`vcenter`: the
+        vCenter as addVmwareDc was given it), as 4.3 does."""
+        server = urlsplit(vcenter_url(vcenter)).hostname or ""
+        same_server = server.lower() == (urlsplit(self.sdk_url).hostname or "").lower()
+        # vSphere's inventory names are case-sensitive; server names are not.
+        if not same_server or datacenter != self.datacenter:
+            raise InvalidParameter(
+                f"The cluster's url names datacenter {self.datacenter} of vCenter "
+                f"{urlsplit(self.sdk_url).hostname}, but its zone is associated with VMware DC "
+                f"{datacenter} of vCenter {server}"
+            )
 
 
 def vcenter_cluster(url: str) -> VcenterCluster:

@@ -392,10 +392,10 @@ def list_clusters(call: Call, args: dict[str, Any]) -> Listing:
 def add_cluster(call: Call, args: dict[str, Any]) -> Listing:
     # Here, not at the top: adding a vCenter cluster's hosts goes through addHost's module,
     # which reads places from this one.
-    from api.cloudstack.vcenter_clusters import add_vcenter_hosts, switches_of, vcenter_of
+    from api.cloudstack.vcenter_clusters import add_vcenter_hosts, source_of, switches_of
 
     hypervisor = check_hypervisor(args["hypervisor"])
-    switches, vcenter = switches_of(args, hypervisor), vcenter_of(args, hypervisor)
+    switches, source = switches_of(args, hypervisor), source_of(call, args, hypervisor)
     outcome = call.write(
         cmd.add_cluster,
         cmd.AddCluster(
@@ -410,8 +410,8 @@ def add_cluster(call: Call, args: dict[str, Any]) -> Listing:
         ),
     )
     row = _row(call, "clusters", str(outcome.id), "cluster")
-    if vcenter is not None:
-        add_vcenter_hosts(call, row, vcenter, args)
+    if source is not None:
+        add_vcenter_hosts(call, row, source)
     _builtin_templates(call, args["zoneid"], hypervisor)
     return Listing([render_cluster(call, row)], 1)
 

@@ -6,6 +6,7 @@ each host as its own login; it is never answered."""
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
@@ -14,10 +15,11 @@ from api.cloudstack.jobs import adapter_job, await_job
 from api.dispatch import Call
 from commands import infrastructure as places
 from commands.vcenter_clusters import DiscoverHosts, discover_hosts
-from domain.errors import DomainError, InvalidParameter, ResourceUnavailable
+from domain.errors import DomainError, InvalidParameter, NotFound, ResourceUnavailable
 from domain.infrastructure import Cluster
 from domain.vmware_clusters import TRAFFIC, VcenterCluster, VirtualSwitch, vcenter_cluster
 from domain.vmware_clusters import virtual_switch as switch_of
+from domain.vmware_datacenter import ASSOCIATED, VmwareDatacenter, datacenter_id
 
 DISCOVERY_WAIT = 60.0
 log = logging.getLogger(__name__)
@@ -36,27 +38,51 @@ def switches_of(args: dict[str, Any], hypervisor: str) -> dict[str, VirtualSwitc
     return chosen
 
 
-def vcenter_of(args: dict[str, Any], hypervisor: str) -> VcenterCluster | None:
-    """The vCenter cluster a VMware cluster is added from (None without a url)."""
+@dataclass(frozen=True)
+class ClusterSource:
+    """The vCenter cluster a VMware cluster is added from, and the login to reach it with."""
+
+    vcenter: VcenterCluster
+    username: str
+    password: str = field(repr=False)
+
+
+def source_of(call: Call, args: dict[str, Any], hypervisor: str) -> ClusterSource | None:
+    """Where a VMware cluster is added from (None without a url). In a zone associated with a
+    vCenter datacenter (addVmwareDc) the cluster must be one of that datacenter's, and the
+    login not given is the association's, as in 4.3."""
     if not args["url"]:
         return None
     if hypervisor != "VMware":
         raise InvalidParameter(f"A {hypervisor} cluster is not added from a url: use addHost")
-    for key in ("username", "password"):
-        if not args[key]:
+    vcenter = vcenter_cluster(args["url"])
+    login = {"username": args["username"], "password": args["password"]}
+    associated = _zone_datacenter(call, args["zoneid"])
+    if associated is not None:
+        vcenter.check_in(associated.name, associated.vcenter)
+        login["username"] = login["username"] or associated.username
+        login["password"] = login["password"] or associated.password.reveal()
+    for key, value in login.items():
+        if not value:
             raise InvalidParameter(f"Missing or invalid parameter {key}.")
-    return vcenter_cluster(args["url"])
+    return ClusterSource(vcenter, login["username"], login["password"])
 
 
-def add_vcenter_hosts(
-    call: Call, cluster: dict[str, Any], vcenter: VcenterCluster, args: dict[str, Any]
-) -> None:
+def _zone_datacenter(call: Call, zone_id: str) -> VmwareDatacenter | None:
+    try:
+        found: VmwareDatacenter = call.store.get(VmwareDatacenter, datacenter_id(UUID(zone_id)))
+    except NotFound:
+        return None
+    return found if found.state == ASSOCIATED else None
+
+
+def add_vcenter_hosts(call: Call, cluster: dict[str, Any], source: ClusterSource) -> None:
     """Ask a VMware adapter for the vCenter cluster's hosts and add each one; a cluster whose
     hosts cannot be listed is removed again, as 4.3 removes it, and the reason answered."""
-    cluster_id = UUID(cluster["id"])
+    cluster_id, vcenter = UUID(cluster["id"]), source.vcenter
     text = f"Discovering the hosts of vCenter cluster {vcenter.path}"
     job_id = adapter_job(call, "Cluster", cluster_id, "HOST.ADD", text)
-    command = DiscoverHosts(cluster_id, vcenter, args["username"], args["password"], job_id)
+    command = DiscoverHosts(cluster_id, vcenter, source.username, source.password, job_id)
     try:
         outcome = call.write(discover_hosts, command)
         await_job(call, str(job_id), str(outcome.id), DISCOVERY_WAIT)
@@ -69,11 +95,11 @@ def add_vcenter_hosts(
         call.write(places.delete_container, places.DeleteContainer(Cluster, cluster_id))
         raise
     for name in found.vcenter_hosts:
-        _add_host(call, cluster, name, vcenter.host_url(name), args)
+        _add_host(call, cluster, name, vcenter.host_url(name), source)
 
 
 def _add_host(
-    call: Call, cluster: dict[str, Any], name: str, url: str, args: dict[str, Any]
+    call: Call, cluster: dict[str, Any], name: str, url: str, source: ClusterSource
 ) -> None:
     """One host of the vCenter cluster, as addHost adds it; a host that does not connect is
     kept (listHosts shows why) and the others are still added."""
@@ -84,8 +110,8 @@ def _add_host(
         "clustername": None,
         "hypervisor": "VMware",
         "url": url,
-        "username": args["username"],
-        "password": args["password"],
+        "username": source.username,
+        "password": source.password,
         "allocationstate": None,
         "hosttags": None,
     }

@@ -1,7 +1,8 @@
 """A VMware cluster added by its vCenter url through the `cs` client, against govmomi's vSphere
 simulator: every host of the vCenter cluster comes up in it with the vCenter's login, which is
-never answered; a cluster the vCenter does not have, or a refused login, leaves no cluster; the
-virtual switches of its traffic are checked."""
+never answered; in a zone associated with a datacenter, the cluster is that datacenter's and
+the login defaults to the association's; a cluster the vCenter does not have, or a refused
+login, leaves no cluster; the virtual switches of its traffic are checked."""
 
 from __future__ import annotations
 
@@ -61,6 +62,21 @@ def test_a_vcenter_cluster_comes_with_every_host_it_has(sandbox, vcenter) -> Non
     assert PASSWORD not in str(admin.listHosts(clusterid=cluster["id"]))
     assert PASSWORD not in str(admin.listClusters(id=cluster["id"]))
     assert PASSWORD not in str(admin.listAsyncJobs())
+
+
+def test_a_zone_with_a_datacenter_takes_its_clusters_with_its_login(sandbox, vcenter) -> None:
+    admin = sandbox.client(timeout=180)
+    zone = _zone(admin)
+    admin.addVmwareDc(zoneid=zone, name="DC0", vcenter=vcenter.url, **LOGIN)
+    pod = _pod(admin, zone)
+    elsewhere = _adding(zone, pod, url=_cluster_url(vcenter.url, "DC9/DC0_C0"))
+    assert "VMware DC DC0" in _refused(admin.addCluster, 431, **elsewhere)
+    assert admin.listClusters(podid=pod) == {}
+
+    given = _adding(zone, pod, url=_cluster_url(vcenter.url, "DC0/DC0_C0"))  # no login given
+    cluster = admin.addCluster(**given)["cluster"][0]
+    hosts = admin.listHosts(clusterid=cluster["id"])["host"]
+    assert len(hosts) == 3 and {h["state"] for h in hosts} == {"Up"}
 
 
 def test_a_cluster_the_vcenter_cannot_give_is_not_added(sandbox, vcenter) -> None:

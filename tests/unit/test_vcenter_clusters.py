@@ -25,6 +25,15 @@ def test_a_vcenter_url_names_the_sdk_to_log_in_at_and_the_cluster() -> None:
     assert vcenter_cluster("vmware://vc/dc/c").sdk_url == "https://vc/sdk"
 
 
+def test_a_cluster_of_a_zone_with_a_datacenter_is_that_datacenters() -> None:
+    found = vcenter_cluster("http://VC.example:8989/DC0/C0")
+    found.check_in("DC0", "http://vc.example:8989/sdk")
+    found.check_in("DC0", "vc.example")  # a server name: its https SDK, the same server
+    for datacenter, vcenter in (("DC1", "vc.example"), ("dc0", "vc.example"), ("DC0", "vc2")):
+        with pytest.raises(InvalidParameter, match="associated with VMware DC"):
+            found.check_in(datacenter, vcenter)
+
+
 @pytest.mark.parametrize("url", ["http://vc/DC0", "ftp://vc/DC0/C0", "http:///DC0/C0", "vc/a/b"])
 def test_a_url_naming_no_cluster_is_refused(url: str) -> None:
     with pytest.raises(InvalidParameter):
