@@ -212,7 +212,7 @@ def _into_image_store(
     return stored
 
 
-DATACENTER_ACTIONS = frozenset({"claim_datacenter", "release_datacenter"})
+DATACENTER_ACTIONS = frozenset({"claim_datacenter", "release_datacenter", "discover_cluster"})
 
 
 def _datacenter(

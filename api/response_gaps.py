@@ -45,14 +45,15 @@ _OFFERING_QOS = _all(
 )
 
 _GSLB = _all(PROJECTS, "project", "projectid")
-# An internal load balancer VM answers as a router does; it has no public NIC (4.3 leaves
-# those fields unset too) and the router's unbuilt fields.
+# An internal load balancer VM answers as a router does (its VPC's network domain too); it has
+# no public NIC (4.3 leaves those fields unset too) and the router's unbuilt fields.
 _INTERNAL_LB_VM = {
     **_all(UNSET, "publicip", "publicmacaddress", "publicnetmask", "publicnetworkid"),
     **_all(UNSET, "ip6dns1", "ip6dns2"),
     **_all(PROJECTS, "project", "projectid"),
     **_all(
-        "the appliance's link-local NIC, MAC addresses and scripts are not modelled yet",
+        "an appliance's NICs are not modelled yet (it boots unplugged from its networks): "
+        "no link-local NIC, guest MAC address or scripts version to answer",
         "linklocalip",
         "linklocalmacaddress",
         "linklocalnetmask",
@@ -60,7 +61,6 @@ _INTERNAL_LB_VM = {
         "guestmacaddress",
         "scriptsversion",
     ),
-    "networkdomain": "an appliance's network domain is not modelled yet",
 }
 
 UNBUILT_FIELDS: dict[str, dict[str, str]] = {
@@ -113,14 +113,23 @@ UNBUILT_FIELDS: dict[str, dict[str, str]] = {
     "listPods": {"capacity": CAPACITY},
     "listClusters": {"capacity": CAPACITY},
     "listHosts": {
-        **_all(STATS, "averageload", "networkkbsread", "networkkbswrite"),
+        # Adapters read counters per VM and router NIC and per disk (for usage), not a host's
+        # own NIC traffic or CPU load, which 4.3's agents report for these.
+        **_all(
+            "adapters report no host-wide traffic or load yet",
+            "averageload",
+            "networkkbsread",
+            "networkkbswrite",
+        ),
         **_all(JOB, "jobid", "jobstatus"),
         **_all(UNSET, "disconnected", "removed", "hosttags", "lastpinged"),
         # 4.3 fills these in findHostsForMigration's answer only.
         **_all(UNSET, "hasenoughcapacity", "suitableformigration"),
         **_all(UNSET, "oscategoryid", "oscategoryname"),  # a host that prefers no category
         "gpugroup": GPUS,
-        "managementserverid": "management servers are not tracked as hosts",
+        # 4.3 names the management server holding the host's agent connection; here adapters
+        # hold the connections, and any server may serve any host.
+        "managementserverid": "no management server holds a host's connection",
     },
     "listVirtualMachines": {
         # Disk counters are shown for a running VM once its disks were read (4.3 likewise).

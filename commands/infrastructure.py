@@ -12,6 +12,7 @@ from commands.network_devices import CLAIM
 from domain.errors import InvalidParameter
 from domain.infrastructure import Cluster, Pod, Zone, pod_range_end
 from domain.network_device import DeviceSpec, NetworkDevice
+from domain.vmware_clusters import VirtualSwitch
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ class AddCluster:
     cluster_type: str = "CloudManaged"
     allocation_state: str = "Enabled"
     vsm: DeviceSpec | None = None  # a VMware cluster's Nexus 1000v VSM, registered with it
+    switches: dict[str, VirtualSwitch] = field(default_factory=dict)  # by traffic (VMware)
 
 
 def add_cluster(store: Any, command: AddCluster) -> Outcome:
@@ -101,6 +103,7 @@ def add_cluster(store: Any, command: AddCluster) -> Outcome:
             command.cluster_type,
             command.allocation_state,
         )
+        cluster.choose_switches(command.switches)
         pod.attach(cluster.id)
         made: list[Any] = [cluster, pod]
         if command.vsm is not None:

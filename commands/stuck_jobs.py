@@ -22,6 +22,7 @@ from commands import Outcome
 from commands.jobs import fail_job
 from domain.errors import NotFound, ResourceUnavailable
 from domain.host import Host
+from domain.infrastructure import Cluster
 from domain.job import Job, JobStatus
 from domain.simulator_mock import SimulatorMock
 from domain.snapshot import Snapshot
@@ -55,6 +56,7 @@ _TARGETS: dict[str, tuple[type, str]] = {
     "RemoteAccessVpn": (RemoteAccessVpn, "remote access VPN"),
     "VmwareDatacenter": (VmwareDatacenter, "VMware datacenter"),
     "SimulatorMock": (SimulatorMock, "simulator setting"),
+    "Cluster": (Cluster, "cluster"),  # a vCenter cluster's hosts being discovered
 }
 _RECENT_EVENTS = 20  # a request is among the last events of its aggregate
 

@@ -20,6 +20,7 @@ from commands import Outcome
 from commands.hosts import machine_left
 from commands.placement import RESERVATION_ATTEMPTS, Candidate, Reserve, hold_room
 from commands.scaling import Held, give_back, hold_growth
+from commands.volume_placement import scope_pools
 from domain.compute import Compute
 from domain.errors import InsufficientCapacity, InvalidState, NotFound
 from domain.host import Host, HostState
@@ -159,8 +160,22 @@ def placed(
         return [job]
     access, host = host_access(store, capacity.host_id)
     placement = Placement(access, host.pod_id, host.cluster_id)
+    vm.place_root(_root_pool(store, vm, host))
     vm.request_start(request, job_id, placement, reservation)
     return [capacity]
+
+
+def _root_pool(store: Any, vm: SystemVm, host: Host) -> UUID | None:
+    """The pool an appliance's root disk lives on when it starts on `host`: the one it is on
+    while the host reaches it, else the Up pool of the host's scope with the most room (none:
+    the host's own storage). Stratus makes no volume for it, so the pool's bytes are not
+    counted."""
+    pools = [pool for pool in scope_pools(store, host) if pool.takes(0, (), 1.0)]
+    if any(pool.id == vm.root_pool_id for pool in pools):
+        return vm.root_pool_id
+    if not pools:
+        return None
+    return max(pools, key=lambda pool: pool.total_bytes - pool.allocated_bytes).id
 
 
 def start_system_vm(

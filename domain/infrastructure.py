@@ -9,6 +9,8 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidParameter, ResourceInUse
+from domain.values import Secret
+from domain.vmware_clusters import VcenterCluster, VirtualSwitch
 
 ALLOCATION_STATES = ("Enabled", "Disabled")
 DNS_FIELDS = ("dns1", "dns2", "internal_dns1", "internal_dns2")
@@ -182,3 +184,63 @@ class Cluster(Container):
         self.managed_state = "Managed"
         self.child_ids = []
         self.removed = False
+        self.switches: dict[str, dict[str, str]] = {}  # by traffic: {"type": …, "name": …}
+        # A vCenter cluster's hosts, asked of a VMware adapter (addCluster with a url).
+        self.request_id: str | None = None
+        self.job_id: UUID | None = None
+        self.vcenter_hosts: list[str] = []
+
+    def choose_switches(self, switches: dict[str, VirtualSwitch]) -> None:
+        """The virtual switches of the cluster's guest and public traffic (VMware only)."""
+        if not switches:
+            return
+        if self.hypervisor != "VMware":
+            raise InvalidParameter("Virtual switches are chosen for VMware clusters only")
+        chosen = {t: {"type": s.switch_type, "name": s.name} for t, s in switches.items()}
+        self._switches_chosen(switches=chosen)
+
+    @event("SwitchesChosen")
+    def _switches_chosen(self, switches: dict[str, dict[str, str]]) -> None:
+        self.switches = {**self.switches, **switches}
+
+    def request_discovery(
+        self,
+        request_id: str,
+        job_id: UUID | None,
+        vcenter: VcenterCluster,
+        credentials: tuple[str, Secret],
+    ) -> None:
+        """Ask for the hosts of the vCenter cluster this cluster stands for."""
+        if self.hypervisor != "VMware":
+            raise InvalidParameter("Only a VMware cluster is added from a vCenter's url")
+        self._discovery_requested(
+            request_id=request_id,
+            job_id=job_id,
+            sdk_url=vcenter.sdk_url,
+            path=vcenter.path,
+            username=credentials[0],
+            password=credentials[1],
+        )
+
+    @event("DiscoveryRequested")
+    def _discovery_requested(
+        self,
+        request_id: str,
+        job_id: UUID | None,
+        sdk_url: str,
+        path: str,
+        username: str,
+        password: Secret,
+    ) -> None:
+        self.request_id, self.job_id = request_id, job_id
+
+    def is_current(self, request_id: str) -> bool:
+        return self.request_id is not None and request_id == self.request_id
+
+    @event("HostsDiscovered")
+    def hosts_discovered(self, request_id: str, host_names: list[str]) -> None:
+        self.request_id, self.vcenter_hosts = None, list(host_names)
+
+    @event("DiscoveryFailed")
+    def discovery_failed(self, request_id: str, reason: str) -> None:
+        self.request_id = None

@@ -85,6 +85,7 @@ class SystemVm(Aggregate):
         self.last_host_id: UUID | None = None
         self.pod_id: UUID | None = None
         self.cluster_id: UUID | None = None
+        self.root_pool_id: UUID | None = None  # None: on its host's own storage
         self.ever_started = False
         self.reservation: str | None = None
         self.pending: str | None = None
@@ -133,6 +134,16 @@ class SystemVm(Aggregate):
 
     def check_startable(self) -> None:
         self._check_state("start", State.STOPPED, State.ERROR)
+
+    def place_root(self, pool_id: UUID | None) -> None:
+        """Where the appliance's root disk lives from the start being asked for on: a primary
+        storage pool of its host's scope, or None for the host's own storage."""
+        if pool_id != self.root_pool_id:
+            self._root_placed(pool_id=pool_id)
+
+    @event("RootDiskPlaced")
+    def _root_placed(self, pool_id: UUID | None) -> None:
+        self.root_pool_id = pool_id
 
     def request_start(
         self, request_id: str, job_id: UUID | None, place: Placement, reservation: str

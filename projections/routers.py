@@ -106,6 +106,10 @@ class SystemVmsProjection(Projection):
             pending_job_id=_job(e),
         )
 
+    @on(VM.RootDiskPlaced)
+    def root_placed(self, e: Any, c: Cursor, t: Tables) -> None:
+        self._set(c, t, e, root_pool_id=str(e.pool_id) if e.pool_id else None)
+
     @on(VM.StopRequested, VM.DestroyRequested)
     def stopping(self, e: Any, c: Cursor, t: Tables) -> None:
         self._set(c, t, e, state=State.STOPPING, pending_job_id=_job(e))

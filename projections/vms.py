@@ -286,6 +286,19 @@ def destroyed_before(cursor: Cursor, moment: datetime) -> list[str]:
     return [row["id"] for row in rows]
 
 
+def vms_on_host_storage(cursor: Cursor, host_id: str) -> list[dict[str, Any]]:
+    """VMs not destroyed whose ROOT disk is on the host's own storage (on no primary storage
+    pool) and that run or last ran there: their disks go with the host (id, name, state)."""
+    rows = cursor.execute(
+        "SELECT v.id, v.name, v.state FROM virtual_machines AS v JOIN volumes AS r "
+        "ON r.vm_id = v.id AND r.kind = 'ROOT' AND r.removed = 0 "
+        "WHERE COALESCE(v.host_id, v.last_host_id) = %s AND v.removed = 0 "
+        "AND v.state NOT IN (%s, %s) AND r.storage_id IS NULL ORDER BY v.created, v.id",
+        (host_id, VmState.DESTROYED, VmState.EXPUNGING),
+    ).fetchall()
+    return [dict(row) for row in rows]
+
+
 def vm_count_on_host(cursor: Cursor, host_id: str) -> int:
     """VMs placed on a host (starting, running or stopping there)."""
     row = cursor.execute(

@@ -106,6 +106,7 @@ ACTIONS: dict[str, Action] = {
         # On the vCenter the request's credentials name, not on a host.
         Action("claim_datacenter", C.DATACENTERS, host_bound=False),
         Action("release_datacenter", C.DATACENTERS, host_bound=False),
+        Action("discover_cluster", C.DATACENTERS, host_bound=False),  # a vCenter cluster's hosts
         Action("migrate_volume", C.STORAGE_MOTION),
         # On an external network device (NetScaler, Palo Alto), which stands where a host would.
         Action("apply_device_rules", C.DEVICE_RULES),

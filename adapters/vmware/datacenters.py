@@ -1,6 +1,7 @@
 """A vCenter datacenter claimed for one zone of one cloud, as CloudStack 4.3 claims it: the
 datacenter must exist, and its custom field `cloud.zone` must not say "true" (another cloud's
-zone holds it); claiming sets it to "true", giving it back sets it to "false"."""
+zone holds it); claiming sets it to "true", giving it back sets it to "false". Also the hosts of
+one of its clusters, which a VMware cluster added by its vCenter url takes."""
 
 from __future__ import annotations
 
@@ -54,3 +55,22 @@ def release(content: Any, name: str, where: str) -> dict[str, str]:
     if field is not None:
         content.customFieldsManager.SetField(entity=datacenter, key=field.key, value="false")
     return {"datacenter": datacenter._moId}
+
+
+def cluster_hosts(content: Any, path: str, where: str) -> dict[str, list[str]]:
+    """The names of the hosts of the cluster at `path` (`datacenter/cluster`), as 4.3's
+    VMware discoverer adds them with the cluster."""
+    datacenter_name, _, cluster_name = path.partition("/")
+    datacenter = find(content, datacenter_name, where)
+    view = content.viewManager.CreateContainerView(
+        datacenter.hostFolder, [vim.ClusterComputeResource], True
+    )
+    try:
+        found = [c for c in view.view if c.name == cluster_name]
+    finally:
+        view.Destroy()
+    if not found:
+        raise NotFoundOnHost(
+            f"Unable to find cluster {cluster_name} in VMware DC {datacenter_name}"
+        )
+    return {"hosts": sorted(host.name for host in found[0].host)}

@@ -99,6 +99,12 @@ class VmwareDriver(VmwareSnapshots):
         with _translated("release the datacenter", where):
             return datacenters.release(self._si.RetrieveContent(), name, where)
 
+    def discover_cluster(self, credentials: Credentials, name: str) -> dict[str, list[str]]:
+        """The hosts of the vCenter's cluster `name` (`datacenter/cluster`)."""
+        where, _ = self._login(credentials)
+        with _translated("list the hosts of the cluster", where):
+            return datacenters.cluster_hosts(self._si.RetrieveContent(), name, where)
+
     def _login(self, credentials: Credentials) -> tuple[str, str | None]:
         """Log in to the vSphere server; where it is, and the host the URL asks for."""
         protocol, server, port, wanted = parse_url(credentials.url)

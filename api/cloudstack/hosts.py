@@ -23,14 +23,16 @@ from commands import migration
 from commands.jobs import SubmitJob, submit_job
 from commands.migration import Evacuee, PrepareMaintenance
 from commands.placement import Candidate
-from domain.errors import InvalidParameter
+from commands.vms import destroy_vm
+from domain.errors import InvalidParameter, InvalidState
 from domain.guest_os import OS_CATEGORIES
 from domain.infrastructure import check_hypervisor
+from domain.vm import VmState
 from projections.configuration import overprovisioning
 from projections.listed import fill_listed
 from projections.migration import cluster_hosts, machines_on_host
 from projections.storage import store_counts
-from projections.vms import allocated, vm_count_on_host
+from projections.vms import allocated, vm_count_on_host, vms_on_host_storage
 from stratus.db import in_list
 
 P = ParamType
@@ -38,6 +40,7 @@ RA = Role.ROOT_ADMIN
 ADMIN_PKG = "org.apache.cloudstack.api.command.admin"
 ADD_HOST_WAIT = 30.0
 MIB = 1024 * 1024
+DESTROYABLE = (VmState.RUNNING, VmState.STOPPED, VmState.ERROR)
 
 
 def render_host(
@@ -263,10 +266,11 @@ def add_host(call: Call, args: dict[str, Any]) -> Listing:
 
 
 def record_host(
-    call: Call, args: dict[str, Any], inventory: dict[str, Any] | None = None
+    call: Call, args: dict[str, Any], inventory: dict[str, Any] | None = None, name: str = ""
 ) -> Listing:
     """Record the host, let its adapter connect, and answer once it did (or could not); a
-    bare-metal host has no adapter and is answered at once, with `inventory`."""
+    bare-metal host has no adapter and is answered at once, with `inventory`. Its `name` is
+    the address of its URL unless given (a vCenter's host is named as the vCenter names it)."""
     cluster_id = args["clusterid"] or _cluster_by_name(call, args)
     hypervisor = check_hypervisor(args["hypervisor"])
     job_id = None
@@ -281,7 +285,7 @@ def record_host(
                     "Host",
                     None,
                     "HOST.ADD",
-                    f"Adding host {cmd.host_name(args['url'])}",
+                    f"Adding host {name or cmd.host_name(args['url'])}",
                     executor="hypervisor",
                 ),
             ).id
@@ -295,6 +299,7 @@ def record_host(
             args["url"],
             args["username"],
             args["password"],
+            name=name,
             allocation_state=args["allocationstate"] or "Enabled",
             host_tags=tuple(args["hosttags"] or ()),
             job_id=job_id,
@@ -441,13 +446,40 @@ def reconnect_host(call: Call, args: dict[str, Any]) -> Submitted:
 
 
 def delete_host(call: Call, args: dict[str, Any]) -> None:
+    """Remove a host; removed by force, as in 4.3 it takes with it (unless
+    `forcedestroylocalstorage` is false) the VMs whose disks are on its own storage: each is
+    destroyed under a job of its own before the host goes."""
     row = places._row(call, "hosts", args["id"], "host")
+    forced = bool(args["forced"])
+    if forced and args["forcedestroylocalstorage"]:
+        _destroy_local_vms(call, row)
     call.write(
         lambda store, _: cmd.delete_host(
             store, UUID(row["id"]), forced=bool(args["forced"]), vm_count=_vm_count(call, row["id"])
         ),
         None,
     )
+
+
+def _destroy_local_vms(call: Call, host: dict[str, Any]) -> None:
+    with call.read() as cursor:
+        local = vms_on_host_storage(cursor, host["id"])
+    busy = [vm["name"] for vm in local if vm["state"] not in DESTROYABLE]
+    if busy:
+        raise InvalidState(
+            f"VMs on the local storage of host {host['name']} are busy ({', '.join(busy)}); "
+            "delete the host again once they are done"
+        )
+    for vm in local:
+        text = f"Destroying VM {vm['name']} with the local storage of host {host['name']}"
+        hypervisor_job(
+            call,
+            "VirtualMachine",
+            UUID(vm["id"]),
+            "VM.DESTROY",
+            text,
+            partial(destroy_vm, call.store, UUID(vm["id"]), expunge=False),
+        )
 
 
 def update_host_password(call: Call, args: dict[str, Any]) -> None:
@@ -628,11 +660,7 @@ COMMANDS = (
         (
             *ID,
             Param("forced", P.BOOLEAN),
-            Param(
-                "forcedestroylocalstorage",
-                P.BOOLEAN,
-                unsupported="local storage pools are not managed as resources yet",
-            ),
+            Param("forcedestroylocalstorage", P.BOOLEAN, default=True),
         ),
         role=RA,
         shape="success",

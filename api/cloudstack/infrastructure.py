@@ -398,7 +398,12 @@ def list_clusters(call: Call, args: dict[str, Any]) -> Listing:
 
 
 def add_cluster(call: Call, args: dict[str, Any]) -> Listing:
+    # Here, not at the top: adding a vCenter cluster's hosts goes through addHost's module,
+    # which reads places from this one.
+    from api.cloudstack.vcenter_clusters import add_vcenter_hosts, source_of, switches_of
+
     hypervisor = check_hypervisor(args["hypervisor"])
+    switches, source = switches_of(args, hypervisor), source_of(call, args, hypervisor)
     outcome = call.write(
         cmd.add_cluster,
         cmd.AddCluster(
@@ -409,10 +414,13 @@ def add_cluster(call: Call, args: dict[str, Any]) -> Listing:
             args["clustertype"],
             args["allocationstate"] or "Enabled",
             vsm=vsm_of_cluster(call, args, hypervisor),
+            switches=switches,
         ),
     )
-    _builtin_templates(call, args["zoneid"], check_hypervisor(args["hypervisor"]))
     row = _row(call, "clusters", str(outcome.id), "cluster")
+    if source is not None:
+        add_vcenter_hosts(call, row, source)
+    _builtin_templates(call, args["zoneid"], hypervisor)
     return Listing([render_cluster(call, row)], 1)
 
 
@@ -454,8 +462,6 @@ ID = Param("id", P.UUID, required=True)
 ALLOCATION = Param("allocationstate", P.STRING)
 LIST_FILTERS = (Param("id", P.UUID), Param("name", P.STRING))
 
-VCENTER_CLUSTERS = "adding a vCenter cluster's hosts at once is not built yet: use addHost"
-VMWARE_SWITCHES = "VMware distributed switches are not built yet"
 # updateZone settings whose change is not carried to the zone yet.
 ZONE_NETWORK_SETTINGS = (
     Param("domain", P.STRING, max_length=253),
@@ -608,12 +614,9 @@ COMMANDS = (
             Param("hypervisor", P.STRING, required=True),
             Param("clustertype", P.STRING, required=True),
             ALLOCATION,
+            *(Param(name, P.STRING) for name in ("url", "username", "password")),
             *(
-                Param(name, P.STRING, unsupported=VCENTER_CLUSTERS)
-                for name in ("url", "username", "password")
-            ),
-            *(
-                Param(name, P.STRING, unsupported=VMWARE_SWITCHES)
+                Param(name, P.STRING)
                 for name in (
                     "guestvswitchname",
                     "guestvswitchtype",

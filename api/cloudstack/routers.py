@@ -99,6 +99,9 @@ def render_router(call: Call, row: dict[str, Any], names: dict[str, Any]) -> dic
         body["guestnetworkid"] = row["guest_network_id"]
     if row["vpc_id"]:
         body["vpcid"] = row["vpc_id"]
+        # A VPC's domain never changes, so a kept router's JSON may carry it.
+        if row.get("vpc_network_domain"):
+            body["networkdomain"] = row["vpc_network_domain"]
     if row["host_id"]:
         body["hostid"] = row["host_id"]
         body["hostname"] = names["hosts"].get(row["host_id"], "")
@@ -134,7 +137,10 @@ _NAMES = (
 _LISTED = (
     "SELECT r.id, r.name, r.zone_id, r.pod_id, r.hypervisor, r.template_id, r.created, "
     "r.state, r.domain_id, r.service_offering_id, r.version, r.version_key, r.role, "
-    "r.guest_network_id, r.vpc_id, r.host_id, r.pending_job_id, r.revision, " + _NAMES
+    "r.guest_network_id, r.vpc_id, r.host_id, r.pending_job_id, r.revision, "
+    "vpc.network_domain AS vpc_network_domain, "
+    + _NAMES
+    + " LEFT JOIN vpcs AS vpc ON vpc.id = r.vpc_id"
 )
 # What a page of kept routers reads: each one's kept JSON and the values of its slots.
 _SPLICED = "SELECT r.id, r.listed, r.zone_id, r.host_id, r.version_key, " + _NAMES

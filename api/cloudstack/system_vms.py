@@ -14,7 +14,6 @@ from api.access import Role
 from api.cloudstack import infrastructure as places
 from api.cloudstack.common import limit_sql, names_of
 from api.cloudstack.jobs import hypervisor_job
-from api.cloudstack.unbuilt import STORAGE_ID
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_stored_date
 from api.params import Param, ParamType, not_found
@@ -38,9 +37,12 @@ EVENT_PREFIX = {
 # The kinds of appliance each family of commands acts on (None: the zone's system VMs).
 _FAMILIES = (VmRole.ROUTER, VmRole.INTERNAL_LB)
 _JOB_KINDS = {VmRole.ROUTER: "DomainRouter", VmRole.INTERNAL_LB: "InternalLbVm"}
+# An appliance of a VPC answers the VPC's network domain (`vpc_network_domain`).
 SELECT = (
     "SELECT r.*, a.name AS account_name, a.domain_name AS domain_name, "
-    "a.domain_path AS domain_path FROM system_vms AS r JOIN accounts AS a ON a.id = r.account_id"
+    "a.domain_path AS domain_path, vpc.network_domain AS vpc_network_domain "
+    "FROM system_vms AS r JOIN accounts AS a ON a.id = r.account_id "
+    "LEFT JOIN vpcs AS vpc ON vpc.id = r.vpc_id"
 )
 
 
@@ -220,6 +222,7 @@ _SYSTEM_FILTERS = (
     ("podid", "r.pod_id = %s"),
     ("hostid", "r.host_id = %s"),
     ("state", "r.state = %s"),
+    ("storageid", "r.root_pool_id = %s"),  # where its root disk lives (recorded at start)
 )
 
 
@@ -394,7 +397,7 @@ COMMANDS = (
             Param("hostid", P.UUID),
             Param("state", P.STRING),
             Param("name", P.STRING),
-            STORAGE_ID,
+            Param("storageid", P.UUID),
         ),
         role=Role.ROOT_ADMIN,
         shape="list",

@@ -11,14 +11,10 @@ from api.params import Param
 from api.params import ParamType as P
 from api.tagging import TAGS_FILTER
 
-STORAGE_POOLS = (
-    "system VMs' disks are not placed on primary storage pools yet: none is found per pool"
-)
 IOPS = "storage QoS (IOPS limits) is not built yet"
 VPCS = "VMs found by VPC are not built yet: a VPC's tiers are networks, use networkid"
 QUIESCE = "quiescing a VM for a snapshot is not built yet"
 
-STORAGE_ID = Param("storageid", P.UUID, unsupported=STORAGE_POOLS)
 VPC_ID = Param("vpcid", P.UUID, unsupported=VPCS)
 QUIESCE_VM = Param("quiescevm", P.BOOLEAN, default=False, unsupported=QUIESCE)
 

@@ -15,6 +15,7 @@ from cs import CloudStack, CloudStackApiException
 from tests.e2e.factories import make_tenant
 from tests.e2e.test_infrastructure import _place
 from tests.e2e.test_placement import _host_of, _offering, _zone
+from tests.e2e.test_routers import wait_for
 from tests.e2e.test_vms import _deploy
 
 SECRET = "ipmi-Secret-9d1"
@@ -227,3 +228,32 @@ def test_a_service_instance_runs_between_two_of_its_owners_networks(sandbox) -> 
     with pytest.raises(CloudStackApiException) as denied:
         alice.client.createServiceInstance(**given)
     assert denied.value.error["errorcode"] in (401, 432, 531)
+
+
+def _state(admin: CloudStack, vm_id: str) -> str:
+    return admin.listVirtualMachines(id=vm_id, listall="true")["virtualmachine"][0]["state"]
+
+
+def test_a_host_removed_by_force_takes_the_vms_on_its_own_storage(sandbox) -> None:
+    admin = sandbox.client()
+    place, host = _zone(admin, {"local": 8})
+    running = _deploy(admin, place, place.small)
+    stopped = _deploy(admin, place, place.small)
+    admin.stopVirtualMachine(id=stopped["id"], fetch_result=True)
+    _refused(admin.deleteHost, 536, id=host["local"])  # not forced: its VMs keep it
+
+    assert admin.deleteHost(id=host["local"], forced=True) == {"success": True}
+    assert wait_for(lambda: _state(admin, running["id"]) == "Destroyed")
+    assert _state(admin, stopped["id"]) == "Destroyed"
+    assert admin.listHosts(zoneid=place.zone) == {}
+    destroys = admin.listEvents(type="VM.DESTROY", listall="true")["event"]
+    assert any("local storage" in e["description"] for e in destroys)
+
+
+def test_a_host_removed_by_force_keeping_local_storage_leaves_its_vms_alone(sandbox) -> None:
+    admin = sandbox.client()
+    place, host = _zone(admin, {"kept": 8})
+    vm = _deploy(admin, place, place.small)
+    removed = admin.deleteHost(id=host["kept"], forced=True, forcedestroylocalstorage=False)
+    assert removed == {"success": True}
+    assert _state(admin, vm["id"]) == "Running"

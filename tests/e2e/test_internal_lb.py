@@ -158,10 +158,12 @@ def test_internal_load_balancers_run_on_a_vm_per_source_address(sandbox) -> None
     ]
     assert (vm["state"], vm["role"], vm["guestipaddress"]) == ("Running", "INTERNAL_LB_VM", source)
     assert (vm["guestnetworkid"], vm["account"]) == (web["id"], alice.username)
-    assert (
-        admin.listRouters(vpcid=vpc["id"], listall="true")["router"][0]["role"] == "VIRTUAL_ROUTER"
-    )
-    assert len(admin.listRouters(vpcid=vpc["id"], listall="true")["router"]) == 1
+    # The appliances of a VPC answer its network domain, the load balancer VM as the router.
+    (router,) = admin.listRouters(vpcid=vpc["id"], listall="true")["router"]
+    assert router["role"] == "VIRTUAL_ROUTER"
+    assert vm["networkdomain"] == router["networkdomain"] == vpc["networkdomain"]
+    listed_again = admin.listRouters(vpcid=vpc["id"], listall="true")["router"]
+    assert [r["networkdomain"] for r in listed_again] == [vpc["networkdomain"]]  # kept JSON
 
     # Members: the tier's VMs; haproxy on the VM balances them.
     user.assignToLoadBalancerRule(

@@ -362,3 +362,31 @@ def test_system_vms_are_created_listed_and_changed(sim_sandbox: tuple[Sandbox, P
     assert admin.startSystemVm(id=proxy["id"], fetch_result=True)["systemvm"]["state"] == "Running"
     admin.destroySystemVm(id=proxy["id"], fetch_result=True)
     assert admin.listSystemVms(systemvmtype="consoleproxy", zoneid=zone) == {}
+
+
+def test_system_vms_are_found_by_the_pool_their_root_disk_is_on(
+    sim_sandbox: tuple[Sandbox, Path],
+) -> None:
+    server, _ = sim_sandbox
+    admin = server.client()
+    layout = build(admin, zones=1, pods=1)
+    zone = layout.zones[0]
+    pod = layout.pods[zone][0]
+    pool = admin.createStoragePool(
+        name=f"primary-{uuid.uuid4().hex[:4]}",
+        zoneid=zone,
+        podid=pod,
+        clusterid=layout.clusters[pod],
+        url="nfs://10.0.0.5/export/primary",
+    )["storagepool"]
+    register_template(admin, SYSTEM_TEMPLATE)
+    made = admin.createSystemVm(
+        zoneid=zone, systemvmtype="secondarystoragevm", hypervisor="Simulator", fetch_result=True
+    )["systemvm"]
+    on_pool = admin.listSystemVms(storageid=pool["id"])
+    assert [v["id"] for v in on_pool["systemvm"]] == [made["id"]]
+    # Started again on the same host, its root disk stays where it was.
+    admin.stopSystemVm(id=made["id"], fetch_result=True)
+    admin.startSystemVm(id=made["id"], fetch_result=True)
+    assert admin.listSystemVms(storageid=pool["id"])["count"] == 1
+    assert admin.listSystemVms(storageid=str(uuid.uuid4())) == {}

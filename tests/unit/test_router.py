@@ -182,3 +182,14 @@ def test_system_vm_roles_are_checked() -> None:
     assert router(role=Role.CONSOLE).label == "system vm"
     with pytest.raises(InvalidParameter):
         router(role="toaster")
+
+
+def test_an_appliance_records_where_its_root_disk_lives_only_when_that_changes() -> None:
+    vm = router()
+    pool = uuid4()
+    vm.place_root(pool)
+    vm.place_root(pool)
+    vm.place_root(None)
+    placed = [e for e in vm.collect_events() if type(e).__name__ == "RootDiskPlaced"]
+    assert [e.pool_id for e in placed] == [pool, None]
+    assert vm.root_pool_id is None
