@@ -96,7 +96,10 @@ class Snapshot(Aggregate):
             "staging": dict(target.staging) if target else {},
             "store_secrets": dict(target.secrets) if target else {},
         }
-        self._backup_requested(**host_request(request_id, job_id, access, vm_name), **store)
+        disk_id = "" if self.volume["kind"] == "ROOT" else str(self.volume["id"])
+        self._backup_requested(
+            **host_request(request_id, job_id, access, vm_name), **store, disk_id=disk_id
+        )
 
     @event("BackupRequested")
     def _backup_requested(
@@ -112,6 +115,7 @@ class Snapshot(Aggregate):
         store: dict[str, Any] | None = None,
         staging: dict[str, Any] | None = None,
         store_secrets: dict[str, Secret] | None = None,
+        disk_id: str = "",  # the data disk copied, "" for a ROOT disk (and in older events)
     ) -> None:
         self.request_id, self.job_id = request_id, job_id
         self.kind = hypervisor

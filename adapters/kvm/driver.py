@@ -75,7 +75,7 @@ from adapters.kvm.guest_keys import record_ssh_key, record_user_data
 from adapters.kvm.rules import ACLS_URI, hold_rules
 from adapters.kvm.security import define_filter, record_rules, record_vpn, recorded_rules
 from adapters.kvm.site_vpn import connected_peers, hold_connection
-from adapters.kvm.snapshots import KvmSnapshots
+from adapters.kvm.snapshots import KvmSnapshots, pool_volume
 from adapters.kvm.statistics import disk_counters, network_counters
 from adapters.requests import Unsupported
 from stratus.actions import CAPABILITIES
@@ -465,11 +465,12 @@ class KvmDriver(KvmSnapshots):
                         store.close()
 
     def _root_volume(self, name: str) -> Any:
-        pools = self._require().listAllStoragePools(libvirt.VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE)
-        for pool in pools:
-            with contextlib.suppress(libvirt.libvirtError):
-                return pool.storageVolLookupByName(f"{name}-root.qcow2")
-        raise HypervisorError(f"{name} has no root disk on this KVM host to make a template from")
+        try:
+            return pool_volume(self._require(), f"{name}-root.qcow2")
+        except NotFoundOnHost:
+            raise HypervisorError(
+                f"{name} has no root disk on this KVM host to make a template from"
+            ) from None
 
     def _store_connection(self) -> tuple[libvirt.virConnect, bool]:
         """The image store's connection, and whether it is the host's own (not to be closed)."""
