@@ -151,7 +151,7 @@ UNBUILT_FIELDS: dict[str, dict[str, str]] = {
         **_all(ISOS, "isodisplaytext", "isoid", "isoname"),
         # A volume's kept JSON has no slot for its project: listProjects names the account.
         **_all("a project's volumes show its account, not yet the project", "project", "projectid"),
-        **_all(UNSET, "snapshotid", "quiescevm"),
+        "quiescevm": UNSET,
         # Its VM's hypervisor, else its pool's: a detached disk on a host's own storage has none.
         "hypervisor": UNSET,
         # A ROOT disk names its compute offering so; a data disk has none (as in 4.3).

@@ -176,6 +176,7 @@ class Volume(Aggregate):
         template_id: UUID | None,
         vm_id: UUID | None,
         upload: dict[str, Any] | None = None,
+        snapshot: dict[str, Any] | None = None,  # made from it: its id, where its copy is
     ) -> None:
         if not name:
             raise InvalidParameter("A volume needs a name")
@@ -185,6 +186,7 @@ class Volume(Aggregate):
         self.size_gb = size_gb if upload is not None and size_gb == 0 else check_size(size_gb)
         self.upload = dict(upload) if upload is not None else None
         self.upload_kind = ""  # the kind of adapter fetching its image
+        self.snapshot = dict(snapshot) if snapshot is not None else None  # absent before
         self.disk_offering_id, self.template_id = disk_offering_id, template_id
         self.vm_id = vm_id
         self.device_id: int | None = 0 if vm_id is not None else None
