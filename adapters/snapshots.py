@@ -32,6 +32,7 @@ def _create(driver: Hypervisor, params: dict[str, Any]) -> dict[str, Any]:
         _snapshot_name(params),
         str(params.get("description") or ""),
         bool(params.get("memory", False)),
+        bool(params.get("quiesce", False)),
     )
     return asdict(driver.create_snapshot(_name(params), spec))
 

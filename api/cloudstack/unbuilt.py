@@ -19,7 +19,6 @@ STORAGE_POOLS = (
 )
 IOPS = "storage QoS (IOPS limits) is not built yet"
 VPCS = "VMs found by VPC are not built yet: a VPC's tiers are networks, use networkid"
-QUIESCE = "quiescing a VM for a snapshot is not built yet"
 LB_LIMITS = "load balancer connection limits and keep-alive are not built yet"
 
 PROJECT_ID = Param("projectid", P.UUID, unsupported=PROJECTS)
@@ -27,7 +26,6 @@ FOR_DISPLAY = Param("fordisplay", P.BOOLEAN, default=True, unsupported=HIDING)
 CUSTOM_ID = Param("customid", P.STRING, unsupported=CUSTOM_IDS)
 STORAGE_ID = Param("storageid", P.UUID, unsupported=STORAGE_POOLS)
 VPC_ID = Param("vpcid", P.UUID, unsupported=VPCS)
-QUIESCE_VM = Param("quiescevm", P.BOOLEAN, default=False, unsupported=QUIESCE)
 
 # Tagged lists in 4.3 (`tags` filter, applied by the list with `api.tagging.narrow`) and owner
 # lists that also take a project.

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from cs import CloudStackApiException
 
 from tests.e2e.test_hosts_distributed import (
     Cloud,
@@ -46,6 +47,10 @@ def test_a_kvm_host_takes_reverts_and_deletes_snapshots_through_its_adapter(
         templateid=_ready_template(admin, place.zone_id, images),
         fetch_result=True,
     )["virtualmachine"]
+    with pytest.raises(CloudStackApiException) as refused:  # KVM cannot quiesce a guest here
+        admin.createVMSnapshot(virtualmachineid=vm["id"], quiescevm="true")
+    assert refused.value.error["errorcode"] == 431
+    assert "can't handle quiescevm equal true" in refused.value.error["errortext"]
     whole = admin.createVMSnapshot(
         virtualmachineid=vm["id"], name="before", snapshotmemory="true", fetch_result=True
     )["vmsnapshot"]
