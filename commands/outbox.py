@@ -61,7 +61,7 @@ def routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
         **vpn_routes(box, prefix),
         **site_vpn_routes(box, prefix),
         **volume_routes(box, prefix),
-        **upload_routes(prefix),
+        **upload_routes(prefix, box),
         **snapshot_routes(box, prefix),
         **vm_snapshot_routes(box, prefix),
         **pool_routes(box, prefix),

@@ -18,7 +18,7 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidParameter, InvalidState, ResourceInUse
-from domain.template import FORMATS
+from domain.template import FORMATS, StoreTarget
 from domain.values import Secret
 from domain.vm import HostAccess, host_request
 
@@ -187,6 +187,8 @@ class Volume(Aggregate):
         self.upload = dict(upload) if upload is not None else None
         self.upload_kind = ""  # the kind of adapter fetching its image
         self.snapshot = dict(snapshot) if snapshot is not None else None  # absent before
+        self.target: dict[str, Any] = {}  # the image store an upload's bytes are written to
+        self.stored: dict[str, Any] = {}  # where they are: store id, path, cached copy
         self.disk_offering_id, self.template_id = disk_offering_id, template_id
         self.vm_id = vm_id
         self.device_id: int | None = 0 if vm_id is not None else None
@@ -569,11 +571,15 @@ class Volume(Aggregate):
 
     # Upload, extract ----------------------------------------------------------------------
 
-    def request_upload(self, request: UploadRequest) -> None:
-        """Ask an adapter of `request.kind` to fetch the uploaded image into the zone's store."""
+    def request_upload(self, request: UploadRequest, target: StoreTarget | None = None) -> None:
+        """Ask an adapter of `request.kind` to fetch the uploaded image into the zone's store
+        (`target`: the image store it writes the bytes to, with its sealed credentials)."""
         if self.upload is None or self.state != VolumeState.UPLOAD_OP:
             raise InvalidState(f"Volume {self.name} is not waiting for an upload")
         self._upload_requested(
+            store=dict(target.store) if target else {},
+            staging=dict(target.staging) if target else {},
+            store_secrets=dict(target.secrets) if target else {},
             request_id=request.request_id,
             kind=request.kind,
             zone_id=self.zone_id,
@@ -595,8 +601,55 @@ class Volume(Aggregate):
         checksum: str,
         allowed_internal_sites: str,
         max_size_gb: int,
+        store: dict[str, Any] | None = None,  # absent from uploads before image bytes
+        staging: dict[str, Any] | None = None,
+        store_secrets: dict[str, Secret] | None = None,
     ) -> None:
         self.request_id, self.upload_kind = request_id, kind
+        self.target = (
+            {"store": store, "staging": staging or {}, "secrets": store_secrets or {}}
+            if store
+            else {}
+        )
+
+    def stored_in(self, store_id: str, path: str, cache_store_id: str) -> None:
+        """The uploaded image's bytes are in image store `store_id` at `path`."""
+        self._image_stored(store_id=store_id, path=path, cache_store_id=cache_store_id)
+
+    @event("ImageStored")
+    def _image_stored(self, store_id: str, path: str, cache_store_id: str) -> None:
+        self.stored = {"store_id": store_id, "path": path, "cache_store_id": cache_store_id}
+
+    def remove_image(self) -> bool:
+        """Have the uploaded image's bytes removed from its store (copied to primary storage,
+        or deleted); False when no bytes are kept there."""
+        if not self.stored:
+            return False
+        self._removal_requested(
+            request_id=uuid5(self.id, f"remove image {self.version}").hex,
+            kind=self.upload_kind,
+            path=self.stored["path"],
+            store_id=self.stored["store_id"],
+            cache_store_id=self.stored["cache_store_id"],
+            store=dict(self.target.get("store", {})),
+            staging=dict(self.target.get("staging", {})),
+            store_secrets=dict(self.target.get("secrets", {})),
+        )
+        return True
+
+    @event("ImageRemovalRequested")
+    def _removal_requested(
+        self,
+        request_id: str,
+        kind: str,
+        path: str,
+        store_id: str,
+        cache_store_id: str,
+        store: dict[str, Any],
+        staging: dict[str, Any],
+        store_secrets: dict[str, Secret],
+    ) -> None:
+        self.stored = {}
 
     def upload_in_flight(self, request_id: str) -> bool:
         return (
