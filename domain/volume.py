@@ -18,7 +18,7 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidParameter, InvalidState, ResourceInUse
-from domain.template import FORMATS, StoreTarget
+from domain.template import FORMATS, StoreTarget, removal_fields
 from domain.values import Secret
 from domain.vm import HostAccess, host_request
 
@@ -628,12 +628,7 @@ class Volume(Aggregate):
         self._removal_requested(
             request_id=uuid5(self.id, f"remove image {self.version}").hex,
             kind=self.upload_kind,
-            path=self.stored["path"],
-            store_id=self.stored["store_id"],
-            cache_store_id=self.stored["cache_store_id"],
-            store=dict(self.target.get("store", {})),
-            staging=dict(self.target.get("staging", {})),
-            store_secrets=dict(self.target.get("secrets", {})),
+            **removal_fields(self.stored, self.target),
         )
         return True
 

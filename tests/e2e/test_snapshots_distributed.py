@@ -11,6 +11,7 @@ from cs import CloudStackApiException
 
 from tests.e2e.test_hosts_distributed import (
     Cloud,
+    Place,
     add_host,
     distributed_cloud,
     make_place,
@@ -30,13 +31,11 @@ def kvm_cloud(tmp_path):
         yield cloud
 
 
-def test_a_kvm_host_takes_reverts_and_deletes_snapshots_through_its_adapter(
-    kvm_cloud: Cloud,
-    images: str,  # noqa: F811
-) -> None:
-    admin = kvm_cloud.admin
+def _kvm_vm(cloud: Cloud, image_server: str) -> tuple[Place, dict]:
+    """A KVM host (libvirt's test driver) in a zone of its own, and a VM running on it."""
+    admin = cloud.admin
     place = make_place(admin, "KVM")
-    node = kvm_host_file(kvm_cloud.workdir)
+    node = kvm_host_file(cloud.workdir)
     assert add_host(admin, place, "KVM", node, "admin", "kvm-password")["state"] == "Up"
     small = next(
         o for o in admin.listServiceOfferings()["serviceoffering"] if o["name"] == "Small Instance"
@@ -44,9 +43,18 @@ def test_a_kvm_host_takes_reverts_and_deletes_snapshots_through_its_adapter(
     vm = admin.deployVirtualMachine(
         zoneid=place.zone_id,
         serviceofferingid=small["id"],
-        templateid=_ready_template(admin, place.zone_id, images),
+        templateid=_ready_template(admin, place.zone_id, image_server),
         fetch_result=True,
     )["virtualmachine"]
+    return place, vm
+
+
+def test_a_kvm_host_takes_reverts_and_deletes_snapshots_through_its_adapter(
+    kvm_cloud: Cloud,
+    images: str,  # noqa: F811
+) -> None:
+    admin = kvm_cloud.admin
+    _place, vm = _kvm_vm(kvm_cloud, images)
     with pytest.raises(CloudStackApiException) as refused:  # KVM cannot quiesce a guest here
         admin.createVMSnapshot(virtualmachineid=vm["id"], quiescevm="true")
     assert refused.value.error["errorcode"] == 431
@@ -82,18 +90,7 @@ def test_a_kvm_volume_snapshot_is_written_to_the_zones_nfs_image_store(
     images: str,  # noqa: F811
 ) -> None:
     admin = kvm_cloud.admin
-    place = make_place(admin, "KVM")
-    node = kvm_host_file(kvm_cloud.workdir)
-    assert add_host(admin, place, "KVM", node, "admin", "kvm-password")["state"] == "Up"
-    small = next(
-        o for o in admin.listServiceOfferings()["serviceoffering"] if o["name"] == "Small Instance"
-    )
-    vm = admin.deployVirtualMachine(
-        zoneid=place.zone_id,
-        serviceofferingid=small["id"],
-        templateid=_ready_template(admin, place.zone_id, images),
-        fetch_result=True,
-    )["virtualmachine"]
+    place, vm = _kvm_vm(kvm_cloud, images)
     export = kvm_cloud.workdir / "data" / "nfs-mounts" / "10.0.0.9" / "export" / "secondary"
     export.mkdir(parents=True)  # the NFS export, mounted where the adapter looks for it
     admin.addImageStore(
