@@ -151,7 +151,8 @@ UNBUILT_FIELDS: dict[str, dict[str, str]] = {
         **_all(ISOS, "isodisplaytext", "isoid", "isoname"),
         # A volume's kept JSON has no slot for its project: listProjects names the account.
         **_all("a project's volumes show its account, not yet the project", "project", "projectid"),
-        "quiescevm": UNSET,
+        # snapshotid: set for a disk made from a snapshot (createVolume snapshotid) only.
+        **_all(UNSET, "snapshotid", "quiescevm"),
         # Its VM's hypervisor, else its pool's: a detached disk on a host's own storage has none.
         "hypervisor": UNSET,
         # A ROOT disk names its compute offering so; a data disk has none (as in 4.3).
