@@ -105,3 +105,19 @@ def test_what_4_3_refuses_makes_no_volume(sandbox) -> None:
     assert snapshot["id"] in _refused(owner.client.createVolume, 431, snapshotid=snapshot["id"])
     assert admin.listVolumes(listall="true")["count"] == before
     assert other.client.listVolumes().get("count", 0) == 0
+
+
+def test_a_root_disks_snapshot_makes_a_data_disk_of_its_size(sandbox) -> None:
+    admin = sandbox.client()
+    place = _place(admin)
+    _host(admin, place, "h1")
+    vm = _deploy(admin, place, place.small, name="web", **{"details[0].rootdisksize": "8"})
+    root = admin.listVolumes(virtualmachineid=vm["id"], type="ROOT")["volume"][0]
+    snapshot = admin.createSnapshot(volumeid=root["id"], fetch_result=True)["snapshot"]
+    volume = admin.createVolume(snapshotid=snapshot["id"], fetch_result=True)["volume"]
+    assert (volume["type"], volume["size"], volume["snapshotid"]) == (
+        "DATADISK", 8 * GIB, snapshot["id"],
+    )  # fmt: skip
+    assert volume["diskofferingid"] == root["diskofferingid"]  # as 4.3: its volume's offering
+    attached = admin.attachVolume(id=volume["id"], virtualmachineid=vm["id"], fetch_result=True)
+    assert attached["volume"]["state"] == "Ready"
