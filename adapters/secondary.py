@@ -155,6 +155,14 @@ def _through_staging(
             raise
 
 
+def read_image(where: Mapping[str, Any], secrets: Mapping[str, Any]) -> Iterator[bytes]:
+    """The bytes kept at `where["path"]` in `where["store"]` (a snapshot's copy), block by
+    block."""
+    spec = StoreSpec.from_params(where["store"], secrets)
+    with _opened(spec) as store:
+        yield from store.read(str(param(where, "path")))
+
+
 def remove_image(params: Mapping[str, Any], secrets: Mapping[str, Any]) -> dict[str, Any]:
     """Remove a deleted image's bytes from its store and the staging store's cached copy."""
     path = str(param(params, "path"))

@@ -189,6 +189,7 @@ class Volume(Aggregate):
         self.snapshot = dict(snapshot) if snapshot is not None else None  # absent before
         self.target: dict[str, Any] = {}  # the image store an upload's bytes are written to
         self.stored: dict[str, Any] = {}  # where they are: store id, path, cached copy
+        self.made_on_host = False  # a host made the disk (a snapshot's bytes went in then)
         self.disk_offering_id, self.template_id = disk_offering_id, template_id
         self.vm_id = vm_id
         self.device_id: int | None = 0 if vm_id is not None else None
@@ -266,7 +267,15 @@ class Volume(Aggregate):
     @event("Attached")
     def _attached(self, vm_id: UUID, device_id: int) -> None:
         self.vm_id, self.device_id, self.state = vm_id, device_id, VolumeState.READY
+        if self.pending == "attach":  # a host confirmed it: the disk is made there
+            self.made_on_host = True
         self._settle()
+
+    @property
+    def wants_snapshot_bytes(self) -> bool:
+        """Made from a snapshot whose copy is in an image store, and not yet made by a host:
+        its first host attach writes the copy into it."""
+        return bool(self.snapshot and self.snapshot.get("path")) and not self.made_on_host
 
     def detach(self) -> None:
         self._detached(vm_id=self._check_detachable())
@@ -314,9 +323,16 @@ class Volume(Aggregate):
     # Work on the VM's host -----------------------------------------------------------------
 
     def request_attach(
-        self, vm_id: UUID, vm: dict[str, Any], device_id: int, work: HostWork
+        self,
+        vm_id: UUID,
+        vm: dict[str, Any],
+        device_id: int,
+        work: HostWork,
+        source: StoreTarget | None = None,
     ) -> None:
-        """Ask the VM's host to plug the disk in slot `device_id`; attached once it confirms."""
+        """Ask the VM's host to plug the disk in slot `device_id`; attached once it confirms.
+        `source`: the image store holding the snapshot copy the disk is made from (`path` in
+        its `store`), whose bytes the host writes into the new disk."""
         self.check_attachable(vm)
         self._attach_requested(
             **work.fields(),
@@ -324,6 +340,8 @@ class Volume(Aggregate):
             device_id=device_id,
             size_gb=self.size_gb,
             pool_id=self.pool_id,
+            source=dict(source.store) if source else None,
+            source_secrets=dict(source.secrets) if source else None,
         )
 
     @event("AttachRequested")
@@ -341,6 +359,8 @@ class Volume(Aggregate):
         device_id: int,
         size_gb: int,
         pool_id: UUID | None = None,  # the pool it was placed on (events before pools: none)
+        source: dict[str, Any] | None = None,  # a snapshot copy to fill it from (older: none)
+        source_secrets: dict[str, Secret] | None = None,
     ) -> None:
         self._pend("attach", request_id, job_id)
         self.pending_vm_id, self.pending_device_id = vm_id, device_id
