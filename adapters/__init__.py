@@ -157,6 +157,7 @@ class SnapshotSpec:
     name: str
     description: str = ""
     memory: bool = False  # the guest's memory too (only a running VM has any to keep)
+    quiesce: bool = False  # quiesce the guest's file systems first (VMware's tools)
 
 
 @dataclass(frozen=True)

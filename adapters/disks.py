@@ -12,14 +12,30 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
-from adapters import Hypervisor, VolumeMove
-from adapters.requests import count, disk_spec, param
+from adapters import Hypervisor, VolumeMove, secondary
+from adapters.requests import Unsupported, count, disk_spec, param
 from adapters.requests import name as _name
 
 
 def _attach(driver: Hypervisor, params: dict[str, Any]) -> dict[str, Any]:
-    status = driver.attach_volume(_name(params), disk_spec(params))
-    return {"name": _name(params), "disk": asdict(status), **_disks(driver, params)}
+    """Plug the disk; a disk made from a snapshot first gets the copy's bytes, read from the
+    image store the request names (refused before anything is done by a driver that cannot
+    write them)."""
+    source = params.get("source")
+    fill = getattr(driver, "fill_volume", None)
+    if source and fill is None:
+        raise Unsupported(
+            f"making a disk from a snapshot's copy is not supported by the {driver.kind} "
+            "adapter yet"
+        )
+    disk = disk_spec(params)
+    status = driver.attach_volume(_name(params), disk)
+    filled: dict[str, Any] = {}
+    if source and fill is not None:
+        secrets = (params.get("secrets") or {}).get("source") or {}
+        written = fill(_name(params), disk.disk_id, secondary.read_image(source, secrets))
+        filled = {"filled_from": str(source.get("path") or ""), "filled_bytes": written}
+    return {"name": _name(params), "disk": asdict(status), **filled, **_disks(driver, params)}
 
 
 def _detach(driver: Hypervisor, params: dict[str, Any]) -> dict[str, Any]:

@@ -32,10 +32,18 @@ log = logging.getLogger(__name__)
 HEAD = 512  # bytes of an image read for its format and virtual size
 
 
-def image_path(template_id: str, url: str) -> str:
-    """Where an image is kept in a store: ``template/tmpl/<template id>/<file of its URL>``."""
+def image_path(template_id: str, url: str, folder: str = "template/tmpl") -> str:
+    """Where an image is kept in a store: ``template/tmpl/<template id>/<file of its URL>``
+    (an uploaded volume's under ``volumes/<volume id>/``, as 4.3 keeps them apart)."""
     name = urlsplit(url).path.rsplit("/", 1)[-1] or "image"
-    return f"template/tmpl/{template_id}/{name}"
+    return f"{folder}/{template_id}/{name}"
+
+
+def _path_of(params: Mapping[str, Any], url: str) -> str:
+    """A template's (or ISO's) place, or an uploaded volume's when the request names none."""
+    if params.get("template_id"):
+        return image_path(str(params["template_id"]), url)
+    return image_path(str(param(params, "volume_id")), url, "volumes")
 
 
 class _Checked:
@@ -80,7 +88,7 @@ def store_image(
         raise HypervisorError("the request names no image store")
     staging = _spec(params, "staging", secrets)
     url = str(param(params, "url"))
-    path = image_path(str(param(params, "template_id")), url)
+    path = _path_of(params, url)
     with contextlib.closing(fetching.stream(url, policy)) as blocks:
         checked = _Checked(blocks, str(params.get("checksum") or ""), str(param(params, "format")))
         _write(holder, staging, path, checked)
@@ -145,6 +153,14 @@ def _through_staging(
             with contextlib.suppress(HypervisorError):
                 cache.delete(path)
             raise
+
+
+def read_image(where: Mapping[str, Any], secrets: Mapping[str, Any]) -> Iterator[bytes]:
+    """The bytes kept at `where["path"]` in `where["store"]` (a snapshot's copy), block by
+    block."""
+    spec = StoreSpec.from_params(where["store"], secrets)
+    with _opened(spec) as store:
+        yield from store.read(str(param(where, "path")))
 
 
 def remove_image(params: Mapping[str, Any], secrets: Mapping[str, Any]) -> dict[str, Any]:

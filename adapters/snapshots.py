@@ -32,6 +32,7 @@ def _create(driver: Hypervisor, params: dict[str, Any]) -> dict[str, Any]:
         _snapshot_name(params),
         str(params.get("description") or ""),
         bool(params.get("memory", False)),
+        bool(params.get("quiesce", False)),
     )
     return asdict(driver.create_snapshot(_name(params), spec))
 
@@ -60,7 +61,9 @@ def _volume_snapshot(driver: Hypervisor, params: dict[str, Any]) -> dict[str, An
     try:
         if export is not None and params.get("store"):
             secrets = params.get("secrets") or {}
-            stored = secondary.store_snapshot(params, secrets, export(name, snapshot_name))
+            disk_id = str(params.get("disk_id") or "")  # a data disk's; "" for the ROOT disk
+            blocks = export(name, snapshot_name, disk_id)
+            stored = secondary.store_snapshot(params, secrets, blocks)
     finally:
         driver.delete_snapshot(name, snapshot_name)
     return {"name": name, "snapshot_name": snapshot_name, "backed_up": True, **stored}

@@ -164,6 +164,7 @@ UNBUILT_FIELDS: dict[str, dict[str, str]] = {
         # Only a ROOT disk installed from an ISO names it (and then no template, as in 4.3).
         **_all(UNSET, "isodisplaytext", "isoid", "isoname"),
         **_all(PROJECTS, "project", "projectid"),
+        # snapshotid: set for a disk made from a snapshot (createVolume snapshotid) only.
         **_all(UNSET, "snapshotid", "quiescevm"),
         # Its VM's hypervisor, else its pool's: a detached disk on a host's own storage has none.
         "hypervisor": UNSET,

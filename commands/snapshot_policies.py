@@ -9,6 +9,7 @@ taken when they retry, and do nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,6 +17,7 @@ from uuid import UUID
 
 from commands import Outcome
 from commands.snapshots import CreateSnapshot, new_snapshot
+from commands.templates import StoreChoice
 from domain.errors import NotFound
 from domain.snapshot import Snapshot, SnapshotState
 from domain.snapshot_policy import SnapshotPolicy, policy_id, scheduled_snapshot_id
@@ -97,10 +99,16 @@ def _pruned(store: Any, policy: SnapshotPolicy) -> list[Snapshot]:
     return pruned
 
 
-def take_due_snapshot(store: Any, the_policy_id: UUID, due: datetime) -> Outcome:
+def take_due_snapshot(
+    store: Any,
+    the_policy_id: UUID,
+    due: datetime,
+    destination: Callable[[UUID], StoreChoice | None] = lambda _zone: None,
+) -> Outcome:
     """Take the policy's snapshot due at `due`, unless it was taken (by this or another
     scheduler) or the policy went; prune beyond `maxsnaps` in the same commit. A policy whose
-    volume was deleted goes with it. The outcome names the snapshot taken, if any."""
+    volume was deleted goes with it. `destination` names the image store of the volume's zone
+    its copy is written to, as a manual snapshot's. The outcome names the snapshot taken."""
 
     def attempt() -> Outcome:
         policy = store.get(SnapshotPolicy, the_policy_id, what="snapshot policy")
@@ -111,7 +119,8 @@ def take_due_snapshot(store: Any, the_policy_id: UUID, due: datetime) -> Outcome
             policy.delete()
             return Outcome(store.last_position(store.save(policy)), None)
         snapshot_id = scheduled_snapshot_id(policy.id, due)
-        command = CreateSnapshot(snapshot_id, volume.id, _name(store, volume, due))
+        name, where = _name(store, volume, due), destination(volume.zone_id)
+        command = CreateSnapshot(snapshot_id, volume.id, name, store=where)
         snapshot, _ = new_snapshot(store, command)
         snapshot.mark_scheduled(policy.id, policy.interval)
         policy.record_taken(due, snapshot_id)

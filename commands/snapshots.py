@@ -182,6 +182,7 @@ def snapshot_routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
                 "host_id": str(e.host_id),
                 "name": e.instance_name,
                 "snapshot_name": f"stratus-{e.originator_id}",
+                "disk_id": getattr(e, "disk_id", ""),
                 **(where if store else {}),
             },
             sealed_credentials=sealed,

@@ -58,6 +58,14 @@ class StoreChoice:
     staging_id: UUID | None = None
 
 
+def store_choice(found: tuple[str, str | None] | None) -> StoreChoice | None:
+    """The choice `projections.storage.image_destination` answered: (store, staging) ids."""
+    if found is None:
+        return None
+    store_id, staging_id = found
+    return StoreChoice(UUID(store_id), UUID(staging_id) if staging_id else None)
+
+
 def _described(image_store: ImageStore) -> dict[str, Any]:
     return {
         "id": str(image_store.id),

@@ -49,6 +49,7 @@ class CreateVmSnapshot:
     memory: bool
     volume_ids: Sequence[UUID] = ()  # the VM's volumes, as the read model lists them
     job_id: UUID | None = None
+    quiesce: bool = False  # the host quiesces the guest first (VMware's tools)
 
 
 def _placed(store: Any, vm: VirtualMachine) -> HostAccess:
@@ -112,7 +113,7 @@ def create_vm_snapshot(store: Any, command: CreateVmSnapshot) -> Outcome:
             parent,
             _volume_facts(store, command.volume_ids),
         )
-        snapshot.request_create(request_id(), command.job_id, access)
+        snapshot.request_create(request_id(), command.job_id, access, quiesce=command.quiesce)
         return Outcome(store.last_position(store.save(snapshot, chain)), snapshot.id)
 
     result: Outcome = store.run(attempt)
@@ -249,7 +250,13 @@ def vm_snapshot_routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Rout
     snapshot: Any = VMSnapshot  # events made by the library's decorator: mypy cannot see them
     return {
         get_topic(snapshot.CreateRequested): lambda e: outgoing(
-            e, ACTIONS["create"], {"memory": e.memory, "description": e.description}
+            e,
+            ACTIONS["create"],
+            {
+                "memory": e.memory,
+                "description": e.description,
+                "quiesce": getattr(e, "quiesce", False),  # absent from older events
+            },
         ),
         get_topic(snapshot.RevertRequested): lambda e: outgoing(e, ACTIONS["revert"], {}),
         get_topic(snapshot.DeleteRequested): lambda e: outgoing(e, ACTIONS["delete"], {}),

@@ -17,7 +17,7 @@ from uuid import UUID
 from eventsourcing.utils import get_topic
 
 from commands import Outcome
-from commands.templates import reported_sizes
+from commands.templates import StoreChoice, removal, reported_sizes, sealed_store, store_target
 from domain.errors import InvalidParameter, NotFound
 from domain.storage import ImageStore
 from domain.volume import Upload, UploadRequest, Volume, VolumeState, VolumeType
@@ -36,6 +36,8 @@ class UploadVolume:
     zone_id: UUID
     upload: Upload
     request: UploadRequest
+    store: StoreChoice | None = None  # the image store its bytes are written to (none: kept
+    # by the fetching adapter, as before uploads were written to stores)
 
 
 def upload_volume(store: Any, command: UploadVolume) -> Outcome:
@@ -56,8 +58,8 @@ def upload_volume(store: Any, command: UploadVolume) -> Outcome:
             None,
             upload=command.upload.facts(),
         )
-        volume.request_upload(command.request)
         kept = _image_store(store, command.upload.store_id)
+        volume.request_upload(command.request, store_target(store, command.store))
         kept.hold(volume.id)
         return Outcome(store.last_position(store.save(volume, kept)), volume.id)
 
@@ -76,8 +78,11 @@ def _image_store(store: Any, store_id: UUID | None) -> ImageStore:
 
 def leave_image_store(store: Any, volume: Volume) -> list[Any]:
     """The image store to save beside an uploaded volume that left it (attached, so copied to
-    primary storage, or deleted)."""
+    primary storage, or deleted). Bytes kept there are removed first: the store lets the
+    volume go when the adapter answers that removal (`commands.templates.on_removal_result`)."""
     if volume.upload is None or (volume.on_secondary and not volume.removed):
+        return []
+    if volume.remove_image():
         return []
     store_id = volume.upload.get("store_id")
     if store_id is None:
@@ -102,6 +107,9 @@ def on_upload_result(store: Any, result: WorkResult) -> Outcome:
         if result.ok:
             size, physical = reported_sizes(result.data)
             volume.finish_upload(result.request_id, size, physical)
+            if result.data.get("store_id"):
+                path, cache = str(result.data.get("path") or ""), result.data.get("cache_store_id")
+                volume.stored_in(str(result.data["store_id"]), path, str(cache or ""))
         else:
             reason = result.error or "the image could not be fetched"
             volume.fail_upload(result.request_id, reason)
@@ -144,8 +152,9 @@ RESULT_HANDLERS: dict[str, Callable[[Any, WorkResult], Outcome]] = {
 
 def upload_routes(box: Any = None, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
     """A requested upload becomes `download_volume` for the zone's image kind. No host
-    credentials travel: the adapter fetches the image into the zone's store, under the fetch
-    limits recorded with the request."""
+    credentials travel: the adapter fetches the image into the zone's image store (named in
+    the request, its credentials sealed with `box`), under the fetch limits recorded with the
+    request. Removing the bytes is a `delete_image` request, as for templates."""
 
     def download(e: Any) -> Outgoing:
         request = WorkRequest(
@@ -161,13 +170,23 @@ def upload_routes(box: Any = None, prefix: str = DEFAULT_PREFIX) -> dict[str, Ro
                 "checksum": e.checksum,
                 "allowed_internal_sites": e.allowed_internal_sites,
                 "max_size_gb": e.max_size_gb,
+                **({"store": e.store, "staging": e.staging} if _store_of(e) else {}),
             },
+            sealed_credentials=sealed_store(box, e) if _store_of(e) else None,
             **origin(e),
         )
         return work(request, prefix)
 
     volume: Any = Volume  # events made by the library's decorator: mypy cannot see them
-    return {get_topic(volume.UploadRequested): download}
+    return {
+        get_topic(volume.UploadRequested): download,
+        get_topic(volume.ImageRemovalRequested): lambda e: removal(e, box, prefix),
+    }
 
 
 OUTBOX_ROUTES = upload_routes
+
+
+def _store_of(e: Any) -> dict[str, Any]:
+    """The image store an upload is written to; none in uploads requested before."""
+    return getattr(e, "store", None) or {}

@@ -23,6 +23,8 @@ from commands.volumes import AttachVolume, _device_slots, vm_facts
 from domain.errors import InvalidState, NotFound
 from domain.host import Host
 from domain.job import Job, JobStatus
+from domain.snapshot import Snapshot
+from domain.template import StoreTarget
 from domain.vm import VirtualMachine
 from domain.volume import HostWork, Volume
 from stratus.messages import WorkResult
@@ -98,6 +100,23 @@ def _work_of_disk(store: Any, volume: Volume, job_id: UUID | None) -> HostWork |
 # Attach, detach, resize --------------------------------------------------------------------
 
 
+def snapshot_copy(store: Any, volume: Volume) -> StoreTarget | None:
+    """Where the bytes of the snapshot a new disk is made from are (its image store with the
+    copy's `path`, and the store's credentials); None when there are none to write: not made
+    from a snapshot, made by a host already, or the snapshot deleted since (an empty disk)."""
+    if not volume.wants_snapshot_bytes or volume.snapshot is None:
+        return None
+    snapshot: Snapshot = store.get(Snapshot, UUID(str(volume.snapshot["id"])), what="snapshot")
+    if not snapshot.stored or not snapshot.target:
+        return None
+    where = {
+        "path": snapshot.stored["path"],
+        "store": dict(snapshot.target["store"]),
+        "staging": dict(snapshot.target.get("staging", {})),
+    }
+    return StoreTarget(where, dict(snapshot.target.get("secrets", {})))
+
+
 def attach_volume(store: Any, command: AttachVolume, job_id: UUID | None) -> Outcome:
     """Take the next free slot and ask the VM's host to plug the disk in (record only when the
     VM has no host); refused when the volume or the VM cannot take it."""
@@ -117,7 +136,7 @@ def attach_volume(store: Any, command: AttachVolume, job_id: UUID | None) -> Out
             return _saved(store, volume, slots, job, *leave_image_store(store, volume))
         # The disk is made on a pool of the host's scope, if it has any, as the host plugs it.
         pool = place_on_pool(store, volume, work.access.host_id, command.pool)
-        volume.request_attach(vm.id, facts, device, work)
+        volume.request_attach(vm.id, facts, device, work, snapshot_copy(store, volume))
         return _saved(store, volume, slots, pool)
 
     result: Outcome = store.run(attempt)
@@ -239,7 +258,10 @@ def volume_routes(box: Any, prefix: str) -> dict[str, Any]:
     from stratus.messages import WorkRequest, seal_credentials
     from stratus.outbox import Outgoing, work
 
-    def outgoing(e: Any, action: str, params: dict[str, Any]) -> Outgoing:
+    def outgoing(
+        e: Any, action: str, params: dict[str, Any], secrets: dict[str, Any] | None = None
+    ) -> Outgoing:
+        login = (e.url, e.username, e.password.reveal())
         request = WorkRequest(
             request_id=e.request_id,
             hypervisor=e.hypervisor.lower(),
@@ -251,15 +273,23 @@ def volume_routes(box: Any, prefix: str) -> dict[str, Any]:
                 "disk_id": str(e.originator_id),
                 **params,
             },
-            sealed_credentials=seal_credentials(box, e.url, e.username, e.password.reveal()),
+            sealed_credentials=seal_credentials(box, *login, secrets=secrets),
         )
         return work(request, prefix)
 
+    def attach(e: Any) -> Outgoing:
+        """A disk made from a snapshot names the copy to fill it from, the store's secrets
+        sealed with the host's login."""
+        params = {"device_id": e.device_id, "size_gb": e.size_gb, **_pool(e)}
+        source = getattr(e, "source", None)  # absent from older events
+        if not source:
+            return outgoing(e, "attach_volume", params)
+        secrets = {k: v.reveal() for k, v in (e.source_secrets or {}).items()}
+        return outgoing(e, "attach_volume", {**params, "source": source}, {"source": secrets})
+
     volume: Any = Volume  # events made by the library's decorator: mypy cannot see them
     return {
-        get_topic(volume.AttachRequested): lambda e: outgoing(
-            e, "attach_volume", {"device_id": e.device_id, "size_gb": e.size_gb, **_pool(e)}
-        ),
+        get_topic(volume.AttachRequested): attach,
         get_topic(volume.DetachRequested): lambda e: outgoing(e, "detach_volume", {}),
         get_topic(volume.MigrateRequested): lambda e: outgoing(
             e,

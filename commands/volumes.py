@@ -11,7 +11,8 @@ from uuid import UUID
 from commands import Outcome
 from commands.volume_placement import PoolNeeds, follow_size, leave_pool, move_to_pool
 from commands.volume_uploads import leave_image_store
-from domain.errors import InvalidState, NotFound
+from domain.errors import InvalidParameter, InvalidState, NotFound
+from domain.snapshot import Snapshot, SnapshotState
 from domain.vm import VirtualMachine
 from domain.volume import (
     DeviceSlots,
@@ -70,9 +71,15 @@ def deploy_data_disk(vm: VirtualMachine, disk: NewDataDisk) -> tuple[Volume, Dev
 
 
 def _data_volume(
-    volume_id: UUID, name: str, where: tuple[UUID, UUID, UUID], size_gb: int, offering_id: UUID
+    volume_id: UUID,
+    name: str,
+    where: tuple[UUID, UUID, UUID],
+    size_gb: int,
+    offering_id: UUID,
+    snapshot: dict[str, Any] | None = None,
 ) -> Volume:
-    """A new, unattached data disk; `where` is its account, domain and zone."""
+    """A new, unattached data disk; `where` is its account, domain and zone; `snapshot` the
+    volume snapshot it is made from."""
     account_id, domain_id, zone_id = where
     return Volume(
         volume_id,
@@ -85,7 +92,21 @@ def _data_volume(
         offering_id,
         None,
         None,
+        snapshot=snapshot,
     )
+
+
+def snapshot_source(store: Any, snapshot_id: UUID) -> dict[str, Any]:
+    """What a volume made from a snapshot records of it: its id, and where its copy is (the
+    image store and path, none when its zone had no store). Only a backed-up snapshot is a
+    source, as 4.3 checks."""
+    snapshot: Snapshot = store.get(Snapshot, snapshot_id, what="snapshot")
+    if snapshot.removed or snapshot.state != SnapshotState.BACKED_UP:
+        raise InvalidParameter(
+            f"Snapshot id={snapshot_id} is not in {SnapshotState.BACKED_UP} state yet and "
+            "can't be used for volume creation"
+        )
+    return {"id": str(snapshot.id), **snapshot.stored}
 
 
 def disk_entry(volume: Volume, device_id: int) -> dict[str, Any]:
@@ -158,12 +179,14 @@ class CreateVolume:
     size_gb: int
     disk_offering_id: UUID
     display: bool = True  # False: hidden from its owner (shown to root administrators only)
+    snapshot_id: UUID | None = None  # the volume snapshot it is made from
 
 
 def create_volume(store: Any, command: CreateVolume) -> Outcome:
     where = (command.account_id, command.domain_id, command.zone_id)
+    source = None if command.snapshot_id is None else snapshot_source(store, command.snapshot_id)
     volume = _data_volume(
-        command.volume_id, command.name, where, command.size_gb, command.disk_offering_id
+        command.volume_id, command.name, where, command.size_gb, command.disk_offering_id, source
     )
     if not command.display:
         volume.update(VolumeChanges(display=False))

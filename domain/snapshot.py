@@ -9,17 +9,15 @@ them alone.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidParameter, InvalidState
+from domain.template import StoreTarget, removal_fields
 from domain.values import Secret
 from domain.vm import HostAccess, host_request
-
-if TYPE_CHECKING:
-    from domain.template import StoreTarget
 
 
 class SnapshotState:
@@ -96,7 +94,10 @@ class Snapshot(Aggregate):
             "staging": dict(target.staging) if target else {},
             "store_secrets": dict(target.secrets) if target else {},
         }
-        self._backup_requested(**host_request(request_id, job_id, access, vm_name), **store)
+        disk_id = "" if self.volume["kind"] == "ROOT" else str(self.volume["id"])
+        self._backup_requested(
+            **host_request(request_id, job_id, access, vm_name), **store, disk_id=disk_id
+        )
 
     @event("BackupRequested")
     def _backup_requested(
@@ -112,6 +113,7 @@ class Snapshot(Aggregate):
         store: dict[str, Any] | None = None,
         staging: dict[str, Any] | None = None,
         store_secrets: dict[str, Secret] | None = None,
+        disk_id: str = "",  # the data disk copied, "" for a ROOT disk (and in older events)
     ) -> None:
         self.request_id, self.job_id = request_id, job_id
         self.kind = hypervisor
@@ -166,12 +168,7 @@ class Snapshot(Aggregate):
             self._removal_requested(
                 request_id=uuid5(self.id, f"remove {self.version}").hex,
                 kind=self.kind,
-                path=self.stored["path"],
-                store_id=self.stored["store_id"],
-                cache_store_id=self.stored["cache_store_id"],
-                store=dict(self.target.get("store", {})),
-                staging=dict(self.target.get("staging", {})),
-                store_secrets=dict(self.target.get("secrets", {})),
+                **removal_fields(self.stored, self.target),
             )
         self._destroyed(size_bytes=self.size_bytes)
 

@@ -155,6 +155,19 @@ class FetchLimits:
     max_size_gb: int = 50
 
 
+def removal_fields(stored: dict[str, Any], target: dict[str, Any]) -> dict[str, Any]:
+    """What an `ImageRemovalRequested` names (of a template's copy, a snapshot's or an uploaded
+    volume's image): where the bytes are, and the stores with their sealed secrets."""
+    return {
+        "path": stored["path"],
+        "store_id": stored["store_id"],
+        "cache_store_id": stored["cache_store_id"],
+        "store": dict(target.get("store", {})),
+        "staging": dict(target.get("staging", {})),
+        "store_secrets": dict(target.get("secrets", {})),
+    }
+
+
 @dataclass(frozen=True)
 class StoreTarget:
     """Where a zone's copy of an image is written: the image store that keeps it (`store`:
@@ -604,18 +617,11 @@ class Template(Aggregate):
         }
 
     def _request_removal(self, zone: str) -> None:
-        target = self.targets.get(zone, {})
-        where = self.stored[zone]
         self._removal_requested(
             zone_id=UUID(zone),
             request_id=uuid5(self.id, f"remove {zone} {self.version}").hex,
             kind=self.kind_in(UUID(zone)),
-            path=where["path"],
-            store_id=where["store_id"],
-            cache_store_id=where["cache_store_id"],
-            store=dict(target.get("store", {})),
-            staging=dict(target.get("staging", {})),
-            store_secrets=dict(target.get("secrets", {})),
+            **removal_fields(self.stored[zone], self.targets.get(zone, {})),
         )
 
     @event("ImageRemovalRequested")

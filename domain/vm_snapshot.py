@@ -89,13 +89,17 @@ class VMSnapshot(Aggregate):
 
     # Create ------------------------------------------------------------------------------
 
-    def request_create(self, request_id: str, job_id: UUID | None, access: HostAccess) -> None:
+    def request_create(
+        self, request_id: str, job_id: UUID | None, access: HostAccess, *, quiesce: bool = False
+    ) -> None:
+        """Ask the VM's host to take it (`quiesce`: after quiescing the guest)."""
         if self.state != VmSnapshotState.ALLOCATED:
             raise InvalidState(f"VM snapshot {self.display_name} is {self.state}")
         self._create_requested(
             **self._request(request_id, job_id, access),
             memory=self.memory,
             description=self.description,
+            quiesce=quiesce,
         )
 
     @event("CreateRequested")
@@ -112,6 +116,7 @@ class VMSnapshot(Aggregate):
         snapshot_name: str,
         memory: bool,
         description: str,
+        quiesce: bool = False,  # absent from older events
     ) -> None:
         self._pend("create", request_id, job_id, VmSnapshotState.CREATING)
 

@@ -18,7 +18,7 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidParameter, InvalidState, ResourceInUse
-from domain.template import FORMATS
+from domain.template import FORMATS, StoreTarget, removal_fields
 from domain.values import Secret
 from domain.vm import HostAccess, host_request
 
@@ -176,6 +176,7 @@ class Volume(Aggregate):
         template_id: UUID | None,
         vm_id: UUID | None,
         upload: dict[str, Any] | None = None,
+        snapshot: dict[str, Any] | None = None,  # made from it: its id, where its copy is
     ) -> None:
         if not name:
             raise InvalidParameter("A volume needs a name")
@@ -185,6 +186,10 @@ class Volume(Aggregate):
         self.size_gb = size_gb if upload is not None and size_gb == 0 else check_size(size_gb)
         self.upload = dict(upload) if upload is not None else None
         self.upload_kind = ""  # the kind of adapter fetching its image
+        self.snapshot = dict(snapshot) if snapshot is not None else None  # absent before
+        self.target: dict[str, Any] = {}  # the image store an upload's bytes are written to
+        self.stored: dict[str, Any] = {}  # where they are: store id, path, cached copy
+        self.made_on_host = False  # a host made the disk (a snapshot's bytes went in then)
         self.disk_offering_id, self.template_id = disk_offering_id, template_id
         self.vm_id = vm_id
         self.device_id: int | None = 0 if vm_id is not None else None
@@ -262,7 +267,15 @@ class Volume(Aggregate):
     @event("Attached")
     def _attached(self, vm_id: UUID, device_id: int) -> None:
         self.vm_id, self.device_id, self.state = vm_id, device_id, VolumeState.READY
+        if self.pending == "attach":  # a host confirmed it: the disk is made there
+            self.made_on_host = True
         self._settle()
+
+    @property
+    def wants_snapshot_bytes(self) -> bool:
+        """Made from a snapshot whose copy is in an image store, and not yet made by a host:
+        its first host attach writes the copy into it."""
+        return bool(self.snapshot and self.snapshot.get("path")) and not self.made_on_host
 
     def detach(self) -> None:
         self._detached(vm_id=self._check_detachable())
@@ -310,9 +323,16 @@ class Volume(Aggregate):
     # Work on the VM's host -----------------------------------------------------------------
 
     def request_attach(
-        self, vm_id: UUID, vm: dict[str, Any], device_id: int, work: HostWork
+        self,
+        vm_id: UUID,
+        vm: dict[str, Any],
+        device_id: int,
+        work: HostWork,
+        source: StoreTarget | None = None,
     ) -> None:
-        """Ask the VM's host to plug the disk in slot `device_id`; attached once it confirms."""
+        """Ask the VM's host to plug the disk in slot `device_id`; attached once it confirms.
+        `source`: the image store holding the snapshot copy the disk is made from (`path` in
+        its `store`), whose bytes the host writes into the new disk."""
         self.check_attachable(vm)
         self._attach_requested(
             **work.fields(),
@@ -320,6 +340,8 @@ class Volume(Aggregate):
             device_id=device_id,
             size_gb=self.size_gb,
             pool_id=self.pool_id,
+            source=dict(source.store) if source else None,
+            source_secrets=dict(source.secrets) if source else None,
         )
 
     @event("AttachRequested")
@@ -337,6 +359,8 @@ class Volume(Aggregate):
         device_id: int,
         size_gb: int,
         pool_id: UUID | None = None,  # the pool it was placed on (events before pools: none)
+        source: dict[str, Any] | None = None,  # a snapshot copy to fill it from (older: none)
+        source_secrets: dict[str, Secret] | None = None,
     ) -> None:
         self._pend("attach", request_id, job_id)
         self.pending_vm_id, self.pending_device_id = vm_id, device_id
@@ -567,11 +591,15 @@ class Volume(Aggregate):
 
     # Upload, extract ----------------------------------------------------------------------
 
-    def request_upload(self, request: UploadRequest) -> None:
-        """Ask an adapter of `request.kind` to fetch the uploaded image into the zone's store."""
+    def request_upload(self, request: UploadRequest, target: StoreTarget | None = None) -> None:
+        """Ask an adapter of `request.kind` to fetch the uploaded image into the zone's store
+        (`target`: the image store it writes the bytes to, with its sealed credentials)."""
         if self.upload is None or self.state != VolumeState.UPLOAD_OP:
             raise InvalidState(f"Volume {self.name} is not waiting for an upload")
         self._upload_requested(
+            store=dict(target.store) if target else {},
+            staging=dict(target.staging) if target else {},
+            store_secrets=dict(target.secrets) if target else {},
             request_id=request.request_id,
             kind=request.kind,
             zone_id=self.zone_id,
@@ -593,8 +621,50 @@ class Volume(Aggregate):
         checksum: str,
         allowed_internal_sites: str,
         max_size_gb: int,
+        store: dict[str, Any] | None = None,  # absent from uploads before image bytes
+        staging: dict[str, Any] | None = None,
+        store_secrets: dict[str, Secret] | None = None,
     ) -> None:
         self.request_id, self.upload_kind = request_id, kind
+        self.target = (
+            {"store": store, "staging": staging or {}, "secrets": store_secrets or {}}
+            if store
+            else {}
+        )
+
+    def stored_in(self, store_id: str, path: str, cache_store_id: str) -> None:
+        """The uploaded image's bytes are in image store `store_id` at `path`."""
+        self._image_stored(store_id=store_id, path=path, cache_store_id=cache_store_id)
+
+    @event("ImageStored")
+    def _image_stored(self, store_id: str, path: str, cache_store_id: str) -> None:
+        self.stored = {"store_id": store_id, "path": path, "cache_store_id": cache_store_id}
+
+    def remove_image(self) -> bool:
+        """Have the uploaded image's bytes removed from its store (copied to primary storage,
+        or deleted); False when no bytes are kept there."""
+        if not self.stored:
+            return False
+        self._removal_requested(
+            request_id=uuid5(self.id, f"remove image {self.version}").hex,
+            kind=self.upload_kind,
+            **removal_fields(self.stored, self.target),
+        )
+        return True
+
+    @event("ImageRemovalRequested")
+    def _removal_requested(
+        self,
+        request_id: str,
+        kind: str,
+        path: str,
+        store_id: str,
+        cache_store_id: str,
+        store: dict[str, Any],
+        staging: dict[str, Any],
+        store_secrets: dict[str, Secret],
+    ) -> None:
+        self.stored = {}
 
     def upload_in_flight(self, request_id: str) -> bool:
         return (

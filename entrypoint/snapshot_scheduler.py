@@ -82,7 +82,9 @@ class SnapshotScheduler:
 def make_scheduler(runtime: Any, now: Callable[[], datetime] | None = None) -> SnapshotScheduler:
     """The scheduler over the runtime's store and read models (the real clock by default)."""
     from commands.snapshot_policies import prune, take_due_snapshot
+    from commands.templates import StoreChoice, store_choice
     from projections.snapshot_policies import live_policies
+    from projections.storage import image_destination
 
     store = runtime.store
 
@@ -90,8 +92,13 @@ def make_scheduler(runtime: Any, now: Callable[[], datetime] | None = None) -> S
         with runtime.db.read() as cursor:
             return live_policies(cursor)
 
+    def destination(zone_id: UUID) -> StoreChoice | None:
+        """The zone's image store a scheduled snapshot's copy is written to, as a manual one's."""
+        with runtime.db.read() as cursor:
+            return store_choice(image_destination(cursor, str(zone_id)))
+
     def take(policy_id: UUID, due: datetime) -> UUID | None:
-        return take_due_snapshot(store, policy_id, due).id
+        return take_due_snapshot(store, policy_id, due, destination).id
 
     def prune_policy(policy_id: UUID) -> None:
         prune(store, policy_id)

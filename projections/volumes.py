@@ -39,8 +39,8 @@ class VolumesProjection(Projection):
         c.execute(
             f"INSERT INTO {t.volumes} (id, name, kind, account_id, domain_id, zone_id, vm_id, "
             "device_id, size_gb, disk_offering_id, template_id, state, created, attached, "
-            "upload_url, upload_format, upload_status, seq) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
+            "upload_url, upload_format, upload_status, snapshot_id, seq) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
             f"(SELECT COALESCE(max(seq), 0) + 1 FROM {t.volumes}))",
             (
                 _id(e),
@@ -60,6 +60,7 @@ class VolumesProjection(Projection):
                 upload.get("url"),
                 upload.get("format"),
                 "Processing" if upload else None,
+                (getattr(e, "snapshot", None) or {}).get("id"),  # older volumes: none
             ),
         )
         self._count(c, t, str(e.owner_account_id), 1)

@@ -27,7 +27,7 @@ import contextlib
 import os
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -75,7 +75,7 @@ from adapters.kvm.guest_keys import record_ssh_key, record_user_data
 from adapters.kvm.rules import ACLS_URI, hold_rules
 from adapters.kvm.security import define_filter, record_rules, record_vpn, recorded_rules
 from adapters.kvm.site_vpn import connected_peers, hold_connection
-from adapters.kvm.snapshots import KvmSnapshots
+from adapters.kvm.snapshots import KvmSnapshots, pool_volume
 from adapters.kvm.statistics import disk_counters, network_counters
 from adapters.requests import Unsupported
 from stratus.actions import CAPABILITIES
@@ -261,6 +261,16 @@ class KvmDriver(KvmSnapshots):
         conn = self._require()
         with self._translated(f"attaching disk {disk.disk_id} to {name}"):
             return disks.plug(conn, _disk_pool(conn, disk), self._find(name), disk).status
+
+    def fill_volume(self, name: str, disk_id: str, blocks: Iterable[bytes]) -> int:
+        """Write an image's bytes (a snapshot's copy) into the data disk's volume with
+        virStorageVolUpload; a libvirt that takes no streams (the test driver) keeps the
+        volume as it was made, and 0 bytes are written."""
+        with self._translated(f"writing an image into disk {disk_id} of {name}"):
+            self._find(name)
+            conn = self._require()
+            volume = pool_volume(conn, disks.volume_name(disk_id))
+            return template_store.upload_blocks(conn, volume, blocks)
 
     def detach_volume(self, name: str, disk_id: str) -> None:
         with self._translated(f"detaching disk {disk_id} from {name}"):
@@ -465,11 +475,12 @@ class KvmDriver(KvmSnapshots):
                         store.close()
 
     def _root_volume(self, name: str) -> Any:
-        pools = self._require().listAllStoragePools(libvirt.VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE)
-        for pool in pools:
-            with contextlib.suppress(libvirt.libvirtError):
-                return pool.storageVolLookupByName(f"{name}-root.qcow2")
-        raise HypervisorError(f"{name} has no root disk on this KVM host to make a template from")
+        try:
+            return pool_volume(self._require(), f"{name}-root.qcow2")
+        except NotFoundOnHost:
+            raise HypervisorError(
+                f"{name} has no root disk on this KVM host to make a template from"
+            ) from None
 
     def _store_connection(self) -> tuple[libvirt.virConnect, bool]:
         """The image store's connection, and whether it is the host's own (not to be closed)."""

@@ -6,7 +6,9 @@ a volume of the image's virtual size and the bytes uploaded into it.
 
 from __future__ import annotations
 
+import logging
 import xml.etree.ElementTree as ET
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -14,6 +16,8 @@ from urllib.parse import urlsplit
 import libvirt
 
 from adapters.kvm import images
+
+log = logging.getLogger("adapters.kvm")
 
 
 def store_volume(
@@ -85,23 +89,33 @@ def stream_volume(
     uploading.finish()
 
 
+def upload_blocks(conn: libvirt.virConnect, volume: Any, blocks: Iterable[bytes]) -> int:
+    """Stream `blocks` into the volume; how many bytes went in (0 when libvirt takes no
+    streams: the volume stays as it was made)."""
+    stream = conn.newStream(0)
+    try:
+        volume.upload(stream, 0, 0, 0)
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() == libvirt.VIR_ERR_NO_SUPPORT:
+            log.warning("libvirt takes no volume uploads here: %s keeps no image", volume.name())
+            return 0
+        raise
+    written = 0
+    for block in blocks:
+        stream.send(block)
+        written += len(block)
+    stream.finish()
+    return written
+
+
 def _pool_path(pool: Any) -> Path | None:
     path = ET.fromstring(pool.XMLDesc(0)).findtext("target/path")
     return Path(path).resolve() if path else None
 
 
 def _upload(conn: libvirt.virConnect, volume: Any, image: images.Image) -> None:
-    stream = conn.newStream(0)
-    try:
-        volume.upload(stream, 0, image.physical_size, 0)
-    except libvirt.libvirtError as exc:
-        if exc.get_error_code() == libvirt.VIR_ERR_NO_SUPPORT:
-            return
-        raise
     with image.path.open("rb") as source:
-        while block := source.read(images.CHUNK):
-            stream.send(block)
-    stream.finish()
+        upload_blocks(conn, volume, iter(lambda: source.read(images.CHUNK), b""))
 
 
 def volume_name(url: str, zone_id: str) -> str:

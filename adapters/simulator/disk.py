@@ -93,6 +93,7 @@ def dump(host: SimulatedHost) -> dict[str, Any]:
     return {
         "volumes": dict(host.volumes),
         "disk_pools": dict(host.disk_pools),
+        "disk_images": dict(host.disk_images),
         "templates": dict(host.templates),
         "mocks": {action: asdict(mock) for action, mock in host.mocks.items()},
         "vms": {
@@ -116,6 +117,7 @@ def load(host: SimulatedHost, data: dict[str, Any]) -> None:
     host.volumes = {key: int(size) for key, size in data.get("volumes", {}).items()}
     host.mocks = {action: Mock(**mock) for action, mock in data.get("mocks", {}).items()}
     host.disk_pools = dict(data.get("disk_pools", {}))
+    host.disk_images = dict(data.get("disk_images", {}))
     host.templates = dict(data.get("templates", {}))
     host.vms = {
         name: SimulatedVm(

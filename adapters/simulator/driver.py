@@ -24,9 +24,10 @@ then finds it done. `acted` counts the actions that changed something; `calls` e
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import time
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -226,6 +227,20 @@ class SimulatorDriver(SimulatedSnapshots):
                 _plug(host, vm, disk)
                 self.world.record("attach_volume")
             return vm.disks[disk.disk_id]
+
+    def fill_volume(self, name: str, disk_id: str, blocks: Iterable[bytes]) -> int:
+        """Write an image's bytes into the VM's disk: a simulated disk keeps only their count
+        and digest (`SimulatedHost.disk_images`); returns how many bytes were written."""
+        digest, size = hashlib.sha256(), 0
+        for block in blocks:
+            digest.update(block)
+            size += len(block)
+        with self._turn("fill_volume") as host:
+            if disk_id not in _find(host, name).disks:
+                raise NotFoundOnHost(f"no disk {disk_id} is attached to {name} on {host.name}")
+            host.disk_images[disk_id] = {"bytes": size, "sha256": digest.hexdigest()}
+            self.world.record("fill_volume")
+        return size
 
     def detach_volume(self, name: str, disk_id: str) -> None:
         with self._turn("detach_volume") as host:

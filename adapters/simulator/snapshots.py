@@ -60,15 +60,18 @@ class SimulatedSnapshots:
             if vm is not None and vm.snapshots.pop(snapshot_name, None) is not None:
                 self.world.record("delete_snapshot")
 
-    def snapshot_image(self, vm_name: str, snapshot_name: str) -> Iterator[bytes]:
+    def snapshot_image(
+        self, vm_name: str, snapshot_name: str, disk_id: str = ""
+    ) -> Iterator[bytes]:
         """A snapshot's bytes as an image store keeps them: a simulated disk holds nothing but
-        what the simulator records of it, so its copy is that record (the VM's shape then)."""
+        what the simulator records of it, so its copy is that record (the VM's shape then, and
+        the data disk `disk_id` it was taken of, "" for the ROOT disk)."""
         with self._turn("snapshot_image") as host:
             saved = _vm(host, vm_name).snapshots.get(snapshot_name)
             if saved is None:
                 raise NotFoundOnHost(f"VM {vm_name} has no snapshot named {snapshot_name}")
             record = {"vm": vm_name, "snapshot": snapshot_name, "spec": asdict(saved.spec),
-                      "memory": saved.memory}  # fmt: skip
+                      "memory": saved.memory, **({"disk": disk_id} if disk_id else {})}  # fmt: skip
         return iter([orjson.dumps(record)])
 
     def list_snapshots(self, vm_name: str) -> tuple[str, ...]:

@@ -101,6 +101,8 @@ class SimulatedHost:
     volumes: dict[str, int] = field(default_factory=dict)  # data disks on its storage: GiB
     pools: dict[str, Any] = field(default_factory=dict)  # primary storage it uses, by pool id
     disk_pools: dict[str, str] = field(default_factory=dict)  # data disk → the pool it is on
+    # data disk → what was written into it (a snapshot's copy): byte count and SHA-256
+    disk_images: dict[str, dict[str, Any]] = field(default_factory=dict)
     templates: dict[str, Any] = field(default_factory=dict)  # root disks copied, by template id
     turn: threading.RLock = field(default_factory=threading.RLock)
     failing: frozenset[str] = frozenset()

@@ -34,7 +34,7 @@ class VmwareSnapshots:
                     name=snapshot.name,
                     description=snapshot.description,
                     memory=memory,
-                    quiesce=False,
+                    quiesce=snapshot.quiesce,
                 )
             )
             return SnapshotInfo(snapshot.name, memory)

@@ -513,10 +513,9 @@ def store_choices(
                     f"Unable to find image store with id {named} in zone {zone}",
                     resource_ids=(named,),
                 )
-            if found is not None:
-                store_id, staging_id = found
-                staging = UUID(staging_id) if staging_id else None
-                choices[zone] = cmd.StoreChoice(UUID(store_id), staging)
+            choice = cmd.store_choice(found)
+            if choice is not None:
+                choices[zone] = choice
     return choices
 
 

@@ -13,10 +13,8 @@ from api.tagging import TAGS_FILTER
 
 IOPS = "storage QoS (IOPS limits) is not built yet"
 VPCS = "VMs found by VPC are not built yet: a VPC's tiers are networks, use networkid"
-QUIESCE = "quiescing a VM for a snapshot is not built yet"
 
 VPC_ID = Param("vpcid", P.UUID, unsupported=VPCS)
-QUIESCE_VM = Param("quiescevm", P.BOOLEAN, default=False, unsupported=QUIESCE)
 
 # Tagged lists in 4.3 (`tags` filter, applied by the list with `api.tagging.narrow`).
 TAGS_MAP = TAGS_FILTER

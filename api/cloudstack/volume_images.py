@@ -28,6 +28,7 @@ from api.dispatch import ApiCommand, Call, Submitted
 from api.params import Param, ParamType, not_found
 from commands import volume_uploads as uploads
 from commands import volumes as cmd
+from commands.templates import StoreChoice
 from domain.errors import InvalidParameter, NotFound, PermissionDenied
 from domain.template import ISO, KNOWN_FORMATS, check_url
 from domain.volume import Upload, UploadRequest, VolumeExtract, VolumeState
@@ -89,6 +90,7 @@ def upload(call: Call, args: dict[str, Any]) -> Submitted:
             limits.allowed_internal_sites,
             limits.max_size_gb,
         ),
+        StoreChoice(UUID(store_id)),  # its bytes are written there, as a template's
     )
 
     def work() -> dict[str, Any]:

@@ -7,6 +7,7 @@ change the record alone and the job is done at once.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 from uuid import UUID, uuid4
@@ -144,6 +145,8 @@ def _render(row: dict[str, Any]) -> dict[str, Any]:
                 serviceofferingdisplaytext=offering[1],
             )
     _image(body, row)
+    if row.get("snapshot_id"):
+        body["snapshotid"] = row["snapshot_id"]
     if row["vm_id"]:
         body.update(
             virtualmachineid=row["vm_id"],
@@ -359,29 +362,83 @@ def _size(offering: catalog.DiskOffering, size: int | None) -> int:
     return size
 
 
-def create(call: Call, args: dict[str, Any]) -> Submitted:
-    if args["diskofferingid"] is None:  # 4.3 takes a snapshot instead, refused as not built
-        raise InvalidParameter("Specify diskofferingid: a volume is made from a disk offering")
+@dataclass(frozen=True)
+class _Shape:
+    """What a new data disk is made of: its zone, size, offering and the offering's tags."""
+
+    zone_id: str
+    size_gb: int
+    offering_id: str
+    storage_tags: tuple[str, ...]
+
+
+def _shape(call: Call, args: dict[str, Any], domain_path: str) -> _Shape:
+    """A disk offering's disk in `zoneid`; or, from `snapshotid`, as 4.3: the snapshot's
+    size, its volume's offering unless one is named, its zone unless `zoneid` names one."""
+    if args["snapshotid"]:
+        return _snapshot_shape(call, args, domain_path)
+    if args["diskofferingid"] is None:
+        raise InvalidParameter(
+            "Either disk Offering Id or snapshot Id must be passed whilst creating volume"
+        )
     if args["zoneid"] is None:
         raise InvalidParameter("Specify zoneid: the zone to create the volume in")
     zone = places._row(call, "zones", args["zoneid"], "zone")
-    account_id, domain_id, domain_path = _owner(call, args)
     offering = catalog.disk_offering(call, args["diskofferingid"], domain_path)
+    size = catalog.disk_size(offering, args["size"])
+    return _Shape(zone["id"], size, offering.id, offering.storage_tags)
+
+
+def _snapshot_shape(call: Call, args: dict[str, Any], domain_path: str) -> _Shape:
+    from api.cloudstack.snapshots import snapshot_row  # that module reads volumes from this one
+
+    snapshot = snapshot_row(call, args["snapshotid"])  # 431 unknown, 531 someone else's
+    if snapshot["state"] != "BackedUp":
+        raise InvalidParameter(
+            f"Snapshot id={snapshot['id']} is not in BackedUp state yet and can't be used for "
+            "volume creation"
+        )
+    zone_id = (
+        places._row(call, "zones", args["zoneid"], "zone")["id"]
+        if args["zoneid"]
+        else snapshot["zone_id"]
+    )
+    size = -(-int(snapshot["size_bytes"]) // GIB)
+    if args["diskofferingid"]:
+        offering = catalog.disk_offering(call, args["diskofferingid"], domain_path)
+        return _Shape(zone_id, size, offering.id, offering.storage_tags)
+    with call.read() as cursor:
+        found = cursor.execute(
+            "SELECT v.disk_offering_id, d.tags FROM volumes AS v "
+            "LEFT JOIN disk_offerings AS d ON d.id = v.disk_offering_id WHERE v.id = %s",
+            (snapshot["volume_id"],),
+        ).fetchone()
+    if found is None or not found["disk_offering_id"]:
+        raise InvalidParameter(
+            f"The volume of snapshot {snapshot['name']} had no disk offering: name diskofferingid"
+        )
+    return _Shape(zone_id, size, found["disk_offering_id"], parse_tags(found["tags"]))
+
+
+def create(call: Call, args: dict[str, Any]) -> Submitted:
+    account_id, domain_id, domain_path = _owner(call, args)
+    shape = _shape(call, args, domain_path)
     volume_id = uuid4()
     command = cmd.CreateVolume(
         volume_id,
         args["name"] or f"DATA-{volume_id.hex[:12]}",
         UUID(account_id),
         UUID(domain_id),
-        UUID(zone["id"]),
-        catalog.disk_size(offering, args["size"]),
-        UUID(offering.id),
+        UUID(shape.zone_id),
+        shape.size_gb,
+        UUID(shape.offering_id),
         args["displayvolume"] is not False,
+        UUID(args["snapshotid"]) if args["snapshotid"] else None,
     )
 
     if args["virtualmachineid"]:
         vm = vm_row(call, args["virtualmachineid"])
-        attach = _attach_on_create(call, vm, command, offering.storage_tags)
+        attach = _attach_on_create(call, vm, command, shape.storage_tags)
         text = f"Creating volume {command.name} and attaching it to VM {vm['name']}"
 
         def both(job_id: UUID) -> Any:
@@ -622,11 +679,7 @@ COMMANDS = (
             Param("size", P.LONG),
             Param("account", P.STRING),
             Param("domainid", P.UUID),
-            Param(
-                "snapshotid",
-                P.UUID,
-                unsupported="creating a volume from a snapshot is not built yet",
-            ),
+            Param("snapshotid", P.UUID),
             Param("virtualmachineid", P.UUID),
             CUSTOM_ID,
             Param("displayvolume", P.BOOLEAN),

@@ -113,7 +113,8 @@ def test_list_apis_shows_4_3_parameters_and_response_fields(server) -> None:
     (api,) = admin.listApis(name="createVolume")["api"]
     params = {p["name"]: p for p in api["params"]}
     assert params["name"]["required"] is False and params["zoneid"]["required"] is False
-    assert params["snapshotid"]["description"].startswith("Not supported yet: ")
+    assert params["customid"]["description"].startswith("Not supported yet: ")
+    assert not params["snapshotid"]["description"].startswith("Not supported yet: ")
     assert api["isasync"] is True
     fields = [f["name"] for f in api["response"]]
     assert fields == list(reference()["createVolume"].response)
@@ -156,13 +157,16 @@ def test_create_user_without_a_domain_finds_the_account_in_the_callers_domain(se
     assert (user["accountid"], user["username"]) == (tenant.account_id, "second")
 
 
-def test_create_volume_names_what_it_needs_and_what_is_not_built(server) -> None:
+def test_create_volume_names_what_it_needs(server) -> None:
     admin = server.client()
     place = _place(admin)
     no_offering = _refused(admin.createVolume, 431, name="d", zoneid=place.zone)
-    assert "diskofferingid" in no_offering
+    assert (
+        no_offering
+        == "Either disk Offering Id or snapshot Id must be passed whilst creating volume"
+    )
     from_snapshot = _refused(admin.createVolume, 431, name="d", snapshotid=NOWHERE)
-    assert "creating a volume from a snapshot is not built yet" in from_snapshot
+    assert NOWHERE in from_snapshot
     assert admin.listVolumes().get("count", 0) == 0
 
 

@@ -172,3 +172,30 @@ def test_the_scheduler_takes_each_due_snapshot_once_and_prunes_beyond_maxsnaps(s
         what="the oldest scheduled snapshot pruned",
     )
     assert admin.listSnapshots(volumeid=root["id"], snapshottype="MANUAL").get("snapshot") is None
+
+
+def test_a_scheduled_snapshot_is_written_to_the_zones_image_store(sandbox) -> None:
+    admin = sandbox.client()
+    root = _root_of_running_vm(admin, "stored")
+    export = sandbox.data_dir / "nfs-mounts" / "10.0.0.9" / f"scheduled-{root['id'][:8]}"
+    export.mkdir(parents=True)  # the NFS export, mounted where the adapters look for it
+    admin.addImageStore(provider="NFS", url=f"nfs://10.0.0.9/{export.name}", zoneid=root["zoneid"])
+    now = datetime.now(UTC)
+    minute = (now.minute + 30) % 60  # the server's own scheduler has nothing due for a while
+    admin.createSnapshotPolicy(
+        volumeid=root["id"], intervaltype="HOURLY", schedule=str(minute), timezone="UTC",
+        maxsnaps=1,
+    )  # fmt: skip
+    first = (now + timedelta(days=1)).replace(minute=minute, second=0, microsecond=0)
+
+    _take_due(sandbox, first + timedelta(minutes=5))
+    (taken,) = _settled(admin, root["id"], 1)
+    copy = export / "snapshots" / taken["id"] / f"stratus-{taken['id']}"
+    assert copy.is_file()  # as a manual snapshot's copy is
+    _take_due(sandbox, first + timedelta(hours=1, minutes=5))
+    (kept,) = wait_until(
+        lambda: [s for s in _settled(admin, root["id"], 1) if s["id"] != taken["id"]] or None,
+        what="the next scheduled snapshot, and the first pruned",
+    )
+    wait_until(lambda: not copy.exists(), what="the pruned snapshot's copy removed")
+    assert (export / "snapshots" / kept["id"] / f"stratus-{kept['id']}").is_file()

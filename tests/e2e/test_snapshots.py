@@ -196,3 +196,48 @@ def test_accounts_see_and_touch_only_their_own_snapshots(sandbox) -> None:
         whole["id"]
     ]
     assert _snapshots(admin) == []  # without listall, only the caller's own
+
+
+def test_quiescing_is_refused_for_volume_snapshots_and_taken_where_the_hypervisor_can(
+    sandbox,
+) -> None:
+    admin = sandbox.client()
+    place = _place(admin)
+    _host(admin, place, "h1")
+    vm = _deploy(admin, place, place.small, name="db")
+    root = _root(admin, vm["id"])
+    with pytest.raises(CloudStackApiException) as refused:
+        admin.createSnapshot(volumeid=root["id"], quiescevm="true")
+    assert (refused.value.error["errorcode"], refused.value.error["errortext"]) == (
+        431,
+        "can't handle quiescevm equal true for volume snapshot",
+    )
+    assert _snapshots(admin) == []
+    taken = admin.createSnapshot(volumeid=root["id"], quiescevm="false", fetch_result=True)
+    assert taken["snapshot"]["state"] == "BackedUp"
+    whole = admin.createVMSnapshot(virtualmachineid=vm["id"], quiescevm="true", fetch_result=True)
+    assert whole["vmsnapshot"]["state"] == "Ready"  # the simulator has no guest to quiesce
+
+
+def test_an_administrator_names_the_volumes_account_as_the_snapshots_owner(sandbox) -> None:
+    admin = sandbox.client()
+    place = _place(admin)
+    _host(admin, place, "h1")
+    owner, other = make_tenant(sandbox, admin), make_tenant(sandbox, admin)
+    vm = _deploy(owner.client, place, place.small, name="app")
+    root = _root(owner.client, vm["id"])
+
+    made = admin.createSnapshot(
+        volumeid=root["id"], account=owner.username, domainid=owner.domain_id, fetch_result=True
+    )["snapshot"]
+    assert made["account"] == owner.username
+    assert [s["id"] for s in _snapshots(owner.client)] == [made["id"]]
+
+    for client, code in ((admin, 431), (owner.client, 531)):
+        with pytest.raises(CloudStackApiException) as refused:
+            client.createSnapshot(
+                volumeid=root["id"], account=other.username, domainid=other.domain_id
+            )
+        assert refused.value.error["errorcode"] == code
+    assert [s["id"] for s in _snapshots(admin, volumeid=root["id"], listall="true")] == [made["id"]]
+    assert _snapshots(other.client) == []

@@ -5,6 +5,7 @@ serves nothing; who may extract what (owner, public and extractable, root admini
 from __future__ import annotations
 
 import os
+import struct
 import threading
 import urllib.error
 import urllib.request
@@ -20,7 +21,10 @@ from tests.e2e.factories import make_tenant
 from tests.e2e.test_isos_and_sharing import UBUNTU, _ready, _refused, _zone
 from tests.support.waiting import wait_until
 
-IMAGE = b"QFI\xfb" + os.urandom(200_000)
+# A QCOW2 image whose header states a 1 GiB disk (an image store measures it so).
+IMAGE = (
+    b"QFI\xfb" + struct.pack(">I", 3) + bytes(16) + struct.pack(">Q", 1 << 30) + os.urandom(200_000)
+)
 DISC = b"CD001" + os.urandom(50_000)
 LIFETIME = "extract.url.expiration.interval"
 

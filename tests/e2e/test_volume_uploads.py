@@ -85,11 +85,15 @@ def test_an_uploaded_volume_is_attached_snapshotted_reverted_extracted_and_downl
     uploaded = _uploaded(admin, submitted["id"])
     assert uploaded["state"] == "Uploaded" and uploaded["size"] >= GIB
     assert "storageid" not in uploaded
+    kept = sandbox.data_dir / "nfs-mounts" / "10.0.0.9" / "images" / "volumes" / uploaded["id"]
+    assert (kept / "disk.qcow2").read_bytes() == IMAGE  # written to the zone's image store
 
     attached = admin.attachVolume(id=uploaded["id"], virtualmachineid=vm["id"], fetch_result=True)[
         "volume"
     ]
     assert (attached["state"], attached["deviceid"]) == ("Ready", 1)
+    # Copied to primary storage, it leaves the image store: its bytes there are removed.
+    wait_until(lambda: not (kept / "disk.qcow2").exists(), what="the uploaded image removed")
     assert attached["storageid"] == pool["id"]
     allocated = _pool(admin, pool["id"])["disksizeallocated"]
     assert allocated == root["size"] + attached["size"]

@@ -8,7 +8,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from adapters import AuthenticationError, Credentials, HypervisorError, Unreachable, VmSpec
+from adapters import (
+    AuthenticationError,
+    Credentials,
+    HypervisorError,
+    SnapshotSpec,
+    Unreachable,
+    VmSpec,
+)
 from adapters.hyperv.driver import HypervDriver
 from adapters.vmware.driver import VmwareDriver
 from adapters.xenserver.driver import XenServerDriver
@@ -85,6 +92,21 @@ def test_vmware_lifecycle_on_a_named_cluster_host(vcenter: vsphere.RunningSimula
             driver.reboot_vm("vmw-1")
     finally:
         driver.destroy_vm("vmw-1")
+        driver.close()
+
+
+def test_vmware_takes_a_quiesced_snapshot_of_a_running_vm(
+    vcenter: vsphere.RunningSimulator,
+) -> None:
+    driver = VmwareDriver(shutdown_timeout=5.0)
+    driver.connect(Credentials(f"{vcenter.url}?host=DC0_C0_H0", "administrator", PASSWORD))
+    try:
+        driver.start_vm(spec("vmw-q"))
+        quiesced = SnapshotSpec("calm", "quiesced by the guest's tools", quiesce=True)
+        assert driver.create_snapshot("vmw-q", quiesced).name == "calm"
+        assert driver.list_snapshots("vmw-q") == ("calm",)
+    finally:
+        driver.destroy_vm("vmw-q")
         driver.close()
 
 
