@@ -113,7 +113,9 @@ def test_list_apis_shows_4_3_parameters_and_response_fields(server) -> None:
     (api,) = admin.listApis(name="createVolume")["api"]
     params = {p["name"]: p for p in api["params"]}
     assert params["name"]["required"] is False and params["zoneid"]["required"] is False
-    assert params["customid"]["description"].startswith("Not supported yet: ")
+    (vpc_offering,) = admin.listApis(name="createVPCOffering")["api"]
+    refused = {p["name"]: p for p in vpc_offering["params"]}["servicecapabilitylist"]
+    assert refused["description"].startswith("Not supported yet: ")
     assert not params["snapshotid"]["description"].startswith("Not supported yet: ")
     assert api["isasync"] is True
     fields = [f["name"] for f in api["response"]]
