@@ -43,6 +43,8 @@ from domain.router import (
     trim_version,
 )
 from domain.system_vm import Role, State, SystemVm
+from domain.vpc import Vpc
+from domain.vpc_offering import VpcOffering
 from stratus.messages import WorkResult
 from stratus.store.audit import acting
 
@@ -150,10 +152,14 @@ def router_compute(
 
 
 def _network_router_offering(store: Any, command: EnsureNetworkRouter) -> UUID | None:
-    """The system offering the network's offering names for its routers (a VPC's router,
-    or one for a network not recorded, starts with the default)."""
+    """The system offering the network's offering (a VPC's: its VPC offering) names for its
+    routers; a router for a network not recorded starts with the default."""
     if command.vpc_id is not None:
-        return None
+        vpc = store.get(Vpc, command.vpc_id, what="VPC")
+        chosen: UUID | None = store.get(
+            VpcOffering, vpc.offering_id, what="vpc offering"
+        ).router_offering_id
+        return chosen
     try:
         network = store.repository.get(command.network_id)
     except AggregateNotFoundError:

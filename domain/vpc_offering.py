@@ -35,6 +35,7 @@ class VpcOfferingTerms:
     name: str
     display_text: str
     services: Mapping[str, list[str]] = field(default_factory=dict)
+    router_offering_id: str | None = None  # the system offering its VPCs' routers start with
 
     def checked(self) -> dict[str, Any]:
         if not self.name:
@@ -54,6 +55,7 @@ class VpcOfferingTerms:
             "name": self.name,
             "display_text": self.display_text or self.name,
             "services": services,
+            **({"router_offering_id": self.router_offering_id} if self.router_offering_id else {}),
         }
 
 
@@ -76,3 +78,9 @@ class VpcOffering(ServiceSetOffering):
         self._begin(terms, state, is_default)
 
     IN_USE = "Can't delete VPC offering {name} as it's used by {using} VPC(s)"
+
+    @property
+    def router_offering_id(self) -> UUID | None:
+        """The system offering its VPCs' routers start with (None: the default one)."""
+        chosen = self.terms.get("router_offering_id")
+        return UUID(chosen) if chosen else None

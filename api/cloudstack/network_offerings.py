@@ -309,7 +309,7 @@ def _balancing(call: Call, args: dict[str, Any], services: dict[str, list[str]])
     return BalancerLimits(limit, bool(args["keepaliveenabled"]))
 
 
-def _router_offering(call: Call, offering_id: str | None) -> str | None:
+def router_offering(call: Call, offering_id: str | None) -> str | None:
     """`serviceofferingid`: a system offering for virtual routers (4.3's checks and texts)."""
     if offering_id is None:
         return None
@@ -354,7 +354,7 @@ def create_network_offering(call: Call, args: dict[str, Any]) -> dict[str, Any]:
         lb_isolation=_lb_isolation(args["servicecapabilitylist"] or ()),
         balancing=_balancing(call, args, services),
         is_persistent=bool(args["ispersistent"]),
-        router_offering_id=_router_offering(call, args["serviceofferingid"]),
+        router_offering_id=router_offering(call, args["serviceofferingid"]),
         details=_details(args["details"] or ()),
     )
     outcome = call.write(offers.create_network_offering, offers.CreateNetworkOffering(terms))

@@ -21,7 +21,7 @@ from api.cloudstack.common import (
     resolve_owner_filters,
 )
 from api.cloudstack.jobs import run_async
-from api.cloudstack.network_offerings import render_services
+from api.cloudstack.network_offerings import render_services, router_offering
 from api.cloudstack.network_rules import submitted, write
 from api.cloudstack.networks import network_row, new_owner, public_pool, render_network
 from api.cloudstack.routers import ensure_router
@@ -105,7 +105,12 @@ def create_vpc_offering(call: Call, args: dict[str, Any]) -> Submitted:
         if "service" in group and "provider" in group:
             providers.setdefault(group["service"].lower(), []).append(group["provider"])
     services = {s: providers.get(s.lower(), []) for s in args["supportedservices"] or ()}
-    terms = VpcOfferingTerms(args["name"], args["displaytext"], services)
+    terms = VpcOfferingTerms(
+        args["name"],
+        args["displaytext"],
+        services,
+        router_offering(call, args["serviceofferingid"]),
+    )
     terms.checked()  # refused at once, before a job exists
     command = offers.CreateVpcOffering(terms)
 
@@ -466,11 +471,7 @@ COMMANDS = (
             Param("supportedservices", P.LIST, element=P.STRING, required=True),
             Param("serviceproviderlist", P.MAP),
             Param("servicecapabilitylist", P.MAP, unsupported=VPC_UNBUILT),
-            Param(
-                "serviceofferingid",
-                P.UUID,
-                unsupported="a router offering per VPC offering is not built yet",
-            ),
+            Param("serviceofferingid", P.UUID),
         ),
         role=RA,
         shape="async",

@@ -297,3 +297,39 @@ def test_a_vpc_with_two_tiers_acls_vms_restart_and_delete_in_order(sandbox) -> N
     assert user.listVPCs().get("vpc", []) == []
     assert wait_for(lambda: not running(), 30)
     refused(user.restartVPC, 431, id=vpc["id"])
+
+
+def test_a_vpc_offering_names_the_system_offering_its_vpcs_routers_start_with(sandbox) -> None:
+    admin = sandbox.client()
+    place = _zone(admin)
+    roomy = admin.createServiceOffering(
+        name="roomy vpc router",
+        displaytext="roomy vpc router",
+        cpunumber=1,
+        cpuspeed=600,
+        memory=320,
+        issystem="true",
+        systemvmtype="domainrouter",
+    )["serviceoffering"]
+    services = "Dhcp,Dns,SourceNat,NetworkACL"
+    small = admin.listServiceOfferings(name="Small Instance")["serviceoffering"][0]
+    refused(
+        admin.createVPCOffering, 431, name="guests", displaytext="guests",
+        supportedservices=services, serviceofferingid=small["id"],
+    )  # fmt: skip
+    offering = admin.createVPCOffering(
+        name="roomy", displaytext="roomy", supportedservices=services,
+        serviceofferingid=roomy["id"], fetch_result=True,
+    )["vpcoffering"]  # fmt: skip
+    admin.updateVPCOffering(id=offering["id"], state="Enabled", fetch_result=True)
+    user = make_tenant(sandbox, admin).client
+    vpc = user.createVPC(
+        name="roomy", displaytext="roomy", cidr="10.60.0.0/16", vpcofferingid=offering["id"],
+        zoneid=place.zone, fetch_result=True,
+    )["vpc"]  # fmt: skip
+    router = wait_for(lambda: routers(admin, vpcid=vpc["id"]), 30)
+    assert router and router[0]["serviceofferingid"] == roomy["id"]
+    assert (router[0]["serviceofferingname"], router[0]["role"]) == (
+        "roomy vpc router",
+        "VIRTUAL_ROUTER",
+    )
