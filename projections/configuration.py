@@ -37,9 +37,11 @@ class ConfigurationProjection(Projection):
         )
 
 
-def overrides(cursor: Cursor) -> dict[tuple[str, str, str], str]:
+def overrides(cursor: Cursor, name: str | None = None) -> dict[tuple[str, str, str], str]:
+    """The values operators set, by (name, scope, scope id): every setting's, or `name`'s."""
+    sql = "SELECT name, scope, scope_id, value FROM configuration_values"
     rows = cursor.execute(
-        "SELECT name, scope, scope_id, value FROM configuration_values"
+        *((sql + " WHERE name = %s", (name,)) if name is not None else (sql,))
     ).fetchall()
     return {(r["name"], r["scope"], r["scope_id"]): r["value"] for r in rows}
 

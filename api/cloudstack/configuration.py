@@ -32,7 +32,7 @@ POOL = "storagepool"
 def current_value(call: Call, name: str, scope: str = GLOBAL, scope_id: str = "") -> str:
     """The value in force: the scope's override, else the global one, else the default."""
     with call.read() as cursor:
-        values = overrides(cursor)
+        values = overrides(cursor, name)
     if scope != GLOBAL and (name, scope, scope_id) in values:
         return values[(name, scope, scope_id)]
     return values.get((name, GLOBAL, ""), DEFINITIONS[name].default)
@@ -42,7 +42,7 @@ def pool_value(call: Call, name: str, pool_id: str, zone_id: str) -> str:
     """The value in force for a primary storage pool: the pool's own, else its zone's (for a
     setting that has a zone scope too), else the global one, else the default."""
     with call.read() as cursor:
-        values = overrides(cursor)
+        values = overrides(cursor, name)
     for key in ((name, POOL, pool_id), (name, "zone", zone_id), (name, GLOBAL, "")):
         if key in values:
             return values[key]
@@ -52,8 +52,8 @@ def pool_value(call: Call, name: str, pool_id: str, zone_id: str) -> str:
 def pool_overrides(call: Call, name: str) -> dict[str, str]:
     """The pools that have a value of their own for the setting: pool id -> value."""
     with call.read() as cursor:
-        values = overrides(cursor)
-    return {key[2]: v for key, v in values.items() if key[0] == name and key[1] == POOL}
+        values = overrides(cursor, name)
+    return {key[2]: v for key, v in values.items() if key[1] == POOL}
 
 
 def _value(call: Call, name: str, scope: str, scope_id: str) -> str:

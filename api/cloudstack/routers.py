@@ -248,7 +248,7 @@ def _by_id(cursor: Any, columns: str, table: str, ids: set[str | None]) -> dict[
 
 def _minimum_keys(cursor: Any, zone_ids: set[str]) -> dict[str, str]:
     """Each zone's minimum router version, as a sortable key."""
-    values = overrides(cursor)
+    values = overrides(cursor, MIN_VERSION_SETTING)
     default = values.get(
         (MIN_VERSION_SETTING, "global", ""), DEFINITIONS[MIN_VERSION_SETTING].default
     )
