@@ -232,6 +232,12 @@ def _pool(e: Any) -> dict[str, str]:
     return {"pool_id": str(pool_id)} if pool_id else {}
 
 
+def _io_limits(e: Any) -> dict[str, dict[str, int]]:
+    """The disk's I/O throttling rates, when it has any (the driver applies them)."""
+    limits = getattr(e, "io_limits", None)
+    return {"io_limits": dict(limits)} if limits else {}
+
+
 def volume_routes(box: Any, prefix: str) -> dict[str, Any]:
     """Disk requests: each names the VM by its instance name and the disk by the volume's id."""
     from eventsourcing.utils import get_topic
@@ -258,7 +264,9 @@ def volume_routes(box: Any, prefix: str) -> dict[str, Any]:
     volume: Any = Volume  # events made by the library's decorator: mypy cannot see them
     return {
         get_topic(volume.AttachRequested): lambda e: outgoing(
-            e, "attach_volume", {"device_id": e.device_id, "size_gb": e.size_gb, **_pool(e)}
+            e,
+            "attach_volume",
+            {"device_id": e.device_id, "size_gb": e.size_gb, **_pool(e), **_io_limits(e)},
         ),
         get_topic(volume.DetachRequested): lambda e: outgoing(e, "detach_volume", {}),
         get_topic(volume.MigrateRequested): lambda e: outgoing(

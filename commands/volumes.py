@@ -12,6 +12,7 @@ from commands import Outcome
 from commands.volume_placement import PoolNeeds, follow_size, leave_pool, move_to_pool
 from commands.volume_uploads import leave_image_store
 from domain.errors import InvalidState, NotFound
+from domain.storage_qos import io_limits_of
 from domain.vm import VirtualMachine
 from domain.volume import (
     DeviceSlots,
@@ -24,9 +25,12 @@ from domain.volume import (
 )
 
 
-def root_volume(vm: VirtualMachine, disk_offering_id: UUID | None = None) -> Volume:
+def root_volume(
+    vm: VirtualMachine, disk_offering_id: UUID | None = None, qos: dict[str, Any] | None = None
+) -> Volume:
     """The ROOT disk a newly deployed VM gets: its template's size, or the size asked for; its
-    offering is the compute offering, or the disk offering of a VM deployed from an ISO."""
+    offering is the compute offering, or the disk offering of a VM deployed from an ISO, and
+    `qos` what it carries of that offering's storage QoS."""
     compute = vm.compute
     return Volume(
         root_volume_id(vm.id),
@@ -39,6 +43,7 @@ def root_volume(vm: VirtualMachine, disk_offering_id: UUID | None = None) -> Vol
         disk_offering_id or compute.offering_id,
         compute.template_id,
         vm.id,
+        qos=qos or None,
     )
 
 
@@ -51,6 +56,7 @@ class NewDataDisk:
     size_gb: int
     disk_offering_id: UUID
     pool: PoolNeeds = field(default_factory=PoolNeeds)  # what it needs of a pool
+    qos: dict[str, Any] = field(default_factory=dict)  # its storage QoS (`disk_qos`)
 
 
 def deploy_data_disk(vm: VirtualMachine, disk: NewDataDisk) -> tuple[Volume, DeviceSlots]:
@@ -63,6 +69,7 @@ def deploy_data_disk(vm: VirtualMachine, disk: NewDataDisk) -> tuple[Volume, Dev
         (vm.account_id, vm.domain_id, vm.zone_id),
         disk.size_gb,
         disk.disk_offering_id,
+        disk.qos,
     )
     slots = DeviceSlots(vm.id)
     volume.attach(vm.id, vm_facts(vm), slots.take(volume.id, None, set()))
@@ -70,9 +77,15 @@ def deploy_data_disk(vm: VirtualMachine, disk: NewDataDisk) -> tuple[Volume, Dev
 
 
 def _data_volume(
-    volume_id: UUID, name: str, where: tuple[UUID, UUID, UUID], size_gb: int, offering_id: UUID
+    volume_id: UUID,
+    name: str,
+    where: tuple[UUID, UUID, UUID],
+    size_gb: int,
+    offering_id: UUID,
+    qos: dict[str, Any],
 ) -> Volume:
-    """A new, unattached data disk; `where` is its account, domain and zone."""
+    """A new, unattached data disk; `where` is its account, domain and zone, `qos` what it
+    carries of storage QoS."""
     account_id, domain_id, zone_id = where
     return Volume(
         volume_id,
@@ -85,6 +98,7 @@ def _data_volume(
         offering_id,
         None,
         None,
+        qos=qos or None,
     )
 
 
@@ -98,6 +112,9 @@ def disk_entry(volume: Volume, device_id: int) -> dict[str, Any]:
     }
     if volume.pool_id is not None:
         disk["pool_id"] = str(volume.pool_id)
+    limits = io_limits_of(getattr(volume, "qos", None))
+    if limits:
+        disk["io_limits"] = limits
     return disk
 
 
@@ -117,6 +134,15 @@ def follow_vm(store: Any, aggregates: Sequence[Any]) -> list[Any]:
         root.destroy_with_vm()
         followers += [root, *leave_pool(store, root)]
     return followers
+
+
+def root_io_limits(store: Any, vm_id: UUID) -> dict[str, int]:
+    """The I/O throttling rates of the VM's ROOT disk (none for VMs older than volumes)."""
+    try:
+        root: Volume = store.get(Volume, root_volume_id(vm_id), what="volume")
+    except NotFound:
+        return {}
+    return io_limits_of(getattr(root, "qos", None))
 
 
 def owned_volumes(store: Any, vm_id: UUID) -> list[Volume]:
@@ -158,12 +184,18 @@ class CreateVolume:
     size_gb: int
     disk_offering_id: UUID
     display: bool = True  # False: hidden from its owner (shown to root administrators only)
+    qos: dict[str, Any] = field(default_factory=dict)  # its storage QoS (`disk_qos`)
 
 
 def create_volume(store: Any, command: CreateVolume) -> Outcome:
     where = (command.account_id, command.domain_id, command.zone_id)
     volume = _data_volume(
-        command.volume_id, command.name, where, command.size_gb, command.disk_offering_id
+        command.volume_id,
+        command.name,
+        where,
+        command.size_gb,
+        command.disk_offering_id,
+        command.qos,
     )
     if not command.display:
         volume.update(VolumeChanges(display=False))

@@ -18,6 +18,7 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidParameter, InvalidState, ResourceInUse
+from domain.storage_qos import io_limits_of
 from domain.template import FORMATS
 from domain.values import Secret
 from domain.vm import HostAccess, host_request
@@ -176,9 +177,13 @@ class Volume(Aggregate):
         template_id: UUID | None,
         vm_id: UUID | None,
         upload: dict[str, Any] | None = None,
+        qos: dict[str, Any] | None = None,
     ) -> None:
         if not name:
             raise InvalidParameter("A volume needs a name")
+        # Its storage QoS and I/O throttling rates (`domain.storage_qos.disk_qos`), fixed when
+        # it is made; volumes made before storage QoS have none.
+        self.qos = dict(qos or {})
         self.name, self.kind = name, kind
         self.account_id, self.domain_id, self.zone_id = owner_account_id, owner_domain_id, zone_id
         # An uploaded volume's size is known once its image is fetched.
@@ -320,6 +325,7 @@ class Volume(Aggregate):
             device_id=device_id,
             size_gb=self.size_gb,
             pool_id=self.pool_id,
+            io_limits=io_limits_of(getattr(self, "qos", None)),
         )
 
     @event("AttachRequested")
@@ -337,6 +343,7 @@ class Volume(Aggregate):
         device_id: int,
         size_gb: int,
         pool_id: UUID | None = None,  # the pool it was placed on (events before pools: none)
+        io_limits: dict[str, int] | None = None,  # its I/O throttling (before storage QoS: none)
     ) -> None:
         self._pend("attach", request_id, job_id)
         self.pending_vm_id, self.pending_device_id = vm_id, device_id

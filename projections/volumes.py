@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from domain.volume import Volume
 from stratus.db import Cursor
 from stratus.projection import Projection, Tables, on
@@ -39,8 +41,8 @@ class VolumesProjection(Projection):
         c.execute(
             f"INSERT INTO {t.volumes} (id, name, kind, account_id, domain_id, zone_id, vm_id, "
             "device_id, size_gb, disk_offering_id, template_id, state, created, attached, "
-            "upload_url, upload_format, upload_status, seq) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
+            "upload_url, upload_format, upload_status, qos, seq) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
             f"(SELECT COALESCE(max(seq), 0) + 1 FROM {t.volumes}))",
             (
                 _id(e),
@@ -60,6 +62,8 @@ class VolumesProjection(Projection):
                 upload.get("url"),
                 upload.get("format"),
                 "Processing" if upload else None,
+                # its storage QoS; volumes made before storage QoS have none
+                orjson.dumps(getattr(e, "qos", None) or {}).decode(),
             ),
         )
         self._count(c, t, str(e.owner_account_id), 1)

@@ -8,7 +8,7 @@ changes nothing; the disks themselves are made in the deploy's commit (`commands
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -31,6 +31,7 @@ class DeployDisks:
     root_gb: int
     root_pool: PoolNeeds
     root_offering_id: UUID | None = None  # a disk offering (ISO); None: the compute offering
+    root_qos: dict[str, Any] = field(default_factory=dict)  # the ROOT disk's storage QoS
     data_disk: NewDataDisk | None = None
     iso_id: UUID | None = None
 
@@ -49,8 +50,9 @@ def deploy_disks(
     if image.is_iso:
         return _from_iso(call, args, image, chosen, zone_id)
     root_pool = pool_needs(call, zone_id, offering.storage_tags)
+    root_qos = catalog.qos_of_disk(offering.qos)
     if chosen is None:
-        return DeployDisks(image.hypervisor, image.disk_gb, root_pool)
+        return DeployDisks(image.hypervisor, image.disk_gb, root_pool, root_qos=root_qos)
     disk_offering, size = chosen
     data = NewDataDisk(
         uuid4(),
@@ -58,8 +60,11 @@ def deploy_disks(
         size,
         UUID(disk_offering.id),
         pool_needs(call, zone_id, disk_offering.storage_tags),
+        catalog.qos_of_disk(disk_offering.qos),
     )
-    return DeployDisks(image.hypervisor, image.disk_gb, root_pool, data_disk=data)
+    return DeployDisks(
+        image.hypervisor, image.disk_gb, root_pool, root_qos=root_qos, data_disk=data
+    )
 
 
 def _chosen_offering(
@@ -105,5 +110,6 @@ def _from_iso(
         size,
         pool_needs(call, zone_id, disk_offering.storage_tags),
         root_offering_id=UUID(disk_offering.id),
+        root_qos=catalog.qos_of_disk(disk_offering.qos),
         iso_id=UUID(iso.id),
     )

@@ -17,7 +17,6 @@ CUSTOM_IDS = "custom ids are not built yet"
 STORAGE_POOLS = (
     "system VMs' disks are not placed on primary storage pools yet: none is found per pool"
 )
-IOPS = "storage QoS (IOPS limits) is not built yet"
 VPCS = "VMs found by VPC are not built yet: a VPC's tiers are networks, use networkid"
 QUIESCE = "quiescing a VM for a snapshot is not built yet"
 LB_LIMITS = "load balancer connection limits and keep-alive are not built yet"
@@ -34,12 +33,3 @@ QUIESCE_VM = Param("quiescevm", P.BOOLEAN, default=False, unsupported=QUIESCE)
 TAGS_MAP = TAGS_FILTER
 LIST_TAGS = (TAGS_MAP,)
 PROJECT_AND_TAGS = (PROJECT_ID, TAGS_MAP)
-
-
-def iops_params() -> tuple[Param, ...]:
-    """Disk offerings' and volumes' IOPS settings (4.3 storage QoS)."""
-    return (
-        Param("customizediops", P.BOOLEAN, default=False, unsupported=IOPS),
-        Param("miniops", P.LONG, unsupported=IOPS),
-        Param("maxiops", P.LONG, unsupported=IOPS),
-    )

@@ -19,12 +19,10 @@ from api.cloudstack import infrastructure as places
 from api.cloudstack.common import LIST_PROJECT_AND_TAGS, OWNER_PARAMS, resolve_owner_filters
 from api.cloudstack.common import PROJECT_ID as OWNER_PROJECT_ID
 from api.cloudstack.jobs import run_async
+from api.cloudstack.offerings import IO_PARAMS
 from api.cloudstack.pages import needs_accounts, ordered
 from api.cloudstack.storage_pools import pool_needs
-from api.cloudstack.unbuilt import (
-    CUSTOM_ID,
-    iops_params,
-)
+from api.cloudstack.unbuilt import CUSTOM_ID
 from api.cloudstack.vms import _owner, hypervisor_job, vm_row
 from api.dispatch import ApiCommand, Call, Listing, Submitted
 from api.envelope import format_stored_date
@@ -124,6 +122,7 @@ def _render(row: dict[str, Any]) -> dict[str, Any]:
         "tags": row.get("tags", []),  # a kept volume's slot; the dispatcher fills the others
     }
     _storage(body, row)
+    _qos(body, row)
     if row.get("hypervisor_name") and row["hypervisor_name"] != "Any":
         body["hypervisor"] = row["hypervisor_name"]  # its VM's, else its pool's (as 4.3)
     if row["disk_offering_id"]:
@@ -150,6 +149,16 @@ def _render(row: dict[str, Any]) -> dict[str, Any]:
             attached=format_stored_date(row["attached"]),
         )
     return body
+
+
+# A volume's storage QoS (`domain.storage_qos.disk_qos`) and 4.3's names for it.
+_QOS_FIELDS = (("min_iops", "miniops"), ("max_iops", "maxiops"), *IO_PARAMS.values())
+
+
+def _qos(body: dict[str, Any], row: dict[str, Any]) -> None:
+    """The IOPS and I/O throttling rates the volume carries, those it has (4.3 omits unset)."""
+    qos = orjson.loads(row["qos"] or "{}")
+    body.update({label: qos[key] for key, label in _QOS_FIELDS if qos.get(key) is not None})
 
 
 def _storage(body: dict[str, Any], row: dict[str, Any]) -> None:
@@ -355,6 +364,7 @@ def create(call: Call, args: dict[str, Any]) -> Submitted:
         catalog.disk_size(offering, args["size"]),
         UUID(offering.id),
         args["displayvolume"] is not False,
+        catalog.qos_of_disk(offering.qos, (args["miniops"], args["maxiops"])),
     )
 
     if args["virtualmachineid"]:
@@ -608,7 +618,8 @@ COMMANDS = (
             Param("virtualmachineid", P.UUID),
             CUSTOM_ID,
             Param("displayvolume", P.BOOLEAN),
-            *iops_params()[1:],
+            Param("miniops", P.LONG),
+            Param("maxiops", P.LONG),
             OWNER_PROJECT_ID,
         ),
         "CreateVolumeCmd",
