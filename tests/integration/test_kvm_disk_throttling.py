@@ -5,6 +5,7 @@ data disk it starts with and for one attached later; a disk without rates is not
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -47,9 +48,8 @@ def test_a_kvm_host_throttles_each_disk_at_the_rates_its_offering_sets(tmp_path:
     driver.connect(Credentials(f"test://{node}", "admin", "kvm-password"))
     try:
         started = DiskSpec("disk-a", 1, 2, io_limits=ALL_RATES)
-        driver.start_vm(
-            VmSpec("vm-1", 1, 1000, 256, root_disk_gb=1, data_disks=(started,), root_io_limits=RATES)
-        )
+        vm = VmSpec("vm-1", 1, 1000, 256, root_disk_gb=1, data_disks=(started,))
+        driver.start_vm(replace(vm, root_io_limits=RATES))
         driver.attach_volume("vm-1", DiskSpec("disk-b", 2, 2, io_limits={"iops_read_rate": 70}))
         driver.attach_volume("vm-1", DiskSpec("disk-c", 4, 2))
         tunes = _iotune(driver._conn, "vm-1")
@@ -64,4 +64,3 @@ def test_a_kvm_host_throttles_each_disk_at_the_rates_its_offering_sets(tmp_path:
         assert tunes["vde"] == {}
     finally:
         driver.close()
-
