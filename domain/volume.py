@@ -222,6 +222,11 @@ class Volume(Aggregate):
         if self.kind != VolumeType.DATADISK:
             raise InvalidParameter(f"Please specify a data volume to {what}")
 
+    @property
+    def min_iops(self) -> int:
+        """The IOPS its storage guarantees it (storage QoS); 0 for none."""
+        return int(getattr(self, "qos", {}).get("min_iops") or 0)
+
     def facts(self) -> dict[str, Any]:
         """What usage bills for this volume, carried on the events that change it."""
         return {

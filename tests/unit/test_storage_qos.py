@@ -11,11 +11,13 @@ import pytest
 
 from adapters.requests import BadRequest, vm_spec
 from commands.volumes import disk_entry
-from domain.errors import InvalidParameter
+from domain.errors import InsufficientCapacity, InvalidParameter
 from domain.offering import ComputeTerms, DiskOffering, DiskTerms, ServiceOffering
+from domain.storage import StoragePool
 from domain.storage_qos import IopsTerms, disk_qos
 from domain.volume import Volume, VolumeType
 
+GIB = 1024**3
 RATES = {"bytes_read_rate": 1_000_000, "iops_write_rate": 300}
 
 
@@ -115,3 +117,41 @@ def test_a_start_request_hands_the_rates_to_the_driver_and_refuses_unknown_ones(
         vm_spec({**request, "root_io_limits": {"total_bytes_sec": 5}})
     with pytest.raises(BadRequest):
         vm_spec({**request, "root_io_limits": {"iops_read_rate": "fast"}})
+
+
+def _pool(capacity_iops: int | None) -> StoragePool:
+    place = {"zone_id": uuid4(), "scope": "ZONE", "hypervisor": "KVM"}
+    location = {"url": "nfs://h/p", "host": "h", "path": "/p", "provider": "DefaultPrimary"}
+    return StoragePool(
+        "p", place, "NetworkFilesystem", location, {}, GIB * 100, capacity_iops, (), {}
+    )
+
+
+def test_a_pool_with_an_iops_capacity_guarantees_no_more_than_it_has() -> None:
+    pool = _pool(1000)
+    first, second = uuid4(), uuid4()
+    pool.place_volume(first, GIB, min_iops=600)
+    assert pool.allocated_iops == 600
+    assert pool.takes(GIB, (), 1.0, min_iops=400)
+    assert not pool.takes(GIB, (), 1.0, min_iops=401)
+    assert pool.takes(GIB, (), 1.0)  # a disk without guaranteed IOPS needs none of it
+    with pytest.raises(InsufficientCapacity, match="IOPS"):
+        pool.check_takes(GIB, (), 1.0, min_iops=500)
+    pool.place_volume(second, GIB, min_iops=400)
+    pool.release_volume(first)
+    assert pool.allocated_iops == 400 and pool.takes(GIB, (), 1.0, min_iops=600)
+
+
+def test_a_pool_without_an_iops_capacity_takes_any_guarantee() -> None:
+    pool = _pool(None)
+    pool.place_volume(uuid4(), GIB, min_iops=10**9)
+    assert pool.takes(GIB, (), 1.0, min_iops=10**9)
+
+
+def test_a_volume_guaranteed_iops_asks_them_of_its_pool() -> None:
+    owner = (uuid4(), uuid4(), uuid4())
+    volume = Volume(
+        uuid4(), "d", VolumeType.DATADISK, *owner, 5, uuid4(), None, None, qos={"min_iops": 300}
+    )
+    assert volume.min_iops == 300
+    assert Volume(uuid4(), "p", VolumeType.DATADISK, *owner, 5, uuid4(), None, None).min_iops == 0
