@@ -33,8 +33,25 @@ class Placement:
     domain_path: str = ""  # "" for a public offering
 
 
+@dataclass(frozen=True, kw_only=True)
+class QosTerms:
+    """The storage QoS terms both kinds of offering share (`domain.storage_qos`); keyword-only,
+    so they follow each kind's own terms, and defaulted: offerings made before have none."""
+
+    customized_iops: bool = False
+    min_iops: int | None = None
+    max_iops: int | None = None
+    hypervisor_snapshot_reserve: int | None = None  # percent
+
+    @property
+    def iops(self) -> IopsTerms:
+        return IopsTerms(
+            self.customized_iops, self.min_iops, self.max_iops, self.hypervisor_snapshot_reserve
+        )
+
+
 @dataclass(frozen=True)
-class ComputeTerms:
+class ComputeTerms(QosTerms):
     """What a compute offering promises; None in all of cpu, speed and memory means custom."""
 
     name: str
@@ -55,15 +72,6 @@ class ComputeTerms:
     details: dict[str, str] = field(default_factory=dict)
     default_use: bool = False
     sort_key: int = 0
-    # Storage QoS (`domain.storage_qos`); offerings made before it have none.
-    customized_iops: bool = False
-    min_iops: int | None = None
-    max_iops: int | None = None
-    hypervisor_snapshot_reserve: int | None = None
-
-    @property
-    def iops(self) -> IopsTerms:
-        return iops_terms(self)
 
     @property
     def custom(self) -> bool:
@@ -73,16 +81,6 @@ class ComputeTerms:
 def _in_range(what: str, value: int | None, low: int, unit: str = "") -> None:
     if value is not None and not low <= value <= MAX_INT:
         raise InvalidParameter(f"Specify the {what} value between {low} and {MAX_INT}{unit}")
-
-
-def iops_terms(terms: ComputeTerms | DiskTerms) -> IopsTerms:
-    """The storage QoS part of an offering's terms."""
-    return IopsTerms(
-        terms.customized_iops,
-        terms.min_iops,
-        terms.max_iops,
-        terms.hypervisor_snapshot_reserve,
-    )
 
 
 def _check_common(name: str, storage_type: str, io_limits: dict[str, int]) -> None:
@@ -206,7 +204,7 @@ class ServiceOffering(Offering):
 
 
 @dataclass(frozen=True)
-class DiskTerms:
+class DiskTerms(QosTerms):
     """What a disk offering promises: a size in GiB, or a size chosen when the disk is made."""
 
     name: str
@@ -218,14 +216,6 @@ class DiskTerms:
     io_limits: dict[str, int] = field(default_factory=dict)
     display_offering: bool = True
     sort_key: int = 0
-    customized_iops: bool = False  # storage QoS, as in ComputeTerms
-    min_iops: int | None = None
-    max_iops: int | None = None
-    hypervisor_snapshot_reserve: int | None = None
-
-    @property
-    def iops(self) -> IopsTerms:
-        return iops_terms(self)
 
 
 def check_disk(terms: DiskTerms) -> None:
