@@ -50,7 +50,7 @@ def deploy_disks(
     if image.is_iso:
         return _from_iso(call, args, image, chosen, zone_id)
     root_pool = pool_needs(call, zone_id, offering.storage_tags)
-    root_qos = catalog.qos_of_disk(offering.qos)
+    root_qos = catalog.qos_of_disk(offering.qos, asked_iops(args))
     if chosen is None:
         return DeployDisks(image.hypervisor, image.disk_gb, root_pool, root_qos=root_qos)
     disk_offering, size = chosen
@@ -65,6 +65,25 @@ def deploy_disks(
     return DeployDisks(
         image.hypervisor, image.disk_gb, root_pool, root_qos=root_qos, data_disk=data
     )
+
+
+# The deploy's `details` keys that ask IOPS of the ROOT disk (4.3 has no parameter for them;
+# later CloudStack releases take these keys).
+IOPS_DETAILS = ("minIops", "maxIops")
+
+
+def asked_iops(args: dict[str, Any]) -> tuple[int | None, int | None]:
+    """The IOPS the deploy asks for its ROOT disk (`details[0].minIops`/`maxIops`), for an
+    offering whose IOPS are customizable; (None, None) when none are asked."""
+    merged = {key: value for group in args["details"] or () for key, value in group.items()}
+    asked: list[int | None] = []
+    for key in IOPS_DETAILS:
+        value = merged.get(key)
+        try:
+            asked.append(None if value in (None, "") else int(value))
+        except ValueError:
+            raise InvalidParameter(f"The {key} detail must be a whole number") from None
+    return asked[0], asked[1]
 
 
 def _chosen_offering(
@@ -110,6 +129,6 @@ def _from_iso(
         size,
         pool_needs(call, zone_id, disk_offering.storage_tags),
         root_offering_id=UUID(disk_offering.id),
-        root_qos=catalog.qos_of_disk(disk_offering.qos),
+        root_qos=catalog.qos_of_disk(disk_offering.qos, asked_iops(args)),
         iso_id=UUID(iso.id),
     )

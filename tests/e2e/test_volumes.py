@@ -217,3 +217,29 @@ def test_a_volume_carries_the_iops_and_rates_of_its_offering_or_its_request(sand
     assert disks["DATADISK"]["diskBytesReadRate"] == 2048
     attached = user.attachVolume(id=offered["id"], virtualmachineid=vm["id"], fetch_result=True)
     assert attached["volume"]["miniops"] == 500
+
+
+def test_a_deploy_asks_iops_for_its_root_disk_of_an_offering_that_lets_it(sandbox) -> None:
+    admin = sandbox.client()
+    place = _place(admin)
+    _host(admin, place, "h1")
+    picked = admin.createServiceOffering(
+        name="pick", displaytext="Pick", cpunumber=1, cpuspeed=500, memory=512,
+        customizediops=True,
+    )["serviceoffering"]  # fmt: skip
+    iops = {"details[0].minIops": "300", "details[0].maxIops": "600"}
+    vm = _deploy(admin, place, picked, **iops)
+    (root,) = _volumes(admin, virtualmachineid=vm["id"])
+    assert (root["miniops"], root["maxiops"]) == (300, 600)
+    unasked = _deploy(admin, place, picked)
+    assert "miniops" not in _volumes(admin, virtualmachineid=unasked["id"])[0]
+    before = admin.listVirtualMachines()["count"]
+    for offering, details in (
+        (place.small, iops),  # its IOPS are not customizable
+        (picked, {"details[0].minIops": "600", "details[0].maxIops": "300"}),
+        (picked, {"details[0].minIops": "many", "details[0].maxIops": "600"}),
+    ):
+        with pytest.raises(CloudStackApiException) as refused:
+            _deploy(admin, place, offering, **details)
+        assert refused.value.error["errorcode"] == 431
+    assert admin.listVirtualMachines()["count"] == before
