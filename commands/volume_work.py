@@ -151,6 +151,7 @@ class ResizeAttached:
     disk_offering_id: UUID | None
     shrink_ok: bool = False
     job_id: UUID | None = None
+    io_limits: dict[str, int] | None = None  # the new offering's rates (None: unchanged)
 
 
 def resize_volume(store: Any, command: ResizeAttached) -> Outcome:
@@ -163,9 +164,9 @@ def resize_volume(store: Any, command: ResizeAttached) -> Outcome:
         volume.check_resizable(size, offering, shrink_ok=shrink_ok)
         work = _work_of_disk(store, volume, command.job_id)
         if work is not None:
-            volume.request_resize(size, offering, shrink_ok, work)
+            volume.request_resize(size, offering, shrink_ok, work, command.io_limits)
             return _saved(store, volume)
-        volume.resize(size, offering, shrink_ok=shrink_ok)
+        volume.resize(size, offering, shrink_ok=shrink_ok, io_limits=command.io_limits)
         job = _succeeded(store, command.job_id, volume)
         return _saved(store, volume, job, *follow_size(store, volume))
 

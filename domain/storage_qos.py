@@ -90,3 +90,10 @@ def disk_qos(
 def io_limits_of(qos: dict[str, Any] | None) -> dict[str, int]:
     """The hypervisor throttling rates among a disk's QoS (what the hypervisor applies)."""
     return {key: int(value) for key, value in (qos or {}).items() if key in IO_LIMITS}
+
+
+def with_rates(qos: dict[str, Any] | None, io_limits: dict[str, int]) -> dict[str, Any]:
+    """A disk's QoS under another offering: its IOPS stay (4.3 keeps a volume's IOPS when it
+    is resized), its I/O throttling rates become the new offering's."""
+    kept = {key: value for key, value in (qos or {}).items() if key not in IO_LIMITS}
+    return {**kept, **io_limits}

@@ -18,7 +18,7 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidParameter, InvalidState, ResourceInUse
-from domain.storage_qos import io_limits_of
+from domain.storage_qos import io_limits_of, with_rates
 from domain.template import FORMATS
 from domain.values import Secret
 from domain.vm import HostAccess, host_request
@@ -201,6 +201,7 @@ class Volume(Aggregate):
         self.pending_vm_id: UUID | None = None
         self.pending_device_id: int | None = None
         self.pending_size: tuple[int, UUID | None] | None = None
+        self.pending_qos: dict[str, Any] | None = None  # what a resize in flight brings
         self.pending_pool: tuple[UUID, str] | None = None  # where a move in flight goes
         self.pool_id: UUID | None = None
         self.path = ""
@@ -291,10 +292,29 @@ class Volume(Aggregate):
 
     # Resize -------------------------------------------------------------------------------
 
-    def resize(self, size_gb: int, disk_offering_id: UUID | None, *, shrink_ok: bool) -> None:
-        """Grow (or, signed off with `shrink_ok`, shrink) to `size_gb` under an offering."""
+    def resize(
+        self,
+        size_gb: int,
+        disk_offering_id: UUID | None,
+        *,
+        shrink_ok: bool,
+        io_limits: dict[str, int] | None = None,
+    ) -> None:
+        """Grow (or, signed off with `shrink_ok`, shrink) to `size_gb` under an offering, whose
+        I/O throttling rates (`io_limits`; None: unchanged) the disk takes."""
         self.check_resizable(size_gb, disk_offering_id, shrink_ok=shrink_ok)
-        self._resized(size_gb=size_gb, disk_offering_id=disk_offering_id, previous=self.facts())
+        self._resized(
+            size_gb=size_gb,
+            disk_offering_id=disk_offering_id,
+            previous=self.facts(),
+            qos=self._qos_under(io_limits),
+        )
+
+    def _qos_under(self, io_limits: dict[str, int] | None) -> dict[str, Any] | None:
+        """The disk's QoS under a new offering's rates; None when they are not given."""
+        if io_limits is None:
+            return None
+        return with_rates(getattr(self, "qos", None), io_limits)
 
     def check_resizable(
         self, size_gb: int, disk_offering_id: UUID | None, *, shrink_ok: bool
@@ -312,9 +332,15 @@ class Volume(Aggregate):
 
     @event("Resized")
     def _resized(
-        self, size_gb: int, disk_offering_id: UUID | None, previous: dict[str, Any]
+        self,
+        size_gb: int,
+        disk_offering_id: UUID | None,
+        previous: dict[str, Any],
+        qos: dict[str, Any] | None = None,  # its QoS now (None: unchanged, and before QoS)
     ) -> None:
         self.size_gb, self.disk_offering_id = size_gb, disk_offering_id
+        if qos is not None:
+            self.qos = dict(qos)
         self._settle()
 
     # Work on the VM's host -----------------------------------------------------------------
@@ -375,10 +401,15 @@ class Volume(Aggregate):
         self._pend("detach", request_id, job_id)
 
     def request_resize(
-        self, size_gb: int, disk_offering_id: UUID | None, shrink_ok: bool, work: HostWork
+        self,
+        size_gb: int,
+        disk_offering_id: UUID | None,
+        shrink_ok: bool,
+        work: HostWork,
+        io_limits: dict[str, int] | None = None,
     ) -> None:
         """Ask the host of the VM the disk is attached to for the new size; resized once it
-        confirms."""
+        confirms (and then under the new offering's rates, `io_limits`, as `resize`)."""
         self.check_resizable(size_gb, disk_offering_id, shrink_ok=shrink_ok)
         if self.vm_id is None:
             raise InvalidState(f"Volume {self.name} is not attached: resize it on the record")
@@ -388,6 +419,7 @@ class Volume(Aggregate):
             size_gb=size_gb,
             disk_offering_id=disk_offering_id,
             shrink_ok=shrink_ok,
+            qos=self._qos_under(io_limits),
         )
 
     @event("ResizeRequested")
@@ -405,9 +437,11 @@ class Volume(Aggregate):
         size_gb: int,
         disk_offering_id: UUID | None,
         shrink_ok: bool,
+        qos: dict[str, Any] | None = None,  # as Resized's
     ) -> None:
         self._pend("resize", request_id, job_id)
         self.pending_size = (size_gb, disk_offering_id)
+        self.pending_qos = qos
 
     def is_current(self, request_id: str) -> bool:
         """Results of an older or already answered request must change nothing."""
@@ -421,7 +455,12 @@ class Volume(Aggregate):
             self._detached(vm_id=self.vm_id)
         elif self.pending == "resize" and self.pending_size is not None:
             size_gb, offering_id = self.pending_size
-            self._resized(size_gb=size_gb, disk_offering_id=offering_id, previous=self.facts())
+            self._resized(
+                size_gb=size_gb,
+                disk_offering_id=offering_id,
+                previous=self.facts(),
+                qos=getattr(self, "pending_qos", None),
+            )
         elif self.pending == "migrate" and self.pending_pool is not None:
             pool_id, pool_name = self.pending_pool
             self._migrated(
@@ -443,6 +482,7 @@ class Volume(Aggregate):
     def _settle(self) -> None:
         self.pending, self.request_id = None, None
         self.pending_vm_id, self.pending_device_id, self.pending_size = None, None, None
+        self.pending_qos = None
         self.pending_pool = None
 
     # Primary storage, updateVolume ---------------------------------------------------------

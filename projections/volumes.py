@@ -107,7 +107,11 @@ class VolumesProjection(Projection):
 
     @on(VOLUME.Resized)
     def resized(self, e: Any, c: Cursor, t: Tables) -> None:
-        self._set(c, t, e, size_gb=e.size_gb, disk_offering_id=_text(e.disk_offering_id))
+        columns = {"size_gb": e.size_gb, "disk_offering_id": _text(e.disk_offering_id)}
+        qos = getattr(e, "qos", None)  # None: unchanged (and in events from before QoS)
+        if qos is not None:
+            columns["qos"] = orjson.dumps(qos).decode()
+        self._set(c, t, e, **columns)
 
     @on(VOLUME.Placed)
     def placed(self, e: Any, c: Cursor, t: Tables) -> None:

@@ -528,9 +528,17 @@ def resize(call: Call, args: dict[str, Any]) -> Submitted:
         f"Resizing volume {row['name']}",
         lambda job_id: volume_work.resize_volume(
             call.store,
-            volume_work.ResizeAttached(UUID(row["id"]), size, UUID(offering.id), shrink_ok, job_id),
+            volume_work.ResizeAttached(
+                UUID(row["id"]), size, UUID(offering.id), shrink_ok, job_id, _new_rates(offering)
+            ),
         ),
     )
+
+
+def _new_rates(offering: catalog.DiskOffering) -> dict[str, int] | None:
+    """The I/O throttling rates a disk resized to `offering` takes (4.3 shows a volume's rates
+    from its offering, so they follow it; its IOPS stay)."""
+    return dict(offering.qos.io_limits) if offering.qos is not None else None
 
 
 def update(call: Call, args: dict[str, Any]) -> Submitted:

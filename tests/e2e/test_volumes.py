@@ -217,6 +217,12 @@ def test_a_volume_carries_the_iops_and_rates_of_its_offering_or_its_request(sand
     assert disks["DATADISK"]["diskBytesReadRate"] == 2048
     attached = user.attachVolume(id=offered["id"], virtualmachineid=vm["id"], fetch_result=True)
     assert attached["volume"]["miniops"] == 500
+    # Resized to another offering, a disk takes its rates and keeps its IOPS (as 4.3).
+    bigger = admin.createDiskOffering(
+        name="bigger", displaytext="Bigger", disksize=10, iopsreadrate=70
+    )["diskoffering"]
+    grown = user.resizeVolume(id=offered["id"], diskofferingid=bigger["id"], fetch_result=True)
+    assert (grown["volume"]["miniops"], grown["volume"]["diskIopsReadRate"]) == (500, 70)
 
 
 def test_a_deploy_asks_iops_for_its_root_disk_of_an_offering_that_lets_it(sandbox) -> None:

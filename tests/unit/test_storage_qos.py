@@ -15,7 +15,9 @@ from domain.errors import InsufficientCapacity, InvalidParameter
 from domain.offering import ComputeTerms, DiskOffering, DiskTerms, ServiceOffering
 from domain.storage import StoragePool
 from domain.storage_qos import IopsTerms, disk_qos
-from domain.volume import Volume, VolumeType
+from domain.values import Secret
+from domain.vm import HostAccess
+from domain.volume import HostWork, Volume, VolumeType
 
 GIB = 1024**3
 RATES = {"bytes_read_rate": 1_000_000, "iops_write_rate": 300}
@@ -155,3 +157,26 @@ def test_a_volume_guaranteed_iops_asks_them_of_its_pool() -> None:
     )
     assert volume.min_iops == 300
     assert Volume(uuid4(), "p", VolumeType.DATADISK, *owner, 5, uuid4(), None, None).min_iops == 0
+
+
+def _work(request: str) -> HostWork:
+    access = HostAccess(uuid4(), "simulator://h1", "root", Secret("pw"), "Simulator")
+    return HostWork(request, uuid4(), access, "i-2-5-VM")
+
+
+def test_a_disk_resized_to_another_offering_takes_its_rates_and_keeps_its_iops() -> None:
+    owner = (uuid4(), uuid4(), uuid4())
+    qos = {"min_iops": 100, "max_iops": 200, "bytes_read_rate": 5}
+    disk = Volume(uuid4(), "d", VolumeType.DATADISK, *owner, 5, uuid4(), None, None, qos=qos)
+    disk.resize(10, uuid4(), shrink_ok=False, io_limits={"iops_write_rate": 7})
+    assert disk.qos == {"min_iops": 100, "max_iops": 200, "iops_write_rate": 7}
+    disk.resize(20, disk.disk_offering_id, shrink_ok=False)  # rates not given: unchanged
+    assert disk.qos["iops_write_rate"] == 7
+
+    vm = {"zone_id": disk.zone_id, "account_id": disk.account_id, "state": "Running"}
+    disk.request_attach(uuid4(), vm, 1, _work("a"))
+    disk.confirm("a")
+    disk.request_resize(30, uuid4(), False, _work("r"), {"bytes_write_rate": 9})
+    assert disk.qos["iops_write_rate"] == 7  # a fact only when the host confirms
+    disk.confirm("r")
+    assert disk.qos == {"min_iops": 100, "max_iops": 200, "bytes_write_rate": 9}
