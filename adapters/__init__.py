@@ -64,6 +64,9 @@ class DiskSpec:
     device_id: int
     size_gb: int
     pool_id: str = ""  # the primary storage pool Stratus placed it on ("": the host's own)
+    # Its I/O throttling (bytes_read_rate, bytes_write_rate, iops_read_rate, iops_write_rate,
+    # per second): KVM applies them; other drivers leave them, as 4.3's do.
+    io_limits: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -140,6 +143,7 @@ class VmSpec:
     iso: IsoSpec | None = None  # the ISO in its CD drive: a new guest boots from it
     nics: tuple[NicSpec, ...] = ()  # its guest NICs, default first: it starts with these alone
     keyboard: str = ""  # its console's keyboard layout (e.g. "fr"); "" for the default
+    root_io_limits: dict[str, int] = field(default_factory=dict)  # as DiskSpec.io_limits
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,18 @@ def count(params: dict[str, Any], key: str) -> int:
         raise BadRequest(f"parameter {key!r} must be a whole number") from None
 
 
+IO_LIMITS = ("bytes_read_rate", "bytes_write_rate", "iops_read_rate", "iops_write_rate")
+
+
+def io_limits(raw: Any) -> dict[str, int]:
+    """A disk's I/O throttling rates (a mapping of `IO_LIMITS` to whole numbers; none absent)."""
+    if not raw:
+        return {}
+    if not isinstance(raw, dict) or not set(raw) <= set(IO_LIMITS):
+        raise BadRequest(f"I/O limits must be a mapping of {', '.join(IO_LIMITS)}")
+    return {key: count(raw, key) for key in IO_LIMITS if key in raw}
+
+
 def disk_spec(raw: Any) -> DiskSpec:
     """A disk of a request (a mapping with disk_id, device_id and size_gb)."""
     if not isinstance(raw, dict):
@@ -51,6 +63,7 @@ def disk_spec(raw: Any) -> DiskSpec:
         count(raw, "device_id"),
         count(raw, "size_gb"),
         str(raw.get("pool_id") or ""),
+        io_limits(raw.get("io_limits")),
     )
 
 
@@ -99,6 +112,7 @@ def vm_spec(params: dict[str, Any]) -> VmSpec:
     chosen["data_disks"] = data_disks(params.get("data_disks"))
     chosen["iso"] = iso_spec(params["iso"]) if params.get("iso") else None
     chosen["nics"] = nic_specs(params.get("nics"))
+    chosen["root_io_limits"] = io_limits(params.get("root_io_limits"))
     try:
         return VmSpec(**chosen)
     except TypeError as exc:

@@ -98,6 +98,7 @@ def vm_routes(box: Any, prefix: str = DEFAULT_PREFIX) -> dict[str, Route]:
                 "root_pool_id": e.root_pool_id,
                 "nics": list(e.nics),  # none in an event stored before starts carried them
                 "keyboard": e.keyboard,
+                "root_io_limits": dict(getattr(e, "root_io_limits", None) or {}),
             },
         )
 

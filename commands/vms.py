@@ -47,6 +47,7 @@ from commands.volumes import (
     disk_entry,
     follow_vm,
     owned_volumes,
+    root_io_limits,
     root_volume,
 )
 from domain.affinity_group import admits as affinity_admits
@@ -56,6 +57,7 @@ from domain.errors import InsufficientCapacity, InvalidState, NotFound
 from domain.host import Host, HostState
 from domain.job import Job, JobStatus
 from domain.network_claims import ClaimKind
+from domain.storage_qos import io_limits_of
 from domain.template import Template
 from domain.vm import HostAccess, VirtualMachine
 from domain.volume import Volume
@@ -132,6 +134,7 @@ class DeployVirtualMachine:
     data_disk: NewDataDisk | None = None  # a data disk made and attached with it
     iso_id: UUID | None = None  # the ISO it boots from (its ROOT disk starts blank)
     root_offering_id: UUID | None = None  # the ROOT disk's disk offering (deploying an ISO)
+    root_qos: dict[str, Any] = field(default_factory=dict)  # the ROOT disk's storage QoS
     baremetal: BaremetalPlan | None = None  # a bare-metal template's servers (its network boot)
     keyboard: str = ""  # its console's keyboard layout ("": the hypervisor's default)
     hidden: bool = False  # kept from end users' lists (displayvm=false, a root admin's choice)
@@ -152,7 +155,7 @@ def deploy_vm(store: Any, command: DeployVirtualMachine) -> Outcome:
             vm.boot_from_iso(
                 store.get(Template, command.iso_id, what="ISO").drive_facts(vm.zone_id)
             )
-        root = root_volume(vm, command.root_offering_id)
+        root = root_volume(vm, command.root_offering_id, command.root_qos)
         disks = _with_data_disk(vm, root, command)
         nics, claims = guest_nics(
             store, PrepareGuestNics(vm.id, vm.account_id, vm.zone_id, command.networks)
@@ -183,7 +186,16 @@ def deploy_vm(store: Any, command: DeployVirtualMachine) -> Outcome:
             boot = baremetal_boot(
                 store, command.baremetal, capacity.host_id, vm.name, vm.start_nics()
             )
-        vm.request_start(request, command.job_id, access, reservation, data, root.pool_id, boot)
+        vm.request_start(
+            request,
+            command.job_id,
+            access,
+            reservation,
+            data,
+            root.pool_id,
+            boot,
+            io_limits_of(root.qos),
+        )
         return _saved(store, vm, capacity, *taken, *pools)
 
     outcome: Outcome = store.run(attempt, attempts=RESERVATION_ATTEMPTS)
@@ -311,7 +323,10 @@ def start_vm(store: Any, command: StartVirtualMachine) -> Outcome:
         access = host_access(store, capacity.host_id)
         reservation = _reservation(vm.id, request)
         root = root_pool(store, vm.id, placed)
-        vm.request_start(request, command.job_id, access, reservation, disks, root)
+        limits = root_io_limits(store, vm.id)
+        vm.request_start(
+            request, command.job_id, access, reservation, disks, root, root_io_limits=limits
+        )
         return _saved(store, vm, capacity, *placed)
 
     result: Outcome = store.run(attempt, attempts=RESERVATION_ATTEMPTS)

@@ -56,7 +56,8 @@ def migrate_volume(store: Any, command: MigrateVolume) -> Outcome:
         host = _vm_host(store, vm, command.live) if vm is not None else None
         _check_scope(target, volume, host)
         size = volume.size_gb * GIB
-        target.check_takes(size, command.needs.tags, command.needs.factor_of(target.id))
+        factor = command.needs.factor_of(target.id)
+        target.check_takes(size, command.needs.tags, factor, min_iops=volume.min_iops)
         worker = host.id if host is not None else _shared_host(store, volume, target)
         if str(worker) not in target.connected_hosts():
             raise InvalidParameter(
@@ -65,7 +66,8 @@ def migrate_volume(store: Any, command: MigrateVolume) -> Outcome:
         name = vm.instance_name if vm is not None else ""
         work = HostWork(request_id(), command.job_id, host_access(store, worker), name)
         volume.request_move(PoolMove(target.id, target.name, command.live), work)
-        target.place_volume(volume.id, size)  # its room is held while the host copies
+        # its room is held while the host copies
+        target.place_volume(volume.id, size, min_iops=volume.min_iops)
         return Outcome(store.last_position(store.save(volume, target)), volume.id)
 
     outcome: Outcome = store.run(attempt)
@@ -179,13 +181,14 @@ def join_moves(
         target = _target(store, volume, move, host, loaded)
         volume.check_movable(target.id)
         _check_scope(target, volume, host)
-        target.check_takes(size, move.needs.tags, move.needs.factor_of(target.id))
+        factor = move.needs.factor_of(target.id)
+        target.check_takes(size, move.needs.tags, factor, min_iops=volume.min_iops)
         if str(copier) not in target.connected_hosts():
             whose = "destination host" if along else "VM's host"
             raise InvalidParameter(f"Storage pool {target.name} is not connected to the {whose}")
         spec = volume.join_move(PoolMove(target.id, target.name, live=True), request)
         specs.append({**spec, "with_vm": along})
-        target.place_volume(volume.id, size)
+        target.place_volume(volume.id, size, min_iops=volume.min_iops)
         volumes.append(volume)
     return tuple(specs), [*volumes, *loaded.values()]
 
@@ -206,7 +209,7 @@ def _target(
         for pool in scope_pools(store, host, loaded)
         if pool.id != volume.pool_id
         and str(host.id) in pool.connected_hosts()
-        and pool.takes(size, move.needs.tags, factor(pool.id))
+        and pool.takes(size, move.needs.tags, factor(pool.id), min_iops=volume.min_iops)
     ]
     if not fitting:
         raise InsufficientCapacity(

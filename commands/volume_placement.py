@@ -72,14 +72,19 @@ def place_on_pool(
     if not pools:
         return None
     size = volume.size_gb * GIB
-    fitting = [pool for pool in pools if pool.takes(size, needs.tags, needs.factor_of(pool.id))]
+    iops = volume.min_iops
+    fitting = [
+        pool
+        for pool in pools
+        if pool.takes(size, needs.tags, needs.factor_of(pool.id), min_iops=iops)
+    ]
     if not fitting:
         raise InsufficientCapacity(
             f"Unable to find suitable primary storage for volume {volume.name}: no pool of "
-            "the host's cluster or zone is Up with the storage tags and room it needs"
+            "the host's cluster or zone is Up with the storage tags, room and IOPS it needs"
         )
     pool = max(fitting, key=lambda p: p.total_bytes * needs.factor_of(p.id) - p.allocated_bytes)
-    pool.place_volume(volume.id, size)
+    pool.place_volume(volume.id, size, min_iops=iops)
     volume.place(pool.id, pool.name)
     return pool
 
@@ -214,6 +219,6 @@ def move_to_pool(store: Any, volume: Volume, pool_id: UUID) -> tuple[list[Any], 
         )
     changed = leave_pool(store, volume) if volume.pool_id != pool_id else []
     if volume.pool_id != pool_id:
-        target.place_volume(volume.id, volume.size_gb * GIB)
+        target.place_volume(volume.id, volume.size_gb * GIB, min_iops=volume.min_iops)
         changed.append(target)
     return changed, target.name

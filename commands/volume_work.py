@@ -170,6 +170,7 @@ class ResizeAttached:
     disk_offering_id: UUID | None
     shrink_ok: bool = False
     job_id: UUID | None = None
+    io_limits: dict[str, int] | None = None  # the new offering's rates (None: unchanged)
 
 
 def resize_volume(store: Any, command: ResizeAttached) -> Outcome:
@@ -182,9 +183,9 @@ def resize_volume(store: Any, command: ResizeAttached) -> Outcome:
         volume.check_resizable(size, offering, shrink_ok=shrink_ok)
         work = _work_of_disk(store, volume, command.job_id)
         if work is not None:
-            volume.request_resize(size, offering, shrink_ok, work)
+            volume.request_resize(size, offering, shrink_ok, work, command.io_limits)
             return _saved(store, volume)
-        volume.resize(size, offering, shrink_ok=shrink_ok)
+        volume.resize(size, offering, shrink_ok=shrink_ok, io_limits=command.io_limits)
         job = _succeeded(store, command.job_id, volume)
         return _saved(store, volume, job, *follow_size(store, volume))
 
@@ -251,6 +252,12 @@ def _pool(e: Any) -> dict[str, str]:
     return {"pool_id": str(pool_id)} if pool_id else {}
 
 
+def _io_limits(e: Any) -> dict[str, dict[str, int]]:
+    """The disk's I/O throttling rates, when it has any (the driver applies them)."""
+    limits = getattr(e, "io_limits", None)
+    return {"io_limits": dict(limits)} if limits else {}
+
+
 def volume_routes(box: Any, prefix: str) -> dict[str, Any]:
     """Disk requests: each names the VM by its instance name and the disk by the volume's id."""
     from eventsourcing.utils import get_topic
@@ -280,7 +287,7 @@ def volume_routes(box: Any, prefix: str) -> dict[str, Any]:
     def attach(e: Any) -> Outgoing:
         """A disk made from a snapshot names the copy to fill it from, the store's secrets
         sealed with the host's login."""
-        params = {"device_id": e.device_id, "size_gb": e.size_gb, **_pool(e)}
+        params = {"device_id": e.device_id, "size_gb": e.size_gb, **_pool(e), **_io_limits(e)}
         source = getattr(e, "source", None)  # absent from older events
         if not source:
             return outgoing(e, "attach_volume", params)

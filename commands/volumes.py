@@ -13,6 +13,7 @@ from commands.volume_placement import PoolNeeds, follow_size, leave_pool, move_t
 from commands.volume_uploads import leave_image_store
 from domain.errors import InvalidParameter, InvalidState, NotFound
 from domain.snapshot import Snapshot, SnapshotState
+from domain.storage_qos import io_limits_of
 from domain.vm import VirtualMachine
 from domain.volume import (
     DeviceSlots,
@@ -25,9 +26,12 @@ from domain.volume import (
 )
 
 
-def root_volume(vm: VirtualMachine, disk_offering_id: UUID | None = None) -> Volume:
+def root_volume(
+    vm: VirtualMachine, disk_offering_id: UUID | None = None, qos: dict[str, Any] | None = None
+) -> Volume:
     """The ROOT disk a newly deployed VM gets: its template's size, or the size asked for; its
-    offering is the compute offering, or the disk offering of a VM deployed from an ISO."""
+    offering is the compute offering, or the disk offering of a VM deployed from an ISO, and
+    `qos` what it carries of that offering's storage QoS."""
     compute = vm.compute
     return Volume(
         root_volume_id(vm.id),
@@ -40,6 +44,7 @@ def root_volume(vm: VirtualMachine, disk_offering_id: UUID | None = None) -> Vol
         disk_offering_id or compute.offering_id,
         compute.template_id,
         vm.id,
+        qos=qos or None,
     )
 
 
@@ -52,6 +57,7 @@ class NewDataDisk:
     size_gb: int
     disk_offering_id: UUID
     pool: PoolNeeds = field(default_factory=PoolNeeds)  # what it needs of a pool
+    qos: dict[str, Any] = field(default_factory=dict)  # its storage QoS (`disk_qos`)
 
 
 def deploy_data_disk(vm: VirtualMachine, disk: NewDataDisk) -> tuple[Volume, DeviceSlots]:
@@ -64,6 +70,7 @@ def deploy_data_disk(vm: VirtualMachine, disk: NewDataDisk) -> tuple[Volume, Dev
         (vm.account_id, vm.domain_id, vm.zone_id),
         disk.size_gb,
         disk.disk_offering_id,
+        disk.qos,
     )
     slots = DeviceSlots(vm.id)
     volume.attach(vm.id, vm_facts(vm), slots.take(volume.id, None, set()))
@@ -76,10 +83,11 @@ def _data_volume(
     where: tuple[UUID, UUID, UUID],
     size_gb: int,
     offering_id: UUID,
+    qos: dict[str, Any],
     snapshot: dict[str, Any] | None = None,
 ) -> Volume:
-    """A new, unattached data disk; `where` is its account, domain and zone; `snapshot` the
-    volume snapshot it is made from."""
+    """A new, unattached data disk; `where` is its account, domain and zone, `qos` what it
+    carries of storage QoS, `snapshot` the volume snapshot it is made from."""
     account_id, domain_id, zone_id = where
     return Volume(
         volume_id,
@@ -93,6 +101,7 @@ def _data_volume(
         None,
         None,
         snapshot=snapshot,
+        qos=qos or None,
     )
 
 
@@ -119,6 +128,9 @@ def disk_entry(volume: Volume, device_id: int) -> dict[str, Any]:
     }
     if volume.pool_id is not None:
         disk["pool_id"] = str(volume.pool_id)
+    limits = io_limits_of(getattr(volume, "qos", None))
+    if limits:
+        disk["io_limits"] = limits
     return disk
 
 
@@ -138,6 +150,15 @@ def follow_vm(store: Any, aggregates: Sequence[Any]) -> list[Any]:
         root.destroy_with_vm()
         followers += [root, *leave_pool(store, root)]
     return followers
+
+
+def root_io_limits(store: Any, vm_id: UUID) -> dict[str, int]:
+    """The I/O throttling rates of the VM's ROOT disk (none for VMs older than volumes)."""
+    try:
+        root: Volume = store.get(Volume, root_volume_id(vm_id), what="volume")
+    except NotFound:
+        return {}
+    return io_limits_of(getattr(root, "qos", None))
 
 
 def owned_volumes(store: Any, vm_id: UUID) -> list[Volume]:
@@ -180,13 +201,20 @@ class CreateVolume:
     disk_offering_id: UUID
     display: bool = True  # False: hidden from its owner (shown to root administrators only)
     snapshot_id: UUID | None = None  # the volume snapshot it is made from
+    qos: dict[str, Any] = field(default_factory=dict)  # its storage QoS (`disk_qos`)
 
 
 def create_volume(store: Any, command: CreateVolume) -> Outcome:
     where = (command.account_id, command.domain_id, command.zone_id)
     source = None if command.snapshot_id is None else snapshot_source(store, command.snapshot_id)
     volume = _data_volume(
-        command.volume_id, command.name, where, command.size_gb, command.disk_offering_id, source
+        command.volume_id,
+        command.name,
+        where,
+        command.size_gb,
+        command.disk_offering_id,
+        command.qos,
+        source,
     )
     if not command.display:
         volume.update(VolumeChanges(display=False))

@@ -6,19 +6,19 @@ whoever deploys (a custom, "dynamic" offering). System offerings size the cloud'
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidParameter, InvalidState
+from domain.storage_qos import IO_LIMITS, IopsTerms, check_offering_qos
 
 MAX_INT = 2**31 - 1
 MIN_MEMORY_MB = 32
 STORAGE_TYPES = ("shared", "local")
 SYSTEM_VM_TYPES = ("domainrouter", "consoleproxy", "secondarystoragevm")
-IO_LIMITS = ("bytes_read_rate", "bytes_write_rate", "iops_read_rate", "iops_write_rate")
 UPDATABLE = frozenset({"name", "display_text", "sort_key"})
 PARTIAL_CUSTOM = (
     "For creating a custom compute offering cpu, cpu speed and memory all should be null"
@@ -33,8 +33,25 @@ class Placement:
     domain_path: str = ""  # "" for a public offering
 
 
+@dataclass(frozen=True, kw_only=True)
+class QosTerms:
+    """The storage QoS terms both kinds of offering share (`domain.storage_qos`); keyword-only,
+    so they follow each kind's own terms, and defaulted: offerings made before have none."""
+
+    customized_iops: bool = False
+    min_iops: int | None = None
+    max_iops: int | None = None
+    hypervisor_snapshot_reserve: int | None = None  # percent
+
+    @property
+    def iops(self) -> IopsTerms:
+        return IopsTerms(
+            self.customized_iops, self.min_iops, self.max_iops, self.hypervisor_snapshot_reserve
+        )
+
+
 @dataclass(frozen=True)
-class ComputeTerms:
+class ComputeTerms(QosTerms):
     """What a compute offering promises; None in all of cpu, speed and memory means custom."""
 
     name: str
@@ -80,6 +97,7 @@ def _check_common(name: str, storage_type: str, io_limits: dict[str, int]) -> No
 def check_compute(terms: ComputeTerms) -> None:
     """The invariants of a compute offering; raises InvalidParameter."""
     _check_common(terms.name, terms.storage_type, terms.io_limits)
+    check_offering_qos(terms.iops, terms.io_limits)
     given = [v is not None for v in (terms.cpu_number, terms.cpu_speed, terms.memory)]
     if any(given) and not all(given):
         raise InvalidParameter(PARTIAL_CUSTOM)
@@ -165,7 +183,8 @@ class ServiceOffering(Offering):
         check_compute(shaped)
         if shaped.system_vm_type is not None and domain_id is not None:
             raise InvalidParameter("A system offering cannot be limited to a domain")
-        for key, value in terms.items():
+        # Every term, stored or defaulted: events from before a term existed lack it.
+        for key, value in asdict(shaped).items():
             setattr(self, key, value)
         self.domain_id, self.domain_path = domain_id, domain_path
         self.removed = False
@@ -185,7 +204,7 @@ class ServiceOffering(Offering):
 
 
 @dataclass(frozen=True)
-class DiskTerms:
+class DiskTerms(QosTerms):
     """What a disk offering promises: a size in GiB, or a size chosen when the disk is made."""
 
     name: str
@@ -201,6 +220,7 @@ class DiskTerms:
 
 def check_disk(terms: DiskTerms) -> None:
     _check_common(terms.name, terms.storage_type, terms.io_limits)
+    check_offering_qos(terms.iops, terms.io_limits)
     if terms.customized and terms.disk_size is not None:
         raise InvalidParameter(
             "A custom disk offering takes its size when the disk is created: leave disksize empty"
@@ -216,8 +236,9 @@ class DiskOffering(Offering):
 
     @event("Created")
     def __init__(self, terms: dict[str, Any], domain_id: UUID | None, domain_path: str, id: UUID):
-        check_disk(DiskTerms(**terms))
-        for key, value in terms.items():
+        shaped = DiskTerms(**terms)
+        check_disk(shaped)
+        for key, value in asdict(shaped).items():
             setattr(self, key, value)
         self.domain_id, self.domain_path = domain_id, domain_path
         self.default_use = False

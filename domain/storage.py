@@ -79,6 +79,7 @@ class StoragePool(Aggregate):
         self.state = PoolState.UP
         self.volume_ids: list[UUID] = []
         self.allocations: dict[str, int] = {}  # bytes each volume on the pool takes
+        self.iops_allocations: dict[str, int] = {}  # IOPS each volume is guaranteed (QoS)
         self.reported_bytes = 0  # the capacity its hosts see, when no capacity was given
         # Per host of its scope (by host id): the connection request in flight or answered.
         self.connections: dict[str, dict[str, Any]] = {}
@@ -231,14 +232,33 @@ class StoragePool(Aggregate):
     def allocated_bytes(self) -> int:
         return sum(self.allocations.values())
 
-    def takes(self, size_bytes: int, tags: tuple[str, ...], factor: float) -> bool:
-        """Whether a new volume of `size_bytes` needing storage `tags` may go here: the pool is
-        Up, carries every tag, and has room under the over-provisioning `factor`."""
+    @property
+    def allocated_iops(self) -> int:
+        """The minimum IOPS its volumes are guaranteed (storage QoS), together."""
+        return sum(getattr(self, "iops_allocations", {}).values())
+
+    def has_iops_for(self, min_iops: int) -> bool:
+        """Whether the pool can guarantee `min_iops` more: always, unless it has a
+        `capacity_iops`, which the guaranteed IOPS of its volumes may not exceed (as 4.3)."""
+        if self.capacity_iops is None or not min_iops:
+            return True
+        return self.allocated_iops + min_iops <= self.capacity_iops
+
+    def takes(
+        self, size_bytes: int, tags: tuple[str, ...], factor: float, *, min_iops: int = 0
+    ) -> bool:
+        """Whether a new volume of `size_bytes` needing storage `tags` (and guaranteed
+        `min_iops`) may go here: the pool is Up, carries every tag, and has room under the
+        over-provisioning `factor` and its IOPS capacity."""
         if self.removed or self.state != PoolState.UP or not set(tags) <= set(self.tags):
+            return False
+        if not self.has_iops_for(min_iops):
             return False
         return self.total_bytes * factor - self.allocated_bytes >= size_bytes
 
-    def check_takes(self, size_bytes: int, tags: tuple[str, ...], factor: float) -> None:
+    def check_takes(
+        self, size_bytes: int, tags: tuple[str, ...], factor: float, *, min_iops: int = 0
+    ) -> None:
         """`takes`, refusing with the reason: not Up or missing a tag (431), no room (533)."""
         self._check_live()
         if self.state != PoolState.UP:
@@ -249,6 +269,11 @@ class StoragePool(Aggregate):
                 f"Storage pool {self.name} does not have the storage tags the volume's offering "
                 f"needs: {','.join(missing)}"
             )
+        if not self.has_iops_for(min_iops):
+            raise InsufficientCapacity(
+                f"Storage pool {self.name} cannot guarantee {min_iops} IOPS more: its volumes "
+                f"have {self.allocated_iops} of its {self.capacity_iops}"
+            )
         if not self.takes(size_bytes, tags, factor):
             raise InsufficientCapacity(
                 f"Storage pool {self.name} has no room for {size_bytes // 1024**3} GB more"
@@ -258,17 +283,21 @@ class StoragePool(Aggregate):
         """The hosts (ids) that have the pool connected."""
         return {h for h, c in self.connections.items() if c["state"] == "Connected"}
 
-    def place_volume(self, volume_id: UUID, size_bytes: int) -> None:
-        """A volume now lives on this pool, taking `size_bytes` of it."""
+    def place_volume(self, volume_id: UUID, size_bytes: int, *, min_iops: int = 0) -> None:
+        """A volume now lives on this pool, taking `size_bytes` of it (and `min_iops` of its
+        IOPS capacity, the IOPS the volume is guaranteed)."""
         self._check_live()
         if str(volume_id) not in self.allocations:
-            self._volume_placed(volume_id=volume_id, size_bytes=size_bytes)
+            self._volume_placed(volume_id=volume_id, size_bytes=size_bytes, min_iops=min_iops)
 
     @event("VolumePlaced")
-    def _volume_placed(self, volume_id: UUID, size_bytes: int) -> None:
+    def _volume_placed(self, volume_id: UUID, size_bytes: int, min_iops: int = 0) -> None:
         if volume_id not in self.volume_ids:
             self.volume_ids.append(volume_id)
         self.allocations[str(volume_id)] = size_bytes
+        if min_iops:  # events from before storage QoS have none
+            self.iops_allocations = dict(getattr(self, "iops_allocations", {}))
+            self.iops_allocations[str(volume_id)] = min_iops
 
     def resize_volume(self, volume_id: UUID, size_bytes: int) -> None:
         """A volume on the pool now takes `size_bytes`."""
@@ -290,6 +319,7 @@ class StoragePool(Aggregate):
         if volume_id in self.volume_ids:
             self.volume_ids.remove(volume_id)
         self.allocations.pop(str(volume_id), None)
+        getattr(self, "iops_allocations", {}).pop(str(volume_id), None)
 
     def delete(self) -> None:
         """Forget the pool; refused (536) while volumes live on it."""

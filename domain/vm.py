@@ -165,13 +165,15 @@ class VirtualMachine(Aggregate):
         data_disks: tuple[dict[str, Any], ...] = (),
         root_pool_id: UUID | None = None,
         boot: dict[str, Any] | None = None,
+        root_io_limits: dict[str, int] | None = None,
     ) -> None:
         """Ask `access`'s host to run the VM; `reservation` holds its room there meanwhile.
         `data_disks` (disk id, device id, size) are the data disks attached to it;
         `root_pool_id` the primary storage pool its ROOT disk is on (None: the host's own); the
         ISO in its CD drive, if any, goes along (a VM deployed from an ISO boots from it).
         `boot` is a bare-metal host's network boot (`commands.baremetal_boot`), kept for its
-        later starts and its destroy."""
+        later starts and its destroy. `root_io_limits` are the I/O throttling rates of its ROOT
+        disk (`domain.storage_qos`), which the hypervisor applies where it can."""
         self.check_startable()
         boot = boot if boot is not None else getattr(self, "network_boot", None)
         iso = self.iso_in_drive
@@ -187,6 +189,7 @@ class VirtualMachine(Aggregate):
             nics=self.start_nics(),
             boot=boot,
             keyboard=self.keyboard,
+            root_io_limits=dict(root_io_limits or {}),
         )
 
     def start_nics(self) -> list[dict[str, str]]:
@@ -210,7 +213,8 @@ class VirtualMachine(Aggregate):
         ROOT disk ("" for the host's own storage); version 6 the keyboard layout of its console
         ("" for the hypervisor's default). `nics` (the VM's guest NICs, `start_nics`) came as a
         field with a default, not a version: an event stored without it reads as starting with
-        none; so did `boot`, a bare-metal host's network boot (None for others)."""
+        none; so did `boot`, a bare-metal host's network boot (None for others), and
+        `root_io_limits`, the ROOT disk's I/O throttling rates (none before storage QoS)."""
 
         class_version = 6
         request_id: str
@@ -231,6 +235,7 @@ class VirtualMachine(Aggregate):
         nics: Sequence[dict[str, str]] = ()
         boot: dict[str, Any] | None = None
         keyboard: str = ""
+        root_io_limits: dict[str, int] | None = None
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -274,6 +279,7 @@ class VirtualMachine(Aggregate):
         nics: Sequence[dict[str, str]] = (),
         boot: dict[str, Any] | None = None,
         keyboard: str = "",
+        root_io_limits: dict[str, int] | None = None,
     ) -> None:
         self._pend("start", request_id, job_id, VmState.STARTING)
         self.host_id, self.reservation = host_id, reservation

@@ -18,6 +18,7 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidParameter, InvalidState, ResourceInUse
+from domain.storage_qos import io_limits_of, with_rates
 from domain.template import FORMATS, StoreTarget, removal_fields
 from domain.values import Secret
 from domain.vm import HostAccess, host_request
@@ -177,9 +178,13 @@ class Volume(Aggregate):
         vm_id: UUID | None,
         upload: dict[str, Any] | None = None,
         snapshot: dict[str, Any] | None = None,  # made from it: its id, where its copy is
+        qos: dict[str, Any] | None = None,
     ) -> None:
         if not name:
             raise InvalidParameter("A volume needs a name")
+        # Its storage QoS and I/O throttling rates (`domain.storage_qos.disk_qos`), fixed when
+        # it is made; volumes made before storage QoS have none.
+        self.qos = dict(qos or {})
         self.name, self.kind = name, kind
         self.account_id, self.domain_id, self.zone_id = owner_account_id, owner_domain_id, zone_id
         # An uploaded volume's size is known once its image is fetched.
@@ -201,6 +206,7 @@ class Volume(Aggregate):
         self.pending_vm_id: UUID | None = None
         self.pending_device_id: int | None = None
         self.pending_size: tuple[int, UUID | None] | None = None
+        self.pending_qos: dict[str, Any] | None = None  # what a resize in flight brings
         self.pending_pool: tuple[UUID, str] | None = None  # where a move in flight goes
         self.pool_id: UUID | None = None
         self.path = ""
@@ -221,6 +227,11 @@ class Volume(Aggregate):
         self._check_present()
         if self.kind != VolumeType.DATADISK:
             raise InvalidParameter(f"Please specify a data volume to {what}")
+
+    @property
+    def min_iops(self) -> int:
+        """The IOPS its storage guarantees it (storage QoS); 0 for none."""
+        return int(getattr(self, "qos", {}).get("min_iops") or 0)
 
     def facts(self) -> dict[str, Any]:
         """What usage bills for this volume, carried on the events that change it."""
@@ -294,10 +305,29 @@ class Volume(Aggregate):
 
     # Resize -------------------------------------------------------------------------------
 
-    def resize(self, size_gb: int, disk_offering_id: UUID | None, *, shrink_ok: bool) -> None:
-        """Grow (or, signed off with `shrink_ok`, shrink) to `size_gb` under an offering."""
+    def resize(
+        self,
+        size_gb: int,
+        disk_offering_id: UUID | None,
+        *,
+        shrink_ok: bool,
+        io_limits: dict[str, int] | None = None,
+    ) -> None:
+        """Grow (or, signed off with `shrink_ok`, shrink) to `size_gb` under an offering, whose
+        I/O throttling rates (`io_limits`; None: unchanged) the disk takes."""
         self.check_resizable(size_gb, disk_offering_id, shrink_ok=shrink_ok)
-        self._resized(size_gb=size_gb, disk_offering_id=disk_offering_id, previous=self.facts())
+        self._resized(
+            size_gb=size_gb,
+            disk_offering_id=disk_offering_id,
+            previous=self.facts(),
+            qos=self._qos_under(io_limits),
+        )
+
+    def _qos_under(self, io_limits: dict[str, int] | None) -> dict[str, Any] | None:
+        """The disk's QoS under a new offering's rates; None when they are not given."""
+        if io_limits is None:
+            return None
+        return with_rates(getattr(self, "qos", None), io_limits)
 
     def check_resizable(
         self, size_gb: int, disk_offering_id: UUID | None, *, shrink_ok: bool
@@ -315,9 +345,15 @@ class Volume(Aggregate):
 
     @event("Resized")
     def _resized(
-        self, size_gb: int, disk_offering_id: UUID | None, previous: dict[str, Any]
+        self,
+        size_gb: int,
+        disk_offering_id: UUID | None,
+        previous: dict[str, Any],
+        qos: dict[str, Any] | None = None,  # its QoS now (None: unchanged, and before QoS)
     ) -> None:
         self.size_gb, self.disk_offering_id = size_gb, disk_offering_id
+        if qos is not None:
+            self.qos = dict(qos)
         self._settle()
 
     # Work on the VM's host -----------------------------------------------------------------
@@ -342,6 +378,7 @@ class Volume(Aggregate):
             pool_id=self.pool_id,
             source=dict(source.store) if source else None,
             source_secrets=dict(source.secrets) if source else None,
+            io_limits=io_limits_of(getattr(self, "qos", None)),
         )
 
     @event("AttachRequested")
@@ -361,6 +398,7 @@ class Volume(Aggregate):
         pool_id: UUID | None = None,  # the pool it was placed on (events before pools: none)
         source: dict[str, Any] | None = None,  # a snapshot copy to fill it from (older: none)
         source_secrets: dict[str, Secret] | None = None,
+        io_limits: dict[str, int] | None = None,  # its I/O throttling (before storage QoS: none)
     ) -> None:
         self._pend("attach", request_id, job_id)
         self.pending_vm_id, self.pending_device_id = vm_id, device_id
@@ -387,10 +425,15 @@ class Volume(Aggregate):
         self._pend("detach", request_id, job_id)
 
     def request_resize(
-        self, size_gb: int, disk_offering_id: UUID | None, shrink_ok: bool, work: HostWork
+        self,
+        size_gb: int,
+        disk_offering_id: UUID | None,
+        shrink_ok: bool,
+        work: HostWork,
+        io_limits: dict[str, int] | None = None,
     ) -> None:
         """Ask the host of the VM the disk is attached to for the new size; resized once it
-        confirms."""
+        confirms (and then under the new offering's rates, `io_limits`, as `resize`)."""
         self.check_resizable(size_gb, disk_offering_id, shrink_ok=shrink_ok)
         if self.vm_id is None:
             raise InvalidState(f"Volume {self.name} is not attached: resize it on the record")
@@ -400,6 +443,7 @@ class Volume(Aggregate):
             size_gb=size_gb,
             disk_offering_id=disk_offering_id,
             shrink_ok=shrink_ok,
+            qos=self._qos_under(io_limits),
         )
 
     @event("ResizeRequested")
@@ -417,9 +461,11 @@ class Volume(Aggregate):
         size_gb: int,
         disk_offering_id: UUID | None,
         shrink_ok: bool,
+        qos: dict[str, Any] | None = None,  # as Resized's
     ) -> None:
         self._pend("resize", request_id, job_id)
         self.pending_size = (size_gb, disk_offering_id)
+        self.pending_qos = qos
 
     def is_current(self, request_id: str) -> bool:
         """Results of an older or already answered request must change nothing."""
@@ -433,7 +479,12 @@ class Volume(Aggregate):
             self._detached(vm_id=self.vm_id)
         elif self.pending == "resize" and self.pending_size is not None:
             size_gb, offering_id = self.pending_size
-            self._resized(size_gb=size_gb, disk_offering_id=offering_id, previous=self.facts())
+            self._resized(
+                size_gb=size_gb,
+                disk_offering_id=offering_id,
+                previous=self.facts(),
+                qos=getattr(self, "pending_qos", None),
+            )
         elif self.pending == "migrate" and self.pending_pool is not None:
             pool_id, pool_name = self.pending_pool
             self._migrated(
@@ -455,6 +506,7 @@ class Volume(Aggregate):
     def _settle(self) -> None:
         self.pending, self.request_id = None, None
         self.pending_vm_id, self.pending_device_id, self.pending_size = None, None, None
+        self.pending_qos = None
         self.pending_pool = None
 
     # Primary storage, updateVolume ---------------------------------------------------------

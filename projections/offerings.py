@@ -67,6 +67,7 @@ class OfferingsProjection(Projection):
                 e.timestamp.isoformat(),
             ),
         )
+        self._set_iops(e, c, t.service_offerings)
 
     @on(DiskOffering.Created)
     def disk_created(self, e: Any, c: Cursor, t: Tables) -> None:
@@ -89,6 +90,23 @@ class OfferingsProjection(Projection):
                 _text(e.domain_id),
                 e.domain_path,
                 e.timestamp.isoformat(),
+            ),
+        )
+        self._set_iops(e, c, t.disk_offerings)
+
+    @staticmethod
+    def _set_iops(e: Any, c: Cursor, table: str) -> None:
+        """An offering's storage QoS terms (none in events from before storage QoS)."""
+        terms = e.terms
+        c.execute(
+            f"UPDATE {table} SET customized_iops = %s, min_iops = %s, max_iops = %s, "
+            "hypervisor_snapshot_reserve = %s WHERE id = %s",
+            (
+                int(bool(terms.get("customized_iops"))),
+                terms.get("min_iops"),
+                terms.get("max_iops"),
+                terms.get("hypervisor_snapshot_reserve"),
+                str(e.originator_id),
             ),
         )
 

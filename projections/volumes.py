@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from domain.volume import Volume
 from stratus.db import Cursor
 from stratus.projection import Projection, Tables, on
@@ -39,8 +41,8 @@ class VolumesProjection(Projection):
         c.execute(
             f"INSERT INTO {t.volumes} (id, name, kind, account_id, domain_id, zone_id, vm_id, "
             "device_id, size_gb, disk_offering_id, template_id, state, created, attached, "
-            "upload_url, upload_format, upload_status, snapshot_id, seq) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
+            "upload_url, upload_format, upload_status, snapshot_id, qos, seq) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
             f"(SELECT COALESCE(max(seq), 0) + 1 FROM {t.volumes}))",
             (
                 _id(e),
@@ -61,6 +63,8 @@ class VolumesProjection(Projection):
                 upload.get("format"),
                 "Processing" if upload else None,
                 (getattr(e, "snapshot", None) or {}).get("id"),  # older volumes: none
+                # its storage QoS; volumes made before storage QoS have none
+                orjson.dumps(getattr(e, "qos", None) or {}).decode(),
             ),
         )
         self._count(c, t, str(e.owner_account_id), 1)
@@ -104,7 +108,11 @@ class VolumesProjection(Projection):
 
     @on(VOLUME.Resized)
     def resized(self, e: Any, c: Cursor, t: Tables) -> None:
-        self._set(c, t, e, size_gb=e.size_gb, disk_offering_id=_text(e.disk_offering_id))
+        columns = {"size_gb": e.size_gb, "disk_offering_id": _text(e.disk_offering_id)}
+        qos = getattr(e, "qos", None)  # None: unchanged (and in events from before QoS)
+        if qos is not None:
+            columns["qos"] = orjson.dumps(qos).decode()
+        self._set(c, t, e, **columns)
 
     @on(VOLUME.Placed)
     def placed(self, e: Any, c: Cursor, t: Tables) -> None:

@@ -66,6 +66,7 @@ def plug(conn: Any, pool: Any, domain: Any, disk: DiskSpec) -> PlugResult:
         raise HypervisorError(f"slot {disk.device_id} ({dev}) of {domain.name()} is taken")
     volume = _volume(pool, disk)
     element = _disk_xml(volume.path(), dev, disk.disk_id)
+    add_iotune(element, disk.io_limits)
     active = bool(domain.isActive())
     try:
         domain.attachDeviceFlags(ET.tostring(element, encoding="unicode"), _flags(active))
@@ -129,7 +130,28 @@ def disks_of(conn: Any, domain: Any) -> tuple[DiskStatus, ...]:
 def add_to_definition(devices: ET.Element, pool: Any, disk: DiskSpec) -> None:
     """A new domain's definition gets the disk from the start."""
     volume = _volume(pool, disk)
-    devices.append(_disk_xml(volume.path(), target_dev(disk.device_id), disk.disk_id))
+    element = _disk_xml(volume.path(), target_dev(disk.device_id), disk.disk_id)
+    add_iotune(element, disk.io_limits)
+    devices.append(element)
+
+
+# Stratus's I/O throttling rates and libvirt's names for them (as 4.3's KVM agent writes them).
+IOTUNE = {
+    "bytes_read_rate": "read_bytes_sec",
+    "bytes_write_rate": "write_bytes_sec",
+    "iops_read_rate": "read_iops_sec",
+    "iops_write_rate": "write_iops_sec",
+}
+
+
+def add_iotune(disk: ET.Element, limits: dict[str, int]) -> None:
+    """Throttle a disk (libvirt `<iotune>`): QEMU holds the guest to these rates per second."""
+    if not limits:
+        return
+    tune = ET.SubElement(disk, "iotune")
+    for key, name in IOTUNE.items():
+        if limits.get(key):
+            ET.SubElement(tune, name).text = str(limits[key])
 
 
 # Helpers ---------------------------------------------------------------------------------------

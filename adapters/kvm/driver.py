@@ -589,7 +589,7 @@ class KvmDriver(KvmSnapshots):
         ET.SubElement(os_element, "boot", dev="hd")
         devices = ET.SubElement(root, "devices")
         if spec.root_disk_gb > 0:
-            _attach(devices, self._root_disk(conn, spec))
+            _attach(devices, self._root_disk(conn, spec), spec.root_io_limits)
         for disk in spec.data_disks:
             disks.add_to_definition(devices, _disk_pool(conn, disk), disk)
         if spec.iso is not None:
@@ -743,8 +743,9 @@ def _volume_xml(pool: Any, volume_name: str, spec: VmSpec) -> str:
     return ET.tostring(volume, encoding="unicode")
 
 
-def _attach(devices: ET.Element, path: str) -> None:
+def _attach(devices: ET.Element, path: str, io_limits: dict[str, int]) -> None:
     disk = ET.SubElement(devices, "disk", type="file", device="disk")
     ET.SubElement(disk, "driver", name="qemu", type="qcow2")
     ET.SubElement(disk, "source", file=path)
     ET.SubElement(disk, "target", dev="vda", bus="virtio")
+    disks.add_iotune(disk, io_limits)

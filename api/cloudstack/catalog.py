@@ -10,12 +10,15 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+import orjson
+
 from api.cloudstack.common import names_by_id
 from api.dispatch import Call
 from api.params import not_found
 from domain.compute import OfferingShape
 from domain.errors import InvalidParameter, PermissionDenied
 from domain.storage import parse_tags
+from domain.storage_qos import IopsTerms, disk_qos
 from domain.template import ISO
 from domain.volume import check_size
 from projections.offerings import offered_in
@@ -25,11 +28,41 @@ GIB = 1024**3
 
 
 @dataclass(frozen=True)
+class DiskQosTerms:
+    """An offering's storage QoS and I/O throttling rates, which its disks carry."""
+
+    iops: IopsTerms
+    io_limits: dict[str, int]
+
+
+def qos_terms(row: dict[str, Any]) -> DiskQosTerms:
+    """The storage QoS terms of an offering's row (compute or disk offering)."""
+    iops = IopsTerms(
+        bool(row["customized_iops"]),
+        _number(row["min_iops"]),
+        _number(row["max_iops"]),
+        _number(row["hypervisor_snapshot_reserve"]),
+    )
+    return DiskQosTerms(iops, dict(orjson.loads(row["io_limits"] or "{}")))
+
+
+def qos_of_disk(
+    terms: DiskQosTerms | None, asked: tuple[int | None, int | None] = (None, None)
+) -> dict[str, Any]:
+    """What a new disk of an offering carries of its storage QoS (`asked`: the IOPS a
+    createVolume asks for, min and max)."""
+    if terms is None:
+        return disk_qos(IopsTerms(), {}, asked)
+    return disk_qos(terms.iops, terms.io_limits, asked)
+
+
+@dataclass(frozen=True)
 class Offering:
     id: str
     name: str
     shape: OfferingShape
     storage_tags: tuple[str, ...] = ()  # what the ROOT disk's pool must carry
+    qos: DiskQosTerms | None = None  # what its ROOT disk gets of storage QoS
 
 
 @dataclass(frozen=True)
@@ -53,6 +86,7 @@ class DiskOffering:
     size_gb: int  # 0 for a custom one: the size is asked for
     customized: bool
     storage_tags: tuple[str, ...] = ()
+    qos: DiskQosTerms | None = None
 
 
 def _one(call: Call, sql: str, key: str | tuple[str, ...], param: str) -> dict[str, Any]:
@@ -85,7 +119,7 @@ def offering(call: Call, offering_id: str, domain_path: str) -> Offering:
         _number(row["cpu_speed"]),
         _number(row["memory"]),
     )
-    return Offering(row["id"], row["name"], shape, parse_tags(row["tags"]))
+    return Offering(row["id"], row["name"], shape, parse_tags(row["tags"]), qos_terms(row))
 
 
 def template(call: Call, template_id: str, zone_id: str, account_id: str) -> Template:
@@ -131,6 +165,7 @@ def disk_offering(call: Call, offering_id: str, domain_path: str) -> DiskOfferin
         int(row["disk_size"] or 0),
         bool(row["customized"]),
         parse_tags(row["tags"]),
+        qos_terms(row),
     )
 
 

@@ -8,7 +8,7 @@ changes nothing; the disks themselves are made in the deploy's commit (`commands
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -31,6 +31,7 @@ class DeployDisks:
     root_gb: int
     root_pool: PoolNeeds
     root_offering_id: UUID | None = None  # a disk offering (ISO); None: the compute offering
+    root_qos: dict[str, Any] = field(default_factory=dict)  # the ROOT disk's storage QoS
     data_disk: NewDataDisk | None = None
     iso_id: UUID | None = None
 
@@ -49,8 +50,9 @@ def deploy_disks(
     if image.is_iso:
         return _from_iso(call, args, image, chosen, zone_id)
     root_pool = pool_needs(call, zone_id, offering.storage_tags)
+    root_qos = catalog.qos_of_disk(offering.qos, asked_iops(args))
     if chosen is None:
-        return DeployDisks(image.hypervisor, image.disk_gb, root_pool)
+        return DeployDisks(image.hypervisor, image.disk_gb, root_pool, root_qos=root_qos)
     disk_offering, size = chosen
     data = NewDataDisk(
         uuid4(),
@@ -58,8 +60,30 @@ def deploy_disks(
         size,
         UUID(disk_offering.id),
         pool_needs(call, zone_id, disk_offering.storage_tags),
+        catalog.qos_of_disk(disk_offering.qos),
     )
-    return DeployDisks(image.hypervisor, image.disk_gb, root_pool, data_disk=data)
+    return DeployDisks(
+        image.hypervisor, image.disk_gb, root_pool, root_qos=root_qos, data_disk=data
+    )
+
+
+# The deploy's `details` keys that ask IOPS of the ROOT disk (4.3 has no parameter for them;
+# later CloudStack releases take these keys).
+IOPS_DETAILS = ("minIops", "maxIops")
+
+
+def asked_iops(args: dict[str, Any]) -> tuple[int | None, int | None]:
+    """The IOPS the deploy asks for its ROOT disk (`details[0].minIops`/`maxIops`), for an
+    offering whose IOPS are customizable; (None, None) when none are asked."""
+    merged = {key: value for group in args["details"] or () for key, value in group.items()}
+    asked: list[int | None] = []
+    for key in IOPS_DETAILS:
+        value = merged.get(key)
+        try:
+            asked.append(None if value in (None, "") else int(value))
+        except ValueError:
+            raise InvalidParameter(f"The {key} detail must be a whole number") from None
+    return asked[0], asked[1]
 
 
 def _chosen_offering(
@@ -105,5 +129,6 @@ def _from_iso(
         size,
         pool_needs(call, zone_id, disk_offering.storage_tags),
         root_offering_id=UUID(disk_offering.id),
+        root_qos=catalog.qos_of_disk(disk_offering.qos, asked_iops(args)),
         iso_id=UUID(iso.id),
     )

@@ -15,7 +15,6 @@ import orjson
 
 from api.access import Caller, Role
 from api.cloudstack.common import domain_row, limit_sql
-from api.cloudstack.unbuilt import IOPS, iops_params
 from api.cloudstack.vm_listing import vm_row
 from api.dispatch import ApiCommand, Call, Listing
 from api.envelope import format_date
@@ -41,6 +40,12 @@ IO_PARAMS = {
     "iopsreadrate": ("iops_read_rate", "diskIopsReadRate"),
     "iopswriterate": ("iops_write_rate", "diskIopsWriteRate"),
 }
+
+_IOPS_FIELDS = (
+    ("min_iops", "miniops"),
+    ("max_iops", "maxiops"),
+    ("hypervisor_snapshot_reserve", "hypervisorsnapshotreserve"),
+)
 
 # ---- who sees and manages what ----------------------------------------------------------
 
@@ -122,6 +127,10 @@ def _common(row: dict[str, Any], domains: dict[str, str]) -> dict[str, Any]:
     for key, label in IO_PARAMS.values():
         if limits.get(key) is not None:
             body[label] = limits[key]
+    body["iscustomizediops"] = bool(row["customized_iops"])
+    for column, label in _IOPS_FIELDS:
+        if row[column] is not None:
+            body[label] = row[column]
     return body
 
 
@@ -214,6 +223,16 @@ def _io_limits(args: dict[str, Any]) -> dict[str, int]:
     return {key: args[p] for p, (key, _) in IO_PARAMS.items() if args.get(p) is not None}
 
 
+def _iops_terms(args: dict[str, Any]) -> dict[str, Any]:
+    """The storage QoS terms of a new offering (checked by the domain)."""
+    return {
+        "customized_iops": bool(args["customizediops"]),
+        "min_iops": args["miniops"],
+        "max_iops": args["maxiops"],
+        "hypervisor_snapshot_reserve": args["hypervisorsnapshotreserve"],
+    }
+
+
 def _details(groups: list[dict[str, str]] | None) -> dict[str, str]:
     """`serviceofferingdetails[i].key/value` pairs (or `[i].name=value` groups) as one map."""
     merged: dict[str, str] = {}
@@ -251,6 +270,7 @@ def _compute_terms(args: dict[str, Any]) -> ComputeTerms:
         deployment_planner=_planner(args),
         io_limits=_io_limits(args),
         details=_details(args["serviceofferingdetails"]),
+        **_iops_terms(args),
     )
 
 
@@ -292,6 +312,7 @@ def create_disk_offering(call: Call, args: dict[str, Any]) -> dict[str, Any]:
         tags=args["tags"] or "",
         io_limits=_io_limits(args),
         display_offering=args["displayoffering"] is not False,
+        **_iops_terms(args),
     )
     command = cmd.CreateDiskOffering(terms, UUID(domain_id) if domain_id else None)
     outcome = call.write(cmd.create_disk_offering, command)
@@ -351,10 +372,12 @@ LIST_PARAMS = (Param("id", P.UUID), Param("name", P.STRING), Param("domainid", P
 # 4.3 keeps offerings to root admins; here a domain admin also manages offerings limited to
 # their own domain (root admins keep the public and system ones).
 DOMAIN_OFFERINGS = "domain admins manage the offerings of their own domain"
-# 4.3's storage QoS settings of disk offerings, not built yet.
-QOS_NOT_BUILT = (
-    *iops_params(),
-    Param("hypervisorsnapshotreserve", P.INTEGER, unsupported=IOPS),
+# 4.3's storage QoS settings of an offering (`domain.storage_qos`).
+STORAGE_QOS = (
+    Param("customizediops", P.BOOLEAN, default=False),
+    Param("miniops", P.LONG),
+    Param("maxiops", P.LONG),
+    Param("hypervisorsnapshotreserve", P.INTEGER),
 )
 
 COMMANDS = (
@@ -375,7 +398,7 @@ COMMANDS = (
             Param("networkrate", P.INTEGER),
             Param("deploymentplanner", P.STRING),
             Param("serviceofferingdetails", P.MAP),
-            *QOS_NOT_BUILT,
+            *STORAGE_QOS,
         ),
         role=DA,
         role_extension=DOMAIN_OFFERINGS,
@@ -421,7 +444,7 @@ COMMANDS = (
             Param("disksize", P.LONG),
             Param("customized", P.BOOLEAN),
             Param("displayoffering", P.BOOLEAN),
-            *QOS_NOT_BUILT,
+            *STORAGE_QOS,
         ),
         role=DA,
         role_extension=DOMAIN_OFFERINGS,

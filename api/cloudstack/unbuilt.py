@@ -11,7 +11,6 @@ from api.params import Param
 from api.params import ParamType as P
 from api.tagging import TAGS_FILTER
 
-IOPS = "storage QoS (IOPS limits) is not built yet"
 VPCS = "VMs found by VPC are not built yet: a VPC's tiers are networks, use networkid"
 
 VPC_ID = Param("vpcid", P.UUID, unsupported=VPCS)
@@ -19,12 +18,3 @@ VPC_ID = Param("vpcid", P.UUID, unsupported=VPCS)
 # Tagged lists in 4.3 (`tags` filter, applied by the list with `api.tagging.narrow`).
 TAGS_MAP = TAGS_FILTER
 LIST_TAGS = (TAGS_MAP,)
-
-
-def iops_params() -> tuple[Param, ...]:
-    """Disk offerings' and volumes' IOPS settings (4.3 storage QoS)."""
-    return (
-        Param("customizediops", P.BOOLEAN, default=False, unsupported=IOPS),
-        Param("miniops", P.LONG, unsupported=IOPS),
-        Param("maxiops", P.LONG, unsupported=IOPS),
-    )

@@ -165,6 +165,7 @@ def deploy(call: Call, args: dict[str, Any]) -> Submitted:
         data_disk=disks.data_disk,
         iso_id=disks.iso_id,
         root_offering_id=disks.root_offering_id,
+        root_qos=disks.root_qos,
         baremetal=(
             baremetal.deploy_plan(call, zone["id"], template.id, template.url)
             if template.hypervisor == "BareMetal"

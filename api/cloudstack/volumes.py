@@ -20,11 +20,9 @@ from api.cloudstack import infrastructure as places
 from api.cloudstack.common import LIST_PROJECT_AND_TAGS, OWNER_PARAMS, resolve_owner_filters
 from api.cloudstack.common import PROJECT_ID as OWNER_PROJECT_ID
 from api.cloudstack.jobs import run_async
+from api.cloudstack.offerings import IO_PARAMS
 from api.cloudstack.pages import needs_accounts, ordered
 from api.cloudstack.storage_pools import pool_needs
-from api.cloudstack.unbuilt import (
-    iops_params,
-)
 from api.cloudstack.vms import _owner, hypervisor_job, vm_row
 from api.custom_ids import CUSTOM_ID
 from api.dispatch import ApiCommand, Call, Listing, Submitted
@@ -130,6 +128,7 @@ def _render(row: dict[str, Any]) -> dict[str, Any]:
         "tags": row.get("tags", []),  # a kept volume's slot; the dispatcher fills the others
     }
     _storage(body, row)
+    _qos(body, row)
     if row.get("hypervisor_name") and row["hypervisor_name"] != "Any":
         body["hypervisor"] = row["hypervisor_name"]  # its VM's, else its pool's (as 4.3)
     if row["disk_offering_id"]:
@@ -171,6 +170,16 @@ def _image(body: dict[str, Any], row: dict[str, Any]) -> None:
     body[f"{kind}id"] = row["template_id"]
     body[f"{kind}name"] = row["template_name"]
     body[f"{kind}displaytext"] = row["template_text"]
+
+
+# A volume's storage QoS (`domain.storage_qos.disk_qos`) and 4.3's names for it.
+_QOS_FIELDS = (("min_iops", "miniops"), ("max_iops", "maxiops"), *IO_PARAMS.values())
+
+
+def _qos(body: dict[str, Any], row: dict[str, Any]) -> None:
+    """The IOPS and I/O throttling rates the volume carries, those it has (4.3 omits unset)."""
+    qos = orjson.loads(row["qos"] or "{}")
+    body.update({label: qos[key] for key, label in _QOS_FIELDS if qos.get(key) is not None})
 
 
 def _storage(body: dict[str, Any], row: dict[str, Any]) -> None:
@@ -370,6 +379,7 @@ class _Shape:
     size_gb: int
     offering_id: str
     storage_tags: tuple[str, ...]
+    qos: catalog.DiskQosTerms | None = None  # the offering's storage QoS terms, if any
 
 
 def _shape(call: Call, args: dict[str, Any], domain_path: str) -> _Shape:
@@ -386,7 +396,7 @@ def _shape(call: Call, args: dict[str, Any], domain_path: str) -> _Shape:
     zone = places._row(call, "zones", args["zoneid"], "zone")
     offering = catalog.disk_offering(call, args["diskofferingid"], domain_path)
     size = catalog.disk_size(offering, args["size"])
-    return _Shape(zone["id"], size, offering.id, offering.storage_tags)
+    return _Shape(zone["id"], size, offering.id, offering.storage_tags, offering.qos)
 
 
 def _snapshot_shape(call: Call, args: dict[str, Any], domain_path: str) -> _Shape:
@@ -406,18 +416,20 @@ def _snapshot_shape(call: Call, args: dict[str, Any], domain_path: str) -> _Shap
     size = -(-int(snapshot["size_bytes"]) // GIB)
     if args["diskofferingid"]:
         offering = catalog.disk_offering(call, args["diskofferingid"], domain_path)
-        return _Shape(zone_id, size, offering.id, offering.storage_tags)
+        return _Shape(zone_id, size, offering.id, offering.storage_tags, offering.qos)
     with call.read() as cursor:
         found = cursor.execute(
-            "SELECT v.disk_offering_id, d.tags FROM volumes AS v "
-            "LEFT JOIN disk_offerings AS d ON d.id = v.disk_offering_id WHERE v.id = %s",
+            "SELECT d.* FROM volumes AS v "
+            "JOIN disk_offerings AS d ON d.id = v.disk_offering_id WHERE v.id = %s",
             (snapshot["volume_id"],),
         ).fetchone()
-    if found is None or not found["disk_offering_id"]:
+    if found is None:
         raise InvalidParameter(
             f"The volume of snapshot {snapshot['name']} had no disk offering: name diskofferingid"
         )
-    return _Shape(zone_id, size, found["disk_offering_id"], parse_tags(found["tags"]))
+    return _Shape(
+        zone_id, size, found["id"], parse_tags(found["tags"]), catalog.qos_terms(dict(found))
+    )
 
 
 def create(call: Call, args: dict[str, Any]) -> Submitted:
@@ -434,6 +446,7 @@ def create(call: Call, args: dict[str, Any]) -> Submitted:
         UUID(shape.offering_id),
         args["displayvolume"] is not False,
         UUID(args["snapshotid"]) if args["snapshotid"] else None,
+        catalog.qos_of_disk(shape.qos, (args["miniops"], args["maxiops"])),
     )
 
     if args["virtualmachineid"]:
@@ -597,9 +610,17 @@ def resize(call: Call, args: dict[str, Any]) -> Submitted:
         f"Resizing volume {row['name']}",
         lambda job_id: volume_work.resize_volume(
             call.store,
-            volume_work.ResizeAttached(UUID(row["id"]), size, UUID(offering.id), shrink_ok, job_id),
+            volume_work.ResizeAttached(
+                UUID(row["id"]), size, UUID(offering.id), shrink_ok, job_id, _new_rates(offering)
+            ),
         ),
     )
+
+
+def _new_rates(offering: catalog.DiskOffering) -> dict[str, int] | None:
+    """The I/O throttling rates a disk resized to `offering` takes (4.3 shows a volume's rates
+    from its offering, so they follow it; its IOPS stay)."""
+    return dict(offering.qos.io_limits) if offering.qos is not None else None
 
 
 def update(call: Call, args: dict[str, Any]) -> Submitted:
@@ -683,7 +704,8 @@ COMMANDS = (
             Param("virtualmachineid", P.UUID),
             CUSTOM_ID,
             Param("displayvolume", P.BOOLEAN),
-            *iops_params()[1:],
+            Param("miniops", P.LONG),
+            Param("maxiops", P.LONG),
             OWNER_PROJECT_ID,
         ),
         "CreateVolumeCmd",

@@ -289,3 +289,57 @@ def test_an_image_larger_than_the_operators_limit_fails_without_saying_more(serv
     status = _wait_template(admin, big["id"], ready=False)["status"]
     assert "did not serve a file within the limits" in status and "size_gb" not in status
     assert _wait_template(admin, small["id"], ready=True)["size"] == 2 * 1024**3
+
+
+def test_offerings_set_storage_qos_or_io_throttling_and_answer_what_they_set(sandbox) -> None:
+    admin = sandbox.client()
+    fixed = admin.createDiskOffering(
+        name="gold", displaytext="Gold", disksize=10, miniops=500, maxiops=1000,
+        hypervisorsnapshotreserve=25,
+    )["diskoffering"]  # fmt: skip
+    assert (fixed["miniops"], fixed["maxiops"], fixed["hypervisorsnapshotreserve"]) == (
+        500,
+        1000,
+        25,
+    )
+    assert fixed["iscustomizediops"] is False
+    custom = admin.createDiskOffering(
+        name="pick", displaytext="Pick", disksize=10, customizediops=True
+    )["diskoffering"]
+    assert custom["iscustomizediops"] is True and "miniops" not in custom
+    throttled = admin.createServiceOffering(
+        name="slow", displaytext="Slow", cpunumber=1, cpuspeed=500, memory=512,
+        bytesreadrate=1048576, byteswriterate=524288, iopsreadrate=200, iopswriterate=100,
+    )["serviceoffering"]  # fmt: skip
+    rates = ("diskBytesReadRate", "diskBytesWriteRate", "diskIopsReadRate", "diskIopsWriteRate")
+    assert [throttled[key] for key in rates] == [1048576, 524288, 200, 100]
+    assert throttled["iscustomizediops"] is False and "miniops" not in throttled
+    compute = admin.createServiceOffering(
+        name="iops", displaytext="IOPS", cpunumber=1, cpuspeed=500, memory=512, miniops=100,
+        maxiops=200,
+    )["serviceoffering"]  # fmt: skip
+    assert (compute["miniops"], compute["maxiops"]) == (100, 200)
+
+    listed = _by_name(admin.listDiskOfferings(), "diskoffering")
+    assert (listed["gold"]["miniops"], listed["gold"]["hypervisorsnapshotreserve"]) == (500, 25)
+    assert listed["pick"]["iscustomizediops"] is True
+    assert listed["Small"]["iscustomizediops"] is False and "miniops" not in listed["Small"]
+    services = _by_name(admin.listServiceOfferings(), "serviceoffering")
+    assert [services["slow"][key] for key in rates] == [1048576, 524288, 200, 100]
+    assert services["iops"]["maxiops"] == 200
+
+    before = len(admin.listDiskOfferings()["diskoffering"])
+    for wrong in (
+        {"miniops": 1000, "maxiops": 500},
+        {"miniops": 100},
+        {"customizediops": True, "miniops": 1, "maxiops": 2},
+        {"miniops": 1, "maxiops": 2, "bytesreadrate": 1000},
+        {"hypervisorsnapshotreserve": -5},
+    ):
+        _refused(admin.createDiskOffering, 431, name="bad", displaytext="b", disksize=1, **wrong)
+        _refused(
+            admin.createServiceOffering, 431, name="bad", displaytext="b", cpunumber=1,
+            cpuspeed=500, memory=512, **wrong,
+        )  # fmt: skip
+    assert len(admin.listDiskOfferings()["diskoffering"]) == before
+    assert "bad" not in _by_name(admin.listServiceOfferings(), "serviceoffering")

@@ -530,3 +530,45 @@ def test_a_root_administrator_tags_a_pool_and_its_storage_tags_stay_apart(sandbo
             **{"tags[0].key": "x", "tags[0].value": "y"},
         )
     assert refused.value.error["errorcode"] in (431, 531)
+
+
+def test_a_pools_iops_capacity_bounds_the_iops_its_disks_are_guaranteed(sandbox) -> None:
+    admin = sandbox.client()
+    place = vm_place(admin)
+    host = vm_host(admin, place, f"iops-{uuid.uuid4().hex[:8]}")
+    pool = admin.createStoragePool(
+        name="qos",
+        zoneid=place.zone,
+        podid=place.pod,
+        clusterid=place.cluster,
+        url="nfs://10.0.0.5/qos",
+        capacitybytes=100 * GIB,
+        capacityiops=1000,
+    )["storagepool"]
+    assert pool["capacityiops"] == 1000
+    wait_until(
+        lambda: _answers(sandbox, pool["id"]) == {host["id"]: "HostConnected"},
+        what="the host's answer",
+    )
+    gold = admin.createDiskOffering(
+        name="gold", displaytext="Gold", disksize=1, miniops=600, maxiops=800
+    )["diskoffering"]
+    vm = vm_deploy(admin, place, place.small, diskofferingid=gold["id"])
+    disks = admin.listVolumes(virtualmachineid=vm["id"], type="DATADISK")["volume"]
+    assert (disks[0]["storageid"], disks[0]["miniops"]) == (pool["id"], 600)
+    more = admin.createVolume(
+        name="more", zoneid=place.zone, diskofferingid=gold["id"], fetch_result=True
+    )["volume"]
+    text = _job_refused(admin.attachVolume, 533, id=more["id"], virtualmachineid=vm["id"])
+    assert "IOPS" in text
+    assert "virtualmachineid" not in admin.listVolumes(id=more["id"])["volume"][0]
+    # A disk guaranteed nothing still fits.
+    plain = admin.createVolume(
+        name="plain", zoneid=place.zone, diskofferingid=_small_disk(admin), fetch_result=True
+    )["volume"]
+    attached = admin.attachVolume(id=plain["id"], virtualmachineid=vm["id"], fetch_result=True)
+    assert attached["volume"]["storageid"] == pool["id"]
+
+
+def _small_disk(admin: CloudStack) -> str:
+    return next(o["id"] for o in admin.listDiskOfferings()["diskoffering"] if o["name"] == "Small")

@@ -179,3 +179,85 @@ def test_a_volume_created_for_a_vm_is_attached_to_it_in_the_same_job(sandbox) ->
             client.createVolume(name="stray", virtualmachineid=vm_id, **disk)
         assert refused.value.error["errorcode"] == code, refused.value.error
     assert _volumes(admin, name="stray", listall="true") == []
+
+
+def test_a_volume_carries_the_iops_and_rates_of_its_offering_or_its_request(sandbox) -> None:
+    admin = sandbox.client()
+    place = _place(admin)
+    _host(admin, place, "h1")
+    pick = admin.createDiskOffering(
+        name="pick", displaytext="Pick", disksize=5, customizediops=True
+    )["diskoffering"]
+    gold = admin.createDiskOffering(
+        name="gold", displaytext="Gold", disksize=5, miniops=500, maxiops=1000
+    )["diskoffering"]
+    slow = admin.createDiskOffering(
+        name="slow", displaytext="Slow", disksize=5, bytesreadrate=2048, iopswriterate=50
+    )["diskoffering"]
+    user = make_tenant(sandbox, admin).client
+    where = {"zoneid": place.zone, "fetch_result": True}
+
+    asked = user.createVolume(
+        name="a", diskofferingid=pick["id"], miniops=200, maxiops=400, **where
+    )
+    assert (asked["volume"]["miniops"], asked["volume"]["maxiops"]) == (200, 400)
+    offered = user.createVolume(name="g", diskofferingid=gold["id"], **where)["volume"]
+    assert (offered["miniops"], offered["maxiops"]) == (500, 1000)
+    throttled = user.createVolume(name="s", diskofferingid=slow["id"], **where)["volume"]
+    assert (throttled["diskBytesReadRate"], throttled["diskIopsWriteRate"]) == (2048, 50)
+    assert "diskIopsReadRate" not in throttled and "miniops" not in throttled
+    listed = {v["name"]: v for v in _volumes(user)}
+    assert (listed["a"]["miniops"], listed["g"]["maxiops"]) == (200, 1000)
+    assert listed["s"]["diskBytesReadRate"] == 2048
+
+    for offering, iops in ((gold, (1, 2)), (slow, (1, 2)), (pick, (400, 200)), (pick, (0, 5))):
+        with pytest.raises(CloudStackApiException) as refused:
+            user.createVolume(
+                name="bad", diskofferingid=offering["id"], miniops=iops[0], maxiops=iops[1], **where
+            )
+        assert refused.value.error["errorcode"] == 431
+    assert "bad" not in {v["name"] for v in _volumes(user)}
+
+    # A VM's ROOT disk takes its compute offering's rates, a data disk made with it its own.
+    rated = admin.createServiceOffering(
+        name="rated", displaytext="Rated", cpunumber=1, cpuspeed=500, memory=512,
+        iopsreadrate=300,
+    )["serviceoffering"]  # fmt: skip
+    vm = _deploy(user, place, rated, diskofferingid=slow["id"])
+    disks = {v["type"]: v for v in _volumes(user, virtualmachineid=vm["id"])}
+    assert disks["ROOT"]["diskIopsReadRate"] == 300
+    assert disks["DATADISK"]["diskBytesReadRate"] == 2048
+    attached = user.attachVolume(id=offered["id"], virtualmachineid=vm["id"], fetch_result=True)
+    assert attached["volume"]["miniops"] == 500
+    # Resized to another offering, a disk takes its rates and keeps its IOPS (as 4.3).
+    bigger = admin.createDiskOffering(
+        name="bigger", displaytext="Bigger", disksize=10, iopsreadrate=70
+    )["diskoffering"]
+    grown = user.resizeVolume(id=offered["id"], diskofferingid=bigger["id"], fetch_result=True)
+    assert (grown["volume"]["miniops"], grown["volume"]["diskIopsReadRate"]) == (500, 70)
+
+
+def test_a_deploy_asks_iops_for_its_root_disk_of_an_offering_that_lets_it(sandbox) -> None:
+    admin = sandbox.client()
+    place = _place(admin)
+    _host(admin, place, "h1")
+    picked = admin.createServiceOffering(
+        name="pick", displaytext="Pick", cpunumber=1, cpuspeed=500, memory=512,
+        customizediops=True,
+    )["serviceoffering"]  # fmt: skip
+    iops = {"details[0].minIops": "300", "details[0].maxIops": "600"}
+    vm = _deploy(admin, place, picked, **iops)
+    (root,) = _volumes(admin, virtualmachineid=vm["id"])
+    assert (root["miniops"], root["maxiops"]) == (300, 600)
+    unasked = _deploy(admin, place, picked)
+    assert "miniops" not in _volumes(admin, virtualmachineid=unasked["id"])[0]
+    before = admin.listVirtualMachines()["count"]
+    for offering, details in (
+        (place.small, iops),  # its IOPS are not customizable
+        (picked, {"details[0].minIops": "600", "details[0].maxIops": "300"}),
+        (picked, {"details[0].minIops": "many", "details[0].maxIops": "600"}),
+    ):
+        with pytest.raises(CloudStackApiException) as refused:
+            _deploy(admin, place, offering, **details)
+        assert refused.value.error["errorcode"] == 431
+    assert admin.listVirtualMachines()["count"] == before
