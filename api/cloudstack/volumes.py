@@ -419,16 +419,22 @@ def _snapshot_shape(call: Call, args: dict[str, Any], domain_path: str) -> _Shap
         return _Shape(zone_id, size, offering.id, offering.storage_tags, offering.qos)
     with call.read() as cursor:
         found = cursor.execute(
-            "SELECT d.* FROM volumes AS v "
-            "JOIN disk_offerings AS d ON d.id = v.disk_offering_id WHERE v.id = %s",
+            "SELECT v.disk_offering_id AS offering_id, d.* FROM volumes AS v "
+            "LEFT JOIN disk_offerings AS d ON d.id = v.disk_offering_id WHERE v.id = %s",
             (snapshot["volume_id"],),
         ).fetchone()
-    if found is None:
+    if found is None or not found["offering_id"]:
         raise InvalidParameter(
             f"The volume of snapshot {snapshot['name']} had no disk offering: name diskofferingid"
         )
+    # A ROOT disk's offering is its compute offering, which names no disk's tags or QoS.
+    offering = dict(found) if found["id"] else None
     return _Shape(
-        zone_id, size, found["id"], parse_tags(found["tags"]), catalog.qos_terms(dict(found))
+        zone_id,
+        size,
+        found["offering_id"],
+        parse_tags(offering["tags"]) if offering else (),
+        catalog.qos_terms(offering) if offering else None,
     )
 
 

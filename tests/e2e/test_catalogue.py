@@ -129,15 +129,15 @@ def test_list_apis_shows_4_3_parameters_and_response_fields(server) -> None:
 def test_a_parameter_of_an_unbuilt_feature_is_refused_by_name_and_changes_nothing(server) -> None:
     admin = server.client()
     text = _refused(
-        admin.createVolume,
+        admin.createStoragePool,
         431,
-        name="data",
+        name="lun-per-volume",
         zoneid=NOWHERE,
-        diskofferingid=NOWHERE,
-        miniops="100",
+        url="nfs://192.0.2.1/export",
+        managed="true",
     )
-    assert text == "Parameter miniops is not supported: storage QoS (IOPS limits) is not built yet"
-    assert admin.listVolumes().get("count", 0) == 0
+    assert text.startswith("Parameter managed is not supported: managed storage")
+    assert admin.listStoragePools().get("count", 0) == 0
     system = _refused(
         admin.createFirewallRule, 431, ipaddressid=NOWHERE, protocol="tcp", type="system"
     )
