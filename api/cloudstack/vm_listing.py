@@ -12,7 +12,7 @@ from api.cloudstack.network_nics import vm_nics
 from api.cloudstack.pages import needs_accounts, ordered
 from api.cloudstack.security_groups import vm_groups
 from api.dispatch import Call, Listing
-from api.display import root_only
+from api.display import condition
 from api.envelope import format_stored_date
 from api.params import not_found
 from api.tagging import narrow
@@ -200,10 +200,9 @@ def list_vms(call: Call, args: dict[str, Any]) -> Listing:
                 raise PermissionDenied("Only root administrators may list VMs by host, pod or pool")
             where.append(clause)
             params.append(args[key])
-    if args["displayvm"] is not None:
-        root_only(call, "displayvm")
-        where.append("v.display_vm = %s")
-        params.append(int(args["displayvm"]))
+    shown = condition(call, args["displayvm"], "displayvm", "v.display_vm = 1", "v.display_vm = 0")
+    if shown:  # hidden VMs are listed to root administrators only, as every hidden resource
+        where.append(shown)
     _network_filters(args, where, params)
     if args["ids"]:
         where.append(f"v.id IN ({', '.join(['%s'] * len(args['ids']))})")

@@ -26,7 +26,7 @@ from api.cloudstack.storage_pools import pool_needs
 from api.cloudstack.vms import _owner, hypervisor_job, vm_row
 from api.custom_ids import CUSTOM_ID
 from api.dispatch import ApiCommand, Call, Listing, Submitted
-from api.display import condition
+from api.display import condition, root_only
 from api.envelope import format_stored_date
 from api.fragments import Kept, dumped, marker, quoted, template
 from api.params import Param, ParamType, not_found
@@ -439,6 +439,8 @@ def _snapshot_shape(call: Call, args: dict[str, Any], domain_path: str) -> _Shap
 
 
 def create(call: Call, args: dict[str, Any]) -> Submitted:
+    if args["displayvolume"] is False:  # hiding a volume from its users is a root admin's
+        root_only(call, "displayvolume")
     account_id, domain_id, domain_path = _owner(call, args)
     shape = _shape(call, args, domain_path)
     volume_id = uuid4()

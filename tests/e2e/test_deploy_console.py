@@ -144,6 +144,7 @@ def test_only_a_root_admin_deploys_a_vm_hidden_from_end_users(sandbox) -> None:
     found = admin.listVirtualMachines(displayvm="false", **scope)["virtualmachine"]
     assert [v["id"] for v in found] == [hidden["id"]]
     assert len(admin.listVirtualMachines(displayvm="true", **scope)["virtualmachine"]) == 2
-    assert _vm(alice.client, hidden["id"])["displayvm"] is False
+    assert alice.client.listVirtualMachines(id=hidden["id"]) == {}  # hidden from its owner
     shown_again = admin.updateVirtualMachine(id=hidden["id"], displayvm="true")["virtualmachine"]
     assert shown_again["displayvm"] is True
+    assert _vm(alice.client, hidden["id"])["displayvm"] is True

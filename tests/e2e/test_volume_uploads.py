@@ -208,9 +208,14 @@ def test_bad_uploads_extracts_and_updates_are_refused_and_change_nothing(
     assert [v["displayvolume"] for v in hidden] == [False]
     _refused(user.client.listVolumes, 531, displayvolume="false")
     custom = next(o for o in admin.listDiskOfferings()["diskoffering"] if o["name"] == "Custom")
-    unseen = user.client.createVolume(
+    _refused(
+        user.client.createVolume, 531, name="unseen", zoneid=place.zone,
+        diskofferingid=custom["id"], size=1, displayvolume="false",
+    )  # fmt: skip
+    unseen = admin.createVolume(
         name="unseen", zoneid=place.zone, diskofferingid=custom["id"], size=1,
-        displayvolume="false", fetch_result=True,
+        displayvolume="false", account=user.username, domainid=user.domain_id,
+        fetch_result=True,
     )["volume"]  # fmt: skip
     assert unseen["displayvolume"] is False
     assert user.client.listVolumes(id=unseen["id"]).get("volume", []) == []
