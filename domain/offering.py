@@ -19,7 +19,7 @@ MAX_INT = 2**31 - 1
 MIN_MEMORY_MB = 32
 STORAGE_TYPES = ("shared", "local")
 SYSTEM_VM_TYPES = ("domainrouter", "consoleproxy", "secondarystoragevm")
-UPDATABLE = frozenset({"name", "display_text", "sort_key"})
+UPDATABLE = frozenset({"name", "display_text", "sort_key", "display_offering"})
 PARTIAL_CUSTOM = (
     "For creating a custom compute offering cpu, cpu speed and memory all should be null"
 )

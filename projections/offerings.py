@@ -11,7 +11,12 @@ from stratus.db import Cursor
 from stratus.projection import Projection, Tables, on
 
 _TABLES = {"ServiceOffering": "service_offerings", "DiskOffering": "disk_offerings"}
-_UPDATABLE = {"name": "name", "display_text": "display_text", "sort_key": "sort_key"}
+_UPDATABLE = {
+    "name": "name",
+    "display_text": "display_text",
+    "sort_key": "sort_key",
+    "display_offering": "display_offering",
+}
 
 
 def _json(value: Any) -> str:
@@ -117,7 +122,7 @@ class OfferingsProjection(Projection):
             if key in _UPDATABLE:
                 c.execute(
                     f"UPDATE {table} SET {_UPDATABLE[key]} = %s WHERE id = %s",
-                    (value, str(e.originator_id)),
+                    (int(value) if isinstance(value, bool) else value, str(e.originator_id)),
                 )
 
     @on(Offering.Deleted, Offering.Retired)

@@ -213,7 +213,10 @@ def list_service_offerings(call: Call, args: dict[str, Any]) -> Listing:
 
 
 def list_disk_offerings(call: Call, args: dict[str, Any]) -> Listing:
-    return _list(call, "disk_offerings", [], [], args, render_disk_offering)
+    """Disk offerings; an offering not displayed (`displayoffering=false`) is listed to root
+    administrators only, as every hidden resource."""
+    hidden = [] if call.caller.role == Role.ROOT_ADMIN else ["display_offering = 1"]
+    return _list(call, "disk_offerings", hidden, [], args, render_disk_offering)
 
 
 # ---- changes ---------------------------------------------------------------------------
@@ -328,6 +331,7 @@ def _update(call: Call, args: dict[str, Any], kind: type[Offering], table: str) 
             ("name", "name"),
             ("display_text", "displaytext"),
             ("sort_key", "sortkey"),
+            ("display_offering", "displayoffering"),
         )
         if args.get(wire) is not None
     }
@@ -456,11 +460,7 @@ COMMANDS = (
         update_disk_offering,
         (
             *UPDATE_PARAMS,
-            Param(
-                "displayoffering",
-                P.BOOLEAN,
-                unsupported="changing whether a disk offering is displayed is not built yet",
-            ),
+            Param("displayoffering", P.BOOLEAN),
         ),
         role=DA,
         role_extension=DOMAIN_OFFERINGS,

@@ -85,6 +85,13 @@ def test_offerings_fixed_custom_system_and_disk_and_who_may_manage_them(sandbox)
     _refused(user.client.deleteServiceOffering, 432, id=fixed["id"])
     _refused(user.client.listServiceOfferings, 531, issystem=True)
     assert "bigger" in _by_name(user.client.listServiceOfferings(), "serviceoffering")
+    # A disk offering not displayed is listed to root administrators only
+    assert "d50" in _by_name(user.client.listDiskOfferings(), "diskoffering")
+    hidden = admin.updateDiskOffering(id=disk["id"], displayoffering="false")["diskoffering"]
+    assert hidden["displayoffering"] is False
+    assert "d50" not in _by_name(user.client.listDiskOfferings(), "diskoffering")
+    assert _by_name(admin.listDiskOfferings(), "diskoffering")["d50"]["displayoffering"] is False
+    _refused(user.client.updateDiskOffering, 432, id=disk["id"], displayoffering="true")
     assert admin.deleteServiceOffering(id=fixed["id"]) == {"success": True}
     assert admin.deleteDiskOffering(id=disk["id"]) == {"success": True}
     assert "bigger" not in _by_name(admin.listServiceOfferings(), "serviceoffering")
