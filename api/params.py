@@ -129,6 +129,13 @@ def parse(
     return values
 
 
+# What every request carries beside its command's parameters (the signing's `apiKey` above
+# all): never taken for a parameter of the same name in lower case (getUser's `apikey`).
+REQUEST_NAMES = frozenset(
+    {"apikey", "signature", "signatureversion", "expires", "command", "response", "sessionkey"}
+)
+
+
 def _names_in_lower_case(raw: Mapping[str, str]) -> Mapping[str, str]:
     """`raw` with each name that has capitals also under its lower-case spelling, unless that
     spelling was given too (it wins). Some clients spell names in camel case (`diskOfferingId`,
@@ -137,7 +144,10 @@ def _names_in_lower_case(raw: Mapping[str, str]) -> Mapping[str, str]:
     folded = {
         name.lower(): value
         for name, value in raw.items()
-        if not name.islower() and "[" not in name and name.lower() not in raw
+        if not name.islower()
+        and "[" not in name
+        and name.lower() not in raw
+        and name.lower() not in REQUEST_NAMES
     }
     return {**raw, **folded} if folded else raw
 

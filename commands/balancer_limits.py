@@ -10,7 +10,7 @@ from eventsourcing.application import AggregateNotFoundError
 
 from domain.configuration import DEFINITIONS, GLOBAL, Configuration
 from domain.network import Network
-from domain.network_offering import NetworkOffering
+from domain.network_offering import BalancerLimits, NetworkOffering
 
 MAX_CONNECTIONS = "network.loadbalancer.haproxy.max.conn"
 
@@ -26,11 +26,15 @@ def default_max_connections(store: Any) -> int:
 
 
 def balancer_limits(store: Any, network: Network) -> dict[str, Any]:
-    """`{"max_connections": n, "keep_alive": bool}` for the router of `network`."""
-    offering: NetworkOffering = store.get(
-        NetworkOffering, network.offering_id, what="network offering"
+    """`{"max_connections": n, "keep_alive": bool}` for the router of `network` (a network
+    whose offering is not recorded: the global limit, connections closed)."""
+    try:
+        offering = store.repository.get(network.offering_id)
+    except AggregateNotFoundError:
+        offering = None
+    limits = (
+        offering.balancer_limits if isinstance(offering, NetworkOffering) else BalancerLimits()
     )
-    limits = offering.balancer_limits
     chosen = limits.max_connections
     return {
         "max_connections": chosen if chosen is not None else default_max_connections(store),

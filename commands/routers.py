@@ -153,21 +153,24 @@ def router_compute(
 
 def _network_router_offering(store: Any, command: EnsureNetworkRouter) -> UUID | None:
     """The system offering the network's offering (a VPC's: its VPC offering) names for its
-    routers; a router for a network not recorded starts with the default."""
-    if command.vpc_id is not None:
-        vpc = store.get(Vpc, command.vpc_id, what="VPC")
-        chosen: UUID | None = store.get(
-            VpcOffering, vpc.offering_id, what="vpc offering"
-        ).router_offering_id
-        return chosen
+    routers; a router whose network, VPC or offering is not recorded starts with the default."""
+    owner = _recorded(store, command.vpc_id or command.network_id)
+    if not isinstance(owner, Vpc | Network):
+        return None
+    offering = _recorded(store, owner.offering_id)
+    if isinstance(offering, NetworkOffering | VpcOffering):
+        return offering.router_offering_id
+    return None
+
+
+def _recorded(store: Any, aggregate_id: UUID | None) -> Any:
+    """The aggregate, if the log holds it."""
+    if aggregate_id is None:
+        return None
     try:
-        network = store.repository.get(command.network_id)
+        return store.repository.get(aggregate_id)
     except AggregateNotFoundError:
         return None
-    if not isinstance(network, Network):
-        return None
-    offering = store.get(NetworkOffering, network.offering_id, what="network offering")
-    return offering.router_offering_id
 
 
 def _new_router(store: Any, command: EnsureNetworkRouter) -> SystemVm:

@@ -72,6 +72,8 @@ def test_a_name_spelled_in_camel_case_means_the_declared_lower_case_name():
     assert parse(specs, given) == {"diskofferingid": ZONE.lower(), "zoneid": ZONE.lower()}
     both = {"zoneid": ZONE.lower(), "ZONEID": "not-an-id"}
     assert parse([Param("zoneid", T.UUID)], both) == {"zoneid": ZONE.lower()}
+    signed = {"apiKey": "the caller's key", "signature": "x"}
+    assert parse([Param("apikey", T.STRING)], signed) == {"apikey": None}
 
 
 def test_empty_value_of_a_typed_parameter_counts_as_not_given():
