@@ -32,9 +32,7 @@ def balancer_limits(store: Any, network: Network) -> dict[str, Any]:
         offering = store.repository.get(network.offering_id)
     except AggregateNotFoundError:
         offering = None
-    limits = (
-        offering.balancer_limits if isinstance(offering, NetworkOffering) else BalancerLimits()
-    )
+    limits = offering.balancer_limits if isinstance(offering, NetworkOffering) else BalancerLimits()
     chosen = limits.max_connections
     return {
         "max_connections": chosen if chosen is not None else default_max_connections(store),
