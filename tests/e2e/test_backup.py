@@ -71,9 +71,12 @@ def _fresh_target(server: Server, tmp_path: Path) -> Iterator[dict[str, str]]:
 
 def _read_models(env: dict[str, str]) -> dict[str, list[Any]]:
     """Every read model's rows and position (the API's kept JSON, a cache the API fills as it
-    lists, and when a position last moved are left out)."""
+    lists, and when a position last moved are left out), once each has read the whole log: a
+    server stopped while its runner was between two read models has left the last events to
+    the next start."""
     runtime = open_runtime(Settings.from_env(env), migrate_now=False)
     try:
+        runtime.runner.catch_up()
         tables = [t for p in runtime.runner.projections.values() for t in p.tables]
         with runtime.db.read() as cursor:
             rows = {
